@@ -1,0 +1,66 @@
+"""What every PynamoDB model shares: table naming from the environment, and the endpoint.
+
+The endpoint comes from botocore's standard ``AWS_ENDPOINT_URL_DYNAMODB`` / ``AWS_ENDPOINT_URL``
+variables, so the same code talks to DynamoDB, DynamoDB Local or moto without a branch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.attributes import Attribute, UnicodeAttribute
+from pynamodb.constants import STRING
+
+from haishin.config import table_name
+
+
+def model_meta(table_env: str) -> type:
+    """Build a PynamoDB ``Meta`` for the table named by ``table_env`` (see ``haishin.config``)."""
+
+    class Meta:
+        pass
+
+    Meta.table_name = table_name(table_env)  # type: ignore[attr-defined]
+    Meta.region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"  # type: ignore[attr-defined]
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        Meta.host = endpoint  # type: ignore[attr-defined]
+    Meta.max_retry_attempts = 8  # type: ignore[attr-defined]
+    return Meta
+
+
+class UTCDateTimeAttribute(Attribute[datetime]):
+    """An aware UTC datetime stored as ISO-8601 text, so it sorts and reads well in the console."""
+
+    attr_type = STRING
+
+    def serialize(self, value: datetime) -> str:
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; attach a time zone")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def deserialize(self, value: str) -> datetime:
+        return datetime.fromisoformat(value).astimezone(UTC)
+
+
+class JSONTextAttribute(Attribute[Any]):
+    """A JSON document stored as compact text (cheaper than nested maps for opaque payloads)."""
+
+    attr_type = STRING
+
+    def serialize(self, value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+    def deserialize(self, value: str) -> Any:
+        return json.loads(value)
+
+
+def iso(dt: datetime) -> str:
+    """The one text form of a time used in keys: UTC, microseconds, so keys sort by time."""
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+__all__ = ["JSONTextAttribute", "UTCDateTimeAttribute", "UnicodeAttribute", "iso", "model_meta"]
