@@ -7,7 +7,7 @@ import time
 import uuid
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_NAMESPACE = uuid.UUID("6f1c1a52-5b7e-4d1e-9a55-6861697368696e")  # fixed: retry keys must not change between releases
+_NAMESPACE = uuid.UUID("6f1c1a52-5b7e-4d1e-9a55-686169736869")  # fixed: retry keys must not change between releases
 
 
 def new_id(prefix: str = "") -> str:

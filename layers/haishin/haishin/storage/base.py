@@ -12,9 +12,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import Attribute, UnicodeAttribute
+from pynamodb.connection import Connection
 from pynamodb.constants import STRING
 
 from haishin.config import table_name
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def _endpoint() -> str | None:
+    return os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+
+
+def connection() -> Connection:
+    """A PynamoDB connection configured like the models (for TransactWrite / TransactGet)."""
+    return Connection(region=_region(), host=_endpoint(), max_retry_attempts=8)
 
 
 def model_meta(table_env: str) -> type:
@@ -24,8 +38,8 @@ def model_meta(table_env: str) -> type:
         pass
 
     Meta.table_name = table_name(table_env)  # type: ignore[attr-defined]
-    Meta.region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"  # type: ignore[attr-defined]
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+    Meta.region = _region()  # type: ignore[attr-defined]
+    endpoint = _endpoint()
     if endpoint:
         Meta.host = endpoint  # type: ignore[attr-defined]
     Meta.max_retry_attempts = 8  # type: ignore[attr-defined]

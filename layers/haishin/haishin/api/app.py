@@ -1,0 +1,65 @@
+"""Builds the admin API resolver from every router in ``haishin.api.routes``."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from haishin.api import routes
+from haishin.api.security import public
+from haishin.errors import HaishinError
+
+API_PREFIX = "/api"
+logger = Logger(child=True)
+
+
+def _error(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _where(loc: Any) -> str:
+    return ".".join(str(part) for part in loc if part not in ("body",)) if loc else ""
+
+
+def build_app() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    for module_info in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{routes.__name__}.{module_info.name}")
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router, prefix=API_PREFIX)
+
+    @app.get(f"{API_PREFIX}/openapi.json", include_in_schema=False)
+    @public
+    def openapi() -> dict[str, Any]:
+        return json.loads(app.get_openapi_json_schema(title="Haishin admin API", version="1"))
+
+    @app.exception_handler(HaishinError)
+    def domain_error(error: HaishinError) -> Response:
+        return _error(error.http_status, error.to_dict())
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response:
+        problems = [
+            {"where": _where(item.get("loc")), "message": item.get("msg", "invalid")} for item in error.errors()
+        ]
+        first = problems[0] if problems else {"where": "", "message": "invalid request"}
+        return _error(
+            422,
+            {"code": "validation_failed", "message": first["message"], "where": first["where"], "details": problems},
+        )
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response:
+        # Never a stack trace in a response; the log has it (secrets are never in exception text we raise).
+        logger.exception("unexpected error in admin API")
+        return _error(500, {"code": "internal_error", "message": "something went wrong on our side; try again"})
+
+    return app

@@ -1,0 +1,1 @@
+"""One module per area, each exposing ``router`` (a Powertools Router). ``haishin.api.app`` discovers them all."""

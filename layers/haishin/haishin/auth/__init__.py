@@ -1,0 +1,1 @@
+"""Operators, roles and permissions (オペレーター / 権限)."""

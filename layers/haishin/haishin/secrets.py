@@ -1,0 +1,106 @@
+"""The one secret store. Channel secrets, access tokens and Stripe keys live only here.
+
+Values are JSON objects under names ``<SECRETS_PREFIX>/<workspace_id>/<kind>/<id>``. Nothing here logs values.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any, Protocol
+
+from haishin.config import settings
+from haishin.errors import NotFound
+
+
+def secret_name(workspace_id: str, kind: str, object_id: str) -> str:
+    return f"{settings().secrets_prefix}/{workspace_id}/{kind}/{object_id}"
+
+
+def mask(value: str | None) -> str | None:
+    """The only form in which a secret is ever shown again: its last four characters."""
+    if not value:
+        return None
+    return "…" + value[-4:]
+
+
+class SecretStore(Protocol):
+    def get(self, name: str) -> dict[str, Any]: ...
+
+    def put(self, name: str, value: dict[str, Any]) -> None: ...
+
+    def delete(self, name: str) -> None: ...
+
+
+class SecretsManagerStore:
+    """Secrets Manager through boto3, with a short cache (rotation: callers may ``invalidate`` and re-read)."""
+
+    def __init__(self, client: Any = None, ttl_seconds: float = 300.0) -> None:
+        self._client = client
+        self._ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def _sm(self) -> Any:
+        if self._client is None:
+            import boto3  # noqa: PLC0415 - kept off import paths that never touch secrets
+
+            self._client = boto3.client("secretsmanager")
+        return self._client
+
+    def get(self, name: str) -> dict[str, Any]:
+        with self._lock:
+            hit = self._cache.get(name)
+        if hit and time.monotonic() - hit[0] < self._ttl:
+            return hit[1]
+        try:
+            response = self._sm().get_secret_value(SecretId=name)
+        except self._sm().exceptions.ResourceNotFoundException as exc:
+            raise NotFound("secret not found", where=name) from exc
+        value = json.loads(response["SecretString"])
+        with self._lock:
+            self._cache[name] = (time.monotonic(), value)
+        return value
+
+    def put(self, name: str, value: dict[str, Any]) -> None:
+        body = json.dumps(value)
+        sm = self._sm()
+        try:
+            sm.put_secret_value(SecretId=name, SecretString=body)
+        except sm.exceptions.ResourceNotFoundException:
+            sm.create_secret(Name=name, SecretString=body)
+        self.invalidate(name)
+
+    def delete(self, name: str) -> None:
+        sm = self._sm()
+        try:
+            sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+        except sm.exceptions.ResourceNotFoundException:
+            pass
+        self.invalidate(name)
+
+    def invalidate(self, name: str) -> None:
+        with self._lock:
+            self._cache.pop(name, None)
+
+
+class InMemorySecretStore:
+    """For unit tests: same behaviour, no AWS."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, dict[str, Any]] = {}
+
+    def get(self, name: str) -> dict[str, Any]:
+        if name not in self.values:
+            raise NotFound("secret not found", where=name)
+        return dict(self.values[name])
+
+    def put(self, name: str, value: dict[str, Any]) -> None:
+        self.values[name] = dict(value)
+
+    def delete(self, name: str) -> None:
+        self.values.pop(name, None)
+
+    def invalidate(self, name: str) -> None:
+        return None

@@ -1,0 +1,106 @@
+"""Subscriber records in SubscribersTable.
+
+Key layout:
+- subscriber: pk ``sub#<workspace_id>#<shard>`` sk ``<subscriber_id>``. The shard (0..SHARDS-1) is derived from the
+  subscriber ID, so a GetItem needs only the ID, writes spread over partitions (1,000 WCU each), and a broadcast
+  planner reads the workspace in SHARDS parallel slices.
+- alias: pk ``alias#<workspace_id>#<kind>#<value>`` sk ``alias`` -> subscriber_id, for kind ``line:<channel_id>``,
+  ``email`` and ``phone``. Written with a condition, read strongly consistent: two concurrent follows of one LINE
+  user can never create two subscribers (a GSI would be eventually consistent and could).
+- gsi1 (ALL): gsi1pk ``wsub#<workspace_id>#<shard>`` gsi1sk ``<created_at iso>#<subscriber_id>`` (listing by age).
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+
+SHARDS = 16
+
+
+def shard_of(subscriber_id: str) -> int:
+    return zlib.crc32(subscriber_id.encode()) % SHARDS
+
+
+def subscriber_pk(workspace_id: str, subscriber_id: str) -> str:
+    return f"sub#{workspace_id}#{shard_of(subscriber_id):02d}"
+
+
+def shard_pk(workspace_id: str, shard: int) -> str:
+    return f"sub#{workspace_id}#{shard:02d}"
+
+
+def alias_pk(workspace_id: str, kind: str, value: str) -> str:
+    return f"alias#{workspace_id}#{kind}#{value}"
+
+
+class SubscriberByCreated(GlobalSecondaryIndex["SubscriberModel"]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+def line_account(user_id: str, status: str = "unknown", followed_at: str | None = None,
+                 blocked_at: str | None = None) -> dict[str, str | None]:
+    """The friend's relationship with one LINE channel, as stored in ``SubscriberModel.line[channel_id]``.
+
+    status: following | blocked | unknown (seen, e.g. a message from a migrated friend, before any follow event).
+    Times are ISO text (``haishin.storage.base.iso``).
+    """
+    return {"user_id": user_id, "status": status, "followed_at": followed_at, "blocked_at": blocked_at}
+
+
+class SubscriberModel(Model):
+    Meta = model_meta("SUBSCRIBERS_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_created = SubscriberByCreated()
+
+    workspace_id = UnicodeAttribute()
+    subscriber_id = UnicodeAttribute()
+    display_name = UnicodeAttribute(null=True)
+    picture_url = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    # channel_id -> line_account(...) dict
+    line = JSONTextAttribute(default=dict)
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    tags = UnicodeSetAttribute(default=set)
+    # field key -> value (text, number, ISO date/datetime text, list of choices, bool), typed by field definitions
+    fields = JSONTextAttribute(default=dict)
+    inflow_route = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(null=True)  # line | form | csv | api | stripe
+    # channel kind ("line", "email", "sms") -> consent given
+    consent = JSONTextAttribute(default=dict)
+    # channel kind -> unsubscribed (配信停止); unsubscribed_all stops every scenario and broadcast
+    unsubscribed = JSONTextAttribute(default=dict)
+    unsubscribed_all = BooleanAttribute(default=False)
+    merged_into = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    last_interaction_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+
+class AliasModel(Model):
+    Meta = model_meta("SUBSCRIBERS_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="alias")
+    subscriber_id = UnicodeAttribute()

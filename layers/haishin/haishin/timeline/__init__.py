@@ -1,0 +1,1 @@
+"""The friend's timeline: every change and every message in and out, newest first."""

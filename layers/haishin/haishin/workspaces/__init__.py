@@ -1,0 +1,1 @@
+"""Workspaces (one business each) and their connected LINE channels."""
