@@ -8,7 +8,6 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from haishin.api.app import build_app
 from haishin.api.security import set_caller
 from haishin.auth.caller import caller_from_claims

@@ -5,6 +5,7 @@ Values are JSON objects under names ``<SECRETS_PREFIX>/<workspace_id>/<kind>/<id
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -74,10 +75,8 @@ class SecretsManagerStore:
 
     def delete(self, name: str) -> None:
         sm = self._sm()
-        try:
+        with contextlib.suppress(sm.exceptions.ResourceNotFoundException):
             sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
-        except sm.exceptions.ResourceNotFoundException:
-            pass
         self.invalidate(name)
 
     def invalidate(self, name: str) -> None:

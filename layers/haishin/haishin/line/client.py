@@ -1,0 +1,189 @@
+"""The one LINE Messaging API client, over line-bot-sdk v3, pointed at ``settings().line_api_base``.
+
+line-bot-sdk costs about 1.6 s to import, so it is imported on first use, never at module import; the webhook
+path never imports this module at all. Every error becomes a ``LineApiError`` that says whether a retry can help:
+LINE asks to retry only on 5xx and timeouts; 429 is retried with backoff; 409 on a retry key means "already
+accepted" and is reported as success by the callers that send with a key.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from haishin.config import settings
+from haishin.errors import ExternalServiceError
+
+MAX_MESSAGES_PER_SEND = 5
+MAX_MULTICAST_RECIPIENTS = 500
+_TIMEOUT = (3.05, 15.0)  # connect, read (seconds)
+
+
+class LineApiError(ExternalServiceError):
+    def __init__(self, status: int | None, message: str, *, request_id: str | None = None,
+                 details: Any = None) -> None:
+        super().__init__(message, where=f"LINE API (HTTP {status})" if status else "LINE API", details=details)
+        self.status = status
+        self.request_id = request_id
+
+    @property
+    def retryable(self) -> bool:
+        """5xx, 429 and timeouts (status None) may succeed later; other 4xx will not."""
+        return self.status is None or self.status == 429 or self.status >= 500
+
+    @property
+    def already_accepted(self) -> bool:
+        return self.status == 409
+
+    @property
+    def throttled(self) -> bool:
+        return self.status == 429
+
+
+@dataclass(frozen=True)
+class SendResult:
+    request_id: str | None
+    # True when LINE answered 409 to a retry key: an earlier attempt was accepted, nothing was sent twice.
+    already_accepted: bool = False
+
+
+_sdk_lock = threading.Lock()
+_sdk: Any = None
+
+
+def _messaging() -> Any:
+    global _sdk
+    if _sdk is None:
+        with _sdk_lock:
+            if _sdk is None:
+                import linebot.v3.messaging as sdk  # noqa: PLC0415 - 1.6 s import, only where LINE is called
+
+                _sdk = sdk
+    return _sdk
+
+
+class LineClient:
+    """One channel's client. Construct with its access token; reuse across invocations (keeps connections)."""
+
+    def __init__(self, access_token: str, *, base_url: str | None = None) -> None:
+        sdk = _messaging()
+        configuration = sdk.Configuration(host=base_url or settings().line_api_base, access_token=access_token)
+        self._api_client = sdk.ApiClient(configuration)
+        self._api = sdk.MessagingApi(self._api_client)
+
+    # ------------------------------------------------------------------ helpers
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        sdk = _messaging()
+        try:
+            return getattr(self._api, method)(*args, _request_timeout=_TIMEOUT, **kwargs)
+        except sdk.ApiException as exc:
+            headers = exc.headers or {}
+            raise LineApiError(
+                exc.status, _error_message(exc.body), request_id=headers.get("x-line-request-id"),
+                details=exc.body,
+            ) from exc
+        except Exception as exc:  # urllib3 timeouts and connection errors: retryable, status unknown
+            transport = type(exc).__module__.startswith(("urllib3", "socket", "http"))
+            if transport or isinstance(exc, OSError | TimeoutError):
+                raise LineApiError(None, f"no answer from LINE: {type(exc).__name__}") from exc
+            raise
+
+    def _send(self, method: str, request: Any, retry_key: str | None) -> SendResult:
+        try:
+            response = self._call(method, request, x_line_retry_key=retry_key)
+        except LineApiError as error:
+            if error.already_accepted and retry_key:
+                return SendResult(request_id=error.request_id, already_accepted=True)
+            raise
+        return SendResult(request_id=(response.headers or {}).get("x-line-request-id"))
+
+    @staticmethod
+    def _check_messages(messages: list[dict[str, Any]]) -> None:
+        if not 1 <= len(messages) <= MAX_MESSAGES_PER_SEND:
+            raise ValueError(f"LINE sends 1 to {MAX_MESSAGES_PER_SEND} messages at once, not {len(messages)}")
+
+    # ------------------------------------------------------------------ sending
+    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None) -> SendResult:
+        self._check_messages(messages)
+        request = _messaging().PushMessageRequest.from_dict({"to": to, "messages": messages})
+        return self._send("push_message_with_http_info", request, retry_key)
+
+    def multicast(self, to: list[str], messages: list[dict[str, Any]], *, retry_key: str | None = None) -> SendResult:
+        self._check_messages(messages)
+        if not 1 <= len(to) <= MAX_MULTICAST_RECIPIENTS:
+            raise ValueError(f"multicast takes 1 to {MAX_MULTICAST_RECIPIENTS} user IDs, not {len(to)}")
+        request = _messaging().MulticastRequest.from_dict({"to": to, "messages": messages})
+        return self._send("multicast_with_http_info", request, retry_key)
+
+    def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> SendResult:
+        self._check_messages(messages)
+        request = _messaging().ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+        response = self._call("reply_message_with_http_info", request)
+        return SendResult(request_id=(response.headers or {}).get("x-line-request-id"))
+
+    # ------------------------------------------------------------------ reading
+    def bot_info(self) -> dict[str, Any]:
+        return dict(self._call("get_bot_info").to_dict())
+
+    def profile(self, user_id: str) -> dict[str, Any]:
+        return dict(self._call("get_profile", user_id).to_dict())
+
+    def quota(self) -> dict[str, Any]:
+        """{"type": "limited"|"none", "value": monthly limit or None, "totalUsage": used this month}."""
+        quota = self._call("get_message_quota").to_dict()
+        consumption = self._call("get_message_quota_consumption").to_dict()
+        return {"type": quota.get("type"), "value": quota.get("value"), "totalUsage": consumption.get("totalUsage")}
+
+    def unlink_rich_menus(self, user_ids: list[str]) -> None:
+        for start in range(0, len(user_ids), 500):
+            request = _messaging().RichMenuBulkUnlinkRequest.from_dict({"userIds": user_ids[start : start + 500]})
+            self._call("unlink_rich_menu_id_from_users", request)
+
+    def close(self) -> None:
+        self._api_client.close()
+
+
+def _error_message(body: Any) -> str:
+    import json  # noqa: PLC0415
+
+    if isinstance(body, bytes | str):
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return str(body)[:200] or "LINE answered with an error"
+        message = parsed.get("message", "LINE answered with an error")
+        details = parsed.get("details") or []
+        if details:
+            message += ": " + "; ".join(f"{d.get('property', '')} {d.get('message', '')}".strip() for d in details)
+        return str(message)
+    return "LINE answered with an error"
+
+
+class LineClients:
+    """Clients per channel, built from the channel's secret; cached per container."""
+
+    def __init__(self, secrets: Any, channels: Any = None) -> None:
+        self._secrets = secrets
+        self._clients: dict[str, LineClient] = {}
+        self._lock = threading.Lock()
+
+    def for_channel(self, workspace_id: str, channel_id: str) -> LineClient:
+        key = f"{workspace_id}/{channel_id}"
+        with self._lock:
+            client = self._clients.get(key)
+        if client is None:
+            from haishin.secrets import secret_name  # noqa: PLC0415
+
+            token = self._secrets.get(secret_name(workspace_id, "line", channel_id))["access_token"]
+            client = LineClient(token)
+            with self._lock:
+                self._clients[key] = client
+        return client
+
+    def forget(self, workspace_id: str, channel_id: str) -> None:
+        """After a token rotation."""
+        with self._lock:
+            client = self._clients.pop(f"{workspace_id}/{channel_id}", None)
+        if client:
+            client.close()
