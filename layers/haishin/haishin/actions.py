@@ -1,0 +1,177 @@
+"""The one action model. Scenario steps, LINE postbacks, forms, auto-replies and products all run the same actions.
+
+An action is data (validated with pydantic, so a scenario file or a postback payload that names a bad action gets an
+error saying which field is wrong); ``ActionRunner`` applies a list of them to one subscriber.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter
+
+from haishin import clock
+from haishin.subscribers.models import SubscriberModel
+from haishin.subscribers.repository import SubscriberRepository
+from haishin.timeline.models import Timeline
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AddTag(_Action):
+    type: Literal["add_tag"] = "add_tag"
+    tag: str = Field(min_length=1, max_length=100)
+
+
+class RemoveTag(_Action):
+    type: Literal["remove_tag"] = "remove_tag"
+    tag: str = Field(min_length=1, max_length=100)
+
+
+class SetField(_Action):
+    type: Literal["set_field"] = "set_field"
+    field: str = Field(min_length=1, max_length=100)
+    value: Any = None
+
+
+class AddToField(_Action):
+    """Scoring: add (or, with a negative amount, subtract) to a numeric field."""
+
+    type: Literal["add_to_field"] = "add_to_field"
+    field: str = Field(min_length=1, max_length=100)
+    amount: float
+
+
+class StartScenario(_Action):
+    type: Literal["start_scenario"] = "start_scenario"
+    scenario_id: str = Field(min_length=1)
+
+
+class StopScenario(_Action):
+    type: Literal["stop_scenario"] = "stop_scenario"
+    scenario_id: str = Field(min_length=1)
+
+
+class StopAllScenarios(_Action):
+    type: Literal["stop_all_scenarios"] = "stop_all_scenarios"
+
+
+class CallWebhook(_Action):
+    """An outgoing webhook (signed, retried) to an external system."""
+
+    type: Literal["call_webhook"] = "call_webhook"
+    url: HttpUrl
+    secret_ref: str | None = None
+
+
+Action = Annotated[
+    AddTag | RemoveTag | SetField | AddToField | StartScenario | StopScenario | StopAllScenarios | CallWebhook,
+    Field(discriminator="type"),
+]
+ACTIONS_ADAPTER: TypeAdapter[list[Action]] = TypeAdapter(list[Action])
+
+
+def parse_actions(raw: Any) -> list[Action]:
+    """Validate raw JSON into actions; pydantic's error names the index and field that is wrong."""
+    return ACTIONS_ADAPTER.validate_python(raw)
+
+
+class ScenarioControl(Protocol):
+    """Implemented by the scenario engine (haishin.scenarios)."""
+
+    def start(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, trigger: str) -> None: ...
+
+    def stop(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, reason: str) -> None: ...
+
+    def stop_all(self, workspace_id: str, subscriber_id: str, *, reason: str) -> None: ...
+
+
+class WebhookCaller(Protocol):
+    """Queues a signed outgoing webhook (retried until delivered or dead-lettered)."""
+
+    def enqueue(self, workspace_id: str, subscriber_id: str, url: str, secret_ref: str | None,
+                payload: dict[str, Any], idempotency_key: str) -> None: ...
+
+
+class ActionRunner:
+    def __init__(
+        self,
+        subscribers: SubscriberRepository,
+        timeline: Timeline,
+        scenarios: ScenarioControl | None = None,
+        webhooks: WebhookCaller | None = None,
+    ) -> None:
+        self.subscribers = subscribers
+        self.timeline = timeline
+        self.scenarios = scenarios
+        self.webhooks = webhooks
+
+    def run(
+        self, workspace_id: str, subscriber_id: str, actions: Sequence[Action], *, actor: str,
+        idempotency_key: str,
+    ) -> SubscriberModel | None:
+        """Apply actions in order. Subscriber changes are saved in one write; side effects follow it.
+
+        ``idempotency_key`` identifies the cause (e.g. "postback:<webhookEventId>") so that re-running after a
+        crash does not call a webhook twice (the webhook queue dedupes on it).
+        """
+        if not actions:
+            return None
+        changes: list[tuple[str, dict[str, Any]]] = []
+
+        def change(subscriber: SubscriberModel) -> None:
+            changes.clear()
+            tags = set(subscriber.tags or set())
+            fields = dict(subscriber.fields or {})
+            for action in actions:
+                if isinstance(action, AddTag) and action.tag not in tags:
+                    tags.add(action.tag)
+                    changes.append(("tag_added", {"tag": action.tag}))
+                elif isinstance(action, RemoveTag) and action.tag in tags:
+                    tags.discard(action.tag)
+                    changes.append(("tag_removed", {"tag": action.tag}))
+                elif isinstance(action, SetField) and fields.get(action.field) != action.value:
+                    changes.append(("field_changed", {"field": action.field, "old": fields.get(action.field),
+                                                      "new": action.value}))
+                    fields[action.field] = action.value
+                elif isinstance(action, AddToField):
+                    old = fields.get(action.field) or 0
+                    new = (float(old) if isinstance(old, int | float | str) and str(old) else 0.0) + action.amount
+                    new_value: float | int = int(new) if new.is_integer() else new
+                    fields[action.field] = new_value
+                    changes.append(("field_changed", {"field": action.field, "old": old, "new": new_value}))
+            subscriber.tags = tags
+            subscriber.fields = fields
+
+        needs_write = any(isinstance(a, AddTag | RemoveTag | SetField | AddToField) for a in actions)
+        subscriber = (
+            self.subscribers.mutate(workspace_id, subscriber_id, change) if needs_write
+            else self.subscribers.require(workspace_id, subscriber_id)
+        )
+        now = clock.now()
+        for index, (kind, data) in enumerate(changes):
+            self.timeline.append(workspace_id, subscriber_id, kind, data, actor=actor, at=now,
+                                 entry_id=f"{idempotency_key}#{index}")
+        for action in actions:
+            if isinstance(action, StartScenario | StopScenario | StopAllScenarios):
+                if self.scenarios is None:
+                    raise RuntimeError("scenario actions need the scenario engine")
+                if isinstance(action, StartScenario):
+                    self.scenarios.start(workspace_id, subscriber_id, action.scenario_id, trigger=actor)
+                elif isinstance(action, StopScenario):
+                    self.scenarios.stop(workspace_id, subscriber_id, action.scenario_id, reason=actor)
+                else:
+                    self.scenarios.stop_all(workspace_id, subscriber_id, reason=actor)
+            elif isinstance(action, CallWebhook):
+                if self.webhooks is None:
+                    raise RuntimeError("webhook actions need the webhook queue")
+                self.webhooks.enqueue(
+                    workspace_id, subscriber_id, str(action.url), action.secret_ref,
+                    {"subscriber_id": subscriber_id, "cause": actor, "tags": sorted(subscriber.tags or set()),
+                     "fields": subscriber.fields or {}},
+                    idempotency_key=f"{idempotency_key}#webhook#{action.url}",
+                )
+        return subscriber
