@@ -1,0 +1,125 @@
+/**
+ * THE list of admin screens. The shell builds the navigation (desktop sidebar, phone tab bar
+ * and menu sheet) and the routes from it; nothing else needs to change to add a screen.
+ *
+ * To plug in a real screen (e.g. Friends):
+ *   1. write `src/screens/friends/FriendsScreen.tsx` with `export default function FriendsScreen()`;
+ *      use `useApp()` for `api`/`session`, `<PageHeader>`, `<ErrorNotice>` and `useForm()`.
+ *   2. here, replace `comingSoonScreen(...)` by `lazyScreen(() => import("./friends/FriendsScreen"))`.
+ *   3. add its text to `src/i18n.ts` (ja and en).
+ * Sub-pages (e.g. #/friends/sub_123) reach the same screen: a route matches the longest
+ * registered path prefix; read the rest with `useRoute()`.
+ */
+import type { ComponentType } from "preact";
+import type { Role } from "../auth";
+import type { IconName } from "../components/Icon";
+import { lazyScreen } from "../components/LazyScreen";
+import type { DictKey } from "../i18n";
+import { comingSoonScreen } from "./ComingSoonScreen";
+import DashboardScreen from "./dashboard/DashboardScreen";
+
+export interface ScreenDef {
+  /** Hash path, e.g. "/friends" (#/friends). */
+  path: string;
+  titleKey: DictKey;
+  /** One line shown under the title in link lists (e.g. the settings hub). */
+  descKey?: DictKey;
+  icon: IconName;
+  /** "primary": sidebar + phone tab bar; "more": sidebar + phone menu sheet; "none": not in the nav. */
+  nav: "primary" | "more" | "none";
+  /** Listed under this screen (e.g. "/settings") and highlights it in the nav. */
+  parent?: string;
+  /** Who may open it; all roles when absent. */
+  roles?: readonly Role[];
+  component: ComponentType;
+}
+
+export const SCREENS: readonly ScreenDef[] = [
+  { path: "/dashboard", titleKey: "nav.dashboard", icon: "dashboard", nav: "primary", component: DashboardScreen },
+  {
+    path: "/friends",
+    titleKey: "nav.friends",
+    icon: "friends",
+    nav: "primary",
+    component: comingSoonScreen("nav.friends", "screen.friends.lead"),
+  },
+  {
+    path: "/scenarios",
+    titleKey: "nav.scenarios",
+    icon: "scenarios",
+    nav: "primary",
+    component: comingSoonScreen("nav.scenarios", "screen.scenarios.lead"),
+  },
+  {
+    path: "/broadcasts",
+    titleKey: "nav.broadcasts",
+    icon: "broadcasts",
+    nav: "primary",
+    component: comingSoonScreen("nav.broadcasts", "screen.broadcasts.lead"),
+  },
+  {
+    path: "/auto-replies",
+    titleKey: "nav.autoReplies",
+    icon: "autoReplies",
+    nav: "more",
+    component: comingSoonScreen("nav.autoReplies", "screen.autoReplies.lead"),
+  },
+  {
+    path: "/forms",
+    titleKey: "nav.forms",
+    icon: "forms",
+    nav: "more",
+    component: comingSoonScreen("nav.forms", "screen.forms.lead"),
+  },
+  {
+    path: "/commerce",
+    titleKey: "nav.commerce",
+    icon: "commerce",
+    nav: "more",
+    component: comingSoonScreen("nav.commerce", "screen.commerce.lead"),
+  },
+  {
+    path: "/settings",
+    titleKey: "nav.settings",
+    icon: "settings",
+    nav: "more",
+    component: lazyScreen(() => import("./settings/SettingsScreen")),
+  },
+  {
+    path: "/settings/channels",
+    titleKey: "nav.channels",
+    descKey: "settings.channels.desc",
+    icon: "channels",
+    nav: "none",
+    parent: "/settings",
+    roles: ["owner", "admin"],
+    component: comingSoonScreen("nav.channels", "screen.channels.lead"),
+  },
+];
+
+export const DEFAULT_PATH = "/dashboard";
+
+export function visibleTo(role: Role | undefined): (s: ScreenDef) => boolean {
+  return (s) => !s.roles || (role !== undefined && s.roles.includes(role));
+}
+
+/** The screen for a path: exact match, else the longest registered prefix ("/friends/x" -> "/friends"). */
+export function matchScreen(path: string, screens: readonly ScreenDef[] = SCREENS): ScreenDef | undefined {
+  let best: ScreenDef | undefined;
+  for (const s of screens) {
+    if (path === s.path || path.startsWith(`${s.path}/`)) {
+      if (!best || s.path.length > best.path.length) best = s;
+    }
+  }
+  return best;
+}
+
+export function childScreens(parent: string, screens: readonly ScreenDef[] = SCREENS): ScreenDef[] {
+  return screens.filter((s) => s.parent === parent);
+}
+
+/** The top-level nav entry a path belongs to (a child highlights its parent). */
+export function navOwner(path: string, screens: readonly ScreenDef[] = SCREENS): string | undefined {
+  const s = matchScreen(path, screens);
+  return s?.parent ?? s?.path;
+}
