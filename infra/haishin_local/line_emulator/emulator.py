@@ -1,0 +1,1001 @@
+"""The LINE Messaging API emulator: the API subset Haishin uses, LINE's limits, recording, faults, and a friend's side.
+
+``LineEmulator.handle_api`` is the whole API behaviour (HTTP-free, so it is testable in-process); ``server.py`` only
+moves bytes. All business time (retry-key window, reply-token expiry, timestamps) comes from ``haishin.clock``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from haishin import clock
+
+from . import webhook
+from .limits import Faults, RateLimiter
+from .state import AcceptedKey, Channel, Delivery, ReplyToken, User, UserAction, WebhookRecord
+from .validation import MAX_BULK_RICHMENU, MAX_MULTICAST_TO, Problems, validate_messages
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+RETRY_KEY_WINDOW = timedelta(hours=24)
+REPLY_TOKEN_TTL = timedelta(seconds=60)
+RETRY_KEY_ENDPOINTS = frozenset({"push", "multicast", "narrowcast", "broadcast"})
+SEND_ENDPOINTS = ("reply", "push", "multicast", "narrowcast", "broadcast")
+ERROR_STATUSES = (500, 502, 503)
+
+AUTH_FAILED = {"message": "Authentication failed. Confirm that the access token in the authorization header is valid."}
+RATE_LIMITED = {"message": "The API rate limit has been exceeded. Try again later."}
+NOT_FOUND = {"message": "Not found"}
+
+Json = dict[str, Any]
+
+
+@dataclass
+class ApiResponse:
+    """What to answer. ``hang_s`` > 0 means: wait that long, then close the connection without any response."""
+
+    status: int
+    body: Json | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    hang_s: float = 0.0
+
+    def json_bytes(self) -> bytes:
+        return json.dumps(self.body if self.body is not None else {}, ensure_ascii=False).encode("utf-8")
+
+
+class _Reject(Exception):
+    def __init__(self, status: int, body: Json) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+Handler = Callable[["_Call"], tuple[int, Json]]
+
+
+@dataclass
+class _Call:
+    channel: Channel
+    body: Json
+    params: dict[str, str]
+    query: dict[str, str]
+    retry_key: str | None
+    request_id: str
+
+
+@dataclass(frozen=True)
+class _Route:
+    method: str
+    pattern: re.Pattern[str]
+    name: str
+    limit_class: str
+    handler: str
+    needs_body: bool = False
+
+
+def _route(method: str, path: str, name: str, handler: str, limit_class: str = "default", body: bool = False) -> _Route:
+    regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"
+    return _Route(method, re.compile(regex), name, limit_class, handler, body)
+
+
+ROUTES: tuple[_Route, ...] = (
+    _route("POST", "/v2/bot/message/reply", "reply", "_api_reply", body=True),
+    _route("POST", "/v2/bot/message/push", "push", "_api_push", body=True),
+    _route("POST", "/v2/bot/message/multicast", "multicast", "_api_multicast", "multicast", body=True),
+    _route("POST", "/v2/bot/message/narrowcast", "narrowcast", "_api_narrowcast", "narrowcast", body=True),
+    _route("POST", "/v2/bot/message/broadcast", "broadcast", "_api_broadcast", "broadcast", body=True),
+    _route("GET", "/v2/bot/message/progress/narrowcast", "narrowcast_progress", "_api_narrowcast_progress"),
+    _route("GET", "/v2/bot/message/quota", "quota", "_api_quota"),
+    _route("GET", "/v2/bot/message/quota/consumption", "quota_consumption", "_api_quota_consumption"),
+    _route("GET", "/v2/bot/profile/{userId}", "profile", "_api_profile"),
+    _route("GET", "/v2/bot/info", "bot_info", "_api_bot_info"),
+    _route("GET", "/v2/bot/followers/ids", "followers_ids", "_api_followers_ids"),
+    _route("POST", "/v2/bot/richmenu", "richmenu_create", "_api_richmenu_create", body=True),
+    _route("GET", "/v2/bot/richmenu/list", "richmenu_list", "_api_richmenu_list"),
+    _route("POST", "/v2/bot/richmenu/bulk/link", "richmenu_bulk_link", "_api_richmenu_bulk_link", body=True),
+    _route("POST", "/v2/bot/richmenu/bulk/unlink", "richmenu_bulk_unlink", "_api_richmenu_bulk_unlink", body=True),
+    _route("GET", "/v2/bot/richmenu/{richMenuId}", "richmenu_get", "_api_richmenu_get"),
+    _route("DELETE", "/v2/bot/richmenu/{richMenuId}", "richmenu_delete", "_api_richmenu_delete"),
+    _route("POST", "/v2/bot/user/all/richmenu/{richMenuId}", "richmenu_set_default", "_api_richmenu_set_default"),
+    _route("POST", "/v2/bot/user/{userId}/richmenu/{richMenuId}", "richmenu_link", "_api_richmenu_link"),
+    _route("DELETE", "/v2/bot/user/{userId}/richmenu", "richmenu_unlink", "_api_richmenu_unlink"),
+    _route("GET", "/v2/bot/user/{userId}/richmenu", "richmenu_get_user", "_api_richmenu_get_user"),
+    _route("POST", "/v2/bot/audienceGroup/upload", "audience_upload", "_api_audience_upload", "audience", body=True),
+    _route("PUT", "/v2/bot/audienceGroup/upload", "audience_add", "_api_audience_add", "audience", body=True),
+    _route("GET", "/v2/bot/audienceGroup/{audienceGroupId}", "audience_get", "_api_audience_get"),
+    _route("PUT", "/v2/bot/channel/webhook/endpoint", "webhook_set", "_api_webhook_set", body=True),
+    _route("GET", "/v2/bot/channel/webhook/endpoint", "webhook_get", "_api_webhook_get"),
+    _route("POST", "/v2/bot/channel/webhook/test", "webhook_test", "_api_webhook_test"),
+)
+
+
+class Emulator:
+    """State and behaviour; ``LineEmulator`` (in ``server.py``) adds the HTTP server around it."""
+
+    def __init__(
+        self,
+        rate_limits: dict[str, tuple[float, float]] | None = None,
+        webhook_timeout_s: float = 10.0,
+        allow_http_urls: bool = False,
+    ) -> None:
+        self._lock = threading.RLock()
+        self._limiter = RateLimiter(rate_limits)
+        self._faults = Faults()
+        self.webhook_timeout_s = webhook_timeout_s
+        self.allow_http_urls = allow_http_urls
+        self._channels: dict[str, Channel] = {}
+        self._tokens: dict[str, str] = {}  # access token -> channel id
+        self._users: dict[str, User] = {}
+        self._reset_records()
+
+    def _reset_records(self) -> None:
+        self._seq = 0
+        self._deliveries: list[Delivery] = []
+        self._actions: list[UserAction] = []
+        self._webhooks: list[WebhookRecord] = []
+        self._reply_tokens: dict[str, ReplyToken] = {}
+        self._retry_keys: dict[tuple[str, str], AcceptedKey] = {}
+        self._narrowcasts: dict[str, Json] = {}
+        self._calls: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    # ------------------------------------------------------------------ channels and users (control API)
+    def register_channel(
+        self,
+        channel_id: str,
+        channel_secret: str,
+        access_token: str,
+        bot_user_id: str | None = None,
+        basic_id: str | None = None,
+        display_name: str | None = None,
+        webhook_url: str | None = None,
+        picture_url: str | None = None,
+        monthly_quota: int | None = None,
+    ) -> Json:
+        """Creates or updates a channel (followers and records are kept on update). Returns its public info."""
+        with self._lock:
+            owner = self._tokens.get(access_token)
+            if owner is not None and owner != channel_id:
+                raise ValueError("access token already belongs to another channel")
+            channel = self._channels.get(channel_id)
+            if channel is None:
+                channel = Channel(
+                    channel_id=channel_id,
+                    channel_secret=channel_secret,
+                    access_token=access_token,
+                    bot_user_id=bot_user_id or Channel.default_bot_user_id(channel_id),
+                    basic_id=basic_id or "@" + channel_id[-7:].lower(),
+                    display_name=display_name or f"Channel {channel_id}",
+                )
+                self._channels[channel_id] = channel
+            else:
+                self._tokens.pop(channel.access_token, None)
+                channel.channel_secret = channel_secret
+                channel.access_token = access_token
+                channel.bot_user_id = bot_user_id or channel.bot_user_id
+                channel.basic_id = basic_id or channel.basic_id
+                channel.display_name = display_name or channel.display_name
+            channel.webhook_url = webhook_url if webhook_url is not None else channel.webhook_url
+            channel.picture_url = picture_url if picture_url is not None else channel.picture_url
+            channel.monthly_quota = monthly_quota
+            self._tokens[access_token] = channel_id
+            return channel.info()
+
+    def rotate_token(self, channel_id: str, new_token: str | None = None) -> str:
+        """Issues a new access token for the channel; the old one stops working at once."""
+        with self._lock:
+            channel = self._channel(channel_id)
+            token = new_token or secrets.token_urlsafe(128)
+            if token in self._tokens and self._tokens[token] != channel_id:
+                raise ValueError("access token already belongs to another channel")
+            self._tokens.pop(channel.access_token, None)
+            channel.access_token = token
+            self._tokens[token] = channel_id
+            return token
+
+    def set_webhook_url(self, channel_id: str, url: str | None) -> None:
+        with self._lock:
+            self._channel(channel_id).webhook_url = url
+
+    def channel_info(self, channel_id: str) -> Json:
+        with self._lock:
+            return self._channel(channel_id).info()
+
+    def channels(self) -> list[Json]:
+        with self._lock:
+            return [c.info() for c in self._channels.values()]
+
+    def add_user(
+        self,
+        user_id: str,
+        display_name: str,
+        picture_url: str | None = None,
+        language: str = "ja",
+        status_message: str | None = None,
+    ) -> Json:
+        with self._lock:
+            user = User(user_id, display_name, picture_url, language, status_message)
+            self._users[user_id] = user
+            return user.profile()
+
+    def followers(self, channel_id: str) -> list[str]:
+        with self._lock:
+            return sorted(self._channel(channel_id).followers)
+
+    def quota_consumption(self, channel_id: str) -> int:
+        with self._lock:
+            return self._channel(channel_id).consumption
+
+    def _channel(self, channel_id: str) -> Channel:
+        channel = self._channels.get(channel_id)
+        if channel is None:
+            raise KeyError(f"unknown channel {channel_id}")
+        return channel
+
+    def _ensure_user(self, user_id: str) -> User:
+        user = self._users.get(user_id)
+        if user is None:
+            user = self._users[user_id] = User(user_id, f"User {user_id[-4:]}")
+        return user
+
+    # ------------------------------------------------------------------ recording (control API)
+    def received(self, user_id: str, channel_id: str | None = None, include_blocked: bool = False) -> list[Json]:
+        """Messages the user received, oldest first; ``include_blocked`` adds sends LINE accepted, not delivered."""
+        with self._lock:
+            return [
+                d.as_dict()
+                for d in self._deliveries
+                if d.user_id == user_id
+                and (channel_id is None or d.channel_id == channel_id)
+                and (include_blocked or d.status == "delivered")
+            ]
+
+    def deliveries(self, channel_id: str | None = None) -> list[Json]:
+        with self._lock:
+            return [d.as_dict() for d in self._deliveries if channel_id is None or d.channel_id == channel_id]
+
+    def user_actions(self, user_id: str, channel_id: str | None = None) -> list[Json]:
+        with self._lock:
+            return [
+                a.as_dict()
+                for a in self._actions
+                if a.user_id == user_id and (channel_id is None or a.channel_id == channel_id)
+            ]
+
+    def webhook_log(self, channel_id: str | None = None) -> list[Json]:
+        with self._lock:
+            return [w.as_dict() for w in self._webhooks if channel_id is None or w.channel_id == channel_id]
+
+    def stats(self) -> Json:
+        with self._lock:
+            delivered: dict[str, int] = defaultdict(int)
+            blocked: dict[str, int] = defaultdict(int)
+            for d in self._deliveries:
+                (delivered if d.status == "delivered" else blocked)[d.endpoint] += 1
+            webhooks: dict[str, int] = defaultdict(int)
+            for w in self._webhooks:
+                webhooks[str(w.status)] += 1
+            return {
+                "calls": {name: dict(codes) for name, codes in self._calls.items()},
+                "delivered": dict(delivered),
+                "blocked": dict(blocked),
+                "webhooks": dict(webhooks),
+                "quotaConsumption": {c.channel_id: c.consumption for c in self._channels.values()},
+            }
+
+    def reset(self, full: bool = False) -> None:
+        """Forgets records, counters, retry keys, reply tokens, rate buckets, faults and quota consumption.
+
+        Channels, users and who follows whom are kept unless ``full``.
+        """
+        with self._lock:
+            self._reset_records()
+            self._limiter.reset()
+            self._faults = Faults()
+            for channel in self._channels.values():
+                channel.consumption = 0
+            if full:
+                self._channels.clear()
+                self._tokens.clear()
+                self._users.clear()
+
+    # ------------------------------------------------------------------ faults and limits (control API)
+    def set_faults(
+        self,
+        error_rate: float = 0.0,
+        timeout_rate: float = 0.0,
+        latency_ms: float = 0.0,
+        throttle_burst: int = 0,
+        status: int | None = None,
+        timeout_s: float = 3.0,
+        timeout_after_delivery: bool = False,
+        endpoints: Iterable[str] | None = None,
+        seed: int | None = 0,
+    ) -> Json:
+        faults = Faults.build(
+            endpoints=endpoints,
+            error_rate=error_rate,
+            timeout_rate=timeout_rate,
+            latency_ms=latency_ms,
+            throttle_burst=throttle_burst,
+            status=status,
+            timeout_s=timeout_s,
+            timeout_after_delivery=timeout_after_delivery,
+            seed=seed,
+        )
+        with self._lock:
+            self._faults = faults
+            return faults.as_dict()
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults = Faults()
+
+    def faults(self) -> Json:
+        with self._lock:
+            return self._faults.as_dict()
+
+    def set_rate_limits(self, limits: dict[str, tuple[float, float]]) -> Json:
+        """E.g. ``{"multicast": (5, 1.0)}``: 5 requests per second. Refills all buckets."""
+        self._limiter.configure(limits)
+        return {name: list(value) for name, value in self._limiter.limits.items()}
+
+    def rate_limits(self) -> Json:
+        return {name: list(value) for name, value in self._limiter.limits.items()}
+
+    # ------------------------------------------------------------------ the Messaging API
+    def handle_api(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], raw: bytes | None
+    ) -> ApiResponse:
+        """One API request. ``headers`` keys are lower case; ``raw`` None means the body was over 2 MB."""
+        request_id = str(uuid.uuid4())
+        route, params = self._match(method, path)
+        name = route.name if route else "unknown"
+        response = self._process(route, params, query, headers, raw, request_id)
+        response.headers["x-line-request-id"] = request_id
+        with self._lock:
+            self._calls[name]["timeout" if response.hang_s > 0 else str(response.status)] += 1
+        return response
+
+    def _match(self, method: str, path: str) -> tuple[_Route | None, dict[str, str]]:
+        for route in ROUTES:
+            if route.method == method:
+                found = route.pattern.match(path)
+                if found:
+                    return route, found.groupdict()
+        return None, {}
+
+    def _process(  # noqa: PLR0911, PLR0912, PLR0915
+        self,
+        route: _Route | None,
+        params: dict[str, str],
+        query: dict[str, str],
+        headers: dict[str, str],
+        raw: bytes | None,
+        request_id: str,
+    ) -> ApiResponse:
+        if raw is None:
+            return ApiResponse(413, {"message": "Request Entity Too Large"})
+        auth = headers.get("authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        with self._lock:
+            channel_id = self._tokens.get(token)
+            channel = self._channels.get(channel_id) if channel_id else None
+        if channel is None:
+            return ApiResponse(401, dict(AUTH_FAILED))
+        if route is None:
+            return ApiResponse(404, dict(NOT_FOUND))
+        if not self._limiter.allow(channel.channel_id, route.limit_class):
+            return ApiResponse(429, dict(RATE_LIMITED))
+
+        # faults
+        hang_after = 0.0
+        with self._lock:
+            faults = self._faults
+            roll = -1.0
+            throttled = False
+            error_status = 500
+            if faults.applies(route.name):
+                if faults.throttle_burst > 0:
+                    faults.throttle_burst -= 1
+                    throttled = True
+                else:
+                    roll = faults.rng.random()
+                    error_status = faults.status or faults.rng.choice(ERROR_STATUSES)
+        if throttled:
+            return ApiResponse(429, dict(RATE_LIMITED))
+        if faults.latency_ms > 0 and faults.applies(route.name):
+            time.sleep(faults.latency_ms / 1000.0)
+        if 0 <= roll < faults.error_rate:
+            return ApiResponse(error_status, {"message": "Internal server error"})
+        if faults.error_rate <= roll < faults.error_rate + faults.timeout_rate:
+            if not faults.timeout_after_delivery:
+                return ApiResponse(0, hang_s=max(faults.timeout_s, 0.001))
+            hang_after = max(faults.timeout_s, 0.001)
+
+        retry_key = headers.get("x-line-retry-key")
+        if retry_key is not None:
+            if route.name not in RETRY_KEY_ENDPOINTS:
+                return ApiResponse(400, {"message": "X-Line-Retry-Key header is not supported for this API"})
+            try:
+                retry_key = str(uuid.UUID(retry_key))
+            except ValueError:
+                return ApiResponse(400, {"message": "The retry key must be a UUID in hexadecimal format"})
+
+        body: Json = {}
+        if route.needs_body:
+            try:
+                parsed = json.loads(raw.decode("utf-8")) if raw else None
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                return ApiResponse(
+                    400,
+                    {
+                        "message": "The request body has 1 error(s)",
+                        "details": [{"message": "Malformed JSON", "property": ""}],
+                    },
+                )
+            if not isinstance(parsed, dict):
+                return ApiResponse(
+                    400,
+                    {
+                        "message": "The request body has 1 error(s)",
+                        "details": [{"message": "must be a JSON object", "property": ""}],
+                    },
+                )
+            body = parsed
+
+        call = _Call(channel, body, params, query, retry_key, request_id)
+        handler: Handler = getattr(self, route.handler)
+        if route.name == "webhook_test":  # posts to the bot: must not hold the lock
+            status, out = handler(call)
+            return ApiResponse(status, out)
+        with self._lock:
+            now = clock.now()
+            if retry_key is not None:
+                accepted = self._retry_keys.get((channel.channel_id, retry_key))
+                if accepted is not None and now - accepted.accepted_at < RETRY_KEY_WINDOW:
+                    conflict: Json = {"message": "The retry key is already accepted"}
+                    if accepted.sent_messages is not None:
+                        conflict["sentMessages"] = accepted.sent_messages
+                    return ApiResponse(409, conflict, {"x-line-accepted-request-id": accepted.request_id})
+            try:
+                status, out = handler(call)
+            except _Reject as reject:
+                return ApiResponse(reject.status, reject.body)
+            if retry_key is not None and 200 <= status < 300:
+                self._retry_keys[(channel.channel_id, retry_key)] = AcceptedKey(
+                    request_id, now, out.get("sentMessages")
+                )
+        if hang_after:
+            return ApiResponse(status, out, hang_s=hang_after)
+        return ApiResponse(status, out)
+
+    # ------------------------------------------------------------------ sending
+    def _messages(self, body: Json, problems: Problems) -> list[Json]:
+        return validate_messages(body, problems)
+
+    def _deliver(self, call: _Call, endpoint: str, users: Iterable[str], messages: list[Json]) -> list[Json]:
+        """Records one delivery per user and message. Returns ``sentMessages`` for the last user."""
+        channel = call.channel
+        users = list(users)
+        if endpoint != "reply" and channel.monthly_quota is not None:
+            would = sum(1 for u in users if u in channel.followers) * len(messages)
+            if channel.consumption + would > channel.monthly_quota:
+                raise _Reject(429, {"message": "You have reached your monthly limit."})
+        now = clock.now()
+        sent: list[Json] = []
+        for user_id in users:
+            delivered = user_id in channel.followers
+            sent = []
+            for message in messages:
+                record = Delivery(
+                    seq=self._next_seq(),
+                    channel_id=channel.channel_id,
+                    user_id=user_id,
+                    endpoint=endpoint,
+                    message=message,
+                    retry_key=call.retry_key,
+                    request_id=call.request_id,
+                    at=now,
+                    status="delivered" if delivered else "blocked",
+                    message_id=webhook.message_id(),
+                    quote_token=webhook.quote_token(),
+                )
+                self._deliveries.append(record)
+                sent.append({"id": record.message_id, "quoteToken": record.quote_token})
+                if delivered and endpoint != "reply":
+                    channel.consumption += 1
+        return sent
+
+    def _api_reply(self, call: _Call) -> tuple[int, Json]:
+        problems = Problems(self.allow_http_urls)
+        token = call.body.get("replyToken")
+        if not isinstance(token, str) or not token:
+            problems.add("replyToken", "must be specified")
+        messages = self._messages(call.body, problems)
+        if problems:
+            return 400, problems.body()
+        issued = self._reply_tokens.get(str(token))
+        if (
+            issued is None
+            or issued.used
+            or issued.channel_id != call.channel.channel_id
+            or clock.now() - issued.issued_at > REPLY_TOKEN_TTL
+        ):
+            return 400, {"message": "Invalid reply token"}
+        issued.used = True
+        return 200, {"sentMessages": self._deliver(call, "reply", [issued.user_id], messages)}
+
+    def _api_push(self, call: _Call) -> tuple[int, Json]:
+        problems = Problems(self.allow_http_urls)
+        to = call.body.get("to")
+        if not isinstance(to, str) or not to:
+            problems.add("to", "must be specified")
+        messages = self._messages(call.body, problems)
+        if problems:
+            return 400, problems.body()
+        return 200, {"sentMessages": self._deliver(call, "push", [str(to)], messages)}
+
+    def _api_multicast(self, call: _Call) -> tuple[int, Json]:
+        problems = Problems(self.allow_http_urls)
+        to = problems.require_list(call.body, "to", "", 1, MAX_MULTICAST_TO)
+        if problems.details and problems.details[0]["property"] == ".to":
+            problems.details[0]["property"] = "to"
+        if to is not None and not all(isinstance(u, str) and u for u in to):
+            problems.add("to", "must be an array of user IDs")
+        messages = self._messages(call.body, problems)
+        if problems:
+            return 400, problems.body()
+        self._deliver(call, "multicast", dict.fromkeys(to or []), messages)
+        return 200, {}
+
+    def _api_broadcast(self, call: _Call) -> tuple[int, Json]:
+        problems = Problems(self.allow_http_urls)
+        messages = self._messages(call.body, problems)
+        if problems:
+            return 400, problems.body()
+        self._deliver(call, "broadcast", sorted(call.channel.followers), messages)
+        return 200, {}
+
+    def _api_narrowcast(self, call: _Call) -> tuple[int, Json]:
+        problems = Problems(self.allow_http_urls)
+        messages = self._messages(call.body, problems)
+        targets = set(call.channel.followers)
+        recipient = call.body.get("recipient")
+        if recipient is not None:
+            resolved = self._resolve_recipient(call.channel, recipient, "recipient", problems)
+            targets &= resolved
+        limit = call.body.get("limit")
+        if problems:
+            return 400, problems.body()
+        ordered = sorted(targets)
+        if isinstance(limit, dict) and isinstance(limit.get("max"), int):
+            ordered = ordered[: limit["max"]]
+        self._deliver(call, "narrowcast", ordered, messages)
+        at = clock.now().isoformat()
+        self._narrowcasts[call.request_id] = {
+            "phase": "succeeded",
+            "successCount": len(ordered),
+            "failureCount": 0,
+            "targetCount": len(ordered),
+            "acceptedTime": at,
+            "completedTime": at,
+        }
+        return 202, {}
+
+    def _resolve_recipient(self, channel: Channel, recipient: Any, prop: str, problems: Problems) -> set[str]:
+        if not isinstance(recipient, dict):
+            problems.add(prop, "must be an object")
+            return set()
+        kind = recipient.get("type")
+        if kind == "audience":
+            group = recipient.get("audienceGroupId")
+            if not isinstance(group, int) or group not in channel.audience_members:
+                problems.add(f"{prop}.audienceGroupId", "audience group not found")
+                return set()
+            return set(channel.audience_members[group])
+        if kind == "operator":
+            result: set[str] | None = None
+            for op in ("and", "or"):
+                parts = recipient.get(op)
+                if parts is None:
+                    continue
+                sets = [self._resolve_recipient(channel, p, f"{prop}.{op}[{i}]", problems) for i, p in enumerate(parts)]
+                combined = set.intersection(*sets) if op == "and" and sets else set().union(*sets)
+                result = combined if result is None else result & combined
+            if recipient.get("not") is not None:
+                excluded = self._resolve_recipient(channel, recipient["not"], f"{prop}.not", problems)
+                result = (set(channel.followers) if result is None else result) - excluded
+            return result if result is not None else set(channel.followers)
+        problems.add(f"{prop}.type", "must be one of [audience, operator]")
+        return set()
+
+    def _api_narrowcast_progress(self, call: _Call) -> tuple[int, Json]:
+        progress = self._narrowcasts.get(call.query.get("requestId", ""))
+        return (200, dict(progress)) if progress else (404, dict(NOT_FOUND))
+
+    # ------------------------------------------------------------------ info, profile, quota
+    def _api_quota(self, call: _Call) -> tuple[int, Json]:
+        quota = call.channel.monthly_quota
+        return 200, ({"type": "none"} if quota is None else {"type": "limited", "value": quota})
+
+    def _api_quota_consumption(self, call: _Call) -> tuple[int, Json]:
+        return 200, {"totalUsage": call.channel.consumption}
+
+    def _api_profile(self, call: _Call) -> tuple[int, Json]:
+        user_id = call.params["userId"]
+        user = self._users.get(user_id)
+        if user is None or user_id not in call.channel.followers:
+            return 404, dict(NOT_FOUND)
+        return 200, user.profile()
+
+    def _api_bot_info(self, call: _Call) -> tuple[int, Json]:
+        channel = call.channel
+        info: Json = {
+            "userId": channel.bot_user_id,
+            "basicId": channel.basic_id,
+            "displayName": channel.display_name,
+            "chatMode": "bot",
+            "markAsReadMode": "auto",
+        }
+        if channel.picture_url:
+            info["pictureUrl"] = channel.picture_url
+        return 200, info
+
+    def _api_followers_ids(self, call: _Call) -> tuple[int, Json]:
+        return 200, {"userIds": sorted(call.channel.followers)}
+
+    # ------------------------------------------------------------------ rich menus
+    def create_rich_menu(self, channel_id: str, rich_menu: Json | None = None) -> str:
+        with self._lock:
+            channel = self._channel(channel_id)
+            menu_id = "richmenu-" + secrets.token_hex(16)
+            menu = dict(
+                rich_menu
+                or {
+                    "size": {"width": 2500, "height": 843},
+                    "selected": False,
+                    "name": "menu",
+                    "chatBarText": "メニュー",
+                    "areas": [],
+                }
+            )
+            menu["richMenuId"] = menu_id
+            channel.rich_menus[menu_id] = menu
+            return menu_id
+
+    def rich_menu_of(self, channel_id: str, user_id: str) -> str | None:
+        with self._lock:
+            channel = self._channel(channel_id)
+            return channel.user_rich_menus.get(user_id, channel.default_rich_menu)
+
+    def _api_richmenu_create(self, call: _Call) -> tuple[int, Json]:
+        problems = Problems(self.allow_http_urls)
+        size = call.body.get("size")
+        if not isinstance(size, dict):
+            problems.add("size", "must be specified")
+        problems.require_str(call.body, "name", "", 300)
+        problems.require_str(call.body, "chatBarText", "", 14)
+        if not isinstance(call.body.get("selected"), bool):
+            problems.add("selected", "must be specified")
+        problems.require_list(call.body, "areas", "", 0, 20)
+        if problems:
+            for detail in problems.details:
+                detail["property"] = detail["property"].lstrip(".")
+            return 400, problems.body()
+        return 200, {"richMenuId": self.create_rich_menu(call.channel.channel_id, call.body)}
+
+    def _api_richmenu_list(self, call: _Call) -> tuple[int, Json]:
+        return 200, {"richmenus": list(call.channel.rich_menus.values())}
+
+    def _api_richmenu_get(self, call: _Call) -> tuple[int, Json]:
+        menu = call.channel.rich_menus.get(call.params["richMenuId"])
+        return (200, dict(menu)) if menu else (404, dict(NOT_FOUND))
+
+    def _api_richmenu_delete(self, call: _Call) -> tuple[int, Json]:
+        menu_id = call.params["richMenuId"]
+        if call.channel.rich_menus.pop(menu_id, None) is None:
+            return 404, dict(NOT_FOUND)
+        call.channel.user_rich_menus = {u: m for u, m in call.channel.user_rich_menus.items() if m != menu_id}
+        if call.channel.default_rich_menu == menu_id:
+            call.channel.default_rich_menu = None
+        return 200, {}
+
+    def _known_menu(self, call: _Call, menu_id: Any) -> None:
+        if not isinstance(menu_id, str) or menu_id not in call.channel.rich_menus:
+            raise _Reject(400, {"message": "richmenu not found"})
+
+    def _api_richmenu_set_default(self, call: _Call) -> tuple[int, Json]:
+        self._known_menu(call, call.params["richMenuId"])
+        call.channel.default_rich_menu = call.params["richMenuId"]
+        return 200, {}
+
+    def _api_richmenu_link(self, call: _Call) -> tuple[int, Json]:
+        self._known_menu(call, call.params["richMenuId"])
+        call.channel.user_rich_menus[call.params["userId"]] = call.params["richMenuId"]
+        return 200, {}
+
+    def _api_richmenu_unlink(self, call: _Call) -> tuple[int, Json]:
+        call.channel.user_rich_menus.pop(call.params["userId"], None)
+        return 200, {}
+
+    def _api_richmenu_get_user(self, call: _Call) -> tuple[int, Json]:
+        menu_id = call.channel.user_rich_menus.get(call.params["userId"])
+        if menu_id is None:
+            return 404, {"message": "the user has no richmenu"}
+        return 200, {"richMenuId": menu_id}
+
+    def _bulk_users(self, call: _Call) -> list[str]:
+        problems = Problems()
+        users = problems.require_list(call.body, "userIds", "", 1, MAX_BULK_RICHMENU)
+        if problems:
+            for detail in problems.details:
+                detail["property"] = "userIds"
+            raise _Reject(400, problems.body())
+        return [str(u) for u in users or []]
+
+    def _api_richmenu_bulk_link(self, call: _Call) -> tuple[int, Json]:
+        self._known_menu(call, call.body.get("richMenuId"))
+        for user_id in self._bulk_users(call):
+            call.channel.user_rich_menus[user_id] = str(call.body["richMenuId"])
+        return 202, {}
+
+    def _api_richmenu_bulk_unlink(self, call: _Call) -> tuple[int, Json]:
+        for user_id in self._bulk_users(call):
+            call.channel.user_rich_menus.pop(user_id, None)
+        return 202, {}
+
+    # ------------------------------------------------------------------ audiences
+    def _audience_ids(self, call: _Call, problems: Problems, required: bool) -> list[str]:
+        audiences = call.body.get("audiences")
+        if audiences is None:
+            if required:
+                problems.add("audiences", "must be specified")
+            return []
+        if not isinstance(audiences, list) or len(audiences) > 10000:
+            problems.add("audiences", "Size must be between 0 and 10000")
+            return []
+        ids = []
+        for index, item in enumerate(audiences):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                problems.add(f"audiences[{index}].id", "must be specified")
+            else:
+                ids.append(item["id"])
+        return ids
+
+    def _api_audience_upload(self, call: _Call) -> tuple[int, Json]:
+        problems = Problems()
+        description = call.body.get("description")
+        if not isinstance(description, str) or not description or len(description) > 120:
+            problems.add("description", "Length must be between 1 and 120")
+        ids = self._audience_ids(call, problems, required=False)
+        if problems:
+            return 400, problems.body()
+        channel = call.channel
+        group_id = 10_000_000_000 + len(self._channels) * 1_000_000 + len(channel.audiences) + 1
+        created = int(clock.now().timestamp())
+        group: Json = {
+            "audienceGroupId": group_id,
+            "createRoute": "MESSAGING_API",
+            "type": "UPLOAD",
+            "description": description,
+            "created": created,
+            "permission": "READ_WRITE",
+            "expireTimestamp": created + 180 * 86400,
+            "isIfaAudience": bool(call.body.get("isIfaAudience", False)),
+        }
+        channel.audiences[group_id] = group
+        channel.audience_members[group_id] = set(ids)
+        return 202, dict(group)
+
+    def _api_audience_add(self, call: _Call) -> tuple[int, Json]:
+        problems = Problems()
+        group_id = call.body.get("audienceGroupId")
+        ids = self._audience_ids(call, problems, required=True)
+        if problems:
+            return 400, problems.body()
+        if not isinstance(group_id, int) or group_id not in call.channel.audiences:
+            return 400, {"message": "audience group not found"}
+        call.channel.audience_members[group_id].update(ids)
+        return 202, {}
+
+    def _api_audience_get(self, call: _Call) -> tuple[int, Json]:
+        try:
+            group_id = int(call.params["audienceGroupId"])
+        except ValueError:
+            return 404, dict(NOT_FOUND)
+        group = call.channel.audiences.get(group_id)
+        if group is None:
+            return 404, dict(NOT_FOUND)
+        count = len(call.channel.audience_members[group_id])
+        return 200, {
+            "audienceGroup": {**group, "status": "READY", "audienceCount": count},
+            "jobs": [
+                {
+                    "audienceGroupJobId": group_id * 10,
+                    "audienceGroupId": group_id,
+                    "description": group["description"],
+                    "type": "DIFF_ADD",
+                    "jobStatus": "FINISHED",
+                    "created": group["created"],
+                    "audienceCount": count,
+                }
+            ],
+        }
+
+    # ------------------------------------------------------------------ webhook settings
+    def _api_webhook_set(self, call: _Call) -> tuple[int, Json]:
+        endpoint = call.body.get("endpoint")
+        if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+            return 400, {"message": "Invalid webhook endpoint URL"}
+        call.channel.webhook_url = endpoint
+        return 200, {}
+
+    def _api_webhook_get(self, call: _Call) -> tuple[int, Json]:
+        return 200, {"endpoint": call.channel.webhook_url or "", "active": call.channel.webhook_active}
+
+    def _api_webhook_test(self, call: _Call) -> tuple[int, Json]:
+        status = self.verify_webhook(call.channel.channel_id)
+        return 200, {
+            "success": status == 200,
+            "timestamp": clock.now().isoformat().replace("+00:00", "Z"),
+            "statusCode": status,
+            "reason": "OK" if status == 200 else "ERROR",
+            "detail": str(status),
+        }
+
+    # ------------------------------------------------------------------ acting as a friend
+    def issue_reply_token(self, channel_id: str, user_id: str) -> str:
+        """A reply token as an event would carry (for tests that skip the webhook)."""
+        with self._lock:
+            self._channel(channel_id)
+            token = webhook.reply_token()
+            self._reply_tokens[token] = ReplyToken(channel_id, user_id, clock.now())
+            return token
+
+    def follow(self, channel_id: str, user_id: str) -> int:
+        """The user adds the bot as a friend (or unblocks it): a follow event. Returns the webhook's HTTP status."""
+        with self._lock:
+            channel = self._channel(channel_id)
+            self._ensure_user(user_id)
+            unblocked = user_id in channel.ever_followed
+            channel.followers.add(user_id)
+            channel.ever_followed.add(user_id)
+            event = self._event(channel, "follow", user_id, reply=True)
+            event["follow"] = {"isUnblocked": unblocked}
+            self._record_action(channel_id, user_id, "follow", None)
+        return self._send_events(channel_id, [event])
+
+    def unfollow(self, channel_id: str, user_id: str) -> int:
+        """The user blocks the bot: an unfollow event (no reply token); the user stops receiving messages."""
+        with self._lock:
+            channel = self._channel(channel_id)
+            channel.followers.discard(user_id)
+            event = self._event(channel, "unfollow", user_id, reply=False)
+            self._record_action(channel_id, user_id, "unfollow", None)
+        return self._send_events(channel_id, [event])
+
+    def send_text(self, channel_id: str, user_id: str, text: str) -> int:
+        with self._lock:
+            channel = self._channel(channel_id)
+            self._ensure_user(user_id)
+            event = self._event(channel, "message", user_id, reply=True)
+            event["message"] = {
+                "id": webhook.message_id(),
+                "type": "text",
+                "text": text,
+                "quoteToken": webhook.quote_token(),
+            }
+            self._record_action(channel_id, user_id, "text", text)
+        return self._send_events(channel_id, [event])
+
+    def postback(
+        self, channel_id: str, user_id: str, data: str, params: Json | None = None, display_text: str | None = None
+    ) -> int:
+        with self._lock:
+            channel = self._channel(channel_id)
+            self._ensure_user(user_id)
+            event = self._event(channel, "postback", user_id, reply=True)
+            event["postback"] = {"data": data}
+            if params:
+                event["postback"]["params"] = params
+            self._record_action(channel_id, user_id, "postback", display_text or data)
+        return self._send_events(channel_id, [event])
+
+    def send_events(self, channel_id: str, events: list[Json]) -> int:
+        """Sends arbitrary (already built) events, e.g. an unknown event type, signed like the others."""
+        return self._send_events(channel_id, events)
+
+    def redeliver(self, webhook_event_id: str) -> int:
+        """Sends an earlier event again with ``deliveryContext.isRedelivery: true`` (same webhookEventId)."""
+        with self._lock:
+            for record in reversed(self._webhooks):
+                for event in record.body.get("events", []):
+                    if event.get("webhookEventId") == webhook_event_id:
+                        again = json.loads(json.dumps(event))
+                        again["deliveryContext"] = {"isRedelivery": True}
+                        channel_id = record.channel_id
+                        break
+                else:
+                    continue
+                break
+            else:
+                raise KeyError(f"no webhook event {webhook_event_id}")
+        return self._send_events(channel_id, [again])
+
+    def verify_webhook(self, channel_id: str) -> int:
+        """The console's "verify" button: ``{"destination": ..., "events": []}``."""
+        return self._send_events(channel_id, [])
+
+    def last_event(self, channel_id: str | None = None, user_id: str | None = None) -> Json | None:
+        """The newest event sent (with its replyToken and webhookEventId), optionally for one channel/user."""
+        with self._lock:
+            for record in reversed(self._webhooks):
+                if channel_id is not None and record.channel_id != channel_id:
+                    continue
+                for event in reversed(record.body.get("events", [])):
+                    if user_id is None or event.get("source", {}).get("userId") == user_id:
+                        return dict(event)
+            return None
+
+    def _event(self, channel: Channel, kind: str, user_id: str, reply: bool) -> Json:
+        now = clock.now()
+        token = None
+        if reply:
+            token = webhook.reply_token()
+            self._reply_tokens[token] = ReplyToken(channel.channel_id, user_id, now)
+        return webhook.base_event(kind, user_id, now, token)
+
+    def _record_action(self, channel_id: str, user_id: str, kind: str, text: str | None) -> None:
+        self._actions.append(UserAction(self._next_seq(), channel_id, user_id, kind, text, clock.now()))
+
+    def _send_events(self, channel_id: str, events: list[Json]) -> int:
+        """Signs and POSTs to the webhook URL without holding the lock (the bot may call back into the API)."""
+        with self._lock:
+            channel = self._channel(channel_id)
+            url, secret, destination = channel.webhook_url, channel.channel_secret, channel.bot_user_id
+        body = {"destination": destination, "events": events}
+        started = time.monotonic()
+        if url:
+            status, reason = webhook.post(url, secret, webhook.encode(body), self.webhook_timeout_s)
+        else:
+            status, reason = 0, "no webhook URL"
+        elapsed_ms = (time.monotonic() - started) * 1000
+        with self._lock:
+            self._webhooks.append(
+                WebhookRecord(self._next_seq(), channel_id, body, status, reason, elapsed_ms, clock.now())
+            )
+        return status
+
+    # ------------------------------------------------------------------ the phone page's feed
+    def phone_state(self, channel_id: str, user_id: str, after: int = 0) -> Json:
+        with self._lock:
+            channel = self._channel(channel_id)
+            user = self._ensure_user(user_id)
+            items: list[Json] = []
+            for d in self._deliveries:
+                if d.channel_id == channel_id and d.user_id == user_id and d.status == "delivered" and d.seq > after:
+                    items.append({"seq": d.seq, "from": "bot", "message": d.message, "at": d.at.isoformat()})
+            for a in self._actions:
+                if a.channel_id == channel_id and a.user_id == user_id and a.seq > after:
+                    items.append({"seq": a.seq, "from": "user", "kind": a.kind, "text": a.text, "at": a.at.isoformat()})
+            items.sort(key=lambda item: int(item["seq"]))
+            return {
+                "channel": {"channelId": channel_id, "displayName": channel.display_name},
+                "user": user.profile(),
+                "following": user_id in channel.followers,
+                "items": items,
+                "last": self._seq,
+            }
