@@ -1,0 +1,308 @@
+"""Browser tests: the built admin (admin/dist) in Debian's headless Chromium via Python Playwright.
+
+Fixtures
+- ``admin_backend`` / ``admin_url``: where the admin is served. Today a tiny stdlib HTTP server (``StubBackend``)
+  serves ``admin/dist`` under ``/admin/`` (the local system's path) with a stub ``/admin/config.json`` and a stub
+  ``POST /_dev/login``. Set ``HAISHIN_E2E_ADMIN_URL=http://127.0.0.1:3000/admin/`` to run the same tests against a
+  running local system (``make dev``); when ``haishin_local.runtime.LocalSystem`` can be started in-process, it
+  plugs in at ``_start_backend`` and nothing in the tests changes.
+- ``browser_context`` / ``page``: Chromium with a fresh user-data dir per test (isolated storage), the flags this
+  machine needs, ja-JP locale, Asia/Tokyo. Viewport 1280x800 unless the test says ``@pytest.mark.viewport(w, h)``.
+- ``snap``: ``snap()`` / ``snap("suffix")`` saves a screenshot to ``test-artifacts/e2e/<test name>[-suffix].png``;
+  every test also gets one at teardown (pass or fail), which is what a reviewer looks at.
+- ``browser_errors``: page errors and console errors collected during the test (asserted empty by the tests).
+
+Sockets: this directory talks to loopback servers and Chromium over pipes; pytest-socket (used by tests/unit) is
+switched back on here whatever the command line says.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ADMIN_DIST = REPO_ROOT / "admin" / "dist"
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DESKTOP = {"width": 1280, "height": 800}
+ROLES = ("owner", "admin", "operator", "viewer")
+
+
+# ---------------------------------------------------------------- pytest plumbing
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "viewport(width, height): browser viewport for this e2e test")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def _sockets_allowed() -> Iterator[None]:
+    """Undo pytest-socket's --disable-socket (if given globally): e2e needs loopback sockets."""
+    try:
+        import pytest_socket
+    except ImportError:
+        yield
+        return
+    pytest_socket.enable_socket()
+    yield
+
+
+# ---------------------------------------------------------------- the admin's server
+
+
+@dataclass
+class AdminBackend:
+    admin_url: str  # ends with "/", e.g. http://127.0.0.1:PORT/admin/
+    api_base: str
+    login_requests: list[dict[str, Any]] = field(default_factory=list)  # recorded by the stub only
+    stub: bool = False
+
+
+def _fake_jwt(claims: dict[str, Any]) -> str:
+    """Unsigned, JWT-shaped token carrying the claims the local system's dev login puts in its token."""
+
+    def b64(obj: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}.stub"
+
+
+class _StubHandler(SimpleHTTPRequestHandler):
+    """Serves admin/dist under /admin/, a stub config.json and POST /_dev/login (shape of the local system's)."""
+
+    backend: AdminBackend
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, directory=str(ADMIN_DIST), **kwargs)
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
+        pass
+
+    def _json(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self._cors()
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _cors(self) -> None:
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Headers", "Authorization, Content-Type")
+        self.send_header("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
+
+    def do_OPTIONS(self) -> None:
+        self.send_response(204)
+        self._cors()
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path in ("/", "/admin"):
+            self.send_response(302)
+            self.send_header("Location", "/admin/")
+            self.end_headers()
+            return
+        if path == "/admin/config.json":
+            self._json(200, {"apiBase": self.backend.api_base, "authMode": "dev"})
+            return
+        if not path.startswith("/admin/"):
+            self._json(404, {"code": "not_found", "message": "Not Found", "where": path})
+            return
+        self.path = self.path[len("/admin") :]
+        super().do_GET()
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if self.path != "/_dev/login":
+            self._json(404, {"code": "not_found", "message": "Not Found", "where": self.path})
+            return
+        try:
+            payload = json.loads(raw or b"{}")
+        except ValueError:
+            self._json(400, {"code": "validation_failed", "message": "body is not JSON"})
+            return
+        self.backend.login_requests.append(payload)
+        email, ws, role = payload.get("email"), payload.get("workspace_id"), payload.get("role")
+        if not email or not ws or role not in ROLES:
+            self._json(422, {"code": "validation_failed", "message": "email, workspace_id and role are required",
+                             "where": "email" if not email else "workspace_id" if not ws else "role"})
+            return
+        token = _fake_jwt({"sub": f"dev-{email}", "email": email, "custom:workspace_id": ws,
+                           "cognito:groups": [role], "exp": int(time.time()) + 3600})
+        self._json(200, {"token": token, "token_type": "Bearer"})
+
+
+def _start_backend() -> Iterator[AdminBackend]:
+    external = os.environ.get("HAISHIN_E2E_ADMIN_URL")
+    if external:
+        # A running local system (make dev). Its config.json names its own apiBase.
+        url = external if external.endswith("/") else external + "/"
+        yield AdminBackend(admin_url=url, api_base=url.rsplit("/admin/", 1)[0])
+        return
+    # The switch point for haishin_local.runtime.LocalSystem: start it here and yield an AdminBackend with its
+    # base URL; the tests only use admin_url (and api_base for direct calls).
+    if not (ADMIN_DIST / "index.html").is_file():
+        pytest.fail("admin/dist is not built: run `make admin` (or `cd admin && npm ci && npm run build`)")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _StubHandler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    backend = AdminBackend(admin_url=f"{base}/admin/", api_base=base, stub=True)
+    _StubHandler.backend = backend
+    thread = threading.Thread(target=server.serve_forever, name="e2e-admin-stub", daemon=True)
+    thread.start()
+    try:
+        yield backend
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def admin_backend() -> Iterator[AdminBackend]:
+    yield from _start_backend()
+
+
+@pytest.fixture
+def admin_url(admin_backend: AdminBackend) -> str:
+    admin_backend.login_requests.clear()
+    return admin_backend.admin_url
+
+
+# ---------------------------------------------------------------- Chromium
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = os.environ.get("HAISHIN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        msg = "Debian chromium is not installed: apt-get install -y chromium fonts-noto-cjk (never `playwright install`)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture
+def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    marker = request.node.get_closest_marker("viewport")
+    if marker:
+        width, height = marker.args
+        return {"width": int(width), "height": int(height)}
+    return dict(DESKTOP)
+
+
+@pytest.fixture
+def browser_context(
+    playwright_instance: Any, chromium_path: str, viewport: dict[str, int], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    phone = viewport["width"] < 768
+    context = playwright_instance.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=chromium_path,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport=viewport,
+        device_scale_factor=2 if phone else 1,
+        is_mobile=phone,
+        has_touch=phone,
+        locale="ja-JP",
+        timezone_id="Asia/Tokyo",
+    )
+    context.set_default_timeout(10_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def browser_errors() -> list[str]:
+    return []
+
+
+def _artifact_name(nodename: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodename).strip("_")
+
+
+@pytest.fixture
+def page(browser_context: Any, browser_errors: list[str], request: pytest.FixtureRequest) -> Iterator[Any]:
+    pg = browser_context.pages[0] if browser_context.pages else browser_context.new_page()
+    pg.on("pageerror", lambda exc: browser_errors.append(f"pageerror: {exc}"))
+    pg.on("console", lambda msg: msg.type == "error" and browser_errors.append(f"console: {msg.text}"))
+    yield pg
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        pg.screenshot(path=str(ARTIFACTS / f"{_artifact_name(request.node.name)}.png"), full_page=True)
+    except Exception as exc:  # a crashed page must not hide the test's own failure
+        print(f"e2e: no teardown screenshot for {request.node.name}: {exc}")
+
+
+@pytest.fixture
+def snap(page: Any, request: pytest.FixtureRequest) -> Any:
+    """``snap("after-login")`` -> test-artifacts/e2e/<test name>-after-login.png; returns the path."""
+
+    def take(suffix: str = "") -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = _artifact_name(request.node.name) + (f"-{_artifact_name(suffix)}" if suffix else "")
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+# ---------------------------------------------------------------- helpers for tests
+
+
+def dev_login(page: Any, admin_url: str, *, email: str = "owner@example.jp", workspace_id: str = "ws_demo",
+              role: str = "owner") -> None:
+    """Open the admin and log in through the dev login form; returns when the dashboard shows."""
+    page.goto(admin_url)
+    page.get_by_test_id("dev-login-form").wait_for()
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=workspace_id]").fill(workspace_id)
+    page.locator("select[name=role]").select_option(role)
+    page.get_by_test_id("login-submit").click()
+    page.get_by_test_id("workspace-name").wait_for()

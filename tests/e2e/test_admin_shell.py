@@ -1,0 +1,122 @@
+"""The admin shell in Chromium: Japanese first, English on demand, dev login, a usable phone layout."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import AdminBackend, dev_login
+
+pytestmark = pytest.mark.e2e
+
+
+def test_login_screen_is_japanese_and_dev_login_reaches_the_dashboard(
+    page: Any, admin_url: str, admin_backend: AdminBackend, browser_errors: list[str], snap: Any
+) -> None:
+    page.goto(admin_url)
+    assert page.evaluate("location.hash") == "#/login"
+    page.get_by_role("heading", name="ログイン", exact=True).wait_for()
+    assert page.locator("input[name=workspace_id]").input_value() == "ws_demo"
+    snap("login")
+
+    dev_login(page, admin_url, email="hanako@example.jp", workspace_id="ws_demo", role="admin")
+
+    assert page.evaluate("location.hash") == "#/dashboard"
+    assert page.get_by_test_id("workspace-name").inner_text().endswith("ws_demo")
+    assert page.get_by_role("heading", name="ダッシュボード", exact=True).is_visible()
+    assert page.get_by_role("navigation", name="メインメニュー").first.is_visible()
+    session = json.loads(page.evaluate("sessionStorage.getItem('haishin.session')"))
+    assert session["token"] and session["workspaceId"] == "ws_demo" and session["role"] == "admin"
+    if admin_backend.stub:
+        assert admin_backend.login_requests == [
+            {"email": "hanako@example.jp", "workspace_id": "ws_demo", "role": "admin"}
+        ]
+    assert browser_errors == []
+
+
+def test_empty_email_is_reported_in_place_and_input_is_kept(page: Any, admin_url: str) -> None:
+    page.goto(admin_url)
+    page.locator("input[name=workspace_id]").fill("ws_other")
+    page.get_by_test_id("login-submit").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "メールアドレスを入力してください" in alert.inner_text()
+    assert page.locator("input[name=workspace_id]").input_value() == "ws_other"
+    assert page.locator("input[name=email]").get_attribute("aria-invalid") == "true"
+
+
+def test_switching_to_english_persists_and_screens_say_coming_soon(
+    page: Any, admin_url: str, browser_errors: list[str]
+) -> None:
+    dev_login(page, admin_url)
+    page.locator("[data-lang=en]").first.click()
+    page.get_by_role("heading", name="Dashboard", exact=True).wait_for()
+    assert page.evaluate("localStorage.getItem('haishin.lang')") == "en"
+    assert page.evaluate("document.documentElement.lang") == "en"
+
+    # Survives a reload (and the session survives too: sessionStorage)
+    page.reload()
+    page.get_by_role("heading", name="Dashboard", exact=True).wait_for()
+
+    # A screen without an API yet says so, with no made-up data
+    page.locator(".sidebar [data-nav='/friends']").click()
+    page.get_by_role("heading", name="Friends", exact=True).wait_for()
+    assert page.get_by_test_id("coming-soon").inner_text().startswith("Coming soon")
+
+    # Settings -> LINE channel setup
+    page.locator(".sidebar [data-nav='/settings']").click()
+    page.get_by_test_id("settings-link-/settings/channels").click()
+    page.get_by_role("heading", name="LINE channel setup", exact=True).wait_for()
+    assert page.evaluate("location.hash") == "#/settings/channels"
+    assert page.locator(".sidebar [data-nav='/settings']").get_attribute("aria-current") == "page"
+
+    page.locator("[data-lang=ja]").first.click()
+    page.get_by_role("heading", name="LINE チャネル接続", exact=True).wait_for()
+    assert browser_errors == []
+
+
+@pytest.mark.viewport(390, 844)
+def test_phone_layout_has_a_bottom_tab_bar_and_menu_sheet(page: Any, admin_url: str, snap: Any) -> None:
+    dev_login(page, admin_url)
+    tabbar = page.get_by_test_id("mobile-nav")
+    assert tabbar.is_visible()
+    assert not page.locator(".sidebar").is_visible()
+    box = tabbar.bounding_box()
+    assert box is not None and box["y"] + box["height"] >= 844 - 1  # pinned to the bottom
+    # Nothing overflows sideways on a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for label in ("ダッシュボード", "友だち", "シナリオ", "一斉配信", "メニュー"):
+        assert tabbar.get_by_text(label, exact=True).is_visible()
+    snap("dashboard")
+
+    page.get_by_test_id("mobile-menu-button").click()
+    sheet = page.get_by_role("dialog", name="メニュー")
+    sheet.wait_for()
+    for label in ("自動応答", "フォーム", "商品・注文", "設定"):
+        assert sheet.get_by_text(label, exact=True).is_visible()
+    snap("menu")
+    sheet.get_by_text("設定", exact=True).click()
+    page.get_by_role("heading", name="設定", exact=True).wait_for()
+    assert not sheet.is_visible()
+
+
+def test_viewer_cannot_open_channel_setup(page: Any, admin_url: str) -> None:
+    dev_login(page, admin_url, role="viewer")
+    page.goto(admin_url + "#/settings")
+    page.get_by_role("heading", name="設定", exact=True).wait_for()
+    assert page.get_by_test_id("settings-link-/settings/channels").count() == 0
+    page.goto(admin_url + "#/settings/channels")
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "権限がありません" in alert.inner_text()
+
+
+def test_unknown_route_shows_not_found_and_logout_returns_to_login(page: Any, admin_url: str) -> None:
+    dev_login(page, admin_url)
+    page.goto(admin_url + "#/no-such-screen")
+    page.get_by_role("heading", name="ページが見つかりません", exact=True).wait_for()
+    page.get_by_test_id("logout").click()
+    page.get_by_role("heading", name="ログイン", exact=True).wait_for()
+    assert page.evaluate("sessionStorage.getItem('haishin.session')") is None
