@@ -1,0 +1,487 @@
+"""``LocalSystem``: the whole of template.yaml running on one machine, no Docker, no AWS account.
+
+with LocalSystem(port=0, seed=False) as system:
+    system.base_url, system.advance(timedelta(minutes=5)), system.drain(), system.invoke("StepTickFunction", {})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from haishin import clock as haishin_clock
+from haishin.config import reset_settings_cache
+
+from ..dynamodb_local import DynamoDBLocal, DynamoDBLocalError
+from .devauth import DevAuthority
+from .errors import LocalSystemError, TemplateRefused
+from .functions import Handler, LocalFunction
+from .schedules import Scheduler
+from .server import LocalHttpServer
+from .sqs_pump import LOCAL_CONCURRENCY_CAP, SqsPump
+from .template import REGION, HttpRoute, Template, queue_arn, queue_url
+
+log = logging.getLogger("haishin_local")
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+class LocalSystem:
+    def __init__(
+        self,
+        *,
+        port: int = 3000,
+        host: str = "127.0.0.1",
+        seed: bool = True,
+        persist: bool = False,
+        template: Path | str | None = None,
+        root: Path | str | None = None,
+        parameters: Mapping[str, str] | None = None,
+        strict: bool = True,
+        emulators: bool = True,
+        concurrency_cap: int = LOCAL_CONCURRENCY_CAP,
+        retry_backoff_seconds: int = 1,
+        one_time_check_seconds: float = 2.0,
+        say: Callable[[str], None] | None = None,
+    ) -> None:
+        self.root = Path(root) if root else (Path(template).parent if template else REPO_ROOT)
+        self.template_path = Path(template) if template else self.root / "template.yaml"
+        self.host = host
+        self.requested_port = port
+        self.seed = seed
+        self.persist = persist
+        self.parameters = dict(parameters or {})
+        self.strict = strict
+        self.emulators = emulators
+        self.concurrency_cap = concurrency_cap
+        self.retry_backoff_seconds = retry_backoff_seconds
+        self.one_time_check_seconds = one_time_check_seconds
+        self.say = say or (lambda line: log.info("%s", line))
+        self.admin_dist = self.root / "admin" / "dist"
+        # parse and validate before starting anything: a refusal must not leave processes behind
+        self.template = Template(self.template_path, root=self.root, parameters=self.parameters)
+        if strict:
+            self.template.require_handlers()
+        self.template.merged_environment()
+        self.auth = DevAuthority(scopes=sorted({s for r in self.template.routes for s in r.scopes}) or ("openid",))
+        self.clock = haishin_clock.OffsetClock()
+        self.functions: dict[str, LocalFunction] = {}
+        self.pumps: list[SqsPump] = []
+        self.scheduler: Scheduler | None = None
+        self.line_emulator: Any = None
+        self.stripe_emulator: Any = None
+        self.startup_seconds = 0.0
+        self._ddb: DynamoDBLocal | None = None
+        self._moto: Any = None
+        self._http: LocalHttpServer | None = None
+        self._http_thread: threading.Thread | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self._previous_clock: haishin_clock.Clock | None = None
+        self._clients: dict[str, Any] = {}
+        self._started = False
+        self._stopped = False
+        self._advance_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> LocalSystem:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> LocalSystem:
+        if self._started:
+            return self
+        self._started = True
+        started = time.monotonic()
+        try:
+            self._start(started)
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+        return self
+
+    def _start(self, started: float) -> None:
+        from moto.server import ThreadedMotoServer  # noqa: PLC0415 - heavy, only needed once started
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._ddb = DynamoDBLocal(persist=self.persist)
+        ddb_error: list[BaseException] = []
+
+        def start_ddb() -> None:
+            try:
+                assert self._ddb is not None
+                self._ddb.start()
+            except BaseException as exc:
+                ddb_error.append(exc)
+
+        ddb_thread = threading.Thread(target=start_ddb, name="dynamodb-local-start", daemon=True)
+        ddb_thread.start()
+        try:
+            self._http = LocalHttpServer((self.host, self.requested_port), self)
+        except OSError as exc:
+            ddb_thread.join()
+            raise LocalSystemError(
+                f"cannot listen on {self.host}:{self.requested_port} ({exc.strerror}); use --port"
+            ) from None
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        self.template = Template(
+            self.template_path, root=self.root, parameters=self.parameters, moto_endpoint=self.moto_endpoint
+        )
+        self.functions = {fid: LocalFunction(spec) for fid, spec in self.template.functions.items()}
+        self._set_aws_env()
+        self._create_queues()
+        self._create_moto_resources()
+        ddb_thread.join()
+        if ddb_error:
+            raise ddb_error[0]
+        self._create_tables()
+        self._start_emulators()
+        self._set_app_env()
+        self._previous_clock = haishin_clock.install(self.clock)
+        self._http_thread = threading.Thread(target=self._http.serve_forever, name="http", daemon=True)
+        self._http_thread.start()
+        for fid, reason in self.template.missing_handlers().items():
+            self.say(f"warning: {fid}: {reason} (its routes answer 502 until it exists)")
+        self._start_pumps()
+        self.scheduler = Scheduler(
+            self.template.schedules,
+            self.invoke,
+            self.template.function_for_arn,
+            self.client("scheduler"),
+            one_time_interval=self.one_time_check_seconds,
+        )
+        self.scheduler.start()
+        if self.seed:
+            self._seed()
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.scheduler:
+            self.scheduler.stop()
+        for pump in self.pumps:
+            pump.stop()
+        if self._http:
+            if self._http_thread:
+                self._http.shutdown()
+            self._http.server_close()
+        for emulator in (self.line_emulator, self.stripe_emulator):
+            if emulator is not None:
+                with contextlib.suppress(Exception):
+                    emulator.stop()
+        if self._moto:
+            with contextlib.suppress(Exception):
+                self._moto.stop()
+        if self._ddb:
+            self._ddb.stop()
+        if self._previous_clock is not None:
+            haishin_clock.install(self._previous_clock)
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+        reset_settings_cache()
+
+    # ------------------------------------------------------------------ endpoints
+    @property
+    def base_url(self) -> str:
+        if not self._http:
+            raise LocalSystemError("the local system is not started")
+        return f"http://{self.host}:{self._http.server_address[1]}"
+
+    @property
+    def port(self) -> int:
+        return int(self._http.server_address[1]) if self._http else self.requested_port
+
+    @property
+    def moto_endpoint(self) -> str:
+        host, port = self._moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    @property
+    def dynamodb_endpoint(self) -> str:
+        if not self._ddb:
+            raise LocalSystemError("the local system is not started")
+        return self._ddb.endpoint
+
+    @property
+    def routes(self) -> list[HttpRoute]:
+        return list(self.template.routes)
+
+    @property
+    def event_sources(self) -> list[dict[str, Any]]:
+        sources: list[dict[str, Any]] = []
+        pumps = {(p.source.function_id, p.source.event_name): p for p in self.pumps}
+        for sqs in self.template.sqs_sources:
+            pump = pumps.get((sqs.function_id, sqs.event_name))
+            sources.append(
+                {
+                    "type": "SQS",
+                    "function": sqs.function_id,
+                    "event": sqs.event_name,
+                    "queue": sqs.queue_id,
+                    "batch_size": sqs.batch_size,
+                    "concurrency": pump.concurrency if pump else 0,
+                    "running": pump is not None,
+                }
+            )
+        for rule in self.template.schedules:
+            sources.append(
+                {
+                    "type": "Schedule",
+                    "function": rule.function_id,
+                    "event": rule.event_name,
+                    "expression": rule.expression,
+                    "running": rule.enabled and self.scheduler is not None,
+                }
+            )
+        return sources
+
+    def queue_url(self, logical_id: str) -> str:
+        if not any(q.logical_id == logical_id for q in self.template.queues):
+            raise KeyError(f"{logical_id} is not a queue of the template")
+        return queue_url(self.moto_endpoint, logical_id)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for a local service (DynamoDB Local for dynamodb, moto for the rest)."""
+        if service not in self._clients:
+            endpoint = self.dynamodb_endpoint if service == "dynamodb" else self.moto_endpoint
+            self._clients[service] = boto3.client(
+                service,  # type: ignore[call-overload]
+                endpoint_url=endpoint,
+                region_name=REGION,
+                aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            )
+        return self._clients[service]
+
+    def admin_config(self) -> dict[str, Any]:
+        return {
+            "apiBase": self.base_url,
+            "authMode": "dev",
+            "loginUrl": f"{self.base_url}/_dev/login",
+            "lineEmulatorUrl": getattr(self.line_emulator, "base_url", None),
+            "stripeUrl": getattr(self.stripe_emulator, "base_url", None),
+        }
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "now": haishin_clock.now().isoformat(),
+            "dynamodb": self.dynamodb_endpoint,
+            "moto": self.moto_endpoint,
+            "functions": {
+                fid: {"missing": f.spec.missing, "invocations": f.invocations, "errors": f.errors}
+                for fid, f in self.functions.items()
+            },
+            "event_sources": self.event_sources,
+        }
+
+    def clock_state(self) -> dict[str, Any]:
+        return {"now": self.clock.now().isoformat(), "offset_seconds": self.clock.offset.total_seconds()}
+
+    # ------------------------------------------------------------------ behaviour
+    def invoke(self, function_logical_id: str, event: Any) -> Any:
+        function = self.functions.get(function_logical_id)
+        if function is None:
+            raise KeyError(f"{function_logical_id} is not a function of the template")
+        return function.invoke(event)
+
+    def override_handler(self, function_logical_id: str, handler: Handler) -> None:
+        """Serve a function with another handler (tests); routes, queues and schedules stay as in the template."""
+        self.functions[function_logical_id].override(handler)
+
+    def login(self, *, email: str, workspace_id: str, role: str = "owner") -> str:
+        return self.auth.issue(email=email, workspace_id=workspace_id, role=role)
+
+    def advance(self, delta: timedelta, *, timeout: float = 60.0) -> dict[str, Any]:
+        """Move the clock forward, fire the schedules that are due, and return once the system is quiet."""
+        with self._advance_lock:
+            self.clock.advance(delta)
+            fired_before = len(self.scheduler.fired) if self.scheduler else 0
+            if self.scheduler:
+                self.scheduler.fire_all()
+                self.scheduler.check_one_time()
+            quiet = self.drain(timeout=timeout, raise_on_timeout=False)
+            if self.scheduler and self.scheduler.check_one_time():  # what the drained work scheduled for "now"
+                quiet = self.drain(timeout=timeout, raise_on_timeout=False)
+            fired = self.scheduler.fired[fired_before:] if self.scheduler else []
+        return {**self.clock_state(), "quiet": quiet, "fired": [name for _, name in fired]}
+
+    def drain(self, timeout: float = 30.0, *, raise_on_timeout: bool = True) -> bool:
+        """Wait until every consumed queue is empty and nothing is running (twice in a row)."""
+        deadline = time.monotonic() + timeout
+        quiet_checks = 0
+        pending: dict[str, int] = {}
+        while time.monotonic() < deadline:
+            for pump in self.pumps:
+                pump.wake()
+            pending = self._pending()
+            busy = any(p.busy for p in self.pumps) or bool(self.scheduler and self.scheduler.busy)
+            if not pending and not busy:
+                quiet_checks += 1
+                if quiet_checks >= 2:
+                    return True
+            else:
+                quiet_checks = 0
+            time.sleep(0.05)
+        if raise_on_timeout:
+            raise TimeoutError(f"the local system did not become quiet within {timeout:.0f} s; waiting: {pending}")
+        return False
+
+    def _pending(self) -> dict[str, int]:
+        sqs = self.client("sqs")
+        pending: dict[str, int] = {}
+        for pump in self.pumps:
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=pump.queue_url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed",
+                ],
+            )["Attributes"]
+            count = sum(int(v) for v in attrs.values())
+            if count:
+                pending[pump.source.queue_id] = count
+        return pending
+
+    # ------------------------------------------------------------------ startup steps
+    def _setenv(self, key: str, value: str) -> None:
+        if key not in self._saved_env:
+            self._saved_env[key] = os.environ.get(key)
+        os.environ[key] = value
+
+    def _set_aws_env(self) -> None:
+        for key, value in FAKE_CREDENTIALS.items():
+            self._setenv(key, value)
+        self._setenv("AWS_DEFAULT_REGION", REGION)
+        self._setenv("AWS_REGION", REGION)
+        self._setenv("AWS_ENDPOINT_URL", self.moto_endpoint)
+        assert self._ddb is not None
+        self._setenv("AWS_ENDPOINT_URL_DYNAMODB", self._ddb.endpoint)
+        if "AWS_SESSION_TOKEN" in os.environ:
+            self._saved_env.setdefault("AWS_SESSION_TOKEN", os.environ["AWS_SESSION_TOKEN"])
+            del os.environ["AWS_SESSION_TOKEN"]
+        if "AWS_PROFILE" in os.environ:
+            self._saved_env.setdefault("AWS_PROFILE", os.environ["AWS_PROFILE"])
+            del os.environ["AWS_PROFILE"]
+
+    def _set_app_env(self) -> None:
+        for key, value in self.template.merged_environment().items():
+            self._setenv(key, value)
+        self._setenv("PUBLIC_BASE_URL", self.base_url)
+        if self.line_emulator is not None:
+            self._setenv("LINE_API_BASE", self.line_emulator.base_url)
+            self._setenv("LINE_DATA_API_BASE", self.line_emulator.base_url)
+        if self.stripe_emulator is not None:
+            self._setenv("STRIPE_API_BASE", self.stripe_emulator.base_url)
+        reset_settings_cache()
+
+    def _create_queues(self) -> None:
+        sqs = self.client("sqs")
+        for spec in self.template.queues:  # dead-letter queues come first
+            sqs.create_queue(QueueName=spec.logical_id, Attributes=dict(spec.attributes))
+
+    def _create_moto_resources(self) -> None:
+        s3 = self.client("s3")
+        for bucket in self.template.buckets:
+            with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+                s3.create_bucket(Bucket=bucket)
+        scheduler = self.client("scheduler")
+        for group in self.template.schedule_groups:
+            with contextlib.suppress(scheduler.exceptions.ConflictException):
+                scheduler.create_schedule_group(Name=group)
+
+    def _create_tables(self) -> None:
+        ddb = self.client("dynamodb")
+        existing = set(ddb.list_tables().get("TableNames", []))
+        for spec in self.template.tables:
+            if spec.logical_id not in existing:
+                ddb.create_table(**spec.create_kwargs)
+            if spec.ttl_attribute:
+                with contextlib.suppress(Exception):
+                    ddb.update_time_to_live(
+                        TableName=spec.logical_id,
+                        TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
+                    )
+
+    def _start_pumps(self) -> None:
+        sqs = self.client("sqs")
+        for source in self.template.sqs_sources:
+            if not source.enabled:
+                continue
+            pump = SqsPump(
+                source,
+                self.functions[source.function_id],
+                sqs,
+                self.queue_url(source.queue_id),
+                queue_arn(source.queue_id),
+                concurrency_cap=self.concurrency_cap,
+                retry_backoff_seconds=self.retry_backoff_seconds,
+            )
+            pump.start()
+            self.pumps.append(pump)
+
+    def _start_emulators(self) -> None:
+        if not self.emulators:
+            return
+        for attr, module_name, class_name in (
+            ("line_emulator", "haishin_local.line_emulator", "LineEmulator"),
+            ("stripe_emulator", "haishin_local.stripe_emulator", "StripeEmulator"),
+        ):
+            try:
+                module = importlib.import_module(module_name)
+                emulator = getattr(module, class_name)(host="127.0.0.1", port=0)
+                emulator.start()
+            except ModuleNotFoundError as exc:
+                if exc.name and module_name.startswith(exc.name):
+                    self.say(f"{class_name}: {module_name} does not exist yet; starting without it")
+                else:
+                    self.say(f"{class_name}: not started, an import failed: {exc}")
+                continue
+            except Exception as exc:
+                self.say(f"{class_name}: not started: {type(exc).__name__}: {exc}")
+                continue
+            setattr(self, attr, emulator)
+
+    def _seed(self) -> None:
+        try:
+            seed_module = importlib.import_module("haishin_local.seed")
+        except ModuleNotFoundError as exc:
+            if exc.name and "haishin_local.seed".startswith(exc.name):
+                self.say("seed: haishin_local.seed does not exist yet; starting with empty tables")
+            else:
+                self.say(f"seed: not run, an import failed: {exc}")
+            return
+        try:
+            seed_module.seed_demo(self)
+        except Exception as exc:
+            log.exception("seed_demo failed")
+            self.say(f"seed: seed_demo failed: {type(exc).__name__}: {exc}")
+
+
+@contextlib.contextmanager
+def running(**kwargs: Any) -> Iterator[LocalSystem]:
+    with LocalSystem(**kwargs) as system:
+        yield system
+
+
+__all__ = ["DynamoDBLocalError", "LocalSystem", "LocalSystemError", "TemplateRefused", "running"]
