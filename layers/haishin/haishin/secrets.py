@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from haishin.config import settings
 from haishin.errors import NotFound
+from haishin.observability import register_secret_values
 
 
 def secret_name(workspace_id: str, kind: str, object_id: str) -> str:
@@ -60,11 +61,13 @@ class SecretsManagerStore:
         except self._sm().exceptions.ResourceNotFoundException as exc:
             raise NotFound("secret not found", where=name) from exc
         value = json.loads(response["SecretString"])
+        register_secret_values(*value.values())
         with self._lock:
             self._cache[name] = (time.monotonic(), value)
         return value
 
     def put(self, name: str, value: dict[str, Any]) -> None:
+        register_secret_values(*value.values())
         body = json.dumps(value)
         sm = self._sm()
         try:
@@ -96,6 +99,7 @@ class InMemorySecretStore:
         return dict(self.values[name])
 
     def put(self, name: str, value: dict[str, Any]) -> None:
+        register_secret_values(*value.values())
         self.values[name] = dict(value)
 
     def delete(self, name: str) -> None:
