@@ -30,6 +30,7 @@ def test_a_value_read_from_the_secret_store_is_redacted_in_free_text() -> None:
     store = InMemorySecretStore()
     store.put("haishin/local/ws/line/1", {"access_token": "very-private-token-value"})
     log = logger(service="test-redaction")
+    log.setLevel("INFO")
     buffer = _capture(log)
     log.info("calling LINE with very-private-token-value in a message")
     log.warning({"detail": "again very-private-token-value"})
