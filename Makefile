@@ -59,7 +59,7 @@ endif
 endif
 
 .PHONY: help install check-tools venv sam-venv admin dynamodb-local test-deps \
-        dev test lint format typecheck validate build unit integration e2e bench deploy clean distclean
+        dev test lint format typecheck validate build unit admin-test integration e2e bench deploy clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,14 +76,14 @@ $(PY_STAMP):
 	@echo "==> $(VENV): pip install -e '.[dev]' (pyproject.toml changed or first run)"
 	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
 	   rm -rf $(VENV); $(PYTHON311) -m venv $(VENV); fi
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev]' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
 	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/venv-[0-9a-f]* && touch $@
 
 sam-venv: $(SAM_STAMP)
 $(SAM_STAMP):
 	@echo "==> $(SAM_VENV): aws-sam-cli==$(SAM_CLI_VERSION)"
 	@if [ ! -x $(SAM_VENV)/bin/python ]; then $(PYTHON311) -m venv $(SAM_VENV); fi
-	$(SAM_VENV)/bin/python -m pip install -q 'aws-sam-cli==$(SAM_CLI_VERSION)'
+	$(SAM_VENV)/bin/python -m pip install -q 'aws-sam-cli==$(SAM_CLI_VERSION)' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
 	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/venv-sam-* && touch $@
 
 ifneq ($(HAS_ADMIN),)
@@ -118,9 +118,9 @@ dev: install ## run the whole system locally (API, emulators, DynamoDB Local, mo
 # ---------------------------------------------------------------- checks and tests
 
 # What CI runs (.ci/run): every check, the build, then every test suite, in this order.
-test: install test-deps ## everything CI checks: lint, types, template, build, unit, integration, e2e
+test: install test-deps ## everything CI checks: lint, types, template, build, unit, admin, integration, e2e
 	@rm -rf $(REPORTS) && mkdir -p $(REPORTS)
-	@for step in lint typecheck validate build unit integration e2e; do \
+	@for step in lint typecheck validate build unit admin-test integration e2e; do \
 	   start=$$(date +%s); echo "==> make $$step"; \
 	   $(MAKE) $$step || { echo "make test: '$$step' failed after $$(( $$(date +%s) - start ))s"; exit 1; }; \
 	   echo "<== $$step: $$(( $$(date +%s) - start ))s"; \
@@ -153,6 +153,13 @@ integration: install ## against the local system (DynamoDB Local, moto server, e
 
 e2e: install test-deps ## the admin in headless Chromium against the local system
 	@$(PYTEST_STAGE) e2e tests/e2e
+
+admin-test: admin ## the admin's component tests (vitest)
+ifneq ($(HAS_ADMIN),)
+	cd admin && npm test
+else
+	@echo "admin-test: no admin/package.json yet"
+endif
 
 bench: venv ## benchmarks: print figures, never assert
 	$(PY) tests/bench/run_all.py

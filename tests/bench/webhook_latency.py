@@ -50,9 +50,9 @@ def main() -> int:
 
     # Imported here so "not available yet" answers at once.
     import boto3  # noqa: PLC0415
-    from haishin import config  # noqa: PLC0415
     from moto import mock_aws  # noqa: PLC0415
 
+    from haishin import config  # noqa: PLC0415
     from tests.support import template as tpl  # noqa: PLC0415
 
     with mock_aws():

@@ -16,9 +16,9 @@ from typing import Any
 import boto3
 import pytest
 import pytest_socket
-from haishin import clock, config
 from moto import mock_aws
 
+from haishin import clock, config
 from tests.support import template as tpl
 
 MANUAL_CLOCK_START = datetime(2026, 1, 5, 0, 0, 0, tzinfo=UTC)

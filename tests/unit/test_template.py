@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_socket
+
 from haishin import clock
 from haishin.config import settings
-
 from tests.support import template as tpl
 
 FUNCTIONS = tpl.functions()
