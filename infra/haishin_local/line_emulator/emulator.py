@@ -377,7 +377,7 @@ class Emulator:
                     return route, found.groupdict()
         return None, {}
 
-    def _process(  # noqa: PLR0911, PLR0912, PLR0915
+    def _process(
         self,
         route: _Route | None,
         params: dict[str, str],

@@ -65,7 +65,7 @@ class LineEmulator(Emulator):
         self.stop()
 
     # ------------------------------------------------------------------ control HTTP API
-    def handle_control(self, method: str, path: str, query: dict[str, str], body: Json) -> tuple[int, Any]:  # noqa: PLR0911, PLR0912
+    def handle_control(self, method: str, path: str, query: dict[str, str], body: Json) -> tuple[int, Any]:
         parts = [urllib.parse.unquote(p) for p in path.split("/")[2:] if p]
         key = (method, *parts)
         try:

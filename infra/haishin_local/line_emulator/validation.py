@@ -107,7 +107,7 @@ def validate_messages(body: dict[str, Any], problems: Problems) -> list[dict[str
     return messages
 
 
-def _validate_message(message: Any, prop: str, p: Problems) -> None:  # noqa: PLR0912, PLR0915
+def _validate_message(message: Any, prop: str, p: Problems) -> None:
     if not isinstance(message, dict):
         p.add(prop, "must be an object")
         return

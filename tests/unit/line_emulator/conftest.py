@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from haishin_local.line_emulator import LineEmulator
 from le_helpers import ALICE, BOB, CHANNEL_ID, SECRET, TOKEN
+
+from haishin_local.line_emulator import LineEmulator
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from haishin_local.line_emulator import LineEmulator
 from le_helpers import ALICE, BOB, CHANNEL_ID, TOKEN, call, text
 from linebot.v3.messaging import (
     ApiClient,
@@ -17,6 +16,8 @@ from linebot.v3.messaging import (
     PushMessageRequest,
     TextMessage,
 )
+
+from haishin_local.line_emulator import LineEmulator
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -64,8 +65,13 @@ def test_multicast_retry_key_is_per_channel_and_a_failed_request_does_not_consum
     emulator: LineEmulator, api: MessagingApi
 ) -> None:
     key = str(uuid.uuid4())
-    status, _, _ = call(emulator, "POST", "/v2/bot/message/multicast", {"to": [], "messages": [text("x")]},
-                        headers={"X-Line-Retry-Key": key})
+    status, _, _ = call(
+        emulator,
+        "POST",
+        "/v2/bot/message/multicast",
+        {"to": [], "messages": [text("x")]},
+        headers={"X-Line-Retry-Key": key},
+    )
     assert status == 400
     api.multicast(MulticastRequest(to=[ALICE], messages=[TextMessage(text="ok")]), x_line_retry_key=key)
     with pytest.raises(ApiException) as info:
@@ -73,8 +79,14 @@ def test_multicast_retry_key_is_per_channel_and_a_failed_request_does_not_consum
     assert info.value.status == 409
     emulator.register_channel("1650000002", "other-secret", "token-2")
     emulator.follow("1650000002", ALICE)
-    status, _, _ = call(emulator, "POST", "/v2/bot/message/multicast", {"to": [ALICE], "messages": [text("ok")]},
-                        token="token-2", headers={"X-Line-Retry-Key": key})
+    status, _, _ = call(
+        emulator,
+        "POST",
+        "/v2/bot/message/multicast",
+        {"to": [ALICE], "messages": [text("ok")]},
+        token="token-2",
+        headers={"X-Line-Retry-Key": key},
+    )
     assert status == 200
     assert len(emulator.received(ALICE)) == 2
 
@@ -85,8 +97,13 @@ def test_retry_key_must_be_a_uuid_and_only_on_send_endpoints(emulator: LineEmula
     assert status == 400
     assert "message" in out
     token = emulator.issue_reply_token(CHANNEL_ID, ALICE)
-    status, _, _ = call(emulator, "POST", "/v2/bot/message/reply", {"replyToken": token, "messages": [text("x")]},
-                        headers={"X-Line-Retry-Key": str(uuid.uuid4())})
+    status, _, _ = call(
+        emulator,
+        "POST",
+        "/v2/bot/message/reply",
+        {"replyToken": token, "messages": [text("x")]},
+        headers={"X-Line-Retry-Key": str(uuid.uuid4())},
+    )
     assert status == 400
     assert emulator.received(ALICE) == []
 
@@ -137,8 +154,12 @@ def test_rich_menu_link_bulk_and_unlink(emulator: LineEmulator, api: MessagingAp
     menu = emulator.create_rich_menu(CHANNEL_ID)
     api.link_rich_menu_id_to_user(ALICE, menu)
     assert api.get_rich_menu_id_of_user(ALICE).rich_menu_id == menu
-    status, _, _ = call(emulator, "POST", "/v2/bot/richmenu/bulk/link",
-                        {"richMenuId": menu, "userIds": [f"U{i:032x}" for i in range(501)]})
+    status, _, _ = call(
+        emulator,
+        "POST",
+        "/v2/bot/richmenu/bulk/link",
+        {"richMenuId": menu, "userIds": [f"U{i:032x}" for i in range(501)]},
+    )
     assert status == 400
     status, _, _ = call(emulator, "POST", "/v2/bot/richmenu/bulk/link", {"richMenuId": menu, "userIds": [BOB]})
     assert status == 202
@@ -151,8 +172,9 @@ def test_rich_menu_link_bulk_and_unlink(emulator: LineEmulator, api: MessagingAp
 
 
 def test_audience_upload_then_narrowcast_and_broadcast(emulator: LineEmulator) -> None:
-    status, group, _ = call(emulator, "POST", "/v2/bot/audienceGroup/upload",
-                            {"description": "VIP", "audiences": [{"id": BOB}]})
+    status, group, _ = call(
+        emulator, "POST", "/v2/bot/audienceGroup/upload", {"description": "VIP", "audiences": [{"id": BOB}]}
+    )
     assert status == 202
     status, got, _ = call(emulator, "GET", f"/v2/bot/audienceGroup/{group['audienceGroupId']}")
     assert (status, got["audienceGroup"]["audienceCount"]) == (200, 1)
@@ -161,8 +183,9 @@ def test_audience_upload_then_narrowcast_and_broadcast(emulator: LineEmulator) -
     assert status == 202
     assert [r["message"]["text"] for r in emulator.received(BOB)] == ["vip"]
     assert emulator.received(ALICE) == []
-    status, progress, _ = call(emulator, "GET",
-                               f"/v2/bot/message/progress/narrowcast?requestId={headers['x-line-request-id']}")
+    status, progress, _ = call(
+        emulator, "GET", f"/v2/bot/message/progress/narrowcast?requestId={headers['x-line-request-id']}"
+    )
     assert progress["successCount"] == 1
     emulator.unfollow(CHANNEL_ID, BOB)
     assert call(emulator, "POST", "/v2/bot/message/broadcast", {"messages": [text("all")]})[0] == 200

@@ -1,0 +1,185 @@
+"""The friend's side: signed webhooks to a tiny receiving server, reply tokens, redelivery, verify, phone page."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from le_helpers import ALICE, BOB, CHANNEL_ID, SECRET, call, text
+
+from haishin import clock
+from haishin_local.line_emulator import LineEmulator
+
+pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+
+CAROL = "U" + "c" * 32
+
+
+class Receiver:
+    """A minimal webhook endpoint recording raw bodies and headers."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[bytes, dict[str, str]]] = []
+        self.status = 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((raw, {k.lower(): v for k, v in self.headers.items()}))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/line/webhook/{CHANNEL_ID}"
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(raw) for raw, _ in self.requests]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver(emulator: LineEmulator) -> Iterator[Receiver]:
+    rec = Receiver()
+    emulator.set_webhook_url(CHANNEL_ID, rec.url)
+    try:
+        yield rec
+    finally:
+        rec.close()
+
+
+@pytest.fixture
+def manual_clock() -> Iterator[clock.ManualClock]:
+    manual = clock.ManualClock(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
+    previous = clock.install(manual)
+    try:
+        yield manual
+    finally:
+        clock.install(previous)
+
+
+def test_follow_webhook_is_signed_and_line_shaped(emulator: LineEmulator, receiver: Receiver) -> None:
+    assert emulator.follow(CHANNEL_ID, CAROL) == 200
+    [(raw, headers)] = receiver.requests
+    expected = base64.b64encode(hmac.new(SECRET.encode(), raw, hashlib.sha256).digest()).decode()
+    assert hmac.compare_digest(headers["x-line-signature"], expected)
+    body = json.loads(raw)
+    assert body["destination"] == emulator.channel_info(CHANNEL_ID)["botUserId"]
+    [event] = body["events"]
+    assert event["type"] == "follow"
+    assert event["mode"] == "active"
+    assert event["source"] == {"type": "user", "userId": CAROL}
+    assert event["deliveryContext"] == {"isRedelivery": False}
+    assert event["follow"] == {"isUnblocked": False}
+    assert len(event["webhookEventId"]) == 26
+    assert event["replyToken"]
+    assert CAROL in emulator.followers(CHANNEL_ID)
+
+
+def test_message_postback_unfollow_refollow_and_redeliver(emulator: LineEmulator, receiver: Receiver) -> None:
+    assert emulator.send_text(CHANNEL_ID, ALICE, "予約したい") == 200
+    assert emulator.postback(CHANNEL_ID, ALICE, "action=book&slot=1") == 200
+    assert emulator.unfollow(CHANNEL_ID, ALICE) == 200
+    assert emulator.follow(CHANNEL_ID, ALICE) == 200
+    message, postback, unfollow, follow = (b["events"][0] for b in receiver.bodies())
+    assert message["message"]["type"] == "text"
+    assert message["message"]["text"] == "予約したい"
+    assert message["message"]["id"] and message["message"]["quoteToken"]
+    assert postback["postback"] == {"data": "action=book&slot=1"}
+    assert "replyToken" not in unfollow
+    assert follow["follow"] == {"isUnblocked": True}
+    assert emulator.redeliver(message["webhookEventId"]) == 200
+    again = receiver.bodies()[-1]["events"][0]
+    assert again["webhookEventId"] == message["webhookEventId"]
+    assert again["deliveryContext"] == {"isRedelivery": True}
+
+
+def test_verify_request_and_webhook_status(emulator: LineEmulator, receiver: Receiver) -> None:
+    assert emulator.verify_webhook(CHANNEL_ID) == 200
+    assert receiver.bodies()[-1]["events"] == []
+    receiver.status = 500
+    assert emulator.send_text(CHANNEL_ID, ALICE, "x") == 500
+    assert emulator.webhook_log(CHANNEL_ID)[-1]["status"] == 500
+    status, result, _ = call(emulator, "POST", "/v2/bot/channel/webhook/test")
+    assert (status, result["success"], result["statusCode"]) == (200, False, 500)
+
+
+def test_no_webhook_url_returns_0(emulator: LineEmulator) -> None:
+    assert emulator.send_text(CHANNEL_ID, ALICE, "x") == 0
+    assert emulator.last_event(CHANNEL_ID, ALICE)["message"]["text"] == "x"  # type: ignore[index]
+
+
+def test_reply_token_is_single_use(emulator: LineEmulator, receiver: Receiver) -> None:
+    emulator.send_text(CHANNEL_ID, ALICE, "hello")
+    token = receiver.bodies()[-1]["events"][0]["replyToken"]
+    body = {"replyToken": token, "messages": [text("いらっしゃいませ")]}
+    status, out, _ = call(emulator, "POST", "/v2/bot/message/reply", body)
+    assert status == 200
+    assert len(out["sentMessages"]) == 1
+    status, out, _ = call(emulator, "POST", "/v2/bot/message/reply", body)
+    assert (status, out) == (400, {"message": "Invalid reply token"})
+    assert [r["endpoint"] for r in emulator.received(ALICE)] == ["reply"]
+    assert emulator.quota_consumption(CHANNEL_ID) == 0  # replies are free
+
+
+def test_reply_token_expires_after_60_seconds_of_emulator_time(
+    emulator: LineEmulator, manual_clock: clock.ManualClock
+) -> None:
+    fresh = emulator.issue_reply_token(CHANNEL_ID, ALICE)
+    stale = emulator.issue_reply_token(CHANNEL_ID, BOB)
+    manual_clock.advance(timedelta(seconds=59))
+    assert call(emulator, "POST", "/v2/bot/message/reply", {"replyToken": fresh, "messages": [text("ok")]})[0] == 200
+    manual_clock.advance(timedelta(seconds=2))
+    status, out, _ = call(emulator, "POST", "/v2/bot/message/reply", {"replyToken": stale, "messages": [text("no")]})
+    assert (status, out) == (400, {"message": "Invalid reply token"})
+    assert emulator.received(BOB) == []
+
+
+def test_retry_key_window_is_24_hours_of_emulator_time(emulator: LineEmulator, manual_clock: clock.ManualClock) -> None:
+    key = "123e4567-e89b-12d3-a456-426614174000"
+    body = {"to": ALICE, "messages": [text("x")]}
+    headers = {"X-Line-Retry-Key": key}
+    assert call(emulator, "POST", "/v2/bot/message/push", body, headers=headers)[0] == 200
+    manual_clock.advance(timedelta(hours=23, minutes=59))
+    assert call(emulator, "POST", "/v2/bot/message/push", body, headers=headers)[0] == 409
+    manual_clock.advance(timedelta(minutes=2))
+    assert call(emulator, "POST", "/v2/bot/message/push", body, headers=headers)[0] == 200
+
+
+def test_phone_page_and_feed(emulator: LineEmulator, receiver: Receiver) -> None:
+    with urllib.request.urlopen(f"{emulator.base_url}/_emulator/phone?channel={CHANNEL_ID}&user={ALICE}") as resp:
+        html = resp.read().decode()
+    assert "友だち追加" in html
+    assert "ブロック" in html
+    assert "メッセージを入力" in html
+    call(emulator, "POST", "/v2/bot/message/push", {"to": ALICE, "messages": [text("ようこそ")]})
+    status, out, _ = call(
+        emulator,
+        "POST",
+        "/_emulator/phone/action",
+        {"action": "text", "channel_id": CHANNEL_ID, "user_id": ALICE, "text": "こんにちは"},
+    )
+    assert (status, out) == (200, {"status": 200})
+    status, state, _ = call(emulator, "GET", f"/_emulator/phone/state?channel={CHANNEL_ID}&user={ALICE}")
+    assert state["following"] is True
+    bubbles = [(i["from"], i.get("text") or i.get("message", {}).get("text")) for i in state["items"]]
+    assert bubbles[-2:] == [("bot", "ようこそ"), ("user", "こんにちは")]
+    assert receiver.bodies()[-1]["events"][0]["message"]["text"] == "こんにちは"
