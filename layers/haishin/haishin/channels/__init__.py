@@ -1,0 +1,1 @@
+"""Connecting LINE Official Accounts (Messaging API channels): connect, rotate the token, disconnect, activity."""

@@ -1,0 +1,57 @@
+"""Our postback payload format, parsed into ``haishin.actions``.
+
+Two forms (``data`` of a LINE postback action is at most 300 characters):
+
+- ``haishin:<base64url JSON>``: the JSON is a list of actions (or ``{"actions": [...]}``), exactly the action model
+  of ``haishin.actions`` — e.g. ``[{"type": "add_tag", "tag": "vip"}, {"type": "start_scenario", ...}]``.
+- querystring, for hand-written rich menus: ``action=add_tag&tag=vip`` is one action whose ``type`` is ``action``
+  and whose other keys are its fields (``action=add_to_field&field=score&amount=5``).
+
+Anything else is not ours (another tool's postback): recorded on the timeline, no action.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import urllib.parse
+from typing import Any
+
+from haishin.actions import Action, parse_actions
+
+PREFIX = "haishin:"
+
+
+class NotOurs(Exception):
+    """The postback data is not in a Haishin format."""
+
+
+def encode(actions: list[dict[str, Any]]) -> str:
+    raw = json.dumps(actions, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def parse(data: str) -> list[Action]:
+    """Actions from postback data. Raises NotOurs, or ValueError (pydantic's ValidationError) for a bad payload."""
+    data = (data or "").strip()
+    if data.startswith(PREFIX):
+        text = data[len(PREFIX):]
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            decoded = json.loads(raw)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("the haishin: postback is not base64url JSON") from exc
+        if isinstance(decoded, dict):
+            decoded = decoded.get("actions")
+        if not isinstance(decoded, list):
+            raise ValueError("the haishin: postback holds no list of actions")
+        return parse_actions(decoded)
+    pairs = urllib.parse.parse_qs(data, keep_blank_values=True, strict_parsing=False)
+    if "action" not in pairs:
+        raise NotOurs(data[:50])
+    action: dict[str, Any] = {"type": pairs["action"][0]}
+    for key, values in pairs.items():
+        if key != "action":
+            action[key] = values[0]
+    return parse_actions([action])

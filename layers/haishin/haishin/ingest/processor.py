@@ -1,0 +1,477 @@
+"""Applying LINE webhook events, each exactly once (see ``idempotency``).
+
+One SQS record is one webhook body (``{"channel_id", "workspace_id", "received_at", "body"}``) holding 0..n events.
+Events are applied in order; a failing event fails the record (SQS retries it) and the events already applied are
+skipped on the retry because their claim says ``done``.
+
+Per event type:
+- follow: subscriber created or found by LINE user, profile fetched (a failed profile call is logged, not fatal),
+  ``line[channel]`` following + ``followed_at`` (unless a newer block is already recorded: events may arrive out
+  of order), timeline ``follow``, trigger ``friend_added``, greeting (channel setting) by reply.
+- unfollow: blocked + ``blocked_at`` (unless a newer follow is recorded), scenarios ``stop_all(reason="blocked")``,
+  timeline ``unfollow``; history is kept.
+- message: timeline ``message_in`` (entry_id = webhookEventId); text is matched against auto-replies, answered by
+  reply, or by push with ``retry_key("autoreply", webhookEventId)`` when the reply token expired or was used.
+- postback: ``haishin.ingest.postback`` payload -> ``ActionRunner`` (actor "postback",
+  idempotency_key "postback:<webhookEventId>"); a bad payload is logged and skipped.
+- join, leave, memberJoined, memberLeft, accountLink, unsend, videoPlayComplete, beacon...: timeline ``event`` for a
+  user source, else a log line; unknown types are logged and skipped.
+
+``mode: "standby"`` (another bot holds the chat): state is recorded, nothing is sent, no scenario trigger or action
+runs (both can cause sends). Every user event sets ``last_interaction_at``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from haishin import clock, ids
+from haishin.actions import ActionRunner
+from haishin.ingest import postback
+from haishin.ingest.idempotency import event_key
+from haishin.ingest.triggers import FRIEND_ADDED, ScenarioTriggers
+from haishin.line.client import LineApiError
+from haishin.storage.base import iso
+from haishin.subscribers.models import SubscriberModel, line_account
+from haishin.subscribers.repository import SubscriberRepository
+from haishin.timeline.models import Timeline
+
+log = logging.getLogger("haishin.ingest")
+
+RECORDED_TYPES = frozenset(
+    {"join", "leave", "memberJoined", "memberLeft", "accountLink", "unsend", "videoPlayComplete", "beacon", "things",
+     "activated", "deactivated", "botSuspended", "botResumed", "membership", "module"}
+)
+
+
+class Ledger(Protocol):
+    def claim(self, key: str) -> str: ...
+
+    def steps(self, key: str) -> set[str]: ...
+
+    def mark_step(self, key: str, step: str) -> None: ...
+
+    def done(self, key: str) -> None: ...
+
+    def release(self, key: str) -> None: ...
+
+
+class LineSender(Protocol):
+    def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> Any: ...
+
+    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None) -> Any: ...
+
+    def profile(self, user_id: str) -> dict[str, Any]: ...
+
+
+class LineClientsLike(Protocol):
+    def for_channel(self, workspace_id: str, channel_id: str) -> LineSender: ...
+
+
+class AutoReplies(Protocol):
+    def match(self, workspace_id: str, channel_id: str, text: str) -> Any: ...
+
+
+class Channels(Protocol):
+    def touch(self, channel_id: str, at: datetime) -> None: ...
+
+    def verified(self, channel_id: str, at: datetime) -> None: ...
+
+    def greeting(self, workspace_id: str, channel_id: str) -> list[dict[str, Any]]: ...
+
+
+def render_messages(messages: list[dict[str, Any]], subscriber: SubscriberModel | None) -> list[dict[str, Any]]:
+    """Variables in text messages. Uses ``haishin.render.render_text(template, context)`` (the jinja2 sandbox) when
+    it exists; until then only ``{{ name }}`` / ``{{ display_name }}`` are replaced, other text is sent as is."""
+    context = {"name": (subscriber.display_name if subscriber else None) or "",
+               "display_name": (subscriber.display_name if subscriber else None) or "",
+               "fields": dict(subscriber.fields or {}) if subscriber else {}}
+    try:
+        from haishin.render import render_text  # type: ignore[attr-defined]  # noqa: PLC0415
+    except ImportError:
+        render_text = None
+    out = []
+    for message in messages:
+        if message.get("type") == "text" and "{{" in str(message.get("text", "")):
+            text = str(message["text"])
+            if render_text is not None:
+                text = render_text(text, context)
+            else:
+                text = re.sub(r"\{\{\s*(name|display_name)\s*\}\}", lambda m: str(context[m.group(1)]), text)
+            out.append({**message, "text": text})
+        else:
+            out.append(message)
+    return out
+
+
+def event_time(event: dict[str, Any]) -> datetime:
+    stamp = event.get("timestamp")
+    if isinstance(stamp, int | float) and stamp > 0:
+        return datetime.fromtimestamp(stamp / 1000, tz=UTC)
+    return clock.now()
+
+
+def event_id(event: dict[str, Any]) -> str:
+    """``webhookEventId``; for a (very old) event without one, a hash of its content, which is as stable."""
+    value = event.get("webhookEventId")
+    if value:
+        return str(value)
+    return "h" + hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def is_reply_token_gone(error: LineApiError) -> bool:
+    return error.status == 400 and "reply token" in (error.message or "").lower()
+
+
+@dataclass
+class RecordOutcome:
+    channel_id: str
+    applied: int = 0
+    skipped: int = 0
+    latest: datetime | None = None
+    verify: bool = False
+
+
+@dataclass
+class _Ctx:
+    workspace_id: str
+    channel_id: str
+    event: dict[str, Any]
+    webhook_event_id: str
+    key: str
+    at: datetime
+    standby: bool
+    user_id: str | None
+    redelivery: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class LineEventProcessor:
+    def __init__(
+        self,
+        *,
+        subscribers: SubscriberRepository,
+        timeline: Timeline,
+        ledger: Ledger,
+        line: LineClientsLike,
+        triggers: ScenarioTriggers,
+        auto_replies: AutoReplies,
+        channels: Channels,
+        actions: ActionRunner,
+    ) -> None:
+        self.subscribers = subscribers
+        self.timeline = timeline
+        self.ledger = ledger
+        self.line = line
+        self.triggers = triggers
+        self.auto_replies = auto_replies
+        self.channels = channels
+        self.actions = actions
+        self._handlers: dict[str, Callable[[_Ctx], None]] = {
+            "follow": self._follow,
+            "unfollow": self._unfollow,
+            "message": self._message,
+            "postback": self._postback,
+        }
+
+    # ------------------------------------------------------------------ records
+    def process_record(self, message_body: str) -> RecordOutcome:
+        envelope = json.loads(message_body)
+        channel_id = str(envelope["channel_id"])
+        workspace_id = str(envelope["workspace_id"])
+        outcome = RecordOutcome(channel_id=channel_id)
+        try:
+            body = json.loads(envelope["body"])
+        except (TypeError, ValueError):
+            log.error("a queued webhook body is not JSON; dropped (the webhook checks this before enqueueing)")
+            return outcome
+        events = body.get("events") if isinstance(body, dict) else None
+        if not isinstance(events, list):
+            log.error("a queued webhook body has no events list; dropped")
+            return outcome
+        if not events:
+            outcome.verify = True
+            received = envelope.get("received_at")
+            self.channels.verified(channel_id, datetime.fromisoformat(received) if received else clock.now())
+            return outcome
+        for event in events:
+            if not isinstance(event, dict):
+                log.warning("skipped a webhook event that is not an object")
+                continue
+            applied, at = self.process_event(workspace_id, channel_id, event)
+            if applied:
+                outcome.applied += 1
+            else:
+                outcome.skipped += 1
+            outcome.latest = at if outcome.latest is None or at > outcome.latest else outcome.latest
+        return outcome
+
+    def process_event(self, workspace_id: str, channel_id: str, event: dict[str, Any]) -> tuple[bool, datetime]:
+        """Apply one event unless it was already applied. Returns (applied now, event time)."""
+        webhook_event_id = event_id(event)
+        key = event_key(channel_id, webhook_event_id)
+        at = event_time(event)
+        if self.ledger.claim(key) == "done":
+            return False, at
+        source = event.get("source") or {}
+        ctx = _Ctx(
+            workspace_id=workspace_id, channel_id=channel_id, event=event, webhook_event_id=webhook_event_id,
+            key=key, at=at, standby=event.get("mode") == "standby",
+            user_id=source.get("userId") if source.get("type") == "user" else None,
+            redelivery=bool((event.get("deliveryContext") or {}).get("isRedelivery")),
+        )
+        try:
+            handler = self._handlers.get(str(event.get("type")))
+            if handler is not None:
+                handler(ctx)
+            elif event.get("type") in RECORDED_TYPES:
+                self._other(ctx)
+            else:
+                log.warning("unknown LINE event type %r skipped", event.get("type"))
+        except BaseException:
+            self.ledger.release(key)
+            raise
+        self.ledger.done(key)
+        return True, at
+
+    # ------------------------------------------------------------------ helpers
+    def _subscriber(self, ctx: _Ctx) -> SubscriberModel:
+        assert ctx.user_id
+        subscriber, _created = self.subscribers.get_or_create_for_line_user(
+            ctx.workspace_id, ctx.channel_id, ctx.user_id
+        )
+        return subscriber
+
+    def _touch_interaction(self, subscriber: SubscriberModel, ctx: _Ctx,
+                           change: Callable[[SubscriberModel], None] | None = None) -> SubscriberModel:
+        def apply(s: SubscriberModel) -> None:
+            if change is not None:
+                change(s)
+            if s.last_interaction_at is None or s.last_interaction_at < ctx.at:
+                s.last_interaction_at = ctx.at
+
+        return self.subscribers.mutate(ctx.workspace_id, subscriber.subscriber_id, apply)
+
+    def _account(self, s: SubscriberModel, ctx: _Ctx) -> dict[str, Any]:
+        assert ctx.user_id
+        return dict((s.line or {}).get(ctx.channel_id) or line_account(ctx.user_id))
+
+    def _send(self, ctx: _Ctx, messages: list[dict[str, Any]], *, step: str, retry_key: str) -> str | None:
+        """Reply (free, uses the event's token); push with a deterministic retry key when the token is gone.
+
+        Returns "reply", "push", "already" (done by an earlier attempt), or None when LINE refused for good.
+        """
+        assert ctx.user_id
+        if step in self.ledger.steps(ctx.key):
+            return "already"
+        client = self.line.for_channel(ctx.workspace_id, ctx.channel_id)
+        via = "push"
+        try:
+            token = ctx.event.get("replyToken")
+            sent = False
+            if token:
+                try:
+                    client.reply(str(token), messages)
+                    via, sent = "reply", True
+                except LineApiError as error:
+                    if not is_reply_token_gone(error):
+                        raise
+                    log.info("reply token expired or used; falling back to push")
+            if not sent:
+                client.push(ctx.user_id, messages, retry_key=retry_key)
+        except LineApiError as error:
+            if error.retryable:
+                raise
+            log.error("LINE refused a %s (HTTP %s): %s", step, error.status, error.message)
+            return None
+        self.ledger.mark_step(ctx.key, step)
+        return via
+
+    # ------------------------------------------------------------------ event types
+    def _follow(self, ctx: _Ctx) -> None:
+        if not ctx.user_id:
+            log.info("follow without a user source skipped")
+            return
+        subscriber = self._subscriber(ctx)
+        profile: dict[str, Any] = {}
+        try:
+            profile = self.line.for_channel(ctx.workspace_id, ctx.channel_id).profile(ctx.user_id) or {}
+        except Exception as exc:  # the profile is nice to have; the follow must be recorded anyway
+            log.warning("profile fetch failed (%s); the follow is recorded without it", type(exc).__name__)
+        is_unblocked = bool((ctx.event.get("follow") or {}).get("isUnblocked"))
+        state = {"current": True}
+
+        def change(s: SubscriberModel) -> None:
+            account = self._account(s, ctx)
+            blocked_at = account.get("blocked_at")
+            state["current"] = not blocked_at or str(blocked_at) <= iso(ctx.at)
+            if state["current"]:
+                account["status"] = "following"
+                if not account.get("followed_at") or str(account["followed_at"]) < iso(ctx.at):
+                    account["followed_at"] = iso(ctx.at)
+            account["is_unblocked"] = is_unblocked
+            s.line = {**(s.line or {}), ctx.channel_id: account}
+            name = profile.get("displayName") or profile.get("display_name")
+            picture = profile.get("pictureUrl") or profile.get("picture_url")
+            language = profile.get("language")
+            if name:
+                s.display_name = str(name)
+            if picture:
+                s.picture_url = str(picture)
+            if language:
+                s.language = str(language)
+            consent = dict(s.consent or {})
+            consent.setdefault("line", True)
+            s.consent = consent
+
+        subscriber = self._touch_interaction(subscriber, ctx, change)
+        self.timeline.append(
+            ctx.workspace_id, subscriber.subscriber_id, "follow",
+            {"channel_id": ctx.channel_id, "is_unblocked": is_unblocked, "standby": ctx.standby},
+            actor="friend", at=ctx.at, entry_id=ctx.webhook_event_id,
+        )
+        if ctx.standby or not state["current"]:
+            return
+        self.triggers.on_trigger(
+            ctx.workspace_id, subscriber.subscriber_id, FRIEND_ADDED,
+            {"channel_id": ctx.channel_id, "is_unblocked": is_unblocked},
+            idempotency_key=f"follow:{ctx.webhook_event_id}",
+        )
+        greeting = self.channels.greeting(ctx.workspace_id, ctx.channel_id)
+        if greeting:
+            messages = render_messages(greeting[:5], subscriber)
+            via = self._send(ctx, messages, step="greeting", retry_key=ids.retry_key("greeting", ctx.webhook_event_id))
+            if via and via != "already":
+                self.timeline.append(
+                    ctx.workspace_id, subscriber.subscriber_id, "message_out",
+                    {"channel_id": ctx.channel_id, "messages": messages, "via": via, "cause": "greeting"},
+                    actor="system", at=clock.now(), entry_id=f"greeting:{ctx.webhook_event_id}",
+                )
+
+    def _unfollow(self, ctx: _Ctx) -> None:
+        if not ctx.user_id:
+            log.info("unfollow without a user source skipped")
+            return
+        subscriber = self._subscriber(ctx)
+
+        def change(s: SubscriberModel) -> None:
+            account = self._account(s, ctx)
+            followed_at = account.get("followed_at")
+            if not followed_at or str(followed_at) <= iso(ctx.at):
+                account["status"] = "blocked"
+                if not account.get("blocked_at") or str(account["blocked_at"]) < iso(ctx.at):
+                    account["blocked_at"] = iso(ctx.at)
+            s.line = {**(s.line or {}), ctx.channel_id: account}
+
+        subscriber = self._touch_interaction(subscriber, ctx, change)
+        self.timeline.append(
+            ctx.workspace_id, subscriber.subscriber_id, "unfollow", {"channel_id": ctx.channel_id},
+            actor="friend", at=ctx.at, entry_id=ctx.webhook_event_id,
+        )
+        if (subscriber.line or {}).get(ctx.channel_id, {}).get("status") == "blocked":
+            # Stopping sends is never a send: done in standby mode too.
+            self.triggers.stop_all(ctx.workspace_id, subscriber.subscriber_id, reason="blocked")
+
+    def _message(self, ctx: _Ctx) -> None:
+        if not ctx.user_id:
+            log.info("message from a %s source recorded in the log only", (ctx.event.get("source") or {}).get("type"))
+            return
+        subscriber = self._touch_interaction(self._subscriber(ctx), ctx)
+        message = ctx.event.get("message") or {}
+        kind = str(message.get("type") or "unknown")
+        data: dict[str, Any] = {"channel_id": ctx.channel_id, "message_id": message.get("id"), "type": kind}
+        if kind == "text":
+            data["text"] = message.get("text", "")
+            if message.get("emojis"):
+                data["emojis"] = message["emojis"]
+        elif kind == "sticker":
+            data["sticker"] = {k: message.get(k) for k in ("packageId", "stickerId", "stickerResourceType", "keywords")
+                               if message.get(k) is not None}
+        elif kind in ("image", "video", "audio", "file"):
+            data["content"] = {k: message.get(k) for k in ("contentProvider", "duration", "fileName", "fileSize",
+                                                           "imageSet") if message.get(k) is not None}
+        elif kind == "location":
+            data["location"] = {k: message.get(k) for k in ("title", "address", "latitude", "longitude")}
+        if message.get("quoteToken"):
+            data["quote_token"] = message["quoteToken"]
+        self.timeline.append(ctx.workspace_id, subscriber.subscriber_id, "message_in", data, actor="friend",
+                             at=ctx.at, entry_id=ctx.webhook_event_id)
+        if kind != "text" or ctx.standby:
+            return
+        rule = self.auto_replies.match(ctx.workspace_id, ctx.channel_id, str(message.get("text") or ""))
+        if rule is None:
+            return
+        messages = render_messages(list(rule.messages or [])[:5], subscriber)
+        via = self._send(ctx, messages, step="autoreply", retry_key=ids.retry_key("autoreply", ctx.webhook_event_id))
+        if via and via != "already":
+            self.timeline.append(
+                ctx.workspace_id, subscriber.subscriber_id, "message_out",
+                {"channel_id": ctx.channel_id, "messages": messages, "via": via, "auto_reply_id": rule.auto_reply_id},
+                actor=f"auto_reply:{rule.auto_reply_id}", at=clock.now(), entry_id=f"autoreply:{ctx.webhook_event_id}",
+            )
+        if rule.actions:
+            self._run_actions(ctx, subscriber, rule.actions, actor=f"auto_reply:{rule.auto_reply_id}",
+                              idempotency_key=f"autoreply:{ctx.webhook_event_id}")
+
+    def _run_actions(self, ctx: _Ctx, subscriber: SubscriberModel, raw: Any, *, actor: str,
+                     idempotency_key: str) -> None:
+        from haishin.actions import parse_actions  # noqa: PLC0415
+
+        try:
+            actions = raw if raw and not isinstance(raw[0], dict) else parse_actions(raw)
+        except ValidationError as exc:
+            log.error("stored actions are invalid (%s); skipped", exc.errors()[0].get("msg"))
+            return
+        try:
+            self.actions.run(ctx.workspace_id, subscriber.subscriber_id, actions, actor=actor,
+                             idempotency_key=idempotency_key)
+        except RuntimeError as exc:  # an action needing a collaborator this function does not have
+            log.error("an action could not run: %s", exc)
+
+    def _postback(self, ctx: _Ctx) -> None:
+        if not ctx.user_id:
+            log.info("postback without a user source skipped")
+            return
+        subscriber = self._touch_interaction(self._subscriber(ctx), ctx)
+        data = str((ctx.event.get("postback") or {}).get("data") or "")
+        params = (ctx.event.get("postback") or {}).get("params")
+        self.timeline.append(
+            ctx.workspace_id, subscriber.subscriber_id, "event",
+            {"type": "postback", "channel_id": ctx.channel_id, "data": data[:300], "params": params},
+            actor="friend", at=ctx.at, entry_id=ctx.webhook_event_id,
+        )
+        if ctx.standby:
+            return
+        try:
+            actions = postback.parse(data)
+        except postback.NotOurs:
+            log.info("postback not in a Haishin format; recorded only")
+            return
+        except (ValueError, ValidationError) as exc:
+            log.warning("bad postback payload skipped: %s", str(exc)[:200])
+            return
+        self._run_actions(ctx, subscriber, actions, actor="postback",
+                          idempotency_key=f"postback:{ctx.webhook_event_id}")
+
+    def _other(self, ctx: _Ctx) -> None:
+        kind = str(ctx.event.get("type"))
+        if not ctx.user_id:
+            source = ctx.event.get("source") or {}
+            log.info("LINE %s event from a %s source", kind, source.get("type"))
+            return
+        subscriber = self._touch_interaction(self._subscriber(ctx), ctx)
+        data: dict[str, Any] = {"type": kind, "channel_id": ctx.channel_id}
+        for name in ("link", "unsend", "videoPlayComplete", "beacon", "joined", "left", "things", "membership"):
+            if name in ctx.event:
+                data[name] = ctx.event[name]
+        self.timeline.append(ctx.workspace_id, subscriber.subscriber_id, "event", data, actor="friend",
+                             at=ctx.at, entry_id=ctx.webhook_event_id)
