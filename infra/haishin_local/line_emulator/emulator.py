@@ -230,6 +230,14 @@ class Emulator:
             self._users[user_id] = user
             return user.profile()
 
+    def add_follower(self, channel_id: str, user_id: str) -> None:
+        """Makes a user a follower without a webhook (friends who followed before the system existed)."""
+        with self._lock:
+            channel = self._channel(channel_id)
+            self._ensure_user(user_id)
+            channel.followers.add(user_id)
+            channel.ever_followed.add(user_id)
+
     def followers(self, channel_id: str) -> list[str]:
         with self._lock:
             return sorted(self._channel(channel_id).followers)

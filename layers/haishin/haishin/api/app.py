@@ -12,7 +12,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from haishin.api import routes
-from haishin.api.security import public
+from haishin.api.security import public, set_caller
+from haishin.auth.caller import caller_from_claims
 from haishin.errors import HaishinError
 
 API_PREFIX = "/api"
@@ -63,3 +64,49 @@ def build_app() -> APIGatewayHttpResolver:
         return _error(500, {"code": "internal_error", "message": "something went wrong on our side; try again"})
 
     return app
+
+
+_PUBLIC_PATHS = frozenset({f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/health"})
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class AdminApi:
+    """Authenticates the caller (JWT claims refined by the operator record), routes, and audits every change."""
+
+    def __init__(self, operators: Any = None, audit: Any = None) -> None:
+        from haishin.audit import AuditLog  # noqa: PLC0415
+        from haishin.operators.service import OperatorService  # noqa: PLC0415
+
+        self.app = build_app()
+        self.operators = operators or OperatorService()
+        self.audit = audit or AuditLog()
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        path = event.get("rawPath", "")
+        caller = None
+        if path not in _PUBLIC_PATHS:
+            try:
+                caller = self.operators.apply(caller_from_claims(_claims(event)))
+            except HaishinError as error:
+                return {
+                    "statusCode": error.http_status,
+                    "headers": {"content-type": "application/json"},
+                    "body": json.dumps(error.to_dict(), ensure_ascii=False),
+                }
+        set_caller(caller)
+        try:
+            response = self.app.resolve(event, context)
+        finally:
+            set_caller(None)
+        method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "GET")
+        if caller is not None and method not in _READ_METHODS and 200 <= response.get("statusCode", 500) < 300:
+            self.audit.record(
+                workspace_id=caller.workspace_id, operator_id=caller.operator_id, operator_email=caller.email,
+                method=method, path=path, route=path, status=response["statusCode"],
+            )
+        return response
+
+
+def _claims(event: dict[str, Any]) -> dict[str, Any] | None:
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    return (authorizer.get("jwt") or {}).get("claims")
