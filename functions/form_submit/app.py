@@ -1,0 +1,39 @@
+"""Form submit Lambda (POST /f/{form_id}): parse the form post, let haishin.forms apply it, answer with a page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from haishin.forms.service import FormService
+from haishin.pages import http
+from haishin.pages.forms import respond
+from haishin.pages.render import message_page
+
+logger = Logger()
+metrics = Metrics()
+_service: FormService | None = None
+
+
+def service() -> FormService:
+    global _service
+    if _service is None:
+        _service = FormService()
+    return _service
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    form_id = http.path_param(event, "form_id")
+    try:
+        result = service().submit(form_id, http.form_data(event), ip=http.source_ip(event),
+                                  token=http.query(event, "t"))
+    except Exception:
+        logger.exception("form submit failed", extra={"form_id": form_id})
+        return message_page(500, "送信できませんでした", "時間をおいてもう一度お試しください。")
+    metrics.add_metric(name=f"FormSubmit_{result.outcome}", unit=MetricUnit.Count, value=1)
+    return respond(result)

@@ -1,0 +1,1 @@
+"""Hosted forms (回答フォーム / 登録フォーム): definitions, signed LINE-bound links, validation and submission."""

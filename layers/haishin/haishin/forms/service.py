@@ -1,0 +1,366 @@
+"""Forms: CRUD, signed LINE-bound links, and a submission applied once.
+
+Submission order (each step safe to repeat): throttle per IP and minute -> honeypot -> token -> validation (errors
+re-render with the answers kept; nothing stored) -> claim the page's nonce (a double click makes ONE submission) ->
+find/create the friend -> fields and tags (ActionRunner, key ``form:<submission>``) -> answer + timeline entry
+(deterministic IDs) -> scenario trigger ``form_submitted`` -> auto-reply (LINE push with a retry key) -> complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import secrets as pysecrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from haishin import clock, ids
+from haishin.actions import AddTag, CallWebhook, SetField, parse_actions
+from haishin.config import settings
+from haishin.errors import Conflict, NotFound, ValidationFailed
+from haishin.forms import tokens
+from haishin.forms.collab import Collaborators
+from haishin.forms.fields import FormDefinition, FormField, typed_value, validate
+from haishin.forms.models import FormAnswerModel, FormLookupModel, FormModel, answers_pk, form_sk, lookup_pk
+from haishin.payments.once import Once
+from haishin.storage.base import connection, iso
+from haishin.subscribers.models import SubscriberModel
+from haishin.workspaces.models import workspace_pk
+
+log = logging.getLogger(__name__)
+
+HONEYPOT = "website"  # a field people never see; bots fill it
+NONCE = "_nonce"
+TOKEN = "t"  # noqa: S105 - the query/field name of the signed link, not a secret
+IP_LIMIT_PER_MINUTE = 10
+
+Outcome = Literal["thanks", "redirect", "invalid", "token_invalid", "throttled", "closed", "not_found"]
+
+
+@dataclass
+class SubmitResult:
+    outcome: Outcome
+    form: FormModel | None = None
+    definition: FormDefinition | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    nonce: str = ""
+    token: str = ""
+    submission_id: str | None = None
+    subscriber_id: str | None = None
+    redirect_url: str | None = None
+    duplicate: bool = False
+    token_reason: str | None = None
+
+
+def definition_of(form: FormModel) -> FormDefinition:
+    return FormDefinition.model_validate(form.definition)
+
+
+def _check_actions(definition: FormDefinition) -> None:
+    try:
+        parse_actions(definition.actions)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "actions." + ".".join(str(p) for p in first.get("loc", ()))
+        raise ValidationFailed(first.get("msg", "invalid action"), where=where) from exc
+
+
+def form_url(form_id: str, token: str | None = None) -> str:
+    base = settings().public_base_url
+    return f"{base}/f/{form_id}" + (f"?t={token}" if token else "")
+
+
+class FormService:
+    def __init__(self, collab: Collaborators | None = None, once: Once | None = None) -> None:
+        self.collab = collab or Collaborators()
+        self.once = once or Once()
+
+    # ------------------------------------------------------------------ CRUD
+    def create(self, workspace_id: str, definition: FormDefinition) -> FormModel:
+        _check_actions(definition)
+        now = clock.now()
+        form_id = ids.new_id("f_")
+        form = FormModel(pk=workspace_pk(workspace_id), sk=form_sk(form_id), workspace_id=workspace_id,
+                         form_id=form_id, definition=definition.model_dump(mode="json"), created_at=now,
+                         updated_at=now)
+        lookup = FormLookupModel(pk=lookup_pk(form_id), sk="form", workspace_id=workspace_id, form_id=form_id)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.save(form, condition=FormModel.pk.does_not_exist())
+                tx.save(lookup, condition=FormLookupModel.pk.does_not_exist())
+        except TransactWriteError as exc:  # pragma: no cover - IDs are random
+            raise Conflict("form ID collision; try again") from exc
+        form.version = 1
+        return form
+
+    def get(self, workspace_id: str, form_id: str) -> FormModel:
+        try:
+            return FormModel.get(workspace_pk(workspace_id), form_sk(form_id), consistent_read=True)
+        except FormModel.DoesNotExist as exc:
+            raise NotFound("form not found", where=f"form {form_id}") from exc
+
+    def list(self, workspace_id: str) -> list[FormModel]:
+        return list(FormModel.query(workspace_pk(workspace_id), FormModel.sk.startswith("form#")))
+
+    def update(self, workspace_id: str, form_id: str, definition: FormDefinition) -> FormModel:
+        _check_actions(definition)
+        form = self.get(workspace_id, form_id)
+        form.definition = definition.model_dump(mode="json")
+        form.updated_at = clock.now()
+        try:
+            form.save()
+        except Exception as exc:
+            if "ConditionalCheckFailed" in str(exc):
+                raise Conflict("the form changed meanwhile; reload and try again", where=f"form {form_id}") from exc
+            raise
+        return form
+
+    def delete(self, workspace_id: str, form_id: str) -> None:
+        form = self.get(workspace_id, form_id)
+        with TransactWrite(connection=connection()) as tx:
+            tx.delete(form)
+            tx.delete(FormLookupModel(pk=lookup_pk(form_id), sk="form", workspace_id=workspace_id, form_id=form_id))
+
+    def resolve(self, form_id: str) -> FormModel | None:
+        """The form behind a public URL (no workspace in it)."""
+        try:
+            lookup = FormLookupModel.get(lookup_pk(form_id), "form")
+        except FormLookupModel.DoesNotExist:
+            return None
+        try:
+            return self.get(lookup.workspace_id, form_id)
+        except NotFound:
+            return None
+
+    # ------------------------------------------------------------------ links
+    def signer(self) -> tokens.LinkSigner:
+        return tokens.LinkSigner(self.collab.secret_store())
+
+    def mint_link(self, workspace_id: str, form_id: str, subscriber_id: str,
+                  validity: timedelta = tokens.DEFAULT_VALIDITY) -> dict[str, Any]:
+        self.get(workspace_id, form_id)
+        self.collab.subscribers.require(workspace_id, subscriber_id)
+        token = self.signer().mint(tokens.FORM, workspace_id, subscriber_id, form_id, validity)
+        return {"url": form_url(form_id, token), "token": token,
+                "expires_at": int(clock.epoch_seconds() + validity.total_seconds())}
+
+    # ------------------------------------------------------------------ page
+    def open(self, form_id: str, token: str | None) -> SubmitResult:
+        """What GET /f/{form_id} shows: the empty form with a fresh nonce, or why it cannot be shown."""
+        form = self.resolve(form_id)
+        if form is None:
+            return SubmitResult("not_found")
+        definition = definition_of(form)
+        if definition.status != "open":
+            return SubmitResult("closed", form=form, definition=definition)
+        if token:
+            try:
+                self.signer().verify(tokens.FORM, form.workspace_id, form_id, token)
+            except tokens.TokenInvalid as exc:
+                return SubmitResult("token_invalid", form=form, definition=definition, token_reason=exc.reason)
+        return SubmitResult("invalid", form=form, definition=definition, nonce=pysecrets.token_urlsafe(16),
+                            token=token or "")
+
+    # ------------------------------------------------------------------ submit
+    def submit(self, form_id: str, data: dict[str, list[str]], *, ip: str = "", token: str | None = None
+               ) -> SubmitResult:
+        form = self.resolve(form_id)
+        if form is None:
+            return SubmitResult("not_found")
+        definition = definition_of(form)
+        workspace_id = form.workspace_id
+        if definition.status != "open":
+            return SubmitResult("closed", form=form, definition=definition)
+        minute = clock.now().strftime("%Y%m%d%H%M")
+        ip_key = hashlib.sha256(ip.encode()).hexdigest()[:24]
+        if ip and self.once.count(f"form-ip#{form_id}#{ip_key}#{minute}", ttl=timedelta(minutes=5)) \
+                > IP_LIMIT_PER_MINUTE:
+            return SubmitResult("throttled", form=form, definition=definition)
+        token = token or (data.get(TOKEN) or [""])[0] or None
+        nonce = (data.get(NONCE) or [""])[0]
+        if (data.get(HONEYPOT) or [""])[0].strip():
+            log.info("form %s: honeypot filled; nothing stored", form_id)
+            return self._thanks(form, definition, None, None, duplicate=False)
+        binding = None
+        if token:
+            try:
+                binding = self.signer().verify(tokens.FORM, workspace_id, form_id, token)
+            except tokens.TokenInvalid as exc:
+                return SubmitResult("token_invalid", form=form, definition=definition, token_reason=exc.reason)
+        values, errors = validate(definition.fields, data)
+        if not nonce or len(nonce) > 100:
+            nonce = nonce or pysecrets.token_urlsafe(16)
+            errors.setdefault("_form", "ページの有効期限が切れました。もう一度送信してください。")
+        if errors:
+            return SubmitResult("invalid", form=form, definition=definition, values=values, errors=errors,
+                                nonce=nonce, token=token or "")
+        submission_id = "fa_" + hashlib.sha256(f"{workspace_id}|{form_id}|{nonce}".encode()).hexdigest()[:26]
+        claim_key = f"form-nonce#{workspace_id}#{form_id}#{nonce}"
+        claim = self.once.claim(claim_key, ttl=timedelta(days=2), lease=timedelta(seconds=60))
+        if not claim.acquired:
+            previous = claim.result or {}
+            return self._thanks(form, definition, submission_id, previous.get("subscriber_id"), duplicate=True)
+        try:
+            subscriber_id = self._apply(form, definition, values, submission_id,
+                                        binding.subscriber_id if binding else None)
+        except BaseException:
+            self.once.release(claim_key)
+            raise
+        self.once.complete(claim_key, {"subscriber_id": subscriber_id, "submission_id": submission_id},
+                           ttl=timedelta(days=2))
+        return self._thanks(form, definition, submission_id, subscriber_id, duplicate=False)
+
+    def _thanks(self, form: FormModel, definition: FormDefinition, submission_id: str | None,
+                subscriber_id: str | None, *, duplicate: bool) -> SubmitResult:
+        redirect = str(definition.redirect_url) if definition.redirect_url else None
+        return SubmitResult("redirect" if redirect else "thanks", form=form, definition=definition,
+                            submission_id=submission_id, subscriber_id=subscriber_id, redirect_url=redirect,
+                            duplicate=duplicate)
+
+    def _subscriber_for(self, workspace_id: str, bound_id: str | None, contact: dict[str, str]) -> SubscriberModel:
+        repo = self.collab.subscribers
+        if bound_id:
+            return repo.require(workspace_id, bound_id)
+        email, phone = contact.get("email"), contact.get("phone")
+        found = (repo.find_by_email(workspace_id, email) if email else None) or \
+                (repo.find_by_phone(workspace_id, phone) if phone else None)
+        if found is not None:
+            return found
+        subscriber = repo.new(workspace_id, source="form")
+        aliases: list[tuple[str, str]] = []
+        if email:
+            subscriber.email = email
+            aliases.append(("email", email))
+        if phone:
+            subscriber.phone = phone
+            aliases.append(("phone", phone))
+        if contact.get("display_name"):
+            subscriber.display_name = contact["display_name"]
+        try:
+            return repo.create(subscriber, aliases)
+        except Conflict:  # a concurrent submit with the same email/phone won: use theirs
+            found = (repo.find_by_email(workspace_id, email) if email else None) or \
+                    (repo.find_by_phone(workspace_id, phone) if phone else None)
+            if found is None:
+                raise
+            return found
+
+    def _apply(self, form: FormModel, definition: FormDefinition, values: dict[str, Any], submission_id: str,
+               bound_id: str | None) -> str:
+        workspace_id, form_id = form.workspace_id, form.form_id
+        answers: dict[str, Any] = {}
+        contact: dict[str, str] = {}
+        field_actions: list[Any] = []
+        by_key: dict[str, FormField] = {f.key: f for f in definition.fields}
+        for key, raw in values.items():
+            spec = by_key[key]
+            value = typed_value(spec, raw)
+            answers[key] = value
+            if value is None:
+                continue
+            target = spec.target
+            if target in {"email", "phone", "display_name"}:
+                contact[target] = str(value)
+            else:
+                field_actions.append(SetField(field=target.removeprefix("field:"), value=value))
+        subscriber = self._subscriber_for(workspace_id, bound_id, contact)
+        subscriber_id = subscriber.subscriber_id
+        self._update_contact(workspace_id, subscriber, contact)
+        actions = [*field_actions, *parse_actions(definition.actions)]
+        if definition.webhook_url:
+            actions.append(CallWebhook(url=definition.webhook_url, secret_ref=definition.webhook_secret_ref))
+        runner = self.collab.action_runner()
+        key = f"form:{submission_id}"
+        if any(isinstance(a, CallWebhook) for a in actions) and runner.webhooks is None:
+            log.warning("form %s: no webhook queue configured; outgoing webhook skipped", form_id)
+            actions = [a for a in actions if not isinstance(a, CallWebhook)]
+        runner.run(workspace_id, subscriber_id, actions, actor=f"form:{form_id}", idempotency_key=key)
+        now = clock.now()
+        FormAnswerModel(pk=answers_pk(workspace_id, form_id), sk=f"{iso(now)}#{submission_id}",
+                        workspace_id=workspace_id, form_id=form_id, submission_id=submission_id,
+                        subscriber_id=subscriber_id, answers=answers, line_bound=bound_id is not None, at=now).save()
+        self.collab.timeline.append(
+            workspace_id, subscriber_id, "form_answered",
+            {"form_id": form_id, "form_name": definition.name, "submission_id": submission_id, "answers": answers},
+            actor="friend", at=now, entry_id=submission_id)
+        self.collab.trigger(workspace_id, subscriber_id, "form_submitted",
+                            {"form_id": form_id, "submission_id": submission_id, "answers": answers},
+                            idempotency_key=key)
+        if definition.auto_reply:
+            self._auto_reply(workspace_id, form_id, definition, subscriber_id, submission_id)
+        return subscriber_id
+
+    def _update_contact(self, workspace_id: str, subscriber: SubscriberModel, contact: dict[str, str]) -> None:
+        repo = self.collab.subscribers
+        wanted: dict[str, str] = {}
+        for kind in ("email", "phone"):
+            value = contact.get(kind)
+            if value and getattr(subscriber, kind) != value:
+                if repo.add_alias(workspace_id, subscriber.subscriber_id, kind, value):
+                    wanted[kind] = value
+                else:
+                    log.info("form: %s already belongs to another friend; not moved", kind)
+        if contact.get("display_name") and not subscriber.display_name:
+            wanted["display_name"] = contact["display_name"]
+        if not wanted:
+            return
+
+        def change(s: SubscriberModel) -> None:
+            for attr, value in wanted.items():
+                setattr(s, attr, value)
+
+        repo.mutate(workspace_id, subscriber.subscriber_id, change)
+
+    def _auto_reply(self, workspace_id: str, form_id: str, definition: FormDefinition, subscriber_id: str,
+                    submission_id: str) -> None:
+        subscriber = self.collab.subscribers.require(workspace_id, subscriber_id)
+        if not subscriber.line:
+            return
+        try:
+            from haishin.render import renderer, variables_for  # noqa: PLC0415
+
+            text = renderer().text(definition.auto_reply or "", variables_for(subscriber),
+                                   where=f"form {form_id} auto_reply")
+        except ImportError:  # pragma: no cover - the renderer ships in the same layer
+            text = definition.auto_reply or ""
+        try:
+            self.collab.line_messenger().push_text(workspace_id, subscriber, text,
+                                                   retry_key=ids.retry_key("form-auto-reply", submission_id),
+                                                   channel_id=definition.channel_id)
+        except Exception:  # the answer is stored; a failed courtesy message must not lose it
+            log.exception("form %s: auto-reply failed", form_id)
+
+    # ------------------------------------------------------------------ answers
+    def answers(self, workspace_id: str, form_id: str, *, limit: int = 100, cursor: str | None = None
+                ) -> tuple[list[FormAnswerModel], str | None]:
+        self.get(workspace_id, form_id)
+        condition = FormAnswerModel.sk < cursor if cursor else None
+        items = list(FormAnswerModel.query(answers_pk(workspace_id, form_id), condition, scan_index_forward=False,
+                                           limit=limit))
+        return items, (items[-1].sk if len(items) == limit else None)
+
+    def answers_csv(self, workspace_id: str, form_id: str) -> str:
+        """All answers as CSV, UTF-8 with a BOM (Excel in Japan opens it correctly)."""
+        definition = definition_of(self.get(workspace_id, form_id))
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["回答日時", "友だちID", "LINE経由", *[f.label for f in definition.fields]])
+        for item in FormAnswerModel.query(answers_pk(workspace_id, form_id), scan_index_forward=True):
+            row = [iso(item.at), item.subscriber_id, "yes" if item.line_bound else "no"]
+            for spec in definition.fields:
+                value = (item.answers or {}).get(spec.key)
+                text = "、".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
+                row.append("'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text)  # no CSV formulas
+            writer.writerow(row)
+        return "\ufeff" + out.getvalue()
+
+
+__all__ = ["HONEYPOT", "NONCE", "TOKEN", "AddTag", "FormService", "SubmitResult", "form_url"]
