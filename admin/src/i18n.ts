@@ -14,6 +14,7 @@ const ja = {
   "app.skipToContent": "本文へスキップ",
 
   "nav.dashboard": "ダッシュボード",
+  "nav.home": "ホーム",
   "nav.friends": "友だち",
   "nav.scenarios": "シナリオ",
   "nav.broadcasts": "一斉配信",
@@ -93,7 +94,7 @@ const ja = {
   "error.title.server_error": "サーバーでエラーが発生しました",
   "error.title.config_error": "設定ファイルを読み込めません",
   "error.hint.default": "時間をおいてもう一度お試しください。解決しない場合は管理者に連絡してください。",
-  "error.hint.validation_failed": "入力内容を確認して、もう一度保存してください。入力した内容は残っています。",
+  "error.hint.validation_failed": "入力内容を確認して、もう一度お試しください。入力した内容は残っています。",
   "error.hint.not_found": "削除された可能性があります。一覧を再読み込みしてください。",
   "error.hint.conflict": "最新の内容を読み込み直してから、もう一度操作してください。",
   "error.hint.forbidden": "この操作には別の権限が必要です。ワークスペースのオーナーに依頼してください。",
@@ -118,6 +119,7 @@ const en: Partial<Record<DictKey, string>> = {
   "app.skipToContent": "Skip to content",
 
   "nav.dashboard": "Dashboard",
+  "nav.home": "Home",
   "nav.friends": "Friends",
   "nav.scenarios": "Scenarios",
   "nav.broadcasts": "Broadcasts",
@@ -155,7 +157,7 @@ const en: Partial<Record<DictKey, string>> = {
   "dashboard.start.cta": "Connect a LINE channel",
 
   "nav.forbidden": "Your role cannot open this screen.",
-  "settings.entries": "Settings",
+  "settings.entries": "Sections",
   "settings.channels.desc": "Register the channel ID, channel secret and access token; see the webhook URL",
   "settings.session": "Signed-in account",
   "settings.email": "Email",
@@ -194,7 +196,7 @@ const en: Partial<Record<DictKey, string>> = {
   "error.title.server_error": "The server had an error",
   "error.title.config_error": "Can't load the configuration",
   "error.hint.default": "Try again in a moment. If it keeps happening, contact your administrator.",
-  "error.hint.validation_failed": "Check your input and save again. What you typed is still here.",
+  "error.hint.validation_failed": "Check your input and try again. What you typed is still here.",
   "error.hint.not_found": "It may have been deleted. Reload the list.",
   "error.hint.conflict": "Reload the latest version, then try again.",
   "error.hint.forbidden": "This needs a different role. Ask the workspace owner.",

@@ -26,12 +26,15 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_socket
+from playwright.sync_api import sync_playwright
+
+from .helpers import AdminBackend
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ADMIN_DIST = REPO_ROOT / "admin" / "dist"
@@ -62,29 +65,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.fspath)).is_relative_to(here):
             item.add_marker(pytest.mark.e2e)
+            # pytest-socket honours this even under a global --disable-socket (its own runtest_setup hook).
+            item.add_marker(pytest.mark.enable_socket)
 
 
 @pytest.fixture(autouse=True)
 def _sockets_allowed() -> Iterator[None]:
     """Undo pytest-socket's --disable-socket (if given globally): e2e needs loopback sockets."""
-    try:
-        import pytest_socket
-    except ImportError:
-        yield
-        return
     pytest_socket.enable_socket()
     yield
 
 
 # ---------------------------------------------------------------- the admin's server
-
-
-@dataclass
-class AdminBackend:
-    admin_url: str  # ends with "/", e.g. http://127.0.0.1:PORT/admin/
-    api_base: str
-    login_requests: list[dict[str, Any]] = field(default_factory=list)  # recorded by the stub only
-    stub: bool = False
 
 
 def _fake_jwt(claims: dict[str, Any]) -> str:
@@ -157,11 +149,24 @@ class _StubHandler(SimpleHTTPRequestHandler):
         self.backend.login_requests.append(payload)
         email, ws, role = payload.get("email"), payload.get("workspace_id"), payload.get("role")
         if not email or not ws or role not in ROLES:
-            self._json(422, {"code": "validation_failed", "message": "email, workspace_id and role are required",
-                             "where": "email" if not email else "workspace_id" if not ws else "role"})
+            self._json(
+                422,
+                {
+                    "code": "validation_failed",
+                    "message": "email, workspace_id and role are required",
+                    "where": "email" if not email else "workspace_id" if not ws else "role",
+                },
+            )
             return
-        token = _fake_jwt({"sub": f"dev-{email}", "email": email, "custom:workspace_id": ws,
-                           "cognito:groups": [role], "exp": int(time.time()) + 3600})
+        token = _fake_jwt(
+            {
+                "sub": f"dev-{email}",
+                "email": email,
+                "custom:workspace_id": ws,
+                "cognito:groups": [role],
+                "exp": int(time.time()) + 3600,
+            }
+        )
         self._json(200, {"token": token, "token_type": "Bearer"})
 
 
@@ -208,7 +213,7 @@ def admin_url(admin_backend: AdminBackend) -> str:
 def chromium_path() -> str:
     path = os.environ.get("HAISHIN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(path).exists():
-        msg = "Debian chromium is not installed: apt-get install -y chromium fonts-noto-cjk (never `playwright install`)"
+        msg = "Debian chromium is missing: apt-get install -y chromium fonts-noto-cjk (never `playwright install`)"
         if os.environ.get("CI") == "true":
             pytest.fail(msg)
         pytest.skip(msg)
@@ -217,8 +222,6 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def playwright_instance() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as pw:
         yield pw
 
@@ -291,18 +294,3 @@ def snap(page: Any, request: pytest.FixtureRequest) -> Any:
         return path
 
     return take
-
-
-# ---------------------------------------------------------------- helpers for tests
-
-
-def dev_login(page: Any, admin_url: str, *, email: str = "owner@example.jp", workspace_id: str = "ws_demo",
-              role: str = "owner") -> None:
-    """Open the admin and log in through the dev login form; returns when the dashboard shows."""
-    page.goto(admin_url)
-    page.get_by_test_id("dev-login-form").wait_for()
-    page.locator("input[name=email]").fill(email)
-    page.locator("input[name=workspace_id]").fill(workspace_id)
-    page.locator("select[name=role]").select_option(role)
-    page.get_by_test_id("login-submit").click()
-    page.get_by_test_id("workspace-name").wait_for()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import AdminBackend, dev_login
+from .helpers import AdminBackend, dev_login
 
 pytestmark = pytest.mark.e2e
 
@@ -16,8 +16,8 @@ def test_login_screen_is_japanese_and_dev_login_reaches_the_dashboard(
     page: Any, admin_url: str, admin_backend: AdminBackend, browser_errors: list[str], snap: Any
 ) -> None:
     page.goto(admin_url)
-    assert page.evaluate("location.hash") == "#/login"
     page.get_by_role("heading", name="ログイン", exact=True).wait_for()
+    page.wait_for_function("location.hash === '#/login'")
     assert page.locator("input[name=workspace_id]").input_value() == "ws_demo"
     snap("login")
 
@@ -48,12 +48,13 @@ def test_empty_email_is_reported_in_place_and_input_is_kept(page: Any, admin_url
 
 
 def test_switching_to_english_persists_and_screens_say_coming_soon(
-    page: Any, admin_url: str, browser_errors: list[str]
+    page: Any, admin_url: str, browser_errors: list[str], snap: Any
 ) -> None:
     dev_login(page, admin_url)
     page.locator("[data-lang=en]").first.click()
     page.get_by_role("heading", name="Dashboard", exact=True).wait_for()
     assert page.evaluate("localStorage.getItem('haishin.lang')") == "en"
+    snap("dashboard-en")
     assert page.evaluate("document.documentElement.lang") == "en"
 
     # Survives a reload (and the session survives too: sessionStorage)
@@ -67,6 +68,8 @@ def test_switching_to_english_persists_and_screens_say_coming_soon(
 
     # Settings -> LINE channel setup
     page.locator(".sidebar [data-nav='/settings']").click()
+    page.get_by_role("heading", name="Settings", exact=True).wait_for()
+    snap("settings-en")
     page.get_by_test_id("settings-link-/settings/channels").click()
     page.get_by_role("heading", name="LINE channel setup", exact=True).wait_for()
     assert page.evaluate("location.hash") == "#/settings/channels"
@@ -87,7 +90,7 @@ def test_phone_layout_has_a_bottom_tab_bar_and_menu_sheet(page: Any, admin_url: 
     assert box is not None and box["y"] + box["height"] >= 844 - 1  # pinned to the bottom
     # Nothing overflows sideways on a phone
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    for label in ("ダッシュボード", "友だち", "シナリオ", "一斉配信", "メニュー"):
+    for label in ("ホーム", "友だち", "シナリオ", "一斉配信", "メニュー"):
         assert tabbar.get_by_text(label, exact=True).is_visible()
     snap("dashboard")
 

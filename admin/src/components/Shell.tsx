@@ -21,7 +21,7 @@ function NavLink({ s, active, onClick, variant }: { s: ScreenDef; active: boolea
       data-nav={s.path}
     >
       <Icon name={s.icon} />
-      <span class={`${variant}__label`}>{t(s.titleKey)}</span>
+      <span class={`${variant}__label`}>{t(variant === "tabbar__link" ? (s.tabKey ?? s.titleKey) : s.titleKey)}</span>
     </a>
   );
 }

@@ -22,6 +22,8 @@ export interface ScreenDef {
   /** Hash path, e.g. "/friends" (#/friends). */
   path: string;
   titleKey: DictKey;
+  /** Shorter label for the phone tab bar (defaults to titleKey). */
+  tabKey?: DictKey;
   /** One line shown under the title in link lists (e.g. the settings hub). */
   descKey?: DictKey;
   icon: IconName;
@@ -35,7 +37,7 @@ export interface ScreenDef {
 }
 
 export const SCREENS: readonly ScreenDef[] = [
-  { path: "/dashboard", titleKey: "nav.dashboard", icon: "dashboard", nav: "primary", component: DashboardScreen },
+  { path: "/dashboard", titleKey: "nav.dashboard", tabKey: "nav.home", icon: "dashboard", nav: "primary", component: DashboardScreen },
   {
     path: "/friends",
     titleKey: "nav.friends",
