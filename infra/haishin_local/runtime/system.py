@@ -138,8 +138,13 @@ class LocalSystem:
             ) from None
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
+        physical_ids = self._create_user_pools()
         self.template = Template(
-            self.template_path, root=self.root, parameters=self.parameters, moto_endpoint=self.moto_endpoint
+            self.template_path,
+            root=self.root,
+            parameters=self.parameters,
+            moto_endpoint=self.moto_endpoint,
+            physical_ids=physical_ids,
         )
         self.functions = {fid: LocalFunction(spec) for fid, spec in self.template.functions.items()}
         self._set_aws_env()
@@ -409,6 +414,19 @@ class LocalSystem:
         for group in self.template.schedule_groups:
             with contextlib.suppress(scheduler.exceptions.ConflictException):
                 scheduler.create_schedule_group(Name=group)
+
+    def _create_user_pools(self) -> dict[str, str]:
+        """Cognito user pools (and their groups) in moto, so admin code managing operators works locally."""
+        if not self.template.user_pools:
+            return {}
+        idp = self.client("cognito-idp")
+        ids: dict[str, str] = {}
+        for rid, kwargs in self.template.user_pools.items():
+            ids[rid] = idp.create_user_pool(**kwargs)["UserPool"]["Id"]
+        for pool, group, precedence in self.template.user_pool_groups:
+            extra = {"Precedence": precedence} if precedence is not None else {}
+            idp.create_group(UserPoolId=ids[pool], GroupName=group, **extra)
+        return ids
 
     def _create_tables(self) -> None:
         ddb = self.client("dynamodb")

@@ -137,12 +137,14 @@ class Template:
         root: Path | None = None,
         parameters: Mapping[str, str] | None = None,
         moto_endpoint: str = PLACEHOLDER_MOTO,
+        physical_ids: Mapping[str, str] | None = None,
     ) -> None:
         self.path = Path(path)
         self.root = Path(root) if root else self.path.parent
         self.raw = load_template(self.path)
         self.parameter_overrides = dict(parameters or {})
         self.moto_endpoint = moto_endpoint
+        self.physical_ids = dict(physical_ids or {})  # e.g. the user pool id moto generated
         self.resources: dict[str, dict[str, Any]] = self.raw.get("Resources") or {}
         self._conditions: dict[str, bool] = {}
         self.functions: dict[str, FunctionSpec] = {}
@@ -153,6 +155,8 @@ class Template:
         self.queues: list[QueueSpec] = []
         self.buckets: list[str] = []
         self.schedule_groups: list[str] = []
+        self.user_pools: dict[str, dict[str, Any]] = {}  # logical id -> create_user_pool kwargs
+        self.user_pool_groups: list[tuple[str, str, int | None]] = []  # (pool logical id, group, precedence)
         self._build()
 
     # ------------------------------------------------------------------ public helpers
@@ -207,6 +211,20 @@ class Template:
             self.buckets.append(self._bucket_name(rid))
         for rid in self.of_type("AWS::Scheduler::ScheduleGroup"):
             self.schedule_groups.append(self._schedule_group_name(rid))
+        for rid in self.of_type("AWS::Cognito::UserPool"):
+            self.user_pools[rid] = self._user_pool_kwargs(rid)
+        for rid in self.of_type("AWS::Cognito::UserPoolGroup"):
+            props = self.resources[rid].get("Properties") or {}
+            pool = props.get("UserPoolId")
+            if isinstance(pool, dict) and pool.get("Ref") in self.user_pools:
+                precedence = props.get("Precedence")
+                self.user_pool_groups.append(
+                    (
+                        str(pool["Ref"]),
+                        str(props.get("GroupName", rid)),
+                        int(precedence) if precedence is not None else None,
+                    )
+                )
         for source in self.sqs_sources:
             if not any(q.logical_id == source.queue_id for q in self.queues):
                 raise TemplateRefused(
@@ -449,6 +467,20 @@ class Template:
             return str(self._resolve(props["BucketName"], rid, "BucketName"))
         return rid.lower()
 
+    def _user_pool_kwargs(self, rid: str) -> dict[str, Any]:
+        props = self.resources[rid].get("Properties") or {}
+        kwargs: dict[str, Any] = {"PoolName": str(self._resolve(props.get("UserPoolName", rid), rid, "UserPoolName"))}
+        if props.get("UsernameAttributes"):
+            kwargs["UsernameAttributes"] = list(props["UsernameAttributes"])
+        schema = []
+        for attribute in props.get("Schema") or []:
+            schema.append(
+                {k: v for k, v in attribute.items() if k in ("Name", "AttributeDataType", "Mutable", "Required")}
+            )
+        if schema:
+            kwargs["Schema"] = schema
+        return kwargs
+
     def _schedule_group_name(self, rid: str) -> str:
         props = self.resources[rid].get("Properties") or {}
         return str(self._resolve(props.get("Name", rid), rid, "Name"))
@@ -578,6 +610,12 @@ class Template:
             return f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{name}"
         if kind == "AWS::Serverless::HttpApi":
             return "local"
+        if name in self.physical_ids:
+            return self.physical_ids[name]
+        if kind == "AWS::Cognito::UserPool":
+            return f"{REGION}_local{name}"
+        if kind == "AWS::Cognito::UserPoolClient":
+            return f"local{name.lower()}"
         raise _Unresolvable(f"!Ref {name} ({kind}) has no local value")
 
     def _get_att(self, name: str, attribute: str) -> Any:
@@ -599,6 +637,8 @@ class Template:
             return f"arn:aws:s3:::{self._bucket_name(name)}"
         elif kind == "AWS::Scheduler::ScheduleGroup" and attribute == "Arn":
             return f"arn:aws:scheduler:{REGION}:{ACCOUNT_ID}:schedule-group/{self._schedule_group_name(name)}"
+        elif kind == "AWS::Cognito::UserPool" and attribute == "Arn":
+            return f"arn:aws:cognito-idp:{REGION}:{ACCOUNT_ID}:userpool/{self._ref(name)}"
         elif kind == "AWS::SNS::Topic" and attribute == "TopicArn":
             return f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{name}"
         raise _Unresolvable(f"!GetAtt {name}.{attribute} ({kind}) has no local value")

@@ -57,7 +57,7 @@ def _event(**overrides: object) -> dict:  # type: ignore[type-arg]
             ("X-Dup", "a"),
             ("X-Dup", "b"),
         ],
-        body='{"events": []}'.encode(),
+        body=b'{"events": []}',
         source_ip="10.0.0.1",
     )
     for key, value in overrides.items():

@@ -81,13 +81,13 @@ class FakeScheduler:
     def list_schedule_groups(self, **_: Any) -> dict[str, Any]:
         return {"ScheduleGroups": [{"Name": g} for g in sorted({g for g, _ in self.schedules} | {"default"})]}
 
-    def list_schedules(self, GroupName: str, **_: Any) -> dict[str, Any]:  # noqa: N803
+    def list_schedules(self, GroupName: str, **_: Any) -> dict[str, Any]:
         return {"Schedules": [{"Name": n, "State": "ENABLED"} for g, n in self.schedules if g == GroupName]}
 
-    def get_schedule(self, Name: str, GroupName: str) -> dict[str, Any]:  # noqa: N803
+    def get_schedule(self, Name: str, GroupName: str) -> dict[str, Any]:
         return self.schedules[(GroupName, Name)]
 
-    def delete_schedule(self, Name: str, GroupName: str) -> None:  # noqa: N803
+    def delete_schedule(self, Name: str, GroupName: str) -> None:
         del self.schedules[(GroupName, Name)]
 
 

@@ -31,10 +31,10 @@ class FakeSqs:
         self.deleted: list[str] = []
         self.retried: list[tuple[str, int]] = []
 
-    def delete_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> None:  # noqa: N803
+    def delete_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> None:
         self.deleted += [e["ReceiptHandle"] for e in Entries]
 
-    def change_message_visibility_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> None:  # noqa: N803
+    def change_message_visibility_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> None:
         self.retried += [(e["ReceiptHandle"], e["VisibilityTimeout"]) for e in Entries]
 
 
