@@ -8,6 +8,14 @@ Key layout:
   ``email`` and ``phone``. Written with a condition, read strongly consistent: two concurrent follows of one LINE
   user can never create two subscribers (a GSI would be eventually consistent and could).
 - gsi1 (ALL): gsi1pk ``wsub#<workspace_id>#<shard>`` gsi1sk ``<created_at iso>#<subscriber_id>`` (listing by age).
+
+Summaries other areas maintain on the subscriber row (so a segment reads one row per friend, never a second table
+for these):
+- ``products`` (string set of product IDs bought) and ``total_spent`` (number, in the workspace currency's minor
+  unit as Stripe reports it, e.g. yen) - written by the payments area via ``SubscriberRepository.record_purchase``.
+- ``forms_answered`` (string set of form IDs) - written by the forms area via ``mark_form_answered`` (the timeline
+  keeps each answer as a ``form_answered`` entry; the set is what segments read).
+- ``field_ends``: field key -> ISO end of a datetime *range* (``11:00〜12:00``); ``fields[key]`` keeps the start.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import zlib
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
     VersionAttribute,
@@ -92,6 +101,12 @@ class SubscriberModel(Model):
     unsubscribed = JSONTextAttribute(default=dict)
     unsubscribed_all = BooleanAttribute(default=False)
     merged_into = UnicodeAttribute(null=True)
+    merged_from = UnicodeSetAttribute(default=set)
+    # purchases summary (payments area) and forms answered (forms area); see the module docstring
+    products = UnicodeSetAttribute(default=set)
+    total_spent = NumberAttribute(null=True)
+    forms_answered = UnicodeSetAttribute(default=set)
+    field_ends = JSONTextAttribute(default=dict)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     last_interaction_at = UTCDateTimeAttribute(null=True)

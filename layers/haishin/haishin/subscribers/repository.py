@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
@@ -30,7 +31,36 @@ def line_alias_kind(channel_id: str) -> str:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def normalise_phone(phone: str) -> str:
+    """Digits only, a leading + kept: ``090-1234-5678``, ``０９０（１２３４）５６７８`` and ``09012345678`` match."""
+    text = unicodedata.normalize("NFKC", phone).strip()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return ("+" + digits) if text.startswith("+") else digits
+
+
+def aliases_of(subscriber: SubscriberModel) -> list[tuple[str, str]]:
+    """Every alias a subscriber row implies: one per LINE channel, its email and its phone."""
+    out = [
+        (line_alias_kind(channel_id), str(account["user_id"]))
+        for channel_id, account in sorted((subscriber.line or {}).items())
+        if account and account.get("user_id")
+    ]
+    if subscriber.email:
+        out.append(("email", normalise_email(subscriber.email)))
+    if subscriber.phone:
+        out.append(("phone", normalise_phone(subscriber.phone)))
+    return out
+
+
+class VersionConflict(Conflict):
+    """Someone else saved the subscriber between our read and our write (retry from a fresh read)."""
+
+
+class AliasTaken(Conflict):
+    """An identity (LINE user, email, phone) already belongs to another subscriber."""
 
 
 class SubscriberRepository:
@@ -64,7 +94,7 @@ class SubscriberRepository:
         return self.get(workspace_id, subscriber_id) if subscriber_id else None
 
     def find_by_phone(self, workspace_id: str, phone: str) -> SubscriberModel | None:
-        subscriber_id = self.find_id_by_alias(workspace_id, "phone", phone)
+        subscriber_id = self.find_id_by_alias(workspace_id, "phone", normalise_phone(phone))
         return self.get(workspace_id, subscriber_id) if subscriber_id else None
 
     # ------------------------------------------------------------------ create
@@ -164,3 +194,179 @@ class SubscriberRepository:
     def iter_all(self, workspace_id: str) -> Iterator[SubscriberModel]:
         for shard in range(SHARDS):
             yield from self.iter_shard(workspace_id, shard)
+
+    # ------------------------------------------------------------------ identity-aware writes
+    def save_with_aliases(
+        self,
+        subscriber: SubscriberModel,
+        *,
+        add: Iterable[tuple[str, str]] = (),
+        remove: Iterable[tuple[str, str]] = (),
+        new: bool = False,
+    ) -> SubscriberModel:
+        """One transaction: the subscriber row (must not exist when ``new``, else version-checked), the aliases it
+        gains (free, or already its own) and the aliases it loses (only while they are its own).
+
+        Raises ``AliasTaken`` naming the alias, or ``VersionConflict`` when the row changed since it was read.
+        """
+        add = list(add)
+        remove = [alias for alias in remove if alias not in add]
+        sid = subscriber.subscriber_id
+        ws = subscriber.workspace_id
+        try:
+            with TransactWrite(connection=connection()) as transaction:
+                if new:
+                    transaction.save(subscriber, condition=SubscriberModel.pk.does_not_exist())
+                else:
+                    transaction.save(subscriber, condition=SubscriberModel.pk.exists())
+                for kind, value in add:
+                    transaction.save(
+                        AliasModel(pk=alias_pk(ws, kind, value), sk="alias", subscriber_id=sid),
+                        condition=AliasModel.pk.does_not_exist() | (AliasModel.subscriber_id == sid),
+                    )
+                for kind, value in remove:
+                    transaction.delete(
+                        AliasModel(pk=alias_pk(ws, kind, value), sk="alias", subscriber_id=sid),
+                        condition=AliasModel.pk.does_not_exist() | (AliasModel.subscriber_id == sid),
+                    )
+        except TransactWriteError as exc:
+            reasons = list(getattr(exc, "cancellation_reasons", None) or [])
+            for index, reason in enumerate(reasons[1 : 1 + len(add)]):
+                if reason is not None and getattr(reason, "code", "") == "ConditionalCheckFailed":
+                    kind, value = add[index]
+                    raise AliasTaken(f"{kind.split(':')[0]} {value} already belongs to another friend",
+                                     where=kind.split(":")[0]) from exc
+            if reasons and reasons[0] is not None and getattr(reasons[0], "code", "") == "ConditionalCheckFailed":
+                raise VersionConflict("the friend changed meanwhile; try again", where=f"subscriber {sid}") from exc
+            raise Conflict("the friend could not be saved; try again", where=f"subscriber {sid}") from exc
+        return subscriber
+
+    def mutate_identity(
+        self, workspace_id: str, subscriber_id: str, change: Callable[[SubscriberModel], None]
+    ) -> SubscriberModel:
+        """Like ``mutate``, but when ``change`` alters LINE accounts, email or phone the aliases move in the same
+        transaction (AliasTaken when a new identity belongs to someone else)."""
+        for _ in range(_MAX_OPTIMISTIC_RETRIES):
+            subscriber = self.require(workspace_id, subscriber_id)
+            before = set(aliases_of(subscriber))
+            change(subscriber)
+            after = set(aliases_of(subscriber))
+            subscriber.updated_at = clock.now()
+            try:
+                return self.save_with_aliases(subscriber, add=sorted(after - before), remove=sorted(before - after))
+            except VersionConflict:
+                continue
+        raise Conflict("subscriber kept changing; try again", where=f"subscriber {subscriber_id}")
+
+    def mark_form_answered(self, workspace_id: str, subscriber_id: str, form_id: str) -> SubscriberModel:
+        """For the forms area: remember that this friend answered ``form_id`` (segments read ``forms_answered``)."""
+
+        def change(subscriber: SubscriberModel) -> None:
+            subscriber.forms_answered = set(subscriber.forms_answered or set()) | {form_id}
+
+        return self.mutate(workspace_id, subscriber_id, change)
+
+    def record_purchase(
+        self, workspace_id: str, subscriber_id: str, product_id: str, amount: float
+    ) -> SubscriberModel:
+        """For the payments area: add a product to ``products`` and ``amount`` to ``total_spent`` (a refund passes a
+        negative amount). Callers dedupe on the Stripe event first; this method is not idempotent by itself."""
+
+        def change(subscriber: SubscriberModel) -> None:
+            subscriber.products = set(subscriber.products or set()) | {product_id}
+            subscriber.total_spent = float(subscriber.total_spent or 0) + amount
+
+        return self.mutate(workspace_id, subscriber_id, change)
+
+    # ------------------------------------------------------------------ merge
+    def merge(self, workspace_id: str, winner_id: str, loser_id: str) -> tuple[SubscriberModel, SubscriberModel]:
+        """Fold ``loser`` into ``winner`` in one transaction; see ``merge_rows`` for the rule.
+
+        Every alias of the loser is repointed to the winner (conditioned on still pointing at the loser), the loser
+        keeps its data for history and gets ``merged_into``. Segments skip merged rows.
+        """
+        if winner_id == loser_id:
+            raise Conflict("a friend cannot be merged into itself", where="loser_id")
+        for _ in range(_MAX_OPTIMISTIC_RETRIES):
+            winner = self.require(workspace_id, winner_id)
+            loser = self.require(workspace_id, loser_id)
+            for row, where in ((winner, "winner_id"), (loser, "loser_id")):
+                if row.merged_into:
+                    raise Conflict(f"friend {row.subscriber_id} was already merged into {row.merged_into}",
+                                   where=where)
+            loser_aliases = aliases_of(loser)
+            merge_rows(winner, loser)
+            now = clock.now()
+            winner.updated_at = now
+            loser.updated_at = now
+            loser.merged_into = winner_id
+            try:
+                with TransactWrite(connection=connection()) as transaction:
+                    transaction.save(winner, condition=SubscriberModel.pk.exists())
+                    transaction.save(loser, condition=SubscriberModel.pk.exists())
+                    for kind, value in loser_aliases:
+                        transaction.save(
+                            AliasModel(pk=alias_pk(workspace_id, kind, value), sk="alias", subscriber_id=winner_id),
+                            condition=AliasModel.pk.does_not_exist() | AliasModel.subscriber_id.is_in(
+                                loser_id, winner_id),
+                        )
+                return winner, loser
+            except TransactWriteError as exc:
+                if "ConditionalCheckFailed" not in str(exc) and not getattr(exc, "cancellation_reasons", None):
+                    raise
+                continue
+        raise Conflict("the friends kept changing; try the merge again", where=f"subscriber {winner_id}")
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or value in ("", [], {})
+
+
+def merge_rows(winner: SubscriberModel, loser: SubscriberModel) -> None:
+    """The merge rule, applied to ``winner`` in place.
+
+    - tags, products, forms answered: union. Total spent: sum.
+    - fields: the winner's filled value wins; the loser fills the winner's empty or missing fields; list values
+      (multiple choice) are unioned, keeping the winner's order first. Range ends follow the value they belong to.
+    - LINE accounts: union per channel (the winner's account wins on the same channel); email, phone, display name,
+      picture, language and inflow route: the winner's when set, else the loser's.
+    - consent: given if either gave it. Unsubscribe: unsubscribed if either unsubscribed (an opt-out is never lost).
+    - created_at: the earlier; last_interaction_at: the later.
+    """
+    winner.tags = set(winner.tags or set()) | set(loser.tags or set())
+    winner.products = set(winner.products or set()) | set(loser.products or set())
+    winner.forms_answered = set(winner.forms_answered or set()) | set(loser.forms_answered or set())
+    if winner.total_spent is not None or loser.total_spent is not None:
+        winner.total_spent = float(winner.total_spent or 0) + float(loser.total_spent or 0)
+    fields = dict(winner.fields or {})
+    ends = dict(winner.field_ends or {})
+    loser_ends = loser.field_ends or {}
+    for key, value in (loser.fields or {}).items():
+        mine = fields.get(key)
+        if _is_empty(mine):
+            fields[key] = value
+            if key in loser_ends:
+                ends[key] = loser_ends[key]
+        elif isinstance(mine, list) and isinstance(value, list):
+            fields[key] = mine + [item for item in value if item not in mine]
+    winner.fields = fields
+    winner.field_ends = ends
+    line = dict(loser.line or {})
+    line.update(winner.line or {})
+    winner.line = line
+    for attribute in ("email", "phone", "display_name", "picture_url", "language", "inflow_route"):
+        if not getattr(winner, attribute) and getattr(loser, attribute):
+            setattr(winner, attribute, getattr(loser, attribute))
+    consent = dict(loser.consent or {})
+    for key, value in (winner.consent or {}).items():
+        consent[key] = bool(value) or bool(consent.get(key))
+    winner.consent = consent
+    unsubscribed = dict(loser.unsubscribed or {})
+    for key, value in (winner.unsubscribed or {}).items():
+        unsubscribed[key] = bool(value) or bool(unsubscribed.get(key))
+    winner.unsubscribed = unsubscribed
+    winner.unsubscribed_all = bool(winner.unsubscribed_all) or bool(loser.unsubscribed_all)
+    winner.created_at = min(winner.created_at, loser.created_at)
+    interactions = [t for t in (winner.last_interaction_at, loser.last_interaction_at) if t is not None]
+    winner.last_interaction_at = max(interactions) if interactions else None
+    winner.merged_from = set(winner.merged_from or set()) | {loser.subscriber_id}

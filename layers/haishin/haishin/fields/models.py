@@ -1,0 +1,103 @@
+"""Field definitions (友だち情報 / 読者項目) in WorkspaceTable: pk ``ws#<workspace_id>`` sk ``field#<key>``.
+
+The value of a field lives on the subscriber row (``SubscriberModel.fields[key]``) in its stored form:
+text -> str; number -> int or float; date -> ``YYYY-MM-DD``; datetime -> ISO-8601 UTC text (``iso()``; the end of a
+range goes to ``SubscriberModel.field_ends[key]``); choice -> str (one of ``choices``); multi_choice -> list of str
+in ``choices`` order; boolean -> bool.
+
+Scope: ``shared`` (共通: every scenario reads and writes it) or ``scenario`` (シナリオ別: belongs to ``scenario_id``).
+Keys are unique per workspace whatever the scope, so a value never needs a scope to be found.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+
+RESERVED_PREFIX = "_"  # keys starting with "_" are the system's (e.g. summaries other areas maintain)
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    DATETIME = "datetime"
+    CHOICE = "choice"  # プルダウン / single choice
+    MULTI_CHOICE = "multi_choice"  # チェックボックス / multiple choice
+    BOOLEAN = "boolean"
+
+
+class FieldDefinition(BaseModel):
+    """A field as the API and the domain see it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+    label: str = Field(min_length=1, max_length=100)
+    type: FieldType
+    choices: list[str] = Field(default_factory=list, max_length=200)
+    scope: Literal["shared", "scenario"] = "shared"
+    scenario_id: str | None = None
+    position: int = 0
+
+    @field_validator("choices")
+    @classmethod
+    def _choices(cls, value: list[str]) -> list[str]:
+        cleaned = [c.strip() for c in value]
+        for choice in cleaned:
+            if not choice:
+                raise ValueError("a choice cannot be empty")
+            if "," in choice or "、" in choice:
+                raise ValueError(f"a choice cannot contain ',' or '、' (they separate choices in CSV): '{choice}'")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("choices must be different from each other")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FieldDefinition:
+        if self.type in (FieldType.CHOICE, FieldType.MULTI_CHOICE) and not self.choices:
+            raise ValueError("a choice field needs at least one choice")
+        if self.type not in (FieldType.CHOICE, FieldType.MULTI_CHOICE) and self.choices:
+            raise ValueError("only choice fields have choices")
+        if self.scope == "scenario" and not self.scenario_id:
+            raise ValueError("a scenario field needs scenario_id")
+        if self.scope == "shared" and self.scenario_id:
+            raise ValueError("a shared field has no scenario_id")
+        return self
+
+
+class FieldDefinitionModel(Model):
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    workspace_id = UnicodeAttribute()
+    key = UnicodeAttribute()
+    label = UnicodeAttribute()
+    type = UnicodeAttribute()
+    choices = JSONTextAttribute(default=list)
+    scope = UnicodeAttribute(default="shared")
+    scenario_id = UnicodeAttribute(null=True)
+    position = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+    def to_definition(self) -> FieldDefinition:
+        return FieldDefinition(
+            key=self.key, label=self.label, type=FieldType(self.type), choices=list(self.choices or []),
+            scope=self.scope, scenario_id=self.scenario_id, position=int(self.position or 0),  # type: ignore[arg-type]
+        )
+
+
+def field_sk(key: str) -> str:
+    return f"field#{key}"
+
+
+def definition_to_dict(definition: FieldDefinition) -> dict[str, Any]:
+    return definition.model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""The segment model (絞り込み) and its evaluator, shared by search, counts, exports and broadcasts."""

@@ -1,0 +1,1 @@
+"""Tags (タグ) in folders."""
