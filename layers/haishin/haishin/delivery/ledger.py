@@ -1,0 +1,257 @@
+"""The delivery ledger (LedgerTable): one row per delivery message, the final guard against sending twice.
+
+- row: pk ``dlv#<delivery_id>`` sk ``ledger``. status: ``enqueued`` -> ``sending`` (claimed by one worker, with a
+  lease) -> ``sent`` | ``failed`` | ``skipped_blocked`` | ``skipped_unsubscribed`` | ``skipped_condition`` |
+  ``skipped_stopped`` | ``skipped_late`` | ``skipped_no_address``; ``retrying`` after a retryable failure.
+- error log (配信エラーログ) on gsi1: gsi1pk ``dlverr#<workspace_id>`` gsi1sk ``<iso time>#<delivery_id>``, set
+  while a row is ``failed`` or ``retrying`` with an error.
+- frequency-cap counters: pk ``cap#<workspace_id>#<subscriber_id>#<local date>`` sk ``cap``.
+Rows expire (TTL ``expires_at``) after 180 days; LINE's retry-key window is 24 h, so the ledger outlives it.
+
+Exactly once: a worker claims a row with a conditional update (only from enqueued/retrying/absent, or a ``sending``
+whose lease ran out), sends with the deterministic retry key, then marks it ``sent`` conditional on its claim token.
+A redelivered SQS message finds ``sent`` and does nothing, even without LINE's 409.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.update import Action as UpdateAction
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from haishin import clock
+from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, iso, model_meta
+
+FINAL = frozenset({"sent", "failed", "skipped_blocked", "skipped_unsubscribed", "skipped_condition",
+                   "skipped_stopped", "skipped_late", "skipped_no_address"})
+CLAIMABLE = frozenset({"enqueued", "retrying"})
+RETENTION = timedelta(days=180)
+
+
+class ErrorLogIndex(GlobalSecondaryIndex["LedgerModel"]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class LedgerModel(Model):
+    Meta = model_meta("LEDGER_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="ledger")
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    errors = ErrorLogIndex()
+
+    delivery_id = UnicodeAttribute()
+    workspace_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    subscriber_id = UnicodeAttribute(null=True)
+    recipients = NumberAttribute(default=1)
+    scenario_id = UnicodeAttribute(null=True)
+    step_id = UnicodeAttribute(null=True)
+    broadcast_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    scheduled_at = UTCDateTimeAttribute(null=True)
+    enqueued_at = UTCDateTimeAttribute(null=True)
+    sent_at = UTCDateTimeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    claim_token = UnicodeAttribute(null=True)
+    claim_until = UTCDateTimeAttribute(null=True)
+    line_request_id = UnicodeAttribute(null=True)
+    already_accepted = NumberAttribute(default=0)
+    error = UnicodeAttribute(null=True)
+    skipped = JSONTextAttribute(null=True)  # {subscriber_id: reason} for multi-recipient messages
+    actions_done = NumberAttribute(default=0)  # a step's actions ran (once, after the send)
+    expires_at = NumberAttribute(null=True)
+
+
+class CapCounter(Model):
+    Meta = model_meta("LEDGER_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="cap")
+    count = NumberAttribute(default=0)  # type: ignore[assignment]
+    expires_at = NumberAttribute(null=True)
+
+
+def ledger_pk(delivery_id: str) -> str:
+    return f"dlv#{delivery_id}"
+
+
+def error_log_pk(workspace_id: str) -> str:
+    return f"dlverr#{workspace_id}"
+
+
+def _is_condition_failure(exc: Exception) -> bool:
+    return "ConditionalCheckFailed" in str(exc) or "ConditionalCheckFailed" in repr(getattr(exc, "cause", ""))
+
+
+@dataclass(frozen=True)
+class Claim:
+    outcome: str  # claimed | final | busy | unknown_outcome
+    token: str | None = None
+    row: LedgerModel | None = None
+
+
+class Ledger:
+    def _expires(self, now: datetime) -> int:
+        return int((now + RETENTION).timestamp())
+
+    def get(self, delivery_id: str) -> LedgerModel | None:
+        try:
+            return LedgerModel.get(ledger_pk(delivery_id), "ledger", consistent_read=True)
+        except LedgerModel.DoesNotExist:
+            return None
+
+    def statuses(self, delivery_ids: list[str]) -> dict[str, str]:
+        if not delivery_ids:
+            return {}
+        keys = [(ledger_pk(d), "ledger") for d in delivery_ids]
+        found = {row.delivery_id: row.status for row in LedgerModel.batch_get(keys, consistent_read=True,
+                                                                                 attributes_to_get=["delivery_id",
+                                                                                                    "status"])}
+        return found
+
+    # ------------------------------------------------------------------ the tick
+    def record_enqueued(self, *, delivery_id: str, workspace_id: str, kind: str, channel: str,
+                        subscriber_id: str | None, scheduled_at: datetime | None, recipients: int = 1,
+                        scenario_id: str | None = None, step_id: str | None = None,
+                        broadcast_id: str | None = None, status: str = "enqueued", error: str | None = None) -> bool:
+        """Write the row once. True when the message still needs to go on the queue (new, or an earlier enqueue
+        that never reached a worker); False when a worker already settled or is handling it."""
+        now = clock.now()
+        row = LedgerModel(ledger_pk(delivery_id), "ledger", delivery_id=delivery_id, workspace_id=workspace_id,
+                          kind=kind, channel=channel, subscriber_id=subscriber_id, recipients=recipients,
+                          scenario_id=scenario_id, step_id=step_id, broadcast_id=broadcast_id, status=status,
+                          scheduled_at=scheduled_at, enqueued_at=now, error=error, expires_at=self._expires(now))
+        try:
+            row.save(condition=LedgerModel.pk.does_not_exist())
+            return True
+        except PutError as exc:
+            if not _is_condition_failure(exc):
+                raise
+        existing = self.get(delivery_id)
+        return existing is not None and existing.status == "enqueued"
+
+    # ------------------------------------------------------------------ the worker
+    def claim(self, delivery_id: str, *, lease: timedelta, channel: str, defaults: dict[str, Any]) -> Claim:
+        now = clock.now()
+        row = self.get(delivery_id)
+        if row is not None and row.status in FINAL:
+            return Claim("final", row=row)
+        if row is not None and row.status == "sending":
+            if row.claim_until and row.claim_until > now:
+                return Claim("busy", row=row)
+            if channel in ("email", "sms"):
+                # SES/SNS have no retry key: an attempt that stopped mid-send may have been delivered. At most once.
+                return Claim("unknown_outcome", row=row)
+        token = uuid.uuid4().hex
+        actions: list[UpdateAction] = [
+            LedgerModel.status.set("sending"),
+            LedgerModel.claim_token.set(token),
+            LedgerModel.claim_until.set(now + lease),
+            LedgerModel.attempts.add(1),
+        ]
+        if row is None:  # a message that never had an enqueued row (e.g. hand-made or replayed from elsewhere)
+            actions += [
+                LedgerModel.delivery_id.set(delivery_id),
+                LedgerModel.workspace_id.set(defaults["workspace_id"]),
+                LedgerModel.kind.set(defaults["kind"]),
+                LedgerModel.channel.set(channel),
+                LedgerModel.enqueued_at.set(now),
+                LedgerModel.expires_at.set(self._expires(now)),
+            ]
+            for name in ("subscriber_id", "scenario_id", "step_id", "broadcast_id"):
+                if defaults.get(name):
+                    actions.append(getattr(LedgerModel, name).set(defaults[name]))
+        condition = (LedgerModel.pk.does_not_exist() | LedgerModel.status.is_in(*CLAIMABLE)
+                     | ((LedgerModel.status == "sending") & (LedgerModel.claim_until < now)))
+        try:
+            LedgerModel(ledger_pk(delivery_id), "ledger").update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if not _is_condition_failure(exc):
+                raise
+            latest = self.get(delivery_id)
+            return Claim("final" if latest is not None and latest.status in FINAL else "busy", row=latest)
+        return Claim("claimed", token=token)
+
+    def settle(self, delivery_id: str, token: str | None, status: str, *, workspace_id: str,
+               line_request_id: str | None = None,
+               already_accepted: bool = False, error: str | None = None, skipped: dict[str, str] | None = None,
+               sent_at: datetime | None = None) -> None:
+        """Record the outcome of a claimed attempt (``token``), or of a message settled without a claim (None)."""
+        now = clock.now()
+        actions: list[UpdateAction] = [LedgerModel.status.set(status), LedgerModel.claim_until.remove()]
+        if status == "sent":
+            actions.append(LedgerModel.sent_at.set(sent_at or now))
+        if line_request_id:
+            actions.append(LedgerModel.line_request_id.set(line_request_id))
+        if already_accepted:
+            actions.append(LedgerModel.already_accepted.set(1))
+        if error:
+            actions.append(LedgerModel.error.set(error[:1000]))
+        if skipped:
+            actions.append(LedgerModel.skipped.set(skipped))
+        if status in ("failed", "retrying") and error:
+            actions += [LedgerModel.gsi1pk.set(error_log_pk(workspace_id)),
+                        LedgerModel.gsi1sk.set(f"{iso(now)}#{delivery_id}")]
+        elif status in FINAL:
+            actions += [LedgerModel.gsi1pk.remove(), LedgerModel.gsi1sk.remove()]
+        condition = LedgerModel.claim_token == token if token else None
+        row = LedgerModel(ledger_pk(delivery_id), "ledger")
+        try:
+            row.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if not _is_condition_failure(exc):
+                raise
+            # Someone else's lease replaced ours (we were too slow); their outcome stands.
+
+    def mark_actions_done(self, delivery_id: str) -> None:
+        LedgerModel(ledger_pk(delivery_id), "ledger").update(actions=[LedgerModel.actions_done.set(1)])
+
+    def reset_for_replay(self, delivery_id: str) -> bool:
+        """Make a failed row claimable again (DLQ replay). False when it was sent meanwhile."""
+        try:
+            LedgerModel(ledger_pk(delivery_id), "ledger").update(
+                actions=[LedgerModel.status.set("retrying"), LedgerModel.claim_until.remove()],
+                condition=LedgerModel.status.is_in("failed", "retrying", "sending", "enqueued"),
+            )
+            return True
+        except UpdateError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+
+    def errors_page(self, workspace_id: str, *, limit: int = 50, cursor: str | None = None
+                    ) -> tuple[list[LedgerModel], str | None]:
+        condition = LedgerModel.gsi1sk < cursor if cursor else None
+        rows = list(LedgerModel.errors.query(error_log_pk(workspace_id), condition, scan_index_forward=False,
+                                             limit=limit))
+        return rows, (rows[-1].gsi1sk if len(rows) == limit else None)
+
+    # ------------------------------------------------------------------ frequency cap
+    def take_cap(self, workspace_id: str, subscriber_id: str, local_date: str, cap: int) -> bool:
+        """Count one step message for the friend's local day; False when the cap is already reached."""
+        now = clock.now()
+        try:
+            CapCounter(f"cap#{workspace_id}#{subscriber_id}#{local_date}", "cap").update(
+                actions=[CapCounter.count.add(1), CapCounter.expires_at.set(int(now.timestamp()) + 3 * 86400)],
+                condition=CapCounter.pk.does_not_exist() | (CapCounter.count < cap),
+            )
+            return True
+        except UpdateError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise

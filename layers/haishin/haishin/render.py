@@ -1,0 +1,168 @@
+"""THE template renderer: every message text a friend sees (scenario steps, broadcasts, auto-replies) renders here.
+
+- jinja2 ``SandboxedEnvironment``: marketers write templates, so templates never reach Python internals.
+- ``StrictUndefined``: a misspelt variable is an error naming the template (``where``) and the variable, never a
+  silent empty string in a customer's message. Optional data is written ``{{ fields.city | default("") }}``.
+- Compiled templates are cached by source text (LRU), so a worker rendering the same step for many friends compiles
+  it once per container.
+- LINE message JSON is rendered leaf by leaf: every string value is a template, numbers/bools/keys stay as they are,
+  so a flex message or a template-buttons message cannot be broken into invalid JSON by a variable's value.
+
+Variables (``variables_for``): ``name`` (display name), ``display_name``, ``subscriber_id``, ``email``, ``phone``,
+``fields`` (dict), ``tags`` (sorted list), ``unsubscribe_url``, ``now`` (aware datetime in the workspace zone), plus
+anything the caller adds (e.g. ``scenario``, ``step``, ``broadcast``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from haishin.errors import ValidationFailed
+
+_CACHE_SIZE = 512
+
+
+class RenderError(ValidationFailed):
+    """A template could not be compiled or rendered; ``where`` names the step/message and ``message`` the cause."""
+
+    code = "render_failed"
+
+
+def _finalize(value: Any) -> Any:
+    return "" if value is None else value
+
+
+class Renderer:
+    def __init__(self, cache_size: int = _CACHE_SIZE) -> None:
+        self._env = SandboxedEnvironment(
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            finalize=_finalize,
+            keep_trailing_newline=True,
+        )
+        self._html_env = SandboxedEnvironment(
+            undefined=jinja2.StrictUndefined,
+            autoescape=True,
+            finalize=_finalize,
+            keep_trailing_newline=True,
+        )
+        self._cache: OrderedDict[tuple[bool, str], jinja2.Template] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self.compiled = 0  # how many compilations happened (tests and benchmarks look at it)
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, source: str, *, where: str, html: bool = False) -> jinja2.Template:
+        key = (html, source)
+        with self._lock:
+            template = self._cache.get(key)
+            if template is not None:
+                self._cache.move_to_end(key)
+                return template
+        env = self._html_env if html else self._env
+        try:
+            template = env.from_string(source)
+        except jinja2.TemplateSyntaxError as exc:
+            raise RenderError(f"template syntax error on line {exc.lineno}: {exc.message}", where=where) from exc
+        with self._lock:
+            self.compiled += 1
+            self._cache[key] = template
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return template
+
+    def check(self, source: str, *, where: str, html: bool = False) -> None:
+        """Compile only (validation when a scenario is saved)."""
+        self.compile(source, where=where, html=html)
+
+    # ------------------------------------------------------------------ render
+    def text(self, source: str, variables: Mapping[str, Any], *, where: str, html: bool = False) -> str:
+        if "{" not in source:  # fast path: plain text needs no template
+            return source
+        template = self.compile(source, where=where, html=html)
+        try:
+            return template.render(variables)
+        except jinja2.UndefinedError as exc:
+            raise RenderError(f"unknown variable: {exc.message}", where=where) from exc
+        except jinja2.exceptions.SecurityError as exc:
+            raise RenderError(f"not allowed in a template: {exc}", where=where) from exc
+        except jinja2.TemplateError as exc:
+            raise RenderError(f"template error: {exc}", where=where) from exc
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise RenderError(f"template error: {type(exc).__name__}: {exc}", where=where) from exc
+
+    def json(self, value: Any, variables: Mapping[str, Any], *, where: str) -> Any:
+        """Render every string leaf of a JSON value (a LINE message, a flex container)."""
+        if isinstance(value, str):
+            return self.text(value, variables, where=where)
+        if isinstance(value, list):
+            return [self.json(item, variables, where=f"{where}[{i}]") for i, item in enumerate(value)]
+        if isinstance(value, dict):
+            return {key: self.json(item, variables, where=f"{where}.{key}") for key, item in value.items()}
+        return value
+
+    def line_messages(self, messages: list[dict[str, Any]], variables: Mapping[str, Any], *, where: str
+                      ) -> list[dict[str, Any]]:
+        return [self.json(message, variables, where=f"{where}[{i}]") for i, message in enumerate(messages)]
+
+    def email(self, subject: str, html: str | None, text: str | None, variables: Mapping[str, Any], *, where: str
+              ) -> dict[str, str | None]:
+        return {
+            "subject": self.text(subject, variables, where=f"{where}.subject").strip(),
+            "html": self.text(html, variables, where=f"{where}.html", html=True) if html else None,
+            "text": self.text(text, variables, where=f"{where}.text") if text else None,
+        }
+
+    def sms(self, text: str, variables: Mapping[str, Any], *, where: str) -> str:
+        return self.text(text, variables, where=f"{where}.text")
+
+
+def is_personalised(value: Any) -> bool:
+    """True when any string leaf is a template (then each recipient needs their own render: push, not multicast)."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, list):
+        return any(is_personalised(item) for item in value)
+    if isinstance(value, dict):
+        return any(is_personalised(item) for item in value.values())
+    return False
+
+
+def variables_for(subscriber: Any, *, unsubscribe_url: str = "", now: datetime | None = None,
+                  **extra: Any) -> dict[str, Any]:
+    """The variables a template sees for one subscriber (a SubscriberModel or anything with the same attributes)."""
+    name = getattr(subscriber, "display_name", None) or ""
+    variables: dict[str, Any] = {
+        "name": name,
+        "display_name": name,
+        "subscriber_id": getattr(subscriber, "subscriber_id", ""),
+        "email": getattr(subscriber, "email", None) or "",
+        "phone": getattr(subscriber, "phone", None) or "",
+        "fields": dict(getattr(subscriber, "fields", None) or {}),
+        "tags": sorted(getattr(subscriber, "tags", None) or set()),
+        "unsubscribe_url": unsubscribe_url,
+        "now": now,
+    }
+    variables.update(extra)
+    return variables
+
+
+_default: Renderer | None = None
+_default_lock = threading.Lock()
+
+
+def renderer() -> Renderer:
+    """The process-wide renderer (its cache is shared by every caller in the container)."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Renderer()
+    return _default

@@ -1,0 +1,302 @@
+"""The scenario definition (what a marketer writes, in the admin or as YAML/JSON): pydantic, strict, explained errors.
+
+Timing rules (all explicit, all shown by the simulator):
+- ``immediately``: at enrollment for the first step; right after the previous step for later steps.
+- ``after``: ``amount`` ``unit`` counted ``from: enrollment`` (the enrollment time) or ``from: previous_step`` (the
+  previous step's *scheduled* time, not its actual send time, so a late send does not push every later step).
+- ``day_at``: local calendar day ``day`` (day 0 = the enrollment's local date in the workspace zone) at ``at``
+  ("HH:MM"). An enrollment after ``at`` on day 0 follows ``late_enrollment``: ``same_day_next_slot`` sends at the next
+  tick minute, ``next_day`` moves to day 1 at ``at``, ``skip`` skips the step. Never a silent day slip: the simulator
+  states which rule applied.
+- ``relative_to_date``: ``days`` days after (negative: before) the date in field ``field``, at ``at`` local time.
+  A missing/invalid date follows ``if_missing``; a time already past at enrollment follows ``if_past``.
+A step is never due before the previous step (times are made monotonic). Quiet hours of the workspace move a due time
+inside the window to the window's end (local zone), at scheduling and again at send time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from haishin.actions import Action
+from haishin.errors import ValidationFailed
+from haishin.line.client import MAX_MESSAGES_PER_SEND
+
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CHANNELS = ("line", "email", "sms")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _hhmm(value: str) -> str:
+    if not isinstance(value, str) or not HHMM.match(value):
+        raise ValueError("HH:MM expected")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------------- timings
+class Immediately(_Strict):
+    type: Literal["immediately"] = "immediately"
+
+
+class After(_Strict):
+    type: Literal["after"] = "after"
+    amount: int = Field(ge=0, le=100_000)
+    unit: Literal["minutes", "hours", "days"]
+    from_: Literal["enrollment", "previous_step"] = Field("previous_step", alias="from")
+
+
+class DayAt(_Strict):
+    type: Literal["day_at"] = "day_at"
+    day: int = Field(ge=0, le=3650)
+    at: str
+    late_enrollment: Literal["same_day_next_slot", "next_day", "skip"] = "next_day"
+
+    _check_at = field_validator("at")(_hhmm)
+
+
+class RelativeToDate(_Strict):
+    type: Literal["relative_to_date"] = "relative_to_date"
+    field: str = Field(min_length=1, max_length=100)
+    days: int = Field(ge=-3650, le=3650)
+    at: str = "09:00"
+    if_missing: Literal["skip_step", "end"] = "skip_step"
+    if_past: Literal["skip_step", "send_now"] = "skip_step"
+
+    _check_at = field_validator("at")(_hhmm)
+
+
+Timing = Annotated[Immediately | After | DayAt | RelativeToDate, Field(discriminator="type")]
+
+
+# ---------------------------------------------------------------------------------------------------------- conditions
+class HasTag(_Strict):
+    type: Literal["has_tag"] = "has_tag"
+    tag: str = Field(min_length=1)
+
+
+class LacksTag(_Strict):
+    type: Literal["lacks_tag"] = "lacks_tag"
+    tag: str = Field(min_length=1)
+
+
+class FieldIs(_Strict):
+    type: Literal["field"] = "field"
+    field: str = Field(min_length=1)
+    op: Literal["eq", "ne", "gt", "gte", "lt", "lte", "exists", "not_exists", "contains", "in"] = "eq"
+    value: Any = None
+
+
+Condition = Annotated[HasTag | LacksTag | FieldIs, Field(discriminator="type")]
+
+
+class StepConditions(_Strict):
+    all: list[Condition] = Field(default_factory=list)  # every one must hold (AND)
+    any: list[Condition] = Field(default_factory=list)  # when given, at least one must hold (OR)
+    on_fail: Literal["skip", "end_enrollment"] = "skip"
+
+
+# ---------------------------------------------------------------------------------------------------------- content
+LINE_TYPES = {
+    "text": ("text",),
+    "image": ("originalContentUrl", "previewImageUrl"),
+    "sticker": ("packageId", "stickerId"),
+    "flex": ("altText", "contents"),
+    "template": ("altText", "template"),
+    "imagemap": ("baseUrl", "altText", "baseSize", "actions"),
+    "video": ("originalContentUrl", "previewImageUrl"),
+    "audio": ("originalContentUrl", "duration"),
+    "location": ("title", "address", "latitude", "longitude"),
+}
+
+
+def check_line_message(message: Any) -> dict[str, Any]:
+    if not isinstance(message, dict):
+        raise ValueError("a LINE message is an object")
+    kind = message.get("type")
+    if kind not in LINE_TYPES:
+        raise ValueError(f"type must be one of {', '.join(LINE_TYPES)}")
+    missing = [key for key in LINE_TYPES[kind] if key not in message]
+    if missing:
+        raise ValueError(f"a {kind} message needs {', '.join(missing)}")
+    if kind == "text" and not str(message["text"]).strip():
+        raise ValueError("text is empty")
+    if kind == "text" and len(str(message["text"])) > 5000:
+        raise ValueError("text is longer than 5000 characters")
+    quick = message.get("quickReply")
+    if quick is not None:
+        items = quick.get("items") if isinstance(quick, dict) else None
+        if not isinstance(items, list) or not 1 <= len(items) <= 13:
+            raise ValueError("quickReply.items takes 1 to 13 items")
+    return message
+
+
+class EmailContent(_Strict):
+    subject: str = Field(min_length=1, max_length=500)
+    html: str | None = None
+    text: str | None = None
+
+    @model_validator(mode="after")
+    def _has_body(self) -> EmailContent:
+        if not self.html and not self.text:
+            raise ValueError("an email needs html or text")
+        return self
+
+
+class SmsContent(_Strict):
+    text: str = Field(min_length=1, max_length=1600)
+
+
+class Step(_Strict):
+    id: str = ""
+    name: str = ""
+    timing: Timing = Field(default_factory=Immediately)
+    conditions: StepConditions | None = None
+    line: list[dict[str, Any]] | None = None
+    email: EmailContent | None = None
+    sms: SmsContent | None = None
+    actions: list[Action] = Field(default_factory=list)
+
+    @field_validator("line")
+    @classmethod
+    def _line(cls, value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        if value is None:
+            return None
+        if not 1 <= len(value) <= MAX_MESSAGES_PER_SEND:
+            raise ValueError(f"LINE sends 1 to {MAX_MESSAGES_PER_SEND} messages at once, not {len(value)}")
+        for message in value:
+            check_line_message(message)
+        return value
+
+    @property
+    def channels(self) -> list[str]:
+        return [c for c in CHANNELS if getattr(self, c)]
+
+
+class Trigger(_Strict):
+    type: Literal["friend_added", "form_submitted", "purchase_completed", "tag_added", "admin", "api", "csv"]
+    form_id: str | None = None
+    product_id: str | None = None
+    tag: str | None = None
+
+    def matches(self, trigger: str, detail: dict[str, Any]) -> bool:
+        if trigger != self.type:
+            return False
+        if self.type == "form_submitted" and self.form_id:
+            return detail.get("form_id") == self.form_id
+        if self.type == "purchase_completed" and self.product_id:
+            return detail.get("product_id") == self.product_id
+        if self.type == "tag_added" and self.tag:
+            return detail.get("tag") == self.tag
+        return True
+
+
+class Lateness(_Strict):
+    """What a step due long ago (after an outage) does: ``send_late`` always, or ``skip_if_late`` by more than
+    ``max_late_minutes`` (a skipped step is recorded in the ledger as ``skipped_late``)."""
+
+    policy: Literal["send_late", "skip_if_late"] = "send_late"
+    max_late_minutes: int = Field(60, ge=1, le=10_080)
+
+
+class Scenario(_Strict):
+    id: str = ""
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    status: Literal["active", "paused", "draft"] = "active"
+    version: int = 0
+    line_channel_id: str | None = None  # which LINE official account sends (None: the workspace's only channel)
+    triggers: list[Trigger] = Field(default_factory=list)
+    stop_on: list[Trigger] = Field(default_factory=list)
+    restart: Literal["ignore", "restart", "after_completion"] = "ignore"
+    lateness: Lateness = Field(default_factory=lambda: Lateness(max_late_minutes=60))
+    channel_mode: Literal["all", "first_available"] = "all"
+    email_from: str | None = None
+    steps: list[Step] = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _ids(self) -> Scenario:
+        seen: set[str] = set()
+        for index, step in enumerate(self.steps):
+            if not step.id:
+                step.id = f"step{index + 1}"
+            if not ID.match(step.id):
+                raise ValueError(f"steps[{index}].id: letters, digits, _ and - only")
+            if step.id in seen:
+                raise ValueError(f"steps[{index}].id: '{step.id}' is used twice")
+            seen.add(step.id)
+        return self
+
+
+# ---------------------------------------------------------------------------------------------------------- parsing
+_TAGS = {"immediately", "after", "day_at", "relative_to_date", "has_tag", "lacks_tag", "field", "add_tag",
+         "remove_tag", "set_field", "add_to_field", "start_scenario", "stop_scenario", "stop_all_scenarios",
+         "call_webhook", "function-after"}
+
+
+def where_of(loc: tuple[Any, ...]) -> str:
+    """pydantic's location as the path a marketer reads: ("steps", 2, "timing", "day_at", "at") -> steps[2].timing.at"""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in _TAGS or str(part).startswith(("function-", "tagged-union")):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def parse_scenario(raw: Any) -> Scenario:
+    """Validate a scenario; raises ValidationFailed whose ``where`` names the step and field (first problem) and whose
+    ``details`` lists every problem."""
+    from haishin.render import RenderError, renderer  # noqa: PLC0415
+
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        problems: list[dict[str, str]] = []
+        for error in exc.errors():
+            message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+            where = where_of(tuple(error.get("loc", ())))
+            if message.startswith("steps[") and ": " in message:  # raised by the model validator
+                where, message = message.split(": ", 1)
+            problems.append({"where": str(where), "message": message})
+        raise ValidationFailed(problems[0]["message"], where=problems[0]["where"], details=problems) from exc
+    # Templates must compile now, not at 3 a.m. when the step is due.
+    render = renderer()
+    try:
+        for index, step in enumerate(scenario.steps):
+            base = f"steps[{index}]"
+            for m, line_message in enumerate(step.line or []):
+                _check_json_templates(render, line_message, f"{base}.line[{m}]")
+            if step.email:
+                render.check(step.email.subject, where=f"{base}.email.subject")
+                if step.email.html:
+                    render.check(step.email.html, where=f"{base}.email.html", html=True)
+                if step.email.text:
+                    render.check(step.email.text, where=f"{base}.email.text")
+            if step.sms:
+                render.check(step.sms.text, where=f"{base}.sms.text")
+    except RenderError as exc:
+        raise ValidationFailed(exc.message, where=exc.where, details=[{"where": exc.where, "message": exc.message}]
+                               ) from exc
+    return scenario
+
+
+def _check_json_templates(render: Any, value: Any, where: str) -> None:
+    if isinstance(value, str):
+        if "{" in value:
+            render.check(value, where=where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_json_templates(render, item, f"{where}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_json_templates(render, item, f"{where}.{key}")

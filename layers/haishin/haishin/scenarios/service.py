@@ -1,0 +1,170 @@
+"""ScenarioService: enrollment by triggers, restarts, stops and unsubscribes (implements actions.ScenarioControl).
+
+Restart rules when the friend is already (or was) enrolled:
+- ``ignore``: a friend goes through the scenario once; later triggers do nothing (an admin enrollment still restarts
+  a finished one).
+- ``restart``: start again from the first step (a new ``cycle``: new delivery IDs and retry keys).
+- ``after_completion``: ignored while running; starts again once the previous run completed or was stopped.
+Stop conditions: a trigger listed in a scenario's ``stop_on`` stops that scenario for the friend (e.g. a purchase).
+Idempotent: ``on_trigger`` with the same ``idempotency_key`` enrolls at most once per scenario (a marker item in
+IdempotencyTable written in the same transaction as the enrollment).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from haishin import clock
+from haishin.scenarios.enrollments import EnrollmentModel, EnrollmentRepository, clear_due, enrollment_pk
+from haishin.scenarios.models import Scenario
+from haishin.scenarios.repository import ScenarioRepository
+from haishin.scenarios.schedule import WorkspaceRulesCache, plan_from
+from haishin.storage.base import connection, model_meta
+from haishin.subscribers.repository import SubscriberRepository
+from haishin.timeline.models import Timeline
+
+log = logging.getLogger(__name__)
+IDEMPOTENCY_TTL = timedelta(days=7)
+FORCE_TRIGGERS = frozenset({"admin", "api", "csv"})
+
+
+class IdempotencyMarker(Model):
+    Meta = model_meta("IDEMPOTENCY_TABLE")
+
+    id = UnicodeAttribute(hash_key=True)
+    expiration = NumberAttribute()
+
+
+class ScenarioService:
+    def __init__(self, scenarios: ScenarioRepository, enrollments: EnrollmentRepository,
+                 subscribers: SubscriberRepository, timeline: Timeline,
+                 rules: WorkspaceRulesCache | None = None) -> None:
+        self.scenarios = scenarios
+        self.enrollments = enrollments
+        self.subscribers = subscribers
+        self.timeline = timeline
+        self.rules = rules or WorkspaceRulesCache()
+
+    # ------------------------------------------------------------------ triggers
+    def on_trigger(self, workspace_id: str, subscriber_id: str, trigger: str, detail: dict[str, Any] | None,
+                   idempotency_key: str) -> list[str]:
+        """Apply a trigger: stop the scenarios it stops, then enroll in those it starts. Returns enrolled IDs."""
+        detail = detail or {}
+        scenarios = self.scenarios.list(workspace_id, cached=True)
+        for scenario in scenarios:
+            if any(t.matches(trigger, detail) for t in scenario.stop_on):
+                self.stop(workspace_id, subscriber_id, scenario.id, reason=f"trigger:{trigger}")
+        enrolled: list[str] = []
+        for scenario in scenarios:
+            if scenario.status != "active" or not any(t.matches(trigger, detail) for t in scenario.triggers):
+                continue
+            if self.enroll(workspace_id, subscriber_id, scenario, trigger=trigger,
+                           idempotency_key=f"{idempotency_key}#{scenario.id}") is not None:
+                enrolled.append(scenario.id)
+        return enrolled
+
+    # ------------------------------------------------------------------ ScenarioControl
+    def start(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, trigger: str) -> None:
+        scenario = self.scenarios.require(workspace_id, scenario_id)
+        self.enroll(workspace_id, subscriber_id, scenario, trigger=trigger, idempotency_key=None)
+
+    def stop(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, reason: str) -> bool:
+        item = self.enrollments.get(workspace_id, subscriber_id, scenario_id)
+        if item is None or item.status != "active":
+            return False
+        return self._end(item, reason)
+
+    def stop_all(self, workspace_id: str, subscriber_id: str, *, reason: str) -> int:
+        stopped = 0
+        for item in self.enrollments.for_subscriber(workspace_id, subscriber_id):
+            if item.status == "active" and self._end(item, reason):
+                stopped += 1
+        return stopped
+
+    # ------------------------------------------------------------------ unsubscribe
+    def unsubscribe(self, workspace_id: str, subscriber_id: str, scenario_id: str | None, *, reason: str
+                    ) -> int:
+        """配信停止 for one scenario (scenario_id) or 全シナリオ解除 (None: every scenario of this friend)."""
+        if scenario_id is not None:
+            return int(self.stop(workspace_id, subscriber_id, scenario_id, reason=f"unsubscribed:{reason}"))
+        return self.stop_all(workspace_id, subscriber_id, reason=f"unsubscribed:{reason}")
+
+    # ------------------------------------------------------------------ enrollment
+    def enroll(self, workspace_id: str, subscriber_id: str, scenario: Scenario, *, trigger: str,
+               idempotency_key: str | None, now: datetime | None = None) -> EnrollmentModel | None:
+        now = now or clock.now()
+        existing = self.enrollments.get(workspace_id, subscriber_id, scenario.id)
+        if existing is not None and not self._may_enroll(scenario, existing, trigger):
+            return None
+        pk = enrollment_pk(workspace_id, subscriber_id)
+        item = EnrollmentModel(
+            pk, scenario.id, workspace_id=workspace_id, subscriber_id=subscriber_id, scenario_id=scenario.id,
+            scenario_version=scenario.version, status="active",
+            cycle=(existing.cycle + 1) if existing else 1, seq=(existing.seq + 1) if existing else 0,
+            enrolled_at=now, trigger=trigger, next_step=0, last_delivery_ids=[], notes=[], updated_at=now,
+        )
+        rules = self.rules.get(workspace_id)
+        notes = plan_from(item, scenario, 0, previous_due=None, rules=rules, now=now,
+                          fields=lambda: dict(self.subscribers.require(workspace_id, subscriber_id).fields or {}))
+        item.notes = notes
+        condition = (EnrollmentModel.pk.does_not_exist() if existing is None
+                     else EnrollmentModel.seq == existing.seq)
+        try:
+            if idempotency_key:
+                marker = IdempotencyMarker(f"enroll#{workspace_id}#{subscriber_id}#{idempotency_key}",
+                                           expiration=int((now + IDEMPOTENCY_TTL).timestamp()))
+                with TransactWrite(connection=connection()) as transaction:
+                    transaction.save(marker, condition=IdempotencyMarker.id.does_not_exist())
+                    transaction.save(item, condition=condition)
+            else:
+                item.save(condition=condition)
+        except (TransactWriteError, PutError) as exc:
+            if "ConditionalCheckFailed" in str(exc) or "TransactionCanceled" in str(exc) or isinstance(
+                    exc, TransactWriteError):
+                return None  # the same trigger already enrolled, or a concurrent enrollment won
+            raise
+        self.timeline.append(workspace_id, subscriber_id, "enrolled",
+                             {"scenario_id": scenario.id, "version": scenario.version, "cycle": item.cycle,
+                              "trigger": trigger, "notes": notes},
+                             actor=f"scenario:{scenario.id}", at=now, entry_id=f"enr#{scenario.id}#{item.cycle}")
+        return item
+
+    @staticmethod
+    def _may_enroll(scenario: Scenario, existing: EnrollmentModel, trigger: str) -> bool:
+        if scenario.restart == "restart":
+            return True
+        if existing.status == "active":
+            return False
+        if scenario.restart == "after_completion":
+            return True
+        return trigger in FORCE_TRIGGERS  # "ignore": once, unless an operator enrolls again on purpose
+
+    def _end(self, item: EnrollmentModel, reason: str) -> bool:
+        now = clock.now()
+        previous_seq = item.seq
+        item.status = "stopped"
+        item.stop_reason = reason
+        item.ended_at = now
+        item.updated_at = now
+        item.seq = previous_seq + 1
+        clear_due(item)
+        try:
+            item.save(condition=(EnrollmentModel.seq == previous_seq) & (EnrollmentModel.status == "active"))
+        except PutError as exc:
+            if "ConditionalCheckFailed" not in str(exc):
+                raise
+            fresh = self.enrollments.get(item.workspace_id, item.subscriber_id, item.scenario_id)
+            if fresh is None or fresh.status != "active":
+                return False
+            return self._end(fresh, reason)
+        self.timeline.append(item.workspace_id, item.subscriber_id, "scenario_stopped",
+                             {"scenario_id": item.scenario_id, "reason": reason, "cycle": item.cycle},
+                             actor="system", at=now, entry_id=f"stop#{item.scenario_id}#{item.cycle}")
+        return True
