@@ -59,6 +59,7 @@ def _up(args: argparse.Namespace) -> int:
     try:
         system.start()
         elapsed = time.monotonic() - started
+        system.preload()
         base = system.base_url
         print(f"Haishin is running locally (started in {elapsed:.1f} s)")
         print(f"  admin            {base}/admin/")

@@ -209,7 +209,8 @@ class LocalSystem:
     def base_url(self) -> str:
         if not self._http:
             raise LocalSystemError("the local system is not started")
-        return f"http://{self.host}:{self._http.server_address[1]}"
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self._http.server_address[1]}"
 
     @property
     def port(self) -> int:
@@ -308,6 +309,22 @@ class LocalSystem:
         if function is None:
             raise KeyError(f"{function_logical_id} is not a function of the template")
         return function.invoke(event)
+
+    def preload(self) -> threading.Thread:
+        """Import every handler on a background thread, so the first request does not pay the import."""
+
+        def run() -> None:
+            for function in self.functions.values():
+                if function.spec.missing:
+                    continue
+                try:
+                    function.load()
+                except TemplateRefused as exc:
+                    self.say(f"warning: {exc}")
+
+        thread = threading.Thread(target=run, name="preload", daemon=True)
+        thread.start()
+        return thread
 
     def override_handler(self, function_logical_id: str, handler: Handler) -> None:
         """Serve a function with another handler (tests); routes, queues and schedules stay as in the template."""

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from .cfn_yaml import load_template
 from .errors import TemplateRefused
 
@@ -141,7 +143,11 @@ class Template:
     ) -> None:
         self.path = Path(path)
         self.root = Path(root) if root else self.path.parent
-        self.raw = load_template(self.path)
+        try:
+            self.raw = load_template(self.path)
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            detail = str(exc).replace("\n", " ")
+            raise TemplateRefused(self.path.name, f"cannot be read: {detail}") from None
         self.parameter_overrides = dict(parameters or {})
         self.moto_endpoint = moto_endpoint
         self.physical_ids = dict(physical_ids or {})  # e.g. the user pool id moto generated

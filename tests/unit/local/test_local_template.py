@@ -179,3 +179,29 @@ def test_non_jwt_authorizer_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(TemplateRefused, match=r"^Fn: Events.Get: authorizer 'LambdaAuth' is not a JWT authorizer"):
         Template(write(tmp_path, body))
+
+
+def test_user_pool_ids_come_from_moto_when_known(tmp_path: Path) -> None:
+    body = BASE + (
+        "      Environment:\n        Variables:\n          POOL: !Ref Pool\n          POOL_ARN: !GetAtt Pool.Arn\n"
+        "  Pool:\n    Type: AWS::Cognito::UserPool\n    Properties:\n      UserPoolName: !Sub 'ops-${Stage}'\n"
+        "      UsernameAttributes: [email]\n"
+        "      Schema: [{Name: workspace_id, AttributeDataType: String, Mutable: true}]\n"
+        "  Owners:\n    Type: AWS::Cognito::UserPoolGroup\n"
+        "    Properties: {UserPoolId: !Ref Pool, GroupName: owner, Precedence: 0}\n"
+    )
+    path = write(tmp_path, body)
+    template = Template(path, physical_ids={"Pool": "us-east-1_abc"})
+    assert template.merged_environment() == {
+        "POOL": "us-east-1_abc",
+        "POOL_ARN": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc",
+    }
+    assert template.user_pools["Pool"]["PoolName"] == "ops-dev"
+    assert template.user_pool_groups == [("Pool", "owner", 0)]
+
+
+def test_unreadable_template_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources: {a: [}\n")
+    with pytest.raises(TemplateRefused, match=r"^template.yaml: cannot be read"):
+        Template(path)
