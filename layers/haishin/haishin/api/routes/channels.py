@@ -1,0 +1,100 @@
+"""LINE channels: connect an Official Account, list, rotate the token, set the greeting, disconnect.
+
+Secrets are write-only: responses show ``mask()`` hints. Reads need VIEW_DASHBOARD (names and masked hints only;
+every operator picks a channel in chat and sees whether the webhook works); every change needs MANAGE_CHANNELS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from haishin.api.security import current_caller, requires
+from haishin.auth.permissions import Permission
+from haishin.channels.service import ChannelService, webhook_base
+from haishin.config import settings
+from haishin.errors import ValidationFailed
+
+router = APIGatewayHttpRouter()
+_service: ChannelService | None = None
+
+
+def service() -> ChannelService:
+    global _service
+    if _service is None:
+        from haishin.line.client import LineClients  # noqa: PLC0415
+        from haishin.secrets import SecretsManagerStore  # noqa: PLC0415
+
+        secrets = SecretsManagerStore()
+        _service = ChannelService(secrets, clients=LineClients(secrets))
+    return _service
+
+
+def set_service(value: ChannelService | None) -> None:
+    global _service
+    _service = value
+
+
+def _base() -> str:
+    context = router.current_event.request_context
+    return webhook_base(settings().public_base_url, context.domain_name, context.stage)
+
+
+def _body() -> Any:
+    try:
+        return router.current_event.json_body
+    except ValueError as exc:
+        raise ValidationFailed("the body is not JSON", where="body") from exc
+
+
+@router.get("/channels")
+@requires(Permission.VIEW_DASHBOARD)
+def list_channels() -> dict[str, Any]:
+    caller = current_caller()
+    base = _base()
+    channels = [c for c in service().list(caller.workspace_id)
+                if caller.channel_id is None or c.channel_id == caller.channel_id]
+    return {"channels": [ChannelService.view(c, base) for c in channels]}
+
+
+@router.post("/channels")
+@requires(Permission.MANAGE_CHANNELS)
+def connect_channel() -> Response:
+    caller = current_caller()
+    channel = service().connect(caller.workspace_id, _body())
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
+                    body=ChannelService.view(channel, _base()))
+
+
+@router.get("/channels/<channel_id>")
+@requires(Permission.VIEW_DASHBOARD)
+def get_channel(channel_id: str) -> dict[str, Any]:
+    caller = current_caller()
+    caller.require_channel(channel_id)
+    return ChannelService.view(service().require(caller.workspace_id, channel_id), _base())
+
+
+@router.put("/channels/<channel_id>/token")
+@requires(Permission.MANAGE_CHANNELS)
+def rotate_token(channel_id: str) -> dict[str, Any]:
+    caller = current_caller()
+    caller.require_channel(channel_id)
+    return ChannelService.view(service().rotate(caller.workspace_id, channel_id, _body()), _base())
+
+
+@router.put("/channels/<channel_id>/greeting")
+@requires(Permission.MANAGE_CHANNELS)
+def set_greeting(channel_id: str) -> dict[str, Any]:
+    caller = current_caller()
+    caller.require_channel(channel_id)
+    return service().set_greeting(caller.workspace_id, channel_id, _body())
+
+
+@router.delete("/channels/<channel_id>")
+@requires(Permission.MANAGE_CHANNELS)
+def disconnect_channel(channel_id: str) -> dict[str, Any]:
+    caller = current_caller()
+    caller.require_channel(channel_id)
+    return ChannelService.view(service().disconnect(caller.workspace_id, channel_id), _base())

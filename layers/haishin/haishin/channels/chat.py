@@ -1,0 +1,102 @@
+"""1:1 chat (個別チャット): a friend's conversation both ways, and an operator's push.
+
+Sending is idempotent per client request: the ``Idempotency-Key`` header (or a generated one) becomes both the
+LINE ``X-Line-Retry-Key`` (``retry_key("chat", workspace, subscriber, key)``) and a claim in IdempotencyTable, so a
+retried request neither sends twice nor writes a second ``message_out``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haishin import clock, ids
+from haishin.errors import Conflict, ExternalServiceError, ValidationFailed
+from haishin.ingest.idempotency import EventInProgress, EventLedger
+from haishin.line.client import MAX_MESSAGES_PER_SEND, LineApiError
+from haishin.subscribers.repository import SubscriberRepository
+from haishin.timeline.models import Timeline, TimelineEntryModel
+
+MAX_PAGE = 100
+
+
+def chat_view(entry: TimelineEntryModel) -> dict[str, Any]:
+    return {
+        "id": entry.entry_id, "cursor": entry.sk, "kind": entry.kind,
+        "direction": "in" if entry.kind == "message_in" else "out",
+        "at": entry.at.isoformat(), "actor": entry.actor, "data": entry.data or {},
+    }
+
+
+class ChatService:
+    def __init__(self, clients: Any, *, subscribers: SubscriberRepository | None = None,
+                 timeline: Timeline | None = None, ledger: Any = None) -> None:
+        self.clients = clients
+        self.subscribers = subscribers or SubscriberRepository()
+        self.timeline = timeline or Timeline()
+        self.ledger = ledger or EventLedger()
+
+    def history(self, workspace_id: str, subscriber_id: str, *, cursor: str | None, limit: int) -> dict[str, Any]:
+        self.subscribers.require(workspace_id, subscriber_id)  # another workspace's subscriber: 404
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValidationFailed(f"limit is 1 to {MAX_PAGE}", where="limit")
+        entries, next_cursor = self.timeline.page(workspace_id, subscriber_id, limit=limit, cursor=cursor or None,
+                                                  chat_only=True)
+        return {"messages": [chat_view(e) for e in entries], "next_cursor": next_cursor}
+
+    def send(self, workspace_id: str, subscriber_id: str, body: Any, *, operator_id: str,
+             idempotency_key: str | None, allowed_channel: str | None = None) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ValidationFailed("send a JSON object", where="body")
+        subscriber = self.subscribers.require(workspace_id, subscriber_id)
+        messages = body.get("messages")
+        if messages is None:
+            text = body.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise ValidationFailed("write a message (text) or send LINE message objects (messages)", where="text")
+            if len(text) > 5000:
+                raise ValidationFailed("a text message is at most 5000 characters", where="text")
+            messages = [{"type": "text", "text": text}]
+        if not isinstance(messages, list) or not 1 <= len(messages) <= MAX_MESSAGES_PER_SEND:
+            raise ValidationFailed(f"LINE sends 1 to {MAX_MESSAGES_PER_SEND} messages at once", where="messages")
+        for index, message in enumerate(messages):
+            if not isinstance(message, dict) or not message.get("type"):
+                raise ValidationFailed("each message is a LINE message object with a type", where=f"messages.{index}")
+        accounts = subscriber.line or {}
+        channel_id = body.get("channel_id") or allowed_channel or next(
+            (cid for cid, acct in accounts.items() if acct.get("status") == "following"), None
+        ) or next(iter(accounts), None)
+        if not channel_id or channel_id not in accounts:
+            raise ValidationFailed("this friend is not reachable on that LINE channel", where="channel_id")
+        if allowed_channel and channel_id != allowed_channel:
+            raise ValidationFailed("this operator may only chat on their own channel", where="channel_id")
+        account = accounts[channel_id]
+        if account.get("status") == "blocked":
+            raise Conflict("this friend has blocked the account; LINE will not deliver", where="channel_id")
+        key = (idempotency_key or "").strip()[:128] or ids.new_id("chat_")
+        claim_key = f"chat#{workspace_id}#{subscriber_id}#{key}"
+        try:
+            if self.ledger.claim(claim_key) == "done":
+                return {"status": "already_sent", "idempotency_key": key}
+        except EventInProgress as exc:
+            raise Conflict("this message is being sent right now", where="Idempotency-Key") from exc
+        try:
+            client = self.clients.for_channel(workspace_id, channel_id)
+            result = client.push(str(account["user_id"]), messages,
+                                 retry_key=ids.retry_key("chat", workspace_id, subscriber_id, key))
+        except LineApiError as error:
+            self.ledger.release(claim_key)
+            if error.retryable:
+                raise ExternalServiceError("LINE did not accept the message now; try again",
+                                           where="LINE API") from error
+            raise ValidationFailed(f"LINE refused the message: {error.message}", where="messages") from error
+        except BaseException:
+            self.ledger.release(claim_key)
+            raise
+        entry = self.timeline.append(
+            workspace_id, subscriber_id, "message_out",
+            {"channel_id": channel_id, "messages": messages, "via": "push",
+             "request_id": getattr(result, "request_id", None)},
+            actor=f"operator:{operator_id}", at=clock.now(), entry_id=f"chat:{key}",
+        )
+        self.ledger.done(claim_key)
+        return {"status": "sent", "idempotency_key": key, "message": chat_view(entry)}

@@ -1,0 +1,281 @@
+"""Connect, rotate and disconnect LINE channels. Secrets go to the SecretStore only; responses carry masked hints.
+
+- connect: validates the values' shapes (channel ID: 10 digits; channel secret: 32 hex characters), then the
+  access token with ``GET /v2/bot/info``; stores ``{"channel_secret", "access_token", "login_channel_id",
+  "login_channel_secret"}`` under ``secret_name(ws, "line", channel_id)`` and the ChannelModel (bot_user_id,
+  basic_id, name from the bot info). Reconnecting a channel of the same workspace updates it; a channel connected to
+  another workspace is a conflict.
+- rotate: a new token (and optionally a new secret) is validated the same way and must belong to the same bot;
+  caches are invalidated so the next call uses the new value (``LineClients.forget`` and the store's invalidate).
+- disconnect: per-user rich menus of the channel's friends are unlinked first (batches of 500), then the channel
+  is marked disconnected (the webhook answers 404 from then on) and its secret deleted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from haishin import clock
+from haishin.channels.models import ChannelSettingsModel, settings_sk
+from haishin.errors import Conflict, ExternalServiceError, NotFound, ValidationFailed
+from haishin.line.client import MAX_MESSAGES_PER_SEND, LineApiError
+from haishin.secrets import SecretStore, mask, secret_name
+from haishin.subscribers.repository import SubscriberRepository
+from haishin.workspaces.models import ChannelModel, channel_pk, workspace_pk
+
+CHANNEL_ID_RE = re.compile(r"^\d{10}$")
+SECRET_RE = re.compile(r"^[0-9a-fA-F]{32}$")
+UNLINK_BATCH = 500
+
+ClientFactory = Callable[[str], Any]  # access token -> a LineClient-like object (bot_info, unlink_rich_menus)
+
+
+def _default_factory(token: str) -> Any:
+    from haishin.line.client import LineClient  # noqa: PLC0415 - line-bot-sdk only where a channel is managed
+
+    return LineClient(token)
+
+
+def webhook_url(base: str, channel_id: str) -> str:
+    return f"{base.rstrip('/')}/line/webhook/{channel_id}"
+
+
+def webhook_base(public_base_url: str, domain_name: str | None, stage: str | None) -> str:
+    """``PUBLIC_BASE_URL`` when set, else the API's own URL (``$default`` stage means no stage segment)."""
+    if public_base_url:
+        return public_base_url.rstrip("/")
+    base = f"https://{domain_name or 'localhost'}"
+    if stage and stage != "$default":
+        base += f"/{stage}"
+    return base
+
+
+def _text(body: dict[str, Any], name: str, *, required: bool) -> str | None:
+    value = body.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationFailed(f"{name} is required", where=name)
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{name} must be text", where=name)
+    return value.strip()
+
+
+def _check_channel_id(value: str, where: str = "channel_id") -> str:
+    if not CHANNEL_ID_RE.match(value):
+        raise ValidationFailed(
+            "a LINE channel ID is 10 digits (LINE Developers console > the channel > Basic settings)", where=where
+        )
+    return value
+
+
+def _check_secret(value: str, where: str = "channel_secret") -> str:
+    if not SECRET_RE.match(value):
+        raise ValidationFailed(
+            "a channel secret is 32 hexadecimal characters (Basic settings > Channel secret)", where=where
+        )
+    return value
+
+
+class ChannelService:
+    def __init__(
+        self,
+        secrets: SecretStore,
+        *,
+        client_factory: ClientFactory | None = None,
+        clients: Any = None,
+        subscribers: SubscriberRepository | None = None,
+    ) -> None:
+        self.secrets = secrets
+        self.client_factory = client_factory or _default_factory
+        self.clients = clients  # LineClients whose cached client must be forgotten after a rotation
+        self.subscribers = subscribers or SubscriberRepository()
+
+    # ------------------------------------------------------------------ reading
+    @staticmethod
+    def view(channel: ChannelModel, base: str) -> dict[str, Any]:
+        """What the API shows: never a secret or a token, only their masked hints."""
+        return {
+            "channel_id": channel.channel_id,
+            "name": channel.name,
+            "bot_user_id": channel.bot_user_id,
+            "basic_id": channel.basic_id,
+            "status": channel.status,
+            "login_channel_id": channel.login_channel_id,
+            "channel_secret_hint": channel.channel_secret_hint,
+            "access_token_hint": channel.access_token_hint,
+            "connected_at": channel.connected_at.isoformat() if channel.connected_at else None,
+            "webhook_verified_at": channel.webhook_verified_at.isoformat() if channel.webhook_verified_at else None,
+            "last_event_at": channel.last_event_at.isoformat() if channel.last_event_at else None,
+            "webhook_url": webhook_url(base, channel.channel_id),
+        }
+
+    def _find(self, channel_id: str) -> ChannelModel | None:
+        try:
+            return ChannelModel.get(channel_pk(channel_id), "channel", consistent_read=True)
+        except ChannelModel.DoesNotExist:
+            return None
+
+    def require(self, workspace_id: str, channel_id: str) -> ChannelModel:
+        channel = self._find(channel_id) if channel_id.isdigit() else None
+        if channel is None or channel.workspace_id != workspace_id:  # another workspace's channel: not yours
+            raise NotFound("channel not found", where=f"channel {channel_id}")
+        return channel
+
+    def list(self, workspace_id: str) -> list[ChannelModel]:
+        return sorted(ChannelModel.by_workspace.query(workspace_pk(workspace_id)), key=lambda c: c.channel_id)
+
+    # ------------------------------------------------------------------ LINE checks
+    def _bot_info(self, token: str) -> dict[str, Any]:
+        client = self.client_factory(token)
+        try:
+            info = client.bot_info()
+        except LineApiError as error:
+            if error.retryable:
+                raise ExternalServiceError("LINE did not answer the token check; try again",
+                                           where="LINE API") from error
+            raise ValidationFailed("LINE rejected this channel access token", where="access_token") from error
+        finally:
+            close = getattr(client, "close", None)
+            if close:
+                close()
+        return {
+            "bot_user_id": info.get("userId") or info.get("user_id"),
+            "basic_id": info.get("basicId") or info.get("basic_id"),
+            "name": info.get("displayName") or info.get("display_name"),
+        }
+
+    # ------------------------------------------------------------------ connect
+    def connect(self, workspace_id: str, body: Any) -> ChannelModel:
+        if not isinstance(body, dict):
+            raise ValidationFailed("send a JSON object", where="body")
+        channel_id = _check_channel_id(_text(body, "channel_id", required=True) or "")
+        channel_secret = _check_secret(_text(body, "channel_secret", required=True) or "")
+        access_token = _text(body, "access_token", required=True) or ""
+        name = _text(body, "name", required=False)
+        login_channel_id = _text(body, "login_channel_id", required=False)
+        login_channel_secret = _text(body, "login_channel_secret", required=False)
+        if login_channel_id:
+            _check_channel_id(login_channel_id, "login_channel_id")
+        if login_channel_secret:
+            _check_secret(login_channel_secret, "login_channel_secret")
+        existing = self._find(channel_id)
+        if existing is not None and existing.workspace_id != workspace_id and existing.status == "connected":
+            raise Conflict("this channel is connected to another workspace", where="channel_id")
+        info = self._bot_info(access_token)
+        name_to_store = name or info["name"]
+        secret = {"channel_secret": channel_secret, "access_token": access_token}
+        if login_channel_id:
+            secret["login_channel_id"] = login_channel_id
+        if login_channel_secret:
+            secret["login_channel_secret"] = login_channel_secret
+        name_of_secret = secret_name(workspace_id, "line", channel_id)
+        self.secrets.put(name_of_secret, secret)
+        channel = ChannelModel.for_channel(
+            workspace_id, channel_id,
+            name=name_to_store, bot_user_id=info["bot_user_id"], basic_id=info["basic_id"],
+            secret_name=name_of_secret, channel_secret_hint=mask(channel_secret), access_token_hint=mask(access_token),
+            login_channel_id=login_channel_id, status="connected", connected_at=clock.now(),
+        )
+        if existing is not None and existing.workspace_id == workspace_id:
+            channel.webhook_verified_at = existing.webhook_verified_at
+            channel.last_event_at = existing.last_event_at
+        condition = (ChannelModel.pk.does_not_exist() | (ChannelModel.workspace_id == workspace_id)
+                     | (ChannelModel.status == "disconnected"))
+        try:
+            channel.save(condition=condition)
+        except Exception as exc:
+            if "ConditionalCheckFailed" in str(exc):
+                raise Conflict("this channel is connected to another workspace", where="channel_id") from exc
+            raise
+        self._forget(workspace_id, channel_id, name_of_secret)
+        return channel
+
+    # ------------------------------------------------------------------ rotate
+    def rotate(self, workspace_id: str, channel_id: str, body: Any) -> ChannelModel:
+        if not isinstance(body, dict):
+            raise ValidationFailed("send a JSON object", where="body")
+        channel = self.require(workspace_id, channel_id)
+        if channel.status != "connected":
+            raise Conflict("the channel is disconnected; connect it again", where="channel_id")
+        access_token = _text(body, "access_token", required=True) or ""
+        new_secret = _text(body, "channel_secret", required=False)
+        if new_secret:
+            _check_secret(new_secret)
+        info = self._bot_info(access_token)
+        if channel.bot_user_id and info["bot_user_id"] and info["bot_user_id"] != channel.bot_user_id:
+            raise ValidationFailed("this access token belongs to another LINE channel", where="access_token")
+        stored = dict(self.secrets.get(channel.secret_name))
+        stored["access_token"] = access_token
+        if new_secret:
+            stored["channel_secret"] = new_secret
+        self.secrets.put(channel.secret_name, stored)
+        actions = [ChannelModel.access_token_hint.set(mask(access_token))]
+        if new_secret:
+            actions.append(ChannelModel.channel_secret_hint.set(mask(new_secret)))
+        channel.update(actions=actions)
+        self._forget(workspace_id, channel_id, channel.secret_name)
+        return channel
+
+    # ------------------------------------------------------------------ disconnect
+    def friends_user_ids(self, workspace_id: str, channel_id: str) -> list[str]:
+        out = []
+        for subscriber in self.subscribers.iter_all(workspace_id):
+            account = (subscriber.line or {}).get(channel_id)
+            if account and account.get("user_id") and account.get("status") == "following":
+                out.append(str(account["user_id"]))
+        return out
+
+    def disconnect(self, workspace_id: str, channel_id: str) -> ChannelModel:
+        channel = self.require(workspace_id, channel_id)
+        if channel.status == "connected":
+            try:
+                token = self.secrets.get(channel.secret_name).get("access_token")
+            except NotFound:
+                token = None
+            user_ids = self.friends_user_ids(workspace_id, channel_id)
+            if token and user_ids:
+                client = self.client_factory(str(token))
+                try:
+                    for start in range(0, len(user_ids), UNLINK_BATCH):
+                        client.unlink_rich_menus(user_ids[start : start + UNLINK_BATCH])
+                except LineApiError as error:
+                    if error.retryable:
+                        raise ExternalServiceError("LINE did not answer while unlinking rich menus; try again",
+                                                   where="LINE API") from error
+                    # A revoked token cannot unlink anything; LINE drops a dead channel's menus with it.
+                finally:
+                    close = getattr(client, "close", None)
+                    if close:
+                        close()
+        channel.update(actions=[ChannelModel.status.set("disconnected")])
+        self.secrets.delete(channel.secret_name)
+        self._forget(workspace_id, channel_id, channel.secret_name)
+        return channel
+
+    # ------------------------------------------------------------------ greeting
+    def set_greeting(self, workspace_id: str, channel_id: str, body: Any) -> dict[str, Any]:
+        self.require(workspace_id, channel_id)
+        if not isinstance(body, dict):
+            raise ValidationFailed("send a JSON object", where="body")
+        messages = body.get("messages") or []
+        enabled = bool(body.get("enabled", bool(messages)))
+        if not isinstance(messages, list) or len(messages) > MAX_MESSAGES_PER_SEND:
+            raise ValidationFailed(f"a greeting is 0 to {MAX_MESSAGES_PER_SEND} messages", where="messages")
+        for index, message in enumerate(messages):
+            if not isinstance(message, dict) or not message.get("type"):
+                raise ValidationFailed("each message is a LINE message object with a type", where=f"messages.{index}")
+        ChannelSettingsModel(
+            pk=workspace_pk(workspace_id), sk=settings_sk(channel_id), workspace_id=workspace_id,
+            channel_id=channel_id, greeting_enabled=enabled, greeting_messages=messages, updated_at=clock.now(),
+        ).save()
+        return {"channel_id": channel_id, "enabled": enabled, "messages": messages}
+
+    def _forget(self, workspace_id: str, channel_id: str, name_of_secret: str) -> None:
+        if self.clients is not None:
+            self.clients.forget(workspace_id, channel_id)
+        invalidate = getattr(self.secrets, "invalidate", None)
+        if invalidate:
+            invalidate(name_of_secret)
