@@ -4,8 +4,8 @@ Fixtures
 - ``admin_backend`` / ``admin_url``: where the admin is served. Today a tiny stdlib HTTP server (``StubBackend``)
   serves ``admin/dist`` under ``/admin/`` (the local system's path) with a stub ``/admin/config.json`` and a stub
   ``POST /_dev/login``. Set ``HAISHIN_E2E_ADMIN_URL=http://127.0.0.1:3000/admin/`` to run the same tests against a
-  running local system (``make dev``); when ``haishin_local.runtime.LocalSystem`` can be started in-process, it
-  plugs in at ``_start_backend`` and nothing in the tests changes.
+  running local system (``make dev``), or ``HAISHIN_E2E_BACKEND=local`` to start ``haishin_local.runtime.LocalSystem``
+  in-process (needs Java + DynamoDB Local). The tests only use ``admin_url`` and behave the same on every backend.
 - ``browser_context`` / ``page``: Chromium with a fresh user-data dir per test (isolated storage), the flags this
   machine needs, ja-JP locale, Asia/Tokyo. Viewport 1280x800 unless the test says ``@pytest.mark.viewport(w, h)``.
 - ``snap``: ``snap()`` / ``snap("suffix")`` saves a screenshot to ``test-artifacts/e2e/<test name>[-suffix].png``;
@@ -177,10 +177,16 @@ def _start_backend() -> Iterator[AdminBackend]:
         url = external if external.endswith("/") else external + "/"
         yield AdminBackend(admin_url=url, api_base=url.rsplit("/admin/", 1)[0])
         return
-    # The switch point for haishin_local.runtime.LocalSystem: start it here and yield an AdminBackend with its
-    # base URL; the tests only use admin_url (and api_base for direct calls).
     if not (ADMIN_DIST / "index.html").is_file():
         pytest.fail("admin/dist is not built: run `make admin` (or `cd admin && npm ci && npm run build`)")
+    if os.environ.get("HAISHIN_E2E_BACKEND") == "local":
+        # The real local system in-process (DynamoDB Local, moto server, emulators): serves admin/dist at /admin/,
+        # its own config.json and the real POST /_dev/login. strict=False: handlers still being written answer 502.
+        from haishin_local.runtime import LocalSystem  # noqa: PLC0415 - heavy, only in this mode
+
+        with LocalSystem(port=0, seed=False, strict=False) as system:
+            yield AdminBackend(admin_url=f"{system.base_url}/admin/", api_base=system.base_url)
+        return
     server = ThreadingHTTPServer(("127.0.0.1", 0), _StubHandler)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     backend = AdminBackend(admin_url=f"{base}/admin/", api_base=base, stub=True)
