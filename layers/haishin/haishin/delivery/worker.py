@@ -91,6 +91,10 @@ class DeliveryWorker:
         deadline = time.monotonic() + min(self.retry_budget_s, budget_s if budget_s is not None else 1e9)
         if message.kind == "step":
             return self._step(message, deadline)
+        from haishin.delivery.broadcast_send import is_planned_batch, send_planned_batch  # noqa: PLC0415
+
+        if is_planned_batch(message):  # batches from the broadcast planner (addresses and groups resolved)
+            return send_planned_batch(self, message, deadline)
         return self._broadcast(message, deadline)
 
     # ------------------------------------------------------------------ steps

@@ -1,0 +1,43 @@
+"""BroadcastPlanner Lambda: invoked by EventBridge Scheduler ({"broadcast_id", "workspace_id"}) or by PlannerQueue
+(a "send now" start message, or one slice message per subscriber shard). The domain is ``haishin.broadcasts``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from haishin.broadcasts.planner import BroadcastPlanner
+
+logger = Logger()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+_planner: BroadcastPlanner | None = None
+
+
+def planner() -> BroadcastPlanner:
+    global _planner
+    if _planner is None:
+        _planner = BroadcastPlanner()
+    return _planner
+
+
+def record_handler(record: SQSRecord) -> dict[str, Any]:
+    outcome = planner().handle(json.loads(record.body))
+    logger.info("planner message handled", extra=outcome)
+    return outcome
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
+    if "Records" in event:
+        return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                        context=context)
+    outcome = planner().handle(event)  # EventBridge Scheduler: the schedule's Input as the event
+    logger.info("scheduled broadcast started", extra=outcome)
+    return outcome

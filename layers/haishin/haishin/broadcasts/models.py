@@ -1,0 +1,112 @@
+"""Broadcast records (一斉配信 / セグメント配信) in WorkspaceTable.
+
+Key layout (all under the workspace's partition, pk ``ws#<workspace_id>``):
+- broadcast:  sk ``broadcast#<broadcast_id>``: name, status, channel, segment, timing and the live progress counters.
+  Kept small on purpose (no message content): the delivery worker ADDs to its counters once per batch, and a
+  write costs one unit per KB of the item.
+- content:    sk ``broadcast#<broadcast_id>#content``: the 1-5 LINE messages / email / SMS templates.
+- slice:      sk ``broadcast#<broadcast_id>#slice#<nn>``: what planner slice ``nn`` (one subscriber shard) left over
+  (recipients not filling a 500 batch), pooled by the last slice into full batches.
+
+Status: ``draft`` -> ``scheduled`` (a one-time schedule waits, or "send now" queued it) -> ``planning`` (exactly one
+planner invocation won the conditional transition) -> ``sending`` (every batch is on the delivery queue) -> ``done``;
+``cancelled`` from any state before ``done``.
+
+Counters (numbers of recipients): ``planned`` (put in delivery batches), ``sent``, ``failed``, ``cancelled_n``
+(batches dropped by a cancel), ``skipped_blocked``, ``skipped_unsubscribed``, ``skipped_no_address``; ``settled`` =
+sent + failed + cancelled_n, so ``settled >= planned`` with ``planning_complete`` means the broadcast is done.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.models import Model
+
+from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+
+STATUSES = ("draft", "scheduled", "planning", "sending", "done", "cancelled")
+EDITABLE = frozenset({"draft", "scheduled"})
+CANCELLABLE = frozenset({"draft", "scheduled", "planning", "sending"})
+CHANNELS = ("line", "email", "sms", "line_email")
+COUNTERS = ("planned", "sent", "failed", "cancelled_n", "skipped_blocked", "skipped_unsubscribed",
+            "skipped_no_address", "settled")
+
+
+def broadcast_sk(broadcast_id: str) -> str:
+    return f"broadcast#{broadcast_id}"
+
+
+def content_sk(broadcast_id: str) -> str:
+    return f"broadcast#{broadcast_id}#content"
+
+
+def slice_sk(broadcast_id: str, slice_no: int) -> str:
+    return f"broadcast#{broadcast_id}#slice#{slice_no:02d}"
+
+
+class BroadcastModel(Model):
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    workspace_id = UnicodeAttribute()
+    broadcast_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    status = UnicodeAttribute(default="draft")
+    channel = UnicodeAttribute(default="line")
+    line_channel_id = UnicodeAttribute(null=True)
+    segment_id = UnicodeAttribute(null=True)
+    segment = JSONTextAttribute(null=True)  # inline segment definition; None with no segment_id = everyone
+    personalised = BooleanAttribute(default=False)
+    message_count = NumberAttribute(default=1)
+    # timing: local wall time as the marketer typed it, its zone, and the UTC instant
+    send_at_local = UnicodeAttribute(null=True)
+    time_zone = UnicodeAttribute(null=True)
+    send_at = UTCDateTimeAttribute(null=True)
+    schedule_name = UnicodeAttribute(null=True)
+    # estimate and quota at the time of the last check / send
+    estimate = NumberAttribute(null=True)
+    quota_warning = UnicodeAttribute(null=True)
+    test_sent_at = UTCDateTimeAttribute(null=True)
+    # planning
+    planned_at = UTCDateTimeAttribute(null=True)  # the instant variables like ``now`` render with
+    slices_done = UnicodeSetAttribute(default=set)
+    planning_complete = BooleanAttribute(default=False)
+    batches = NumberAttribute(default=0)
+    # counters (ADDed atomically)
+    planned = NumberAttribute(default=0)
+    sent = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    cancelled_n = NumberAttribute(default=0)
+    skipped_blocked = NumberAttribute(default=0)
+    skipped_unsubscribed = NumberAttribute(default=0)
+    skipped_no_address = NumberAttribute(default=0)
+    settled = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    started_at = UTCDateTimeAttribute(null=True)
+    finished_at = UTCDateTimeAttribute(null=True)
+    cancelled_at = UTCDateTimeAttribute(null=True)
+
+
+class BroadcastContentModel(Model):
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    content = JSONTextAttribute()
+
+
+class BroadcastSliceModel(Model):
+    """A finished planner slice: its counts and the recipients that did not fill a 500 batch (pooled later)."""
+
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    batches = NumberAttribute(default=0)
+    # {"<channel>|<group key>": {"content": ... | None, "recipients": [...], "to": [...]}}
+    remainder = JSONTextAttribute(default=dict)
+    counts = JSONTextAttribute(default=dict)

@@ -1,0 +1,359 @@
+"""The broadcast planner: fan a broadcast out in SHARDS parallel slices that write delivery batches of up to 500.
+
+Invocations (``functions/broadcast_planner``):
+- ``{"workspace_id", "broadcast_id"}`` (EventBridge Scheduler, or "send now" through PlannerQueue): ``start``. Only
+  the invocation that wins the conditional transition ``scheduled -> planning`` fans out (one PlannerQueue message
+  per subscriber shard); a second invocation (Scheduler may invoke a target twice) finds ``planning`` and stops.
+- ``{"workspace_id", "broadcast_id", "slice": n}``: ``run_slice``. Evaluates shard ``n`` with THE segment engine,
+  resolves each friend's address, and groups friends by what they receive (identical content: one group per channel;
+  personalised content: rendered here, grouped by the rendered messages). A group that reaches 500 becomes a batch
+  at once; what is left over is stored on the slice item. The slice then marks itself done on the broadcast (ADD to
+  a set, conditional: counted once). The slice that completes the set pools the leftovers of identical content
+  across slices into full batches (so N identical recipients cost exactly ceil(N/500) multicasts) and sets
+  ``planning_complete``.
+
+Determinism: batch ``k`` of slice ``s`` has delivery ID ``bc_`` + retry_key("broadcast", id, s, k) and LINE retry
+key retry_key("broadcast-send", id, s, k); rows are read in key order and ``now`` renders as the planning instant,
+so a re-run of a slice produces the same batches and keys, and the ledger (``record_enqueued`` + the worker's claim)
+and LINE's retry key make the repeat harmless. A re-run after a crash sees data that may have changed meanwhile
+(a friend tagged since); such a friend can move between batches: LINE answers 409 to a reused key, so the change
+can cost that friend the message, never a second one, except in a batch beyond the first run's last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import UpdateError
+
+from haishin import clock
+from haishin.broadcasts.audience import Audience, RowView, address_for
+from haishin.broadcasts.models import BroadcastModel, BroadcastSliceModel, slice_sk
+from haishin.broadcasts.repository import BroadcastRepository
+from haishin.config import settings
+from haishin.delivery.ledger import Ledger
+from haishin.delivery.messages import MAX_RECIPIENTS, DeliveryMessage
+from haishin.delivery.queue import DeliverySender, SqsDeliverySender
+from haishin.errors import ExternalServiceError
+from haishin.ids import retry_key
+from haishin.render import Renderer, RenderError, renderer, variables_for
+from haishin.storage.base import iso
+from haishin.subscribers.models import SHARDS
+from haishin.workspaces.models import workspace_pk
+
+log = logging.getLogger(__name__)
+STUCK_PLANNING = timedelta(minutes=15)
+MAX_BATCH_BYTES = 200_000  # rendered personalised content per SQS message (SQS allows 1 MiB)
+SQS_BATCH = 10
+
+
+def batch_ids(broadcast_id: str, slice_label: str, number: int) -> tuple[str, str]:
+    """(delivery ID, LINE retry key) of batch ``number`` of slice ``slice_label``: the same forever."""
+    return (f"bc_{retry_key('broadcast', broadcast_id, slice_label, str(number))}",
+            retry_key("broadcast-send", broadcast_id, slice_label, str(number)))
+
+
+@dataclass
+class _Group:
+    channel: str
+    content: Any  # rendered content for personalised broadcasts, None = the broadcast's content as is
+    recipients: list[str] = field(default_factory=list)
+    to: list[str] = field(default_factory=list)
+
+    def size_bytes(self) -> int:
+        return len(json.dumps(self.content, ensure_ascii=False)) + 80 * len(self.recipients) if self.content else \
+            80 * len(self.recipients)
+
+
+@dataclass
+class SliceReport:
+    slice: str
+    matched: int = 0
+    planned: int = 0
+    batches: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped_reason: str | None = None
+
+
+class PlannerQueue:
+    """Puts planner messages (start or slice) on PlannerQueue."""
+
+    def __init__(self, client: Any = None, queue_url: str | None = None) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3  # noqa: PLC0415
+
+            self._client = boto3.client("sqs")
+        return self._client
+
+    def send(self, bodies: Sequence[dict[str, Any]]) -> None:
+        url = self._queue_url or settings().planner_queue_url
+        for start in range(0, len(bodies), SQS_BATCH):
+            chunk = bodies[start : start + SQS_BATCH]
+            response = self.client.send_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "MessageBody": json.dumps(b, separators=(",", ":"))} for i, b in enumerate(chunk)])
+            if response.get("Failed"):
+                raise ExternalServiceError("PlannerQueue refused a message", where="PlannerQueue")
+
+
+class BroadcastPlanner:
+    def __init__(self, *, repository: BroadcastRepository | None = None, audience: Audience | None = None,
+                 ledger: Ledger | None = None, sender: DeliverySender | None = None,
+                 planner_queue: Any = None, render: Renderer | None = None) -> None:
+        self.repository = repository or BroadcastRepository()
+        self.audience = audience or Audience()
+        self.ledger = ledger or Ledger()
+        self.sender = sender or SqsDeliverySender()
+        self.planner_queue = planner_queue or PlannerQueue()
+        self.renderer = render or renderer()
+
+    # ------------------------------------------------------------------ entry
+    def handle(self, body: dict[str, Any]) -> dict[str, Any]:
+        workspace_id, broadcast_id = str(body["workspace_id"]), str(body["broadcast_id"])
+        if body.get("slice") is not None:
+            report = self.run_slice(workspace_id, broadcast_id, int(body["slice"]))
+            return {"slice": report.slice, "planned": report.planned, "batches": report.batches,
+                    "skipped": report.skipped_reason}
+        return {"started": self.start(workspace_id, broadcast_id)}
+
+    # ------------------------------------------------------------------ start
+    def start(self, workspace_id: str, broadcast_id: str) -> str:
+        """Fan out once. Returns what happened: fanned_out | refanned_out | ignored:<status> | not_yet."""
+        broadcast = self.repository.find(workspace_id, broadcast_id)
+        if broadcast is None:
+            return "ignored:missing"
+        now = clock.now()
+        if broadcast.status == "scheduled":
+            if broadcast.send_at is not None and broadcast.send_at > now + timedelta(minutes=1):
+                return "not_yet"  # a schedule that fired after the broadcast was moved later
+            try:
+                broadcast.update(actions=[BroadcastModel.status.set("planning"), BroadcastModel.planned_at.set(now),
+                                          BroadcastModel.started_at.set(now), BroadcastModel.updated_at.set(now)],
+                                 condition=BroadcastModel.status == "scheduled")
+            except UpdateError as exc:
+                if "ConditionalCheckFailed" not in str(exc):
+                    raise
+                return "ignored:raced"
+            outcome = "fanned_out"
+        elif broadcast.status == "planning" and not broadcast.planning_complete and broadcast.started_at \
+                and broadcast.started_at < now - STUCK_PLANNING:
+            outcome = "refanned_out"  # the winner stopped before its slices were queued; slices are idempotent
+        else:
+            return f"ignored:{broadcast.status}"
+        done = set(broadcast.slices_done or set())
+        self.planner_queue.send([{"workspace_id": workspace_id, "broadcast_id": broadcast_id, "slice": n}
+                                 for n in range(SHARDS) if f"{n:02d}" not in done])
+        return outcome
+
+    # ------------------------------------------------------------------ one slice
+    def run_slice(self, workspace_id: str, broadcast_id: str, shard: int) -> SliceReport:
+        label = f"{shard:02d}"
+        report = SliceReport(slice=label)
+        broadcast = self.repository.find(workspace_id, broadcast_id)
+        if broadcast is None or broadcast.status not in ("planning", "sending"):
+            report.skipped_reason = broadcast.status if broadcast else "missing"
+            return report
+        if label in (broadcast.slices_done or set()):
+            report.skipped_reason = "already done"
+            self._maybe_pool(broadcast)
+            return report
+        content = self.repository.content(workspace_id, broadcast_id)
+        planned_at = broadcast.planned_at or clock.now()
+        compiled = self.audience.compile(workspace_id, self.repository.segment_of(broadcast), now=planned_at)
+        zone = ZoneInfo(broadcast.time_zone or settings().default_time_zone)
+        base = settings().public_base_url
+        personalised = bool(broadcast.personalised)
+        groups: dict[str, _Group] = {}
+        emitter = _Emitter(self, broadcast, label, content)
+        counts: dict[str, int] = {}
+        for row in self.audience.shard_rows(compiled, shard, personalised=personalised):
+            report.matched += 1
+            channel, address, status = address_for(row, broadcast.channel, broadcast.line_channel_id)
+            if address is None:
+                counts[status] = counts.get(status, 0) + 1
+                continue
+            subscriber_id = str(row["subscriber_id"])
+            rendered: Any = None
+            key = channel
+            if personalised:
+                try:
+                    rendered = self._render(content, channel, row, broadcast, planned_at, zone, base)
+                except RenderError as exc:
+                    counts["failed"] = counts.get("failed", 0) + 1
+                    self.repository.note_error(broadcast, f"{subscriber_id}: {exc.where}: {exc.message}")
+                    continue
+                key = channel + "|" + hashlib.blake2b(json.dumps(rendered, ensure_ascii=False, sort_keys=True)
+                                                   .encode(), digest_size=16).hexdigest()
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _Group(channel, rendered)
+            group.recipients.append(subscriber_id)
+            group.to.append(address)
+            report.planned += 1
+            if len(group.recipients) == MAX_RECIPIENTS:
+                emitter.emit([group])
+                del groups[key]
+        remainder: dict[str, Any] = {}
+        if personalised:
+            for batch in _pack(list(groups.values())):
+                emitter.emit(batch)
+        else:
+            remainder = {key: {"channel": g.channel, "recipients": g.recipients, "to": g.to}
+                         for key, g in groups.items()}
+        emitter.flush()
+        report.batches = emitter.count
+        report.counts = counts
+        BroadcastSliceModel(workspace_pk(workspace_id), slice_sk(broadcast_id, shard), batches=emitter.count,
+                            remainder=remainder, counts={**counts, "planned": report.planned}).save()
+        actions = [BroadcastModel.slices_done.add({label}), BroadcastModel.planned.add(report.planned),
+                   BroadcastModel.batches.add(emitter.count), BroadcastModel.updated_at.set(clock.now())]
+        for name in ("skipped_blocked", "skipped_unsubscribed", "skipped_no_address", "failed"):
+            if counts.get(name):
+                actions.append(getattr(BroadcastModel, name).add(counts[name]))
+        try:
+            broadcast.update(actions=actions, condition=~BroadcastModel.slices_done.contains(label))
+        except UpdateError as exc:
+            if "ConditionalCheckFailed" not in str(exc):
+                raise
+            report.skipped_reason = "counted by a concurrent run"
+            broadcast.refresh(consistent_read=True)
+        self._maybe_pool(broadcast)
+        return report
+
+    def _render(self, content: dict[str, Any], channel: str, row: dict[str, Any], broadcast: BroadcastModel,
+                planned_at: datetime, zone: ZoneInfo, base: str) -> Any:
+        view = RowView(row)
+        variables = variables_for(view, unsubscribe_url=f"{base}/u/{broadcast.workspace_id}/{row['subscriber_id']}"
+                                  f"/{broadcast.broadcast_id}", now=planned_at.astimezone(zone),
+                                  broadcast={"name": broadcast.name, "id": broadcast.broadcast_id})
+        where = f"broadcast {broadcast.broadcast_id}"
+        if channel == "line":
+            return {"line": self.renderer.line_messages(content["line"], variables, where=f"{where} line")}
+        if channel == "email":
+            email = content["email"]
+            rendered = self.renderer.email(email["subject"], email.get("html"), email.get("text"), variables,
+                                           where=f"{where} email")
+            if email.get("from"):
+                rendered["from"] = email["from"]
+            return {"email": rendered}
+        return {"sms": {"text": self.renderer.sms(content["sms"]["text"], variables, where=f"{where} sms")}}
+
+    # ------------------------------------------------------------------ pooling the slices' leftovers
+    def _maybe_pool(self, broadcast: BroadcastModel) -> None:
+        if broadcast.planning_complete or len(broadcast.slices_done or set()) < SHARDS:
+            return
+        if broadcast.status not in ("planning", "sending"):
+            return
+        content = self.repository.content(broadcast.workspace_id, broadcast.broadcast_id)
+        emitter = _Emitter(self, broadcast, "pool", content)
+        pooled: dict[str, _Group] = {}
+        for item in self.repository.slices(broadcast.workspace_id, broadcast.broadcast_id):
+            for key, part in sorted((item.remainder or {}).items()):
+                group = pooled.get(key)
+                if group is None:
+                    group = pooled[key] = _Group(part["channel"], None)
+                for subscriber_id, address in zip(part["recipients"], part["to"], strict=True):
+                    group.recipients.append(subscriber_id)
+                    group.to.append(address)
+                    if len(group.recipients) == MAX_RECIPIENTS:
+                        emitter.emit([group])
+                        group = pooled[key] = _Group(part["channel"], None)
+        for group in pooled.values():
+            if group.recipients:
+                emitter.emit([group])
+        emitter.flush()
+        now = clock.now()
+        try:
+            broadcast.update(actions=[BroadcastModel.planning_complete.set(True), BroadcastModel.status.set("sending"),
+                                      BroadcastModel.batches.add(emitter.count), BroadcastModel.updated_at.set(now)],
+                             condition=(BroadcastModel.status == "planning")
+                             & (BroadcastModel.planning_complete == False))  # noqa: E712 - a DynamoDB condition
+        except UpdateError as exc:
+            if "ConditionalCheckFailed" not in str(exc):
+                raise
+            return
+        self.repository.maybe_finish(broadcast.workspace_id, broadcast.broadcast_id)
+
+
+def _pack(groups: list[_Group]) -> list[list[_Group]]:
+    """Leftover groups into batches of one channel, up to 500 recipients and MAX_BATCH_BYTES each (groups whole)."""
+    batches: list[list[_Group]] = []
+    for channel in sorted({g.channel for g in groups}):
+        current: list[_Group] = []
+        size = count = 0
+        for group in (g for g in groups if g.channel == channel):
+            weight = group.size_bytes()
+            if current and (count + len(group.recipients) > MAX_RECIPIENTS or size + weight > MAX_BATCH_BYTES):
+                batches.append(current)
+                current, size, count = [], 0, 0
+            current.append(group)
+            size += weight
+            count += len(group.recipients)
+        if current:
+            batches.append(current)
+    return batches
+
+
+class _Emitter:
+    """Numbers batches, writes their ledger rows and puts them on DeliveryQueue, 10 per SendMessageBatch."""
+
+    def __init__(self, planner: BroadcastPlanner, broadcast: BroadcastModel, label: str,
+                 content: dict[str, Any]) -> None:
+        self.planner = planner
+        self.broadcast = broadcast
+        self.label = label
+        self.content = content
+        self.count = 0
+        self.pending: list[DeliveryMessage] = []
+
+    def emit(self, groups: list[_Group]) -> None:
+        number = self.count
+        self.count += 1
+        delivery_id, key = batch_ids(self.broadcast.broadcast_id, self.label, number)
+        recipients: list[str] = []
+        to: list[str] = []
+        spans = []
+        for group in groups:
+            start = len(recipients)
+            recipients += group.recipients
+            to += group.to
+            spans.append({"content": group.content, "span": [start, len(recipients)]})
+        now = clock.now()
+        channel = groups[0].channel
+        shared = self.content if groups[0].content is None else {channel: self.content.get(channel)}
+        self.pending.append(DeliveryMessage(
+            kind="broadcast", workspace_id=self.broadcast.workspace_id, delivery_id=delivery_id, retry_key=key,
+            channel=channel, recipients=recipients, content=shared,
+            line_channel_id=self.broadcast.line_channel_id,
+            scheduled_at=iso(self.broadcast.planned_at or now), enqueued_at=iso(now),
+            broadcast={"broadcast_id": self.broadcast.broadcast_id, "slice": self.label, "batch": number,
+                       "to": to, "groups": spans}))
+        if len(self.pending) >= SQS_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        ready = []
+        for message in self.pending:
+            if self.planner.ledger.record_enqueued(
+                    delivery_id=message.delivery_id, workspace_id=message.workspace_id, kind="broadcast",
+                    channel=message.channel, subscriber_id=None, scheduled_at=self.broadcast.planned_at,
+                    recipients=len(message.recipients), broadcast_id=self.broadcast.broadcast_id):
+                ready.append(message)
+        self.pending = []
+        failed = self.planner.sender.send(ready) if ready else set()
+        if failed:
+            raise ExternalServiceError(f"{len(failed)} delivery batches could not be queued; the slice is retried",
+                                       where="DeliveryQueue")

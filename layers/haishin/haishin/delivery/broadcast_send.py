@@ -1,0 +1,221 @@
+"""The delivery worker's path for planned broadcast batches (``kind: broadcast`` with ``broadcast.groups``).
+
+The planner already resolved every recipient's address (``broadcast.to``, aligned with ``recipients``) and grouped
+them by what they receive (``broadcast.groups``: ``{"content": rendered content | null, "span": [start, end]}``;
+null content = the message's ``content`` as is). So a batch needs no subscriber reads:
+- LINE: one multicast per group of 2+ recipients, one push for a group of one, each with a deterministic retry key
+  (the message's key for a single group, else ``retry_key(<key>, "g<index>")``); 409 = accepted earlier.
+- email / SMS: one send per recipient, each claimed on its own ledger row (``<delivery_id>#<subscriber_id>``) since
+  SES/SNS have no retry key (at most once).
+Before sending, the broadcast's status is read (one small consistent read per batch): a cancelled broadcast drops
+the batch (ledger ``skipped_stopped``). The batch's ledger row is settled in the same DynamoDB transaction that ADDs
+its numbers to the broadcast's counters, so counters are exact under retries; then ``sending -> done`` is tried.
+429/5xx/timeouts back off with full jitter inside the invocation's budget, then the message is retried by SQS.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from haishin import clock
+from haishin.broadcasts.models import BroadcastModel, broadcast_sk
+from haishin.broadcasts.repository import BroadcastRepository
+from haishin.delivery.channels import ChannelError
+from haishin.delivery.ledger import LedgerModel, error_log_pk, ledger_pk
+from haishin.delivery.messages import DeliveryMessage
+from haishin.ids import retry_key
+from haishin.line.client import LineApiError
+from haishin.storage.base import connection, iso
+from haishin.workspaces.models import workspace_pk
+
+if TYPE_CHECKING:
+    from haishin.delivery.worker import DeliveryWorker
+
+_repository = BroadcastRepository()
+
+
+def is_planned_batch(message: DeliveryMessage) -> bool:
+    return message.kind == "broadcast" and isinstance((message.broadcast or {}).get("groups"), list)
+
+
+def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadline: float) -> str:
+    from haishin.delivery.worker import PermanentFailure, RetryLater  # noqa: PLC0415 - the worker imports us
+
+    info = message.broadcast or {}
+    ws, broadcast_id = message.workspace_id, str(info["broadcast_id"])
+    claim = worker.ledger.claim(message.delivery_id, lease=worker.lease, channel=message.channel, defaults={
+        "workspace_id": ws, "kind": "broadcast", "broadcast_id": broadcast_id})
+    if claim.outcome == "final":
+        assert claim.row is not None
+        return str(claim.row.status)
+    if claim.outcome == "busy":
+        raise RetryLater("another worker holds this delivery")
+    token = claim.token  # email/SMS batches settle per recipient, so "unknown_outcome" is not possible here
+    if _repository.status(ws, broadcast_id) == "cancelled":
+        _settle(message, token, "skipped_stopped", cancelled=len(message.recipients), error="broadcast cancelled")
+        return "skipped_stopped"
+    to: list[str] = list(info.get("to") or [])
+    failures: dict[str, str] = {}
+    sent = 0
+    groups = info["groups"]
+    try:
+        for index, group in enumerate(groups):
+            start, end = group["span"]
+            content = group.get("content") or message.content or {}
+            key = message.retry_key if len(groups) == 1 else retry_key(message.retry_key, f"g{index}")
+            members = message.recipients[start:end]
+            addresses = to[start:end]
+            if message.channel == "line":
+                sent_now, error = _send_line(worker, message, addresses, content["line"], key, deadline)
+                if error:
+                    failures.update(dict.fromkeys(members, error))
+                else:
+                    sent += sent_now
+            else:
+                for subscriber_id, address in zip(members, addresses, strict=True):
+                    outcome = _send_other(worker, message, subscriber_id, address, content, deadline)
+                    if outcome == "sent":
+                        sent += 1
+                    elif outcome.startswith("failed"):
+                        failures[subscriber_id] = outcome
+    except _Retry as exc:
+        worker.ledger.settle(message.delivery_id, token, "retrying", workspace_id=ws, error=str(exc))
+        raise RetryLater(str(exc)) from exc
+    status = "sent" if sent or not failures else "failed"
+    error = next(iter(failures.values()), None)
+    _settle(message, token, status, sent=sent, failed=len(failures), skipped=failures or None, error=error)
+    worker.stats.sent += sent
+    if status == "failed":
+        raise PermanentFailure(error or "every recipient failed")
+    return status
+
+
+class _Retry(Exception):
+    pass
+
+
+def _with_backoff(worker: DeliveryWorker, send: Callable[[], Any], deadline: float) -> Any:
+    """Retryable errors (429, 5xx, timeouts) back off with full jitter until the budget ends (then ``_Retry``)."""
+    attempt = 0
+    while True:
+        try:
+            return send()
+        except (LineApiError, ChannelError) as exc:
+            if not exc.retryable:
+                raise
+            attempt += 1
+            delay = random.uniform(0, min(5.0, 0.1 * 2 ** attempt))
+            if time.monotonic() + delay > deadline:
+                raise _Retry(f"{exc.where}: {exc.message} (after {attempt} attempts)") from exc
+            worker.stats.retries += 1
+            worker.sleep(delay)
+
+
+def _send_line(worker: DeliveryWorker, message: DeliveryMessage, addresses: list[str],
+               messages: list[dict[str, Any]], key: str, deadline: float) -> tuple[int, str | None]:
+    channel_id = message.line_channel_id or _only_channel(worker, message.workspace_id)
+    client = worker.line_clients.for_channel(message.workspace_id, channel_id)
+
+    def send() -> Any:
+        if len(addresses) == 1:
+            return client.push(addresses[0], messages, retry_key=key)
+        return client.multicast(addresses, messages, retry_key=key)
+
+    try:
+        result = _with_backoff(worker, send, deadline)
+    except LineApiError as exc:  # not retryable (400: bad message, 403 ...): the group failed for good
+        return 0, f"failed: {exc.where}: {exc.message}"[:300]
+    if result.already_accepted:
+        worker.stats.already_accepted += 1
+    return len(addresses), None
+
+
+def _send_other(worker: DeliveryWorker, message: DeliveryMessage, subscriber_id: str, address: str,
+                content: dict[str, Any], deadline: float) -> str:
+    sub_id = f"{message.delivery_id}#{subscriber_id}"
+    claim = worker.ledger.claim(sub_id, lease=worker.lease, channel=message.channel, defaults={
+        "workspace_id": message.workspace_id, "kind": "broadcast", "subscriber_id": subscriber_id,
+        "broadcast_id": (message.broadcast or {}).get("broadcast_id")})
+    if claim.outcome == "final":
+        return str(claim.row.status) if claim.row is not None else "sent"
+    if claim.outcome == "busy":
+        raise _Retry("another worker holds a recipient of this batch")
+    if claim.outcome == "unknown_outcome":
+        error = "failed: an earlier attempt stopped mid-send; not resent (no retry key)"
+        worker.ledger.settle(sub_id, None, "failed", workspace_id=message.workspace_id, error=error)
+        return error
+
+    def send() -> Any:
+        if message.channel == "email":
+            email = content["email"]
+            if worker.email is None:
+                raise ChannelError("no email sender configured", retryable=False, where="email")
+            return worker.email.send(source=email.get("from") or worker.email_from, to=address,
+                                     subject=email["subject"], html=email.get("html"), text=email.get("text"))
+        if worker.sms is None:
+            raise ChannelError("no SMS sender configured", retryable=False, where="sms")
+        return worker.sms.send(phone=address, text=content["sms"]["text"])
+
+    try:
+        _with_backoff(worker, send, deadline)
+    except ChannelError as exc:
+        error = f"failed: {exc.where}: {exc.message}"[:300]
+        worker.ledger.settle(sub_id, claim.token, "failed", workspace_id=message.workspace_id, error=error)
+        return error
+    except _Retry as exc:
+        worker.ledger.settle(sub_id, claim.token, "retrying", workspace_id=message.workspace_id, error=str(exc))
+        raise
+    worker.ledger.settle(sub_id, claim.token, "sent", workspace_id=message.workspace_id)
+    return "sent"
+
+
+def _only_channel(worker: DeliveryWorker, workspace_id: str) -> str:
+    from haishin.workspaces.models import ChannelModel  # noqa: PLC0415
+
+    for channel in ChannelModel.by_workspace.query(workspace_pk(workspace_id)):
+        return str(channel.channel_id)
+    raise LineApiError(400, "the workspace has no LINE channel")
+
+
+def _settle(message: DeliveryMessage, token: str | None, status: str, *, sent: int = 0, failed: int = 0,
+            cancelled: int = 0, skipped: dict[str, str] | None = None, error: str | None = None) -> None:
+    """Ledger row final + broadcast counters, in one transaction (conditional on our claim): counted exactly once."""
+    info = message.broadcast or {}
+    now = clock.now()
+    row = LedgerModel(ledger_pk(message.delivery_id), "ledger")
+    actions: list[Any] = [LedgerModel.status.set(status), LedgerModel.claim_until.remove()]
+    if status == "sent":
+        actions.append(LedgerModel.sent_at.set(now))
+    if skipped:
+        actions.append(LedgerModel.skipped.set(skipped))
+    if error:
+        actions.append(LedgerModel.error.set(error[:1000]))
+    if status == "failed" and error:
+        actions += [LedgerModel.gsi1pk.set(error_log_pk(message.workspace_id)),
+                    LedgerModel.gsi1sk.set(f"{iso(now)}#{message.delivery_id}")]
+    else:
+        actions += [LedgerModel.gsi1pk.remove(), LedgerModel.gsi1sk.remove()]
+    broadcast = BroadcastModel(workspace_pk(message.workspace_id), broadcast_sk(str(info["broadcast_id"])))
+    counters: list[Any] = [BroadcastModel.settled.add(sent + failed + cancelled), BroadcastModel.updated_at.set(now)]
+    if sent:
+        counters.append(BroadcastModel.sent.add(sent))
+    if failed:
+        counters.append(BroadcastModel.failed.add(failed))
+        counters.append(BroadcastModel.last_error.set((error or "failed")[:500]))
+    if cancelled:
+        counters.append(BroadcastModel.cancelled_n.add(cancelled))
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(row, actions=actions, condition=LedgerModel.claim_token == token)
+            transaction.update(broadcast, actions=counters, condition=BroadcastModel.pk.exists())
+    except TransactWriteError as exc:
+        if "ConditionalCheckFailed" not in str(exc) and not getattr(exc, "cancellation_reasons", None):
+            raise
+        return  # another worker's lease replaced ours; its outcome (and count) stands
+    _repository.maybe_finish(message.workspace_id, str(info["broadcast_id"]))
