@@ -123,3 +123,35 @@ def test_unknown_route_shows_not_found_and_logout_returns_to_login(page: Any, ad
     page.get_by_test_id("logout").click()
     page.get_by_role("heading", name="ログイン", exact=True).wait_for()
     assert page.evaluate("sessionStorage.getItem('haishin.session')") is None
+
+
+def test_api_error_is_shown_in_place_and_the_form_keeps_its_input(page: Any, admin_url: str, snap: Any) -> None:
+    body = {"code": "forbidden", "message": "workspace ws_x is suspended", "where": "workspace_id"}
+    page.route(
+        "**/_dev/login",
+        lambda route: route.fulfill(status=403, content_type="application/json", body=json.dumps(body)),
+    )
+    page.goto(admin_url)
+    page.locator("input[name=email]").fill("ops@example.jp")
+    page.locator("input[name=workspace_id]").fill("ws_x")
+    page.get_by_test_id("login-submit").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    text = alert.inner_text()
+    assert "権限がありません" in text  # what went wrong
+    assert "workspace ws_x is suspended" in text  # the API's own message
+    assert "workspace_id" in text  # where
+    assert "オーナーに依頼" in text  # what to do
+    assert page.locator("input[name=email]").input_value() == "ops@example.jp"
+    assert page.locator("input[name=workspace_id]").input_value() == "ws_x"
+    assert page.locator("input[name=workspace_id]").get_attribute("aria-invalid") == "true"
+    snap("error")
+
+
+def test_missing_config_json_explains_what_to_check(page: Any, admin_url: str) -> None:
+    page.route("**/config.json", lambda route: route.fulfill(status=404, body="not here"))
+    page.goto(admin_url)
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "設定ファイルを読み込めません" in alert.inner_text()
+    assert "HTTP 404" in alert.inner_text()

@@ -16,8 +16,9 @@ export interface LoginScreenProps {
 }
 
 function DevLoginForm({ config, onLoggedIn }: { config: AppConfig; onLoggedIn: (s: Session) => void }) {
-  const form = useForm<{ email: string; workspaceId: string; role: Role }>(
-    { email: "", workspaceId: "ws_demo", role: "owner" },
+  // Field names mirror the API body, so an ApiError's `where` marks the right input.
+  const form = useForm<{ email: string; workspace_id: string; role: Role }>(
+    { email: "", workspace_id: "ws_demo", role: "owner" },
     "login",
   );
   const { values, set } = form;
@@ -28,14 +29,14 @@ function DevLoginForm({ config, onLoggedIn }: { config: AppConfig; onLoggedIn: (
       form.setError(new ApiError({ status: 0, code: "validation_failed", message: t("login.emailRequired"), where: "email" }));
       return;
     }
-    if (!values.workspaceId.trim()) {
+    if (!values.workspace_id.trim()) {
       form.setError(
-        new ApiError({ status: 0, code: "validation_failed", message: t("login.workspaceRequired"), where: "workspaceId" }),
+        new ApiError({ status: 0, code: "validation_failed", message: t("login.workspaceRequired"), where: "workspace_id" }),
       );
       return;
     }
     const session = await form.submit((v) =>
-      devLogin(config.apiBase, { email: v.email.trim(), workspaceId: v.workspaceId.trim(), role: v.role }),
+      devLogin(config.apiBase, { email: v.email.trim(), workspaceId: v.workspace_id.trim(), role: v.role }),
     );
     if (session) onLoggedIn(session);
   }
@@ -61,10 +62,10 @@ function DevLoginForm({ config, onLoggedIn }: { config: AppConfig; onLoggedIn: (
         <span class="field__label">{t("login.workspaceId")}</span>
         <input
           name="workspace_id"
-          value={values.workspaceId}
+          value={values.workspace_id}
           autoComplete="off"
-          aria-invalid={form.errorFor("workspaceId") ? true : undefined}
-          onInput={(e) => set("workspaceId", e.currentTarget.value)}
+          aria-invalid={form.errorFor("workspace_id") ? true : undefined}
+          onInput={(e) => set("workspace_id", e.currentTarget.value)}
         />
       </label>
       <label class="field">
