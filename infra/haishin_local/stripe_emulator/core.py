@@ -1,0 +1,491 @@
+"""The emulator's state and behaviour, without HTTP (unit tests drive it in-process)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import secrets
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Json = dict[str, Any]
+Transport = Callable[[str, bytes, dict[str, str]], int]
+API_VERSION = "2026-10-28.endive"
+
+
+class StripeApiError(Exception):
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", param: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.kind, self.param = status, message, kind, param
+
+    def body(self) -> Json:
+        error: Json = {"type": self.kind, "message": self.message}
+        if self.param:
+            error["param"] = self.param
+        return {"error": error}
+
+
+def sign_payload(secret: str, payload: bytes, timestamp: int | None = None) -> str:
+    """Stripe's scheme: ``t=<ts>,v1=hex(HMAC-SHA256(secret, "<ts>.<payload>"))``."""
+    t = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
+def _http_transport(url: str, body: bytes, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except OSError:
+        return 0
+
+
+@dataclass
+class Endpoint:
+    url: str
+    secrets: list[str]
+    transport: Transport | None = None
+
+
+@dataclass
+class Delivery:
+    event_id: str
+    event_type: str
+    url: str
+    status: int
+
+
+@dataclass
+class StripeState:
+    """Objects by ID, events in creation order, webhook endpoints, and what was delivered."""
+
+    base_url: str = "http://127.0.0.1"
+    clock: Callable[[], float] = time.time
+    auto_deliver: bool = True
+    objects: dict[str, Json] = field(default_factory=dict)
+    events: list[Json] = field(default_factory=list)
+    pending: list[Json] = field(default_factory=list)
+    endpoints: list[Endpoint] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    api_keys: set[str] | None = None  # None: any sk_test_/sk_live_ key is accepted
+    requests: list[tuple[str, str, Json]] = field(default_factory=list)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    # ------------------------------------------------------------------ helpers
+    def now(self) -> int:
+        return int(self.clock())
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}_{next(self._seq):06d}{secrets.token_hex(6)}"
+
+    def check_key(self, authorization: str | None) -> str:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise StripeApiError(401, "You did not provide an API key.", "invalid_request_error")
+        key = authorization.removeprefix("Bearer ").strip()
+        valid = key.startswith(("sk_test_", "sk_live_", "rk_test_", "rk_live_"))
+        if not valid or (self.api_keys is not None and key not in self.api_keys):
+            raise StripeApiError(401, "Invalid API Key provided.", "invalid_request_error")
+        return key
+
+    def get(self, object_id: str, kind: str | None = None) -> Json:
+        obj = self.objects.get(object_id)
+        if obj is None or (kind and obj.get("object") != kind):
+            raise StripeApiError(404, f"No such {kind or 'object'}: '{object_id}'", param="id")
+        return obj
+
+    # ------------------------------------------------------------------ webhooks
+    def register_webhook(self, url: str, secret: str | list[str], transport: Transport | None = None) -> Endpoint:
+        """``secret`` may be several (rotation): each delivery then carries one v1 per secret."""
+        endpoint = Endpoint(url, [secret] if isinstance(secret, str) else list(secret), transport)
+        with self._lock:
+            self.endpoints.append(endpoint)
+        return endpoint
+
+    def emit(self, event_type: str, obj: Json, previous: Json | None = None) -> Json:
+        event: Json = {
+            "id": self.new_id("evt"), "object": "event", "api_version": API_VERSION, "created": self.now(),
+            "type": event_type, "livemode": bool(obj.get("livemode")), "pending_webhooks": len(self.endpoints),
+            "request": {"id": None, "idempotency_key": None},
+            "data": {"object": json.loads(json.dumps(obj))},
+        }
+        if previous:
+            event["data"]["previous_attributes"] = previous
+        with self._lock:
+            self.events.append(event)
+        if self.auto_deliver:
+            self.deliver(event)
+        else:
+            self.pending.append(event)
+        return event
+
+    def signature_header(self, secrets_: list[str], payload: bytes, timestamp: int | None = None) -> str:
+        t = self.now() if timestamp is None else timestamp
+        parts = [f"t={t}"] + [sign_payload(s, payload, t).split(",", 1)[1] for s in secrets_]
+        return ",".join(parts)
+
+    def deliver(self, event: Json, *, timestamp: int | None = None) -> list[int]:
+        payload = json.dumps(event, ensure_ascii=False).encode()
+        statuses = []
+        for endpoint in list(self.endpoints):
+            headers = {"Content-Type": "application/json; charset=utf-8",
+                       "Stripe-Signature": self.signature_header(endpoint.secrets, payload, timestamp),
+                       "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}
+            status = (endpoint.transport or _http_transport)(endpoint.url, payload, headers)
+            with self._lock:
+                self.deliveries.append(Delivery(event["id"], event["type"], endpoint.url, status))
+            statuses.append(status)
+        return statuses
+
+    def resend(self, event_id: str) -> list[int]:
+        """Deliver an event again (Stripe does: at-least-once)."""
+        event = next(e for e in self.events if e["id"] == event_id)
+        return self.deliver(event)
+
+    def flush(self, *, reverse: bool = False, duplicate: bool = False) -> list[Json]:
+        """Deliver events held while ``auto_deliver`` was False, optionally newest first and each twice."""
+        with self._lock:
+            batch, self.pending = list(self.pending), []
+        order = list(reversed(batch)) if reverse else batch
+        for event in order:
+            self.deliver(event)
+            if duplicate:
+                self.deliver(event)
+        return order
+
+    # ------------------------------------------------------------------ objects
+    def _livemode(self, key: str) -> bool:
+        return key.startswith(("sk_live_", "rk_live_"))
+
+    def create_customer(self, params: Json, key: str = "sk_test_x") -> Json:
+        customer = {"id": self.new_id("cus"), "object": "customer", "created": self.now(),
+                    "email": params.get("email"), "name": params.get("name"),
+                    "metadata": dict(params.get("metadata") or {}), "livemode": self._livemode(key)}
+        self.objects[customer["id"]] = customer
+        return customer
+
+    def _price_for(self, item: Json, key: str) -> Json:
+        if item.get("price"):
+            return self.get(str(item["price"]), "price")
+        data = item.get("price_data") or {}
+        product = {"id": self.new_id("prod"), "object": "product", "name": (data.get("product_data") or {}).get(
+            "name", "item"), "created": self.now(), "livemode": self._livemode(key)}
+        self.objects[product["id"]] = product
+        recurring = data.get("recurring")
+        price = {"id": self.new_id("price"), "object": "price", "currency": data.get("currency", "jpy"),
+                 "unit_amount": int(data.get("unit_amount") or 0), "product": product["id"],
+                 "recurring": {"interval": recurring.get("interval", "month"),
+                               "interval_count": int(recurring.get("interval_count") or 1)} if recurring else None,
+                 "type": "recurring" if recurring else "one_time", "livemode": self._livemode(key)}
+        self.objects[price["id"]] = price
+        return price
+
+    def create_price(self, params: Json, key: str = "sk_test_x") -> Json:
+        return self._price_for({"price_data": {**params, "product_data": {"name": params.get("nickname", "item")}}},
+                               key)
+
+    def create_checkout_session(self, params: Json, key: str = "sk_test_x") -> Json:
+        mode = params.get("mode") or "payment"
+        if mode not in ("payment", "subscription", "setup"):
+            raise StripeApiError(400, "Invalid mode", param="mode")
+        if not params.get("success_url"):
+            raise StripeApiError(400, "Missing required param: success_url.", param="success_url")
+        items = list(params.get("line_items") or [])
+        if not items:
+            raise StripeApiError(400, "line_items is required", param="line_items")
+        line_items = []
+        for item in items:
+            price = self._price_for(item, key)
+            if mode == "payment" and price["recurring"]:
+                raise StripeApiError(400, "recurring prices need mode=subscription", param="line_items")
+            line_items.append({"price": price, "quantity": int(item.get("quantity") or 1)})
+        if mode == "subscription" and not any(i["price"]["recurring"] for i in line_items):
+            raise StripeApiError(400, "mode=subscription needs a recurring price", param="line_items")
+        session_id = self.new_id("cs_test" if not self._livemode(key) else "cs_live")
+        session = {
+            "id": session_id, "object": "checkout.session", "mode": mode, "status": "open",
+            "payment_status": "unpaid", "created": self.now(), "expires_at": self.now() + 86400,
+            "url": f"{self.base_url}/checkout/{session_id}", "success_url": params.get("success_url"),
+            "cancel_url": params.get("cancel_url"), "client_reference_id": params.get("client_reference_id"),
+            "metadata": dict(params.get("metadata") or {}), "customer": params.get("customer"),
+            "customer_email": params.get("customer_email"), "customer_details": None,
+            "amount_total": sum(i["price"]["unit_amount"] * i["quantity"] for i in line_items),
+            "amount_subtotal": sum(i["price"]["unit_amount"] * i["quantity"] for i in line_items),
+            "currency": line_items[0]["price"]["currency"], "livemode": self._livemode(key),
+            "payment_intent": None, "subscription": None, "invoice": None,
+            "_line_items": line_items, "_subscription_data": dict(params.get("subscription_data") or {}),
+            "_payment_intent_data": dict(params.get("payment_intent_data") or {}),
+        }
+        self.objects[session_id] = session
+        return self.public(session)
+
+    @staticmethod
+    def public(obj: Json) -> Json:
+        return {k: v for k, v in obj.items() if not k.startswith("_")}
+
+    def complete_checkout(self, session_id: str, *, email: str = "buyer@example.com", async_payment: str | None = None
+                          ) -> Json:
+        """What "支払う / Pay" does. ``async_payment``: None (card), "pending", then ``settle_async``."""
+        with self._lock:
+            session = self.get(session_id, "checkout.session")
+            if session["status"] != "open":
+                raise StripeApiError(400, "This Checkout Session is no longer open.")
+            customer = self.create_customer({"email": session.get("customer_email") or email})
+            session["customer"] = customer["id"]
+            session["customer_details"] = {"email": customer["email"]}
+            session["status"] = "complete"
+            if session["mode"] == "payment":
+                intent = {"id": self.new_id("pi"), "object": "payment_intent", "amount": session["amount_total"],
+                          "currency": session["currency"], "metadata": dict(
+                              session["_payment_intent_data"].get("metadata") or {}),
+                          "status": "processing" if async_payment else "succeeded", "customer": customer["id"],
+                          "livemode": session["livemode"], "created": self.now()}
+                self.objects[intent["id"]] = intent
+                session["payment_intent"] = intent["id"]
+                if not async_payment:
+                    self._charge(intent)
+                session["payment_status"] = "unpaid" if async_payment else "paid"
+                return self.emit("checkout.session.completed", self.public(session))
+            subscription = self._create_subscription(session, customer)
+            session["subscription"] = subscription["id"]
+            session["payment_status"] = "paid"
+            invoice = self._invoice(subscription, paid=True, billing_reason="subscription_create",
+                                    extra=[i for i in session["_line_items"] if not i["price"]["recurring"]])
+            session["invoice"] = invoice["id"]
+            self.emit("customer.subscription.created", self.public(subscription))
+            event = self.emit("checkout.session.completed", self.public(session))
+            self.emit("invoice.paid", self.public(invoice))
+            return event
+
+    def settle_async(self, session_id: str, *, succeeded: bool) -> Json:
+        session = self.get(session_id, "checkout.session")
+        intent = self.get(session["payment_intent"], "payment_intent")
+        if succeeded:
+            intent["status"] = "succeeded"
+            self._charge(intent)
+            session["payment_status"] = "paid"
+            return self.emit("checkout.session.async_payment_succeeded", self.public(session))
+        intent["status"] = "requires_payment_method"
+        return self.emit("checkout.session.async_payment_failed", self.public(session))
+
+    def _charge(self, intent: Json) -> Json:
+        charge = {"id": self.new_id("ch"), "object": "charge", "amount": intent["amount"], "amount_refunded": 0,
+                  "refunded": False, "currency": intent["currency"], "payment_intent": intent["id"],
+                  "metadata": dict(intent.get("metadata") or {}), "status": "succeeded", "paid": True,
+                  "created": self.now(), "livemode": intent["livemode"], "customer": intent.get("customer")}
+        self.objects[charge["id"]] = charge
+        intent["latest_charge"] = charge["id"]
+        return charge
+
+    def _create_subscription(self, session: Json, customer: Json) -> Json:
+        recurring = [i for i in session["_line_items"] if i["price"]["recurring"]]
+        interval = recurring[0]["price"]["recurring"]["interval"]
+        now = self.now()
+        subscription = {
+            "id": self.new_id("sub"), "object": "subscription", "status": "active", "customer": customer["id"],
+            "created": now, "start_date": now, "metadata": dict(session["_subscription_data"].get("metadata") or {}),
+            "items": {"object": "list", "data": [
+                {"id": self.new_id("si"), "object": "subscription_item", "price": i["price"], "quantity": i["quantity"],
+                 "current_period_start": now, "current_period_end": now + _period(interval)} for i in recurring]},
+            "schedule": None, "cancel_at_period_end": False, "canceled_at": None, "ended_at": None,
+            "livemode": session["livemode"], "_interval": interval, "_invoices_paid": 0,
+        }
+        self.objects[subscription["id"]] = subscription
+        return subscription
+
+    def _invoice(self, subscription: Json, *, paid: bool, billing_reason: str = "subscription_cycle",
+                 extra: list[Json] | None = None) -> Json:
+        lines = [*subscription["items"]["data"], *(extra or [])]
+        amount = sum(int(i["price"]["unit_amount"]) * int(i.get("quantity") or 1) for i in lines)
+        invoice = {
+            "id": self.new_id("in"), "object": "invoice", "created": self.now(), "customer": subscription["customer"],
+            "amount_due": amount, "amount_paid": amount if paid else 0, "amount_remaining": 0 if paid else amount,
+            "currency": lines[0]["price"]["currency"], "status": "paid" if paid else "open",
+            "billing_reason": billing_reason, "attempt_count": 1, "livemode": subscription["livemode"],
+            "parent": {"type": "subscription_details", "quote_details": None, "subscription_details": {
+                "subscription": subscription["id"], "metadata": dict(subscription["metadata"])}},
+            "metadata": {},
+        }
+        self.objects[invoice["id"]] = invoice
+        if paid:
+            self._count_payment(subscription)
+            intent = {"id": self.new_id("pi"), "amount": amount, "currency": invoice["currency"],
+                      "metadata": dict(subscription["metadata"]), "livemode": subscription["livemode"],
+                      "customer": subscription["customer"], "object": "payment_intent", "status": "succeeded"}
+            self.objects[intent["id"]] = intent
+            invoice["_charge"] = self._charge(intent)["id"]
+        return invoice
+
+    def _count_payment(self, subscription: Json) -> None:
+        subscription["_invoices_paid"] += 1
+
+    # ------------------------------------------------------------------ recurring payments
+    def _require_billable(self, subscription_id: str) -> Json:
+        subscription = self.get(subscription_id, "subscription")
+        if subscription["status"] == "canceled":
+            raise StripeApiError(400, "no further payment: the subscription is canceled")
+        return subscription
+
+    def pay_invoice(self, subscription_id: str) -> Json:
+        """The next period's invoice is paid (invoice.paid); ends the schedule after its last payment."""
+        with self._lock:
+            subscription = self._require_billable(subscription_id)
+            invoice = self._invoice(subscription, paid=True)
+            self.emit("invoice.paid", self.public(invoice))
+            self._maybe_complete_schedule(subscription)
+            return invoice
+
+    def fail_invoice(self, subscription_id: str) -> Json:
+        with self._lock:
+            subscription = self._require_billable(subscription_id)
+            invoice = self._invoice(subscription, paid=False)
+            subscription["status"] = "past_due"
+            self.emit("invoice.payment_failed", self.public(invoice))
+            self.emit("customer.subscription.updated", self.public(subscription), {"status": "active"})
+            return invoice
+
+    def retry_invoice(self, invoice_id: str) -> Json:
+        """A failed invoice is paid on a retry (Smart Retries / the friend updated the card)."""
+        with self._lock:
+            invoice = self.get(invoice_id, "invoice")
+            subscription = self._require_billable(invoice["parent"]["subscription_details"]["subscription"])
+            invoice.update(status="paid", amount_paid=invoice["amount_due"], amount_remaining=0)
+            invoice["attempt_count"] += 1
+            self._count_payment(subscription)
+            self.emit("invoice.paid", self.public(invoice))
+            if subscription["status"] == "past_due":
+                subscription["status"] = "active"
+                self.emit("customer.subscription.updated", self.public(subscription), {"status": "past_due"})
+            self._maybe_complete_schedule(subscription)
+            return invoice
+
+    def _maybe_complete_schedule(self, subscription: Json) -> None:
+        schedule_id = subscription.get("schedule")
+        if not schedule_id:
+            return
+        schedule = self.get(schedule_id, "subscription_schedule")
+        total = sum(int((p.get("duration") or {}).get("interval_count") or 1) for p in schedule["phases"])
+        if schedule["status"] == "active" and subscription["_invoices_paid"] >= total:
+            schedule.update(status="completed", completed_at=self.now(), current_phase=None)
+            if schedule["end_behavior"] == "cancel":
+                self._end_subscription(subscription)
+            self.emit("subscription_schedule.completed", self.public(schedule))
+
+    def _end_subscription(self, subscription: Json) -> None:
+        subscription.update(status="canceled", canceled_at=self.now(), ended_at=self.now())
+        self.emit("customer.subscription.deleted", self.public(subscription))
+
+    # ------------------------------------------------------------------ schedules
+    def create_schedule(self, params: Json, key: str = "sk_test_x") -> Json:
+        if "iterations" in json.dumps(params.get("phases") or []):
+            raise StripeApiError(400, "Received unknown parameter: phases[0][iterations]", param="phases")
+        source = params.get("from_subscription")
+        if not source:
+            raise StripeApiError(400, "only from_subscription is emulated", param="from_subscription")
+        subscription = self._require_billable(str(source))
+        if subscription.get("schedule"):
+            raise StripeApiError(400, "the subscription already has a schedule", param="from_subscription")
+        phase = {"start_date": subscription["start_date"], "end_date": None,
+                 "items": [{"price": i["price"]["id"], "quantity": i["quantity"]}
+                           for i in subscription["items"]["data"]],
+                 "duration": {"interval": subscription["_interval"], "interval_count": 1}}
+        schedule = {"id": self.new_id("sub_sched"), "object": "subscription_schedule", "status": "active",
+                    "subscription": subscription["id"], "customer": subscription["customer"],
+                    "end_behavior": "release", "phases": [phase], "created": self.now(),
+                    "current_phase": {"start_date": phase["start_date"], "end_date": None},
+                    "canceled_at": None, "completed_at": None, "livemode": subscription["livemode"]}
+        self.objects[schedule["id"]] = schedule
+        subscription["schedule"] = schedule["id"]
+        return self.public(schedule)
+
+    def update_schedule(self, schedule_id: str, params: Json) -> Json:
+        schedule = self.get(schedule_id, "subscription_schedule")
+        if schedule["status"] != "active":
+            raise StripeApiError(400, f"the schedule is {schedule['status']}")
+        if "end_behavior" in params:
+            if params["end_behavior"] not in ("cancel", "release"):
+                raise StripeApiError(400, "Invalid end_behavior", param="end_behavior")
+            schedule["end_behavior"] = params["end_behavior"]
+        if "phases" in params:
+            phases = []
+            for index, raw in enumerate(params["phases"]):
+                if "iterations" in raw:
+                    raise StripeApiError(400, f"Received unknown parameter: phases[{index}][iterations]",
+                                         param=f"phases[{index}][iterations]")
+                duration = raw.get("duration") or {}
+                if not duration and not raw.get("end_date"):
+                    raise StripeApiError(400, "each phase needs a duration or an end_date", param=f"phases[{index}]")
+                phases.append({"start_date": raw.get("start_date"), "end_date": raw.get("end_date"),
+                               "items": list(raw.get("items") or []),
+                               "duration": {"interval": duration.get("interval"),
+                                            "interval_count": int(duration.get("interval_count") or 1)}
+                               if duration else None})
+            schedule["phases"] = phases
+        self._maybe_complete_schedule(self.get(schedule["subscription"], "subscription"))
+        return self.public(schedule)
+
+    def cancel_schedule(self, schedule_id: str) -> Json:
+        with self._lock:
+            schedule = self.get(schedule_id, "subscription_schedule")
+            if schedule["status"] not in ("active", "not_started"):
+                raise StripeApiError(400, f"the schedule is already {schedule['status']}")
+            schedule.update(status="canceled", canceled_at=self.now(), current_phase=None)
+            subscription = self.get(schedule["subscription"], "subscription")
+            if subscription["status"] != "canceled":
+                self._end_subscription(subscription)
+            self.emit("subscription_schedule.canceled", self.public(schedule))
+            return self.public(schedule)
+
+    def cancel_subscription(self, subscription_id: str) -> Json:
+        with self._lock:
+            subscription = self.get(subscription_id, "subscription")
+            if subscription["status"] == "canceled":
+                raise StripeApiError(400, "the subscription is already canceled")
+            if subscription.get("schedule"):
+                schedule = self.get(subscription["schedule"], "subscription_schedule")
+                schedule.update(status="canceled", canceled_at=self.now())
+            self._end_subscription(subscription)
+            return self.public(subscription)
+
+    # ------------------------------------------------------------------ refunds
+    def create_refund(self, params: Json, key: str = "sk_test_x") -> Json:
+        charge_id = params.get("charge")
+        if not charge_id and params.get("payment_intent"):
+            charge_id = self.get(str(params["payment_intent"]), "payment_intent").get("latest_charge")
+        if not charge_id:
+            raise StripeApiError(400, "charge or payment_intent is required", param="charge")
+        with self._lock:
+            charge = self.get(str(charge_id), "charge")
+            amount = int(params.get("amount") or charge["amount"] - charge["amount_refunded"])
+            if amount <= 0 or charge["amount_refunded"] + amount > charge["amount"]:
+                raise StripeApiError(400, "Refund amount exceeds the charge", param="amount")
+            refund = {"id": self.new_id("re"), "object": "refund", "amount": amount, "charge": charge["id"],
+                      "payment_intent": charge["payment_intent"], "status": "succeeded", "created": self.now(),
+                      "currency": charge["currency"], "metadata": dict(params.get("metadata") or {})}
+            self.objects[refund["id"]] = refund
+            charge["amount_refunded"] += amount
+            charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+            self.emit("refund.created", self.public(refund))
+            self.emit("charge.refunded", self.public(charge))
+            return self.public(refund)
+
+    def refund_order_payment(self, *, payment_intent: str | None = None, invoice_id: str | None = None,
+                             amount: int | None = None) -> Json:
+        """Test helper: refund what a one-time session (payment intent) or an invoice charged."""
+        if invoice_id:
+            charge_id = self.get(invoice_id, "invoice")["_charge"]
+            return self.create_refund({"charge": charge_id, "amount": amount})
+        return self.create_refund({"payment_intent": payment_intent, "amount": amount})
+
+
+def _period(interval: str) -> int:
+    return {"day": 86400, "week": 7 * 86400, "month": 30 * 86400, "year": 365 * 86400}.get(interval, 30 * 86400)

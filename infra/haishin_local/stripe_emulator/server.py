@@ -1,0 +1,197 @@
+"""``StripeEmulator``: ``StripeState`` behind a stdlib ThreadingHTTPServer.
+
+Speaks form-encoded requests like the real API (``a[b][0][c]=v``), checks ``Authorization: Bearer sk_test_...``,
+answers JSON (errors as ``{"error": {...}}``), and serves a tiny hosted checkout page where "支払う / Pay" completes
+the session and redirects to its ``success_url``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .core import Json, StripeApiError, StripeState
+
+_KEY = re.compile(r"([^\[\]]+)|\[([^\[\]]*)\]")
+
+
+def decode_form(body: str) -> Json:
+    """``line_items[0][price_data][currency]=jpy`` -> nested dicts; numeric keys become lists."""
+    root: Json = {}
+    for name, value in urllib.parse.parse_qsl(body, keep_blank_values=True):
+        parts = [a or b for a, b in _KEY.findall(name)]
+        node: Any = root
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+    return _listify(root)
+
+
+def _listify(node: Any) -> Any:
+    if isinstance(node, dict):
+        converted = {k: _listify(v) for k, v in node.items()}
+        if converted and all(k.isdigit() for k in converted):
+            return [converted[k] for k in sorted(converted, key=int)]
+        return converted
+    return node
+
+
+class StripeEmulator(StripeState):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, clock: Callable[[], float] = time.time,
+                 auto_deliver: bool = True) -> None:
+        super().__init__(clock=clock, auto_deliver=auto_deliver)
+        self.host, self.port = host, port
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:  # type: ignore[override]
+        if self._server is None:
+            return "http://127.0.0.1"
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        pass
+
+    def start(self) -> StripeEmulator:
+        if self._server is None:
+            self._server = ThreadingHTTPServer((self.host, self.port), _handler(self))
+            self._server.daemon_threads = True
+            self._thread = threading.Thread(target=self._server.serve_forever, name="stripe-emulator", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> StripeEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ routing
+    def api(self, method: str, path: str, params: Json, key: str) -> Json:
+        self.requests.append((method, path, params))
+        parts = [p for p in path.split("/") if p][1:]  # drop "v1"
+        match (method, parts):
+            case ("POST", ["checkout", "sessions"]):
+                return self.create_checkout_session(params, key)
+            case ("GET", ["checkout", "sessions", sid]):
+                return self.public(self.get(sid, "checkout.session"))
+            case ("POST", ["customers"]):
+                return self.create_customer(params, key)
+            case ("GET", ["customers" | "products" | "prices" | "subscriptions" | "refunds" | "invoices"
+                          | "charges" | "payment_intents", oid]):
+                return self.public(self.get(oid))
+            case ("POST", ["prices"]):
+                return self.create_price(params, key)
+            case ("POST", ["subscription_schedules"]):
+                return self.create_schedule(params, key)
+            case ("GET", ["subscription_schedules", sid]):
+                return self.public(self.get(sid, "subscription_schedule"))
+            case ("POST", ["subscription_schedules", sid, "cancel"]):
+                return self.cancel_schedule(sid)
+            case ("POST", ["subscription_schedules", sid]):
+                return self.update_schedule(sid, params)
+            case ("DELETE", ["subscriptions", sid]) | ("POST", ["subscriptions", sid, "cancel"]):
+                return self.cancel_subscription(sid)
+            case ("POST", ["refunds"]):
+                return self.create_refund(params, key)
+        raise StripeApiError(404, f"Unrecognized request URL ({method}: {path}).")
+
+
+def _checkout_page(session: Json) -> str:
+    items = "".join(f"<li>{html.escape(str(i['price']['unit_amount']))} {html.escape(i['price']['currency'])}</li>"
+                    for i in session["_line_items"])
+    return f"""<!doctype html><html lang="ja"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Stripe Checkout (local)</title></head>
+<body><main><h1>お支払い (テスト)</h1><ul>{items}</ul><p>合計 {session['amount_total']} {session['currency']}</p>
+<form method="post" action="/checkout/{session['id']}/pay"><label for="email">メールアドレス</label>
+<input id="email" name="email" type="email" value="{html.escape(session.get('customer_email') or '')}">
+<button type="submit">支払う / Pay</button></form>
+<p><a href="{html.escape(session.get('cancel_url') or '/')}">キャンセル</a></p></main></body></html>"""
+
+
+def _handler(emulator: StripeEmulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Request-Id", f"req_{int(time.time() * 1000)}")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _json(self, status: int, payload: Json) -> None:
+            self._send(status, json.dumps(payload).encode(), "application/json")
+
+        def _body(self) -> str:
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length).decode() if length else ""
+
+        def _dispatch(self, method: str) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            body = self._body()
+            try:
+                if url.path.startswith("/checkout/"):
+                    self._checkout(method, url.path, body)
+                    return
+                if not url.path.startswith("/v1/"):
+                    raise StripeApiError(404, "not found")
+                key = emulator.check_key(self.headers.get("Authorization"))
+                params = decode_form(url.query if method in ("GET", "DELETE") else body)
+                with emulator._lock:
+                    result = emulator.api(method, url.path, params, key)
+                self._json(200, result)
+            except StripeApiError as exc:
+                self._json(exc.status, exc.body())
+
+        def _checkout(self, method: str, path: str, body: str) -> None:
+            parts = [p for p in path.split("/") if p]
+            session = emulator.get(parts[1], "checkout.session")
+            if method == "GET" and len(parts) == 2:
+                self._send(200, _checkout_page(session).encode(), "text/html; charset=utf-8")
+                return
+            if method == "POST" and parts[2:] == ["pay"]:
+                email = (urllib.parse.parse_qs(body).get("email") or ["buyer@example.com"])[0]
+                emulator.complete_checkout(session["id"], email=email or "buyer@example.com")
+                location = str(session["success_url"]).replace("{CHECKOUT_SESSION_ID}", session["id"])
+                self._send(303, b"", "text/plain", {"Location": location})
+                return
+            raise StripeApiError(404, "not found")
+
+        def do_GET(self) -> None:
+            self._dispatch("GET")
+
+        def do_POST(self) -> None:
+            self._dispatch("POST")
+
+        def do_DELETE(self) -> None:
+            self._dispatch("DELETE")
+
+    return Handler

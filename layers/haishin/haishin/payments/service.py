@@ -1,0 +1,526 @@
+"""Payments: products, checkout, the Stripe webhook's domain, order cancellation and revenue.
+
+Every Stripe event is applied once (claim on ``event.id`` in IdempotencyTable); its object's facts are merged into
+the order and the status is derived from the facts (``haishin.payments.state``). Side effects follow from the
+derived state, each behind its own run-once key (``order#<id>#action#<n>``, ``...#dunning#<invoice>``...), so a
+duplicate, a retry after a crash, or events in any order run each post-purchase action exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from haishin import clock, ids
+from haishin.actions import AddTag, RemoveTag, StartScenario, StopScenario, parse_actions
+from haishin.config import settings
+from haishin.errors import Conflict, NotFound, ValidationFailed
+from haishin.forms import tokens
+from haishin.forms.collab import Collaborators
+from haishin.payments import state
+from haishin.payments.keys import StripeKeys
+from haishin.payments.models import OrderModel, ProductLookupModel, ProductModel, RefModel
+from haishin.payments.once import Once
+from haishin.payments.products import ProductDefinition
+from haishin.payments.signature import SignatureError, verify
+from haishin.storage.base import connection, iso
+from haishin.subscribers.models import SubscriberModel
+from haishin.workspaces.models import workspace_pk
+
+log = logging.getLogger(__name__)
+
+HANDLED = frozenset({
+    "checkout.session.completed", "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed", "invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed",
+    "customer.subscription.updated", "customer.subscription.deleted", "charge.refunded",
+    "refund.created", "refund.updated", "refund.failed",
+})
+EVENT_TTL = timedelta(days=35)  # Stripe retries for up to 3 days; keep well beyond
+_MAX_RETRIES = 8
+
+
+def product_sk(product_id: str) -> str:
+    return f"product#{product_id}"
+
+
+def order_sk(order_id: str) -> str:
+    return f"order#{order_id}"
+
+
+def _ref_pk(workspace_id: str, stripe_id: str) -> str:
+    return f"stripe#{workspace_id}#{stripe_id}"
+
+
+def _check_actions(raw: list[dict[str, Any]]) -> None:
+    try:
+        parse_actions(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ValidationFailed(first.get("msg", "invalid action"),
+                               where="actions." + ".".join(str(p) for p in first.get("loc", ()))) from exc
+
+
+def _invoice_subscription(obj: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    details = ((obj.get("parent") or {}).get("subscription_details") or obj.get("subscription_details") or {})
+    sub = details.get("subscription") or obj.get("subscription")
+    if isinstance(sub, dict):
+        sub = sub.get("id")
+    return sub, dict(details.get("metadata") or {})
+
+
+class PaymentService:
+    def __init__(self, collab: Collaborators | None = None, once: Once | None = None,
+                 keys: StripeKeys | None = None) -> None:
+        self.collab = collab or Collaborators()
+        self.once = once or Once()
+        self._keys = keys
+
+    @property
+    def keys(self) -> StripeKeys:
+        if self._keys is None:
+            self._keys = StripeKeys(self.collab.secret_store())
+        return self._keys
+
+    # ------------------------------------------------------------------ products
+    def create_product(self, workspace_id: str, definition: ProductDefinition) -> ProductModel:
+        _check_actions(definition.actions)
+        now = clock.now()
+        product_id = ids.new_id("p_")
+        product = ProductModel(pk=workspace_pk(workspace_id), sk=product_sk(product_id), workspace_id=workspace_id,
+                               product_id=product_id, definition=definition.model_dump(mode="json"),
+                               created_at=now, updated_at=now)
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(product, condition=ProductModel.pk.does_not_exist())
+            tx.save(ProductLookupModel(pk=f"product#{product_id}", sk="product", workspace_id=workspace_id,
+                                       product_id=product_id))
+        product.version = 1
+        return product
+
+    def get_product(self, workspace_id: str, product_id: str) -> ProductModel:
+        try:
+            return ProductModel.get(workspace_pk(workspace_id), product_sk(product_id), consistent_read=True)
+        except ProductModel.DoesNotExist as exc:
+            raise NotFound("product not found", where=f"product {product_id}") from exc
+
+    def list_products(self, workspace_id: str) -> list[ProductModel]:
+        return list(ProductModel.query(workspace_pk(workspace_id), ProductModel.sk.startswith("product#")))
+
+    def update_product(self, workspace_id: str, product_id: str, definition: ProductDefinition) -> ProductModel:
+        _check_actions(definition.actions)
+        product = self.get_product(workspace_id, product_id)
+        product.definition = definition.model_dump(mode="json")
+        product.updated_at = clock.now()
+        product.save()
+        return product
+
+    def resolve_product(self, product_id: str) -> ProductModel | None:
+        try:
+            lookup = ProductLookupModel.get(f"product#{product_id}", "product")
+            return self.get_product(lookup.workspace_id, product_id)
+        except (ProductLookupModel.DoesNotExist, NotFound):
+            return None
+
+    def purchase_link(self, workspace_id: str, product_id: str, subscriber_id: str | None) -> str:
+        self.get_product(workspace_id, product_id)
+        base = f"{settings().public_base_url}/p/{product_id}"
+        if not subscriber_id:
+            return base
+        self.collab.subscribers.require(workspace_id, subscriber_id)
+        token = tokens.LinkSigner(self.collab.secret_store()).mint(tokens.PURCHASE, workspace_id, subscriber_id,
+                                                                  product_id)
+        return f"{base}?s={token}"
+
+    # ------------------------------------------------------------------ checkout
+    def start_checkout(self, product_id: str, token: str | None) -> str:
+        """Create the order (pending) and its Checkout Session; returns the URL to redirect the friend to."""
+        product = self.resolve_product(product_id)
+        if product is None:
+            raise NotFound("product not found", where=f"product {product_id}")
+        definition = ProductDefinition.model_validate(product.definition)
+        if definition.status != "active":
+            raise NotFound("product not on sale", where=f"product {product_id}")
+        workspace_id = product.workspace_id
+        subscriber_id = None
+        if token:
+            subscriber_id = tokens.LinkSigner(self.collab.secret_store()).verify(
+                tokens.PURCHASE, workspace_id, product_id, token).subscriber_id
+        mode = self.keys.mode(workspace_id)
+        now = clock.now()
+        order_id = ids.new_id("o_")
+        order = OrderModel(pk=workspace_pk(workspace_id), sk=order_sk(order_id), workspace_id=workspace_id,
+                           order_id=order_id, product_id=product_id, subscriber_id=subscriber_id,
+                           kind=definition.kind, mode=mode, amount=definition.payment_amount,
+                           installments=definition.installments, created_at=now, updated_at=now, facts={})
+        if subscriber_id:
+            order.gsi1pk, order.gsi1sk = f"ordersub#{workspace_id}#{subscriber_id}", f"{iso(now)}#{order_id}"
+        order.save()
+        base = settings().public_base_url
+        metadata = {"workspace_id": workspace_id, "order_id": order_id, "product_id": product_id,
+                    "subscriber_id": subscriber_id or ""}
+        recurring = definition.kind != "one_time"
+        price: dict[str, Any] = {"currency": definition.currency, "unit_amount": definition.amount,
+                                 "product_data": {"name": definition.name}}
+        if recurring:
+            price["recurring"] = {"interval": definition.interval}
+        items: list[dict[str, Any]] = [{"price_data": price, "quantity": 1}]
+        if definition.order_bump:
+            items.append({"price_data": {"currency": definition.currency, "unit_amount": definition.order_bump.amount,
+                                         "product_data": {"name": definition.order_bump.name}}, "quantity": 1})
+        params: dict[str, Any] = {
+            "mode": "subscription" if recurring else "payment",
+            "line_items": items,
+            "client_reference_id": order_id,
+            "metadata": metadata,
+            "success_url": str(definition.success_url) if definition.success_url
+            else f"{base}/p/{product_id}/done?o={order_id}",
+            "cancel_url": f"{base}/p/{product_id}/canceled?o={order_id}",
+        }
+        if recurring:
+            params["subscription_data"] = {"metadata": metadata}
+        else:
+            params["payment_intent_data"] = {"metadata": metadata}
+        if subscriber_id:
+            subscriber = self.collab.subscribers.get(workspace_id, subscriber_id)
+            if subscriber is not None and subscriber.email:
+                params["customer_email"] = subscriber.email
+        session = self.collab.stripe_gateway().create_checkout_session(
+            self.keys.secret_key(workspace_id, mode), params, idempotency_key=f"checkout:{order_id}")
+        self._mutate_order(workspace_id, order_id, lambda o: setattr(o, "checkout_session_id", session["id"]))
+        return str(session["url"])
+
+    # ------------------------------------------------------------------ webhook
+    def handle_webhook(self, workspace_id: str, body: bytes, signature: str | None) -> tuple[int, dict[str, Any]]:
+        try:
+            verify(body, signature, self.keys.webhook_secrets(workspace_id))
+        except SignatureError as exc:
+            return 400, {"error": "invalid signature", "detail": str(exc)}
+        try:
+            event = json.loads(body)
+            event_id, event_type = str(event["id"]), str(event["type"])
+            if not isinstance(event["data"]["object"], dict):
+                raise TypeError("data.object")
+        except (ValueError, KeyError, TypeError):
+            return 400, {"error": "not a Stripe event"}
+        try:
+            outcome = self.handle_event(workspace_id, event)
+        except Conflict as exc:
+            return 409, {"error": exc.message}
+        return 200, {"received": True, "id": event_id, "type": event_type, "outcome": outcome}
+
+    def handle_event(self, workspace_id: str, event: dict[str, Any]) -> str:
+        key = f"stripe-event#{workspace_id}#{event['id']}"
+        claim = self.once.claim(key, ttl=EVENT_TTL, lease=timedelta(seconds=60))
+        if not claim.acquired:
+            if claim.status == "done":
+                return "duplicate"
+            raise Conflict("this event is being processed; retry later", where=str(event["id"]))
+        try:
+            outcome = self._apply_event(workspace_id, event)
+        except BaseException:
+            self.once.release(key)
+            raise
+        self.once.complete(key, {"outcome": outcome}, ttl=EVENT_TTL)
+        return outcome
+
+    def _find_order(self, workspace_id: str, event_type: str, obj: dict[str, Any]) -> OrderModel | None:
+        candidates: list[str] = []
+        metadata = dict(obj.get("metadata") or {})
+        if event_type.startswith("invoice."):
+            sub, sub_meta = _invoice_subscription(obj)
+            metadata = {**sub_meta, **metadata}
+            if sub:
+                candidates.append(sub)
+        if event_type.startswith("checkout.session.") and obj.get("client_reference_id"):
+            metadata.setdefault("order_id", obj["client_reference_id"])
+        for field_name in ("id", "payment_intent", "charge", "subscription"):
+            value = obj.get(field_name)
+            if isinstance(value, str):
+                candidates.append(value)
+        if metadata.get("workspace_id") not in (None, "", workspace_id):
+            log.warning("event for another workspace ignored")
+            return None
+        order_id = metadata.get("order_id")
+        if not order_id:
+            for stripe_id in candidates:
+                try:
+                    order_id = RefModel.get(_ref_pk(workspace_id, stripe_id), "ref", consistent_read=True).order_id
+                    break
+                except RefModel.DoesNotExist:
+                    continue
+        if not order_id:
+            return None
+        try:
+            return self.get_order(workspace_id, order_id)
+        except NotFound:
+            return None
+
+    def _apply_event(self, workspace_id: str, event: dict[str, Any]) -> str:
+        event_type = event["type"]
+        if event_type not in HANDLED:
+            return "ignored"
+        obj = event["data"]["object"]
+        found = self._find_order(workspace_id, event_type, obj)
+        if found is None:
+            log.info("stripe event %s matches no order", event_type)
+            return "unmatched"
+        definition = ProductDefinition.model_validate(self.get_product(workspace_id, found.product_id).definition)
+
+        def change(order: OrderModel) -> None:
+            order.facts = state.merge(order.facts or {}, event_type, obj)
+            if event_type.startswith("checkout.session.") and isinstance(obj.get("subscription"), str):
+                order.subscription_id = order.subscription_id or obj["subscription"]
+            if event_type.startswith("customer.subscription."):
+                order.subscription_id = order.subscription_id or obj.get("id")
+                if isinstance(obj.get("schedule"), str):
+                    order.schedule_id = order.schedule_id or obj["schedule"]
+            if event_type.startswith("invoice."):
+                sub, _ = _invoice_subscription(obj)
+                order.subscription_id = order.subscription_id or sub
+            self._recompute(order)
+
+        order = self._mutate_order(workspace_id, found.order_id, change)
+        self._save_refs(workspace_id, order.order_id, event_type, obj)
+        if order.subscriber_id is None and event_type.startswith("checkout.session."):
+            order = self._attach_buyer(workspace_id, order, obj)
+        self._effects(order, definition)
+        return order.status
+
+    @staticmethod
+    def _recompute(order: OrderModel) -> None:
+        facts = order.facts or {}
+        order.status = state.derive(order.kind, facts, int(order.installments or 0))
+        order.paid_total = state.paid_amount(order.kind, facts)
+        order.refunded_total = state.refunded_amount(facts)
+        order.payments_made = state.payments_made(order.kind, facts)
+
+    def _save_refs(self, workspace_id: str, order_id: str, event_type: str, obj: dict[str, Any]) -> None:
+        stripe_ids = [obj.get(k) for k in ("payment_intent", "subscription", "charge")]
+        if event_type.startswith(("charge.", "customer.subscription.")):
+            stripe_ids.append(obj.get("id"))
+        if event_type.startswith("invoice."):
+            stripe_ids.append(_invoice_subscription(obj)[0])
+        for stripe_id in {s for s in stripe_ids if isinstance(s, str) and s}:
+            RefModel(pk=_ref_pk(workspace_id, stripe_id), sk="ref", order_id=order_id).save()
+
+    def _attach_buyer(self, workspace_id: str, order: OrderModel, session: dict[str, Any]) -> OrderModel:
+        """A public purchase link: match or create the friend by the email given at checkout."""
+        email = ((session.get("customer_details") or {}).get("email") or session.get("customer_email") or "")
+        email = email.strip().lower()
+        if not email:
+            return order
+        repo = self.collab.subscribers
+        subscriber = repo.find_by_email(workspace_id, email)
+        if subscriber is None:
+            fresh = repo.new(workspace_id, source="stripe")
+            fresh.email = email
+            try:
+                subscriber = repo.create(fresh, [("email", email)])
+            except Conflict:
+                subscriber = repo.find_by_email(workspace_id, email)
+        if subscriber is None:  # pragma: no cover
+            return order
+        subscriber_id = subscriber.subscriber_id
+
+        def attach(o: OrderModel) -> None:
+            if o.subscriber_id is None:
+                o.subscriber_id = subscriber_id
+                o.gsi1pk, o.gsi1sk = f"ordersub#{workspace_id}#{subscriber_id}", f"{iso(o.created_at)}#{o.order_id}"
+
+        return self._mutate_order(workspace_id, order.order_id, attach)
+
+    # ------------------------------------------------------------------ side effects
+    def _effects(self, order: OrderModel, definition: ProductDefinition) -> None:
+        ws, oid, sid = order.workspace_id, order.order_id, order.subscriber_id
+        status = order.status
+        if order.kind == "installments" and order.subscription_id and not order.schedule_id \
+                and status in ("active", "past_due"):
+            self._schedule_installments(order, definition)
+        if not sid:
+            return
+        runner = None
+
+        def run(actions: list[Any], key: str) -> None:
+            nonlocal runner
+            runner = runner or self.collab.action_runner()
+            runner.run(ws, sid, actions, actor=f"order:{oid}", idempotency_key=key)
+
+        if status in state.PURCHASED:
+            for index, action in enumerate(parse_actions(definition.actions)):
+                self.once.run_once(f"order#{oid}#action#{index}",
+                                   lambda a=action, i=index: run([a], f"order:{oid}:action:{i}"), ttl=EVENT_TTL * 12)
+            self.once.run_once(f"order#{oid}#purchase", lambda: self.collab.trigger(
+                ws, sid, "purchase_completed", {"product_id": order.product_id, "order_id": oid},
+                idempotency_key=f"order:{oid}:purchase"), ttl=EVENT_TTL * 12)
+            if definition.thank_you_message:
+                self.once.run_once(f"order#{oid}#thanks", lambda: self._thank(order, definition), ttl=EVENT_TTL * 12)
+        failed_invoice = state.latest_invoice_failed(order.facts or {})
+        if status == "past_due" and failed_invoice:
+            dunning: list[Any] = [AddTag(tag=definition.dunning_tag)]
+            if definition.dunning_scenario_id:
+                dunning.append(StartScenario(scenario_id=definition.dunning_scenario_id))
+            self.once.run_once(f"order#{oid}#dunning#{failed_invoice}",
+                               lambda: run(dunning, f"order:{oid}:dunning:{failed_invoice}"), ttl=EVENT_TTL * 12)
+        else:
+            for invoice_id, invoice in (order.facts or {}).get("invoices", {}).items():
+                if invoice.get("failed") and self.once.is_done(f"order#{oid}#dunning#{invoice_id}"):
+                    stop: list[Any] = [RemoveTag(tag=definition.dunning_tag)]
+                    if definition.dunning_scenario_id:
+                        stop.append(StopScenario(scenario_id=definition.dunning_scenario_id))
+                    self.once.run_once(f"order#{oid}#dunning-stop#{invoice_id}",
+                                       lambda s=stop, i=invoice_id: run(s, f"order:{oid}:dunning-stop:{i}"),
+                                       ttl=EVENT_TTL * 12)
+        if status in state.ENDED:
+            ending: list[Any] = [StopScenario(scenario_id=a.scenario_id) for a in parse_actions(definition.actions)
+                                 if isinstance(a, StartScenario)]
+            if definition.dunning_scenario_id:
+                ending.append(StopScenario(scenario_id=definition.dunning_scenario_id))
+            if ending:
+                self.once.run_once(f"order#{oid}#ended", lambda: run(ending, f"order:{oid}:ended"),
+                                   ttl=EVENT_TTL * 12)
+        self._update_summary(ws, sid)
+
+    def _schedule_installments(self, order: OrderModel, definition: ProductDefinition) -> None:
+        subscription_id = order.subscription_id or ""
+
+        def attach() -> None:
+            schedule_id = self.collab.stripe_gateway().schedule_installments(
+                self.keys.secret_key(order.workspace_id, order.mode), subscription_id,  # type: ignore[arg-type]
+                definition.installments, definition.interval, idempotency_key=f"schedule:{order.order_id}")
+            self._mutate_order(order.workspace_id, order.order_id, lambda o: setattr(o, "schedule_id", schedule_id))
+            order.schedule_id = schedule_id
+
+        self.once.run_once(f"order#{order.order_id}#schedule", attach, ttl=EVENT_TTL * 12)
+
+    def _thank(self, order: OrderModel, definition: ProductDefinition) -> None:
+        subscriber = self.collab.subscribers.get(order.workspace_id, order.subscriber_id or "")
+        if subscriber is None or not subscriber.line:
+            return
+        try:
+            from haishin.render import renderer, variables_for  # noqa: PLC0415
+
+            text = renderer().text(definition.thank_you_message or "", variables_for(subscriber),
+                                   where=f"product {order.product_id} thank_you_message")
+            self.collab.line_messenger().push_text(order.workspace_id, subscriber, text,
+                                                   retry_key=ids.retry_key("order-thanks", order.order_id))
+        except Exception:
+            log.exception("thank-you message for order %s failed", order.order_id)
+
+    def _update_summary(self, workspace_id: str, subscriber_id: str) -> None:
+        """fields._total_spent (paid minus refunded) and fields._products (bought and not refunded/canceled)."""
+        total = 0
+        products: list[str] = []
+        for order in OrderModel.by_subscriber.query(f"ordersub#{workspace_id}#{subscriber_id}"):
+            total += int(order.paid_total or 0) - int(order.refunded_total or 0)
+            if order.status in state.PURCHASED and order.product_id not in products:
+                products.append(order.product_id)
+
+        def change(s: SubscriberModel) -> None:
+            fields = dict(s.fields or {})
+            fields["_total_spent"] = total
+            fields["_products"] = products
+            s.fields = fields
+
+        current = self.collab.subscribers.get(workspace_id, subscriber_id)
+        if current is not None and ((current.fields or {}).get("_total_spent") != total
+                                    or (current.fields or {}).get("_products") != products):
+            self.collab.subscribers.mutate(workspace_id, subscriber_id, change)
+
+    # ------------------------------------------------------------------ orders
+    def get_order(self, workspace_id: str, order_id: str) -> OrderModel:
+        try:
+            return OrderModel.get(workspace_pk(workspace_id), order_sk(order_id), consistent_read=True)
+        except OrderModel.DoesNotExist as exc:
+            raise NotFound("order not found", where=f"order {order_id}") from exc
+
+    def list_orders(self, workspace_id: str, *, subscriber_id: str | None = None) -> list[OrderModel]:
+        if subscriber_id:
+            return list(OrderModel.by_subscriber.query(f"ordersub#{workspace_id}#{subscriber_id}",
+                                                       scan_index_forward=False))
+        return list(OrderModel.query(workspace_pk(workspace_id), OrderModel.sk.startswith("order#"),
+                                     scan_index_forward=False))
+
+    def _mutate_order(self, workspace_id: str, order_id: str, change: Any) -> OrderModel:
+        for _ in range(_MAX_RETRIES):
+            order = self.get_order(workspace_id, order_id)
+            change(order)
+            order.updated_at = clock.now()
+            try:
+                order.save()
+                return order
+            except (PutError, TransactWriteError) as exc:
+                if "ConditionalCheckFailed" not in str(exc) and "ConditionalCheckFailed" not in repr(exc.cause):
+                    raise
+        raise Conflict("order kept changing; try again", where=f"order {order_id}")
+
+    def cancel_order(self, workspace_id: str, order_id: str) -> OrderModel:
+        """Cancel remaining installments / the subscription in Stripe, then stop dunning and purchase scenarios."""
+        order = self.get_order(workspace_id, order_id)
+        definition = ProductDefinition.model_validate(self.get_product(workspace_id, order.product_id).definition)
+        if order.kind != "one_time" and order.status in ("active", "past_due", "pending") and \
+                (order.schedule_id or order.subscription_id):
+            key = self.keys.secret_key(workspace_id, order.mode)  # type: ignore[arg-type]
+            gateway = self.collab.stripe_gateway()
+            if order.schedule_id:
+                gateway.cancel_schedule(key, order.schedule_id)  # cancels its subscription too
+            else:
+                gateway.cancel_subscription(key, order.subscription_id or "")
+
+        def mark(o: OrderModel) -> None:
+            facts = dict(o.facts or {})
+            facts["admin_canceled"] = True
+            o.facts = facts
+            self._recompute(o)
+
+        order = self._mutate_order(workspace_id, order_id, mark)
+        self._effects(order, definition)
+        return order
+
+    def revenue(self, workspace_id: str, start: date, end: date, tz: str | None = None) -> dict[str, Any]:
+        """Gross payments per product and per local day in [start, end], plus refunds in the same window."""
+        zone = ZoneInfo(tz or settings().default_time_zone)
+        by_day: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"amount": 0, "count": 0})
+        by_product: dict[str, dict[str, int]] = defaultdict(lambda: {"amount": 0, "count": 0, "refunded": 0})
+        for order in self.list_orders(workspace_id):
+            facts = order.facts or {}
+            payments: list[tuple[int, int]] = []
+            if order.kind == "one_time":
+                session = facts.get("session") or {}
+                if session.get("paid"):
+                    payments.append((int(session.get("created") or 0), int(session.get("amount_total") or 0)))
+            else:
+                payments += [(int(i.get("created") or 0), int(i.get("amount_paid") or 0))
+                             for i in (facts.get("invoices") or {}).values() if i.get("paid")]
+            for created, amount in payments:
+                day = datetime.fromtimestamp(created, UTC).astimezone(zone).date()
+                if start <= day <= end:
+                    slot = by_day[(day.isoformat(), order.product_id)]
+                    slot["amount"] += amount
+                    slot["count"] += 1
+                    by_product[order.product_id]["amount"] += amount
+                    by_product[order.product_id]["count"] += 1
+            if payments and start <= order.created_at.astimezone(zone).date() <= end:
+                by_product[order.product_id]["refunded"] += int(order.refunded_total or 0)
+        days = [{"day": d, "product_id": p, **v} for (d, p), v in sorted(by_day.items())]
+        return {"from": start.isoformat(), "to": end.isoformat(), "time_zone": zone.key, "by_day": days,
+                "by_product": [{"product_id": p, **v} for p, v in sorted(by_product.items())],
+                "total": sum(v["amount"] for v in by_product.values())}
+
+
+def order_view(order: OrderModel) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id, "product_id": order.product_id, "subscriber_id": order.subscriber_id,
+        "kind": order.kind, "mode": order.mode, "status": order.status, "amount": int(order.amount or 0),
+        "installments": int(order.installments or 0), "payments_made": int(order.payments_made or 0),
+        "paid_total": int(order.paid_total or 0), "refunded_total": int(order.refunded_total or 0),
+        "expects_payment": state.expects_payment(order.kind, order.status),
+        "subscription_id": order.subscription_id, "schedule_id": order.schedule_id,
+        "created_at": iso(order.created_at), "updated_at": iso(order.updated_at),
+    }

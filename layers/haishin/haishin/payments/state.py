@@ -1,0 +1,128 @@
+"""Order state as a pure function of what Stripe's objects said (``facts``), so arrival order cannot matter.
+
+Facts only ever grow or move one way: a session once ``paid`` stays paid, an invoice once paid stays paid, a refund
+amount only rises, a subscription once ended stays ended. Replaying any permutation of the same events (with
+duplicates) therefore yields the same facts and the same status. A late ``checkout.session.completed`` after
+``charge.refunded`` cannot resurrect a refunded order: the refund is a fact and ``refunded`` wins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PURCHASED = frozenset({"paid", "active", "past_due", "completed"})
+ENDED = frozenset({"canceled", "refunded"})
+
+
+def _obj_metadata(obj: dict[str, Any]) -> dict[str, Any]:
+    return dict(obj.get("metadata") or {})
+
+
+def merge(facts: dict[str, Any], event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+    f = {k: (dict(v) if isinstance(v, dict) else v) for k, v in facts.items()}
+    if event_type.startswith("checkout.session."):
+        session = dict(f.get("session") or {})
+        session["id"] = obj.get("id")
+        session["amount_total"] = int(obj.get("amount_total") or session.get("amount_total") or 0)
+        session["created"] = int(obj.get("created") or session.get("created") or 0)
+        if obj.get("payment_status") in ("paid", "no_payment_required") or \
+                event_type == "checkout.session.async_payment_succeeded":
+            session["paid"] = True
+        if event_type == "checkout.session.async_payment_failed":
+            session["async_failed"] = True
+        session["completed"] = True
+        f["session"] = session
+    elif event_type in ("invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"):
+        invoices = dict(f.get("invoices") or {})
+        invoice = dict(invoices.get(obj["id"]) or {})
+        invoice["created"] = int(obj.get("created") or invoice.get("created") or 0)
+        if event_type != "invoice.payment_failed" or obj.get("status") == "paid":
+            invoice["paid"] = True
+            invoice["amount_paid"] = max(int(obj.get("amount_paid") or 0), int(invoice.get("amount_paid") or 0))
+        else:
+            invoice["failed"] = True
+        invoices[obj["id"]] = invoice
+        f["invoices"] = invoices
+    elif event_type.startswith("customer.subscription."):
+        if event_type == "customer.subscription.deleted" or obj.get("status") in ("canceled", "incomplete_expired"):
+            f["subscription_ended"] = True
+    elif event_type == "charge.refunded":
+        charges = dict(f.get("charge_refunds") or {})
+        charges[obj["id"]] = max(int(obj.get("amount_refunded") or 0), int(charges.get(obj["id"]) or 0))
+        f["charge_refunds"] = charges
+    elif event_type.startswith("refund."):
+        refunds = dict(f.get("refunds") or {})
+        previous = dict(refunds.get(obj["id"]) or {})
+        status = obj.get("status") or previous.get("status")
+        # a refund that failed or was canceled stays so; a succeeded one never goes back to pending
+        if previous.get("status") in ("failed", "canceled", "succeeded") and status == "pending":
+            status = previous["status"]
+        refunds[obj["id"]] = {"amount": int(obj.get("amount") or 0), "status": status,
+                              "charge": obj.get("charge") or previous.get("charge")}
+        f["refunds"] = refunds
+    return f
+
+
+def paid_amount(kind: str, facts: dict[str, Any]) -> int:
+    if kind == "one_time":
+        session = facts.get("session") or {}
+        return int(session.get("amount_total") or 0) if session.get("paid") else 0
+    return sum(int(i.get("amount_paid") or 0) for i in (facts.get("invoices") or {}).values() if i.get("paid"))
+
+
+def payments_made(kind: str, facts: dict[str, Any]) -> int:
+    if kind == "one_time":
+        return 1 if (facts.get("session") or {}).get("paid") else 0
+    return sum(1 for i in (facts.get("invoices") or {}).values() if i.get("paid"))
+
+
+def refunded_amount(facts: dict[str, Any]) -> int:
+    per_charge: dict[str, int] = {str(k): int(v) for k, v in (facts.get("charge_refunds") or {}).items()}
+    loose = 0
+    by_charge: dict[str, int] = {}
+    for refund in (facts.get("refunds") or {}).values():
+        if refund.get("status") not in ("succeeded", "pending"):
+            continue
+        if refund.get("charge"):
+            by_charge[refund["charge"]] = by_charge.get(refund["charge"], 0) + int(refund.get("amount") or 0)
+        else:
+            loose += int(refund.get("amount") or 0)
+    charges = set(per_charge) | set(by_charge)
+    return loose + sum(max(per_charge.get(c, 0), by_charge.get(c, 0)) for c in charges)
+
+
+def latest_invoice_failed(facts: dict[str, Any]) -> str | None:
+    invoices = facts.get("invoices") or {}
+    if not invoices:
+        return None
+    latest_id, latest = max(invoices.items(), key=lambda item: (int(item[1].get("created") or 0), item[0]))
+    return latest_id if latest.get("failed") and not latest.get("paid") else None
+
+
+def derive(kind: str, facts: dict[str, Any], installments: int = 0) -> str:
+    paid = paid_amount(kind, facts)
+    refunded = refunded_amount(facts)
+    if paid > 0 and refunded >= paid:
+        return "refunded"
+    session = facts.get("session") or {}
+    if kind == "one_time":
+        if session.get("paid"):
+            return "paid"
+        if facts.get("admin_canceled"):
+            return "canceled"
+        return "failed" if session.get("async_failed") else "pending"
+    count = payments_made(kind, facts)
+    if kind == "installments" and installments and count >= installments:
+        return "completed"
+    if facts.get("admin_canceled") or facts.get("subscription_ended"):
+        return "canceled"
+    if latest_invoice_failed(facts):
+        return "past_due"
+    if count > 0 or session.get("paid"):
+        return "active"
+    return "failed" if session.get("async_failed") else "pending"
+
+
+def expects_payment(kind: str, status: str) -> bool:
+    """Whether Stripe may still charge this order (the admin shows "next payment" only then)."""
+    return kind != "one_time" and status in ("active", "past_due", "pending")

@@ -1,0 +1,80 @@
+"""The Stripe API calls Haishin makes, through the official library pointed at ``settings().stripe_api_base``.
+
+``stripe`` is the heaviest import on the payment path, so it is imported here, on first call, and never by the
+webhook's verification.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from haishin.config import settings
+from haishin.errors import ExternalServiceError
+
+_lock = threading.Lock()
+_stripe: Any = None
+
+
+def _sdk() -> Any:
+    global _stripe
+    if _stripe is None:
+        with _lock:
+            if _stripe is None:
+                import stripe  # noqa: PLC0415 - heavy; only where the API is called
+
+                _stripe = stripe
+    return _stripe
+
+
+class StripeGateway:
+    def __init__(self, base_url: str | None = None) -> None:
+        self._base_url = base_url
+        self._clients: dict[str, Any] = {}
+
+    def client(self, api_key: str) -> Any:
+        client = self._clients.get(api_key)
+        if client is None:
+            sdk = _sdk()
+            client = sdk.StripeClient(api_key, base_addresses={"api": self._base_url or settings().stripe_api_base},
+                                      max_network_retries=2)
+            self._clients[api_key] = client
+        return client
+
+    def _call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        sdk = _sdk()
+        try:
+            return func(*args, **kwargs)
+        except sdk.StripeError as exc:
+            raise ExternalServiceError(f"Stripe: {exc.user_message or exc.__class__.__name__}",
+                                       where="Stripe API") from exc
+
+    def create_checkout_session(self, api_key: str, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        client = self.client(api_key)
+        session = self._call(client.v1.checkout.sessions.create, params, {"idempotency_key": idempotency_key})
+        return {"id": session["id"], "url": session["url"]}
+
+    def schedule_installments(self, api_key: str, subscription_id: str, count: int, interval: str,
+                              idempotency_key: str) -> str:
+        """Attach a schedule to the subscription Checkout created: one phase lasting ``count`` intervals, then
+        ``end_behavior: cancel``. Phases use ``duration`` (``iterations`` is gone since API 2025-09-30.clover)."""
+        client = self.client(api_key)
+        schedule = self._call(client.v1.subscription_schedules.create, {"from_subscription": subscription_id},
+                              {"idempotency_key": idempotency_key + ":create"})
+        phase = schedule["phases"][0]
+        items = [{"price": item["price"] if isinstance(item["price"], str) else item["price"]["id"],
+                  "quantity": item.get("quantity") or 1} for item in phase["items"]]
+        updated = self._call(client.v1.subscription_schedules.update, schedule["id"], {
+            "end_behavior": "cancel",
+            "phases": [{"items": items, "start_date": phase["start_date"],
+                        "duration": {"interval": interval, "interval_count": count}}],
+        }, {"idempotency_key": idempotency_key + ":update"})
+        return str(updated["id"])
+
+    def cancel_schedule(self, api_key: str, schedule_id: str) -> None:
+        client = self.client(api_key)
+        self._call(client.v1.subscription_schedules.cancel, schedule_id)
+
+    def cancel_subscription(self, api_key: str, subscription_id: str) -> None:
+        client = self.client(api_key)
+        self._call(client.v1.subscriptions.cancel, subscription_id)
