@@ -1,0 +1,64 @@
+"""Orders and revenue (per product and per day), and cancelling an order (remaining installments included)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from haishin import clock
+from haishin.api.security import current_caller, requires
+from haishin.auth.permissions import Permission
+from haishin.errors import ValidationFailed
+from haishin.payments.service import PaymentService, order_view
+
+router = APIGatewayHttpRouter()
+_service: PaymentService | None = None
+
+
+def service() -> PaymentService:
+    global _service
+    _service = _service or PaymentService()
+    return _service
+
+
+def _date(value: str | None, default: date, where: str) -> date:
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationFailed("use YYYY-MM-DD", where=where) from exc
+
+
+@router.get("/orders")
+@requires(Permission.VIEW_PAYMENTS)
+def list_orders() -> dict[str, Any]:
+    params = router.current_event.query_string_parameters or {}
+    orders = service().list_orders(current_caller().workspace_id, subscriber_id=params.get("subscriber_id"))
+    return {"items": [order_view(o) for o in orders]}
+
+
+@router.get("/orders/<order_id>")
+@requires(Permission.VIEW_PAYMENTS)
+def get_order(order_id: str) -> dict[str, Any]:
+    return order_view(service().get_order(current_caller().workspace_id, order_id))
+
+
+@router.post("/orders/<order_id>/cancel")
+@requires(Permission.MANAGE_PAYMENTS)
+def cancel_order(order_id: str) -> dict[str, Any]:
+    return order_view(service().cancel_order(current_caller().workspace_id, order_id))
+
+
+@router.get("/revenue")
+@requires(Permission.VIEW_PAYMENTS)
+def revenue() -> dict[str, Any]:
+    params = router.current_event.query_string_parameters or {}
+    today = clock.now().date()
+    start = _date(params.get("from"), today - timedelta(days=30), "from")
+    end = _date(params.get("to"), today, "to")
+    if end < start:
+        raise ValidationFailed("'to' is before 'from'", where="to")
+    return service().revenue(current_caller().workspace_id, start, end)

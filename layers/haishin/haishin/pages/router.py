@@ -1,0 +1,61 @@
+"""The pages Lambda's routes: GET /f/{form_id} (a form), GET /p/{product_id}[/done|/canceled] (checkout),
+GET /c/{token} (tracked links: not built yet, answers a friendly 404)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from haishin.errors import HaishinError, NotFound
+from haishin.forms import tokens
+from haishin.forms.service import FormService
+from haishin.pages import http
+from haishin.pages.forms import TOKEN_MESSAGES, respond
+from haishin.pages.render import message_page, redirect
+from haishin.payments.service import PaymentService
+
+log = logging.getLogger(__name__)
+
+
+class Pages:
+    def __init__(self, forms: FormService | None = None, payments: PaymentService | None = None) -> None:
+        self._forms = forms
+        self._payments = payments
+
+    @property
+    def forms(self) -> FormService:
+        self._forms = self._forms or FormService()
+        return self._forms
+
+    @property
+    def payments(self) -> PaymentService:
+        self._payments = self._payments or PaymentService(self.forms.collab)
+        return self._payments
+
+    def handle(self, event: dict[str, Any]) -> dict[str, Any]:
+        path = str(event.get("rawPath") or "")
+        parts = [p for p in path.split("/") if p]
+        if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "f":
+            return respond(self.forms.open(parts[1], http.query(event, "t")))
+        if http.method(event) == "GET" and len(parts) >= 2 and parts[0] == "p":
+            return self.checkout(parts[1], parts[2] if len(parts) > 2 else None, event)
+        return message_page(404, "ページが見つかりません", "URLをご確認ください。")
+
+    def checkout(self, product_id: str, result: str | None, event: dict[str, Any]) -> dict[str, Any]:
+        if result == "done":
+            return message_page(200, "お支払いが完了しました",
+                                "ご購入ありがとうございます。詳しいご案内をLINEでお送りします。")
+        if result == "canceled":
+            return message_page(200, "お支払いはキャンセルされました", "料金は請求されていません。")
+        if result is not None:
+            return message_page(404, "ページが見つかりません", "URLをご確認ください。")
+        try:
+            return redirect(self.payments.start_checkout(product_id, http.query(event, "s")), status=302)
+        except tokens.TokenInvalid as exc:
+            title, message = TOKEN_MESSAGES.get(exc.reason, TOKEN_MESSAGES["signature"])
+            return message_page(403, title, message, detail="お支払いは行われていません。")
+        except NotFound:
+            return message_page(404, "商品が見つかりません", "販売が終了したか、URLが正しくありません。")
+        except HaishinError:
+            log.exception("checkout could not start for %s", product_id)
+            return message_page(502, "お支払い画面を開けませんでした", "時間をおいてもう一度お試しください。")
