@@ -98,10 +98,13 @@ class SubscriberRepository:
         return self.get(workspace_id, subscriber_id) if subscriber_id else None
 
     # ------------------------------------------------------------------ create
-    def new(self, workspace_id: str, *, source: str, now: datetime | None = None) -> SubscriberModel:
-        """An unsaved subscriber with a fresh ID."""
+    def new(
+        self, workspace_id: str, *, source: str, now: datetime | None = None, subscriber_id: str | None = None
+    ) -> SubscriberModel:
+        """An unsaved subscriber with a fresh ID (or ``subscriber_id``: an import derives it from file and line so a
+        resumed import rewrites the same friend instead of creating a second one)."""
         now = now or clock.now()
-        subscriber_id = ids.new_id("s_")
+        subscriber_id = subscriber_id or ids.new_id("s_")
         return SubscriberModel(
             pk=subscriber_pk(workspace_id, subscriber_id),
             sk=subscriber_id,

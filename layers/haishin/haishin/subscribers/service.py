@@ -1,0 +1,222 @@
+"""CRM operations on one friend: create, edit fields / tags / identity, merge. Every change goes on the timeline.
+
+Route handlers and the other areas call this; the repository below it knows storage only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from haishin import clock
+from haishin.auth.caller import Caller
+from haishin.auth.permissions import Permission
+from haishin.errors import ValidationFailed
+from haishin.fields.models import FieldDefinition
+from haishin.fields.repository import FieldRepository, plan_field_changes
+from haishin.fields.values import to_text
+from haishin.segments.engine import follow_status
+from haishin.subscribers.models import SubscriberModel, line_account
+from haishin.subscribers.repository import (
+    SubscriberRepository,
+    line_alias_kind,
+    normalise_email,
+    normalise_phone,
+)
+from haishin.tags.repository import TagRepository
+from haishin.timeline.models import Timeline
+
+
+class SubscriberPatch(BaseModel):
+    """PATCH /api/subscribers/{id}: every part optional; validated as a whole before anything is written."""
+
+    model_config = ConfigDict(extra="forbid")
+    display_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=30)
+    inflow_route: str | None = Field(default=None, max_length=200)
+    fields: dict[str, Any] = Field(default_factory=dict)
+    add_to_fields: dict[str, float] = Field(default_factory=dict)
+    add_tags: list[str] = Field(default_factory=list)
+    remove_tags: list[str] = Field(default_factory=list)
+
+
+class SubscriberCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    display_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=30)
+    line_channel_id: str | None = None
+    line_user_id: str | None = Field(default=None, pattern=r"^U[0-9a-f]{32}$")
+    inflow_route: str | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+
+
+def check_email(email: str) -> str:
+    value = normalise_email(email)
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or " " in value:
+        raise ValidationFailed(f"not an email address: '{email}'", where="email")
+    return value
+
+
+def check_phone(phone: str) -> str:
+    value = normalise_phone(phone)
+    if not 10 <= len(value.lstrip("+")) <= 15:
+        raise ValidationFailed(f"not a phone number: '{phone}'", where="phone")
+    return value
+
+
+class CrmService:
+    def __init__(
+        self,
+        subscribers: SubscriberRepository | None = None,
+        timeline: Timeline | None = None,
+        fields: FieldRepository | None = None,
+        tags: TagRepository | None = None,
+    ) -> None:
+        self.subscribers = subscribers or SubscriberRepository()
+        self.timeline = timeline or Timeline()
+        self.fields = fields or FieldRepository()
+        self.tags = tags or TagRepository()
+
+    def create(self, workspace_id: str, data: SubscriberCreate, *, actor: str) -> SubscriberModel:
+        definitions = self.fields.by_key(workspace_id)
+        plan = plan_field_changes(definitions, data.fields)
+        tag_ids = self.tags.resolve(workspace_id, data.tags, where="tags")
+        subscriber = self.subscribers.new(workspace_id, source="api")
+        aliases: list[tuple[str, str]] = []
+        if data.email:
+            subscriber.email = check_email(data.email)
+            aliases.append(("email", subscriber.email))
+        if data.phone:
+            subscriber.phone = check_phone(data.phone)
+            aliases.append(("phone", subscriber.phone))
+        if data.line_user_id:
+            if not data.line_channel_id:
+                raise ValidationFailed("a LINE user ID needs its channel", where="line_channel_id")
+            subscriber.line = {data.line_channel_id: line_account(data.line_user_id)}
+            aliases.append((line_alias_kind(data.line_channel_id), data.line_user_id))
+        subscriber.display_name = data.display_name
+        subscriber.inflow_route = data.inflow_route
+        fields: dict[str, Any] = {}
+        ends: dict[str, Any] = {}
+        plan.apply(fields, ends, definitions)
+        subscriber.fields = fields
+        subscriber.field_ends = ends
+        subscriber.tags = set(tag_ids)
+        self.subscribers.save_with_aliases(subscriber, add=aliases, new=True)
+        self.timeline.append(workspace_id, subscriber.subscriber_id, "created",
+                             {"source": "api", "fields": fields, "tags": sorted(tag_ids)}, actor=actor)
+        return subscriber
+
+    def patch(self, workspace_id: str, subscriber_id: str, patch: SubscriberPatch, *, actor: str) -> SubscriberModel:
+        self.subscribers.require(workspace_id, subscriber_id)
+        definitions = self.fields.by_key(workspace_id)
+        plan = plan_field_changes(definitions, patch.fields, additions=patch.add_to_fields)
+        known = self.tags.all(workspace_id)
+        add_tags = self.tags.resolve(workspace_id, patch.add_tags, known=known, where="add_tags")
+        remove_tags = self.tags.resolve(workspace_id, patch.remove_tags, known=known, where="remove_tags")
+        email = check_email(patch.email) if patch.email else patch.email
+        phone = check_phone(patch.phone) if patch.phone else patch.phone
+        entries: list[tuple[str, dict[str, Any]]] = []
+
+        def change(subscriber: SubscriberModel) -> None:
+            entries.clear()
+            fields = dict(subscriber.fields or {})
+            ends = dict(subscriber.field_ends or {})
+            entries.extend(("field_changed", c) for c in plan.apply(fields, ends, definitions))
+            subscriber.fields = fields
+            subscriber.field_ends = ends
+            tags = set(subscriber.tags or set())
+            for tag_id in add_tags:
+                if tag_id not in tags:
+                    tags.add(tag_id)
+                    entries.append(("tag_added", {"tag": tag_id}))
+            for tag_id in remove_tags:
+                if tag_id in tags:
+                    tags.discard(tag_id)
+                    entries.append(("tag_removed", {"tag": tag_id}))
+            subscriber.tags = tags
+            for attribute, value in (("display_name", patch.display_name), ("inflow_route", patch.inflow_route),
+                                     ("email", email), ("phone", phone)):
+                if attribute in patch.model_fields_set and getattr(subscriber, attribute) != (value or None):
+                    entries.append(("profile_changed", {"field": attribute, "old": getattr(subscriber, attribute),
+                                                        "new": value or None}))
+                    setattr(subscriber, attribute, value or None)
+
+        subscriber = self.subscribers.mutate_identity(workspace_id, subscriber_id, change)
+        now = clock.now()
+        for kind, data in entries:
+            self.timeline.append(workspace_id, subscriber_id, kind, data, actor=actor, at=now)
+        return subscriber
+
+    def merge(self, workspace_id: str, winner_id: str, loser_id: str, *, actor: str) -> SubscriberModel:
+        winner, _loser = self.subscribers.merge(workspace_id, winner_id, loser_id)
+        now = clock.now()
+        self.timeline.append(workspace_id, winner_id, "merged", {"role": "winner", "other": loser_id},
+                             actor=actor, at=now)
+        self.timeline.append(workspace_id, loser_id, "merged", {"role": "loser", "other": winner_id,
+                                                                "merged_into": winner_id}, actor=actor, at=now)
+        return winner
+
+
+def present(
+    subscriber: SubscriberModel | Mapping[str, Any],
+    caller: Caller | None,
+    definitions: Mapping[str, FieldDefinition],
+    tag_names: Mapping[str, str],
+    *,
+    detail: bool = False,
+) -> dict[str, Any]:
+    """The API form of a friend (model or scan row). LINE user IDs only for callers with VIEW_LINE_USER_IDS."""
+    get = subscriber.get if isinstance(subscriber, Mapping) else (lambda k, d=None: getattr(subscriber, k, d))
+    show_line_ids = caller is not None and caller.can(Permission.VIEW_LINE_USER_IDS)
+    line = get("line") or {}
+    channels = []
+    for channel_id, account in sorted(line.items()):
+        entry = {"channel_id": channel_id, "status": (account or {}).get("status"),
+                 "followed_at": (account or {}).get("followed_at"), "blocked_at": (account or {}).get("blocked_at")}
+        if show_line_ids:
+            entry["line_user_id"] = (account or {}).get("user_id")
+        channels.append(entry)
+    tags: Iterable[str] = get("tags") or ()
+    out: dict[str, Any] = {
+        "subscriber_id": get("subscriber_id"),
+        "display_name": get("display_name"),
+        "picture_url": get("picture_url"),
+        "email": get("email"),
+        "phone": get("phone"),
+        "follow_status": follow_status(line),
+        "line": channels,
+        "tags": [{"tag_id": t, "name": tag_names[t]} for t in sorted(tags) if t in tag_names],
+        "inflow_route": get("inflow_route"),
+        "created_at": _text(get("created_at")),
+        "last_interaction_at": _text(get("last_interaction_at")),
+        "unsubscribed_all": bool(get("unsubscribed_all")),
+        "total_spent": get("total_spent"),
+    }
+    if detail:
+        fields = get("fields") or {}
+        ends = get("field_ends") or {}
+        out["fields"] = [
+            {"key": key, "label": d.label, "type": d.type.value, "scope": d.scope, "scenario_id": d.scenario_id,
+             "value": fields.get(key), "end": ends.get(key), "text": to_text(d, fields.get(key), ends.get(key))}
+            for key, d in definitions.items()
+        ]
+        out.update({
+            "source": get("source"), "consent": get("consent") or {}, "unsubscribed": get("unsubscribed") or {},
+            "merged_into": get("merged_into"), "merged_from": sorted(get("merged_from") or ()),
+            "products": sorted(get("products") or ()), "forms_answered": sorted(get("forms_answered") or ()),
+            "updated_at": _text(get("updated_at")),
+        })
+    return out
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
