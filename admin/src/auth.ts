@@ -3,8 +3,9 @@
  *
  * - dev mode (local system): POST {apiBase}/_dev/login {"email","workspace_id","role"} -> {"token"}
  * - cognito mode (AWS): Hosted UI, authorization-code flow with PKCE (the app client has no
- *   secret). The ID token is sent as the bearer token: it carries email, custom:workspace_id
- *   and cognito:groups (owner/admin/operator/viewer).
+ *   secret). The ACCESS token is the bearer token: the HTTP API's JWT authorizer requires the
+ *   scopes email/openid/profile, which only access tokens carry. The ID token is read (not sent)
+ *   for what the header shows: email, custom:workspace_id, cognito:groups.
  */
 import { ApiError, createApiClient } from "./api";
 import type { CognitoConfig } from "./config";
@@ -155,12 +156,12 @@ export function jwtClaims(token: string): Record<string, unknown> {
   }
 }
 
-export function sessionFromIdToken(idToken: string): Session {
-  const c = jwtClaims(idToken);
+export function sessionFromTokens(idToken: string, accessToken: string): Session {
+  const c = { ...jwtClaims(accessToken), ...jwtClaims(idToken) };
   const groups = Array.isArray(c["cognito:groups"]) ? (c["cognito:groups"] as unknown[]) : [];
   const role = ROLES.find((r) => groups.includes(r)) ?? "viewer";
   return {
-    token: idToken,
+    token: accessToken,
     email: typeof c.email === "string" ? c.email : "",
     workspaceId: typeof c["custom:workspace_id"] === "string" ? (c["custom:workspace_id"] as string) : "",
     role,
@@ -194,12 +195,12 @@ export async function finishCognitoLogin(c: CognitoConfig, fetchImpl: typeof fet
     }).toString(),
   });
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!res.ok || typeof body.id_token !== "string") {
+  if (!res.ok || typeof body.id_token !== "string" || typeof body.access_token !== "string") {
     throw new ApiError({
       status: res.status,
       code: "unauthenticated",
       message: typeof body.error === "string" ? `Cognito: ${body.error}` : `Cognito token exchange failed (HTTP ${res.status})`,
     });
   }
-  return sessionFromIdToken(body.id_token);
+  return sessionFromTokens(body.id_token, body.access_token);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cognitoAuthorizeUrl, sessionFromIdToken } from "../auth";
+import { cognitoAuthorizeUrl, sessionFromTokens } from "../auth";
 import { parseConfig } from "../config";
 import { parseHash } from "../router";
 import { childScreens, matchScreen, navOwner, SCREENS, visibleTo } from "./registry";
@@ -57,10 +57,11 @@ describe("config and Cognito", () => {
     expect(url.searchParams.get("scope")).toBe("openid email profile");
   });
 
-  it("reads email, workspace and role from an ID token", () => {
-    const payload = { email: "a@example.jp", "custom:workspace_id": "ws_1", "cognito:groups": ["operator"] };
-    const b64 = btoa(JSON.stringify(payload)).replace(/=+$/, "");
-    const s = sessionFromIdToken(`h.${b64}.sig`);
-    expect(s).toMatchObject({ email: "a@example.jp", workspaceId: "ws_1", role: "operator" });
+  it("sends the access token (it carries the scopes the authorizer requires) and shows the ID token's claims", () => {
+    const jwt = (payload: object) => `h.${btoa(JSON.stringify(payload)).replace(/=+$/, "")}.sig`;
+    const id = jwt({ email: "a@example.jp", "custom:workspace_id": "ws_1", "cognito:groups": ["operator"] });
+    const access = jwt({ scope: "openid email profile", client_id: "abc", "cognito:groups": ["operator"] });
+    const s = sessionFromTokens(id, access);
+    expect(s).toMatchObject({ token: access, email: "a@example.jp", workspaceId: "ws_1", role: "operator" });
   });
 });
