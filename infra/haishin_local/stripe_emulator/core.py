@@ -167,7 +167,7 @@ class StripeState:
         return key.startswith(("sk_live_", "rk_live_"))
 
     def create_customer(self, params: Json, key: str = "sk_test_x") -> Json:
-        customer = {"id": self.new_id("cus"), "object": "customer", "created": self.now(),
+        customer: Json = {"id": self.new_id("cus"), "object": "customer", "created": self.now(),
                     "email": params.get("email"), "name": params.get("name"),
                     "metadata": dict(params.get("metadata") or {}), "livemode": self._livemode(key)}
         self.objects[customer["id"]] = customer
@@ -202,7 +202,7 @@ class StripeState:
         items = list(params.get("line_items") or [])
         if not items:
             raise StripeApiError(400, "line_items is required", param="line_items")
-        line_items = []
+        line_items: list[Json] = []
         for item in items:
             price = self._price_for(item, key)
             if mode == "payment" and price["recurring"]:

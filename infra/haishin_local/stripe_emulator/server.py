@@ -55,7 +55,7 @@ class StripeEmulator(StripeState):
         self._thread: threading.Thread | None = None
 
     @property
-    def base_url(self) -> str:  # type: ignore[override]
+    def base_url(self) -> str:
         if self._server is None:
             return "http://127.0.0.1"
         return f"http://{self.host}:{self._server.server_address[1]}"

@@ -78,6 +78,7 @@ class LineMessenger:
     def push_text(self, workspace_id: str, subscriber: Any, text: str, *, retry_key: str,
                   channel_id: str | None = None) -> bool:
         accounts: dict[str, Any] = dict(subscriber.line or {})
+        chosen: str | None
         if channel_id and channel_id in accounts:
             chosen = channel_id
         else:

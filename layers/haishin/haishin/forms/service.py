@@ -107,7 +107,7 @@ class FormService:
         except FormModel.DoesNotExist as exc:
             raise NotFound("form not found", where=f"form {form_id}") from exc
 
-    def list(self, workspace_id: str) -> list[FormModel]:
+    def list_forms(self, workspace_id: str) -> list[FormModel]:
         return list(FormModel.query(workspace_pk(workspace_id), FormModel.sk.startswith("form#")))
 
     def update(self, workspace_id: str, form_id: str, definition: FormDefinition) -> FormModel:

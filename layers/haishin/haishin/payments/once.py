@@ -30,7 +30,7 @@ class OnceModel(Model):
     lease_until = NumberAttribute(default=0)
     expiration = NumberAttribute()
     result = JSONTextAttribute(null=True)
-    count = NumberAttribute(null=True)
+    hits = NumberAttribute(null=True)
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,8 @@ class Once:
         now = clock.epoch_seconds()
         item = OnceModel(id=key)
         try:
-            item.update(actions=[OnceModel.count.add(1), OnceModel.expiration.set(int(now + ttl.total_seconds())),
+            item.update(actions=[OnceModel.hits.add(1), OnceModel.expiration.set(int(now + ttl.total_seconds())),
                                  OnceModel.status.set("counter")])
         except UpdateError:  # pragma: no cover - surfaces as a server error
             raise
-        return int(item.count or 0)
+        return int(item.hits or 0)

@@ -392,7 +392,7 @@ class PaymentService:
 
         def attach() -> None:
             schedule_id = self.collab.stripe_gateway().schedule_installments(
-                self.keys.secret_key(order.workspace_id, order.mode), subscription_id,  # type: ignore[arg-type]
+                self.keys.secret_key(order.workspace_id, order.mode), subscription_id,
                 definition.installments, definition.interval, idempotency_key=f"schedule:{order.order_id}")
             self._mutate_order(order.workspace_id, order.order_id, lambda o: setattr(o, "schedule_id", schedule_id))
             order.schedule_id = schedule_id
@@ -466,7 +466,7 @@ class PaymentService:
         definition = ProductDefinition.model_validate(self.get_product(workspace_id, order.product_id).definition)
         if order.kind != "one_time" and order.status in ("active", "past_due", "pending") and \
                 (order.schedule_id or order.subscription_id):
-            key = self.keys.secret_key(workspace_id, order.mode)  # type: ignore[arg-type]
+            key = self.keys.secret_key(workspace_id, order.mode)
             gateway = self.collab.stripe_gateway()
             if order.schedule_id:
                 gateway.cancel_schedule(key, order.schedule_id)  # cancels its subscription too

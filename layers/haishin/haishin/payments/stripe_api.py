@@ -61,7 +61,7 @@ class StripeGateway:
         client = self.client(api_key)
         schedule = self._call(client.v1.subscription_schedules.create, {"from_subscription": subscription_id},
                               {"idempotency_key": idempotency_key + ":create"})
-        phase = schedule["phases"][0]
+        phase = (schedule.to_dict() if hasattr(schedule, "to_dict") else dict(schedule))["phases"][0]
         items = [{"price": item["price"] if isinstance(item["price"], str) else item["price"]["id"],
                   "quantity": item.get("quantity") or 1} for item in phase["items"]]
         updated = self._call(client.v1.subscription_schedules.update, schedule["id"], {

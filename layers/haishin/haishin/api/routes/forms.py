@@ -39,7 +39,7 @@ def _view(form: FormModel) -> dict[str, Any]:
 @router.get("/forms")
 @requires(Permission.MANAGE_FORMS)
 def list_forms() -> dict[str, Any]:
-    return {"items": [_view(f) for f in service().list(current_caller().workspace_id)]}
+    return {"items": [_view(f) for f in service().list_forms(current_caller().workspace_id)]}
 
 
 @router.post("/forms")
