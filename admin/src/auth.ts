@@ -161,7 +161,9 @@ export function sessionFromTokens(idToken: string, accessToken: string): Session
   const groups = Array.isArray(c["cognito:groups"]) ? (c["cognito:groups"] as unknown[]) : [];
   const role = ROLES.find((r) => groups.includes(r)) ?? "viewer";
   return {
-    token: accessToken,
+    // The ID token goes to the API: it carries the e-mail and custom:workspace_id the API scopes every request by
+    // (access tokens carry neither); the authorizer checks its audience (our client ID) instead of scopes.
+    token: idToken,
     email: typeof c.email === "string" ? c.email : "",
     workspaceId: typeof c["custom:workspace_id"] === "string" ? (c["custom:workspace_id"] as string) : "",
     role,

@@ -57,11 +57,11 @@ describe("config and Cognito", () => {
     expect(url.searchParams.get("scope")).toBe("openid email profile");
   });
 
-  it("sends the access token (it carries the scopes the authorizer requires) and shows the ID token's claims", () => {
+  it("sends the ID token (it carries the workspace the API scopes by) and shows its claims", () => {
     const jwt = (payload: object) => `h.${btoa(JSON.stringify(payload)).replace(/=+$/, "")}.sig`;
     const id = jwt({ email: "a@example.jp", "custom:workspace_id": "ws_1", "cognito:groups": ["operator"] });
     const access = jwt({ scope: "openid email profile", client_id: "abc", "cognito:groups": ["operator"] });
     const s = sessionFromTokens(id, access);
-    expect(s).toMatchObject({ token: access, email: "a@example.jp", workspaceId: "ws_1", role: "operator" });
+    expect(s).toMatchObject({ token: id, email: "a@example.jp", workspaceId: "ws_1", role: "operator" });
   });
 });
