@@ -50,18 +50,23 @@ def _up(args: argparse.Namespace) -> int:
         say=lambda line: print(line, flush=True),
     )
     stop = threading.Event()
+    running = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
+        if not running.is_set():
+            raise KeyboardInterrupt  # still starting: unwind start(), which stops what it started
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
         system.start()
+        running.set()
         elapsed = time.monotonic() - started
         system.preload()
         base = system.base_url
-        print(f"Haishin is running locally (started in {elapsed:.1f} s)")
+        seeded = f", demo seed {system.seed_seconds:.1f} s" if system.seed else ""
+        print(f"Haishin is running locally (started in {elapsed:.1f} s: system {system.core_seconds:.1f} s{seeded})")
         print(f"  admin            {base}/admin/")
         print(f"  API              {base}  ({len(system.routes)} routes)")
         line = getattr(system.line_emulator, "base_url", None)

@@ -81,7 +81,10 @@ class LocalSystem:
         self.scheduler: Scheduler | None = None
         self.line_emulator: Any = None
         self.stripe_emulator: Any = None
-        self.startup_seconds = 0.0
+        self.startup_seconds = 0.0  # everything, seed included
+        self.core_seconds = 0.0  # until the system serves requests (before the seed)
+        self.seed_seconds = 0.0
+        self._started_at = 0.0
         self._ddb: DynamoDBLocal | None = None
         self._moto: Any = None
         self._http: LocalHttpServer | None = None
@@ -104,7 +107,7 @@ class LocalSystem:
         if self._started:
             return self
         self._started = True
-        started = time.monotonic()
+        started = self._started_at = time.monotonic()
         try:
             self._start(started)
         except BaseException:
@@ -118,12 +121,13 @@ class LocalSystem:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._ddb = DynamoDBLocal(persist=self.persist)
+        self._ddb.launch()  # from this thread: the JVM is tied to it and dies with the process
         ddb_error: list[BaseException] = []
 
         def start_ddb() -> None:
             try:
                 assert self._ddb is not None
-                self._ddb.start()
+                self._ddb.wait_ready()
             except BaseException as exc:
                 ddb_error.append(exc)
 
@@ -170,8 +174,12 @@ class LocalSystem:
             one_time_interval=self.one_time_check_seconds,
         )
         self.scheduler.start()
+        self.core_seconds = time.monotonic() - started
         if self.seed:
+            seed_started = time.monotonic()
+            self.say("Seeding the demo workspace (--no-seed skips it)...")
             self._seed()
+            self.seed_seconds = time.monotonic() - seed_started
 
     def stop(self) -> None:
         if self._stopped:
