@@ -1,0 +1,143 @@
+"""Segments (絞り込み): saved segments CRUD, live counts (saved or unsaved), uploaded include/exclude lists, and
+CSV exports of a segment (EXPORT_CSV; the LINE user ID column only with VIEW_LINE_USER_IDS)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from haishin import clock
+from haishin.api.security import current_caller, requires
+from haishin.auth.permissions import Permission
+from haishin.csvio.exporter import Exporter
+from haishin.segments.engine import SegmentEngine
+from haishin.segments.lists import ListRepository
+from haishin.segments.model import Group
+from haishin.segments.saved import SavedSegmentRepository, saved_to_dict
+from haishin.subscribers.http import body, validate
+
+router = APIGatewayHttpRouter()
+
+
+class SegmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    definition: Group
+
+
+class CountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    definition: Group
+
+
+class ListIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    kind: Literal["line_user_id", "email"]
+    values: list[str] = Field(min_length=1)
+
+
+class ExportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    definition: Group | None = None
+    segment_id: str | None = None
+    columns: list[str] | None = None
+    encoding: Literal["utf-8-sig", "cp932"] = "utf-8-sig"
+    channel_id: str | None = None
+
+
+def _created(payload: dict[str, Any]) -> Response:
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=payload)
+
+
+def _count(definition: Group) -> dict[str, Any]:
+    started = clock.monotonic()
+    count = SegmentEngine().count(current_caller().workspace_id, definition)
+    return {"count": count, "elapsed_ms": round((clock.monotonic() - started) * 1000)}
+
+
+@router.get("/segments")
+@requires(Permission.VIEW_SUBSCRIBERS)
+def list_segments() -> dict[str, Any]:
+    return {"segments": [saved_to_dict(s) for s in SavedSegmentRepository().all(current_caller().workspace_id)]}
+
+
+@router.post("/segments")
+@requires(Permission.EDIT_SUBSCRIBERS)
+def create_segment() -> Response:
+    request = validate(SegmentIn, body(router))
+    ws = current_caller().workspace_id
+    SegmentEngine().compile(ws, request.definition)  # unknown fields, tags or lists fail now, by path
+    return _created(saved_to_dict(SavedSegmentRepository().create(ws, request.name, request.definition)))
+
+
+@router.post("/segments/count")
+@requires(Permission.VIEW_SUBSCRIBERS)
+def count_unsaved() -> dict[str, Any]:
+    return _count(validate(CountIn, body(router)).definition)
+
+
+@router.get("/segments/<segment_id>")
+@requires(Permission.VIEW_SUBSCRIBERS)
+def get_segment(segment_id: str) -> dict[str, Any]:
+    return saved_to_dict(SavedSegmentRepository().get(current_caller().workspace_id, segment_id))
+
+
+@router.put("/segments/<segment_id>")
+@requires(Permission.EDIT_SUBSCRIBERS)
+def update_segment(segment_id: str) -> dict[str, Any]:
+    request = validate(SegmentIn, body(router))
+    ws = current_caller().workspace_id
+    SegmentEngine().compile(ws, request.definition)
+    return saved_to_dict(SavedSegmentRepository().update(ws, segment_id, request.name, request.definition))
+
+
+@router.delete("/segments/<segment_id>")
+@requires(Permission.EDIT_SUBSCRIBERS)
+def delete_segment(segment_id: str) -> Response:
+    SavedSegmentRepository().delete(current_caller().workspace_id, segment_id)
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+
+
+@router.get("/segments/<segment_id>/count")
+@requires(Permission.VIEW_SUBSCRIBERS)
+def count_saved(segment_id: str) -> dict[str, Any]:
+    return _count(SavedSegmentRepository().get(current_caller().workspace_id, segment_id).segment)
+
+
+@router.get("/lists")
+@requires(Permission.VIEW_SUBSCRIBERS)
+def list_lists() -> dict[str, Any]:
+    return {"lists": ListRepository().all(current_caller().workspace_id)}
+
+
+@router.post("/lists")
+@requires(Permission.IMPORT_CSV)
+def create_list() -> Response:
+    request = validate(ListIn, body(router))
+    header = ListRepository().create(current_caller().workspace_id, request.name, request.kind, request.values)
+    return _created({"list_id": header.list_id, "name": header.name, "kind": header.kind,
+                     "count": header.value_count})
+
+
+@router.delete("/lists/<list_id>")
+@requires(Permission.IMPORT_CSV)
+def delete_list(list_id: str) -> Response:
+    ListRepository().delete(current_caller().workspace_id, list_id)
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+
+
+@router.post("/exports")
+@requires(Permission.EXPORT_CSV)
+def create_export() -> Response:
+    caller = current_caller()
+    request = validate(ExportIn, body(router))
+    definition = request.definition or Group()
+    if request.segment_id:
+        definition = SavedSegmentRepository().get(caller.workspace_id, request.segment_id).segment
+    result = Exporter().to_s3(caller.workspace_id, definition, caller=caller, columns=request.columns,
+                              encoding=request.encoding, channel_id=request.channel_id)
+    return _created(result.to_dict())

@@ -1,0 +1,67 @@
+"""Tags (タグ) and tag folders, with friends per tag (computed from the rows: right after imports and merges)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from haishin.api.security import current_caller, requires
+from haishin.auth.permissions import Permission
+from haishin.subscribers.http import body, query, validate
+from haishin.tags.counts import tag_counts
+from haishin.tags.repository import FolderIn, TagIn, TagRepository, tag_to_dict
+
+router = APIGatewayHttpRouter()
+
+
+def _created(payload: dict[str, Any]) -> Response:
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=payload)
+
+
+@router.get("/tags")
+@requires(Permission.VIEW_SUBSCRIBERS)
+def list_tags() -> dict[str, Any]:
+    ws = current_caller().workspace_id
+    repo = TagRepository()
+    counts = tag_counts(ws) if query(router, "counts", "1") != "0" else {}
+    return {
+        "folders": [{"folder_id": f.folder_id, "name": f.name, "position": int(f.position or 0)}
+                    for f in repo.folders(ws)],
+        "tags": [{**tag_to_dict(t), "count": counts.get(t.tag_id, 0)}
+                 for t in sorted(repo.all(ws), key=lambda t: t.name)],
+    }
+
+
+@router.post("/tags")
+@requires(Permission.EDIT_SUBSCRIBERS)
+def create_tag() -> Response:
+    return _created(tag_to_dict(TagRepository().create(current_caller().workspace_id, validate(TagIn, body(router)))))
+
+
+@router.patch("/tags/<tag_id>")
+@requires(Permission.EDIT_SUBSCRIBERS)
+def update_tag(tag_id: str) -> dict[str, Any]:
+    return tag_to_dict(TagRepository().update(current_caller().workspace_id, tag_id, validate(TagIn, body(router))))
+
+
+@router.delete("/tags/<tag_id>")
+@requires(Permission.EDIT_SUBSCRIBERS)
+def delete_tag(tag_id: str) -> Response:
+    TagRepository().delete(current_caller().workspace_id, tag_id)
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+
+
+@router.post("/tag-folders")
+@requires(Permission.EDIT_SUBSCRIBERS)
+def create_folder() -> Response:
+    folder = TagRepository().create_folder(current_caller().workspace_id, validate(FolderIn, body(router)))
+    return _created({"folder_id": folder.folder_id, "name": folder.name, "position": int(folder.position or 0)})
+
+
+@router.delete("/tag-folders/<folder_id>")
+@requires(Permission.EDIT_SUBSCRIBERS)
+def delete_folder(folder_id: str) -> Response:
+    TagRepository().delete_folder(current_caller().workspace_id, folder_id)
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
