@@ -1,6 +1,5 @@
 """Field definitions (友だち情報 / 読者項目): list, create, change label/choices/order, delete."""
 
-from __future__ import annotations
 
 from typing import Any
 
@@ -24,7 +23,7 @@ def list_fields() -> dict[str, Any]:
 
 @router.post("/fields")
 @requires(Permission.EDIT_SUBSCRIBERS)
-def create_field() -> Response:
+def create_field() -> Any:
     definition = FieldRepository().create(current_caller().workspace_id, validate(FieldDefinition, body(router)))
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=definition_to_dict(definition))
 
@@ -43,6 +42,6 @@ def update_field(key: str) -> dict[str, Any]:
 
 @router.delete("/fields/<key>")
 @requires(Permission.EDIT_SUBSCRIBERS)
-def delete_field(key: str) -> Response:
+def delete_field(key: str) -> Any:
     FieldRepository().delete(current_caller().workspace_id, key)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")

@@ -6,7 +6,6 @@ progress after each chunk and answers with the job: ``paused`` means "call start
 ``completed`` means done. An interrupted run (a Lambda timeout) resumes from the last committed line the same way.
 """
 
-from __future__ import annotations
 
 from typing import Any
 
@@ -55,7 +54,7 @@ def upload_url() -> dict[str, Any]:
 
 @router.post("/imports")
 @requires(Permission.IMPORT_CSV)
-def create_import() -> Response:
+def create_import() -> Any:
     ws = current_caller().workspace_id
     request = validate(UploadIn, body(router))
     service = ImportService()

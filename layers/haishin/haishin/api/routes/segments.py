@@ -1,7 +1,6 @@
 """Segments (絞り込み): saved segments CRUD, live counts (saved or unsaved), uploaded include/exclude lists, and
 CSV exports of a segment (EXPORT_CSV; the LINE user ID column only with VIEW_LINE_USER_IDS)."""
 
-from __future__ import annotations
 
 from typing import Any, Literal
 
@@ -67,7 +66,7 @@ def list_segments() -> dict[str, Any]:
 
 @router.post("/segments")
 @requires(Permission.EDIT_SUBSCRIBERS)
-def create_segment() -> Response:
+def create_segment() -> Any:
     request = validate(SegmentIn, body(router))
     ws = current_caller().workspace_id
     SegmentEngine().compile(ws, request.definition)  # unknown fields, tags or lists fail now, by path
@@ -97,7 +96,7 @@ def update_segment(segment_id: str) -> dict[str, Any]:
 
 @router.delete("/segments/<segment_id>")
 @requires(Permission.EDIT_SUBSCRIBERS)
-def delete_segment(segment_id: str) -> Response:
+def delete_segment(segment_id: str) -> Any:
     SavedSegmentRepository().delete(current_caller().workspace_id, segment_id)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 
@@ -116,7 +115,7 @@ def list_lists() -> dict[str, Any]:
 
 @router.post("/lists")
 @requires(Permission.IMPORT_CSV)
-def create_list() -> Response:
+def create_list() -> Any:
     request = validate(ListIn, body(router))
     header = ListRepository().create(current_caller().workspace_id, request.name, request.kind, request.values)
     return _created({"list_id": header.list_id, "name": header.name, "kind": header.kind,
@@ -125,14 +124,14 @@ def create_list() -> Response:
 
 @router.delete("/lists/<list_id>")
 @requires(Permission.IMPORT_CSV)
-def delete_list(list_id: str) -> Response:
+def delete_list(list_id: str) -> Any:
     ListRepository().delete(current_caller().workspace_id, list_id)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 
 
 @router.post("/exports")
 @requires(Permission.EXPORT_CSV)
-def create_export() -> Response:
+def create_export() -> Any:
     caller = current_caller()
     request = validate(ExportIn, body(router))
     definition = request.definition or Group()

@@ -4,7 +4,6 @@ LINE user IDs appear only for callers with VIEW_LINE_USER_IDS. Every ID is looke
 so another workspace's friend is a 404.
 """
 
-from __future__ import annotations
 
 import json
 from typing import Any
@@ -82,7 +81,7 @@ def search_subscribers() -> dict[str, Any]:
 
 @router.post("/subscribers")
 @requires(Permission.EDIT_SUBSCRIBERS)
-def create_subscriber() -> Response:
+def create_subscriber() -> Any:
     caller = current_caller()
     subscriber = CrmService().create(caller.workspace_id, validate(SubscriberCreate, body(router)),
                                      actor=f"operator:{caller.operator_id}")

@@ -1,6 +1,5 @@
 """Tags (タグ) and tag folders, with friends per tag (computed from the rows: right after imports and merges)."""
 
-from __future__ import annotations
 
 from typing import Any
 
@@ -36,7 +35,7 @@ def list_tags() -> dict[str, Any]:
 
 @router.post("/tags")
 @requires(Permission.EDIT_SUBSCRIBERS)
-def create_tag() -> Response:
+def create_tag() -> Any:
     return _created(tag_to_dict(TagRepository().create(current_caller().workspace_id, validate(TagIn, body(router)))))
 
 
@@ -48,20 +47,20 @@ def update_tag(tag_id: str) -> dict[str, Any]:
 
 @router.delete("/tags/<tag_id>")
 @requires(Permission.EDIT_SUBSCRIBERS)
-def delete_tag(tag_id: str) -> Response:
+def delete_tag(tag_id: str) -> Any:
     TagRepository().delete(current_caller().workspace_id, tag_id)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 
 
 @router.post("/tag-folders")
 @requires(Permission.EDIT_SUBSCRIBERS)
-def create_folder() -> Response:
+def create_folder() -> Any:
     folder = TagRepository().create_folder(current_caller().workspace_id, validate(FolderIn, body(router)))
     return _created({"folder_id": folder.folder_id, "name": folder.name, "position": int(folder.position or 0)})
 
 
 @router.delete("/tag-folders/<folder_id>")
 @requires(Permission.EDIT_SUBSCRIBERS)
-def delete_folder(folder_id: str) -> Response:
+def delete_folder(folder_id: str) -> Any:
     TagRepository().delete_folder(current_caller().workspace_id, folder_id)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")

@@ -1,0 +1,120 @@
+"""The CRM admin routes: permissions, LINE user IDs hidden without VIEW_LINE_USER_IDS, workspace scoping, errors."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from haishin.api.app import AdminApi
+
+from tests.unit.crm.conftest import CHANNEL, OTHER_WS, WS, setup_workspace
+
+UID = "U" + "d" * 32
+
+
+class Context:
+    function_name = "AdminApiFunction"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:AdminApiFunction"
+    aws_request_id = "req-1"
+
+
+def call(api: AdminApi, method: str, path: str, role: str = "owner", body: Any = None, workspace: str = WS,
+         query: str = "") -> tuple[int, Any]:
+    event: dict[str, Any] = {
+        "version": "2.0", "routeKey": "ANY /api/{proxy+}", "rawPath": path, "rawQueryString": query,
+        "headers": {"content-type": "application/json"},
+        "queryStringParameters": dict(p.split("=", 1) for p in query.split("&")) if query else None,
+        "requestContext": {"http": {"method": method, "path": path, "sourceIp": "127.0.0.1"}, "stage": "$default",
+                           "requestId": "r1", "domainName": "localhost",
+                           "authorizer": {"jwt": {"claims": {"sub": f"sub-{role}", "email": f"{role}@example.jp",
+                                                             "custom:workspace_id": workspace,
+                                                             "cognito:groups": [role]}}}},
+        "isBase64Encoded": False,
+    }
+    if body is not None:
+        event["body"] = json.dumps(body, ensure_ascii=False)
+    response = api.handle(event, Context())
+    return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
+
+
+@pytest.fixture
+def api(crm) -> AdminApi:  # noqa: ANN001
+    return AdminApi()
+
+
+@pytest.fixture
+def friend(api: AdminApi) -> str:
+    status, body = call(api, "POST", "/api/subscribers", body={
+        "display_name": "太郎", "email": "t@example.jp", "line_channel_id": CHANNEL, "line_user_id": UID,
+        "fields": {"name": "山田", "score": "5"}, "tags": ["VIP"]})
+    assert status == 201, body
+    return str(body["subscriber_id"])
+
+
+def test_owner_sees_line_ids_operator_does_not(api: AdminApi, friend: str) -> None:
+    status, body = call(api, "GET", f"/api/subscribers/{friend}")
+    assert status == 200 and body["line"][0]["line_user_id"] == UID
+    assert {f["key"]: f["value"] for f in body["fields"]}["score"] == 5
+    assert [e["kind"] for e in body["timeline"]["items"]] == ["created"]
+    for path in (f"/api/subscribers/{friend}", "/api/subscribers"):
+        status, body = call(api, "GET", path, role="operator")
+        assert status == 200
+        assert UID not in json.dumps(body)
+    status, body = call(api, "POST", "/api/exports", role="operator", body={})
+    assert status == 403 and body["where"] == "export_csv"
+
+
+def test_another_workspace_gets_404(api: AdminApi, friend: str) -> None:
+    setup_workspace(OTHER_WS)
+    status, body = call(api, "GET", f"/api/subscribers/{friend}", workspace=OTHER_WS)
+    assert status == 404 and body["code"] == "not_found"
+    status, _ = call(api, "PATCH", f"/api/subscribers/{friend}", workspace=OTHER_WS, body={"fields": {"score": 1}})
+    assert status == 404
+
+
+def test_patch_validates_the_whole_change_and_names_the_field(api: AdminApi, friend: str) -> None:
+    status, body = call(api, "PATCH", f"/api/subscribers/{friend}",
+                        body={"fields": {"name": "新しい名前", "score": "たくさん"}})
+    assert status == 422 and body["where"] == "fields.score" and "得点" in body["message"]
+    status, body = call(api, "GET", f"/api/subscribers/{friend}")
+    assert {f["key"]: f["value"] for f in body["fields"]}["name"] == "山田"  # nothing half-applied
+    status, body = call(api, "PATCH", f"/api/subscribers/{friend}",
+                        body={"fields": {"name": "新しい名前"}, "add_to_fields": {"score": -2}, "remove_tags": ["VIP"]})
+    assert status == 200, body
+    assert {f["key"]: f["value"] for f in body["fields"]}["score"] == 3 and body["tags"] == []
+    status, body = call(api, "GET", f"/api/subscribers/{friend}/timeline")
+    assert {e["kind"] for e in body["items"]} == {"created", "field_changed", "tag_removed"}
+
+
+def test_search_count_and_saved_segments(api: AdminApi, friend: str) -> None:
+    definition = {"match": "all", "conditions": [{"type": "field", "field": "score", "op": "gt", "value": 1}]}
+    status, body = call(api, "POST", "/api/segments/count", body={"definition": definition})
+    assert status == 200 and body["count"] == 1
+    status, body = call(api, "POST", "/api/segments", body={"name": "高得点", "definition": definition})
+    assert status == 201
+    segment_id = body["segment_id"]
+    status, body = call(api, "POST", "/api/subscribers/search", body={"segment_id": segment_id, "limit": 10})
+    assert status == 200 and body["total"] == 1 and body["items"][0]["subscriber_id"] == friend
+    status, body = call(api, "POST", "/api/segments/count",
+                        body={"definition": {"conditions": [{"type": "field", "field": "score", "op": "zz"}]}})
+    assert status == 422 and body["where"].startswith("definition.conditions.0")
+    status, body = call(api, "GET", "/api/tags")
+    assert {t["name"]: t["count"] for t in body["tags"]}["VIP"] == 1
+
+
+def test_import_routes_upload_preview_start_errors(api: AdminApi) -> None:
+    data = "メールアドレス,名前,誕生日\r\nx@example.jp,髙木,2月30日\r\ny@example.jp,ﾊﾝｶｸ,3月3日\r\n".encode("cp932")
+    status, job = call(api, "POST", "/api/imports", role="operator",
+                       body={"filename": "s.csv", "base64": base64.b64encode(data).decode()})
+    assert status == 201 and job["encoding"] == "cp932" and job["total"] == 2
+    status, preview = call(api, "GET", f"/api/imports/{job['import_id']}/preview", role="operator")
+    assert [r["action"] for r in preview["rows"]] == ["error", "create"]
+    status, done = call(api, "POST", f"/api/imports/{job['import_id']}/start", role="operator")
+    assert status == 200 and done["status"] == "completed" and done["created"] == 1 and done["errors"] == 1
+    status, report = call(api, "GET", f"/api/imports/{job['import_id']}/errors", role="operator")
+    assert report["errors"][0]["line"] == 2 and report["errors"][0]["column"] == "誕生日"
+    status, _ = call(api, "POST", "/api/imports", role="viewer", body={"csv": "a\r\n"})
+    assert status == 403
