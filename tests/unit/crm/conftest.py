@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+
 from haishin import clock
 from haishin.fields.models import FieldDefinition, FieldType
 from haishin.fields.repository import FieldRepository

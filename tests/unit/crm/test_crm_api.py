@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 import pytest
-from haishin.api.app import AdminApi
 
+from haishin.api.app import AdminApi
 from tests.unit.crm.conftest import CHANNEL, OTHER_WS, WS, setup_workspace
 
 UID = "U" + "d" * 32
@@ -41,7 +41,7 @@ def call(api: AdminApi, method: str, path: str, role: str = "owner", body: Any =
 
 
 @pytest.fixture
-def api(crm) -> AdminApi:  # noqa: ANN001
+def api(crm) -> AdminApi:
     return AdminApi()
 
 

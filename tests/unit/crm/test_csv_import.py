@@ -7,15 +7,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from haishin.auth.caller import Caller
 from haishin.auth.permissions import ROLE_PERMISSIONS, Role
 from haishin.csvio.exporter import Exporter
 from haishin.csvio.importer import ImportOptions, ImportService, import_rows
 from haishin.csvio.jobs import error_report, load_job
+from haishin.errors import ValidationFailed
 from haishin.segments.model import EVERYONE
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
-
 from tests.unit.crm.conftest import CHANNEL, WS, setup_workspace
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -30,13 +31,13 @@ OWNER = Caller("op1", "o@example.jp", WS, Role.OWNER, ROLE_PERMISSIONS[Role.OWNE
 OPERATOR = Caller("op2", "p@example.jp", WS, Role.OPERATOR, ROLE_PERMISSIONS[Role.OPERATOR])
 
 
-def _friend(email: str):  # noqa: ANN202
+def _friend(email: str):
     found = SubscriberRepository().find_by_email(WS, email)
     assert found is not None, email
     return found
 
 
-def _import(crm, data: bytes, **options):  # noqa: ANN001, ANN003, ANN202
+def _import(crm, data: bytes, **options):
     return import_rows(WS, data, ImportOptions(**options))
 
 
@@ -71,8 +72,6 @@ def test_both_encodings_give_the_same_result(crm) -> None:
 
 
 def test_a_file_neither_utf8_nor_cp932_is_refused(crm) -> None:
-    from haishin.errors import ValidationFailed
-
     with pytest.raises(ValidationFailed) as raised:
         _import(crm, "メール,名前\r\na@b.jp,x\r\n".encode() + b"\x82\xff\xfe\r\n")
     assert raised.value.where == "line 3"

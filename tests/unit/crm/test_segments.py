@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+
 from haishin.errors import ValidationFailed
 from haishin.segments.engine import SegmentEngine
 from haishin.segments.lists import ListRepository
@@ -14,7 +15,8 @@ from haishin.segments.model import parse_segment
 from haishin.subscribers.models import line_account
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.subscribers.service import CrmService
-
+from haishin.tags.counts import tag_counts
+from haishin.timeline.models import Timeline
 from tests.unit.crm.conftest import CHANNEL, WS
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
@@ -25,7 +27,7 @@ def uid(n: int) -> str:
 
 
 @pytest.fixture
-def people(crm) -> dict[str, str]:  # noqa: ANN001
+def people(crm) -> dict[str, str]:
     """name -> subscriber_id for six friends with known data."""
     repo = SubscriberRepository()
     t = crm.tags
@@ -169,10 +171,7 @@ def test_bad_segments_say_where(people: dict[str, str]) -> None:
     assert raised.value.where == "conditions.0.tags"
 
 
-def test_merge_unions_tags_fills_fields_repoints_aliases_and_counts_stay_right(crm, people) -> None:  # noqa: ANN001
-    from haishin.tags.counts import tag_counts
-    from haishin.timeline.models import Timeline
-
+def test_merge_unions_tags_fills_fields_repoints_aliases_and_counts_stay_right(crm, people) -> None:
     before = tag_counts(WS)
     winner = CrmService().merge(WS, people["d"], people["e"], actor="operator:x")
     assert winner.tags == {crm.tags["常連"]}
