@@ -1,0 +1,182 @@
+"""A small in-process world for step delivery tests: moto tables, a manual clock, a fake LINE with the emulator's
+semantics (retry keys -> 409, 5xx, timeouts before and after acceptance, 429), and an SQS stand-in with redelivery."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from haishin import clock
+from haishin.delivery.messages import DeliveryMessage
+from haishin.delivery.queue import InMemoryDeliverySender
+from haishin.delivery.worker import PermanentFailure, RetryLater
+from haishin.line.client import LineApiError, SendResult
+from haishin.scenarios.models import parse_scenario
+from haishin.subscribers.models import line_account
+from haishin.subscribers.repository import SubscriberRepository
+from haishin.wiring import Services
+from haishin.workspaces.models import WorkspaceModel, workspace_pk
+
+CHANNEL = "1000000001"
+
+
+@dataclass
+class Received:
+    user_id: str
+    at: datetime
+    messages: list[dict[str, Any]]
+
+    @property
+    def text(self) -> str:
+        return " | ".join(str(m.get("text", m.get("type"))) for m in self.messages)
+
+
+@dataclass
+class FakeLine:
+    """LINE as the emulator behaves: a repeated retry key within 24 h answers 409 (``honour_retry_keys``)."""
+
+    error_rate: float = 0.0
+    timeout_rate: float = 0.0
+    accepted_timeout_rate: float = 0.0
+    throttle_rate: float = 0.0
+    honour_retry_keys: bool = True
+    seed: int = 7
+    received: list[Received] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+    calls: int = 0
+    faults: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def _fault(self) -> None:
+        roll = self._random.random()
+        if roll < self.throttle_rate:
+            self.faults["429"] += 1
+            raise LineApiError(429, "The API rate limit has been exceeded")
+        roll -= self.throttle_rate
+        if roll < self.error_rate:
+            self.faults["5xx"] += 1
+            raise LineApiError(500, "internal error")
+        roll -= self.error_rate
+        if roll < self.timeout_rate:
+            self.faults["timeout"] += 1
+            raise LineApiError(None, "no answer from LINE: ReadTimeoutError")
+
+    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None) -> SendResult:
+        return self.multicast([to], messages, retry_key=retry_key)
+
+    def multicast(self, to: list[str], messages: list[dict[str, Any]], *, retry_key: str | None = None
+                  ) -> SendResult:
+        self.calls += 1
+        self._fault()
+        if retry_key and self.honour_retry_keys and retry_key in self.keys:
+            return SendResult(request_id=None, already_accepted=True)
+        if retry_key:
+            self.keys.add(retry_key)
+        for user in to:
+            self.received.append(Received(user, clock.now(), messages))
+        if self._random.random() < self.accepted_timeout_rate:
+            self.faults["accepted_then_timeout"] += 1
+            raise LineApiError(None, "no answer from LINE: ReadTimeoutError (accepted)")
+        return SendResult(request_id=uuid.uuid4().hex)
+
+    def for_channel(self, workspace_id: str, channel_id: str) -> FakeLine:
+        return self
+
+    def of(self, user_id: str) -> list[Received]:
+        return [r for r in self.received if r.user_id == user_id]
+
+
+@dataclass
+class FakeEmail:
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def send(self, *, source: str, to: str, subject: str, html: str | None, text: str | None) -> str:
+        self.sent.append({"to": to, "subject": subject, "html": html, "text": text, "at": clock.now()})
+        return uuid.uuid4().hex
+
+
+@dataclass
+class FakeSms:
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def send(self, *, phone: str, text: str) -> str:
+        self.sent.append({"to": phone, "text": text, "at": clock.now()})
+        return uuid.uuid4().hex
+
+
+class StepWorld:
+    def __init__(self, line: FakeLine | None = None) -> None:
+        self.line = line or FakeLine()
+        self.queue = InMemoryDeliverySender()
+        self.email = FakeEmail()
+        self.sms = FakeSms()
+        self.services = Services(sender=self.queue, line_clients=self.line, email=self.email, sms=self.sms)
+        self.services.worker.sleep = lambda _s: None
+        self.services.tick.gsi_margin = timedelta(0)  # moto's GSI reads are consistent
+        self.waiting: list[DeliveryMessage] = []  # SQS redelivery stand-in
+        self.dlq: list[DeliveryMessage] = []
+        self.receives: dict[str, int] = defaultdict(int)
+        self.max_receives = 8
+
+    # ------------------------------------------------------------------ setup
+    def workspace(self, workspace_id: str = "ws1", *, quiet: tuple[str, str] | None = None, cap: int = 0) -> str:
+        WorkspaceModel(workspace_pk(workspace_id), "workspace", workspace_id=workspace_id, name="Salon",
+                       time_zone="Asia/Tokyo", quiet_hours_start=quiet[0] if quiet else None,
+                       quiet_hours_end=quiet[1] if quiet else None, frequency_cap_per_day=cap,
+                       created_at=clock.now()).save()
+        return workspace_id
+
+    def friend(self, workspace_id: str, user_id: str, *, status: str = "following", email: str | None = None,
+               phone: str | None = None, tags: set[str] | None = None, fields: dict[str, Any] | None = None,
+               name: str = "Hanako") -> str:
+        repo = SubscriberRepository()
+        subscriber = repo.new(workspace_id, source="line")
+        subscriber.line = {CHANNEL: line_account(user_id, status)}
+        subscriber.display_name = name
+        subscriber.email = email
+        subscriber.phone = phone
+        subscriber.tags = tags or set()
+        subscriber.fields = fields or {}
+        repo.create(subscriber, [(f"line:{CHANNEL}", user_id)])
+        return subscriber.subscriber_id
+
+    def scenario(self, workspace_id: str, raw: dict[str, Any]) -> Any:
+        return self.services.scenarios.save(workspace_id, parse_scenario(raw))
+
+    def enroll(self, workspace_id: str, subscriber_id: str, scenario: Any) -> Any:
+        return self.services.scenario_service.enroll(workspace_id, subscriber_id, scenario, trigger="api",
+                                                     idempotency_key=None)
+
+    # ------------------------------------------------------------------ running
+    def tick(self) -> Any:
+        report = self.services.tick.run()
+        self.waiting.extend(self.queue.take())
+        return report
+
+    def drain(self, rounds: int = 50) -> None:
+        for _ in range(rounds):
+            if not self.waiting:
+                return
+            batch, self.waiting = self.waiting, []
+            for message in batch:
+                self.receives[message.delivery_id] += 1
+                try:
+                    self.services.worker.process(message)
+                except (RetryLater, PermanentFailure):
+                    if self.receives[message.delivery_id] >= self.max_receives:
+                        self.dlq.append(message)
+                    else:
+                        self.waiting.append(message)
+
+    def run_for(self, duration: timedelta, every: timedelta = timedelta(minutes=1)) -> None:
+        end = clock.now() + duration
+        while clock.now() < end:
+            clock.current().advance(every)  # type: ignore[attr-defined]
+            self.tick()
+            self.drain()
