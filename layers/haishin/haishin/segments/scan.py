@@ -37,7 +37,7 @@ def dynamodb_client() -> Any:
     if client is None:
         client = boto3.client(
             "dynamodb", region_name=region, endpoint_url=endpoint,
-            config=Config(retries={"max_attempts": 10, "mode": "adaptive"}, max_pool_connections=64),
+            config=Config(retries={"max_attempts": 10, "mode": "standard"}, max_pool_connections=64),
         )
         cached[key] = client
     return client
