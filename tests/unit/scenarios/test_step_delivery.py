@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from haishin.delivery.ledger import Ledger
 from haishin.delivery.messages import step_delivery_id
 from haishin.scenarios.enrollments import enrollment_pk
-
 from tests.unit.scenarios.step_harness import FakeLine, StepWorld
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -171,7 +170,8 @@ def test_mixed_channels_actions_and_idempotent_trigger(aws, manual_clock):
     world.scenario(ws, {"name": "triple", "triggers": [{"type": "friend_added"}],
                         "stop_on": [{"type": "purchase_completed"}], "steps": [
         {"id": "t1", "line": text("hi {{ name }}"),
-         "email": {"subject": "ようこそ {{ name }}", "html": "<p>{{ name }}</p><a href='{{ unsubscribe_url }}'>停止</a>"},
+         "email": {"subject": "ようこそ {{ name }}",
+                   "html": "<p>{{ name }}</p><a href='{{ unsubscribe_url }}'>停止</a>"},
          "sms": {"text": "hi"}, "actions": [{"type": "add_tag", "tag": "welcomed"}]},
         {"id": "t2", "timing": {"type": "after", "amount": 1, "unit": "days"}, "line": text("day 2")},
     ]})
