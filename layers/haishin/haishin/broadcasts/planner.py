@@ -7,10 +7,11 @@ Invocations (``functions/broadcast_planner``):
 - ``{"workspace_id", "broadcast_id", "slice": n}``: ``run_slice``. Evaluates shard ``n`` with THE segment engine,
   resolves each friend's address, and groups friends by what they receive (identical content: one group per channel;
   personalised content: rendered here, grouped by the rendered messages). A group that reaches 500 becomes a batch
-  at once; what is left over is stored on the slice item. The slice then marks itself done on the broadcast (ADD to
+  at once; what is left over is stored on the slice item (past 300 KB of rendered content the slice sends it
+  itself). The slice then marks itself done on the broadcast (ADD to
   a set, conditional: counted once). The slice that completes the set pools the leftovers of identical content
   across slices into full batches (so N identical recipients cost exactly ceil(N/500) multicasts) and sets
-  ``planning_complete``.
+  ``planning_complete``. Pooled personalised groups with the same rendering merge across slices too.
 
 Determinism: batch ``k`` of slice ``s`` has delivery ID ``bc_`` + retry_key("broadcast", id, s, k) and LINE retry
 key retry_key("broadcast-send", id, s, k); rows are read in key order and ``now`` renders as the planning instant,
@@ -51,6 +52,7 @@ from haishin.workspaces.models import workspace_pk
 log = logging.getLogger(__name__)
 STUCK_PLANNING = timedelta(minutes=15)
 MAX_BATCH_BYTES = 200_000  # rendered personalised content per SQS message (SQS allows 1 MiB)
+MAX_REMAINDER_BYTES = 300_000  # leftovers kept on a slice item for pooling (DynamoDB items: 400 KB)
 SQS_BATCH = 10
 
 
@@ -204,13 +206,13 @@ class BroadcastPlanner:
             if len(group.recipients) == MAX_RECIPIENTS:
                 emitter.emit([group])
                 del groups[key]
-        remainder: dict[str, Any] = {}
-        if personalised:
-            for batch in _pack(list(groups.values())):
+        leftovers = list(groups.values())
+        remainder = {key: {"channel": g.channel, "content": g.content, "recipients": g.recipients, "to": g.to}
+                     for key, g in groups.items()}
+        if len(json.dumps(remainder, ensure_ascii=False).encode()) > MAX_REMAINDER_BYTES:
+            remainder = {}  # too much to keep on the slice item: this slice sends its own leftovers
+            for batch in _pack(leftovers):
                 emitter.emit(batch)
-        else:
-            remainder = {key: {"channel": g.channel, "recipients": g.recipients, "to": g.to}
-                         for key, g in groups.items()}
         emitter.flush()
         report.batches = emitter.count
         report.counts = counts
@@ -262,16 +264,19 @@ class BroadcastPlanner:
             for key, part in sorted((item.remainder or {}).items()):
                 group = pooled.get(key)
                 if group is None:
-                    group = pooled[key] = _Group(part["channel"], None)
-                for subscriber_id, address in zip(part["recipients"], part["to"], strict=True):
-                    group.recipients.append(subscriber_id)
-                    group.to.append(address)
-                    if len(group.recipients) == MAX_RECIPIENTS:
-                        emitter.emit([group])
-                        group = pooled[key] = _Group(part["channel"], None)
+                    group = pooled[key] = _Group(part["channel"], part.get("content"))
+                group.recipients += part["recipients"]
+                group.to += part["to"]
+        leftovers = []
         for group in pooled.values():
+            while len(group.recipients) >= MAX_RECIPIENTS:
+                emitter.emit([_Group(group.channel, group.content, group.recipients[:MAX_RECIPIENTS],
+                                     group.to[:MAX_RECIPIENTS])])
+                group.recipients, group.to = group.recipients[MAX_RECIPIENTS:], group.to[MAX_RECIPIENTS:]
             if group.recipients:
-                emitter.emit([group])
+                leftovers.append(group)
+        for batch in _pack(leftovers):
+            emitter.emit(batch)
         emitter.flush()
         now = clock.now()
         try:
