@@ -1,0 +1,172 @@
+"""Scheduling (EventBridge Scheduler in moto), quota policy, validation naming the field, uploaded ID lists."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from haishin.broadcasts.audience import check_list, save_list
+from haishin.broadcasts.scheduling import BroadcastScheduler
+from haishin.broadcasts.service import BroadcastInput
+from haishin.config import settings
+from haishin.errors import Conflict, ValidationFailed
+from tests.unit.broadcasts.harness import CHANNEL, BroadcastWorld, QuotaLine, user_id
+
+
+def test_schedule_edit_and_cancel_manage_one_eventbridge_schedule(aws, manual_clock):
+    client = boto3.client("scheduler", region_name="us-east-1")
+    group = settings().scheduler_group
+    if group != "default":
+        client.create_schedule_group(Name=group)
+    world = BroadcastWorld(scheduler=BroadcastScheduler(client))
+    ws = world.workspace()
+    world.friends(ws, 3)
+    broadcast_id = world.create(ws)
+    world.service.schedule(ws, broadcast_id, "2026-01-10T09:30")
+    schedule = client.get_schedule(Name=f"bc-{broadcast_id}", GroupName=group)
+    assert schedule["ScheduleExpression"] == "at(2026-01-10T09:30:00)"
+    assert schedule["ScheduleExpressionTimezone"] == "Asia/Tokyo"
+    assert schedule["ActionAfterCompletion"] == "DELETE"
+    assert schedule["Target"]["Arn"] == settings().broadcast_planner_arn
+    assert schedule["Target"]["RoleArn"] == settings().scheduler_role_arn
+    assert json.loads(schedule["Target"]["Input"]) == {"broadcast_id": broadcast_id, "workspace_id": ws}
+    view = world.view(ws, broadcast_id)
+    assert view["status"] == "scheduled" and view["send_at"].startswith("2026-01-10T00:30")
+    world.service.schedule(ws, broadcast_id, "2026-01-11T08:00")  # an edit moves it
+    moved = client.get_schedule(Name=f"bc-{broadcast_id}", GroupName=group)
+    assert moved["ScheduleExpression"] == "at(2026-01-11T08:00:00)"
+    # a stale invocation (the old time) does not start it
+    assert world.planner.start(ws, broadcast_id) == "not_yet"
+    world.service.cancel(ws, broadcast_id)
+    with pytest.raises(Exception) as gone:
+        client.get_schedule(Name=f"bc-{broadcast_id}", GroupName=group)
+    assert type(gone.value).__name__ == "ResourceNotFoundException"
+    assert world.view(ws, broadcast_id)["status"] == "cancelled"
+
+
+def test_schedule_in_the_past_names_the_field(aws, manual_clock):
+    world = BroadcastWorld()
+    ws = world.workspace()
+    broadcast_id = world.create(ws)
+    with pytest.raises(ValidationFailed) as raised:
+        world.service.schedule(ws, broadcast_id, "2026-01-01T09:00")
+    assert raised.value.where == "at"
+    with pytest.raises(ValidationFailed) as bad:
+        world.service.schedule(ws, broadcast_id, "tomorrow-ish")
+    assert bad.value.where == "at"
+
+
+def test_a_scheduled_broadcast_starts_at_its_minute_once(aws, manual_clock):
+    world = BroadcastWorld()
+    ws = world.workspace()
+    world.friends(ws, 5)
+    broadcast_id = world.create(ws)
+    world.service.schedule(ws, broadcast_id, "2026-01-05T10:00")  # 01:00 UTC; the clock is at 00:00 UTC
+    from datetime import timedelta
+
+    manual_clock.advance(timedelta(minutes=59))
+    assert world.planner.start(ws, broadcast_id) == "fanned_out"  # Scheduler fires at the minute (1 min slack)
+    assert world.planner.start(ws, broadcast_id) == "ignored:planning"
+    world.plan()
+    world.drain()
+    assert len(world.line.received) == 5
+
+
+def test_content_validation_names_the_field(aws, manual_clock):
+    world = BroadcastWorld()
+    ws = world.workspace()
+    cases = [
+        ({"line": []}, "content.line"),
+        ({"line": [{"type": "text", "text": "a"}] * 6}, "content.line"),
+        ({"line": [{"type": "text", "text": " "}]}, "content.line.0.text"),
+        ({"line": [{"type": "text", "text": "{{ name "}]}, "content.line.0.text"),
+    ]
+    for content, where in cases:
+        with pytest.raises(ValidationFailed) as raised:
+            world.service.create(ws, BroadcastInput(name="x", channel="line", content=content))
+        assert raised.value.where == where
+    with pytest.raises(ValidationFailed) as raised:
+        world.service.create(ws, BroadcastInput(name="x", channel="line_email",
+                                                content={"line": [{"type": "text", "text": "a"}]}))
+    assert raised.value.where == "content.email"
+    with pytest.raises(ValidationFailed) as raised:
+        world.service.create(ws, BroadcastInput(name="x", channel="fax", content={}))
+    assert raised.value.where == "channel"
+    with pytest.raises(ValidationFailed) as raised:
+        world.service.create(ws, BroadcastInput(name="x", content={"line": [{"type": "text", "text": "a"}]},
+                                                segment={"match": "all", "conditions": [{"type": "nope"}]}))
+    assert (raised.value.where or "").startswith("segment")
+
+
+def test_quota_refuse_and_warn_show_the_numbers(aws, manual_clock):
+    line = QuotaLine(limit=1_000, usage=900)
+    world = BroadcastWorld(line)
+    ws = world.workspace(policy="refuse")
+    world.friends(ws, 60)
+    broadcast_id = world.create(ws, content={"line": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]})
+    check = world.service.quota_check(ws, broadcast_id)
+    assert check["estimated_messages"] == 120 and check["remaining"] == 100 and check["limit"] == 1_000
+    assert check["used"] == 900 and check["ok"] is False and "120" in check["warning"]
+    with pytest.raises(Conflict) as refused:
+        world.service.send_now(ws, broadcast_id)
+    assert refused.value.where == "quota" and refused.value.details["estimated_messages"] == 120
+    assert world.view(ws, broadcast_id)["status"] == "draft"
+    world.workspace(policy="warn")
+    result = world.service.send_now(ws, broadcast_id)
+    assert result["quota"]["ok"] is False
+    assert result["broadcast"]["quota_warning"] and result["broadcast"]["status"] == "scheduled"
+
+
+def test_email_fallback_for_friends_without_line(aws, manual_clock):
+    world = BroadcastWorld()
+    ws = world.workspace()
+    world.friends(ws, 3)
+    world.friends(ws, 2, start=100, email="a@example.com")
+    from haishin.subscribers.models import SubscriberModel
+
+    for item in SubscriberModel.scan():
+        if item.email:
+            item.line = {}
+            item.save()
+    broadcast_id = world.create(ws, channel="line_email", content={
+        "line": [{"type": "text", "text": "hi"}], "email": {"subject": "Hi {{ name }}", "text": "hello"}})
+    world.service.send_now(ws, broadcast_id)
+    world.plan()
+    world.drain()
+    assert len(world.line.received) == 3 and len(world.email.sent) == 2
+    assert world.view(ws, broadcast_id)["progress"]["sent"] == 5
+
+
+def test_uploaded_id_list_reports_each_problem_by_line_and_sends_only_to_known_friends(aws, manual_clock):
+    world = BroadcastWorld()
+    ws = world.workspace()
+    from haishin.subscribers.models import AliasModel, alias_pk
+
+    world.friends(ws, 6)
+    for i in range(6):  # alias items as the LINE ingestion writes them
+        AliasModel(pk=alias_pk(ws, f"line:{CHANNEL}", user_id(i)), sk="alias", subscriber_id=f"s_{i:08d}").save()
+    text = "\n".join([
+        user_id(0),             # 1 known
+        user_id(1),             # 2 known
+        user_id(999),           # 3 unknown
+        user_id(0),             # 4 duplicate of line 1
+        "hello, not an id",     # 5 bad line
+        "",                     # 6 empty: ignored
+        f"  {user_id(2)}  ",    # 7 known (spaces trimmed)
+    ])
+    report = check_list(ws, "line_user_id", text)
+    problems = [(p["line"], p["problem"]) for p in report.problems]
+    assert problems == [(3, "unknown"), (4, "duplicate"), (5, "bad_line")]
+    assert report.problems[1]["message"] == "same as line 1"
+    assert report.known == [user_id(0), user_id(1), user_id(2)]
+    list_id = save_list(ws, "campaign", report)
+    broadcast_id = world.create(ws, segment={"match": "all", "conditions": [{"type": "list", "list_id": list_id}]})
+    world.service.send_now(ws, broadcast_id)
+    world.plan()
+    world.drain()
+    assert sorted(r.user_id for r in world.line.received) == [user_id(0), user_id(1), user_id(2)]
+    csv_report = check_list(ws, "email", "email\nA@Example.com\nb@example.com,Taro\n")
+    assert [(p["line"], p["problem"]) for p in csv_report.problems] == [(1, "bad_line"), (2, "unknown"),
+                                                                          (3, "unknown")]
