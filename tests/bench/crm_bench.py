@@ -36,6 +36,7 @@ def main() -> None:
 
 def run(rows: int, endpoint: str) -> None:
     import boto3  # noqa: PLC0415
+
     from haishin.csvio.encoding import FileSource  # noqa: PLC0415
     from haishin.csvio.importer import ImportService  # noqa: PLC0415
     from haishin.csvio.jobs import ImportOptions, load_job  # noqa: PLC0415

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -190,3 +191,14 @@ def test_year_less_dates_use_the_next_occurrence(crm) -> None:
     friend = _friend("y@example.jp")
     assert datetime.fromisoformat(friend.fields["visit"]) == datetime(2027, 1, 1, 11, 0, tzinfo=JST)
     assert friend.fields["birthday"] == "2026-03-01"
+
+
+@pytest.mark.parametrize("name", ["subscribers_utf8_bom.csv", "subscribers_shift_jis.csv"])
+def test_sample_files_import_with_their_broken_rows_reported(crm, name: str) -> None:
+    data = (Path(__file__).resolve().parents[3] / "samples" / "csv" / name).read_bytes()
+    job = _import(crm, data)
+    assert (job["created"], job["errors"]) == (2, 3)
+    errors, _ = error_report(WS, job["import_id"])
+    assert {(e["line"], e["column"]) for e in errors} == {
+        (4, "誕生日"), (5, "メールアドレス"), (5, "得点"), (6, "来店日時")}
+    assert _friend("taro@example.jp").fields["name"] == "髙橋　太郎①"
