@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import WS, Env
+from forms_env import WS, Env
 
 from haishin.forms.fields import FormDefinition
 from haishin.forms.models import FormAnswerModel
@@ -63,6 +63,7 @@ def test_line_bound_submit_updates_that_friend_tags_and_starts_scenario(env: Env
     assert friend.fields["name"] == "山田 花子"
     assert friend.fields["age"] == 34
     assert friend.fields["topics"] == ["集客", "LINE"]
+    assert form_id in friend.forms_answered
     assert friend.email == "hanako@example.com"  # the email answer becomes the friend's address (and alias)
     assert env.collab.subscribers.find_by_email(WS, "hanako@example.com").subscriber_id == line_friend
     assert [t[2] for t in env.scenarios.triggers] == ["form_submitted"]

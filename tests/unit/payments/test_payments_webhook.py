@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import stripe
-from conftest import WHSEC, WS, Env
+from pay_env import WHSEC, WS, Env
 
 from haishin.payments.keys import StripeKeys
 from haishin.payments.models import OrderModel
@@ -48,7 +48,7 @@ def test_one_time_paid(env: Env, how: str) -> None:
     assert order.status == "paid" and order.paid_total == 11000
     assert_purchase_effects_once(env)
     assert "購入者" in friend(env).tags
-    assert friend(env).fields["_total_spent"] == 11000 and friend(env).fields["_products"] == [product]
+    assert friend(env).total_spent == 11000 and friend(env).products == {product}
     assert set(env.statuses) == {200}
 
 
@@ -63,7 +63,7 @@ def test_refund_is_not_resurrected_by_a_late_completed(env: Env, how: str) -> No
     deliver(env, how)
     order = env.order(order_id)
     assert order.status == "refunded" and order.refunded_total == 9800
-    assert friend(env).fields["_total_spent"] == 0 and friend(env).fields["_products"] == []
+    assert friend(env).total_spent == 0 and not friend(env).products
     assert env.scenarios.started.count("sc_onboarding") <= 1
     if how == "in_order_twice":  # bought, then refunded: the purchase scenario is stopped once
         assert_purchase_effects_once(env)
@@ -76,7 +76,7 @@ def test_partial_refund_keeps_the_order_paid(env: Env) -> None:
     env.stripe.refund_order_payment(payment_intent=env.stripe.objects[session_id]["payment_intent"], amount=800)
     order = env.order(order_id)
     assert order.status == "paid" and order.refunded_total == 800
-    assert friend(env).fields["_total_spent"] == 9000
+    assert friend(env).total_spent == 9000
 
 
 @pytest.mark.parametrize("how", ORDERS)

@@ -37,10 +37,14 @@ def _from_wiring(*names: str) -> Any:
         wiring = importlib.import_module("haishin.wiring")
     except ImportError:
         return None
-    for name in names:
-        factory = getattr(wiring, name, None)
-        if factory is not None:
-            return factory() if callable(factory) else factory
+    holders: list[Any] = [wiring]
+    if callable(getattr(wiring, "services", None)):
+        holders.insert(0, wiring.services())  # haishin.wiring.services(): the lazily built default services
+    for holder in holders:
+        for name in names:
+            factory = getattr(holder, name, None)
+            if factory is not None:
+                return factory() if callable(factory) else factory
     return None
 
 

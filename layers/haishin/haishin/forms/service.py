@@ -273,7 +273,7 @@ class FormService:
                 field_actions.append(SetField(field=target.removeprefix("field:"), value=value))
         subscriber = self._subscriber_for(workspace_id, bound_id, contact)
         subscriber_id = subscriber.subscriber_id
-        self._update_contact(workspace_id, subscriber, contact)
+        self._update_contact(workspace_id, subscriber, {**contact, "_form_id": form_id})
         actions = [*field_actions, *parse_actions(definition.actions)]
         if definition.webhook_url:
             actions.append(CallWebhook(url=definition.webhook_url, secret_ref=definition.webhook_secret_ref))
@@ -310,12 +310,13 @@ class FormService:
                     log.info("form: %s already belongs to another friend; not moved", kind)
         if contact.get("display_name") and not subscriber.display_name:
             wanted["display_name"] = contact["display_name"]
-        if not wanted:
-            return
+        form_id = contact.get("_form_id")
 
         def change(s: SubscriberModel) -> None:
             for attr, value in wanted.items():
                 setattr(s, attr, value)
+            if form_id:
+                s.forms_answered = set(s.forms_answered or set()) | {form_id}
 
         repo.mutate(workspace_id, subscriber.subscriber_id, change)
 

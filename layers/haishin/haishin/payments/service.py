@@ -423,14 +423,13 @@ class PaymentService:
                 products.append(order.product_id)
 
         def change(s: SubscriberModel) -> None:
-            fields = dict(s.fields or {})
-            fields["_total_spent"] = total
-            fields["_products"] = products
-            s.fields = fields
+            # SubscriberModel.total_spent / products (the CRM's purchase summary), recomputed from the orders so
+            # that duplicates and out-of-order events cannot drift it (record_purchase is incremental)
+            s.total_spent = total
+            s.products = set(products)
 
         current = self.collab.subscribers.get(workspace_id, subscriber_id)
-        if current is not None and ((current.fields or {}).get("_total_spent") != total
-                                    or (current.fields or {}).get("_products") != products):
+        if current is not None and (current.total_spent != total or set(current.products or set()) != set(products)):
             self.collab.subscribers.mutate(workspace_id, subscriber_id, change)
 
     # ------------------------------------------------------------------ orders

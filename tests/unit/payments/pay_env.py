@@ -1,0 +1,137 @@
+"""Payments tests: the Stripe stand-in's state driven in-process; its signed events go straight to the webhook
+domain (``PaymentService.handle_webhook``) through a transport function, so no sockets are needed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from haishin import clock
+from haishin.forms.collab import Collaborators
+from haishin.payments.keys import StripeKeys
+from haishin.payments.products import ProductDefinition
+from haishin.payments.service import PaymentService
+from haishin.secrets import InMemorySecretStore
+from haishin.subscribers.models import line_account
+from haishin_local.stripe_emulator import StripeState
+
+WS = "w_pay"
+WHSEC = "whsec_test_primary"
+
+
+@dataclass
+class FakeScenarios:
+    triggers: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    started: list[str] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+
+    def on_trigger(self, workspace_id: str, subscriber_id: str, trigger: str, detail: dict[str, Any],
+                   idempotency_key: str) -> None:
+        self.triggers.append((trigger, idempotency_key, detail))
+
+    def start(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, trigger: str) -> None:
+        self.started.append(scenario_id)
+
+    def stop(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, reason: str) -> None:
+        self.stopped.append(scenario_id)
+
+    def stop_all(self, workspace_id: str, subscriber_id: str, *, reason: str) -> None:
+        self.stopped.append("*")
+
+
+@dataclass
+class FakeMessenger:
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    def push_text(self, workspace_id: str, subscriber: Any, text: str, *, retry_key: str,
+                  channel_id: str | None = None) -> bool:
+        self.sent.append((text, retry_key))
+        return True
+
+
+class InProcessGateway:
+    """StripeGateway's interface over the stand-in's state (the HTTP path is tested in tests/unit/stripe_emulator)."""
+
+    def __init__(self, state: StripeState) -> None:
+        self.state = state
+        self.calls: list[str] = []
+
+    def create_checkout_session(self, api_key: str, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        self.calls.append("checkout")
+        return self.state.create_checkout_session(params, api_key)
+
+    def schedule_installments(self, api_key: str, subscription_id: str, count: int, interval: str,
+                              idempotency_key: str) -> str:
+        self.calls.append("schedule")
+        schedule = self.state.create_schedule({"from_subscription": subscription_id}, api_key)
+        phase = schedule["phases"][0]
+        self.state.update_schedule(schedule["id"], {"end_behavior": "cancel", "phases": [
+            {"items": phase["items"], "start_date": phase["start_date"],
+             "duration": {"interval": interval, "interval_count": count}}]})
+        return str(schedule["id"])
+
+    def cancel_schedule(self, api_key: str, schedule_id: str) -> None:
+        self.calls.append("cancel_schedule")
+        self.state.cancel_schedule(schedule_id)
+
+    def cancel_subscription(self, api_key: str, subscription_id: str) -> None:
+        self.calls.append("cancel_subscription")
+        self.state.cancel_subscription(subscription_id)
+
+
+@dataclass
+class Env:
+    service: PaymentService
+    stripe: StripeState
+    gateway: InProcessGateway
+    scenarios: FakeScenarios
+    messenger: FakeMessenger
+    statuses: list[int]
+    friend: str
+
+    def product(self, **overrides: Any) -> str:
+        data: dict[str, Any] = {"name": "オンライン講座", "amount": 9800,
+                                "actions": [{"type": "add_tag", "tag": "購入者"},
+                                            {"type": "start_scenario", "scenario_id": "sc_onboarding"},
+                                            {"type": "stop_scenario", "scenario_id": "sc_sales"}],
+                                "thank_you_message": "ご購入ありがとうございます", **overrides}
+        return self.service.create_product(WS, ProductDefinition.model_validate(data)).product_id
+
+    def buy(self, product_id: str, **kwargs: Any) -> tuple[str, str]:
+        """Checkout through a signed purchase link; returns (order_id, session_id)."""
+        link = self.service.purchase_link(WS, product_id, self.friend)
+        url = self.service.start_checkout(product_id, link.split("?s=")[1])
+        session_id = url.rsplit("/", 1)[1]
+        order_id = self.stripe.objects[session_id]["metadata"]["order_id"]
+        return order_id, session_id
+
+    def order(self, order_id: str) -> Any:
+        return self.service.get_order(WS, order_id)
+
+
+@pytest.fixture
+def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
+    secrets = InMemorySecretStore()
+    scenarios, messenger = FakeScenarios(), FakeMessenger()
+    state = StripeState(base_url="http://stripe.local", clock=clock.epoch_seconds)
+    gateway = InProcessGateway(state)
+    collab = Collaborators(secrets=secrets, scenarios=scenarios, messenger=messenger, stripe=gateway,
+                           webhooks=None)
+    service = PaymentService(collab)
+    StripeKeys(secrets).put(WS, "test", secret_key="sk_test_123", webhook_secrets=[WHSEC])
+    statuses: list[int] = []
+
+    def transport(url: str, body: bytes, headers: dict[str, str]) -> int:
+        status, _ = service.handle_webhook(WS, body, headers["Stripe-Signature"])
+        statuses.append(status)
+        return status
+
+    state.register_webhook(f"http://haishin.local/stripe/webhook/{WS}", WHSEC, transport=transport)
+    repo = collab.subscribers
+    friend = repo.new(WS, source="line")
+    friend.line = {"1234567890": line_account("U" + "b" * 32, status="following")}
+    repo.create(friend, [("line:1234567890", "U" + "b" * 32)])
+    yield Env(service, state, gateway, scenarios, messenger, statuses, friend.subscriber_id)
