@@ -1,6 +1,5 @@
 """Keyword auto-replies (自動応答): CRUD, permission MANAGE_AUTO_REPLIES. Validation errors name the field."""
 
-from __future__ import annotations
 
 from typing import Any
 
@@ -31,7 +30,7 @@ def list_auto_replies() -> dict[str, Any]:
 
 @router.post("/auto-replies")
 @requires(Permission.MANAGE_AUTO_REPLIES)
-def create_auto_reply() -> Response:
+def create_auto_reply() -> Response[dict[str, Any]]:
     rule = store.create(current_caller().workspace_id, _body())
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=rule.to_dict())
 

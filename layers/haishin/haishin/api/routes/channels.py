@@ -4,7 +4,6 @@ Secrets are write-only: responses show ``mask()`` hints. Reads need VIEW_DASHBOA
 every operator picks a channel in chat and sees whether the webhook works); every change needs MANAGE_CHANNELS.
 """
 
-from __future__ import annotations
 
 from typing import Any
 
@@ -61,7 +60,7 @@ def list_channels() -> dict[str, Any]:
 
 @router.post("/channels")
 @requires(Permission.MANAGE_CHANNELS)
-def connect_channel() -> Response:
+def connect_channel() -> Response[dict[str, Any]]:
     caller = current_caller()
     channel = service().connect(caller.workspace_id, _body())
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
