@@ -7,7 +7,10 @@
  * never shows an empty label.
  */
 
-const ja = {
+import * as contentText from "./i18n/content";
+import * as crmText from "./i18n/crm";
+
+const coreJa = {
   "app.name": "Haishin",
   "app.tagline": "LINE マーケティング自動化",
   "app.loading": "読み込み中…",
@@ -109,11 +112,14 @@ const ja = {
   "error.status": "ステータス",
 } as const;
 
+// Area dictionaries live in src/i18n/<area>.ts so screens of different areas can add text independently.
+const ja = { ...coreJa, ...crmText.ja, ...contentText.ja } as const;
+
 export type DictKey = keyof typeof ja;
 export type Lang = "ja" | "en";
 export const LANGS: readonly Lang[] = ["ja", "en"];
 
-const en: Partial<Record<DictKey, string>> = {
+const coreEn: Partial<Record<DictKey, string>> = {
   "app.tagline": "LINE marketing automation",
   "app.loading": "Loading…",
   "app.skipToContent": "Skip to content",
@@ -211,6 +217,7 @@ const en: Partial<Record<DictKey, string>> = {
   "error.status": "Status",
 };
 
+const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en };
 const DICTS: Record<Lang, Partial<Record<DictKey, string>>> = { ja, en };
 const STORAGE_KEY = "haishin.lang";
 
