@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from haishin.errors import ValidationFailed
 from haishin.render import Renderer, RenderError
 from haishin.scenarios.models import parse_scenario
