@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import boto3
 import pytest
@@ -12,6 +13,7 @@ from haishin.broadcasts.scheduling import BroadcastScheduler
 from haishin.broadcasts.service import BroadcastInput
 from haishin.config import settings
 from haishin.errors import Conflict, ValidationFailed
+from haishin.subscribers.models import AliasModel, SubscriberModel, alias_pk
 from tests.unit.broadcasts.harness import CHANNEL, BroadcastWorld, QuotaLine, user_id
 
 
@@ -64,8 +66,6 @@ def test_a_scheduled_broadcast_starts_at_its_minute_once(aws, manual_clock):
     world.friends(ws, 5)
     broadcast_id = world.create(ws)
     world.service.schedule(ws, broadcast_id, "2026-01-05T10:00")  # 01:00 UTC; the clock is at 00:00 UTC
-    from datetime import timedelta
-
     manual_clock.advance(timedelta(minutes=59))
     assert world.planner.start(ws, broadcast_id) == "fanned_out"  # Scheduler fires at the minute (1 min slack)
     assert world.planner.start(ws, broadcast_id) == "ignored:planning"
@@ -124,8 +124,6 @@ def test_email_fallback_for_friends_without_line(aws, manual_clock):
     ws = world.workspace()
     world.friends(ws, 3)
     world.friends(ws, 2, start=100, email="a@example.com")
-    from haishin.subscribers.models import SubscriberModel
-
     for item in SubscriberModel.scan():
         if item.email:
             item.line = {}
@@ -142,8 +140,6 @@ def test_email_fallback_for_friends_without_line(aws, manual_clock):
 def test_uploaded_id_list_reports_each_problem_by_line_and_sends_only_to_known_friends(aws, manual_clock):
     world = BroadcastWorld()
     ws = world.workspace()
-    from haishin.subscribers.models import AliasModel, alias_pk
-
     world.friends(ws, 6)
     for i in range(6):  # alias items as the LINE ingestion writes them
         AliasModel(pk=alias_pk(ws, f"line:{CHANNEL}", user_id(i)), sk="alias", subscriber_id=f"s_{i:08d}").save()

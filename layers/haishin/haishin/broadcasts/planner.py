@@ -33,6 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from haishin import clock
 from haishin.broadcasts.audience import Audience, RowView, address_for
@@ -218,7 +219,7 @@ class BroadcastPlanner:
         report.counts = counts
         BroadcastSliceModel(workspace_pk(workspace_id), slice_sk(broadcast_id, shard), batches=emitter.count,
                             remainder=remainder, counts={**counts, "planned": report.planned}).save()
-        actions = [BroadcastModel.slices_done.add({label}), BroadcastModel.planned.add(report.planned),
+        actions: list[Action] = [BroadcastModel.slices_done.add({label}), BroadcastModel.planned.add(report.planned),
                    BroadcastModel.batches.add(emitter.count), BroadcastModel.updated_at.set(clock.now())]
         for name in ("skipped_blocked", "skipped_unsubscribed", "skipped_no_address", "failed"):
             if counts.get(name):
