@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter
 from haishin import clock
 from haishin.subscribers.models import SubscriberModel
 from haishin.subscribers.repository import SubscriberRepository
+from haishin.tags.repository import TagRepository
 from haishin.timeline.models import Timeline
 
 
@@ -103,11 +104,13 @@ class ActionRunner:
         timeline: Timeline,
         scenarios: ScenarioControl | None = None,
         webhooks: WebhookCaller | None = None,
+        tags: TagRepository | None = None,
     ) -> None:
         self.subscribers = subscribers
         self.timeline = timeline
         self.scenarios = scenarios
         self.webhooks = webhooks
+        self.tags = tags or TagRepository()
 
     def run(
         self, workspace_id: str, subscriber_id: str, actions: Sequence[Action], *, actor: str,
@@ -121,18 +124,23 @@ class ActionRunner:
         if not actions:
             return None
         changes: list[tuple[str, dict[str, Any]]] = []
+        # Friends carry tag IDs; actions name tags by name or ID. Unknown names become new tags (as in Lステップ,
+        # where a tag action may introduce a tag).
+        tag_names = [a.tag for a in actions if isinstance(a, AddTag | RemoveTag)]
+        tag_ids = dict(zip(tag_names, self.tags.resolve(workspace_id, tag_names, create_missing=True), strict=True)) \
+            if tag_names else {}
 
         def change(subscriber: SubscriberModel) -> None:
             changes.clear()
             tags = set(subscriber.tags or set())
             fields = dict(subscriber.fields or {})
             for action in actions:
-                if isinstance(action, AddTag) and action.tag not in tags:
-                    tags.add(action.tag)
-                    changes.append(("tag_added", {"tag": action.tag}))
-                elif isinstance(action, RemoveTag) and action.tag in tags:
-                    tags.discard(action.tag)
-                    changes.append(("tag_removed", {"tag": action.tag}))
+                if isinstance(action, AddTag) and tag_ids[action.tag] not in tags:
+                    tags.add(tag_ids[action.tag])
+                    changes.append(("tag_added", {"tag_id": tag_ids[action.tag], "tag": action.tag}))
+                elif isinstance(action, RemoveTag) and tag_ids[action.tag] in tags:
+                    tags.discard(tag_ids[action.tag])
+                    changes.append(("tag_removed", {"tag_id": tag_ids[action.tag], "tag": action.tag}))
                 elif isinstance(action, SetField) and fields.get(action.field) != action.value:
                     changes.append(("field_changed", {"field": action.field, "old": fields.get(action.field),
                                                       "new": action.value}))

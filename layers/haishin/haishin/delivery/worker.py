@@ -32,6 +32,7 @@ from haishin.scenarios.models import Step
 from haishin.scenarios.repository import ScenarioRepository
 from haishin.subscribers.models import SubscriberModel
 from haishin.subscribers.repository import SubscriberRepository
+from haishin.tags.repository import TagRepository
 from haishin.timeline.models import Timeline
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,8 @@ class DeliveryWorker:
         if subscriber.unsubscribed_all or (message.channel != "none"
                                            and (subscriber.unsubscribed or {}).get(message.channel)):
             return skip("skipped_unsubscribed", "unsubscribed")
-        if not evaluate(step.conditions, set(subscriber.tags or set()), dict(subscriber.fields or {})):
+        tags = TagRepository().labels(subscriber.workspace_id, subscriber.tags or set())
+        if not evaluate(step.conditions, tags, dict(subscriber.fields or {})):
             if step.conditions and step.conditions.on_fail == "end_enrollment" and step_ref.run_actions \
                     and self.scenario_control is not None:
                 self.scenario_control.stop(ws, subscriber_id, step_ref.scenario_id, reason=f"condition:{step.id}")

@@ -15,6 +15,7 @@ change ``tags`` directly - a maintained counter would need every writer in every
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -81,6 +82,10 @@ def _key(name: str) -> str:
 
 def tag_to_dict(tag: TagModel) -> dict[str, Any]:
     return {"tag_id": tag.tag_id, "name": tag.name, "folder_id": tag.folder_id}
+
+
+_NAME_CACHE: dict[str, tuple[float, dict[str, str]]] = {}
+_NAME_CACHE_SECONDS = 30.0
 
 
 class TagRepository:
@@ -154,6 +159,24 @@ class TagRepository:
                 tag.folder_id = None
                 tag.save()
         folder.delete()
+
+    def labels(self, workspace_id: str, tag_ids: Iterable[str]) -> set[str]:
+        """A friend's tag IDs plus their names, so rules written with either (a scenario condition
+        ``has_tag: VIP`` or ``has_tag: tag_01...``) match. Names are cached briefly per workspace."""
+        ids_ = set(tag_ids)
+        if not ids_:
+            return ids_
+        now = time.monotonic()
+        cached = _NAME_CACHE.get(workspace_id)
+        if cached is None or now - cached[0] > _NAME_CACHE_SECONDS or not ids_ <= cached[1].keys():
+            cached = (now, {t.tag_id: t.name for t in self.all(workspace_id)})
+            _NAME_CACHE[workspace_id] = cached
+        return ids_ | {cached[1][i] for i in ids_ if i in cached[1]}
+
+    def names(self, workspace_id: str, tag_ids: Iterable[str]) -> set[str]:
+        """Names of tag IDs (unknown IDs are kept as they are)."""
+        by_id = {t.tag_id: t.name for t in self.all(workspace_id)}
+        return {by_id.get(i, i) for i in tag_ids}
 
     def resolve(
         self, workspace_id: str, names_or_ids: Iterable[str], *, create_missing: bool = False,
