@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+
 from haishin.aws_lite import AwsJsonClient, AwsLiteError, DynamoDb, SecretsManager, Sqs
 from haishin.ingest.webhook import DynamoChannelLookup, SecretsManagerReader, SqsSender, WebhookService
 from haishin.line.signature import sign
@@ -33,7 +34,7 @@ REGION = "us-east-1"
 # ------------------------------------------------------------------------------------------ aws_lite vs moto server
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
 from haishin.actions import ActionRunner
 from haishin.auth.caller import Caller
 from haishin.auth.permissions import Role, effective_permissions
@@ -154,13 +155,13 @@ class Api:
     """Calls the admin API resolver in-process as API Gateway would, as a given caller."""
 
     def __init__(self) -> None:
-        from haishin.api.app import build_app
+        from haishin.api.app import build_app  # noqa: PLC0415
 
         self.app = build_app()
 
     def __call__(self, method: str, path: str, body: Any = None, *, as_: Caller | None = None,
                  headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> tuple[int, Any]:
-        from haishin.api.security import set_caller
+        from haishin.api.security import set_caller  # noqa: PLC0415
 
         event = {
             "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",

@@ -35,9 +35,9 @@ def test_published_iam_example() -> None:
 
 
 def test_matches_botocore_for_a_json_call_with_session_token() -> None:
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials as BotoCredentials
+    from botocore.auth import SigV4Auth  # noqa: PLC0415
+    from botocore.awsrequest import AWSRequest  # noqa: PLC0415
+    from botocore.credentials import Credentials as BotoCredentials  # noqa: PLC0415
 
     body = b'{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/123456789012/q","MessageBody":"\\u3042"}'
     url = "https://sqs.us-east-1.amazonaws.com/"

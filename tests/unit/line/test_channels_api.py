@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
 from haishin.api.routes import channels as channel_routes
 from haishin.api.routes import chat as chat_routes
 from haishin.auth.permissions import Role

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from haishin.ingest.webhook import ChannelRef, WebhookService
 from haishin.line.signature import sign, verify
 
@@ -206,7 +207,7 @@ def test_handler_uses_injected_service(parts: Any) -> None:
     service, _, _, sender = parts
     sys.path.insert(0, str(REPO / "functions" / "line_webhook"))
     try:
-        import importlib
+        import importlib  # noqa: PLC0415
 
         app = importlib.import_module("app")
         if not hasattr(app, "set_service"):  # another function's app.py got imported under the same name

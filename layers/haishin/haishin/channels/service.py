@@ -124,7 +124,7 @@ class ChannelService:
             raise NotFound("channel not found", where=f"channel {channel_id}")
         return channel
 
-    def list(self, workspace_id: str) -> list[ChannelModel]:
+    def list_channels(self, workspace_id: str) -> list[ChannelModel]:
         return sorted(ChannelModel.by_workspace.query(workspace_pk(workspace_id)), key=lambda c: c.channel_id)
 
     # ------------------------------------------------------------------ LINE checks

@@ -162,7 +162,7 @@ class AutoReplyStore:
         self._cache: dict[str, tuple[float, list[AutoReplyModel]]] = {}
         self._lock = threading.Lock()
 
-    def list(self, workspace_id: str) -> list[AutoReplyModel]:
+    def list_rules(self, workspace_id: str) -> list[AutoReplyModel]:
         rules = list(AutoReplyModel.query(workspace_pk(workspace_id), AutoReplyModel.sk.startswith(SK_PREFIX)))
         return sorted(rules, key=lambda r: (int(r.priority), r.created_at))
 
@@ -171,7 +171,7 @@ class AutoReplyStore:
             hit = self._cache.get(workspace_id)
         if hit and time.monotonic() - hit[0] < self._ttl:
             return hit[1]
-        rules = self.list(workspace_id)
+        rules = self.list_rules(workspace_id)
         with self._lock:
             self._cache[workspace_id] = (time.monotonic(), rules)
         return rules

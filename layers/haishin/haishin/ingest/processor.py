@@ -96,7 +96,7 @@ def render_messages(messages: list[dict[str, Any]], subscriber: SubscriberModel 
                "display_name": (subscriber.display_name if subscriber else None) or "",
                "fields": dict(subscriber.fields or {}) if subscriber else {}}
     try:
-        from haishin.render import render_text  # type: ignore[attr-defined]  # noqa: PLC0415
+        from haishin.render import render_text  # noqa: PLC0415
     except ImportError:
         render_text = None
     out = []

@@ -99,7 +99,7 @@ class DynamoChannelLookup:
     def get(self, channel_id: str) -> ChannelRef | None:
         found, value = self._cache.get(channel_id)
         if found:
-            return value  # type: ignore[no-any-return]
+            return value
         item = self._db.get_item(
             self._table, {"pk": f"channel#{channel_id}", "sk": "channel"},
             attributes=["workspace_id", "secret_name", "status"],
@@ -125,7 +125,7 @@ class SecretsManagerReader:
         if not fresh:
             found, value = self._cache.get(secret_name)
             if found:
-                return value  # type: ignore[no-any-return]
+                return value
         text = self._sm.get_secret_string(secret_name)
         secret = None
         if text:
@@ -137,7 +137,7 @@ class SecretsManagerReader:
             self._cache.put(secret_name, secret, SECRET_TTL_S)
         else:
             self._cache.drop(secret_name)
-        return secret  # type: ignore[no-any-return]
+        return secret
 
 
 class SqsSender:

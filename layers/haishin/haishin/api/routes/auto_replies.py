@@ -25,7 +25,7 @@ def _body() -> Any:
 @router.get("/auto-replies")
 @requires(Permission.MANAGE_AUTO_REPLIES)
 def list_auto_replies() -> dict[str, Any]:
-    return {"auto_replies": [r.to_dict() for r in store.list(current_caller().workspace_id)]}
+    return {"auto_replies": [r.to_dict() for r in store.list_rules(current_caller().workspace_id)]}
 
 
 @router.post("/auto-replies")

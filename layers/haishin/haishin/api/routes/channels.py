@@ -53,7 +53,7 @@ def _body() -> Any:
 def list_channels() -> dict[str, Any]:
     caller = current_caller()
     base = _base()
-    channels = [c for c in service().list(caller.workspace_id)
+    channels = [c for c in service().list_channels(caller.workspace_id)
                 if caller.channel_id is None or c.channel_id == caller.channel_id]
     return {"channels": [ChannelService.view(c, base) for c in channels]}
 
