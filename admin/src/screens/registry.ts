@@ -95,7 +95,7 @@ export const SCREENS: readonly ScreenDef[] = [
     nav: "none",
     parent: "/settings",
     roles: ["owner", "admin"],
-    component: comingSoonScreen("nav.channels", "screen.channels.lead"),
+    component: lazyScreen(() => import("./channels/ChannelsScreen")),
   },
 ];
 
