@@ -50,7 +50,7 @@ export const SCREENS: readonly ScreenDef[] = [
     titleKey: "nav.scenarios",
     icon: "scenarios",
     nav: "primary",
-    component: comingSoonScreen("nav.scenarios", "screen.scenarios.lead"),
+    component: lazyScreen(() => import("./scenarios/ScenariosScreen")),
   },
   {
     path: "/broadcasts",
