@@ -17,6 +17,7 @@ from haishin.payments.models import OrderModel
 from haishin.payments.once import OnceModel
 from haishin.payments.service import order_view
 from haishin.payments.signature import SignatureError, compute_signature, sign_header, verify
+from haishin.tags.repository import TagRepository
 from haishin_local.stripe_emulator.core import StripeApiError
 
 ORDERS = ["in_order_twice", "reversed_twice"]
@@ -47,7 +48,7 @@ def test_one_time_paid(env: Env, how: str) -> None:
     order = env.order(order_id)
     assert order.status == "paid" and order.paid_total == 11000
     assert_purchase_effects_once(env)
-    assert "購入者" in friend(env).tags
+    assert "購入者" in TagRepository().names(WS, friend(env).tags)
     assert friend(env).total_spent == 11000 and friend(env).products == {product}
     assert set(env.statuses) == {200}
 
@@ -116,7 +117,7 @@ def test_subscription_failed_then_recovered(env: Env, how: str) -> None:
     order = env.order(order_id)
     assert order.status == "active" and order.payments_made == 2 and order.paid_total == 6000
     assert_purchase_effects_once(env)
-    assert "支払い失敗" not in (friend(env).tags or set())
+    assert "支払い失敗" not in TagRepository().names(WS, friend(env).tags or set())
     assert env.scenarios.started.count("sc_dunning") <= 1
     assert env.scenarios.started.count("sc_dunning") == env.scenarios.stopped.count("sc_dunning")
 
@@ -130,7 +131,7 @@ def test_subscription_payment_failed_starts_dunning_once(env: Env) -> None:
     env.stripe.resend(env.stripe.events[-2]["id"])  # invoice.payment_failed again
     assert env.order(order_id).status == "past_due"
     assert env.scenarios.started.count("sc_dunning") == 1
-    assert "支払い失敗" in friend(env).tags
+    assert "支払い失敗" in TagRepository().names(WS, friend(env).tags)
 
 
 @pytest.mark.parametrize("how", ORDERS)
