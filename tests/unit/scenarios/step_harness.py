@@ -141,9 +141,9 @@ class StepWorld:
 
     def friend(self, workspace_id: str, user_id: str, *, status: str = "following", email: str | None = None,
                phone: str | None = None, tags: set[str] | None = None, fields: dict[str, Any] | None = None,
-               name: str = "Hanako") -> str:
+               name: str = "Hanako", subscriber_id: str | None = None) -> str:
         repo = SubscriberRepository()
-        subscriber = repo.new(workspace_id, source="line")
+        subscriber = repo.new(workspace_id, source="line", subscriber_id=subscriber_id)
         subscriber.line = {CHANNEL: line_account(user_id, status)}
         subscriber.display_name = name
         subscriber.email = email
