@@ -17,8 +17,8 @@ from haishin.delivery.queue import InMemoryDeliverySender
 from haishin.delivery.worker import PermanentFailure, RetryLater
 from haishin.line.client import LineApiError, SendResult
 from haishin.scenarios.enrollments import EnrollmentModel, due_bucket
-from haishin.scenarios.timing import floor_minute
 from haishin.scenarios.models import parse_scenario
+from haishin.scenarios.timing import floor_minute
 from haishin.subscribers.models import line_account
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.wiring import Services

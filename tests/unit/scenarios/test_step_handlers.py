@@ -1,4 +1,4 @@
-"""The two thin handlers of step delivery on their sample events (events/step_tick.json, events/delivery_worker.json)."""
+"""The step delivery handlers on their sample events (events/step_tick.json, events/delivery_worker.json)."""
 
 from __future__ import annotations
 

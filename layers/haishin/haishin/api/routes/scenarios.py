@@ -102,15 +102,14 @@ def import_scenario() -> dict[str, Any]:
 @router.post("/scenarios/<scenario_id>/simulate")
 @requires(Permission.VIEW_SCENARIOS)
 def simulate(scenario_id: str) -> dict[str, Any]:
-    """What one friend (``subscriber_id``) or a hypothetical one (``tags``, ``fields``) would receive and when, for an
-    enrollment at ``enrolled_at`` (default now), using the engine's own timing (late enrollment, quiet hours) and
-    conditions; tag/field actions of earlier steps are applied as the engine would."""
+    """What one friend (``subscriber_id``: their tags, fields and enrollment time) or a hypothetical one
+    (``hypothetical: {tags, fields, enrolled_at}``, or the same keys at the top level) would receive and when, over
+    ``days`` (default: the whole scenario), in local time and UTC, with quiet-hours moves, conditions, lateness and
+    the late-enrollment rule stated (haishin.scenarios.simulator)."""
     from datetime import datetime  # noqa: PLC0415
 
     from haishin import clock  # noqa: PLC0415
-    from haishin.scenarios.conditions import evaluate  # noqa: PLC0415
-    from haishin.scenarios.schedule import load_workspace_rules  # noqa: PLC0415
-    from haishin.scenarios.timing import step_due  # noqa: PLC0415
+    from haishin.scenarios.simulator import Friend, simulate  # noqa: PLC0415
 
     ws = current_caller().workspace_id
     body = router.current_event.json_body or {}
@@ -118,58 +117,39 @@ def simulate(scenario_id: str) -> dict[str, Any]:
         raise ValidationFailed("a JSON object is expected", where="body")
     svc = services()
     scenario = svc.scenarios.require(ws, scenario_id)
-    tags: set[str] = {str(t) for t in body.get("tags") or []}
-    fields: dict[str, Any] = dict(body.get("fields") or {})
+    rules = svc.rules.get(ws)
+    now = clock.now()
+    days = body.get("days")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650):
+        raise ValidationFailed("days: a whole number from 1 to 3650", where="days")
+    given = body.get("hypothetical") if isinstance(body.get("hypothetical"), dict) else body
+    where = "hypothetical." if given is not body else ""
+    tags, fields = given.get("tags") or [], given.get("fields") or {}
+    if not isinstance(tags, list) or not isinstance(fields, dict):
+        raise ValidationFailed("tags is a list, fields an object", where=f"{where}tags")
+    friend = Friend({str(t) for t in tags}, dict(fields), now)
     who = None
+    if given.get("enrolled_at"):
+        try:
+            friend.enrolled_at = datetime.fromisoformat(str(given["enrolled_at"]).replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValidationFailed("a date and time like 2026-01-10T09:30", where=f"{where}enrolled_at") from exc
+        if friend.enrolled_at.tzinfo is None:
+            friend.enrolled_at = friend.enrolled_at.replace(tzinfo=rules.tz)
     if body.get("subscriber_id"):
         sub = svc.subscribers.require(ws, str(body["subscriber_id"]))
-        tags, fields, who = set(sub.tags or set()), dict(sub.fields or {}), sub.display_name
-    enrolled_at = clock.now()
-    if body.get("enrolled_at"):
-        try:
-            enrolled_at = datetime.fromisoformat(str(body["enrolled_at"]))
-        except ValueError as exc:
-            raise ValidationFailed("a date and time like 2026-01-10T09:30", where="enrolled_at") from exc
-    rules = load_workspace_rules(ws)
-    if enrolled_at.tzinfo is None:
-        enrolled_at = enrolled_at.replace(tzinfo=rules.tz)
-    previous = None
-    out: list[dict[str, Any]] = []
-    for index, step in enumerate(scenario.steps):
-        due = step_due(step, enrolled_at=enrolled_at, previous_due=previous, fields=fields, tz=rules.tz,
-                       quiet=rules.quiet)
-        row: dict[str, Any] = {"index": index, "step_id": step.id, "name": step.name, "channels": step.channels,
-                               "note": due.note, "due": None, "due_local": None}
-        if due.end:
-            out.append({**row, "outcome": "end"})
-            break
-        if due.skip or due.at is None:
-            out.append({**row, "outcome": "skipped"})
-            continue
-        previous = due.at
-        row.update(due=due.at.isoformat(), due_local=due.at.astimezone(rules.tz).isoformat(timespec="minutes"))
-        if not evaluate(step.conditions, tags, fields):
-            if step.conditions and step.conditions.on_fail == "end_enrollment":
-                out.append({**row, "outcome": "condition_end"})
-                break
-            out.append({**row, "outcome": "condition_skip"})
-            continue
-        out.append({**row, "outcome": "send", "line": step.line, "email": step.email.model_dump() if step.email
-                    else None, "sms": step.sms.model_dump() if step.sms else None})
-        for action in step.actions:
-            kind = getattr(action, "type", "")
-            if kind == "add_tag":
-                tags.add(action.tag)
-            elif kind == "remove_tag":
-                tags.discard(action.tag)
-            elif kind == "set_field":
-                fields[action.field] = action.value
+        friend.tags, friend.fields, who = set(sub.tags or set()), dict(sub.fields or {}), sub.display_name
+        enrollment = svc.enrollments.get(ws, sub.subscriber_id, scenario_id)
+        if enrollment is not None and not given.get("enrolled_at"):
+            friend.enrolled_at = enrollment.enrolled_at
+    steps = simulate(scenario, friend, rules, now=now, days=days)
     quiet = rules.quiet
-    return {"scenario_id": scenario.id, "subscriber": who, "enrolled_at": enrolled_at.isoformat(),
-            "time_zone": rules.time_zone,
+    return {"scenario_id": scenario.id, "subscriber": who, "enrolled_at": friend.enrolled_at.isoformat(),
+            "enrolled_at_local": friend.enrolled_at.astimezone(rules.tz).isoformat(timespec="minutes"),
+            "now": now.isoformat(), "days": days, "time_zone": rules.time_zone,
             "quiet_hours": {"start": quiet.start.isoformat(timespec="minutes") if quiet.start else None,
                             "end": quiet.end.isoformat(timespec="minutes") if quiet.end else None},
-            "lateness": scenario.lateness.model_dump(), "steps": out}
+            "lateness": scenario.lateness.model_dump(), "steps": steps}
 
 
 @router.post("/scenarios/<scenario_id>/enrollments")
