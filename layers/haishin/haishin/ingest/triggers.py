@@ -12,7 +12,6 @@ engine must enroll at most once per key.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any, Protocol
 
@@ -53,21 +52,7 @@ class NoopTriggers:
 
 
 def load_triggers() -> Any:
-    """The scenario engine if installed (``haishin.scenarios.service.ScenarioService``), else ``NoopTriggers``."""
-    try:
-        module = importlib.import_module("haishin.scenarios.service")
-    except ImportError:
-        return NoopTriggers()
-    service_class = getattr(module, "ScenarioService", None)
-    if service_class is None:
-        log.warning("haishin.scenarios.service has no ScenarioService; scenario triggers are ignored")
-        return NoopTriggers()
-    try:
-        service = service_class()
-    except TypeError:
-        log.warning("ScenarioService() needs arguments; scenario triggers are ignored")
-        return NoopTriggers()
-    if not all(hasattr(service, name) for name in ("on_trigger", "stop_all")):
-        log.warning("ScenarioService lacks on_trigger/stop_all; scenario triggers are ignored")
-        return NoopTriggers()
-    return service
+    """The scenario engine, as wired for the handlers (``haishin.wiring``)."""
+    from haishin.wiring import services  # noqa: PLC0415 - the engine pulls in the delivery path; load on first use
+
+    return services().scenario_service
