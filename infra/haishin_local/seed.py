@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from haishin import clock
+from haishin.fields.models import FieldDefinition, FieldType
+from haishin.fields.repository import FieldRepository
 from haishin.secrets import SecretsManagerStore, mask, secret_name
 from haishin.storage.base import iso
 from haishin.subscribers.models import AliasModel, SubscriberModel, alias_pk, line_account
 from haishin.subscribers.repository import SubscriberRepository, line_alias_kind
+from haishin.tags.repository import TagRepository
 from haishin.workspaces.models import ChannelModel, WorkspaceModel
 
 DEMO_WORKSPACE_ID = "ws_demo"
@@ -101,7 +104,7 @@ def seed_demo(system: Any) -> dict[str, Any]:
         DEMO_WORKSPACE_ID,
         DEMO_CHANNEL_ID,
         name=DEMO_WORKSPACE_NAME,
-        bot_user_id=bot.get("userId"),
+        bot_user_id=bot.get("botUserId"),
         basic_id=bot.get("basicId"),
         secret_name=name,
         channel_secret_hint=mask(DEMO_CHANNEL_SECRET),
@@ -109,6 +112,10 @@ def seed_demo(system: Any) -> dict[str, Any]:
         connected_at=now,
     ).save()
 
+    fields = FieldRepository()
+    for key, label, kind in (("age", "年齢", FieldType.NUMBER), ("visit_count", "来店回数", FieldType.NUMBER),
+                             ("last_visit", "最終来店日", FieldType.DATE)):
+        fields.create(DEMO_WORKSPACE_ID, FieldDefinition(key=key, label=label, type=kind))
     subscribers = _seed_subscribers(emulator, now)
     result: dict[str, Any] = {
         "workspace_id": DEMO_WORKSPACE_ID,
@@ -132,6 +139,8 @@ def _seed_subscribers(emulator: Any, now: Any) -> int:
     """Batch-written: a fresh demo workspace has no aliases to collide with, so no per-friend transaction."""
     rng = random.Random(20261123)  # fixed: the demo shows the same friends every time
     repository = SubscriberRepository()
+    # Friends carry tag IDs; the demo's tags are created once, by name.
+    tag_ids = dict(zip(TAGS, TagRepository().resolve(DEMO_WORKSPACE_ID, TAGS, create_missing=True), strict=True))
     with SubscriberModel.batch_write() as subscriber_batch, AliasModel.batch_write() as alias_batch:
         for index in range(DEMO_SUBSCRIBERS):
             user_id = demo_line_user_id(index)
@@ -143,20 +152,20 @@ def _seed_subscribers(emulator: Any, now: Any) -> int:
             subscriber.line = {
                 DEMO_CHANNEL_ID: line_account(
                     user_id, status="blocked" if blocked else "following", followed_at=iso(followed_at),
-                    blocked_at=iso(followed_at + timedelta(days=3)) if blocked else None,
+                    blocked_at=iso(min(followed_at + timedelta(days=3), now)) if blocked else None,
                 )
             }
-            subscriber.tags = set(rng.sample(TAGS, rng.randint(0, 3)))
+            subscriber.tags = {tag_ids[name] for name in rng.sample(TAGS, rng.randint(0, 3))}
             last_visit = now - timedelta(days=rng.randint(1, 200))
             subscriber.fields = {
                 "age": rng.randint(18, 70),
                 "visit_count": rng.randint(0, 30),
                 "last_visit": last_visit.date().isoformat(),
-                "total_spent": rng.randint(0, 120) * 1000,
             }
+            subscriber.total_spent = rng.randint(0, 120) * 1000
             subscriber.inflow_route = rng.choice(INFLOW_ROUTES)
             subscriber.consent = {"line": True}
-            subscriber.last_interaction_at = followed_at + timedelta(days=rng.randint(0, 30))
+            subscriber.last_interaction_at = min(followed_at + timedelta(days=rng.randint(0, 30)), now)
             aliases = [(line_alias_kind(DEMO_CHANNEL_ID), user_id)]
             if index % 4 == 0:
                 subscriber.email = f"friend{index:03d}@example.com"
