@@ -1,7 +1,5 @@
 """Deliveries: the delivery error log (配信エラーログ)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -26,3 +24,22 @@ def delivery_errors() -> dict[str, Any]:
                        "line_request_id": r.line_request_id,
                        "scheduled_at": r.scheduled_at.isoformat() if r.scheduled_at else None} for r in rows],
             "cursor": cursor}
+
+
+@router.get("/deliveries/dead-letters")
+@requires(Permission.VIEW_DELIVERIES)
+def dead_letters() -> dict[str, Any]:
+    """Deliveries of this workspace that went to the DLQ: delivery ID, reason, first failure (never the bodies)."""
+    from haishin.delivery.dead_letters import peek  # noqa: PLC0415
+
+    limit = min(500, int(router.current_event.get_query_string_value("limit") or 100))
+    return {"items": peek(workspace_id=current_caller().workspace_id, ledger=services().ledger, limit=limit)}
+
+
+@router.post("/deliveries/dead-letters/replay")
+@requires(Permission.MANAGE_DELIVERIES)
+def replay_dead_letters() -> dict[str, Any]:
+    """Move this workspace's dead letters back to DeliveryQueue (each ledger row reset first; sent ones dropped)."""
+    from haishin.delivery.dead_letters import replay  # noqa: PLC0415
+
+    return replay(workspace_id=current_caller().workspace_id, ledger=services().ledger)
