@@ -152,3 +152,19 @@ def test_unexpected_errors_hide_the_stack(api: AdminApi, monkeypatch: pytest.Mon
     status, body = call(api, "GET", "/api/operators", claims("owner"))
     assert status == 500
     assert body == {"code": "internal_error", "message": "something went wrong on our side; try again"}
+
+
+@pytest.mark.enable_socket  # aws-xray-sdk (Powertools Tracer) opens its UDP emitter socket at import; nothing is sent
+def test_the_sample_event_reaches_the_handler(aws: Any) -> None:
+    import importlib.util  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parents[3]
+    spec = importlib.util.spec_from_file_location("admin_api_app", root / "functions" / "admin_api" / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sample = json.loads((root / "events" / "admin_api.json").read_text(encoding="utf-8"))
+    response = module.lambda_handler(sample, Context())
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["workspace_id"] == "ws_demo"
