@@ -7,7 +7,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { useForm } from "../../lib/useForm";
-import { href, navigate } from "../../router";
+import { href, navigate, useRoute } from "../../router";
 import { problemAt, problemsOf } from "./shared";
 import { ACTION_TYPES, type Action, type Condition, type Scenario, type Step, type Timing, TRIGGERS, newScenario, newStep } from "./types";
 
@@ -431,7 +431,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
   const form = useForm<Scenario>(initial, `scenario.${id ?? "new"}`);
   const v = form.values;
   const [focus, setFocus] = useState(0);
-  const [saved, setSaved] = useState(false);
+  const [saved, setSaved] = useState(useRoute().query.get("saved") === "1");
   const [version, setVersion] = useState(initial.version);
   const problems = problemsOf(form.error);
   const setStep = (i: number, s: Step) => form.set("steps", v.steps.map((x, j) => (j === i ? s : x)));
@@ -447,7 +447,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
     if (result) {
       setSaved(true);
       setVersion(result.version);
-      if (!id) navigate(`/scenarios/${result.id}`, true);
+      if (!id) navigate(`/scenarios/${result.id}?saved=1`, true);
     }
   };
 

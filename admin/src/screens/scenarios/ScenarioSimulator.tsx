@@ -6,7 +6,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { href } from "../../router";
-import { fmtDateTime, localInputValue } from "./shared";
+import { fmtDateTime } from "./shared";
 import type { Scenario } from "./types";
 
 interface SimStep {
@@ -15,9 +15,14 @@ interface SimStep {
   name: string;
   channels: string[];
   note: string | null;
+  notes?: string[];
   due: string | null;
   due_local: string | null;
-  outcome: "send" | "skipped" | "end" | "condition_skip" | "condition_end";
+  quiet_hours_moved?: boolean;
+  due_before_quiet_hours_local?: string;
+  late_minutes?: number;
+  sent_at?: string;
+  outcome: "send" | "send_late" | "skipped" | "skipped_late" | "end" | "condition_skip" | "condition_end";
   line?: LineMessage[] | null;
 }
 interface SimResult {
@@ -27,6 +32,13 @@ interface SimResult {
   quiet_hours: { start: string | null; end: string | null };
   lateness: { policy: string; max_late_minutes: number };
   steps: SimStep[];
+}
+interface TimelineEntry {
+  entry_id: string;
+  kind: string;
+  at: string;
+  actor: string | null;
+  data: Record<string, unknown> | null;
 }
 interface Friend {
   subscriber_id: string;
@@ -40,16 +52,31 @@ export function ScenarioSimulator({ id }: { id: string }) {
   const [who, setWho] = useState("");
   const [tags, setTags] = useState("");
   const [fields, setFields] = useState("");
-  const [at, setAt] = useState(localInputValue());
+  const [at, setAt] = useState("");
   const [result, setResult] = useState<SimResult | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [enrolled, setEnrolled] = useState<string | null>(null);
+  const [history, setHistory] = useState<TimelineEntry[] | null>(null);
+  const [historyError, setHistoryError] = useState<unknown>(null);
+  const loadHistory = () => {
+    setHistoryError(null);
+    if (!who) return setHistory(null);
+    api
+      .get<{ items: TimelineEntry[] }>(`/api/subscribers/${who}/timeline`, { query: { limit: 50 } })
+      .then((r) => setHistory(r.items.filter((e) => e.actor === `scenario:${id}`)), setHistoryError);
+  };
+  useEffect(loadHistory, [who]);
 
   useEffect(() => {
     api.get<Scenario>(`/api/scenarios/${id}`).then(setScenario, setError);
     api.get<{ items: Friend[] }>("/api/subscribers", { query: { limit: 100 } }).then((r) => setFriends(r.items), () => setFriends([]));
   }, [id]);
+
+  const stepLabel = (stepId: string) => {
+    const i = scenario?.steps.findIndex((st) => st.id === stepId) ?? -1;
+    return i < 0 ? stepId : scenario!.steps[i]!.name || t("sc.stepN", { n: i + 1 });
+  };
 
   const run = async () => {
     setBusy(true);
@@ -62,9 +89,10 @@ export function ScenarioSimulator({ id }: { id: string }) {
           if (k?.trim()) parsedFields[k.trim()] = rest.join("=").trim();
         }
       }
+      const when = at ? { enrolled_at: at } : {};
       const body = who
-        ? { subscriber_id: who, enrolled_at: at }
-        : { tags: tags.split(/[,、]/).map((x) => x.trim()).filter(Boolean), fields: parsedFields, enrolled_at: at };
+        ? { subscriber_id: who, ...when }
+        : { hypothetical: { tags: tags.split(/[,、]/).map((x) => x.trim()).filter(Boolean), fields: parsedFields, ...when } };
       setResult(await api.post<SimResult>(`/api/scenarios/${id}/simulate`, body));
     } catch (e) {
       setError(e);
@@ -78,6 +106,7 @@ export function ScenarioSimulator({ id }: { id: string }) {
     try {
       const r = await api.post<{ enrolled: boolean; notes: string[] }>(`/api/scenarios/${id}/enrollments`, { subscriber_id: who });
       setEnrolled(r.enrolled ? t("sim.enrolled") : t("sim.notEnrolled", { notes: r.notes.join(" / ") }));
+      loadHistory();
     } catch (e) {
       setError(e);
     }
@@ -106,6 +135,7 @@ export function ScenarioSimulator({ id }: { id: string }) {
           <label class="field">
             <span class="field__label">{t("sim.enrolledAt")}</span>
             <input name="enrolled_at" type="datetime-local" value={at} onInput={(e) => setAt(e.currentTarget.value)} />
+            <span class="field__hint">{t("sim.enrolledAt.hint")}</span>
           </label>
         </div>
         {!who && (
@@ -133,6 +163,30 @@ export function ScenarioSimulator({ id }: { id: string }) {
         </div>
         <ErrorNotice error={error} onRetry={run} />
       </section>
+      {who && (
+        <section class="card" data-testid="friend-history">
+          <div class="toolbar">
+            <h2 class="card__title">{t("sim.history")}</h2>
+            <button type="button" class="btn btn--ghost btn--small" onClick={loadHistory} data-testid="friend-history-reload">
+              {t("sim.reload")}
+            </button>
+          </div>
+          <ErrorNotice error={historyError} onRetry={loadHistory} />
+          {history && history.length === 0 && <p class="muted">{t("sim.history.none")}</p>}
+          {history && history.length > 0 && (
+            <ol class="sim-list">
+              {history.map((e) => (
+                <li key={e.entry_id} data-testid="history-entry" data-kind={e.kind}>
+                  <time>{fmtDateTime(e.at)}</time>
+                  <span class="badge badge--ok">{t(`sim.kind.${e.kind}` as never)}</span>
+                  {e.data && typeof e.data.step_id === "string" && <span>{stepLabel(String(e.data.step_id))}</span>}
+                  {e.data && typeof e.data.channel === "string" && <span class="muted">{t(`sc.channel.${e.data.channel}` as never)}</span>}
+                </li>
+              ))}
+            </ol>
+          )}
+        </section>
+      )}
       {result && (
         <section class="card" data-testid="simulation-result">
           <p class="muted">
@@ -153,11 +207,19 @@ export function ScenarioSimulator({ id }: { id: string }) {
                 <strong>{s.name || t("sc.stepN", { n: s.index + 1 })}</strong>
                 <time>{s.due ? fmtDateTime(s.due) : "—"}</time>
                 <span class={`badge ${s.outcome === "send" ? "badge--ok" : s.outcome.endsWith("end") ? "badge--bad" : "badge--warn"}`}>
-                  {t(`sim.outcome.${s.outcome}`)}
+                  {t(`sim.outcome.${s.outcome}` as never)}
                 </span>
+                {s.quiet_hours_moved && (
+                  <span class="badge badge--warn">{t("sim.quietMoved", { from: (s.due_before_quiet_hours_local ?? "").slice(11, 16) })}</span>
+                )}
+                {!!s.late_minutes && s.outcome !== "send" && <span class="badge badge--warn">{t("sim.late", { n: s.late_minutes })}</span>}
                 {s.channels.length > 0 && <span class="muted">{s.channels.map((c) => t(`sc.channel.${c}` as never)).join(" + ")}</span>}
-                {s.note && <span class="field__hint">{s.note}</span>}
-                {s.outcome === "send" && s.line && s.line.length > 0 && (
+                {(s.notes ?? (s.note ? [s.note] : [])).map((n, j) => (
+                  <span key={j} class="field__hint">
+                    {n}
+                  </span>
+                ))}
+                {(s.outcome === "send" || s.outcome === "send_late") && s.line && s.line.length > 0 && (
                   <details>
                     <summary>{t("sim.showMessages")}</summary>
                     <MessagePreview messages={s.line} samples={result.subscriber ? { name: result.subscriber, display_name: result.subscriber } : undefined} />
