@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -90,27 +89,10 @@ class Channels(Protocol):
 
 
 def render_messages(messages: list[dict[str, Any]], subscriber: SubscriberModel | None) -> list[dict[str, Any]]:
-    """Variables in text messages. Uses ``haishin.render.render_text(template, context)`` (the jinja2 sandbox) when
-    it exists; until then only ``{{ name }}`` / ``{{ display_name }}`` are replaced, other text is sent as is."""
-    context = {"name": (subscriber.display_name if subscriber else None) or "",
-               "display_name": (subscriber.display_name if subscriber else None) or "",
-               "fields": dict(subscriber.fields or {}) if subscriber else {}}
-    try:
-        from haishin.render import render_text  # noqa: PLC0415
-    except ImportError:
-        render_text = None
-    out = []
-    for message in messages:
-        if message.get("type") == "text" and "{{" in str(message.get("text", "")):
-            text = str(message["text"])
-            if render_text is not None:
-                text = render_text(text, context)
-            else:
-                text = re.sub(r"\{\{\s*(name|display_name)\s*\}\}", lambda m: str(context[m.group(1)]), text)
-            out.append({**message, "text": text})
-        else:
-            out.append(message)
-    return out
+    """Variables in reply messages, through the one renderer (jinja2 sandbox)."""
+    from haishin.render import renderer, variables_for  # noqa: PLC0415 - jinja2 only where a reply is rendered
+
+    return renderer().line_messages(messages, variables_for(subscriber), where="auto-reply")
 
 
 def event_time(event: dict[str, Any]) -> datetime:

@@ -31,7 +31,7 @@ def connection() -> Connection:
     return Connection(region=_region(), host=_endpoint(), max_retry_attempts=8)
 
 
-def model_meta(table_env: str) -> type:
+def model_meta(table_env: str) -> Any:
     """Build a PynamoDB ``Meta`` for the table named by ``table_env`` (see ``haishin.config``)."""
 
     class Meta:
