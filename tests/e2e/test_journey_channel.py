@@ -6,7 +6,9 @@ fixture, whatever ``HAISHIN_E2E_BACKEND`` says: the journey needs the emulator t
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,16 +28,36 @@ def unexpected(errors: list[str]) -> list[str]:
     return [e for e in errors if "status of 422" not in e]
 
 
+_shared: dict[str, Any] = {}
+
+
+def local_system(request: pytest.FixtureRequest) -> Any:
+    """The one LocalSystem of this test process, shared by the journeys (each in its own workspace).
+
+    A second LocalSystem in the same process would find PynamoDB's cached connections still pointing at the first
+    one's DynamoDB Local, so the journeys share one; it stops when the session ends."""
+    if "system" not in _shared:
+        from tests.integration.conftest import require_local_tools  # noqa: PLC0415
+
+        require_local_tools()
+        from haishin_local.runtime import LocalSystem  # noqa: PLC0415
+
+        system = LocalSystem(port=0, seed=False, strict=False)
+        # HAISHIN_E2E_ADMIN_DIST: serve another build of the admin (e.g. `vite build --outDir /tmp/x` while other
+        # engineers rebuild admin/dist in the same working tree)
+        if os.environ.get("HAISHIN_E2E_ADMIN_DIST"):
+            system.admin_dist = Path(os.environ["HAISHIN_E2E_ADMIN_DIST"])
+        system.start()
+        _shared["system"] = system
+        request.config.add_cleanup(system.stop)
+    return _shared["system"]
+
+
 @pytest.fixture(scope="module")
-def system() -> Iterator[Any]:
-    from tests.integration.conftest import require_local_tools  # noqa: PLC0415
-
-    require_local_tools()
-    from haishin_local.runtime import LocalSystem  # noqa: PLC0415
-
-    with LocalSystem(port=0, seed=False, strict=False) as s:
-        s.line_emulator.register_channel(CH, SECRET, TOKEN, display_name="ハイシン美容室")
-        yield s
+def system(request: pytest.FixtureRequest) -> Iterator[Any]:
+    s = local_system(request)
+    s.line_emulator.register_channel(CH, SECRET, TOKEN, display_name="ハイシン美容室")
+    yield s
 
 
 def test_connect_channel_through_the_wizard_and_see_it_verified(

@@ -43,7 +43,7 @@ export const SCREENS: readonly ScreenDef[] = [
     titleKey: "nav.friends",
     icon: "friends",
     nav: "primary",
-    component: comingSoonScreen("nav.friends", "screen.friends.lead"),
+    component: lazyScreen(() => import("./friends/FriendsScreen")),
   },
   {
     path: "/scenarios",

@@ -1,0 +1,75 @@
+"""Journey (phone): a friend writes on LINE, the operator opens the friend from the list and replies in the 1:1 chat;
+the reply arrives in the LINE emulator. Real local system (LocalSystem + LINE emulator) started by a module fixture."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .helpers import dev_login
+from .test_journey_channel import local_system
+
+pytestmark = pytest.mark.e2e
+
+CH = "2000000002"
+SECRET = "fedcba9876543210fedcba9876543210"
+TOKEN = "e2e-chat-token-" + "b" * 40
+WS = "ws_e2e_chat"
+USER = "U" + "2" * 32
+
+
+def api(system: Any, method: str, path: str, body: Any = None) -> Any:
+    token = system.login(email="owner@example.jp", workspace_id=WS, role="owner")
+    req = urllib.request.Request(
+        f"{system.base_url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as res:
+        return json.loads(res.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def system(request: pytest.FixtureRequest) -> Iterator[Any]:
+    s = local_system(request)  # one LocalSystem per process, shared with the other journeys
+    emu = s.line_emulator
+    emu.register_channel(CH, SECRET, TOKEN, display_name="ハイシン整体院")
+    channel = api(s, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN})
+    emu.set_webhook_url(CH, channel["webhook_url"])
+    emu.add_user(USER, "山田 花子")
+    emu.follow(CH, USER)
+    emu.send_text(CH, USER, "明日の 15 時に予約できますか?")
+    s.drain()
+    yield s
+
+
+@pytest.mark.viewport(390, 844)
+def test_reply_to_a_friend_in_the_chat_on_a_phone(system: Any, page: Any, browser_errors: list[str], snap: Any) -> None:
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email="owner@example.jp", workspace_id=WS, role="owner")
+    page.get_by_test_id("mobile-nav").locator("[data-nav='/friends']").click()
+    page.get_by_test_id("friends-table").wait_for()
+    assert page.get_by_test_id("friends-total").inner_text().startswith("1")
+    snap("list")
+    page.get_by_test_id("friend-row").first.locator("a").click()
+    page.get_by_role("heading", name="山田 花子").wait_for()
+    chat = page.get_by_test_id("chat")
+    chat.locator("[data-direction=in]").first.wait_for()
+    assert "明日の 15 時に予約できますか?" in chat.inner_text()
+
+    page.get_by_test_id("chat-input").fill("はい、15 時でご予約をお取りしました。お待ちしております!")
+    page.get_by_test_id("chat-send").click()
+    chat.locator("[data-direction=out]").first.wait_for()
+    assert page.get_by_test_id("chat-input").input_value() == ""
+    system.drain()
+    received = system.line_emulator.received(USER)
+    texts = [(r.get("message") or {}).get("text") for r in received]
+    assert "はい、15 時でご予約をお取りしました。お待ちしております!" in texts, received
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 392, f"horizontal scroll on a phone: {width}px"
+    page.get_by_test_id("chat").scroll_into_view_if_needed()
+    snap("chat")
+    assert browser_errors == []
