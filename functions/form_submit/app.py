@@ -9,8 +9,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from haishin.forms.service import FormService
-from haishin.pages import http
 from haishin.pages.forms import respond
+from haishin.pages.http import form_data, path_param, query, source_ip
 from haishin.pages.render import message_page
 
 logger = Logger()
@@ -28,10 +28,10 @@ def service() -> FormService:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    form_id = http.path_param(event, "form_id")
+    form_id = path_param(event, "form_id")
     try:
-        result = service().submit(form_id, http.form_data(event), ip=http.source_ip(event),
-                                  token=http.query(event, "t"))
+        result = service().submit(form_id, form_data(event), ip=source_ip(event),
+                                  token=query(event, "t"))
     except Exception:
         logger.exception("form submit failed", extra={"form_id": form_id})
         return message_page(500, "送信できませんでした", "時間をおいてもう一度お試しください。")

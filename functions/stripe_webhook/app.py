@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from haishin.config import settings
-from haishin.pages import http
+from haishin.pages.http import header, path_param, raw_body
 from haishin.payments.service import PaymentService
 
 logger = Logger()
@@ -36,12 +36,12 @@ def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    workspace_id = http.path_param(event, "workspace_id")
-    body = http.raw_body(event)
+    workspace_id = path_param(event, "workspace_id")
+    body = raw_body(event)
     if not workspace_id or len(body) > settings().max_webhook_body_bytes:
         return _answer(400, {"error": "bad request"})
     try:
-        status, answer = service().handle_webhook(workspace_id, body, http.header(event, "stripe-signature"))
+        status, answer = service().handle_webhook(workspace_id, body, header(event, "stripe-signature"))
     except Exception:
         logger.exception("stripe event failed", extra={"workspace_id": workspace_id})
         return _answer(500, {"error": "try again"})  # Stripe retries; nothing half-done is marked as processed

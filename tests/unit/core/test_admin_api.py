@@ -148,7 +148,7 @@ def test_unexpected_errors_hide_the_stack(api: AdminApi, monkeypatch: pytest.Mon
     def explode(self: OperatorService, workspace_id: str) -> list[Any]:
         raise RuntimeError("database password=hunter2 exploded")
 
-    monkeypatch.setattr(OperatorService, "list", explode)
+    monkeypatch.setattr(OperatorService, "all", explode)
     status, body = call(api, "GET", "/api/operators", claims("owner"))
     assert status == 500
     assert body == {"code": "internal_error", "message": "something went wrong on our side; try again"}

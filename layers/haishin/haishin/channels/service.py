@@ -212,9 +212,9 @@ class ChannelService:
         if new_secret:
             stored["channel_secret"] = new_secret
         self.secrets.put(channel.secret_name, stored)
-        actions = [ChannelModel.access_token_hint.set(mask(access_token))]
+        actions: list[Any] = [ChannelModel.access_token_hint.set(mask(access_token) or "")]
         if new_secret:
-            actions.append(ChannelModel.channel_secret_hint.set(mask(new_secret)))
+            actions.append(ChannelModel.channel_secret_hint.set(mask(new_secret) or ""))
         channel.update(actions=actions)
         self._forget(workspace_id, channel_id, channel.secret_name)
         return channel

@@ -108,7 +108,7 @@ class OperatorService:
         return dataclasses.replace(caller, role=role, permissions=permissions, channel_id=record.channel_id)
 
     # ------------------------------------------------------------------ management
-    def list(self, workspace_id: str) -> list[OperatorModel]:
+    def all(self, workspace_id: str) -> list[OperatorModel]:
         return list(OperatorModel.query(workspace_pk(workspace_id), OperatorModel.sk.startswith("operator#")))
 
     def get(self, workspace_id: str, email: str) -> OperatorModel:

@@ -12,7 +12,7 @@ import json
 import logging
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -392,7 +392,7 @@ class PaymentService:
 
         def attach() -> None:
             schedule_id = self.collab.stripe_gateway().schedule_installments(
-                self.keys.secret_key(order.workspace_id, order.mode), subscription_id,
+                self.keys.secret_key(order.workspace_id, _mode(order.mode)), subscription_id,
                 definition.installments, definition.interval, idempotency_key=f"schedule:{order.order_id}")
             self._mutate_order(order.workspace_id, order.order_id, lambda o: setattr(o, "schedule_id", schedule_id))
             order.schedule_id = schedule_id
@@ -465,7 +465,7 @@ class PaymentService:
         definition = ProductDefinition.model_validate(self.get_product(workspace_id, order.product_id).definition)
         if order.kind != "one_time" and order.status in ("active", "past_due", "pending") and \
                 (order.schedule_id or order.subscription_id):
-            key = self.keys.secret_key(workspace_id, order.mode)
+            key = self.keys.secret_key(workspace_id, _mode(order.mode))
             gateway = self.collab.stripe_gateway()
             if order.schedule_id:
                 gateway.cancel_schedule(key, order.schedule_id)  # cancels its subscription too
@@ -523,3 +523,12 @@ def order_view(order: OrderModel) -> dict[str, Any]:
         "subscription_id": order.subscription_id, "schedule_id": order.schedule_id,
         "created_at": iso(order.created_at), "updated_at": iso(order.updated_at),
     }
+
+
+def _mode(value: str | None) -> Literal["test", "live"] | None:
+    """An order's stored Stripe mode, typed; anything else means "the workspace's current mode"."""
+    if value == "test":
+        return "test"
+    if value == "live":
+        return "live"
+    return None

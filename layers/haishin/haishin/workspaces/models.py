@@ -9,6 +9,8 @@ Other modules add their own objects under pk ``ws#<workspace_id>`` with their ow
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -85,7 +87,7 @@ class ChannelModel(Model):
     last_event_at = UTCDateTimeAttribute(null=True)
 
     @classmethod
-    def for_channel(cls, workspace_id: str, channel_id: str, **attributes: object) -> ChannelModel:
+    def for_channel(cls, workspace_id: str, channel_id: str, **attributes: Any) -> ChannelModel:
         return cls(
             pk=channel_pk(channel_id),
             sk="channel",

@@ -56,7 +56,7 @@ def _operator(record: OperatorModel) -> dict[str, Any]:
 @requires(Permission.MANAGE_OPERATORS)
 def list_operators() -> dict[str, Any]:
     caller = current_caller()
-    return {"items": [_operator(o) for o in OperatorService().list(caller.workspace_id) if o.status != "removed"]}
+    return {"items": [_operator(o) for o in OperatorService().all(caller.workspace_id) if o.status != "removed"]}
 
 
 @router.post("/operators")
