@@ -57,7 +57,7 @@ export const SCREENS: readonly ScreenDef[] = [
     titleKey: "nav.broadcasts",
     icon: "broadcasts",
     nav: "primary",
-    component: comingSoonScreen("nav.broadcasts", "screen.broadcasts.lead"),
+    component: lazyScreen(() => import("./broadcasts/BroadcastsScreen")),
   },
   {
     path: "/auto-replies",

@@ -1,0 +1,580 @@
+/**
+ * 一斉配信 / セグメント配信: list, composer (editor + preview + audience with live count), quota check, test send,
+ * send now / schedule, live progress (polls GET /api/broadcasts/{id}), results, cancel.
+ * Routes: #/broadcasts, #/broadcasts/new, #/broadcasts/<id>
+ */
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { MessageEditor } from "../../components/MessageEditor";
+import { type LineMessage, MessagePreview, lineLimitProblems } from "../../components/MessagePreview";
+import { PageHeader } from "../../components/PageHeader";
+import { EMPTY_SEGMENT, SegmentBuilder, type SegmentGroup, completeSegment } from "../../components/SegmentBuilder";
+import { useApp } from "../../context";
+import { t } from "../../i18n";
+import { useForm } from "../../lib/useForm";
+import { href, navigate, useRoute } from "../../router";
+import { fmtDateTime, fmtNumber, localInputValue, problemAt, problemsOf } from "../scenarios/shared";
+
+interface Progress {
+  planned: number;
+  sent: number;
+  failed: number;
+  cancelled: number;
+  skipped_blocked: number;
+  skipped_unsubscribed: number;
+  skipped_no_address: number;
+  pending: number;
+  planning_complete: boolean;
+  batches: number;
+}
+interface Broadcast {
+  broadcast_id: string;
+  name: string;
+  status: "draft" | "scheduled" | "planning" | "sending" | "done" | "cancelled";
+  channel: string;
+  segment_id: string | null;
+  segment: SegmentGroup | null;
+  everyone: boolean;
+  message_count: number;
+  send_at: string | null;
+  send_at_local: string | null;
+  estimate: number | null;
+  quota_warning: string | null;
+  progress: Progress;
+  last_error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  test_sent_at: string | null;
+  content?: { line?: LineMessage[]; email?: { subject: string; text?: string }; sms?: { text: string } };
+}
+interface Quota {
+  matched: number;
+  recipients: number;
+  skipped: Record<string, number>;
+  messages_per_recipient: number;
+  estimated_messages: number;
+  limit?: number | null;
+  used?: number;
+  remaining?: number | null;
+  ok: boolean;
+  warning?: string;
+  policy: string;
+}
+interface SavedSegment {
+  segment_id: string;
+  name: string;
+}
+
+const SAMPLES = { name: "山田 花子", display_name: "山田 花子" };
+const LIVE = new Set(["scheduled", "planning", "sending"]);
+
+function statusBadge(status: Broadcast["status"]) {
+  const cls = status === "done" ? "badge--ok" : status === "cancelled" ? "badge--bad" : status === "draft" ? "" : "badge--warn";
+  return (
+    <span class={`badge ${cls}`} data-testid="broadcast-status" data-status={status}>
+      {t(`bc.status.${status}`)}
+    </span>
+  );
+}
+
+function percent(b: Broadcast): number {
+  const p = b.progress;
+  if (b.status === "done") return 100;
+  const settled = p.sent + p.failed + p.cancelled;
+  const total = p.planning_complete ? p.planned : Math.max(p.planned, b.estimate ?? 0);
+  return total > 0 ? Math.min(100, Math.round((settled / total) * 100)) : 0;
+}
+
+function BroadcastList() {
+  const { api } = useApp();
+  const [rows, setRows] = useState<Broadcast[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const load = () => api.get<{ items: Broadcast[] }>("/api/broadcasts").then((r) => setRows(r.items), setError);
+  useEffect(() => void load(), []);
+  return (
+    <>
+      <PageHeader title={t("nav.broadcasts")} lead={t("screen.broadcasts.lead")}>
+        <a class="btn" href={href("/broadcasts/new")} data-testid="broadcast-new">
+          {t("bc.new")}
+        </a>
+      </PageHeader>
+      <ErrorNotice error={error} onRetry={() => (setError(null), load())} />
+      {rows === null && !error && <p class="muted">{t("app.loading")}</p>}
+      {rows && rows.length === 0 && (
+        <div class="empty">
+          <p>{t("bc.empty")}</p>
+          <a class="btn" href={href("/broadcasts/new")}>
+            {t("bc.new")}
+          </a>
+        </div>
+      )}
+      {rows && rows.length > 0 && (
+        <ul class="list-cards" data-testid="broadcast-list">
+          {[...rows]
+            .sort((a, b) => b.created_at.localeCompare(a.created_at))
+            .map((b) => (
+              <li key={b.broadcast_id}>
+                <a class="list-card" href={href(`/broadcasts/${b.broadcast_id}`)}>
+                  <span class="list-card__title">{b.name}</span>
+                  {statusBadge(b.status)}
+                  <span class="list-card__meta">
+                    {b.send_at ? fmtDateTime(b.send_at) : t("bc.notScheduled")} ·{" "}
+                    {b.status === "draft" ? t("bc.estimate", { n: fmtNumber(b.estimate) }) : t("bc.sentOf", { sent: fmtNumber(b.progress.sent), n: fmtNumber(b.progress.planned || b.estimate) })}
+                  </span>
+                </a>
+              </li>
+            ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+type Audience = "everyone" | "saved" | "build";
+interface ComposerValues {
+  name: string;
+  channel: string;
+  audience: Audience;
+  segment_id: string;
+  segment: SegmentGroup;
+  line: LineMessage[];
+  email_subject: string;
+  email_text: string;
+  sms_text: string;
+}
+
+function toValues(b: Broadcast | null): ComposerValues {
+  return {
+    name: b?.name ?? "",
+    channel: b?.channel ?? "line",
+    audience: b ? (b.segment_id ? "saved" : b.segment ? "build" : "everyone") : "everyone",
+    segment_id: b?.segment_id ?? "",
+    segment: b?.segment ?? EMPTY_SEGMENT,
+    line: b?.content?.line ?? [{ type: "text", text: "" }],
+    email_subject: b?.content?.email?.subject ?? "",
+    email_text: b?.content?.email?.text ?? "",
+    sms_text: b?.content?.sms?.text ?? "",
+  };
+}
+
+function toBody(v: ComposerValues): Record<string, unknown> {
+  const content: Record<string, unknown> = {};
+  if (v.channel === "line" || v.channel === "line_email") content.line = v.line;
+  if (v.channel === "email" || v.channel === "line_email") content.email = { subject: v.email_subject, text: v.email_text };
+  if (v.channel === "sms") content.sms = { text: v.sms_text };
+  const body: Record<string, unknown> = { name: v.name, channel: v.channel, content };
+  if (v.audience === "everyone") body.everyone = true;
+  else if (v.audience === "saved") body.segment_id = v.segment_id || null;
+  else body.segment = completeSegment(v.segment);
+  return body;
+}
+
+function SavedSegmentPicker({ value, onChange }: { value: string; onChange: (id: string) => void }) {
+  const { api } = useApp();
+  const [segments, setSegments] = useState<SavedSegment[] | null>(null);
+  const [count, setCount] = useState<number | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    api.get<{ segments: SavedSegment[] }>("/api/segments").then((r) => setSegments(r.segments), setError);
+  }, []);
+  useEffect(() => {
+    setCount(null);
+    if (!value) return;
+    let live = true;
+    api.get<{ count: number }>(`/api/segments/${value}/count`).then((r) => live && setCount(r.count), (e) => live && setError(e));
+    return () => {
+      live = false;
+    };
+  }, [value]);
+  return (
+    <div class="form">
+      <label class="field">
+        <span class="field__label">{t("bc.savedSegment")}</span>
+        <select name="segment_id" value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+          <option value="">{t("bc.chooseSegment")}</option>
+          {(segments ?? []).map((s) => (
+            <option key={s.segment_id} value={s.segment_id}>
+              {s.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {value && (
+        <p aria-live="polite" data-testid="saved-segment-count">
+          {t("bc.matching")} <strong>{count === null ? "…" : fmtNumber(count)}</strong> {t("bc.people")}
+        </p>
+      )}
+      {segments && segments.length === 0 && <p class="muted">{t("bc.noSegments")}</p>}
+      <ErrorNotice error={error} onRetry={() => setError(null)} />
+    </div>
+  );
+}
+
+function Composer({ initial }: { initial: Broadcast | null }) {
+  const { api } = useApp();
+  const id = initial?.broadcast_id ?? null;
+  const form = useForm<ComposerValues>(toValues(initial), `broadcast.${id ?? "new"}`);
+  const v = form.values;
+  const problems = problemsOf(form.error);
+  const [saved, setSaved] = useState<Broadcast | null>(initial);
+  const lineErr = (j: number, f: string) => (f ? problems.get(`content.line.${j}.${f}`) : problemAt(problems, `content.line.${j}`, false));
+  const blocking = v.channel.startsWith("line") && lineLimitProblems(v.line).length > 0;
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const result = await form.submit((vals) =>
+      id ? api.patch<Broadcast>(`/api/broadcasts/${id}`, toBody(vals)) : api.post<Broadcast>("/api/broadcasts", toBody(vals)),
+    );
+    if (result) {
+      setSaved(result);
+      if (!id) navigate(`/broadcasts/${result.broadcast_id}`, true);
+    }
+  };
+
+  return (
+    <>
+      <form onSubmit={save} data-testid="broadcast-composer" noValidate>
+        <PageHeader title={id ? v.name || t("nav.broadcasts") : t("bc.new")} lead={t("bc.composer.lead")}>
+          <a class="btn btn--ghost" href={href("/broadcasts")}>
+            {t("sc.back")}
+          </a>
+          <button type="submit" class="btn" disabled={form.submitting} data-testid="broadcast-save">
+            {form.submitting ? t("sc.saving") : t("bc.saveDraft")}
+          </button>
+        </PageHeader>
+        <ErrorNotice error={form.error} onDismiss={() => form.setError(null)} />
+        <div class="split">
+          <div>
+            <section class="card form">
+              <div class="row">
+                <label class="field">
+                  <span class="field__label">{t("bc.name")}</span>
+                  <input name="name" value={v.name} aria-invalid={!!form.errorFor("name")} onInput={(e) => form.set("name", e.currentTarget.value)} />
+                  {form.errorFor("name") && <span class="field__error">{form.errorFor("name")}</span>}
+                </label>
+                <label class="field field--narrow">
+                  <span class="field__label">{t("bc.channel")}</span>
+                  <select name="channel" value={v.channel} onChange={(e) => form.set("channel", e.currentTarget.value)}>
+                    {["line", "email", "sms", "line_email"].map((c) => (
+                      <option key={c} value={c}>
+                        {t(`bc.channel.${c}` as never)}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              </div>
+            </section>
+            <section class="card form" data-testid="broadcast-audience">
+              <h2 class="card__title">{t("bc.audience")}</h2>
+              <div class="row" role="radiogroup" aria-label={t("bc.audience")}>
+                {(["everyone", "saved", "build"] as const).map((a) => (
+                  <label key={a} class="me-vars">
+                    <input type="radio" name="audience" value={a} checked={v.audience === a} onChange={() => form.set("audience", a)} />
+                    {t(`bc.audience.${a}`)}
+                  </label>
+                ))}
+              </div>
+              {v.audience === "saved" && <SavedSegmentPicker value={v.segment_id} onChange={(x) => form.set("segment_id", x)} />}
+              {v.audience === "build" && <SegmentBuilder value={v.segment} onChange={(x) => form.set("segment", x)} showCount />}
+              {problemAt(problems, "segment", true) && <span class="field__error">{problemAt(problems, "segment", true)}</span>}
+              {problems.get("segment_id") && <span class="field__error">{problems.get("segment_id")}</span>}
+            </section>
+            <section class="card form">
+              <h2 class="card__title">{t("bc.content")}</h2>
+              {v.channel.startsWith("line") && <MessageEditor value={v.line} name="content.line" errorAt={lineErr} onChange={(x) => form.set("line", x)} />}
+              {problems.get("content.line") && <span class="field__error">{problems.get("content.line")}</span>}
+              {(v.channel === "email" || v.channel === "line_email") && (
+                <>
+                  <label class="field">
+                    <span class="field__label">{t("sc.email.subject")}</span>
+                    <input name="content.email.subject" value={v.email_subject} aria-invalid={!!problems.get("content.email.subject")} onInput={(e) => form.set("email_subject", e.currentTarget.value)} />
+                    {problems.get("content.email.subject") && <span class="field__error">{problems.get("content.email.subject")}</span>}
+                  </label>
+                  <label class="field">
+                    <span class="field__label">{t("sc.email.text")}</span>
+                    <textarea name="content.email.text" rows={5} value={v.email_text} onInput={(e) => form.set("email_text", e.currentTarget.value)} />
+                    {problems.get("content.email.text") && <span class="field__error">{problems.get("content.email.text")}</span>}
+                  </label>
+                </>
+              )}
+              {v.channel === "sms" && (
+                <label class="field">
+                  <span class="field__label">{t("sc.sms.text")}</span>
+                  <textarea name="content.sms.text" rows={3} value={v.sms_text} onInput={(e) => form.set("sms_text", e.currentTarget.value)} />
+                  {problems.get("content.sms.text") && <span class="field__error">{problems.get("content.sms.text")}</span>}
+                </label>
+              )}
+            </section>
+          </div>
+          <aside class="split__side">{v.channel.startsWith("line") && <MessagePreview messages={v.line} samples={SAMPLES} />}</aside>
+        </div>
+      </form>
+      {saved && id && <SendPanel broadcast={saved} dirty={blocking} />}
+    </>
+  );
+}
+
+function QuotaView({ q }: { q: Quota }) {
+  return (
+    <div data-testid="quota-result" data-ok={q.ok ? "true" : "false"}>
+      <div class="stats">
+        <div class="stat">
+          <div class="stat__label">{t("bc.q.matched")}</div>
+          <div class="stat__value">{fmtNumber(q.matched)}</div>
+        </div>
+        <div class="stat">
+          <div class="stat__label">{t("bc.q.recipients")}</div>
+          <div class="stat__value" data-testid="quota-recipients">
+            {fmtNumber(q.recipients)}
+          </div>
+        </div>
+        <div class="stat">
+          <div class="stat__label">{t("bc.q.messages")}</div>
+          <div class="stat__value">{fmtNumber(q.estimated_messages)}</div>
+        </div>
+        <div class="stat">
+          <div class="stat__label">{t("bc.q.remaining")}</div>
+          <div class="stat__value">{q.limit === null || q.limit === undefined ? t("bc.q.unlimited") : `${fmtNumber(q.remaining)} / ${fmtNumber(q.limit)}`}</div>
+        </div>
+      </div>
+      {Object.entries(q.skipped).filter(([, n]) => n > 0).length > 0 && (
+        <p class="muted">
+          {t("bc.q.skipped")}:{" "}
+          {Object.entries(q.skipped)
+            .filter(([, n]) => n > 0)
+            .map(([k, n]) => `${t(`bc.skip.${k}` as never)} ${fmtNumber(n)}`)
+            .join(" / ")}
+        </p>
+      )}
+      {!q.ok && (
+        <p class="notice notice--warn" role="alert">
+          {t(q.policy === "warn" ? "bc.q.overWarn" : "bc.q.overRefuse", { warning: q.warning ?? "" })}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function SendPanel({ broadcast, dirty }: { broadcast: Broadcast; dirty: boolean }) {
+  const { api } = useApp();
+  const id = broadcast.broadcast_id;
+  const [quota, setQuota] = useState<Quota | null>(null);
+  const [quotaError, setQuotaError] = useState<unknown>(null);
+  const [testIds, setTestIds] = useState("");
+  const [testResult, setTestResult] = useState<string | null>(null);
+  const [testError, setTestError] = useState<unknown>(null);
+  const [when, setWhen] = useState<"now" | "at">("at");
+  const [at, setAt] = useState(localInputValue(60));
+  const [sendError, setSendError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const sendProblems = problemsOf(sendError);
+
+  const check = () => {
+    setQuotaError(null);
+    api.get<Quota>(`/api/broadcasts/${id}/quota-check`).then(setQuota, setQuotaError);
+  };
+  useEffect(check, [broadcast]);
+
+  const testSend = async () => {
+    setTestError(null);
+    setTestResult(null);
+    const ids = testIds.split(/[\s,、]+/).filter(Boolean);
+    const body = { line_user_ids: ids.filter((x) => x.startsWith("U")), subscriber_ids: ids.filter((x) => !x.startsWith("U")) };
+    try {
+      const r = await api.post<{ sent: number; results: { ok: boolean; error?: string; line_user_id: string }[] }>(`/api/broadcasts/${id}/test-send`, body);
+      setTestResult(
+        t("bc.test.done", { n: r.sent, total: r.results.length }) +
+          r.results
+            .filter((x) => !x.ok)
+            .map((x) => ` / ${x.line_user_id}: ${x.error ?? ""}`)
+            .join(""),
+      );
+    } catch (e) {
+      setTestError(e);
+    }
+  };
+
+  const go = async () => {
+    setBusy(true);
+    setSendError(null);
+    try {
+      if (when === "now") await api.post(`/api/broadcasts/${id}/send`);
+      else await api.post(`/api/broadcasts/${id}/schedule`, { at });
+      navigate(`/broadcasts/${id}?view=progress`);
+    } catch (e) {
+      setSendError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section class="card form" data-testid="send-panel">
+      <h2 class="card__title">{t("bc.send")}</h2>
+      <div>
+        <div class="toolbar">
+          <strong>{t("bc.quota")}</strong>
+          <button type="button" class="btn btn--ghost btn--small" onClick={check} data-testid="quota-check">
+            {t("bc.quota.check")}
+          </button>
+        </div>
+        <ErrorNotice error={quotaError} onRetry={check} />
+        {quota && <QuotaView q={quota} />}
+      </div>
+      <div class="step__section">
+        <h3>{t("bc.test")}</h3>
+        <div class="row">
+          <label class="field">
+            <span class="field__label">{t("bc.test.ids")}</span>
+            <input name="line_user_ids" value={testIds} placeholder="U1234… / s_01…" onInput={(e) => setTestIds(e.currentTarget.value)} />
+          </label>
+          <button type="button" class="btn btn--ghost" onClick={testSend} disabled={!testIds.trim()} data-testid="test-send">
+            {t("bc.test.send")}
+          </button>
+        </div>
+        {testResult && <p role="status">{testResult}</p>}
+        <ErrorNotice error={testError} />
+      </div>
+      <div class="step__section">
+        <h3>{t("bc.timing")}</h3>
+        <div class="row" role="radiogroup" aria-label={t("bc.timing")}>
+          <label class="me-vars">
+            <input type="radio" name="when" checked={when === "now"} onChange={() => setWhen("now")} />
+            {t("bc.now")}
+          </label>
+          <label class="me-vars">
+            <input type="radio" name="when" checked={when === "at"} onChange={() => setWhen("at")} />
+            {t("bc.at")}
+          </label>
+        </div>
+        {when === "at" && (
+          <label class="field">
+            <span class="field__label">{t("bc.atLabel")}</span>
+            <input name="at" type="datetime-local" value={at} aria-invalid={!!sendProblems.get("at")} onInput={(e) => setAt(e.currentTarget.value)} />
+            {sendProblems.get("at") && <span class="field__error">{sendProblems.get("at")}</span>}
+          </label>
+        )}
+        <ErrorNotice error={sendError} />
+        {dirty && <p class="notice notice--warn">{t("bc.fixFirst")}</p>}
+        <div class="toolbar">
+          <button type="button" class="btn" onClick={go} disabled={busy || dirty} data-testid="broadcast-go">
+            {busy ? t("sc.saving") : when === "now" ? t("bc.sendNow") : t("bc.schedule")}
+          </button>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function ProgressView({ initial }: { initial: Broadcast }) {
+  const { api } = useApp();
+  const [b, setB] = useState(initial);
+  const [error, setError] = useState<unknown>(null);
+  const [cancelError, setCancelError] = useState<unknown>(null);
+  const timer = useRef<number | undefined>(undefined);
+  useEffect(() => {
+    if (!LIVE.has(b.status)) return;
+    timer.current = window.setTimeout(() => {
+      api.get<Broadcast>(`/api/broadcasts/${b.broadcast_id}`).then(
+        (x) => (setError(null), setB(x)),
+        (e) => (setError(e), setB({ ...b })), // keep polling after a failed poll
+      );
+    }, 1500);
+    return () => window.clearTimeout(timer.current);
+  }, [b]);
+  const p = b.progress;
+  const pct = percent(b);
+  const skipped = p.skipped_blocked + p.skipped_unsubscribed + p.skipped_no_address;
+  const total = Math.max(1, p.planned || b.estimate || 0);
+  const cancel = async () => {
+    if (!window.confirm(t("bc.cancel.confirm"))) return;
+    setCancelError(null);
+    try {
+      await api.post(`/api/broadcasts/${b.broadcast_id}/cancel`);
+      setB(await api.get<Broadcast>(`/api/broadcasts/${b.broadcast_id}`));
+    } catch (e) {
+      setCancelError(e);
+    }
+  };
+  return (
+    <>
+      <PageHeader title={b.name} lead={t(b.status === "done" ? "bc.results.lead" : "bc.progress.lead")}>
+        <a class="btn btn--ghost" href={href("/broadcasts")}>
+          {t("sc.back")}
+        </a>
+        {LIVE.has(b.status) && (
+          <button type="button" class="btn btn--danger" onClick={cancel} data-testid="broadcast-cancel">
+            {t("bc.cancel")}
+          </button>
+        )}
+      </PageHeader>
+      <ErrorNotice error={cancelError} />
+      <section class="card" data-testid="broadcast-progress" data-percent={pct}>
+        <div class="toolbar">
+          {statusBadge(b.status)}
+          <span class="muted">
+            {b.status === "scheduled" && b.send_at ? t("bc.scheduledFor", { at: fmtDateTime(b.send_at) }) : ""}
+            {b.finished_at ? t("bc.finishedAt", { at: fmtDateTime(b.finished_at) }) : ""}
+          </span>
+          <strong style="margin-left:auto" data-testid="broadcast-percent">
+            {pct}%
+          </strong>
+        </div>
+        <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-label={t("bc.progress")}>
+          <span class="progress__sent" style={`width:${(p.sent / total) * 100}%`} />
+          <span class="progress__failed" style={`width:${(p.failed / total) * 100}%`} />
+          <span class="progress__skipped" style={`width:${(p.cancelled / total) * 100}%`} />
+        </div>
+        <div class="stats">
+          {(
+            [
+              ["bc.p.planned", p.planned || b.estimate || 0],
+              ["bc.p.sent", p.sent],
+              ["bc.p.failed", p.failed],
+              ["bc.p.skipped", skipped],
+              ["bc.p.pending", p.pending],
+              ["bc.p.cancelled", p.cancelled],
+            ] as const
+          ).map(([k, n]) => (
+            <div class="stat" key={k} data-testid={`stat-${k.slice(5)}`}>
+              <div class="stat__label">{t(k)}</div>
+              <div class="stat__value">{fmtNumber(n)}</div>
+            </div>
+          ))}
+        </div>
+        {skipped > 0 && (
+          <p class="muted">
+            {t("bc.skip.skipped_blocked")} {fmtNumber(p.skipped_blocked)} / {t("bc.skip.skipped_unsubscribed")} {fmtNumber(p.skipped_unsubscribed)} /{" "}
+            {t("bc.skip.skipped_no_address")} {fmtNumber(p.skipped_no_address)}
+          </p>
+        )}
+        {b.last_error && <p class="notice notice--warn">{t("bc.lastError", { error: b.last_error })}</p>}
+        {p.failed > 0 && <p class="muted">{t("bc.failedHint")}</p>}
+        <ErrorNotice error={error} />
+      </section>
+      {b.content?.line && <MessagePreview messages={b.content.line} samples={SAMPLES} />}
+    </>
+  );
+}
+
+function BroadcastDetail({ id }: { id: string }) {
+  const { api } = useApp();
+  const { query } = useRoute();
+  const [b, setB] = useState<Broadcast | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const load = () => api.get<Broadcast>(`/api/broadcasts/${id}`).then(setB, setError);
+  useEffect(() => void load(), [id, query.get("view")]);
+  if (error) return <ErrorNotice error={error} onRetry={() => (setError(null), load())} />;
+  if (!b) return <p class="muted">{t("app.loading")}</p>;
+  if (b.status === "draft") return <Composer initial={b} />;
+  return <ProgressView key={b.status === "scheduled" ? `s${b.send_at}` : "p"} initial={b} />;
+}
+
+export default function BroadcastsScreen() {
+  const { path } = useRoute();
+  const id = path.replace(/^\/broadcasts\/?/, "").split("/")[0];
+  if (!id) return <BroadcastList />;
+  if (id === "new") return <Composer initial={null} />;
+  return <BroadcastDetail key={id} id={id} />;
+}
