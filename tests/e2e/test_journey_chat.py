@@ -73,3 +73,15 @@ def test_reply_to_a_friend_in_the_chat_on_a_phone(system: Any, page: Any, browse
     page.get_by_test_id("chat").scroll_into_view_if_needed()
     snap("chat")
     assert browser_errors == []
+
+
+def test_dashboard_charts_the_new_friend_and_the_quota(system: Any, page: Any, browser_errors: list[str], snap: Any) -> None:
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email="owner@example.jp", workspace_id=WS, role="owner")
+    page.get_by_test_id("kpis").wait_for()
+    assert page.get_by_test_id("kpis").inner_text().split("\n")[1].strip() == "1"  # one friend following
+    page.get_by_test_id("chart-friends").locator("svg rect[fill='#06c755']").first.wait_for(state="attached")
+    quota = page.get_by_test_id("quota").inner_text()
+    assert "ハイシン整体院" in quota and "通" in quota, quota
+    snap("dashboard")
+    assert browser_errors == []

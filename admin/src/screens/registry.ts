@@ -15,8 +15,6 @@ import type { Role } from "../auth";
 import type { IconName } from "../components/Icon";
 import { lazyScreen } from "../components/LazyScreen";
 import type { DictKey } from "../i18n";
-import { comingSoonScreen } from "./ComingSoonScreen";
-import DashboardScreen from "./dashboard/DashboardScreen";
 
 export interface ScreenDef {
   /** Hash path, e.g. "/friends" (#/friends). */
@@ -37,7 +35,7 @@ export interface ScreenDef {
 }
 
 export const SCREENS: readonly ScreenDef[] = [
-  { path: "/dashboard", titleKey: "nav.dashboard", tabKey: "nav.home", icon: "dashboard", nav: "primary", component: DashboardScreen },
+  { path: "/dashboard", titleKey: "nav.dashboard", tabKey: "nav.home", icon: "dashboard", nav: "primary", component: lazyScreen(() => import("./dashboard/DashboardScreen")) },
   {
     path: "/friends",
     titleKey: "nav.friends",
@@ -64,21 +62,21 @@ export const SCREENS: readonly ScreenDef[] = [
     titleKey: "nav.autoReplies",
     icon: "autoReplies",
     nav: "more",
-    component: comingSoonScreen("nav.autoReplies", "screen.autoReplies.lead"),
+    component: lazyScreen(() => import("./autoreplies/AutoRepliesScreen")),
   },
   {
     path: "/forms",
     titleKey: "nav.forms",
     icon: "forms",
     nav: "more",
-    component: comingSoonScreen("nav.forms", "screen.forms.lead"),
+    component: lazyScreen(() => import("./forms/FormsScreen")),
   },
   {
     path: "/commerce",
     titleKey: "nav.commerce",
     icon: "commerce",
     nav: "more",
-    component: comingSoonScreen("nav.commerce", "screen.commerce.lead"),
+    component: lazyScreen(() => import("./commerce/CommerceScreen")),
   },
   {
     path: "/settings",
