@@ -15,6 +15,7 @@ import type { Role } from "../auth";
 import type { IconName } from "../components/Icon";
 import { lazyScreen } from "../components/LazyScreen";
 import type { DictKey } from "../i18n";
+import { comingSoonScreen } from "./ComingSoonScreen";
 
 export interface ScreenDef {
   /** Hash path, e.g. "/friends" (#/friends). */
@@ -62,21 +63,21 @@ export const SCREENS: readonly ScreenDef[] = [
     titleKey: "nav.autoReplies",
     icon: "autoReplies",
     nav: "more",
-    component: lazyScreen(() => import("./autoreplies/AutoRepliesScreen")),
+    component: comingSoonScreen("nav.autoReplies", "screen.autoReplies.lead"),
   },
   {
     path: "/forms",
     titleKey: "nav.forms",
     icon: "forms",
     nav: "more",
-    component: lazyScreen(() => import("./forms/FormsScreen")),
+    component: comingSoonScreen("nav.forms", "screen.forms.lead"),
   },
   {
     path: "/commerce",
     titleKey: "nav.commerce",
     icon: "commerce",
     nav: "more",
-    component: lazyScreen(() => import("./commerce/CommerceScreen")),
+    component: comingSoonScreen("nav.commerce", "screen.commerce.lead"),
   },
   {
     path: "/settings",
