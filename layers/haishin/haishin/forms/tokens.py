@@ -1,9 +1,9 @@
 """Signed, expiring links that bind a hosted page to one friend.
 
 token = ``<subscriber_id>.<expiry unix seconds>.<base64url HMAC-SHA256>`` where the HMAC covers
-``purpose | workspace | subscriber | target | expiry`` (target: the form or product ID). The key is the workspace's
-signing secret in the SecretStore (``secret_name(ws, "forms", "signing")``), created on first use. A tampered token,
-one minted for another form or workspace, or an expired one is refused.
+``purpose | workspace | subscriber | target | expiry`` (target: the form, product or tracked link ID). The key is
+the workspace's signing secret in the SecretStore (``secret_name(ws, "forms", "signing")``), created on first use.
+A tampered token, one minted for another form or workspace, or an expired one is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from haishin.secrets import secret_name
 DEFAULT_VALIDITY = timedelta(days=30)
 FORM = "form"
 PURCHASE = "purchase"
+LINK = "link"  # tracked links (haishin.links): the target is the link ID
 
 
 class TokenInvalid(Exception):

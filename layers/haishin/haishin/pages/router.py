@@ -1,5 +1,5 @@
 """The pages Lambda's routes: GET /f/{form_id} (a form), GET /p/{product_id}[/done|/canceled] (checkout),
-GET /c/{token} (tracked links: not built yet, answers a friendly 404)."""
+GET /c/{token} (a tracked link: counts, attributes the friend, redirects to the link's stored target only)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from haishin.errors import HaishinError, NotFound
 from haishin.forms import tokens
 from haishin.forms.service import FormService
+from haishin.links.service import LinkService
 from haishin.pages import http
 from haishin.pages.forms import TOKEN_MESSAGES, respond
 from haishin.pages.render import message_page, redirect
@@ -18,9 +19,11 @@ log = logging.getLogger(__name__)
 
 
 class Pages:
-    def __init__(self, forms: FormService | None = None, payments: PaymentService | None = None) -> None:
+    def __init__(self, forms: FormService | None = None, payments: PaymentService | None = None,
+                 links: LinkService | None = None) -> None:
         self._forms = forms
         self._payments = payments
+        self._links = links
 
     @property
     def forms(self) -> FormService:
@@ -32,6 +35,11 @@ class Pages:
         self._payments = self._payments or PaymentService(self.forms.collab)
         return self._payments
 
+    @property
+    def links(self) -> LinkService:
+        self._links = self._links or LinkService(self.forms.collab)
+        return self._links
+
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
         path = str(event.get("rawPath") or "")
         parts = [p for p in path.split("/") if p]
@@ -39,7 +47,18 @@ class Pages:
             return respond(self.forms.open(parts[1], http.query(event, "t")))
         if http.method(event) == "GET" and len(parts) >= 2 and parts[0] == "p":
             return self.checkout(parts[1], parts[2] if len(parts) > 2 else None, event)
+        if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "c":
+            return self.tracked_link(parts[1])
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")
+
+    def tracked_link(self, token: str) -> dict[str, Any]:
+        result = self.links.click(token)
+        if result.outcome == "redirect" and result.target_url:
+            return redirect(result.target_url, status=302)  # only ever the link's stored target_url
+        if result.outcome == "token_invalid":
+            return message_page(403, "このリンクは無効です",
+                                "リンクが正しく開けませんでした。LINEのトーク画面からもう一度開いてください。")
+        return message_page(404, "リンクが見つかりません", "URLをご確認ください。")
 
     def checkout(self, product_id: str, result: str | None, event: dict[str, Any]) -> dict[str, Any]:
         if result == "done":
