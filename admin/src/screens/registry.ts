@@ -15,7 +15,6 @@ import type { Role } from "../auth";
 import type { IconName } from "../components/Icon";
 import { lazyScreen } from "../components/LazyScreen";
 import type { DictKey } from "../i18n";
-import { comingSoonScreen } from "./ComingSoonScreen";
 
 export interface ScreenDef {
   /** Hash path, e.g. "/friends" (#/friends). */
@@ -63,21 +62,21 @@ export const SCREENS: readonly ScreenDef[] = [
     titleKey: "nav.autoReplies",
     icon: "autoReplies",
     nav: "more",
-    component: comingSoonScreen("nav.autoReplies", "screen.autoReplies.lead"),
+    component: lazyScreen(() => import("./autoreplies/AutoRepliesScreen")),
   },
   {
     path: "/forms",
     titleKey: "nav.forms",
     icon: "forms",
     nav: "more",
-    component: comingSoonScreen("nav.forms", "screen.forms.lead"),
+    component: lazyScreen(() => import("./forms/FormsScreen")),
   },
   {
     path: "/commerce",
     titleKey: "nav.commerce",
     icon: "commerce",
     nav: "more",
-    component: comingSoonScreen("nav.commerce", "screen.commerce.lead"),
+    component: lazyScreen(() => import("./commerce/CommerceScreen")),
   },
   {
     path: "/settings",
