@@ -128,3 +128,25 @@ def test_channel_screen_on_a_phone(system: Any, page: Any, browser_errors: list[
     page.locator("[data-testid=rotate-form] [data-field-error=access_token]").wait_for()
     snap("phone-rotate-error")
     assert unexpected(browser_errors) == []
+
+
+def test_workspace_settings_error_in_place_then_saved(system: Any, page: Any, browser_errors: list[str], snap: Any) -> None:
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email="owner@example.jp", workspace_id=WS, role="owner")
+    page.goto(admin + "#/settings")
+    form = page.get_by_test_id("workspace-form")
+    form.wait_for()
+    form.locator("input[name=name]").fill("ハイシン美容室 渋谷店")
+    form.locator("input[name=quiet_hours_start]").fill("21:00")
+    page.get_by_test_id("workspace-save").click()
+    # the server names quiet_hours_end: shown by that field; what was typed stays
+    form.locator("[data-field-error=quiet_hours_end]").wait_for()
+    assert form.locator("input[name=name]").input_value() == "ハイシン美容室 渋谷店"
+    snap("error")
+    form.locator("input[name=quiet_hours_end]").fill("08:00")
+    page.get_by_test_id("workspace-save").click()
+    page.get_by_test_id("workspace-saved").wait_for()
+    page.reload()
+    page.get_by_test_id("workspace-form").locator("input[name=name]").wait_for()
+    assert page.get_by_test_id("workspace-form").locator("input[name=quiet_hours_end]").input_value() == "08:00"
+    assert unexpected(browser_errors) == []

@@ -339,6 +339,20 @@ export const ja = {
   "dash.errors.friend": "友だち",
   "dash.errors.failed": "失敗",
   "dash.errors.retrying": "再試行中",
+
+  // ---- settings
+  "ws.title": "ワークスペース設定",
+  "ws.name": "ワークスペース名",
+  "ws.timeZone": "タイムゾーン",
+  "ws.timeZone.hint": "予約配信・配信停止時間・日別集計はこのタイムゾーンで扱います。",
+  "ws.quietStart": "配信停止時間(開始)",
+  "ws.quietEnd": "配信停止時間(終了)",
+  "ws.quiet.hint": "この時間帯にはステップ配信を送らず、終了時刻に送ります(例: 21:00〜08:00)。空欄なら制限なし。",
+  "ws.cap": "1 日あたりの配信上限(友だち 1 人あたり)",
+  "ws.cap.hint": "全シナリオ合計のステップ配信数。0 は上限なし。",
+  "ws.quota": "LINE の通数上限を超えそうな一斉配信",
+  "ws.quota.refuse": "送信しない(止める)",
+  "ws.quota.warn": "警告して送信する",
 } as const;
 
 export const en: Partial<Record<keyof typeof ja, string>> = {
@@ -663,4 +677,17 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "dash.errors.friend": "friend",
   "dash.errors.failed": "Failed",
   "dash.errors.retrying": "Retrying",
+
+  "ws.title": "Workspace settings",
+  "ws.name": "Workspace name",
+  "ws.timeZone": "Time zone",
+  "ws.timeZone.hint": "Scheduled sends, quiet hours and daily figures use this time zone.",
+  "ws.quietStart": "Quiet hours start",
+  "ws.quietEnd": "Quiet hours end",
+  "ws.quiet.hint": "Step messages are held during these hours and sent at the end (e.g. 21:00–08:00). Empty: no quiet hours.",
+  "ws.cap": "Daily cap per friend",
+  "ws.cap.hint": "Step messages across all scenarios. 0 means no cap.",
+  "ws.quota": "Broadcasts that would exceed the LINE quota",
+  "ws.quota.refuse": "Refuse to send",
+  "ws.quota.warn": "Warn and send",
 };

@@ -4,6 +4,7 @@ import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { href } from "../../router";
 import { childScreens, visibleTo } from "../registry";
+import { WorkspaceSettings } from "./WorkspaceForm";
 
 /** Settings hub: links to every screen registered with `parent: "/settings"`, plus the session. */
 export default function SettingsScreen() {
@@ -30,6 +31,7 @@ export default function SettingsScreen() {
           ))}
         </ul>
       </section>
+      <WorkspaceSettings />
       <section class="card">
         <h2 class="card__title">{t("settings.session")}</h2>
         <dl class="facts">
