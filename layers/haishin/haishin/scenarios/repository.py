@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -74,7 +75,7 @@ class ScenarioRepository:
         version = (current.version if current else 0) + 1
         stored = scenario.model_copy(update={"id": scenario_id, "version": version}, deep=True)
         definition = stored.model_dump(mode="json", by_alias=True)
-        common = {"workspace_id": workspace_id, "scenario_id": scenario_id, "name": stored.name,
+        common: dict[str, Any] = {"workspace_id": workspace_id, "scenario_id": scenario_id, "name": stored.name,
                   "status": stored.status, "version": version, "definition": definition, "updated_at": now,
                   "updated_by": actor}
         head = ScenarioItem(workspace_pk(workspace_id), head_sk(scenario_id), **common)

@@ -110,11 +110,13 @@ def simulate(scenario_id: str) -> dict[str, Any]:
 
     from haishin import clock  # noqa: PLC0415
     from haishin.scenarios.simulator import Friend, simulate  # noqa: PLC0415
+    from haishin.tags.repository import TagRepository  # noqa: PLC0415
 
     ws = current_caller().workspace_id
-    body = router.current_event.json_body or {}
-    if not isinstance(body, dict):
+    raw_body = router.current_event.json_body or {}
+    if not isinstance(raw_body, dict):
         raise ValidationFailed("a JSON object is expected", where="body")
+    body: dict[str, Any] = raw_body
     svc = services()
     scenario = svc.scenarios.require(ws, scenario_id)
     rules = svc.rules.get(ws)
@@ -122,7 +124,8 @@ def simulate(scenario_id: str) -> dict[str, Any]:
     days = body.get("days")
     if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650):
         raise ValidationFailed("days: a whole number from 1 to 3650", where="days")
-    given = body.get("hypothetical") if isinstance(body.get("hypothetical"), dict) else body
+    hypothetical = body.get("hypothetical")
+    given: dict[str, Any] = hypothetical if isinstance(hypothetical, dict) else body
     where = "hypothetical." if given is not body else ""
     tags, fields = given.get("tags") or [], given.get("fields") or {}
     if not isinstance(tags, list) or not isinstance(fields, dict):
@@ -138,7 +141,9 @@ def simulate(scenario_id: str) -> dict[str, Any]:
             friend.enrolled_at = friend.enrolled_at.replace(tzinfo=rules.tz)
     if body.get("subscriber_id"):
         sub = svc.subscribers.require(ws, str(body["subscriber_id"]))
-        friend.tags, friend.fields, who = set(sub.tags or set()), dict(sub.fields or {}), sub.display_name
+        # Friends carry tag IDs; conditions may name tags by ID or name.
+        friend.tags = TagRepository().labels(ws, sub.tags or set())
+        friend.fields, who = dict(sub.fields or {}), sub.display_name
         enrollment = svc.enrollments.get(ws, sub.subscriber_id, scenario_id)
         if enrollment is not None and not given.get("enrolled_at"):
             friend.enrolled_at = enrollment.enrolled_at
@@ -171,6 +176,7 @@ def enroll(scenario_id: str) -> dict[str, Any]:
 def unsubscribe_one(scenario_id: str) -> dict[str, Any]:
     ws = current_caller().workspace_id
     subscriber_id = str(_body().get("subscriber_id") or "")
+    services().scenarios.require(ws, scenario_id)  # another workspace's scenario is 404, not "stopped 0"
     return {"stopped": services().scenario_service.unsubscribe(ws, subscriber_id, scenario_id, reason="admin")}
 
 
@@ -178,4 +184,5 @@ def unsubscribe_one(scenario_id: str) -> dict[str, Any]:
 @requires(Permission.EDIT_SUBSCRIBERS)
 def unsubscribe_all(subscriber_id: str) -> dict[str, Any]:
     ws = current_caller().workspace_id
+    services().subscribers.require(ws, subscriber_id)  # another workspace's friend is 404, not "stopped 0"
     return {"stopped": services().scenario_service.unsubscribe(ws, subscriber_id, None, reason="admin")}
