@@ -1,0 +1,202 @@
+"""Tenant isolation: an owner of another workspace calls every admin route with ws_demo's real IDs.
+
+The demo workspace (``seed_demo``) is seeded into the session's local system; its IDs are collected through the API
+as ws_demo's owner (plus a few objects created here so every path parameter has a real value). Then, as the owner of
+ws_other, every operation of the OpenAPI description is called with those IDs: refused (403/404, or 422 when the body
+is not even valid), never a leak of a ws_demo name, e-mail, LINE user ID or an ID that was not in the request, and
+ws_demo reads the same afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+
+from haishin_local.runtime import LocalSystem
+from haishin_local.seed import DEMO_ACCESS_TOKEN, DEMO_CHANNEL_ID, DEMO_OWNER_EMAIL, DEMO_WORKSPACE_ID, seed_demo
+
+pytestmark = pytest.mark.integration
+
+OTHER_WORKSPACE = "ws_other_isolation"
+MUTATING = ("post", "put", "patch", "delete")
+# Bodies that pass validation, so the handler itself (not the validator) meets ws_demo's ID.
+BODIES: dict[tuple[str, str], Any] = {
+    ("patch", "/api/subscribers/{subscriber_id}"): {"display_name": "乗っ取り"},
+    ("post", "/api/subscribers/{subscriber_id}/chat"): {"text": "hello"},
+    ("post", "/api/subscribers/{subscriber_id}/merge"): {"other_subscriber_id": "{subscriber_id}"},
+    ("patch", "/api/tags/{tag_id}"): {"name": "乗っ取り"},
+    ("patch", "/api/fields/{key}"): {"label": "乗っ取り"},
+    ("patch", "/api/broadcasts/{broadcast_id}"): {"name": "乗っ取り"},
+    ("post", "/api/broadcasts/{broadcast_id}/schedule"): {"at": "2030-01-10T09:30"},
+    ("post", "/api/broadcasts/{broadcast_id}/test-send"): {"subscriber_ids": ["{subscriber_id}"]},
+    ("put", "/api/channels/{channel_id}/token"): {"access_token": DEMO_ACCESS_TOKEN},
+    ("put", "/api/channels/{channel_id}/greeting"): {"text": "乗っ取り"},
+    ("patch", "/api/operators/{email}"): {"role": "owner"},
+    ("put", "/api/segments/{segment_id}"): {"name": "乗っ取り", "definition": {"type": "group"}},
+    ("post", "/api/scenarios/{scenario_id}/enrollments"): {"subscriber_id": "{subscriber_id}"},
+    ("post", "/api/scenarios/{scenario_id}/unsubscribe"): {"subscriber_id": "{subscriber_id}"},
+    ("post", "/api/forms/{form_id}/link"): {"subscriber_id": "{subscriber_id}"},
+    ("post", "/api/products/{product_id}/link"): {"subscriber_id": "{subscriber_id}"},
+    ("post", "/api/links/{link_id}/friend-url"): {"subscriber_id": "{subscriber_id}"},
+    ("post", "/api/exports"): {"segment_id": "{segment_id}"},
+    ("post", "/api/segments/count"): {"definition": {"type": "group"}},
+}
+
+
+@dataclass
+class Demo:
+    system: LocalSystem
+    ids: dict[str, str]  # path parameter name -> a real ws_demo value
+    secrets: set[str] = field(default_factory=set)  # values that must never reach ws_other (names, LINE IDs, ...)
+    reread: dict[str, Any] = field(default_factory=dict)  # path -> body, read before the sweep
+
+
+class Client:
+    def __init__(self, system: LocalSystem, workspace_id: str, email: str) -> None:
+        self.base = system.base_url
+        self.session = requests.Session()
+        token = system.login(email=email, workspace_id=workspace_id, role="owner")
+        self.session.headers["authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any, str]:
+        response = self.session.request(method.upper(), self.base + path, json=body, timeout=60)
+        text = response.text
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        return response.status_code, payload, text
+
+    def ok(self, method: str, path: str, body: Any = None) -> Any:
+        status, payload, text = self.call(method, path, body)
+        assert 200 <= status < 300, f"{method} {path}: {status} {text[:300]}"
+        return payload
+
+
+def _try_create(client: Client, path: str, body: Any, key: str) -> str | None:
+    status, payload, _ = client.call("post", path, body)
+    if 200 <= status < 300 and isinstance(payload, dict):
+        return payload.get(key)
+    return None
+
+
+@pytest.fixture(scope="module")
+def demo(local_system: LocalSystem) -> Iterator[Demo]:
+    seeded = seed_demo(local_system)  # idempotent: a second module gets {"created": False} and reads the API
+    owner = Client(local_system, DEMO_WORKSPACE_ID, DEMO_OWNER_EMAIL)
+    subscribers = owner.ok("get", "/api/subscribers")["items"]
+    subscriber = subscribers[0]
+    ids: dict[str, str] = {
+        "subscriber_id": subscriber["subscriber_id"],
+        "channel_id": DEMO_CHANNEL_ID,
+        "scenario_id": seeded.get("scenario_id") or owner.ok("get", "/api/scenarios")["items"][0]["id"],
+        "form_id": seeded.get("form_id") or owner.ok("get", "/api/forms")["items"][0]["form_id"],
+        "tag_id": owner.ok("get", "/api/tags")["tags"][0]["tag_id"],
+        "key": "visit_count",
+        "email": DEMO_OWNER_EMAIL,
+    }
+    created = {
+        "segment_id": _try_create(owner, "/api/segments", {"name": "デモセグメント", "definition": {"type": "group"}},
+                                  "segment_id"),
+        "broadcast_id": _try_create(owner, "/api/broadcasts", {
+            "name": "デモ配信", "content": {"line": [{"type": "text", "text": "デモ配信です"}]}}, "broadcast_id"),
+        "product_id": _try_create(owner, "/api/products", {"name": "デモ商品", "amount": 1000}, "product_id"),
+        "auto_reply_id": _try_create(owner, "/api/auto-replies", {
+            "name": "デモ応答", "match_type": "exact", "keywords": ["予約"],
+            "messages": [{"type": "text", "text": "はい"}]}, "id"),
+        "import_id": _try_create(owner, "/api/imports", {"csv": "メールアドレス\r\nimport@example.com\r\n"},
+                                 "import_id"),
+        "list_id": _try_create(owner, "/api/lists", {"name": "デモリスト", "kind": "email",
+                                                      "values": ["friend000@example.com"]}, "list_id"),
+        "folder_id": _try_create(owner, "/api/tag-folders", {"name": "デモフォルダ"}, "folder_id"),
+        "link_id": _try_create(owner, "/api/links", {"name": "デモリンク", "target_url": "https://example.com/demo"},
+                              "link_id"),
+    }
+    operator = _try_create(owner, "/api/operators", {"email": "staff@demo.example.com", "role": "viewer"}, "email")
+    if operator:
+        ids["email"] = operator
+    ids.update({k: v for k, v in created.items() if v})
+    ids.setdefault("order_id", "ord_01M8360000000000000000DEMO")  # no Stripe checkout in the seed: a made-up ID
+    secrets = {s["display_name"] for s in subscribers if s.get("display_name")}
+    secrets |= {a["line_user_id"] for s in subscribers for a in s.get("line") or [] if a.get("line_user_id")}
+    secrets |= {s["email"] for s in subscribers if s.get("email")}
+    secrets |= {s["subscriber_id"] for s in subscribers}
+    secrets |= {"デモサロン", "staff@demo.example.com", DEMO_OWNER_EMAIL, "デモセグメント", "デモ配信", "デモリスト"}
+    secrets |= {v for k, v in ids.items() if k not in ("key",)}
+    reread = {path: owner.ok("get", path) for path in (
+        f"/api/subscribers/{ids['subscriber_id']}", f"/api/scenarios/{ids['scenario_id']}",
+        f"/api/forms/{ids['form_id']}", f"/api/channels/{DEMO_CHANNEL_ID}", "/api/tags", "/api/fields",
+        "/api/operators", "/api/segments", "/api/broadcasts", "/api/lists", "/api/auto-replies",
+    )}
+    yield Demo(system=local_system, ids=ids, secrets=secrets, reread=reread)
+
+
+def _operations(client: Client) -> list[tuple[str, str]]:
+    status, spec, _ = client.call("get", "/api/openapi.json")
+    assert status == 200
+    return sorted((method, path) for path, ops in spec["paths"].items() for method in ops
+                  if method in ("get", *MUTATING))
+
+
+def _fill(template: Any, ids: dict[str, str]) -> Any:
+    text = json.dumps(template, ensure_ascii=False)
+    for name, value in ids.items():
+        text = text.replace("{" + name + "}", value)
+    return json.loads(text)
+
+
+def _leaks(text: str, secrets: set[str], asked: str) -> list[str]:
+    return sorted(s for s in secrets if s and s in text and s not in asked)
+
+
+def test_another_workspace_reaches_nothing_of_ws_demo_and_changes_nothing(demo: Demo) -> None:
+    other = Client(demo.system, OTHER_WORKSPACE, "owner@other.example.com")
+    problems: list[str] = []
+    reached_handler = 0
+    operations = _operations(other)
+    assert len(operations) > 60
+    for method, template in operations:
+        params = re.findall(r"\{([^}]+)\}", template)
+        missing = [p for p in params if p not in demo.ids]
+        if missing:
+            problems.append(f"{method.upper()} {template}: no ws_demo value for {missing} (add one to the fixture)")
+            continue
+        path = _fill(template, demo.ids)
+        body = _fill(BODIES.get((method, template), {}), demo.ids) if method in MUTATING else None
+        status, payload, text = other.call(method, path, body)
+        label = f"{method.upper()} {template} -> {status}"
+        leaks = _leaks(text, demo.secrets, path + json.dumps(body, ensure_ascii=False))
+        if leaks:
+            problems.append(f"{label}: ws_demo values in the response: {leaks[:5]}")
+        if status >= 500:
+            problems.append(f"{label}: {text[:200]}")
+        elif params:
+            if status not in (403, 404, 422):
+                problems.append(f"{label}: a ws_demo object answered {text[:200]}")
+            reached_handler += status != 422
+        elif 200 <= status < 300 and method == "get" and isinstance(payload, dict):
+            # collection and settings routes: ws_other's own (empty) data only; the leak check above covers content
+            pass
+    owner = Client(demo.system, DEMO_WORKSPACE_ID, DEMO_OWNER_EMAIL)
+    changed = [path for path, before in demo.reread.items() if owner.ok("get", path) != before]
+    assert problems == []
+    assert changed == []  # the mutating calls above left ws_demo as it was
+    assert reached_handler > 30  # most ID routes were refused by the handler itself, not by body validation
+
+
+def test_collections_of_another_workspace_are_empty(demo: Demo) -> None:
+    other = Client(demo.system, OTHER_WORKSPACE + "_fresh", "owner@fresh.example.com")
+    for path, key in (("/api/subscribers", "items"), ("/api/scenarios", "items"), ("/api/forms", "items"),
+                      ("/api/channels", "channels"), ("/api/segments", "segments"), ("/api/broadcasts", "items"),
+                      ("/api/products", "items"), ("/api/orders", "items"), ("/api/operators", "items"),
+                      ("/api/lists", "lists"), ("/api/imports", "imports"), ("/api/auto-replies", "auto_replies"),
+                      ("/api/links", "items")):
+        assert other.ok("get", path)[key] == [], path
+    assert other.ok("get", "/api/tags")["tags"] == []
+    assert other.ok("get", "/api/fields")["fields"] == []
