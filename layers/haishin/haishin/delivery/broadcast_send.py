@@ -27,7 +27,7 @@ from haishin import clock
 from haishin.broadcasts.models import BroadcastModel, broadcast_sk
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.delivery.channels import ChannelError
-from haishin.delivery.ledger import LedgerModel, error_log_pk, ledger_pk
+from haishin.delivery.ledger import LedgerModel, count_settled, error_log_pk, ledger_pk
 from haishin.delivery.messages import DeliveryMessage
 from haishin.ids import retry_key
 from haishin.line.client import LineApiError
@@ -227,4 +227,5 @@ def _settle(message: DeliveryMessage, token: str | None, status: str, *, sent: i
         if "ConditionalCheckFailed" not in str(exc) and not getattr(exc, "cancellation_reasons", None):
             raise
         return  # another worker's lease replaced ours; its outcome (and count) stands
+    count_settled(message.workspace_id, {"sent": sent, "failed": failed})
     _repository.maybe_finish(message.workspace_id, str(info["broadcast_id"]))

@@ -15,6 +15,7 @@ A redelivered SQS message finds ``sent`` and does nothing, even without LINE's 4
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -190,7 +191,7 @@ class Ledger:
     def settle(self, delivery_id: str, token: str | None, status: str, *, workspace_id: str,
                line_request_id: str | None = None,
                already_accepted: bool = False, error: str | None = None, skipped: dict[str, str] | None = None,
-               sent_at: datetime | None = None) -> None:
+               sent_at: datetime | None = None, recipients: int = 1) -> None:
         """Record the outcome of a claimed attempt (``token``), or of a message settled without a claim (None)."""
         now = clock.now()
         actions: list[UpdateAction] = [LedgerModel.status.set(status), LedgerModel.claim_until.remove()]
@@ -217,6 +218,9 @@ class Ledger:
             if not _is_condition_failure(exc):
                 raise
             # Someone else's lease replaced ours (we were too slow); their outcome stands.
+            return
+        if status in FINAL:
+            count_settled(workspace_id, {status: recipients})
 
     def mark_actions_done(self, delivery_id: str) -> None:
         LedgerModel(ledger_pk(delivery_id), "ledger").update(actions=[LedgerModel.actions_done.set(1)])
@@ -255,3 +259,17 @@ class Ledger:
             if _is_condition_failure(exc):
                 return False
             raise
+
+
+def count_settled(workspace_id: str, outcomes: dict[str, int]) -> None:
+    """Add settled deliveries to the dashboard's per-day counters. Statistics only: a failure here is logged and
+    never fails a delivery (and a retried settle may count twice; the ledger, not this counter, is the record)."""
+    from haishin.dashboard import count_delivery  # noqa: PLC0415 - the dashboard is not on the send path's imports
+
+    for status, recipients in outcomes.items():
+        if recipients <= 0:
+            continue
+        try:
+            count_delivery(workspace_id, status, recipients)
+        except Exception:
+            logging.getLogger(__name__).warning("delivery counter not updated", exc_info=True)
