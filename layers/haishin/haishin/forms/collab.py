@@ -72,7 +72,10 @@ def _default_scenarios() -> Any:
 class LineMessenger:
     """Auto-replies through the one LINE client (``haishin.line.client``), push with ``X-Line-Retry-Key``.
 
-    ``haishin.delivery`` has no enqueue API yet, so this sends directly; the retry key makes a repeat a no-op.
+    Sent directly, not through DeliveryQueue: ``haishin.delivery.messages`` knows only the kinds ``step`` (needs a
+    scenario step reference) and ``broadcast`` (ledger and timeline attribute it to a broadcast), so there is no
+    one-off kind (one recipient, inline content, deterministic delivery ID) to enqueue yet. The retry key makes a
+    repeat a no-op. Move this to an enqueue once the worker gains such a kind (email auto-replies wait for it too).
     """
 
     def __init__(self, secrets: Any) -> None:
