@@ -1,8 +1,8 @@
 """Journey: compose a broadcast for a saved segment (live count), check the quota, test-send, schedule it, move the
 local system's clock past the time, and watch the progress bar reach 100% (then the results on a phone).
 
-Runs against the real local system (``LocalSystem``: DynamoDB Local, moto server, LINE emulator) started by a module
-fixture, whatever ``HAISHIN_E2E_BACKEND`` says.
+Runs against the real local system (``LocalSystem``: DynamoDB Local, moto server, LINE emulator), the one shared by
+the journeys of this process (``test_journey_channel.local_system``), in its own workspace and LINE channel.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from .helpers import dev_login
+from .test_journey_channel import local_system
 
 pytestmark = pytest.mark.e2e
 
@@ -40,27 +41,28 @@ def api(system: Any, token: str, method: str, path: str, body: Any = None) -> An
 
 
 @pytest.fixture(scope="module")
-def system() -> Iterator[Any]:
-    from tests.integration.conftest import require_local_tools  # noqa: PLC0415
-
-    require_local_tools()
-    from haishin_local.runtime import LocalSystem  # noqa: PLC0415
-
-    with LocalSystem(port=0, seed=False, strict=False) as s:
-        s.line_emulator.register_channel(
-            CH, SECRET, TOKEN, display_name="ハイシン美容室", webhook_url=f"{s.base_url}/line/webhook/{CH}"
-        )
-        token = s.login(email="owner@example.jp", workspace_id=WS, role="owner")
-        api(s, token, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN})
-        for user_id, name in USERS.items():
-            s.line_emulator.add_user(user_id, name)
-            s.line_emulator.follow(CH, user_id)
-        s.drain()
-        api(s, token, "POST", "/api/segments", {
+def system(request: pytest.FixtureRequest) -> Iterator[Any]:
+    s = local_system(request)  # one LocalSystem per process, shared with the other journeys (own workspace here)
+    s.line_emulator.register_channel(
+        CH, SECRET, TOKEN, display_name="ハイシン美容室", webhook_url=f"{s.base_url}/line/webhook/{CH}"
+    )
+    token = s.login(email="owner@example.jp", workspace_id=WS, role="owner")
+    api(s, token, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN})
+    for user_id, name in USERS.items():
+        s.line_emulator.add_user(user_id, name)
+        s.line_emulator.follow(CH, user_id)
+    s.drain()
+    api(
+        s,
+        token,
+        "POST",
+        "/api/segments",
+        {
             "name": "LINE でつながっている友だち",
             "definition": {"match": "all", "conditions": [{"type": "follow", "status": "following"}]},
-        })
-        yield s
+        },
+    )
+    yield s
 
 
 def _local_in(system: Any, minutes: int) -> str:

@@ -1,16 +1,15 @@
 """Journey: build a 3-step scenario (trigger: friend added) in the timeline editor, see the LINE preview, fix a
 validation error the API names at the step's field, add a friend through the LINE emulator and watch step 1 arrive
-(in the emulator and in the admin's simulator / friend history).
+(in the emulator, and in the admin's simulator and this friend's delivery history).
 
-Runs against the real local system (``LocalSystem``: DynamoDB Local, moto server, LINE emulator) started by a module
-fixture, whatever ``HAISHIN_E2E_BACKEND`` says.
+Runs against the real local system (``LocalSystem``: DynamoDB Local, moto server, LINE emulator), the one shared by
+the journeys of this process (``test_journey_channel.local_system``), in its own workspace and LINE channel.
 """
 
 from __future__ import annotations
 
 import json
 import urllib.request
-import warnings
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from .helpers import dev_login
+from .test_journey_channel import local_system
 
 pytestmark = pytest.mark.e2e
 
@@ -46,20 +46,15 @@ def unexpected(errors: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def system() -> Iterator[Any]:
-    from tests.integration.conftest import require_local_tools  # noqa: PLC0415
-
-    require_local_tools()
-    from haishin_local.runtime import LocalSystem  # noqa: PLC0415
-
-    with LocalSystem(port=0, seed=False, strict=False) as s:
-        s.line_emulator.register_channel(
-            CH, SECRET, TOKEN, display_name="ハイシン美容室", webhook_url=f"{s.base_url}/line/webhook/{CH}"
-        )
-        token = s.login(email="owner@example.jp", workspace_id=WS, role="owner")
-        api(s, token, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN})
-        s.line_emulator.add_user(USER, "山田 花子")
-        yield s
+def system(request: pytest.FixtureRequest) -> Iterator[Any]:
+    s = local_system(request)  # one LocalSystem per process, shared with the other journeys (own workspace here)
+    s.line_emulator.register_channel(
+        CH, SECRET, TOKEN, display_name="ハイシン美容室", webhook_url=f"{s.base_url}/line/webhook/{CH}"
+    )
+    token = s.login(email="owner@example.jp", workspace_id=WS, role="owner")
+    api(s, token, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN})
+    s.line_emulator.add_user(USER, "山田 花子")
+    yield s
 
 
 def _fill_step_text(page: Any, index: int, text: str) -> None:
@@ -124,24 +119,12 @@ def test_build_a_three_step_scenario_and_watch_step_1_arrive(
     system.drain()
     system.advance(timedelta(minutes=1))  # the step tick (EventBridge rate(1 minute)) sends what is due
     received = system.line_emulator.received(USER)
-    if not received:
-        warnings.warn(
-            "friend_added did not enroll the friend (haishin.ingest.triggers.load_triggers cannot build "
-            "ScenarioService without arguments); enrolling through the admin's simulator instead",
-            stacklevel=1,
-        )
-    # The simulator: choose the friend, see when each step goes out (and enroll if the trigger did not)
+    assert received, "friend_added did not enroll the friend: step 1 never reached the emulator"
+    # The simulator: choose the friend, see when each step goes out and what this friend has received
     page.get_by_test_id("scenario-simulate-link").click()
     page.get_by_test_id("simulator").wait_for()
     page.locator("select[name=subscriber_id] option", has_text="山田 花子").wait_for(state="attached")
     page.locator("select[name=subscriber_id]").select_option(label="山田 花子")
-    if not received:
-        page.get_by_test_id("simulate-enroll").click()
-        page.get_by_text("登録しました").wait_for()
-        system.drain()
-        system.advance(timedelta(minutes=1))
-        received = system.line_emulator.received(USER)
-    assert received, "step 1 did not reach the friend"
     texts = [str((r.get("message") or {}).get("text", "")) for r in received]
     assert any("ようこそ 山田 花子 さん" in t for t in texts), texts
 

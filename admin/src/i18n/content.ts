@@ -421,6 +421,10 @@ export const ja = {
   "cm.revenueOf": "売上 {from} 〜 {to}",
   "cm.count": "件数",
   "cm.refund": "返金",
+  "cm.noRevenue": "この期間の売上はまだありません。",
+  "cm.actions": "アクション(購入後に実行)",
+  "fm.actions": "アクション(回答後に実行)",
+  "ar.actions": "アクション(返信と同時に実行)",
 } as const;
 
 export const en: Partial<Record<keyof typeof ja, string>> = {
@@ -832,4 +836,8 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "cm.revenueOf": "Revenue {from} – {to}",
   "cm.count": "Count",
   "cm.refund": "Refunds",
+  "cm.noRevenue": "No revenue in this period yet.",
+  "cm.actions": "Actions (after purchase)",
+  "fm.actions": "Actions (after submitting)",
+  "ar.actions": "Actions (when replying)",
 };

@@ -259,7 +259,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: AutoReply | n
             {problems.get("messages") && <span class="field__error">{problems.get("messages")}</span>}
           </section>
           <section class="card form">
-            <h2 class="card__title">{t("sc.actions")}</h2>
+            <h2 class="card__title">{t("ar.actions")}</h2>
             <ActionList value={v.actions} name="actions" onChange={(x) => form.set("actions", x)} errorAt={(j) => problemAt(problems, `actions.${j}`, true)} />
             {problems.get("actions") && <span class="field__error">{problems.get("actions")}</span>}
           </section>

@@ -255,7 +255,7 @@ function ProductForm({ id, initial }: { id: string | null; initial: ProductDefin
           <input name="success_url" type="url" value={v.success_url ?? ""} aria-invalid={!!err("success_url")} onInput={(e) => form.set("success_url", e.currentTarget.value)} />
           {err("success_url") && <span class="field__error">{err("success_url")}</span>}
         </label>
-        <h3 class="field__label">{t("sc.actions")}</h3>
+        <h3 class="field__label">{t("cm.actions")}</h3>
         <ActionList value={v.actions} name="actions" onChange={(x) => form.set("actions", x)} errorAt={(j) => problemAt(problems, `actions.${j}`, true) ?? problemAt(problems, `actions[${j}]`, true)} />
         {v.kind !== "one_time" && (
           <div class="row">
@@ -412,7 +412,7 @@ function RevenueView() {
               {fmtYen(rev.total)}
             </strong>
           </div>
-          <BarChart data={days} />
+          {rev.total === 0 && rev.by_day.length === 0 ? <p class="empty">{t("cm.noRevenue")}</p> : <BarChart data={days} />}
           {rev.by_product.length > 0 && (
             <table class="table">
               <thead>

@@ -339,7 +339,7 @@ function BuilderForm({ id, view }: { id: string | null; view: FormView | null })
           <textarea name="auto_reply" rows={2} value={v.auto_reply ?? ""} placeholder={t("fm.autoReply.placeholder")} onInput={(e) => form.set("auto_reply", e.currentTarget.value)} />
           {err("auto_reply") && <span class="field__error">{err("auto_reply")}</span>}
         </label>
-        <h3 class="field__label">{t("sc.actions")}</h3>
+        <h3 class="field__label">{t("fm.actions")}</h3>
         <ActionList value={v.actions} name="actions" onChange={(x) => form.set("actions", x)} errorAt={(j) => problemAt(problems, `actions.${j}`, true) ?? problemAt(problems, `actions[${j}]`, true)} />
       </section>
     </form>

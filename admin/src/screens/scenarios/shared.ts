@@ -45,11 +45,11 @@ export function problemsOf(error: unknown): Map<string, string> {
     for (const d of err.details) {
       if (d && typeof d === "object" && typeof (d as { where?: unknown }).where === "string") {
         const p = d as { where: string; message?: unknown };
-        if (!out.has(p.where)) out.set(p.where, String(p.message ?? err.message));
+        if (!out.has(p.where)) out.set(p.where, String(p.message ?? err.message).replace(/^Value error, /, ""));
       }
     }
   }
-  if (err.where && !out.has(err.where)) out.set(err.where, err.message);
+  if (err.where !== undefined && !out.has(err.where)) out.set(err.where, err.message.replace(/^Value error, /, ""));
   return out;
 }
 
