@@ -25,7 +25,13 @@ describe("routing", () => {
     for (const p of ["/dashboard", "/friends", "/scenarios", "/broadcasts", "/auto-replies", "/forms", "/commerce", "/settings"]) {
       expect(paths).toContain(p);
     }
-    expect(childScreens("/settings").map((s) => s.path)).toEqual(["/settings/channels"]);
+    expect(childScreens("/settings").map((s) => s.path)).toEqual(["/settings/channels", "/settings/operators", "/settings/audit-log", "/settings/stripe"]);
+    // operators and Stripe keys: owners and admins; the audit log: owners only
+    expect(visibleTo("admin")(matchScreen("/settings/operators")!)).toBe(true);
+    expect(visibleTo("operator")(matchScreen("/settings/operators")!)).toBe(false);
+    expect(visibleTo("owner")(matchScreen("/settings/audit-log")!)).toBe(true);
+    expect(visibleTo("admin")(matchScreen("/settings/audit-log")!)).toBe(false);
+    expect(visibleTo("viewer")(matchScreen("/settings/stripe")!)).toBe(false);
     const channels = matchScreen("/settings/channels")!;
     expect(visibleTo("owner")(channels)).toBe(true);
     expect(visibleTo("viewer")(channels)).toBe(false);

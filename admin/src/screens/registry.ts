@@ -95,6 +95,36 @@ export const SCREENS: readonly ScreenDef[] = [
     roles: ["owner", "admin"],
     component: lazyScreen(() => import("./channels/ChannelsScreen")),
   },
+  {
+    path: "/settings/operators",
+    titleKey: "nav.operators",
+    descKey: "settings.operators.desc",
+    icon: "friends",
+    nav: "none",
+    parent: "/settings",
+    roles: ["owner", "admin"],
+    component: lazyScreen(() => import("./settings/OperatorsScreen")),
+  },
+  {
+    path: "/settings/audit-log",
+    titleKey: "nav.auditLog",
+    descKey: "settings.auditLog.desc",
+    icon: "clock",
+    nav: "none",
+    parent: "/settings",
+    roles: ["owner"],
+    component: lazyScreen(() => import("./settings/AuditLogScreen")),
+  },
+  {
+    path: "/settings/stripe",
+    titleKey: "nav.stripeKeys",
+    descKey: "settings.stripeKeys.desc",
+    icon: "commerce",
+    nav: "none",
+    parent: "/settings",
+    roles: ["owner", "admin"],
+    component: lazyScreen(() => import("./settings/StripeKeysScreen")),
+  },
 ];
 
 export const DEFAULT_PATH = "/dashboard";

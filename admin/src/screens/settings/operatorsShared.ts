@@ -1,0 +1,90 @@
+/**
+ * Shared by the operator, audit-log and Stripe-key screens: the permission matrix as the admin shows it
+ * (mirror of layers/haishin/haishin/auth/permissions.py, which stays the authority: the API re-checks
+ * everything) and field errors that also match list items ("webhook_secrets.0" -> "webhook_secrets").
+ */
+import type { ApiError } from "../../api";
+import type { Role } from "../../auth";
+
+/** Every Permission value, in the order the backend's enum lists them (grouped by area). */
+export const PERMISSIONS = [
+  "view_dashboard",
+  "view_subscribers",
+  "edit_subscribers",
+  "view_line_user_ids",
+  "import_csv",
+  "export_csv",
+  "chat",
+  "view_scenarios",
+  "edit_scenarios",
+  "view_broadcasts",
+  "send_broadcasts",
+  "manage_auto_replies",
+  "manage_forms",
+  "view_payments",
+  "manage_payments",
+  "manage_channels",
+  "manage_settings",
+  "manage_operators",
+  "view_audit_log",
+  "view_deliveries",
+  "manage_deliveries",
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const OPERATOR: readonly Permission[] = [
+  "view_dashboard", "view_subscribers", "edit_subscribers", "chat", "view_scenarios", "view_broadcasts",
+  "send_broadcasts", "manage_auto_replies", "manage_forms", "view_payments", "view_deliveries", "import_csv",
+];
+const VIEWER: readonly Permission[] = [
+  "view_dashboard", "view_subscribers", "view_scenarios", "view_broadcasts", "view_payments", "view_deliveries",
+];
+
+/** ROLE_PERMISSIONS of the backend. */
+export const ROLE_DEFAULTS: Record<Role, ReadonlySet<Permission>> = {
+  owner: new Set(PERMISSIONS),
+  admin: new Set(PERMISSIONS.filter((p) => p !== "view_audit_log")),
+  operator: new Set(OPERATOR),
+  viewer: new Set(VIEWER),
+};
+
+/** (role defaults + granted) - denied: denial wins, as effective_permissions() does. */
+export function effective(role: Role, granted: readonly string[], denied: readonly string[]): Set<string> {
+  const out = new Set<string>([...(ROLE_DEFAULTS[role] ?? []), ...granted]);
+  for (const d of denied) out.delete(d);
+  return out;
+}
+
+/**
+ * Toggle one permission for a role: stores only the differences from the role's default
+ * (granted = on although the role lacks it; denied = off although the role has it).
+ */
+export function toggle(
+  role: Role,
+  perm: Permission,
+  on: boolean,
+  granted: readonly string[],
+  denied: readonly string[],
+): { granted: string[]; denied: string[] } {
+  const byRole = ROLE_DEFAULTS[role]?.has(perm) ?? false;
+  const g = granted.filter((p) => p !== perm);
+  const d = denied.filter((p) => p !== perm);
+  if (on && !byRole) g.push(perm);
+  if (!on && byRole) d.push(perm);
+  return { granted: g, denied: d };
+}
+
+/** Drop overrides that no longer differ from the (new) role's defaults. */
+export function normalise(role: Role, granted: readonly string[], denied: readonly string[]): { granted: string[]; denied: string[] } {
+  const defaults = ROLE_DEFAULTS[role] ?? new Set<string>();
+  return {
+    granted: granted.filter((p) => !defaults.has(p as Permission)),
+    denied: denied.filter((p) => defaults.has(p as Permission)),
+  };
+}
+
+/** The error's message when the API named `field` (or an item of it, e.g. "webhook_secrets.1"). */
+export function fieldError(error: ApiError | null | undefined, field: string): string | undefined {
+  if (!error || !error.where) return undefined;
+  return error.where === field || error.where.startsWith(`${field}.`) ? error.message : undefined;
+}
