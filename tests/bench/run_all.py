@@ -7,6 +7,7 @@ A benchmark is any ``tests/bench/*.py`` except this file, helpers whose name sta
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -27,11 +28,13 @@ def scripts() -> list[Path]:
 def main() -> int:
     results = []
     for script in scripts():
-        print(f"\n==> {script.relative_to(ROOT)}", flush=True)
+        one, five, _ = os.getloadavg()
+        print(f"\n==> {script.relative_to(ROOT)}  [load {one:.2f}/{five:.2f}, {os.cpu_count()} cpus]", flush=True)
         t0 = time.perf_counter()
         rc = subprocess.run([sys.executable, str(script)], cwd=ROOT, check=False).returncode
         results.append((script.name, rc, time.perf_counter() - t0))
-    print("\nbench summary")
+    one, five, _ = os.getloadavg()
+    print(f"\nbench summary  [load {one:.2f}/{five:.2f} at the end; step_fixture.py is shared set-up, not a bench]")
     for name, rc, seconds in results:
         print(f"  {name:<28} {'ok' if rc == 0 else f'FAILED (exit {rc})':<16} {seconds:6.1f} s")
     return 0 if all(rc == 0 for _, rc, _ in results) else 1

@@ -49,22 +49,23 @@ class Meter:
     returned: int = 0  # Count of Query/Scan
     items_got: int = 0  # items returned by GetItem/BatchGetItem
     capacity_by_op: Counter[str] = field(default_factory=Counter)
+    clients_created: int = 0  # botocore clients created (each costs tens of ms of CPU: should be ~0 when warm)
 
     def reset(self) -> None:
         self.calls.clear()
         self.capacity_by_op.clear()
         self.read_units = self.write_units = 0.0
-        self.scanned = self.returned = self.items_got = 0
+        self.scanned = self.returned = self.items_got = self.clients_created = 0
 
     def snapshot(self) -> Meter:
         return Meter(Counter(self.calls), self.read_units, self.write_units, self.scanned, self.returned,
-                     self.items_got, Counter(self.capacity_by_op))
+                     self.items_got, Counter(self.capacity_by_op), self.clients_created)
 
     def minus(self, before: Meter) -> Meter:
         return Meter(self.calls - before.calls, self.read_units - before.read_units,
                      self.write_units - before.write_units, self.scanned - before.scanned,
                      self.returned - before.returned, self.items_got - before.items_got,
-                     self.capacity_by_op - before.capacity_by_op)
+                     self.capacity_by_op - before.capacity_by_op, self.clients_created - before.clients_created)
 
     def count(self, service: str) -> int:
         return sum(n for key, n in self.calls.items() if key.startswith(service + ":"))
@@ -110,6 +111,15 @@ def install_meter() -> Meter:
         METER.record(service, operation_name, api_params, response)
         return response
 
+    from botocore.session import Session  # noqa: PLC0415
+
+    original_create = Session.create_client
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        METER.clients_created += 1
+        return original_create(self, *args, **kwargs)
+
+    Session.create_client = counted  # type: ignore[method-assign]
     BaseClient._make_api_call = metered  # type: ignore[method-assign]
     BaseClient._bench_metered = True  # type: ignore[attr-defined]
     return METER
