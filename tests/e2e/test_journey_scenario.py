@@ -155,4 +155,6 @@ def test_scenario_editor_on_a_phone(system: Any, page: Any, browser_errors: list
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the editor scrolls sideways on a phone ({width}px)"
     snap("editor")
+    page.locator("textarea[name='steps[0].line[0].text']").scroll_into_view_if_needed()
+    page.screenshot(path=str(snap("editor").with_name("test_scenario_editor_on_a_phone-step1-viewport.png")))
     assert unexpected(browser_errors) == []
