@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import random
 import re
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from haishin import clock, ids
 from haishin.config import table_name
@@ -55,7 +56,7 @@ from haishin.fields.repository import FieldChanges, FieldRepository, plan_field_
 from haishin.fields.values import is_empty
 from haishin.segments.scan import dynamodb_client
 from haishin.storage.base import iso
-from haishin.subscribers.models import SubscriberModel, alias_pk, line_account, subscriber_pk
+from haishin.subscribers.models import SubscriberModel, alias_pk, line_account, shard_of, subscriber_pk
 from haishin.subscribers.repository import (
     SubscriberRepository,
     VersionConflict,
@@ -327,13 +328,20 @@ class Importer:
             yield plans, errors, rows, last
 
     def process(self, plans: list[RowPlan], *, dry_run: bool = False) -> ChunkResult:
+        return self.submit(plans, dry_run=dry_run).result()
+
+    def submit(self, plans: list[RowPlan], *, dry_run: bool = False) -> PendingChunk:
+        """Look the chunk's identities up and start its writes on the writer pool; ``result()`` waits for them.
+
+        The caller may plan the next chunk meanwhile, but must wait for this one before submitting the next (the
+        next chunk's lookups must see this chunk's new friends)."""
         result = ChunkResult()
         if not plans:
-            return result
+            return PendingChunk(result)
         alias_owner = self._lookup_aliases(plans)
         wanted_ids = {sid for sid in alias_owner.values()} | {p.subscriber_id for p in plans if p.subscriber_id}
         existing = self._load_subscribers(wanted_ids)
-        new_rows: list[tuple[RowPlan, SubscriberModel]] = []
+        new_rows: list[tuple[RowPlan, NewFriend]] = []
         updates: list[tuple[RowPlan, str]] = []
         for plan in plans:
             target: str | None = None
@@ -369,19 +377,11 @@ class Importer:
         if dry_run:
             result.created = sum(1 for a in result.actions.values() if a == "create")
             result.updated = len(updates)
-            return result
+            return PendingChunk(result)
         pool = self._writers()
         futures = [pool.submit(self._write_batch, batch) for batch in self._batches(new_rows)]
         update_futures = [pool.submit(self._update_one, plan, target, existing.get(target)) for plan, target in updates]
-        for future in futures:
-            result.created += future.result()
-        for update in update_futures:
-            outcome = update.result()
-            if isinstance(outcome, CellError):
-                result.errors.append(outcome)
-            else:
-                result.updated += 1
-        return result
+        return PendingChunk(result, futures, update_futures)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -394,34 +394,31 @@ class Importer:
         return self._pool
 
     # ------------------------------------------------------------------ reads
+    def _batch_get_all(self, keys: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every item for ``keys`` (BatchGetItem, 100 keys a call, the calls in parallel on the writer pool)."""
+        table = table_name("SUBSCRIBERS_TABLE")
+        requests = [{table: {"Keys": keys[start : start + 100], "ConsistentRead": True, **extra}}
+                    for start in range(0, len(keys), 100)]
+        if len(requests) <= 1:
+            return [item for request in requests for item in _batch_get(request, table)]
+        pool = self._writers()
+        futures = [pool.submit(lambda request: list(_batch_get(request, table)), request) for request in requests]
+        return [item for future in futures for item in future.result()]
+
     def _lookup_aliases(self, plans: list[RowPlan]) -> dict[tuple[str, str], str]:
         keys = sorted({alias for plan in plans for alias in plan.identities.values()})
-        table = table_name("SUBSCRIBERS_TABLE")
-        out: dict[tuple[str, str], str] = {}
         by_pk = {alias_pk(self.workspace_id, kind, value): (kind, value) for kind, value in keys}
-        pks = list(by_pk)
-        for start in range(0, len(pks), 100):
-            request: dict[str, Any] = {table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": "alias"}}
-                                                        for pk in pks[start : start + 100]],
-                                               "ConsistentRead": True}}
-            for item in _batch_get(request, table):
-                out[by_pk[item["pk"]["S"]]] = item["subscriber_id"]["S"]
-        return out
+        items = self._batch_get_all([{"pk": {"S": pk}, "sk": {"S": "alias"}} for pk in by_pk],
+                                    {"ProjectionExpression": "pk, subscriber_id"})
+        return {by_pk[item["pk"]["S"]]: item["subscriber_id"]["S"] for item in items}
 
     def _load_subscribers(self, subscriber_ids: set[str]) -> dict[str, dict[str, Any]]:
-        table = table_name("SUBSCRIBERS_TABLE")
         keys = [{"pk": {"S": subscriber_pk(self.workspace_id, sid)}, "sk": {"S": sid}}
                 for sid in sorted(subscriber_ids)]
-        out: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {table: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
-            for item in _batch_get(request, table):
-                if "merged_into" not in item:
-                    out[item["sk"]["S"]] = item
-        return out
+        return {item["sk"]["S"]: item for item in self._batch_get_all(keys, {}) if "merged_into" not in item}
 
     # ------------------------------------------------------------------ writes
-    def _apply(self, plan: RowPlan, subscriber: SubscriberModel) -> list[dict[str, Any]]:
+    def _apply(self, plan: RowPlan, subscriber: SubscriberModel | NewFriend) -> list[dict[str, Any]]:
         fields = dict(subscriber.fields or {})
         ends = dict(subscriber.field_ends or {})
         changes = plan.changes.apply(fields, ends, self.definitions)
@@ -467,32 +464,29 @@ class Importer:
             data={"import_id": self.job_id, "line": plan.line, "created": created, "changes": changes[:50]},
         )
 
-    def _new_subscriber(self, plan: RowPlan) -> SubscriberModel:
-        now = clock.now()
-        subscriber = self.subscribers.new(self.workspace_id, source="csv", now=now,
-                                          subscriber_id=row_subscriber_id(self.job_id, self.created_ms, plan.line))
-        subscriber.fields = {}
-        subscriber.field_ends = {}
-        subscriber.tags = set()
-        subscriber.line = {}
-        self._apply(plan, subscriber)
-        return subscriber
+    def _new_subscriber(self, plan: RowPlan) -> NewFriend:
+        friend = NewFriend(row_subscriber_id(self.job_id, self.created_ms, plan.line))
+        self._apply(plan, friend)
+        return friend
 
-    def _batches(self, rows: list[tuple[RowPlan, SubscriberModel]]) -> Iterator[list[dict[str, Any]]]:
-        """Write requests of at most 25 items, a row's items never split across two calls."""
+    def _batches(self, rows: list[tuple[RowPlan, NewFriend]]) -> Iterator[list[dict[str, Any]]]:
+        """Write requests of at most 25 items, a row's items never split across two calls.
+
+        A row is its subscriber item, its alias items and its ``imported`` timeline entry, built as DynamoDB JSON
+        directly (``new_subscriber_item`` / ``imported_entry_item``, the same items PynamoDB would write: a test
+        compares them); building PynamoDB models for 100,000 new friends cost more than validating the rows."""
         sub_table = table_name("SUBSCRIBERS_TABLE")
         tl_table = table_name("TIMELINE_TABLE")
         batch: list[dict[str, Any]] = []
-        now = clock.now()
-        for plan, subscriber in rows:
-            subscriber.version = 1
-            items = [(sub_table, subscriber.serialize())]
-            for kind, value in aliases_of(subscriber):
+        now = iso(clock.now())
+        for plan, friend in rows:
+            items = [(sub_table, new_subscriber_item(self.workspace_id, friend, now))]
+            for kind, value in aliases_of(cast(Any, friend)):  # reads only line, email and phone
                 items.append((sub_table, {"pk": {"S": alias_pk(self.workspace_id, kind, value)},
-                                          "sk": {"S": "alias"}, "subscriber_id": {"S": subscriber.subscriber_id}}))
-            changes = [{"field": k, "new": v} for k, v in (subscriber.fields or {}).items()]
-            items.append((tl_table, self._timeline_item(plan, subscriber.subscriber_id, True, changes,
-                                                        now).serialize()))
+                                          "sk": {"S": "alias"}, "subscriber_id": {"S": friend.subscriber_id}}))
+            changes = [{"field": k, "new": v} for k, v in friend.fields.items()]
+            items.append((tl_table, imported_entry_item(self.workspace_id, friend.subscriber_id, self.job_id,
+                                                        plan.line, self.actor, changes, now)))
             if len(batch) + len(items) > 25:
                 yield batch
                 batch = []
@@ -537,6 +531,84 @@ class Importer:
             entry.save()
             return None
         return CellError(plan.line, None, "the friend kept changing during the import; import the row again")
+
+
+@dataclass
+class NewFriend:
+    """The attributes an import sets on a new friend (``Importer._apply`` writes them as on a SubscriberModel)."""
+
+    subscriber_id: str
+    display_name: str | None = None
+    inflow_route: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    tags: set[str] = field(default_factory=set)
+    fields: dict[str, Any] = field(default_factory=dict)
+    field_ends: dict[str, Any] = field(default_factory=dict)
+    line: dict[str, Any] = field(default_factory=dict)
+
+
+def _json(value: Any) -> dict[str, str]:
+    # as JSONTextAttribute serializes
+    return {"S": json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)}
+
+
+def new_subscriber_item(workspace_id: str, friend: NewFriend, now: str) -> dict[str, Any]:
+    """The SubscriberModel item of a new friend from an import (``source`` csv, version 1), as DynamoDB JSON."""
+    sid = friend.subscriber_id
+    item: dict[str, Any] = {
+        "pk": {"S": subscriber_pk(workspace_id, sid)}, "sk": {"S": sid},
+        "gsi1pk": {"S": f"wsub#{workspace_id}#{shard_of(sid):02d}"}, "gsi1sk": {"S": f"{now}#{sid}"},
+        "workspace_id": {"S": workspace_id}, "subscriber_id": {"S": sid}, "source": {"S": "csv"},
+        "line": _json(friend.line), "fields": _json(friend.fields), "field_ends": _json(friend.field_ends),
+        "consent": {"S": "{}"}, "unsubscribed": {"S": "{}"}, "unsubscribed_all": {"BOOL": False},
+        "created_at": {"S": now}, "updated_at": {"S": now}, "version": {"N": "1"},
+    }
+    for name in ("display_name", "inflow_route", "email", "phone"):
+        value = getattr(friend, name)
+        if value is not None:
+            item[name] = {"S": value}
+    if friend.tags:
+        item["tags"] = {"SS": sorted(friend.tags)}
+    return item
+
+
+def imported_entry_item(workspace_id: str, subscriber_id: str, job_id: str, line: int, actor: str,
+                        changes: list[dict[str, Any]], now: str) -> dict[str, Any]:
+    """The ``imported`` TimelineEntryModel item of a new friend, as DynamoDB JSON."""
+    entry_id = f"import_{job_id}_{line}"
+    return {
+        "pk": {"S": timeline_pk(workspace_id, subscriber_id)}, "sk": {"S": f"{now}#{entry_id}"},
+        "workspace_id": {"S": workspace_id}, "subscriber_id": {"S": subscriber_id}, "entry_id": {"S": entry_id},
+        "kind": {"S": "imported"}, "at": {"S": now}, "actor": {"S": actor},
+        "data": _json({"import_id": job_id, "line": line, "created": True, "changes": changes[:50]}),
+    }
+
+
+class PendingChunk:
+    """A chunk whose writes are in flight on the writer pool."""
+
+    def __init__(self, result: ChunkResult, creates: list[Future[int]] | None = None,
+                 updates: list[Future[CellError | None]] | None = None) -> None:
+        self._result = result
+        self._creates = creates or []
+        self._updates = updates or []
+
+    def result(self) -> ChunkResult:
+        """Wait for every write of the chunk (all of them, even when one fails) and count the outcomes."""
+        result = self._result
+        in_flight: list[Future[Any]] = [*self._creates, *self._updates]
+        wait(in_flight)
+        for future in self._creates:
+            result.created += future.result()
+        for update in self._updates:
+            outcome = update.result()
+            if isinstance(outcome, CellError):
+                result.errors.append(outcome)
+            else:
+                result.updated += 1
+        self._creates, self._updates = [], []
+        return result
 
 
 def _batch_get(request: dict[str, Any], table: str) -> Iterator[dict[str, Any]]:
@@ -661,13 +733,20 @@ class ImportService:
         try:
             with open_text(source_from(job.source), str(job.encoding)) as text:
                 records = iter_records(text, skip_until=int(job.last_line))
+                # One chunk in flight: the next chunk is read and validated (the generator) while this one's
+                # writes run on the writer pool; it is submitted only after this one is written and committed.
+                pending: tuple[PendingChunk, list[CellError], int, int] | None = None
                 for plans, errors, rows, last in importer.chunks(records, self.chunk_size):
-                    outcome = importer.process(plans)
-                    self._commit(job, outcome, errors + outcome.errors, rows, last)
-                    if seconds is not None and time.monotonic() - started > seconds:
-                        job.update(actions=[ImportJobModel.status.set("paused"),
-                                            ImportJobModel.updated_at.set(clock.now())])
-                        return job
+                    if pending is not None:
+                        self._finish(job, *pending)
+                        pending = None
+                        if seconds is not None and time.monotonic() - started > seconds:
+                            job.update(actions=[ImportJobModel.status.set("paused"),
+                                                ImportJobModel.updated_at.set(clock.now())])
+                            return job
+                    pending = (importer.submit(plans), errors, rows, last)
+                if pending is not None:
+                    self._finish(job, *pending)
         except HaishinError as exc:
             job.update(actions=[ImportJobModel.status.set("failed"), ImportJobModel.message.set(exc.message)])
             raise
@@ -677,6 +756,11 @@ class ImportService:
         job.update(actions=[ImportJobModel.status.set("completed"), ImportJobModel.updated_at.set(now),
                             ImportJobModel.finished_at.set(now)])
         return job
+
+    def _finish(self, job: ImportJobModel, pending: PendingChunk, errors: list[CellError], rows: int,
+                last: int) -> None:
+        outcome = pending.result()
+        self._commit(job, outcome, errors + outcome.errors, rows, last)
 
     def _commit(self, job: ImportJobModel, outcome: ChunkResult, errors: list[CellError], rows: int,
                 last: int) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import heapq
 import json
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +35,8 @@ from haishin.fields.repository import FieldRepository
 from haishin.fields.values import coerce
 from haishin.segments import model as m
 from haishin.segments.lists import ListRepository
-from haishin.segments.scan import SHARDS, dynamodb_client, iter_shard_pages, plain
+from haishin.segments.scan import SHARDS, decode_row, dynamodb_client, iter_shard_pages, plain, projection
+from haishin.subscribers.models import subscriber_pk
 from haishin.tags.repository import TagRepository
 
 Row = dict[str, Any]
@@ -64,11 +66,59 @@ class CompiledSegment:
     attributes: set[str]
     scenario_ids: set[str]
     context: EvalContext
+    # A FilterExpression DynamoDB evaluates before answering (``Prefilter``): implied by the predicate, never
+    # instead of it, so it only makes pages smaller.
+    prefilter: Prefilter | None = None
 
     def matches(self, row: Row, context: EvalContext | None = None) -> bool:
         if row.get("merged_into"):
             return False
         return self.predicate(row, context or self.context)
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    expression: str
+    names: dict[str, str]
+    values: dict[str, Any]
+
+
+MAX_PREFILTER_TAGS = 20
+
+
+def tags_prefilter(conditions: list[tuple[str, frozenset[str]]]) -> Prefilter | None:
+    """The root group's tag conditions (match, resolved tag IDs) as a FilterExpression on the ``tags`` string set.
+
+    ``contains`` on a string set is exact membership and an absent set contains nothing, so each term is exactly
+    its condition; AND-ed at the root they are implied by the segment."""
+    if not conditions or sum(len(tags) for _, tags in conditions) > MAX_PREFILTER_TAGS:
+        return None
+    values: dict[str, Any] = {}
+    terms: list[str] = []
+    for match, tags in conditions:
+        parts = []
+        for tag in sorted(tags):
+            placeholder = f":ft{len(values)}"
+            values[placeholder] = {"S": tag}
+            parts.append(f"contains(#ftags, {placeholder})")
+        joined = " AND ".join(parts) if match == "all" else " OR ".join(parts)
+        terms.append(f"NOT ({joined})" if match == "none" else f"({joined})")
+    return Prefilter(" AND ".join(terms), {"#ftags": "tags"}, values)
+
+
+_POOL_PREFIX = "segment-shard"
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _shard_pool() -> ThreadPoolExecutor:
+    """One pool for every count and search in the process (starting 16 threads per call costs more than it should
+    on a busy machine: each start waits for the GIL)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=SHARDS, thread_name_prefix=_POOL_PREFIX)
+        return _pool
 
 
 @dataclass
@@ -125,9 +175,13 @@ class SegmentEngine:
         self.tz = tz
 
     # ------------------------------------------------------------------ compile
-    def compile(self, workspace_id: str, segment: m.Group, *, now: datetime | None = None) -> CompiledSegment:
+    def compile(self, workspace_id: str, segment: m.Group, *, now: datetime | None = None,
+                definitions: Mapping[str, FieldDefinition] | None = None) -> CompiledSegment:
         now = now or clock.now()
-        definitions = self.fields.by_key(workspace_id)
+        if definitions is None and any(isinstance(c, m.FieldCondition) and not c.field.startswith("$")
+                                       for c in m.walk(segment)):
+            definitions = self.fields.by_key(workspace_id)
+        definitions = definitions or {}
         attributes: set[str] = set()
         scenario_ids: set[str] = set()
         context = EvalContext(now=now)
@@ -135,12 +189,18 @@ class SegmentEngine:
         known_tags = self.tags.all(workspace_id) if needs_tags else []
         compiler = _Compiler(self, workspace_id, definitions, known_tags, attributes, scenario_ids, context)
         predicate = compiler.group(segment, "conditions")
-        return CompiledSegment(workspace_id, predicate, attributes, scenario_ids, context)
+        prefilter = None
+        if segment.match == "all" or len(segment.conditions) == 1:
+            prefilter = tags_prefilter([compiler.resolved_tags[id(c)] for c in segment.conditions
+                                        if isinstance(c, m.TagsCondition)])
+        return CompiledSegment(workspace_id, predicate, attributes, scenario_ids, context, prefilter)
 
     # ------------------------------------------------------------------ scan
     def _shard_rows(self, compiled: CompiledSegment, shard: int, extra: Iterable[str] = ()) -> Iterator[Row]:
         attributes = compiled.attributes | set(extra)
-        for page in iter_shard_pages(compiled.workspace_id, shard, attributes):
+        prefilter = compiled.prefilter
+        filter_ = (prefilter.expression, prefilter.names, prefilter.values) if prefilter else None
+        for page in iter_shard_pages(compiled.workspace_id, shard, attributes, filter_expression=filter_):
             context = compiled.context
             if compiled.scenario_ids and page:
                 context = EvalContext(now=context.now, lists=context.lists,
@@ -179,13 +239,24 @@ class SegmentEngine:
         return out
 
     def _parallel(self, work: Callable[[int], Any]) -> list[Any]:
-        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="segment") as pool:
-            return list(pool.map(work, range(SHARDS)))
+        if threading.current_thread().name.startswith(_POOL_PREFIX):
+            return [work(shard) for shard in range(SHARDS)]  # called from a shard thread: never wait on the pool
+        if self.max_workers != SHARDS:
+            with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="segment") as pool:
+                return list(pool.map(work, range(SHARDS)))
+        return list(_shard_pool().map(work, range(SHARDS)))
 
     # ------------------------------------------------------------------ count / search
     def count(self, workspace_id: str, segment: m.Group) -> int:
         compiled = self.compile(workspace_id, segment)
-        return sum(self._parallel(lambda shard: sum(1 for _ in self._shard_rows(compiled, shard))))
+
+        def shard_count(shard: int) -> int:
+            total = 0
+            for _ in self._shard_rows(compiled, shard):
+                total += 1
+            return total
+
+        return sum(self._parallel(shard_count))
 
     def search(
         self, workspace_id: str, segment: m.Group, *, limit: int = 50, sort: str = "created_at",
@@ -195,32 +266,58 @@ class SegmentEngine:
             raise ValidationFailed("limit must be between 1 and 1000", where="limit")
         if order not in ("asc", "desc"):
             raise ValidationFailed("order must be asc or desc", where="order")
-        compiled = self.compile(workspace_id, segment)
+        if definitions is None:
+            definitions = self.fields.by_key(workspace_id)
+        compiled = self.compile(workspace_id, segment, definitions=definitions)
         sort_key = self._sort_key(workspace_id, sort, definitions)
         after = _decode_cursor(cursor) if cursor else None
         descending = order == "desc"
-        extra = set(LISTING_ATTRIBUTES) | ({sort_key.attribute} if sort_key.attribute else set())
+        # Two phases: the scan projects only what the predicate and the sort read (so 100,000 rows stay small),
+        # keeping each shard's best ``limit + 1`` sort keys; then the page's rows are read whole(ish) by key.
+        scan_extra = {sort_key.attribute}
+        listing = set(LISTING_ATTRIBUTES) | compiled.attributes | scan_extra
 
-        def shard_work(shard: int) -> tuple[int, list[tuple[Any, Row]]]:
+        def shard_work(shard: int) -> tuple[int, list[tuple[Any, str]]]:
             total = 0
-            candidates = []
-            for row in self._shard_rows(compiled, shard, extra):
-                key = sort_key(row)
+            candidates: list[tuple[Any, str]] = []
+            for row in self._shard_rows(compiled, shard, scan_extra):
                 total += 1
+                key = sort_key(row)
                 if after is None or (key < after if descending else key > after):
-                    candidates.append((key, row))
+                    candidates.append((key, row["subscriber_id"]))
             picker = heapq.nlargest if descending else heapq.nsmallest
-            return total, picker(limit, candidates, key=lambda kr: kr[0])
+            return total, picker(limit + 1, candidates, key=_first)
 
         total = 0
-        merged: list[tuple[Any, Row]] = []
+        merged: list[tuple[Any, str]] = []
         for shard_total, top in self._parallel(shard_work):
             total += shard_total
             merged.extend(top)
-        merged.sort(key=lambda kr: kr[0], reverse=descending)
+        merged.sort(key=_first, reverse=descending)
         page = merged[:limit]
         next_cursor = _encode_cursor(page[-1][0]) if len(merged) > limit else None
-        return SearchPage(items=[row for _, row in page], total=total, next_cursor=next_cursor)
+        rows = self._read_rows(workspace_id, [sid for _, sid in page], listing)
+        return SearchPage(items=[rows[sid] for _, sid in page if sid in rows], total=total,
+                          next_cursor=next_cursor)
+
+    def _read_rows(self, workspace_id: str, subscriber_ids: list[str], attributes: Iterable[str]) -> dict[str, Row]:
+        """The rows of a page by key (BatchGetItem, 100 keys a call), with ``attributes`` projected."""
+        client = dynamodb_client()
+        table = table_name("SUBSCRIBERS_TABLE")
+        expression, names = projection(attributes)
+        out: dict[str, Row] = {}
+        for start in range(0, len(subscriber_ids), 100):
+            keys = [{"pk": {"S": subscriber_pk(workspace_id, sid)}, "sk": {"S": sid}}
+                    for sid in subscriber_ids[start : start + 100]]
+            request: dict[str, Any] = {table: {"Keys": keys, "ProjectionExpression": expression,
+                                               "ExpressionAttributeNames": names}}
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(table, []):
+                    row = decode_row(item)
+                    out[row["subscriber_id"]] = row
+                request = response.get("UnprocessedKeys") or {}
+        return out
 
     def _sort_key(self, workspace_id: str, sort: str,
                   definitions: Mapping[str, FieldDefinition] | None) -> _SortKey:
@@ -236,6 +333,10 @@ class SegmentEngine:
         raise ValidationFailed(
             f"cannot sort by '{sort}' (use {', '.join(SORTS)} or field:<key>)", where="sort"
         )
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
 
 
 @dataclass(frozen=True)
@@ -281,11 +382,19 @@ class _Compiler:
         self.scenario_ids = scenario_ids
         self.context = context
         self.zone = ZoneInfo(engine.tz)
+        self.resolved_tags: dict[int, tuple[str, frozenset[str]]] = {}  # id(TagsCondition) -> (match, tag IDs)
 
     def group(self, group: m.Group, where: str) -> Predicate:
         parts = [self.condition(c, f"{where}.{i}") for i, c in enumerate(group.conditions)]
         if not parts:
             return (lambda _r, _c: True) if group.match == "all" else (lambda _r, _c: False)
+        if len(parts) == 1:
+            return parts[0]
+        if len(parts) == 2:
+            first, second = parts
+            if group.match == "all":
+                return lambda row, ctx: first(row, ctx) and second(row, ctx)
+            return lambda row, ctx: first(row, ctx) or second(row, ctx)
         if group.match == "all":
             return lambda row, ctx: all(p(row, ctx) for p in parts)
         return lambda row, ctx: any(p(row, ctx) for p in parts)
@@ -297,6 +406,7 @@ class _Compiler:
             self.attributes.add("tags")
             wanted = frozenset(self.engine.tags.resolve(self.workspace_id, c.tags, known=self.known_tags,
                                                         where=f"{where}.tags"))
+            self.resolved_tags[id(c)] = (c.match, wanted)
             if c.match == "any":
                 return lambda row, _c: not wanted.isdisjoint(row.get("tags") or ())
             if c.match == "all":
