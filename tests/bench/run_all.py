@@ -31,7 +31,9 @@ def main() -> int:
         one, five, _ = os.getloadavg()
         print(f"\n==> {script.relative_to(ROOT)}  [load {one:.2f}/{five:.2f}, {os.cpu_count()} cpus]", flush=True)
         t0 = time.perf_counter()
-        rc = subprocess.run([sys.executable, str(script)], cwd=ROOT, check=False).returncode
+        # the repository root on the path too, for benches that reuse test helpers (``from tests.integration...``)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+        rc = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, check=False).returncode
         results.append((script.name, rc, time.perf_counter() - t0))
     one, five, _ = os.getloadavg()
     print(f"\nbench summary  [load {one:.2f}/{five:.2f} at the end; step_fixture.py is shared set-up, not a bench]")
