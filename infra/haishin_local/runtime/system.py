@@ -424,6 +424,7 @@ class LocalSystem:
         if self.stripe_emulator is not None:
             self._setenv("STRIPE_API_BASE", self.stripe_emulator.base_url)
         reset_settings_cache()
+        _forget_process_clients(self._ddb.endpoint if self._ddb is not None else None)
 
     def _create_queues(self) -> None:
         sqs = self.client("sqs")
@@ -528,3 +529,22 @@ def running(**kwargs: Any) -> Iterator[LocalSystem]:
 
 
 __all__ = ["DynamoDBLocalError", "LocalSystem", "LocalSystemError", "TemplateRefused", "running"]
+
+
+def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
+    """Drop what the process cached for an earlier system: PynamoDB models keep their connection (and the endpoint
+    read when the class was defined), and the handlers' wired services keep clients. A second LocalSystem in one
+    process (tests) then talks to its own DynamoDB Local and moto server, not the first one's."""
+    from pynamodb.models import Model  # noqa: PLC0415
+
+    from haishin import wiring  # noqa: PLC0415
+
+    pending = list(Model.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        meta = getattr(model, "Meta", None)
+        if meta is not None and dynamodb_endpoint:
+            meta.host = dynamodb_endpoint
+        model._connection = None
+    wiring.reset()
