@@ -12,7 +12,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { useApp } from "../../context";
 import { t, type DictKey } from "../../i18n";
 import { useForm } from "../../lib/useForm";
-import { effective, fieldError, normalise, PERMISSIONS, ROLE_DEFAULTS, toggle } from "./operatorsShared";
+import { effective, emailSegment, fieldError, normalise, PERMISSIONS, ROLE_DEFAULTS, toggle } from "./operatorsShared";
 import { ConfirmButton, Field, formatDateTime } from "./ui";
 import "./operators.css";
 
@@ -182,7 +182,7 @@ function EditOperator({ op, channels, canOwner, onSaved, onCancel }: { op: Opera
   const submit = async (e: Event) => {
     e.preventDefault();
     const r = await form.submit((x) =>
-      api.patch<Operator>(`/api/operators/${encodeURIComponent(op.email)}`, {
+      api.patch<Operator>(`/api/operators/${emailSegment(op.email)}`, {
         role: x.role, granted: x.granted, denied: x.denied,
         ...(x.channel_id ? { channel_id: x.channel_id } : { clear_channel: true }),
       }),
@@ -247,7 +247,7 @@ export default function OperatorsScreen() {
     setBusy(op.email);
     setRowError(null);
     try {
-      await api.delete(`/api/operators/${encodeURIComponent(op.email)}`);
+      await api.delete(`/api/operators/${emailSegment(op.email)}`);
       setOps((cur) => (cur ?? []).filter((x) => x.email !== op.email));
       setNotice(t("ops.removed").replace("{email}", op.email));
     } catch (e) {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../api";
-import { effective, fieldError, normalise, PERMISSIONS, ROLE_DEFAULTS, toggle } from "./operatorsShared";
+import { effective, emailSegment, fieldError, normalise, PERMISSIONS, ROLE_DEFAULTS, toggle } from "./operatorsShared";
 
 describe("the admin's copy of the permission matrix", () => {
   const py = readFileSync(resolve(__dirname, "../../../../layers/haishin/haishin/auth/permissions.py"), "utf8");
@@ -45,5 +45,10 @@ describe("grants and denials", () => {
     expect(fieldError(e, "webhook_secrets")).toBe("bad");
     expect(fieldError(e, "webhook")).toBeUndefined();
     expect(fieldError(null, "email")).toBeUndefined();
+  });
+
+  it("keeps an e-mail's @ and + as they are in a path segment, encodes the rest", () => {
+    expect(emailSegment("a.b+shop@example.jp")).toBe("a.b+shop@example.jp");
+    expect(emailSegment("x/y?z#@example.jp")).toBe("x%2Fy%3Fz%23@example.jp");
   });
 });

@@ -88,3 +88,11 @@ export function fieldError(error: ApiError | null | undefined, field: string): s
   if (!error || !error.where) return undefined;
   return error.where === field || error.where.startsWith(`${field}.`) ? error.message : undefined;
 }
+
+/**
+ * An e-mail as a URL path segment. Characters a path segment allows as they are ("@", "+", ...) are left
+ * unencoded: the API matches the raw path segment against the stored address (it does not percent-decode it).
+ */
+export function emailSegment(email: string): string {
+  return encodeURIComponent(email).replace(/%(40|2B|21|24|26|27|28|29|2A|2C|3B|3D|3A)/gi, (m) => decodeURIComponent(m));
+}
