@@ -18,6 +18,7 @@ switched back on here whatever the command line says.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import os
@@ -170,6 +171,27 @@ class _StubHandler(SimpleHTTPRequestHandler):
         self._json(200, {"token": token, "token_type": "Bearer"})
 
 
+_shared: dict[str, Any] = {}
+
+
+def shared_local_system() -> Any:
+    """The one LocalSystem of this test process, shared by the shell tests and the journeys (each journey works in
+    its own workspace). Stopped at exit. ``HAISHIN_E2E_ADMIN_DIST`` serves another build of the admin."""
+    if "system" not in _shared:
+        from tests.integration.conftest import require_local_tools  # noqa: PLC0415
+
+        require_local_tools()
+        from haishin_local.runtime import LocalSystem  # noqa: PLC0415 - heavy: only when a test needs it
+
+        system = LocalSystem(port=0, seed=False, strict=False)
+        if os.environ.get("HAISHIN_E2E_ADMIN_DIST"):
+            system.admin_dist = Path(os.environ["HAISHIN_E2E_ADMIN_DIST"])
+        system.start()
+        _shared["system"] = system
+        atexit.register(system.stop)
+    return _shared["system"]
+
+
 def _start_backend() -> Iterator[AdminBackend]:
     external = os.environ.get("HAISHIN_E2E_ADMIN_URL")
     if external:
@@ -179,13 +201,11 @@ def _start_backend() -> Iterator[AdminBackend]:
         return
     if not (ADMIN_DIST / "index.html").is_file():
         pytest.fail("admin/dist is not built: run `make admin` (or `cd admin && npm ci && npm run build`)")
-    if os.environ.get("HAISHIN_E2E_BACKEND") == "local":
+    if os.environ.get("HAISHIN_E2E_BACKEND", "local") == "local":
         # The real local system in-process (DynamoDB Local, moto server, emulators): serves admin/dist at /admin/,
-        # its own config.json and the real POST /_dev/login. strict=False: handlers still being written answer 502.
-        from haishin_local.runtime import LocalSystem  # noqa: PLC0415 - heavy, only in this mode
-
-        with LocalSystem(port=0, seed=False, strict=False) as system:
-            yield AdminBackend(admin_url=f"{system.base_url}/admin/", api_base=system.base_url)
+        # its own config.json and the real POST /_dev/login. The same instance serves the journeys.
+        system = shared_local_system()
+        yield AdminBackend(admin_url=f"{system.base_url}/admin/", api_base=system.base_url)
         return
     server = ThreadingHTTPServer(("127.0.0.1", 0), _StubHandler)
     base = f"http://127.0.0.1:{server.server_address[1]}"

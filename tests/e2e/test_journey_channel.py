@@ -6,13 +6,12 @@ fixture, whatever ``HAISHIN_E2E_BACKEND`` says: the journey needs the emulator t
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .conftest import shared_local_system
 from .helpers import dev_login
 
 pytestmark = pytest.mark.e2e
@@ -28,29 +27,9 @@ def unexpected(errors: list[str]) -> list[str]:
     return [e for e in errors if "status of 422" not in e]
 
 
-_shared: dict[str, Any] = {}
-
-
 def local_system(request: pytest.FixtureRequest) -> Any:
-    """The one LocalSystem of this test process, shared by the journeys (each in its own workspace).
-
-    A second LocalSystem in the same process would find PynamoDB's cached connections still pointing at the first
-    one's DynamoDB Local, so the journeys share one; it stops when the session ends."""
-    if "system" not in _shared:
-        from tests.integration.conftest import require_local_tools  # noqa: PLC0415
-
-        require_local_tools()
-        from haishin_local.runtime import LocalSystem  # noqa: PLC0415
-
-        system = LocalSystem(port=0, seed=False, strict=False)
-        # HAISHIN_E2E_ADMIN_DIST: serve another build of the admin (e.g. `vite build --outDir /tmp/x` while other
-        # engineers rebuild admin/dist in the same working tree)
-        if os.environ.get("HAISHIN_E2E_ADMIN_DIST"):
-            system.admin_dist = Path(os.environ["HAISHIN_E2E_ADMIN_DIST"])
-        system.start()
-        _shared["system"] = system
-        request.config.add_cleanup(system.stop)
-    return _shared["system"]
+    """The one LocalSystem of this test process (tests/e2e/conftest.py), shared by the journeys."""
+    return shared_local_system()
 
 
 @pytest.fixture(scope="module")
