@@ -120,6 +120,7 @@ def test_owner_invites_an_operator_who_cannot_see_line_user_ids(
     form.locator("input[name=email]").fill(STAFF)
     page.get_by_test_id("operator-invite-submit").click()
     form.locator("[data-field-error=email]").wait_for()
+    assert "すでに登録されています" in form.locator("[data-field-error=email]").inner_text()
     snap("operators")
 
     # The operator signs in (own tab: sessions are per tab) and opens the same friend: no LINE user ID anywhere

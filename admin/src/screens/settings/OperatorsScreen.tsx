@@ -32,6 +32,16 @@ interface Channel {
   name: string | null;
 }
 
+/** The API's (English) message at a field, in the user's language for the cases marketers meet. */
+function localFieldError(error: ApiError | null, field: string): string | undefined {
+  const msg = fieldError(error, field);
+  if (!msg || !error) return msg;
+  if (field === "email" && error.status === 409) return t("ops.err.exists");
+  if (field === "email" && error.status === 422) return t("ops.err.email");
+  if (field === "role" && error.status === 403) return t("ops.err.ownerOnly");
+  return msg;
+}
+
 const permLabel = (p: string) => t(`perm.${p}` as DictKey);
 const roleLabel = (r: string) => t(`role.${r}` as DictKey);
 
@@ -120,7 +130,7 @@ function InviteForm({ channels, canOwner, onInvited }: { channels: Channel[] | n
   const { api } = useApp();
   const form = useForm<InviteValues>(EMPTY_INVITE, "settings.operators.invite");
   const v = form.values;
-  const err = (f: string) => fieldError(form.error, f);
+  const err = (f: string) => localFieldError(form.error, f);
   const setRole = (r: Role) => {
     const n = normalise(r, v.granted, v.denied);
     form.set("role", r);
@@ -172,7 +182,7 @@ function EditOperator({ op, channels, canOwner, onSaved, onCancel }: { op: Opera
   const { api } = useApp();
   const form = useForm<EditValues>({ role: op.role, channel_id: op.channel_id ?? "", granted: op.granted, denied: op.denied }, `settings.operators.edit.${op.email}`);
   const v = form.values;
-  const err = (f: string) => fieldError(form.error, f);
+  const err = (f: string) => localFieldError(form.error, f);
   const setRole = (r: Role) => {
     const n = normalise(r, v.granted, v.denied);
     form.set("role", r);
