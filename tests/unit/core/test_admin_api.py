@@ -99,6 +99,21 @@ def test_body_validation_errors_say_where(api: AdminApi) -> None:
     assert body["where"] == "email"
 
 
+def test_a_body_that_is_not_json_is_415_not_500(api: AdminApi) -> None:
+    request = event("POST", "/api/operators", claims("owner"))
+    request["headers"]["content-type"] = "text/plain"
+    request["body"] = "hello"
+    response = api.handle(request, Context())
+    assert response["statusCode"] == 415
+    assert json.loads(response["body"])["where"] == "content-type"
+
+
+def test_an_encoded_email_in_the_path_is_decoded(api: AdminApi) -> None:
+    call(api, "POST", "/api/operators", claims("owner"), {"email": "d+1@example.com", "role": "viewer"})
+    status, body = call(api, "DELETE", "/api/operators/d%2B1%40example.com", claims("owner"))
+    assert (status, body["status"]) == (200, "removed")
+
+
 def test_only_owners_manage_owners(api: AdminApi) -> None:
     status, body = call(api, "POST", "/api/operators", claims("admin"), {"email": "o2@example.com", "role": "owner"})
     assert status == 403

@@ -9,7 +9,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from haishin.api import routes
 from haishin.api.security import declared_permission, public, set_caller
@@ -58,6 +61,11 @@ def build_app() -> APIGatewayHttpResolver:
             {"code": "validation_failed", "message": first["message"], "where": first["where"], "details": problems},
         )
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_content_type(error: RequestUnsupportedContentType) -> Response:
+        return _error(415, {"code": "unsupported_media_type", "where": "content-type",
+                            "message": "send the body as JSON (Content-Type: application/json)"})
+
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response:
         # Never a stack trace in a response; the log has it (secrets are never in exception text we raise).
@@ -69,6 +77,8 @@ def build_app() -> APIGatewayHttpResolver:
 
 _PUBLIC_PATHS = frozenset({f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/health"})
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# POST routes that only read (a query too large for a URL); they are not changes, so not audited.
+_READ_ONLY_POST_SUFFIXES = ("/search", "/count", "/simulate", "/preview", "/quota-check")
 
 
 class AdminApi:
@@ -101,7 +111,8 @@ class AdminApi:
             response = self.app.resolve(event, context)
         finally:
             set_caller(None)
-        if caller is not None and method not in _READ_METHODS and 200 <= response.get("statusCode", 500) < 300:
+        changed = method not in _READ_METHODS and not path.endswith(_READ_ONLY_POST_SUFFIXES)
+        if caller is not None and changed and 200 <= response.get("statusCode", 500) < 300:
             self.audit.record(
                 workspace_id=caller.workspace_id, operator_id=caller.operator_id, operator_email=caller.email,
                 method=method, path=path, route=path, status=response["statusCode"],

@@ -5,6 +5,7 @@ No `from __future__ import annotations` in route modules: Powertools reads the a
 
 
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -73,7 +74,7 @@ def invite_operator(body: Annotated[InviteOperator, Body()]) -> tuple[dict[str, 
 @requires(Permission.MANAGE_OPERATORS)
 def update_operator(email: str, body: Annotated[UpdateOperator, Body()]) -> dict[str, Any]:
     record = OperatorService().update(
-        current_caller(), email, role=body.role, granted=body.granted, denied=body.denied,
+        current_caller(), unquote(email), role=body.role, granted=body.granted, denied=body.denied,
         channel_id=body.channel_id, clear_channel=body.clear_channel,
     )
     return _operator(record)
@@ -82,7 +83,7 @@ def update_operator(email: str, body: Annotated[UpdateOperator, Body()]) -> dict
 @router.delete("/operators/<email>")
 @requires(Permission.MANAGE_OPERATORS)
 def remove_operator(email: str) -> dict[str, Any]:
-    return _operator(OperatorService().remove(current_caller(), email))
+    return _operator(OperatorService().remove(current_caller(), unquote(email)))
 
 
 @router.get("/audit-log")
