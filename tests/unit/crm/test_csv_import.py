@@ -148,7 +148,7 @@ def test_export_then_import_round_trips_every_field(crm) -> None:
     assert job["created"] == 2, error_report(WS, job["import_id"])
     for encoding in ("utf-8-sig", "cp932"):
         out = io.BytesIO()
-        result = Exporter().write(WS, EVERYONE, out, caller=OWNER, encoding=encoding, channel_id=CHANNEL)  # type: ignore[arg-type]
+        result = Exporter().write(WS, EVERYONE, out, caller=OWNER, encoding=encoding, channel_id=CHANNEL)
         assert result.rows == 2 and result.replaced == []
         other = f"ws_copy_{encoding.replace('-', '')}"
         setup_workspace(other)
