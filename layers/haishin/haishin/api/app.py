@@ -66,6 +66,17 @@ def build_app() -> APIGatewayHttpResolver:
         return _error(415, {"code": "unsupported_media_type", "where": "content-type",
                             "message": "send the body as JSON (Content-Type: application/json)"})
 
+    @app.exception_handler(UnicodeDecodeError)
+    def undecodable_body(error: UnicodeDecodeError) -> Response:
+        # Bytes that are not UTF-8 sent as JSON: Powertools' body validation decodes them before any route runs
+        # and only turns a JSONDecodeError into a RequestValidationError. Only the request body is the caller's.
+        try:
+            app.current_event.decoded_body  # noqa: B018 (re-decodes: raises again if the body is the cause)
+        except UnicodeDecodeError:
+            return _error(422, {"code": "validation_failed", "where": "body",
+                                "message": "the body is not valid UTF-8 JSON"})
+        return unexpected(error)
+
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response:
         # Never a stack trace in a response; the log has it (secrets are never in exception text we raise).
