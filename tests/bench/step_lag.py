@@ -90,10 +90,14 @@ def main() -> None:
             wave = users[w * per_wave:(w + 1) * per_wave]
             groups = 5  # spread the wave's follows (hence due times) over the minute, 12 clock seconds apart
             for g in range(groups):
+                # group g follows at (previous tick + g * 12 s): the clock is moved (without firing the tick) only
+                # forward, and never past the next tick, so ticks stay one clock minute apart
+                target = last_tick + timedelta(seconds=g * 60 // groups)
+                if system.clock.now() < target:
+                    system.clock.advance(target - system.clock.now())
                 for user in wave[g::groups]:
                     assert emulator.follow(CH, user) == 200
                 system.drain(timeout=300)
-                system.clock.advance(timedelta(seconds=60 // groups))  # moves the clock without firing the tick
             next_minute()
             advances += 1
         print(f"{friends} follows in {waves} waves (one clock minute apart) in {time.perf_counter() - t0:.1f} s "
