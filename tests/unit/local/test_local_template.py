@@ -103,7 +103,7 @@ def test_event_sources_of_the_real_template(real: Template) -> None:
     assert keys["ANY /api/{proxy+}"].authorizer == "CognitoAuthorizer"
     assert keys["GET /api/openapi.json"].authorizer is None
     sqs = {s.queue_id: s for s in real.sqs_sources}
-    assert sqs["DeliveryQueue"].maximum_concurrency == 20  # !Ref DeliveryMaxConcurrency -> its default
+    assert sqs["DeliveryQueue"].maximum_concurrency == 40  # !Ref DeliveryMaxConcurrency -> its default
     assert sqs["PlannerQueue"].batch_size == 1
     assert all(s.report_batch_item_failures for s in sqs.values())
     assert [(s.function_id, s.expression) for s in real.schedules] == [("StepTickFunction", "rate(1 minute)")]
