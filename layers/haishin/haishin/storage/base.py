@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +27,19 @@ def _endpoint() -> str | None:
     return os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
 
 
+_connections: dict[tuple[str, str | None], Connection] = {}
+_connections_lock = threading.Lock()
+
+
 def connection() -> Connection:
-    """A PynamoDB connection configured like the models (for TransactWrite / TransactGet)."""
-    return Connection(region=_region(), host=_endpoint(), max_retry_attempts=8)
+    """A PynamoDB connection configured like the models (for TransactWrite / TransactGet), one per process and
+    endpoint: building one builds a botocore client, which costs far more than the transaction itself."""
+    key = (_region(), _endpoint())
+    with _connections_lock:
+        found = _connections.get(key)
+        if found is None:
+            found = _connections[key] = Connection(region=key[0], host=key[1], max_retry_attempts=8)
+    return found
 
 
 def model_meta(table_env: str) -> Any:
