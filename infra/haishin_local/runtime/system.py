@@ -211,6 +211,8 @@ class LocalSystem:
                 os.environ[key] = value
         self._saved_env.clear()
         reset_settings_cache()
+        # Back to whatever ran before (an outer LocalSystem in the same test process, or nothing).
+        _forget_process_clients(os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"))
 
     # ------------------------------------------------------------------ endpoints
     @property
@@ -544,7 +546,7 @@ def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
         model = pending.pop()
         pending.extend(model.__subclasses__())
         meta = getattr(model, "Meta", None)
-        if meta is not None and dynamodb_endpoint:
-            meta.host = dynamodb_endpoint
+        if meta is not None:
+            meta.host = dynamodb_endpoint or os.environ.get("AWS_ENDPOINT_URL")
         model._connection = None
     wiring.reset()
