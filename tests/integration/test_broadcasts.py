@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from haishin import clock
 from haishin.broadcasts.service import BroadcastInput, BroadcastService
 from haishin.secrets import SecretsManagerStore, secret_name
@@ -17,6 +19,8 @@ from haishin.storage.base import iso
 from haishin.subscribers.models import SubscriberModel, line_account, shard_of
 from haishin.workspaces.models import ChannelModel, WorkspaceModel, workspace_pk
 from haishin_local.runtime import LocalSystem
+
+pytestmark = pytest.mark.integration
 
 
 def _user(prefix: str, n: int) -> str:

@@ -8,11 +8,12 @@ import itertools
 import json
 import secrets
 import threading
-import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from haishin import clock as haishin_clock  # the system's clock: signatures age with the local system's time
 
 Json = dict[str, Any]
 Transport = Callable[[str, bytes, dict[str, str]], int]
@@ -33,7 +34,7 @@ class StripeApiError(Exception):
 
 def sign_payload(secret: str, payload: bytes, timestamp: int | None = None) -> str:
     """Stripe's scheme: ``t=<ts>,v1=hex(HMAC-SHA256(secret, "<ts>.<payload>"))``."""
-    t = int(time.time()) if timestamp is None else timestamp
+    t = int(haishin_clock.epoch_seconds()) if timestamp is None else timestamp
     mac = hmac.new(secret.encode(), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
     return f"t={t},v1={mac}"
 
@@ -69,7 +70,7 @@ class StripeState:
     """Objects by ID, events in creation order, webhook endpoints, and what was delivered."""
 
     base_url: str = "http://127.0.0.1"
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = haishin_clock.epoch_seconds
     auto_deliver: bool = True
     objects: dict[str, Json] = field(default_factory=dict)
     events: list[Json] = field(default_factory=list)

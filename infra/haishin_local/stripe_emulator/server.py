@@ -17,6 +17,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from haishin import clock as haishin_clock  # the system's clock: signatures age with the local system's time
+
 from .core import Json, StripeApiError, StripeState
 
 _KEY = re.compile(r"([^\[\]]+)|\[([^\[\]]*)\]")
@@ -47,8 +49,8 @@ def _listify(node: Any) -> Any:
 
 
 class StripeEmulator(StripeState):
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, clock: Callable[[], float] = time.time,
-                 auto_deliver: bool = True) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *,
+                 clock: Callable[[], float] = haishin_clock.epoch_seconds, auto_deliver: bool = True) -> None:
         super().__init__(clock=clock, auto_deliver=auto_deliver)
         self.host, self.port = host, port
         self._server: ThreadingHTTPServer | None = None
