@@ -71,6 +71,12 @@ def _up(args: argparse.Namespace) -> int:
         print(f"  API              {base}  ({len(system.routes)} routes)")
         line = getattr(system.line_emulator, "base_url", None)
         print(f"  LINE emulator    {line + '/' if line else '(not available)'}")
+        if line and system.seed:
+            from haishin_local.seed import DEMO_CHANNEL_ID  # noqa: PLC0415
+
+            print(f"  friend's phone   {line}/_emulator/phone?channel={DEMO_CHANNEL_ID}&user=Udemo_phone_friend"
+                  "  (add the bot, type, tap buttons)")
+            print("  dev login        owner@example.com, workspace ws_demo, role owner")
         stripe = getattr(system.stripe_emulator, "base_url", None)
         print(f"  Stripe stand-in  {stripe + '/' if stripe else '(not available)'}")
         print(f"  DynamoDB Local   {system.dynamodb_endpoint}")
