@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,3 +27,13 @@ def dev_login(
     page.locator("select[name=role]").select_option(role)
     page.get_by_test_id("login-submit").click()
     page.get_by_test_id("workspace-name").wait_for()
+
+
+def api_request(system: Any, token: str, method: str, path: str, body: Any = None) -> Any:
+    """A JSON call to the local system's admin API as the holder of ``token``; the parsed answer (None if empty)."""
+    request = urllib.request.Request(
+        f"{system.base_url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")

@@ -7,8 +7,6 @@ the journeys of this process (``test_journey_channel.local_system``), in its own
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -16,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from .helpers import dev_login
+from .helpers import api_request, dev_login
 from .test_journey_channel import local_system
 
 pytestmark = pytest.mark.e2e
@@ -29,15 +27,7 @@ USERS = {"U" + "7" * 31 + str(i): name for i, name in enumerate(["佐藤 陽菜"
 
 
 def api(system: Any, token: str, method: str, path: str, body: Any = None) -> Any:
-    req = urllib.request.Request(
-        system.base_url + path,
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=30) as res:
-        text = res.read().decode()
-    return json.loads(text) if text else None
+    return api_request(system, token, method, path, body)
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,12 @@ the reply arrives in the LINE emulator. Real local system (LocalSystem + LINE em
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from .helpers import dev_login
+from .helpers import api_request, dev_login
 from .test_journey_channel import local_system
 
 pytestmark = pytest.mark.e2e
@@ -24,12 +22,7 @@ USER = "U" + "2" * 32
 
 def api(system: Any, method: str, path: str, body: Any = None) -> Any:
     token = system.login(email="owner@example.jp", workspace_id=WS, role="owner")
-    req = urllib.request.Request(
-        f"{system.base_url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=30) as res:
-        return json.loads(res.read() or b"null")
+    return api_request(system, token, method, path, body)
 
 
 @pytest.fixture(scope="module")

@@ -7,15 +7,13 @@ Real local system (LocalSystem + LINE emulator), shared with the other journeys 
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from .conftest import ARTIFACTS
-from .helpers import dev_login
+from .helpers import api_request, dev_login
 from .test_journey_channel import local_system
 
 pytestmark = pytest.mark.e2e
@@ -35,13 +33,7 @@ def unexpected(errors: list[str]) -> list[str]:
 
 
 def api(system: Any, method: str, path: str, body: Any = None, *, email: str = OWNER, role: str = "owner") -> Any:
-    token = system.login(email=email, workspace_id=WS, role=role)
-    req = urllib.request.Request(
-        f"{system.base_url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=30) as res:
-        return json.loads(res.read() or b"null")
+    return api_request(system, system.login(email=email, workspace_id=WS, role=role), method, path, body)
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,13 @@ the journeys of this process (``test_journey_channel.local_system``), in its own
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from .helpers import dev_login
+from .helpers import api_request, dev_login
 from .test_journey_channel import local_system
 
 pytestmark = pytest.mark.e2e
@@ -29,15 +27,7 @@ USER = "U" + "5" * 32
 
 
 def api(system: Any, token: str, method: str, path: str, body: Any = None) -> Any:
-    req = urllib.request.Request(
-        system.base_url + path,
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=30) as res:
-        text = res.read().decode()
-    return json.loads(text) if text else None
+    return api_request(system, token, method, path, body)
 
 
 def unexpected(errors: list[str]) -> list[str]:
