@@ -25,7 +25,8 @@ def test_login_screen_is_japanese_and_dev_login_reaches_the_dashboard(
 
     assert page.evaluate("location.hash") == "#/dashboard"
     assert page.get_by_test_id("workspace-name").inner_text().endswith("ws_demo")
-    assert page.get_by_role("heading", name="ダッシュボード", exact=True).is_visible()
+    # The dashboard is a lazily loaded chunk: wait for its heading (is_visible() alone would not wait and raced it)
+    page.get_by_role("heading", name="ダッシュボード", exact=True).wait_for(state="visible")
     assert page.get_by_role("navigation", name="メインメニュー").first.is_visible()
     session = json.loads(page.evaluate("sessionStorage.getItem('haishin.session')"))
     assert session["token"] and session["workspaceId"] == "ws_demo" and session["role"] == "admin"
