@@ -150,7 +150,8 @@ class DynamoDBLocal:
     def command(self, installation: Installation, java: str) -> list[str]:
         java_opts = os.environ.get("HAISHIN_DYNAMODB_JAVA_OPTS", JAVA_FAST_START).split()
         cmd = [java, *java_opts, f"-Djava.library.path={installation.lib}", "-jar", str(installation.jar)]
-        cmd += ["-port", str(self.port)]
+        # no usage telemetry from a developer's machine (and no blocked network calls offline)
+        cmd += ["-port", str(self.port), "-disableTelemetry"]
         if self.persist:
             self.db_path.mkdir(parents=True, exist_ok=True)
             cmd += ["-sharedDb", "-dbPath", str(self.db_path)]

@@ -15,7 +15,6 @@ from haishin import clock
 from haishin.broadcasts.service import BroadcastInput, BroadcastService
 from haishin.secrets import SecretsManagerStore, secret_name
 from haishin.segments import scan
-from haishin.storage.base import iso
 from haishin.subscribers.models import SubscriberModel, line_account, shard_of
 from haishin.workspaces.models import ChannelModel, WorkspaceModel, workspace_pk
 from haishin_local.runtime import LocalSystem
@@ -54,8 +53,7 @@ def setup_workspace(system: LocalSystem, friends: int, *, blocked: int = 0) -> t
             batch.save(SubscriberModel(
                 pk=f"sub#{workspace_id}#{shard_of(sid):02d}", sk=sid, workspace_id=workspace_id, subscriber_id=sid,
                 display_name=f"Friend {i}", line={channel_id: line_account(user, status)},
-                created_at=now, updated_at=now, gsi1pk=f"wsub#{workspace_id}#{shard_of(sid):02d}",
-                gsi1sk=f"{iso(now)}#{sid}"))
+                created_at=now, updated_at=now))
     return workspace_id, channel_id, users
 
 

@@ -14,7 +14,6 @@ from haishin.delivery.messages import DeliveryMessage
 from haishin.delivery.queue import InMemoryDeliverySender
 from haishin.delivery.worker import PermanentFailure, RetryLater
 from haishin.segments import scan
-from haishin.storage.base import iso
 from haishin.subscribers.models import SubscriberModel, line_account, shard_of
 from haishin.wiring import Services
 from haishin.workspaces.models import ChannelModel, WorkspaceModel, workspace_pk
@@ -107,8 +106,7 @@ class BroadcastWorld:
                     pk=f"sub#{workspace_id}#{shard_of(sid):02d}", sk=sid, workspace_id=workspace_id,
                     subscriber_id=sid, display_name=names[(i - start) % len(names)] if names else f"Friend {i}",
                     line={CHANNEL: line_account(user_id(i), status)}, tags=set(tags or set()),
-                    created_at=now, updated_at=now, gsi1pk=f"wsub#{workspace_id}#{shard_of(sid):02d}",
-                    gsi1sk=f"{iso(now)}#{sid}", **extra)
+                    created_at=now, updated_at=now, **extra)
                 batch.save(item)
         return ids
 

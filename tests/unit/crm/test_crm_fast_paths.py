@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from haishin.csvio.importer import NewFriend, imported_entry_item, new_subscriber_item
+from haishin.csvio.importer import NewFriend, new_subscriber_item
 from haishin.segments import engine as engine_module
 from haishin.segments.engine import SegmentEngine, tags_prefilter
 from haishin.segments.model import parse_segment
@@ -18,7 +18,6 @@ from haishin.segments.scan import iter_shard_pages
 from haishin.storage.base import iso
 from haishin.subscribers.models import line_account, shard_of
 from haishin.subscribers.repository import SubscriberRepository
-from haishin.timeline.models import TimelineEntryModel, timeline_pk
 from tests.unit.crm.conftest import CHANNEL, WS
 
 NOW = datetime(2026, 1, 5, 3, 4, 5, 678901, tzinfo=UTC)
@@ -39,26 +38,19 @@ def test_new_friend_items_equal_what_pynamodb_writes() -> None:
         NewFriend("s_02", display_name="髙橋①", inflow_route="qr", email="a@example.jp", phone="09012345678",
                   tags={"tag_b", "tag_a"}, fields={"name": "髙橋", "score": 12, "interests": ["美容", "旅行"]},
                   field_ends={"visit": "2021-01-01T03:00:00.000000+00:00"},
-                  line={CHANNEL: line_account("U" + "a" * 32)}),
+                  line={CHANNEL: line_account("U" + "a" * 32)},
+                  imported_from={"import_id": "imp_1", "line": 7, "actor": "op1"}),
     ]
     for friend in friends:
         model = SubscriberRepository().new(WS, source="csv", now=NOW, subscriber_id=friend.subscriber_id)
         model.fields, model.field_ends, model.tags, model.line = {}, {}, set(), {}
-        for name in ("display_name", "inflow_route", "email", "phone", "tags", "fields", "field_ends", "line"):
+        for name in ("display_name", "inflow_route", "email", "phone", "tags", "fields", "field_ends", "line",
+                     "imported_from"):
             value = getattr(friend, name)
             if value:
                 setattr(model, name, value)
         model.version = 1
         _same_item(new_subscriber_item(WS, friend, iso(NOW)), model.serialize())
-        changes = [{"field": k, "new": v} for k, v in friend.fields.items()]
-        entry_id = "import_imp_1_7"
-        entry = TimelineEntryModel(
-            pk=timeline_pk(WS, friend.subscriber_id), sk=f"{iso(NOW)}#{entry_id}", workspace_id=WS,
-            subscriber_id=friend.subscriber_id, entry_id=entry_id, kind="imported", at=NOW, actor="op1",
-            data={"import_id": "imp_1", "line": 7, "created": True, "changes": changes},
-        )
-        _same_item(imported_entry_item(WS, friend.subscriber_id, "imp_1", 7, "op1", changes, iso(NOW)),
-                   entry.serialize())
 
 
 def test_raw_scan_rows_decode_like_the_model(crm) -> None:

@@ -59,8 +59,8 @@ def test_shift_jis_and_utf8_bom_import_every_character_intact(crm, encoding: str
     assert {(e["line"], e["column"]) for e in errors} == {(3, "来店日時"), (4, "得点")}
     assert any("2月30日" in e["reason"] for e in errors)
     assert SubscriberRepository().find_by_email(WS, "hanako@example.jp") is None  # nothing half-written
-    entries, _ = Timeline().page(WS, taro.subscriber_id)
-    assert [e.kind for e in entries] == ["imported"]
+    entries, _ = Timeline().page(WS, taro.subscriber_id, subscriber=taro)
+    assert [(e.kind, e.data["import_id"], e.data["line"]) for e in entries] == [("imported", job["import_id"], 2)]
 
 
 def test_both_encodings_give_the_same_result(crm) -> None:

@@ -7,7 +7,8 @@ The file is read with ``csv.reader`` over a text stream (memory stays flat whate
 2. the identities of the chunk are looked up at once (BatchGetItem of alias items) to decide create / update / skip;
    a row whose other identity belongs to a different friend is an error naming that column;
 3. new friends (no alias exists, and none is claimed twice in the chunk) go out with BatchWriteItem, 25 items a call,
-   from parallel writers; a row's subscriber item, alias items and timeline entry are in the same call. The new
+   from parallel writers; a row's subscriber item and alias items are in the same call (the friend item records
+   the import and line, which the timeline shows as its ``imported`` entry). The new
    friend's ID is derived from the import and the line, so replaying a chunk after a crash rewrites the same items;
 4. updates are one TransactWriteItems per row (row version-checked, aliases conditioned), from the same writers;
 5. progress (counters and the last committed line) is committed on the job item after the chunk.
@@ -56,7 +57,7 @@ from haishin.fields.repository import FieldChanges, FieldRepository, plan_field_
 from haishin.fields.values import is_empty
 from haishin.segments.scan import dynamodb_client
 from haishin.storage.base import iso
-from haishin.subscribers.models import SubscriberModel, alias_pk, line_account, shard_of, subscriber_pk
+from haishin.subscribers.models import SubscriberModel, alias_pk, line_account, subscriber_pk
 from haishin.subscribers.repository import (
     SubscriberRepository,
     VersionConflict,
@@ -472,25 +473,23 @@ class Importer:
     def _batches(self, rows: list[tuple[RowPlan, NewFriend]]) -> Iterator[list[dict[str, Any]]]:
         """Write requests of at most 25 items, a row's items never split across two calls.
 
-        A row is its subscriber item, its alias items and its ``imported`` timeline entry, built as DynamoDB JSON
-        directly (``new_subscriber_item`` / ``imported_entry_item``, the same items PynamoDB would write: a test
-        compares them); building PynamoDB models for 100,000 new friends cost more than validating the rows."""
+        A row is its subscriber item (which records the import and line: the timeline shows that as the friend's
+        ``imported`` entry, with no timeline write) and its alias items, built as DynamoDB JSON directly
+        (``new_subscriber_item``, the same item PynamoDB would write: a test compares them); building PynamoDB
+        models for 100,000 new friends cost more than validating the rows."""
         sub_table = table_name("SUBSCRIBERS_TABLE")
-        tl_table = table_name("TIMELINE_TABLE")
         batch: list[dict[str, Any]] = []
         now = iso(clock.now())
         for plan, friend in rows:
-            items = [(sub_table, new_subscriber_item(self.workspace_id, friend, now))]
+            friend.imported_from = {"import_id": self.job_id, "line": plan.line, "actor": self.actor}
+            items = [new_subscriber_item(self.workspace_id, friend, now)]
             for kind, value in aliases_of(cast(Any, friend)):  # reads only line, email and phone
-                items.append((sub_table, {"pk": {"S": alias_pk(self.workspace_id, kind, value)},
-                                          "sk": {"S": "alias"}, "subscriber_id": {"S": friend.subscriber_id}}))
-            changes = [{"field": k, "new": v} for k, v in friend.fields.items()]
-            items.append((tl_table, imported_entry_item(self.workspace_id, friend.subscriber_id, self.job_id,
-                                                        plan.line, self.actor, changes, now)))
+                items.append({"pk": {"S": alias_pk(self.workspace_id, kind, value)}, "sk": {"S": "alias"},
+                              "subscriber_id": {"S": friend.subscriber_id}})
             if len(batch) + len(items) > 25:
                 yield batch
                 batch = []
-            batch.extend({"table": table, "item": item} for table, item in items)
+            batch.extend({"table": sub_table, "item": item} for item in items)
         if batch:
             yield batch
 
@@ -546,6 +545,7 @@ class NewFriend:
     fields: dict[str, Any] = field(default_factory=dict)
     field_ends: dict[str, Any] = field(default_factory=dict)
     line: dict[str, Any] = field(default_factory=dict)
+    imported_from: dict[str, Any] | None = None
 
 
 def _json(value: Any) -> dict[str, str]:
@@ -558,7 +558,6 @@ def new_subscriber_item(workspace_id: str, friend: NewFriend, now: str) -> dict[
     sid = friend.subscriber_id
     item: dict[str, Any] = {
         "pk": {"S": subscriber_pk(workspace_id, sid)}, "sk": {"S": sid},
-        "gsi1pk": {"S": f"wsub#{workspace_id}#{shard_of(sid):02d}"}, "gsi1sk": {"S": f"{now}#{sid}"},
         "workspace_id": {"S": workspace_id}, "subscriber_id": {"S": sid}, "source": {"S": "csv"},
         "line": _json(friend.line), "fields": _json(friend.fields), "field_ends": _json(friend.field_ends),
         "consent": {"S": "{}"}, "unsubscribed": {"S": "{}"}, "unsubscribed_all": {"BOOL": False},
@@ -570,19 +569,9 @@ def new_subscriber_item(workspace_id: str, friend: NewFriend, now: str) -> dict[
             item[name] = {"S": value}
     if friend.tags:
         item["tags"] = {"SS": sorted(friend.tags)}
+    if friend.imported_from:
+        item["imported_from"] = _json(friend.imported_from)
     return item
-
-
-def imported_entry_item(workspace_id: str, subscriber_id: str, job_id: str, line: int, actor: str,
-                        changes: list[dict[str, Any]], now: str) -> dict[str, Any]:
-    """The ``imported`` TimelineEntryModel item of a new friend, as DynamoDB JSON."""
-    entry_id = f"import_{job_id}_{line}"
-    return {
-        "pk": {"S": timeline_pk(workspace_id, subscriber_id)}, "sk": {"S": f"{now}#{entry_id}"},
-        "workspace_id": {"S": workspace_id}, "subscriber_id": {"S": subscriber_id}, "entry_id": {"S": entry_id},
-        "kind": {"S": "imported"}, "at": {"S": now}, "actor": {"S": actor},
-        "data": _json({"import_id": job_id, "line": line, "created": True, "changes": changes[:50]}),
-    }
 
 
 class PendingChunk:

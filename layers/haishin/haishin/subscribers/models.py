@@ -7,7 +7,8 @@ Key layout:
 - alias: pk ``alias#<workspace_id>#<kind>#<value>`` sk ``alias`` -> subscriber_id, for kind ``line:<channel_id>``,
   ``email`` and ``phone``. Written with a condition, read strongly consistent: two concurrent follows of one LINE
   user can never create two subscribers (a GSI would be eventually consistent and could).
-- gsi1 (ALL): gsi1pk ``wsub#<workspace_id>#<shard>`` gsi1sk ``<created_at iso>#<subscriber_id>`` (listing by age).
+- no GSI: the table's generic gsi1..3 stay empty for subscribers. An ALL-projected index would copy every friend
+  write (doubling the WCU of each follow, tag and field change); lists sort by reading the shards instead.
 
 Summaries other areas maintain on the subscriber row (so a segment reads one row per friend, never a second table
 for these):
@@ -29,7 +30,6 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
@@ -53,15 +53,6 @@ def alias_pk(workspace_id: str, kind: str, value: str) -> str:
     return f"alias#{workspace_id}#{kind}#{value}"
 
 
-class SubscriberByCreated(GlobalSecondaryIndex["SubscriberModel"]):
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
-
-
 def line_account(user_id: str, status: str = "unknown", followed_at: str | None = None,
                  blocked_at: str | None = None) -> dict[str, str | None]:
     """The friend's relationship with one LINE channel, as stored in ``SubscriberModel.line[channel_id]``.
@@ -77,9 +68,6 @@ class SubscriberModel(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
-    by_created = SubscriberByCreated()
 
     workspace_id = UnicodeAttribute()
     subscriber_id = UnicodeAttribute()
@@ -107,6 +95,9 @@ class SubscriberModel(Model):
     total_spent = NumberAttribute(null=True)
     forms_answered = UnicodeSetAttribute(default=set)
     field_ends = JSONTextAttribute(default=dict)
+    # a friend an import created: {"import_id", "line", "actor"}; the timeline shows it as the "imported" entry
+    # (``Timeline.page``), so an imported friend costs no timeline write
+    imported_from = JSONTextAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     last_interaction_at = UTCDateTimeAttribute(null=True)

@@ -11,14 +11,13 @@ from pynamodb.transactions import TransactWrite
 
 from haishin import clock, ids
 from haishin.errors import Conflict, NotFound
-from haishin.storage.base import connection, iso
+from haishin.storage.base import connection
 from haishin.subscribers.models import (
     SHARDS,
     AliasModel,
     SubscriberModel,
     alias_pk,
     line_account,
-    shard_of,
     shard_pk,
     subscriber_pk,
 )
@@ -108,8 +107,6 @@ class SubscriberRepository:
         return SubscriberModel(
             pk=subscriber_pk(workspace_id, subscriber_id),
             sk=subscriber_id,
-            gsi1pk=f"wsub#{workspace_id}#{shard_of(subscriber_id):02d}",
-            gsi1sk=f"{iso(now)}#{subscriber_id}",
             workspace_id=workspace_id,
             subscriber_id=subscriber_id,
             source=source,

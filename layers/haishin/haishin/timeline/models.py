@@ -94,9 +94,13 @@ class Timeline:
 
     def page(
         self, workspace_id: str, subscriber_id: str, *, limit: int = 50, cursor: str | None = None,
-        chat_only: bool = False,
+        chat_only: bool = False, subscriber: Any = None,
     ) -> tuple[list[TimelineEntryModel], str | None]:
-        """Newest first. ``cursor`` is the sk of the last entry of the previous page."""
+        """Newest first. ``cursor`` is the sk of the last entry of the previous page.
+
+        Pass the friend's ``subscriber`` record to include its ``imported`` entry: a friend an import created
+        records the import on its own item (no timeline write per imported row); the entry is shown on the page
+        where it falls in time."""
         if chat_only:
             condition = TimelineEntryModel.gsi1sk < cursor if cursor else None
             results = TimelineEntryModel.chat.query(
@@ -108,5 +112,28 @@ class Timeline:
                 timeline_pk(workspace_id, subscriber_id), condition, scan_index_forward=False, limit=limit
             )
         entries = list(results)
+        imported = imported_entry(subscriber) if subscriber is not None and not chat_only else None
+        if imported is not None and (cursor is None or imported.sk < cursor):
+            oldest_here = entries[-1].sk if len(entries) == limit else ""
+            if imported.sk > oldest_here:  # it belongs on this page, not a later one
+                entries = sorted([*entries, imported], key=lambda e: e.sk, reverse=True)
+                if len(entries) > limit:
+                    entries = entries[:limit]
+                    return entries, entries[-1].sk
         next_cursor = entries[-1].sk if len(entries) == limit else None
         return entries, next_cursor
+
+
+def imported_entry(subscriber: Any) -> TimelineEntryModel | None:
+    """The ``imported`` entry of a friend an import created (from ``SubscriberModel.imported_from``), unsaved."""
+    origin = getattr(subscriber, "imported_from", None)
+    if not origin:
+        return None
+    entry_id = f"import_{origin.get('import_id')}_{origin.get('line')}"
+    at = subscriber.created_at
+    return TimelineEntryModel(
+        pk=timeline_pk(subscriber.workspace_id, subscriber.subscriber_id), sk=f"{iso(at)}#{entry_id}",
+        workspace_id=subscriber.workspace_id, subscriber_id=subscriber.subscriber_id, entry_id=entry_id,
+        kind="imported", at=at, actor=str(origin.get("actor") or "system"),
+        data={"import_id": origin.get("import_id"), "line": origin.get("line"), "created": True},
+    )

@@ -101,7 +101,7 @@ def get_subscriber(subscriber_id: str) -> dict[str, Any]:
     caller = current_caller()
     subscriber = SubscriberRepository().require(caller.workspace_id, subscriber_id)
     detail = _detail(subscriber)
-    entries, cursor = Timeline().page(caller.workspace_id, subscriber_id, limit=20)
+    entries, cursor = Timeline().page(caller.workspace_id, subscriber_id, limit=20, subscriber=subscriber)
     detail["timeline"] = {"items": [_entry(e) for e in entries], "next_cursor": cursor}
     return detail
 
@@ -115,9 +115,9 @@ def _entry(entry: Any) -> dict[str, Any]:
 @requires(Permission.VIEW_SUBSCRIBERS)
 def get_timeline(subscriber_id: str) -> dict[str, Any]:
     caller = current_caller()
-    SubscriberRepository().require(caller.workspace_id, subscriber_id)
+    subscriber = SubscriberRepository().require(caller.workspace_id, subscriber_id)
     entries, cursor = Timeline().page(caller.workspace_id, subscriber_id, limit=int_query(router, "limit", 50, 1, 200),
-                                      cursor=query(router, "cursor"))
+                                      cursor=query(router, "cursor"), subscriber=subscriber)
     return {"items": [_entry(e) for e in entries], "next_cursor": cursor}
 
 
