@@ -220,6 +220,17 @@ def run(rows: int, endpoint: str, jvm_pid: int) -> None:
     _, count = timed_runs("count()", int(os.environ.get("BENCH_COUNT_RUNS", "5")), jvm_pid,
                           lambda: engine.count(ws, segment))
     print(f"  count = {count:,} of {rows:,}")
+    from haishin.segments import engine as engine_module  # noqa: PLC0415
+
+    prefilter = engine_module.tags_prefilter
+    engine_module.tags_prefilter = lambda *_: None  # type: ignore[assignment]
+    try:
+        _, plain_count = timed_runs("count() without the tags pre-filter (every row sent to Python)",
+                                    int(os.environ.get("BENCH_COUNT_RUNS", "5")), jvm_pid,
+                                    lambda: engine.count(ws, segment))
+    finally:
+        engine_module.tags_prefilter = prefilter
+    print(f"  count = {plain_count:,}")
     _, page = timed_runs("search first page (50, sorted by score desc)", int(os.environ.get("BENCH_SEARCH_RUNS", "10")),
                          jvm_pid, lambda: engine.search(ws, segment, limit=50, sort="field:score", order="desc"))
     print(f"  search total = {page.total:,} (equal to count: {page.total == count}); {len(page.items)} rows, "
