@@ -10,13 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
 from haishin import clock, ids
-from haishin.storage.base import UTCDateTimeAttribute, iso, model_meta
+from haishin.storage.base import HaishinModel, UTCDateTimeAttribute, iso, model_meta
 
 
-class AuditEntryModel(Model):
+class AuditEntryModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

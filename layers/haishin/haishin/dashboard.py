@@ -22,13 +22,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
 from haishin import clock
 from haishin.delivery.ledger import LedgerModel, error_log_pk
 from haishin.errors import ValidationFailed
 from haishin.segments.scan import all_shards, iter_shard_pages
-from haishin.storage.base import iso, model_meta
+from haishin.storage.base import HaishinModel, iso, model_meta
 from haishin.workspaces.models import DEFAULT_TIME_ZONE, ChannelModel, WorkspaceModel, workspace_pk
 
 MAX_DAYS = 90
@@ -40,7 +39,7 @@ STATS_RETENTION = timedelta(days=400)
 QuotaFetcher = Callable[[str, str], dict[str, Any]]  # (workspace_id, channel_id) -> LineClient.quota()
 
 
-class DailyDeliveryStats(Model):
+class DailyDeliveryStats(HaishinModel):
     """Per-workspace, per-local-day delivery counters (LedgerTable)."""
 
     Meta = model_meta("LEDGER_TABLE")

@@ -20,9 +20,8 @@ sent + failed + cancelled_n, so ``settled >= planned`` with ``planning_complete`
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.models import Model
 
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 
 STATUSES = ("draft", "scheduled", "planning", "sending", "done", "cancelled")
 EDITABLE = frozenset({"draft", "scheduled"})
@@ -44,7 +43,7 @@ def slice_sk(broadcast_id: str, slice_no: int) -> str:
     return f"broadcast#{broadcast_id}#slice#{slice_no:02d}"
 
 
-class BroadcastModel(Model):
+class BroadcastModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -91,7 +90,7 @@ class BroadcastModel(Model):
     cancelled_at = UTCDateTimeAttribute(null=True)
 
 
-class BroadcastContentModel(Model):
+class BroadcastContentModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -99,7 +98,7 @@ class BroadcastContentModel(Model):
     content = JSONTextAttribute()
 
 
-class BroadcastSliceModel(Model):
+class BroadcastSliceModel(HaishinModel):
     """A finished planner slice: its counts and the recipients that did not fill a 500 batch (pooled later)."""
 
     Meta = model_meta("WORKSPACE_TABLE")

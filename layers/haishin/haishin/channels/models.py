@@ -7,16 +7,15 @@ sent with the reply API when a friend adds the account (1 to 5 LINE message obje
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 
 
 def settings_sk(channel_id: str) -> str:
     return f"channel_settings#{channel_id}"
 
 
-class ChannelSettingsModel(Model):
+class ChannelSettingsModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

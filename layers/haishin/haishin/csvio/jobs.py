@@ -12,10 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
 from haishin.errors import NotFound
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 from haishin.workspaces.models import workspace_pk
 
 MAX_STORED_ERRORS = 10_000
@@ -44,7 +43,7 @@ class ImportOptions(BaseModel):
     create_missing_tags: bool = True
 
 
-class ImportJobModel(Model):
+class ImportJobModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -71,7 +70,7 @@ class ImportJobModel(Model):
     finished_at = UTCDateTimeAttribute(null=True)
 
 
-class ImportErrorModel(Model):
+class ImportErrorModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

@@ -25,10 +25,9 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action as UpdateAction
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from haishin import clock
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, iso, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, iso, model_meta
 
 FINAL = frozenset({"sent", "failed", "skipped_blocked", "skipped_unsubscribed", "skipped_condition",
                    "skipped_stopped", "skipped_late", "skipped_no_address"})
@@ -45,7 +44,7 @@ class ErrorLogIndex(GlobalSecondaryIndex["LedgerModel"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class LedgerModel(Model):
+class LedgerModel(HaishinModel):
     Meta = model_meta("LEDGER_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -78,12 +77,12 @@ class LedgerModel(Model):
     expires_at = NumberAttribute(null=True)
 
 
-class CapCounter(Model):
+class CapCounter(HaishinModel):
     Meta = model_meta("LEDGER_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default="cap")
-    count = NumberAttribute(default=0)  # type: ignore[assignment]
+    count = NumberAttribute(default=0)
     expires_at = NumberAttribute(null=True)
 
 

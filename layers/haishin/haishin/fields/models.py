@@ -16,9 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 
 RESERVED_PREFIX = "_"  # keys starting with "_" are the system's (e.g. summaries other areas maintain)
 
@@ -72,7 +71,7 @@ class FieldDefinition(BaseModel):
         return self
 
 
-class FieldDefinitionModel(Model):
+class FieldDefinitionModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

@@ -9,9 +9,8 @@
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, VersionAttribute
-from pynamodb.models import Model
 
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 
 
 def form_sk(form_id: str) -> str:
@@ -26,7 +25,7 @@ def answers_pk(workspace_id: str, form_id: str) -> str:
     return f"answers#{workspace_id}#{form_id}"
 
 
-class FormModel(Model):
+class FormModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -39,7 +38,7 @@ class FormModel(Model):
     version = VersionAttribute()
 
 
-class FormLookupModel(Model):
+class FormLookupModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -48,7 +47,7 @@ class FormLookupModel(Model):
     form_id = UnicodeAttribute()
 
 
-class FormAnswerModel(Model):
+class FormAnswerModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

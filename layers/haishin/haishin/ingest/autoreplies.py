@@ -19,12 +19,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
 from haishin import clock, ids
 from haishin.actions import parse_actions
 from haishin.errors import NotFound, ValidationFailed
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 from haishin.workspaces.models import workspace_pk
 
 MATCH_TYPES = ("exact", "contains", "regex")
@@ -33,7 +32,7 @@ MAX_TEXT_TO_MATCH = 2000
 SK_PREFIX = "autoreply#"
 
 
-class AutoReplyModel(Model):
+class AutoReplyModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

@@ -17,10 +17,9 @@ from typing import Literal
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.models import Model
 
 from haishin import clock
-from haishin.storage.base import model_meta
+from haishin.storage.base import HaishinModel, model_meta
 
 RETENTION_S = 7 * 24 * 3600  # longer than LINE's redelivery window and SQS retention of a retried message
 LEASE_S = 120  # longer than one event takes; shorter than the queue's visibility timeout (360 s)
@@ -30,7 +29,7 @@ class EventInProgress(Exception):
     """Another worker holds a live claim on this event; retry the record later."""
 
 
-class IdempotencyRecord(Model):
+class IdempotencyRecord(HaishinModel):
     Meta = model_meta("IDEMPOTENCY_TABLE")
 
     id = UnicodeAttribute(hash_key=True)

@@ -11,9 +11,8 @@
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 
 
 def link_sk(link_id: str) -> str:
@@ -32,7 +31,7 @@ def clicks_pk(workspace_id: str, link_id: str) -> str:
     return f"linkclicks#{workspace_id}#{link_id}"
 
 
-class LinkModel(Model):
+class LinkModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -47,7 +46,7 @@ class LinkModel(Model):
     updated_at = UTCDateTimeAttribute()
 
 
-class LinkLookupModel(Model):
+class LinkLookupModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -56,7 +55,7 @@ class LinkLookupModel(Model):
     link_id = UnicodeAttribute()
 
 
-class LinkStatsModel(Model):
+class LinkStatsModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -67,7 +66,7 @@ class LinkStatsModel(Model):
     unique_friends = NumberAttribute(null=True)  # friends who clicked at least once
 
 
-class LinkFriendClickModel(Model):
+class LinkFriendClickModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

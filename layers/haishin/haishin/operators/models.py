@@ -7,16 +7,15 @@ they may do there now. A removed operator's record is kept with status "removed"
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.models import Model
 
-from haishin.storage.base import UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, UTCDateTimeAttribute, model_meta
 
 
 def operator_sk(email: str) -> str:
     return f"operator#{email.strip().lower()}"
 
 
-class OperatorModel(Model):
+class OperatorModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

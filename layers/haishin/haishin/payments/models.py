@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 
 
 class OrdersBySubscriber(GlobalSecondaryIndex["OrderModel"]):
@@ -26,7 +25,7 @@ class OrdersBySubscriber(GlobalSecondaryIndex["OrderModel"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class ProductModel(Model):
+class ProductModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -39,7 +38,7 @@ class ProductModel(Model):
     version = VersionAttribute()
 
 
-class ProductLookupModel(Model):
+class ProductLookupModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -48,7 +47,7 @@ class ProductLookupModel(Model):
     product_id = UnicodeAttribute()
 
 
-class OrderModel(Model):
+class OrderModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -78,7 +77,7 @@ class OrderModel(Model):
     version = VersionAttribute()
 
 
-class RefModel(Model):
+class RefModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -86,7 +85,7 @@ class RefModel(Model):
     order_id = UnicodeAttribute()
 
 
-class StripeSettingsModel(Model):
+class StripeSettingsModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

@@ -13,16 +13,15 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.models import Model
 
 from haishin import clock
-from haishin.storage.base import JSONTextAttribute, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, model_meta
 
 DEFAULT_TTL = timedelta(days=7)
 DEFAULT_LEASE = timedelta(seconds=60)
 
 
-class OnceModel(Model):
+class OnceModel(HaishinModel):
     Meta = model_meta("IDEMPOTENCY_TABLE")
 
     id = UnicodeAttribute(hash_key=True)

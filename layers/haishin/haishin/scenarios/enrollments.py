@@ -18,10 +18,9 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from haishin.scenarios.timing import floor_minute, minute_key
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, iso, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, iso, model_meta
 
 # Changing this strands items in shards the tick no longer reads: raise only together with a tick reading max(old,new).
 DUE_SHARDS = 4
@@ -48,7 +47,7 @@ class DueIndex(GlobalSecondaryIndex["EnrollmentModel"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class EnrollmentModel(Model):
+class EnrollmentModel(HaishinModel):
     Meta = model_meta("ENROLLMENTS_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

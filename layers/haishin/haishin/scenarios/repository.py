@@ -15,13 +15,12 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from haishin import clock, ids
 from haishin.errors import Conflict, NotFound
 from haishin.scenarios.models import Scenario
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, connection, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, connection, model_meta
 from haishin.workspaces.models import workspace_pk
 
 _HEAD_TTL_S = 30.0
@@ -35,7 +34,7 @@ def version_sk(scenario_id: str, version: int) -> str:
     return f"scnver#{scenario_id}#{version:06d}"
 
 
-class ScenarioItem(Model):
+class ScenarioItem(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

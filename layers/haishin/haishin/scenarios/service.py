@@ -18,7 +18,6 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from haishin import clock
@@ -26,7 +25,7 @@ from haishin.scenarios.enrollments import EnrollmentModel, EnrollmentRepository,
 from haishin.scenarios.models import Scenario
 from haishin.scenarios.repository import ScenarioRepository
 from haishin.scenarios.schedule import WorkspaceRulesCache, plan_from
-from haishin.storage.base import connection, model_meta
+from haishin.storage.base import HaishinModel, connection, model_meta
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
 
@@ -35,7 +34,7 @@ IDEMPOTENCY_TTL = timedelta(days=7)
 FORCE_TRIGGERS = frozenset({"admin", "api", "csv"})
 
 
-class IdempotencyMarker(Model):
+class IdempotencyMarker(HaishinModel):
     Meta = model_meta("IDEMPOTENCY_TABLE")
 
     id = UnicodeAttribute(hash_key=True)

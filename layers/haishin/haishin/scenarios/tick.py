@@ -23,7 +23,6 @@ from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError
-from pynamodb.models import Model
 
 from haishin import clock
 from haishin.delivery.ledger import Ledger
@@ -35,14 +34,14 @@ from haishin.scenarios.models import Scenario
 from haishin.scenarios.repository import ScenarioRepository
 from haishin.scenarios.schedule import WorkspaceRulesCache, next_tick_minute, plan_from
 from haishin.scenarios.timing import floor_minute, minute_key, parse_minute_key
-from haishin.storage.base import UTCDateTimeAttribute, iso, model_meta
+from haishin.storage.base import HaishinModel, UTCDateTimeAttribute, iso, model_meta
 from haishin.subscribers.repository import SubscriberRepository
 
 log = logging.getLogger(__name__)
 PAUSED_RECHECK = timedelta(minutes=60)
 
 
-class WatermarkModel(Model):
+class WatermarkModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True, default="system")

@@ -11,11 +11,10 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
 from haishin import clock, ids
 from haishin.errors import NotFound, ValidationFailed
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 from haishin.subscribers.repository import normalise_email
 from haishin.workspaces.models import workspace_pk
 
@@ -24,7 +23,7 @@ CHUNK = 5000
 MAX_VALUES = 1_000_000
 
 
-class SubscriberListModel(Model):
+class SubscriberListModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

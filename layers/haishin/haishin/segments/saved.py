@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.models import Model
 
 from haishin import clock, ids
 from haishin.errors import NotFound
 from haishin.segments.model import Group, parse_segment
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 from haishin.workspaces.models import workspace_pk
 
 
-class SavedSegmentModel(Model):
+class SavedSegmentModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

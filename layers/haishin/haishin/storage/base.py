@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import Attribute, UnicodeAttribute
-from pynamodb.connection import Connection
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.constants import STRING
+from pynamodb.models import Model
 
 from haishin.config import table_name
 
@@ -31,15 +32,34 @@ _connections: dict[tuple[str, str | None], Connection] = {}
 _connections_lock = threading.Lock()
 
 
-def connection() -> Connection:
-    """A PynamoDB connection configured like the models (for TransactWrite / TransactGet), one per process and
-    endpoint: building one builds a botocore client, which costs far more than the transaction itself."""
-    key = (_region(), _endpoint())
+def connection(region: str | None = None, host: str | None = None) -> Connection:
+    """THE PynamoDB connection for an endpoint (default: the environment's), one per process: every model and every
+    TransactWrite / TransactGet uses it. Building one builds a botocore session and client (loading the DynamoDB
+    service model, ~0.1 s of CPU), which costs far more than any single call."""
+    key = (region or _region(), host if region else _endpoint())
     with _connections_lock:
         found = _connections.get(key)
         if found is None:
             found = _connections[key] = Connection(region=key[0], host=key[1], max_retry_attempts=8)
     return found
+
+
+class HaishinModel(Model):
+    """The base of every model: all of them send through the botocore client of THE connection of their endpoint.
+
+    PynamoDB gives each model class a connection of its own, and each connection its own botocore session and client:
+    with 40 models a cold start would load the DynamoDB service model up to 40 times. The connections stay separate
+    (each keeps its own table schema; several models share a table); the client, thread-safe, is shared."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = super()._get_connection()
+        own = table.connection
+        if own._client is None:
+            shared = connection(own.region, own.host)
+            if shared is not own:
+                own._client = shared.client
+        return table
 
 
 def model_meta(table_env: str) -> Any:
@@ -88,4 +108,4 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-__all__ = ["JSONTextAttribute", "UTCDateTimeAttribute", "UnicodeAttribute", "iso", "model_meta"]
+__all__ = ["HaishinModel", "JSONTextAttribute", "UTCDateTimeAttribute", "UnicodeAttribute", "iso", "model_meta"]

@@ -30,9 +30,8 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     VersionAttribute,
 )
-from pynamodb.models import Model
 
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 
 SHARDS = 16
 
@@ -63,7 +62,7 @@ def line_account(user_id: str, status: str = "unknown", followed_at: str | None 
     return {"user_id": user_id, "status": status, "followed_at": followed_at, "blocked_at": blocked_at}
 
 
-class SubscriberModel(Model):
+class SubscriberModel(HaishinModel):
     Meta = model_meta("SUBSCRIBERS_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -104,7 +103,7 @@ class SubscriberModel(Model):
     version = VersionAttribute()
 
 
-class AliasModel(Model):
+class AliasModel(HaishinModel):
     Meta = model_meta("SUBSCRIBERS_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

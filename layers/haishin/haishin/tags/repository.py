@@ -22,15 +22,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
 from haishin import clock, ids
 from haishin.errors import Conflict, NotFound, ValidationFailed
-from haishin.storage.base import UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, UTCDateTimeAttribute, model_meta
 from haishin.workspaces.models import workspace_pk
 
 
-class TagModel(Model):
+class TagModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -42,7 +41,7 @@ class TagModel(Model):
     created_at = UTCDateTimeAttribute()
 
 
-class TagFolderModel(Model):
+class TagFolderModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

@@ -12,10 +12,9 @@ from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from haishin import clock, ids
-from haishin.storage.base import JSONTextAttribute, UTCDateTimeAttribute, iso, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, iso, model_meta
 
 CHAT_KINDS = frozenset({"message_in", "message_out"})
 
@@ -29,7 +28,7 @@ class ChatIndex(GlobalSecondaryIndex["TimelineEntryModel"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class TimelineEntryModel(Model):
+class TimelineEntryModel(HaishinModel):
     Meta = model_meta("TIMELINE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)

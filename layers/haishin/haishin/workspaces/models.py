@@ -13,9 +13,8 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from haishin.storage.base import UTCDateTimeAttribute, model_meta
+from haishin.storage.base import HaishinModel, UTCDateTimeAttribute, model_meta
 
 DEFAULT_TIME_ZONE = "Asia/Tokyo"
 
@@ -37,7 +36,7 @@ class WorkspaceGsi1(GlobalSecondaryIndex["ChannelModel"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class WorkspaceModel(Model):
+class WorkspaceModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -59,7 +58,7 @@ class WorkspaceModel(Model):
         return workspace_pk(workspace_id), "workspace"
 
 
-class ChannelModel(Model):
+class ChannelModel(HaishinModel):
     """A connected LINE Official Account (Messaging API channel). Secrets live in Secrets Manager only."""
 
     Meta = model_meta("WORKSPACE_TABLE")
