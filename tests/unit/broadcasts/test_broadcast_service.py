@@ -119,6 +119,34 @@ def test_quota_refuse_and_warn_show_the_numbers(aws, manual_clock):
     assert result["broadcast"]["quota_warning"] and result["broadcast"]["status"] == "scheduled"
 
 
+def test_send_reuses_a_fresh_audience_count_for_the_same_segment_only(aws, manual_clock, monkeypatch):
+    line = QuotaLine(limit=1_000, usage=0)
+    world = BroadcastWorld(line)
+    ws = world.workspace(policy="refuse")
+    world.friends(ws, 4)
+    broadcast_id = world.create(ws)
+    counted: list[object] = []
+    reachable = world.service.audience.reachable
+    monkeypatch.setattr(world.service.audience, "reachable",
+                        lambda *args, **kwargs: counted.append(args[1]) or reachable(*args, **kwargs))
+    first = world.service.quota_check(ws, broadcast_id)  # the confirm dialog counts
+    assert first["recipients"] == 4 and len(counted) == 1
+    world.friends(ws, 2, start=50)
+    manual_clock.advance(timedelta(minutes=4))
+    again = world.service.quota_check(ws, broadcast_id)  # within 5 minutes, same segment: the same count
+    assert again["recipients"] == 4 and again["estimated_at"] == first["estimated_at"] and len(counted) == 1
+    manual_clock.advance(timedelta(minutes=2))
+    stale = world.service.quota_check(ws, broadcast_id)  # older than 5 minutes: counted again
+    assert stale["recipients"] == 6 and len(counted) == 2
+    broadcast = world.service.repository.require(ws, broadcast_id)
+    broadcast.segment = {"match": "all", "conditions": [{"type": "follow", "status": "blocked"}]}
+    broadcast.save()
+    narrowed = world.service.quota_check(ws, broadcast_id)  # another segment: counted again, at once
+    assert narrowed["recipients"] == 0 and len(counted) == 3
+    assert world.service.send_now(ws, broadcast_id)["quota"]["estimated_at"] == narrowed["estimated_at"]
+    assert len(counted) == 3  # "send now" right after the check reused it
+
+
 def test_email_fallback_for_friends_without_line(aws, manual_clock):
     world = BroadcastWorld()
     ws = world.workspace()

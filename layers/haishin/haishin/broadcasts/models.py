@@ -66,6 +66,11 @@ class BroadcastModel(HaishinModel):
     # estimate and quota at the time of the last check / send
     estimate = NumberAttribute(null=True)
     quota_warning = UnicodeAttribute(null=True)
+    # the last audience count ({"fingerprint", "counts", "line_ok"}) and when it was taken: "send now" / "schedule"
+    # right after the confirm step's quota check reuse it instead of reading every friend again (see
+    # BroadcastService.REACH_FRESH)
+    reach = JSONTextAttribute(null=True)
+    reach_at = UTCDateTimeAttribute(null=True)
     test_sent_at = UTCDateTimeAttribute(null=True)
     # planning
     planned_at = UTCDateTimeAttribute(null=True)  # the instant variables like ``now`` render with
