@@ -539,7 +539,7 @@ def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
     process (tests) then talks to its own DynamoDB Local and moto server, not the first one's."""
     from pynamodb.models import Model  # noqa: PLC0415
 
-    from haishin import wiring  # noqa: PLC0415
+    from haishin import dashboard, wiring  # noqa: PLC0415
 
     pending = list(Model.__subclasses__())
     while pending:
@@ -550,3 +550,4 @@ def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
             meta.host = dynamodb_endpoint or os.environ.get("AWS_ENDPOINT_URL")
         model._connection = None
     wiring.reset()
+    dashboard.forget_zones()

@@ -15,6 +15,7 @@ Days are local days in the workspace's time zone.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
@@ -56,6 +57,27 @@ def stats_pk(workspace_id: str, day: date) -> str:
     return f"dstat#{workspace_id}#{day.isoformat()}"
 
 
+_zones: dict[str, tuple[float, ZoneInfo]] = {}
+ZONE_CACHE_SECONDS = 300.0
+
+
+def _cached_zone(workspace_id: str) -> ZoneInfo:
+    """The workspace's zone for the delivery counters, cached per container for 5 minutes: every settled delivery
+    counts, and a read of the workspace per step or batch would cost more than the counter itself."""
+    now = time.monotonic()
+    cached = _zones.get(workspace_id)
+    if cached is not None and now - cached[0] < ZONE_CACHE_SECONDS:
+        return cached[1]
+    zone = _zone(workspace_id)
+    _zones[workspace_id] = (now, zone)
+    return zone
+
+
+def forget_zones() -> None:
+    """Tests and the local runtime: drop the cached zones (a new account or system)."""
+    _zones.clear()
+
+
 def _zone(workspace_id: str) -> ZoneInfo:
     try:
         name = WorkspaceModel.get(*WorkspaceModel.key(workspace_id)).time_zone or DEFAULT_TIME_ZONE
@@ -72,7 +94,7 @@ def count_delivery(workspace_id: str, status: str, recipients: int = 1, *, at: d
     """Add a settled delivery to its local day's counter (call once per settled ledger row: ``sent``, ``failed``
     or ``skipped_*``)."""
     when = at or clock.now()
-    day = when.astimezone(zone or _zone(workspace_id)).date()
+    day = when.astimezone(zone or _cached_zone(workspace_id)).date()
     attribute = {"sent": DailyDeliveryStats.sent, "failed": DailyDeliveryStats.failed}.get(
         status, DailyDeliveryStats.skipped if status.startswith("skipped") else None)
     if attribute is None:

@@ -20,6 +20,8 @@ def test_identical_content_is_ceil_n_over_500_multicasts(aws, manual_clock):
     broadcast_id = world.create(ws)
     world.service.send_now(ws, broadcast_id)
     world.plan()
+    # the broadcast names no channel: the planner resolved the workspace's one, so no batch looks it up
+    assert {m.line_channel_id for m in world.waiting} == {CHANNEL}
     world.drain()
     calls = Counter(kind for kind, _ in world.line.log)
     assert calls == {"multicast": 6}

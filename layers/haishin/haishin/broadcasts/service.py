@@ -36,7 +36,7 @@ from haishin.render import Renderer, RenderError, is_personalised, renderer, var
 from haishin.segments.model import parse_segment
 from haishin.storage.base import iso
 from haishin.subscribers.repository import SubscriberRepository
-from haishin.workspaces.models import WorkspaceModel, workspace_pk
+from haishin.workspaces.models import WorkspaceModel, default_line_channel, workspace_pk
 
 MAX_TEST_RECIPIENTS = 20
 
@@ -299,12 +299,7 @@ class BroadcastService:
 
     # ------------------------------------------------------------------ quota
     def _line_channel(self, workspace_id: str, broadcast: BroadcastModel) -> str | None:
-        if broadcast.line_channel_id:
-            return broadcast.line_channel_id
-        from haishin.workspaces.models import ChannelModel  # noqa: PLC0415
-
-        channels = [c.channel_id for c in ChannelModel.by_workspace.query(workspace_pk(workspace_id))]
-        return channels[0] if channels else None
+        return broadcast.line_channel_id or default_line_channel(workspace_id)
 
     def quota_check(self, workspace_id: str, broadcast_id: str, *, broadcast: BroadcastModel | None = None
                     ) -> dict[str, Any]:

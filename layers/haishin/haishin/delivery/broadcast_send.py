@@ -32,7 +32,7 @@ from haishin.delivery.messages import DeliveryMessage
 from haishin.ids import retry_key
 from haishin.line.client import LineApiError
 from haishin.storage.base import connection, iso
-from haishin.workspaces.models import workspace_pk
+from haishin.workspaces.models import default_line_channel, workspace_pk
 
 if TYPE_CHECKING:
     from haishin.delivery.worker import DeliveryWorker
@@ -185,11 +185,11 @@ def _send_other(worker: DeliveryWorker, message: DeliveryMessage, subscriber_id:
 
 
 def _only_channel(worker: DeliveryWorker, workspace_id: str) -> str:
-    from haishin.workspaces.models import ChannelModel  # noqa: PLC0415
-
-    for channel in ChannelModel.by_workspace.query(workspace_pk(workspace_id)):
-        return str(channel.channel_id)
-    raise LineApiError(400, "the workspace has no LINE channel")
+    """Batches planned before the planner resolved the channel (``line_channel_id`` None) resolve it here."""
+    channel_id = default_line_channel(workspace_id)
+    if channel_id is None:
+        raise LineApiError(400, "the workspace has no LINE channel")
+    return channel_id
 
 
 def _settle(message: DeliveryMessage, token: str | None, status: str, *, sent: int = 0, failed: int = 0,

@@ -96,3 +96,10 @@ class ChannelModel(HaishinModel):
             workspace_id=workspace_id,
             **attributes,
         )
+
+
+def default_line_channel(workspace_id: str) -> str | None:
+    """The channel a broadcast without ``line_channel_id`` goes out on: the workspace's first (by ID)."""
+    for channel in ChannelModel.by_workspace.query(workspace_pk(workspace_id)):
+        return str(channel.channel_id)
+    return None
