@@ -107,13 +107,24 @@ def _unpack(tgz: Path, install_dir: Path) -> None:
     (install_dir / ".installed").write_text(PACKAGE + "\n")
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: the JVM gets SIGTERM when the Python process that started it dies, even on kill -9."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+
+
+def terminate(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 5 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -182,7 +193,7 @@ class DynamoDBLocal:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl, safe between fork and exec
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - only calls prctl, safe between fork and exec
         )
 
     def wait_ready(self, timeout: float = 25.0) -> None:
@@ -225,13 +236,7 @@ class DynamoDBLocal:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        terminate(proc)
         if self._log:
             self._log.close()
             self._log = None

@@ -23,6 +23,7 @@ from haishin import clock as haishin_clock
 from haishin.config import reset_settings_cache
 
 from ..dynamodb_local import DynamoDBLocal, DynamoDBLocalError
+from ..moto_process import MotoServer
 from .devauth import DevAuthority
 from .errors import LocalSystemError, TemplateRefused
 from .functions import Handler, LocalFunction
@@ -86,7 +87,7 @@ class LocalSystem:
         self.seed_seconds = 0.0
         self._started_at = 0.0
         self._ddb: DynamoDBLocal | None = None
-        self._moto: Any = None
+        self._moto: MotoServer | None = None
         self._http: LocalHttpServer | None = None
         self._http_thread: threading.Thread | None = None
         self._saved_env: dict[str, str | None] = {}
@@ -117,9 +118,9 @@ class LocalSystem:
         return self
 
     def _start(self, started: float) -> None:
-        from moto.server import ThreadedMotoServer  # noqa: PLC0415 - heavy, only needed once started
-
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = MotoServer()
+        self._moto.launch()  # its own process, started while the JVM starts
         self._ddb = DynamoDBLocal(persist=self.persist)
         self._ddb.launch()  # from this thread: the JVM is tied to it and dies with the process
         ddb_error: list[BaseException] = []
@@ -140,8 +141,7 @@ class LocalSystem:
             raise LocalSystemError(
                 f"cannot listen on {self.host}:{self.requested_port} ({exc.strerror}); use --port"
             ) from None
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._moto.start()
+        self._moto.wait_ready()
         physical_ids = self._create_user_pools()
         self.template = Template(
             self.template_path,
@@ -228,8 +228,9 @@ class LocalSystem:
 
     @property
     def moto_endpoint(self) -> str:
-        host, port = self._moto.get_host_and_port()
-        return f"http://{host}:{port}"
+        if not self._moto:
+            raise LocalSystemError("the local system is not started")
+        return self._moto.endpoint
 
     @property
     def dynamodb_endpoint(self) -> str:

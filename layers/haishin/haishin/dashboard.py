@@ -89,20 +89,33 @@ def _zone(workspace_id: str) -> ZoneInfo:
         return ZoneInfo(DEFAULT_TIME_ZONE)
 
 
+def delivery_counter_update(workspace_id: str, outcomes: dict[str, int], *, at: datetime | None = None,
+                            zone: ZoneInfo | None = None) -> tuple[DailyDeliveryStats, list[Any]] | None:
+    """The counter item of the local day and the ADDs for ``outcomes`` (``sent`` / ``failed`` / ``skipped_*`` ->
+    recipients), to write alone or inside the transaction that settles the deliveries; None when nothing counts."""
+    when = at or clock.now()
+    adds: dict[str, int] = {}
+    for status, recipients in outcomes.items():
+        name = status if status in ("sent", "failed") else "skipped" if status.startswith("skipped") else None
+        if name is not None and recipients > 0:
+            adds[name] = adds.get(name, 0) + int(recipients)
+    if not adds:
+        return None
+    day = when.astimezone(zone or _cached_zone(workspace_id)).date()
+    expires = int((when + STATS_RETENTION).timestamp())
+    actions: list[Any] = [getattr(DailyDeliveryStats, name).add(value) for name, value in sorted(adds.items())]
+    actions.append(DailyDeliveryStats.expires_at.set(expires))
+    return DailyDeliveryStats(stats_pk(workspace_id, day), "stats"), actions
+
+
 def count_delivery(workspace_id: str, status: str, recipients: int = 1, *, at: datetime | None = None,
                    zone: ZoneInfo | None = None) -> None:
     """Add a settled delivery to its local day's counter (call once per settled ledger row: ``sent``, ``failed``
     or ``skipped_*``)."""
-    when = at or clock.now()
-    day = when.astimezone(zone or _cached_zone(workspace_id)).date()
-    attribute = {"sent": DailyDeliveryStats.sent, "failed": DailyDeliveryStats.failed}.get(
-        status, DailyDeliveryStats.skipped if status.startswith("skipped") else None)
-    if attribute is None:
-        return
-    expires = int((when + STATS_RETENTION).timestamp())
-    DailyDeliveryStats(stats_pk(workspace_id, day), "stats").update(
-        actions=[attribute.add(max(0, int(recipients))), DailyDeliveryStats.expires_at.set(expires)]
-    )
+    update = delivery_counter_update(workspace_id, {status: recipients}, at=at, zone=zone)
+    if update is not None:
+        item, actions = update
+        item.update(actions=actions)
 
 
 def _parse(value: Any) -> datetime | None:

@@ -42,3 +42,22 @@ def test_a_settle_that_lost_its_lease_is_not_counted(aws: Any, manual_clock: clo
     except DailyDeliveryStats.DoesNotExist:
         return
     assert not stats.sent
+
+
+def test_broadcast_batches_are_counted_once_even_when_a_batch_is_processed_twice(aws: Any,
+                                                                               manual_clock: clock.ManualClock) -> None:
+    from tests.unit.broadcasts.harness import BroadcastWorld  # noqa: PLC0415 - the broadcast test world
+
+    world = BroadcastWorld()
+    ws = world.workspace(WS)
+    world.friends(ws, 1_200)
+    broadcast_id = world.create(ws)
+    world.service.send_now(ws, broadcast_id)
+    world.plan()
+    batches = list(world.waiting)
+    world.drain()
+    for message in batches:  # SQS delivers again: the settled ledger rows make these no-ops
+        world.worker.process(message)
+    stats = day_stats()
+    assert (stats.sent, stats.failed) == (1_200, 0)
+    assert world.view(ws, broadcast_id)["progress"]["sent"] == 1_200

@@ -27,7 +27,7 @@ from haishin import clock
 from haishin.broadcasts.models import BroadcastModel, broadcast_sk
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.delivery.channels import ChannelError
-from haishin.delivery.ledger import LedgerModel, count_settled, error_log_pk, ledger_pk
+from haishin.delivery.ledger import LedgerModel, error_log_pk, ledger_pk
 from haishin.delivery.messages import DeliveryMessage
 from haishin.ids import retry_key
 from haishin.line.client import LineApiError
@@ -219,13 +219,18 @@ def _settle(message: DeliveryMessage, token: str | None, status: str, *, sent: i
         counters.append(BroadcastModel.last_error.set((error or "failed")[:500]))
     if cancelled:
         counters.append(BroadcastModel.cancelled_n.add(cancelled))
+    from haishin.dashboard import delivery_counter_update  # noqa: PLC0415 - the dashboard imports the ledger
+
+    # the dashboard's day counter goes in the same transaction: counted exactly once, and one request less
+    day_counter = delivery_counter_update(message.workspace_id, {"sent": sent, "failed": failed}, at=now)
     try:
         with TransactWrite(connection=_transactions_connection()) as transaction:
             transaction.update(row, actions=actions, condition=LedgerModel.claim_token == token)
             transaction.update(broadcast, actions=counters, condition=BroadcastModel.pk.exists())
+            if day_counter is not None:
+                transaction.update(day_counter[0], actions=day_counter[1])
     except TransactWriteError as exc:
         if "ConditionalCheckFailed" not in str(exc) and not getattr(exc, "cancellation_reasons", None):
             raise
         return  # another worker's lease replaced ours; its outcome (and count) stands
-    count_settled(message.workspace_id, {"sent": sent, "failed": failed})
     _repository.maybe_finish(message.workspace_id, str(info["broadcast_id"]))

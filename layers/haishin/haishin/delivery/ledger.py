@@ -147,44 +147,41 @@ class Ledger:
 
     # ------------------------------------------------------------------ the worker
     def claim(self, delivery_id: str, *, lease: timedelta, channel: str, defaults: dict[str, Any]) -> Claim:
+        """Take the row for one attempt: one conditional write, and a read only when the condition fails (a final
+        row, a live lease, or an email/SMS attempt that stopped mid-send and is not repeated). The defaults fill a
+        row that never had an enqueued record (e.g. a message replayed from elsewhere) and never overwrite."""
         now = clock.now()
-        row = self.get(delivery_id)
-        if row is not None and row.status in FINAL:
-            return Claim("final", row=row)
-        if row is not None and row.status == "sending":
-            if row.claim_until and row.claim_until > now:
-                return Claim("busy", row=row)
-            if channel in ("email", "sms"):
-                # SES/SNS have no retry key: an attempt that stopped mid-send may have been delivered. At most once.
-                return Claim("unknown_outcome", row=row)
         token = uuid.uuid4().hex
         actions: list[UpdateAction] = [
             LedgerModel.status.set("sending"),
             LedgerModel.claim_token.set(token),
             LedgerModel.claim_until.set(now + lease),
             LedgerModel.attempts.add(1),
+            LedgerModel.delivery_id.set(delivery_id),
+            LedgerModel.channel.set(LedgerModel.channel | channel),
+            LedgerModel.enqueued_at.set(LedgerModel.enqueued_at | now),
+            LedgerModel.expires_at.set(LedgerModel.expires_at | self._expires(now)),
         ]
-        if row is None:  # a message that never had an enqueued row (e.g. hand-made or replayed from elsewhere)
-            actions += [
-                LedgerModel.delivery_id.set(delivery_id),
-                LedgerModel.workspace_id.set(defaults["workspace_id"]),
-                LedgerModel.kind.set(defaults["kind"]),
-                LedgerModel.channel.set(channel),
-                LedgerModel.enqueued_at.set(now),
-                LedgerModel.expires_at.set(self._expires(now)),
-            ]
-            for name in ("subscriber_id", "scenario_id", "step_id", "broadcast_id"):
-                if defaults.get(name):
-                    actions.append(getattr(LedgerModel, name).set(defaults[name]))
-        condition = (LedgerModel.pk.does_not_exist() | LedgerModel.status.is_in(*CLAIMABLE)
-                     | ((LedgerModel.status == "sending") & (LedgerModel.claim_until < now)))
+        for name in ("workspace_id", "kind", "subscriber_id", "scenario_id", "step_id", "broadcast_id"):
+            if defaults.get(name):
+                attribute = getattr(LedgerModel, name)
+                actions.append(attribute.set(attribute | defaults[name]))
+        condition = LedgerModel.pk.does_not_exist() | LedgerModel.status.is_in(*CLAIMABLE)
+        if channel not in ("email", "sms"):
+            # an expired lease is taken over; SES/SNS have no retry key, so an email/SMS attempt is never repeated
+            condition = condition | ((LedgerModel.status == "sending") & (LedgerModel.claim_until < now))
         try:
             LedgerModel(ledger_pk(delivery_id), "ledger").update(actions=actions, condition=condition)
         except UpdateError as exc:
             if not _is_condition_failure(exc):
                 raise
-            latest = self.get(delivery_id)
-            return Claim("final" if latest is not None and latest.status in FINAL else "busy", row=latest)
+            row = self.get(delivery_id)
+            if row is not None and row.status in FINAL:
+                return Claim("final", row=row)
+            if row is not None and row.status == "sending" and channel in ("email", "sms") \
+                    and not (row.claim_until and row.claim_until > now):
+                return Claim("unknown_outcome", row=row)
+            return Claim("busy", row=row)
         return Claim("claimed", token=token)
 
     def settle(self, delivery_id: str, token: str | None, status: str, *, workspace_id: str,
