@@ -111,9 +111,9 @@ def main() -> None:
         sample = next(iter(SubscriberModel.query(f"sub#{workspace_id}#00", limit=1)))
         row_bytes = len(json.dumps(sample.serialize(), ensure_ascii=False)) + 50
         rcu_read = 0.5 * row_bytes / 4096  # Query, eventually consistent: 0.5 RCU per 4 KB read
-        # per batch: ledger enqueued (1 WCU), claim (1 RCU get + 1 WCU), cancel check (1 RCU),
-        # settle transaction (2 x (1 + 1) WCU), done check (1 WCU)
-        per_batch_wcu, per_batch_rcu = 7, 2
+        # per batch: ledger enqueued (1 WCU), claim (1 WCU, a conditional write), cancel check (1 RCU, consistent),
+        # settle transaction of ledger row + broadcast counters + dashboard day counter (3 x 2 WCU), done check (1 WCU)
+        per_batch_wcu, per_batch_rcu = 9, 1
         wcu = per_batch_wcu / 500
         rcu = rcu_read + per_batch_rcu / 500
         print(f"DynamoDB per recipient: {wcu:.4f} WCU, {rcu:.4f} RCU (row ~{row_bytes} B; "
