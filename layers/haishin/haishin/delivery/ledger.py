@@ -82,7 +82,7 @@ class CapCounter(HaishinModel):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default="cap")
-    count = NumberAttribute(default=0)
+    count = NumberAttribute(default=0)  # type: ignore[assignment]
     expires_at = NumberAttribute(null=True)
 
 
