@@ -7,22 +7,18 @@ DynamoDB Local 1.25.1 ships inside the npm package ``amplify-dynamodb-simulator@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+
+from .child_process import ChildProcess
 
 PACKAGE = "amplify-dynamodb-simulator@2.9.30"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -107,35 +103,10 @@ def _unpack(tgz: Path, install_dir: Path) -> None:
     (install_dir / ".installed").write_text(PACKAGE + "\n")
 
 
-def die_with_parent() -> None:
-    """Linux: the JVM gets SIGTERM when the Python process that started it dies, even on kill -9."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def terminate(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL after 5 s."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class DynamoDBLocal:
+class DynamoDBLocal(ChildProcess):
     """A DynamoDB Local JVM on a loopback port (in memory, or a shared db file under .local with persist)."""
+
+    log_prefix = "dynamodb-local-"
 
     def __init__(
         self,
@@ -146,17 +117,11 @@ class DynamoDBLocal:
         install_dir: Path = INSTALL_DIR,
         auto_install: bool = True,
     ) -> None:
-        self.port = port or free_port()
+        super().__init__(port)
         self.persist = persist
         self.db_path = db_path or (LOCAL_DIR / "dynamodb-data")
         self.install_dir = install_dir
         self.auto_install = auto_install
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def command(self, installation: Installation, java: str) -> list[str]:
         java_opts = os.environ.get("HAISHIN_DYNAMODB_JAVA_OPTS", JAVA_FAST_START).split()
@@ -186,15 +151,7 @@ class DynamoDBLocal:
                     "DynamoDB Local is not installed: run python -m haishin_local install-dynamodb"
                 )
             installation = install(self.install_dir)
-        self._log = tempfile.TemporaryFile(prefix="dynamodb-local-")  # noqa: SIM115 - closed in stop()
-        self._proc = subprocess.Popen(
-            self.command(installation, java),
-            cwd=str(installation.jar.parent),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=die_with_parent,  # noqa: PLW1509 - only calls prctl, safe between fork and exec
-        )
+        self._spawn(self.command(installation, java), cwd=installation.jar.parent)
 
     def wait_ready(self, timeout: float = 25.0) -> None:
         deadline = time.monotonic() + timeout
@@ -231,22 +188,3 @@ class DynamoDBLocal:
             return True  # it answered, even if it did not like the fake signature
         except OSError:
             return False
-
-    def stop(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        terminate(proc)
-        if self._log:
-            self._log.close()
-            self._log = None
-
-    def _output(self) -> str:
-        if not self._log:
-            return ""
-        self._log.seek(0)
-        return self._log.read().decode(errors="replace").strip()
-
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ import boto3
 from haishin.aws_lite import AwsJsonClient, DynamoDb, SecretsManager, Sqs
 from haishin.ingest.webhook import ChannelRef, DynamoChannelLookup, SecretsManagerReader, SqsSender, WebhookService
 from haishin.line.signature import sign
+from haishin_local.moto_process import MotoServer
 
 REPO = Path(__file__).resolve().parents[2]
 CH, WS, SECRET = "1234567890", "w_bench", "8c3c0a1b2d4e5f60718293a4b5c6d7e8"
@@ -90,32 +89,11 @@ def fake_queue() -> None:
     print("ack in-process, fake queue (target p99 <= 10 ms):", percentiles(run(service, 5000)), load())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_moto_process() -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"moto server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
-                return proc, endpoint
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("moto server did not answer within 60 s")
-
-
 def moto_queue() -> None:
-    proc, endpoint = start_moto_process()
+    server = MotoServer()  # the local system's moto process: its own interpreter, so no shared GIL
+    server.launch()
+    server.wait_ready(timeout=60)
+    endpoint = server.endpoint
     try:
         kw: dict[str, Any] = {"region_name": "us-east-1", "endpoint_url": endpoint,
                               "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -149,11 +127,7 @@ def moto_queue() -> None:
             QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
         print(f"  messages on the queue afterwards: {depth['ApproximateNumberOfMessages']} (expected {count + 51})")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        server.stop()
 
 
 def import_time(runs: int = 7) -> None:

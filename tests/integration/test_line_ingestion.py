@@ -34,13 +34,12 @@ REGION = "us-east-1"
 # ------------------------------------------------------------------------------------------ aws_lite vs moto server
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415
+    from haishin_local.moto_process import MotoServer  # noqa: PLC0415
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = MotoServer()
     server.start()
-    host, port = server.get_host_and_port()
     try:
-        yield f"http://{host}:{port}"
+        yield server.endpoint
     finally:
         server.stop()
 
