@@ -158,6 +158,8 @@ def test_email_fallback_for_friends_without_line(aws, manual_clock):
             item.save()
     broadcast_id = world.create(ws, channel="line_email", content={
         "line": [{"type": "text", "text": "hi"}], "email": {"subject": "Hi {{ name }}", "text": "hello"}})
+    check = world.service.quota_check(ws, broadcast_id)  # the 2 friends reached by email do not count for LINE
+    assert (check["recipients"], check["estimated_messages"]) == (5, 3)
     world.service.send_now(ws, broadcast_id)
     world.plan()
     world.drain()

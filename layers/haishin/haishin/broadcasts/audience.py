@@ -95,23 +95,30 @@ class Audience:
         return self.engine.count(workspace_id, parsed)
 
     def reachable(self, workspace_id: str, segment: Any, channel: str, line_channel_id: str | None
-                  ) -> dict[str, int]:
-        """Matches by outcome ({"ok": n, "skipped_blocked": n, ...}) over all shards in parallel (the estimate)."""
+                  ) -> tuple[dict[str, int], int]:
+        """(matches by outcome ({"matched": n, "ok": n, "skipped_blocked": n, ...}), how many of the ``ok`` ones go
+        out on LINE) over all shards in parallel: the estimate, and what counts against the LINE quota (for
+        ``line_email``, the friends reached by email do not)."""
         compiled = self.compile(workspace_id, segment)
 
-        def shard_counts(shard: int) -> dict[str, int]:
+        def shard_counts(shard: int) -> tuple[dict[str, int], int]:
             counts: dict[str, int] = {}
+            on_line = 0
             for row in self.shard_rows(compiled, shard, personalised=False):
-                status = address_for(row, channel, line_channel_id)[2]
+                sent_on, _, status = address_for(row, channel, line_channel_id)
                 counts[status] = counts.get(status, 0) + 1
-            return counts
+                if status == "ok" and sent_on == "line":
+                    on_line += 1
+            return counts, on_line
 
         total: dict[str, int] = {"matched": 0, "ok": 0}
-        for counts in self.engine._parallel(shard_counts):
+        line_ok = 0
+        for counts, on_line in self.engine._parallel(shard_counts):
+            line_ok += on_line
             for key, value in counts.items():
                 total[key] = total.get(key, 0) + value
                 total["matched"] += value
-        return total
+        return total, line_ok
 
 
 # ---------------------------------------------------------------------------------------------- uploaded ID lists

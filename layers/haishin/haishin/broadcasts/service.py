@@ -352,14 +352,8 @@ class BroadcastService:
         if stored.get("fingerprint") == fingerprint and broadcast.reach_at is not None \
                 and timedelta(0) <= now - broadcast.reach_at <= self.REACH_FRESH:
             return dict(stored["counts"]), int(stored["line_ok"]), broadcast.reach_at
-        ws = broadcast.workspace_id
-        counts = self.audience.reachable(ws, segment, broadcast.channel, broadcast.line_channel_id)
-        if broadcast.channel == "line":
-            line_ok = counts.get("ok", 0)
-        elif broadcast.channel == "line_email":  # only the friends reached on LINE count against the quota
-            line_ok = self.audience.reachable(ws, segment, "line", broadcast.line_channel_id).get("ok", 0)
-        else:
-            line_ok = 0
+        counts, line_ok = self.audience.reachable(broadcast.workspace_id, segment, broadcast.channel,
+                                                  broadcast.line_channel_id)
         broadcast.reach = {"fingerprint": fingerprint, "counts": counts, "line_ok": line_ok}
         broadcast.reach_at = now
         with contextlib.suppress(UpdateError):  # the count is only a cache: a broadcast deleted meanwhile is fine

@@ -342,7 +342,7 @@ class Importer:
         alias_owner = self._lookup_aliases(plans)
         wanted_ids = {sid for sid in alias_owner.values()} | {p.subscriber_id for p in plans if p.subscriber_id}
         existing = self._load_subscribers(wanted_ids)
-        new_rows: list[tuple[RowPlan, NewFriend]] = []
+        new_friends: list[NewFriend] = []
         updates: list[tuple[RowPlan, str]] = []
         for plan in plans:
             target: str | None = None
@@ -368,7 +368,7 @@ class Importer:
             if target is None:
                 result.actions[plan.line] = "create"
                 if not dry_run:
-                    new_rows.append((plan, self._new_subscriber(plan)))
+                    new_friends.append(self._new_subscriber(plan))
             elif self.options.on_duplicate == "skip":
                 result.actions[plan.line] = "skip"
                 result.skipped += 1
@@ -380,7 +380,7 @@ class Importer:
             result.updated = len(updates)
             return PendingChunk(result)
         pool = self._writers()
-        futures = [pool.submit(self._write_batch, batch) for batch in self._batches(new_rows)]
+        futures = [pool.submit(self._write_batch, batch) for batch in self._batches(new_friends)]
         update_futures = [pool.submit(self._update_one, plan, target, existing.get(target)) for plan, target in updates]
         return PendingChunk(result, futures, update_futures)
 
@@ -466,22 +466,21 @@ class Importer:
         )
 
     def _new_subscriber(self, plan: RowPlan) -> NewFriend:
-        friend = NewFriend(row_subscriber_id(self.job_id, self.created_ms, plan.line))
+        friend = NewFriend(row_subscriber_id(self.job_id, self.created_ms, plan.line),
+                           imported_from={"import_id": self.job_id, "line": plan.line, "actor": self.actor})
         self._apply(plan, friend)
         return friend
 
-    def _batches(self, rows: list[tuple[RowPlan, NewFriend]]) -> Iterator[list[dict[str, Any]]]:
-        """Write requests of at most 25 items, a row's items never split across two calls.
+    def _batches(self, friends: list[NewFriend]) -> Iterator[list[dict[str, Any]]]:
+        """Write requests of at most 25 items, a friend's items never split across two calls.
 
         A row is its subscriber item (which records the import and line: the timeline shows that as the friend's
         ``imported`` entry, with no timeline write) and its alias items, built as DynamoDB JSON directly
         (``new_subscriber_item``, the same item PynamoDB would write: a test compares them); building PynamoDB
         models for 100,000 new friends cost more than validating the rows."""
-        sub_table = table_name("SUBSCRIBERS_TABLE")
         batch: list[dict[str, Any]] = []
         now = iso(clock.now())
-        for plan, friend in rows:
-            friend.imported_from = {"import_id": self.job_id, "line": plan.line, "actor": self.actor}
+        for friend in friends:
             items = [new_subscriber_item(self.workspace_id, friend, now)]
             for kind, value in aliases_of(cast(Any, friend)):  # reads only line, email and phone
                 items.append({"pk": {"S": alias_pk(self.workspace_id, kind, value)}, "sk": {"S": "alias"},
@@ -489,14 +488,14 @@ class Importer:
             if len(batch) + len(items) > 25:
                 yield batch
                 batch = []
-            batch.extend({"table": sub_table, "item": item} for item in items)
+            batch.extend(items)
         if batch:
             yield batch
 
     def _write_batch(self, batch: list[dict[str, Any]]) -> int:
-        request: dict[str, list[dict[str, Any]]] = {}
-        for entry in batch:
-            request.setdefault(entry["table"], []).append({"PutRequest": {"Item": entry["item"]}})
+        """Put one batch of SubscribersTable items (friends and their aliases); returns the friends written."""
+        request: dict[str, list[dict[str, Any]]] = {
+            table_name("SUBSCRIBERS_TABLE"): [{"PutRequest": {"Item": item}} for item in batch]}
         client = dynamodb_client()
         delay = 0.05
         while request:
@@ -505,8 +504,7 @@ class Importer:
             if request:
                 time.sleep(delay + random.random() * delay)
                 delay = min(delay * 2, 2.0)
-        sub_table = table_name("SUBSCRIBERS_TABLE")
-        return sum(1 for e in batch if e["table"] == sub_table and e["item"]["sk"]["S"] != "alias")
+        return sum(1 for item in batch if item["sk"]["S"] != "alias")
 
     def _update_one(self, plan: RowPlan, subscriber_id: str, raw: dict[str, Any] | None) -> CellError | None:
         subscriber = SubscriberModel.from_raw_data(raw) if raw else self.subscribers.require(self.workspace_id,

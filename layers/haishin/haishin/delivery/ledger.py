@@ -216,7 +216,7 @@ class Ledger:
             # Someone else's lease replaced ours (we were too slow); their outcome stands.
             return
         if status in FINAL:
-            count_settled(workspace_id, {status: recipients})
+            count_settled(workspace_id, status, recipients)
 
     def mark_actions_done(self, delivery_id: str) -> None:
         LedgerModel(ledger_pk(delivery_id), "ledger").update(actions=[LedgerModel.actions_done.set(1)])
@@ -257,15 +257,13 @@ class Ledger:
             raise
 
 
-def count_settled(workspace_id: str, outcomes: dict[str, int]) -> None:
-    """Add settled deliveries to the dashboard's per-day counters. Statistics only: a failure here is logged and
-    never fails a delivery (and a retried settle may count twice; the ledger, not this counter, is the record)."""
+def count_settled(workspace_id: str, status: str, recipients: int) -> None:
+    """Add a settled delivery to the dashboard's per-day counters. Statistics only: a failure here is logged and
+    never fails a delivery (and a retried settle may count twice; the ledger, not this counter, is the record).
+    Broadcast batches count inside their settle transaction instead (``broadcast_send._settle``)."""
     from haishin.dashboard import count_delivery  # noqa: PLC0415 - the dashboard is not on the send path's imports
 
-    for status, recipients in outcomes.items():
-        if recipients <= 0:
-            continue
-        try:
-            count_delivery(workspace_id, status, recipients)
-        except Exception:
-            logging.getLogger(__name__).warning("delivery counter not updated", exc_info=True)
+    try:
+        count_delivery(workspace_id, status, recipients)
+    except Exception:
+        logging.getLogger(__name__).warning("delivery counter not updated", exc_info=True)
