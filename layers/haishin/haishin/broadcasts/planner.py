@@ -48,7 +48,7 @@ from haishin.ids import retry_key
 from haishin.render import Renderer, RenderError, renderer, variables_for
 from haishin.storage.base import iso
 from haishin.subscribers.models import SHARDS
-from haishin.workspaces.models import default_line_channel, workspace_pk
+from haishin.workspaces.models import workspace_pk
 
 log = logging.getLogger(__name__)
 STUCK_PLANNING = timedelta(minutes=15)
@@ -178,7 +178,7 @@ class BroadcastPlanner:
         base = settings().public_base_url
         personalised = bool(broadcast.personalised)
         groups: dict[str, _Group] = {}
-        emitter = _Emitter(self, broadcast, label, content, self._line_channel(broadcast))
+        emitter = _Emitter(self, broadcast, label, content, self.repository.line_channel(broadcast))
         counts: dict[str, int] = {}
         for row in self.audience.shard_rows(compiled, shard, personalised=personalised):
             report.matched += 1
@@ -234,13 +234,6 @@ class BroadcastPlanner:
         self._maybe_pool(broadcast)
         return report
 
-    @staticmethod
-    def _line_channel(broadcast: BroadcastModel) -> str | None:
-        """Resolved once per slice, so no batch looks the workspace's channel up again."""
-        if broadcast.line_channel_id or broadcast.channel not in ("line", "line_email"):
-            return broadcast.line_channel_id
-        return default_line_channel(broadcast.workspace_id)
-
     def _render(self, content: dict[str, Any], channel: str, row: dict[str, Any], broadcast: BroadcastModel,
                 planned_at: datetime, zone: ZoneInfo, base: str) -> Any:
         view = RowView(row)
@@ -266,7 +259,7 @@ class BroadcastPlanner:
         if broadcast.status not in ("planning", "sending"):
             return
         content = self.repository.content(broadcast.workspace_id, broadcast.broadcast_id)
-        emitter = _Emitter(self, broadcast, "pool", content, self._line_channel(broadcast))
+        emitter = _Emitter(self, broadcast, "pool", content, self.repository.line_channel(broadcast))
         pooled: dict[str, _Group] = {}
         for item in self.repository.slices(broadcast.workspace_id, broadcast.broadcast_id):
             for key, part in sorted((item.remainder or {}).items()):

@@ -16,7 +16,7 @@ from haishin.broadcasts.models import (
     content_sk,
 )
 from haishin.errors import NotFound
-from haishin.workspaces.models import workspace_pk
+from haishin.workspaces.models import default_line_channel, workspace_pk
 
 
 def _condition_failed(exc: Exception) -> bool:
@@ -71,6 +71,12 @@ class BroadcastRepository:
         with BroadcastSliceModel.batch_write() as batch:
             for item in items:
                 batch.delete(item)
+
+    @staticmethod
+    def line_channel(broadcast: BroadcastModel) -> str | None:
+        """The LINE channel a broadcast goes out on: its own, else the workspace's default. The planner resolves it
+        once per slice, so no batch looks it up again."""
+        return broadcast.line_channel_id or default_line_channel(broadcast.workspace_id)
 
     def segment_of(self, broadcast: BroadcastModel) -> Any:
         """The inline definition, a saved segment's definition, or None (everyone)."""

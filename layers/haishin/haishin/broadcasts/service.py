@@ -36,7 +36,7 @@ from haishin.render import Renderer, RenderError, is_personalised, renderer, var
 from haishin.segments.model import parse_segment
 from haishin.storage.base import iso
 from haishin.subscribers.repository import SubscriberRepository
-from haishin.workspaces.models import WorkspaceModel, default_line_channel, workspace_pk
+from haishin.workspaces.models import WorkspaceModel, workspace_pk
 
 MAX_TEST_RECIPIENTS = 20
 
@@ -298,9 +298,6 @@ class BroadcastService:
         return broadcast
 
     # ------------------------------------------------------------------ quota
-    def _line_channel(self, workspace_id: str, broadcast: BroadcastModel) -> str | None:
-        return broadcast.line_channel_id or default_line_channel(workspace_id)
-
     def quota_check(self, workspace_id: str, broadcast_id: str, *, broadcast: BroadcastModel | None = None
                     ) -> dict[str, Any]:
         """Estimated LINE messages (LINE recipients x messages) against this month's quota, with the numbers.
@@ -323,7 +320,7 @@ class BroadcastService:
             return result
         estimated = int(line_ok) * int(broadcast.message_count or 1)
         result["estimated_messages"] = estimated
-        channel_id = self._line_channel(workspace_id, broadcast)
+        channel_id = self.repository.line_channel(broadcast)
         if channel_id is None:
             raise _fail("the workspace has no LINE channel", "line_channel_id")
         quota = self.line_clients.for_channel(workspace_id, channel_id).quota()
@@ -390,7 +387,7 @@ class BroadcastService:
         content = self.repository.content(workspace_id, broadcast_id)
         if "line" not in content:
             raise _fail("test sends go to LINE; this broadcast has no LINE content", "channel")
-        channel_id = self._line_channel(workspace_id, broadcast)
+        channel_id = self.repository.line_channel(broadcast)
         if channel_id is None:
             raise _fail("the workspace has no LINE channel", "line_channel_id")
         client = self.line_clients.for_channel(workspace_id, channel_id)

@@ -38,15 +38,6 @@ if TYPE_CHECKING:
     from haishin.delivery.worker import DeliveryWorker
 
 _repository = BroadcastRepository()
-_connection: Any = None
-
-
-def _transactions_connection() -> Any:
-    """One PynamoDB connection per container (building a botocore client per batch costs ~0.2 s of CPU)."""
-    global _connection
-    if _connection is None:
-        _connection = connection()
-    return _connection
 
 
 def is_planned_batch(message: DeliveryMessage) -> bool:
@@ -224,7 +215,7 @@ def _settle(message: DeliveryMessage, token: str | None, status: str, *, sent: i
     # the dashboard's day counter goes in the same transaction: counted exactly once, and one request less
     day_counter = delivery_counter_update(message.workspace_id, {"sent": sent, "failed": failed}, at=now)
     try:
-        with TransactWrite(connection=_transactions_connection()) as transaction:
+        with TransactWrite(connection=connection()) as transaction:
             transaction.update(row, actions=actions, condition=LedgerModel.claim_token == token)
             transaction.update(broadcast, actions=counters, condition=BroadcastModel.pk.exists())
             if day_counter is not None:
