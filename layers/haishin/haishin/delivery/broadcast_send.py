@@ -15,8 +15,6 @@ its numbers to the broadcast's counters, so counters are exact under retries; th
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -101,20 +99,13 @@ class _Retry(Exception):
 
 
 def _with_backoff(worker: DeliveryWorker, send: Callable[[], Any], deadline: float) -> Any:
-    """Retryable errors (429, 5xx, timeouts) back off with full jitter until the budget ends (then ``_Retry``)."""
-    attempt = 0
-    while True:
-        try:
-            return send()
-        except (LineApiError, ChannelError) as exc:
-            if not exc.retryable:
-                raise
-            attempt += 1
-            delay = random.uniform(0, min(5.0, 0.1 * 2 ** attempt))
-            if time.monotonic() + delay > deadline:
-                raise _Retry(f"{exc.where}: {exc.message} (after {attempt} attempts)") from exc
-            worker.stats.retries += 1
-            worker.sleep(delay)
+    """The worker's backoff (from 0.1 s here); a spent budget becomes ``_Retry`` (the batch goes back to SQS)."""
+    from haishin.delivery.worker import BudgetSpent  # noqa: PLC0415 - the worker imports us
+
+    try:
+        return worker.with_backoff(send, deadline, base_delay=0.1)
+    except BudgetSpent as spent:
+        raise _Retry(str(spent)) from spent.error
 
 
 def _send_line(worker: DeliveryWorker, message: DeliveryMessage, addresses: list[str],

@@ -46,6 +46,15 @@ class PermanentFailure(Exception):
     pass
 
 
+class BudgetSpent(Exception):
+    """Retryable failures (429, 5xx, timeouts) outlasted the invocation's retry budget."""
+
+    def __init__(self, error: LineApiError | ChannelError, attempts: int) -> None:
+        super().__init__(f"{error.where}: {error.message} (after {attempts} attempts)")
+        self.error = error
+        self.attempts = attempts
+
+
 ContentResolver = Callable[[DeliveryMessage], dict[str, Any]]
 _resolvers: dict[str, ContentResolver] = {}
 
@@ -275,25 +284,34 @@ class DeliveryWorker:
                              entry_id=ledger_id)
         return "sent"
 
-    def _with_retries(self, send: Callable[[], Any], ledger_id: str, token: str | None, ws: str,
-                      deadline: float) -> Any:
+    def with_backoff(self, send: Callable[[], Any], deadline: float, *, base_delay: float = 0.2) -> Any:
+        """``send()``, retrying retryable errors with full-jitter backoff until ``deadline`` (then ``BudgetSpent``);
+        errors that are not retryable propagate."""
         attempt = 0
         while True:
             try:
                 return send()
             except (LineApiError, ChannelError) as exc:
                 if not exc.retryable:
-                    error = f"{exc.where}: {exc.message}"
-                    self.ledger.settle(ledger_id, token, "failed", workspace_id=ws, error=error)
-                    raise PermanentFailure(error) from exc
+                    raise
                 attempt += 1
-                delay = random.uniform(0, min(5.0, 0.2 * 2 ** attempt))  # full jitter
+                delay = random.uniform(0, min(5.0, base_delay * 2 ** attempt))  # full jitter
                 if time.monotonic() + delay > deadline:
-                    self.ledger.settle(ledger_id, token, "retrying", workspace_id=ws,
-                                       error=f"{exc.where}: {exc.message} (after {attempt} attempts)")
-                    raise RetryLater(str(exc.message)) from exc
+                    raise BudgetSpent(exc, attempt) from exc
                 self.stats.retries += 1
                 self.sleep(delay)
+
+    def _with_retries(self, send: Callable[[], Any], ledger_id: str, token: str | None, ws: str,
+                      deadline: float) -> Any:
+        try:
+            return self.with_backoff(send, deadline)
+        except (LineApiError, ChannelError) as exc:  # not retryable: failed for good
+            error = f"{exc.where}: {exc.message}"
+            self.ledger.settle(ledger_id, token, "failed", workspace_id=ws, error=error)
+            raise PermanentFailure(error) from exc
+        except BudgetSpent as spent:
+            self.ledger.settle(ledger_id, token, "retrying", workspace_id=ws, error=str(spent))
+            raise RetryLater(str(spent.error.message)) from spent.error
 
     # ------------------------------------------------------------------ broadcasts
     def _broadcast(self, message: DeliveryMessage, deadline: float) -> str:
