@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from typing import Any
 
+from ..http_thread import ServedOnThread
 from .emulator import MAX_BODY_BYTES, Emulator
 
 Json = dict[str, Any]
 _DRAIN_LIMIT = 64 * 1024 * 1024  # read and discard oversize bodies up to this, so the client sees the 413
 
 
-class LineEmulator(Emulator):
+class LineEmulator(Emulator, ServedOnThread):
     """The LINE Messaging API emulator. ``start()`` serves it on ``base_url`` from a background thread."""
+
+    thread_name = "line-emulator"
 
     def __init__(
         self,
@@ -27,11 +29,9 @@ class LineEmulator(Emulator):
         webhook_timeout_s: float = 10.0,
         allow_http_urls: bool = False,
     ) -> None:
-        super().__init__(rate_limits=rate_limits, webhook_timeout_s=webhook_timeout_s, allow_http_urls=allow_http_urls)
-        self.host = host
-        self.port = port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        Emulator.__init__(self, rate_limits=rate_limits, webhook_timeout_s=webhook_timeout_s,
+                          allow_http_urls=allow_http_urls)
+        ServedOnThread.__init__(self, host, port)
 
     @property
     def base_url(self) -> str:
@@ -39,30 +39,8 @@ class LineEmulator(Emulator):
             raise RuntimeError("the emulator is not started")
         return f"http://{self.host}:{self._server.server_address[1]}"
 
-    def start(self) -> LineEmulator:
-        if self._server is not None:
-            return self
-        server = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="line-emulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> LineEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _make_handler(self)
 
     # ------------------------------------------------------------------ control HTTP API
     def handle_control(self, method: str, path: str, query: dict[str, str], body: Json) -> tuple[int, Any]:

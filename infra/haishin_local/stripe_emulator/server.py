@@ -10,15 +10,15 @@ from __future__ import annotations
 import html
 import json
 import re
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from haishin import clock as haishin_clock  # the system's clock: signatures age with the local system's time
 
+from ..http_thread import ServedOnThread
 from .core import Json, StripeApiError, StripeState
 
 _KEY = re.compile(r"([^\[\]]+)|\[([^\[\]]*)\]")
@@ -48,13 +48,13 @@ def _listify(node: Any) -> Any:
     return node
 
 
-class StripeEmulator(StripeState):
+class StripeEmulator(StripeState, ServedOnThread):
+    thread_name = "stripe-emulator"
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *,
                  clock: Callable[[], float] = haishin_clock.epoch_seconds, auto_deliver: bool = True) -> None:
-        super().__init__(clock=clock, auto_deliver=auto_deliver)
-        self.host, self.port = host, port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        StripeState.__init__(self, clock=clock, auto_deliver=auto_deliver)
+        ServedOnThread.__init__(self, host, port)
 
     @property
     def base_url(self) -> str:
@@ -66,28 +66,8 @@ class StripeEmulator(StripeState):
     def base_url(self, value: str) -> None:
         pass
 
-    def start(self) -> StripeEmulator:
-        if self._server is None:
-            self._server = ThreadingHTTPServer((self.host, self.port), _handler(self))
-            self._server.daemon_threads = True
-            self._thread = threading.Thread(target=self._server.serve_forever, name="stripe-emulator", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> StripeEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
     # ------------------------------------------------------------------ routing
     def api(self, method: str, path: str, params: Json, key: str) -> Json:
