@@ -15,18 +15,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from haishin.config import settings
 from haishin.pages.http import header, path_param, raw_body
-from haishin.payments.service import PaymentService
+from haishin.payments.service import payment_service
 
 logger = Logger()
 metrics = Metrics()
-_service: PaymentService | None = None
-
-
-def service() -> PaymentService:
-    global _service
-    if _service is None:
-        _service = PaymentService()
-    return _service
 
 
 def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +33,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if not workspace_id or len(body) > settings().max_webhook_body_bytes:
         return _answer(400, {"error": "bad request"})
     try:
-        status, answer = service().handle_webhook(workspace_id, body, header(event, "stripe-signature"))
+        status, answer = payment_service().handle_webhook(workspace_id, body, header(event, "stripe-signature"))
     except Exception:
         logger.exception("stripe event failed", extra={"workspace_id": workspace_id})
         return _answer(500, {"error": "try again"})  # Stripe retries; nothing half-done is marked as processed

@@ -541,6 +541,7 @@ def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
     from pynamodb.models import Model  # noqa: PLC0415
 
     from haishin import dashboard, wiring  # noqa: PLC0415
+    from haishin.payments.service import forget_payment_service  # noqa: PLC0415
 
     pending = list(Model.__subclasses__())
     while pending:
@@ -552,3 +553,4 @@ def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
         model._connection = None
     wiring.reset()
     dashboard.forget_zones()
+    forget_payment_service()

@@ -11,16 +11,9 @@ from haishin import clock
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.errors import ValidationFailed
-from haishin.payments.service import PaymentService, order_view
+from haishin.payments.service import order_view, payment_service
 
 router = APIGatewayHttpRouter()
-_service: PaymentService | None = None
-
-
-def service() -> PaymentService:
-    global _service
-    _service = _service or PaymentService()
-    return _service
 
 
 def _date(value: str | None, default: date, where: str) -> date:
@@ -36,20 +29,20 @@ def _date(value: str | None, default: date, where: str) -> date:
 @requires(Permission.VIEW_PAYMENTS)
 def list_orders() -> dict[str, Any]:
     params = router.current_event.query_string_parameters or {}
-    orders = service().list_orders(current_caller().workspace_id, subscriber_id=params.get("subscriber_id"))
+    orders = payment_service().list_orders(current_caller().workspace_id, subscriber_id=params.get("subscriber_id"))
     return {"items": [order_view(o) for o in orders]}
 
 
 @router.get("/orders/<order_id>")
 @requires(Permission.VIEW_PAYMENTS)
 def get_order(order_id: str) -> dict[str, Any]:
-    return order_view(service().get_order(current_caller().workspace_id, order_id))
+    return order_view(payment_service().get_order(current_caller().workspace_id, order_id))
 
 
 @router.post("/orders/<order_id>/cancel")
 @requires(Permission.MANAGE_PAYMENTS)
 def cancel_order(order_id: str) -> dict[str, Any]:
-    return order_view(service().cancel_order(current_caller().workspace_id, order_id))
+    return order_view(payment_service().cancel_order(current_caller().workspace_id, order_id))
 
 
 @router.get("/revenue")
@@ -61,4 +54,4 @@ def revenue() -> dict[str, Any]:
     end = _date(params.get("to"), today, "to")
     if end < start:
         raise ValidationFailed("'to' is before 'from'", where="to")
-    return service().revenue(current_caller().workspace_id, start, end)
+    return payment_service().revenue(current_caller().workspace_id, start, end)
