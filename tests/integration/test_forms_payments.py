@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import http.client
-import json
 import re
 import urllib.error
 import urllib.parse
@@ -19,6 +18,8 @@ import urllib.request
 from typing import Any
 
 import pytest
+
+from tests.support.http import json_request
 
 pytestmark = pytest.mark.integration
 
@@ -30,19 +31,6 @@ USER = "U" + "7" * 32
 WHSEC = "whsec_forms_payments_local_0001"
 AUTO_REPLY = "{{ name }}さん、お申込みありがとうございます。"
 THANKS = "ご購入ありがとうございます!"
-
-
-def _http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"content-type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as error:
-        text = error.read().decode()
-        return error.code, json.loads(text) if text.startswith("{") else text
 
 
 def _raw(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
@@ -83,7 +71,7 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
     stripe = system.stripe_emulator
     emulator.register_channel(CH, SECRET, TOKEN, webhook_url=f"{base}/line/webhook/{CH}")
     auth = {"authorization": f"Bearer {system.login(email='owner@example.com', workspace_id=WS, role='owner')}"}
-    status, channel = _http("POST", f"{base}/api/channels",
+    status, channel = json_request("POST", f"{base}/api/channels",
                             {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
     assert status == 201, channel
 
@@ -96,7 +84,7 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
 
     scenario_ids = {}
     for name in ("seminar-followup", "after-purchase"):
-        status, scenario = _http("POST", f"{base}/api/scenarios", {
+        status, scenario = json_request("POST", f"{base}/api/scenarios", {
             "name": name, "steps": [{"id": "s1", "timing": {"type": "after", "amount": 1, "unit": "days"},
                                      "line": [{"type": "text", "text": f"{name} day 1"}]}]}, auth)
         assert status in (200, 201), scenario
@@ -110,7 +98,7 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
         return [e for e in TimelineEntryModel.query(timeline_pk(WS, sid)) if e.kind == kind]
 
     # ------------------------------------------------------------------ form through the HTTP routes
-    status, form = _http("POST", f"{base}/api/forms", {
+    status, form = json_request("POST", f"{base}/api/forms", {
         "name": "セミナー申込", "title": "無料セミナーお申込み",
         "fields": [{"key": "name", "label": "お名前", "type": "text", "required": True, "maps_to": "display_name"},
                    {"key": "email", "label": "メールアドレス", "type": "email", "required": True},
@@ -120,7 +108,7 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
         "auto_reply": AUTO_REPLY}, auth)
     assert status == 201, form
     form_id = form["form_id"]
-    status, link = _http("POST", f"{base}/api/forms/{form_id}/link", {"subscriber_id": sid}, auth)
+    status, link = json_request("POST", f"{base}/api/forms/{form_id}/link", {"subscriber_id": sid}, auth)
     assert status == 200, link
 
     status, _, page = _raw("GET", link["url"])
@@ -147,18 +135,18 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
     assert _texts(emulator).count(f"{friend.display_name}さん、お申込みありがとうございます。") == 1, _texts(emulator)
 
     # ------------------------------------------------------------------ tracked link
-    status, tracked = _http("POST", f"{base}/api/links", {
+    status, tracked = json_request("POST", f"{base}/api/links", {
         "name": "春のキャンペーン", "target_url": "https://shop.example.jp/spring", "inflow_route": "line_campaign",
         "actions": [{"type": "add_tag", "tag": "キャンペーン閲覧"}]}, auth)
     assert status == 201, tracked
-    status, minted = _http("POST", f"{base}/api/links/{tracked['link_id']}/friend-url", {"subscriber_id": sid}, auth)
+    status, minted = json_request("POST", f"{base}/api/links/{tracked['link_id']}/friend-url", {"subscriber_id": sid}, auth)
     assert status == 200, minted
     for _ in range(2):
         status, headers, _ = _raw("GET", minted["url"])
         assert status == 302 and headers["location"] == "https://shop.example.jp/spring"
     status, headers, page = _raw("GET", minted["url"][:-3] + "AAA")  # tampered signature
     assert status == 403 and "location" not in headers and "このリンクは無効です" in page
-    status, counted = _http("GET", f"{base}/api/links/{tracked['link_id']}", headers=auth)
+    status, counted = json_request("GET", f"{base}/api/links/{tracked['link_id']}", headers=auth)
     assert status == 200 and (counted["clicks"], counted["unique_friends"]) == (2, 1), counted
     assert friend.inflow_route is None  # a LINE follow without a route: the first tracked link sets it
     assert subscribers.require(WS, sid).inflow_route == "line_campaign"
@@ -166,19 +154,19 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
     assert len(timeline("link_clicked")) == 2
 
     # ------------------------------------------------------------------ Stripe Checkout through the stand-in
-    status, keys = _http("PUT", f"{base}/api/payments/stripe/keys",
+    status, keys = json_request("PUT", f"{base}/api/payments/stripe/keys",
                          {"mode": "test", "secret_key": "sk_test_forms_payments_0001", "webhook_secrets": [WHSEC]},
                          auth)
     assert status == 200, keys
     stripe.register_webhook(f"{base}/stripe/webhook/{WS}", WHSEC)
-    status, product = _http("POST", f"{base}/api/products", {
+    status, product = json_request("POST", f"{base}/api/products", {
         "name": "LINE集客講座", "amount": 9800,
         "actions": [{"type": "add_tag", "tag": "講座購入者"},
                     {"type": "start_scenario", "scenario_id": scenario_ids["after-purchase"]}],
         "thank_you_message": THANKS}, auth)
     assert status == 201, product
     product_id = product["product_id"]
-    status, purchase = _http("POST", f"{base}/api/products/{product_id}/link", {"subscriber_id": sid}, auth)
+    status, purchase = json_request("POST", f"{base}/api/products/{product_id}/link", {"subscriber_id": sid}, auth)
     assert status == 200 and f"/p/{product_id}?s=" in purchase["url"], purchase
 
     stripe.auto_deliver = False  # hold the events, then deliver them newest first and each twice
@@ -195,7 +183,7 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
     statuses = [d.status for d in stripe.deliveries if d.url.endswith(f"/stripe/webhook/{WS}")]
     assert statuses and all(s == 200 for s in statuses), statuses
 
-    status, orders = _http("GET", f"{base}/api/orders?subscriber_id={sid}", headers=auth)
+    status, orders = json_request("GET", f"{base}/api/orders?subscriber_id={sid}", headers=auth)
     assert status == 200, orders
     items = orders["items"] if isinstance(orders, dict) else orders
     assert len(items) == 1 and items[0]["status"] == "paid" and items[0]["paid_total"] == 9800, items

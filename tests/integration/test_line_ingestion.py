@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +19,7 @@ import pytest
 from haishin.aws_lite import AwsJsonClient, AwsLiteError, DynamoDb, SecretsManager, Sqs
 from haishin.ingest.webhook import DynamoChannelLookup, SecretsManagerReader, SqsSender, WebhookService
 from haishin.line.signature import sign
+from tests.support.http import json_request
 
 pytestmark = pytest.mark.integration
 
@@ -122,19 +121,6 @@ def test_webhook_service_on_aws_lite(moto_endpoint: str, moto_resources: dict[st
 
 
 # ------------------------------------------------------------------------------------------ the local system
-def _http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None,
-          raw: bytes | None = None) -> tuple[int, Any]:
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"content-type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as error:
-        text = error.read().decode()
-        return error.code, json.loads(text) if text.startswith("{") else text
-
 
 def test_end_to_end_on_the_local_system(local_system: Any) -> None:
     system = local_system
@@ -143,11 +129,11 @@ def test_end_to_end_on_the_local_system(local_system: Any) -> None:
     emulator.register_channel(CH, SECRET, TOKEN, webhook_url=webhook)
     token = system.login(email="owner@example.com", workspace_id=WS, role="owner")
     auth = {"authorization": f"Bearer {token}"}
-    status, channel = _http("POST", f"{system.base_url}/api/channels",
+    status, channel = json_request("POST", f"{system.base_url}/api/channels",
                             {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
     assert status == 201, channel
     assert SECRET not in json.dumps(channel) and TOKEN not in json.dumps(channel)
-    status, rule = _http("POST", f"{system.base_url}/api/auto-replies",
+    status, rule = json_request("POST", f"{system.base_url}/api/auto-replies",
                          {"name": "hours", "match_type": "contains", "keywords": ["営業時間"],
                           "messages": [{"type": "text", "text": "10時から19時です"}]}, auth)
     assert status == 201, rule
@@ -164,12 +150,12 @@ def test_end_to_end_on_the_local_system(local_system: Any) -> None:
                                                        "timestamp": 1, "source": {"type": "user", "userId": user},
                                                        "message": {"id": "1", "type": "text", "text": "a"}}]})
     signature = sign(SECRET, raw.encode())
-    status, _ = _http("POST", webhook, raw=raw.replace('"a"', '"b"').encode(),
+    status, _ = json_request("POST", webhook, raw=raw.replace('"a"', '"b"').encode(),
                       headers={"x-line-signature": signature})
     assert status == 401
-    status, _ = _http("POST", webhook, raw=raw.encode(), headers={"x-line-signature": signature})
+    status, _ = json_request("POST", webhook, raw=raw.encode(), headers={"x-line-signature": signature})
     assert status == 200
-    status, _ = _http("POST", f"{system.base_url}/line/webhook/9999999999", raw=raw.encode(),
+    status, _ = json_request("POST", f"{system.base_url}/line/webhook/9999999999", raw=raw.encode(),
                       headers={"x-line-signature": signature})
     assert status == 404
     system.drain()

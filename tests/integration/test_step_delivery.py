@@ -4,13 +4,12 @@ arriving exactly once (counted by the emulator)."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from typing import Any
 
 import pytest
+
+from tests.support.http import json_request
 
 pytestmark = pytest.mark.integration
 
@@ -18,19 +17,6 @@ CH = "1234500001"
 WS = "w_steps"
 SECRET = "5c3c0a1b2d4e5f60718293a4b5c6d7e9"
 TOKEN = "step-delivery-token-000000000000000000001"
-
-
-def _http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"content-type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as error:
-        text = error.read().decode()
-        return error.code, json.loads(text) if text.startswith("{") else text
 
 
 def texts(emulator: Any, user: str) -> list[str]:
@@ -42,10 +28,10 @@ def test_three_steps_outage_and_faults(local_system: Any) -> None:
     emulator = system.line_emulator
     emulator.register_channel(CH, SECRET, TOKEN, webhook_url=f"{system.base_url}/line/webhook/{CH}")
     auth = {"authorization": f"Bearer {system.login(email='owner@example.com', workspace_id=WS, role='owner')}"}
-    status, channel = _http("POST", f"{system.base_url}/api/channels",
+    status, channel = json_request("POST", f"{system.base_url}/api/channels",
                             {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
     assert status == 201, channel
-    status, scenario = _http("POST", f"{system.base_url}/api/scenarios", {
+    status, scenario = json_request("POST", f"{system.base_url}/api/scenarios", {
         "name": "welcome", "triggers": [{"type": "friend_added"}], "steps": [
             {"id": "s1", "line": [{"type": "text", "text": "step1"}]},
             {"id": "s2", "timing": {"type": "after", "amount": 1, "unit": "hours"},
