@@ -52,25 +52,25 @@ class NotFoundError(Exception):
 class CountingSecretsManager:
     """boto3's secretsmanager client surface the store uses, counting calls."""
 
-    class exceptions:  # noqa: N801 - boto3's spelling
+    class exceptions:
         ResourceNotFoundException = NotFoundError
 
     def __init__(self, values: dict[str, dict[str, Any]] | None = None) -> None:
         self.values = dict(values or {})
         self.calls: list[str] = []
 
-    def get_secret_value(self, SecretId: str) -> dict[str, Any]:  # noqa: N803 - boto3's spelling
+    def get_secret_value(self, SecretId: str) -> dict[str, Any]:
         self.calls.append(SecretId)
         if SecretId not in self.values:
             raise NotFoundError(SecretId)
         return {"SecretString": json.dumps(self.values[SecretId])}
 
-    def put_secret_value(self, SecretId: str, SecretString: str) -> None:  # noqa: N803
+    def put_secret_value(self, SecretId: str, SecretString: str) -> None:
         if SecretId not in self.values:
             raise NotFoundError(SecretId)
         self.values[SecretId] = json.loads(SecretString)
 
-    def create_secret(self, Name: str, SecretString: str) -> None:  # noqa: N803
+    def create_secret(self, Name: str, SecretString: str) -> None:
         self.values[Name] = json.loads(SecretString)
 
 
