@@ -3,7 +3,8 @@
 - a form opened from a LINE-bound link (minted through the admin API) and posted to POST /f/{form_id} updates that
   friend, adds the tag and enrolls them in the scenario; posting the same page twice stores one submission;
 - a per-friend tracked link (/c/{token}) records the click, sets the inflow route and runs its actions once;
-- a Stripe Checkout through the stand-in (purchase link /p/{product_id} -> Checkout -> "pay") delivers signed events
+- a Stripe Checkout through the stand-in (purchase link GET /p/{product_id} shows the product and creates nothing;
+  its POST button -> Checkout -> "pay") delivers signed events
   to /stripe/webhook/{workspace_id}, held and then flushed newest first and each twice: the order is paid, the
   post-purchase tag and scenario happen once, and the thank-you message arrives once.
 """
@@ -171,8 +172,19 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
 
     stripe.auto_deliver = False  # hold the events, then deliver them newest first and each twice
     try:
-        status, headers, _ = _raw("GET", purchase["url"])
-        assert status == 302, headers
+        def sessions() -> int:
+            return sum(1 for o in list(stripe.objects.values()) if o.get("object") == "checkout.session")
+
+        before = sessions()
+        for _ in range(2):  # a link preview, then the friend: a GET shows the product and starts nothing
+            status, headers, page = _raw("GET", purchase["url"])
+            assert status == 200 and "location" not in headers and "LINE集客講座" in page, page[:500]
+        assert sessions() == before
+        token = re.search(r'name="s" value="([^"]+)"', page)
+        assert token, page[:2000]
+        status, headers, _ = _raw("POST", purchase["url"], urllib.parse.urlencode({"s": token.group(1)}).encode(),
+                                  {"content-type": "application/x-www-form-urlencoded"})
+        assert status == 303, headers
         session_id = headers["location"].rstrip("/").rsplit("/", 1)[1]
         stripe.complete_checkout(session_id)
         flushed = stripe.flush(reverse=True, duplicate=True)

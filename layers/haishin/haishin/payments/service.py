@@ -151,19 +151,30 @@ class PaymentService:
         return f"{base}?s={token}"
 
     # ------------------------------------------------------------------ checkout
-    def start_checkout(self, product_id: str, token: str | None) -> str:
-        """Create the order (pending) and its Checkout Session; returns the URL to redirect the friend to."""
+    def offer(self, product_id: str, token: str | None) -> tuple[ProductModel, ProductDefinition, str | None]:
+        """What the product page (GET /p/{id}) shows, with the friend a signed purchase link binds (or None).
+
+        Raises NotFound (unknown or not on sale) or ``tokens.TokenInvalid``. Reads only: a link-preview crawler
+        fetching the page creates neither an order nor a Checkout Session (only ``start_checkout``, a POST, does).
+        """
         product = self.resolve_product(product_id)
         if product is None:
             raise NotFound("product not found", where=f"product {product_id}")
         definition = ProductDefinition.model_validate(product.definition)
         if definition.status != "active":
             raise NotFound("product not on sale", where=f"product {product_id}")
-        workspace_id = product.workspace_id
         subscriber_id = None
         if token:
             subscriber_id = tokens.LinkSigner(self.collab.secret_store()).verify(
-                tokens.PURCHASE, workspace_id, product_id, token).subscriber_id
+                tokens.PURCHASE, product.workspace_id, product_id, token).subscriber_id
+        return product, definition, subscriber_id
+
+    def start_checkout(self, product_id: str, token: str | None) -> str:
+        """Create the order (pending) and its Checkout Session; returns the URL to redirect the friend to.
+
+        Only the product page's POST calls this (never a GET: crawlers and previews follow links)."""
+        product, definition, subscriber_id = self.offer(product_id, token)
+        workspace_id = product.workspace_id
         mode = self.keys.mode(workspace_id)
         now = clock.now()
         order_id = ids.new_id("o_")
