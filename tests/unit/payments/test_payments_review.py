@@ -81,3 +81,40 @@ def test_an_unmatched_event_is_kept_not_marked_done_and_replays_once_its_order_e
     assert deliver(env, orphan)[1]["outcome"] == "duplicate"
     assert env.service.review_events(WS, outcome="unmatched") == []
     assert env.order(real_order_id).status == "pending"  # the real order's own event never came
+
+
+def test_admin_api_lists_and_replays_kept_events(env: Env, monkeypatch: Any) -> None:
+    from haishin.api.app import AdminApi  # noqa: PLC0415
+    from haishin.payments import service as service_module  # noqa: PLC0415
+
+    monkeypatch.setattr(service_module, "_default", env.service)
+
+    class Context:
+        function_name = "AdminApiFunction"
+        memory_limit_in_mb = 1024
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:AdminApiFunction"
+        aws_request_id = "req-1"
+
+    def call(method: str, path: str, query: str = "", role: str = "owner") -> tuple[int, Any]:
+        claims = {"sub": f"sub-{role}", "email": f"{role}@example.jp", "custom:workspace_id": WS,
+                  "cognito:groups": [role]}
+        event = {"version": "2.0", "routeKey": "ANY /api/{proxy+}", "rawPath": path, "rawQueryString": query,
+                 "queryStringParameters": dict(p.split("=") for p in query.split("&")) if query else None,
+                 "headers": {"content-type": "application/json"},
+                 "requestContext": {"http": {"method": method, "path": path, "sourceIp": "127.0.0.1"},
+                                    "stage": "$default", "requestId": "r1", "domainName": "localhost",
+                                    "authorizer": {"jwt": {"claims": claims}}},
+                 "body": None, "isBase64Encoded": False}
+        response = AdminApi().handle(event, Context())
+        return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
+
+    _, event = completed_event(env)
+    event["id"] = "evt_nobody"
+    event["data"]["object"]["metadata"]["order_id"] = event["data"]["object"]["client_reference_id"] = "o_none"
+    event["data"]["object"]["payment_intent"] = "pi_none"
+    assert deliver(env, event)[1]["outcome"] == "unmatched"
+    status, listing = call("GET", "/api/payments/stripe/events", "outcome=unmatched")
+    assert status == 200 and [i["event_id"] for i in listing["items"]] == ["evt_nobody"], listing
+    status, replayed = call("POST", "/api/payments/stripe/events/evt_nobody/replay")
+    assert status == 200 and replayed["outcome"] == "unmatched"
+    assert call("POST", "/api/payments/stripe/events/evt_missing/replay")[0] == 404
