@@ -1,4 +1,4 @@
-"""Pages Lambda: hosted pages for friends (GET /f/{form_id}, GET /p/{proxy+}, GET /c/{token})."""
+"""Pages Lambda: hosted pages for friends (GET /f/{form_id}, GET /p/{proxy+}, POST /p/{product_id}, GET /c/{token})."""
 
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
 """Forms, tracked links and Stripe payments on the local system: everything through the HTTP routes of template.yaml.
 
 - a form opened from a LINE-bound link (minted through the admin API) and posted to POST /f/{form_id} updates that
-  friend, adds the tag and enrolls them in the scenario; posting the same page twice stores one submission;
+  friend, adds the tag and enrolls them in the scenario; posting the same page twice stores one submission; an
+  unsigned POST with the friend's e-mail changes nothing of theirs (a separate unverified contact gets the answer);
 - a per-friend tracked link (/c/{token}) records the click, sets the inflow route and runs its actions once;
-- a Stripe Checkout through the stand-in (purchase link /p/{product_id} -> Checkout -> "pay") delivers signed events
+- a Stripe Checkout through the stand-in (purchase link GET /p/{product_id} shows the product and creates nothing;
+  its POST button -> Checkout -> "pay") delivers signed events
   to /stripe/webhook/{workspace_id}, held and then flushed newest first and each twice: the order is paid, the
   post-purchase tag and scenario happen once, and the thank-you message arrives once.
 """
@@ -134,6 +136,26 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
     # {{ name }} is the friend's name: the LINE profile name stays (the form only fills an empty display name)
     assert _texts(emulator).count(f"{friend.display_name}さん、お申込みありがとうございます。") == 1, _texts(emulator)
 
+    # an unsigned POST that only knows the friend's e-mail changes nothing of theirs: a separate unverified contact
+    before = subscribers.require(WS, sid)
+    status, _, page = _raw("GET", f"{base}/f/{form_id}")
+    assert status == 200
+    forged = urllib.parse.urlencode({"name": "なりすまし", "email": "HANAKO@example.jp", "course": "初級",
+                                     "_nonce": _nonce(page), "website": ""}).encode()
+    status, _, answer = _raw("POST", f"{base}/f/{form_id}", forged, post_headers)
+    assert status == 200 and "送信が完了しました" in answer, answer[:500]
+    system.drain()
+    after = subscribers.require(WS, sid)
+    assert (after.fields, after.tags, after.email, after.display_name, after.version) == (
+        before.fields, before.tags, before.email, before.display_name, before.version)
+    assert len(timeline("form_answered")) == 1
+    assert _texts(emulator).count(f"{friend.display_name}さん、お申込みありがとうございます。") == 1
+    stored = list(FormAnswerModel.query(answers_pk(WS, form_id)))
+    other = [a for a in stored if a.subscriber_id != sid]
+    assert len(stored) == 2 and len(other) == 1 and not other[0].line_bound
+    contact = subscribers.require(WS, other[0].subscriber_id)
+    assert contact.unverified_match["matches"] == {"email": sid} and contact.email is None
+
     # ------------------------------------------------------------------ tracked link
     status, tracked = json_request("POST", f"{base}/api/links", {
         "name": "春のキャンペーン", "target_url": "https://shop.example.jp/spring", "inflow_route": "line_campaign",
@@ -171,8 +193,19 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
 
     stripe.auto_deliver = False  # hold the events, then deliver them newest first and each twice
     try:
-        status, headers, _ = _raw("GET", purchase["url"])
-        assert status == 302, headers
+        def sessions() -> int:
+            return sum(1 for o in list(stripe.objects.values()) if o.get("object") == "checkout.session")
+
+        before = sessions()
+        for _ in range(2):  # a link preview, then the friend: a GET shows the product and starts nothing
+            status, headers, page = _raw("GET", purchase["url"])
+            assert status == 200 and "location" not in headers and "LINE集客講座" in page, page[:500]
+        assert sessions() == before
+        token = re.search(r'name="s" value="([^"]+)"', page)
+        assert token, page[:2000]
+        status, headers, _ = _raw("POST", purchase["url"], urllib.parse.urlencode({"s": token.group(1)}).encode(),
+                                  {"content-type": "application/x-www-form-urlencoded"})
+        assert status == 303, headers
         session_id = headers["location"].rstrip("/").rsplit("/", 1)[1]
         stripe.complete_checkout(session_id)
         flushed = stripe.flush(reverse=True, duplicate=True)

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
-import time
 from typing import Any, Protocol
 
 from haishin.config import settings
 from haishin.errors import NotFound
 from haishin.observability import register_secret_values
+from haishin.ttl_cache import TtlLru
+
+CACHE_MAX_ITEMS = 1024
+MISSING_TTL_S = 30.0  # a secret that does not exist (a random workspace in a webhook URL) is asked for once per 30 s
 
 
 def secret_name(workspace_id: str, kind: str, object_id: str) -> str:
@@ -36,13 +38,15 @@ class SecretStore(Protocol):
 
 
 class SecretsManagerStore:
-    """Secrets Manager through boto3, with a short cache (rotation: callers may ``invalidate`` and re-read)."""
+    """Secrets Manager through boto3, with a short, bounded cache of hits and misses (rotation: callers may
+    ``invalidate`` and re-read; ``put`` and ``delete`` invalidate their own name)."""
 
-    def __init__(self, client: Any = None, ttl_seconds: float = 300.0) -> None:
+    def __init__(self, client: Any = None, ttl_seconds: float = 300.0, *, missing_ttl_seconds: float = MISSING_TTL_S,
+                 max_items: int = CACHE_MAX_ITEMS) -> None:
         self._client = client
         self._ttl = ttl_seconds
-        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
-        self._lock = threading.Lock()
+        self._missing_ttl = missing_ttl_seconds
+        self._cache = TtlLru(max_items)
 
     def _sm(self) -> Any:
         if self._client is None:
@@ -52,19 +56,20 @@ class SecretsManagerStore:
         return self._client
 
     def get(self, name: str) -> dict[str, Any]:
-        with self._lock:
-            hit = self._cache.get(name)
-        if hit and time.monotonic() - hit[0] < self._ttl:
-            return hit[1]
-        try:
-            response = self._sm().get_secret_value(SecretId=name)
-        except self._sm().exceptions.ResourceNotFoundException as exc:
-            raise NotFound("secret not found", where=name) from exc
-        value = json.loads(response["SecretString"])
-        register_secret_values(*value.values())
-        with self._lock:
-            self._cache[name] = (time.monotonic(), value)
-        return value
+        found, value = self._cache.get(name)
+        if not found:
+            try:
+                response = self._sm().get_secret_value(SecretId=name)
+            except self._sm().exceptions.ResourceNotFoundException:
+                value = None
+                self._cache.put(name, None, self._missing_ttl)
+            else:
+                value = json.loads(response["SecretString"])
+                register_secret_values(*value.values())
+                self._cache.put(name, value, self._ttl)
+        if value is None:
+            raise NotFound("secret not found", where=name)
+        return dict(value)
 
     def put(self, name: str, value: dict[str, Any]) -> None:
         register_secret_values(*value.values())
@@ -83,8 +88,7 @@ class SecretsManagerStore:
         self.invalidate(name)
 
     def invalidate(self, name: str) -> None:
-        with self._lock:
-            self._cache.pop(name, None)
+        self._cache.drop(name)
 
 
 class InMemorySecretStore:

@@ -122,10 +122,13 @@ def test_double_submit_makes_one_submission(env: Env, form_id: str) -> None:
     assert len(env.webhooks.calls) == 1
 
 
-def test_public_submit_creates_then_matches_by_email(env: Env, form_id: str) -> None:
+def test_public_submit_creates_then_a_match_by_email_is_a_separate_unverified_contact(env: Env, form_id: str) -> None:
     first = env.service.submit(form_id, good_answers("a"))
     second = env.service.submit(form_id, good_answers("b", email=["hanako@example.com"]))
-    assert first.subscriber_id == second.subscriber_id
+    assert not first.unverified and second.unverified
+    assert first.subscriber_id != second.subscriber_id  # an unsigned POST never changes an existing friend
+    contact = env.collab.subscribers.require(WS, second.subscriber_id or "")
+    assert contact.unverified_match["matches"] == {"email": first.subscriber_id}
     assert len(stored_answers()) == 2
 
 

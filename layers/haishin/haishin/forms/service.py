@@ -4,6 +4,14 @@ Submission order (each step safe to repeat): throttle per IP and minute -> honey
 re-render with the answers kept; nothing stored) -> claim the page's nonce (a double click makes ONE submission) ->
 find/create the friend -> fields and tags (ActionRunner, key ``form:<submission>``) -> answer + timeline entry
 (deterministic IDs) -> scenario trigger ``form_submitted`` -> auto-reply (LINE push with a retry key) -> complete.
+
+Who the answer belongs to:
+- a signed, LINE-bound link (``?t=``): the friend the token names (their fields, tags, scenarios change);
+- unsigned, with an e-mail/phone nobody has: a new friend owning that address (its aliases);
+- unsigned, with an e-mail/phone that already belongs to a friend: knowing someone's address proves nothing, so the
+  existing friend is never changed. The answer goes to a new *unverified contact* (``unverified_match`` records
+  which friend the address matched; it owns no alias and has no address, so nothing is sent to it) that the
+  admin's merge, or a later verified link, folds into the matched friend. See docs/production/public.md.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from haishin.forms.models import FormAnswerModel, FormLookupModel, FormModel, an
 from haishin.payments.once import Once
 from haishin.storage.base import connection, iso
 from haishin.subscribers.models import SubscriberModel
+from haishin.subscribers.repository import normalise_email, normalise_phone
 from haishin.workspaces.models import workspace_pk
 
 log = logging.getLogger(__name__)
@@ -58,6 +67,7 @@ class SubmitResult:
     redirect_url: str | None = None
     duplicate: bool = False
     token_reason: str | None = None
+    unverified: bool = False
 
 
 def definition_of(form: FormModel) -> FormDefinition:
@@ -209,14 +219,16 @@ class FormService:
             previous = claim.result or {}
             return self._thanks(form, definition, submission_id, previous.get("subscriber_id"), duplicate=True)
         try:
-            subscriber_id = self._apply(form, definition, values, submission_id,
-                                        binding.subscriber_id if binding else None)
+            subscriber_id, unverified = self._apply(form, definition, values, submission_id,
+                                                    binding.subscriber_id if binding else None)
         except BaseException:
             self.once.release(claim_key)
             raise
         self.once.complete(claim_key, {"subscriber_id": subscriber_id, "submission_id": submission_id},
                            ttl=timedelta(days=2))
-        return self._thanks(form, definition, submission_id, subscriber_id, duplicate=False)
+        result = self._thanks(form, definition, submission_id, subscriber_id, duplicate=False)
+        result.unverified = unverified
+        return result
 
     def _thanks(self, form: FormModel, definition: FormDefinition, submission_id: str | None,
                 subscriber_id: str | None, *, duplicate: bool) -> SubmitResult:
@@ -225,36 +237,57 @@ class FormService:
                             submission_id=submission_id, subscriber_id=subscriber_id, redirect_url=redirect,
                             duplicate=duplicate)
 
-    def _subscriber_for(self, workspace_id: str, bound_id: str | None, contact: dict[str, str]) -> SubscriberModel:
+    def _subscriber_for(self, workspace_id: str, bound_id: str | None, contact: dict[str, str],
+                        form_id: str, submission_id: str) -> tuple[SubscriberModel, bool]:
+        """The friend an answer belongs to, and whether it is an unverified contact (see the module docstring).
+
+        Unsigned submissions derive the new contact's ID from the submission, so a retry after a crash finds the
+        contact its first attempt created (and its aliases are then its own, not a match)."""
         repo = self.collab.subscribers
         if bound_id:
-            return repo.require(workspace_id, bound_id)
+            return repo.require(workspace_id, bound_id), False
+        own_id = "s_" + hashlib.sha256(f"form-contact|{submission_id}".encode()).hexdigest()[:26]
+        existing = repo.get(workspace_id, own_id)
+        if existing is not None:
+            return existing, existing.unverified_match is not None
         email, phone = contact.get("email"), contact.get("phone")
-        found = (repo.find_by_email(workspace_id, email) if email else None) or \
-                (repo.find_by_phone(workspace_id, phone) if phone else None)
-        if found is not None:
-            return found
-        subscriber = repo.new(workspace_id, source="form")
-        aliases: list[tuple[str, str]] = []
-        if email:
-            subscriber.email = email
-            aliases.append(("email", email))
-        if phone:
-            subscriber.phone = phone
-            aliases.append(("phone", phone))
-        if contact.get("display_name"):
-            subscriber.display_name = contact["display_name"]
-        try:
-            return repo.create(subscriber, aliases)
-        except Conflict:  # a concurrent submit with the same email/phone won: use theirs
-            found = (repo.find_by_email(workspace_id, email) if email else None) or \
-                    (repo.find_by_phone(workspace_id, phone) if phone else None)
-            if found is None:
-                raise
-            return found
+        for _ in range(2):
+            matches = self._matches(workspace_id, email, phone)
+            subscriber = repo.new(workspace_id, source="form", subscriber_id=own_id)
+            if contact.get("display_name"):
+                subscriber.display_name = contact["display_name"]
+            aliases: list[tuple[str, str]] = []
+            if matches:
+                # someone else owns this address: a contact of its own, never a change to that friend
+                subscriber.unverified_match = {
+                    "matches": matches, "email": email, "phone": phone, "form_id": form_id,
+                    "submission_id": submission_id, "at": iso(clock.now())}
+            else:
+                if email:
+                    subscriber.email = email
+                    aliases.append(("email", normalise_email(email)))
+                if phone:
+                    subscriber.phone = phone
+                    aliases.append(("phone", normalise_phone(phone)))
+            try:
+                return repo.create(subscriber, aliases), bool(matches)
+            except Conflict:  # a concurrent submit took the address meanwhile: look again (it is a match now)
+                continue
+        raise Conflict("the address kept changing owner; try again", where="form contact")
+
+    def _matches(self, workspace_id: str, email: str | None, phone: str | None) -> dict[str, str]:
+        repo = self.collab.subscribers
+        found: dict[str, str] = {}
+        for kind, value in (("email", normalise_email(email) if email else None),
+                            ("phone", normalise_phone(phone) if phone else None)):
+            if value:
+                owner = repo.find_id_by_alias(workspace_id, kind, value)
+                if owner:
+                    found[kind] = owner
+        return found
 
     def _apply(self, form: FormModel, definition: FormDefinition, values: dict[str, Any], submission_id: str,
-               bound_id: str | None) -> str:
+               bound_id: str | None) -> tuple[str, bool]:
         workspace_id, form_id = form.workspace_id, form.form_id
         answers: dict[str, Any] = {}
         contact: dict[str, str] = {}
@@ -271,9 +304,11 @@ class FormService:
                 contact[target] = str(value)
             else:
                 field_actions.append(SetField(field=target.removeprefix("field:"), value=value))
-        subscriber = self._subscriber_for(workspace_id, bound_id, contact)
+        subscriber, unverified = self._subscriber_for(workspace_id, bound_id, contact, form_id, submission_id)
         subscriber_id = subscriber.subscriber_id
-        self._update_contact(workspace_id, subscriber, {**contact, "_form_id": form_id})
+        # an unverified contact takes no address: it stays the matched friend's (kept in unverified_match)
+        owned = {k: v for k, v in contact.items() if not (unverified and k in ("email", "phone"))}
+        self._update_contact(workspace_id, subscriber, {**owned, "_form_id": form_id})
         actions = [*field_actions, *parse_actions(definition.actions)]
         if definition.webhook_url:
             actions.append(CallWebhook(url=definition.webhook_url, secret_ref=definition.webhook_secret_ref))
@@ -296,7 +331,7 @@ class FormService:
                             idempotency_key=key)
         if definition.auto_reply:
             self._auto_reply(workspace_id, form_id, definition, subscriber_id, submission_id)
-        return subscriber_id
+        return subscriber_id, unverified
 
     def _update_contact(self, workspace_id: str, subscriber: SubscriberModel, contact: dict[str, str]) -> None:
         repo = self.collab.subscribers

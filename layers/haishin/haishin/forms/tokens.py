@@ -55,6 +55,14 @@ class LinkSigner:
         except NotFound:
             if not create:
                 raise
+        # never create from a cached miss: another container may have created the key meanwhile
+        invalidate = getattr(self.secrets, "invalidate", None)
+        if invalidate is not None:
+            invalidate(name)
+            try:
+                return str(self.secrets.get(name)["key"]).encode()
+            except NotFound:
+                pass
         key = pysecrets.token_urlsafe(32)
         self.secrets.put(name, {"key": key})
         return key.encode()
@@ -71,8 +79,12 @@ class LinkSigner:
         return f"{subscriber_id}.{expiry}.{self._mac(key, purpose, workspace_id, subscriber_id, target_id, expiry)}"
 
     def verify(self, purpose: str, workspace_id: str, target_id: str, token: str) -> LinkBinding:
+        # ASCII only: hmac.compare_digest raises TypeError on non-ASCII text, and str.isdigit() accepts digits
+        # int() cannot read ("²"); a URL can carry either, and neither may become a 500
+        if not token.isascii():
+            raise TokenInvalid("malformed")
         parts = token.split(".")
-        if len(parts) != 3 or not parts[0] or not parts[1].isdigit():
+        if len(parts) != 3 or not parts[0] or not parts[1].isdigit() or len(parts[1]) > 12:
             raise TokenInvalid("malformed")
         subscriber_id, expiry_text, mac = parts
         expiry = int(expiry_text)

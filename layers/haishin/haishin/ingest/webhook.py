@@ -18,7 +18,6 @@ import base64
 import binascii
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,12 +26,15 @@ from typing import Any, Protocol
 from haishin import clock
 from haishin.config import settings, table_name
 from haishin.line.signature import verify
+from haishin.ttl_cache import TtlLru
 
 log = logging.getLogger("haishin.line_webhook")
 
 CHANNEL_TTL_S = 60.0
 UNKNOWN_CHANNEL_TTL_S = 5.0
 SECRET_TTL_S = 300.0
+MISSING_SECRET_TTL_S = 5.0
+CACHE_MAX_ITEMS = 1024  # per cache and container; random IDs evict the least recently used, never grow memory
 SECRET_REFRESH_MIN_INTERVAL_S = 10.0  # a flood of forged signatures cannot turn into a flood of Secrets Manager calls
 
 
@@ -62,29 +64,6 @@ class QueueSender(Protocol):
     def send(self, body: str) -> None: ...
 
 
-class TtlCache:
-    """A tiny per-container cache (monotonic time; business time never decides cache expiry)."""
-
-    def __init__(self) -> None:
-        self._items: dict[str, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> tuple[bool, Any]:
-        with self._lock:
-            hit = self._items.get(key)
-        if hit is None or hit[0] < time.monotonic():
-            return False, None
-        return True, hit[1]
-
-    def put(self, key: str, value: Any, ttl_s: float) -> None:
-        with self._lock:
-            self._items[key] = (time.monotonic() + ttl_s, value)
-
-    def drop(self, key: str) -> None:
-        with self._lock:
-            self._items.pop(key, None)
-
-
 # ------------------------------------------------------------------------------------------ AWS implementations
 class DynamoChannelLookup:
     """``channel#<id>`` from WorkspaceTable with a strongly consistent GetItem, cached per container."""
@@ -94,7 +73,7 @@ class DynamoChannelLookup:
 
         self._db = dynamodb or DynamoDb()
         self._table = table or table_name("WORKSPACE_TABLE")
-        self._cache = TtlCache()
+        self._cache = TtlLru(CACHE_MAX_ITEMS)
 
     def get(self, channel_id: str) -> ChannelRef | None:
         found, value = self._cache.get(channel_id)
@@ -119,7 +98,7 @@ class SecretsManagerReader:
         from haishin.aws_lite import SecretsManager  # noqa: PLC0415
 
         self._sm = secretsmanager or SecretsManager()
-        self._cache = TtlCache()
+        self._cache = TtlLru(CACHE_MAX_ITEMS)
 
     def channel_secret(self, secret_name: str, *, fresh: bool = False) -> str | None:
         if not fresh:
@@ -133,10 +112,8 @@ class SecretsManagerReader:
                 secret = json.loads(text).get("channel_secret")
             except (ValueError, AttributeError):
                 secret = None
-        if secret:
-            self._cache.put(secret_name, secret, SECRET_TTL_S)
-        else:
-            self._cache.drop(secret_name)
+        # a miss is kept briefly too: forged requests for a channel whose secret is gone cost no call each
+        self._cache.put(secret_name, secret, SECRET_TTL_S if secret else MISSING_SECRET_TTL_S)
         return secret
 
 
@@ -213,7 +190,7 @@ class WebhookService:
         if raw is None:
             log_json(logging.WARNING, "webhook body too large", channel_id=channel_id)
             return _response(413, "payload_too_large", f"the body is over {self.max_body_bytes} bytes")
-        if not channel_id.isdigit():
+        if not (channel_id.isascii() and channel_id.isdigit()):
             return _response(404, "unknown_channel", "no connected channel has this ID")
         try:
             ref = self.channels.get(channel_id)

@@ -1,5 +1,6 @@
-"""The pages Lambda's routes: GET /f/{form_id} (a form), GET /p/{product_id}[/done|/canceled] (checkout),
-GET /c/{token} (a tracked link: counts, attributes the friend, redirects to the link's stored target only)."""
+"""The pages Lambda's routes: GET /f/{form_id} (a form), GET /p/{product_id}[/done|/canceled] (the product page and
+the checkout results), POST /p/{product_id} (starts the checkout: only a POST creates an order and a Stripe Checkout
+Session), GET /c/{token} (a tracked link: counts, attributes the friend, redirects to the link's stored target only)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from haishin.forms.service import FormService
 from haishin.links.service import LinkService
 from haishin.pages import http
 from haishin.pages.forms import TOKEN_MESSAGES, respond
+from haishin.pages.products import product_page
 from haishin.pages.render import message_page, redirect
 from haishin.payments.service import PaymentService
 
@@ -47,6 +49,8 @@ class Pages:
             return respond(self.forms.open(parts[1], http.query(event, "t")))
         if http.method(event) == "GET" and len(parts) >= 2 and parts[0] == "p":
             return self.checkout(parts[1], parts[2] if len(parts) > 2 else None, event)
+        if http.method(event) == "POST" and len(parts) == 2 and parts[0] == "p":
+            return self.start_checkout(parts[1], event)
         if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "c":
             return self.tracked_link(parts[1])
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")
@@ -68,8 +72,20 @@ class Pages:
             return message_page(200, "お支払いはキャンセルされました", "料金は請求されていません。")
         if result is not None:
             return message_page(404, "ページが見つかりません", "URLをご確認ください。")
+        token = http.query(event, "s")
+        try:  # reads only: a link preview fetching this URL starts no checkout
+            _, definition, _ = self.payments.offer(product_id, token)
+            return product_page(definition, token)
+        except tokens.TokenInvalid as exc:
+            title, message = TOKEN_MESSAGES.get(exc.reason, TOKEN_MESSAGES["signature"])
+            return message_page(403, title, message, detail="お支払いは行われていません。")
+        except NotFound:
+            return message_page(404, "商品が見つかりません", "販売が終了したか、URLが正しくありません。")
+
+    def start_checkout(self, product_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        token = (http.form_data(event).get("s") or [""])[0] or http.query(event, "s")
         try:
-            return redirect(self.payments.start_checkout(product_id, http.query(event, "s")), status=302)
+            return redirect(self.payments.start_checkout(product_id, token), status=303)
         except tokens.TokenInvalid as exc:
             title, message = TOKEN_MESSAGES.get(exc.reason, TOKEN_MESSAGES["signature"])
             return message_page(403, title, message, detail="お支払いは行われていません。")

@@ -92,3 +92,30 @@ class StripeSettingsModel(HaishinModel):
     sk = UnicodeAttribute(range_key=True, default="stripe_settings")
     mode = UnicodeAttribute(default="test")
     hints = JSONTextAttribute(default=dict)  # mode -> {"secret_key": "…abcd", "webhook_secrets": ["…wxyz"]}
+
+
+class StripeEventRecordModel(HaishinModel):
+    """A Stripe event kept for review: pk ``ws#<ws>`` sk ``stripe_event#<event id>``.
+
+    ``outcome``: ``unmatched`` (no order found: kept, not marked processed, so a redelivery or a replay applies it)
+    or ``refused_livemode`` (its ``livemode`` differs from the order's mode: nothing changed). ``event`` is the
+    event as received (Stripe events are a few KB; DynamoDB items hold 400 KB). Expires after ``expires_at``
+    (TTL deletion is lazy: readers filter expired records).
+    """
+
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    workspace_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    livemode = UnicodeAttribute(null=True)  # "true" | "false" as Stripe said; None when absent
+    outcome = UnicodeAttribute()
+    order_id = UnicodeAttribute(null=True)
+    order_mode = UnicodeAttribute(null=True)
+    event = JSONTextAttribute(null=True)
+    deliveries = NumberAttribute(default=1)
+    first_received_at = UTCDateTimeAttribute()
+    last_received_at = UTCDateTimeAttribute()
+    expires_at = NumberAttribute()

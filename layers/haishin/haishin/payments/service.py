@@ -1,7 +1,10 @@
 """Payments: products, checkout, the Stripe webhook's domain, order cancellation and revenue.
 
 Every Stripe event is applied once (claim on ``event.id`` in IdempotencyTable); its object's facts are merged into
-the order and the status is derived from the facts (``haishin.payments.state``). Side effects follow from the
+the order and the status is derived from the facts (``haishin.payments.state``). An event whose ``livemode`` differs
+from its order's mode changes nothing and is recorded as refused; an event that matches no order is kept for review
+(``StripeEventRecordModel``, listed by ``review_events``) and is not marked processed, so a redelivery or
+``replay_event`` applies it once its order can be found. Side effects follow from the
 derived state, each behind its own run-once key (``order#<id>#action#<n>``, ``...#dunning#<invoice>``...), so a
 duplicate, a retry after a crash, or events in any order run each post-purchase action exactly once.
 """
@@ -27,7 +30,13 @@ from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.payments import state
 from haishin.payments.keys import StripeKeys
-from haishin.payments.models import OrderModel, ProductLookupModel, ProductModel, RefModel
+from haishin.payments.models import (
+    OrderModel,
+    ProductLookupModel,
+    ProductModel,
+    RefModel,
+    StripeEventRecordModel,
+)
 from haishin.payments.once import Once
 from haishin.payments.products import ProductDefinition
 from haishin.payments.signature import SignatureError, verify
@@ -44,6 +53,9 @@ HANDLED = frozenset({
     "refund.created", "refund.updated", "refund.failed",
 })
 EVENT_TTL = timedelta(days=35)  # Stripe retries for up to 3 days; keep well beyond
+REVIEW_TTL = timedelta(days=90)  # unmatched and refused events stay listable this long
+UNMATCHED = "unmatched"
+REFUSED_LIVEMODE = "refused_livemode"
 _MAX_RETRIES = 8
 
 
@@ -139,19 +151,30 @@ class PaymentService:
         return f"{base}?s={token}"
 
     # ------------------------------------------------------------------ checkout
-    def start_checkout(self, product_id: str, token: str | None) -> str:
-        """Create the order (pending) and its Checkout Session; returns the URL to redirect the friend to."""
+    def offer(self, product_id: str, token: str | None) -> tuple[ProductModel, ProductDefinition, str | None]:
+        """What the product page (GET /p/{id}) shows, with the friend a signed purchase link binds (or None).
+
+        Raises NotFound (unknown or not on sale) or ``tokens.TokenInvalid``. Reads only: a link-preview crawler
+        fetching the page creates neither an order nor a Checkout Session (only ``start_checkout``, a POST, does).
+        """
         product = self.resolve_product(product_id)
         if product is None:
             raise NotFound("product not found", where=f"product {product_id}")
         definition = ProductDefinition.model_validate(product.definition)
         if definition.status != "active":
             raise NotFound("product not on sale", where=f"product {product_id}")
-        workspace_id = product.workspace_id
         subscriber_id = None
         if token:
             subscriber_id = tokens.LinkSigner(self.collab.secret_store()).verify(
-                tokens.PURCHASE, workspace_id, product_id, token).subscriber_id
+                tokens.PURCHASE, product.workspace_id, product_id, token).subscriber_id
+        return product, definition, subscriber_id
+
+    def start_checkout(self, product_id: str, token: str | None) -> str:
+        """Create the order (pending) and its Checkout Session; returns the URL to redirect the friend to.
+
+        Only the product page's POST calls this (never a GET: crawlers and previews follow links)."""
+        product, definition, subscriber_id = self.offer(product_id, token)
+        workspace_id = product.workspace_id
         mode = self.keys.mode(workspace_id)
         now = clock.now()
         order_id = ids.new_id("o_")
@@ -227,7 +250,61 @@ class PaymentService:
         except BaseException:
             self.once.release(key)
             raise
-        self.once.complete(key, {"outcome": outcome}, ttl=EVENT_TTL)
+        if outcome == UNMATCHED:  # kept for review, not processed: a redelivery or a replay may still match
+            self.once.release(key)
+        else:
+            self.once.complete(key, {"outcome": outcome}, ttl=EVENT_TTL)
+        return outcome
+
+    # ------------------------------------------------------------------ events kept for review
+    def _keep_for_review(self, workspace_id: str, event: dict[str, Any], outcome: str,
+                         order: OrderModel | None = None) -> None:
+        now = clock.now()
+        event_id = str(event["id"])
+        livemode = event.get("livemode")
+        try:
+            record = StripeEventRecordModel.get(workspace_pk(workspace_id), f"stripe_event#{event_id}",
+                                                consistent_read=True)
+            record.deliveries = int(record.deliveries or 0) + 1
+        except StripeEventRecordModel.DoesNotExist:
+            record = StripeEventRecordModel(pk=workspace_pk(workspace_id), sk=f"stripe_event#{event_id}",
+                                            workspace_id=workspace_id, event_id=event_id, first_received_at=now)
+        record.event_type = str(event.get("type") or "")
+        record.livemode = None if livemode is None else str(bool(livemode)).lower()
+        record.outcome = outcome
+        record.order_id = order.order_id if order is not None else None
+        record.order_mode = order.mode if order is not None else None
+        record.event = event
+        record.last_received_at = now
+        record.expires_at = int(clock.epoch_seconds() + REVIEW_TTL.total_seconds())
+        record.save()
+
+    def review_events(self, workspace_id: str, *, outcome: str | None = None, limit: int = 100
+                      ) -> list[dict[str, Any]]:
+        """Stripe events kept for review (unmatched, refused for livemode), newest first, without the raw event."""
+        now = int(clock.epoch_seconds())
+        items = [r for r in StripeEventRecordModel.query(workspace_pk(workspace_id),
+                                                         StripeEventRecordModel.sk.startswith("stripe_event#"))
+                 if int(r.expires_at or 0) > now and (outcome is None or r.outcome == outcome)]
+        items.sort(key=lambda r: r.last_received_at, reverse=True)
+        return [{"event_id": r.event_id, "type": r.event_type, "outcome": r.outcome, "livemode": r.livemode,
+                 "order_id": r.order_id, "order_mode": r.order_mode, "deliveries": int(r.deliveries or 0),
+                 "first_received_at": iso(r.first_received_at), "last_received_at": iso(r.last_received_at)}
+                for r in items[:limit]]
+
+    def replay_event(self, workspace_id: str, event_id: str) -> str:
+        """Apply a kept unmatched event again (its order may exist now); the outcome as for a delivery."""
+        try:
+            record = StripeEventRecordModel.get(workspace_pk(workspace_id), f"stripe_event#{event_id}",
+                                                consistent_read=True)
+        except StripeEventRecordModel.DoesNotExist as exc:
+            raise NotFound("no such Stripe event kept for review", where=f"event {event_id}") from exc
+        if record.outcome != UNMATCHED or not isinstance(record.event, dict):
+            raise Conflict("only an unmatched event can be replayed", where=f"event {event_id}")
+        outcome = self.handle_event(workspace_id, record.event)
+        if outcome != UNMATCHED:
+            record.outcome = f"replayed:{outcome}"
+            record.save()
         return outcome
 
     def _find_order(self, workspace_id: str, event_type: str, obj: dict[str, Any]) -> OrderModel | None:
@@ -269,8 +346,16 @@ class PaymentService:
         obj = event["data"]["object"]
         found = self._find_order(workspace_id, event_type, obj)
         if found is None:
-            log.info("stripe event %s matches no order", event_type)
-            return "unmatched"
+            log.warning("stripe event %s (%s) matches no order: kept for review", event.get("id"), event_type)
+            self._keep_for_review(workspace_id, event, UNMATCHED)
+            return UNMATCHED
+        livemode = event.get("livemode", obj.get("livemode"))
+        if livemode is None or bool(livemode) != (found.mode == "live"):
+            # a test-mode event can never pay for a live order (nor the reverse): nothing changes
+            log.warning("stripe event %s: livemode %s differs from order %s (%s mode); refused",
+                        event.get("id"), livemode, found.order_id, found.mode)
+            self._keep_for_review(workspace_id, event, REFUSED_LIVEMODE, found)
+            return REFUSED_LIVEMODE
         definition = ProductDefinition.model_validate(self.get_product(workspace_id, found.product_id).definition)
 
         def change(order: OrderModel) -> None:

@@ -58,6 +58,8 @@ def verify(payload: bytes, header: str | None, secrets: Iterable[str], *,
     """Return the signed timestamp, or raise ``SignatureError``. Constant-time comparisons throughout."""
     if not header:
         raise SignatureError("missing Stripe-Signature header")
+    if not header.isascii():  # hmac.compare_digest raises TypeError on non-ASCII text: refuse it as unsigned
+        raise SignatureError("Stripe-Signature is not ASCII")
     timestamp, signatures = parse_header(header)
     current = clock.epoch_seconds() if now is None else now
     if tolerance_s > 0 and abs(current - timestamp) > tolerance_s:

@@ -97,6 +97,11 @@ class SubscriberModel(HaishinModel):
     # a friend an import created: {"import_id", "line", "actor"}; the timeline shows it as the "imported" entry
     # (``Timeline.page``), so an imported friend costs no timeline write
     imported_from = JSONTextAttribute(null=True)
+    # an unverified contact: an unsigned form submission whose e-mail or phone already belonged to another friend
+    # (``haishin.forms.service``). {"matches": {"email"|"phone": subscriber_id}, "email", "phone", "form_id",
+    # "submission_id", "at"}. It owns no alias and has no address of its own (the claimed ones are kept here
+    # only), so nothing is sent to it; merging it into the matched friend (admin merge) folds its answers in.
+    unverified_match = JSONTextAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     last_interaction_at = UTCDateTimeAttribute(null=True)

@@ -210,6 +210,7 @@ def present(
         out.update({
             "source": get("source"), "consent": get("consent") or {}, "unsubscribed": get("unsubscribed") or {},
             "merged_into": get("merged_into"), "merged_from": sorted(get("merged_from") or ()),
+            "unverified_match": get("unverified_match"),
             "products": sorted(get("products") or ()), "forms_answered": sorted(get("forms_answered") or ()),
             "updated_at": _text(get("updated_at")),
         })

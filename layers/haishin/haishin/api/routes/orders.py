@@ -1,4 +1,5 @@
-"""Orders and revenue (per product and per day), and cancelling an order (remaining installments included)."""
+"""Orders and revenue (per product and per day), cancelling an order (remaining installments included), and the
+Stripe events kept for review (unmatched or refused for their livemode) with a replay for an unmatched one."""
 
 from __future__ import annotations
 
@@ -55,3 +56,17 @@ def revenue() -> dict[str, Any]:
     if end < start:
         raise ValidationFailed("'to' is before 'from'", where="to")
     return payment_service().revenue(current_caller().workspace_id, start, end)
+
+
+@router.get("/payments/stripe/events")
+@requires(Permission.VIEW_PAYMENTS)
+def stripe_events_for_review() -> dict[str, Any]:
+    """Stripe events kept for review: ``unmatched`` (no order found) and ``refused_livemode``."""
+    params = router.current_event.query_string_parameters or {}
+    return {"items": payment_service().review_events(current_caller().workspace_id, outcome=params.get("outcome"))}
+
+
+@router.post("/payments/stripe/events/<event_id>/replay")
+@requires(Permission.MANAGE_PAYMENTS)
+def replay_stripe_event(event_id: str) -> dict[str, Any]:
+    return {"event_id": event_id, "outcome": payment_service().replay_event(current_caller().workspace_id, event_id)}
