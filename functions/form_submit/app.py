@@ -12,6 +12,7 @@ from haishin.forms.service import FormService
 from haishin.pages.forms import respond
 from haishin.pages.http import form_data, path_param, query, source_ip
 from haishin.pages.render import message_page
+from haishin.public_url import serving
 
 logger = Logger()
 metrics = Metrics()
@@ -29,11 +30,12 @@ def service() -> FormService:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     form_id = path_param(event, "form_id")
-    try:
-        result = service().submit(form_id, form_data(event), ip=source_ip(event),
-                                  token=query(event, "t"))
-    except Exception:
-        logger.exception("form submit failed", extra={"form_id": form_id})
-        return message_page(500, "送信できませんでした", "時間をおいてもう一度お試しください。")
-    metrics.add_metric(name=f"FormSubmit_{result.outcome}", unit=MetricUnit.Count, value=1)
-    return respond(result)
+    with serving(event):  # a page shown again (errors) posts back to this request's base, stage included
+        try:
+            result = service().submit(form_id, form_data(event), ip=source_ip(event),
+                                      token=query(event, "t"))
+        except Exception:
+            logger.exception("form submit failed", extra={"form_id": form_id})
+            return message_page(500, "送信できませんでした", "時間をおいてもう一度お試しください。")
+        metrics.add_metric(name=f"FormSubmit_{result.outcome}", unit=MetricUnit.Count, value=1)
+        return respond(result)

@@ -47,6 +47,7 @@ def _up(args: argparse.Namespace) -> int:
         template=Path(args.template) if args.template else None,
         parameters=_parameters(args.parameter),
         strict=not args.allow_missing_handlers,
+        stage=args.stage,
         say=lambda line: print(line, flush=True),
     )
     stop = threading.Event()
@@ -63,12 +64,11 @@ def _up(args: argparse.Namespace) -> int:
         system.start()
         running.set()
         elapsed = time.monotonic() - started
-        system.preload()
         base = system.base_url
         seeded = f", demo seed {system.seed_seconds:.1f} s" if system.seed else ""
         print(f"Haishin is running locally (started in {elapsed:.1f} s: system {system.core_seconds:.1f} s{seeded})")
         print(f"  admin            {base}/admin/")
-        print(f"  API              {base}  ({len(system.routes)} routes)")
+        print(f"  API              {system.api_url}  ({len(system.routes)} routes, stage {system.stage})")
         line = getattr(system.line_emulator, "base_url", None)
         print(f"  LINE emulator    {line + '/' if line else '(not available)'}")
         if line and system.seed:
@@ -99,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--persist", action="store_true", help="keep DynamoDB data in .local/dynamodb-data")
     up.add_argument("--no-seed", action="store_true", help="do not load the demo workspace")
+    up.add_argument(
+        "--stage",
+        default="$default",
+        help="serve the routes under this API Gateway stage, e.g. prod: /prod/... with requestContext.stage "
+        "(default $default: no prefix)",
+    )
     up.add_argument("--template", help="another SAM template (default: template.yaml of the repository)")
     up.add_argument(
         "--parameter",

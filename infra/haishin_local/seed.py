@@ -87,7 +87,7 @@ def seed_demo(system: Any) -> dict[str, Any]:
         created_at=now,
     ).save()
 
-    webhook_url = f"{system.base_url}/line/webhook/{DEMO_CHANNEL_ID}"
+    webhook_url = f"{system.api_url}/line/webhook/{DEMO_CHANNEL_ID}"
     emulator = getattr(system, "line_emulator", None)
     bot: dict[str, Any] = {}
     if emulator is not None:

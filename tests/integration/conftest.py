@@ -33,3 +33,13 @@ def local_tools() -> None:
 def local_system(local_tools: None) -> Iterator[LocalSystem]:
     with LocalSystem(port=0, seed=False, strict=False) as system:
         yield system
+
+
+@pytest.fixture(scope="module")
+def local_system_prod_stage(local_tools: None) -> Iterator[LocalSystem]:
+    """The template served under the named stage ``prod``, as API Gateway serves the deployed stack (``/prod/...``,
+    ``requestContext.stage = "prod"``). Module-scoped, not session-scoped: a LocalSystem sets process-wide
+    environment (endpoints, PUBLIC_BASE_URL) and the clock, so two cannot be current at once; this one is stopped
+    (restoring ``local_system``'s environment) before the next test module runs."""
+    with LocalSystem(port=0, seed=False, strict=False, stage="prod") as system:
+        yield system

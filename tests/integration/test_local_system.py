@@ -184,7 +184,7 @@ def test_environment_and_resources(system: LocalSystem) -> None:
     assert os.environ["TARGET_ARN"] == "arn:aws:lambda:us-east-1:123456789012:function:TargetFunction"
     assert os.environ["AWS_ENDPOINT_URL"] == system.moto_endpoint
     assert os.environ["AWS_ENDPOINT_URL_DYNAMODB"] == system.dynamodb_endpoint
-    assert os.environ["PUBLIC_BASE_URL"] == system.base_url
+    assert os.environ["PUBLIC_BASE_URL"] == ""  # the template has no PublicBaseUrl: URLs derive from requests
     assert clock.current() is system.clock
     table = system.client("dynamodb").describe_table(TableName="ItemsTable")["Table"]
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]

@@ -18,7 +18,7 @@ import pytest
 import pytest_socket
 from moto import mock_aws
 
-from haishin import clock, config, dashboard
+from haishin import clock, config, dashboard, public_url
 from tests.support import template as tpl
 
 MANUAL_CLOCK_START = datetime(2026, 1, 5, 0, 0, 0, tzinfo=UTC)
@@ -39,6 +39,18 @@ def _no_sockets(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     finally:
         pytest_socket.enable_socket()
+
+
+@pytest.fixture(autouse=True)
+def _recorded_public_base() -> Iterator[None]:
+    """Unit tests run outside a deployment: paths without a request (delivery, planner) see this as the base the
+    admin API recorded, and admin API calls from ``localhost`` have nothing new to record."""
+    public_url.forget()
+    public_url.remember("https://localhost")
+    try:
+        yield
+    finally:
+        public_url.forget()
 
 
 @pytest.fixture

@@ -25,6 +25,24 @@ from .template import ACCOUNT_ID, HttpRoute
 TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml")
 
 
+DEFAULT_STAGE = "$default"
+
+
+def stage_prefix(stage: str) -> str:
+    return "" if stage in ("", DEFAULT_STAGE) else f"/{stage}"
+
+
+def strip_stage(raw_path: str, stage: str) -> str | None:
+    """The path the routes are matched on: ``raw_path`` without its stage segment; None when a named stage's
+    request does not start with it (API Gateway answers 404: no such stage)."""
+    prefix = stage_prefix(stage)
+    if not prefix:
+        return raw_path
+    if raw_path != prefix and not raw_path.startswith(prefix + "/"):
+        return None
+    return raw_path[len(prefix):] or "/"
+
+
 @dataclass(frozen=True)
 class RouteMatch:
     route: HttpRoute
@@ -102,6 +120,8 @@ class HttpRequest:
     protocol: str = "HTTP/1.1"
     authorizer_claims: Mapping[str, Any] | None = None
     scopes: Sequence[str] | None = None
+    stage: str = DEFAULT_STAGE  # a named stage is the first segment of raw_path, as API Gateway sends it
+    scheme: str = "http"  # what the client spoke to the front door (API Gateway: always https)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -120,6 +140,11 @@ def build_event(request: HttpRequest, match: RouteMatch, *, now: datetime | None
     for key, value in urllib.parse.parse_qsl(request.raw_query, keep_blank_values=True):
         query[key] = f"{query[key]},{value}" if key in query else value
     host = headers.get("host", "localhost")
+    # API Gateway adds these; a client's own x-forwarded-for is kept in front of the address it saw
+    headers["x-forwarded-for"] = ",".join(v for v in (headers.get("x-forwarded-for"), request.source_ip) if v)
+    headers["x-forwarded-proto"] = request.scheme
+    headers["x-forwarded-port"] = host.rsplit(":", 1)[1] if ":" in host else ("443" if request.scheme == "https"
+                                                                              else "80")
     route = match.route
     event: dict[str, Any] = {
         "version": "2.0",
@@ -146,7 +171,7 @@ def build_event(request: HttpRequest, match: RouteMatch, *, now: datetime | None
         },
         "requestId": str(uuid.uuid4()),
         "routeKey": route.route_key,
-        "stage": "$default",
+        "stage": request.stage or DEFAULT_STAGE,
         "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
         "timeEpoch": int(now.timestamp() * 1000),
     }

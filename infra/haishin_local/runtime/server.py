@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from haishin import clock
 
-from .apigw import HttpRequest, HttpResponse, build_event, json_response, map_response, match_route
+from .apigw import (
+    HttpRequest,
+    HttpResponse,
+    build_event,
+    json_response,
+    map_response,
+    match_route,
+    stage_prefix,
+    strip_stage,
+)
 from .devauth import Unauthorized, flatten_claims
 from .errors import TemplateRefused
 
@@ -88,11 +97,15 @@ class _Handler(BaseHTTPRequestHandler):
         system = self.server.system
         if path == "/" and self.command in ("GET", "HEAD"):
             return HttpResponse(302, [("location", "/admin/")], b"")
+        prefix = stage_prefix(system.stage)
+        if prefix and path.startswith(prefix + "/_dev/"):
+            path = path[len(prefix):]  # the admin calls {apiBase}/_dev/login, and apiBase carries the stage
         if path.startswith("/_dev/"):
             return self._dev(path, body)
         if (path == "/admin" or path.startswith("/admin/")) and self.command in ("GET", "HEAD"):
             return self._admin(path)
-        match = match_route(system.routes, self.command, raw_path)
+        route_path = strip_stage(raw_path, system.stage)
+        match = match_route(system.routes, self.command, route_path) if route_path is not None else None
         if match is None:
             if self.command == "OPTIONS" and self.headers.get("origin"):
                 return self._preflight()
@@ -105,6 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             source_ip=self.client_address[0],
             protocol=self.request_version,
+            stage=system.stage,
         )
         route = match.route
         if route.authorizer:
@@ -185,7 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
         dist: Path = system.admin_dist
         index = dist / "index.html"
         if not index.is_file():
-            page = NOT_BUILT_PAGE.format(api=system.base_url)
+            page = NOT_BUILT_PAGE.format(api=system.api_url)
             return HttpResponse(200, [("content-type", "text/html; charset=utf-8")], page.encode())
         relative = path[len("/admin/") :]
         candidate = (dist / relative).resolve() if relative else index

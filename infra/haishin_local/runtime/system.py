@@ -10,8 +10,10 @@ import contextlib
 import importlib
 import logging
 import os
+import re
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +26,7 @@ from haishin.config import reset_settings_cache
 
 from ..dynamodb_local import DynamoDBLocal, DynamoDBLocalError
 from ..moto_process import MotoServer
+from .apigw import DEFAULT_STAGE, match_route, stage_prefix
 from .devauth import DevAuthority
 from .errors import LocalSystemError, TemplateRefused
 from .functions import Handler, LocalFunction
@@ -35,6 +38,7 @@ from .template import REGION, HttpRoute, Template, queue_arn, queue_url
 log = logging.getLogger("haishin_local")
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
@@ -54,8 +58,12 @@ class LocalSystem:
         concurrency_cap: int = LOCAL_CONCURRENCY_CAP,
         retry_backoff_seconds: int = 1,
         one_time_check_seconds: float = 2.0,
+        stage: str = DEFAULT_STAGE,
         say: Callable[[str], None] | None = None,
     ) -> None:
+        if stage != DEFAULT_STAGE and not STAGE_NAME.fullmatch(stage):
+            raise LocalSystemError(f"a stage is $default or 1-128 letters, digits, - and _ (got {stage!r})")
+        self.stage = stage  # API Gateway's stage: a named one is the first path segment of every route
         self.root = Path(root) if root else (Path(template).parent if template else REPO_ROOT)
         self.template_path = Path(template) if template else self.root / "template.yaml"
         self.host = host
@@ -161,10 +169,12 @@ class LocalSystem:
         self._start_emulators()
         self._set_app_env()
         self._previous_clock = haishin_clock.install(self.clock)
+        self._import_handlers()  # before anything serves: one thread, in order (concurrent first imports race)
         self._http_thread = threading.Thread(target=self._http.serve_forever, name="http", daemon=True)
         self._http_thread.start()
         for fid, reason in self.template.missing_handlers().items():
             self.say(f"warning: {fid}: {reason} (its routes answer 502 until it exists)")
+        self._first_admin_request()
         self._start_pumps()
         self.scheduler = Scheduler(
             self.template.schedules,
@@ -221,6 +231,12 @@ class LocalSystem:
             raise LocalSystemError("the local system is not started")
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         return f"http://{host}:{self._http.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        """Where the template's HTTP routes are served: ``base_url`` plus the stage on a named stage (the stack's
+        ``ApiUrl``). The admin, ``/_dev`` and ``/`` stay at ``base_url``."""
+        return self.base_url + stage_prefix(self.stage)
 
     @property
     def port(self) -> int:
@@ -291,9 +307,9 @@ class LocalSystem:
 
     def admin_config(self) -> dict[str, Any]:
         return {
-            "apiBase": self.base_url,
+            "apiBase": self.api_url,
             "authMode": "dev",
-            "loginUrl": f"{self.base_url}/_dev/login",
+            "loginUrl": f"{self.api_url}/_dev/login",
             "lineEmulatorUrl": getattr(self.line_emulator, "base_url", None),
             "stripeUrl": getattr(self.stripe_emulator, "base_url", None),
         }
@@ -321,21 +337,35 @@ class LocalSystem:
             raise KeyError(f"{function_logical_id} is not a function of the template")
         return function.invoke(event)
 
-    def preload(self) -> threading.Thread:
-        """Import every handler on a background thread, so the first request does not pay the import."""
+    def _import_handlers(self) -> None:
+        """Import every handler once, in template order, on this thread, before the port is served and before any
+        pump or schedule runs. Imports started from several request threads at once race inside shared packages
+        (``KeyError: 'aws_lambda_powertools.utilities.data_classes'``, then a 502). A handler that fails to import
+        stops a strict start; otherwise its routes answer 502 with the reason."""
+        for function in self.functions.values():
+            if function.spec.missing:
+                continue
+            try:
+                function.load()
+            except TemplateRefused as exc:
+                if self.strict:
+                    raise
+                self.say(f"warning: {exc}")
 
-        def run() -> None:
-            for function in self.functions.values():
-                if function.spec.missing:
-                    continue
-                try:
-                    function.load()
-                except TemplateRefused as exc:
-                    self.say(f"warning: {exc}")
-
-        thread = threading.Thread(target=run, name="preload", daemon=True)
-        thread.start()
-        return thread
+    def _first_admin_request(self) -> None:
+        """The local stand-in for an operator having opened the admin: with PublicBaseUrl empty, the admin API
+        records the URL it is served under (domain + stage), which paths without a request (delivery worker,
+        planner) put in front of the URLs they render. Through HTTP, exactly as any request."""
+        if os.environ.get("PUBLIC_BASE_URL"):
+            return
+        match = match_route(self.template.routes, "GET", "/api/openapi.json")
+        if match is None or self.template.functions[match.route.function_id].missing:
+            return
+        try:
+            with urllib.request.urlopen(f"{self.api_url}/api/openapi.json", timeout=30) as response:
+                response.read()
+        except OSError as exc:
+            self.say(f"warning: the first admin API request failed ({exc}); background URLs need PublicBaseUrl")
 
     def override_handler(self, function_logical_id: str, handler: Handler) -> None:
         """Serve a function with another handler (tests); routes, queues and schedules stay as in the template."""
@@ -420,7 +450,8 @@ class LocalSystem:
     def _set_app_env(self) -> None:
         for key, value in self.template.merged_environment().items():
             self._setenv(key, value)
-        self._setenv("PUBLIC_BASE_URL", self.base_url)
+        # As in AWS: the template's PublicBaseUrl (empty by default: URLs derive from the request, domain + stage)
+        self._setenv("PUBLIC_BASE_URL", self.template.merged_environment().get("PUBLIC_BASE_URL", ""))
         if self.line_emulator is not None:
             self._setenv("LINE_API_BASE", self.line_emulator.base_url)
             self._setenv("LINE_DATA_API_BASE", self.line_emulator.base_url)
@@ -540,7 +571,7 @@ def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
     process (tests) then talks to its own DynamoDB Local and moto server, not the first one's."""
     from pynamodb.models import Model  # noqa: PLC0415
 
-    from haishin import dashboard, wiring  # noqa: PLC0415
+    from haishin import dashboard, public_url, wiring  # noqa: PLC0415
     from haishin.payments.service import forget_payment_service  # noqa: PLC0415
 
     pending = list(Model.__subclasses__())
@@ -554,3 +585,4 @@ def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
     wiring.reset()
     dashboard.forget_zones()
     forget_payment_service()
+    public_url.forget()  # the recorded public base was this system's

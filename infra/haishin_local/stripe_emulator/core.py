@@ -8,6 +8,7 @@ import itertools
 import json
 import secrets
 import threading
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,11 @@ class StripeApiError(Exception):
         if self.param:
             error["param"] = self.param
         return {"error": error}
+
+
+def _absolute_url(value: str) -> bool:
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def sign_payload(secret: str, payload: bytes, timestamp: int | None = None) -> str:
@@ -200,6 +206,9 @@ class StripeState:
             raise StripeApiError(400, "Invalid mode", param="mode")
         if not params.get("success_url"):
             raise StripeApiError(400, "Missing required param: success_url.", param="success_url")
+        for name in ("success_url", "cancel_url"):  # Stripe takes only absolute http(s) URLs here
+            if params.get(name) and not _absolute_url(str(params[name])):
+                raise StripeApiError(400, "Not a valid URL", param=name)
         items = list(params.get("line_items") or [])
         if not items:
             raise StripeApiError(400, "line_items is required", param="line_items")

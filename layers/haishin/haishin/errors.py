@@ -56,3 +56,10 @@ class ExternalServiceError(HaishinError):
 
     code = "external_service_error"
     http_status = 502
+
+
+class ConfigurationError(HaishinError):
+    """The deployment lacks a setting it needs (said in ``where``); an operator fixes it, a retry does not."""
+
+    code = "configuration_error"
+    http_status = 500

@@ -162,6 +162,7 @@ class Api:
     def __call__(self, method: str, path: str, body: Any = None, *, as_: Caller | None = None,
                  headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> tuple[int, Any]:
         from haishin.api.security import set_caller  # noqa: PLC0415
+        from haishin.public_url import serving  # noqa: PLC0415
 
         event = {
             "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
@@ -175,7 +176,8 @@ class Api:
         }
         set_caller(as_ or caller())
         try:
-            result = self.app.resolve(event, _Context())
+            with serving(event):  # as AdminApi.handle does: URLs start with this request's domain and stage
+                result = self.app.resolve(event, _Context())
         finally:
             set_caller(None)
         text = result.get("body") or "null"

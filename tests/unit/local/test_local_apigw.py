@@ -6,7 +6,7 @@ import base64
 import json
 from datetime import UTC, datetime
 
-from haishin_local.runtime.apigw import HttpRequest, build_event, map_response, match_route
+from haishin_local.runtime.apigw import HttpRequest, build_event, map_response, match_route, strip_stage
 from haishin_local.runtime.template import HttpRoute
 
 ROUTES = [
@@ -96,6 +96,26 @@ def test_v2_event_shape() -> None:
     assert ctx["timeEpoch"] == int(datetime(2025, 3, 1, 9, 30, tzinfo=UTC).timestamp() * 1000)
     assert ctx["requestId"] and ctx["domainName"] == "127.0.0.1:3000"
     assert "authorizer" not in ctx
+
+
+def test_a_named_stage_is_in_raw_path_and_http_path_but_not_in_the_route_key() -> None:
+    assert strip_stage("/prod/f/form_1", "prod") == "/f/form_1"
+    assert strip_stage("/prod", "prod") == "/"
+    assert strip_stage("/f/form_1", "prod") is None  # API Gateway: no such stage, 404
+    assert strip_stage("/production/f", "prod") is None
+    assert strip_stage("/f/form_1", "$default") == "/f/form_1"
+    request = HttpRequest(method="GET", raw_path="/prod/f/form_1", raw_query="", body=b"", stage="prod",
+                          headers=[("Host", "127.0.0.1:3000")])
+    match = match_route(ROUTES, "GET", "/f/form_1")
+    assert match is not None
+    event = build_event(request, match)
+    assert (event["rawPath"], event["routeKey"]) == ("/prod/f/form_1", "GET /f/{form_id}")
+    ctx = event["requestContext"]
+    assert (ctx["stage"], ctx["http"]["path"], ctx["routeKey"]) == ("prod", "/prod/f/form_1", "GET /f/{form_id}")
+    assert event["pathParameters"] == {"form_id": "form_1"}
+    headers = event["headers"]  # API Gateway adds these; the local front door speaks plain HTTP
+    assert (headers["x-forwarded-proto"], headers["x-forwarded-port"], headers["x-forwarded-for"]) == (
+        "http", "3000", "127.0.0.1")
 
 
 def test_non_text_bodies_are_base64() -> None:

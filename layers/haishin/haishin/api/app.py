@@ -19,6 +19,7 @@ from haishin.api.security import declared_permission, public, set_caller
 from haishin.auth.caller import Caller, caller_from_claims
 from haishin.auth.permissions import Permission
 from haishin.errors import HaishinError
+from haishin.public_url import route_path, serving, stage_prefix
 
 API_PREFIX = "/api"
 logger = Logger(child=True)
@@ -104,7 +105,7 @@ class AdminApi:
         self.audit = audit or AuditLog()
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        path = event.get("rawPath", "")
+        path = route_path(event)  # without the stage: what the routes, permissions and the audit log name
         caller = None
         method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "GET")
         if path not in _PUBLIC_PATHS:
@@ -119,7 +120,8 @@ class AdminApi:
                 }
         set_caller(caller)
         try:
-            response = self.app.resolve(event, context)
+            with serving(event, record=True):
+                response = self.app.resolve(_for_resolver(event), context)
         finally:
             set_caller(None)
         changed = method not in _READ_METHODS and not path.endswith(_READ_ONLY_POST_SUFFIXES)
@@ -139,6 +141,15 @@ class AdminApi:
                 if isinstance(permission, Permission):
                     caller.require(permission)
                 return
+
+
+def _for_resolver(event: dict[str, Any]) -> dict[str, Any]:
+    """Powertools strips ``/<stage>`` from every path on a named stage; through a custom domain's API mapping the
+    path does not carry the stage, so it is handed over as on ``$default`` (otherwise it would lose characters)."""
+    context = event.get("requestContext") or {}
+    if context.get("stage") in (None, "", "$default") or stage_prefix(event):
+        return event
+    return {**event, "requestContext": {**context, "stage": "$default"}}
 
 
 def _claims(event: dict[str, Any]) -> dict[str, Any] | None:

@@ -45,6 +45,7 @@ from haishin.delivery.messages import MAX_RECIPIENTS, DeliveryMessage
 from haishin.delivery.queue import DeliverySender, SqsDeliverySender
 from haishin.errors import ExternalServiceError
 from haishin.ids import retry_key
+from haishin.public_url import public_base
 from haishin.render import Renderer, RenderError, renderer, variables_for
 from haishin.storage.base import iso
 from haishin.subscribers.models import SHARDS
@@ -175,8 +176,8 @@ class BroadcastPlanner:
         planned_at = broadcast.planned_at or clock.now()
         compiled = self.audience.compile(workspace_id, self.repository.segment_of(broadcast), now=planned_at)
         zone = ZoneInfo(broadcast.time_zone or settings().default_time_zone)
-        base = settings().public_base_url
         personalised = bool(broadcast.personalised)
+        base = public_base() if personalised else ""  # only personalised content renders per-friend URLs
         groups: dict[str, _Group] = {}
         emitter = _Emitter(self, broadcast, label, content, self.repository.line_channel(broadcast))
         counts: dict[str, int] = {}

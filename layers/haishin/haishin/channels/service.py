@@ -42,16 +42,6 @@ def webhook_url(base: str, channel_id: str) -> str:
     return f"{base.rstrip('/')}/line/webhook/{channel_id}"
 
 
-def webhook_base(public_base_url: str, domain_name: str | None, stage: str | None) -> str:
-    """``PUBLIC_BASE_URL`` when set, else the API's own URL (``$default`` stage means no stage segment)."""
-    if public_base_url:
-        return public_base_url.rstrip("/")
-    base = f"https://{domain_name or 'localhost'}"
-    if stage and stage != "$default":
-        base += f"/{stage}"
-    return base
-
-
 def _text(body: dict[str, Any], name: str, *, required: bool) -> str | None:
     value = body.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):

@@ -19,12 +19,12 @@ from datetime import timedelta
 from typing import Any
 
 from haishin import clock
-from haishin.config import settings
 from haishin.delivery.channels import ChannelError, EmailSender, SmsSender
 from haishin.delivery.ledger import FINAL, Ledger
 from haishin.delivery.messages import DeliveryMessage, recipient_retry_key
 from haishin.errors import HaishinError
 from haishin.line.client import LineApiError
+from haishin.public_url import public_base
 from haishin.render import Renderer, RenderError, is_personalised, variables_for
 from haishin.scenarios.conditions import evaluate
 from haishin.scenarios.enrollments import EnrollmentRepository
@@ -231,7 +231,7 @@ class DeliveryWorker:
 
     def _variables(self, message: DeliveryMessage, subscriber: SubscriberModel, extra: dict[str, Any]
                    ) -> dict[str, Any]:
-        base = settings().public_base_url
+        base = public_base()
         unsubscribe = f"{base}/u/{message.workspace_id}/{subscriber.subscriber_id}/{message.delivery_id}"
         return variables_for(subscriber, unsubscribe_url=unsubscribe, now=clock.now(), **extra)
 

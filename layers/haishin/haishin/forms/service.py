@@ -31,13 +31,13 @@ from pynamodb.transactions import TransactWrite
 
 from haishin import clock, ids
 from haishin.actions import AddTag, CallWebhook, SetField, parse_actions
-from haishin.config import settings
 from haishin.errors import Conflict, NotFound, ValidationFailed
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.forms.fields import FormDefinition, FormField, typed_value, validate
 from haishin.forms.models import FormAnswerModel, FormLookupModel, FormModel, answers_pk, form_sk, lookup_pk
 from haishin.payments.once import Once
+from haishin.public_url import public_base
 from haishin.storage.base import connection, iso
 from haishin.subscribers.models import SubscriberModel
 from haishin.subscribers.repository import normalise_email, normalise_phone
@@ -84,8 +84,7 @@ def _check_actions(definition: FormDefinition) -> None:
 
 
 def form_url(form_id: str, token: str | None = None) -> str:
-    base = settings().public_base_url
-    return f"{base}/f/{form_id}" + (f"?t={token}" if token else "")
+    return f"{public_base()}/f/{form_id}" + (f"?t={token}" if token else "")
 
 
 class FormService:

@@ -28,7 +28,6 @@ from pynamodb.transactions import TransactWrite
 
 from haishin import clock, ids
 from haishin.actions import parse_actions
-from haishin.config import settings
 from haishin.errors import Conflict, NotFound, ValidationFailed
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
@@ -42,6 +41,7 @@ from haishin.links.models import (
     lookup_pk,
     stats_pk,
 )
+from haishin.public_url import public_base
 from haishin.storage.base import connection, iso
 from haishin.subscribers.models import SubscriberModel
 from haishin.workspaces.models import workspace_pk
@@ -80,7 +80,7 @@ class ClickResult:
 
 
 def link_url(link_id: str, token: str | None = None) -> str:
-    return f"{settings().public_base_url}/c/{link_id}" + (f".{token}" if token else "")
+    return f"{public_base()}/c/{link_id}" + (f".{token}" if token else "")
 
 
 def _check_actions(raw: list[dict[str, Any]]) -> None:

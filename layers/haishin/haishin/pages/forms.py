@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from haishin.forms.service import SubmitResult
+from haishin.forms.service import SubmitResult, form_url
 from haishin.pages.render import message_page, page, redirect, render
 
 TOKEN_MESSAGES = {
@@ -20,7 +20,7 @@ TOKEN_MESSAGES = {
 def form_page(result: SubmitResult, *, status: int = 200) -> dict[str, Any]:
     assert result.form is not None and result.definition is not None
     html = render("form.html.j2", title=result.definition.title, form=result.definition,
-                  action=f"/f/{result.form.form_id}", values=result.values, errors=result.errors,
+                  action=form_url(result.form.form_id), values=result.values, errors=result.errors,
                   nonce=result.nonce, token=result.token)
     return page(status, html)
 

@@ -16,6 +16,7 @@ from haishin.pages.forms import TOKEN_MESSAGES, respond
 from haishin.pages.products import product_page
 from haishin.pages.render import message_page, redirect
 from haishin.payments.service import PaymentService
+from haishin.public_url import route_path, serving
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,11 @@ class Pages:
         return self._links
 
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
-        path = str(event.get("rawPath") or "")
-        parts = [p for p in path.split("/") if p]
+        with serving(event):  # URLs on these pages (form action, checkout return) start with this request's base
+            return self._route(event)
+
+    def _route(self, event: dict[str, Any]) -> dict[str, Any]:
+        parts = [p for p in route_path(event).split("/") if p]
         if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "f":
             return respond(self.forms.open(parts[1], http.query(event, "t")))
         if http.method(event) == "GET" and len(parts) >= 2 and parts[0] == "p":

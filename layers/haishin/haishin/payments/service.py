@@ -40,6 +40,7 @@ from haishin.payments.models import (
 from haishin.payments.once import Once
 from haishin.payments.products import ProductDefinition
 from haishin.payments.signature import SignatureError, verify
+from haishin.public_url import public_base
 from haishin.storage.base import connection, iso
 from haishin.subscribers.models import SubscriberModel
 from haishin.workspaces.models import workspace_pk
@@ -142,7 +143,7 @@ class PaymentService:
 
     def purchase_link(self, workspace_id: str, product_id: str, subscriber_id: str | None) -> str:
         self.get_product(workspace_id, product_id)
-        base = f"{settings().public_base_url}/p/{product_id}"
+        base = f"{public_base()}/p/{product_id}"
         if not subscriber_id:
             return base
         self.collab.subscribers.require(workspace_id, subscriber_id)
@@ -185,7 +186,7 @@ class PaymentService:
         if subscriber_id:
             order.gsi1pk, order.gsi1sk = f"ordersub#{workspace_id}#{subscriber_id}", f"{iso(now)}#{order_id}"
         order.save()
-        base = settings().public_base_url
+        base = public_base()
         metadata = {"workspace_id": workspace_id, "order_id": order_id, "product_id": product_id,
                     "subscriber_id": subscriber_id or ""}
         recurring = definition.kind != "one_time"

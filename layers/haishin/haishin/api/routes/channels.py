@@ -12,9 +12,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
-from haishin.channels.service import ChannelService, webhook_base
-from haishin.config import settings
+from haishin.channels.service import ChannelService
 from haishin.errors import ValidationFailed
+from haishin.public_url import public_base
 
 router = APIGatewayHttpRouter()
 _service: ChannelService | None = None
@@ -36,11 +36,6 @@ def set_service(value: ChannelService | None) -> None:
     _service = value
 
 
-def _base() -> str:
-    context = router.current_event.request_context
-    return webhook_base(settings().public_base_url, context.domain_name, context.stage)
-
-
 def _body() -> Any:
     try:
         return router.current_event.json_body
@@ -52,7 +47,7 @@ def _body() -> Any:
 @requires(Permission.VIEW_DASHBOARD)
 def list_channels() -> dict[str, Any]:
     caller = current_caller()
-    base = _base()
+    base = public_base()
     channels = [c for c in service().list_channels(caller.workspace_id)
                 if caller.channel_id is None or c.channel_id == caller.channel_id]
     return {"channels": [ChannelService.view(c, base) for c in channels]}
@@ -64,7 +59,7 @@ def connect_channel() -> Response[dict[str, Any]]:
     caller = current_caller()
     channel = service().connect(caller.workspace_id, _body())
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
-                    body=ChannelService.view(channel, _base()))
+                    body=ChannelService.view(channel, public_base()))
 
 
 @router.get("/channels/<channel_id>")
@@ -72,7 +67,7 @@ def connect_channel() -> Response[dict[str, Any]]:
 def get_channel(channel_id: str) -> dict[str, Any]:
     caller = current_caller()
     caller.require_channel(channel_id)
-    return ChannelService.view(service().require(caller.workspace_id, channel_id), _base())
+    return ChannelService.view(service().require(caller.workspace_id, channel_id), public_base())
 
 
 @router.put("/channels/<channel_id>/token")
@@ -80,7 +75,7 @@ def get_channel(channel_id: str) -> dict[str, Any]:
 def rotate_token(channel_id: str) -> dict[str, Any]:
     caller = current_caller()
     caller.require_channel(channel_id)
-    return ChannelService.view(service().rotate(caller.workspace_id, channel_id, _body()), _base())
+    return ChannelService.view(service().rotate(caller.workspace_id, channel_id, _body()), public_base())
 
 
 @router.put("/channels/<channel_id>/greeting")
@@ -96,4 +91,4 @@ def set_greeting(channel_id: str) -> dict[str, Any]:
 def disconnect_channel(channel_id: str) -> dict[str, Any]:
     caller = current_caller()
     caller.require_channel(channel_id)
-    return ChannelService.view(service().disconnect(caller.workspace_id, channel_id), _base())
+    return ChannelService.view(service().disconnect(caller.workspace_id, channel_id), public_base())
