@@ -14,6 +14,8 @@ from haishin_local.line_emulator import DEFAULT_RATE_LIMITS, LineEmulator
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
+AUTH_FAILED = "Authentication failed. Confirm that the access token in the authorization header is valid."
+
 PUSH = "/v2/bot/message/push"
 
 
@@ -207,3 +209,31 @@ def test_control_http_api(emulator: LineEmulator) -> None:
     assert call(emulator, "GET", "/_emulator/stats")[1]["calls"] == {}
     assert call(emulator, "POST", "/_emulator/rate_limits", {"default": [1, 60]})[0] == 200
     assert call(emulator, "POST", "/_emulator/faults", {"bogus": 1})[0] == 400
+
+
+def _raw(emu: LineEmulator, method: str, path: str, token: str | None = TOKEN) -> tuple[int, str, bytes]:
+    """One request with any method on a fresh connection: (status, content type, body)."""
+    url = urllib.parse.urlsplit(emu.base_url)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=5)
+    try:
+        conn.request(method, path, headers={"Authorization": f"Bearer {token}"} if token else {})
+        response = conn.getresponse()
+        return response.status, response.getheader("Content-Type") or "", response.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("method", ["PATCH", "OPTIONS", "TRACE", "PROPFIND"])
+def test_methods_without_a_route_get_lines_json_error(emulator: LineEmulator, method: str) -> None:
+    for path in ("/v2/bot/info", "/v2/bot/message/push", "/v2/bot/nowhere"):
+        status, content_type, body = _raw(emulator, method, path)
+        assert (status, content_type, json.loads(body)) == (404, "application/json", {"message": "Not found"})
+    status, content_type, body = _raw(emulator, method, "/v2/bot/info", token=None)
+    assert (status, json.loads(body)["message"]) == (401, AUTH_FAILED)
+    assert emulator.stats()["calls"]["unknown"] == {"404": 3, "401": 1}
+
+
+def test_head_answers_the_status_without_a_body(emulator: LineEmulator) -> None:
+    status, content_type, body = _raw(emulator, "HEAD", "/v2/bot/info")
+    assert (status, content_type, body) == (404, "application/json", b"")
+    assert _raw(emulator, "GET", "/v2/bot/info")[0] == 200  # the connection handling is still sound
