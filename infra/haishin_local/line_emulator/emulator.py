@@ -117,23 +117,23 @@ ROUTES: tuple[_Route, ...] = (
     _route("GET", "/v2/bot/profile/{userId}", "profile", "_api_profile"),
     _route("GET", "/v2/bot/info", "bot_info", "_api_bot_info"),
     _route("GET", "/v2/bot/followers/ids", "followers_ids", "_api_followers_ids"),
-    _route("POST", "/v2/bot/richmenu", "richmenu_create", "_api_richmenu_create", body=True),
+    _route("POST", "/v2/bot/richmenu", "richmenu_create", "_api_richmenu_create", "richmenu_manage", body=True),
     _route("POST", "/v2/bot/richmenu/validate", "richmenu_validate", "_api_richmenu_validate", body=True),
-    _route("GET", "/v2/bot/richmenu/list", "richmenu_list", "_api_richmenu_list"),
+    _route("GET", "/v2/bot/richmenu/list", "richmenu_list", "_api_richmenu_list", "richmenu_list"),
     _route("POST", "/v2/bot/richmenu/bulk/link", "richmenu_bulk_link", "_api_richmenu_bulk_link", body=True),
     _route("POST", "/v2/bot/richmenu/bulk/unlink", "richmenu_bulk_unlink", "_api_richmenu_bulk_unlink", body=True),
     _route("GET", "/v2/bot/richmenu/{richMenuId}", "richmenu_get", "_api_richmenu_get"),
-    _route("DELETE", "/v2/bot/richmenu/{richMenuId}", "richmenu_delete", "_api_richmenu_delete"),
+    _route("DELETE", "/v2/bot/richmenu/{richMenuId}", "richmenu_delete", "_api_richmenu_delete", "richmenu_manage"),
     _route("POST", "/v2/bot/user/all/richmenu/{richMenuId}", "richmenu_set_default", "_api_richmenu_set_default"),
     _route("POST", "/v2/bot/user/{userId}/richmenu/{richMenuId}", "richmenu_link", "_api_richmenu_link"),
     _route("DELETE", "/v2/bot/user/{userId}/richmenu", "richmenu_unlink", "_api_richmenu_unlink"),
     _route("GET", "/v2/bot/user/{userId}/richmenu", "richmenu_get_user", "_api_richmenu_get_user"),
     _route("POST", "/v2/bot/audienceGroup/upload", "audience_upload", "_api_audience_upload", "audience", body=True),
     _route("PUT", "/v2/bot/audienceGroup/upload", "audience_add", "_api_audience_add", "audience", body=True),
-    _route("GET", "/v2/bot/audienceGroup/{audienceGroupId}", "audience_get", "_api_audience_get"),
-    _route("PUT", "/v2/bot/channel/webhook/endpoint", "webhook_set", "_api_webhook_set", body=True),
-    _route("GET", "/v2/bot/channel/webhook/endpoint", "webhook_get", "_api_webhook_get"),
-    _route("POST", "/v2/bot/channel/webhook/test", "webhook_test", "_api_webhook_test", body=True),
+    _route("GET", "/v2/bot/audienceGroup/{audienceGroupId}", "audience_get", "_api_audience_get", "audience"),
+    _route("PUT", "/v2/bot/channel/webhook/endpoint", "webhook_set", "_api_webhook_set", "webhook_settings", body=True),
+    _route("GET", "/v2/bot/channel/webhook/endpoint", "webhook_get", "_api_webhook_get", "webhook_settings"),
+    _route("POST", "/v2/bot/channel/webhook/test", "webhook_test", "_api_webhook_test", "webhook_test", body=True),
 )
 
 
@@ -425,7 +425,7 @@ class Emulator:
             return ApiResponse(401, dict(AUTH_FAILED))
         if route is None:
             return ApiResponse(404, dict(NOT_FOUND))
-        if not self._limiter.allow(channel.channel_id, route.limit_class):
+        if not self._limiter.allow(channel.channel_id, route.limit_class, route.name):
             return ApiResponse(429, dict(RATE_LIMITED))
 
         # faults
@@ -466,14 +466,11 @@ class Emulator:
         if route.needs_body and (raw or route.name != "webhook_test"):  # the webhook test's body is optional
             try:
                 parsed = json.loads(raw.decode("utf-8")) if raw else None
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                return ApiResponse(
-                    400,
-                    {
-                        "message": "The request body has 1 error(s)",
-                        "details": [{"message": "Malformed JSON", "property": ""}],
-                    },
-                )
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:  # LINE's documented message for non-JSON
+                where = "line: -, column: -"
+                if isinstance(exc, json.JSONDecodeError):
+                    where = f"line: {exc.lineno}, column: {exc.colno}"
+                return ApiResponse(400, {"message": f"The request body could not be parsed as JSON ({where})"})
             if not isinstance(parsed, dict):
                 return ApiResponse(
                     400,
