@@ -43,6 +43,7 @@ FOLLOWERS_DEFAULT_LIMIT = 300
 FOLLOWERS_MAX_LIMIT = 1000
 FOLLOWERS_CURSOR_TTL = timedelta(hours=24)  # "The continuation token expires in 24 hours"
 MAX_RICH_MENUS = 1000  # per channel through the Messaging API
+RICH_MENU_ID = re.compile(r"richmenu-[0-9a-f]{32}")
 
 AUTH_FAILED = {"message": "Authentication failed. Confirm that the access token in the authorization header is valid."}
 RATE_LIMITED = {"message": "The API rate limit has been exceeded. Try again later."}
@@ -818,9 +819,18 @@ class Emulator:
         return list(users or [])
 
     def _api_richmenu_bulk_link(self, call: _Call) -> tuple[int, Json]:
-        self._known_menu(call, call.body.get("richMenuId"))
-        for user_id in self._bulk_users(call):
-            call.channel.user_rich_menus[user_id] = str(call.body["richMenuId"])
+        """https://developers.line.biz/en/reference/messaging-api/#link-rich-menu-to-users: a malformed ID is a 400
+        with details, an unknown one a 404 (unlike linking one user, which answers 400)."""
+        menu_id = call.body.get("richMenuId")
+        users = self._bulk_users(call)
+        if not isinstance(menu_id, str) or RICH_MENU_ID.fullmatch(menu_id) is None:
+            problems = Problems()
+            problems.add("richMenuId", "invalid richMenuId")
+            return 400, problems.body()
+        if menu_id not in call.channel.rich_menus:
+            return 404, {"message": "richmenu not found", "details": []}
+        for user_id in users:
+            call.channel.user_rich_menus[user_id] = menu_id
         return 202, {}
 
     def _api_richmenu_bulk_unlink(self, call: _Call) -> tuple[int, Json]:

@@ -347,6 +347,11 @@ def test_bulk_rich_menu_user_ids_must_be_strings(emulator: LineEmulator) -> None
         {"message": "The property, 'userIds[1]', in the request body is invalid (line: -, column: -)"},
     )
     assert emulator.rich_menu_of(CHANNEL_ID, ALICE) is None  # nothing linked when the request is refused
+    status, body, _ = call(emulator, "POST", "/v2/bot/richmenu/bulk/link", {"richMenuId": "nope", "userIds": [ALICE]})
+    assert (status, body["details"]) == (400, [{"message": "invalid richMenuId", "property": "richMenuId"}])
+    unknown = "richmenu-" + "0" * 32
+    status, body, _ = call(emulator, "POST", "/v2/bot/richmenu/bulk/link", {"richMenuId": unknown, "userIds": [ALICE]})
+    assert (status, body) == (404, {"message": "richmenu not found", "details": []})
     status, _, _ = call(emulator, "POST", "/v2/bot/richmenu/bulk/unlink", {"userIds": [None]})
     assert status == 400
     status, _, _ = call(emulator, "POST", "/v2/bot/richmenu/bulk/unlink", {"userIds": [{"id": ALICE}]})
