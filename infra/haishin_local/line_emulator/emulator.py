@@ -22,8 +22,16 @@ from haishin import clock
 
 from . import webhook
 from .limits import Faults, RateLimiter
-from .state import AcceptedKey, Channel, Delivery, ReplyToken, User, UserAction, WebhookRecord
-from .validation import MAX_BULK_RICHMENU, MAX_MULTICAST_TO, Problems, validate_messages
+from .state import AcceptedKey, Channel, Delivery, FollowerCursor, ReplyToken, User, UserAction, WebhookRecord
+from .validation import (
+    MAX_BULK_RICHMENU,
+    MAX_MULTICAST_TO,
+    Problems,
+    is_https_url,
+    validate_aggregation_units,
+    validate_messages,
+    validate_rich_menu,
+)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 RETRY_KEY_WINDOW = timedelta(hours=24)
@@ -31,10 +39,21 @@ REPLY_TOKEN_TTL = timedelta(seconds=60)
 RETRY_KEY_ENDPOINTS = frozenset({"push", "multicast", "narrowcast", "broadcast"})
 SEND_ENDPOINTS = ("reply", "push", "multicast", "narrowcast", "broadcast")
 ERROR_STATUSES = (500, 502, 503)
+FOLLOWERS_DEFAULT_LIMIT = 300
+FOLLOWERS_MAX_LIMIT = 1000
+FOLLOWERS_CURSOR_TTL = timedelta(hours=24)  # "The continuation token expires in 24 hours"
+MAX_RICH_MENUS = 1000  # per channel through the Messaging API
+RICH_MENU_ID = re.compile(r"richmenu-[0-9a-f]{32}")
 
 AUTH_FAILED = {"message": "Authentication failed. Confirm that the access token in the authorization header is valid."}
 RATE_LIMITED = {"message": "The API rate limit has been exceeded. Try again later."}
 NOT_FOUND = {"message": "Not found"}
+# https://developers.line.biz/en/reference/messaging-api/#get-webhook-endpoint-information (and #test-webhook-endpoint
+# without an endpoint): "If the webhook URL isn't set (404 Not Found)".
+WEBHOOK_NOT_FOUND = {"message": "Webhook endpoint not found"}
+INVALID_WEBHOOK_URL = {"message": "Invalid webhook endpoint URL"}
+# https://developers.line.biz/en/reference/messaging-api/#get-audience-group: 400, not 404, for an unknown group.
+AUDIENCE_NOT_FOUND = {"message": "audience group not found", "details": [{"message": "AUDIENCE_GROUP_NOT_FOUND"}]}
 
 Json = dict[str, Any]
 
@@ -99,22 +118,23 @@ ROUTES: tuple[_Route, ...] = (
     _route("GET", "/v2/bot/profile/{userId}", "profile", "_api_profile"),
     _route("GET", "/v2/bot/info", "bot_info", "_api_bot_info"),
     _route("GET", "/v2/bot/followers/ids", "followers_ids", "_api_followers_ids"),
-    _route("POST", "/v2/bot/richmenu", "richmenu_create", "_api_richmenu_create", body=True),
-    _route("GET", "/v2/bot/richmenu/list", "richmenu_list", "_api_richmenu_list"),
+    _route("POST", "/v2/bot/richmenu", "richmenu_create", "_api_richmenu_create", "richmenu_manage", body=True),
+    _route("POST", "/v2/bot/richmenu/validate", "richmenu_validate", "_api_richmenu_validate", body=True),
+    _route("GET", "/v2/bot/richmenu/list", "richmenu_list", "_api_richmenu_list", "richmenu_list"),
     _route("POST", "/v2/bot/richmenu/bulk/link", "richmenu_bulk_link", "_api_richmenu_bulk_link", body=True),
     _route("POST", "/v2/bot/richmenu/bulk/unlink", "richmenu_bulk_unlink", "_api_richmenu_bulk_unlink", body=True),
     _route("GET", "/v2/bot/richmenu/{richMenuId}", "richmenu_get", "_api_richmenu_get"),
-    _route("DELETE", "/v2/bot/richmenu/{richMenuId}", "richmenu_delete", "_api_richmenu_delete"),
+    _route("DELETE", "/v2/bot/richmenu/{richMenuId}", "richmenu_delete", "_api_richmenu_delete", "richmenu_manage"),
     _route("POST", "/v2/bot/user/all/richmenu/{richMenuId}", "richmenu_set_default", "_api_richmenu_set_default"),
     _route("POST", "/v2/bot/user/{userId}/richmenu/{richMenuId}", "richmenu_link", "_api_richmenu_link"),
     _route("DELETE", "/v2/bot/user/{userId}/richmenu", "richmenu_unlink", "_api_richmenu_unlink"),
     _route("GET", "/v2/bot/user/{userId}/richmenu", "richmenu_get_user", "_api_richmenu_get_user"),
     _route("POST", "/v2/bot/audienceGroup/upload", "audience_upload", "_api_audience_upload", "audience", body=True),
     _route("PUT", "/v2/bot/audienceGroup/upload", "audience_add", "_api_audience_add", "audience", body=True),
-    _route("GET", "/v2/bot/audienceGroup/{audienceGroupId}", "audience_get", "_api_audience_get"),
-    _route("PUT", "/v2/bot/channel/webhook/endpoint", "webhook_set", "_api_webhook_set", body=True),
-    _route("GET", "/v2/bot/channel/webhook/endpoint", "webhook_get", "_api_webhook_get"),
-    _route("POST", "/v2/bot/channel/webhook/test", "webhook_test", "_api_webhook_test"),
+    _route("GET", "/v2/bot/audienceGroup/{audienceGroupId}", "audience_get", "_api_audience_get", "audience"),
+    _route("PUT", "/v2/bot/channel/webhook/endpoint", "webhook_set", "_api_webhook_set", "webhook_settings", body=True),
+    _route("GET", "/v2/bot/channel/webhook/endpoint", "webhook_get", "_api_webhook_get", "webhook_settings"),
+    _route("POST", "/v2/bot/channel/webhook/test", "webhook_test", "_api_webhook_test", "webhook_test", body=True),
 )
 
 
@@ -145,6 +165,7 @@ class Emulator:
         self._reply_tokens: dict[str, ReplyToken] = {}
         self._retry_keys: dict[tuple[str, str], AcceptedKey] = {}
         self._narrowcasts: dict[str, Json] = {}
+        self._follower_cursors: dict[str, FollowerCursor] = {}
         self._calls: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     def _next_seq(self) -> int:
@@ -405,7 +426,7 @@ class Emulator:
             return ApiResponse(401, dict(AUTH_FAILED))
         if route is None:
             return ApiResponse(404, dict(NOT_FOUND))
-        if not self._limiter.allow(channel.channel_id, route.limit_class):
+        if not self._limiter.allow(channel.channel_id, route.limit_class, route.name):
             return ApiResponse(429, dict(RATE_LIMITED))
 
         # faults
@@ -443,17 +464,14 @@ class Emulator:
                 return ApiResponse(400, {"message": "The retry key must be a UUID in hexadecimal format"})
 
         body: Json = {}
-        if route.needs_body:
+        if route.needs_body and (raw or route.name != "webhook_test"):  # the webhook test's body is optional
             try:
                 parsed = json.loads(raw.decode("utf-8")) if raw else None
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                return ApiResponse(
-                    400,
-                    {
-                        "message": "The request body has 1 error(s)",
-                        "details": [{"message": "Malformed JSON", "property": ""}],
-                    },
-                )
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:  # LINE's documented message for non-JSON
+                where = "line: -, column: -"
+                if isinstance(exc, json.JSONDecodeError):
+                    where = f"line: {exc.lineno}, column: {exc.colno}"
+                return ApiResponse(400, {"message": f"The request body could not be parsed as JSON ({where})"})
             if not isinstance(parsed, dict):
                 return ApiResponse(
                     400,
@@ -467,7 +485,10 @@ class Emulator:
         call = _Call(channel, body, params, query, retry_key, request_id)
         handler: Handler = getattr(self, route.handler)
         if route.name == "webhook_test":  # posts to the bot: must not hold the lock
-            status, out = handler(call)
+            try:
+                status, out = handler(call)
+            except _Reject as reject:
+                return ApiResponse(reject.status, reject.body)
             return ApiResponse(status, out)
         with self._lock:
             now = clock.now()
@@ -552,6 +573,7 @@ class Emulator:
         if not isinstance(to, str) or not to:
             problems.add("to", "must be specified")
         messages = self._messages(call.body, problems)
+        validate_aggregation_units(call.body, problems)
         if problems:
             return 400, problems.body()
         return 200, {"sentMessages": self._deliver(call, "push", [str(to)], messages)}
@@ -559,11 +581,10 @@ class Emulator:
     def _api_multicast(self, call: _Call) -> tuple[int, Json]:
         problems = Problems(self.allow_http_urls)
         to = problems.require_list(call.body, "to", "", 1, MAX_MULTICAST_TO)
-        if problems.details and problems.details[0]["property"] == ".to":
-            problems.details[0]["property"] = "to"
         if to is not None and not all(isinstance(u, str) and u for u in to):
             problems.add("to", "must be an array of user IDs")
         messages = self._messages(call.body, problems)
+        validate_aggregation_units(call.body, problems)
         if problems:
             return 400, problems.body()
         self._deliver(call, "multicast", dict.fromkeys(to or []), messages)
@@ -663,22 +684,64 @@ class Emulator:
         return 200, info
 
     def _api_followers_ids(self, call: _Call) -> tuple[int, Json]:
-        return 200, {"userIds": sorted(call.channel.followers)}
+        """Pages of at most ``limit`` (default 300, 1-1000) user IDs in a stable order; ``next`` is an opaque token
+        (valid 24 hours of emulator time) for the page after, present only while IDs remain."""
+        raw_limit = call.query.get("limit")
+        limit = FOLLOWERS_DEFAULT_LIMIT
+        if raw_limit is not None:
+            try:
+                limit = int(raw_limit)
+            except ValueError:
+                limit = 0
+            if not 1 <= limit <= FOLLOWERS_MAX_LIMIT:
+                # LINE documents no body for this case; the detail names the query parameter as LINE's details do.
+                return 400, {
+                    "message": "The request has 1 error(s)",
+                    "details": [{"message": f"must be between 1 and {FOLLOWERS_MAX_LIMIT}", "property": "limit"}],
+                }
+        now = clock.now()
+        after = ""
+        start = call.query.get("start")
+        if start is not None:
+            cursor = self._follower_cursors.get(start)
+            if (
+                cursor is None
+                or cursor.channel_id != call.channel.channel_id
+                or now - cursor.issued_at > FOLLOWERS_CURSOR_TTL
+            ):
+                return 400, {"message": "Invalid start param"}
+            after = cursor.after_user_id
+        remaining = [u for u in sorted(call.channel.followers) if u > after]
+        page = remaining[:limit]
+        out: Json = {"userIds": page}
+        if len(remaining) > len(page):
+            token = secrets.token_urlsafe(24)
+            self._follower_cursors[token] = FollowerCursor(call.channel.channel_id, page[-1], now)
+            out["next"] = token
+        return 200, out
 
     # ------------------------------------------------------------------ rich menus
     def create_rich_menu(self, channel_id: str, rich_menu: Json | None = None) -> str:
+        """Stores a rich menu (a valid default one when none is given); ValueError for a menu LINE would refuse."""
+        if rich_menu is not None:
+            problems = Problems()
+            validate_rich_menu(rich_menu, problems)
+            if problems:
+                raise ValueError(f"invalid rich menu: {problems.details}")
         with self._lock:
             channel = self._channel(channel_id)
             menu_id = "richmenu-" + secrets.token_hex(16)
-            menu = dict(
-                rich_menu
-                or {
-                    "size": {"width": 2500, "height": 843},
-                    "selected": False,
-                    "name": "menu",
-                    "chatBarText": "メニュー",
-                    "areas": [],
-                }
+            menu = json.loads(
+                json.dumps(
+                    rich_menu
+                    or {
+                        "size": {"width": 2500, "height": 843},
+                        "selected": False,
+                        "name": "menu",
+                        "chatBarText": "メニュー",
+                        "areas": [],
+                    }
+                )
             )
             menu["richMenuId"] = menu_id
             channel.rich_menus[menu_id] = menu
@@ -691,19 +754,17 @@ class Emulator:
 
     def _api_richmenu_create(self, call: _Call) -> tuple[int, Json]:
         problems = Problems(self.allow_http_urls)
-        size = call.body.get("size")
-        if not isinstance(size, dict):
-            problems.add("size", "must be specified")
-        problems.require_str(call.body, "name", "", 300)
-        problems.require_str(call.body, "chatBarText", "", 14)
-        if not isinstance(call.body.get("selected"), bool):
-            problems.add("selected", "must be specified")
-        problems.require_list(call.body, "areas", "", 0, 20)
+        validate_rich_menu(call.body, problems)
         if problems:
-            for detail in problems.details:
-                detail["property"] = detail["property"].lstrip(".")
             return 400, problems.body()
+        if len(call.channel.rich_menus) >= MAX_RICH_MENUS:
+            return 400, {"message": f"The number of rich menus has reached the limit ({MAX_RICH_MENUS})"}
         return 200, {"richMenuId": self.create_rich_menu(call.channel.channel_id, call.body)}
+
+    def _api_richmenu_validate(self, call: _Call) -> tuple[int, Json]:
+        problems = Problems(self.allow_http_urls)
+        validate_rich_menu(call.body, problems)
+        return (400, problems.body()) if problems else (200, {})
 
     def _api_richmenu_list(self, call: _Call) -> tuple[int, Json]:
         return 200, {"richmenus": list(call.channel.rich_menus.values())}
@@ -749,15 +810,27 @@ class Emulator:
         problems = Problems()
         users = problems.require_list(call.body, "userIds", "", 1, MAX_BULK_RICHMENU)
         if problems:
-            for detail in problems.details:
-                detail["property"] = "userIds"
             raise _Reject(400, problems.body())
-        return [str(u) for u in users or []]
+        for index, user_id in enumerate(users or []):
+            if not isinstance(user_id, str) or not user_id:
+                # LINE's documented answer for an invalid user ID in bulk link / unlink (no details).
+                message = f"The property, 'userIds[{index}]', in the request body is invalid (line: -, column: -)"
+                raise _Reject(400, {"message": message})
+        return list(users or [])
 
     def _api_richmenu_bulk_link(self, call: _Call) -> tuple[int, Json]:
-        self._known_menu(call, call.body.get("richMenuId"))
-        for user_id in self._bulk_users(call):
-            call.channel.user_rich_menus[user_id] = str(call.body["richMenuId"])
+        """https://developers.line.biz/en/reference/messaging-api/#link-rich-menu-to-users: a malformed ID is a 400
+        with details, an unknown one a 404 (unlike linking one user, which answers 400)."""
+        menu_id = call.body.get("richMenuId")
+        users = self._bulk_users(call)
+        if not isinstance(menu_id, str) or RICH_MENU_ID.fullmatch(menu_id) is None:
+            problems = Problems()
+            problems.add("richMenuId", "invalid richMenuId")
+            return 400, problems.body()
+        if menu_id not in call.channel.rich_menus:
+            return 404, {"message": "richmenu not found", "details": []}
+        for user_id in users:
+            call.channel.user_rich_menus[user_id] = menu_id
         return 202, {}
 
     def _api_richmenu_bulk_unlink(self, call: _Call) -> tuple[int, Json]:
@@ -815,7 +888,7 @@ class Emulator:
         if problems:
             return 400, problems.body()
         if not isinstance(group_id, int) or group_id not in call.channel.audiences:
-            return 400, {"message": "audience group not found"}
+            return 400, json.loads(json.dumps(AUDIENCE_NOT_FOUND))
         call.channel.audience_members[group_id].update(ids)
         return 202, {}
 
@@ -823,10 +896,10 @@ class Emulator:
         try:
             group_id = int(call.params["audienceGroupId"])
         except ValueError:
-            return 404, dict(NOT_FOUND)
+            group_id = -1
         group = call.channel.audiences.get(group_id)
         if group is None:
-            return 404, dict(NOT_FOUND)
+            return 400, json.loads(json.dumps(AUDIENCE_NOT_FOUND))
         count = len(call.channel.audience_members[group_id])
         return 200, {
             "audienceGroup": {**group, "status": "READY", "audienceCount": count},
@@ -845,23 +918,35 @@ class Emulator:
 
     # ------------------------------------------------------------------ webhook settings
     def _api_webhook_set(self, call: _Call) -> tuple[int, Json]:
+        """LINE: "a valid HTTPS URL" of "500 characters or less" (http too when the emulator allows http URLs)."""
         endpoint = call.body.get("endpoint")
-        if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
-            return 400, {"message": "Invalid webhook endpoint URL"}
+        if not is_https_url(endpoint, self.allow_http_urls):
+            return 400, dict(INVALID_WEBHOOK_URL)
         call.channel.webhook_url = endpoint
         return 200, {}
 
     def _api_webhook_get(self, call: _Call) -> tuple[int, Json]:
-        return 200, {"endpoint": call.channel.webhook_url or "", "active": call.channel.webhook_active}
+        if not call.channel.webhook_url:
+            return 404, dict(WEBHOOK_NOT_FOUND)
+        return 200, {"endpoint": call.channel.webhook_url, "active": call.channel.webhook_active}
 
     def _api_webhook_test(self, call: _Call) -> tuple[int, Json]:
-        status = self.verify_webhook(call.channel.channel_id)
+        """With ``endpoint``: validate it, then send the empty test event there. Without: the channel's URL (404
+        when none is set). The answer is always 200 with the outcome; only the request itself can be a 4xx."""
+        endpoint = call.body.get("endpoint")
+        if endpoint is not None and not is_https_url(endpoint, self.allow_http_urls):
+            return 400, dict(INVALID_WEBHOOK_URL)
+        if endpoint is None:
+            with self._lock:
+                if not call.channel.webhook_url:
+                    return 404, dict(WEBHOOK_NOT_FOUND)
+        outcome = self._send_events(call.channel.channel_id, [], url=endpoint)
         return 200, {
-            "success": status == 200,
+            "success": outcome.reason == "OK",
             "timestamp": clock.now().isoformat().replace("+00:00", "Z"),
-            "statusCode": status,
-            "reason": "OK" if status == 200 else "ERROR",
-            "detail": str(status),
+            "statusCode": outcome.status,
+            "reason": outcome.reason,
+            "detail": outcome.detail,
         }
 
     # ------------------------------------------------------------------ acting as a friend
@@ -884,7 +969,7 @@ class Emulator:
             event = self._event(channel, "follow", user_id, reply=True)
             event["follow"] = {"isUnblocked": unblocked}
             self._record_action(channel_id, user_id, "follow", None)
-        return self._send_events(channel_id, [event])
+        return self._send_events(channel_id, [event]).status
 
     def unfollow(self, channel_id: str, user_id: str) -> int:
         """The user blocks the bot: an unfollow event (no reply token); the user stops receiving messages."""
@@ -893,7 +978,7 @@ class Emulator:
             channel.followers.discard(user_id)
             event = self._event(channel, "unfollow", user_id, reply=False)
             self._record_action(channel_id, user_id, "unfollow", None)
-        return self._send_events(channel_id, [event])
+        return self._send_events(channel_id, [event]).status
 
     def send_text(self, channel_id: str, user_id: str, text: str) -> int:
         with self._lock:
@@ -907,7 +992,7 @@ class Emulator:
                 "quoteToken": webhook.quote_token(),
             }
             self._record_action(channel_id, user_id, "text", text)
-        return self._send_events(channel_id, [event])
+        return self._send_events(channel_id, [event]).status
 
     def postback(
         self, channel_id: str, user_id: str, data: str, params: Json | None = None, display_text: str | None = None
@@ -920,11 +1005,11 @@ class Emulator:
             if params:
                 event["postback"]["params"] = params
             self._record_action(channel_id, user_id, "postback", display_text or data)
-        return self._send_events(channel_id, [event])
+        return self._send_events(channel_id, [event]).status
 
     def send_events(self, channel_id: str, events: list[Json]) -> int:
         """Sends arbitrary (already built) events, e.g. an unknown event type, signed like the others."""
-        return self._send_events(channel_id, events)
+        return self._send_events(channel_id, events).status
 
     def redeliver(self, webhook_event_id: str) -> int:
         """Sends an earlier event again with ``deliveryContext.isRedelivery: true`` (same webhookEventId)."""
@@ -941,11 +1026,11 @@ class Emulator:
                 break
             else:
                 raise KeyError(f"no webhook event {webhook_event_id}")
-        return self._send_events(channel_id, [again])
+        return self._send_events(channel_id, [again]).status
 
     def verify_webhook(self, channel_id: str) -> int:
         """The console's "verify" button: ``{"destination": ..., "events": []}``."""
-        return self._send_events(channel_id, [])
+        return self._send_events(channel_id, []).status
 
     def last_event(self, channel_id: str | None = None, user_id: str | None = None) -> Json | None:
         """The newest event sent (with its replyToken and webhookEventId), optionally for one channel/user."""
@@ -969,23 +1054,26 @@ class Emulator:
     def _record_action(self, channel_id: str, user_id: str, kind: str, text: str | None) -> None:
         self._actions.append(UserAction(self._next_seq(), channel_id, user_id, kind, text, clock.now()))
 
-    def _send_events(self, channel_id: str, events: list[Json]) -> int:
-        """Signs and POSTs to the webhook URL without holding the lock (the bot may call back into the API)."""
+    def _send_events(self, channel_id: str, events: list[Json], url: str | None = None) -> webhook.Outcome:
+        """Signs and POSTs to the webhook URL (or ``url``) without holding the lock (the bot may call back)."""
         with self._lock:
             channel = self._channel(channel_id)
-            url, secret, destination = channel.webhook_url, channel.channel_secret, channel.bot_user_id
+            url, secret, destination = url or channel.webhook_url, channel.channel_secret, channel.bot_user_id
         body = {"destination": destination, "events": events}
         started = time.monotonic()
         if url:
-            status, reason = webhook.post(url, secret, webhook.encode(body), self.webhook_timeout_s)
+            outcome = webhook.post(url, secret, webhook.encode(body), self.webhook_timeout_s)
         else:
-            status, reason = 0, "no webhook URL"
+            outcome = webhook.Outcome(0, "COULD_NOT_CONNECT", "no webhook URL")
         elapsed_ms = (time.monotonic() - started) * 1000
         with self._lock:
             self._webhooks.append(
-                WebhookRecord(self._next_seq(), channel_id, body, status, reason, elapsed_ms, clock.now())
+                WebhookRecord(
+                    self._next_seq(), channel_id, body, outcome.status, outcome.reason, outcome.detail, elapsed_ms,
+                    clock.now(),
+                )
             )
-        return status
+        return outcome
 
     # ------------------------------------------------------------------ the phone page's feed
     def phone_state(self, channel_id: str, user_id: str, after: int = 0) -> Json:

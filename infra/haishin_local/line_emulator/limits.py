@@ -9,13 +9,19 @@ from dataclasses import dataclass, field
 
 from haishin import clock
 
-# (requests, per seconds): LINE's published limits per channel.
+# (requests, per seconds): LINE's published limits per channel (https://developers.line.biz/en/reference/
+# messaging-api/#rate-limits). LINE counts each endpoint (path and method) on its own: a class names a limit, and
+# every endpoint of the class has its own bucket of that size.
 DEFAULT_RATE_LIMITS: dict[str, tuple[float, float]] = {
     "default": (2000, 1.0),  # push, reply, profile and most endpoints
     "multicast": (200, 1.0),
     "narrowcast": (60, 3600.0),
     "broadcast": (60, 3600.0),
-    "audience": (60, 60.0),  # creating audiences
+    "audience": (60, 60.0),  # creating, adding to and getting audiences
+    "richmenu_manage": (100, 3600.0),  # creating and deleting rich menus
+    "richmenu_list": (10, 1.0),
+    "webhook_settings": (1000, 60.0),  # setting and getting the webhook URL
+    "webhook_test": (60, 3600.0),
 }
 
 
@@ -69,13 +75,15 @@ class RateLimiter:
         with self._lock:
             self._buckets.clear()
 
-    def allow(self, channel_id: str, limit_class: str) -> bool:
+    def allow(self, channel_id: str, limit_class: str, endpoint: str | None = None) -> bool:
+        """Takes one request from the (channel, endpoint) bucket sized by ``limit_class`` (endpoint None: the class)."""
         count, per = self._limits.get(limit_class, self._limits["default"])
         now = self._monotonic()
+        key = (channel_id, endpoint or limit_class)
         with self._lock:
-            bucket = self._buckets.get((channel_id, limit_class))
+            bucket = self._buckets.get(key)
             if bucket is None:
-                bucket = self._buckets[(channel_id, limit_class)] = _Bucket(count, count / per, now)
+                bucket = self._buckets[key] = _Bucket(count, count / per, now)
             return bucket.take(now)
 
 

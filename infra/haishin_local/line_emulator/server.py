@@ -221,8 +221,15 @@ def _make_handler(emulator: LineEmulator) -> type[BaseHTTPRequestHandler]:
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":  # HEAD: the same status and headers, never a body
+                self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _dispatch
+        def __getattr__(self, name: str) -> Any:
+            # ``BaseHTTPRequestHandler`` looks up ``do_<METHOD>`` and answers a 501 HTML page when it is missing.
+            # Every method (PATCH, OPTIONS, TRACE, HEAD, made-up ones) goes through the API instead, so a method LINE
+            # has no route for gets LINE's JSON answer, as an unknown path does.
+            if name.startswith("do_"):
+                return self._dispatch
+            raise AttributeError(name)
 
     return Handler

@@ -109,6 +109,15 @@ class AcceptedKey:
     sent_messages: list[dict[str, str]] | None
 
 
+@dataclass(frozen=True)
+class FollowerCursor:
+    """What a ``next`` token of ``GET /v2/bot/followers/ids`` stands for: the page after ``after_user_id``."""
+
+    channel_id: str
+    after_user_id: str
+    issued_at: datetime
+
+
 @dataclass
 class UserAction:
     """Something the friend did on the phone (shown on the phone page next to what the bot sent)."""
@@ -137,7 +146,8 @@ class WebhookRecord:
     channel_id: str
     body: dict[str, Any]
     status: int
-    reason: str
+    reason: str  # LINE's reason: OK | COULD_NOT_CONNECT | REQUEST_TIMEOUT | ERROR_STATUS_CODE | UNCLASSIFIED
+    detail: str
     elapsed_ms: float
     at: datetime
 
@@ -148,6 +158,7 @@ class WebhookRecord:
             "body": self.body,
             "status": self.status,
             "reason": self.reason,
+            "detail": self.detail,
             "elapsedMs": round(self.elapsed_ms, 1),
             "slow": self.elapsed_ms > 2000,  # LINE logs a timeout past about 2 s
             "at": self.at.isoformat(),

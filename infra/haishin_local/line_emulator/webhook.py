@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import secrets
 import urllib.error
 import urllib.request
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -64,23 +65,43 @@ def encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def post(url: str, channel_secret: str, body: bytes, timeout_s: float) -> tuple[int, str]:
-    """POSTs a signed body; returns (status, reason). Status 0 means the URL could not be reached or timed out."""
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "LineBotWebhook/2.0",
-            "x-line-signature": sign(channel_secret, body),
-        },
-    )
+class Outcome(NamedTuple):
+    """One webhook POST as LINE reports it (``POST /v2/bot/channel/webhook/test`` and the error statistics).
+
+    ``status`` is the bot's HTTP status, 0 when no response came. ``reason`` is LINE's: OK, ERROR_STATUS_CODE,
+    COULD_NOT_CONNECT, REQUEST_TIMEOUT or UNCLASSIFIED; ``detail`` the status code or what went wrong.
+    """
+
+    status: int
+    reason: str
+    detail: str
+
+
+def post(url: str, channel_secret: str, body: bytes, timeout_s: float) -> Outcome:
+    """POSTs a signed body. Never raises for a bad URL or an unreachable bot: that is an outcome too."""
     try:
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "LineBotWebhook/2.0",
+                "x-line-signature": sign(channel_secret, body),
+            },
+        )
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             response.read()
-            return int(response.status), str(response.reason)
+            status = int(response.status)
     except urllib.error.HTTPError as exc:
-        return int(exc.code), str(exc.reason)
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-        return 0, f"{type(exc).__name__}: {exc}"
+        status = int(exc.code)
+    except ValueError as exc:  # a malformed URL (http.client.InvalidURL is one): no connection was attempted
+        return Outcome(0, "UNCLASSIFIED", f"{type(exc).__name__}: {exc}")
+    except (urllib.error.URLError, OSError) as exc:
+        cause = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(cause, TimeoutError):
+            return Outcome(0, "REQUEST_TIMEOUT", "Request timeout")
+        return Outcome(0, "COULD_NOT_CONNECT", f"Connection failed: {cause}")
+    except http.client.HTTPException as exc:  # the bot answered something that is not HTTP
+        return Outcome(0, "UNCLASSIFIED", f"{type(exc).__name__}: {exc}")
+    return Outcome(status, "OK" if 200 <= status < 300 else "ERROR_STATUS_CODE", str(status))

@@ -14,6 +14,8 @@ from haishin_local.line_emulator import DEFAULT_RATE_LIMITS, LineEmulator
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
+AUTH_FAILED = "Authentication failed. Confirm that the access token in the authorization header is valid."
+
 PUSH = "/v2/bot/message/push"
 
 
@@ -78,8 +80,7 @@ def test_body_over_2mb_is_413_and_malformed_json_is_400(emulator: LineEmulator) 
     big = json.dumps({"to": ALICE, "messages": [text("x" * (2 * 1024 * 1024))]}).encode()
     assert call(emulator, "POST", PUSH, raw=big)[0] == 413
     status, body, _ = call(emulator, "POST", PUSH, raw=b"{not json")
-    assert status == 400
-    assert "message" in body
+    assert (status, body) == (400, {"message": "The request body could not be parsed as JSON (line: 1, column: 2)"})
     assert emulator.received(ALICE) == []
     assert emulator.stats()["calls"]["push"] == {"413": 1, "400": 1}
 
@@ -109,6 +110,22 @@ def test_default_rate_limits_are_lines() -> None:
     assert DEFAULT_RATE_LIMITS["broadcast"] == (60, 3600.0)
     assert DEFAULT_RATE_LIMITS["narrowcast"] == (60, 3600.0)
     assert DEFAULT_RATE_LIMITS["audience"] == (60, 60.0)
+    assert DEFAULT_RATE_LIMITS["richmenu_manage"] == (100, 3600.0)
+    assert DEFAULT_RATE_LIMITS["richmenu_list"] == (10, 1.0)
+    assert DEFAULT_RATE_LIMITS["webhook_settings"] == (1000, 60.0)
+    assert DEFAULT_RATE_LIMITS["webhook_test"] == (60, 3600.0)
+
+
+def test_rich_menu_and_webhook_test_limits_count_per_endpoint(emulator: LineEmulator) -> None:
+    menu = {"size": {"width": 2500, "height": 843}, "selected": False, "name": "m", "chatBarText": "m", "areas": []}
+    created = [call(emulator, "POST", "/v2/bot/richmenu", menu) for _ in range(101)]
+    assert [status for status, _, _ in created].count(200) == 100
+    assert created[-1][:2] == (429, {"message": "The API rate limit has been exceeded. Try again later."})
+    assert call(emulator, "DELETE", f"/v2/bot/richmenu/{created[0][1]['richMenuId']}")[0] == 200  # its own bucket
+    assert call(emulator, "POST", "/v2/bot/richmenu/validate", menu)[0] == 200  # not limited per hour
+    tests = [call(emulator, "POST", "/v2/bot/channel/webhook/test")[0] for _ in range(61)]
+    assert tests == [404] * 60 + [429]  # no webhook URL: answered, and counted
+    assert call(emulator, "GET", "/v2/bot/info")[0] == 200
 
 
 def _error_run(emu: LineEmulator, n: int) -> list[int]:
@@ -207,3 +224,31 @@ def test_control_http_api(emulator: LineEmulator) -> None:
     assert call(emulator, "GET", "/_emulator/stats")[1]["calls"] == {}
     assert call(emulator, "POST", "/_emulator/rate_limits", {"default": [1, 60]})[0] == 200
     assert call(emulator, "POST", "/_emulator/faults", {"bogus": 1})[0] == 400
+
+
+def _raw(emu: LineEmulator, method: str, path: str, token: str | None = TOKEN) -> tuple[int, str, bytes]:
+    """One request with any method on a fresh connection: (status, content type, body)."""
+    url = urllib.parse.urlsplit(emu.base_url)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=5)
+    try:
+        conn.request(method, path, headers={"Authorization": f"Bearer {token}"} if token else {})
+        response = conn.getresponse()
+        return response.status, response.getheader("Content-Type") or "", response.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("method", ["PATCH", "OPTIONS", "TRACE", "PROPFIND"])
+def test_methods_without_a_route_get_lines_json_error(emulator: LineEmulator, method: str) -> None:
+    for path in ("/v2/bot/info", "/v2/bot/message/push", "/v2/bot/nowhere"):
+        status, content_type, body = _raw(emulator, method, path)
+        assert (status, content_type, json.loads(body)) == (404, "application/json", {"message": "Not found"})
+    status, content_type, body = _raw(emulator, method, "/v2/bot/info", token=None)
+    assert (status, json.loads(body)["message"]) == (401, AUTH_FAILED)
+    assert emulator.stats()["calls"]["unknown"] == {"404": 3, "401": 1}
+
+
+def test_head_answers_the_status_without_a_body(emulator: LineEmulator) -> None:
+    status, content_type, body = _raw(emulator, "HEAD", "/v2/bot/info")
+    assert (status, content_type, body) == (404, "application/json", b"")
+    assert _raw(emulator, "GET", "/v2/bot/info")[0] == 200  # the connection handling is still sound

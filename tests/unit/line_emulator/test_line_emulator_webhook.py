@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -14,7 +15,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from le_helpers import ALICE, BOB, CHANNEL_ID, SECRET, call, text
+from le_helpers import ALICE, BOB, CHANNEL_ID, SECRET, TOKEN, call, text
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    MessagingApi,
+    SetWebhookEndpointRequest,
+)
+from linebot.v3.messaging import TestWebhookEndpointRequest as WebhookTestRequest  # not a pytest class
 
 from haishin import clock
 from haishin_local.line_emulator import LineEmulator
@@ -64,6 +73,12 @@ def receiver(emulator: LineEmulator) -> Iterator[Receiver]:
         yield rec
     finally:
         rec.close()
+
+
+@pytest.fixture
+def api(emulator: LineEmulator) -> Iterator[MessagingApi]:
+    with ApiClient(Configuration(host=emulator.base_url, access_token=TOKEN)) as client:
+        yield MessagingApi(client)
 
 
 @pytest.fixture
@@ -183,3 +198,95 @@ def test_phone_page_and_feed(emulator: LineEmulator, receiver: Receiver) -> None
     bubbles = [(i["from"], i.get("text") or i.get("message", {}).get("text")) for i in state["items"]]
     assert bubbles[-2:] == [("bot", "ようこそ"), ("user", "こんにちは")]
     assert receiver.bodies()[-1]["events"][0]["message"]["text"] == "こんにちは"
+
+
+def _closed_port_url() -> str:
+    """An http URL on 127.0.0.1 where nothing listens (the port was just free)."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return f"http://127.0.0.1:{port}/line/webhook"
+
+
+def test_webhook_endpoint_must_be_an_https_url_of_at_most_500_characters(
+    emulator: LineEmulator, api: MessagingApi
+) -> None:
+    good = "https://hooks.example.com/line/webhook/" + "a" * 461  # 500 characters
+    assert len(good) == 500
+    api.set_webhook_endpoint(SetWebhookEndpointRequest(endpoint=good))
+    with pytest.raises(ApiException) as info:
+        api.set_webhook_endpoint(SetWebhookEndpointRequest(endpoint="http://hooks.example.com/line/webhook"))
+    assert (info.value.status, json.loads(info.value.body)) == (400, {"message": "Invalid webhook endpoint URL"})
+    refused = [
+        good + "a",  # 501 characters (the SDK refuses it itself)
+        "https://hooks.example.com/line webhook",
+        "https://hooks.example.com/line\u0001webhook",
+        "https://hooks.example.com/\twebhook",
+        "https://[::1/webhook",
+        "https://[fe80::zz]/webhook",
+        "https://hooks.example.com:99999/webhook",
+        "https:///webhook",
+        "ftp://hooks.example.com/webhook",
+        "hooks.example.com/webhook",
+        "",
+        None,
+        42,
+    ]
+    for endpoint in refused:
+        status, body, _ = call(emulator, "PUT", "/v2/bot/channel/webhook/endpoint", {"endpoint": endpoint})
+        assert (status, body) == (400, {"message": "Invalid webhook endpoint URL"}), endpoint
+    assert api.get_webhook_endpoint().endpoint == good
+    api.set_webhook_endpoint(SetWebhookEndpointRequest(endpoint="https://[2001:db8::1]:8443/webhook"))
+    assert api.get_webhook_endpoint().endpoint == "https://[2001:db8::1]:8443/webhook"
+
+
+def test_webhook_endpoint_without_a_url_is_404(emulator: LineEmulator, api: MessagingApi) -> None:
+    with pytest.raises(ApiException) as info:
+        api.get_webhook_endpoint()
+    assert (info.value.status, json.loads(info.value.body)) == (404, {"message": "Webhook endpoint not found"})
+    with pytest.raises(ApiException) as info:
+        api.test_webhook_endpoint()
+    assert (info.value.status, json.loads(info.value.body)) == (404, {"message": "Webhook endpoint not found"})
+    emulator.set_webhook_url(CHANNEL_ID, "https://hooks.example.com/line/webhook")
+    got = api.get_webhook_endpoint()
+    assert (got.endpoint, got.active) == ("https://hooks.example.com/line/webhook", True)
+
+
+def test_webhook_test_sends_to_the_endpoint_in_the_body(
+    emulator: LineEmulator, receiver: Receiver, api: MessagingApi
+) -> None:
+    other = Receiver()
+    try:
+        emulator.allow_http_urls = True  # the local receivers speak http
+        result = api.test_webhook_endpoint(WebhookTestRequest(endpoint=other.url))
+        assert (result.success, result.status_code, result.reason, result.detail) == (True, 200, "OK", "200")
+        assert [b["events"] for b in other.bodies()] == [[]]
+        assert receiver.requests == []  # the stored URL was not used
+        other.status = 503
+        result = api.test_webhook_endpoint(WebhookTestRequest(endpoint=other.url))
+        assert (result.success, result.status_code, result.reason) == (False, 503, "ERROR_STATUS_CODE")
+        result = api.test_webhook_endpoint(WebhookTestRequest(endpoint=_closed_port_url()))
+        assert (result.success, result.status_code, result.reason) == (False, 0, "COULD_NOT_CONNECT")
+        result = api.test_webhook_endpoint()  # no endpoint: the stored URL
+        assert (result.success, result.status_code) == (True, 200)
+        assert len(receiver.requests) == 1
+        emulator.allow_http_urls = False
+        with pytest.raises(ApiException) as info:  # LINE only posts to https URLs
+            api.test_webhook_endpoint(WebhookTestRequest(endpoint=other.url))
+        assert (info.value.status, json.loads(info.value.body)) == (400, {"message": "Invalid webhook endpoint URL"})
+        assert len(other.requests) == 2
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("stored", ["http://[::1/line/webhook", "http://127.0.0.1:1/line webhook", "no-scheme"])
+def test_a_malformed_stored_webhook_url_is_a_failed_test_not_a_dropped_connection(
+    emulator: LineEmulator, api: MessagingApi, stored: str
+) -> None:
+    emulator.set_webhook_url(CHANNEL_ID, stored)
+    result = api.test_webhook_endpoint()
+    assert (result.success, result.status_code) == (False, 0)
+    assert result.reason in ("UNCLASSIFIED", "COULD_NOT_CONNECT")
+    assert emulator.send_text(CHANNEL_ID, ALICE, "こんにちは") == 0  # a friend's message no longer raises either
+    assert emulator.webhook_log(CHANNEL_ID)[-1]["status"] == 0
