@@ -147,8 +147,14 @@ def test_everything_a_friend_and_an_operator_touch_works_under_the_stage(local_s
     product_id = product["product_id"]
     status, purchase = json_request("POST", f"{api}/api/products/{product_id}/link", {}, auth)
     assert status == 200 and purchase["url"] == f"{api}/p/{product_id}", purchase
-    status, headers, page = _raw("GET", purchase["url"])
-    assert status == 302, (headers, page[:500])  # the stand-in refuses a relative success_url, like Stripe
+    status, headers, page = _raw("GET", purchase["url"])  # shows the product; only the POST starts a checkout
+    assert status == 200 and "location" not in headers, (headers, page[:500])
+    assert '<form method="post"' in page, page[:2000]  # no action: it posts back to its own URL, stage included
+    token = re.search(r'name="s" value="([^"]+)"', page)  # a public link carries none
+    form = {"s": token.group(1)} if token else {}
+    status, headers, page = _raw("POST", purchase["url"], urllib.parse.urlencode(form).encode(),
+                                 {"content-type": "application/x-www-form-urlencoded"})
+    assert status == 303, (headers, page[:500])  # the stand-in refuses a relative success_url, like Stripe
     session = stripe.objects[headers["location"].rstrip("/").rsplit("/", 1)[1]]
     assert session["success_url"].startswith(f"{api}/p/{product_id}/done?o="), session["success_url"]
     assert session["cancel_url"].startswith(f"{api}/p/{product_id}/canceled?o="), session["cancel_url"]
