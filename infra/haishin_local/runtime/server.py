@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from haishin import clock
 
 from .apigw import HttpRequest, HttpResponse, build_event, json_response, map_response, match_route
-from .devauth import Unauthorized, flatten_claims
+from .devauth import NotAnOperator, Unauthorized, flatten_claims
 from .errors import TemplateRefused
 
 if TYPE_CHECKING:
@@ -165,11 +165,13 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_dev/login" and method == "POST":
             try:
                 payload = json.loads(body or b"{}")
-                token = system.auth.issue(
+                token = system.login(
                     email=str(payload.get("email", "")),
                     workspace_id=str(payload.get("workspace_id", "")),
-                    role=str(payload.get("role", "owner")),
+                    role=str(payload["role"]) if payload.get("role") else None,
                 )
+            except NotAnOperator as exc:
+                return json_response(403, {"code": "forbidden", "message": str(exc), "where": "email"})
             except (ValueError, TypeError, AttributeError) as exc:
                 return json_response(400, {"message": str(exc)})
             return json_response(200, {"token": token, "token_type": "Bearer"})

@@ -24,7 +24,7 @@ from haishin.config import reset_settings_cache
 
 from ..dynamodb_local import DynamoDBLocal, DynamoDBLocalError
 from ..moto_process import MotoServer
-from .devauth import DevAuthority
+from .devauth import DevAuthority, NotAnOperator
 from .errors import LocalSystemError, TemplateRefused
 from .functions import Handler, LocalFunction
 from .schedules import Scheduler
@@ -341,8 +341,34 @@ class LocalSystem:
         """Serve a function with another handler (tests); routes, queues and schedules stay as in the template."""
         self.functions[function_logical_id].override(handler)
 
-    def login(self, *, email: str, workspace_id: str, role: str = "owner") -> str:
-        return self.auth.issue(email=email, workspace_id=workspace_id, role=role)
+    def login(self, *, email: str, workspace_id: str, role: str | None = None) -> str:
+        """A dev-login token for an operator of ``workspace_id``; raises NotAnOperator (403 at ``/_dev/login``)
+        for an e-mail with no live operator record there, as production's API refuses it. The token's group is
+        the record's role; ``role`` is what the caller expects and decides nothing."""
+        return self.auth.issue(email=email, workspace_id=workspace_id, role=self._operator_role(email, workspace_id,
+                                                                                               role))
+
+    def create_owner(self, workspace_id: str, email: str, *, workspace_name: str | None = None) -> str:
+        """A workspace's first owner, through the same code as the create-owner command; returns its ``sub``."""
+        from haishin.operators.service import LocalDirectory, OperatorService, local_subject  # noqa: PLC0415
+
+        subject = local_subject(email)
+        OperatorService(LocalDirectory()).create_owner(workspace_id, subject, email, workspace_name=workspace_name)
+        return subject
+
+    def _operator_role(self, email: str, workspace_id: str, requested: str | None) -> str:
+        if not any(t.logical_id == "WorkspaceTable" for t in self.template.tables):
+            return requested or "owner"  # a test template without Haishin's tables has no operators to consult
+        if not email or "@" not in email or not workspace_id:
+            raise ValueError("email and workspace_id are required")
+        from haishin.operators.repository import OperatorRepository  # noqa: PLC0415
+        from haishin.operators.service import local_subject  # noqa: PLC0415
+
+        record = OperatorRepository().get(workspace_id, local_subject(email))
+        if record is None or record.status == "removed":
+            raise NotAnOperator(f"{email} is not an operator of workspace {workspace_id}; the workspace's owner "
+                                "invites operators (設定 → オペレーター)")
+        return str(record.role)
 
     def advance(self, delta: timedelta, *, timeout: float = 60.0) -> dict[str, Any]:
         """Move the clock forward, fire the schedules that are due, and return once the system is quiet."""

@@ -14,7 +14,7 @@ from haishin.audit import AuditLog
 from haishin.auth.caller import caller_from_claims
 from haishin.operators.service import OperatorService
 from haishin.workspaces.models import ChannelModel
-from tests.support.admin_api import ensure_operator, token_claims
+from tests.support.admin_api import ensure_operator
 
 
 class Context:
