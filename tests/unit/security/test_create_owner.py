@@ -86,7 +86,7 @@ def test_an_account_of_another_workspace_is_refused(pool: tuple[Any, str], capsy
 
 def test_the_stack_lookup_uses_the_contract_logical_ids() -> None:
     class FakeCloudFormation:
-        def describe_stack_resource(self, StackName: str, LogicalResourceId: str) -> dict[str, Any]:  # noqa: N803
+        def describe_stack_resource(self, StackName: str, LogicalResourceId: str) -> dict[str, Any]:
             assert StackName == "haishin"
             return {"StackResourceDetail": {"PhysicalResourceId": f"physical-{LogicalResourceId}"}}
 
