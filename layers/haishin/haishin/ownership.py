@@ -63,6 +63,14 @@ REFERENCE_FIELDS: dict[str, Kind] = {
     "link_id": Kind.LINK,
     "broadcast_id": Kind.BROADCAST,
     "auto_reply_id": Kind.AUTO_REPLY,
+    "products": Kind.PRODUCT,  # a segment's "purchased" condition
+}
+# ``*_id`` fields of request bodies that are not references to our objects, and why (a unit test fails on an
+# ``*_id`` field that is in neither list).
+NOT_REFERENCES: dict[str, str] = {
+    "line_user_id": "LINE's ID of a friend (LINE refuses users who are not the channel's friends)",
+    "line_user_ids": "LINE's IDs of friends, as above",
+    "login_channel_id": "the LINE Login channel of the channel being connected (LINE checks it)",
 }
 # Tags may be named by name ("VIP") or by ID anywhere a body lists tags; a value shaped like a tag ID is an ID.
 TAG_ID = re.compile(r"^tag_[0-9A-HJKMNP-TV-Z]{26}$")
