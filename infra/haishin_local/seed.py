@@ -14,7 +14,6 @@ from typing import Any
 from haishin import clock
 from haishin.fields.models import FieldDefinition, FieldType
 from haishin.fields.repository import FieldRepository
-from haishin.operators.service import LocalDirectory, OperatorService, local_subject
 from haishin.secrets import SecretsManagerStore, mask, secret_name
 from haishin.storage.base import iso
 from haishin.subscribers.models import AliasModel, SubscriberModel, alias_pk, line_account
@@ -75,7 +74,7 @@ def seed_demo(system: Any) -> dict[str, Any]:
     """Create the demo workspace in the running local system. Idempotent: a second run changes nothing."""
     now = clock.now()
     if _exists(DEMO_WORKSPACE_ID):
-        _seed_owner()  # a data directory seeded before owners were records gets its owner too
+        _seed_owner(system)  # a data directory seeded before owners were records gets its owner too
         return {"workspace_id": DEMO_WORKSPACE_ID, "created": False}
 
     WorkspaceModel(
@@ -88,7 +87,7 @@ def seed_demo(system: Any) -> dict[str, Any]:
         quiet_hours_end="08:00",
         created_at=now,
     ).save()
-    _seed_owner()
+    _seed_owner(system)
 
     webhook_url = f"{system.base_url}/line/webhook/{DEMO_CHANNEL_ID}"
     emulator = getattr(system, "line_emulator", None)
@@ -130,10 +129,9 @@ def seed_demo(system: Any) -> dict[str, Any]:
     return result
 
 
-def _seed_owner() -> None:
+def _seed_owner(system: Any) -> None:
     """The demo owner, made the way the create-owner command makes a deployed workspace's first owner."""
-    OperatorService(LocalDirectory()).create_owner(DEMO_WORKSPACE_ID, local_subject(DEMO_OWNER_EMAIL),
-                                                   DEMO_OWNER_EMAIL, workspace_name=DEMO_WORKSPACE_NAME)
+    system.create_owner(DEMO_WORKSPACE_ID, DEMO_OWNER_EMAIL, workspace_name=DEMO_WORKSPACE_NAME)
 
 
 def _exists(workspace_id: str) -> bool:

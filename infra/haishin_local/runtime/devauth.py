@@ -83,6 +83,7 @@ class DevAuthority:
         role: str,
         lifetime: int = TOKEN_LIFETIME_SECONDS,
         now: float | None = None,
+        subject: str | None = None,
     ) -> str:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -92,7 +93,7 @@ class DevAuthority:
             raise ValueError("workspace_id is required")
         issued = int(now if now is not None else time.time())
         claims = {
-            "sub": local_subject(email),
+            "sub": subject or local_subject(email),
             "email": email,
             "email_verified": True,
             "custom:workspace_id": workspace_id,

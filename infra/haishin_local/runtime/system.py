@@ -61,6 +61,7 @@ class LocalSystem:
         self.host = host
         self.requested_port = port
         self.seed = seed
+        self.user_pool_id: str | None = None
         self.persist = persist
         self.parameters = dict(parameters or {})
         self.strict = strict
@@ -143,6 +144,7 @@ class LocalSystem:
             ) from None
         self._moto.wait_ready()
         physical_ids = self._create_user_pools()
+        self.user_pool_id = physical_ids.get("UserPool")  # the operators' pool in moto (None on test templates)
         self.template = Template(
             self.template_path,
             root=self.root,
@@ -342,33 +344,55 @@ class LocalSystem:
         self.functions[function_logical_id].override(handler)
 
     def login(self, *, email: str, workspace_id: str, role: str | None = None) -> str:
-        """A dev-login token for an operator of ``workspace_id``; raises NotAnOperator (403 at ``/_dev/login``)
-        for an e-mail with no live operator record there, as production's API refuses it. The token's group is
-        the record's role; ``role`` is what the caller expects and decides nothing."""
-        return self.auth.issue(email=email, workspace_id=workspace_id, role=self._operator_role(email, workspace_id,
-                                                                                               role))
+        """A dev-login token for an operator of ``workspace_id``, as Cognito would issue it: the ``sub`` of the
+        e-mail's account in the local user pool, and the operator record's role as its group. Raises NotAnOperator
+        (403 at ``/_dev/login``) for an e-mail with no account or no live operator record there, as production's
+        API refuses it. ``role`` is what the caller expects and decides nothing."""
+        subject, record_role = self._operator(email, workspace_id, role)
+        return self.auth.issue(email=email, workspace_id=workspace_id, role=record_role, subject=subject)
 
     def create_owner(self, workspace_id: str, email: str, *, workspace_name: str | None = None) -> str:
-        """A workspace's first owner, through the same code as the create-owner command; returns its ``sub``."""
+        """A workspace's first owner, made by the same code as the create-owner command (in the local user pool
+        when the template has one); returns the account's ``sub``."""
+        if self.user_pool_id:
+            from haishin_local.create_owner import create_owner  # noqa: PLC0415
+
+            made = create_owner(self.client("cognito-idp"), self.user_pool_id, workspace_id, email, workspace_name)
+            return made["operator_id"]
         from haishin.operators.service import LocalDirectory, OperatorService, local_subject  # noqa: PLC0415
 
         subject = local_subject(email)
         OperatorService(LocalDirectory()).create_owner(workspace_id, subject, email, workspace_name=workspace_name)
         return subject
 
-    def _operator_role(self, email: str, workspace_id: str, requested: str | None) -> str:
+    def _subject(self, email: str, workspace_id: str) -> str:
+        from haishin.operators.service import local_subject  # noqa: PLC0415
+
+        if not self.user_pool_id:
+            return local_subject(email)
+        idp = self.client("cognito-idp")
+        try:
+            user = idp.admin_get_user(UserPoolId=self.user_pool_id, Username=email.strip().lower())
+        except idp.exceptions.UserNotFoundException:
+            raise NotAnOperator(f"{email} has no account; the workspace's owner invites operators "
+                                "(設定 → オペレーター)") from None
+        return next((a["Value"] for a in user.get("UserAttributes", []) if a["Name"] == "sub"), "")
+
+    def _operator(self, email: str, workspace_id: str, requested: str | None) -> tuple[str, str]:
+        from haishin.operators.service import local_subject  # noqa: PLC0415
+
         if not any(t.logical_id == "WorkspaceTable" for t in self.template.tables):
-            return requested or "owner"  # a test template without Haishin's tables has no operators to consult
+            return local_subject(email), requested or "owner"  # a test template without Haishin's operators
         if not email or "@" not in email or not workspace_id:
             raise ValueError("email and workspace_id are required")
         from haishin.operators.repository import OperatorRepository  # noqa: PLC0415
-        from haishin.operators.service import local_subject  # noqa: PLC0415
 
-        record = OperatorRepository().get(workspace_id, local_subject(email))
+        subject = self._subject(email, workspace_id)
+        record = OperatorRepository().get(workspace_id, subject)
         if record is None or record.status == "removed":
             raise NotAnOperator(f"{email} is not an operator of workspace {workspace_id}; the workspace's owner "
                                 "invites operators (設定 → オペレーター)")
-        return str(record.role)
+        return subject, str(record.role)
 
     def advance(self, delta: timedelta, *, timeout: float = 60.0) -> dict[str, Any]:
         """Move the clock forward, fire the schedules that are due, and return once the system is quiet."""
