@@ -26,7 +26,8 @@ from haishin.subscribers.repository import SubscriberRepository
 from haishin.subscribers.service import SubscriberCreate, SubscriberPatch
 from haishin.tags.repository import FolderIn, TagIn, TagRepository
 from haishin.workspaces.models import ChannelModel
-from tests.support.admin_api import call_admin_api
+from tests.support.admin_api import call_admin_api, ensure_operator
+from tests.unit.core.test_admin_api import Context, event
 
 MINE, THEIRS = "ws_mine", "ws_theirs"
 DOMAIN_MODELS: list[type[BaseModel]] = [Scenario, Group, FormDefinition, ProductDefinition, AutoReplyInput,
@@ -144,3 +145,17 @@ def test_a_write_naming_another_workspaces_object_is_404_and_stores_nothing(
     assert problems == []
     assert _mine(api) == before
 
+
+
+def test_a_yaml_scenario_import_naming_another_workspaces_object_is_404(theirs: dict[str, str]) -> None:
+    """The import takes YAML, which the front door does not read as JSON: the route checks the parsed document."""
+    api = AdminApi()
+    claims = ensure_operator(MINE, "owner@example.jp", "owner")
+    request = event("POST", "/api/scenarios/import", claims)
+    request["headers"]["content-type"] = "application/yaml"
+    request["body"] = ("name: 取り込み\nsteps:\n  - line: [{type: text, text: こんにちは}]\n"
+                       f"    actions: [{{type: add_tag, tag: {theirs['tag']}}}]\n")
+    response = api.handle(request, Context())
+    assert response["statusCode"] == 404, response["body"]
+    assert json.loads(response["body"])["where"] == "steps.0.actions.0.tag"
+    assert call_admin_api(api, "GET", "/api/scenarios", workspace=MINE)[1]["items"] == []
