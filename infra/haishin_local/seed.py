@@ -74,6 +74,7 @@ def seed_demo(system: Any) -> dict[str, Any]:
     """Create the demo workspace in the running local system. Idempotent: a second run changes nothing."""
     now = clock.now()
     if _exists(DEMO_WORKSPACE_ID):
+        _seed_owner(system)  # a data directory seeded before owners were records gets its owner too
         return {"workspace_id": DEMO_WORKSPACE_ID, "created": False}
 
     WorkspaceModel(
@@ -86,6 +87,7 @@ def seed_demo(system: Any) -> dict[str, Any]:
         quiet_hours_end="08:00",
         created_at=now,
     ).save()
+    _seed_owner(system)
 
     webhook_url = f"{system.api_url}/line/webhook/{DEMO_CHANNEL_ID}"
     emulator = getattr(system, "line_emulator", None)
@@ -125,6 +127,11 @@ def seed_demo(system: Any) -> dict[str, Any]:
     }
     result.update(_seed_optional(now))
     return result
+
+
+def _seed_owner(system: Any) -> None:
+    """The demo owner, made the way the create-owner command makes a deployed workspace's first owner."""
+    system.create_owner(DEMO_WORKSPACE_ID, DEMO_OWNER_EMAIL, workspace_name=DEMO_WORKSPACE_NAME)
 
 
 def _exists(workspace_id: str) -> bool:

@@ -60,7 +60,8 @@ def main() -> None:
         print(f"local system up in {system.startup_seconds:.1f} s {load()}")
         emulator = system.line_emulator
         emulator.register_channel(CH, SECRET, TOKEN, webhook_url=f"{system.base_url}/line/webhook/{CH}")
-        auth = {"authorization": f"Bearer {system.login(email='owner@example.com', workspace_id=WS, role='owner')}"}
+        system.create_owner(WS, "owner@example.com")
+        auth = {"authorization": f"Bearer {system.login(email='owner@example.com', workspace_id=WS)}"}
         status, body = http("POST", f"{system.base_url}/api/channels",
                             {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
         assert status == 201, body

@@ -192,6 +192,27 @@ def shared_local_system() -> Any:
     return _shared["system"]
 
 
+# Who the shell tests sign in as in ws_demo. The dev login signs in only operators of the workspace (as Cognito +
+# the operator record do in production): the owner is made like the create-owner command makes it, the rest are
+# invited by the owner through the API.
+SHELL_OPERATORS = (("hanako@example.jp", "admin"), ("viewer@example.jp", "viewer"))
+
+
+def _shell_operators(system: Any) -> None:
+    import urllib.error  # noqa: PLC0415
+
+    from .helpers import api_request  # noqa: PLC0415
+
+    system.create_owner("ws_demo", "owner@example.jp")
+    token = system.login(email="owner@example.jp", workspace_id="ws_demo")
+    for email, role in SHELL_OPERATORS:
+        try:
+            api_request(system, token, "POST", "/api/operators", {"email": email, "role": role})
+        except urllib.error.HTTPError as error:
+            if error.code != 409:  # already invited by an earlier test of this process
+                raise
+
+
 def _start_backend() -> Iterator[AdminBackend]:
     external = os.environ.get("HAISHIN_E2E_ADMIN_URL")
     if external:
@@ -205,6 +226,7 @@ def _start_backend() -> Iterator[AdminBackend]:
         # The real local system in-process (DynamoDB Local, moto server, emulators): serves admin/dist at /admin/,
         # its own config.json and the real POST /_dev/login. The same instance serves the journeys.
         system = shared_local_system()
+        _shell_operators(system)
         yield AdminBackend(admin_url=f"{system.base_url}/admin/", api_base=system.base_url)
         return
     server = ThreadingHTTPServer(("127.0.0.1", 0), _StubHandler)

@@ -106,7 +106,7 @@ def test_phone_layout_has_a_bottom_tab_bar_and_menu_sheet(page: Any, admin_url: 
 
 
 def test_viewer_cannot_open_channel_setup(page: Any, admin_url: str) -> None:
-    dev_login(page, admin_url, role="viewer")
+    dev_login(page, admin_url, email="viewer@example.jp", role="viewer")
     page.goto(admin_url + "#/settings")
     page.get_by_role("heading", name="設定", exact=True).wait_for()
     assert page.get_by_test_id("settings-link-/settings/channels").count() == 0

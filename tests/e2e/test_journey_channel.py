@@ -35,6 +35,7 @@ def local_system(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)
+    s.create_owner(WS, "owner@example.jp")  # the workspace's first owner, as the create-owner command makes it
     s.line_emulator.register_channel(CH, SECRET, TOKEN, display_name="ハイシン美容室")
     yield s
 

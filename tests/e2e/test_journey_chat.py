@@ -28,6 +28,7 @@ def api(system: Any, method: str, path: str, body: Any = None) -> Any:
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)  # one LocalSystem per process, shared with the other journeys
+    s.create_owner(WS, "owner@example.jp")  # the workspace's first owner, as the create-owner command makes it
     emu = s.line_emulator
     emu.register_channel(CH, SECRET, TOKEN, display_name="ハイシン整体院")
     channel = api(s, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN})

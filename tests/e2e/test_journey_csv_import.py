@@ -35,6 +35,7 @@ def api(system: Any, method: str, path: str, body: Any = None) -> Any:
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)  # one LocalSystem per process, shared with the other journeys
+    s.create_owner(WS, "owner@example.jp")  # the workspace's first owner, as the create-owner command makes it
     for field in FIELDS:
         api(s, "POST", "/api/fields", field)
     yield s

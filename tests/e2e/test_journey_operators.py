@@ -39,6 +39,7 @@ def api(system: Any, method: str, path: str, body: Any = None, *, email: str = O
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)
+    s.create_owner(WS, OWNER)  # the workspace's first owner, as the create-owner command makes it
     emu = s.line_emulator
     emu.register_channel(CH, SECRET, TOKEN, display_name="ハイシンネイル")
     channel = api(s, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN})

@@ -38,6 +38,7 @@ def unexpected(errors: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)  # one LocalSystem per process, shared with the other journeys (own workspace here)
+    s.create_owner(WS, "owner@example.jp")  # the workspace's first owner, as the create-owner command makes it
     s.line_emulator.register_channel(
         CH, SECRET, TOKEN, display_name="ハイシン美容室", webhook_url=f"{s.base_url}/line/webhook/{CH}"
     )

@@ -46,7 +46,8 @@ CONFIG = SchemathesisConfig.from_dict({
 
 @pytest.fixture(scope="module")
 def fuzz_token(local_system: LocalSystem) -> str:
-    return local_system.login(email="owner@fuzz.example.com", workspace_id=FUZZ_WORKSPACE, role="owner")
+    local_system.create_owner(FUZZ_WORKSPACE, "owner@fuzz.example.com")  # as the create-owner command does
+    return local_system.login(email="owner@fuzz.example.com", workspace_id=FUZZ_WORKSPACE)
 
 
 # The description GET /api/openapi.json serves, built in-process (the server's port is only known once it runs;

@@ -58,7 +58,8 @@ def test_secrets_never_come_back_nor_reach_the_logs(local_system: LocalSystem, c
     local_system.line_emulator.register_channel(channel_id, channel_secret, access_token, display_name="秘密テスト")
 
     session = requests.Session()
-    token = local_system.login(email="owner@secrets.example.com", workspace_id=workspace_id, role="owner")
+    local_system.create_owner(workspace_id, "owner@secrets.example.com")  # as the create-owner command does
+    token = local_system.login(email="owner@secrets.example.com", workspace_id=workspace_id)
     session.headers["authorization"] = f"Bearer {token}"
     base = local_system.base_url
 

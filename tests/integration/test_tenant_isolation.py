@@ -58,10 +58,14 @@ class Demo:
 
 
 class Client:
-    def __init__(self, system: LocalSystem, workspace_id: str, email: str) -> None:
+    def __init__(self, system: LocalSystem, workspace_id: str, email: str, *, new_owner: bool = False) -> None:
+        """An operator of ``workspace_id`` signed in through the dev login; ``new_owner`` first makes them the
+        workspace's owner the way the create-owner command does (nobody else gets into a fresh workspace)."""
         self.base = system.base_url
         self.session = requests.Session()
-        token = system.login(email=email, workspace_id=workspace_id, role="owner")
+        if new_owner:
+            system.create_owner(workspace_id, email)
+        token = system.login(email=email, workspace_id=workspace_id)
         self.session.headers["authorization"] = f"Bearer {token}"
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any, str]:
@@ -156,7 +160,7 @@ def _leaks(text: str, secrets: set[str], asked: str) -> list[str]:
 
 
 def test_another_workspace_reaches_nothing_of_ws_demo_and_changes_nothing(demo: Demo) -> None:
-    other = Client(demo.system, OTHER_WORKSPACE, "owner@other.example.com")
+    other = Client(demo.system, OTHER_WORKSPACE, "owner@other.example.com", new_owner=True)
     problems: list[str] = []
     reached_handler = 0
     operations = _operations(other)
@@ -191,12 +195,126 @@ def test_another_workspace_reaches_nothing_of_ws_demo_and_changes_nothing(demo: 
 
 
 def test_collections_of_another_workspace_are_empty(demo: Demo) -> None:
-    other = Client(demo.system, OTHER_WORKSPACE + "_fresh", "owner@fresh.example.com")
+    other = Client(demo.system, OTHER_WORKSPACE + "_fresh", "owner@fresh.example.com", new_owner=True)
     for path, key in (("/api/subscribers", "items"), ("/api/scenarios", "items"), ("/api/forms", "items"),
                       ("/api/channels", "channels"), ("/api/segments", "segments"), ("/api/broadcasts", "items"),
-                      ("/api/products", "items"), ("/api/orders", "items"), ("/api/operators", "items"),
+                      ("/api/products", "items"), ("/api/orders", "items"),
                       ("/api/lists", "lists"), ("/api/imports", "imports"), ("/api/auto-replies", "auto_replies"),
                       ("/api/links", "items")):
         assert other.ok("get", path)[key] == [], path
     assert other.ok("get", "/api/tags")["tags"] == []
     assert other.ok("get", "/api/fields")["fields"] == []
+    assert [o["email"] for o in other.ok("get", "/api/operators")["items"]] == ["owner@fresh.example.com"]
+
+
+def _login(system: LocalSystem, email: str, workspace_id: str) -> tuple[int, Any]:
+    response = requests.post(f"{system.base_url}/_dev/login", json={"email": email, "workspace_id": workspace_id,
+                                                                    "role": "owner"}, timeout=30)
+    return response.status_code, response.json()
+
+
+def test_the_dev_login_signs_in_only_operators_of_the_workspace(demo: Demo) -> None:
+    """As in production (Cognito + the operator record): the seeded owner and invited operators get in; an e-mail
+    with no operator record in that workspace is 403, whatever role it asks for."""
+    assert _login(demo.system, DEMO_OWNER_EMAIL, DEMO_WORKSPACE_ID)[0] == 200
+    status, body = _login(demo.system, "stranger@example.com", DEMO_WORKSPACE_ID)
+    assert (status, body["code"]) == (403, "forbidden")
+    assert _login(demo.system, DEMO_OWNER_EMAIL, "ws_somebody_else")[0] == 403  # the owner of ws_demo only
+    owner = Client(demo.system, DEMO_WORKSPACE_ID, DEMO_OWNER_EMAIL)
+    owner.ok("post", "/api/operators", {"email": "viewer@login.example.com", "role": "viewer"})
+    status, body = _login(demo.system, "viewer@login.example.com", DEMO_WORKSPACE_ID)
+    assert status == 200
+    viewer = requests.get(f"{demo.system.base_url}/api/me", headers={"authorization": f"Bearer {body['token']}"},
+                          timeout=30).json()
+    assert viewer["role"] == "viewer"  # the record's role, not the one the login form asked for
+    owner.ok("delete", "/api/operators/viewer%40login.example.com")
+    assert _login(demo.system, "viewer@login.example.com", DEMO_WORKSPACE_ID)[0] == 403
+
+
+def _created(client: Client, path: str, body: Any, key: str) -> str:
+    status, payload, text = client.call("post", path, body)
+    assert 200 <= status < 300 and isinstance(payload, dict), f"POST {path}: {status} {text[:300]}"
+    return str(payload[key])
+
+
+def test_writes_naming_another_workspaces_objects_are_404_and_store_nothing(demo: Demo) -> None:
+    """ws_other writes to its own objects with bodies that name ws_demo's: each is refused with 404 naming the field,
+    and neither workspace changes."""
+    other = Client(demo.system, OTHER_WORKSPACE + "_refs", "owner@refs.example.com", new_owner=True)
+    d = demo.ids
+    text = {"line": [{"type": "text", "text": "こんにちは"}]}
+    mine = {
+        "broadcast": _created(other, "/api/broadcasts", {"name": "自社配信", "content": text}, "broadcast_id"),
+        "tag": _created(other, "/api/tags", {"name": "自社タグ"}, "tag_id"),
+        "segment": _created(other, "/api/segments", {"name": "自社", "definition": {"type": "group"}},
+                            "segment_id"),
+        "subscriber": _created(other, "/api/subscribers", {"email": "me@refs.example.com"}, "subscriber_id"),
+        "product": _created(other, "/api/products", {"name": "自社商品", "amount": 1000}, "product_id"),
+        "link": _created(other, "/api/links", {"name": "自社リンク", "target_url": "https://example.com/"},
+                         "link_id"),
+        "scenario": _created(other, "/api/scenarios", {"name": "自社シナリオ", "steps": [{"line": text["line"]}]},
+                             "id"),
+        "form": _created(other, "/api/forms", {"name": "自社フォーム", "title": "アンケート",
+                                               "fields": [{"key": "q1", "label": "ご質問"}]}, "form_id"),
+    }
+    m = mine
+    start_theirs = [{"type": "start_scenario", "scenario_id": d["scenario_id"]}]
+    tag_theirs = [{"type": "add_tag", "tag": d["tag_id"]}]
+    cases: list[tuple[str, str, Any, str]] = [
+        ("post", "/api/broadcasts", {"name": "b", "content": text, "segment_id": d["segment_id"]}, "segment_id"),
+        ("post", "/api/broadcasts", {"name": "b", "content": text, "line_channel_id": d["channel_id"]},
+         "line_channel_id"),
+        ("patch", f"/api/broadcasts/{m['broadcast']}", {"segment_id": d["segment_id"]}, "segment_id"),
+        ("post", f"/api/broadcasts/{m['broadcast']}/test-send", {"subscriber_ids": [d["subscriber_id"]]},
+         "subscriber_ids.0"),
+        ("post", "/api/broadcasts/id-lists", {"kind": "email", "text": "a@example.com", "name": "l",
+                                              "line_channel_id": d["channel_id"]}, "line_channel_id"),
+        ("post", "/api/tags", {"name": "新タグ", "folder_id": d["folder_id"]}, "folder_id"),
+        ("patch", f"/api/tags/{m['tag']}", {"name": "自社タグ", "folder_id": d["folder_id"]}, "folder_id"),
+        ("post", "/api/segments", {"name": "s", "definition": {"type": "group", "children": [
+            {"type": "list", "list_id": d["list_id"]}]}}, "definition.children.0.list_id"),
+        ("put", f"/api/segments/{m['segment']}", {"name": "s", "definition": {"type": "group", "children": [
+            {"type": "tags", "tags": [d["tag_id"]]}]}}, "definition.children.0.tags.0"),
+        ("post", "/api/segments/count", {"definition": {"type": "group", "children": [
+            {"type": "scenario", "scenario_id": d["scenario_id"]}]}}, "definition.children.0.scenario_id"),
+        ("post", "/api/subscribers/search", {"segment_id": d["segment_id"]}, "segment_id"),
+        ("patch", f"/api/subscribers/{m['subscriber']}", {"add_tags": [d["tag_id"]]}, "add_tags.0"),
+        ("post", f"/api/subscribers/{m['subscriber']}/merge", {"other_subscriber_id": d["subscriber_id"]},
+         "other_subscriber_id"),
+        ("post", "/api/operators", {"email": "staff@refs.example.com", "role": "viewer",
+                                    "channel_id": d["channel_id"]}, "channel_id"),
+        ("post", "/api/exports", {"segment_id": d["segment_id"]}, "segment_id"),
+        ("post", "/api/products", {"name": "p", "amount": 1000, "dunning_scenario_id": d["scenario_id"]},
+         "dunning_scenario_id"),
+        ("put", f"/api/products/{m['product']}", {"name": "p", "amount": 1000, "actions": start_theirs},
+         "actions.0.scenario_id"),
+        ("post", f"/api/products/{m['product']}/link", {"subscriber_id": d["subscriber_id"]}, "subscriber_id"),
+        ("post", "/api/auto-replies", {"name": "a", "match_type": "exact", "keywords": ["予約"],
+                                       "messages": [{"type": "text", "text": "はい"}], "actions": start_theirs},
+         "actions.0.scenario_id"),
+        ("post", "/api/links", {"name": "l", "target_url": "https://example.com/", "actions": tag_theirs},
+         "actions.0.tag"),
+        ("post", f"/api/links/{m['link']}/friend-url", {"subscriber_id": d["subscriber_id"]}, "subscriber_id"),
+        ("post", "/api/scenarios", {"name": "s", "triggers": [{"type": "form_submitted", "form_id": d["form_id"]}],
+                                    "steps": [{"line": text["line"]}]}, "triggers.0.form_id"),
+        ("put", f"/api/scenarios/{m['scenario']}", {"name": "s", "steps": [{"line": text["line"],
+                                                                            "actions": start_theirs}]},
+         "steps.0.actions.0.scenario_id"),
+        ("post", f"/api/scenarios/{m['scenario']}/enrollments", {"subscriber_id": d["subscriber_id"]},
+         "subscriber_id"),
+        ("put", f"/api/forms/{m['form']}", {"name": "f", "title": "t", "fields": [{"key": "q1", "label": "q"}],
+                                            "channel_id": d["channel_id"]}, "channel_id"),
+        ("post", f"/api/forms/{m['form']}/link", {"subscriber_id": d["subscriber_id"]}, "subscriber_id"),
+    ]
+    reads = ("/api/broadcasts", "/api/tags", "/api/segments", "/api/subscribers", "/api/products", "/api/links",
+             "/api/scenarios", "/api/forms", "/api/operators", "/api/lists", "/api/auto-replies", "/api/exports")
+    before = {p: other.call("get", p)[1] for p in reads}
+    problems = []
+    for method, path, body, where in cases:
+        status, payload, text_ = other.call(method, path, body)
+        if (status, (payload or {}).get("where")) != (404, where):
+            problems.append(f"{method.upper()} {path} naming {where}: {status} {text_[:200]}")
+    assert problems == []
+    assert {p: other.call("get", p)[1] for p in reads} == before
+    owner = Client(demo.system, DEMO_WORKSPACE_ID, DEMO_OWNER_EMAIL)
+    assert [path for path, was in demo.reread.items() if owner.ok("get", path) != was] == []

@@ -183,3 +183,28 @@ def test_manual_clock_fixture(manual_clock) -> None:  # type: ignore[no-untyped-
 def test_unit_tests_have_no_network() -> None:
     with pytest.raises(pytest_socket.SocketBlockedError):
         socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+
+
+def _cognito(logical_id: str) -> dict:  # type: ignore[type-arg]
+    return tpl.template()["Resources"][logical_id]["Properties"]  # type: ignore[no-any-return]
+
+
+def test_the_workspace_attribute_of_an_operator_cannot_change() -> None:
+    schema = {a["Name"]: a for a in _cognito("UserPool")["Schema"]}
+    assert schema["workspace_id"]["Mutable"] is False
+
+
+def test_the_app_client_cannot_write_the_email_or_any_custom_attribute() -> None:
+    client = _cognito("UserPoolClient")
+    # Left out, Cognito lets the app client (and so any signed-in user with their own token) write every attribute.
+    written = client.get("WriteAttributes")
+    assert written is not None
+    assert "email" not in written
+    assert [a for a in written if a.startswith("custom:")] == []
+
+
+def test_the_pool_verifies_email_before_it_counts() -> None:
+    pool = _cognito("UserPool")
+    assert "email" in pool["AutoVerifiedAttributes"]
+    assert pool["UserAttributeUpdateSettings"]["AttributesRequireVerificationBeforeUpdate"] == ["email"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True

@@ -1,6 +1,9 @@
 """The local stand-in for Cognito + API Gateway's JWT authorizer.
 
-``POST /_dev/login`` issues an HS256 JWT signed with a key made fresh for each run (stdlib ``hmac``), carrying the
+``POST /_dev/login`` signs in an operator of a workspace, as Cognito signs in only an account that exists: an e-mail
+with no operator record in that workspace gets 403 (the seeded demo owner has one; ``LocalSystem.create_owner`` makes
+a workspace's first owner like the create-owner command does in AWS; the owner invites the rest). It issues an
+HS256 JWT signed with a key made fresh for each run (stdlib ``hmac``), carrying the
 claims a Cognito ID token carries (``sub``, ``email``, ``custom:workspace_id``, ``cognito:groups``) plus the scopes the
 template's authorizer asks for. Routes protected by a JWT authorizer verify it the way API Gateway does (signature,
 ``exp``, ``iss``, ``aud``, required scopes) and pass the claims in ``requestContext.authorizer.jwt.claims``.
@@ -22,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from haishin.operators.service import local_subject
+
 ROLES = ("owner", "admin", "operator", "viewer")
 ISSUER = "https://haishin.local/dev-auth"
 AUDIENCE = "haishin-local-admin"
@@ -30,6 +35,10 @@ TOKEN_LIFETIME_SECONDS = 12 * 3600
 
 class Unauthorized(Exception):
     pass
+
+
+class NotAnOperator(Exception):
+    """The dev login refuses an e-mail that is no operator of the workspace (the API would answer 403 anyway)."""
 
 
 def _b64(data: bytes) -> str:
@@ -74,6 +83,7 @@ class DevAuthority:
         role: str,
         lifetime: int = TOKEN_LIFETIME_SECONDS,
         now: float | None = None,
+        subject: str | None = None,
     ) -> str:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -83,7 +93,7 @@ class DevAuthority:
             raise ValueError("workspace_id is required")
         issued = int(now if now is not None else time.time())
         claims = {
-            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"haishin-local:{email.lower()}")),
+            "sub": subject or local_subject(email),
             "email": email,
             "email_verified": True,
             "custom:workspace_id": workspace_id,

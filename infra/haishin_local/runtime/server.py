@@ -24,7 +24,7 @@ from .apigw import (
     stage_prefix,
     strip_stage,
 )
-from .devauth import Unauthorized, flatten_claims
+from .devauth import NotAnOperator, Unauthorized, flatten_claims
 from .errors import TemplateRefused
 
 if TYPE_CHECKING:
@@ -179,11 +179,13 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_dev/login" and method == "POST":
             try:
                 payload = json.loads(body or b"{}")
-                token = system.auth.issue(
+                token = system.login(
                     email=str(payload.get("email", "")),
                     workspace_id=str(payload.get("workspace_id", "")),
-                    role=str(payload.get("role", "owner")),
+                    role=str(payload["role"]) if payload.get("role") else None,
                 )
+            except NotAnOperator as exc:
+                return json_response(403, {"code": "forbidden", "message": str(exc), "where": "email"})
             except (ValueError, TypeError, AttributeError) as exc:
                 return json_response(400, {"message": str(exc)})
             return json_response(200, {"token": token, "token_type": "Bearer"})

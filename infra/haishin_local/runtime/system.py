@@ -28,7 +28,7 @@ from haishin.config import reset_settings_cache
 from ..dynamodb_local import DynamoDBLocal, DynamoDBLocalError
 from ..moto_process import MotoServer
 from .apigw import DEFAULT_STAGE, match_route, stage_prefix
-from .devauth import DevAuthority
+from .devauth import DevAuthority, NotAnOperator
 from .errors import LocalSystemError, TemplateRefused
 from .functions import Handler, LocalFunction
 from .schedules import Scheduler
@@ -70,6 +70,7 @@ class LocalSystem:
         self.host = host
         self.requested_port = port
         self.seed = seed
+        self.user_pool_id: str | None = None
         self.persist = persist
         self.parameters = dict(parameters or {})
         self.strict = strict
@@ -152,6 +153,7 @@ class LocalSystem:
             ) from None
         self._moto.wait_ready()
         physical_ids = self._create_user_pools()
+        self.user_pool_id = physical_ids.get("UserPool")  # the operators' pool in moto (None on test templates)
         self.template = Template(
             self.template_path,
             root=self.root,
@@ -372,8 +374,56 @@ class LocalSystem:
         """Serve a function with another handler (tests); routes, queues and schedules stay as in the template."""
         self.functions[function_logical_id].override(handler)
 
-    def login(self, *, email: str, workspace_id: str, role: str = "owner") -> str:
-        return self.auth.issue(email=email, workspace_id=workspace_id, role=role)
+    def login(self, *, email: str, workspace_id: str, role: str | None = None) -> str:
+        """A dev-login token for an operator of ``workspace_id``, as Cognito would issue it: the ``sub`` of the
+        e-mail's account in the local user pool, and the operator record's role as its group. Raises NotAnOperator
+        (403 at ``/_dev/login``) for an e-mail with no account or no live operator record there, as production's
+        API refuses it. ``role`` is what the caller expects and decides nothing."""
+        subject, record_role = self._operator(email, workspace_id, role)
+        return self.auth.issue(email=email, workspace_id=workspace_id, role=record_role, subject=subject)
+
+    def create_owner(self, workspace_id: str, email: str, *, workspace_name: str | None = None) -> str:
+        """A workspace's first owner, made by the same code as the create-owner command (in the local user pool
+        when the template has one); returns the account's ``sub``."""
+        if self.user_pool_id:
+            from haishin_local.create_owner import create_owner  # noqa: PLC0415
+
+            made = create_owner(self.client("cognito-idp"), self.user_pool_id, workspace_id, email, workspace_name)
+            return made["operator_id"]
+        from haishin.operators.service import LocalDirectory, OperatorService, local_subject  # noqa: PLC0415
+
+        subject = local_subject(email)
+        OperatorService(LocalDirectory()).create_owner(workspace_id, subject, email, workspace_name=workspace_name)
+        return subject
+
+    def _subject(self, email: str, workspace_id: str) -> str:
+        from haishin.operators.service import local_subject  # noqa: PLC0415
+
+        if not self.user_pool_id:
+            return local_subject(email)
+        idp = self.client("cognito-idp")
+        try:
+            user = idp.admin_get_user(UserPoolId=self.user_pool_id, Username=email.strip().lower())
+        except idp.exceptions.UserNotFoundException:
+            raise NotAnOperator(f"{email} has no account; the workspace's owner invites operators "
+                                "(設定 → オペレーター)") from None
+        return next((a["Value"] for a in user.get("UserAttributes", []) if a["Name"] == "sub"), "")
+
+    def _operator(self, email: str, workspace_id: str, requested: str | None) -> tuple[str, str]:
+        from haishin.operators.service import local_subject  # noqa: PLC0415
+
+        if not any(t.logical_id == "WorkspaceTable" for t in self.template.tables):
+            return local_subject(email), requested or "owner"  # a test template without Haishin's operators
+        if not email or "@" not in email or not workspace_id:
+            raise ValueError("email and workspace_id are required")
+        from haishin.operators.repository import OperatorRepository  # noqa: PLC0415
+
+        subject = self._subject(email, workspace_id)
+        record = OperatorRepository().get(workspace_id, subject)
+        if record is None or record.status == "removed":
+            raise NotAnOperator(f"{email} is not an operator of workspace {workspace_id}; the workspace's owner "
+                                "invites operators (設定 → オペレーター)")
+        return subject, str(record.role)
 
     def advance(self, delta: timedelta, *, timeout: float = 60.0) -> dict[str, Any]:
         """Move the clock forward, fire the schedules that are due, and return once the system is quiet."""

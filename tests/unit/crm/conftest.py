@@ -15,6 +15,7 @@ from haishin.fields.models import FieldDefinition, FieldType
 from haishin.fields.repository import FieldRepository
 from haishin.segments import scan
 from haishin.tags.repository import TagIn, TagRepository
+from haishin.workspaces.models import ChannelModel
 
 WS = "ws_test"
 OTHER_WS = "ws_other"
@@ -54,5 +55,7 @@ def crm(aws: Any, manual_clock: clock.ManualClock, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("EXPORTS_BUCKET", EXPORTS_BUCKET)
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=EXPORTS_BUCKET)
     tags = setup_workspace(WS)
+    # Its friends come through its connected channel (a body naming another channel is refused with 404).
+    ChannelModel.for_channel(WS, CHANNEL, secret_name="test", connected_at=manual_clock.now()).save()
     yield Crm(aws=aws, clock=manual_clock, tags=tags)
     scan.reset_clients()

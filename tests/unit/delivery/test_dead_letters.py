@@ -11,6 +11,7 @@ from haishin.api.app import AdminApi
 from haishin.delivery.ledger import Ledger
 from haishin.delivery.messages import DeliveryMessage
 from haishin_local import cli_dlq
+from tests.support.admin_api import ensure_operator
 
 WS = "ws1"
 SECRET_TEXT = "秘密のクーポン ABC-123"
@@ -29,9 +30,7 @@ def call(method: str, path: str, role: str = "owner") -> tuple[int, Any]:
         "headers": {"content-type": "application/json"},
         "requestContext": {"http": {"method": method, "path": path, "sourceIp": "127.0.0.1"}, "stage": "$default",
                            "requestId": "r1", "domainName": "localhost",
-                           "authorizer": {"jwt": {"claims": {"sub": f"sub-{role}", "email": f"{role}@example.jp",
-                                                             "custom:workspace_id": WS,
-                                                             "cognito:groups": [role]}}}},
+                           "authorizer": {"jwt": {"claims": ensure_operator(WS, f"{role}@example.jp", role)}}},
         "isBase64Encoded": False,
     }
     response = AdminApi().handle(event, Context())

@@ -23,6 +23,7 @@ from haishin.secrets import InMemorySecretStore
 from haishin.subscribers.models import line_account
 from haishin.tags.repository import TagRepository
 from haishin.timeline.models import TimelineEntryModel, timeline_pk
+from tests.support.admin_api import ensure_operator
 
 WS = "w_links"
 TARGET = "https://shop.example.jp/campaign?utm_source=line"
@@ -217,9 +218,7 @@ def call(method: str, path: str, body: Any = None, role: str = "owner") -> tuple
         "headers": {"content-type": "application/json"},
         "requestContext": {"http": {"method": method, "path": path, "sourceIp": "127.0.0.1"}, "stage": "$default",
                            "requestId": "r1", "domainName": "localhost",
-                           "authorizer": {"jwt": {"claims": {"sub": f"sub-{role}", "email": f"{role}@example.jp",
-                                                             "custom:workspace_id": WS,
-                                                             "cognito:groups": [role]}}}},
+                           "authorizer": {"jwt": {"claims": ensure_operator(WS, f"{role}@example.jp", role)}}},
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,
     }

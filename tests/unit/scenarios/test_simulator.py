@@ -11,6 +11,7 @@ import pytest
 
 from haishin import wiring
 from haishin.api.app import AdminApi
+from tests.support.admin_api import ensure_operator
 from tests.unit.scenarios.step_harness import StepWorld
 
 WS = "ws1"
@@ -29,9 +30,7 @@ def call(method: str, path: str, body: Any = None, role: str = "viewer") -> tupl
         "headers": {"content-type": "application/json"},
         "requestContext": {"http": {"method": method, "path": path, "sourceIp": "127.0.0.1"}, "stage": "$default",
                            "requestId": "r1", "domainName": "localhost",
-                           "authorizer": {"jwt": {"claims": {"sub": f"sub-{role}", "email": f"{role}@example.jp",
-                                                             "custom:workspace_id": WS,
-                                                             "cognito:groups": [role]}}}},
+                           "authorizer": {"jwt": {"claims": ensure_operator(WS, f"{role}@example.jp", role)}}},
         "isBase64Encoded": False,
     }
     if body is not None:

@@ -77,8 +77,9 @@ def test_every_route_allows_exactly_the_roles_the_matrix_grants(api: AdminApi, r
     for route in _routes(api):
         permission = declared_permission(route.func)
         label = f"{route.method} {route.openapi_path} as {role.value} (needs {permission})"
+        signed_in = claims(role.value)
         with aws_calls() as calls:
-            response = api.handle(event(route.method, _concrete(route.openapi_path), claims(role.value)), Context())
+            response = api.handle(event(route.method, _concrete(route.openapi_path), signed_in), Context())
         status = response["statusCode"]
         body = json.loads(response["body"]) if response.get("body") else {}
         if permission in granted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import pkgutil
@@ -19,6 +20,7 @@ from haishin.api.security import declared_permission, public, set_caller
 from haishin.auth.caller import Caller, caller_from_claims
 from haishin.auth.permissions import Permission
 from haishin.errors import HaishinError
+from haishin.ownership import require_owned
 from haishin.public_url import route_path, serving, stage_prefix
 
 API_PREFIX = "/api"
@@ -93,6 +95,19 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _READ_ONLY_POST_SUFFIXES = ("/search", "/count", "/simulate", "/preview", "/quota-check")
 
 
+# Body fields that name the object being created, not a reference to an existing one.
+_NOT_REFERENCES: dict[tuple[str, str], frozenset[str]] = {
+    ("POST", f"{API_PREFIX}/channels"): frozenset({"channel_id"}),
+}
+
+
+def _not_references(method: str, path: str) -> frozenset[str]:
+    for (m, suffix), fields in _NOT_REFERENCES.items():
+        if m == method.upper() and path.rstrip("/").endswith(suffix):
+            return fields
+    return frozenset()
+
+
 class AdminApi:
     """Authenticates the caller (JWT claims refined by the operator record), routes, and audits every change."""
 
@@ -112,6 +127,9 @@ class AdminApi:
             try:
                 caller = self.operators.apply(caller_from_claims(_claims(event)))
                 self._require_route_permission(caller, method, path)
+                if method.upper() not in _READ_METHODS:  # every ID a write names is one of the caller's workspace
+                    require_owned(caller.workspace_id, _json_body(event),
+                                  exempt=_not_references(method, path))
             except HaishinError as error:
                 return {
                     "statusCode": error.http_status,
@@ -150,6 +168,19 @@ def _for_resolver(event: dict[str, Any]) -> dict[str, Any]:
     if context.get("stage") in (None, "", "$default") or stage_prefix(event):
         return event
     return {**event, "requestContext": {**context, "stage": "$default"}}
+
+
+def _json_body(event: dict[str, Any]) -> Any:
+    """The request body as JSON, or None when it is not JSON (the route then answers with its own error)."""
+    raw = event.get("body")
+    if not raw:
+        return None
+    try:
+        if event.get("isBase64Encoded"):
+            raw = base64.b64decode(raw)
+        return json.loads(raw)
+    except (ValueError, TypeError):
+        return None
 
 
 def _claims(event: dict[str, Any]) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from haishin.auth.permissions import Permission, Role, effective_permissions
+from haishin.auth.permissions import Permission, Role
 from haishin.errors import PermissionDenied, Unauthenticated
 
 
@@ -33,26 +33,30 @@ class Caller:
             raise PermissionDenied("this operator is limited to another channel", where=f"channel {channel_id}")
 
 
+def _verified(value: Any) -> bool:
+    # A Cognito ID token carries a boolean; API Gateway's JWT authorizer hands claims to the function as text.
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
 def caller_from_claims(claims: Mapping[str, Any] | None) -> Caller:
+    """Who the token says is calling, and nothing more: the sign-in subject (``sub``), its workspace and a
+    verified e-mail. The token's groups grant nothing; ``OperatorService.apply`` reads the operator record of
+    (workspace, sub) for the role and permissions, and refuses a subject that has none."""
     if not claims:
         raise Unauthenticated("sign in first")
+    subject = str(claims.get("sub") or "")
+    if not subject:
+        raise Unauthenticated("the token names no account", where="sub")
     workspace_id = claims.get("custom:workspace_id")
     if not workspace_id:
         raise Unauthenticated("the token has no workspace", where="custom:workspace_id")
-    groups = claims.get("cognito:groups") or []
-    if isinstance(groups, str):  # API Gateway passes list claims as "[a b]" text
-        groups = groups.strip("[]").replace(",", " ").split()
-    roles = [Role(g) for g in groups if g in Role.__members__.values()]
-    # The strongest role wins when an operator is in several groups.
-    order = [Role.OWNER, Role.ADMIN, Role.OPERATOR, Role.VIEWER]
-    role = next((r for r in order if r in roles), None)
-    if role is None:
-        raise PermissionDenied("the operator has no role", where="cognito:groups")
+    if not _verified(claims.get("email_verified")):
+        raise PermissionDenied("メールアドレスの確認が済んでいません。確認コードで確認してからサインインしてください",
+                               where="email_verified")
     return Caller(
-        operator_id=str(claims.get("sub", "")),
+        operator_id=subject,
         email=str(claims.get("email", "")),
         workspace_id=str(workspace_id),
-        role=role,
-        permissions=effective_permissions(role),
-        channel_id=claims.get("custom:channel_id") or None,
+        role=Role.VIEWER,
+        permissions=frozenset(),
     )

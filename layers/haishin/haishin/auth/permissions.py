@@ -38,6 +38,10 @@ class Role(StrEnum):
 
 ALL = frozenset(Permission)
 
+# Permissions only an owner may hand out (grant to anyone, or give through the owner role): the audit log watches
+# what admins do, and managing operators decides who gets in. docs/production/auth.md says why.
+OWNER_ONLY = frozenset({Permission.VIEW_AUDIT_LOG, Permission.MANAGE_OPERATORS})
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: ALL,
     Role.ADMIN: ALL - {Permission.VIEW_AUDIT_LOG},

@@ -54,6 +54,21 @@ class WorkspaceService:
     def get(self, workspace_id: str) -> dict[str, Any]:
         return view(workspace_id, self._load(workspace_id))
 
+    def ensure(self, workspace_id: str, *, name: str | None = None) -> WorkspaceModel:
+        """The workspace record, created with defaults (and ``name``) when missing; an existing one is kept."""
+        existing = self._load(workspace_id)
+        if existing is not None:
+            return existing
+        model = WorkspaceModel(*WorkspaceModel.key(workspace_id), workspace_id=workspace_id,
+                               name=(name or workspace_id).strip()[:100] or workspace_id, created_at=clock.now())
+        try:
+            model.save(condition=WorkspaceModel.pk.does_not_exist())
+        except Exception as exc:  # created meanwhile by someone else: theirs stands
+            if "ConditionalCheckFailed" not in str(exc):
+                raise
+            return self._load(workspace_id) or model
+        return model
+
     def _load(self, workspace_id: str) -> WorkspaceModel | None:
         try:
             return WorkspaceModel.get(*WorkspaceModel.key(workspace_id), consistent_read=True)

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.errors import ValidationFailed
+from haishin.ownership import require_owned
 from haishin.scenarios.models import parse_scenario
 from haishin.wiring import services
 
@@ -95,6 +96,7 @@ def import_scenario() -> dict[str, Any]:
         raise ValidationFailed(f"not valid YAML/JSON: {exc}", where="body") from exc
     if not isinstance(raw, dict):
         raise ValidationFailed("a scenario object is expected", where="body")
+    require_owned(caller.workspace_id, raw)  # a YAML body is not JSON: the admin API's front door did not read it
     saved = services().scenarios.save(caller.workspace_id, parse_scenario(raw), actor=caller.operator_id)
     return saved.model_dump(mode="json", by_alias=True)
 
