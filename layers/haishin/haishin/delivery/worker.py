@@ -11,7 +11,6 @@ Never reports success for a message it did not send: 409 on the retry key counts
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from haishin.delivery.messages import DeliveryMessage, recipient_retry_key
 from haishin.errors import HaishinError
 from haishin.line.client import LineApiError
 from haishin.render import Renderer, RenderError, is_personalised, variables_for
+from haishin.retry import BudgetSpent, with_backoff
 from haishin.scenarios.conditions import evaluate
 from haishin.scenarios.enrollments import EnrollmentRepository
 from haishin.scenarios.models import Step
@@ -46,13 +46,9 @@ class PermanentFailure(Exception):
     pass
 
 
-class BudgetSpent(Exception):
-    """Retryable failures (429, 5xx, timeouts) outlasted the invocation's retry budget."""
-
-    def __init__(self, error: LineApiError | ChannelError, attempts: int) -> None:
-        super().__init__(f"{error.where}: {error.message} (after {attempts} attempts)")
-        self.error = error
-        self.attempts = attempts
+def _retryable_send(error: Exception) -> bool:
+    """LINE 429/5xx/timeouts (the retry key makes a repeat harmless) and SES/SNS errors that certainly sent nothing."""
+    return isinstance(error, LineApiError | ChannelError) and error.retryable
 
 
 ContentResolver = Callable[[DeliveryMessage], dict[str, Any]]
@@ -287,19 +283,11 @@ class DeliveryWorker:
     def with_backoff(self, send: Callable[[], Any], deadline: float, *, base_delay: float = 0.2) -> Any:
         """``send()``, retrying retryable errors with full-jitter backoff until ``deadline`` (then ``BudgetSpent``);
         errors that are not retryable propagate."""
-        attempt = 0
-        while True:
-            try:
-                return send()
-            except (LineApiError, ChannelError) as exc:
-                if not exc.retryable:
-                    raise
-                attempt += 1
-                delay = random.uniform(0, min(5.0, base_delay * 2 ** attempt))  # full jitter
-                if time.monotonic() + delay > deadline:
-                    raise BudgetSpent(exc, attempt) from exc
-                self.stats.retries += 1
-                self.sleep(delay)
+        def count(_error: Exception, _attempt: int) -> None:
+            self.stats.retries += 1
+
+        return with_backoff(send, deadline=deadline, retryable=_retryable_send, base_delay=base_delay,
+                            sleep=self.sleep, on_retry=count)
 
     def _with_retries(self, send: Callable[[], Any], ledger_id: str, token: str | None, ws: str,
                       deadline: float) -> Any:
@@ -311,7 +299,7 @@ class DeliveryWorker:
             raise PermanentFailure(error) from exc
         except BudgetSpent as spent:
             self.ledger.settle(ledger_id, token, "retrying", workspace_id=ws, error=str(spent))
-            raise RetryLater(str(spent.error.message)) from spent.error
+            raise RetryLater(str(spent)) from spent.error
 
     # ------------------------------------------------------------------ broadcasts
     def _broadcast(self, message: DeliveryMessage, deadline: float) -> str:
