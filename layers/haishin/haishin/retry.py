@@ -33,7 +33,8 @@ def is_retryable(error: Exception) -> bool:
 
 def with_backoff(call: Callable[[], Any], *, deadline: float, retryable: Callable[[Exception], bool] = is_retryable,
                  base_delay: float = 0.2, max_delay: float = 5.0, sleep: Callable[[float], None] = time.sleep,
-                 on_retry: Callable[[Exception, int], None] | None = None) -> Any:
+                 on_retry: Callable[[Exception, int], None] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> Any:
     attempt = 0
     while True:
         try:
@@ -43,7 +44,7 @@ def with_backoff(call: Callable[[], Any], *, deadline: float, retryable: Callabl
                 raise
             attempt += 1
             delay = random.uniform(0, min(max_delay, base_delay * 2 ** attempt))  # full jitter
-            if time.monotonic() + delay > deadline:
+            if monotonic() + delay > deadline:
                 raise BudgetSpent(exc, attempt) from exc
             if on_retry is not None:
                 on_retry(exc, attempt)

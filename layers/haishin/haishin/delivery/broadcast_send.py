@@ -46,8 +46,9 @@ def is_planned_batch(message: DeliveryMessage) -> bool:
     return message.kind == "broadcast" and isinstance((message.broadcast or {}).get("groups"), list)
 
 
-def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadline: float) -> str:
-    from haishin.delivery.worker import PermanentFailure, RetryLater  # noqa: PLC0415 - the worker imports us
+def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadline: float, *,
+                       stop_at: float | None = None) -> str:
+    from haishin.delivery.worker import HandBack, PermanentFailure, RetryLater  # noqa: PLC0415 - the worker imports us
 
     info = message.broadcast or {}
     ws, broadcast_id = message.workspace_id, str(info["broadcast_id"])
@@ -70,8 +71,13 @@ def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadlin
     failures: dict[str, str] = {}
     sent = 0
     groups = info["groups"]
+    def check_time() -> None:
+        if worker.time_up(stop_at):
+            raise _HandBack("handed back before the invocation timed out")
+
     try:
         for index, group in enumerate(groups):
+            check_time()
             start, end = group["span"]
             content = group.get("content") or message.content or {}
             key = message.retry_key if len(groups) == 1 else retry_key(message.retry_key, f"g{index}")
@@ -85,6 +91,7 @@ def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadlin
                     sent += sent_now
             else:
                 for subscriber_id, address in zip(members, addresses, strict=True):
+                    check_time()
                     outcome = _send_other(worker, message, subscriber_id, address, content, deadline)
                     if outcome == "sent":
                         sent += 1
@@ -92,6 +99,8 @@ def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadlin
                         failures[subscriber_id] = outcome
     except _Retry as exc:
         worker.ledger.settle(message.delivery_id, token, "retrying", workspace_id=ws, error=str(exc))
+        if isinstance(exc, _HandBack):  # sent recipients are final on their rows, sent LINE groups keyed: no repeat
+            raise HandBack(str(exc)) from exc
         raise RetryLater(str(exc)) from exc
     status = "sent" if sent or not failures else "failed"
     error = next(iter(failures.values()), None)
@@ -104,6 +113,10 @@ def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadlin
 
 
 class _Retry(Exception):
+    pass
+
+
+class _HandBack(_Retry):
     pass
 
 
