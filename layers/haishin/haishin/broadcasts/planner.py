@@ -37,7 +37,13 @@ from pynamodb.expressions.update import Action
 
 from haishin import clock
 from haishin.broadcasts.audience import Audience, RowView, address_for
-from haishin.broadcasts.models import BroadcastModel, BroadcastSliceModel, slice_sk
+from haishin.broadcasts.models import (
+    PLANNING_WATCH_PK,
+    BroadcastModel,
+    BroadcastSliceModel,
+    PlanningWatchModel,
+    slice_sk,
+)
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.config import settings
 from haishin.delivery.ledger import Ledger
@@ -147,6 +153,9 @@ class BroadcastPlanner:
         if broadcast.status == "scheduled":
             if broadcast.send_at is not None and broadcast.send_at > now + timedelta(minutes=1):
                 return "not_yet"  # a schedule that fired after the broadcast was moved later
+            # watched before the transition, so a crash right after it still leaves the broadcast findable
+            PlanningWatchModel(sk=f"{workspace_id}#{broadcast_id}", workspace_id=workspace_id,
+                               broadcast_id=broadcast_id, since=now).save()
             try:
                 broadcast.update(actions=[BroadcastModel.status.set("planning"), BroadcastModel.planned_at.set(now),
                                           BroadcastModel.started_at.set(now), BroadcastModel.updated_at.set(now)],
@@ -161,10 +170,46 @@ class BroadcastPlanner:
             outcome = "refanned_out"  # the winner stopped before its slices were queued; slices are idempotent
         else:
             return f"ignored:{broadcast.status}"
-        done = set(broadcast.slices_done or set())
-        self.planner_queue.send([{"workspace_id": workspace_id, "broadcast_id": broadcast_id, "slice": n}
-                                 for n in range(SHARDS) if f"{n:02d}" not in done])
+        self._fan_out(broadcast)
         return outcome
+
+    def _fan_out(self, broadcast: BroadcastModel) -> None:
+        """A slice message per shard not done yet; with every slice done, one for slice 0 (it pools the leftovers)."""
+        done = set(broadcast.slices_done or set())
+        shards = [n for n in range(SHARDS) if f"{n:02d}" not in done] or [0]
+        self.planner_queue.send([{"workspace_id": broadcast.workspace_id, "broadcast_id": broadcast.broadcast_id,
+                                  "slice": n} for n in shards])
+
+    # ------------------------------------------------------------------ the sweep for stuck planning
+    def resume_stalled(self, *, stalled_after: timedelta = STUCK_PLANNING) -> dict[str, int]:
+        """Find broadcasts in ``planning`` without progress (``updated_at``: every slice and every settled batch
+        moves it) for ``stalled_after`` and resume them: the slices not done are queued again (slices and batches
+        are idempotent). Exactly once per stall: the resume is a conditional write on the ``updated_at`` seen, so
+        of two sweeps only one resumes, and the next sweep waits for a new stall. Called by the step tick."""
+        now = clock.now()
+        report = {"watched": 0, "resumed": 0, "finished": 0}
+        for watch in PlanningWatchModel.query(PLANNING_WATCH_PK):
+            report["watched"] += 1
+            broadcast = self.repository.find(watch.workspace_id, watch.broadcast_id)
+            if broadcast is None or broadcast.status != "planning" or broadcast.planning_complete:
+                watch.delete()
+                report["finished"] += 1
+                continue
+            seen = broadcast.updated_at
+            if seen is None or seen > now - stalled_after:
+                continue
+            try:
+                broadcast.update(actions=[BroadcastModel.updated_at.set(now)],
+                                 condition=(BroadcastModel.status == "planning")
+                                 & (BroadcastModel.updated_at == seen))
+            except UpdateError as exc:
+                if "ConditionalCheckFailed" not in str(exc):
+                    raise
+                continue  # progress meanwhile, or another sweep resumed it
+            log.warning("broadcast %s stalled in planning since %s; resumed", broadcast.broadcast_id, iso(seen))
+            self._fan_out(broadcast)
+            report["resumed"] += 1
+        return report
 
     # ------------------------------------------------------------------ one slice
     def run_slice(self, workspace_id: str, broadcast_id: str, shard: int) -> SliceReport:
@@ -296,6 +341,7 @@ class BroadcastPlanner:
             if "ConditionalCheckFailed" not in str(exc):
                 raise
             return
+        PlanningWatchModel(sk=f"{broadcast.workspace_id}#{broadcast.broadcast_id}").delete()
         self.repository.maybe_finish(broadcast.workspace_id, broadcast.broadcast_id)
 
 
