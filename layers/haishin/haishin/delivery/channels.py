@@ -38,8 +38,8 @@ def _client(service: str) -> Any:
     import boto3  # noqa: PLC0415
     from botocore.config import Config  # noqa: PLC0415
 
-    return boto3.client(service, config=Config(retries={"total_max_attempts": 1}, connect_timeout=3,
-                                               read_timeout=10))
+    config = Config(retries={"total_max_attempts": 1}, connect_timeout=3, read_timeout=10)
+    return boto3.client("ses", config=config) if service == "ses" else boto3.client("sns", config=config)
 
 
 def _classify(exc: Exception, where: str) -> ChannelError:
