@@ -114,11 +114,13 @@ class LineClient:
                 raise LineApiError(None, f"no answer from LINE: {type(exc).__name__}") from exc
             raise
 
-    def _read(self, method: str, *args: Any) -> Any:
-        """A read someone waits for: 429/5xx/timeouts retried with full jitter for ``read_budget_s``."""
+    def _read(self, method: str, *args: Any, deadline: float | None = None) -> Any:
+        """A read someone waits for: 429/5xx/timeouts retried with full jitter for ``read_budget_s`` (or until
+        ``deadline``, shared by the reads of one answer)."""
         try:
             return with_backoff(lambda: self._call(method, *args, timeout=_READ_TIMEOUT),
-                                deadline=self.monotonic() + self.read_budget_s, base_delay=0.25, max_delay=2.0,
+                                deadline=deadline if deadline is not None else self.monotonic() + self.read_budget_s,
+                                base_delay=0.25, max_delay=2.0,
                                 sleep=self.sleep, monotonic=self.monotonic)
         except BudgetSpent as spent:
             assert isinstance(spent.error, LineApiError)
@@ -166,8 +168,9 @@ class LineClient:
 
     def quota(self) -> dict[str, Any]:
         """{"type": "limited"|"none", "value": monthly limit or None, "totalUsage": used this month}."""
-        quota = self._read("get_message_quota").to_dict()
-        consumption = self._read("get_message_quota_consumption").to_dict()
+        deadline = self.monotonic() + self.read_budget_s  # one budget for both reads
+        quota = self._read("get_message_quota", deadline=deadline).to_dict()
+        consumption = self._read("get_message_quota_consumption", deadline=deadline).to_dict()
         return {"type": quota.get("type"), "value": quota.get("value"), "totalUsage": consumption.get("totalUsage")}
 
     def unlink_rich_menus(self, user_ids: list[str]) -> None:
