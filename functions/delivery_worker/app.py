@@ -18,8 +18,9 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def record_handler(record: SQSRecord) -> str:
-    return handle_record(services().worker, record.raw_event, logger=logger)
+def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> str:
+    remaining = lambda_context.get_remaining_time_in_millis() if lambda_context is not None else None
+    return handle_record(services().worker, record.raw_event, logger=logger, remaining_ms=remaining)
 
 
 @logger.inject_lambda_context

@@ -6,6 +6,10 @@
 (``AWS_ENDPOINT_URL``...). Ledger rows are read from DynamoDB as configured by the environment (``LEDGER_TABLE``,
 ``AWS_ENDPOINT_URL_DYNAMODB``). Replay resets each row (``Ledger.reset_for_replay``) before moving its message back;
 a delivery sent meanwhile is dropped instead. Bodies are never printed.
+
+A LINE delivery first tried over 23 h ago is left in the DLQ (LINE forgets retry keys after 24 h: a replay could
+send it twice). ``--force-old-line`` replays it anyway after showing the risk (in Japanese) and asking for
+confirmation; ``--yes`` answers that question in scripts.
 """
 
 from __future__ import annotations
@@ -30,11 +34,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", default=None, help="SQS endpoint, e.g. the local moto server")
     parser.add_argument("--workspace", default=None, help="only this workspace's dead letters")
     parser.add_argument("--limit", type=int, default=1000)
+    parser.add_argument("--force-old-line", action="store_true",
+                        help="also replay LINE deliveries first tried over 23 h ago (may send twice)")
+    parser.add_argument("--yes", action="store_true", help="confirm --force-old-line without asking")
     args = parser.parse_args(argv)
 
     import boto3  # noqa: PLC0415
 
-    from haishin.delivery.dead_letters import peek, replay  # noqa: PLC0415
+    from haishin.delivery.dead_letters import LINE_REPLAY_RISK_JA, peek, replay  # noqa: PLC0415
+
+    if args.command == "replay" and args.force_old_line:
+        sys.stderr.write(f"注意: {LINE_REPLAY_RISK_JA}\n")
+        if not args.yes:
+            sys.stderr.write("それでも 23 時間以上前の LINE 配信も再送しますか? [y/N] ")
+            sys.stderr.flush()
+            if input().strip().lower() not in ("y", "yes"):
+                sys.stderr.write("中止しました。\n")
+                return 1
 
     sqs = boto3.client("sqs", endpoint_url=args.endpoint) if args.endpoint else boto3.client("sqs")
     url = _url(sqs, args.queue)
@@ -42,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         result: Any = peek(workspace_id=args.workspace, sqs=sqs, url=url, limit=args.limit)
     else:
         result = replay(workspace_id=args.workspace, sqs=sqs, url=url, target_url=_url(sqs, args.target),
-                        limit=args.limit)
+                        limit=args.limit, force_old_line=args.force_old_line)
     json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -72,8 +72,8 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
     emulator = system.line_emulator
     stripe = system.stripe_emulator
     emulator.register_channel(CH, SECRET, TOKEN, webhook_url=f"{base}/line/webhook/{CH}")
-    system.create_owner(WS, "owner@example.com")  # as the create-owner command does in AWS
-    auth = {"authorization": f"Bearer {system.login(email='owner@example.com', workspace_id=WS)}"}
+    system.create_owner(WS, "owner@forms.example.com")  # as the create-owner command does in AWS
+    auth = {"authorization": f"Bearer {system.login(email='owner@forms.example.com', workspace_id=WS)}"}
     status, channel = json_request("POST", f"{base}/api/channels",
                             {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
     assert status == 201, channel

@@ -127,8 +127,8 @@ def test_end_to_end_on_the_local_system(local_system: Any) -> None:
     emulator = system.line_emulator
     webhook = f"{system.base_url}/line/webhook/{CH}"
     emulator.register_channel(CH, SECRET, TOKEN, webhook_url=webhook)
-    system.create_owner(WS, "owner@example.com")  # as the create-owner command does in AWS
-    token = system.login(email="owner@example.com", workspace_id=WS)
+    system.create_owner(WS, "owner@ingest.example.com")  # as the create-owner command does in AWS
+    token = system.login(email="owner@ingest.example.com", workspace_id=WS)
     auth = {"authorization": f"Bearer {token}"}
     status, channel = json_request("POST", f"{system.base_url}/api/channels",
                             {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)

@@ -90,8 +90,9 @@ def test_everything_a_friend_and_an_operator_touch_works_under_the_stage(local_s
     assert status == 200 and "/api/forms" in schema["paths"], schema
     status, config = json_request("GET", f"{system.base_url}/admin/config.json")
     assert status == 200 and config["apiBase"] == api, config
+    system.create_owner(WS, "owner@stage.example.com")  # as the create-owner command does in AWS
     status, login = json_request("POST", f"{config['apiBase']}/_dev/login",  # what the admin's dev login calls
-                                 {"email": "owner@example.com", "workspace_id": WS, "role": "owner"})
+                                 {"email": "owner@stage.example.com", "workspace_id": WS, "role": "owner"})
     assert status == 200, login
     auth = {"authorization": f"Bearer {login['token']}"}
 

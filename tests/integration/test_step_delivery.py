@@ -27,8 +27,8 @@ def test_three_steps_outage_and_faults(local_system: Any) -> None:
     system = local_system
     emulator = system.line_emulator
     emulator.register_channel(CH, SECRET, TOKEN, webhook_url=f"{system.base_url}/line/webhook/{CH}")
-    system.create_owner(WS, "owner@example.com")  # as the create-owner command does in AWS
-    auth = {"authorization": f"Bearer {system.login(email='owner@example.com', workspace_id=WS)}"}
+    system.create_owner(WS, "owner@steps.example.com")  # as the create-owner command does in AWS
+    auth = {"authorization": f"Bearer {system.login(email='owner@steps.example.com', workspace_id=WS)}"}
     status, channel = json_request("POST", f"{system.base_url}/api/channels",
                             {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
     assert status == 201, channel

@@ -224,7 +224,8 @@ def _queues_in_dependency_order(path: Path | str) -> Iterator[str]:
     yield from (q for q in ids if q not in dlqs)
 
 
-_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds")
+_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds",
+                     "MaximumMessageSize")
 
 
 def create_queues(sqs: Any, path: Path | str = TEMPLATE_PATH) -> dict[str, str]:

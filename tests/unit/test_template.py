@@ -106,6 +106,13 @@ def test_every_queue_has_a_dead_letter_queue(logical_id: str) -> None:
     assert QUEUES[dlq]["Properties"].get("MessageRetentionPeriod", 345600) >= source_retention
 
 
+@pytest.mark.parametrize("logical_id", list(QUEUES))
+def test_every_queue_sets_the_message_size_the_code_measures_against(logical_id: str) -> None:
+    from haishin.sqs_limits import MAX_MESSAGE_BYTES  # noqa: PLC0415
+
+    assert QUEUES[logical_id]["Properties"].get("MaximumMessageSize") == MAX_MESSAGE_BYTES
+
+
 SQS_SOURCES = [(f, name, ev) for f in FUNCTIONS for name, ev in f.events("SQS").items()]
 
 

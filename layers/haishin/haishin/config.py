@@ -36,6 +36,7 @@ class Settings:
     secrets_prefix: str
     scheduler_group: str
     scheduler_role_arn: str
+    scheduler_dlq_arn: str
     broadcast_planner_arn: str
     public_base_url: str
     max_webhook_body_bytes: int
@@ -55,6 +56,7 @@ class Settings:
             secrets_prefix=env.get("SECRETS_PREFIX", "haishin/local"),
             scheduler_group=env.get("SCHEDULER_GROUP", "default"),
             scheduler_role_arn=env.get("SCHEDULER_ROLE_ARN", "arn:aws:iam::123456789012:role/haishin-scheduler"),
+            scheduler_dlq_arn=env.get("SCHEDULER_DLQ_ARN", ""),
             broadcast_planner_arn=env.get(
                 "BROADCAST_PLANNER_ARN", "arn:aws:lambda:us-east-1:123456789012:function:BroadcastPlannerFunction"
             ),

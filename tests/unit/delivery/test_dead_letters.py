@@ -83,3 +83,32 @@ def test_cli_replays_every_workspace(aws: Any, manual_clock: Any, capsys: Any) -
     assert cli_dlq.main(["replay", "--queue", "DeliveryDeadLetterQueue", "--target", "DeliveryQueue"]) == 0
     assert json.loads(capsys.readouterr().out)["replayed"] == 2
     assert len(aws.receive_all("DeliveryQueue")) == 2 and not aws.receive_all("DeliveryDeadLetterQueue")
+
+
+def test_a_line_delivery_first_tried_over_23_hours_ago_is_not_replayed_unless_forced(
+        aws: Any, manual_clock: Any, capsys: Any, monkeypatch: Any) -> None:
+    """LINE forgets a retry key after 24 h: replaying then could send the message twice."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from haishin.delivery.dead_letters import LINE_REPLAY_RISK_JA  # noqa: PLC0415
+
+    wiring.reset()
+    ledger = Ledger()
+    dead(aws, ledger, "old")
+    manual_clock.set(manual_clock.now() + timedelta(hours=23, minutes=30))
+    dead(aws, ledger, "fresh")
+    status, answer = call("POST", "/api/deliveries/dead-letters/replay", role="admin")
+    assert status == 200 and answer["replayed"] == 1 and answer["too_old_for_line"] == 1, answer
+    assert answer["too_old_delivery_ids"] == ["old"] and "24 時間" in answer["warning"]
+    assert [json.loads(m["Body"])["delivery_id"] for m in aws.receive_all("DeliveryQueue")] == ["fresh"]
+    assert ledger.get("old").status == "failed"  # untouched: still in the DLQ
+    # the CLI refuses too, and forcing asks first (in Japanese), then replays
+    assert cli_dlq.main(["replay", "--queue", "DeliveryDeadLetterQueue"]) == 0
+    assert json.loads(capsys.readouterr().out)["too_old_for_line"] == 1
+    monkeypatch.setattr("builtins.input", lambda: "n")
+    assert cli_dlq.main(["replay", "--queue", "DeliveryDeadLetterQueue", "--force-old-line"]) == 1
+    assert LINE_REPLAY_RISK_JA in capsys.readouterr().err
+    monkeypatch.setattr("builtins.input", lambda: "y")
+    assert cli_dlq.main(["replay", "--queue", "DeliveryDeadLetterQueue", "--force-old-line"]) == 0
+    assert json.loads(capsys.readouterr().out)["replayed"] == 1
+    assert [json.loads(m["Body"])["delivery_id"] for m in aws.receive_all("DeliveryQueue")] == ["old"]

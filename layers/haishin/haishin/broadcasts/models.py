@@ -39,6 +39,22 @@ def content_sk(broadcast_id: str) -> str:
     return f"broadcast#{broadcast_id}#content"
 
 
+PLANNING_WATCH_PK = "system#broadcasts_planning"
+
+
+class PlanningWatchModel(HaishinModel):
+    """One small item per broadcast in ``planning`` (pk ``system#broadcasts_planning``, sk ``<workspace>#<id>``), so
+    the sweep for stuck planning reads only the broadcasts being planned (one partition), never every broadcast."""
+
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True, default=PLANNING_WATCH_PK)
+    sk = UnicodeAttribute(range_key=True)
+    workspace_id = UnicodeAttribute()
+    broadcast_id = UnicodeAttribute()
+    since = UTCDateTimeAttribute()
+
+
 def slice_sk(broadcast_id: str, slice_no: int) -> str:
     return f"broadcast#{broadcast_id}#slice#{slice_no:02d}"
 

@@ -37,7 +37,13 @@ from pynamodb.expressions.update import Action
 
 from haishin import clock
 from haishin.broadcasts.audience import Audience, RowView, address_for
-from haishin.broadcasts.models import BroadcastModel, BroadcastSliceModel, slice_sk
+from haishin.broadcasts.models import (
+    PLANNING_WATCH_PK,
+    BroadcastModel,
+    BroadcastSliceModel,
+    PlanningWatchModel,
+    slice_sk,
+)
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.config import settings
 from haishin.delivery.ledger import Ledger
@@ -47,13 +53,16 @@ from haishin.errors import ExternalServiceError
 from haishin.ids import retry_key
 from haishin.public_url import public_base
 from haishin.render import Renderer, RenderError, renderer, variables_for
+from haishin.sqs_limits import MAX_MESSAGE_BYTES, batches, utf8_size
 from haishin.storage.base import iso
 from haishin.subscribers.models import SHARDS
 from haishin.workspaces.models import workspace_pk
 
 log = logging.getLogger(__name__)
 STUCK_PLANNING = timedelta(minutes=15)
-MAX_BATCH_BYTES = 200_000  # rendered personalised content per SQS message (SQS allows 1 MiB)
+# rendered personalised content per delivery message, in UTF-8 bytes; the rest of the queue's limit is headroom for
+# the shared content, recipients and addresses (``_Emitter.emit`` still splits any message that would not fit)
+MAX_BATCH_BYTES = MAX_MESSAGE_BYTES * 3 // 4
 MAX_REMAINDER_BYTES = 300_000  # leftovers kept on a slice item for pooling (DynamoDB items: 400 KB)
 SQS_BATCH = 10
 
@@ -72,8 +81,9 @@ class _Group:
     to: list[str] = field(default_factory=list)
 
     def size_bytes(self) -> int:
-        return len(json.dumps(self.content, ensure_ascii=False)) + 80 * len(self.recipients) if self.content else \
-            80 * len(self.recipients)
+        """UTF-8 bytes this group adds to a delivery message (SQS counts bytes: Japanese is 3 per character)."""
+        listed = utf8_size(json.dumps([self.recipients, self.to], ensure_ascii=False))
+        return listed + (utf8_size(json.dumps(self.content, ensure_ascii=False)) if self.content else 0)
 
 
 @dataclass
@@ -103,10 +113,13 @@ class PlannerQueue:
 
     def send(self, bodies: Sequence[dict[str, Any]]) -> None:
         url = self._queue_url or settings().planner_queue_url
-        for start in range(0, len(bodies), SQS_BATCH):
-            chunk = bodies[start : start + SQS_BATCH]
+        texts = [json.dumps(b, ensure_ascii=False, separators=(",", ":")) for b in bodies]
+        calls, too_large = batches(texts)
+        if too_large:
+            raise ExternalServiceError("a planner message is over the queue's message size", where="PlannerQueue")
+        for call in calls:
             response = self.client.send_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "MessageBody": json.dumps(b, separators=(",", ":"))} for i, b in enumerate(chunk)])
+                {"Id": str(n), "MessageBody": texts[i]} for n, i in enumerate(call)])
             if response.get("Failed"):
                 raise ExternalServiceError("PlannerQueue refused a message", where="PlannerQueue")
 
@@ -141,6 +154,9 @@ class BroadcastPlanner:
         if broadcast.status == "scheduled":
             if broadcast.send_at is not None and broadcast.send_at > now + timedelta(minutes=1):
                 return "not_yet"  # a schedule that fired after the broadcast was moved later
+            # watched before the transition, so a crash right after it still leaves the broadcast findable
+            PlanningWatchModel(sk=f"{workspace_id}#{broadcast_id}", workspace_id=workspace_id,
+                               broadcast_id=broadcast_id, since=now).save()
             try:
                 broadcast.update(actions=[BroadcastModel.status.set("planning"), BroadcastModel.planned_at.set(now),
                                           BroadcastModel.started_at.set(now), BroadcastModel.updated_at.set(now)],
@@ -155,10 +171,46 @@ class BroadcastPlanner:
             outcome = "refanned_out"  # the winner stopped before its slices were queued; slices are idempotent
         else:
             return f"ignored:{broadcast.status}"
-        done = set(broadcast.slices_done or set())
-        self.planner_queue.send([{"workspace_id": workspace_id, "broadcast_id": broadcast_id, "slice": n}
-                                 for n in range(SHARDS) if f"{n:02d}" not in done])
+        self._fan_out(broadcast)
         return outcome
+
+    def _fan_out(self, broadcast: BroadcastModel) -> None:
+        """A slice message per shard not done yet; with every slice done, one for slice 0 (it pools the leftovers)."""
+        done = set(broadcast.slices_done or set())
+        shards = [n for n in range(SHARDS) if f"{n:02d}" not in done] or [0]
+        self.planner_queue.send([{"workspace_id": broadcast.workspace_id, "broadcast_id": broadcast.broadcast_id,
+                                  "slice": n} for n in shards])
+
+    # ------------------------------------------------------------------ the sweep for stuck planning
+    def resume_stalled(self, *, stalled_after: timedelta = STUCK_PLANNING) -> dict[str, int]:
+        """Find broadcasts in ``planning`` without progress (``updated_at``: every slice and every settled batch
+        moves it) for ``stalled_after`` and resume them: the slices not done are queued again (slices and batches
+        are idempotent). Exactly once per stall: the resume is a conditional write on the ``updated_at`` seen, so
+        of two sweeps only one resumes, and the next sweep waits for a new stall. Called by the step tick."""
+        now = clock.now()
+        report = {"watched": 0, "resumed": 0, "finished": 0}
+        for watch in PlanningWatchModel.query(PLANNING_WATCH_PK):
+            report["watched"] += 1
+            broadcast = self.repository.find(watch.workspace_id, watch.broadcast_id)
+            if broadcast is None or broadcast.status != "planning" or broadcast.planning_complete:
+                watch.delete()
+                report["finished"] += 1
+                continue
+            seen = broadcast.updated_at
+            if seen is None or seen > now - stalled_after:
+                continue
+            try:
+                broadcast.update(actions=[BroadcastModel.updated_at.set(now)],
+                                 condition=(BroadcastModel.status == "planning")
+                                 & (BroadcastModel.updated_at == seen))
+            except UpdateError as exc:
+                if "ConditionalCheckFailed" not in str(exc):
+                    raise
+                continue  # progress meanwhile, or another sweep resumed it
+            log.warning("broadcast %s stalled in planning since %s; resumed", broadcast.broadcast_id, iso(seen))
+            self._fan_out(broadcast)
+            report["resumed"] += 1
+        return report
 
     # ------------------------------------------------------------------ one slice
     def run_slice(self, workspace_id: str, broadcast_id: str, shard: int) -> SliceReport:
@@ -290,6 +342,7 @@ class BroadcastPlanner:
             if "ConditionalCheckFailed" not in str(exc):
                 raise
             return
+        PlanningWatchModel(sk=f"{broadcast.workspace_id}#{broadcast.broadcast_id}").delete()
         self.repository.maybe_finish(broadcast.workspace_id, broadcast.broadcast_id)
 
 
@@ -326,8 +379,28 @@ class _Emitter:
         self.pending: list[DeliveryMessage] = []
 
     def emit(self, groups: list[_Group]) -> None:
-        number = self.count
-        self.count += 1
+        """One delivery message for ``groups``; one that would exceed the queue's size limit (UTF-8 bytes) is split
+        in halves (by groups, else by recipients) until every part fits. Deterministic for the same input."""
+        message = self._message(groups, self.count)
+        if utf8_size(message.to_json()) <= MAX_MESSAGE_BYTES:
+            self.count += 1
+            self.pending.append(message)
+            if len(self.pending) >= SQS_BATCH:
+                self.flush()
+            return
+        if len(groups) > 1:
+            self.emit(groups[: len(groups) // 2])
+            self.emit(groups[len(groups) // 2 :])
+            return
+        group = groups[0]
+        if len(group.recipients) < 2:
+            raise ExternalServiceError(f"one friend's message is over the queue's {MAX_MESSAGE_BYTES} bytes",
+                                       where=f"broadcast {self.broadcast.broadcast_id}")
+        half = len(group.recipients) // 2
+        self.emit([_Group(group.channel, group.content, group.recipients[:half], group.to[:half])])
+        self.emit([_Group(group.channel, group.content, group.recipients[half:], group.to[half:])])
+
+    def _message(self, groups: list[_Group], number: int) -> DeliveryMessage:
         delivery_id, key = batch_ids(self.broadcast.broadcast_id, self.label, number)
         recipients: list[str] = []
         to: list[str] = []
@@ -340,15 +413,13 @@ class _Emitter:
         now = clock.now()
         channel = groups[0].channel
         shared = self.content if groups[0].content is None else {channel: self.content.get(channel)}
-        self.pending.append(DeliveryMessage(
+        return DeliveryMessage(
             kind="broadcast", workspace_id=self.broadcast.workspace_id, delivery_id=delivery_id, retry_key=key,
             channel=channel, recipients=recipients, content=shared,
             line_channel_id=self.line_channel_id,
             scheduled_at=iso(self.broadcast.planned_at or now), enqueued_at=iso(now),
             broadcast={"broadcast_id": self.broadcast.broadcast_id, "slice": self.label, "batch": number,
-                       "to": to, "groups": spans}))
-        if len(self.pending) >= SQS_BATCH:
-            self.flush()
+                       "to": to, "groups": spans})
 
     def flush(self) -> None:
         if not self.pending:

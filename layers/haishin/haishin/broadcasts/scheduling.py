@@ -4,6 +4,9 @@
 Lambda (``settings().broadcast_planner_arn``) with ``settings().scheduler_role_arn`` and the input
 ``{"broadcast_id", "workspace_id"}``. Scheduler may invoke a target twice: the planner's conditional transition
 makes the second invocation a no-op. Editing the time updates the schedule; cancelling deletes it.
+A target that still fails after Scheduler's retries goes to ``settings().scheduler_dlq_arn`` (template:
+``BroadcastScheduleDeadLetterQueue``, alarmed) instead of vanishing; the step tick's sweep
+(``BroadcastRepository.resume_stalled``) restarts a broadcast that is overdue or stuck in planning.
 """
 
 from __future__ import annotations
@@ -35,6 +38,14 @@ class BroadcastScheduler:
 
     def _request(self, workspace_id: str, broadcast_id: str, local: datetime, zone: str) -> dict[str, Any]:
         s = settings()
+        target: dict[str, Any] = {
+            "Arn": s.broadcast_planner_arn,
+            "RoleArn": s.scheduler_role_arn,
+            "Input": json.dumps({"broadcast_id": broadcast_id, "workspace_id": workspace_id}),
+            "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
+        }
+        if s.scheduler_dlq_arn:
+            target["DeadLetterConfig"] = {"Arn": s.scheduler_dlq_arn}
         return {
             "Name": schedule_name(workspace_id, broadcast_id),
             "GroupName": s.scheduler_group,
@@ -42,12 +53,7 @@ class BroadcastScheduler:
             "ScheduleExpressionTimezone": zone,
             "FlexibleTimeWindow": {"Mode": "OFF"},
             "ActionAfterCompletion": "DELETE",
-            "Target": {
-                "Arn": s.broadcast_planner_arn,
-                "RoleArn": s.scheduler_role_arn,
-                "Input": json.dumps({"broadcast_id": broadcast_id, "workspace_id": workspace_id}),
-                "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
-            },
+            "Target": target,
             "Description": f"Haishin broadcast {broadcast_id} of workspace {workspace_id}",
         }
 

@@ -15,6 +15,8 @@ its numbers to the broadcast's counters, so counters are exact under retries; th
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -25,16 +27,18 @@ from haishin import clock
 from haishin.broadcasts.models import BroadcastModel, broadcast_sk
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.delivery.channels import ChannelError
-from haishin.delivery.ledger import LedgerModel, error_log_pk, ledger_pk
+from haishin.delivery.ledger import Ledger, LedgerModel, error_log_pk, ledger_pk
 from haishin.delivery.messages import DeliveryMessage
 from haishin.ids import retry_key
 from haishin.line.client import LineApiError
+from haishin.retry import BudgetSpent, with_backoff
 from haishin.storage.base import connection, iso
 from haishin.workspaces.models import default_line_channel, workspace_pk
 
 if TYPE_CHECKING:
     from haishin.delivery.worker import DeliveryWorker
 
+log = logging.getLogger(__name__)
 _repository = BroadcastRepository()
 
 
@@ -42,28 +46,38 @@ def is_planned_batch(message: DeliveryMessage) -> bool:
     return message.kind == "broadcast" and isinstance((message.broadcast or {}).get("groups"), list)
 
 
-def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadline: float) -> str:
-    from haishin.delivery.worker import PermanentFailure, RetryLater  # noqa: PLC0415 - the worker imports us
+def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadline: float, *,
+                       stop_at: float | None = None) -> str:
+    from haishin.delivery.worker import HandBack, PermanentFailure, RetryLater  # noqa: PLC0415 - the worker imports us
 
     info = message.broadcast or {}
     ws, broadcast_id = message.workspace_id, str(info["broadcast_id"])
+    # email/SMS batches guard each recipient on its own row, so an expired lease on the batch row is taken over
     claim = worker.ledger.claim(message.delivery_id, lease=worker.lease, channel=message.channel, defaults={
-        "workspace_id": ws, "kind": "broadcast", "broadcast_id": broadcast_id})
+        "workspace_id": ws, "kind": "broadcast", "broadcast_id": broadcast_id}, takeover=True)
     if claim.outcome == "final":
         assert claim.row is not None
+        # settled by an earlier attempt whose "sending -> done" step may have failed after the settle: try again
+        _repository.maybe_finish(ws, broadcast_id)
         return str(claim.row.status)
     if claim.outcome == "busy":
         raise RetryLater("another worker holds this delivery")
-    token = claim.token  # email/SMS batches settle per recipient, so "unknown_outcome" is not possible here
+    token = claim.token
     if _repository.status(ws, broadcast_id) == "cancelled":
-        _settle(message, token, "skipped_stopped", cancelled=len(message.recipients), error="broadcast cancelled")
+        _settle(message, token, "skipped_stopped", cancelled=len(message.recipients), error="broadcast cancelled",
+                sleep=worker.sleep)
         return "skipped_stopped"
     to: list[str] = list(info.get("to") or [])
     failures: dict[str, str] = {}
     sent = 0
     groups = info["groups"]
+    def check_time() -> None:
+        if worker.time_up(stop_at):
+            raise _HandBack("handed back before the invocation timed out")
+
     try:
         for index, group in enumerate(groups):
+            check_time()
             start, end = group["span"]
             content = group.get("content") or message.content or {}
             key = message.retry_key if len(groups) == 1 else retry_key(message.retry_key, f"g{index}")
@@ -77,6 +91,7 @@ def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadlin
                     sent += sent_now
             else:
                 for subscriber_id, address in zip(members, addresses, strict=True):
+                    check_time()
                     outcome = _send_other(worker, message, subscriber_id, address, content, deadline)
                     if outcome == "sent":
                         sent += 1
@@ -84,10 +99,13 @@ def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadlin
                         failures[subscriber_id] = outcome
     except _Retry as exc:
         worker.ledger.settle(message.delivery_id, token, "retrying", workspace_id=ws, error=str(exc))
+        if isinstance(exc, _HandBack):  # sent recipients are final on their rows, sent LINE groups keyed: no repeat
+            raise HandBack(str(exc)) from exc
         raise RetryLater(str(exc)) from exc
     status = "sent" if sent or not failures else "failed"
     error = next(iter(failures.values()), None)
-    _settle(message, token, status, sent=sent, failed=len(failures), skipped=failures or None, error=error)
+    _settle(message, token, status, sent=sent, failed=len(failures), skipped=failures or None, error=error,
+            sleep=worker.sleep)
     worker.stats.sent += sent
     if status == "failed":
         raise PermanentFailure(error or "every recipient failed")
@@ -95,6 +113,10 @@ def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadlin
 
 
 class _Retry(Exception):
+    pass
+
+
+class _HandBack(_Retry):
     pass
 
 
@@ -166,6 +188,63 @@ def _send_other(worker: DeliveryWorker, message: DeliveryMessage, subscriber_id:
     return "sent"
 
 
+# DynamoDB answers a busy transaction with these (per item in TransactionCanceledException's reasons, or for the
+# whole call): nothing was written, so the same transaction may be sent again.
+TRANSIENT_CODES = frozenset({"TransactionConflict", "ThrottlingError", "ThrottlingException",
+                             "ProvisionedThroughputExceeded", "ProvisionedThroughputExceededException",
+                             "RequestLimitExceeded", "TransactionInProgressException", "InternalServerError"})
+SETTLE_BUDGET_S = 10.0  # retries of one settle transaction; then the message goes back to SQS (RetryLater)
+
+
+class TransientSettleError(Exception):
+    retryable = True
+
+    def __init__(self, codes: list[str]) -> None:
+        super().__init__(f"settle transaction cancelled: {', '.join(codes)}")
+        self.where = "LedgerTable transaction"
+        self.message = str(self)
+
+
+def classify_settle_error(exc: TransactWriteError) -> str:
+    """``claim_lost`` (item 0, the ledger row's claim condition, failed: someone else settled it),
+    ``broadcast_gone`` (item 1's ``pk exists`` failed), ``transient`` (conflict/throttling: retry) or ``other``."""
+    reasons = list(exc.cancellation_reasons or [])
+    codes = [getattr(reason, "code", None) if reason is not None else None for reason in reasons]
+    if codes and codes[0] == "ConditionalCheckFailed":
+        return "claim_lost"
+    if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+        return "broadcast_gone"
+    if any(code in TRANSIENT_CODES for code in codes) or exc.cause_response_code in TRANSIENT_CODES:
+        return "transient"
+    return "other"
+
+
+def commit_settle(commit: Callable[[], None], *, deadline: float,
+                  sleep: Callable[[float], None] = time.sleep) -> str:
+    """Run the settle transaction, retrying conflicts and throttling with full jitter (``haishin.retry``) until
+    ``deadline``. Returns ``settled``, ``claim_lost`` or ``broadcast_gone``; a spent budget raises ``RetryLater``."""
+    from haishin.delivery.worker import RetryLater  # noqa: PLC0415 - the worker imports us
+
+    def attempt() -> str:
+        try:
+            commit()
+        except TransactWriteError as exc:
+            kind = classify_settle_error(exc)
+            if kind == "transient":
+                codes = [str(getattr(r, "code", "")) for r in (exc.cancellation_reasons or []) if r is not None]
+                raise TransientSettleError(codes or [str(exc.cause_response_code)]) from exc
+            if kind == "other":
+                raise
+            return kind
+        return "settled"
+
+    try:
+        return str(with_backoff(attempt, deadline=deadline, base_delay=0.05, max_delay=1.0, sleep=sleep))
+    except BudgetSpent as spent:
+        log.warning("broadcast settle transaction kept failing; the batch goes back to the queue: %s", spent)
+        raise RetryLater(str(spent)) from spent
+
+
 def _only_channel(worker: DeliveryWorker, workspace_id: str) -> str:
     """Batches planned before the planner resolved the channel (``line_channel_id`` None) resolve it here."""
     channel_id = default_line_channel(workspace_id)
@@ -175,7 +254,8 @@ def _only_channel(worker: DeliveryWorker, workspace_id: str) -> str:
 
 
 def _settle(message: DeliveryMessage, token: str | None, status: str, *, sent: int = 0, failed: int = 0,
-            cancelled: int = 0, skipped: dict[str, str] | None = None, error: str | None = None) -> None:
+            cancelled: int = 0, skipped: dict[str, str] | None = None, error: str | None = None,
+            sleep: Callable[[float], None] = time.sleep) -> None:
     """Ledger row final + broadcast counters, in one transaction (conditional on our claim): counted exactly once."""
     info = message.broadcast or {}
     now = clock.now()
@@ -205,14 +285,19 @@ def _settle(message: DeliveryMessage, token: str | None, status: str, *, sent: i
 
     # the dashboard's day counter goes in the same transaction: counted exactly once, and one request less
     day_counter = delivery_counter_update(message.workspace_id, {"sent": sent, "failed": failed}, at=now)
-    try:
+
+    def commit() -> None:
         with TransactWrite(connection=connection()) as transaction:
             transaction.update(row, actions=actions, condition=LedgerModel.claim_token == token)
             transaction.update(broadcast, actions=counters, condition=BroadcastModel.pk.exists())
             if day_counter is not None:
                 transaction.update(day_counter[0], actions=day_counter[1])
-    except TransactWriteError as exc:
-        if "ConditionalCheckFailed" not in str(exc) and not getattr(exc, "cancellation_reasons", None):
-            raise
+
+    outcome = commit_settle(commit, deadline=time.monotonic() + SETTLE_BUDGET_S, sleep=sleep)
+    if outcome == "claim_lost":
         return  # another worker's lease replaced ours; its outcome (and count) stands
+    if outcome == "broadcast_gone":  # deleted meanwhile: nothing to count on; the ledger row still settles
+        Ledger().settle(message.delivery_id, token, status, workspace_id=message.workspace_id, error=error,
+                        skipped=skipped, recipients=len(message.recipients))
+        return
     _repository.maybe_finish(message.workspace_id, str(info["broadcast_id"]))

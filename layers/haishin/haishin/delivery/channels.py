@@ -1,4 +1,11 @@
-"""Email (SES) and SMS (SNS) senders, and how their errors classify (retryable or permanent)."""
+"""Email (SES) and SMS (SNS) senders, and how their errors classify (retryable, permanent or ambiguous).
+
+SES and SNS have no idempotency key, so a send is retried only when it certainly did not happen: AWS answered with
+a throttling/unavailable error code, or the connection was never made. A read timeout or a connection dropped
+after the request went out is *ambiguous* (AWS may have accepted it): it is not retried inside the call, neither by
+us nor by botocore (the clients are built with botocore's own retries off), and the delivery is recorded as failed
+with "outcome unknown" so an operator decides. At most once, never twice.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +18,28 @@ _RETRYABLE_AWS = {"Throttling", "ThrottlingException", "ServiceUnavailable", "In
 
 
 class ChannelError(ExternalServiceError):
-    def __init__(self, message: str, *, retryable: bool, where: str) -> None:
+    def __init__(self, message: str, *, retryable: bool, where: str, ambiguous: bool = False) -> None:
         super().__init__(message, where=where)
-        self.retryable = retryable
+        self.retryable = retryable and not ambiguous
+        self.ambiguous = ambiguous  # the request may have been accepted: never resent blindly
+
+
+def _never_reached_aws(exc: Exception) -> bool:
+    """A failure to connect (DNS, refused, connect timeout): the request never left, so a retry cannot repeat it."""
+    try:
+        from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - boto3 is in every function that sends email/SMS
+        return False
+    return isinstance(exc, ConnectTimeoutError | EndpointConnectionError)
+
+
+def _client(service: str) -> Any:
+    """A boto3 client without botocore's automatic retries (they would resend an ambiguous SES/SNS request)."""
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+
+    config = Config(retries={"total_max_attempts": 1}, connect_timeout=3, read_timeout=10)
+    return boto3.client("ses", config=config) if service == "ses" else boto3.client("sns", config=config)
 
 
 def _classify(exc: Exception, where: str) -> ChannelError:
@@ -23,7 +49,11 @@ def _classify(exc: Exception, where: str) -> ChannelError:
         code = str((response.get("Error") or {}).get("Code", ""))
     if code:
         return ChannelError(f"{code}: {exc}", retryable=code in _RETRYABLE_AWS, where=where)
-    return ChannelError(f"{type(exc).__name__}: {exc}", retryable=True, where=where)  # transport: retry
+    if _never_reached_aws(exc):
+        return ChannelError(f"{type(exc).__name__}: {exc}", retryable=True, where=where)
+    # a read timeout, a dropped connection, anything else: AWS may have sent it
+    return ChannelError(f"outcome unknown (may have been sent; not resent): {type(exc).__name__}: {exc}",
+                        retryable=False, ambiguous=True, where=where)
 
 
 class EmailSender(Protocol):
@@ -40,9 +70,7 @@ class SesEmailSender:
 
     def _ses(self) -> Any:
         if self._client is None:
-            import boto3  # noqa: PLC0415
-
-            self._client = boto3.client("ses")
+            self._client = _client("ses")
         return self._client
 
     def send(self, *, source: str, to: str, subject: str, html: str | None, text: str | None) -> str:
@@ -67,9 +95,7 @@ class SnsSmsSender:
 
     def _sns(self) -> Any:
         if self._client is None:
-            import boto3  # noqa: PLC0415
-
-            self._client = boto3.client("sns")
+            self._client = _client("sns")
         return self._client
 
     def send(self, *, phone: str, text: str) -> str:

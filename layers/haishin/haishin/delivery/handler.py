@@ -12,7 +12,7 @@ from typing import Any
 
 from haishin.config import settings
 from haishin.delivery.messages import DeliveryMessage
-from haishin.delivery.worker import DeliveryWorker, PermanentFailure, RetryLater
+from haishin.delivery.worker import DeliveryWorker, HandBack, PermanentFailure, RetryLater
 
 log = logging.getLogger(__name__)
 _sqs: Any = None
@@ -37,12 +37,21 @@ def backoff_seconds(receive_count: int) -> int:
     return min(300, 10 * 2 ** max(0, receive_count - 1))
 
 
-def handle_record(worker: DeliveryWorker, record: dict[str, Any], *, logger: Any = None) -> str:
+def handle_record(worker: DeliveryWorker, record: dict[str, Any], *, logger: Any = None,
+                  remaining_ms: int | None = None) -> str:
+    """``remaining_ms``: the invocation's remaining time (Lambda's ``context.get_remaining_time_in_millis()``); the
+    worker stops sending before it runs out and hands the unsent rest back (visible again at once)."""
     logger = logger or log
     message = DeliveryMessage.from_json(record.get("body", ""))
     receive_count = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
+    stop_at = worker.stop_at(remaining_ms) if remaining_ms is not None else None
     try:
-        status = worker.process(message)
+        status = worker.process(message, stop_at=stop_at)
+    except HandBack as exc:
+        logger.info("delivery handed back before the timeout", extra={"delivery_id": message.delivery_id,
+                                                                      "reason": str(exc)})
+        _set_visibility(record.get("receiptHandle"), 0)
+        raise
     except RetryLater as exc:
         logger.info("delivery will be retried", extra={"delivery_id": message.delivery_id, "reason": str(exc)})
         _set_visibility(record.get("receiptHandle"), backoff_seconds(receive_count))

@@ -146,10 +146,13 @@ class Ledger:
         return existing is not None and existing.status == "enqueued"
 
     # ------------------------------------------------------------------ the worker
-    def claim(self, delivery_id: str, *, lease: timedelta, channel: str, defaults: dict[str, Any]) -> Claim:
+    def claim(self, delivery_id: str, *, lease: timedelta, channel: str, defaults: dict[str, Any],
+              takeover: bool = False) -> Claim:
         """Take the row for one attempt: one conditional write, and a read only when the condition fails (a final
         row, a live lease, or an email/SMS attempt that stopped mid-send and is not repeated). The defaults fill a
-        row that never had an enqueued record (e.g. a message replayed from elsewhere) and never overwrite."""
+        row that never had an enqueued record (e.g. a message replayed from elsewhere) and never overwrite.
+        ``takeover``: an expired lease is taken over even for email/SMS (a row whose recipients have rows of their
+        own, e.g. a planned broadcast batch, where the batch row itself sends nothing)."""
         now = clock.now()
         token = uuid.uuid4().hex
         actions: list[UpdateAction] = [
@@ -167,7 +170,7 @@ class Ledger:
                 attribute = getattr(LedgerModel, name)
                 actions.append(attribute.set(attribute | defaults[name]))
         condition = LedgerModel.pk.does_not_exist() | LedgerModel.status.is_in(*CLAIMABLE)
-        if channel not in ("email", "sms"):
+        if takeover or channel not in ("email", "sms"):
             # an expired lease is taken over; SES/SNS have no retry key, so an email/SMS attempt is never repeated
             condition = condition | ((LedgerModel.status == "sending") & (LedgerModel.claim_until < now))
         try:
@@ -178,7 +181,7 @@ class Ledger:
             row = self.get(delivery_id)
             if row is not None and row.status in FINAL:
                 return Claim("final", row=row)
-            if row is not None and row.status == "sending" and channel in ("email", "sms") \
+            if row is not None and row.status == "sending" and channel in ("email", "sms") and not takeover \
                     and not (row.claim_until and row.claim_until > now):
                 return Claim("unknown_outcome", row=row)
             return Claim("busy", row=row)

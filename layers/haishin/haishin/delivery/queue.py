@@ -1,4 +1,5 @@
-"""Putting delivery messages on DeliveryQueue (SendMessageBatch, 10 per call) and moving dead letters back."""
+"""Putting delivery messages on DeliveryQueue (SendMessageBatch: at most 10 per call and ``MAX_MESSAGE_BYTES`` of
+UTF-8 per call, ``haishin.sqs_limits``) and moving dead letters back."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 
 from haishin.config import settings
 from haishin.delivery.messages import DeliveryMessage
+from haishin.sqs_limits import batches
 
 log = logging.getLogger(__name__)
 SQS_BATCH = 10
@@ -41,9 +43,14 @@ class SqsDeliverySender:
 
     def send(self, messages: Sequence[DeliveryMessage]) -> set[str]:
         failed: set[str] = set()
-        for start in range(0, len(messages), SQS_BATCH):
-            chunk = messages[start : start + SQS_BATCH]
-            entries = [{"Id": str(i), "MessageBody": m.to_json()} for i, m in enumerate(chunk)]
+        bodies = [m.to_json() for m in messages]
+        calls, too_large = batches(bodies)
+        for index in too_large:  # the producers keep messages under the limit; this is the last guard, never a loss
+            log.error("delivery %s is over the queue's message size; it stays due", messages[index].delivery_id)
+            failed.add(messages[index].delivery_id)
+        for call in calls:
+            chunk = [messages[i] for i in call]
+            entries = [{"Id": str(n), "MessageBody": bodies[i]} for n, i in enumerate(call)]
             self.calls += 1
             try:
                 response = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)

@@ -3,6 +3,8 @@
 Outcomes of ``process``: a ledger status string (the message is done: delete it), or an exception:
 - ``RetryLater``: retryable trouble (LINE 5xx/timeout/429 beyond the in-invocation budget, the previous step not yet
   final, another worker holding the lease); the message stays failed in the batch response and SQS retries it.
+- ``HandBack`` (a ``RetryLater``): the Lambda's time (``stop_at``, from the handler's context) ran short before
+  every recipient was sent; the message is failed back to SQS and visible again at once.
 - ``PermanentFailure``: recorded as ``failed`` in the ledger (with the reason, in the error log) and left failed so
   the redrive policy moves it to the DLQ, where the admin shows it and an operator can replay it.
 Never reports success for a message it did not send: 409 on the retry key counts as sent (LINE accepted it earlier).
@@ -11,7 +13,6 @@ Never reports success for a message it did not send: 409 on the retry key counts
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from haishin.errors import HaishinError
 from haishin.line.client import LineApiError
 from haishin.public_url import public_base
 from haishin.render import Renderer, RenderError, is_personalised, variables_for
+from haishin.retry import BudgetSpent, with_backoff
 from haishin.scenarios.conditions import evaluate
 from haishin.scenarios.enrollments import EnrollmentRepository
 from haishin.scenarios.models import Step
@@ -36,23 +38,26 @@ from haishin.tags.repository import TagRepository
 from haishin.timeline.models import Timeline
 
 log = logging.getLogger(__name__)
+HAND_BACK_MARGIN_S = 15.0  # left of the invocation when the worker stops sending (settle, visibility, response)
 
 
 class RetryLater(Exception):
     pass
 
 
+class HandBack(RetryLater):
+    """The invocation is about to time out: the unsent rest of this message goes back to SQS at once. Whatever was
+    already sent is final in the ledger (per-recipient rows) or keyed (LINE retry keys), so the redelivery sends
+    only the rest."""
+
+
 class PermanentFailure(Exception):
     pass
 
 
-class BudgetSpent(Exception):
-    """Retryable failures (429, 5xx, timeouts) outlasted the invocation's retry budget."""
-
-    def __init__(self, error: LineApiError | ChannelError, attempts: int) -> None:
-        super().__init__(f"{error.where}: {error.message} (after {attempts} attempts)")
-        self.error = error
-        self.attempts = attempts
+def _retryable_send(error: Exception) -> bool:
+    """LINE 429/5xx/timeouts (the retry key makes a repeat harmless) and SES/SNS errors that certainly sent nothing."""
+    return isinstance(error, LineApiError | ChannelError) and error.retryable
 
 
 ContentResolver = Callable[[DeliveryMessage], dict[str, Any]]
@@ -93,19 +98,34 @@ class DeliveryWorker:
         self.retry_budget_s = retry_budget_s
         self.lease = lease
         self.sleep = sleep
+        self.monotonic: Callable[[], float] = time.monotonic
         self.email_from = email_from
         self.stats = WorkerStats()
 
     # ------------------------------------------------------------------ entry
-    def process(self, message: DeliveryMessage, *, budget_s: float | None = None) -> str:
-        deadline = time.monotonic() + min(self.retry_budget_s, budget_s if budget_s is not None else 1e9)
+    def stop_at(self, remaining_ms: int, *, margin_s: float = HAND_BACK_MARGIN_S) -> float:
+        """The moment (on ``self.monotonic``) to stop sending, from the invocation's remaining time (the handler
+        passes Lambda's ``context.get_remaining_time_in_millis()``), leaving ``margin_s`` to settle and hand back."""
+        return self.monotonic() + remaining_ms / 1000 - margin_s
+
+    def time_up(self, stop_at: float | None) -> bool:
+        return stop_at is not None and self.monotonic() >= stop_at
+
+    def process(self, message: DeliveryMessage, *, budget_s: float | None = None, stop_at: float | None = None
+                ) -> str:
+        """``stop_at``: stop before starting another send after this moment (``stop_at()``) and hand the rest back."""
+        if self.time_up(stop_at):
+            raise HandBack("the invocation is about to time out; not started")
+        deadline = self.monotonic() + min(self.retry_budget_s, budget_s if budget_s is not None else 1e9)
+        if stop_at is not None:
+            deadline = min(deadline, stop_at)
         if message.kind == "step":
             return self._step(message, deadline)
         from haishin.delivery.broadcast_send import is_planned_batch, send_planned_batch  # noqa: PLC0415
 
         if is_planned_batch(message):  # batches from the broadcast planner (addresses and groups resolved)
-            return send_planned_batch(self, message, deadline)
-        return self._broadcast(message, deadline)
+            return send_planned_batch(self, message, deadline, stop_at=stop_at)
+        return self._broadcast(message, deadline, stop_at=stop_at)
 
     # ------------------------------------------------------------------ steps
     def _step(self, message: DeliveryMessage, deadline: float) -> str:
@@ -287,19 +307,11 @@ class DeliveryWorker:
     def with_backoff(self, send: Callable[[], Any], deadline: float, *, base_delay: float = 0.2) -> Any:
         """``send()``, retrying retryable errors with full-jitter backoff until ``deadline`` (then ``BudgetSpent``);
         errors that are not retryable propagate."""
-        attempt = 0
-        while True:
-            try:
-                return send()
-            except (LineApiError, ChannelError) as exc:
-                if not exc.retryable:
-                    raise
-                attempt += 1
-                delay = random.uniform(0, min(5.0, base_delay * 2 ** attempt))  # full jitter
-                if time.monotonic() + delay > deadline:
-                    raise BudgetSpent(exc, attempt) from exc
-                self.stats.retries += 1
-                self.sleep(delay)
+        def count(_error: Exception, _attempt: int) -> None:
+            self.stats.retries += 1
+
+        return with_backoff(send, deadline=deadline, retryable=_retryable_send, base_delay=base_delay,
+                            sleep=self.sleep, on_retry=count, monotonic=self.monotonic)
 
     def _with_retries(self, send: Callable[[], Any], ledger_id: str, token: str | None, ws: str,
                       deadline: float) -> Any:
@@ -311,10 +323,10 @@ class DeliveryWorker:
             raise PermanentFailure(error) from exc
         except BudgetSpent as spent:
             self.ledger.settle(ledger_id, token, "retrying", workspace_id=ws, error=str(spent))
-            raise RetryLater(str(spent.error.message)) from spent.error
+            raise RetryLater(str(spent)) from spent.error
 
     # ------------------------------------------------------------------ broadcasts
-    def _broadcast(self, message: DeliveryMessage, deadline: float) -> str:
+    def _broadcast(self, message: DeliveryMessage, deadline: float, *, stop_at: float | None = None) -> str:
         ws = message.workspace_id
         content = message.content
         if content is None:
@@ -370,6 +382,10 @@ class DeliveryWorker:
         # personalised content: one push / email / SMS per recipient, each with its own key and its own ledger row
         # (``<delivery_id>#<subscriber_id>``), so a retried message resends only to those not yet settled
         for subscriber, address in targets:
+            if self.time_up(stop_at):  # the rest goes back to SQS; those sent have final rows of their own
+                self.ledger.settle(message.delivery_id, token, "retrying", workspace_id=ws,
+                                   error="handed back before the invocation timed out")
+                raise HandBack("the invocation is about to time out; the unsent recipients go back to the queue")
             key = recipient_retry_key(message, subscriber.subscriber_id)
             sub_id = f"{message.delivery_id}#{subscriber.subscriber_id}"
             sub_claim = self.ledger.claim(sub_id, lease=self.lease, channel=message.channel, defaults={

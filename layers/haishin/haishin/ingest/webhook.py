@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from haishin import clock
 from haishin.config import settings, table_name
 from haishin.line.signature import verify
+from haishin.sqs_limits import MAX_MESSAGE_BYTES, utf8_size
 from haishin.ttl_cache import TtlLru
 
 log = logging.getLogger("haishin.line_webhook")
@@ -137,6 +138,28 @@ def _response(status: int, code: str, message: str) -> dict[str, Any]:
     }
 
 
+def _envelopes(channel_id: str, workspace_id: str, text: str, parsed: dict[str, Any], events: list[Any]
+               ) -> list[str]:
+    """The queue message(s) for one webhook body: the body as signed, or, when that is over the queue's
+    ``MAX_MESSAGE_BYTES`` (UTF-8 bytes), the events split into as few bodies as fit (each event is applied on its own
+    and deduplicated on ``webhookEventId``, so splitting changes nothing downstream)."""
+    received_at = clock.now().isoformat(timespec="microseconds")
+
+    def envelope(body: str) -> str:
+        return json.dumps({"channel_id": channel_id, "workspace_id": workspace_id, "received_at": received_at,
+                           "body": body}, ensure_ascii=False, separators=(",", ":"))
+
+    whole = envelope(text)
+    if utf8_size(whole) <= MAX_MESSAGE_BYTES or len(events) < 2:
+        return [whole]  # a single event over the limit cannot be split: SendMessage refuses it, LINE redelivers
+    half = len(events) // 2
+    out: list[str] = []
+    for part in (events[:half], events[half:]):
+        body = json.dumps({**parsed, "events": part}, ensure_ascii=False, separators=(",", ":"))
+        out += _envelopes(channel_id, workspace_id, body, {**parsed, "events": part}, part)
+    return out
+
+
 class WebhookService:
     def __init__(
         self,
@@ -220,13 +243,10 @@ class WebhookService:
         events = parsed.get("events") if isinstance(parsed, dict) else None
         if not isinstance(events, list):
             return _response(400, "bad_body", "the body has no events list")
-        message = json.dumps(
-            {"channel_id": channel_id, "workspace_id": ref.workspace_id,
-             "received_at": clock.now().isoformat(timespec="microseconds"), "body": text},
-            ensure_ascii=False, separators=(",", ":"),
-        )
+        messages = _envelopes(channel_id, ref.workspace_id, text, parsed, events)
         try:
-            self.sender.send(message)
+            for message in messages:  # one, unless the body is over the queue's size: then split by events
+                self.sender.send(message)
         except Exception as exc:
             log_json(logging.ERROR, "enqueue failed; LINE will redeliver", channel_id=channel_id,
                      error=type(exc).__name__, detail=str(exc)[:200])

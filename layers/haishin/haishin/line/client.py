@@ -4,20 +4,30 @@ line-bot-sdk costs about 1.6 s to import, so it is imported on first use, never 
 path never imports this module at all. Every error becomes a ``LineApiError`` that says whether a retry can help:
 LINE asks to retry only on 5xx and timeouts; 429 is retried with backoff; 409 on a retry key means "already
 accepted" and is reported as success by the callers that send with a key.
+
+Reads (bot info, profile, quota) are made while someone waits (an admin request inside API Gateway's 30 s, the
+marketer's "send now"): a 429 or 5xx is retried with full jitter (``haishin.retry``) for at most
+``READ_BUDGET_S``; a longer outage becomes ``LineUnavailable`` (503, a Japanese message), never LINE's raw text.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from haishin.config import settings
 from haishin.errors import ExternalServiceError
+from haishin.retry import BudgetSpent, with_backoff
 
 MAX_MESSAGES_PER_SEND = 5
 MAX_MULTICAST_RECIPIENTS = 500
 _TIMEOUT = (3.05, 15.0)  # connect, read (seconds)
+_READ_TIMEOUT = (3.05, 4.0)  # reads someone waits for
+READ_BUDGET_S = 5.0  # retrying a read (429/5xx/timeouts) inside a request's budget (API Gateway: 30 s)
+LINE_UNAVAILABLE_JA = "LINE が混み合っているか一時的に応答していません。少し時間をおいてから、もう一度お試しください。"
 
 
 class LineApiError(ExternalServiceError):
@@ -39,6 +49,18 @@ class LineApiError(ExternalServiceError):
     @property
     def throttled(self) -> bool:
         return self.status == 429
+
+
+class LineUnavailable(ExternalServiceError):
+    """LINE kept answering 429/5xx (or nothing) for longer than a read may wait: try again later."""
+
+    code = "line_unavailable"
+    http_status = 503
+
+    def __init__(self, last: LineApiError) -> None:
+        super().__init__(LINE_UNAVAILABLE_JA, where="LINE API",
+                         details={"status": last.status, "request_id": last.request_id})
+        self.last = last
 
 
 @dataclass(frozen=True)
@@ -71,12 +93,15 @@ class LineClient:
         configuration = sdk.Configuration(host=base_url or settings().line_api_base, access_token=access_token)
         self._api_client = sdk.ApiClient(configuration)
         self._api = sdk.MessagingApi(self._api_client)
+        self.read_budget_s = READ_BUDGET_S
+        self.sleep: Callable[[float], None] = time.sleep
+        self.monotonic: Callable[[], float] = time.monotonic
 
     # ------------------------------------------------------------------ helpers
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, method: str, *args: Any, timeout: tuple[float, float] = _TIMEOUT, **kwargs: Any) -> Any:
         sdk = _messaging()
         try:
-            return getattr(self._api, method)(*args, _request_timeout=_TIMEOUT, **kwargs)
+            return getattr(self._api, method)(*args, _request_timeout=timeout, **kwargs)
         except sdk.ApiException as exc:
             headers = exc.headers or {}
             raise LineApiError(
@@ -88,6 +113,18 @@ class LineClient:
             if transport or isinstance(exc, OSError | TimeoutError):
                 raise LineApiError(None, f"no answer from LINE: {type(exc).__name__}") from exc
             raise
+
+    def _read(self, method: str, *args: Any, deadline: float | None = None) -> Any:
+        """A read someone waits for: 429/5xx/timeouts retried with full jitter for ``read_budget_s`` (or until
+        ``deadline``, shared by the reads of one answer)."""
+        try:
+            return with_backoff(lambda: self._call(method, *args, timeout=_READ_TIMEOUT),
+                                deadline=deadline if deadline is not None else self.monotonic() + self.read_budget_s,
+                                base_delay=0.25, max_delay=2.0,
+                                sleep=self.sleep, monotonic=self.monotonic)
+        except BudgetSpent as spent:
+            assert isinstance(spent.error, LineApiError)
+            raise LineUnavailable(spent.error) from spent.error
 
     def _send(self, method: str, request: Any, retry_key: str | None) -> SendResult:
         try:
@@ -124,15 +161,16 @@ class LineClient:
 
     # ------------------------------------------------------------------ reading
     def bot_info(self) -> dict[str, Any]:
-        return dict(self._call("get_bot_info").to_dict())
+        return dict(self._read("get_bot_info").to_dict())
 
     def profile(self, user_id: str) -> dict[str, Any]:
-        return dict(self._call("get_profile", user_id).to_dict())
+        return dict(self._read("get_profile", user_id).to_dict())
 
     def quota(self) -> dict[str, Any]:
         """{"type": "limited"|"none", "value": monthly limit or None, "totalUsage": used this month}."""
-        quota = self._call("get_message_quota").to_dict()
-        consumption = self._call("get_message_quota_consumption").to_dict()
+        deadline = self.monotonic() + self.read_budget_s  # one budget for both reads
+        quota = self._read("get_message_quota", deadline=deadline).to_dict()
+        consumption = self._read("get_message_quota_consumption", deadline=deadline).to_dict()
         return {"type": quota.get("type"), "value": quota.get("value"), "totalUsage": consumption.get("totalUsage")}
 
     def unlink_rich_menus(self, user_ids: list[str]) -> None:

@@ -11,6 +11,8 @@
   then the ledger ``enqueued`` row(s), the SQS messages (10 per SendMessageBatch), and finally the conditional advance
   (``seq``) to the next step. The next step is never bucketed before the next minute, so one enrollment moves at most
   one step per tick and per-subscriber order holds; the worker also waits for the previous step's deliveries.
+- Each enrollment is isolated: one whose handling raises is counted (``errors``), logged, and moved to a later minute
+  (same due time, growing backoff) where it is retried; the others and the watermark go on without it.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from haishin.subscribers.repository import SubscriberRepository
 
 log = logging.getLogger(__name__)
 PAUSED_RECHECK = timedelta(minutes=60)
+TICK_ERROR_NOTE = "tick error"
 
 
 class WatermarkModel(HaishinModel):
@@ -60,6 +63,7 @@ class TickReport:
     capped: int = 0
     raced: int = 0
     failed: int = 0
+    errors: int = 0  # enrollments whose handling raised: logged, moved to a later minute and retried there
     watermark: str | None = None
     caught_up: bool = True
     queries: int = 0
@@ -124,7 +128,11 @@ class StepTick:
                     if item.key in seen:
                         continue
                     seen.add(item.key)
-                    self._handle(item, now, pending, report)
+                    seq = int(item.seq)
+                    try:
+                        self._handle(item, now, pending, report)
+                    except Exception:
+                        self._isolate(item, seq, now, report)
                     if len(pending) >= self.batch:
                         self._flush(pending, now, report)
             self._flush(pending, now, report)
@@ -224,14 +232,46 @@ class StepTick:
         if not pending:
             return
         messages = [m for p in pending for m in p.messages]
-        failed = self.sender.send(messages) if messages else set()
+        try:
+            failed = self.sender.send(messages) if messages else set()
+        except Exception:
+            log.exception("enqueue failed; %d enrollments stay due", len(pending))
+            failed = {m.delivery_id for m in messages}
         for entry in pending:
             if any(m.delivery_id in failed for m in entry.messages):
                 report.failed += 1  # stays due; the watermark stops here and the next tick retries
                 continue
             report.enqueued += len(entry.messages)
-            self._advance(entry.item, entry.scenario, entry.delivery_ids, now, report)
+            seq = int(entry.item.seq)
+            try:
+                self._advance(entry.item, entry.scenario, entry.delivery_ids, now, report)
+            except Exception:  # the messages are queued (the ledger guards a repeat); only the advance is retried
+                self._isolate(entry.item, seq, now, report)
         pending.clear()
+
+    def _isolate(self, item: EnrollmentModel, seq: int, now: datetime, report: TickReport) -> None:
+        """One enrollment failed: count and log it, and move it (re-read, unchanged due time) to a later minute with
+        a growing backoff, so it is retried there and neither the other enrollments nor the watermark wait for it.
+        Only if even that fails does the minute count as failed (the watermark then stays and the next tick
+        re-reads the minute)."""
+        report.errors += 1
+        log.exception("step tick: enrollment %s failed; retried later", item.key)
+        try:
+            fresh = self.enrollments.get(item.workspace_id, item.subscriber_id, item.scenario_id)
+            if fresh is None or int(fresh.seq) != seq or fresh.status != "active" or fresh.next_due_at is None:
+                return  # changed meanwhile (stopped, advanced by another run): nothing to retry
+            streak = 0
+            for note in reversed(list(fresh.notes or [])):
+                if not str(note).startswith(TICK_ERROR_NOTE):
+                    break
+                streak += 1
+            backoff = timedelta(minutes=min(60, 2 ** streak))
+            retry_at = next_tick_minute(now) + backoff
+            self._reschedule(fresh, fresh.next_due_at, retry_at, now, report,
+                             f"{TICK_ERROR_NOTE} at {iso(now)}, retried from {iso(retry_at)}")
+        except Exception:
+            log.exception("step tick: could not move enrollment %s; the minute is retried", item.key)
+            report.failed += 1
 
     def _advance(self, item: EnrollmentModel, scenario: Scenario, delivery_ids: list[str], now: datetime,
                  report: TickReport) -> None:

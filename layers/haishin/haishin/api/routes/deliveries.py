@@ -39,7 +39,10 @@ def dead_letters() -> dict[str, Any]:
 @router.post("/deliveries/dead-letters/replay")
 @requires(Permission.MANAGE_DELIVERIES)
 def replay_dead_letters() -> dict[str, Any]:
-    """Move this workspace's dead letters back to DeliveryQueue (each ledger row reset first; sent ones dropped)."""
+    """Move this workspace's dead letters back to DeliveryQueue (each ledger row reset first; sent ones dropped).
+    LINE deliveries first tried over 23 h ago stay unless ``?force_old_line=true`` (the answer's ``warning`` says
+    why, in Japanese: LINE forgets retry keys after 24 h, so a replay could send twice)."""
     from haishin.delivery.dead_letters import replay  # noqa: PLC0415
 
-    return replay(workspace_id=current_caller().workspace_id, ledger=services().ledger)
+    force = (router.current_event.get_query_string_value("force_old_line") or "").lower() in ("1", "true", "yes")
+    return replay(workspace_id=current_caller().workspace_id, ledger=services().ledger, force_old_line=force)
