@@ -39,7 +39,7 @@ SAM_HASH := $(shell echo "$(SAM_CLI_VERSION)" | sha256sum | cut -c1-12)
 CHECKOV_HASH := $(shell echo "$(CHECKOV_VERSION)" | sha256sum | cut -c1-12)
 PY_STAMP  := $(STAMPS)/venv-$(PY_HASH)
 SAM_STAMP := $(STAMPS)/venv-sam-$(SAM_HASH)
-CHECKOV_STAMP := $(STAMPS)/venv-checkov-$(CHECKOV_HASH)
+CHECKOV_STAMP := $(STAMPS)/checkov-$(CHECKOV_HASH)
 
 # A stamp without its virtualenv (deleted by hand, fresh clone with an old .local) means nothing.
 ifeq ($(wildcard $(PY)),)
@@ -49,7 +49,7 @@ ifeq ($(wildcard $(SAM_VENV)/bin/sam),)
 $(shell rm -f $(STAMPS)/venv-sam-*)
 endif
 ifeq ($(wildcard $(CHECKOV_VENV)/bin/checkov),)
-$(shell rm -f $(STAMPS)/venv-checkov-*)
+$(shell rm -f $(STAMPS)/checkov-*)
 endif
 
 HAS_ADMIN := $(wildcard admin/package.json)
@@ -100,7 +100,7 @@ $(CHECKOV_STAMP):
 	@echo "==> $(CHECKOV_VENV): checkov==$(CHECKOV_VERSION)"
 	@if [ ! -x $(CHECKOV_VENV)/bin/python ]; then $(PYTHON311) -m venv $(CHECKOV_VENV); fi
 	$(CHECKOV_VENV)/bin/python -m pip install -q 'checkov==$(CHECKOV_VERSION)' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
-	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/venv-checkov-* && touch $@
+	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/checkov-* && touch $@
 
 ifneq ($(HAS_ADMIN),)
 admin: $(ADMIN_BUILD_STAMP) ## install the admin's npm packages and build it (admin/dist)
