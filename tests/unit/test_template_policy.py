@@ -273,6 +273,12 @@ def test_admin_is_served_with_a_csp_that_forbids_framing() -> None:
     assert config["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
 
 
+def test_alarm_topic_can_receive_cloudwatch_alarms() -> None:
+    # The AWS-managed aws/sns key's policy does not let CloudWatch use it: an alarm would fire and notify nobody.
+    key = RESOURCES["AlarmTopic"].get("Properties", {}).get("KmsMasterKeyId")
+    assert "aws/sns" not in text(key or ""), key
+
+
 # ---------------------------------------------------------------- scanner skips
 
 
