@@ -17,6 +17,10 @@ SAM_VENV  := .venv-sam
 # aws-sam-cli pins an older boto3 than ours: it lives in its own virtualenv.
 SAM_CLI_VERSION ?= 1.170.0
 SAM       := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+# checkov (the policy scanner) pins an exact, older boto3 (and networkx<2.7, packaging<24): its own virtualenv too.
+CHECKOV_VENV    := .venv-checkov
+CHECKOV_VERSION ?= 3.3.30
+CHECKOV   := $(CHECKOV_VENV)/bin/checkov --framework cloudformation --quiet --compact --skip-download
 REGION    ?= us-east-1
 STAMPS    := .local/stamps
 REPORTS   := .local/reports
@@ -32,8 +36,10 @@ hash_files = $(shell cat $(1) 2>/dev/null | sha256sum | cut -c1-12)
 
 PY_HASH  := $(call hash_files,pyproject.toml $(wildcard requirements*.lock))
 SAM_HASH := $(shell echo "$(SAM_CLI_VERSION)" | sha256sum | cut -c1-12)
+CHECKOV_HASH := $(shell echo "$(CHECKOV_VERSION)" | sha256sum | cut -c1-12)
 PY_STAMP  := $(STAMPS)/venv-$(PY_HASH)
 SAM_STAMP := $(STAMPS)/venv-sam-$(SAM_HASH)
+CHECKOV_STAMP := $(STAMPS)/checkov-$(CHECKOV_HASH)
 
 # A stamp without its virtualenv (deleted by hand, fresh clone with an old .local) means nothing.
 ifeq ($(wildcard $(PY)),)
@@ -41,6 +47,9 @@ $(shell rm -f $(STAMPS)/venv-[0-9a-f]*)
 endif
 ifeq ($(wildcard $(SAM_VENV)/bin/sam),)
 $(shell rm -f $(STAMPS)/venv-sam-*)
+endif
+ifeq ($(wildcard $(CHECKOV_VENV)/bin/checkov),)
+$(shell rm -f $(STAMPS)/checkov-*)
 endif
 
 HAS_ADMIN := $(wildcard admin/package.json)
@@ -58,7 +67,7 @@ $(shell rm -f $(STAMPS)/admin-build-*)
 endif
 endif
 
-.PHONY: help install check-tools venv sam-venv admin dynamodb-local test-deps \
+.PHONY: help install check-tools venv sam-venv checkov-venv admin dynamodb-local test-deps \
         dev test lint format typecheck validate build unit admin-test integration e2e bench deploy clean distclean
 
 help: ## list the targets
@@ -66,7 +75,7 @@ help: ## list the targets
 
 # ---------------------------------------------------------------- install
 
-install: check-tools venv sam-venv admin dynamodb-local ## create .venv, .venv-sam, build the admin, fetch DynamoDB Local (idempotent)
+install: check-tools venv sam-venv checkov-venv admin dynamodb-local ## create .venv, .venv-sam, .venv-checkov, build the admin, fetch DynamoDB Local (idempotent)
 
 check-tools: ## one clear line for each missing tool
 	@scripts/check-tools.sh python java npm
@@ -85,6 +94,13 @@ $(SAM_STAMP):
 	@if [ ! -x $(SAM_VENV)/bin/python ]; then $(PYTHON311) -m venv $(SAM_VENV); fi
 	$(SAM_VENV)/bin/python -m pip install -q 'aws-sam-cli==$(SAM_CLI_VERSION)' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
 	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/venv-sam-* && touch $@
+
+checkov-venv: $(CHECKOV_STAMP)
+$(CHECKOV_STAMP):
+	@echo "==> $(CHECKOV_VENV): checkov==$(CHECKOV_VERSION)"
+	@if [ ! -x $(CHECKOV_VENV)/bin/python ]; then $(PYTHON311) -m venv $(CHECKOV_VENV); fi
+	$(CHECKOV_VENV)/bin/python -m pip install -q 'checkov==$(CHECKOV_VERSION)' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
+	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/checkov-* && touch $@
 
 ifneq ($(HAS_ADMIN),)
 admin: $(ADMIN_BUILD_STAMP) ## install the admin's npm packages and build it (admin/dist)
@@ -138,9 +154,15 @@ format: venv ## apply ruff format to the whole tree
 typecheck: venv ## mypy on the domain package, the local system and every handler
 	MYPYPATH=layers/haishin:infra $(VENV)/bin/mypy layers/haishin/haishin infra/haishin_local functions
 
-validate: venv sam-venv ## cfn-lint and sam validate --lint on template.yaml
+# checkov reads template.yaml (it knows SAM functions) and, expanded offline by the SAM translator, what a deploy
+# creates (roles, the API stage, event source mappings). A failed check is fixed, or skipped in place with a reason
+# (`Metadata: checkov: skip:` on the resource; scripts/sam-transform.py carries a SAM resource's skips over).
+validate: venv sam-venv checkov-venv ## cfn-lint, sam validate --lint, and the checkov policy scan on template.yaml
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --region $(REGION)
+	$(SAM_VENV)/bin/python scripts/sam-transform.py template.yaml .local/template.transformed.json
+	$(CHECKOV) -f template.yaml
+	$(CHECKOV) -f .local/template.transformed.json
 
 build: sam-venv ## sam build (arm64 layers from PyPI wheels, no container)
 	$(SAM) build --cached --parallel
@@ -172,8 +194,8 @@ deploy: sam-venv ## sam build && sam deploy --guided (defaults in samconfig.toml
 
 clean: ## remove build outputs, caches and stamps (keeps the virtualenvs and DynamoDB Local)
 	rm -rf .aws-sam $(STAMPS) $(REPORTS) .mypy_cache .ruff_cache .pytest_cache admin/dist test-artifacts
-	find . -path ./.venv -prune -o -path ./.venv-sam -prune -o -path ./admin/node_modules -prune -o \
+	find . -path ./.venv -prune -o -path ./.venv-sam -prune -o -path ./$(CHECKOV_VENV) -prune -o -path ./admin/node_modules -prune -o \
 	  -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean ## also remove the virtualenvs, admin/node_modules and .local
-	rm -rf $(VENV) $(SAM_VENV) admin/node_modules .local
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) admin/node_modules .local

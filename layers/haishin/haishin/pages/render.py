@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,31 @@ _env: jinja2.Environment | None = None
 _lock = threading.Lock()
 
 HTML = "text/html; charset=utf-8"
+_INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL)
+_csp: str | None = None
+
+
+def content_security_policy() -> str:
+    """No framing, no plugins, nothing from elsewhere; inline <script>/<style> only if written in our templates.
+
+    The hashes come from the template sources (static text, no Jinja in them), never from a rendered page, so
+    markup that reached a page through data can never be allowed by them. Forms may redirect to an https URL
+    after a submission, which ``form-action`` also governs.
+    """
+    global _csp
+    if _csp is None:
+        hashes: dict[str, list[str]] = {"script": [], "style": []}
+        for template in sorted(_TEMPLATES.glob("*.j2")):
+            for kind, text in _INLINE.findall(template.read_text(encoding="utf-8")):
+                if "{{" in text or "{%" in text:
+                    raise ValueError(f"{template.name}: inline <{kind}> must be static text to be allowed by hash")
+                digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+                hashes[kind].append(f"'sha256-{digest}'")
+        script = " ".join(hashes["script"]) or "'none'"
+        style = " ".join(hashes["style"]) or "'none'"
+        _csp = (f"default-src 'none'; script-src {script}; style-src {style}; img-src 'self' data: https:; "
+                "form-action 'self' https:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+    return _csp
 
 
 def environment() -> jinja2.Environment:
@@ -39,7 +67,8 @@ def page(status: int, body: str, headers: dict[str, str] | None = None) -> dict[
     return {
         "statusCode": status,
         "headers": {"content-type": HTML, "cache-control": "no-store", "x-content-type-options": "nosniff",
-                    "referrer-policy": "no-referrer", **(headers or {})},
+                    "referrer-policy": "no-referrer", "content-security-policy": content_security_policy(),
+                    **(headers or {})},
         "body": body,
     }
 

@@ -1,0 +1,55 @@
+"""Through the running local system: a hosted form is served with a CSP that forbids framing and allows exactly the
+page's own inline script and style (what a browser computes from the served body), plus nosniff."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import re
+import urllib.parse
+from typing import Any
+
+import pytest
+
+from tests.support.http import json_request
+
+pytestmark = pytest.mark.integration
+
+WS = "w_page_headers"
+
+
+def _get(url: str) -> tuple[int, dict[str, str], str]:
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    try:
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
+    finally:
+        connection.close()
+
+
+def _hashes(body: str, kind: str) -> set[str]:
+    return {f"'sha256-{base64.b64encode(hashlib.sha256(t.encode()).digest()).decode()}'"
+            for t in re.findall(rf"<{kind}>(.*?)</{kind}>", body, re.DOTALL)}
+
+
+def test_hosted_form_is_served_with_a_csp_that_matches_its_inline_code(local_system: Any) -> None:
+    base = local_system.base_url
+    auth = {"authorization": f"Bearer {local_system.login(email='owner@example.com', workspace_id=WS, role='owner')}"}
+    status, form = json_request("POST", f"{base}/api/forms", {
+        "name": "ヘッダー確認", "title": "<script>alert(1)</script>お問い合わせ",
+        "fields": [{"key": "name", "label": "お名前", "type": "text", "required": True}]}, auth)
+    assert status == 201, form
+
+    status, headers, page = _get(f"{base}/f/{form['form_id']}")
+    assert status == 200 and "お問い合わせ" in page
+    assert headers["x-content-type-options"] == "nosniff"
+    csp = {p.split()[0]: set(p.split()[1:]) for p in (d.strip() for d in headers["content-security-policy"].split(";"))
+           if p}
+    assert csp["frame-ancestors"] == {"'none'"} and csp["default-src"] == {"'none'"}
+    scripts, styles = _hashes(page, "script"), _hashes(page, "style")
+    assert scripts and styles
+    assert csp["script-src"] == scripts  # the served inline code runs, and nothing else would
+    assert csp["style-src"] == styles
