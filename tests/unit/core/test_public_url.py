@@ -22,6 +22,7 @@ from haishin.pages.router import Pages
 from haishin.public_url.repository import RecordedBase
 from haishin.secrets import InMemorySecretStore
 from haishin_local.stripe_emulator.core import StripeApiError, StripeState
+from tests.support.admin_api import ensure_operator
 
 DOMAIN = "abc123.execute-api.ap-northeast-1.amazonaws.com"
 
@@ -102,8 +103,7 @@ def test_no_base_anywhere_is_a_configuration_error_never_a_relative_url(aws: Any
 
 
 def owner(workspace: str = "ws_stage") -> dict[str, Any]:
-    return {"sub": "sub-owner", "email": "owner@example.com", "custom:workspace_id": workspace,
-            "cognito:groups": ["owner"]}
+    return ensure_operator(workspace, "owner@example.com")  # a record is what lets a token in
 
 
 def test_the_admin_api_records_its_base_for_paths_without_a_request(aws: Any, no_public_base_url: None) -> None:
@@ -132,7 +132,7 @@ def test_a_change_on_a_named_stage_is_audited_without_the_stage(aws: Any) -> Non
 
 
 def test_route_permission_is_checked_before_the_body_on_a_named_stage(aws: Any) -> None:
-    viewer = {**owner(), "cognito:groups": ["viewer"]}
+    viewer = ensure_operator("ws_stage", "viewer@example.com", "viewer")
     response = AdminApi().handle(http_event("POST", "/prod/api/operators", claims=viewer, body={}), None)
     assert response["statusCode"] == 403, response  # not a 422 describing the body a viewer may not send
 

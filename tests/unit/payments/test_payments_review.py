@@ -13,6 +13,7 @@ from haishin.payments.once import Once
 from haishin.payments.service import order_sk
 from haishin.payments.signature import sign_header
 from haishin.workspaces.models import workspace_pk
+from tests.support.admin_api import ensure_operator
 
 
 def deliver(env: Env, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -96,8 +97,7 @@ def test_admin_api_lists_and_replays_kept_events(env: Env, monkeypatch: Any) -> 
         aws_request_id = "req-1"
 
     def call(method: str, path: str, query: str = "", role: str = "owner") -> tuple[int, Any]:
-        claims = {"sub": f"sub-{role}", "email": f"{role}@example.jp", "custom:workspace_id": WS,
-                  "cognito:groups": [role]}
+        claims = ensure_operator(WS, f"{role}@example.jp", role)
         event = {"version": "2.0", "routeKey": "ANY /api/{proxy+}", "rawPath": path, "rawQueryString": query,
                  "queryStringParameters": dict(p.split("=") for p in query.split("&")) if query else None,
                  "headers": {"content-type": "application/json"},
