@@ -49,6 +49,10 @@ def test_schedules_send_failed_invocations_to_a_dead_letter_queue(aws: Any, manu
     admin = next(f for f in env if f.logical_id == "AdminApiFunction")
     variables = admin.properties["Environment"]["Variables"]
     assert variables["SCHEDULER_DLQ_ARN"] == {"Fn::GetAtt": ["BroadcastScheduleDeadLetterQueue", "Arn"]}
+    planner = next(f for f in env if f.logical_id == "BroadcastPlannerFunction")
+    # Scheduler's DLQ catches invocations Lambda refused; one Lambda accepted and then failed lands there too
+    assert planner.properties["EventInvokeConfig"]["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS", "Destination": {"Fn::GetAtt": ["BroadcastScheduleDeadLetterQueue", "Arn"]}}
     role = tpl.resources()["SchedulerInvokeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     assert any(s["Action"] == "sqs:SendMessage" and s["Resource"] == {
         "Fn::GetAtt": ["BroadcastScheduleDeadLetterQueue", "Arn"]} for s in role)
