@@ -22,7 +22,8 @@ def test_send_now_through_a_throttling_burst_and_a_clear_503_for_a_longer_outage
     system = local_system
     emulator = system.line_emulator
     emulator.register_channel(CH, SECRET, TOKEN)
-    auth = {"authorization": f"Bearer {system.login(email='owner@example.com', workspace_id=WS, role='owner')}"}
+    system.create_owner(WS, "owner@resilience.example.com")  # as the create-owner command does in AWS
+    auth = {"authorization": f"Bearer {system.login(email='owner@resilience.example.com', workspace_id=WS, role='owner')}"}
     status, channel = json_request("POST", f"{system.base_url}/api/channels",
                                    {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
     assert status == 201, channel
