@@ -33,11 +33,11 @@ def api(system: Any, token: str, method: str, path: str, body: Any = None) -> An
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)  # one LocalSystem per process, shared with the other journeys (own workspace here)
-    s.create_owner(WS, "owner@example.jp")  # the workspace's first owner, as the create-owner command makes it
+    s.create_owner(WS, "owner@broadcast.example.jp")  # the workspace's first owner, as the create-owner command makes it
     s.line_emulator.register_channel(
         CH, SECRET, TOKEN, display_name="ハイシン美容室", webhook_url=f"{s.base_url}/line/webhook/{CH}"
     )
-    token = s.login(email="owner@example.jp", workspace_id=WS, role="owner")
+    token = s.login(email="owner@broadcast.example.jp", workspace_id=WS, role="owner")
     api(s, token, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN})
     for user_id, name in USERS.items():
         s.line_emulator.add_user(user_id, name)
@@ -66,7 +66,7 @@ def test_schedule_a_segment_broadcast_and_watch_progress_reach_100(
     system: Any, page: Any, browser_errors: list[str], snap: Any
 ) -> None:
     admin = f"{system.base_url}/admin/"
-    dev_login(page, admin, email="owner@example.jp", workspace_id=WS, role="owner")
+    dev_login(page, admin, email="owner@broadcast.example.jp", workspace_id=WS, role="owner")
     page.goto(admin + "#/broadcasts")
     page.get_by_role("heading", name="一斉配信", exact=True).wait_for()
     page.get_by_test_id("broadcast-new").first.click()
@@ -133,7 +133,7 @@ def test_schedule_a_segment_broadcast_and_watch_progress_reach_100(
 @pytest.mark.viewport(390, 844)
 def test_broadcast_results_on_a_phone(system: Any, page: Any, browser_errors: list[str], snap: Any) -> None:
     admin = f"{system.base_url}/admin/"
-    dev_login(page, admin, email="owner@example.jp", workspace_id=WS, role="owner")
+    dev_login(page, admin, email="owner@broadcast.example.jp", workspace_id=WS, role="owner")
     page.goto(admin + "#/broadcasts")
     page.get_by_test_id("broadcast-list").wait_for()
     snap("list")

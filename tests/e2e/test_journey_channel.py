@@ -35,7 +35,7 @@ def local_system(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)
-    s.create_owner(WS, "owner@example.jp")  # the workspace's first owner, as the create-owner command makes it
+    s.create_owner(WS, "owner@channel.example.jp")  # the workspace's first owner, as the create-owner command makes it
     s.line_emulator.register_channel(CH, SECRET, TOKEN, display_name="ハイシン美容室")
     yield s
 
@@ -44,7 +44,7 @@ def test_connect_channel_through_the_wizard_and_see_it_verified(
     system: Any, page: Any, browser_errors: list[str], snap: Any
 ) -> None:
     admin = f"{system.base_url}/admin/"
-    dev_login(page, admin, email="owner@example.jp", workspace_id=WS, role="owner")
+    dev_login(page, admin, email="owner@channel.example.jp", workspace_id=WS, role="owner")
     page.goto(admin + "#/settings/channels")
     page.get_by_role("heading", name="LINE チャネル接続", exact=True).wait_for()
     page.get_by_test_id("channel-wizard").wait_for()
@@ -95,7 +95,7 @@ def test_connect_channel_through_the_wizard_and_see_it_verified(
 @pytest.mark.viewport(390, 844)
 def test_channel_screen_on_a_phone(system: Any, page: Any, browser_errors: list[str], snap: Any) -> None:
     admin = f"{system.base_url}/admin/"
-    dev_login(page, admin, email="owner@example.jp", workspace_id=WS, role="owner")
+    dev_login(page, admin, email="owner@channel.example.jp", workspace_id=WS, role="owner")
     page.goto(admin + "#/settings/channels")
     page.get_by_test_id(f"channel-{CH}").wait_for()
     width = page.evaluate("document.documentElement.scrollWidth")
@@ -112,7 +112,7 @@ def test_channel_screen_on_a_phone(system: Any, page: Any, browser_errors: list[
 
 def test_workspace_settings_error_in_place_then_saved(system: Any, page: Any, browser_errors: list[str], snap: Any) -> None:
     admin = f"{system.base_url}/admin/"
-    dev_login(page, admin, email="owner@example.jp", workspace_id=WS, role="owner")
+    dev_login(page, admin, email="owner@channel.example.jp", workspace_id=WS, role="owner")
     page.goto(admin + "#/settings")
     form = page.get_by_test_id("workspace-form")
     form.wait_for()

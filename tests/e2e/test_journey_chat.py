@@ -21,14 +21,14 @@ USER = "U" + "2" * 32
 
 
 def api(system: Any, method: str, path: str, body: Any = None) -> Any:
-    token = system.login(email="owner@example.jp", workspace_id=WS, role="owner")
+    token = system.login(email="owner@chat.example.jp", workspace_id=WS, role="owner")
     return api_request(system, token, method, path, body)
 
 
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)  # one LocalSystem per process, shared with the other journeys
-    s.create_owner(WS, "owner@example.jp")  # the workspace's first owner, as the create-owner command makes it
+    s.create_owner(WS, "owner@chat.example.jp")  # the workspace's first owner, as the create-owner command makes it
     emu = s.line_emulator
     emu.register_channel(CH, SECRET, TOKEN, display_name="ハイシン整体院")
     channel = api(s, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN})
@@ -43,7 +43,7 @@ def system(request: pytest.FixtureRequest) -> Iterator[Any]:
 @pytest.mark.viewport(390, 844)
 def test_reply_to_a_friend_in_the_chat_on_a_phone(system: Any, page: Any, browser_errors: list[str], snap: Any) -> None:
     admin = f"{system.base_url}/admin/"
-    dev_login(page, admin, email="owner@example.jp", workspace_id=WS, role="owner")
+    dev_login(page, admin, email="owner@chat.example.jp", workspace_id=WS, role="owner")
     page.get_by_test_id("mobile-nav").locator("[data-nav='/friends']").click()
     page.get_by_test_id("friends-table").wait_for()
     assert page.get_by_test_id("friends-total").inner_text().startswith("1")
@@ -71,7 +71,7 @@ def test_reply_to_a_friend_in_the_chat_on_a_phone(system: Any, page: Any, browse
 
 def test_dashboard_charts_the_new_friend_and_the_quota(system: Any, page: Any, browser_errors: list[str], snap: Any) -> None:
     admin = f"{system.base_url}/admin/"
-    dev_login(page, admin, email="owner@example.jp", workspace_id=WS, role="owner")
+    dev_login(page, admin, email="owner@chat.example.jp", workspace_id=WS, role="owner")
     page.get_by_test_id("kpis").wait_for()
     assert page.get_by_test_id("kpis").inner_text().split("\n")[1].strip() == "1"  # one friend following
     page.get_by_test_id("chart-friends").locator("svg rect[fill='#06c755']").first.wait_for(state="attached")

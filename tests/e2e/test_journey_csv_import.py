@@ -28,14 +28,14 @@ FIELDS = [
 
 
 def api(system: Any, method: str, path: str, body: Any = None) -> Any:
-    token = system.login(email="owner@example.jp", workspace_id=WS, role="owner")
+    token = system.login(email="owner@csv.example.jp", workspace_id=WS, role="owner")
     return api_request(system, token, method, path, body)
 
 
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)  # one LocalSystem per process, shared with the other journeys
-    s.create_owner(WS, "owner@example.jp")  # the workspace's first owner, as the create-owner command makes it
+    s.create_owner(WS, "owner@csv.example.jp")  # the workspace's first owner, as the create-owner command makes it
     for field in FIELDS:
         api(s, "POST", "/api/fields", field)
     yield s
@@ -45,7 +45,7 @@ def test_import_shift_jis_csv_and_see_the_per_row_error_report(
     system: Any, page: Any, browser_errors: list[str], snap: Any
 ) -> None:
     admin = f"{system.base_url}/admin/"
-    dev_login(page, admin, email="owner@example.jp", workspace_id=WS, role="owner")
+    dev_login(page, admin, email="owner@csv.example.jp", workspace_id=WS, role="owner")
     page.goto(admin + "#/friends")
     page.get_by_test_id("go-import").click()
     page.get_by_role("heading", name="CSV インポート", exact=True).wait_for()

@@ -23,7 +23,7 @@ SECRET = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 TOKEN = "e2e-operators-token-" + "c" * 40
 WS = "ws_e2e_operators"
 USER = "U" + "7" * 32
-OWNER = "owner@example.jp"
+OWNER = "owner@operators.example.jp"
 STAFF = "staff@example.jp"
 
 

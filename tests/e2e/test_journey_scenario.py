@@ -38,11 +38,11 @@ def unexpected(errors: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)  # one LocalSystem per process, shared with the other journeys (own workspace here)
-    s.create_owner(WS, "owner@example.jp")  # the workspace's first owner, as the create-owner command makes it
+    s.create_owner(WS, "owner@scenario.example.jp")  # the workspace's first owner, as the create-owner command makes it
     s.line_emulator.register_channel(
         CH, SECRET, TOKEN, display_name="ハイシン美容室", webhook_url=f"{s.base_url}/line/webhook/{CH}"
     )
-    token = s.login(email="owner@example.jp", workspace_id=WS, role="owner")
+    token = s.login(email="owner@scenario.example.jp", workspace_id=WS, role="owner")
     api(s, token, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN})
     s.line_emulator.add_user(USER, "山田 花子")
     yield s
@@ -56,7 +56,7 @@ def test_build_a_three_step_scenario_and_watch_step_1_arrive(
     system: Any, page: Any, browser_errors: list[str], snap: Any
 ) -> None:
     admin = f"{system.base_url}/admin/"
-    dev_login(page, admin, email="owner@example.jp", workspace_id=WS, role="owner")
+    dev_login(page, admin, email="owner@scenario.example.jp", workspace_id=WS, role="owner")
     page.goto(admin + "#/scenarios")
     page.get_by_role("heading", name="シナリオ", exact=True).wait_for()
     page.get_by_test_id("scenario-new").first.click()
@@ -137,7 +137,7 @@ def test_build_a_three_step_scenario_and_watch_step_1_arrive(
 @pytest.mark.viewport(390, 844)
 def test_scenario_editor_on_a_phone(system: Any, page: Any, browser_errors: list[str], snap: Any) -> None:
     admin = f"{system.base_url}/admin/"
-    dev_login(page, admin, email="owner@example.jp", workspace_id=WS, role="owner")
+    dev_login(page, admin, email="owner@scenario.example.jp", workspace_id=WS, role="owner")
     page.goto(admin + "#/scenarios")
     page.get_by_test_id("scenario-list").wait_for()
     snap("list")
