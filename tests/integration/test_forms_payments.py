@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import http.client
 import re
 import urllib.error
 import urllib.parse
@@ -21,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.http import json_request
+from tests.support.http import json_request, raw_request
 
 pytestmark = pytest.mark.integration
 
@@ -34,19 +33,6 @@ WHSEC = "whsec_forms_payments_local_0001"
 AUTO_REPLY = "{{ name }}さん、お申込みありがとうございます。"
 THANKS = "ご購入ありがとうございます!"
 
-
-def _raw(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
-         ) -> tuple[int, dict[str, str], str]:
-    """One request, redirects not followed (we assert where they point)."""
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
-    try:
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
-    finally:
-        connection.close()
 
 
 def _texts(emulator: Any) -> list[str]:
@@ -114,14 +100,14 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
     status, link = json_request("POST", f"{base}/api/forms/{form_id}/link", {"subscriber_id": sid}, auth)
     assert status == 200, link
 
-    status, _, page = _raw("GET", link["url"])
+    status, _, page = raw_request("GET", link["url"])
     assert status == 200 and "無料セミナーお申込み" in page
     nonce = _nonce(page)
     body = urllib.parse.urlencode({"name": "山田 花子", "email": "hanako@example.jp", "course": "上級",
                                    "_nonce": nonce, "website": "", "t": link["token"]}).encode()
     post_headers = {"content-type": "application/x-www-form-urlencoded"}
     for _ in range(2):  # a double click posts the same page twice
-        status, _, answer = _raw("POST", f"{base}/f/{form_id}", body, post_headers)
+        status, _, answer = raw_request("POST", f"{base}/f/{form_id}", body, post_headers)
         assert status == 200 and "送信が完了しました" in answer, answer[:500]
     system.drain()
 
@@ -139,11 +125,11 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
 
     # an unsigned POST that only knows the friend's e-mail changes nothing of theirs: a separate unverified contact
     before = subscribers.require(WS, sid)
-    status, _, page = _raw("GET", f"{base}/f/{form_id}")
+    status, _, page = raw_request("GET", f"{base}/f/{form_id}")
     assert status == 200
     forged = urllib.parse.urlencode({"name": "なりすまし", "email": "HANAKO@example.jp", "course": "初級",
                                      "_nonce": _nonce(page), "website": ""}).encode()
-    status, _, answer = _raw("POST", f"{base}/f/{form_id}", forged, post_headers)
+    status, _, answer = raw_request("POST", f"{base}/f/{form_id}", forged, post_headers)
     assert status == 200 and "送信が完了しました" in answer, answer[:500]
     system.drain()
     after = subscribers.require(WS, sid)
@@ -165,9 +151,9 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
     status, minted = json_request("POST", f"{base}/api/links/{tracked['link_id']}/friend-url", {"subscriber_id": sid}, auth)
     assert status == 200, minted
     for _ in range(2):
-        status, headers, _ = _raw("GET", minted["url"])
+        status, headers, _ = raw_request("GET", minted["url"])
         assert status == 302 and headers["location"] == "https://shop.example.jp/spring"
-    status, headers, page = _raw("GET", minted["url"][:-3] + "AAA")  # tampered signature
+    status, headers, page = raw_request("GET", minted["url"][:-3] + "AAA")  # tampered signature
     assert status == 403 and "location" not in headers and "このリンクは無効です" in page
     status, counted = json_request("GET", f"{base}/api/links/{tracked['link_id']}", headers=auth)
     assert status == 200 and (counted["clicks"], counted["unique_friends"]) == (2, 1), counted
@@ -199,12 +185,12 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
 
         before = sessions()
         for _ in range(2):  # a link preview, then the friend: a GET shows the product and starts nothing
-            status, headers, page = _raw("GET", purchase["url"])
+            status, headers, page = raw_request("GET", purchase["url"])
             assert status == 200 and "location" not in headers and "LINE集客講座" in page, page[:500]
         assert sessions() == before
         token = re.search(r'name="s" value="([^"]+)"', page)
         assert token, page[:2000]
-        status, headers, _ = _raw("POST", purchase["url"], urllib.parse.urlencode({"s": token.group(1)}).encode(),
+        status, headers, _ = raw_request("POST", purchase["url"], urllib.parse.urlencode({"s": token.group(1)}).encode(),
                                   {"content-type": "application/x-www-form-urlencoded"})
         assert status == 303, headers
         session_id = headers["location"].rstrip("/").rsplit("/", 1)[1]

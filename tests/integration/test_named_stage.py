@@ -8,7 +8,6 @@ The unsubscribe page (``/u/...``) is built by another issue: here only its rende
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import threading
@@ -18,7 +17,7 @@ from datetime import timedelta
 import pytest
 
 from haishin_local.runtime import LocalSystem
-from tests.support.http import json_request
+from tests.support.http import json_request, raw_request
 
 pytestmark = pytest.mark.integration
 
@@ -30,19 +29,6 @@ USER = "U" + "8" * 32
 WHSEC = "whsec_named_stage_local_0001"
 TARGET = "https://shop.example.jp/stage"
 
-
-def _raw(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
-         ) -> tuple[int, dict[str, str], str]:
-    """One request, redirects not followed (we assert where they point)."""
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
-    try:
-        connection.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body=body,
-                           headers=headers or {})
-        response = connection.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
-    finally:
-        connection.close()
 
 
 def _field(page: str, name: str) -> str:
@@ -64,7 +50,7 @@ def test_handlers_are_imported_before_the_first_request_and_concurrent_first_req
     lock = threading.Lock()
 
     def hit(method: str, url: str, body: bytes | None) -> None:
-        status = _raw(method, url, body, {"content-type": "application/x-www-form-urlencoded"})[0]
+        status = raw_request(method, url, body, {"content-type": "application/x-www-form-urlencoded"})[0]
         with lock:
             statuses.append(status)
 
@@ -85,7 +71,7 @@ def test_everything_a_friend_and_an_operator_touch_works_under_the_stage(local_s
     emulator, stripe = system.line_emulator, system.stripe_emulator
 
     # ------------------------------------------------------------------ API Gateway's shape
-    assert _raw("GET", f"{system.base_url}/api/openapi.json")[0] == 404  # no $default stage: no such route
+    assert raw_request("GET", f"{system.base_url}/api/openapi.json")[0] == 404  # no $default stage: no such route
     status, schema = json_request("GET", f"{api}/api/openapi.json")
     assert status == 200 and "/api/forms" in schema["paths"], schema
     status, config = json_request("GET", f"{system.base_url}/admin/config.json")
@@ -121,11 +107,11 @@ def test_everything_a_friend_and_an_operator_touch_works_under_the_stage(local_s
     assert status == 201, form
     form_id = form["form_id"]
     assert form["url"] == f"{api}/f/{form_id}", form
-    status, _, page = _raw("GET", form["url"])
+    status, _, page = raw_request("GET", form["url"])
     assert status == 200 and "ステージのお申込み" in page, page[:500]
     assert f'action="{api}/f/{form_id}"' in page, page[:2000]
     body = urllib.parse.urlencode({"name": "山田 花子", "_nonce": _field(page, "_nonce"), "website": ""}).encode()
-    status, _, answer = _raw("POST", f"{api}/f/{form_id}", body,
+    status, _, answer = raw_request("POST", f"{api}/f/{form_id}", body,
                              {"content-type": "application/x-www-form-urlencoded"})
     assert status == 200 and "送信が完了しました" in answer, answer[:500]
     status, listed = json_request("GET", f"{api}/api/forms", headers=auth)
@@ -135,7 +121,7 @@ def test_everything_a_friend_and_an_operator_touch_works_under_the_stage(local_s
     status, link = json_request("POST", f"{api}/api/links", {"name": "ステージ", "target_url": TARGET}, auth)
     assert status == 201, link
     assert link["url"] == f"{api}/c/{link['link_id']}", link
-    status, headers, _ = _raw("GET", link["url"])
+    status, headers, _ = raw_request("GET", link["url"])
     assert status == 302 and headers["location"] == TARGET, headers
 
     # ------------------------------------------------------------------ product page and checkout
@@ -148,18 +134,18 @@ def test_everything_a_friend_and_an_operator_touch_works_under_the_stage(local_s
     product_id = product["product_id"]
     status, purchase = json_request("POST", f"{api}/api/products/{product_id}/link", {}, auth)
     assert status == 200 and purchase["url"] == f"{api}/p/{product_id}", purchase
-    status, headers, page = _raw("GET", purchase["url"])  # shows the product; only the POST starts a checkout
+    status, headers, page = raw_request("GET", purchase["url"])  # shows the product; only the POST starts a checkout
     assert status == 200 and "location" not in headers, (headers, page[:500])
     assert '<form method="post"' in page, page[:2000]  # no action: it posts back to its own URL, stage included
     token = re.search(r'name="s" value="([^"]+)"', page)  # a public link carries none
     form = {"s": token.group(1)} if token else {}
-    status, headers, page = _raw("POST", purchase["url"], urllib.parse.urlencode(form).encode(),
+    status, headers, page = raw_request("POST", purchase["url"], urllib.parse.urlencode(form).encode(),
                                  {"content-type": "application/x-www-form-urlencoded"})
     assert status == 303, (headers, page[:500])  # the stand-in refuses a relative success_url, like Stripe
     session = stripe.objects[headers["location"].rstrip("/").rsplit("/", 1)[1]]
     assert session["success_url"].startswith(f"{api}/p/{product_id}/done?o="), session["success_url"]
     assert session["cancel_url"].startswith(f"{api}/p/{product_id}/canceled?o="), session["cancel_url"]
-    status, _, done = _raw("GET", session["success_url"])
+    status, _, done = raw_request("GET", session["success_url"])
     assert status == 200 and "お支払いが完了しました" in done, done[:500]
 
     # ------------------------------------------------------------------ the audit log names what changed

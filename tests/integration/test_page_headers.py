@@ -5,31 +5,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.client
 import re
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import haishin.pages
-from tests.support.http import json_request
+from tests.support.http import json_request, raw_request
 
 pytestmark = pytest.mark.integration
 
 WS = "w_page_headers"
 
-
-def _get(url: str) -> tuple[int, dict[str, str], str]:
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
-    try:
-        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
-        response = connection.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
-    finally:
-        connection.close()
 
 
 def _hashes(body: str, kind: str) -> set[str]:
@@ -46,7 +34,7 @@ def test_hosted_form_is_served_with_a_csp_that_matches_its_inline_code(local_sys
         "fields": [{"key": "name", "label": "お名前", "type": "text", "required": True}]}, auth)
     assert status == 201, form
 
-    status, headers, page = _get(f"{base}/f/{form['form_id']}")
+    status, headers, page = raw_request("GET", f"{base}/f/{form['form_id']}")
     assert status == 200 and "お問い合わせ" in page
     assert headers["x-content-type-options"] == "nosniff"
     csp = {p.split()[0]: set(p.split()[1:]) for p in (d.strip() for d in headers["content-security-policy"].split(";"))

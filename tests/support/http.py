@@ -1,9 +1,11 @@
-"""One JSON-over-HTTP call for tests against a running local system: (status, parsed body), errors included."""
+"""HTTP calls for tests against a running local system: JSON (status, parsed body), or raw (status, headers, text)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -21,3 +23,17 @@ def json_request(method: str, url: str, body: Any = None, headers: dict[str, str
     except urllib.error.HTTPError as error:
         text = error.read().decode()
         return error.code, json.loads(text) if text.startswith("{") else text
+
+
+def raw_request(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+                ) -> tuple[int, dict[str, str], str]:
+    """One request, redirects not followed (tests assert where they point); header names in lower case."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    try:
+        connection.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body=body,
+                           headers=headers or {})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
+    finally:
+        connection.close()
