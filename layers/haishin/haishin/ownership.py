@@ -149,15 +149,20 @@ def _scenario(workspace_id: str, scenario_id: str) -> bool:
     return ScenarioRepository().get_head(workspace_id, scenario_id) is not None
 
 
+def _item(model: Any, pk: str, sk: str) -> bool:
+    """A workspace-keyed item exists (read consistently: a reference to what was just created is found)."""
+    try:
+        model.get(pk, sk, consistent_read=True)
+    except model.DoesNotExist:
+        return False
+    return True
+
+
 def _form(workspace_id: str, form_id: str) -> bool:
     from haishin.forms.models import FormModel, form_sk  # noqa: PLC0415
     from haishin.workspaces.models import workspace_pk  # noqa: PLC0415
 
-    try:
-        FormModel.get(workspace_pk(workspace_id), form_sk(form_id), consistent_read=True)
-    except FormModel.DoesNotExist:
-        return False
-    return True
+    return _item(FormModel, workspace_pk(workspace_id), form_sk(form_id))
 
 
 def _product(workspace_id: str, product_id: str) -> bool:
@@ -165,11 +170,7 @@ def _product(workspace_id: str, product_id: str) -> bool:
     from haishin.payments.service import product_sk  # noqa: PLC0415
     from haishin.workspaces.models import workspace_pk  # noqa: PLC0415
 
-    try:
-        ProductModel.get(workspace_pk(workspace_id), product_sk(product_id), consistent_read=True)
-    except ProductModel.DoesNotExist:
-        return False
-    return True
+    return _item(ProductModel, workspace_pk(workspace_id), product_sk(product_id))
 
 
 def _segment(workspace_id: str, segment_id: str) -> bool:
@@ -188,11 +189,7 @@ def _link(workspace_id: str, link_id: str) -> bool:
     from haishin.links.models import LinkModel, link_sk  # noqa: PLC0415
     from haishin.workspaces.models import workspace_pk  # noqa: PLC0415
 
-    try:
-        LinkModel.get(workspace_pk(workspace_id), link_sk(link_id), consistent_read=True)
-    except LinkModel.DoesNotExist:
-        return False
-    return True
+    return _item(LinkModel, workspace_pk(workspace_id), link_sk(link_id))
 
 
 def _broadcast(workspace_id: str, broadcast_id: str) -> bool:
