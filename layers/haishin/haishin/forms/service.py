@@ -24,6 +24,7 @@ from pynamodb.transactions import TransactWrite
 from haishin import clock, ids
 from haishin.actions import AddTag, CallWebhook, SetField, parse_actions
 from haishin.config import settings
+from haishin.csvio.cells import neutralise_row
 from haishin.errors import Conflict, NotFound, ValidationFailed
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
@@ -353,14 +354,14 @@ class FormService:
         definition = definition_of(self.get(workspace_id, form_id))
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["回答日時", "友だちID", "LINE経由", *[f.label for f in definition.fields]])
+        writer.writerow(neutralise_row(["回答日時", "友だちID", "LINE経由", *[f.label for f in definition.fields]]))
         for item in FormAnswerModel.query(answers_pk(workspace_id, form_id), scan_index_forward=True):
             row = [iso(item.at), item.subscriber_id, "yes" if item.line_bound else "no"]
             for spec in definition.fields:
                 value = (item.answers or {}).get(spec.key)
                 text = "、".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
-                row.append("'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text)  # no CSV formulas
-            writer.writerow(row)
+                row.append(text)
+            writer.writerow(neutralise_row(row))  # no CSV formulas (csvio.cells)
         return "\ufeff" + out.getvalue()
 
 
