@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from forms_env import WS, Env
 
 from haishin.csvio.cells import unneutralise_row
+from haishin.errors import ValidationFailed
 from haishin.forms.fields import FormDefinition
 
 DEFINITION = {
@@ -24,3 +26,9 @@ def test_labels_and_quoted_answers_are_neutralised_and_read_back(env: Env) -> No
     assert rows[0][3:] == ["'=1+1", "メモ"]
     assert rows[1][3:] == ["''=already", "'@SUM(A1)"]
     assert unneutralise_row(rows[1][3:]) == ["'=already", "@SUM(A1)"]
+
+
+def test_a_form_auto_reply_over_the_sandbox_caps_is_refused_when_saved(env: Env) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        env.service.create(WS, FormDefinition.model_validate({**DEFINITION, "auto_reply": "{{ 'x' * 10**6 }}"}))
+    assert caught.value.where == "auto_reply" and "長すぎます" in caught.value.message

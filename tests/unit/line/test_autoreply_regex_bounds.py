@@ -55,3 +55,11 @@ def test_a_stored_catastrophic_pattern_is_no_match_instead_of_a_hang() -> None:
     except subprocess.TimeoutExpired:
         pytest.fail("matching a catastrophic pattern did not finish")
     assert done.stdout.split() == ["False", "True"]
+
+
+def test_a_reply_template_over_the_sandbox_caps_is_refused_at_the_field(api: Api) -> None:
+    rule = {**RULE, "match_type": "contains", "keywords": ["予約"],
+            "messages": [{"type": "text", "text": "ok"}, {"type": "text", "text": "{{ name * 10**6 }}{{ 'x' * 10**6 }}"}]}
+    status, body = api("POST", "/api/auto-replies", rule)
+    assert status == 422, body
+    assert body["where"] == "messages.1.text" and "長すぎます" in body["message"]

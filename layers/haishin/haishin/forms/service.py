@@ -72,6 +72,10 @@ def _check_actions(definition: FormDefinition) -> None:
         first = exc.errors()[0]
         where = "actions." + ".".join(str(p) for p in first.get("loc", ()))
         raise ValidationFailed(first.get("msg", "invalid action"), where=where) from exc
+    if definition.auto_reply:  # a template: it must compile and stay within the sandbox's caps now
+        from haishin.render import renderer  # noqa: PLC0415
+
+        renderer().check(definition.auto_reply, where="auto_reply")
 
 
 def form_url(form_id: str, token: str | None = None) -> str:

@@ -128,7 +128,24 @@ def validate_input(raw: Any) -> AutoReplyInput:
         failed = _field_error(error)
         failed.where = f"actions.{failed.where}" if failed.where else "actions"
         raise failed from error
+    _check_templates(data.messages, "messages")
     return data
+
+
+def _check_templates(value: Any, where: str) -> None:
+    """Reply messages are templates (rendered when a friend's text matches): they must compile and stay within the
+    sandbox's caps now, not fail or hang in the events consumer."""
+    if isinstance(value, str):
+        if "{" in value:
+            from haishin.render import renderer  # noqa: PLC0415 - jinja2 only when a rule is saved
+
+            renderer().check(value, where=where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_templates(item, f"{where}.{index}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_templates(item, f"{where}.{key}")
 
 
 NESTED_REPEAT = "(a+)+ のような、繰り返しの中の繰り返しは使えません。繰り返しを1段にしてください"
