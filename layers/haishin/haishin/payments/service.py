@@ -204,11 +204,17 @@ class PaymentService:
             return 400, {"error": "invalid signature", "detail": str(exc)}
         try:
             event = json.loads(body)
+        except ValueError:
+            return 400, {"error": "not a Stripe event", "detail": "the body is not JSON"}
+        try:
+            if not isinstance(event, dict):
+                raise TypeError("not an object")
             event_id, event_type = str(event["id"]), str(event["type"])
             if not isinstance(event["data"]["object"], dict):
                 raise TypeError("data.object")
-        except (ValueError, KeyError, TypeError):
-            return 400, {"error": "not a Stripe event"}
+        except (KeyError, TypeError):
+            return 400, {"error": "not a Stripe event",
+                         "detail": "the body is not a Stripe event object (id, type, data.object)"}
         try:
             outcome = self.handle_event(workspace_id, event)
         except Conflict as exc:
