@@ -144,12 +144,12 @@ def _check_call(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tupl
     join, format); returns the positional arguments to use (an iterable given to join is read once, here)."""
     owner = getattr(obj, "__self__", None)
     name = getattr(obj, "__name__", "")
-    wrapped = getattr(obj, "__wrapped__", None)
-    if name in ("format", "format_map") and isinstance(getattr(wrapped, "__self__", None), str):
+    template_text = getattr(getattr(obj, "__wrapped__", None), "__self__", None)
+    if name in ("format", "format_map") and isinstance(template_text, str):
         values = [*args, *kwargs.values()]
         if name == "format_map" and args and isinstance(args[0], Mapping):
             values = list(args[0].values())
-        _check_format(wrapped.__self__, values)
+        _check_format(template_text, values)
     if not isinstance(owner, str):
         return args
     numbers = [a for a in [*args, *kwargs.values()] if isinstance(a, int) and not isinstance(a, bool)]
@@ -229,7 +229,7 @@ class _Instrument(NodeTransformer):
     """Rewrites a parsed template so loops, output and ``~`` go through the budget filters above."""
 
     @staticmethod
-    def _filter(node: nodes.Expr, name: str) -> nodes.Filter:
+    def _filter(node: nodes.Node, name: str) -> nodes.Filter:
         return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
 
     def visit_For(self, node: nodes.For) -> nodes.Node:
@@ -281,7 +281,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
-        return _Instrument().visit(tree)  # type: ignore[no-any-return]
+        instrumented: nodes.Template = _Instrument().visit(tree)
+        return instrumented
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         _check_binop(operator, left, right)
