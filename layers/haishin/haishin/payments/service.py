@@ -68,6 +68,14 @@ def _check_actions(raw: list[dict[str, Any]]) -> None:
                                where="actions." + ".".join(str(p) for p in first.get("loc", ()))) from exc
 
 
+def _check_templates(definition: ProductDefinition) -> None:
+    """The thank-you message is a template: it must compile and stay within the sandbox's caps when saved."""
+    if definition.thank_you_message:
+        from haishin.render import renderer  # noqa: PLC0415
+
+        renderer().check(definition.thank_you_message, where="thank_you_message")
+
+
 def _invoice_subscription(obj: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
     details = ((obj.get("parent") or {}).get("subscription_details") or obj.get("subscription_details") or {})
     sub = details.get("subscription") or obj.get("subscription")
@@ -92,6 +100,7 @@ class PaymentService:
     # ------------------------------------------------------------------ products
     def create_product(self, workspace_id: str, definition: ProductDefinition) -> ProductModel:
         _check_actions(definition.actions)
+        _check_templates(definition)
         now = clock.now()
         product_id = ids.new_id("p_")
         product = ProductModel(pk=workspace_pk(workspace_id), sk=product_sk(product_id), workspace_id=workspace_id,
@@ -115,6 +124,7 @@ class PaymentService:
 
     def update_product(self, workspace_id: str, product_id: str, definition: ProductDefinition) -> ProductModel:
         _check_actions(definition.actions)
+        _check_templates(definition)
         product = self.get_product(workspace_id, product_id)
         product.definition = definition.model_dump(mode="json")
         product.updated_at = clock.now()
