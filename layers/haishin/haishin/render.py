@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import re
+import string
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -59,6 +60,7 @@ MAX_STEPS = 100_000  # loop iterations plus calls in one render
 MAX_RANGE = 10_000  # items of range(...)
 MAX_INT_BITS = 4096  # about 1,200 decimal digits
 _WIDTH = re.compile(r"\d+")
+_PERCENT = re.compile(r"%[-+ #0]*(\d+)?(?:\.(\d+))?")
 
 
 class TemplateTooCostly(jinja2.exceptions.SecurityError):
@@ -103,10 +105,19 @@ def _too_long(length: int) -> None:
         raise TemplateTooCostly(f"テンプレートが作る文字列や一覧が長すぎます ({MAX_STRING:,} 文字まで)")
 
 
-def _check_format(spec: str, args: Iterable[Any]) -> None:
-    """``'%9999999d' % x``, ``'{:>9999999}'.format(x)``, ``'%*d' % (10**9, 1)``: widths are capped too."""
-    if any(int(digits) > MAX_STRING for digits in _WIDTH.findall(spec)):
-        _too_long(MAX_STRING + 1)
+def _check_format(text: str, args: Iterable[Any], *, braces: bool = False) -> None:
+    """``'%9999999d' % x``, ``'{:>9999999}'.format(x)``, ``'%*d' % (10**9, 1)``: widths are capped too (numbers in
+    the literal text are not widths)."""
+    if braces:
+        try:
+            specs = [spec or "" for _, _, spec, _ in string.Formatter().parse(text)]
+        except ValueError:
+            specs = []
+        widths = [int(digits) for spec in specs for digits in _WIDTH.findall(spec)]
+    else:
+        widths = [int(digits) for match in _PERCENT.finditer(text) for digits in match.groups() if digits]
+    if any(width > MAX_STRING for width in widths):
+        _too_long(max(widths))
     if any(isinstance(arg, int) and not isinstance(arg, bool) and arg > MAX_STRING for arg in args):
         _too_long(MAX_STRING + 1)
 
@@ -149,7 +160,7 @@ def _check_call(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tupl
         values = [*args, *kwargs.values()]
         if name == "format_map" and args and isinstance(args[0], Mapping):
             values = list(args[0].values())
-        _check_format(template_text, values)
+        _check_format(template_text, values, braces=True)
     if not isinstance(owner, str):
         return args
     numbers = [a for a in [*args, *kwargs.values()] if isinstance(a, int) and not isinstance(a, bool)]

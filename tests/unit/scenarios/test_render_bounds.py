@@ -108,3 +108,9 @@ def test_huge_allocations_are_refused_at_save_without_allocating() -> None:
     except subprocess.TimeoutExpired:
         pytest.fail("saving a template that computes a huge number did not finish")
     assert done.stdout.split() == ["refused"] * len(HUGE), done.stderr[-2000:]
+
+
+def test_numbers_in_the_text_of_a_format_are_not_widths() -> None:
+    source = "{{ '賞金 1000000 円: %s さん' % name }} {{ '{} さん 1000000 pt'.format(name) }}"
+    Renderer().check(source, where="w")
+    assert Renderer().text(source, {"name": "花子"}, where="w") == "賞金 1000000 円: 花子 さん 花子 さん 1000000 pt"
