@@ -38,6 +38,8 @@ MAX_TEXT_TO_MATCH = 2000
 SK_PREFIX = "autoreply#"
 MATCH_TIMEOUT_S = 0.05  # per search, at match time (a friend's message is at most MAX_TEXT_TO_MATCH characters)
 PROBE_TIMEOUT_S = 0.25  # per probe text, when a rule is saved
+PROBE_BUDGET_S = 1.0  # all probes of one pattern together
+MAX_PROBE_CHARS = 24
 logger = Logger(child=True)
 
 
@@ -209,11 +211,15 @@ def check_pattern(pattern: str) -> str | None:
                 return SLOW_PATTERN.format(reason=NESTED_REPEAT)
         literal_chars = {chr(arg) for op, arg in nodes if op == c.LITERAL}
         literal_chars |= {chr(a) for op, arg in nodes if op == c.IN for o, a in arg if o == c.LITERAL}
-    probes = sorted(literal_chars | {"a", "0", " ", "あ", "ア", "予"})
+    probes = ["a", "0", " ", "あ", "ア", "予", *sorted(literal_chars)][:MAX_PROBE_CHARS]
+    deadline = time.monotonic() + PROBE_BUDGET_S  # a save never waits longer than this, however many probes
     for ch in probes:
         for text in (ch * MAX_TEXT_TO_MATCH + "\u0000", ch * MAX_TEXT_TO_MATCH):
+            remaining = deadline - time.monotonic()
             try:
-                compiled.search(text, timeout=PROBE_TIMEOUT_S)
+                if remaining <= 0:
+                    raise TimeoutError
+                compiled.search(text, timeout=min(PROBE_TIMEOUT_S, remaining))
             except TimeoutError:
                 return SLOW_PATTERN.format(reason=f"「{ch}」が続くメッセージで照合が時間内に終わりません")
     return None
