@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from haishin.errors import HaishinError
 from haishin.forms.service import FormService
 from haishin.pages.forms import respond
 from haishin.pages.http import form_data, path_param, query, source_ip
@@ -30,9 +31,13 @@ def service() -> FormService:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     form_id = path_param(event, "form_id")
+    try:
+        answers = form_data(event)
+    except HaishinError as error:  # not a form post, or too large: say so, store nothing
+        return message_page(error.http_status, "送信できませんでした", error.message)
     with serving(event):  # a page shown again (errors) posts back to this request's base, stage included
         try:
-            result = service().submit(form_id, form_data(event), ip=source_ip(event),
+            result = service().submit(form_id, answers, ip=source_ip(event),
                                       token=query(event, "t"))
         except Exception:
             logger.exception("form submit failed", extra={"form_id": form_id})

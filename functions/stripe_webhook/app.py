@@ -14,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from haishin.config import settings
+from haishin.errors import HaishinError
 from haishin.pages.http import header, path_param, raw_body
 from haishin.payments.service import payment_service
 
@@ -29,9 +30,12 @@ def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     workspace_id = path_param(event, "workspace_id")
-    body = raw_body(event)
-    if not workspace_id or len(body) > settings().max_webhook_body_bytes:
-        return _answer(400, {"error": "bad request"})
+    try:
+        body = raw_body(event, limit=settings().max_webhook_body_bytes)
+    except HaishinError as error:  # too large (413) or broken base64 (400), named
+        return _answer(error.http_status, {"error": error.code, "detail": error.message})
+    if not workspace_id:
+        return _answer(400, {"error": "bad request", "detail": "no workspace in the path"})
     try:
         status, answer = payment_service().handle_webhook(workspace_id, body, header(event, "stripe-signature"))
     except Exception:

@@ -31,6 +31,23 @@ class ValidationFailed(HaishinError):
     http_status = 422
 
 
+class BadRequest(HaishinError):
+    """The request itself is malformed (a body that is not JSON, broken base64)."""
+
+    code = "bad_request"
+    http_status = 400
+
+
+class PayloadTooLarge(HaishinError):
+    code = "payload_too_large"
+    http_status = 413
+
+
+class UnsupportedMediaType(HaishinError):
+    code = "unsupported_media_type"
+    http_status = 415
+
+
 class NotFound(HaishinError):
     code = "not_found"
     http_status = 404

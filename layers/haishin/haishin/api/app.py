@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from haishin.api import routes
+from haishin.api import bodies, routes
 from haishin.api.security import declared_permission, public, set_caller
 from haishin.auth.caller import Caller, caller_from_claims
 from haishin.auth.permissions import Permission
@@ -136,6 +136,10 @@ class AdminApi:
                     "headers": {"content-type": "application/json"},
                     "body": json.dumps(error.to_dict(), ensure_ascii=False),
                 }
+        bad_body = bodies.problem(event)  # not JSON, not an object, too large: named before any route runs
+        if bad_body is not None:
+            return {"statusCode": bad_body.http_status, "headers": {"content-type": "application/json"},
+                    "body": json.dumps(bad_body.to_dict(), ensure_ascii=False)}
         set_caller(caller)
         try:
             with serving(event, record=True):

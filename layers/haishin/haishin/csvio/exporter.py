@@ -7,6 +7,8 @@
   ¢ £ ¬ -> ￠ ￡ ￢); any other character CP932 lacks (emoji, some kanji variants) becomes 〓 (geta, the visible
   Japanese placeholder) and is reported with its line, column and code point.
 - The LINE user ID column needs VIEW_LINE_USER_IDS: without it the column is left out (and reported as omitted).
+- Every cell, headers included, is neutralised against CSV injection (``csvio.cells``: a leading ``'`` before
+  ``= + - @``, tab or CR); the importer takes it off again, so the round trip stays lossless.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import IO, Any, Literal
 from haishin import ids
 from haishin.auth.caller import Caller
 from haishin.auth.permissions import Permission
+from haishin.csvio.cells import neutralise_row
 from haishin.csvio.encoding import exports_bucket, s3_client
 from haishin.errors import ValidationFailed
 from haishin.fields.models import FieldDefinition
@@ -109,11 +112,11 @@ class Exporter:
         compiled = self.engine.compile(workspace_id, segment)
         text = io.TextIOWrapper(out, encoding=encoding, errors="strict", newline="", write_through=True)
         writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(self._encodable(headers, 1, headers, result, encoding))
+        writer.writerow(self._encodable(neutralise_row(headers), 1, headers, result, encoding))
         line = 1
         for row in self.engine.iter_matches(compiled, extra=attributes):
             line += 1
-            cells = [self._cell(column, row, definitions, tag_names, channel_id) for column in columns]
+            cells = neutralise_row([self._cell(column, row, definitions, tag_names, channel_id) for column in columns])
             writer.writerow(self._encodable(cells, line, headers, result, encoding))
             result.rows += 1
         text.flush()

@@ -32,6 +32,7 @@ from typing import Any, cast
 
 from haishin import clock, ids
 from haishin.config import table_name
+from haishin.csvio.cells import unneutralise_row
 from haishin.csvio.encoding import (
     BytesSource,
     ImportSource,
@@ -39,6 +40,7 @@ from haishin.csvio.encoding import (
     detect_encoding,
     exports_bucket,
     open_text,
+    refuse_mojibake,
     s3_client,
     source_from,
 )
@@ -608,7 +610,8 @@ def _batch_get(request: dict[str, Any], table: str) -> Iterator[dict[str, Any]]:
 
 def iter_records(text: Any, *, skip_until: int = 1) -> Iterator[tuple[int, list[str]]]:
     """(first line of the record, cells) for each record after the header, skipping records up to ``skip_until``;
-    blank lines are skipped."""
+    blank lines are skipped. Cells our exports neutralised against CSV injection (``'=...``) are read back as the
+    values they stood for (``csvio.cells``)."""
     reader = csv.reader(text)
     start = reader.line_num + 1
     for record in reader:
@@ -616,7 +619,7 @@ def iter_records(text: Any, *, skip_until: int = 1) -> Iterator[tuple[int, list[
         start = reader.line_num + 1
         if line <= skip_until or not record or all(not c.strip() for c in record):
             continue
-        yield line, record
+        yield line, unneutralise_row(record)
 
 
 # ---------------------------------------------------------------------------------------------------- jobs
@@ -645,13 +648,22 @@ class ImportService:
             header = next(reader, None)
             if not header or not any(h.strip() for h in header):
                 raise ValidationFailed("the file has no header line", where="line 1")
-            total = sum(1 for record in reader if record and any(c.strip() for c in record))
+            for index, cell in enumerate(header):
+                refuse_mojibake(1, f"{index + 1}", cell)
+            total, start = 0, reader.line_num + 1
+            for record in reader:  # every cell is looked at before the job exists: mojibake is never imported
+                line, start = start, reader.line_num + 1
+                if not record or all(not c.strip() for c in record):
+                    continue
+                total += 1
+                for index, cell in enumerate(record):
+                    refuse_mojibake(line, header[index] if index < len(header) else f"{index + 1}", cell)
         now = clock.now()
         job = ImportJobModel(
             pk=workspace_pk(workspace_id), sk=job_sk(job_id or ids.new_id("imp_")), workspace_id=workspace_id,
             status="uploaded", filename=filename, source=source.describe(), encoding=encoding,
-            header=[h.strip() for h in header], options=(options or ImportOptions()).model_dump(), total=total,
-            actor=actor, created_at=now, updated_at=now,
+            header=[h.strip() for h in unneutralise_row(header)], options=(options or ImportOptions()).model_dump(),
+            total=total, actor=actor, created_at=now, updated_at=now,
         )
         job.job_id = job.sk.split("#", 1)[1]
         if options is not None:

@@ -31,6 +31,7 @@ from pynamodb.transactions import TransactWrite
 
 from haishin import clock, ids
 from haishin.actions import AddTag, CallWebhook, SetField, parse_actions
+from haishin.csvio.cells import neutralise_row
 from haishin.errors import Conflict, NotFound, ValidationFailed
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
@@ -81,6 +82,10 @@ def _check_actions(definition: FormDefinition) -> None:
         first = exc.errors()[0]
         where = "actions." + ".".join(str(p) for p in first.get("loc", ()))
         raise ValidationFailed(first.get("msg", "invalid action"), where=where) from exc
+    if definition.auto_reply:  # a template: it must compile and stay within the sandbox's caps now
+        from haishin.render import renderer  # noqa: PLC0415
+
+        renderer().check(definition.auto_reply, where="auto_reply")
 
 
 def form_url(form_id: str, token: str | None = None) -> str:
@@ -387,14 +392,14 @@ class FormService:
         definition = definition_of(self.get(workspace_id, form_id))
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["回答日時", "友だちID", "LINE経由", *[f.label for f in definition.fields]])
+        writer.writerow(neutralise_row(["回答日時", "友だちID", "LINE経由", *[f.label for f in definition.fields]]))
         for item in FormAnswerModel.query(answers_pk(workspace_id, form_id), scan_index_forward=True):
             row = [iso(item.at), item.subscriber_id, "yes" if item.line_bound else "no"]
             for spec in definition.fields:
                 value = (item.answers or {}).get(spec.key)
                 text = "、".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
-                row.append("'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text)  # no CSV formulas
-            writer.writerow(row)
+                row.append(text)
+            writer.writerow(neutralise_row(row))  # no CSV formulas (csvio.cells)
         return "\ufeff" + out.getvalue()
 
 

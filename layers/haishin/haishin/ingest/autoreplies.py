@@ -5,7 +5,11 @@ Item in WorkspaceTable: pk ``ws#<workspace_id>`` sk ``autoreply#<auto_reply_id>`
 Matching: rules are tried by ascending ``priority`` (1 before 10), then by creation; the first enabled rule whose
 channel matches (or is empty: every channel) and one of whose keywords matches wins. Text is normalised with NFKC
 (full-width ＡＢＣ / half-width ｶﾅ become their usual forms) and, for ``exact`` and ``contains``, case-folded.
-``regex`` searches the NFKC text with Python's ``re`` (patterns are length-limited and compiled on save).
+``regex`` searches the NFKC text with the ``regex`` package, whose searches take a ``timeout``: a marketer's
+pattern can never hold the events consumer. A pattern that could backtrack catastrophically is refused when the
+rule is saved (``check_pattern``): back-references, a repeat inside a variable repeat (``(a+)+``), and anything
+that runs out of time on adversarial probe texts (``(a|aa)+$``). At match time a search that still runs past
+``MATCH_TIMEOUT_S`` counts as no match and is logged.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import unicodedata
 from datetime import datetime
 from typing import Any, Literal
 
+import regex
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 
@@ -30,6 +36,11 @@ MATCH_TYPES = ("exact", "contains", "regex")
 MESSAGE_TYPES = frozenset({"text", "sticker", "image", "video", "audio", "location", "imagemap", "template", "flex"})
 MAX_TEXT_TO_MATCH = 2000
 SK_PREFIX = "autoreply#"
+MATCH_TIMEOUT_S = 0.05  # per search, at match time (a friend's message is at most MAX_TEXT_TO_MATCH characters)
+PROBE_TIMEOUT_S = 0.25  # per probe text, when a rule is saved
+PROBE_BUDGET_S = 1.0  # all probes of one pattern together
+MAX_PROBE_CHARS = 24
+logger = Logger(child=True)
 
 
 class AutoReplyModel(HaishinModel):
@@ -110,17 +121,119 @@ def validate_input(raw: Any) -> AutoReplyInput:
         raise _field_error(error) from error
     if data.match_type == "regex":
         for index, keyword in enumerate(data.keywords):
-            try:
-                re.compile(keyword)
-            except re.error as exc:
-                raise ValidationFailed(f"not a valid regular expression: {exc}", where=f"keywords.{index}") from exc
+            problem = check_pattern(keyword)
+            if problem:
+                raise ValidationFailed(problem, where=f"keywords.{index}")
     try:
         parse_actions(data.actions)
     except ValidationError as error:
         failed = _field_error(error)
         failed.where = f"actions.{failed.where}" if failed.where else "actions"
         raise failed from error
+    _check_templates(data.messages, "messages")
     return data
+
+
+def _check_templates(value: Any, where: str) -> None:
+    """Reply messages are templates (rendered when a friend's text matches): they must compile and stay within the
+    sandbox's caps now, not fail or hang in the events consumer."""
+    if isinstance(value, str):
+        if "{" in value:
+            from haishin.render import renderer  # noqa: PLC0415 - jinja2 only when a rule is saved
+
+            renderer().check(value, where=where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_templates(item, f"{where}.{index}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_templates(item, f"{where}.{key}")
+
+
+NESTED_REPEAT = "(a+)+ のような、繰り返しの中の繰り返しは使えません。繰り返しを1段にしてください"
+SLOW_PATTERN = "この正規表現は、届いたメッセージによっては照合が終わらなくなるおそれがあるため保存できません: {reason}"
+
+
+def _children(op: Any, arg: Any) -> list[Any]:
+    """The sub-trees of one ``re._parser`` node."""
+    import re._constants as c  # noqa: PLC0415
+
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+        return [arg[2]]
+    if op in (c.SUBPATTERN, c.ATOMIC_GROUP):
+        return [arg[-1]]
+    if op == c.BRANCH:
+        return list(arg[1])
+    if op in (c.ASSERT, c.ASSERT_NOT):
+        return [arg[1]]
+    if op == c.GROUPREF_EXISTS:
+        return [part for part in arg[1:] if part is not None]
+    return []
+
+
+def _walk(items: Any) -> Any:
+    """Every (op, arg) of a parsed pattern, depth first."""
+    for op, arg in items:
+        yield op, arg
+        for child in _children(op, arg):
+            yield from _walk(child)
+
+
+def _repeats(items: Any) -> list[tuple[int, int, Any]]:
+    """(min, max, subpattern) of every repeat in a parsed pattern."""
+    import re._constants as c  # noqa: PLC0415
+
+    return [(arg[0], arg[1], arg[2]) for op, arg in _walk(items)
+            if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT)]
+
+
+def check_pattern(pattern: str) -> str | None:
+    """Why a marketer's regular expression cannot be saved (a Japanese message), or None when it is safe."""
+    import re._parser as sre_parse  # noqa: PLC0415 - the stdlib parser gives the tree the checks walk
+
+    try:
+        compiled = regex.compile(pattern)
+    except regex.error as exc:
+        return f"正規表現として正しくありません: {exc}"
+    literal_chars: set[str] = set()
+    try:
+        tree = sre_parse.parse(pattern)
+    except re.error:
+        tree = None  # syntax only ``regex`` knows (\p{Han}...): the probes below still apply
+    if tree is not None:
+        import re._constants as c  # noqa: PLC0415
+
+        nodes = list(_walk(tree))
+        if any(op in (c.GROUPREF, c.GROUPREF_EXISTS) for op, _ in nodes):
+            return SLOW_PATTERN.format(reason="後方参照 (\\1 や (?P=名前)) は使えません")
+        for _low, high, sub in _repeats(tree):
+            if high > 1 and any(low != inner_high for low, inner_high, _ in _repeats(sub)):
+                return SLOW_PATTERN.format(reason=NESTED_REPEAT)
+        literal_chars = {chr(arg) for op, arg in nodes if op == c.LITERAL}
+        literal_chars |= {chr(a) for op, arg in nodes if op == c.IN for o, a in arg if o == c.LITERAL}
+    probes = ["a", "0", " ", "あ", "ア", "予", *sorted(literal_chars)][:MAX_PROBE_CHARS]
+    deadline = time.monotonic() + PROBE_BUDGET_S  # a save never waits longer than this, however many probes
+    for ch in probes:
+        for text in (ch * MAX_TEXT_TO_MATCH + "\u0000", ch * MAX_TEXT_TO_MATCH):
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0:
+                    raise TimeoutError
+                compiled.search(text, timeout=min(PROBE_TIMEOUT_S, remaining))
+            except TimeoutError:
+                return SLOW_PATTERN.format(reason=f"「{ch}」が続くメッセージで照合が時間内に終わりません")
+    return None
+
+
+def search(pattern: str, text: str) -> bool:
+    """A bounded search: past ``MATCH_TIMEOUT_S`` (or an invalid pattern saved before the checks) is no match."""
+    try:
+        return regex.search(pattern, text, timeout=MATCH_TIMEOUT_S) is not None
+    except regex.error:
+        return False
+    except TimeoutError:
+        logger.warning("auto-reply pattern timed out", extra={"pattern": pattern[:200]})
+        return False
 
 
 def normalise(text: str) -> str:
@@ -135,12 +248,8 @@ def matches(rule: AutoReplyModel, text: str) -> bool:
             return True
         if rule.match_type == "contains" and normalise(keyword).casefold() in folded:
             return True
-        if rule.match_type == "regex":
-            try:
-                if re.search(keyword, text):
-                    return True
-            except re.error:
-                continue
+        if rule.match_type == "regex" and search(keyword, text):
+            return True
     return False
 
 

@@ -4,7 +4,8 @@ This module is on the cold-start path of ``functions/line_webhook``: it imports 
 pydantic, line-bot-sdk nor Powertools (``haishin.aws_lite`` speaks to AWS). Outcomes:
 
 - 413 body over ``settings().max_webhook_body_bytes``; 404 unknown or disconnected channel; 401 missing or wrong
-  ``x-line-signature``; 400 a signed body that is not JSON or has no ``events`` list. Nothing is enqueued.
+  ``x-line-signature``; 400 a signed body that is not JSON, or not an object with an ``events`` list. Nothing is
+  enqueued.
 - 200 after one SQS message per request was accepted: ``{"channel_id", "workspace_id", "received_at", "body"}``
   (``body`` is the raw text, so the consumer sees exactly what LINE signed). The console's verify request
   (``events: []``) is enqueued the same way: the consumer records ``webhook_verified_at`` from it. That keeps the
@@ -242,7 +243,7 @@ class WebhookService:
             return _response(400, "bad_body", "the body is not JSON")
         events = parsed.get("events") if isinstance(parsed, dict) else None
         if not isinstance(events, list):
-            return _response(400, "bad_body", "the body has no events list")
+            return _response(400, "bad_body", "the body must be a JSON object with an events list")
         messages = _envelopes(channel_id, ref.workspace_id, text, parsed, events)
         try:
             for message in messages:  # one, unless the body is over the queue's size: then split by events

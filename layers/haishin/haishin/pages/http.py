@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import urllib.parse
 from typing import Any
 
+from haishin.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
 MAX_FORM_BYTES = 256 * 1024
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
 
-def raw_body(event: dict[str, Any]) -> bytes:
+def raw_body(event: dict[str, Any], *, limit: int | None = None) -> bytes:
+    """The request's bytes; PayloadTooLarge over ``limit`` (checked before decoding), BadRequest for broken base64."""
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
-        return base64.b64decode(body)
-    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+        if limit is not None and len(body) > (limit * 4) // 3 + 4:
+            raise PayloadTooLarge(f"送信された内容が大きすぎます (上限 {limit // 1024} KB)", where="body")
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequest("送信された内容の base64 が壊れています", where="body") from None
+    else:
+        raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    if limit is not None and len(raw) > limit:
+        raise PayloadTooLarge(f"送信された内容が大きすぎます (上限 {limit // 1024} KB)", where="body")
+    return raw
 
 
 def form_data(event: dict[str, Any]) -> dict[str, list[str]]:
-    body = raw_body(event)[:MAX_FORM_BYTES]
+    """A form post's fields. Anything but ``application/x-www-form-urlencoded`` (what the hosted form sends) is
+    refused (415), and so is a body over MAX_FORM_BYTES (413): never silently cut or read as an empty form."""
+    body = raw_body(event, limit=MAX_FORM_BYTES)
+    media_type = (header(event, "content-type") or FORM_MEDIA_TYPE).split(";", 1)[0].strip().lower()
+    if media_type != FORM_MEDIA_TYPE:
+        raise UnsupportedMediaType(
+            f"フォームの送信形式が正しくありません ({media_type} ではなく {FORM_MEDIA_TYPE} で送ってください)",
+            where="content-type")
     return urllib.parse.parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
 
 

@@ -81,6 +81,14 @@ def _check_actions(raw: list[dict[str, Any]]) -> None:
                                where="actions." + ".".join(str(p) for p in first.get("loc", ()))) from exc
 
 
+def _check_templates(definition: ProductDefinition) -> None:
+    """The thank-you message is a template: it must compile and stay within the sandbox's caps when saved."""
+    if definition.thank_you_message:
+        from haishin.render import renderer  # noqa: PLC0415
+
+        renderer().check(definition.thank_you_message, where="thank_you_message")
+
+
 def _invoice_subscription(obj: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
     details = ((obj.get("parent") or {}).get("subscription_details") or obj.get("subscription_details") or {})
     sub = details.get("subscription") or obj.get("subscription")
@@ -105,6 +113,7 @@ class PaymentService:
     # ------------------------------------------------------------------ products
     def create_product(self, workspace_id: str, definition: ProductDefinition) -> ProductModel:
         _check_actions(definition.actions)
+        _check_templates(definition)
         now = clock.now()
         product_id = ids.new_id("p_")
         product = ProductModel(pk=workspace_pk(workspace_id), sk=product_sk(product_id), workspace_id=workspace_id,
@@ -128,6 +137,7 @@ class PaymentService:
 
     def update_product(self, workspace_id: str, product_id: str, definition: ProductDefinition) -> ProductModel:
         _check_actions(definition.actions)
+        _check_templates(definition)
         product = self.get_product(workspace_id, product_id)
         product.definition = definition.model_dump(mode="json")
         product.updated_at = clock.now()
@@ -228,11 +238,17 @@ class PaymentService:
             return 400, {"error": "invalid signature", "detail": str(exc)}
         try:
             event = json.loads(body)
+        except ValueError:
+            return 400, {"error": "not a Stripe event", "detail": "the body is not JSON"}
+        try:
+            if not isinstance(event, dict):
+                raise TypeError("not an object")
             event_id, event_type = str(event["id"]), str(event["type"])
             if not isinstance(event["data"]["object"], dict):
                 raise TypeError("data.object")
-        except (ValueError, KeyError, TypeError):
-            return 400, {"error": "not a Stripe event"}
+        except (KeyError, TypeError):
+            return 400, {"error": "not a Stripe event",
+                         "detail": "the body is not a Stripe event object (id, type, data.object)"}
         try:
             outcome = self.handle_event(workspace_id, event)
         except Conflict as exc:

@@ -1,0 +1,190 @@
+"""Every HTTP route of template.yaml answers a body that is not JSON, an array where an object is expected, or an
+oversized body with a 4xx that names the problem: never a 5xx, never a 2xx that ignores it.
+
+The routes come from template.yaml (every HttpApi event that can carry a body) and, behind ``/api/{proxy+}``, from
+the admin API's own route table, so a new route is swept without touching this file. Each request goes through the
+function's real ``lambda_handler`` (the LINE webhook with fake AWS collaborators; the Stripe webhook with a
+configured signing secret, so bad bodies arrive *after* a valid signature).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import importlib.util
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import pytest
+import pytest_socket
+
+from haishin.api.app import AdminApi, build_app
+from haishin.auth.caller import Caller
+from haishin.forms.collab import Collaborators
+from haishin.ingest.webhook import ChannelRef, WebhookService
+from haishin.payments import service as payments
+from haishin.payments.keys import StripeKeys
+from haishin.payments.signature import sign_header
+from haishin.secrets import InMemorySecretStore
+from tests.support import template as tpl
+from tests.support.admin_api import LambdaContext
+
+WS = "ws_bodies"
+CHANNEL = "1650000001"
+LINE_SECRET = "0123456789abcdef0123456789abcdef"
+WHSEC = "whsec_bodies"
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+OVERSIZED = 8 << 20  # over any per-route limit, under API Gateway's 10 MB
+
+NOT_JSON = b'{"name": "x", "keywords": ['
+ARRAY = b'[{"name": "x"}]'
+PROBLEMS = {
+    "not_json": (NOT_JSON, re.compile(r"JSON|送信形式")),
+    "array": (ARRAY, re.compile(r"オブジェクト|object|送信形式")),
+    "oversized": (None, re.compile(r"大きすぎ|too large|over \d+ bytes")),
+}
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    function: str  # logical ID
+    method: str
+    path: str  # a concrete path
+
+
+def _concrete(path: str) -> str:
+    values = {"channel_id": CHANNEL, "workspace_id": WS}
+    path = re.sub(r"\{(\w+)\+?\}", lambda m: values.get(m.group(1), "x1"), path)
+    return re.sub(r"<(\w+)>", "x1", path)
+
+
+def _routes() -> Iterator[HttpRoute]:
+    admin = build_app()
+    for function in tpl.functions():
+        for event in function.events("HttpApi").values():
+            method, path = str(event["Properties"]["Method"]).upper(), str(event["Properties"]["Path"])
+            if path.endswith("{proxy+}") and path.startswith("/api"):
+                for route in (*admin._static_routes, *admin._dynamic_routes):
+                    if route.method in BODY_METHODS:
+                        yield HttpRoute(function.logical_id, route.method, _concrete(route.path))
+            elif method in BODY_METHODS or method == "ANY":
+                yield HttpRoute(function.logical_id, "POST" if method == "ANY" else method, _concrete(path))
+
+
+ROUTES = sorted(set(_routes()), key=lambda r: (r.function, r.path, r.method))
+
+
+_MODULES: dict[str, ModuleType] = {}
+
+
+def _load(function: str) -> ModuleType:
+    """The function's handler module, imported once. aws-xray-sdk (Powertools Tracer) opens its UDP emitter socket
+    at import, so sockets are allowed for the import only; nothing is sent, and the tests run with sockets off."""
+    if function not in _MODULES:
+        found = next(f for f in tpl.functions() if f.logical_id == function)
+        spec = importlib.util.spec_from_file_location(f"bodies_{found.dir_name}", found.module_path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        pytest_socket.enable_socket()
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            pytest_socket.disable_socket(allow_unix_socket=True)
+        _MODULES[function] = module
+    return _MODULES[function]
+
+
+class _Operators:
+    def apply(self, caller: Caller) -> Caller:
+        return caller
+
+
+class _Audit:
+    def record(self, **kwargs: Any) -> None:
+        pass
+
+
+class _Channels:
+    def get(self, channel_id: str) -> ChannelRef | None:
+        return ChannelRef(channel_id, WS, "secret/line")
+
+
+class _Secrets:
+    def channel_secret(self, secret_name: str, *, fresh: bool = False) -> str | None:
+        return LINE_SECRET
+
+
+class _Queue:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, body: str) -> None:
+        self.sent.append(body)
+
+
+@pytest.fixture
+def handlers(aws: Any, manual_clock: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    secrets = InMemorySecretStore()
+    StripeKeys(secrets).put(WS, "test", secret_key="sk_test_bodies", webhook_secrets=[WHSEC])
+    monkeypatch.setattr(payments, "_default", payments.PaymentService(Collaborators(secrets=secrets)))
+    modules: dict[str, Any] = {}
+    for function in {r.function for r in ROUTES}:
+        module = _load(function)
+        if hasattr(module, "api") and isinstance(module.api, AdminApi):
+            module.api = AdminApi(operators=_Operators(), audit=_Audit())
+        if hasattr(module, "set_service"):
+            module.set_service(WebhookService(_Channels(), _Secrets(), _Queue()))
+        modules[function] = module
+    yield modules
+    payments.forget_payment_service()
+
+
+def _event(route: HttpRoute, body: bytes) -> dict[str, Any]:
+    text = body.decode("utf-8")
+    headers = {
+        "content-type": "application/json",
+        "x-line-signature": base64.b64encode(hmac.new(LINE_SECRET.encode(), body, hashlib.sha256).digest()).decode(),
+        "stripe-signature": sign_header(WHSEC, body),
+    }
+    last = route.path.rstrip("/").rsplit("/", 1)[-1]
+    params = {"channel_id": last, "workspace_id": last, "form_id": last}
+    return {
+        "version": "2.0", "routeKey": f"{route.method} {route.path}", "rawPath": route.path, "rawQueryString": "",
+        "headers": headers, "pathParameters": params, "body": text, "isBase64Encoded": False,
+        "requestContext": {
+            "http": {"method": route.method, "path": route.path, "sourceIp": "198.51.100.7", "protocol": "HTTP/1.1",
+                     "userAgent": "sweep"},
+            "stage": "$default", "requestId": "r1", "domainName": "api.example.test", "routeKey": "x",
+            "authorizer": {"jwt": {"claims": {"sub": "sub-owner", "email": "owner@example.jp",
+                                              "custom:workspace_id": WS, "cognito:groups": ["owner"]}}},
+        },
+    }
+
+
+def test_the_sweep_covers_every_kind_of_route() -> None:
+    functions = {r.function for r in ROUTES}
+    assert {"AdminApiFunction", "FormSubmitFunction", "LineWebhookFunction", "StripeWebhookFunction"} <= functions
+    assert len([r for r in ROUTES if r.function == "AdminApiFunction"]) >= 30
+
+
+@pytest.mark.parametrize("problem", sorted(PROBLEMS))
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_a_bad_body_gets_a_4xx_that_names_the_problem(handlers: dict[str, Any], route: HttpRoute,
+                                                      problem: str) -> None:
+    body, names_it = PROBLEMS[problem]
+    if body is None:
+        body = json.dumps({"name": "x", "pad": "a" * OVERSIZED}).encode()
+    response = handlers[route.function].lambda_handler(_event(route, body), LambdaContext())
+    status, text = response["statusCode"], str(response.get("body") or "")
+    if "json" in str((response.get("headers") or {}).get("content-type", "")):
+        text = json.dumps(json.loads(text), ensure_ascii=False)
+    assert 400 <= status < 500, (status, text[:300])
+    assert status not in (401, 403, 404, 405), (status, text[:300])  # the body's problem, not another one
+    if problem == "oversized":
+        assert status == 413, (status, text[:300])
+    assert names_it.search(text), text[:300]
