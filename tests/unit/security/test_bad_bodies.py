@@ -24,7 +24,6 @@ import pytest
 import pytest_socket
 
 from haishin.api.app import AdminApi, build_app
-from haishin.auth.caller import Caller
 from haishin.forms.collab import Collaborators
 from haishin.ingest.webhook import ChannelRef, WebhookService
 from haishin.payments import service as payments
@@ -32,9 +31,10 @@ from haishin.payments.keys import StripeKeys
 from haishin.payments.signature import sign_header
 from haishin.secrets import InMemorySecretStore
 from tests.support import template as tpl
-from tests.support.admin_api import LambdaContext
+from tests.support.admin_api import LambdaContext, ensure_operator, token_claims
 
 WS = "ws_bodies"
+OWNER = "owner@bodies.example.jp"
 CHANNEL = "1650000001"
 LINE_SECRET = "0123456789abcdef0123456789abcdef"
 WHSEC = "whsec_bodies"
@@ -99,11 +99,6 @@ def _load(function: str) -> ModuleType:
     return _MODULES[function]
 
 
-class _Operators:
-    def apply(self, caller: Caller) -> Caller:
-        return caller
-
-
 class _Audit:
     def record(self, **kwargs: Any) -> None:
         pass
@@ -132,11 +127,12 @@ def handlers(aws: Any, manual_clock: Any, monkeypatch: pytest.MonkeyPatch) -> It
     secrets = InMemorySecretStore()
     StripeKeys(secrets).put(WS, "test", secret_key="sk_test_bodies", webhook_secrets=[WHSEC])
     monkeypatch.setattr(payments, "_default", payments.PaymentService(Collaborators(secrets=secrets)))
+    ensure_operator(WS, OWNER)
     modules: dict[str, Any] = {}
     for function in {r.function for r in ROUTES}:
         module = _load(function)
         if hasattr(module, "api") and isinstance(module.api, AdminApi):
-            module.api = AdminApi(operators=_Operators(), audit=_Audit())
+            module.api = AdminApi(audit=_Audit())  # the real operator check: the owner below has a record
         if hasattr(module, "set_service"):
             module.set_service(WebhookService(_Channels(), _Secrets(), _Queue()))
         modules[function] = module
@@ -160,8 +156,7 @@ def _event(route: HttpRoute, body: bytes) -> dict[str, Any]:
             "http": {"method": route.method, "path": route.path, "sourceIp": "198.51.100.7", "protocol": "HTTP/1.1",
                      "userAgent": "sweep"},
             "stage": "$default", "requestId": "r1", "domainName": "api.example.test", "routeKey": "x",
-            "authorizer": {"jwt": {"claims": {"sub": "sub-owner", "email": "owner@example.jp",
-                                              "custom:workspace_id": WS, "cognito:groups": ["owner"]}}},
+            "authorizer": {"jwt": {"claims": token_claims(WS, OWNER)}},
         },
     }
 

@@ -87,7 +87,12 @@ class Pages:
             return message_page(404, "商品が見つかりません", "販売が終了したか、URLが正しくありません。")
 
     def start_checkout(self, product_id: str, event: dict[str, Any]) -> dict[str, Any]:
-        token = (http.form_data(event).get("s") or [""])[0] or http.query(event, "s")
+        try:  # not a form post, or too large: say so (the page's own button always sends a small form post)
+            form = http.form_data(event)
+        except HaishinError as error:
+            return message_page(error.http_status, "お支払い画面を開けませんでした", error.message,
+                                detail="お支払いは行われていません。")
+        token = (form.get("s") or [""])[0] or http.query(event, "s")
         try:
             return redirect(self.payments.start_checkout(product_id, token), status=303)
         except tokens.TokenInvalid as exc:
