@@ -18,6 +18,7 @@ WORKSPACE = "ws_bad_bodies"
 
 @pytest.fixture(scope="module")
 def admin(local_system: LocalSystem) -> dict[str, str]:
+    local_system.create_owner(WORKSPACE, "owner@bodies.example.com")  # as the create-owner command does in AWS
     token = local_system.login(email="owner@bodies.example.com", workspace_id=WORKSPACE, role="owner")
     return {"authorization": f"Bearer {token}", "content-type": "application/json"}
 

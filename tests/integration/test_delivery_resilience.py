@@ -12,7 +12,7 @@ from tests.support.http import json_request
 
 pytestmark = pytest.mark.integration
 
-CH = "1234500077"
+CH = "1234500099"
 WS = "w_resilience"
 SECRET = "7c3c0a1b2d4e5f60718293a4b5c6d7e9"
 TOKEN = "delivery-resilience-token-000000000000001"
