@@ -144,6 +144,9 @@ def test_owner_invites_an_operator_who_cannot_see_line_user_ids(
         page.get_by_test_id("audit-kind").select_option("operators")
     first = page.locator("[data-testid=audit-row][data-kind=operators]").first
     first.wait_for()
+    # the response can arrive before the table re-renders: wait until the filtered rows replaced the others
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=audit-row]')]"
+                           ".every(r => r.dataset.kind === 'operators')")
     rows = page.get_by_test_id("audit-row")
     assert rows.count() >= 1 and all(k == "operators" for k in rows.evaluate_all("rs => rs.map(r => r.dataset.kind)"))
     text = first.inner_text()
