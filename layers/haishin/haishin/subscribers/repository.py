@@ -11,6 +11,7 @@ from pynamodb.transactions import TransactWrite
 
 from haishin import clock, ids
 from haishin.errors import Conflict, NotFound
+from haishin.phone import alias_form
 from haishin.storage.base import connection
 from haishin.subscribers.models import (
     SHARDS,
@@ -34,10 +35,8 @@ def normalise_email(email: str) -> str:
 
 
 def normalise_phone(phone: str) -> str:
-    """Digits only, a leading + kept: ``090-1234-5678``, ``０９０（１２３４）５６７８`` and ``09012345678`` match."""
-    text = unicodedata.normalize("NFKC", phone).strip()
-    digits = "".join(ch for ch in text if ch.isdigit())
-    return ("+" + digits) if text.startswith("+") else digits
+    """The phone's alias key, E.164: ``090-1234-5678``, ``０９０（１２３４）５６７８`` and ``+819012345678`` match."""
+    return alias_form(phone)
 
 
 def aliases_of(subscriber: SubscriberModel) -> list[tuple[str, str]]:

@@ -17,13 +17,13 @@ from haishin.errors import ValidationFailed
 from haishin.fields.models import FieldDefinition
 from haishin.fields.repository import FieldRepository, plan_field_changes
 from haishin.fields.values import to_text
+from haishin.phone import INVALID_PHONE_MESSAGE, to_e164
 from haishin.segments.engine import follow_status
 from haishin.subscribers.models import SubscriberModel, line_account
 from haishin.subscribers.repository import (
     SubscriberRepository,
     line_alias_kind,
     normalise_email,
-    normalise_phone,
 )
 from haishin.tags.repository import TagRepository
 from haishin.timeline.models import Timeline
@@ -64,9 +64,9 @@ def check_email(email: str) -> str:
 
 
 def check_phone(phone: str) -> str:
-    value = normalise_phone(phone)
-    if not 10 <= len(value.lstrip("+")) <= 15:
-        raise ValidationFailed(f"not a phone number: '{phone}'", where="phone")
+    value = to_e164(phone)
+    if value is None:
+        raise ValidationFailed(INVALID_PHONE_MESSAGE, where="phone", details={"value": phone})
     return value
 
 
