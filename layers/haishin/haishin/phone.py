@@ -36,9 +36,11 @@ def to_e164(value: str) -> str | None:
 def alias_form(value: str) -> str:
     """The key a stored phone is matched by: E.164 when it is a number, else its digits (legacy rows that never
     passed validation still get a stable, if unmatched, key)."""
-    e164 = to_e164(value)
-    if e164:
-        return e164
+    return to_e164(value) or legacy_key(value)
+
+
+def legacy_key(value: str) -> str:
+    """The alias key phones had before E.164 (digits, a leading + kept): what a backfill moves aliases away from."""
     text = unicodedata.normalize("NFKC", value).strip()
     digits = "".join(ch for ch in text if ch.isdigit())
     return ("+" + digits) if text.startswith("+") else digits
