@@ -83,3 +83,14 @@ def test_admin_patch_adding_and_removing_tags_fires_triggers(aws, manual_clock) 
     world.tick()
     world.drain()
     assert [r.text for r in world.line.of("U1")] == ["VIPへようこそ"]
+
+
+def test_sms_goes_to_e164_even_for_a_phone_stored_before_normalisation(aws, manual_clock) -> None:
+    world = StepWorld()
+    ws = world.workspace()
+    scenario = world.scenario(ws, {"name": "sms", "steps": [{"id": "s1", "sms": {"text": "hi"}}]})
+    sub = world.friend(ws, "U1", phone="090-1234-5678")
+    world.enroll(ws, sub, scenario)
+    world.tick()
+    world.drain()
+    assert [m["to"] for m in world.sms.sent] == ["+819012345678"]
