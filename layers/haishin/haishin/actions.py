@@ -15,6 +15,7 @@ from haishin import clock
 from haishin.subscribers.models import SubscriberModel
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.tags.repository import TagRepository
+from haishin.tags.triggers import TriggerSink, fire_tag_changes
 from haishin.timeline.models import Timeline
 
 
@@ -105,12 +106,17 @@ class ActionRunner:
         scenarios: ScenarioControl | None = None,
         webhooks: WebhookCaller | None = None,
         tags: TagRepository | None = None,
+        tag_triggers: TriggerSink | None = None,
     ) -> None:
         self.subscribers = subscribers
         self.timeline = timeline
         self.scenarios = scenarios
         self.webhooks = webhooks
         self.tags = tags or TagRepository()
+        # tag_added / tag_removed go to the scenario engine: given explicitly, or the scenario control itself
+        # when it takes triggers (ScenarioService does).
+        self.tag_triggers = tag_triggers if tag_triggers is not None else (
+            scenarios if isinstance(scenarios, TriggerSink) else None)
 
     def run(
         self, workspace_id: str, subscriber_id: str, actions: Sequence[Action], *, actor: str,
@@ -163,6 +169,7 @@ class ActionRunner:
         for index, (kind, data) in enumerate(changes):
             self.timeline.append(workspace_id, subscriber_id, kind, data, actor=actor, at=now,
                                  entry_id=f"{idempotency_key}#{index}")
+        fire_tag_changes(self.tag_triggers, workspace_id, subscriber_id, changes, idempotency_key)
         for action in actions:
             if isinstance(action, StartScenario | StopScenario | StopAllScenarios):
                 if self.scenarios is None:

@@ -98,3 +98,16 @@ def test_import_routes_upload_preview_start_errors(api: AdminApi) -> None:
     assert report["errors"][0]["line"] == 2 and report["errors"][0]["column"] == "誕生日"
     status, _ = call(api, "POST", "/api/imports", role="viewer", body={"csv": "a\r\n"})
     assert status == 403
+
+
+def test_phones_are_stored_in_e164_and_bad_ones_named_at_the_field(api: AdminApi) -> None:
+    status, body = call(api, "POST", "/api/subscribers", body={"display_name": "電話", "phone": "090-1234-5678"})
+    assert status == 201, body
+    friend = str(body["subscriber_id"])
+    assert body["phone"] == "+819012345678"
+    status, body = call(api, "POST", "/api/subscribers", body={"display_name": "同じ人", "phone": "+81 90 1234 5678"})
+    assert status == 409, body  # the same number in the other form belongs to the first friend
+    status, body = call(api, "PATCH", f"/api/subscribers/{friend}", body={"phone": "０３（１２３４）５６７８"})
+    assert status == 200 and body["phone"] == "+81312345678", body
+    status, body = call(api, "PATCH", f"/api/subscribers/{friend}", body={"phone": "12-34"})
+    assert status == 422 and body["where"] == "phone" and "電話番号" in body["message"], body

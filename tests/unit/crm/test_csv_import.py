@@ -202,3 +202,15 @@ def test_sample_files_import_with_their_broken_rows_reported(crm, name: str) -> 
     assert {(e["line"], e["column"]) for e in errors} == {
         (4, "誕生日"), (5, "メールアドレス"), (5, "得点"), (6, "来店日時")}
     assert _friend("taro@example.jp").fields["name"] == "髙橋　太郎①"
+
+
+def test_phones_are_imported_in_e164_and_bad_ones_reported_at_the_row(crm) -> None:
+    data = ("メールアドレス,電話番号\r\np1@example.jp,090-1234-5678\r\np2@example.jp,０３－１２３４－５６７８\r\n"
+            "p3@example.jp,+819011112222\r\np4@example.jp,12-34\r\n").encode("utf-8-sig")
+    job = _import(crm, data)
+    assert [_friend(f"p{i}@example.jp").phone for i in (1, 2, 3)] == ["+819012345678", "+81312345678",
+                                                                      "+819011112222"]
+    errors, _ = error_report(WS, job["import_id"])
+    assert [(e["line"], e["column"]) for e in errors] == [(5, "電話番号")]
+    assert "電話番号" in errors[0]["reason"]
+    assert SubscriberRepository().find_by_phone(WS, "+81 90-1234-5678") is not None

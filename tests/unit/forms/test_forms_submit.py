@@ -67,8 +67,10 @@ def test_line_bound_submit_updates_that_friend_tags_and_starts_scenario(env: Env
     assert form_id in friend.forms_answered
     assert friend.email == "hanako@example.com"  # the email answer becomes the friend's address (and alias)
     assert env.collab.subscribers.find_by_email(WS, "hanako@example.com").subscriber_id == line_friend
-    assert [t[2] for t in env.scenarios.triggers] == ["form_submitted"]
-    assert env.scenarios.triggers[0][3]["form_id"] == form_id
+    # the form's add_tag action fires tag_added (issue 16), then the form itself fires form_submitted
+    assert [t[2] for t in env.scenarios.triggers] == ["tag_added", "form_submitted"]
+    assert env.scenarios.triggers[0][3]["tag"] == "セミナー申込"
+    assert env.scenarios.triggers[1][3]["form_id"] == form_id
     assert env.messenger.sent == [(line_friend, "花子さん、お申込みありがとうございます。", env.messenger.sent[0][2])]
     assert len(env.webhooks.calls) == 1
     entries, _ = env.collab.timeline.page(WS, line_friend)
@@ -118,7 +120,7 @@ def test_double_submit_makes_one_submission(env: Env, form_id: str) -> None:
     assert first.outcome == second.outcome == "thanks"
     assert second.duplicate and second.subscriber_id == first.subscriber_id
     assert len(stored_answers()) == 1
-    assert len(env.scenarios.triggers) == 1
+    assert [t[2] for t in env.scenarios.triggers] == ["tag_added", "form_submitted"]  # once each
     assert len(env.webhooks.calls) == 1
 
 

@@ -508,15 +508,15 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
                   ))}
                 </select>
               </label>
-              {(trigger.type === "form_submitted" || trigger.type === "purchase_completed" || trigger.type === "tag_added") && (
+              {(trigger.type === "form_submitted" || trigger.type === "purchase_completed" || trigger.type === "tag_added" || trigger.type === "tag_removed") && (
                 <label class="field">
                   <span class="field__label">{t(`sc.trigger.key.${trigger.type}`)}</span>
                   <input
-                    name={`triggers[0].${trigger.type === "form_submitted" ? "form_id" : trigger.type === "tag_added" ? "tag" : "product_id"}`}
-                    value={String((trigger as unknown as Record<string, unknown>)[trigger.type === "form_submitted" ? "form_id" : trigger.type === "tag_added" ? "tag" : "product_id"] ?? "")}
+                    name={`triggers[0].${trigger.type === "form_submitted" ? "form_id" : (trigger.type === "tag_added" || trigger.type === "tag_removed") ? "tag" : "product_id"}`}
+                    value={String((trigger as unknown as Record<string, unknown>)[trigger.type === "form_submitted" ? "form_id" : (trigger.type === "tag_added" || trigger.type === "tag_removed") ? "tag" : "product_id"] ?? "")}
                     onInput={(e) =>
                       form.set("triggers", [
-                        { ...trigger, [trigger.type === "form_submitted" ? "form_id" : trigger.type === "tag_added" ? "tag" : "product_id"]: e.currentTarget.value },
+                        { ...trigger, [trigger.type === "form_submitted" ? "form_id" : (trigger.type === "tag_added" || trigger.type === "tag_removed") ? "tag" : "product_id"]: e.currentTarget.value },
                       ])
                     }
                   />

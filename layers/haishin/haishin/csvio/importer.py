@@ -57,6 +57,7 @@ from haishin.errors import Conflict, HaishinError, ValidationFailed
 from haishin.fields.models import FieldDefinition
 from haishin.fields.repository import FieldChanges, FieldRepository, plan_field_changes
 from haishin.fields.values import is_empty
+from haishin.phone import INVALID_PHONE_MESSAGE, to_e164
 from haishin.segments.scan import dynamodb_client
 from haishin.storage.base import iso
 from haishin.subscribers.models import SubscriberModel, alias_pk, line_account, subscriber_pk
@@ -66,7 +67,6 @@ from haishin.subscribers.repository import (
     aliases_of,
     line_alias_kind,
     normalise_email,
-    normalise_phone,
 )
 from haishin.tags.repository import TagModel, TagRepository, _key
 from haishin.timeline.models import TimelineEntryModel, timeline_pk
@@ -249,9 +249,9 @@ class Importer:
                 else:
                     plan.identities["email"] = ("email", email)
             elif target == "phone":
-                phone = normalise_phone(cell)
-                if not 10 <= len(phone.lstrip("+")) <= 15:
-                    errors.append(CellError(line, column, f"not a phone number: '{cell}'"))
+                phone = to_e164(cell)
+                if phone is None:
+                    errors.append(CellError(line, column, f"{INVALID_PHONE_MESSAGE}: '{cell}'"))
                 else:
                     plan.identities["phone"] = ("phone", phone)
             elif target == "line_user_id":

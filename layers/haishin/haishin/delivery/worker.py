@@ -25,6 +25,7 @@ from haishin.delivery.ledger import FINAL, Ledger
 from haishin.delivery.messages import DeliveryMessage, recipient_retry_key
 from haishin.errors import HaishinError
 from haishin.line.client import LineApiError
+from haishin.phone import to_e164
 from haishin.public_url import public_base
 from haishin.render import Renderer, RenderError, is_personalised, variables_for
 from haishin.retry import BudgetSpent, with_backoff
@@ -240,7 +241,9 @@ class DeliveryWorker:
         if channel == "email":
             return (subscriber.email, "ok") if subscriber.email else (None, "skipped_no_address")
         if channel == "sms":
-            return (subscriber.phone, "ok") if subscriber.phone else (None, "skipped_no_address")
+            # E.164 for SNS even for a row stored before phones were normalised (issue 16)
+            return (to_e164(subscriber.phone) or subscriber.phone, "ok") if subscriber.phone \
+                else (None, "skipped_no_address")
         return None, "skipped_no_address"
 
     def _line_channel(self, subscriber: SubscriberModel, line_channel_id: str | None) -> str:

@@ -8,13 +8,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from haishin.phone import INVALID_PHONE_MESSAGE, to_e164
+
 FieldType = Literal["text", "email", "phone", "number", "date", "select", "checkboxes", "radio", "textarea"]
 CHOICE_TYPES = frozenset({"select", "checkboxes", "radio"})
 # Where an answer goes on the subscriber: a contact attribute or a custom field (友だち情報).
 CONTACT_TARGETS = frozenset({"email", "phone", "display_name"})
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE_CHARS = re.compile(r"^\+?[0-9\-\s()]+$")
 
 
 class FormField(BaseModel):
@@ -81,13 +82,6 @@ class FormDefinition(BaseModel):
         return fields
 
 
-def normalise_phone(value: str) -> str:
-    digits = re.sub(r"\D", "", value)
-    if value.strip().startswith("+81"):
-        digits = "0" + digits[2:]
-    return digits
-
-
 def _one(field: FormField, raw: list[str]) -> tuple[Any, str | None]:
     text = (raw[0] if raw else "").strip()
     if not text:
@@ -102,9 +96,8 @@ def _one(field: FormField, raw: list[str]) -> tuple[Any, str | None]:
             return text, "メールアドレスの形式が正しくありません（例：hanako@example.com）。"
         return text, None
     if field.type == "phone":
-        digits = normalise_phone(text)
-        if not _PHONE_CHARS.match(text) or not 10 <= len(digits) <= 11 or not digits.startswith("0"):
-            return text, "電話番号は数字とハイフンで入力してください（例：090-1234-5678）。"
+        if to_e164(text) is None:
+            return text, INVALID_PHONE_MESSAGE
         return text, None
     if field.type == "number":
         try:
@@ -156,7 +149,7 @@ def typed_value(field: FormField, value: Any) -> Any:
         number = float(str(value).replace(",", ""))
         return int(number) if number.is_integer() else number
     if field.type == "phone":
-        return normalise_phone(str(value))
+        return to_e164(str(value)) or str(value)
     if field.type == "email":
         return str(value).strip().lower()
     return value

@@ -17,6 +17,7 @@ inside the window to the window's end (local zone), at scheduling and again at s
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -179,8 +180,13 @@ class Step(_Strict):
         return [c for c in CHANNELS if getattr(self, c)]
 
 
+def _tag_key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).strip().casefold()
+
+
 class Trigger(_Strict):
-    type: Literal["friend_added", "form_submitted", "purchase_completed", "tag_added", "admin", "api", "csv"]
+    type: Literal["friend_added", "form_submitted", "purchase_completed", "tag_added", "tag_removed", "admin", "api",
+                  "csv"]
     form_id: str | None = None
     product_id: str | None = None
     tag: str | None = None
@@ -192,8 +198,8 @@ class Trigger(_Strict):
             return detail.get("form_id") == self.form_id
         if self.type == "purchase_completed" and self.product_id:
             return detail.get("product_id") == self.product_id
-        if self.type == "tag_added" and self.tag:
-            return detail.get("tag") == self.tag
+        if self.type in {"tag_added", "tag_removed"} and self.tag:  # the tag by ID or by name (as typed)
+            return self.tag == detail.get("tag_id") or _tag_key(self.tag) == _tag_key(str(detail.get("tag") or ""))
         return True
 
 

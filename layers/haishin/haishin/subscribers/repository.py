@@ -11,6 +11,7 @@ from pynamodb.transactions import TransactWrite
 
 from haishin import clock, ids
 from haishin.errors import Conflict, NotFound
+from haishin.phone import alias_form, legacy_key, to_e164
 from haishin.storage.base import connection
 from haishin.subscribers.models import (
     SHARDS,
@@ -34,10 +35,8 @@ def normalise_email(email: str) -> str:
 
 
 def normalise_phone(phone: str) -> str:
-    """Digits only, a leading + kept: ``090-1234-5678``, ``０９０（１２３４）５６７８`` and ``09012345678`` match."""
-    text = unicodedata.normalize("NFKC", phone).strip()
-    digits = "".join(ch for ch in text if ch.isdigit())
-    return ("+" + digits) if text.startswith("+") else digits
+    """The phone's alias key, E.164: ``090-1234-5678``, ``０９０（１２３４）５６７８`` and ``+819012345678`` match."""
+    return alias_form(phone)
 
 
 def aliases_of(subscriber: SubscriberModel) -> list[tuple[str, str]]:
@@ -257,6 +256,20 @@ class SubscriberRepository:
             except VersionConflict:
                 continue
         raise Conflict("subscriber kept changing; try again", where=f"subscriber {subscriber_id}")
+
+    def rekey_phone(self, workspace_id: str, subscriber_id: str) -> bool:
+        """Backfill for rows written before phones were E.164: store ``to_e164(phone)`` and move the phone alias
+        from its old digits key, in one transaction. False when there is nothing to change (or no valid number).
+        Raises AliasTaken when another friend already owns the E.164 form (the admin merges the two)."""
+        subscriber = self.require(workspace_id, subscriber_id)
+        new = to_e164(subscriber.phone) if subscriber.phone else None
+        if new is None or new == subscriber.phone:
+            return False
+        legacy = legacy_key(str(subscriber.phone))
+        subscriber.phone = new
+        subscriber.updated_at = clock.now()
+        self.save_with_aliases(subscriber, add=[("phone", new)], remove=[("phone", legacy)])
+        return True
 
     def mark_form_answered(self, workspace_id: str, subscriber_id: str, form_id: str) -> SubscriberModel:
         """For the forms area: remember that this friend answered ``form_id`` (segments read ``forms_answered``)."""

@@ -17,15 +17,16 @@ from haishin.errors import ValidationFailed
 from haishin.fields.models import FieldDefinition
 from haishin.fields.repository import FieldRepository, plan_field_changes
 from haishin.fields.values import to_text
+from haishin.phone import INVALID_PHONE_MESSAGE, to_e164
 from haishin.segments.engine import follow_status
 from haishin.subscribers.models import SubscriberModel, line_account
 from haishin.subscribers.repository import (
     SubscriberRepository,
     line_alias_kind,
     normalise_email,
-    normalise_phone,
 )
 from haishin.tags.repository import TagRepository
+from haishin.tags.triggers import TriggerSink, fire_tag_changes
 from haishin.timeline.models import Timeline
 
 
@@ -64,9 +65,9 @@ def check_email(email: str) -> str:
 
 
 def check_phone(phone: str) -> str:
-    value = normalise_phone(phone)
-    if not 10 <= len(value.lstrip("+")) <= 15:
-        raise ValidationFailed(f"not a phone number: '{phone}'", where="phone")
+    value = to_e164(phone)
+    if value is None:
+        raise ValidationFailed(INVALID_PHONE_MESSAGE, where="phone", details={"value": phone})
     return value
 
 
@@ -77,11 +78,13 @@ class CrmService:
         timeline: Timeline | None = None,
         fields: FieldRepository | None = None,
         tags: TagRepository | None = None,
+        triggers: TriggerSink | None = None,
     ) -> None:
         self.subscribers = subscribers or SubscriberRepository()
         self.timeline = timeline or Timeline()
         self.fields = fields or FieldRepository()
         self.tags = tags or TagRepository()
+        self.triggers = triggers  # the scenario engine: tag_added / tag_removed (None: no scenarios, e.g. tools)
 
     def create(self, workspace_id: str, data: SubscriberCreate, *, actor: str) -> SubscriberModel:
         definitions = self.fields.by_key(workspace_id)
@@ -118,6 +121,7 @@ class CrmService:
         definitions = self.fields.by_key(workspace_id)
         plan = plan_field_changes(definitions, patch.fields, additions=patch.add_to_fields)
         known = self.tags.all(workspace_id)
+        names = {t.tag_id: t.name for t in known}
         add_tags = self.tags.resolve(workspace_id, patch.add_tags, known=known, where="add_tags")
         remove_tags = self.tags.resolve(workspace_id, patch.remove_tags, known=known, where="remove_tags")
         email = check_email(patch.email) if patch.email else patch.email
@@ -135,11 +139,11 @@ class CrmService:
             for tag_id in add_tags:
                 if tag_id not in tags:
                     tags.add(tag_id)
-                    entries.append(("tag_added", {"tag": tag_id}))
+                    entries.append(("tag_added", {"tag": tag_id, "tag_id": tag_id, "name": names.get(tag_id)}))
             for tag_id in remove_tags:
                 if tag_id in tags:
                     tags.discard(tag_id)
-                    entries.append(("tag_removed", {"tag": tag_id}))
+                    entries.append(("tag_removed", {"tag": tag_id, "tag_id": tag_id, "name": names.get(tag_id)}))
             subscriber.tags = tags
             for attribute, value in (("display_name", patch.display_name), ("inflow_route", patch.inflow_route),
                                      ("email", email), ("phone", phone)):
@@ -152,6 +156,9 @@ class CrmService:
         now = clock.now()
         for kind, data in entries:
             self.timeline.append(workspace_id, subscriber_id, kind, data, actor=actor, at=now)
+        fire_tag_changes(self.triggers, workspace_id, subscriber_id,
+                         [(k, {"tag_id": d["tag_id"], "tag": d["name"]}) for k, d in entries if "tag_id" in d],
+                         idempotency_key=f"patch:{subscriber_id}:v{subscriber.version}")
         return subscriber
 
     def merge(self, workspace_id: str, winner_id: str, loser_id: str, *, actor: str) -> SubscriberModel:

@@ -24,6 +24,7 @@ from haishin.subscribers.repository import SubscriberRepository
 from haishin.subscribers.service import CrmService, SubscriberCreate, SubscriberPatch, present
 from haishin.tags.repository import TagRepository
 from haishin.timeline.models import Timeline
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
 
@@ -125,8 +126,9 @@ def get_timeline(subscriber_id: str) -> dict[str, Any]:
 @requires(Permission.EDIT_SUBSCRIBERS)
 def patch_subscriber(subscriber_id: str) -> dict[str, Any]:
     caller = current_caller()
-    subscriber = CrmService().patch(caller.workspace_id, subscriber_id, validate(SubscriberPatch, body(router)),
-                                    actor=f"operator:{caller.operator_id}")
+    crm = CrmService(triggers=services().scenario_service)
+    subscriber = crm.patch(caller.workspace_id, subscriber_id, validate(SubscriberPatch, body(router)),
+                           actor=f"operator:{caller.operator_id}")
     return _detail(subscriber)
 
 
