@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from haishin import clock
-from haishin.delivery.channels import ChannelError, EmailSender, SmsSender
+from haishin.delivery.channels import ChannelError, EmailSender, SmsSender, unsubscribe_headers
 from haishin.delivery.ledger import FINAL, Ledger
 from haishin.delivery.messages import DeliveryMessage, recipient_retry_key
 from haishin.errors import HaishinError
@@ -293,7 +293,8 @@ class DeliveryWorker:
                 if self.email is None:
                     raise PermanentFailure("no email sender configured")
                 return self.email.send(source=rendered["from"], to=address, subject=rendered["subject"],
-                                       html=rendered["html"], text=rendered["text"]), False
+                                       html=rendered["html"], text=rendered["text"],
+                                       headers=unsubscribe_headers(variables["unsubscribe_url"])), False
             if self.sms is None:
                 raise PermanentFailure("no SMS sender configured")
             return self.sms.send(phone=address, text=rendered), False
