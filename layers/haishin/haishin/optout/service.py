@@ -8,6 +8,7 @@ forged nor reused for another friend or channel. The link lives long (a law-requ
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,22 @@ UNSUBSCRIBE = "unsubscribe"
 VALIDITY = timedelta(days=3650)
 CHANNELS = ("line", "email", "sms")
 SCOPES = (*CHANNELS, "all")
+
+
+STOP_KEYWORD = "配信停止"  # a LINE friend sends this to stop LINE broadcasts and steps
+RESUME_KEYWORD = "配信再開"
+STOP_REPLY = (f"LINEでのお知らせの配信を停止しました。再開するときは「{RESUME_KEYWORD}」と送信してください。")
+RESUME_REPLY = "LINEでのお知らせの配信を再開しました。"
+
+
+def keyword_of(text: str) -> str | None:
+    """"stop" | "resume" | None for a LINE text (NFKC, spaces and trailing punctuation ignored)."""
+    normalised = unicodedata.normalize("NFKC", text).strip().strip("。.!！").replace(" ", "")
+    if normalised == STOP_KEYWORD:
+        return "stop"
+    if normalised == RESUME_KEYWORD:
+        return "resume"
+    return None
 
 
 @dataclass(frozen=True)
