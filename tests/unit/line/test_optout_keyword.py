@@ -1,5 +1,5 @@
 """配信停止 / 配信再開 typed in LINE: the friend's LINE opt-out flag changes, a reply confirms it and says how to come
-back, e-mail stays as it was, auto-replies do not also answer, and a redelivered event changes nothing twice."""
+back, e-mail stays as it was, auto-replies do not also answer; standby opts out without a reply."""
 
 from __future__ import annotations
 
