@@ -10,6 +10,7 @@ with "outcome unknown" so an operator decides. At most once, never twice.
 from __future__ import annotations
 
 from email.message import EmailMessage
+from email.policy import SMTP
 from typing import Any, Protocol
 
 from haishin.errors import ExternalServiceError
@@ -103,7 +104,9 @@ class SesEmailSender:
 
     def _send_raw(self, *, source: str, to: str, subject: str, html: str | None, text: str | None,
                   headers: dict[str, str]) -> str:
-        message = EmailMessage()
+        # RFC 5322's hard limit: a signed URL is one long token, and at the default 78 the header would be folded
+        # into RFC 2047 encoded-words, which no mail client reads as List-Unsubscribe
+        message = EmailMessage(policy=SMTP.clone(max_line_length=998))
         message["Subject"] = subject
         message["From"] = source
         message["To"] = to
