@@ -15,6 +15,7 @@ from haishin.forms.service import FormService
 from haishin.optout.service import OptOutService
 from haishin.pages.router import Pages
 from haishin.secrets import InMemorySecretStore
+from haishin.workspaces.service import WorkspaceService
 
 WS = "w_optout"
 
@@ -66,10 +67,12 @@ def path_of(env: Env, friend: str, channel: str = "email") -> str:
 
 
 def test_get_shows_the_page_and_changes_nothing(env: Env) -> None:
+    WorkspaceService().ensure(WS, name="Salon Haru")
     friend = make_friend(env)
     response = call(env.pages, "GET", path_of(env, friend))
     assert response["statusCode"] == 200
     assert "配信を停止する" in response["body"] and 'method="post"' in response["body"]
+    assert "送信者: Salon Haru" in response["body"]  # 特定電子メール法: the sender is named
     assert env.service.state(WS, friend) == {"all": False, "line": False, "email": False, "sms": False}
 
 

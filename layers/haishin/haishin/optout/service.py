@@ -76,6 +76,12 @@ class OptOutService:
         binding = self.signer().verify(UNSUBSCRIBE, workspace_id, channel, signed)
         return OptOutTarget(workspace_id, binding.subscriber_id, channel)
 
+    def sender(self, workspace_id: str) -> str:
+        """The sender's name shown on the page (特定電子メール法: who sends these messages)."""
+        from haishin.workspaces.service import WorkspaceService  # noqa: PLC0415
+
+        return str(WorkspaceService().get(workspace_id).get("name") or workspace_id)
+
     # ------------------------------------------------------------------ state
     def state(self, workspace_id: str, subscriber_id: str) -> dict[str, Any]:
         return state_of(self.collab.subscribers.require(workspace_id, subscriber_id))

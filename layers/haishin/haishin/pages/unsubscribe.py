@@ -26,7 +26,7 @@ def unsubscribe_page(service: OptOutService, token: str, event: dict[str, Any]) 
         state = service.state(target.workspace_id, target.subscriber_id)
     except (tokens.TokenInvalid, NotFound):
         return _invalid()
-    sender = target.workspace_id
+    sender = service.sender(target.workspace_id)
     if http.method(event) == "POST":
         form = http.form_data(event)
         one_click = (form.get("List-Unsubscribe") or [""])[0] == "One-Click"
