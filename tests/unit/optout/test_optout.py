@@ -111,7 +111,7 @@ def test_a_token_cannot_be_forged_or_moved_to_another_friend_or_channel(env: Env
     ws, channel, signed = token.split(".", 2)
     _, expiry, mac = signed.split(".")
     for forged in (f"{ws}.{channel}.{bob}.{expiry}.{mac}", f"{ws}.line.{signed}", f"w_other.{channel}.{signed}",
-                   f"{ws}.{channel}.{alice}.{int(expiry) + 1}.{mac}", "garbage", f"{ws}.nope.{signed}"):
+                   f"{ws}.{channel}.{alice}.{int(expiry) + 1}.{mac}", "garbage", f"{ws}.nope.{signed}", f"wé.{channel}.{signed}", f"{ws}.{channel}.²{signed}"):
         with pytest.raises(tokens.TokenInvalid):
             env.service.verify(forged)
         response = call(env.pages, "POST", f"/u/{forged}", {"action": "stop", "scope": "all"})
