@@ -96,7 +96,7 @@ def test_everything_a_friend_and_an_operator_touch_works_under_the_stage(local_s
     system.drain()
     system.advance(timedelta(minutes=1))  # the step is rendered by the delivery worker: no request, recorded base
     texts = [str((d.get("message") or {}).get("text")) for d in emulator.received(USER, CH)]
-    assert len(texts) == 1 and texts[0].startswith(f"停止はこちら {api}/u/{WS}/"), texts
+    assert len(texts) == 1 and texts[0].startswith(f"停止はこちら {api}/u/{WS}.line."), texts
     status, friends = json_request("GET", f"{api}/api/subscribers", headers=auth)
     assert status == 200, friends
 

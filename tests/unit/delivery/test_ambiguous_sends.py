@@ -27,6 +27,8 @@ class FlakySes:
             raise error
         return {"MessageId": "ses-1"}
 
+    send_raw_email = send_email  # e-mails with List-Unsubscribe headers go out raw
+
 
 def email_step(world: StepWorld) -> Any:
     ws = world.workspace()

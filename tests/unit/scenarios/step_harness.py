@@ -99,8 +99,10 @@ class FakeLine:
 class FakeEmail:
     sent: list[dict[str, Any]] = field(default_factory=list)
 
-    def send(self, *, source: str, to: str, subject: str, html: str | None, text: str | None) -> str:
-        self.sent.append({"to": to, "subject": subject, "html": html, "text": text, "at": clock.now()})
+    def send(self, *, source: str, to: str, subject: str, html: str | None, text: str | None,
+             headers: dict[str, str] | None = None) -> str:
+        self.sent.append({"to": to, "subject": subject, "html": html, "text": text, "at": clock.now(),
+                          "headers": headers or {}})
         return uuid.uuid4().hex
 
 

@@ -9,6 +9,8 @@ with "outcome unknown" so an operator decides. At most once, never twice.
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+from email.policy import SMTP
 from typing import Any, Protocol
 
 from haishin.errors import ExternalServiceError
@@ -56,8 +58,16 @@ def _classify(exc: Exception, where: str) -> ChannelError:
                         retryable=False, ambiguous=True, where=where)
 
 
+def unsubscribe_headers(url: str, mailto: str | None = None) -> dict[str, str]:
+    """RFC 2369 List-Unsubscribe (https, and mailto when there is one) and RFC 8058 one-click: a mail client POSTs
+    ``List-Unsubscribe=One-Click`` to the URL, which stops the channel without a page (haishin.pages.unsubscribe)."""
+    targets = [f"<{url}>"] + ([f"<mailto:{mailto}?subject=unsubscribe>"] if mailto else [])
+    return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 class EmailSender(Protocol):
-    def send(self, *, source: str, to: str, subject: str, html: str | None, text: str | None) -> str: ...
+    def send(self, *, source: str, to: str, subject: str, html: str | None, text: str | None,
+             headers: dict[str, str] | None = None) -> str: ...
 
 
 class SmsSender(Protocol):
@@ -73,7 +83,10 @@ class SesEmailSender:
             self._client = _client("ses")
         return self._client
 
-    def send(self, *, source: str, to: str, subject: str, html: str | None, text: str | None) -> str:
+    def send(self, *, source: str, to: str, subject: str, html: str | None, text: str | None,
+             headers: dict[str, str] | None = None) -> str:
+        if headers:  # SES v1 send_email carries no custom headers: a raw MIME message does
+            return self._send_raw(source=source, to=to, subject=subject, html=html, text=text, headers=headers)
         body: dict[str, Any] = {}
         if html:
             body["Html"] = {"Data": html, "Charset": "UTF-8"}
@@ -86,6 +99,27 @@ class SesEmailSender:
             )
         except Exception as exc:
             raise _classify(exc, "SES send_email") from exc
+        return str(response.get("MessageId", ""))
+
+
+    def _send_raw(self, *, source: str, to: str, subject: str, html: str | None, text: str | None,
+                  headers: dict[str, str]) -> str:
+        # RFC 5322's hard limit: a signed URL is one long token, and at the default 78 the header would be folded
+        # into RFC 2047 encoded-words, which no mail client reads as List-Unsubscribe
+        message = EmailMessage(policy=SMTP.clone(max_line_length=998))
+        message["Subject"] = subject
+        message["From"] = source
+        message["To"] = to
+        for name, value in headers.items():
+            message[name] = value
+        message.set_content(text or "", charset="utf-8")
+        if html:
+            message.add_alternative(html, subtype="html", charset="utf-8")
+        try:
+            response = self._ses().send_raw_email(Source=source, Destinations=[to],
+                                                  RawMessage={"Data": message.as_bytes()})
+        except Exception as exc:
+            raise _classify(exc, "SES send_raw_email") from exc
         return str(response.get("MessageId", ""))
 
 

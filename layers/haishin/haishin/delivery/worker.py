@@ -20,13 +20,12 @@ from datetime import timedelta
 from typing import Any
 
 from haishin import clock
-from haishin.delivery.channels import ChannelError, EmailSender, SmsSender
+from haishin.delivery.channels import ChannelError, EmailSender, SmsSender, unsubscribe_headers
 from haishin.delivery.ledger import FINAL, Ledger
 from haishin.delivery.messages import DeliveryMessage, recipient_retry_key
 from haishin.errors import HaishinError
 from haishin.line.client import LineApiError
 from haishin.phone import to_e164
-from haishin.public_url import public_base
 from haishin.render import Renderer, RenderError, is_personalised, variables_for
 from haishin.retry import BudgetSpent, with_backoff
 from haishin.scenarios.conditions import evaluate
@@ -84,8 +83,9 @@ class DeliveryWorker:
                  email: EmailSender | None = None, sms: SmsSender | None = None, actions: Any = None,
                  scenario_control: Any = None, retry_budget_s: float = 8.0,
                  lease: timedelta = timedelta(minutes=3), sleep: Callable[[float], None] = time.sleep,
-                 email_from: str = "no-reply@example.com") -> None:
+                 email_from: str = "no-reply@example.com", optout: Any = None) -> None:
         self.ledger = ledger
+        self._optout = optout  # haishin.optout.service.OptOutService: signs the /u/ 配信停止 URL
         self.subscribers = subscribers
         self.enrollments = enrollments
         self.scenarios = scenarios
@@ -254,9 +254,16 @@ class DeliveryWorker:
 
     def _variables(self, message: DeliveryMessage, subscriber: SubscriberModel, extra: dict[str, Any]
                    ) -> dict[str, Any]:
-        base = public_base()
-        unsubscribe = f"{base}/u/{message.workspace_id}/{subscriber.subscriber_id}/{message.delivery_id}"
+        unsubscribe = self.optout.url(message.workspace_id, subscriber.subscriber_id, message.channel)
         return variables_for(subscriber, unsubscribe_url=unsubscribe, now=clock.now(), **extra)
+
+    @property
+    def optout(self) -> Any:
+        if self._optout is None:
+            from haishin.optout.service import OptOutService  # noqa: PLC0415
+
+            self._optout = OptOutService()
+        return self._optout
 
     # ------------------------------------------------------------------ send one recipient
     def _send_rendered(self, message: DeliveryMessage, subscriber: SubscriberModel, address: str,
@@ -289,7 +296,8 @@ class DeliveryWorker:
                 if self.email is None:
                     raise PermanentFailure("no email sender configured")
                 return self.email.send(source=rendered["from"], to=address, subject=rendered["subject"],
-                                       html=rendered["html"], text=rendered["text"]), False
+                                       html=rendered["html"], text=rendered["text"],
+                                       headers=unsubscribe_headers(variables["unsubscribe_url"])), False
             if self.sms is None:
                 raise PermanentFailure("no SMS sender configured")
             return self.sms.send(phone=address, text=rendered), False

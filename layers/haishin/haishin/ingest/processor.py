@@ -387,6 +387,8 @@ class LineEventProcessor:
             data["quote_token"] = message["quoteToken"]
         self.timeline.append(ctx.workspace_id, subscriber.subscriber_id, "message_in", data, actor="friend",
                              at=ctx.at, entry_id=ctx.webhook_event_id)
+        if kind == "text" and self._keyword(ctx, subscriber, str(message.get("text") or "")):
+            return
         if kind != "text" or ctx.standby:
             return
         rule = self.auto_replies.match(ctx.workspace_id, ctx.channel_id, str(message.get("text") or ""))
@@ -403,6 +405,26 @@ class LineEventProcessor:
         if rule.actions:
             self._run_actions(ctx, subscriber, rule.actions, actor=f"auto_reply:{rule.auto_reply_id}",
                               idempotency_key=f"autoreply:{ctx.webhook_event_id}")
+
+    def _keyword(self, ctx: _Ctx, subscriber: SubscriberModel, text: str) -> bool:
+        """配信停止 / 配信再開 typed in the chat: LINE broadcasts and steps stop (or resume) for this friend, with a
+        reply saying so and how to come back. Stopping is never a send, so it applies in standby too (no reply)."""
+        from haishin.forms.collab import Collaborators  # noqa: PLC0415
+        from haishin.optout import service as optout  # noqa: PLC0415
+
+        action = optout.keyword_of(text)
+        if action is None:
+            return False
+        optout.OptOutService(Collaborators(subscribers=self.subscribers)).set(
+            ctx.workspace_id, subscriber.subscriber_id, "line", action == "stop", reason="keyword")
+        self.timeline.append(ctx.workspace_id, subscriber.subscriber_id, "opt_out" if action == "stop" else "opt_in",
+                             {"channel": "line", "via": "keyword"}, actor="friend", at=ctx.at,
+                             entry_id=f"optout:{ctx.webhook_event_id}")
+        if not ctx.standby:
+            text = optout.STOP_REPLY if action == "stop" else optout.RESUME_REPLY
+            self._send(ctx, [{"type": "text", "text": text}], step="optout",
+                       retry_key=ids.retry_key("optout", ctx.webhook_event_id))
+        return True
 
     def _run_actions(self, ctx: _Ctx, subscriber: SubscriberModel, raw: Any, *, actor: str,
                      idempotency_key: str) -> None:

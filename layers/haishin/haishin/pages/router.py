@@ -11,10 +11,12 @@ from haishin.errors import HaishinError, NotFound
 from haishin.forms import tokens
 from haishin.forms.service import FormService
 from haishin.links.service import LinkService
+from haishin.optout.service import OptOutService
 from haishin.pages import http
 from haishin.pages.forms import TOKEN_MESSAGES, respond
 from haishin.pages.products import product_page
 from haishin.pages.render import message_page, redirect
+from haishin.pages.unsubscribe import unsubscribe_page
 from haishin.payments.service import PaymentService
 from haishin.public_url import route_path, serving
 
@@ -57,6 +59,8 @@ class Pages:
             return self.start_checkout(parts[1], event)
         if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "c":
             return self.tracked_link(parts[1])
+        if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":
+            return unsubscribe_page(OptOutService(self.forms.collab), parts[1], event)
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")
 
     def tracked_link(self, token: str) -> dict[str, Any]:

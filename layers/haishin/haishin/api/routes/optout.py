@@ -1,0 +1,45 @@
+"""配信停止 of one friend, as an operator sees and changes it: per channel (line, email, sms) and "all".
+
+No `from __future__ import annotations` in route modules (Powertools reads the annotations at runtime).
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from haishin.api.security import current_caller, requires
+from haishin.auth.permissions import Permission
+from haishin.errors import ValidationFailed
+from haishin.forms.collab import Collaborators
+from haishin.optout.service import SCOPES, OptOutService
+from haishin.wiring import services
+
+router = APIGatewayHttpRouter()
+
+
+def _service() -> OptOutService:
+    svc = services()
+    return OptOutService(Collaborators(subscribers=svc.subscribers, scenarios=svc.scenario_service))
+
+
+@router.get("/subscribers/<subscriber_id>/opt-out")
+@requires(Permission.VIEW_SUBSCRIBERS)
+def get_opt_out(subscriber_id: str) -> dict[str, Any]:
+    return _service().state(current_caller().workspace_id, subscriber_id)
+
+
+@router.put("/subscribers/<subscriber_id>/opt-out")
+@requires(Permission.EDIT_SUBSCRIBERS)
+def set_opt_out(subscriber_id: str) -> dict[str, Any]:
+    """Body ``{"channel": "line" | "email" | "sms" | "all", "stopped": true | false}``."""
+    body = router.current_event.json_body
+    if not isinstance(body, dict):
+        raise ValidationFailed("JSONオブジェクトを送ってください", where="body")
+    channel, stopped = body.get("channel"), body.get("stopped")
+    if channel not in SCOPES or not isinstance(stopped, bool):
+        raise ValidationFailed("channel は line / email / sms / all、stopped は true / false で指定してください",
+                               where="body")
+    ws = current_caller().workspace_id
+    service = _service()
+    service.state(ws, subscriber_id)  # another workspace's friend is 404
+    return service.set(ws, subscriber_id, str(channel), stopped, reason="admin")

@@ -1,0 +1,1 @@
+"""配信停止 (opt-out): signed /u/{token} links, per channel or all channels."""
