@@ -105,6 +105,18 @@ def test_rfc8058_one_click_post_unsubscribes_without_a_page(env: Env) -> None:
     assert env.service.state(WS, friend)["email"] is True
 
 
+def test_rfc8058_one_click_post_may_come_as_multipart_form_data(env: Env) -> None:
+    friend = make_friend(env)
+    boundary = "----haishin-one-click"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n"
+            f"One-Click\r\n--{boundary}--\r\n")
+    response = env.pages.handle({"rawPath": path_of(env, friend), "requestContext": {"http": {"method": "POST"}},
+                                 "headers": {"content-type": f"multipart/form-data; boundary={boundary}"},
+                                 "body": body})
+    assert response["statusCode"] == 200, response
+    assert env.service.state(WS, friend)["email"] is True
+
+
 def test_a_token_cannot_be_forged_or_moved_to_another_friend_or_channel(env: Env) -> None:
     alice, bob = make_friend(env, "a@example.com"), make_friend(env, "b@example.com")
     token = env.service.token(WS, alice, "email")

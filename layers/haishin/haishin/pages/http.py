@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.parser
+import email.policy
 import urllib.parse
 from typing import Any
 
@@ -11,6 +13,7 @@ from haishin.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 MAX_FORM_BYTES = 256 * 1024
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+MULTIPART_MEDIA_TYPE = "multipart/form-data"  # RFC 8058 allows mail clients to send a one-click POST either way
 
 
 def raw_body(event: dict[str, Any], *, limit: int | None = None) -> bytes:
@@ -30,16 +33,36 @@ def raw_body(event: dict[str, Any], *, limit: int | None = None) -> bytes:
     return raw
 
 
-def form_data(event: dict[str, Any]) -> dict[str, list[str]]:
-    """A form post's fields. Anything but ``application/x-www-form-urlencoded`` (what the hosted form sends) is
-    refused (415), and so is a body over MAX_FORM_BYTES (413): never silently cut or read as an empty form."""
+def form_data(event: dict[str, Any], *, multipart: bool = False) -> dict[str, list[str]]:
+    """A form post's fields. Anything but ``application/x-www-form-urlencoded`` (what the hosted form sends), or
+    ``multipart/form-data`` where the caller accepts it, is refused (415), and so is a body over MAX_FORM_BYTES
+    (413): never silently cut or read as an empty form."""
     body = raw_body(event, limit=MAX_FORM_BYTES)
-    media_type = (header(event, "content-type") or FORM_MEDIA_TYPE).split(";", 1)[0].strip().lower()
+    content_type = header(event, "content-type") or FORM_MEDIA_TYPE
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if multipart and media_type == MULTIPART_MEDIA_TYPE:
+        return _multipart_fields(body, content_type)
     if media_type != FORM_MEDIA_TYPE:
         raise UnsupportedMediaType(
             f"フォームの送信形式が正しくありません ({media_type} ではなく {FORM_MEDIA_TYPE} で送ってください)",
             where="content-type")
     return urllib.parse.parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+
+
+def _multipart_fields(body: bytes, content_type: str) -> dict[str, list[str]]:
+    """The text fields of a multipart/form-data body (files are ignored), parsed by the stdlib e-mail parser."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1", errors="replace") + b"\r\n\r\n" + body)
+    if not message.is_multipart():
+        raise BadRequest("multipart/form-data の本文が読めません (boundary を確認してください)", where="body")
+    fields: dict[str, list[str]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if isinstance(name, str) and part.get_filename() is None:
+            payload = part.get_payload(decode=True)
+            text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
+            fields.setdefault(name, []).append(text)
+    return fields
 
 
 def header(event: dict[str, Any], name: str) -> str | None:

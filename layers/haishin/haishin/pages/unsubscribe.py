@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from haishin.errors import NotFound
+from haishin.errors import HaishinError, NotFound
 from haishin.forms import tokens
 from haishin.optout.service import SCOPES, OptOutService
 from haishin.pages import http
@@ -21,6 +21,12 @@ def _invalid() -> dict[str, Any]:
 
 
 def unsubscribe_page(service: OptOutService, token: str, event: dict[str, Any]) -> dict[str, Any]:
+    form: dict[str, list[str]] = {}
+    if http.method(event) == "POST":
+        try:  # a body that is not a small form post is named first, as on every other route
+            form = http.form_data(event, multipart=True)  # RFC 8058 one-click may come as multipart
+        except HaishinError as error:
+            return message_page(error.http_status, "送信内容が正しくありません", error.message)
     try:
         target = service.verify(token)
         state = service.state(target.workspace_id, target.subscriber_id)
@@ -28,7 +34,6 @@ def unsubscribe_page(service: OptOutService, token: str, event: dict[str, Any]) 
         return _invalid()
     sender = service.sender(target.workspace_id)
     if http.method(event) == "POST":
-        form = http.form_data(event)
         one_click = (form.get("List-Unsubscribe") or [""])[0] == "One-Click"
         action = "stop" if one_click else (form.get("action") or [""])[0]
         scope = target.channel if one_click else (form.get("scope") or [target.channel])[0]
