@@ -22,7 +22,7 @@ from tests.support.http import json_request
 
 pytestmark = pytest.mark.integration
 
-CH = "1234500077"
+CH = "1234500133"
 WS = "w_optout"
 SECRET = "5c3c0a1b2d4e5f60718293a4b5c6d7f1"
 TOKEN = "opt-out-token-0000000000000000000000000001"
