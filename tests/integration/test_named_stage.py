@@ -3,7 +3,7 @@ serves a stack. Friends' pages, forms, tracked links and checkout route on the p
 hand out (form, link, purchase, Stripe return, webhook, and those rendered by background deliveries) is absolute and
 carries the stage; the admin API's public OpenAPI, permissions and audit log see the path without the stage.
 
-The unsubscribe page (``/u/...``) is built by another issue: here only its rendered URL is checked, not the page.
+The unsubscribe page (``/u/...``) rendered into a delivered step is opened and used under the stage too.
 """
 
 from __future__ import annotations
@@ -97,6 +97,12 @@ def test_everything_a_friend_and_an_operator_touch_works_under_the_stage(local_s
     system.advance(timedelta(minutes=1))  # the step is rendered by the delivery worker: no request, recorded base
     texts = [str((d.get("message") or {}).get("text")) for d in emulator.received(USER, CH)]
     assert len(texts) == 1 and texts[0].startswith(f"停止はこちら {api}/u/{WS}.line."), texts
+    unsubscribe_url = texts[0].split(" ", 1)[1].strip()
+    status, _, page = raw_request("GET", unsubscribe_url)  # shows the page, changes nothing
+    assert status == 200 and "<form" in page, page[:500]
+    status, _, page = raw_request("POST", unsubscribe_url, urllib.parse.urlencode({"action": "stop"}).encode(),
+                                  {"content-type": "application/x-www-form-urlencoded"})
+    assert status == 200 and "配信を停止しました" in page, page[:500]
     status, friends = json_request("GET", f"{api}/api/subscribers", headers=auth)
     assert status == 200, friends
 
