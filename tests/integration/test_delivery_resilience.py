@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.http import json_request
+from tests.support.local import connect_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -21,12 +22,7 @@ TOKEN = "delivery-resilience-token-000000000000001"
 def test_send_now_through_a_throttling_burst_and_a_clear_503_for_a_longer_outage(local_system: Any) -> None:
     system = local_system
     emulator = system.line_emulator
-    emulator.register_channel(CH, SECRET, TOKEN)
-    system.create_owner(WS, "owner@resilience.example.com")  # as the create-owner command does in AWS
-    auth = {"authorization": f"Bearer {system.login(email='owner@resilience.example.com', workspace_id=WS, role='owner')}"}
-    status, channel = json_request("POST", f"{system.base_url}/api/channels",
-                                   {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
-    assert status == 201, channel
+    auth, _ = connect_workspace(system, WS, CH, SECRET, TOKEN, webhook=False)  # owner, sign-in, channel
     broadcast = {"name": "セール", "channel": "line", "everyone": True,
                  "content": {"line": [{"type": "text", "text": "本日限りのセールです"}]}}
     try:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.support.http import json_request, raw_request
+from tests.support.local import connect_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -57,12 +58,7 @@ def test_form_link_and_stripe_move_the_friend_once(local_system: Any) -> None:
     base = system.base_url
     emulator = system.line_emulator
     stripe = system.stripe_emulator
-    emulator.register_channel(CH, SECRET, TOKEN, webhook_url=f"{base}/line/webhook/{CH}")
-    system.create_owner(WS, "owner@forms.example.com")  # as the create-owner command does in AWS
-    auth = {"authorization": f"Bearer {system.login(email='owner@forms.example.com', workspace_id=WS)}"}
-    status, channel = json_request("POST", f"{base}/api/channels",
-                            {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
-    assert status == 201, channel
+    auth, _ = connect_workspace(system, WS, CH, SECRET, TOKEN)  # owner, sign-in, channel
 
     assert emulator.follow(CH, USER) == 200
     system.drain()

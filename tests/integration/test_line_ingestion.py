@@ -20,6 +20,7 @@ from haishin.aws_lite import AwsJsonClient, AwsLiteError, DynamoDb, SecretsManag
 from haishin.ingest.webhook import DynamoChannelLookup, SecretsManagerReader, SqsSender, WebhookService
 from haishin.line.signature import sign
 from tests.support.http import json_request
+from tests.support.local import connect_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -126,13 +127,7 @@ def test_end_to_end_on_the_local_system(local_system: Any) -> None:
     system = local_system
     emulator = system.line_emulator
     webhook = f"{system.base_url}/line/webhook/{CH}"
-    emulator.register_channel(CH, SECRET, TOKEN, webhook_url=webhook)
-    system.create_owner(WS, "owner@ingest.example.com")  # as the create-owner command does in AWS
-    token = system.login(email="owner@ingest.example.com", workspace_id=WS)
-    auth = {"authorization": f"Bearer {token}"}
-    status, channel = json_request("POST", f"{system.base_url}/api/channels",
-                            {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
-    assert status == 201, channel
+    auth, channel = connect_workspace(system, WS, CH, SECRET, TOKEN)  # owner, sign-in, channel
     assert SECRET not in json.dumps(channel) and TOKEN not in json.dumps(channel)
     status, rule = json_request("POST", f"{system.base_url}/api/auto-replies",
                          {"name": "hours", "match_type": "contains", "keywords": ["営業時間"],

@@ -19,6 +19,7 @@ from haishin.delivery.ledger import Ledger
 from haishin.delivery.messages import step_delivery_id
 from haishin.scenarios.enrollments import enrollment_pk
 from tests.support.http import json_request
+from tests.support.local import connect_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -62,12 +63,7 @@ def test_opt_out_per_channel_page_headers_keyword_and_resubscribe(local_system: 
     system = local_system
     api = system.base_url
     emulator = system.line_emulator
-    emulator.register_channel(CH, SECRET, TOKEN, webhook_url=f"{api}/line/webhook/{CH}")
-    system.create_owner(WS, "owner@optout.example.com")
-    auth = {"authorization": f"Bearer {system.login(email='owner@optout.example.com', workspace_id=WS)}"}
-    status, _ = json_request("POST", f"{api}/api/channels",
-                             {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
-    assert status == 201
+    auth, _ = connect_workspace(system, WS, CH, SECRET, TOKEN)  # owner, sign-in, channel
     system.client("ses").verify_email_identity(EmailAddress=SENDER)
 
     assert emulator.follow(CH, USER) == 200

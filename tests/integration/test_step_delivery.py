@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.http import json_request
+from tests.support.local import connect_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -26,12 +27,7 @@ def texts(emulator: Any, user: str) -> list[str]:
 def test_three_steps_outage_and_faults(local_system: Any) -> None:
     system = local_system
     emulator = system.line_emulator
-    emulator.register_channel(CH, SECRET, TOKEN, webhook_url=f"{system.base_url}/line/webhook/{CH}")
-    system.create_owner(WS, "owner@steps.example.com")  # as the create-owner command does in AWS
-    auth = {"authorization": f"Bearer {system.login(email='owner@steps.example.com', workspace_id=WS)}"}
-    status, channel = json_request("POST", f"{system.base_url}/api/channels",
-                            {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
-    assert status == 201, channel
+    auth, _ = connect_workspace(system, WS, CH, SECRET, TOKEN)  # owner, sign-in, channel
     status, scenario = json_request("POST", f"{system.base_url}/api/scenarios", {
         "name": "welcome", "triggers": [{"type": "friend_added"}], "steps": [
             {"id": "s1", "line": [{"type": "text", "text": "step1"}]},

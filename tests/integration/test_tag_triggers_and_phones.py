@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.http import json_request
+from tests.support.local import connect_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -45,12 +46,7 @@ def test_tag_added_trigger_and_form_phone_in_e164(local_system: Any) -> None:
     system = local_system
     base = system.base_url
     emulator = system.line_emulator
-    emulator.register_channel(CH, SECRET, TOKEN, webhook_url=f"{base}/line/webhook/{CH}")
-    system.create_owner(WS, "owner@tag-triggers.example.com")
-    auth = {"authorization": f"Bearer {system.login(email='owner@tag-triggers.example.com', workspace_id=WS)}"}
-    status, channel = json_request("POST", f"{base}/api/channels",
-                                   {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
-    assert status == 201, channel
+    auth, _ = connect_workspace(system, WS, CH, SECRET, TOKEN)  # owner, sign-in, channel
     assert emulator.follow(CH, USER) == 200
     system.drain()
     subscribers = SubscriberRepository()
