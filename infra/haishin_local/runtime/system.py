@@ -405,8 +405,8 @@ class LocalSystem:
         try:
             user = idp.admin_get_user(UserPoolId=self.user_pool_id, Username=email.strip().lower())
         except idp.exceptions.UserNotFoundException:
-            raise NotAnOperator(f"{email} has no account; the workspace's owner invites operators "
-                                "(設定 → オペレーター)") from None
+            raise NotAnOperator(f"{email} のアカウントがありません。ワークスペースのオーナーに招待してもらってください"
+                                "（設定 → オペレーター）") from None
         return next((a["Value"] for a in user.get("UserAttributes", []) if a["Name"] == "sub"), "")
 
     def _operator(self, email: str, workspace_id: str, requested: str | None) -> tuple[str, str]:
@@ -421,8 +421,8 @@ class LocalSystem:
         subject = self._subject(email, workspace_id)
         record = OperatorRepository().get(workspace_id, subject)
         if record is None or record.status == "removed":
-            raise NotAnOperator(f"{email} is not an operator of workspace {workspace_id}; the workspace's owner "
-                                "invites operators (設定 → オペレーター)")
+            raise NotAnOperator(f"{email} はワークスペース {workspace_id} のオペレーターではありません。"
+                                "オーナーに招待してもらってください（設定 → オペレーター）")
         return subject, str(record.role)
 
     def advance(self, delta: timedelta, *, timeout: float = 60.0) -> dict[str, Any]:
