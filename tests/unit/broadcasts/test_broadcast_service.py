@@ -14,6 +14,7 @@ from haishin.broadcasts.service import BroadcastInput
 from haishin.config import settings
 from haishin.errors import Conflict, ValidationFailed
 from haishin.subscribers.models import AliasModel, SubscriberModel, alias_pk
+from haishin.workspaces.models import WorkspaceModel, workspace_pk
 from tests.unit.broadcasts.harness import CHANNEL, BroadcastWorld, QuotaLine, user_id
 
 
@@ -196,3 +197,42 @@ def test_uploaded_id_list_reports_each_problem_by_line_and_sends_only_to_known_f
     csv_report = check_list(ws, "email", "email\nA@Example.com\nb@example.com,Taro\n")
     assert [(p["line"], p["problem"]) for p in csv_report.problems] == [(1, "bad_line"), (2, "unknown"),
                                                                           (3, "unknown")]
+
+
+def test_send_now_in_quiet_hours_waits_for_their_end_unless_the_broadcast_is_urgent(aws, manual_clock):
+    client = boto3.client("scheduler", region_name="us-east-1")
+    group = settings().scheduler_group
+    if group != "default":
+        client.create_schedule_group(Name=group)
+    world = BroadcastWorld(scheduler=BroadcastScheduler(client))
+    ws = world.workspace()  # Asia/Tokyo; the clock reads 09:00 there
+    workspace = WorkspaceModel.get(workspace_pk(ws), "workspace")
+    workspace.quiet_hours_start, workspace.quiet_hours_end = "21:00", "10:00"
+    workspace.save()
+    world.friends(ws, 3)
+    broadcast_id = world.create(ws)
+
+    check = world.service.quota_check(ws, broadcast_id)  # the confirm dialog says what "send now" will do
+    assert check["deferred"]["until_local"] == "2026-01-05T10:00"
+    assert "配信停止時間帯（21:00〜10:00）" in check["deferred"]["reason"]
+    result = world.service.send_now(ws, broadcast_id)
+    assert result["deferred"]["until"].startswith("2026-01-05T01:00")  # 10:00 JST
+    assert world.planner_queue.bodies == []  # nothing goes out now
+    schedule = client.get_schedule(Name=f"bc-{broadcast_id}", GroupName=group)
+    assert schedule["ScheduleExpression"] == "at(2026-01-05T10:00:00)"
+    assert world.view(ws, broadcast_id)["status"] == "scheduled"
+
+    # a time picked inside the window moves to its end too
+    later = world.create(ws, name="夜の告知")
+    scheduled = world.service.schedule(ws, later, "2026-01-05T23:30")
+    assert scheduled["deferred"]["until_local"] == "2026-01-06T10:00"
+    assert client.get_schedule(Name=f"bc-{later}", GroupName=group)["ScheduleExpression"] == "at(2026-01-06T10:00:00)"
+
+    # an urgent notice that opts out goes at once
+    urgent = world.service.create(ws, BroadcastInput(name="緊急のお知らせ", channel="line", everyone=True,
+                                                     content={"line": [{"type": "text", "text": "本日休業します"}]},
+                                                     respect_quiet_hours=False))
+    assert world.service.quota_check(ws, urgent.broadcast_id)["deferred"] is None
+    sent = world.service.send_now(ws, urgent.broadcast_id)
+    assert "deferred" not in sent and len(world.planner_queue.bodies) == 1
+    assert world.view(ws, urgent.broadcast_id)["respect_quiet_hours"] is False

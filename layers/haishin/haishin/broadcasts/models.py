@@ -73,6 +73,8 @@ class BroadcastModel(HaishinModel):
     segment_id = UnicodeAttribute(null=True)
     segment = JSONTextAttribute(null=True)  # inline segment definition; None with no segment_id = everyone
     personalised = BooleanAttribute(default=False)
+    # False: an urgent notice goes out even in the workspace's quiet hours (default: deferred to their end)
+    respect_quiet_hours = BooleanAttribute(null=True)
     message_count = NumberAttribute(default=1)
     # timing: local wall time as the marketer typed it, its zone, and the UTC instant
     send_at_local = UnicodeAttribute(null=True)

@@ -33,6 +33,7 @@ from haishin.config import settings
 from haishin.errors import Conflict, ValidationFailed
 from haishin.line.client import MAX_MESSAGES_PER_SEND
 from haishin.render import Renderer, RenderError, is_personalised, renderer, variables_for
+from haishin.scenarios.timing import QuietHours
 from haishin.segments.model import parse_segment
 from haishin.storage.base import iso
 from haishin.subscribers.repository import SubscriberRepository
@@ -50,6 +51,12 @@ class BroadcastInput:
     segment: dict[str, Any] | None = None
     segment_id: str | None = None
     everyone: bool | None = None
+    respect_quiet_hours: bool | None = None
+
+
+def _public(deferred: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A deferral as the API shows it (no datetime objects)."""
+    return None if deferred is None else {k: v for k, v in deferred.items() if k != "until_utc"}
 
 
 def _fail(message: str, where: str) -> ValidationFailed:
@@ -172,6 +179,8 @@ class BroadcastService:
             broadcast.channel = data.channel
         if data.line_channel_id is not None:
             broadcast.line_channel_id = data.line_channel_id or None
+        if data.respect_quiet_hours is not None:
+            broadcast.respect_quiet_hours = data.respect_quiet_hours
         if data.segment is not None and data.segment_id:
             raise _fail("give a saved segment or an inline segment, not both", "segment_id")
         if data.everyone:
@@ -252,6 +261,10 @@ class BroadcastService:
             raise _fail("the time is in the past", "at")
         quota = self.quota_check(workspace_id, broadcast_id, broadcast=broadcast)
         self._enforce_quota(quota)
+        deferred = self._deferral(broadcast, utc)
+        if deferred is not None:
+            utc = deferred["until_utc"]
+            local = utc.astimezone(ZoneInfo(zone))
         broadcast.schedule_name = self.scheduler.put(workspace_id, broadcast_id, local, zone)
         broadcast.status = "scheduled"
         broadcast.send_at, broadcast.send_at_local, broadcast.time_zone = utc, local.replace(tzinfo=None).isoformat(
@@ -260,7 +273,7 @@ class BroadcastService:
         broadcast.estimate = quota["recipients"]
         broadcast.updated_at = clock.now()
         self._save_if(broadcast, EDITABLE)
-        return {"broadcast": self.view(broadcast), "quota": quota}
+        return {"broadcast": self.view(broadcast), "quota": quota, "deferred": _public(deferred)}
 
     def send_now(self, workspace_id: str, broadcast_id: str) -> dict[str, Any]:
         broadcast = self.repository.require(workspace_id, broadcast_id)
@@ -268,6 +281,12 @@ class BroadcastService:
             raise Conflict(f"a {broadcast.status} broadcast cannot be sent", where="status")
         quota = self.quota_check(workspace_id, broadcast_id, broadcast=broadcast)
         self._enforce_quota(quota)
+        deferred = self._deferral(broadcast, clock.now())
+        if deferred is not None:  # in the workspace's quiet hours: sent at their end, as steps are
+            local = deferred["until_utc"].astimezone(ZoneInfo(deferred["zone"]))
+            scheduled = self.schedule(workspace_id, broadcast_id,
+                                      local.replace(tzinfo=None).isoformat(timespec="minutes"))
+            return {**scheduled, "deferred": _public(deferred)}
         if broadcast.status == "scheduled":
             self.scheduler.delete(workspace_id, broadcast_id)
         now = clock.now()
@@ -297,6 +316,26 @@ class BroadcastService:
             self.scheduler.delete(workspace_id, broadcast_id)
         return broadcast
 
+    def _deferral(self, broadcast: BroadcastModel, at: datetime) -> dict[str, Any] | None:
+        """Where ``at`` falls in the workspace's quiet hours (and the broadcast respects them, the default), when
+        it goes out instead: the end of the quiet window, with the reason in Japanese for the confirm dialog."""
+        if broadcast.respect_quiet_hours is False:
+            return None
+        workspace = self.workspace(broadcast.workspace_id)
+        if workspace is None:
+            return None
+        quiet = QuietHours.parse(workspace.quiet_hours_start, workspace.quiet_hours_end)
+        zone = self._zone(broadcast.workspace_id)
+        moved, was_moved = quiet.adjust(at, ZoneInfo(zone))
+        if not was_moved:
+            return None
+        local = moved.astimezone(ZoneInfo(zone))
+        return {"until_utc": moved, "zone": zone, "until": iso(moved),
+                "until_local": local.replace(tzinfo=None).isoformat(timespec="minutes"),
+                "reason": (f"配信停止時間帯（{workspace.quiet_hours_start}〜{workspace.quiet_hours_end}）のため、"
+                           f"{local:%m/%d %H:%M} に送信します。"
+                           "急ぎのお知らせは「配信停止時間帯を守る」をオフにしてください")}
+
     # ------------------------------------------------------------------ quota
     def quota_check(self, workspace_id: str, broadcast_id: str, *, broadcast: BroadcastModel | None = None
                     ) -> dict[str, Any]:
@@ -314,6 +353,7 @@ class BroadcastService:
             "skipped": {k: v for k, v in reach.items() if k.startswith("skipped_")},
             "messages_per_recipient": int(broadcast.message_count or 1), "policy": policy,
             "estimated_at": iso(counted_at),
+            "deferred": _public(self._deferral(broadcast, clock.now())),  # what "send now" would do
         }
         if broadcast.channel not in ("line", "line_email"):
             result.update({"estimated_messages": 0, "ok": True})
@@ -421,6 +461,7 @@ class BroadcastService:
             "segment_id": broadcast.segment_id, "segment": broadcast.segment,
             "everyone": not broadcast.segment_id and not broadcast.segment,
             "personalised": bool(broadcast.personalised), "message_count": int(broadcast.message_count or 1),
+            "respect_quiet_hours": broadcast.respect_quiet_hours is not False,
             "send_at": broadcast.send_at.isoformat() if broadcast.send_at else None,
             "send_at_local": broadcast.send_at_local, "time_zone": broadcast.time_zone,
             "estimate": int(broadcast.estimate) if broadcast.estimate is not None else None,

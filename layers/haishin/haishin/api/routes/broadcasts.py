@@ -26,6 +26,7 @@ class BroadcastBody(BaseModel):
     segment: dict[str, Any] | None = None
     segment_id: str | None = None
     everyone: bool | None = None
+    respect_quiet_hours: bool | None = None
 
 
 class ScheduleBody(BaseModel):
