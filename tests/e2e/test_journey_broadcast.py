@@ -89,6 +89,8 @@ def test_schedule_a_segment_broadcast_and_watch_progress_reach_100(
     assert "山田 花子 さん、11月はカラー" in preview.inner_text()
     assert preview.locator(".mp-action", has_text="予約する").count() == 1
 
+    quiet = page.get_by_test_id("broadcast-quiet-hours").locator("input[type=checkbox]")
+    assert quiet.is_checked()  # quiet hours are respected unless the marketer says the notice is urgent
     page.get_by_test_id("broadcast-save").click()
     page.get_by_test_id("send-panel").wait_for()
     page.wait_for_function("/#\\/broadcasts\\/bc_/.test(location.hash)")
@@ -96,6 +98,7 @@ def test_schedule_a_segment_broadcast_and_watch_progress_reach_100(
     quota.wait_for()
     assert page.get_by_test_id("quota-recipients").inner_text() == "3"
     assert quota.get_attribute("data-ok") == "true"
+    assert page.get_by_test_id("quota-deferred").count() == 0  # this workspace has no quiet hours
 
     # test send to one LINE user: received at once, not counted in the broadcast
     first_user = next(iter(USERS))

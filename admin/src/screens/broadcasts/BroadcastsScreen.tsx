@@ -35,6 +35,7 @@ interface Broadcast {
   segment_id: string | null;
   segment: SegmentGroup | null;
   everyone: boolean;
+  respect_quiet_hours?: boolean;
   message_count: number;
   send_at: string | null;
   send_at_local: string | null;
@@ -60,6 +61,7 @@ interface Quota {
   ok: boolean;
   warning?: string;
   policy: string;
+  deferred?: { until_local: string; reason: string } | null;
 }
 interface SavedSegment {
   segment_id: string;
@@ -142,6 +144,7 @@ interface ComposerValues {
   email_subject: string;
   email_text: string;
   sms_text: string;
+  respect_quiet_hours: boolean;
 }
 
 function toValues(b: Broadcast | null): ComposerValues {
@@ -155,6 +158,7 @@ function toValues(b: Broadcast | null): ComposerValues {
     email_subject: b?.content?.email?.subject ?? "",
     email_text: b?.content?.email?.text ?? "",
     sms_text: b?.content?.sms?.text ?? "",
+    respect_quiet_hours: b?.respect_quiet_hours ?? true,
   };
 }
 
@@ -163,7 +167,7 @@ function toBody(v: ComposerValues): Record<string, unknown> {
   if (v.channel === "line" || v.channel === "line_email") content.line = v.line;
   if (v.channel === "email" || v.channel === "line_email") content.email = { subject: v.email_subject, text: v.email_text };
   if (v.channel === "sms") content.sms = { text: v.sms_text };
-  const body: Record<string, unknown> = { name: v.name, channel: v.channel, content };
+  const body: Record<string, unknown> = { name: v.name, channel: v.channel, content, respect_quiet_hours: v.respect_quiet_hours };
   if (v.audience === "everyone") body.everyone = true;
   else if (v.audience === "saved") body.segment_id = v.segment_id || null;
   else body.segment = completeSegment(v.segment);
@@ -279,6 +283,10 @@ function Composer({ initial }: { initial: Broadcast | null }) {
               {v.audience === "build" && <SegmentBuilder value={v.segment} onChange={(x) => form.set("segment", x)} showCount />}
               {problemAt(problems, "segment", true) && <span class="field__error">{problemAt(problems, "segment", true)}</span>}
               {problems.get("segment_id") && <span class="field__error">{problems.get("segment_id")}</span>}
+              <label class="me-vars" data-testid="broadcast-quiet-hours">
+                <input type="checkbox" name="respect_quiet_hours" checked={v.respect_quiet_hours} onChange={(e) => form.set("respect_quiet_hours", e.currentTarget.checked)} />
+                {t("bc.quietHours")}
+              </label>
             </section>
             <section class="card form">
               <h2 class="card__title">{t("bc.content")}</h2>
@@ -345,6 +353,11 @@ function QuotaView({ q }: { q: Quota }) {
             .filter(([, n]) => n > 0)
             .map(([k, n]) => `${t(`bc.skip.${k}` as never)} ${fmtNumber(n)}`)
             .join(" / ")}
+        </p>
+      )}
+      {q.deferred && (
+        <p class="notice" data-testid="quota-deferred">
+          {q.deferred.reason}
         </p>
       )}
       {!q.ok && (
