@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -18,11 +19,17 @@ from haishin.workspaces.models import WorkspaceModel, workspace_pk
 from tests.unit.broadcasts.harness import CHANNEL, BroadcastWorld, QuotaLine, user_id
 
 
-def test_schedule_edit_and_cancel_manage_one_eventbridge_schedule(aws, manual_clock):
+def scheduler_in_moto() -> tuple[Any, str]:
+    """EventBridge Scheduler in moto, with the schedule group the template creates."""
     client = boto3.client("scheduler", region_name="us-east-1")
     group = settings().scheduler_group
     if group != "default":
         client.create_schedule_group(Name=group)
+    return client, group
+
+
+def test_schedule_edit_and_cancel_manage_one_eventbridge_schedule(aws, manual_clock):
+    client, group = scheduler_in_moto()
     world = BroadcastWorld(scheduler=BroadcastScheduler(client))
     ws = world.workspace()
     world.friends(ws, 3)
@@ -200,10 +207,7 @@ def test_uploaded_id_list_reports_each_problem_by_line_and_sends_only_to_known_f
 
 
 def test_send_now_in_quiet_hours_waits_for_their_end_unless_the_broadcast_is_urgent(aws, manual_clock):
-    client = boto3.client("scheduler", region_name="us-east-1")
-    group = settings().scheduler_group
-    if group != "default":
-        client.create_schedule_group(Name=group)
+    client, group = scheduler_in_moto()
     world = BroadcastWorld(scheduler=BroadcastScheduler(client))
     ws = world.workspace()  # Asia/Tokyo; the clock reads 09:00 there
     workspace = WorkspaceModel.get(workspace_pk(ws), "workspace")
