@@ -256,16 +256,20 @@ class BroadcastService:
         if broadcast.status not in EDITABLE:
             raise Conflict(f"a {broadcast.status} broadcast cannot be scheduled", where="status")
         zone = self._zone(workspace_id)
-        local, utc = parse_local(at, zone)
+        _, utc = parse_local(at, zone)
         if utc <= clock.now():
             raise _fail("the time is in the past", "at")
         quota = self.quota_check(workspace_id, broadcast_id, broadcast=broadcast)
         self._enforce_quota(quota)
         deferred = self._deferral(broadcast, utc)
-        if deferred is not None:
-            utc = deferred["until_utc"]
-            local = utc.astimezone(ZoneInfo(zone))
-        broadcast.schedule_name = self.scheduler.put(workspace_id, broadcast_id, local, zone)
+        return self._put_schedule(broadcast, deferred["until_utc"] if deferred else utc, zone, quota, deferred)
+
+    def _put_schedule(self, broadcast: BroadcastModel, utc: datetime, zone: str, quota: dict[str, Any],
+                      deferred: dict[str, Any] | None) -> dict[str, Any]:
+        """One EventBridge schedule for ``utc`` (the quota already checked), for a chosen time and for a send-now
+        deferred by quiet hours alike."""
+        local = utc.astimezone(ZoneInfo(zone))
+        broadcast.schedule_name = self.scheduler.put(broadcast.workspace_id, broadcast.broadcast_id, local, zone)
         broadcast.status = "scheduled"
         broadcast.send_at, broadcast.send_at_local, broadcast.time_zone = utc, local.replace(tzinfo=None).isoformat(
             timespec="minutes"), zone
@@ -283,10 +287,7 @@ class BroadcastService:
         self._enforce_quota(quota)
         deferred = self._deferral(broadcast, clock.now())
         if deferred is not None:  # in the workspace's quiet hours: sent at their end, as steps are
-            local = deferred["until_utc"].astimezone(ZoneInfo(deferred["zone"]))
-            scheduled = self.schedule(workspace_id, broadcast_id,
-                                      local.replace(tzinfo=None).isoformat(timespec="minutes"))
-            return {**scheduled, "deferred": _public(deferred)}
+            return self._put_schedule(broadcast, deferred["until_utc"], deferred["zone"], quota, deferred)
         if broadcast.status == "scheduled":
             self.scheduler.delete(workspace_id, broadcast_id)
         now = clock.now()
