@@ -6,10 +6,11 @@ error saying which field is wrong); ``ActionRunner`` applies a list of them to o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from haishin import clock
 from haishin.subscribers.models import SubscriberModel
@@ -17,6 +18,7 @@ from haishin.subscribers.repository import SubscriberRepository
 from haishin.tags.repository import TagRepository
 from haishin.tags.triggers import TriggerSink, fire_tag_changes
 from haishin.timeline.models import Timeline
+from haishin.webhooks.events import WebhookCaller, WebhookEvents
 
 
 class _Action(BaseModel):
@@ -61,12 +63,25 @@ class StopAllScenarios(_Action):
     type: Literal["stop_all_scenarios"] = "stop_all_scenarios"
 
 
+ENDPOINT_ID = re.compile(r"^whep_[0-9A-Z]{26}$")
+
+
 class CallWebhook(_Action):
-    """An outgoing webhook (signed, retried) to an external system."""
+    """A signed, queued, retried call to one of the workspace's webhook endpoints (``haishin.webhooks``).
+
+    It names an endpoint registered in the admin (URL and signing secret live there), never a raw URL: the URL is
+    checked once where an owner registers it, and another workspace's endpoint is refused (``haishin.ownership``).
+    """
 
     type: Literal["call_webhook"] = "call_webhook"
-    url: HttpUrl
-    secret_ref: str | None = None
+    endpoint_id: str
+
+    @field_validator("endpoint_id")
+    @classmethod
+    def _endpoint_id(cls, value: str) -> str:
+        if not ENDPOINT_ID.match(value):
+            raise ValueError("endpoint_id: Webhook エンドポイントのID（whep_ で始まる）を指定してください")
+        return value
 
 
 Action = Annotated[
@@ -91,13 +106,6 @@ class ScenarioControl(Protocol):
     def stop_all(self, workspace_id: str, subscriber_id: str, *, reason: str) -> object: ...
 
 
-class WebhookCaller(Protocol):
-    """Queues a signed outgoing webhook (retried until delivered or dead-lettered)."""
-
-    def enqueue(self, workspace_id: str, subscriber_id: str, url: str, secret_ref: str | None,
-                payload: dict[str, Any], idempotency_key: str) -> None: ...
-
-
 class ActionRunner:
     def __init__(
         self,
@@ -107,11 +115,15 @@ class ActionRunner:
         webhooks: WebhookCaller | None = None,
         tags: TagRepository | None = None,
         tag_triggers: TriggerSink | None = None,
+        events: WebhookEvents | None = None,
     ) -> None:
         self.subscribers = subscribers
         self.timeline = timeline
         self.scenarios = scenarios
         self.webhooks = webhooks
+        # tag_added / tag_removed also go to the endpoints subscribed to them: given explicitly, or the webhook
+        # service itself (it publishes events too)
+        self.events = events if events is not None else (webhooks if isinstance(webhooks, WebhookEvents) else None)
         self.tags = tags or TagRepository()
         # tag_added / tag_removed go to the scenario engine: given explicitly, or the scenario control itself
         # when it takes triggers (ScenarioService does).
@@ -170,6 +182,11 @@ class ActionRunner:
             self.timeline.append(workspace_id, subscriber_id, kind, data, actor=actor, at=now,
                                  entry_id=f"{idempotency_key}#{index}")
         fire_tag_changes(self.tag_triggers, workspace_id, subscriber_id, changes, idempotency_key)
+        if self.events is not None:
+            for index, (kind, data) in enumerate(changes):
+                if kind in ("tag_added", "tag_removed"):
+                    self.events.publish(workspace_id, kind, {"subscriber_id": subscriber_id, **data, "cause": actor},
+                                        idempotency_key=f"{idempotency_key}#{index}")
         for action in actions:
             if isinstance(action, StartScenario | StopScenario | StopAllScenarios):
                 if self.scenarios is None:
@@ -184,9 +201,8 @@ class ActionRunner:
                 if self.webhooks is None:
                     raise RuntimeError("webhook actions need the webhook queue")
                 self.webhooks.enqueue(
-                    workspace_id, subscriber_id, str(action.url), action.secret_ref,
-                    {"subscriber_id": subscriber_id, "cause": actor, "tags": sorted(subscriber.tags or set()),
-                     "fields": subscriber.fields or {}},
-                    idempotency_key=f"{idempotency_key}#webhook#{action.url}",
+                    workspace_id, subscriber_id, action.endpoint_id,
+                    {"cause": actor, "tags": sorted(subscriber.tags or set()), "fields": subscriber.fields or {}},
+                    idempotency_key=f"{idempotency_key}#webhook#{action.endpoint_id}",
                 )
         return subscriber

@@ -30,6 +30,7 @@ class Settings:
     line_events_queue_url: str
     delivery_queue_url: str
     planner_queue_url: str
+    webhook_queue_url: str
     line_api_base: str
     line_data_api_base: str
     stripe_api_base: str
@@ -50,6 +51,7 @@ class Settings:
             line_events_queue_url=env.get("LINE_EVENTS_QUEUE_URL", ""),
             delivery_queue_url=env.get("DELIVERY_QUEUE_URL", ""),
             planner_queue_url=env.get("PLANNER_QUEUE_URL", ""),
+            webhook_queue_url=env.get("WEBHOOK_QUEUE_URL", ""),
             line_api_base=env.get("LINE_API_BASE", "https://api.line.me"),
             line_data_api_base=env.get("LINE_DATA_API_BASE", "https://api-data.line.me"),
             stripe_api_base=env.get("STRIPE_API_BASE", "https://api.stripe.com"),

@@ -25,6 +25,10 @@ from haishin.scenarios.tick import StepTick
 from haishin.secrets import SecretsManagerStore
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
+from haishin.webhooks.queue import SqsWebhookQueue
+from haishin.webhooks.repository import WebhookRepository
+from haishin.webhooks.sender import HttpSender
+from haishin.webhooks.service import WebhookService
 
 
 @dataclass
@@ -40,7 +44,7 @@ class Services:
     line_clients: Any = None
     email: Any = None
     sms: Any = None
-    webhooks: Any = None
+    _webhooks: WebhookService | None = None
     _scenario_service: ScenarioService | None = None
     _actions: ActionRunner | None = None
     _tick: StepTick | None = None
@@ -54,9 +58,18 @@ class Services:
         return self._scenario_service
 
     @property
+    def webhooks(self) -> WebhookService:
+        """Outgoing webhooks: endpoints, the call_webhook action, event subscriptions, the sender's consumer."""
+        if self._webhooks is None:
+            self._webhooks = WebhookService(WebhookRepository(), SecretsManagerStore(), SqsWebhookQueue(),
+                                            HttpSender())
+        return self._webhooks
+
+    @property
     def actions(self) -> ActionRunner:
         if self._actions is None:
-            self._actions = ActionRunner(self.subscribers, self.timeline, self.scenario_service, self.webhooks)
+            self._actions = ActionRunner(self.subscribers, self.timeline, self.scenario_service, self.webhooks,
+                                         events=self.webhooks)
         return self._actions
 
     @property

@@ -13,9 +13,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from haishin.actions import ActionRunner, ScenarioControl, WebhookCaller
+from haishin.actions import ActionRunner, ScenarioControl
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
+from haishin.webhooks.service import WebhookService
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class Collaborators:
     timeline: Timeline = field(default_factory=Timeline)
     secrets: Any = None
     scenarios: Any = None  # ScenarioTrigger & ScenarioControl (haishin.scenarios.service.ScenarioService)
-    webhooks: WebhookCaller | None = None
+    webhooks: Any = None  # haishin.webhooks.service.WebhookService (tests: a fake with enqueue and publish)
     messenger: Messenger | None = None
     stripe: Any = None  # haishin.payments.stripe_api.StripeGateway
     _resolved: set[str] = field(default_factory=set)
@@ -130,8 +131,15 @@ class Collaborators:
     def scenario_service(self) -> Any:
         return self._lazy("scenarios", _default_scenarios)
 
-    def webhook_caller(self) -> WebhookCaller | None:
-        return self._lazy("webhooks", lambda: _from_wiring("webhook_caller", "webhooks"))
+    def webhook_caller(self) -> WebhookService:
+        """Outgoing webhooks (the call_webhook action and event subscriptions): the composition root's service."""
+        def build() -> WebhookService:
+            found = _from_wiring("webhooks")  # haishin.wiring.Services.webhooks (a lookup until collab moves there)
+            if found is None:
+                raise RuntimeError("haishin.wiring.Services.webhooks is missing")
+            return found  # type: ignore[no-any-return]
+
+        return self._lazy("webhooks", build)  # type: ignore[no-any-return]
 
     def line_messenger(self) -> Messenger:
         return self._lazy("messenger", lambda: LineMessenger(self.secret_store()))
@@ -146,7 +154,12 @@ class Collaborators:
 
     def action_runner(self) -> ActionRunner:
         control: ScenarioControl | None = self.scenario_service()
-        return ActionRunner(self.subscribers, self.timeline, scenarios=control, webhooks=self.webhook_caller())
+        webhooks = self.webhook_caller()
+        return ActionRunner(self.subscribers, self.timeline, scenarios=control, webhooks=webhooks, events=webhooks)
+
+    def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> None:
+        """An event for the workspace's webhook endpoints subscribed to it (queued; deduped on the key)."""
+        self.webhook_caller().publish(workspace_id, event_type, data, idempotency_key=idempotency_key)
 
     def trigger(self, workspace_id: str, subscriber_id: str, trigger: str, detail: dict[str, Any],
                 idempotency_key: str) -> bool:

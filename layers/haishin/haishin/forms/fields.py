@@ -66,8 +66,6 @@ class FormDefinition(BaseModel):
     actions: list[dict[str, Any]] = Field(default_factory=list)  # haishin.actions, validated on save
     channel_id: str | None = None
     auto_reply: str | None = Field(default=None, max_length=5000)  # a template (haishin.render)
-    webhook_url: HttpUrl | None = None
-    webhook_secret_ref: str | None = None
     thank_you_message: str = Field(default="ご回答ありがとうございました。", max_length=5000)
     redirect_url: HttpUrl | None = None
     status: Literal["open", "closed"] = "open"

@@ -30,7 +30,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from haishin import clock, ids
-from haishin.actions import AddTag, CallWebhook, SetField, parse_actions
+from haishin.actions import AddTag, SetField, parse_actions
 from haishin.csvio.cells import neutralise_row
 from haishin.errors import Conflict, NotFound, ValidationFailed
 from haishin.forms import tokens
@@ -314,13 +314,8 @@ class FormService:
         owned = {k: v for k, v in contact.items() if not (unverified and k in ("email", "phone"))}
         self._update_contact(workspace_id, subscriber, {**owned, "_form_id": form_id})
         actions = [*field_actions, *parse_actions(definition.actions)]
-        if definition.webhook_url:
-            actions.append(CallWebhook(url=definition.webhook_url, secret_ref=definition.webhook_secret_ref))
         runner = self.collab.action_runner()
         key = f"form:{submission_id}"
-        if any(isinstance(a, CallWebhook) for a in actions) and runner.webhooks is None:
-            log.warning("form %s: no webhook queue configured; outgoing webhook skipped", form_id)
-            actions = [a for a in actions if not isinstance(a, CallWebhook)]
         runner.run(workspace_id, subscriber_id, actions, actor=f"form:{form_id}", idempotency_key=key)
         now = clock.now()
         FormAnswerModel(pk=answers_pk(workspace_id, form_id), sk=f"{iso(now)}#{submission_id}",
@@ -333,6 +328,9 @@ class FormService:
         self.collab.trigger(workspace_id, subscriber_id, "form_submitted",
                             {"form_id": form_id, "submission_id": submission_id, "answers": answers},
                             idempotency_key=key)
+        self.collab.publish(workspace_id, "form_submitted",
+                            {"subscriber_id": subscriber_id, "form_id": form_id, "form_name": definition.name,
+                             "submission_id": submission_id, "answers": answers}, idempotency_key=key)
         if definition.auto_reply:
             self._auto_reply(workspace_id, form_id, definition, subscriber_id, submission_id)
         return subscriber_id, unverified

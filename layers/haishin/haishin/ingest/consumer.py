@@ -56,6 +56,7 @@ def default_processor() -> LineEventProcessor:
     from haishin.secrets import SecretsManagerStore  # noqa: PLC0415
     from haishin.subscribers.repository import SubscriberRepository  # noqa: PLC0415
     from haishin.timeline.models import Timeline  # noqa: PLC0415
+    from haishin.wiring import services  # noqa: PLC0415 - the composition root's outgoing webhooks
 
     subscribers = SubscriberRepository()
     timeline = Timeline()
@@ -69,5 +70,7 @@ def default_processor() -> LineEventProcessor:
         triggers=triggers,
         auto_replies=AutoReplyStore(),
         channels=ChannelActivity(),
-        actions=ActionRunner(subscribers, timeline, scenarios=scenario_control),
+        actions=ActionRunner(subscribers, timeline, scenarios=scenario_control, webhooks=services().webhooks,
+                             events=services().webhooks),
+        events=services().webhooks,
     )

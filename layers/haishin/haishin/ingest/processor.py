@@ -43,6 +43,7 @@ from haishin.storage.base import iso
 from haishin.subscribers.models import SubscriberModel, line_account
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
+from haishin.webhooks.events import WebhookEvents
 
 log = logging.getLogger("haishin.ingest")
 
@@ -149,8 +150,10 @@ class LineEventProcessor:
         auto_replies: AutoReplies,
         channels: Channels,
         actions: ActionRunner,
+        events: WebhookEvents | None = None,
     ) -> None:
         self.subscribers = subscribers
+        self.events = events  # outgoing webhooks: friend_added, blocked
         self.timeline = timeline
         self.ledger = ledger
         self.line = line
@@ -321,6 +324,8 @@ class LineEventProcessor:
             {"channel_id": ctx.channel_id, "is_unblocked": is_unblocked, "standby": ctx.standby},
             actor="friend", at=ctx.at, entry_id=ctx.webhook_event_id,
         )
+        if state["current"]:  # a fact, reported in standby mode too (nothing is sent to the friend)
+            self._publish(ctx, "friend_added", subscriber, {"is_unblocked": is_unblocked})
         if ctx.standby or not state["current"]:
             return
         self.triggers.on_trigger(
@@ -362,6 +367,16 @@ class LineEventProcessor:
         if (subscriber.line or {}).get(ctx.channel_id, {}).get("status") == "blocked":
             # Stopping sends is never a send: done in standby mode too.
             self.triggers.stop_all(ctx.workspace_id, subscriber.subscriber_id, reason="blocked")
+            self._publish(ctx, "blocked", subscriber, {})
+
+    def _publish(self, ctx: _Ctx, event_type: str, subscriber: SubscriberModel, extra: dict[str, Any]) -> None:
+        if self.events is None:
+            return
+        self.events.publish(
+            ctx.workspace_id, event_type,
+            {"subscriber_id": subscriber.subscriber_id, "channel_id": ctx.channel_id, "line_user_id": ctx.user_id,
+             "display_name": subscriber.display_name, "at": iso(ctx.at), **extra},
+            idempotency_key=f"{event_type}:{ctx.webhook_event_id}")
 
     def _message(self, ctx: _Ctx) -> None:
         if not ctx.user_id:

@@ -92,8 +92,11 @@ class OptOutService:
         if scope not in SCOPES:
             raise ValidationFailed("配信停止の対象が正しくありません", where=f"scope {scope}")
 
+        before: dict[str, bool] = {}
+
         def change(subscriber: SubscriberModel) -> None:
             flags = dict(subscriber.unsubscribed or {})
+            before["stopped"] = bool(subscriber.unsubscribed_all) if scope == "all" else bool(flags.get(scope))
             if scope == "all":
                 subscriber.unsubscribed_all = stopped
                 if not stopped:  # 配信再開 of everything clears every channel too
@@ -107,4 +110,8 @@ class OptOutService:
         subscriber = self.collab.subscribers.mutate(workspace_id, subscriber_id, change)
         if stopped and scope == "all":
             self.collab.scenario_service().unsubscribe(workspace_id, subscriber_id, None, reason=reason)
+        if stopped and not before.get("stopped"):  # one event per real opt-out (the write's version names it)
+            self.collab.publish(workspace_id, "unsubscribed",
+                                {"subscriber_id": subscriber_id, "scope": scope, "reason": reason},
+                                idempotency_key=f"optout:{subscriber_id}:{scope}:v{subscriber.version}")
         return state_of(subscriber)

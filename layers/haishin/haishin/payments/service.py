@@ -393,7 +393,25 @@ class PaymentService:
         if order.subscriber_id is None and event_type.startswith("checkout.session."):
             order = self._attach_buyer(workspace_id, order, obj)
         self._effects(order, definition)
+        self._publish(order, event)
         return order.status
+
+    def _publish(self, order: OrderModel, event: dict[str, Any]) -> None:
+        """Outgoing webhook events; each keyed by its cause (the order, or the Stripe event ID), so a Stripe
+        redelivery or a retried webhook never sends one twice."""
+        ws, oid = order.workspace_id, order.order_id
+        data = {"order_id": oid, "product_id": order.product_id, "subscriber_id": order.subscriber_id,
+                "kind": order.kind, "status": order.status, "subscription_id": order.subscription_id,
+                "mode": order.mode, "stripe_event_id": str(event["id"])}
+        if order.status in state.PURCHASED:
+            self.collab.publish(ws, "purchase_completed", data, idempotency_key=f"order:{oid}:purchase")
+            if order.kind != "one_time" and order.subscription_id:
+                self.collab.publish(ws, "subscription_created", data, idempotency_key=f"order:{oid}:subscription")
+        named = {"customer.subscription.updated": "subscription_updated",
+                 "customer.subscription.deleted": "subscription_canceled",
+                 "invoice.payment_failed": "subscription_payment_failed"}.get(str(event["type"]))
+        if named and order.kind != "one_time":
+            self.collab.publish(ws, named, data, idempotency_key=f"stripe:{event['id']}")
 
     @staticmethod
     def _recompute(order: OrderModel) -> None:

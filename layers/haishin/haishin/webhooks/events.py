@@ -1,0 +1,32 @@
+"""What other packages see of outgoing webhooks: the publishing protocol and deterministic event IDs (stdlib only,
+so every service can depend on it without pulling the sender or storage)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Protocol, runtime_checkable
+
+
+def event_id(workspace_id: str, event_type: str, idempotency_key: str) -> str:
+    """The same cause (a LINE webhookEventId, a Stripe event ID, a form submission...) always gets the same ID."""
+    digest = hashlib.sha256(f"{workspace_id}|{event_type}|{idempotency_key}".encode()).hexdigest()
+    return "evt_" + digest[:32]
+
+
+def delivery_id(event: str, endpoint_id: str) -> str:
+    return "whd_" + hashlib.sha256(f"{event}|{endpoint_id}".encode()).hexdigest()[:32]
+
+
+@runtime_checkable
+class WebhookEvents(Protocol):
+    """Publishes one event to every enabled endpoint of the workspace subscribed to its type (queued, signed)."""
+
+    def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int: ...
+
+
+@runtime_checkable
+class WebhookCaller(Protocol):
+    """Queues a signed call to one endpoint of the workspace (the ``call_webhook`` action)."""
+
+    def enqueue(self, workspace_id: str, subscriber_id: str, endpoint_id: str, payload: dict[str, Any],
+                idempotency_key: str) -> None: ...
