@@ -30,13 +30,15 @@ SECRET_KINDS = {
     "FormSubmitFunction": {"signing", "line"},  # verifies bound links; thank-you push
     "StripeWebhookFunction": {"stripe", "line"},  # webhook secrets and API key; dunning push
     "PagesFunction": {"signing", "stripe"},  # verifies links; starts Checkout
-    "AdminApiFunction": {"line", "stripe", "signing"},  # sets and rotates them all
+    "AdminApiFunction": {"line", "stripe", "signing", "webhooks"},  # sets and rotates them all
+    "WebhookSenderFunction": {"webhooks"},  # signs outgoing webhooks
     "StepTickFunction": set(),
 }
 KIND_NAMES = {  # a name of each kind, as the code builds it
     "line": ("ws_1", "line", "1650000000"),
     "stripe": ("ws_1", "stripe", "live"),
     "signing": ("ws_1", "forms", "signing"),
+    "webhooks": ("ws_1", "webhooks", "whep_01JAAAAAAAAAAAAAAAAAAAAAAA"),
 }
 PUBLIC_ROUTES = {
     "POST /line/webhook/{channel_id}", "POST /stripe/webhook/{workspace_id}", "GET /f/{form_id}",

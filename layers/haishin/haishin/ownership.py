@@ -37,6 +37,7 @@ class Kind(StrEnum):
     LINK = "link"
     BROADCAST = "broadcast"
     AUTO_REPLY = "auto_reply"
+    WEBHOOK_ENDPOINT = "webhook_endpoint"
 
 
 # Field name -> what it refers to. A list under one of these names refers to each of its items.
@@ -63,6 +64,7 @@ REFERENCE_FIELDS: dict[str, Kind] = {
     "link_id": Kind.LINK,
     "broadcast_id": Kind.BROADCAST,
     "auto_reply_id": Kind.AUTO_REPLY,
+    "endpoint_id": Kind.WEBHOOK_ENDPOINT,  # the call_webhook action's outgoing-webhook endpoint
     "products": Kind.PRODUCT,  # a segment's "purchased" condition
 }
 # ``*_id`` fields of request bodies that are not references to our objects, and why (a unit test fails on an
@@ -204,6 +206,13 @@ def _auto_reply(workspace_id: str, auto_reply_id: str) -> bool:
     return _found(lambda: AutoReplyStore().get(workspace_id, auto_reply_id))
 
 
+def _webhook_endpoint(workspace_id: str, endpoint_id: str) -> bool:
+    from haishin.webhooks.models import WebhookEndpointModel, endpoint_sk  # noqa: PLC0415
+    from haishin.workspaces.models import workspace_pk  # noqa: PLC0415
+
+    return _item(WebhookEndpointModel, workspace_pk(workspace_id), endpoint_sk(endpoint_id))
+
+
 _EXISTS: dict[Kind, Callable[[str, str], bool]] = {
     Kind.CHANNEL: _channel,
     Kind.SUBSCRIBER: _subscriber,
@@ -217,11 +226,13 @@ _EXISTS: dict[Kind, Callable[[str, str], bool]] = {
     Kind.LINK: _link,
     Kind.BROADCAST: _broadcast,
     Kind.AUTO_REPLY: _auto_reply,
+    Kind.WEBHOOK_ENDPOINT: _webhook_endpoint,
 }
 _LABELS = {
     Kind.CHANNEL: "チャネル", Kind.SUBSCRIBER: "友だち", Kind.TAG: "タグ", Kind.TAG_FOLDER: "タグフォルダ",
     Kind.SCENARIO: "シナリオ", Kind.FORM: "フォーム", Kind.PRODUCT: "商品", Kind.SEGMENT: "セグメント",
     Kind.LIST: "リスト", Kind.LINK: "リンク", Kind.BROADCAST: "一斉配信", Kind.AUTO_REPLY: "自動応答",
+    Kind.WEBHOOK_ENDPOINT: "Webhook エンドポイント",
 }  # fmt: skip
 
 

@@ -27,6 +27,7 @@ class Permission(StrEnum):
     VIEW_AUDIT_LOG = "view_audit_log"
     VIEW_DELIVERIES = "view_deliveries"
     MANAGE_DELIVERIES = "manage_deliveries"  # replay dead letters
+    MANAGE_WEBHOOKS = "manage_webhooks"  # outgoing webhook endpoints: where friends' data is sent, and their secrets
 
 
 class Role(StrEnum):
@@ -40,11 +41,12 @@ ALL = frozenset(Permission)
 
 # Permissions only an owner may hand out (grant to anyone, or give through the owner role): the audit log watches
 # what admins do, and managing operators decides who gets in. docs/production/auth.md says why.
-OWNER_ONLY = frozenset({Permission.VIEW_AUDIT_LOG, Permission.MANAGE_OPERATORS})
+# Webhook endpoints decide where friends' data leaves the system (and hold signing secrets): owner-only too.
+OWNER_ONLY = frozenset({Permission.VIEW_AUDIT_LOG, Permission.MANAGE_OPERATORS, Permission.MANAGE_WEBHOOKS})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: ALL,
-    Role.ADMIN: ALL - {Permission.VIEW_AUDIT_LOG},
+    Role.ADMIN: ALL - {Permission.VIEW_AUDIT_LOG, Permission.MANAGE_WEBHOOKS},
     Role.OPERATOR: frozenset(
         {
             Permission.VIEW_DASHBOARD,
