@@ -79,6 +79,8 @@ def _up(args: argparse.Namespace) -> int:
             print("  dev login        owner@example.com, workspace ws_demo, role owner")
         stripe = getattr(system.stripe_emulator, "base_url", None)
         print(f"  Stripe stand-in  {stripe + '/' if stripe else '(not available)'}")
+        hooks = getattr(system.webhook_receiver, "base_url", None)
+        print(f"  webhook receiver {hooks + '/deliveries' if hooks else '(not available)'}  (outgoing webhooks)")
         print(f"  DynamoDB Local   {system.dynamodb_endpoint}")
         print(f"  moto server      {system.moto_endpoint}")
         print(f'  dev clock        {base}/_dev/clock  (POST /_dev/clock/advance {{"minutes": N}})')

@@ -19,6 +19,9 @@ from haishin.storage.base import iso
 from haishin.subscribers.models import AliasModel, SubscriberModel, alias_pk, line_account
 from haishin.subscribers.repository import SubscriberRepository, line_alias_kind
 from haishin.tags.repository import TagRepository
+from haishin.webhooks.models import EVENT_TYPES, EndpointDefinition, EndpointUpdate
+from haishin.webhooks.service import SECRET_KIND
+from haishin.wiring import services
 from haishin.workspaces.models import ChannelModel, WorkspaceModel
 
 DEMO_WORKSPACE_ID = "ws_demo"
@@ -75,6 +78,7 @@ def seed_demo(system: Any) -> dict[str, Any]:
     now = clock.now()
     if _exists(DEMO_WORKSPACE_ID):
         _seed_owner(system)  # a data directory seeded before owners were records gets its owner too
+        _seed_webhook(system)  # the receiver listens on a new port each run: point the demo endpoint at it
         return {"workspace_id": DEMO_WORKSPACE_ID, "created": False}
 
     WorkspaceModel(
@@ -126,7 +130,34 @@ def seed_demo(system: Any) -> dict[str, Any]:
         "created": True,
     }
     result.update(_seed_optional(now))
+    result["webhook_endpoint_id"] = _seed_webhook(system)
     return result
+
+
+DEMO_WEBHOOK_NAME = "demo"
+DEMO_WEBHOOK_DESCRIPTION = "ローカル受信口（デモ）"
+
+
+def _seed_webhook(system: Any) -> str | None:
+    """One outgoing-webhook endpoint, subscribed to every event, pointing at the local receiver's /hooks/demo; the
+    receiver is given its secret so it can verify what arrives."""
+    receiver = getattr(system, "webhook_receiver", None)
+    if receiver is None:
+        return None
+    webhooks = services().webhooks
+    url = receiver.url(DEMO_WEBHOOK_NAME)
+    found = next((e for e in webhooks.endpoints(DEMO_WORKSPACE_ID)
+                  if e["description"] == DEMO_WEBHOOK_DESCRIPTION), None)
+    if found is None:
+        created = webhooks.create_endpoint(DEMO_WORKSPACE_ID, EndpointDefinition.model_validate(
+            {"url": url, "description": DEMO_WEBHOOK_DESCRIPTION, "events": list(EVENT_TYPES)}))
+        endpoint_id, secret = created["endpoint_id"], created["secret"]
+    else:
+        endpoint_id = found["endpoint_id"]
+        webhooks.update_endpoint(DEMO_WORKSPACE_ID, endpoint_id, EndpointUpdate.model_validate({"url": url}))
+        secret = SecretsManagerStore().get(secret_name(DEMO_WORKSPACE_ID, SECRET_KIND, endpoint_id))["secret"]
+    receiver.set_secret(DEMO_WEBHOOK_NAME, secret)
+    return str(endpoint_id)
 
 
 def _seed_owner(system: Any) -> None:

@@ -92,6 +92,7 @@ class LocalSystem:
         self.scheduler: Scheduler | None = None
         self.line_emulator: Any = None
         self.stripe_emulator: Any = None
+        self.webhook_receiver: Any = None  # haishin_local.webhook_receiver: records outgoing webhooks
         self.startup_seconds = 0.0  # everything, seed included
         self.core_seconds = 0.0  # until the system serves requests (before the seed)
         self.seed_seconds = 0.0
@@ -206,7 +207,7 @@ class LocalSystem:
             if self._http_thread:
                 self._http.shutdown()
             self._http.server_close()
-        for emulator in (self.line_emulator, self.stripe_emulator):
+        for emulator in (self.line_emulator, self.stripe_emulator, self.webhook_receiver):
             if emulator is not None:
                 with contextlib.suppress(Exception):
                     emulator.stop()
@@ -508,6 +509,8 @@ class LocalSystem:
             self._setenv("LINE_DATA_API_BASE", self.line_emulator.base_url)
         if self.stripe_emulator is not None:
             self._setenv("STRIPE_API_BASE", self.stripe_emulator.base_url)
+        if self.webhook_receiver is not None:  # the one http, private address outgoing webhooks may reach
+            self._setenv("WEBHOOK_HTTP_ALLOW", self.webhook_receiver.host_port)
         reset_settings_cache()
         _forget_process_clients(self._ddb.endpoint if self._ddb is not None else None)
 
@@ -575,6 +578,7 @@ class LocalSystem:
         for attr, module_name, class_name in (
             ("line_emulator", "haishin_local.line_emulator", "LineEmulator"),
             ("stripe_emulator", "haishin_local.stripe_emulator", "StripeEmulator"),
+            ("webhook_receiver", "haishin_local.webhook_receiver", "WebhookReceiver"),
         ):
             try:
                 module = importlib.import_module(module_name)
