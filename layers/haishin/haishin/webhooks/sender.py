@@ -68,7 +68,9 @@ def refused_reason(address: str) -> str | None:
     except ValueError:
         return f"アドレスを解釈できません: {address}"
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is a.b.c.d (the sender connects to that)
+            return refused_reason(str(ip.ipv4_mapped))
+        embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None:
             inner = refused_reason(str(embedded))
             if inner:
@@ -122,7 +124,19 @@ def check_url(url: str, *, resolver: Resolver = system_resolver, allowed: frozen
             reason = refused_reason(address)
             if reason:
                 raise UnsafeUrl(reason)
-    return Target(scheme, host, port, path, addresses[0].split("%", 1)[0])
+    return Target(scheme, host, port, path, _plain(addresses[0]))
+
+
+def _plain(address: str) -> str:
+    """The address to connect to: without a zone, and an IPv4-mapped IPv6 address as the IPv4 it maps."""
+    address = address.split("%", 1)[0]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return address
 
 
 class HttpSender:
