@@ -47,10 +47,15 @@ class FakeMessenger:
 @dataclass
 class FakeWebhooks:
     calls: list[tuple[str, str, str]] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
 
-    def enqueue(self, workspace_id: str, subscriber_id: str, url: str, secret_ref: str | None,
-                payload: dict[str, Any], idempotency_key: str) -> None:
-        self.calls.append((subscriber_id, url, idempotency_key))
+    def enqueue(self, workspace_id: str, subscriber_id: str, endpoint_id: str, payload: dict[str, Any],
+                idempotency_key: str) -> None:
+        self.calls.append((subscriber_id, endpoint_id, idempotency_key))
+
+    def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
+        self.events.append((event_type, data, idempotency_key))
+        return 1
 
 
 @dataclass

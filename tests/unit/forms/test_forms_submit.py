@@ -27,9 +27,9 @@ DEFINITION = {
         {"key": "topics", "label": "興味", "type": "checkboxes", "options": ["集客", "LINE", "決済"]},
         {"key": "note", "label": "ご質問", "type": "textarea"},
     ],
-    "actions": [{"type": "add_tag", "tag": "セミナー申込"}],
+    "actions": [{"type": "add_tag", "tag": "セミナー申込"},
+                {"type": "call_webhook", "endpoint_id": "whep_01JFORMSENDP0INTAAAAAAAAAA"}],
     "auto_reply": "{{ name }}さん、お申込みありがとうございます。",
-    "webhook_url": "https://hooks.example.com/form",
 }
 
 

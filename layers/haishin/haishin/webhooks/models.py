@@ -108,6 +108,7 @@ class WebhookDeliveryModel(HaishinModel):
     event_type = UnicodeAttribute()
     event = JSONTextAttribute()  # the JSON body sent (the same bytes on every attempt)
     status = UnicodeAttribute(default="queued")
+    enqueued = BooleanAttribute(default=False)  # set once its first queue message was sent
     attempts = NumberAttribute(default=0)
     attempt_log = JSONTextAttribute(default=list)  # the last few attempts: at, status code, duration, error
     next_attempt_at = UTCDateTimeAttribute(null=True)

@@ -82,6 +82,10 @@ class WebhookRepository:
         delivery.save()
         return delivery
 
+    def mark_enqueued(self, workspace_id: str, delivery_id: str) -> None:
+        WebhookDeliveryModel(workspace_pk(workspace_id), delivery_sk(delivery_id)).update(
+            actions=[WebhookDeliveryModel.enqueued.set(True)])
+
     def recent_deliveries(self, workspace_id: str, *, limit: int = 50,
                           endpoint_id: str | None = None) -> list[WebhookDeliveryModel]:
         found: list[WebhookDeliveryModel] = []

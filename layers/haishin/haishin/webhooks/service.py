@@ -199,8 +199,8 @@ class WebhookService:
     def _enqueue(self, workspace_id: str, endpoint_id: str, event_type: str, data: dict[str, Any],
                  idempotency_key: str) -> WebhookDeliveryModel:
         """Store the delivery (one per event and endpoint) and queue it. A retried cause finds the stored delivery:
-        it is queued again only if no attempt was made yet (the first try may have stored it, then failed to
-        queue); otherwise nothing happens, so a cause retried after success never sends twice."""
+        it is queued only if its first queueing never succeeded (stored, then SQS failed); otherwise nothing
+        happens, so a cause retried after success never sends twice."""
         now = clock.now()
         evt = make_event_id(workspace_id, event_type, idempotency_key)
         did = make_delivery_id(evt, endpoint_id)
@@ -211,10 +211,11 @@ class WebhookService:
         delivery.expires_at = int((now + DELIVERY_TTL).timestamp())
         if not self.repository.create_delivery(delivery):
             existing = self.repository.require_delivery(workspace_id, did)
-            if existing.status != "queued" or int(existing.attempts or 0) > 0:
+            if existing.enqueued or int(existing.attempts or 0) > 0:
                 return existing
             delivery = existing
         self.queue.send(workspace_id, did)
+        self.repository.mark_enqueued(workspace_id, did)
         return delivery
 
     # ------------------------------------------------------------------ admin views
