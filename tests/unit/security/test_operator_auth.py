@@ -80,7 +80,7 @@ def test_invited_operators_sign_in_with_the_sub_the_directory_gave(api: AdminApi
 
 
 def test_the_owner_only_permissions_are_the_documented_ones() -> None:
-    assert {Permission.VIEW_AUDIT_LOG, Permission.MANAGE_OPERATORS} == OWNER_ONLY
+    assert {Permission.VIEW_AUDIT_LOG, Permission.MANAGE_OPERATORS, Permission.MANAGE_WEBHOOKS} == OWNER_ONLY
 
 
 @pytest.mark.parametrize("permission", sorted(p.value for p in OWNER_ONLY))
