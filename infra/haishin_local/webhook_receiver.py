@@ -127,8 +127,8 @@ class WebhookReceiver(ServedOnThread):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 if parts.path == "/deliveries":
-                    name = (parse_qs(parts.query).get("name") or [None])[0]
-                    self._json(200, {"items": receiver.deliveries(name)})
+                    names = parse_qs(parts.query).get("name") or []
+                    self._json(200, {"items": receiver.deliveries(names[0] if names else None)})
                 else:
                     self._json(404, {"error": "not found"})
 

@@ -137,9 +137,9 @@ class Collaborators:
             found = _from_wiring("webhooks")  # haishin.wiring.Services.webhooks (a lookup until collab moves there)
             if found is None:
                 raise RuntimeError("haishin.wiring.Services.webhooks is missing")
-            return found  # type: ignore[no-any-return]
+            return found
 
-        return self._lazy("webhooks", build)  # type: ignore[no-any-return]
+        return self._lazy("webhooks", build)
 
     def line_messenger(self) -> Messenger:
         return self._lazy("messenger", lambda: LineMessenger(self.secret_store()))
