@@ -1,0 +1,70 @@
+"""The WebhookSender Lambda: one attempt per record through the composition root's service; a retry is a delayed
+message on WebhookQueue (the record succeeds); a record it cannot read is a partial batch failure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from haishin import wiring
+from haishin.secrets import InMemorySecretStore
+from haishin.webhooks.models import EndpointDefinition
+from haishin.webhooks.queue import SqsWebhookQueue
+from haishin.webhooks.repository import WebhookRepository
+from haishin.webhooks.sender import SendResult
+from haishin.webhooks.service import WebhookService
+from tests.unit.scenarios.test_step_handlers import load
+from tests.unit.webhooks.conftest import WS, ScriptedSender
+
+SAMPLE = json.loads((Path(__file__).parents[3] / "events" / "webhook_sender.json").read_text())
+
+
+class Context:
+    function_name = "WebhookSenderFunction"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:WebhookSenderFunction"
+    aws_request_id = "r"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@pytest.fixture
+def sender(aws: Any, manual_clock: Any) -> Iterator[ScriptedSender]:
+    scripted = ScriptedSender()
+    services = wiring.Services(_webhooks=WebhookService(WebhookRepository(), InMemorySecretStore(), SqsWebhookQueue(),
+                                                        scripted))
+    previous = wiring.install(services)
+    try:
+        yield scripted
+    finally:
+        wiring.install(previous)
+
+
+def record(body: str, message_id: str) -> dict[str, Any]:
+    return {**SAMPLE["Records"][0], "messageId": message_id, "body": body}
+
+
+def test_attempts_retries_by_delayed_message_and_reports_unreadable_records(aws: Any, sender: ScriptedSender) -> None:
+    hooks = wiring.services().webhooks
+    hooks.create_endpoint(WS, EndpointDefinition.model_validate({"url": "https://hooks.example.com/in",
+                                                                 "events": ["blocked"]}))
+    hooks.publish(WS, "blocked", {"subscriber_id": "s_1"}, idempotency_key="blocked:evt1")
+    [message] = aws.receive_all("WebhookQueue")
+    sender.script = [SendResult(503, 10)]
+    event = {"Records": [record(message["Body"], "m-ok"), record("not json", "m-bad")]}
+    answer = load("webhook_sender").lambda_handler(event, Context())
+    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == ["m-bad"]
+    assert len(sender.posts) == 1
+    attributes = aws.sqs.get_queue_attributes(QueueUrl=aws.queue_urls["WebhookQueue"], AttributeNames=["All"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"  # the retry waits its backoff
+    assert wiring.services().webhooks.deliveries(WS)[0]["status"] == "retrying"
+
+
+def test_the_sample_event_reaches_the_handler(aws: Any, sender: ScriptedSender) -> None:
+    answer = load("webhook_sender").lambda_handler(SAMPLE, Context())
+    assert answer["batchItemFailures"] == []  # a delivery that does not exist is settled, not retried forever
