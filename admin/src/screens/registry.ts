@@ -125,6 +125,16 @@ export const SCREENS: readonly ScreenDef[] = [
     roles: ["owner", "admin"],
     component: lazyScreen(() => import("./settings/StripeKeysScreen")),
   },
+  {
+    path: "/settings/webhooks",
+    titleKey: "nav.webhooks",
+    descKey: "settings.webhooks.desc",
+    icon: "channels",
+    nav: "none",
+    parent: "/settings",
+    roles: ["owner", "admin"],
+    component: lazyScreen(() => import("./webhooks/WebhooksScreen")),
+  },
 ];
 
 export const DEFAULT_PATH = "/dashboard";

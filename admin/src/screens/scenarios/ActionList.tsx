@@ -1,11 +1,12 @@
 /** Editor for a list of actions (haishin.actions): used by auto-replies, forms and products. */
 import { t } from "../../i18n";
+import { EndpointPicker } from "../webhooks/EndpointPicker";
 import { ACTION_TYPES, type Action } from "./types";
 
 function keyOf(type: string): string | null {
   if (type.endsWith("_tag")) return "tag";
   if (type.endsWith("field")) return "field";
-  if (type === "call_webhook") return "url";
+  if (type === "call_webhook") return "endpoint_id";
   if (type === "stop_all_scenarios") return null;
   return "scenario_id";
 }
@@ -57,7 +58,11 @@ export function ActionList({
               {key && (
                 <label class="field">
                   <span class="field__label">{t(`sc.action.key.${key}` as never)}</span>
-                  <input name={`${name}[${j}].${key}`} value={String(a[key] ?? "")} aria-invalid={!!err} onInput={(e) => put(j, { ...a, [key]: e.currentTarget.value })} />
+                  {key === "endpoint_id" ? (
+                    <EndpointPicker name={`${name}[${j}].${key}`} value={String(a[key] ?? "")} invalid={!!err} onChange={(id) => put(j, { ...a, [key]: id })} />
+                  ) : (
+                    <input name={`${name}[${j}].${key}`} value={String(a[key] ?? "")} aria-invalid={!!err} onInput={(e) => put(j, { ...a, [key]: e.currentTarget.value })} />
+                  )}
                 </label>
               )}
               {(a.type === "set_field" || a.type === "add_to_field") && (

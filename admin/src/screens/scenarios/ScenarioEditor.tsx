@@ -10,6 +10,7 @@ import { useForm } from "../../lib/useForm";
 import { href, navigate, useRoute } from "../../router";
 import { problemAt, problemsOf } from "./shared";
 import { ACTION_TYPES, type Action, type Condition, type Scenario, type Step, type Timing, TRIGGERS, newScenario, newStep } from "./types";
+import { EndpointPicker } from "../webhooks/EndpointPicker";
 
 const SAMPLES = { name: "山田 花子", display_name: "山田 花子" };
 
@@ -247,7 +248,7 @@ function ActionsEditor({ step, index, problems, onChange }: Pick<StepProps, "ste
   const base = `steps[${index}].actions`;
   const set = (actions: Action[]) => onChange({ ...step, actions });
   const keyOf = (type: string) =>
-    type.endsWith("_tag") ? "tag" : type.endsWith("field") ? "field" : type === "call_webhook" ? "url" : type === "stop_all_scenarios" ? null : "scenario_id";
+    type.endsWith("_tag") ? "tag" : type.endsWith("field") ? "field" : type === "call_webhook" ? "endpoint_id" : type === "stop_all_scenarios" ? null : "scenario_id";
   return (
     <div class="step__section">
       <h3>{t("sc.actions")}</h3>
@@ -279,12 +280,21 @@ function ActionsEditor({ step, index, problems, onChange }: Pick<StepProps, "ste
             {key && (
               <label class="field">
                 <span class="field__label">{t(`sc.action.key.${key}` as never)}</span>
-                <input
-                  name={`${base}[${j}].${key}`}
-                  value={String(a[key] ?? "")}
-                  aria-invalid={!!problems.get(`${base}[${j}].${key}`)}
-                  onInput={(e) => set(step.actions.map((x, m) => (m === j ? { ...x, [key]: e.currentTarget.value } : x)))}
-                />
+                {key === "endpoint_id" ? (
+                  <EndpointPicker
+                    name={`${base}[${j}].${key}`}
+                    value={String(a[key] ?? "")}
+                    invalid={!!problems.get(`${base}[${j}].${key}`)}
+                    onChange={(id) => set(step.actions.map((x, m) => (m === j ? { ...x, [key]: id } : x)))}
+                  />
+                ) : (
+                  <input
+                    name={`${base}[${j}].${key}`}
+                    value={String(a[key] ?? "")}
+                    aria-invalid={!!problems.get(`${base}[${j}].${key}`)}
+                    onInput={(e) => set(step.actions.map((x, m) => (m === j ? { ...x, [key]: e.currentTarget.value } : x)))}
+                  />
+                )}
               </label>
             )}
             {(a.type === "set_field" || a.type === "add_to_field") && (
