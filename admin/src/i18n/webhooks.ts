@@ -64,6 +64,7 @@ export const ja = {
   "sc.action.key.endpoint_id": "送信先",
   "wh.pick": "送信先を選んでください",
   "wh.pick.none": "送信先がありません(設定 → Webhook 送信で追加)",
+  "perm.manage_webhooks": "Webhook 送信先の管理(オーナーのみ)",
 } as const;
 
 export const en: Partial<Record<keyof typeof ja, string>> = {
@@ -128,4 +129,5 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "sc.action.key.endpoint_id": "Endpoint",
   "wh.pick": "Choose an endpoint",
   "wh.pick.none": "No endpoints (add one in Settings → Outgoing webhooks)",
+  "perm.manage_webhooks": "Manage outgoing webhook endpoints (owners only)",
 };

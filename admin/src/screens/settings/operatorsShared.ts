@@ -29,6 +29,7 @@ export const PERMISSIONS = [
   "view_audit_log",
   "view_deliveries",
   "manage_deliveries",
+  "manage_webhooks",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -43,7 +44,7 @@ const VIEWER: readonly Permission[] = [
 /** ROLE_PERMISSIONS of the backend. */
 export const ROLE_DEFAULTS: Record<Role, ReadonlySet<Permission>> = {
   owner: new Set(PERMISSIONS),
-  admin: new Set(PERMISSIONS.filter((p) => p !== "view_audit_log")),
+  admin: new Set(PERMISSIONS.filter((p) => p !== "view_audit_log" && p !== "manage_webhooks")),
   operator: new Set(OPERATOR),
   viewer: new Set(VIEWER),
 };
