@@ -68,3 +68,23 @@ def test_attempts_retries_by_delayed_message_and_reports_unreadable_records(aws:
 def test_the_sample_event_reaches_the_handler(aws: Any, sender: ScriptedSender) -> None:
     answer = load("webhook_sender").lambda_handler(SAMPLE, Context())
     assert answer["batchItemFailures"] == []  # a delivery that does not exist is settled, not retried forever
+
+
+def test_the_handler_imports_with_its_layers_only() -> None:
+    """WebhookSenderFunction carries the base and render layers: no line-bot-sdk, no stripe at import."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import sys, importlib.abc, importlib.util\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] in ('linebot', 'stripe'):\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "spec = importlib.util.spec_from_file_location('h', 'functions/webhook_sender/app.py')\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+    )
+    root = Path(__file__).parents[3]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
