@@ -122,6 +122,9 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
         "link_id": _try_create(owner, "/api/links", {"name": "デモリンク", "target_url": "https://example.com/demo"},
                               "link_id"),
     }
+    endpoint_id = seeded.get("webhook_endpoint_id") or owner.ok("get", "/api/webhooks")["items"][0]["endpoint_id"]
+    created["endpoint_id"] = endpoint_id  # the demo's outgoing-webhook endpoint and one delivery of it
+    created["delivery_id"] = _try_create(owner, f"/api/webhooks/{endpoint_id}/test", {}, "delivery_id")
     operator = _try_create(owner, "/api/operators", {"email": "staff@demo.example.com", "role": "viewer"}, "email")
     if operator:
         ids["email"] = operator
