@@ -22,6 +22,8 @@ from enum import StrEnum
 from typing import Any
 
 from haishin.errors import NotFound
+from haishin.webhooks.models import WebhookEndpointModel, endpoint_sk
+from haishin.workspaces.models import workspace_pk
 
 
 class Kind(StrEnum):
@@ -207,9 +209,6 @@ def _auto_reply(workspace_id: str, auto_reply_id: str) -> bool:
 
 
 def _webhook_endpoint(workspace_id: str, endpoint_id: str) -> bool:
-    from haishin.webhooks.models import WebhookEndpointModel, endpoint_sk  # noqa: PLC0415
-    from haishin.workspaces.models import workspace_pk  # noqa: PLC0415
-
     return _item(WebhookEndpointModel, workspace_pk(workspace_id), endpoint_sk(endpoint_id))
 
 

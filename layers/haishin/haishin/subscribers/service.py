@@ -28,6 +28,7 @@ from haishin.subscribers.repository import (
 from haishin.tags.repository import TagRepository
 from haishin.tags.triggers import TriggerSink, fire_tag_changes
 from haishin.timeline.models import Timeline
+from haishin.webhooks.events import WebhookEvents
 
 
 class SubscriberPatch(BaseModel):
@@ -79,7 +80,9 @@ class CrmService:
         fields: FieldRepository | None = None,
         tags: TagRepository | None = None,
         triggers: TriggerSink | None = None,
+        events: WebhookEvents | None = None,
     ) -> None:
+        self.events = events  # outgoing webhooks: tag_added / tag_removed (None: tools without webhooks)
         self.subscribers = subscribers or SubscriberRepository()
         self.timeline = timeline or Timeline()
         self.fields = fields or FieldRepository()
@@ -156,9 +159,16 @@ class CrmService:
         now = clock.now()
         for kind, data in entries:
             self.timeline.append(workspace_id, subscriber_id, kind, data, actor=actor, at=now)
+        key = f"patch:{subscriber_id}:v{subscriber.version}"
         fire_tag_changes(self.triggers, workspace_id, subscriber_id,
                          [(k, {"tag_id": d["tag_id"], "tag": d["name"]}) for k, d in entries if "tag_id" in d],
-                         idempotency_key=f"patch:{subscriber_id}:v{subscriber.version}")
+                         idempotency_key=key)
+        if self.events is not None:
+            for kind, data in entries:
+                if kind in ("tag_added", "tag_removed"):
+                    self.events.publish(workspace_id, kind, {"subscriber_id": subscriber_id, "tag_id": data["tag_id"],
+                                                             "tag": data["name"], "cause": actor},
+                                        idempotency_key=f"{key}#{kind}#{data['tag_id']}")
         return subscriber
 
     def merge(self, workspace_id: str, winner_id: str, loser_id: str, *, actor: str) -> SubscriberModel:

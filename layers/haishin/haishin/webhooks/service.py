@@ -3,12 +3,14 @@ the test event and replay. Knows no Lambda events and no PynamoDB (``WebhookRepo
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from haishin import clock, ids
 from haishin.errors import ValidationFailed
@@ -63,8 +65,6 @@ def backoff_seconds(attempt: int, *, jitter: float | None = None) -> int:
 
 def check_endpoint_url(url: str) -> None:
     """What can be checked without DNS when an endpoint is saved (each send resolves and checks again)."""
-    from urllib.parse import urlsplit  # noqa: PLC0415
-
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -76,8 +76,6 @@ def check_endpoint_url(url: str) -> None:
     if host in ("localhost", "metadata.google.internal") and not exempt:
         raise ValidationFailed(f"このホストには送れません: {host}", where="url")
     try:
-        import ipaddress  # noqa: PLC0415
-
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return

@@ -126,7 +126,7 @@ def get_timeline(subscriber_id: str) -> dict[str, Any]:
 @requires(Permission.EDIT_SUBSCRIBERS)
 def patch_subscriber(subscriber_id: str) -> dict[str, Any]:
     caller = current_caller()
-    crm = CrmService(triggers=services().scenario_service)
+    crm = CrmService(triggers=services().scenario_service, events=services().webhooks)
     subscriber = crm.patch(caller.workspace_id, subscriber_id, validate(SubscriberPatch, body(router)),
                            actor=f"operator:{caller.operator_id}")
     return _detail(subscriber)
