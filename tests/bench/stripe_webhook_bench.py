@@ -57,11 +57,11 @@ def latency() -> None:
         sys.path.insert(0, str(ROOT / "functions" / "stripe_webhook"))
         import app  # noqa: PLC0415
 
+        from haishin import wiring  # noqa: PLC0415
         from haishin.payments.keys import StripeKeys  # noqa: PLC0415
         from haishin.payments.products import ProductDefinition  # noqa: PLC0415
         from haishin.payments.signature import sign_header  # noqa: PLC0415
         from haishin.secrets import InMemorySecretStore  # noqa: PLC0415
-        from haishin import wiring  # noqa: PLC0415
 
         secrets = InMemorySecretStore()
         root = wiring.Services(secrets=secrets)
