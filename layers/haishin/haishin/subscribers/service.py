@@ -29,6 +29,8 @@ from haishin.tags.repository import TagRepository
 from haishin.tags.triggers import TriggerSink, fire_tag_changes
 from haishin.timeline.models import Timeline
 
+API_CREATED = "api"  # the scenario trigger fired when a friend is created through the API (POST /api/subscribers)
+
 
 class SubscriberPatch(BaseModel):
     """PATCH /api/subscribers/{id}: every part optional; validated as a whole before anything is written."""
@@ -84,7 +86,8 @@ class CrmService:
         self.timeline = timeline or Timeline()
         self.fields = fields or FieldRepository()
         self.tags = tags or TagRepository()
-        self.triggers = triggers  # the scenario engine: tag_added / tag_removed (None: no scenarios, e.g. tools)
+        # the scenario engine: api (create), tag_added / tag_removed (patch); None: no scenarios, e.g. tools
+        self.triggers = triggers
 
     def create(self, workspace_id: str, data: SubscriberCreate, *, actor: str) -> SubscriberModel:
         definitions = self.fields.by_key(workspace_id)
@@ -114,6 +117,9 @@ class CrmService:
         self.subscribers.save_with_aliases(subscriber, add=aliases, new=True)
         self.timeline.append(workspace_id, subscriber.subscriber_id, "created",
                              {"source": "api", "fields": fields, "tags": sorted(tag_ids)}, actor=actor)
+        if self.triggers is not None:  # the scenarios that start when a friend is registered through the API
+            self.triggers.on_trigger(workspace_id, subscriber.subscriber_id, API_CREATED, {"source": "api"},
+                                     idempotency_key=f"created:{subscriber.subscriber_id}")
         return subscriber
 
     def patch(self, workspace_id: str, subscriber_id: str, patch: SubscriberPatch, *, actor: str) -> SubscriberModel:

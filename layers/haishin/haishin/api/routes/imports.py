@@ -21,6 +21,7 @@ from haishin.csvio.importer import ImportService
 from haishin.csvio.jobs import ImportJobModel, ImportOptions, error_report, job_to_dict, load_job
 from haishin.errors import ValidationFailed
 from haishin.subscribers.http import body, decode_upload, int_query, query, validate
+from haishin.wiring import services
 from haishin.workspaces.models import workspace_pk
 
 router = APIGatewayHttpRouter()
@@ -103,7 +104,8 @@ def preview(import_id: str) -> dict[str, Any]:
 @router.post("/imports/<import_id>/start")
 @requires(Permission.IMPORT_CSV)
 def start(import_id: str) -> dict[str, Any]:
-    job = ImportService().run(current_caller().workspace_id, import_id, seconds=RUN_SECONDS)
+    job = ImportService(triggers=services().scenario_service).run(current_caller().workspace_id, import_id,
+                                                                  seconds=RUN_SECONDS)
     return job_to_dict(load_job(current_caller().workspace_id, job.job_id))
 
 

@@ -84,8 +84,8 @@ def search_subscribers() -> dict[str, Any]:
 @requires(Permission.EDIT_SUBSCRIBERS)
 def create_subscriber() -> Any:
     caller = current_caller()
-    subscriber = CrmService().create(caller.workspace_id, validate(SubscriberCreate, body(router)),
-                                     actor=f"operator:{caller.operator_id}")
+    subscriber = CrmService(triggers=services().scenario_service).create(
+        caller.workspace_id, validate(SubscriberCreate, body(router)), actor=f"operator:{caller.operator_id}")
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=_detail(subscriber))
 
 
