@@ -38,6 +38,16 @@ TOKEN = "trigger-matrix-token-000000000000000000164"
 WHSEC = "whsec_trigger_matrix_local_0164"
 FORM_POST = {"content-type": "application/x-www-form-urlencoded"}
 _USERS = itertools.count(1)
+# Made when the workspace is set up: the LINE consumer keeps each workspace's rules for a few seconds per container
+# (ingest.autoreplies.AutoReplyStore), so a rule made after the first message of a test could be missed for a while.
+AUTO_REPLIES = [
+    {"name": "来店ポイント", "match_type": "exact", "keywords": ["来店しました"],
+     "messages": [{"type": "text", "text": "ポイントを5点差し上げました"}],
+     "actions": [{"type": "add_to_field", "field": "score", "amount": 5}]},
+    {"name": "配信終了の申し出", "match_type": "exact", "keywords": ["案内はもう結構です"],
+     "messages": [{"type": "text", "text": "承知しました。ご案内を終了します"}],
+     "actions": [{"type": "stop_all_scenarios"}]},
+]
 
 
 # ---------------------------------------------------------------------------------------------------- the world
@@ -55,6 +65,8 @@ class World:
         self.stripe.register_webhook(f"{self.base}/stripe/webhook/{WS}", WHSEC)
         for key, label, kind in (("plan", "プラン", "text"), ("score", "スコア", "number")):
             self.call("POST", "/api/fields", {"key": key, "label": label, "type": kind}, expect=(200, 201))
+        for rule in AUTO_REPLIES:
+            self.call("POST", "/api/auto-replies", rule, expect=(201,))
 
     # ------------------------------------------------------------------ admin API
     def call(self, method: str, path: str, body: Any = None, *, expect: tuple[int, ...] = (200,)) -> Any:
@@ -330,10 +342,6 @@ def set_field_from_a_form(w: World) -> None:
 
 
 def add_to_field_from_an_auto_reply(w: World) -> None:
-    w.call("POST", "/api/auto-replies", {
-        "name": "来店ポイント", "match_type": "exact", "keywords": ["来店しました"],
-        "messages": [{"type": "text", "text": "ポイントを5点差し上げました"}],
-        "actions": [{"type": "add_to_field", "field": "score", "amount": 5}]}, expect=(201,))
     user = w.new_user()
     sid = w.follow(user)
     for _ in range(2):
@@ -388,6 +396,55 @@ def stop_all_scenarios_from_a_step(w: World) -> None:
     assert {e["data"]["scenario_id"] for e in w.timeline(sid, "scenario_stopped")} == {long_one, stopper}
 
 
+def set_field_from_a_postback(w: World) -> None:
+    user = w.new_user()
+    sid = w.follow(user)
+    assert w.line.postback(CH, user, "action=set_field&field=plan&value=竹") == 200  # a hand-written rich menu
+    w.system.drain()
+    assert w.field(sid, "plan") == "竹"
+
+
+def add_to_field_from_a_tracked_link(w: World) -> None:
+    link = w.call("POST", "/api/links", {"name": "クーポン", "target_url": "https://shop.example.jp/coupon",
+                                         "actions": [{"type": "add_to_field", "field": "score", "amount": 3}]},
+                  expect=(201,))
+    user = w.new_user()
+    sid = w.follow(user)
+    minted = w.call("POST", f"/api/links/{link['link_id']}/friend-url", {"subscriber_id": sid})
+    status, headers, _ = raw_request("GET", minted["url"])  # the friend taps the link in a LINE message
+    assert status == 302 and headers["location"] == "https://shop.example.jp/coupon"
+    w.system.drain()
+    assert w.field(sid, "score") == 3
+
+
+def start_scenario_from_a_step(w: World) -> None:
+    second = w.scenario("次の講座", [], [step("n1", "次の講座へようこそ")])
+    first = w.scenario("最初の講座", [], [
+        step("f1", "最初の講座はこれで終わりです", actions=[{"type": "start_scenario", "scenario_id": second}])])
+    user = w.new_user()
+    sid = w.follow(user)
+    w.enroll(first, sid)
+    w.later()
+    w.later()
+    assert w.texts(user) == ["最初の講座はこれで終わりです", "次の講座へようこそ"]
+    assert [e["data"]["scenario_id"] for e in w.timeline(sid, "enrolled")] == [second, first]  # newest first
+
+
+def stop_all_scenarios_from_an_auto_reply(w: World) -> None:
+    scenario_id = w.scenario("体験レッスン案内", [], [
+        step("t1", "体験レッスンのご案内"), step("t2", "体験レッスンのご案内2(届かない)", after_minutes=60)])
+    user = w.new_user()
+    sid = w.follow(user)
+    w.enroll(scenario_id, sid)
+    w.later()
+    assert w.line.send_text(CH, user, "案内はもう結構です") == 200
+    w.system.drain()
+    w.later(61)
+    w.later()
+    assert w.texts(user) == ["体験レッスンのご案内", "承知しました。ご案内を終了します"]
+    assert [e["data"]["scenario_id"] for e in w.timeline(sid, "scenario_stopped")] == [scenario_id]
+
+
 def call_webhook_from_a_step(w: World) -> None:
     """The webhooks branch's shape, as best known: an endpoint registered for the workspace (with its signing
     secret), the action naming it, and the local receiver recording each signed delivery."""
@@ -410,10 +467,14 @@ ACTION_ROWS = [
     pytest.param("add_tag", add_tag_from_a_step, id="add_tag-step"),
     pytest.param("remove_tag", remove_tag_from_a_postback, id="remove_tag-postback"),
     pytest.param("set_field", set_field_from_a_form, id="set_field-form"),
+    pytest.param("set_field", set_field_from_a_postback, id="set_field-postback"),
     pytest.param("add_to_field", add_to_field_from_an_auto_reply, id="add_to_field-auto-reply"),
+    pytest.param("add_to_field", add_to_field_from_a_tracked_link, id="add_to_field-tracked-link"),
     pytest.param("start_scenario", start_scenario_from_a_product, id="start_scenario-product"),
+    pytest.param("start_scenario", start_scenario_from_a_step, id="start_scenario-step"),
     pytest.param("stop_scenario", stop_scenario_from_a_postback, id="stop_scenario-postback"),
     pytest.param("stop_all_scenarios", stop_all_scenarios_from_a_step, id="stop_all_scenarios-step"),
+    pytest.param("stop_all_scenarios", stop_all_scenarios_from_an_auto_reply, id="stop_all_scenarios-auto-reply"),
     pytest.param("call_webhook", call_webhook_from_a_step, id="call_webhook-step", marks=WEBHOOKS_PENDING),
 ]
 

@@ -15,6 +15,7 @@ from haishin.csvio.jobs import ImportJobModel, load_job
 from haishin.scenarios.enrollments import EnrollmentRepository
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.subscribers.service import CrmService, SubscriberCreate
+from haishin.tags.repository import TagIn, TagRepository
 from tests.unit.scenarios.step_harness import CHANNEL, StepWorld
 
 BUCKET = "haishin-exports-creation-triggers"
@@ -38,13 +39,17 @@ def test_a_friend_created_through_the_api_enrolls_in_the_api_scenarios(aws: Any,
     world = StepWorld()
     ws = world.workspace()
     by_kind = scenarios(world, ws)
+    vip = world.scenario(ws, {"name": "vip", "triggers": [{"type": "tag_added", "tag": "vip"}],
+                              "steps": [{"id": "s1", "line": text("VIPのご案内")}]})
+    TagRepository().create(ws, TagIn(name="VIP"))
     user = "U" + "a" * 32
     friend = CrmService(triggers=world.services.scenario_service).create(
-        ws, SubscriberCreate(display_name="API 太郎", line_channel_id=CHANNEL, line_user_id=user), actor="operator:o1")
-    assert enrolled_in(ws, friend.subscriber_id) == [by_kind["api"].id]
+        ws, SubscriberCreate(display_name="API 太郎", line_channel_id=CHANNEL, line_user_id=user, tags=["VIP"]),
+        actor="operator:o1")
+    assert enrolled_in(ws, friend.subscriber_id) == sorted([by_kind["api"].id, vip.id])
     world.tick()
     world.drain()
-    assert [r.text for r in world.line.of(user)] == ["apiのご案内"]
+    assert sorted(r.text for r in world.line.of(user)) == ["VIPのご案内", "apiのご案内"]
 
 
 def test_a_csv_import_enrolls_the_friends_it_creates_once(aws: Any, manual_clock: Any,
