@@ -446,20 +446,23 @@ def stop_all_scenarios_from_an_auto_reply(w: World) -> None:
 
 
 def call_webhook_from_a_step(w: World) -> None:
-    """The webhooks branch's shape, as best known: an endpoint registered for the workspace (with its signing
-    secret), the action naming it, and the local receiver recording each signed delivery."""
-    endpoint = w.call("POST", "/api/webhooks/endpoints", {"url": f"{w.system.webhook_receiver.url}/matrix",
-                                                          "description": "matrix"}, expect=(200, 201))
+    """As the webhooks branch shapes it (wt/webhooks at the time of writing): an endpoint registered for the
+    workspace (POST /api/webhooks answers its signing secret once), the action naming it, and the local receiver
+    (``system.webhook_receiver``) recording each delivery and checking its ``Haishin-Signature``."""
+    receiver = w.system.webhook_receiver
+    endpoint = w.call("POST", "/api/webhooks", {"url": receiver.url("matrix"), "description": "matrix"},
+                      expect=(201,))
+    receiver.set_secret("matrix", endpoint["secret"])
     scenario_id = w.scenario("外部連携", [], [
         step("s1", "連携しました", actions=[{"type": "call_webhook", "endpoint_id": endpoint["endpoint_id"]}])])
     user = w.new_user()
     sid = w.follow(user)
     w.enroll(scenario_id, sid)
     w.later()
-    w.system.drain()
-    [delivery] = [d for d in w.system.webhook_receiver.received() if d["path"].endswith("/matrix")]
-    assert delivery["signature_valid"], delivery
-    assert delivery["json"]["subscriber_id"] == sid, delivery
+    assert "連携しました" in w.texts(user)
+    [delivery] = receiver.deliveries("matrix")
+    assert delivery["signature_valid"] is True, delivery
+    assert delivery["type"] == "action" and delivery["body"]["data"]["subscriber_id"] == sid, delivery
 
 
 WEBHOOKS_PENDING = pytest.mark.xfail(strict=True, reason="outgoing webhooks land with the webhooks branch")
