@@ -434,7 +434,7 @@ class Services:
         def build() -> ImportService:
             from haishin.csvio.importer import ImportService  # noqa: PLC0415
 
-            return ImportService()
+            return ImportService(triggers=self.scenario_service)
 
         return self._one("imports", build)
 
