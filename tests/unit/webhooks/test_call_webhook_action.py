@@ -14,11 +14,8 @@ from pydantic import ValidationError
 from haishin import wiring
 from haishin.actions import CallWebhook, parse_actions
 from haishin.errors import NotFound
-from haishin.forms.collab import Collaborators
 from haishin.forms.fields import FormDefinition
-from haishin.forms.service import FormService
 from haishin.ownership import Kind, owned, references
-from haishin.secrets import InMemorySecretStore
 from haishin.webhooks.models import EndpointDefinition
 
 WS = "ws_action_hooks"
@@ -56,9 +53,11 @@ def test_the_composition_roots_action_runner_queues_call_webhook(aws: Any, servi
 
 
 def test_forms_and_payments_get_the_webhook_service_from_the_composition_root(services: wiring.Services) -> None:
-    collab = Collaborators(secrets=InMemorySecretStore())
+    collab = services.collaborators
     assert collab.action_runner().webhooks is services.webhooks
     assert collab.action_runner().events is services.webhooks
+    assert collab.webhooks is services.webhooks
+    assert services.payments.collab is collab and services.forms.collab is collab
 
 
 @pytest.mark.parametrize("raw", [{"type": "call_webhook", "url": "https://hooks.example.com"},
@@ -84,7 +83,7 @@ def test_a_form_with_call_webhook_delivers_instead_of_skipping(aws: Any, manual_
                                                                services: wiring.Services) -> None:
     endpoint_id = str(services.webhooks.create_endpoint(WS, EndpointDefinition.model_validate(
         {"url": "https://hooks.example.com/forms", "events": ["form_submitted"]}))["endpoint_id"])
-    forms = FormService(Collaborators(secrets=InMemorySecretStore(), scenarios=services.scenario_service))
+    forms = services.forms
     form = forms.create(WS, FormDefinition.model_validate({
         "name": "資料請求", "title": "資料請求", "fields": [{"key": "email", "label": "メール", "type": "email"}],
         "actions": [{"type": "call_webhook", "endpoint_id": endpoint_id}]}))

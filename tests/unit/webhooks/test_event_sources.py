@@ -5,23 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from haishin.actions import ActionRunner, AddTag, RemoveTag
+from haishin.actions import AddTag, RemoveTag
 from haishin.channels.activity import ChannelActivity
-from haishin.forms.collab import Collaborators
 from haishin.ingest.autoreplies import AutoReplyStore
-from haishin.ingest.idempotency import EventLedger
-from haishin.ingest.processor import LineEventProcessor
-from haishin.ingest.triggers import NoopTriggers
-from haishin.optout.service import OptOutService
-from haishin.secrets import InMemorySecretStore
-from haishin.subscribers.repository import SubscriberRepository
-from haishin.timeline.models import Timeline
 from haishin.webhooks.models import EndpointDefinition
+from haishin.wiring import Services
 from tests.unit.line.conftest import WS as LINE_WS
-from tests.unit.line.conftest import FakeLine, FakeLineClients, envelope, line_event
+from tests.unit.line.conftest import FakeLine, FakeLineClients, RecordingTriggers, envelope, line_event
 from tests.unit.webhooks.conftest import Env
 
 EVENTS = ["friend_added", "blocked", "tag_added", "tag_removed", "unsubscribed"]
+
+
+def root(env: Env) -> Services:
+    """The composition root with fakes for LINE and the scenario engine, and the test's webhook service."""
+    return Services(line_clients=FakeLineClients(FakeLine()), scenario_service=RecordingTriggers(),
+                    auto_replies=AutoReplyStore(cache_ttl_s=0), channel_activity=ChannelActivity(cache_ttl_s=0),
+                    secrets=env.secrets, webhooks=env.service)
 
 
 def deliveries(env: Env, workspace_id: str) -> list[tuple[str, dict[str, Any]]]:
@@ -31,11 +31,7 @@ def deliveries(env: Env, workspace_id: str) -> list[tuple[str, dict[str, Any]]]:
 
 def test_follow_and_unfollow_publish_friend_added_and_blocked_once(env: Env) -> None:
     env.service.create_endpoint(LINE_WS, _definition())
-    subscribers, timeline, triggers = SubscriberRepository(), Timeline(), NoopTriggers()
-    processor = LineEventProcessor(
-        subscribers=subscribers, timeline=timeline, ledger=EventLedger(), line=FakeLineClients(FakeLine()),
-        triggers=triggers, auto_replies=AutoReplyStore(cache_ttl_s=0), channels=ChannelActivity(cache_ttl_s=0),
-        actions=ActionRunner(subscribers, timeline, scenarios=triggers), events=env.service)
+    processor = root(env).line_events
     follow = line_event("follow", ts=1767571200000)
     unfollow = line_event("unfollow", ts=1767571300000)
     processor.process_record(envelope([follow]))
@@ -50,11 +46,11 @@ def test_follow_and_unfollow_publish_friend_added_and_blocked_once(env: Env) -> 
 def test_tag_changes_publish_tag_added_and_tag_removed(env: Env) -> None:
     ws = "ws_tags_hooks"
     env.service.create_endpoint(ws, _definition())
-    subscribers = SubscriberRepository()
-    friend = subscribers.new(ws, source="line")
-    subscribers.create(friend, [])
-    runner = ActionRunner(subscribers, Timeline(), webhooks=env.service)
-    assert runner.events is env.service
+    services = root(env)
+    friend = services.subscribers.new(ws, source="line")
+    services.subscribers.create(friend, [])
+    runner = services.actions
+    assert runner.webhooks is env.service and runner.events is env.service
     for _ in range(2):  # the same postback twice: the tag is already there, nothing is published again
         runner.run(ws, friend.subscriber_id, [AddTag(tag="VIP")], actor="postback", idempotency_key="pb:1")
     runner.run(ws, friend.subscriber_id, [RemoveTag(tag="VIP")], actor="postback", idempotency_key="pb:2")
@@ -66,10 +62,10 @@ def test_tag_changes_publish_tag_added_and_tag_removed(env: Env) -> None:
 def test_an_opt_out_publishes_unsubscribed_once(env: Env) -> None:
     ws = "ws_optout_hooks"
     env.service.create_endpoint(ws, _definition())
-    collab = Collaborators(secrets=InMemorySecretStore(), scenarios=NoopTriggers(), webhooks=env.service)
-    friend = collab.subscribers.new(ws, source="form")
-    collab.subscribers.create(friend, [])
-    optout = OptOutService(collab)
+    services = root(env)
+    friend = services.subscribers.new(ws, source="form")
+    services.subscribers.create(friend, [])
+    optout = services.optout
     optout.set(ws, friend.subscriber_id, "email", True, reason="link")
     optout.set(ws, friend.subscriber_id, "email", True, reason="link")  # already stopped: no second event
     found = deliveries(env, ws)

@@ -36,7 +36,7 @@ class Context:
 @pytest.fixture
 def sender(aws: Any, manual_clock: Any) -> Iterator[ScriptedSender]:
     scripted = ScriptedSender()
-    services = wiring.Services(_webhooks=WebhookService(WebhookRepository(), InMemorySecretStore(), SqsWebhookQueue(),
+    services = wiring.Services(webhooks=WebhookService(WebhookRepository(), InMemorySecretStore(), SqsWebhookQueue(),
                                                         scripted))
     previous = wiring.install(services)
     try:
