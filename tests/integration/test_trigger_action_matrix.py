@@ -465,7 +465,6 @@ def call_webhook_from_a_step(w: World) -> None:
     assert delivery["type"] == "action" and delivery["body"]["data"]["subscriber_id"] == sid, delivery
 
 
-WEBHOOKS_PENDING = pytest.mark.xfail(strict=True, reason="outgoing webhooks land with the webhooks branch")
 ACTION_ROWS = [
     pytest.param("add_tag", add_tag_from_a_step, id="add_tag-step"),
     pytest.param("remove_tag", remove_tag_from_a_postback, id="remove_tag-postback"),
@@ -478,7 +477,7 @@ ACTION_ROWS = [
     pytest.param("stop_scenario", stop_scenario_from_a_postback, id="stop_scenario-postback"),
     pytest.param("stop_all_scenarios", stop_all_scenarios_from_a_step, id="stop_all_scenarios-step"),
     pytest.param("stop_all_scenarios", stop_all_scenarios_from_an_auto_reply, id="stop_all_scenarios-auto-reply"),
-    pytest.param("call_webhook", call_webhook_from_a_step, id="call_webhook-step", marks=WEBHOOKS_PENDING),
+    pytest.param("call_webhook", call_webhook_from_a_step, id="call_webhook-step"),
 ]
 
 
