@@ -216,5 +216,15 @@ def test_test_event_and_call_webhook_go_to_the_named_endpoint_only(env: Env) -> 
     env.service.enqueue(WS, "s_1", b["endpoint_id"], {"cause": "scenario"}, "step:1")
     types = sorted((d["endpoint_id"], d["event_type"]) for d in env.service.deliveries(WS))
     assert types == sorted([(a["endpoint_id"], "test"), (b["endpoint_id"], "action")])
-    with pytest.raises(NotFound):
-        env.service.enqueue(WS, "s_1", "whep_01JNOSUCHENDP0INTAAAAAAAAA", {}, "x")
+
+
+
+def test_call_webhook_to_a_deleted_endpoint_is_recorded_as_failed_not_raised(env: Env) -> None:
+    """A scenario saved with an endpoint that was deleted later: the step goes on, the delivery shows the reason."""
+    gone = env.endpoint()
+    env.service.delete_endpoint(WS, gone["endpoint_id"])
+    env.service.enqueue(WS, "s_1", gone["endpoint_id"], {}, "step:x")
+    _, delivery_id, _ = env.queue.sent[-1]
+    assert env.service.deliver(WS, delivery_id) is None
+    view = env.service.delivery(WS, delivery_id)
+    assert view["status"] == "failed" and "削除" in (view["last_error"] or "") and env.sender.posts == []

@@ -180,11 +180,9 @@ class WebhookService:
 
     def enqueue(self, workspace_id: str, subscriber_id: str, endpoint_id: str, payload: dict[str, Any],
                 idempotency_key: str) -> None:
-        """The ``call_webhook`` action: one event of type ``action`` to the endpoint named (if it is enabled)."""
-        endpoint = self.repository.require_endpoint(workspace_id, endpoint_id)
-        if not endpoint.enabled:
-            log.info("webhook endpoint %s is disabled; call_webhook skipped", endpoint_id)
-            return
+        """The ``call_webhook`` action: one event of type ``action`` to the endpoint named. An endpoint deleted or
+        paused since the action was saved does not fail the step (that would retry it into the dead-letter queue):
+        the delivery is recorded and fails at its attempt, visibly in the admin's delivery list, without a request."""
         self._enqueue(workspace_id, endpoint_id, "action", {"subscriber_id": subscriber_id, **payload},
                       idempotency_key)
 
