@@ -104,7 +104,7 @@ def test_the_connection_goes_to_the_checked_ip_with_the_name_only_as_sni_and_hos
             class Response:
                 status = 204
 
-                def read(self, amount: int) -> bytes:
+                def read1(self, amount: int) -> bytes:
                     return b""
 
                 def release_conn(self) -> None: ...
@@ -156,6 +156,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+        elif self.path == "/trickle":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            try:
+                for _ in range(1000):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:  # the sender hung up: that is the point
+                pass
         elif self.path == "/slow":
             time.sleep(1.5)
             self.send_response(200)
@@ -216,3 +227,10 @@ def test_the_response_body_is_capped(server: str) -> None:
 def test_a_slow_receiver_times_out_as_no_answer(server: str) -> None:
     result = _sender().post(f"{server}/slow", b"{}", {})
     assert result.status is None and result.error and not result.refused
+
+
+def test_a_trickling_answer_is_cut_off_at_the_body_deadline(server: str) -> None:
+    """Each byte arrives within the read timeout, so only a deadline over the whole body stops it."""
+    sender = HttpSender(resolver=lambda host, port: ["127.0.0.1"], read_timeout=0.5, body_deadline=0.3)
+    result = sender.post(f"{server}/trickle", b"{}", {})
+    assert result.status == 200 and 0 < len(result.body) < 1000

@@ -7,7 +7,8 @@
   (fd00:ec2::254), IPv4-mapped/6to4/Teredo forms of those). The connection goes to that checked IP with the
   hostname only as TLS SNI, certificate name and Host header, so a second DNS answer (rebinding) is never used.
 - Redirects are not followed (a 3xx is a failed delivery); connect and read timeouts of a few seconds; at most
-  ``MAX_RESPONSE_BYTES`` of the response body is read (kept for the delivery log), the rest is dropped.
+  ``MAX_RESPONSE_BYTES`` of the response body is read (kept for the delivery log), for at most ``BODY_DEADLINE_S``
+  (a receiver trickling its answer is cut off), the rest is dropped.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 5.0
+BODY_DEADLINE_S = 10.0  # the read timeout is per socket read: a receiver trickling bytes is cut off here
 MAX_RESPONSE_BYTES = 4096
 ALLOW_ENV = "WEBHOOK_HTTP_ALLOW"
 _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
@@ -143,7 +145,9 @@ class HttpSender:
     """POSTs with urllib3 (shipped with botocore) to a checked IP; never follows redirects, never retries itself."""
 
     def __init__(self, *, resolver: Resolver = system_resolver, connect_timeout: float = CONNECT_TIMEOUT_S,
-                 read_timeout: float = READ_TIMEOUT_S, max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
+                 read_timeout: float = READ_TIMEOUT_S, max_response_bytes: int = MAX_RESPONSE_BYTES,
+                 body_deadline: float = BODY_DEADLINE_S) -> None:
+        self.body_deadline = body_deadline
         self.resolver = resolver
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -172,11 +176,17 @@ class HttpSender:
                 "POST", target.path, body=body, headers={**headers, "Host": host_header}, redirect=False,
                 retries=False, preload_content=False, assert_same_host=False)
             try:
-                data = response.read(self.max_response_bytes)
+                data = bytearray()
+                deadline = time.monotonic() + self.body_deadline
+                while len(data) < self.max_response_bytes and time.monotonic() < deadline:
+                    chunk = response.read1(self.max_response_bytes - len(data))  # what has arrived, not a full block
+                    if not chunk:
+                        break
+                    data += chunk
             finally:
                 response.release_conn()
                 response.close()
-            return SendResult(response.status, _ms(started), body=data.decode("utf-8", "replace"))
+            return SendResult(response.status, _ms(started), body=bytes(data).decode("utf-8", "replace"))
         except urllib3.exceptions.HTTPError as exc:
             return SendResult(None, _ms(started), error=type(exc).__name__)
         finally:
