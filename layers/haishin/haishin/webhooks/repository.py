@@ -18,6 +18,7 @@ from haishin.webhooks.models import (
 from haishin.workspaces.models import workspace_pk
 
 MAX_ENDPOINTS = 20  # per workspace (Stripe allows 16 per account)
+SCAN_CAP = 2000  # deliveries read at most for one filtered list
 
 
 class WebhookRepository:
@@ -88,11 +89,13 @@ class WebhookRepository:
 
     def recent_deliveries(self, workspace_id: str, *, limit: int = 50,
                           endpoint_id: str | None = None) -> list[WebhookDeliveryModel]:
+        """Newest first; with ``endpoint_id``, among the newest ``SCAN_CAP`` deliveries of the workspace (a bounded
+        read: the list is for looking at what happened lately, not an archive)."""
         found: list[WebhookDeliveryModel] = []
-        for item in WebhookDeliveryModel.by_time.query(deliveries_gsi1pk(workspace_id), scan_index_forward=False,
-                                                       page_size=100):
+        for seen, item in enumerate(WebhookDeliveryModel.by_time.query(
+                deliveries_gsi1pk(workspace_id), scan_index_forward=False, page_size=100), start=1):
             if endpoint_id is None or item.endpoint_id == endpoint_id:
                 found.append(item)
-            if len(found) >= limit:
+            if len(found) >= limit or seen >= SCAN_CAP:
                 break
         return found
