@@ -111,19 +111,18 @@ class ActionRunner:
         self,
         subscribers: SubscriberRepository,
         timeline: Timeline,
-        scenarios: ScenarioControl | None = None,
-        webhooks: WebhookCaller | None = None,
+        *,
+        scenarios: ScenarioControl,
+        webhooks: WebhookCaller,
+        events: WebhookEvents,
         tags: TagRepository | None = None,
         tag_triggers: TriggerSink | None = None,
-        events: WebhookEvents | None = None,
     ) -> None:
         self.subscribers = subscribers
         self.timeline = timeline
         self.scenarios = scenarios
         self.webhooks = webhooks
-        # tag_added / tag_removed also go to the endpoints subscribed to them: given explicitly, or the webhook
-        # service itself (it publishes events too)
-        self.events = events if events is not None else (webhooks if isinstance(webhooks, WebhookEvents) else None)
+        self.events = events  # tag_added / tag_removed also go to the endpoints subscribed to them
         self.tags = tags or TagRepository()
         # tag_added / tag_removed go to the scenario engine: given explicitly, or the scenario control itself
         # when it takes triggers (ScenarioService does).
@@ -182,11 +181,10 @@ class ActionRunner:
             self.timeline.append(workspace_id, subscriber_id, kind, data, actor=actor, at=now,
                                  entry_id=f"{idempotency_key}#{index}")
         fire_tag_changes(self.tag_triggers, workspace_id, subscriber_id, changes, idempotency_key)
-        if self.events is not None:
-            for index, (kind, data) in enumerate(changes):
-                if kind in ("tag_added", "tag_removed"):
-                    self.events.publish(workspace_id, kind, {"subscriber_id": subscriber_id, **data, "cause": actor},
-                                        idempotency_key=f"{idempotency_key}#{index}")
+        for index, (kind, data) in enumerate(changes):
+            if kind in ("tag_added", "tag_removed"):
+                self.events.publish(workspace_id, kind, {"subscriber_id": subscriber_id, **data, "cause": actor},
+                                    idempotency_key=f"{idempotency_key}#{index}")
         for action in actions:
             if isinstance(action, StartScenario | StopScenario | StopAllScenarios):
                 if self.scenarios is None:

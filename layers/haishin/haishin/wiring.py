@@ -432,8 +432,8 @@ class Services:
         def build() -> CrmService:
             from haishin.subscribers.service import CrmService  # noqa: PLC0415
 
-            return CrmService(self.subscribers, self.timeline, self.fields, self.tags, self.scenario_service,
-                              events=self.webhooks)
+            return CrmService(self.subscribers, self.timeline, self.fields, self.tags,
+                              triggers=self.scenario_service, events=self.webhooks)
 
         return self._one("crm", build)
 

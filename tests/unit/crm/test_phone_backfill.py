@@ -7,7 +7,8 @@ import pytest
 
 from haishin.errors import Conflict
 from haishin.subscribers.repository import AliasTaken, SubscriberRepository
-from haishin.subscribers.service import CrmService, SubscriberCreate
+from haishin.subscribers.service import SubscriberCreate
+from haishin.wiring import services
 from tests.unit.crm.conftest import WS
 
 
@@ -28,13 +29,13 @@ def test_rekey_moves_a_legacy_phone_to_e164(crm) -> None:
     assert repo.find_id_by_alias(WS, "phone", "09012345678") is None  # the old alias is gone
     assert repo.rekey_phone(WS, sid) is False  # idempotent
     with pytest.raises(AliasTaken):
-        CrmService().create(WS, SubscriberCreate(display_name="別人", phone="+81 90 1234 5678"), actor="t")
+        services().crm.create(WS, SubscriberCreate(display_name="別人", phone="+81 90 1234 5678"), actor="t")
 
 
 def test_rekey_refuses_when_the_e164_form_belongs_to_someone_else(crm) -> None:
     repo = SubscriberRepository()
     legacy = _legacy_friend(repo, "08011112222")
-    CrmService().create(WS, SubscriberCreate(display_name="新", phone="080-1111-2222"), actor="t")
+    services().crm.create(WS, SubscriberCreate(display_name="新", phone="080-1111-2222"), actor="t")
     with pytest.raises(Conflict):  # AliasTaken on DynamoDB; moto gives no cancellation reasons
         repo.rekey_phone(WS, legacy)
     assert repo.require(WS, legacy).phone == "08011112222"  # nothing half-written

@@ -14,9 +14,9 @@ from haishin.segments.lists import ListRepository
 from haishin.segments.model import parse_segment
 from haishin.subscribers.models import line_account
 from haishin.subscribers.repository import SubscriberRepository
-from haishin.subscribers.service import CrmService
 from haishin.tags.counts import tag_counts
 from haishin.timeline.models import Timeline
+from haishin.wiring import services
 from tests.unit.crm.conftest import CHANNEL, WS
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
@@ -173,7 +173,7 @@ def test_bad_segments_say_where(people: dict[str, str]) -> None:
 
 def test_merge_unions_tags_fills_fields_repoints_aliases_and_counts_stay_right(crm, people) -> None:
     before = tag_counts(WS)
-    winner = CrmService().merge(WS, people["d"], people["e"], actor="operator:x")
+    winner = services().crm.merge(WS, people["d"], people["e"], actor="operator:x")
     assert winner.tags == {crm.tags["常連"]}
     assert winner.fields["score"] == -5 and winner.fields["name"] == "江藤"  # winner wins, loser fills gaps
     assert winner.fields["interests"] == ["美容"]

@@ -9,8 +9,8 @@ import pytest
 from forms_env import WS, Env
 
 from haishin.forms.fields import FormDefinition
-from haishin.subscribers.service import CrmService
 from haishin.tags.repository import TagRepository
+from haishin.wiring import services
 
 DEFINITION = {
     "name": "資料請求", "title": "資料請求",
@@ -90,7 +90,7 @@ def test_a_repeated_unsigned_page_is_one_contact_and_the_admin_merge_folds_it_in
     first = env.service.submit(form_id, answers("n-2", email=["hanako@example.com"]))
     again = env.service.submit(form_id, answers("n-2", email=["hanako@example.com"]))
     assert again.duplicate and again.subscriber_id == first.subscriber_id
-    winner = CrmService().merge(WS, known_friend, first.subscriber_id or "", actor="operator:o1")
+    winner = services().crm.merge(WS, known_friend, first.subscriber_id or "", actor="operator:o1")
     assert form_id in winner.forms_answered and "資料請求" in TagRepository().names(WS, winner.tags)
     assert winner.fields["budget"] == "10万円"  # the friend's own value wins the merge
 

@@ -14,7 +14,7 @@ from haishin.csvio.importer import ImportService
 from haishin.csvio.jobs import ImportJobModel, load_job
 from haishin.scenarios.enrollments import EnrollmentRepository
 from haishin.subscribers.repository import SubscriberRepository
-from haishin.subscribers.service import CrmService, SubscriberCreate
+from haishin.subscribers.service import SubscriberCreate
 from haishin.tags.repository import TagIn, TagRepository
 from tests.unit.scenarios.step_harness import CHANNEL, StepWorld
 
@@ -43,7 +43,7 @@ def test_a_friend_created_through_the_api_enrolls_in_the_api_scenarios(aws: Any,
                               "steps": [{"id": "s1", "line": text("VIPのご案内")}]})
     TagRepository().create(ws, TagIn(name="VIP"))
     user = "U" + "a" * 32
-    friend = CrmService(triggers=world.services.scenario_service).create(
+    friend = world.services.crm.create(
         ws, SubscriberCreate(display_name="API 太郎", line_channel_id=CHANNEL, line_user_id=user, tags=["VIP"]),
         actor="operator:o1")
     assert enrolled_in(ws, friend.subscriber_id) == sorted([by_kind["api"].id, vip.id])

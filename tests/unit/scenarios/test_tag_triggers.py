@@ -7,8 +7,9 @@ from typing import Any
 
 from haishin.actions import ActionRunner, AddTag, RemoveTag
 from haishin.scenarios.models import Trigger
-from haishin.subscribers.service import CrmService, SubscriberPatch
+from haishin.subscribers.service import SubscriberPatch
 from haishin.tags.repository import TagIn, TagRepository
+from haishin.wiring import Services
 from tests.unit.scenarios.step_harness import StepWorld
 
 
@@ -59,7 +60,9 @@ def test_a_tag_already_present_does_not_fire_again_and_retries_reuse_the_key(aws
     ws = world.workspace()
     sub = world.friend(ws, "U1")
     spy = SpySink()
-    runner = ActionRunner(world.services.subscribers, world.services.timeline, tag_triggers=spy)
+    root = world.services
+    runner = ActionRunner(root.subscribers, root.timeline, scenarios=root.scenario_service, webhooks=root.webhooks,
+                          events=root.webhooks, tag_triggers=spy)
     runner.run(ws, sub, [AddTag(tag="vip")], actor="form:f1", idempotency_key="form:1")
     runner.run(ws, sub, [AddTag(tag="vip")], actor="form:f1", idempotency_key="form:2")  # already tagged
     assert [(t, d["tag"]) for t, d, _ in spy.calls] == [("tag_added", "vip")]
@@ -74,11 +77,11 @@ def test_admin_patch_adding_and_removing_tags_fires_triggers(aws, manual_clock) 
     TagRepository().create(ws, TagIn(name="vip"))
     sub = world.friend(ws, "U1")
     spy = SpySink()
-    CrmService(triggers=spy).patch(ws, sub, SubscriberPatch(add_tags=["vip"]), actor="operator:o1")
-    CrmService(triggers=spy).patch(ws, sub, SubscriberPatch(add_tags=["vip"]), actor="operator:o1")  # no change
-    CrmService(triggers=spy).patch(ws, sub, SubscriberPatch(remove_tags=["vip"]), actor="operator:o1")
+    Services(scenario_service=spy).crm.patch(ws, sub, SubscriberPatch(add_tags=["vip"]), actor="operator:o1")
+    Services(scenario_service=spy).crm.patch(ws, sub, SubscriberPatch(add_tags=["vip"]), actor="operator:o1")  # no change
+    Services(scenario_service=spy).crm.patch(ws, sub, SubscriberPatch(remove_tags=["vip"]), actor="operator:o1")
     assert [(t, d["tag"]) for t, d, _ in spy.calls] == [("tag_added", "vip"), ("tag_removed", "vip")]
-    crm = CrmService(triggers=world.services.scenario_service)
+    crm = world.services.crm
     crm.patch(ws, sub, SubscriberPatch(add_tags=["vip"]), actor="operator:o1")
     world.tick()
     world.drain()

@@ -152,7 +152,7 @@ class LineEventProcessor:
         channels: Channels,
         actions: ActionRunner,
         optout: OptOutService,
-        events: WebhookEvents | None = None,
+        events: WebhookEvents,
     ) -> None:
         self.subscribers = subscribers
         self.events = events  # outgoing webhooks: friend_added, blocked
@@ -373,8 +373,6 @@ class LineEventProcessor:
             self._publish(ctx, "blocked", subscriber, {})
 
     def _publish(self, ctx: _Ctx, event_type: str, subscriber: SubscriberModel, extra: dict[str, Any]) -> None:
-        if self.events is None:
-            return
         self.events.publish(
             ctx.workspace_id, event_type,
             {"subscriber_id": subscriber.subscriber_id, "channel_id": ctx.channel_id, "line_user_id": ctx.user_id,

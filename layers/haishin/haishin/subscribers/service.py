@@ -81,10 +81,11 @@ class CrmService:
         timeline: Timeline | None = None,
         fields: FieldRepository | None = None,
         tags: TagRepository | None = None,
-        triggers: TriggerSink | None = None,
-        events: WebhookEvents | None = None,
+        *,
+        triggers: TriggerSink,
+        events: WebhookEvents,
     ) -> None:
-        self.events = events  # outgoing webhooks: tag_added / tag_removed (None: tools without webhooks)
+        self.events = events  # outgoing webhooks: tag_added / tag_removed
         self.subscribers = subscribers or SubscriberRepository()
         self.timeline = timeline or Timeline()
         self.fields = fields or FieldRepository()
@@ -123,9 +124,9 @@ class CrmService:
         self.timeline.append(workspace_id, subscriber.subscriber_id, "created",
                              {"source": "api", "fields": fields, "tags": sorted(tag_ids)}, actor=actor)
         key = f"created:{subscriber.subscriber_id}"
-        if self.triggers is not None:  # the scenarios that start when a friend is registered through the API
-            self.triggers.on_trigger(workspace_id, subscriber.subscriber_id, API_CREATED, {"source": "api"},
-                                     idempotency_key=key)
+        # the scenarios that start when a friend is registered through the API
+        self.triggers.on_trigger(workspace_id, subscriber.subscriber_id, API_CREATED, {"source": "api"},
+                                 idempotency_key=key)
         fire_tag_changes(self.triggers, workspace_id, subscriber.subscriber_id,  # tags given at creation are added
                          [("tag_added", {"tag_id": t, "tag": names.get(t)}) for t in dict.fromkeys(tag_ids)], key)
         return subscriber
@@ -174,12 +175,11 @@ class CrmService:
         fire_tag_changes(self.triggers, workspace_id, subscriber_id,
                          [(k, {"tag_id": d["tag_id"], "tag": d["name"]}) for k, d in entries if "tag_id" in d],
                          idempotency_key=key)
-        if self.events is not None:
-            for kind, data in entries:
-                if kind in ("tag_added", "tag_removed"):
-                    self.events.publish(workspace_id, kind, {"subscriber_id": subscriber_id, "tag_id": data["tag_id"],
-                                                             "tag": data["name"], "cause": actor},
-                                        idempotency_key=f"{key}#{kind}#{data['tag_id']}")
+        for kind, data in entries:
+            if kind in ("tag_added", "tag_removed"):
+                self.events.publish(workspace_id, kind, {"subscriber_id": subscriber_id, "tag_id": data["tag_id"],
+                                                         "tag": data["name"], "cause": actor},
+                                    idempotency_key=f"{key}#{kind}#{data['tag_id']}")
         return subscriber
 
     def merge(self, workspace_id: str, winner_id: str, loser_id: str, *, actor: str) -> SubscriberModel:
