@@ -23,6 +23,9 @@ from haishin.scenarios.schedule import WorkspaceRulesCache
 from haishin.scenarios.service import ScenarioService
 from haishin.scenarios.tick import StepTick
 from haishin.secrets import SecretsManagerStore
+from haishin.senders.repository import SenderRepository
+from haishin.senders.service import SenderService
+from haishin.senders.ses import SesIdentities
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
 
@@ -41,6 +44,8 @@ class Services:
     email: Any = None
     sms: Any = None
     webhooks: Any = None
+    ses_identities: Any = None  # SES v2 identities (SesIdentities); tests give a fake
+    _senders: SenderService | None = None
     _scenario_service: ScenarioService | None = None
     _actions: ActionRunner | None = None
     _tick: StepTick | None = None
@@ -52,6 +57,12 @@ class Services:
             self._scenario_service = ScenarioService(self.scenarios, self.enrollments, self.subscribers,
                                                      self.timeline, self.rules)
         return self._scenario_service
+
+    @property
+    def senders(self) -> SenderService:
+        if self._senders is None:
+            self._senders = SenderService(SenderRepository(), self.ses_identities or SesIdentities())
+        return self._senders
 
     @property
     def actions(self) -> ActionRunner:
@@ -75,7 +86,7 @@ class Services:
                 ledger=self.ledger, subscribers=self.subscribers, enrollments=self.enrollments,
                 scenarios=self.scenarios, line_clients=self.line_clients, renderer=self.renderer,
                 timeline=self.timeline, email=self.email or SesEmailSender(), sms=self.sms or SnsSmsSender(),
-                actions=self.actions, scenario_control=self.scenario_service)
+                actions=self.actions, scenario_control=self.scenario_service, senders=self.senders)
         return self._worker
 
 

@@ -102,7 +102,7 @@ class FakeEmail:
     def send(self, *, source: str, to: str, subject: str, html: str | None, text: str | None,
              headers: dict[str, str] | None = None) -> str:
         self.sent.append({"to": to, "subject": subject, "html": html, "text": text, "at": clock.now(),
-                          "headers": headers or {}})
+                          "headers": headers or {}, "source": source})
         return uuid.uuid4().hex
 
 
@@ -110,8 +110,8 @@ class FakeEmail:
 class FakeSms:
     sent: list[dict[str, Any]] = field(default_factory=list)
 
-    def send(self, *, phone: str, text: str) -> str:
-        self.sent.append({"to": phone, "text": text, "at": clock.now()})
+    def send(self, *, phone: str, text: str, sender_id: str | None = None) -> str:
+        self.sent.append({"to": phone, "text": text, "at": clock.now(), "sender_id": sender_id})
         return uuid.uuid4().hex
 
 

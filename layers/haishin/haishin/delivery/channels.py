@@ -71,7 +71,7 @@ class EmailSender(Protocol):
 
 
 class SmsSender(Protocol):
-    def send(self, *, phone: str, text: str) -> str: ...
+    def send(self, *, phone: str, text: str, sender_id: str | None = None) -> str: ...
 
 
 class SesEmailSender:
@@ -132,11 +132,12 @@ class SnsSmsSender:
             self._client = _client("sns")
         return self._client
 
-    def send(self, *, phone: str, text: str) -> str:
+    def send(self, *, phone: str, text: str, sender_id: str | None = None) -> str:
+        attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
+        if sender_id:  # shown instead of a number where the destination country supports sender IDs
+            attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": sender_id}
         try:
-            response = self._sns().publish(PhoneNumber=phone, Message=text,
-                                           MessageAttributes={"AWS.SNS.SMS.SMSType": {
-                                               "DataType": "String", "StringValue": "Transactional"}})
+            response = self._sns().publish(PhoneNumber=phone, Message=text, MessageAttributes=attributes)
         except Exception as exc:
             raise _classify(exc, "SNS publish") from exc
         return str(response.get("MessageId", ""))
