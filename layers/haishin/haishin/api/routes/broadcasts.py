@@ -13,6 +13,7 @@ from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.broadcasts.audience import check_list, save_list
 from haishin.broadcasts.service import BroadcastInput, BroadcastService
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
 
@@ -50,7 +51,7 @@ class IdListBody(BaseModel):
 
 
 def _service() -> BroadcastService:
-    return BroadcastService()
+    return BroadcastService(senders=services().senders)
 
 
 def _input(body: BroadcastBody) -> BroadcastInput:
