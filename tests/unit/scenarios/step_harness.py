@@ -135,7 +135,7 @@ class FakeSesIdentities:
         found = self.identities.get(name.lower())
         if found is None:
             return MISSING
-        tokens = [f"tok{i}{name.split('.')[0]}" for i in range(3)] if found["domain"] else []
+        tokens = [f"tok{i}{name.split('.', maxsplit=1)[0]}" for i in range(3)] if found["domain"] else []
         return IdentityState(exists=True, verified=found["verified"],
                              status="SUCCESS" if found["verified"] else "PENDING", dkim_tokens=tokens,
                              dkim_status="SUCCESS" if found["verified"] else "PENDING")
