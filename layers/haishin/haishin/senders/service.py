@@ -24,7 +24,7 @@ from haishin.ttl_cache import TtlLru
 from haishin.workspaces.models import workspace_pk
 
 VERIFIED_TTL_S = 300.0
-PENDING_TTL_S = 30.0
+PENDING_TTL_S = 5.0
 WORKSPACE_TTL_S = 30.0  # settings (postal address, SMS sender ID) a worker reuses across a batch
 MAX_IDENTITIES = 20
 ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
