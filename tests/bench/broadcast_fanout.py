@@ -20,7 +20,6 @@ import uuid
 from typing import Any
 
 from haishin.broadcasts.planner import BroadcastPlanner
-from haishin.broadcasts.service import BroadcastService
 from haishin.delivery.messages import DeliveryMessage
 from haishin.delivery.queue import InMemoryDeliverySender
 from haishin.line.client import SendResult
@@ -60,7 +59,7 @@ def main() -> None:
         started = time.monotonic()
         workspace_id, _channel, _users = setup_workspace(system, n)
         print(f"seeded {n:,} friends in {time.monotonic() - started:.1f} s")
-        service = BroadcastService()
+        service = Services().broadcasts
 
         # ---------------------------------------------------------------- 1. end to end, real rate limits
         before = multicasts(system)
@@ -85,7 +84,7 @@ def main() -> None:
 
         # ---------------------------------------------------------------- 2. CPU per recipient, in-process
         sender = InMemoryDeliverySender()
-        planner = BroadcastPlanner(sender=sender, planner_queue=_ListQueue())
+        planner = BroadcastPlanner(sender=sender, planner_queue=_ListQueue(), optout=Services().optout)
         third = create(service, workspace_id, "cpu-inprocess")
         repo = service.repository
         item = repo.require(workspace_id, third)

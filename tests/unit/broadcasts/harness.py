@@ -78,7 +78,8 @@ class BroadcastWorld:
                                  ses_identities=self.ses)
         self.worker = self.services.worker
         self.worker.sleep = lambda _s: None
-        self.planner = BroadcastPlanner(sender=self.delivery, planner_queue=self.planner_queue)
+        self.planner = BroadcastPlanner(sender=self.delivery, planner_queue=self.planner_queue,
+                                        optout=self.services.optout)
         self.scheduler = scheduler or FakeScheduler()
         self.service = BroadcastService(scheduler=self.scheduler, planner_queue=self.planner_queue,
                                         line_clients=self.line, senders=self.services.senders)

@@ -127,10 +127,9 @@ def test_an_identity_that_lost_its_verification_is_not_sent_from(aws: Any, manua
 # ---------------------------------------------------------------------------------------------- save time
 def test_a_scenario_with_an_unverified_or_foreign_email_from_is_refused_at_save(aws: Any, manual_clock: Any
                                                                                ) -> None:
-    ses = FakeSesIdentities(auto_verify=False)
     world = StepWorld()
-    world.services.ses_identities = ses
-    world.services._senders = None
+    ses = world.ses
+    ses.auto_verify = False
     previous = install(world.services)
     try:
         world.workspace("ws_a")
@@ -343,3 +342,11 @@ def test_workspace_settings_keep_the_sender_details(aws: Any, manual_clock: Any)
     assert (view["postal_address"], view["legal_name"], view["sms_sender_id"], view["sms_optout_text"]) == (
         "東京都", "株式会社A", "ASHOP", "停止")
     assert WorkspaceModel.get(workspace_pk("ws_a"), "workspace").postal_address == "東京都"
+
+
+def test_the_composition_root_gives_the_worker_and_broadcasts_the_same_senders() -> None:
+    from haishin.wiring import Services  # noqa: PLC0415
+
+    root = Services(ses_identities=FakeSesIdentities())
+    assert root.worker.senders is root.senders is root.broadcasts.senders
+    assert root.senders.ses is root.ses_identities

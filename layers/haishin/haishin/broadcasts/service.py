@@ -30,7 +30,7 @@ from haishin.broadcasts.planner import PlannerQueue
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.broadcasts.scheduling import BroadcastScheduler
 from haishin.config import settings
-from haishin.errors import ConfigurationError, Conflict, ValidationFailed
+from haishin.errors import Conflict, ValidationFailed
 from haishin.line.client import MAX_MESSAGES_PER_SEND
 from haishin.render import Renderer, RenderError, is_personalised, renderer, variables_for
 from haishin.scenarios.timing import QuietHours
@@ -132,26 +132,17 @@ class BroadcastService:
     REACH_FRESH = timedelta(minutes=5)  # how long an audience count is reused by quota checks (send, schedule)
 
     def __init__(self, *, repository: BroadcastRepository | None = None, audience: Audience | None = None,
-                 scheduler: BroadcastScheduler | None = None, planner_queue: Any = None, line_clients: Any = None,
+                 scheduler: BroadcastScheduler | None = None, planner_queue: Any = None, line_clients: Any,
                  subscribers: SubscriberRepository | None = None, render: Renderer | None = None,
-                 senders: SenderService | None = None) -> None:
+                 senders: SenderService) -> None:
         self.repository = repository or BroadcastRepository()
         self.audience = audience or Audience()
         self.scheduler = scheduler or BroadcastScheduler()
         self.planner_queue = planner_queue or PlannerQueue()
-        self._line_clients = line_clients
+        self.line_clients = line_clients  # haishin.line.client.LineClients: the quota check reads LINE's quota
         self.subscribers = subscribers or SubscriberRepository()
         self.renderer = render or renderer()
         self.senders = senders  # the workspace's verified e-mail identities (From) and footer details
-
-    @property
-    def line_clients(self) -> Any:
-        if self._line_clients is None:
-            from haishin.line.client import LineClients  # noqa: PLC0415
-            from haishin.secrets import SecretsManagerStore  # noqa: PLC0415
-
-            self._line_clients = LineClients(SecretsManagerStore())
-        return self._line_clients
 
     # ------------------------------------------------------------------ workspace
     @staticmethod
@@ -171,8 +162,6 @@ class BroadcastService:
         return zone
 
     def _sender_service(self) -> SenderService:
-        if self.senders is None:
-            raise ConfigurationError("the broadcast service was built without the sender identities", where="senders")
         return self.senders
 
     def _check_email_ready(self, broadcast: BroadcastModel) -> None:

@@ -39,6 +39,7 @@ from haishin.ingest import postback
 from haishin.ingest.idempotency import event_key
 from haishin.ingest.triggers import FRIEND_ADDED, ScenarioTriggers
 from haishin.line.client import LineApiError
+from haishin.optout.service import RESUME_REPLY, STOP_REPLY, OptOutService, keyword_of
 from haishin.storage.base import iso
 from haishin.subscribers.models import SubscriberModel, line_account
 from haishin.subscribers.repository import SubscriberRepository
@@ -149,6 +150,7 @@ class LineEventProcessor:
         auto_replies: AutoReplies,
         channels: Channels,
         actions: ActionRunner,
+        optout: OptOutService,
     ) -> None:
         self.subscribers = subscribers
         self.timeline = timeline
@@ -158,6 +160,7 @@ class LineEventProcessor:
         self.auto_replies = auto_replies
         self.channels = channels
         self.actions = actions
+        self.optout = optout
         self._handlers: dict[str, Callable[[_Ctx], None]] = {
             "follow": self._follow,
             "unfollow": self._unfollow,
@@ -409,19 +412,16 @@ class LineEventProcessor:
     def _keyword(self, ctx: _Ctx, subscriber: SubscriberModel, text: str) -> bool:
         """配信停止 / 配信再開 typed in the chat: LINE broadcasts and steps stop (or resume) for this friend, with a
         reply saying so and how to come back. Stopping is never a send, so it applies in standby too (no reply)."""
-        from haishin.forms.collab import Collaborators  # noqa: PLC0415
-        from haishin.optout import service as optout  # noqa: PLC0415
-
-        action = optout.keyword_of(text)
+        action = keyword_of(text)
         if action is None:
             return False
-        optout.OptOutService(Collaborators(subscribers=self.subscribers)).set(
+        self.optout.set(
             ctx.workspace_id, subscriber.subscriber_id, "line", action == "stop", reason="keyword")
         self.timeline.append(ctx.workspace_id, subscriber.subscriber_id, "opt_out" if action == "stop" else "opt_in",
                              {"channel": "line", "via": "keyword"}, actor="friend", at=ctx.at,
                              entry_id=f"optout:{ctx.webhook_event_id}")
         if not ctx.standby:
-            text = optout.STOP_REPLY if action == "stop" else optout.RESUME_REPLY
+            text = STOP_REPLY if action == "stop" else RESUME_REPLY
             self._send(ctx, [{"type": "text", "text": text}], step="optout",
                        retry_key=ids.retry_key("optout", ctx.webhook_event_id))
         return True

@@ -54,8 +54,8 @@ def state_of(subscriber: SubscriberModel) -> dict[str, Any]:
 
 
 class OptOutService:
-    def __init__(self, collab: Collaborators | None = None) -> None:
-        self.collab = collab or Collaborators()
+    def __init__(self, collab: Collaborators) -> None:
+        self.collab = collab
 
     def signer(self) -> tokens.LinkSigner:
         return tokens.LinkSigner(self.collab.secret_store())
@@ -78,9 +78,7 @@ class OptOutService:
 
     def sender(self, workspace_id: str) -> str:
         """The sender's name shown on the page (特定電子メール法: who sends these messages)."""
-        from haishin.workspaces.service import WorkspaceService  # noqa: PLC0415
-
-        return str(WorkspaceService().get(workspace_id).get("name") or workspace_id)
+        return str(self.collab.workspaces.get(workspace_id).get("name") or workspace_id)
 
     # ------------------------------------------------------------------ state
     def state(self, workspace_id: str, subscriber_id: str) -> dict[str, Any]:

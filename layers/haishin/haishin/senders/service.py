@@ -106,7 +106,7 @@ class SenderService:
         if not fresh:
             hit, value = self._cache.get(key)
             if hit:
-                return value  # type: ignore[no-any-return]
+                return value
         state = self.ses.get(ses_identity)
         self._cache.put(key, state, VERIFIED_TTL_S if state.verified else PENDING_TTL_S)
         return state
@@ -126,7 +126,7 @@ class SenderService:
         key = f"ws:{workspace_id}"
         hit, value = self._cache.get(key)
         if hit:
-            return value  # type: ignore[no-any-return]
+            return value
         found = workspace_identity(self.repository.workspace(workspace_id), workspace_id)
         self._cache.put(key, found, WORKSPACE_TTL_S)
         return found

@@ -10,22 +10,16 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.errors import ValidationFailed
-from haishin.forms.collab import Collaborators
-from haishin.optout.service import SCOPES, OptOutService
+from haishin.optout.service import SCOPES
 from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
 
 
-def _service() -> OptOutService:
-    svc = services()
-    return OptOutService(Collaborators(subscribers=svc.subscribers, scenarios=svc.scenario_service))
-
-
 @router.get("/subscribers/<subscriber_id>/opt-out")
 @requires(Permission.VIEW_SUBSCRIBERS)
 def get_opt_out(subscriber_id: str) -> dict[str, Any]:
-    return _service().state(current_caller().workspace_id, subscriber_id)
+    return services().optout.state(current_caller().workspace_id, subscriber_id)
 
 
 @router.put("/subscribers/<subscriber_id>/opt-out")
@@ -40,6 +34,6 @@ def set_opt_out(subscriber_id: str) -> dict[str, Any]:
         raise ValidationFailed("channel は line / email / sms / all、stopped は true / false で指定してください",
                                where="body")
     ws = current_caller().workspace_id
-    service = _service()
+    service = services().optout
     service.state(ws, subscriber_id)  # another workspace's friend is 404
     return service.set(ws, subscriber_id, str(channel), stopped, reason="admin")
