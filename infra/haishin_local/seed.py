@@ -142,6 +142,7 @@ def _seed_sender(system: Any) -> None:
     verify = getattr(system, "verify_ses_identity", None)
     if verify is not None:
         verify(DEMO_SENDER.rsplit("@", 1)[1])
+        services().senders.list(DEMO_WORKSPACE_ID, fresh=True)  # what 状態を更新 does: no stale PENDING cached
 
 
 def _seed_owner(system: Any) -> None:
