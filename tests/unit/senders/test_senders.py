@@ -350,3 +350,25 @@ def test_the_composition_root_gives_the_worker_and_broadcasts_the_same_senders()
     root = Services(ses_identities=FakeSesIdentities())
     assert root.worker.senders is root.senders is root.broadcasts.senders
     assert root.senders.ses is root.ses_identities
+
+
+def test_ses_unable_to_answer_at_send_time_retries_instead_of_failing(aws: Any, manual_clock: Any) -> None:
+    from haishin.delivery.worker import RetryLater  # noqa: PLC0415
+    from haishin.errors import ExternalServiceError  # noqa: PLC0415
+
+    world, ws = _step_world(aws)
+    world.services.senders._cache.clear()
+
+    def unavailable(name: str) -> Any:
+        raise ExternalServiceError("SES から認証状態を読めませんでした: ServiceUnavailable", where="sender")
+
+    world.ses.get = unavailable  # type: ignore[method-assign]
+    saved = world.scenario(ws, {"name": "m", "steps": [{"id": "m1", "email": MAIL}]})
+    sub = world.friend(ws, "U1", email="hanako@example.com")
+    world.enroll(ws, sub, saved)
+    world.tick()
+    [message] = world.waiting
+    with pytest.raises(RetryLater):
+        world.services.worker.process(message, budget_s=0.01)
+    row = world.services.ledger.get(step_delivery_id(enrollment_pk(ws, sub), saved.id, 1, "m1", "email"))
+    assert row is not None and row.status == "retrying" and world.email.sent == []

@@ -23,7 +23,7 @@ from haishin import clock
 from haishin.delivery.channels import ChannelError, EmailSender, SmsSender, unsubscribe_headers
 from haishin.delivery.ledger import FINAL, Ledger
 from haishin.delivery.messages import DeliveryMessage, recipient_retry_key
-from haishin.errors import HaishinError
+from haishin.errors import ExternalServiceError, HaishinError
 from haishin.line.client import LineApiError
 from haishin.phone import to_e164
 from haishin.render import Renderer, RenderError, is_personalised, variables_for
@@ -323,9 +323,11 @@ class DeliveryWorker:
             composed = compose_email(self.renderer, sender=sender, workspace=self.senders.workspace(workspace_id),
                                      subject=str(email["subject"]), html=email.get("html"), text=email.get("text"),
                                      unsubscribe_url=unsubscribe_url, headers=unsubscribe_headers(unsubscribe_url))
-        except HaishinError as exc:
-            if isinstance(exc, ChannelError):
-                raise
+        except ChannelError:
+            raise
+        except ExternalServiceError as exc:  # SES could not tell us the identity's state now: try again later
+            raise ChannelError(exc.message, retryable=True, where=exc.where or "email") from exc
+        except HaishinError as exc:  # refused sender, no postal address: failed for good, visibly
             raise ChannelError(exc.message, retryable=False, where=exc.where or "email") from exc
         return self.email.send(source=composed.source, to=to, subject=composed.subject, html=composed.html,
                                text=composed.text, headers=composed.headers)
