@@ -118,9 +118,9 @@ export function FromSelect({
   label?: string;
 }) {
   return (
-    <label class="field">
+    <label class="field" style={{ minWidth: 0, maxWidth: "100%" }}>
       <span class="field__label">{label ?? t("em.from")}</span>
-      <select name={name} value={value} onChange={(e) => onChange(e.currentTarget.value)} aria-invalid={error ? true : undefined} data-testid="email-from">
+      <select name={name} value={value} style={{ maxWidth: "100%" }} onChange={(e) => onChange(e.currentTarget.value)} aria-invalid={error ? true : undefined} data-testid="email-from">
         <option value="">{t("em.from.default")}</option>
         {senders.map((s) => (
           <option key={s.identity_id} value={s.from_address} disabled={!s.verified && s.from_address !== value}>

@@ -58,9 +58,9 @@ export const ja = {
   "em.from.unverified": "(未認証)",
 
   "sc.channelMode": "配信チャネルの選び方",
-  "sc.channelMode.all": "届くチャネルすべてに送る",
-  "sc.channelMode.first_available": "最初に届くチャネルだけ(LINE → メール → SMS の順)",
-  "sc.channelMode.hint": "「最初に届くチャネルだけ」: LINE をブロックした友だちにはメールで、メールもなければ SMS で送ります。",
+  "sc.channelMode.all": "届くチャネルすべて",
+  "sc.channelMode.first_available": "最初に届く 1 つだけ",
+  "sc.channelMode.hint": "「最初に届く 1 つだけ」: LINE → メール → SMS の順に、届く最初のチャネルで送ります(LINE をブロックした友だちにはメールで)。",
   "sc.emailFrom": "メールの差出人",
 } as const;
 
@@ -115,8 +115,8 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "em.from.default": "Default sender",
   "em.from.unverified": "(not verified)",
   "sc.channelMode": "Channels",
-  "sc.channelMode.all": "Every channel the friend can be reached on",
-  "sc.channelMode.first_available": "The first reachable channel only (LINE → e-mail → SMS)",
-  "sc.channelMode.hint": "First reachable only: friends who blocked LINE get the e-mail, and without an e-mail the SMS.",
+  "sc.channelMode.all": "Every reachable channel",
+  "sc.channelMode.first_available": "The first reachable one",
+  "sc.channelMode.hint": "First reachable one: LINE, then e-mail, then SMS (friends who blocked LINE get the e-mail).",
   "sc.emailFrom": "E-mail sender",
 };

@@ -568,9 +568,9 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
               )}
             </div>
             <div class="row">
-              <label class="field">
+              <label class="field" style={{ minWidth: 0, maxWidth: "100%" }}>
                 <span class="field__label">{t("sc.channelMode")}</span>
-                <select name="channel_mode" value={v.channel_mode} onChange={(e) => form.set("channel_mode", e.currentTarget.value as "all")} data-testid="scenario-channel-mode">
+                <select name="channel_mode" value={v.channel_mode} style={{ maxWidth: "100%" }} onChange={(e) => form.set("channel_mode", e.currentTarget.value as "all")} data-testid="scenario-channel-mode">
                   {(["all", "first_available"] as const).map((m) => (
                     <option key={m} value={m}>
                       {t(`sc.channelMode.${m}`)}
