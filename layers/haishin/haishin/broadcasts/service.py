@@ -161,15 +161,12 @@ class BroadcastService:
             zone = settings().default_time_zone
         return zone
 
-    def _sender_service(self) -> SenderService:
-        return self.senders
-
     def _check_email_ready(self, broadcast: BroadcastModel) -> None:
         """Before an e-mail broadcast goes out: its From is still a verified identity of the workspace and the
         workspace has the postal address the 特定電子メール法 footer needs."""
         if broadcast.channel not in ("email", "line_email"):
             return
-        senders = self._sender_service()
+        senders = self.senders
         content = self.repository.content(broadcast.workspace_id, broadcast.broadcast_id)
         senders.require_verified(broadcast.workspace_id, (content.get("email") or {}).get("from"),
                                  where="content.email.from")
@@ -213,7 +210,7 @@ class BroadcastService:
                 data.content = self.repository.content(broadcast.workspace_id, broadcast.broadcast_id)
             content = validate_content(broadcast.channel, data.content, self.renderer)
             if "email" in content:
-                self._sender_service().require_verified(broadcast.workspace_id, content["email"].get("from"),
+                self.senders.require_verified(broadcast.workspace_id, content["email"].get("from"),
                                                         where="content.email.from")
             broadcast.personalised = is_personalised(content)
             broadcast.message_count = len(content.get("line") or []) or 1
