@@ -372,3 +372,17 @@ def test_ses_unable_to_answer_at_send_time_retries_instead_of_failing(aws: Any, 
         world.services.worker.process(message, budget_s=0.01)
     row = world.services.ledger.get(step_delivery_id(enrollment_pk(ws, sub), saved.id, 1, "m1", "email"))
     assert row is not None and row.status == "retrying" and world.email.sent == []
+
+
+def test_ses_gets_a_japanese_display_name_as_an_encoded_word(aws: Any) -> None:
+    class Ses:
+        def send_raw_email(self, **kwargs: Any) -> dict[str, Any]:
+            self.kwargs = kwargs
+            return {"MessageId": "m"}
+
+    ses = Ses()
+    SesEmailSender(ses).send(source="サロン青山 <news@shop.example.jp>", to="a@example.com", subject="件名",
+                             html=None, text="本文", headers={"List-Unsubscribe": "<https://x/u/t>"})
+    assert ses.kwargs["Source"].isascii() and ses.kwargs["Source"].endswith(" <news@shop.example.jp>")
+    message = email.message_from_bytes(ses.kwargs["RawMessage"]["Data"], policy=email.policy.default)
+    assert str(message["From"]) == "サロン青山 <news@shop.example.jp>"
