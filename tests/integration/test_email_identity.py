@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.support.http import json_request
 from tests.support.local import connect_workspace
@@ -53,6 +54,12 @@ def test_identity_verification_gates_sending_the_email_carries_the_footer_and_fi
     cnames = [r for r in identity["dns_records"] if r["type"] == "CNAME"]
     assert len(cnames) == 3 and all(r["name"].endswith(f"._domainkey.{DOMAIN}") for r in cnames)
     assert any(r["purpose"] == "DMARC" for r in identity["dns_records"])
+
+    # the local SES, like SES, refuses mail From an identity that is not verified yet
+    with pytest.raises(ClientError) as rejected:
+        system.client("ses").send_email(Source=SENDER, Destination={"ToAddresses": [FRIEND]}, Message={
+            "Subject": {"Data": "x"}, "Body": {"Text": {"Data": "x"}}})
+    assert rejected.value.response["Error"]["Code"] == "MessageRejected"
 
     # a scenario From an unverified identity is refused, naming the field
     mail = {"subject": "ようこそ {{ name }} さん", "html": "<p>ご登録ありがとうございます、{{ name }} さん</p>"}
