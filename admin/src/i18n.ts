@@ -10,6 +10,7 @@
 import * as contentText from "./i18n/content";
 import * as crmText from "./i18n/crm";
 import * as webhooksText from "./i18n/webhooks";
+import * as emailText from "./i18n/email";
 
 const coreJa = {
   "app.name": "Haishin",
@@ -114,7 +115,7 @@ const coreJa = {
 } as const;
 
 // Area dictionaries live in src/i18n/<area>.ts so screens of different areas can add text independently.
-const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja } as const;
+const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja, ...emailText.ja } as const;
 
 export type DictKey = keyof typeof ja;
 export type Lang = "ja" | "en";
@@ -218,7 +219,7 @@ const coreEn: Partial<Record<DictKey, string>> = {
   "error.status": "Status",
 };
 
-const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en };
+const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en, ...emailText.en };
 const DICTS: Record<Lang, Partial<Record<DictKey, string>>> = { ja, en };
 const STORAGE_KEY = "haishin.lang";
 

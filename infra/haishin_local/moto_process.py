@@ -1,4 +1,5 @@
-"""moto's server (SQS, S3, EventBridge Scheduler, Secrets Manager, Cognito) in a process of its own.
+"""moto's server (SQS, S3, EventBridge Scheduler, Secrets Manager, Cognito, SES, SNS) in a process of its own, with
+SES as strict as AWS about verified identities (``haishin_local.moto_ses``).
 
 The local runtime runs every Lambda in one Python process, so they share one GIL. moto in a thread of that process
 took a fifth of it during a 100,000-friend broadcast (Flask and werkzeug per SQS request); in its own process it
@@ -24,7 +25,7 @@ class MotoServer(ChildProcess):
 
     def launch(self) -> None:
         """Start the server (returns at once); ``wait_ready`` waits for it to answer."""
-        self._spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)])
+        self._spawn([sys.executable, "-m", "haishin_local.moto_ses", "-H", "127.0.0.1", "-p", str(self.port)])
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

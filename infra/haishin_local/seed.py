@@ -30,6 +30,8 @@ DEMO_CHANNEL_ID = "1650000001"
 DEMO_CHANNEL_SECRET = "0123456789abcdef0123456789abcdef"  # noqa: S105 - a fixed local demo value, not a secret
 DEMO_ACCESS_TOKEN = "demo-channel-access-token-0001"  # noqa: S105 - a fixed local demo value, not a secret
 DEMO_OWNER_EMAIL = "owner@example.com"
+DEMO_SENDER = "info@salon-demo.example.jp"  # the demo's verified e-mail sender (a domain identity)
+DEMO_POSTAL_ADDRESS = "東京都渋谷区神南1-2-3 サロンビル2F"
 DEMO_SUBSCRIBERS = 300
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,9 +91,11 @@ def seed_demo(system: Any) -> dict[str, Any]:
         time_zone="Asia/Tokyo",
         quiet_hours_start="22:00",
         quiet_hours_end="08:00",
+        postal_address=DEMO_POSTAL_ADDRESS,
         created_at=now,
     ).save()
     _seed_owner(system)
+    _seed_sender(system)
 
     webhook_url = f"{system.api_url}/line/webhook/{DEMO_CHANNEL_ID}"
     emulator = getattr(system, "line_emulator", None)
@@ -158,6 +162,16 @@ def _seed_webhook(system: Any) -> str | None:
         secret = SecretsManagerStore().get(secret_name(DEMO_WORKSPACE_ID, SECRET_KIND, endpoint_id))["secret"]
     receiver.set_secret(DEMO_WEBHOOK_NAME, secret)
     return str(endpoint_id)
+
+
+def _seed_sender(system: Any) -> None:
+    """The demo's e-mail sender: a domain identity asked of (local) SES, then verified as its DNS records would."""
+    services().senders.create(DEMO_WORKSPACE_ID, {"from_name": DEMO_WORKSPACE_NAME, "from_address": DEMO_SENDER,
+                                                  "kind": "domain"}, created_by="seed")
+    verify = getattr(system, "verify_ses_identity", None)
+    if verify is not None:
+        verify(DEMO_SENDER.rsplit("@", 1)[1])
+        services().senders.list(DEMO_WORKSPACE_ID, fresh=True)  # what 状態を更新 does: no stale PENDING cached
 
 
 def _seed_owner(system: Any) -> None:

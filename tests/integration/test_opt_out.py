@@ -28,7 +28,7 @@ WS = "w_optout"
 SECRET = "5c3c0a1b2d4e5f60718293a4b5c6d7f1"
 TOKEN = "opt-out-token-0000000000000000000000000001"
 USER = "U" + "7" * 32
-SENDER = "no-reply@example.com"  # the worker's default sender
+SENDER = "shop@optout-salon.example.jp"  # the workspace's verified default sender
 FRIEND_EMAIL = "hanako.optout@example.com"
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -64,7 +64,11 @@ def test_opt_out_per_channel_page_headers_keyword_and_resubscribe(local_system: 
     api = system.base_url
     emulator = system.line_emulator
     auth, _ = connect_workspace(system, WS, CH, SECRET, TOKEN)  # owner, sign-in, channel
-    system.client("ses").verify_email_identity(EmailAddress=SENDER)
+    # a verified sender identity and the postal address every marketing e-mail needs (特定電子メール法)
+    assert json_request("PATCH", f"{api}/api/workspace", {"postal_address": "東京都千代田区1-1"}, auth)[0] == 200
+    assert json_request("POST", f"{api}/api/senders", {"from_address": SENDER, "kind": "address"}, auth)[0] == 201
+    system.verify_ses_identity(SENDER)
+    assert json_request("GET", f"{api}/api/senders?refresh=1", headers=auth)[1]["items"][0]["verified"] is True
 
     assert emulator.follow(CH, USER) == 200
     system.drain()

@@ -104,6 +104,7 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
         "tag_id": owner.ok("get", "/api/tags")["tags"][0]["tag_id"],
         "key": "visit_count",
         "email": DEMO_OWNER_EMAIL,
+        "identity_id": owner.ok("get", "/api/senders")["items"][0]["identity_id"],  # the seeded e-mail sender
     }
     created = {
         "segment_id": _try_create(owner, "/api/segments", {"name": "デモセグメント", "definition": {"type": "group"}},
@@ -137,10 +138,11 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
     secrets |= {s["subscriber_id"] for s in subscribers}
     secrets |= {"デモサロン", "staff@demo.example.com", DEMO_OWNER_EMAIL, "デモセグメント", "デモ配信", "デモリスト"}
     secrets |= {v for k, v in ids.items() if k not in ("key",)}
+    secrets |= {i["from_address"] for i in owner.ok("get", "/api/senders")["items"]}
     reread = {path: owner.ok("get", path) for path in (
         f"/api/subscribers/{ids['subscriber_id']}", f"/api/scenarios/{ids['scenario_id']}",
         f"/api/forms/{ids['form_id']}", f"/api/channels/{DEMO_CHANNEL_ID}", "/api/tags", "/api/fields",
-        "/api/operators", "/api/segments", "/api/broadcasts", "/api/lists", "/api/auto-replies",
+        "/api/operators", "/api/segments", "/api/broadcasts", "/api/lists", "/api/auto-replies", "/api/senders",
     )}
     yield Demo(system=local_system, ids=ids, secrets=secrets, reread=reread)
 

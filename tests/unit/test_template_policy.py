@@ -152,18 +152,31 @@ def test_sns_publish_reaches_phone_numbers_only() -> None:
             assert not statement.get("Condition"), "a condition here would only pacify scanners: the Deny does the work"
 
 
-def test_ses_sends_only_from_the_identities_the_operator_lists() -> None:
+def test_ses_sends_only_from_identities_of_this_account_and_region() -> None:
+    """Workspaces add their identities at run time, so no static ARN list can name them; the worker may send From
+    identities of this account and region (or only those in SesIdentityArns), and the application decides which
+    workspace may use which (tests/unit/senders). Only the admin API manages identities."""
     assert PARAMETERS["SesIdentityArns"]["Type"] == "CommaDelimitedList"
-    assert PARAMETERS["SesIdentityArns"]["Default"] == ""  # no e-mail until identities are named
+    assert PARAMETERS["SesIdentityArns"]["Default"] == ""
+    here = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"
+    manage = {"ses:CreateEmailIdentity", "ses:GetEmailIdentity", "ses:DeleteEmailIdentity", "ses:TagResource"}
     for fn in FUNCTIONS.values():
         policy_templates = [p for p in fn.properties.get("Policies", []) if isinstance(p, dict)
                             and any(str(k).startswith("SES") for k in p)]
         assert not policy_templates, f"{fn.logical_id}: SES policy templates grant more than sending"
-        for statement, condition in allows(fn, "ses:"):
-            assert condition == "HasSesIdentities"
-            assert set(as_list(statement["Action"])) <= {"ses:SendEmail", "ses:SendRawEmail"}
-            assert [text(r) for r in as_list(statement["Resource"])] == ["Ref:SesIdentityArns"]
-    assert allows(FUNCTIONS["DeliveryWorkerFunction"], "ses:")
+        for statement, _ in allows(fn, "ses:"):
+            actions = set(as_list(statement["Action"]))
+            resource = statement["Resource"]
+            if actions & {"ses:SendEmail", "ses:SendRawEmail"}:
+                assert fn.logical_id == "DeliveryWorkerFunction"
+                assert actions == {"ses:SendEmail", "ses:SendRawEmail"}
+                assert resource == {"Fn::If": ["HasSesIdentities", {"Ref": "SesIdentityArns"}, {"Fn::Sub": here}]}
+            elif fn.logical_id == "AdminApiFunction":
+                assert actions <= manage and text(resource) == here
+            else:
+                assert actions == {"ses:GetEmailIdentity"} and text(resource) == here
+    assert allows(FUNCTIONS["DeliveryWorkerFunction"], "ses:SendRawEmail")
+    assert allows(FUNCTIONS["AdminApiFunction"], "ses:CreateEmailIdentity")
 
 
 # ---------------------------------------------------------------- encryption, logs, TLS

@@ -116,6 +116,15 @@ export const SCREENS: readonly ScreenDef[] = [
     component: lazyScreen(() => import("./settings/AuditLogScreen")),
   },
   {
+    path: "/settings/senders",
+    titleKey: "nav.senders",
+    descKey: "settings.senders.desc",
+    icon: "broadcasts",
+    nav: "none",
+    parent: "/settings",
+    component: lazyScreen(() => import("./settings/SendersScreen")),
+  },
+  {
     path: "/settings/stripe",
     titleKey: "nav.stripeKeys",
     descKey: "settings.stripeKeys.desc",

@@ -25,7 +25,7 @@ from .apigw import (
     strip_stage,
 )
 from .devauth import NotAnOperator, Unauthorized, flatten_claims
-from .errors import TemplateRefused
+from .errors import LocalSystemError, TemplateRefused
 
 if TYPE_CHECKING:
     from .system import LocalSystem
@@ -176,6 +176,14 @@ class _Handler(BaseHTTPRequestHandler):
             if delta <= timedelta(0):
                 return json_response(400, {"message": "advance by a positive amount of time"})
             return json_response(200, system.advance(delta))
+        if path == "/_dev/ses/verify" and method == "POST":  # what the DNS records / the mailbox click do on AWS
+            try:
+                name = str(json.loads(body or b"{}")["identity"])
+                return json_response(200, system.verify_ses_identity(name))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                return json_response(400, {"message": 'send {"identity": "shop.example.jp"}'})
+            except LocalSystemError as exc:
+                return json_response(404, {"message": str(exc)})
         if path == "/_dev/login" and method == "POST":
             try:
                 payload = json.loads(body or b"{}")

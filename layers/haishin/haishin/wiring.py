@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     from haishin.secrets import SecretStore
     from haishin.segments.lists import ListRepository
     from haishin.segments.saved import SavedSegmentRepository
+    from haishin.senders.service import SenderService
+    from haishin.senders.ses import IdentityApi
     from haishin.subscribers.repository import SubscriberRepository
     from haishin.subscribers.service import CrmService
     from haishin.tags.repository import TagRepository
@@ -154,6 +156,17 @@ class Services:
             return SnsSmsSender()
 
         return self._one("sms", build)
+
+    @property
+    def ses_identities(self) -> IdentityApi:
+        """SES v2 e-mail identities (create, read the verification state, delete)."""
+
+        def build() -> IdentityApi:
+            from haishin.senders.ses import SesIdentities  # noqa: PLC0415
+
+            return SesIdentities()
+
+        return self._one("ses_identities", build)
 
     @property
     def sender(self) -> DeliverySender:
@@ -299,6 +312,18 @@ class Services:
 
     # ------------------------------------------------------------------ services
     @property
+    def senders(self) -> SenderService:
+        """The workspace's e-mail sender identities: the From of every e-mail, verified in SES."""
+
+        def build() -> SenderService:
+            from haishin.senders.repository import SenderRepository  # noqa: PLC0415
+            from haishin.senders.service import SenderService  # noqa: PLC0415
+
+            return SenderService(SenderRepository(), self.ses_identities)
+
+        return self._one("senders", build)
+
+    @property
     def workspaces(self) -> WorkspaceService:
         def build() -> WorkspaceService:
             from haishin.workspaces.service import WorkspaceService  # noqa: PLC0415
@@ -396,7 +421,7 @@ class Services:
                 ledger=self.ledger, subscribers=self.subscribers, enrollments=self.enrollments,
                 scenarios=self.scenarios, line_clients=self.line_clients, renderer=self.renderer,
                 timeline=self.timeline, email=self.email, sms=self.sms, actions=self.actions,
-                scenario_control=self.scenario_service, optout=self.optout, tags=self.tags)
+                scenario_control=self.scenario_service, optout=self.optout, tags=self.tags, senders=self.senders)
 
         return self._one("worker", build)
 
@@ -452,7 +477,7 @@ class Services:
             from haishin.broadcasts.service import BroadcastService  # noqa: PLC0415
 
             return BroadcastService(line_clients=self.line_clients, subscribers=self.subscribers,
-                                    render=self.renderer)
+                                    render=self.renderer, senders=self.senders)
 
         return self._one("broadcasts", build)
 

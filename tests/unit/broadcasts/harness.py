@@ -17,7 +17,7 @@ from haishin.segments import scan
 from haishin.subscribers.models import SubscriberModel, line_account, shard_of
 from haishin.wiring import Services
 from haishin.workspaces.models import ChannelModel, WorkspaceModel, workspace_pk
-from tests.unit.scenarios.step_harness import FakeEmail, FakeLine, FakeSms
+from tests.unit.scenarios.step_harness import FakeEmail, FakeLine, FakeSesIdentities, FakeSms, add_default_sender
 
 CHANNEL = "1000000001"
 
@@ -73,14 +73,16 @@ class BroadcastWorld:
         self.planner_queue = MemoryPlannerQueue()
         self.email = FakeEmail()
         self.sms = FakeSms()
-        self.services = Services(sender=self.delivery, line_clients=self.line, email=self.email, sms=self.sms)
+        self.ses = FakeSesIdentities()
+        self.services = Services(sender=self.delivery, line_clients=self.line, email=self.email, sms=self.sms,
+                                 ses_identities=self.ses)
         self.worker = self.services.worker
         self.worker.sleep = lambda _s: None
         self.planner = BroadcastPlanner(sender=self.delivery, planner_queue=self.planner_queue,
                                         optout=self.services.optout)
         self.scheduler = scheduler or FakeScheduler()
         self.service = BroadcastService(scheduler=self.scheduler, planner_queue=self.planner_queue,
-                                        line_clients=self.line)
+                                        line_clients=self.line, senders=self.services.senders)
         self.waiting: list[DeliveryMessage] = []
         self.receives: dict[str, int] = defaultdict(int)
         self.dlq: list[DeliveryMessage] = []
@@ -92,6 +94,7 @@ class BroadcastWorld:
         WorkspaceModel(workspace_pk(workspace_id), "workspace", workspace_id=workspace_id, name="Salon",
                        time_zone="Asia/Tokyo", quota_policy=policy, created_at=clock.now()).save()
         ChannelModel.for_channel(workspace_id, CHANNEL, secret_name="x", connected_at=clock.now()).save()
+        add_default_sender(self.services, workspace_id)
         return workspace_id
 
     def friends(self, workspace_id: str, count: int, *, start: int = 0, status: str = "following",

@@ -102,7 +102,7 @@ class FakeEmail:
     def send(self, *, source: str, to: str, subject: str, html: str | None, text: str | None,
              headers: dict[str, str] | None = None) -> str:
         self.sent.append({"to": to, "subject": subject, "html": html, "text": text, "at": clock.now(),
-                          "headers": headers or {}})
+                          "headers": headers or {}, "source": source})
         return uuid.uuid4().hex
 
 
@@ -110,9 +110,57 @@ class FakeEmail:
 class FakeSms:
     sent: list[dict[str, Any]] = field(default_factory=list)
 
-    def send(self, *, phone: str, text: str) -> str:
-        self.sent.append({"to": phone, "text": text, "at": clock.now()})
+    def send(self, *, phone: str, text: str, sender_id: str | None = None) -> str:
+        self.sent.append({"to": phone, "text": text, "at": clock.now(), "sender_id": sender_id})
         return uuid.uuid4().hex
+
+
+@dataclass
+class FakeSesIdentities:
+    """SES v2 identities as the local system's SES behaves: created PENDING (or verified at once with
+    ``auto_verify``, as the harness's default sender is), ``verify(name)`` as the DNS records / the click would."""
+
+    auto_verify: bool = True
+    identities: dict[str, Any] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def create(self, name: str, *, domain: bool, tags: dict[str, str]) -> None:
+        self.calls.append(f"create {name}")
+        self.identities.setdefault(name.lower(), {"verified": self.auto_verify, "domain": domain, "tags": tags})
+
+    def get(self, name: str) -> Any:
+        from haishin.senders.ses import MISSING, IdentityState  # noqa: PLC0415
+
+        self.calls.append(f"get {name}")
+        found = self.identities.get(name.lower())
+        if found is None:
+            return MISSING
+        tokens = [f"tok{i}{name.split('.', maxsplit=1)[0]}" for i in range(3)] if found["domain"] else []
+        return IdentityState(exists=True, verified=found["verified"],
+                             status="SUCCESS" if found["verified"] else "PENDING", dkim_tokens=tokens,
+                             dkim_status="SUCCESS" if found["verified"] else "PENDING")
+
+    def delete(self, name: str) -> None:
+        self.calls.append(f"delete {name}")
+        self.identities.pop(name.lower(), None)
+
+    def verify(self, name: str, verified: bool = True) -> None:
+        self.identities[name.lower()]["verified"] = verified
+
+
+def sender_of(workspace_id: str) -> str:
+    return f"shop+{workspace_id}@example.jp"  # one per workspace: an SES identity belongs to one workspace
+POSTAL_ADDRESS = "東京都千代田区千代田1-1"
+
+
+def add_default_sender(services: Any, workspace_id: str, address: str | None = None) -> None:
+    """A verified default sender identity and the postal address the footer needs (what settings would hold)."""
+    found = WorkspaceModel.get(workspace_pk(workspace_id), "workspace")
+    found.update(actions=[WorkspaceModel.postal_address.set(POSTAL_ADDRESS)])
+    if services.senders.repository.list(workspace_id):
+        return
+    services.senders.create(workspace_id, {"from_name": "Salon", "from_address": address or sender_of(workspace_id),
+                                           "kind": "address"})
 
 
 class StepWorld:
@@ -121,7 +169,9 @@ class StepWorld:
         self.queue = InMemoryDeliverySender()
         self.email = FakeEmail()
         self.sms = FakeSms()
-        self.services = Services(sender=self.queue, line_clients=self.line, email=self.email, sms=self.sms)
+        self.ses = FakeSesIdentities()
+        self.services = Services(sender=self.queue, line_clients=self.line, email=self.email, sms=self.sms,
+                                 ses_identities=self.ses)
         self.services.worker.sleep = lambda _s: None
         self.services.tick.gsi_margin = timedelta(0)  # moto's GSI reads are consistent
         self.waiting: list[DeliveryMessage] = []  # SQS redelivery stand-in
@@ -139,6 +189,7 @@ class StepWorld:
                        time_zone="Asia/Tokyo", quiet_hours_start=quiet[0] if quiet else None,
                        quiet_hours_end=quiet[1] if quiet else None, frequency_cap_per_day=cap,
                        created_at=clock.now()).save()
+        add_default_sender(self.services, workspace_id)
         return workspace_id
 
     def friend(self, workspace_id: str, user_id: str, *, status: str = "following", email: str | None = None,

@@ -4,6 +4,7 @@
  * Routes: #/broadcasts, #/broadcasts/new, #/broadcasts/<id>
  */
 import { useEffect, useRef, useState } from "preact/hooks";
+import { EmailBodyEditor, FromSelect, type SenderOption } from "../../components/EmailBodyEditor";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { MessageEditor } from "../../components/MessageEditor";
 import { type LineMessage, MessagePreview, lineLimitProblems } from "../../components/MessagePreview";
@@ -47,7 +48,7 @@ interface Broadcast {
   started_at: string | null;
   finished_at: string | null;
   test_sent_at: string | null;
-  content?: { line?: LineMessage[]; email?: { subject: string; text?: string }; sms?: { text: string } };
+  content?: { line?: LineMessage[]; email?: { subject: string; text?: string; html?: string; from?: string }; sms?: { text: string } };
 }
 interface Quota {
   matched: number;
@@ -143,6 +144,8 @@ interface ComposerValues {
   line: LineMessage[];
   email_subject: string;
   email_text: string;
+  email_html: string;
+  email_from: string;
   sms_text: string;
   respect_quiet_hours: boolean;
 }
@@ -157,6 +160,8 @@ function toValues(b: Broadcast | null): ComposerValues {
     line: b?.content?.line ?? [{ type: "text", text: "" }],
     email_subject: b?.content?.email?.subject ?? "",
     email_text: b?.content?.email?.text ?? "",
+    email_html: b?.content?.email?.html ?? "",
+    email_from: b?.content?.email?.from ?? "",
     sms_text: b?.content?.sms?.text ?? "",
     respect_quiet_hours: b?.respect_quiet_hours ?? true,
   };
@@ -165,7 +170,13 @@ function toValues(b: Broadcast | null): ComposerValues {
 function toBody(v: ComposerValues): Record<string, unknown> {
   const content: Record<string, unknown> = {};
   if (v.channel === "line" || v.channel === "line_email") content.line = v.line;
-  if (v.channel === "email" || v.channel === "line_email") content.email = { subject: v.email_subject, text: v.email_text };
+  if (v.channel === "email" || v.channel === "line_email") {
+    const email: Record<string, string> = { subject: v.email_subject };
+    if (v.email_text) email.text = v.email_text;
+    if (v.email_html) email.html = v.email_html;
+    if (v.email_from) email.from = v.email_from;
+    content.email = email;
+  }
   if (v.channel === "sms") content.sms = { text: v.sms_text };
   const body: Record<string, unknown> = { name: v.name, channel: v.channel, content, respect_quiet_hours: v.respect_quiet_hours };
   if (v.audience === "everyone") body.everyone = true;
@@ -221,6 +232,11 @@ function Composer({ initial }: { initial: Broadcast | null }) {
   const form = useForm<ComposerValues>(toValues(initial), `broadcast.${id ?? "new"}`);
   const v = form.values;
   const problems = problemsOf(form.error);
+  const [senders, setSenders] = useState<SenderOption[]>([]);
+  const emailChannel = form.values.channel === "email" || form.values.channel === "line_email";
+  useEffect(() => {
+    if (emailChannel) api.get<{ items: SenderOption[] }>("/api/senders").then((r) => setSenders(r.items), () => setSenders([]));
+  }, [emailChannel]);
   const [saved, setSaved] = useState<Broadcast | null>(initial);
   const lineErr = (j: number, f: string) => (f ? problems.get(`content.line.${j}.${f}`) : problemAt(problems, `content.line.${j}`, false));
   const blocking = v.channel.startsWith("line") && lineLimitProblems(v.line).length > 0;
@@ -299,11 +315,21 @@ function Composer({ initial }: { initial: Broadcast | null }) {
                     <input name="content.email.subject" value={v.email_subject} aria-invalid={!!problems.get("content.email.subject")} onInput={(e) => form.set("email_subject", e.currentTarget.value)} />
                     {problems.get("content.email.subject") && <span class="field__error">{problems.get("content.email.subject")}</span>}
                   </label>
-                  <label class="field">
-                    <span class="field__label">{t("sc.email.text")}</span>
-                    <textarea name="content.email.text" rows={5} value={v.email_text} onInput={(e) => form.set("email_text", e.currentTarget.value)} />
-                    {problems.get("content.email.text") && <span class="field__error">{problems.get("content.email.text")}</span>}
-                  </label>
+                  <FromSelect
+                    name="content.email.from"
+                    value={v.email_from}
+                    senders={senders}
+                    error={problems.get("content.email.from")}
+                    onChange={(address) => form.set("email_from", address)}
+                  />
+                  <EmailBodyEditor
+                    name="content.email"
+                    html={v.email_html}
+                    text={v.email_text}
+                    htmlError={problems.get("content.email.html")}
+                    textError={problems.get("content.email.text")}
+                    onChange={({ html, text }) => (form.set("email_html", html), form.set("email_text", text))}
+                  />
                 </>
               )}
               {v.channel === "sms" && (

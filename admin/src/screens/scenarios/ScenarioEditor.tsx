@@ -1,5 +1,6 @@
 /** The scenario timeline editor: steps with timing, conditions, messages per channel and actions, with the preview. */
 import { useEffect, useState } from "preact/hooks";
+import { EmailBodyEditor, FromSelect, type SenderOption } from "../../components/EmailBodyEditor";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { MessageEditor } from "../../components/MessageEditor";
 import { MessagePreview } from "../../components/MessagePreview";
@@ -393,11 +394,14 @@ function StepCard({ step, index, count, problems, onChange, onRemove, onMove, on
                   <input name={`${base}.email.subject`} value={step.email.subject} aria-invalid={!!problems.get(`${base}.email.subject`)} onInput={(e) => onChange({ ...step, email: { ...step.email!, subject: e.currentTarget.value } })} />
                   <Err text={problems.get(`${base}.email.subject`)} />
                 </label>
-                <label class="field">
-                  <span class="field__label">{t("sc.email.text")}</span>
-                  <textarea name={`${base}.email.text`} rows={4} value={step.email.text ?? ""} onInput={(e) => onChange({ ...step, email: { ...step.email!, text: e.currentTarget.value } })} />
-                  <Err text={problems.get(`${base}.email.text`) ?? problems.get(`${base}.email`)} />
-                </label>
+                <EmailBodyEditor
+                  name={`${base}.email`}
+                  html={step.email.html ?? ""}
+                  text={step.email.text ?? ""}
+                  htmlError={problems.get(`${base}.email.html`)}
+                  textError={problems.get(`${base}.email.text`) ?? problems.get(`${base}.email`)}
+                  onChange={({ html, text }) => onChange({ ...step, email: { ...step.email!, html, text } })}
+                />
               </>
             )}
             {step.sms && (
@@ -447,6 +451,11 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
   const setStep = (i: number, s: Step) => form.set("steps", v.steps.map((x, j) => (j === i ? s : x)));
   const trigger = v.triggers[0] ?? { type: "" };
   const focused = v.steps[Math.min(focus, v.steps.length - 1)];
+  const [senders, setSenders] = useState<SenderOption[]>([]);
+  const hasEmail = v.steps.some((s) => !!s.email);
+  useEffect(() => {
+    if (hasEmail) api.get<{ items: SenderOption[] }>("/api/senders").then((r) => setSenders(r.items), () => setSenders([]));
+  }, [hasEmail]);
 
   const save = async (e: Event) => {
     e.preventDefault();
@@ -566,6 +575,29 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
                     onInput={(e) => form.set("lateness", { ...v.lateness, max_late_minutes: Number(e.currentTarget.value) })}
                   />
                 </label>
+              )}
+            </div>
+            <div class="row">
+              <label class="field" style={{ minWidth: 0, maxWidth: "100%" }}>
+                <span class="field__label">{t("sc.channelMode")}</span>
+                <select name="channel_mode" value={v.channel_mode} style={{ maxWidth: "100%" }} onChange={(e) => form.set("channel_mode", e.currentTarget.value as "all")} data-testid="scenario-channel-mode">
+                  {(["all", "first_available"] as const).map((m) => (
+                    <option key={m} value={m}>
+                      {t(`sc.channelMode.${m}`)}
+                    </option>
+                  ))}
+                </select>
+                <span class="field__hint muted">{t("sc.channelMode.hint")}</span>
+              </label>
+              {hasEmail && (
+                <FromSelect
+                  name="email_from"
+                  label={t("sc.emailFrom")}
+                  value={v.email_from ?? ""}
+                  senders={senders}
+                  error={form.errorFor("email_from")}
+                  onChange={(address) => form.set("email_from", address || null)}
+                />
               )}
             </div>
           </section>

@@ -35,6 +35,8 @@ from haishin.line.client import MAX_MESSAGES_PER_SEND
 from haishin.render import Renderer, RenderError, is_personalised, renderer, variables_for
 from haishin.scenarios.timing import QuietHours
 from haishin.segments.model import parse_segment
+from haishin.senders.compose import require_postal_address
+from haishin.senders.service import SenderService
 from haishin.storage.base import iso
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.workspaces.models import WorkspaceModel, workspace_pk
@@ -131,7 +133,8 @@ class BroadcastService:
 
     def __init__(self, *, repository: BroadcastRepository | None = None, audience: Audience | None = None,
                  scheduler: BroadcastScheduler | None = None, planner_queue: Any = None, line_clients: Any,
-                 subscribers: SubscriberRepository | None = None, render: Renderer | None = None) -> None:
+                 subscribers: SubscriberRepository | None = None, render: Renderer | None = None,
+                 senders: SenderService) -> None:
         self.repository = repository or BroadcastRepository()
         self.audience = audience or Audience()
         self.scheduler = scheduler or BroadcastScheduler()
@@ -139,6 +142,7 @@ class BroadcastService:
         self.line_clients = line_clients  # haishin.line.client.LineClients: the quota check reads LINE's quota
         self.subscribers = subscribers or SubscriberRepository()
         self.renderer = render or renderer()
+        self.senders = senders  # the workspace's verified e-mail identities (From) and footer details
 
     # ------------------------------------------------------------------ workspace
     @staticmethod
@@ -156,6 +160,17 @@ class BroadcastService:
         except ZoneInfoNotFoundError:
             zone = settings().default_time_zone
         return zone
+
+    def _check_email_ready(self, broadcast: BroadcastModel) -> None:
+        """Before an e-mail broadcast goes out: its From is still a verified identity of the workspace and the
+        workspace has the postal address the 特定電子メール法 footer needs."""
+        if broadcast.channel not in ("email", "line_email"):
+            return
+        senders = self.senders
+        content = self.repository.content(broadcast.workspace_id, broadcast.broadcast_id)
+        senders.require_verified(broadcast.workspace_id, (content.get("email") or {}).get("from"),
+                                 where="content.email.from")
+        require_postal_address(senders.workspace(broadcast.workspace_id))
 
     # ------------------------------------------------------------------ CRUD
     def _apply(self, broadcast: BroadcastModel, data: BroadcastInput, *, creating: bool) -> dict[str, Any] | None:
@@ -194,6 +209,9 @@ class BroadcastService:
                     raise _fail("the content is missing", "content")
                 data.content = self.repository.content(broadcast.workspace_id, broadcast.broadcast_id)
             content = validate_content(broadcast.channel, data.content, self.renderer)
+            if "email" in content:
+                self.senders.require_verified(broadcast.workspace_id, content["email"].get("from"),
+                                                        where="content.email.from")
             broadcast.personalised = is_personalised(content)
             broadcast.message_count = len(content.get("line") or []) or 1
         return content
@@ -246,6 +264,7 @@ class BroadcastService:
         broadcast = self.repository.require(workspace_id, broadcast_id)
         if broadcast.status not in EDITABLE:
             raise Conflict(f"a {broadcast.status} broadcast cannot be scheduled", where="status")
+        self._check_email_ready(broadcast)
         zone = self._zone(workspace_id)
         _, utc = parse_local(at, zone)
         if utc <= clock.now():
@@ -274,6 +293,7 @@ class BroadcastService:
         broadcast = self.repository.require(workspace_id, broadcast_id)
         if broadcast.status not in EDITABLE:
             raise Conflict(f"a {broadcast.status} broadcast cannot be sent", where="status")
+        self._check_email_ready(broadcast)
         quota = self.quota_check(workspace_id, broadcast_id, broadcast=broadcast)
         self._enforce_quota(quota)
         deferred = self._deferral(broadcast, clock.now())

@@ -26,7 +26,7 @@ from pynamodb.transactions import TransactWrite
 from haishin import clock
 from haishin.broadcasts.models import BroadcastModel, broadcast_sk
 from haishin.broadcasts.repository import BroadcastRepository
-from haishin.delivery.channels import ChannelError, unsubscribe_headers
+from haishin.delivery.channels import ChannelError
 from haishin.delivery.ledger import Ledger, LedgerModel, error_log_pk, ledger_pk
 from haishin.delivery.messages import DeliveryMessage
 from haishin.ids import retry_key
@@ -165,17 +165,10 @@ def _send_other(worker: DeliveryWorker, message: DeliveryMessage, subscriber_id:
         return error
 
     def send() -> Any:
+        unsubscribe_url = worker.optout.url(message.workspace_id, subscriber_id, message.channel)
         if message.channel == "email":
-            email = content["email"]
-            if worker.email is None:
-                raise ChannelError("no email sender configured", retryable=False, where="email")
-            return worker.email.send(source=email.get("from") or worker.email_from, to=address,
-                                     subject=email["subject"], html=email.get("html"), text=email.get("text"),
-                                     headers=unsubscribe_headers(
-                                         worker.optout.url(message.workspace_id, subscriber_id, "email")))
-        if worker.sms is None:
-            raise ChannelError("no SMS sender configured", retryable=False, where="sms")
-        return worker.sms.send(phone=address, text=content["sms"]["text"])
+            return worker.send_email(message.workspace_id, address, content["email"], unsubscribe_url)
+        return worker.send_sms(message.workspace_id, address, content["sms"]["text"], unsubscribe_url)
 
     try:
         _with_backoff(worker, send, deadline)

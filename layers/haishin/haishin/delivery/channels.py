@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.policy import SMTP
+from email.utils import formataddr, parseaddr
 from typing import Any, Protocol
 
 from haishin.errors import ExternalServiceError
@@ -65,13 +66,19 @@ def unsubscribe_headers(url: str, mailto: str | None = None) -> dict[str, str]:
     return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
+def ses_source(source: str) -> str:
+    """SES takes a non-ASCII display name only as an RFC 2047 encoded-word: ``=?utf-8?b?...?= <a@shop.jp>``."""
+    name, address = parseaddr(source)
+    return formataddr((name, address), charset="utf-8") if address else source
+
+
 class EmailSender(Protocol):
     def send(self, *, source: str, to: str, subject: str, html: str | None, text: str | None,
              headers: dict[str, str] | None = None) -> str: ...
 
 
 class SmsSender(Protocol):
-    def send(self, *, phone: str, text: str) -> str: ...
+    def send(self, *, phone: str, text: str, sender_id: str | None = None) -> str: ...
 
 
 class SesEmailSender:
@@ -94,7 +101,7 @@ class SesEmailSender:
             body["Text"] = {"Data": text, "Charset": "UTF-8"}
         try:
             response = self._ses().send_email(
-                Source=source, Destination={"ToAddresses": [to]},
+                Source=ses_source(source), Destination={"ToAddresses": [to]},
                 Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": body},
             )
         except Exception as exc:
@@ -116,7 +123,7 @@ class SesEmailSender:
         if html:
             message.add_alternative(html, subtype="html", charset="utf-8")
         try:
-            response = self._ses().send_raw_email(Source=source, Destinations=[to],
+            response = self._ses().send_raw_email(Source=ses_source(source), Destinations=[to],
                                                   RawMessage={"Data": message.as_bytes()})
         except Exception as exc:
             raise _classify(exc, "SES send_raw_email") from exc
@@ -132,11 +139,12 @@ class SnsSmsSender:
             self._client = _client("sns")
         return self._client
 
-    def send(self, *, phone: str, text: str) -> str:
+    def send(self, *, phone: str, text: str, sender_id: str | None = None) -> str:
+        attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
+        if sender_id:  # shown instead of a number where the destination country supports sender IDs
+            attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": sender_id}
         try:
-            response = self._sns().publish(PhoneNumber=phone, Message=text,
-                                           MessageAttributes={"AWS.SNS.SMS.SMSType": {
-                                               "DataType": "String", "StringValue": "Transactional"}})
+            response = self._sns().publish(PhoneNumber=phone, Message=text, MessageAttributes=attributes)
         except Exception as exc:
             raise _classify(exc, "SNS publish") from exc
         return str(response.get("MessageId", ""))

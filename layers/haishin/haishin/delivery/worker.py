@@ -23,7 +23,7 @@ from haishin import clock
 from haishin.delivery.channels import ChannelError, EmailSender, SmsSender, unsubscribe_headers
 from haishin.delivery.ledger import FINAL, Ledger
 from haishin.delivery.messages import DeliveryMessage, recipient_retry_key
-from haishin.errors import HaishinError
+from haishin.errors import ExternalServiceError, HaishinError
 from haishin.line.client import LineApiError
 from haishin.phone import to_e164
 from haishin.render import Renderer, RenderError, is_personalised, variables_for
@@ -32,6 +32,8 @@ from haishin.scenarios.conditions import evaluate
 from haishin.scenarios.enrollments import EnrollmentRepository
 from haishin.scenarios.models import Step
 from haishin.scenarios.repository import ScenarioRepository
+from haishin.senders.compose import compose_email, compose_sms
+from haishin.senders.service import SenderService
 from haishin.subscribers.models import SubscriberModel
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.tags.repository import TagRepository
@@ -83,7 +85,7 @@ class DeliveryWorker:
                  email: EmailSender | None = None, sms: SmsSender | None = None, actions: Any = None,
                  scenario_control: Any = None, retry_budget_s: float = 8.0,
                  lease: timedelta = timedelta(minutes=3), sleep: Callable[[float], None] = time.sleep,
-                 email_from: str = "no-reply@example.com", optout: Any,
+                 senders: SenderService | None = None, optout: Any,
                  tags: TagRepository | None = None) -> None:
         self.ledger = ledger
         self._optout = optout  # haishin.optout.service.OptOutService: signs the /u/ 配信停止 URL
@@ -102,7 +104,8 @@ class DeliveryWorker:
         self.lease = lease
         self.sleep = sleep
         self.monotonic: Callable[[], float] = time.monotonic
-        self.email_from = email_from
+        # the workspace's verified sender identities and its footer details: no e-mail leaves without them
+        self.senders = senders
         self.stats = WorkerStats()
 
     # ------------------------------------------------------------------ entry
@@ -197,6 +200,8 @@ class DeliveryWorker:
         if address is None:
             return skip(status, f"no {message.channel} address" if status == "skipped_no_address" else "blocked")
         content = self._step_content(step, message.channel)
+        if message.channel == "email" and scenario.email_from:
+            content["email"]["from"] = scenario.email_from
         where = f"scenario {step_ref.scenario_id} v{step_ref.scenario_version} step {step.id}"
         result = self._send_rendered(message, subscriber, address, content, message.retry_key, token, deadline,
                                      where, extra={"scenario_id": step_ref.scenario_id, "step_id": step.id})
@@ -277,7 +282,7 @@ class DeliveryWorker:
                 email = content["email"]
                 rendered = self.renderer.email(email["subject"], email.get("html"), email.get("text"), variables,
                                                where=f"{where} email")
-                rendered["from"] = email.get("from") or self.email_from
+                rendered["from"] = email.get("from")  # None: the workspace's default identity
             else:
                 rendered = self.renderer.sms(content["sms"]["text"], variables, where=f"{where} sms")
         except RenderError as exc:
@@ -291,14 +296,8 @@ class DeliveryWorker:
                 result = client.push(address, rendered, retry_key=key)
                 return result.request_id, result.already_accepted
             if message.channel == "email":
-                if self.email is None:
-                    raise PermanentFailure("no email sender configured")
-                return self.email.send(source=rendered["from"], to=address, subject=rendered["subject"],
-                                       html=rendered["html"], text=rendered["text"],
-                                       headers=unsubscribe_headers(variables["unsubscribe_url"])), False
-            if self.sms is None:
-                raise PermanentFailure("no SMS sender configured")
-            return self.sms.send(phone=address, text=rendered), False
+                return self.send_email(ws, address, rendered, variables["unsubscribe_url"]), False
+            return self.send_sms(ws, address, rendered, variables["unsubscribe_url"]), False
 
         request_id, accepted = self._with_retries(send, ledger_id, token, ws, deadline)
         self.ledger.settle(ledger_id, token, "sent", workspace_id=ws, line_request_id=request_id,
@@ -312,6 +311,34 @@ class DeliveryWorker:
                              else f"broadcast:{(message.broadcast or {}).get('broadcast_id', '')}",
                              entry_id=ledger_id)
         return "sent"
+
+    # ------------------------------------------------------------------ e-mail and SMS (steps and broadcasts)
+    def send_email(self, workspace_id: str, to: str, email: dict[str, Any], unsubscribe_url: str) -> str:
+        """One marketing e-mail: From a verified identity of the workspace (else refused, never sent as someone
+        else), the 特定電子メール法 footer, a text part, List-Unsubscribe. A refusal is a permanent ChannelError."""
+        if self.email is None or self.senders is None:
+            raise ChannelError("no email sender configured", retryable=False, where="email")
+        try:
+            sender = self.senders.for_send(workspace_id, email.get("from"))
+            composed = compose_email(self.renderer, sender=sender, workspace=self.senders.workspace(workspace_id),
+                                     subject=str(email["subject"]), html=email.get("html"), text=email.get("text"),
+                                     unsubscribe_url=unsubscribe_url, headers=unsubscribe_headers(unsubscribe_url))
+        except ChannelError:
+            raise
+        except ExternalServiceError as exc:  # SES could not tell us the identity's state now: try again later
+            raise ChannelError(exc.message, retryable=True, where=exc.where or "email") from exc
+        except HaishinError as exc:  # refused sender, no postal address: failed for good, visibly
+            raise ChannelError(exc.message, retryable=False, where=exc.where or "email") from exc
+        return self.email.send(source=composed.source, to=to, subject=composed.subject, html=composed.html,
+                               text=composed.text, headers=composed.headers)
+
+    def send_sms(self, workspace_id: str, phone: str, text: str, unsubscribe_url: str) -> str:
+        """One marketing SMS: the sender's name and the opt-out link appended, the workspace's sender ID."""
+        if self.sms is None or self.senders is None:
+            raise ChannelError("no SMS sender configured", retryable=False, where="sms")
+        workspace = self.senders.workspace(workspace_id)
+        return self.sms.send(phone=phone, text=compose_sms(text, workspace=workspace, unsubscribe_url=unsubscribe_url),
+                             sender_id=workspace.sms_sender_id)
 
     def with_backoff(self, send: Callable[[], Any], deadline: float, *, base_delay: float = 0.2) -> Any:
         """``send()``, retrying retryable errors with full-jitter backoff until ``deadline`` (then ``BudgetSpent``);

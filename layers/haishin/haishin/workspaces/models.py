@@ -51,6 +51,12 @@ class WorkspaceModel(HaishinModel):
     frequency_cap_per_day = NumberAttribute(default=0)
     # What a broadcast does when the LINE quota would be exceeded: "refuse" or "warn".
     quota_policy = UnicodeAttribute(default="refuse")
+    # 特定電子メール法: the sender's name (default: ``name``) and postal address in every marketing e-mail and SMS
+    legal_name = UnicodeAttribute(null=True)
+    postal_address = UnicodeAttribute(null=True)
+    # SMS: the SNS sender ID (where the destination supports one) and the opt-out text before the /u/ link
+    sms_sender_id = UnicodeAttribute(null=True)
+    sms_optout_text = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
     @classmethod

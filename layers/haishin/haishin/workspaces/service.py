@@ -17,18 +17,25 @@ from haishin.workspaces.models import DEFAULT_TIME_ZONE, WorkspaceModel
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 QUOTA_POLICIES = ("refuse", "warn")
 MAX_FREQUENCY_CAP = 100
-FIELDS = ("name", "time_zone", "quiet_hours_start", "quiet_hours_end", "frequency_cap_per_day", "quota_policy")
+FIELDS = ("name", "time_zone", "quiet_hours_start", "quiet_hours_end", "frequency_cap_per_day", "quota_policy",
+          "legal_name", "postal_address", "sms_sender_id", "sms_optout_text")
+# SNS: 1 to 11 letters, digits or hyphens, at least one letter (a number-only ID is refused by carriers)
+SMS_SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9-]{1,11}$")
+TEXT_LIMITS = {"legal_name": 100, "postal_address": 300, "sms_optout_text": 40}
 
 
 def view(workspace_id: str, model: WorkspaceModel | None) -> dict[str, Any]:
     if model is None:
         return {"workspace_id": workspace_id, "name": workspace_id, "time_zone": DEFAULT_TIME_ZONE,
                 "quiet_hours_start": None, "quiet_hours_end": None, "frequency_cap_per_day": 0,
-                "quota_policy": "refuse", "created_at": None}
+                "quota_policy": "refuse", "legal_name": None, "postal_address": None, "sms_sender_id": None,
+                "sms_optout_text": None, "created_at": None}
     return {"workspace_id": workspace_id, "name": model.name, "time_zone": model.time_zone or DEFAULT_TIME_ZONE,
             "quiet_hours_start": model.quiet_hours_start or None, "quiet_hours_end": model.quiet_hours_end or None,
             "frequency_cap_per_day": int(model.frequency_cap_per_day or 0),
             "quota_policy": model.quota_policy or "refuse",
+            "legal_name": model.legal_name or None, "postal_address": model.postal_address or None,
+            "sms_sender_id": model.sms_sender_id or None, "sms_optout_text": model.sms_optout_text or None,
             "created_at": model.created_at.isoformat() if model.created_at else None}
 
 
@@ -47,6 +54,14 @@ def _hhmm(value: Any, where: str) -> str | None:
         return None
     if not isinstance(value, str) or not HHMM.match(value.strip()):
         raise ValidationFailed("write the time as HH:MM (24-hour), e.g. 21:00", where=where)
+    return value.strip()
+
+
+def _text(value: Any, where: str, limit: int) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or len(value.strip()) > limit:
+        raise ValidationFailed(f"{limit} 文字以内で入力してください", where=where)
     return value.strip()
 
 
@@ -112,12 +127,26 @@ class WorkspaceService:
             if body["quota_policy"] not in QUOTA_POLICIES:
                 raise ValidationFailed("the quota policy is 'refuse' or 'warn'", where="quota_policy")
             changes["quota_policy"] = body["quota_policy"]
+        for key, limit in TEXT_LIMITS.items():
+            if key in body:
+                changes[key] = _text(body[key], key, limit)
+        if "sms_sender_id" in body:
+            sender_id = body["sms_sender_id"]
+            if sender_id in (None, ""):
+                changes["sms_sender_id"] = None
+            elif not isinstance(sender_id, str) or not SMS_SENDER_ID.match(sender_id.strip()):
+                raise ValidationFailed("SMS の送信者 ID は英数字とハイフンで 1〜11 文字 (英字を 1 文字以上) です",
+                                       where="sms_sender_id")
+            else:
+                changes["sms_sender_id"] = sender_id.strip()
         merged = {**current, **changes}
         model = WorkspaceModel(
             *WorkspaceModel.key(workspace_id), workspace_id=workspace_id, name=merged["name"],
             time_zone=merged["time_zone"], quiet_hours_start=merged["quiet_hours_start"],
             quiet_hours_end=merged["quiet_hours_end"], frequency_cap_per_day=merged["frequency_cap_per_day"],
-            quota_policy=merged["quota_policy"], created_at=self._created(workspace_id),
+            quota_policy=merged["quota_policy"], legal_name=merged["legal_name"],
+            postal_address=merged["postal_address"], sms_sender_id=merged["sms_sender_id"],
+            sms_optout_text=merged["sms_optout_text"], created_at=self._created(workspace_id),
         )
         model.save()
         return view(workspace_id, model)

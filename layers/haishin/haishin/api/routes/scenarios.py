@@ -18,10 +18,17 @@ from haishin.auth.permissions import Permission
 from haishin.errors import ValidationFailed
 from haishin.ownership import require_owned
 from haishin.scenarios import simulator
-from haishin.scenarios.models import parse_scenario
+from haishin.scenarios.models import Scenario, parse_scenario
 from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
+
+
+def _checked(workspace_id: str, scenario: Scenario) -> Scenario:
+    """A scenario's From (``email_from``) must be a verified sender identity of this workspace."""
+    if scenario.email_from:
+        services().senders.require_verified(workspace_id, scenario.email_from, where="email_from")
+    return scenario
 
 
 def _body() -> dict[str, Any]:
@@ -44,7 +51,8 @@ def create_scenario() -> dict[str, Any]:
     caller = current_caller()
     body = _body()
     body.pop("id", None)
-    saved = services().scenarios.save(caller.workspace_id, parse_scenario(body), actor=caller.operator_id)
+    saved = services().scenarios.save(caller.workspace_id, _checked(caller.workspace_id, parse_scenario(body)),
+                                      actor=caller.operator_id)
     return saved.model_dump(mode="json", by_alias=True)
 
 
@@ -62,7 +70,8 @@ def update_scenario(scenario_id: str) -> dict[str, Any]:
     body = _body()
     expected = body.pop("version", None)
     body["id"] = scenario_id
-    saved = services().scenarios.save(caller.workspace_id, parse_scenario(body), actor=caller.operator_id,
+    saved = services().scenarios.save(caller.workspace_id, _checked(caller.workspace_id, parse_scenario(body)),
+                                      actor=caller.operator_id,
                                       expected_version=int(expected) if expected is not None else None)
     return saved.model_dump(mode="json", by_alias=True)
 
@@ -100,7 +109,8 @@ def import_scenario() -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ValidationFailed("a scenario object is expected", where="body")
     require_owned(caller.workspace_id, raw)  # a YAML body is not JSON: the admin API's front door did not read it
-    saved = services().scenarios.save(caller.workspace_id, parse_scenario(raw), actor=caller.operator_id)
+    saved = services().scenarios.save(caller.workspace_id, _checked(caller.workspace_id, parse_scenario(raw)),
+                                      actor=caller.operator_id)
     return saved.model_dump(mode="json", by_alias=True)
 
 
