@@ -15,7 +15,8 @@ def test_defaults_then_patch_and_read_back(api: AdminApi) -> None:
     status, body = call(api, "GET", "/api/workspace", role="viewer")
     assert status == 200
     assert body == {"workspace_id": WS, "name": WS, "time_zone": "Asia/Tokyo", "quiet_hours_start": None,
-                    "quiet_hours_end": None, "frequency_cap_per_day": 0, "quota_policy": "refuse", "created_at": None}
+                    "quiet_hours_end": None, "frequency_cap_per_day": 0, "quota_policy": "refuse", "created_at": None,
+                    "legal_name": None, "postal_address": None, "sms_sender_id": None, "sms_optout_text": None}
     status, body = call(api, "PATCH", "/api/workspace", body={
         "name": "ハイシン美容室", "quiet_hours_start": "21:00", "quiet_hours_end": "08:00",
         "frequency_cap_per_day": 3, "quota_policy": "warn"})
