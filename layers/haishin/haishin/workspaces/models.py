@@ -103,3 +103,8 @@ def default_line_channel(workspace_id: str) -> str | None:
     for channel in ChannelModel.by_workspace.query(workspace_pk(workspace_id)):
         return str(channel.channel_id)
     return None
+
+
+def all_workspace_ids() -> list[str]:
+    """Every workspace with a stored record (a Scan of WorkspaceTable for ``sk = workspace``): ops tooling only."""
+    return sorted(str(ws.workspace_id) for ws in WorkspaceModel.scan(WorkspaceModel.sk == "workspace"))
