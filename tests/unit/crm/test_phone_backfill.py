@@ -10,7 +10,9 @@ import pytest
 from haishin.errors import Conflict
 from haishin.subscribers.repository import AliasTaken, SubscriberRepository
 from haishin.subscribers.service import CrmService, SubscriberCreate
-from tests.unit.crm.conftest import WS
+from haishin.workspaces.service import WorkspaceService
+from haishin_local import backfill_phones
+from tests.unit.crm.conftest import OTHER_WS, WS
 
 
 def _legacy_friend(repo: SubscriberRepository, phone: str) -> str:
@@ -43,10 +45,6 @@ def test_rekey_refuses_when_the_e164_form_belongs_to_someone_else(crm) -> None:
 
 
 def test_the_operator_command_rekeys_every_workspace_once_and_reports_counts(crm, capsys) -> None:
-    from haishin.workspaces.service import WorkspaceService
-    from haishin_local import backfill_phones
-    from tests.unit.crm.conftest import OTHER_WS
-
     repo = SubscriberRepository()
     WorkspaceService().ensure(WS)
     WorkspaceService().ensure(OTHER_WS)
