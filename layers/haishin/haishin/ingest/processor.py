@@ -407,12 +407,13 @@ class LineEventProcessor:
                               idempotency_key=f"autoreply:{ctx.webhook_event_id}")
 
     def _keyword(self, ctx: _Ctx, subscriber: SubscriberModel, text: str) -> bool:
-        """配信停止 / 配信再開 typed in the chat: LINE broadcasts and steps stop (or resume) for this friend, with a
-        reply saying so and how to come back. Stopping is never a send, so it applies in standby too (no reply)."""
+        """The workspace's 配信停止 / 配信再開 keywords typed in the chat: LINE broadcasts and steps stop (or resume)
+        for this friend, with a reply saying so and how to come back. Stopping is never a send, so it applies in standby too (no reply)."""
         from haishin.forms.collab import Collaborators  # noqa: PLC0415
         from haishin.optout import service as optout  # noqa: PLC0415
 
-        action = optout.keyword_of(text)
+        keywords = optout.keywords_for(ctx.workspace_id)
+        action = optout.keyword_of(text, keywords)
         if action is None:
             return False
         optout.OptOutService(Collaborators(subscribers=self.subscribers)).set(
@@ -421,7 +422,7 @@ class LineEventProcessor:
                              {"channel": "line", "via": "keyword"}, actor="friend", at=ctx.at,
                              entry_id=f"optout:{ctx.webhook_event_id}")
         if not ctx.standby:
-            text = optout.STOP_REPLY if action == "stop" else optout.RESUME_REPLY
+            text = optout.stop_reply(keywords) if action == "stop" else optout.RESUME_REPLY
             self._send(ctx, [{"type": "text", "text": text}], step="optout",
                        retry_key=ids.retry_key("optout", ctx.webhook_event_id))
         return True

@@ -8,7 +8,6 @@ forged nor reused for another friend or channel. The link lives long (a law-requ
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from haishin.errors import ValidationFailed
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
+from haishin.optout.keywords import DEFAULT_RESUME, DEFAULT_STOP, DEFAULTS, KEYWORDS, Keywords
 from haishin.public_url import public_base
 from haishin.subscribers.models import SubscriberModel
 
@@ -25,20 +25,26 @@ CHANNELS = ("line", "email", "sms")
 SCOPES = (*CHANNELS, "all")
 
 
-STOP_KEYWORD = "配信停止"  # a LINE friend sends this to stop LINE broadcasts and steps
-RESUME_KEYWORD = "配信再開"
-STOP_REPLY = (f"LINEでのお知らせの配信を停止しました。再開するときは「{RESUME_KEYWORD}」と送信してください。")
+STOP_KEYWORD = DEFAULT_STOP[0]  # the defaults; a workspace sets its own (haishin.optout.keywords)
+RESUME_KEYWORD = DEFAULT_RESUME[0]
 RESUME_REPLY = "LINEでのお知らせの配信を再開しました。"
 
 
-def keyword_of(text: str) -> str | None:
+def stop_reply(keywords: Keywords = DEFAULTS) -> str:
+    return f"LINEでのお知らせの配信を停止しました。再開するときは「{keywords.resume[0]}」と送信してください。"
+
+
+STOP_REPLY = stop_reply()
+
+
+def keywords_for(workspace_id: str) -> Keywords:
+    """The workspace's keywords (cached a few seconds per container: the LINE events consumer reads them often)."""
+    return KEYWORDS.cached(workspace_id)
+
+
+def keyword_of(text: str, keywords: Keywords = DEFAULTS) -> str | None:
     """"stop" | "resume" | None for a LINE text (NFKC, spaces and trailing punctuation ignored)."""
-    normalised = unicodedata.normalize("NFKC", text).strip().strip("。.!！").replace(" ", "")
-    if normalised == STOP_KEYWORD:
-        return "stop"
-    if normalised == RESUME_KEYWORD:
-        return "resume"
-    return None
+    return keywords.action_of(text)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.errors import ValidationFailed
 from haishin.forms.collab import Collaborators
+from haishin.ingest.autoreplies import AutoReplyStore
+from haishin.optout.keywords import KEYWORDS
 from haishin.optout.service import SCOPES, OptOutService
 from haishin.wiring import services
 
@@ -43,3 +45,21 @@ def set_opt_out(subscriber_id: str) -> dict[str, Any]:
     service = _service()
     service.state(ws, subscriber_id)  # another workspace's friend is 404
     return service.set(ws, subscriber_id, str(channel), stopped, reason="admin")
+
+
+@router.get("/workspace/optout-keywords")
+@requires(Permission.VIEW_DASHBOARD)
+def get_optout_keywords() -> dict[str, Any]:
+    """The LINE keywords that stop (配信停止) and resume (配信再開) a friend's LINE messages."""
+    return KEYWORDS.get(current_caller().workspace_id).view()
+
+
+@router.put("/workspace/optout-keywords")
+@requires(Permission.MANAGE_SETTINGS)
+def put_optout_keywords() -> dict[str, Any]:
+    """Body ``{"stop": ["配信停止", ...], "resume": ["配信再開", ...]}``; a clash with an auto-reply is refused."""
+    try:
+        body = router.current_event.json_body
+    except ValueError as exc:
+        raise ValidationFailed("JSONとして読めません", where="body") from exc
+    return KEYWORDS.put(current_caller().workspace_id, body, auto_replies=AutoReplyStore()).view()
