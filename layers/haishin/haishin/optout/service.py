@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from haishin import clock
 from haishin.errors import ValidationFailed
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
+from haishin.optout import counters
 from haishin.optout.keywords import DEFAULT_RESUME, DEFAULT_STOP, DEFAULTS, KEYWORDS, Keywords
 from haishin.public_url import public_base
+from haishin.storage.base import iso
 from haishin.subscribers.models import SubscriberModel
 
 UNSUBSCRIBE = "unsubscribe"
@@ -59,6 +62,12 @@ def state_of(subscriber: SubscriberModel) -> dict[str, Any]:
     return {"all": bool(subscriber.unsubscribed_all), **{c: bool(flags.get(c)) for c in CHANNELS}}
 
 
+def detail_of(subscriber: SubscriberModel) -> dict[str, Any]:
+    """``state_of`` plus ``changes``: per scope, the last change's ``stopped``, ``at`` (ISO) and ``via`` (page,
+    one_click, keyword, admin, ...); a scope never changed since this was recorded is absent."""
+    return {**state_of(subscriber), "changes": dict(subscriber.unsubscribed_changes or {})}
+
+
 class OptOutService:
     def __init__(self, collab: Collaborators | None = None) -> None:
         self.collab = collab or Collaborators()
@@ -92,13 +101,20 @@ class OptOutService:
     def state(self, workspace_id: str, subscriber_id: str) -> dict[str, Any]:
         return state_of(self.collab.subscribers.require(workspace_id, subscriber_id))
 
+    def detail(self, workspace_id: str, subscriber_id: str) -> dict[str, Any]:
+        return detail_of(self.collab.subscribers.require(workspace_id, subscriber_id))
+
     def set(self, workspace_id: str, subscriber_id: str, scope: str, stopped: bool, *, reason: str
             ) -> dict[str, Any]:
         """Stop (stopped=True) or resume one channel, or every channel (scope "all")."""
         if scope not in SCOPES:
             raise ValidationFailed("配信停止の対象が正しくありません", where=f"scope {scope}")
 
+        changed: list[bool] = []
+        now = clock.now()
+
         def change(subscriber: SubscriberModel) -> None:
+            before = state_of(subscriber)
             flags = dict(subscriber.unsubscribed or {})
             if scope == "all":
                 subscriber.unsubscribed_all = stopped
@@ -109,8 +125,15 @@ class OptOutService:
                 if not stopped:
                     subscriber.unsubscribed_all = False
             subscriber.unsubscribed = flags
+            changed[:] = [state_of(subscriber) != before]
+            if changed[0]:  # when and how, per scope, for the admin (the last change of each)
+                history = dict(subscriber.unsubscribed_changes or {})
+                history[scope] = {"stopped": stopped, "at": iso(now), "via": reason}
+                subscriber.unsubscribed_changes = history
 
         subscriber = self.collab.subscribers.mutate(workspace_id, subscriber_id, change)
+        if changed and changed[0]:
+            counters.count(workspace_id, scope if stopped else "resumed", at=now)
         if stopped and scope == "all":
             self.collab.scenario_service().unsubscribe(workspace_id, subscriber_id, None, reason=reason)
         return state_of(subscriber)

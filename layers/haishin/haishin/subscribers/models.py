@@ -87,6 +87,8 @@ class SubscriberModel(HaishinModel):
     # channel kind -> unsubscribed (配信停止); unsubscribed_all stops every scenario and broadcast
     unsubscribed = JSONTextAttribute(default=dict)
     unsubscribed_all = BooleanAttribute(default=False)
+    # scope ("line", "email", "sms", "all") -> {"stopped", "at", "via"}: the last opt-out change (haishin.optout)
+    unsubscribed_changes = JSONTextAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
     merged_from = UnicodeSetAttribute(default=set)
     # purchases summary (payments area) and forms answered (forms area); see the module docstring

@@ -27,7 +27,8 @@ def _service() -> OptOutService:
 @router.get("/subscribers/<subscriber_id>/opt-out")
 @requires(Permission.VIEW_SUBSCRIBERS)
 def get_opt_out(subscriber_id: str) -> dict[str, Any]:
-    return _service().state(current_caller().workspace_id, subscriber_id)
+    """Per channel and "all": stopped or not, plus ``changes`` (when and how each last changed)."""
+    return _service().detail(current_caller().workspace_id, subscriber_id)
 
 
 @router.put("/subscribers/<subscriber_id>/opt-out")
@@ -44,7 +45,8 @@ def set_opt_out(subscriber_id: str) -> dict[str, Any]:
     ws = current_caller().workspace_id
     service = _service()
     service.state(ws, subscriber_id)  # another workspace's friend is 404
-    return service.set(ws, subscriber_id, str(channel), stopped, reason="admin")
+    service.set(ws, subscriber_id, str(channel), stopped, reason="admin")
+    return service.detail(ws, subscriber_id)
 
 
 @router.get("/workspace/optout-keywords")
