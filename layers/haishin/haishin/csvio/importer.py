@@ -69,6 +69,7 @@ from haishin.subscribers.repository import (
     normalise_email,
 )
 from haishin.tags.repository import TagModel, TagRepository, _key
+from haishin.tags.triggers import TAG_ADDED, TAG_REMOVED, TriggerSink, fire_tag_changes
 from haishin.timeline.models import TimelineEntryModel, timeline_pk
 from haishin.workspaces.models import workspace_pk
 
@@ -157,8 +158,11 @@ class Importer:
         writers: int = 8,
         tz: str = "Asia/Tokyo",
         now: datetime | None = None,
+        triggers: TriggerSink | None = None,
     ) -> None:
         self.workspace_id = workspace_id
+        self.triggers = triggers  # tag_added / tag_removed; None only for dry runs (preview, options), which write
+        # nothing: ``submit`` refuses a real run without it
         self.options = options
         self.job_id = job_id
         self.created_ms = created_ms if created_ms is not None else int(clock.now().timestamp() * 1000)
@@ -381,8 +385,10 @@ class Importer:
             result.created = sum(1 for a in result.actions.values() if a == "create")
             result.updated = len(updates)
             return PendingChunk(result)
+        if self.triggers is None:
+            raise TypeError("an import that writes needs the scenario engine for tag triggers (triggers=...)")
         pool = self._writers()
-        futures = [pool.submit(self._write_batch, batch) for batch in self._batches(new_friends)]
+        futures = [pool.submit(self._write_batch, batch, friends) for batch, friends in self._batches(new_friends)]
         update_futures = [pool.submit(self._update_one, plan, target, existing.get(target)) for plan, target in updates]
         return PendingChunk(result, futures, update_futures)
 
@@ -473,7 +479,7 @@ class Importer:
         self._apply(plan, friend)
         return friend
 
-    def _batches(self, friends: list[NewFriend]) -> Iterator[list[dict[str, Any]]]:
+    def _batches(self, friends: list[NewFriend]) -> Iterator[tuple[list[dict[str, Any]], list[NewFriend]]]:
         """Write requests of at most 25 items, a friend's items never split across two calls.
 
         A row is its subscriber item (which records the import and line: the timeline shows that as the friend's
@@ -481,6 +487,7 @@ class Importer:
         (``new_subscriber_item``, the same item PynamoDB would write: a test compares them); building PynamoDB
         models for 100,000 new friends cost more than validating the rows."""
         batch: list[dict[str, Any]] = []
+        members: list[NewFriend] = []
         now = iso(clock.now())
         for friend in friends:
             items = [new_subscriber_item(self.workspace_id, friend, now)]
@@ -488,14 +495,16 @@ class Importer:
                 items.append({"pk": {"S": alias_pk(self.workspace_id, kind, value)}, "sk": {"S": "alias"},
                               "subscriber_id": {"S": friend.subscriber_id}})
             if len(batch) + len(items) > 25:
-                yield batch
-                batch = []
+                yield batch, members
+                batch, members = [], []
             batch.extend(items)
+            members.append(friend)
         if batch:
-            yield batch
+            yield batch, members
 
-    def _write_batch(self, batch: list[dict[str, Any]]) -> int:
-        """Put one batch of SubscribersTable items (friends and their aliases); returns the friends written."""
+    def _write_batch(self, batch: list[dict[str, Any]], friends: list[NewFriend] | None = None) -> int:
+        """Put one batch of SubscribersTable items (friends and their aliases), then fire ``tag_added`` for the new
+        friends' tags; returns the friends written."""
         request: dict[str, list[dict[str, Any]]] = {
             table_name("SUBSCRIBERS_TABLE"): [{"PutRequest": {"Item": item}} for item in batch]}
         client = dynamodb_client()
@@ -506,7 +515,28 @@ class Importer:
             if request:
                 time.sleep(delay + random.random() * delay)
                 delay = min(delay * 2, 2.0)
+        for friend in friends or []:
+            line = (friend.imported_from or {}).get("line")
+            self._fire(friend.subscriber_id, line, [{"tags_added": sorted(friend.tags)}])
         return sum(1 for item in batch if item["sk"]["S"] != "alias")
+
+    def _tag_name(self, tag_id: str) -> str:
+        for tag in self.known_tags:
+            if tag.tag_id == tag_id:
+                return str(tag.name)
+        return tag_id
+
+    def _fire(self, subscriber_id: str, line: Any, changes: list[dict[str, Any]]) -> None:
+        """``tag_added`` / ``tag_removed`` for the row's real tag changes (from ``_apply``), once per row: the key is
+        the job and line, so a chunk replayed after a crash (creates are rewritten) enrolls nobody twice."""
+        fired: list[tuple[str, dict[str, Any]]] = []
+        for change in changes:
+            for kind, key in ((TAG_ADDED, "tags_added"), (TAG_REMOVED, "tags_removed")):
+                fired += [(kind, {"tag_id": tag_id, "tag": self._tag_name(tag_id)})
+                          for tag_id in change.get(key) or []]
+        if fired:
+            fire_tag_changes(self.triggers, self.workspace_id, subscriber_id, fired,
+                             idempotency_key=f"import:{self.job_id}:{line}")
 
     def _update_one(self, plan: RowPlan, subscriber_id: str, raw: dict[str, Any] | None) -> CellError | None:
         subscriber = SubscriberModel.from_raw_data(raw) if raw else self.subscribers.require(self.workspace_id,
@@ -528,6 +558,7 @@ class Importer:
                 return CellError(plan.line, column, exc.message)
             entry = self._timeline_item(plan, subscriber_id, False, changes, clock.now())
             entry.save()
+            self._fire(subscriber_id, plan.line, changes)
             return None
         return CellError(plan.line, None, "the friend kept changing during the import; import the row again")
 
@@ -626,7 +657,8 @@ def iter_records(text: Any, *, skip_until: int = 1) -> Iterator[tuple[int, list[
 class ImportService:
     """The job lifecycle behind ``/api/imports`` (and the CLI / benchmarks with a local file)."""
 
-    def __init__(self, *, chunk_size: int = 500, writers: int = 8) -> None:
+    def __init__(self, *, triggers: TriggerSink, chunk_size: int = 500, writers: int = 8) -> None:
+        self.triggers = triggers  # the scenario engine: rows that add or remove tags fire tag_added / tag_removed
         self.chunk_size = chunk_size
         self.writers = writers
 
@@ -725,7 +757,8 @@ class ImportService:
             raise Conflict("the import is already running", where="status")
         options = ImportOptions.model_validate(job.options)
         importer = Importer(workspace_id, options, job_id=job.job_id, actor=job.actor,
-                            created_ms=int(job.created_at.timestamp() * 1000), writers=self.writers)
+                            created_ms=int(job.created_at.timestamp() * 1000), writers=self.writers,
+                            triggers=self.triggers)
         importer.map_header(list(job.header))
         started = time.monotonic()
         job.update(actions=[ImportJobModel.status.set("running"), ImportJobModel.updated_at.set(clock.now())])
@@ -781,10 +814,10 @@ class ImportService:
         ])
 
 
-def import_rows(workspace_id: str, data: bytes, options: ImportOptions, *, actor: str = "system",
-                filename: str = "upload.csv") -> dict[str, Any]:
+def import_rows(workspace_id: str, data: bytes, options: ImportOptions, *, triggers: TriggerSink,
+                actor: str = "system", filename: str = "upload.csv") -> dict[str, Any]:
     """Upload bytes and run the whole import at once (tests, CLI); returns the job as a dict."""
-    service = ImportService()
+    service = ImportService(triggers=triggers)
     job = service.upload(workspace_id, filename, data, actor=actor, options=options)
     return job_to_dict(service.run(workspace_id, job.job_id))
 
