@@ -14,7 +14,7 @@ from haishin.csvio.jobs import ImportOptions
 from haishin.subscribers.repository import SubscriberRepository
 from tests.unit.crm.conftest import WS
 from tests.unit.scenarios.step_harness import StepWorld
-from tests.unit.scenarios.test_tag_triggers import SpySink
+from tests.unit.scenarios.test_tag_triggers import CrashAfterWrite, SpySink
 
 
 def run(data: str, triggers: Any, **options: Any) -> dict[str, Any]:
@@ -60,3 +60,25 @@ def test_a_replayed_chunk_enrolls_the_friend_once(crm, manual_clock) -> None:
     assert friend is not None
     enrolled = world.services.enrollments.for_subscriber(WS, friend.subscriber_id)
     assert [e.scenario_id for e in enrolled] == [scenario.id]
+
+
+def test_an_update_whose_trigger_was_lost_in_a_crash_fires_when_the_chunk_is_replayed(crm) -> None:
+    run("メールアドレス,タグ\r\ne@example.jp,\r\n", SpySink())  # an existing friend without tags
+    text = "メールアドレス,タグ\r\ne@example.jp,vip\r\n"
+
+    def chunk(triggers: Any) -> None:
+        importer = Importer(WS, ImportOptions(), job_id="imp_crash", created_ms=1, triggers=triggers)
+        importer.map_header(["メールアドレス", "タグ"])
+        [(plans, _errors, _rows, _last)] = list(importer.chunks(iter_records(io.StringIO(text)), 500))
+        try:
+            importer.submit(plans).result()
+        finally:
+            importer.close()
+
+    with pytest.raises(SystemExit):
+        chunk(CrashAfterWrite())  # the tag is written, the process dies before the trigger
+    spy = SpySink()
+    chunk(spy)  # the job resumes from its last committed line: the same chunk again
+    assert kinds(spy) == [("tag_added", "VIP")]
+    chunk(spy)
+    assert len(spy.calls) == 2 and spy.calls[0][2] == spy.calls[1][2]  # a further replay: the same key, no new one

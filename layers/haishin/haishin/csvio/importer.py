@@ -69,7 +69,14 @@ from haishin.subscribers.repository import (
     normalise_email,
 )
 from haishin.tags.repository import TagModel, TagRepository, _key
-from haishin.tags.triggers import TAG_ADDED, TAG_REMOVED, TriggerSink, fire_tag_changes
+from haishin.tags.triggers import (
+    TAG_ADDED,
+    TAG_REMOVED,
+    TriggerSink,
+    fire_tag_changes,
+    recorded_tag_changes,
+    remember_tag_changes,
+)
 from haishin.timeline.models import TimelineEntryModel, timeline_pk
 from haishin.workspaces.models import workspace_pk
 
@@ -526,26 +533,38 @@ class Importer:
                 return str(tag.name)
         return tag_id
 
-    def _fire(self, subscriber_id: str, line: Any, changes: list[dict[str, Any]]) -> None:
-        """``tag_added`` / ``tag_removed`` for the row's real tag changes (from ``_apply``), once per row: the key is
-        the job and line, so a chunk replayed after a crash (creates are rewritten) enrolls nobody twice."""
-        fired: list[tuple[str, dict[str, Any]]] = []
+    def _tag_pairs(self, changes: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+        """The row's real tag changes (from ``_apply``) as (kind, {"tag_id", "tag"})."""
+        pairs: list[tuple[str, dict[str, Any]]] = []
         for change in changes:
             for kind, key in ((TAG_ADDED, "tags_added"), (TAG_REMOVED, "tags_removed")):
-                fired += [(kind, {"tag_id": tag_id, "tag": self._tag_name(tag_id)})
-                          for tag_id in change.get(key) or []]
-        if fired:
-            fire_tag_changes(self.triggers, self.workspace_id, subscriber_id, fired,
+                pairs += [(kind, {"tag_id": tag_id, "tag": self._tag_name(tag_id)}) for tag_id in change.get(key) or []]
+        return pairs
+
+    def _fire(self, subscriber_id: str, line: Any, changes: list[dict[str, Any]]) -> None:
+        """``tag_added`` / ``tag_removed`` for the row's real tag changes, once per row: the key is the job and line,
+        so a chunk replayed after a crash (creates are rewritten; an update finds its changes recorded on the row,
+        ``haishin.tags.triggers.recorded_tag_changes``) enrolls nobody twice and loses no trigger."""
+        pairs = self._tag_pairs(changes)
+        if pairs:
+            fire_tag_changes(self.triggers, self.workspace_id, subscriber_id, pairs,
                              idempotency_key=f"import:{self.job_id}:{line}")
 
     def _update_one(self, plan: RowPlan, subscriber_id: str, raw: dict[str, Any] | None) -> CellError | None:
         subscriber = SubscriberModel.from_raw_data(raw) if raw else self.subscribers.require(self.workspace_id,
                                                                                             subscriber_id)
+        cause = f"import:{self.job_id}:{plan.line}"
         for _ in range(8):
+            now = clock.now()
+            recorded = recorded_tag_changes(subscriber, cause, now)
+            if recorded is not None:  # this row was written before a crash: its tag triggers still fire, once
+                fire_tag_changes(self.triggers, self.workspace_id, subscriber_id, recorded[0], idempotency_key=cause)
+                return None
             before = set(aliases_of(subscriber))
             changes = self._apply(plan, subscriber)
+            remember_tag_changes(subscriber, cause, self._tag_pairs(changes), now)
             after = set(aliases_of(subscriber))
-            subscriber.updated_at = clock.now()
+            subscriber.updated_at = now
             try:
                 self.subscribers.save_with_aliases(subscriber, add=sorted(after - before),
                                                    remove=sorted(before - after))
