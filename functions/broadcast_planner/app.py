@@ -11,23 +11,13 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from haishin.broadcasts.planner import BroadcastPlanner
+from haishin.wiring import services
 
 logger = Logger()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
-_planner: BroadcastPlanner | None = None
-
-
-def planner() -> BroadcastPlanner:
-    global _planner
-    if _planner is None:
-        _planner = BroadcastPlanner()
-    return _planner
-
-
 def record_handler(record: SQSRecord) -> dict[str, Any]:
-    outcome = planner().handle(json.loads(record.body))
+    outcome = services().planner.handle(json.loads(record.body))
     logger.info("planner message handled", extra=outcome)
     return outcome
 
@@ -38,6 +28,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     if "Records" in event:
         return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                         context=context)
-    outcome = planner().handle(event)  # EventBridge Scheduler: the schedule's Input as the event
+    outcome = services().planner.handle(event)  # EventBridge Scheduler: the schedule's Input as the event
     logger.info("scheduled broadcast started", extra=outcome)
     return outcome

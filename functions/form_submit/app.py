@@ -9,24 +9,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from haishin.errors import HaishinError
-from haishin.forms.service import FormService
 from haishin.pages.forms import respond
 from haishin.pages.http import form_data, path_param, query, source_ip
 from haishin.pages.render import message_page
 from haishin.public_url import serving
+from haishin.wiring import services
 
 logger = Logger()
 metrics = Metrics()
-_service: FormService | None = None
-
-
-def service() -> FormService:
-    global _service
-    if _service is None:
-        _service = FormService()
-    return _service
-
-
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -37,7 +27,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return message_page(error.http_status, "送信できませんでした", error.message)
     with serving(event):  # a page shown again (errors) posts back to this request's base, stage included
         try:
-            result = service().submit(form_id, answers, ip=source_ip(event),
+            result = services().forms.submit(form_id, answers, ip=source_ip(event),
                                       token=query(event, "t"))
         except Exception:
             logger.exception("form submit failed", extra={"form_id": form_id})

@@ -10,21 +10,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from haishin.ingest.consumer import LineEventsConsumer, default_processor
+from haishin.wiring import services
 
 logger = Logger()
-_consumer: LineEventsConsumer | None = None
-
-
-def set_consumer(consumer: LineEventsConsumer | None) -> None:
-    """Tests inject a consumer built on fakes."""
-    global _consumer
-    _consumer = consumer
-
-
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    global _consumer
-    if _consumer is None:
-        _consumer = LineEventsConsumer(default_processor())
-    return _consumer.handle(event, context)
+    return services().line_events_consumer.handle(event, context)

@@ -10,21 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from haishin.ingest.webhook import WebhookService, default_service
+from haishin.wiring import services
 
 logging.getLogger("haishin").setLevel(logging.INFO)
 
-_service: WebhookService | None = None
-
-
-def set_service(service: WebhookService | None) -> None:
-    """Tests inject fakes (queue sender, channel lookup, secret reader) through this."""
-    global _service
-    _service = service
-
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    global _service
-    if _service is None:
-        _service = default_service()
-    return _service.handle(event)
+    return services().line_webhook.handle(event)

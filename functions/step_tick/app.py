@@ -15,17 +15,6 @@ from haishin.wiring import services
 logger = Logger()
 metrics = Metrics()
 _SAFETY_MS = 8000
-_planner: Any = None
-
-
-def resume_stalled_broadcasts() -> dict[str, int]:
-    global _planner
-    if _planner is None:
-        from haishin.broadcasts.planner import BroadcastPlanner  # noqa: PLC0415 - only when the tick gets here
-
-        _planner = BroadcastPlanner()
-    result: dict[str, int] = _planner.resume_stalled()
-    return result
 
 
 @logger.inject_lambda_context
@@ -39,7 +28,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="TickMinutes", unit=MetricUnit.Count, value=report.minutes)
     logger.info("step tick", extra={"report": report.__dict__})
     try:  # a sweep failure must not fail the tick (it runs again next minute)
-        sweep = resume_stalled_broadcasts()
+        sweep = services().planner.resume_stalled()
         metrics.add_metric(name="BroadcastsResumed", unit=MetricUnit.Count, value=sweep["resumed"])
     except Exception:
         logger.exception("stalled-broadcast sweep failed")

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from haishin.config import settings
 from haishin.errors import HaishinError
 from haishin.pages.http import header, path_param, raw_body
-from haishin.payments.service import payment_service
+from haishin.wiring import services
 
 logger = Logger()
 metrics = Metrics()
@@ -37,7 +37,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if not workspace_id:
         return _answer(400, {"error": "bad request", "detail": "no workspace in the path"})
     try:
-        status, answer = payment_service().handle_webhook(workspace_id, body, header(event, "stripe-signature"))
+        status, answer = services().payments.handle_webhook(workspace_id, body, header(event, "stripe-signature"))
     except Exception:
         logger.exception("stripe event failed", extra={"workspace_id": workspace_id})
         return _answer(500, {"error": "try again"})  # Stripe retries; nothing half-done is marked as processed

@@ -7,9 +7,8 @@ from pathlib import Path
 import yaml
 
 from haishin.forms.fields import FormDefinition, FormField
-from haishin.forms.service import FormService
 from haishin.scenarios.models import parse_scenario
-from haishin.scenarios.repository import ScenarioRepository
+from haishin.wiring import services
 
 DEMO_SCENARIO_ID = "scn_demo_welcome"
 
@@ -17,7 +16,7 @@ DEMO_SCENARIO_ID = "scn_demo_welcome"
 def seed_scenario(workspace_id: str, path: Path) -> str:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     raw["id"] = DEMO_SCENARIO_ID
-    scenario = ScenarioRepository().save(workspace_id, parse_scenario(raw), actor="seed")
+    scenario = services().scenarios.save(workspace_id, parse_scenario(raw), actor="seed")
     return str(scenario.id)
 
 
@@ -38,4 +37,4 @@ def seed_form(workspace_id: str) -> str:
         actions=[{"type": "add_tag", "tag": "アンケート回答"}],
         auto_reply="{{ name | default('お客様', true) }}さん、アンケートへのご回答ありがとうございました。",
     )
-    return str(FormService().create(workspace_id, definition).form_id)
+    return str(services().forms.create(workspace_id, definition).form_id)

@@ -108,7 +108,7 @@ def _in_process(service: BroadcastService, workspace_id: str, name: str, meter: 
     """Plan and send one broadcast in-process (LINE stubbed); (planner CPU, worker CPU, batches, recipients,
     progress), with the DynamoDB units of planning and sending in ``meter``."""
     sender = InMemoryDeliverySender()
-    planner = BroadcastPlanner(sender=sender, planner_queue=_ListQueue())
+    planner = BroadcastPlanner(sender=sender, planner_queue=_ListQueue(), optout=Services().optout)
     broadcast_id = create(service, workspace_id, name)
     repo = service.repository
     item = repo.require(workspace_id, broadcast_id)
@@ -154,7 +154,7 @@ def main() -> None:
         started = time.monotonic()
         workspace_id, _channel, _users = setup_workspace(system, n)
         print(f"seeded {n:,} friends in {time.monotonic() - started:.1f} s")
-        service = BroadcastService()
+        service = Services().broadcasts
 
         # ---------------------------------------------------------------- 1. end to end, real rate limits
         before = multicasts(system)

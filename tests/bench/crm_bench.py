@@ -156,7 +156,7 @@ def run(rows: int, endpoint: str, jvm_pid: int) -> None:
     from haishin.segments.engine import SegmentEngine  # noqa: PLC0415
     from haishin.segments.model import parse_segment  # noqa: PLC0415
     from haishin.tags.repository import TagIn, TagRepository  # noqa: PLC0415
-    from haishin.wiring import services  # noqa: PLC0415
+    from haishin.wiring import Services  # noqa: PLC0415
 
     sys.path.insert(0, str(ROOT))
     from tests.support import template as tpl  # noqa: PLC0415
@@ -188,7 +188,7 @@ def run(rows: int, endpoint: str, jvm_pid: int) -> None:
     # ------------------------------------------------------------------ import
     writers = int(os.environ.get("BENCH_WRITERS", "12"))
     chunk = int(os.environ.get("BENCH_CHUNK", "1000"))
-    service = ImportService(triggers=services().scenario_service, chunk_size=chunk, writers=writers)
+    service = ImportService(chunk_size=chunk, writers=writers, triggers=Services().scenario_service)
     rss_before = rss_mb()
     sampler = RssSampler()
     sampler.start()

@@ -2,7 +2,7 @@
 
 1. in-process against in-memory fakes for DynamoDB (subscribers, aliases, timeline, idempotency) and LINE: the
    processor's own cost per event. Target >= 500 follow events/s.
-2. the production wiring (``default_processor``'s repositories: SubscriberRepository, Timeline, EventLedger,
+2. the production wiring (the composition root's repositories: SubscriberRepository, Timeline, EventLedger,
    ChannelActivity, AutoReplyStore, the scenario engine as trigger) against DynamoDB Local with template.yaml's tables
    (started here, in memory), LINE still a fake (no network): follow events/s, DynamoDB calls and units per event.
    ``--ddb-events N`` (default 200); ``--no-dynamodb-local`` skips it.
@@ -22,7 +22,6 @@ from typing import Any
 from haishin.ingest.consumer import LineEventsConsumer
 from haishin.ingest.idempotency import InMemoryLedger
 from haishin.ingest.processor import LineEventProcessor
-from haishin.ingest.triggers import NoopTriggers
 from haishin.subscribers.models import SubscriberModel, line_account
 
 WS, CH = "w_bench", "1234567890"
@@ -102,11 +101,21 @@ def bodies(count: int, per_body: int = 5) -> list[str]:
             for i in range(0, count, per_body)]
 
 
+class NoTriggers:
+    """Follow events with no scenario to start: the consumer's own cost."""
+
+    def on_trigger(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def stop_all(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 def in_memory(count: int = 20000) -> None:
     processor = LineEventProcessor(
         subscribers=MemorySubscribers(), timeline=MemoryTimeline(), ledger=InMemoryLedger(),  # type: ignore[arg-type]
-        line=FakeLine(), triggers=NoopTriggers(), auto_replies=NoReplies(), channels=Channels(),
-        actions=None,  # type: ignore[arg-type]
+        line=FakeLine(), triggers=NoTriggers(), auto_replies=NoReplies(), channels=Channels(),
+        actions=None, optout=None, optout_keywords=None,  # type: ignore[arg-type]
     )
     consumer = LineEventsConsumer(processor)
     all_bodies = bodies(count)
@@ -125,21 +134,9 @@ def dynamodb_local(count: int) -> None:
 
     meter = install_meter()
     with start():
-        from haishin.actions import ActionRunner  # noqa: PLC0415
-        from haishin.channels.activity import ChannelActivity  # noqa: PLC0415
-        from haishin.ingest.autoreplies import AutoReplyStore  # noqa: PLC0415
-        from haishin.ingest.idempotency import EventLedger  # noqa: PLC0415
-        from haishin.ingest.triggers import load_triggers  # noqa: PLC0415
-        from haishin.subscribers.repository import SubscriberRepository  # noqa: PLC0415
-        from haishin.timeline.models import Timeline  # noqa: PLC0415
+        from haishin.wiring import Services  # noqa: PLC0415
 
-        subscribers, timeline = SubscriberRepository(), Timeline()
-        triggers = load_triggers()
-        processor = LineEventProcessor(subscribers=subscribers, timeline=timeline, ledger=EventLedger(),
-                                       line=FakeLine(), triggers=triggers, auto_replies=AutoReplyStore(),
-                                       channels=ChannelActivity(), actions=ActionRunner(subscribers, timeline,
-                                                                                        scenarios=triggers))
-        consumer = LineEventsConsumer(processor)
+        consumer = Services(line_clients=FakeLine()).line_events_consumer  # the production graph, LINE faked
         all_bodies = bodies(count + 50)
         for i in range(0, 10, 10):  # warm-up: first batch (lazy imports, connection pool), not counted
             consumer.handle(sqs_event(all_bodies[i:i + 10]))

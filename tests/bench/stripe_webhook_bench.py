@@ -57,16 +57,15 @@ def latency() -> None:
         sys.path.insert(0, str(ROOT / "functions" / "stripe_webhook"))
         import app  # noqa: PLC0415
 
-        from haishin.forms.collab import Collaborators  # noqa: PLC0415
+        from haishin import wiring  # noqa: PLC0415
         from haishin.payments.keys import StripeKeys  # noqa: PLC0415
         from haishin.payments.products import ProductDefinition  # noqa: PLC0415
-        from haishin.payments.service import PaymentService  # noqa: PLC0415
         from haishin.payments.signature import sign_header  # noqa: PLC0415
         from haishin.secrets import InMemorySecretStore  # noqa: PLC0415
 
         secrets = InMemorySecretStore()
-        service = PaymentService(Collaborators(secrets=secrets, scenarios=None, webhooks=None))
-        service.collab._resolved.update({"scenarios", "webhooks"})
+        root = wiring.Services(secrets=secrets)
+        service = root.payments
         StripeKeys(secrets).put("w_b", "test", secret_key="sk_test_b", webhook_secrets=["whsec_b"])
         product = service.create_product("w_b", ProductDefinition(name="b", amount=1000, kind="subscription"))
         from haishin import clock  # noqa: PLC0415
@@ -74,7 +73,7 @@ def latency() -> None:
 
         OrderModel(pk="ws#w_b", sk="order#o_b", workspace_id="w_b", order_id="o_b", product_id=product.product_id,
                    kind="subscription", created_at=clock.now(), updated_at=clock.now(), facts={}).save()
-        app._service = service
+        wiring.install(root)  # the handler's services().payments is this one
         timings = []
         for i in range(N):
             event = {"id": f"evt_{i % (N * 3 // 4)}", "type": "invoice.paid", "created": 1, "data": {"object": {

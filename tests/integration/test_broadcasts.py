@@ -16,6 +16,7 @@ from haishin.broadcasts.service import BroadcastInput, BroadcastService
 from haishin.secrets import SecretsManagerStore, secret_name
 from haishin.segments import scan
 from haishin.subscribers.models import SubscriberModel, line_account, shard_of
+from haishin.wiring import services
 from haishin.workspaces.models import ChannelModel, WorkspaceModel, workspace_pk
 from haishin_local.runtime import LocalSystem
 
@@ -80,7 +81,7 @@ def test_10000_identical_recipients_are_20_multicasts(local_system: LocalSystem)
     workspace_id, channel_id, users = setup_workspace(local_system, 10_000)
     local_system.line_emulator.clear_faults()
     before = multicasts(local_system)
-    service = BroadcastService()
+    service = services().broadcasts
     broadcast_id = create(service, workspace_id, "sale")
     service.send_now(workspace_id, broadcast_id)
     local_system.drain(timeout=300)
@@ -98,7 +99,7 @@ def test_faults_and_throttling_deliver_exactly_once_and_skip_blocked(local_syste
                         throttle_burst=3, endpoints=["multicast", "push"], seed=11)
     emulator.set_rate_limits({"multicast": (4, 1.0)})
     try:
-        service = BroadcastService()
+        service = services().broadcasts
         broadcast_id = create(service, workspace_id, "faults")
         service.send_now(workspace_id, broadcast_id)
         local_system.drain(timeout=300)
@@ -120,7 +121,7 @@ def test_faults_and_throttling_deliver_exactly_once_and_skip_blocked(local_syste
 def test_a_scheduled_broadcast_fires_at_its_minute_moves_when_edited_and_cancel_removes_it(
         local_system: LocalSystem) -> None:
     workspace_id, channel_id, users = setup_workspace(local_system, 30)
-    service = BroadcastService()
+    service = services().broadcasts
     zone = ZoneInfo("Asia/Tokyo")
     at = (clock.now().astimezone(zone) + timedelta(minutes=10)).replace(second=0, microsecond=0)
     fire = create(service, workspace_id, "scheduled")

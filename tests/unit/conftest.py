@@ -18,7 +18,7 @@ import pytest
 import pytest_socket
 from moto import mock_aws
 
-from haishin import clock, config, dashboard, public_url
+from haishin import clock, config, dashboard, public_url, wiring
 from tests.support import template as tpl
 
 MANUAL_CLOCK_START = datetime(2026, 1, 5, 0, 0, 0, tzinfo=UTC)
@@ -108,8 +108,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsFixture]:
             monkeypatch.setenv(env_var, logical_id)
         config.reset_settings_cache()
         dashboard.forget_zones()
+        wiring.reset()  # services built for an earlier test hold its clients and caches
         try:
             yield AwsFixture(dynamodb=dynamodb, sqs=sqs, tables=tables, queue_urls=queue_urls)
         finally:
             monkeypatch.undo()
             config.reset_settings_cache()
+            wiring.reset()

@@ -11,7 +11,6 @@ import importlib
 import logging
 import os
 import re
-import sys
 import threading
 import time
 import urllib.request
@@ -623,7 +622,6 @@ def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
     from pynamodb.models import Model  # noqa: PLC0415
 
     from haishin import dashboard, public_url, wiring  # noqa: PLC0415
-    from haishin.payments.service import forget_payment_service  # noqa: PLC0415
 
     pending = list(Model.__subclasses__())
     while pending:
@@ -633,14 +631,6 @@ def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
         if meta is not None:
             meta.host = dynamodb_endpoint or os.environ.get("AWS_ENDPOINT_URL")
         model._connection = None
-    wiring.reset()
-    # Admin routes that still build their service lazily keep its AWS clients (issue 16 moves them to the
-    # composition root); forget them too, so a second system's routes do not call the first one's moto server.
-    for name, module in list(sys.modules.items()):
-        if name.startswith("haishin.api.routes."):
-            for setter in ("set_service", "set_dashboard"):
-                if callable(getattr(module, setter, None)):
-                    getattr(module, setter)(None)
+    wiring.reset()  # every service of every handler is built by the composition root: one reset forgets them all
     dashboard.forget_zones()
-    forget_payment_service()
     public_url.forget()  # the recorded public base was this system's

@@ -131,16 +131,9 @@ def _parse(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
-def _default_quota(workspace_id: str, channel_id: str) -> dict[str, Any]:
-    from haishin.line.client import LineClients  # noqa: PLC0415 - line-bot-sdk only when the dashboard asks
-    from haishin.secrets import SecretsManagerStore  # noqa: PLC0415
-
-    return LineClients(SecretsManagerStore()).for_channel(workspace_id, channel_id).quota()
-
-
 class Dashboard:
-    def __init__(self, *, quota: QuotaFetcher | None = None) -> None:
-        self.quota = quota or _default_quota
+    def __init__(self, *, quota: QuotaFetcher) -> None:
+        self.quota = quota  # LINE's monthly quota of one channel (the composition root reads it through LineClients)
 
     def build(self, workspace_id: str, days: int = 30) -> dict[str, Any]:
         if not 1 <= days <= MAX_DAYS:

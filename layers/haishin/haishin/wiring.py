@@ -1,82 +1,545 @@
-"""Default services, built lazily once per container, so handlers stay thin and tests can inject fakes.
+"""THE composition root: the one place that builds every service for every handler.
 
-``services()`` returns the process-wide ``Services``; ``install(Services(...))`` replaces it (tests, the local system),
-``reset()`` forgets it (after env changes). Nothing here touches AWS or LINE until a service is first used.
+Handlers and routes ask ``services()`` for what they use (``services().worker``, ``services().payments``, ...);
+nothing else constructs a service with collaborators of its own choosing. Each service is built on first use and
+kept for the container's life, so a Lambda pays only for the part of the graph its path touches.
+
+Why the imports below sit inside the builders: this module names every service of the product, and importing
+them all at module level would make the LINE webhook (which must answer in 2 s and imports in ~30 ms) load the
+broadcast planner, Stripe glue and CSV code it never runs. This is the one module allowed to import our own
+modules lazily (the layering check in ``make lint`` enforces that); it imports only downward, so it creates no
+package loop.
+
+Tests and the local system replace parts: ``install(Services(subscribers=fake, ...))``. An override must name a
+known collaborator and may not be ``None``: there is no no-op fallback anywhere. ``build_all()`` builds every
+service once (a test does it for a fresh container), so a missing collaborator is an error before the first
+request, not a log line at run time.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from haishin.actions import ActionRunner
-from haishin.delivery.channels import SesEmailSender, SnsSmsSender
-from haishin.delivery.ledger import Ledger
-from haishin.delivery.queue import DeliverySender, SqsDeliverySender
-from haishin.delivery.worker import DeliveryWorker
-from haishin.line.client import LineClients
-from haishin.render import Renderer, renderer
-from haishin.scenarios.enrollments import EnrollmentRepository
-from haishin.scenarios.repository import ScenarioRepository
-from haishin.scenarios.schedule import WorkspaceRulesCache
-from haishin.scenarios.service import ScenarioService
-from haishin.scenarios.tick import StepTick
-from haishin.secrets import SecretsManagerStore
-from haishin.subscribers.repository import SubscriberRepository
-from haishin.timeline.models import Timeline
+if TYPE_CHECKING:
+    from haishin.actions import ActionRunner
+    from haishin.audit import AuditLog
+    from haishin.broadcasts.planner import BroadcastPlanner
+    from haishin.broadcasts.service import BroadcastService
+    from haishin.channels.activity import ChannelActivity
+    from haishin.channels.chat import ChatService
+    from haishin.channels.service import ChannelService
+    from haishin.csvio.importer import ImportService
+    from haishin.dashboard import Dashboard
+    from haishin.delivery.ledger import Ledger
+    from haishin.delivery.queue import DeliverySender
+    from haishin.delivery.worker import DeliveryWorker
+    from haishin.fields.repository import FieldRepository
+    from haishin.forms.collab import Collaborators, Messenger
+    from haishin.forms.service import FormService
+    from haishin.ingest.autoreplies import AutoReplyStore
+    from haishin.ingest.consumer import LineEventsConsumer
+    from haishin.ingest.idempotency import EventLedger
+    from haishin.ingest.processor import LineEventProcessor
+    from haishin.ingest.webhook import WebhookService
+    from haishin.line.client import LineClients
+    from haishin.links.service import LinkService
+    from haishin.operators.service import OperatorService
+    from haishin.optout.keywords import KeywordStore
+    from haishin.optout.service import OptOutService
+    from haishin.pages.router import Pages
+    from haishin.payments.service import PaymentService
+    from haishin.payments.stripe_api import StripeGateway
+    from haishin.render import Renderer
+    from haishin.scenarios.enrollments import EnrollmentRepository
+    from haishin.scenarios.repository import ScenarioRepository
+    from haishin.scenarios.schedule import WorkspaceRulesCache
+    from haishin.scenarios.service import ScenarioService
+    from haishin.scenarios.tick import StepTick
+    from haishin.secrets import SecretStore
+    from haishin.segments.lists import ListRepository
+    from haishin.segments.saved import SavedSegmentRepository
+    from haishin.subscribers.repository import SubscriberRepository
+    from haishin.subscribers.service import CrmService
+    from haishin.tags.repository import TagRepository
+    from haishin.timeline.models import Timeline
+    from haishin.workspaces.service import WorkspaceService
+
+T = TypeVar("T")
 
 
-@dataclass
 class Services:
-    subscribers: SubscriberRepository = field(default_factory=SubscriberRepository)
-    timeline: Timeline = field(default_factory=Timeline)
-    scenarios: ScenarioRepository = field(default_factory=ScenarioRepository)
-    enrollments: EnrollmentRepository = field(default_factory=EnrollmentRepository)
-    ledger: Ledger = field(default_factory=Ledger)
-    rules: WorkspaceRulesCache = field(default_factory=WorkspaceRulesCache)
-    renderer: Renderer = field(default_factory=renderer)
-    sender: DeliverySender = field(default_factory=SqsDeliverySender)
-    line_clients: Any = None
-    email: Any = None
-    sms: Any = None
-    webhooks: Any = None
-    _scenario_service: ScenarioService | None = None
-    _actions: ActionRunner | None = None
-    _tick: StepTick | None = None
-    _worker: DeliveryWorker | None = None
+    """Every service, built once on first use from the collaborators above it in the layer order."""
+
+    def __init__(self, **given: Any) -> None:
+        unknown = sorted(set(given) - buildable())
+        if unknown:
+            raise TypeError(f"not a collaborator of Services: {', '.join(unknown)}")
+        missing = sorted(name for name, value in given.items() if value is None)
+        if missing:
+            raise TypeError(f"None is not a collaborator (no no-op fallbacks): {', '.join(missing)}")
+        self._built: dict[str, Any] = dict(given)
+        self._lock = threading.RLock()
+
+    def _one(self, name: str, build: Callable[[], T]) -> T:
+        built: T
+        try:
+            built = self._built[name]
+            return built
+        except KeyError:
+            pass
+        with self._lock:  # re-entrant: a builder asks for its collaborators
+            if name not in self._built:
+                self._built[name] = build()
+            built = self._built[name]
+            return built
+
+    def build_all(self) -> None:
+        """Build every service (a fresh container's check that the graph is complete)."""
+        for name in sorted(buildable()):
+            getattr(self, name)
+
+    # ------------------------------------------------------------------ foundation and outside systems
+    @property
+    def secrets(self) -> SecretStore:
+        def build() -> SecretStore:
+            from haishin.secrets import SecretsManagerStore  # noqa: PLC0415
+
+            return SecretsManagerStore()
+
+        return self._one("secrets", build)
+
+    @property
+    def line_clients(self) -> LineClients:
+        def build() -> LineClients:
+            from haishin.line.client import LineClients  # noqa: PLC0415
+
+            return LineClients(self.secrets)
+
+        return self._one("line_clients", build)
+
+    @property
+    def renderer(self) -> Renderer:
+        def build() -> Renderer:
+            from haishin.render import renderer  # noqa: PLC0415
+
+            return renderer()
+
+        return self._one("renderer", build)
+
+    @property
+    def stripe(self) -> StripeGateway:
+        def build() -> StripeGateway:
+            from haishin.payments.stripe_api import StripeGateway  # noqa: PLC0415
+
+            return StripeGateway()
+
+        return self._one("stripe", build)
+
+    @property
+    def email(self) -> Any:
+        def build() -> Any:
+            from haishin.delivery.channels import SesEmailSender  # noqa: PLC0415
+
+            return SesEmailSender()
+
+        return self._one("email", build)
+
+    @property
+    def sms(self) -> Any:
+        def build() -> Any:
+            from haishin.delivery.channels import SnsSmsSender  # noqa: PLC0415
+
+            return SnsSmsSender()
+
+        return self._one("sms", build)
+
+    @property
+    def sender(self) -> DeliverySender:
+        def build() -> DeliverySender:
+            from haishin.delivery.queue import SqsDeliverySender  # noqa: PLC0415
+
+            return SqsDeliverySender()
+
+        return self._one("sender", build)
+
+    @property
+    def webhooks(self) -> Any:
+        """The outgoing-webhook queue (``call_webhook`` actions and event subscriptions)."""
+
+        def build() -> Any:
+            raise LookupError("outgoing webhooks are not built yet")
+
+        return self._one("webhooks", build)
+
+    # ------------------------------------------------------------------ repositories
+    @property
+    def subscribers(self) -> SubscriberRepository:
+        def build() -> SubscriberRepository:
+            from haishin.subscribers.repository import SubscriberRepository  # noqa: PLC0415
+
+            return SubscriberRepository()
+
+        return self._one("subscribers", build)
+
+    @property
+    def timeline(self) -> Timeline:
+        def build() -> Timeline:
+            from haishin.timeline.models import Timeline  # noqa: PLC0415
+
+            return Timeline()
+
+        return self._one("timeline", build)
+
+    @property
+    def tags(self) -> TagRepository:
+        def build() -> TagRepository:
+            from haishin.tags.repository import TagRepository  # noqa: PLC0415
+
+            return TagRepository()
+
+        return self._one("tags", build)
+
+    @property
+    def fields(self) -> FieldRepository:
+        def build() -> FieldRepository:
+            from haishin.fields.repository import FieldRepository  # noqa: PLC0415
+
+            return FieldRepository()
+
+        return self._one("fields", build)
+
+    @property
+    def lists(self) -> ListRepository:
+        def build() -> ListRepository:
+            from haishin.segments.lists import ListRepository  # noqa: PLC0415
+
+            return ListRepository()
+
+        return self._one("lists", build)
+
+    @property
+    def saved_segments(self) -> SavedSegmentRepository:
+        def build() -> SavedSegmentRepository:
+            from haishin.segments.saved import SavedSegmentRepository  # noqa: PLC0415
+
+            return SavedSegmentRepository()
+
+        return self._one("saved_segments", build)
+
+    @property
+    def scenarios(self) -> ScenarioRepository:
+        def build() -> ScenarioRepository:
+            from haishin.scenarios.repository import ScenarioRepository  # noqa: PLC0415
+
+            return ScenarioRepository()
+
+        return self._one("scenarios", build)
+
+    @property
+    def enrollments(self) -> EnrollmentRepository:
+        def build() -> EnrollmentRepository:
+            from haishin.scenarios.enrollments import EnrollmentRepository  # noqa: PLC0415
+
+            return EnrollmentRepository()
+
+        return self._one("enrollments", build)
+
+    @property
+    def ledger(self) -> Ledger:
+        def build() -> Ledger:
+            from haishin.delivery.ledger import Ledger  # noqa: PLC0415
+
+            return Ledger()
+
+        return self._one("ledger", build)
+
+    @property
+    def event_ledger(self) -> EventLedger:
+        def build() -> EventLedger:
+            from haishin.ingest.idempotency import EventLedger  # noqa: PLC0415
+
+            return EventLedger()
+
+        return self._one("event_ledger", build)
+
+    @property
+    def auto_replies(self) -> AutoReplyStore:
+        def build() -> AutoReplyStore:
+            from haishin.ingest.autoreplies import AutoReplyStore  # noqa: PLC0415
+
+            return AutoReplyStore()
+
+        return self._one("auto_replies", build)
+
+    @property
+    def optout_keywords(self) -> KeywordStore:
+        def build() -> KeywordStore:
+            from haishin.optout.keywords import KeywordStore  # noqa: PLC0415
+
+            return KeywordStore()
+
+        return self._one("optout_keywords", build)
+
+    @property
+    def channel_activity(self) -> ChannelActivity:
+        def build() -> ChannelActivity:
+            from haishin.channels.activity import ChannelActivity  # noqa: PLC0415
+
+            return ChannelActivity()
+
+        return self._one("channel_activity", build)
+
+    @property
+    def rules(self) -> WorkspaceRulesCache:
+        def build() -> WorkspaceRulesCache:
+            from haishin.scenarios.schedule import WorkspaceRulesCache  # noqa: PLC0415
+
+            return WorkspaceRulesCache()
+
+        return self._one("rules", build)
+
+    # ------------------------------------------------------------------ services
+    @property
+    def workspaces(self) -> WorkspaceService:
+        def build() -> WorkspaceService:
+            from haishin.workspaces.service import WorkspaceService  # noqa: PLC0415
+
+            return WorkspaceService()
+
+        return self._one("workspaces", build)
+
+    @property
+    def audit(self) -> AuditLog:
+        def build() -> AuditLog:
+            from haishin.audit import AuditLog  # noqa: PLC0415
+
+            return AuditLog()
+
+        return self._one("audit", build)
+
+    @property
+    def operators(self) -> OperatorService:
+        def build() -> OperatorService:
+            from haishin.operators.service import OperatorService  # noqa: PLC0415
+
+            return OperatorService()
+
+        return self._one("operators", build)
 
     @property
     def scenario_service(self) -> ScenarioService:
-        if self._scenario_service is None:
-            self._scenario_service = ScenarioService(self.scenarios, self.enrollments, self.subscribers,
-                                                     self.timeline, self.rules)
-        return self._scenario_service
+        def build() -> ScenarioService:
+            from haishin.scenarios.service import ScenarioService  # noqa: PLC0415
+
+            return ScenarioService(self.scenarios, self.enrollments, self.subscribers, self.timeline, self.rules)
+
+        return self._one("scenario_service", build)
 
     @property
     def actions(self) -> ActionRunner:
-        if self._actions is None:
-            self._actions = ActionRunner(self.subscribers, self.timeline, self.scenario_service, self.webhooks)
-        return self._actions
+        def build() -> ActionRunner:
+            from haishin.actions import ActionRunner  # noqa: PLC0415
+
+            return ActionRunner(self.subscribers, self.timeline, scenarios=self.scenario_service,
+                                webhooks=self._built.get("webhooks"), tags=self.tags)
+
+        return self._one("actions", build)
+
+    @property
+    def messenger(self) -> Messenger:
+        """One-off LINE texts to one friend (auto-replies, thank-you messages)."""
+
+        def build() -> Messenger:
+            from haishin.forms.collab import LineMessenger  # noqa: PLC0415
+
+            return LineMessenger(self.line_clients)
+
+        return self._one("messenger", build)
+
+    @property
+    def collaborators(self) -> Collaborators:
+        """What the friend-facing services (forms, links, payments, opt-out) share."""
+
+        def build() -> Collaborators:
+            from haishin.forms.collab import Collaborators  # noqa: PLC0415
+
+            return Collaborators(subscribers=self.subscribers, timeline=self.timeline, secrets=self.secrets,
+                                 scenarios=self.scenario_service, actions=self.actions, messenger=self.messenger,
+                                 stripe=lambda: self.stripe, workspaces=self.workspaces)
+
+        return self._one("collaborators", build)
 
     @property
     def tick(self) -> StepTick:
-        if self._tick is None:
-            self._tick = StepTick(self.scenarios, self.enrollments, self.ledger, self.sender, self.subscribers,
-                                  self.rules)
-        return self._tick
+        def build() -> StepTick:
+            from haishin.scenarios.tick import StepTick  # noqa: PLC0415
+
+            return StepTick(self.scenarios, self.enrollments, self.ledger, self.sender, self.subscribers,
+                            self.rules)
+
+        return self._one("tick", build)
+
+    @property
+    def optout(self) -> OptOutService:
+        def build() -> OptOutService:
+            from haishin.optout.service import OptOutService  # noqa: PLC0415
+
+            return OptOutService(self.collaborators)
+
+        return self._one("optout", build)
 
     @property
     def worker(self) -> DeliveryWorker:
-        if self._worker is None:
-            if self.line_clients is None:
-                self.line_clients = LineClients(SecretsManagerStore())
-            self._worker = DeliveryWorker(
+        def build() -> DeliveryWorker:
+            from haishin.delivery.worker import DeliveryWorker  # noqa: PLC0415
+
+            return DeliveryWorker(
                 ledger=self.ledger, subscribers=self.subscribers, enrollments=self.enrollments,
                 scenarios=self.scenarios, line_clients=self.line_clients, renderer=self.renderer,
-                timeline=self.timeline, email=self.email or SesEmailSender(), sms=self.sms or SnsSmsSender(),
-                actions=self.actions, scenario_control=self.scenario_service)
-        return self._worker
+                timeline=self.timeline, email=self.email, sms=self.sms, actions=self.actions,
+                scenario_control=self.scenario_service, optout=self.optout, tags=self.tags)
+
+        return self._one("worker", build)
+
+    @property
+    def forms(self) -> FormService:
+        def build() -> FormService:
+            from haishin.forms.service import FormService  # noqa: PLC0415
+
+            return FormService(self.collaborators)
+
+        return self._one("forms", build)
+
+    @property
+    def links(self) -> LinkService:
+        def build() -> LinkService:
+            from haishin.links.service import LinkService  # noqa: PLC0415
+
+            return LinkService(self.collaborators)
+
+        return self._one("links", build)
+
+    @property
+    def payments(self) -> PaymentService:
+        def build() -> PaymentService:
+            from haishin.payments.service import PaymentService  # noqa: PLC0415
+
+            return PaymentService(self.collaborators)
+
+        return self._one("payments", build)
+
+    @property
+    def crm(self) -> CrmService:
+        def build() -> CrmService:
+            from haishin.subscribers.service import CrmService  # noqa: PLC0415
+
+            return CrmService(self.subscribers, self.timeline, self.fields, self.tags, self.scenario_service)
+
+        return self._one("crm", build)
+
+    @property
+    def imports(self) -> ImportService:
+        def build() -> ImportService:
+            from haishin.csvio.importer import ImportService  # noqa: PLC0415
+
+            return ImportService(triggers=self.scenario_service)
+
+        return self._one("imports", build)
+
+    @property
+    def broadcasts(self) -> BroadcastService:
+        def build() -> BroadcastService:
+            from haishin.broadcasts.service import BroadcastService  # noqa: PLC0415
+
+            return BroadcastService(line_clients=self.line_clients, subscribers=self.subscribers,
+                                    render=self.renderer)
+
+        return self._one("broadcasts", build)
+
+    @property
+    def planner(self) -> BroadcastPlanner:
+        def build() -> BroadcastPlanner:
+            from haishin.broadcasts.planner import BroadcastPlanner  # noqa: PLC0415
+
+            return BroadcastPlanner(ledger=self.ledger, sender=self.sender, render=self.renderer,
+                                    optout=self.optout)
+
+        return self._one("planner", build)
+
+    @property
+    def channels(self) -> ChannelService:
+        def build() -> ChannelService:
+            from haishin.channels.service import ChannelService  # noqa: PLC0415
+
+            return ChannelService(self.secrets, clients=self.line_clients, subscribers=self.subscribers)
+
+        return self._one("channels", build)
+
+    @property
+    def chat(self) -> ChatService:
+        def build() -> ChatService:
+            from haishin.channels.chat import ChatService  # noqa: PLC0415
+
+            return ChatService(self.line_clients, subscribers=self.subscribers, timeline=self.timeline,
+                               ledger=self.event_ledger)
+
+        return self._one("chat", build)
+
+    @property
+    def dashboard(self) -> Dashboard:
+        def build() -> Dashboard:
+            from haishin.dashboard import Dashboard  # noqa: PLC0415
+
+            return Dashboard(quota=lambda ws, ch: self.line_clients.for_channel(ws, ch).quota())
+
+        return self._one("dashboard", build)
+
+    @property
+    def pages(self) -> Pages:
+        def build() -> Pages:
+            from haishin.pages.router import Pages  # noqa: PLC0415
+
+            return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout)
+
+        return self._one("pages", build)
+
+    # ------------------------------------------------------------------ ingestion
+    @property
+    def line_webhook(self) -> WebhookService:
+        def build() -> WebhookService:
+            from haishin.ingest.webhook import default_service  # noqa: PLC0415
+
+            return default_service()
+
+        return self._one("line_webhook", build)
+
+    @property
+    def line_events(self) -> LineEventProcessor:
+        def build() -> LineEventProcessor:
+            from haishin.ingest.processor import LineEventProcessor  # noqa: PLC0415
+
+            return LineEventProcessor(
+                subscribers=self.subscribers, timeline=self.timeline, ledger=self.event_ledger,
+                line=self.line_clients, triggers=self.scenario_service, auto_replies=self.auto_replies,
+                channels=self.channel_activity, actions=self.actions, optout=self.optout,
+                optout_keywords=self.optout_keywords)
+
+        return self._one("line_events", build)
+
+    @property
+    def line_events_consumer(self) -> LineEventsConsumer:
+        def build() -> LineEventsConsumer:
+            from haishin.ingest.consumer import LineEventsConsumer  # noqa: PLC0415
+
+            return LineEventsConsumer(self.line_events)
+
+        return self._one("line_events_consumer", build)
+
+
+def buildable() -> frozenset[str]:
+    return frozenset(name for name, value in vars(Services).items() if isinstance(value, property))
 
 
 _services: Services | None = None

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from haishin import clock
+from haishin import clock, wiring
 from haishin.api.app import AdminApi
-from haishin.api.routes import dashboard as dashboard_route
 from haishin.dashboard import Dashboard, count_delivery
 from haishin.delivery.ledger import LedgerModel, error_log_pk, ledger_pk
 from haishin.storage.base import iso
 from haishin.subscribers.models import SubscriberModel
 from haishin.subscribers.repository import SubscriberRepository
+from haishin.wiring import Services
 from haishin.workspaces.models import ChannelModel
 
 from .conftest import OTHER_WS, WS, call
@@ -35,9 +35,9 @@ def dash(api: AdminApi, manual_clock: clock.ManualClock) -> Any:
             raise RuntimeError("LINE did not answer")
         return {"type": "limited", "value": 5000, "totalUsage": 1234}
 
-    dashboard_route.set_dashboard(Dashboard(quota=quota))
+    previous = wiring.install(Services(dashboard=Dashboard(quota=quota)))
     yield quota_calls
-    dashboard_route.set_dashboard(None)
+    wiring.install(previous)
 
 
 def friend(api: AdminApi, n: int, line: dict[str, Any], workspace: str = WS) -> str:

@@ -76,7 +76,8 @@ class BroadcastWorld:
         self.services = Services(sender=self.delivery, line_clients=self.line, email=self.email, sms=self.sms)
         self.worker = self.services.worker
         self.worker.sleep = lambda _s: None
-        self.planner = BroadcastPlanner(sender=self.delivery, planner_queue=self.planner_queue)
+        self.planner = BroadcastPlanner(sender=self.delivery, planner_queue=self.planner_queue,
+                                        optout=self.services.optout)
         self.scheduler = scheduler or FakeScheduler()
         self.service = BroadcastService(scheduler=self.scheduler, planner_queue=self.planner_queue,
                                         line_clients=self.line)

@@ -15,12 +15,11 @@ from haishin.api.app import AdminApi
 from haishin.audit import AuditLog
 from haishin.config import reset_settings_cache
 from haishin.errors import ConfigurationError
-from haishin.forms.collab import Collaborators
 from haishin.forms.fields import FormDefinition
-from haishin.forms.service import FormService, SubmitResult, form_url
-from haishin.pages.router import Pages
+from haishin.forms.service import SubmitResult, form_url
 from haishin.public_url.repository import RecordedBase
 from haishin.secrets import InMemorySecretStore
+from haishin.wiring import Services
 from haishin_local.stripe_emulator.core import StripeApiError, StripeState
 from tests.support.admin_api import ensure_operator
 
@@ -154,16 +153,17 @@ class RecordingForms:
 
 def test_pages_route_on_the_path_without_the_stage() -> None:
     forms = RecordingForms()
-    response = Pages(forms=forms).handle(http_event("GET", "/prod/f/f_1"))  # type: ignore[arg-type]
+    response = Services(forms=forms, secrets=InMemorySecretStore()).pages.handle(http_event("GET", "/prod/f/f_1"))
     assert forms.opened == ["f_1"]
     assert "フォームが見つかりません" in response["body"]
 
 
 def test_a_form_page_posts_back_under_the_stage(aws: Any, no_public_base_url: None) -> None:
-    service = FormService(Collaborators(secrets=InMemorySecretStore()))
+    root = Services(secrets=InMemorySecretStore())
+    service = root.forms
     form = service.create("ws_stage", FormDefinition.model_validate(
         {"name": "申込", "title": "お申込み", "fields": [{"key": "name", "label": "お名前", "type": "text"}]}))
-    response = Pages(forms=service).handle(http_event("GET", f"/prod/f/{form.form_id}"))
+    response = root.pages.handle(http_event("GET", f"/prod/f/{form.form_id}"))
     assert response["statusCode"] == 200, response["body"][:500]
     assert f'action="https://{DOMAIN}/prod/f/{form.form_id}"' in response["body"]
 

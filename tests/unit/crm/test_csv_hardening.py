@@ -17,8 +17,8 @@ from haishin.errors import ValidationFailed
 from haishin.segments.model import EVERYONE
 from haishin.subscribers.models import SubscriberModel
 from haishin.subscribers.repository import SubscriberRepository
+from haishin.wiring import services
 from tests.unit.crm.conftest import WS, setup_workspace
-from tests.unit.scenarios.test_tag_triggers import SpySink
 
 OWNER = Caller("op1", "o@example.jp", WS, Role.OWNER, ROLE_PERMISSIONS[Role.OWNER])
 DANGEROUS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+81 90", "-3", "@SUM(A1)", "\tcmd", "\rcmd",
@@ -44,7 +44,7 @@ def test_export_neutralises_formula_cells_and_import_restores_them(crm, encoding
     writer = csv.writer(seed, lineterminator="\r\n")
     writer.writerow(["メールアドレス", "名前"])
     writer.writerows(cells.neutralise_row([f"m{i}@example.jp", v]) for i, v in enumerate(DANGEROUS))
-    job = import_rows(WS, seed.getvalue().encode("utf-8-sig"), ImportOptions(), triggers=SpySink())
+    job = import_rows(services().imports, WS, seed.getvalue().encode("utf-8-sig"), ImportOptions())
     assert job["created"] == len(DANGEROUS), error_report(WS, job["import_id"])
     repo = SubscriberRepository()
     for i, value in enumerate(DANGEROUS):
@@ -60,7 +60,7 @@ def test_export_neutralises_formula_cells_and_import_restores_them(crm, encoding
             } <= {name for _, name in exported[1:]}
 
     setup_workspace("ws_copy")
-    again = import_rows("ws_copy", out.getvalue(), ImportOptions(), triggers=SpySink())
+    again = import_rows(services().imports, "ws_copy", out.getvalue(), ImportOptions())
     assert again["created"] == len(DANGEROUS), error_report("ws_copy", again["import_id"])
     for i, value in enumerate(DANGEROUS):
         copy = repo.find_by_email("ws_copy", f"m{i}@example.jp")
@@ -72,14 +72,14 @@ def test_export_neutralises_a_formula_in_a_field_label(crm) -> None:
     from haishin.fields.repository import FieldRepository  # noqa: PLC0415
 
     FieldRepository().create(WS, FieldDefinition(key="evil", label="=cmd|' /C calc'!A0", type=FieldType.TEXT))
-    import_rows(WS, "メールアドレス,=cmd|' /C calc'!A0\r\ne@example.jp,x\r\n".encode("utf-8-sig"), ImportOptions(), triggers=SpySink())
+    import_rows(services().imports, WS, "メールアドレス,=cmd|' /C calc'!A0\r\ne@example.jp,x\r\n".encode("utf-8-sig"), ImportOptions())
     out = io.BytesIO()
     Exporter().write(WS, EVERYONE, out, caller=OWNER, columns=["email", "field:evil"])
     header = next(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
     assert header == ["メールアドレス", "'=cmd|' /C calc'!A0"]
     setup_workspace("ws_copy")
     FieldRepository().create("ws_copy", FieldDefinition(key="evil", label="=cmd|' /C calc'!A0", type=FieldType.TEXT))
-    import_rows("ws_copy", out.getvalue(), ImportOptions(), triggers=SpySink())
+    import_rows(services().imports, "ws_copy", out.getvalue(), ImportOptions())
     copy = SubscriberRepository().find_by_email("ws_copy", "e@example.jp")
     assert copy is not None and copy.fields["evil"] == "x"  # the neutralised header still maps to its field
 
@@ -99,7 +99,7 @@ def _nothing_imported() -> None:
 def test_a_utf8_file_opened_as_shift_jis_and_saved_again_is_refused(crm, saved_as: str) -> None:
     broken = _utf8_opened_as_cp932(CLEAN)
     with pytest.raises(ValidationFailed) as raised:
-        import_rows(WS, broken.encode(saved_as), ImportOptions(), triggers=SpySink())
+        import_rows(services().imports, WS, broken.encode(saved_as), ImportOptions())
     assert raised.value.where == "line 1"
     assert "文字化け" in raised.value.message and "UTF-8 のファイルを Shift_JIS として開いて保存" in raised.value.message
     assert raised.value.details["line"] == 1
@@ -110,7 +110,7 @@ def test_one_mangled_cell_is_reported_with_its_line_and_column(crm) -> None:
     lines = CLEAN.split("\r\n")
     lines[2] = lines[2].replace("佐藤 花子", _utf8_opened_as_cp932("佐藤 花子"))
     with pytest.raises(ValidationFailed) as raised:
-        import_rows(WS, "\r\n".join(lines).encode("utf-8-sig"), ImportOptions(), triggers=SpySink())
+        import_rows(services().imports, WS, "\r\n".join(lines).encode("utf-8-sig"), ImportOptions())
     assert raised.value.where == "line 3"
     assert raised.value.details["column"] == "名前"
     assert "3 行目「名前」列" in raised.value.message
@@ -121,7 +121,7 @@ def test_one_mangled_cell_is_reported_with_its_line_and_column(crm) -> None:
 def test_a_shift_jis_file_opened_as_latin_and_saved_as_utf8_is_refused(crm, latin: str) -> None:
     broken = CLEAN.encode("cp932").decode(latin, errors="ignore")
     with pytest.raises(ValidationFailed) as raised:
-        import_rows(WS, broken.encode("utf-8-sig"), ImportOptions(), triggers=SpySink())
+        import_rows(services().imports, WS, broken.encode("utf-8-sig"), ImportOptions())
     assert "Shift_JIS のファイルを欧文の文字コード" in raised.value.message
     _nothing_imported()
 
@@ -129,14 +129,14 @@ def test_a_shift_jis_file_opened_as_latin_and_saved_as_utf8_is_refused(crm, lati
 def test_a_shift_jis_file_opened_as_utf8_and_saved_is_refused(crm) -> None:
     broken = CLEAN.encode("cp932").decode("utf-8", errors="replace")
     with pytest.raises(ValidationFailed) as raised:
-        import_rows(WS, broken.encode("utf-8-sig"), ImportOptions(), triggers=SpySink())
+        import_rows(services().imports, WS, broken.encode("utf-8-sig"), ImportOptions())
     assert "文字化け" in raised.value.message and raised.value.where == "line 1"
     _nothing_imported()
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp932"])
 def test_clean_japanese_files_are_not_mistaken_for_mojibake(crm, encoding: str) -> None:
-    job = import_rows(WS, CLEAN.encode(encoding), ImportOptions(), triggers=SpySink())
+    job = import_rows(services().imports, WS, CLEAN.encode(encoding), ImportOptions())
     assert (job["created"], job["errors"]) == (3, 0)
     friend = SubscriberRepository().find_by_email(WS, "hanako@example.jp")
     assert friend is not None and friend.fields["name"] == "佐藤 花子 (さとう・はなこ)"

@@ -18,8 +18,8 @@ from haishin.errors import ValidationFailed
 from haishin.segments.model import EVERYONE
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
+from haishin.wiring import services
 from tests.unit.crm.conftest import CHANNEL, WS, setup_workspace
-from tests.unit.scenarios.test_tag_triggers import SpySink
 
 JST = ZoneInfo("Asia/Tokyo")
 HARD_NAME = "髙橋①　ｶﾀｶﾅ"  # CP932-only kanji and circled digit, half-width kana, a full-width space
@@ -40,7 +40,7 @@ def _friend(email: str):
 
 
 def _import(crm, data: bytes, **options):
-    return import_rows(WS, data, ImportOptions(**options), triggers=SpySink())
+    return import_rows(services().imports, WS, data, ImportOptions(**options))
 
 
 @pytest.mark.parametrize("encoding", ["cp932", "utf-8-sig"])
@@ -114,7 +114,7 @@ def test_duplicates_within_one_file_update_the_first(crm) -> None:
 
 
 def test_preview_is_a_dry_run_with_actions_and_errors(crm) -> None:
-    service = ImportService(triggers=SpySink())
+    service = services().imports
     job = service.upload(WS, "a.csv", CSV_TEXT.encode("cp932"), actor="op1")
     preview = service.preview(WS, job.job_id, rows=10)
     assert [r["action"] for r in preview["rows"]] == ["create", "error", "error"]
@@ -126,7 +126,7 @@ def test_preview_is_a_dry_run_with_actions_and_errors(crm) -> None:
 
 def test_an_interrupted_import_resumes_from_the_last_committed_line(crm) -> None:
     rows = "".join(f"r{i}@example.jp,{i}\r\n" for i in range(30))
-    service = ImportService(triggers=SpySink(), chunk_size=10)
+    service = ImportService(chunk_size=10, triggers=services().scenario_service)
     job = service.upload(WS, "big.csv", ("メールアドレス,得点\r\n" + rows).encode("utf-8-sig"), actor="op1")
     first = service.run(WS, job.job_id, seconds=0)  # stops after the first chunk
     state = load_job(WS, job.job_id)
@@ -153,7 +153,7 @@ def test_export_then_import_round_trips_every_field(crm) -> None:
         assert result.rows == 2 and result.replaced == []
         other = f"ws_copy_{encoding.replace('-', '')}"
         setup_workspace(other)
-        job2 = import_rows(other, out.getvalue(), ImportOptions(channel_id=CHANNEL), triggers=SpySink())
+        job2 = import_rows(services().imports, other, out.getvalue(), ImportOptions(channel_id=CHANNEL))
         assert job2["created"] == 2, error_report(other, job2["import_id"])
         for email in ("rt@example.jp", "rt2@example.jp"):
             a = _friend(email)

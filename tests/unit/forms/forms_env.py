@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from haishin import wiring
 from haishin.forms.collab import Collaborators
 from haishin.forms.service import FormService
 from haishin.secrets import InMemorySecretStore
 from haishin.subscribers.models import line_account
+from haishin.wiring import Services
 
 
 @dataclass
@@ -70,8 +72,12 @@ WS = "w_forms"
 def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
     secrets = InMemorySecretStore()
     scenarios, messenger, webhooks = FakeScenarios(), FakeMessenger(), FakeWebhooks()
-    collab = Collaborators(secrets=secrets, scenarios=scenarios, messenger=messenger, webhooks=webhooks)
-    yield Env(FormService(collab), collab, scenarios, messenger, webhooks, secrets)
+    root = Services(secrets=secrets, scenario_service=scenarios, messenger=messenger, webhooks=webhooks)
+    previous = wiring.install(root)  # the admin API and handlers use the same services
+    try:
+        yield Env(root.forms, root.collaborators, scenarios, messenger, webhooks, secrets)
+    finally:
+        wiring.install(previous)
 
 
 @pytest.fixture

@@ -10,17 +10,15 @@ from typing import Any
 
 import pytest
 
-from haishin.actions import ActionRunner
 from haishin.auth.caller import Caller
 from haishin.auth.permissions import Role, effective_permissions
 from haishin.channels.activity import ChannelActivity
 from haishin.ingest.autoreplies import AutoReplyStore
-from haishin.ingest.idempotency import EventLedger
 from haishin.ingest.processor import LineEventProcessor
-from haishin.ingest.triggers import NoopTriggers
 from haishin.line.client import LineApiError, SendResult
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
+from haishin.wiring import Services
 
 WS = "w_test"
 CH = "1234567890"
@@ -90,11 +88,32 @@ class FakeLineClients:
         self.forgotten.append((workspace_id, channel_id))
 
 
+class RecordingTriggers:
+    """The scenario engine as ingestion sees it, recording each call (a test fake: production always has the
+    engine, built by the composition root)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def on_trigger(self, workspace_id: str, subscriber_id: str, trigger: str, detail: dict[str, Any],
+                   idempotency_key: str) -> None:
+        self.calls.append(("trigger", workspace_id, subscriber_id, trigger, idempotency_key))
+
+    def stop_all(self, workspace_id: str, subscriber_id: str, *, reason: str) -> None:
+        self.calls.append(("stop_all", workspace_id, subscriber_id, reason))
+
+    def start(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, trigger: str) -> None:
+        self.calls.append(("start", workspace_id, subscriber_id, scenario_id, trigger))
+
+    def stop(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, reason: str) -> None:
+        self.calls.append(("stop", workspace_id, subscriber_id, scenario_id, reason))
+
+
 @dataclass
 class Ingest:
     processor: LineEventProcessor
     line: FakeLine
-    triggers: NoopTriggers
+    triggers: RecordingTriggers
     subscribers: SubscriberRepository
     timeline: Timeline
 
@@ -106,15 +125,10 @@ def fake_line() -> FakeLine:
 
 @pytest.fixture
 def ingest(aws: Any, manual_clock: Any, fake_line: FakeLine) -> Iterator[Ingest]:
-    subscribers = SubscriberRepository()
-    timeline = Timeline()
-    triggers = NoopTriggers()
-    processor = LineEventProcessor(
-        subscribers=subscribers, timeline=timeline, ledger=EventLedger(), line=FakeLineClients(fake_line),
-        triggers=triggers, auto_replies=AutoReplyStore(cache_ttl_s=0), channels=ChannelActivity(cache_ttl_s=0),
-        actions=ActionRunner(subscribers, timeline, scenarios=triggers),
-    )
-    yield Ingest(processor, fake_line, triggers, subscribers, timeline)
+    triggers = RecordingTriggers()
+    root = Services(line_clients=FakeLineClients(fake_line), scenario_service=triggers,
+                    auto_replies=AutoReplyStore(cache_ttl_s=0), channel_activity=ChannelActivity(cache_ttl_s=0))
+    yield Ingest(root.line_events, fake_line, triggers, root.subscribers, root.timeline)
 
 
 _ids = itertools.count(1)

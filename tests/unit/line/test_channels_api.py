@@ -8,16 +8,15 @@ from typing import Any
 
 import pytest
 
-from haishin.api.routes import channels as channel_routes
-from haishin.api.routes import chat as chat_routes
+from haishin import wiring
 from haishin.auth.permissions import Role
-from haishin.channels.chat import ChatService
 from haishin.channels.service import ChannelService
 from haishin.line.client import LineApiError
 from haishin.secrets import InMemorySecretStore
 from haishin.subscribers.models import SubscriberModel, line_account
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
+from haishin.wiring import Services
 from haishin.workspaces.models import ChannelModel
 
 from .conftest import CH, SECRET, TOKEN, WS, Api, FakeLine, FakeLineClients, caller
@@ -29,11 +28,11 @@ GOOD = {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}
 def wired(api: Api, fake_line: FakeLine) -> Any:
     secrets = InMemorySecretStore()
     clients = FakeLineClients(fake_line)
-    channel_routes.set_service(ChannelService(secrets, client_factory=lambda token: fake_line, clients=clients))
-    chat_routes.set_service(ChatService(clients))
+    previous = wiring.install(Services(
+        secrets=secrets, line_clients=clients,
+        channels=ChannelService(secrets, client_factory=lambda token: fake_line, clients=clients)))
     yield api, secrets, fake_line, clients
-    channel_routes.set_service(None)
-    chat_routes.set_service(None)
+    wiring.install(previous)
 
 
 def no_secret_in(payload: Any, secrets: InMemorySecretStore) -> None:

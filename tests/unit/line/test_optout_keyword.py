@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from haishin.ingest.autoreplies import AutoReplyStore
-from haishin.optout.keywords import KEYWORDS
+from haishin.optout.keywords import KeywordStore
 from haishin.optout.service import RESUME_KEYWORD, state_of
 
 from .conftest import CH, WS, Ingest, envelope, line_event, text_event
@@ -38,7 +38,7 @@ def test_keyword_in_standby_still_opts_out_but_sends_nothing(ingest: Ingest) -> 
 
 
 def test_workspace_keywords_replace_the_defaults_and_match_after_nfkc(ingest: Ingest) -> None:
-    KEYWORDS.put(WS, {"stop": ["ストップ", "STOP"], "resume": ["スタート"]}, auto_replies=AutoReplyStore())
+    KeywordStore().put(WS, {"stop": ["ストップ", "STOP"], "resume": ["スタート"]}, auto_replies=AutoReplyStore())
     ingest.processor.process_record(envelope([line_event("follow"), text_event(" ＳＴＯＰ。")]))
     assert state(ingest)["line"] is True
     assert "「スタート」" in ingest.line.replies[-1][1][0]["text"]  # the way back names the workspace's keyword

@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 
+from haishin import wiring
 from haishin.api.app import AdminApi
-from haishin.api.routes import links as links_route
 from haishin.errors import ValidationFailed
 from haishin.forms.collab import Collaborators
-from haishin.forms.service import FormService
 from haishin.links.models import LinkFriendClickModel, clicks_pk
 from haishin.links.service import LinkDefinition, LinkService
 from haishin.pages.router import Pages
@@ -23,6 +22,7 @@ from haishin.secrets import InMemorySecretStore
 from haishin.subscribers.models import line_account
 from haishin.tags.repository import TagRepository
 from haishin.timeline.models import TimelineEntryModel, timeline_pk
+from haishin.wiring import Services
 from tests.support.admin_api import ensure_operator
 
 WS = "w_links"
@@ -58,14 +58,12 @@ class Env:
 @pytest.fixture
 def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
     scenarios = FakeScenarios()
-    collab = Collaborators(secrets=InMemorySecretStore(), scenarios=scenarios)
-    service = LinkService(collab)
-    previous = links_route._service
-    links_route._service = service
+    root = Services(secrets=InMemorySecretStore(), scenario_service=scenarios)
+    previous = wiring.install(root)
     try:
-        yield Env(service, collab, scenarios, Pages(forms=FormService(collab), links=service))
+        yield Env(root.links, root.collaborators, scenarios, root.pages)
     finally:
-        links_route._service = previous
+        wiring.install(previous)
 
 
 @pytest.fixture

@@ -9,10 +9,9 @@ from typing import Any
 from haishin.api.app import AdminApi
 from haishin.audit import AuditLog
 from haishin.dashboard import Dashboard
-from haishin.forms.collab import Collaborators
-from haishin.optout.service import OptOutService
 from haishin.secrets import InMemorySecretStore
 from haishin.subscribers.repository import SubscriberRepository
+from haishin.wiring import Services
 from tests.support.admin_api import call_admin_api
 
 WS = "w_optout_admin"
@@ -49,7 +48,7 @@ def test_operator_sees_and_changes_opt_out_per_channel(aws: Any, manual_clock: A
 def test_the_friend_page_sees_when_and_how_each_channel_changed(aws: Any, manual_clock: Any) -> None:
     api, sub = AdminApi(), friend()
     path = f"/api/subscribers/{sub}/opt-out"
-    service = OptOutService(Collaborators(secrets=InMemorySecretStore()))
+    service = Services(secrets=InMemorySecretStore()).optout
     service.set(WS, sub, "line", True, reason="keyword")
     manual_clock.advance(timedelta(hours=1))
     call_admin_api(api, "PUT", path, workspace=WS, body={"channel": "email", "stopped": True})
@@ -60,7 +59,7 @@ def test_the_friend_page_sees_when_and_how_each_channel_changed(aws: Any, manual
 
 def test_dashboard_counts_opt_outs_per_local_day_once_per_real_change(aws: Any, manual_clock: Any) -> None:
     a, b = friend(), friend("b@example.com")
-    service = OptOutService(Collaborators(secrets=InMemorySecretStore()))
+    service = Services(secrets=InMemorySecretStore()).optout
     manual_clock.set(datetime(2026, 1, 4, 16, 0, tzinfo=UTC))  # 01:00 on the 5th in Tokyo
     service.set(WS, a, "line", True, reason="keyword")
     service.set(WS, a, "line", True, reason="keyword")  # the same again: no change, not counted

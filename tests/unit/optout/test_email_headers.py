@@ -10,7 +10,6 @@ from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from haishin.delivery.channels import SesEmailSender, unsubscribe_headers
-from haishin.optout.service import OptOutService
 from tests.unit.scenarios.step_harness import StepWorld
 
 
@@ -27,7 +26,7 @@ def test_a_step_email_carries_one_click_headers_for_this_friend(aws: Any, manual
     url = sent["headers"]["List-Unsubscribe"].strip("<>")
     assert url.startswith("https://localhost/u/") and f"href='{url}'" in sent["html"]
     assert sent["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    target = OptOutService().verify(url.rsplit("/", 1)[1])
+    target = world.services.optout.verify(url.rsplit("/", 1)[1])
     assert (target.workspace_id, target.subscriber_id, target.channel) == (ws, sub, "email")
 
 

@@ -4,17 +4,19 @@ tokens bound to workspace + friend + channel, and the 配信停止 URL the deliv
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from haishin import wiring
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
-from haishin.forms.service import FormService
 from haishin.optout.service import OptOutService
 from haishin.pages.router import Pages
 from haishin.secrets import InMemorySecretStore
+from haishin.wiring import Services
 from haishin.workspaces.service import WorkspaceService
 
 WS = "w_optout"
@@ -38,10 +40,14 @@ class Env:
 
 
 @pytest.fixture
-def env(aws: Any, manual_clock: Any) -> Env:
+def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
     scenarios = FakeScenarios()
-    collab = Collaborators(secrets=InMemorySecretStore(), scenarios=scenarios)
-    return Env(OptOutService(collab), collab, scenarios, Pages(forms=FormService(collab)))
+    root = Services(secrets=InMemorySecretStore(), scenario_service=scenarios)
+    previous = wiring.install(root)  # the admin API uses the same services
+    try:
+        yield Env(root.optout, root.collaborators, scenarios, root.pages)
+    finally:
+        wiring.install(previous)
 
 
 def make_friend(env: Env, email: str = "a@example.com") -> str:

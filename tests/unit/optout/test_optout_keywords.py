@@ -7,7 +7,7 @@ from typing import Any
 
 from haishin.api.app import AdminApi
 from haishin.ingest.autoreplies import AutoReplyStore
-from haishin.optout.keywords import KEYWORDS, Keywords
+from haishin.optout.keywords import Keywords, KeywordStore
 from tests.support.admin_api import call_admin_api
 
 WS = "w_optout_keywords"
@@ -21,7 +21,7 @@ def test_defaults_then_several_keywords_saved_and_read_back(aws: Any, manual_clo
                                   body={"stop": ["配信停止", " ｽﾄｯﾌﾟ ", "ストップ"], "resume": ["配信再開"]})
     assert status == 200 and body == {"stop": ["配信停止", "ストップ"], "resume": ["配信再開"]}  # NFKC, deduped
     assert call_admin_api(api, "GET", PATH, workspace=WS)[1]["stop"] == ["配信停止", "ストップ"]
-    assert KEYWORDS.get(WS).action_of("スト ップ！") == "stop"
+    assert KeywordStore().get(WS).action_of("スト ップ！") == "stop"
     status, _ = call_admin_api(api, "PUT", PATH, workspace=WS, role="viewer",
                                body={"stop": ["x"], "resume": ["y"]})
     assert status == 403
@@ -35,7 +35,7 @@ def test_a_keyword_an_auto_reply_answers_is_refused_naming_it(aws: Any, manual_c
     assert status == 422
     assert "「配信停止」" in body["message"] and "「営業時間」" in body["message"]
     assert body["where"] == "stop.0"
-    assert KEYWORDS.get(WS).view() == {"stop": ["配信停止"], "resume": ["配信再開"]}  # nothing saved
+    assert KeywordStore().get(WS).view() == {"stop": ["配信停止"], "resume": ["配信再開"]}  # nothing saved
 
 
 def test_bad_keyword_lists_are_refused_in_japanese(aws: Any, manual_clock: Any) -> None:

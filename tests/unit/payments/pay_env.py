@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from haishin import clock
-from haishin.forms.collab import Collaborators
+from haishin import clock, wiring
+from haishin.pages.router import Pages
 from haishin.payments.keys import StripeKeys
 from haishin.payments.products import ProductDefinition
 from haishin.payments.service import PaymentService
 from haishin.secrets import InMemorySecretStore
 from haishin.subscribers.models import line_account
+from haishin.wiring import Services
 from haishin_local.stripe_emulator import StripeState
 
 WS = "w_pay"
@@ -91,6 +92,7 @@ class Env:
     messenger: FakeMessenger
     statuses: list[int]
     friend: str
+    pages: Pages
 
     def product(self, **overrides: Any) -> str:
         data: dict[str, Any] = {"name": "オンライン講座", "amount": 9800,
@@ -118,9 +120,8 @@ def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
     scenarios, messenger = FakeScenarios(), FakeMessenger()
     state = StripeState(base_url="http://stripe.local", clock=clock.epoch_seconds)
     gateway = InProcessGateway(state)
-    collab = Collaborators(secrets=secrets, scenarios=scenarios, messenger=messenger, stripe=gateway,
-                           webhooks=None)
-    service = PaymentService(collab)
+    root = Services(secrets=secrets, scenario_service=scenarios, messenger=messenger, stripe=gateway)
+    service = root.payments
     StripeKeys(secrets).put(WS, "test", secret_key="sk_test_123", webhook_secrets=[WHSEC])
     statuses: list[int] = []
 
@@ -130,8 +131,12 @@ def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
         return status
 
     state.register_webhook(f"http://haishin.local/stripe/webhook/{WS}", WHSEC, transport=transport)
-    repo = collab.subscribers
+    repo = root.subscribers
     friend = repo.new(WS, source="line")
     friend.line = {"1234567890": line_account("U" + "b" * 32, status="following")}
     repo.create(friend, [("line:1234567890", "U" + "b" * 32)])
-    yield Env(service, state, gateway, scenarios, messenger, statuses, friend.subscriber_id)
+    previous = wiring.install(root)  # the admin API and handlers use the same services
+    try:
+        yield Env(service, state, gateway, scenarios, messenger, statuses, friend.subscriber_id, root.pages)
+    finally:
+        wiring.install(previous)

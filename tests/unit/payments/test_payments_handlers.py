@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from haishin.payments.service import forget_payment_service
+from haishin import wiring
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -41,7 +41,7 @@ def test_stripe_webhook_sample_event(aws: Any, manual_clock: Any) -> None:
     aws.client("secretsmanager").create_secret(
         Name="haishin/local/w_sample/stripe/test",
         SecretString=json.dumps({"secret_key": "sk_test_x", "webhook_secrets": ["whsec_sample"]}))
-    forget_payment_service()  # drop the cached (missing) keys
+    wiring.reset()  # drop the cached (missing) keys
     answer = app.lambda_handler(sample, Context())
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"])["outcome"] == "unmatched"  # no such order: acknowledged, nothing applied

@@ -86,9 +86,6 @@ def test_an_unmatched_event_is_kept_not_marked_done_and_replays_once_its_order_e
 
 def test_admin_api_lists_and_replays_kept_events(env: Env, monkeypatch: Any) -> None:
     from haishin.api.app import AdminApi  # noqa: PLC0415
-    from haishin.payments import service as service_module  # noqa: PLC0415
-
-    monkeypatch.setattr(service_module, "_default", env.service)
 
     class Context:
         function_name = "AdminApiFunction"

@@ -10,7 +10,6 @@ from typing import Any
 from pay_env import WS, Env
 
 from haishin.forms import tokens
-from haishin.pages.router import Pages
 from haishin.payments.models import OrderModel
 
 
@@ -28,7 +27,7 @@ def orders() -> list[OrderModel]:
 
 def test_get_shows_the_page_and_creates_nothing_post_starts_checkout(env: Env) -> None:
     product_id = env.product(order_bump={"name": "特典PDF", "amount": 1200})
-    pages = Pages(payments=env.service)
+    pages = env.pages
     link = env.service.purchase_link(WS, product_id, env.friend)
     token = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["s"][0]
 
@@ -52,7 +51,7 @@ def test_get_shows_the_page_and_creates_nothing_post_starts_checkout(env: Env) -
 
 def test_public_page_without_token_and_refusals(env: Env) -> None:
     product_id = env.product()
-    pages = Pages(payments=env.service)
+    pages = env.pages
     assert pages.handle(request("GET", f"/p/{product_id}"))["statusCode"] == 200
     assert pages.handle(request("GET", "/p/p_unknown"))["statusCode"] == 404
     bad = tokens.LinkSigner(env.service.collab.secret_store()).mint(tokens.PURCHASE, WS, env.friend, "p_other")

@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 import pytest_socket
 
+from haishin import wiring
 from haishin.api.app import AdminApi, build_app
-from haishin.forms.collab import Collaborators
 from haishin.ingest.webhook import ChannelRef, WebhookService
-from haishin.payments import service as payments
 from haishin.payments.keys import StripeKeys
 from haishin.payments.signature import sign_header
 from haishin.secrets import InMemorySecretStore
+from haishin.wiring import Services
 from tests.support import template as tpl
 from tests.support.admin_api import LambdaContext, ensure_operator, token_claims
 
@@ -126,18 +126,16 @@ class _Queue:
 def handlers(aws: Any, manual_clock: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     secrets = InMemorySecretStore()
     StripeKeys(secrets).put(WS, "test", secret_key="sk_test_bodies", webhook_secrets=[WHSEC])
-    monkeypatch.setattr(payments, "_default", payments.PaymentService(Collaborators(secrets=secrets)))
+    previous = wiring.install(Services(secrets=secrets, line_webhook=WebhookService(_Channels(), _Secrets(), _Queue())))
     ensure_operator(WS, OWNER)
     modules: dict[str, Any] = {}
     for function in {r.function for r in ROUTES}:
         module = _load(function)
         if hasattr(module, "api") and isinstance(module.api, AdminApi):
             module.api = AdminApi(audit=_Audit())  # the real operator check: the owner below has a record
-        if hasattr(module, "set_service"):
-            module.set_service(WebhookService(_Channels(), _Secrets(), _Queue()))
         modules[function] = module
     yield modules
-    payments.forget_payment_service()
+    wiring.install(previous)
 
 
 def _event(route: HttpRoute, body: bytes) -> dict[str, Any]:

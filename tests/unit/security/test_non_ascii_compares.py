@@ -12,17 +12,14 @@ from typing import Any
 import pytest
 
 from haishin.forms import tokens
-from haishin.forms.collab import Collaborators
 from haishin.forms.fields import FormDefinition
-from haishin.forms.service import FormService
 from haishin.ingest.webhook import ChannelRef, WebhookService
 from haishin.line.signature import sign
-from haishin.links.service import LinkDefinition, LinkService
-from haishin.pages.router import Pages
+from haishin.links.service import LinkDefinition
 from haishin.payments.keys import StripeKeys
-from haishin.payments.service import PaymentService
 from haishin.payments.signature import SignatureError, sign_header, verify
 from haishin.secrets import InMemorySecretStore
+from haishin.wiring import Services
 
 WS = "w_ascii"
 WHSEC = "whsec_ascii_test"
@@ -56,7 +53,7 @@ def test_stripe_signature_with_non_ascii_is_a_signature_error(manual_clock: Any,
 def test_stripe_webhook_answers_400_to_a_non_ascii_signature(aws: Any, manual_clock: Any) -> None:
     secrets = InMemorySecretStore()
     StripeKeys(secrets).put(WS, "test", secret_key="sk_test_1", webhook_secrets=[WHSEC])
-    service = PaymentService(Collaborators(secrets=secrets))
+    service = Services(secrets=secrets).payments
     body = json.dumps({"id": "evt_1", "type": "invoice.paid", "data": {"object": {}}}).encode()
     header = sign_header(WHSEC, body)
     status, _ = service.handle_webhook(WS, body, header[:-2] + "ｘｙ")
@@ -65,9 +62,8 @@ def test_stripe_webhook_answers_400_to_a_non_ascii_signature(aws: Any, manual_cl
 
 
 def test_forms_and_links_refuse_non_ascii_tokens_with_a_page(aws: Any, manual_clock: Any) -> None:
-    collab = Collaborators(secrets=InMemorySecretStore(), webhooks=None)
-    forms = FormService(collab)
-    links = LinkService(collab)
+    root = Services(secrets=InMemorySecretStore())
+    collab, forms, links = root.collaborators, root.forms, root.links
     friend = collab.subscribers.new(WS, source="api")
     collab.subscribers.create(friend, [])
     form_id = forms.create(WS, FormDefinition.model_validate({
@@ -75,7 +71,7 @@ def test_forms_and_links_refuse_non_ascii_tokens_with_a_page(aws: Any, manual_cl
     good = forms.mint_link(WS, form_id, friend.subscriber_id)["token"]
     link = links.create(WS, LinkDefinition(name="l", target_url="https://shop.example.jp/"))  # type: ignore[arg-type]
     link_token = links.mint(WS, link.link_id, friend.subscriber_id)["token"]
-    pages = Pages(forms=forms, links=links)
+    pages = root.pages
     for bad in _token_variants(good):
         assert forms.open(form_id, bad).outcome == "token_invalid"
         data = {"name": ["x"], "_nonce": ["n-1"], "website": [""]}

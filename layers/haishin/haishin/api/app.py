@@ -1,11 +1,9 @@
-"""Builds the admin API resolver from every router in ``haishin.api.routes``."""
+"""Builds the admin API resolver from every router in ``haishin.api.routes`` (listed in ``ROUTE_MODULES``)."""
 
 from __future__ import annotations
 
 import base64
-import importlib
 import json
-import pkgutil
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -15,15 +13,61 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from haishin.api import bodies, routes
+import haishin.api.routes.auto_replies
+import haishin.api.routes.broadcasts
+import haishin.api.routes.channels
+import haishin.api.routes.chat
+import haishin.api.routes.dashboard
+import haishin.api.routes.deliveries
+import haishin.api.routes.fields
+import haishin.api.routes.forms
+import haishin.api.routes.imports
+import haishin.api.routes.links
+import haishin.api.routes.me
+import haishin.api.routes.operators
+import haishin.api.routes.optout
+import haishin.api.routes.orders
+import haishin.api.routes.products
+import haishin.api.routes.scenarios
+import haishin.api.routes.segments
+import haishin.api.routes.subscribers
+import haishin.api.routes.tags
+import haishin.api.routes.workspace
+from haishin.api import bodies
 from haishin.api.security import declared_permission, public, set_caller
+from haishin.audit import AuditLog
 from haishin.auth.caller import Caller, caller_from_claims
 from haishin.auth.permissions import Permission
 from haishin.errors import HaishinError
+from haishin.operators.service import OperatorService
 from haishin.ownership import require_owned
 from haishin.public_url import route_path, serving, stage_prefix
+from haishin.wiring import services
 
 API_PREFIX = "/api"
+# Every router, named: a module added to haishin/api/routes but not here fails tests/unit/core/test_admin_api.py.
+ROUTE_MODULES = (
+    haishin.api.routes.auto_replies,
+    haishin.api.routes.broadcasts,
+    haishin.api.routes.channels,
+    haishin.api.routes.chat,
+    haishin.api.routes.dashboard,
+    haishin.api.routes.deliveries,
+    haishin.api.routes.fields,
+    haishin.api.routes.forms,
+    haishin.api.routes.imports,
+    haishin.api.routes.links,
+    haishin.api.routes.me,
+    haishin.api.routes.operators,
+    haishin.api.routes.optout,
+    haishin.api.routes.orders,
+    haishin.api.routes.products,
+    haishin.api.routes.scenarios,
+    haishin.api.routes.segments,
+    haishin.api.routes.subscribers,
+    haishin.api.routes.tags,
+    haishin.api.routes.workspace,
+)
 logger = Logger(child=True)
 
 
@@ -38,11 +82,8 @@ def _where(loc: Any) -> str:
 def build_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
 
-    for module_info in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{routes.__name__}.{module_info.name}")
-        router = getattr(module, "router", None)
-        if router is not None:
-            app.include_router(router, prefix=API_PREFIX)
+    for module in ROUTE_MODULES:
+        app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/openapi.json", include_in_schema=False)
     @public
@@ -111,13 +152,20 @@ def _not_references(method: str, path: str) -> frozenset[str]:
 class AdminApi:
     """Authenticates the caller (JWT claims refined by the operator record), routes, and audits every change."""
 
-    def __init__(self, operators: Any = None, audit: Any = None) -> None:
-        from haishin.audit import AuditLog  # noqa: PLC0415
-        from haishin.operators.service import OperatorService  # noqa: PLC0415
-
+    def __init__(self, operators: OperatorService | None = None, audit: AuditLog | None = None) -> None:
         self.app = build_app()
-        self.operators = operators or OperatorService()
-        self.audit = audit or AuditLog()
+        self._operators = operators
+        self._audit = audit
+
+    # Read per request from the composition root unless given: the handler module builds one AdminApi at import,
+    # and a replaced root (tests, a second local system) must be what it uses.
+    @property
+    def operators(self) -> OperatorService:
+        return self._operators or services().operators
+
+    @property
+    def audit(self) -> AuditLog:
+        return self._audit or services().audit
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         path = route_path(event)  # without the stage: what the routes, permissions and the audit log name

@@ -130,7 +130,7 @@ class PlannerQueue:
 class BroadcastPlanner:
     def __init__(self, *, repository: BroadcastRepository | None = None, audience: Audience | None = None,
                  ledger: Ledger | None = None, sender: DeliverySender | None = None,
-                 planner_queue: Any = None, render: Renderer | None = None, optout: Any = None) -> None:
+                 planner_queue: Any = None, render: Renderer | None = None, optout: Any) -> None:
         self._optout = optout  # haishin.optout.service.OptOutService: signs the /u/ 配信停止 URL
         self.repository = repository or BroadcastRepository()
         self.audience = audience or Audience()
@@ -312,10 +312,6 @@ class BroadcastPlanner:
     def _render(self, content: dict[str, Any], channel: str, row: dict[str, Any], broadcast: BroadcastModel,
                 planned_at: datetime, zone: ZoneInfo, base: str) -> Any:
         view = RowView(row)
-        if self._optout is None:
-            from haishin.optout.service import OptOutService  # noqa: PLC0415
-
-            self._optout = OptOutService()
         unsubscribe = self._optout.url(broadcast.workspace_id, str(row["subscriber_id"]), channel)
         variables = variables_for(view, unsubscribe_url=unsubscribe, now=planned_at.astimezone(zone),
                                   broadcast={"name": broadcast.name, "id": broadcast.broadcast_id})

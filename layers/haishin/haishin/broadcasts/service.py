@@ -142,7 +142,7 @@ class BroadcastService:
     REACH_FRESH = timedelta(minutes=5)  # how long an audience count is reused by quota checks (send, schedule)
 
     def __init__(self, *, repository: BroadcastRepository | None = None, audience: Audience | None = None,
-                 scheduler: BroadcastScheduler | None = None, planner_queue: Any = None, line_clients: Any = None,
+                 scheduler: BroadcastScheduler | None = None, planner_queue: Any = None, line_clients: Any,
                  subscribers: SubscriberRepository | None = None, render: Renderer | None = None,
                  ledger: Ledger | None = None) -> None:
         self.repository = repository or BroadcastRepository()
@@ -150,18 +150,9 @@ class BroadcastService:
         self.audience = audience or Audience()
         self.scheduler = scheduler or BroadcastScheduler()
         self.planner_queue = planner_queue or PlannerQueue()
-        self._line_clients = line_clients
+        self.line_clients = line_clients  # haishin.line.client.LineClients: the quota check reads LINE's quota
         self.subscribers = subscribers or SubscriberRepository()
         self.renderer = render or renderer()
-
-    @property
-    def line_clients(self) -> Any:
-        if self._line_clients is None:
-            from haishin.line.client import LineClients  # noqa: PLC0415
-            from haishin.secrets import SecretsManagerStore  # noqa: PLC0415
-
-            self._line_clients = LineClients(SecretsManagerStore())
-        return self._line_clients
 
     # ------------------------------------------------------------------ workspace
     @staticmethod

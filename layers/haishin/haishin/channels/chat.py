@@ -11,7 +11,7 @@ from typing import Any
 
 from haishin import clock, ids
 from haishin.errors import Conflict, ExternalServiceError, ValidationFailed
-from haishin.ingest.idempotency import EventInProgress, EventLedger
+from haishin.ingest.idempotency import EventInProgress
 from haishin.line.client import MAX_MESSAGES_PER_SEND, LineApiError
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline, TimelineEntryModel
@@ -28,12 +28,11 @@ def chat_view(entry: TimelineEntryModel) -> dict[str, Any]:
 
 
 class ChatService:
-    def __init__(self, clients: Any, *, subscribers: SubscriberRepository | None = None,
-                 timeline: Timeline | None = None, ledger: Any = None) -> None:
+    def __init__(self, clients: Any, *, subscribers: SubscriberRepository, timeline: Timeline, ledger: Any) -> None:
         self.clients = clients
-        self.subscribers = subscribers or SubscriberRepository()
-        self.timeline = timeline or Timeline()
-        self.ledger = ledger or EventLedger()
+        self.subscribers = subscribers
+        self.timeline = timeline
+        self.ledger = ledger  # haishin.ingest.idempotency.EventLedger: an operator's reply is sent once
 
     def history(self, workspace_id: str, subscriber_id: str, *, cursor: str | None, limit: int) -> dict[str, Any]:
         self.subscribers.require(workspace_id, subscriber_id)  # another workspace's subscriber: 404

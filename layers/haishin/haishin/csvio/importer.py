@@ -11,7 +11,10 @@ The file is read with ``csv.reader`` over a text stream (memory stays flat whate
    the import and line, which the timeline shows as its ``imported`` entry). The new
    friend's ID is derived from the import and the line, so replaying a chunk after a crash rewrites the same items;
 4. updates are one TransactWriteItems per row (row version-checked, aliases conditioned), from the same writers;
-5. progress (counters and the last committed line) is committed on the job item after the chunk.
+5. the ``csv`` scenario trigger fires for each friend the chunk created (``ImportService(triggers=...)``; updated
+   friends are not "imported" again), ``tag_added`` / ``tag_removed`` for every row's real tag change (keyed by job
+   and line; an update records its changes on the row so a replayed chunk still fires them: ``Importer._fire``),
+   then progress (counters and the last committed line) is committed on the job item after the chunk.
 
 Within a chunk, a second row claiming an identity an earlier row claims starts the next chunk, so it sees the first.
 """
@@ -98,6 +101,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LINE_USER = re.compile(r"^U[0-9a-f]{32}$")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 IDENTITY_ORDER = ("line_user_id", "email", "phone")
+CSV_IMPORTED = "csv"  # the scenario trigger fired for each friend an import creates
 
 
 @dataclass
@@ -131,6 +135,8 @@ class ChunkResult:
     skipped: int = 0
     errors: list[CellError] = field(default_factory=list)
     actions: dict[int, str] = field(default_factory=dict)  # line -> create | update | skip (preview)
+    # friends this import created (a chunk replayed after a crash finds its own friends again as updates)
+    new_friends: list[str] = field(default_factory=list)
 
 
 def _crockford(value: int) -> str:
@@ -382,7 +388,11 @@ class Importer:
                 result.actions[plan.line] = "create"
                 if not dry_run:
                     new_friends.append(self._new_subscriber(plan))
-            elif self.options.on_duplicate == "skip":
+                    result.new_friends.append(new_friends[-1].subscriber_id)
+                continue
+            if not dry_run and target == row_subscriber_id(self.job_id, self.created_ms, plan.line):
+                result.new_friends.append(target)  # this import created it before an interruption
+            if self.options.on_duplicate == "skip":
                 result.actions[plan.line] = "skip"
                 result.skipped += 1
             else:
@@ -677,9 +687,10 @@ class ImportService:
     """The job lifecycle behind ``/api/imports`` (and the CLI / benchmarks with a local file)."""
 
     def __init__(self, *, triggers: TriggerSink, chunk_size: int = 500, writers: int = 8) -> None:
-        self.triggers = triggers  # the scenario engine: rows that add or remove tags fire tag_added / tag_removed
         self.chunk_size = chunk_size
         self.writers = writers
+        # the scenario engine: the ``csv`` trigger, and tag_added / tag_removed for rows that change tags
+        self.triggers = triggers
 
     def upload(self, workspace_id: str, filename: str, data: bytes, *, actor: str,
                options: ImportOptions | None = None) -> ImportJobModel:
@@ -811,7 +822,15 @@ class ImportService:
     def _finish(self, job: ImportJobModel, pending: PendingChunk, errors: list[CellError], rows: int,
                 last: int) -> None:
         outcome = pending.result()
+        self._fire(job, outcome.new_friends)
         self._commit(job, outcome, errors + outcome.errors, rows, last)
+
+    def _fire(self, job: ImportJobModel, new_friends: list[str]) -> None:
+        """The ``csv`` trigger for every friend the chunk created, before its progress is committed: a chunk
+        replayed after an interruption fires again, and the engine enrolls once per import and friend."""
+        for subscriber_id in new_friends:
+            self.triggers.on_trigger(job.workspace_id, subscriber_id, CSV_IMPORTED, {"import_id": job.job_id},
+                                     idempotency_key=f"import:{job.job_id}:{subscriber_id}")
 
     def _commit(self, job: ImportJobModel, outcome: ChunkResult, errors: list[CellError], rows: int,
                 last: int) -> None:
@@ -833,10 +852,9 @@ class ImportService:
         ])
 
 
-def import_rows(workspace_id: str, data: bytes, options: ImportOptions, *, triggers: TriggerSink,
+def import_rows(service: ImportService, workspace_id: str, data: bytes, options: ImportOptions, *,
                 actor: str = "system", filename: str = "upload.csv") -> dict[str, Any]:
     """Upload bytes and run the whole import at once (tests, CLI); returns the job as a dict."""
-    service = ImportService(triggers=triggers)
     job = service.upload(workspace_id, filename, data, actor=actor, options=options)
     return job_to_dict(service.run(workspace_id, job.job_id))
 

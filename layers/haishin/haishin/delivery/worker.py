@@ -83,9 +83,11 @@ class DeliveryWorker:
                  email: EmailSender | None = None, sms: SmsSender | None = None, actions: Any = None,
                  scenario_control: Any = None, retry_budget_s: float = 8.0,
                  lease: timedelta = timedelta(minutes=3), sleep: Callable[[float], None] = time.sleep,
-                 email_from: str = "no-reply@example.com", optout: Any = None) -> None:
+                 email_from: str = "no-reply@example.com", optout: Any,
+                 tags: TagRepository | None = None) -> None:
         self.ledger = ledger
         self._optout = optout  # haishin.optout.service.OptOutService: signs the /u/ 配信停止 URL
+        self.tags = tags or TagRepository()
         self.subscribers = subscribers
         self.enrollments = enrollments
         self.scenarios = scenarios
@@ -178,7 +180,7 @@ class DeliveryWorker:
         if subscriber.unsubscribed_all or (message.channel != "none"
                                            and (subscriber.unsubscribed or {}).get(message.channel)):
             return skip("skipped_unsubscribed", "unsubscribed")
-        tags = TagRepository().labels(subscriber.workspace_id, subscriber.tags or set())
+        tags = self.tags.labels(subscriber.workspace_id, subscriber.tags or set())
         if not evaluate(step.conditions, tags, dict(subscriber.fields or {})):
             if step.conditions and step.conditions.on_fail == "end_enrollment" and step_ref.run_actions \
                     and self.scenario_control is not None:
@@ -259,10 +261,6 @@ class DeliveryWorker:
 
     @property
     def optout(self) -> Any:
-        if self._optout is None:
-            from haishin.optout.service import OptOutService  # noqa: PLC0415
-
-            self._optout = OptOutService()
         return self._optout
 
     # ------------------------------------------------------------------ send one recipient

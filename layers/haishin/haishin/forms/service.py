@@ -93,8 +93,8 @@ def form_url(form_id: str, token: str | None = None) -> str:
 
 
 class FormService:
-    def __init__(self, collab: Collaborators | None = None, once: Once | None = None) -> None:
-        self.collab = collab or Collaborators()
+    def __init__(self, collab: Collaborators, once: Once | None = None) -> None:
+        self.collab = collab
         self.once = once or Once()
 
     # ------------------------------------------------------------------ CRUD

@@ -43,31 +43,3 @@ class LineEventsConsumer:
             except Exception:  # activity is informational; never fail the batch for it
                 log.exception("recording last_event_at failed for channel %s", channel_id)
         return dict(response)
-
-
-def default_processor() -> LineEventProcessor:
-    """Production wiring: DynamoDB through PynamoDB, LINE through the one client, secrets from Secrets Manager."""
-    from haishin.actions import ActionRunner  # noqa: PLC0415
-    from haishin.channels.activity import ChannelActivity  # noqa: PLC0415
-    from haishin.ingest.autoreplies import AutoReplyStore  # noqa: PLC0415
-    from haishin.ingest.idempotency import EventLedger  # noqa: PLC0415
-    from haishin.ingest.triggers import load_triggers  # noqa: PLC0415
-    from haishin.line.client import LineClients  # noqa: PLC0415
-    from haishin.secrets import SecretsManagerStore  # noqa: PLC0415
-    from haishin.subscribers.repository import SubscriberRepository  # noqa: PLC0415
-    from haishin.timeline.models import Timeline  # noqa: PLC0415
-
-    subscribers = SubscriberRepository()
-    timeline = Timeline()
-    triggers = load_triggers()
-    scenario_control = triggers if all(hasattr(triggers, n) for n in ("start", "stop", "stop_all")) else None
-    return LineEventProcessor(
-        subscribers=subscribers,
-        timeline=timeline,
-        ledger=EventLedger(),
-        line=LineClients(SecretsManagerStore()),
-        triggers=triggers,
-        auto_replies=AutoReplyStore(),
-        channels=ChannelActivity(),
-        actions=ActionRunner(subscribers, timeline, scenarios=scenario_control),
-    )

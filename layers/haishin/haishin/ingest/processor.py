@@ -39,6 +39,8 @@ from haishin.ingest import postback
 from haishin.ingest.idempotency import event_key
 from haishin.ingest.triggers import FRIEND_ADDED, ScenarioTriggers
 from haishin.line.client import LineApiError
+from haishin.optout.keywords import KeywordStore
+from haishin.optout.service import RESUME_REPLY, OptOutService, keyword_of, stop_reply
 from haishin.storage.base import iso
 from haishin.subscribers.models import SubscriberModel, line_account
 from haishin.subscribers.repository import SubscriberRepository
@@ -149,6 +151,8 @@ class LineEventProcessor:
         auto_replies: AutoReplies,
         channels: Channels,
         actions: ActionRunner,
+        optout: OptOutService,
+        optout_keywords: KeywordStore,
     ) -> None:
         self.subscribers = subscribers
         self.timeline = timeline
@@ -158,6 +162,8 @@ class LineEventProcessor:
         self.auto_replies = auto_replies
         self.channels = channels
         self.actions = actions
+        self.optout = optout
+        self.optout_keywords = optout_keywords  # the workspace's 配信停止 / 配信再開 words (cached briefly)
         self._handlers: dict[str, Callable[[_Ctx], None]] = {
             "follow": self._follow,
             "unfollow": self._unfollow,
@@ -408,21 +414,19 @@ class LineEventProcessor:
 
     def _keyword(self, ctx: _Ctx, subscriber: SubscriberModel, text: str) -> bool:
         """The workspace's 配信停止 / 配信再開 keywords typed in the chat: LINE broadcasts and steps stop (or resume)
-        for this friend, with a reply saying so and how to come back. Stopping is never a send, so it applies in standby too (no reply)."""
-        from haishin.forms.collab import Collaborators  # noqa: PLC0415
-        from haishin.optout import service as optout  # noqa: PLC0415
-
-        keywords = optout.keywords_for(ctx.workspace_id)
-        action = optout.keyword_of(text, keywords)
+        for this friend, with a reply saying so and how to come back. Stopping is never a send, so it applies in
+        standby too (no reply)."""
+        keywords = self.optout_keywords.cached(ctx.workspace_id)
+        action = keyword_of(text, keywords)
         if action is None:
             return False
-        optout.OptOutService(Collaborators(subscribers=self.subscribers)).set(
+        self.optout.set(
             ctx.workspace_id, subscriber.subscriber_id, "line", action == "stop", reason="keyword")
         self.timeline.append(ctx.workspace_id, subscriber.subscriber_id, "opt_out" if action == "stop" else "opt_in",
                              {"channel": "line", "via": "keyword"}, actor="friend", at=ctx.at,
                              entry_id=f"optout:{ctx.webhook_event_id}")
         if not ctx.standby:
-            text = optout.stop_reply(keywords) if action == "stop" else optout.RESUME_REPLY
+            text = stop_reply(keywords) if action == "stop" else RESUME_REPLY
             self._send(ctx, [{"type": "text", "text": text}], step="optout",
                        retry_key=ids.retry_key("optout", ctx.webhook_event_id))
         return True

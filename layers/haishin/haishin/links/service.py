@@ -109,8 +109,8 @@ def link_view(link: LinkModel, stats: LinkStatsModel | None = None) -> dict[str,
 
 
 class LinkService:
-    def __init__(self, collab: Collaborators | None = None) -> None:
-        self.collab = collab or Collaborators()
+    def __init__(self, collab: Collaborators) -> None:
+        self.collab = collab
 
     # ------------------------------------------------------------------ CRUD
     def create(self, workspace_id: str, definition: LinkDefinition) -> LinkModel:

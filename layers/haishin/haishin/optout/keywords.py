@@ -146,5 +146,3 @@ class KeywordStore:
             self._cache.pop(workspace_id, None)
         return Keywords(stop, resume)
 
-
-KEYWORDS = KeywordStore()  # the per-container store (its cache is what makes it worth sharing)

@@ -17,7 +17,7 @@ from haishin.errors import ValidationFailed
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.optout import counters
-from haishin.optout.keywords import DEFAULT_RESUME, DEFAULT_STOP, DEFAULTS, KEYWORDS, Keywords
+from haishin.optout.keywords import DEFAULT_RESUME, DEFAULT_STOP, DEFAULTS, Keywords
 from haishin.public_url import public_base
 from haishin.storage.base import iso
 from haishin.subscribers.models import SubscriberModel
@@ -38,11 +38,6 @@ def stop_reply(keywords: Keywords = DEFAULTS) -> str:
 
 
 STOP_REPLY = stop_reply()
-
-
-def keywords_for(workspace_id: str) -> Keywords:
-    """The workspace's keywords (cached a few seconds per container: the LINE events consumer reads them often)."""
-    return KEYWORDS.cached(workspace_id)
 
 
 def keyword_of(text: str, keywords: Keywords = DEFAULTS) -> str | None:
@@ -69,8 +64,8 @@ def detail_of(subscriber: SubscriberModel) -> dict[str, Any]:
 
 
 class OptOutService:
-    def __init__(self, collab: Collaborators | None = None) -> None:
-        self.collab = collab or Collaborators()
+    def __init__(self, collab: Collaborators) -> None:
+        self.collab = collab
 
     def signer(self) -> tokens.LinkSigner:
         return tokens.LinkSigner(self.collab.secret_store())
@@ -93,9 +88,7 @@ class OptOutService:
 
     def sender(self, workspace_id: str) -> str:
         """The sender's name shown on the page (特定電子メール法: who sends these messages)."""
-        from haishin.workspaces.service import WorkspaceService  # noqa: PLC0415
-
-        return str(WorkspaceService().get(workspace_id).get("name") or workspace_id)
+        return str(self.collab.workspaces.get(workspace_id).get("name") or workspace_id)
 
     # ------------------------------------------------------------------ state
     def state(self, workspace_id: str, subscriber_id: str) -> dict[str, Any]:

@@ -24,26 +24,12 @@ log = logging.getLogger(__name__)
 
 
 class Pages:
-    def __init__(self, forms: FormService | None = None, payments: PaymentService | None = None,
-                 links: LinkService | None = None) -> None:
-        self._forms = forms
-        self._payments = payments
-        self._links = links
-
-    @property
-    def forms(self) -> FormService:
-        self._forms = self._forms or FormService()
-        return self._forms
-
-    @property
-    def payments(self) -> PaymentService:
-        self._payments = self._payments or PaymentService(self.forms.collab)
-        return self._payments
-
-    @property
-    def links(self) -> LinkService:
-        self._links = self._links or LinkService(self.forms.collab)
-        return self._links
+    def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
+                 optout: OptOutService) -> None:
+        self.forms = forms
+        self.payments = payments
+        self.links = links
+        self.optout = optout
 
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
         with serving(event):  # URLs on these pages (form action, checkout return) start with this request's base
@@ -60,7 +46,7 @@ class Pages:
         if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "c":
             return self.tracked_link(parts[1])
         if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":
-            return unsubscribe_page(OptOutService(self.forms.collab), parts[1], event)
+            return unsubscribe_page(self.optout, parts[1], event)
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")
 
     def tracked_link(self, token: str) -> dict[str, Any]:

@@ -98,9 +98,9 @@ def _invoice_subscription(obj: dict[str, Any]) -> tuple[str | None, dict[str, An
 
 
 class PaymentService:
-    def __init__(self, collab: Collaborators | None = None, once: Once | None = None,
+    def __init__(self, collab: Collaborators, once: Once | None = None,
                  keys: StripeKeys | None = None) -> None:
-        self.collab = collab or Collaborators()
+        self.collab = collab
         self.once = once or Once()
         self._keys = keys
 
@@ -634,20 +634,3 @@ def _mode(value: str | None) -> Literal["test", "live"] | None:
     if value == "live":
         return "live"
     return None
-
-
-_default: PaymentService | None = None
-
-
-def payment_service() -> PaymentService:
-    """The container's PaymentService, built on first use (the Stripe webhook and the admin's payment routes)."""
-    global _default
-    if _default is None:
-        _default = PaymentService()
-    return _default
-
-
-def forget_payment_service() -> None:
-    """Tests: build the next one afresh (its secret store caches Stripe keys for a few minutes)."""
-    global _default
-    _default = None

@@ -29,6 +29,8 @@ from haishin.tags.repository import TagRepository
 from haishin.tags.triggers import TriggerSink, fire_tag_changes
 from haishin.timeline.models import Timeline
 
+API_CREATED = "api"  # the scenario trigger fired when a friend is created through the API (POST /api/subscribers)
+
 
 class SubscriberPatch(BaseModel):
     """PATCH /api/subscribers/{id}: every part optional; validated as a whole before anything is written."""
@@ -84,12 +86,15 @@ class CrmService:
         self.timeline = timeline or Timeline()
         self.fields = fields or FieldRepository()
         self.tags = tags or TagRepository()
-        self.triggers = triggers  # the scenario engine: tag_added / tag_removed (None: no scenarios, e.g. tools)
+        # the scenario engine: api (create), tag_added / tag_removed (patch); None: no scenarios, e.g. tools
+        self.triggers = triggers
 
     def create(self, workspace_id: str, data: SubscriberCreate, *, actor: str) -> SubscriberModel:
         definitions = self.fields.by_key(workspace_id)
         plan = plan_field_changes(definitions, data.fields)
-        tag_ids = self.tags.resolve(workspace_id, data.tags, where="tags")
+        known = self.tags.all(workspace_id)
+        names = {t.tag_id: t.name for t in known}
+        tag_ids = self.tags.resolve(workspace_id, data.tags, known=known, where="tags")
         subscriber = self.subscribers.new(workspace_id, source="api")
         aliases: list[tuple[str, str]] = []
         if data.email:
@@ -114,6 +119,12 @@ class CrmService:
         self.subscribers.save_with_aliases(subscriber, add=aliases, new=True)
         self.timeline.append(workspace_id, subscriber.subscriber_id, "created",
                              {"source": "api", "fields": fields, "tags": sorted(tag_ids)}, actor=actor)
+        key = f"created:{subscriber.subscriber_id}"
+        if self.triggers is not None:  # the scenarios that start when a friend is registered through the API
+            self.triggers.on_trigger(workspace_id, subscriber.subscriber_id, API_CREATED, {"source": "api"},
+                                     idempotency_key=key)
+        fire_tag_changes(self.triggers, workspace_id, subscriber.subscriber_id,  # tags given at creation are added
+                         [("tag_added", {"tag_id": t, "tag": names.get(t)}) for t in dict.fromkeys(tag_ids)], key)
         return subscriber
 
     def patch(self, workspace_id: str, subscriber_id: str, patch: SubscriberPatch, *, actor: str) -> SubscriberModel:

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.broadcasts.audience import check_list, save_list
-from haishin.broadcasts.service import BroadcastInput, BroadcastService
+from haishin.broadcasts.service import BroadcastInput
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
 
@@ -50,10 +51,6 @@ class IdListBody(BaseModel):
     save: bool = True
 
 
-def _service() -> BroadcastService:
-    return BroadcastService()
-
-
 def _input(body: BroadcastBody) -> BroadcastInput:
     return BroadcastInput(**body.model_dump())
 
@@ -61,7 +58,7 @@ def _input(body: BroadcastBody) -> BroadcastInput:
 @router.get("/broadcasts")
 @requires(Permission.VIEW_BROADCASTS)
 def list_broadcasts() -> dict[str, Any]:
-    service = _service()
+    service = services().broadcasts
     workspace_id = current_caller().workspace_id
     return {"items": [service.view(b) for b in service.repository.all(workspace_id)]}
 
@@ -70,7 +67,7 @@ def list_broadcasts() -> dict[str, Any]:
 @requires(Permission.SEND_BROADCASTS)
 def create_broadcast(body: Annotated[BroadcastBody, Body()]) -> tuple[dict[str, Any], int]:
     caller = current_caller()
-    service = _service()
+    service = services().broadcasts
     broadcast = service.create(caller.workspace_id, _input(body), created_by=caller.email)
     return service.view(broadcast, with_content=True), 201
 
@@ -78,14 +75,14 @@ def create_broadcast(body: Annotated[BroadcastBody, Body()]) -> tuple[dict[str, 
 @router.get("/broadcasts/<broadcast_id>")
 @requires(Permission.VIEW_BROADCASTS)
 def get_broadcast(broadcast_id: str) -> dict[str, Any]:
-    service = _service()
+    service = services().broadcasts
     return service.view(service.repository.require(current_caller().workspace_id, broadcast_id), with_content=True)
 
 
 @router.patch("/broadcasts/<broadcast_id>")
 @requires(Permission.SEND_BROADCASTS)
 def update_broadcast(broadcast_id: str, body: Annotated[BroadcastBody, Body()]) -> dict[str, Any]:
-    service = _service()
+    service = services().broadcasts
     broadcast = service.update(current_caller().workspace_id, broadcast_id, _input(body))
     return service.view(broadcast, with_content=True)
 
@@ -93,40 +90,40 @@ def update_broadcast(broadcast_id: str, body: Annotated[BroadcastBody, Body()]) 
 @router.delete("/broadcasts/<broadcast_id>")
 @requires(Permission.SEND_BROADCASTS)
 def delete_broadcast(broadcast_id: str) -> dict[str, Any]:
-    _service().delete(current_caller().workspace_id, broadcast_id)
+    services().broadcasts.delete(current_caller().workspace_id, broadcast_id)
     return {"deleted": broadcast_id}
 
 
 @router.post("/broadcasts/<broadcast_id>/send")
 @requires(Permission.SEND_BROADCASTS)
 def send_broadcast(broadcast_id: str) -> tuple[dict[str, Any], int]:
-    return _service().send_now(current_caller().workspace_id, broadcast_id), 202
+    return services().broadcasts.send_now(current_caller().workspace_id, broadcast_id), 202
 
 
 @router.post("/broadcasts/<broadcast_id>/schedule")
 @requires(Permission.SEND_BROADCASTS)
 def schedule_broadcast(broadcast_id: str, body: Annotated[ScheduleBody, Body()]) -> dict[str, Any]:
-    return _service().schedule(current_caller().workspace_id, broadcast_id, body.at)
+    return services().broadcasts.schedule(current_caller().workspace_id, broadcast_id, body.at)
 
 
 @router.post("/broadcasts/<broadcast_id>/cancel")
 @requires(Permission.SEND_BROADCASTS)
 def cancel_broadcast(broadcast_id: str) -> dict[str, Any]:
-    service = _service()
+    service = services().broadcasts
     return service.view(service.cancel(current_caller().workspace_id, broadcast_id))
 
 
 @router.post("/broadcasts/<broadcast_id>/test-send")
 @requires(Permission.SEND_BROADCASTS)
 def test_send_broadcast(broadcast_id: str, body: Annotated[TestSendBody, Body()]) -> dict[str, Any]:
-    return _service().test_send(current_caller().workspace_id, broadcast_id, line_user_ids=body.line_user_ids,
-                                subscriber_ids=body.subscriber_ids)
+    return services().broadcasts.test_send(current_caller().workspace_id, broadcast_id,
+                                           line_user_ids=body.line_user_ids, subscriber_ids=body.subscriber_ids)
 
 
 @router.get("/broadcasts/<broadcast_id>/quota-check")
 @requires(Permission.VIEW_BROADCASTS)
 def quota_check(broadcast_id: str) -> dict[str, Any]:
-    return _service().quota_check(current_caller().workspace_id, broadcast_id)
+    return services().broadcasts.quota_check(current_caller().workspace_id, broadcast_id)
 
 
 @router.post("/broadcasts/id-lists")

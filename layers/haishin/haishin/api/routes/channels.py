@@ -15,27 +15,9 @@ from haishin.auth.permissions import Permission
 from haishin.channels.service import ChannelService
 from haishin.errors import ValidationFailed
 from haishin.public_url import public_base
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
-_service: ChannelService | None = None
-
-
-def service() -> ChannelService:
-    global _service
-    if _service is None:
-        from haishin.line.client import LineClients  # noqa: PLC0415
-        from haishin.secrets import SecretsManagerStore  # noqa: PLC0415
-
-        secrets = SecretsManagerStore()
-        _service = ChannelService(secrets, clients=LineClients(secrets))
-    return _service
-
-
-def set_service(value: ChannelService | None) -> None:
-    global _service
-    _service = value
-
-
 def _body() -> Any:
     try:
         return router.current_event.json_body
@@ -48,7 +30,7 @@ def _body() -> Any:
 def list_channels() -> dict[str, Any]:
     caller = current_caller()
     base = public_base()
-    channels = [c for c in service().list_channels(caller.workspace_id)
+    channels = [c for c in services().channels.list_channels(caller.workspace_id)
                 if caller.channel_id is None or c.channel_id == caller.channel_id]
     return {"channels": [ChannelService.view(c, base) for c in channels]}
 
@@ -57,7 +39,7 @@ def list_channels() -> dict[str, Any]:
 @requires(Permission.MANAGE_CHANNELS)
 def connect_channel() -> Response[dict[str, Any]]:
     caller = current_caller()
-    channel = service().connect(caller.workspace_id, _body())
+    channel = services().channels.connect(caller.workspace_id, _body())
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
                     body=ChannelService.view(channel, public_base()))
 
@@ -67,7 +49,7 @@ def connect_channel() -> Response[dict[str, Any]]:
 def get_channel(channel_id: str) -> dict[str, Any]:
     caller = current_caller()
     caller.require_channel(channel_id)
-    return ChannelService.view(service().require(caller.workspace_id, channel_id), public_base())
+    return ChannelService.view(services().channels.require(caller.workspace_id, channel_id), public_base())
 
 
 @router.put("/channels/<channel_id>/token")
@@ -75,7 +57,7 @@ def get_channel(channel_id: str) -> dict[str, Any]:
 def rotate_token(channel_id: str) -> dict[str, Any]:
     caller = current_caller()
     caller.require_channel(channel_id)
-    return ChannelService.view(service().rotate(caller.workspace_id, channel_id, _body()), public_base())
+    return ChannelService.view(services().channels.rotate(caller.workspace_id, channel_id, _body()), public_base())
 
 
 @router.put("/channels/<channel_id>/greeting")
@@ -83,7 +65,7 @@ def rotate_token(channel_id: str) -> dict[str, Any]:
 def set_greeting(channel_id: str) -> dict[str, Any]:
     caller = current_caller()
     caller.require_channel(channel_id)
-    return service().set_greeting(caller.workspace_id, channel_id, _body())
+    return services().channels.set_greeting(caller.workspace_id, channel_id, _body())
 
 
 @router.delete("/channels/<channel_id>")
@@ -91,4 +73,4 @@ def set_greeting(channel_id: str) -> dict[str, Any]:
 def disconnect_channel(channel_id: str) -> dict[str, Any]:
     caller = current_caller()
     caller.require_channel(channel_id)
-    return ChannelService.view(service().disconnect(caller.workspace_id, channel_id), public_base())
+    return ChannelService.view(services().channels.disconnect(caller.workspace_id, channel_id), public_base())

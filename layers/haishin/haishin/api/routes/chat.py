@@ -8,28 +8,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
-from haishin.channels.chat import ChatService
 from haishin.errors import ValidationFailed
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
-_service: ChatService | None = None
-
-
-def service() -> ChatService:
-    global _service
-    if _service is None:
-        from haishin.line.client import LineClients  # noqa: PLC0415
-        from haishin.secrets import SecretsManagerStore  # noqa: PLC0415
-
-        _service = ChatService(LineClients(SecretsManagerStore()))
-    return _service
-
-
-def set_service(value: ChatService | None) -> None:
-    global _service
-    _service = value
-
-
 @router.get("/subscribers/<subscriber_id>/chat")
 @requires(Permission.CHAT)
 def chat_history(subscriber_id: str) -> dict[str, Any]:
@@ -39,7 +21,7 @@ def chat_history(subscriber_id: str) -> dict[str, Any]:
         limit = int(query.get("limit") or 50)
     except ValueError as exc:
         raise ValidationFailed("limit must be a number", where="limit") from exc
-    return service().history(caller.workspace_id, subscriber_id, cursor=query.get("cursor"), limit=limit)
+    return services().chat.history(caller.workspace_id, subscriber_id, cursor=query.get("cursor"), limit=limit)
 
 
 @router.post("/subscribers/<subscriber_id>/chat")
@@ -52,5 +34,5 @@ def chat_send(subscriber_id: str) -> dict[str, Any]:
         raise ValidationFailed("the body is not JSON", where="body") from exc
     headers = router.current_event.headers or {}
     key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), None)
-    return service().send(caller.workspace_id, subscriber_id, body, operator_id=caller.operator_id,
+    return services().chat.send(caller.workspace_id, subscriber_id, body, operator_id=caller.operator_id,
                           idempotency_key=key, allowed_channel=caller.channel_id)

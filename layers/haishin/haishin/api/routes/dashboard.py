@@ -10,25 +10,11 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
-from haishin.dashboard import MAX_DAYS, Dashboard
+from haishin.dashboard import MAX_DAYS
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
-_dashboard: Dashboard | None = None
-
-
-def dashboard() -> Dashboard:
-    global _dashboard
-    if _dashboard is None:
-        _dashboard = Dashboard()
-    return _dashboard
-
-
-def set_dashboard(value: Dashboard | None) -> None:
-    global _dashboard
-    _dashboard = value
-
-
 @router.get("/dashboard")
 @requires(Permission.VIEW_DASHBOARD)
 def get_dashboard(days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30) -> dict[str, Any]:
-    return dashboard().build(current_caller().workspace_id, days)
+    return services().dashboard.build(current_caller().workspace_id, days)

@@ -13,19 +13,11 @@ from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.forms.fields import FormDefinition
 from haishin.forms.models import FormModel
-from haishin.forms.service import FormService, form_url
+from haishin.forms.service import form_url
 from haishin.storage.base import iso
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
-_service: FormService | None = None
-
-
-def service() -> FormService:
-    global _service
-    _service = _service or FormService()
-    return _service
-
-
 class LinkBody(BaseModel):
     subscriber_id: str = Field(min_length=1)
     valid_days: int = Field(default=30, ge=1, le=365)
@@ -39,32 +31,32 @@ def _view(form: FormModel) -> dict[str, Any]:
 @router.get("/forms")
 @requires(Permission.MANAGE_FORMS)
 def list_forms() -> dict[str, Any]:
-    return {"items": [_view(f) for f in service().list_forms(current_caller().workspace_id)]}
+    return {"items": [_view(f) for f in services().forms.list_forms(current_caller().workspace_id)]}
 
 
 @router.post("/forms")
 @requires(Permission.MANAGE_FORMS)
 def create_form(body: Annotated[FormDefinition, Body()]) -> Response:
-    form = service().create(current_caller().workspace_id, body)
+    form = services().forms.create(current_caller().workspace_id, body)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=_view(form))
 
 
 @router.get("/forms/<form_id>")
 @requires(Permission.MANAGE_FORMS)
 def get_form(form_id: str) -> dict[str, Any]:
-    return _view(service().get(current_caller().workspace_id, form_id))
+    return _view(services().forms.get(current_caller().workspace_id, form_id))
 
 
 @router.put("/forms/<form_id>")
 @requires(Permission.MANAGE_FORMS)
 def update_form(form_id: str, body: Annotated[FormDefinition, Body()]) -> dict[str, Any]:
-    return _view(service().update(current_caller().workspace_id, form_id, body))
+    return _view(services().forms.update(current_caller().workspace_id, form_id, body))
 
 
 @router.delete("/forms/<form_id>")
 @requires(Permission.MANAGE_FORMS)
 def delete_form(form_id: str) -> Response:
-    service().delete(current_caller().workspace_id, form_id)
+    services().forms.delete(current_caller().workspace_id, form_id)
     return Response(status_code=204, body="")
 
 
@@ -77,8 +69,8 @@ def form_answers(form_id: str) -> Any:
         current_caller().require(Permission.EXPORT_CSV)
         return Response(status_code=200, content_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="form-{form_id}.csv"'},
-                        body=service().answers_csv(workspace_id, form_id))
-    items, cursor = service().answers(workspace_id, form_id, limit=min(int(params.get("limit") or 100), 500),
+                        body=services().forms.answers_csv(workspace_id, form_id))
+    items, cursor = services().forms.answers(workspace_id, form_id, limit=min(int(params.get("limit") or 100), 500),
                                       cursor=params.get("cursor"))
     return {"items": [{"submission_id": a.submission_id, "subscriber_id": a.subscriber_id, "answers": a.answers,
                        "line_bound": a.line_bound, "at": iso(a.at)} for a in items], "cursor": cursor}
@@ -89,5 +81,5 @@ def form_answers(form_id: str) -> Any:
 def mint_link(form_id: str, body: Annotated[LinkBody, Body()]) -> dict[str, Any]:
     from datetime import timedelta  # noqa: PLC0415
 
-    return service().mint_link(current_caller().workspace_id, form_id, body.subscriber_id,
+    return services().forms.mint_link(current_caller().workspace_id, form_id, body.subscriber_id,
                                validity=timedelta(days=body.valid_days))

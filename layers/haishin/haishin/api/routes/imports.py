@@ -17,7 +17,6 @@ from haishin import ids
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.csvio.encoding import S3Source, exports_bucket, s3_client
-from haishin.csvio.importer import ImportService
 from haishin.csvio.jobs import ImportJobModel, ImportOptions, error_report, job_to_dict, load_job
 from haishin.errors import ValidationFailed
 from haishin.subscribers.http import body, decode_upload, int_query, query, validate
@@ -53,16 +52,12 @@ def upload_url() -> dict[str, Any]:
     return {"upload_url": url, "s3_key": key, "expires_in": 900}
 
 
-def _service() -> ImportService:
-    return ImportService(triggers=services().scenario_service)
-
-
 @router.post("/imports")
 @requires(Permission.IMPORT_CSV)
 def create_import() -> Any:
     ws = current_caller().workspace_id
     request = validate(UploadIn, body(router))
-    service = _service()
+    service = services().imports
     if request.s3_key:
         if not request.s3_key.startswith(f"imports/{ws}/"):
             raise ValidationFailed("that upload belongs to another workspace", where="s3_key")
@@ -95,20 +90,20 @@ def get_import(import_id: str) -> dict[str, Any]:
 @requires(Permission.IMPORT_CSV)
 def set_options(import_id: str) -> dict[str, Any]:
     options = validate(ImportOptions, body(router))
-    return job_to_dict(_service().set_options(current_caller().workspace_id, import_id, options))
+    return job_to_dict(services().imports.set_options(current_caller().workspace_id, import_id, options))
 
 
 @router.get("/imports/<import_id>/preview")
 @requires(Permission.IMPORT_CSV)
 def preview(import_id: str) -> dict[str, Any]:
-    return _service().preview(current_caller().workspace_id, import_id,
+    return services().imports.preview(current_caller().workspace_id, import_id,
                                    rows=int_query(router, "rows", 20, 1, 200))
 
 
 @router.post("/imports/<import_id>/start")
 @requires(Permission.IMPORT_CSV)
 def start(import_id: str) -> dict[str, Any]:
-    job = _service().run(current_caller().workspace_id, import_id, seconds=RUN_SECONDS)
+    job = services().imports.run(current_caller().workspace_id, import_id, seconds=RUN_SECONDS)
     return job_to_dict(load_job(current_caller().workspace_id, job.job_id))
 
 

@@ -15,18 +15,10 @@ from pydantic import BaseModel, Field
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
-from haishin.links.service import LinkDefinition, LinkService, link_view
+from haishin.links.service import LinkDefinition, link_view
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
-_service: LinkService | None = None
-
-
-def service() -> LinkService:
-    global _service
-    _service = _service or LinkService()
-    return _service
-
-
 class FriendLinkBody(BaseModel):
     subscriber_id: str = Field(min_length=1)
     valid_days: int = Field(default=365, ge=1, le=3650)
@@ -35,31 +27,31 @@ class FriendLinkBody(BaseModel):
 @router.get("/links")
 @requires(Permission.MANAGE_FORMS)
 def list_links() -> dict[str, Any]:
-    return {"items": service().views(current_caller().workspace_id)}
+    return {"items": services().links.views(current_caller().workspace_id)}
 
 
 @router.post("/links")
 @requires(Permission.MANAGE_FORMS)
 def create_link(body: Annotated[LinkDefinition, Body()]) -> Response:
-    link = service().create(current_caller().workspace_id, body)
+    link = services().links.create(current_caller().workspace_id, body)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=link_view(link))
 
 
 @router.get("/links/<link_id>")
 @requires(Permission.MANAGE_FORMS)
 def get_link(link_id: str) -> dict[str, Any]:
-    return service().view(current_caller().workspace_id, link_id)
+    return services().links.view(current_caller().workspace_id, link_id)
 
 
 @router.delete("/links/<link_id>")
 @requires(Permission.MANAGE_FORMS)
 def delete_link(link_id: str) -> Response:
-    service().delete(current_caller().workspace_id, link_id)
+    services().links.delete(current_caller().workspace_id, link_id)
     return Response(status_code=204, body="")
 
 
 @router.post("/links/<link_id>/friend-url")
 @requires(Permission.MANAGE_FORMS)
 def friend_url(link_id: str, body: Annotated[FriendLinkBody, Body()]) -> dict[str, Any]:
-    return service().mint(current_caller().workspace_id, link_id, body.subscriber_id,
+    return services().links.mint(current_caller().workspace_id, link_id, body.subscriber_id,
                           validity=timedelta(days=body.valid_days))

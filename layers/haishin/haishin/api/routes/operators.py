@@ -15,7 +15,7 @@ from haishin.api.security import current_caller, requires
 from haishin.audit import AuditLog
 from haishin.auth.permissions import Permission
 from haishin.operators.models import OperatorModel
-from haishin.operators.service import OperatorService
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
 
@@ -57,13 +57,13 @@ def _operator(record: OperatorModel) -> dict[str, Any]:
 @requires(Permission.MANAGE_OPERATORS)
 def list_operators() -> dict[str, Any]:
     caller = current_caller()
-    return {"items": [_operator(o) for o in OperatorService().all(caller.workspace_id) if o.status != "removed"]}
+    return {"items": [_operator(o) for o in services().operators.all(caller.workspace_id) if o.status != "removed"]}
 
 
 @router.post("/operators")
 @requires(Permission.MANAGE_OPERATORS)
 def invite_operator(body: Annotated[InviteOperator, Body()]) -> tuple[dict[str, Any], int]:
-    record = OperatorService().invite(
+    record = services().operators.invite(
         current_caller(), body.email, body.role, display_name=body.display_name, granted=body.granted,
         denied=body.denied, channel_id=body.channel_id,
     )
@@ -73,7 +73,7 @@ def invite_operator(body: Annotated[InviteOperator, Body()]) -> tuple[dict[str, 
 @router.patch("/operators/<email>")
 @requires(Permission.MANAGE_OPERATORS)
 def update_operator(email: str, body: Annotated[UpdateOperator, Body()]) -> dict[str, Any]:
-    record = OperatorService().update(
+    record = services().operators.update(
         current_caller(), unquote(email), role=body.role, granted=body.granted, denied=body.denied,
         channel_id=body.channel_id, clear_channel=body.clear_channel,
     )
@@ -83,7 +83,7 @@ def update_operator(email: str, body: Annotated[UpdateOperator, Body()]) -> dict
 @router.delete("/operators/<email>")
 @requires(Permission.MANAGE_OPERATORS)
 def remove_operator(email: str) -> dict[str, Any]:
-    return _operator(OperatorService().remove(current_caller(), unquote(email)))
+    return _operator(services().operators.remove(current_caller(), unquote(email)))
 
 
 @router.get("/audit-log")

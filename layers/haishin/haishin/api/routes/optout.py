@@ -10,25 +10,17 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.errors import ValidationFailed
-from haishin.forms.collab import Collaborators
-from haishin.ingest.autoreplies import AutoReplyStore
-from haishin.optout.keywords import KEYWORDS
-from haishin.optout.service import SCOPES, OptOutService
+from haishin.optout.service import SCOPES
 from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
-
-
-def _service() -> OptOutService:
-    svc = services()
-    return OptOutService(Collaborators(subscribers=svc.subscribers, scenarios=svc.scenario_service))
 
 
 @router.get("/subscribers/<subscriber_id>/opt-out")
 @requires(Permission.VIEW_SUBSCRIBERS)
 def get_opt_out(subscriber_id: str) -> dict[str, Any]:
     """Per channel and "all": stopped or not, plus ``changes`` (when and how each last changed)."""
-    return _service().detail(current_caller().workspace_id, subscriber_id)
+    return services().optout.detail(current_caller().workspace_id, subscriber_id)
 
 
 @router.put("/subscribers/<subscriber_id>/opt-out")
@@ -43,7 +35,7 @@ def set_opt_out(subscriber_id: str) -> dict[str, Any]:
         raise ValidationFailed("channel は line / email / sms / all、stopped は true / false で指定してください",
                                where="body")
     ws = current_caller().workspace_id
-    service = _service()
+    service = services().optout
     service.state(ws, subscriber_id)  # another workspace's friend is 404
     service.set(ws, subscriber_id, str(channel), stopped, reason="admin")
     return service.detail(ws, subscriber_id)
@@ -53,7 +45,7 @@ def set_opt_out(subscriber_id: str) -> dict[str, Any]:
 @requires(Permission.VIEW_DASHBOARD)
 def get_optout_keywords() -> dict[str, Any]:
     """The LINE keywords that stop (配信停止) and resume (配信再開) a friend's LINE messages."""
-    return KEYWORDS.get(current_caller().workspace_id).view()
+    return services().optout_keywords.get(current_caller().workspace_id).view()
 
 
 @router.put("/workspace/optout-keywords")
@@ -64,4 +56,5 @@ def put_optout_keywords() -> dict[str, Any]:
         body = router.current_event.json_body
     except ValueError as exc:
         raise ValidationFailed("JSONとして読めません", where="body") from exc
-    return KEYWORDS.put(current_caller().workspace_id, body, auto_replies=AutoReplyStore()).view()
+    return services().optout_keywords.put(current_caller().workspace_id, body,
+                                          auto_replies=services().auto_replies).view()

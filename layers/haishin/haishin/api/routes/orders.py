@@ -12,7 +12,8 @@ from haishin import clock
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.errors import ValidationFailed
-from haishin.payments.service import order_view, payment_service
+from haishin.payments.service import order_view
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
 
@@ -30,20 +31,20 @@ def _date(value: str | None, default: date, where: str) -> date:
 @requires(Permission.VIEW_PAYMENTS)
 def list_orders() -> dict[str, Any]:
     params = router.current_event.query_string_parameters or {}
-    orders = payment_service().list_orders(current_caller().workspace_id, subscriber_id=params.get("subscriber_id"))
+    orders = services().payments.list_orders(current_caller().workspace_id, subscriber_id=params.get("subscriber_id"))
     return {"items": [order_view(o) for o in orders]}
 
 
 @router.get("/orders/<order_id>")
 @requires(Permission.VIEW_PAYMENTS)
 def get_order(order_id: str) -> dict[str, Any]:
-    return order_view(payment_service().get_order(current_caller().workspace_id, order_id))
+    return order_view(services().payments.get_order(current_caller().workspace_id, order_id))
 
 
 @router.post("/orders/<order_id>/cancel")
 @requires(Permission.MANAGE_PAYMENTS)
 def cancel_order(order_id: str) -> dict[str, Any]:
-    return order_view(payment_service().cancel_order(current_caller().workspace_id, order_id))
+    return order_view(services().payments.cancel_order(current_caller().workspace_id, order_id))
 
 
 @router.get("/revenue")
@@ -55,7 +56,7 @@ def revenue() -> dict[str, Any]:
     end = _date(params.get("to"), today, "to")
     if end < start:
         raise ValidationFailed("'to' is before 'from'", where="to")
-    return payment_service().revenue(current_caller().workspace_id, start, end)
+    return services().payments.revenue(current_caller().workspace_id, start, end)
 
 
 @router.get("/payments/stripe/events")
@@ -63,10 +64,10 @@ def revenue() -> dict[str, Any]:
 def stripe_events_for_review() -> dict[str, Any]:
     """Stripe events kept for review: ``unmatched`` (no order found) and ``refused_livemode``."""
     params = router.current_event.query_string_parameters or {}
-    return {"items": payment_service().review_events(current_caller().workspace_id, outcome=params.get("outcome"))}
+    return {"items": services().payments.review_events(current_caller().workspace_id, outcome=params.get("outcome"))}
 
 
 @router.post("/payments/stripe/events/<event_id>/replay")
 @requires(Permission.MANAGE_PAYMENTS)
 def replay_stripe_event(event_id: str) -> dict[str, Any]:
-    return {"event_id": event_id, "outcome": payment_service().replay_event(current_caller().workspace_id, event_id)}
+    return {"event_id": event_id, "outcome": services().payments.replay_event(current_caller().workspace_id, event_id)}

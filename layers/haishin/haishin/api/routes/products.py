@@ -13,8 +13,8 @@ from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.payments.models import ProductModel
 from haishin.payments.products import ProductDefinition
-from haishin.payments.service import payment_service
 from haishin.storage.base import iso
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
 
@@ -43,49 +43,49 @@ def _view(product: ProductModel) -> dict[str, Any]:
 @router.get("/products")
 @requires(Permission.VIEW_PAYMENTS)
 def list_products() -> dict[str, Any]:
-    return {"items": [_view(p) for p in payment_service().list_products(current_caller().workspace_id)]}
+    return {"items": [_view(p) for p in services().payments.list_products(current_caller().workspace_id)]}
 
 
 @router.post("/products")
 @requires(Permission.MANAGE_PAYMENTS)
 def create_product(body: Annotated[ProductDefinition, Body()]) -> Response:
-    product = payment_service().create_product(current_caller().workspace_id, body)
+    product = services().payments.create_product(current_caller().workspace_id, body)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=_view(product))
 
 
 @router.get("/products/<product_id>")
 @requires(Permission.VIEW_PAYMENTS)
 def get_product(product_id: str) -> dict[str, Any]:
-    return _view(payment_service().get_product(current_caller().workspace_id, product_id))
+    return _view(services().payments.get_product(current_caller().workspace_id, product_id))
 
 
 @router.put("/products/<product_id>")
 @requires(Permission.MANAGE_PAYMENTS)
 def update_product(product_id: str, body: Annotated[ProductDefinition, Body()]) -> dict[str, Any]:
-    return _view(payment_service().update_product(current_caller().workspace_id, product_id, body))
+    return _view(services().payments.update_product(current_caller().workspace_id, product_id, body))
 
 
 @router.post("/products/<product_id>/link")
 @requires(Permission.MANAGE_PAYMENTS)
 def purchase_link(product_id: str, body: Annotated[PurchaseLinkBody, Body()]) -> dict[str, Any]:
-    return {"url": payment_service().purchase_link(current_caller().workspace_id, product_id, body.subscriber_id)}
+    return {"url": services().payments.purchase_link(current_caller().workspace_id, product_id, body.subscriber_id)}
 
 
 @router.get("/payments/stripe")
 @requires(Permission.VIEW_PAYMENTS)
 def stripe_settings() -> dict[str, Any]:
-    return payment_service().keys.describe(current_caller().workspace_id)
+    return services().payments.keys.describe(current_caller().workspace_id)
 
 
 @router.put("/payments/stripe/keys")
 @requires(Permission.MANAGE_PAYMENTS)
 def put_stripe_keys(body: Annotated[StripeKeysBody, Body()]) -> dict[str, Any]:
-    return payment_service().keys.put(current_caller().workspace_id, body.mode, secret_key=body.secret_key,
+    return services().payments.keys.put(current_caller().workspace_id, body.mode, secret_key=body.secret_key,
                               webhook_secrets=body.webhook_secrets)
 
 
 @router.put("/payments/stripe/mode")
 @requires(Permission.MANAGE_PAYMENTS)
 def put_stripe_mode(body: Annotated[StripeModeBody, Body()]) -> dict[str, Any]:
-    payment_service().keys.set_mode(current_caller().workspace_id, body.stripe_mode)
-    return payment_service().keys.describe(current_caller().workspace_id)
+    services().payments.keys.set_mode(current_caller().workspace_id, body.stripe_mode)
+    return services().payments.keys.describe(current_caller().workspace_id)

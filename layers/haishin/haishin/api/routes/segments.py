@@ -13,10 +13,10 @@ from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.csvio.exporter import Exporter
 from haishin.segments.engine import SegmentEngine
-from haishin.segments.lists import ListRepository
 from haishin.segments.model import Group
-from haishin.segments.saved import SavedSegmentRepository, saved_to_dict
+from haishin.segments.saved import saved_to_dict
 from haishin.subscribers.http import body, validate
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
 
@@ -61,7 +61,7 @@ def _count(definition: Group) -> dict[str, Any]:
 @router.get("/segments")
 @requires(Permission.VIEW_SUBSCRIBERS)
 def list_segments() -> dict[str, Any]:
-    return {"segments": [saved_to_dict(s) for s in SavedSegmentRepository().all(current_caller().workspace_id)]}
+    return {"segments": [saved_to_dict(s) for s in services().saved_segments.all(current_caller().workspace_id)]}
 
 
 @router.post("/segments")
@@ -70,7 +70,7 @@ def create_segment() -> Any:
     request = validate(SegmentIn, body(router))
     ws = current_caller().workspace_id
     SegmentEngine().compile(ws, request.definition)  # unknown fields, tags or lists fail now, by path
-    return _created(saved_to_dict(SavedSegmentRepository().create(ws, request.name, request.definition)))
+    return _created(saved_to_dict(services().saved_segments.create(ws, request.name, request.definition)))
 
 
 @router.post("/segments/count")
@@ -82,7 +82,7 @@ def count_unsaved() -> dict[str, Any]:
 @router.get("/segments/<segment_id>")
 @requires(Permission.VIEW_SUBSCRIBERS)
 def get_segment(segment_id: str) -> dict[str, Any]:
-    return saved_to_dict(SavedSegmentRepository().get(current_caller().workspace_id, segment_id))
+    return saved_to_dict(services().saved_segments.get(current_caller().workspace_id, segment_id))
 
 
 @router.put("/segments/<segment_id>")
@@ -91,33 +91,33 @@ def update_segment(segment_id: str) -> dict[str, Any]:
     request = validate(SegmentIn, body(router))
     ws = current_caller().workspace_id
     SegmentEngine().compile(ws, request.definition)
-    return saved_to_dict(SavedSegmentRepository().update(ws, segment_id, request.name, request.definition))
+    return saved_to_dict(services().saved_segments.update(ws, segment_id, request.name, request.definition))
 
 
 @router.delete("/segments/<segment_id>")
 @requires(Permission.EDIT_SUBSCRIBERS)
 def delete_segment(segment_id: str) -> Any:
-    SavedSegmentRepository().delete(current_caller().workspace_id, segment_id)
+    services().saved_segments.delete(current_caller().workspace_id, segment_id)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 
 
 @router.get("/segments/<segment_id>/count")
 @requires(Permission.VIEW_SUBSCRIBERS)
 def count_saved(segment_id: str) -> dict[str, Any]:
-    return _count(SavedSegmentRepository().get(current_caller().workspace_id, segment_id).segment)
+    return _count(services().saved_segments.get(current_caller().workspace_id, segment_id).segment)
 
 
 @router.get("/lists")
 @requires(Permission.VIEW_SUBSCRIBERS)
 def list_lists() -> dict[str, Any]:
-    return {"lists": ListRepository().all(current_caller().workspace_id)}
+    return {"lists": services().lists.all(current_caller().workspace_id)}
 
 
 @router.post("/lists")
 @requires(Permission.IMPORT_CSV)
 def create_list() -> Any:
     request = validate(ListIn, body(router))
-    header = ListRepository().create(current_caller().workspace_id, request.name, request.kind, request.values)
+    header = services().lists.create(current_caller().workspace_id, request.name, request.kind, request.values)
     return _created({"list_id": header.list_id, "name": header.name, "kind": header.kind,
                      "count": header.value_count})
 
@@ -125,7 +125,7 @@ def create_list() -> Any:
 @router.delete("/lists/<list_id>")
 @requires(Permission.IMPORT_CSV)
 def delete_list(list_id: str) -> Any:
-    ListRepository().delete(current_caller().workspace_id, list_id)
+    services().lists.delete(current_caller().workspace_id, list_id)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 
 
@@ -136,7 +136,7 @@ def create_export() -> Any:
     request = validate(ExportIn, body(router))
     definition = request.definition or Group()
     if request.segment_id:
-        definition = SavedSegmentRepository().get(caller.workspace_id, request.segment_id).segment
+        definition = services().saved_segments.get(caller.workspace_id, request.segment_id).segment
     result = Exporter().to_s3(caller.workspace_id, definition, caller=caller, columns=request.columns,
                               encoding=request.encoding, channel_id=request.channel_id)
     return _created(result.to_dict())

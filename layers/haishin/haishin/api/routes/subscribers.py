@@ -15,14 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.errors import ValidationFailed
-from haishin.fields.repository import FieldRepository
 from haishin.segments.engine import SegmentEngine
 from haishin.segments.model import Group
-from haishin.segments.saved import SavedSegmentRepository
 from haishin.subscribers.http import body, int_query, query, validate
-from haishin.subscribers.repository import SubscriberRepository
-from haishin.subscribers.service import CrmService, SubscriberCreate, SubscriberPatch, present
-from haishin.tags.repository import TagRepository
+from haishin.subscribers.service import SubscriberCreate, SubscriberPatch, present
 from haishin.timeline.models import Timeline
 from haishin.wiring import services
 
@@ -49,11 +45,11 @@ def _search(request: SearchIn) -> dict[str, Any]:
     ws = caller.workspace_id
     segment = request.segment
     if request.segment_id:
-        segment = SavedSegmentRepository().get(ws, request.segment_id).segment
-    definitions = FieldRepository().by_key(ws)
+        segment = services().saved_segments.get(ws, request.segment_id).segment
+    definitions = services().fields.by_key(ws)
     page = SegmentEngine().search(ws, segment or Group(), limit=request.limit, sort=request.sort,
                                   order=request.order, cursor=request.cursor, definitions=definitions)
-    tag_names = {t.tag_id: t.name for t in TagRepository().all(ws)}
+    tag_names = {t.tag_id: t.name for t in services().tags.all(ws)}
     return {"items": [present(row, caller, definitions, tag_names) for row in page.items], "total": page.total,
             "next_cursor": page.next_cursor}
 
@@ -84,7 +80,7 @@ def search_subscribers() -> dict[str, Any]:
 @requires(Permission.EDIT_SUBSCRIBERS)
 def create_subscriber() -> Any:
     caller = current_caller()
-    subscriber = CrmService().create(caller.workspace_id, validate(SubscriberCreate, body(router)),
+    subscriber = services().crm.create(caller.workspace_id, validate(SubscriberCreate, body(router)),
                                      actor=f"operator:{caller.operator_id}")
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=_detail(subscriber))
 
@@ -92,15 +88,15 @@ def create_subscriber() -> Any:
 def _detail(subscriber: Any) -> dict[str, Any]:
     caller = current_caller()
     ws = caller.workspace_id
-    tag_names = {t.tag_id: t.name for t in TagRepository().all(ws)}
-    return present(subscriber, caller, FieldRepository().by_key(ws), tag_names, detail=True)
+    tag_names = {t.tag_id: t.name for t in services().tags.all(ws)}
+    return present(subscriber, caller, services().fields.by_key(ws), tag_names, detail=True)
 
 
 @router.get("/subscribers/<subscriber_id>")
 @requires(Permission.VIEW_SUBSCRIBERS)
 def get_subscriber(subscriber_id: str) -> dict[str, Any]:
     caller = current_caller()
-    subscriber = SubscriberRepository().require(caller.workspace_id, subscriber_id)
+    subscriber = services().subscribers.require(caller.workspace_id, subscriber_id)
     detail = _detail(subscriber)
     entries, cursor = Timeline().page(caller.workspace_id, subscriber_id, limit=20, subscriber=subscriber)
     detail["timeline"] = {"items": [_entry(e) for e in entries], "next_cursor": cursor}
@@ -116,7 +112,7 @@ def _entry(entry: Any) -> dict[str, Any]:
 @requires(Permission.VIEW_SUBSCRIBERS)
 def get_timeline(subscriber_id: str) -> dict[str, Any]:
     caller = current_caller()
-    subscriber = SubscriberRepository().require(caller.workspace_id, subscriber_id)
+    subscriber = services().subscribers.require(caller.workspace_id, subscriber_id)
     entries, cursor = Timeline().page(caller.workspace_id, subscriber_id, limit=int_query(router, "limit", 50, 1, 200),
                                       cursor=query(router, "cursor"), subscriber=subscriber)
     return {"items": [_entry(e) for e in entries], "next_cursor": cursor}
@@ -126,7 +122,7 @@ def get_timeline(subscriber_id: str) -> dict[str, Any]:
 @requires(Permission.EDIT_SUBSCRIBERS)
 def patch_subscriber(subscriber_id: str) -> dict[str, Any]:
     caller = current_caller()
-    crm = CrmService(triggers=services().scenario_service)
+    crm = services().crm
     subscriber = crm.patch(caller.workspace_id, subscriber_id, validate(SubscriberPatch, body(router)),
                            actor=f"operator:{caller.operator_id}")
     return _detail(subscriber)
@@ -137,7 +133,7 @@ def patch_subscriber(subscriber_id: str) -> dict[str, Any]:
 def merge_subscribers(subscriber_id: str) -> dict[str, Any]:
     caller = current_caller()
     request = validate(MergeIn, body(router))
-    winner = CrmService().merge(caller.workspace_id, subscriber_id, request.loser_id,
+    winner = services().crm.merge(caller.workspace_id, subscriber_id, request.loser_id,
                                 actor=f"operator:{caller.operator_id}")
     return _detail(winner)
 

@@ -10,7 +10,8 @@ from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.subscribers.http import body, query, validate
 from haishin.tags.counts import tag_counts
-from haishin.tags.repository import FolderIn, TagIn, TagRepository, tag_to_dict
+from haishin.tags.repository import FolderIn, TagIn, tag_to_dict
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
 
@@ -23,7 +24,7 @@ def _created(payload: dict[str, Any]) -> Response:
 @requires(Permission.VIEW_SUBSCRIBERS)
 def list_tags() -> dict[str, Any]:
     ws = current_caller().workspace_id
-    repo = TagRepository()
+    repo = services().tags
     counts = tag_counts(ws) if query(router, "counts", "1") != "0" else {}
     return {
         "folders": [{"folder_id": f.folder_id, "name": f.name, "position": int(f.position or 0)}
@@ -36,31 +37,31 @@ def list_tags() -> dict[str, Any]:
 @router.post("/tags")
 @requires(Permission.EDIT_SUBSCRIBERS)
 def create_tag() -> Any:
-    return _created(tag_to_dict(TagRepository().create(current_caller().workspace_id, validate(TagIn, body(router)))))
+    return _created(tag_to_dict(services().tags.create(current_caller().workspace_id, validate(TagIn, body(router)))))
 
 
 @router.patch("/tags/<tag_id>")
 @requires(Permission.EDIT_SUBSCRIBERS)
 def update_tag(tag_id: str) -> dict[str, Any]:
-    return tag_to_dict(TagRepository().update(current_caller().workspace_id, tag_id, validate(TagIn, body(router))))
+    return tag_to_dict(services().tags.update(current_caller().workspace_id, tag_id, validate(TagIn, body(router))))
 
 
 @router.delete("/tags/<tag_id>")
 @requires(Permission.EDIT_SUBSCRIBERS)
 def delete_tag(tag_id: str) -> Any:
-    TagRepository().delete(current_caller().workspace_id, tag_id)
+    services().tags.delete(current_caller().workspace_id, tag_id)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 
 
 @router.post("/tag-folders")
 @requires(Permission.EDIT_SUBSCRIBERS)
 def create_folder() -> Any:
-    folder = TagRepository().create_folder(current_caller().workspace_id, validate(FolderIn, body(router)))
+    folder = services().tags.create_folder(current_caller().workspace_id, validate(FolderIn, body(router)))
     return _created({"folder_id": folder.folder_id, "name": folder.name, "position": int(folder.position or 0)})
 
 
 @router.delete("/tag-folders/<folder_id>")
 @requires(Permission.EDIT_SUBSCRIBERS)
 def delete_folder(folder_id: str) -> Any:
-    TagRepository().delete_folder(current_caller().workspace_id, folder_id)
+    services().tags.delete_folder(current_caller().workspace_id, folder_id)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")

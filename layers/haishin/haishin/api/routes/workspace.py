@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.errors import ValidationFailed
-from haishin.workspaces.service import WorkspaceService
+from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
 
@@ -18,7 +18,7 @@ router = APIGatewayHttpRouter()
 @router.get("/workspace")
 @requires(Permission.VIEW_DASHBOARD)
 def get_workspace() -> dict[str, Any]:
-    return WorkspaceService().get(current_caller().workspace_id)
+    return services().workspaces.get(current_caller().workspace_id)
 
 
 @router.patch("/workspace")
@@ -28,4 +28,4 @@ def patch_workspace() -> dict[str, Any]:
         body = router.current_event.json_body
     except ValueError as exc:
         raise ValidationFailed("the body is not JSON", where="body") from exc
-    return WorkspaceService().patch(current_caller().workspace_id, body)
+    return services().workspaces.patch(current_caller().workspace_id, body)
