@@ -130,10 +130,13 @@ function OptOuts({ data }: { data: NonNullable<Dashboard["opt_outs"]> }) {
   return (
     <section class="card" data-testid="chart-optouts">
       <h2 class="card__title">{t("dash.optouts")}</h2>
+      <div class="grid2">
+      <div>
       <BarChart title={t("dash.optouts")} data={data.series} series={[
         { key: "stopped", label: t("dash.optouts.stopped"), color: "#e6a23c" },
         { key: "resumed", label: t("dash.optouts.resumed"), color: "#06c755" },
       ]} />
+      </div>
       {days.length > 0 && (
         <div class="table-wrap">
           <table class="table" data-testid="optouts-table" aria-label={t("dash.optouts.table")}>
@@ -154,6 +157,7 @@ function OptOuts({ data }: { data: NonNullable<Dashboard["opt_outs"]> }) {
           </table>
         </div>
       )}
+      </div>
     </section>
   );
 }
