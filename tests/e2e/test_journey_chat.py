@@ -101,3 +101,24 @@ def test_opt_out_from_the_friend_page_shows_on_the_dashboard(system: Any, page: 
     assert page.get_by_test_id("kpi-optouts").inner_text().split("\n")[1].strip() == "1"
     snap("dashboard-opt-outs")
     assert browser_errors == []
+
+
+def test_the_workspace_sets_its_opt_out_keywords_and_a_clash_is_named(system: Any, page: Any, browser_errors: list[str],
+                                                                       snap: Any) -> None:
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email="owner@chat.example.jp", workspace_id=WS, role="owner")
+    page.locator("nav [data-nav='/settings']").first.click()
+    stop = page.get_by_test_id("optout-keywords-stop")
+    stop.wait_for()
+    assert stop.input_value() == "配信停止"
+    stop.fill("配信停止\nストップ")
+    page.get_by_test_id("optout-keywords-save").click()
+    page.get_by_test_id("optout-keywords-saved").wait_for()
+    api(system, "POST", "/api/auto-replies", {"name": "お問い合わせ", "match_type": "contains", "keywords": ["ストップ"],
+                                            "priority": 1, "messages": [{"type": "text", "text": "ご用件をどうぞ"}]})
+    page.get_by_test_id("optout-keywords-save").click()
+    form = page.get_by_test_id("optout-keywords-form")
+    form.locator("[aria-invalid=true]").wait_for()
+    assert "「ストップ」" in form.inner_text() and "「お問い合わせ」" in form.inner_text()
+    snap("keywords-clash")
+    assert [e for e in browser_errors if "status of 422" not in e] == []  # the refusal itself

@@ -47,7 +47,7 @@ class WorkspaceModel(HaishinModel):
     # Quiet hours in the workspace's time zone, "HH:MM"; empty means none.
     quiet_hours_start = UnicodeAttribute(null=True)
     quiet_hours_end = UnicodeAttribute(null=True)
-    # Optional cap of step messages per friend per local day across all scenarios; 0 means none.
+    # Optional cap of marketing messages (steps and broadcasts) per friend per local day; 0 means none.
     frequency_cap_per_day = NumberAttribute(default=0)
     # What a broadcast does when the LINE quota would be exceeded: "refuse" or "warn".
     quota_policy = UnicodeAttribute(default="refuse")
