@@ -20,11 +20,13 @@ import uuid
 from typing import Any
 
 from haishin.broadcasts.planner import BroadcastPlanner
+from haishin.broadcasts.service import BroadcastService
 from haishin.delivery.messages import DeliveryMessage
 from haishin.delivery.queue import InMemoryDeliverySender
 from haishin.line.client import SendResult
 from haishin.subscribers.models import SHARDS, SubscriberModel
 from haishin.wiring import Services
+from haishin.workspaces.models import WorkspaceModel, workspace_pk
 from haishin_local.runtime import LocalSystem
 from tests.integration.test_broadcasts import create, multicasts, setup_workspace
 
@@ -35,6 +37,99 @@ PRICES = {  # DESIGN.md, us-east-1 list prices
 LINE_LATENCY_S = 0.15  # assumed LINE multicast round trip from Lambda (not measured here)
 PLANNER_GB = 1.0  # template.yaml MemorySize of BroadcastPlannerFunction
 WORKER_GB = 0.5
+
+
+class _UnitMeter:
+    """Measured DynamoDB capacity units: every request on the shared PynamoDB client and the segment scan client
+    asks for ``ReturnConsumedCapacity=TOTAL`` and the answers' units are summed per table (DynamoDB Local reports
+    them as DynamoDB would: 1 WCU per KB written, 2x in a transaction, a refused conditional write still costs)."""
+
+    OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
+                  "BatchWriteItem", "TransactWriteItems", "TransactGetItems")
+
+    def __init__(self) -> None:
+        self.wcu: dict[str, float] = {}
+        self.rcu: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self.on = False
+
+    def attach(self, client: Any) -> None:
+        for op in self.OPERATIONS:
+            client.meta.events.register(f"before-parameter-build.dynamodb.{op}", self._ask)
+            client.meta.events.register(f"after-call.dynamodb.{op}", self._count)
+
+    def _ask(self, params: dict[str, Any], **_: Any) -> None:
+        if self.on:
+            params["ReturnConsumedCapacity"] = "TOTAL"
+
+    def _count(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        if not self.on:
+            return
+        self.calls[model.name] = self.calls.get(model.name, 0) + 1
+        consumed = parsed.get("ConsumedCapacity") or []
+        for entry in consumed if isinstance(consumed, list) else [consumed]:
+            table = str(entry.get("TableName", "?"))
+            total = float(entry.get("CapacityUnits") or 0)
+            write = entry.get("WriteCapacityUnits")
+            read = entry.get("ReadCapacityUnits")
+            if write is None and read is None:  # only a total: writes for write calls, reads for the rest
+                is_write = model.name in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
+                                          "TransactWriteItems")
+                write, read = (total, 0.0) if is_write else (0.0, total)
+            self.wcu[table] = self.wcu.get(table, 0.0) + float(write or 0)
+            self.rcu[table] = self.rcu.get(table, 0.0) + float(read or 0)
+
+    def reset(self) -> None:
+        self.wcu, self.rcu, self.calls = {}, {}, {}
+
+    def report(self, label: str, recipients: int, batches: int) -> str:
+        wcu, rcu = sum(self.wcu.values()), sum(self.rcu.values())
+        per = max(1, batches)
+        tables = ", ".join(f"{t}: {self.wcu.get(t, 0):.0f} WCU {self.rcu.get(t, 0):.0f} RCU"
+                           for t in sorted(set(self.wcu) | set(self.rcu)))
+        return (f"{label}: measured {wcu:,.0f} WCU + {rcu:,.0f} RCU for {recipients:,} recipients in {batches} "
+                f"batches = {wcu / per:.1f} WCU + {rcu / per:.1f} RCU per batch of 500 "
+                f"({wcu / max(1, recipients):.4f} WCU, {rcu / max(1, recipients):.4f} RCU per recipient) [{tables}]")
+
+
+def _attach_meter(meter: _UnitMeter) -> None:
+    from haishin.segments import scan  # noqa: PLC0415
+    from haishin.storage.base import connection  # noqa: PLC0415
+
+    meter.attach(connection().client)
+    meter.attach(scan.dynamodb_client())
+    raw = getattr(scan, "_client", None)
+    if raw is not None:
+        meter.attach(raw(True))
+
+
+def _in_process(service: BroadcastService, workspace_id: str, name: str, meter: _UnitMeter
+                ) -> tuple[float, float, int, int, dict[str, Any]]:
+    """Plan and send one broadcast in-process (LINE stubbed); (planner CPU, worker CPU, batches, recipients,
+    progress), with the DynamoDB units of planning and sending in ``meter``."""
+    sender = InMemoryDeliverySender()
+    planner = BroadcastPlanner(sender=sender, planner_queue=_ListQueue(), optout=Services().optout)
+    broadcast_id = create(service, workspace_id, name)
+    repo = service.repository
+    item = repo.require(workspace_id, broadcast_id)
+    item.update(actions=[type(item).status.set("scheduled")])
+    services = Services(sender=InMemoryDeliverySender(), line_clients=_NullLine())
+    worker = services.worker
+    meter.reset()
+    meter.on = True
+    cpu0 = time.thread_time()
+    planner.start(workspace_id, broadcast_id)
+    for shard in range(SHARDS):
+        planner.run_slice(workspace_id, broadcast_id, shard)
+    planner_cpu = time.thread_time() - cpu0
+    messages: list[DeliveryMessage] = sender.take()
+    cpu1 = time.thread_time()
+    for message in messages:
+        worker.process(message)
+    worker_cpu = time.thread_time() - cpu1
+    meter.on = False
+    progress = service.view(repo.require(workspace_id, broadcast_id))["progress"]
+    return planner_cpu, worker_cpu, len(messages), sum(len(m.recipients) for m in messages), progress
 
 
 class _NullLine:
@@ -83,28 +178,29 @@ def main() -> None:
               f"{total / floor:.1f}x the floor (goal 1.5x)")
 
         # ---------------------------------------------------------------- 2. CPU per recipient, in-process
-        sender = InMemoryDeliverySender()
-        planner = BroadcastPlanner(sender=sender, planner_queue=_ListQueue(), optout=Services().optout)
-        third = create(service, workspace_id, "cpu-inprocess")
-        repo = service.repository
-        item = repo.require(workspace_id, third)
-        item.update(actions=[type(item).status.set("scheduled")])
-        cpu0 = time.thread_time()
-        planner.start(workspace_id, third)
-        for shard in range(SHARDS):
-            planner.run_slice(workspace_id, third, shard)
-        planner_cpu = time.thread_time() - cpu0
-        messages: list[DeliveryMessage] = sender.take()
-        services = Services(sender=InMemoryDeliverySender(), line_clients=_NullLine())
-        worker = services.worker
-        cpu1 = time.thread_time()
-        for message in messages:
-            worker.process(message)
-        worker_cpu = time.thread_time() - cpu1
+        meter = _UnitMeter()
+        _attach_meter(meter)
+        planner_cpu, worker_cpu, batch_count, recipients, _progress = _in_process(service, workspace_id,
+                                                                                 "cpu-inprocess", meter)
         planner_us = planner_cpu / n * 1e6
         worker_us = worker_cpu / n * 1e6
         print(f"planner CPU {planner_us:.1f} µs/recipient ({planner_cpu:.2f} s for {n:,}); "
-              f"worker CPU {worker_us:.1f} µs/recipient ({worker_cpu:.2f} s for {len(messages)} batches, LINE stubbed)")
+              f"worker CPU {worker_us:.1f} µs/recipient ({worker_cpu:.2f} s for {batch_count} batches, LINE stubbed)")
+        print(meter.report("no daily cap", recipients, batch_count))
+
+        # ---------------------------------------------------------------- 2b. the same with a daily cap
+        cap = int(os.environ.get("BENCH_CAP", "3"))
+        workspace = WorkspaceModel.get(workspace_pk(workspace_id), "workspace")
+        workspace.frequency_cap_per_day = cap
+        workspace.save()
+        capped_planner, capped_worker, capped_batches, capped_recipients, progress = _in_process(
+            service, workspace_id, "cpu-inprocess-capped", meter)
+        print(f"daily cap {cap}: planner CPU {capped_planner / n * 1e6:.1f} µs/recipient "
+              f"({capped_planner:.2f} s), worker CPU {capped_worker / n * 1e6:.1f} µs/recipient; "
+              f"skipped_daily_cap {progress.get('skipped_daily_cap', 0):,}")
+        print(meter.report(f"daily cap {cap}", capped_recipients, capped_batches))
+        workspace.frequency_cap_per_day = 0
+        workspace.save()
 
         # ---------------------------------------------------------------- DynamoDB units per recipient
         sample = next(iter(SubscriberModel.query(f"sub#{workspace_id}#00", limit=1)))

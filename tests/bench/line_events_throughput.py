@@ -122,7 +122,7 @@ def in_memory(count: int = 20000) -> None:
     processor = LineEventProcessor(
         subscribers=MemorySubscribers(), timeline=MemoryTimeline(), ledger=InMemoryLedger(),  # type: ignore[arg-type]
         line=FakeLine(), triggers=NoTriggers(), auto_replies=NoReplies(), channels=Channels(),
-        actions=None, optout=None, events=NoEvents(),  # type: ignore[arg-type]
+        actions=None, optout=None, events=NoEvents(), optout_keywords=None,  # type: ignore[arg-type]
     )
     consumer = LineEventsConsumer(processor)
     all_bodies = bodies(count)

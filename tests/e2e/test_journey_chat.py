@@ -79,3 +79,46 @@ def test_dashboard_charts_the_new_friend_and_the_quota(system: Any, page: Any, b
     assert "ハイシン整体院" in quota and "通" in quota, quota
     snap("dashboard")
     assert browser_errors == []
+
+
+def test_opt_out_from_the_friend_page_shows_on_the_dashboard(system: Any, page: Any, browser_errors: list[str],
+                                                              snap: Any) -> None:
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email="owner@chat.example.jp", workspace_id=WS, role="owner")
+    page.locator("nav [data-nav='/friends']").first.click()
+    page.get_by_test_id("friend-row").first.locator("a").click()
+    line = page.get_by_test_id("opt-out-line")
+    line.wait_for()
+    assert line.get_attribute("data-stopped") == "false" and "配信中" in line.inner_text()
+    page.get_by_test_id("opt-out-toggle-line").click()
+    page.locator("[data-testid=opt-out-line][data-stopped=true]").wait_for()
+    assert "停止中" in line.inner_text() and "管理画面" in line.inner_text()  # when and how
+    snap("friend-opt-out")
+    page.locator("nav [data-nav='/dashboard']").first.click()
+    table = page.get_by_test_id("optouts-table")
+    table.wait_for()
+    assert "1" in table.inner_text()
+    assert page.get_by_test_id("kpi-optouts").inner_text().split("\n")[1].strip() == "1"
+    snap("dashboard-opt-outs")
+    assert browser_errors == []
+
+
+def test_the_workspace_sets_its_opt_out_keywords_and_a_clash_is_named(system: Any, page: Any, browser_errors: list[str],
+                                                                       snap: Any) -> None:
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email="owner@chat.example.jp", workspace_id=WS, role="owner")
+    page.locator("nav [data-nav='/settings']").first.click()
+    stop = page.get_by_test_id("optout-keywords-stop")
+    stop.wait_for()
+    assert stop.input_value() == "配信停止"
+    stop.fill("配信停止\nストップ")
+    page.get_by_test_id("optout-keywords-save").click()
+    page.get_by_test_id("optout-keywords-saved").wait_for()
+    api(system, "POST", "/api/auto-replies", {"name": "お問い合わせ", "match_type": "contains", "keywords": ["ストップ"],
+                                            "priority": 1, "messages": [{"type": "text", "text": "ご用件をどうぞ"}]})
+    page.get_by_test_id("optout-keywords-save").click()
+    form = page.get_by_test_id("optout-keywords-form")
+    form.locator("[aria-invalid=true]").wait_for()
+    assert "「ストップ」" in form.inner_text() and "「お問い合わせ」" in form.inner_text()
+    snap("keywords-clash")
+    assert [e for e in browser_errors if "status of 422" not in e] == []  # the refusal itself

@@ -55,6 +55,13 @@ def page(method: str, url: str, form: bytes | None = None) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
+def opt_out(api: str, sub: str, auth: dict[str, str]) -> dict[str, Any]:
+    """The friend's state per channel (the answer's ``changes`` say when and how; checked separately)."""
+    status, body = json_request("GET", f"{api}/api/subscribers/{sub}/opt-out", headers=auth)
+    assert status == 200, body
+    return {k: v for k, v in body.items() if k != "changes"}
+
+
 def line_texts(emulator: Any) -> list[str]:
     return [str((d.get("message") or {}).get("text")) for d in emulator.received(USER, CH)]
 
@@ -105,13 +112,12 @@ def test_opt_out_per_channel_page_headers_keyword_and_resubscribe(local_system: 
     status, html = page("GET", f"{api}{path}")
     assert status == 200 and "配信を停止する" in html
     none = {"all": False, "line": False, "email": False, "sms": False}
-    assert json_request("GET", f"{api}/api/subscribers/{sub}/opt-out", headers=auth) == (200, none)
+    assert opt_out(api, sub, auth) == none
 
     # POST stops e-mail only
     status, html = page("POST", f"{api}{path}", b"action=stop&scope=email")
     assert status == 200 and "配信を停止しました" in html and "配信を再開する" in html
-    status, state = json_request("GET", f"{api}/api/subscribers/{sub}/opt-out", headers=auth)
-    assert state == {**none, "email": True}
+    assert opt_out(api, sub, auth) == {**none, "email": True}
 
     # the next e-mail step is skipped and counted; LINE goes on
     system.advance(timedelta(minutes=61))
@@ -127,8 +133,7 @@ def test_opt_out_per_channel_page_headers_keyword_and_resubscribe(local_system: 
     assert emulator.send_text(CH, USER, "配信停止") == 200
     system.drain()
     assert "配信再開" in line_texts(emulator)[-1]
-    assert json_request("GET", f"{api}/api/subscribers/{sub}/opt-out", headers=auth)[1] == {
-        **none, "email": True, "line": True}
+    assert opt_out(api, sub, auth) == {**none, "email": True, "line": True}
     system.advance(timedelta(minutes=61))
     system.drain()
     assert "LINEのお知らせ2" not in line_texts(emulator)
@@ -138,4 +143,29 @@ def test_opt_out_per_channel_page_headers_keyword_and_resubscribe(local_system: 
     # re-subscribe from the page brings e-mail back
     status, html = page("POST", f"{api}{path}", b"action=resume")
     assert status == 200 and "配信を再開しました" in html
-    assert json_request("GET", f"{api}/api/subscribers/{sub}/opt-out", headers=auth)[1] == {**none, "line": True}
+    assert opt_out(api, sub, auth) == {**none, "line": True}
+
+    # the workspace's own keywords (settings): several, NFKC-matched; the reply names the resume keyword
+    status, body = json_request("PUT", f"{api}/api/workspace/optout-keywords",
+                                {"stop": ["ストップ", "配信停止"], "resume": ["スタート"]}, auth)
+    assert status == 200, body
+    assert emulator.send_text(CH, USER, "ｽﾀｰﾄ") == 200
+    system.drain()
+    assert opt_out(api, sub, auth)["line"] is False and "再開しました" in line_texts(emulator)[-1]
+    assert emulator.send_text(CH, USER, "ストップ") == 200
+    system.drain()
+    assert opt_out(api, sub, auth)["line"] is True and "「スタート」" in line_texts(emulator)[-1]
+    status, body = json_request("POST", f"{api}/api/auto-replies", {
+        "name": "営業時間", "match_type": "contains", "keywords": ["スタ"], "priority": 1,
+        "messages": [{"type": "text", "text": "10時から"}]}, auth)
+    assert status in (200, 201), body
+    status, body = json_request("PUT", f"{api}/api/workspace/optout-keywords",
+                                {"stop": ["ストップ"], "resume": ["スタート"]}, auth)
+    assert status == 422 and "「スタート」" in body["message"] and "「営業時間」" in body["message"], body
+
+    # when and how each channel changed, for the friend page; opt-outs per day on the dashboard
+    status, detail = json_request("GET", f"{api}/api/subscribers/{sub}/opt-out", headers=auth)
+    assert detail["changes"]["line"]["via"] == "keyword" and detail["changes"]["email"]["via"] == "link"
+    status, board = json_request("GET", f"{api}/api/dashboard?days=7", headers=auth)
+    assert status == 200, board
+    assert (board["opt_outs"]["stopped"], board["opt_outs"]["resumed"]) == (3, 2)  # e-mail, LINE twice

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
@@ -16,7 +17,7 @@ from haishin import clock
 from haishin.subscribers.models import SubscriberModel
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.tags.repository import TagRepository
-from haishin.tags.triggers import TriggerSink, fire_tag_changes
+from haishin.tags.triggers import TriggerSink, fire_tag_changes, recorded_tag_changes, remember_tag_changes
 from haishin.timeline.models import Timeline
 from haishin.webhooks.events import WebhookCaller, WebhookEvents
 
@@ -147,8 +148,19 @@ class ActionRunner:
         tag_ids = dict(zip(tag_names, self.tags.resolve(workspace_id, tag_names, create_missing=True), strict=True)) \
             if tag_names else {}
 
+        happened: list[datetime] = []
+
+        tagging = any(isinstance(a, AddTag | RemoveTag) for a in actions)
+
         def change(subscriber: SubscriberModel) -> None:
             changes.clear()
+            now = clock.now()
+            recorded = recorded_tag_changes(subscriber, idempotency_key, now) if tagging else None
+            if recorded is not None:  # this cause wrote before a crash: nothing again, its triggers still fire
+                changes[:] = recorded[0]
+                happened[:] = [recorded[1]]
+                return
+            happened[:] = [now]
             tags = set(subscriber.tags or set())
             fields = dict(subscriber.fields or {})
             for action in actions:
@@ -170,13 +182,15 @@ class ActionRunner:
                     changes.append(("field_changed", {"field": action.field, "old": old, "new": new_value}))
             subscriber.tags = tags
             subscriber.fields = fields
+            if tagging:
+                remember_tag_changes(subscriber, idempotency_key, changes, now)
 
         needs_write = any(isinstance(a, AddTag | RemoveTag | SetField | AddToField) for a in actions)
         subscriber = (
             self.subscribers.mutate(workspace_id, subscriber_id, change) if needs_write
             else self.subscribers.require(workspace_id, subscriber_id)
         )
-        now = clock.now()
+        now = happened[0] if happened else clock.now()  # a replay rewrites the same timeline entries
         for index, (kind, data) in enumerate(changes):
             self.timeline.append(workspace_id, subscriber_id, kind, data, actor=actor, at=now,
                                  entry_id=f"{idempotency_key}#{index}")

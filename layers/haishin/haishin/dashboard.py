@@ -8,6 +8,8 @@ channel, and the newest delivery errors (配信エラーログ). Every read is b
   read with one BatchGetItem per 100 days. Failures are also counted from the error log index (gsi1
   ``dlverr#<ws>``, at most ``MAX_ERROR_ROWS`` rows since the first day), so failures show even for days whose
   counter is missing; the larger of the two counts wins.
+- opt-outs (配信停止): one counter item per local day (``haishin.optout.counters``, pk ``ostat#<ws>#<day>``), counted
+  where an opt-out is recorded, read with one BatchGetItem: stopped per channel / all, and resumed.
 - quota: ``LineClient.quota()`` of each connected channel (a channel whose call fails reports its error instead).
 - error log: the newest ``ERROR_LOG_SIZE`` rows of gsi1.
 Days are local days in the workspace's time zone.
@@ -27,6 +29,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from haishin import clock
 from haishin.delivery.ledger import LedgerModel, error_log_pk
 from haishin.errors import ValidationFailed
+from haishin.optout import counters as optout_counters
 from haishin.segments.scan import all_shards, iter_shard_pages
 from haishin.storage.base import HaishinModel, iso, model_meta
 from haishin.workspaces.models import DEFAULT_TIME_ZONE, ChannelModel, WorkspaceModel, workspace_pk
@@ -149,6 +152,7 @@ class Dashboard:
             "to": today.isoformat(),
             "friends": friends,
             "deliveries": deliveries,
+            "opt_outs": self._opt_outs(workspace_id, day_list),
             "quota": self._quotas(workspace_id),
             "errors": self._error_log(workspace_id),
         }
@@ -226,6 +230,12 @@ class Dashboard:
             "sent": sum(s["sent"] for s in series),
             "failed": sum(s["failed"] for s in series),
         }
+
+    # ------------------------------------------------------------------ opt-outs
+    def _opt_outs(self, workspace_id: str, day_list: list[date]) -> dict[str, Any]:
+        series = optout_counters.series(workspace_id, day_list)
+        return {"series": series, "stopped": sum(int(s["stopped"]) for s in series),
+                "resumed": sum(int(s["resumed"]) for s in series)}
 
     # ------------------------------------------------------------------ quota and errors
     def _quotas(self, workspace_id: str) -> list[dict[str, Any]]:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from haishin.line.client import LineClients
     from haishin.links.service import LinkService
     from haishin.operators.service import OperatorService
+    from haishin.optout.keywords import KeywordStore
     from haishin.optout.service import OptOutService
     from haishin.pages.router import Pages
     from haishin.payments.service import PaymentService
@@ -293,6 +294,15 @@ class Services:
         return self._one("auto_replies", build)
 
     @property
+    def optout_keywords(self) -> KeywordStore:
+        def build() -> KeywordStore:
+            from haishin.optout.keywords import KeywordStore  # noqa: PLC0415
+
+            return KeywordStore()
+
+        return self._one("optout_keywords", build)
+
+    @property
     def channel_activity(self) -> ChannelActivity:
         def build() -> ChannelActivity:
             from haishin.channels.activity import ChannelActivity  # noqa: PLC0415
@@ -477,7 +487,7 @@ class Services:
             from haishin.broadcasts.service import BroadcastService  # noqa: PLC0415
 
             return BroadcastService(line_clients=self.line_clients, subscribers=self.subscribers,
-                                    render=self.renderer, senders=self.senders)
+                                    render=self.renderer, senders=self.senders, ledger=self.ledger)
 
         return self._one("broadcasts", build)
 
@@ -546,7 +556,8 @@ class Services:
             return LineEventProcessor(
                 subscribers=self.subscribers, timeline=self.timeline, ledger=self.event_ledger,
                 line=self.line_clients, triggers=self.scenario_service, auto_replies=self.auto_replies,
-                channels=self.channel_activity, actions=self.actions, optout=self.optout, events=self.webhooks)
+                channels=self.channel_activity, actions=self.actions, optout=self.optout,
+                optout_keywords=self.optout_keywords, events=self.webhooks)
 
         return self._one("line_events", build)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from haishin.ingest.autoreplies import AutoReplyStore
+from haishin.optout.keywords import KeywordStore
 from haishin.optout.service import RESUME_KEYWORD, state_of
 
 from .conftest import CH, WS, Ingest, envelope, line_event, text_event
@@ -34,3 +35,14 @@ def test_keyword_in_standby_still_opts_out_but_sends_nothing(ingest: Ingest) -> 
     ingest.processor.process_record(envelope([text_event("配信停止", mode="standby")]))
     assert state(ingest)["line"] is True
     assert ingest.line.replies == [] and ingest.line.pushes == []
+
+
+def test_workspace_keywords_replace_the_defaults_and_match_after_nfkc(ingest: Ingest) -> None:
+    KeywordStore().put(WS, {"stop": ["ストップ", "STOP"], "resume": ["スタート"]}, auto_replies=AutoReplyStore())
+    ingest.processor.process_record(envelope([line_event("follow"), text_event(" ＳＴＯＰ。")]))
+    assert state(ingest)["line"] is True
+    assert "「スタート」" in ingest.line.replies[-1][1][0]["text"]  # the way back names the workspace's keyword
+    ingest.processor.process_record(envelope([text_event("ｽﾀｰﾄ")]))  # half-width kana, NFKC
+    assert state(ingest)["line"] is False
+    ingest.processor.process_record(envelope([text_event("配信停止")]))  # the default no longer applies
+    assert state(ingest)["line"] is False

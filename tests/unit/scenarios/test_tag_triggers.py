@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from haishin.actions import ActionRunner, AddTag, RemoveTag
+import pytest
+
+from haishin.actions import ActionRunner, AddTag, AddToField, RemoveTag
 from haishin.scenarios.models import Trigger
 from haishin.subscribers.service import SubscriberPatch
 from haishin.tags.repository import TagIn, TagRepository
@@ -97,3 +99,33 @@ def test_sms_goes_to_e164_even_for_a_phone_stored_before_normalisation(aws, manu
     world.tick()
     world.drain()
     assert [m["to"] for m in world.sms.sent] == ["+819012345678"]
+
+
+class CrashAfterWrite:
+    """A process that dies after the tag write, before the trigger reaches the scenario engine."""
+
+    def on_trigger(self, workspace_id: str, subscriber_id: str, trigger: str, detail: dict[str, Any] | None,
+                   idempotency_key: str) -> list[str]:
+        raise SystemExit("crashed between the write and the trigger")
+
+
+def test_a_crash_between_the_tag_write_and_its_trigger_is_recovered_by_the_retry(aws, manual_clock) -> None:
+    world = StepWorld()
+    ws = world.workspace()
+    sub = world.friend(ws, "U1")
+    actions = [AddTag(tag="vip"), AddToField(field="points", amount=1)]
+    root = world.services
+    wired = {"scenarios": root.scenario_service, "webhooks": root.webhooks, "events": root.webhooks}
+    crashing = ActionRunner(root.subscribers, root.timeline, **wired, tag_triggers=CrashAfterWrite())
+    with pytest.raises(SystemExit):
+        crashing.run(ws, sub, actions, actor="form:f1", idempotency_key="form:1")
+    spy = SpySink()
+    retry = ActionRunner(root.subscribers, root.timeline, **wired, tag_triggers=spy)
+    retry.run(ws, sub, actions, actor="form:f1", idempotency_key="form:1")  # the cause is delivered again
+    assert [(t, d["tag"], k.split("#")[0]) for t, d, k in spy.calls] == [("tag_added", "vip", "form:1")]
+    friend = world.services.subscribers.require(ws, sub)
+    assert friend.fields["points"] == 1  # the retry applied nothing twice
+    entries, _ = world.services.timeline.page(ws, sub)
+    assert [e.kind for e in entries].count("tag_added") == 1  # the same timeline entry, rewritten
+    retry.run(ws, sub, [AddTag(tag="vip")], actor="form:f1", idempotency_key="form:2")  # a new cause: present
+    assert len(spy.calls) == 1

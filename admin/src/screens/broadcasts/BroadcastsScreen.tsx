@@ -24,6 +24,7 @@ interface Progress {
   skipped_blocked: number;
   skipped_unsubscribed: number;
   skipped_no_address: number;
+  skipped_daily_cap?: number;
   pending: number;
   planning_complete: boolean;
   batches: number;
@@ -37,6 +38,7 @@ interface Broadcast {
   segment: SegmentGroup | null;
   everyone: boolean;
   respect_quiet_hours?: boolean;
+  respect_daily_cap?: boolean;
   message_count: number;
   send_at: string | null;
   send_at_local: string | null;
@@ -63,6 +65,7 @@ interface Quota {
   warning?: string;
   policy: string;
   deferred?: { until_local: string; reason: string } | null;
+  daily_cap?: { cap: number; skipped: number; reason: string } | null;
 }
 interface SavedSegment {
   segment_id: string;
@@ -148,6 +151,7 @@ interface ComposerValues {
   email_from: string;
   sms_text: string;
   respect_quiet_hours: boolean;
+  respect_daily_cap: boolean;
 }
 
 function toValues(b: Broadcast | null): ComposerValues {
@@ -164,6 +168,7 @@ function toValues(b: Broadcast | null): ComposerValues {
     email_from: b?.content?.email?.from ?? "",
     sms_text: b?.content?.sms?.text ?? "",
     respect_quiet_hours: b?.respect_quiet_hours ?? true,
+    respect_daily_cap: b?.respect_daily_cap ?? true,
   };
 }
 
@@ -178,7 +183,7 @@ function toBody(v: ComposerValues): Record<string, unknown> {
     content.email = email;
   }
   if (v.channel === "sms") content.sms = { text: v.sms_text };
-  const body: Record<string, unknown> = { name: v.name, channel: v.channel, content, respect_quiet_hours: v.respect_quiet_hours };
+  const body: Record<string, unknown> = { name: v.name, channel: v.channel, content, respect_quiet_hours: v.respect_quiet_hours, respect_daily_cap: v.respect_daily_cap };
   if (v.audience === "everyone") body.everyone = true;
   else if (v.audience === "saved") body.segment_id = v.segment_id || null;
   else body.segment = completeSegment(v.segment);
@@ -303,6 +308,10 @@ function Composer({ initial }: { initial: Broadcast | null }) {
                 <input type="checkbox" name="respect_quiet_hours" checked={v.respect_quiet_hours} onChange={(e) => form.set("respect_quiet_hours", e.currentTarget.checked)} />
                 {t("bc.quietHours")}
               </label>
+              <label class="me-vars" data-testid="broadcast-daily-cap" title={t("bc.respectDailyCap.hint")}>
+                <input type="checkbox" name="respect_daily_cap" checked={v.respect_daily_cap} onChange={(e) => form.set("respect_daily_cap", e.currentTarget.checked)} />
+                {t("bc.respectDailyCap")}
+              </label>
             </section>
             <section class="card form">
               <h2 class="card__title">{t("bc.content")}</h2>
@@ -384,6 +393,11 @@ function QuotaView({ q }: { q: Quota }) {
       {q.deferred && (
         <p class="notice" data-testid="quota-deferred">
           {q.deferred.reason}
+        </p>
+      )}
+      {q.daily_cap && q.daily_cap.skipped > 0 && (
+        <p class="notice" data-testid="quota-daily-cap">
+          {q.daily_cap.reason}
         </p>
       )}
       {!q.ok && (
@@ -524,7 +538,7 @@ function ProgressView({ initial }: { initial: Broadcast }) {
   }, [b]);
   const p = b.progress;
   const pct = percent(b);
-  const skipped = p.skipped_blocked + p.skipped_unsubscribed + p.skipped_no_address;
+  const skipped = p.skipped_blocked + p.skipped_unsubscribed + p.skipped_no_address + (p.skipped_daily_cap ?? 0);
   const total = Math.max(1, p.planned || b.estimate || 0);
   const cancel = async () => {
     if (!window.confirm(t("bc.cancel.confirm"))) return;
@@ -586,6 +600,7 @@ function ProgressView({ initial }: { initial: Broadcast }) {
           <p class="muted">
             {t("bc.skip.skipped_blocked")} {fmtNumber(p.skipped_blocked)} / {t("bc.skip.skipped_unsubscribed")} {fmtNumber(p.skipped_unsubscribed)} /{" "}
             {t("bc.skip.skipped_no_address")} {fmtNumber(p.skipped_no_address)}
+            {(p.skipped_daily_cap ?? 0) > 0 && <> / {t("bc.skip.skipped_daily_cap")} {fmtNumber(p.skipped_daily_cap ?? 0)}</>}
           </p>
         )}
         {b.last_error && <p class="notice notice--warn">{t("bc.lastError", { error: b.last_error })}</p>}

@@ -14,6 +14,7 @@ interface Dashboard {
   time_zone: string;
   friends: { series: { date: string; added: number; blocked: number }[]; total: number; following: number; blocked: number; truncated: boolean };
   deliveries: { series: { date: string; sent: number; failed: number; skipped: number }[]; sent: number; failed: number };
+  opt_outs?: { series: { date: string; line: number; email: number; sms: number; all: number; stopped: number; resumed: number }[]; stopped: number; resumed: number };
   quota: { channel_id: string; name: string | null; type?: string; limit?: number | null; used?: number; left?: number | null; error?: string }[];
   errors: { delivery_id: string; at: string; kind: string; channel: string; status: string; error: string | null; attempts: number; subscriber_id: string | null }[];
 }
@@ -60,6 +61,7 @@ export default function DashboardScreen() {
             <div class="kpi"><div class="kpi__label">{t("dash.kpi.added", { n: days })}</div><div class="kpi__value">{formatNumber(data.friends.series.reduce((n, d) => n + d.added, 0))}</div></div>
             <div class="kpi"><div class="kpi__label">{t("dash.kpi.sent", { n: days })}</div><div class="kpi__value">{formatNumber(data.deliveries.sent)}</div></div>
             <div class="kpi"><div class="kpi__label">{t("dash.kpi.failed", { n: days })}</div><div class="kpi__value" style={{ color: data.deliveries.failed ? "var(--danger)" : undefined }}>{formatNumber(data.deliveries.failed)}</div></div>
+            {data.opt_outs && <div class="kpi" data-testid="kpi-optouts"><div class="kpi__label">{t("dash.kpi.optouts", { n: days })}</div><div class="kpi__value">{formatNumber(data.opt_outs.stopped)}</div></div>}
           </div>
           <div class="grid2">
             <section class="card" data-testid="chart-friends">
@@ -78,6 +80,7 @@ export default function DashboardScreen() {
               ]} />
             </section>
           </div>
+          {data.opt_outs && <OptOuts data={data.opt_outs} />}
           <section class="card" data-testid="quota">
             <h2 class="card__title">{t("dash.quota")}</h2>
             {data.quota.length === 0 && <p class="muted">{t("dash.quota.none")}</p>}
@@ -118,5 +121,43 @@ export default function DashboardScreen() {
         </>
       )}
     </>
+  );
+}
+
+/** 配信停止の推移: stopped (any channel or all) and resumed per day, as a chart and, for the days with any, a table. */
+function OptOuts({ data }: { data: NonNullable<Dashboard["opt_outs"]> }) {
+  const days = data.series.filter((d) => d.stopped > 0 || d.resumed > 0);
+  return (
+    <section class="card" data-testid="chart-optouts">
+      <h2 class="card__title">{t("dash.optouts")}</h2>
+      <div class="grid2">
+      <div>
+      <BarChart title={t("dash.optouts")} data={data.series} series={[
+        { key: "stopped", label: t("dash.optouts.stopped"), color: "#e6a23c" },
+        { key: "resumed", label: t("dash.optouts.resumed"), color: "#06c755" },
+      ]} />
+      </div>
+      {days.length > 0 && (
+        <div class="table-wrap">
+          <table class="table" data-testid="optouts-table" aria-label={t("dash.optouts.table")}>
+            <thead>
+              <tr>
+                <th>{t("dash.optouts.date")}</th><th>{t("oo.scope.line")}</th><th>{t("oo.scope.email")}</th><th>{t("oo.scope.sms")}</th>
+                <th>{t("oo.scope.all")}</th><th>{t("dash.optouts.resumed")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {days.map((d) => (
+                <tr key={d.date}>
+                  <td>{d.date}</td><td>{formatNumber(d.line)}</td><td>{formatNumber(d.email)}</td><td>{formatNumber(d.sms)}</td>
+                  <td>{formatNumber(d.all)}</td><td>{formatNumber(d.resumed)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      </div>
+    </section>
   );
 }

@@ -8,6 +8,7 @@ import { useForm } from "../../lib/useForm";
 import { href } from "../../router";
 import { formatDateTime, formatNumber } from "../settings/ui";
 import { followBadge } from "./FriendsScreen";
+import { OptOutPanel } from "./OptOutPanel";
 import type { ChatMessage, FriendDetail, FriendField, TimelineEntry } from "./types";
 
 function messageText(data: Record<string, unknown>): string {
@@ -285,6 +286,7 @@ export function FriendDetailView({ id }: { id: string }) {
                 ))}
               </dl>
             </section>
+            <OptOutPanel id={friend.subscriber_id} canEdit={canChat} onChanged={() => void load()} />
             <TagsEditor friend={friend} onSaved={keep} />
             <FieldsEditor friend={friend} onSaved={keep} />
           </div>

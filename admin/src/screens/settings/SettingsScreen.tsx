@@ -4,6 +4,7 @@ import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { href } from "../../router";
 import { childScreens, visibleTo } from "../registry";
+import { OptOutKeywordSettings } from "./OptOutKeywords";
 import { WorkspaceSettings } from "./WorkspaceForm";
 
 /** Settings hub: links to every screen registered with `parent: "/settings"`, plus the session. */
@@ -32,6 +33,7 @@ export default function SettingsScreen() {
         </ul>
       </section>
       <WorkspaceSettings />
+      <OptOutKeywordSettings />
       <section class="card">
         <h2 class="card__title">{t("settings.session")}</h2>
         <dl class="facts">

@@ -14,7 +14,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,21 +94,38 @@ class Audience:
         parsed = segment if isinstance(segment, segment_model.Group) else segment_model.parse_segment(segment)
         return self.engine.count(workspace_id, parsed)
 
-    def reachable(self, workspace_id: str, segment: Any, channel: str, line_channel_id: str | None
-                  ) -> tuple[dict[str, int], int]:
+    def reachable(self, workspace_id: str, segment: Any, channel: str, line_channel_id: str | None, *,
+                  capped: Callable[[list[str]], set[str]] | None = None) -> tuple[dict[str, int], int]:
         """(matches by outcome ({"matched": n, "ok": n, "skipped_blocked": n, ...}), how many of the ``ok`` ones go
         out on LINE) over all shards in parallel: the estimate, and what counts against the LINE quota (for
-        ``line_email``, the friends reached by email do not)."""
+        ``line_email``, the friends reached by email do not). ``capped``: given friends with an address, those
+        already at the daily frequency cap (counted ``skipped_daily_cap``, 100 friends per call)."""
         compiled = self.compile(workspace_id, segment)
 
         def shard_counts(shard: int) -> tuple[dict[str, int], int]:
             counts: dict[str, int] = {}
             on_line = 0
+            waiting: list[tuple[str, str]] = []
+
+            def settle(entries: list[tuple[str, str]]) -> None:
+                nonlocal on_line
+                full = capped([sid for sid, _ in entries]) if capped and entries else set()
+                for sid, sent_on in entries:
+                    status = "skipped_daily_cap" if sid in full else "ok"
+                    counts[status] = counts.get(status, 0) + 1
+                    if status == "ok" and sent_on == "line":
+                        on_line += 1
+
             for row in self.shard_rows(compiled, shard, personalised=False):
                 sent_on, _, status = address_for(row, channel, line_channel_id)
-                counts[status] = counts.get(status, 0) + 1
-                if status == "ok" and sent_on == "line":
-                    on_line += 1
+                if status != "ok":
+                    counts[status] = counts.get(status, 0) + 1
+                    continue
+                waiting.append((str(row["subscriber_id"]), sent_on))
+                if len(waiting) >= 100 or capped is None:
+                    settle(waiting)
+                    waiting = []
+            settle(waiting)
             return counts, on_line
 
         total: dict[str, int] = {"matched": 0, "ok": 0}

@@ -13,7 +13,8 @@ planner invocation won the conditional transition) -> ``sending`` (every batch i
 ``cancelled`` from any state before ``done``.
 
 Counters (numbers of recipients): ``planned`` (put in delivery batches), ``sent``, ``failed``, ``cancelled_n``
-(batches dropped by a cancel), ``skipped_blocked``, ``skipped_unsubscribed``, ``skipped_no_address``; ``settled`` =
+(batches dropped by a cancel), ``skipped_blocked``, ``skipped_unsubscribed``, ``skipped_no_address``,
+``skipped_daily_cap`` (the friend already had the workspace's daily number of marketing messages); ``settled`` =
 sent + failed + cancelled_n, so ``settled >= planned`` with ``planning_complete`` means the broadcast is done.
 """
 
@@ -28,7 +29,7 @@ EDITABLE = frozenset({"draft", "scheduled"})
 CANCELLABLE = frozenset({"draft", "scheduled", "planning", "sending"})
 CHANNELS = ("line", "email", "sms", "line_email")
 COUNTERS = ("planned", "sent", "failed", "cancelled_n", "skipped_blocked", "skipped_unsubscribed",
-            "skipped_no_address", "settled")
+            "skipped_no_address", "skipped_daily_cap", "settled")
 
 
 def broadcast_sk(broadcast_id: str) -> str:
@@ -75,6 +76,10 @@ class BroadcastModel(HaishinModel):
     personalised = BooleanAttribute(default=False)
     # False: an urgent notice goes out even in the workspace's quiet hours (default: deferred to their end)
     respect_quiet_hours = BooleanAttribute(null=True)
+    # False: the workspace's daily frequency cap does not apply (default: friends at the cap are skipped)
+    respect_daily_cap = BooleanAttribute(null=True)
+    # the cap in force for this send, read once when planning starts (0: none), so every slice applies the same
+    daily_cap = NumberAttribute(null=True)
     message_count = NumberAttribute(default=1)
     # timing: local wall time as the marketer typed it, its zone, and the UTC instant
     send_at_local = UnicodeAttribute(null=True)
@@ -103,6 +108,7 @@ class BroadcastModel(HaishinModel):
     skipped_blocked = NumberAttribute(default=0)
     skipped_unsubscribed = NumberAttribute(default=0)
     skipped_no_address = NumberAttribute(default=0)
+    skipped_daily_cap = NumberAttribute(default=0)
     settled = NumberAttribute(default=0)
     last_error = UnicodeAttribute(null=True)
     created_by = UnicodeAttribute(null=True)

@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,6 +66,8 @@ STUCK_PLANNING = timedelta(minutes=15)
 MAX_BATCH_BYTES = MAX_MESSAGE_BYTES * 3 // 4
 MAX_REMAINDER_BYTES = 300_000  # leftovers kept on a slice item for pooling (DynamoDB items: 400 KB)
 SQS_BATCH = 10
+CAP_CHUNK = 100  # recipients whose daily-cap takes run together
+CAP_THREADS = 8  # below PynamoDB's 10 pooled connections
 
 
 def batch_ids(broadcast_id: str, slice_label: str, number: int) -> tuple[str, str]:
@@ -158,9 +161,11 @@ class BroadcastPlanner:
             # watched before the transition, so a crash right after it still leaves the broadcast findable
             PlanningWatchModel(sk=f"{workspace_id}#{broadcast_id}", workspace_id=workspace_id,
                                broadcast_id=broadcast_id, since=now).save()
+            cap = self.repository.daily_cap(broadcast)
             try:
                 broadcast.update(actions=[BroadcastModel.status.set("planning"), BroadcastModel.planned_at.set(now),
-                                          BroadcastModel.started_at.set(now), BroadcastModel.updated_at.set(now)],
+                                          BroadcastModel.started_at.set(now), BroadcastModel.updated_at.set(now),
+                                          BroadcastModel.daily_cap.set(cap)],
                                  condition=BroadcastModel.status == "scheduled")
             except UpdateError as exc:
                 if "ConditionalCheckFailed" not in str(exc):
@@ -234,12 +239,8 @@ class BroadcastPlanner:
         groups: dict[str, _Group] = {}
         emitter = _Emitter(self, broadcast, label, content, self.repository.line_channel(broadcast))
         counts: dict[str, int] = {}
-        for row in self.audience.shard_rows(compiled, shard, personalised=personalised):
-            report.matched += 1
-            channel, address, status = address_for(row, broadcast.channel, broadcast.line_channel_id)
-            if address is None:
-                counts[status] = counts.get(status, 0) + 1
-                continue
+
+        def place(row: dict[str, Any], channel: str, address: str) -> None:
             subscriber_id = str(row["subscriber_id"])
             rendered: Any = None
             key = channel
@@ -249,7 +250,7 @@ class BroadcastPlanner:
                 except RenderError as exc:
                     counts["failed"] = counts.get("failed", 0) + 1
                     self.repository.note_error(broadcast, f"{subscriber_id}: {exc.where}: {exc.message}")
-                    continue
+                    return
                 key = channel + "|" + hashlib.blake2b(json.dumps(rendered, ensure_ascii=False, sort_keys=True)
                                                    .encode(), digest_size=16).hexdigest()
             group = groups.get(key)
@@ -261,6 +262,26 @@ class BroadcastPlanner:
             if len(group.recipients) == MAX_RECIPIENTS:
                 emitter.emit([group])
                 del groups[key]
+
+        cap = _CapGate(self.ledger, broadcast, planned_at.astimezone(zone).date().isoformat())
+        try:
+            for row in self.audience.shard_rows(compiled, shard, personalised=personalised):
+                report.matched += 1
+                channel, address, status = address_for(row, broadcast.channel, broadcast.line_channel_id)
+                if address is None:
+                    counts[status] = counts.get(status, 0) + 1
+                    continue
+                if not cap.active:
+                    place(row, channel, address)
+                    continue
+                for ready in cap.offer(row, channel, address):
+                    place(*ready)
+            for ready in cap.drain():
+                place(*ready)
+        finally:
+            cap.close()
+        if cap.skipped:
+            counts["skipped_daily_cap"] = cap.skipped
         leftovers = list(groups.values())
         remainder = {key: {"channel": g.channel, "content": g.content, "recipients": g.recipients, "to": g.to}
                      for key, g in groups.items()}
@@ -275,7 +296,7 @@ class BroadcastPlanner:
                             remainder=remainder, counts={**counts, "planned": report.planned}).save()
         actions: list[Action] = [BroadcastModel.slices_done.add({label}), BroadcastModel.planned.add(report.planned),
                    BroadcastModel.batches.add(emitter.count), BroadcastModel.updated_at.set(clock.now())]
-        for name in ("skipped_blocked", "skipped_unsubscribed", "skipped_no_address", "failed"):
+        for name in ("skipped_blocked", "skipped_unsubscribed", "skipped_no_address", "skipped_daily_cap", "failed"):
             if counts.get(name):
                 actions.append(getattr(BroadcastModel, name).add(counts[name]))
         try:
@@ -345,6 +366,51 @@ class BroadcastPlanner:
             return
         PlanningWatchModel(sk=f"{broadcast.workspace_id}#{broadcast.broadcast_id}").delete()
         self.repository.maybe_finish(broadcast.workspace_id, broadcast.broadcast_id)
+
+
+class _CapGate:
+    """The workspace's daily frequency cap for one slice: each recipient with an address takes one unit of their
+    local day's counter (the same counter steps use: one conditional UpdateItem, 1 WCU, at most once per broadcast),
+    in chunks of ``CAP_CHUNK`` on ``CAP_THREADS`` threads; those at the cap are skipped (``skipped_daily_cap``).
+    Recipients come out in their original order, so a re-run of a slice builds the same batches."""
+
+    def __init__(self, ledger: Ledger, broadcast: BroadcastModel, local_date: str) -> None:
+        self.ledger = ledger
+        self.workspace_id = broadcast.workspace_id
+        self.owner = broadcast.broadcast_id
+        self.cap = int(broadcast.daily_cap or 0)
+        self.local_date = local_date
+        self.pending: list[tuple[dict[str, Any], str, str]] = []
+        self.skipped = 0
+        self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.cap > 0
+
+    def offer(self, row: dict[str, Any], channel: str, address: str) -> list[tuple[dict[str, Any], str, str]]:
+        self.pending.append((row, channel, address))
+        return self.drain() if len(self.pending) >= CAP_CHUNK else []
+
+    def drain(self) -> list[tuple[dict[str, Any], str, str]]:
+        chunk, self.pending = self.pending, []
+        if not chunk:
+            return []
+
+        def take(entry: tuple[dict[str, Any], str, str]) -> bool:
+            return self.ledger.take_cap_once(self.workspace_id, str(entry[0]["subscriber_id"]), self.local_date,
+                                             self.cap, self.owner)
+
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=CAP_THREADS, thread_name_prefix="cap")
+        allowed = list(self._pool.map(take, chunk))
+        self.skipped += allowed.count(False)
+        return [entry for entry, ok in zip(chunk, allowed, strict=True) if ok]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
 
 def _pack(groups: list[_Group]) -> list[list[_Group]]:

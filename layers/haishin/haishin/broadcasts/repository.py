@@ -16,7 +16,7 @@ from haishin.broadcasts.models import (
     content_sk,
 )
 from haishin.errors import NotFound
-from haishin.workspaces.models import default_line_channel, workspace_pk
+from haishin.workspaces.models import WorkspaceModel, default_line_channel, workspace_pk
 
 
 def _condition_failed(exc: Exception) -> bool:
@@ -71,6 +71,17 @@ class BroadcastRepository:
         with BroadcastSliceModel.batch_write() as batch:
             for item in items:
                 batch.delete(item)
+
+    @staticmethod
+    def daily_cap(broadcast: BroadcastModel) -> int:
+        """The workspace's daily frequency cap for this broadcast: 0 (none) when it opts out or none is set."""
+        if broadcast.respect_daily_cap is False:
+            return 0
+        try:
+            workspace = WorkspaceModel.get(*WorkspaceModel.key(broadcast.workspace_id))
+        except WorkspaceModel.DoesNotExist:
+            return 0
+        return int(workspace.frequency_cap_per_day or 0)
 
     @staticmethod
     def line_channel(broadcast: BroadcastModel) -> str | None:

@@ -30,6 +30,7 @@ from haishin.broadcasts.planner import PlannerQueue
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.broadcasts.scheduling import BroadcastScheduler
 from haishin.config import settings
+from haishin.delivery.ledger import Ledger
 from haishin.errors import Conflict, ValidationFailed
 from haishin.line.client import MAX_MESSAGES_PER_SEND
 from haishin.render import Renderer, RenderError, is_personalised, renderer, variables_for
@@ -54,11 +55,22 @@ class BroadcastInput:
     segment_id: str | None = None
     everyone: bool | None = None
     respect_quiet_hours: bool | None = None
+    respect_daily_cap: bool | None = None
 
 
 def _public(deferred: dict[str, Any] | None) -> dict[str, Any] | None:
     """A deferral as the API shows it (no datetime objects)."""
     return None if deferred is None else {k: v for k, v in deferred.items() if k != "until_utc"}
+
+
+def _cap_notice(cap: int, skipped: int) -> dict[str, Any] | None:
+    """The daily frequency cap as the confirm dialog shows it (None: no cap applies to this broadcast)."""
+    if not cap:
+        return None
+    reason = (f"1日の配信上限（{cap}通）に達している友だち{skipped:,}人には送信されません（配信停止ではなくスキップ）。"
+              "上限を超えても送るには「1日の配信上限を守る」をオフにしてください" if skipped
+              else f"1日の配信上限（{cap}通）に達している友だちはいません")
+    return {"cap": cap, "skipped": skipped, "reason": reason}
 
 
 def _fail(message: str, where: str) -> ValidationFailed:
@@ -134,8 +146,10 @@ class BroadcastService:
     def __init__(self, *, repository: BroadcastRepository | None = None, audience: Audience | None = None,
                  scheduler: BroadcastScheduler | None = None, planner_queue: Any = None, line_clients: Any,
                  subscribers: SubscriberRepository | None = None, render: Renderer | None = None,
-                 senders: SenderService) -> None:
+                 senders: SenderService,
+                 ledger: Ledger | None = None) -> None:
         self.repository = repository or BroadcastRepository()
+        self.ledger = ledger or Ledger()  # the daily-cap counters the quota check reads
         self.audience = audience or Audience()
         self.scheduler = scheduler or BroadcastScheduler()
         self.planner_queue = planner_queue or PlannerQueue()
@@ -187,6 +201,8 @@ class BroadcastService:
             broadcast.line_channel_id = data.line_channel_id or None
         if data.respect_quiet_hours is not None:
             broadcast.respect_quiet_hours = data.respect_quiet_hours
+        if data.respect_daily_cap is not None:
+            broadcast.respect_daily_cap = data.respect_daily_cap
         if data.segment is not None and data.segment_id:
             raise _fail("give a saved segment or an inline segment, not both", "segment_id")
         if data.everyone:
@@ -358,14 +374,18 @@ class BroadcastService:
         after it does not read every friend a second time (at 1,000,000 friends that read would take most of API
         Gateway's 29 s). The quota itself is always read from LINE again."""
         broadcast = broadcast or self.repository.require(workspace_id, broadcast_id)
-        reach, line_ok, counted_at = self._reach(broadcast)
-        policy = (self.workspace(workspace_id) or WorkspaceModel(quota_policy="refuse")).quota_policy or "refuse"
+        workspace = self.workspace(workspace_id)
+        cap = int(workspace.frequency_cap_per_day or 0) if workspace and broadcast.respect_daily_cap is not False \
+            else 0
+        reach, line_ok, counted_at = self._reach(broadcast, cap)
+        policy = (workspace or WorkspaceModel(quota_policy="refuse")).quota_policy or "refuse"
         result: dict[str, Any] = {
             "matched": reach.get("matched", 0), "recipients": reach.get("ok", 0),
             "skipped": {k: v for k, v in reach.items() if k.startswith("skipped_")},
             "messages_per_recipient": int(broadcast.message_count or 1), "policy": policy,
             "estimated_at": iso(counted_at),
             "deferred": _public(self._deferral(broadcast, clock.now())),  # what "send now" would do
+            "daily_cap": _cap_notice(cap, int(reach.get("skipped_daily_cap", 0))),
         }
         if broadcast.channel not in ("line", "line_email"):
             result.update({"estimated_messages": 0, "ok": True})
@@ -390,19 +410,25 @@ class BroadcastService:
                                  f"(limit {int(limit):,}, used {used:,})")
         return result
 
-    def _reach(self, broadcast: BroadcastModel) -> tuple[dict[str, int], int, datetime]:
+    def _reach(self, broadcast: BroadcastModel, cap: int = 0) -> tuple[dict[str, int], int, datetime]:
         """(matches by outcome, recipients reached on LINE, when counted): the stored count when fresh, else a new
-        count over every shard, stored on the broadcast for the next call."""
+        count over every shard, stored on the broadcast for the next call. With a daily ``cap``, the friends already
+        at it today (workspace-local day) are counted as ``skipped_daily_cap`` (their counters read in batches of
+        100, eventually consistent: an estimate, as the planner decides for each friend when it sends)."""
         segment = self.repository.segment_of(broadcast)
-        fingerprint = hashlib.sha256(json.dumps(
-            [segment, broadcast.channel, broadcast.line_channel_id], sort_keys=True, default=str).encode()).hexdigest()
         now = clock.now()
+        day = now.astimezone(ZoneInfo(self._zone(broadcast.workspace_id))).date().isoformat() if cap else ""
+        fingerprint = hashlib.sha256(json.dumps(
+            [segment, broadcast.channel, broadcast.line_channel_id, cap, day], sort_keys=True, default=str
+        ).encode()).hexdigest()
         stored = broadcast.reach or {}
         if stored.get("fingerprint") == fingerprint and broadcast.reach_at is not None \
                 and timedelta(0) <= now - broadcast.reach_at <= self.REACH_FRESH:
             return dict(stored["counts"]), int(stored["line_ok"]), broadcast.reach_at
+        ledger = self.ledger
+        capped = (lambda ids_: ledger.at_cap(broadcast.workspace_id, ids_, day, cap)) if cap else None
         counts, line_ok = self.audience.reachable(broadcast.workspace_id, segment, broadcast.channel,
-                                                  broadcast.line_channel_id)
+                                                  broadcast.line_channel_id, capped=capped)
         broadcast.reach = {"fingerprint": fingerprint, "counts": counts, "line_ok": line_ok}
         broadcast.reach_at = now
         with contextlib.suppress(UpdateError):  # the count is only a cache: a broadcast deleted meanwhile is fine
@@ -474,6 +500,7 @@ class BroadcastService:
             "everyone": not broadcast.segment_id and not broadcast.segment,
             "personalised": bool(broadcast.personalised), "message_count": int(broadcast.message_count or 1),
             "respect_quiet_hours": broadcast.respect_quiet_hours is not False,
+            "respect_daily_cap": broadcast.respect_daily_cap is not False,
             "send_at": broadcast.send_at.isoformat() if broadcast.send_at else None,
             "send_at_local": broadcast.send_at_local, "time_zone": broadcast.time_zone,
             "estimate": int(broadcast.estimate) if broadcast.estimate is not None else None,
@@ -484,6 +511,7 @@ class BroadcastService:
                 "skipped_blocked": int(broadcast.skipped_blocked or 0),
                 "skipped_unsubscribed": int(broadcast.skipped_unsubscribed or 0),
                 "skipped_no_address": int(broadcast.skipped_no_address or 0),
+                "skipped_daily_cap": int(broadcast.skipped_daily_cap or 0),
                 "pending": max(0, planned - settled), "slices_done": len(broadcast.slices_done or set()),
                 "planning_complete": bool(broadcast.planning_complete), "batches": int(broadcast.batches or 0),
             },

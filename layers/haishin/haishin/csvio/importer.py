@@ -12,8 +12,9 @@ The file is read with ``csv.reader`` over a text stream (memory stays flat whate
    friend's ID is derived from the import and the line, so replaying a chunk after a crash rewrites the same items;
 4. updates are one TransactWriteItems per row (row version-checked, aliases conditioned), from the same writers;
 5. the ``csv`` scenario trigger fires for each friend the chunk created (``ImportService(triggers=...)``; updated
-   friends are not "imported" again), then progress (counters and the last committed line) is committed on the job
-   item after the chunk.
+   friends are not "imported" again), ``tag_added`` / ``tag_removed`` for every row's real tag change (keyed by job
+   and line; an update records its changes on the row so a replayed chunk still fires them: ``Importer._fire``),
+   then progress (counters and the last committed line) is committed on the job item after the chunk.
 
 Within a chunk, a second row claiming an identity an earlier row claims starts the next chunk, so it sees the first.
 """
@@ -71,7 +72,14 @@ from haishin.subscribers.repository import (
     normalise_email,
 )
 from haishin.tags.repository import TagModel, TagRepository, _key
-from haishin.tags.triggers import TriggerSink
+from haishin.tags.triggers import (
+    TAG_ADDED,
+    TAG_REMOVED,
+    TriggerSink,
+    fire_tag_changes,
+    recorded_tag_changes,
+    remember_tag_changes,
+)
 from haishin.timeline.models import TimelineEntryModel, timeline_pk
 from haishin.workspaces.models import workspace_pk
 
@@ -163,8 +171,11 @@ class Importer:
         writers: int = 8,
         tz: str = "Asia/Tokyo",
         now: datetime | None = None,
+        triggers: TriggerSink | None = None,
     ) -> None:
         self.workspace_id = workspace_id
+        self.triggers = triggers  # tag_added / tag_removed; None only for dry runs (preview, options), which write
+        # nothing: ``submit`` refuses a real run without it
         self.options = options
         self.job_id = job_id
         self.created_ms = created_ms if created_ms is not None else int(clock.now().timestamp() * 1000)
@@ -391,8 +402,10 @@ class Importer:
             result.created = sum(1 for a in result.actions.values() if a == "create")
             result.updated = len(updates)
             return PendingChunk(result)
+        if self.triggers is None:
+            raise TypeError("an import that writes needs the scenario engine for tag triggers (triggers=...)")
         pool = self._writers()
-        futures = [pool.submit(self._write_batch, batch) for batch in self._batches(new_friends)]
+        futures = [pool.submit(self._write_batch, batch, friends) for batch, friends in self._batches(new_friends)]
         update_futures = [pool.submit(self._update_one, plan, target, existing.get(target)) for plan, target in updates]
         return PendingChunk(result, futures, update_futures)
 
@@ -483,7 +496,7 @@ class Importer:
         self._apply(plan, friend)
         return friend
 
-    def _batches(self, friends: list[NewFriend]) -> Iterator[list[dict[str, Any]]]:
+    def _batches(self, friends: list[NewFriend]) -> Iterator[tuple[list[dict[str, Any]], list[NewFriend]]]:
         """Write requests of at most 25 items, a friend's items never split across two calls.
 
         A row is its subscriber item (which records the import and line: the timeline shows that as the friend's
@@ -491,6 +504,7 @@ class Importer:
         (``new_subscriber_item``, the same item PynamoDB would write: a test compares them); building PynamoDB
         models for 100,000 new friends cost more than validating the rows."""
         batch: list[dict[str, Any]] = []
+        members: list[NewFriend] = []
         now = iso(clock.now())
         for friend in friends:
             items = [new_subscriber_item(self.workspace_id, friend, now)]
@@ -498,14 +512,16 @@ class Importer:
                 items.append({"pk": {"S": alias_pk(self.workspace_id, kind, value)}, "sk": {"S": "alias"},
                               "subscriber_id": {"S": friend.subscriber_id}})
             if len(batch) + len(items) > 25:
-                yield batch
-                batch = []
+                yield batch, members
+                batch, members = [], []
             batch.extend(items)
+            members.append(friend)
         if batch:
-            yield batch
+            yield batch, members
 
-    def _write_batch(self, batch: list[dict[str, Any]]) -> int:
-        """Put one batch of SubscribersTable items (friends and their aliases); returns the friends written."""
+    def _write_batch(self, batch: list[dict[str, Any]], friends: list[NewFriend] | None = None) -> int:
+        """Put one batch of SubscribersTable items (friends and their aliases), then fire ``tag_added`` for the new
+        friends' tags; returns the friends written."""
         request: dict[str, list[dict[str, Any]]] = {
             table_name("SUBSCRIBERS_TABLE"): [{"PutRequest": {"Item": item}} for item in batch]}
         client = dynamodb_client()
@@ -516,16 +532,49 @@ class Importer:
             if request:
                 time.sleep(delay + random.random() * delay)
                 delay = min(delay * 2, 2.0)
+        for friend in friends or []:
+            line = (friend.imported_from or {}).get("line")
+            self._fire(friend.subscriber_id, line, [{"tags_added": sorted(friend.tags)}])
         return sum(1 for item in batch if item["sk"]["S"] != "alias")
+
+    def _tag_name(self, tag_id: str) -> str:
+        for tag in self.known_tags:
+            if tag.tag_id == tag_id:
+                return str(tag.name)
+        return tag_id
+
+    def _tag_pairs(self, changes: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+        """The row's real tag changes (from ``_apply``) as (kind, {"tag_id", "tag"})."""
+        pairs: list[tuple[str, dict[str, Any]]] = []
+        for change in changes:
+            for kind, key in ((TAG_ADDED, "tags_added"), (TAG_REMOVED, "tags_removed")):
+                pairs += [(kind, {"tag_id": tag_id, "tag": self._tag_name(tag_id)}) for tag_id in change.get(key) or []]
+        return pairs
+
+    def _fire(self, subscriber_id: str, line: Any, changes: list[dict[str, Any]]) -> None:
+        """``tag_added`` / ``tag_removed`` for the row's real tag changes, once per row: the key is the job and line,
+        so a chunk replayed after a crash (creates are rewritten; an update finds its changes recorded on the row,
+        ``haishin.tags.triggers.recorded_tag_changes``) enrolls nobody twice and loses no trigger."""
+        pairs = self._tag_pairs(changes)
+        if pairs:
+            fire_tag_changes(self.triggers, self.workspace_id, subscriber_id, pairs,
+                             idempotency_key=f"import:{self.job_id}:{line}")
 
     def _update_one(self, plan: RowPlan, subscriber_id: str, raw: dict[str, Any] | None) -> CellError | None:
         subscriber = SubscriberModel.from_raw_data(raw) if raw else self.subscribers.require(self.workspace_id,
                                                                                             subscriber_id)
+        cause = f"import:{self.job_id}:{plan.line}"
         for _ in range(8):
+            now = clock.now()
+            recorded = recorded_tag_changes(subscriber, cause, now)
+            if recorded is not None:  # this row was written before a crash: its tag triggers still fire, once
+                fire_tag_changes(self.triggers, self.workspace_id, subscriber_id, recorded[0], idempotency_key=cause)
+                return None
             before = set(aliases_of(subscriber))
             changes = self._apply(plan, subscriber)
+            remember_tag_changes(subscriber, cause, self._tag_pairs(changes), now)
             after = set(aliases_of(subscriber))
-            subscriber.updated_at = clock.now()
+            subscriber.updated_at = now
             try:
                 self.subscribers.save_with_aliases(subscriber, add=sorted(after - before),
                                                    remove=sorted(before - after))
@@ -538,6 +587,7 @@ class Importer:
                 return CellError(plan.line, column, exc.message)
             entry = self._timeline_item(plan, subscriber_id, False, changes, clock.now())
             entry.save()
+            self._fire(subscriber_id, plan.line, changes)
             return None
         return CellError(plan.line, None, "the friend kept changing during the import; import the row again")
 
@@ -639,7 +689,8 @@ class ImportService:
     def __init__(self, *, triggers: TriggerSink, chunk_size: int = 500, writers: int = 8) -> None:
         self.chunk_size = chunk_size
         self.writers = writers
-        self.triggers = triggers  # the scenario engine: the ``csv`` trigger
+        # the scenario engine: the ``csv`` trigger, and tag_added / tag_removed for rows that change tags
+        self.triggers = triggers
 
     def upload(self, workspace_id: str, filename: str, data: bytes, *, actor: str,
                options: ImportOptions | None = None) -> ImportJobModel:
@@ -736,7 +787,8 @@ class ImportService:
             raise Conflict("the import is already running", where="status")
         options = ImportOptions.model_validate(job.options)
         importer = Importer(workspace_id, options, job_id=job.job_id, actor=job.actor,
-                            created_ms=int(job.created_at.timestamp() * 1000), writers=self.writers)
+                            created_ms=int(job.created_at.timestamp() * 1000), writers=self.writers,
+                            triggers=self.triggers)
         importer.map_header(list(job.header))
         started = time.monotonic()
         job.update(actions=[ImportJobModel.status.set("running"), ImportJobModel.updated_at.set(clock.now())])

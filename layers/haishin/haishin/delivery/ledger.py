@@ -5,7 +5,9 @@
   ``skipped_stopped`` | ``skipped_late`` | ``skipped_no_address``; ``retrying`` after a retryable failure.
 - error log (配信エラーログ) on gsi1: gsi1pk ``dlverr#<workspace_id>`` gsi1sk ``<iso time>#<delivery_id>``, set
   while a row is ``failed`` or ``retrying`` with an error.
-- frequency-cap counters: pk ``cap#<workspace_id>#<subscriber_id>#<local date>`` sk ``cap``.
+- frequency-cap counters: pk ``cap#<workspace_id>#<subscriber_id>#<local date>`` sk ``cap``: the friend's marketing
+  messages that local day, steps and broadcasts alike; ``owners`` holds the broadcasts counted (a re-planned slice
+  counts a friend once).
 Rows expire (TTL ``expires_at``) after 180 days; LINE's retry-key window is 24 h, so the ledger outlives it.
 
 Exactly once: a worker claims a row with a conditional update (only from enqueued/retrying/absent, or a ``sending``
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action as UpdateAction
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -83,7 +85,15 @@ class CapCounter(HaishinModel):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default="cap")
     count = NumberAttribute(default=0)  # type: ignore[assignment]
+    owners = UnicodeSetAttribute(null=True)  # broadcast IDs counted here (idempotent broadcast takes)
     expires_at = NumberAttribute(null=True)
+
+
+def cap_pk(workspace_id: str, subscriber_id: str, local_date: str) -> str:
+    return f"cap#{workspace_id}#{subscriber_id}#{local_date}"
+
+
+CAP_TTL_S = 3 * 86400
 
 
 def ledger_pk(delivery_id: str) -> str:
@@ -249,8 +259,8 @@ class Ledger:
         """Count one step message for the friend's local day; False when the cap is already reached."""
         now = clock.now()
         try:
-            CapCounter(f"cap#{workspace_id}#{subscriber_id}#{local_date}", "cap").update(
-                actions=[CapCounter.count.add(1), CapCounter.expires_at.set(int(now.timestamp()) + 3 * 86400)],
+            CapCounter(cap_pk(workspace_id, subscriber_id, local_date), "cap").update(
+                actions=[CapCounter.count.add(1), CapCounter.expires_at.set(int(now.timestamp()) + CAP_TTL_S)],
                 condition=CapCounter.pk.does_not_exist() | (CapCounter.count < cap),
             )
             return True
@@ -258,6 +268,40 @@ class Ledger:
             if _is_condition_failure(exc):
                 return False
             raise
+
+    def take_cap_once(self, workspace_id: str, subscriber_id: str, local_date: str, cap: int, owner: str) -> bool:
+        """Count one broadcast message (``owner`` = the broadcast) for the friend's local day, at most once per
+        owner: one conditional UpdateItem (1 WCU); True when counted now or by an earlier run of the same owner,
+        False when the day's cap is reached. Only a refused condition costs a read (cap reached, or a re-run)."""
+        now = clock.now()
+        counter = CapCounter(cap_pk(workspace_id, subscriber_id, local_date), "cap")
+        try:
+            counter.update(
+                actions=[CapCounter.count.add(1), CapCounter.owners.add({owner}),
+                         CapCounter.expires_at.set(int(now.timestamp()) + CAP_TTL_S)],
+                condition=(CapCounter.pk.does_not_exist() | (CapCounter.count < cap))
+                & ~CapCounter.owners.contains(owner),
+            )
+            return True
+        except UpdateError as exc:
+            if not _is_condition_failure(exc):
+                raise
+        try:
+            seen = CapCounter.get(counter.pk, "cap", consistent_read=True)
+        except CapCounter.DoesNotExist:
+            return False
+        return owner in (seen.owners or set())
+
+    def at_cap(self, workspace_id: str, subscriber_ids: list[str], local_date: str, cap: int) -> set[str]:
+        """Which of these friends already reached ``cap`` messages on ``local_date`` (BatchGetItem, eventually
+        consistent: 0.5 RCU per friend; for estimates, never for the decision itself)."""
+        keys = [(cap_pk(workspace_id, sid, local_date), "cap") for sid in subscriber_ids]
+        full: set[str] = set()
+        prefix = len(f"cap#{workspace_id}#")
+        for item in CapCounter.batch_get(keys, attributes_to_get=["pk", "count"]):
+            if int(item.count or 0) >= cap:
+                full.add(item.pk[prefix:].rsplit("#", 1)[0])
+        return full
 
 
 def count_settled(workspace_id: str, status: str, recipients: int) -> None:

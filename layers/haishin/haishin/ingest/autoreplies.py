@@ -287,6 +287,13 @@ class AutoReplyStore:
     def match(self, workspace_id: str, channel_id: str, text: str) -> AutoReplyModel | None:
         return first_match(self.rules_for(workspace_id), text, channel_id)
 
+    def rule_matching(self, workspace_id: str, text: str) -> AutoReplyModel | None:
+        """The first enabled rule, on any channel, that would answer ``text`` (used to refuse clashing keywords)."""
+        for rule in self.list_rules(workspace_id):
+            if rule.enabled and matches(rule, text):
+                return rule
+        return None
+
     def get(self, workspace_id: str, auto_reply_id: str) -> AutoReplyModel:
         try:
             return AutoReplyModel.get(workspace_pk(workspace_id), SK_PREFIX + auto_reply_id, consistent_read=True)

@@ -39,7 +39,8 @@ from haishin.ingest import postback
 from haishin.ingest.idempotency import event_key
 from haishin.ingest.triggers import FRIEND_ADDED, ScenarioTriggers
 from haishin.line.client import LineApiError
-from haishin.optout.service import RESUME_REPLY, STOP_REPLY, OptOutService, keyword_of
+from haishin.optout.keywords import KeywordStore
+from haishin.optout.service import RESUME_REPLY, OptOutService, keyword_of, stop_reply
 from haishin.storage.base import iso
 from haishin.subscribers.models import SubscriberModel, line_account
 from haishin.subscribers.repository import SubscriberRepository
@@ -153,6 +154,7 @@ class LineEventProcessor:
         actions: ActionRunner,
         optout: OptOutService,
         events: WebhookEvents,
+        optout_keywords: KeywordStore,
     ) -> None:
         self.subscribers = subscribers
         self.events = events  # outgoing webhooks: friend_added, blocked
@@ -164,6 +166,7 @@ class LineEventProcessor:
         self.channels = channels
         self.actions = actions
         self.optout = optout
+        self.optout_keywords = optout_keywords  # the workspace's 配信停止 / 配信再開 words (cached briefly)
         self._handlers: dict[str, Callable[[_Ctx], None]] = {
             "follow": self._follow,
             "unfollow": self._unfollow,
@@ -423,9 +426,11 @@ class LineEventProcessor:
                               idempotency_key=f"autoreply:{ctx.webhook_event_id}")
 
     def _keyword(self, ctx: _Ctx, subscriber: SubscriberModel, text: str) -> bool:
-        """配信停止 / 配信再開 typed in the chat: LINE broadcasts and steps stop (or resume) for this friend, with a
-        reply saying so and how to come back. Stopping is never a send, so it applies in standby too (no reply)."""
-        action = keyword_of(text)
+        """The workspace's 配信停止 / 配信再開 keywords typed in the chat: LINE broadcasts and steps stop (or resume)
+        for this friend, with a reply saying so and how to come back. Stopping is never a send, so it applies in
+        standby too (no reply)."""
+        keywords = self.optout_keywords.cached(ctx.workspace_id)
+        action = keyword_of(text, keywords)
         if action is None:
             return False
         self.optout.set(
@@ -434,7 +439,7 @@ class LineEventProcessor:
                              {"channel": "line", "via": "keyword"}, actor="friend", at=ctx.at,
                              entry_id=f"optout:{ctx.webhook_event_id}")
         if not ctx.standby:
-            text = STOP_REPLY if action == "stop" else RESUME_REPLY
+            text = stop_reply(keywords) if action == "stop" else RESUME_REPLY
             self._send(ctx, [{"type": "text", "text": text}], step="optout",
                        retry_key=ids.retry_key("optout", ctx.webhook_event_id))
         return True

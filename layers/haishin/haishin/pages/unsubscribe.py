@@ -42,7 +42,7 @@ def unsubscribe_page(service: OptOutService, token: str, event: dict[str, Any]) 
         if action == "resume":
             scope = "all" if state["all"] else target.channel
         state = service.set(target.workspace_id, target.subscriber_id, scope, action == "stop",
-                            reason="link")
+                            reason="one_click" if one_click else "link")
         if one_click:
             return {"statusCode": 200, "headers": {"content-type": "text/plain; charset=utf-8",
                                                    "cache-control": "no-store"}, "body": "unsubscribed"}

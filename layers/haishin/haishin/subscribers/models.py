@@ -87,6 +87,11 @@ class SubscriberModel(HaishinModel):
     # channel kind -> unsubscribed (配信停止); unsubscribed_all stops every scenario and broadcast
     unsubscribed = JSONTextAttribute(default=dict)
     unsubscribed_all = BooleanAttribute(default=False)
+    # scope ("line", "email", "sms", "all") -> {"stopped", "at", "via"}: the last opt-out change (haishin.optout)
+    unsubscribed_changes = JSONTextAttribute(null=True)
+    # cause key -> {"at", "changes"}: tag changes of recent causes, so a retried cause re-fires its tag triggers
+    # after a crash between the write and the trigger (haishin.tags.triggers.remember_tag_changes)
+    tag_changes_by_cause = JSONTextAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
     merged_from = UnicodeSetAttribute(default=set)
     # purchases summary (payments area) and forms answered (forms area); see the module docstring

@@ -47,7 +47,7 @@ class WorkspaceModel(HaishinModel):
     # Quiet hours in the workspace's time zone, "HH:MM"; empty means none.
     quiet_hours_start = UnicodeAttribute(null=True)
     quiet_hours_end = UnicodeAttribute(null=True)
-    # Optional cap of step messages per friend per local day across all scenarios; 0 means none.
+    # Optional cap of marketing messages (steps and broadcasts) per friend per local day; 0 means none.
     frequency_cap_per_day = NumberAttribute(default=0)
     # What a broadcast does when the LINE quota would be exceeded: "refuse" or "warn".
     quota_policy = UnicodeAttribute(default="refuse")
@@ -109,3 +109,8 @@ def default_line_channel(workspace_id: str) -> str | None:
     for channel in ChannelModel.by_workspace.query(workspace_pk(workspace_id)):
         return str(channel.channel_id)
     return None
+
+
+def all_workspace_ids() -> list[str]:
+    """Every workspace with a stored record (a Scan of WorkspaceTable for ``sk = workspace``): ops tooling only."""
+    return sorted(str(ws.workspace_id) for ws in WorkspaceModel.scan(WorkspaceModel.sk == "workspace"))

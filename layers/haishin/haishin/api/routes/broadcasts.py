@@ -28,6 +28,7 @@ class BroadcastBody(BaseModel):
     segment_id: str | None = None
     everyone: bool | None = None
     respect_quiet_hours: bool | None = None
+    respect_daily_cap: bool | None = None
 
 
 class ScheduleBody(BaseModel):

@@ -19,7 +19,8 @@ router = APIGatewayHttpRouter()
 @router.get("/subscribers/<subscriber_id>/opt-out")
 @requires(Permission.VIEW_SUBSCRIBERS)
 def get_opt_out(subscriber_id: str) -> dict[str, Any]:
-    return services().optout.state(current_caller().workspace_id, subscriber_id)
+    """Per channel and "all": stopped or not, plus ``changes`` (when and how each last changed)."""
+    return services().optout.detail(current_caller().workspace_id, subscriber_id)
 
 
 @router.put("/subscribers/<subscriber_id>/opt-out")
@@ -36,4 +37,24 @@ def set_opt_out(subscriber_id: str) -> dict[str, Any]:
     ws = current_caller().workspace_id
     service = services().optout
     service.state(ws, subscriber_id)  # another workspace's friend is 404
-    return service.set(ws, subscriber_id, str(channel), stopped, reason="admin")
+    service.set(ws, subscriber_id, str(channel), stopped, reason="admin")
+    return service.detail(ws, subscriber_id)
+
+
+@router.get("/workspace/optout-keywords")
+@requires(Permission.VIEW_DASHBOARD)
+def get_optout_keywords() -> dict[str, Any]:
+    """The LINE keywords that stop (配信停止) and resume (配信再開) a friend's LINE messages."""
+    return services().optout_keywords.get(current_caller().workspace_id).view()
+
+
+@router.put("/workspace/optout-keywords")
+@requires(Permission.MANAGE_SETTINGS)
+def put_optout_keywords() -> dict[str, Any]:
+    """Body ``{"stop": ["配信停止", ...], "resume": ["配信再開", ...]}``; a clash with an auto-reply is refused."""
+    try:
+        body = router.current_event.json_body
+    except ValueError as exc:
+        raise ValidationFailed("JSONとして読めません", where="body") from exc
+    return services().optout_keywords.put(current_caller().workspace_id, body,
+                                          auto_replies=services().auto_replies).view()
