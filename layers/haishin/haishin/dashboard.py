@@ -27,8 +27,8 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from haishin import clock
 from haishin.delivery.ledger import LedgerModel, error_log_pk
 from haishin.errors import ValidationFailed
-from haishin.segments.scan import all_shards, iter_shard_pages
 from haishin.storage.base import HaishinModel, iso, model_meta
+from haishin.storage.shard_scan import all_shards, iter_shard_pages
 from haishin.workspaces.models import DEFAULT_TIME_ZONE, ChannelModel, WorkspaceModel, workspace_pk
 
 MAX_DAYS = 90

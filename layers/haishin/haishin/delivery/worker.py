@@ -122,7 +122,7 @@ class DeliveryWorker:
             deadline = min(deadline, stop_at)
         if message.kind == "step":
             return self._step(message, deadline)
-        from haishin.delivery.broadcast_send import is_planned_batch, send_planned_batch  # noqa: PLC0415
+        from haishin.broadcasts.send import is_planned_batch, send_planned_batch  # noqa: PLC0415
 
         if is_planned_batch(message):  # batches from the broadcast planner (addresses and groups resolved)
             return send_planned_batch(self, message, deadline, stop_at=stop_at)

@@ -110,7 +110,7 @@ class Collaborators:
     scenarios: Any = None  # ScenarioTrigger & ScenarioControl (haishin.scenarios.service.ScenarioService)
     webhooks: WebhookCaller | None = None
     messenger: Messenger | None = None
-    stripe: Any = None  # haishin.payments.stripe_api.StripeGateway
+    stripe: Any = None  # haishin.stripe_api.StripeGateway
     _resolved: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -138,7 +138,7 @@ class Collaborators:
 
     def stripe_gateway(self) -> Any:
         def build() -> Any:
-            from haishin.payments.stripe_api import StripeGateway  # noqa: PLC0415
+            from haishin.stripe_api import StripeGateway  # noqa: PLC0415
 
             return StripeGateway()
 

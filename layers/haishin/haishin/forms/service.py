@@ -37,9 +37,9 @@ from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.forms.fields import FormDefinition, FormField, typed_value, validate
 from haishin.forms.models import FormAnswerModel, FormLookupModel, FormModel, answers_pk, form_sk, lookup_pk
-from haishin.payments.once import Once
 from haishin.public_url import public_base
 from haishin.storage.base import connection, iso
+from haishin.storage.once import Once
 from haishin.subscribers.models import SubscriberModel
 from haishin.subscribers.repository import normalise_email, normalise_phone
 from haishin.workspaces.models import workspace_pk

@@ -37,11 +37,11 @@ from haishin.payments.models import (
     RefModel,
     StripeEventRecordModel,
 )
-from haishin.payments.once import Once
 from haishin.payments.products import ProductDefinition
 from haishin.payments.signature import SignatureError, verify
 from haishin.public_url import public_base
 from haishin.storage.base import connection, iso
+from haishin.storage.once import Once
 from haishin.subscribers.models import SubscriberModel
 from haishin.workspaces.models import workspace_pk
 
