@@ -11,7 +11,7 @@ from typing import Any
 
 from haishin import clock, ids
 from haishin.errors import Conflict, ExternalServiceError, ValidationFailed
-from haishin.ingest.idempotency import EventInProgress, EventLedger
+from haishin.storage.once import EventInProgress, EventLedger
 from haishin.line.client import MAX_MESSAGES_PER_SEND, LineApiError
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline, TimelineEntryModel

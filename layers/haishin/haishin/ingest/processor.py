@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from haishin import clock, ids
 from haishin.actions import ActionRunner
 from haishin.ingest import postback
-from haishin.ingest.idempotency import event_key
+from haishin.storage.once import event_key
 from haishin.ingest.triggers import FRIEND_ADDED, ScenarioTriggers
 from haishin.line.client import LineApiError
 from haishin.storage.base import iso
