@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from haishin.ingest.consumer import LineEventsConsumer
-from haishin.storage.once import InMemoryLedger
 from haishin.ingest.processor import LineEventProcessor
 from haishin.ingest.triggers import NoopTriggers
+from haishin.storage.once import InMemoryLedger
 from haishin.subscribers.models import SubscriberModel, line_account
 
 WS, CH = "w_bench", "1234567890"
@@ -128,8 +128,8 @@ def dynamodb_local(count: int) -> None:
         from haishin.actions import ActionRunner  # noqa: PLC0415
         from haishin.channels.activity import ChannelActivity  # noqa: PLC0415
         from haishin.ingest.autoreplies import AutoReplyStore  # noqa: PLC0415
-        from haishin.storage.once import EventLedger  # noqa: PLC0415
         from haishin.ingest.triggers import load_triggers  # noqa: PLC0415
+        from haishin.storage.once import EventLedger  # noqa: PLC0415
         from haishin.subscribers.repository import SubscriberRepository  # noqa: PLC0415
         from haishin.timeline.models import Timeline  # noqa: PLC0415
 

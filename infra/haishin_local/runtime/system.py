@@ -622,7 +622,8 @@ def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
     process (tests) then talks to its own DynamoDB Local and moto server, not the first one's."""
     from pynamodb.models import Model  # noqa: PLC0415
 
-    from haishin import dashboard, public_url, wiring  # noqa: PLC0415
+    from haishin import public_url, wiring  # noqa: PLC0415
+    from haishin.delivery import counters as delivery_counters  # noqa: PLC0415
     from haishin.payments.service import forget_payment_service  # noqa: PLC0415
 
     pending = list(Model.__subclasses__())
@@ -641,6 +642,6 @@ def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
             for setter in ("set_service", "set_dashboard"):
                 if callable(getattr(module, setter, None)):
                     getattr(module, setter)(None)
-    dashboard.forget_zones()
+    delivery_counters.forget_zones()
     forget_payment_service()
     public_url.forget()  # the recorded public base was this system's

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from haishin.actions import ActionRunner
+from haishin.broadcasts.send import send_broadcast
 from haishin.delivery.channels import SesEmailSender, SnsSmsSender
 from haishin.delivery.ledger import Ledger
 from haishin.delivery.queue import DeliverySender, SqsDeliverySender
@@ -21,6 +22,7 @@ from haishin.scenarios.enrollments import EnrollmentRepository
 from haishin.scenarios.repository import ScenarioRepository
 from haishin.scenarios.schedule import WorkspaceRulesCache
 from haishin.scenarios.service import ScenarioService
+from haishin.scenarios.step_send import StepSender
 from haishin.scenarios.tick import StepTick
 from haishin.secrets import SecretsManagerStore
 from haishin.subscribers.repository import SubscriberRepository
@@ -71,11 +73,12 @@ class Services:
         if self._worker is None:
             if self.line_clients is None:
                 self.line_clients = LineClients(SecretsManagerStore())
+            steps = StepSender(self.scenarios, self.enrollments, actions=self.actions,
+                               scenario_control=self.scenario_service)
             self._worker = DeliveryWorker(
-                ledger=self.ledger, subscribers=self.subscribers, enrollments=self.enrollments,
-                scenarios=self.scenarios, line_clients=self.line_clients, renderer=self.renderer,
-                timeline=self.timeline, email=self.email or SesEmailSender(), sms=self.sms or SnsSmsSender(),
-                actions=self.actions, scenario_control=self.scenario_service)
+                ledger=self.ledger, subscribers=self.subscribers, line_clients=self.line_clients,
+                renderer=self.renderer, timeline=self.timeline, kinds={"step": steps, "broadcast": send_broadcast},
+                email=self.email or SesEmailSender(), sms=self.sms or SnsSmsSender())
         return self._worker
 
 

@@ -15,10 +15,10 @@ from haishin.auth.caller import Caller
 from haishin.auth.permissions import Role, effective_permissions
 from haishin.channels.activity import ChannelActivity
 from haishin.ingest.autoreplies import AutoReplyStore
-from haishin.storage.once import EventLedger
 from haishin.ingest.processor import LineEventProcessor
 from haishin.ingest.triggers import NoopTriggers
 from haishin.line.client import LineApiError, SendResult
+from haishin.storage.once import EventLedger
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
 

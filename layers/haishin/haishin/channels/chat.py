@@ -11,8 +11,8 @@ from typing import Any
 
 from haishin import clock, ids
 from haishin.errors import Conflict, ExternalServiceError, ValidationFailed
-from haishin.storage.once import EventInProgress, EventLedger
 from haishin.line.client import MAX_MESSAGES_PER_SEND, LineApiError
+from haishin.storage.once import EventInProgress, EventLedger
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline, TimelineEntryModel
 

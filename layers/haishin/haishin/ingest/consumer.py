@@ -50,10 +50,10 @@ def default_processor() -> LineEventProcessor:
     from haishin.actions import ActionRunner  # noqa: PLC0415
     from haishin.channels.activity import ChannelActivity  # noqa: PLC0415
     from haishin.ingest.autoreplies import AutoReplyStore  # noqa: PLC0415
-    from haishin.storage.once import EventLedger  # noqa: PLC0415
     from haishin.ingest.triggers import load_triggers  # noqa: PLC0415
     from haishin.line.client import LineClients  # noqa: PLC0415
     from haishin.secrets import SecretsManagerStore  # noqa: PLC0415
+    from haishin.storage.once import EventLedger  # noqa: PLC0415
     from haishin.subscribers.repository import SubscriberRepository  # noqa: PLC0415
     from haishin.timeline.models import Timeline  # noqa: PLC0415
 

@@ -36,10 +36,10 @@ from pydantic import ValidationError
 from haishin import clock, ids
 from haishin.actions import ActionRunner
 from haishin.ingest import postback
-from haishin.storage.once import event_key
 from haishin.ingest.triggers import FRIEND_ADDED, ScenarioTriggers
 from haishin.line.client import LineApiError
 from haishin.storage.base import iso
+from haishin.storage.once import event_key
 from haishin.subscribers.models import SubscriberModel, line_account
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
