@@ -27,6 +27,7 @@ from haishin.line.client import LineApiError
 from haishin.phone import to_e164
 from haishin.render import Renderer, RenderError, variables_for
 from haishin.retry import BudgetSpent, with_backoff
+from haishin.subscribers.line_reach import choose_line_account
 from haishin.subscribers.models import SubscriberModel
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
@@ -116,13 +117,12 @@ class DeliveryWorker:
     def address(subscriber: SubscriberModel, channel: str, line_channel_id: str | None
                  ) -> tuple[str | None, str]:
         if channel == "line":
-            accounts = subscriber.line or {}
-            account = accounts.get(line_channel_id) if line_channel_id else next(iter(accounts.values()), None)
-            if not account or not account.get("user_id"):
+            reach = choose_line_account(subscriber.line, line_channel_id)
+            if reach is None or reach.user_id is None:
                 return None, "skipped_no_address"
-            if account.get("status") == "blocked":
+            if reach.blocked:
                 return None, "skipped_blocked"
-            return str(account["user_id"]), "ok"
+            return reach.user_id, "ok"
         if channel == "email":
             return (subscriber.email, "ok") if subscriber.email else (None, "skipped_no_address")
         if channel == "sms":
@@ -132,10 +132,10 @@ class DeliveryWorker:
         return None, "skipped_no_address"
 
     def line_channel(self, subscriber: SubscriberModel, line_channel_id: str | None) -> str:
-        if line_channel_id:
-            return line_channel_id
-        accounts = subscriber.line or {}
-        return next(iter(accounts))
+        reach = choose_line_account(subscriber.line, line_channel_id)
+        if reach is None:
+            raise PermanentFailure("the friend has no LINE account")
+        return reach.channel_id
 
     def _variables(self, message: DeliveryMessage, subscriber: SubscriberModel, extra: dict[str, Any]
                    ) -> dict[str, Any]:

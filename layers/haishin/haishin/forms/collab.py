@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from haishin.actions import ActionRunner, ScenarioControl, WebhookCaller
+from haishin.line.client import LineClients
+from haishin.subscribers.line_reach import push_to_friend
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
 
@@ -84,22 +86,13 @@ class LineMessenger:
 
     def push_text(self, workspace_id: str, subscriber: Any, text: str, *, retry_key: str,
                   channel_id: str | None = None) -> bool:
-        accounts: dict[str, Any] = dict(subscriber.line or {})
-        chosen: str | None
-        if channel_id and channel_id in accounts:
-            chosen = channel_id
-        else:
-            chosen = next((c for c, a in accounts.items() if (a or {}).get("status") == "following"), None)
-            chosen = chosen or next(iter(accounts), None)
-        if not chosen or (accounts[chosen] or {}).get("status") == "blocked":
-            return False
         if self._clients is None:
-            from haishin.line.client import LineClients  # noqa: PLC0415 - line-bot-sdk only when a reply is due
-
             self._clients = LineClients(self._secrets)
-        client = self._clients.for_channel(workspace_id, chosen)
-        client.push(accounts[chosen]["user_id"], [{"type": "text", "text": text[:5000]}], retry_key=retry_key)
-        return True
+        # the asked-for channel when the friend has it, else the usual choice (haishin.subscribers.line_reach)
+        channel = channel_id if channel_id and channel_id in (subscriber.line or {}) else None
+        sent = push_to_friend(self._clients, workspace_id, subscriber.line, [{"type": "text", "text": text[:5000]}],
+                              retry_key=retry_key, channel_id=channel)
+        return sent is not None
 
 
 @dataclass
