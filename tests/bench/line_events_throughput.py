@@ -126,8 +126,8 @@ def dynamodb_local(count: int) -> None:
     meter = install_meter()
     with start():
         from haishin.actions import ActionRunner  # noqa: PLC0415
+        from haishin.autoreplies.rules import AutoReplyStore  # noqa: PLC0415
         from haishin.channels.activity import ChannelActivity  # noqa: PLC0415
-        from haishin.ingest.autoreplies import AutoReplyStore  # noqa: PLC0415
         from haishin.ingest.triggers import load_triggers  # noqa: PLC0415
         from haishin.storage.once import EventLedger  # noqa: PLC0415
         from haishin.subscribers.repository import SubscriberRepository  # noqa: PLC0415

@@ -199,7 +199,7 @@ def _broadcast(workspace_id: str, broadcast_id: str) -> bool:
 
 
 def _auto_reply(workspace_id: str, auto_reply_id: str) -> bool:
-    from haishin.ingest.autoreplies import AutoReplyStore  # noqa: PLC0415
+    from haishin.autoreplies.rules import AutoReplyStore  # noqa: PLC0415
 
     return _found(lambda: AutoReplyStore().get(workspace_id, auto_reply_id))
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from haishin.actions import ActionRunner
 from haishin.broadcasts.send import send_broadcast
-from haishin.delivery.channels import SesEmailSender, SnsSmsSender
 from haishin.delivery.ledger import Ledger
 from haishin.delivery.queue import DeliverySender, SqsDeliverySender
+from haishin.delivery.senders import SesEmailSender, SnsSmsSender
 from haishin.delivery.worker import DeliveryWorker
 from haishin.line.client import LineClients
 from haishin.render import Renderer, renderer

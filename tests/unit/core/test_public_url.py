@@ -16,7 +16,7 @@ from haishin.audit import AuditLog
 from haishin.config import reset_settings_cache
 from haishin.errors import ConfigurationError
 from haishin.forms.collab import Collaborators
-from haishin.forms.fields import FormDefinition
+from haishin.forms.inputs import FormDefinition
 from haishin.forms.service import FormService, SubmitResult, form_url
 from haishin.pages.router import Pages
 from haishin.public_url.repository import RecordedBase

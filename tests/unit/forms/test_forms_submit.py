@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from forms_env import WS, Env
 
-from haishin.forms.fields import FormDefinition
+from haishin.forms.inputs import FormDefinition
 from haishin.forms.models import FormAnswerModel
 from haishin.pages.forms import respond
 from haishin.storage.once import OnceModel

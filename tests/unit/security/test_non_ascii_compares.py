@@ -13,7 +13,7 @@ import pytest
 
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
-from haishin.forms.fields import FormDefinition
+from haishin.forms.inputs import FormDefinition
 from haishin.forms.service import FormService
 from haishin.ingest.webhook import ChannelRef, WebhookService
 from haishin.line.signature import sign

@@ -27,10 +27,10 @@ from pynamodb.transactions import TransactWrite
 from haishin import clock
 from haishin.broadcasts.models import BroadcastModel, broadcast_sk
 from haishin.broadcasts.repository import BroadcastRepository
-from haishin.delivery.channels import ChannelError, unsubscribe_headers
 from haishin.delivery.counters import delivery_counter_update
 from haishin.delivery.ledger import Ledger, LedgerModel, error_log_pk, ledger_pk
 from haishin.delivery.messages import DeliveryMessage
+from haishin.delivery.senders import ChannelError, unsubscribe_headers
 from haishin.delivery.worker import DeliveryWorker, HandBack, PermanentFailure, RetryLater
 from haishin.ids import retry_key
 from haishin.line.client import LineApiError

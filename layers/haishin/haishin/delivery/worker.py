@@ -20,9 +20,9 @@ from datetime import timedelta
 from typing import Any
 
 from haishin import clock
-from haishin.delivery.channels import ChannelError, EmailSender, SmsSender, unsubscribe_headers
 from haishin.delivery.ledger import Ledger
 from haishin.delivery.messages import DeliveryMessage
+from haishin.delivery.senders import ChannelError, EmailSender, SmsSender, unsubscribe_headers
 from haishin.line.client import LineApiError
 from haishin.phone import to_e164
 from haishin.render import Renderer, RenderError, variables_for

@@ -35,7 +35,7 @@ from haishin.csvio.cells import neutralise_row
 from haishin.errors import Conflict, NotFound, ValidationFailed
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
-from haishin.forms.fields import FormDefinition, FormField, typed_value, validate
+from haishin.forms.inputs import FormDefinition, FormField, typed_value, validate
 from haishin.forms.models import FormAnswerModel, FormLookupModel, FormModel, answers_pk, form_sk, lookup_pk
 from haishin.public_url import public_base
 from haishin.storage.base import connection, iso

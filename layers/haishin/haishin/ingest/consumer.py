@@ -48,8 +48,8 @@ class LineEventsConsumer:
 def default_processor() -> LineEventProcessor:
     """Production wiring: DynamoDB through PynamoDB, LINE through the one client, secrets from Secrets Manager."""
     from haishin.actions import ActionRunner  # noqa: PLC0415
+    from haishin.autoreplies.rules import AutoReplyStore  # noqa: PLC0415
     from haishin.channels.activity import ChannelActivity  # noqa: PLC0415
-    from haishin.ingest.autoreplies import AutoReplyStore  # noqa: PLC0415
     from haishin.ingest.triggers import load_triggers  # noqa: PLC0415
     from haishin.line.client import LineClients  # noqa: PLC0415
     from haishin.secrets import SecretsManagerStore  # noqa: PLC0415

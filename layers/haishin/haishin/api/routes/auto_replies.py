@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
+from haishin.autoreplies.rules import AutoReplyStore
 from haishin.errors import ValidationFailed
-from haishin.ingest.autoreplies import AutoReplyStore
 
 router = APIGatewayHttpRouter()
 store = AutoReplyStore(cache_ttl_s=0)
