@@ -25,6 +25,8 @@ from haishin import clock
 from haishin.delivery.counters import DailyDeliveryStats, stats_pk, workspace_zone
 from haishin.delivery.ledger import LedgerModel, error_log_pk
 from haishin.errors import ValidationFailed
+from haishin.line.client import LineClients
+from haishin.secrets import SecretsManagerStore
 from haishin.storage.base import iso
 from haishin.storage.shard_scan import all_shards, iter_shard_pages
 from haishin.workspaces.models import ChannelModel, workspace_pk
@@ -48,9 +50,6 @@ def _parse(value: Any) -> datetime | None:
 
 
 def _default_quota(workspace_id: str, channel_id: str) -> dict[str, Any]:
-    from haishin.line.client import LineClients  # noqa: PLC0415 - line-bot-sdk only when the dashboard asks
-    from haishin.secrets import SecretsManagerStore  # noqa: PLC0415
-
     return LineClients(SecretsManagerStore()).for_channel(workspace_id, channel_id).quota()
 
 

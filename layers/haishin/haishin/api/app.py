@@ -17,9 +17,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 
 from haishin.api import bodies, routes
 from haishin.api.security import declared_permission, public, set_caller
+from haishin.audit import AuditLog
 from haishin.auth.caller import Caller, caller_from_claims
 from haishin.auth.permissions import Permission
 from haishin.errors import HaishinError
+from haishin.operators.service import OperatorService
 from haishin.ownership import require_owned
 from haishin.public_url import route_path, serving, stage_prefix
 
@@ -112,9 +114,6 @@ class AdminApi:
     """Authenticates the caller (JWT claims refined by the operator record), routes, and audits every change."""
 
     def __init__(self, operators: Any = None, audit: Any = None) -> None:
-        from haishin.audit import AuditLog  # noqa: PLC0415
-        from haishin.operators.service import OperatorService  # noqa: PLC0415
-
         self.app = build_app()
         self.operators = operators or OperatorService()
         self.audit = audit or AuditLog()

@@ -51,6 +51,7 @@ from haishin.delivery.messages import MAX_RECIPIENTS, DeliveryMessage
 from haishin.delivery.queue import DeliverySender, SqsDeliverySender
 from haishin.errors import ExternalServiceError
 from haishin.ids import retry_key
+from haishin.optout.service import OptOutService
 from haishin.public_url import public_base
 from haishin.render import Renderer, RenderError, renderer, variables_for
 from haishin.sqs_limits import MAX_MESSAGE_BYTES, batches, utf8_size
@@ -292,7 +293,6 @@ class BroadcastPlanner:
                 planned_at: datetime, zone: ZoneInfo, base: str) -> Any:
         view = RowView(row)
         if self._optout is None:
-            from haishin.optout.service import OptOutService  # noqa: PLC0415
 
             self._optout = OptOutService()
         unsubscribe = self._optout.url(broadcast.workspace_id, str(row["subscriber_id"]), channel)

@@ -31,9 +31,10 @@ from haishin.broadcasts.repository import BroadcastRepository
 from haishin.broadcasts.scheduling import BroadcastScheduler
 from haishin.config import settings
 from haishin.errors import Conflict, ValidationFailed
-from haishin.line.client import MAX_MESSAGES_PER_SEND
+from haishin.line.client import MAX_MESSAGES_PER_SEND, LineClients
 from haishin.render import Renderer, RenderError, is_personalised, renderer, variables_for
 from haishin.scenarios.timing import QuietHours
+from haishin.secrets import SecretsManagerStore
 from haishin.segments.model import parse_segment
 from haishin.storage.base import iso
 from haishin.subscribers.line_reach import choose_line_account
@@ -144,8 +145,6 @@ class BroadcastService:
     @property
     def line_clients(self) -> Any:
         if self._line_clients is None:
-            from haishin.line.client import LineClients  # noqa: PLC0415
-            from haishin.secrets import SecretsManagerStore  # noqa: PLC0415
 
             self._line_clients = LineClients(SecretsManagerStore())
         return self._line_clients

@@ -24,6 +24,7 @@ from haishin.delivery.ledger import Ledger
 from haishin.delivery.messages import DeliveryMessage
 from haishin.delivery.senders import ChannelError, EmailSender, SmsSender, unsubscribe_headers
 from haishin.line.client import LineApiError
+from haishin.optout.service import OptOutService
 from haishin.phone import to_e164
 from haishin.render import Renderer, RenderError, variables_for
 from haishin.retry import BudgetSpent, with_backoff
@@ -145,7 +146,6 @@ class DeliveryWorker:
     @property
     def optout(self) -> Any:
         if self._optout is None:
-            from haishin.optout.service import OptOutService  # noqa: PLC0415
 
             self._optout = OptOutService()
         return self._optout

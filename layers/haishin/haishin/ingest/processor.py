@@ -34,10 +34,12 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from haishin import clock, ids
-from haishin.actions import ActionRunner
+from haishin.actions import ActionRunner, parse_actions
+from haishin.forms.collab import Collaborators
 from haishin.ingest import postback
 from haishin.ingest.triggers import FRIEND_ADDED, ScenarioTriggers
 from haishin.line.client import LineApiError
+from haishin.optout import service as optout
 from haishin.storage.base import iso
 from haishin.storage.once import event_key
 from haishin.subscribers.models import SubscriberModel, line_account
@@ -409,8 +411,6 @@ class LineEventProcessor:
     def _keyword(self, ctx: _Ctx, subscriber: SubscriberModel, text: str) -> bool:
         """配信停止 / 配信再開 typed in the chat: LINE broadcasts and steps stop (or resume) for this friend, with a
         reply saying so and how to come back. Stopping is never a send, so it applies in standby too (no reply)."""
-        from haishin.forms.collab import Collaborators  # noqa: PLC0415
-        from haishin.optout import service as optout  # noqa: PLC0415
 
         action = optout.keyword_of(text)
         if action is None:
@@ -428,7 +428,6 @@ class LineEventProcessor:
 
     def _run_actions(self, ctx: _Ctx, subscriber: SubscriberModel, raw: Any, *, actor: str,
                      idempotency_key: str) -> None:
-        from haishin.actions import parse_actions  # noqa: PLC0415
 
         try:
             actions = raw if raw and not isinstance(raw[0], dict) else parse_actions(raw)

@@ -18,6 +18,7 @@ from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.public_url import public_base
 from haishin.subscribers.models import SubscriberModel
+from haishin.workspaces.service import WorkspaceService
 
 UNSUBSCRIBE = "unsubscribe"
 VALIDITY = timedelta(days=3650)
@@ -78,7 +79,6 @@ class OptOutService:
 
     def sender(self, workspace_id: str) -> str:
         """The sender's name shown on the page (特定電子メール法: who sends these messages)."""
-        from haishin.workspaces.service import WorkspaceService  # noqa: PLC0415
 
         return str(WorkspaceService().get(workspace_id).get("name") or workspace_id)
 

@@ -6,16 +6,20 @@ export route's `-> Response` became a forward reference and every export answere
 """
 
 import json
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from haishin import clock
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.errors import ValidationFailed
 from haishin.ownership import require_owned
+from haishin.scenarios import simulator
 from haishin.scenarios.models import parse_scenario
+from haishin.tags.repository import TagRepository
 from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
@@ -108,12 +112,6 @@ def simulate(scenario_id: str) -> dict[str, Any]:
     (``hypothetical: {tags, fields, enrolled_at}``, or the same keys at the top level) would receive and when, over
     ``days`` (default: the whole scenario), in local time and UTC, with quiet-hours moves, conditions, lateness and
     the late-enrollment rule stated (haishin.scenarios.simulator)."""
-    from datetime import datetime  # noqa: PLC0415
-
-    from haishin import clock  # noqa: PLC0415
-    from haishin.scenarios.simulator import Friend, simulate  # noqa: PLC0415
-    from haishin.tags.repository import TagRepository  # noqa: PLC0415
-
     ws = current_caller().workspace_id
     raw_body = router.current_event.json_body or {}
     if not isinstance(raw_body, dict):
@@ -132,7 +130,7 @@ def simulate(scenario_id: str) -> dict[str, Any]:
     tags, fields = given.get("tags") or [], given.get("fields") or {}
     if not isinstance(tags, list) or not isinstance(fields, dict):
         raise ValidationFailed("tags is a list, fields an object", where=f"{where}tags")
-    friend = Friend({str(t) for t in tags}, dict(fields), now)
+    friend = simulator.Friend({str(t) for t in tags}, dict(fields), now)
     who = None
     if given.get("enrolled_at"):
         try:
@@ -149,7 +147,7 @@ def simulate(scenario_id: str) -> dict[str, Any]:
         enrollment = svc.enrollments.get(ws, sub.subscriber_id, scenario_id)
         if enrollment is not None and not given.get("enrolled_at"):
             friend.enrolled_at = enrollment.enrolled_at
-    steps = simulate(scenario, friend, rules, now=now, days=days)
+    steps = simulator.simulate(scenario, friend, rules, now=now, days=days)
     quiet = rules.quiet
     return {"scenario_id": scenario.id, "subscriber": who, "enrolled_at": friend.enrolled_at.isoformat(),
             "enrolled_at_local": friend.enrolled_at.astimezone(rules.tz).isoformat(timespec="minutes"),
