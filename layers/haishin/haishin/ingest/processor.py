@@ -40,6 +40,7 @@ from haishin.ingest import postback
 from haishin.ingest.triggers import FRIEND_ADDED, ScenarioTriggers
 from haishin.line.client import LineApiError
 from haishin.optout import service as optout
+from haishin.render import renderer, variables_for
 from haishin.storage.base import iso
 from haishin.storage.once import event_key
 from haishin.subscribers.models import SubscriberModel, line_account
@@ -92,7 +93,6 @@ class Channels(Protocol):
 
 def render_messages(messages: list[dict[str, Any]], subscriber: SubscriberModel | None) -> list[dict[str, Any]]:
     """Variables in reply messages, through the one renderer (jinja2 sandbox)."""
-    from haishin.render import renderer, variables_for  # noqa: PLC0415 - jinja2 only where a reply is rendered
 
     return renderer().line_messages(messages, variables_for(subscriber), where="auto-reply")
 
@@ -428,7 +428,6 @@ class LineEventProcessor:
 
     def _run_actions(self, ctx: _Ctx, subscriber: SubscriberModel, raw: Any, *, actor: str,
                      idempotency_key: str) -> None:
-
         try:
             actions = raw if raw and not isinstance(raw[0], dict) else parse_actions(raw)
         except ValidationError as exc:
