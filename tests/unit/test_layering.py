@@ -7,6 +7,7 @@ handler or a service importing PynamoDB)."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -117,3 +118,13 @@ def test_a_service_importing_pynamodb_breaks_the_contract(tmp_path: Path, monkey
     assert lint_imports(config_filename=str(config), no_cache=True) == 0  # through its repository: fine
     (tmp_path / "fake_svc" / "orders" / "service.py").write_text("from pynamodb.exceptions import PutError\n")
     assert lint_imports(config_filename=str(config), no_cache=True) == 1
+
+
+def test_every_module_of_the_package_has_a_place_in_the_layers() -> None:
+    """A new package or top-level module must be placed in a layer (else the layers contract ignores it)."""
+    config = (ROOT / ".importlinter").read_text().split("[importlinter:contract:feature-shape]")[0]
+    placed = set(re.findall(r"haishin\.([a-z_]+)", config))
+    package = ROOT / "layers" / "haishin" / "haishin"
+    children = {p.stem for p in package.glob("*.py") if p.stem != "__init__"} | \
+        {p.name for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert sorted(children - placed) == []
