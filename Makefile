@@ -143,8 +143,10 @@ test: install test-deps ## everything CI checks: lint, types, template, build, u
 	 done
 	@$(PY) scripts/test-summary.py $(REPORTS)
 
-lint: venv ## ruff check (formatting is not enforced yet: `make format` applies it)
+lint: venv ## ruff check, the layering contract (.importlinter) and the import checks (no package loops)
 	$(VENV)/bin/ruff check .
+	PYTHONPATH=layers/haishin$${PYTHONPATH:+:$$PYTHONPATH} $(VENV)/bin/lint-imports --no-cache
+	$(PY) scripts/check_imports.py
 
 format: venv ## apply ruff format to the whole tree
 	$(VENV)/bin/ruff format .

@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from haishin.errors import HaishinError
 from haishin.pages.forms import respond
+from haishin.pages.html import message_page
 from haishin.pages.http import form_data, path_param, query, source_ip
-from haishin.pages.render import message_page
 from haishin.public_url import serving
 from haishin.wiring import services
 

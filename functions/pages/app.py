@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from haishin.pages.render import message_page
+from haishin.pages.html import message_page
 from haishin.wiring import services
 
 logger = Logger()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from haishin.forms.fields import FormDefinition, FormField
+from haishin.forms.inputs import FormDefinition, FormField
 from haishin.scenarios.models import parse_scenario
 from haishin.wiring import services
 

@@ -24,7 +24,8 @@ from haishin.broadcasts.service import BroadcastService
 from haishin.delivery.messages import DeliveryMessage
 from haishin.delivery.queue import InMemoryDeliverySender
 from haishin.line.client import SendResult
-from haishin.subscribers.models import SHARDS, SubscriberModel
+from haishin.storage.shards import SHARDS
+from haishin.subscribers.models import SubscriberModel
 from haishin.wiring import Services
 from haishin.workspaces.models import WorkspaceModel, workspace_pk
 from haishin_local.runtime import LocalSystem

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from haishin.ingest.consumer import LineEventsConsumer
-from haishin.ingest.idempotency import InMemoryLedger
 from haishin.ingest.processor import LineEventProcessor
+from haishin.storage.once import InMemoryLedger
 from haishin.subscribers.models import SubscriberModel, line_account
 
 WS, CH = "w_bench", "1234567890"

@@ -14,7 +14,7 @@ import pytest
 from haishin import clock
 from haishin.broadcasts.service import BroadcastInput, BroadcastService
 from haishin.secrets import SecretsManagerStore, secret_name
-from haishin.segments import scan
+from haishin.storage import shard_scan as scan
 from haishin.subscribers.models import SubscriberModel, line_account, shard_of
 from haishin.wiring import services
 from haishin.workspaces.models import ChannelModel, WorkspaceModel, workspace_pk

@@ -18,7 +18,8 @@ import pytest
 import pytest_socket
 from moto import mock_aws
 
-from haishin import clock, config, dashboard, public_url, wiring
+from haishin import clock, config, public_url, wiring
+from haishin.delivery import counters as delivery_counters
 from tests.support import template as tpl
 
 MANUAL_CLOCK_START = datetime(2026, 1, 5, 0, 0, 0, tzinfo=UTC)
@@ -107,7 +108,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsFixture]:
         for logical_id, env_var in tpl.env_refs(tpl.TABLE_TYPE).items():
             monkeypatch.setenv(env_var, logical_id)
         config.reset_settings_cache()
-        dashboard.forget_zones()
+        delivery_counters.forget_zones()
         wiring.reset()  # services built for an earlier test hold its clients and caches
         try:
             yield AwsFixture(dynamodb=dynamodb, sqs=sqs, tables=tables, queue_urls=queue_urls)

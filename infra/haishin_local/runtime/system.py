@@ -640,7 +640,8 @@ def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
     process (tests) then talks to its own DynamoDB Local and moto server, not the first one's."""
     from pynamodb.models import Model  # noqa: PLC0415
 
-    from haishin import dashboard, public_url, wiring  # noqa: PLC0415
+    from haishin import public_url, wiring  # noqa: PLC0415
+    from haishin.delivery import counters as delivery_counters  # noqa: PLC0415
 
     pending = list(Model.__subclasses__())
     while pending:
@@ -651,5 +652,5 @@ def _forget_process_clients(dynamodb_endpoint: str | None) -> None:
             meta.host = dynamodb_endpoint or os.environ.get("AWS_ENDPOINT_URL")
         model._connection = None
     wiring.reset()  # every service of every handler is built by the composition root: one reset forgets them all
-    dashboard.forget_zones()
+    delivery_counters.forget_zones()
     public_url.forget()  # the recorded public base was this system's

@@ -19,7 +19,7 @@ from haishin.subscribers.repository import SubscriberRepository
 from haishin.tags.repository import TagRepository
 from haishin.tags.triggers import TriggerSink, fire_tag_changes, recorded_tag_changes, remember_tag_changes
 from haishin.timeline.models import Timeline
-from haishin.webhooks.events import WebhookCaller, WebhookEvents
+from haishin.webhook_events import WebhookCaller, WebhookEvents
 
 
 class _Action(BaseModel):

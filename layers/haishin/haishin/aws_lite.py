@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import threading
 import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import http.client
 
 _ALGORITHM = "AWS4-HMAC-SHA256"
 
@@ -202,6 +204,8 @@ class AwsJsonClient:
         self._local = threading.local()
 
     def _connection(self, fresh: bool = False) -> http.client.HTTPConnection:
+        import http.client  # noqa: PLC0415 - 16 ms of stdlib (email.*): the webhook imports us, connects later
+
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
         if conn is not None and not fresh:
             return conn
@@ -239,6 +243,8 @@ class AwsJsonClient:
         return self._raise(status, text, query_error)
 
     def _send(self, headers: dict[str, str], body: bytes) -> tuple[int, bytes, str | None]:
+        import http.client  # noqa: PLC0415 - see _connection
+
         for attempt in range(2):
             conn = self._connection(fresh=attempt > 0)
             try:

@@ -21,9 +21,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from haishin.autoreplies.rules import AutoReplyStore
+from haishin.broadcasts.repository import BroadcastRepository
 from haishin.errors import NotFound
+from haishin.forms.models import FormModel, form_sk
+from haishin.links.models import LinkModel, link_sk
+from haishin.payments.models import ProductModel
+from haishin.payments.service import product_sk
+from haishin.scenarios.repository import ScenarioRepository
+from haishin.segments.lists import ListRepository
+from haishin.segments.saved import SavedSegmentRepository
+from haishin.subscribers.repository import SubscriberRepository
+from haishin.tags.repository import TagRepository
 from haishin.webhooks.models import WebhookEndpointModel, endpoint_sk
-from haishin.workspaces.models import workspace_pk
+from haishin.workspaces.models import ChannelModel, channel_pk, workspace_pk
 
 
 class Kind(StrEnum):
@@ -111,8 +122,6 @@ def references(body: Any, *, where: str = "") -> Iterator[Reference]:
 
 
 def _channel(workspace_id: str, channel_id: str) -> bool:
-    from haishin.workspaces.models import ChannelModel, channel_pk  # noqa: PLC0415
-
     if not channel_id.isdigit():
         return False
     try:
@@ -122,14 +131,10 @@ def _channel(workspace_id: str, channel_id: str) -> bool:
 
 
 def _subscriber(workspace_id: str, subscriber_id: str) -> bool:
-    from haishin.subscribers.repository import SubscriberRepository  # noqa: PLC0415
-
     return SubscriberRepository().get(workspace_id, subscriber_id) is not None
 
 
 def _tag(workspace_id: str, tag_id: str) -> bool:
-    from haishin.tags.repository import TagRepository  # noqa: PLC0415
-
     return TagRepository().get(workspace_id, tag_id) is not None
 
 
@@ -142,14 +147,10 @@ def _found(load: Callable[[], Any]) -> bool:
 
 
 def _tag_folder(workspace_id: str, folder_id: str) -> bool:
-    from haishin.tags.repository import TagRepository  # noqa: PLC0415
-
     return _found(lambda: TagRepository().require_folder(workspace_id, folder_id))
 
 
 def _scenario(workspace_id: str, scenario_id: str) -> bool:
-    from haishin.scenarios.repository import ScenarioRepository  # noqa: PLC0415
-
     return ScenarioRepository().get_head(workspace_id, scenario_id) is not None
 
 
@@ -163,48 +164,30 @@ def _item(model: Any, pk: str, sk: str) -> bool:
 
 
 def _form(workspace_id: str, form_id: str) -> bool:
-    from haishin.forms.models import FormModel, form_sk  # noqa: PLC0415
-    from haishin.workspaces.models import workspace_pk  # noqa: PLC0415
-
     return _item(FormModel, workspace_pk(workspace_id), form_sk(form_id))
 
 
 def _product(workspace_id: str, product_id: str) -> bool:
-    from haishin.payments.models import ProductModel  # noqa: PLC0415
-    from haishin.payments.service import product_sk  # noqa: PLC0415
-    from haishin.workspaces.models import workspace_pk  # noqa: PLC0415
-
     return _item(ProductModel, workspace_pk(workspace_id), product_sk(product_id))
 
 
 def _segment(workspace_id: str, segment_id: str) -> bool:
-    from haishin.segments.saved import SavedSegmentRepository  # noqa: PLC0415
-
     return _found(lambda: SavedSegmentRepository().get(workspace_id, segment_id))
 
 
 def _list(workspace_id: str, list_id: str) -> bool:
-    from haishin.segments.lists import ListRepository  # noqa: PLC0415
-
     return _found(lambda: ListRepository().header(workspace_id, list_id))
 
 
 def _link(workspace_id: str, link_id: str) -> bool:
-    from haishin.links.models import LinkModel, link_sk  # noqa: PLC0415
-    from haishin.workspaces.models import workspace_pk  # noqa: PLC0415
-
     return _item(LinkModel, workspace_pk(workspace_id), link_sk(link_id))
 
 
 def _broadcast(workspace_id: str, broadcast_id: str) -> bool:
-    from haishin.broadcasts.repository import BroadcastRepository  # noqa: PLC0415
-
     return _found(lambda: BroadcastRepository().require(workspace_id, broadcast_id))
 
 
 def _auto_reply(workspace_id: str, auto_reply_id: str) -> bool:
-    from haishin.ingest.autoreplies import AutoReplyStore  # noqa: PLC0415
-
     return _found(lambda: AutoReplyStore().get(workspace_id, auto_reply_id))
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from haishin.actions import ActionRunner
     from haishin.audit import AuditLog
+    from haishin.autoreplies.rules import AutoReplyStore
     from haishin.broadcasts.planner import BroadcastPlanner
     from haishin.broadcasts.service import BroadcastService
     from haishin.channels.activity import ChannelActivity
@@ -38,9 +39,7 @@ if TYPE_CHECKING:
     from haishin.fields.repository import FieldRepository
     from haishin.forms.collab import Collaborators, Messenger
     from haishin.forms.service import FormService
-    from haishin.ingest.autoreplies import AutoReplyStore
     from haishin.ingest.consumer import LineEventsConsumer
-    from haishin.ingest.idempotency import EventLedger
     from haishin.ingest.processor import LineEventProcessor
     from haishin.ingest.webhook import WebhookService
     from haishin.line.client import LineClients
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
     from haishin.optout.service import OptOutService
     from haishin.pages.router import Pages
     from haishin.payments.service import PaymentService
-    from haishin.payments.stripe_api import StripeGateway
     from haishin.render import Renderer
     from haishin.scenarios.enrollments import EnrollmentRepository
     from haishin.scenarios.repository import ScenarioRepository
@@ -62,6 +60,8 @@ if TYPE_CHECKING:
     from haishin.segments.saved import SavedSegmentRepository
     from haishin.senders.service import SenderService
     from haishin.senders.ses import IdentityApi
+    from haishin.storage.once import EventLedger
+    from haishin.stripe_api import StripeGateway
     from haishin.subscribers.repository import SubscriberRepository
     from haishin.subscribers.service import CrmService
     from haishin.tags.repository import TagRepository
@@ -134,7 +134,7 @@ class Services:
     @property
     def stripe(self) -> StripeGateway:
         def build() -> StripeGateway:
-            from haishin.payments.stripe_api import StripeGateway  # noqa: PLC0415
+            from haishin.stripe_api import StripeGateway  # noqa: PLC0415
 
             return StripeGateway()
 
@@ -143,7 +143,7 @@ class Services:
     @property
     def email(self) -> Any:
         def build() -> Any:
-            from haishin.delivery.channels import SesEmailSender  # noqa: PLC0415
+            from haishin.delivery.senders import SesEmailSender  # noqa: PLC0415
 
             return SesEmailSender()
 
@@ -152,7 +152,7 @@ class Services:
     @property
     def sms(self) -> Any:
         def build() -> Any:
-            from haishin.delivery.channels import SnsSmsSender  # noqa: PLC0415
+            from haishin.delivery.senders import SnsSmsSender  # noqa: PLC0415
 
             return SnsSmsSender()
 
@@ -278,7 +278,7 @@ class Services:
     @property
     def event_ledger(self) -> EventLedger:
         def build() -> EventLedger:
-            from haishin.ingest.idempotency import EventLedger  # noqa: PLC0415
+            from haishin.storage.once import EventLedger  # noqa: PLC0415
 
             return EventLedger()
 
@@ -287,7 +287,7 @@ class Services:
     @property
     def auto_replies(self) -> AutoReplyStore:
         def build() -> AutoReplyStore:
-            from haishin.ingest.autoreplies import AutoReplyStore  # noqa: PLC0415
+            from haishin.autoreplies.rules import AutoReplyStore  # noqa: PLC0415
 
             return AutoReplyStore()
 
@@ -425,13 +425,16 @@ class Services:
     @property
     def worker(self) -> DeliveryWorker:
         def build() -> DeliveryWorker:
+            from haishin.broadcasts.send import send_broadcast  # noqa: PLC0415
             from haishin.delivery.worker import DeliveryWorker  # noqa: PLC0415
+            from haishin.scenarios.step_send import StepSender  # noqa: PLC0415
 
+            steps = StepSender(self.scenarios, self.enrollments, actions=self.actions,
+                               scenario_control=self.scenario_service, tags=self.tags)
             return DeliveryWorker(
-                ledger=self.ledger, subscribers=self.subscribers, enrollments=self.enrollments,
-                scenarios=self.scenarios, line_clients=self.line_clients, renderer=self.renderer,
-                timeline=self.timeline, email=self.email, sms=self.sms, actions=self.actions,
-                scenario_control=self.scenario_service, optout=self.optout, tags=self.tags, senders=self.senders)
+                ledger=self.ledger, subscribers=self.subscribers, line_clients=self.line_clients,
+                renderer=self.renderer, timeline=self.timeline, kinds={"step": steps, "broadcast": send_broadcast},
+                email=self.email, sms=self.sms, optout=self.optout, senders=self.senders)
 
         return self._one("worker", build)
 

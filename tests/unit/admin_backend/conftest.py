@@ -10,7 +10,7 @@ import pytest
 
 from haishin import clock
 from haishin.api.app import AdminApi
-from haishin.segments import scan
+from haishin.storage import shard_scan as scan
 from tests.support.admin_api import call_admin_api
 
 WS = "ws_dash"

@@ -10,7 +10,8 @@ import pytest
 
 from haishin import clock, wiring
 from haishin.api.app import AdminApi
-from haishin.dashboard import Dashboard, count_delivery
+from haishin.dashboard import Dashboard
+from haishin.delivery.counters import count_delivery
 from haishin.delivery.ledger import LedgerModel, error_log_pk, ledger_pk
 from haishin.storage.base import iso
 from haishin.subscribers.models import SubscriberModel

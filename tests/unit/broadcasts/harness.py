@@ -13,7 +13,7 @@ from haishin.broadcasts.service import BroadcastInput, BroadcastService
 from haishin.delivery.messages import DeliveryMessage
 from haishin.delivery.queue import InMemoryDeliverySender
 from haishin.delivery.worker import PermanentFailure, RetryLater
-from haishin.segments import scan
+from haishin.storage import shard_scan as scan
 from haishin.subscribers.models import SubscriberModel, line_account, shard_of
 from haishin.wiring import Services
 from haishin.workspaces.models import ChannelModel, WorkspaceModel, workspace_pk

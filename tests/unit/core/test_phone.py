@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from haishin.forms.fields import FormField, typed_value, validate
+from haishin.forms.inputs import FormField, typed_value, validate
 from haishin.phone import to_e164
 from haishin.subscribers.repository import normalise_phone
 

@@ -15,7 +15,7 @@ from haishin.api.app import AdminApi
 from haishin.audit import AuditLog
 from haishin.config import reset_settings_cache
 from haishin.errors import ConfigurationError
-from haishin.forms.fields import FormDefinition
+from haishin.forms.inputs import FormDefinition
 from haishin.forms.service import SubmitResult, form_url
 from haishin.public_url.repository import RecordedBase
 from haishin.secrets import InMemorySecretStore

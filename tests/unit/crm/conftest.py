@@ -13,7 +13,7 @@ import pytest
 from haishin import clock
 from haishin.fields.models import FieldDefinition, FieldType
 from haishin.fields.repository import FieldRepository
-from haishin.segments import scan
+from haishin.storage import shard_scan as scan
 from haishin.tags.repository import TagIn, TagRepository
 from haishin.workspaces.models import ChannelModel
 

@@ -14,8 +14,8 @@ from haishin.csvio.importer import NewFriend, new_subscriber_item
 from haishin.segments import engine as engine_module
 from haishin.segments.engine import SegmentEngine, tags_prefilter
 from haishin.segments.model import parse_segment
-from haishin.segments.scan import iter_shard_pages
 from haishin.storage.base import iso
+from haishin.storage.shard_scan import iter_shard_pages
 from haishin.subscribers.models import line_account, shard_of
 from haishin.subscribers.repository import SubscriberRepository
 from tests.unit.crm.conftest import CHANNEL, WS

@@ -9,7 +9,7 @@ import pytest
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 from pynamodb.transactions import TransactWrite
 
-from haishin.delivery.broadcast_send import classify_settle_error, commit_settle
+from haishin.broadcasts.send import classify_settle_error, commit_settle
 from haishin.delivery.worker import RetryLater
 from tests.unit.broadcasts.harness import BroadcastWorld
 

@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from haishin import clock
-from haishin.dashboard import DailyDeliveryStats, stats_pk
+from haishin.delivery.counters import DailyDeliveryStats, stats_pk
 from haishin.delivery.ledger import Ledger
 from haishin.workspaces.models import WorkspaceModel
 

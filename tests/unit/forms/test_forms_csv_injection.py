@@ -10,7 +10,7 @@ from forms_env import WS, Env
 
 from haishin.csvio.cells import unneutralise_row
 from haishin.errors import ValidationFailed
-from haishin.forms.fields import FormDefinition
+from haishin.forms.inputs import FormDefinition
 
 DEFINITION = {
     "name": "申込", "title": "申込",

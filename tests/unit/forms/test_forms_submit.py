@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from forms_env import WS, Env
 
-from haishin.forms.fields import FormDefinition
+from haishin.forms.inputs import FormDefinition
 from haishin.forms.models import FormAnswerModel
 from haishin.pages.forms import respond
-from haishin.payments.once import OnceModel
+from haishin.storage.once import OnceModel
 from haishin.tags.repository import TagRepository
 
 DEFINITION = {

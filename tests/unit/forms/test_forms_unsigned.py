@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from forms_env import WS, Env
 
-from haishin.forms.fields import FormDefinition
+from haishin.forms.inputs import FormDefinition
 from haishin.tags.repository import TagRepository
 from haishin.wiring import services
 

@@ -12,9 +12,9 @@ from typing import Any
 from forms_env import WS, Env
 
 import haishin.pages
-from haishin.forms.fields import FormDefinition
+from haishin.forms.inputs import FormDefinition
 from haishin.pages.forms import respond
-from haishin.pages.render import message_page
+from haishin.pages.html import message_page
 
 TEMPLATES = Path(haishin.pages.__file__).parent / "templates"
 

@@ -12,8 +12,8 @@ import pytest
 
 from haishin.auth.caller import Caller
 from haishin.auth.permissions import Role, effective_permissions
+from haishin.autoreplies.rules import AutoReplyStore
 from haishin.channels.activity import ChannelActivity
-from haishin.ingest.autoreplies import AutoReplyStore
 from haishin.ingest.processor import LineEventProcessor
 from haishin.line.client import LineApiError, SendResult
 from haishin.subscribers.repository import SubscriberRepository

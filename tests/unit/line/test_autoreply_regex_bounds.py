@@ -45,7 +45,7 @@ def test_a_stored_catastrophic_pattern_is_no_match_instead_of_a_hang() -> None:
     # timeout is a watchdog, not a timing assertion: unbounded, this search runs for years.
     script = (
         "from types import SimpleNamespace\n"
-        "from haishin.ingest import autoreplies\n"
+        "from haishin.autoreplies import rules as autoreplies\n"
         "rule = SimpleNamespace(match_type='regex', keywords=[r'(a+)+$', r'^x'])  # saved before the checks\n"
         "print(autoreplies.matches(rule, 'a' * 1500 + '!'), autoreplies.matches(rule, 'xyz'))\n"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from haishin.ingest.autoreplies import AutoReplyStore
+from haishin.autoreplies.rules import AutoReplyStore
 from haishin.optout.keywords import KeywordStore
 from haishin.optout.service import RESUME_KEYWORD, state_of
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from haishin.autoreplies.rules import AutoReplyStore
 from haishin.ids import retry_key
 from haishin.ingest import postback
-from haishin.ingest.autoreplies import AutoReplyStore
 from haishin.ingest.consumer import LineEventsConsumer
 from haishin.line.client import LineApiError
 from haishin.tags.repository import TagRepository

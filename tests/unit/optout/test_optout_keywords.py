@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from haishin.api.app import AdminApi
-from haishin.ingest.autoreplies import AutoReplyStore
+from haishin.autoreplies.rules import AutoReplyStore
 from haishin.optout.keywords import Keywords, KeywordStore
 from tests.support.admin_api import call_admin_api
 

@@ -9,9 +9,9 @@ from typing import Any
 from pay_env import WHSEC, WS, Env
 
 from haishin.payments.models import OrderModel
-from haishin.payments.once import Once
 from haishin.payments.service import order_sk
 from haishin.payments.signature import sign_header
+from haishin.storage.once import Once
 from haishin.workspaces.models import workspace_pk
 from tests.support.admin_api import ensure_operator
 

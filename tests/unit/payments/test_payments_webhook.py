@@ -14,9 +14,9 @@ from pay_env import WHSEC, WS, Env
 
 from haishin.payments.keys import StripeKeys
 from haishin.payments.models import OrderModel
-from haishin.payments.once import OnceModel
 from haishin.payments.service import order_view
 from haishin.payments.signature import SignatureError, compute_signature, sign_header, verify
+from haishin.storage.once import OnceModel
 from haishin.tags.repository import TagRepository
 from haishin_local.stripe_emulator.core import StripeApiError
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from haishin.forms import tokens
-from haishin.forms.fields import FormDefinition
+from haishin.forms.inputs import FormDefinition
 from haishin.ingest.webhook import ChannelRef, WebhookService
 from haishin.line.signature import sign
 from haishin.links.service import LinkDefinition

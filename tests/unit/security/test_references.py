@@ -12,9 +12,9 @@ from pydantic import BaseModel
 from haishin import clock, ids
 from haishin.actions import ACTIONS_ADAPTER
 from haishin.api.app import AdminApi, build_app
+from haishin.autoreplies.rules import AutoReplyInput
 from haishin.csvio.jobs import ImportOptions
-from haishin.forms.fields import FormDefinition
-from haishin.ingest.autoreplies import AutoReplyInput
+from haishin.forms.inputs import FormDefinition
 from haishin.links.service import LinkDefinition
 from haishin.ownership import NOT_REFERENCES, REFERENCE_FIELDS, Kind, Reference, references
 from haishin.payments.products import ProductDefinition

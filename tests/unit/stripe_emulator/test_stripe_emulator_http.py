@@ -15,7 +15,7 @@ import stripe
 
 from haishin.errors import ExternalServiceError
 from haishin.payments.signature import verify
-from haishin.payments.stripe_api import StripeGateway
+from haishin.stripe_api import StripeGateway
 from haishin_local.stripe_emulator import StripeEmulator
 from haishin_local.stripe_emulator.server import decode_form
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from haishin import wiring
 from haishin.actions import CallWebhook, parse_actions
 from haishin.errors import NotFound
-from haishin.forms.fields import FormDefinition
+from haishin.forms.inputs import FormDefinition
 from haishin.ownership import Kind, owned, references
 from haishin.webhooks.models import EndpointDefinition
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from haishin.actions import AddTag, RemoveTag
+from haishin.autoreplies.rules import AutoReplyStore
 from haishin.channels.activity import ChannelActivity
-from haishin.ingest.autoreplies import AutoReplyStore
 from haishin.webhooks.models import EndpointDefinition
 from haishin.wiring import Services
 from tests.unit.line.conftest import WS as LINE_WS

@@ -30,7 +30,7 @@ interface AutoReply {
 
 const fold = (s: string) => s.normalize("NFKC").trim().toLowerCase();
 
-/** The same matching as haishin.ingest.autoreplies (NFKC, case-insensitive; regex as written). */
+/** The same matching as haishin.autoreplies.rules (NFKC, case-insensitive; regex as written). */
 export function matches(rule: AutoReply, text: string): boolean {
   const f = fold(text);
   return rule.keywords.some((k) => {

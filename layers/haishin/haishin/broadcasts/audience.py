@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from haishin.errors import ValidationFailed
 from haishin.segments import model as segment_model
 from haishin.segments.engine import CompiledSegment, SegmentEngine
 from haishin.segments.lists import ListRepository, normalise_value
 from haishin.subscribers.models import AliasModel, alias_pk
 from haishin.subscribers.repository import line_alias_kind
+from haishin.workspaces.models import ChannelModel, workspace_pk
 
 Row = dict[str, Any]
 
@@ -209,7 +211,6 @@ def _known_aliases(workspace_id: str, kind: str, values: list[str], alias_kinds:
     elif alias_kinds:
         kinds = alias_kinds
     else:
-        from haishin.workspaces.models import ChannelModel, workspace_pk  # noqa: PLC0415
 
         channels = [c.channel_id for c in ChannelModel.by_workspace.query(workspace_pk(workspace_id))]
         kinds = [line_alias_kind(c) for c in channels]
@@ -225,7 +226,6 @@ def _known_aliases(workspace_id: str, kind: str, values: list[str], alias_kinds:
 def save_list(workspace_id: str, name: str, report: ListReport, lists: ListRepository | None = None) -> str:
     """Store the known values as THE segment list (``haishin.segments.lists``) and return its ID."""
     if not report.known:
-        from haishin.errors import ValidationFailed  # noqa: PLC0415
 
         raise ValidationFailed("no line of the list names a known friend", where="text")
     kind: Any = report.kind

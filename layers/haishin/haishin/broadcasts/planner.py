@@ -56,7 +56,7 @@ from haishin.public_url import public_base
 from haishin.render import Renderer, RenderError, renderer, variables_for
 from haishin.sqs_limits import MAX_MESSAGE_BYTES, batches, utf8_size
 from haishin.storage.base import iso
-from haishin.subscribers.models import SHARDS
+from haishin.storage.shards import SHARDS
 from haishin.workspaces.models import workspace_pk
 
 log = logging.getLogger(__name__)

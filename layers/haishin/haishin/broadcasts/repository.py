@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
@@ -16,6 +15,7 @@ from haishin.broadcasts.models import (
     content_sk,
 )
 from haishin.errors import NotFound
+from haishin.segments.saved import SavedSegmentRepository
 from haishin.workspaces.models import WorkspaceModel, default_line_channel, workspace_pk
 
 
@@ -116,18 +116,9 @@ class BroadcastRepository:
 
 
 def load_saved_segment(workspace_id: str, segment_id: str) -> Any:
-    """A saved segment's definition from the CRM area's repository (whichever name it lands under)."""
-    for module_name, class_name in (("haishin.segments.saved", "SavedSegmentRepository"),
-                                    ("haishin.segments.repository", "SegmentRepository")):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        repository = getattr(module, class_name)()
-        saved = repository.get(workspace_id, segment_id)
-        if saved is None:
-            break
-        definition = getattr(saved, "definition", None) or getattr(saved, "segment", None)
-        dump = getattr(definition, "model_dump", None)
-        return dump(mode="json") if dump is not None else definition
-    raise NotFound(f"no saved segment '{segment_id}'", where="segment_id")
+    """A saved segment's definition (JSON), from the segments area's repository."""
+    try:
+        saved = SavedSegmentRepository().get(workspace_id, segment_id)
+    except NotFound:
+        raise NotFound(f"no saved segment '{segment_id}'", where="segment_id") from None
+    return saved.definition

@@ -39,6 +39,7 @@ from haishin.segments.model import parse_segment
 from haishin.senders.compose import require_postal_address
 from haishin.senders.service import SenderService
 from haishin.storage.base import iso
+from haishin.subscribers.line_reach import choose_line_account
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.workspaces.models import WorkspaceModel, workspace_pk
 
@@ -452,12 +453,10 @@ class BroadcastService:
             subscriber = self.subscribers.get(workspace_id, subscriber_id)
             if subscriber is None:
                 raise _fail(f"no friend '{subscriber_id}'", f"subscriber_ids.{index}")
-            accounts = subscriber.line or {}
-            account = accounts.get(broadcast.line_channel_id) if broadcast.line_channel_id else \
-                next(iter(accounts.values()), None)
-            if not account or not account.get("user_id"):
+            reach = choose_line_account(subscriber.line, broadcast.line_channel_id)
+            if reach is None or reach.user_id is None:
                 raise _fail(f"friend '{subscriber_id}' has no LINE account", f"subscriber_ids.{index}")
-            targets.append((str(account["user_id"]), subscriber))
+            targets.append((reach.user_id, subscriber))
         if not targets:
             raise _fail("choose at least one LINE user or friend", "line_user_ids")
         if len(targets) > MAX_TEST_RECIPIENTS:

@@ -11,8 +11,9 @@ from typing import Any
 
 from haishin import clock, ids
 from haishin.errors import Conflict, ExternalServiceError, ValidationFailed
-from haishin.ingest.idempotency import EventInProgress
 from haishin.line.client import MAX_MESSAGES_PER_SEND, LineApiError
+from haishin.storage.once import EventInProgress
+from haishin.subscribers.line_reach import choose_line_account, push_to_friend
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline, TimelineEntryModel
 
@@ -32,7 +33,7 @@ class ChatService:
         self.clients = clients
         self.subscribers = subscribers
         self.timeline = timeline
-        self.ledger = ledger  # haishin.ingest.idempotency.EventLedger: an operator's reply is sent once
+        self.ledger = ledger  # haishin.storage.once.EventLedger: an operator's reply is sent once
 
     def history(self, workspace_id: str, subscriber_id: str, *, cursor: str | None, limit: int) -> dict[str, Any]:
         self.subscribers.require(workspace_id, subscriber_id)  # another workspace's subscriber: 404
@@ -60,16 +61,13 @@ class ChatService:
         for index, message in enumerate(messages):
             if not isinstance(message, dict) or not message.get("type"):
                 raise ValidationFailed("each message is a LINE message object with a type", where=f"messages.{index}")
-        accounts = subscriber.line or {}
-        channel_id = body.get("channel_id") or allowed_channel or next(
-            (cid for cid, acct in accounts.items() if acct.get("status") == "following"), None
-        ) or next(iter(accounts), None)
-        if not channel_id or channel_id not in accounts:
+        reach = choose_line_account(subscriber.line, body.get("channel_id") or allowed_channel)
+        if reach is None:
             raise ValidationFailed("this friend is not reachable on that LINE channel", where="channel_id")
+        channel_id = reach.channel_id
         if allowed_channel and channel_id != allowed_channel:
             raise ValidationFailed("this operator may only chat on their own channel", where="channel_id")
-        account = accounts[channel_id]
-        if account.get("status") == "blocked":
+        if reach.blocked:
             raise Conflict("this friend has blocked the account; LINE will not deliver", where="channel_id")
         key = (idempotency_key or "").strip()[:128] or ids.new_id("chat_")
         claim_key = f"chat#{workspace_id}#{subscriber_id}#{key}"
@@ -79,9 +77,8 @@ class ChatService:
         except EventInProgress as exc:
             raise Conflict("this message is being sent right now", where="Idempotency-Key") from exc
         try:
-            client = self.clients.for_channel(workspace_id, channel_id)
-            result = client.push(str(account["user_id"]), messages,
-                                 retry_key=ids.retry_key("chat", workspace_id, subscriber_id, key))
+            result = push_to_friend(self.clients, workspace_id, subscriber.line, messages, channel_id=channel_id,
+                                    retry_key=ids.retry_key("chat", workspace_id, subscriber_id, key))
         except LineApiError as error:
             self.ledger.release(claim_key)
             if error.retryable:

@@ -20,7 +20,7 @@ from typing import Any
 from haishin import clock
 from haishin.channels.models import ChannelSettingsModel, settings_sk
 from haishin.errors import Conflict, ExternalServiceError, NotFound, ValidationFailed
-from haishin.line.client import MAX_MESSAGES_PER_SEND, LineApiError
+from haishin.line.client import MAX_MESSAGES_PER_SEND, LineApiError, LineClient
 from haishin.secrets import SecretStore, mask, secret_name
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.workspaces.models import ChannelModel, channel_pk, workspace_pk
@@ -33,8 +33,6 @@ ClientFactory = Callable[[str], Any]  # access token -> a LineClient-like object
 
 
 def _default_factory(token: str) -> Any:
-    from haishin.line.client import LineClient  # noqa: PLC0415 - line-bot-sdk only where a channel is managed
-
     return LineClient(token)
 
 

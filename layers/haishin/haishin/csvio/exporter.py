@@ -29,7 +29,8 @@ from haishin.fields.models import FieldDefinition
 from haishin.fields.repository import FieldRepository
 from haishin.fields.values import to_text
 from haishin.segments import model as m
-from haishin.segments.engine import SegmentEngine, follow_status
+from haishin.segments.engine import SegmentEngine
+from haishin.subscribers.models import follow_status
 from haishin.tags.repository import TagRepository
 
 ExportEncoding = Literal["utf-8-sig", "cp932"]

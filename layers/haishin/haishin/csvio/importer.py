@@ -61,8 +61,8 @@ from haishin.fields.models import FieldDefinition
 from haishin.fields.repository import FieldChanges, FieldRepository, plan_field_changes
 from haishin.fields.values import is_empty
 from haishin.phone import INVALID_PHONE_MESSAGE, to_e164
-from haishin.segments.scan import dynamodb_client
 from haishin.storage.base import iso
+from haishin.storage.shard_scan import dynamodb_client
 from haishin.subscribers.models import SubscriberModel, alias_pk, line_account, subscriber_pk
 from haishin.subscribers.repository import (
     SubscriberRepository,

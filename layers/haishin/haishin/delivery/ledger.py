@@ -29,6 +29,7 @@ from pynamodb.expressions.update import Action as UpdateAction
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from haishin import clock
+from haishin.delivery.counters import count_delivery
 from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, iso, model_meta
 
 FINAL = frozenset({"sent", "failed", "skipped_blocked", "skipped_unsubscribed", "skipped_condition",
@@ -307,9 +308,7 @@ class Ledger:
 def count_settled(workspace_id: str, status: str, recipients: int) -> None:
     """Add a settled delivery to the dashboard's per-day counters. Statistics only: a failure here is logged and
     never fails a delivery (and a retried settle may count twice; the ledger, not this counter, is the record).
-    Broadcast batches count inside their settle transaction instead (``broadcast_send._settle``)."""
-    from haishin.dashboard import count_delivery  # noqa: PLC0415 - the dashboard is not on the send path's imports
-
+    Broadcast batches count inside their settle transaction instead (``haishin.broadcasts.send._settle``)."""
     try:
         count_delivery(workspace_id, status, recipients)
     except Exception:

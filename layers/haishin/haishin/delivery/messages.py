@@ -26,10 +26,11 @@ One SQS message = one send on one channel (JSON body, version ``v: 1``, well und
 }
 ```
 
-Content (inline, or what ``content_ref`` resolves to) is channel-specific and may contain templates (render.py):
+Content (inline, or what ``content_ref`` resolves to) is channel-specific and may contain templates (haishin.render):
 ``{"line": [<1-5 LINE message objects>]}``, ``{"email": {"subject", "html", "text", "from"}}``, ``{"sms": {"text"}}``.
-``content_ref``: ``{"type": "scenario_step", "scenario_id", "version", "step_id"}`` is built in; other types are
-registered with ``haishin.delivery.content.register_resolver`` (e.g. the broadcast engineer's stored content).
+``content_ref``: ``{"type": "scenario_step", "scenario_id", "version", "step_id"}`` (step messages; the step sender,
+``haishin.scenarios.step_send``, reads the step's content from that scenario version). Broadcast batches carry their
+content inline (``broadcast.groups``, ``haishin.broadcasts.send``). There is no other type.
 
 Sending: personalised content (any template) is rendered per recipient and pushed one by one, each with
 ``retry_key(<message retry_key>, subscriber_id)`` when there are several recipients (the message's own key for

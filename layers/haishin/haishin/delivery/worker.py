@@ -14,29 +14,25 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from haishin import clock
-from haishin.delivery.channels import ChannelError, EmailSender, SmsSender, unsubscribe_headers
-from haishin.delivery.ledger import FINAL, Ledger
-from haishin.delivery.messages import DeliveryMessage, recipient_retry_key
+from haishin.delivery.ledger import Ledger
+from haishin.delivery.messages import DeliveryMessage
+from haishin.delivery.senders import ChannelError, EmailSender, SmsSender, unsubscribe_headers
 from haishin.errors import ExternalServiceError, HaishinError
 from haishin.line.client import LineApiError
 from haishin.phone import to_e164
-from haishin.render import Renderer, RenderError, is_personalised, variables_for
+from haishin.render import Renderer, RenderError, variables_for
 from haishin.retry import BudgetSpent, with_backoff
-from haishin.scenarios.conditions import evaluate
-from haishin.scenarios.enrollments import EnrollmentRepository
-from haishin.scenarios.models import Step
-from haishin.scenarios.repository import ScenarioRepository
 from haishin.senders.compose import compose_email, compose_sms
 from haishin.senders.service import SenderService
+from haishin.subscribers.line_reach import choose_line_account
 from haishin.subscribers.models import SubscriberModel
 from haishin.subscribers.repository import SubscriberRepository
-from haishin.tags.repository import TagRepository
 from haishin.timeline.models import Timeline
 
 log = logging.getLogger(__name__)
@@ -62,13 +58,10 @@ def _retryable_send(error: Exception) -> bool:
     return isinstance(error, LineApiError | ChannelError) and error.retryable
 
 
-ContentResolver = Callable[[DeliveryMessage], dict[str, Any]]
-_resolvers: dict[str, ContentResolver] = {}
-
-
-def register_resolver(ref_type: str, resolver: ContentResolver) -> None:
-    """Broadcasts (or others) register how their ``content_ref`` type turns into content."""
-    _resolvers[ref_type] = resolver
+KindSender = Callable[["DeliveryWorker", DeliveryMessage, float, "float | None"], str]
+"""How one ``kind`` of delivery message is sent: ``(worker, message, deadline, stop_at) -> ledger status``. Step
+delivery (``haishin.scenarios.step_send``) and broadcast batches (``haishin.broadcasts.send``) are the two kinds; the
+composition root (``haishin.wiring``) hands them to the worker, which knows neither scenarios nor broadcasts."""
 
 
 @dataclass
@@ -80,26 +73,20 @@ class WorkerStats:
 
 
 class DeliveryWorker:
-    def __init__(self, *, ledger: Ledger, subscribers: SubscriberRepository, enrollments: EnrollmentRepository,
-                 scenarios: ScenarioRepository, line_clients: Any, renderer: Renderer, timeline: Timeline,
-                 email: EmailSender | None = None, sms: SmsSender | None = None, actions: Any = None,
-                 scenario_control: Any = None, retry_budget_s: float = 8.0,
+    def __init__(self, *, ledger: Ledger, subscribers: SubscriberRepository, line_clients: Any, renderer: Renderer,
+                 timeline: Timeline, kinds: Mapping[str, KindSender], email: EmailSender | None = None,
+                 sms: SmsSender | None = None, retry_budget_s: float = 8.0,
                  lease: timedelta = timedelta(minutes=3), sleep: Callable[[float], None] = time.sleep,
-                 senders: SenderService | None = None, optout: Any,
-                 tags: TagRepository | None = None) -> None:
+                 senders: SenderService, optout: Any) -> None:
         self.ledger = ledger
         self._optout = optout  # haishin.optout.service.OptOutService: signs the /u/ 配信停止 URL
-        self.tags = tags or TagRepository()
         self.subscribers = subscribers
-        self.enrollments = enrollments
-        self.scenarios = scenarios
+        self.kinds = dict(kinds)
         self.line_clients = line_clients
         self.renderer = renderer
         self.timeline = timeline
         self.email = email
         self.sms = sms
-        self.actions = actions
-        self.scenario_control = scenario_control
         self.retry_budget_s = retry_budget_s
         self.lease = lease
         self.sleep = sleep
@@ -125,126 +112,21 @@ class DeliveryWorker:
         deadline = self.monotonic() + min(self.retry_budget_s, budget_s if budget_s is not None else 1e9)
         if stop_at is not None:
             deadline = min(deadline, stop_at)
-        if message.kind == "step":
-            return self._step(message, deadline)
-        from haishin.delivery.broadcast_send import is_planned_batch, send_planned_batch  # noqa: PLC0415
-
-        if is_planned_batch(message):  # batches from the broadcast planner (addresses and groups resolved)
-            return send_planned_batch(self, message, deadline, stop_at=stop_at)
-        return self._broadcast(message, deadline, stop_at=stop_at)
-
-    # ------------------------------------------------------------------ steps
-    def _step(self, message: DeliveryMessage, deadline: float) -> str:
-        step_ref = message.step
-        if step_ref is None:
-            raise PermanentFailure("a step delivery without its step reference")
-        ws = message.workspace_id
-        subscriber_id = message.recipients[0] if message.recipients else ""
-        if step_ref.after:  # per-subscriber order: the previous step must be settled first
-            statuses = self.ledger.statuses(step_ref.after)
-            waiting = [d for d in step_ref.after if statuses.get(d) not in FINAL]
-            if waiting:
-                raise RetryLater(f"waiting for the previous step ({len(waiting)} delivery not final)")
-        claim = self.ledger.claim(message.delivery_id, lease=self.lease, channel=message.channel, defaults={
-            "workspace_id": ws, "kind": "step", "subscriber_id": subscriber_id,
-            "scenario_id": step_ref.scenario_id, "step_id": step_ref.step_id})
-        if claim.outcome == "final":
-            assert claim.row is not None
-            if claim.row.status == "failed":
-                raise PermanentFailure(claim.row.error or "failed earlier")
-            self._after_send(message, claim.row.status)
-            return str(claim.row.status)
-        if claim.outcome == "busy":
-            raise RetryLater("another worker holds this delivery")
-        if claim.outcome == "unknown_outcome":
-            error = "an earlier attempt stopped mid-send; not resent (email/SMS have no retry key)"
-            self.ledger.settle(message.delivery_id, None, "failed", workspace_id=ws, error=error)
-            raise PermanentFailure(error)
-        token = claim.token
-
-        def skip(status: str, why: str) -> str:
-            self.ledger.settle(message.delivery_id, token, status, workspace_id=ws, error=why)
-            self.stats.skipped += 1
-            return status
-
-        scenario = self.scenarios.version(ws, step_ref.scenario_id, step_ref.scenario_version)
-        step = next((s for s in scenario.steps if s.id == step_ref.step_id), None)
-        if step is None:
-            return skip("skipped_stopped", "the step no longer exists")
-        enrollment = self.enrollments.get(ws, subscriber_id, step_ref.scenario_id)
-        if enrollment is None or int(enrollment.cycle) != step_ref.cycle or (
-                enrollment.status == "stopped" and enrollment.ended_at is not None
-                and (enrollment.next_step is None or int(enrollment.next_step) <= step_ref.step_index + 1)):
-            return skip("skipped_stopped", f"enrollment {enrollment.status if enrollment else 'gone'}"
-                        f"{': ' + enrollment.stop_reason if enrollment and enrollment.stop_reason else ''}")
-        subscriber = self.subscribers.get(ws, subscriber_id)
-        if subscriber is None or subscriber.merged_into:
-            return skip("skipped_no_address", "subscriber not found")
-        if subscriber.unsubscribed_all or (message.channel != "none"
-                                           and (subscriber.unsubscribed or {}).get(message.channel)):
-            return skip("skipped_unsubscribed", "unsubscribed")
-        tags = self.tags.labels(subscriber.workspace_id, subscriber.tags or set())
-        if not evaluate(step.conditions, tags, dict(subscriber.fields or {})):
-            if step.conditions and step.conditions.on_fail == "end_enrollment" and step_ref.run_actions \
-                    and self.scenario_control is not None:
-                self.scenario_control.stop(ws, subscriber_id, step_ref.scenario_id, reason=f"condition:{step.id}")
-            return skip("skipped_condition", f"conditions of {step.id} not met")
-        if message.channel == "none":
-            self.ledger.settle(message.delivery_id, token, "sent", workspace_id=ws)
-            self._after_send(message, "sent", subscriber=subscriber)
-            return "sent"
-        reachable = [c for c in step.channels if self._address(subscriber, c, message.line_channel_id)[0]]
-        if scenario.channel_mode == "first_available" and reachable and reachable[0] != message.channel:
-            return skip("skipped_no_address", f"sent on {reachable[0]} instead (first_available)")
-        address, status = self._address(subscriber, message.channel, message.line_channel_id)
-        if address is None:
-            return skip(status, f"no {message.channel} address" if status == "skipped_no_address" else "blocked")
-        content = self._step_content(step, message.channel)
-        if message.channel == "email" and scenario.email_from:
-            content["email"]["from"] = scenario.email_from
-        where = f"scenario {step_ref.scenario_id} v{step_ref.scenario_version} step {step.id}"
-        result = self._send_rendered(message, subscriber, address, content, message.retry_key, token, deadline,
-                                     where, extra={"scenario_id": step_ref.scenario_id, "step_id": step.id})
-        self._after_send(message, "sent", subscriber=subscriber)
-        return result
-
-    def _after_send(self, message: DeliveryMessage, status: str, subscriber: SubscriberModel | None = None) -> None:
-        """Run the step's actions once (idempotency key = delivery ID) after it was sent."""
-        step_ref = message.step
-        if step_ref is None or status != "sent" or not step_ref.run_actions:
-            return
-        scenario = self.scenarios.version(message.workspace_id, step_ref.scenario_id, step_ref.scenario_version)
-        step = next((s for s in scenario.steps if s.id == step_ref.step_id), None)
-        if step is None or not step.actions or self.actions is None:
-            return
-        row = self.ledger.get(message.delivery_id)
-        if row is not None and row.actions_done:
-            return
-        self.actions.run(message.workspace_id, message.recipients[0], step.actions,
-                         actor=f"scenario:{step_ref.scenario_id}", idempotency_key=message.delivery_id)
-        self.ledger.mark_actions_done(message.delivery_id)
+        send = self.kinds.get(message.kind)
+        if send is None:
+            raise PermanentFailure(f"no sender for delivery kind {message.kind!r}")
+        return send(self, message, deadline, stop_at)
 
     @staticmethod
-    def _step_content(step: Step, channel: str) -> dict[str, Any]:
-        if channel == "line":
-            return {"line": step.line}
-        if channel == "email" and step.email:
-            return {"email": step.email.model_dump()}
-        if channel == "sms" and step.sms:
-            return {"sms": step.sms.model_dump()}
-        raise PermanentFailure(f"step {step.id} has no {channel} content")
-
-    @staticmethod
-    def _address(subscriber: SubscriberModel, channel: str, line_channel_id: str | None
+    def address(subscriber: SubscriberModel, channel: str, line_channel_id: str | None
                  ) -> tuple[str | None, str]:
         if channel == "line":
-            accounts = subscriber.line or {}
-            account = accounts.get(line_channel_id) if line_channel_id else next(iter(accounts.values()), None)
-            if not account or not account.get("user_id"):
+            reach = choose_line_account(subscriber.line, line_channel_id)
+            if reach is None or reach.user_id is None:
                 return None, "skipped_no_address"
-            if account.get("status") == "blocked":
+            if reach.blocked:
                 return None, "skipped_blocked"
-            return str(account["user_id"]), "ok"
+            return reach.user_id, "ok"
         if channel == "email":
             return (subscriber.email, "ok") if subscriber.email else (None, "skipped_no_address")
         if channel == "sms":
@@ -253,11 +135,11 @@ class DeliveryWorker:
                 else (None, "skipped_no_address")
         return None, "skipped_no_address"
 
-    def _line_channel(self, subscriber: SubscriberModel, line_channel_id: str | None) -> str:
-        if line_channel_id:
-            return line_channel_id
-        accounts = subscriber.line or {}
-        return next(iter(accounts))
+    def line_channel(self, subscriber: SubscriberModel, line_channel_id: str | None) -> str:
+        reach = choose_line_account(subscriber.line, line_channel_id)
+        if reach is None:
+            raise PermanentFailure("the friend has no LINE account")
+        return reach.channel_id
 
     def _variables(self, message: DeliveryMessage, subscriber: SubscriberModel, extra: dict[str, Any]
                    ) -> dict[str, Any]:
@@ -269,7 +151,7 @@ class DeliveryWorker:
         return self._optout
 
     # ------------------------------------------------------------------ send one recipient
-    def _send_rendered(self, message: DeliveryMessage, subscriber: SubscriberModel, address: str,
+    def send_rendered(self, message: DeliveryMessage, subscriber: SubscriberModel, address: str,
                        content: dict[str, Any], key: str, token: str | None, deadline: float, where: str,
                        extra: dict[str, Any], ledger_id: str | None = None) -> str:
         ledger_id = ledger_id or message.delivery_id
@@ -292,7 +174,7 @@ class DeliveryWorker:
 
         def send() -> tuple[str | None, bool]:
             if message.channel == "line":
-                client = self.line_clients.for_channel(ws, self._line_channel(subscriber, message.line_channel_id))
+                client = self.line_clients.for_channel(ws, self.line_channel(subscriber, message.line_channel_id))
                 result = client.push(address, rendered, retry_key=key)
                 return result.request_id, result.already_accepted
             if message.channel == "email":
@@ -361,82 +243,5 @@ class DeliveryWorker:
             self.ledger.settle(ledger_id, token, "retrying", workspace_id=ws, error=str(spent))
             raise RetryLater(str(spent)) from spent.error
 
-    # ------------------------------------------------------------------ broadcasts
-    def _broadcast(self, message: DeliveryMessage, deadline: float, *, stop_at: float | None = None) -> str:
-        ws = message.workspace_id
-        content = message.content
-        if content is None:
-            ref = message.content_ref or {}
-            resolver = _resolvers.get(str(ref.get("type")))
-            if resolver is None:
-                raise PermanentFailure(f"unknown content_ref type {ref.get('type')!r}")
-            content = resolver(message)
-        claim = self.ledger.claim(message.delivery_id, lease=self.lease, channel=message.channel, defaults={
-            "workspace_id": ws, "kind": "broadcast",
-            "broadcast_id": (message.broadcast or {}).get("broadcast_id")})
-        if claim.outcome == "final":
-            assert claim.row is not None
-            if claim.row.status == "failed":
-                raise PermanentFailure(claim.row.error or "failed earlier")
-            return str(claim.row.status)
-        if claim.outcome == "busy":
-            raise RetryLater("another worker holds this delivery")
-        token = claim.token
-        skipped: dict[str, str] = {}
-        targets: list[tuple[SubscriberModel, str]] = []
-        for subscriber_id in message.recipients:
-            subscriber = self.subscribers.get(ws, subscriber_id)
-            if subscriber is None:
-                skipped[subscriber_id] = "skipped_no_address"
-                continue
-            if subscriber.unsubscribed_all or (subscriber.unsubscribed or {}).get(message.channel):
-                skipped[subscriber_id] = "skipped_unsubscribed"
-                continue
-            address, status = self._address(subscriber, message.channel, message.line_channel_id)
-            if address is None:
-                skipped[subscriber_id] = status
-                continue
-            targets.append((subscriber, address))
-        where = f"broadcast {(message.broadcast or {}).get('broadcast_id', message.delivery_id)}"
-        if not targets:
-            self.ledger.settle(message.delivery_id, token, "skipped_no_address", workspace_id=ws, skipped=skipped)
-            return "skipped_no_address"
-        if message.channel == "line" and not is_personalised(content.get("line")):
-            line_channel = self._line_channel(targets[0][0], message.line_channel_id)
-            rendered = self.renderer.line_messages(content["line"], {}, where=f"{where} line")
-            client = self.line_clients.for_channel(ws, line_channel)
 
-            def multicast() -> tuple[str | None, bool]:
-                result = client.multicast([a for _, a in targets], rendered, retry_key=message.retry_key)
-                return result.request_id, result.already_accepted
-
-            request_id, accepted = self._with_retries(multicast, message.delivery_id, token, ws, deadline)
-            self.ledger.settle(message.delivery_id, token, "sent", workspace_id=ws, line_request_id=request_id,
-                               already_accepted=accepted, skipped=skipped or None)
-            self.stats.sent += len(targets)
-            return "sent"
-        # personalised content: one push / email / SMS per recipient, each with its own key and its own ledger row
-        # (``<delivery_id>#<subscriber_id>``), so a retried message resends only to those not yet settled
-        for subscriber, address in targets:
-            if self.time_up(stop_at):  # the rest goes back to SQS; those sent have final rows of their own
-                self.ledger.settle(message.delivery_id, token, "retrying", workspace_id=ws,
-                                   error="handed back before the invocation timed out")
-                raise HandBack("the invocation is about to time out; the unsent recipients go back to the queue")
-            key = recipient_retry_key(message, subscriber.subscriber_id)
-            sub_id = f"{message.delivery_id}#{subscriber.subscriber_id}"
-            sub_claim = self.ledger.claim(sub_id, lease=self.lease, channel=message.channel, defaults={
-                "workspace_id": ws, "kind": "broadcast", "subscriber_id": subscriber.subscriber_id})
-            if sub_claim.outcome == "busy":
-                raise RetryLater("another worker holds a recipient of this delivery")
-            if sub_claim.outcome != "claimed":
-                continue
-            try:
-                self._send_rendered(message, subscriber, address, content, key, sub_claim.token, deadline, where,
-                                    extra={}, ledger_id=sub_id)
-            except PermanentFailure as exc:
-                skipped[subscriber.subscriber_id] = f"failed: {exc}"[:200]
-        self.ledger.settle(message.delivery_id, token, "sent", workspace_id=ws, skipped=skipped or None)
-        return "sent"
-
-
-__all__ = ["DeliveryWorker", "HaishinError", "PermanentFailure", "RetryLater", "register_resolver"]
+__all__ = ["DeliveryWorker", "HandBack", "KindSender", "PermanentFailure", "RetryLater"]

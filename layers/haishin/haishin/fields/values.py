@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from haishin.csvio.jpdates import DEFAULT_TZ, DateParseError, format_jp, parse_jp_datetime
 from haishin.errors import ValidationFailed
 from haishin.fields.models import FieldDefinition, FieldType
+from haishin.jpdates import DEFAULT_TZ, DateParseError, format_jp, parse_jp_datetime
 from haishin.storage.base import iso
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "on", "はい", "有", "あり", "○", "〇", "◯", "済", "t"})

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from haishin.actions import ActionRunner
+from haishin.subscribers.line_reach import push_to_friend
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
-from haishin.webhooks.events import WebhookEvents
+from haishin.webhook_events import WebhookEvents
 
 
 class ScenarioTrigger(Protocol):
@@ -42,18 +43,11 @@ class LineMessenger:
 
     def push_text(self, workspace_id: str, subscriber: Any, text: str, *, retry_key: str,
                   channel_id: str | None = None) -> bool:
-        accounts: dict[str, Any] = dict(subscriber.line or {})
-        chosen: str | None
-        if channel_id and channel_id in accounts:
-            chosen = channel_id
-        else:
-            chosen = next((c for c, a in accounts.items() if (a or {}).get("status") == "following"), None)
-            chosen = chosen or next(iter(accounts), None)
-        if not chosen or (accounts[chosen] or {}).get("status") == "blocked":
-            return False
-        client = self._clients.for_channel(workspace_id, chosen)
-        client.push(accounts[chosen]["user_id"], [{"type": "text", "text": text[:5000]}], retry_key=retry_key)
-        return True
+        # the asked-for channel when the friend has it, else the usual choice (haishin.subscribers.line_reach)
+        channel = channel_id if channel_id and channel_id in (subscriber.line or {}) else None
+        sent = push_to_friend(self._clients, workspace_id, subscriber.line, [{"type": "text", "text": text[:5000]}],
+                              retry_key=retry_key, channel_id=channel)
+        return sent is not None
 
 
 @dataclass(frozen=True)
@@ -64,7 +58,7 @@ class Collaborators:
     scenarios: Any  # ScenarioTrigger & ScenarioControl (haishin.scenarios.service.ScenarioService)
     actions: ActionRunner
     messenger: Messenger
-    stripe: Callable[[], Any]  # builds haishin.payments.stripe_api.StripeGateway on first use (Stripe SDK import)
+    stripe: Callable[[], Any]  # builds haishin.stripe_api.StripeGateway on first use (Stripe SDK import)
     workspaces: Any  # haishin.workspaces.service.WorkspaceService
     webhooks: WebhookEvents  # outgoing webhooks (haishin.webhooks.service.WebhookService): event subscriptions
 

@@ -32,7 +32,7 @@ class FormModel(HaishinModel):
     sk = UnicodeAttribute(range_key=True)
     workspace_id = UnicodeAttribute()
     form_id = UnicodeAttribute()
-    definition = JSONTextAttribute()  # haishin.forms.fields.FormDefinition as JSON
+    definition = JSONTextAttribute()  # haishin.forms.inputs.FormDefinition as JSON
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

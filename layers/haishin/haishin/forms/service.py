@@ -35,11 +35,12 @@ from haishin.csvio.cells import neutralise_row
 from haishin.errors import Conflict, NotFound, ValidationFailed
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
-from haishin.forms.fields import FormDefinition, FormField, typed_value, validate
+from haishin.forms.inputs import FormDefinition, FormField, typed_value, validate
 from haishin.forms.models import FormAnswerModel, FormLookupModel, FormModel, answers_pk, form_sk, lookup_pk
-from haishin.payments.once import Once
 from haishin.public_url import public_base
+from haishin.render import renderer, variables_for
 from haishin.storage.base import connection, iso
+from haishin.storage.once import Once
 from haishin.subscribers.models import SubscriberModel
 from haishin.subscribers.repository import normalise_email, normalise_phone
 from haishin.workspaces.models import workspace_pk
@@ -83,8 +84,6 @@ def _check_actions(definition: FormDefinition) -> None:
         where = "actions." + ".".join(str(p) for p in first.get("loc", ()))
         raise ValidationFailed(first.get("msg", "invalid action"), where=where) from exc
     if definition.auto_reply:  # a template: it must compile and stay within the sandbox's caps now
-        from haishin.render import renderer  # noqa: PLC0415
-
         renderer().check(definition.auto_reply, where="auto_reply")
 
 
@@ -363,8 +362,6 @@ class FormService:
         if not subscriber.line:
             return
         try:
-            from haishin.render import renderer, variables_for  # noqa: PLC0415
-
             text = renderer().text(definition.auto_reply or "", variables_for(subscriber),
                                    where=f"form {form_id} auto_reply")
         except ImportError:  # pragma: no cover - the renderer ships in the same layer

@@ -34,18 +34,19 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from haishin import clock, ids
-from haishin.actions import ActionRunner
+from haishin.actions import ActionRunner, parse_actions
 from haishin.ingest import postback
-from haishin.ingest.idempotency import event_key
 from haishin.ingest.triggers import FRIEND_ADDED, ScenarioTriggers
 from haishin.line.client import LineApiError
 from haishin.optout.keywords import KeywordStore
 from haishin.optout.service import RESUME_REPLY, OptOutService, keyword_of, stop_reply
+from haishin.render import renderer, variables_for
 from haishin.storage.base import iso
+from haishin.storage.once import event_key
 from haishin.subscribers.models import SubscriberModel, line_account
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
-from haishin.webhooks.events import WebhookEvents
+from haishin.webhook_events import WebhookEvents
 
 log = logging.getLogger("haishin.ingest")
 
@@ -93,7 +94,6 @@ class Channels(Protocol):
 
 def render_messages(messages: list[dict[str, Any]], subscriber: SubscriberModel | None) -> list[dict[str, Any]]:
     """Variables in reply messages, through the one renderer (jinja2 sandbox)."""
-    from haishin.render import renderer, variables_for  # noqa: PLC0415 - jinja2 only where a reply is rendered
 
     return renderer().line_messages(messages, variables_for(subscriber), where="auto-reply")
 
@@ -446,8 +446,6 @@ class LineEventProcessor:
 
     def _run_actions(self, ctx: _Ctx, subscriber: SubscriberModel, raw: Any, *, actor: str,
                      idempotency_key: str) -> None:
-        from haishin.actions import parse_actions  # noqa: PLC0415
-
         try:
             actions = raw if raw and not isinstance(raw[0], dict) else parse_actions(raw)
         except ValidationError as exc:

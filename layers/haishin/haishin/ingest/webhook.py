@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from haishin import clock
+from haishin.aws_lite import DynamoDb, SecretsManager, Sqs
 from haishin.config import settings, table_name
 from haishin.line.signature import verify
 from haishin.sqs_limits import MAX_MESSAGE_BYTES, utf8_size
@@ -71,8 +72,6 @@ class DynamoChannelLookup:
     """``channel#<id>`` from WorkspaceTable with a strongly consistent GetItem, cached per container."""
 
     def __init__(self, dynamodb: Any = None, table: str | None = None) -> None:
-        from haishin.aws_lite import DynamoDb  # noqa: PLC0415 - stdlib only, kept lazy for the fakes in tests
-
         self._db = dynamodb or DynamoDb()
         self._table = table or table_name("WORKSPACE_TABLE")
         self._cache = TtlLru(CACHE_MAX_ITEMS)
@@ -97,8 +96,6 @@ class SecretsManagerReader:
     """The channel secret from the channel's Secrets Manager secret (JSON ``{"channel_secret", ...}``)."""
 
     def __init__(self, secretsmanager: Any = None) -> None:
-        from haishin.aws_lite import SecretsManager  # noqa: PLC0415
-
         self._sm = secretsmanager or SecretsManager()
         self._cache = TtlLru(CACHE_MAX_ITEMS)
 
@@ -121,8 +118,6 @@ class SecretsManagerReader:
 
 class SqsSender:
     def __init__(self, sqs: Any = None, queue_url: str | None = None) -> None:
-        from haishin.aws_lite import Sqs  # noqa: PLC0415
-
         self._sqs = sqs or Sqs()
         self._queue_url = queue_url or settings().line_events_queue_url
 

@@ -21,6 +21,7 @@ from typing import Any
 from haishin.config import settings
 from haishin.errors import ExternalServiceError
 from haishin.retry import BudgetSpent, with_backoff
+from haishin.secrets import secret_name
 
 MAX_MESSAGES_PER_SEND = 5
 MAX_MULTICAST_RECIPIENTS = 500
@@ -211,7 +212,6 @@ class LineClients:
         with self._lock:
             client = self._clients.get(key)
         if client is None:
-            from haishin.secrets import secret_name  # noqa: PLC0415
 
             token = self._secrets.get(secret_name(workspace_id, "line", channel_id))["access_token"]
             client = LineClient(token)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from haishin.forms.service import SubmitResult, form_url
-from haishin.pages.render import message_page, page, redirect, render
+from haishin.pages.html import message_page, page, redirect, render
 
 TOKEN_MESSAGES = {
     "expired": ("このリンクの有効期限が切れています",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from haishin.pages.render import page, render
+from haishin.pages.html import page, render
 from haishin.payments.products import ProductDefinition
 
 INTERVALS_JA = {"day": "日", "week": "週", "month": "月", "year": "年"}

@@ -14,8 +14,8 @@ from haishin.links.service import LinkService
 from haishin.optout.service import OptOutService
 from haishin.pages import http
 from haishin.pages.forms import TOKEN_MESSAGES, respond
+from haishin.pages.html import message_page, redirect
 from haishin.pages.products import product_page
-from haishin.pages.render import message_page, redirect
 from haishin.pages.unsubscribe import unsubscribe_page
 from haishin.payments.service import PaymentService
 from haishin.public_url import route_path, serving

@@ -10,7 +10,7 @@ from haishin.errors import HaishinError, NotFound
 from haishin.forms import tokens
 from haishin.optout.service import SCOPES, OptOutService
 from haishin.pages import http
-from haishin.pages.render import message_page, page, render
+from haishin.pages.html import message_page, page, render
 
 LABELS = {"line": "LINE", "email": "メール", "sms": "SMS", "all": "すべて"}
 

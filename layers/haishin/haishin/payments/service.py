@@ -37,11 +37,12 @@ from haishin.payments.models import (
     RefModel,
     StripeEventRecordModel,
 )
-from haishin.payments.once import Once
 from haishin.payments.products import ProductDefinition
 from haishin.payments.signature import SignatureError, verify
 from haishin.public_url import public_base
+from haishin.render import renderer, variables_for
 from haishin.storage.base import connection, iso
+from haishin.storage.once import Once
 from haishin.subscribers.models import SubscriberModel
 from haishin.workspaces.models import workspace_pk
 
@@ -84,8 +85,6 @@ def _check_actions(raw: list[dict[str, Any]]) -> None:
 def _check_templates(definition: ProductDefinition) -> None:
     """The thank-you message is a template: it must compile and stay within the sandbox's caps when saved."""
     if definition.thank_you_message:
-        from haishin.render import renderer  # noqa: PLC0415
-
         renderer().check(definition.thank_you_message, where="thank_you_message")
 
 
@@ -524,8 +523,6 @@ class PaymentService:
         if subscriber is None or not subscriber.line:
             return
         try:
-            from haishin.render import renderer, variables_for  # noqa: PLC0415
-
             text = renderer().text(definition.thank_you_message or "", variables_for(subscriber),
                                    where=f"product {order.product_id} thank_you_message")
             self.collab.line_messenger().push_text(order.workspace_id, subscriber, text,

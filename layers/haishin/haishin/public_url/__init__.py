@@ -24,6 +24,7 @@ from typing import Any
 from haishin.config import settings
 from haishin.errors import ConfigurationError
 from haishin.public_url.paths import request_base, route_path, stage_prefix
+from haishin.public_url.repository import RecordedBase
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,6 @@ def remember(base: str, *, store: bool = False) -> None:
         if _recorded == base:
             return
         if store:
-            from haishin.public_url.repository import RecordedBase  # noqa: PLC0415
 
             RecordedBase().put(base)
         _recorded = base
@@ -69,7 +69,6 @@ def recorded_base() -> str | None:
     global _recorded
     with _lock:
         if _recorded is None:
-            from haishin.public_url.repository import RecordedBase  # noqa: PLC0415
 
             _recorded = RecordedBase().get()
         return _recorded

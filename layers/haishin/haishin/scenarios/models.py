@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from haishin.actions import Action
 from haishin.errors import ValidationFailed
 from haishin.line.client import MAX_MESSAGES_PER_SEND
+from haishin.render import RenderError, renderer
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -262,7 +263,6 @@ def where_of(loc: tuple[Any, ...]) -> str:
 def parse_scenario(raw: Any) -> Scenario:
     """Validate a scenario; raises ValidationFailed whose ``where`` names the step and field (first problem) and whose
     ``details`` lists every problem."""
-    from haishin.render import RenderError, renderer  # noqa: PLC0415
 
     try:
         scenario = Scenario.model_validate(raw)

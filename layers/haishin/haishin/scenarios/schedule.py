@@ -14,6 +14,7 @@ from haishin.config import settings
 from haishin.scenarios.enrollments import EnrollmentModel, clear_due, set_due
 from haishin.scenarios.models import RelativeToDate, Scenario
 from haishin.scenarios.timing import QuietHours, floor_minute, step_due
+from haishin.workspaces.models import WorkspaceModel
 
 _TTL_S = 60.0
 
@@ -49,8 +50,6 @@ class WorkspaceRulesCache:
 
 
 def load_workspace_rules(workspace_id: str) -> WorkspaceRules:
-    from haishin.workspaces.models import WorkspaceModel  # noqa: PLC0415
-
     try:
         ws = WorkspaceModel.get(*WorkspaceModel.key(workspace_id))
     except WorkspaceModel.DoesNotExist:

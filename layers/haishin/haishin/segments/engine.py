@@ -28,15 +28,15 @@ from zoneinfo import ZoneInfo
 
 from haishin import clock
 from haishin.config import table_name
-from haishin.csvio.jpdates import DEFAULT_TZ, DateParseError, parse_jp_datetime
 from haishin.errors import ValidationFailed
 from haishin.fields.models import FieldDefinition, FieldType
 from haishin.fields.repository import FieldRepository
 from haishin.fields.values import coerce
+from haishin.jpdates import DEFAULT_TZ, DateParseError, parse_jp_datetime
 from haishin.segments import model as m
 from haishin.segments.lists import ListRepository
-from haishin.segments.scan import SHARDS, decode_row, dynamodb_client, iter_shard_pages, plain, projection
-from haishin.subscribers.models import subscriber_pk
+from haishin.storage.shard_scan import SHARDS, decode_row, dynamodb_client, iter_shard_pages, plain, projection
+from haishin.subscribers.models import follow_status, subscriber_pk
 from haishin.tags.repository import TagRepository
 
 Row = dict[str, Any]
@@ -140,22 +140,6 @@ def _to_utc(text: Any) -> datetime | None:
     except ValueError:
         return None
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def follow_status(line: Mapping[str, Any] | None, channel_id: str | None = None) -> str:
-    """following | blocked | unknown | no_line (see ``FollowCondition``)."""
-    accounts = dict(line or {})
-    if channel_id is not None:
-        account = accounts.get(channel_id)
-        return str(account.get("status") or "unknown") if account else "no_line"
-    if not accounts:
-        return "no_line"
-    statuses = {str((a or {}).get("status") or "unknown") for a in accounts.values()}
-    if "following" in statuses:
-        return "following"
-    if "blocked" in statuses:
-        return "blocked"
-    return "unknown"
 
 
 class SegmentEngine:

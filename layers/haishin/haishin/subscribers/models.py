@@ -21,7 +21,8 @@ for these):
 
 from __future__ import annotations
 
-import zlib
+from collections.abc import Mapping
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -32,20 +33,11 @@ from pynamodb.attributes import (
 )
 
 from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
-
-SHARDS = 16
-
-
-def shard_of(subscriber_id: str) -> int:
-    return zlib.crc32(subscriber_id.encode()) % SHARDS
+from haishin.storage.shards import shard_of
 
 
 def subscriber_pk(workspace_id: str, subscriber_id: str) -> str:
     return f"sub#{workspace_id}#{shard_of(subscriber_id):02d}"
-
-
-def shard_pk(workspace_id: str, shard: int) -> str:
-    return f"sub#{workspace_id}#{shard:02d}"
 
 
 def alias_pk(workspace_id: str, kind: str, value: str) -> str:
@@ -60,6 +52,22 @@ def line_account(user_id: str, status: str = "unknown", followed_at: str | None 
     Times are ISO text (``haishin.storage.base.iso``).
     """
     return {"user_id": user_id, "status": status, "followed_at": followed_at, "blocked_at": blocked_at}
+
+
+def follow_status(line: Mapping[str, Any] | None, channel_id: str | None = None) -> str:
+    """following | blocked | unknown | no_line (see ``FollowCondition``)."""
+    accounts = dict(line or {})
+    if channel_id is not None:
+        account = accounts.get(channel_id)
+        return str(account.get("status") or "unknown") if account else "no_line"
+    if not accounts:
+        return "no_line"
+    statuses = {str((a or {}).get("status") or "unknown") for a in accounts.values()}
+    if "following" in statuses:
+        return "following"
+    if "blocked" in statuses:
+        return "blocked"
+    return "unknown"
 
 
 class SubscriberModel(HaishinModel):

@@ -13,13 +13,12 @@ from haishin import clock, ids
 from haishin.errors import Conflict, NotFound
 from haishin.phone import alias_form, legacy_key, to_e164
 from haishin.storage.base import connection
+from haishin.storage.shards import SHARDS, shard_pk
 from haishin.subscribers.models import (
-    SHARDS,
     AliasModel,
     SubscriberModel,
     alias_pk,
     line_account,
-    shard_pk,
     subscriber_pk,
 )
 

@@ -18,8 +18,7 @@ from haishin.fields.models import FieldDefinition
 from haishin.fields.repository import FieldRepository, plan_field_changes
 from haishin.fields.values import to_text
 from haishin.phone import INVALID_PHONE_MESSAGE, to_e164
-from haishin.segments.engine import follow_status
-from haishin.subscribers.models import SubscriberModel, line_account
+from haishin.subscribers.models import SubscriberModel, follow_status, line_account
 from haishin.subscribers.repository import (
     SubscriberRepository,
     line_alias_kind,
@@ -28,7 +27,7 @@ from haishin.subscribers.repository import (
 from haishin.tags.repository import TagRepository
 from haishin.tags.triggers import TriggerSink, fire_tag_changes
 from haishin.timeline.models import Timeline
-from haishin.webhooks.events import WebhookEvents
+from haishin.webhook_events import WebhookEvents
 
 API_CREATED = "api"  # the scenario trigger fired when a friend is created through the API (POST /api/subscribers)
 

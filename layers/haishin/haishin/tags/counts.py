@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from haishin.segments.scan import SHARDS, iter_shard_pages
+from haishin.storage.shard_scan import SHARDS, iter_shard_pages
 
 
 def tag_counts(workspace_id: str) -> dict[str, int]:

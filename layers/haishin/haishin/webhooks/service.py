@@ -16,8 +16,8 @@ from haishin import clock, ids
 from haishin.errors import ValidationFailed
 from haishin.secrets import SecretStore, mask, secret_name
 from haishin.storage.base import iso
-from haishin.webhooks.events import delivery_id as make_delivery_id
-from haishin.webhooks.events import event_id as make_event_id
+from haishin.webhook_events import delivery_id as make_delivery_id
+from haishin.webhook_events import event_id as make_event_id
 from haishin.webhooks.models import (
     EVENT_TYPES,
     EndpointDefinition,

@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
+from haishin.delivery.dead_letters import peek, replay
 from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
@@ -30,7 +31,6 @@ def delivery_errors() -> dict[str, Any]:
 @requires(Permission.VIEW_DELIVERIES)
 def dead_letters() -> dict[str, Any]:
     """Deliveries of this workspace that went to the DLQ: delivery ID, reason, first failure (never the bodies)."""
-    from haishin.delivery.dead_letters import peek  # noqa: PLC0415
 
     limit = min(500, int(router.current_event.get_query_string_value("limit") or 100))
     return {"items": peek(workspace_id=current_caller().workspace_id, ledger=services().ledger, limit=limit)}
@@ -42,7 +42,6 @@ def replay_dead_letters() -> dict[str, Any]:
     """Move this workspace's dead letters back to DeliveryQueue (each ledger row reset first; sent ones dropped).
     LINE deliveries first tried over 23 h ago stay unless ``?force_old_line=true`` (the answer's ``warning`` says
     why, in Japanese: LINE forgets retry keys after 24 h, so a replay could send twice)."""
-    from haishin.delivery.dead_letters import replay  # noqa: PLC0415
 
     force = (router.current_event.get_query_string_value("force_old_line") or "").lower() in ("1", "true", "yes")
     return replay(workspace_id=current_caller().workspace_id, ledger=services().ledger, force_old_line=force)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
-from haishin.forms.fields import FormDefinition
+from haishin.forms.inputs import FormDefinition
 from haishin.forms.models import FormModel
 from haishin.forms.service import form_url
 from haishin.storage.base import iso

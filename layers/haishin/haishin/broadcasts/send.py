@@ -1,4 +1,5 @@
-"""The delivery worker's path for planned broadcast batches (``kind: broadcast`` with ``broadcast.groups``).
+"""Broadcast sending: the delivery worker's path for planned broadcast batches (``kind: broadcast``, with
+``broadcast.groups``).
 
 The planner already resolved every recipient's address (``broadcast.to``, aligned with ``recipients``) and grouped
 them by what they receive (``broadcast.groups``: ``{"content": rendered content | null, "span": [start, end]}``;
@@ -18,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -26,17 +27,16 @@ from pynamodb.transactions import TransactWrite
 from haishin import clock
 from haishin.broadcasts.models import BroadcastModel, broadcast_sk
 from haishin.broadcasts.repository import BroadcastRepository
-from haishin.delivery.channels import ChannelError
+from haishin.delivery.counters import delivery_counter_update
 from haishin.delivery.ledger import Ledger, LedgerModel, error_log_pk, ledger_pk
 from haishin.delivery.messages import DeliveryMessage
+from haishin.delivery.senders import ChannelError
+from haishin.delivery.worker import DeliveryWorker, HandBack, PermanentFailure, RetryLater
 from haishin.ids import retry_key
 from haishin.line.client import LineApiError
 from haishin.retry import BudgetSpent, with_backoff
 from haishin.storage.base import connection, iso
 from haishin.workspaces.models import default_line_channel, workspace_pk
-
-if TYPE_CHECKING:
-    from haishin.delivery.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
 _repository = BroadcastRepository()
@@ -46,10 +46,16 @@ def is_planned_batch(message: DeliveryMessage) -> bool:
     return message.kind == "broadcast" and isinstance((message.broadcast or {}).get("groups"), list)
 
 
+def send_broadcast(worker: DeliveryWorker, message: DeliveryMessage, deadline: float,
+                   stop_at: float | None = None) -> str:
+    """The ``broadcast`` kind of ``DeliveryWorker.kinds``: every broadcast message is a planned batch."""
+    if not is_planned_batch(message):
+        raise PermanentFailure("a broadcast message without its planned groups (only the planner enqueues these)")
+    return send_planned_batch(worker, message, deadline, stop_at=stop_at)
+
+
 def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadline: float, *,
                        stop_at: float | None = None) -> str:
-    from haishin.delivery.worker import HandBack, PermanentFailure, RetryLater  # noqa: PLC0415 - the worker imports us
-
     info = message.broadcast or {}
     ws, broadcast_id = message.workspace_id, str(info["broadcast_id"])
     # email/SMS batches guard each recipient on its own row, so an expired lease on the batch row is taken over
@@ -122,8 +128,6 @@ class _HandBack(_Retry):
 
 def _with_backoff(worker: DeliveryWorker, send: Callable[[], Any], deadline: float) -> Any:
     """The worker's backoff (from 0.1 s here); a spent budget becomes ``_Retry`` (the batch goes back to SQS)."""
-    from haishin.delivery.worker import BudgetSpent  # noqa: PLC0415 - the worker imports us
-
     try:
         return worker.with_backoff(send, deadline, base_delay=0.1)
     except BudgetSpent as spent:
@@ -218,8 +222,6 @@ def commit_settle(commit: Callable[[], None], *, deadline: float,
                   sleep: Callable[[float], None] = time.sleep) -> str:
     """Run the settle transaction, retrying conflicts and throttling with full jitter (``haishin.retry``) until
     ``deadline``. Returns ``settled``, ``claim_lost`` or ``broadcast_gone``; a spent budget raises ``RetryLater``."""
-    from haishin.delivery.worker import RetryLater  # noqa: PLC0415 - the worker imports us
-
     def attempt() -> str:
         try:
             commit()
@@ -276,8 +278,6 @@ def _settle(message: DeliveryMessage, token: str | None, status: str, *, sent: i
         counters.append(BroadcastModel.last_error.set((error or "failed")[:500]))
     if cancelled:
         counters.append(BroadcastModel.cancelled_n.add(cancelled))
-    from haishin.dashboard import delivery_counter_update  # noqa: PLC0415 - the dashboard imports the ledger
-
     # the dashboard's day counter goes in the same transaction: counted exactly once, and one request less
     day_counter = delivery_counter_update(message.workspace_id, {"sent": sent, "failed": failed}, at=now)
 

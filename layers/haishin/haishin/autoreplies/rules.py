@@ -29,6 +29,7 @@ from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttrib
 from haishin import clock, ids
 from haishin.actions import parse_actions
 from haishin.errors import NotFound, ValidationFailed
+from haishin.render import renderer
 from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 from haishin.workspaces.models import workspace_pk
 
@@ -139,8 +140,6 @@ def _check_templates(value: Any, where: str) -> None:
     sandbox's caps now, not fail or hang in the events consumer."""
     if isinstance(value, str):
         if "{" in value:
-            from haishin.render import renderer  # noqa: PLC0415 - jinja2 only when a rule is saved
-
             renderer().check(value, where=where)
     elif isinstance(value, list):
         for index, item in enumerate(value):

@@ -25,7 +25,7 @@ import boto3
 from botocore.config import Config
 
 from haishin.config import table_name
-from haishin.subscribers.models import SHARDS, shard_pk
+from haishin.storage.shards import SHARDS, shard_pk
 
 # Attributes stored as JSON text on SubscriberModel (JSONTextAttribute).
 JSON_ATTRIBUTES = frozenset({"line", "fields", "consent", "unsubscribed", "field_ends"})

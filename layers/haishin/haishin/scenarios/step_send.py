@@ -1,0 +1,134 @@
+"""Step delivery (ステップ配信): the delivery worker's path for ``kind: step`` messages (one friend, one step).
+
+Checks in order: the previous step settled (order per friend), the ledger claim, the step and the enrollment still
+current, the friend reachable and not opted out, the step's conditions; then the generic send core
+(``DeliveryWorker.send_rendered``: render, send with retries, settle) and the step's actions, once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haishin.delivery.ledger import FINAL
+from haishin.delivery.messages import DeliveryMessage
+from haishin.delivery.worker import DeliveryWorker, PermanentFailure, RetryLater
+from haishin.scenarios.conditions import evaluate
+from haishin.scenarios.enrollments import EnrollmentRepository
+from haishin.scenarios.models import Step
+from haishin.scenarios.repository import ScenarioRepository
+from haishin.subscribers.models import SubscriberModel
+from haishin.tags.repository import TagRepository
+
+
+class StepSender:
+    """The ``step`` kind of ``DeliveryWorker.kinds``."""
+
+    def __init__(self, scenarios: ScenarioRepository, enrollments: EnrollmentRepository, *, actions: Any = None,
+                 scenario_control: Any = None, tags: TagRepository | None = None) -> None:
+        self.scenarios = scenarios
+        self.enrollments = enrollments
+        self.actions = actions  # haishin.actions.ActionRunner: the step's actions
+        self.scenario_control = scenario_control  # ScenarioService: on_fail "end_enrollment" stops the enrollment
+        self.tags = tags or TagRepository()
+
+    def __call__(self, worker: DeliveryWorker, message: DeliveryMessage, deadline: float,
+                 stop_at: float | None = None) -> str:
+        step_ref = message.step
+        if step_ref is None:
+            raise PermanentFailure("a step delivery without its step reference")
+        ws = message.workspace_id
+        subscriber_id = message.recipients[0] if message.recipients else ""
+        if step_ref.after:  # per-subscriber order: the previous step must be settled first
+            statuses = worker.ledger.statuses(step_ref.after)
+            waiting = [d for d in step_ref.after if statuses.get(d) not in FINAL]
+            if waiting:
+                raise RetryLater(f"waiting for the previous step ({len(waiting)} delivery not final)")
+        claim = worker.ledger.claim(message.delivery_id, lease=worker.lease, channel=message.channel, defaults={
+            "workspace_id": ws, "kind": "step", "subscriber_id": subscriber_id,
+            "scenario_id": step_ref.scenario_id, "step_id": step_ref.step_id})
+        if claim.outcome == "final":
+            assert claim.row is not None
+            if claim.row.status == "failed":
+                raise PermanentFailure(claim.row.error or "failed earlier")
+            self._after_send(worker, message, claim.row.status)
+            return str(claim.row.status)
+        if claim.outcome == "busy":
+            raise RetryLater("another worker holds this delivery")
+        if claim.outcome == "unknown_outcome":
+            error = "an earlier attempt stopped mid-send; not resent (email/SMS have no retry key)"
+            worker.ledger.settle(message.delivery_id, None, "failed", workspace_id=ws, error=error)
+            raise PermanentFailure(error)
+        token = claim.token
+
+        def skip(status: str, why: str) -> str:
+            worker.ledger.settle(message.delivery_id, token, status, workspace_id=ws, error=why)
+            worker.stats.skipped += 1
+            return status
+
+        scenario = self.scenarios.version(ws, step_ref.scenario_id, step_ref.scenario_version)
+        step = next((s for s in scenario.steps if s.id == step_ref.step_id), None)
+        if step is None:
+            return skip("skipped_stopped", "the step no longer exists")
+        enrollment = self.enrollments.get(ws, subscriber_id, step_ref.scenario_id)
+        if enrollment is None or int(enrollment.cycle) != step_ref.cycle or (
+                enrollment.status == "stopped" and enrollment.ended_at is not None
+                and (enrollment.next_step is None or int(enrollment.next_step) <= step_ref.step_index + 1)):
+            return skip("skipped_stopped", f"enrollment {enrollment.status if enrollment else 'gone'}"
+                        f"{': ' + enrollment.stop_reason if enrollment and enrollment.stop_reason else ''}")
+        subscriber = worker.subscribers.get(ws, subscriber_id)
+        if subscriber is None or subscriber.merged_into:
+            return skip("skipped_no_address", "subscriber not found")
+        if subscriber.unsubscribed_all or (message.channel != "none"
+                                           and (subscriber.unsubscribed or {}).get(message.channel)):
+            return skip("skipped_unsubscribed", "unsubscribed")
+        tags = self.tags.labels(subscriber.workspace_id, subscriber.tags or set())
+        if not evaluate(step.conditions, tags, dict(subscriber.fields or {})):
+            if step.conditions and step.conditions.on_fail == "end_enrollment" and step_ref.run_actions \
+                    and self.scenario_control is not None:
+                self.scenario_control.stop(ws, subscriber_id, step_ref.scenario_id, reason=f"condition:{step.id}")
+            return skip("skipped_condition", f"conditions of {step.id} not met")
+        if message.channel == "none":
+            worker.ledger.settle(message.delivery_id, token, "sent", workspace_id=ws)
+            self._after_send(worker, message, "sent", subscriber=subscriber)
+            return "sent"
+        reachable = [c for c in step.channels if worker.address(subscriber, c, message.line_channel_id)[0]]
+        if scenario.channel_mode == "first_available" and reachable and reachable[0] != message.channel:
+            return skip("skipped_no_address", f"sent on {reachable[0]} instead (first_available)")
+        address, status = worker.address(subscriber, message.channel, message.line_channel_id)
+        if address is None:
+            return skip(status, f"no {message.channel} address" if status == "skipped_no_address" else "blocked")
+        content = self._step_content(step, message.channel)
+        if message.channel == "email" and scenario.email_from:
+            content["email"]["from"] = scenario.email_from
+        where = f"scenario {step_ref.scenario_id} v{step_ref.scenario_version} step {step.id}"
+        result = worker.send_rendered(message, subscriber, address, content, message.retry_key, token, deadline,
+                                     where, extra={"scenario_id": step_ref.scenario_id, "step_id": step.id})
+        self._after_send(worker, message, "sent", subscriber=subscriber)
+        return result
+
+    def _after_send(self, worker: DeliveryWorker, message: DeliveryMessage, status: str,
+                    subscriber: SubscriberModel | None = None) -> None:
+        """Run the step's actions once (idempotency key = delivery ID) after it was sent."""
+        step_ref = message.step
+        if step_ref is None or status != "sent" or not step_ref.run_actions:
+            return
+        scenario = self.scenarios.version(message.workspace_id, step_ref.scenario_id, step_ref.scenario_version)
+        step = next((s for s in scenario.steps if s.id == step_ref.step_id), None)
+        if step is None or not step.actions or self.actions is None:
+            return
+        row = worker.ledger.get(message.delivery_id)
+        if row is not None and row.actions_done:
+            return
+        self.actions.run(message.workspace_id, message.recipients[0], step.actions,
+                         actor=f"scenario:{step_ref.scenario_id}", idempotency_key=message.delivery_id)
+        worker.ledger.mark_actions_done(message.delivery_id)
+
+    @staticmethod
+    def _step_content(step: Step, channel: str) -> dict[str, Any]:
+        if channel == "line":
+            return {"line": step.line}
+        if channel == "email" and step.email:
+            return {"email": step.email.model_dump()}
+        if channel == "sms" and step.sms:
+            return {"sms": step.sms.model_dump()}
+        raise PermanentFailure(f"step {step.id} has no {channel} content")
