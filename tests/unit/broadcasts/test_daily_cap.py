@@ -10,7 +10,7 @@ from typing import Any
 from haishin.broadcasts.models import BroadcastModel
 from haishin.broadcasts.service import BroadcastInput
 from haishin.delivery.ledger import CapCounter, Ledger, cap_pk
-from haishin.subscribers.models import SHARDS
+from haishin.storage.shards import SHARDS
 from haishin.workspaces.models import WorkspaceModel, workspace_pk
 from tests.unit.broadcasts.harness import BroadcastWorld, user_id
 
