@@ -17,7 +17,7 @@ from tests.support.local import connect_workspace
 
 pytestmark = pytest.mark.integration
 
-CH = "1234500171"
+CH = "1234500181"
 WS = "w_outgoing_hooks"
 SECRET = "9d4c1b2a3e5f60718293a4b5c6d7e816"
 TOKEN = "outgoing-hooks-token-000000000000000016"
