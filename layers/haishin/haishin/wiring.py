@@ -143,7 +143,7 @@ class Services:
     @property
     def email(self) -> Any:
         def build() -> Any:
-            from haishin.delivery.senders import SesEmailSender  # noqa: PLC0415
+            from haishin.delivery.email_sms import SesEmailSender  # noqa: PLC0415
 
             return SesEmailSender()
 
@@ -152,7 +152,7 @@ class Services:
     @property
     def sms(self) -> Any:
         def build() -> Any:
-            from haishin.delivery.senders import SnsSmsSender  # noqa: PLC0415
+            from haishin.delivery.email_sms import SnsSmsSender  # noqa: PLC0415
 
             return SnsSmsSender()
 

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
 from haishin.delivery.ledger import Ledger
-from haishin.delivery.senders import SesEmailSender, SnsSmsSender
+from haishin.delivery.email_sms import SesEmailSender, SnsSmsSender
 from haishin.delivery.worker import PermanentFailure
 from tests.unit.scenarios.step_harness import StepWorld
 

@@ -9,7 +9,7 @@ from typing import Any
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from haishin.delivery.senders import SesEmailSender, unsubscribe_headers
+from haishin.delivery.email_sms import SesEmailSender, unsubscribe_headers
 from tests.unit.scenarios.step_harness import StepWorld
 
 

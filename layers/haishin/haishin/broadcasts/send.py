@@ -30,7 +30,7 @@ from haishin.broadcasts.repository import BroadcastRepository
 from haishin.delivery.counters import delivery_counter_update
 from haishin.delivery.ledger import Ledger, LedgerModel, error_log_pk, ledger_pk
 from haishin.delivery.messages import DeliveryMessage
-from haishin.delivery.senders import ChannelError
+from haishin.delivery.email_sms import ChannelError
 from haishin.delivery.worker import DeliveryWorker, HandBack, PermanentFailure, RetryLater
 from haishin.ids import retry_key
 from haishin.line.client import LineApiError
