@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
-from haishin.delivery.ledger import Ledger
 from haishin.delivery.email_sms import SesEmailSender, SnsSmsSender
+from haishin.delivery.ledger import Ledger
 from haishin.delivery.worker import PermanentFailure
 from tests.unit.scenarios.step_harness import StepWorld
 

@@ -15,8 +15,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from haishin.api.app import AdminApi
 from haishin.broadcasts.service import BroadcastInput
-from haishin.delivery.messages import step_delivery_id
 from haishin.delivery.email_sms import SesEmailSender, SnsSmsSender
+from haishin.delivery.messages import step_delivery_id
 from haishin.errors import Conflict, ValidationFailed
 from haishin.render import Renderer
 from haishin.scenarios.enrollments import enrollment_pk

@@ -28,9 +28,9 @@ from haishin import clock
 from haishin.broadcasts.models import BroadcastModel, broadcast_sk
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.delivery.counters import delivery_counter_update
+from haishin.delivery.email_sms import ChannelError
 from haishin.delivery.ledger import Ledger, LedgerModel, error_log_pk, ledger_pk
 from haishin.delivery.messages import DeliveryMessage
-from haishin.delivery.email_sms import ChannelError
 from haishin.delivery.worker import DeliveryWorker, HandBack, PermanentFailure, RetryLater
 from haishin.ids import retry_key
 from haishin.line.client import LineApiError

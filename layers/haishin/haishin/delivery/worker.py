@@ -20,9 +20,9 @@ from datetime import timedelta
 from typing import Any
 
 from haishin import clock
+from haishin.delivery.email_sms import ChannelError, EmailSender, SmsSender, unsubscribe_headers
 from haishin.delivery.ledger import Ledger
 from haishin.delivery.messages import DeliveryMessage
-from haishin.delivery.email_sms import ChannelError, EmailSender, SmsSender, unsubscribe_headers
 from haishin.errors import ExternalServiceError, HaishinError
 from haishin.line.client import LineApiError
 from haishin.phone import to_e164
