@@ -23,8 +23,8 @@ from haishin.tags.repository import TagRepository
 class StepSender:
     """The ``step`` kind of ``DeliveryWorker.kinds``."""
 
-    def __init__(self, scenarios: ScenarioRepository, enrollments: EnrollmentRepository, *, actions: Any = None,
-                 scenario_control: Any = None, tags: TagRepository | None = None) -> None:
+    def __init__(self, scenarios: ScenarioRepository, enrollments: EnrollmentRepository, *, actions: Any,
+                 scenario_control: Any, tags: TagRepository | None = None) -> None:
         self.scenarios = scenarios
         self.enrollments = enrollments
         self.actions = actions  # haishin.actions.ActionRunner: the step's actions
@@ -83,8 +83,7 @@ class StepSender:
             return skip("skipped_unsubscribed", "unsubscribed")
         tags = self.tags.labels(subscriber.workspace_id, subscriber.tags or set())
         if not evaluate(step.conditions, tags, dict(subscriber.fields or {})):
-            if step.conditions and step.conditions.on_fail == "end_enrollment" and step_ref.run_actions \
-                    and self.scenario_control is not None:
+            if step.conditions and step.conditions.on_fail == "end_enrollment" and step_ref.run_actions:
                 self.scenario_control.stop(ws, subscriber_id, step_ref.scenario_id, reason=f"condition:{step.id}")
             return skip("skipped_condition", f"conditions of {step.id} not met")
         if message.channel == "none":
@@ -114,7 +113,7 @@ class StepSender:
             return
         scenario = self.scenarios.version(message.workspace_id, step_ref.scenario_id, step_ref.scenario_version)
         step = next((s for s in scenario.steps if s.id == step_ref.step_id), None)
-        if step is None or not step.actions or self.actions is None:
+        if step is None or not step.actions:
             return
         row = worker.ledger.get(message.delivery_id)
         if row is not None and row.actions_done:
