@@ -100,11 +100,11 @@ def main() -> None:
         from haishin import clock  # noqa: PLC0415
         from haishin.delivery.ledger import Ledger  # noqa: PLC0415
         from haishin.delivery.queue import InMemoryDeliverySender  # noqa: PLC0415
-        from haishin.scenarios.enrollments import DUE_SHARDS, EnrollmentRepository  # noqa: PLC0415
+        from haishin.scenarios.enrollments import DUE_SHARDS, EnrollmentRepository, WatermarkModel  # noqa: PLC0415
         from haishin.scenarios.models import Scenario  # noqa: PLC0415
         from haishin.scenarios.repository import ScenarioRepository  # noqa: PLC0415
         from haishin.scenarios.schedule import WorkspaceRulesCache  # noqa: PLC0415
-        from haishin.scenarios.tick import StepTick, WatermarkModel  # noqa: PLC0415
+        from haishin.scenarios.tick import StepTick  # noqa: PLC0415
         from haishin.scenarios.timing import floor_minute, minute_key  # noqa: PLC0415
         from haishin.subscribers.repository import SubscriberRepository  # noqa: PLC0415
 

@@ -89,8 +89,8 @@ def main() -> None:
         from haishin import clock, wiring  # noqa: PLC0415
         from haishin.delivery.ledger import Ledger  # noqa: PLC0415
         from haishin.delivery.queue import InMemoryDeliverySender  # noqa: PLC0415
+        from haishin.scenarios.enrollments import WatermarkModel  # noqa: PLC0415
         from haishin.scenarios.models import Scenario  # noqa: PLC0415
-        from haishin.scenarios.tick import WatermarkModel  # noqa: PLC0415
         from haishin.scenarios.timing import floor_minute, minute_key  # noqa: PLC0415
         from haishin.subscribers.models import line_account  # noqa: PLC0415
 

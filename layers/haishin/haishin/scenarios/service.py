@@ -13,32 +13,19 @@ IdempotencyTable written in the same transaction as the enrollment).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from haishin import clock
 from haishin.scenarios.enrollments import EnrollmentModel, EnrollmentRepository, clear_due, enrollment_pk
 from haishin.scenarios.models import Scenario
 from haishin.scenarios.repository import ScenarioRepository
 from haishin.scenarios.schedule import WorkspaceRulesCache, plan_from
-from haishin.storage.base import HaishinModel, connection, model_meta
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
 
 log = logging.getLogger(__name__)
-IDEMPOTENCY_TTL = timedelta(days=7)
 FORCE_TRIGGERS = frozenset({"admin", "api", "csv"})
-
-
-class IdempotencyMarker(HaishinModel):
-    Meta = model_meta("IDEMPOTENCY_TABLE")
-
-    id = UnicodeAttribute(hash_key=True)
-    expiration = NumberAttribute()
 
 
 class ScenarioService:
@@ -113,22 +100,9 @@ class ScenarioService:
         notes = plan_from(item, scenario, 0, previous_due=None, rules=rules, now=now,
                           fields=lambda: dict(self.subscribers.require(workspace_id, subscriber_id).fields or {}))
         item.notes = notes
-        condition = (EnrollmentModel.pk.does_not_exist() if existing is None
-                     else EnrollmentModel.seq == existing.seq)
-        try:
-            if idempotency_key:
-                marker = IdempotencyMarker(f"enroll#{workspace_id}#{subscriber_id}#{idempotency_key}",
-                                           expiration=int((now + IDEMPOTENCY_TTL).timestamp()))
-                with TransactWrite(connection=connection()) as transaction:
-                    transaction.save(marker, condition=IdempotencyMarker.id.does_not_exist())
-                    transaction.save(item, condition=condition)
-            else:
-                item.save(condition=condition)
-        except (TransactWriteError, PutError) as exc:
-            if "ConditionalCheckFailed" in str(exc) or "TransactionCanceled" in str(exc) or isinstance(
-                    exc, TransactWriteError):
-                return None  # the same trigger already enrolled, or a concurrent enrollment won
-            raise
+        if not self.enrollments.enroll(item, previous_seq=None if existing is None else int(existing.seq),
+                                       idempotency_key=idempotency_key, now=now):
+            return None  # the same trigger already enrolled, or a concurrent enrollment won
         self.timeline.append(workspace_id, subscriber_id, "enrolled",
                              {"scenario_id": scenario.id, "version": scenario.version, "cycle": item.cycle,
                               "trigger": trigger, "notes": notes},
@@ -147,18 +121,13 @@ class ScenarioService:
 
     def _end(self, item: EnrollmentModel, reason: str) -> bool:
         now = clock.now()
-        previous_seq = item.seq
+        read_seq = int(item.seq)
         item.status = "stopped"
         item.stop_reason = reason
         item.ended_at = now
         item.updated_at = now
-        item.seq = previous_seq + 1
         clear_due(item)
-        try:
-            item.save(condition=(EnrollmentModel.seq == previous_seq) & (EnrollmentModel.status == "active"))
-        except PutError as exc:
-            if "ConditionalCheckFailed" not in str(exc):
-                raise
+        if not self.enrollments.save_if_unchanged(item, read_seq=read_seq):
             fresh = self.enrollments.get(item.workspace_id, item.subscriber_id, item.scenario_id)
             if fresh is None or fresh.status != "active":
                 return False

@@ -23,9 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import PutError
-
 from haishin import clock
 from haishin.delivery.ledger import Ledger
 from haishin.delivery.messages import DeliveryMessage, StepRef, step_delivery_id, step_retry_key
@@ -35,22 +32,13 @@ from haishin.scenarios.enrollments import DUE_SHARDS, EnrollmentModel, Enrollmen
 from haishin.scenarios.models import Scenario
 from haishin.scenarios.repository import ScenarioRepository
 from haishin.scenarios.schedule import WorkspaceRulesCache, next_tick_minute, plan_from
-from haishin.scenarios.timing import floor_minute, minute_key, parse_minute_key
-from haishin.storage.base import HaishinModel, UTCDateTimeAttribute, iso, model_meta
+from haishin.scenarios.timing import floor_minute, minute_key
+from haishin.storage.base import iso
 from haishin.subscribers.repository import SubscriberRepository
 
 log = logging.getLogger(__name__)
 PAUSED_RECHECK = timedelta(minutes=60)
 TICK_ERROR_NOTE = "tick error"
-
-
-class WatermarkModel(HaishinModel):
-    Meta = model_meta("WORKSPACE_TABLE")
-
-    pk = UnicodeAttribute(hash_key=True, default="system")
-    sk = UnicodeAttribute(range_key=True, default="step_tick_watermark")
-    minute = UnicodeAttribute()
-    updated_at = UTCDateTimeAttribute()
 
 
 @dataclass
@@ -97,13 +85,10 @@ class StepTick:
 
     # ------------------------------------------------------------------ watermark
     def watermark(self) -> datetime | None:
-        try:
-            return parse_minute_key(WatermarkModel.get("system", "step_tick_watermark", consistent_read=True).minute)
-        except WatermarkModel.DoesNotExist:
-            return None
+        return self.enrollments.tick_watermark()
 
     def _save_watermark(self, minute: datetime) -> None:
-        WatermarkModel(minute=minute_key(minute), updated_at=clock.now()).save()
+        self.enrollments.save_tick_watermark(minute)
 
     # ------------------------------------------------------------------ run
     def run(self, *, deadline: float | None = None) -> TickReport:
@@ -296,13 +281,8 @@ class StepTick:
         self._save(item, previous_seq, now, report)
 
     def _save(self, item: EnrollmentModel, previous_seq: int, now: datetime, report: TickReport) -> None:
-        item.seq = previous_seq + 1
         item.updated_at = now
-        try:
-            item.save(condition=(EnrollmentModel.seq == previous_seq) & (EnrollmentModel.status == "active"))
-        except PutError as exc:
-            if "ConditionalCheckFailed" not in str(exc):
-                raise
+        if not self.enrollments.save_if_unchanged(item, read_seq=previous_seq):
             report.raced += 1  # another tick, a stop or a restart changed it first; the ledger guards any duplicate
 
 
