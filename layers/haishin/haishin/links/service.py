@@ -23,28 +23,17 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
-from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
 
 from haishin import clock, ids
 from haishin.actions import parse_actions
-from haishin.errors import Conflict, NotFound, ValidationFailed
+from haishin.errors import NotFound, ValidationFailed
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
-from haishin.links.models import (
-    LinkFriendClickModel,
-    LinkLookupModel,
-    LinkModel,
-    LinkStatsModel,
-    clicks_pk,
-    link_sk,
-    lookup_pk,
-    stats_pk,
-)
+from haishin.links.models import LinkModel, LinkStatsModel
+from haishin.links.repository import LinkRepository
 from haishin.public_url import public_base
-from haishin.storage.base import connection, iso
+from haishin.storage.base import iso
 from haishin.subscribers.models import SubscriberModel
-from haishin.workspaces.models import workspace_pk
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +81,6 @@ def _check_actions(raw: list[dict[str, Any]]) -> None:
                                where="actions." + ".".join(str(p) for p in first.get("loc", ()))) from exc
 
 
-def _conditional_failed(exc: Exception) -> bool:
-    return "ConditionalCheckFailed" in str(exc) or "ConditionalCheckFailed" in repr(getattr(exc, "cause", ""))
-
-
 def link_view(link: LinkModel, stats: LinkStatsModel | None = None) -> dict[str, Any]:
     return {
         "link_id": link.link_id, "name": link.name, "target_url": link.target_url,
@@ -109,48 +94,28 @@ def link_view(link: LinkModel, stats: LinkStatsModel | None = None) -> dict[str,
 
 
 class LinkService:
-    def __init__(self, collab: Collaborators) -> None:
+    def __init__(self, collab: Collaborators, repository: LinkRepository | None = None) -> None:
         self.collab = collab
+        self.repository = repository or LinkRepository()
 
     # ------------------------------------------------------------------ CRUD
     def create(self, workspace_id: str, definition: LinkDefinition) -> LinkModel:
         _check_actions(definition.actions)
-        now = clock.now()
-        link_id = ids.new_id("l_")
-        link = LinkModel(pk=workspace_pk(workspace_id), sk=link_sk(link_id), workspace_id=workspace_id,
-                         link_id=link_id, name=definition.name, target_url=str(definition.target_url),
-                         inflow_route=definition.inflow_route, actions=definition.actions, created_at=now,
-                         updated_at=now)
-        lookup = LinkLookupModel(pk=lookup_pk(link_id), sk="link", workspace_id=workspace_id, link_id=link_id)
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(link, condition=LinkModel.pk.does_not_exist())
-                tx.save(lookup, condition=LinkLookupModel.pk.does_not_exist())
-        except TransactWriteError as exc:  # pragma: no cover - IDs are random
-            raise Conflict("link ID collision; try again") from exc
-        return link
+        return self.repository.create(workspace_id, ids.new_id("l_"), name=definition.name,
+                                      target_url=str(definition.target_url), inflow_route=definition.inflow_route,
+                                      actions=definition.actions, now=clock.now())
 
     def get(self, workspace_id: str, link_id: str) -> LinkModel:
-        try:
-            return LinkModel.get(workspace_pk(workspace_id), link_sk(link_id), consistent_read=True)
-        except LinkModel.DoesNotExist as exc:
-            raise NotFound("link not found", where=f"link {link_id}") from exc
+        return self.repository.require(workspace_id, link_id)
 
     def list_links(self, workspace_id: str) -> list[LinkModel]:
-        return list(LinkModel.query(workspace_pk(workspace_id), LinkModel.sk.startswith("link#")))
+        return self.repository.all(workspace_id)
 
     def delete(self, workspace_id: str, link_id: str) -> None:
-        link = self.get(workspace_id, link_id)
-        with TransactWrite(connection=connection()) as tx:
-            tx.delete(link)
-            tx.delete(LinkLookupModel(pk=lookup_pk(link_id), sk="link", workspace_id=workspace_id, link_id=link_id))
+        self.repository.delete(self.get(workspace_id, link_id))
 
     def stats(self, workspace_id: str, link_ids: list[str]) -> dict[str, LinkStatsModel]:
-        keys = [(stats_pk(workspace_id, link_id), "stats") for link_id in link_ids]
-        found: dict[str, LinkStatsModel] = {}
-        for item in LinkStatsModel.batch_get(keys):
-            found[item.pk.rsplit("#", 1)[1]] = item
-        return found
+        return self.repository.stats(workspace_id, link_ids)
 
     def view(self, workspace_id: str, link_id: str) -> dict[str, Any]:
         link = self.get(workspace_id, link_id)
@@ -163,10 +128,12 @@ class LinkService:
 
     def resolve(self, link_id: str) -> LinkModel | None:
         """The link behind a public URL (no workspace in it)."""
+        workspace_id = self.repository.workspace_of(link_id)
+        if workspace_id is None:
+            return None
         try:
-            lookup = LinkLookupModel.get(lookup_pk(link_id), "link")
-            return self.get(lookup.workspace_id, link_id)
-        except (LinkLookupModel.DoesNotExist, NotFound):
+            return self.get(workspace_id, link_id)
+        except NotFound:
             return None
 
     # ------------------------------------------------------------------ per-friend URLs
@@ -213,46 +180,21 @@ class LinkService:
         return result
 
     def _count(self, workspace_id: str, link_id: str, *, friend: bool) -> None:
-        which = LinkStatsModel.friend_clicks if friend else LinkStatsModel.anonymous_clicks
-        LinkStatsModel(pk=stats_pk(workspace_id, link_id), sk="stats").update(
-            actions=[LinkStatsModel.clicks.add(1), which.add(1)])
+        self.repository.count_click(workspace_id, link_id, friend=friend)
 
     def _claim(self, workspace_id: str, link_id: str, subscriber_id: str) -> bool:
         """Count this friend's click; True when this call owns running the link's actions (first click)."""
         now, epoch = clock.now(), int(clock.epoch_seconds())
-        item = LinkFriendClickModel(pk=clicks_pk(workspace_id, link_id), sk=subscriber_id)
-        try:
-            item.update(
-                actions=[LinkFriendClickModel.status.set("in_progress"),
-                         LinkFriendClickModel.lease_until.set(epoch + int(CLAIM_LEASE.total_seconds())),
-                         LinkFriendClickModel.first_at.set(LinkFriendClickModel.first_at | now),
-                         LinkFriendClickModel.clicks.add(1)],
-                condition=LinkFriendClickModel.pk.does_not_exist()
-                | ((LinkFriendClickModel.status == "in_progress") & (LinkFriendClickModel.lease_until < epoch)))
-            return True
-        except UpdateError as exc:
-            if not _conditional_failed(exc):
-                raise
-        item.update(actions=[LinkFriendClickModel.clicks.add(1)])
-        return False
+        return self.repository.claim_first_click(workspace_id, link_id, subscriber_id, now=now, epoch=epoch,
+                                                 lease_until=epoch + int(CLAIM_LEASE.total_seconds()))
 
     def _release(self, workspace_id: str, link_id: str, subscriber_id: str) -> None:
-        try:
-            LinkFriendClickModel(pk=clicks_pk(workspace_id, link_id), sk=subscriber_id).update(
-                actions=[LinkFriendClickModel.lease_until.set(0)],
-                condition=LinkFriendClickModel.status == "in_progress")
-        except (UpdateError, DeleteError):  # best effort; the lease expires anyway
+        if not self.repository.release_claim(workspace_id, link_id, subscriber_id):  # best effort; the lease expires
             log.info("link %s: claim for %s not released", link_id, subscriber_id)
 
     def _complete(self, workspace_id: str, link_id: str, subscriber_id: str) -> None:
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.update(LinkFriendClickModel(pk=clicks_pk(workspace_id, link_id), sk=subscriber_id),
-                          actions=[LinkFriendClickModel.status.set("done"), LinkFriendClickModel.lease_until.set(0)],
-                          condition=LinkFriendClickModel.status == "in_progress")
-                tx.update(LinkStatsModel(pk=stats_pk(workspace_id, link_id), sk="stats"),
-                          actions=[LinkStatsModel.unique_friends.add(1)])
-        except TransactWriteError:  # a concurrent take-over finished first: it counted this friend
+        if not self.repository.complete_claim(workspace_id, link_id, subscriber_id):
+            # a concurrent take-over finished first: it counted this friend
             log.info("link %s: first click of %s completed elsewhere", link_id, subscriber_id)
 
     def _attribute(self, link: LinkModel, subscriber: SubscriberModel) -> bool:
