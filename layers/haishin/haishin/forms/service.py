@@ -26,8 +26,6 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from haishin import clock, ids
 from haishin.actions import AddTag, SetField, parse_actions
@@ -36,14 +34,14 @@ from haishin.errors import Conflict, NotFound, ValidationFailed
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.forms.inputs import FormDefinition, FormField, typed_value, validate
-from haishin.forms.models import FormAnswerModel, FormLookupModel, FormModel, answers_pk, form_sk, lookup_pk
+from haishin.forms.models import FormAnswerModel, FormModel
+from haishin.forms.repository import FormRepository
 from haishin.public_url import public_base
 from haishin.render import renderer, variables_for
-from haishin.storage.base import connection, iso
+from haishin.storage.base import iso
 from haishin.storage.once import Once
 from haishin.subscribers.models import SubscriberModel
 from haishin.subscribers.repository import normalise_email, normalise_phone
-from haishin.workspaces.models import workspace_pk
 
 log = logging.getLogger(__name__)
 
@@ -92,64 +90,40 @@ def form_url(form_id: str, token: str | None = None) -> str:
 
 
 class FormService:
-    def __init__(self, collab: Collaborators, once: Once | None = None) -> None:
+    def __init__(self, collab: Collaborators, once: Once | None = None,
+                 repository: FormRepository | None = None) -> None:
         self.collab = collab
         self.once = once or Once()
+        self.repository = repository or FormRepository()
 
     # ------------------------------------------------------------------ CRUD
     def create(self, workspace_id: str, definition: FormDefinition) -> FormModel:
         _check_actions(definition)
-        now = clock.now()
-        form_id = ids.new_id("f_")
-        form = FormModel(pk=workspace_pk(workspace_id), sk=form_sk(form_id), workspace_id=workspace_id,
-                         form_id=form_id, definition=definition.model_dump(mode="json"), created_at=now,
-                         updated_at=now)
-        lookup = FormLookupModel(pk=lookup_pk(form_id), sk="form", workspace_id=workspace_id, form_id=form_id)
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(form, condition=FormModel.pk.does_not_exist())
-                tx.save(lookup, condition=FormLookupModel.pk.does_not_exist())
-        except TransactWriteError as exc:  # pragma: no cover - IDs are random
-            raise Conflict("form ID collision; try again") from exc
-        form.version = 1
-        return form
+        return self.repository.create(workspace_id, ids.new_id("f_"), definition.model_dump(mode="json"),
+                                      now=clock.now())
 
     def get(self, workspace_id: str, form_id: str) -> FormModel:
-        try:
-            return FormModel.get(workspace_pk(workspace_id), form_sk(form_id), consistent_read=True)
-        except FormModel.DoesNotExist as exc:
-            raise NotFound("form not found", where=f"form {form_id}") from exc
+        return self.repository.require(workspace_id, form_id)
 
     def list_forms(self, workspace_id: str) -> list[FormModel]:
-        return list(FormModel.query(workspace_pk(workspace_id), FormModel.sk.startswith("form#")))
+        return self.repository.all(workspace_id)
 
     def update(self, workspace_id: str, form_id: str, definition: FormDefinition) -> FormModel:
         _check_actions(definition)
         form = self.get(workspace_id, form_id)
-        form.definition = definition.model_dump(mode="json")
-        form.updated_at = clock.now()
-        try:
-            form.save()
-        except Exception as exc:
-            if "ConditionalCheckFailed" in str(exc):
-                raise Conflict("the form changed meanwhile; reload and try again", where=f"form {form_id}") from exc
-            raise
+        self.repository.save_definition(form, definition.model_dump(mode="json"), now=clock.now())
         return form
 
     def delete(self, workspace_id: str, form_id: str) -> None:
-        form = self.get(workspace_id, form_id)
-        with TransactWrite(connection=connection()) as tx:
-            tx.delete(form)
-            tx.delete(FormLookupModel(pk=lookup_pk(form_id), sk="form", workspace_id=workspace_id, form_id=form_id))
+        self.repository.delete(self.get(workspace_id, form_id))
 
     def resolve(self, form_id: str) -> FormModel | None:
         """The form behind a public URL (no workspace in it)."""
-        try:
-            lookup = FormLookupModel.get(lookup_pk(form_id), "form")
-        except FormLookupModel.DoesNotExist:
+        workspace_id = self.repository.workspace_of(form_id)
+        if workspace_id is None:
             return None
         try:
-            return self.get(lookup.workspace_id, form_id)
+            return self.get(workspace_id, form_id)
         except NotFound:
             return None
 
@@ -317,9 +291,8 @@ class FormService:
         key = f"form:{submission_id}"
         runner.run(workspace_id, subscriber_id, actions, actor=f"form:{form_id}", idempotency_key=key)
         now = clock.now()
-        FormAnswerModel(pk=answers_pk(workspace_id, form_id), sk=f"{iso(now)}#{submission_id}",
-                        workspace_id=workspace_id, form_id=form_id, submission_id=submission_id,
-                        subscriber_id=subscriber_id, answers=answers, line_bound=bound_id is not None, at=now).save()
+        self.repository.add_answer(workspace_id, form_id, submission_id, subscriber_id=subscriber_id,
+                                   answers=answers, line_bound=bound_id is not None, at=now)
         self.collab.timeline.append(
             workspace_id, subscriber_id, "form_answered",
             {"form_id": form_id, "form_name": definition.name, "submission_id": submission_id, "answers": answers},
@@ -377,9 +350,7 @@ class FormService:
     def answers(self, workspace_id: str, form_id: str, *, limit: int = 100, cursor: str | None = None
                 ) -> tuple[list[FormAnswerModel], str | None]:
         self.get(workspace_id, form_id)
-        condition = FormAnswerModel.sk < cursor if cursor else None
-        items = list(FormAnswerModel.query(answers_pk(workspace_id, form_id), condition, scan_index_forward=False,
-                                           limit=limit))
+        items = self.repository.answers_page(workspace_id, form_id, limit=limit, before=cursor)
         return items, (items[-1].sk if len(items) == limit else None)
 
     def answers_csv(self, workspace_id: str, form_id: str) -> str:
@@ -388,7 +359,7 @@ class FormService:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(neutralise_row(["回答日時", "友だちID", "LINE経由", *[f.label for f in definition.fields]]))
-        for item in FormAnswerModel.query(answers_pk(workspace_id, form_id), scan_index_forward=True):
+        for item in self.repository.all_answers(workspace_id, form_id):
             row = [iso(item.at), item.subscriber_id, "yes" if item.line_bound else "no"]
             for spec in definition.fields:
                 value = (item.answers or {}).get(spec.key)

@@ -1,0 +1,95 @@
+"""Forms in WorkspaceTable (the records are described in ``haishin.forms.models``): every DynamoDB read and write of
+the forms feature. ``haishin.forms.service`` decides what a submission does; this module says how it is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from haishin.errors import Conflict, NotFound
+from haishin.forms.models import FormAnswerModel, FormLookupModel, FormModel, answers_pk, form_sk, lookup_pk
+from haishin.storage.base import connection, iso
+from haishin.workspaces.models import workspace_pk
+
+
+class FormRepository:
+    # ------------------------------------------------------------------ definitions
+    def create(self, workspace_id: str, form_id: str, definition: dict[str, Any], *, now: datetime) -> FormModel:
+        """The form (version 1) and its public lookup, in one transaction; neither may exist yet (Conflict
+        otherwise)."""
+        form = FormModel(pk=workspace_pk(workspace_id), sk=form_sk(form_id), workspace_id=workspace_id,
+                         form_id=form_id, definition=definition, created_at=now, updated_at=now)
+        lookup = FormLookupModel(pk=lookup_pk(form_id), sk="form", workspace_id=workspace_id, form_id=form_id)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.save(form, condition=FormModel.pk.does_not_exist())
+                tx.save(lookup, condition=FormLookupModel.pk.does_not_exist())
+        except TransactWriteError as exc:  # pragma: no cover - IDs are random
+            raise Conflict("form ID collision; try again") from exc
+        form.version = 1
+        return form
+
+    def require(self, workspace_id: str, form_id: str) -> FormModel:
+        try:
+            return FormModel.get(workspace_pk(workspace_id), form_sk(form_id), consistent_read=True)
+        except FormModel.DoesNotExist as exc:
+            raise NotFound("form not found", where=f"form {form_id}") from exc
+
+    def all(self, workspace_id: str) -> list[FormModel]:
+        return list(FormModel.query(workspace_pk(workspace_id), FormModel.sk.startswith("form#")))
+
+    def save_definition(self, form: FormModel, definition: dict[str, Any], *, now: datetime) -> None:
+        """A new definition on the version read (``version``: a concurrent edit makes this a Conflict)."""
+        form.definition = definition
+        form.updated_at = now
+        try:
+            form.save()
+        except Exception as exc:
+            if "ConditionalCheckFailed" in str(exc):
+                raise Conflict("the form changed meanwhile; reload and try again",
+                               where=f"form {form.form_id}") from exc
+            raise
+
+    def delete(self, form: FormModel) -> None:
+        """The form and its public lookup, in one transaction (its answers stay)."""
+        with TransactWrite(connection=connection()) as tx:
+            tx.delete(form)
+            tx.delete(FormLookupModel(pk=lookup_pk(form.form_id), sk="form", workspace_id=form.workspace_id,
+                                      form_id=form.form_id))
+
+    def workspace_of(self, form_id: str) -> str | None:
+        """The workspace behind a public form ID (``/f/<form_id>`` carries none); None for an unknown form."""
+        try:
+            return FormLookupModel.get(lookup_pk(form_id), "form").workspace_id
+        except FormLookupModel.DoesNotExist:
+            return None
+
+    # ------------------------------------------------------------------ answers
+    def add_answer(self, workspace_id: str, form_id: str, submission_id: str, *, subscriber_id: str,
+                   answers: dict[str, Any], line_bound: bool, at: datetime) -> FormAnswerModel:
+        """One answer (its sort key is time then submission, so a retry of the same submission at the same time
+        overwrites itself)."""
+        item = FormAnswerModel(pk=answers_pk(workspace_id, form_id), sk=f"{iso(at)}#{submission_id}",
+                               workspace_id=workspace_id, form_id=form_id, submission_id=submission_id,
+                               subscriber_id=subscriber_id, answers=answers, line_bound=line_bound, at=at)
+        item.save()
+        return item
+
+    def answers_page(self, workspace_id: str, form_id: str, *, limit: int, before: str | None = None
+                     ) -> list[FormAnswerModel]:
+        """Up to ``limit`` answers, newest first, older than the cursor ``before`` (an answer's sort key)."""
+        condition = FormAnswerModel.sk < before if before else None
+        return list(FormAnswerModel.query(answers_pk(workspace_id, form_id), condition, scan_index_forward=False,
+                                          limit=limit))
+
+    def all_answers(self, workspace_id: str, form_id: str) -> Iterator[FormAnswerModel]:
+        """Every answer, oldest first (read page by page as the caller iterates)."""
+        yield from FormAnswerModel.query(answers_pk(workspace_id, form_id), scan_index_forward=True)
+
+
+__all__ = ["FormRepository"]
