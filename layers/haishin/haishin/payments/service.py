@@ -19,8 +19,6 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from pynamodb.exceptions import PutError, TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from haishin import clock, ids
 from haishin.actions import AddTag, RemoveTag, StartScenario, StopScenario, parse_actions
@@ -30,21 +28,15 @@ from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.payments import state
 from haishin.payments.keys import StripeKeys
-from haishin.payments.models import (
-    OrderModel,
-    ProductLookupModel,
-    ProductModel,
-    RefModel,
-    StripeEventRecordModel,
-)
+from haishin.payments.models import OrderModel, ProductModel
 from haishin.payments.products import ProductDefinition
+from haishin.payments.repository import PaymentRepository, order_sk, product_sk, set_buyer
 from haishin.payments.signature import SignatureError, verify
 from haishin.public_url import public_base
 from haishin.render import renderer, variables_for
-from haishin.storage.base import connection, iso
+from haishin.storage.base import iso
 from haishin.storage.once import Once
 from haishin.subscribers.models import SubscriberModel
-from haishin.workspaces.models import workspace_pk
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +50,6 @@ EVENT_TTL = timedelta(days=35)  # Stripe retries for up to 3 days; keep well bey
 REVIEW_TTL = timedelta(days=90)  # unmatched and refused events stay listable this long
 UNMATCHED = "unmatched"
 REFUSED_LIVEMODE = "refused_livemode"
-_MAX_RETRIES = 8
-
-
-def product_sk(product_id: str) -> str:
-    return f"product#{product_id}"
-
-
-def order_sk(order_id: str) -> str:
-    return f"order#{order_id}"
-
-
-def _ref_pk(workspace_id: str, stripe_id: str) -> str:
-    return f"stripe#{workspace_id}#{stripe_id}"
 
 
 def _check_actions(raw: list[dict[str, Any]]) -> None:
@@ -98,10 +77,11 @@ def _invoice_subscription(obj: dict[str, Any]) -> tuple[str | None, dict[str, An
 
 class PaymentService:
     def __init__(self, collab: Collaborators, once: Once | None = None,
-                 keys: StripeKeys | None = None) -> None:
+                 keys: StripeKeys | None = None, repository: PaymentRepository | None = None) -> None:
         self.collab = collab
         self.once = once or Once()
         self._keys = keys
+        self.repository = repository or PaymentRepository()
 
     @property
     def keys(self) -> StripeKeys:
@@ -113,41 +93,29 @@ class PaymentService:
     def create_product(self, workspace_id: str, definition: ProductDefinition) -> ProductModel:
         _check_actions(definition.actions)
         _check_templates(definition)
-        now = clock.now()
-        product_id = ids.new_id("p_")
-        product = ProductModel(pk=workspace_pk(workspace_id), sk=product_sk(product_id), workspace_id=workspace_id,
-                               product_id=product_id, definition=definition.model_dump(mode="json"),
-                               created_at=now, updated_at=now)
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(product, condition=ProductModel.pk.does_not_exist())
-            tx.save(ProductLookupModel(pk=f"product#{product_id}", sk="product", workspace_id=workspace_id,
-                                       product_id=product_id))
-        product.version = 1
-        return product
+        return self.repository.create_product(workspace_id, ids.new_id("p_"), definition.model_dump(mode="json"),
+                                              now=clock.now())
 
     def get_product(self, workspace_id: str, product_id: str) -> ProductModel:
-        try:
-            return ProductModel.get(workspace_pk(workspace_id), product_sk(product_id), consistent_read=True)
-        except ProductModel.DoesNotExist as exc:
-            raise NotFound("product not found", where=f"product {product_id}") from exc
+        return self.repository.require_product(workspace_id, product_id)
 
     def list_products(self, workspace_id: str) -> list[ProductModel]:
-        return list(ProductModel.query(workspace_pk(workspace_id), ProductModel.sk.startswith("product#")))
+        return self.repository.products(workspace_id)
 
     def update_product(self, workspace_id: str, product_id: str, definition: ProductDefinition) -> ProductModel:
         _check_actions(definition.actions)
         _check_templates(definition)
         product = self.get_product(workspace_id, product_id)
-        product.definition = definition.model_dump(mode="json")
-        product.updated_at = clock.now()
-        product.save()
+        self.repository.save_product_definition(product, definition.model_dump(mode="json"), now=clock.now())
         return product
 
     def resolve_product(self, product_id: str) -> ProductModel | None:
+        workspace_id = self.repository.product_workspace(product_id)
+        if workspace_id is None:
+            return None
         try:
-            lookup = ProductLookupModel.get(f"product#{product_id}", "product")
-            return self.get_product(lookup.workspace_id, product_id)
-        except (ProductLookupModel.DoesNotExist, NotFound):
+            return self.get_product(workspace_id, product_id)
+        except NotFound:
             return None
 
     def purchase_link(self, workspace_id: str, product_id: str, subscriber_id: str | None) -> str:
@@ -186,15 +154,10 @@ class PaymentService:
         product, definition, subscriber_id = self.offer(product_id, token)
         workspace_id = product.workspace_id
         mode = self.keys.mode(workspace_id)
-        now = clock.now()
         order_id = ids.new_id("o_")
-        order = OrderModel(pk=workspace_pk(workspace_id), sk=order_sk(order_id), workspace_id=workspace_id,
-                           order_id=order_id, product_id=product_id, subscriber_id=subscriber_id,
-                           kind=definition.kind, mode=mode, amount=definition.payment_amount,
-                           installments=definition.installments, created_at=now, updated_at=now, facts={})
-        if subscriber_id:
-            order.gsi1pk, order.gsi1sk = f"ordersub#{workspace_id}#{subscriber_id}", f"{iso(now)}#{order_id}"
-        order.save()
+        self.repository.create_order(workspace_id, order_id, product_id=product_id, subscriber_id=subscriber_id,
+                                     kind=definition.kind, mode=mode, amount=definition.payment_amount,
+                                     installments=definition.installments, now=clock.now())
         base = public_base()
         metadata = {"workspace_id": workspace_id, "order_id": order_id, "product_id": product_id,
                     "subscriber_id": subscriber_id or ""}
@@ -276,31 +239,16 @@ class PaymentService:
     def _keep_for_review(self, workspace_id: str, event: dict[str, Any], outcome: str,
                          order: OrderModel | None = None) -> None:
         now = clock.now()
-        event_id = str(event["id"])
-        livemode = event.get("livemode")
-        try:
-            record = StripeEventRecordModel.get(workspace_pk(workspace_id), f"stripe_event#{event_id}",
-                                                consistent_read=True)
-            record.deliveries = int(record.deliveries or 0) + 1
-        except StripeEventRecordModel.DoesNotExist:
-            record = StripeEventRecordModel(pk=workspace_pk(workspace_id), sk=f"stripe_event#{event_id}",
-                                            workspace_id=workspace_id, event_id=event_id, first_received_at=now)
-        record.event_type = str(event.get("type") or "")
-        record.livemode = None if livemode is None else str(bool(livemode)).lower()
-        record.outcome = outcome
-        record.order_id = order.order_id if order is not None else None
-        record.order_mode = order.mode if order is not None else None
-        record.event = event
-        record.last_received_at = now
-        record.expires_at = int(clock.epoch_seconds() + REVIEW_TTL.total_seconds())
-        record.save()
+        self.repository.keep_event_for_review(
+            workspace_id, event, outcome=outcome, order_id=order.order_id if order is not None else None,
+            order_mode=order.mode if order is not None else None, now=now,
+            expires_at=int(clock.epoch_seconds() + REVIEW_TTL.total_seconds()))
 
     def review_events(self, workspace_id: str, *, outcome: str | None = None, limit: int = 100
                       ) -> list[dict[str, Any]]:
         """Stripe events kept for review (unmatched, refused for livemode), newest first, without the raw event."""
         now = int(clock.epoch_seconds())
-        items = [r for r in StripeEventRecordModel.query(workspace_pk(workspace_id),
-                                                         StripeEventRecordModel.sk.startswith("stripe_event#"))
+        items = [r for r in self.repository.review_events(workspace_id)
                  if int(r.expires_at or 0) > now and (outcome is None or r.outcome == outcome)]
         items.sort(key=lambda r: r.last_received_at, reverse=True)
         return [{"event_id": r.event_id, "type": r.event_type, "outcome": r.outcome, "livemode": r.livemode,
@@ -310,17 +258,12 @@ class PaymentService:
 
     def replay_event(self, workspace_id: str, event_id: str) -> str:
         """Apply a kept unmatched event again (its order may exist now); the outcome as for a delivery."""
-        try:
-            record = StripeEventRecordModel.get(workspace_pk(workspace_id), f"stripe_event#{event_id}",
-                                                consistent_read=True)
-        except StripeEventRecordModel.DoesNotExist as exc:
-            raise NotFound("no such Stripe event kept for review", where=f"event {event_id}") from exc
+        record = self.repository.require_review_event(workspace_id, event_id)
         if record.outcome != UNMATCHED or not isinstance(record.event, dict):
             raise Conflict("only an unmatched event can be replayed", where=f"event {event_id}")
         outcome = self.handle_event(workspace_id, record.event)
         if outcome != UNMATCHED:
-            record.outcome = f"replayed:{outcome}"
-            record.save()
+            self.repository.set_review_outcome(record, f"replayed:{outcome}")
         return outcome
 
     def _find_order(self, workspace_id: str, event_type: str, obj: dict[str, Any]) -> OrderModel | None:
@@ -342,12 +285,7 @@ class PaymentService:
             return None
         order_id = metadata.get("order_id")
         if not order_id:
-            for stripe_id in candidates:
-                try:
-                    order_id = RefModel.get(_ref_pk(workspace_id, stripe_id), "ref", consistent_read=True).order_id
-                    break
-                except RefModel.DoesNotExist:
-                    continue
+            order_id = self.repository.order_id_for_stripe_ids(workspace_id, candidates)
         if not order_id:
             return None
         try:
@@ -426,8 +364,7 @@ class PaymentService:
             stripe_ids.append(obj.get("id"))
         if event_type.startswith("invoice."):
             stripe_ids.append(_invoice_subscription(obj)[0])
-        for stripe_id in {s for s in stripe_ids if isinstance(s, str) and s}:
-            RefModel(pk=_ref_pk(workspace_id, stripe_id), sk="ref", order_id=order_id).save()
+        self.repository.link_stripe_ids(workspace_id, order_id, {s for s in stripe_ids if isinstance(s, str) and s})
 
     def _attach_buyer(self, workspace_id: str, order: OrderModel, session: dict[str, Any]) -> OrderModel:
         """A public purchase link: match or create the friend by the email given at checkout."""
@@ -450,8 +387,7 @@ class PaymentService:
 
         def attach(o: OrderModel) -> None:
             if o.subscriber_id is None:
-                o.subscriber_id = subscriber_id
-                o.gsi1pk, o.gsi1sk = f"ordersub#{workspace_id}#{subscriber_id}", f"{iso(o.created_at)}#{o.order_id}"
+                set_buyer(o, subscriber_id)
 
         return self._mutate_order(workspace_id, order.order_id, attach)
 
@@ -534,7 +470,7 @@ class PaymentService:
         """fields._total_spent (paid minus refunded) and fields._products (bought and not refunded/canceled)."""
         total = 0
         products: list[str] = []
-        for order in OrderModel.by_subscriber.query(f"ordersub#{workspace_id}#{subscriber_id}"):
+        for order in self.repository.subscriber_orders(workspace_id, subscriber_id, newest_first=False):
             total += int(order.paid_total or 0) - int(order.refunded_total or 0)
             if order.status in state.PURCHASED and order.product_id not in products:
                 products.append(order.product_id)
@@ -551,30 +487,15 @@ class PaymentService:
 
     # ------------------------------------------------------------------ orders
     def get_order(self, workspace_id: str, order_id: str) -> OrderModel:
-        try:
-            return OrderModel.get(workspace_pk(workspace_id), order_sk(order_id), consistent_read=True)
-        except OrderModel.DoesNotExist as exc:
-            raise NotFound("order not found", where=f"order {order_id}") from exc
+        return self.repository.require_order(workspace_id, order_id)
 
     def list_orders(self, workspace_id: str, *, subscriber_id: str | None = None) -> list[OrderModel]:
         if subscriber_id:
-            return list(OrderModel.by_subscriber.query(f"ordersub#{workspace_id}#{subscriber_id}",
-                                                       scan_index_forward=False))
-        return list(OrderModel.query(workspace_pk(workspace_id), OrderModel.sk.startswith("order#"),
-                                     scan_index_forward=False))
+            return list(self.repository.subscriber_orders(workspace_id, subscriber_id, newest_first=True))
+        return self.repository.orders(workspace_id)
 
     def _mutate_order(self, workspace_id: str, order_id: str, change: Any) -> OrderModel:
-        for _ in range(_MAX_RETRIES):
-            order = self.get_order(workspace_id, order_id)
-            change(order)
-            order.updated_at = clock.now()
-            try:
-                order.save()
-                return order
-            except (PutError, TransactWriteError) as exc:
-                if "ConditionalCheckFailed" not in str(exc) and "ConditionalCheckFailed" not in repr(exc.cause):
-                    raise
-        raise Conflict("order kept changing; try again", where=f"order {order_id}")
+        return self.repository.mutate_order(workspace_id, order_id, change)
 
     def cancel_order(self, workspace_id: str, order_id: str) -> OrderModel:
         """Cancel remaining installments / the subscription in Stripe, then stop dunning and purchase scenarios."""
@@ -649,3 +570,8 @@ def _mode(value: str | None) -> Literal["test", "live"] | None:
     if value == "live":
         return "live"
     return None
+
+
+# order_sk and product_sk live in the repository; named here too for their callers (haishin.ownership, tests)
+__all__ = ["EVENT_TTL", "HANDLED", "REFUSED_LIVEMODE", "REVIEW_TTL", "UNMATCHED", "PaymentService", "order_sk",
+           "order_view", "product_sk"]
