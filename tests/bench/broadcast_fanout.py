@@ -94,7 +94,7 @@ class _UnitMeter:
 
 
 def _attach_meter(meter: _UnitMeter) -> None:
-    from haishin.segments import scan  # noqa: PLC0415
+    from haishin.storage import shard_scan as scan  # noqa: PLC0415
     from haishin.storage.base import connection  # noqa: PLC0415
 
     meter.attach(connection().client)
