@@ -11,6 +11,7 @@ from pynamodb.transactions import TransactWrite
 
 from haishin.broadcasts import send
 from haishin.broadcasts.repository import classify_settle_error, commit_settle
+from haishin.delivery.ledger import Ledger
 from haishin.delivery.worker import RetryLater
 from haishin.retry import BudgetSpent
 from tests.unit.broadcasts.harness import BroadcastWorld
@@ -102,3 +103,19 @@ def test_a_spent_settle_budget_hands_the_batch_back_to_the_queue_uncounted(
     view = world.view(ws, broadcast_id)
     assert view["status"] == "sending"
     assert view["progress"]["sent"] == 0 and view["progress"]["pending"] == 3
+
+
+def test_a_batch_of_a_broadcast_deleted_meanwhile_still_settles_its_ledger_row(
+        aws: Any, manual_clock: Any) -> None:
+    world = BroadcastWorld()
+    ws = world.workspace()
+    world.friends(ws, 3)
+    broadcast_id = world.create(ws)
+    world.service.send_now(ws, broadcast_id)
+    world.plan()
+    world.service.repository.require(ws, broadcast_id).delete()  # gone while its batch waits on the queue
+    [message] = world.waiting
+    assert world.worker.process(message) == "sent"  # the counters' "pk exists" fails: nothing to count on
+    row = Ledger().get(message.delivery_id)
+    assert row is not None and row.status == "sent" and row.claim_until is None
+    assert world.service.repository.find(ws, broadcast_id) is None  # the settle did not bring it back
