@@ -9,8 +9,11 @@ import pytest
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 from pynamodb.transactions import TransactWrite
 
-from haishin.broadcasts.send import classify_settle_error, commit_settle
+from haishin.broadcasts import send
+from haishin.broadcasts.repository import classify_settle_error, commit_settle
+from haishin.delivery.ledger import Ledger
 from haishin.delivery.worker import RetryLater
+from haishin.retry import BudgetSpent
 from tests.unit.broadcasts.harness import BroadcastWorld
 
 
@@ -79,6 +82,40 @@ def test_a_settle_that_keeps_conflicting_goes_back_to_the_queue_bounded() -> Non
         raise cancelled(None, "TransactionConflict", None)
 
     slept: list[float] = []
-    with pytest.raises(RetryLater):
+    with pytest.raises(BudgetSpent):
         commit_settle(commit, deadline=0.0, sleep=slept.append)  # a spent budget: no blind loop
     assert len(calls) == 1 and slept == []
+
+
+def test_a_spent_settle_budget_hands_the_batch_back_to_the_queue_uncounted(
+        aws: Any, manual_clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    world = BroadcastWorld()
+    ws = world.workspace()
+    world.friends(ws, 3)
+    broadcast_id = world.create(ws)
+    world.service.send_now(ws, broadcast_id)
+    world.plan()
+    monkeypatch.setattr(send, "SETTLE_BUDGET_S", 0.0)  # no time for a second attempt
+    FlakyCommits(monkeypatch, [cancelled(None, "TransactionConflict", None) for _ in range(5)])
+    [message] = world.waiting
+    with pytest.raises(RetryLater):  # SQS delivers it again; nothing was counted
+        world.worker.process(message)
+    view = world.view(ws, broadcast_id)
+    assert view["status"] == "sending"
+    assert view["progress"]["sent"] == 0 and view["progress"]["pending"] == 3
+
+
+def test_a_batch_of_a_broadcast_deleted_meanwhile_still_settles_its_ledger_row(
+        aws: Any, manual_clock: Any) -> None:
+    world = BroadcastWorld()
+    ws = world.workspace()
+    world.friends(ws, 3)
+    broadcast_id = world.create(ws)
+    world.service.send_now(ws, broadcast_id)
+    world.plan()
+    world.service.repository.require(ws, broadcast_id).delete()  # gone while its batch waits on the queue
+    [message] = world.waiting
+    assert world.worker.process(message) == "sent"  # the counters' "pk exists" fails: nothing to count on
+    row = Ledger().get(message.delivery_id)
+    assert row is not None and row.status == "sent" and row.claim_until is None
+    assert world.service.repository.find(ws, broadcast_id) is None  # the settle did not bring it back

@@ -33,18 +33,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import UpdateError
-from pynamodb.expressions.update import Action
-
 from haishin import clock
 from haishin.broadcasts.audience import Audience, RowView, address_for
-from haishin.broadcasts.models import (
-    PLANNING_WATCH_PK,
-    BroadcastModel,
-    BroadcastSliceModel,
-    PlanningWatchModel,
-    slice_sk,
-)
+from haishin.broadcasts.models import BroadcastModel
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.config import settings
 from haishin.delivery.ledger import Ledger
@@ -57,7 +48,6 @@ from haishin.render import Renderer, RenderError, renderer, variables_for
 from haishin.sqs_limits import MAX_MESSAGE_BYTES, batches, utf8_size
 from haishin.storage.base import iso
 from haishin.storage.shards import SHARDS
-from haishin.workspaces.models import workspace_pk
 
 log = logging.getLogger(__name__)
 STUCK_PLANNING = timedelta(minutes=15)
@@ -159,17 +149,9 @@ class BroadcastPlanner:
             if broadcast.send_at is not None and broadcast.send_at > now + timedelta(minutes=1):
                 return "not_yet"  # a schedule that fired after the broadcast was moved later
             # watched before the transition, so a crash right after it still leaves the broadcast findable
-            PlanningWatchModel(sk=f"{workspace_id}#{broadcast_id}", workspace_id=workspace_id,
-                               broadcast_id=broadcast_id, since=now).save()
+            self.repository.watch_planning(workspace_id, broadcast_id, now)
             cap = self.repository.daily_cap(broadcast)
-            try:
-                broadcast.update(actions=[BroadcastModel.status.set("planning"), BroadcastModel.planned_at.set(now),
-                                          BroadcastModel.started_at.set(now), BroadcastModel.updated_at.set(now),
-                                          BroadcastModel.daily_cap.set(cap)],
-                                 condition=BroadcastModel.status == "scheduled")
-            except UpdateError as exc:
-                if "ConditionalCheckFailed" not in str(exc):
-                    raise
+            if not self.repository.mark_planning(broadcast, now, cap):
                 return "ignored:raced"
             outcome = "fanned_out"
         elif broadcast.status == "planning" and not broadcast.planning_complete and broadcast.started_at \
@@ -195,23 +177,17 @@ class BroadcastPlanner:
         of two sweeps only one resumes, and the next sweep waits for a new stall. Called by the step tick."""
         now = clock.now()
         report = {"watched": 0, "resumed": 0, "finished": 0}
-        for watch in PlanningWatchModel.query(PLANNING_WATCH_PK):
+        for watch in self.repository.planning_watches():
             report["watched"] += 1
             broadcast = self.repository.find(watch.workspace_id, watch.broadcast_id)
             if broadcast is None or broadcast.status != "planning" or broadcast.planning_complete:
-                watch.delete()
+                self.repository.unwatch_planning(watch.workspace_id, watch.broadcast_id)
                 report["finished"] += 1
                 continue
             seen = broadcast.updated_at
             if seen is None or seen > now - stalled_after:
                 continue
-            try:
-                broadcast.update(actions=[BroadcastModel.updated_at.set(now)],
-                                 condition=(BroadcastModel.status == "planning")
-                                 & (BroadcastModel.updated_at == seen))
-            except UpdateError as exc:
-                if "ConditionalCheckFailed" not in str(exc):
-                    raise
+            if not self.repository.claim_resume(broadcast, seen, now):
                 continue  # progress meanwhile, or another sweep resumed it
             log.warning("broadcast %s stalled in planning since %s; resumed", broadcast.broadcast_id, iso(seen))
             self._fan_out(broadcast)
@@ -292,20 +268,12 @@ class BroadcastPlanner:
         emitter.flush()
         report.batches = emitter.count
         report.counts = counts
-        BroadcastSliceModel(workspace_pk(workspace_id), slice_sk(broadcast_id, shard), batches=emitter.count,
-                            remainder=remainder, counts={**counts, "planned": report.planned}).save()
-        actions: list[Action] = [BroadcastModel.slices_done.add({label}), BroadcastModel.planned.add(report.planned),
-                   BroadcastModel.batches.add(emitter.count), BroadcastModel.updated_at.set(clock.now())]
-        for name in ("skipped_blocked", "skipped_unsubscribed", "skipped_no_address", "skipped_daily_cap", "failed"):
-            if counts.get(name):
-                actions.append(getattr(BroadcastModel, name).add(counts[name]))
-        try:
-            broadcast.update(actions=actions, condition=~BroadcastModel.slices_done.contains(label))
-        except UpdateError as exc:
-            if "ConditionalCheckFailed" not in str(exc):
-                raise
+        self.repository.save_slice(workspace_id, broadcast_id, shard, batches=emitter.count, remainder=remainder,
+                                   counts={**counts, "planned": report.planned})
+        if not self.repository.count_slice(broadcast, label, planned=report.planned, batches=emitter.count,
+                                           counts=counts):
             report.skipped_reason = "counted by a concurrent run"
-            broadcast.refresh(consistent_read=True)
+            self.repository.reload(broadcast)
         self._maybe_pool(broadcast)
         return report
 
@@ -355,16 +323,9 @@ class BroadcastPlanner:
             emitter.emit(batch)
         emitter.flush()
         now = clock.now()
-        try:
-            broadcast.update(actions=[BroadcastModel.planning_complete.set(True), BroadcastModel.status.set("sending"),
-                                      BroadcastModel.batches.add(emitter.count), BroadcastModel.updated_at.set(now)],
-                             condition=(BroadcastModel.status == "planning")
-                             & (BroadcastModel.planning_complete == False))  # noqa: E712 - a DynamoDB condition
-        except UpdateError as exc:
-            if "ConditionalCheckFailed" not in str(exc):
-                raise
+        if not self.repository.mark_sending(broadcast, emitter.count, now):
             return
-        PlanningWatchModel(sk=f"{broadcast.workspace_id}#{broadcast.broadcast_id}").delete()
+        self.repository.unwatch_planning(broadcast.workspace_id, broadcast.broadcast_id)
         self.repository.maybe_finish(broadcast.workspace_id, broadcast.broadcast_id)
 
 

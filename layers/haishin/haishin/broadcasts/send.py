@@ -21,22 +21,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from haishin import clock
-from haishin.broadcasts.models import BroadcastModel, broadcast_sk
 from haishin.broadcasts.repository import BroadcastRepository
-from haishin.delivery.counters import delivery_counter_update
 from haishin.delivery.email_sms import ChannelError
-from haishin.delivery.ledger import Ledger, LedgerModel, error_log_pk, ledger_pk
+from haishin.delivery.ledger import Ledger
 from haishin.delivery.messages import DeliveryMessage
 from haishin.delivery.worker import DeliveryWorker, HandBack, PermanentFailure, RetryLater
 from haishin.ids import retry_key
 from haishin.line.client import LineApiError
-from haishin.retry import BudgetSpent, with_backoff
-from haishin.storage.base import connection, iso
-from haishin.workspaces.models import default_line_channel, workspace_pk
+from haishin.retry import BudgetSpent
+from haishin.workspaces.models import default_line_channel
 
 log = logging.getLogger(__name__)
 _repository = BroadcastRepository()
@@ -187,59 +181,7 @@ def _send_other(worker: DeliveryWorker, message: DeliveryMessage, subscriber_id:
     return "sent"
 
 
-# DynamoDB answers a busy transaction with these (per item in TransactionCanceledException's reasons, or for the
-# whole call): nothing was written, so the same transaction may be sent again.
-TRANSIENT_CODES = frozenset({"TransactionConflict", "ThrottlingError", "ThrottlingException",
-                             "ProvisionedThroughputExceeded", "ProvisionedThroughputExceededException",
-                             "RequestLimitExceeded", "TransactionInProgressException", "InternalServerError"})
 SETTLE_BUDGET_S = 10.0  # retries of one settle transaction; then the message goes back to SQS (RetryLater)
-
-
-class TransientSettleError(Exception):
-    retryable = True
-
-    def __init__(self, codes: list[str]) -> None:
-        super().__init__(f"settle transaction cancelled: {', '.join(codes)}")
-        self.where = "LedgerTable transaction"
-        self.message = str(self)
-
-
-def classify_settle_error(exc: TransactWriteError) -> str:
-    """``claim_lost`` (item 0, the ledger row's claim condition, failed: someone else settled it),
-    ``broadcast_gone`` (item 1's ``pk exists`` failed), ``transient`` (conflict/throttling: retry) or ``other``."""
-    reasons = list(exc.cancellation_reasons or [])
-    codes = [getattr(reason, "code", None) if reason is not None else None for reason in reasons]
-    if codes and codes[0] == "ConditionalCheckFailed":
-        return "claim_lost"
-    if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-        return "broadcast_gone"
-    if any(code in TRANSIENT_CODES for code in codes) or exc.cause_response_code in TRANSIENT_CODES:
-        return "transient"
-    return "other"
-
-
-def commit_settle(commit: Callable[[], None], *, deadline: float,
-                  sleep: Callable[[float], None] = time.sleep) -> str:
-    """Run the settle transaction, retrying conflicts and throttling with full jitter (``haishin.retry``) until
-    ``deadline``. Returns ``settled``, ``claim_lost`` or ``broadcast_gone``; a spent budget raises ``RetryLater``."""
-    def attempt() -> str:
-        try:
-            commit()
-        except TransactWriteError as exc:
-            kind = classify_settle_error(exc)
-            if kind == "transient":
-                codes = [str(getattr(r, "code", "")) for r in (exc.cancellation_reasons or []) if r is not None]
-                raise TransientSettleError(codes or [str(exc.cause_response_code)]) from exc
-            if kind == "other":
-                raise
-            return kind
-        return "settled"
-
-    try:
-        return str(with_backoff(attempt, deadline=deadline, base_delay=0.05, max_delay=1.0, sleep=sleep))
-    except BudgetSpent as spent:
-        log.warning("broadcast settle transaction kept failing; the batch goes back to the queue: %s", spent)
-        raise RetryLater(str(spent)) from spent
 
 
 def _only_channel(worker: DeliveryWorker, workspace_id: str) -> str:
@@ -256,39 +198,15 @@ def _settle(message: DeliveryMessage, token: str | None, status: str, *, sent: i
     """Ledger row final + broadcast counters, in one transaction (conditional on our claim): counted exactly once."""
     info = message.broadcast or {}
     now = clock.now()
-    row = LedgerModel(ledger_pk(message.delivery_id), "ledger")
-    actions: list[Any] = [LedgerModel.status.set(status), LedgerModel.claim_until.remove()]
-    if status == "sent":
-        actions.append(LedgerModel.sent_at.set(now))
-    if skipped:
-        actions.append(LedgerModel.skipped.set(skipped))
-    if error:
-        actions.append(LedgerModel.error.set(error[:1000]))
-    if status == "failed" and error:
-        actions += [LedgerModel.gsi1pk.set(error_log_pk(message.workspace_id)),
-                    LedgerModel.gsi1sk.set(f"{iso(now)}#{message.delivery_id}")]
-    else:
-        actions += [LedgerModel.gsi1pk.remove(), LedgerModel.gsi1sk.remove()]
-    broadcast = BroadcastModel(workspace_pk(message.workspace_id), broadcast_sk(str(info["broadcast_id"])))
-    counters: list[Any] = [BroadcastModel.settled.add(sent + failed + cancelled), BroadcastModel.updated_at.set(now)]
-    if sent:
-        counters.append(BroadcastModel.sent.add(sent))
-    if failed:
-        counters.append(BroadcastModel.failed.add(failed))
-        counters.append(BroadcastModel.last_error.set((error or "failed")[:500]))
-    if cancelled:
-        counters.append(BroadcastModel.cancelled_n.add(cancelled))
-    # the dashboard's day counter goes in the same transaction: counted exactly once, and one request less
-    day_counter = delivery_counter_update(message.workspace_id, {"sent": sent, "failed": failed}, at=now)
-
-    def commit() -> None:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.update(row, actions=actions, condition=LedgerModel.claim_token == token)
-            transaction.update(broadcast, actions=counters, condition=BroadcastModel.pk.exists())
-            if day_counter is not None:
-                transaction.update(day_counter[0], actions=day_counter[1])
-
-    outcome = commit_settle(commit, deadline=time.monotonic() + SETTLE_BUDGET_S, sleep=sleep)
+    row = Ledger.final_write(message.delivery_id, token, status, workspace_id=message.workspace_id, now=now,
+                             error=error, skipped=skipped)
+    try:
+        outcome = _repository.settle_batch(row, message.workspace_id, str(info["broadcast_id"]), sent=sent,
+                                           failed=failed, cancelled=cancelled, error=error, now=now,
+                                           deadline=time.monotonic() + SETTLE_BUDGET_S, sleep=sleep)
+    except BudgetSpent as spent:
+        log.warning("broadcast settle transaction kept failing; the batch goes back to the queue: %s", spent)
+        raise RetryLater(str(spent)) from spent
     if outcome == "claim_lost":
         return  # another worker's lease replaced ours; its outcome (and count) stands
     if outcome == "broadcast_gone":  # deleted meanwhile: nothing to count on; the ledger row still settles

@@ -5,7 +5,6 @@ Errors name the field (``where``) the admin highlights: ``name``, ``channel``, `
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import uuid
@@ -15,17 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
-from pynamodb.exceptions import UpdateError
 
 from haishin import clock, ids
 from haishin.broadcasts.audience import Audience
-from haishin.broadcasts.models import (
-    CANCELLABLE,
-    CHANNELS,
-    EDITABLE,
-    BroadcastModel,
-    broadcast_sk,
-)
+from haishin.broadcasts.models import CANCELLABLE, CHANNELS, EDITABLE, BroadcastModel
 from haishin.broadcasts.planner import PlannerQueue
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.broadcasts.scheduling import BroadcastScheduler
@@ -41,7 +33,7 @@ from haishin.senders.service import SenderService
 from haishin.storage.base import iso
 from haishin.subscribers.line_reach import choose_line_account
 from haishin.subscribers.repository import SubscriberRepository
-from haishin.workspaces.models import WorkspaceModel, workspace_pk
+from haishin.workspaces.models import WorkspaceModel
 
 MAX_TEST_RECIPIENTS = 20
 
@@ -160,12 +152,8 @@ class BroadcastService:
         self.senders = senders  # the workspace's verified e-mail identities (From) and footer details
 
     # ------------------------------------------------------------------ workspace
-    @staticmethod
-    def workspace(workspace_id: str) -> WorkspaceModel | None:
-        try:
-            return WorkspaceModel.get(workspace_pk(workspace_id), "workspace")
-        except WorkspaceModel.DoesNotExist:
-            return None
+    def workspace(self, workspace_id: str) -> WorkspaceModel | None:
+        return self.repository.workspace(workspace_id)
 
     def _zone(self, workspace_id: str) -> str:
         found = self.workspace(workspace_id)
@@ -236,13 +224,12 @@ class BroadcastService:
     def create(self, workspace_id: str, data: BroadcastInput, *, created_by: str | None = None) -> BroadcastModel:
         now = clock.now()
         broadcast_id = ids.new_id("bc_")
-        broadcast = BroadcastModel(workspace_pk(workspace_id), broadcast_sk(broadcast_id), workspace_id=workspace_id,
-                                   broadcast_id=broadcast_id, name="", channel=data.channel or "line",
-                                   status="draft", created_by=created_by, created_at=now, updated_at=now)
+        broadcast = self.repository.new_draft(workspace_id, broadcast_id, channel=data.channel or "line",
+                                              created_by=created_by, now=now)
         content = self._apply(broadcast, data, creating=True)
         assert content is not None
         self.repository.save_content(workspace_id, broadcast_id, content)
-        broadcast.save(condition=BroadcastModel.pk.does_not_exist())
+        self.repository.insert(broadcast)
         return broadcast
 
     def update(self, workspace_id: str, broadcast_id: str, data: BroadcastInput) -> BroadcastModel:
@@ -257,15 +244,8 @@ class BroadcastService:
         return broadcast
 
     def _save_if(self, broadcast: BroadcastModel, statuses: frozenset[str]) -> None:
-        from pynamodb.exceptions import PutError  # noqa: PLC0415
-
-        try:
-            broadcast.save(condition=BroadcastModel.status.is_in(*statuses))
-        except PutError as exc:
-            if "ConditionalCheckFailed" in str(exc) or "ConditionalCheckFailed" in repr(exc.cause):
-                raise Conflict("the broadcast changed meanwhile (it may be sending); reload", where="status") \
-                    from None
-            raise
+        if not self.repository.save_if_status(broadcast, statuses):
+            raise Conflict("the broadcast changed meanwhile (it may be sending); reload", where="status")
 
     def delete(self, workspace_id: str, broadcast_id: str) -> None:
         broadcast = self.repository.require(workspace_id, broadcast_id)
@@ -335,12 +315,7 @@ class BroadcastService:
             raise Conflict(f"a {broadcast.status} broadcast cannot be cancelled", where="status")
         was = broadcast.status
         now = clock.now()
-        try:
-            broadcast.update(actions=[BroadcastModel.status.set("cancelled"), BroadcastModel.cancelled_at.set(now),
-                                      BroadcastModel.updated_at.set(now)],
-                             condition=BroadcastModel.status.is_in(*CANCELLABLE))
-        except UpdateError as exc:
-            raise Conflict("the broadcast finished meanwhile", where="status") from exc
+        self.repository.mark_cancelled(broadcast, now)  # Conflict when it finished meanwhile
         if was == "scheduled":
             self.scheduler.delete(workspace_id, broadcast_id)
         return broadcast
@@ -379,7 +354,7 @@ class BroadcastService:
         cap = int(workspace.frequency_cap_per_day or 0) if workspace and broadcast.respect_daily_cap is not False \
             else 0
         reach, line_ok, counted_at = self._reach(broadcast, cap)
-        policy = (workspace or WorkspaceModel(quota_policy="refuse")).quota_policy or "refuse"
+        policy = (workspace.quota_policy if workspace else None) or "refuse"
         result: dict[str, Any] = {
             "matched": reach.get("matched", 0), "recipients": reach.get("ok", 0),
             "skipped": {k: v for k, v in reach.items() if k.startswith("skipped_")},
@@ -432,10 +407,7 @@ class BroadcastService:
                                                   broadcast.line_channel_id, capped=capped)
         broadcast.reach = {"fingerprint": fingerprint, "counts": counts, "line_ok": line_ok}
         broadcast.reach_at = now
-        with contextlib.suppress(UpdateError):  # the count is only a cache: a broadcast deleted meanwhile is fine
-            BroadcastModel(broadcast.pk, broadcast.sk).update(
-                actions=[BroadcastModel.reach.set(broadcast.reach), BroadcastModel.reach_at.set(now)],
-                condition=BroadcastModel.pk.exists())
+        self.repository.store_reach(broadcast, broadcast.reach, now)  # a cache: a deleted broadcast is fine
         return counts, int(line_ok), now
 
     @staticmethod
@@ -485,7 +457,7 @@ class BroadcastService:
                 results.append({"line_user_id": user_id, "ok": True})
             except Exception as exc:
                 results.append({"line_user_id": user_id, "ok": False, "error": str(getattr(exc, "message", exc))})
-        broadcast.update(actions=[BroadcastModel.test_sent_at.set(clock.now())])
+        self.repository.mark_test_sent(broadcast, clock.now())
         return {"results": results, "sent": sum(1 for r in results if r["ok"])}
 
     # ------------------------------------------------------------------ views

@@ -25,6 +25,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action as UpdateAction
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
@@ -107,6 +108,39 @@ def error_log_pk(workspace_id: str) -> str:
 
 def _is_condition_failure(exc: Exception) -> bool:
     return "ConditionalCheckFailed" in str(exc) or "ConditionalCheckFailed" in repr(getattr(exc, "cause", ""))
+
+
+@dataclass(frozen=True)
+class LedgerWrite:
+    """One conditional update of a ledger row, to run inside a caller's transaction."""
+
+    row: LedgerModel
+    actions: list[UpdateAction]
+    condition: Condition | None
+
+
+def _outcome_actions(delivery_id: str, status: str, *, workspace_id: str, now: datetime,
+                     sent_at: datetime | None = None, line_request_id: str | None = None,
+                     already_accepted: bool = False, error: str | None = None,
+                     skipped: dict[str, str] | None = None) -> list[UpdateAction]:
+    """The row's update for an outcome: status, no lease, the error log entry while failed/retrying with an error."""
+    actions: list[UpdateAction] = [LedgerModel.status.set(status), LedgerModel.claim_until.remove()]
+    if status == "sent":
+        actions.append(LedgerModel.sent_at.set(sent_at or now))
+    if line_request_id:
+        actions.append(LedgerModel.line_request_id.set(line_request_id))
+    if already_accepted:
+        actions.append(LedgerModel.already_accepted.set(1))
+    if error:
+        actions.append(LedgerModel.error.set(error[:1000]))
+    if skipped:
+        actions.append(LedgerModel.skipped.set(skipped))
+    if status in ("failed", "retrying") and error:
+        actions += [LedgerModel.gsi1pk.set(error_log_pk(workspace_id)),
+                    LedgerModel.gsi1sk.set(f"{iso(now)}#{delivery_id}")]
+    elif status in FINAL:
+        actions += [LedgerModel.gsi1pk.remove(), LedgerModel.gsi1sk.remove()]
+    return actions
 
 
 @dataclass(frozen=True)
@@ -204,22 +238,9 @@ class Ledger:
                sent_at: datetime | None = None, recipients: int = 1) -> None:
         """Record the outcome of a claimed attempt (``token``), or of a message settled without a claim (None)."""
         now = clock.now()
-        actions: list[UpdateAction] = [LedgerModel.status.set(status), LedgerModel.claim_until.remove()]
-        if status == "sent":
-            actions.append(LedgerModel.sent_at.set(sent_at or now))
-        if line_request_id:
-            actions.append(LedgerModel.line_request_id.set(line_request_id))
-        if already_accepted:
-            actions.append(LedgerModel.already_accepted.set(1))
-        if error:
-            actions.append(LedgerModel.error.set(error[:1000]))
-        if skipped:
-            actions.append(LedgerModel.skipped.set(skipped))
-        if status in ("failed", "retrying") and error:
-            actions += [LedgerModel.gsi1pk.set(error_log_pk(workspace_id)),
-                        LedgerModel.gsi1sk.set(f"{iso(now)}#{delivery_id}")]
-        elif status in FINAL:
-            actions += [LedgerModel.gsi1pk.remove(), LedgerModel.gsi1sk.remove()]
+        actions = _outcome_actions(delivery_id, status, workspace_id=workspace_id, now=now, sent_at=sent_at,
+                                   line_request_id=line_request_id, already_accepted=already_accepted, error=error,
+                                   skipped=skipped)
         condition = LedgerModel.claim_token == token if token else None
         row = LedgerModel(ledger_pk(delivery_id), "ledger")
         try:
@@ -231,6 +252,16 @@ class Ledger:
             return
         if status in FINAL:
             count_settled(workspace_id, status, recipients)
+
+    @staticmethod
+    def final_write(delivery_id: str, token: str | None, status: str, *, workspace_id: str, now: datetime,
+                    error: str | None = None, skipped: dict[str, str] | None = None) -> LedgerWrite:
+        """``settle``'s write of a final ``status``, conditional on the claim ``token``, for a transaction that
+        writes more than the row (a broadcast batch and its counters: ``BroadcastRepository.settle_batch``)."""
+        return LedgerWrite(LedgerModel(ledger_pk(delivery_id), "ledger"),
+                           _outcome_actions(delivery_id, status, workspace_id=workspace_id, now=now, error=error,
+                                            skipped=skipped),
+                           LedgerModel.claim_token == token)
 
     def mark_actions_done(self, delivery_id: str) -> None:
         LedgerModel(ledger_pk(delivery_id), "ledger").update(actions=[LedgerModel.actions_done.set(1)])
@@ -308,7 +339,7 @@ class Ledger:
 def count_settled(workspace_id: str, status: str, recipients: int) -> None:
     """Add a settled delivery to the dashboard's per-day counters. Statistics only: a failure here is logged and
     never fails a delivery (and a retried settle may count twice; the ledger, not this counter, is the record).
-    Broadcast batches count inside their settle transaction instead (``haishin.broadcasts.send._settle``)."""
+    Broadcast batches count inside their settle transaction instead (``BroadcastRepository.settle_batch``)."""
     try:
         count_delivery(workspace_id, status, recipients)
     except Exception:
