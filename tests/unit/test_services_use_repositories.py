@@ -11,7 +11,8 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ["haishin.forms.service", "haishin.links.service", "haishin.payments.service"]
+SERVICES = ["haishin.forms.service", "haishin.links.service", "haishin.payments.service", "haishin.broadcasts.service",
+            "haishin.broadcasts.planner", "haishin.broadcasts.send", "haishin.scenarios.service", "haishin.scenarios.tick"]
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,7 @@ def test_the_service_imports_no_pynamodb(graph: grimp.ImportGraph, service: str)
 def test_the_pynamodb_contract_does_not_exempt_the_service(service: str) -> None:
     config = configparser.ConfigParser()
     config.read(ROOT / ".importlinter")
-    ignored = [line.split("->")[0].strip() for line in config["importlinter:contract:pynamodb"]["ignore_imports"]
-               .splitlines() if "->" in line and not line.strip().startswith("#")]
+    exemptions = config["importlinter:contract:pynamodb"].get("ignore_imports", "")  # none left: the key is gone
+    ignored = [line.split("->")[0].strip() for line in exemptions.splitlines()
+               if "->" in line and not line.strip().startswith("#")]
     assert service not in ignored
