@@ -81,9 +81,12 @@ class DeliveryMessage:
     step: StepRef | None = None
     broadcast: dict[str, Any] | None = None
     v: int = VERSION
+    # in-process only, never on the queue: the LINE event's reply token a step answering that event is sent on
+    # first (free); when LINE refuses it (used/expired) the same messages go by push with ``retry_key``
+    reply_token: str | None = field(default=None, compare=False)
 
     def to_json(self) -> str:
-        body = {k: v for k, v in asdict(self).items() if v is not None}
+        body = {k: v for k, v in asdict(self).items() if v is not None and k != "reply_token"}
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod

@@ -24,7 +24,7 @@ from haishin.delivery.email_sms import ChannelError, EmailSender, SmsSender, uns
 from haishin.delivery.ledger import Ledger
 from haishin.delivery.messages import DeliveryMessage
 from haishin.errors import ExternalServiceError, HaishinError
-from haishin.line.client import LineApiError
+from haishin.line.client import LineApiError, is_reply_token_gone
 from haishin.phone import to_e164
 from haishin.render import Renderer, RenderError, variables_for
 from haishin.retry import BudgetSpent, with_backoff
@@ -172,9 +172,22 @@ class DeliveryWorker:
             self.ledger.settle(ledger_id, token, "failed", workspace_id=ws, error=error)
             raise PermanentFailure(error) from exc
 
+        via: dict[str, str] = {}
+        reply_token = message.reply_token if message.channel == "line" and len(message.recipients) == 1 else None
+
         def send() -> tuple[str | None, bool]:
             if message.channel == "line":
                 client = self.line_clients.for_channel(ws, self.line_channel(subscriber, message.line_channel_id))
+                if reply_token and "push" not in via:
+                    try:  # free; single use, so never tried again once LINE refused it
+                        result = client.reply(reply_token, rendered)
+                        via["via"] = "reply"
+                        return result.request_id, False
+                    except LineApiError as error:
+                        if not is_reply_token_gone(error):
+                            raise
+                        log.info("reply token used or expired; the same messages go by push")
+                via["via"] = "push"
                 result = client.push(address, rendered, retry_key=key)
                 return result.request_id, result.already_accepted
             if message.channel == "email":
@@ -183,7 +196,7 @@ class DeliveryWorker:
 
         request_id, accepted = self._with_retries(send, ledger_id, token, ws, deadline)
         self.ledger.settle(ledger_id, token, "sent", workspace_id=ws, line_request_id=request_id,
-                           already_accepted=accepted)
+                           already_accepted=accepted, via=via.get("via"))
         self.stats.sent += 1
         if accepted:
             self.stats.already_accepted += 1

@@ -7,7 +7,8 @@ skipped on the retry because their claim says ``done``.
 Per event type:
 - follow: subscriber created or found by LINE user, profile fetched (a failed profile call is logged, not fatal),
   ``line[channel]`` following + ``followed_at`` (unless a newer block is already recorded: events may arrive out
-  of order), timeline ``follow``, trigger ``friend_added``, greeting (channel setting) by reply.
+  of order), timeline ``follow``, trigger ``friend_added``, greeting (channel setting) by reply, then the
+  "immediately" first steps the trigger started, at once (on the reply token when the greeting left it unused).
 - unfollow: blocked + ``blocked_at`` (unless a newer follow is recorded), scenarios ``stop_all(reason="blocked")``,
   timeline ``unfollow``; history is kept.
 - message: timeline ``message_in`` (entry_id = webhookEventId); text is matched against auto-replies, answered by
@@ -37,7 +38,7 @@ from haishin import clock, ids
 from haishin.actions import ActionRunner, parse_actions
 from haishin.ingest import postback
 from haishin.ingest.triggers import FRIEND_ADDED, ScenarioTriggers
-from haishin.line.client import LineApiError
+from haishin.line.client import LineApiError, is_reply_token_gone
 from haishin.optout.keywords import KeywordStore
 from haishin.optout.service import RESUME_REPLY, OptOutService, keyword_of, stop_reply
 from haishin.render import renderer, variables_for
@@ -84,6 +85,13 @@ class AutoReplies(Protocol):
     def match(self, workspace_id: str, channel_id: str, text: str) -> Any: ...
 
 
+class FirstSteps(Protocol):
+    """``haishin.scenarios.instant.InstantFirstSteps``: the "immediately" first steps an event's trigger started."""
+
+    def answer(self, workspace_id: str, subscriber_id: str, *, trigger: str, line_channel_id: str,
+               reply_token: str | None) -> object: ...
+
+
 class Channels(Protocol):
     def touch(self, channel_id: str, at: datetime) -> None: ...
 
@@ -111,10 +119,6 @@ def event_id(event: dict[str, Any]) -> str:
     if value:
         return str(value)
     return "h" + hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()[:32]
-
-
-def is_reply_token_gone(error: LineApiError) -> bool:
-    return error.status == 400 and "reply token" in (error.message or "").lower()
 
 
 @dataclass
@@ -155,7 +159,9 @@ class LineEventProcessor:
         optout: OptOutService,
         events: WebhookEvents,
         optout_keywords: KeywordStore,
+        first_steps: FirstSteps,
     ) -> None:
+        self.first_steps = first_steps
         self.subscribers = subscribers
         self.events = events  # outgoing webhooks: friend_added, blocked
         self.timeline = timeline
@@ -349,6 +355,11 @@ class LineEventProcessor:
                     {"channel_id": ctx.channel_id, "messages": messages, "via": via, "cause": "greeting"},
                     actor="system", at=clock.now(), entry_id=f"greeting:{ctx.webhook_event_id}",
                 )
+        # after the greeting (LINE's order): an "immediately" welcome step goes now, on the reply token if the
+        # greeting left it unused, else by push; exactly once through the delivery ledger (haishin.scenarios.instant)
+        token = ctx.event.get("replyToken")
+        self.first_steps.answer(ctx.workspace_id, subscriber.subscriber_id, trigger=FRIEND_ADDED,
+                                line_channel_id=ctx.channel_id, reply_token=str(token) if token else None)
 
     def _unfollow(self, ctx: _Ctx) -> None:
         if not ctx.user_id:

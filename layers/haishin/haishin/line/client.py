@@ -52,6 +52,12 @@ class LineApiError(ExternalServiceError):
         return self.status == 429
 
 
+def is_reply_token_gone(error: LineApiError) -> bool:
+    """LINE refused a reply because its token was used, expired or unknown (``400 Invalid reply token``): the same
+    messages may still go by push."""
+    return error.status == 400 and "reply token" in (error.message or "").lower()
+
+
 class LineUnavailable(ExternalServiceError):
     """LINE kept answering 429/5xx (or nothing) for longer than a read may wait: try again later."""
 

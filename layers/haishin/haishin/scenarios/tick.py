@@ -258,6 +258,14 @@ class StepTick:
             log.exception("step tick: could not move enrollment %s; the minute is retried", item.key)
             report.failed += 1
 
+    def advance(self, item: EnrollmentModel, scenario: Scenario, delivery_ids: list[str], now: datetime) -> bool:
+        """Move an enrollment past the step just sent (``delivery_ids``) as a tick does: the next step planned from
+        this one, bucketed no earlier than the next minute, conditional on ``seq`` (False: something else moved it
+        first). Used by the events consumer after sending an "immediately" first step on a reply token."""
+        report = TickReport()
+        self._advance(item, scenario, delivery_ids, now, report)
+        return report.raced == 0
+
     def _advance(self, item: EnrollmentModel, scenario: Scenario, delivery_ids: list[str], now: datetime,
                  report: TickReport) -> None:
         previous_seq = int(item.seq)
