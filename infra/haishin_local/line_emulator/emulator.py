@@ -155,6 +155,7 @@ class Emulator:
         self._channels: dict[str, Channel] = {}
         self._tokens: dict[str, str] = {}  # access token -> channel id
         self._users: dict[str, User] = {}
+        self.reply_token_ttl = REPLY_TOKEN_TTL  # tests shorten it (0 refuses every reply); reset() restores it
         self._reset_records()
 
     def _reset_records(self) -> None:
@@ -333,6 +334,7 @@ class Emulator:
             self._reset_records()
             self._limiter.reset()
             self._faults = Faults()
+            self.reply_token_ttl = REPLY_TOKEN_TTL
             for channel in self._channels.values():
                 channel.consumption = 0
             if full:
@@ -367,6 +369,12 @@ class Emulator:
         with self._lock:
             self._faults = faults
             return faults.as_dict()
+
+    def set_reply_token_ttl(self, ttl: timedelta | None) -> None:
+        """How long a webhook's reply token may be used (None: LINE's, about a minute; 0: every reply is refused
+        with ``Invalid reply token``, as a token used or expired before the bot answered)."""
+        with self._lock:
+            self.reply_token_ttl = REPLY_TOKEN_TTL if ttl is None else ttl
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -561,7 +569,8 @@ class Emulator:
             issued is None
             or issued.used
             or issued.channel_id != call.channel.channel_id
-            or clock.now() - issued.issued_at > REPLY_TOKEN_TTL
+            or self.reply_token_ttl <= timedelta(0)
+            or clock.now() - issued.issued_at > self.reply_token_ttl
         ):
             return 400, {"message": "Invalid reply token"}
         issued.used = True
