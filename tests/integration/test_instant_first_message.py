@@ -60,3 +60,40 @@ def test_the_welcome_arrives_by_reply_at_once_and_by_push_once_when_the_token_is
     system.advance(timedelta(minutes=2))
     assert welcome(emulator, friend) == [("reply", "ようこそ"), ("push", "later")]
     assert welcome(emulator, late) == [("push", "ようこそ"), ("push", "later")]
+
+
+CH_GREET = "1234500192"
+WS_GREET = "w_instant_greeting"
+TOKEN_GREET = "instant-first-message-token-00000000000192"
+
+
+def test_the_greeting_and_the_welcome_share_one_reply(local_system: Any) -> None:
+    system = local_system
+    emulator = system.line_emulator
+    auth, _ = connect_workspace(system, WS_GREET, CH_GREET, SECRET, TOKEN_GREET)
+    status, body = json_request("PUT", f"{system.base_url}/api/channels/{CH_GREET}/greeting",
+                                {"messages": [{"type": "text", "text": "こんにちは"}]}, auth)
+    assert status == 200, body
+    status, body = json_request("POST", f"{system.base_url}/api/scenarios", {
+        "name": "welcome", "triggers": [{"type": "friend_added"}],
+        "steps": [{"id": "hello", "line": [{"type": "text", "text": "ようこそ"}]}]}, auth)
+    assert status in (200, 201), body
+    quota_before = emulator.quota_consumption(CH_GREET)
+
+    friend = "U" + "192a" * 8
+    assert emulator.follow(CH_GREET, friend) == 200
+    system.drain()
+    got = [(str(d["endpoint"]), str(d["message"].get("text"))) for d in emulator.received(friend, CH_GREET)]
+    assert got == [("reply", "こんにちは"), ("reply", "ようこそ")]
+    assert emulator.quota_consumption(CH_GREET) == quota_before
+
+    late = "U" + "192b" * 8
+    emulator.set_reply_token_ttl(timedelta(0))
+    try:
+        assert emulator.follow(CH_GREET, late) == 200
+        system.drain()
+    finally:
+        emulator.set_reply_token_ttl(None)
+    system.advance(timedelta(minutes=2))
+    got = [(str(d["endpoint"]), str(d["message"].get("text"))) for d in emulator.received(late, CH_GREET)]
+    assert got == [("push", "こんにちは"), ("push", "ようこそ")]

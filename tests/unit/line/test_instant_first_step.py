@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from haishin.channels.service import ChannelService
 from haishin.delivery.ledger import Ledger
 from haishin.delivery.messages import step_delivery_id, step_retry_key
+from haishin.ids import retry_key
 from haishin.line.client import LineApiError, SendResult
 from haishin.scenarios.enrollments import enrollment_pk
+from haishin.secrets import InMemorySecretStore
+from haishin.workspaces.models import ChannelModel
 from tests.unit.scenarios.step_harness import CHANNEL, FakeLine, StepWorld
 
 USER = "U0000000000000000000000000000abcd"
@@ -61,12 +66,15 @@ def record(events: list[dict[str, Any]], ws: str) -> str:
                        "body": body})
 
 
-def setup(manual_clock: Any) -> tuple[StepWorld, ReplyLine, str]:
+def setup(manual_clock: Any, first: list[str] | None = None) -> tuple[StepWorld, ReplyLine, str]:
     manual_clock.set(datetime(2026, 1, 5, 3, 0, 20, tzinfo=UTC))  # 12:00 JST, outside quiet hours
     line = ReplyLine()
     world = StepWorld(line)
     ws = world.workspace()
-    world.scenario(ws, WELCOME)
+    raw = copy.deepcopy(WELCOME)
+    if first:
+        raw["steps"][0]["line"] = [{"type": "text", "text": t} for t in first]  # type: ignore[index]
+    world.scenario(ws, raw)
     return world, line, ws
 
 
@@ -149,3 +157,76 @@ def test_a_step_the_tick_already_sent_is_not_sent_again_by_the_consumer(aws, man
     assert outcomes == []  # the tick advanced the enrollment already: not the consumer's to send
     world.drain()
     assert len(line.pushes) == 1 and line.replies == []
+
+
+# ---------------------------------------------------------------- one reply for everything answering the follow
+def greet(ws: str, texts: list[str]) -> None:
+    ChannelModel.for_channel(ws, CHANNEL, secret_name="s", connected_at=datetime(2026, 1, 1, tzinfo=UTC)).save()
+    ChannelService(InMemorySecretStore()).set_greeting(
+        ws, CHANNEL, {"messages": [{"type": "text", "text": t} for t in texts]})
+
+
+def test_the_greeting_and_the_welcome_step_share_one_reply(aws, manual_clock):
+    world, line, ws = setup(manual_clock)
+    greet(ws, ["こんにちは", "Salonです"])
+    world.services.line_events.process_record(record([follow()], ws))
+    assert [[m["text"] for m in messages] for _, messages in line.replies] == [["こんにちは", "Salonです", "ようこそ"]]
+    assert line.pushes == []
+    item = the_enrollment(world, ws)
+    assert Ledger().get(delivery(item, "hello")[0]).via == "reply"  # type: ignore[union-attr]
+    # a redelivered follow sends neither again
+    redelivered = {**follow(), "deliveryContext": {"isRedelivery": True}}
+    world.services.line_events.process_record(record([redelivered], ws))
+    world.tick()
+    world.drain()
+    assert len(line.replies) == 1 and line.pushes == []
+
+
+def test_more_than_five_objects_reply_five_and_push_the_rest_with_the_step_retry_key(aws, manual_clock):
+    world, line, ws = setup(manual_clock, ["w1", "w2"])
+    greet(ws, ["g1", "g2", "g3", "g4"])
+    world.services.line_events.process_record(record([follow()], ws))
+    item = the_enrollment(world, ws)
+    hello_id, hello_key = delivery(item, "hello")
+    assert [[m["text"] for m in messages] for _, messages in line.replies] == [["g1", "g2", "g3", "g4", "w1"]]
+    assert line.pushes == [(USER, hello_key)]
+    assert [r.text for r in line.of(USER)] == ["w2"]
+    assert Ledger().get(hello_id).via == "reply+push"  # type: ignore[union-attr]
+
+
+def test_a_refused_token_pushes_the_greeting_then_the_step_each_once(aws, manual_clock):
+    world, line, ws = setup(manual_clock)
+    greet(ws, ["こんにちは"])
+    line.refuse = True
+    event = follow()
+    world.services.line_events.process_record(record([event], ws))
+    item = the_enrollment(world, ws)
+    _, hello_key = delivery(item, "hello")
+    assert line.replies == []
+    assert line.pushes == [(USER, retry_key("greeting", event["webhookEventId"])), (USER, hello_key)]
+    assert [r.text for r in line.of(USER)] == ["こんにちは", "ようこそ"]
+    world.services.line_events.process_record(record([{**event, "deliveryContext": {"isRedelivery": True}}], ws))
+    world.tick()
+    world.drain()
+    assert [r.text for r in line.of(USER)] == ["こんにちは", "ようこそ"]
+
+
+def test_a_reply_accepted_without_an_answer_is_not_pushed_again(aws, manual_clock):
+    """LINE accepted the reply but the answer timed out; the retry finds the token used: counted as sent, no push."""
+    world, line, ws = setup(manual_clock)
+    original = line.reply
+    calls = {"n": 0}
+
+    def accepted_then_timeout(token: str, messages: list[dict[str, Any]]) -> SendResult:
+        calls["n"] += 1
+        result = original(token, messages)
+        if calls["n"] == 1:
+            raise LineApiError(None, "no answer from LINE: ReadTimeoutError")
+        return result
+
+    line.reply = accepted_then_timeout  # type: ignore[method-assign]
+    world.services.line_events.process_record(record([follow()], ws))
+    assert calls["n"] == 2 and len(line.replies) == 1 and line.pushes == []
+    item = the_enrollment(world, ws)
+    row = Ledger().get(delivery(item, "hello")[0])
+    assert row is not None and row.status == "sent" and row.via == "reply"

@@ -36,6 +36,7 @@ from pydantic import ValidationError
 
 from haishin import clock, ids
 from haishin.actions import ActionRunner, parse_actions
+from haishin.delivery.messages import ReplyLead
 from haishin.ingest import postback
 from haishin.ingest.triggers import FRIEND_ADDED, ScenarioTriggers
 from haishin.line.client import LineApiError, is_reply_token_gone
@@ -89,7 +90,7 @@ class FirstSteps(Protocol):
     """``haishin.scenarios.instant.InstantFirstSteps``: the "immediately" first steps an event's trigger started."""
 
     def answer(self, workspace_id: str, subscriber_id: str, *, trigger: str, line_channel_id: str,
-               reply_token: str | None) -> object: ...
+               reply_token: str | None, lead: ReplyLead | None = None) -> object: ...
 
 
 class Channels(Protocol):
@@ -345,21 +346,32 @@ class LineEventProcessor:
             {"channel_id": ctx.channel_id, "is_unblocked": is_unblocked},
             idempotency_key=f"follow:{ctx.webhook_event_id}",
         )
+        # The greeting and the "immediately" first steps the trigger started answer this event together: one reply
+        # (greeting first, LINE's order; 5 objects per reply, the rest by push), or by push with their own retry
+        # keys when the token is refused; the steps exactly once through the delivery ledger
+        # (haishin.scenarios.instant), the greeting through this event's step marker.
         greeting = self.channels.greeting(ctx.workspace_id, ctx.channel_id)
-        if greeting:
-            messages = render_messages(greeting[:5], subscriber)
-            via = self._send(ctx, messages, step="greeting", retry_key=ids.retry_key("greeting", ctx.webhook_event_id))
-            if via and via != "already":
-                self.timeline.append(
-                    ctx.workspace_id, subscriber.subscriber_id, "message_out",
-                    {"channel_id": ctx.channel_id, "messages": messages, "via": via, "cause": "greeting"},
-                    actor="system", at=clock.now(), entry_id=f"greeting:{ctx.webhook_event_id}",
-                )
-        # after the greeting (LINE's order): an "immediately" welcome step goes now, on the reply token if the
-        # greeting left it unused, else by push; exactly once through the delivery ledger (haishin.scenarios.instant)
+        lead: ReplyLead | None = None
+        if greeting and "greeting" not in self.ledger.steps(ctx.key):
+            lead = ReplyLead(render_messages(greeting[:5], subscriber),
+                             ids.retry_key("greeting", ctx.webhook_event_id))
         token = ctx.event.get("replyToken")
         self.first_steps.answer(ctx.workspace_id, subscriber.subscriber_id, trigger=FRIEND_ADDED,
-                                line_channel_id=ctx.channel_id, reply_token=str(token) if token else None)
+                                line_channel_id=ctx.channel_id, reply_token=str(token) if token else None,
+                                lead=lead)
+        if lead is None:
+            return
+        if lead.via is not None:  # sent with a step
+            self.ledger.mark_step(ctx.key, "greeting")
+            via: str | None = lead.via
+        else:
+            via = self._send(ctx, lead.messages, step="greeting", retry_key=lead.retry_key)
+        if via and via != "already":
+            self.timeline.append(
+                ctx.workspace_id, subscriber.subscriber_id, "message_out",
+                {"channel_id": ctx.channel_id, "messages": lead.messages, "via": via, "cause": "greeting"},
+                actor="system", at=clock.now(), entry_id=f"greeting:{ctx.webhook_event_id}",
+            )
 
     def _unfollow(self, ctx: _Ctx) -> None:
         if not ctx.user_id:

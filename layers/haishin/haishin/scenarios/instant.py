@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from haishin import clock
-from haishin.delivery.messages import DeliveryMessage, StepRef, step_delivery_id, step_retry_key
+from haishin.delivery.messages import DeliveryMessage, ReplyLead, StepRef, step_delivery_id, step_retry_key
 from haishin.delivery.queue import DeliverySender
 from haishin.delivery.worker import DeliveryWorker, PermanentFailure, RetryLater
 from haishin.errors import NotFound
@@ -49,16 +49,19 @@ class InstantFirstSteps:
         self.rules = rules
 
     def answer(self, workspace_id: str, subscriber_id: str, *, trigger: str, line_channel_id: str,
-               reply_token: str | None) -> list[str]:
+               reply_token: str | None, lead: ReplyLead | None = None) -> list[str]:
         """Send every "immediately" first step this trigger's enrollments wait for. Returns the ledger statuses
-        (``sent``, ``skipped_*``, ``queued`` when handed to the worker)."""
+        (``sent``, ``skipped_*``, ``queued`` when handed to the worker). ``lead`` (the greeting) rides ahead of the
+        first step actually sent, in the same reply; ``lead.via`` says whether it went out (else it is the
+        caller's to send)."""
         now = clock.now()
         outcomes: list[str] = []
         for item in self.enrollments.for_subscriber(workspace_id, subscriber_id):
             scenario = self._eligible(item, trigger, line_channel_id, now)
             if scenario is None:
                 continue
-            outcomes.append(self._send(item, scenario, reply_token, now))
+            outcomes.append(self._send(item, scenario, reply_token, now,
+                                       lead if lead is not None and lead.via is None else None))
         return outcomes
 
     def _eligible(self, item: EnrollmentModel, trigger: str, line_channel_id: str, now: datetime
@@ -80,7 +83,8 @@ class InstantFirstSteps:
             return None
         return scenario
 
-    def _send(self, item: EnrollmentModel, scenario: Scenario, reply_token: str | None, now: datetime) -> str:
+    def _send(self, item: EnrollmentModel, scenario: Scenario, reply_token: str | None, now: datetime,
+              lead: ReplyLead | None) -> str:
         step = scenario.steps[0]
         cycle = int(item.cycle)
         delivery_id = step_delivery_id(item.pk, item.scenario_id, cycle, step.id, "line")
@@ -103,7 +107,7 @@ class InstantFirstSteps:
         # Always through the claim, even when the row existed (a redelivered event, a tick that got there first):
         # a final row is not sent again, a held one is "busy" and goes to the queue, where it settles once.
         try:
-            outcome = self.worker.process(replace(message, reply_token=reply_token))
+            outcome = self.worker.process(replace(message, reply_token=reply_token, reply_lead=lead))
         except PermanentFailure as exc:  # settled failed (error log); the tick's path would do the same
             log.warning("the first step of %s failed for good: %s", item.key, exc)
             outcome = "failed"
