@@ -51,6 +51,9 @@ def test_the_welcome_arrives_by_reply_at_once_and_by_push_once_when_the_token_is
         emulator.set_reply_token_ttl(None)
     assert welcome(emulator, late) == [("push", "ようこそ")]
     assert emulator.quota_consumption(CH) == quota_before + 1
+    status, dashboard = json_request("GET", f"{system.base_url}/api/dashboard", None, auth)
+    assert status == 200, dashboard
+    assert dashboard["deliveries"]["replied_this_month"] == 1  # free; the push is in the quota's used
 
     for _ in range(3):  # the ticks after: step 1 is not sent again
         system.advance(timedelta(minutes=1))

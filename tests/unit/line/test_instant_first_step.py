@@ -230,3 +230,18 @@ def test_a_reply_accepted_without_an_answer_is_not_pushed_again(aws, manual_cloc
     item = the_enrollment(world, ws)
     row = Ledger().get(delivery(item, "hello")[0])
     assert row is not None and row.status == "sent" and row.via == "reply"
+
+
+def test_the_dashboard_counts_this_months_replies_apart_from_pushes(aws, manual_clock):
+    from haishin.dashboard import Dashboard  # noqa: PLC0415
+
+    world, line, ws = setup(manual_clock)
+    world.services.line_events.process_record(record([follow("01FOLLOW0000000000000000001")], ws))
+    line.refuse = True
+    other = {**follow("01FOLLOW0000000000000000002"), "source": {"type": "user", "userId": USER[:-4] + "ffff"}}
+    world.services.line_events.process_record(record([other], ws))
+    assert len(line.replies) == 1 and len(line.pushes) == 1
+    deliveries = Dashboard(quota=lambda _ws, _ch: {"type": "none"}).build(ws)["deliveries"]
+    assert deliveries["replied_this_month"] == 1
+    assert deliveries["sent"] == 2
+    assert [d["replied"] for d in deliveries["series"] if d["sent"]] == [1]

@@ -254,7 +254,7 @@ class Ledger:
             # Someone else's lease replaced ours (we were too slow); their outcome stands.
             return
         if status in FINAL:
-            count_settled(workspace_id, status, recipients)
+            count_settled(workspace_id, status, recipients, via=via)
 
     @staticmethod
     def final_write(delivery_id: str, token: str | None, status: str, *, workspace_id: str, now: datetime,
@@ -339,11 +339,11 @@ class Ledger:
         return full
 
 
-def count_settled(workspace_id: str, status: str, recipients: int) -> None:
+def count_settled(workspace_id: str, status: str, recipients: int, *, via: str | None = None) -> None:
     """Add a settled delivery to the dashboard's per-day counters. Statistics only: a failure here is logged and
     never fails a delivery (and a retried settle may count twice; the ledger, not this counter, is the record).
     Broadcast batches count inside their settle transaction instead (``BroadcastRepository.settle_batch``)."""
     try:
-        count_delivery(workspace_id, status, recipients)
+        count_delivery(workspace_id, status, recipients, via=via)
     except Exception:
         logging.getLogger(__name__).warning("delivery counter not updated", exc_info=True)
