@@ -245,3 +245,22 @@ def test_the_dashboard_counts_this_months_replies_apart_from_pushes(aws, manual_
     assert deliveries["replied_this_month"] == 1
     assert deliveries["sent"] == 2
     assert [d["replied"] for d in deliveries["series"] if d["sent"]] == [1]
+
+
+def test_a_postback_that_starts_a_scenario_answers_with_its_first_step_on_the_reply_token(aws, manual_clock):
+    from haishin.ingest import postback  # noqa: PLC0415
+
+    world, line, ws = setup(manual_clock)
+    raw = copy.deepcopy(WELCOME)
+    raw["name"], raw["triggers"] = "menu", []
+    raw["steps"][0]["line"] = [{"type": "text", "text": "メニューです"}]  # type: ignore[index]
+    menu = world.scenario(ws, raw)
+    event = {**follow("01POSTBACK000000000000000001"), "type": "postback",
+             "postback": {"data": postback.encode([{"type": "start_scenario", "scenario_id": menu.id}])}}
+    event.pop("follow")
+    world.services.line_events.process_record(record([event], ws))
+    assert [[m["text"] for m in messages] for _, messages in line.replies] == [["メニューです"]]
+    assert line.pushes == []
+    world.tick()
+    world.drain()
+    assert len(line.replies) == 1 and line.pushes == []

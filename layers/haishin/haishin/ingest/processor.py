@@ -14,7 +14,8 @@ Per event type:
 - message: timeline ``message_in`` (entry_id = webhookEventId); text is matched against auto-replies, answered by
   reply, or by push with ``retry_key("autoreply", webhookEventId)`` when the reply token expired or was used.
 - postback: ``haishin.ingest.postback`` payload -> ``ActionRunner`` (actor "postback",
-  idempotency_key "postback:<webhookEventId>"); a bad payload is logged and skipped.
+  idempotency_key "postback:<webhookEventId>"); a bad payload is logged and skipped. A scenario started by those
+  actions (or an auto-reply's) sends its "immediately" first step at once, on the reply token when it is unused.
 - join, leave, memberJoined, memberLeft, accountLink, unsend, videoPlayComplete, beacon...: timeline ``event`` for a
   user source, else a log line; unknown types are logged and skipped.
 
@@ -479,6 +480,12 @@ class LineEventProcessor:
                              idempotency_key=idempotency_key)
         except RuntimeError as exc:  # an action needing a collaborator this function does not have
             log.error("an action could not run: %s", exc)
+            return
+        # a scenario these actions started (trigger = the actor) whose first step is "immediately": sent now, on
+        # the reply token if nothing answered the event yet (a postback), else by push
+        token = ctx.event.get("replyToken")
+        self.first_steps.answer(ctx.workspace_id, subscriber.subscriber_id, trigger=actor,
+                                line_channel_id=ctx.channel_id, reply_token=str(token) if token else None)
 
     def _postback(self, ctx: _Ctx) -> None:
         if not ctx.user_id:
