@@ -137,3 +137,33 @@ def test_a_refused_enrollment_write_writes_no_pointer(aws: Any, manual_clock: An
     assert [p.sk for p in pointers()] == [item.due_sk]  # the transaction wrote neither the item nor its pointer
     stored = EnrollmentModel.get(item.pk, item.sk, consistent_read=True)
     assert due_pointer(stored) is not None and stored.due_pk == item.due_pk
+
+
+def test_enrollments_from_before_the_change_get_their_pointers_once(aws: Any, manual_clock: Any) -> None:
+    """Upgrading from the due GSI: an enrollment that names a bucket but has no pointer item is found by the tick
+    after ``restore_due_pointers`` (a future bucket as named, a passed one moved to the next minute), once."""
+    manual_clock.set(AT_0800)
+    world = StepWorld()
+    ws = world.workspace()
+    scenario = world.scenario(ws, AN_HOUR_LATER)
+    future, passed = world.friend(ws, "U1"), world.friend(ws, "U2")
+    world.enroll(ws, future, scenario)  # due 09:00
+    manual_clock.set(AT_0800 - timedelta(minutes=30))
+    world.enroll(ws, passed, scenario)  # due 08:30
+    for pointer in pointers():
+        pointer.delete()  # as the GSI era left them: no pointer items
+    manual_clock.set(AT_0800 + timedelta(minutes=31))
+    world.services.enrollments.save_tick_watermark(AT_0800 + timedelta(minutes=30))  # the tick ran meanwhile
+    assert world.tick().enqueued == 0  # without pointers nothing is found
+
+    repo = world.services.enrollments
+    assert repo.restore_due_pointers() == {"waiting": 2, "pointers": 1, "moved": 1, "raced": 0}
+    manual_clock.set(AT_0800 + timedelta(minutes=32))
+    report = world.tick()
+    assert report.enqueued == 1 and [m.recipients for m in world.waiting] == [[passed]]
+    assert world.waiting[0].scheduled_at.startswith("2026-01-05T08:30:00")  # the due time is kept
+    assert repo.restore_due_pointers() == {"waiting": 1, "pointers": 1, "moved": 0, "raced": 0}  # repeatable
+    manual_clock.set(AT_0900)
+    assert world.tick().enqueued == 1
+    world.drain()
+    assert sorted(r.user_id for r in world.line.received) == ["U1", "U2"]

@@ -222,6 +222,30 @@ class EnrollmentRepository:
             raise
         return True
 
+    def restore_due_pointers(self) -> dict[str, int]:
+        """Once, after upgrading from the due GSI: give every waiting enrollment written before the change (it names
+        a bucket but has no pointer item) its pointer. A bucket from the current minute on gets its pointer as named
+        (an idempotent put: a pointer the enrollment has since left is stale and harmless); an older bucket, which
+        the tick may already have passed, is moved to the next minute with the same due time (a conditional,
+        transactional save like the tick's, so a concurrent tick or stop wins). Safe to repeat."""
+        counts = {"waiting": 0, "pointers": 0, "moved": 0, "raced": 0}
+        for item in EnrollmentModel.scan(EnrollmentModel.due_pk.exists() & (EnrollmentModel.status == "active")):
+            if item.next_due_at is None or not item.due_pk:
+                continue
+            counts["waiting"] += 1
+            now = clock.now()
+            if parse_minute_key(item.due_pk.split("#")[1]) >= floor_minute(now):
+                pointer = due_pointer(item)
+                if pointer is not None:
+                    pointer.save()
+                    counts["pointers"] += 1
+                continue
+            set_due(item, item.next_due_at, now, bucket_at=floor_minute(now) + timedelta(minutes=1))
+            item.updated_at = now
+            moved = self.save_if_unchanged(item, read_seq=int(item.seq))
+            counts["moved" if moved else "raced"] += 1
+        return counts
+
     # ------------------------------------------------------------------ the step tick's watermark
     def tick_watermark(self) -> datetime | None:
         """The last minute of the due pointers the step tick fully processed (a consistent read); None before the
