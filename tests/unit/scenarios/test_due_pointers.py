@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from haishin.scenarios.enrollments import DuePointerModel, EnrollmentModel, due_pointer
 from haishin.scenarios.timing import minute_key
+from haishin_local import restore_due_pointers
 from tests.unit.scenarios.step_harness import StepWorld
 
 AT_0800 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -139,7 +141,7 @@ def test_a_refused_enrollment_write_writes_no_pointer(aws: Any, manual_clock: An
     assert due_pointer(stored) is not None and stored.due_pk == item.due_pk
 
 
-def test_enrollments_from_before_the_change_get_their_pointers_once(aws: Any, manual_clock: Any) -> None:
+def test_enrollments_from_before_the_change_get_their_pointers_once(aws: Any, manual_clock: Any, capsys: Any) -> None:
     """Upgrading from the due GSI: an enrollment that names a bucket but has no pointer item is found by the tick
     after ``restore_due_pointers`` (a future bucket as named, a passed one moved to the next minute), once."""
     manual_clock.set(AT_0800)
@@ -157,7 +159,8 @@ def test_enrollments_from_before_the_change_get_their_pointers_once(aws: Any, ma
     assert world.tick().enqueued == 0  # without pointers nothing is found
 
     repo = world.services.enrollments
-    assert repo.restore_due_pointers() == {"waiting": 2, "pointers": 1, "moved": 1, "raced": 0}
+    assert restore_due_pointers.main([]) == 0  # the operator's command
+    assert json.loads(capsys.readouterr().out) == {"waiting": 2, "pointers": 1, "moved": 1, "raced": 0}
     manual_clock.set(AT_0800 + timedelta(minutes=32))
     report = world.tick()
     assert report.enqueued == 1 and [m.recipients for m in world.waiting] == [[passed]]
