@@ -13,6 +13,9 @@ Per event type:
   timeline ``unfollow``; history is kept.
 - message: timeline ``message_in`` (entry_id = webhookEventId); text is matched against auto-replies, answered by
   reply, or by push with ``retry_key("autoreply", webhookEventId)`` when the reply token expired or was used.
+  The message's ``markAsReadToken`` (the newest by event time) is kept on ``line[channel]["read_token"]`` in the
+  same write that sets ``last_interaction_at`` (no extra write); opening the 1:1 chat marks the chat read with it
+  (``channels.chat``). An auto-reply with actions (work beyond the reply) shows LINE's loading animation first.
 - postback: ``haishin.ingest.postback`` payload -> ``ActionRunner`` (actor "postback",
   idempotency_key "postback:<webhookEventId>"); a bad payload is logged and skipped. A scenario started by those
   actions (or an auto-reply's) sends its "immediately" first step at once, on the reply token when it is unused.
@@ -77,6 +80,8 @@ class LineSender(Protocol):
     def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None) -> Any: ...
 
     def profile(self, user_id: str) -> dict[str, Any]: ...
+
+    def show_loading(self, user_id: str, seconds: int = ...) -> None: ...
 
 
 class LineClientsLike(Protocol):
@@ -410,8 +415,18 @@ class LineEventProcessor:
         if not ctx.user_id:
             log.info("message from a %s source recorded in the log only", (ctx.event.get("source") or {}).get("type"))
             return
-        subscriber = self._touch_interaction(self._subscriber(ctx), ctx)
         message = ctx.event.get("message") or {}
+        read_token = message.get("markAsReadToken")
+
+        def keep_read_token(s: SubscriberModel) -> None:
+            """The newest message's token marks it and every earlier one read: keep only the newest."""
+            account = self._account(s, ctx)
+            if str(account.get("read_token_at") or "") <= iso(ctx.at):
+                account["read_token"], account["read_token_at"] = str(read_token), iso(ctx.at)
+                s.line = {**(s.line or {}), ctx.channel_id: account}
+
+        subscriber = self._touch_interaction(self._subscriber(ctx), ctx,
+                                             keep_read_token if isinstance(read_token, str) and read_token else None)
         kind = str(message.get("type") or "unknown")
         data: dict[str, Any] = {"channel_id": ctx.channel_id, "message_id": message.get("id"), "type": kind}
         if kind == "text":
@@ -438,6 +453,8 @@ class LineEventProcessor:
         if rule is None:
             return
         messages = render_messages(list(rule.messages or [])[:5], subscriber)
+        if rule.actions:
+            self._show_loading(ctx)
         via = self._send(ctx, messages, step="autoreply", retry_key=ids.retry_key("autoreply", ctx.webhook_event_id))
         if via and via != "already":
             self.timeline.append(
@@ -448,6 +465,18 @@ class LineEventProcessor:
         if rule.actions:
             self._run_actions(ctx, subscriber, rule.actions, actor=f"auto_reply:{rule.auto_reply_id}",
                               idempotency_key=f"autoreply:{ctx.webhook_event_id}")
+
+    def _show_loading(self, ctx: _Ctx) -> None:
+        """LINE's loading animation in the friend's chat before an answer that does more than reply (an auto-reply
+        with actions: tags, scenarios, fields, webhooks). It ends when the answer arrives. A courtesy: a failure is
+        logged, never retried, and an event whose answer already went out shows nothing again."""
+        assert ctx.user_id
+        if "autoreply" in self.ledger.steps(ctx.key):
+            return
+        try:
+            self.line.for_channel(ctx.workspace_id, ctx.channel_id).show_loading(ctx.user_id)
+        except Exception as exc:  # never worth failing (and redelivering) the event for
+            log.warning("the loading animation was not shown (%s)", getattr(exc, "message", type(exc).__name__))
 
     def _keyword(self, ctx: _Ctx, subscriber: SubscriberModel, text: str) -> bool:
         """The workspace's 配信停止 / 配信再開 keywords typed in the chat: LINE broadcasts and steps stop (or resume)
