@@ -35,6 +35,7 @@ CH, WS = "1234500078", "w_first"
 SECRET = "5c3c0a1b2d4e5f60718293a4b5c6d7ab"
 TOKEN = "first-message-token-000000000000000000001"
 WELCOME = "ようこそ"
+GREETING = "友だち追加ありがとうございます"
 
 
 def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
@@ -67,7 +68,7 @@ def main() -> None:
                             {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
         assert status == 201, body
         status, body = http("PUT", f"{system.base_url}/api/channels/{CH}/greeting",
-                            {"messages": [{"type": "text", "text": "友だち追加ありがとうございます"}]}, auth)
+                            {"messages": [{"type": "text", "text": GREETING}]}, auth)
         assert status == 200, body
         status, body = http("POST", f"{system.base_url}/api/scenarios", {
             "name": "welcome", "triggers": [{"type": "friend_added"}], "steps": [
@@ -117,6 +118,8 @@ def main() -> None:
         follow_wall = time.perf_counter() - t_follows
         system.drain(timeout=120, raise_on_timeout=False)
         quota_after = emulator.quota_consumption(CH)
+        greetings = [d for d in emulator.deliveries(CH)
+                     if str((d.get("message") or {}).get("text", "")).startswith(GREETING)]
 
         lags = [arrived[u] - followed[u] for u in users if u in arrived and u in followed]
         non_200 = sum(1 for s in statuses if s != 200)
@@ -134,7 +137,8 @@ def main() -> None:
             by_endpoint[endpoint] = by_endpoint.get(endpoint, 0) + 1
         print(f"welcomes by endpoint: reply={by_endpoint.get('reply', 0)} push={by_endpoint.get('push', 0)} "
               f"other={sum(n for e, n in by_endpoint.items() if e not in ('reply', 'push'))}; "
-              f"not arrived {friends - len(arrived)}")
+              f"not arrived {friends - len(arrived)}; greetings recorded {len(greetings)} "
+              f"(reply={sum(1 for d in greetings if d.get('endpoint') == 'reply')})")
         print(f"monthly quota consumption: before={quota_before} after={quota_after} "
               f"(consumed {quota_after - quota_before})")
         print("goal quota 0")
