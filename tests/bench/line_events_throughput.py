@@ -111,6 +111,13 @@ class NoTriggers:
         return None
 
 
+class NoFirstSteps:
+    """No "immediately" first step to send: the consumer's own cost."""
+
+    def answer(self, *args: Any, **kwargs: Any) -> list[str]:
+        return []
+
+
 class NoEvents:
     """No outgoing-webhook endpoints: the consumer's own cost."""
 
@@ -123,6 +130,7 @@ def in_memory(count: int = 20000) -> None:
         subscribers=MemorySubscribers(), timeline=MemoryTimeline(), ledger=InMemoryLedger(),  # type: ignore[arg-type]
         line=FakeLine(), triggers=NoTriggers(), auto_replies=NoReplies(), channels=Channels(),
         actions=None, optout=None, events=NoEvents(), optout_keywords=None,  # type: ignore[arg-type]
+        first_steps=NoFirstSteps(),
     )
     consumer = LineEventsConsumer(processor)
     all_bodies = bodies(count)

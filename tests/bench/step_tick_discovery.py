@@ -1,14 +1,15 @@
 """Step tick discovery cost against DynamoDB Local (prints figures; never asserts).
 
 Population: ``--total`` enrollments (default 100,000) in the real EnrollmentsTable (schema from template.yaml), items
-built with the real ``EnrollmentModel`` + ``set_due`` (due index gsi1 ``due#<minute>#<shard>``), written with
-BatchWriteItem (25 per call) from parallel threads. ``--due`` of them (default 1,000) are due in the current minute;
-40 % of the rest are completed (no gsi1 attributes: sparse index), the others wait in future minute buckets over the
-next 7 days. The watermark is set to the previous minute, so one tick covers exactly the current minute.
+built with the real ``EnrollmentModel`` + ``set_due`` + ``due_pointer`` (a due pointer item ``due#<minute>#<shard>`` in
+the same table for each waiting one), written with BatchWriteItem (25 per call) from parallel threads. ``--due`` of
+them (default 1,000) are due in the current minute; 40 % of the rest are completed (no pointer), the others wait in
+future minute buckets over the next 7 days. The watermark is set to the previous minute, so one tick covers exactly the current minute.
 
 Measured (ConsumedCapacity and ScannedCount summed from every DynamoDB response):
-1. discovery alone: the tick's due-index queries for the minute (every shard), items read per due step
-   (target ~1.1: cost grows with what is due, never with everything enrolled) and wall time;
+1. discovery alone: the tick's consistent due-pointer queries for the minute (every shard) and the consistent
+   BatchGetItem of their enrollments, items read per due step (target ~1.1: cost grows with what is due, never with
+   everything enrolled) and wall time;
 2. the real ``StepTick.run()`` for that minute (ledger rows, enrollment advance; queue = in-memory sender): wall time,
    items read, read/write units per due step.
 
@@ -36,6 +37,7 @@ def build_items(total: int, due: int, now: datetime) -> list[dict[str, Any]]:
         EnrollmentModel,
         clear_due,
         due_bucket,
+        due_pointer,
         due_shard,
         enrollment_pk,
         set_due,
@@ -59,11 +61,15 @@ def build_items(total: int, due: int, now: datetime) -> list[dict[str, Any]]:
         item = model(n)
         set_due(item, minute + timedelta(seconds=rng.randint(0, 49)), minute)
         items.append(item.serialize())
+        pointer = due_pointer(item)
+        assert pointer is not None
+        items.append({"pk": {"S": pointer.pk}, "sk": {"S": pointer.sk}, **pointer.serialize()})
     done = model(0)
     done.status, done.next_step, done.ended_at = "completed", 3, now
     clear_due(done)
     completed = done.serialize()
     waiting = items[0] if items else model(0).serialize()
+    expires = str(int((minute + timedelta(days=30)).timestamp()))
     for n in range(due, total):
         sid = f"s_{n:08d}"
         pk = enrollment_pk(WS, sid)
@@ -71,10 +77,12 @@ def build_items(total: int, due: int, now: datetime) -> list[dict[str, Any]]:
             item = {**completed, "pk": {"S": pk}, "subscriber_id": {"S": sid}}
         else:  # waiting: a future minute over the next 7 days
             at = minute + timedelta(minutes=rng.randint(1, 7 * 24 * 60), seconds=rng.randint(0, 59))
+            bucket, sort = due_bucket(floor_minute(at), due_shard(pk, SCENARIO)), f"{iso(at)}#{pk}#{SCENARIO}"
             item = {**waiting, "pk": {"S": pk}, "subscriber_id": {"S": sid}, "next_due_at": {"S": iso(at)},
-                    "gsi1pk": {"S": due_bucket(floor_minute(at), due_shard(pk, SCENARIO))},
-                    "gsi1sk": {"S": f"{iso(at)}#{pk}#{SCENARIO}"},
+                    "gsi1pk": {"S": bucket}, "gsi1sk": {"S": sort},
                     "last_delivery_ids": {"S": f'["stp_{n:08d}_s1"]'}}
+            items.append({"pk": {"S": bucket}, "sk": {"S": sort}, "enrollment_pk": {"S": pk},
+                          "enrollment_sk": {"S": SCENARIO}, "expires_at": {"N": expires}})
         items.append(item)
     return items
 
@@ -125,7 +133,8 @@ def main() -> None:
         write_all(boto3.client("dynamodb", endpoint_url=endpoint), "EnrollmentsTable", items, threads)
         wrote = time.perf_counter() - t0
         in_index = sum(1 for item in items if "gsi1pk" in item)
-        print(f"population: {total:,} enrollments ({in_index:,} in the due index, {due:,} due this minute); "
+        print(f"population: {total:,} enrollments ({in_index:,} waiting, each with a due pointer; {due:,} due this "
+              "minute); "
               f"built in {built:.1f} s, BatchWriteItem x{threads} threads in {wrote:.1f} s "
               f"({total / wrote:,.0f} items/s) {load()}")
         del items
@@ -138,7 +147,8 @@ def main() -> None:
         found = sum(1 for shard in range(DUE_SHARDS) for _ in enrollments.due_in_bucket(minute, shard, until=now))
         discovery = time.perf_counter() - t0
         d = meter.snapshot()
-        print(f"discovery ({DUE_SHARDS} shard queries, {d.calls['dynamodb:Query']} Query pages): {found:,} due found, "
+        print(f"discovery ({DUE_SHARDS} shard queries, {d.calls['dynamodb:Query']} Query pages, "
+              f"{d.calls['dynamodb:BatchGetItem']} BatchGetItem): {found:,} due found, "
               f"items read (ScannedCount) {d.scanned:,} = {d.scanned / max(1, found):.3f} per due step "
               f"(target ~1.1), {d.read_units:.1f} RCU = {d.read_units / max(1, found):.3f} RCU per due step, "
               f"wall {discovery * 1000:.0f} ms {load()}")

@@ -22,13 +22,26 @@ from haishin import clock
 
 from . import webhook
 from .limits import Faults, RateLimiter
-from .state import AcceptedKey, Channel, Delivery, FollowerCursor, ReplyToken, User, UserAction, WebhookRecord
+from .state import (
+    AcceptedKey,
+    Channel,
+    ChatMark,
+    Delivery,
+    FollowerCursor,
+    ReadToken,
+    ReplyToken,
+    User,
+    UserAction,
+    WebhookRecord,
+)
 from .validation import (
     MAX_BULK_RICHMENU,
     MAX_MULTICAST_TO,
     Problems,
     is_https_url,
     validate_aggregation_units,
+    validate_loading,
+    validate_mark_as_read,
     validate_messages,
     validate_rich_menu,
 )
@@ -44,6 +57,7 @@ FOLLOWERS_MAX_LIMIT = 1000
 FOLLOWERS_CURSOR_TTL = timedelta(hours=24)  # "The continuation token expires in 24 hours"
 MAX_RICH_MENUS = 1000  # per channel through the Messaging API
 RICH_MENU_ID = re.compile(r"richmenu-[0-9a-f]{32}")
+LOADING_SECONDS_DEFAULT = 20  # "Default: 20" (display a loading animation)
 
 AUTH_FAILED = {"message": "Authentication failed. Confirm that the access token in the authorization header is valid."}
 RATE_LIMITED = {"message": "The API rate limit has been exceeded. Try again later."}
@@ -132,6 +146,8 @@ ROUTES: tuple[_Route, ...] = (
     _route("POST", "/v2/bot/audienceGroup/upload", "audience_upload", "_api_audience_upload", "audience", body=True),
     _route("PUT", "/v2/bot/audienceGroup/upload", "audience_add", "_api_audience_add", "audience", body=True),
     _route("GET", "/v2/bot/audienceGroup/{audienceGroupId}", "audience_get", "_api_audience_get", "audience"),
+    _route("POST", "/v2/bot/chat/markAsRead", "mark_as_read", "_api_mark_as_read", body=True),
+    _route("POST", "/v2/bot/chat/loading/start", "loading_start", "_api_loading_start", body=True),
     _route("PUT", "/v2/bot/channel/webhook/endpoint", "webhook_set", "_api_webhook_set", "webhook_settings", body=True),
     _route("GET", "/v2/bot/channel/webhook/endpoint", "webhook_get", "_api_webhook_get", "webhook_settings"),
     _route("POST", "/v2/bot/channel/webhook/test", "webhook_test", "_api_webhook_test", "webhook_test", body=True),
@@ -155,6 +171,7 @@ class Emulator:
         self._channels: dict[str, Channel] = {}
         self._tokens: dict[str, str] = {}  # access token -> channel id
         self._users: dict[str, User] = {}
+        self.reply_token_ttl = REPLY_TOKEN_TTL  # tests shorten it (0 refuses every reply); reset() restores it
         self._reset_records()
 
     def _reset_records(self) -> None:
@@ -163,6 +180,8 @@ class Emulator:
         self._actions: list[UserAction] = []
         self._webhooks: list[WebhookRecord] = []
         self._reply_tokens: dict[str, ReplyToken] = {}
+        self._read_tokens: dict[str, ReadToken] = {}
+        self._chat_marks: list[ChatMark] = []
         self._retry_keys: dict[tuple[str, str], AcceptedKey] = {}
         self._narrowcasts: dict[str, Json] = {}
         self._follower_cursors: dict[str, FollowerCursor] = {}
@@ -303,6 +322,31 @@ class Emulator:
                 if a.user_id == user_id and (channel_id is None or a.channel_id == channel_id)
             ]
 
+    def chat_marks(self, user_id: str, channel_id: str | None = None, kind: str | None = None) -> list[Json]:
+        """Mark-as-read (``kind`` "read") and loading animations ("loading") the bot made in the user's chat."""
+        with self._lock:
+            return [
+                m.as_dict()
+                for m in self._chat_marks
+                if m.user_id == user_id
+                and (channel_id is None or m.channel_id == channel_id)
+                and (kind is None or m.kind == kind)
+            ]
+
+    def unread(self, channel_id: str, user_id: str) -> list[Json]:
+        """The user's messages (text and other messages, oldest first) the bot has not marked as read."""
+        with self._lock:
+            upto = max(
+                (m.upto_seq or 0 for m in self._chat_marks
+                 if m.kind == "read" and m.channel_id == channel_id and m.user_id == user_id),
+                default=0,
+            )
+            return [
+                a.as_dict()
+                for a in self._actions
+                if a.channel_id == channel_id and a.user_id == user_id and a.kind == "text" and a.seq > upto
+            ]
+
     def webhook_log(self, channel_id: str | None = None) -> list[Json]:
         with self._lock:
             return [w.as_dict() for w in self._webhooks if channel_id is None or w.channel_id == channel_id]
@@ -333,6 +377,7 @@ class Emulator:
             self._reset_records()
             self._limiter.reset()
             self._faults = Faults()
+            self.reply_token_ttl = REPLY_TOKEN_TTL
             for channel in self._channels.values():
                 channel.consumption = 0
             if full:
@@ -367,6 +412,12 @@ class Emulator:
         with self._lock:
             self._faults = faults
             return faults.as_dict()
+
+    def set_reply_token_ttl(self, ttl: timedelta | None) -> None:
+        """How long a webhook's reply token may be used (None: LINE's, about a minute; 0: every reply is refused
+        with ``Invalid reply token``, as a token used or expired before the bot answered)."""
+        with self._lock:
+            self.reply_token_ttl = REPLY_TOKEN_TTL if ttl is None else ttl
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -561,7 +612,8 @@ class Emulator:
             issued is None
             or issued.used
             or issued.channel_id != call.channel.channel_id
-            or clock.now() - issued.issued_at > REPLY_TOKEN_TTL
+            or self.reply_token_ttl <= timedelta(0)
+            or clock.now() - issued.issued_at > self.reply_token_ttl
         ):
             return 400, {"message": "Invalid reply token"}
         issued.used = True
@@ -654,6 +706,38 @@ class Emulator:
     def _api_narrowcast_progress(self, call: _Call) -> tuple[int, Json]:
         progress = self._narrowcasts.get(call.query.get("requestId", ""))
         return (200, dict(progress)) if progress else (404, dict(NOT_FOUND))
+
+    # ------------------------------------------------------------------ chat: mark as read, loading animation
+    def _api_mark_as_read(self, call: _Call) -> tuple[int, Json]:
+        """https://developers.line.biz/en/reference/messaging-api/#mark-as-read: the token of a message event marks
+        that message and every earlier one of the chat as read. ``200 {}``. A token this channel did not issue is a
+        400 (LINE documents the status only)."""
+        problems = Problems()
+        token = validate_mark_as_read(call.body, problems)
+        if problems:
+            return 400, problems.body()
+        issued = self._read_tokens.get(str(token))
+        if issued is None or issued.channel_id != call.channel.channel_id:
+            return 400, {"message": "Invalid markAsReadToken",
+                         "details": [{"message": "invalid token", "property": "markAsReadToken"}]}
+        self._chat_marks.append(ChatMark(self._next_seq(), issued.channel_id, issued.user_id, "read", clock.now(),
+                                         upto_seq=issued.seq))
+        return 200, {}
+
+    def _api_loading_start(self, call: _Call) -> tuple[int, Json]:
+        """https://developers.line.biz/en/reference/messaging-api/#display-a-loading-indicator: a 1:1 chat only
+        (``chatId`` a user ID, not a group or room), ``loadingSeconds`` 5-60 in steps of 5 (default 20). ``202 {}``.
+        The emulator also refuses a user who does not follow the channel now (LINE cannot show it to them)."""
+        problems = Problems()
+        chat_id, seconds = validate_loading(call.body, problems)
+        if problems:
+            return 400, problems.body()
+        if chat_id not in call.channel.followers:
+            problems.add("chatId", "the user does not follow this channel")
+            return 400, problems.body()
+        self._chat_marks.append(ChatMark(self._next_seq(), call.channel.channel_id, str(chat_id), "loading",
+                                         clock.now(), loading_seconds=seconds or LOADING_SECONDS_DEFAULT))
+        return 202, {}
 
     # ------------------------------------------------------------------ info, profile, quota
     def _api_quota(self, call: _Call) -> tuple[int, Json]:
@@ -990,6 +1074,7 @@ class Emulator:
                 "type": "text",
                 "text": text,
                 "quoteToken": webhook.quote_token(),
+                "markAsReadToken": self._read_token(channel_id, user_id),
             }
             self._record_action(channel_id, user_id, "text", text)
         return self._send_events(channel_id, [event]).status
@@ -1050,6 +1135,12 @@ class Emulator:
             token = webhook.reply_token()
             self._reply_tokens[token] = ReplyToken(channel.channel_id, user_id, now)
         return webhook.base_event(kind, user_id, now, token)
+
+    def _read_token(self, channel_id: str, user_id: str) -> str:
+        """A message event's ``markAsReadToken``, for the message recorded next (no expiry, as LINE's)."""
+        token = webhook.mark_as_read_token()
+        self._read_tokens[token] = ReadToken(channel_id, user_id, self._seq + 1)
+        return token
 
     def _record_action(self, channel_id: str, user_id: str, kind: str, text: str | None) -> None:
         self._actions.append(UserAction(self._next_seq(), channel_id, user_id, kind, text, clock.now()))

@@ -81,6 +81,10 @@ class LineEmulator(Emulator, ServedOnThread):
                 case ("GET", "users", user_id, "messages"):
                     blocked = query.get("include_blocked") in ("1", "true")
                     return 200, self.received(user_id, query.get("channel"), blocked)
+                case ("GET", "users", user_id, "chat_marks"):
+                    return 200, self.chat_marks(user_id, query.get("channel"), query.get("kind"))
+                case ("GET", "users", user_id, "unread"):
+                    return 200, self.unread(query["channel"], user_id)
                 case ("POST", "follow" | "unfollow" | "send_text" | "postback" | "verify" as action):
                     return 200, {"status": self._control_action(action, body)}
                 case ("POST", "redeliver"):

@@ -103,6 +103,39 @@ class ReplyToken:
 
 
 @dataclass
+class ReadToken:
+    """A ``markAsReadToken`` a message event carried: marking with it reads that message and the ones before it."""
+
+    channel_id: str
+    user_id: str
+    seq: int  # the friend's message (``UserAction.seq``) it belongs to
+
+
+@dataclass
+class ChatMark:
+    """What the bot did to a 1:1 chat: ``read`` (mark-as-read, up to ``upto_seq``) or ``loading`` (the animation)."""
+
+    seq: int
+    channel_id: str
+    user_id: str
+    kind: str  # read | loading
+    at: datetime
+    upto_seq: int | None = None
+    loading_seconds: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "channelId": self.channel_id,
+            "userId": self.user_id,
+            "kind": self.kind,
+            "at": self.at.isoformat(),
+            "uptoSeq": self.upto_seq,
+            "loadingSeconds": self.loading_seconds,
+        }
+
+
+@dataclass
 class AcceptedKey:
     request_id: str
     accepted_at: datetime

@@ -366,3 +366,34 @@ def _validate_bounds(bounds: Any, prop: str, width: int | None, height: int | No
         return
     if x + w > width or y + h > height:
         p.add(prop, f"must be inside the rich menu ({width}x{height})")
+
+
+# ---------------------------------------------------------------------------------------------------------- chat
+LOADING_MIN_S = 5
+LOADING_MAX_S = 60
+LOADING_STEP_S = 5
+
+
+def validate_mark_as_read(body: dict[str, Any], problems: Problems) -> str | None:
+    """``{"markAsReadToken": "..."}`` (POST /v2/bot/chat/markAsRead)."""
+    return problems.require_str(body, "markAsReadToken", "")
+
+
+def validate_loading(body: dict[str, Any], problems: Problems) -> tuple[str | None, int | None]:
+    """``{"chatId": userId, "loadingSeconds": 5..60, a multiple of 5}`` (POST /v2/bot/chat/loading/start).
+
+    Only a 1:1 chat: a group (``C...``) or room (``R...``) ID is refused. ``loadingSeconds`` may be left out."""
+    chat_id = problems.require_str(body, "chatId", "")
+    if chat_id is not None and chat_id[:1] in ("C", "R"):
+        problems.add("chatId", "only a user ID (a 1:1 chat) can show the loading animation")
+    seconds = body.get("loadingSeconds")
+    if seconds is None:
+        return chat_id, None
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        problems.add("loadingSeconds", "must be an integer")
+        return chat_id, None
+    if not LOADING_MIN_S <= seconds <= LOADING_MAX_S or seconds % LOADING_STEP_S:
+        problems.add("loadingSeconds",
+                     f"must be a multiple of {LOADING_STEP_S} from {LOADING_MIN_S} to {LOADING_MAX_S}")
+        return chat_id, None
+    return chat_id, seconds

@@ -37,6 +37,10 @@ def reply_token() -> str:
     return secrets.token_hex(16)
 
 
+def mark_as_read_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 def quote_token() -> str:
     return secrets.token_urlsafe(48)
 

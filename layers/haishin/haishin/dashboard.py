@@ -4,8 +4,10 @@ channel, and the newest delivery errors (配信エラーログ). Every read is b
 - friends: the subscriber rows' ``line`` map (``followed_at`` / ``blocked_at`` per channel), read with a projection of
   only those attributes, the 16 shards in parallel, at most ``MAX_FRIEND_ROWS`` rows (``friends.truncated`` says so).
 - deliveries: one daily counter item per workspace and local day in LedgerTable (pk ``dstat#<ws>#<YYYY-MM-DD>``,
-  sk ``stats``; attributes ``sent``, ``failed``, ``skipped``), written by ``count_delivery`` when a delivery settles,
-  read with one BatchGetItem per 100 days. Failures are also counted from the error log index (gsi1
+  sk ``stats``; attributes ``sent``, ``failed``, ``skipped``, ``replied``), written by ``count_delivery`` when a
+  delivery settles, read with one BatchGetItem per 100 days; ``replied_this_month``: the steps sent on a LINE reply
+  token (free) since the 1st of the local month, next to the quota's ``used`` (counted). Failures are also counted
+  from the error log index (gsi1
   ``dlverr#<ws>``, at most ``MAX_ERROR_ROWS`` rows since the first day), so failures show even for days whose
   counter is missing; the larger of the two counts wins.
 - opt-outs (配信停止): one counter item per local day (``haishin.optout.counters``, pk ``ostat#<ws>#<day>``), counted
@@ -64,6 +66,7 @@ class Dashboard:
         start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
         friends = self._friends(workspace_id, day_list, zone)
         deliveries = self._deliveries(workspace_id, day_list, zone, start)
+        deliveries["replied_this_month"] = self._replied_this_month(workspace_id, today)
         return {
             "days": days,
             "time_zone": zone.key,
@@ -143,12 +146,22 @@ class Dashboard:
             sent = int(item.sent or 0) if item else 0
             failed = max(int(item.failed or 0) if item else 0, failed_from_log.get(d, 0))
             skipped = int(item.skipped or 0) if item else 0
-            series.append({"date": d.isoformat(), "sent": sent, "failed": failed, "skipped": skipped})
+            replied = int(item.replied or 0) if item else 0
+            series.append({"date": d.isoformat(), "sent": sent, "failed": failed, "skipped": skipped,
+                           "replied": replied})
         return {
             "series": series,
             "sent": sum(s["sent"] for s in series),
             "failed": sum(s["failed"] for s in series),
         }
+
+    @staticmethod
+    def _replied_this_month(workspace_id: str, today: date) -> int:
+        """LINE messages sent on a reply token since the 1st of this local month: free, never in the quota's
+        ``used`` (the quota entries show what was counted)."""
+        first = today.replace(day=1)
+        keys = [(stats_pk(workspace_id, first + timedelta(days=i)), "stats") for i in range((today - first).days + 1)]
+        return sum(int(stat.replied or 0) for stat in DailyDeliveryStats.batch_get(keys))
 
     # ------------------------------------------------------------------ opt-outs
     def _opt_outs(self, workspace_id: str, day_list: list[date]) -> dict[str, Any]:

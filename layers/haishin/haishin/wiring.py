@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from haishin.payments.service import PaymentService
     from haishin.render import Renderer
     from haishin.scenarios.enrollments import EnrollmentRepository
+    from haishin.scenarios.instant import InstantFirstSteps
     from haishin.scenarios.repository import ScenarioRepository
     from haishin.scenarios.schedule import WorkspaceRulesCache
     from haishin.scenarios.service import ScenarioService
@@ -560,9 +561,19 @@ class Services:
                 subscribers=self.subscribers, timeline=self.timeline, ledger=self.event_ledger,
                 line=self.line_clients, triggers=self.scenario_service, auto_replies=self.auto_replies,
                 channels=self.channel_activity, actions=self.actions, optout=self.optout,
-                optout_keywords=self.optout_keywords, events=self.webhooks)
+                optout_keywords=self.optout_keywords, events=self.webhooks, first_steps=self.first_steps)
 
         return self._one("line_events", build)
+
+    @property
+    def first_steps(self) -> InstantFirstSteps:
+        def build() -> InstantFirstSteps:
+            from haishin.scenarios.instant import InstantFirstSteps  # noqa: PLC0415
+
+            return InstantFirstSteps(self.scenarios, self.enrollments, self.worker, self.sender, self.tick,
+                                     self.rules)
+
+        return self._one("first_steps", build)
 
     @property
     def line_events_consumer(self) -> LineEventsConsumer:

@@ -91,8 +91,8 @@ def test_deliveries_per_day_from_counters_and_the_error_log(api: AdminApi, dash:
     status, body = call(api, "GET", "/api/dashboard", query="days=3")
     assert status == 200, body
     series = {d["date"]: d for d in body["deliveries"]["series"]}
-    assert series["2026-03-10"] == {"date": "2026-03-10", "sent": 500, "failed": 2, "skipped": 3}
-    assert series["2026-03-09"] == {"date": "2026-03-09", "sent": 20, "failed": 1, "skipped": 0}
+    assert series["2026-03-10"] == {"date": "2026-03-10", "sent": 500, "failed": 2, "skipped": 3, "replied": 0}
+    assert series["2026-03-09"] == {"date": "2026-03-09", "sent": 20, "failed": 1, "skipped": 0, "replied": 0}
     assert body["deliveries"]["sent"] == 520 and body["deliveries"]["failed"] == 3
     # the error log: newest first, ours only (the 40-day-old row is still in the log, it is just not in the window)
     assert [e["delivery_id"] for e in body["errors"]] == ["d1", "d2", "d_old"]

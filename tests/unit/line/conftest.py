@@ -40,6 +40,10 @@ class FakeLine:
     profile_error: Exception | None = None
     bot_info_error: LineApiError | None = None
     used_tokens: set[str] = field(default_factory=set)
+    marked_read: list[str] = field(default_factory=list)
+    loading: list[tuple[str, int]] = field(default_factory=list)
+    mark_read_error: Exception | None = None
+    loading_error: Exception | None = None
 
     def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> SendResult:
         if self.reply_error:
@@ -63,6 +67,16 @@ class FakeLine:
             raise self.profile_error
         return self.profiles.get(user_id, {"userId": user_id, "displayName": f"name-{user_id[-4:]}",
                                            "pictureUrl": f"https://profile.line-scdn.net/{user_id}"})
+
+    def mark_as_read(self, mark_as_read_token: str) -> None:
+        if self.mark_read_error:
+            raise self.mark_read_error
+        self.marked_read.append(mark_as_read_token)
+
+    def show_loading(self, user_id: str, seconds: int = 5) -> None:
+        if self.loading_error:
+            raise self.loading_error
+        self.loading.append((user_id, seconds))
 
     def bot_info(self) -> dict[str, Any]:
         if self.bot_info_error:

@@ -168,6 +168,23 @@ def test_reply_token_expires_after_60_seconds_of_emulator_time(
     assert emulator.received(BOB) == []
 
 
+def test_reply_token_window_is_settable_for_tests_and_reset_restores_it(
+    emulator: LineEmulator, manual_clock: clock.ManualClock
+) -> None:
+    emulator.set_reply_token_ttl(timedelta(0))  # every reply refused, as a token used or expired
+    refused = emulator.issue_reply_token(CHANNEL_ID, ALICE)
+    status, out, _ = call(emulator, "POST", "/v2/bot/message/reply", {"replyToken": refused, "messages": [text("x")]})
+    assert (status, out) == (400, {"message": "Invalid reply token"})
+    emulator.set_reply_token_ttl(timedelta(seconds=5))
+    short = emulator.issue_reply_token(CHANNEL_ID, ALICE)
+    manual_clock.advance(timedelta(seconds=6))
+    assert call(emulator, "POST", "/v2/bot/message/reply", {"replyToken": short, "messages": [text("x")]})[0] == 400
+    emulator.reset()
+    fresh = emulator.issue_reply_token(CHANNEL_ID, ALICE)
+    manual_clock.advance(timedelta(seconds=59))
+    assert call(emulator, "POST", "/v2/bot/message/reply", {"replyToken": fresh, "messages": [text("ok")]})[0] == 200
+
+
 def test_retry_key_window_is_24_hours_of_emulator_time(emulator: LineEmulator, manual_clock: clock.ManualClock) -> None:
     key = "123e4567-e89b-12d3-a456-426614174000"
     body = {"to": ALICE, "messages": [text("x")]}

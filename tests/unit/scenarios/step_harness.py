@@ -173,7 +173,6 @@ class StepWorld:
         self.services = Services(sender=self.queue, line_clients=self.line, email=self.email, sms=self.sms,
                                  ses_identities=self.ses)
         self.services.worker.sleep = lambda _s: None
-        self.services.tick.gsi_margin = timedelta(0)  # moto's GSI reads are consistent
         self.waiting: list[DeliveryMessage] = []  # SQS redelivery stand-in
         self.dlq: list[DeliveryMessage] = []
         self.receives: dict[str, int] = defaultdict(int)
@@ -215,15 +214,15 @@ class StepWorld:
 
     # ------------------------------------------------------------------ running
     def _due_buckets(self) -> dict[str, datetime]:
-        """Every occupied due-index bucket (gsi1pk) and the earliest moment one of its items can be read: one scan
-        of the (small) test table instead of a moto query per empty minute and shard."""
+        """Every due bucket a waiting enrollment names (its live due pointer) and the earliest moment one of its items
+        can be read: one scan of the (small) test table instead of a moto query per empty minute and shard."""
         out: dict[str, datetime] = {}
-        for item in EnrollmentModel.scan(EnrollmentModel.gsi1pk.exists()):
-            if not item.gsi1pk or item.next_due_at is None:
+        for item in EnrollmentModel.scan(EnrollmentModel.due_pk.exists()):
+            if not item.due_pk or item.next_due_at is None:
                 continue
-            bucket_minute = datetime.strptime(item.gsi1pk.split("#")[1], "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
+            bucket_minute = datetime.strptime(item.due_pk.split("#")[1], "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
             ready = max(bucket_minute, item.next_due_at)
-            out[item.gsi1pk] = min(out.get(item.gsi1pk, ready), ready)
+            out[item.due_pk] = min(out.get(item.due_pk, ready), ready)
         return out
 
     def tick(self) -> Any:
@@ -239,7 +238,7 @@ class StepWorld:
         self.bucket_queries += report.queries
         return report
 
-    def _filtered_due_in_bucket(self, minute: datetime, shard: int, until: datetime, page_size: int = 200
+    def _filtered_due_in_bucket(self, minute: datetime, shard: int, until: datetime, page_size: int = 100
                                 ) -> Iterator[EnrollmentModel]:
         if self._occupied is not None and due_bucket(minute, shard) not in self._occupied:
             return iter(())
@@ -272,7 +271,7 @@ class StepWorld:
         if last_skipped <= since:
             return
         tick = self.services.tick
-        done = floor_minute(last_skipped - tick.gsi_margin) - timedelta(minutes=1)
+        done = floor_minute(last_skipped) - timedelta(minutes=1)
         current = tick.watermark()
         if current is not None and current < done:
             tick._save_watermark(done)

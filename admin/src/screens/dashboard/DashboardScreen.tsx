@@ -13,7 +13,7 @@ interface Dashboard {
   days: number;
   time_zone: string;
   friends: { series: { date: string; added: number; blocked: number }[]; total: number; following: number; blocked: number; truncated: boolean };
-  deliveries: { series: { date: string; sent: number; failed: number; skipped: number }[]; sent: number; failed: number };
+  deliveries: { series: { date: string; sent: number; failed: number; skipped: number; replied?: number }[]; sent: number; failed: number; replied_this_month?: number };
   opt_outs?: { series: { date: string; line: number; email: number; sms: number; all: number; stopped: number; resumed: number }[]; stopped: number; resumed: number };
   quota: { channel_id: string; name: string | null; type?: string; limit?: number | null; used?: number; left?: number | null; error?: string }[];
   errors: { delivery_id: string; at: string; kind: string; channel: string; status: string; error: string | null; attempts: number; subscriber_id: string | null }[];
@@ -61,6 +61,7 @@ export default function DashboardScreen() {
             <div class="kpi"><div class="kpi__label">{t("dash.kpi.added", { n: days })}</div><div class="kpi__value">{formatNumber(data.friends.series.reduce((n, d) => n + d.added, 0))}</div></div>
             <div class="kpi"><div class="kpi__label">{t("dash.kpi.sent", { n: days })}</div><div class="kpi__value">{formatNumber(data.deliveries.sent)}</div></div>
             <div class="kpi"><div class="kpi__label">{t("dash.kpi.failed", { n: days })}</div><div class="kpi__value" style={{ color: data.deliveries.failed ? "var(--danger)" : undefined }}>{formatNumber(data.deliveries.failed)}</div></div>
+            {data.deliveries.replied_this_month !== undefined && <div class="kpi" data-testid="kpi-replied"><div class="kpi__label">{t("dash.kpi.replied")}</div><div class="kpi__value">{formatNumber(data.deliveries.replied_this_month)}</div></div>}
             {data.opt_outs && <div class="kpi" data-testid="kpi-optouts"><div class="kpi__label">{t("dash.kpi.optouts", { n: days })}</div><div class="kpi__value">{formatNumber(data.opt_outs.stopped)}</div></div>}
           </div>
           <div class="grid2">

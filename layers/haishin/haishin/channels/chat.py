@@ -3,10 +3,17 @@
 Sending is idempotent per client request: the ``Idempotency-Key`` header (or a generated one) becomes both the
 LINE ``X-Line-Retry-Key`` (``retry_key("chat", workspace, subscriber, key)``) and a claim in IdempotencyTable, so a
 retried request neither sends twice nor writes a second ``message_out``.
+
+Opening the chat (its first page) marks the friend's messages read on LINE, once: the events consumer keeps the
+newest message's ``markAsReadToken`` on ``line[channel]["read_token"]``; the first page marks with it and then
+forgets it (only if no newer message replaced it meanwhile), so a second open sends nothing. A failure is logged
+and never fails the page; a token LINE refused (4xx) is forgotten, one LINE could not take now (5xx, 429, timeout)
+is kept for the next open.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from haishin import clock, ids
@@ -18,6 +25,7 @@ from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline, TimelineEntryModel
 
 MAX_PAGE = 100
+log = logging.getLogger("haishin.chat")
 
 
 def chat_view(entry: TimelineEntryModel) -> dict[str, Any]:
@@ -35,13 +43,45 @@ class ChatService:
         self.timeline = timeline
         self.ledger = ledger  # haishin.storage.once.EventLedger: an operator's reply is sent once
 
-    def history(self, workspace_id: str, subscriber_id: str, *, cursor: str | None, limit: int) -> dict[str, Any]:
-        self.subscribers.require(workspace_id, subscriber_id)  # another workspace's subscriber: 404
+    def history(self, workspace_id: str, subscriber_id: str, *, cursor: str | None, limit: int,
+                allowed_channel: str | None = None) -> dict[str, Any]:
+        subscriber = self.subscribers.require(workspace_id, subscriber_id)  # another workspace's subscriber: 404
         if not 1 <= limit <= MAX_PAGE:
             raise ValidationFailed(f"limit is 1 to {MAX_PAGE}", where="limit")
         entries, next_cursor = self.timeline.page(workspace_id, subscriber_id, limit=limit, cursor=cursor or None,
                                                   chat_only=True)
+        if not cursor:  # the operator opened the chat (later pages are older messages)
+            self._mark_read(workspace_id, subscriber, allowed_channel)
         return {"messages": [chat_view(e) for e in entries], "next_cursor": next_cursor}
+
+    def _mark_read(self, workspace_id: str, subscriber: Any, allowed_channel: str | None) -> None:
+        for channel_id, account in sorted((subscriber.line or {}).items()):
+            token = (account or {}).get("read_token")
+            if not token or (allowed_channel and channel_id != allowed_channel):
+                continue
+            try:
+                self.clients.for_channel(workspace_id, channel_id).mark_as_read(str(token))
+            except LineApiError as error:
+                log.warning("marking the chat read failed on channel %s (HTTP %s): %s", channel_id, error.status,
+                            error.message)
+                if error.retryable:
+                    continue  # kept: the next open tries again
+            except Exception as exc:  # e.g. the channel's secret is gone: the page still opens
+                log.warning("marking the chat read failed on channel %s (%s)", channel_id, type(exc).__name__)
+                continue
+            self._forget_read_token(workspace_id, subscriber.subscriber_id, channel_id, str(token))
+
+    def _forget_read_token(self, workspace_id: str, subscriber_id: str, channel_id: str, token: str) -> None:
+        def change(s: Any) -> None:
+            account = dict((s.line or {}).get(channel_id) or {})
+            if account.get("read_token") == token:  # a newer message's token stays for the next open
+                account.pop("read_token", None)
+                s.line = {**(s.line or {}), channel_id: account}
+
+        try:
+            self.subscribers.mutate(workspace_id, subscriber_id, change)
+        except Exception as exc:  # marked on LINE already; at worst the next open marks again (harmless)
+            log.warning("could not record the chat as read (%s)", type(exc).__name__)
 
     def send(self, workspace_id: str, subscriber_id: str, body: Any, *, operator_id: str,
              idempotency_key: str | None, allowed_channel: str | None = None) -> dict[str, Any]:

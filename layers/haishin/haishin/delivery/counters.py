@@ -1,5 +1,6 @@
 """The dashboard's per-day delivery counters (配信数): one item per workspace and local day in LedgerTable
-(pk ``dstat#<ws>#<YYYY-MM-DD>``, sk ``stats``; attributes ``sent``, ``failed``, ``skipped``).
+(pk ``dstat#<ws>#<YYYY-MM-DD>``, sk ``stats``; attributes ``sent``, ``failed``, ``skipped``, and ``replied``: the
+part of ``sent`` that went on a LINE reply token, free of the monthly quota).
 
 Written by the send path (``ledger.count_settled`` for steps, inside the settle transaction for broadcast batches)
 and read by ``haishin.dashboard``; it lives here, below both, so the send path never imports the dashboard.
@@ -31,6 +32,7 @@ class DailyDeliveryStats(HaishinModel):
     sent = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
     skipped = NumberAttribute(default=0)
+    replied = NumberAttribute(default=0)  # of ``sent``: LINE messages that went on a reply token (free of quota)
     expires_at = NumberAttribute(null=True)
 
 
@@ -90,10 +92,12 @@ def delivery_counter_update(workspace_id: str, outcomes: dict[str, int], *, at: 
 
 
 def count_delivery(workspace_id: str, status: str, recipients: int = 1, *, at: datetime | None = None,
-                   zone: ZoneInfo | None = None) -> None:
+                   zone: ZoneInfo | None = None, via: str | None = None) -> None:
     """Add a settled delivery to its local day's counter (call once per settled ledger row: ``sent``, ``failed``
-    or ``skipped_*``)."""
+    or ``skipped_*``); ``via`` ``reply``/``reply+push``: a LINE send on a reply token, also counted as ``replied``."""
     update = delivery_counter_update(workspace_id, {status: recipients}, at=at, zone=zone)
     if update is not None:
         item, actions = update
+        if status == "sent" and via in ("reply", "reply+push"):
+            actions.append(DailyDeliveryStats.replied.add(int(recipients)))
         item.update(actions=actions)

@@ -74,6 +74,7 @@ class LedgerModel(HaishinModel):
     claim_token = UnicodeAttribute(null=True)
     claim_until = UTCDateTimeAttribute(null=True)
     line_request_id = UnicodeAttribute(null=True)
+    via = UnicodeAttribute(null=True)  # LINE: "reply" (free, on an event's reply token) or "push" (counted)
     already_accepted = NumberAttribute(default=0)
     error = UnicodeAttribute(null=True)
     skipped = JSONTextAttribute(null=True)  # {subscriber_id: reason} for multi-recipient messages
@@ -122,13 +123,15 @@ class LedgerWrite:
 def _outcome_actions(delivery_id: str, status: str, *, workspace_id: str, now: datetime,
                      sent_at: datetime | None = None, line_request_id: str | None = None,
                      already_accepted: bool = False, error: str | None = None,
-                     skipped: dict[str, str] | None = None) -> list[UpdateAction]:
+                     skipped: dict[str, str] | None = None, via: str | None = None) -> list[UpdateAction]:
     """The row's update for an outcome: status, no lease, the error log entry while failed/retrying with an error."""
     actions: list[UpdateAction] = [LedgerModel.status.set(status), LedgerModel.claim_until.remove()]
     if status == "sent":
         actions.append(LedgerModel.sent_at.set(sent_at or now))
     if line_request_id:
         actions.append(LedgerModel.line_request_id.set(line_request_id))
+    if via:
+        actions.append(LedgerModel.via.set(via))
     if already_accepted:
         actions.append(LedgerModel.already_accepted.set(1))
     if error:
@@ -235,12 +238,12 @@ class Ledger:
     def settle(self, delivery_id: str, token: str | None, status: str, *, workspace_id: str,
                line_request_id: str | None = None,
                already_accepted: bool = False, error: str | None = None, skipped: dict[str, str] | None = None,
-               sent_at: datetime | None = None, recipients: int = 1) -> None:
+               sent_at: datetime | None = None, recipients: int = 1, via: str | None = None) -> None:
         """Record the outcome of a claimed attempt (``token``), or of a message settled without a claim (None)."""
         now = clock.now()
         actions = _outcome_actions(delivery_id, status, workspace_id=workspace_id, now=now, sent_at=sent_at,
                                    line_request_id=line_request_id, already_accepted=already_accepted, error=error,
-                                   skipped=skipped)
+                                   skipped=skipped, via=via)
         condition = LedgerModel.claim_token == token if token else None
         row = LedgerModel(ledger_pk(delivery_id), "ledger")
         try:
@@ -251,7 +254,7 @@ class Ledger:
             # Someone else's lease replaced ours (we were too slow); their outcome stands.
             return
         if status in FINAL:
-            count_settled(workspace_id, status, recipients)
+            count_settled(workspace_id, status, recipients, via=via)
 
     @staticmethod
     def final_write(delivery_id: str, token: str | None, status: str, *, workspace_id: str, now: datetime,
@@ -336,11 +339,11 @@ class Ledger:
         return full
 
 
-def count_settled(workspace_id: str, status: str, recipients: int) -> None:
+def count_settled(workspace_id: str, status: str, recipients: int, *, via: str | None = None) -> None:
     """Add a settled delivery to the dashboard's per-day counters. Statistics only: a failure here is logged and
     never fails a delivery (and a retried settle may count twice; the ledger, not this counter, is the record).
     Broadcast batches count inside their settle transaction instead (``BroadcastRepository.settle_batch``)."""
     try:
-        count_delivery(workspace_id, status, recipients)
+        count_delivery(workspace_id, status, recipients, via=via)
     except Exception:
         logging.getLogger(__name__).warning("delivery counter not updated", exc_info=True)

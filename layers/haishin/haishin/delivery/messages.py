@@ -48,6 +48,7 @@ from haishin.errors import ValidationFailed
 from haishin.ids import retry_key
 
 VERSION = 1
+IN_PROCESS = frozenset({"reply_token", "reply_lead"})  # never on the queue
 Kind = Literal["step", "broadcast"]
 MAX_RECIPIENTS = 500
 
@@ -63,6 +64,17 @@ class StepRef:
     cycle: int
     after: list[str] = field(default_factory=list)
     run_actions: bool = True
+
+
+@dataclass
+class ReplyLead:
+    """In-process only: messages answering the same LINE event ahead of a step (the greeting), merged into the
+    step's reply (at most 5 message objects per reply; the rest by push). ``via`` is set once they went out:
+    ``reply``, or ``push`` with ``retry_key`` when LINE refused the token (pushed before the step, keeping order)."""
+
+    messages: list[dict[str, Any]]
+    retry_key: str
+    via: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,9 +93,13 @@ class DeliveryMessage:
     step: StepRef | None = None
     broadcast: dict[str, Any] | None = None
     v: int = VERSION
+    # in-process only, never on the queue: the LINE event's reply token a step answering that event is sent on
+    # first (free); when LINE refuses it (used/expired) the same messages go by push with ``retry_key``
+    reply_token: str | None = field(default=None, compare=False)
+    reply_lead: ReplyLead | None = field(default=None, compare=False)
 
     def to_json(self) -> str:
-        body = {k: v for k, v in asdict(self).items() if v is not None}
+        body = {k: v for k, v in asdict(self).items() if v is not None and k not in IN_PROCESS}
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod

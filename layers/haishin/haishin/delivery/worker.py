@@ -22,9 +22,9 @@ from typing import Any
 from haishin import clock
 from haishin.delivery.email_sms import ChannelError, EmailSender, SmsSender, unsubscribe_headers
 from haishin.delivery.ledger import Ledger
-from haishin.delivery.messages import DeliveryMessage
+from haishin.delivery.messages import DeliveryMessage, ReplyLead
 from haishin.errors import ExternalServiceError, HaishinError
-from haishin.line.client import LineApiError
+from haishin.line.client import MAX_MESSAGES_PER_SEND, LineApiError, is_reply_token_gone
 from haishin.phone import to_e164
 from haishin.render import Renderer, RenderError, variables_for
 from haishin.retry import BudgetSpent, with_backoff
@@ -172,18 +172,21 @@ class DeliveryWorker:
             self.ledger.settle(ledger_id, token, "failed", workspace_id=ws, error=error)
             raise PermanentFailure(error) from exc
 
+        via: dict[str, Any] = {}
+        reply_token = message.reply_token if message.channel == "line" and len(message.recipients) == 1 else None
+        lead = message.reply_lead if reply_token else None
+
         def send() -> tuple[str | None, bool]:
             if message.channel == "line":
                 client = self.line_clients.for_channel(ws, self.line_channel(subscriber, message.line_channel_id))
-                result = client.push(address, rendered, retry_key=key)
-                return result.request_id, result.already_accepted
+                return self._send_line(client, address, list(rendered), key, reply_token, lead, via)
             if message.channel == "email":
                 return self.send_email(ws, address, rendered, variables["unsubscribe_url"]), False
             return self.send_sms(ws, address, rendered, variables["unsubscribe_url"]), False
 
         request_id, accepted = self._with_retries(send, ledger_id, token, ws, deadline)
         self.ledger.settle(ledger_id, token, "sent", workspace_id=ws, line_request_id=request_id,
-                           already_accepted=accepted)
+                           already_accepted=accepted, via=via.get("via"))
         self.stats.sent += 1
         if accepted:
             self.stats.already_accepted += 1
@@ -193,6 +196,50 @@ class DeliveryWorker:
                              else f"broadcast:{(message.broadcast or {}).get('broadcast_id', '')}",
                              entry_id=ledger_id)
         return "sent"
+
+    @staticmethod
+    def _send_line(client: Any, address: str, rendered: list[dict[str, Any]], key: str, reply_token: str | None,
+                   lead: ReplyLead | None, via: dict[str, Any]) -> tuple[str | None, bool]:
+        """One LINE send, on the event's reply token when there is one (free; ``lead`` first, 5 objects per reply,
+        the rest by push with ``key``), else, or when LINE refuses the token, by push: ``lead`` with its own retry
+        key, then the step with ``key``. ``via`` keeps what happened across retries of this attempt, so a retry
+        never replies twice nor pushes what the reply carried."""
+        combined = (lead.messages if lead else []) + rendered
+        if reply_token and "via" not in via:
+            try:  # free; a token LINE refused is never tried again
+                result = client.reply(reply_token, combined[:MAX_MESSAGES_PER_SEND])
+            except LineApiError as error:
+                if not is_reply_token_gone(error):
+                    if error.status is None:  # no answer: LINE may have accepted it
+                        via["unclear"] = True
+                    raise
+                if via.get("unclear"):
+                    # the token is single use and ours alone: refused after an unanswered attempt of this send, it
+                    # was that attempt that used it (a push now would deliver the messages twice)
+                    log.info("reply token used by an earlier unanswered reply of this send; counted as sent")
+                    via.update(via="reply", request_id=None)
+                    if lead is not None:
+                        lead.via = "reply"
+                else:
+                    log.info("reply token used or expired; the same messages go by push")
+                    via["via"] = "push"
+            else:
+                via.update(via="reply", request_id=result.request_id)
+                if lead is not None:
+                    lead.via = "reply"
+        if via.get("via") in ("reply", "reply+push"):
+            rest = combined[MAX_MESSAGES_PER_SEND:]
+            if not rest:
+                return via.get("request_id"), False
+            via["via"] = "reply+push"
+            pushed = client.push(address, rest, retry_key=key)
+            return via.get("request_id"), pushed.already_accepted
+        via["via"] = "push"
+        if lead is not None and lead.via is None:
+            client.push(address, lead.messages, retry_key=lead.retry_key)
+            lead.via = "push"
+        result = client.push(address, rendered, retry_key=key)
+        return result.request_id, result.already_accepted
 
     # ------------------------------------------------------------------ e-mail and SMS (steps and broadcasts)
     def send_email(self, workspace_id: str, to: str, email: dict[str, Any], unsubscribe_url: str) -> str:

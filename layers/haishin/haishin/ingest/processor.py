@@ -7,13 +7,18 @@ skipped on the retry because their claim says ``done``.
 Per event type:
 - follow: subscriber created or found by LINE user, profile fetched (a failed profile call is logged, not fatal),
   ``line[channel]`` following + ``followed_at`` (unless a newer block is already recorded: events may arrive out
-  of order), timeline ``follow``, trigger ``friend_added``, greeting (channel setting) by reply.
+  of order), timeline ``follow``, trigger ``friend_added``, greeting (channel setting) by reply, then the
+  "immediately" first steps the trigger started, at once (on the reply token when the greeting left it unused).
 - unfollow: blocked + ``blocked_at`` (unless a newer follow is recorded), scenarios ``stop_all(reason="blocked")``,
   timeline ``unfollow``; history is kept.
 - message: timeline ``message_in`` (entry_id = webhookEventId); text is matched against auto-replies, answered by
   reply, or by push with ``retry_key("autoreply", webhookEventId)`` when the reply token expired or was used.
+  The message's ``markAsReadToken`` (the newest by event time) is kept on ``line[channel]["read_token"]`` in the
+  same write that sets ``last_interaction_at`` (no extra write); opening the 1:1 chat marks the chat read with it
+  (``channels.chat``). An auto-reply with actions (work beyond the reply) shows LINE's loading animation first.
 - postback: ``haishin.ingest.postback`` payload -> ``ActionRunner`` (actor "postback",
-  idempotency_key "postback:<webhookEventId>"); a bad payload is logged and skipped.
+  idempotency_key "postback:<webhookEventId>"); a bad payload is logged and skipped. A scenario started by those
+  actions (or an auto-reply's) sends its "immediately" first step at once, on the reply token when it is unused.
 - join, leave, memberJoined, memberLeft, accountLink, unsend, videoPlayComplete, beacon...: timeline ``event`` for a
   user source, else a log line; unknown types are logged and skipped.
 
@@ -35,9 +40,10 @@ from pydantic import ValidationError
 
 from haishin import clock, ids
 from haishin.actions import ActionRunner, parse_actions
+from haishin.delivery.messages import ReplyLead
 from haishin.ingest import postback
 from haishin.ingest.triggers import FRIEND_ADDED, ScenarioTriggers
-from haishin.line.client import LineApiError
+from haishin.line.client import LineApiError, is_reply_token_gone
 from haishin.optout.keywords import KeywordStore
 from haishin.optout.service import RESUME_REPLY, OptOutService, keyword_of, stop_reply
 from haishin.render import renderer, variables_for
@@ -75,6 +81,8 @@ class LineSender(Protocol):
 
     def profile(self, user_id: str) -> dict[str, Any]: ...
 
+    def show_loading(self, user_id: str, seconds: int = ...) -> None: ...
+
 
 class LineClientsLike(Protocol):
     def for_channel(self, workspace_id: str, channel_id: str) -> LineSender: ...
@@ -82,6 +90,13 @@ class LineClientsLike(Protocol):
 
 class AutoReplies(Protocol):
     def match(self, workspace_id: str, channel_id: str, text: str) -> Any: ...
+
+
+class FirstSteps(Protocol):
+    """``haishin.scenarios.instant.InstantFirstSteps``: the "immediately" first steps an event's trigger started."""
+
+    def answer(self, workspace_id: str, subscriber_id: str, *, trigger: str, line_channel_id: str,
+               reply_token: str | None, lead: ReplyLead | None = None) -> object: ...
 
 
 class Channels(Protocol):
@@ -111,10 +126,6 @@ def event_id(event: dict[str, Any]) -> str:
     if value:
         return str(value)
     return "h" + hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()[:32]
-
-
-def is_reply_token_gone(error: LineApiError) -> bool:
-    return error.status == 400 and "reply token" in (error.message or "").lower()
 
 
 @dataclass
@@ -155,7 +166,9 @@ class LineEventProcessor:
         optout: OptOutService,
         events: WebhookEvents,
         optout_keywords: KeywordStore,
+        first_steps: FirstSteps,
     ) -> None:
+        self.first_steps = first_steps
         self.subscribers = subscribers
         self.events = events  # outgoing webhooks: friend_added, blocked
         self.timeline = timeline
@@ -339,16 +352,32 @@ class LineEventProcessor:
             {"channel_id": ctx.channel_id, "is_unblocked": is_unblocked},
             idempotency_key=f"follow:{ctx.webhook_event_id}",
         )
+        # The greeting and the "immediately" first steps the trigger started answer this event together: one reply
+        # (greeting first, LINE's order; 5 objects per reply, the rest by push), or by push with their own retry
+        # keys when the token is refused; the steps exactly once through the delivery ledger
+        # (haishin.scenarios.instant), the greeting through this event's step marker.
         greeting = self.channels.greeting(ctx.workspace_id, ctx.channel_id)
-        if greeting:
-            messages = render_messages(greeting[:5], subscriber)
-            via = self._send(ctx, messages, step="greeting", retry_key=ids.retry_key("greeting", ctx.webhook_event_id))
-            if via and via != "already":
-                self.timeline.append(
-                    ctx.workspace_id, subscriber.subscriber_id, "message_out",
-                    {"channel_id": ctx.channel_id, "messages": messages, "via": via, "cause": "greeting"},
-                    actor="system", at=clock.now(), entry_id=f"greeting:{ctx.webhook_event_id}",
-                )
+        lead: ReplyLead | None = None
+        if greeting and "greeting" not in self.ledger.steps(ctx.key):
+            lead = ReplyLead(render_messages(greeting[:5], subscriber),
+                             ids.retry_key("greeting", ctx.webhook_event_id))
+        token = ctx.event.get("replyToken")
+        self.first_steps.answer(ctx.workspace_id, subscriber.subscriber_id, trigger=FRIEND_ADDED,
+                                line_channel_id=ctx.channel_id, reply_token=str(token) if token else None,
+                                lead=lead)
+        if lead is None:
+            return
+        if lead.via is not None:  # sent with a step
+            self.ledger.mark_step(ctx.key, "greeting")
+            via: str | None = lead.via
+        else:
+            via = self._send(ctx, lead.messages, step="greeting", retry_key=lead.retry_key)
+        if via and via != "already":
+            self.timeline.append(
+                ctx.workspace_id, subscriber.subscriber_id, "message_out",
+                {"channel_id": ctx.channel_id, "messages": lead.messages, "via": via, "cause": "greeting"},
+                actor="system", at=clock.now(), entry_id=f"greeting:{ctx.webhook_event_id}",
+            )
 
     def _unfollow(self, ctx: _Ctx) -> None:
         if not ctx.user_id:
@@ -386,8 +415,18 @@ class LineEventProcessor:
         if not ctx.user_id:
             log.info("message from a %s source recorded in the log only", (ctx.event.get("source") or {}).get("type"))
             return
-        subscriber = self._touch_interaction(self._subscriber(ctx), ctx)
         message = ctx.event.get("message") or {}
+        read_token = message.get("markAsReadToken")
+
+        def keep_read_token(s: SubscriberModel) -> None:
+            """The newest message's token marks it and every earlier one read: keep only the newest."""
+            account = self._account(s, ctx)
+            if str(account.get("read_token_at") or "") <= iso(ctx.at):
+                account["read_token"], account["read_token_at"] = str(read_token), iso(ctx.at)
+                s.line = {**(s.line or {}), ctx.channel_id: account}
+
+        subscriber = self._touch_interaction(self._subscriber(ctx), ctx,
+                                             keep_read_token if isinstance(read_token, str) and read_token else None)
         kind = str(message.get("type") or "unknown")
         data: dict[str, Any] = {"channel_id": ctx.channel_id, "message_id": message.get("id"), "type": kind}
         if kind == "text":
@@ -414,6 +453,8 @@ class LineEventProcessor:
         if rule is None:
             return
         messages = render_messages(list(rule.messages or [])[:5], subscriber)
+        if rule.actions:
+            self._show_loading(ctx)
         via = self._send(ctx, messages, step="autoreply", retry_key=ids.retry_key("autoreply", ctx.webhook_event_id))
         if via and via != "already":
             self.timeline.append(
@@ -424,6 +465,18 @@ class LineEventProcessor:
         if rule.actions:
             self._run_actions(ctx, subscriber, rule.actions, actor=f"auto_reply:{rule.auto_reply_id}",
                               idempotency_key=f"autoreply:{ctx.webhook_event_id}")
+
+    def _show_loading(self, ctx: _Ctx) -> None:
+        """LINE's loading animation in the friend's chat before an answer that does more than reply (an auto-reply
+        with actions: tags, scenarios, fields, webhooks). It ends when the answer arrives. A courtesy: a failure is
+        logged, never retried, and an event whose answer already went out shows nothing again."""
+        assert ctx.user_id
+        if "autoreply" in self.ledger.steps(ctx.key):
+            return
+        try:
+            self.line.for_channel(ctx.workspace_id, ctx.channel_id).show_loading(ctx.user_id)
+        except Exception as exc:  # never worth failing (and redelivering) the event for
+            log.warning("the loading animation was not shown (%s)", getattr(exc, "message", type(exc).__name__))
 
     def _keyword(self, ctx: _Ctx, subscriber: SubscriberModel, text: str) -> bool:
         """The workspace's 配信停止 / 配信再開 keywords typed in the chat: LINE broadcasts and steps stop (or resume)
@@ -456,6 +509,12 @@ class LineEventProcessor:
                              idempotency_key=idempotency_key)
         except RuntimeError as exc:  # an action needing a collaborator this function does not have
             log.error("an action could not run: %s", exc)
+            return
+        # a scenario these actions started (trigger = the actor) whose first step is "immediately": sent now, on
+        # the reply token if nothing answered the event yet (a postback), else by push
+        token = ctx.event.get("replyToken")
+        self.first_steps.answer(ctx.workspace_id, subscriber.subscriber_id, trigger=actor,
+                                line_channel_id=ctx.channel_id, reply_token=str(token) if token else None)
 
     def _postback(self, ctx: _Ctx) -> None:
         if not ctx.user_id:

@@ -28,6 +28,7 @@ MAX_MULTICAST_RECIPIENTS = 500
 _TIMEOUT = (3.05, 15.0)  # connect, read (seconds)
 _READ_TIMEOUT = (3.05, 4.0)  # reads someone waits for
 READ_BUDGET_S = 5.0  # retrying a read (429/5xx/timeouts) inside a request's budget (API Gateway: 30 s)
+LOADING_SECONDS = 5  # the loading animation's default length (it ends earlier when the bot's message arrives)
 LINE_UNAVAILABLE_JA = "LINE が混み合っているか一時的に応答していません。少し時間をおいてから、もう一度お試しください。"
 
 
@@ -50,6 +51,12 @@ class LineApiError(ExternalServiceError):
     @property
     def throttled(self) -> bool:
         return self.status == 429
+
+
+def is_reply_token_gone(error: LineApiError) -> bool:
+    """LINE refused a reply because its token was used, expired or unknown (``400 Invalid reply token``): the same
+    messages may still go by push."""
+    return error.status == 400 and "reply token" in (error.message or "").lower()
 
 
 class LineUnavailable(ExternalServiceError):
@@ -159,6 +166,21 @@ class LineClient:
         request = _messaging().ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
         response = self._call("reply_message_with_http_info", request)
         return SendResult(request_id=(response.headers or {}).get("x-line-request-id"))
+
+    # ------------------------------------------------------------------ the 1:1 chat
+    def mark_as_read(self, mark_as_read_token: str) -> None:
+        """Marks the friend's message that carried ``mark_as_read_token`` (a message event's ``markAsReadToken``)
+        and every earlier one of the chat as read. Tokens do not expire. Not retried: the caller decides."""
+        request = _messaging().MarkMessagesAsReadByTokenRequest.from_dict({"markAsReadToken": mark_as_read_token})
+        self._call("mark_messages_as_read_by_token", request, timeout=_READ_TIMEOUT)
+
+    def show_loading(self, user_id: str, seconds: int = LOADING_SECONDS) -> None:
+        """LINE's loading animation in a 1:1 chat for ``seconds`` (5-60, a multiple of 5), or until the bot's next
+        message arrives. Shown only while the friend has the chat open. Not retried: it is a courtesy."""
+        if not 5 <= seconds <= 60 or seconds % 5:
+            raise ValueError(f"the loading animation lasts 5 to 60 seconds in steps of 5, not {seconds}")
+        request = _messaging().ShowLoadingAnimationRequest.from_dict({"chatId": user_id, "loadingSeconds": seconds})
+        self._call("show_loading_animation", request, timeout=_READ_TIMEOUT)
 
     # ------------------------------------------------------------------ reading
     def bot_info(self) -> dict[str, Any]:

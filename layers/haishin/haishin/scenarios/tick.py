@@ -1,11 +1,12 @@
-"""The step tick: every minute, enqueue what is due, from a time-bucketed index, with a catch-up watermark.
+"""The step tick: every minute, enqueue what is due, from time-bucketed due pointers, with a catch-up watermark.
 
-- Reads only the due index buckets from ``watermark + 1 minute`` up to the current minute (at most
+- Reads only the due pointer buckets from ``watermark + 1 minute`` up to the current minute (at most
   ``max_minutes`` per run, e.g. 8 h after an outage; the rest continues next tick), every shard, items due at or before
-  now: cost grows with what is due, never with everything enrolled.
-- The watermark (WorkspaceTable pk ``system`` sk ``step_tick_watermark``) is the last minute fully processed. It trails
-  the clock by ``gsi_margin`` (GSI reads are eventually consistent, so a minute is declared done only once every
-  write into it is visible) and never passes a minute where an enqueue failed.
+  now: cost grows with what is due, never with everything enrolled. The pointers are base-table items read with
+  ConsistentRead and each enrollment is re-read consistently, so a step due at 09:00 is seen by the 09:00 tick.
+- The watermark (WorkspaceTable pk ``system`` sk ``step_tick_watermark``) is the last minute fully processed: the
+  minute before the current one (the current minute can still receive pointers, e.g. an "immediately" step enrolled
+  later in it; the next tick reads it again) and never past a minute where an enqueue failed.
 - Per due enrollment: lateness policy (``skip_if_late`` measured at the moment the tick sees the step), then quiet
   hours at send time (a step found inside quiet hours moves to the window's end), then the per-friend frequency cap,
   then the ledger ``enqueued`` row(s), the SQS messages (10 per SendMessageBatch), and finally the conditional advance
@@ -70,7 +71,7 @@ class StepTick:
     def __init__(self, scenarios: ScenarioRepository, enrollments: EnrollmentRepository, ledger: Ledger,
                  sender: DeliverySender, subscribers: SubscriberRepository,
                  rules: WorkspaceRulesCache | None = None, *, max_minutes: int = 480,
-                 gsi_margin: timedelta = timedelta(minutes=2), initial_lookback: timedelta = timedelta(hours=1),
+                 initial_lookback: timedelta = timedelta(hours=1),
                  batch: int = 10) -> None:
         self.scenarios = scenarios
         self.enrollments = enrollments
@@ -79,7 +80,6 @@ class StepTick:
         self.subscribers = subscribers
         self.rules = rules or WorkspaceRulesCache()
         self.max_minutes = max_minutes
-        self.gsi_margin = gsi_margin
         self.initial_lookback = initial_lookback
         self.batch = batch
 
@@ -99,7 +99,7 @@ class StepTick:
         watermark = self.watermark() or (current - self.initial_lookback)
         first = watermark + timedelta(minutes=1)
         last = min(current, first + timedelta(minutes=self.max_minutes - 1))
-        done_limit = floor_minute(now - self.gsi_margin) - timedelta(minutes=1)
+        done_limit = current - timedelta(minutes=1)  # the current minute stays open: pointers can still land in it
         new_watermark = watermark
         seen: set[str] = set()
         for minute in minutes_between(first, last) if first <= last else []:
@@ -137,7 +137,7 @@ class StepTick:
     # ------------------------------------------------------------------ one enrollment
     def _handle(self, item: EnrollmentModel, now: datetime, pending: list[_Pending], report: TickReport) -> None:
         if item.status != "active" or item.next_due_at is None:
-            return  # a stale index read
+            return  # defensive: the repository yields only enrollments that name the pointer read
         try:
             scenario = self.scenarios.version(item.workspace_id, item.scenario_id, int(item.scenario_version))
         except NotFound:
@@ -257,6 +257,14 @@ class StepTick:
         except Exception:
             log.exception("step tick: could not move enrollment %s; the minute is retried", item.key)
             report.failed += 1
+
+    def advance(self, item: EnrollmentModel, scenario: Scenario, delivery_ids: list[str], now: datetime) -> bool:
+        """Move an enrollment past the step just sent (``delivery_ids``) as a tick does: the next step planned from
+        this one, bucketed no earlier than the next minute, conditional on ``seq`` (False: something else moved it
+        first). Used by the events consumer after sending an "immediately" first step on a reply token."""
+        report = TickReport()
+        self._advance(item, scenario, delivery_ids, now, report)
+        return report.raced == 0
 
     def _advance(self, item: EnrollmentModel, scenario: Scenario, delivery_ids: list[str], now: datetime,
                  report: TickReport) -> None:

@@ -21,7 +21,8 @@ def chat_history(subscriber_id: str) -> dict[str, Any]:
         limit = int(query.get("limit") or 50)
     except ValueError as exc:
         raise ValidationFailed("limit must be a number", where="limit") from exc
-    return services().chat.history(caller.workspace_id, subscriber_id, cursor=query.get("cursor"), limit=limit)
+    return services().chat.history(caller.workspace_id, subscriber_id, cursor=query.get("cursor"), limit=limit,
+                                   allowed_channel=caller.channel_id)
 
 
 @router.post("/subscribers/<subscriber_id>/chat")
