@@ -31,7 +31,15 @@ from pynamodb.transactions import TransactWrite
 
 from haishin import clock
 from haishin.scenarios.timing import floor_minute, minute_key, parse_minute_key
-from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, connection, iso, model_meta
+from haishin.storage.base import (
+    HaishinModel,
+    JSONTextAttribute,
+    UTCDateTimeAttribute,
+    condition_failed,
+    connection,
+    iso,
+    model_meta,
+)
 
 IDEMPOTENCY_TTL = timedelta(days=7)
 POINTER_TTL = timedelta(days=14)  # far beyond any catch-up (the tick reads at most 8 h of minutes per run)
@@ -197,7 +205,7 @@ class EnrollmentRepository:
             else:
                 item.save(condition=condition)
         except (TransactWriteError, PutError) as exc:
-            if _refused(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -217,7 +225,7 @@ class EnrollmentRepository:
                     transaction.save(item, condition=condition)
                     transaction.save(pointer)
         except (TransactWriteError, PutError) as exc:
-            if _refused(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -259,13 +267,6 @@ class EnrollmentRepository:
         WatermarkModel(minute=minute_key(minute), updated_at=clock.now()).save()
 
 
-def _refused(exc: TransactWriteError | PutError) -> bool:
-    """A condition refused the write (a race lost, a marker present); anything else (throttling, a transaction
-    conflict) is an error the caller retries."""
-    if isinstance(exc, TransactWriteError) and any(
-            reason is not None and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons):
-        return True
-    return "ConditionalCheckFailed" in str(exc)
 
 
 def minutes_between(first: datetime, last: datetime) -> Iterator[datetime]:

@@ -12,7 +12,7 @@ from pynamodb.transactions import TransactWrite
 from haishin import clock, ids
 from haishin.errors import Conflict, NotFound
 from haishin.phone import alias_form, legacy_key, to_e164
-from haishin.storage.base import connection
+from haishin.storage.base import condition_failed, connection
 from haishin.storage.shards import SHARDS, shard_pk
 from haishin.subscribers.models import (
     AliasModel,
@@ -181,7 +181,7 @@ class SubscriberRepository:
                 subscriber.save()
                 return subscriber
             except (PutError, UpdateError) as exc:
-                if "ConditionalCheckFailed" not in str(exc):
+                if not condition_failed(exc):
                     raise
         raise Conflict("subscriber kept changing; try again", where=f"subscriber {subscriber_id}")
 
