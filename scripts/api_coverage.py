@@ -169,14 +169,15 @@ def admin_sources(src: Path = ADMIN_SRC) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------------------- matching
 def _segment_score(call: str, template: str) -> int | None:
-    """How well one path segment of a call fits one of an operation: 2 literal equal, 1 a literal through an
-    expression, 0 a parameter; None when it cannot be that segment."""
+    """How well one path segment of a call fits one of an operation (None: it cannot be that segment): 3 the same
+    text; 2 an expression for a parameter; 1 a literal for a parameter (an ID written out) or an expression that
+    could spell the literal. Higher wins, as the router prefers a static route and a screen passes IDs as ``${}``."""
     if call == template:
-        return 2
+        return 3
     if not call:
         return None
     if template.startswith("{") and template.endswith("}"):
-        return 0
+        return 2 if _EXPR in call else 1
     if _EXPR not in call:
         return None
     pattern = "".join("[^/]*" if part == _EXPR else re.escape(part) for part in re.split(f"({_EXPR})", call))
