@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
@@ -196,7 +197,7 @@ class SubscriberRepository:
             yield from self.iter_shard(workspace_id, shard)
 
     def ids_where(self, workspace_id: str, attributes: Iterable[str],
-                  keep: Callable[[dict[str, object]], bool]) -> list[str]:
+                  keep: Callable[[dict[str, Any]], bool]) -> list[str]:
         """IDs of the workspace's friends (merged-away rows left out) whose row, read with a projection of
         ``attributes``, passes ``keep``; the SHARDS slices are read in parallel (the scan of a segment count)."""
         wanted = list(attributes)
