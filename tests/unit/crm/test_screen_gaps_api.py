@@ -201,3 +201,26 @@ def test_enrollment_counts_of_another_workspaces_scenario_are_not_found_in_japan
     theirs = scenario(api, workspace=OTHER_WS)
     status, body = call(api, "GET", f"/api/scenarios/{theirs}/enrollment-counts")
     assert status == 404 and body["where"] == "scenario_id" and "ワークスペースにありません" in body["message"]
+
+
+# ---------------------------------------------------------------------------------------------------- fields
+def test_a_required_field_is_stored_and_cannot_be_cleared(api: AdminApi, crm: Crm) -> None:
+    status, body = call(api, "POST", "/api/fields",
+                        body={"key": "shop", "label": "担当店舗", "type": "choice", "choices": ["渋谷", "新宿"],
+                              "required": True})
+    assert status == 201 and body["required"] is True
+    status, body = call(api, "PATCH", "/api/fields/name", body={"required": True})
+    assert status == 200 and body["required"] is True
+    assert call(api, "GET", "/api/fields/name")[1]["required"] is True
+    who = friend(api, "a", [])
+    status, body = call(api, "PATCH", f"/api/subscribers/{who}", body={"fields": {"name": "山田", "shop": "渋谷"}})
+    assert status == 200, body
+    status, body = call(api, "PATCH", f"/api/subscribers/{who}", body={"fields": {"name": ""}})
+    assert status == 422 and body["where"] == "fields.name" and "必須項目" in body["message"]
+    assert {f["key"]: f["value"] for f in call(api, "GET", f"/api/subscribers/{who}")[1]["fields"]}["name"] == "山田"
+    status, body = call(api, "PATCH", "/api/fields/name", body={"required": "たぶん"})
+    assert status == 422 and body["where"] == "required", body
+    status, body = call(api, "PATCH", "/api/fields/name", body={"required": False})
+    assert status == 200 and body["required"] is False
+    status, body = call(api, "PATCH", f"/api/subscribers/{who}", body={"fields": {"name": ""}})
+    assert status == 200, body
