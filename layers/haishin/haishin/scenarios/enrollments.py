@@ -22,7 +22,8 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -45,6 +46,7 @@ IDEMPOTENCY_TTL = timedelta(days=7)
 POINTER_TTL = timedelta(days=14)  # far beyond any catch-up (the tick reads at most 8 h of minutes per run)
 # Changing this strands items in shards the tick no longer reads: raise only together with a tick reading max(old,new).
 DUE_SHARDS = 4
+BATCH_GET_KEYS = 100  # DynamoDB's BatchGetItem limit
 
 
 def enrollment_pk(workspace_id: str, subscriber_id: str) -> str:
@@ -153,6 +155,19 @@ class EnrollmentRepository:
 
     def for_subscriber(self, workspace_id: str, subscriber_id: str) -> list[EnrollmentModel]:
         return list(EnrollmentModel.query(enrollment_pk(workspace_id, subscriber_id), consistent_read=True))
+
+    def of_scenario(self, workspace_id: str, scenario_id: str, subscriber_ids: Iterable[str]
+                    ) -> list[EnrollmentModel]:
+        """The enrollments of these friends in one scenario (status and next step only): BatchGetItem of 100 keys,
+        8 requests at a time. Enrollments are keyed by friend, so a scenario's are found through its friends."""
+        keys = [(enrollment_pk(workspace_id, sid), scenario_id) for sid in subscriber_ids]
+        chunks = [keys[i:i + BATCH_GET_KEYS] for i in range(0, len(keys), BATCH_GET_KEYS)]
+
+        def fetch(chunk: list[tuple[str, str]]) -> list[EnrollmentModel]:
+            return list(EnrollmentModel.batch_get(chunk, attributes_to_get=["pk", "sk", "status", "next_step"]))
+
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="enrcount") as pool:
+            return [item for items in pool.map(fetch, chunks) for item in items]
 
     def due_in_bucket(self, minute: datetime, shard: int, until: datetime, page_size: int = 100
                       ) -> Iterator[EnrollmentModel]:
