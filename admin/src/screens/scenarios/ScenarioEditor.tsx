@@ -1,10 +1,10 @@
 /** The scenario timeline editor: steps with timing, conditions, messages per channel and actions, with the preview. */
-import { useEffect, useState } from "preact/hooks";
-import { EmailBodyEditor, FromSelect, type SenderOption } from "../../components/EmailBodyEditor";
-import { ErrorNotice } from "../../components/ErrorNotice";
-import { MessageEditor } from "../../components/MessageEditor";
+import { useState } from "preact/hooks";
+import { CHANNELS, ChannelMessageBlock, emptyContent, useSenders } from "../../components/ChannelMessageBlock";
+import { FromSelect } from "../../components/EmailBodyEditor";
+import { SelectField, TextField, choices } from "../../components/Field";
 import { MessagePreview } from "../../components/MessagePreview";
-import { PageHeader } from "../../components/PageHeader";
+import { EditorShell, Loaded } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { useForm } from "../../lib/useForm";
@@ -330,10 +330,6 @@ function ActionsEditor({ step, index, problems, onChange }: Pick<StepProps, "ste
 function StepCard({ step, index, count, problems, onChange, onRemove, onMove, onFocus }: StepProps) {
   const base = `steps[${index}]`;
   const invalid = [...problems.keys()].some((w) => w === base || w.startsWith(`${base}.`) || w.startsWith(`${base}[`));
-  const lineErr = (j: number, f: string) => {
-    const w = `${base}.line[${j}]`;
-    return f ? problems.get(`${w}.${f}`) : (problems.get(w) ?? [...problems].find(([k]) => k.startsWith(`${w}.`) && !/\.(text|originalContentUrl|altText)$/.test(k))?.[1]);
-  };
   return (
     <li class={`timeline__step${invalid ? " timeline__step--invalid" : ""}`} data-testid="scenario-step" data-step-index={index} onFocusCapture={onFocus} onClick={onFocus}>
       <span class="timeline__dot">{index + 1}</span>
@@ -367,50 +363,25 @@ function StepCard({ step, index, count, problems, onChange, onRemove, onMove, on
           <div class="step__section">
             <h3>{t("sc.channels")}</h3>
             <div class="row">
-              {(["line", "email", "sms"] as const).map((ch) => (
+              {CHANNELS.map((ch) => (
                 <label key={ch} class="me-vars">
                   <input
                     type="checkbox"
                     name={`${base}.channel.${ch}`}
                     checked={!!step[ch]}
                     onChange={(e) => {
-                      const on = e.currentTarget.checked;
-                      const init = ch === "line" ? [{ type: "text", text: "" }] : ch === "email" ? { subject: "", text: "" } : { text: "" };
-                      onChange({ ...step, [ch]: on ? init : null });
+                      onChange({ ...step, [ch]: e.currentTarget.checked ? emptyContent(ch) : null });
                     }}
                   />
                   {t(`sc.channel.${ch}`)}
                 </label>
               ))}
             </div>
-            {step.line && (
-              <MessageEditor value={step.line} name={`${base}.line`} errorAt={lineErr} onChange={(line) => onChange({ ...step, line })} />
-            )}
-            <Err text={problems.get(`${base}.line`)} />
-            {step.email && (
-              <>
-                <label class="field">
-                  <span class="field__label">{t("sc.email.subject")}</span>
-                  <input name={`${base}.email.subject`} value={step.email.subject} aria-invalid={!!problems.get(`${base}.email.subject`)} onInput={(e) => onChange({ ...step, email: { ...step.email!, subject: e.currentTarget.value } })} />
-                  <Err text={problems.get(`${base}.email.subject`)} />
-                </label>
-                <EmailBodyEditor
-                  name={`${base}.email`}
-                  html={step.email.html ?? ""}
-                  text={step.email.text ?? ""}
-                  htmlError={problems.get(`${base}.email.html`)}
-                  textError={problems.get(`${base}.email.text`) ?? problems.get(`${base}.email`)}
-                  onChange={({ html, text }) => onChange({ ...step, email: { ...step.email!, html, text } })}
-                />
-              </>
-            )}
-            {step.sms && (
-              <label class="field">
-                <span class="field__label">{t("sc.sms.text")}</span>
-                <textarea name={`${base}.sms.text`} rows={2} maxLength={1600} value={step.sms.text} onInput={(e) => onChange({ ...step, sms: { text: e.currentTarget.value } })} />
-                <Err text={problems.get(`${base}.sms.text`)} />
-              </label>
-            )}
+            {CHANNELS.map((ch) => {
+              if (ch === "line") return step.line && <ChannelMessageBlock key={ch} channel="line" base={base} problems={problems} value={step.line} onChange={(line) => onChange({ ...step, line })} />;
+              if (ch === "email") return step.email && <ChannelMessageBlock key={ch} channel="email" base={base} problems={problems} value={step.email} onChange={(email) => onChange({ ...step, email })} />;
+              return step.sms && <ChannelMessageBlock key={ch} channel="sms" base={base} problems={problems} value={step.sms} onChange={(sms) => onChange({ ...step, sms })} />;
+            })}
           </div>
           <ActionsEditor step={step} index={index} problems={problems} onChange={onChange} />
         </div>
@@ -430,14 +401,15 @@ function toBody(v: Scenario): Record<string, unknown> {
 }
 
 export function ScenarioEditor({ id }: { id: string | null }) {
-  const { api } = useApp();
-  const [loaded, setLoaded] = useState<Scenario | null>(id ? null : newScenario());
-  const [loadError, setLoadError] = useState<unknown>(null);
-  const load = () => id && api.get<Scenario>(`/api/scenarios/${id}`).then(setLoaded, setLoadError);
-  useEffect(() => void load(), [id]);
-  if (loadError) return <ErrorNotice error={loadError} onRetry={() => (setLoadError(null), load())} />;
-  if (!loaded) return <p class="muted">{t("app.loading")}</p>;
-  return <EditorForm id={id} initial={loaded} />;
+  return <Loaded<Scenario> path={id ? `/api/scenarios/${id}` : null}>{(loaded) => <EditorForm id={id} initial={loaded ?? newScenario()} />}</Loaded>;
+}
+
+/** The field a trigger names (form, product or tag), if any. */
+function triggerKey(type: string): "form_id" | "tag" | "product_id" | null {
+  if (type === "form_submitted") return "form_id";
+  if (type === "tag_added" || type === "tag_removed") return "tag";
+  if (type === "purchase_completed") return "product_id";
+  return null;
 }
 
 function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
@@ -450,131 +422,90 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
   const problems = problemsOf(form.error);
   const setStep = (i: number, s: Step) => form.set("steps", v.steps.map((x, j) => (j === i ? s : x)));
   const trigger = v.triggers[0] ?? { type: "" };
+  const tKey = triggerKey(trigger.type);
   const focused = v.steps[Math.min(focus, v.steps.length - 1)];
-  const [senders, setSenders] = useState<SenderOption[]>([]);
   const hasEmail = v.steps.some((s) => !!s.email);
-  useEffect(() => {
-    if (hasEmail) api.get<{ items: SenderOption[] }>("/api/senders").then((r) => setSenders(r.items), () => setSenders([]));
-  }, [hasEmail]);
+  const senders = useSenders(hasEmail);
 
-  const save = async (e: Event) => {
-    e.preventDefault();
+  const save = (vals: Scenario) => {
     setSaved(false);
-    const result = await form.submit((vals) =>
-      id ? api.put<Scenario>(`/api/scenarios/${id}`, { ...toBody(vals), version }) : api.post<Scenario>("/api/scenarios", toBody(vals)),
-    );
-    if (result) {
-      setSaved(true);
-      setVersion(result.version);
-      if (!id) navigate(`/scenarios/${result.id}?saved=1`, true);
-    }
+    return id ? api.put<Scenario>(`/api/scenarios/${id}`, { ...toBody(vals), version }) : api.post<Scenario>("/api/scenarios", toBody(vals));
+  };
+  const onSaved = (result: Scenario) => {
+    setSaved(true);
+    setVersion(result.version);
+    if (!id) navigate(`/scenarios/${result.id}?saved=1`, true);
   };
 
   return (
-    <form onSubmit={save} data-testid="scenario-editor" noValidate>
-      <PageHeader title={id ? v.name || t("nav.scenarios") : t("sc.new")} lead={t("sc.editor.lead")}>
-        <a class="btn btn--ghost" href={href("/scenarios")}>
-          {t("sc.back")}
-        </a>
-        {id && (
+    <EditorShell
+      form={form}
+      save={save}
+      onSaved={onSaved}
+      title={id ? v.name || t("nav.scenarios") : t("sc.new")}
+      lead={t("sc.editor.lead")}
+      backPath="/scenarios"
+      testId="scenario-editor"
+      saveTestId="scenario-save"
+      actions={
+        id && (
           <a class="btn btn--ghost" href={href(`/scenarios/${id}/simulate`)} data-testid="scenario-simulate-link">
             {t("sc.simulate")}
           </a>
-        )}
-        <button type="submit" class="btn" disabled={form.submitting} data-testid="scenario-save">
-          {form.submitting ? t("sc.saving") : t("sc.save")}
-        </button>
-      </PageHeader>
-      <ErrorNotice error={form.error} onDismiss={() => form.setError(null)} />
-      {saved && !form.error && (
-        <p class="notice notice--info" role="status" data-testid="scenario-saved">
-          {t("sc.saved")}
-        </p>
-      )}
+        )
+      }
+      notice={
+        saved &&
+        !form.error && (
+          <p class="notice notice--info" role="status" data-testid="scenario-saved">
+            {t("sc.saved")}
+          </p>
+        )
+      }
+    >
       <div class="split">
         <div>
           <section class="card form">
             <div class="row">
-              <label class="field">
-                <span class="field__label">{t("sc.name")}</span>
-                <input name="name" value={v.name} required aria-invalid={!!form.errorFor("name")} onInput={(e) => form.set("name", e.currentTarget.value)} />
-                <Err text={form.errorFor("name")} />
-              </label>
-              <label class="field field--narrow">
-                <span class="field__label">{t("sc.status")}</span>
-                <select name="status" value={v.status} onChange={(e) => form.set("status", e.currentTarget.value as "active")}>
-                  {(["active", "paused", "draft"] as const).map((s) => (
-                    <option key={s} value={s}>
-                      {t(`sc.status.${s}`)}
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <TextField label={t("sc.name")} name="name" value={v.name} required error={form.errorFor("name")} onValue={(x) => form.set("name", x)} />
+              <SelectField narrow label={t("sc.status")} name="status" value={v.status} options={choices(["active", "paused", "draft"] as const, (s) => t(`sc.status.${s}`))} onValue={(x) => form.set("status", x)} />
             </div>
             <div class="row">
-              <label class="field">
-                <span class="field__label">{t("sc.trigger")}</span>
-                <select
-                  name="triggers[0].type"
-                  value={trigger.type}
-                  onChange={(e) => form.set("triggers", e.currentTarget.value ? [{ type: e.currentTarget.value }] : [])}
-                >
-                  <option value="">{t("sc.trigger.none")}</option>
-                  {TRIGGERS.map((tr) => (
-                    <option key={tr} value={tr}>
-                      {t(`sc.trigger.${tr}`)}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              {(trigger.type === "form_submitted" || trigger.type === "purchase_completed" || trigger.type === "tag_added" || trigger.type === "tag_removed") && (
-                <label class="field">
-                  <span class="field__label">{t(`sc.trigger.key.${trigger.type}`)}</span>
-                  <input
-                    name={`triggers[0].${trigger.type === "form_submitted" ? "form_id" : (trigger.type === "tag_added" || trigger.type === "tag_removed") ? "tag" : "product_id"}`}
-                    value={String((trigger as unknown as Record<string, unknown>)[trigger.type === "form_submitted" ? "form_id" : (trigger.type === "tag_added" || trigger.type === "tag_removed") ? "tag" : "product_id"] ?? "")}
-                    onInput={(e) =>
-                      form.set("triggers", [
-                        { ...trigger, [trigger.type === "form_submitted" ? "form_id" : (trigger.type === "tag_added" || trigger.type === "tag_removed") ? "tag" : "product_id"]: e.currentTarget.value },
-                      ])
-                    }
-                  />
-                </label>
+              <SelectField
+                label={t("sc.trigger")}
+                name="triggers[0].type"
+                value={trigger.type}
+                options={[["", t("sc.trigger.none")], ...choices(TRIGGERS, (tr) => t(`sc.trigger.${tr}`))]}
+                onValue={(x) => form.set("triggers", x ? [{ type: x }] : [])}
+              />
+              {tKey && (
+                <TextField
+                  label={t(`sc.trigger.key.${trigger.type as "tag_added"}`)}
+                  name={`triggers[0].${tKey}`}
+                  value={String((trigger as unknown as Record<string, unknown>)[tKey] ?? "")}
+                  onValue={(x) => form.set("triggers", [{ ...trigger, [tKey]: x }])}
+                />
               )}
-              <label class="field">
-                <span class="field__label">{t("sc.restart")}</span>
-                <select name="restart" value={v.restart} onChange={(e) => form.set("restart", e.currentTarget.value as "ignore")}>
-                  {(["ignore", "restart", "after_completion"] as const).map((r) => (
-                    <option key={r} value={r}>
-                      {t(`sc.restart.${r}`)}
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <SelectField label={t("sc.restart")} name="restart" value={v.restart} options={choices(["ignore", "restart", "after_completion"] as const, (r) => t(`sc.restart.${r}`))} onValue={(x) => form.set("restart", x)} />
             </div>
             <div class="row">
-              <label class="field">
-                <span class="field__label">{t("sc.lateness")}</span>
-                <select
-                  name="lateness.policy"
-                  value={v.lateness.policy}
-                  onChange={(e) => form.set("lateness", { ...v.lateness, policy: e.currentTarget.value as "send_late" })}
-                >
-                  <option value="send_late">{t("sc.lateness.send_late")}</option>
-                  <option value="skip_if_late">{t("sc.lateness.skip_if_late")}</option>
-                </select>
-              </label>
+              <SelectField
+                label={t("sc.lateness")}
+                name="lateness.policy"
+                value={v.lateness.policy}
+                options={choices(["send_late", "skip_if_late"] as const, (p) => t(`sc.lateness.${p}`))}
+                onValue={(x) => form.set("lateness", { ...v.lateness, policy: x })}
+              />
               {v.lateness.policy === "skip_if_late" && (
-                <label class="field field--narrow">
-                  <span class="field__label">{t("sc.lateness.minutes")}</span>
-                  <input
-                    name="lateness.max_late_minutes"
-                    type="number"
-                    min={1}
-                    value={v.lateness.max_late_minutes}
-                    onInput={(e) => form.set("lateness", { ...v.lateness, max_late_minutes: Number(e.currentTarget.value) })}
-                  />
-                </label>
+                <TextField
+                  narrow
+                  label={t("sc.lateness.minutes")}
+                  name="lateness.max_late_minutes"
+                  type="number"
+                  min={1}
+                  value={v.lateness.max_late_minutes}
+                  onValue={(x) => form.set("lateness", { ...v.lateness, max_late_minutes: Number(x) })}
+                />
               )}
             </div>
             <div class="row">
@@ -646,6 +577,6 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
           {focused && !focused.line && <p class="muted">{t("sc.noLine")}</p>}
         </aside>
       </div>
-    </form>
+    </EditorShell>
   );
 }

@@ -1,0 +1,199 @@
+/**
+ * The list / editor shell every content screen is built from (commerce, forms, broadcasts, auto-replies, and the
+ * screens to come: tags, friend fields, segments, ID lists, links, greeting, dead letters, enrollments).
+ *
+ * - useApiGet / useApiList: GET a resource; keep `error` for <ErrorNotice> with a retry.
+ * - <ListScreen>: page header with the "new" button, error with retry, loading, empty state (with "new" again),
+ *   then the rows (the screen renders them: cards or a table).
+ * - <Loaded>: load one item for an editor (error with retry / loading), then render the form with it.
+ * - <EditorShell>: the editor's <form>: header (back, extra actions, a delete behind a confirm, save), the save that
+ *   keeps the draft when it fails (lib/useForm) and shows the error in place; the fields show it at the field.
+ *
+ * See docs/production/admin-shell.md for how a new screen uses them.
+ */
+import type { ComponentChildren, VNode } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { useApp } from "../context";
+import { t } from "../i18n";
+import type { FormState } from "../lib/useForm";
+import { href } from "../router";
+import { ConfirmButton } from "./ConfirmButton";
+import { ErrorNotice } from "./ErrorNotice";
+import { PageHeader } from "./PageHeader";
+import "./MessagePreview.css";
+import "./shell.css";
+
+export interface Loadable<T> {
+  /** null until the first answer */
+  data: T | null;
+  error: unknown;
+  setError: (e: unknown) => void;
+  reload: () => void;
+}
+
+/** GET `path` (nothing when null) on mount and whenever `path` or `deps` change. */
+export function useApiGet<T>(path: string | null, deps: readonly unknown[] = []): Loadable<T> {
+  const { api } = useApp();
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const reload = () => {
+    if (path) api.get<T>(path).then(setData, setError);
+  };
+  useEffect(reload, [path, ...deps]);
+  return { data, error, setError, reload };
+}
+
+export interface ListState<T> extends Loadable<T[]> {
+  rows: T[] | null;
+}
+
+/** GET a list; `pick` takes the rows out of the body (default `body.items`). */
+export function useApiList<T>(path: string, pick: (body: never) => T[] = (b: { items: T[] }) => b.items): ListState<T> {
+  const got = useApiGet<unknown>(path);
+  const rows = got.data === null ? null : pick(got.data as never);
+  return { ...got, data: rows, rows };
+}
+
+export interface ListScreenProps<T> {
+  title: string;
+  lead?: string;
+  list: ListState<T>;
+  /** route of the "new" button (header and empty state); no button without it */
+  newPath?: string;
+  newLabel?: string;
+  newTestId?: string;
+  /** more header buttons, before "new" */
+  actions?: ComponentChildren;
+  /** between the header and the list (tabs) */
+  above?: ComponentChildren;
+  /** shown above the rows when there are some (a tester, filters) */
+  tools?: (rows: T[]) => ComponentChildren;
+  empty: string;
+  children: (rows: T[]) => ComponentChildren;
+}
+
+export function ListScreen<T>({ title, lead, list, newPath, newLabel, newTestId, actions, above, tools, empty, children }: ListScreenProps<T>) {
+  const rows = list.rows;
+  const newButton = (testId?: string) =>
+    newPath && (
+      <a class="btn" href={href(newPath)} data-testid={testId}>
+        {newLabel}
+      </a>
+    );
+  return (
+    <>
+      <PageHeader title={title} lead={lead}>
+        {actions}
+        {newButton(newTestId)}
+      </PageHeader>
+      {above}
+      <ErrorNotice error={list.error} onRetry={() => (list.setError(null), list.reload())} />
+      {rows && rows.length > 0 && tools?.(rows)}
+      {rows === null && !list.error && <p class="muted">{t("app.loading")}</p>}
+      {rows && rows.length === 0 && (
+        <div class="empty" data-testid="list-empty">
+          <p>{empty}</p>
+          {newButton()}
+        </div>
+      )}
+      {rows && rows.length > 0 && children(rows)}
+    </>
+  );
+}
+
+/** Load the item at `path` (null: a new item, nothing to load) and render `children` with it. */
+export function Loaded<T>({ path, deps, children }: { path: string | null; deps?: readonly unknown[]; children: (data: T | null) => VNode }) {
+  const item = useApiGet<T>(path, deps);
+  if (item.error) return <ErrorNotice error={item.error} onRetry={() => (item.setError(null), item.reload())} />;
+  if (path && item.data === null) return <p class="muted">{t("app.loading")}</p>;
+  return children(item.data);
+}
+
+export interface RemoveAction {
+  label: string;
+  question: string;
+  /** the confirming button's label (default: `label`) */
+  confirmLabel?: string;
+  run: () => Promise<unknown>;
+  /** after a successful `run` (usually: back to the list) */
+  done: () => void;
+  testId?: string;
+}
+
+export interface EditorShellProps<T extends object, R> {
+  form: FormState<T>;
+  /** the request; its failure keeps the values (and the sessionStorage draft) and shows the error */
+  save: (values: T) => Promise<R>;
+  /** after a successful save, with the API's answer */
+  onSaved?: (result: R) => void;
+  title: string;
+  lead?: string;
+  backPath: string;
+  testId: string;
+  saveTestId: string;
+  saveLabel?: string;
+  /** more header buttons, between "back" and "save" */
+  actions?: ComponentChildren;
+  /** a destructive action behind a confirm (delete, archive) */
+  remove?: RemoveAction;
+  /** under the error (a "saved" notice) */
+  notice?: ComponentChildren;
+  children: ComponentChildren;
+}
+
+export function EditorShell<T extends object, R>(props: EditorShellProps<T, R>) {
+  const { form, save, onSaved, remove } = props;
+  const [removeError, setRemoveError] = useState<unknown>(null);
+  const [removing, setRemoving] = useState(false);
+  const onSubmit = async (e: Event) => {
+    e.preventDefault();
+    let ok = false;
+    const result = await form.submit(async (values) => {
+      const r = await save(values);
+      ok = true;
+      return r;
+    });
+    if (ok) onSaved?.(result as R);
+  };
+  const onRemove = async () => {
+    if (!remove) return;
+    setRemoveError(null);
+    setRemoving(true);
+    try {
+      await remove.run();
+      remove.done();
+    } catch (e) {
+      setRemoveError(e);
+    } finally {
+      setRemoving(false);
+    }
+  };
+  return (
+    <form onSubmit={onSubmit} data-testid={props.testId} noValidate>
+      <PageHeader title={props.title} lead={props.lead}>
+        <a class="btn btn--ghost" href={href(props.backPath)}>
+          {t("sc.back")}
+        </a>
+        {props.actions}
+        {remove && (
+          <ConfirmButton
+            large
+            label={remove.label}
+            confirmLabel={remove.confirmLabel ?? remove.label}
+            question={remove.question}
+            busy={removing}
+            onConfirm={() => void onRemove()}
+            testId={remove.testId}
+          />
+        )}
+        <button type="submit" class="btn" disabled={form.submitting} data-testid={props.saveTestId}>
+          {form.submitting ? t("sc.saving") : (props.saveLabel ?? t("sc.save"))}
+        </button>
+      </PageHeader>
+      <ErrorNotice error={form.error} onDismiss={() => form.setError(null)} />
+      <ErrorNotice error={removeError} onDismiss={() => setRemoveError(null)} />
+      {props.notice}
+      {props.children}
+    </form>
+  );
+}
