@@ -138,3 +138,40 @@ export function SelectField<V extends string>({ value, onValue, options, testId,
 export function choices<V extends string>(values: readonly V[], label: (v: V) => string): [V, string][] {
   return values.map((v) => [v, label(v)]);
 }
+
+/** One choice of several, as radio buttons in a row (`value` attributes are the values). */
+export function RadioField<V extends string>({
+  label,
+  name,
+  value,
+  onValue,
+  options,
+}: {
+  /** the group's accessible name */
+  label: string;
+  name: string;
+  value: V;
+  onValue: (value: V) => void;
+  options: readonly (readonly [V, string])[];
+}) {
+  return (
+    <div class="row" role="radiogroup" aria-label={label}>
+      {options.map(([v, text]) => (
+        <label key={v} class="me-vars">
+          <input type="radio" name={name} value={v} checked={value === v} onChange={() => onValue(v)} />
+          {text}
+        </label>
+      ))}
+    </div>
+  );
+}
+
+/** A yes/no choice as a labelled checkbox. */
+export function CheckField({ label, name, checked, onValue, testId, title }: { label: string; name: string; checked: boolean; onValue: (checked: boolean) => void; testId?: string; title?: string }) {
+  return (
+    <label class="me-vars" data-testid={testId} title={title}>
+      <input type="checkbox" name={name} checked={checked} onChange={(e) => onValue(e.currentTarget.checked)} />
+      {label}
+    </label>
+  );
+}

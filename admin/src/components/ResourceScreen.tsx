@@ -14,14 +14,29 @@
 import type { ComponentChildren, VNode } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { useApp } from "../context";
-import { t } from "../i18n";
+import { type DictKey, t } from "../i18n";
 import type { FormState } from "../lib/useForm";
-import { href } from "../router";
+import { href, navigate } from "../router";
 import { ConfirmButton } from "./ConfirmButton";
 import { ErrorNotice } from "./ErrorNotice";
 import { PageHeader } from "./PageHeader";
 import "./MessagePreview.css";
 import "./shell.css";
+
+/** What a screen is about: one object per resource, shared by its list and its editor. */
+export interface ResourceKind {
+  /** the list's route; a new item is `${path}/new`, an item `${path}/<id>` */
+  path: string;
+  /** the screen's title (as in the navigation) and its lead */
+  title: DictKey;
+  lead?: DictKey;
+  /** the "new" button's label, also the title of a new item's editor */
+  newLabel: DictKey;
+  /** data-testid prefix: `${testId}-new`, `${testId}-editor`, `${testId}-save` */
+  testId: string;
+  /** the editor form's data-testid when it is not `${testId}-editor` */
+  editorTestId?: string;
+}
 
 export interface Loadable<T> {
   /** null until the first answer */
@@ -55,36 +70,35 @@ export function useApiList<T>(path: string, pick: (body: never) => T[] = (b: { i
 }
 
 export interface ListScreenProps<T> {
-  title: string;
-  lead?: string;
+  kind: ResourceKind;
   list: ListState<T>;
-  /** route of the "new" button (header and empty state); no button without it */
-  newPath?: string;
-  newLabel?: string;
-  newTestId?: string;
+  /** false: no "new" button (a list of things made elsewhere: orders, dead letters) */
+  creates?: boolean;
   /** more header buttons, before "new" */
   actions?: ComponentChildren;
   /** between the header and the list (tabs) */
   above?: ComponentChildren;
   /** shown above the rows when there are some (a tester, filters) */
   tools?: (rows: T[]) => ComponentChildren;
+  /** the empty state's text */
   empty: string;
+  /** the rows: cards or a table */
   children: (rows: T[]) => ComponentChildren;
 }
 
-export function ListScreen<T>({ title, lead, list, newPath, newLabel, newTestId, actions, above, tools, empty, children }: ListScreenProps<T>) {
+export function ListScreen<T>({ kind, list, creates = true, actions, above, tools, empty, children }: ListScreenProps<T>) {
   const rows = list.rows;
   const newButton = (testId?: string) =>
-    newPath && (
-      <a class="btn" href={href(newPath)} data-testid={testId}>
-        {newLabel}
+    creates && (
+      <a class="btn" href={href(`${kind.path}/new`)} data-testid={testId}>
+        {t(kind.newLabel)}
       </a>
     );
   return (
     <>
-      <PageHeader title={title} lead={lead}>
+      <PageHeader title={t(kind.title)} lead={kind.lead && t(kind.lead)}>
         {actions}
-        {newButton(newTestId)}
+        {newButton(`${kind.testId}-new`)}
       </PageHeader>
       {above}
       <ErrorNotice error={list.error} onRetry={() => (list.setError(null), list.reload())} />
@@ -115,22 +129,23 @@ export interface RemoveAction {
   /** the confirming button's label (default: `label`) */
   confirmLabel?: string;
   run: () => Promise<unknown>;
-  /** after a successful `run` (usually: back to the list) */
-  done: () => void;
+  /** after a successful `run` (default: back to the list) */
+  done?: () => void;
   testId?: string;
 }
 
 export interface EditorShellProps<T extends object, R> {
+  kind: ResourceKind;
+  /** null: a new item */
+  id: string | null;
+  /** the item's name, for the title */
+  name: string;
   form: FormState<T>;
   /** the request; its failure keeps the values (and the sessionStorage draft) and shows the error */
   save: (values: T) => Promise<R>;
-  /** after a successful save, with the API's answer */
+  /** after a successful save, with the API's answer (default: back to the list) */
   onSaved?: (result: R) => void;
-  title: string;
   lead?: string;
-  backPath: string;
-  testId: string;
-  saveTestId: string;
   saveLabel?: string;
   /** more header buttons, between "back" and "save" */
   actions?: ComponentChildren;
@@ -142,7 +157,8 @@ export interface EditorShellProps<T extends object, R> {
 }
 
 export function EditorShell<T extends object, R>(props: EditorShellProps<T, R>) {
-  const { form, save, onSaved, remove } = props;
+  const { kind, form, save, remove } = props;
+  const onSaved = props.onSaved ?? (() => navigate(kind.path));
   const [removeError, setRemoveError] = useState<unknown>(null);
   const [removing, setRemoving] = useState(false);
   const onSubmit = async (e: Event) => {
@@ -153,7 +169,7 @@ export function EditorShell<T extends object, R>(props: EditorShellProps<T, R>) 
       ok = true;
       return r;
     });
-    if (ok) onSaved?.(result as R);
+    if (ok) onSaved(result as R);
   };
   const onRemove = async () => {
     if (!remove) return;
@@ -161,7 +177,7 @@ export function EditorShell<T extends object, R>(props: EditorShellProps<T, R>) 
     setRemoving(true);
     try {
       await remove.run();
-      remove.done();
+      (remove.done ?? (() => navigate(kind.path)))();
     } catch (e) {
       setRemoveError(e);
     } finally {
@@ -169,9 +185,9 @@ export function EditorShell<T extends object, R>(props: EditorShellProps<T, R>) 
     }
   };
   return (
-    <form onSubmit={onSubmit} data-testid={props.testId} noValidate>
-      <PageHeader title={props.title} lead={props.lead}>
-        <a class="btn btn--ghost" href={href(props.backPath)}>
+    <form onSubmit={onSubmit} data-testid={kind.editorTestId ?? `${kind.testId}-editor`} noValidate>
+      <PageHeader title={props.id ? props.name || t(kind.title) : t(kind.newLabel)} lead={props.lead}>
+        <a class="btn btn--ghost" href={href(kind.path)}>
           {t("sc.back")}
         </a>
         {props.actions}
@@ -186,7 +202,7 @@ export function EditorShell<T extends object, R>(props: EditorShellProps<T, R>) 
             testId={remove.testId}
           />
         )}
-        <button type="submit" class="btn" disabled={form.submitting} data-testid={props.saveTestId}>
+        <button type="submit" class="btn" disabled={form.submitting} data-testid={`${kind.testId}-save`}>
           {form.submitting ? t("sc.saving") : (props.saveLabel ?? t("sc.save"))}
         </button>
       </PageHeader>

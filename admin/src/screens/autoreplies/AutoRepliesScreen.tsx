@@ -4,15 +4,16 @@
  * Routes: #/auto-replies, #/auto-replies/new, #/auto-replies/<id>
  */
 import { useState } from "preact/hooks";
-import { FieldError, SelectField, TextField, choices } from "../../components/Field";
+import { CheckField, FieldError, SelectField, TextField, choices } from "../../components/Field";
 import { MessageEditor } from "../../components/MessageEditor";
 import { type LineMessage, MessagePreview } from "../../components/MessagePreview";
-import { EditorShell, ListScreen, Loaded, useApiList } from "../../components/ResourceScreen";
+import { Table } from "../../components/Table";
+import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiList } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
 import { useForm } from "../../lib/useForm";
-import { href, navigate, useRoute } from "../../router";
+import { href, useRoute } from "../../router";
 import { ActionList } from "../scenarios/ActionList";
 import type { Action } from "../scenarios/types";
 
@@ -27,6 +28,8 @@ interface AutoReply {
   messages: LineMessage[];
   actions: Action[];
 }
+
+const AUTO_REPLIES: ResourceKind = { path: "/auto-replies", title: "nav.autoReplies", lead: "screen.autoReplies.lead", newLabel: "ar.new", testId: "autoreply" };
 
 const fold = (s: string) => s.normalize("NFKC").trim().toLowerCase();
 
@@ -72,47 +75,25 @@ function List() {
     }
   };
   return (
-    <ListScreen
-      title={t("nav.autoReplies")}
-      lead={t("screen.autoReplies.lead")}
-      list={list}
-      newPath="/auto-replies/new"
-      newLabel={t("ar.new")}
-      newTestId="autoreply-new"
-      empty={t("ar.empty")}
-      tools={(rows) => <Tester rows={rows} />}
-    >
+    <ListScreen kind={AUTO_REPLIES} list={list} empty={t("ar.empty")} tools={(rows) => <Tester rows={rows} />}>
       {(rows) => (
-        <div class="card table-wrap">
-          <table class="table" data-testid="autoreply-list">
-            <thead>
-              <tr>
-                <th class="num">{t("ar.priority")}</th>
-                <th>{t("ar.name")}</th>
-                <th>{t("ar.matchType")}</th>
-                <th>{t("ar.keywords")}</th>
-                <th>{t("ar.enabled")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.id}>
-                  <td class="num">{r.priority}</td>
-                  <td>
-                    <a href={href(`/auto-replies/${r.id}`)}>{r.name}</a>
-                  </td>
-                  <td>{t(`ar.match.${r.match_type}`)}</td>
-                  <td>{r.keywords.join(" / ")}</td>
-                  <td>
-                    <button type="button" class={`btn btn--small ${r.enabled ? "" : "btn--ghost"}`} aria-pressed={r.enabled} onClick={() => toggle(r)}>
-                      {r.enabled ? t("ar.on") : t("ar.off")}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table testId="autoreply-list" columns={[{ label: t("ar.priority"), num: true }, t("ar.name"), t("ar.matchType"), t("ar.keywords"), t("ar.enabled")]}>
+          {rows.map((r) => (
+            <tr key={r.id}>
+              <td class="num">{r.priority}</td>
+              <td>
+                <a href={href(`/auto-replies/${r.id}`)}>{r.name}</a>
+              </td>
+              <td>{t(`ar.match.${r.match_type}`)}</td>
+              <td>{r.keywords.join(" / ")}</td>
+              <td>
+                <button type="button" class={`btn btn--small ${r.enabled ? "" : "btn--ghost"}`} aria-pressed={r.enabled} onClick={() => toggle(r)}>
+                  {r.enabled ? t("ar.on") : t("ar.off")}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
     </ListScreen>
   );
@@ -163,27 +144,17 @@ function EditorForm({ id, initial }: { id: string | null; initial: AutoReply | n
   );
   const v = form.values;
   const err = fieldErrors(form.error);
+  const save = (vals: Values) => (id ? api.put<AutoReply>(`/api/auto-replies/${id}`, toBody(vals)) : api.post<AutoReply>("/api/auto-replies", toBody(vals)));
+  const remove = id ? { label: t("ar.delete"), question: t("ar.delete.confirm"), run: () => api.delete(`/api/auto-replies/${id}`), testId: "autoreply-delete" } : undefined;
   return (
-    <EditorShell
-      form={form}
-      save={(vals) => (id ? api.put<AutoReply>(`/api/auto-replies/${id}`, toBody(vals)) : api.post<AutoReply>("/api/auto-replies", toBody(vals)))}
-      onSaved={() => navigate("/auto-replies")}
-      title={id ? v.name || t("nav.autoReplies") : t("ar.new")}
-      backPath="/auto-replies"
-      testId="autoreply-editor"
-      saveTestId="autoreply-save"
-      remove={id ? { label: t("ar.delete"), question: t("ar.delete.confirm"), run: () => api.delete(`/api/auto-replies/${id}`), done: () => navigate("/auto-replies"), testId: "autoreply-delete" } : undefined}
-    >
+    <EditorShell kind={AUTO_REPLIES} id={id} name={v.name} form={form} save={save} remove={remove}>
       <div class="split">
         <div>
           <section class="card form">
             <div class="row">
               <TextField label={t("ar.name")} name="name" value={v.name} error={err.at("name")} onValue={(x) => form.set("name", x)} />
               <TextField narrow label={t("ar.priority")} name="priority" type="number" min={0} value={v.priority} error={err.at("priority")} onValue={(x) => form.set("priority", Number(x))} />
-              <label class="me-vars">
-                <input type="checkbox" name="enabled" checked={v.enabled} onChange={(e) => form.set("enabled", e.currentTarget.checked)} />
-                {t("ar.enabled")}
-              </label>
+              <CheckField label={t("ar.enabled")} name="enabled" checked={v.enabled} onValue={(x) => form.set("enabled", x)} />
             </div>
             <p class="field__hint">{t("ar.priority.help")}</p>
             <div class="row">

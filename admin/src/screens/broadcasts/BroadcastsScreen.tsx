@@ -4,13 +4,14 @@
  * Routes: #/broadcasts, #/broadcasts/new, #/broadcasts/<id>
  */
 import { useEffect, useRef, useState } from "preact/hooks";
+import { CardList } from "../../components/CardList";
 import { ChannelMessageBlock, type EmailContent, type SmsContent, useSenders } from "../../components/ChannelMessageBlock";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { FieldError, SelectField, TextField, choices } from "../../components/Field";
+import { CheckField, FieldError, RadioField, SelectField, TextField, choices } from "../../components/Field";
 import { type LineMessage, MessagePreview, lineLimitProblems } from "../../components/MessagePreview";
 import { PageHeader } from "../../components/PageHeader";
-import { EditorShell, ListScreen, Loaded, useApiList } from "../../components/ResourceScreen";
+import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiList } from "../../components/ResourceScreen";
 import { EMPTY_SEGMENT, SegmentBuilder, type SegmentGroup, completeSegment } from "../../components/SegmentBuilder";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
@@ -74,6 +75,7 @@ interface SavedSegment {
   name: string;
 }
 
+const BROADCASTS: ResourceKind = { path: "/broadcasts", title: "nav.broadcasts", lead: "screen.broadcasts.lead", newLabel: "bc.new", testId: "broadcast", editorTestId: "broadcast-composer" };
 const SAMPLES = { name: "山田 花子", display_name: "山田 花子" };
 const LIVE = new Set(["scheduled", "planning", "sending"]);
 
@@ -97,24 +99,20 @@ function percent(b: Broadcast): number {
 function BroadcastList() {
   const list = useApiList<Broadcast>("/api/broadcasts");
   return (
-    <ListScreen title={t("nav.broadcasts")} lead={t("screen.broadcasts.lead")} list={list} newPath="/broadcasts/new" newLabel={t("bc.new")} newTestId="broadcast-new" empty={t("bc.empty")}>
+    <ListScreen kind={BROADCASTS} list={list} empty={t("bc.empty")}>
       {(rows) => (
-        <ul class="list-cards" data-testid="broadcast-list">
-          {[...rows]
-            .sort((a, b) => b.created_at.localeCompare(a.created_at))
-            .map((b) => (
-              <li key={b.broadcast_id}>
-                <a class="list-card" href={href(`/broadcasts/${b.broadcast_id}`)}>
-                  <span class="list-card__title">{b.name}</span>
-                  {statusBadge(b.status)}
-                  <span class="list-card__meta">
-                    {b.send_at ? fmtDateTime(b.send_at) : t("bc.notScheduled")} ·{" "}
-                    {b.status === "draft" ? t("bc.estimate", { n: fmtNumber(b.estimate) }) : t("bc.sentOf", { sent: fmtNumber(b.progress.sent), n: fmtNumber(b.progress.planned || b.estimate) })}
-                  </span>
-                </a>
-              </li>
-            ))}
-        </ul>
+        <CardList rows={[...rows].sort((a, b) => b.created_at.localeCompare(a.created_at))} testId="broadcast-list" keyOf={(b) => b.broadcast_id}>
+          {(b) => (
+            <a class="list-card" href={href(`/broadcasts/${b.broadcast_id}`)}>
+              <span class="list-card__title">{b.name}</span>
+              {statusBadge(b.status)}
+              <span class="list-card__meta">
+                {b.send_at ? fmtDateTime(b.send_at) : t("bc.notScheduled")} ·{" "}
+                {b.status === "draft" ? t("bc.estimate", { n: fmtNumber(b.estimate) }) : t("bc.sentOf", { sent: fmtNumber(b.progress.sent), n: fmtNumber(b.progress.planned || b.estimate) })}
+              </span>
+            </a>
+          )}
+        </CardList>
       )}
     </ListScreen>
   );
@@ -225,17 +223,7 @@ function Composer({ initial }: { initial: Broadcast | null }) {
 
   return (
     <>
-      <EditorShell
-        form={form}
-        save={save}
-        onSaved={onSaved}
-        title={id ? v.name || t("nav.broadcasts") : t("bc.new")}
-        lead={t("bc.composer.lead")}
-        backPath="/broadcasts"
-        testId="broadcast-composer"
-        saveTestId="broadcast-save"
-        saveLabel={t("bc.saveDraft")}
-      >
+      <EditorShell kind={BROADCASTS} id={id} name={v.name} form={form} save={save} onSaved={onSaved} lead={t("bc.composer.lead")} saveLabel={t("bc.saveDraft")}>
         <div class="split">
           <div>
             <section class="card form">
@@ -253,26 +241,20 @@ function Composer({ initial }: { initial: Broadcast | null }) {
             </section>
             <section class="card form" data-testid="broadcast-audience">
               <h2 class="card__title">{t("bc.audience")}</h2>
-              <div class="row" role="radiogroup" aria-label={t("bc.audience")}>
-                {(["everyone", "saved", "build"] as const).map((a) => (
-                  <label key={a} class="me-vars">
-                    <input type="radio" name="audience" value={a} checked={v.audience === a} onChange={() => form.set("audience", a)} />
-                    {t(`bc.audience.${a}`)}
-                  </label>
-                ))}
-              </div>
+              <RadioField label={t("bc.audience")} name="audience" value={v.audience} options={choices(["everyone", "saved", "build"] as const, (a) => t(`bc.audience.${a}`))} onValue={(x) => form.set("audience", x)} />
               {v.audience === "saved" && <SavedSegmentPicker value={v.segment_id} onChange={(x) => form.set("segment_id", x)} />}
               {v.audience === "build" && <SegmentBuilder value={v.segment} onChange={(x) => form.set("segment", x)} showCount />}
               <FieldError text={problemAt(problems, "segment", true)} />
               <FieldError text={problems.get("segment_id")} />
-              <label class="me-vars" data-testid="broadcast-quiet-hours">
-                <input type="checkbox" name="respect_quiet_hours" checked={v.respect_quiet_hours} onChange={(e) => form.set("respect_quiet_hours", e.currentTarget.checked)} />
-                {t("bc.quietHours")}
-              </label>
-              <label class="me-vars" data-testid="broadcast-daily-cap" title={t("bc.respectDailyCap.hint")}>
-                <input type="checkbox" name="respect_daily_cap" checked={v.respect_daily_cap} onChange={(e) => form.set("respect_daily_cap", e.currentTarget.checked)} />
-                {t("bc.respectDailyCap")}
-              </label>
+              <CheckField label={t("bc.quietHours")} name="respect_quiet_hours" checked={v.respect_quiet_hours} testId="broadcast-quiet-hours" onValue={(x) => form.set("respect_quiet_hours", x)} />
+              <CheckField
+                label={t("bc.respectDailyCap")}
+                name="respect_daily_cap"
+                checked={v.respect_daily_cap}
+                testId="broadcast-daily-cap"
+                title={t("bc.respectDailyCap.hint")}
+                onValue={(x) => form.set("respect_daily_cap", x)}
+              />
             </section>
             <section class="card form">
               <h2 class="card__title">{t("bc.content")}</h2>
@@ -424,16 +406,7 @@ function SendPanel({ broadcast, dirty }: { broadcast: Broadcast; dirty: boolean 
       </div>
       <div class="step__section">
         <h3>{t("bc.timing")}</h3>
-        <div class="row" role="radiogroup" aria-label={t("bc.timing")}>
-          <label class="me-vars">
-            <input type="radio" name="when" checked={when === "now"} onChange={() => setWhen("now")} />
-            {t("bc.now")}
-          </label>
-          <label class="me-vars">
-            <input type="radio" name="when" checked={when === "at"} onChange={() => setWhen("at")} />
-            {t("bc.at")}
-          </label>
-        </div>
+        <RadioField label={t("bc.timing")} name="when" value={when} options={[["now", t("bc.now")], ["at", t("bc.at")]] as const} onValue={setWhen} />
         {when === "at" && (
           <label class="field">
             <span class="field__label">{t("bc.atLabel")}</span>

@@ -5,16 +5,18 @@
  */
 import { useState } from "preact/hooks";
 import "../../components/MessagePreview.css";
+import { Card, CardList } from "../../components/CardList";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { FieldError, SelectField, TextField, choices } from "../../components/Field";
+import { FieldError, RadioField, SelectField, TextField, choices } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
-import { EditorShell, ListScreen, Loaded, useApiGet, useApiList } from "../../components/ResourceScreen";
+import { Table } from "../../components/Table";
+import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiGet, useApiList } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
 import { useForm } from "../../lib/useForm";
-import { href, navigate, useRoute } from "../../router";
+import { href, useRoute } from "../../router";
 import { ActionList } from "../scenarios/ActionList";
 import { fmtDateTime, fmtYen } from "../scenarios/shared";
 import type { Action } from "../scenarios/types";
@@ -60,6 +62,8 @@ interface Revenue {
   total: number;
 }
 
+const PRODUCTS: ResourceKind = { path: "/commerce", title: "nav.commerce", lead: "screen.commerce.lead", newLabel: "cm.new", testId: "product" };
+
 function Tabs({ at }: { at: string }) {
   return (
     <nav class="tabs" aria-label={t("nav.commerce")}>
@@ -104,35 +108,21 @@ function Products() {
     }
   };
   return (
-    <ListScreen
-      title={t("nav.commerce")}
-      lead={t("screen.commerce.lead")}
-      list={list}
-      newPath="/commerce/new"
-      newLabel={t("cm.new")}
-      newTestId="product-new"
-      above={<Tabs at="/commerce" />}
-      empty={t("cm.empty")}
-    >
+    <ListScreen kind={PRODUCTS} list={list} above={<Tabs at="/commerce" />} empty={t("cm.empty")}>
       {(rows) => (
-        <ul class="list-cards" data-testid="product-list">
-          {rows.map((p) => (
-            <li key={p.product_id}>
-              <div class="list-card">
-                <a class="list-card__title" href={href(`/commerce/${p.product_id}`)}>
-                  {p.definition.name}
-                </a>
-                <span class="badge">{t(`cm.kind.${p.definition.kind}`)}</span>
-                <span class="list-card__meta">{priceText(p.definition)}</span>
-                {p.definition.status === "archived" && <span class="badge badge--warn">{t("cm.status.archived")}</span>}
-                <button type="button" class="btn btn--ghost btn--small" onClick={() => makeLink(p.product_id)}>
-                  {t("cm.link")}
-                </button>
-                {link[p.product_id] && <code style="overflow-wrap:anywhere">{link[p.product_id]}</code>}
-              </div>
-            </li>
-          ))}
-        </ul>
+        <CardList rows={rows} testId="product-list" keyOf={(p) => p.product_id}>
+          {(p) => (
+            <Card title={p.definition.name} href={href(`/commerce/${p.product_id}`)}>
+              <span class="badge">{t(`cm.kind.${p.definition.kind}`)}</span>
+              <span class="list-card__meta">{priceText(p.definition)}</span>
+              {p.definition.status === "archived" && <span class="badge badge--warn">{t("cm.status.archived")}</span>}
+              <button type="button" class="btn btn--ghost btn--small" onClick={() => makeLink(p.product_id)}>
+                {t("cm.link")}
+              </button>
+              {link[p.product_id] && <code style="overflow-wrap:anywhere">{link[p.product_id]}</code>}
+            </Card>
+          )}
+        </CardList>
       )}
     </ListScreen>
   );
@@ -161,28 +151,13 @@ function ProductForm({ id, initial }: { id: string | null; initial: ProductDefin
   const v = form.values;
   const err = fieldErrors(form.error);
   return (
-    <EditorShell
-      form={form}
-      save={(vals) => (id ? api.put(`/api/products/${id}`, toBody(vals)) : api.post("/api/products", toBody(vals)))}
-      onSaved={() => navigate("/commerce")}
-      title={id ? v.name || t("nav.commerce") : t("cm.new")}
-      backPath="/commerce"
-      testId="product-editor"
-      saveTestId="product-save"
-    >
+    <EditorShell kind={PRODUCTS} id={id} name={v.name} form={form} save={(vals) => (id ? api.put(`/api/products/${id}`, toBody(vals)) : api.post("/api/products", toBody(vals)))}>
       <section class="card form">
         <div class="row">
           <TextField label={t("cm.name")} name="name" value={v.name} error={err.at("name")} onValue={(x) => form.set("name", x)} />
           <SelectField narrow label={t("sc.status")} name="status" value={v.status} options={choices(["active", "archived"] as const, (x) => t(`cm.status.${x}`))} onValue={(x) => form.set("status", x)} />
         </div>
-        <div class="row" role="radiogroup" aria-label={t("cm.kind")}>
-          {(["one_time", "installments", "subscription"] as const).map((k) => (
-            <label key={k} class="me-vars">
-              <input type="radio" name="kind" value={k} checked={v.kind === k} onChange={() => form.set("kind", k)} />
-              {t(`cm.kind.${k}`)}
-            </label>
-          ))}
-        </div>
+        <RadioField label={t("cm.kind")} name="kind" value={v.kind} options={choices(["one_time", "installments", "subscription"] as const, (k) => t(`cm.kind.${k}`))} onValue={(x) => form.set("kind", x)} />
         <div class="row">
           <TextField
             label={v.kind === "one_time" ? t("cm.amount") : t("cm.amountEach")}
@@ -238,47 +213,33 @@ function Orders() {
     }
   };
   return (
-    <ListScreen title={t("nav.commerce")} lead={t("screen.commerce.lead")} list={list} above={<Tabs at="/commerce/orders" />} empty={t("cm.noOrders")}>
+    <ListScreen kind={PRODUCTS} creates={false} list={list} above={<Tabs at="/commerce/orders" />} empty={t("cm.noOrders")}>
       {(rows) => (
-        <div class="card table-wrap">
-          <table class="table" data-testid="order-list">
-            <thead>
-              <tr>
-                <th>{t("cm.o.at")}</th>
-                <th>{t("cm.o.product")}</th>
-                <th>{t("cm.o.status")}</th>
-                <th class="num">{t("cm.o.paid")}</th>
-                <th>{t("cm.o.payments")}</th>
-                <th />
+        <Table testId="order-list" columns={[t("cm.o.at"), t("cm.o.product"), t("cm.o.status"), { label: t("cm.o.paid"), num: true }, t("cm.o.payments"), ""]}>
+          {[...rows]
+            .sort((a, b) => b.created_at.localeCompare(a.created_at))
+            .map((o) => (
+              <tr key={o.order_id}>
+                <td>{fmtDateTime(o.created_at)}</td>
+                <td>
+                  {names[o.product_id] ?? o.product_id}
+                  <div class="muted">{t(`cm.kind.${o.kind}` as never)}</div>
+                </td>
+                <td>
+                  <span class="badge">{t(`cm.ostatus.${o.status}` as never) || o.status}</span>
+                  {o.mode === "test" && <span class="badge badge--warn">{t("cm.test")}</span>}
+                </td>
+                <td class="num">
+                  {fmtYen(o.paid_total)}
+                  {o.refunded_total > 0 && <div class="muted">{t("cm.refunded", { n: fmtYen(o.refunded_total) })}</div>}
+                </td>
+                <td>{o.kind === "installments" ? `${o.payments_made} / ${o.installments}` : o.kind === "subscription" ? `${o.payments_made}` : "—"}</td>
+                <td>
+                  {o.expects_payment && <ConfirmButton label={t("cm.cancel")} confirmLabel={t("cm.cancel")} question={t("cm.cancel.confirm")} onConfirm={() => void cancel(o)} />}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {[...rows]
-                .sort((a, b) => b.created_at.localeCompare(a.created_at))
-                .map((o) => (
-                  <tr key={o.order_id}>
-                    <td>{fmtDateTime(o.created_at)}</td>
-                    <td>
-                      {names[o.product_id] ?? o.product_id}
-                      <div class="muted">{t(`cm.kind.${o.kind}` as never)}</div>
-                    </td>
-                    <td>
-                      <span class="badge">{t(`cm.ostatus.${o.status}` as never) || o.status}</span>
-                      {o.mode === "test" && <span class="badge badge--warn">{t("cm.test")}</span>}
-                    </td>
-                    <td class="num">
-                      {fmtYen(o.paid_total)}
-                      {o.refunded_total > 0 && <div class="muted">{t("cm.refunded", { n: fmtYen(o.refunded_total) })}</div>}
-                    </td>
-                    <td>{o.kind === "installments" ? `${o.payments_made} / ${o.installments}` : o.kind === "subscription" ? `${o.payments_made}` : "—"}</td>
-                    <td>
-                      {o.expects_payment && <ConfirmButton label={t("cm.cancel")} confirmLabel={t("cm.cancel")} question={t("cm.cancel.confirm")} onConfirm={() => void cancel(o)} />}
-                    </td>
-                  </tr>
-                ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+        </Table>
       )}
     </ListScreen>
   );
@@ -344,26 +305,16 @@ function RevenueView() {
           </div>
           {rev.total === 0 && rev.by_day.length === 0 ? <p class="empty">{t("cm.noRevenue")}</p> : <BarChart data={days} />}
           {rev.by_product.length > 0 && (
-            <table class="table">
-              <thead>
-                <tr>
-                  <th>{t("cm.o.product")}</th>
-                  <th class="num">{t("cm.count")}</th>
-                  <th class="num">{t("cm.o.paid")}</th>
-                  <th class="num">{t("cm.refund")}</th>
+            <Table bare columns={[t("cm.o.product"), { label: t("cm.count"), num: true }, { label: t("cm.o.paid"), num: true }, { label: t("cm.refund"), num: true }]}>
+              {rev.by_product.map((p) => (
+                <tr key={p.product_id}>
+                  <td>{names[p.product_id] ?? p.product_id}</td>
+                  <td class="num">{p.count}</td>
+                  <td class="num">{fmtYen(p.amount)}</td>
+                  <td class="num">{fmtYen(p.refunded)}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {rev.by_product.map((p) => (
-                  <tr key={p.product_id}>
-                    <td>{names[p.product_id] ?? p.product_id}</td>
-                    <td class="num">{p.count}</td>
-                    <td class="num">{fmtYen(p.amount)}</td>
-                    <td class="num">{fmtYen(p.refunded)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </Table>
           )}
         </section>
       )}

@@ -6,14 +6,17 @@
 import { useEffect, useState } from "preact/hooks";
 import "../../components/MessagePreview.css";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { SelectField, TextField, choices } from "../../components/Field";
+import { Card, CardList } from "../../components/CardList";
+import { CheckField, RadioField, SelectField, TextField, choices } from "../../components/Field";
+import { ItemControls, moveItem, removeItem, replaceItem } from "../../components/ItemControls";
 import { PageHeader } from "../../components/PageHeader";
-import { EditorShell, ListScreen, Loaded, useApiList } from "../../components/ResourceScreen";
+import { Table } from "../../components/Table";
+import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiList } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
 import { useForm } from "../../lib/useForm";
-import { href, navigate, useRoute } from "../../router";
+import { href, useRoute } from "../../router";
 import { ActionList } from "../scenarios/ActionList";
 import { download, fmtDateTime, rawRequest } from "../scenarios/shared";
 import type { Action } from "../scenarios/types";
@@ -59,6 +62,8 @@ interface Answer {
   at: string;
 }
 
+const FORMS: ResourceKind = { path: "/forms", title: "nav.forms", lead: "screen.forms.lead", newLabel: "fm.new", testId: "form", editorTestId: "form-builder" };
+
 function newDefinition(): FormDefinition {
   return {
     name: "",
@@ -77,27 +82,22 @@ function newDefinition(): FormDefinition {
 function List() {
   const list = useApiList<FormView>("/api/forms");
   return (
-    <ListScreen title={t("nav.forms")} lead={t("screen.forms.lead")} list={list} newPath="/forms/new" newLabel={t("fm.new")} newTestId="form-new" empty={t("fm.empty")}>
+    <ListScreen kind={FORMS} list={list} empty={t("fm.empty")}>
       {(rows) => (
-        <ul class="list-cards" data-testid="form-list">
-          {rows.map((f) => (
-            <li key={f.form_id}>
-              <div class="list-card">
-                <a class="list-card__title" href={href(`/forms/${f.form_id}`)}>
-                  {f.definition.name}
-                </a>
-                <span class={`badge ${f.definition.status === "open" ? "badge--ok" : "badge--warn"}`}>{t(`fm.status.${f.definition.status}`)}</span>
-                <span class="list-card__meta">{t("fm.fieldsN", { n: f.definition.fields.length })}</span>
-                <a class="btn btn--ghost btn--small" href={href(`/forms/${f.form_id}/answers`)}>
-                  {t("fm.answers")}
-                </a>
-                <a class="btn btn--ghost btn--small" href={f.url} target="_blank" rel="noopener">
-                  {t("fm.open")}
-                </a>
-              </div>
-            </li>
-          ))}
-        </ul>
+        <CardList rows={rows} testId="form-list" keyOf={(f) => f.form_id}>
+          {(f) => (
+            <Card title={f.definition.name} href={href(`/forms/${f.form_id}`)}>
+              <span class={`badge ${f.definition.status === "open" ? "badge--ok" : "badge--warn"}`}>{t(`fm.status.${f.definition.status}`)}</span>
+              <span class="list-card__meta">{t("fm.fieldsN", { n: f.definition.fields.length })}</span>
+              <a class="btn btn--ghost btn--small" href={href(`/forms/${f.form_id}/answers`)}>
+                {t("fm.answers")}
+              </a>
+              <a class="btn btn--ghost btn--small" href={f.url} target="_blank" rel="noopener">
+                {t("fm.open")}
+              </a>
+            </Card>
+          )}
+        </CardList>
       )}
     </ListScreen>
   );
@@ -118,25 +118,14 @@ function FieldRow({ f, i, count, onChange, onRemove, onMove, error }: {
     <div class={`me-msg${error ? " me-msg--invalid" : ""}`} data-testid="form-field">
       <div class="me-msg__head">
         <strong>{t("fm.fieldN", { n: i + 1 })}</strong>
-        <button type="button" class="btn btn--ghost btn--small" disabled={i === 0} onClick={() => onMove(-1)} aria-label={t("me.up")}>
-          ↑
-        </button>
-        <button type="button" class="btn btn--ghost btn--small" disabled={i === count - 1} onClick={() => onMove(1)} aria-label={t("me.down")}>
-          ↓
-        </button>
-        <button type="button" class="btn btn--ghost btn--small" disabled={count === 1} onClick={onRemove}>
-          {t("me.remove")}
-        </button>
+        <ItemControls index={i} count={count} onMove={onMove} onRemove={onRemove} />
       </div>
       {error && <span class="field__error">{error}</span>}
       <div class="row">
         <TextField label={t("fm.label")} name={`${base}.label`} value={f.label} onValue={(label) => onChange({ ...f, label })} />
         <TextField label={t("fm.key")} name={`${base}.key`} value={f.key} placeholder="birthday" onValue={(key) => onChange({ ...f, key })} />
         <SelectField narrow label={t("fm.type")} name={`${base}.type`} value={f.type} options={choices(FIELD_TYPES, (ty) => t(`fm.type.${ty}`))} onValue={(type) => onChange({ ...f, type })} />
-        <label class="me-vars">
-          <input type="checkbox" name={`${base}.required`} checked={f.required} onChange={(e) => onChange({ ...f, required: e.currentTarget.checked })} />
-          {t("fm.required")}
-        </label>
+        <CheckField label={t("fm.required")} name={`${base}.required`} checked={f.required} onValue={(required) => onChange({ ...f, required })} />
       </div>
       {(f.type === "select" || f.type === "radio" || f.type === "checkboxes") && (
         <label class="field">
@@ -189,18 +178,10 @@ function BuilderForm({ id, view }: { id: string | null; view: FormView | null })
   const form = useForm<BuilderValues>({ ...init, after: init.redirect_url ? "redirect" : "message" }, `form.${id ?? "new"}`);
   const v = form.values;
   const err = fieldErrors(form.error);
-  const setField = (i: number, f: FormField) => form.set("fields", v.fields.map((x, j) => (j === i ? f : x)));
+  const setField = (i: number, f: FormField) => form.set("fields", replaceItem(v.fields, i, f));
+  const save = (vals: BuilderValues) => (id ? api.put<FormView>(`/api/forms/${id}`, toBody(vals)) : api.post<FormView>("/api/forms", toBody(vals)));
   return (
-    <EditorShell
-      form={form}
-      save={(vals) => (id ? api.put<FormView>(`/api/forms/${id}`, toBody(vals)) : api.post<FormView>("/api/forms", toBody(vals)))}
-      onSaved={() => navigate("/forms")}
-      title={id ? v.name || t("nav.forms") : t("fm.new")}
-      lead={view ? view.url : t("fm.builder.lead")}
-      backPath="/forms"
-      testId="form-builder"
-      saveTestId="form-save"
-    >
+    <EditorShell kind={FORMS} id={id} name={v.name} form={form} save={save} lead={view ? view.url : t("fm.builder.lead")}>
       <section class="card form">
         <div class="row">
           <TextField label={t("fm.name")} name="name" value={v.name} error={err.at("name")} onValue={(x) => form.set("name", x)} />
@@ -219,12 +200,8 @@ function BuilderForm({ id, view }: { id: string | null; view: FormView | null })
             count={v.fields.length}
             error={err.at(`fields.${i}`)}
             onChange={(x) => setField(i, x)}
-            onRemove={() => form.set("fields", v.fields.filter((_, j) => j !== i))}
-            onMove={(d) => {
-              const next = v.fields.slice();
-              [next[i], next[i + d]] = [next[i + d]!, next[i]!];
-              form.set("fields", next);
-            }}
+            onRemove={() => form.set("fields", removeItem(v.fields, i))}
+            onMove={(d) => form.set("fields", moveItem(v.fields, i, d))}
           />
         ))}
         <div>
@@ -241,16 +218,7 @@ function BuilderForm({ id, view }: { id: string | null; view: FormView | null })
       </section>
       <section class="card form">
         <h2 class="card__title">{t("fm.after")}</h2>
-        <div class="row" role="radiogroup" aria-label={t("fm.after")}>
-          <label class="me-vars">
-            <input type="radio" name="after" checked={v.after === "message"} onChange={() => form.set("after", "message")} />
-            {t("fm.after.message")}
-          </label>
-          <label class="me-vars">
-            <input type="radio" name="after" checked={v.after === "redirect"} onChange={() => form.set("after", "redirect")} />
-            {t("fm.after.redirect")}
-          </label>
-        </div>
+        <RadioField label={t("fm.after")} name="after" value={v.after} options={choices(["message", "redirect"] as const, (a) => t(`fm.after.${a}`))} onValue={(x) => form.set("after", x)} />
         {v.after === "message" ? (
           <TextField label={t("fm.thankYou")} name="thank_you_message" rows={2} value={v.thank_you_message} onValue={(x) => form.set("thank_you_message", x)} />
         ) : (
@@ -301,35 +269,27 @@ function Answers({ id }: { id: string }) {
       <ErrorNotice error={error} onRetry={() => (setError(null), load())} />
       {rows && rows.length === 0 && <div class="empty">{t("fm.noAnswers")}</div>}
       {rows && rows.length > 0 && (
-        <div class="card table-wrap">
-          <table class="table" data-testid="form-answers">
-            <thead>
-              <tr>
-                <th>{t("fm.answeredAt")}</th>
-                {fields.map((f) => (
-                  <th key={f.key}>{f.label}</th>
-                ))}
-                <th>{t("fm.friend")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((a) => (
-                <tr key={a.submission_id}>
-                  <td>{fmtDateTime(a.at)}</td>
-                  {fields.map((f) => (
-                    <td key={f.key}>{Array.isArray(a.answers[f.key]) ? (a.answers[f.key] as unknown[]).join(", ") : String(a.answers[f.key] ?? "")}</td>
-                  ))}
-                  <td>{a.subscriber_id ?? "—"}</td>
-                </tr>
+        <Table
+          testId="form-answers"
+          columns={[t("fm.answeredAt"), ...fields.map((f) => f.label), t("fm.friend")]}
+          footer={
+            cursor && (
+              <button type="button" class="btn btn--ghost" onClick={() => load(cursor)}>
+                {t("fm.more")}
+              </button>
+            )
+          }
+        >
+          {rows.map((a) => (
+            <tr key={a.submission_id}>
+              <td>{fmtDateTime(a.at)}</td>
+              {fields.map((f) => (
+                <td key={f.key}>{Array.isArray(a.answers[f.key]) ? (a.answers[f.key] as unknown[]).join(", ") : String(a.answers[f.key] ?? "")}</td>
               ))}
-            </tbody>
-          </table>
-          {cursor && (
-            <button type="button" class="btn btn--ghost" onClick={() => load(cursor)}>
-              {t("fm.more")}
-            </button>
-          )}
-        </div>
+              <td>{a.subscriber_id ?? "—"}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </>
   );

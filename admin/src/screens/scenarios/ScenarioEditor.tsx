@@ -3,16 +3,18 @@ import { useState } from "preact/hooks";
 import { CHANNELS, ChannelMessageBlock, emptyContent, useSenders } from "../../components/ChannelMessageBlock";
 import { FromSelect } from "../../components/EmailBodyEditor";
 import { SelectField, TextField, choices } from "../../components/Field";
+import { ItemControls, moveItem, removeItem, replaceItem } from "../../components/ItemControls";
 import { MessagePreview } from "../../components/MessagePreview";
-import { EditorShell, Loaded } from "../../components/ResourceScreen";
+import { EditorShell, Loaded, type ResourceKind } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { useForm } from "../../lib/useForm";
 import { href, navigate, useRoute } from "../../router";
 import { problemAt, problemsOf } from "./shared";
-import { ACTION_TYPES, type Action, type Condition, type Scenario, type Step, type Timing, TRIGGERS, newScenario, newStep } from "./types";
-import { EndpointPicker } from "../webhooks/EndpointPicker";
+import { ActionList } from "./ActionList";
+import { type Condition, type Scenario, type Step, type Timing, TRIGGERS, newScenario, newStep } from "./types";
 
+export const SCENARIOS: ResourceKind = { path: "/scenarios", title: "nav.scenarios", lead: "screen.scenarios.lead", newLabel: "sc.new", testId: "scenario" };
 const SAMPLES = { name: "山田 花子", display_name: "山田 花子" };
 
 export function timingSummary(timing: Timing): string {
@@ -59,116 +61,72 @@ interface StepProps {
   onFocus: () => void;
 }
 
+const TIMING_FIELDS = ["type", "amount", "unit", "from", "day", "at", "field", "days", "late_enrollment", "if_missing", "if_past"];
+
 function TimingEditor({ step, index, problems, onChange }: Pick<StepProps, "step" | "index" | "problems" | "onChange">) {
   const tm = step.timing;
   const base = `steps[${index}].timing`;
   const set = (patch: Partial<Timing>) => onChange({ ...step, timing: { ...tm, ...patch } as Timing });
   const num = (v: string) => (v === "" ? 0 : Number(v));
+  /** the input's name and the API's error at it */
+  const at = (f: string) => ({ name: `${base}.${f}`, error: problems.get(`${base}.${f}`) });
+  const elsewhere = [...problems].filter(([w]) => w.startsWith(base) && !TIMING_FIELDS.some((f) => w === `${base}.${f}`));
   return (
     <div class="step__section">
       <h3>{t("sc.timing")}</h3>
       <div class="row">
-        <label class="field">
-          <span class="field__label">{t("sc.timing.type")}</span>
-          <select name={`${base}.type`} value={tm.type} onChange={(e) => onChange({ ...step, timing: defaultTiming(e.currentTarget.value as Timing["type"]) })}>
-            {(["immediately", "after", "day_at", "relative_to_date"] as const).map((k) => (
-              <option key={k} value={k}>
-                {t(`sc.timing.${k}`)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField
+          label={t("sc.timing.type")}
+          {...at("type")}
+          value={tm.type}
+          options={choices(["immediately", "after", "day_at", "relative_to_date"] as const, (k) => t(`sc.timing.${k}`))}
+          onValue={(x) => onChange({ ...step, timing: defaultTiming(x) })}
+        />
         {tm.type === "after" && (
           <>
-            <label class="field field--narrow">
-              <span class="field__label">{t("sc.timing.amount")}</span>
-              <input name={`${base}.amount`} type="number" min={0} value={tm.amount} aria-invalid={!!problems.get(`${base}.amount`)} onInput={(e) => set({ amount: num(e.currentTarget.value) })} />
-            </label>
-            <label class="field field--narrow">
-              <span class="field__label">{t("sc.timing.unit")}</span>
-              <select name={`${base}.unit`} value={tm.unit} onChange={(e) => set({ unit: e.currentTarget.value as "days" })}>
-                {(["minutes", "hours", "days"] as const).map((u) => (
-                  <option key={u} value={u}>
-                    {t(`sc.unit.${u}`)}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label class="field">
-              <span class="field__label">{t("sc.timing.from")}</span>
-              <select name={`${base}.from`} value={tm.from} onChange={(e) => set({ from: e.currentTarget.value as "enrollment" })}>
-                <option value="previous_step">{t("sc.timing.from.previous_step")}</option>
-                <option value="enrollment">{t("sc.timing.from.enrollment")}</option>
-              </select>
-            </label>
+            <TextField narrow label={t("sc.timing.amount")} {...at("amount")} type="number" min={0} value={tm.amount} onValue={(x) => set({ amount: num(x) })} />
+            <SelectField narrow label={t("sc.timing.unit")} {...at("unit")} value={tm.unit} options={choices(["minutes", "hours", "days"] as const, (u) => t(`sc.unit.${u}`))} onValue={(unit) => set({ unit })} />
+            <SelectField label={t("sc.timing.from")} {...at("from")} value={tm.from} options={choices(["previous_step", "enrollment"] as const, (f) => t(`sc.timing.from.${f}`))} onValue={(from) => set({ from })} />
           </>
         )}
         {tm.type === "day_at" && (
           <>
-            <label class="field field--narrow">
-              <span class="field__label">{t("sc.timing.day")}</span>
-              <input name={`${base}.day`} type="number" min={0} value={tm.day} aria-invalid={!!problems.get(`${base}.day`)} onInput={(e) => set({ day: num(e.currentTarget.value) })} />
-            </label>
-            <label class="field field--narrow">
-              <span class="field__label">{t("sc.timing.at")}</span>
-              <input name={`${base}.at`} value={tm.at} placeholder="10:00" aria-invalid={!!problems.get(`${base}.at`)} onInput={(e) => set({ at: e.currentTarget.value })} />
-            </label>
+            <TextField narrow label={t("sc.timing.day")} {...at("day")} type="number" min={0} value={tm.day} onValue={(x) => set({ day: num(x) })} />
+            <TextField narrow label={t("sc.timing.at")} {...at("at")} value={tm.at} placeholder="10:00" onValue={(x) => set({ at: x })} />
           </>
         )}
         {tm.type === "relative_to_date" && (
           <>
-            <label class="field">
-              <span class="field__label">{t("sc.timing.field")}</span>
-              <input name={`${base}.field`} value={tm.field} placeholder="birthday" aria-invalid={!!problems.get(`${base}.field`)} onInput={(e) => set({ field: e.currentTarget.value })} />
-            </label>
-            <label class="field field--narrow">
-              <span class="field__label">{t("sc.timing.days")}</span>
-              <input name={`${base}.days`} type="number" value={tm.days} onInput={(e) => set({ days: num(e.currentTarget.value) })} />
-            </label>
-            <label class="field field--narrow">
-              <span class="field__label">{t("sc.timing.at")}</span>
-              <input name={`${base}.at`} value={tm.at} aria-invalid={!!problems.get(`${base}.at`)} onInput={(e) => set({ at: e.currentTarget.value })} />
-            </label>
+            <TextField label={t("sc.timing.field")} {...at("field")} value={tm.field} placeholder="birthday" onValue={(field) => set({ field })} />
+            <TextField narrow label={t("sc.timing.days")} {...at("days")} type="number" value={tm.days} onValue={(x) => set({ days: num(x) })} />
+            <TextField narrow label={t("sc.timing.at")} {...at("at")} value={tm.at} onValue={(x) => set({ at: x })} />
           </>
         )}
       </div>
       {tm.type === "day_at" && (
-        <label class="field">
-          <span class="field__label">{t("sc.timing.late")}</span>
-          <select name={`${base}.late_enrollment`} value={tm.late_enrollment} onChange={(e) => set({ late_enrollment: e.currentTarget.value as "skip" })}>
-            {(["next_day", "same_day_next_slot", "skip"] as const).map((k) => (
-              <option key={k} value={k}>
-                {t(`sc.late.${k}`)}
-              </option>
-            ))}
-          </select>
-          <span class="field__hint">{t("sc.late.help", { at: tm.at, day: tm.day })}</span>
-        </label>
+        <SelectField
+          label={t("sc.timing.late")}
+          {...at("late_enrollment")}
+          hint={t("sc.late.help", { at: tm.at, day: tm.day })}
+          value={tm.late_enrollment}
+          options={choices(["next_day", "same_day_next_slot", "skip"] as const, (k) => t(`sc.late.${k}`))}
+          onValue={(late_enrollment) => set({ late_enrollment })}
+        />
       )}
       {tm.type === "relative_to_date" && (
         <div class="row">
-          <label class="field">
-            <span class="field__label">{t("sc.timing.ifMissing")}</span>
-            <select value={tm.if_missing} onChange={(e) => set({ if_missing: e.currentTarget.value as "end" })}>
-              <option value="skip_step">{t("sc.ifMissing.skip_step")}</option>
-              <option value="end">{t("sc.ifMissing.end")}</option>
-            </select>
-          </label>
-          <label class="field">
-            <span class="field__label">{t("sc.timing.ifPast")}</span>
-            <select value={tm.if_past} onChange={(e) => set({ if_past: e.currentTarget.value as "send_now" })}>
-              <option value="skip_step">{t("sc.ifPast.skip_step")}</option>
-              <option value="send_now">{t("sc.ifPast.send_now")}</option>
-            </select>
-          </label>
+          <SelectField label={t("sc.timing.ifMissing")} {...at("if_missing")} value={tm.if_missing} options={choices(["skip_step", "end"] as const, (k) => t(`sc.ifMissing.${k}`))} onValue={(if_missing) => set({ if_missing })} />
+          <SelectField label={t("sc.timing.ifPast")} {...at("if_past")} value={tm.if_past} options={choices(["skip_step", "send_now"] as const, (k) => t(`sc.ifPast.${k}`))} onValue={(if_past) => set({ if_past })} />
         </div>
       )}
-      {[...problems].filter(([w]) => w.startsWith(base)).map(([w, m]) => (
+      {elsewhere.map(([w, m]) => (
         <Err key={w} text={`${w}: ${m}`} />
       ))}
     </div>
   );
 }
+
+const COND_OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "contains", "exists", "not_exists"] as const;
 
 function ConditionsEditor({ step, index, problems, onChange }: Pick<StepProps, "step" | "index" | "problems" | "onChange">) {
   const c = step.conditions ?? { all: [], any: [], on_fail: "skip" as const };
@@ -178,66 +136,46 @@ function ConditionsEditor({ step, index, problems, onChange }: Pick<StepProps, "
     <div class="step__section">
       <h3>{t("sc.conditions")}</h3>
       {c.all.length === 0 && <p class="muted">{t("sc.conditions.none")}</p>}
-      {c.all.map((cond, j) => (
-        <div class="row" key={j}>
-          <label class="field field--narrow">
-            <span class="field__label">{t("sc.cond.type")}</span>
-            <select
+      {c.all.map((cond, j) => {
+        const put = (patch: Partial<Condition>) => setAll(replaceItem(c.all, j, { ...cond, ...patch }));
+        const name = (f: string) => `${base}.all[${j}].${f}`;
+        return (
+          <div class="row" key={j}>
+            <SelectField
+              narrow
+              label={t("sc.cond.type")}
+              name={name("type")}
               value={cond.type}
-              onChange={(e) => {
-                const type = e.currentTarget.value as Condition["type"];
-                setAll(c.all.map((x, k) => (k === j ? (type === "field" ? { type, field: "", op: "eq", value: "" } : { type, tag: "" }) : x)));
-              }}
-            >
-              <option value="has_tag">{t("sc.cond.has_tag")}</option>
-              <option value="lacks_tag">{t("sc.cond.lacks_tag")}</option>
-              <option value="field">{t("sc.cond.field")}</option>
-            </select>
-          </label>
-          {cond.type !== "field" ? (
-            <label class="field">
-              <span class="field__label">{t("sc.cond.tag")}</span>
-              <input name={`${base}.all[${j}].tag`} value={cond.tag ?? ""} onInput={(e) => setAll(c.all.map((x, k) => (k === j ? { ...x, tag: e.currentTarget.value } : x)))} />
-            </label>
-          ) : (
-            <>
-              <label class="field">
-                <span class="field__label">{t("sc.cond.fieldName")}</span>
-                <input name={`${base}.all[${j}].field`} value={cond.field ?? ""} onInput={(e) => setAll(c.all.map((x, k) => (k === j ? { ...x, field: e.currentTarget.value } : x)))} />
-              </label>
-              <label class="field field--narrow">
-                <span class="field__label">{t("sc.cond.op")}</span>
-                <select value={cond.op ?? "eq"} onChange={(e) => setAll(c.all.map((x, k) => (k === j ? { ...x, op: e.currentTarget.value } : x)))}>
-                  {["eq", "ne", "gt", "gte", "lt", "lte", "contains", "exists", "not_exists"].map((op) => (
-                    <option key={op} value={op}>
-                      {t(`sc.op.${op}` as never)}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              <label class="field">
-                <span class="field__label">{t("sc.cond.value")}</span>
-                <input value={String(cond.value ?? "")} onInput={(e) => setAll(c.all.map((x, k) => (k === j ? { ...x, value: e.currentTarget.value } : x)))} />
-              </label>
-            </>
-          )}
-          <button type="button" class="btn btn--ghost btn--small" onClick={() => setAll(c.all.filter((_, k) => k !== j))}>
-            {t("me.remove")}
-          </button>
-        </div>
-      ))}
+              options={choices(["has_tag", "lacks_tag", "field"] as const, (k) => t(`sc.cond.${k}`))}
+              onValue={(type) => setAll(replaceItem(c.all, j, type === "field" ? { type, field: "", op: "eq", value: "" } : { type, tag: "" }))}
+            />
+            {cond.type !== "field" ? (
+              <TextField label={t("sc.cond.tag")} name={name("tag")} value={cond.tag ?? ""} onValue={(tag) => put({ tag })} />
+            ) : (
+              <>
+                <TextField label={t("sc.cond.fieldName")} name={name("field")} value={cond.field ?? ""} onValue={(field) => put({ field })} />
+                <SelectField narrow label={t("sc.cond.op")} name={name("op")} value={cond.op ?? "eq"} options={choices(COND_OPS, (op) => t(`sc.op.${op}` as never))} onValue={(op) => put({ op })} />
+                <TextField label={t("sc.cond.value")} name={name("value")} value={String(cond.value ?? "")} onValue={(value) => put({ value })} />
+              </>
+            )}
+            <button type="button" class="btn btn--ghost btn--small" onClick={() => setAll(removeItem(c.all, j))}>
+              {t("me.remove")}
+            </button>
+          </div>
+        );
+      })}
       <div class="row">
         <button type="button" class="btn btn--ghost btn--small" onClick={() => setAll([...c.all, { type: "has_tag", tag: "" }])}>
           + {t("sc.cond.add")}
         </button>
         {c.all.length > 0 && (
-          <label class="field">
-            <span class="field__label">{t("sc.cond.onFail")}</span>
-            <select name={`${base}.on_fail`} value={c.on_fail} onChange={(e) => onChange({ ...step, conditions: { ...c, on_fail: e.currentTarget.value as "skip" } })}>
-              <option value="skip">{t("sc.onFail.skip")}</option>
-              <option value="end_enrollment">{t("sc.onFail.end_enrollment")}</option>
-            </select>
-          </label>
+          <SelectField
+            label={t("sc.cond.onFail")}
+            name={`${base}.on_fail`}
+            value={c.on_fail}
+            options={choices(["skip", "end_enrollment"] as const, (k) => t(`sc.onFail.${k}`))}
+            onValue={(on_fail) => onChange({ ...step, conditions: { ...c, on_fail } })}
+          />
         )}
       </div>
       <Err text={problemAt(problems, base, true)} />
@@ -247,82 +185,11 @@ function ConditionsEditor({ step, index, problems, onChange }: Pick<StepProps, "
 
 function ActionsEditor({ step, index, problems, onChange }: Pick<StepProps, "step" | "index" | "problems" | "onChange">) {
   const base = `steps[${index}].actions`;
-  const set = (actions: Action[]) => onChange({ ...step, actions });
-  const keyOf = (type: string) =>
-    type.endsWith("_tag") ? "tag" : type.endsWith("field") ? "field" : type === "call_webhook" ? "endpoint_id" : type === "stop_all_scenarios" ? null : "scenario_id";
   return (
     <div class="step__section">
       <h3>{t("sc.actions")}</h3>
-      {step.actions.map((a, j) => {
-        const key = keyOf(a.type);
-        return (
-          <div class="row" key={j}>
-            <label class="field">
-              <span class="field__label">{t("sc.action.type")}</span>
-              <select
-                value={a.type}
-                onChange={(e) => {
-                  const type = e.currentTarget.value;
-                  const k = keyOf(type);
-                  const next: Action = { type };
-                  if (k) next[k] = "";
-                  if (type === "add_to_field") next.amount = 1;
-                  if (type === "set_field") next.value = "";
-                  set(step.actions.map((x, m) => (m === j ? next : x)));
-                }}
-              >
-                {ACTION_TYPES.map((tp) => (
-                  <option key={tp} value={tp}>
-                    {t(`sc.action.${tp}`)}
-                  </option>
-                ))}
-              </select>
-            </label>
-            {key && (
-              <label class="field">
-                <span class="field__label">{t(`sc.action.key.${key}` as never)}</span>
-                {key === "endpoint_id" ? (
-                  <EndpointPicker
-                    name={`${base}[${j}].${key}`}
-                    value={String(a[key] ?? "")}
-                    invalid={!!problems.get(`${base}[${j}].${key}`)}
-                    onChange={(id) => set(step.actions.map((x, m) => (m === j ? { ...x, [key]: id } : x)))}
-                  />
-                ) : (
-                  <input
-                    name={`${base}[${j}].${key}`}
-                    value={String(a[key] ?? "")}
-                    aria-invalid={!!problems.get(`${base}[${j}].${key}`)}
-                    onInput={(e) => set(step.actions.map((x, m) => (m === j ? { ...x, [key]: e.currentTarget.value } : x)))}
-                  />
-                )}
-              </label>
-            )}
-            {(a.type === "set_field" || a.type === "add_to_field") && (
-              <label class="field field--narrow">
-                <span class="field__label">{t(a.type === "set_field" ? "sc.cond.value" : "sc.action.amount")}</span>
-                <input
-                  value={String((a.type === "set_field" ? a.value : a.amount) ?? "")}
-                  onInput={(e) =>
-                    set(
-                      step.actions.map((x, m) =>
-                        m === j ? (a.type === "set_field" ? { ...x, value: e.currentTarget.value } : { ...x, amount: Number(e.currentTarget.value) }) : x,
-                      ),
-                    )
-                  }
-                />
-              </label>
-            )}
-            <button type="button" class="btn btn--ghost btn--small" onClick={() => set(step.actions.filter((_, m) => m !== j))}>
-              {t("me.remove")}
-            </button>
-          </div>
-        );
-      })}
-      <button type="button" class="btn btn--ghost btn--small" onClick={() => set([...step.actions, { type: "add_tag", tag: "" }])}>
-        + {t("sc.action.add")}
-      </button>
-      <Err text={problemAt(problems, base, true)} />
+      <ActionList value={step.actions} name={base} onChange={(actions) => onChange({ ...step, actions })} errorAt={(j) => problemAt(problems, `${base}[${j}]`, true)} />
+      <Err text={problems.get(base)} />
     </div>
   );
 }
@@ -338,15 +205,7 @@ function StepCard({ step, index, count, problems, onChange, onRemove, onMove, on
           <span class="step__title">
             {step.name || t("sc.stepN", { n: index + 1 })} <span class="badge">{timingSummary(step.timing)}</span>
           </span>
-          <button type="button" class="btn btn--ghost btn--small" disabled={index === 0} onClick={() => onMove(-1)} aria-label={t("me.up")}>
-            ↑
-          </button>
-          <button type="button" class="btn btn--ghost btn--small" disabled={index === count - 1} onClick={() => onMove(1)} aria-label={t("me.down")}>
-            ↓
-          </button>
-          <button type="button" class="btn btn--ghost btn--small" disabled={count === 1} onClick={onRemove}>
-            {t("sc.step.remove")}
-          </button>
+          <ItemControls index={index} count={count} onMove={onMove} onRemove={onRemove} removeLabel={t("sc.step.remove")} />
         </div>
         {invalid && (
           <p class="field__error" role="alert" data-testid="step-error">
@@ -420,7 +279,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
   const [saved, setSaved] = useState(useRoute().query.get("saved") === "1");
   const [version, setVersion] = useState(initial.version);
   const problems = problemsOf(form.error);
-  const setStep = (i: number, s: Step) => form.set("steps", v.steps.map((x, j) => (j === i ? s : x)));
+  const setStep = (i: number, s: Step) => form.set("steps", replaceItem(v.steps, i, s));
   const trigger = v.triggers[0] ?? { type: "" };
   const tKey = triggerKey(trigger.type);
   const focused = v.steps[Math.min(focus, v.steps.length - 1)];
@@ -438,15 +297,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
   };
 
   return (
-    <EditorShell
-      form={form}
-      save={save}
-      onSaved={onSaved}
-      title={id ? v.name || t("nav.scenarios") : t("sc.new")}
-      lead={t("sc.editor.lead")}
-      backPath="/scenarios"
-      testId="scenario-editor"
-      saveTestId="scenario-save"
+    <EditorShell kind={SCENARIOS} id={id} name={v.name} form={form} save={save} onSaved={onSaved} lead={t("sc.editor.lead")}
       actions={
         id && (
           <a class="btn btn--ghost" href={href(`/scenarios/${id}/simulate`)} data-testid="scenario-simulate-link">
@@ -544,13 +395,8 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
                 problems={problems}
                 onFocus={() => setFocus(i)}
                 onChange={(x) => setStep(i, x)}
-                onRemove={() => form.set("steps", v.steps.filter((_, j) => j !== i))}
-                onMove={(d) => {
-                  const j = i + d;
-                  const next = v.steps.slice();
-                  [next[i], next[j]] = [next[j]!, next[i]!];
-                  form.set("steps", next);
-                }}
+                onRemove={() => form.set("steps", removeItem(v.steps, i))}
+                onMove={(d) => form.set("steps", moveItem(v.steps, i, d))}
               />
             ))}
           </ol>
