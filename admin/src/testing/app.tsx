@@ -1,0 +1,44 @@
+/**
+ * Test helpers for components that call the API through useApp(): a fake ApiClient answering per "METHOD path"
+ * (a value, or a function of the body; an Error is thrown), recording every call, and the context around a node.
+ */
+import type { ComponentChildren } from "preact";
+import { vi } from "vitest";
+import type { ApiClient } from "../api";
+import { AppContext, type AppContextValue } from "../context";
+
+export type Answer = unknown | ((body: unknown) => unknown);
+
+export interface FakeApi extends ApiClient {
+  /** "GET /api/x", "PUT /api/x/1 {json body}" ... in call order */
+  calls: string[];
+}
+
+export function fakeApi(answers: Record<string, Answer>): FakeApi {
+  const calls: string[] = [];
+  const answer = async (method: string, path: string, body?: unknown) => {
+    calls.push(body === undefined ? `${method} ${path}` : `${method} ${path} ${JSON.stringify(body)}`);
+    const key = `${method} ${path.split("?")[0]}`;
+    if (!(key in answers)) throw new Error(`fakeApi: no answer for ${key}`);
+    const a = answers[key];
+    const value = typeof a === "function" ? (a as (b: unknown) => unknown)(body) : a;
+    if (value instanceof Error) throw value;
+    return value;
+  };
+  const api = {
+    calls,
+    baseUrl: "",
+    request: vi.fn((m: string, p: string, o?: { body?: unknown }) => answer(m, p, o?.body)),
+    get: vi.fn((p: string) => answer("GET", p)),
+    post: vi.fn((p: string, b?: unknown) => answer("POST", p, b)),
+    put: vi.fn((p: string, b?: unknown) => answer("PUT", p, b)),
+    patch: vi.fn((p: string, b?: unknown) => answer("PATCH", p, b)),
+    delete: vi.fn((p: string) => answer("DELETE", p)),
+  };
+  return api as unknown as FakeApi;
+}
+
+export function withApp(api: ApiClient, node: ComponentChildren, role: "owner" | "admin" | "operator" | "viewer" = "owner") {
+  const value = { api, session: { role, token: "t" }, config: {}, logout: () => undefined } as unknown as AppContextValue;
+  return <AppContext.Provider value={value}>{node}</AppContext.Provider>;
+}
