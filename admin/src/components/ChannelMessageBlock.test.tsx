@@ -1,17 +1,12 @@
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/preact";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { initLang } from "../i18n";
-import { fakeApi, withApp } from "../testing/app";
+import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
+import { describe, expect, it, vi } from "vitest";
+import { fakeApi, withApp, freshPageEachTest } from "../testing/app";
 import { ChannelMessageBlock, emptyContent, lineErrorAt } from "./ChannelMessageBlock";
 
 const problems = (o: Record<string, string>) => new Map(Object.entries(o));
 
 describe("<ChannelMessageBlock>", () => {
-  beforeEach(() => {
-    localStorage.clear();
-    initLang();
-  });
-  afterEach(cleanup);
+  freshPageEachTest();
 
   it("LINE: names its inputs under the base and shows the API's error at the message field", () => {
     render(<ChannelMessageBlock channel="line" base="steps[0]" value={[{ type: "text", text: "" }]} problems={problems({ "steps[0].line[0].text": "本文を入力してください" })} onChange={() => undefined} />);
@@ -59,7 +54,7 @@ describe("<ChannelMessageBlock>", () => {
 });
 
 describe("useSenders through the scenario-style block", () => {
-  afterEach(cleanup);
+  freshPageEachTest();
   it("is only asked for when an e-mail is written", async () => {
     const { useSenders } = await import("./ChannelMessageBlock");
     const api = fakeApi({ "GET /api/senders": { items: [] } });

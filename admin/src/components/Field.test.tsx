@@ -1,15 +1,11 @@
-import { cleanup, fireEvent, render, screen } from "@testing-library/preact";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { initLang } from "../i18n";
+import { fireEvent, render, screen } from "@testing-library/preact";
+import { describe, expect, it, vi } from "vitest";
+import { freshPageEachTest } from "../testing/app";
 import { ConfirmButton } from "./ConfirmButton";
 import { CheckField, RadioField, SelectField, TextField, choices } from "./Field";
 
 describe("fields", () => {
-  beforeEach(() => {
-    localStorage.clear();
-    initLang();
-  });
-  afterEach(cleanup);
+  freshPageEachTest();
 
   it("TextField: named by the API's where, invalid with the message under it only when there is an error", () => {
     const onValue = vi.fn();
@@ -62,11 +58,7 @@ describe("fields", () => {
 });
 
 describe("<ConfirmButton>", () => {
-  beforeEach(() => {
-    localStorage.clear();
-    initLang();
-  });
-  afterEach(cleanup);
+  freshPageEachTest();
 
   it("asks before acting; cancel acts on nothing", () => {
     const onConfirm = vi.fn();

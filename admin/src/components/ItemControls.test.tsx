@@ -1,6 +1,6 @@
 import { cleanup, fireEvent, render, screen } from "@testing-library/preact";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { initLang } from "../i18n";
+import { describe, expect, it, vi } from "vitest";
+import { freshPageEachTest } from "../testing/app";
 import { CardList, Card } from "./CardList";
 import { ItemControls, moveItem, removeItem, replaceItem } from "./ItemControls";
 import { Table } from "./Table";
@@ -18,11 +18,7 @@ describe("list edits", () => {
 });
 
 describe("<ItemControls>", () => {
-  beforeEach(() => {
-    localStorage.clear();
-    initLang();
-  });
-  afterEach(cleanup);
+  freshPageEachTest();
 
   it("cannot move the first up, the last down, or remove below the minimum", () => {
     const onMove = vi.fn();
@@ -42,7 +38,7 @@ describe("<ItemControls>", () => {
 });
 
 describe("<CardList> and <Table>", () => {
-  afterEach(cleanup);
+  freshPageEachTest();
   it("render one card / one row per item under the given test id", () => {
     const rows = [{ id: "a", name: "VIP" }, { id: "b", name: "新規" }];
     render(

@@ -1,10 +1,10 @@
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/preact";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ApiError } from "../api";
-import { initLang, t } from "../i18n";
+import { t } from "../i18n";
 import { fieldErrors } from "../lib/problems";
 import { useForm } from "../lib/useForm";
-import { fakeApi, withApp } from "../testing/app";
+import { fakeApi, withApp, freshPageEachTest, typeSaveAndExpectErrorAtField } from "../testing/app";
 import { useApp } from "../context";
 import { TextField } from "./Field";
 import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiList } from "./ResourceScreen";
@@ -51,11 +51,7 @@ function TagEditor({ id, initial }: { id: string | null; initial: Tag | null }) 
 const invalidName = new ApiError({ status: 422, code: "validation_failed", message: "タグ名は 30 文字までです", where: "name" });
 
 describe("<ListScreen>", () => {
-  beforeEach(() => {
-    localStorage.clear();
-    initLang();
-  });
-  afterEach(cleanup);
+  freshPageEachTest();
 
   it("shows loading, then the rows, with the new button in the header", async () => {
     const api = fakeApi({ "GET /api/tags": { items: [{ id: "t1", name: "VIP" }] } });
@@ -88,27 +84,17 @@ describe("<ListScreen>", () => {
 });
 
 describe("<EditorShell>", () => {
-  beforeEach(() => {
-    localStorage.clear();
-    sessionStorage.clear();
-    location.hash = "#/tags/new";
-    initLang();
-  });
-  afterEach(cleanup);
+  freshPageEachTest("#/tags/new");
 
   it("keeps the draft after a failed save and shows the error at the field", async () => {
     const api = fakeApi({ "POST /api/tags": invalidName });
     render(withApp(api, <TagEditor id={null} initial={null} />));
     const input = screen.getByLabelText("タグ名") as HTMLInputElement;
-    fireEvent.input(input, { target: { value: "とても長いタグ名".repeat(5) } });
-    fireEvent.click(screen.getByTestId("tag-save"));
-    await screen.findByRole("alert");
-    // the value stays in the form and in the session draft (a reload or a re-login brings it back)
-    expect(input.value).toBe("とても長いタグ名".repeat(5));
+    // the value stays in the form, the input is invalid and the message is under it
+    await typeSaveAndExpectErrorAtField(input, "とても長いタグ名".repeat(5), "tag-save", "タグ名は 30 文字までです");
+    expect(input.closest("label")!.querySelector("[data-field-error=name]")).toBeTruthy();
+    // ... and in the session draft (a reload or a re-login brings it back)
     expect(JSON.parse(sessionStorage.getItem("haishin.draft.tag.new")!).name).toBe("とても長いタグ名".repeat(5));
-    // the error is at the field: the input is invalid and the message is under it
-    expect(input.getAttribute("aria-invalid")).toBe("true");
-    expect(input.closest("label")!.querySelector("[data-field-error=name]")!.textContent).toBe("タグ名は 30 文字までです");
     expect(location.hash).toBe("#/tags/new");
   });
 
@@ -158,11 +144,7 @@ describe("<EditorShell>", () => {
 });
 
 describe("<Loaded>", () => {
-  beforeEach(() => {
-    localStorage.clear();
-    initLang();
-  });
-  afterEach(cleanup);
+  freshPageEachTest();
 
   it("renders a new item at once, without asking the API", () => {
     const api = fakeApi({});

@@ -3,9 +3,11 @@
  * (a value, or a function of the body; an Error is thrown), recording every call, and the context around a node.
  */
 import type { ComponentChildren } from "preact";
-import { vi } from "vitest";
+import { cleanup, fireEvent, screen } from "@testing-library/preact";
+import { afterEach, beforeEach, expect, vi } from "vitest";
 import type { ApiClient } from "../api";
 import { AppContext, type AppContextValue } from "../context";
+import { initLang } from "../i18n";
 
 export type Answer = unknown | ((body: unknown) => unknown);
 
@@ -41,4 +43,28 @@ export function fakeApi(answers: Record<string, Answer>): FakeApi {
 export function withApp(api: ApiClient, node: ComponentChildren, role: "owner" | "admin" | "operator" | "viewer" = "owner") {
   const value = { api, session: { role, token: "t" }, config: {}, logout: () => undefined } as unknown as AppContextValue;
   return <AppContext.Provider value={value}>{node}</AppContext.Provider>;
+}
+
+/** Each test starts on a fresh page: no stored language, drafts or hash, Japanese, nothing rendered. */
+export function freshPageEachTest(hash = ""): void {
+  beforeEach(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+    location.hash = hash;
+    initLang();
+  });
+  afterEach(cleanup);
+}
+
+/**
+ * The shell's promise for any editor, in one step: type `typed` into `field`, press the save button `saveTestId`
+ * (the API refuses it), then the error is shown in place, the input keeps what was typed, and the message is AT the field.
+ */
+export async function typeSaveAndExpectErrorAtField(field: HTMLInputElement | HTMLTextAreaElement, typed: string, saveTestId: string, message: string): Promise<void> {
+  fireEvent.input(field, { target: { value: typed } });
+  fireEvent.click(screen.getByTestId(saveTestId));
+  await screen.findByRole("alert");
+  expect(field.value).toBe(typed);
+  expect(field.getAttribute("aria-invalid")).toBe("true");
+  expect(field.closest("label")!.querySelector(".field__error")!.textContent).toBe(message);
 }

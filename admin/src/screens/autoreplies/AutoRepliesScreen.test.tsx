@@ -1,19 +1,13 @@
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/preact";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
+import { describe, expect, it } from "vitest";
 import { ApiError } from "../../api";
-import { initLang } from "../../i18n";
-import { fakeApi, withApp } from "../../testing/app";
+import { fakeApi, withApp, freshPageEachTest, typeSaveAndExpectErrorAtField } from "../../testing/app";
 import AutoRepliesScreen from "./AutoRepliesScreen";
 
 const RULE = { id: "ar1", name: "営業時間", channel_id: null, match_type: "contains", keywords: ["営業時間"], priority: 10, enabled: true, messages: [{ type: "text", text: "10時から" }], actions: [] };
 
 describe("auto-replies on the shared shell", () => {
-  beforeEach(() => {
-    localStorage.clear();
-    sessionStorage.clear();
-    initLang();
-  });
-  afterEach(cleanup);
+  freshPageEachTest();
 
   it("lists the rules with the tester, which names the rule that answers", async () => {
     location.hash = "#/auto-replies";
@@ -28,12 +22,7 @@ describe("auto-replies on the shared shell", () => {
     const api = fakeApi({ "POST /api/auto-replies": new ApiError({ status: 422, code: "validation_failed", message: "正規表現が不正です", where: "keywords" }) });
     render(withApp(api, <AutoRepliesScreen />));
     const keywords = screen.getByLabelText("キーワード(1 行に 1 つ)") as HTMLTextAreaElement;
-    fireEvent.input(keywords, { target: { value: "([" } });
-    fireEvent.click(screen.getByTestId("autoreply-save"));
-    await screen.findByRole("alert");
-    expect(keywords.value).toBe("([");
-    expect(keywords.getAttribute("aria-invalid")).toBe("true");
-    expect(keywords.closest("label")!.textContent).toContain("正規表現が不正です");
+    await typeSaveAndExpectErrorAtField(keywords, "([", "autoreply-save", "正規表現が不正です");
     expect(location.hash).toBe("#/auto-replies/new");
   });
 

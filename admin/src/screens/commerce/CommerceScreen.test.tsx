@@ -1,7 +1,6 @@
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/preact";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { initLang } from "../../i18n";
-import { fakeApi, withApp } from "../../testing/app";
+import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
+import { describe, expect, it } from "vitest";
+import { fakeApi, withApp, freshPageEachTest } from "../../testing/app";
 import CommerceScreen from "./CommerceScreen";
 
 const ORDER = {
@@ -11,11 +10,7 @@ const ORDER = {
 const PRODUCT = { product_id: "p1", definition: { name: "月額プラン", kind: "subscription", amount: 3000, currency: "jpy", interval: "month", installments: 0, actions: [], dunning_tag: "x", status: "active" } };
 
 describe("commerce on the shared shell", () => {
-  beforeEach(() => {
-    localStorage.clear();
-    initLang();
-  });
-  afterEach(cleanup);
+  freshPageEachTest();
 
   it("cancels an order only after the confirm, then shows the list again", async () => {
     location.hash = "#/commerce/orders";

@@ -1,17 +1,11 @@
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/preact";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
+import { describe, expect, it } from "vitest";
 import { ApiError } from "../../api";
-import { initLang } from "../../i18n";
-import { fakeApi, withApp } from "../../testing/app";
+import { fakeApi, withApp, freshPageEachTest, typeSaveAndExpectErrorAtField } from "../../testing/app";
 import FormsScreen from "./FormsScreen";
 
 describe("forms on the shared shell", () => {
-  beforeEach(() => {
-    localStorage.clear();
-    sessionStorage.clear();
-    initLang();
-  });
-  afterEach(cleanup);
+  freshPageEachTest();
 
   it("builder: fields can be added and reordered; a refused redirect URL is shown at its field and the form is kept", async () => {
     location.hash = "#/forms/new";
@@ -24,12 +18,7 @@ describe("forms on the shared shell", () => {
     expect((document.querySelector("input[name='fields.0.label']") as HTMLInputElement).value).toBe("誕生日");
     fireEvent.click(document.querySelector("input[name=after][value=redirect]")!);
     const url = document.querySelector("input[name=redirect_url]") as HTMLInputElement;
-    fireEvent.input(url, { target: { value: "http://example.com" } });
-    fireEvent.click(screen.getByTestId("form-save"));
-    await screen.findByRole("alert");
-    expect(url.value).toBe("http://example.com");
-    expect(url.getAttribute("aria-invalid")).toBe("true");
-    expect(url.closest("label")!.textContent).toContain("https:// で始まる URL を入力してください");
+    await typeSaveAndExpectErrorAtField(url, "http://example.com", "form-save", "https:// で始まる URL を入力してください");
     const body = JSON.parse(api.calls[0]!.replace(/^POST \/api\/forms /, ""));
     expect(body.redirect_url).toBe("http://example.com");
     expect(body.fields.map((f: { label: string }) => f.label)).toEqual(["誕生日", "お名前"]);
