@@ -15,6 +15,7 @@ import type { ComponentChildren, VNode } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { useApp } from "../context";
 import { type DictKey, t } from "../i18n";
+import { useAction } from "../lib/useAction";
 import type { FormState } from "../lib/useForm";
 import { href, navigate } from "../router";
 import { ConfirmButton } from "./ConfirmButton";
@@ -159,8 +160,7 @@ export interface EditorShellProps<T extends object, R> {
 export function EditorShell<T extends object, R>(props: EditorShellProps<T, R>) {
   const { kind, form, save, remove } = props;
   const onSaved = props.onSaved ?? (() => navigate(kind.path));
-  const [removeError, setRemoveError] = useState<unknown>(null);
-  const [removing, setRemoving] = useState(false);
+  const removing = useAction();
   const onSubmit = async (e: Event) => {
     e.preventDefault();
     let ok = false;
@@ -171,19 +171,12 @@ export function EditorShell<T extends object, R>(props: EditorShellProps<T, R>) 
     });
     if (ok) onSaved(result as R);
   };
-  const onRemove = async () => {
-    if (!remove) return;
-    setRemoveError(null);
-    setRemoving(true);
-    try {
+  const onRemove = () =>
+    remove &&
+    removing.run(async () => {
       await remove.run();
       (remove.done ?? (() => navigate(kind.path)))();
-    } catch (e) {
-      setRemoveError(e);
-    } finally {
-      setRemoving(false);
-    }
-  };
+    });
   return (
     <form onSubmit={onSubmit} data-testid={kind.editorTestId ?? `${kind.testId}-editor`} noValidate>
       <PageHeader title={props.id ? props.name || t(kind.title) : t(kind.newLabel)} lead={props.lead}>
@@ -197,7 +190,7 @@ export function EditorShell<T extends object, R>(props: EditorShellProps<T, R>) 
             label={remove.label}
             confirmLabel={remove.confirmLabel ?? remove.label}
             question={remove.question}
-            busy={removing}
+            busy={removing.busy}
             onConfirm={() => void onRemove()}
             testId={remove.testId}
           />
@@ -207,7 +200,7 @@ export function EditorShell<T extends object, R>(props: EditorShellProps<T, R>) 
         </button>
       </PageHeader>
       <ErrorNotice error={form.error} onDismiss={() => form.setError(null)} />
-      <ErrorNotice error={removeError} onDismiss={() => setRemoveError(null)} />
+      <ErrorNotice error={removing.error} onDismiss={() => removing.setError(null)} />
       {props.notice}
       {props.children}
     </form>

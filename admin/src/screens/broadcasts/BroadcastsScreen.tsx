@@ -15,6 +15,7 @@ import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiList } from "
 import { EMPTY_SEGMENT, SegmentBuilder, type SegmentGroup, completeSegment } from "../../components/SegmentBuilder";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
+import { useAction } from "../../lib/useAction";
 import { useForm } from "../../lib/useForm";
 import { href, navigate, useRoute } from "../../router";
 import { fmtDateTime, fmtNumber, localInputValue, problemAt, problemsOf } from "../scenarios/shared";
@@ -331,12 +332,11 @@ function SendPanel({ broadcast, dirty }: { broadcast: Broadcast; dirty: boolean 
   const [quotaError, setQuotaError] = useState<unknown>(null);
   const [testIds, setTestIds] = useState("");
   const [testResult, setTestResult] = useState<string | null>(null);
-  const [testError, setTestError] = useState<unknown>(null);
+  const testing = useAction();
   const [when, setWhen] = useState<"now" | "at">("at");
   const [at, setAt] = useState(localInputValue(60));
-  const [sendError, setSendError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const sendProblems = problemsOf(sendError);
+  const sending = useAction();
+  const sendProblems = problemsOf(sending.error);
 
   const check = () => {
     setQuotaError(null);
@@ -344,12 +344,11 @@ function SendPanel({ broadcast, dirty }: { broadcast: Broadcast; dirty: boolean 
   };
   useEffect(check, [broadcast]);
 
-  const testSend = async () => {
-    setTestError(null);
+  const testSend = () => {
     setTestResult(null);
     const ids = testIds.split(/[\s,、]+/).filter(Boolean);
     const body = { line_user_ids: ids.filter((x) => x.startsWith("U")), subscriber_ids: ids.filter((x) => !x.startsWith("U")) };
-    try {
+    return testing.run(async () => {
       const r = await api.post<{ sent: number; results: { ok: boolean; error?: string; line_user_id: string }[] }>(`/api/broadcasts/${id}/test-send`, body);
       setTestResult(
         t("bc.test.done", { n: r.sent, total: r.results.length }) +
@@ -358,24 +357,15 @@ function SendPanel({ broadcast, dirty }: { broadcast: Broadcast; dirty: boolean 
             .map((x) => ` / ${x.line_user_id}: ${x.error ?? ""}`)
             .join(""),
       );
-    } catch (e) {
-      setTestError(e);
-    }
+    });
   };
 
-  const go = async () => {
-    setBusy(true);
-    setSendError(null);
-    try {
+  const go = () =>
+    sending.run(async () => {
       if (when === "now") await api.post(`/api/broadcasts/${id}/send`);
       else await api.post(`/api/broadcasts/${id}/schedule`, { at });
       navigate(`/broadcasts/${id}?view=progress`);
-    } catch (e) {
-      setSendError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <section class="card form" data-testid="send-panel">
@@ -402,7 +392,7 @@ function SendPanel({ broadcast, dirty }: { broadcast: Broadcast; dirty: boolean 
           </button>
         </div>
         {testResult && <p role="status">{testResult}</p>}
-        <ErrorNotice error={testError} />
+        <ErrorNotice error={testing.error} />
       </div>
       <div class="step__section">
         <h3>{t("bc.timing")}</h3>
@@ -414,11 +404,11 @@ function SendPanel({ broadcast, dirty }: { broadcast: Broadcast; dirty: boolean 
             {sendProblems.get("at") && <span class="field__error">{sendProblems.get("at")}</span>}
           </label>
         )}
-        <ErrorNotice error={sendError} />
+        <ErrorNotice error={sending.error} />
         {dirty && <p class="notice notice--warn">{t("bc.fixFirst")}</p>}
         <div class="toolbar">
-          <button type="button" class="btn" onClick={go} disabled={busy || dirty} data-testid="broadcast-go">
-            {busy ? t("sc.saving") : when === "now" ? t("bc.sendNow") : t("bc.schedule")}
+          <button type="button" class="btn" onClick={go} disabled={sending.busy || dirty} data-testid="broadcast-go">
+            {sending.busy ? t("sc.saving") : when === "now" ? t("bc.sendNow") : t("bc.schedule")}
           </button>
         </div>
       </div>
@@ -430,7 +420,7 @@ function ProgressView({ initial }: { initial: Broadcast }) {
   const { api } = useApp();
   const [b, setB] = useState(initial);
   const [error, setError] = useState<unknown>(null);
-  const [cancelError, setCancelError] = useState<unknown>(null);
+  const cancelling = useAction();
   const timer = useRef<number | undefined>(undefined);
   useEffect(() => {
     if (!LIVE.has(b.status)) return;
@@ -446,15 +436,11 @@ function ProgressView({ initial }: { initial: Broadcast }) {
   const pct = percent(b);
   const skipped = p.skipped_blocked + p.skipped_unsubscribed + p.skipped_no_address + (p.skipped_daily_cap ?? 0);
   const total = Math.max(1, p.planned || b.estimate || 0);
-  const cancel = async () => {
-    setCancelError(null);
-    try {
+  const cancel = () =>
+    cancelling.run(async () => {
       await api.post(`/api/broadcasts/${b.broadcast_id}/cancel`);
       setB(await api.get<Broadcast>(`/api/broadcasts/${b.broadcast_id}`));
-    } catch (e) {
-      setCancelError(e);
-    }
-  };
+    });
   return (
     <>
       <PageHeader title={b.name} lead={t(b.status === "done" ? "bc.results.lead" : "bc.progress.lead")}>
@@ -465,7 +451,7 @@ function ProgressView({ initial }: { initial: Broadcast }) {
           <ConfirmButton large label={t("bc.cancel")} confirmLabel={t("bc.cancel")} question={t("bc.cancel.confirm")} onConfirm={() => void cancel()} testId="broadcast-cancel" />
         )}
       </PageHeader>
-      <ErrorNotice error={cancelError} />
+      <ErrorNotice error={cancelling.error} />
       <section class="card" data-testid="broadcast-progress" data-percent={pct}>
         <div class="toolbar">
           {statusBadge(b.status)}

@@ -8,6 +8,7 @@ import { Card, CardList } from "../../components/CardList";
 import { ListScreen, useApiList } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
+import { useAction } from "../../lib/useAction";
 import { href, navigate, useRoute } from "../../router";
 import { SCENARIOS, ScenarioEditor } from "./ScenarioEditor";
 import { ScenarioSimulator } from "./ScenarioSimulator";
@@ -18,25 +19,15 @@ function ScenarioList() {
   const { api, session } = useApp();
   const list = useApiList<Scenario>("/api/scenarios");
   const [importText, setImportText] = useState<string | null>(null);
-  const [importError, setImportError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const importing = useAction();
 
-  const doImport = async () => {
-    if (importText === null) return;
-    setBusy(true);
-    setImportError(null);
-    try {
-      const saved = JSON.parse(
-        (await rawRequest(api, session.token, "POST", "/api/scenarios/import", importText, "application/yaml")).text,
-      ) as Scenario;
+  const doImport = () =>
+    importText !== null &&
+    importing.run(async () => {
+      const saved = JSON.parse((await rawRequest(api, session.token, "POST", "/api/scenarios/import", importText, "application/yaml")).text) as Scenario;
       setImportText(null);
       navigate(`/scenarios/${saved.id}`);
-    } catch (e) {
-      setImportError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <ListScreen
@@ -69,10 +60,10 @@ function ScenarioList() {
                 <span class="field__label">{t("sc.import.paste")}</span>
                 <textarea class="mono" name="body" rows={10} value={importText} onInput={(e) => setImportText(e.currentTarget.value)} />
               </label>
-              <ErrorNotice error={importError} />
+              <ErrorNotice error={importing.error} />
               <div class="toolbar">
-                <button type="button" class="btn" disabled={busy || !importText.trim()} onClick={doImport}>
-                  {busy ? t("sc.saving") : t("sc.import.run")}
+                <button type="button" class="btn" disabled={importing.busy || !importText.trim()} onClick={doImport}>
+                  {importing.busy ? t("sc.saving") : t("sc.import.run")}
                 </button>
               </div>
             </div>
