@@ -278,24 +278,21 @@ function QuotaView({ q }: { q: Quota }) {
   return (
     <div data-testid="quota-result" data-ok={q.ok ? "true" : "false"}>
       <div class="stats">
-        <div class="stat">
-          <div class="stat__label">{t("bc.q.matched")}</div>
-          <div class="stat__value">{fmtNumber(q.matched)}</div>
-        </div>
-        <div class="stat">
-          <div class="stat__label">{t("bc.q.recipients")}</div>
-          <div class="stat__value" data-testid="quota-recipients">
-            {fmtNumber(q.recipients)}
+        {(
+          [
+            ["bc.q.matched", fmtNumber(q.matched), undefined],
+            ["bc.q.recipients", fmtNumber(q.recipients), "quota-recipients"],
+            ["bc.q.messages", fmtNumber(q.estimated_messages), undefined],
+            ["bc.q.remaining", q.limit === null || q.limit === undefined ? t("bc.q.unlimited") : `${fmtNumber(q.remaining)} / ${fmtNumber(q.limit)}`, undefined],
+          ] as const
+        ).map(([k, value, testId]) => (
+          <div class="stat" key={k}>
+            <div class="stat__label">{t(k)}</div>
+            <div class="stat__value" data-testid={testId}>
+              {value}
+            </div>
           </div>
-        </div>
-        <div class="stat">
-          <div class="stat__label">{t("bc.q.messages")}</div>
-          <div class="stat__value">{fmtNumber(q.estimated_messages)}</div>
-        </div>
-        <div class="stat">
-          <div class="stat__label">{t("bc.q.remaining")}</div>
-          <div class="stat__value">{q.limit === null || q.limit === undefined ? t("bc.q.unlimited") : `${fmtNumber(q.remaining)} / ${fmtNumber(q.limit)}`}</div>
-        </div>
+        ))}
       </div>
       {Object.entries(q.skipped).filter(([, n]) => n > 0).length > 0 && (
         <p class="muted">

@@ -39,18 +39,14 @@ export function download(filename: string, text: string, type: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+/** Date and time to the minute, in the workspace's time zone (Asia/Tokyo). */
+const TOKYO_MINUTES: Intl.DateTimeFormatOptions = { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" };
+
 export function fmtDateTime(iso: string | null | undefined): string {
   if (!iso) return "—";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(getLang() === "ja" ? "ja-JP" : "en-US", {
-    timeZone: "Asia/Tokyo",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-  });
+  return d.toLocaleString(getLang() === "ja" ? "ja-JP" : "en-US", TOKYO_MINUTES);
 }
 
 export function fmtNumber(n: number | null | undefined): string {
@@ -64,13 +60,6 @@ export function fmtYen(n: number | null | undefined): string {
 /** Local (Asia/Tokyo by default) "YYYY-MM-DDTHH:MM" for <input type=datetime-local>, `minutes` from now. */
 export function localInputValue(minutesFromNow = 0): string {
   const d = new Date(Date.now() + minutesFromNow * 60_000);
-  const parts = new Intl.DateTimeFormat("sv-SE", {
-    timeZone: "Asia/Tokyo",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-  }).format(d);
+  const parts = new Intl.DateTimeFormat("sv-SE", TOKYO_MINUTES).format(d);
   return parts.replace(" ", "T");
 }
