@@ -7,7 +7,7 @@ import { useForm } from "../lib/useForm";
 import { fakeApi, withApp, freshPageEachTest, typeSaveAndExpectErrorAtField } from "../testing/app";
 import { useApp } from "../context";
 import { TextField } from "./Field";
-import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiList } from "./ResourceScreen";
+import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiList, useApiPages } from "./ResourceScreen";
 
 const TAGS: ResourceKind = { path: "/tags", title: "nav.friends", newLabel: "fm.new", testId: "tag" };
 interface Tag {
@@ -161,5 +161,39 @@ describe("<Loaded>", () => {
     await screen.findByRole("alert");
     fireEvent.click(screen.getByText("再試行"));
     expect(await screen.findByText("VIP")).toBeTruthy();
+  });
+});
+
+function PagedTags() {
+  const list = useApiPages<Tag>("/api/tags", { limit: 2 });
+  return (
+    <ListScreen kind={TAGS} creates={false} list={list} empty="なし">
+      {(rows) => <p data-testid="names">{rows.map((r) => r.name).join(",")}</p>}
+    </ListScreen>
+  );
+}
+
+describe("useApiPages", () => {
+  freshPageEachTest();
+
+  it("loads the next page on 'more' (cursor or next_cursor) and hides it after the last page", async () => {
+    const pages: Record<string, unknown> = {
+      "": { items: [{ id: "a", name: "A" }, { id: "b", name: "B" }], cursor: "c1" },
+      c1: { items: [{ id: "c", name: "C" }], next_cursor: "c2" },
+      c2: { items: [], cursor: null },
+    };
+    const api = fakeApi({ "GET /api/tags": undefined });
+    (api.get as unknown as { mockImplementation: (f: unknown) => void }).mockImplementation(async (path: string, o?: { query?: { cursor?: string; limit?: number } }) => {
+      api.calls.push(`GET ${path} cursor=${o?.query?.cursor ?? ""} limit=${o?.query?.limit}`);
+      return pages[o?.query?.cursor ?? ""];
+    });
+    render(withApp(api, <PagedTags />));
+    await waitFor(() => expect(screen.getByTestId("names").textContent).toBe("A,B"));
+    fireEvent.click(screen.getByTestId("list-more"));
+    await waitFor(() => expect(screen.getByTestId("names").textContent).toBe("A,B,C"));
+    fireEvent.click(screen.getByTestId("list-more"));
+    await waitFor(() => expect(screen.queryByTestId("list-more")).toBeNull());
+    expect(screen.getByTestId("names").textContent).toBe("A,B,C");
+    expect(api.calls).toEqual(["GET /api/tags cursor= limit=2", "GET /api/tags cursor=c1 limit=2", "GET /api/tags cursor=c2 limit=2"]);
   });
 });

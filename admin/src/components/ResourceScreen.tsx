@@ -61,6 +61,8 @@ export function useApiGet<T>(path: string | null, deps: readonly unknown[] = [])
 
 export interface ListState<T> extends Loadable<T[]> {
   rows: T[] | null;
+  /** the next page (paged lists); null when there is none */
+  more?: (() => void) | null;
 }
 
 /** GET a list; `pick` takes the rows out of the body (default `body.items`). */
@@ -70,8 +72,33 @@ export function useApiList<T>(path: string, pick: (body: never) => T[] = (b: { i
   return { ...got, data: rows, rows };
 }
 
+/**
+ * GET a list page by page: `?limit=&cursor=`, the next cursor from the body's `cursor` or `next_cursor` (both are
+ * used by the API); `more()` appends the next page. For answers, dead letters, enrollments, audit entries.
+ */
+export function useApiPages<T>(
+  path: string,
+  { pick = (b: { items: T[] }) => b.items, limit, query }: { pick?: (body: never) => T[]; limit?: number; query?: Record<string, string | number | undefined> } = {},
+): ListState<T> {
+  const { api } = useApp();
+  const [rows, setRows] = useState<T[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const load = (after?: string) =>
+    api.get<Record<string, unknown>>(path, { query: { limit, ...query, cursor: after } }).then((body) => {
+      const page = pick(body as never);
+      setRows((prev) => (after ? [...(prev ?? []), ...page] : page));
+      const c = body.cursor ?? body.next_cursor;
+      setNext(typeof c === "string" && c ? c : null);
+    }, setError);
+  useEffect(() => void load(), [path, JSON.stringify(query ?? {})]);
+  return { rows, data: rows, error, setError, reload: () => void load(), more: next ? () => void load(next) : null };
+}
+
 export interface ListScreenProps<T> {
   kind: ResourceKind;
+  /** the header's title when it is not the kind's (the answers of one form) */
+  title?: string;
   list: ListState<T>;
   /** false: no "new" button (a list of things made elsewhere: orders, dead letters) */
   creates?: boolean;
@@ -87,7 +114,7 @@ export interface ListScreenProps<T> {
   children: (rows: T[]) => ComponentChildren;
 }
 
-export function ListScreen<T>({ kind, list, creates = true, actions, above, tools, empty, children }: ListScreenProps<T>) {
+export function ListScreen<T>({ kind, title, list, creates = true, actions, above, tools, empty, children }: ListScreenProps<T>) {
   const rows = list.rows;
   const newButton = (testId?: string) =>
     creates && (
@@ -97,7 +124,7 @@ export function ListScreen<T>({ kind, list, creates = true, actions, above, tool
     );
   return (
     <>
-      <PageHeader title={t(kind.title)} lead={kind.lead && t(kind.lead)}>
+      <PageHeader title={title ?? t(kind.title)} lead={title ? undefined : kind.lead && t(kind.lead)}>
         {actions}
         {newButton(`${kind.testId}-new`)}
       </PageHeader>
@@ -112,6 +139,11 @@ export function ListScreen<T>({ kind, list, creates = true, actions, above, tool
         </div>
       )}
       {rows && rows.length > 0 && children(rows)}
+      {rows && rows.length > 0 && list.more && (
+        <button type="button" class="btn btn--ghost" onClick={list.more} data-testid="list-more">
+          {t("common.more")}
+        </button>
+      )}
     </>
   );
 }

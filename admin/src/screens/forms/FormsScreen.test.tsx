@@ -25,4 +25,20 @@ describe("forms on the shared shell", () => {
     expect("after" in body).toBe(false);
     await waitFor(() => expect(location.hash).toBe("#/forms/new"));
   });
+
+  it("answers: one column per question, the next page on 'more'", async () => {
+    location.hash = "#/forms/f1/answers";
+    const view = { form_id: "f1", url: "https://x/f/f1", definition: { name: "来店予約", fields: [{ key: "name", label: "お名前" }, { key: "menu", label: "メニュー" }] } };
+    const answer = (n: number) => ({ submission_id: `s${n}`, subscriber_id: null, answers: { name: `客${n}`, menu: ["カット", "カラー"] }, line_bound: false, at: "2026-11-01T01:00:00Z" });
+    let page = 0;
+    const api = fakeApi({ "GET /api/forms/f1": view, "GET /api/forms/f1/answers": () => (page++ === 0 ? { items: [answer(1)], cursor: "n" } : { items: [answer(2)], cursor: null }) });
+    render(withApp(api, <FormsScreen />));
+    const table = await screen.findByTestId("form-answers");
+    await waitFor(() => expect([...table.querySelectorAll("th")].map((th) => th.textContent)).toEqual(["回答日時", "お名前", "メニュー", "友だち"]));
+    expect(screen.getByRole("heading").textContent).toContain("来店予約");
+    fireEvent.click(screen.getByTestId("list-more"));
+    await waitFor(() => expect(table.querySelectorAll("tbody tr")).toHaveLength(2));
+    expect(table.querySelector("tbody tr td:nth-child(3)")!.textContent).toBe("カット, カラー");
+    expect(screen.queryByTestId("list-more")).toBeNull();
+  });
 });

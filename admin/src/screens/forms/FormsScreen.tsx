@@ -3,18 +3,17 @@
  * redirect; LINE auto-reply), answers with CSV export.
  * Routes: #/forms, #/forms/new, #/forms/<id>, #/forms/<id>/answers
  */
-import { useEffect, useState } from "preact/hooks";
 import "../../components/MessagePreview.css";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Card, CardList } from "../../components/CardList";
 import { CheckField, RadioField, SelectField, TextField, choices } from "../../components/Field";
 import { ItemControls, moveItem, removeItem, replaceItem } from "../../components/ItemControls";
-import { PageHeader } from "../../components/PageHeader";
 import { Table } from "../../components/Table";
-import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiList } from "../../components/ResourceScreen";
+import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiGet, useApiList, useApiPages } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
+import { useAction } from "../../lib/useAction";
 import { useForm } from "../../lib/useForm";
 import { href, useRoute } from "../../router";
 import { ActionList } from "../scenarios/ActionList";
@@ -234,52 +233,36 @@ function BuilderForm({ id, view }: { id: string | null; view: FormView | null })
 
 function Answers({ id }: { id: string }) {
   const { api, session } = useApp();
-  const [form, setForm] = useState<FormView | null>(null);
-  const [rows, setRows] = useState<Answer[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const load = (after?: string) =>
-    api.get<{ items: Answer[]; cursor: string | null }>(`/api/forms/${id}/answers`, { query: { limit: 100, cursor: after } }).then((r) => {
-      setRows((prev) => (after ? [...(prev ?? []), ...r.items] : r.items));
-      setCursor(r.cursor);
-    }, setError);
-  useEffect(() => {
-    api.get<FormView>(`/api/forms/${id}`).then(setForm, setError);
-    void load();
-  }, [id]);
-  const exportCsv = async () => {
-    try {
+  const form = useApiGet<FormView>(`/api/forms/${id}`);
+  const list = useApiPages<Answer>(`/api/forms/${id}/answers`, { limit: 100 });
+  const csv = useAction();
+  const exportCsv = () =>
+    csv.run(async () => {
       const r = await rawRequest(api, session.token, "GET", `/api/forms/${id}/answers?format=csv`);
       download(`form-${id}.csv`, r.text, "text/csv;charset=utf-8");
-    } catch (e) {
-      setError(e);
-    }
-  };
-  const fields = form?.definition.fields ?? [];
+    });
+  const fields = form.data?.definition.fields ?? [];
   return (
-    <>
-      <PageHeader title={t("fm.answersOf", { name: form?.definition.name ?? "" })}>
-        <a class="btn btn--ghost" href={href("/forms")}>
-          {t("sc.back")}
-        </a>
-        <button type="button" class="btn" onClick={exportCsv} data-testid="form-csv">
-          {t("fm.csv")}
-        </button>
-      </PageHeader>
-      <ErrorNotice error={error} onRetry={() => (setError(null), load())} />
-      {rows && rows.length === 0 && <div class="empty">{t("fm.noAnswers")}</div>}
-      {rows && rows.length > 0 && (
-        <Table
-          testId="form-answers"
-          columns={[t("fm.answeredAt"), ...fields.map((f) => f.label), t("fm.friend")]}
-          footer={
-            cursor && (
-              <button type="button" class="btn btn--ghost" onClick={() => load(cursor)}>
-                {t("fm.more")}
-              </button>
-            )
-          }
-        >
+    <ListScreen
+      kind={FORMS}
+      title={t("fm.answersOf", { name: form.data?.definition.name ?? "" })}
+      creates={false}
+      list={list}
+      empty={t("fm.noAnswers")}
+      actions={
+        <>
+          <a class="btn btn--ghost" href={href("/forms")}>
+            {t("sc.back")}
+          </a>
+          <button type="button" class="btn" onClick={exportCsv} data-testid="form-csv">
+            {t("fm.csv")}
+          </button>
+        </>
+      }
+      above={<ErrorNotice error={csv.error || form.error} onDismiss={() => (csv.setError(null), form.setError(null))} />}
+    >
+      {(rows) => (
+        <Table testId="form-answers" columns={[t("fm.answeredAt"), ...fields.map((f) => f.label), t("fm.friend")]}>
           {rows.map((a) => (
             <tr key={a.submission_id}>
               <td>{fmtDateTime(a.at)}</td>
@@ -291,7 +274,7 @@ function Answers({ id }: { id: string }) {
           ))}
         </Table>
       )}
-    </>
+    </ListScreen>
   );
 }
 
