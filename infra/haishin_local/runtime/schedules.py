@@ -196,10 +196,13 @@ class Scheduler:
     def fire_all(self) -> None:
         """Fire every rate/cron rule once now (after a clock advance), and restart their periods."""
         now = time.monotonic()
+        minute = clock.now().replace(second=0, microsecond=0)
         for source in self.sources:
             period = rate_seconds(source.expression)
             if period:
                 self._next_rate[source] = now + period
+            elif cron_matches(source.expression, minute):
+                self._last_cron_minute[source] = minute  # the minute's run: the loop does not fire it again
             self._fire(source)
 
     def _fire(self, source: ScheduleSource) -> None:
