@@ -84,6 +84,7 @@ def main() -> None:
                  "line": [{"type": "text", "text": "{{ subscriber_id }}|s2"}]}]}, auth)
         assert status in (200, 201), body
         ticks = record_ticks()
+        worker_errors = record_worker_errors()
         # the tick's first run sets its watermark; from here ticks are at the start of each clock minute (the cron)
         first_tick = floor_minute(system.clock.now()) + timedelta(minutes=1)
         system.advance(first_tick - system.clock.now())
@@ -129,6 +130,13 @@ def main() -> None:
         system.drain(timeout=300)
         print(f"clock advanced minute by minute ({advances} advances) in {time.perf_counter() - t0:.1f} s {load()}")
         report(system, emulator.deliveries(CH), ticks, expected, t_start)
+        dlq = system.client("sqs")
+        url = next(u for u in dlq.list_queues()["QueueUrls"] if "DeliveryDeadLetterQueue" in u)
+        depth = dlq.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        print(f"worker attempts that raised (other than retry-later/permanent): {len(worker_errors)}; "
+              f"DeliveryDeadLetterQueue holds {depth['Attributes']['ApproximateNumberOfMessages']}")
+        for line in worker_errors[:5]:
+            print(f"  {line}")
 
 
 def record_ticks() -> list[dict[str, Any]]:
@@ -147,6 +155,29 @@ def record_ticks() -> list[dict[str, Any]]:
 
     StepTick.run = timed  # type: ignore[method-assign]
     return ticks
+
+
+def record_worker_errors() -> list[str]:
+    """Wrap the delivery worker to keep the unexpected exceptions (Powertools' batch processor logs them at DEBUG)."""
+    import traceback  # noqa: PLC0415
+
+    from haishin.delivery.worker import DeliveryWorker, HandBack, PermanentFailure, RetryLater  # noqa: PLC0415
+
+    errors: list[str] = []
+    original = DeliveryWorker.process
+
+    def process(self: Any, message: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(self, message, *args, **kwargs)
+        except (HandBack, PermanentFailure, RetryLater):
+            raise
+        except Exception as exc:
+            errors.append(f"{message.delivery_id}: {type(exc).__name__}: {exc} at "
+                          f"{traceback.format_tb(exc.__traceback__)[-1].strip()}")
+            raise
+
+    DeliveryWorker.process = process  # type: ignore[method-assign]
+    return errors
 
 
 def floor_minute(at: datetime) -> datetime:
