@@ -85,13 +85,13 @@ def test_the_tick_of_the_rounded_minute_sends_the_step_and_the_ledger_says_that_
     manual_clock.set(sec(180))  # the 09:03 tick, at 09:03:00
     report = world.tick()
     assert report.enqueued == 1
-    assert world.waiting[0].scheduled_at.startswith("2026-01-05T09:03:00")
+    assert str(world.waiting[0].scheduled_at).startswith("2026-01-05T09:03:00")
     world.drain()
     assert [r.user_id for r in world.line.received] == ["U1"]
 
     manual_clock.set(sec(420))  # the 09:07 tick: step 2 is 4 minutes after step 1's scheduled 09:03
     assert world.tick().enqueued == 1
-    assert world.waiting[0].scheduled_at.startswith("2026-01-05T09:07:00")
+    assert str(world.waiting[0].scheduled_at).startswith("2026-01-05T09:07:00")
 
 
 def test_the_simulator_shows_the_same_whole_minutes() -> None:
