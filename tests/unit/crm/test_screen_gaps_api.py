@@ -224,3 +224,17 @@ def test_a_required_field_is_stored_and_cannot_be_cleared(api: AdminApi, crm: Cr
     assert status == 200 and body["required"] is False
     status, body = call(api, "PATCH", f"/api/subscribers/{who}", body={"fields": {"name": ""}})
     assert status == 200, body
+
+
+def test_greeting_refuses_an_empty_text_at_its_field_in_japanese_and_keeps_the_old_one(api: AdminApi, crm: Crm
+                                                                                      ) -> None:
+    kept = [{"type": "text", "text": "ようこそ"}]
+    assert call(api, "PUT", f"/api/channels/{CHANNEL}/greeting", body={"messages": kept})[0] == 200
+    status, body = call(api, "PUT", f"/api/channels/{CHANNEL}/greeting",
+                        body={"enabled": True, "messages": [{"type": "text", "text": "ok"}, {"type": "text", "text": " "}]})
+    assert status == 422 and body["where"] == "messages.1.text" and "テキスト" in body["message"], body
+    status, body = call(api, "PUT", f"/api/channels/{CHANNEL}/greeting", body={"enabled": True, "messages": []})
+    assert status == 422 and body["where"] == "messages", body
+    assert call(api, "GET", f"/api/channels/{CHANNEL}/greeting")[1]["messages"] == kept
+    status, body = call(api, "PUT", f"/api/channels/{CHANNEL}/greeting", body={"enabled": False, "messages": []})
+    assert status == 200 and body["enabled"] is False
