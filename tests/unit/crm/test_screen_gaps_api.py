@@ -238,3 +238,12 @@ def test_greeting_refuses_an_empty_text_at_its_field_in_japanese_and_keeps_the_o
     assert call(api, "GET", f"/api/channels/{CHANNEL}/greeting")[1]["messages"] == kept
     status, body = call(api, "PUT", f"/api/channels/{CHANNEL}/greeting", body={"enabled": False, "messages": []})
     assert status == 200 and body["enabled"] is False
+
+
+def test_an_operator_cannot_start_a_draft_scenario_for_a_friend_it_would_never_send(api: AdminApi, crm: Crm) -> None:
+    status, body = call(api, "POST", "/api/scenarios", body={"name": "下書き", "status": "draft", "steps": STEPS})
+    assert status in (200, 201), body
+    who = friend(api, "a", [])
+    status, body = call(api, "POST", f"/api/scenarios/{body['id']}/enrollments", body={"subscriber_id": who})
+    assert status == 409 and body["where"] == "scenario_id" and "配信中ではありません" in body["message"], body
+    assert call(api, "GET", f"/api/subscribers/{who}/enrollments")[1]["items"] == []
