@@ -8,6 +8,7 @@ import { useForm } from "../../lib/useForm";
 import { href } from "../../router";
 import { formatDateTime, formatNumber } from "../settings/ui";
 import { followBadge } from "./FriendsScreen";
+import { EnrollmentsPanel } from "./EnrollmentsPanel";
 import { OptOutPanel } from "./OptOutPanel";
 import type { ChatMessage, FriendDetail, FriendField, TimelineEntry } from "./types";
 
@@ -287,6 +288,7 @@ export function FriendDetailView({ id }: { id: string }) {
               </dl>
             </section>
             <OptOutPanel id={friend.subscriber_id} canEdit={canChat} onChanged={() => void load()} />
+            <EnrollmentsPanel id={friend.subscriber_id} canEdit={canChat} />
             <TagsEditor friend={friend} onSaved={keep} />
             <FieldsEditor friend={friend} onSaved={keep} />
           </div>
