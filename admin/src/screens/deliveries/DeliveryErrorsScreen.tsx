@@ -62,7 +62,7 @@ function Tabs({ on }: { on: string }) {
   return (
     <nav class="tabs" aria-label={t("nav.deliveryErrors")} data-testid="deliveries-tabs">
       {TABS.map(([sub, label]) => (
-        <a key={sub} class={`tabs__tab${on === sub ? " tabs__tab--on" : ""}`} href={href(sub ? `/deliveries/${sub}` : "/deliveries")} aria-current={on === sub ? "page" : undefined} data-tab={sub || "dead"}>
+        <a key={sub} class={`tabs__tab${on === sub ? " tabs__tab--on is-on" : ""}`} href={href(sub ? `/deliveries/${sub}` : "/deliveries")} aria-current={on === sub ? "page" : undefined} data-tab={sub || "dead"}>
           {t(label)}
         </a>
       ))}
@@ -127,7 +127,7 @@ export function DeadLetters() {
           {rows.map((r) => (
             <tr key={r.message_id} data-delivery={r.delivery_id ?? ""}>
               <td>{formatDateTime(r.first_failed_at)}</td>
-              <td>{kindLabel(r.kind)}</td>
+              <td style={{ whiteSpace: "nowrap" }}>{kindLabel(r.kind)}</td>
               <td>{r.channel ?? "—"}</td>
               <td>{r.reason}</td>
               <td class="num">{r.receive_count}</td>
@@ -149,7 +149,7 @@ export function ErrorLog() {
           {rows.map((r) => (
             <tr key={r.delivery_id} data-delivery={r.delivery_id}>
               <td>{formatDateTime(r.scheduled_at)}</td>
-              <td>{kindLabel(r.kind)}</td>
+              <td style={{ whiteSpace: "nowrap" }}>{kindLabel(r.kind)}</td>
               <td>{r.channel}</td>
               <td>{r.subscriber_id ? <a href={href(`/friends/${r.subscriber_id}`)}>{r.subscriber_id}</a> : "—"}</td>
               <td>{r.error ?? "—"}</td>
