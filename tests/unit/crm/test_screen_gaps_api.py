@@ -245,5 +245,5 @@ def test_an_operator_cannot_start_a_draft_scenario_for_a_friend_it_would_never_s
     assert status in (200, 201), body
     who = friend(api, "a", [])
     status, body = call(api, "POST", f"/api/scenarios/{body['id']}/enrollments", body={"subscriber_id": who})
-    assert status == 409 and body["where"] == "scenario_id" and "配信中ではありません" in body["message"], body
+    assert status == 422 and body["where"] == "scenario_id" and "配信中ではありません" in body["message"], body
     assert call(api, "GET", f"/api/subscribers/{who}/enrollments")[1]["items"] == []

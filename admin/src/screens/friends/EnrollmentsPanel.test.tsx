@@ -52,7 +52,7 @@ describe("a friend's scenarios", () => {
     const api = fakeApi({
       [`GET ${PATH}`]: { items: [] },
       "GET /api/scenarios": SCENARIOS,
-      "POST /api/scenarios/scn_d/enrollments": new ApiError({ status: 409, code: "conflict", message, where: "scenario_id" }),
+      "POST /api/scenarios/scn_d/enrollments": new ApiError({ status: 422, code: "validation_failed", message, where: "scenario_id" }),
     });
     render(withApp(api, <EnrollmentsPanel id="sub_1" canEdit />));
     await screen.findByText("このお友だちはシナリオに登録されていません。");

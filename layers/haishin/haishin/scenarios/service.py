@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from haishin import clock
-from haishin.errors import Conflict
+from haishin.errors import ValidationFailed
 from haishin.scenarios.enrollments import EnrollmentModel, EnrollmentRepository, clear_due, enrollment_pk
 from haishin.scenarios.models import Scenario
 from haishin.scenarios.repository import ScenarioRepository
@@ -159,8 +159,8 @@ class ScenarioService:
         """An operator starts (or restarts) this friend's scenario by hand. A draft or paused scenario sends
         nothing (the tick skips it), so starting one would look done and never deliver: refused at the scenario."""
         if scenario.status != "active":
-            raise Conflict("このシナリオは配信中ではありません(下書き・停止中)。"
-                           "シナリオを「配信中」にしてから開始してください", where="scenario_id")
+            raise ValidationFailed("このシナリオは配信中ではありません(下書き・停止中)。"
+                                   "シナリオを「配信中」にしてから開始してください", where="scenario_id")
         return self.enroll(workspace_id, subscriber_id, scenario, trigger="admin", idempotency_key=idempotency_key)
 
     @staticmethod
