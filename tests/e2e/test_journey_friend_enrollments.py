@@ -134,8 +134,10 @@ def test_manage_a_friends_scenarios_on_a_phone(world: dict[str, Any], page: Any,
     panel.locator("[data-status=active]").first.wait_for(state="detached")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the friend page scrolls sideways on a phone ({width} px)"
-    panel.scroll_into_view_if_needed()
-    page.screenshot(path=str(snap("phone").with_name("test_manage_a_friends_scenarios_on_a_phone-viewport.png")))
+    page.get_by_test_id("chat").wait_for()  # the page is fully laid out before scrolling to the panel
+    full = snap("phone")  # the whole page (it scrolls), then the panel as a phone shows it
+    panel.evaluate("el => el.scrollIntoView({block: \"start\"})")
+    page.screenshot(path=str(full.with_name("test_manage_a_friends_scenarios_on_a_phone-viewport.png")))
 
     status, body = json_request("GET", f"{system.base_url}/api/subscribers/{friend}/enrollments", None, world["auth"])
     assert status == 200 and {e["status"] for e in body["items"]} == {"stopped"}, body
