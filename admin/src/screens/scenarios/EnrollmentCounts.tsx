@@ -34,7 +34,7 @@ export function EnrollmentSummary({ counts }: { counts: EnrollmentCounts }) {
 
 /** One scenario card's count of friends in it now. */
 export function ActiveCount({ id }: { id: string }) {
-  const counts = useEnrollmentCounts(id);
+  const counts = useApiGet<EnrollmentCounts>(`/api/scenarios/${id}/enrollment-counts`);
   if (!counts.data) return null;
   return (
     <span class="badge" data-testid="scenario-active-count" title={t("ec.summary", { active: counts.data.active, completed: counts.data.completed, stopped: counts.data.stopped })}>

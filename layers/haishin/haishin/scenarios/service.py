@@ -157,7 +157,8 @@ class ScenarioService:
     def enroll_by_operator(self, workspace_id: str, subscriber_id: str, scenario: Scenario, *,
                            idempotency_key: str | None) -> EnrollmentModel | None:
         """An operator starts (or restarts) this friend's scenario by hand. A draft or paused scenario sends
-        nothing (the tick skips it), so starting one would look done and never deliver: refused at the scenario."""
+        nothing (the tick puts its steps off), so starting one would look done and deliver nothing until someone
+        activates it, maybe days later: refused at the scenario."""
         if scenario.status != "active":
             raise ValidationFailed("このシナリオは配信中ではありません(下書き・停止中)。"
                                    "シナリオを「配信中」にしてから開始してください", where="scenario_id")
