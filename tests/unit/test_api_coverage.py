@@ -93,3 +93,16 @@ def test_a_path_the_method_of_which_cannot_be_read_is_reported_not_matched() -> 
     report = cov.check(["GET /api/things"], calls, {})
     assert report.missing == ["GET /api/things"] and report.unresolved[0].method is None
     assert "lib/x.ts:1" in cov.render(report)
+
+
+def test_the_shared_screen_parts_read_with_get() -> None:
+    """useApiList/useApiGet/useApiPages and <Loaded path={...}> (admin/src/components/ResourceScreen.tsx) are GETs."""
+    source = """
+      const list = useApiList<Thing>("/api/things", (b: { things: Thing[] }) => b.things);
+      const one = useApiGet<Thing>(`/api/things/${id}`);
+      const pages = useApiPages<Thing>(`/api/things/${id}/export`, { limit: 50 });
+      return <Loaded<Thing> path={id ? `/api/things/${id}` : null}>{(x) => <Editor initial={x} />}</Loaded>;
+    """
+    found = sorted((c.method, c.path.replace(cov._EXPR, "*")) for c in cov.find_calls({"screens/T.tsx": source}))
+    assert found == [("GET", "/api/things"), ("GET", "/api/things/*"), ("GET", "/api/things/*"),
+                     ("GET", "/api/things/*/export")]
