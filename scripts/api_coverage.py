@@ -35,6 +35,9 @@ _EXPR = "\x00"  # stands for a ${...} part of a template literal
 _LITERAL_START = re.compile(r"([\"'`])/api/")
 _CLIENT_METHOD = re.compile(r"\.(get|post|put|patch|delete)\s*$")
 _METHOD_ARGUMENT = re.compile(r"[\"'`](GET|POST|PUT|PATCH|DELETE)[\"'`]\s*,\s*$")
+# The shared shell's readers GET their path: useApiGet / useApiList / useApiPages(path) and <Loaded path={…}>.
+_SHELL_READER = re.compile(r"\b(useApiGet|useApiList|useApiPages)\s*$")
+_LOADED_PATH = re.compile(r"<Loaded(?:<[^<>]*>)?\s[^<>]*?\bpath=\{[^{}]*$")
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,8 @@ def _method_before(text: str, start: int) -> str | None:
     named = _METHOD_ARGUMENT.search(before)
     if named:
         return named.group(1)
+    if _LOADED_PATH.search(before):
+        return "GET"
     rest = before.rstrip()
     if not rest.endswith("("):
         return None
@@ -142,7 +147,9 @@ def _method_before(text: str, start: int) -> str | None:
             i -= 1
         rest = rest[:i].rstrip()
     client = _CLIENT_METHOD.search(rest)
-    return client.group(1).upper() if client else None
+    if client:
+        return client.group(1).upper()
+    return "GET" if _SHELL_READER.search(rest) else None
 
 
 def find_calls(sources: Mapping[str, str]) -> list[Call]:
