@@ -56,3 +56,14 @@ def test_a_scenario_field_without_its_scenario_is_refused_at_scenario_id(api: Ad
     status, body = call(api, "POST", "/api/fields", {"key": "step", "label": "進み具合", "type": "text",
                                                      "scope": "scenario"})
     assert status == 422 and body["where"] == "scenario_id" and "シナリオ" in body["message"], body
+
+
+def test_taken_names_are_refused_in_japanese_at_the_field(api: AdminApi, crm: Crm) -> None:
+    status, body = call(api, "POST", "/api/tags", {"name": "vip"})  # VIP exists (case and width folded)
+    assert status == 409 and body["where"] == "name" and "すでにあります" in body["message"], body
+    shop = {"key": "shop", "label": "担当店舗", "type": "text"}
+    assert call(api, "POST", "/api/fields", shop)[0] == 201
+    status, body = call(api, "POST", "/api/fields", {**shop, "key": "shop2"})
+    assert status == 409 and body["where"] == "label" and "すでにあります" in body["message"], body
+    status, body = call(api, "POST", "/api/fields", {**shop, "label": "店舗"})
+    assert status == 409 and body["where"] == "key" and "すでにあります" in body["message"], body
