@@ -256,7 +256,7 @@ function TagForm({ id, usage, folders, tags }: { id: string | null; usage: Usage
           )}
           <div class="row">
             <TextField label={t("tg.name")} name="name" value={v.name} maxLength={100} error={err.at("name")} onValue={(x) => form.set("name", x)} />
-            <SelectField narrow label={t("tg.folder")} name="folder_id" value={v.folder_id} error={err.at("folder_id")} options={folderOptions(folders)} onValue={(x) => form.set("folder_id", x)} />
+            <SelectField label={t("tg.folder")} name="folder_id" value={v.folder_id} error={err.at("folder_id")} options={folderOptions(folders)} onValue={(x) => form.set("folder_id", x)} />
           </div>
         </section>
       </EditorShell>
