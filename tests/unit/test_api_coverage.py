@@ -106,3 +106,23 @@ def test_the_shared_screen_parts_read_with_get() -> None:
     found = sorted((c.method, c.path.replace(cov._EXPR, "*")) for c in cov.find_calls({"screens/T.tsx": source}))
     assert found == [("GET", "/api/things"), ("GET", "/api/things/*"), ("GET", "/api/things/*"),
                      ("GET", "/api/things/*/export")]
+
+
+SHELL_SCREEN = """
+function Editor({ id }: { id: string | null }) {
+  const all = useApiGet<TagsBody>("/api/tags?counts=0");
+  const list = useApiList<Field>("/api/fields", (b: { fields: Field[] }) => b.fields);
+  const pages = useApiPages(`/api/forms/${id}/answers`, { limit: 50 });
+  return <Loaded<Usage> path={id ? `/api/tags/${id}/usage` : null}>{(u) => <Form u={u} />}</Loaded>;
+}
+const label = "/api/not-a-call";
+"""
+
+
+def test_the_shared_shells_readers_are_gets() -> None:
+    """useApiGet / useApiList / useApiPages and <Loaded path={…}> read their path with GET (the shell's parts), so a
+    screen built on them counts; a bare string is still no call."""
+    found = sorted((c.method or "-", c.path.replace(cov._EXPR, "*"))
+                   for c in cov.find_calls({"screens/X.tsx": SHELL_SCREEN}))
+    assert found == [("-", "/api/not-a-call"), ("GET", "/api/fields"), ("GET", "/api/forms/*/answers"),
+                     ("GET", "/api/tags"), ("GET", "/api/tags/*/usage")]

@@ -72,6 +72,13 @@ export const SCREENS: readonly ScreenDef[] = [
     component: lazyScreen(() => import("./forms/FormsScreen")),
   },
   {
+    path: "/tags",
+    titleKey: "nav.tags",
+    icon: "friends",
+    nav: "more",
+    component: lazyScreen(() => import("./tags/TagsScreen")),
+  },
+  {
     path: "/commerce",
     titleKey: "nav.commerce",
     icon: "commerce",
@@ -114,6 +121,15 @@ export const SCREENS: readonly ScreenDef[] = [
     parent: "/settings",
     roles: ["owner"],
     component: lazyScreen(() => import("./settings/AuditLogScreen")),
+  },
+  {
+    path: "/settings/fields",
+    titleKey: "nav.fields",
+    descKey: "settings.fields.desc",
+    icon: "forms",
+    nav: "none",
+    parent: "/settings",
+    component: lazyScreen(() => import("./fields/FieldsScreen")),
   },
   {
     path: "/settings/senders",

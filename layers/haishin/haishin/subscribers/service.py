@@ -280,6 +280,7 @@ def present(
         ends = get("field_ends") or {}
         out["fields"] = [
             {"key": key, "label": d.label, "type": d.type.value, "scope": d.scope, "scenario_id": d.scenario_id,
+             "choices": d.choices, "required": d.required,
              "value": fields.get(key), "end": ends.get(key), "text": to_text(d, fields.get(key), ends.get(key))}
             for key, d in definitions.items()
         ]

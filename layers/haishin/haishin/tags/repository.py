@@ -138,7 +138,7 @@ class TagRepository:
 
     def create(self, workspace_id: str, data: TagIn, *, tag_id: str | None = None) -> TagModel:
         if any(_key(t.name) == _key(data.name) for t in self.all(workspace_id)):
-            raise Conflict(f"a tag named 「{data.name}」 already exists", where="name")
+            raise Conflict(f"「{data.name}」という名前のタグはすでにあります", where="name")
         if data.folder_id:
             self.require_folder(workspace_id, data.folder_id)
         tag_id = tag_id or ids.new_id("tag_")
