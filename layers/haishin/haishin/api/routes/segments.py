@@ -1,5 +1,6 @@
 """Segments (絞り込み): saved segments CRUD, live counts (saved or unsaved), uploaded include/exclude lists, and
-CSV exports of a segment (EXPORT_CSV; the LINE user ID column only with VIEW_LINE_USER_IDS)."""
+CSV exports of a segment (EXPORT_CSV; the LINE user ID column only with VIEW_LINE_USER_IDS: asked for by name
+without it, the export is refused with 403)."""
 
 
 from typing import Any, Literal
@@ -12,6 +13,7 @@ from haishin import clock
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.csvio.exporter import Exporter
+from haishin.errors import PermissionDenied
 from haishin.segments.engine import SegmentEngine
 from haishin.segments.model import Group
 from haishin.segments.saved import saved_to_dict
@@ -134,6 +136,11 @@ def delete_list(list_id: str) -> Any:
 def create_export() -> Any:
     caller = current_caller()
     request = validate(ExportIn, body(router))
+    if "line_user_id" in (request.columns or []) and not caller.can(Permission.VIEW_LINE_USER_IDS):
+        # Asked for by name (the ID-list download): refused, not silently left out. The default columns still
+        # leave the column out for these operators (Exporter.write reports it as omitted).
+        raise PermissionDenied("LINEユーザーIDを閲覧する権限がありません。オーナーに権限の付与を依頼してください。",
+                               where="columns.line_user_id")
     definition = request.definition or Group()
     if request.segment_id:
         definition = services().saved_segments.get(caller.workspace_id, request.segment_id).segment
