@@ -35,6 +35,10 @@ _EXPR = "\x00"  # stands for a ${...} part of a template literal
 _LITERAL_START = re.compile(r"([\"'`])/api/")
 _CLIENT_METHOD = re.compile(r"\.(get|post|put|patch|delete)\s*$")
 _METHOD_ARGUMENT = re.compile(r"[\"'`](GET|POST|PUT|PATCH|DELETE)[\"'`]\s*,\s*$")
+# The shared screen parts that GET their path (components/ResourceScreen.tsx): useApiList / useApiGet /
+# useApiPages("/api/..."), and <Loaded path={id ? `/api/...` : null}>.
+_GET_HELPER = re.compile(r"\b(useApiList|useApiGet|useApiPages)\s*$")
+_LOADED_PATH = re.compile(r"<Loaded\b(?:<[^<>]*>)?[^<>]*\bpath=\{[^{}]*$")
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ def _method_before(text: str, start: int) -> str | None:
     named = _METHOD_ARGUMENT.search(before)
     if named:
         return named.group(1)
+    if _LOADED_PATH.search(before):
+        return "GET"
     rest = before.rstrip()
     if not rest.endswith("("):
         return None
@@ -141,6 +147,8 @@ def _method_before(text: str, start: int) -> str | None:
                     break
             i -= 1
         rest = rest[:i].rstrip()
+    if _GET_HELPER.search(rest):
+        return "GET"
     client = _CLIENT_METHOD.search(rest)
     return client.group(1).upper() if client else None
 

@@ -93,3 +93,14 @@ def test_a_path_the_method_of_which_cannot_be_read_is_reported_not_matched() -> 
     report = cov.check(["GET /api/things"], calls, {})
     assert report.missing == ["GET /api/things"] and report.unresolved[0].method is None
     assert "lib/x.ts:1" in cov.render(report)
+
+
+def test_the_shared_screen_parts_count_as_gets() -> None:
+    source = """
+const list = useApiList<Thing>("/api/things", (b: { things: Thing[] }) => b.things);
+const pages = useApiPages(`/api/things/${id}/answers`, { limit: 50 });
+return <Loaded<Thing> key={id} path={id ? `/api/things/${id}` : null}>{(x) => <Form x={x} />}</Loaded>;
+"""
+    calls = cov.find_calls({"screens/Thing.tsx": source})
+    assert sorted((c.method, c.path.replace(cov._EXPR, "*")) for c in calls) == [
+        ("GET", "/api/things"), ("GET", "/api/things/*"), ("GET", "/api/things/*/answers")]

@@ -48,6 +48,7 @@ class ExportIn(BaseModel):
     columns: list[str] | None = None
     encoding: Literal["utf-8-sig", "cp932"] = "utf-8-sig"
     channel_id: str | None = None
+    header: bool = True
 
 
 def _created(payload: dict[str, Any]) -> Response:
@@ -145,5 +146,6 @@ def create_export() -> Any:
     if request.segment_id:
         definition = services().saved_segments.get(caller.workspace_id, request.segment_id).segment
     result = Exporter().to_s3(caller.workspace_id, definition, caller=caller, columns=request.columns,
-                              encoding=request.encoding, channel_id=request.channel_id)
+                              encoding=request.encoding, channel_id=request.channel_id,
+                              header=request.header)
     return _created(result.to_dict())
