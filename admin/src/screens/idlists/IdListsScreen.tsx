@@ -242,7 +242,7 @@ export function UploadList() {
         </label>
         <TextField label={t("idl.text")} name="text" rows={8} value={text} error={textError} onValue={(x) => (setText(x), setReport(null))} placeholder={"U0123456789abcdef0123456789abcdef"} />
         {bad.length > 0 && (
-          <ol class="idlist-problems" data-testid="idlist-problems" aria-label={t("idl.report.problems", { n: bad.length })}>
+          <ol class="idlist-problems" style={{ listStyle: "none", padding: 0, margin: 0, display: "grid", gap: "4px" }} data-testid="idlist-problems" aria-label={t("idl.report.problems", { n: bad.length })}>
             {bad.slice(0, 200).map((p) => (
               <li key={p.line} data-line={p.line} class="field__error">
                 <strong>{t("idl.row", { line: p.line })}</strong> <code>{p.value}</code> — {problemText(p, report!.kind)}

@@ -18,7 +18,7 @@ describe("saved segments", () => {
     const api = fakeApi({ "GET /api/segments": { segments: [SEG] }, "GET /api/segments/seg1/count": { count: 1234 } });
     render(withApp(api, <SegmentsScreen />));
     await screen.findByTestId("segment-list");
-    await waitFor(() => expect(screen.getByTestId("segment-count").textContent).toBe("1,234 人"));
+    await waitFor(() => expect(screen.getByTestId("segment-live-count").textContent).toBe("1,234 人"));
     expect(screen.getByTestId("segment-send").getAttribute("href")).toBe("#/broadcasts/new?segment=seg1");
   });
 

@@ -42,7 +42,7 @@ export function SegmentCount({ id }: { id: string }) {
     };
   }, [id]);
   return (
-    <span class="badge" data-testid="segment-count" data-count={n ?? undefined}>
+    <span class="badge" data-testid="segment-live-count" data-count={n ?? undefined}>
       {n !== null ? t("sseg.count", { n: formatNumber(n) }) : failed ? "—" : t("sseg.counting")}
     </span>
   );
