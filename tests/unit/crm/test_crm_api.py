@@ -125,3 +125,13 @@ def test_line_user_id_download_is_refused_without_the_permission_not_emptied(api
     assert status == 201, body
     status, body = call(api, "POST", "/api/exports", body={"columns": ["line_user_id"]})
     assert status == 201 and body["columns"] == ["line_user_id"] and body["rows"] == 1
+
+
+def test_a_segment_without_a_name_is_refused_in_japanese_at_the_name(api: AdminApi) -> None:
+    everyone = {"match": "all", "conditions": []}
+    status, body = call(api, "POST", "/api/segments", body={"name": "  ", "definition": everyone})
+    assert status == 422 and body["where"] == "name" and body["message"] == "name: セグメント名を入力してください"
+    status, body = call(api, "POST", "/api/segments", body={"name": "x" * 101, "definition": everyone})
+    assert status == 422 and body["where"] == "name" and "100 文字" in body["message"]
+    status, body = call(api, "POST", "/api/segments", body={"name": " VIP ", "definition": everyone})
+    assert status == 201 and body["name"] == "VIP"

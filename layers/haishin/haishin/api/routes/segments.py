@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from haishin import clock
 from haishin.api.security import current_caller, requires
@@ -27,6 +28,15 @@ class SegmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     definition: Group
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise PydanticCustomError("name_required", "セグメント名を入力してください")
+        if isinstance(value, str) and len(value.strip()) > 100:
+            raise PydanticCustomError("name_too_long", "セグメント名は 100 文字までです")
+        return value.strip() if isinstance(value, str) else value
 
 
 class CountIn(BaseModel):
