@@ -80,7 +80,7 @@ def test_create_a_tracked_link_count_clicks_and_tag_the_friend(
     # no scheme: refused at the field, what was typed stays
     page.get_by_test_id("link-save").click()
     page.locator("input[name=target_url][aria-invalid=true]").wait_for()
-    assert page.locator("[data-field-error=target_url]").inner_text()
+    assert page.locator("[data-field-error=target_url]").inner_text() == "http:// または https:// で始まる URL を入力してください"
     assert page.locator("input[name=name]").input_value() == "春のキャンペーン(Instagram)"
     page.locator("input[name=target_url]").fill(TARGET)
     page.get_by_test_id("link-save").click()

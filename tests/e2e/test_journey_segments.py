@@ -1,6 +1,6 @@
 """Journey: a marketer filters the friends list, saves the filter as a named segment (a missing name is refused at
-the field), finds it in the segments list with its live count, renames it, reuses it as a broadcast's audience, and
-deletes it behind a confirm; the segments list on a phone (390 px).
+the field), finds it in the segments list with its live count, renames it, reuses it as a broadcast's audience (a draft,
+then deleted behind a confirm), and deletes the segment behind a confirm; the segments list on a phone (390 px).
 
 Runs against the real local system (DynamoDB Local, moto, LINE emulator), in its own workspace and LINE channel.
 """
@@ -58,7 +58,7 @@ def test_save_the_friends_filter_as_a_segment_and_reuse_it_in_a_broadcast(
     page.get_by_test_id("save-segment-open").click()
     page.get_by_test_id("save-segment-save").click()
     page.locator("[data-testid=save-segment] input[name=name][aria-invalid=true]").wait_for()
-    assert page.locator("[data-testid=save-segment] [data-field-error=name]").inner_text()
+    assert page.locator("[data-testid=save-segment] [data-field-error=name]").inner_text() == "セグメント名を入力してください"
     page.locator("[data-testid=save-segment] input[name=name]").fill("LINE の友だち")
     page.get_by_test_id("save-segment-save").click()
     page.get_by_test_id("save-segment-done").wait_for()
@@ -86,6 +86,18 @@ def test_save_the_friends_filter_as_a_segment_and_reuse_it_in_a_broadcast(
     page.locator("select[name=segment_id] option", has_text="LINE でつながっている友だち").wait_for(state="attached")
     assert page.locator("select[name=segment_id] option:checked").inner_text() == "LINE でつながっている友だち"
 
+    # saved as a draft, then thrown away behind the confirm
+    page.locator("input[name=name]").fill("下書き: LINE の友だちへ")
+    page.locator("textarea[name='content.line[0].text']").fill("まだ送らないお知らせ")
+    page.get_by_test_id("broadcast-save").click()
+    page.get_by_test_id("send-panel").wait_for()
+    page.get_by_test_id("broadcast-delete").click()
+    page.get_by_text("この下書きを削除しますか?").wait_for()
+    page.get_by_test_id("broadcast-delete-confirm").click()
+    page.get_by_test_id("list-empty").wait_for()  # the broadcasts list, empty again
+    token = system.login(email=OWNER, workspace_id=WS, role="owner")
+    assert api_request(system, token, "GET", "/api/broadcasts")["items"] == []
+
     # delete it behind the confirm
     page.goto(admin + "#/segments")
     page.get_by_test_id("segment-list").locator("a.list-card__title").first.click()
@@ -93,7 +105,6 @@ def test_save_the_friends_filter_as_a_segment_and_reuse_it_in_a_broadcast(
     page.get_by_text("このセグメントを削除しますか?").wait_for()
     page.get_by_test_id("segment-delete-confirm").click()
     page.get_by_test_id("list-empty").wait_for()
-    token = system.login(email=OWNER, workspace_id=WS, role="owner")
     assert api_request(system, token, "GET", "/api/segments")["segments"] == []
     assert [e for e in browser_errors if "status of 422" not in e] == []
 
