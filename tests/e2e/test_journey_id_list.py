@@ -130,9 +130,13 @@ def test_staff_without_the_line_id_permission_sees_no_download_and_uploads_on_a_
 
     page.goto(admin + "#/id-lists/new")
     page.get_by_test_id("idlist-upload").wait_for()
-    page.locator("textarea[name=text]").fill(f"{next(iter(USERS))}\nこれはIDではありません\n")
+    # the CSV file the salon system gave them (a header line left in: reported as row 1, the rest is fine)
+    csv = f"LINEユーザーID\r\n{next(iter(USERS))}\r\nこれはIDではありません\r\n".encode("utf-8-sig")
+    page.get_by_test_id("idlist-file").set_input_files({"name": "vip.csv", "mimeType": "text/csv", "buffer": csv})
+    page.wait_for_function("document.querySelector('input[name=name]').value === 'vip'")  # named after the file
     page.get_by_test_id("idlist-check").click()
-    page.get_by_test_id("idlist-problems").get_by_text("2 行目").wait_for()
+    page.get_by_test_id("idlist-problems").get_by_text("3 行目").wait_for()
+    assert page.get_by_test_id("idlist-problems").locator("li").all_inner_texts()[0].startswith("1 行目 LINEユーザーID")
     assert page.locator("textarea[name=text]").get_attribute("aria-invalid") == "true"
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the upload page scrolls sideways on a phone ({width}px)"
