@@ -67,6 +67,16 @@ describe("ID lists (サロンズソリューション flow)", () => {
     expect(api.calls.at(-1)).toBe(`POST /api/broadcasts/id-lists ${JSON.stringify({ kind: "line_user_id", text: text.value, name: "VIP", save: true })}`);
   });
 
+  it("a chosen CSV file fills the IDs and names the list after the file", async () => {
+    location.hash = "#/id-lists/new";
+    render(withApp(fakeApi({}), <IdListsScreen />));
+    const file = new File([`${UID}\n`], "春のVIP.csv", { type: "text/csv" });
+    fireEvent.change(screen.getByTestId("idlist-file"), { target: { files: [file] } });
+    const text = screen.getByLabelText("ID の一覧(1 行に 1 つ)") as HTMLTextAreaElement;
+    await waitFor(() => expect(text.value).toBe(`${UID}\n`));
+    expect((screen.getByLabelText("リスト名") as HTMLInputElement).value).toBe("春のVIP");
+  });
+
   it("lists saved lists with send and a confirmed delete", async () => {
     location.hash = "#/id-lists";
     let lists = [{ list_id: "lst1", name: "VIP", kind: "line_user_id", count: 3, created_at: "2026-01-01T00:00:00+00:00" }];
