@@ -13,6 +13,7 @@ import * as webhooksText from "./i18n/webhooks";
 import * as emailText from "./i18n/email";
 import * as optoutText from "./i18n/optout";
 import * as tagsText from "./i18n/tags";
+import * as segsText from "./i18n/segs";
 
 const coreJa = {
   "app.name": "Haishin",
@@ -117,7 +118,7 @@ const coreJa = {
 } as const;
 
 // Area dictionaries live in src/i18n/<area>.ts so screens of different areas can add text independently.
-const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja, ...emailText.ja, ...optoutText.ja, ...tagsText.ja } as const;
+const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja, ...emailText.ja, ...optoutText.ja, ...tagsText.ja, ...segsText.ja } as const;
 
 export type DictKey = keyof typeof ja;
 export type Lang = "ja" | "en";
@@ -221,7 +222,7 @@ const coreEn: Partial<Record<DictKey, string>> = {
   "error.status": "Status",
 };
 
-const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en, ...emailText.en, ...optoutText.en, ...tagsText.en };
+const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en, ...emailText.en, ...optoutText.en, ...tagsText.en, ...segsText.en };
 const DICTS: Record<Lang, Partial<Record<DictKey, string>>> = { ja, en };
 const STORAGE_KEY = "haishin.lang";
 

@@ -126,3 +126,14 @@ def test_the_shared_shells_readers_are_gets() -> None:
                    for c in cov.find_calls({"screens/X.tsx": SHELL_SCREEN}))
     assert found == [("-", "/api/not-a-call"), ("GET", "/api/fields"), ("GET", "/api/forms/*/answers"),
                      ("GET", "/api/tags"), ("GET", "/api/tags/*/usage")]
+
+
+def test_the_shared_screen_parts_count_as_gets() -> None:
+    source = """
+const list = useApiList<Thing>("/api/things", (b: { things: Thing[] }) => b.things);
+const pages = useApiPages(`/api/things/${id}/answers`, { limit: 50 });
+return <Loaded<Thing> key={id} path={id ? `/api/things/${id}` : null}>{(x) => <Form x={x} />}</Loaded>;
+"""
+    calls = cov.find_calls({"screens/Thing.tsx": source})
+    assert sorted((c.method, c.path.replace(cov._EXPR, "*")) for c in calls) == [
+        ("GET", "/api/things"), ("GET", "/api/things/*"), ("GET", "/api/things/*/answers")]

@@ -57,6 +57,9 @@ export const SCREENS: readonly ScreenDef[] = [
     nav: "primary",
     component: lazyScreen(() => import("./broadcasts/BroadcastsScreen")),
   },
+  { path: "/segments", titleKey: "nav.segments", icon: "friends", nav: "more", component: lazyScreen(() => import("./segments/SegmentsScreen")) },
+  { path: "/id-lists", titleKey: "nav.idLists", icon: "forms", nav: "more", component: lazyScreen(() => import("./idlists/IdListsScreen")) },
+  { path: "/links", titleKey: "nav.links", icon: "channels", nav: "more", component: lazyScreen(() => import("./links/LinksScreen")) },
   {
     path: "/auto-replies",
     titleKey: "nav.autoReplies",
