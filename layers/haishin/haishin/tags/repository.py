@@ -54,7 +54,7 @@ class TagFolderModel(HaishinModel):
 
 
 class TagIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     folder_id: str | None = None
 
@@ -70,7 +70,7 @@ class TagIn(BaseModel):
 
 
 class FolderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     position: int = 0
 

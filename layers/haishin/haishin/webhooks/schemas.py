@@ -20,7 +20,7 @@ EventType = Literal[
 
 
 class EndpointDefinition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     url: HttpUrl
     description: str = Field(default="", max_length=200)
@@ -34,7 +34,7 @@ class EndpointDefinition(BaseModel):
 
 
 class EndpointUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     url: HttpUrl | None = None
     description: str | None = Field(default=None, max_length=200)

@@ -22,25 +22,25 @@ router = APIGatewayHttpRouter()
 
 
 class SegmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     definition: Group
 
 
 class CountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     definition: Group
 
 
 class ListIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     kind: Literal["line_user_id", "email"]
     values: list[str] = Field(min_length=1)
 
 
 class ExportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     definition: Group | None = None
     segment_id: str | None = None
     columns: list[str] | None = None
