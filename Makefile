@@ -67,7 +67,7 @@ $(shell rm -f $(STAMPS)/admin-build-*)
 endif
 endif
 
-.PHONY: help install check-tools venv sam-venv checkov-venv admin dynamodb-local test-deps \
+.PHONY: api-coverage help install check-tools venv sam-venv checkov-venv admin dynamodb-local test-deps \
         dev test lint format typecheck validate build unit admin-test integration e2e bench deploy clean distclean
 
 help: ## list the targets
@@ -147,6 +147,9 @@ lint: venv ## ruff check, the layering contract (.importlinter) and the import c
 	$(VENV)/bin/ruff check .
 	PYTHONPATH=layers/haishin$${PYTHONPATH:+:$$PYTHONPATH} $(VENV)/bin/lint-imports --no-cache
 	$(PY) scripts/check_imports.py
+
+api-coverage: venv ## each admin API operation and the admin screens that call it (docs/production/api-coverage.md)
+	PYTHONPATH=layers/haishin$${PYTHONPATH:+:$$PYTHONPATH} $(PY) scripts/api_coverage.py
 
 format: venv ## apply ruff format to the whole tree
 	$(VENV)/bin/ruff format .

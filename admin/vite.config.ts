@@ -1,6 +1,7 @@
 /// <reference types="vitest/config" />
 import { existsSync, readFileSync } from "node:fs";
 import { defineConfig, type Plugin } from "vite";
+import { firstLoadBudget } from "./scripts/firstLoad";
 
 // `npm run dev` has no local system in front of it, so answer ./config.json here.
 // The built app never contains a config.json: the local system (and S3 in AWS) serves its own.
@@ -25,7 +26,8 @@ function devConfig(): Plugin {
 export default defineConfig({
   // Relative asset URLs: the same build works under /admin/ (local system) and / (CloudFront).
   base: "./",
-  plugins: [devConfig()],
+  // Prints "first-load JS: N kB gzipped (limit 200 kB)" after each build; fails the build over the limit.
+  plugins: [devConfig(), firstLoadBudget()],
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
   build: {
     target: "es2022",
@@ -36,7 +38,7 @@ export default defineConfig({
   },
   test: {
     environment: "jsdom",
-    include: ["src/**/*.test.{ts,tsx}"],
+    include: ["src/**/*.test.{ts,tsx}", "scripts/**/*.test.ts"],
     restoreMocks: true,
   },
 });

@@ -1,5 +1,5 @@
-"""StepTick Lambda (rate(1 minute), reserved concurrency 1): enqueue every due step, catch up missed minutes; then
-resume any broadcast stalled in planning (``BroadcastPlanner.resume_stalled``)."""
+"""StepTick Lambda (cron(* * * * ? *), the start of every minute; reserved concurrency 1): enqueue every due step,
+catch up missed minutes; then resume any broadcast stalled in planning (``BroadcastPlanner.resume_stalled``)."""
 
 from __future__ import annotations
 

@@ -108,7 +108,7 @@ def test_build_a_three_step_scenario_and_watch_step_1_arrive(
     # A friend adds the account in the LINE emulator -> friend_added enrolls -> step 1 is sent at once
     assert system.line_emulator.follow(CH, USER) == 200
     system.drain()
-    system.advance(timedelta(minutes=1))  # the step tick (EventBridge rate(1 minute)) sends what is due
+    system.advance(timedelta(minutes=1))  # the step tick (EventBridge cron, every minute) sends what is due
     received = system.line_emulator.received(USER)
     assert received, "friend_added did not enroll the friend: step 1 never reached the emulator"
     # The simulator: choose the friend, see when each step goes out and what this friend has received

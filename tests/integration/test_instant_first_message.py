@@ -100,3 +100,32 @@ def test_the_greeting_and_the_welcome_share_one_reply(local_system: Any) -> None
     system.advance(timedelta(minutes=2))
     got = [(str(d["endpoint"]), str(d["message"].get("text"))) for d in emulator.received(late, CH_GREET)]
     assert got == [("push", "こんにちは"), ("push", "ようこそ")]
+
+
+CH_LATE = "1234500194"
+WS_LATE = "w_instant_late_consumer"
+TOKEN_LATE = "instant-first-message-token-00000000000194"
+
+
+def test_a_consumer_late_past_the_tokens_minute_pushes_the_welcome_once(local_system: Any) -> None:
+    """LINE's own reply window (no test override): the events consumer is held (a cold start, a backlog) while two
+    minutes pass, so the follow's token has expired when it answers; the welcome goes by push, exactly once."""
+    system = local_system
+    emulator = system.line_emulator
+    auth, _ = connect_workspace(system, WS_LATE, CH_LATE, SECRET, TOKEN_LATE)
+    status, body = json_request("POST", f"{system.base_url}/api/scenarios", {
+        "name": "welcome", "triggers": [{"type": "friend_added"}],
+        "steps": [{"id": "hello", "line": [{"type": "text", "text": "ようこそ"}]}]}, auth)
+    assert status in (200, 201), body
+    quota_before = emulator.quota_consumption(CH_LATE)
+    friend = "U" + "194a" * 8
+    with system.pump("LineEventsFunction").held():
+        assert emulator.follow(CH_LATE, friend) == 200  # LINE got 200 from the webhook; the event waits in SQS
+        system.clock.advance(timedelta(minutes=2))
+    system.drain()
+    got = [(str(d["endpoint"]), str(d["message"].get("text"))) for d in emulator.received(friend, CH_LATE)]
+    assert got == [("push", "ようこそ")]
+    assert emulator.quota_consumption(CH_LATE) == quota_before + 1
+    system.advance(timedelta(minutes=2))
+    got = [(str(d["endpoint"]), str(d["message"].get("text"))) for d in emulator.received(friend, CH_LATE)]
+    assert got == [("push", "ようこそ")]

@@ -31,6 +31,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/api/subscribers/{subscriber_id}/chat"): {"text": "hello"},
     ("post", "/api/subscribers/{subscriber_id}/merge"): {"other_subscriber_id": "{subscriber_id}"},
     ("patch", "/api/tags/{tag_id}"): {"name": "乗っ取り"},
+    ("post", "/api/tags/{tag_id}/merge"): {"into_tag_id": "{tag_id}", "dry_run": True},
+    ("patch", "/api/tag-folders/{folder_id}"): {"name": "乗っ取り"},
     ("patch", "/api/fields/{key}"): {"label": "乗っ取り"},
     ("patch", "/api/broadcasts/{broadcast_id}"): {"name": "乗っ取り"},
     ("post", "/api/broadcasts/{broadcast_id}/schedule"): {"at": "2030-01-10T09:30"},

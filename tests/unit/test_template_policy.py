@@ -303,3 +303,24 @@ def test_every_scanner_skip_says_why() -> None:
         for skip in ((resource.get("Metadata") or {}).get("checkov") or {}).get("skip", []):
             assert str(skip.get("id", "")).startswith(("CKV_", "CKV2_")), logical_id
             assert len(str(skip.get("comment", "")).strip()) >= 20, f"{logical_id} skips {skip.get('id')} without a reason"
+
+
+# ---------------------------------------------------------------- step deliveries queued outside the tick
+def crud_tables(fn: tpl.Function) -> set[str]:
+    return {text(p["DynamoDBCrudPolicy"]["TableName"]) for p in fn.properties.get("Policies") or []
+            if isinstance(p, dict) and "DynamoDBCrudPolicy" in p}
+
+
+def queues_sent_to(fn: tpl.Function) -> set[str]:
+    return {text(p["SQSSendMessagePolicy"]["QueueName"]) for p in fn.properties.get("Policies") or []
+            if isinstance(p, dict) and "SQSSendMessagePolicy" in p}
+
+
+@pytest.mark.parametrize("logical_id", ["FormSubmitFunction", "StripeWebhookFunction", "LineEventsFunction"])
+def test_functions_that_queue_a_first_step_at_once_can_write_its_ledger_row(logical_id: str) -> None:
+    """A form answer, a payment or a LINE event queues the started scenario's first step itself (the tick's own
+    work: ledger row, daily cap, enrollment advance, delivery queue); without these grants it works locally and
+    fails in AWS with AccessDenied."""
+    fn = next(f for f in tpl.functions() if f.logical_id == logical_id)
+    assert {"Ref:LedgerTable", "Ref:EnrollmentsTable"} <= crud_tables(fn)
+    assert any("DeliveryQueue" in q for q in queues_sent_to(fn))

@@ -5,6 +5,7 @@
  */
 import { useState } from "preact/hooks";
 import { t } from "../i18n";
+import { ItemControls, moveItem, removeItem, replaceItem } from "./ItemControls";
 import { LINE_LIMITS, type LineMessage, lineLimitProblems } from "./MessagePreview";
 
 export const VARIABLES = ["name", "display_name", "email", "fields.xxx", "now"] as const;
@@ -98,15 +99,7 @@ function Err({ text }: { text: string | undefined }) {
 export function MessageEditor({ value, onChange, errorAt, name = "line", testId = "message-editor" }: MessageEditorProps) {
   const problems = lineLimitProblems(value);
   const [asJson, setAsJson] = useState<Record<number, boolean>>({});
-  const put = (i: number, m: LineMessage) => onChange(value.map((x, j) => (j === i ? m : x)));
-  const remove = (i: number) => onChange(value.filter((_, j) => j !== i));
-  const move = (i: number, d: number) => {
-    const j = i + d;
-    if (j < 0 || j >= value.length) return;
-    const next = value.slice();
-    [next[i], next[j]] = [next[j]!, next[i]!];
-    onChange(next);
-  };
+  const put = (i: number, m: LineMessage) => onChange(replaceItem(value, i, m));
   const err = (i: number, f: string) => errorAt?.(i, f);
 
   return (
@@ -141,18 +134,11 @@ export function MessageEditor({ value, onChange, errorAt, name = "line", testId 
               <strong>
                 {t("me.message", { n: i + 1 })} · {t(`me.type.${m.type === "template" ? "buttons" : m.type}` as never) || m.type}
               </strong>
-              <button type="button" class="btn btn--ghost btn--small" onClick={() => move(i, -1)} disabled={i === 0} aria-label={t("me.up")}>
-                ↑
-              </button>
-              <button type="button" class="btn btn--ghost btn--small" onClick={() => move(i, 1)} disabled={i === value.length - 1} aria-label={t("me.down")}>
-                ↓
-              </button>
-              <button type="button" class="btn btn--ghost btn--small" onClick={() => setAsJson({ ...asJson, [i]: !asJson[i] })}>
-                {asJson[i] ? t("me.form") : "JSON"}
-              </button>
-              <button type="button" class="btn btn--ghost btn--small" onClick={() => remove(i)}>
-                {t("me.remove")}
-              </button>
+              <ItemControls index={i} count={value.length} minCount={0} onMove={(d) => onChange(moveItem(value, i, d))} onRemove={() => onChange(removeItem(value, i))}>
+                <button type="button" class="btn btn--ghost btn--small" onClick={() => setAsJson({ ...asJson, [i]: !asJson[i] })}>
+                  {asJson[i] ? t("me.form") : "JSON"}
+                </button>
+              </ItemControls>
             </div>
             <Err text={err(i, "")} />
             {mine.map((p, j) => (

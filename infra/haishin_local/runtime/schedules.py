@@ -141,6 +141,7 @@ class Scheduler:
         self._thread: threading.Thread | None = None
         self._one_time_lock = threading.Lock()
         self._rate_lock = threading.Lock()
+        self._rule_lock = threading.Lock()  # one run of a rule at a time (the tick's reserved concurrency is 1)
         self._next_rate: dict[ScheduleSource, float] = {}
         self._last_cron_minute: dict[ScheduleSource, datetime] = {}
         self._done: set[str] = set()
@@ -187,11 +188,17 @@ class Scheduler:
                 if now >= self._next_rate.get(source, now):
                     self._next_rate[source] = now + period
                     self._fire(source)
-            else:
-                minute = clock.now().replace(second=0, microsecond=0)
-                if self._last_cron_minute.get(source) != minute and cron_matches(source.expression, minute):
-                    self._last_cron_minute[source] = minute
-                    self._fire(source)
+            elif self._claim_cron_minute(source):
+                self._fire(source)
+
+    def _claim_cron_minute(self, source: ScheduleSource) -> bool:
+        """True once per clock minute the cron rule matches (the loop and an advance's ``fire_all`` share it)."""
+        minute = clock.now().replace(second=0, microsecond=0)
+        with self._rate_lock:
+            if self._last_cron_minute.get(source) == minute or not cron_matches(source.expression, minute):
+                return False
+            self._last_cron_minute[source] = minute
+            return True
 
     def fire_all(self) -> None:
         """Fire every rate/cron rule once now (after a clock advance), and restart their periods."""
@@ -200,14 +207,17 @@ class Scheduler:
             period = rate_seconds(source.expression)
             if period:
                 self._next_rate[source] = now + period
+            else:
+                self._claim_cron_minute(source)  # this is the minute's run: the loop does not fire it again
             self._fire(source)
 
     def _fire(self, source: ScheduleSource) -> None:
         with self._busy_lock:
             self._busy += 1
         try:
-            self.fired.append(("rule", f"{source.function_id}.{source.event_name}"))
-            self.invoke(source.function_id, scheduled_event(source, clock.now()))
+            with self._rule_lock:
+                self.fired.append(("rule", f"{source.function_id}.{source.event_name}"))
+                self.invoke(source.function_id, scheduled_event(source, clock.now()))
         except Exception as exc:
             log.warning(
                 "schedule %s.%s: %s raised %s: %s",

@@ -10,8 +10,10 @@ moto itself at receive time: a message received ``maxReceiveCount`` times moves 
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -102,6 +104,7 @@ class SqsPump:
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._held = threading.Event()  # tests: the consumer is late (a cold start, a backlog)
         self._inflight = 0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -122,6 +125,17 @@ class SqsPump:
     def wake(self) -> None:
         self._wake.set()
 
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Receive nothing while inside (batches already running finish): a consumer that is late, as after a cold
+        start or behind a backlog; the messages wait in the queue and are taken on leaving."""
+        self._held.set()
+        try:
+            yield
+        finally:
+            self._held.clear()
+            self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
@@ -132,6 +146,10 @@ class SqsPump:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if self._held.is_set():
+                self._wake.wait(0.1)
+                self._wake.clear()
+                continue
             if not self._slots.acquire(timeout=0.5):
                 continue
             try:

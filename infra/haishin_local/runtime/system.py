@@ -263,6 +263,13 @@ class LocalSystem:
     def routes(self) -> list[HttpRoute]:
         return list(self.template.routes)
 
+    def pump(self, function_id: str) -> SqsPump:
+        """The SQS event source feeding ``function_id`` (e.g. to hold it: ``with system.pump(...).held():``)."""
+        found = [p for p in self.pumps if p.source.function_id == function_id]
+        if len(found) != 1:
+            raise KeyError(f"{function_id} has {len(found)} SQS event sources")
+        return found[0]
+
     @property
     def event_sources(self) -> list[dict[str, Any]]:
         sources: list[dict[str, Any]] = []

@@ -65,6 +65,7 @@ REFERENCE_FIELDS: dict[str, Kind] = {
     "winner_id": Kind.SUBSCRIBER,
     "tag_id": Kind.TAG,
     "tag_ids": Kind.TAG,
+    "into_tag_id": Kind.TAG,  # POST /tags/{id}/merge
     "folder_id": Kind.TAG_FOLDER,
     "scenario_id": Kind.SCENARIO,
     "scenario_ids": Kind.SCENARIO,

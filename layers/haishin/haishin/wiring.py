@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from haishin.payments.service import PaymentService
     from haishin.render import Renderer
     from haishin.scenarios.enrollments import EnrollmentRepository
-    from haishin.scenarios.instant import InstantFirstSteps
+    from haishin.scenarios.instant import FirstStepsNow, InstantFirstSteps
     from haishin.scenarios.repository import ScenarioRepository
     from haishin.scenarios.schedule import WorkspaceRulesCache
     from haishin.scenarios.service import ScenarioService
@@ -400,7 +400,8 @@ class Services:
 
             return Collaborators(subscribers=self.subscribers, timeline=self.timeline, secrets=self.secrets,
                                  scenarios=self.scenario_service, actions=self.actions, messenger=self.messenger,
-                                 stripe=lambda: self.stripe, workspaces=self.workspaces, webhooks=self.webhooks)
+                                 stripe=lambda: self.stripe, workspaces=self.workspaces, webhooks=self.webhooks,
+                                 first_steps=self.first_steps_now)
 
         return self._one("collaborators", build)
 
@@ -571,9 +572,20 @@ class Services:
             from haishin.scenarios.instant import InstantFirstSteps  # noqa: PLC0415
 
             return InstantFirstSteps(self.scenarios, self.enrollments, self.worker, self.sender, self.tick,
-                                     self.rules)
+                                     self.rules, self.first_steps_now)
 
         return self._one("first_steps", build)
+
+    @property
+    def first_steps_now(self) -> FirstStepsNow:
+        """First steps an event started, queued at once by the tick's own work (no reply token: forms, payments)."""
+
+        def build() -> FirstStepsNow:
+            from haishin.scenarios.instant import FirstStepsNow  # noqa: PLC0415
+
+            return FirstStepsNow(self.enrollments, self.tick)
+
+        return self._one("first_steps_now", build)
 
     @property
     def line_events_consumer(self) -> LineEventsConsumer:

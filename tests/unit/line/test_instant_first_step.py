@@ -264,3 +264,51 @@ def test_a_postback_that_starts_a_scenario_answers_with_its_first_step_on_the_re
     world.tick()
     world.drain()
     assert len(line.replies) == 1 and line.pushes == []
+
+
+def said(text: str, event_id: str = "01MESSAGE0000000000000000001") -> dict[str, Any]:
+    event = {**follow(event_id), "type": "message", "message": {"type": "text", "id": "m1", "text": text}}
+    event.pop("follow")
+    return event
+
+
+def keyword_starts_menu(world: StepWorld, ws: str) -> str:
+    from haishin.autoreplies.rules import AutoReplyStore  # noqa: PLC0415
+
+    raw = copy.deepcopy(WELCOME)
+    raw["name"], raw["triggers"] = "menu", []
+    raw["steps"][0]["line"] = [{"type": "text", "text": "メニューです"}]  # type: ignore[index]
+    menu = world.scenario(ws, raw)
+    AutoReplyStore().create(ws, {"name": "menu", "match_type": "exact", "keywords": ["メニュー"], "priority": 1,
+                                 "messages": [{"type": "text", "text": "承知しました"}],
+                                 "actions": [{"type": "start_scenario", "scenario_id": menu.id}]})
+    return str(menu.id)
+
+
+def test_an_auto_reply_and_the_first_step_its_action_starts_share_one_reply(aws, manual_clock):
+    world, line, ws = setup(manual_clock)
+    keyword_starts_menu(world, ws)
+    event = said("メニュー")
+    world.services.line_events.process_record(record([event], ws))
+    assert [[m["text"] for m in messages] for _, messages in line.replies] == [["承知しました", "メニューです"]]
+    assert line.pushes == []
+    # a redelivered message sends neither again, and the tick does not resend the step
+    world.services.line_events.process_record(record([{**event, "deliveryContext": {"isRedelivery": True}}], ws))
+    world.tick()
+    world.drain()
+    assert len(line.replies) == 1 and line.pushes == []
+
+
+def test_a_refused_token_pushes_the_auto_reply_then_the_step_each_once(aws, manual_clock):
+    world, line, ws = setup(manual_clock)
+    keyword_starts_menu(world, ws)
+    line.refuse = True
+    event = said("メニュー")
+    world.services.line_events.process_record(record([event], ws))
+    assert line.replies == []
+    assert [r.text for r in line.of(USER)] == ["承知しました", "メニューです"]
+    assert line.pushes[0] == (USER, retry_key("autoreply", event["webhookEventId"]))
+    world.services.line_events.process_record(record([{**event, "deliveryContext": {"isRedelivery": True}}], ws))
+    world.tick()
+    world.drain()
+    assert [r.text for r in line.of(USER)] == ["承知しました", "メニューです"]

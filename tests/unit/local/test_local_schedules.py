@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -120,3 +120,15 @@ def test_fire_all_invokes_each_enabled_rule() -> None:
     scheduler = Scheduler(sources, lambda fid, event: calls.append(fid), lambda arn: None, FakeScheduler())
     scheduler.fire_all()
     assert calls == ["Tick"]
+
+
+def test_a_cron_rule_fired_by_an_advance_is_not_fired_again_in_the_same_minute(manual: clock.ManualClock) -> None:
+    calls: list[str] = []
+    source = ScheduleSource("Tick", "EveryMinute", "cron(* * * * ? *)")
+    scheduler = Scheduler([source], lambda fid, event: calls.append(fid), lambda arn: None, FakeScheduler())
+    scheduler.fire_all()  # after a clock advance
+    scheduler._fire_periodic_due()  # the loop, later in the same minute
+    assert calls == ["Tick"]
+    manual.advance(timedelta(minutes=1))
+    scheduler._fire_periodic_due()  # the next minute
+    assert calls == ["Tick", "Tick"]

@@ -106,7 +106,7 @@ def test_event_sources_of_the_real_template(real: Template) -> None:
     assert sqs["DeliveryQueue"].maximum_concurrency == 40  # !Ref DeliveryMaxConcurrency -> its default
     assert sqs["PlannerQueue"].batch_size == 1
     assert all(s.report_batch_item_failures for s in sqs.values())
-    assert [(s.function_id, s.expression) for s in real.schedules] == [("StepTickFunction", "rate(1 minute)")]
+    assert [(s.function_id, s.expression) for s in real.schedules] == [("StepTickFunction", "cron(* * * * ? *)")]
 
 
 def test_missing_handler_is_refused_naming_the_function(tmp_path: Path) -> None:

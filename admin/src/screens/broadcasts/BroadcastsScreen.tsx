@@ -4,14 +4,18 @@
  * Routes: #/broadcasts, #/broadcasts/new, #/broadcasts/<id>
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { EmailBodyEditor, FromSelect, type SenderOption } from "../../components/EmailBodyEditor";
+import { CardList } from "../../components/CardList";
+import { ChannelMessageBlock, type EmailContent, type SmsContent, useSenders } from "../../components/ChannelMessageBlock";
+import { ConfirmButton } from "../../components/ConfirmButton";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { MessageEditor } from "../../components/MessageEditor";
+import { CheckField, FieldError, RadioField, SelectField, TextField, choices } from "../../components/Field";
 import { type LineMessage, MessagePreview, lineLimitProblems } from "../../components/MessagePreview";
 import { PageHeader } from "../../components/PageHeader";
+import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiList } from "../../components/ResourceScreen";
 import { EMPTY_SEGMENT, SegmentBuilder, type SegmentGroup, completeSegment } from "../../components/SegmentBuilder";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
+import { useAction } from "../../lib/useAction";
 import { useForm } from "../../lib/useForm";
 import { href, navigate, useRoute } from "../../router";
 import { fmtDateTime, fmtNumber, localInputValue, problemAt, problemsOf } from "../scenarios/shared";
@@ -72,6 +76,7 @@ interface SavedSegment {
   name: string;
 }
 
+const BROADCASTS: ResourceKind = { path: "/broadcasts", title: "nav.broadcasts", lead: "screen.broadcasts.lead", newLabel: "bc.new", testId: "broadcast", editorTestId: "broadcast-composer" };
 const SAMPLES = { name: "山田 花子", display_name: "山田 花子" };
 const LIVE = new Set(["scheduled", "planning", "sending"]);
 
@@ -93,47 +98,24 @@ function percent(b: Broadcast): number {
 }
 
 function BroadcastList() {
-  const { api } = useApp();
-  const [rows, setRows] = useState<Broadcast[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const load = () => api.get<{ items: Broadcast[] }>("/api/broadcasts").then((r) => setRows(r.items), setError);
-  useEffect(() => void load(), []);
+  const list = useApiList<Broadcast>("/api/broadcasts");
   return (
-    <>
-      <PageHeader title={t("nav.broadcasts")} lead={t("screen.broadcasts.lead")}>
-        <a class="btn" href={href("/broadcasts/new")} data-testid="broadcast-new">
-          {t("bc.new")}
-        </a>
-      </PageHeader>
-      <ErrorNotice error={error} onRetry={() => (setError(null), load())} />
-      {rows === null && !error && <p class="muted">{t("app.loading")}</p>}
-      {rows && rows.length === 0 && (
-        <div class="empty">
-          <p>{t("bc.empty")}</p>
-          <a class="btn" href={href("/broadcasts/new")}>
-            {t("bc.new")}
-          </a>
-        </div>
+    <ListScreen kind={BROADCASTS} list={list} empty={t("bc.empty")}>
+      {(rows) => (
+        <CardList rows={[...rows].sort((a, b) => b.created_at.localeCompare(a.created_at))} testId="broadcast-list" keyOf={(b) => b.broadcast_id}>
+          {(b) => (
+            <a class="list-card" href={href(`/broadcasts/${b.broadcast_id}`)}>
+              <span class="list-card__title">{b.name}</span>
+              {statusBadge(b.status)}
+              <span class="list-card__meta">
+                {b.send_at ? fmtDateTime(b.send_at) : t("bc.notScheduled")} ·{" "}
+                {b.status === "draft" ? t("bc.estimate", { n: fmtNumber(b.estimate) }) : t("bc.sentOf", { sent: fmtNumber(b.progress.sent), n: fmtNumber(b.progress.planned || b.estimate) })}
+              </span>
+            </a>
+          )}
+        </CardList>
       )}
-      {rows && rows.length > 0 && (
-        <ul class="list-cards" data-testid="broadcast-list">
-          {[...rows]
-            .sort((a, b) => b.created_at.localeCompare(a.created_at))
-            .map((b) => (
-              <li key={b.broadcast_id}>
-                <a class="list-card" href={href(`/broadcasts/${b.broadcast_id}`)}>
-                  <span class="list-card__title">{b.name}</span>
-                  {statusBadge(b.status)}
-                  <span class="list-card__meta">
-                    {b.send_at ? fmtDateTime(b.send_at) : t("bc.notScheduled")} ·{" "}
-                    {b.status === "draft" ? t("bc.estimate", { n: fmtNumber(b.estimate) }) : t("bc.sentOf", { sent: fmtNumber(b.progress.sent), n: fmtNumber(b.progress.planned || b.estimate) })}
-                  </span>
-                </a>
-              </li>
-            ))}
-        </ul>
-      )}
-    </>
+    </ListScreen>
   );
 }
 
@@ -145,11 +127,8 @@ interface ComposerValues {
   segment_id: string;
   segment: SegmentGroup;
   line: LineMessage[];
-  email_subject: string;
-  email_text: string;
-  email_html: string;
-  email_from: string;
-  sms_text: string;
+  email: EmailContent;
+  sms: SmsContent;
   respect_quiet_hours: boolean;
   respect_daily_cap: boolean;
 }
@@ -162,11 +141,8 @@ function toValues(b: Broadcast | null): ComposerValues {
     segment_id: b?.segment_id ?? "",
     segment: b?.segment ?? EMPTY_SEGMENT,
     line: b?.content?.line ?? [{ type: "text", text: "" }],
-    email_subject: b?.content?.email?.subject ?? "",
-    email_text: b?.content?.email?.text ?? "",
-    email_html: b?.content?.email?.html ?? "",
-    email_from: b?.content?.email?.from ?? "",
-    sms_text: b?.content?.sms?.text ?? "",
+    email: { subject: "", text: "", html: "", from: "", ...b?.content?.email },
+    sms: { text: b?.content?.sms?.text ?? "" },
     respect_quiet_hours: b?.respect_quiet_hours ?? true,
     respect_daily_cap: b?.respect_daily_cap ?? true,
   };
@@ -176,13 +152,13 @@ function toBody(v: ComposerValues): Record<string, unknown> {
   const content: Record<string, unknown> = {};
   if (v.channel === "line" || v.channel === "line_email") content.line = v.line;
   if (v.channel === "email" || v.channel === "line_email") {
-    const email: Record<string, string> = { subject: v.email_subject };
-    if (v.email_text) email.text = v.email_text;
-    if (v.email_html) email.html = v.email_html;
-    if (v.email_from) email.from = v.email_from;
+    const email: Record<string, string> = { subject: v.email.subject };
+    if (v.email.text) email.text = v.email.text;
+    if (v.email.html) email.html = v.email.html;
+    if (v.email.from) email.from = v.email.from;
     content.email = email;
   }
-  if (v.channel === "sms") content.sms = { text: v.sms_text };
+  if (v.channel === "sms") content.sms = { text: v.sms.text };
   const body: Record<string, unknown> = { name: v.name, channel: v.channel, content, respect_quiet_hours: v.respect_quiet_hours, respect_daily_cap: v.respect_daily_cap };
   if (v.audience === "everyone") body.everyone = true;
   else if (v.audience === "saved") body.segment_id = v.segment_id || null;
@@ -237,122 +213,62 @@ function Composer({ initial }: { initial: Broadcast | null }) {
   const form = useForm<ComposerValues>(toValues(initial), `broadcast.${id ?? "new"}`);
   const v = form.values;
   const problems = problemsOf(form.error);
-  const [senders, setSenders] = useState<SenderOption[]>([]);
-  const emailChannel = form.values.channel === "email" || form.values.channel === "line_email";
-  useEffect(() => {
-    if (emailChannel) api.get<{ items: SenderOption[] }>("/api/senders").then((r) => setSenders(r.items), () => setSenders([]));
-  }, [emailChannel]);
+  const senders = useSenders(v.channel === "email" || v.channel === "line_email");
   const [saved, setSaved] = useState<Broadcast | null>(initial);
-  const lineErr = (j: number, f: string) => (f ? problems.get(`content.line.${j}.${f}`) : problemAt(problems, `content.line.${j}`, false));
   const blocking = v.channel.startsWith("line") && lineLimitProblems(v.line).length > 0;
-
-  const save = async (e: Event) => {
-    e.preventDefault();
-    const result = await form.submit((vals) =>
-      id ? api.patch<Broadcast>(`/api/broadcasts/${id}`, toBody(vals)) : api.post<Broadcast>("/api/broadcasts", toBody(vals)),
-    );
-    if (result) {
-      setSaved(result);
-      if (!id) navigate(`/broadcasts/${result.broadcast_id}`, true);
-    }
+  const save = (vals: ComposerValues) => (id ? api.patch<Broadcast>(`/api/broadcasts/${id}`, toBody(vals)) : api.post<Broadcast>("/api/broadcasts", toBody(vals)));
+  const onSaved = (result: Broadcast) => {
+    setSaved(result);
+    if (!id) navigate(`/broadcasts/${result.broadcast_id}`, true);
   };
 
   return (
     <>
-      <form onSubmit={save} data-testid="broadcast-composer" noValidate>
-        <PageHeader title={id ? v.name || t("nav.broadcasts") : t("bc.new")} lead={t("bc.composer.lead")}>
-          <a class="btn btn--ghost" href={href("/broadcasts")}>
-            {t("sc.back")}
-          </a>
-          <button type="submit" class="btn" disabled={form.submitting} data-testid="broadcast-save">
-            {form.submitting ? t("sc.saving") : t("bc.saveDraft")}
-          </button>
-        </PageHeader>
-        <ErrorNotice error={form.error} onDismiss={() => form.setError(null)} />
+      <EditorShell kind={BROADCASTS} id={id} name={v.name} form={form} save={save} onSaved={onSaved} lead={t("bc.composer.lead")} saveLabel={t("bc.saveDraft")}>
         <div class="split">
           <div>
             <section class="card form">
               <div class="row">
-                <label class="field">
-                  <span class="field__label">{t("bc.name")}</span>
-                  <input name="name" value={v.name} aria-invalid={!!form.errorFor("name")} onInput={(e) => form.set("name", e.currentTarget.value)} />
-                  {form.errorFor("name") && <span class="field__error">{form.errorFor("name")}</span>}
-                </label>
-                <label class="field field--narrow">
-                  <span class="field__label">{t("bc.channel")}</span>
-                  <select name="channel" value={v.channel} onChange={(e) => form.set("channel", e.currentTarget.value)}>
-                    {["line", "email", "sms", "line_email"].map((c) => (
-                      <option key={c} value={c}>
-                        {t(`bc.channel.${c}` as never)}
-                      </option>
-                    ))}
-                  </select>
-                </label>
+                <TextField label={t("bc.name")} name="name" value={v.name} error={form.errorFor("name")} onValue={(x) => form.set("name", x)} />
+                <SelectField
+                  narrow
+                  label={t("bc.channel")}
+                  name="channel"
+                  value={v.channel}
+                  options={choices(["line", "email", "sms", "line_email"], (c) => t(`bc.channel.${c}` as never))}
+                  onValue={(x) => form.set("channel", x)}
+                />
               </div>
             </section>
             <section class="card form" data-testid="broadcast-audience">
               <h2 class="card__title">{t("bc.audience")}</h2>
-              <div class="row" role="radiogroup" aria-label={t("bc.audience")}>
-                {(["everyone", "saved", "build"] as const).map((a) => (
-                  <label key={a} class="me-vars">
-                    <input type="radio" name="audience" value={a} checked={v.audience === a} onChange={() => form.set("audience", a)} />
-                    {t(`bc.audience.${a}`)}
-                  </label>
-                ))}
-              </div>
+              <RadioField label={t("bc.audience")} name="audience" value={v.audience} options={choices(["everyone", "saved", "build"] as const, (a) => t(`bc.audience.${a}`))} onValue={(x) => form.set("audience", x)} />
               {v.audience === "saved" && <SavedSegmentPicker value={v.segment_id} onChange={(x) => form.set("segment_id", x)} />}
               {v.audience === "build" && <SegmentBuilder value={v.segment} onChange={(x) => form.set("segment", x)} showCount />}
-              {problemAt(problems, "segment", true) && <span class="field__error">{problemAt(problems, "segment", true)}</span>}
-              {problems.get("segment_id") && <span class="field__error">{problems.get("segment_id")}</span>}
-              <label class="me-vars" data-testid="broadcast-quiet-hours">
-                <input type="checkbox" name="respect_quiet_hours" checked={v.respect_quiet_hours} onChange={(e) => form.set("respect_quiet_hours", e.currentTarget.checked)} />
-                {t("bc.quietHours")}
-              </label>
-              <label class="me-vars" data-testid="broadcast-daily-cap" title={t("bc.respectDailyCap.hint")}>
-                <input type="checkbox" name="respect_daily_cap" checked={v.respect_daily_cap} onChange={(e) => form.set("respect_daily_cap", e.currentTarget.checked)} />
-                {t("bc.respectDailyCap")}
-              </label>
+              <FieldError text={problemAt(problems, "segment", true)} />
+              <FieldError text={problems.get("segment_id")} />
+              <CheckField label={t("bc.quietHours")} name="respect_quiet_hours" checked={v.respect_quiet_hours} testId="broadcast-quiet-hours" onValue={(x) => form.set("respect_quiet_hours", x)} />
+              <CheckField
+                label={t("bc.respectDailyCap")}
+                name="respect_daily_cap"
+                checked={v.respect_daily_cap}
+                testId="broadcast-daily-cap"
+                title={t("bc.respectDailyCap.hint")}
+                onValue={(x) => form.set("respect_daily_cap", x)}
+              />
             </section>
             <section class="card form">
               <h2 class="card__title">{t("bc.content")}</h2>
-              {v.channel.startsWith("line") && <MessageEditor value={v.line} name="content.line" errorAt={lineErr} onChange={(x) => form.set("line", x)} />}
-              {problems.get("content.line") && <span class="field__error">{problems.get("content.line")}</span>}
+              {v.channel.startsWith("line") && <ChannelMessageBlock channel="line" base="content" problems={problems} value={v.line} onChange={(x) => form.set("line", x)} />}
               {(v.channel === "email" || v.channel === "line_email") && (
-                <>
-                  <label class="field">
-                    <span class="field__label">{t("sc.email.subject")}</span>
-                    <input name="content.email.subject" value={v.email_subject} aria-invalid={!!problems.get("content.email.subject")} onInput={(e) => form.set("email_subject", e.currentTarget.value)} />
-                    {problems.get("content.email.subject") && <span class="field__error">{problems.get("content.email.subject")}</span>}
-                  </label>
-                  <FromSelect
-                    name="content.email.from"
-                    value={v.email_from}
-                    senders={senders}
-                    error={problems.get("content.email.from")}
-                    onChange={(address) => form.set("email_from", address)}
-                  />
-                  <EmailBodyEditor
-                    name="content.email"
-                    html={v.email_html}
-                    text={v.email_text}
-                    htmlError={problems.get("content.email.html")}
-                    textError={problems.get("content.email.text")}
-                    onChange={({ html, text }) => (form.set("email_html", html), form.set("email_text", text))}
-                  />
-                </>
+                <ChannelMessageBlock channel="email" base="content" problems={problems} value={v.email} senders={senders} onChange={(x) => form.set("email", x)} />
               )}
-              {v.channel === "sms" && (
-                <label class="field">
-                  <span class="field__label">{t("sc.sms.text")}</span>
-                  <textarea name="content.sms.text" rows={3} value={v.sms_text} onInput={(e) => form.set("sms_text", e.currentTarget.value)} />
-                  {problems.get("content.sms.text") && <span class="field__error">{problems.get("content.sms.text")}</span>}
-                </label>
-              )}
+              {v.channel === "sms" && <ChannelMessageBlock channel="sms" base="content" rows={3} problems={problems} value={v.sms} onChange={(x) => form.set("sms", x)} />}
             </section>
           </div>
           <aside class="split__side">{v.channel.startsWith("line") && <MessagePreview messages={v.line} samples={SAMPLES} />}</aside>
         </div>
-      </form>
+      </EditorShell>
       {saved && id && <SendPanel broadcast={saved} dirty={blocking} />}
     </>
   );
@@ -362,24 +278,21 @@ function QuotaView({ q }: { q: Quota }) {
   return (
     <div data-testid="quota-result" data-ok={q.ok ? "true" : "false"}>
       <div class="stats">
-        <div class="stat">
-          <div class="stat__label">{t("bc.q.matched")}</div>
-          <div class="stat__value">{fmtNumber(q.matched)}</div>
-        </div>
-        <div class="stat">
-          <div class="stat__label">{t("bc.q.recipients")}</div>
-          <div class="stat__value" data-testid="quota-recipients">
-            {fmtNumber(q.recipients)}
+        {(
+          [
+            ["bc.q.matched", fmtNumber(q.matched), undefined],
+            ["bc.q.recipients", fmtNumber(q.recipients), "quota-recipients"],
+            ["bc.q.messages", fmtNumber(q.estimated_messages), undefined],
+            ["bc.q.remaining", q.limit === null || q.limit === undefined ? t("bc.q.unlimited") : `${fmtNumber(q.remaining)} / ${fmtNumber(q.limit)}`, undefined],
+          ] as const
+        ).map(([k, value, testId]) => (
+          <div class="stat" key={k}>
+            <div class="stat__label">{t(k)}</div>
+            <div class="stat__value" data-testid={testId}>
+              {value}
+            </div>
           </div>
-        </div>
-        <div class="stat">
-          <div class="stat__label">{t("bc.q.messages")}</div>
-          <div class="stat__value">{fmtNumber(q.estimated_messages)}</div>
-        </div>
-        <div class="stat">
-          <div class="stat__label">{t("bc.q.remaining")}</div>
-          <div class="stat__value">{q.limit === null || q.limit === undefined ? t("bc.q.unlimited") : `${fmtNumber(q.remaining)} / ${fmtNumber(q.limit)}`}</div>
-        </div>
+        ))}
       </div>
       {Object.entries(q.skipped).filter(([, n]) => n > 0).length > 0 && (
         <p class="muted">
@@ -416,12 +329,11 @@ function SendPanel({ broadcast, dirty }: { broadcast: Broadcast; dirty: boolean 
   const [quotaError, setQuotaError] = useState<unknown>(null);
   const [testIds, setTestIds] = useState("");
   const [testResult, setTestResult] = useState<string | null>(null);
-  const [testError, setTestError] = useState<unknown>(null);
+  const testing = useAction();
   const [when, setWhen] = useState<"now" | "at">("at");
   const [at, setAt] = useState(localInputValue(60));
-  const [sendError, setSendError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const sendProblems = problemsOf(sendError);
+  const sending = useAction();
+  const sendProblems = problemsOf(sending.error);
 
   const check = () => {
     setQuotaError(null);
@@ -429,12 +341,11 @@ function SendPanel({ broadcast, dirty }: { broadcast: Broadcast; dirty: boolean 
   };
   useEffect(check, [broadcast]);
 
-  const testSend = async () => {
-    setTestError(null);
+  const testSend = () => {
     setTestResult(null);
     const ids = testIds.split(/[\s,、]+/).filter(Boolean);
     const body = { line_user_ids: ids.filter((x) => x.startsWith("U")), subscriber_ids: ids.filter((x) => !x.startsWith("U")) };
-    try {
+    return testing.run(async () => {
       const r = await api.post<{ sent: number; results: { ok: boolean; error?: string; line_user_id: string }[] }>(`/api/broadcasts/${id}/test-send`, body);
       setTestResult(
         t("bc.test.done", { n: r.sent, total: r.results.length }) +
@@ -443,24 +354,15 @@ function SendPanel({ broadcast, dirty }: { broadcast: Broadcast; dirty: boolean 
             .map((x) => ` / ${x.line_user_id}: ${x.error ?? ""}`)
             .join(""),
       );
-    } catch (e) {
-      setTestError(e);
-    }
+    });
   };
 
-  const go = async () => {
-    setBusy(true);
-    setSendError(null);
-    try {
+  const go = () =>
+    sending.run(async () => {
       if (when === "now") await api.post(`/api/broadcasts/${id}/send`);
       else await api.post(`/api/broadcasts/${id}/schedule`, { at });
       navigate(`/broadcasts/${id}?view=progress`);
-    } catch (e) {
-      setSendError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <section class="card form" data-testid="send-panel">
@@ -487,20 +389,11 @@ function SendPanel({ broadcast, dirty }: { broadcast: Broadcast; dirty: boolean 
           </button>
         </div>
         {testResult && <p role="status">{testResult}</p>}
-        <ErrorNotice error={testError} />
+        <ErrorNotice error={testing.error} />
       </div>
       <div class="step__section">
         <h3>{t("bc.timing")}</h3>
-        <div class="row" role="radiogroup" aria-label={t("bc.timing")}>
-          <label class="me-vars">
-            <input type="radio" name="when" checked={when === "now"} onChange={() => setWhen("now")} />
-            {t("bc.now")}
-          </label>
-          <label class="me-vars">
-            <input type="radio" name="when" checked={when === "at"} onChange={() => setWhen("at")} />
-            {t("bc.at")}
-          </label>
-        </div>
+        <RadioField label={t("bc.timing")} name="when" value={when} options={[["now", t("bc.now")], ["at", t("bc.at")]] as const} onValue={setWhen} />
         {when === "at" && (
           <label class="field">
             <span class="field__label">{t("bc.atLabel")}</span>
@@ -508,11 +401,11 @@ function SendPanel({ broadcast, dirty }: { broadcast: Broadcast; dirty: boolean 
             {sendProblems.get("at") && <span class="field__error">{sendProblems.get("at")}</span>}
           </label>
         )}
-        <ErrorNotice error={sendError} />
+        <ErrorNotice error={sending.error} />
         {dirty && <p class="notice notice--warn">{t("bc.fixFirst")}</p>}
         <div class="toolbar">
-          <button type="button" class="btn" onClick={go} disabled={busy || dirty} data-testid="broadcast-go">
-            {busy ? t("sc.saving") : when === "now" ? t("bc.sendNow") : t("bc.schedule")}
+          <button type="button" class="btn" onClick={go} disabled={sending.busy || dirty} data-testid="broadcast-go">
+            {sending.busy ? t("sc.saving") : when === "now" ? t("bc.sendNow") : t("bc.schedule")}
           </button>
         </div>
       </div>
@@ -524,7 +417,7 @@ function ProgressView({ initial }: { initial: Broadcast }) {
   const { api } = useApp();
   const [b, setB] = useState(initial);
   const [error, setError] = useState<unknown>(null);
-  const [cancelError, setCancelError] = useState<unknown>(null);
+  const cancelling = useAction();
   const timer = useRef<number | undefined>(undefined);
   useEffect(() => {
     if (!LIVE.has(b.status)) return;
@@ -540,16 +433,11 @@ function ProgressView({ initial }: { initial: Broadcast }) {
   const pct = percent(b);
   const skipped = p.skipped_blocked + p.skipped_unsubscribed + p.skipped_no_address + (p.skipped_daily_cap ?? 0);
   const total = Math.max(1, p.planned || b.estimate || 0);
-  const cancel = async () => {
-    if (!window.confirm(t("bc.cancel.confirm"))) return;
-    setCancelError(null);
-    try {
+  const cancel = () =>
+    cancelling.run(async () => {
       await api.post(`/api/broadcasts/${b.broadcast_id}/cancel`);
       setB(await api.get<Broadcast>(`/api/broadcasts/${b.broadcast_id}`));
-    } catch (e) {
-      setCancelError(e);
-    }
-  };
+    });
   return (
     <>
       <PageHeader title={b.name} lead={t(b.status === "done" ? "bc.results.lead" : "bc.progress.lead")}>
@@ -557,12 +445,10 @@ function ProgressView({ initial }: { initial: Broadcast }) {
           {t("sc.back")}
         </a>
         {LIVE.has(b.status) && (
-          <button type="button" class="btn btn--danger" onClick={cancel} data-testid="broadcast-cancel">
-            {t("bc.cancel")}
-          </button>
+          <ConfirmButton large label={t("bc.cancel")} confirmLabel={t("bc.cancel")} question={t("bc.cancel.confirm")} onConfirm={() => void cancel()} testId="broadcast-cancel" />
         )}
       </PageHeader>
-      <ErrorNotice error={cancelError} />
+      <ErrorNotice error={cancelling.error} />
       <section class="card" data-testid="broadcast-progress" data-percent={pct}>
         <div class="toolbar">
           {statusBadge(b.status)}
@@ -613,16 +499,12 @@ function ProgressView({ initial }: { initial: Broadcast }) {
 }
 
 function BroadcastDetail({ id }: { id: string }) {
-  const { api } = useApp();
   const { query } = useRoute();
-  const [b, setB] = useState<Broadcast | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const load = () => api.get<Broadcast>(`/api/broadcasts/${id}`).then(setB, setError);
-  useEffect(() => void load(), [id, query.get("view")]);
-  if (error) return <ErrorNotice error={error} onRetry={() => (setError(null), load())} />;
-  if (!b) return <p class="muted">{t("app.loading")}</p>;
-  if (b.status === "draft") return <Composer initial={b} />;
-  return <ProgressView key={b.status === "scheduled" ? `s${b.send_at}` : "p"} initial={b} />;
+  return (
+    <Loaded<Broadcast> path={`/api/broadcasts/${id}`} deps={[query.get("view")]}>
+      {(b) => (b!.status === "draft" ? <Composer initial={b} /> : <ProgressView key={b!.status === "scheduled" ? `s${b!.send_at}` : "p"} initial={b!} />)}
+    </Loaded>
+  );
 }
 
 export default function BroadcastsScreen() {

@@ -3,16 +3,22 @@
  * links), orders (cancel, remaining installments included) and revenue by day (a small SVG bar chart).
  * Routes: #/commerce (products), #/commerce/new, #/commerce/<product_id>, #/commerce/orders, #/commerce/revenue
  */
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import "../../components/MessagePreview.css";
+import { Card, CardList } from "../../components/CardList";
+import { ConfirmButton } from "../../components/ConfirmButton";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { FieldError, RadioField, SelectField, TextField, choices } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
+import { Table } from "../../components/Table";
+import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiGet, useApiList } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
+import { fieldErrors } from "../../lib/problems";
 import { useForm } from "../../lib/useForm";
-import { href, navigate, useRoute } from "../../router";
+import { href, useRoute } from "../../router";
 import { ActionList } from "../scenarios/ActionList";
-import { fmtDateTime, fmtYen, problemAt, problemsOf } from "../scenarios/shared";
+import { fmtDateTime, fmtYen } from "../scenarios/shared";
 import type { Action } from "../scenarios/types";
 
 interface ProductDefinition {
@@ -56,6 +62,8 @@ interface Revenue {
   total: number;
 }
 
+const PRODUCTS: ResourceKind = { path: "/commerce", title: "nav.commerce", lead: "screen.commerce.lead", newLabel: "cm.new", testId: "product" };
+
 function Tabs({ at }: { at: string }) {
   return (
     <nav class="tabs" aria-label={t("nav.commerce")}>
@@ -81,72 +89,57 @@ function priceText(d: ProductDefinition): string {
   return yen;
 }
 
+/** product_id -> name, for the orders and revenue tables. */
+function useProductNames(): Record<string, string> {
+  const products = useApiList<Product>("/api/products");
+  return Object.fromEntries((products.rows ?? []).map((p) => [p.product_id, p.definition.name]));
+}
+
 function Products() {
   const { api } = useApp();
-  const [rows, setRows] = useState<Product[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const list = useApiList<Product>("/api/products");
   const [link, setLink] = useState<Record<string, string>>({});
-  const load = () => api.get<{ items: Product[] }>("/api/products").then((r) => setRows(r.items), setError);
-  useEffect(() => void load(), []);
   const makeLink = async (id: string) => {
     try {
       const r = await api.post<{ url: string }>(`/api/products/${id}/link`, {});
       setLink({ ...link, [id]: r.url });
     } catch (e) {
-      setError(e);
+      list.setError(e);
     }
   };
   return (
-    <>
-      <PageHeader title={t("nav.commerce")} lead={t("screen.commerce.lead")}>
-        <a class="btn" href={href("/commerce/new")} data-testid="product-new">
-          {t("cm.new")}
-        </a>
-      </PageHeader>
-      <Tabs at="/commerce" />
-      <ErrorNotice error={error} onRetry={() => (setError(null), load())} />
-      {rows && rows.length === 0 && (
-        <div class="empty">
-          <p>{t("cm.empty")}</p>
-          <a class="btn" href={href("/commerce/new")}>
-            {t("cm.new")}
-          </a>
-        </div>
+    <ListScreen kind={PRODUCTS} list={list} above={<Tabs at="/commerce" />} empty={t("cm.empty")}>
+      {(rows) => (
+        <CardList rows={rows} testId="product-list" keyOf={(p) => p.product_id}>
+          {(p) => (
+            <Card title={p.definition.name} href={href(`/commerce/${p.product_id}`)}>
+              <span class="badge">{t(`cm.kind.${p.definition.kind}`)}</span>
+              <span class="list-card__meta">{priceText(p.definition)}</span>
+              {p.definition.status === "archived" && <span class="badge badge--warn">{t("cm.status.archived")}</span>}
+              <button type="button" class="btn btn--ghost btn--small" onClick={() => makeLink(p.product_id)}>
+                {t("cm.link")}
+              </button>
+              {link[p.product_id] && <code style="overflow-wrap:anywhere">{link[p.product_id]}</code>}
+            </Card>
+          )}
+        </CardList>
       )}
-      {rows && rows.length > 0 && (
-        <ul class="list-cards" data-testid="product-list">
-          {rows.map((p) => (
-            <li key={p.product_id}>
-              <div class="list-card">
-                <a class="list-card__title" href={href(`/commerce/${p.product_id}`)}>
-                  {p.definition.name}
-                </a>
-                <span class="badge">{t(`cm.kind.${p.definition.kind}`)}</span>
-                <span class="list-card__meta">{priceText(p.definition)}</span>
-                {p.definition.status === "archived" && <span class="badge badge--warn">{t("cm.status.archived")}</span>}
-                <button type="button" class="btn btn--ghost btn--small" onClick={() => makeLink(p.product_id)}>
-                  {t("cm.link")}
-                </button>
-                {link[p.product_id] && <code style="overflow-wrap:anywhere">{link[p.product_id]}</code>}
-              </div>
-            </li>
-          ))}
-        </ul>
-      )}
-    </>
+    </ListScreen>
   );
 }
 
 function ProductEditor({ id }: { id: string | null }) {
-  const { api } = useApp();
-  const [loaded, setLoaded] = useState<Product | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    if (id) api.get<Product>(`/api/products/${id}`).then(setLoaded, setError);
-  }, [id]);
-  if (error) return <ErrorNotice error={error} />;
-  if (id && !loaded) return <p class="muted">{t("app.loading")}</p>;
-  return <ProductForm id={id} initial={loaded?.definition ?? null} />;
+  return <Loaded<Product> path={id ? `/api/products/${id}` : null}>{(loaded) => <ProductForm id={id} initial={loaded?.definition ?? null} />}</Loaded>;
+}
+
+function toBody(v: ProductDefinition) {
+  return {
+    ...v,
+    installments: v.kind === "installments" ? v.installments : 0,
+    thank_you_message: v.thank_you_message || null,
+    success_url: v.success_url || null,
+    dunning_scenario_id: v.dunning_scenario_id || null,
+  };
 }
 
 function ProductForm({ id, initial }: { id: string | null; initial: ProductDefinition | null }) {
@@ -156,89 +149,34 @@ function ProductForm({ id, initial }: { id: string | null; initial: ProductDefin
     `product.${id ?? "new"}`,
   );
   const v = form.values;
-  const problems = problemsOf(form.error);
-  const err = (w: string) => problemAt(problems, w, true);
-  const save = async (e: Event) => {
-    e.preventDefault();
-    const body = {
-      ...v,
-      installments: v.kind === "installments" ? v.installments : 0,
-      thank_you_message: v.thank_you_message || null,
-      success_url: v.success_url || null,
-      dunning_scenario_id: v.dunning_scenario_id || null,
-    };
-    const r = await form.submit(() => (id ? api.put(`/api/products/${id}`, body) : api.post("/api/products", body)));
-    if (r) navigate("/commerce");
-  };
+  const err = fieldErrors(form.error);
   return (
-    <form onSubmit={save} data-testid="product-editor" noValidate>
-      <PageHeader title={id ? v.name || t("nav.commerce") : t("cm.new")}>
-        <a class="btn btn--ghost" href={href("/commerce")}>
-          {t("sc.back")}
-        </a>
-        <button type="submit" class="btn" disabled={form.submitting} data-testid="product-save">
-          {form.submitting ? t("sc.saving") : t("sc.save")}
-        </button>
-      </PageHeader>
-      <ErrorNotice error={form.error} onDismiss={() => form.setError(null)} />
+    <EditorShell kind={PRODUCTS} id={id} name={v.name} form={form} save={(vals) => (id ? api.put(`/api/products/${id}`, toBody(vals)) : api.post("/api/products", toBody(vals)))}>
       <section class="card form">
         <div class="row">
-          <label class="field">
-            <span class="field__label">{t("cm.name")}</span>
-            <input name="name" value={v.name} aria-invalid={!!err("name")} onInput={(e) => form.set("name", e.currentTarget.value)} />
-            {err("name") && <span class="field__error">{err("name")}</span>}
-          </label>
-          <label class="field field--narrow">
-            <span class="field__label">{t("sc.status")}</span>
-            <select name="status" value={v.status} onChange={(e) => form.set("status", e.currentTarget.value as "active")}>
-              <option value="active">{t("cm.status.active")}</option>
-              <option value="archived">{t("cm.status.archived")}</option>
-            </select>
-          </label>
+          <TextField label={t("cm.name")} name="name" value={v.name} error={err.at("name")} onValue={(x) => form.set("name", x)} />
+          <SelectField narrow label={t("sc.status")} name="status" value={v.status} options={choices(["active", "archived"] as const, (x) => t(`cm.status.${x}`))} onValue={(x) => form.set("status", x)} />
         </div>
-        <div class="row" role="radiogroup" aria-label={t("cm.kind")}>
-          {(["one_time", "installments", "subscription"] as const).map((k) => (
-            <label key={k} class="me-vars">
-              <input type="radio" name="kind" value={k} checked={v.kind === k} onChange={() => form.set("kind", k)} />
-              {t(`cm.kind.${k}`)}
-            </label>
-          ))}
-        </div>
+        <RadioField label={t("cm.kind")} name="kind" value={v.kind} options={choices(["one_time", "installments", "subscription"] as const, (k) => t(`cm.kind.${k}`))} onValue={(x) => form.set("kind", x)} />
         <div class="row">
-          <label class="field">
-            <span class="field__label">{v.kind === "one_time" ? t("cm.amount") : t("cm.amountEach")}</span>
-            <input name="amount" type="number" min={50} value={v.amount} aria-invalid={!!err("amount")} onInput={(e) => form.set("amount", Number(e.currentTarget.value))} />
-            {err("amount") && <span class="field__error">{err("amount")}</span>}
-          </label>
-          <label class="field field--narrow">
-            <span class="field__label">{t("cm.currency")}</span>
-            <select name="currency" value={v.currency} onChange={(e) => form.set("currency", e.currentTarget.value as "jpy")}>
-              <option value="jpy">JPY</option>
-              <option value="usd">USD</option>
-              <option value="eur">EUR</option>
-            </select>
-          </label>
+          <TextField
+            label={v.kind === "one_time" ? t("cm.amount") : t("cm.amountEach")}
+            name="amount"
+            type="number"
+            min={50}
+            value={v.amount}
+            error={err.at("amount")}
+            onValue={(x) => form.set("amount", Number(x))}
+          />
+          <SelectField narrow label={t("cm.currency")} name="currency" value={v.currency} options={[["jpy", "JPY"], ["usd", "USD"], ["eur", "EUR"]] as const} onValue={(x) => form.set("currency", x)} />
           {v.kind !== "one_time" && (
-            <label class="field field--narrow">
-              <span class="field__label">{t("cm.interval")}</span>
-              <select name="interval" value={v.interval} onChange={(e) => form.set("interval", e.currentTarget.value as "month")}>
-                {(["day", "week", "month", "year"] as const).map((i) => (
-                  <option key={i} value={i}>
-                    {t(`cm.interval.${i}`)}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <SelectField narrow label={t("cm.interval")} name="interval" value={v.interval} options={choices(["day", "week", "month", "year"] as const, (i) => t(`cm.interval.${i}`))} onValue={(x) => form.set("interval", x)} />
           )}
           {v.kind === "installments" && (
-            <label class="field field--narrow">
-              <span class="field__label">{t("cm.installments")}</span>
-              <input name="installments" type="number" min={2} max={60} value={v.installments} aria-invalid={!!err("installments")} onInput={(e) => form.set("installments", Number(e.currentTarget.value))} />
-            </label>
+            <TextField narrow label={t("cm.installments")} name="installments" type="number" min={2} max={60} value={v.installments} error={err.at("installments")} onValue={(x) => form.set("installments", Number(x))} />
           )}
         </div>
-        {err("installments") && <span class="field__error">{err("installments")}</span>}
-        {problems.get("") && <span class="field__error">{problems.get("")}</span>}
+        <FieldError text={err.all.get("")} />
         <p class="muted" data-testid="product-price">
           {priceText(v)}
           {v.kind === "installments" && v.installments >= 2 && ` ・ ${t("cm.totalOf", { total: fmtYen(v.amount * v.installments) })}`}
@@ -246,106 +184,64 @@ function ProductForm({ id, initial }: { id: string | null; initial: ProductDefin
       </section>
       <section class="card form">
         <h2 class="card__title">{t("cm.after")}</h2>
-        <label class="field">
-          <span class="field__label">{t("cm.thankYou")}</span>
-          <textarea name="thank_you_message" rows={2} value={v.thank_you_message ?? ""} onInput={(e) => form.set("thank_you_message", e.currentTarget.value)} />
-        </label>
-        <label class="field">
-          <span class="field__label">{t("cm.successUrl")}</span>
-          <input name="success_url" type="url" value={v.success_url ?? ""} aria-invalid={!!err("success_url")} onInput={(e) => form.set("success_url", e.currentTarget.value)} />
-          {err("success_url") && <span class="field__error">{err("success_url")}</span>}
-        </label>
+        <TextField label={t("cm.thankYou")} name="thank_you_message" rows={2} value={v.thank_you_message ?? ""} onValue={(x) => form.set("thank_you_message", x)} />
+        <TextField label={t("cm.successUrl")} name="success_url" type="url" value={v.success_url ?? ""} error={err.at("success_url")} onValue={(x) => form.set("success_url", x)} />
         <h3 class="field__label">{t("cm.actions")}</h3>
-        <ActionList value={v.actions} name="actions" onChange={(x) => form.set("actions", x)} errorAt={(j) => problemAt(problems, `actions.${j}`, true) ?? problemAt(problems, `actions[${j}]`, true)} />
+        <ActionList value={v.actions} name="actions" onChange={(x) => form.set("actions", x)} errorAt={(j) => err.at(`actions.${j}`) ?? err.at(`actions[${j}]`)} />
         {v.kind !== "one_time" && (
           <div class="row">
-            <label class="field">
-              <span class="field__label">{t("cm.dunningScenario")}</span>
-              <input name="dunning_scenario_id" value={v.dunning_scenario_id ?? ""} onInput={(e) => form.set("dunning_scenario_id", e.currentTarget.value)} />
-            </label>
-            <label class="field">
-              <span class="field__label">{t("cm.dunningTag")}</span>
-              <input name="dunning_tag" value={v.dunning_tag} onInput={(e) => form.set("dunning_tag", e.currentTarget.value)} />
-            </label>
+            <TextField label={t("cm.dunningScenario")} name="dunning_scenario_id" value={v.dunning_scenario_id ?? ""} onValue={(x) => form.set("dunning_scenario_id", x)} />
+            <TextField label={t("cm.dunningTag")} name="dunning_tag" value={v.dunning_tag} onValue={(x) => form.set("dunning_tag", x)} />
           </div>
         )}
       </section>
-    </form>
+    </EditorShell>
   );
 }
 
 function Orders() {
   const { api } = useApp();
-  const [rows, setRows] = useState<Order[] | null>(null);
-  const [names, setNames] = useState<Record<string, string>>({});
-  const [error, setError] = useState<unknown>(null);
-  const load = () => api.get<{ items: Order[] }>("/api/orders").then((r) => setRows(r.items), setError);
-  useEffect(() => {
-    void load();
-    api.get<{ items: Product[] }>("/api/products").then((r) => setNames(Object.fromEntries(r.items.map((p) => [p.product_id, p.definition.name]))), () => undefined);
-  }, []);
+  const list = useApiList<Order>("/api/orders");
+  const names = useProductNames();
   const cancel = async (o: Order) => {
-    if (!window.confirm(t("cm.cancel.confirm"))) return;
-    setError(null);
+    list.setError(null);
     try {
       await api.post(`/api/orders/${o.order_id}/cancel`);
-      load();
+      list.reload();
     } catch (e) {
-      setError(e);
+      list.setError(e);
     }
   };
   return (
-    <>
-      <PageHeader title={t("nav.commerce")} lead={t("screen.commerce.lead")} />
-      <Tabs at="/commerce/orders" />
-      <ErrorNotice error={error} onRetry={() => (setError(null), load())} />
-      {rows && rows.length === 0 && <div class="empty">{t("cm.noOrders")}</div>}
-      {rows && rows.length > 0 && (
-        <div class="card table-wrap">
-          <table class="table" data-testid="order-list">
-            <thead>
-              <tr>
-                <th>{t("cm.o.at")}</th>
-                <th>{t("cm.o.product")}</th>
-                <th>{t("cm.o.status")}</th>
-                <th class="num">{t("cm.o.paid")}</th>
-                <th>{t("cm.o.payments")}</th>
-                <th />
+    <ListScreen kind={PRODUCTS} creates={false} list={list} above={<Tabs at="/commerce/orders" />} empty={t("cm.noOrders")}>
+      {(rows) => (
+        <Table testId="order-list" columns={[t("cm.o.at"), t("cm.o.product"), t("cm.o.status"), { label: t("cm.o.paid"), num: true }, t("cm.o.payments"), ""]}>
+          {[...rows]
+            .sort((a, b) => b.created_at.localeCompare(a.created_at))
+            .map((o) => (
+              <tr key={o.order_id}>
+                <td>{fmtDateTime(o.created_at)}</td>
+                <td>
+                  {names[o.product_id] ?? o.product_id}
+                  <div class="muted">{t(`cm.kind.${o.kind}` as never)}</div>
+                </td>
+                <td>
+                  <span class="badge">{t(`cm.ostatus.${o.status}` as never) || o.status}</span>
+                  {o.mode === "test" && <span class="badge badge--warn">{t("cm.test")}</span>}
+                </td>
+                <td class="num">
+                  {fmtYen(o.paid_total)}
+                  {o.refunded_total > 0 && <div class="muted">{t("cm.refunded", { n: fmtYen(o.refunded_total) })}</div>}
+                </td>
+                <td>{o.kind === "installments" ? `${o.payments_made} / ${o.installments}` : o.kind === "subscription" ? `${o.payments_made}` : "—"}</td>
+                <td>
+                  {o.expects_payment && <ConfirmButton label={t("cm.cancel")} confirmLabel={t("cm.cancel")} question={t("cm.cancel.confirm")} onConfirm={() => void cancel(o)} />}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {[...rows]
-                .sort((a, b) => b.created_at.localeCompare(a.created_at))
-                .map((o) => (
-                  <tr key={o.order_id}>
-                    <td>{fmtDateTime(o.created_at)}</td>
-                    <td>
-                      {names[o.product_id] ?? o.product_id}
-                      <div class="muted">{t(`cm.kind.${o.kind}` as never)}</div>
-                    </td>
-                    <td>
-                      <span class="badge">{t(`cm.ostatus.${o.status}` as never) || o.status}</span>
-                      {o.mode === "test" && <span class="badge badge--warn">{t("cm.test")}</span>}
-                    </td>
-                    <td class="num">
-                      {fmtYen(o.paid_total)}
-                      {o.refunded_total > 0 && <div class="muted">{t("cm.refunded", { n: fmtYen(o.refunded_total) })}</div>}
-                    </td>
-                    <td>{o.kind === "installments" ? `${o.payments_made} / ${o.installments}` : o.kind === "subscription" ? `${o.payments_made}` : "—"}</td>
-                    <td>
-                      {o.expects_payment && (
-                        <button type="button" class="btn btn--ghost btn--small" onClick={() => cancel(o)}>
-                          {t("cm.cancel")}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+        </Table>
       )}
-    </>
+    </ListScreen>
   );
 }
 
@@ -382,14 +278,9 @@ export function BarChart({ data }: { data: { label: string; value: number }[] })
 }
 
 function RevenueView() {
-  const { api } = useApp();
-  const [rev, setRev] = useState<Revenue | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [names, setNames] = useState<Record<string, string>>({});
-  useEffect(() => {
-    api.get<Revenue>("/api/revenue").then(setRev, setError);
-    api.get<{ items: Product[] }>("/api/products").then((r) => setNames(Object.fromEntries(r.items.map((p) => [p.product_id, p.definition.name]))), () => undefined);
-  }, []);
+  const revenue = useApiGet<Revenue>("/api/revenue");
+  const rev = revenue.data;
+  const names = useProductNames();
   const days: { label: string; value: number }[] = [];
   if (rev) {
     const sums = new Map<string, number>();
@@ -403,7 +294,7 @@ function RevenueView() {
     <>
       <PageHeader title={t("nav.commerce")} lead={t("screen.commerce.lead")} />
       <Tabs at="/commerce/revenue" />
-      <ErrorNotice error={error} />
+      <ErrorNotice error={revenue.error} onRetry={() => (revenue.setError(null), revenue.reload())} />
       {rev && (
         <section class="card">
           <div class="toolbar">
@@ -414,26 +305,16 @@ function RevenueView() {
           </div>
           {rev.total === 0 && rev.by_day.length === 0 ? <p class="empty">{t("cm.noRevenue")}</p> : <BarChart data={days} />}
           {rev.by_product.length > 0 && (
-            <table class="table">
-              <thead>
-                <tr>
-                  <th>{t("cm.o.product")}</th>
-                  <th class="num">{t("cm.count")}</th>
-                  <th class="num">{t("cm.o.paid")}</th>
-                  <th class="num">{t("cm.refund")}</th>
+            <Table bare columns={[t("cm.o.product"), { label: t("cm.count"), num: true }, { label: t("cm.o.paid"), num: true }, { label: t("cm.refund"), num: true }]}>
+              {rev.by_product.map((p) => (
+                <tr key={p.product_id}>
+                  <td>{names[p.product_id] ?? p.product_id}</td>
+                  <td class="num">{p.count}</td>
+                  <td class="num">{fmtYen(p.amount)}</td>
+                  <td class="num">{fmtYen(p.refunded)}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {rev.by_product.map((p) => (
-                  <tr key={p.product_id}>
-                    <td>{names[p.product_id] ?? p.product_id}</td>
-                    <td class="num">{p.count}</td>
-                    <td class="num">{fmtYen(p.amount)}</td>
-                    <td class="num">{fmtYen(p.refunded)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </Table>
           )}
         </section>
       )}

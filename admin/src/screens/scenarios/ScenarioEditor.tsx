@@ -1,18 +1,20 @@
 /** The scenario timeline editor: steps with timing, conditions, messages per channel and actions, with the preview. */
-import { useEffect, useState } from "preact/hooks";
-import { EmailBodyEditor, FromSelect, type SenderOption } from "../../components/EmailBodyEditor";
-import { ErrorNotice } from "../../components/ErrorNotice";
-import { MessageEditor } from "../../components/MessageEditor";
+import { useState } from "preact/hooks";
+import { CHANNELS, ChannelMessageBlock, emptyContent, useSenders } from "../../components/ChannelMessageBlock";
+import { FromSelect } from "../../components/EmailBodyEditor";
+import { SelectField, TextField, choices } from "../../components/Field";
+import { ItemControls, moveItem, removeItem, replaceItem } from "../../components/ItemControls";
 import { MessagePreview } from "../../components/MessagePreview";
-import { PageHeader } from "../../components/PageHeader";
+import { EditorShell, Loaded, type ResourceKind } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { useForm } from "../../lib/useForm";
 import { href, navigate, useRoute } from "../../router";
 import { problemAt, problemsOf } from "./shared";
-import { ACTION_TYPES, type Action, type Condition, type Scenario, type Step, type Timing, TRIGGERS, newScenario, newStep } from "./types";
-import { EndpointPicker } from "../webhooks/EndpointPicker";
+import { ActionList } from "./ActionList";
+import { type Condition, type Scenario, type Step, type Timing, TRIGGERS, newScenario, newStep } from "./types";
 
+export const SCENARIOS: ResourceKind = { path: "/scenarios", title: "nav.scenarios", lead: "screen.scenarios.lead", newLabel: "sc.new", testId: "scenario" };
 const SAMPLES = { name: "山田 花子", display_name: "山田 花子" };
 
 export function timingSummary(timing: Timing): string {
@@ -59,116 +61,72 @@ interface StepProps {
   onFocus: () => void;
 }
 
+const TIMING_FIELDS = ["type", "amount", "unit", "from", "day", "at", "field", "days", "late_enrollment", "if_missing", "if_past"];
+
 function TimingEditor({ step, index, problems, onChange }: Pick<StepProps, "step" | "index" | "problems" | "onChange">) {
   const tm = step.timing;
   const base = `steps[${index}].timing`;
   const set = (patch: Partial<Timing>) => onChange({ ...step, timing: { ...tm, ...patch } as Timing });
   const num = (v: string) => (v === "" ? 0 : Number(v));
+  /** the input's name and the API's error at it */
+  const at = (f: string) => ({ name: `${base}.${f}`, error: problems.get(`${base}.${f}`) });
+  const elsewhere = [...problems].filter(([w]) => w.startsWith(base) && !TIMING_FIELDS.some((f) => w === `${base}.${f}`));
   return (
     <div class="step__section">
       <h3>{t("sc.timing")}</h3>
       <div class="row">
-        <label class="field">
-          <span class="field__label">{t("sc.timing.type")}</span>
-          <select name={`${base}.type`} value={tm.type} onChange={(e) => onChange({ ...step, timing: defaultTiming(e.currentTarget.value as Timing["type"]) })}>
-            {(["immediately", "after", "day_at", "relative_to_date"] as const).map((k) => (
-              <option key={k} value={k}>
-                {t(`sc.timing.${k}`)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField
+          label={t("sc.timing.type")}
+          {...at("type")}
+          value={tm.type}
+          options={choices(["immediately", "after", "day_at", "relative_to_date"] as const, (k) => t(`sc.timing.${k}`))}
+          onValue={(x) => onChange({ ...step, timing: defaultTiming(x) })}
+        />
         {tm.type === "after" && (
           <>
-            <label class="field field--narrow">
-              <span class="field__label">{t("sc.timing.amount")}</span>
-              <input name={`${base}.amount`} type="number" min={0} value={tm.amount} aria-invalid={!!problems.get(`${base}.amount`)} onInput={(e) => set({ amount: num(e.currentTarget.value) })} />
-            </label>
-            <label class="field field--narrow">
-              <span class="field__label">{t("sc.timing.unit")}</span>
-              <select name={`${base}.unit`} value={tm.unit} onChange={(e) => set({ unit: e.currentTarget.value as "days" })}>
-                {(["minutes", "hours", "days"] as const).map((u) => (
-                  <option key={u} value={u}>
-                    {t(`sc.unit.${u}`)}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label class="field">
-              <span class="field__label">{t("sc.timing.from")}</span>
-              <select name={`${base}.from`} value={tm.from} onChange={(e) => set({ from: e.currentTarget.value as "enrollment" })}>
-                <option value="previous_step">{t("sc.timing.from.previous_step")}</option>
-                <option value="enrollment">{t("sc.timing.from.enrollment")}</option>
-              </select>
-            </label>
+            <TextField narrow label={t("sc.timing.amount")} {...at("amount")} type="number" min={0} value={tm.amount} onValue={(x) => set({ amount: num(x) })} />
+            <SelectField narrow label={t("sc.timing.unit")} {...at("unit")} value={tm.unit} options={choices(["minutes", "hours", "days"] as const, (u) => t(`sc.unit.${u}`))} onValue={(unit) => set({ unit })} />
+            <SelectField label={t("sc.timing.from")} {...at("from")} value={tm.from} options={choices(["previous_step", "enrollment"] as const, (f) => t(`sc.timing.from.${f}`))} onValue={(from) => set({ from })} />
           </>
         )}
         {tm.type === "day_at" && (
           <>
-            <label class="field field--narrow">
-              <span class="field__label">{t("sc.timing.day")}</span>
-              <input name={`${base}.day`} type="number" min={0} value={tm.day} aria-invalid={!!problems.get(`${base}.day`)} onInput={(e) => set({ day: num(e.currentTarget.value) })} />
-            </label>
-            <label class="field field--narrow">
-              <span class="field__label">{t("sc.timing.at")}</span>
-              <input name={`${base}.at`} value={tm.at} placeholder="10:00" aria-invalid={!!problems.get(`${base}.at`)} onInput={(e) => set({ at: e.currentTarget.value })} />
-            </label>
+            <TextField narrow label={t("sc.timing.day")} {...at("day")} type="number" min={0} value={tm.day} onValue={(x) => set({ day: num(x) })} />
+            <TextField narrow label={t("sc.timing.at")} {...at("at")} value={tm.at} placeholder="10:00" onValue={(x) => set({ at: x })} />
           </>
         )}
         {tm.type === "relative_to_date" && (
           <>
-            <label class="field">
-              <span class="field__label">{t("sc.timing.field")}</span>
-              <input name={`${base}.field`} value={tm.field} placeholder="birthday" aria-invalid={!!problems.get(`${base}.field`)} onInput={(e) => set({ field: e.currentTarget.value })} />
-            </label>
-            <label class="field field--narrow">
-              <span class="field__label">{t("sc.timing.days")}</span>
-              <input name={`${base}.days`} type="number" value={tm.days} onInput={(e) => set({ days: num(e.currentTarget.value) })} />
-            </label>
-            <label class="field field--narrow">
-              <span class="field__label">{t("sc.timing.at")}</span>
-              <input name={`${base}.at`} value={tm.at} aria-invalid={!!problems.get(`${base}.at`)} onInput={(e) => set({ at: e.currentTarget.value })} />
-            </label>
+            <TextField label={t("sc.timing.field")} {...at("field")} value={tm.field} placeholder="birthday" onValue={(field) => set({ field })} />
+            <TextField narrow label={t("sc.timing.days")} {...at("days")} type="number" value={tm.days} onValue={(x) => set({ days: num(x) })} />
+            <TextField narrow label={t("sc.timing.at")} {...at("at")} value={tm.at} onValue={(x) => set({ at: x })} />
           </>
         )}
       </div>
       {tm.type === "day_at" && (
-        <label class="field">
-          <span class="field__label">{t("sc.timing.late")}</span>
-          <select name={`${base}.late_enrollment`} value={tm.late_enrollment} onChange={(e) => set({ late_enrollment: e.currentTarget.value as "skip" })}>
-            {(["next_day", "same_day_next_slot", "skip"] as const).map((k) => (
-              <option key={k} value={k}>
-                {t(`sc.late.${k}`)}
-              </option>
-            ))}
-          </select>
-          <span class="field__hint">{t("sc.late.help", { at: tm.at, day: tm.day })}</span>
-        </label>
+        <SelectField
+          label={t("sc.timing.late")}
+          {...at("late_enrollment")}
+          hint={t("sc.late.help", { at: tm.at, day: tm.day })}
+          value={tm.late_enrollment}
+          options={choices(["next_day", "same_day_next_slot", "skip"] as const, (k) => t(`sc.late.${k}`))}
+          onValue={(late_enrollment) => set({ late_enrollment })}
+        />
       )}
       {tm.type === "relative_to_date" && (
         <div class="row">
-          <label class="field">
-            <span class="field__label">{t("sc.timing.ifMissing")}</span>
-            <select value={tm.if_missing} onChange={(e) => set({ if_missing: e.currentTarget.value as "end" })}>
-              <option value="skip_step">{t("sc.ifMissing.skip_step")}</option>
-              <option value="end">{t("sc.ifMissing.end")}</option>
-            </select>
-          </label>
-          <label class="field">
-            <span class="field__label">{t("sc.timing.ifPast")}</span>
-            <select value={tm.if_past} onChange={(e) => set({ if_past: e.currentTarget.value as "send_now" })}>
-              <option value="skip_step">{t("sc.ifPast.skip_step")}</option>
-              <option value="send_now">{t("sc.ifPast.send_now")}</option>
-            </select>
-          </label>
+          <SelectField label={t("sc.timing.ifMissing")} {...at("if_missing")} value={tm.if_missing} options={choices(["skip_step", "end"] as const, (k) => t(`sc.ifMissing.${k}`))} onValue={(if_missing) => set({ if_missing })} />
+          <SelectField label={t("sc.timing.ifPast")} {...at("if_past")} value={tm.if_past} options={choices(["skip_step", "send_now"] as const, (k) => t(`sc.ifPast.${k}`))} onValue={(if_past) => set({ if_past })} />
         </div>
       )}
-      {[...problems].filter(([w]) => w.startsWith(base)).map(([w, m]) => (
+      {elsewhere.map(([w, m]) => (
         <Err key={w} text={`${w}: ${m}`} />
       ))}
     </div>
   );
 }
+
+const COND_OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "contains", "exists", "not_exists"] as const;
 
 function ConditionsEditor({ step, index, problems, onChange }: Pick<StepProps, "step" | "index" | "problems" | "onChange">) {
   const c = step.conditions ?? { all: [], any: [], on_fail: "skip" as const };
@@ -178,66 +136,46 @@ function ConditionsEditor({ step, index, problems, onChange }: Pick<StepProps, "
     <div class="step__section">
       <h3>{t("sc.conditions")}</h3>
       {c.all.length === 0 && <p class="muted">{t("sc.conditions.none")}</p>}
-      {c.all.map((cond, j) => (
-        <div class="row" key={j}>
-          <label class="field field--narrow">
-            <span class="field__label">{t("sc.cond.type")}</span>
-            <select
+      {c.all.map((cond, j) => {
+        const put = (patch: Partial<Condition>) => setAll(replaceItem(c.all, j, { ...cond, ...patch }));
+        const name = (f: string) => `${base}.all[${j}].${f}`;
+        return (
+          <div class="row" key={j}>
+            <SelectField
+              narrow
+              label={t("sc.cond.type")}
+              name={name("type")}
               value={cond.type}
-              onChange={(e) => {
-                const type = e.currentTarget.value as Condition["type"];
-                setAll(c.all.map((x, k) => (k === j ? (type === "field" ? { type, field: "", op: "eq", value: "" } : { type, tag: "" }) : x)));
-              }}
-            >
-              <option value="has_tag">{t("sc.cond.has_tag")}</option>
-              <option value="lacks_tag">{t("sc.cond.lacks_tag")}</option>
-              <option value="field">{t("sc.cond.field")}</option>
-            </select>
-          </label>
-          {cond.type !== "field" ? (
-            <label class="field">
-              <span class="field__label">{t("sc.cond.tag")}</span>
-              <input name={`${base}.all[${j}].tag`} value={cond.tag ?? ""} onInput={(e) => setAll(c.all.map((x, k) => (k === j ? { ...x, tag: e.currentTarget.value } : x)))} />
-            </label>
-          ) : (
-            <>
-              <label class="field">
-                <span class="field__label">{t("sc.cond.fieldName")}</span>
-                <input name={`${base}.all[${j}].field`} value={cond.field ?? ""} onInput={(e) => setAll(c.all.map((x, k) => (k === j ? { ...x, field: e.currentTarget.value } : x)))} />
-              </label>
-              <label class="field field--narrow">
-                <span class="field__label">{t("sc.cond.op")}</span>
-                <select value={cond.op ?? "eq"} onChange={(e) => setAll(c.all.map((x, k) => (k === j ? { ...x, op: e.currentTarget.value } : x)))}>
-                  {["eq", "ne", "gt", "gte", "lt", "lte", "contains", "exists", "not_exists"].map((op) => (
-                    <option key={op} value={op}>
-                      {t(`sc.op.${op}` as never)}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              <label class="field">
-                <span class="field__label">{t("sc.cond.value")}</span>
-                <input value={String(cond.value ?? "")} onInput={(e) => setAll(c.all.map((x, k) => (k === j ? { ...x, value: e.currentTarget.value } : x)))} />
-              </label>
-            </>
-          )}
-          <button type="button" class="btn btn--ghost btn--small" onClick={() => setAll(c.all.filter((_, k) => k !== j))}>
-            {t("me.remove")}
-          </button>
-        </div>
-      ))}
+              options={choices(["has_tag", "lacks_tag", "field"] as const, (k) => t(`sc.cond.${k}`))}
+              onValue={(type) => setAll(replaceItem(c.all, j, type === "field" ? { type, field: "", op: "eq", value: "" } : { type, tag: "" }))}
+            />
+            {cond.type !== "field" ? (
+              <TextField label={t("sc.cond.tag")} name={name("tag")} value={cond.tag ?? ""} onValue={(tag) => put({ tag })} />
+            ) : (
+              <>
+                <TextField label={t("sc.cond.fieldName")} name={name("field")} value={cond.field ?? ""} onValue={(field) => put({ field })} />
+                <SelectField narrow label={t("sc.cond.op")} name={name("op")} value={cond.op ?? "eq"} options={choices(COND_OPS, (op) => t(`sc.op.${op}` as never))} onValue={(op) => put({ op })} />
+                <TextField label={t("sc.cond.value")} name={name("value")} value={String(cond.value ?? "")} onValue={(value) => put({ value })} />
+              </>
+            )}
+            <button type="button" class="btn btn--ghost btn--small" onClick={() => setAll(removeItem(c.all, j))}>
+              {t("me.remove")}
+            </button>
+          </div>
+        );
+      })}
       <div class="row">
         <button type="button" class="btn btn--ghost btn--small" onClick={() => setAll([...c.all, { type: "has_tag", tag: "" }])}>
           + {t("sc.cond.add")}
         </button>
         {c.all.length > 0 && (
-          <label class="field">
-            <span class="field__label">{t("sc.cond.onFail")}</span>
-            <select name={`${base}.on_fail`} value={c.on_fail} onChange={(e) => onChange({ ...step, conditions: { ...c, on_fail: e.currentTarget.value as "skip" } })}>
-              <option value="skip">{t("sc.onFail.skip")}</option>
-              <option value="end_enrollment">{t("sc.onFail.end_enrollment")}</option>
-            </select>
-          </label>
+          <SelectField
+            label={t("sc.cond.onFail")}
+            name={`${base}.on_fail`}
+            value={c.on_fail}
+            options={choices(["skip", "end_enrollment"] as const, (k) => t(`sc.onFail.${k}`))}
+            onValue={(on_fail) => onChange({ ...step, conditions: { ...c, on_fail } })}
+          />
         )}
       </div>
       <Err text={problemAt(problems, base, true)} />
@@ -247,82 +185,11 @@ function ConditionsEditor({ step, index, problems, onChange }: Pick<StepProps, "
 
 function ActionsEditor({ step, index, problems, onChange }: Pick<StepProps, "step" | "index" | "problems" | "onChange">) {
   const base = `steps[${index}].actions`;
-  const set = (actions: Action[]) => onChange({ ...step, actions });
-  const keyOf = (type: string) =>
-    type.endsWith("_tag") ? "tag" : type.endsWith("field") ? "field" : type === "call_webhook" ? "endpoint_id" : type === "stop_all_scenarios" ? null : "scenario_id";
   return (
     <div class="step__section">
       <h3>{t("sc.actions")}</h3>
-      {step.actions.map((a, j) => {
-        const key = keyOf(a.type);
-        return (
-          <div class="row" key={j}>
-            <label class="field">
-              <span class="field__label">{t("sc.action.type")}</span>
-              <select
-                value={a.type}
-                onChange={(e) => {
-                  const type = e.currentTarget.value;
-                  const k = keyOf(type);
-                  const next: Action = { type };
-                  if (k) next[k] = "";
-                  if (type === "add_to_field") next.amount = 1;
-                  if (type === "set_field") next.value = "";
-                  set(step.actions.map((x, m) => (m === j ? next : x)));
-                }}
-              >
-                {ACTION_TYPES.map((tp) => (
-                  <option key={tp} value={tp}>
-                    {t(`sc.action.${tp}`)}
-                  </option>
-                ))}
-              </select>
-            </label>
-            {key && (
-              <label class="field">
-                <span class="field__label">{t(`sc.action.key.${key}` as never)}</span>
-                {key === "endpoint_id" ? (
-                  <EndpointPicker
-                    name={`${base}[${j}].${key}`}
-                    value={String(a[key] ?? "")}
-                    invalid={!!problems.get(`${base}[${j}].${key}`)}
-                    onChange={(id) => set(step.actions.map((x, m) => (m === j ? { ...x, [key]: id } : x)))}
-                  />
-                ) : (
-                  <input
-                    name={`${base}[${j}].${key}`}
-                    value={String(a[key] ?? "")}
-                    aria-invalid={!!problems.get(`${base}[${j}].${key}`)}
-                    onInput={(e) => set(step.actions.map((x, m) => (m === j ? { ...x, [key]: e.currentTarget.value } : x)))}
-                  />
-                )}
-              </label>
-            )}
-            {(a.type === "set_field" || a.type === "add_to_field") && (
-              <label class="field field--narrow">
-                <span class="field__label">{t(a.type === "set_field" ? "sc.cond.value" : "sc.action.amount")}</span>
-                <input
-                  value={String((a.type === "set_field" ? a.value : a.amount) ?? "")}
-                  onInput={(e) =>
-                    set(
-                      step.actions.map((x, m) =>
-                        m === j ? (a.type === "set_field" ? { ...x, value: e.currentTarget.value } : { ...x, amount: Number(e.currentTarget.value) }) : x,
-                      ),
-                    )
-                  }
-                />
-              </label>
-            )}
-            <button type="button" class="btn btn--ghost btn--small" onClick={() => set(step.actions.filter((_, m) => m !== j))}>
-              {t("me.remove")}
-            </button>
-          </div>
-        );
-      })}
-      <button type="button" class="btn btn--ghost btn--small" onClick={() => set([...step.actions, { type: "add_tag", tag: "" }])}>
-        + {t("sc.action.add")}
-      </button>
-      <Err text={problemAt(problems, base, true)} />
+      <ActionList value={step.actions} name={base} onChange={(actions) => onChange({ ...step, actions })} errorAt={(j) => problemAt(problems, `${base}[${j}]`, true)} />
+      <Err text={problems.get(base)} />
     </div>
   );
 }
@@ -330,10 +197,6 @@ function ActionsEditor({ step, index, problems, onChange }: Pick<StepProps, "ste
 function StepCard({ step, index, count, problems, onChange, onRemove, onMove, onFocus }: StepProps) {
   const base = `steps[${index}]`;
   const invalid = [...problems.keys()].some((w) => w === base || w.startsWith(`${base}.`) || w.startsWith(`${base}[`));
-  const lineErr = (j: number, f: string) => {
-    const w = `${base}.line[${j}]`;
-    return f ? problems.get(`${w}.${f}`) : (problems.get(w) ?? [...problems].find(([k]) => k.startsWith(`${w}.`) && !/\.(text|originalContentUrl|altText)$/.test(k))?.[1]);
-  };
   return (
     <li class={`timeline__step${invalid ? " timeline__step--invalid" : ""}`} data-testid="scenario-step" data-step-index={index} onFocusCapture={onFocus} onClick={onFocus}>
       <span class="timeline__dot">{index + 1}</span>
@@ -342,15 +205,7 @@ function StepCard({ step, index, count, problems, onChange, onRemove, onMove, on
           <span class="step__title">
             {step.name || t("sc.stepN", { n: index + 1 })} <span class="badge">{timingSummary(step.timing)}</span>
           </span>
-          <button type="button" class="btn btn--ghost btn--small" disabled={index === 0} onClick={() => onMove(-1)} aria-label={t("me.up")}>
-            ↑
-          </button>
-          <button type="button" class="btn btn--ghost btn--small" disabled={index === count - 1} onClick={() => onMove(1)} aria-label={t("me.down")}>
-            ↓
-          </button>
-          <button type="button" class="btn btn--ghost btn--small" disabled={count === 1} onClick={onRemove}>
-            {t("sc.step.remove")}
-          </button>
+          <ItemControls index={index} count={count} onMove={onMove} onRemove={onRemove} removeLabel={t("sc.step.remove")} />
         </div>
         {invalid && (
           <p class="field__error" role="alert" data-testid="step-error">
@@ -367,50 +222,25 @@ function StepCard({ step, index, count, problems, onChange, onRemove, onMove, on
           <div class="step__section">
             <h3>{t("sc.channels")}</h3>
             <div class="row">
-              {(["line", "email", "sms"] as const).map((ch) => (
+              {CHANNELS.map((ch) => (
                 <label key={ch} class="me-vars">
                   <input
                     type="checkbox"
                     name={`${base}.channel.${ch}`}
                     checked={!!step[ch]}
                     onChange={(e) => {
-                      const on = e.currentTarget.checked;
-                      const init = ch === "line" ? [{ type: "text", text: "" }] : ch === "email" ? { subject: "", text: "" } : { text: "" };
-                      onChange({ ...step, [ch]: on ? init : null });
+                      onChange({ ...step, [ch]: e.currentTarget.checked ? emptyContent(ch) : null });
                     }}
                   />
                   {t(`sc.channel.${ch}`)}
                 </label>
               ))}
             </div>
-            {step.line && (
-              <MessageEditor value={step.line} name={`${base}.line`} errorAt={lineErr} onChange={(line) => onChange({ ...step, line })} />
-            )}
-            <Err text={problems.get(`${base}.line`)} />
-            {step.email && (
-              <>
-                <label class="field">
-                  <span class="field__label">{t("sc.email.subject")}</span>
-                  <input name={`${base}.email.subject`} value={step.email.subject} aria-invalid={!!problems.get(`${base}.email.subject`)} onInput={(e) => onChange({ ...step, email: { ...step.email!, subject: e.currentTarget.value } })} />
-                  <Err text={problems.get(`${base}.email.subject`)} />
-                </label>
-                <EmailBodyEditor
-                  name={`${base}.email`}
-                  html={step.email.html ?? ""}
-                  text={step.email.text ?? ""}
-                  htmlError={problems.get(`${base}.email.html`)}
-                  textError={problems.get(`${base}.email.text`) ?? problems.get(`${base}.email`)}
-                  onChange={({ html, text }) => onChange({ ...step, email: { ...step.email!, html, text } })}
-                />
-              </>
-            )}
-            {step.sms && (
-              <label class="field">
-                <span class="field__label">{t("sc.sms.text")}</span>
-                <textarea name={`${base}.sms.text`} rows={2} maxLength={1600} value={step.sms.text} onInput={(e) => onChange({ ...step, sms: { text: e.currentTarget.value } })} />
-                <Err text={problems.get(`${base}.sms.text`)} />
-              </label>
-            )}
+            {CHANNELS.map((ch) => {
+              if (ch === "line") return step.line && <ChannelMessageBlock key={ch} channel="line" base={base} problems={problems} value={step.line} onChange={(line) => onChange({ ...step, line })} />;
+              if (ch === "email") return step.email && <ChannelMessageBlock key={ch} channel="email" base={base} problems={problems} value={step.email} onChange={(email) => onChange({ ...step, email })} />;
+              return step.sms && <ChannelMessageBlock key={ch} channel="sms" base={base} problems={problems} value={step.sms} onChange={(sms) => onChange({ ...step, sms })} />;
+            })}
           </div>
           <ActionsEditor step={step} index={index} problems={problems} onChange={onChange} />
         </div>
@@ -430,14 +260,15 @@ function toBody(v: Scenario): Record<string, unknown> {
 }
 
 export function ScenarioEditor({ id }: { id: string | null }) {
-  const { api } = useApp();
-  const [loaded, setLoaded] = useState<Scenario | null>(id ? null : newScenario());
-  const [loadError, setLoadError] = useState<unknown>(null);
-  const load = () => id && api.get<Scenario>(`/api/scenarios/${id}`).then(setLoaded, setLoadError);
-  useEffect(() => void load(), [id]);
-  if (loadError) return <ErrorNotice error={loadError} onRetry={() => (setLoadError(null), load())} />;
-  if (!loaded) return <p class="muted">{t("app.loading")}</p>;
-  return <EditorForm id={id} initial={loaded} />;
+  return <Loaded<Scenario> path={id ? `/api/scenarios/${id}` : null}>{(loaded) => <EditorForm id={id} initial={loaded ?? newScenario()} />}</Loaded>;
+}
+
+/** The field a trigger names (form, product or tag), if any. */
+function triggerKey(type: string): "form_id" | "tag" | "product_id" | null {
+  if (type === "form_submitted") return "form_id";
+  if (type === "tag_added" || type === "tag_removed") return "tag";
+  if (type === "purchase_completed") return "product_id";
+  return null;
 }
 
 function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
@@ -448,133 +279,84 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
   const [saved, setSaved] = useState(useRoute().query.get("saved") === "1");
   const [version, setVersion] = useState(initial.version);
   const problems = problemsOf(form.error);
-  const setStep = (i: number, s: Step) => form.set("steps", v.steps.map((x, j) => (j === i ? s : x)));
+  const setStep = (i: number, s: Step) => form.set("steps", replaceItem(v.steps, i, s));
   const trigger = v.triggers[0] ?? { type: "" };
+  const tKey = triggerKey(trigger.type);
   const focused = v.steps[Math.min(focus, v.steps.length - 1)];
-  const [senders, setSenders] = useState<SenderOption[]>([]);
   const hasEmail = v.steps.some((s) => !!s.email);
-  useEffect(() => {
-    if (hasEmail) api.get<{ items: SenderOption[] }>("/api/senders").then((r) => setSenders(r.items), () => setSenders([]));
-  }, [hasEmail]);
+  const senders = useSenders(hasEmail);
 
-  const save = async (e: Event) => {
-    e.preventDefault();
+  const save = (vals: Scenario) => {
     setSaved(false);
-    const result = await form.submit((vals) =>
-      id ? api.put<Scenario>(`/api/scenarios/${id}`, { ...toBody(vals), version }) : api.post<Scenario>("/api/scenarios", toBody(vals)),
-    );
-    if (result) {
-      setSaved(true);
-      setVersion(result.version);
-      if (!id) navigate(`/scenarios/${result.id}?saved=1`, true);
-    }
+    return id ? api.put<Scenario>(`/api/scenarios/${id}`, { ...toBody(vals), version }) : api.post<Scenario>("/api/scenarios", toBody(vals));
+  };
+  const onSaved = (result: Scenario) => {
+    setSaved(true);
+    setVersion(result.version);
+    if (!id) navigate(`/scenarios/${result.id}?saved=1`, true);
   };
 
   return (
-    <form onSubmit={save} data-testid="scenario-editor" noValidate>
-      <PageHeader title={id ? v.name || t("nav.scenarios") : t("sc.new")} lead={t("sc.editor.lead")}>
-        <a class="btn btn--ghost" href={href("/scenarios")}>
-          {t("sc.back")}
-        </a>
-        {id && (
+    <EditorShell kind={SCENARIOS} id={id} name={v.name} form={form} save={save} onSaved={onSaved} lead={t("sc.editor.lead")}
+      actions={
+        id && (
           <a class="btn btn--ghost" href={href(`/scenarios/${id}/simulate`)} data-testid="scenario-simulate-link">
             {t("sc.simulate")}
           </a>
-        )}
-        <button type="submit" class="btn" disabled={form.submitting} data-testid="scenario-save">
-          {form.submitting ? t("sc.saving") : t("sc.save")}
-        </button>
-      </PageHeader>
-      <ErrorNotice error={form.error} onDismiss={() => form.setError(null)} />
-      {saved && !form.error && (
-        <p class="notice notice--info" role="status" data-testid="scenario-saved">
-          {t("sc.saved")}
-        </p>
-      )}
+        )
+      }
+      notice={
+        saved &&
+        !form.error && (
+          <p class="notice notice--info" role="status" data-testid="scenario-saved">
+            {t("sc.saved")}
+          </p>
+        )
+      }
+    >
       <div class="split">
         <div>
           <section class="card form">
             <div class="row">
-              <label class="field">
-                <span class="field__label">{t("sc.name")}</span>
-                <input name="name" value={v.name} required aria-invalid={!!form.errorFor("name")} onInput={(e) => form.set("name", e.currentTarget.value)} />
-                <Err text={form.errorFor("name")} />
-              </label>
-              <label class="field field--narrow">
-                <span class="field__label">{t("sc.status")}</span>
-                <select name="status" value={v.status} onChange={(e) => form.set("status", e.currentTarget.value as "active")}>
-                  {(["active", "paused", "draft"] as const).map((s) => (
-                    <option key={s} value={s}>
-                      {t(`sc.status.${s}`)}
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <TextField label={t("sc.name")} name="name" value={v.name} required error={form.errorFor("name")} onValue={(x) => form.set("name", x)} />
+              <SelectField narrow label={t("sc.status")} name="status" value={v.status} options={choices(["active", "paused", "draft"] as const, (s) => t(`sc.status.${s}`))} onValue={(x) => form.set("status", x)} />
             </div>
             <div class="row">
-              <label class="field">
-                <span class="field__label">{t("sc.trigger")}</span>
-                <select
-                  name="triggers[0].type"
-                  value={trigger.type}
-                  onChange={(e) => form.set("triggers", e.currentTarget.value ? [{ type: e.currentTarget.value }] : [])}
-                >
-                  <option value="">{t("sc.trigger.none")}</option>
-                  {TRIGGERS.map((tr) => (
-                    <option key={tr} value={tr}>
-                      {t(`sc.trigger.${tr}`)}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              {(trigger.type === "form_submitted" || trigger.type === "purchase_completed" || trigger.type === "tag_added" || trigger.type === "tag_removed") && (
-                <label class="field">
-                  <span class="field__label">{t(`sc.trigger.key.${trigger.type}`)}</span>
-                  <input
-                    name={`triggers[0].${trigger.type === "form_submitted" ? "form_id" : (trigger.type === "tag_added" || trigger.type === "tag_removed") ? "tag" : "product_id"}`}
-                    value={String((trigger as unknown as Record<string, unknown>)[trigger.type === "form_submitted" ? "form_id" : (trigger.type === "tag_added" || trigger.type === "tag_removed") ? "tag" : "product_id"] ?? "")}
-                    onInput={(e) =>
-                      form.set("triggers", [
-                        { ...trigger, [trigger.type === "form_submitted" ? "form_id" : (trigger.type === "tag_added" || trigger.type === "tag_removed") ? "tag" : "product_id"]: e.currentTarget.value },
-                      ])
-                    }
-                  />
-                </label>
+              <SelectField
+                label={t("sc.trigger")}
+                name="triggers[0].type"
+                value={trigger.type}
+                options={[["", t("sc.trigger.none")], ...choices(TRIGGERS, (tr) => t(`sc.trigger.${tr}`))]}
+                onValue={(x) => form.set("triggers", x ? [{ type: x }] : [])}
+              />
+              {tKey && (
+                <TextField
+                  label={t(`sc.trigger.key.${trigger.type as "tag_added"}`)}
+                  name={`triggers[0].${tKey}`}
+                  value={String((trigger as unknown as Record<string, unknown>)[tKey] ?? "")}
+                  onValue={(x) => form.set("triggers", [{ ...trigger, [tKey]: x }])}
+                />
               )}
-              <label class="field">
-                <span class="field__label">{t("sc.restart")}</span>
-                <select name="restart" value={v.restart} onChange={(e) => form.set("restart", e.currentTarget.value as "ignore")}>
-                  {(["ignore", "restart", "after_completion"] as const).map((r) => (
-                    <option key={r} value={r}>
-                      {t(`sc.restart.${r}`)}
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <SelectField label={t("sc.restart")} name="restart" value={v.restart} options={choices(["ignore", "restart", "after_completion"] as const, (r) => t(`sc.restart.${r}`))} onValue={(x) => form.set("restart", x)} />
             </div>
             <div class="row">
-              <label class="field">
-                <span class="field__label">{t("sc.lateness")}</span>
-                <select
-                  name="lateness.policy"
-                  value={v.lateness.policy}
-                  onChange={(e) => form.set("lateness", { ...v.lateness, policy: e.currentTarget.value as "send_late" })}
-                >
-                  <option value="send_late">{t("sc.lateness.send_late")}</option>
-                  <option value="skip_if_late">{t("sc.lateness.skip_if_late")}</option>
-                </select>
-              </label>
+              <SelectField
+                label={t("sc.lateness")}
+                name="lateness.policy"
+                value={v.lateness.policy}
+                options={choices(["send_late", "skip_if_late"] as const, (p) => t(`sc.lateness.${p}`))}
+                onValue={(x) => form.set("lateness", { ...v.lateness, policy: x })}
+              />
               {v.lateness.policy === "skip_if_late" && (
-                <label class="field field--narrow">
-                  <span class="field__label">{t("sc.lateness.minutes")}</span>
-                  <input
-                    name="lateness.max_late_minutes"
-                    type="number"
-                    min={1}
-                    value={v.lateness.max_late_minutes}
-                    onInput={(e) => form.set("lateness", { ...v.lateness, max_late_minutes: Number(e.currentTarget.value) })}
-                  />
-                </label>
+                <TextField
+                  narrow
+                  label={t("sc.lateness.minutes")}
+                  name="lateness.max_late_minutes"
+                  type="number"
+                  min={1}
+                  value={v.lateness.max_late_minutes}
+                  onValue={(x) => form.set("lateness", { ...v.lateness, max_late_minutes: Number(x) })}
+                />
               )}
             </div>
             <div class="row">
@@ -613,13 +395,8 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
                 problems={problems}
                 onFocus={() => setFocus(i)}
                 onChange={(x) => setStep(i, x)}
-                onRemove={() => form.set("steps", v.steps.filter((_, j) => j !== i))}
-                onMove={(d) => {
-                  const j = i + d;
-                  const next = v.steps.slice();
-                  [next[i], next[j]] = [next[j]!, next[i]!];
-                  form.set("steps", next);
-                }}
+                onRemove={() => form.set("steps", removeItem(v.steps, i))}
+                onMove={(d) => form.set("steps", moveItem(v.steps, i, d))}
               />
             ))}
           </ol>
@@ -646,6 +423,6 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
           {focused && !focused.line && <p class="muted">{t("sc.noLine")}</p>}
         </aside>
       </div>
-    </form>
+    </EditorShell>
   );
 }

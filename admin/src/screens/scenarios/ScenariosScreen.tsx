@@ -2,129 +2,106 @@
  * シナリオ (step delivery): list, import/export (YAML/JSON), the timeline editor and the simulator.
  * Routes: #/scenarios, #/scenarios/new, #/scenarios/<id>, #/scenarios/<id>/simulate
  */
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { PageHeader } from "../../components/PageHeader";
+import { Card, CardList } from "../../components/CardList";
+import { ListScreen, useApiList } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
+import { useAction } from "../../lib/useAction";
 import { href, navigate, useRoute } from "../../router";
-import { ScenarioEditor } from "./ScenarioEditor";
+import { SCENARIOS, ScenarioEditor } from "./ScenarioEditor";
 import { ScenarioSimulator } from "./ScenarioSimulator";
 import { download, rawRequest } from "./shared";
 import type { Scenario } from "./types";
 
 function ScenarioList() {
   const { api, session } = useApp();
-  const [rows, setRows] = useState<Scenario[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const list = useApiList<Scenario>("/api/scenarios");
   const [importText, setImportText] = useState<string | null>(null);
-  const [importError, setImportError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const load = () => api.get<{ items: Scenario[] }>("/api/scenarios").then((r) => setRows(r.items), setError);
-  useEffect(() => void load(), []);
+  const importing = useAction();
 
-  const doImport = async () => {
-    if (importText === null) return;
-    setBusy(true);
-    setImportError(null);
-    try {
-      const saved = JSON.parse(
-        (await rawRequest(api, session.token, "POST", "/api/scenarios/import", importText, "application/yaml")).text,
-      ) as Scenario;
+  const doImport = () =>
+    importText !== null &&
+    importing.run(async () => {
+      const saved = JSON.parse((await rawRequest(api, session.token, "POST", "/api/scenarios/import", importText, "application/yaml")).text) as Scenario;
       setImportText(null);
       navigate(`/scenarios/${saved.id}`);
-    } catch (e) {
-      setImportError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
-    <>
-      <PageHeader title={t("nav.scenarios")} lead={t("screen.scenarios.lead")}>
+    <ListScreen
+      kind={SCENARIOS}
+      list={list}
+      empty={t("sc.empty")}
+      actions={
         <button type="button" class="btn btn--ghost" onClick={() => setImportText(importText === null ? "" : null)} data-testid="scenario-import-toggle">
           {t("sc.import")}
         </button>
-        <a class="btn" href={href("/scenarios/new")} data-testid="scenario-new">
-          {t("sc.new")}
-        </a>
-      </PageHeader>
-      {importText !== null && (
-        <section class="card" data-testid="scenario-import">
-          <h2 class="card__title">{t("sc.import.title")}</h2>
-          <p class="muted">{t("sc.import.help")}</p>
-          <div class="form">
-            <label class="field">
-              <span class="field__label">{t("sc.import.file")}</span>
-              <input
-                type="file"
-                accept=".yaml,.yml,.json,application/json,text/yaml"
-                onChange={async (e) => {
-                  const f = e.currentTarget.files?.[0];
-                  if (f) setImportText(await f.text());
-                }}
-              />
-            </label>
-            <label class="field">
-              <span class="field__label">{t("sc.import.paste")}</span>
-              <textarea class="mono" name="body" rows={10} value={importText} onInput={(e) => setImportText(e.currentTarget.value)} />
-            </label>
-            <ErrorNotice error={importError} />
-            <div class="toolbar">
-              <button type="button" class="btn" disabled={busy || !importText.trim()} onClick={doImport}>
-                {busy ? t("sc.saving") : t("sc.import.run")}
-              </button>
-            </div>
-          </div>
-        </section>
-      )}
-      <ErrorNotice error={error} onRetry={() => (setError(null), load())} />
-      {rows === null && !error && <p class="muted">{t("app.loading")}</p>}
-      {rows && rows.length === 0 && (
-        <div class="empty">
-          <p>{t("sc.empty")}</p>
-          <a class="btn" href={href("/scenarios/new")}>
-            {t("sc.new")}
-          </a>
-        </div>
-      )}
-      {rows && rows.length > 0 && (
-        <ul class="list-cards" data-testid="scenario-list">
-          {rows.map((s) => (
-            <li key={s.id}>
-              <div class="list-card">
-                <a class="list-card__title" href={href(`/scenarios/${s.id}`)}>
-                  {s.name}
-                </a>
-                <span class={`badge ${s.status === "active" ? "badge--ok" : "badge--warn"}`}>{t(`sc.status.${s.status}` as never)}</span>
-                <span class="list-card__meta">
-                  {t("sc.stepsN", { n: s.steps.length })} ·{" "}
-                  {s.triggers.map((tr) => t(`sc.trigger.${tr.type}` as never)).join(" / ") || t("sc.trigger.none")}
-                </span>
-                <a class="btn btn--ghost btn--small" href={href(`/scenarios/${s.id}/simulate`)}>
-                  {t("sc.simulate")}
-                </a>
-                <button
-                  type="button"
-                  class="btn btn--ghost btn--small"
-                  onClick={async () => {
-                    try {
-                      const r = await rawRequest(api, session.token, "GET", `/api/scenarios/${s.id}/export?format=yaml`);
-                      download(`${s.name || s.id}.yaml`, r.text, "application/yaml");
-                    } catch (e) {
-                      setError(e);
-                    }
+      }
+      above={
+        importText !== null && (
+          <section class="card" data-testid="scenario-import">
+            <h2 class="card__title">{t("sc.import.title")}</h2>
+            <p class="muted">{t("sc.import.help")}</p>
+            <div class="form">
+              <label class="field">
+                <span class="field__label">{t("sc.import.file")}</span>
+                <input
+                  type="file"
+                  accept=".yaml,.yml,.json,application/json,text/yaml"
+                  onChange={async (e) => {
+                    const f = e.currentTarget.files?.[0];
+                    if (f) setImportText(await f.text());
                   }}
-                >
-                  {t("sc.export")}
+                />
+              </label>
+              <label class="field">
+                <span class="field__label">{t("sc.import.paste")}</span>
+                <textarea class="mono" name="body" rows={10} value={importText} onInput={(e) => setImportText(e.currentTarget.value)} />
+              </label>
+              <ErrorNotice error={importing.error} />
+              <div class="toolbar">
+                <button type="button" class="btn" disabled={importing.busy || !importText.trim()} onClick={doImport}>
+                  {importing.busy ? t("sc.saving") : t("sc.import.run")}
                 </button>
               </div>
-            </li>
-          ))}
-        </ul>
+            </div>
+          </section>
+        )
+      }
+    >
+      {(rows) => (
+        <CardList rows={rows} testId="scenario-list" keyOf={(s) => s.id}>
+          {(s) => (
+            <Card title={s.name} href={href(`/scenarios/${s.id}`)}>
+              <span class={`badge ${s.status === "active" ? "badge--ok" : "badge--warn"}`}>{t(`sc.status.${s.status}` as never)}</span>
+              <span class="list-card__meta">
+                {t("sc.stepsN", { n: s.steps.length })} ·{" "}
+                {s.triggers.map((tr) => t(`sc.trigger.${tr.type}` as never)).join(" / ") || t("sc.trigger.none")}
+              </span>
+              <a class="btn btn--ghost btn--small" href={href(`/scenarios/${s.id}/simulate`)}>
+                {t("sc.simulate")}
+              </a>
+              <button
+                type="button"
+                class="btn btn--ghost btn--small"
+                onClick={async () => {
+                  try {
+                    const r = await rawRequest(api, session.token, "GET", `/api/scenarios/${s.id}/export?format=yaml`);
+                    download(`${s.name || s.id}.yaml`, r.text, "application/yaml");
+                  } catch (e) {
+                    list.setError(e);
+                  }
+                }}
+              >
+                {t("sc.export")}
+              </button>
+            </Card>
+          )}
+        </CardList>
       )}
-    </>
+    </ListScreen>
   );
 }
 

@@ -1,6 +1,9 @@
 /** Small helpers shared by the content screens (scenarios, broadcasts, auto-replies, forms, commerce). */
-import { ApiError, type ApiClient, parseApiError, toApiError } from "../../api";
+import { ApiError, type ApiClient, parseApiError } from "../../api";
 import { getLang } from "../../i18n";
+
+// Where the API says a field is wrong: moved to lib/problems (shared by every screen); kept here for old imports.
+export { problemAt, problemsOf } from "../../lib/problems";
 
 /** A request whose body or answer is not JSON (scenario YAML import/export, CSV downloads). */
 export async function rawRequest(
@@ -36,43 +39,14 @@ export function download(filename: string, text: string, type: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** Every problem an API error names: `where` -> message (from `details` when the API lists them all). */
-export function problemsOf(error: unknown): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!error) return out;
-  const err = toApiError(error);
-  if (Array.isArray(err.details)) {
-    for (const d of err.details) {
-      if (d && typeof d === "object" && typeof (d as { where?: unknown }).where === "string") {
-        const p = d as { where: string; message?: unknown };
-        if (!out.has(p.where)) out.set(p.where, String(p.message ?? err.message).replace(/^Value error, /, ""));
-      }
-    }
-  }
-  if (err.where !== undefined && !out.has(err.where)) out.set(err.where, err.message.replace(/^Value error, /, ""));
-  return out;
-}
-
-/** The first problem at `where` exactly, or (with prefix) at or under it. */
-export function problemAt(problems: Map<string, string>, where: string, prefix = false): string | undefined {
-  const exact = problems.get(where);
-  if (exact || !prefix) return exact;
-  for (const [w, m] of problems) if (w.startsWith(`${where}.`) || w.startsWith(`${where}[`)) return m;
-  return undefined;
-}
+/** Date and time to the minute, in the workspace's time zone (Asia/Tokyo). */
+const TOKYO_MINUTES: Intl.DateTimeFormatOptions = { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" };
 
 export function fmtDateTime(iso: string | null | undefined): string {
   if (!iso) return "—";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(getLang() === "ja" ? "ja-JP" : "en-US", {
-    timeZone: "Asia/Tokyo",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-  });
+  return d.toLocaleString(getLang() === "ja" ? "ja-JP" : "en-US", TOKYO_MINUTES);
 }
 
 export function fmtNumber(n: number | null | undefined): string {
@@ -86,13 +60,6 @@ export function fmtYen(n: number | null | undefined): string {
 /** Local (Asia/Tokyo by default) "YYYY-MM-DDTHH:MM" for <input type=datetime-local>, `minutes` from now. */
 export function localInputValue(minutesFromNow = 0): string {
   const d = new Date(Date.now() + minutesFromNow * 60_000);
-  const parts = new Intl.DateTimeFormat("sv-SE", {
-    timeZone: "Asia/Tokyo",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-  }).format(d);
+  const parts = new Intl.DateTimeFormat("sv-SE", TOKYO_MINUTES).format(d);
   return parts.replace(" ", "T");
 }

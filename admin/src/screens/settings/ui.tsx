@@ -1,35 +1,11 @@
 /** Small building blocks shared by the crm screens (channels, dashboard, friends, settings). */
-import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { getLang, t } from "../../i18n";
 import "./crm.css";
 
-export function Field({
-  label,
-  hint,
-  error,
-  children,
-  id,
-}: {
-  label: string;
-  hint?: ComponentChildren;
-  error?: string | undefined;
-  children: ComponentChildren;
-  id?: string;
-}) {
-  return (
-    <label class={`field${error ? " field--error" : ""}`} data-field={id}>
-      <span class="field__label">{label}</span>
-      {children}
-      {hint && <span class="field__hint muted">{hint}</span>}
-      {error && (
-        <span class="field__error" role="alert" data-field-error={id}>
-          {error}
-        </span>
-      )}
-    </label>
-  );
-}
+// The field and the two-step confirm are shared by every screen: they live in components/.
+export { Field } from "../../components/Field";
+export { ConfirmButton } from "../../components/ConfirmButton";
 
 /** Copy text to the clipboard; falls back to selecting a hidden textarea when the Clipboard API is unavailable. */
 export function CopyButton({ text, testId }: { text: string; testId?: string }) {
@@ -75,51 +51,6 @@ export function formatDateTime(iso: string | null | undefined): string {
 export function formatNumber(n: number | null | undefined): string {
   if (n === null || n === undefined) return "—";
   return n.toLocaleString(getLang() === "ja" ? "ja-JP" : "en-US");
-}
-
-/** Two-step destructive button: first click asks, second confirms (no window.confirm, works on phones). */
-export function ConfirmButton({
-  label,
-  confirmLabel,
-  question,
-  onConfirm,
-  busy,
-  testId,
-}: {
-  label: string;
-  confirmLabel: string;
-  question: string;
-  onConfirm: () => void;
-  busy?: boolean;
-  testId?: string;
-}) {
-  const [asking, setAsking] = useState(false);
-  if (!asking)
-    return (
-      <button type="button" class="btn btn--small btn--danger-ghost" onClick={() => setAsking(true)} data-testid={testId}>
-        {label}
-      </button>
-    );
-  return (
-    <span class="confirm" role="group">
-      <span class="confirm__q">{question}</span>
-      <button
-        type="button"
-        class="btn btn--small btn--danger"
-        disabled={busy}
-        onClick={() => {
-          onConfirm();
-          setAsking(false);
-        }}
-        data-testid={testId ? `${testId}-confirm` : undefined}
-      >
-        {confirmLabel}
-      </button>
-      <button type="button" class="btn btn--small btn--ghost" onClick={() => setAsking(false)}>
-        {t("common.cancel")}
-      </button>
-    </span>
-  );
 }
 
 export function Progress({ value, max, label }: { value: number; max: number; label: string }) {

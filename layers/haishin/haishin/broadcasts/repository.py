@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -31,12 +31,8 @@ from haishin.delivery.ledger import LedgerWrite
 from haishin.errors import Conflict, NotFound
 from haishin.retry import with_backoff
 from haishin.segments.saved import SavedSegmentRepository
-from haishin.storage.base import connection
+from haishin.storage.base import connection, save_if, update_if
 from haishin.workspaces.models import WorkspaceModel, default_line_channel, workspace_pk
-
-
-def _condition_failed(exc: Exception) -> bool:
-    return "ConditionalCheckFailed" in str(exc) or "ConditionalCheckFailed" in repr(getattr(exc, "cause", ""))
 
 
 class BroadcastRepository:
@@ -117,18 +113,13 @@ class BroadcastRepository:
     def maybe_finish(self, workspace_id: str, broadcast_id: str) -> bool:
         """``sending`` -> ``done`` once every planned recipient is settled (sent, failed or dropped by a cancel)."""
         now = clock.now()
-        try:
-            BroadcastModel(workspace_pk(workspace_id), broadcast_sk(broadcast_id)).update(
-                actions=[BroadcastModel.status.set("done"), BroadcastModel.finished_at.set(now),
-                         BroadcastModel.updated_at.set(now)],
-                condition=(BroadcastModel.status == "sending") & (BroadcastModel.planning_complete == True)  # noqa: E712
-                & (BroadcastModel.settled >= BroadcastModel.planned),
-            )
-            return True
-        except UpdateError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
+        return update_if(
+            BroadcastModel(workspace_pk(workspace_id), broadcast_sk(broadcast_id)),
+            actions=[BroadcastModel.status.set("done"), BroadcastModel.finished_at.set(now),
+                     BroadcastModel.updated_at.set(now)],
+            condition=(BroadcastModel.status == "sending") & (BroadcastModel.planning_complete == True)  # noqa: E712
+            & (BroadcastModel.settled >= BroadcastModel.planned),
+        )
 
 
     # ------------------------------------------------------------------ the service's writes
@@ -156,13 +147,7 @@ class BroadcastRepository:
     @staticmethod
     def save_if_status(broadcast: BroadcastModel, statuses: frozenset[str]) -> bool:
         """Save the whole item while its stored status is one of ``statuses``; False when it is not (any more)."""
-        try:
-            broadcast.save(condition=BroadcastModel.status.is_in(*statuses))
-        except PutError as exc:
-            if "ConditionalCheckFailed" in str(exc) or "ConditionalCheckFailed" in repr(exc.cause):
-                return False
-            raise
-        return True
+        return save_if(broadcast, condition=BroadcastModel.status.is_in(*statuses))
 
     @staticmethod
     def mark_cancelled(broadcast: BroadcastModel, now: datetime) -> None:
@@ -207,29 +192,17 @@ class BroadcastRepository:
     def mark_planning(broadcast: BroadcastModel, now: datetime, daily_cap: int) -> bool:
         """``scheduled -> planning`` with the planning instant and the daily cap in force (the model is refreshed);
         False when another invocation won the transition."""
-        try:
-            broadcast.update(actions=[BroadcastModel.status.set("planning"), BroadcastModel.planned_at.set(now),
-                                      BroadcastModel.started_at.set(now), BroadcastModel.updated_at.set(now),
-                                      BroadcastModel.daily_cap.set(daily_cap)],
-                             condition=BroadcastModel.status == "scheduled")
-        except UpdateError as exc:
-            if "ConditionalCheckFailed" not in str(exc):
-                raise
-            return False
-        return True
+        return update_if(broadcast, actions=[BroadcastModel.status.set("planning"), BroadcastModel.planned_at.set(now),
+                                             BroadcastModel.started_at.set(now), BroadcastModel.updated_at.set(now),
+                                             BroadcastModel.daily_cap.set(daily_cap)],
+                         condition=BroadcastModel.status == "scheduled")
 
     @staticmethod
     def claim_resume(broadcast: BroadcastModel, seen: datetime, now: datetime) -> bool:
         """Move ``updated_at`` from ``seen`` to ``now`` while still planning: of two sweeps only one resumes a
         stall. False when there was progress meanwhile or another sweep resumed it."""
-        try:
-            broadcast.update(actions=[BroadcastModel.updated_at.set(now)],
-                             condition=(BroadcastModel.status == "planning") & (BroadcastModel.updated_at == seen))
-        except UpdateError as exc:
-            if "ConditionalCheckFailed" not in str(exc):
-                raise
-            return False
-        return True
+        return update_if(broadcast, actions=[BroadcastModel.updated_at.set(now)],
+                         condition=(BroadcastModel.status == "planning") & (BroadcastModel.updated_at == seen))
 
     @staticmethod
     def save_slice(workspace_id: str, broadcast_id: str, shard: int, *, batches: int,
@@ -248,13 +221,7 @@ class BroadcastRepository:
         for name in ("skipped_blocked", "skipped_unsubscribed", "skipped_no_address", "skipped_daily_cap", "failed"):
             if counts.get(name):
                 actions.append(getattr(BroadcastModel, name).add(counts[name]))
-        try:
-            broadcast.update(actions=actions, condition=~BroadcastModel.slices_done.contains(label))
-        except UpdateError as exc:
-            if "ConditionalCheckFailed" not in str(exc):
-                raise
-            return False
-        return True
+        return update_if(broadcast, actions=actions, condition=~BroadcastModel.slices_done.contains(label))
 
     @staticmethod
     def reload(broadcast: BroadcastModel) -> None:
@@ -265,16 +232,11 @@ class BroadcastRepository:
     def mark_sending(broadcast: BroadcastModel, batches: int, now: datetime) -> bool:
         """``planning -> sending`` with ``planning_complete`` and the pooled batches ADDed (the model is refreshed);
         False when planning was already completed (or the broadcast left ``planning``)."""
-        try:
-            broadcast.update(actions=[BroadcastModel.planning_complete.set(True), BroadcastModel.status.set("sending"),
-                                      BroadcastModel.batches.add(batches), BroadcastModel.updated_at.set(now)],
-                             condition=(BroadcastModel.status == "planning")
-                             & (BroadcastModel.planning_complete == False))  # noqa: E712 - a DynamoDB condition
-        except UpdateError as exc:
-            if "ConditionalCheckFailed" not in str(exc):
-                raise
-            return False
-        return True
+        return update_if(broadcast, actions=[BroadcastModel.planning_complete.set(True),
+                                             BroadcastModel.status.set("sending"), BroadcastModel.batches.add(batches),
+                                             BroadcastModel.updated_at.set(now)],
+                         condition=(BroadcastModel.status == "planning")
+                         & (BroadcastModel.planning_complete == False))  # noqa: E712 - a DynamoDB condition
 
     # ------------------------------------------------------------------ the sender's settle transaction
     @staticmethod

@@ -11,6 +11,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from haishin.channels.models import ChannelSettingsModel, settings_sk
+from haishin.storage.base import condition_failed
 from haishin.workspaces.models import ChannelModel, channel_pk, workspace_pk
 
 log = logging.getLogger("haishin.channels")
@@ -30,7 +31,7 @@ class ChannelActivity:
                 condition=ChannelModel.pk.exists() & (attribute.does_not_exist() | (attribute < at)),
             )
         except UpdateError as exc:
-            if "ConditionalCheckFailed" not in str(exc):
+            if not condition_failed(exc):
                 log.warning("could not record channel activity for %s: %s", channel_id, type(exc).__name__)
 
     def touch(self, channel_id: str, at: datetime) -> None:

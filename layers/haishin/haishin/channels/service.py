@@ -109,7 +109,7 @@ class ChannelService:
     def require(self, workspace_id: str, channel_id: str) -> ChannelModel:
         channel = self._find(channel_id) if channel_id.isdigit() else None
         if channel is None or channel.workspace_id != workspace_id:  # another workspace's channel: not yours
-            raise NotFound("channel not found", where=f"channel {channel_id}")
+            raise NotFound(f"この LINE チャネルはワークスペースにありません: {channel_id}", where="channel_id")
         return channel
 
     def list_channels(self, workspace_id: str) -> list[ChannelModel]:
@@ -244,6 +244,18 @@ class ChannelService:
         return channel
 
     # ------------------------------------------------------------------ greeting
+    def get_greeting(self, workspace_id: str, channel_id: str) -> dict[str, Any]:
+        """The greeting (友だち追加時あいさつ) as set, read strongly: what the admin edits, not the consumer's cache.
+        A channel never given one answers ``enabled: false`` with no messages."""
+        self.require(workspace_id, channel_id)
+        try:
+            item = ChannelSettingsModel.get(workspace_pk(workspace_id), settings_sk(channel_id), consistent_read=True)
+        except ChannelSettingsModel.DoesNotExist:
+            return {"channel_id": channel_id, "enabled": False, "messages": [], "updated_at": None}
+        return {"channel_id": channel_id, "enabled": bool(item.greeting_enabled),
+                "messages": list(item.greeting_messages or []),
+                "updated_at": item.updated_at.isoformat() if item.updated_at else None}
+
     def set_greeting(self, workspace_id: str, channel_id: str, body: Any) -> dict[str, Any]:
         self.require(workspace_id, channel_id)
         if not isinstance(body, dict):

@@ -60,4 +60,9 @@ def handle_record(worker: DeliveryWorker, record: dict[str, Any], *, logger: Any
         logger.warning("delivery failed permanently", extra={"delivery_id": message.delivery_id, "reason": str(exc)})
         _set_visibility(record.get("receiptHandle"), 0)
         raise
+    except Exception:
+        # anything else is a bug or an outage (a DynamoDB/LINE error the worker did not classify): logged here with
+        # its traceback, as Powertools' batch processor logs a failed record only at DEBUG; SQS retries it
+        logger.exception("delivery raised", extra={"delivery_id": message.delivery_id})
+        raise
     return status

@@ -31,7 +31,14 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from haishin import clock
 from haishin.delivery.counters import count_delivery
-from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, iso, model_meta
+from haishin.storage.base import (
+    HaishinModel,
+    JSONTextAttribute,
+    UTCDateTimeAttribute,
+    condition_failed,
+    iso,
+    model_meta,
+)
 
 FINAL = frozenset({"sent", "failed", "skipped_blocked", "skipped_unsubscribed", "skipped_condition",
                    "skipped_stopped", "skipped_late", "skipped_no_address"})
@@ -106,9 +113,6 @@ def ledger_pk(delivery_id: str) -> str:
 def error_log_pk(workspace_id: str) -> str:
     return f"dlverr#{workspace_id}"
 
-
-def _is_condition_failure(exc: Exception) -> bool:
-    return "ConditionalCheckFailed" in str(exc) or "ConditionalCheckFailed" in repr(getattr(exc, "cause", ""))
 
 
 @dataclass(frozen=True)
@@ -188,7 +192,7 @@ class Ledger:
             row.save(condition=LedgerModel.pk.does_not_exist())
             return True
         except PutError as exc:
-            if not _is_condition_failure(exc):
+            if not condition_failed(exc):
                 raise
         existing = self.get(delivery_id)
         return existing is not None and existing.status == "enqueued"
@@ -224,7 +228,7 @@ class Ledger:
         try:
             LedgerModel(ledger_pk(delivery_id), "ledger").update(actions=actions, condition=condition)
         except UpdateError as exc:
-            if not _is_condition_failure(exc):
+            if not condition_failed(exc):
                 raise
             row = self.get(delivery_id)
             if row is not None and row.status in FINAL:
@@ -249,7 +253,7 @@ class Ledger:
         try:
             row.update(actions=actions, condition=condition)
         except UpdateError as exc:
-            if not _is_condition_failure(exc):
+            if not condition_failed(exc):
                 raise
             # Someone else's lease replaced ours (we were too slow); their outcome stands.
             return
@@ -278,7 +282,7 @@ class Ledger:
             )
             return True
         except UpdateError as exc:
-            if _is_condition_failure(exc):
+            if condition_failed(exc):
                 return False
             raise
 
@@ -300,7 +304,7 @@ class Ledger:
             )
             return True
         except UpdateError as exc:
-            if _is_condition_failure(exc):
+            if condition_failed(exc):
                 return False
             raise
 
@@ -319,7 +323,7 @@ class Ledger:
             )
             return True
         except UpdateError as exc:
-            if not _is_condition_failure(exc):
+            if not condition_failed(exc):
                 raise
         try:
             seen = CapCounter.get(counter.pk, "cap", consistent_read=True)

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 
 from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 
@@ -44,6 +44,9 @@ class FieldDefinition(BaseModel):
     scope: Literal["shared", "scenario"] = "shared"
     scenario_id: str | None = None
     position: int = 0
+    # 必須: a value, once given, cannot be cleared (admin edit, CSV import with "clear"); screens and forms show
+    # the field as required. Friends who never gave one (a LINE follow) simply have none.
+    required: bool = False
 
     @field_validator("choices")
     @classmethod
@@ -84,6 +87,7 @@ class FieldDefinitionModel(HaishinModel):
     scope = UnicodeAttribute(default="shared")
     scenario_id = UnicodeAttribute(null=True)
     position = NumberAttribute(default=0)
+    required = BooleanAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
@@ -91,6 +95,7 @@ class FieldDefinitionModel(HaishinModel):
         return FieldDefinition(
             key=self.key, label=self.label, type=FieldType(self.type), choices=list(self.choices or []),
             scope=self.scope, scenario_id=self.scenario_id, position=int(self.position or 0),  # type: ignore[arg-type]
+            required=bool(self.required),
         )
 
 

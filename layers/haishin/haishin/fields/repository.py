@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from pydantic import ValidationError
 from pynamodb.exceptions import PutError
 
 from haishin import clock
@@ -50,7 +51,7 @@ class FieldRepository:
             pk=workspace_pk(workspace_id), sk=field_sk(definition.key), workspace_id=workspace_id,
             key=definition.key, label=definition.label, type=definition.type.value, choices=definition.choices,
             scope=definition.scope, scenario_id=definition.scenario_id, position=definition.position,
-            created_at=now, updated_at=now,
+            required=definition.required, created_at=now, updated_at=now,
         )
         try:
             row.save(condition=FieldDefinitionModel.pk.does_not_exist())
@@ -59,13 +60,18 @@ class FieldRepository:
         return definition
 
     def update(self, workspace_id: str, key: str, changes: Mapping[str, Any]) -> FieldDefinition:
-        """Change label, choices, position (the type and key stay: stored values depend on them)."""
+        """Change label, choices, position, scope, required (the type and key stay: stored values depend on them)."""
         current = self.require(workspace_id, key)
         if "type" in changes and changes["type"] != current.type.value:
             raise ValidationFailed("a field's type cannot change; create a new field", where="type")
         if "key" in changes and changes["key"] != key:
             raise ValidationFailed("a field's key cannot change", where="key")
-        merged = FieldDefinition.model_validate({**current.model_dump(mode="json"), **dict(changes)})
+        try:
+            merged = FieldDefinition.model_validate({**current.model_dump(mode="json"), **dict(changes)})
+        except ValidationError as exc:  # the field of the change that is wrong (422), not a 500
+            first = exc.errors()[0]
+            raise ValidationFailed(str(first.get("msg", "invalid")),
+                                   where=".".join(str(p) for p in first.get("loc", ())) or "body") from None
         if merged.label != current.label and any(d.label == merged.label for d in self.all(workspace_id)):
             raise Conflict(f"a field labelled 「{merged.label}」 already exists", where="label")
         row = FieldDefinitionModel.get(workspace_pk(workspace_id), field_sk(key), consistent_read=True)
@@ -74,6 +80,7 @@ class FieldRepository:
         row.position = merged.position
         row.scope = merged.scope
         row.scenario_id = merged.scenario_id
+        row.required = merged.required
         row.updated_at = clock.now()
         row.save()
         return merged
@@ -142,6 +149,8 @@ def plan_field_changes(
         if is_empty(raw) and empty_values == "keep":
             continue
         plan.values[key] = coerce(definition, raw, tz=tz, now=now)
+        if definition.required and plan.values[key].value is None:
+            raise ValidationFailed(f"「{definition.label}」は必須項目のため空にできません", where=f"fields.{key}")
     for key, amount in (additions or {}).items():
         definition = definitions.get(key)
         if definition is None:

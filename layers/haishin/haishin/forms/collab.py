@@ -22,6 +22,12 @@ class ScenarioTrigger(Protocol):
                    idempotency_key: str) -> Any: ...
 
 
+class FirstStepQueue(Protocol):
+    """Queues at once the "immediately" first steps a trigger just started (``haishin.scenarios.instant``)."""
+
+    def queue(self, workspace_id: str, subscriber_id: str, *, trigger: str) -> int: ...
+
+
 class Messenger(Protocol):
     """Sends one friend a LINE text with a deterministic retry key (auto-replies, thank-you messages)."""
 
@@ -61,6 +67,7 @@ class Collaborators:
     stripe: Callable[[], Any]  # builds haishin.stripe_api.StripeGateway on first use (Stripe SDK import)
     workspaces: Any  # haishin.workspaces.service.WorkspaceService
     webhooks: WebhookEvents  # outgoing webhooks (haishin.webhooks.service.WebhookService): event subscriptions
+    first_steps: FirstStepQueue  # a started scenario's "immediately" first step leaves now, not at the next tick
 
     def secret_store(self) -> Any:
         return self.secrets
@@ -84,4 +91,7 @@ class Collaborators:
     def trigger(self, workspace_id: str, subscriber_id: str, trigger: str, detail: dict[str, Any],
                 idempotency_key: str) -> bool:
         self.scenarios.on_trigger(workspace_id, subscriber_id, trigger, detail, idempotency_key=idempotency_key)
+        # A friend who just answered a form or paid hears back at once (no reply token here: by push, queued now
+        # by the tick's own work, with its checks and the step's retry key), not up to a minute later.
+        self.first_steps.queue(workspace_id, subscriber_id, trigger=trigger)
         return True

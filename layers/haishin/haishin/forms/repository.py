@@ -13,7 +13,7 @@ from pynamodb.transactions import TransactWrite
 
 from haishin.errors import Conflict, NotFound
 from haishin.forms.models import FormAnswerModel, FormLookupModel, FormModel, answers_pk, form_sk, lookup_pk
-from haishin.storage.base import connection, iso
+from haishin.storage.base import condition_failed, connection, iso
 from haishin.workspaces.models import workspace_pk
 
 
@@ -50,7 +50,7 @@ class FormRepository:
         try:
             form.save()
         except Exception as exc:
-            if "ConditionalCheckFailed" in str(exc):
+            if condition_failed(exc):
                 raise Conflict("the form changed meanwhile; reload and try again",
                                where=f"form {form.form_id}") from exc
             raise

@@ -290,6 +290,7 @@ class FormService:
         runner = self.collab.action_runner()
         key = f"form:{submission_id}"
         runner.run(workspace_id, subscriber_id, actions, actor=f"form:{form_id}", idempotency_key=key)
+        self.collab.first_steps.queue(workspace_id, subscriber_id, trigger=f"form:{form_id}")  # its start_scenario
         now = clock.now()
         self.repository.add_answer(workspace_id, form_id, submission_id, subscriber_id=subscriber_id,
                                    answers=answers, line_bound=bound_id is not None, at=now)

@@ -15,7 +15,8 @@ Per event type:
   reply, or by push with ``retry_key("autoreply", webhookEventId)`` when the reply token expired or was used.
   The message's ``markAsReadToken`` (the newest by event time) is kept on ``line[channel]["read_token"]`` in the
   same write that sets ``last_interaction_at`` (no extra write); opening the 1:1 chat marks the chat read with it
-  (``channels.chat``). An auto-reply with actions (work beyond the reply) shows LINE's loading animation first.
+  (``channels.chat``). An auto-reply with actions (work beyond the reply) shows LINE's loading animation first,
+  runs the actions, then answers in one reply with the "immediately" first step of a scenario they started.
 - postback: ``haishin.ingest.postback`` payload -> ``ActionRunner`` (actor "postback",
   idempotency_key "postback:<webhookEventId>"); a bad payload is logged and skipped. A scenario started by those
   actions (or an auto-reply's) sends its "immediately" first step at once, on the reply token when it is unused.
@@ -453,18 +454,29 @@ class LineEventProcessor:
         if rule is None:
             return
         messages = render_messages(list(rule.messages or [])[:5], subscriber)
+        retry_key = ids.retry_key("autoreply", ctx.webhook_event_id)
+        # The auto-reply and the "immediately" first step of a scenario its actions start answer the event together:
+        # one reply, the auto-reply first (5 objects per reply, the rest by push), as the greeting with the welcome.
+        lead: ReplyLead | None = None
+        if messages and "autoreply" not in self.ledger.steps(ctx.key):
+            lead = ReplyLead(messages, retry_key)
         if rule.actions:
             self._show_loading(ctx)
-        via = self._send(ctx, messages, step="autoreply", retry_key=ids.retry_key("autoreply", ctx.webhook_event_id))
+            self._run_actions(ctx, subscriber, rule.actions, actor=f"auto_reply:{rule.auto_reply_id}",
+                              idempotency_key=f"autoreply:{ctx.webhook_event_id}", lead=lead)
+        if lead is None:
+            return
+        if lead.via is not None:  # went out with a step
+            self.ledger.mark_step(ctx.key, "autoreply")
+            via: str | None = lead.via
+        else:
+            via = self._send(ctx, messages, step="autoreply", retry_key=retry_key)
         if via and via != "already":
             self.timeline.append(
                 ctx.workspace_id, subscriber.subscriber_id, "message_out",
                 {"channel_id": ctx.channel_id, "messages": messages, "via": via, "auto_reply_id": rule.auto_reply_id},
                 actor=f"auto_reply:{rule.auto_reply_id}", at=clock.now(), entry_id=f"autoreply:{ctx.webhook_event_id}",
             )
-        if rule.actions:
-            self._run_actions(ctx, subscriber, rule.actions, actor=f"auto_reply:{rule.auto_reply_id}",
-                              idempotency_key=f"autoreply:{ctx.webhook_event_id}")
 
     def _show_loading(self, ctx: _Ctx) -> None:
         """LINE's loading animation in the friend's chat before an answer that does more than reply (an auto-reply
@@ -498,7 +510,7 @@ class LineEventProcessor:
         return True
 
     def _run_actions(self, ctx: _Ctx, subscriber: SubscriberModel, raw: Any, *, actor: str,
-                     idempotency_key: str) -> None:
+                     idempotency_key: str, lead: ReplyLead | None = None) -> None:
         try:
             actions = raw if raw and not isinstance(raw[0], dict) else parse_actions(raw)
         except ValidationError as exc:
@@ -511,10 +523,11 @@ class LineEventProcessor:
             log.error("an action could not run: %s", exc)
             return
         # a scenario these actions started (trigger = the actor) whose first step is "immediately": sent now, on
-        # the reply token if nothing answered the event yet (a postback), else by push
+        # the reply token (behind ``lead``, the auto-reply, when there is one), else by push
         token = ctx.event.get("replyToken")
         self.first_steps.answer(ctx.workspace_id, subscriber.subscriber_id, trigger=actor,
-                                line_channel_id=ctx.channel_id, reply_token=str(token) if token else None)
+                                line_channel_id=ctx.channel_id, reply_token=str(token) if token else None,
+                                lead=lead)
 
     def _postback(self, ctx: _Ctx) -> None:
         if not ctx.user_id:

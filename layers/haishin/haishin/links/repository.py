@@ -21,12 +21,8 @@ from haishin.links.models import (
     lookup_pk,
     stats_pk,
 )
-from haishin.storage.base import connection
+from haishin.storage.base import condition_failed, connection
 from haishin.workspaces.models import workspace_pk
-
-
-def _conditional_failed(exc: Exception) -> bool:
-    return "ConditionalCheckFailed" in str(exc) or "ConditionalCheckFailed" in repr(getattr(exc, "cause", ""))
 
 
 class LinkRepository:
@@ -101,7 +97,7 @@ class LinkRepository:
                 | ((LinkFriendClickModel.status == "in_progress") & (LinkFriendClickModel.lease_until < epoch)))
             return True
         except UpdateError as exc:
-            if not _conditional_failed(exc):
+            if not condition_failed(exc):
                 raise
         item.update(actions=[LinkFriendClickModel.clicks.add(1)])
         return False

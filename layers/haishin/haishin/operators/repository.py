@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from haishin.errors import Conflict
 from haishin.operators.models import OPERATOR_PREFIX, OperatorModel, operator_sk
+from haishin.storage.base import condition_failed
 from haishin.workspaces.models import workspace_pk
 
 
@@ -37,7 +38,7 @@ class OperatorRepository:
         try:
             record.save(condition=condition)
         except Exception as exc:
-            if "ConditionalCheckFailed" in str(exc):
+            if condition_failed(exc):
                 raise Conflict("このオペレーターはすでにワークスペースにいます", where="email") from exc
             raise
 

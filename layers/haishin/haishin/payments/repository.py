@@ -21,7 +21,7 @@ from haishin.payments.models import (
     RefModel,
     StripeEventRecordModel,
 )
-from haishin.storage.base import connection, iso
+from haishin.storage.base import condition_failed, connection, iso
 from haishin.workspaces.models import workspace_pk
 
 MAX_ORDER_RETRIES = 8
@@ -129,7 +129,7 @@ class PaymentRepository:
                 order.save()
                 return order
             except (PutError, TransactWriteError) as exc:
-                if "ConditionalCheckFailed" not in str(exc) and "ConditionalCheckFailed" not in repr(exc.cause):
+                if not condition_failed(exc):
                     raise
         raise Conflict("order kept changing; try again", where=f"order {order_id}")
 

@@ -406,6 +406,7 @@ class PaymentService:
             nonlocal runner
             runner = runner or self.collab.action_runner()
             runner.run(ws, sid, actions, actor=f"order:{oid}", idempotency_key=key)
+            self.collab.first_steps.queue(ws, sid, trigger=f"order:{oid}")  # a start_scenario's first step: now
 
         if status in state.PURCHASED:
             for index, action in enumerate(parse_actions(definition.actions)):

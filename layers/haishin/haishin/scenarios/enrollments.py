@@ -22,7 +22,8 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -31,12 +32,21 @@ from pynamodb.transactions import TransactWrite
 
 from haishin import clock
 from haishin.scenarios.timing import floor_minute, minute_key, parse_minute_key
-from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, connection, iso, model_meta
+from haishin.storage.base import (
+    HaishinModel,
+    JSONTextAttribute,
+    UTCDateTimeAttribute,
+    condition_failed,
+    connection,
+    iso,
+    model_meta,
+)
 
 IDEMPOTENCY_TTL = timedelta(days=7)
 POINTER_TTL = timedelta(days=14)  # far beyond any catch-up (the tick reads at most 8 h of minutes per run)
 # Changing this strands items in shards the tick no longer reads: raise only together with a tick reading max(old,new).
 DUE_SHARDS = 4
+BATCH_GET_KEYS = 100  # DynamoDB's BatchGetItem limit
 
 
 def enrollment_pk(workspace_id: str, subscriber_id: str) -> str:
@@ -146,6 +156,19 @@ class EnrollmentRepository:
     def for_subscriber(self, workspace_id: str, subscriber_id: str) -> list[EnrollmentModel]:
         return list(EnrollmentModel.query(enrollment_pk(workspace_id, subscriber_id), consistent_read=True))
 
+    def of_scenario(self, workspace_id: str, scenario_id: str, subscriber_ids: Iterable[str]
+                    ) -> list[EnrollmentModel]:
+        """The enrollments of these friends in one scenario (status and next step only): BatchGetItem of 100 keys,
+        8 requests at a time. Enrollments are keyed by friend, so a scenario's are found through its friends."""
+        keys = [(enrollment_pk(workspace_id, sid), scenario_id) for sid in subscriber_ids]
+        chunks = [keys[i:i + BATCH_GET_KEYS] for i in range(0, len(keys), BATCH_GET_KEYS)]
+
+        def fetch(chunk: list[tuple[str, str]]) -> list[EnrollmentModel]:
+            return list(EnrollmentModel.batch_get(chunk, attributes_to_get=["pk", "sk", "status", "next_step"]))
+
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="enrcount") as pool:
+            return [item for items in pool.map(fetch, chunks) for item in items]
+
     def due_in_bucket(self, minute: datetime, shard: int, until: datetime, page_size: int = 100
                       ) -> Iterator[EnrollmentModel]:
         """The enrollments waiting in one minute bucket and shard, due at or before ``until``: the pointers are read
@@ -197,7 +220,7 @@ class EnrollmentRepository:
             else:
                 item.save(condition=condition)
         except (TransactWriteError, PutError) as exc:
-            if _refused(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -217,7 +240,7 @@ class EnrollmentRepository:
                     transaction.save(item, condition=condition)
                     transaction.save(pointer)
         except (TransactWriteError, PutError) as exc:
-            if _refused(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -259,13 +282,6 @@ class EnrollmentRepository:
         WatermarkModel(minute=minute_key(minute), updated_at=clock.now()).save()
 
 
-def _refused(exc: TransactWriteError | PutError) -> bool:
-    """A condition refused the write (a race lost, a marker present); anything else (throttling, a transaction
-    conflict) is an error the caller retries."""
-    if isinstance(exc, TransactWriteError) and any(
-            reason is not None and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons):
-        return True
-    return "ConditionalCheckFailed" in str(exc)
 
 
 def minutes_between(first: datetime, last: datetime) -> Iterator[datetime]:

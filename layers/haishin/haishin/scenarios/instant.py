@@ -38,15 +38,38 @@ from haishin.storage.base import iso
 log = logging.getLogger(__name__)
 
 
+class FirstStepsNow:
+    """The "immediately" first steps an event just started, handed at once to the tick's own per-enrollment work
+    (queued now, sent by the delivery worker within seconds, by push) instead of waiting for the next minute: for
+    events with no reply token (a form answer, a payment) and for steps a reply cannot carry (e-mail, SMS, a daily
+    cap to count, quiet hours to respect)."""
+
+    def __init__(self, enrollments: EnrollmentRepository, tick: StepTick) -> None:
+        self.enrollments = enrollments
+        self.tick = tick
+
+    def started(self, workspace_id: str, subscriber_id: str, trigger: str, now: datetime) -> list[EnrollmentModel]:
+        """Active enrollments of ``trigger`` waiting for their first step, due now."""
+        return [item for item in self.enrollments.for_subscriber(workspace_id, subscriber_id)
+                if item.status == "active" and item.trigger == trigger and item.next_step is not None
+                and int(item.next_step) == 0 and item.next_due_at is not None and item.next_due_at <= now]
+
+    def queue(self, workspace_id: str, subscriber_id: str, *, trigger: str) -> int:
+        """Queue now every first step ``trigger`` started that is due; returns how many messages were queued."""
+        items = self.started(workspace_id, subscriber_id, trigger, clock.now())
+        return self.tick.send_due_now(items).enqueued if items else 0
+
+
 class InstantFirstSteps:
     def __init__(self, scenarios: ScenarioRepository, enrollments: EnrollmentRepository, worker: DeliveryWorker,
-                 sender: DeliverySender, tick: StepTick, rules: WorkspaceRulesCache) -> None:
+                 sender: DeliverySender, tick: StepTick, rules: WorkspaceRulesCache, now: FirstStepsNow) -> None:
         self.scenarios = scenarios
         self.enrollments = enrollments
         self.worker = worker
         self.sender = sender
         self.tick = tick
         self.rules = rules
+        self.now = now
 
     def answer(self, workspace_id: str, subscriber_id: str, *, trigger: str, line_channel_id: str,
                reply_token: str | None, lead: ReplyLead | None = None) -> list[str]:
@@ -56,20 +79,22 @@ class InstantFirstSteps:
         caller's to send)."""
         now = clock.now()
         outcomes: list[str] = []
-        for item in self.enrollments.for_subscriber(workspace_id, subscriber_id):
-            scenario = self._eligible(item, trigger, line_channel_id, now)
+        by_tick: list[EnrollmentModel] = []
+        for item in self.now.started(workspace_id, subscriber_id, trigger, now):
+            scenario = self._eligible(item, line_channel_id, now)
             if scenario is None:
+                by_tick.append(item)  # no reply can carry it: queued now by the tick's own work, by push
                 continue
             outcomes.append(self._send(item, scenario, reply_token, now,
                                        lead if lead is not None and lead.via is None else None))
+        if by_tick:
+            self.tick.send_due_now(by_tick)
+            outcomes.extend("queued" for _ in by_tick)
         return outcomes
 
-    def _eligible(self, item: EnrollmentModel, trigger: str, line_channel_id: str, now: datetime
-                  ) -> Scenario | None:
-        if item.status != "active" or item.trigger != trigger or item.next_step is None or int(item.next_step) != 0:
-            return None
-        if item.next_due_at is None or item.next_due_at > now:
-            return None  # a later first step, or one moved out of quiet hours: the tick's
+    def _eligible(self, item: EnrollmentModel, line_channel_id: str, now: datetime) -> Scenario | None:
+        """Whether this first step can ride the event's reply: LINE only, on the event's channel, with no daily
+        cap to count and outside quiet hours (the tick's work handles those)."""
         try:
             scenario = self.scenarios.version(item.workspace_id, item.scenario_id, int(item.scenario_version))
         except NotFound:

@@ -3,7 +3,9 @@
 Timing rules (all explicit, all shown by the simulator):
 - ``immediately``: at enrollment for the first step; right after the previous step for later steps.
 - ``after``: ``amount`` ``unit`` counted ``from: enrollment`` (the enrollment time) or ``from: previous_step`` (the
-  previous step's *scheduled* time, not its actual send time, so a late send does not push every later step).
+  previous step's *scheduled* time, not its actual send time, so a late send does not push every later step),
+  rounded to the nearest whole minute (09:03:29 -> 09:03, 09:03:30 -> 09:04; never before the moment it is planned):
+  every due time is a whole minute, sent by the tick of that minute (docs/production/lag.md).
 - ``day_at``: local calendar day ``day`` (day 0 = the enrollment's local date in the workspace zone) at ``at``
   ("HH:MM"). An enrollment after ``at`` on day 0 follows ``late_enrollment``: ``same_day_next_slot`` sends at the next
   tick minute, ``next_day`` moves to day 1 at ``at``, ``skip`` skips the step. Never a silent day slip: the simulator

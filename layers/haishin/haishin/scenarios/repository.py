@@ -94,7 +94,7 @@ class ScenarioRepository:
         """Soft delete: versions stay (enrollments in progress finish), the head stops matching triggers."""
         item = self._head_item(workspace_id, scenario_id)
         if item is None:
-            raise NotFound("scenario not found", where=f"scenario {scenario_id}")
+            raise NotFound(f"このシナリオはワークスペースにありません: {scenario_id}", where="scenario_id")
         item.update(actions=[ScenarioItem.deleted.set(1), ScenarioItem.status.set("paused")])
         self.invalidate(workspace_id)
 
@@ -118,7 +118,7 @@ class ScenarioRepository:
     def require(self, workspace_id: str, scenario_id: str) -> Scenario:
         found = self.get_head(workspace_id, scenario_id)
         if found is None:
-            raise NotFound("scenario not found", where=f"scenario {scenario_id}")
+            raise NotFound(f"このシナリオはワークスペースにありません: {scenario_id}", where="scenario_id")
         return found
 
     def version(self, workspace_id: str, scenario_id: str, version: int) -> Scenario:

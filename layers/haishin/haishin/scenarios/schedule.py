@@ -75,7 +75,7 @@ def plan_from(item: EnrollmentModel, scenario: Scenario, start_index: int, *, pr
                 cached = fields()
             step_fields = cached
         due = step_due(step, enrolled_at=item.enrolled_at, previous_due=previous_due, fields=step_fields,
-                       tz=rules.tz, quiet=rules.quiet)
+                       tz=rules.tz, quiet=rules.quiet, planned_at=now)
         if due.note:
             notes.append(f"{step.id}: {due.note}")
         if due.end:

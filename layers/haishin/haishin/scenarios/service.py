@@ -74,6 +74,50 @@ class ScenarioService:
                 stopped += 1
         return stopped
 
+    # ------------------------------------------------------------------ reading (admin)
+    def enrollments_of(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
+        """A friend's enrollments, one per scenario, with where each stands (for stop / restart in the admin)."""
+        self.subscribers.require(workspace_id, subscriber_id)
+        scenarios = {s.id: s for s in self.scenarios.list(workspace_id)}
+        out = []
+        for item in self.enrollments.for_subscriber(workspace_id, subscriber_id):
+            scenario = scenarios.get(item.scenario_id)
+            steps = scenario.steps if scenario is not None else []
+            index = int(item.next_step or 0)
+            out.append({
+                "scenario_id": item.scenario_id, "scenario_name": scenario.name if scenario else None,
+                "scenario_exists": scenario is not None, "status": item.status, "cycle": int(item.cycle or 1),
+                "trigger": item.trigger, "enrolled_at": item.enrolled_at.isoformat(),
+                "next_step": index if item.status == "active" else None,
+                "next_step_name": (steps[index].name or steps[index].id or None)
+                if item.status == "active" and index < len(steps) else None,
+                "steps": len(steps),
+                "next_due_at": item.next_due_at.isoformat() if item.next_due_at else None,
+                "stop_reason": item.stop_reason,
+                "ended_at": item.ended_at.isoformat() if item.ended_at else None,
+                "notes": list(item.notes or []),
+            })
+        return sorted(out, key=lambda e: e["enrolled_at"], reverse=True)
+
+    def enrollment_counts(self, workspace_id: str, scenario_id: str) -> dict[str, Any]:
+        """Friends per status, and how many active ones wait at each step (their next step). Read, not counted
+        as they go: the workspace's friends (the shard scan of a segment count) and their enrollment in this
+        scenario (BatchGetItem); docs/production/api-coverage.md says why."""
+        scenario = self.scenarios.require(workspace_id, scenario_id)
+        friends = self.subscribers.ids_where(workspace_id, [], lambda row: True)
+        by_status = {"active": 0, "completed": 0, "stopped": 0}
+        waiting: dict[int, int] = {}
+        for item in self.enrollments.of_scenario(workspace_id, scenario_id, friends):
+            by_status[item.status] = by_status.get(item.status, 0) + 1
+            if item.status == "active":
+                waiting[int(item.next_step or 0)] = waiting.get(int(item.next_step or 0), 0) + 1
+        steps = [{"index": i, "step_id": step.id, "name": step.name, "waiting": waiting.pop(i, 0)}
+                 for i, step in enumerate(scenario.steps)]
+        # an enrollment on an older version may wait at an index the current version no longer has
+        steps += [{"index": i, "step_id": None, "name": None, "waiting": n} for i, n in sorted(waiting.items())]
+        return {"scenario_id": scenario.id, "name": scenario.name, "total": sum(by_status.values()),
+                **by_status, "steps": steps}
+
     # ------------------------------------------------------------------ unsubscribe
     def unsubscribe(self, workspace_id: str, subscriber_id: str, scenario_id: str | None, *, reason: str
                     ) -> int:

@@ -134,6 +134,25 @@ class StepTick:
         report.watermark = minute_key(new_watermark)
         return report
 
+    def send_due_now(self, items: list[EnrollmentModel]) -> TickReport:
+        """The tick's own work for enrollments already due, done now rather than at the next minute: an event that
+        started a scenario whose first step is "immediately" (a form answer, a payment, a keyword whose reply token
+        another answer used). Same lateness, quiet hours, daily cap, ledger rows, queue and advance, conditional on
+        ``seq``, so the tick that later reads their pointers finds them moved on; the ledger guards a race."""
+        report = TickReport()
+        now = clock.now()
+        pending: list[_Pending] = []
+        for item in items:
+            if item.status != "active" or item.next_due_at is None or item.next_due_at > now:
+                continue
+            seq = int(item.seq)
+            try:
+                self._handle(item, now, pending, report)
+            except Exception:
+                self._isolate(item, seq, now, report)
+        self._flush(pending, now, report)
+        return report
+
     # ------------------------------------------------------------------ one enrollment
     def _handle(self, item: EnrollmentModel, now: datetime, pending: list[_Pending], report: TickReport) -> None:
         if item.status != "active" or item.next_due_at is None:

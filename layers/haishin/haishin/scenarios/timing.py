@@ -84,8 +84,14 @@ def parse_date(value: Any, tz: ZoneInfo) -> date | None:
 
 
 def step_due(step: Step, *, enrolled_at: datetime, previous_due: datetime | None, fields: dict[str, Any],
-             tz: ZoneInfo, quiet: QuietHours) -> Due:
-    """The due time of ``step`` for an enrollment at ``enrolled_at`` whose previous step was due ``previous_due``."""
+             tz: ZoneInfo, quiet: QuietHours, planned_at: datetime | None = None) -> Due:
+    """The due time of ``step`` for an enrollment at ``enrolled_at`` whose previous step was due ``previous_due``.
+
+    Due times are whole minutes: a relative delay (``after``, one minute or more) is rounded to the nearest whole
+    minute (09:03:29 -> 09:03, 09:03:30 -> 09:04), so the tick of that minute sends it, at most 30 s from the exact
+    time; if that would be before ``planned_at`` (the moment it is planned), the next whole minute instead.
+    ``immediately`` stays exact (sent at once); ``day_at``/``relative_to_date`` are whole minutes already.
+    """
     base_prev = previous_due or enrolled_at
     timing = step.timing
     note: str | None = None
@@ -94,6 +100,8 @@ def step_due(step: Step, *, enrolled_at: datetime, previous_due: datetime | None
     elif isinstance(timing, After):
         base = enrolled_at if timing.from_ == "enrollment" else base_prev
         at = base + timing.amount * _UNITS[timing.unit]
+        if timing.amount > 0:
+            at = nearest_minute(at, not_before=planned_at)
     elif isinstance(timing, DayAt):
         day0 = enrolled_at.astimezone(tz).date()
         at = local_at(day0 + timedelta(days=timing.day), timing.at, tz)
@@ -135,6 +143,16 @@ def step_due(step: Step, *, enrolled_at: datetime, previous_due: datetime | None
 
 def floor_minute(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def nearest_minute(at: datetime, *, not_before: datetime | None = None) -> datetime:
+    """``at`` rounded to the nearest whole UTC minute (half a minute rounds up); the next whole minute instead if
+    the nearest is before ``not_before`` while ``at`` is not (rounding never makes a step due before it was planned)."""
+    floor = floor_minute(at)
+    rounded = floor + timedelta(minutes=1) if at - floor >= timedelta(seconds=30) else floor
+    if not_before is not None and rounded < not_before <= at:
+        rounded = floor + timedelta(minutes=1)
+    return rounded
 
 
 def minute_key(at: datetime) -> str:

@@ -14,6 +14,7 @@ from haishin.senders.models import (
     claim_pk,
     sender_sk,
 )
+from haishin.storage.base import condition_failed
 from haishin.workspaces.models import WorkspaceModel, workspace_pk
 
 
@@ -69,7 +70,7 @@ class SenderRepository:
             SesClaimModel(claim_pk(ses_identity), "claim", workspace_id=workspace_id, created_at=clock.now()).save(
                 condition=SesClaimModel.pk.does_not_exist() | (SesClaimModel.workspace_id == workspace_id))
         except PutError as exc:
-            if "ConditionalCheckFailed" not in str(exc):
+            if not condition_failed(exc):
                 raise
             raise Conflict(f"{ses_identity} は別のワークスペースが送信者として登録済みのため使えません", where=where
                            ) from exc
@@ -78,5 +79,5 @@ class SenderRepository:
         try:
             SesClaimModel(claim_pk(ses_identity), "claim").delete(condition=SesClaimModel.workspace_id == workspace_id)
         except DeleteError as exc:
-            if "ConditionalCheckFailed" not in str(exc):
+            if not condition_failed(exc):
                 raise

@@ -15,6 +15,7 @@ from typing import Any
 from pynamodb.attributes import Attribute, UnicodeAttribute
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.constants import STRING
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
 
 from haishin.config import table_name
@@ -108,4 +109,39 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-__all__ = ["HaishinModel", "JSONTextAttribute", "UTCDateTimeAttribute", "UnicodeAttribute", "iso", "model_meta"]
+def condition_failed(exc: BaseException) -> bool:
+    """A conditional write refused because its condition did not hold (a race lost, a marker already there), as
+    opposed to throttling or a transaction conflict, which the caller retries. For put/update/delete errors and for a
+    transaction's cancellation reasons alike."""
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    if any(reason is not None and getattr(reason, "code", None) == "ConditionalCheckFailed" for reason in reasons):
+        return True
+    return "ConditionalCheckFailed" in str(exc) or "ConditionalCheckFailed" in repr(getattr(exc, "cause", ""))
+
+
+def update_if(item: Model, actions: list[Any], condition: Any) -> bool:
+    """Apply ``actions`` to ``item`` when ``condition`` holds: True when applied, False when the condition refused
+    (the caller's race lost or state moved on); any other error is raised."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def save_if(item: Model, condition: Any) -> bool:
+    """Save ``item`` when ``condition`` holds (e.g. ``Model.pk.does_not_exist()``): True when written, False when
+    the condition refused; any other error is raised."""
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+__all__ = ["HaishinModel", "JSONTextAttribute", "UTCDateTimeAttribute", "UnicodeAttribute", "condition_failed", "iso",
+           "model_meta", "save_if", "update_if"]

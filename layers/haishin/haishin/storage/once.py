@@ -16,7 +16,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAtt
 from pynamodb.exceptions import PutError, UpdateError
 
 from haishin import clock
-from haishin.storage.base import HaishinModel, JSONTextAttribute, model_meta
+from haishin.storage.base import HaishinModel, JSONTextAttribute, condition_failed, model_meta
 
 DEFAULT_TTL = timedelta(days=7)
 DEFAULT_LEASE = timedelta(seconds=60)
@@ -41,9 +41,6 @@ class Claim:
     result: Any = None
 
 
-def _conditional_failed(exc: Exception) -> bool:
-    return "ConditionalCheckFailed" in str(exc) or "ConditionalCheckFailed" in repr(getattr(exc, "cause", ""))
-
 
 class Once:
     def claim(self, key: str, *, ttl: timedelta = DEFAULT_TTL, lease: timedelta = DEFAULT_LEASE,
@@ -58,7 +55,7 @@ class Once:
                       | (OnceModel.expiration < int(now)))
             return Claim(True, "in_progress", result)
         except PutError as exc:
-            if not _conditional_failed(exc):
+            if not condition_failed(exc):
                 raise
         existing = self.get(key)
         if existing is None:  # pragma: no cover - deleted between the two calls
@@ -155,7 +152,7 @@ class EventLedger:
             record.save(condition=condition)
             return "claimed"
         except PutError as exc:
-            if "ConditionalCheckFailed" not in str(exc):
+            if not condition_failed(exc):
                 raise
         try:
             existing = OnceModel.get(key, consistent_read=True)

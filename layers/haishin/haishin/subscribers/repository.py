@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
@@ -12,7 +14,8 @@ from pynamodb.transactions import TransactWrite
 from haishin import clock, ids
 from haishin.errors import Conflict, NotFound
 from haishin.phone import alias_form, legacy_key, to_e164
-from haishin.storage.base import connection
+from haishin.storage.base import condition_failed, connection
+from haishin.storage.shard_scan import iter_shard_pages
 from haishin.storage.shards import SHARDS, shard_pk
 from haishin.subscribers.models import (
     AliasModel,
@@ -72,7 +75,7 @@ class SubscriberRepository:
     def require(self, workspace_id: str, subscriber_id: str) -> SubscriberModel:
         found = self.get(workspace_id, subscriber_id)
         if found is None:
-            raise NotFound("subscriber not found", where=f"subscriber {subscriber_id}")
+            raise NotFound(f"この友だちはワークスペースにいません: {subscriber_id}", where="subscriber_id")
         return found
 
     # ------------------------------------------------------------------ aliases
@@ -181,7 +184,7 @@ class SubscriberRepository:
                 subscriber.save()
                 return subscriber
             except (PutError, UpdateError) as exc:
-                if "ConditionalCheckFailed" not in str(exc):
+                if not condition_failed(exc):
                     raise
         raise Conflict("subscriber kept changing; try again", where=f"subscriber {subscriber_id}")
 
@@ -192,6 +195,19 @@ class SubscriberRepository:
     def iter_all(self, workspace_id: str) -> Iterator[SubscriberModel]:
         for shard in range(SHARDS):
             yield from self.iter_shard(workspace_id, shard)
+
+    def ids_where(self, workspace_id: str, attributes: Iterable[str],
+                  keep: Callable[[dict[str, Any]], bool]) -> list[str]:
+        """IDs of the workspace's friends (merged-away rows left out) whose row, read with a projection of
+        ``attributes``, passes ``keep``; the SHARDS slices are read in parallel (the scan of a segment count)."""
+        wanted = list(attributes)
+
+        def shard(index: int) -> list[str]:
+            return [str(row["subscriber_id"]) for page in iter_shard_pages(workspace_id, index, wanted)
+                    for row in page if not row.get("merged_into") and keep(row)]
+
+        with ThreadPoolExecutor(max_workers=SHARDS, thread_name_prefix="subids") as pool:
+            return [sid for ids_ in pool.map(shard, range(SHARDS)) for sid in ids_]
 
     # ------------------------------------------------------------------ identity-aware writes
     def save_with_aliases(

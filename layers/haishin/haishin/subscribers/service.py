@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from haishin import clock
 from haishin.auth.caller import Caller
 from haishin.auth.permissions import Permission
-from haishin.errors import ValidationFailed
+from haishin.errors import NotFound, ValidationFailed
 from haishin.fields.models import FieldDefinition
 from haishin.fields.repository import FieldRepository, plan_field_changes
 from haishin.fields.values import to_text
@@ -24,7 +24,7 @@ from haishin.subscribers.repository import (
     line_alias_kind,
     normalise_email,
 )
-from haishin.tags.repository import TagRepository
+from haishin.tags.repository import TagModel, TagRepository
 from haishin.tags.triggers import TriggerSink, fire_tag_changes
 from haishin.timeline.models import Timeline
 from haishin.webhook_events import WebhookEvents
@@ -189,6 +189,55 @@ class CrmService:
         self.timeline.append(workspace_id, loser_id, "merged", {"role": "loser", "other": winner_id,
                                                                 "merged_into": winner_id}, actor=actor, at=now)
         return winner
+
+    # ------------------------------------------------------------------ tag management (タグ管理)
+    def _tag(self, workspace_id: str, tag_id: str, where: str) -> TagModel:
+        tag = self.tags.get(workspace_id, tag_id)
+        if tag is None:
+            raise NotFound(f"このタグはワークスペースにありません: {tag_id}", where=where)
+        return tag
+
+    def friends_with_tag(self, workspace_id: str, tag_id: str) -> list[str]:
+        """IDs of the friends carrying ``tag_id`` (read from the rows, like the counts of ``GET /tags``)."""
+        return self.subscribers.ids_where(workspace_id, ["tags"], lambda row: tag_id in (row.get("tags") or ()))
+
+    def tag_usage(self, workspace_id: str, tag_id: str) -> dict[str, Any]:
+        """How many friends a delete or a merge of this tag would change (the dry run the admin shows first)."""
+        tag = self._tag(workspace_id, tag_id, "tag_id")
+        return {"tag_id": tag.tag_id, "name": tag.name, "folder_id": tag.folder_id,
+                "friends": len(self.friends_with_tag(workspace_id, tag_id))}
+
+    def merge_tag(self, workspace_id: str, tag_id: str, into_tag_id: str, *, dry_run: bool, actor: str
+                  ) -> dict[str, Any]:
+        """統合: every friend with ``tag_id`` gets ``into_tag_id`` instead, then ``tag_id`` is deleted. It renames
+        a label: no tag_added / tag_removed trigger fires and no outgoing webhook is sent (a friend did nothing).
+        Each friend is one optimistic read-modify-write, so a retry after a failure finishes the job."""
+        if tag_id == into_tag_id:
+            raise ValidationFailed("同じタグには統合できません。統合先に別のタグを選んでください", where="into_tag_id")
+        source = self._tag(workspace_id, tag_id, "tag_id")
+        target = self._tag(workspace_id, into_tag_id, "into_tag_id")
+        friends = self.friends_with_tag(workspace_id, tag_id)
+        result = {"tag_id": source.tag_id, "name": source.name, "into_tag_id": target.tag_id,
+                  "into_name": target.name, "friends_affected": len(friends), "dry_run": dry_run}
+        if dry_run:
+            return result
+
+        def change(subscriber: SubscriberModel) -> None:
+            tags = set(subscriber.tags or set())
+            if tag_id in tags:
+                tags.discard(tag_id)
+                tags.add(into_tag_id)
+            subscriber.tags = tags
+
+        now = clock.now()
+        for subscriber_id in friends:
+            self.subscribers.mutate(workspace_id, subscriber_id, change)
+            self.timeline.append(workspace_id, subscriber_id, "tag_merged",
+                                 {"tag_id": tag_id, "name": source.name, "into_tag_id": into_tag_id,
+                                  "into_name": target.name}, actor=actor, at=now,
+                                 entry_id=f"tagmerge#{tag_id}#{into_tag_id}")
+        self.tags.delete(workspace_id, tag_id)
+        return result
 
 
 def present(

@@ -53,6 +53,15 @@ class TagFolderModel(HaishinModel):
     created_at = UTCDateTimeAttribute()
 
 
+def _tag_name(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("a tag needs a name")
+    if "," in value or "、" in value:
+        raise ValueError("a tag name cannot contain ',' or '、'")
+    return value
+
+
 class TagIn(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
     name: str = Field(min_length=1, max_length=100)
@@ -61,18 +70,35 @@ class TagIn(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("a tag needs a name")
-        if "," in value or "、" in value:
-            raise ValueError("a tag name cannot contain ',' or '、'")
-        return value
+        return _tag_name(value)
+
+
+class TagPatch(BaseModel):
+    """A partial change: rename (``name``), move to a folder (``folder_id``; null takes it out of its folder).
+    A field left out keeps its value, so a rename does not take the tag out of its folder."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    folder_id: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return None if value is None else _tag_name(value)
 
 
 class FolderIn(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     position: int = 0
+
+
+class FolderPatch(BaseModel):
+    """Rename a folder or change its place in the list; a field left out keeps its value."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    position: int | None = Field(default=None, ge=0, le=10_000)
 
 
 def _key(name: str) -> str:
@@ -121,16 +147,19 @@ class TagRepository:
         tag.save(condition=TagModel.pk.does_not_exist())
         return tag
 
-    def update(self, workspace_id: str, tag_id: str, data: TagIn) -> TagModel:
+    def update(self, workspace_id: str, tag_id: str, data: TagIn | TagPatch) -> TagModel:
         tag = self.require(workspace_id, tag_id)
-        if _key(data.name) != _key(tag.name) and any(
+        given = data.model_fields_set
+        if data.name is not None and _key(data.name) != _key(tag.name) and any(
             _key(t.name) == _key(data.name) for t in self.all(workspace_id)
         ):
-            raise Conflict(f"a tag named 「{data.name}」 already exists", where="name")
-        if data.folder_id:
+            raise Conflict(f"「{data.name}」という名前のタグはすでにあります", where="name")
+        if data.folder_id and "folder_id" in given:
             self.require_folder(workspace_id, data.folder_id)
-        tag.name = data.name
-        tag.folder_id = data.folder_id
+        if data.name is not None:
+            tag.name = data.name
+        if "folder_id" in given:
+            tag.folder_id = data.folder_id
         tag.save()
         return tag
 
@@ -149,7 +178,16 @@ class TagRepository:
         try:
             return TagFolderModel.get(workspace_pk(workspace_id), f"tagfolder#{folder_id}", consistent_read=True)
         except TagFolderModel.DoesNotExist:
-            raise NotFound(f"no tag folder '{folder_id}'", where="folder_id") from None
+            raise NotFound(f"このタグフォルダはワークスペースにありません: {folder_id}", where="folder_id") from None
+
+    def update_folder(self, workspace_id: str, folder_id: str, data: FolderPatch) -> TagFolderModel:
+        folder = self.require_folder(workspace_id, folder_id)
+        if data.name is not None:
+            folder.name = data.name.strip() or folder.name
+        if data.position is not None:
+            folder.position = data.position
+        folder.save()
+        return folder
 
     def delete_folder(self, workspace_id: str, folder_id: str) -> None:
         folder = self.require_folder(workspace_id, folder_id)

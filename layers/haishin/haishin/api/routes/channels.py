@@ -60,6 +60,14 @@ def rotate_token(channel_id: str) -> dict[str, Any]:
     return ChannelService.view(services().channels.rotate(caller.workspace_id, channel_id, _body()), public_base())
 
 
+@router.get("/channels/<channel_id>/greeting")
+@requires(Permission.VIEW_DASHBOARD)
+def get_greeting(channel_id: str) -> dict[str, Any]:
+    caller = current_caller()
+    caller.require_channel(channel_id)
+    return services().channels.get_greeting(caller.workspace_id, channel_id)
+
+
 @router.put("/channels/<channel_id>/greeting")
 @requires(Permission.MANAGE_CHANNELS)
 def set_greeting(channel_id: str) -> dict[str, Any]:

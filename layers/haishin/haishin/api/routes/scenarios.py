@@ -180,6 +180,20 @@ def enroll(scenario_id: str) -> dict[str, Any]:
     return {"enrolled": item is not None, "notes": list(item.notes or []) if item else []}
 
 
+@router.get("/scenarios/<scenario_id>/enrollment-counts")
+@requires(Permission.VIEW_SCENARIOS)
+def enrollment_counts(scenario_id: str) -> dict[str, Any]:
+    return services().scenario_service.enrollment_counts(current_caller().workspace_id, scenario_id)
+
+
+@router.get("/subscribers/<subscriber_id>/enrollments")
+@requires(Permission.VIEW_SUBSCRIBERS)
+def subscriber_enrollments(subscriber_id: str) -> dict[str, Any]:
+    """A friend's scenarios: stop one with POST /scenarios/{id}/unsubscribe, restart with POST
+    /scenarios/{id}/enrollments; the opt-out state is GET /subscribers/{id}/opt-out."""
+    return {"items": services().scenario_service.enrollments_of(current_caller().workspace_id, subscriber_id)}
+
+
 @router.post("/scenarios/<scenario_id>/unsubscribe")
 @requires(Permission.EDIT_SUBSCRIBERS)
 def unsubscribe_one(scenario_id: str) -> dict[str, Any]:

@@ -1,19 +1,30 @@
-"""Tags (タグ) and tag folders, with friends per tag (computed from the rows: right after imports and merges)."""
+"""Tags (タグ) and tag folders, with friends per tag (computed from the rows: right after imports and merges).
+
+Rename or move a tag (PATCH, partial), rename or reorder a folder, count the friends a delete or merge would change
+(``GET /tags/{id}/usage``, the dry run), and merge one tag into another (``POST /tags/{id}/merge``, ``dry_run``).
+"""
 
 
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel, ConfigDict, Field
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.subscribers.http import body, query, validate
 from haishin.tags.counts import tag_counts
-from haishin.tags.repository import FolderIn, TagIn, tag_to_dict
+from haishin.tags.repository import FolderIn, FolderPatch, TagIn, TagPatch, tag_to_dict
 from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    into_tag_id: str = Field(min_length=1, max_length=200)
+    dry_run: bool = False
 
 
 def _created(payload: dict[str, Any]) -> Response:
@@ -43,7 +54,22 @@ def create_tag() -> Any:
 @router.patch("/tags/<tag_id>")
 @requires(Permission.EDIT_SUBSCRIBERS)
 def update_tag(tag_id: str) -> dict[str, Any]:
-    return tag_to_dict(services().tags.update(current_caller().workspace_id, tag_id, validate(TagIn, body(router))))
+    return tag_to_dict(services().tags.update(current_caller().workspace_id, tag_id, validate(TagPatch, body(router))))
+
+
+@router.get("/tags/<tag_id>/usage")
+@requires(Permission.VIEW_SUBSCRIBERS)
+def tag_usage(tag_id: str) -> dict[str, Any]:
+    return services().crm.tag_usage(current_caller().workspace_id, tag_id)
+
+
+@router.post("/tags/<tag_id>/merge")
+@requires(Permission.EDIT_SUBSCRIBERS)
+def merge_tag(tag_id: str) -> dict[str, Any]:
+    caller = current_caller()
+    request = validate(MergeIn, body(router))
+    return services().crm.merge_tag(caller.workspace_id, tag_id, request.into_tag_id, dry_run=request.dry_run,
+                                    actor=f"operator:{caller.operator_id}")
 
 
 @router.delete("/tags/<tag_id>")
@@ -58,6 +84,14 @@ def delete_tag(tag_id: str) -> Any:
 def create_folder() -> Any:
     folder = services().tags.create_folder(current_caller().workspace_id, validate(FolderIn, body(router)))
     return _created({"folder_id": folder.folder_id, "name": folder.name, "position": int(folder.position or 0)})
+
+
+@router.patch("/tag-folders/<folder_id>")
+@requires(Permission.EDIT_SUBSCRIBERS)
+def update_folder(folder_id: str) -> dict[str, Any]:
+    folder = services().tags.update_folder(current_caller().workspace_id, folder_id,
+                                           validate(FolderPatch, body(router)))
+    return {"folder_id": folder.folder_id, "name": folder.name, "position": int(folder.position or 0)}
 
 
 @router.delete("/tag-folders/<folder_id>")
