@@ -35,7 +35,7 @@ class FieldType(StrEnum):
 class FieldDefinition(BaseModel):
     """A field as the API and the domain see it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     key: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
     label: str = Field(min_length=1, max_length=100)

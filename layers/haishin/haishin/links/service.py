@@ -48,7 +48,7 @@ _HTTP_URL = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
 class LinkDefinition(BaseModel):
     """What the admin sends to create a tracked link."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
     target_url: HttpUrl  # http(s) only; the one place a click may redirect to

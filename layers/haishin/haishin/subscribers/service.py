@@ -35,7 +35,7 @@ API_CREATED = "api"  # the scenario trigger fired when a friend is created throu
 class SubscriberPatch(BaseModel):
     """PATCH /api/subscribers/{id}: every part optional; validated as a whole before anything is written."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     display_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=30)
@@ -47,7 +47,7 @@ class SubscriberPatch(BaseModel):
 
 
 class SubscriberCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     display_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=30)

@@ -25,7 +25,7 @@ router = APIGatewayHttpRouter()
 
 
 class SegmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     definition: Group
 
@@ -40,19 +40,19 @@ class SegmentIn(BaseModel):
 
 
 class CountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     definition: Group
 
 
 class ListIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     kind: Literal["line_user_id", "email"]
     values: list[str] = Field(min_length=1)
 
 
 class ExportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     definition: Group | None = None
     segment_id: str | None = None
     columns: list[str] | None = None
