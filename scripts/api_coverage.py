@@ -35,6 +35,10 @@ _EXPR = "\x00"  # stands for a ${...} part of a template literal
 _LITERAL_START = re.compile(r"([\"'`])/api/")
 _CLIENT_METHOD = re.compile(r"\.(get|post|put|patch|delete)\s*$")
 _METHOD_ARGUMENT = re.compile(r"[\"'`](GET|POST|PUT|PATCH|DELETE)[\"'`]\s*,\s*$")
+# the shared screen parts read with GET (admin/src/components/ResourceScreen.tsx): useApiGet/useApiList/useApiPages
+# take the path first; <Loaded path={...}> loads one item (the condition before a ``?`` may come first)
+_GET_HOOK = re.compile(r"\buseApi(?:Get|List|Pages)$")
+_LOADED_PATH = re.compile(r"<Loaded\b(?:<[^<>]*>)?[^<>]*?\bpath=\{[^{}]*$")
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ def _method_before(text: str, start: int) -> str | None:
     named = _METHOD_ARGUMENT.search(before)
     if named:
         return named.group(1)
+    if _LOADED_PATH.search(before):
+        return "GET"
     rest = before.rstrip()
     if not rest.endswith("("):
         return None
@@ -142,7 +148,9 @@ def _method_before(text: str, start: int) -> str | None:
             i -= 1
         rest = rest[:i].rstrip()
     client = _CLIENT_METHOD.search(rest)
-    return client.group(1).upper() if client else None
+    if client:
+        return client.group(1).upper()
+    return "GET" if _GET_HOOK.search(rest) else None
 
 
 def find_calls(sources: Mapping[str, str]) -> list[Call]:

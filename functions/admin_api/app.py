@@ -1,10 +1,14 @@
-"""Admin API Lambda: thin. Authentication, routing and auditing live in haishin.api.app.AdminApi."""
+"""Admin API Lambda: thin. Authentication, routing and auditing live in haishin.api.app.AdminApi.
+
+No Powertools Tracer here: X-Ray active tracing (template.yaml Globals) traces every invocation without the SDK, and
+the SDK with its patches cost about 50 ms of every cold start (docs/production/cold.md).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -13,12 +17,10 @@ from haishin.api.app import AdminApi
 
 logger = observability.logger()
 metrics = Metrics()
-tracer = Tracer()
 api = AdminApi()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return api.handle(event, context)

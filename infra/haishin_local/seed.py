@@ -19,7 +19,8 @@ from haishin.storage.base import iso
 from haishin.subscribers.models import AliasModel, SubscriberModel, alias_pk, line_account
 from haishin.subscribers.repository import SubscriberRepository, line_alias_kind
 from haishin.tags.repository import TagRepository
-from haishin.webhooks.models import EVENT_TYPES, EndpointDefinition, EndpointUpdate
+from haishin.webhooks.models import EVENT_TYPES
+from haishin.webhooks.schemas import EndpointDefinition, EndpointUpdate
 from haishin.webhooks.service import SECRET_KIND
 from haishin.wiring import services
 from haishin.workspaces.models import ChannelModel, WorkspaceModel

@@ -93,3 +93,47 @@ def test_a_path_the_method_of_which_cannot_be_read_is_reported_not_matched() -> 
     report = cov.check(["GET /api/things"], calls, {})
     assert report.missing == ["GET /api/things"] and report.unresolved[0].method is None
     assert "lib/x.ts:1" in cov.render(report)
+
+
+def test_the_shared_screen_parts_read_with_get() -> None:
+    """useApiList/useApiGet/useApiPages and <Loaded path={...}> (admin/src/components/ResourceScreen.tsx) are GETs."""
+    source = """
+      const list = useApiList<Thing>("/api/things", (b: { things: Thing[] }) => b.things);
+      const one = useApiGet<Thing>(`/api/things/${id}`);
+      const pages = useApiPages<Thing>(`/api/things/${id}/export`, { limit: 50 });
+      return <Loaded<Thing> path={id ? `/api/things/${id}` : null}>{(x) => <Editor initial={x} />}</Loaded>;
+    """
+    found = sorted((c.method, c.path.replace(cov._EXPR, "*")) for c in cov.find_calls({"screens/T.tsx": source}))
+    assert found == [("GET", "/api/things"), ("GET", "/api/things/*"), ("GET", "/api/things/*"),
+                     ("GET", "/api/things/*/export")]
+
+
+SHELL_SCREEN = """
+function Editor({ id }: { id: string | null }) {
+  const all = useApiGet<TagsBody>("/api/tags?counts=0");
+  const list = useApiList<Field>("/api/fields", (b: { fields: Field[] }) => b.fields);
+  const pages = useApiPages(`/api/forms/${id}/answers`, { limit: 50 });
+  return <Loaded<Usage> path={id ? `/api/tags/${id}/usage` : null}>{(u) => <Form u={u} />}</Loaded>;
+}
+const label = "/api/not-a-call";
+"""
+
+
+def test_the_shared_shells_readers_are_gets() -> None:
+    """useApiGet / useApiList / useApiPages and <Loaded path={…}> read their path with GET (the shell's parts), so a
+    screen built on them counts; a bare string is still no call."""
+    found = sorted((c.method or "-", c.path.replace(cov._EXPR, "*"))
+                   for c in cov.find_calls({"screens/X.tsx": SHELL_SCREEN}))
+    assert found == [("-", "/api/not-a-call"), ("GET", "/api/fields"), ("GET", "/api/forms/*/answers"),
+                     ("GET", "/api/tags"), ("GET", "/api/tags/*/usage")]
+
+
+def test_the_shared_screen_parts_count_as_gets() -> None:
+    source = """
+const list = useApiList<Thing>("/api/things", (b: { things: Thing[] }) => b.things);
+const pages = useApiPages(`/api/things/${id}/answers`, { limit: 50 });
+return <Loaded<Thing> key={id} path={id ? `/api/things/${id}` : null}>{(x) => <Form x={x} />}</Loaded>;
+"""
+    calls = cov.find_calls({"screens/Thing.tsx": source})
+    assert sorted((c.method, c.path.replace(cov._EXPR, "*")) for c in calls) == [
+        ("GET", "/api/things"), ("GET", "/api/things/*"), ("GET", "/api/things/*/answers")]

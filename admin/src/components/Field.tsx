@@ -77,9 +77,11 @@ export interface TextFieldProps extends Common {
   max?: number;
   maxLength?: number;
   required?: boolean;
+  /** the id of a <datalist> of suggestions */
+  list?: string;
 }
 
-export function TextField({ value, onValue, type, rows, placeholder, min, max, maxLength, required, testId, ...wrap }: TextFieldProps) {
+export function TextField({ value, onValue, type, rows, placeholder, min, max, maxLength, required, list, testId, ...wrap }: TextFieldProps) {
   const invalid = !!wrap.error;
   return (
     <Wrap {...wrap}>
@@ -104,6 +106,7 @@ export function TextField({ value, onValue, type, rows, placeholder, min, max, m
           max={max}
           maxLength={maxLength}
           required={required}
+          list={list}
           aria-invalid={invalid}
           data-testid={testId}
           onInput={(e) => onValue(e.currentTarget.value)}

@@ -57,6 +57,9 @@ export const SCREENS: readonly ScreenDef[] = [
     nav: "primary",
     component: lazyScreen(() => import("./broadcasts/BroadcastsScreen")),
   },
+  { path: "/segments", titleKey: "nav.segments", icon: "friends", nav: "more", component: lazyScreen(() => import("./segments/SegmentsScreen")) },
+  { path: "/id-lists", titleKey: "nav.idLists", icon: "forms", nav: "more", component: lazyScreen(() => import("./idlists/IdListsScreen")) },
+  { path: "/links", titleKey: "nav.links", icon: "channels", nav: "more", component: lazyScreen(() => import("./links/LinksScreen")) },
   {
     path: "/auto-replies",
     titleKey: "nav.autoReplies",
@@ -70,6 +73,13 @@ export const SCREENS: readonly ScreenDef[] = [
     icon: "forms",
     nav: "more",
     component: lazyScreen(() => import("./forms/FormsScreen")),
+  },
+  {
+    path: "/tags",
+    titleKey: "nav.tags",
+    icon: "friends",
+    nav: "more",
+    component: lazyScreen(() => import("./tags/TagsScreen")),
   },
   {
     path: "/commerce",
@@ -131,6 +141,15 @@ export const SCREENS: readonly ScreenDef[] = [
     parent: "/settings",
     roles: ["owner"],
     component: lazyScreen(() => import("./settings/AuditLogScreen")),
+  },
+  {
+    path: "/settings/fields",
+    titleKey: "nav.fields",
+    descKey: "settings.fields.desc",
+    icon: "forms",
+    nav: "none",
+    parent: "/settings",
+    component: lazyScreen(() => import("./fields/FieldsScreen")),
   },
   {
     path: "/settings/senders",

@@ -23,7 +23,7 @@ from haishin.webhook_events import WebhookCaller, WebhookEvents
 
 
 class _Action(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class AddTag(_Action):
@@ -89,7 +89,7 @@ Action = Annotated[
     AddTag | RemoveTag | SetField | AddToField | StartScenario | StopScenario | StopAllScenarios | CallWebhook,
     Field(discriminator="type"),
 ]
-ACTIONS_ADAPTER: TypeAdapter[list[Action]] = TypeAdapter(list[Action])
+ACTIONS_ADAPTER: TypeAdapter[list[Action]] = TypeAdapter(list[Action], config=ConfigDict(defer_build=True))
 
 
 def parse_actions(raw: Any) -> list[Action]:

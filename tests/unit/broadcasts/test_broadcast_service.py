@@ -193,7 +193,9 @@ def test_uploaded_id_list_reports_each_problem_by_line_and_sends_only_to_known_f
     report = check_list(ws, "line_user_id", text)
     problems = [(p["line"], p["problem"]) for p in report.problems]
     assert problems == [(3, "unknown"), (4, "duplicate"), (5, "bad_line")]
-    assert report.problems[1]["message"] == "same as line 1"
+    assert report.problems[1]["same_as"] == 1
+    assert [p["message"] for p in report.problems] == [
+        "このLINEユーザーIDの友だちはいません", "1行目と重複しています", "LINEユーザーIDの形式ではありません(U + 英数字32桁)"]
     assert report.known == [user_id(0), user_id(1), user_id(2)]
     list_id = save_list(ws, "campaign", report)
     broadcast_id = world.create(ws, segment={"match": "all", "conditions": [{"type": "list", "list_id": list_id}]})

@@ -175,7 +175,6 @@ def test_unexpected_errors_hide_the_stack(api: AdminApi, monkeypatch: pytest.Mon
     assert body == {"code": "internal_error", "message": "something went wrong on our side; try again"}
 
 
-@pytest.mark.enable_socket  # aws-xray-sdk (Powertools Tracer) opens its UDP emitter socket at import; nothing is sent
 def test_the_sample_event_reaches_the_handler(aws: Any) -> None:
     import importlib.util  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415

@@ -111,3 +111,27 @@ def test_phones_are_stored_in_e164_and_bad_ones_named_at_the_field(api: AdminApi
     assert status == 200 and body["phone"] == "+81312345678", body
     status, body = call(api, "PATCH", f"/api/subscribers/{friend}", body={"phone": "12-34"})
     assert status == 422 and body["where"] == "phone" and "電話番号" in body["message"], body
+
+
+def test_line_user_id_download_is_refused_without_the_permission_not_emptied(api: AdminApi, friend: str) -> None:
+    # an operator who may export CSV but not view LINE user IDs (the サロンズソリューション permission split)
+    status, body = call(api, "POST", "/api/operators", body={
+        "email": "operator@example.jp", "role": "operator", "granted": ["export_csv"]})
+    assert status == 201, body
+    status, body = call(api, "POST", "/api/exports", role="operator", body={"columns": ["line_user_id"]})
+    assert status == 403, body
+    assert body["where"] == "columns.line_user_id" and "権限" in body["message"]
+    status, body = call(api, "POST", "/api/exports", role="operator", body={"columns": ["email"]})
+    assert status == 201, body
+    status, body = call(api, "POST", "/api/exports", body={"columns": ["line_user_id"]})
+    assert status == 201 and body["columns"] == ["line_user_id"] and body["rows"] == 1
+
+
+def test_a_segment_without_a_name_is_refused_in_japanese_at_the_name(api: AdminApi) -> None:
+    everyone = {"match": "all", "conditions": []}
+    status, body = call(api, "POST", "/api/segments", body={"name": "  ", "definition": everyone})
+    assert status == 422 and body["where"] == "name" and body["message"] == "name: セグメント名を入力してください"
+    status, body = call(api, "POST", "/api/segments", body={"name": "x" * 101, "definition": everyone})
+    assert status == 422 and body["where"] == "name" and "100 文字" in body["message"]
+    status, body = call(api, "POST", "/api/segments", body={"name": " VIP ", "definition": everyone})
+    assert status == 201 and body["name"] == "VIP"

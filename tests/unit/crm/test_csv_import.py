@@ -186,6 +186,15 @@ def test_operator_without_line_id_permission_exports_without_the_column(crm) -> 
     assert uid in out.getvalue().decode("utf-8-sig")
 
 
+def test_line_id_list_export_without_header_is_one_id_per_line(crm) -> None:
+    uid = "U" + "e" * 32
+    _import(crm, f"LINEユーザーID,メールアドレス\r\n{uid},h@example.jp\r\n".encode("utf-8-sig"), channel_id=CHANNEL)
+    out = io.BytesIO()
+    result = Exporter().write(WS, EVERYONE, out, caller=OWNER, columns=["line_user_id"], encoding="cp932", header=False)
+    assert result.rows == 1
+    assert out.getvalue() == f"{uid}\r\n".encode()  # no header, no BOM: a LINE audience upload takes it as it is
+
+
 def test_year_less_dates_use_the_next_occurrence(crm) -> None:
     # the manual clock says 2026-01-05 (JST 09:00): 1月1日 is next year, 3月1日 this year
     _import(crm, "メールアドレス,来店日時,誕生日\r\ny@example.jp,1月1日 11:00,3月1日\r\n".encode("utf-8-sig"))

@@ -231,6 +231,9 @@ def test_admin_api_create_list_get_friend_url(env: Env, friend: str) -> None:
     link_id = created["link_id"]
     status, bad = call("POST", "/api/links", {"name": "LP", "target_url": "ftp://x.example"})
     assert status == 422, bad
+    status, bad = call("POST", "/api/links", {"name": "LP", "target_url": "shop.example.jp/spring"})
+    assert status == 422 and bad["where"] == "target_url", bad
+    assert bad["message"] == "http:// または https:// で始まる URL を入力してください"
     status, minted = call("POST", f"/api/links/{link_id}/friend-url", {"subscriber_id": friend})
     assert status == 200, minted
     assert env.service.click(minted["token"]).first_click

@@ -12,7 +12,7 @@ import pytest
 from pay_env import WS, Env
 
 from haishin import wiring
-from haishin.webhooks.models import EndpointDefinition
+from haishin.webhooks.schemas import EndpointDefinition
 
 
 @pytest.fixture

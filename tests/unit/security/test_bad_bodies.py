@@ -21,7 +21,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import pytest_socket
 
 from haishin import wiring
 from haishin.api.app import AdminApi, build_app
@@ -83,18 +82,13 @@ _MODULES: dict[str, ModuleType] = {}
 
 
 def _load(function: str) -> ModuleType:
-    """The function's handler module, imported once. aws-xray-sdk (Powertools Tracer) opens its UDP emitter socket
-    at import, so sockets are allowed for the import only; nothing is sent, and the tests run with sockets off."""
+    """The function's handler module, imported once (with sockets off, like every unit test)."""
     if function not in _MODULES:
         found = next(f for f in tpl.functions() if f.logical_id == function)
         spec = importlib.util.spec_from_file_location(f"bodies_{found.dir_name}", found.module_path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
-        pytest_socket.enable_socket()
-        try:
-            spec.loader.exec_module(module)
-        finally:
-            pytest_socket.disable_socket(allow_unix_socket=True)
+        spec.loader.exec_module(module)
         _MODULES[function] = module
     return _MODULES[function]
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from haishin.secrets import InMemorySecretStore
-from haishin.webhooks.models import EndpointDefinition
 from haishin.webhooks.queue import InMemoryWebhookQueue
 from haishin.webhooks.repository import WebhookRepository
+from haishin.webhooks.schemas import EndpointDefinition
 from haishin.webhooks.sender import SendResult
 from haishin.webhooks.service import WebhookService
 

@@ -16,7 +16,7 @@ from haishin.actions import CallWebhook, parse_actions
 from haishin.errors import NotFound
 from haishin.forms.inputs import FormDefinition
 from haishin.ownership import Kind, owned, references
-from haishin.webhooks.models import EndpointDefinition
+from haishin.webhooks.schemas import EndpointDefinition
 
 WS = "ws_action_hooks"
 

@@ -8,7 +8,7 @@ from typing import Any
 from haishin.actions import AddTag, RemoveTag
 from haishin.autoreplies.rules import AutoReplyStore
 from haishin.channels.activity import ChannelActivity
-from haishin.webhooks.models import EndpointDefinition
+from haishin.webhooks.schemas import EndpointDefinition
 from haishin.wiring import Services
 from tests.unit.line.conftest import WS as LINE_WS
 from tests.unit.line.conftest import FakeLine, FakeLineClients, RecordingTriggers, envelope, line_event

@@ -12,9 +12,9 @@ import pytest
 
 from haishin import wiring
 from haishin.secrets import InMemorySecretStore
-from haishin.webhooks.models import EndpointDefinition
 from haishin.webhooks.queue import SqsWebhookQueue
 from haishin.webhooks.repository import WebhookRepository
+from haishin.webhooks.schemas import EndpointDefinition
 from haishin.webhooks.sender import SendResult
 from haishin.webhooks.service import WebhookService
 from tests.unit.scenarios.test_step_handlers import load

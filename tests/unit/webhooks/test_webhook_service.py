@@ -11,7 +11,7 @@ import pytest
 
 from haishin.errors import NotFound, ValidationFailed
 from haishin.webhooks.consumer import handle_body
-from haishin.webhooks.models import EndpointUpdate
+from haishin.webhooks.schemas import EndpointUpdate
 from haishin.webhooks.sender import SendResult
 from haishin.webhooks.service import BACKOFF_S, MAX_ATTEMPTS, backoff_seconds, classify
 from haishin.webhooks.signer import verify

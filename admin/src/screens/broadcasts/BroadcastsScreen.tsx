@@ -133,13 +133,26 @@ interface ComposerValues {
   respect_daily_cap: boolean;
 }
 
-function toValues(b: Broadcast | null): ComposerValues {
+/** A new broadcast's audience chosen elsewhere: `?segment=<saved segment>` or `?list=<ID list>` (segments, ID lists). */
+interface Preset {
+  segment?: string;
+  list?: string;
+}
+
+function presetAudience(p: Preset): Pick<ComposerValues, "audience" | "segment_id" | "segment"> | null {
+  if (p.segment) return { audience: "saved", segment_id: p.segment, segment: EMPTY_SEGMENT };
+  if (p.list) return { audience: "build", segment_id: "", segment: { match: "all", conditions: [{ type: "list", list_id: p.list, mode: "include" }] } };
+  return null;
+}
+
+function toValues(b: Broadcast | null, preset: Preset = {}): ComposerValues {
+  const audience = presetAudience(preset);
   return {
     name: b?.name ?? "",
     channel: b?.channel ?? "line",
-    audience: b ? (b.segment_id ? "saved" : b.segment ? "build" : "everyone") : "everyone",
-    segment_id: b?.segment_id ?? "",
-    segment: b?.segment ?? EMPTY_SEGMENT,
+    audience: audience?.audience ?? (b ? (b.segment_id ? "saved" : b.segment ? "build" : "everyone") : "everyone"),
+    segment_id: audience?.segment_id ?? b?.segment_id ?? "",
+    segment: audience?.segment ?? b?.segment ?? EMPTY_SEGMENT,
     line: b?.content?.line ?? [{ type: "text", text: "" }],
     email: { subject: "", text: "", html: "", from: "", ...b?.content?.email },
     sms: { text: b?.content?.sms?.text ?? "" },
@@ -207,16 +220,18 @@ function SavedSegmentPicker({ value, onChange }: { value: string; onChange: (id:
   );
 }
 
-function Composer({ initial }: { initial: Broadcast | null }) {
+function Composer({ initial, preset = {} }: { initial: Broadcast | null; preset?: Preset }) {
   const { api } = useApp();
   const id = initial?.broadcast_id ?? null;
-  const form = useForm<ComposerValues>(toValues(initial), `broadcast.${id ?? "new"}`);
+  const presetKey = preset.segment ? `.segment.${preset.segment}` : preset.list ? `.list.${preset.list}` : "";
+  const form = useForm<ComposerValues>(toValues(initial, preset), `broadcast.${id ?? "new"}${id ? "" : presetKey}`);
   const v = form.values;
   const problems = problemsOf(form.error);
   const senders = useSenders(v.channel === "email" || v.channel === "line_email");
   const [saved, setSaved] = useState<Broadcast | null>(initial);
   const blocking = v.channel.startsWith("line") && lineLimitProblems(v.line).length > 0;
   const save = (vals: ComposerValues) => (id ? api.patch<Broadcast>(`/api/broadcasts/${id}`, toBody(vals)) : api.post<Broadcast>("/api/broadcasts", toBody(vals)));
+  const remove = id ? { label: t("bc.delete"), question: t("bc.delete.confirm"), run: () => api.delete(`/api/broadcasts/${id}`), testId: "broadcast-delete" } : undefined;
   const onSaved = (result: Broadcast) => {
     setSaved(result);
     if (!id) navigate(`/broadcasts/${result.broadcast_id}`, true);
@@ -224,7 +239,7 @@ function Composer({ initial }: { initial: Broadcast | null }) {
 
   return (
     <>
-      <EditorShell kind={BROADCASTS} id={id} name={v.name} form={form} save={save} onSaved={onSaved} lead={t("bc.composer.lead")} saveLabel={t("bc.saveDraft")}>
+      <EditorShell kind={BROADCASTS} id={id} name={v.name} form={form} save={save} onSaved={onSaved} lead={t("bc.composer.lead")} saveLabel={t("bc.saveDraft")} remove={remove}>
         <div class="split">
           <div>
             <section class="card form">
@@ -508,9 +523,12 @@ function BroadcastDetail({ id }: { id: string }) {
 }
 
 export default function BroadcastsScreen() {
-  const { path } = useRoute();
+  const { path, query } = useRoute();
   const id = path.replace(/^\/broadcasts\/?/, "").split("/")[0];
   if (!id) return <BroadcastList />;
-  if (id === "new") return <Composer initial={null} />;
+  if (id === "new") {
+    const preset = { segment: query.get("segment") ?? undefined, list: query.get("list") ?? undefined };
+    return <Composer key={`${preset.segment}.${preset.list}`} initial={null} preset={preset} />;
+  }
   return <BroadcastDetail key={id} id={id} />;
 }

@@ -9,8 +9,10 @@ import { href } from "../../router";
 import { formatDateTime, formatNumber } from "../settings/ui";
 import { followBadge } from "./FriendsScreen";
 import { EnrollmentsPanel } from "./EnrollmentsPanel";
+import { FriendFields } from "./FriendFields";
+import { FriendTags } from "./FriendTags";
 import { OptOutPanel } from "./OptOutPanel";
-import type { ChatMessage, FriendDetail, FriendField, TimelineEntry } from "./types";
+import type { ChatMessage, FriendDetail, TimelineEntry } from "./types";
 
 function messageText(data: Record<string, unknown>): string {
   if (typeof data.text === "string") return data.text;
@@ -102,113 +104,6 @@ export function Chat({ id, canSend }: { id: string; canSend: boolean }) {
   );
 }
 
-function TagsEditor({ friend, onSaved }: { friend: FriendDetail; onSaved: (f: FriendDetail) => void }) {
-  const { api } = useApp();
-  const [all, setAll] = useState<{ tag_id: string; name: string }[]>([]);
-  const [name, setName] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    api.get<{ tags: { tag_id: string; name: string }[] }>("/api/tags", { query: { counts: 0 } }).then((r) => setAll(r.tags), () => setAll([]));
-  }, []);
-  const patch = (body: { add_tags?: string[]; remove_tags?: string[] }) => {
-    setBusy(true);
-    api.patch<FriendDetail>(`/api/subscribers/${friend.subscriber_id}`, body).then(
-      (f) => (setBusy(false), setError(null), setName(""), onSaved(f)),
-      (e: unknown) => (setBusy(false), setError(e)),
-    );
-  };
-  const add = (e: Event) => {
-    e.preventDefault();
-    const v = name.trim();
-    if (!v) return;
-    const known = all.find((x) => x.name === v || x.tag_id === v);
-    patch({ add_tags: [known ? known.tag_id : v] });
-  };
-  const have = new Set(friend.tags.map((x) => x.tag_id));
-  return (
-    <section class="card" data-testid="tags">
-      <h2 class="card__title">{t("friends.tags")}</h2>
-      <div>
-        {friend.tags.length === 0 && <span class="muted">{t("friends.tags.none")} </span>}
-        {friend.tags.map((tg) => (
-          <span class="tag" key={tg.tag_id}>
-            {tg.name}
-            <button type="button" disabled={busy} aria-label={`${t("common.remove")} ${tg.name}`} onClick={() => patch({ remove_tags: [tg.tag_id] })}>×</button>
-          </span>
-        ))}
-      </div>
-      <form class="row" onSubmit={add} style={{ marginTop: "8px" }}>
-        <input name="add_tags" list={`tags-${friend.subscriber_id}`} placeholder={t("friends.tags.add")} aria-label={t("friends.tags.add")}
-          value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)}
-          style={{ minHeight: "36px", padding: "4px 10px", border: "1px solid #cfd6d2", borderRadius: "6px", font: "inherit" }} />
-        <datalist id={`tags-${friend.subscriber_id}`}>
-          {all.filter((x) => !have.has(x.tag_id)).map((x) => <option key={x.tag_id} value={x.name} />)}
-        </datalist>
-        <button type="submit" class="btn btn--small" disabled={busy || !name.trim()}>{t("common.add")}</button>
-      </form>
-      <ErrorNotice error={error} onDismiss={() => setError(null)} />
-    </section>
-  );
-}
-
-function fieldInput(f: FriendField, value: string, set: (v: string) => void) {
-  const common = { name: `fields.${f.key}`, "aria-label": f.label, value, onInput: (e: Event) => set((e.target as HTMLInputElement).value) };
-  if (f.type === "number") return <input type="number" step="any" {...common} />;
-  if (f.type === "date") return <input type="date" {...common} />;
-  if (f.type === "boolean")
-    return (
-      <select {...common} onChange={(e) => set((e.target as HTMLSelectElement).value)}>
-        <option value="">—</option>
-        <option value="true">{t("seg.yes")}</option>
-        <option value="false">{t("seg.no")}</option>
-      </select>
-    );
-  return <input {...common} />;
-}
-
-function FieldsEditor({ friend, onSaved }: { friend: FriendDetail; onSaved: (f: FriendDetail) => void }) {
-  const { api } = useApp();
-  const initial: Record<string, string> = {};
-  for (const f of friend.fields) initial[f.key] = f.value === null || f.value === undefined ? "" : Array.isArray(f.value) ? f.value.join(",") : String(f.value);
-  const form = useForm(initial, `friends.fields.${friend.subscriber_id}`);
-  const [saved, setSaved] = useState(false);
-  if (friend.fields.length === 0) return null;
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const fields: Record<string, unknown> = {};
-    for (const f of friend.fields) {
-      const v = form.values[f.key] ?? "";
-      if (v === initial[f.key]) continue;
-      fields[f.key] = v === "" ? null : f.type === "number" ? Number(v) : f.type === "boolean" ? v === "true" : f.type === "multi_choice" ? v.split(/[,、]/).map((s) => s.trim()).filter(Boolean) : v;
-    }
-    const r = await form.submit((_) => api.patch<FriendDetail>(`/api/subscribers/${friend.subscriber_id}`, { fields }));
-    if (r) (setSaved(true), onSaved(r));
-  };
-  const errFor = (key: string) => (form.error && (form.error.where === `fields.${key}` || form.error.where === key) ? form.error.message : undefined);
-  return (
-    <section class="card" data-testid="fields">
-      <h2 class="card__title">{t("friends.fields")}</h2>
-      <form class="form" onSubmit={submit} noValidate>
-        <div class="grid2">
-          {friend.fields.map((f) => (
-            <label class={`field${errFor(f.key) ? " field--error" : ""}`} key={f.key}>
-              <span class="field__label">{f.label}</span>
-              {fieldInput(f, form.values[f.key] ?? "", (v) => (setSaved(false), form.set(f.key, v)))}
-              {errFor(f.key) && <span class="field__error">{errFor(f.key)}</span>}
-            </label>
-          ))}
-        </div>
-        <ErrorNotice error={form.error} />
-        <div class="row">
-          <button class="btn btn--small" type="submit" disabled={form.submitting}>{form.submitting ? t("common.saving") : t("common.save")}</button>
-          {saved && <span class="muted">{t("common.saved")}</span>}
-        </div>
-      </form>
-    </section>
-  );
-}
-
 function entryText(e: TimelineEntry): string {
   const d = e.data || {};
   if (e.kind === "message_in" || e.kind === "message_out") return messageText(d);
@@ -289,8 +184,8 @@ export function FriendDetailView({ id }: { id: string }) {
             </section>
             <OptOutPanel id={friend.subscriber_id} canEdit={canChat} onChanged={() => void load()} />
             <EnrollmentsPanel id={friend.subscriber_id} canEdit={canChat} />
-            <TagsEditor friend={friend} onSaved={keep} />
-            <FieldsEditor friend={friend} onSaved={keep} />
+            <FriendTags friend={friend} onSaved={keep} />
+            <FriendFields friend={friend} onSaved={keep} />
           </div>
           <div>
             {friend.line.length > 0 && <Chat id={friend.subscriber_id} canSend={canChat} />}

@@ -13,6 +13,7 @@ import { formatDateTime, formatNumber } from "../settings/ui";
 import { ExportPanel } from "./ExportPanel";
 import { FriendDetailView } from "./FriendDetail";
 import { ImportPanel } from "./ImportPanel";
+import { SaveSegmentPanel } from "../segments/SaveSegmentPanel";
 import type { Friend } from "./types";
 
 const SEGMENT_KEY = "haishin.friends.segment";
@@ -114,6 +115,7 @@ function FriendList() {
                 <button type="button" class="btn btn--small btn--ghost" onClick={() => changeSegment(EMPTY_SEGMENT)}>{t("friends.filter.clear")}</button>
               </p>
             )}
+            {segment.conditions.length > 0 && <SaveSegmentPanel segment={segment} />}
           </div>
         )}
       </section>

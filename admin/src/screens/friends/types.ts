@@ -16,6 +16,7 @@ export interface FriendField {
   value: unknown;
   text: string | null;
   choices?: string[];
+  required?: boolean;
 }
 export interface Friend {
   subscriber_id: string;

@@ -72,7 +72,7 @@ class AutoReplyModel(HaishinModel):
 
 
 class AutoReplyInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
     channel_id: str | None = Field(default=None, pattern=r"^\d{1,20}$")

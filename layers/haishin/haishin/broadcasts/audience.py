@@ -169,7 +169,8 @@ def _values_from_text(text: str) -> Iterator[tuple[int, str]]:
 def check_list(workspace_id: str, kind: str, text: str, *, line_channel_id: str | None = None,
                known_alias: Any = None) -> ListReport:
     """Parse pasted text / CSV of LINE user IDs or emails, one per line; report bad lines, duplicates (naming the
-    line they repeat) and values no friend has. ``known`` keeps the first occurrence of each known value."""
+    line they repeat in ``same_as``) and values no friend has, each with a Japanese ``message`` for the marketer.
+    ``known`` keeps the first occurrence of each known value."""
     if kind not in ("line_user_id", "email"):
         raise ValueError("kind is line_user_id or email")
     report = ListReport(kind=kind)
@@ -180,13 +181,14 @@ def check_list(workspace_id: str, kind: str, text: str, *, line_channel_id: str 
         value = normalise_value(kind, unicodedata.normalize("NFKC", raw))
         valid = LINE_USER_ID.match(value) if kind == "line_user_id" else EMAIL.match(value)
         if not valid:
-            problem = "not a LINE user ID (U + 32 hex)" if kind == "line_user_id" else "not an email address"
+            problem = ("LINEユーザーIDの形式ではありません(U + 英数字32桁)" if kind == "line_user_id"
+                       else "メールアドレスの形式ではありません")
             report.problems.append({"line": number, "value": raw.strip()[:200], "problem": "bad_line",
                                     "message": problem})
             continue
         if value in seen:
-            report.problems.append({"line": number, "value": value, "problem": "duplicate",
-                                    "message": f"same as line {seen[value]}"})
+            report.problems.append({"line": number, "value": value, "problem": "duplicate", "same_as": seen[value],
+                                    "message": f"{seen[value]}行目と重複しています"})
             continue
         seen[value] = number
         candidates.append((number, value))
@@ -198,8 +200,8 @@ def check_list(workspace_id: str, kind: str, text: str, *, line_channel_id: str 
             report.known.append(value)
         else:
             report.problems.append({"line": number, "value": value, "problem": "unknown",
-                                    "message": "no friend has this " + ("LINE user ID" if kind == "line_user_id"
-                                                                        else "email")})
+                                    "message": "このLINEユーザーIDの友だちはいません" if kind == "line_user_id"
+                                    else "このメールアドレスの友だちはいません"})
     report.problems.sort(key=lambda p: p["line"])
     return report
 
@@ -227,7 +229,7 @@ def save_list(workspace_id: str, name: str, report: ListReport, lists: ListRepos
     """Store the known values as THE segment list (``haishin.segments.lists``) and return its ID."""
     if not report.known:
 
-        raise ValidationFailed("no line of the list names a known friend", where="text")
+        raise ValidationFailed("リストに登録済みの友だちが1人もいません。IDを確認してください。", where="text")
     kind: Any = report.kind
     header = (lists or ListRepository()).create(workspace_id, name, kind, report.known)
     report.list_id = header.list_id

@@ -89,6 +89,7 @@ class Exporter:
     def write(
         self, workspace_id: str, segment: m.Group, out: IO[bytes], *, caller: Caller | None,
         columns: list[str] | None = None, encoding: ExportEncoding = "utf-8-sig", channel_id: str | None = None,
+        header: bool = True,
     ) -> ExportResult:
         if encoding not in ("utf-8-sig", "cp932"):
             raise ValidationFailed("encoding must be utf-8-sig or cp932", where="encoding")
@@ -113,8 +114,10 @@ class Exporter:
         compiled = self.engine.compile(workspace_id, segment)
         text = io.TextIOWrapper(out, encoding=encoding, errors="strict", newline="", write_through=True)
         writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(self._encodable(neutralise_row(headers), 1, headers, result, encoding))
-        line = 1
+        line = 0
+        if header:  # without it: a bare list of values (LINE user IDs for a LINE audience upload, one per line)
+            line = 1
+            writer.writerow(self._encodable(neutralise_row(headers), 1, headers, result, encoding))
         for row in self.engine.iter_matches(compiled, extra=attributes):
             line += 1
             cells = neutralise_row([self._cell(column, row, definitions, tag_names, channel_id) for column in columns])
@@ -170,7 +173,7 @@ class Exporter:
         return out
 
     def to_s3(self, workspace_id: str, segment: m.Group, *, caller: Caller | None, columns: list[str] | None,
-              encoding: ExportEncoding, channel_id: str | None = None) -> ExportResult:
+              encoding: ExportEncoding, channel_id: str | None = None, header: bool = True) -> ExportResult:
         """Write the export to the exports bucket and return a presigned download URL (valid 15 minutes).
 
         The file is built in a spooled temporary file (memory up to 8 MiB, then disk), then uploaded."""
@@ -180,7 +183,7 @@ class Exporter:
         key = f"exports/{workspace_id}/{export_id}.csv"
         with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
             result = self.write(workspace_id, segment, spool, caller=caller, columns=columns,
-                                encoding=encoding, channel_id=channel_id)
+                                encoding=encoding, channel_id=channel_id, header=header)
             spool.seek(0)
             client = s3_client()
             client.upload_fileobj(spool, exports_bucket(), key, ExtraArgs={

@@ -33,7 +33,7 @@ class ImportOptions(BaseModel):
     empty_values: ``keep`` (an empty cell never wipes a filled field; the default) or ``clear``.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     mapping: dict[str, str] = Field(default_factory=dict)
     channel_id: str | None = None
     dedupe_by: Literal["auto", "line_user_id", "email", "phone"] = "auto"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 
 from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
@@ -35,14 +35,14 @@ class FieldType(StrEnum):
 class FieldDefinition(BaseModel):
     """A field as the API and the domain see it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     key: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
     label: str = Field(min_length=1, max_length=100)
     type: FieldType
-    choices: list[str] = Field(default_factory=list, max_length=200)
+    choices: list[str] = Field(default_factory=list, max_length=200, validate_default=True)
     scope: Literal["shared", "scenario"] = "shared"
-    scenario_id: str | None = None
+    scenario_id: str | None = Field(default=None, validate_default=True)
     position: int = 0
     # 必須: a value, once given, cannot be cleared (admin edit, CSV import with "clear"); screens and forms show
     # the field as required. Friends who never gave one (a LINE follow) simply have none.
@@ -50,28 +50,32 @@ class FieldDefinition(BaseModel):
 
     @field_validator("choices")
     @classmethod
-    def _choices(cls, value: list[str]) -> list[str]:
+    def _choices(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        # Checked here, not in the model validator, so the error names `choices` (the screen shows it there).
+        kind = info.data.get("type")
+        if kind in (FieldType.CHOICE, FieldType.MULTI_CHOICE) and not value:
+            raise ValueError("選択式の項目には選択肢を 1 つ以上入れてください")
+        if kind is not None and kind not in (FieldType.CHOICE, FieldType.MULTI_CHOICE) and value:
+            raise ValueError("選択肢は選択式の項目にだけ設定できます")
         cleaned = [c.strip() for c in value]
         for choice in cleaned:
             if not choice:
-                raise ValueError("a choice cannot be empty")
+                raise ValueError("空の選択肢は入れられません")
             if "," in choice or "、" in choice:
-                raise ValueError(f"a choice cannot contain ',' or '、' (they separate choices in CSV): '{choice}'")
+                raise ValueError(f"選択肢に「,」「、」は使えません(CSV で選択肢を区切る文字です): 「{choice}」")
         if len(set(cleaned)) != len(cleaned):
-            raise ValueError("choices must be different from each other")
+            raise ValueError("同じ選択肢が 2 回入っています")
         return cleaned
 
-    @model_validator(mode="after")
-    def _consistent(self) -> FieldDefinition:
-        if self.type in (FieldType.CHOICE, FieldType.MULTI_CHOICE) and not self.choices:
-            raise ValueError("a choice field needs at least one choice")
-        if self.type not in (FieldType.CHOICE, FieldType.MULTI_CHOICE) and self.choices:
-            raise ValueError("only choice fields have choices")
-        if self.scope == "scenario" and not self.scenario_id:
-            raise ValueError("a scenario field needs scenario_id")
-        if self.scope == "shared" and self.scenario_id:
-            raise ValueError("a shared field has no scenario_id")
-        return self
+    @field_validator("scenario_id")
+    @classmethod
+    def _scenario(cls, value: str | None, info: ValidationInfo) -> str | None:
+        scope = info.data.get("scope")
+        if scope == "scenario" and not value:
+            raise ValueError("シナリオ別の項目にはシナリオを選んでください")
+        if scope == "shared" and value:
+            raise ValueError("共通の項目にはシナリオを指定できません")
+        return value
 
 
 class FieldDefinitionModel(HaishinModel):

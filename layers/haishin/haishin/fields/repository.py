@@ -45,7 +45,7 @@ class FieldRepository:
     def create(self, workspace_id: str, definition: FieldDefinition) -> FieldDefinition:
         existing = self.all(workspace_id)
         if any(d.label == definition.label for d in existing):
-            raise Conflict(f"a field labelled 「{definition.label}」 already exists", where="label")
+            raise Conflict(f"「{definition.label}」という表示名の項目はすでにあります", where="label")
         now = clock.now()
         row = FieldDefinitionModel(
             pk=workspace_pk(workspace_id), sk=field_sk(definition.key), workspace_id=workspace_id,
@@ -56,7 +56,7 @@ class FieldRepository:
         try:
             row.save(condition=FieldDefinitionModel.pk.does_not_exist())
         except PutError as exc:
-            raise Conflict(f"a field with key '{definition.key}' already exists", where="key") from exc
+            raise Conflict(f"キー「{definition.key}」の項目はすでにあります", where="key") from exc
         return definition
 
     def update(self, workspace_id: str, key: str, changes: Mapping[str, Any]) -> FieldDefinition:
@@ -73,7 +73,7 @@ class FieldRepository:
             raise ValidationFailed(str(first.get("msg", "invalid")),
                                    where=".".join(str(p) for p in first.get("loc", ())) or "body") from None
         if merged.label != current.label and any(d.label == merged.label for d in self.all(workspace_id)):
-            raise Conflict(f"a field labelled 「{merged.label}」 already exists", where="label")
+            raise Conflict(f"「{merged.label}」という表示名の項目はすでにあります", where="label")
         row = FieldDefinitionModel.get(workspace_pk(workspace_id), field_sk(key), consistent_read=True)
         row.label = merged.label
         row.choices = merged.choices

@@ -19,7 +19,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class FormField(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")
     label: str = Field(min_length=1, max_length=200)
@@ -56,7 +56,7 @@ class FormField(BaseModel):
 class FormDefinition(BaseModel):
     """What the admin sends to create or replace a form."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
     title: str = Field(min_length=1, max_length=200)

@@ -18,11 +18,13 @@ retries the actions.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from haishin import clock, ids
 from haishin.actions import parse_actions
@@ -40,17 +42,26 @@ log = logging.getLogger(__name__)
 DEFAULT_VALIDITY = timedelta(days=365)  # a link in a step message may be tapped months later
 CLAIM_LEASE = timedelta(seconds=60)
 MAX_TOKEN_LENGTH = 400
+_HTTP_URL = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
 
 
 class LinkDefinition(BaseModel):
     """What the admin sends to create a tracked link."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
     target_url: HttpUrl  # http(s) only; the one place a click may redirect to
     inflow_route: str | None = Field(default=None, max_length=100)  # 流入経路, set on friends who have none
     actions: list[dict[str, Any]] = Field(default_factory=list)  # haishin.actions, run once per friend
+
+    @field_validator("target_url", mode="before")
+    @classmethod
+    def _http_url(cls, value: Any) -> Any:
+        # said in Japanese at the field (the marketer's most common slip: a URL typed without https://)
+        if not isinstance(value, str) or not _HTTP_URL.match(value.strip()):
+            raise PydanticCustomError("url_scheme", "http:// または https:// で始まる URL を入力してください")
+        return value.strip()
 
     @field_validator("inflow_route")
     @classmethod

@@ -8,14 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 
 class OrderBump(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
     amount: int = Field(ge=1)
 
 
 class ProductDefinition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["one_time", "installments", "subscription"] = "one_time"

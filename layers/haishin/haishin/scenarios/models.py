@@ -35,7 +35,7 @@ CHANNELS = ("line", "email", "sms")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", populate_by_name=True)
 
 
 def _hhmm(value: str) -> str:

@@ -42,7 +42,7 @@ BUILTIN_FIELDS = {
 
 
 class _Condition(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class TagsCondition(_Condition):
@@ -160,11 +160,12 @@ Condition = Annotated[
     | UnsubscribedCondition | Group,
     Field(discriminator="type"),
 ]
-Group.model_rebuild()
+# No model_rebuild() here: the schemas are built on first use (defer_build, for the admin API's cold start), when
+# ``Condition`` above resolves from this module.
 
 Segment = Group  # the root of a segment is a group
 SEGMENT_ADAPTER: TypeAdapter[Group] = TypeAdapter(Group)
-EVERYONE = Group()
+EVERYONE = Group.model_construct()  # Group() with its defaults, without building the schema at import
 
 
 def parse_segment(raw: Any) -> Group:

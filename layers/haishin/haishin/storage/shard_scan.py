@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 from haishin.config import table_name
@@ -36,12 +36,20 @@ RAW_ITEMS = "RawItems"
 
 _lock = threading.Lock()
 _clients: dict[tuple[Any, ...], Any] = {}
+_botocore_session: Any = None
 
 
 def _endpoint_and_region() -> tuple[str | None, str]:
     endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     return endpoint, region
+
+
+def _session() -> Any:
+    global _botocore_session
+    if _botocore_session is None:
+        _botocore_session = botocore.session.get_session()
+    return _botocore_session
 
 
 def _client(raw_items: bool) -> Any:
@@ -53,7 +61,9 @@ def _client(raw_items: bool) -> Any:
     with _lock:
         client = _clients.get(key)
         if client is None:
-            client = boto3.client(
+            # A botocore session, not boto3: boto3 adds nothing to a low-level client and its import (s3transfer,
+            # multiprocessing) costs ~30 ms of the admin API's cold start; botocore is loaded by PynamoDB anyway.
+            client = _session().create_client(
                 "dynamodb", region_name=region, endpoint_url=endpoint,
                 config=Config(retries={"max_attempts": 10, "mode": "standard"},
                               max_pool_connections=MAX_POOL_CONNECTIONS,
@@ -94,8 +104,10 @@ def _keep_raw_items(response_dict: dict[str, Any], customized_response_dict: dic
 
 def reset_clients() -> None:
     """Tests that start a new moto mock call this so no client outlives its mock."""
+    global _botocore_session
     with _lock:
         _clients.clear()
+        _botocore_session = None
 
 
 def _number(raw: str) -> int | float:

@@ -35,7 +35,7 @@ API_CREATED = "api"  # the scenario trigger fired when a friend is created throu
 class SubscriberPatch(BaseModel):
     """PATCH /api/subscribers/{id}: every part optional; validated as a whole before anything is written."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     display_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=30)
@@ -47,7 +47,7 @@ class SubscriberPatch(BaseModel):
 
 
 class SubscriberCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     display_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=30)
@@ -280,6 +280,7 @@ def present(
         ends = get("field_ends") or {}
         out["fields"] = [
             {"key": key, "label": d.label, "type": d.type.value, "scope": d.scope, "scenario_id": d.scenario_id,
+             "choices": d.choices, "required": d.required,
              "value": fields.get(key), "end": ends.get(key), "text": to_text(d, fields.get(key), ends.get(key))}
             for key, d in definitions.items()
         ]

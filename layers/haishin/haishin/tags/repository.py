@@ -63,7 +63,7 @@ def _tag_name(value: str) -> str:
 
 
 class TagIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     folder_id: str | None = None
 
@@ -77,7 +77,7 @@ class TagPatch(BaseModel):
     """A partial change: rename (``name``), move to a folder (``folder_id``; null takes it out of its folder).
     A field left out keeps its value, so a rename does not take the tag out of its folder."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=100)
     folder_id: str | None = None
 
@@ -88,7 +88,7 @@ class TagPatch(BaseModel):
 
 
 class FolderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     position: int = 0
 
@@ -96,7 +96,7 @@ class FolderIn(BaseModel):
 class FolderPatch(BaseModel):
     """Rename a folder or change its place in the list; a field left out keeps its value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=100)
     position: int | None = Field(default=None, ge=0, le=10_000)
 
@@ -138,7 +138,7 @@ class TagRepository:
 
     def create(self, workspace_id: str, data: TagIn, *, tag_id: str | None = None) -> TagModel:
         if any(_key(t.name) == _key(data.name) for t in self.all(workspace_id)):
-            raise Conflict(f"a tag named 「{data.name}」 already exists", where="name")
+            raise Conflict(f"「{data.name}」という名前のタグはすでにあります", where="name")
         if data.folder_id:
             self.require_folder(workspace_id, data.folder_id)
         tag_id = tag_id or ids.new_id("tag_")

@@ -1,4 +1,4 @@
-"""Webhook endpoints and deliveries: the admin's schemas and the items in WorkspaceTable.
+"""Webhook endpoints and deliveries: the items in WorkspaceTable (the admin's schemas are in ``schemas.py``).
 
 - endpoint: pk ``ws#<workspace_id>`` sk ``webhook#<endpoint_id>``. Its signing secret is NOT here: it lives in the
   secret store under ``<prefix>/<workspace_id>/webhooks/<endpoint_id>`` and is shown once, when created or rotated.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
@@ -25,35 +24,7 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 # Sent only to the endpoint named: the call_webhook action and the admin's test button.
 DIRECT_TYPES: tuple[str, ...] = ("action", "test")
-EventType = Literal[
-    "friend_added", "blocked", "tag_added", "tag_removed", "form_submitted", "purchase_completed",
-    "subscription_created", "subscription_updated", "subscription_canceled", "subscription_payment_failed",
-    "unsubscribed",
-]
 Status = Literal["queued", "retrying", "delivered", "failed"]
-
-
-class EndpointDefinition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    url: HttpUrl
-    description: str = Field(default="", max_length=200)
-    enabled: bool = True
-    events: list[EventType] = Field(default_factory=list, max_length=len(EVENT_TYPES))
-
-    @field_validator("events")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        return sorted(set(value))
-
-
-class EndpointUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    url: HttpUrl | None = None
-    description: str | None = Field(default=None, max_length=200)
-    enabled: bool | None = None
-    events: list[EventType] | None = Field(default=None, max_length=len(EVENT_TYPES))
 
 
 def endpoint_sk(endpoint_id: str) -> str:

@@ -9,7 +9,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from haishin import clock, ids
@@ -18,17 +18,14 @@ from haishin.secrets import SecretStore, mask, secret_name
 from haishin.storage.base import iso
 from haishin.webhook_events import delivery_id as make_delivery_id
 from haishin.webhook_events import event_id as make_event_id
-from haishin.webhooks.models import (
-    EVENT_TYPES,
-    EndpointDefinition,
-    EndpointUpdate,
-    WebhookDeliveryModel,
-    WebhookEndpointModel,
-)
+from haishin.webhooks.models import EVENT_TYPES, WebhookDeliveryModel, WebhookEndpointModel
 from haishin.webhooks.queue import DeliveryQueue
 from haishin.webhooks.repository import MAX_ENDPOINTS, WebhookRepository
 from haishin.webhooks.sender import SendResult, UnsafeUrl, allow_list, refused_reason
 from haishin.webhooks.signer import EVENT_ID_HEADER, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, new_secret, sign
+
+if TYPE_CHECKING:  # the admin's pydantic schemas: the webhook sender's cold start does not load pydantic
+    from haishin.webhooks.schemas import EndpointDefinition, EndpointUpdate
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ router = APIGatewayHttpRouter()
 
 
 class BroadcastBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     name: str | None = Field(default=None, max_length=200)
     channel: str | None = None
     line_channel_id: str | None = None
@@ -32,18 +32,18 @@ class BroadcastBody(BaseModel):
 
 
 class ScheduleBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     at: str = Field(min_length=10, max_length=40, description="local date and time, e.g. 2026-01-10T09:30")
 
 
 class TestSendBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     line_user_ids: list[str] = Field(default_factory=list, max_length=20)
     subscriber_ids: list[str] = Field(default_factory=list, max_length=20)
 
 
 class IdListBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     kind: str = Field(pattern="^(line_user_id|email)$")
     text: str = Field(min_length=1, max_length=20_000_000)
     name: str | None = Field(default=None, max_length=200)

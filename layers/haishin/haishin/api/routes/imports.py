@@ -29,7 +29,7 @@ MAX_INLINE_BYTES = 5 * 1024 * 1024  # the Lambda payload limit is 6 MB; bigger f
 
 
 class UploadIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     filename: str = Field(default="upload.csv", max_length=255)
     csv: str | None = None
     base64: str | None = None

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
@@ -20,6 +20,8 @@ from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
 class FriendLinkBody(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use (cold start)
+
     subscriber_id: str = Field(min_length=1)
     valid_days: int = Field(default=365, ge=1, le=3650)
 

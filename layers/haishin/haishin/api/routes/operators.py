@@ -21,7 +21,7 @@ router = APIGatewayHttpRouter()
 
 
 class InviteOperator(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     email: str = Field(min_length=3, max_length=254)
     role: str
     display_name: str | None = Field(default=None, max_length=100)
@@ -31,7 +31,7 @@ class InviteOperator(BaseModel):
 
 
 class UpdateOperator(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     role: str | None = None
     granted: list[str] | None = None
     denied: list[str] | None = None

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
@@ -20,11 +20,15 @@ router = APIGatewayHttpRouter()
 
 
 class PurchaseLinkBody(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use (cold start)
+
     subscriber_id: str | None = None
 
 
 class StripeKeysBody(BaseModel):
     """Write-only: values are stored in the secret store and only masked hints come back."""
+
+    model_config = ConfigDict(defer_build=True)  # built on first use (cold start)
 
     mode: Literal["test", "live"]
     secret_key: str | None = Field(default=None, min_length=8)
@@ -32,6 +36,8 @@ class StripeKeysBody(BaseModel):
 
 
 class StripeModeBody(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use (cold start)
+
     stripe_mode: Literal["test", "live"]
 
 

@@ -20,7 +20,7 @@ router = APIGatewayHttpRouter()
 class SenderBody(BaseModel):
     """Shapes only; the sender service checks the values and names the field in Japanese."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     from_address: str = Field(min_length=1, max_length=254)
     from_name: str | None = Field(default=None, max_length=200)
     reply_to: str | None = Field(default=None, max_length=254)

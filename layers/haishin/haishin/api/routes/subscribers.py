@@ -26,7 +26,7 @@ router = APIGatewayHttpRouter()
 
 
 class SearchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     segment: Group | None = None
     segment_id: str | None = None
     limit: int = Field(default=50, ge=1, le=500)
@@ -36,7 +36,7 @@ class SearchIn(BaseModel):
 
 
 class MergeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     loser_id: str = Field(min_length=1)
 
 

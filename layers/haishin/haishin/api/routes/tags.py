@@ -22,7 +22,7 @@ router = APIGatewayHttpRouter()
 
 
 class MergeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     into_tag_id: str = Field(min_length=1, max_length=200)
     dry_run: bool = False
 

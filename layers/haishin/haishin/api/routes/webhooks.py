@@ -15,7 +15,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
-from haishin.webhooks.models import EVENT_TYPES, EndpointDefinition, EndpointUpdate
+from haishin.webhooks.models import EVENT_TYPES
+from haishin.webhooks.schemas import EndpointDefinition, EndpointUpdate
 from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
