@@ -25,7 +25,7 @@ describe("routing", () => {
     for (const p of ["/dashboard", "/friends", "/scenarios", "/broadcasts", "/auto-replies", "/forms", "/commerce", "/settings"]) {
       expect(paths).toContain(p);
     }
-    expect(childScreens("/settings").map((s) => s.path)).toEqual(["/settings/channels", "/settings/operators", "/settings/audit-log", "/settings/fields", "/settings/senders", "/settings/stripe", "/settings/webhooks"]);
+    expect(childScreens("/settings").map((s) => s.path)).toEqual(["/settings/channels", "/settings/greeting", "/settings/operators", "/settings/audit-log", "/settings/fields", "/settings/senders", "/settings/stripe", "/settings/webhooks"]);
     // operators and Stripe keys: owners and admins; the audit log: owners only
     expect(visibleTo("admin")(matchScreen("/settings/operators")!)).toBe(true);
     expect(visibleTo("operator")(matchScreen("/settings/operators")!)).toBe(false);

@@ -89,6 +89,13 @@ export const SCREENS: readonly ScreenDef[] = [
     component: lazyScreen(() => import("./commerce/CommerceScreen")),
   },
   {
+    path: "/deliveries",
+    titleKey: "nav.deliveryErrors",
+    icon: "clock",
+    nav: "more",
+    component: lazyScreen(() => import("./deliveries/DeliveryErrorsScreen")),
+  },
+  {
     path: "/settings",
     titleKey: "nav.settings",
     icon: "settings",
@@ -104,6 +111,16 @@ export const SCREENS: readonly ScreenDef[] = [
     parent: "/settings",
     roles: ["owner", "admin"],
     component: lazyScreen(() => import("./channels/ChannelsScreen")),
+  },
+  {
+    path: "/settings/greeting",
+    titleKey: "nav.greeting",
+    descKey: "gr.lead",
+    icon: "broadcasts",
+    nav: "none",
+    parent: "/settings",
+    roles: ["owner", "admin"],
+    component: lazyScreen(() => import("./greeting/GreetingScreen")),
   },
   {
     path: "/settings/operators",

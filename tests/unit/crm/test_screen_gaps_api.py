@@ -224,3 +224,26 @@ def test_a_required_field_is_stored_and_cannot_be_cleared(api: AdminApi, crm: Cr
     assert status == 200 and body["required"] is False
     status, body = call(api, "PATCH", f"/api/subscribers/{who}", body={"fields": {"name": ""}})
     assert status == 200, body
+
+
+def test_greeting_refuses_an_empty_text_at_its_field_in_japanese_and_keeps_the_old_one(api: AdminApi, crm: Crm
+                                                                                      ) -> None:
+    kept = [{"type": "text", "text": "ようこそ"}]
+    assert call(api, "PUT", f"/api/channels/{CHANNEL}/greeting", body={"messages": kept})[0] == 200
+    status, body = call(api, "PUT", f"/api/channels/{CHANNEL}/greeting",
+                        body={"enabled": True, "messages": [{"type": "text", "text": "ok"}, {"type": "text", "text": " "}]})
+    assert status == 422 and body["where"] == "messages.1.text" and "テキスト" in body["message"], body
+    status, body = call(api, "PUT", f"/api/channels/{CHANNEL}/greeting", body={"enabled": True, "messages": []})
+    assert status == 422 and body["where"] == "messages", body
+    assert call(api, "GET", f"/api/channels/{CHANNEL}/greeting")[1]["messages"] == kept
+    status, body = call(api, "PUT", f"/api/channels/{CHANNEL}/greeting", body={"enabled": False, "messages": []})
+    assert status == 200 and body["enabled"] is False
+
+
+def test_an_operator_cannot_start_a_draft_scenario_for_a_friend_it_would_never_send(api: AdminApi, crm: Crm) -> None:
+    status, body = call(api, "POST", "/api/scenarios", body={"name": "下書き", "status": "draft", "steps": STEPS})
+    assert status in (200, 201), body
+    who = friend(api, "a", [])
+    status, body = call(api, "POST", f"/api/scenarios/{body['id']}/enrollments", body={"subscriber_id": who})
+    assert status == 422 and body["where"] == "scenario_id" and "配信中ではありません" in body["message"], body
+    assert call(api, "GET", f"/api/subscribers/{who}/enrollments")[1]["items"] == []

@@ -8,6 +8,7 @@ import { useForm } from "../../lib/useForm";
 import { href } from "../../router";
 import { formatDateTime, formatNumber } from "../settings/ui";
 import { followBadge } from "./FriendsScreen";
+import { EnrollmentsPanel } from "./EnrollmentsPanel";
 import { FriendFields } from "./FriendFields";
 import { FriendTags } from "./FriendTags";
 import { OptOutPanel } from "./OptOutPanel";
@@ -182,6 +183,7 @@ export function FriendDetailView({ id }: { id: string }) {
               </dl>
             </section>
             <OptOutPanel id={friend.subscriber_id} canEdit={canChat} onChanged={() => void load()} />
+            <EnrollmentsPanel id={friend.subscriber_id} canEdit={canChat} />
             <FriendTags friend={friend} onSaved={keep} />
             <FriendFields friend={friend} onSaved={keep} />
           </div>

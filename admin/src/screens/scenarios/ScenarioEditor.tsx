@@ -6,6 +6,7 @@ import { SelectField, TextField, choices } from "../../components/Field";
 import { ItemControls, moveItem, removeItem, replaceItem } from "../../components/ItemControls";
 import { MessagePreview } from "../../components/MessagePreview";
 import { EditorShell, Loaded, type ResourceKind } from "../../components/ResourceScreen";
+import { EnrollmentSummary, useEnrollmentCounts, waitingAt } from "./EnrollmentCounts";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { useForm } from "../../lib/useForm";
@@ -59,6 +60,8 @@ interface StepProps {
   onRemove: () => void;
   onMove: (d: number) => void;
   onFocus: () => void;
+  /** friends waiting for this step (saved scenarios) */
+  waiting?: number;
 }
 
 const TIMING_FIELDS = ["type", "amount", "unit", "from", "day", "at", "field", "days", "late_enrollment", "if_missing", "if_past"];
@@ -194,7 +197,7 @@ function ActionsEditor({ step, index, problems, onChange }: Pick<StepProps, "ste
   );
 }
 
-function StepCard({ step, index, count, problems, onChange, onRemove, onMove, onFocus }: StepProps) {
+function StepCard({ step, index, count, problems, onChange, onRemove, onMove, onFocus, waiting }: StepProps) {
   const base = `steps[${index}]`;
   const invalid = [...problems.keys()].some((w) => w === base || w.startsWith(`${base}.`) || w.startsWith(`${base}[`));
   return (
@@ -204,6 +207,11 @@ function StepCard({ step, index, count, problems, onChange, onRemove, onMove, on
         <div class="step__head">
           <span class="step__title">
             {step.name || t("sc.stepN", { n: index + 1 })} <span class="badge">{timingSummary(step.timing)}</span>
+            {waiting !== undefined && (
+              <span class={`badge${waiting ? " badge--ok" : ""}`} data-testid="step-waiting">
+                {t("ec.waiting", { n: waiting })}
+              </span>
+            )}
           </span>
           <ItemControls index={index} count={count} onMove={onMove} onRemove={onRemove} removeLabel={t("sc.step.remove")} />
         </div>
@@ -285,6 +293,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
   const focused = v.steps[Math.min(focus, v.steps.length - 1)];
   const hasEmail = v.steps.some((s) => !!s.email);
   const senders = useSenders(hasEmail);
+  const counts = useEnrollmentCounts(id);
 
   const save = (vals: Scenario) => {
     setSaved(false);
@@ -298,6 +307,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
 
   return (
     <EditorShell kind={SCENARIOS} id={id} name={v.name} form={form} save={save} onSaved={onSaved} lead={t("sc.editor.lead")}
+      remove={id ? { label: t("sc.delete"), question: t("sc.delete.q"), run: () => api.delete(`/api/scenarios/${id}`), testId: "scenario-delete" } : undefined}
       actions={
         id && (
           <a class="btn btn--ghost" href={href(`/scenarios/${id}/simulate`)} data-testid="scenario-simulate-link">
@@ -314,6 +324,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
         )
       }
     >
+      {counts.data && <EnrollmentSummary counts={counts.data} />}
       <div class="split">
         <div>
           <section class="card form">
@@ -394,6 +405,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
                 count={v.steps.length}
                 problems={problems}
                 onFocus={() => setFocus(i)}
+                waiting={counts.data ? waitingAt(counts.data, i) : undefined}
                 onChange={(x) => setStep(i, x)}
                 onRemove={() => form.set("steps", removeItem(v.steps, i))}
                 onMove={(d) => form.set("steps", moveItem(v.steps, i, d))}

@@ -10,6 +10,7 @@ import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { useAction } from "../../lib/useAction";
 import { href, navigate, useRoute } from "../../router";
+import { ActiveCount } from "./EnrollmentCounts";
 import { SCENARIOS, ScenarioEditor } from "./ScenarioEditor";
 import { ScenarioSimulator } from "./ScenarioSimulator";
 import { download, rawRequest } from "./shared";
@@ -76,6 +77,7 @@ function ScenarioList() {
           {(s) => (
             <Card title={s.name} href={href(`/scenarios/${s.id}`)}>
               <span class={`badge ${s.status === "active" ? "badge--ok" : "badge--warn"}`}>{t(`sc.status.${s.status}` as never)}</span>
+              <ActiveCount id={s.id} />
               <span class="list-card__meta">
                 {t("sc.stepsN", { n: s.steps.length })} ·{" "}
                 {s.triggers.map((tr) => t(`sc.trigger.${tr.type}` as never)).join(" / ") || t("sc.trigger.none")}

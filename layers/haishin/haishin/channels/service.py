@@ -263,10 +263,15 @@ class ChannelService:
         messages = body.get("messages") or []
         enabled = bool(body.get("enabled", bool(messages)))
         if not isinstance(messages, list) or len(messages) > MAX_MESSAGES_PER_SEND:
-            raise ValidationFailed(f"a greeting is 0 to {MAX_MESSAGES_PER_SEND} messages", where="messages")
+            raise ValidationFailed(f"あいさつメッセージは {MAX_MESSAGES_PER_SEND} 通までです", where="messages")
         for index, message in enumerate(messages):
             if not isinstance(message, dict) or not message.get("type"):
-                raise ValidationFailed("each message is a LINE message object with a type", where=f"messages.{index}")
+                raise ValidationFailed("メッセージの種類(type)がありません", where=f"messages.{index}")
+            if message["type"] == "text" and not str(message.get("text") or "").strip():
+                # LINE refuses an empty text: the greeting would silently never arrive at a new friend
+                raise ValidationFailed("テキストを入力してください", where=f"messages.{index}.text")
+        if enabled and not messages:
+            raise ValidationFailed("送るメッセージを 1 通以上入れてください", where="messages")
         ChannelSettingsModel(
             pk=workspace_pk(workspace_id), sk=settings_sk(channel_id), workspace_id=workspace_id,
             channel_id=channel_id, greeting_enabled=enabled, greeting_messages=messages, updated_at=clock.now(),

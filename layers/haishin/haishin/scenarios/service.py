@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from haishin import clock
+from haishin.errors import ValidationFailed
 from haishin.scenarios.enrollments import EnrollmentModel, EnrollmentRepository, clear_due, enrollment_pk
 from haishin.scenarios.models import Scenario
 from haishin.scenarios.repository import ScenarioRepository
@@ -152,6 +153,16 @@ class ScenarioService:
                               "trigger": trigger, "notes": notes},
                              actor=f"scenario:{scenario.id}", at=now, entry_id=f"enr#{scenario.id}#{item.cycle}")
         return item
+
+    def enroll_by_operator(self, workspace_id: str, subscriber_id: str, scenario: Scenario, *,
+                           idempotency_key: str | None) -> EnrollmentModel | None:
+        """An operator starts (or restarts) this friend's scenario by hand. A draft or paused scenario sends
+        nothing (the tick puts its steps off), so starting one would look done and deliver nothing until someone
+        activates it, maybe days later: refused at the scenario."""
+        if scenario.status != "active":
+            raise ValidationFailed("このシナリオは配信中ではありません(下書き・停止中)。"
+                                   "シナリオを「配信中」にしてから開始してください", where="scenario_id")
+        return self.enroll(workspace_id, subscriber_id, scenario, trigger="admin", idempotency_key=idempotency_key)
 
     @staticmethod
     def _may_enroll(scenario: Scenario, existing: EnrollmentModel, trigger: str) -> bool:

@@ -175,8 +175,9 @@ def enroll(scenario_id: str) -> dict[str, Any]:
         raise ValidationFailed("subscriber_id is required", where="subscriber_id")
     svc = services()
     svc.subscribers.require(ws, subscriber_id)
-    item = svc.scenario_service.enroll(ws, subscriber_id, svc.scenarios.require(ws, scenario_id), trigger="admin",
-                                       idempotency_key=router.current_event.get_header_value("idempotency-key"))
+    item = svc.scenario_service.enroll_by_operator(
+        ws, subscriber_id, svc.scenarios.require(ws, scenario_id),
+        idempotency_key=router.current_event.get_header_value("idempotency-key"))
     return {"enrolled": item is not None, "notes": list(item.notes or []) if item else []}
 
 
