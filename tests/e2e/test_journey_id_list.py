@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.local import connect_workspace
+
 from .helpers import api_request, dev_login
 from .test_journey_channel import local_system
 
@@ -33,16 +35,8 @@ UNKNOWN = "U" + "9" * 32
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)
-    s.create_owner(WS, OWNER)
-    s.line_emulator.register_channel(
-        CH, SECRET, TOKEN, display_name="ハイシン美容室", webhook_url=f"{s.base_url}/line/webhook/{CH}"
-    )
-    token = s.login(email=OWNER, workspace_id=WS, role="owner")
-    api_request(s, token, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN})
-    for user_id, name in USERS.items():
-        s.line_emulator.add_user(user_id, name)
-        s.line_emulator.follow(CH, user_id)
-    s.drain()
+    auth, _ = connect_workspace(s, WS, CH, SECRET, TOKEN, owner=OWNER, display_name="ハイシン美容室", friends=USERS)
+    token = auth["authorization"].removeprefix("Bearer ")
     # a customer who is not on LINE (未紐付け): found by the search, no 〇, not in the ID download
     api_request(s, token, "POST", "/api/subscribers", {"display_name": "中村 葵", "email": "aoi@example.jp"})
     # staff: may export CSV, may not view LINE user IDs (the salon system's permission split)

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.local import connect_workspace
+
 from .helpers import api_request, dev_login
 from .test_journey_channel import local_system
 
@@ -48,15 +50,7 @@ def _click(url: str) -> int:
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)
-    s.create_owner(WS, OWNER)
-    s.line_emulator.register_channel(
-        CH, SECRET, TOKEN, display_name="ハイシン美容室", webhook_url=f"{s.base_url}/line/webhook/{CH}"
-    )
-    token = s.login(email=OWNER, workspace_id=WS, role="owner")
-    api_request(s, token, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN})
-    s.line_emulator.add_user(USER, "松本 紬")
-    s.line_emulator.follow(CH, USER)
-    s.drain()
+    connect_workspace(s, WS, CH, SECRET, TOKEN, owner=OWNER, display_name="ハイシン美容室", friends={USER: "松本 紬"})
     yield s
 
 
