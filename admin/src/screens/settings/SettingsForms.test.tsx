@@ -15,7 +15,7 @@ describe("settings cards on the shared fields", () => {
     let refuse = true;
     const api = fakeApi({
       "GET /api/workspace": WS,
-      "PATCH /api/workspace": (body) =>
+      "PATCH /api/workspace": (body: unknown) =>
         refuse ? new ApiError({ status: 422, code: "validation_error", message: "終了時刻も入力してください。", where: "quiet_hours_end" }) : body,
     });
     render(withApp(api, <WorkspaceSettings />));
