@@ -4,6 +4,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { Pager, useCursorPages } from "../../components/Pager";
 import { PageHeader } from "../../components/PageHeader";
 import { completeSegment, EMPTY_SEGMENT, SegmentBuilder, type SegmentGroup } from "../../components/SegmentBuilder";
 import { useApp } from "../../context";
@@ -40,13 +41,13 @@ function FriendList() {
   const [filterOpen, setFilterOpen] = useState(() => loadSegment().conditions.length > 0);
   const [sort, setSort] = useState<SortKey>("created_at");
   const [order, setOrder] = useState<"asc" | "desc">("desc");
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursorPages();
   const [data, setData] = useState<{ items: Friend[]; total: number; next_cursor: string | null } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
   const seq = useRef(0);
   const sendable = JSON.stringify(completeSegment(segment));
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const cursor = pages.cursor;
 
   const load = () => {
     const mine = ++seq.current;
@@ -78,12 +79,12 @@ function FriendList() {
 
   const changeSegment = (g: SegmentGroup) => {
     setSegment(g);
-    setCursors([null]);
+    pages.reset();
   };
   const sortBy = (key: SortKey) => {
     if (sort === key) setOrder(order === "asc" ? "desc" : "asc");
     else (setSort(key), setOrder(key === "display_name" ? "asc" : "desc"));
-    setCursors([null]);
+    pages.reset();
   };
   const head = (key: SortKey, label: string) => (
     <th aria-sort={sort === key ? (order === "asc" ? "ascending" : "descending") : undefined}>
@@ -92,7 +93,6 @@ function FriendList() {
       </button>
     </th>
   );
-  const pageNo = cursors.length;
 
   return (
     <>
@@ -161,16 +161,7 @@ function FriendList() {
             </table>
           </div>
         )}
-        <div class="pager">
-          <button type="button" class="btn btn--small btn--ghost" disabled={pageNo <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-            {t("common.prev")}
-          </button>
-          <span class="muted">{t("friends.page", { n: pageNo })}</span>
-          <button type="button" class="btn btn--small btn--ghost" disabled={!data?.next_cursor}
-            onClick={() => data?.next_cursor && setCursors([...cursors, data.next_cursor])} data-testid="next-page">
-            {t("common.next")}
-          </button>
-        </div>
+        <Pager pages={pages} next={data?.next_cursor} label={t("friends.page", { n: pages.page })} nextTestId="next-page" />
       </section>
     </>
   );

@@ -6,6 +6,7 @@
 import { useState } from "preact/hooks";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { choices, SelectField } from "../../components/Field";
+import { Pager, useCursorPages } from "../../components/Pager";
 import { PageHeader } from "../../components/PageHeader";
 import { useApiGet } from "../../components/ResourceScreen";
 import { Table } from "../../components/Table";
@@ -38,8 +39,8 @@ function label(prefix: string, value: string): string {
 
 export default function AuditLogScreen() {
   const [kind, setKind] = useState("");
-  const [cursors, setCursors] = useState<(string | null)[]>([null]); // cursor of each page seen
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const q = new URLSearchParams({ limit: String(PAGE) });
   if (cursor) q.set("cursor", cursor);
   if (kind) q.set("target_kind", kind);
@@ -53,7 +54,7 @@ export default function AuditLogScreen() {
       <section class="card" data-testid="audit-log">
         <div class="audit-filter">
           <SelectField label={t("audit.filter")} name="target_kind" value={kind} options={kinds} testId="audit-kind"
-            onValue={(k) => (setKind(k), setCursors([null]))} />
+            onValue={(k) => (setKind(k), pages.reset())} />
           <button type="button" class="btn btn--small btn--ghost" onClick={page.reload}>{t("audit.reload")}</button>
         </div>
         <ErrorNotice error={page.error} onRetry={() => (page.setError(null), page.reload())} />
@@ -76,16 +77,7 @@ export default function AuditLogScreen() {
             ))}
           </Table>
         )}
-        <div class="pager">
-          <button type="button" class="btn btn--small btn--ghost" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))} data-testid="audit-prev">
-            {t("common.prev")}
-          </button>
-          <span class="muted">{t("audit.page").replace("{n}", String(cursors.length))}</span>
-          <button type="button" class="btn btn--small btn--ghost" disabled={!data?.cursor}
-            onClick={() => data?.cursor && setCursors([...cursors, data.cursor])} data-testid="audit-next">
-            {t("common.next")}
-          </button>
-        </div>
+        <Pager pages={pages} next={data?.cursor} label={t("audit.page").replace("{n}", String(pages.page))} prevTestId="audit-prev" nextTestId="audit-next" />
       </section>
     </>
   );

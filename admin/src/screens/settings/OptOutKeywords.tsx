@@ -1,12 +1,11 @@
 /** 配信停止キーワード: the LINE words that stop and resume a friend's LINE messages
  * (GET/PUT /api/workspace/optout-keywords). A word an auto-reply would also answer is refused by the API, naming it. */
 import { TextField } from "../../components/Field";
-import { Loaded } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
 import { useForm } from "../../lib/useForm";
-import { canEditSettings, SettingsForm } from "./ui";
+import { canEditSettings, SettingsCard, SettingsForm } from "./ui";
 
 interface Keywords {
   stop: string[];
@@ -39,10 +38,8 @@ function KeywordsEditor({ initial, canEdit }: { initial: Keywords; canEdit: bool
 export function OptOutKeywordSettings() {
   const { session } = useApp();
   return (
-    <section class="card" data-testid="optout-keywords">
-      <h2 class="card__title">{t("kw.title")}</h2>
-      <p class="muted">{t("kw.lead")}</p>
-      <Loaded<Keywords> path="/api/workspace/optout-keywords">{(k) => <KeywordsEditor initial={k as Keywords} canEdit={canEditSettings(session.role)} />}</Loaded>
-    </section>
+    <SettingsCard<Keywords> title={t("kw.title")} lead={t("kw.lead")} testId="optout-keywords" path="/api/workspace/optout-keywords">
+      {(k) => <KeywordsEditor initial={k} canEdit={canEditSettings(session.role)} />}
+    </SettingsCard>
   );
 }

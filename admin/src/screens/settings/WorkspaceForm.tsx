@@ -1,11 +1,10 @@
 /** ワークスペース設定: name, time zone, quiet hours, daily frequency cap, quota policy (GET/PATCH /api/workspace). */
 import { choices, SelectField, TextField } from "../../components/Field";
-import { Loaded } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
 import { useForm } from "../../lib/useForm";
-import { canEditSettings, SettingsForm } from "./ui";
+import { canEditSettings, SettingsCard, SettingsForm } from "./ui";
 
 interface Workspace {
   name: string;
@@ -61,9 +60,8 @@ function WorkspaceEditor({ ws, canEdit }: { ws: Workspace; canEdit: boolean }) {
 export function WorkspaceSettings() {
   const { session } = useApp();
   return (
-    <section class="card" data-testid="workspace-settings">
-      <h2 class="card__title">{t("ws.title")}</h2>
-      <Loaded<Workspace> path="/api/workspace">{(ws) => <WorkspaceEditor ws={ws as Workspace} canEdit={canEditSettings(session.role)} />}</Loaded>
-    </section>
+    <SettingsCard<Workspace> title={t("ws.title")} testId="workspace-settings" path="/api/workspace">
+      {(ws) => <WorkspaceEditor ws={ws} canEdit={canEditSettings(session.role)} />}
+    </SettingsCard>
   );
 }

@@ -1,7 +1,8 @@
 /** Small building blocks shared by the crm screens (channels, dashboard, friends, settings). */
-import type { ComponentChildren } from "preact";
+import type { ComponentChildren, VNode } from "preact";
 import { useState } from "preact/hooks";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { Loaded } from "../../components/ResourceScreen";
 import { getLang, t } from "../../i18n";
 import type { FormState } from "../../lib/useForm";
 import "./crm.css";
@@ -128,4 +129,15 @@ export function SettingsForm<T extends object>({
 /** Owners and admins change the workspace's settings; operators see them. */
 export function canEditSettings(role: string): boolean {
   return role === "owner" || role === "admin";
+}
+
+/** A settings card on the hub that loads its settings (GET `path`) and renders the form with them. */
+export function SettingsCard<T>({ title, lead, testId, path, children }: { title: string; lead?: string; testId: string; path: string; children: (data: T) => VNode }) {
+  return (
+    <section class="card" data-testid={testId}>
+      <h2 class="card__title">{title}</h2>
+      {lead && <p class="muted">{lead}</p>}
+      <Loaded<T> path={path}>{(data) => children(data as T)}</Loaded>
+    </section>
+  );
 }
