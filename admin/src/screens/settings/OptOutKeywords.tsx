@@ -38,7 +38,7 @@ function KeywordsEditor({ initial, canEdit }: { initial: Keywords; canEdit: bool
 export function OptOutKeywordSettings() {
   const { session } = useApp();
   return (
-    <SettingsCard<Keywords> title={t("kw.title")} lead={t("kw.lead")} testId="optout-keywords" path="/api/workspace/optout-keywords">
+    <SettingsCard<Keywords> title={t("kw.title")} lead={t("kw.lead")} testId="optout-keywords" path={"/api/workspace/optout-keywords"}>
       {(k) => <KeywordsEditor initial={k} canEdit={canEditSettings(session.role)} />}
     </SettingsCard>
   );

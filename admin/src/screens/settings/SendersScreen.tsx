@@ -76,9 +76,8 @@ function SenderCard({ sender: listed, canEdit, onChanged }: { sender: SenderIden
   const action = useAction();
   const [fresh, setFresh] = useState<SenderIdentity | null>(null); // this sender read afresh from SES
   const sender = fresh ?? listed;
-  const path = `/api/senders/${sender.identity_id}`;
   const run = (call: () => Promise<unknown>) => void action.run(async () => (await call(), true)).then((ok) => ok && onChanged());
-  const check = () => void action.run(async () => setFresh(await api.get<SenderIdentity>(`${path}?refresh=1`)));
+  const check = () => void action.run(async () => setFresh(await api.get<SenderIdentity>(`/api/senders/${sender.identity_id}?refresh=1`)));
   return (
     <li class="card" data-testid={`sender-${sender.from_address}`}>
       <div class="row" style={{ justifyContent: "space-between", alignItems: "center" }}>
@@ -104,7 +103,7 @@ function SenderCard({ sender: listed, canEdit, onChanged }: { sender: SenderIden
           </button>
         )}
         {canEdit && !sender.default && (
-          <button type="button" class="btn btn--small btn--ghost" disabled={action.busy} onClick={() => run(() => api.post(`${path}/default`))}>
+          <button type="button" class="btn btn--small btn--ghost" disabled={action.busy} onClick={() => run(() => api.post(`/api/senders/${sender.identity_id}/default`))}>
             {t("snd.makeDefault")}
           </button>
         )}
@@ -114,7 +113,7 @@ function SenderCard({ sender: listed, canEdit, onChanged }: { sender: SenderIden
             confirmLabel={t("snd.removeConfirm")}
             question={t("snd.removeQuestion")}
             busy={action.busy}
-            onConfirm={() => run(() => api.delete(path))}
+            onConfirm={() => run(() => api.delete(`/api/senders/${sender.identity_id}`))}
             testId={`sender-remove-${sender.identity_id}`}
           />
         )}

@@ -162,7 +162,7 @@ export default function StripeKeysScreen() {
   return (
     <>
       <PageHeader title={t("nav.stripeKeys")} lead={t("screen.stripeKeys.lead")} />
-      <Loaded<StripeSettings> path="/api/payments/stripe">{(s) => <StripeSettingsCards initial={s as StripeSettings} />}</Loaded>
+      <Loaded<StripeSettings> path={"/api/payments/stripe"}>{(s) => <StripeSettingsCards initial={s as StripeSettings} />}</Loaded>
     </>
   );
 }

@@ -60,7 +60,7 @@ function WorkspaceEditor({ ws, canEdit }: { ws: Workspace; canEdit: boolean }) {
 export function WorkspaceSettings() {
   const { session } = useApp();
   return (
-    <SettingsCard<Workspace> title={t("ws.title")} testId="workspace-settings" path="/api/workspace">
+    <SettingsCard<Workspace> title={t("ws.title")} testId="workspace-settings" path={"/api/workspace"}>
       {(ws) => <WorkspaceEditor ws={ws} canEdit={canEditSettings(session.role)} />}
     </SettingsCard>
   );

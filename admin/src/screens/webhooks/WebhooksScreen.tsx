@@ -89,7 +89,6 @@ function CreateForm({ eventTypes, onCreated }: { eventTypes: string[]; onCreated
 
 function EndpointCard({ e, owner, busy, act, onSecret }: { e: Endpoint; owner: boolean; busy: boolean; act: (run: () => Promise<unknown>, done?: string) => void; onSecret: (s: EndpointWithSecret) => void }) {
   const { api } = useApp();
-  const path = `/api/webhooks/${e.endpoint_id}`;
   return (
     <article class="stack" data-testid="webhook-endpoint" data-endpoint={e.endpoint_id} style={{ borderTop: "1px solid var(--line, #e5e5e5)", paddingTop: "12px" }}>
       <div class="row">
@@ -104,13 +103,13 @@ function EndpointCard({ e, owner, busy, act, onSecret }: { e: Endpoint; owner: b
       {owner && (
         <div class="row" style={{ flexWrap: "wrap" }}>
           <button type="button" class="btn btn--small" disabled={busy} data-testid="webhook-test"
-            onClick={() => act(() => api.post(`${path}/test`, {}), t("wh.test.sent"))}>{t("wh.test")}</button>
+            onClick={() => act(() => api.post(`/api/webhooks/${e.endpoint_id}/test`, {}), t("wh.test.sent"))}>{t("wh.test")}</button>
           <button type="button" class="btn btn--small btn--ghost" disabled={busy}
-            onClick={() => act(() => api.patch(path, { enabled: !e.enabled }))}>{t(e.enabled ? "wh.disable" : "wh.enable")}</button>
+            onClick={() => act(() => api.patch(`/api/webhooks/${e.endpoint_id}`, { enabled: !e.enabled }))}>{t(e.enabled ? "wh.disable" : "wh.enable")}</button>
           <ConfirmButton label={t("wh.rotate")} confirmLabel={t("wh.rotate")} question={t("wh.rotate.q")} busy={busy} testId="webhook-rotate"
-            onConfirm={() => act(async () => onSecret(await api.post<EndpointWithSecret>(`${path}/rotate-secret`, {})))} />
+            onConfirm={() => act(async () => onSecret(await api.post<EndpointWithSecret>(`/api/webhooks/${e.endpoint_id}/rotate-secret`, {})))} />
           <ConfirmButton label={t("wh.delete")} confirmLabel={t("wh.delete")} question={t("wh.delete.q")} busy={busy} testId="webhook-delete"
-            onConfirm={() => act(() => api.delete(path))} />
+            onConfirm={() => act(() => api.delete(`/api/webhooks/${e.endpoint_id}`))} />
         </div>
       )}
     </article>
