@@ -59,6 +59,9 @@ class VersionConflict(Conflict):
     """Someone else saved the subscriber between our read and our write (retry from a fresh read)."""
 
 
+_IDENTITY_LABEL = {"email": "メールアドレス", "phone": "電話番号", "line": "LINE ユーザー"}
+
+
 class AliasTaken(Conflict):
     """An identity (LINE user, email, phone) already belongs to another subscriber."""
 
@@ -248,8 +251,9 @@ class SubscriberRepository:
             for index, reason in enumerate(reasons[1 : 1 + len(add)]):
                 if reason is not None and getattr(reason, "code", "") == "ConditionalCheckFailed":
                     kind, value = add[index]
-                    raise AliasTaken(f"{kind.split(':')[0]} {value} already belongs to another friend",
-                                     where=kind.split(":")[0]) from exc
+                    field = kind.split(":")[0]
+                    raise AliasTaken(f"{_IDENTITY_LABEL.get(field, field)}「{value}」はすでに別の友だちに登録されています。"
+                                     "同じ人なら友だちの統合を使ってください。", where=field) from exc
             if reasons and reasons[0] is not None and getattr(reasons[0], "code", "") == "ConditionalCheckFailed":
                 raise VersionConflict("the friend changed meanwhile; try again", where=f"subscriber {sid}") from exc
             raise Conflict("the friend could not be saved; try again", where=f"subscriber {sid}") from exc
