@@ -252,7 +252,8 @@ class SubscriberRepository:
                 if reason is not None and getattr(reason, "code", "") == "ConditionalCheckFailed":
                     kind, value = add[index]
                     field = kind.split(":")[0]
-                    raise AliasTaken(f"{_IDENTITY_LABEL.get(field, field)}「{value}」はすでに別の友だちに登録されています。"
+                    label = _IDENTITY_LABEL.get(field, field)
+                    raise AliasTaken(f"{label}「{value}」はすでに別の友だちに登録されています。"
                                      "同じ人なら友だちの統合を使ってください。", where=field) from exc
             if reasons and reasons[0] is not None and getattr(reasons[0], "code", "") == "ConditionalCheckFailed":
                 raise VersionConflict("the friend changed meanwhile; try again", where=f"subscriber {sid}") from exc
