@@ -1,6 +1,6 @@
 /**
- * 友だち: the list (segment filter, sort, pages), a friend's page (#/friends/<id>), CSV import (#/friends/import)
- * and export (#/friends/export).
+ * 友だち: the list (segment filter, sort, pages), a friend's page (#/friends/<id>), add one by hand (#/friends/new),
+ * CSV import (#/friends/import), its history (#/friends/imports[/<id>]) and export (#/friends/export).
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ErrorNotice } from "../../components/ErrorNotice";
@@ -13,6 +13,8 @@ import { href, navigate, useRoute } from "../../router";
 import { formatDateTime, formatNumber } from "../settings/ui";
 import { ExportPanel } from "./ExportPanel";
 import { FriendDetailView } from "./FriendDetail";
+import { AddFriend } from "./AddFriend";
+import { ImportDetail, ImportHistory } from "./ImportHistory";
 import { ImportPanel } from "./ImportPanel";
 import { SaveSegmentPanel } from "../segments/SaveSegmentPanel";
 import type { Friend } from "./types";
@@ -99,6 +101,7 @@ function FriendList() {
       <PageHeader title={t("nav.friends")} lead={t("screen.friends.lead")}>
         <a class="btn btn--ghost btn--small" href={href("/friends/import")} data-testid="go-import">{t("friends.import")}</a>
         <a class="btn btn--ghost btn--small" href={href("/friends/export")} data-testid="go-export">{t("friends.export")}</a>
+        <a class="btn btn--small" href={href("/friends/new")} data-testid="friend-add-new">{t("fa.new")}</a>
       </PageHeader>
       <section class="card">
         <div class="row row--between">
@@ -171,6 +174,9 @@ export default function FriendsScreen() {
   const route = useRoute();
   const rest = route.path.replace(/^\/friends\/?/, "");
   if (rest === "import") return <ImportPanel />;
+  if (rest === "new") return <AddFriend />;
+  if (rest === "imports") return <ImportHistory />;
+  if (rest.startsWith("imports/")) return <ImportDetail key={rest} id={decodeURIComponent(rest.slice("imports/".length))} />;
   if (rest === "export") return <ExportPanel />;
   if (rest) return <FriendDetailView id={decodeURIComponent(rest)} />;
   return <FriendList />;

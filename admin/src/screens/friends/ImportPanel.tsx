@@ -9,6 +9,7 @@ import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { href } from "../../router";
 import { formatNumber, Progress } from "../settings/ui";
+import { ErrorTable, type RowError } from "./ImportHistory";
 
 interface Job {
   import_id: string;
@@ -46,11 +47,6 @@ interface Preview {
   mapping: Record<string, string>;
   rows: PreviewRow[];
 }
-interface RowError {
-  line: number;
-  column: string | null;
-  reason: string;
-}
 
 const DEFAULT_OPTIONS: Options = { mapping: {}, dedupe_by: "auto", on_duplicate: "update", empty_values: "keep", tags_mode: "add", create_missing_tags: true };
 const TARGETS = ["display_name", "email", "phone", "line_user_id", "inflow_route", "tags", "subscriber_id", "ignore"] as const;
@@ -63,27 +59,6 @@ function toBase64(buf: ArrayBuffer): string {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function ErrorTable({ errors }: { errors: RowError[] }) {
-  return (
-    <div class="table-wrap">
-      <table class="table table--cards" data-testid="import-errors">
-        <thead>
-          <tr><th>{t("import.err.line")}</th><th>{t("import.err.column")}</th><th>{t("import.err.reason")}</th></tr>
-        </thead>
-        <tbody>
-          {errors.map((e, i) => (
-            <tr key={i} data-line={e.line}>
-              <td data-label={t("import.err.line")}>{e.line}</td>
-              <td data-label={t("import.err.column")}>{e.column || "—"}</td>
-              <td data-label={t("import.err.reason")}>{e.reason}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
 
 export function ImportPanel() {
   const { api } = useApp();
@@ -180,7 +155,9 @@ export function ImportPanel() {
   return (
     <>
       <p style={{ marginBottom: "8px" }}><a href={href("/friends")}>← {t("friends.back")}</a></p>
-      <PageHeader title={t("import.title")} lead={t("import.lead")} />
+      <PageHeader title={t("import.title")} lead={t("import.lead")}>
+        <a class="btn btn--ghost" href={href("/friends/imports")} data-testid="go-import-history">{t("imp.history")}</a>
+      </PageHeader>
       <section class="card">
         <h2 class="card__title">1. {t("import.step.file")}</h2>
         <p class="muted" style={{ marginBottom: "8px" }}>{t("import.file.hint")}</p>
@@ -307,7 +284,7 @@ export function ImportPanel() {
           <h2 class="card__title">{t("import.report", { n: errors.length })}</h2>
           {errors.length === 0 ? <p class="muted">{t("import.report.none")}</p> : <>
             <p class="muted" style={{ marginBottom: "8px" }}>{t("import.report.hint")}</p>
-            <ErrorTable errors={errors} />
+            <ErrorTable errors={errors} testId="import-errors" />
           </>}
         </section>
       )}
