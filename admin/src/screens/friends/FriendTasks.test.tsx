@@ -1,0 +1,56 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
+import { describe, expect, it } from "vitest";
+import { ApiError } from "../../api";
+import { fakeApi, freshPageEachTest, typeSaveAndExpectErrorAtField, withApp } from "../../testing/app";
+import { AddFriend } from "./AddFriend";
+import { ImportDetail, ImportHistory, type ImportJob } from "./ImportHistory";
+
+const JOB: ImportJob = {
+  import_id: "imp_1", status: "completed", filename: "顧客.csv", total: 3, processed: 3, created: 1, updated: 1, skipped: 0, errors: 1,
+  message: null, created_at: "2026-11-01T01:00:00+00:00", finished_at: "2026-11-01T01:00:05+00:00",
+};
+
+describe("friends: add by hand, import history", () => {
+  freshPageEachTest("#/friends/new");
+
+  it("adds an e-mail-only friend: a malformed address is shown at the field, then the friend's page", async () => {
+    let refuse = true;
+    const api = fakeApi({
+      "POST /api/subscribers": (body: unknown) =>
+        refuse ? new ApiError({ status: 422, code: "validation_error", message: "「x」はメールアドレスの形式ではありません。", where: "email" }) : { subscriber_id: "sub_9", ...(body as object) },
+    });
+    render(withApp(api, <AddFriend />));
+    fireEvent.input(document.querySelector("input[name=display_name]")!, { target: { value: "メールだけの人" } });
+    const email = document.querySelector("input[name=email]") as HTMLInputElement;
+    await typeSaveAndExpectErrorAtField(email, "x", "friend-add-save", "「x」はメールアドレスの形式ではありません。");
+    expect(api.calls[0]).toBe('POST /api/subscribers {"display_name":"メールだけの人","email":"x"}');
+    refuse = false;
+    fireEvent.input(email, { target: { value: "only@example.jp" } });
+    fireEvent.click(screen.getByTestId("friend-add-save"));
+    await waitFor(() => expect(location.hash).toBe("#/friends/sub_9"));
+  });
+
+  it("lists past imports and opens one with its row errors", async () => {
+    const api = fakeApi({
+      "GET /api/imports": { imports: [JOB] },
+      "GET /api/imports/imp_1": JOB,
+      "GET /api/imports/imp_1/errors": { errors: [{ line: 3, column: "email", reason: "メールアドレスの形式ではありません" }] },
+    });
+    const { unmount } = render(withApp(api, <ImportHistory />));
+    const row = await screen.findByTestId("import-row");
+    expect(row.getAttribute("data-status")).toBe("completed");
+    expect(row.textContent).toContain("顧客.csv");
+    expect(row.querySelector("a")!.getAttribute("href")).toBe("#/friends/imports/imp_1");
+    unmount();
+    render(withApp(api, <ImportDetail id="imp_1" />));
+    expect((await screen.findByTestId("import-detail-counts")).textContent).toBe("1 / 1 / 0 / 1");
+    const errors = await screen.findByTestId("import-detail-errors");
+    expect(errors.textContent).toContain("メールアドレスの形式ではありません");
+  });
+
+  it("an empty history says so and offers a new import", async () => {
+    render(withApp(fakeApi({ "GET /api/imports": { imports: [] } }), <ImportHistory />));
+    await screen.findByTestId("list-empty");
+    expect(screen.getByTestId("imports-new").getAttribute("href")).toBe("#/friends/import");
+  });
+});
