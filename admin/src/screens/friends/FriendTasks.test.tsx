@@ -1,9 +1,10 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../../api";
 import { fakeApi, freshPageEachTest, typeSaveAndExpectErrorAtField, withApp } from "../../testing/app";
 import { AddFriend } from "./AddFriend";
 import { ImportDetail, ImportHistory, type ImportJob } from "./ImportHistory";
+import { ImportPanel, INLINE_MAX } from "./ImportPanel";
 
 const JOB: ImportJob = {
   import_id: "imp_1", status: "completed", filename: "顧客.csv", total: 3, processed: 3, created: 1, updated: 1, skipped: 0, errors: 1,
@@ -52,5 +53,30 @@ describe("friends: add by hand, import history", () => {
     render(withApp(fakeApi({ "GET /api/imports": { imports: [] } }), <ImportHistory />));
     await screen.findByTestId("list-empty");
     expect(screen.getByTestId("imports-new").getAttribute("href")).toBe("#/friends/import");
+  });
+
+  it("a file over 4 MB goes through a presigned S3 PUT (POST /api/imports/upload-url), a small one inline", async () => {
+    const api = fakeApi({
+      "GET /api/fields": { fields: [] },
+      "GET /api/channels": { channels: [] },
+      "POST /api/imports/upload-url": { upload_url: "https://s3.example/put?sig", s3_key: "imports/ws/upl_1.csv", expires_in: 900 },
+      "POST /api/imports": { ...JOB, status: "uploaded", header: ["email"], options: null, encoding: "utf-8" },
+    });
+    const put = vi.fn(async () => new Response(null, { status: 200 }));
+    vi.stubGlobal("fetch", put);
+    try {
+      render(withApp(api, <ImportPanel />));
+      const input = screen.getByTestId("import-file") as HTMLInputElement;
+      const big = new File([new Uint8Array(INLINE_MAX + 1)], "big.csv", { type: "text/csv" });
+      fireEvent.change(input, { target: { files: [big] } });
+      await screen.findByTestId("import-file-info");
+      expect(put).toHaveBeenCalledWith("https://s3.example/put?sig", expect.objectContaining({ method: "PUT", body: big }));
+      expect(api.calls.at(-1)).toBe('POST /api/imports {"filename":"big.csv","s3_key":"imports/ws/upl_1.csv"}');
+      fireEvent.change(input, { target: { files: [new File(["email\na@example.jp\n"], "small.csv")] } });
+      await waitFor(() => expect(api.calls.at(-1)).toContain('"base64":'));
+      expect(put).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
