@@ -10,22 +10,12 @@ import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { href } from "../../router";
 import { formatNumber, Progress } from "../settings/ui";
-import { ErrorTable, type RowError } from "./ImportHistory";
+import { ErrorTable, type ImportJob, type RowError } from "./ImportHistory";
 
-interface Job {
-  import_id: string;
-  status: "uploaded" | "running" | "paused" | "completed" | "failed";
-  filename: string | null;
+interface Job extends ImportJob {
   encoding: string;
   header: string[];
   options: Options | null;
-  total: number;
-  processed: number;
-  created: number;
-  updated: number;
-  skipped: number;
-  errors: number;
-  message: string | null;
 }
 interface Options {
   mapping: Record<string, string>;
