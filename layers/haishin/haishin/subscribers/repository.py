@@ -319,13 +319,13 @@ class SubscriberRepository:
         keeps its data for history and gets ``merged_into``. Segments skip merged rows.
         """
         if winner_id == loser_id:
-            raise Conflict("a friend cannot be merged into itself", where="loser_id")
+            raise Conflict("同じ友だちどうしは統合できません。別の友だちを選んでください。", where="loser_id")
         for _ in range(_MAX_OPTIMISTIC_RETRIES):
             winner = self.require(workspace_id, winner_id)
             loser = self.require(workspace_id, loser_id)
             for row, where in ((winner, "winner_id"), (loser, "loser_id")):
                 if row.merged_into:
-                    raise Conflict(f"friend {row.subscriber_id} was already merged into {row.merged_into}",
+                    raise Conflict(f"友だち {row.subscriber_id} はすでに {row.merged_into} に統合されています。",
                                    where=where)
             loser_aliases = aliases_of(loser)
             merge_rows(winner, loser)
@@ -348,7 +348,8 @@ class SubscriberRepository:
                 if "ConditionalCheckFailed" not in str(exc) and not getattr(exc, "cancellation_reasons", None):
                     raise
                 continue
-        raise Conflict("the friends kept changing; try the merge again", where=f"subscriber {winner_id}")
+        raise Conflict("友だちの情報が同時に変わったため統合できませんでした。もう一度お試しください。",
+                       where=f"subscriber {winner_id}")
 
 
 def _is_empty(value: object) -> bool:
