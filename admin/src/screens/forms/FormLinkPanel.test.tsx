@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../api";
 import { fakeApi, freshPageEachTest, withApp } from "../../testing/app";
-import { friendLabel } from "./FormLinkPanel";
+import { friendLabel } from "../friends/FriendPicker";
 import FormsScreen from "./FormsScreen";
 
 const VIEW = {

@@ -1,43 +1,30 @@
 /**
  * 友だち用URLを発行: a form's URL bound to one friend (POST /api/forms/{form_id}/link {subscriber_id, valid_days}),
- * so the answer is recorded as that friend. The friend is picked from the friends list (name or e-mail search over
- * GET /api/subscribers); the URL is shown with a copy button. Not a <form>: it sits inside the builder's form.
+ * so the answer is recorded as that friend. The friend is picked with FriendPicker; the URL is shown with a copy
+ * button. Not a <form>: it sits inside the builder's form.
  */
 import { useState } from "preact/hooks";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { SelectField, TextField } from "../../components/Field";
-import { useApiGet } from "../../components/ResourceScreen";
+import { TextField } from "../../components/Field";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
 import { useAction } from "../../lib/useAction";
+import { FriendPicker } from "../friends/FriendPicker";
 import { CopyButton, formatDateTime } from "../settings/ui";
 
-interface FriendRow {
-  subscriber_id: string;
-  display_name: string | null;
-  email: string | null;
-}
 interface Link {
   url: string;
   expires_at: number;
 }
 
-export function friendLabel(f: FriendRow): string {
-  return [f.display_name, f.email].filter(Boolean).join(" / ") || f.subscriber_id;
-}
-
 export function FormLinkPanel({ formId }: { formId: string }) {
   const { api } = useApp();
-  const friends = useApiGet<{ items: FriendRow[] }>("/api/subscribers?limit=200");
-  const [query, setQuery] = useState("");
   const [who, setWho] = useState("");
   const [days, setDays] = useState("30");
   const [link, setLink] = useState<Link | null>(null);
   const issuing = useAction();
   const err = fieldErrors(issuing.error);
-  const q = query.trim().toLowerCase();
-  const rows = (friends.data?.items ?? []).filter((f) => !q || friendLabel(f).toLowerCase().includes(q));
   const issue = () =>
     void issuing.run(async () => {
       setLink(null);
@@ -48,11 +35,8 @@ export function FormLinkPanel({ formId }: { formId: string }) {
     <section class="card form" data-testid="form-link">
       <h2 class="card__title">{t("fm.link.title")}</h2>
       <p class="muted">{t("fm.link.lead")}</p>
-      <ErrorNotice error={friends.error} onRetry={() => (friends.setError(null), friends.reload())} />
       <div class="row">
-        <TextField label={t("fm.link.search")} name="friend_search" value={query} onValue={setQuery} testId="form-link-search" />
-        <SelectField label={t("fm.link.friend")} name="subscriber_id" value={who} error={err.at("subscriber_id")} testId="form-link-friend"
-          options={[["", t("fm.link.pick")], ...rows.map((f): [string, string] => [f.subscriber_id, friendLabel(f)])]} onValue={(x) => (setWho(x), setLink(null))} />
+        <FriendPicker label={t("fm.link.friend")} name="subscriber_id" value={who} error={err.at("subscriber_id")} testId="form-link" onValue={(x) => (setWho(x), setLink(null))} />
         <TextField narrow label={t("fm.link.days")} name="valid_days" type="number" min={1} max={365} value={days} error={err.at("valid_days")} onValue={setDays} testId="form-link-days" />
       </div>
       <ErrorNotice error={issuing.error} onDismiss={() => issuing.setError(null)} />

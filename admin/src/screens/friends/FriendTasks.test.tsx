@@ -5,6 +5,7 @@ import { fakeApi, freshPageEachTest, typeSaveAndExpectErrorAtField, withApp } fr
 import { AddFriend } from "./AddFriend";
 import { ImportDetail, ImportHistory, type ImportJob } from "./ImportHistory";
 import { ImportPanel, INLINE_MAX } from "./ImportPanel";
+import { MergeFriend } from "./MergeFriend";
 
 const JOB: ImportJob = {
   import_id: "imp_1", status: "completed", filename: "顧客.csv", total: 3, processed: 3, created: 1, updated: 1, skipped: 0, errors: 1,
@@ -78,5 +79,29 @@ describe("friends: add by hand, import history", () => {
     } finally {
       vi.unstubAllGlobals();
     }
+  });
+
+  it("merges another friend into this one only after the confirm; a refusal is shown at the picker", async () => {
+    let refuse = true;
+    const api = fakeApi({
+      "GET /api/subscribers/sub_1": { subscriber_id: "sub_1", display_name: "佐藤", email: null },
+      "GET /api/subscribers": { items: [{ subscriber_id: "sub_1", display_name: "佐藤", email: null }, { subscriber_id: "sub_2", display_name: null, email: "sato@example.jp" }] },
+      "POST /api/subscribers/sub_1/merge": () =>
+        refuse ? new ApiError({ status: 409, code: "conflict", message: "友だち sub_2 はすでに sub_3 に統合されています。", where: "loser_id" }) : { subscriber_id: "sub_1" },
+    });
+    render(withApp(api, <MergeFriend id="sub_1" />));
+    await screen.findByTestId("friend-merge");
+    const picker = screen.getByTestId("friend-merge-friend") as HTMLSelectElement;
+    await waitFor(() => expect([...picker.options].map((o) => o.value)).toEqual(["", "sub_2"])); // not the friend itself
+    fireEvent.change(picker, { target: { value: "sub_2" } });
+    fireEvent.click(screen.getByTestId("friend-merge-run"));
+    expect(api.calls.some((c) => c.startsWith("POST"))).toBe(false);
+    fireEvent.click(screen.getByTestId("friend-merge-run-confirm"));
+    await waitFor(() => expect(document.querySelector("[data-field-error=loser_id]")?.textContent).toBe("友だち sub_2 はすでに sub_3 に統合されています。"));
+    refuse = false;
+    fireEvent.click(screen.getByTestId("friend-merge-run"));
+    fireEvent.click(screen.getByTestId("friend-merge-run-confirm"));
+    await waitFor(() => expect(location.hash).toBe("#/friends/sub_1"));
+    expect(api.calls.at(-1)).toBe('POST /api/subscribers/sub_1/merge {"loser_id":"sub_2"}');
   });
 });

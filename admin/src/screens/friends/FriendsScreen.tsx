@@ -1,5 +1,5 @@
 /**
- * 友だち: the list (segment filter, sort, pages), a friend's page (#/friends/<id>), add one by hand (#/friends/new),
+ * 友だち: the list (segment filter, sort, pages), a friend's page (#/friends/<id>), add one by hand (#/friends/new), merge two (#/friends/<id>/merge),
  * CSV import (#/friends/import), its history (#/friends/imports[/<id>]) and export (#/friends/export).
  */
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -16,6 +16,7 @@ import { FriendDetailView } from "./FriendDetail";
 import { AddFriend } from "./AddFriend";
 import { ImportDetail, ImportHistory } from "./ImportHistory";
 import { ImportPanel } from "./ImportPanel";
+import { MergeFriend } from "./MergeFriend";
 import { SaveSegmentPanel } from "../segments/SaveSegmentPanel";
 import type { Friend } from "./types";
 
@@ -176,6 +177,7 @@ export default function FriendsScreen() {
   if (rest === "import") return <ImportPanel />;
   if (rest === "new") return <AddFriend />;
   if (rest === "imports") return <ImportHistory />;
+  if (rest.endsWith("/merge")) return <MergeFriend key={rest} id={decodeURIComponent(rest.slice(0, -"/merge".length))} />;
   if (rest.startsWith("imports/")) return <ImportDetail key={rest} id={decodeURIComponent(rest.slice("imports/".length))} />;
   if (rest === "export") return <ExportPanel />;
   if (rest) return <FriendDetailView id={decodeURIComponent(rest)} />;
