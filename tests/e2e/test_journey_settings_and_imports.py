@@ -1,7 +1,8 @@
 """Journey: the crm tasks a marketer did through the API before (issue 18). Adds an e-mail-only contact by hand from
 the friends list (a malformed address is refused AT the field, what was typed stays), looks through the CSV import
 history and one import's row errors, issues a friend's form URL from the form's page (no friend picked is refused at
-the picker), and deletes the form behind the in-page confirm; then the new screens on a phone (390 px).
+the picker), deletes the form behind the in-page confirm, and merges the same person's phone contact into the e-mail
+one from the friend page; then the new screens on a phone (390 px).
 
 Real local system (LocalSystem), shared with the other journeys (own workspace and owner).
 """
@@ -69,6 +70,7 @@ def test_add_a_friend_see_imports_issue_a_form_link_delete_the_form(
     page.get_by_test_id("friend-add-save").click()
     page.wait_for_url(re.compile(r".*#/friends/[^/]+$"))
     page.get_by_role("heading", name="山本 メール会員").wait_for()
+    friend_page = page.url
     # the same address again is refused at the field, in Japanese (one address, one friend)
     page.goto(admin + "#/friends/new")
     page.get_by_test_id("friend-add-editor").locator("input[name=email]").fill("Yamamoto@example.jp")
@@ -115,6 +117,18 @@ def test_add_a_friend_see_imports_issue_a_form_link_delete_the_form(
     page.wait_for_url(re.compile(r".*#/forms$"))
     page.get_by_test_id("list-empty").wait_for()
     assert api(system, "GET", "/api/forms")["items"] == []
+
+    # 友だちを統合: the same person also came in by phone; folded into the e-mail contact from its page
+    api(system, "POST", "/api/subscribers", {"display_name": "山本 (電話)", "phone": "090-5555-1234"})
+    page.goto(friend_page)
+    page.get_by_test_id("friend-merge-link").click()
+    page.get_by_test_id("friend-merge").wait_for()
+    page.get_by_test_id("friend-merge-search").fill("電話")
+    page.get_by_test_id("friend-merge-friend").select_option(label="山本 (電話) / +819055551234")
+    page.get_by_test_id("friend-merge-run").click()
+    page.get_by_test_id("friend-merge-run-confirm").click()
+    page.wait_for_url(friend_page)
+    page.get_by_test_id("profile").get_by_text("+819055551234").wait_for()  # the phone came with the merge
     assert unexpected(browser_errors) == []
 
 
