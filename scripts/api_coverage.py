@@ -36,9 +36,10 @@ _LITERAL_START = re.compile(r"([\"'`])/api/")
 _CLIENT_METHOD = re.compile(r"\.(get|post|put|patch|delete)\s*$")
 _METHOD_ARGUMENT = re.compile(r"[\"'`](GET|POST|PUT|PATCH|DELETE)[\"'`]\s*,\s*$")
 # the shared screen parts read with GET (admin/src/components/ResourceScreen.tsx): useApiGet/useApiList/useApiPages
-# take the path first; <Loaded path={...}> loads one item (the condition before a ``?`` may come first)
+# take the path first; <Loaded path={...}> loads one item (the condition before a ``?`` may come first), as does a
+# settings card <SettingsCard path={...}> (admin/src/screens/settings/ui.tsx)
 _GET_HOOK = re.compile(r"\buseApi(?:Get|List|Pages)$")
-_LOADED_PATH = re.compile(r"<Loaded\b(?:<[^<>]*>)?[^<>]*?\bpath=\{[^{}]*$")
+_LOADED_PATH = re.compile(r"<(?:Loaded|SettingsCard)\b(?:<[^<>]*>)?[^<>]*?\bpath=\{[^{}]*$")
 
 
 @dataclass(frozen=True)

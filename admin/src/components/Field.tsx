@@ -69,7 +69,7 @@ function Wrap({ label, name, error, hint, narrow, children }: Omit<Common, "test
 export interface TextFieldProps extends Common {
   value: string | number;
   onValue: (value: string) => void;
-  type?: "text" | "number" | "url" | "email";
+  type?: "text" | "number" | "url" | "email" | "time" | "password";
   /** a textarea of this many rows */
   rows?: number;
   placeholder?: string;
@@ -79,9 +79,11 @@ export interface TextFieldProps extends Common {
   required?: boolean;
   /** the id of a <datalist> of suggestions */
   list?: string;
+  /** "new-password" for a secret the browser must not fill in */
+  autoComplete?: string;
 }
 
-export function TextField({ value, onValue, type, rows, placeholder, min, max, maxLength, required, list, testId, ...wrap }: TextFieldProps) {
+export function TextField({ value, onValue, type, rows, placeholder, min, max, maxLength, required, list, autoComplete, testId, ...wrap }: TextFieldProps) {
   const invalid = !!wrap.error;
   return (
     <Wrap {...wrap}>
@@ -107,6 +109,8 @@ export function TextField({ value, onValue, type, rows, placeholder, min, max, m
           maxLength={maxLength}
           required={required}
           list={list}
+          autoComplete={autoComplete}
+          spellcheck={autoComplete === "new-password" ? false : undefined}
           aria-invalid={invalid}
           data-testid={testId}
           onInput={(e) => onValue(e.currentTarget.value)}

@@ -11,6 +11,7 @@ export function Table({
   columns,
   testId,
   bare,
+  cards,
   footer,
   children,
 }: {
@@ -18,13 +19,15 @@ export function Table({
   testId?: string;
   /** no card around it (inside a card already) */
   bare?: boolean;
+  /** on a phone each row becomes a card (cells labelled by `data-label`) */
+  cards?: boolean;
   /** under the table, inside the card (a "more" button) */
   footer?: ComponentChildren;
   /** the <tr> rows */
   children: ComponentChildren;
 }) {
   const table = (
-    <table class="table" data-testid={testId}>
+    <table class={cards ? "table table--cards" : "table"} data-testid={testId}>
       <thead>
         <tr>
           {columns.map((c, i) => {
@@ -40,7 +43,7 @@ export function Table({
       <tbody>{children}</tbody>
     </table>
   );
-  if (bare) return table;
+  if (bare) return cards ? <div class="table-wrap">{table}</div> : table;
   return (
     <div class="card table-wrap">
       {table}

@@ -20,6 +20,7 @@ import { href, useRoute } from "../../router";
 import { ActionList } from "../scenarios/ActionList";
 import { fmtDateTime, fmtYen } from "../scenarios/shared";
 import type { Action } from "../scenarios/types";
+import { type Order, OrderDetail } from "./OrderDetail";
 
 interface ProductDefinition {
   name: string;
@@ -38,21 +39,6 @@ interface ProductDefinition {
 interface Product {
   product_id: string;
   definition: ProductDefinition;
-}
-interface Order {
-  order_id: string;
-  product_id: string;
-  subscriber_id: string | null;
-  kind: string;
-  mode: string;
-  status: string;
-  amount: number;
-  installments: number;
-  payments_made: number;
-  paid_total: number;
-  refunded_total: number;
-  expects_payment: boolean;
-  created_at: string;
 }
 interface Revenue {
   from: string;
@@ -220,7 +206,7 @@ function Orders() {
             .sort((a, b) => b.created_at.localeCompare(a.created_at))
             .map((o) => (
               <tr key={o.order_id}>
-                <td>{fmtDateTime(o.created_at)}</td>
+                <td><a href={href(`/commerce/orders/${o.order_id}`)} data-testid="order-link">{fmtDateTime(o.created_at)}</a></td>
                 <td>
                   {names[o.product_id] ?? o.product_id}
                   <div class="muted">{t(`cm.kind.${o.kind}` as never)}</div>
@@ -243,6 +229,10 @@ function Orders() {
       )}
     </ListScreen>
   );
+}
+
+function OrderPage({ id }: { id: string }) {
+  return <OrderDetail id={id} names={useProductNames()} />;
 }
 
 /** Revenue per day as bars (hand-written SVG, no library). */
@@ -324,8 +314,9 @@ function RevenueView() {
 
 export default function CommerceScreen() {
   const { path } = useRoute();
-  const id = path.replace(/^\/commerce\/?/, "").split("/")[0];
+  const [id, sub] = path.replace(/^\/commerce\/?/, "").split("/");
   if (!id) return <Products />;
+  if (id === "orders" && sub) return <OrderPage key={sub} id={sub} />;
   if (id === "orders") return <Orders />;
   if (id === "revenue") return <RevenueView />;
   return <ProductEditor key={id} id={id === "new" ? null : id} />;

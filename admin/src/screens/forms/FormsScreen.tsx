@@ -17,6 +17,7 @@ import { useAction } from "../../lib/useAction";
 import { useForm } from "../../lib/useForm";
 import { href, useRoute } from "../../router";
 import { ActionList } from "../scenarios/ActionList";
+import { FormLinkPanel } from "./FormLinkPanel";
 import { download, fmtDateTime, rawRequest } from "../scenarios/shared";
 import type { Action } from "../scenarios/types";
 
@@ -179,8 +180,9 @@ function BuilderForm({ id, view }: { id: string | null; view: FormView | null })
   const err = fieldErrors(form.error);
   const setField = (i: number, f: FormField) => form.set("fields", replaceItem(v.fields, i, f));
   const save = (vals: BuilderValues) => (id ? api.put<FormView>(`/api/forms/${id}`, toBody(vals)) : api.post<FormView>("/api/forms", toBody(vals)));
+  const remove = id ? { label: t("fm.delete"), question: t("fm.delete.q"), run: () => api.delete(`/api/forms/${id}`), testId: "form-delete" } : undefined;
   return (
-    <EditorShell kind={FORMS} id={id} name={v.name} form={form} save={save} lead={view ? view.url : t("fm.builder.lead")}>
+    <EditorShell kind={FORMS} id={id} name={v.name} form={form} save={save} remove={remove} lead={view ? view.url : t("fm.builder.lead")}>
       <section class="card form">
         <div class="row">
           <TextField label={t("fm.name")} name="name" value={v.name} error={err.at("name")} onValue={(x) => form.set("name", x)} />
@@ -227,6 +229,7 @@ function BuilderForm({ id, view }: { id: string | null; view: FormView | null })
         <h3 class="field__label">{t("fm.actions")}</h3>
         <ActionList value={v.actions} name="actions" onChange={(x) => form.set("actions", x)} errorAt={(j) => err.at(`actions.${j}`) ?? err.at(`actions[${j}]`)} />
       </section>
+      {id && <FormLinkPanel formId={id} />}
     </EditorShell>
   );
 }

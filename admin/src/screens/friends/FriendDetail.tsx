@@ -156,7 +156,7 @@ export function FriendDetailView({ id }: { id: string }) {
   return (
     <>
       <p style={{ marginBottom: "8px" }}><a href={href("/friends")}>← {t("friends.back")}</a></p>
-      <PageHeader title={friend ? friend.display_name || friend.email || friend.subscriber_id : t("nav.friends")} />
+      <PageHeader title={friend ? friend.display_name || friend.email || friend.subscriber_id : t("nav.friends")}>{friend && <a class="btn btn--ghost btn--small" href={href(`/friends/${encodeURIComponent(id)}/merge`)} data-testid="friend-merge-link">{t("mg.title")}</a>}</PageHeader>
       <ErrorNotice error={error} onRetry={() => (setError(null), load())} />
       {friend && (
         <div class="grid2" style={{ alignItems: "start" }}>

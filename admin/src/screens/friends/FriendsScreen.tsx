@@ -1,9 +1,10 @@
 /**
- * 友だち: the list (segment filter, sort, pages), a friend's page (#/friends/<id>), CSV import (#/friends/import)
- * and export (#/friends/export).
+ * 友だち: the list (segment filter, sort, pages), a friend's page (#/friends/<id>), add one by hand (#/friends/new), merge two (#/friends/<id>/merge),
+ * CSV import (#/friends/import), its history (#/friends/imports[/<id>]) and export (#/friends/export).
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { Pager, useCursorPages } from "../../components/Pager";
 import { PageHeader } from "../../components/PageHeader";
 import { completeSegment, EMPTY_SEGMENT, SegmentBuilder, type SegmentGroup } from "../../components/SegmentBuilder";
 import { useApp } from "../../context";
@@ -12,7 +13,10 @@ import { href, navigate, useRoute } from "../../router";
 import { formatDateTime, formatNumber } from "../settings/ui";
 import { ExportPanel } from "./ExportPanel";
 import { FriendDetailView } from "./FriendDetail";
+import { AddFriend } from "./AddFriend";
+import { ImportDetail, ImportHistory } from "./ImportHistory";
 import { ImportPanel } from "./ImportPanel";
+import { MergeFriend } from "./MergeFriend";
 import { SaveSegmentPanel } from "../segments/SaveSegmentPanel";
 import type { Friend } from "./types";
 
@@ -40,13 +44,13 @@ function FriendList() {
   const [filterOpen, setFilterOpen] = useState(() => loadSegment().conditions.length > 0);
   const [sort, setSort] = useState<SortKey>("created_at");
   const [order, setOrder] = useState<"asc" | "desc">("desc");
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursorPages();
   const [data, setData] = useState<{ items: Friend[]; total: number; next_cursor: string | null } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
   const seq = useRef(0);
   const sendable = JSON.stringify(completeSegment(segment));
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const cursor = pages.cursor;
 
   const load = () => {
     const mine = ++seq.current;
@@ -78,12 +82,12 @@ function FriendList() {
 
   const changeSegment = (g: SegmentGroup) => {
     setSegment(g);
-    setCursors([null]);
+    pages.reset();
   };
   const sortBy = (key: SortKey) => {
     if (sort === key) setOrder(order === "asc" ? "desc" : "asc");
     else (setSort(key), setOrder(key === "display_name" ? "asc" : "desc"));
-    setCursors([null]);
+    pages.reset();
   };
   const head = (key: SortKey, label: string) => (
     <th aria-sort={sort === key ? (order === "asc" ? "ascending" : "descending") : undefined}>
@@ -92,13 +96,13 @@ function FriendList() {
       </button>
     </th>
   );
-  const pageNo = cursors.length;
 
   return (
     <>
       <PageHeader title={t("nav.friends")} lead={t("screen.friends.lead")}>
         <a class="btn btn--ghost btn--small" href={href("/friends/import")} data-testid="go-import">{t("friends.import")}</a>
         <a class="btn btn--ghost btn--small" href={href("/friends/export")} data-testid="go-export">{t("friends.export")}</a>
+        <a class="btn btn--small" href={href("/friends/new")} data-testid="friend-add-new">{t("fa.new")}</a>
       </PageHeader>
       <section class="card">
         <div class="row row--between">
@@ -161,16 +165,7 @@ function FriendList() {
             </table>
           </div>
         )}
-        <div class="pager">
-          <button type="button" class="btn btn--small btn--ghost" disabled={pageNo <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-            {t("common.prev")}
-          </button>
-          <span class="muted">{t("friends.page", { n: pageNo })}</span>
-          <button type="button" class="btn btn--small btn--ghost" disabled={!data?.next_cursor}
-            onClick={() => data?.next_cursor && setCursors([...cursors, data.next_cursor])} data-testid="next-page">
-            {t("common.next")}
-          </button>
-        </div>
+        <Pager pages={pages} next={data?.next_cursor} label={t("friends.page", { n: pages.page })} nextTestId="next-page" />
       </section>
     </>
   );
@@ -180,6 +175,10 @@ export default function FriendsScreen() {
   const route = useRoute();
   const rest = route.path.replace(/^\/friends\/?/, "");
   if (rest === "import") return <ImportPanel />;
+  if (rest === "new") return <AddFriend />;
+  if (rest === "imports") return <ImportHistory />;
+  if (rest.endsWith("/merge")) return <MergeFriend key={rest} id={decodeURIComponent(rest.slice(0, -"/merge".length))} />;
+  if (rest.startsWith("imports/")) return <ImportDetail key={rest} id={decodeURIComponent(rest.slice("imports/".length))} />;
   if (rest === "export") return <ExportPanel />;
   if (rest) return <FriendDetailView id={decodeURIComponent(rest)} />;
   return <FriendList />;

@@ -1,29 +1,21 @@
 /**
- * CSV import (友だち → CSV インポート): upload (UTF-8 or Shift_JIS, sent as bytes), column mapping, a dry-run preview,
+ * CSV import (友だち → CSV インポート): upload (UTF-8 or Shift_JIS, sent as bytes; over INLINE_MAX via a presigned S3 PUT), column mapping, a dry-run preview,
  * the run in slices (POST /start again while it answers "paused") with a progress bar, and the per-row error report.
  */
 import { useEffect, useState } from "preact/hooks";
+import { ApiError } from "../../api";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { PageHeader } from "../../components/PageHeader";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { href } from "../../router";
 import { formatNumber, Progress } from "../settings/ui";
+import { ErrorTable, type ImportJob, type RowError } from "./ImportHistory";
 
-interface Job {
-  import_id: string;
-  status: "uploaded" | "running" | "paused" | "completed" | "failed";
-  filename: string | null;
+interface Job extends ImportJob {
   encoding: string;
   header: string[];
   options: Options | null;
-  total: number;
-  processed: number;
-  created: number;
-  updated: number;
-  skipped: number;
-  errors: number;
-  message: string | null;
 }
 interface Options {
   mapping: Record<string, string>;
@@ -46,11 +38,12 @@ interface Preview {
   mapping: Record<string, string>;
   rows: PreviewRow[];
 }
-interface RowError {
-  line: number;
-  column: string | null;
-  reason: string;
-}
+
+/**
+ * Files up to 4 MB go inline as base64 in POST /api/imports (base64 adds a third: ~5.4 MB, under the 6 MB Lambda
+ * request limit); bigger ones through POST /api/imports/upload-url and a PUT straight to S3.
+ */
+export const INLINE_MAX = 4 * 1024 * 1024;
 
 const DEFAULT_OPTIONS: Options = { mapping: {}, dedupe_by: "auto", on_duplicate: "update", empty_values: "keep", tags_mode: "add", create_missing_tags: true };
 const TARGETS = ["display_name", "email", "phone", "line_user_id", "inflow_route", "tags", "subscriber_id", "ignore"] as const;
@@ -63,27 +56,6 @@ function toBase64(buf: ArrayBuffer): string {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function ErrorTable({ errors }: { errors: RowError[] }) {
-  return (
-    <div class="table-wrap">
-      <table class="table table--cards" data-testid="import-errors">
-        <thead>
-          <tr><th>{t("import.err.line")}</th><th>{t("import.err.column")}</th><th>{t("import.err.reason")}</th></tr>
-        </thead>
-        <tbody>
-          {errors.map((e, i) => (
-            <tr key={i} data-line={e.line}>
-              <td data-label={t("import.err.line")}>{e.line}</td>
-              <td data-label={t("import.err.column")}>{e.column || "—"}</td>
-              <td data-label={t("import.err.reason")}>{e.reason}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
 
 export function ImportPanel() {
   const { api } = useApp();
@@ -107,8 +79,7 @@ export function ImportPanel() {
     setPreview(null);
     setErrors(null);
     try {
-      const buf = await file.arrayBuffer();
-      const j = await api.post<Job>("/api/imports", { filename: file.name, base64: toBase64(buf) });
+      const j = file.size > INLINE_MAX ? await uploadViaS3(file) : await api.post<Job>("/api/imports", { filename: file.name, base64: toBase64(await file.arrayBuffer()) });
       setJob(j);
       setOptions({ ...DEFAULT_OPTIONS, ...(j.options ?? {}) });
     } catch (e) {
@@ -116,6 +87,14 @@ export function ImportPanel() {
     } finally {
       setBusy("");
     }
+  };
+
+  /** A big file goes straight to S3 (a presigned PUT), then the job is made from its key. */
+  const uploadViaS3 = async (file: File): Promise<Job> => {
+    const target = await api.post<{ upload_url: string; s3_key: string }>("/api/imports/upload-url", {});
+    const put = await fetch(target.upload_url, { method: "PUT", body: file, headers: { "content-type": "text/csv" } });
+    if (!put.ok) throw new ApiError({ status: put.status, code: "upload_failed", message: t("imp.uploadFailed"), where: "file" });
+    return api.post<Job>("/api/imports", { filename: file.name, s3_key: target.s3_key });
   };
 
   const saveOptions = async (): Promise<boolean> => {
@@ -180,7 +159,9 @@ export function ImportPanel() {
   return (
     <>
       <p style={{ marginBottom: "8px" }}><a href={href("/friends")}>← {t("friends.back")}</a></p>
-      <PageHeader title={t("import.title")} lead={t("import.lead")} />
+      <PageHeader title={t("import.title")} lead={t("import.lead")}>
+        <a class="btn btn--ghost" href={href("/friends/imports")} data-testid="go-import-history">{t("imp.history")}</a>
+      </PageHeader>
       <section class="card">
         <h2 class="card__title">1. {t("import.step.file")}</h2>
         <p class="muted" style={{ marginBottom: "8px" }}>{t("import.file.hint")}</p>
@@ -307,7 +288,7 @@ export function ImportPanel() {
           <h2 class="card__title">{t("import.report", { n: errors.length })}</h2>
           {errors.length === 0 ? <p class="muted">{t("import.report.none")}</p> : <>
             <p class="muted" style={{ marginBottom: "8px" }}>{t("import.report.hint")}</p>
-            <ErrorTable errors={errors} />
+            <ErrorTable errors={errors} testId="import-errors" />
           </>}
         </section>
       )}

@@ -3,12 +3,15 @@
  * GET /api/audit-log?limit&cursor&target_kind -> {items, cursor}; "next" follows the cursor,
  * "previous" goes back through the cursors already seen.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { choices, SelectField } from "../../components/Field";
+import { Pager, useCursorPages } from "../../components/Pager";
 import { PageHeader } from "../../components/PageHeader";
-import { useApp } from "../../context";
+import { useApiGet } from "../../components/ResourceScreen";
+import { Table } from "../../components/Table";
 import { t, type DictKey } from "../../i18n";
-import { Field, formatDateTime } from "./ui";
+import { formatDateTime } from "./ui";
 import "./operators.css";
 
 interface Entry {
@@ -35,82 +38,46 @@ function label(prefix: string, value: string): string {
 }
 
 export default function AuditLogScreen() {
-  const { api } = useApp();
   const [kind, setKind] = useState("");
-  const [cursors, setCursors] = useState<(string | null)[]>([null]); // cursor of each page seen
-  const [data, setData] = useState<{ items: Entry[]; cursor: string | null } | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(false);
-  const cursor = cursors[cursors.length - 1] ?? null;
-
-  const load = () => {
-    const q = new URLSearchParams({ limit: String(PAGE) });
-    if (cursor) q.set("cursor", cursor);
-    if (kind) q.set("target_kind", kind);
-    setLoading(true);
-    return api
-      .get<{ items: Entry[]; cursor: string | null }>(`/api/audit-log?${q}`)
-      .then((r) => (setData(r), setError(null)), setError)
-      .finally(() => setLoading(false));
-  };
-  useEffect(() => void load(), [kind, cursor]);
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
+  const q = new URLSearchParams({ limit: String(PAGE) });
+  if (cursor) q.set("cursor", cursor);
+  if (kind) q.set("target_kind", kind);
+  const page = useApiGet<{ items: Entry[]; cursor: string | null }>(`/api/audit-log?${q}`);
+  const data = page.data;
+  const kinds: [string, string][] = [["", t("audit.kind.all")], ...choices(AUDIT_KINDS, (k) => label("audit.kind.", k))];
 
   return (
     <>
       <PageHeader title={t("nav.auditLog")} lead={t("screen.auditLog.lead")} />
       <section class="card" data-testid="audit-log">
         <div class="audit-filter">
-          <Field label={t("audit.filter")} id="target_kind">
-            <select name="target_kind" value={kind} onChange={(e) => (setKind((e.target as HTMLSelectElement).value), setCursors([null]))} data-testid="audit-kind">
-              <option value="">{t("audit.kind.all")}</option>
-              {AUDIT_KINDS.map((k) => <option key={k} value={k}>{label("audit.kind.", k)}</option>)}
-            </select>
-          </Field>
-          <button type="button" class="btn btn--small btn--ghost" onClick={() => void load()} disabled={loading}>{t("audit.reload")}</button>
+          <SelectField label={t("audit.filter")} name="target_kind" value={kind} options={kinds} testId="audit-kind"
+            onValue={(k) => (setKind(k), pages.reset())} />
+          <button type="button" class="btn btn--small btn--ghost" onClick={page.reload}>{t("audit.reload")}</button>
         </div>
-        <ErrorNotice error={error} onRetry={() => (setError(null), load())} />
-        {!data && !error && <p class="muted">{t("app.loading")}</p>}
+        <ErrorNotice error={page.error} onRetry={() => (page.setError(null), page.reload())} />
+        {!data && !page.error && <p class="muted">{t("app.loading")}</p>}
         {data && data.items.length === 0 && <p class="muted" data-testid="audit-empty">{t("audit.empty")}</p>}
         {data && data.items.length > 0 && (
-          <div class="table-wrap">
-            <table class="table table--cards" data-testid="audit-table">
-              <thead>
-                <tr>
-                  <th>{t("audit.at")}</th>
-                  <th>{t("audit.who")}</th>
-                  <th>{t("audit.what")}</th>
-                  <th>{t("audit.path")}</th>
-                  <th>{t("audit.result")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.map((e, i) => (
-                  <tr key={`${e.at}-${i}`} data-testid="audit-row" data-kind={e.target_kind} data-method={e.method}>
-                    <td><strong>{formatDateTime(e.at)}</strong></td>
-                    <td data-label={t("audit.who")} class="break">{e.operator_email || "—"}</td>
-                    <td data-label={t("audit.what")}>
-                      <span class="tag">{label("audit.kind.", e.target_kind)}</span> {label("audit.method.", e.method)}
-                    </td>
-                    <td data-label={t("audit.path")}><code class="break">{e.method} {e.path}</code></td>
-                    <td data-label={t("audit.result")}>
-                      <span class={`badge ${e.status < 400 ? "badge--ok" : "badge--bad"}`}>{e.status}</span>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table bare cards testId="audit-table" columns={[t("audit.at"), t("audit.who"), t("audit.what"), t("audit.path"), t("audit.result")]}>
+            {data.items.map((e, i) => (
+              <tr key={`${e.at}-${i}`} data-testid="audit-row" data-kind={e.target_kind} data-method={e.method}>
+                <td><strong>{formatDateTime(e.at)}</strong></td>
+                <td data-label={t("audit.who")} class="break">{e.operator_email || "—"}</td>
+                <td data-label={t("audit.what")}>
+                  <span class="tag">{label("audit.kind.", e.target_kind)}</span> {label("audit.method.", e.method)}
+                </td>
+                <td data-label={t("audit.path")}><code class="break">{e.method} {e.path}</code></td>
+                <td data-label={t("audit.result")}>
+                  <span class={`badge ${e.status < 400 ? "badge--ok" : "badge--bad"}`}>{e.status}</span>
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
-        <div class="pager">
-          <button type="button" class="btn btn--small btn--ghost" disabled={cursors.length <= 1 || loading} onClick={() => setCursors(cursors.slice(0, -1))} data-testid="audit-prev">
-            {t("common.prev")}
-          </button>
-          <span class="muted">{t("audit.page").replace("{n}", String(cursors.length))}</span>
-          <button type="button" class="btn btn--small btn--ghost" disabled={!data?.cursor || loading}
-            onClick={() => data?.cursor && setCursors([...cursors, data.cursor])} data-testid="audit-next">
-            {t("common.next")}
-          </button>
-        </div>
+        <Pager pages={pages} next={data?.cursor} label={t("audit.page").replace("{n}", String(pages.page))} prevTestId="audit-prev" nextTestId="audit-next" />
       </section>
     </>
   );

@@ -4,16 +4,22 @@
  * the API checks manage_operators again). Inputs are named as the API body fields, so an error the API
  * names in `where` (email, role, granted, denied, channel_id) is shown at that field.
  */
-import { useEffect, useState } from "preact/hooks";
-import { toApiError, type ApiError } from "../../api";
+import { useState } from "preact/hooks";
+import type { ApiError } from "../../api";
 import { ROLES, type Role } from "../../auth";
+import { ConfirmButton } from "../../components/ConfirmButton";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { choices, SelectField, TextField } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
+import { useApiGet } from "../../components/ResourceScreen";
+import { Table } from "../../components/Table";
 import { useApp } from "../../context";
 import { t, type DictKey } from "../../i18n";
-import { useForm } from "../../lib/useForm";
-import { effective, emailSegment, fieldError, normalise, PERMISSIONS, ROLE_DEFAULTS, toggle } from "./operatorsShared";
-import { ConfirmButton, Field, formatDateTime } from "./ui";
+import { fieldErrors } from "../../lib/problems";
+import { useAction } from "../../lib/useAction";
+import { type FormState, useForm } from "../../lib/useForm";
+import { effective, emailSegment, normalise, PERMISSIONS, ROLE_DEFAULTS, toggle } from "./operatorsShared";
+import { formatDateTime } from "./ui";
 import "./operators.css";
 
 export interface Operator {
@@ -34,7 +40,7 @@ interface Channel {
 
 /** The API's (English) message at a field, in the user's language for the cases marketers meet. */
 function localFieldError(error: ApiError | null, field: string): string | undefined {
-  const msg = fieldError(error, field);
+  const msg = fieldErrors(error).at(field);
   if (!msg || !error) return msg;
   if (field === "email" && error.status === 409) return t("ops.err.exists");
   if (field === "email" && error.status === 422) return t("ops.err.email");
@@ -94,36 +100,45 @@ function PermissionBoxes({
 }
 
 function ChannelSelect({ channels, value, onChange, error }: { channels: Channel[] | null; value: string; onChange: (v: string) => void; error: string | undefined }) {
+  const common = { label: t("ops.channel"), hint: t("ops.channel.hint"), name: "channel_id", value, error, onValue: onChange };
+  if (!channels) return <TextField {...common} placeholder={t("ops.channel.all")} />;
+  const known = channels.some((c) => c.channel_id === value);
+  const options: [string, string][] = [
+    ["", t("ops.channel.all")],
+    ...(value && !known ? [[value, value] as [string, string]] : []),
+    ...channels.map((c): [string, string] => [c.channel_id, c.name ? `${c.name} (${c.channel_id})` : c.channel_id]),
+  ];
+  return <SelectField {...common} options={options} />;
+}
+
+/** Who the operator is allowed to be: role, channel limit, permissions (shared by the invitation and the edit). */
+type Access = { role: Role; channel_id: string; granted: string[]; denied: string[] };
+
+function AccessFields<T extends Access>({ form, channels, canOwner, err, idPrefix }: { form: FormState<T>; channels: Channel[] | null; canOwner: boolean; err: (f: string) => string | undefined; idPrefix: string }) {
+  const v = form.values;
+  const set = <K extends keyof Access>(k: K, value: Access[K]) => form.set(k, value as T[K]);
+  const setRole = (r: Role) => {
+    const n = normalise(r, v.granted, v.denied);
+    set("role", r);
+    set("granted", n.granted);
+    set("denied", n.denied);
+  };
+  const roles = ROLES.filter((r) => canOwner || r !== "owner" || v.role === "owner");
   return (
-    <Field label={t("ops.channel")} hint={t("ops.channel.hint")} error={error} id="channel_id">
-      {channels ? (
-        <select name="channel_id" value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)} aria-invalid={error ? true : undefined}>
-          <option value="">{t("ops.channel.all")}</option>
-          {value && !channels.some((c) => c.channel_id === value) && <option value={value}>{value}</option>}
-          {channels.map((c) => (
-            <option key={c.channel_id} value={c.channel_id}>{c.name ? `${c.name} (${c.channel_id})` : c.channel_id}</option>
-          ))}
-        </select>
-      ) : (
-        <input name="channel_id" inputMode="numeric" value={value} placeholder={t("ops.channel.all")} onInput={(e) => onChange((e.target as HTMLInputElement).value)} />
-      )}
-    </Field>
+    <>
+      <div class="grid2">
+        <SelectField label={t("ops.role")} hint={t(`ops.role.hint.${v.role}` as DictKey)} name="role" value={v.role} error={err("role")} options={choices(roles, roleLabel)} onValue={setRole} />
+        <ChannelSelect channels={channels} value={v.channel_id} onChange={(c) => set("channel_id", c)} error={err("channel_id")} />
+      </div>
+      <PermissionBoxes
+        role={v.role} granted={v.granted} denied={v.denied} idPrefix={idPrefix} error={err("granted") ?? err("denied")}
+        onChange={(n) => (set("granted", n.granted), set("denied", n.denied))}
+      />
+    </>
   );
 }
 
-function RoleSelect({ value, onChange, error, canOwner }: { value: Role; onChange: (r: Role) => void; error: string | undefined; canOwner: boolean }) {
-  return (
-    <Field label={t("ops.role")} hint={t(`ops.role.hint.${value}` as DictKey)} error={error} id="role">
-      <select name="role" value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value as Role)} aria-invalid={error ? true : undefined}>
-        {ROLES.filter((r) => canOwner || r !== "owner" || value === "owner").map((r) => (
-          <option key={r} value={r}>{roleLabel(r)}</option>
-        ))}
-      </select>
-    </Field>
-  );
-}
-
-type InviteValues = { email: string; display_name: string; role: Role; channel_id: string; granted: string[]; denied: string[] };
+type InviteValues = Access & { email: string; display_name: string };
 const EMPTY_INVITE: InviteValues = { email: "", display_name: "", role: "operator", channel_id: "", granted: [], denied: [] };
 
 function InviteForm({ channels, canOwner, onInvited }: { channels: Channel[] | null; canOwner: boolean; onInvited: (o: Operator) => void }) {
@@ -131,12 +146,6 @@ function InviteForm({ channels, canOwner, onInvited }: { channels: Channel[] | n
   const form = useForm<InviteValues>(EMPTY_INVITE, "settings.operators.invite");
   const v = form.values;
   const err = (f: string) => localFieldError(form.error, f);
-  const setRole = (r: Role) => {
-    const n = normalise(r, v.granted, v.denied);
-    form.set("role", r);
-    form.set("granted", n.granted);
-    form.set("denied", n.denied);
-  };
   const submit = async (e: Event) => {
     e.preventDefault();
     const r = await form.submit((x) =>
@@ -153,19 +162,10 @@ function InviteForm({ channels, canOwner, onInvited }: { channels: Channel[] | n
   return (
     <form class="form stack" onSubmit={submit} noValidate data-testid="operator-invite">
       <div class="grid2">
-        <Field label={t("ops.email")} error={err("email")} id="email">
-          <input type="email" name="email" autoComplete="off" required maxLength={254} value={v.email} onInput={(e) => form.set("email", (e.target as HTMLInputElement).value)} aria-invalid={err("email") ? true : undefined} />
-        </Field>
-        <Field label={t("ops.displayName")} error={err("display_name")} id="display_name">
-          <input name="display_name" maxLength={100} value={v.display_name} onInput={(e) => form.set("display_name", (e.target as HTMLInputElement).value)} />
-        </Field>
-        <RoleSelect value={v.role} onChange={setRole} error={err("role")} canOwner={canOwner} />
-        <ChannelSelect channels={channels} value={v.channel_id} onChange={(c) => form.set("channel_id", c)} error={err("channel_id")} />
+        <TextField label={t("ops.email")} type="email" name="email" required maxLength={254} value={v.email} error={err("email")} onValue={(x) => form.set("email", x)} />
+        <TextField label={t("ops.displayName")} name="display_name" maxLength={100} value={v.display_name} error={err("display_name")} onValue={(x) => form.set("display_name", x)} />
       </div>
-      <PermissionBoxes
-        role={v.role} granted={v.granted} denied={v.denied} idPrefix="invite" error={err("granted") ?? err("denied")}
-        onChange={(n) => (form.set("granted", n.granted), form.set("denied", n.denied))}
-      />
+      <AccessFields form={form} channels={channels} canOwner={canOwner} err={err} idPrefix="invite" />
       <ErrorNotice error={form.error} />
       <div class="row">
         <button type="submit" class="btn" disabled={form.submitting || !v.email.trim()} data-testid="operator-invite-submit">
@@ -176,19 +176,10 @@ function InviteForm({ channels, canOwner, onInvited }: { channels: Channel[] | n
   );
 }
 
-type EditValues = { role: Role; channel_id: string; granted: string[]; denied: string[] };
-
 function EditOperator({ op, channels, canOwner, onSaved, onCancel }: { op: Operator; channels: Channel[] | null; canOwner: boolean; onSaved: (o: Operator) => void; onCancel: () => void }) {
   const { api } = useApp();
-  const form = useForm<EditValues>({ role: op.role, channel_id: op.channel_id ?? "", granted: op.granted, denied: op.denied }, `settings.operators.edit.${op.email}`);
-  const v = form.values;
+  const form = useForm<Access>({ role: op.role, channel_id: op.channel_id ?? "", granted: op.granted, denied: op.denied }, `settings.operators.edit.${op.email}`);
   const err = (f: string) => localFieldError(form.error, f);
-  const setRole = (r: Role) => {
-    const n = normalise(r, v.granted, v.denied);
-    form.set("role", r);
-    form.set("granted", n.granted);
-    form.set("denied", n.denied);
-  };
   const submit = async (e: Event) => {
     e.preventDefault();
     const r = await form.submit((x) =>
@@ -201,14 +192,7 @@ function EditOperator({ op, channels, canOwner, onSaved, onCancel }: { op: Opera
   };
   return (
     <form class="form stack" onSubmit={submit} noValidate data-testid="operator-edit">
-      <div class="grid2">
-        <RoleSelect value={v.role} onChange={setRole} error={err("role")} canOwner={canOwner} />
-        <ChannelSelect channels={channels} value={v.channel_id} onChange={(c) => form.set("channel_id", c)} error={err("channel_id")} />
-      </div>
-      <PermissionBoxes
-        role={v.role} granted={v.granted} denied={v.denied} idPrefix="edit" error={err("granted") ?? err("denied")}
-        onChange={(n) => (form.set("granted", n.granted), form.set("denied", n.denied))}
-      />
+      <AccessFields form={form} channels={channels} canOwner={canOwner} err={err} idPrefix="edit" />
       <ErrorNotice error={form.error} />
       <div class="row">
         <button type="submit" class="btn" disabled={form.submitting} data-testid="operator-save">{form.submitting ? t("common.saving") : t("common.save")}</button>
@@ -235,106 +219,80 @@ function overrides(op: Operator) {
   );
 }
 
-export default function OperatorsScreen() {
-  const { api, session } = useApp();
-  const [ops, setOps] = useState<Operator[] | null>(null);
-  const [channels, setChannels] = useState<Channel[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [editing, setEditing] = useState<string | null>(null);
-  const [rowError, setRowError] = useState<{ email: string; error: ApiError } | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const canOwner = session.role === "owner";
-
-  const load = () => api.get<{ items: Operator[] }>("/api/operators").then((r) => (setOps(r.items), setError(null)), setError);
-  useEffect(() => {
-    void load();
-    api.get<{ channels: Channel[] }>("/api/channels").then((r) => setChannels(r.channels), () => setChannels(null));
-  }, []);
-
-  const replace = (o: Operator) => setOps((cur) => (cur ?? []).filter((x) => x.email !== o.email).concat(o).sort((a, b) => a.email.localeCompare(b.email)));
-  const remove = async (op: Operator) => {
-    setBusy(op.email);
-    setRowError(null);
-    try {
-      await api.delete(`/api/operators/${emailSegment(op.email)}`);
-      setOps((cur) => (cur ?? []).filter((x) => x.email !== op.email));
-      setNotice(t("ops.removed").replace("{email}", op.email));
-    } catch (e) {
-      setRowError({ email: op.email, error: toApiError(e) });
-    } finally {
-      setBusy(null);
-    }
-  };
+function OperatorRow({ op, channels, canOwner, self, onSaved, onRemoved }: { op: Operator; channels: Channel[] | null; canOwner: boolean; self: boolean; onSaved: (o: Operator) => void; onRemoved: () => void }) {
+  const { api } = useApp();
+  const [editing, setEditing] = useState(false);
+  const removing = useAction();
   const channelName = (id: string | null) => {
     if (!id) return <span class="muted">{t("ops.channel.all")}</span>;
     const c = channels?.find((x) => x.channel_id === id);
     return c?.name ? `${c.name} (${id})` : id;
   };
+  const remove = () => void removing.run(() => api.delete(`/api/operators/${emailSegment(op.email)}`)).then((r) => r !== undefined && onRemoved());
+  return (
+    <>
+      <tr data-testid="operator-row" data-email={op.email}>
+        <td>
+          <strong class="break">{op.email}</strong>
+          {op.display_name && <div class="muted" style={{ fontSize: "12px" }}>{op.display_name}</div>}
+          <div class="muted" style={{ fontSize: "12px" }}>{t("ops.invitedAt")} {formatDateTime(op.invited_at)}</div>
+        </td>
+        <td data-label={t("ops.role")}><span class="badge badge--role">{roleLabel(op.role)}</span></td>
+        <td data-label={t("ops.status")}>{statusBadge(op.status)}</td>
+        <td data-label={t("ops.channel")}>{channelName(op.channel_id)}</td>
+        <td data-label={t("ops.overrides")}>{overrides(op)}</td>
+        <td>
+          <div class="row">
+            <button type="button" class="btn btn--small btn--ghost" onClick={() => setEditing(!editing)} aria-expanded={editing} data-testid="operator-edit-toggle">
+              {t("ops.edit")}
+            </button>
+            {!self && (
+              <ConfirmButton label={t("common.remove")} confirmLabel={t("ops.remove.confirm")} question={t("ops.remove.question")}
+                busy={removing.busy} onConfirm={remove} testId="operator-remove" />
+            )}
+          </div>
+          <ErrorNotice error={removing.error} onDismiss={() => removing.setError(null)} />
+        </td>
+      </tr>
+      {editing && (
+        <tr class="table__detail">
+          <td colSpan={6}>
+            <EditOperator op={op} channels={channels} canOwner={canOwner} onCancel={() => setEditing(false)} onSaved={(o) => (setEditing(false), onSaved(o))} />
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
 
+export default function OperatorsScreen() {
+  const { session } = useApp();
+  const list = useApiGet<{ items: Operator[] }>("/api/operators");
+  const chans = useApiGet<{ channels: Channel[] }>("/api/channels");
+  const [ops, setOps] = useState<Operator[] | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const canOwner = session.role === "owner";
+  const channels = chans.data?.channels ?? null; // without the list (no permission), the channel is typed
+  const rows = ops ?? list.data?.items ?? null;
+
+  const replace = (o: Operator) => setOps((rows ?? []).filter((x) => x.email !== o.email).concat(o).sort((a, b) => a.email.localeCompare(b.email)));
   return (
     <>
       <PageHeader title={t("nav.operators")} lead={t("screen.operators.lead")} />
-      <ErrorNotice error={error} onRetry={() => (setError(null), load())} />
+      <ErrorNotice error={list.error} onRetry={() => (list.setError(null), list.reload())} />
       <section class="card" data-testid="operators-list">
         <h2 class="card__title">{t("ops.list")}</h2>
         {notice && <p class="notice notice--info" role="status" data-testid="operators-notice">{notice}</p>}
-        {!ops && !error && <p class="muted">{t("app.loading")}</p>}
-        {ops && ops.length === 0 && <p class="muted">{t("ops.empty")}</p>}
-        {ops && ops.length > 0 && (
-          <div class="table-wrap">
-            <table class="table table--cards">
-              <thead>
-                <tr>
-                  <th>{t("ops.email")}</th>
-                  <th>{t("ops.role")}</th>
-                  <th>{t("ops.status")}</th>
-                  <th>{t("ops.channel")}</th>
-                  <th>{t("ops.overrides")}</th>
-                  <th><span class="visually-hidden">{t("ops.actions")}</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                {ops.map((op) => (
-                  <>
-                    <tr key={op.email} data-testid="operator-row" data-email={op.email}>
-                      <td>
-                        <strong class="break">{op.email}</strong>
-                        {op.display_name && <div class="muted" style={{ fontSize: "12px" }}>{op.display_name}</div>}
-                        <div class="muted" style={{ fontSize: "12px" }}>{t("ops.invitedAt")} {formatDateTime(op.invited_at)}</div>
-                      </td>
-                      <td data-label={t("ops.role")}><span class="badge badge--role">{roleLabel(op.role)}</span></td>
-                      <td data-label={t("ops.status")}>{statusBadge(op.status)}</td>
-                      <td data-label={t("ops.channel")}>{channelName(op.channel_id)}</td>
-                      <td data-label={t("ops.overrides")}>{overrides(op)}</td>
-                      <td>
-                        <div class="row">
-                          <button type="button" class="btn btn--small btn--ghost" onClick={() => setEditing(editing === op.email ? null : op.email)} aria-expanded={editing === op.email} data-testid="operator-edit-toggle">
-                            {t("ops.edit")}
-                          </button>
-                          {op.email !== session.email.toLowerCase() && (
-                            <ConfirmButton
-                              label={t("common.remove")} confirmLabel={t("ops.remove.confirm")} question={t("ops.remove.question")}
-                              busy={busy === op.email} onConfirm={() => void remove(op)} testId="operator-remove"
-                            />
-                          )}
-                        </div>
-                        {rowError?.email === op.email && <ErrorNotice error={rowError.error} onDismiss={() => setRowError(null)} />}
-                      </td>
-                    </tr>
-                    {editing === op.email && (
-                      <tr key={`${op.email}-edit`} class="table__detail">
-                        <td colSpan={6}>
-                          <EditOperator op={op} channels={channels} canOwner={canOwner} onCancel={() => setEditing(null)}
-                            onSaved={(o) => (replace(o), setEditing(null), setNotice(t("ops.saved").replace("{email}", o.email)))} />
-                        </td>
-                      </tr>
-                    )}
-                  </>
-                ))}
-              </tbody>
-            </table>
-          </div>
+        {!rows && !list.error && <p class="muted">{t("app.loading")}</p>}
+        {rows && rows.length === 0 && <p class="muted">{t("ops.empty")}</p>}
+        {rows && rows.length > 0 && (
+          <Table bare cards columns={[t("ops.email"), t("ops.role"), t("ops.status"), t("ops.channel"), t("ops.overrides"), { label: <span class="visually-hidden">{t("ops.actions")}</span> }]}>
+            {rows.map((op) => (
+              <OperatorRow key={op.email} op={op} channels={channels} canOwner={canOwner} self={op.email === session.email.toLowerCase()}
+                onSaved={(o) => (replace(o), setNotice(t("ops.saved").replace("{email}", o.email)))}
+                onRemoved={() => (setOps(rows.filter((x) => x.email !== op.email)), setNotice(t("ops.removed").replace("{email}", op.email)))} />
+            ))}
+          </Table>
         )}
       </section>
       <section class="card">

@@ -1,19 +1,24 @@
 /**
  * 設定 → メール・SMS 送信者:
  * - e-mail senders (GET/POST /api/senders, POST /api/senders/{id}/default, DELETE /api/senders/{id}): each with its
- *   SES verification state (read from SES, cached briefly; "状態を更新" reads it afresh) and, for a domain, the DNS
- *   records to add (3 DKIM CNAMEs, DMARC and SPF advice);
+ *   SES verification state (read from SES, cached briefly; "状態を更新" reads them all afresh, "認証状態を確認" one
+ *   sender, GET /api/senders/{id}?refresh=1) and, for a domain, the DNS records to add (3 DKIM CNAMEs, DMARC and SPF advice);
  * - the details every marketing e-mail and SMS must show (特定電子メール法): sender name, postal address, and the SMS
  *   sender ID and opt-out text (PATCH /api/workspace).
  */
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
+import { ConfirmButton } from "../../components/ConfirmButton";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { choices, SelectField, TextField } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
+import { useApiGet } from "../../components/ResourceScreen";
+import { Table } from "../../components/Table";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
+import { fieldErrors } from "../../lib/problems";
+import { useAction } from "../../lib/useAction";
 import { useForm } from "../../lib/useForm";
-import { fieldError } from "./operatorsShared";
-import { ConfirmButton, CopyButton, Field } from "./ui";
+import { canEditSettings, CopyButton, SettingsForm } from "./ui";
 
 interface DnsRecord {
   type: string;
@@ -48,50 +53,31 @@ type LawValues = { legal_name: string; postal_address: string; sms_sender_id: st
 
 function DnsTable({ records }: { records: DnsRecord[] }) {
   return (
-    <div class="table-wrap">
-      <table class="table" data-testid="sender-dns">
-        <caption class="muted" style={{ textAlign: "left" }}>{t("snd.dns")}</caption>
-        <thead>
-          <tr>
-            <th>{t("snd.dns.type")}</th>
-            <th>{t("snd.dns.name")}</th>
-            <th>{t("snd.dns.value")}</th>
-            <th />
+    <>
+      <p class="muted">{t("snd.dns")}</p>
+      <Table bare cards testId="sender-dns" columns={[t("snd.dns.type"), t("snd.dns.name"), t("snd.dns.value"), ""]}>
+        {records.map((r) => (
+          <tr key={`${r.type}-${r.name}`} title={r.note}>
+            <td>
+              {r.type} <span class="muted">({r.purpose}・{r.required === "yes" ? t("snd.dns.required") : t("snd.dns.recommended")})</span>
+            </td>
+            <td data-label={t("snd.dns.name")}><code class="break">{r.name}</code> <CopyButton text={r.name} /></td>
+            <td data-label={t("snd.dns.value")}><code class="break">{r.value}</code> <CopyButton text={r.value} /></td>
+            <td class="muted" style={{ fontSize: "12px" }}>{r.note}</td>
           </tr>
-        </thead>
-        <tbody>
-          {records.map((r) => (
-            <tr key={`${r.type}-${r.name}`} title={r.note}>
-              <td>
-                {r.type} <span class="muted">({r.purpose}・{r.required === "yes" ? t("snd.dns.required") : t("snd.dns.recommended")})</span>
-              </td>
-              <td><code>{r.name}</code> <CopyButton text={r.name} /></td>
-              <td><code>{r.value}</code> <CopyButton text={r.value} /></td>
-              <td class="muted" style={{ fontSize: "12px" }}>{r.note}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+        ))}
+      </Table>
+    </>
   );
 }
 
-function SenderCard({ sender, canEdit, onChanged }: { sender: SenderIdentity; canEdit: boolean; onChanged: () => void }) {
+function SenderCard({ sender: listed, canEdit, onChanged }: { sender: SenderIdentity; canEdit: boolean; onChanged: () => void }) {
   const { api } = useApp();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const run = async (call: () => Promise<unknown>) => {
-    setBusy(true);
-    try {
-      await call();
-      setError(null);
-      onChanged();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const action = useAction();
+  const [fresh, setFresh] = useState<SenderIdentity | null>(null); // this sender read afresh from SES
+  const sender = fresh ?? listed;
+  const run = (call: () => Promise<unknown>) => void action.run(async () => (await call(), true)).then((ok) => ok && onChanged());
+  const check = () => void action.run(async () => setFresh(await api.get<SenderIdentity>(`/api/senders/${sender.identity_id}?refresh=1`)));
   return (
     <li class="card" data-testid={`sender-${sender.from_address}`}>
       <div class="row" style={{ justifyContent: "space-between", alignItems: "center" }}>
@@ -109,10 +95,15 @@ function SenderCard({ sender, canEdit, onChanged }: { sender: SenderIdentity; ca
       </div>
       {!sender.verified && sender.kind === "address" && <p class="muted">{t("snd.addressHint", { address: sender.from_address })}</p>}
       {sender.kind === "domain" && sender.dns_records.length > 0 && <DnsTable records={sender.dns_records} />}
-      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      <ErrorNotice error={action.error} onDismiss={() => action.setError(null)} />
       <div class="row">
+        {!sender.verified && (
+          <button type="button" class="btn btn--small" disabled={action.busy} onClick={check} data-testid={`sender-check-${sender.identity_id}`}>
+            {t("snd.check")}
+          </button>
+        )}
         {canEdit && !sender.default && (
-          <button type="button" class="btn btn--small btn--ghost" disabled={busy} onClick={() => run(() => api.post(`/api/senders/${sender.identity_id}/default`))}>
+          <button type="button" class="btn btn--small btn--ghost" disabled={action.busy} onClick={() => run(() => api.post(`/api/senders/${sender.identity_id}/default`))}>
             {t("snd.makeDefault")}
           </button>
         )}
@@ -121,7 +112,7 @@ function SenderCard({ sender, canEdit, onChanged }: { sender: SenderIdentity; ca
             label={t("snd.remove")}
             confirmLabel={t("snd.removeConfirm")}
             question={t("snd.removeQuestion")}
-            busy={busy}
+            busy={action.busy}
             onConfirm={() => run(() => api.delete(`/api/senders/${sender.identity_id}`))}
             testId={`sender-remove-${sender.identity_id}`}
           />
@@ -135,7 +126,8 @@ function AddSender({ onAdded }: { onAdded: () => void }) {
   const { api } = useApp();
   const form = useForm<NewSender>({ from_name: "", from_address: "", reply_to: "", kind: "domain" }, "settings.senders.new");
   const v = form.values;
-  const err = (f: string) => fieldError(form.error, f);
+  const err = fieldErrors(form.error);
+  const field = (name: "from_name" | "from_address" | "reply_to") => ({ name, value: v[name], error: err.at(name), onValue: (x: string) => form.set(name, x) });
   const submit = async (e: Event) => {
     e.preventDefault();
     const made = await form.submit((x) =>
@@ -153,21 +145,11 @@ function AddSender({ onAdded }: { onAdded: () => void }) {
     <form class="form card" onSubmit={submit} noValidate data-testid="sender-add">
       <h2 class="card__title">{t("snd.add")}</h2>
       <div class="grid2">
-        <Field label={t("snd.fromName")} error={err("from_name")} id="from_name">
-          <input name="from_name" maxLength={100} value={v.from_name} onInput={(e) => form.set("from_name", e.currentTarget.value)} />
-        </Field>
-        <Field label={t("snd.fromAddress")} error={err("from_address")} id="from_address">
-          <input name="from_address" type="email" required value={v.from_address} onInput={(e) => form.set("from_address", e.currentTarget.value)} aria-invalid={err("from_address") ? true : undefined} />
-        </Field>
-        <Field label={t("snd.replyTo")} error={err("reply_to")} id="reply_to">
-          <input name="reply_to" type="email" value={v.reply_to} onInput={(e) => form.set("reply_to", e.currentTarget.value)} />
-        </Field>
-        <Field label={t("snd.kind")} error={err("kind")} id="kind">
-          <select name="kind" value={v.kind} onChange={(e) => form.set("kind", e.currentTarget.value as "domain")}>
-            <option value="domain">{t("snd.kind.domain")}</option>
-            <option value="address">{t("snd.kind.address")}</option>
-          </select>
-        </Field>
+        <TextField label={t("snd.fromName")} maxLength={100} {...field("from_name")} />
+        <TextField label={t("snd.fromAddress")} type="email" required {...field("from_address")} />
+        <TextField label={t("snd.replyTo")} type="email" {...field("reply_to")} />
+        <SelectField label={t("snd.kind")} name="kind" value={v.kind} error={err.at("kind")} onValue={(k) => form.set("kind", k)}
+          options={choices(["domain", "address"] as const, (k) => t(k === "domain" ? "snd.kind.domain" : "snd.kind.address"))} />
       </div>
       <ErrorNotice error={form.error} onDismiss={() => form.setError(null)} />
       <div class="row">
@@ -188,38 +170,25 @@ function LawForm({ settings, canEdit }: { settings: LawSettings; canEdit: boolea
     },
     "settings.senders.law",
   );
-  const [saved, setSaved] = useState(false);
   const v = form.values;
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSaved(false);
-    const r = await form.submit((x) =>
-      api.patch("/api/workspace", {
-        legal_name: x.legal_name || null, postal_address: x.postal_address || null,
-        sms_sender_id: x.sms_sender_id || null, sms_optout_text: x.sms_optout_text || null,
-      }),
-    );
-    if (r) setSaved(true);
-  };
+  const err = fieldErrors(form.error);
+  const field = (name: keyof LawValues) => ({ name, value: v[name], error: err.at(name), onValue: (x: string) => form.set(name, x) });
+  const save = (x: LawValues) =>
+    api.patch("/api/workspace", {
+      legal_name: x.legal_name || null, postal_address: x.postal_address || null,
+      sms_sender_id: x.sms_sender_id || null, sms_optout_text: x.sms_optout_text || null,
+    });
   const name = v.legal_name || settings.name;
   return (
-    <form class="form card" onSubmit={submit} noValidate data-testid="law-form">
+    <section class="card">
       <h2 class="card__title">{t("law.title")}</h2>
       <p class="muted">{t("law.lead")}</p>
-      <fieldset disabled={!canEdit} style={{ border: 0, padding: 0, margin: 0 }} class="stack">
-        <Field label={t("law.legalName")} error={form.errorFor("legal_name")} id="legal_name">
-          <input name="legal_name" maxLength={100} value={v.legal_name} placeholder={settings.name} onInput={(e) => (setSaved(false), form.set("legal_name", e.currentTarget.value))} />
-        </Field>
-        <Field label={t("law.postalAddress")} hint={t("law.postalAddress.hint")} error={form.errorFor("postal_address")} id="postal_address">
-          <input name="postal_address" maxLength={300} value={v.postal_address} onInput={(e) => (setSaved(false), form.set("postal_address", e.currentTarget.value))} aria-invalid={form.errorFor("postal_address") ? true : undefined} />
-        </Field>
+      <SettingsForm form={form} save={save} testId="law" canEdit={canEdit}>
+        <TextField label={t("law.legalName")} maxLength={100} placeholder={settings.name} {...field("legal_name")} />
+        <TextField label={t("law.postalAddress")} hint={t("law.postalAddress.hint")} maxLength={300} {...field("postal_address")} />
         <div class="grid2">
-          <Field label={t("law.smsSenderId")} hint={t("law.smsSenderId.hint")} error={form.errorFor("sms_sender_id")} id="sms_sender_id">
-            <input name="sms_sender_id" maxLength={11} value={v.sms_sender_id} onInput={(e) => (setSaved(false), form.set("sms_sender_id", e.currentTarget.value))} aria-invalid={form.errorFor("sms_sender_id") ? true : undefined} />
-          </Field>
-          <Field label={t("law.smsOptout")} hint={t("law.smsOptout.hint")} error={form.errorFor("sms_optout_text")} id="sms_optout_text">
-            <input name="sms_optout_text" maxLength={40} value={v.sms_optout_text} placeholder="配信停止はこちら" onInput={(e) => (setSaved(false), form.set("sms_optout_text", e.currentTarget.value))} />
-          </Field>
+          <TextField label={t("law.smsSenderId")} hint={t("law.smsSenderId.hint")} maxLength={11} {...field("sms_sender_id")} />
+          <TextField label={t("law.smsOptout")} hint={t("law.smsOptout.hint")} maxLength={40} placeholder="配信停止はこちら" {...field("sms_optout_text")} />
         </div>
         <div>
           <span class="field__label">{t("law.preview")}</span>
@@ -227,51 +196,42 @@ function LawForm({ settings, canEdit }: { settings: LawSettings; canEdit: boolea
             {`--\n${name}\n住所: ${v.postal_address || "—"}\nお問い合わせ: (差出人アドレス)\nこのメールは配信を希望された方にお送りしています。\n配信停止: https://…/u/…\n\nSMS: 【${name}】${v.sms_optout_text || "配信停止はこちら"} https://…/u/…`}
           </pre>
         </div>
-      </fieldset>
-      <ErrorNotice error={form.error} onDismiss={() => form.setError(null)} />
-      {canEdit && (
-        <div class="row">
-          <button type="submit" class="btn" disabled={form.submitting} data-testid="law-save">{form.submitting ? t("common.saving") : t("common.save")}</button>
-          {saved && <span class="muted" data-testid="law-saved">{t("common.saved")}</span>}
-        </div>
-      )}
-    </form>
+      </SettingsForm>
+    </section>
   );
 }
 
 export default function SendersScreen() {
-  const { api, session } = useApp();
-  const canEdit = session.role === "owner" || session.role === "admin";
-  const [senders, setSenders] = useState<SenderIdentity[] | null>(null);
-  const [law, setLaw] = useState<LawSettings | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const load = (fresh = false) =>
-    api.get<{ items: SenderIdentity[] }>(`/api/senders${fresh ? "?refresh=1" : ""}`).then((r) => (setSenders(r.items), setError(null)), setError);
-  useEffect(() => {
-    void load();
-    api.get<LawSettings>("/api/workspace").then(setLaw, setError);
-  }, []);
+  const { session } = useApp();
+  const canEdit = canEditSettings(session.role);
+  const [fresh, setFresh] = useState(false);
+  const [round, setRound] = useState(0); // each change reads the list again, afresh from SES
+  const senders = useApiGet<{ items: SenderIdentity[] }>(`/api/senders${fresh ? "?refresh=1" : ""}`, [round]);
+  const law = useApiGet<LawSettings>("/api/workspace");
+  const reload = () => (setFresh(true), setRound((n) => n + 1));
+  const rows = senders.data?.items ?? null;
+  const error = senders.error ?? law.error;
   return (
     <>
       <PageHeader title={t("nav.senders")} lead={t("snd.lead")}>
-        <button type="button" class="btn btn--ghost" onClick={() => void load(true)} data-testid="senders-refresh">
+        <button type="button" class="btn btn--ghost" onClick={reload} data-testid="senders-refresh">
           {t("snd.refresh")}
         </button>
       </PageHeader>
-      <ErrorNotice error={error} onRetry={() => (setError(null), void load())} />
+      <ErrorNotice error={error} onRetry={() => (senders.setError(null), law.setError(null), senders.reload(), law.reload())} />
       <section data-testid="senders">
         <h2 class="card__title">{t("snd.list")}</h2>
         <p class="muted">{t("snd.defaultHint")}</p>
-        {senders === null && !error && <p class="muted">{t("app.loading")}</p>}
-        {senders && senders.length === 0 && <p class="muted">{t("snd.none")}</p>}
+        {rows === null && !error && <p class="muted">{t("app.loading")}</p>}
+        {rows && rows.length === 0 && <p class="muted">{t("snd.none")}</p>}
         <ul class="stack" style={{ listStyle: "none", padding: 0 }}>
-          {(senders ?? []).map((s) => (
-            <SenderCard key={s.identity_id} sender={s} canEdit={canEdit} onChanged={() => void load(true)} />
+          {(rows ?? []).map((s) => (
+            <SenderCard key={`${s.identity_id}-${round}`} sender={s} canEdit={canEdit} onChanged={reload} />
           ))}
         </ul>
       </section>
-      {canEdit && <AddSender onAdded={() => void load(true)} />}
-      {law && <LawForm settings={law} canEdit={canEdit} />}
+      {canEdit && <AddSender onAdded={reload} />}
+      {law.data && <LawForm settings={law.data} canEdit={canEdit} />}
     </>
   );
 }

@@ -6,15 +6,16 @@
  * Secrets: inputs are type=password, never prefilled, cleared after saving, and never drafted (useForm with
  * draftKey null: nothing goes to sessionStorage). Only the masked hints the API returns are shown.
  */
-import { useEffect, useState } from "preact/hooks";
-import { toApiError, type ApiError } from "../../api";
+import { useState } from "preact/hooks";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { Field, FieldError, TextField } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
+import { Loaded } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
+import { fieldErrors } from "../../lib/problems";
+import { useAction } from "../../lib/useAction";
 import { useForm } from "../../lib/useForm";
-import { fieldError } from "./operatorsShared";
-import { Field } from "./ui";
 import "./operators.css";
 
 type Mode = "test" | "live";
@@ -51,7 +52,8 @@ function KeysForm({ mode, onSaved }: { mode: Mode; onSaved: (s: StripeSettings) 
   const form = useForm<KeyValues>(EMPTY, null); // never a draft: these are secrets
   const [saved, setSaved] = useState(false);
   const v = form.values;
-  const err = (f: string) => fieldError(form.error, f);
+  const errors = fieldErrors(form.error);
+  const err = (f: string) => errors.at(f);
   const prefix = mode === "live" ? "sk_live_" : "sk_test_";
   const filled = v.secret_key.trim() !== "" || v.webhook_secrets.some((s) => s.trim() !== "");
   const submit = async (e: Event) => {
@@ -75,13 +77,8 @@ function KeysForm({ mode, onSaved }: { mode: Mode; onSaved: (s: StripeSettings) 
   const setSecret = (i: number, value: string) => form.set("webhook_secrets", v.webhook_secrets.map((s, j) => (j === i ? value : s)));
   return (
     <form class="form stack" onSubmit={submit} noValidate autoComplete="off" data-testid={`stripe-keys-form-${mode}`}>
-      <Field label={t("stripe.secretKey")} hint={t("stripe.secretKey.hint").replace("{prefix}", prefix)} error={err("secret_key")} id="secret_key">
-        <input
-          type="password" name="secret_key" autoComplete="new-password" spellcheck={false} placeholder={`${prefix}…`}
-          value={v.secret_key} onInput={(e) => (setSaved(false), form.set("secret_key", (e.target as HTMLInputElement).value))}
-          aria-invalid={err("secret_key") ? true : undefined}
-        />
-      </Field>
+      <TextField label={t("stripe.secretKey")} hint={t("stripe.secretKey.hint").replace("{prefix}", prefix)} type="password" autoComplete="new-password"
+        name="secret_key" placeholder={`${prefix}…`} value={v.secret_key} error={err("secret_key")} onValue={(x) => (setSaved(false), form.set("secret_key", x))} />
       <Field label={t("stripe.webhookSecrets")} hint={t("stripe.webhookSecrets.hint")} error={err("webhook_secrets")} id="webhook_secrets">
         <div class="stack" style={{ gap: "6px" }}>
           {v.webhook_secrets.map((s, i) => (
@@ -115,72 +112,57 @@ function KeysForm({ mode, onSaved }: { mode: Mode; onSaved: (s: StripeSettings) 
   );
 }
 
-export default function StripeKeysScreen() {
+function StripeSettingsCards({ initial }: { initial: StripeSettings }) {
   const { api } = useApp();
-  const [settings, setSettings] = useState<StripeSettings | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [editMode, setEditMode] = useState<Mode>("test");
-  const [modeError, setModeError] = useState<ApiError | null>(null);
-  const [switching, setSwitching] = useState(false);
-
-  const load = () =>
-    api.get<StripeSettings>("/api/payments/stripe").then((s) => (setSettings(s), setEditMode(s.stripe_mode), setError(null)), setError);
-  useEffect(() => void load(), []);
-
-  const switchMode = async (m: Mode) => {
-    if (!settings || m === settings.stripe_mode) return;
-    setSwitching(true);
-    setModeError(null);
-    try {
-      setSettings(await api.put<StripeSettings>("/api/payments/stripe/mode", { stripe_mode: m }));
-    } catch (e) {
-      setModeError(toApiError(e));
-    } finally {
-      setSwitching(false);
-    }
+  const [settings, setSettings] = useState<StripeSettings>(initial);
+  const [editMode, setEditMode] = useState<Mode>(initial.stripe_mode);
+  const switching = useAction();
+  const modeFieldError = fieldErrors(switching.error).at("stripe_mode");
+  const switchMode = (m: Mode) => {
+    if (m !== settings.stripe_mode) void switching.run(async () => setSettings(await api.put<StripeSettings>("/api/payments/stripe/mode", { stripe_mode: m })));
   };
-  const modeFieldError = fieldError(modeError, "stripe_mode");
+  return (
+    <>
+      <section class="card" data-testid="stripe-mode">
+        <h2 class="card__title">{t("stripe.mode")}</h2>
+        <div class={`field${modeFieldError ? " field--error" : ""}`} data-field="stripe_mode">
+          <div class="mode-switch" role="group" aria-label={t("stripe.mode")}>
+            {(["test", "live"] as const).map((m) => (
+              <button key={m} type="button" data-mode={m} aria-pressed={settings.stripe_mode === m} disabled={switching.busy}
+                onClick={() => switchMode(m)} data-testid={`stripe-mode-${m}`}>
+                {t(m === "test" ? "stripe.mode.test" : "stripe.mode.live")}
+              </button>
+            ))}
+          </div>
+          <span class="field__hint muted">{t(settings.stripe_mode === "live" ? "stripe.mode.liveNow" : "stripe.mode.testNow")}</span>
+          <FieldError text={modeFieldError} name="stripe_mode" />
+        </div>
+        {!modeFieldError && <ErrorNotice error={switching.error} onDismiss={() => switching.setError(null)} />}
+      </section>
+      <section class="card">
+        <h2 class="card__title">{t("stripe.keys")}</h2>
+        <div class="tabs" role="tablist">
+          {(["test", "live"] as const).map((m) => (
+            <button key={m} type="button" role="tab" aria-selected={editMode === m} class={editMode === m ? "is-on" : ""}
+              onClick={() => setEditMode(m)} data-testid={`stripe-tab-${m}`}>
+              {t(m === "test" ? "stripe.mode.test" : "stripe.mode.live")}
+            </button>
+          ))}
+        </div>
+        <p class="muted" style={{ marginTop: 0 }}>{t("stripe.current")}</p>
+        <HintList hints={settings.keys[editMode]} mode={editMode} />
+        <p class="muted" style={{ fontSize: "12px" }}>{t("stripe.writeOnly")}</p>
+        <KeysForm key={editMode} mode={editMode} onSaved={setSettings} />
+      </section>
+    </>
+  );
+}
 
+export default function StripeKeysScreen() {
   return (
     <>
       <PageHeader title={t("nav.stripeKeys")} lead={t("screen.stripeKeys.lead")} />
-      <ErrorNotice error={error} onRetry={() => (setError(null), load())} />
-      {!settings && !error && <p class="muted">{t("app.loading")}</p>}
-      {settings && (
-        <>
-          <section class="card" data-testid="stripe-mode">
-            <h2 class="card__title">{t("stripe.mode")}</h2>
-            <div class={`field${modeFieldError ? " field--error" : ""}`} data-field="stripe_mode">
-              <div class="mode-switch" role="group" aria-label={t("stripe.mode")}>
-                {(["test", "live"] as const).map((m) => (
-                  <button key={m} type="button" data-mode={m} aria-pressed={settings.stripe_mode === m} disabled={switching}
-                    onClick={() => void switchMode(m)} data-testid={`stripe-mode-${m}`}>
-                    {t(m === "test" ? "stripe.mode.test" : "stripe.mode.live")}
-                  </button>
-                ))}
-              </div>
-              <span class="field__hint muted">{t(settings.stripe_mode === "live" ? "stripe.mode.liveNow" : "stripe.mode.testNow")}</span>
-              {modeFieldError && <span class="field__error" role="alert" data-field-error="stripe_mode">{modeFieldError}</span>}
-            </div>
-            {modeError && !modeFieldError && <ErrorNotice error={modeError} onDismiss={() => setModeError(null)} />}
-          </section>
-          <section class="card">
-            <h2 class="card__title">{t("stripe.keys")}</h2>
-            <div class="tabs" role="tablist">
-              {(["test", "live"] as const).map((m) => (
-                <button key={m} type="button" role="tab" aria-selected={editMode === m} class={editMode === m ? "is-on" : ""}
-                  onClick={() => setEditMode(m)} data-testid={`stripe-tab-${m}`}>
-                  {t(m === "test" ? "stripe.mode.test" : "stripe.mode.live")}
-                </button>
-              ))}
-            </div>
-            <p class="muted" style={{ marginTop: 0 }}>{t("stripe.current")}</p>
-            <HintList hints={settings.keys[editMode]} mode={editMode} />
-            <p class="muted" style={{ fontSize: "12px" }}>{t("stripe.writeOnly")}</p>
-            <KeysForm key={editMode} mode={editMode} onSaved={setSettings} />
-          </section>
-        </>
-      )}
+      <Loaded<StripeSettings> path={"/api/payments/stripe"}>{(s) => <StripeSettingsCards initial={s as StripeSettings} />}</Loaded>
     </>
   );
 }

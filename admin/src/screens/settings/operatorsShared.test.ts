@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../api";
-import { effective, emailSegment, fieldError, normalise, PERMISSIONS, ROLE_DEFAULTS, toggle } from "./operatorsShared";
+import { fieldErrors } from "../../lib/problems";
+import { effective, emailSegment, normalise, PERMISSIONS, ROLE_DEFAULTS, toggle } from "./operatorsShared";
 
 describe("the admin's copy of the permission matrix", () => {
   const py = readFileSync(resolve(__dirname, "../../../../layers/haishin/haishin/auth/permissions.py"), "utf8");
@@ -42,9 +43,9 @@ describe("grants and denials", () => {
 
   it("matches an API error to its field, list items included", () => {
     const e = new ApiError({ status: 422, code: "validation_failed", message: "bad", where: "webhook_secrets.1" });
-    expect(fieldError(e, "webhook_secrets")).toBe("bad");
-    expect(fieldError(e, "webhook")).toBeUndefined();
-    expect(fieldError(null, "email")).toBeUndefined();
+    expect(fieldErrors(e).at("webhook_secrets")).toBe("bad"); // what the settings screens use (fieldErrors)
+    expect(fieldErrors(e).at("webhook")).toBeUndefined();
+    expect(fieldErrors(null).at("email")).toBeUndefined();
   });
 
   it("keeps an e-mail's @ and + as they are in a path segment, encodes the rest", () => {

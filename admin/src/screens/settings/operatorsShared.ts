@@ -3,7 +3,6 @@
  * (mirror of layers/haishin/haishin/auth/permissions.py, which stays the authority: the API re-checks
  * everything) and field errors that also match list items ("webhook_secrets.0" -> "webhook_secrets").
  */
-import type { ApiError } from "../../api";
 import type { Role } from "../../auth";
 
 /** Every Permission value, in the order the backend's enum lists them (grouped by area). */
@@ -84,11 +83,6 @@ export function normalise(role: Role, granted: readonly string[], denied: readon
   };
 }
 
-/** The error's message when the API named `field` (or an item of it, e.g. "webhook_secrets.1"). */
-export function fieldError(error: ApiError | null | undefined, field: string): string | undefined {
-  if (!error || !error.where) return undefined;
-  return error.where === field || error.where.startsWith(`${field}.`) ? error.message : undefined;
-}
 
 /**
  * An e-mail as a URL path segment. Characters a path segment allows as they are ("@", "+", ...) are left

@@ -7,15 +7,19 @@
  * Only owners change endpoints (manage_webhooks is owner-only); everyone who may open the screen sees the lists.
  * The secret is shown in one panel right after creation or rotation, never drafted or stored, gone when closed.
  */
-import { useEffect, useState } from "preact/hooks";
-import { toApiError, type ApiError } from "../../api";
+import { useState } from "preact/hooks";
+import { ConfirmButton } from "../../components/ConfirmButton";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { CheckField, FieldError, TextField } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
+import { useApiGet } from "../../components/ResourceScreen";
+import { Table } from "../../components/Table";
 import { useApp } from "../../context";
 import { t, type DictKey } from "../../i18n";
+import { fieldErrors } from "../../lib/problems";
+import { useAction } from "../../lib/useAction";
 import { useForm } from "../../lib/useForm";
-import { fieldError } from "../settings/operatorsShared";
-import { CopyButton, Field, formatDateTime } from "../settings/ui";
+import { CopyButton, formatDateTime } from "../settings/ui";
 import "../settings/operators.css";
 import { loadEndpoints } from "./EndpointPicker";
 import { STATUS_BADGE, canReplay, endpointLabel, type Delivery, type Endpoint, type EndpointWithSecret } from "./types";
@@ -47,7 +51,7 @@ function CreateForm({ eventTypes, onCreated }: { eventTypes: string[]; onCreated
   const { api } = useApp();
   const form = useForm<NewEndpoint>({ url: "", description: "", events: [] }, null);
   const v = form.values;
-  const err = (f: string) => fieldError(form.error, f);
+  const err = fieldErrors(form.error);
   const toggle = (type: string, on: boolean) => form.set("events", on ? [...v.events, type] : v.events.filter((x) => x !== type));
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -61,26 +65,17 @@ function CreateForm({ eventTypes, onCreated }: { eventTypes: string[]; onCreated
   };
   return (
     <form class="form stack" onSubmit={submit} noValidate autoComplete="off" data-testid="webhook-create">
-      <Field label={t("wh.url")} hint={t("wh.url.hint")} error={err("url")} id="url">
-        <input type="url" name="url" placeholder="https://" value={v.url} spellcheck={false}
-          onInput={(e) => form.set("url", (e.target as HTMLInputElement).value)} aria-invalid={err("url") ? true : undefined} />
-      </Field>
-      <Field label={t("wh.description")} error={err("description")} id="description">
-        <input name="description" value={v.description} maxLength={200} onInput={(e) => form.set("description", (e.target as HTMLInputElement).value)} />
-      </Field>
+      <TextField label={t("wh.url")} hint={t("wh.url.hint")} type="url" name="url" placeholder="https://" value={v.url} error={err.at("url")} onValue={(x) => form.set("url", x)} />
+      <TextField label={t("wh.description")} name="description" maxLength={200} value={v.description} error={err.at("description")} onValue={(x) => form.set("description", x)} />
       <fieldset class="field" data-field="events">
         <legend class="field__label">{t("wh.events")}</legend>
         <div class="row" style={{ flexWrap: "wrap", gap: "8px 16px" }}>
           {eventTypes.map((type) => (
-            <label key={type} class="row" style={{ gap: "4px" }}>
-              <input type="checkbox" name="events" value={type} checked={v.events.includes(type)}
-                onChange={(e) => toggle(type, (e.target as HTMLInputElement).checked)} />
-              {eventLabel(type)}
-            </label>
+            <CheckField key={type} label={eventLabel(type)} name="events" checked={v.events.includes(type)} onValue={(on) => toggle(type, on)} />
           ))}
         </div>
         <span class="field__hint muted">{t("wh.events.hint")}</span>
-        {err("events") && <span class="field__error" role="alert">{err("events")}</span>}
+        <FieldError text={err.at("events")} name="events" />
       </fieldset>
       <ErrorNotice error={form.error} />
       <div>
@@ -92,44 +87,58 @@ function CreateForm({ eventTypes, onCreated }: { eventTypes: string[]; onCreated
   );
 }
 
+function EndpointCard({ e, owner, busy, act, onSecret }: { e: Endpoint; owner: boolean; busy: boolean; act: (run: () => Promise<unknown>, done?: string) => void; onSecret: (s: EndpointWithSecret) => void }) {
+  const { api } = useApp();
+  return (
+    <article class="stack" data-testid="webhook-endpoint" data-endpoint={e.endpoint_id} style={{ borderTop: "1px solid var(--line, #e5e5e5)", paddingTop: "12px" }}>
+      <div class="row">
+        <strong>{endpointLabel(e)}</strong>
+        <span class={`badge ${e.enabled ? "badge--ok" : "badge--warn"}`}>{t(e.enabled ? "wh.enabled" : "wh.disabled")}</span>
+      </div>
+      <code class="break">{e.url}</code>
+      <div class="row" style={{ flexWrap: "wrap", gap: "4px" }}>
+        {e.events.map((type) => <span key={type} class="tag">{eventLabel(type)}</span>)}
+      </div>
+      <span class="muted">{t("wh.secretHint")}: <span class="secret-hint">{e.secret_hint ?? "—"}</span></span>
+      {owner && (
+        <div class="row" style={{ flexWrap: "wrap" }}>
+          <button type="button" class="btn btn--small" disabled={busy} data-testid="webhook-test"
+            onClick={() => act(() => api.post(`/api/webhooks/${e.endpoint_id}/test`, {}), t("wh.test.sent"))}>{t("wh.test")}</button>
+          <button type="button" class="btn btn--small btn--ghost" disabled={busy}
+            onClick={() => act(() => api.patch(`/api/webhooks/${e.endpoint_id}`, { enabled: !e.enabled }))}>{t(e.enabled ? "wh.disable" : "wh.enable")}</button>
+          <ConfirmButton label={t("wh.rotate")} confirmLabel={t("wh.rotate")} question={t("wh.rotate.q")} busy={busy} testId="webhook-rotate"
+            onConfirm={() => act(async () => onSecret(await api.post<EndpointWithSecret>(`/api/webhooks/${e.endpoint_id}/rotate-secret`, {})))} />
+          <ConfirmButton label={t("wh.delete")} confirmLabel={t("wh.delete")} question={t("wh.delete.q")} busy={busy} testId="webhook-delete"
+            onConfirm={() => act(() => api.delete(`/api/webhooks/${e.endpoint_id}`))} />
+        </div>
+      )}
+    </article>
+  );
+}
+
 export default function WebhooksScreen() {
   const { api, session } = useApp();
   const owner = session.role === "owner";
-  const [endpoints, setEndpoints] = useState<Endpoint[] | null>(null);
-  const [eventTypes, setEventTypes] = useState<string[]>([]);
-  const [deliveries, setDeliveries] = useState<Delivery[] | null>(null);
+  const list = useApiGet<{ items: Endpoint[]; event_types: string[] }>("/api/webhooks");
+  const log = useApiGet<{ items: Delivery[] }>("/api/webhooks/deliveries?limit=50");
   const [secret, setSecret] = useState<EndpointWithSecret | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [actionError, setActionError] = useState<ApiError | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const action = useAction();
+  const endpoints = list.data?.items ?? null;
+  const deliveries = log.data?.items ?? null;
+  const error = list.error ?? log.error;
 
-  const loadAll = () =>
-    Promise.all([
-      api.get<{ items: Endpoint[]; event_types: string[] }>("/api/webhooks"),
-      api.get<{ items: Delivery[] }>("/api/webhooks/deliveries", { query: { limit: 50 } }),
-    ]).then(([e, d]) => {
-      setEndpoints(e.items);
-      setEventTypes(e.event_types);
-      setDeliveries(d.items);
-      setError(null);
-      void loadEndpoints(api, true).catch(() => undefined); // the action editors' pickers see the change
-    }, setError);
-  useEffect(() => void loadAll(), []);
-
-  const act = async (run: () => Promise<unknown>, done?: string) => {
-    setBusy(true);
-    setActionError(null);
+  const loadAll = () => {
+    list.reload();
+    log.reload();
+    void loadEndpoints(api, true).catch(() => undefined); // the action editors' pickers see the change
+  };
+  const act = (run: () => Promise<unknown>, done?: string) => {
     setNotice(null);
-    try {
-      await run();
-      if (done) setNotice(done);
-      await loadAll();
-    } catch (e) {
-      setActionError(toApiError(e));
-    } finally {
-      setBusy(false);
-    }
+    void action.run(async () => (await run(), true)).then((ok) => {
+      if (ok && done) setNotice(done);
+      loadAll();
+    });
   };
   const label = (id: string) => {
     const e = endpoints?.find((x) => x.endpoint_id === id);
@@ -139,9 +148,9 @@ export default function WebhooksScreen() {
   return (
     <>
       <PageHeader title={t("nav.webhooks")} lead={t("screen.webhooks.lead")} />
-      <ErrorNotice error={error} onRetry={() => (setError(null), loadAll())} />
+      <ErrorNotice error={error} onRetry={() => (list.setError(null), log.setError(null), loadAll())} />
       {secret && <SecretPanel secret={secret} onClose={() => setSecret(null)} />}
-      {actionError && <ErrorNotice error={actionError} onDismiss={() => setActionError(null)} />}
+      <ErrorNotice error={action.error} onDismiss={() => action.setError(null)} />
       {notice && <p class="muted" role="status" data-testid="webhook-notice">{notice}</p>}
       {!endpoints && !error && <p class="muted">{t("app.loading")}</p>}
       {endpoints && (
@@ -149,35 +158,11 @@ export default function WebhooksScreen() {
           <h2 class="card__title">{t("wh.endpoints")}</h2>
           {!owner && <p class="muted">{t("wh.ownerOnly")}</p>}
           {endpoints.length === 0 && <p class="muted" data-testid="webhook-empty">{t("wh.none")}</p>}
-          {endpoints.map((e) => (
-            <article key={e.endpoint_id} class="stack" data-testid="webhook-endpoint" data-endpoint={e.endpoint_id} style={{ borderTop: "1px solid var(--line, #e5e5e5)", paddingTop: "12px" }}>
-              <div class="row">
-                <strong>{endpointLabel(e)}</strong>
-                <span class={`badge ${e.enabled ? "badge--ok" : "badge--warn"}`}>{t(e.enabled ? "wh.enabled" : "wh.disabled")}</span>
-              </div>
-              <code class="break">{e.url}</code>
-              <div class="row" style={{ flexWrap: "wrap", gap: "4px" }}>
-                {e.events.map((type) => <span key={type} class="tag">{eventLabel(type)}</span>)}
-              </div>
-              <span class="muted">{t("wh.secretHint")}: <span class="secret-hint">{e.secret_hint ?? "—"}</span></span>
-              {owner && (
-                <div class="row" style={{ flexWrap: "wrap" }}>
-                  <button type="button" class="btn btn--small" disabled={busy} data-testid="webhook-test"
-                    onClick={() => void act(() => api.post(`/api/webhooks/${e.endpoint_id}/test`, {}), t("wh.test.sent"))}>{t("wh.test")}</button>
-                  <button type="button" class="btn btn--small btn--ghost" disabled={busy}
-                    onClick={() => void act(() => api.patch(`/api/webhooks/${e.endpoint_id}`, { enabled: !e.enabled }))}>{t(e.enabled ? "wh.disable" : "wh.enable")}</button>
-                  <button type="button" class="btn btn--small btn--ghost" disabled={busy} data-testid="webhook-rotate"
-                    onClick={() => window.confirm(t("wh.rotate.q")) && void act(async () => setSecret(await api.post<EndpointWithSecret>(`/api/webhooks/${e.endpoint_id}/rotate-secret`, {})))}>{t("wh.rotate")}</button>
-                  <button type="button" class="btn btn--small btn--ghost" disabled={busy}
-                    onClick={() => window.confirm(t("wh.delete.q")) && void act(() => api.delete(`/api/webhooks/${e.endpoint_id}`))}>{t("wh.delete")}</button>
-                </div>
-              )}
-            </article>
-          ))}
+          {endpoints.map((e) => <EndpointCard key={e.endpoint_id} e={e} owner={owner} busy={action.busy} act={act} onSecret={setSecret} />)}
           {owner && (
             <details style={{ marginTop: "16px" }} open={endpoints.length === 0}>
               <summary>{t("wh.add")}</summary>
-              <CreateForm eventTypes={eventTypes} onCreated={(created) => (setSecret(created), void loadAll())} />
+              <CreateForm eventTypes={list.data?.event_types ?? []} onCreated={(created) => (setSecret(created), loadAll())} />
             </details>
           )}
         </section>
@@ -186,46 +171,31 @@ export default function WebhooksScreen() {
         <section class="card" data-testid="webhook-deliveries">
           <div class="row">
             <h2 class="card__title">{t("wh.deliveries")}</h2>
-            <button type="button" class="btn btn--small btn--ghost" onClick={() => void loadAll()}>{t("wh.deliveries.refresh")}</button>
+            <button type="button" class="btn btn--small btn--ghost" onClick={loadAll}>{t("wh.deliveries.refresh")}</button>
           </div>
           {deliveries.length === 0 && <p class="muted">{t("wh.deliveries.none")}</p>}
           {deliveries.length > 0 && (
-            <div class="table-wrap">
-              <table class="table table--cards">
-                <thead>
-                  <tr>
-                    <th>{t("wh.col.when")}</th>
-                    <th>{t("wh.col.event")}</th>
-                    <th>{t("wh.col.endpoint")}</th>
-                    <th>{t("wh.col.status")}</th>
-                    <th>{t("wh.col.code")}</th>
-                    <th>{t("wh.col.attempts")}</th>
-                    <th />
-                  </tr>
-                </thead>
-                <tbody>
-                  {deliveries.map((d) => (
-                    <tr key={d.delivery_id} data-testid="webhook-delivery" data-status={d.status}>
-                      <td><strong>{formatDateTime(d.created_at)}</strong></td>
-                      <td data-label={t("wh.col.event")}>{eventLabel(d.event_type)}</td>
-                      <td data-label={t("wh.col.endpoint")} class="break">{label(d.endpoint_id)}</td>
-                      <td data-label={t("wh.col.status")}>
-                        <span class={`badge ${STATUS_BADGE[d.status]}`}>{t(`wh.status.${d.status}` as DictKey)}</span>
-                        {d.next_attempt_at && <div class="muted">{t("wh.nextAttempt", { at: formatDateTime(d.next_attempt_at) })}</div>}
-                      </td>
-                      <td data-label={t("wh.col.code")}>{d.last_status_code ?? d.last_error ?? "—"}</td>
-                      <td data-label={t("wh.col.attempts")}>{d.attempts}</td>
-                      <td>
-                        {owner && canReplay(d) && (
-                          <button type="button" class="btn btn--small btn--ghost" disabled={busy} data-testid="webhook-replay"
-                            onClick={() => void act(() => api.post(`/api/webhooks/deliveries/${d.delivery_id}/replay`, {}), t("wh.replayed"))}>{t("wh.replay")}</button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table bare cards columns={[t("wh.col.when"), t("wh.col.event"), t("wh.col.endpoint"), t("wh.col.status"), t("wh.col.code"), t("wh.col.attempts"), ""]}>
+              {deliveries.map((d) => (
+                <tr key={d.delivery_id} data-testid="webhook-delivery" data-status={d.status}>
+                  <td><strong>{formatDateTime(d.created_at)}</strong></td>
+                  <td data-label={t("wh.col.event")}>{eventLabel(d.event_type)}</td>
+                  <td data-label={t("wh.col.endpoint")} class="break">{label(d.endpoint_id)}</td>
+                  <td data-label={t("wh.col.status")}>
+                    <span class={`badge ${STATUS_BADGE[d.status]}`}>{t(`wh.status.${d.status}` as DictKey)}</span>
+                    {d.next_attempt_at && <div class="muted">{t("wh.nextAttempt", { at: formatDateTime(d.next_attempt_at) })}</div>}
+                  </td>
+                  <td data-label={t("wh.col.code")}>{d.last_status_code ?? d.last_error ?? "—"}</td>
+                  <td data-label={t("wh.col.attempts")}>{d.attempts}</td>
+                  <td>
+                    {owner && canReplay(d) && (
+                      <button type="button" class="btn btn--small btn--ghost" disabled={action.busy} data-testid="webhook-replay"
+                        onClick={() => act(() => api.post(`/api/webhooks/deliveries/${d.delivery_id}/replay`, {}), t("wh.replayed"))}>{t("wh.replay")}</button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </Table>
           )}
         </section>
       )}

@@ -59,6 +59,9 @@ class VersionConflict(Conflict):
     """Someone else saved the subscriber between our read and our write (retry from a fresh read)."""
 
 
+_IDENTITY_LABEL = {"email": "メールアドレス", "phone": "電話番号", "line": "LINE ユーザー"}
+
+
 class AliasTaken(Conflict):
     """An identity (LINE user, email, phone) already belongs to another subscriber."""
 
@@ -248,8 +251,10 @@ class SubscriberRepository:
             for index, reason in enumerate(reasons[1 : 1 + len(add)]):
                 if reason is not None and getattr(reason, "code", "") == "ConditionalCheckFailed":
                     kind, value = add[index]
-                    raise AliasTaken(f"{kind.split(':')[0]} {value} already belongs to another friend",
-                                     where=kind.split(":")[0]) from exc
+                    field = kind.split(":")[0]
+                    label = _IDENTITY_LABEL.get(field, field)
+                    raise AliasTaken(f"{label}「{value}」はすでに別の友だちに登録されています。"
+                                     "同じ人なら友だちの統合を使ってください。", where=field) from exc
             if reasons and reasons[0] is not None and getattr(reasons[0], "code", "") == "ConditionalCheckFailed":
                 raise VersionConflict("the friend changed meanwhile; try again", where=f"subscriber {sid}") from exc
             raise Conflict("the friend could not be saved; try again", where=f"subscriber {sid}") from exc
@@ -314,13 +319,13 @@ class SubscriberRepository:
         keeps its data for history and gets ``merged_into``. Segments skip merged rows.
         """
         if winner_id == loser_id:
-            raise Conflict("a friend cannot be merged into itself", where="loser_id")
+            raise Conflict("同じ友だちどうしは統合できません。別の友だちを選んでください。", where="loser_id")
         for _ in range(_MAX_OPTIMISTIC_RETRIES):
             winner = self.require(workspace_id, winner_id)
             loser = self.require(workspace_id, loser_id)
             for row, where in ((winner, "winner_id"), (loser, "loser_id")):
                 if row.merged_into:
-                    raise Conflict(f"friend {row.subscriber_id} was already merged into {row.merged_into}",
+                    raise Conflict(f"友だち {row.subscriber_id} はすでに {row.merged_into} に統合されています。",
                                    where=where)
             loser_aliases = aliases_of(loser)
             merge_rows(winner, loser)
@@ -343,7 +348,8 @@ class SubscriberRepository:
                 if "ConditionalCheckFailed" not in str(exc) and not getattr(exc, "cancellation_reasons", None):
                     raise
                 continue
-        raise Conflict("the friends kept changing; try the merge again", where=f"subscriber {winner_id}")
+        raise Conflict("友だちの情報が同時に変わったため統合できませんでした。もう一度お試しください。",
+                       where=f"subscriber {winner_id}")
 
 
 def _is_empty(value: object) -> bool:

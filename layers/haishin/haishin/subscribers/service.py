@@ -62,7 +62,7 @@ def check_email(email: str) -> str:
     value = normalise_email(email)
     local, _, domain = value.partition("@")
     if not local or "." not in domain or " " in value:
-        raise ValidationFailed(f"not an email address: '{email}'", where="email")
+        raise ValidationFailed(f"「{email}」はメールアドレスの形式ではありません。", where="email")
     return value
 
 
