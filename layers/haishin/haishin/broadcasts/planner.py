@@ -34,6 +34,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from haishin import clock
+from haishin.abtests.assign import variant_label
+from haishin.broadcasts.abtest import variant_of
 from haishin.broadcasts.audience import Audience, RowView, address_for
 from haishin.broadcasts.models import BroadcastModel
 from haishin.broadcasts.repository import BroadcastRepository
@@ -72,6 +74,7 @@ class _Group:
     content: Any  # rendered content for personalised broadcasts, None = the broadcast's content as is
     recipients: list[str] = field(default_factory=list)
     to: list[str] = field(default_factory=list)
+    variant: int | None = None  # an A/B test's variant index (0 = A); its content is ``content``
 
     def size_bytes(self) -> int:
         """UTF-8 bytes this group adds to a delivery message (SQS counts bytes: Japanese is 3 per character)."""
@@ -215,23 +218,32 @@ class BroadcastPlanner:
         groups: dict[str, _Group] = {}
         emitter = _Emitter(self, broadcast, label, content, self.repository.line_channel(broadcast))
         counts: dict[str, int] = {}
+        variants: list[dict[str, Any]] = list(content.get("variants") or []) if broadcast.variants else []
 
         def place(row: dict[str, Any], channel: str, address: str) -> None:
             subscriber_id = str(row["subscriber_id"])
             rendered: Any = None
             key = channel
+            # an A/B test: the friend's variant is a pure function of (broadcast, friend), so a re-run plans the same
+            variant = variant_of(broadcast, subscriber_id) if variants else None
+            source = content if variant is None else variants[variant]
+            if variant is not None:
+                key = f"{channel}|v{variant}"
+                rendered = {channel: source.get(channel)}
             if personalised:
                 try:
-                    rendered = self._render(content, channel, row, broadcast, planned_at, zone, base)
+                    rendered = self._render(source, channel, row, broadcast, planned_at, zone, base)
                 except RenderError as exc:
                     counts["failed"] = counts.get("failed", 0) + 1
                     self.repository.note_error(broadcast, f"{subscriber_id}: {exc.where}: {exc.message}")
                     return
-                key = channel + "|" + hashlib.blake2b(json.dumps(rendered, ensure_ascii=False, sort_keys=True)
-                                                   .encode(), digest_size=16).hexdigest()
+                key = key + "|" + hashlib.blake2b(json.dumps(rendered, ensure_ascii=False, sort_keys=True)
+                                               .encode(), digest_size=16).hexdigest()
+            if variant is not None:
+                counts[f"variant_{variant}"] = counts.get(f"variant_{variant}", 0) + 1
             group = groups.get(key)
             if group is None:
-                group = groups[key] = _Group(channel, rendered)
+                group = groups[key] = _Group(channel, rendered, variant=variant)
             group.recipients.append(subscriber_id)
             group.to.append(address)
             report.planned += 1
@@ -259,8 +271,8 @@ class BroadcastPlanner:
         if cap.skipped:
             counts["skipped_daily_cap"] = cap.skipped
         leftovers = list(groups.values())
-        remainder = {key: {"channel": g.channel, "content": g.content, "recipients": g.recipients, "to": g.to}
-                     for key, g in groups.items()}
+        remainder = {key: {"channel": g.channel, "content": g.content, "recipients": g.recipients, "to": g.to,
+                           "variant": g.variant} for key, g in groups.items()}
         if len(json.dumps(remainder, ensure_ascii=False).encode()) > MAX_REMAINDER_BYTES:
             remainder = {}  # too much to keep on the slice item: this slice sends its own leftovers
             for batch in _pack(leftovers):
@@ -308,14 +320,14 @@ class BroadcastPlanner:
             for key, part in sorted((item.remainder or {}).items()):
                 group = pooled.get(key)
                 if group is None:
-                    group = pooled[key] = _Group(part["channel"], part.get("content"))
+                    group = pooled[key] = _Group(part["channel"], part.get("content"), variant=part.get("variant"))
                 group.recipients += part["recipients"]
                 group.to += part["to"]
         leftovers = []
         for group in pooled.values():
             while len(group.recipients) >= MAX_RECIPIENTS:
                 emitter.emit([_Group(group.channel, group.content, group.recipients[:MAX_RECIPIENTS],
-                                     group.to[:MAX_RECIPIENTS])])
+                                     group.to[:MAX_RECIPIENTS], group.variant)])
                 group.recipients, group.to = group.recipients[MAX_RECIPIENTS:], group.to[MAX_RECIPIENTS:]
             if group.recipients:
                 leftovers.append(group)
@@ -425,8 +437,8 @@ class _Emitter:
             raise ExternalServiceError(f"one friend's message is over the queue's {MAX_MESSAGE_BYTES} bytes",
                                        where=f"broadcast {self.broadcast.broadcast_id}")
         half = len(group.recipients) // 2
-        self.emit([_Group(group.channel, group.content, group.recipients[:half], group.to[:half])])
-        self.emit([_Group(group.channel, group.content, group.recipients[half:], group.to[half:])])
+        self.emit([_Group(group.channel, group.content, group.recipients[:half], group.to[:half], group.variant)])
+        self.emit([_Group(group.channel, group.content, group.recipients[half:], group.to[half:], group.variant)])
 
     def _message(self, groups: list[_Group], number: int) -> DeliveryMessage:
         delivery_id, key = batch_ids(self.broadcast.broadcast_id, self.label, number)
@@ -437,7 +449,10 @@ class _Emitter:
             start = len(recipients)
             recipients += group.recipients
             to += group.to
-            spans.append({"content": group.content, "span": [start, len(recipients)]})
+            span: dict[str, Any] = {"content": group.content, "span": [start, len(recipients)]}
+            if group.variant is not None:
+                span["variant"] = variant_label(group.variant)  # the A/B variant these recipients receive
+            spans.append(span)
         now = clock.now()
         channel = groups[0].channel
         shared = self.content if groups[0].content is None else {channel: self.content.get(channel)}
