@@ -514,7 +514,7 @@ class Services:
             from haishin.broadcasts.planner import BroadcastPlanner  # noqa: PLC0415
 
             return BroadcastPlanner(ledger=self.ledger, sender=self.sender, render=self.renderer,
-                                    optout=self.optout)
+                                    optout=self.optout, abtests=self.broadcast_abtests)
 
         return self._one("planner", build)
 

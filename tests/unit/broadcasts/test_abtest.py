@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from haishin.abtests.assign import variant_index
-from haishin.broadcasts.abtest import BroadcastAbTests, link_ids
+from haishin.broadcasts.abtest import BroadcastAbTests, choose_winner, in_cohort, link_ids, winner_id
 from haishin.broadcasts.service import BroadcastInput
 from haishin.errors import ValidationFailed
 from tests.unit.broadcasts.harness import BroadcastWorld, QuotaLine, user_id
@@ -155,3 +155,97 @@ def test_results_of_a_plain_broadcast_are_refused(aws, manual_clock):
 
 def test_link_ids_found_in_content():
     assert link_ids({"line": [{"text": "https://x/c/l_1 and https://x/c/l_2.abc"}]}) == {"l_1", "l_2"}
+
+
+# ---------------------------------------------------------------------- test a share first, then the winner
+def _share_world(clicks: FakeClicks) -> BroadcastWorld:
+    world = BroadcastWorld()
+    world.planner.abtests = BroadcastAbTests(repository=world.service.repository, clicks=clicks)
+    world.planner.scheduler = world.scheduler
+    return world
+
+
+def test_a_share_gets_the_test_then_the_rest_gets_the_winner_after_the_delay(aws, manual_clock):
+    clicks = FakeClicks()
+    world = _share_world(clicks)
+    ws = world.workspace()
+    ids = world.friends(ws, 1_500)
+    a_text, b_text = "Aです https://x/c/l_x", "Bです https://x/c/l_x"
+    broadcast_id = _create(world, ws, [_variant(a_text), _variant(b_text)], ab_test_share=30,
+                           ab_winner_after_minutes=60)
+    world.service.send_now(ws, broadcast_id)
+    world.plan()
+    world.drain()
+    test = world.service.repository.require(ws, broadcast_id)
+    in_test = [sid for sid in ids if in_cohort(test, sid)]
+    assert 0.25 < len(in_test) / 1_500 < 0.35
+    texts = {r.user_id: r.messages[0]["text"] for r in world.line.received}
+    assert len(world.line.received) == len(in_test)
+    assert texts == {user_id(ids.index(sid)): (a_text, b_text)[variant_index(broadcast_id, sid, [1, 1])]
+                     for sid in in_test}
+    # the winner broadcast waits on its own one-time schedule, 60 minutes after the test started
+    child_id = winner_id(broadcast_id)
+    child = world.service.repository.require(ws, child_id)
+    assert child.status == "scheduled" and child.ab_parent == broadcast_id
+    assert child.send_at == test.started_at + timedelta(minutes=60)
+    assert child_id in world.scheduler.schedules
+    # B is clicked more
+    started = test.started_at
+    b_friends = [sid for sid in in_test if variant_index(broadcast_id, sid, [1, 1]) == 1]
+    a_friends = [sid for sid in in_test if variant_index(broadcast_id, sid, [1, 1]) == 0]
+    clicks.rows["l_x"] = [(sid, started) for sid in a_friends[:8] + b_friends[:40]]
+    results = world.planner.abtests.results(ws, broadcast_id)
+    assert results["verdict"]["leader"] == "B" and results["test_share"] == 30
+    assert results["winner"]["broadcast_id"] == child_id and results["winner"]["variant"] is None
+    # too early: nothing happens
+    assert world.planner.start(ws, child_id) == "not_yet"
+    manual_clock.advance(timedelta(minutes=61))
+    world.planner_queue.bodies.append({"workspace_id": ws, "broadcast_id": child_id})  # the schedule fires
+    world.plan()
+    world.drain()
+    per_user = Counter(r.user_id for r in world.line.received)
+    assert len(per_user) == 1_500 and set(per_user.values()) == {1}  # everyone once: the test or the winner
+    rest = [sid for sid in ids if sid not in set(in_test)]
+    for sid in rest:
+        assert [r.messages[0]["text"] for r in world.line.of(user_id(ids.index(sid)))] == [b_text]
+    child = world.service.repository.require(ws, child_id)
+    assert child.ab_winner == 1 and child.status == "done" and "B の方がクリック率が高い可能性" in child.ab_winner_note
+    assert world.planner.abtests.results(ws, broadcast_id)["winner"]["variant"] == "B"
+
+
+def test_the_winner_broadcast_of_a_cancelled_test_is_cancelled(aws, manual_clock):
+    world = _share_world(FakeClicks())
+    ws = world.workspace()
+    world.friends(ws, 200)
+    broadcast_id = _create(world, ws, [_variant("A"), _variant("B")], ab_test_share=50, ab_winner_after_minutes=30)
+    world.service.send_now(ws, broadcast_id)
+    world.plan()
+    world.service.cancel(ws, broadcast_id)  # cancelled while sending
+    manual_clock.advance(timedelta(minutes=31))
+    assert world.planner.start(ws, winner_id(broadcast_id)) == "ignored:test_cancelled"
+    assert world.service.repository.require(ws, winner_id(broadcast_id)).status == "cancelled"
+
+
+def test_without_a_winner_verdict_the_higher_click_rate_wins_and_says_so():
+    results = {"variants": [{"label": "A", "click_rate": 0.01}, {"label": "B", "click_rate": 0.01}],
+               "verdict": {"ready": False, "leader": None, "message": "まだ判定できません（…）"}}
+    index, note = choose_winner(results)
+    assert index == 0 and note.startswith("A を配信") and "クリック率が最も高い" in note
+
+
+@pytest.mark.parametrize(("extra", "where"), [
+    ({"ab_test_share": 30}, "ab_winner_after_minutes"),
+    ({"ab_test_share": 100, "ab_winner_after_minutes": 60}, "ab_test_share"),
+    ({"ab_test_share": 20, "ab_winner_after_minutes": 5}, "ab_winner_after_minutes"),
+])
+def test_bad_share_options_name_the_field(aws, manual_clock, extra, where):
+    world = BroadcastWorld()
+    ws = world.workspace()
+    with pytest.raises(ValidationFailed) as caught:
+        _create(world, ws, [_variant("a"), _variant("b")], **extra)
+    assert caught.value.where == where
+    with pytest.raises(ValidationFailed) as caught:
+        world.service.create(ws, BroadcastInput(name="x", channel="line", everyone=True, ab_test_share=20,
+                                                ab_winner_after_minutes=60,
+                                                content={"line": [{"type": "text", "text": "x"}]}))
+    assert caught.value.where == "ab_test_share"

@@ -21,13 +21,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from haishin.abtests.assign import MAX_VARIANTS, MIN_VARIANTS, variant_index, variant_label
+from haishin.abtests.assign import MAX_VARIANTS, MIN_VARIANTS, position, variant_index, variant_label
 from haishin.abtests.stats import Arm, verdict
 from haishin.broadcasts.models import BroadcastModel
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.errors import ValidationFailed
 
 MAX_WEIGHT = 1000
+SHARE_RANGE = (5, 95)  # percent of the audience in the test when the winner goes to the rest
+WINNER_AFTER_RANGE = (10, 7 * 24 * 60)  # minutes from the test's planning to the winner's send
 _LINK = re.compile(r"/c/([A-Za-z0-9_-]+)")
 
 
@@ -55,12 +57,59 @@ def parse_variants(raw: Any, validate: Callable[[Any], dict[str, Any]]) -> tuple
     return weights, contents
 
 
+def check_share(share: Any, after: Any, *, has_variants: bool) -> tuple[int | None, int | None]:
+    """The "test share first, winner to the rest" option: both or neither, only with variants."""
+    if (share is None and after is None) or share == 0:  # 0: the whole audience gets the test (the default)
+        return None, None
+    if not has_variants:
+        raise ValidationFailed("先行テスト配信はA/Bテスト（variants）でだけ使えます", where="ab_test_share")
+    low, high = SHARE_RANGE
+    if isinstance(share, bool) or not isinstance(share, int) or not low <= share <= high:
+        raise ValidationFailed(f"先にテストする割合は{low}〜{high}%の整数です", where="ab_test_share")
+    low, high = WINNER_AFTER_RANGE
+    if isinstance(after, bool) or not isinstance(after, int) or not low <= after <= high:
+        raise ValidationFailed(f"勝者を配信するまでの時間は{low}〜{high}分です", where="ab_winner_after_minutes")
+    return share, after
+
+
+def winner_id(broadcast_id: str) -> str:
+    """The ID of the broadcast that sends a test's winner to the rest of the audience."""
+    return f"{broadcast_id}_w"
+
+
+def in_cohort(broadcast: BroadcastModel, subscriber_id: str) -> bool:
+    """Whether this broadcast sends to ``subscriber_id`` at all: a test sent to a share first reaches the friends
+    whose share position (a hash of the TEST's ID and the friend, independent of the variant) is below the share;
+    its winner broadcast reaches exactly the others. Any other broadcast: everyone its segment matches."""
+    share = broadcast.ab_share
+    if not share:
+        return True
+    if broadcast.ab_parent:
+        return position(f"{broadcast.ab_parent}#share", subscriber_id) >= float(share) / 100.0
+    return position(f"{broadcast.broadcast_id}#share", subscriber_id) < float(share) / 100.0
+
+
 def variant_of(broadcast: BroadcastModel, subscriber_id: str) -> int | None:
-    """The variant index ``subscriber_id`` receives (None: not an A/B test)."""
+    """The variant index ``subscriber_id`` receives (None: not an A/B test); a winner broadcast sends its winner."""
     weights = broadcast.variants
     if not weights:
         return None
+    if broadcast.ab_parent and broadcast.ab_winner is not None:
+        return int(broadcast.ab_winner)
     return variant_index(broadcast.broadcast_id, subscriber_id, list(weights))
+
+
+def choose_winner(results: dict[str, Any]) -> tuple[int, str]:
+    """(variant index, note): the verdict's leader; before the minimum sample, the highest click rate (ties: the
+    earlier variant, A first), said so in the note."""
+    variants = results["variants"]
+    found = results["verdict"]
+    if found["ready"] and found["leader"]:
+        index = next(i for i, v in enumerate(variants) if v["label"] == found["leader"])
+        return index, str(found["message"])
+    index = max(range(len(variants)), key=lambda i: (variants[i]["click_rate"], -i))
+    return index, (f"{variants[index]['label']} を配信（{found['message']}。"
+                   "判定前のため、その時点のクリック率が最も高いパターンを選びました）")
 
 
 def link_ids(content: Any) -> set[str]:
@@ -100,7 +149,14 @@ class BroadcastAbTests:
         arms = [Arm(recipients[i], min(len(clickers[i]), recipients[i])) for i in range(len(weights))]
         result = verdict(arms, "click_rate")
         total = sum(weights)
+        winner = self.repository.find(workspace_id, winner_id(broadcast_id)) if broadcast.ab_share else None
         return {
+            "test_share": int(broadcast.ab_share) if broadcast.ab_share else None,
+            "winner": None if winner is None else {
+                "broadcast_id": winner.broadcast_id, "status": winner.status,
+                "send_at": winner.send_at.isoformat() if winner.send_at else None,
+                "variant": variant_label(int(winner.ab_winner)) if winner.ab_winner is not None else None,
+                "note": winner.ab_winner_note},
             "broadcast_id": broadcast_id, "metric": "click_rate", "status": broadcast.status,
             "variants": [{
                 "label": variant_label(i), "weight": weights[i], "share": weights[i] / total,
@@ -114,4 +170,5 @@ class BroadcastAbTests:
         }
 
 
-__all__ = ["BroadcastAbTests", "link_ids", "parse_variants", "variant_of"]
+__all__ = ["BroadcastAbTests", "check_share", "choose_winner", "in_cohort", "link_ids", "parse_variants", "variant_of",
+           "winner_id"]

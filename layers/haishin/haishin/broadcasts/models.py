@@ -85,6 +85,14 @@ class BroadcastModel(HaishinModel):
     # A/B test (haishin.broadcasts.abtest): the variants' relative weights, A first (2-4); None = no test. Their
     # contents are on the content item under ``variants`` (its top-level parts are variant A's).
     variants = JSONTextAttribute(null=True)
+    # test share first (as Mautic does): only ``ab_share`` % of the audience gets the variants; ``ab_winner_after``
+    # minutes after planning starts, the winner broadcast (ID ``<id>_w``, ``ab_parent`` = this one) sends the
+    # variant that won (``ab_winner``, index; ``ab_winner_note`` = the verdict then) to the rest
+    ab_share = NumberAttribute(null=True)
+    ab_winner_after = NumberAttribute(null=True)
+    ab_parent = UnicodeAttribute(null=True)
+    ab_winner = NumberAttribute(null=True)
+    ab_winner_note = UnicodeAttribute(null=True)
     # timing: local wall time as the marketer typed it, its zone, and the UTC instant
     send_at_local = UnicodeAttribute(null=True)
     time_zone = UnicodeAttribute(null=True)

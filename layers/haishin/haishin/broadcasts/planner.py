@@ -23,6 +23,7 @@ can cost that friend the message, never a second one, except in a batch beyond t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -35,15 +36,16 @@ from zoneinfo import ZoneInfo
 
 from haishin import clock
 from haishin.abtests.assign import variant_label
-from haishin.broadcasts.abtest import variant_of
+from haishin.broadcasts.abtest import choose_winner, in_cohort, variant_of, winner_id
 from haishin.broadcasts.audience import Audience, RowView, address_for
 from haishin.broadcasts.models import BroadcastModel
 from haishin.broadcasts.repository import BroadcastRepository
+from haishin.broadcasts.scheduling import BroadcastScheduler
 from haishin.config import settings
 from haishin.delivery.ledger import Ledger
 from haishin.delivery.messages import MAX_RECIPIENTS, DeliveryMessage
 from haishin.delivery.queue import DeliverySender, SqsDeliverySender
-from haishin.errors import ExternalServiceError
+from haishin.errors import Conflict, ExternalServiceError
 from haishin.ids import retry_key
 from haishin.public_url import public_base
 from haishin.render import Renderer, RenderError, renderer, variables_for
@@ -123,8 +125,12 @@ class PlannerQueue:
 class BroadcastPlanner:
     def __init__(self, *, repository: BroadcastRepository | None = None, audience: Audience | None = None,
                  ledger: Ledger | None = None, sender: DeliverySender | None = None,
-                 planner_queue: Any = None, render: Renderer | None = None, optout: Any) -> None:
+                 planner_queue: Any = None, render: Renderer | None = None, optout: Any,
+                 abtests: Any = None, scheduler: BroadcastScheduler | None = None) -> None:
         self._optout = optout  # haishin.optout.service.OptOutService: signs the /u/ 配信停止 URL
+        # haishin.broadcasts.abtest.BroadcastAbTests: a test's results when its winner broadcast starts
+        self.abtests = abtests
+        self.scheduler = scheduler or BroadcastScheduler()  # the winner broadcast's one-time schedule
         self.repository = repository or BroadcastRepository()
         self.audience = audience or Audience()
         self.ledger = ledger or Ledger()
@@ -151,6 +157,8 @@ class BroadcastPlanner:
         if broadcast.status == "scheduled":
             if broadcast.send_at is not None and broadcast.send_at > now + timedelta(minutes=1):
                 return "not_yet"  # a schedule that fired after the broadcast was moved later
+            if broadcast.ab_parent and broadcast.ab_winner is None and not self._decide_winner(broadcast, now):
+                return "ignored:test_cancelled"
             # watched before the transition, so a crash right after it still leaves the broadcast findable
             self.repository.watch_planning(workspace_id, broadcast_id, now)
             cap = self.repository.daily_cap(broadcast)
@@ -167,10 +175,60 @@ class BroadcastPlanner:
 
     def _fan_out(self, broadcast: BroadcastModel) -> None:
         """A slice message per shard not done yet; with every slice done, one for slice 0 (it pools the leftovers)."""
+        if broadcast.ab_share and broadcast.variants and not broadcast.ab_parent:
+            self._ensure_winner_broadcast(broadcast)
         done = set(broadcast.slices_done or set())
         shards = [n for n in range(SHARDS) if f"{n:02d}" not in done] or [0]
         self.planner_queue.send([{"workspace_id": broadcast.workspace_id, "broadcast_id": broadcast.broadcast_id,
                                   "slice": n} for n in shards])
+
+    # ------------------------------------------------------------------ A/B: test a share first, then the winner
+    def _ensure_winner_broadcast(self, test: BroadcastModel) -> None:
+        """The broadcast that sends the test's winner to the rest of the audience, ``ab_winner_after`` minutes
+        after the test started planning: a scheduled broadcast with a deterministic ID (``<id>_w``) and its own
+        one-time schedule. Idempotent (a re-run fan-out finds it); an operator may cancel it like any other."""
+        workspace_id = test.workspace_id
+        child_id = winner_id(test.broadcast_id)
+        child = self.repository.find(workspace_id, child_id)
+        if child is None:
+            now = clock.now()
+            send_at = (test.started_at or now) + timedelta(minutes=int(test.ab_winner_after or 60))
+            zone = test.time_zone or settings().default_time_zone
+            child = self.repository.new_draft(workspace_id, child_id, channel=test.channel,
+                                              created_by=test.created_by, now=now)
+            child.name = f"{test.name}（勝者配信）"[:200]
+            for name in ("line_channel_id", "segment_id", "segment", "personalised", "respect_quiet_hours",
+                         "respect_daily_cap", "message_count", "variants", "ab_share", "estimate"):
+                setattr(child, name, getattr(test, name))
+            child.ab_parent = test.broadcast_id
+            child.status, child.send_at, child.time_zone = "scheduled", send_at, zone
+            child.send_at_local = send_at.astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat(
+                timespec="minutes")
+            self.repository.save_content(workspace_id, child_id,
+                                         self.repository.content(workspace_id, test.broadcast_id))
+            if not self.repository.insert_if_absent(child):
+                child = self.repository.find(workspace_id, child_id)
+        if child is None or child.status != "scheduled" or child.send_at is None:
+            return
+        zone = child.time_zone or settings().default_time_zone
+        child.schedule_name = self.scheduler.put(workspace_id, child_id, child.send_at.astimezone(ZoneInfo(zone)),
+                                                 zone)
+        self.repository.save_if_status(child, frozenset({"scheduled"}))
+
+    def _decide_winner(self, child: BroadcastModel, now: datetime) -> bool:
+        """Pick the winner from the test's results when the winner broadcast starts (once: a conditional write);
+        False when the test is gone or was cancelled (the winner broadcast is cancelled too)."""
+        parent = self.repository.find(child.workspace_id, str(child.ab_parent))
+        if parent is None or parent.status == "cancelled":
+            with contextlib.suppress(Conflict):  # cancelled meanwhile too
+                self.repository.mark_cancelled(child, now)
+            return False
+        if self.abtests is None:
+            raise ExternalServiceError("the planner has no A/B results service", where="abtests")
+        index, note = choose_winner(self.abtests.results(child.workspace_id, parent.broadcast_id))
+        if not self.repository.set_winner(child, index, note, now):
+            self.repository.reload(child)
+        return True
 
     # ------------------------------------------------------------------ the sweep for stuck planning
     def resume_stalled(self, *, stalled_after: timedelta = STUCK_PLANNING) -> dict[str, int]:
@@ -254,6 +312,8 @@ class BroadcastPlanner:
         cap = _CapGate(self.ledger, broadcast, planned_at.astimezone(zone).date().isoformat())
         try:
             for row in self.audience.shard_rows(compiled, shard, personalised=personalised):
+                if not in_cohort(broadcast, str(row["subscriber_id"])):
+                    continue  # an A/B test sent to a share first (or its winner broadcast): not this one's friend
                 report.matched += 1
                 channel, address, status = address_for(row, broadcast.channel, broadcast.line_channel_id)
                 if address is None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from haishin import clock, ids
-from haishin.broadcasts.abtest import parse_variants
+from haishin.broadcasts.abtest import check_share, parse_variants
 from haishin.broadcasts.audience import Audience
 from haishin.broadcasts.models import CANCELLABLE, CHANNELS, EDITABLE, BroadcastModel
 from haishin.broadcasts.planner import PlannerQueue
@@ -51,6 +51,8 @@ class BroadcastInput:
     respect_quiet_hours: bool | None = None
     respect_daily_cap: bool | None = None
     variants: list[dict[str, Any]] | None = None  # A/B test: 2-4 of {"content", "weight"}; [] ends the test
+    ab_test_share: int | None = None  # A/B: percent of the audience tested first (with ab_winner_after_minutes)
+    ab_winner_after_minutes: int | None = None
 
 
 def _public(deferred: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -209,6 +211,14 @@ class BroadcastService:
             broadcast.segment, broadcast.segment_id = parsed.model_dump(mode="json"), None
         elif data.segment_id:
             broadcast.segment, broadcast.segment_id = None, data.segment_id
+        content = self._apply_content(broadcast, data, creating=creating)
+        if data.ab_test_share is not None or data.ab_winner_after_minutes is not None or not broadcast.variants:
+            broadcast.ab_share, broadcast.ab_winner_after = check_share(
+                data.ab_test_share, data.ab_winner_after_minutes, has_variants=bool(broadcast.variants))
+        return content
+
+    def _apply_content(self, broadcast: BroadcastModel, data: BroadcastInput, *, creating: bool
+                       ) -> dict[str, Any] | None:
         content = None
         if data.variants or (data.variants is None and broadcast.variants and data.channel is not None
                              and data.content is None):
@@ -501,6 +511,9 @@ class BroadcastService:
             "everyone": not broadcast.segment_id and not broadcast.segment,
             "personalised": bool(broadcast.personalised), "message_count": int(broadcast.message_count or 1),
             "variants": [{"weight": w} for w in broadcast.variants] if broadcast.variants else None,
+            "ab_test_share": int(broadcast.ab_share) if broadcast.ab_share else None,
+            "ab_winner_after_minutes": int(broadcast.ab_winner_after) if broadcast.ab_winner_after else None,
+            "ab_test_of": broadcast.ab_parent,
             "respect_quiet_hours": broadcast.respect_quiet_hours is not False,
             "respect_daily_cap": broadcast.respect_daily_cap is not False,
             "send_at": broadcast.send_at.isoformat() if broadcast.send_at else None,

@@ -31,6 +31,9 @@ class BroadcastBody(BaseModel):
     respect_daily_cap: bool | None = None
     variants: list[dict[str, Any]] | None = Field(default=None, max_length=10,
                                                   description="A/B test: 2-4 of {content, weight}; [] ends the test")
+    ab_test_share: int | None = Field(default=None, description="A/B: percent sent the test first (5-95)")
+    ab_winner_after_minutes: int | None = Field(default=None, description="A/B: minutes until the winner goes to "
+                                                "the rest (10-10080)")
 
 
 class ScheduleBody(BaseModel):
