@@ -9,9 +9,11 @@ from datetime import timedelta
 import pytest
 
 from haishin.abtests.assign import variant_index
+from haishin.api.app import AdminApi
 from haishin.broadcasts.abtest import BroadcastAbTests, choose_winner, in_cohort, link_ids, winner_id
 from haishin.broadcasts.service import BroadcastInput
 from haishin.errors import ValidationFailed
+from tests.support.admin_api import call_admin_api
 from tests.unit.broadcasts.harness import BroadcastWorld, QuotaLine, user_id
 
 
@@ -249,3 +251,30 @@ def test_bad_share_options_name_the_field(aws, manual_clock, extra, where):
                                                 ab_winner_after_minutes=60,
                                                 content={"line": [{"type": "text", "text": "x"}]}))
     assert caught.value.where == "ab_test_share"
+
+
+def test_admin_routes_create_variants_and_read_results(aws, manual_clock):
+    world = BroadcastWorld()
+    ws = world.workspace()
+    api = AdminApi()
+    status, bad = call_admin_api(api, "POST", "/api/broadcasts", workspace=ws, body={
+        "name": "AB", "channel": "line", "everyone": True,
+        "variants": [_variant("a"), {"content": {"line": [{"type": "text", "text": "b"}]}, "weight": "x"}]})
+    assert status == 422 and bad["where"] == "variants.1.weight" and "配分" in bad["message"], bad
+    status, made = call_admin_api(api, "POST", "/api/broadcasts", workspace=ws, body={
+        "name": "AB", "channel": "line", "everyone": True, "ab_test_share": 20, "ab_winner_after_minutes": 120,
+        "variants": [_variant("a", 3), _variant("b", 1)]})
+    assert status == 201, made
+    assert made["variants"][1] == {"weight": 1, "content": {"line": [{"type": "text", "text": "b"}]}}
+    assert (made["ab_test_share"], made["ab_winner_after_minutes"]) == (20, 120)
+    status, results = call_admin_api(api, "GET", f"/api/broadcasts/{made['broadcast_id']}/abtest", workspace=ws,
+                                     role="viewer")
+    assert status == 200, results
+    assert [(v["label"], v["recipients"], v["share"]) for v in results["variants"]] == [("A", 0, 0.75),
+                                                                                         ("B", 0, 0.25)]
+    assert results["verdict"]["ready"] is False and results["winner"] is None
+    plain = world.create(ws)
+    status, refused = call_admin_api(api, "GET", f"/api/broadcasts/{plain}/abtest", workspace=ws)
+    assert status == 422 and refused["where"] == "variants", refused
+    status, missing = call_admin_api(api, "GET", "/api/broadcasts/bc_nope/abtest", workspace=ws)
+    assert status == 404, missing
