@@ -13,6 +13,10 @@ Invocations (``functions/broadcast_planner``):
   across slices into full batches (so N identical recipients cost exactly ceil(N/500) multicasts) and sets
   ``planning_complete``. Pooled personalised groups with the same rendering merge across slices too.
 
+A/B tests (``haishin.broadcasts.abtest``): each recipient's variant is a pure function of (broadcast, friend), so a
+variant is one more grouping key (its group carries the variant's content, and its label in the delivery message);
+a test sent to a share first plans only that share, and creates its winner broadcast (``<id>_w``) on fan-out.
+
 Determinism: batch ``k`` of slice ``s`` has delivery ID ``bc_`` + retry_key("broadcast", id, s, k) and LINE retry
 key retry_key("broadcast-send", id, s, k); rows are read in key order and ``now`` renders as the planning instant,
 so a re-run of a slice produces the same batches and keys, and the ledger (``record_enqueued`` + the worker's claim)
