@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from haishin.actions import ActionRunner
     from haishin.audit import AuditLog
     from haishin.autoreplies.rules import AutoReplyStore
+    from haishin.broadcasts.abtest import BroadcastAbTests
     from haishin.broadcasts.planner import BroadcastPlanner
     from haishin.broadcasts.service import BroadcastService
     from haishin.channels.activity import ChannelActivity
@@ -497,12 +498,23 @@ class Services:
         return self._one("broadcasts", build)
 
     @property
+    def broadcast_abtests(self) -> BroadcastAbTests:
+        def build() -> BroadcastAbTests:
+            from haishin.broadcasts.abtest import BroadcastAbTests  # noqa: PLC0415
+            from haishin.broadcasts.repository import BroadcastRepository  # noqa: PLC0415
+            from haishin.links.repository import LinkRepository  # noqa: PLC0415
+
+            return BroadcastAbTests(repository=BroadcastRepository(), clicks=LinkRepository())
+
+        return self._one("broadcast_abtests", build)
+
+    @property
     def planner(self) -> BroadcastPlanner:
         def build() -> BroadcastPlanner:
             from haishin.broadcasts.planner import BroadcastPlanner  # noqa: PLC0415
 
             return BroadcastPlanner(ledger=self.ledger, sender=self.sender, render=self.renderer,
-                                    optout=self.optout)
+                                    optout=self.optout, abtests=self.broadcast_abtests)
 
         return self._one("planner", build)
 

@@ -4,7 +4,8 @@ Key layout (all under the workspace's partition, pk ``ws#<workspace_id>``):
 - broadcast:  sk ``broadcast#<broadcast_id>``: name, status, channel, segment, timing and the live progress counters.
   Kept small on purpose (no message content): the delivery worker ADDs to its counters once per batch, and a
   write costs one unit per KB of the item.
-- content:    sk ``broadcast#<broadcast_id>#content``: the 1-5 LINE messages / email / SMS templates.
+- content:    sk ``broadcast#<broadcast_id>#content``: the 1-5 LINE messages / email / SMS templates (an A/B test:
+  variant A's, plus ``variants``: every variant's content, A first).
 - slice:      sk ``broadcast#<broadcast_id>#slice#<nn>``: what planner slice ``nn`` (one subscriber shard) left over
   (recipients not filling a 500 batch), pooled by the last slice into full batches.
 
@@ -81,6 +82,17 @@ class BroadcastModel(HaishinModel):
     # the cap in force for this send, read once when planning starts (0: none), so every slice applies the same
     daily_cap = NumberAttribute(null=True)
     message_count = NumberAttribute(default=1)
+    # A/B test (haishin.broadcasts.abtest): the variants' relative weights, A first (2-4); None = no test. Their
+    # contents are on the content item under ``variants`` (its top-level parts are variant A's).
+    variants = JSONTextAttribute(null=True)
+    # test share first (as Mautic does): only ``ab_share`` % of the audience gets the variants; ``ab_winner_after``
+    # minutes after planning starts, the winner broadcast (ID ``<id>_w``, ``ab_parent`` = this one) sends the
+    # variant that won (``ab_winner``, index; ``ab_winner_note`` = the verdict then) to the rest
+    ab_share = NumberAttribute(null=True)
+    ab_winner_after = NumberAttribute(null=True)
+    ab_parent = UnicodeAttribute(null=True)
+    ab_winner = NumberAttribute(null=True)
+    ab_winner_note = UnicodeAttribute(null=True)
     # timing: local wall time as the marketer typed it, its zone, and the UTC instant
     send_at_local = UnicodeAttribute(null=True)
     time_zone = UnicodeAttribute(null=True)

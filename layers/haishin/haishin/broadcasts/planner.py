@@ -13,6 +13,10 @@ Invocations (``functions/broadcast_planner``):
   across slices into full batches (so N identical recipients cost exactly ceil(N/500) multicasts) and sets
   ``planning_complete``. Pooled personalised groups with the same rendering merge across slices too.
 
+A/B tests (``haishin.broadcasts.abtest``): each recipient's variant is a pure function of (broadcast, friend), so a
+variant is one more grouping key (its group carries the variant's content, and its label in the delivery message);
+a test sent to a share first plans only that share, and creates its winner broadcast (``<id>_w``) on fan-out.
+
 Determinism: batch ``k`` of slice ``s`` has delivery ID ``bc_`` + retry_key("broadcast", id, s, k) and LINE retry
 key retry_key("broadcast-send", id, s, k); rows are read in key order and ``now`` renders as the planning instant,
 so a re-run of a slice produces the same batches and keys, and the ledger (``record_enqueued`` + the worker's claim)
@@ -23,6 +27,7 @@ can cost that friend the message, never a second one, except in a batch beyond t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -34,14 +39,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from haishin import clock
+from haishin.abtests.assign import variant_label
+from haishin.broadcasts.abtest import choose_winner, in_cohort, variant_of, winner_id
 from haishin.broadcasts.audience import Audience, RowView, address_for
 from haishin.broadcasts.models import BroadcastModel
 from haishin.broadcasts.repository import BroadcastRepository
+from haishin.broadcasts.scheduling import BroadcastScheduler
 from haishin.config import settings
 from haishin.delivery.ledger import Ledger
 from haishin.delivery.messages import MAX_RECIPIENTS, DeliveryMessage
 from haishin.delivery.queue import DeliverySender, SqsDeliverySender
-from haishin.errors import ExternalServiceError
+from haishin.errors import Conflict, ExternalServiceError
 from haishin.ids import retry_key
 from haishin.public_url import public_base
 from haishin.render import Renderer, RenderError, renderer, variables_for
@@ -72,6 +80,7 @@ class _Group:
     content: Any  # rendered content for personalised broadcasts, None = the broadcast's content as is
     recipients: list[str] = field(default_factory=list)
     to: list[str] = field(default_factory=list)
+    variant: int | None = None  # an A/B test's variant index (0 = A); its content is ``content``
 
     def size_bytes(self) -> int:
         """UTF-8 bytes this group adds to a delivery message (SQS counts bytes: Japanese is 3 per character)."""
@@ -120,8 +129,12 @@ class PlannerQueue:
 class BroadcastPlanner:
     def __init__(self, *, repository: BroadcastRepository | None = None, audience: Audience | None = None,
                  ledger: Ledger | None = None, sender: DeliverySender | None = None,
-                 planner_queue: Any = None, render: Renderer | None = None, optout: Any) -> None:
+                 planner_queue: Any = None, render: Renderer | None = None, optout: Any,
+                 abtests: Any = None, scheduler: BroadcastScheduler | None = None) -> None:
         self._optout = optout  # haishin.optout.service.OptOutService: signs the /u/ 配信停止 URL
+        # haishin.broadcasts.abtest.BroadcastAbTests: a test's results when its winner broadcast starts
+        self.abtests = abtests
+        self.scheduler = scheduler or BroadcastScheduler()  # the winner broadcast's one-time schedule
         self.repository = repository or BroadcastRepository()
         self.audience = audience or Audience()
         self.ledger = ledger or Ledger()
@@ -148,6 +161,8 @@ class BroadcastPlanner:
         if broadcast.status == "scheduled":
             if broadcast.send_at is not None and broadcast.send_at > now + timedelta(minutes=1):
                 return "not_yet"  # a schedule that fired after the broadcast was moved later
+            if broadcast.ab_parent and broadcast.ab_winner is None and not self._decide_winner(broadcast, now):
+                return "ignored:test_cancelled"
             # watched before the transition, so a crash right after it still leaves the broadcast findable
             self.repository.watch_planning(workspace_id, broadcast_id, now)
             cap = self.repository.daily_cap(broadcast)
@@ -164,10 +179,60 @@ class BroadcastPlanner:
 
     def _fan_out(self, broadcast: BroadcastModel) -> None:
         """A slice message per shard not done yet; with every slice done, one for slice 0 (it pools the leftovers)."""
+        if broadcast.ab_share and broadcast.variants and not broadcast.ab_parent:
+            self._ensure_winner_broadcast(broadcast)
         done = set(broadcast.slices_done or set())
         shards = [n for n in range(SHARDS) if f"{n:02d}" not in done] or [0]
         self.planner_queue.send([{"workspace_id": broadcast.workspace_id, "broadcast_id": broadcast.broadcast_id,
                                   "slice": n} for n in shards])
+
+    # ------------------------------------------------------------------ A/B: test a share first, then the winner
+    def _ensure_winner_broadcast(self, test: BroadcastModel) -> None:
+        """The broadcast that sends the test's winner to the rest of the audience, ``ab_winner_after`` minutes
+        after the test started planning: a scheduled broadcast with a deterministic ID (``<id>_w``) and its own
+        one-time schedule. Idempotent (a re-run fan-out finds it); an operator may cancel it like any other."""
+        workspace_id = test.workspace_id
+        child_id = winner_id(test.broadcast_id)
+        child = self.repository.find(workspace_id, child_id)
+        if child is None:
+            now = clock.now()
+            send_at = (test.started_at or now) + timedelta(minutes=int(test.ab_winner_after or 60))
+            zone = test.time_zone or settings().default_time_zone
+            child = self.repository.new_draft(workspace_id, child_id, channel=test.channel,
+                                              created_by=test.created_by, now=now)
+            child.name = f"{test.name}（勝者配信）"[:200]
+            for name in ("line_channel_id", "segment_id", "segment", "personalised", "respect_quiet_hours",
+                         "respect_daily_cap", "message_count", "variants", "ab_share", "estimate"):
+                setattr(child, name, getattr(test, name))
+            child.ab_parent = test.broadcast_id
+            child.status, child.send_at, child.time_zone = "scheduled", send_at, zone
+            child.send_at_local = send_at.astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat(
+                timespec="minutes")
+            self.repository.save_content(workspace_id, child_id,
+                                         self.repository.content(workspace_id, test.broadcast_id))
+            if not self.repository.insert_if_absent(child):
+                child = self.repository.find(workspace_id, child_id)
+        if child is None or child.status != "scheduled" or child.send_at is None:
+            return
+        zone = child.time_zone or settings().default_time_zone
+        child.schedule_name = self.scheduler.put(workspace_id, child_id, child.send_at.astimezone(ZoneInfo(zone)),
+                                                 zone)
+        self.repository.save_if_status(child, frozenset({"scheduled"}))
+
+    def _decide_winner(self, child: BroadcastModel, now: datetime) -> bool:
+        """Pick the winner from the test's results when the winner broadcast starts (once: a conditional write);
+        False when the test is gone or was cancelled (the winner broadcast is cancelled too)."""
+        parent = self.repository.find(child.workspace_id, str(child.ab_parent))
+        if parent is None or parent.status == "cancelled":
+            with contextlib.suppress(Conflict):  # cancelled meanwhile too
+                self.repository.mark_cancelled(child, now)
+            return False
+        if self.abtests is None:
+            raise ExternalServiceError("the planner has no A/B results service", where="abtests")
+        index, note = choose_winner(self.abtests.results(child.workspace_id, parent.broadcast_id))
+        if not self.repository.set_winner(child, index, note, now):
+            self.repository.reload(child)
+        return True
 
     # ------------------------------------------------------------------ the sweep for stuck planning
     def resume_stalled(self, *, stalled_after: timedelta = STUCK_PLANNING) -> dict[str, int]:
@@ -215,23 +280,32 @@ class BroadcastPlanner:
         groups: dict[str, _Group] = {}
         emitter = _Emitter(self, broadcast, label, content, self.repository.line_channel(broadcast))
         counts: dict[str, int] = {}
+        variants: list[dict[str, Any]] = list(content.get("variants") or []) if broadcast.variants else []
 
         def place(row: dict[str, Any], channel: str, address: str) -> None:
             subscriber_id = str(row["subscriber_id"])
             rendered: Any = None
             key = channel
+            # an A/B test: the friend's variant is a pure function of (broadcast, friend), so a re-run plans the same
+            variant = variant_of(broadcast, subscriber_id) if variants else None
+            source = content if variant is None else variants[variant]
+            if variant is not None:
+                key = f"{channel}|v{variant}"
+                rendered = {channel: source.get(channel)}
             if personalised:
                 try:
-                    rendered = self._render(content, channel, row, broadcast, planned_at, zone, base)
+                    rendered = self._render(source, channel, row, broadcast, planned_at, zone, base)
                 except RenderError as exc:
                     counts["failed"] = counts.get("failed", 0) + 1
                     self.repository.note_error(broadcast, f"{subscriber_id}: {exc.where}: {exc.message}")
                     return
-                key = channel + "|" + hashlib.blake2b(json.dumps(rendered, ensure_ascii=False, sort_keys=True)
-                                                   .encode(), digest_size=16).hexdigest()
+                key = key + "|" + hashlib.blake2b(json.dumps(rendered, ensure_ascii=False, sort_keys=True)
+                                               .encode(), digest_size=16).hexdigest()
+            if variant is not None:
+                counts[f"variant_{variant}"] = counts.get(f"variant_{variant}", 0) + 1
             group = groups.get(key)
             if group is None:
-                group = groups[key] = _Group(channel, rendered)
+                group = groups[key] = _Group(channel, rendered, variant=variant)
             group.recipients.append(subscriber_id)
             group.to.append(address)
             report.planned += 1
@@ -242,6 +316,8 @@ class BroadcastPlanner:
         cap = _CapGate(self.ledger, broadcast, planned_at.astimezone(zone).date().isoformat())
         try:
             for row in self.audience.shard_rows(compiled, shard, personalised=personalised):
+                if not in_cohort(broadcast, str(row["subscriber_id"])):
+                    continue  # an A/B test sent to a share first (or its winner broadcast): not this one's friend
                 report.matched += 1
                 channel, address, status = address_for(row, broadcast.channel, broadcast.line_channel_id)
                 if address is None:
@@ -259,8 +335,8 @@ class BroadcastPlanner:
         if cap.skipped:
             counts["skipped_daily_cap"] = cap.skipped
         leftovers = list(groups.values())
-        remainder = {key: {"channel": g.channel, "content": g.content, "recipients": g.recipients, "to": g.to}
-                     for key, g in groups.items()}
+        remainder = {key: {"channel": g.channel, "content": g.content, "recipients": g.recipients, "to": g.to,
+                           "variant": g.variant} for key, g in groups.items()}
         if len(json.dumps(remainder, ensure_ascii=False).encode()) > MAX_REMAINDER_BYTES:
             remainder = {}  # too much to keep on the slice item: this slice sends its own leftovers
             for batch in _pack(leftovers):
@@ -308,14 +384,14 @@ class BroadcastPlanner:
             for key, part in sorted((item.remainder or {}).items()):
                 group = pooled.get(key)
                 if group is None:
-                    group = pooled[key] = _Group(part["channel"], part.get("content"))
+                    group = pooled[key] = _Group(part["channel"], part.get("content"), variant=part.get("variant"))
                 group.recipients += part["recipients"]
                 group.to += part["to"]
         leftovers = []
         for group in pooled.values():
             while len(group.recipients) >= MAX_RECIPIENTS:
                 emitter.emit([_Group(group.channel, group.content, group.recipients[:MAX_RECIPIENTS],
-                                     group.to[:MAX_RECIPIENTS])])
+                                     group.to[:MAX_RECIPIENTS], group.variant)])
                 group.recipients, group.to = group.recipients[MAX_RECIPIENTS:], group.to[MAX_RECIPIENTS:]
             if group.recipients:
                 leftovers.append(group)
@@ -425,8 +501,8 @@ class _Emitter:
             raise ExternalServiceError(f"one friend's message is over the queue's {MAX_MESSAGE_BYTES} bytes",
                                        where=f"broadcast {self.broadcast.broadcast_id}")
         half = len(group.recipients) // 2
-        self.emit([_Group(group.channel, group.content, group.recipients[:half], group.to[:half])])
-        self.emit([_Group(group.channel, group.content, group.recipients[half:], group.to[half:])])
+        self.emit([_Group(group.channel, group.content, group.recipients[:half], group.to[:half], group.variant)])
+        self.emit([_Group(group.channel, group.content, group.recipients[half:], group.to[half:], group.variant)])
 
     def _message(self, groups: list[_Group], number: int) -> DeliveryMessage:
         delivery_id, key = batch_ids(self.broadcast.broadcast_id, self.label, number)
@@ -437,7 +513,10 @@ class _Emitter:
             start = len(recipients)
             recipients += group.recipients
             to += group.to
-            spans.append({"content": group.content, "span": [start, len(recipients)]})
+            span: dict[str, Any] = {"content": group.content, "span": [start, len(recipients)]}
+            if group.variant is not None:
+                span["variant"] = variant_label(group.variant)  # the A/B variant these recipients receive
+            spans.append(span)
         now = clock.now()
         channel = groups[0].channel
         shared = self.content if groups[0].content is None else {channel: self.content.get(channel)}

@@ -145,6 +145,19 @@ class BroadcastRepository:
         broadcast.save(condition=BroadcastModel.pk.does_not_exist())
 
     @staticmethod
+    def insert_if_absent(broadcast: BroadcastModel) -> bool:
+        """Save a new broadcast unless one with its key exists (False then): a repeated create is harmless."""
+        return save_if(broadcast, condition=BroadcastModel.pk.does_not_exist())
+
+    @staticmethod
+    def set_winner(broadcast: BroadcastModel, index: int, note: str, now: datetime) -> bool:
+        """An A/B winner broadcast's variant, decided once (the model is refreshed); False when decided already."""
+        return update_if(broadcast, actions=[BroadcastModel.ab_winner.set(index),
+                                             BroadcastModel.ab_winner_note.set(note[:500]),
+                                             BroadcastModel.updated_at.set(now)],
+                         condition=BroadcastModel.ab_winner.does_not_exist())
+
+    @staticmethod
     def save_if_status(broadcast: BroadcastModel, statuses: frozenset[str]) -> bool:
         """Save the whole item while its stored status is one of ``statuses``; False when it is not (any more)."""
         return save_if(broadcast, condition=BroadcastModel.status.is_in(*statuses))

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from haishin import clock, ids
+from haishin.broadcasts.abtest import check_share, parse_variants
 from haishin.broadcasts.audience import Audience
 from haishin.broadcasts.models import CANCELLABLE, CHANNELS, EDITABLE, BroadcastModel
 from haishin.broadcasts.planner import PlannerQueue
@@ -49,6 +50,9 @@ class BroadcastInput:
     everyone: bool | None = None
     respect_quiet_hours: bool | None = None
     respect_daily_cap: bool | None = None
+    variants: list[dict[str, Any]] | None = None  # A/B test: 2-4 of {"content", "weight"}; [] ends the test
+    ab_test_share: int | None = None  # A/B: percent of the audience tested first (with ab_winner_after_minutes)
+    ab_winner_after_minutes: int | None = None
 
 
 def _public(deferred: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -207,18 +211,54 @@ class BroadcastService:
             broadcast.segment, broadcast.segment_id = parsed.model_dump(mode="json"), None
         elif data.segment_id:
             broadcast.segment, broadcast.segment_id = None, data.segment_id
+        content = self._apply_content(broadcast, data, creating=creating)
+        if data.ab_test_share is not None or data.ab_winner_after_minutes is not None or not broadcast.variants:
+            broadcast.ab_share, broadcast.ab_winner_after = check_share(
+                data.ab_test_share, data.ab_winner_after_minutes, has_variants=bool(broadcast.variants))
+        return content
+
+    def _apply_content(self, broadcast: BroadcastModel, data: BroadcastInput, *, creating: bool
+                       ) -> dict[str, Any] | None:
         content = None
-        if data.content is not None or creating or data.channel is not None:
+        if data.variants or (data.variants is None and broadcast.variants and data.channel is not None
+                             and data.content is None):
+            return self._apply_variants(broadcast, data)
+        if data.content is not None or creating or data.channel is not None or data.variants == []:
             if data.content is None:
                 if creating:
                     raise _fail("the content is missing", "content")
                 data.content = self.repository.content(broadcast.workspace_id, broadcast.broadcast_id)
-            content = validate_content(broadcast.channel, data.content, self.renderer)
-            if "email" in content:
-                self.senders.require_verified(broadcast.workspace_id, content["email"].get("from"),
-                                                        where="content.email.from")
+                data.content.pop("variants", None)
+            content = self._validated(broadcast, data.content)
+            broadcast.variants = None  # new content without variants ends an A/B test
             broadcast.personalised = is_personalised(content)
             broadcast.message_count = len(content.get("line") or []) or 1
+        return content
+
+    def _validated(self, broadcast: BroadcastModel, raw: Any) -> dict[str, Any]:
+        content = validate_content(broadcast.channel, raw, self.renderer)
+        if "email" in content:
+            self.senders.require_verified(broadcast.workspace_id, content["email"].get("from"),
+                                          where="content.email.from")
+        return content
+
+    def _apply_variants(self, broadcast: BroadcastModel, data: BroadcastInput) -> dict[str, Any]:
+        """An A/B test: the content item keeps variant A's parts at the top (what quota checks, test sends and
+        the e-mail checks read) and every variant under ``variants``; the weights go on the broadcast."""
+        raw = data.variants
+        if raw is None:  # the channel changed: check the stored variants against it
+            stored = self.repository.content(broadcast.workspace_id, broadcast.broadcast_id)
+            raw = [{"content": c, "weight": w}
+                   for c, w in zip(stored.get("variants") or [], broadcast.variants or [], strict=False)]
+        if data.content is not None:
+            raise _fail("A/Bテストでは content ではなく各パターンの内容（variants）を指定してください", "content")
+        weights, contents = parse_variants(raw, lambda value: self._validated(broadcast, value))
+        broadcast.variants = weights
+        broadcast.personalised = any(is_personalised(c) for c in contents)
+        broadcast.message_count = max(len(c.get("line") or []) or 1 for c in contents)
+        content = {**contents[0], "variants": contents}
+        if len(json.dumps(content, ensure_ascii=False).encode()) > 350_000:
+            raise _fail("A/Bテストの内容が大きすぎます（合計350KBまで）", "variants")
         return content
 
     def create(self, workspace_id: str, data: BroadcastInput, *, created_by: str | None = None) -> BroadcastModel:
@@ -470,6 +510,10 @@ class BroadcastService:
             "segment_id": broadcast.segment_id, "segment": broadcast.segment,
             "everyone": not broadcast.segment_id and not broadcast.segment,
             "personalised": bool(broadcast.personalised), "message_count": int(broadcast.message_count or 1),
+            "variants": [{"weight": w} for w in broadcast.variants] if broadcast.variants else None,
+            "ab_test_share": int(broadcast.ab_share) if broadcast.ab_share else None,
+            "ab_winner_after_minutes": int(broadcast.ab_winner_after) if broadcast.ab_winner_after else None,
+            "ab_test_of": broadcast.ab_parent,
             "respect_quiet_hours": broadcast.respect_quiet_hours is not False,
             "respect_daily_cap": broadcast.respect_daily_cap is not False,
             "send_at": broadcast.send_at.isoformat() if broadcast.send_at else None,
@@ -493,7 +537,12 @@ class BroadcastService:
             "test_sent_at": broadcast.test_sent_at.isoformat() if broadcast.test_sent_at else None,
         }
         if with_content:
-            out["content"] = self.repository.content(broadcast.workspace_id, broadcast.broadcast_id)
+            content = self.repository.content(broadcast.workspace_id, broadcast.broadcast_id)
+            contents = content.pop("variants", None)
+            out["content"] = content
+            if out["variants"] and contents:
+                out["variants"] = [{"weight": w, "content": c}
+                                   for w, c in zip(broadcast.variants or [], contents, strict=False)]
         return out
 
 

@@ -4,6 +4,7 @@ write of the links feature. ``haishin.links.service`` decides what a click does;
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -80,6 +81,11 @@ class LinkRepository:
         which = LinkStatsModel.friend_clicks if friend else LinkStatsModel.anonymous_clicks
         LinkStatsModel(pk=stats_pk(workspace_id, link_id), sk="stats").update(
             actions=[LinkStatsModel.clicks.add(1), which.add(1)])
+
+    def friend_clicks(self, workspace_id: str, link_id: str) -> Iterator[tuple[str, datetime | None]]:
+        """(subscriber ID, first click) of every friend who clicked ``link_id`` through a per-friend URL."""
+        for item in LinkFriendClickModel.query(clicks_pk(workspace_id, link_id)):
+            yield item.sk, item.first_at
 
     # ------------------------------------------------------------------ one friend's first click
     def claim_first_click(self, workspace_id: str, link_id: str, subscriber_id: str, *, now: datetime,

@@ -29,6 +29,11 @@ class BroadcastBody(BaseModel):
     everyone: bool | None = None
     respect_quiet_hours: bool | None = None
     respect_daily_cap: bool | None = None
+    variants: list[dict[str, Any]] | None = Field(default=None, max_length=10,
+                                                  description="A/B test: 2-4 of {content, weight}; [] ends the test")
+    ab_test_share: int | None = Field(default=None, description="A/B: percent sent the test first (5-95)")
+    ab_winner_after_minutes: int | None = Field(default=None, description="A/B: minutes until the winner goes to "
+                                                "the rest (10-10080)")
 
 
 class ScheduleBody(BaseModel):
@@ -124,6 +129,13 @@ def test_send_broadcast(broadcast_id: str, body: Annotated[TestSendBody, Body()]
 @requires(Permission.VIEW_BROADCASTS)
 def quota_check(broadcast_id: str) -> dict[str, Any]:
     return services().broadcasts.quota_check(current_caller().workspace_id, broadcast_id)
+
+
+@router.get("/broadcasts/<broadcast_id>/abtest")
+@requires(Permission.VIEW_BROADCASTS)
+def abtest_results(broadcast_id: str) -> dict[str, Any]:
+    """An A/B test broadcast's results: recipients, clicks and click rate per variant, and the verdict."""
+    return services().broadcast_abtests.results(current_caller().workspace_id, broadcast_id)
 
 
 @router.post("/broadcasts/id-lists")
