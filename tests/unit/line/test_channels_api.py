@@ -68,7 +68,12 @@ def test_connect_validates_and_stores_secrets_only_in_the_store(wired: Any) -> N
     ({"channel_id": "12345abcde"}, "channel_id"),
     ({"channel_secret": "not-hex-not-32"}, "channel_secret"),
     ({"access_token": ""}, "access_token"),
-    ({"login_channel_secret": "xyz"}, "login_channel_secret"),
+    ({"login_channel_id": "2000000001", "login_channel_secret": "xyz"}, "login_channel_secret"),
+    # the LINE Login channel (inflow routes) needs both its ID and its secret, and is not the bot's own channel
+    ({"login_channel_id": "2000000001"}, "login_channel_secret"),
+    ({"login_channel_secret": "ab" * 16}, "login_channel_id"),
+    ({"login_channel_id": "20000", "login_channel_secret": "ab" * 16}, "login_channel_id"),
+    ({"login_channel_id": CH, "login_channel_secret": "ab" * 16}, "login_channel_id"),
 ])
 def test_connect_names_the_bad_value(wired: Any, change: dict[str, str], where: str) -> None:
     api, secrets, _, _ = wired

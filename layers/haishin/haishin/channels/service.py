@@ -67,6 +67,24 @@ def _check_secret(value: str, where: str = "channel_secret") -> str:
     return value
 
 
+def _check_login_channel(login_channel_id: str | None, login_channel_secret: str | None, channel_id: str) -> None:
+    """The LINE Login channel (inflow routes log friends in with it): its ID and secret come together."""
+    if login_channel_id and not login_channel_secret:
+        raise ValidationFailed("LINE ログインチャネルのチャネルシークレットも入力してください",
+                               where="login_channel_secret")
+    if login_channel_secret and not login_channel_id:
+        raise ValidationFailed("LINE ログインチャネルのチャネル ID も入力してください", where="login_channel_id")
+    if login_channel_id and not CHANNEL_ID_RE.match(login_channel_id):
+        raise ValidationFailed("LINE ログインチャネルのチャネル ID は 10 桁の数字です (LINE Developers コンソール > "
+                               "LINE ログインチャネル > チャネル基本設定)", where="login_channel_id")
+    if login_channel_id and login_channel_id == channel_id:
+        raise ValidationFailed("Messaging API チャネルとは別の、LINE ログインチャネルの ID を入力してください",
+                               where="login_channel_id")
+    if login_channel_secret and not SECRET_RE.match(login_channel_secret):
+        raise ValidationFailed("LINE ログインチャネルのチャネルシークレットは 32 文字の英数字 (16 進数) です",
+                               where="login_channel_secret")
+
+
 class ChannelService:
     def __init__(
         self,
@@ -145,10 +163,7 @@ class ChannelService:
         name = _text(body, "name", required=False)
         login_channel_id = _text(body, "login_channel_id", required=False)
         login_channel_secret = _text(body, "login_channel_secret", required=False)
-        if login_channel_id:
-            _check_channel_id(login_channel_id, "login_channel_id")
-        if login_channel_secret:
-            _check_secret(login_channel_secret, "login_channel_secret")
+        _check_login_channel(login_channel_id, login_channel_secret, channel_id)
         existing = self._find(channel_id)
         if existing is not None and existing.workspace_id != workspace_id and existing.status == "connected":
             raise Conflict("this channel is connected to another workspace", where="channel_id")
