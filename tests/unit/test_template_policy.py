@@ -33,6 +33,7 @@ SECRET_KINDS = {
     "AdminApiFunction": {"line", "stripe", "signing", "webhooks"},  # sets and rotates them all
     "WebhookSenderFunction": {"webhooks"},  # signs outgoing webhooks
     "StepTickFunction": set(),
+    "InflowFunction": {"line"},  # the LINE Login channel secret (state signature, code exchange, ID token)
 }
 KIND_NAMES = {  # a name of each kind, as the code builds it
     "line": ("ws_1", "line", "1650000000"),

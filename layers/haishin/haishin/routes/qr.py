@@ -1,5 +1,5 @@
-"""QR codes of route URLs with segno (a maintained, pure-Python QR library; lazy import: only the functions carrying
-the ``deps_login`` layer draw QR codes)."""
+"""QR codes of route URLs with segno (a maintained, pure-Python QR library, in the ``deps_render`` layer; imported
+lazily, so no cold start pays for it)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 
 def qr_code(url: str, fmt: str, *, scale: int = 8) -> tuple[bytes, str]:
     """The QR code of ``url`` as PNG or SVG bytes and its media type (error correction M, a quiet zone of 4)."""
-    import segno  # noqa: PLC0415 - deps_login layer only
+    import segno  # noqa: PLC0415 - deps_render layer; off every cold start
 
     if fmt not in FORMATS:
         raise ValueError(fmt)
