@@ -359,3 +359,28 @@ def test_admin_api_names_the_bad_field(env: Env, body: dict[str, Any], where: st
     status, answer = call_admin_api(AdminApi(), "POST", "/api/inflow-routes", workspace=WS, body=body)
     assert status in (403, 404, 422), answer
     assert str(answer.get("where", "")).startswith(where), answer
+
+
+def test_a_follow_whose_attribution_fails_gives_the_route_back_and_its_retry_attributes(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    route = make_route(env)
+    page(env, "/login/callback", login_at_line(env, open_route(env, route.code), CAROL))
+    runner = env.root.actions
+    real_run = runner.run
+    failures = [RuntimeError("tag store down")]
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "run", flaky)
+    with pytest.raises(RuntimeError):
+        follow(env, CAROL)
+    assert PendingRouteModel.get(pending_pk(WS, CH, CAROL), "pending").route_id == route.route_id
+    follow(env, CAROL)  # the queue's retry of the same event
+    carol = subscriber_of(env, CAROL)
+    assert tags_of(env, CAROL) == {"instagram"}
+    assert env.scenarios.started == [(carol.subscriber_id, "sc_1")]
+    assert RouteFriendModel.get(friends_pk(WS, route.route_id), carol.subscriber_id).actions_done is True

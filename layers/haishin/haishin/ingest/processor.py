@@ -106,6 +106,8 @@ class InflowRoutes(Protocol):
 
     def take_pending(self, workspace_id: str, channel_id: str, line_user_id: str) -> Any: ...
 
+    def remember_login(self, workspace_id: str, channel_id: str, line_user_id: str, route: Any) -> None: ...
+
     def attribute(self, workspace_id: str, subscriber_id: str, route: Any, *, cause: str,
                   first_follow: bool) -> Any: ...
 
@@ -369,8 +371,12 @@ class LineEventProcessor:
         # actions run, and its greeting (when it has one) replaces the channel's.
         route = self.routes.take_pending(ctx.workspace_id, ctx.channel_id, ctx.user_id)
         if route is not None:
-            self.routes.attribute(ctx.workspace_id, subscriber.subscriber_id, route, cause=ctx.webhook_event_id,
-                                  first_follow=True)
+            try:
+                self.routes.attribute(ctx.workspace_id, subscriber.subscriber_id, route, cause=ctx.webhook_event_id,
+                                      first_follow=True)
+            except Exception:  # given back, so the event's retry attributes it (the attribution is keyed)
+                self.routes.remember_login(ctx.workspace_id, ctx.channel_id, ctx.user_id, route)
+                raise
         # The greeting and the "immediately" first steps the trigger started answer this event together: one reply
         # (greeting first, LINE's order; 5 objects per reply, the rest by push), or by push with their own retry
         # keys when the token is refused; the steps exactly once through the delivery ledger

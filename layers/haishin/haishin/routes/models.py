@@ -7,12 +7,12 @@
            the route before the friend's follow arrived; the follow consumes it (a conditional delete, so one
            consumer wins); ``expires_at`` (the table's TTL) drops an unconsumed one
 - friend:  pk ``routefriends#<workspace_id>#<route_id>`` sk ``<subscriber_id>``: the friend came by this route
-           (first_at, arrivals); its conditional creation makes 'first time only' actions run once per friend
+           (first_at, arrivals, actions_done): 'first time only' actions run until they have once for this friend
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 
 from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 
@@ -75,5 +75,6 @@ class RouteFriendModel(HaishinModel):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)  # subscriber ID
-    first_at = UTCDateTimeAttribute()
-    arrivals = NumberAttribute(default=1)
+    first_at = UTCDateTimeAttribute(null=True)
+    arrivals = NumberAttribute(null=True)
+    actions_done = BooleanAttribute(null=True)  # the 'first time only' actions ran (set after they did)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
+from pynamodb.exceptions import DeleteError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from haishin.errors import Conflict, NotFound
@@ -92,18 +92,18 @@ class RouteRepository:
         return pending.route_id if int(pending.expires_at) > now_epoch else None
 
     # ------------------------------------------------------------------ friends who came by a route
-    def record_friend(self, workspace_id: str, route_id: str, subscriber_id: str, *, at: datetime) -> bool:
-        """Counts the friend on the route; True the first time this friend came by it."""
-        item = RouteFriendModel(pk=friends_pk(workspace_id, route_id), sk=subscriber_id, first_at=at, arrivals=1)
-        try:
-            item.save(condition=RouteFriendModel.pk.does_not_exist())
-            return True
-        except PutError as exc:
-            if not condition_failed(exc):
-                raise
+    def record_friend(self, workspace_id: str, route_id: str, subscriber_id: str, *,
+                      at: datetime) -> tuple[bool, bool]:
+        """Counts the friend's arrival by the route (one atomic update). Returns (first arrival, the 'first time
+        only' actions already ran for this friend)."""
+        item = RouteFriendModel(pk=friends_pk(workspace_id, route_id), sk=subscriber_id)
+        item.update(actions=[RouteFriendModel.arrivals.add(1),
+                             RouteFriendModel.first_at.set(RouteFriendModel.first_at | at)])
+        return int(item.arrivals or 0) == 1, bool(item.actions_done)
+
+    def mark_actions_done(self, workspace_id: str, route_id: str, subscriber_id: str) -> None:
         RouteFriendModel(pk=friends_pk(workspace_id, route_id), sk=subscriber_id).update(
-            actions=[RouteFriendModel.arrivals.add(1)])
-        return False
+            actions=[RouteFriendModel.actions_done.set(True)])
 
     def friend_count(self, workspace_id: str, route_id: str) -> int:
         return sum(1 for _ in RouteFriendModel.query(friends_pk(workspace_id, route_id),

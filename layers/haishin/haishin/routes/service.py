@@ -175,7 +175,7 @@ class RouteService:
                   first_follow: bool) -> Attribution:
         """The friend came by ``route`` (``cause``: a key of this arrival, e.g. the follow's webhookEventId)."""
         now = clock.now()
-        first_time = self.repository.record_friend(workspace_id, route.route_id, subscriber_id, at=now)
+        first_time, done = self.repository.record_friend(workspace_id, route.route_id, subscriber_id, at=now)
 
         def mark(subscriber: Any) -> None:
             if not subscriber.inflow_route:
@@ -186,9 +186,13 @@ class RouteService:
                              {"route_id": route.route_id, "route": route.name, "channel_id": route.channel_id,
                               "first_time": first_time, "new_friend": first_follow},
                              actor="friend", at=now, entry_id=f"route:{route.route_id}:{cause}")
-        run = first_time or (route.run or "once") == "every"
+        every = (route.run or "once") == "every"
+        run = every or not done
         if run and route.actions:
-            key = f"route:{route.route_id}:{subscriber_id}" + ("" if route.run != "every" else f":{cause}")
+            # 'once': one key per friend and route, so a retry after a crash repeats no effect; 'every': per arrival
+            key = f"route:{route.route_id}:{subscriber_id}" + (f":{cause}" if every else "")
             self.actions.run(workspace_id, subscriber_id, parse_actions(route.actions), actor="route",
                              idempotency_key=key)
+        if not every and not done:
+            self.repository.mark_actions_done(workspace_id, route.route_id, subscriber_id)
         return Attribution(route, first_time, run and bool(route.actions))
