@@ -318,7 +318,7 @@ class LineLogin:
             return _error("Invalid IdToken Audience.")
         expected = hmac.new(channel.channel_secret.encode(), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256)
         if not hmac.compare_digest(expected.digest(), signature):
-            return _error("Invalid IdToken Signature.")
+            return _error("Invalid IdToken.")  # LINE says no more for a bad signature
         if claims.get("iss") != ISSUER:
             return _error("Invalid IdToken Issuer.")
         if int(claims.get("exp", 0)) <= int(clock.now().timestamp()):

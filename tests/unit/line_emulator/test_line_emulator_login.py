@@ -190,7 +190,7 @@ def test_verify_refusals_use_lines_error_bodies(emu: LineEmulator) -> None:
     expired = emu.login.issue_id_token(LOGIN_ID, BOB, "n-2", issued=clock.now() - timedelta(hours=2))
     cases = [
         ({"id_token": "not-a-jwt", "client_id": LOGIN_ID}, "Invalid IdToken."),
-        ({"id_token": forged, "client_id": LOGIN_ID}, "Invalid IdToken Signature."),
+        ({"id_token": forged, "client_id": LOGIN_ID}, "Invalid IdToken."),
         ({"id_token": expired, "client_id": LOGIN_ID}, "IdToken expired."),
         ({"id_token": good, "client_id": "2000000009"}, "Invalid IdToken Audience."),
         ({"id_token": good, "client_id": LOGIN_ID, "nonce": "other"}, "Invalid IdToken Nonce."),
