@@ -1,7 +1,7 @@
 """Journey (流入経路 + LINE ログイン) in the browser: someone scans a route's QR code (opens its URL), LINE's consent
 screen (the emulator's) asks for permission, they tap 許可する, then 追加 on the add-friend screen, and land on the
-thank-you page; the follow arrives and the friend carries the route and its tag. A tampered callback shows the
-Japanese error page. No admin screen is involved (the route screens come later): the route is made through the API.
+thank-you page (a reload of it logs nobody in twice); the follow arrives and the friend carries the route and its tag.
+A tampered callback shows the Japanese error page. No admin screen is involved (the route screens come later): the route is made through the API.
 
 Runs against the real local system (DynamoDB Local, moto, LINE emulator), in its own workspace and LINE channel.
 """
@@ -62,7 +62,7 @@ def test_scan_a_route_log_in_with_line_add_the_friend_and_get_the_route_tag(
     assert "ハイシン美容室" in page.content()
     page.get_by_role("button", name="追加", exact=True).click()
     page.get_by_text("ありがとうございます").wait_for()
-    assert page.url.startswith(f"{system.base_url}/login/callback?")
+    assert page.url == f"{system.base_url}/login/callback?result=thanks"  # the code and state left the address bar
 
     system.drain()
     friends = api_request(system, token, "GET", "/api/subscribers")["items"]
@@ -71,9 +71,14 @@ def test_scan_a_route_log_in_with_line_add_the_friend_and_get_the_route_tag(
     assert detail["inflow_route"] == "店頭ポスター"
     assert [t["name"] for t in detail["tags"]] == ["店頭"]
 
-    # the same callback opened again (a reload, or a replay): the Japanese error page, nothing more stored
+    # a reload shows the thank-you page again and logs nobody in twice
     page.reload()
-    page.get_by_text("ログインできませんでした").wait_for()
+    page.get_by_text("ありがとうございます").wait_for()
     assert api_request(system, token, "GET", f"/api/inflow-routes/{route['route_id']}")["friends"] == 1
+
+    # a tampered callback (state changed): the Japanese error page
+    page.goto(f"{system.base_url}/login/callback?code=x&state=eyJ3IjoiIn0.AAAA")
+    page.get_by_text("ログインできませんでした").wait_for()
+    snap("refused")
     # the one failed load is the error page itself, answered 400 on purpose
     assert browser_errors == ["console: Failed to load resource: the server responded with a status of 400 (Bad Request)"]

@@ -91,7 +91,9 @@ def test_a_route_attributes_new_and_existing_friends_through_line_login(local_sy
     # a new friend: consent + add friend; the follow webhook arrives; the callback left the attribution pending
     callback = line_login(system, route["url"], NEW)
     assert callback.startswith(f"{api}/login/callback?") and "friendship_status_changed=true" in callback
-    status, _, page = raw_request("GET", callback)
+    status, headers, _ = raw_request("GET", callback)
+    assert status == 303 and headers["location"] == f"{api}/login/callback?result=thanks"
+    status, _, page = raw_request("GET", headers["location"])
     assert status == 200 and "ありがとうございます" in page
     system.drain()
     new = friend(system, auth, NEW)
@@ -103,7 +105,7 @@ def test_a_route_attributes_new_and_existing_friends_through_line_login(local_sy
     callback = line_login(system, route["url"], OLD)
     assert "friendship_status_changed=false" in callback
     status, _, page = raw_request("GET", callback)
-    assert status == 200
+    assert status == 303
     system.drain()
     old = friend(system, auth, OLD)
     assert old["inflow_route"] == "店頭ポスター" and [t["name"] for t in old["tags"]] == ["ポスター"]

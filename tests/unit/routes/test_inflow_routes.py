@@ -110,6 +110,16 @@ def page(env: Env, path: str, query: dict[str, str] | None = None) -> dict[str, 
     })
 
 
+def callback(env: Env, params: dict[str, str]) -> dict[str, Any]:
+    """LINE's redirect to the callback; a success's 303 to the thank-you page is followed (as a browser does)."""
+    response = page(env, "/login/callback", params)
+    if response["statusCode"] == 303:
+        location = str(response["headers"]["location"])
+        assert location == "https://localhost/login/callback?result=thanks"
+        response = page(env, "/login/callback", {"result": "thanks"})
+    return response
+
+
 def login_at_line(env: Env, authorize_url: str, user: str, *, add_friend: bool = True) -> dict[str, str]:
     """The user on LINE's screens (the emulator, in process): consent, then the add-friend screen if shown."""
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(authorize_url).query))
@@ -207,7 +217,7 @@ def test_a_new_friend_is_attributed_when_the_follow_arrives(env: Env) -> None:
     route = make_route(env, greeting=[{"type": "text", "text": "Instagram から来てくれてありがとう!"}])
     params = login_at_line(env, open_route(env, route.code), CAROL)
     assert params["friendship_status_changed"] == "true"
-    response = page(env, "/login/callback", params)
+    response = callback(env, params)
     assert response["statusCode"] == 200 and "ありがとうございます" in response["body"]
     assert PendingRouteModel.get(pending_pk(WS, CH, CAROL), "pending").route_id == route.route_id
 
@@ -228,14 +238,14 @@ def test_a_follow_processed_before_the_callback_is_attributed_by_the_callback(en
     params = login_at_line(env, open_route(env, route.code), CAROL)
     follow(env, CAROL)  # the webhook won the race
     assert route_entries(env, CAROL) == []
-    assert page(env, "/login/callback", params)["statusCode"] == 200
+    assert callback(env, params)["statusCode"] == 200
     assert tags_of(env, CAROL) == {"instagram"} and len(route_entries(env, CAROL)) == 1
 
 
 def test_a_user_who_declines_to_add_the_bot_is_sent_to_the_add_friend_url(env: Env) -> None:
     route = make_route(env)
     params = login_at_line(env, open_route(env, route.code), CAROL, add_friend=False)
-    response = page(env, "/login/callback", params)
+    response = callback(env, params)
     assert response["statusCode"] == 302 and response["headers"]["location"] == "https://line.me/R/ti/p/@salon"
 
 
@@ -244,7 +254,7 @@ def test_an_existing_friend_is_attributed_now_and_once_only_runs_once(env: Env) 
     for _ in range(2):
         params = login_at_line(env, open_route(env, route.code), ALICE)
         assert params["friendship_status_changed"] == "false"
-        assert page(env, "/login/callback", params)["statusCode"] == 200
+        assert callback(env, params)["statusCode"] == 200
     alice = subscriber_of(env, ALICE)
     assert tags_of(env, ALICE) == {"instagram"}
     assert env.scenarios.started == [(alice.subscriber_id, "sc_1")]
@@ -254,7 +264,7 @@ def test_an_existing_friend_is_attributed_now_and_once_only_runs_once(env: Env) 
 def test_every_time_routes_run_their_actions_on_each_arrival(env: Env) -> None:
     route = make_route(env, run="every")
     for _ in range(2):
-        assert page(env, "/login/callback", login_at_line(env, open_route(env, route.code), ALICE))["statusCode"] == 200
+        assert callback(env, login_at_line(env, open_route(env, route.code), ALICE))["statusCode"] == 200
     alice = subscriber_of(env, ALICE)
     assert env.scenarios.started == [(alice.subscriber_id, "sc_1")] * 2
 
@@ -264,7 +274,7 @@ def test_a_tampered_state_gets_the_japanese_error_page_and_stores_nothing(env: E
     params = login_at_line(env, open_route(env, route.code), CAROL)
     payload, signature = params["state"].split(".")
     forged = dict(params, state=f"{payload}.{'A' * len(signature)}")
-    response = page(env, "/login/callback", forged)
+    response = callback(env, forged)
     assert response["statusCode"] == 400 and "ログインできませんでした" in response["body"]
     stored_nothing(env, route.route_id, CAROL)
     assert list(OnceModel.scan()) == []  # not even the state was spent
@@ -273,8 +283,8 @@ def test_a_tampered_state_gets_the_japanese_error_page_and_stores_nothing(env: E
 def test_a_replayed_callback_is_refused(env: Env) -> None:
     route = make_route(env)
     params = login_at_line(env, open_route(env, route.code), ALICE)
-    assert page(env, "/login/callback", params)["statusCode"] == 200
-    again = page(env, "/login/callback", params)
+    assert callback(env, params)["statusCode"] == 200
+    again = callback(env, params)
     assert again["statusCode"] == 400 and "すでに使われています" in again["body"]
     assert len(route_entries(env, ALICE)) == 1
 
@@ -282,9 +292,9 @@ def test_a_replayed_callback_is_refused(env: Env) -> None:
 def test_a_replayed_code_with_a_fresh_state_is_refused_by_line(env: Env) -> None:
     route = make_route(env)
     first = login_at_line(env, open_route(env, route.code), ALICE)
-    assert page(env, "/login/callback", first)["statusCode"] == 200
+    assert callback(env, first)["statusCode"] == 200
     second = login_at_line(env, open_route(env, route.code), ALICE)
-    response = page(env, "/login/callback", dict(second, code=first["code"]))
+    response = callback(env, dict(second, code=first["code"]))
     assert response["statusCode"] == 400
     assert len(route_entries(env, ALICE)) == 1
 
@@ -293,14 +303,14 @@ def test_an_expired_state_is_refused(env: Env, manual_clock: Any) -> None:
     route = make_route(env)
     params = login_at_line(env, open_route(env, route.code), CAROL)
     manual_clock.advance(timedelta(minutes=11))
-    response = page(env, "/login/callback", params)
+    response = callback(env, params)
     assert response["statusCode"] == 400 and "有効期限" in response["body"]
     stored_nothing(env, route.route_id, CAROL)
 
 
 def test_a_cancelled_login_stores_nothing(env: Env) -> None:
     route = make_route(env)
-    response = page(env, "/login/callback", {"error": "access_denied", "state": "x"})
+    response = callback(env, {"error": "access_denied", "state": "x"})
     assert response["statusCode"] == 400 and "キャンセル" in response["body"]
     stored_nothing(env, route.route_id, CAROL)
 
@@ -365,7 +375,7 @@ def test_a_follow_whose_attribution_fails_gives_the_route_back_and_its_retry_att
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     route = make_route(env)
-    page(env, "/login/callback", login_at_line(env, open_route(env, route.code), CAROL))
+    callback(env, login_at_line(env, open_route(env, route.code), CAROL))
     runner = env.root.actions
     real_run = runner.run
     failures = [RuntimeError("tag store down")]
@@ -384,3 +394,14 @@ def test_a_follow_whose_attribution_fails_gives_the_route_back_and_its_retry_att
     assert tags_of(env, CAROL) == {"instagram"}
     assert env.scenarios.started == [(carol.subscriber_id, "sc_1")]
     assert RouteFriendModel.get(friends_pk(WS, route.route_id), carol.subscriber_id).actions_done is True
+
+
+def test_the_callback_redirects_to_a_thank_you_address_so_a_reload_spends_nothing(env: Env) -> None:
+    route = make_route(env)
+    params = login_at_line(env, open_route(env, route.code), ALICE)
+    response = page(env, "/login/callback", params)
+    assert response["statusCode"] == 303 and response["headers"]["location"].endswith("?result=thanks")
+    for _ in range(2):  # the thank-you address reloaded: the same page, no login
+        thanks = page(env, "/login/callback", {"result": "thanks"})
+        assert thanks["statusCode"] == 200 and "ありがとうございます" in thanks["body"]
+    assert len(route_entries(env, ALICE)) == 1

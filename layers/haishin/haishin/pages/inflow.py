@@ -1,5 +1,6 @@
 """The inflow function's pages: ``GET /r/{code}`` (a route URL or QR code: to LINE Login) and
-``GET /login/callback`` (LINE Login's answer: attribute the friend, then a thank-you page or LINE's add-friend URL).
+``GET /login/callback`` (LINE Login's answer: attribute the friend, then the thank-you page ``?result=thanks``, or
+LINE's add-friend URL for one who did not add the bot).
 
 Every refusal is a Japanese page and stores nothing (``haishin.routes.login`` raises before any write)."""
 
@@ -12,7 +13,7 @@ from haishin.errors import ExternalServiceError, NotFound
 from haishin.line.login import LoginRefused
 from haishin.pages import http
 from haishin.pages.html import message_page, redirect
-from haishin.public_url import route_path, serving
+from haishin.public_url import public_base, route_path, serving
 from haishin.routes.login import InflowLogin
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,9 @@ class InflowPages:
         try:
             if len(parts) == 2 and parts[0] == "r":
                 return redirect(self.login.start(parts[1]), status=302)
+            if parts == ["login", "callback"] and http.query(event, "result") == "thanks" \
+                    and not http.query(event, "state"):
+                return thanks_page()
             if parts == ["login", "callback"]:
                 return self.callback(event)
         except NotFound:
@@ -52,4 +56,10 @@ class InflowPages:
         result = self.login.callback(query)
         if result.outcome == "pending" and query["friendship_status_changed"] != "true" and result.add_friend_url:
             return redirect(result.add_friend_url, status=302)  # not a friend yet: LINE's add-friend screen
-        return message_page(200, "ありがとうございます", "LINE のトーク画面をご確認ください。")
+        # Post/Redirect/Get: the code and state leave the address bar, so a reload shows this page again instead of
+        # spending the (single-use) state a second time
+        return redirect(f"{public_base()}/login/callback?result=thanks", status=303)
+
+
+def thanks_page() -> dict[str, Any]:
+    return message_page(200, "ありがとうございます", "LINE のトーク画面をご確認ください。")
