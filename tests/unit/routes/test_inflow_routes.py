@@ -5,10 +5,14 @@ attribution, refusals that store nothing, and the admin API (CRUD, QR PNG/SVG)."
 from __future__ import annotations
 
 import base64
+import importlib.util
+import json
+import sys
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -258,7 +262,7 @@ def test_an_existing_friend_is_attributed_now_and_once_only_runs_once(env: Env) 
     alice = subscriber_of(env, ALICE)
     assert tags_of(env, ALICE) == {"instagram"}
     assert env.scenarios.started == [(alice.subscriber_id, "sc_1")]
-    assert [e.data["first_time"] for e in sorted(route_entries(env, ALICE), key=lambda e: e.sk)] == [True, False]
+    assert sorted(e.data["first_time"] for e in route_entries(env, ALICE)) == [False, True]  # same instant: no order
 
 
 def test_every_time_routes_run_their_actions_on_each_arrival(env: Env) -> None:
@@ -405,3 +409,28 @@ def test_the_callback_redirects_to_a_thank_you_address_so_a_reload_spends_nothin
         thanks = page(env, "/login/callback", {"result": "thanks"})
         assert thanks["statusCode"] == 200 and "ありがとうございます" in thanks["body"]
     assert len(route_entries(env, ALICE)) == 1
+
+
+def test_the_handler_with_its_sample_event(env: Env) -> None:
+    """functions/inflow/app.py with events/inflow.json: an unknown route code is a Japanese 404 page; a known one
+    redirects to LINE Login."""
+    root = Path(__file__).resolve().parents[3]
+    spec = importlib.util.spec_from_file_location("handler_inflow", root / "functions" / "inflow" / "app.py")
+    assert spec and spec.loader
+    app = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = app
+    spec.loader.exec_module(app)
+
+    class Context:
+        function_name = "InflowFunction"
+        memory_limit_in_mb = 512
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:InflowFunction"
+        aws_request_id = "r"
+
+    sample = json.loads((root / "events" / "inflow.json").read_text())
+    answer = app.lambda_handler(sample, Context())
+    assert answer["statusCode"] == 404 and "ページが見つかりません" in answer["body"]
+    code = make_route(env).code
+    sample["rawPath"] = sample["requestContext"]["http"]["path"] = f"/r/{code}"
+    answer = app.lambda_handler(sample, Context())
+    assert answer["statusCode"] == 302 and "/oauth2/v2.1/authorize?" in answer["headers"]["location"]
