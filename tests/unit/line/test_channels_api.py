@@ -184,3 +184,22 @@ def test_chat_history_and_send(wired: Any, manual_clock: Any) -> None:
     assert api("POST", f"/api/subscribers/{sub.subscriber_id}/chat", {"text": "x"}, as_=other)[0] == 404
     assert api("POST", f"/api/subscribers/{sub.subscriber_id}/chat", {"text": ""})[1]["where"] == "text"
     assert api("GET", f"/api/subscribers/{sub.subscriber_id}/chat", as_=caller(Role.VIEWER))[0] == 403
+
+
+def test_the_login_channel_is_set_and_removed_on_a_connected_channel(wired: Any) -> None:
+    api, secrets, _, _ = wired
+    assert api("POST", "/api/channels", GOOD)[0] == 201
+    name = f"haishin/local/{WS}/line/{CH}"
+    status, body = api("PUT", f"/api/channels/{CH}/login", {"login_channel_id": "2000000001"})
+    assert status == 422 and body["where"] == "login_channel_secret", body
+    assert "login_channel_id" not in secrets.values[name]
+    status, body = api("PUT", f"/api/channels/{CH}/login", {"login_channel_id": "2000000001",
+                                                            "login_channel_secret": "cd" * 16})
+    assert status == 200 and body["login_channel_id"] == "2000000001", body
+    stored = secrets.values[name]
+    assert (stored["login_channel_id"], stored["login_channel_secret"]) == ("2000000001", "cd" * 16)
+    assert stored["access_token"] == TOKEN and stored["channel_secret"] == SECRET  # the rest is kept
+    no_secret_in(body, secrets)
+    status, body = api("PUT", f"/api/channels/{CH}/login", {"login_channel_id": None, "login_channel_secret": None})
+    assert status == 200 and body["login_channel_id"] is None, body
+    assert "login_channel_secret" not in secrets.values[name]

@@ -222,6 +222,32 @@ class ChannelService:
         self._forget(workspace_id, channel_id, channel.secret_name)
         return channel
 
+    # ------------------------------------------------------------------ LINE Login channel
+    def set_login(self, workspace_id: str, channel_id: str, body: Any) -> ChannelModel:
+        """Sets (both values) or removes (both empty) the LINE Login channel inflow routes log friends in with."""
+        if not isinstance(body, dict):
+            raise ValidationFailed("send a JSON object", where="body")
+        unknown = sorted(set(body) - {"login_channel_id", "login_channel_secret"})
+        if unknown:
+            raise ValidationFailed(f"不明な項目です: {unknown[0]}", where=unknown[0])
+        channel = self.require(workspace_id, channel_id)
+        if channel.status != "connected":
+            raise Conflict("the channel is disconnected; connect it again", where="channel_id")
+        login_channel_id = _text(body, "login_channel_id", required=False)
+        login_channel_secret = _text(body, "login_channel_secret", required=False)
+        _check_login_channel(login_channel_id, login_channel_secret, channel_id)
+        stored = dict(self.secrets.get(channel.secret_name))
+        stored.pop("login_channel_id", None)
+        stored.pop("login_channel_secret", None)
+        if login_channel_id and login_channel_secret:
+            stored["login_channel_id"] = login_channel_id
+            stored["login_channel_secret"] = login_channel_secret
+        self.secrets.put(channel.secret_name, stored)
+        channel.update(actions=[ChannelModel.login_channel_id.set(login_channel_id) if login_channel_id
+                                else ChannelModel.login_channel_id.remove()])
+        self._forget(workspace_id, channel_id, channel.secret_name)
+        return channel
+
     # ------------------------------------------------------------------ disconnect
     def friends_user_ids(self, workspace_id: str, channel_id: str) -> list[str]:
         out = []
