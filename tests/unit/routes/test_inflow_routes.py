@@ -434,3 +434,27 @@ def test_the_handler_with_its_sample_event(env: Env) -> None:
     sample["rawPath"] = sample["requestContext"]["http"]["path"] = f"/r/{code}"
     answer = app.lambda_handler(sample, Context())
     assert answer["statusCode"] == 302 and "/oauth2/v2.1/authorize?" in answer["headers"]["location"]
+
+
+def test_an_outage_of_lines_token_endpoint_leaves_the_state_usable(env: Env) -> None:
+    route = make_route(env)
+    params = login_at_line(env, open_route(env, route.code), ALICE)
+    env.emulator.stop()  # LINE does not answer
+    response = page(env, "/login/callback", params)
+    assert response["statusCode"] == 502 and "時間をおいて" in response["body"]
+    assert route_entries(env, ALICE) == []
+    env.emulator.start()  # LINE is back (on a new local port: the settings point at it again)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LINE_API_BASE", env.emulator.base_url)
+        config.reset_settings_cache()
+        assert callback(env, params)["statusCode"] == 200  # the reload works: the state was given back
+    config.reset_settings_cache()
+    assert len(route_entries(env, ALICE)) == 1
+
+
+def test_a_bad_qr_format_is_named(env: Env) -> None:
+    route = make_route(env)
+    response = _raw_admin(AdminApi(), {"version": "2.0", "routeKey": "ANY /api/{proxy+}",
+                                       "rawPath": f"/api/inflow-routes/{route.route_id}/qr",
+                                       "rawQueryString": "format=gif", "queryStringParameters": {"format": "gif"}})
+    assert response["statusCode"] == 422 and json.loads(response["body"])["where"] == "format"

@@ -10,7 +10,8 @@
   follow consumes (``RouteService.take_pending``). The follow webhook may also arrive before the callback: after
   writing the pending record the friend is read again, and whoever takes the pending record first attributes.
 - Any refusal (LINE's ``error``, a bad state, a replayed state, a refused code, a bad ID token) raises
-  ``LoginRefused`` before anything is stored.
+  ``LoginRefused`` before anything is stored. When LINE's token endpoint does not answer, the state's claim is
+  released, so a reload of the callback may try again.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from datetime import timedelta
 from typing import Any, Literal, Protocol
 
 from haishin import clock
-from haishin.errors import NotFound
+from haishin.errors import ExternalServiceError, NotFound
 from haishin.line import login as line_login
 from haishin.line.login import LoginRefused
 from haishin.public_url import public_base
@@ -140,8 +141,12 @@ class InflowLogin:
         if not claim.acquired:
             raise LoginRefused("このログインはすでに使われています。もう一度 QR コード・URL から開いてください",
                                where="state (replayed)")
-        tokens = line_login.exchange_code(code=code, redirect_uri=callback_url(), channel_id=login_id,
-                                          channel_secret=login_secret)
+        try:
+            tokens = line_login.exchange_code(code=code, redirect_uri=callback_url(), channel_id=login_id,
+                                              channel_secret=login_secret)
+        except ExternalServiceError:  # LINE did not answer: the user may reload and try the same state again
+            self.once.release(f"login-state:{claims['j']}")
+            raise
         id_claims = line_login.verify_id_token(tokens["id_token"], channel_id=login_id, channel_secret=login_secret,
                                                nonce=claims["n"])
         self.once.complete(f"login-state:{claims['j']}", ttl=STATE_TTL * 2)
