@@ -31,7 +31,7 @@ NEVER = frozenset({"aws_xray_sdk", "boto3", "s3transfer", "linebot", "stripe"})
 # import; the webhook sender, for one, reads items and never an admin schema.
 PYDANTIC_OK = frozenset({"AdminApiFunction", "FormSubmitFunction"})
 # Only the handlers that answer with an HTML page on their paths.
-JINJA2_OK = frozenset({"FormSubmitFunction", "PagesFunction"})
+JINJA2_OK = frozenset({"FormSubmitFunction", "PagesFunction", "InflowFunction"})  # pages for friends
 # The LINE webhook answers within LINE's 2 s: standard library only (tests/unit/line/test_webhook.py says more).
 STDLIB_ONLY = frozenset({"LineWebhookFunction"})
 STDLIB_ONLY_FORBIDS = frozenset({"botocore", "pynamodb", "aws_lambda_powertools", "pydantic", "jinja2"})

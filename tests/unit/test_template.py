@@ -30,6 +30,7 @@ EXPECTED_QUEUES = {"LineEventsQueue", "DeliveryQueue", "PlannerQueue"}
 EXPECTED_FUNCTIONS = {
     "LineWebhookFunction", "LineEventsFunction", "StepTickFunction", "BroadcastPlannerFunction",
     "DeliveryWorkerFunction", "FormSubmitFunction", "StripeWebhookFunction", "AdminApiFunction", "PagesFunction",
+    "InflowFunction",
 }  # fmt: skip
 MAX_LAYERS = 5  # Lambda's limit per function
 

@@ -33,6 +33,7 @@ SECRET_KINDS = {
     "AdminApiFunction": {"line", "stripe", "signing", "webhooks"},  # sets and rotates them all
     "WebhookSenderFunction": {"webhooks"},  # signs outgoing webhooks
     "StepTickFunction": set(),
+    "InflowFunction": {"line"},  # the LINE Login channel secret (state signature, code exchange, ID token)
 }
 KIND_NAMES = {  # a name of each kind, as the code builds it
     "line": ("ws_1", "line", "1650000000"),
@@ -43,7 +44,7 @@ KIND_NAMES = {  # a name of each kind, as the code builds it
 PUBLIC_ROUTES = {
     "POST /line/webhook/{channel_id}", "POST /stripe/webhook/{workspace_id}", "GET /f/{form_id}",
     "POST /f/{form_id}", "GET /c/{token}", "GET /p/{proxy+}", "POST /p/{product_id}", "GET /api/openapi.json",
-    "GET /u/{token}", "POST /u/{token}",
+    "GET /u/{token}", "POST /u/{token}", "GET /r/{code}", "GET /login/callback",
 }  # fmt: skip
 
 

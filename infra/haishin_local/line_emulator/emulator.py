@@ -22,6 +22,7 @@ from haishin import clock
 
 from . import webhook
 from .limits import Faults, RateLimiter
+from .login import LineLogin
 from .state import (
     AcceptedKey,
     Channel,
@@ -172,6 +173,7 @@ class Emulator:
         self._tokens: dict[str, str] = {}  # access token -> channel id
         self._users: dict[str, User] = {}
         self.reply_token_ttl = REPLY_TOKEN_TTL  # tests shorten it (0 refuses every reply); reset() restores it
+        self.login = LineLogin(self)  # LINE Login v2.1 (authorize, token, verify)
         self._reset_records()
 
     def _reset_records(self) -> None:
@@ -380,6 +382,7 @@ class Emulator:
             self.reply_token_ttl = REPLY_TOKEN_TTL
             for channel in self._channels.values():
                 channel.consumption = 0
+            self.login.reset(full=full)
             if full:
                 self._channels.clear()
                 self._tokens.clear()

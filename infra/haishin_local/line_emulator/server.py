@@ -74,6 +74,10 @@ class LineEmulator(Emulator, ServedOnThread):
                 case ("POST", "channels", channel_id, "webhook"):
                     self.set_webhook_url(channel_id, body.get("webhook_url"))
                     return 200, self.channel_info(channel_id)
+                case ("POST", "login_channels"):
+                    return 200, self.login.register_login_channel(
+                        **_pick(body, ("channel_id", "channel_secret", "redirect_uris", "bot_channel_id"))
+                    )
                 case ("POST", "users"):
                     return 200, self.add_user(
                         **_pick(body, ("user_id", "display_name", "picture_url", "language", "status_message"))
@@ -182,6 +186,11 @@ def _make_handler(emulator: LineEmulator) -> type[BaseHTTPRequestHandler]:
                 raw = self.rfile.read(length) if length else b""
             if url.path.startswith("/_emulator"):
                 self._control(url.path, query, raw)
+                return
+            if url.path.startswith("/oauth2/"):
+                form = dict(urllib.parse.parse_qsl((raw or b"").decode("utf-8", "replace")))
+                page = emulator.login.handle(self.command, url.path, query, form)
+                self._send(page.status, page.body, page.content_type, page.headers)
                 return
             headers = {k.lower(): v for k, v in self.headers.items()}
             response = emulator.handle_api(self.command, url.path, query, headers, raw)

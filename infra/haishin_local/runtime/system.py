@@ -527,6 +527,7 @@ class LocalSystem:
         self._setenv("PUBLIC_BASE_URL", self.template.merged_environment().get("PUBLIC_BASE_URL", ""))
         if self.line_emulator is not None:
             self._setenv("LINE_API_BASE", self.line_emulator.base_url)
+            self._setenv("LINE_LOGIN_BASE", self.line_emulator.base_url)  # the authorize screen (LINE Login)
             self._setenv("LINE_DATA_API_BASE", self.line_emulator.base_url)
         if self.stripe_emulator is not None:
             self._setenv("STRIPE_API_BASE", self.stripe_emulator.base_url)

@@ -42,6 +42,7 @@ class Settings:
     public_base_url: str
     max_webhook_body_bytes: int
     default_time_zone: str
+    line_login_base: str = "https://access.line.me"  # LINE Login's authorize screen (the token API is line_api_base)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -65,6 +66,7 @@ class Settings:
             public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
             max_webhook_body_bytes=int(env.get("MAX_WEBHOOK_BODY_BYTES", str(1024 * 1024))),
             default_time_zone=env.get("DEFAULT_TIME_ZONE", "Asia/Tokyo"),
+            line_login_base=env.get("LINE_LOGIN_BASE", "https://access.line.me").rstrip("/"),
         )
 
 

@@ -48,9 +48,12 @@ if TYPE_CHECKING:
     from haishin.operators.service import OperatorService
     from haishin.optout.keywords import KeywordStore
     from haishin.optout.service import OptOutService
+    from haishin.pages.inflow import InflowPages
     from haishin.pages.router import Pages
     from haishin.payments.service import PaymentService
     from haishin.render import Renderer
+    from haishin.routes.login import InflowLogin
+    from haishin.routes.service import RouteService
     from haishin.scenarios.enrollments import EnrollmentRepository
     from haishin.scenarios.instant import FirstStepsNow, InstantFirstSteps
     from haishin.scenarios.repository import ScenarioRepository
@@ -460,6 +463,41 @@ class Services:
         return self._one("links", build)
 
     @property
+    def routes(self) -> RouteService:
+        """Inflow routes (流入経路): CRUD, QR codes, attribution."""
+
+        def build() -> RouteService:
+            from haishin.routes.repository import RouteRepository  # noqa: PLC0415
+            from haishin.routes.service import RouteService  # noqa: PLC0415
+
+            return RouteService(repository=RouteRepository(), channels=self.channels, subscribers=self.subscribers,
+                                timeline=self.timeline, actions=self.actions)
+
+        return self._one("routes", build)
+
+    @property
+    def inflow_login(self) -> InflowLogin:
+        def build() -> InflowLogin:
+            from haishin.routes.login import InflowLogin  # noqa: PLC0415
+            from haishin.storage.once import Once  # noqa: PLC0415
+
+            return InflowLogin(routes=self.routes, secrets=self.secrets, channels=self.channels,
+                               subscribers=self.subscribers, once=Once())
+
+        return self._one("inflow_login", build)
+
+    @property
+    def inflow_pages(self) -> InflowPages:
+        """The public route URL and the LINE Login callback (InflowFunction)."""
+
+        def build() -> InflowPages:
+            from haishin.pages.inflow import InflowPages  # noqa: PLC0415
+
+            return InflowPages(self.inflow_login)
+
+        return self._one("inflow_pages", build)
+
+    @property
     def payments(self) -> PaymentService:
         def build() -> PaymentService:
             from haishin.payments.service import PaymentService  # noqa: PLC0415
@@ -574,7 +612,8 @@ class Services:
                 subscribers=self.subscribers, timeline=self.timeline, ledger=self.event_ledger,
                 line=self.line_clients, triggers=self.scenario_service, auto_replies=self.auto_replies,
                 channels=self.channel_activity, actions=self.actions, optout=self.optout,
-                optout_keywords=self.optout_keywords, events=self.webhooks, first_steps=self.first_steps)
+                optout_keywords=self.optout_keywords, events=self.webhooks, first_steps=self.first_steps,
+                routes=self.routes)
 
         return self._one("line_events", build)
 

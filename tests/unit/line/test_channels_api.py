@@ -68,7 +68,12 @@ def test_connect_validates_and_stores_secrets_only_in_the_store(wired: Any) -> N
     ({"channel_id": "12345abcde"}, "channel_id"),
     ({"channel_secret": "not-hex-not-32"}, "channel_secret"),
     ({"access_token": ""}, "access_token"),
-    ({"login_channel_secret": "xyz"}, "login_channel_secret"),
+    ({"login_channel_id": "2000000001", "login_channel_secret": "xyz"}, "login_channel_secret"),
+    # the LINE Login channel (inflow routes) needs both its ID and its secret, and is not the bot's own channel
+    ({"login_channel_id": "2000000001"}, "login_channel_secret"),
+    ({"login_channel_secret": "ab" * 16}, "login_channel_id"),
+    ({"login_channel_id": "20000", "login_channel_secret": "ab" * 16}, "login_channel_id"),
+    ({"login_channel_id": CH, "login_channel_secret": "ab" * 16}, "login_channel_id"),
 ])
 def test_connect_names_the_bad_value(wired: Any, change: dict[str, str], where: str) -> None:
     api, secrets, _, _ = wired
@@ -179,3 +184,22 @@ def test_chat_history_and_send(wired: Any, manual_clock: Any) -> None:
     assert api("POST", f"/api/subscribers/{sub.subscriber_id}/chat", {"text": "x"}, as_=other)[0] == 404
     assert api("POST", f"/api/subscribers/{sub.subscriber_id}/chat", {"text": ""})[1]["where"] == "text"
     assert api("GET", f"/api/subscribers/{sub.subscriber_id}/chat", as_=caller(Role.VIEWER))[0] == 403
+
+
+def test_the_login_channel_is_set_and_removed_on_a_connected_channel(wired: Any) -> None:
+    api, secrets, _, _ = wired
+    assert api("POST", "/api/channels", GOOD)[0] == 201
+    name = f"haishin/local/{WS}/line/{CH}"
+    status, body = api("PUT", f"/api/channels/{CH}/login", {"login_channel_id": "2000000001"})
+    assert status == 422 and body["where"] == "login_channel_secret", body
+    assert "login_channel_id" not in secrets.values[name]
+    status, body = api("PUT", f"/api/channels/{CH}/login", {"login_channel_id": "2000000001",
+                                                            "login_channel_secret": "cd" * 16})
+    assert status == 200 and body["login_channel_id"] == "2000000001", body
+    stored = secrets.values[name]
+    assert (stored["login_channel_id"], stored["login_channel_secret"]) == ("2000000001", "cd" * 16)
+    assert stored["access_token"] == TOKEN and stored["channel_secret"] == SECRET  # the rest is kept
+    no_secret_in(body, secrets)
+    status, body = api("PUT", f"/api/channels/{CH}/login", {"login_channel_id": None, "login_channel_secret": None})
+    assert status == 200 and body["login_channel_id"] is None, body
+    assert "login_channel_secret" not in secrets.values[name]

@@ -22,6 +22,7 @@ import haishin.api.routes.deliveries
 import haishin.api.routes.fields
 import haishin.api.routes.forms
 import haishin.api.routes.imports
+import haishin.api.routes.inflow_routes
 import haishin.api.routes.links
 import haishin.api.routes.me
 import haishin.api.routes.operators
@@ -58,6 +59,7 @@ ROUTE_MODULES = (
     haishin.api.routes.fields,
     haishin.api.routes.forms,
     haishin.api.routes.imports,
+    haishin.api.routes.inflow_routes,
     haishin.api.routes.links,
     haishin.api.routes.me,
     haishin.api.routes.operators,

@@ -67,6 +67,24 @@ def _check_secret(value: str, where: str = "channel_secret") -> str:
     return value
 
 
+def _check_login_channel(login_channel_id: str | None, login_channel_secret: str | None, channel_id: str) -> None:
+    """The LINE Login channel (inflow routes log friends in with it): its ID and secret come together."""
+    if login_channel_id and not login_channel_secret:
+        raise ValidationFailed("LINE ログインチャネルのチャネルシークレットも入力してください",
+                               where="login_channel_secret")
+    if login_channel_secret and not login_channel_id:
+        raise ValidationFailed("LINE ログインチャネルのチャネル ID も入力してください", where="login_channel_id")
+    if login_channel_id and not CHANNEL_ID_RE.match(login_channel_id):
+        raise ValidationFailed("LINE ログインチャネルのチャネル ID は 10 桁の数字です (LINE Developers コンソール > "
+                               "LINE ログインチャネル > チャネル基本設定)", where="login_channel_id")
+    if login_channel_id and login_channel_id == channel_id:
+        raise ValidationFailed("Messaging API チャネルとは別の、LINE ログインチャネルの ID を入力してください",
+                               where="login_channel_id")
+    if login_channel_secret and not SECRET_RE.match(login_channel_secret):
+        raise ValidationFailed("LINE ログインチャネルのチャネルシークレットは 32 文字の英数字 (16 進数) です",
+                               where="login_channel_secret")
+
+
 class ChannelService:
     def __init__(
         self,
@@ -145,10 +163,7 @@ class ChannelService:
         name = _text(body, "name", required=False)
         login_channel_id = _text(body, "login_channel_id", required=False)
         login_channel_secret = _text(body, "login_channel_secret", required=False)
-        if login_channel_id:
-            _check_channel_id(login_channel_id, "login_channel_id")
-        if login_channel_secret:
-            _check_secret(login_channel_secret, "login_channel_secret")
+        _check_login_channel(login_channel_id, login_channel_secret, channel_id)
         existing = self._find(channel_id)
         if existing is not None and existing.workspace_id != workspace_id and existing.status == "connected":
             raise Conflict("this channel is connected to another workspace", where="channel_id")
@@ -204,6 +219,32 @@ class ChannelService:
         if new_secret:
             actions.append(ChannelModel.channel_secret_hint.set(mask(new_secret) or ""))
         channel.update(actions=actions)
+        self._forget(workspace_id, channel_id, channel.secret_name)
+        return channel
+
+    # ------------------------------------------------------------------ LINE Login channel
+    def set_login(self, workspace_id: str, channel_id: str, body: Any) -> ChannelModel:
+        """Sets (both values) or removes (both empty) the LINE Login channel inflow routes log friends in with."""
+        if not isinstance(body, dict):
+            raise ValidationFailed("send a JSON object", where="body")
+        unknown = sorted(set(body) - {"login_channel_id", "login_channel_secret"})
+        if unknown:
+            raise ValidationFailed(f"不明な項目です: {unknown[0]}", where=unknown[0])
+        channel = self.require(workspace_id, channel_id)
+        if channel.status != "connected":
+            raise Conflict("the channel is disconnected; connect it again", where="channel_id")
+        login_channel_id = _text(body, "login_channel_id", required=False)
+        login_channel_secret = _text(body, "login_channel_secret", required=False)
+        _check_login_channel(login_channel_id, login_channel_secret, channel_id)
+        stored = dict(self.secrets.get(channel.secret_name))
+        stored.pop("login_channel_id", None)
+        stored.pop("login_channel_secret", None)
+        if login_channel_id and login_channel_secret:
+            stored["login_channel_id"] = login_channel_id
+            stored["login_channel_secret"] = login_channel_secret
+        self.secrets.put(channel.secret_name, stored)
+        channel.update(actions=[ChannelModel.login_channel_id.set(login_channel_id) if login_channel_id
+                                else ChannelModel.login_channel_id.remove()])
         self._forget(workspace_id, channel_id, channel.secret_name)
         return channel
 

@@ -7,7 +7,8 @@ skipped on the retry because their claim says ``done``.
 Per event type:
 - follow: subscriber created or found by LINE user, profile fetched (a failed profile call is logged, not fatal),
   ``line[channel]`` following + ``followed_at`` (unless a newer block is already recorded: events may arrive out
-  of order), timeline ``follow``, trigger ``friend_added``, greeting (channel setting) by reply, then the
+  of order), timeline ``follow``, trigger ``friend_added``, the inflow route a LINE Login left pending attributed
+  (``haishin.routes``), greeting (the route's, else the channel setting) by reply, then the
   "immediately" first steps the trigger started, at once (on the reply token when the greeting left it unused).
 - unfollow: blocked + ``blocked_at`` (unless a newer follow is recorded), scenarios ``stop_all(reason="blocked")``,
   timeline ``unfollow``; history is kept.
@@ -100,6 +101,17 @@ class FirstSteps(Protocol):
                reply_token: str | None, lead: ReplyLead | None = None) -> object: ...
 
 
+class InflowRoutes(Protocol):
+    """Inflow routes (``haishin.routes.service.RouteService``): a LINE Login that named a route before the follow."""
+
+    def take_pending(self, workspace_id: str, channel_id: str, line_user_id: str) -> Any: ...
+
+    def remember_login(self, workspace_id: str, channel_id: str, line_user_id: str, route: Any) -> None: ...
+
+    def attribute(self, workspace_id: str, subscriber_id: str, route: Any, *, cause: str,
+                  first_follow: bool) -> Any: ...
+
+
 class Channels(Protocol):
     def touch(self, channel_id: str, at: datetime) -> None: ...
 
@@ -168,8 +180,10 @@ class LineEventProcessor:
         events: WebhookEvents,
         optout_keywords: KeywordStore,
         first_steps: FirstSteps,
+        routes: InflowRoutes,
     ) -> None:
         self.first_steps = first_steps
+        self.routes = routes
         self.subscribers = subscribers
         self.events = events  # outgoing webhooks: friend_added, blocked
         self.timeline = timeline
@@ -353,11 +367,22 @@ class LineEventProcessor:
             {"channel_id": ctx.channel_id, "is_unblocked": is_unblocked},
             idempotency_key=f"follow:{ctx.webhook_event_id}",
         )
+        # An inflow route the friend opened (LINE Login) just before following: attributed to this follow, its
+        # actions run, and its greeting (when it has one) replaces the channel's.
+        route = self.routes.take_pending(ctx.workspace_id, ctx.channel_id, ctx.user_id)
+        if route is not None:
+            try:
+                self.routes.attribute(ctx.workspace_id, subscriber.subscriber_id, route, cause=ctx.webhook_event_id,
+                                      first_follow=True)
+            except Exception:  # given back, so the event's retry attributes it (the attribution is keyed)
+                self.routes.remember_login(ctx.workspace_id, ctx.channel_id, ctx.user_id, route)
+                raise
         # The greeting and the "immediately" first steps the trigger started answer this event together: one reply
         # (greeting first, LINE's order; 5 objects per reply, the rest by push), or by push with their own retry
         # keys when the token is refused; the steps exactly once through the delivery ledger
         # (haishin.scenarios.instant), the greeting through this event's step marker.
-        greeting = self.channels.greeting(ctx.workspace_id, ctx.channel_id)
+        greeting = (route.greeting if route is not None and route.greeting
+                    else self.channels.greeting(ctx.workspace_id, ctx.channel_id))
         lead: ReplyLead | None = None
         if greeting and "greeting" not in self.ledger.steps(ctx.key):
             lead = ReplyLead(render_messages(greeting[:5], subscriber),

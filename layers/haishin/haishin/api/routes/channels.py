@@ -1,4 +1,5 @@
-"""LINE channels: connect an Official Account, list, rotate the token, set the greeting, disconnect.
+"""LINE channels: connect an Official Account, list, rotate the token, set the LINE Login channel (inflow routes), set
+the greeting, disconnect.
 
 Secrets are write-only: responses show ``mask()`` hints. Reads need VIEW_DASHBOARD (names and masked hints only;
 every operator picks a channel in chat and sees whether the webhook works); every change needs MANAGE_CHANNELS.
@@ -58,6 +59,16 @@ def rotate_token(channel_id: str) -> dict[str, Any]:
     caller = current_caller()
     caller.require_channel(channel_id)
     return ChannelService.view(services().channels.rotate(caller.workspace_id, channel_id, _body()), public_base())
+
+
+@router.put("/channels/<channel_id>/login")
+@requires(Permission.MANAGE_CHANNELS)
+def set_login_channel(channel_id: str) -> dict[str, Any]:
+    """The LINE Login channel (ID + secret, or both empty to remove it) that inflow routes log friends in with."""
+    caller = current_caller()
+    caller.require_channel(channel_id)
+    return ChannelService.view(services().channels.set_login(caller.workspace_id, channel_id, _body()),
+                               public_base())
 
 
 @router.get("/channels/<channel_id>/greeting")

@@ -1,0 +1,181 @@
+"""The LINE Login behind a route URL: ``/r/<code>`` -> LINE's authorize screen -> ``/login/callback``.
+
+- start: the route's channel must have a LINE Login channel (ID + secret in the channel's secret). The ``state`` is
+  ``<payload>.<signature>``: base64url JSON (workspace, route, a random ``jti``, the ``nonce``, an expiry 10 minutes
+  on) signed HMAC-SHA256 with the Login channel secret. ``bot_prompt=aggressive`` asks the user to add the bot.
+- callback: the state's signature and expiry are checked, then its ``jti`` is claimed through THE run-once
+  mechanism (``storage.once``), so a state (and the code that came with it) works once. The code is exchanged
+  with LINE (``haishin.line.login``), the ID token verified (signature, iss, aud, exp, our nonce). Then:
+  a friend who follows the channel already is attributed now; anyone else gets a pending attribution that their
+  follow consumes (``RouteService.take_pending``). The follow webhook may also arrive before the callback: after
+  writing the pending record the friend is read again, and whoever takes the pending record first attributes.
+- Any refusal (LINE's ``error``, a bad state, a replayed state, a refused code, a bad ID token) raises
+  ``LoginRefused`` before anything is stored. When LINE's token endpoint does not answer, the state's claim is
+  released, so a reload of the callback may try again.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal, Protocol
+
+from haishin import clock
+from haishin.errors import ExternalServiceError, NotFound
+from haishin.line import login as line_login
+from haishin.line.login import LoginRefused
+from haishin.public_url import public_base
+from haishin.routes.models import RouteModel
+from haishin.routes.service import RouteService
+from haishin.secrets import SecretStore, secret_name
+from haishin.storage.once import Once
+from haishin.subscribers.models import follow_status
+from haishin.subscribers.repository import SubscriberRepository
+
+STATE_TTL = timedelta(minutes=10)
+MAX_STATE_LENGTH = 1024
+
+
+class Channels(Protocol):
+    def require(self, workspace_id: str, channel_id: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: Literal["attributed", "pending"]
+    route: RouteModel
+    line_user_id: str
+    add_friend_url: str | None  # where a user who did not add the bot may still add it
+
+
+def callback_url() -> str:
+    return f"{public_base()}/login/callback"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sign(payload: str, secret: str) -> str:
+    return _b64(hmac.new(secret.encode(), b"state:" + payload.encode(), hashlib.sha256).digest())
+
+
+class InflowLogin:
+    def __init__(self, *, routes: RouteService, secrets: SecretStore, channels: Channels,
+                 subscribers: SubscriberRepository, once: Once) -> None:
+        self.routes = routes
+        self.secrets = secrets
+        self.channels = channels
+        self.subscribers = subscribers
+        self.once = once
+
+    def _login_channel(self, route: RouteModel) -> tuple[str, str]:
+        try:
+            stored = self.secrets.get(secret_name(route.workspace_id, "line", route.channel_id))
+        except NotFound:
+            stored = {}
+        channel_id, secret = stored.get("login_channel_id"), stored.get("login_channel_secret")
+        if not channel_id or not secret:
+            raise LoginRefused("この流入経路の LINE チャネルに LINE ログインチャネルが設定されていません",
+                               where="login_channel_id")
+        return str(channel_id), str(secret)
+
+    # ------------------------------------------------------------------ /r/<code>
+    def start(self, code: str) -> str:
+        """The LINE Login authorize URL for the route behind ``code``; NotFound for an unknown code."""
+        route = self.routes.by_code(code)
+        if route is None:
+            raise NotFound("この QR コード・URL は無効です", where="code")
+        login_id, login_secret = self._login_channel(route)
+        nonce = secrets.token_urlsafe(16)
+        payload = _b64(json.dumps({
+            "w": route.workspace_id, "r": route.route_id, "j": secrets.token_urlsafe(16), "n": nonce,
+            "e": int(clock.epoch_seconds() + STATE_TTL.total_seconds()),
+        }, separators=(",", ":")).encode())
+        state = f"{payload}.{_sign(payload, login_secret)}"
+        return line_login.authorize_url(channel_id=login_id, redirect_uri=callback_url(), state=state, nonce=nonce)
+
+    # ------------------------------------------------------------------ /login/callback
+    def _state(self, state: str) -> tuple[RouteModel, dict[str, Any], str, str]:
+        refused = LoginRefused("ログインの確認に失敗しました。もう一度 QR コード・URL から開いてください",
+                               where="state")
+        if not state or len(state) > MAX_STATE_LENGTH or state.count(".") != 1:
+            raise refused
+        payload, signature = state.split(".")
+        try:
+            claims = json.loads(_unb64(payload))
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise refused from None
+        if not isinstance(claims, dict) or not all(isinstance(claims.get(k), str) for k in ("w", "r", "j", "n")):
+            raise refused
+        try:
+            route = self.routes.get(claims["w"], claims["r"])
+        except NotFound:
+            raise refused from None
+        login_id, login_secret = self._login_channel(route)
+        if not hmac.compare_digest(_sign(payload, login_secret), signature):
+            raise refused
+        if not isinstance(claims.get("e"), int) or claims["e"] <= clock.epoch_seconds():
+            raise LoginRefused("ログインの有効期限が切れました。もう一度 QR コード・URL から開いてください",
+                               where="state (expired)")
+        return route, claims, login_id, login_secret
+
+    def callback(self, query: dict[str, str]) -> LoginResult:
+        if query.get("error"):
+            raise LoginRefused("LINE ログインがキャンセルされました", where=f"LINE Login ({query['error']})")
+        route, claims, login_id, login_secret = self._state(query.get("state", ""))
+        code = query.get("code", "")
+        if not code:
+            raise LoginRefused("LINE ログインの認可コードがありません", where="code")
+        claim = self.once.claim(f"login-state:{claims['j']}", ttl=STATE_TTL * 2, lease=STATE_TTL * 2)
+        if not claim.acquired:
+            raise LoginRefused("このログインはすでに使われています。もう一度 QR コード・URL から開いてください",
+                               where="state (replayed)")
+        try:
+            tokens = line_login.exchange_code(code=code, redirect_uri=callback_url(), channel_id=login_id,
+                                              channel_secret=login_secret)
+        except ExternalServiceError:  # LINE did not answer: the user may reload and try the same state again
+            self.once.release(f"login-state:{claims['j']}")
+            raise
+        id_claims = line_login.verify_id_token(tokens["id_token"], channel_id=login_id, channel_secret=login_secret,
+                                               nonce=claims["n"])
+        self.once.complete(f"login-state:{claims['j']}", ttl=STATE_TTL * 2)
+        return self._link(route, str(id_claims["sub"]), cause=f"login:{claims['j']}")
+
+    def _link(self, route: RouteModel, line_user_id: str, *, cause: str) -> LoginResult:
+        ws, channel_id = route.workspace_id, route.channel_id
+        if self._following(ws, channel_id, line_user_id):
+            return self._attribute_now(route, line_user_id, cause)
+        self.routes.remember_login(ws, channel_id, line_user_id, route)
+        if self._following(ws, channel_id, line_user_id):  # the follow was processed meanwhile
+            taken = self.routes.take_pending(ws, channel_id, line_user_id)
+            if taken is not None:
+                return self._attribute_now(taken, line_user_id, cause)
+        return LoginResult("pending", route, line_user_id, self._add_friend_url(route))
+
+    def _following(self, workspace_id: str, channel_id: str, line_user_id: str) -> bool:
+        subscriber = self.subscribers.find_by_line_user(workspace_id, channel_id, line_user_id)
+        return subscriber is not None and follow_status(subscriber.line, channel_id) == "following"
+
+    def _attribute_now(self, route: RouteModel, line_user_id: str, cause: str) -> LoginResult:
+        subscriber = self.subscribers.find_by_line_user(route.workspace_id, route.channel_id, line_user_id)
+        assert subscriber is not None
+        self.routes.attribute(route.workspace_id, subscriber.subscriber_id, route, cause=cause, first_follow=False)
+        return LoginResult("attributed", route, line_user_id, None)
+
+    def _add_friend_url(self, route: RouteModel) -> str | None:
+        try:
+            basic_id = self.channels.require(route.workspace_id, route.channel_id).basic_id
+        except NotFound:
+            return None
+        return f"https://line.me/R/ti/p/{basic_id}" if basic_id else None
