@@ -16,10 +16,10 @@ from tests.support.local import connect_workspace
 
 pytestmark = pytest.mark.integration
 
-CH = "1234500191"
+CH = "1234500179"
 SECRET = "7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f"
 TOKEN = "inflow-route-token-000000000000000000001"
-LOGIN_ID = "2234500191"
+LOGIN_ID = "2234500179"
 LOGIN_SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 WS = "w_inflow_route"
 NEW = "U" + "9" * 31 + "1"
