@@ -109,7 +109,9 @@ def _in_process(service: BroadcastService, workspace_id: str, name: str, meter: 
     """Plan and send one broadcast in-process (LINE stubbed); (planner CPU, worker CPU, batches, recipients,
     progress), with the DynamoDB units of planning and sending in ``meter``."""
     sender = InMemoryDeliverySender()
-    planner = BroadcastPlanner(sender=sender, planner_queue=_ListQueue(), optout=Services().optout)
+    services = Services()
+    planner = BroadcastPlanner(sender=sender, planner_queue=_ListQueue(), optout=services.optout,
+                               abtests=services.broadcast_abtests)
     broadcast_id = create(service, workspace_id, name)
     repo = service.repository
     item = repo.require(workspace_id, broadcast_id)

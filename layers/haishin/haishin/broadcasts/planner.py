@@ -130,7 +130,7 @@ class BroadcastPlanner:
     def __init__(self, *, repository: BroadcastRepository | None = None, audience: Audience | None = None,
                  ledger: Ledger | None = None, sender: DeliverySender | None = None,
                  planner_queue: Any = None, render: Renderer | None = None, optout: Any,
-                 abtests: Any = None, scheduler: BroadcastScheduler | None = None) -> None:
+                 abtests: Any, scheduler: BroadcastScheduler | None = None) -> None:
         self._optout = optout  # haishin.optout.service.OptOutService: signs the /u/ 配信停止 URL
         # haishin.broadcasts.abtest.BroadcastAbTests: a test's results when its winner broadcast starts
         self.abtests = abtests
@@ -227,8 +227,6 @@ class BroadcastPlanner:
             with contextlib.suppress(Conflict):  # cancelled meanwhile too
                 self.repository.mark_cancelled(child, now)
             return False
-        if self.abtests is None:
-            raise ExternalServiceError("the planner has no A/B results service", where="abtests")
         index, note = choose_winner(self.abtests.results(child.workspace_id, parent.broadcast_id))
         if not self.repository.set_winner(child, index, note, now):
             self.repository.reload(child)
