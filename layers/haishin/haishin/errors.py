@@ -87,7 +87,7 @@ class ConfigurationError(HaishinError):
 # pydantic (and Powertools' body validation, which uses it) words its problems in English ("Field required"). A
 # marketer reads them in the admin, so every place that turns a pydantic error into a ValidationFailed words it with
 # ``pydantic_message``: one table, keyed by pydantic's stable error ``type``, the numbers taken from the error's ctx.
-# ``value_error`` / ``assertion_error`` carry our own message (raised by a validator): it is kept as written.
+# ``value_error`` / ``assertion_error`` and our own PydanticCustomErrors carry our own (Japanese) message: kept.
 _PYDANTIC_JA: dict[str, str] = {
     "missing": "入力してください（必須です）",
     "missing_argument": "入力してください（必須です）",
@@ -169,6 +169,10 @@ def pydantic_message(error: Mapping[str, Any]) -> str:
     msg = str(error.get("msg", "") or "")
     if kind in ("value_error", "assertion_error"):  # our own validator's message: keep it as written
         return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ") or _GENERIC_JA
+    if "url" not in error and not msg.isascii():
+        # A PydanticCustomError of ours (it may reuse a pydantic type name, e.g. "url_scheme"): pydantic's own
+        # errors carry a documentation url and English words; ours carry neither, and are Japanese already.
+        return msg
     template = _PYDANTIC_JA.get(kind)
     if template is None:
         return f"{_GENERIC_JA}（{msg}）" if msg else _GENERIC_JA
@@ -182,4 +186,4 @@ def pydantic_message(error: Mapping[str, Any]) -> str:
 def _ctx_value(value: Any) -> str:
     if isinstance(value, (list, tuple, set, frozenset)):
         return "、".join(str(v) for v in value)
-    return str(value)
+    return str(value).replace("' or '", "' または '")  # pydantic lists choices as "'a', 'b' or 'c'"

@@ -25,9 +25,9 @@ from tests.support.admin_api import call_admin_api
     ({"type": "too_short", "ctx": {"field_type": "List", "min_length": 2}}, "2 件以上指定してください"),
     ({"type": "too_long", "ctx": {"field_type": "List", "max_length": 20}}, "20 件以内にしてください"),
     ({"type": "literal_error", "ctx": {"expected": "'text' or 'image'"}},
-     "次のいずれかを指定してください: 'text' or 'image'"),
+     "次のいずれかを指定してください: 'text' または 'image'"),
     ({"type": "enum", "ctx": {"expected": "'shared' or 'scenario'"}},
-     "次のいずれかを指定してください: 'shared' or 'scenario'"),
+     "次のいずれかを指定してください: 'shared' または 'scenario'"),
     ({"type": "extra_forbidden", "msg": "Extra inputs are not permitted"}, "この項目は使えません（指定できない項目です）"),
     ({"type": "url_parsing", "ctx": {"error": "relative URL without a base"}}, "URL の形式が正しくありません"),
     ({"type": "json_invalid", "ctx": {"error": "EOF"}}, "JSON の形式が正しくありません"),
@@ -37,6 +37,16 @@ from tests.support.admin_api import call_admin_api
     ({"type": "string_type"}, "文字列で入力してください"),
     # Our own validators already speak Japanese: kept as written, without pydantic's "Value error, " prefix.
     ({"type": "value_error", "msg": "Value error, タグ名を入力してください"}, "タグ名を入力してください"),
+    # Our own PydanticCustomError (no documentation url, Japanese), even when it reuses a pydantic type name.
+    ({"type": "url_scheme", "msg": "http:// または https:// で始まる URL を入力してください"},
+     "http:// または https:// で始まる URL を入力してください"),
+    ({"type": "name_required", "msg": "セグメント名を入力してください"}, "セグメント名を入力してください"),
+    # pydantic's own url_scheme (with its url): the table, with the schemes
+    ({"type": "url_scheme", "msg": "URL scheme should be 'http' or 'https'", "url": "https://errors.pydantic.dev/",
+      "ctx": {"expected_schemes": "'http' or 'https'"}}, "URL は 'http' または 'https' で始めてください"),
+    # Powertools' own body errors (English, no url) still get the table
+    ({"type": "json_invalid", "msg": "JSON decode error", "ctx": {"error": "Expecting value"}},
+     "JSON の形式が正しくありません"),
     # A ctx without the number: the sentence without it, never a KeyError.
     ({"type": "string_too_long"}, "入力が正しくありません"),
     ({"type": "literal_error"}, "次のいずれかを指定してください"),
@@ -63,7 +73,7 @@ def test_real_pydantic_errors_all_have_a_japanese_sentence() -> None:
     assert messages == {
         "name": "入力してください（必須です）",
         "share": "整数で入力してください",
-        "kind": "次のいずれかを指定してください: 'text' or 'image'",
+        "kind": "次のいずれかを指定してください: 'text' または 'image'",
         "url": "URL の形式が正しくありません",
         "ids": "2 件以内にしてください",
         "zz": "この項目は使えません（指定できない項目です）",
