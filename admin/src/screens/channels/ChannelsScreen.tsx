@@ -10,6 +10,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { useForm } from "../../lib/useForm";
+import { href } from "../../router";
 import { ConfirmButton, CopyButton, Field, formatDateTime } from "../settings/ui";
 
 export interface Channel {
@@ -305,19 +306,26 @@ function ChannelCard({ channel, onChange, canManage }: { channel: Channel; onCha
       {connected && <div style={{ marginTop: "10px" }}><StatusList channel={channel} /></div>}
       <ErrorNotice error={error} onDismiss={() => setError(null)} />
       {note && <p class="notice notice--info">{note}</p>}
-      {canManage && connected && (
+      {connected && (
         <div class="row" style={{ marginTop: "12px" }}>
-          <button type="button" class="btn btn--small btn--ghost" onClick={() => setRotating(!rotating)} data-testid="rotate-toggle">
-            {t("channels.rotate")}
-          </button>
-          <ConfirmButton
-            label={t("channels.disconnect")}
-            confirmLabel={t("channels.disconnect.yes")}
-            question={t("channels.disconnect.q")}
-            onConfirm={disconnect}
-            busy={busy}
-            testId="disconnect"
-          />
+          <a class="btn btn--small btn--ghost" href={href(`/settings/greeting?channel=${channel.channel_id}`)} data-testid="channel-greeting">
+            {t("channels.greeting")}
+          </a>
+          {canManage && (
+            <>
+              <button type="button" class="btn btn--small btn--ghost" onClick={() => setRotating(!rotating)} data-testid="rotate-toggle">
+                {t("channels.rotate")}
+              </button>
+              <ConfirmButton
+                label={t("channels.disconnect")}
+                confirmLabel={t("channels.disconnect.yes")}
+                question={t("channels.disconnect.q")}
+                onConfirm={disconnect}
+                busy={busy}
+                testId="disconnect"
+              />
+            </>
+          )}
         </div>
       )}
       {rotating && (

@@ -14,7 +14,7 @@ import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
 import { useForm } from "../../lib/useForm";
-import { href } from "../../router";
+import { currentRoute, href } from "../../router";
 import { formatDateTime } from "../settings/ui";
 
 export interface Greeting {
@@ -92,7 +92,7 @@ export function GreetingForm({ channelId, initial, picker }: { channelId: string
 
 export default function GreetingScreen() {
   const channels = useApiList<ChannelRow>("/api/channels", (b: { channels: ChannelRow[] }) => b.channels);
-  const [picked, setPicked] = useState<string | null>(null);
+  const [picked, setPicked] = useState<string | null>(() => currentRoute().query.get("channel")); // from a channel's link
   const rows = channels.rows;
   if (!rows || rows.length === 0)
     return (

@@ -66,7 +66,7 @@ interface StepProps {
 
 const TIMING_FIELDS = ["type", "amount", "unit", "from", "day", "at", "field", "days", "late_enrollment", "if_missing", "if_past"];
 
-function TimingEditor({ step, index, problems, onChange }: Pick<StepProps, "step" | "index" | "problems" | "onChange">) {
+export function TimingEditor({ step, index, problems, onChange }: Pick<StepProps, "step" | "index" | "problems" | "onChange">) {
   const tm = step.timing;
   const base = `steps[${index}].timing`;
   const set = (patch: Partial<Timing>) => onChange({ ...step, timing: { ...tm, ...patch } as Timing });
@@ -106,6 +106,11 @@ function TimingEditor({ step, index, problems, onChange }: Pick<StepProps, "step
           </>
         )}
       </div>
+      {tm.type === "after" && (
+        <p class="field__hint muted" data-testid="timing-whole-minutes">
+          {t("sc.timing.wholeMinutes")}
+        </p>
+      )}
       {tm.type === "day_at" && (
         <SelectField
           label={t("sc.timing.late")}

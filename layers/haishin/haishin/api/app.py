@@ -41,7 +41,7 @@ from haishin.api.security import declared_permission, public, set_caller
 from haishin.audit import AuditLog
 from haishin.auth.caller import Caller, caller_from_claims
 from haishin.auth.permissions import Permission
-from haishin.errors import HaishinError
+from haishin.errors import HaishinError, pydantic_message
 from haishin.operators.service import OperatorService
 from haishin.ownership import require_owned
 from haishin.public_url import route_path, serving, stage_prefix
@@ -103,7 +103,7 @@ def build_app() -> APIGatewayHttpResolver:
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response:
         problems = [
-            {"where": _where(item.get("loc")), "message": item.get("msg", "invalid")} for item in error.errors()
+            {"where": _where(item.get("loc")), "message": pydantic_message(item)} for item in error.errors()
         ]
         first = problems[0] if problems else {"where": "", "message": "invalid request"}
         return _error(

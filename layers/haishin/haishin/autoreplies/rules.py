@@ -28,7 +28,7 @@ from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttrib
 
 from haishin import clock, ids
 from haishin.actions import parse_actions
-from haishin.errors import NotFound, ValidationFailed
+from haishin.errors import NotFound, ValidationFailed, pydantic_message
 from haishin.render import renderer
 from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 from haishin.workspaces.models import workspace_pk
@@ -108,8 +108,9 @@ class AutoReplyInput(BaseModel):
 def _field_error(error: ValidationError) -> ValidationFailed:
     first = error.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ()))
-    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-    problems = [{"where": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")} for e in error.errors()]
+    message = pydantic_message(first)
+    problems = [{"where": ".".join(str(p) for p in e.get("loc", ())), "message": pydantic_message(e)}
+                for e in error.errors()]
     return ValidationFailed(message, where=where, details=problems)
 
 

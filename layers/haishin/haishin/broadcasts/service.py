@@ -24,7 +24,7 @@ from haishin.broadcasts.repository import BroadcastRepository
 from haishin.broadcasts.scheduling import BroadcastScheduler
 from haishin.config import settings
 from haishin.delivery.ledger import Ledger
-from haishin.errors import Conflict, ValidationFailed
+from haishin.errors import Conflict, ValidationFailed, pydantic_message
 from haishin.line.client import MAX_MESSAGES_PER_SEND
 from haishin.render import Renderer, RenderError, is_personalised, renderer, variables_for
 from haishin.scenarios.timing import QuietHours
@@ -206,7 +206,7 @@ class BroadcastService:
             except ValidationError as exc:
                 first = exc.errors()[0]
                 where = "segment." + ".".join(str(p) for p in first.get("loc", ()))
-                raise _fail(first.get("msg", "invalid segment"), where.rstrip(".")) from None
+                raise _fail(pydantic_message(first), where.rstrip(".")) from None
             self.audience.compile(broadcast.workspace_id, parsed)  # names unknown tags/fields/lists (``where``)
             broadcast.segment, broadcast.segment_id = parsed.model_dump(mode="json"), None
         elif data.segment_id:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from pynamodb.exceptions import PutError
 
 from haishin import clock
-from haishin.errors import Conflict, NotFound, ValidationFailed
+from haishin.errors import Conflict, NotFound, ValidationFailed, pydantic_message
 from haishin.fields.models import FieldDefinition, FieldDefinitionModel, field_sk
 from haishin.fields.values import Coerced, add_number, coerce, is_empty
 from haishin.workspaces.models import workspace_pk
@@ -70,7 +70,7 @@ class FieldRepository:
             merged = FieldDefinition.model_validate({**current.model_dump(mode="json"), **dict(changes)})
         except ValidationError as exc:  # the field of the change that is wrong (422), not a 500
             first = exc.errors()[0]
-            raise ValidationFailed(str(first.get("msg", "invalid")),
+            raise ValidationFailed(pydantic_message(first),
                                    where=".".join(str(p) for p in first.get("loc", ())) or "body") from None
         if merged.label != current.label and any(d.label == merged.label for d in self.all(workspace_id)):
             raise Conflict(f"「{merged.label}」という表示名の項目はすでにあります", where="label")

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from haishin import clock, ids
 from haishin.actions import AddTag, SetField, parse_actions
 from haishin.csvio.cells import neutralise_row
-from haishin.errors import Conflict, NotFound, ValidationFailed
+from haishin.errors import Conflict, NotFound, ValidationFailed, pydantic_message
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.forms.inputs import FormDefinition, FormField, typed_value, validate
@@ -80,7 +80,7 @@ def _check_actions(definition: FormDefinition) -> None:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = "actions." + ".".join(str(p) for p in first.get("loc", ()))
-        raise ValidationFailed(first.get("msg", "invalid action"), where=where) from exc
+        raise ValidationFailed(pydantic_message(first), where=where) from exc
     if definition.auto_reply:  # a template: it must compile and stay within the sandbox's caps now
         renderer().check(definition.auto_reply, where="auto_reply")
 

@@ -28,7 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from haishin import clock, ids
 from haishin.actions import parse_actions
-from haishin.errors import NotFound, ValidationFailed
+from haishin.errors import NotFound, ValidationFailed, pydantic_message
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.links.models import LinkModel, LinkStatsModel
@@ -88,7 +88,7 @@ def _check_actions(raw: list[dict[str, Any]]) -> None:
         parse_actions(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ValidationFailed(first.get("msg", "invalid action"),
+        raise ValidationFailed(pydantic_message(first),
                                where="actions." + ".".join(str(p) for p in first.get("loc", ()))) from exc
 
 

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from haishin import clock, ids
 from haishin.actions import AddTag, RemoveTag, StartScenario, StopScenario, parse_actions
 from haishin.config import settings
-from haishin.errors import Conflict, NotFound, ValidationFailed
+from haishin.errors import Conflict, NotFound, ValidationFailed, pydantic_message
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.payments import state
@@ -57,7 +57,7 @@ def _check_actions(raw: list[dict[str, Any]]) -> None:
         parse_actions(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ValidationFailed(first.get("msg", "invalid action"),
+        raise ValidationFailed(pydantic_message(first),
                                where="actions." + ".".join(str(p) for p in first.get("loc", ()))) from exc
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from haishin import clock, ids
 from haishin.actions import ActionRunner, parse_actions
-from haishin.errors import NotFound, ValidationFailed
+from haishin.errors import NotFound, ValidationFailed, pydantic_message
 from haishin.public_url import public_base
 from haishin.routes.models import RouteModel
 from haishin.routes.qr import FORMATS, qr_code
@@ -89,7 +89,7 @@ def _check(definition: RouteDefinition) -> None:
         parse_actions(definition.actions)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ValidationFailed(f"アクションが正しくありません: {first.get('msg', '')}",
+        raise ValidationFailed(f"アクションが正しくありません: {pydantic_message(first)}",
                                where="actions." + ".".join(str(p) for p in first.get("loc", ()))) from exc
     for index, message in enumerate(definition.greeting or []):
         if message.get("type") != "text" or not isinstance(message.get("text"), str) or not message["text"].strip():

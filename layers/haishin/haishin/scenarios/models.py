@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from haishin.actions import Action
-from haishin.errors import ValidationFailed
+from haishin.errors import ValidationFailed, pydantic_message
 from haishin.line.client import MAX_MESSAGES_PER_SEND
 from haishin.render import RenderError, renderer
 
@@ -271,7 +271,7 @@ def parse_scenario(raw: Any) -> Scenario:
     except ValidationError as exc:
         problems: list[dict[str, str]] = []
         for error in exc.errors():
-            message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+            message = pydantic_message(error)
             where = where_of(tuple(error.get("loc", ())))
             if message.startswith("steps[") and ": " in message:  # raised by the model validator
                 where, message = message.split(": ", 1)

@@ -10,13 +10,13 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ValidationError
 
-from haishin.errors import ValidationFailed
+from haishin.errors import ValidationFailed, pydantic_message
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def where_of(error: ValidationError) -> tuple[str, str, list[dict[str, str]]]:
-    problems = [{"where": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in error.errors()]
+    problems = [{"where": ".".join(str(p) for p in e["loc"]), "message": pydantic_message(e)} for e in error.errors()]
     first = problems[0] if problems else {"where": "", "message": "invalid"}
     return first["where"], first["message"], problems
 
