@@ -186,14 +186,14 @@ def test_clicks_are_counted_per_source_total_unique_and_route_and_redirect_to_th
 
 
 def rewrite(env: Env, friend: str, content: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return env.track.tracker(WS, friend, "b", "b_1", "1").rewrite(content)
+    return env.track.tracker(WS, friend, "b", "b_1", "1").rewrite(copy.deepcopy(content))
 
 
 def test_steps_and_auto_replies_are_counted_apart(env: Env) -> None:
     friend = _friend(env)
     content = [{"type": "text", "text": TARGET}]
-    step_url = _urls(env.track.tracker(WS, friend, "s", "sc_1", "day-2").rewrite(content))[0]
-    reply_url = _urls(env.track.tracker(WS, friend, "a", "ar_1").rewrite(content))[0]
+    step_url = _urls(env.track.tracker(WS, friend, "s", "sc_1", "day-2").rewrite(copy.deepcopy(content)))[0]
+    reply_url = _urls(env.track.tracker(WS, friend, "a", "ar_1").rewrite(copy.deepcopy(content)))[0]
     assert _get(env, step_url)["statusCode"] == 302
     assert _get(env, reply_url)["statusCode"] == 302
     assert env.track.scenario_view(WS, "sc_1", ["day-1", "day-2"])["steps"] == [

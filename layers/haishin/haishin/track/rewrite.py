@@ -8,6 +8,7 @@ already one of our tracked URLs (``<public base>/c/...``: never double-wrapped),
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from typing import Any
@@ -41,28 +42,37 @@ def _rewrite_uri(uri: str, wrap: Wrap, tracked_prefix: str) -> str:
     return wrap(uri)
 
 
-def _walk(value: Any, wrap: Wrap, tracked_prefix: str) -> Any:
+def _walk(value: Any, wrap: Wrap, tracked_prefix: str) -> None:
+    """Rewrites the URI actions under ``value`` in place."""
     if isinstance(value, list):
-        return [_walk(item, wrap, tracked_prefix) for item in value]
-    if not isinstance(value, dict):
-        return value
-    out = {key: _walk(item, wrap, tracked_prefix) for key, item in value.items()}
-    if out.get("type") == "uri":
+        for item in value:
+            if isinstance(item, (dict, list)):
+                _walk(item, wrap, tracked_prefix)
+        return
+    for item in value.values():
+        if isinstance(item, (dict, list)):
+            _walk(item, wrap, tracked_prefix)
+    if value.get("type") == "uri":
         for key in ("uri", "linkUri"):
-            if isinstance(out.get(key), str):
-                out[key] = _rewrite_uri(out[key], wrap, tracked_prefix)
-    return out
+            if isinstance(value.get(key), str):
+                value[key] = _rewrite_uri(value[key], wrap, tracked_prefix)
+
+
+def rewrite_in_place(messages: list[dict[str, Any]], wrap: Wrap, tracked_prefix: str) -> list[dict[str, Any]]:
+    """``rewrite_messages`` on messages the caller owns (the renderer's fresh output): no copy."""
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        _walk(message, wrap, tracked_prefix)
+        if message.get("type") in _TEXT_TYPES and isinstance(message.get("text"), str):
+            message["text"] = _rewrite_text(message["text"], wrap, tracked_prefix)
+    return messages
 
 
 def rewrite_messages(messages: list[dict[str, Any]], wrap: Wrap, tracked_prefix: str) -> list[dict[str, Any]]:
-    """The messages with their URLs wrapped; ``tracked_prefix`` (``<base>/c/``) marks URLs already tracked."""
-    result = []
-    for message in messages:
-        out = _walk(message, wrap, tracked_prefix)
-        if isinstance(out, dict) and out.get("type") in _TEXT_TYPES and isinstance(out.get("text"), str):
-            out["text"] = _rewrite_text(out["text"], wrap, tracked_prefix)
-        result.append(out)
-    return result
+    """The messages with their URLs wrapped (a copy; the input is left as it is); ``tracked_prefix``
+    (``<base>/c/``) marks URLs already tracked."""
+    return rewrite_in_place(copy.deepcopy(messages), wrap, tracked_prefix)
 
 
 def has_trackable_url(messages: Any) -> bool:
@@ -77,4 +87,4 @@ def has_trackable_url(messages: Any) -> bool:
     return bool(seen)
 
 
-__all__ = ["NOTRACK", "has_trackable_url", "rewrite_messages"]
+__all__ = ["NOTRACK", "has_trackable_url", "rewrite_in_place", "rewrite_messages"]

@@ -24,12 +24,12 @@ from haishin.links.service import ClickResult
 from haishin.public_url import public_base
 from haishin.track import tokens
 from haishin.track.repository import TrackRepository
-from haishin.track.rewrite import rewrite_messages
+from haishin.track.rewrite import rewrite_in_place
 from haishin.ttl_cache import TtlLru
 
 log = logging.getLogger(__name__)
 
-_ENSURED_TTL_S = 24 * 3600.0
+_ENSURED_MAX = 20_000
 _KEY_TTL_S = 300.0
 
 
@@ -55,15 +55,16 @@ class Tracker:
     source: tokens.Source
 
     def rewrite(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rewrites the renderer's fresh output in place (and returns it)."""
         base = public_base()
         key = self.service.key(self.workspace_id)
-        encoded_source = self.source
+        workspace_id, subscriber_id, source = self.workspace_id, self.subscriber_id, self.source
+        ensure = self.service.ensure
 
         def wrap(url: str) -> str:
-            link_id = self.service.ensure(self.workspace_id, url)
-            return f"{base}/c/{tokens.mint(key, self.workspace_id, link_id, self.subscriber_id, encoded_source)}"
+            return f"{base}/c/{tokens.mint(key, workspace_id, ensure(workspace_id, url), subscriber_id, source)}"
 
-        return rewrite_messages(messages, wrap, f"{base}/c/")
+        return rewrite_in_place(messages, wrap, f"{base}/c/")
 
 
 class TrackService:
@@ -73,7 +74,7 @@ class TrackService:
         self.subscribers = subscribers
         self.timeline = timeline
         self.repository = repository or TrackRepository()
-        self._ensured = TtlLru(20_000)
+        self._ensured: dict[tuple[str, str], str] = {}  # (workspace, URL) -> link ID, target written
         self._keys = TtlLru(1_000)
 
     # ------------------------------------------------------------------ rendering
@@ -90,11 +91,14 @@ class TrackService:
         return bytes(key)
 
     def ensure(self, workspace_id: str, url: str) -> str:
-        link_id = tokens.link_id_for(workspace_id, url)
-        found, _ = self._ensured.get(link_id)
-        if not found:
+        """The URL's link ID, its target record written on the first use in this container (it never changes)."""
+        link_id = self._ensured.get((workspace_id, url))
+        if link_id is None:
+            link_id = tokens.link_id_for(workspace_id, url)
             self.repository.ensure_target(link_id, workspace_id, url, clock.now())
-            self._ensured.put(link_id, True, _ENSURED_TTL_S)
+            if len(self._ensured) >= _ENSURED_MAX:
+                self._ensured.clear()
+            self._ensured[(workspace_id, url)] = link_id
         return link_id
 
     # ------------------------------------------------------------------ click
