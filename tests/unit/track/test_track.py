@@ -230,3 +230,31 @@ def test_an_unknown_link_is_not_found(env: Env) -> None:
 def test_rate() -> None:
     assert rate(2, 3) == 0.6667
     assert rate(0, 0) is None
+
+
+def test_a_scenario_step_sent_by_the_worker_carries_a_tracked_url_counted_on_its_step(aws: Any,
+                                                                                      manual_clock: Any) -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from tests.unit.scenarios.step_harness import StepWorld  # noqa: PLC0415
+
+    manual_clock.set(datetime(2026, 1, 5, 3, 0, tzinfo=UTC))
+    world = StepWorld()
+    ws = world.workspace()
+    sub = world.friend(ws, "U1")
+    scenario = world.scenario(ws, {"name": "welcome", "steps": [
+        {"id": "hello", "timing": {"type": "immediately"},
+         "line": [{"type": "text", "text": f"ようこそ {TARGET} notrack:https://help.example.jp"}]}]})
+    world.enroll(ws, sub, scenario)
+    world.tick()
+    world.drain()
+    (received,) = world.line.of("U1")
+    text = received.messages[0]["text"]
+    assert TARGET not in text and text.endswith(" https://help.example.jp")  # notrack: left as written
+    url = text.split()[1]
+    assert url.startswith(f"{BASE}/c/m")
+    response = world.services.pages.handle({"rawPath": url.removeprefix(BASE),
+                                            "requestContext": {"http": {"method": "GET"}}})
+    assert response["statusCode"] == 302 and response["headers"]["location"] == TARGET
+    steps = world.services.track.scenario_view(ws, scenario.id, ["hello"])["steps"]
+    assert steps == [{"step_id": "hello", "clicks": 1, "unique_clicks": 1}]
