@@ -258,3 +258,31 @@ def test_a_scenario_step_sent_by_the_worker_carries_a_tracked_url_counted_on_its
     assert response["statusCode"] == 302 and response["headers"]["location"] == TARGET
     steps = world.services.track.scenario_view(ws, scenario.id, ["hello"])["steps"]
     assert steps == [{"step_id": "hello", "clicks": 1, "unique_clicks": 1}]
+
+
+def test_an_auto_reply_url_is_tracked_and_counted_on_the_auto_reply(aws: Any, manual_clock: Any) -> None:
+    from haishin.autoreplies.rules import AutoReplyStore  # noqa: PLC0415
+    from haishin.channels.activity import ChannelActivity  # noqa: PLC0415
+    from tests.unit.line.conftest import WS as LINE_WS  # noqa: PLC0415
+    from tests.unit.line.conftest import (  # noqa: PLC0415
+        FakeLine,
+        FakeLineClients,
+        RecordingTriggers,
+        envelope,
+        line_event,
+        text_event,
+    )
+
+    line = FakeLine()
+    root = Services(line_clients=FakeLineClients(line), scenario_service=RecordingTriggers(),
+                    auto_replies=AutoReplyStore(cache_ttl_s=0), channel_activity=ChannelActivity(cache_ttl_s=0))
+    rule = AutoReplyStore().create(LINE_WS, {
+        "name": "予約", "match_type": "contains", "keywords": ["予約"], "priority": 100,
+        "messages": [{"type": "text", "text": f"ご予約はこちら {TARGET}"}]})
+    root.line_events.process_record(envelope([line_event("follow"), text_event("予約したいです")]))
+    text = line.replies[0][1][0]["text"]
+    url = text.split()[1]
+    assert url.startswith(f"{BASE}/c/m") and TARGET not in text
+    response = root.pages.handle({"rawPath": url.removeprefix(BASE), "requestContext": {"http": {"method": "GET"}}})
+    assert response["statusCode"] == 302 and response["headers"]["location"] == TARGET
+    assert root.track.single_view(LINE_WS, f"autoreply#{rule.auto_reply_id}") == {"clicks": 1, "unique_clicks": 1}
