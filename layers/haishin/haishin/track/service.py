@@ -58,7 +58,7 @@ class Tracker:
         """Rewrites the renderer's fresh output in place (and returns it)."""
         base = public_base()
         key = self.service.key(self.workspace_id)
-        workspace_id, subscriber_id, source = self.workspace_id, self.subscriber_id, self.source
+        workspace_id, subscriber_id, source = self.workspace_id, self.subscriber_id, self.source.encode()
         ensure = self.service.ensure
 
         def wrap(url: str) -> str:

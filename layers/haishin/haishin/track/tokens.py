@@ -83,8 +83,9 @@ def _mac(key: bytes, workspace_id: str, link_id: str, subscriber_id: str, source
     return base64.urlsafe_b64encode(mac.digest()[:16]).decode()[:MAC_CHARS]
 
 
-def mint(key: bytes, workspace_id: str, link_id: str, subscriber_id: str, source: Source) -> str:
-    encoded = source.encode()
+def mint(key: bytes, workspace_id: str, link_id: str, subscriber_id: str, source: Source | str) -> str:
+    """``source``: a Source, or its ``encode()`` done once by the caller (a render mints one per URL)."""
+    encoded = source if isinstance(source, str) else source.encode()
     return f"{link_id}.{subscriber_id}.{encoded}.{_mac(key, workspace_id, link_id, subscriber_id, encoded)}"
 
 
