@@ -130,9 +130,12 @@ class Renderer:
             return {key: self.json(item, variables, where=f"{where}.{key}") for key, item in value.items()}
         return value
 
-    def line_messages(self, messages: list[dict[str, Any]], variables: Mapping[str, Any], *, where: str
-                      ) -> list[dict[str, Any]]:
-        return [self.json(message, variables, where=f"{where}[{i}]") for i, message in enumerate(messages)]
+    def line_messages(self, messages: list[dict[str, Any]], variables: Mapping[str, Any], *, where: str,
+                      track: Any = None) -> list[dict[str, Any]]:
+        """``track``: a ``haishin.track.service.Tracker`` (one friend, one source): every http(s) URL of the rendered
+        messages becomes that friend's signed tracked URL (``haishin.track``); None leaves URLs as written."""
+        rendered = [self.json(message, variables, where=f"{where}[{i}]") for i, message in enumerate(messages)]
+        return track.rewrite(rendered) if track is not None else rendered
 
     def email(self, subject: str, html: str | None, text: str | None, variables: Mapping[str, Any], *, where: str
               ) -> dict[str, str | None]:

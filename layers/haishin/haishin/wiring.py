@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from haishin.subscribers.service import CrmService
     from haishin.tags.repository import TagRepository
     from haishin.timeline.models import Timeline
+    from haishin.track.service import TrackService
     from haishin.webhooks.service import WebhookService as OutgoingWebhooks
     from haishin.workspaces.service import WorkspaceService
 
@@ -440,7 +441,7 @@ class Services:
             return DeliveryWorker(
                 ledger=self.ledger, subscribers=self.subscribers, line_clients=self.line_clients,
                 renderer=self.renderer, timeline=self.timeline, kinds={"step": steps, "broadcast": send_broadcast},
-                email=self.email, sms=self.sms, optout=self.optout, senders=self.senders)
+                email=self.email, sms=self.sms, optout=self.optout, senders=self.senders, track=self.track)
 
         return self._one("worker", build)
 
@@ -452,6 +453,17 @@ class Services:
             return FormService(self.collaborators)
 
         return self._one("forms", build)
+
+    @property
+    def track(self) -> TrackService:
+        """Click tracking on every message (URLs rewritten at render time, clicks counted per source)."""
+
+        def build() -> TrackService:
+            from haishin.track.service import TrackService  # noqa: PLC0415
+
+            return TrackService(secrets=self.secrets, subscribers=self.subscribers, timeline=self.timeline)
+
+        return self._one("track", build)
 
     @property
     def links(self) -> LinkService:
@@ -542,7 +554,7 @@ class Services:
             from haishin.broadcasts.repository import BroadcastRepository  # noqa: PLC0415
             from haishin.links.repository import LinkRepository  # noqa: PLC0415
 
-            return BroadcastAbTests(repository=BroadcastRepository(), clicks=LinkRepository())
+            return BroadcastAbTests(repository=BroadcastRepository(), clicks=LinkRepository(), track=self.track)
 
         return self._one("broadcast_abtests", build)
 
@@ -552,7 +564,7 @@ class Services:
             from haishin.broadcasts.planner import BroadcastPlanner  # noqa: PLC0415
 
             return BroadcastPlanner(ledger=self.ledger, sender=self.sender, render=self.renderer,
-                                    optout=self.optout, abtests=self.broadcast_abtests)
+                                    optout=self.optout, abtests=self.broadcast_abtests, track=self.track)
 
         return self._one("planner", build)
 
@@ -589,7 +601,8 @@ class Services:
         def build() -> Pages:
             from haishin.pages.router import Pages  # noqa: PLC0415
 
-            return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout)
+            return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
+                         track=self.track)
 
         return self._one("pages", build)
 
@@ -613,7 +626,7 @@ class Services:
                 line=self.line_clients, triggers=self.scenario_service, auto_replies=self.auto_replies,
                 channels=self.channel_activity, actions=self.actions, optout=self.optout,
                 optout_keywords=self.optout_keywords, events=self.webhooks, first_steps=self.first_steps,
-                routes=self.routes)
+                routes=self.routes, track=self.track)
 
         return self._one("line_events", build)
 

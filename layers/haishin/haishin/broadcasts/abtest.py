@@ -120,7 +120,8 @@ def link_ids(content: Any) -> set[str]:
 class BroadcastAbTests:
     """The results of an A/B test broadcast (``GET /api/broadcasts/{id}/abtest``)."""
 
-    def __init__(self, *, repository: BroadcastRepository, clicks: Any) -> None:
+    def __init__(self, *, repository: BroadcastRepository, clicks: Any, track: Any = None) -> None:
+        self.track = track  # haishin.track.service.TrackService: clicks recorded with their variant
         self.repository = repository
         self.clicks = clicks  # haishin.links.repository.LinkRepository: per-friend first clicks of a link
 
@@ -146,6 +147,9 @@ class BroadcastAbTests:
                     index = variant_index(broadcast_id, subscriber_id, weights)
                     if link_id in links_of[index]:
                         clickers[index].add(subscriber_id)
+        if self.track is not None:  # clicks on URLs rewritten into the message carry their variant
+            for index in range(len(weights)):
+                clickers[index] |= self.track.clickers(workspace_id, f"broadcast#{broadcast_id}", f"variant#{index}")
         arms = [Arm(recipients[i], min(len(clickers[i]), recipients[i])) for i in range(len(weights))]
         result = verdict(arms, "click_rate")
         total = sum(weights)

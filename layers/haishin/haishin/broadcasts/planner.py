@@ -130,7 +130,8 @@ class BroadcastPlanner:
     def __init__(self, *, repository: BroadcastRepository | None = None, audience: Audience | None = None,
                  ledger: Ledger | None = None, sender: DeliverySender | None = None,
                  planner_queue: Any = None, render: Renderer | None = None, optout: Any,
-                 abtests: Any, scheduler: BroadcastScheduler | None = None) -> None:
+                 abtests: Any, scheduler: BroadcastScheduler | None = None, track: Any = None) -> None:
+        self.track = track  # haishin.track.service.TrackService: URLs become per-friend tracked URLs
         self._optout = optout  # haishin.optout.service.OptOutService: signs the /u/ 配信停止 URL
         # haishin.broadcasts.abtest.BroadcastAbTests: a test's results when its winner broadcast starts
         self.abtests = abtests
@@ -292,7 +293,7 @@ class BroadcastPlanner:
                 rendered = {channel: source.get(channel)}
             if personalised:
                 try:
-                    rendered = self._render(source, channel, row, broadcast, planned_at, zone, base)
+                    rendered = self._render(source, channel, row, broadcast, planned_at, zone, base, variant)
                 except RenderError as exc:
                     counts["failed"] = counts.get("failed", 0) + 1
                     self.repository.note_error(broadcast, f"{subscriber_id}: {exc.where}: {exc.message}")
@@ -352,14 +353,18 @@ class BroadcastPlanner:
         return report
 
     def _render(self, content: dict[str, Any], channel: str, row: dict[str, Any], broadcast: BroadcastModel,
-                planned_at: datetime, zone: ZoneInfo, base: str) -> Any:
+                planned_at: datetime, zone: ZoneInfo, base: str, variant: int | None = None) -> Any:
         view = RowView(row)
         unsubscribe = self._optout.url(broadcast.workspace_id, str(row["subscriber_id"]), channel)
         variables = variables_for(view, unsubscribe_url=unsubscribe, now=planned_at.astimezone(zone),
                                   broadcast={"name": broadcast.name, "id": broadcast.broadcast_id})
         where = f"broadcast {broadcast.broadcast_id}"
         if channel == "line":
-            return {"line": self.renderer.line_messages(content["line"], variables, where=f"{where} line")}
+            tracker = None if self.track is None else self.track.tracker(
+                broadcast.workspace_id, str(row["subscriber_id"]), "b", broadcast.broadcast_id,
+                None if variant is None else str(variant))
+            return {"line": self.renderer.line_messages(content["line"], variables, where=f"{where} line",
+                                                        track=tracker)}
         if channel == "email":
             email = content["email"]
             rendered = self.renderer.email(email["subject"], email.get("html"), email.get("text"), variables,

@@ -34,6 +34,7 @@ from haishin.senders.service import SenderService
 from haishin.storage.base import iso
 from haishin.subscribers.line_reach import choose_line_account
 from haishin.subscribers.repository import SubscriberRepository
+from haishin.track.rewrite import has_trackable_url
 from haishin.workspaces.models import WorkspaceModel
 
 MAX_TEST_RECIPIENTS = 20
@@ -231,7 +232,8 @@ class BroadcastService:
                 data.content.pop("variants", None)
             content = self._validated(broadcast, data.content)
             broadcast.variants = None  # new content without variants ends an A/B test
-            broadcast.personalised = is_personalised(content)
+            # a URL to track makes each friend's messages their own (push, not multicast): haishin.track
+            broadcast.personalised = is_personalised(content) or has_trackable_url(content.get("line"))
             broadcast.message_count = len(content.get("line") or []) or 1
         return content
 
@@ -254,7 +256,7 @@ class BroadcastService:
             raise _fail("A/Bテストでは content ではなく各パターンの内容（variants）を指定してください", "content")
         weights, contents = parse_variants(raw, lambda value: self._validated(broadcast, value))
         broadcast.variants = weights
-        broadcast.personalised = any(is_personalised(c) for c in contents)
+        broadcast.personalised = any(is_personalised(c) or has_trackable_url(c.get("line")) for c in contents)
         broadcast.message_count = max(len(c.get("line") or []) or 1 for c in contents)
         content = {**contents[0], "variants": contents}
         if len(json.dumps(content, ensure_ascii=False).encode()) > 350_000:

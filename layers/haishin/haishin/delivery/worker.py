@@ -77,8 +77,9 @@ class DeliveryWorker:
                  timeline: Timeline, kinds: Mapping[str, KindSender], email: EmailSender | None = None,
                  sms: SmsSender | None = None, retry_budget_s: float = 8.0,
                  lease: timedelta = timedelta(minutes=3), sleep: Callable[[float], None] = time.sleep,
-                 senders: SenderService, optout: Any) -> None:
+                 senders: SenderService, optout: Any, track: Any = None) -> None:
         self.ledger = ledger
+        self.track = track  # haishin.track.service.TrackService: URLs in step messages become tracked URLs
         self._optout = optout  # haishin.optout.service.OptOutService: signs the /u/ 配信停止 URL
         self.subscribers = subscribers
         self.kinds = dict(kinds)
@@ -159,7 +160,12 @@ class DeliveryWorker:
         try:
             variables = self._variables(message, subscriber, extra)
             if message.channel == "line":
-                rendered: Any = self.renderer.line_messages(content["line"], variables, where=f"{where} line")
+                tracker = None
+                if self.track is not None and message.kind == "step" and extra.get("scenario_id"):
+                    tracker = self.track.tracker(ws, subscriber.subscriber_id, "s", str(extra["scenario_id"]),
+                                                 str(extra.get("step_id") or ""))
+                rendered: Any = self.renderer.line_messages(content["line"], variables, where=f"{where} line",
+                                                            track=tracker)
             elif message.channel == "email":
                 email = content["email"]
                 rendered = self.renderer.email(email["subject"], email.get("html"), email.get("text"), variables,

@@ -67,6 +67,10 @@ class LinkSigner:
         self.secrets.put(name, {"key": key})
         return key.encode()
 
+    def key(self, workspace_id: str, *, create: bool) -> bytes:
+        """The workspace's signing key (``haishin.track`` signs its click tokens with it too)."""
+        return self._key(workspace_id, create=create)
+
     @staticmethod
     def _mac(key: bytes, purpose: str, workspace_id: str, subscriber_id: str, target_id: str, expiry: int) -> str:
         message = "|".join([purpose, workspace_id, subscriber_id, target_id, str(expiry)]).encode()

@@ -120,10 +120,11 @@ class Channels(Protocol):
     def greeting(self, workspace_id: str, channel_id: str) -> list[dict[str, Any]]: ...
 
 
-def render_messages(messages: list[dict[str, Any]], subscriber: SubscriberModel | None) -> list[dict[str, Any]]:
-    """Variables in reply messages, through the one renderer (jinja2 sandbox)."""
+def render_messages(messages: list[dict[str, Any]], subscriber: SubscriberModel | None, *, track: Any = None
+                    ) -> list[dict[str, Any]]:
+    """Variables in reply messages, through the one renderer (jinja2 sandbox); ``track``: URLs become tracked."""
 
-    return renderer().line_messages(messages, variables_for(subscriber), where="auto-reply")
+    return renderer().line_messages(messages, variables_for(subscriber), where="auto-reply", track=track)
 
 
 def event_time(event: dict[str, Any]) -> datetime:
@@ -181,7 +182,9 @@ class LineEventProcessor:
         optout_keywords: KeywordStore,
         first_steps: FirstSteps,
         routes: InflowRoutes,
+        track: Any = None,
     ) -> None:
+        self.track = track  # haishin.track.service.TrackService: URLs in auto-replies become tracked URLs
         self.first_steps = first_steps
         self.routes = routes
         self.subscribers = subscribers
@@ -478,7 +481,10 @@ class LineEventProcessor:
         rule = self.auto_replies.match(ctx.workspace_id, ctx.channel_id, str(message.get("text") or ""))
         if rule is None:
             return
-        messages = render_messages(list(rule.messages or [])[:5], subscriber)
+        rule_id = getattr(rule, "auto_reply_id", None)
+        tracker = None if self.track is None or not rule_id else self.track.tracker(
+            ctx.workspace_id, subscriber.subscriber_id, "a", str(rule_id))
+        messages = render_messages(list(rule.messages or [])[:5], subscriber, track=tracker)
         retry_key = ids.retry_key("autoreply", ctx.webhook_event_id)
         # The auto-reply and the "immediately" first step of a scenario its actions start answer the event together:
         # one reply, the auto-reply first (5 objects per reply, the rest by push), as the greeting with the welcome.

@@ -19,13 +19,15 @@ from haishin.pages.products import product_page
 from haishin.pages.unsubscribe import unsubscribe_page
 from haishin.payments.service import PaymentService
 from haishin.public_url import route_path, serving
+from haishin.track.tokens import looks_like
 
 log = logging.getLogger(__name__)
 
 
 class Pages:
     def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
-                 optout: OptOutService) -> None:
+                 optout: OptOutService, track: Any = None) -> None:
+        self.track = track  # haishin.track.service.TrackService: /c/ URLs rewritten into messages
         self.forms = forms
         self.payments = payments
         self.links = links
@@ -50,7 +52,8 @@ class Pages:
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")
 
     def tracked_link(self, token: str) -> dict[str, Any]:
-        result = self.links.click(token)
+        # a URL rewritten into a message (haishin.track), or a tracked link of haishin.links
+        result = self.track.click(token) if self.track is not None and looks_like(token) else self.links.click(token)
         if result.outcome == "redirect" and result.target_url:
             return redirect(result.target_url, status=302)  # only ever the link's stored target_url
         if result.outcome == "token_invalid":

@@ -1,0 +1,64 @@
+"""Every DynamoDB read and write of click tracking (records in ``haishin.track.models``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from haishin.storage.base import condition_failed, connection
+from haishin.track.models import (
+    ClickFriendModel,
+    ClickStatsModel,
+    TrackedTargetModel,
+    friend_pk,
+    stats_pk,
+    target_pk,
+)
+
+
+class TrackRepository:
+    def ensure_target(self, link_id: str, workspace_id: str, target_url: str, now: datetime) -> None:
+        """The target record, written once (a conditional put; an existing one is left as it is)."""
+        try:
+            TrackedTargetModel(pk=target_pk(link_id), sk="target", workspace_id=workspace_id, target_url=target_url,
+                               created_at=now).save(condition=TrackedTargetModel.pk.does_not_exist())
+        except PutError as exc:
+            if not condition_failed(exc):
+                raise
+
+    def target(self, link_id: str) -> TrackedTargetModel | None:
+        try:
+            return TrackedTargetModel.get(target_pk(link_id), "target")
+        except TrackedTargetModel.DoesNotExist:
+            return None
+
+    def count(self, workspace_id: str, scope: str, sub: str, subscriber_id: str, now: datetime) -> bool:
+        """One click on (scope, sub); True when it is this friend's first there (``unique_friends`` grew with it,
+        in the same transaction as the friend's marker)."""
+        ClickStatsModel(pk=stats_pk(workspace_id, scope), sk=sub).update(actions=[ClickStatsModel.clicks.add(1)])
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.save(ClickFriendModel(pk=friend_pk(workspace_id, scope, sub), sk=subscriber_id, first_at=now),
+                        condition=ClickFriendModel.pk.does_not_exist())
+                tx.update(ClickStatsModel(pk=stats_pk(workspace_id, scope), sk=sub),
+                          actions=[ClickStatsModel.unique_friends.add(1)])
+        except TransactWriteError as exc:
+            if not condition_failed(exc):
+                raise
+            return False
+        return True
+
+    def friends(self, workspace_id: str, scope: str, sub: str) -> Iterator[str]:
+        for item in ClickFriendModel.query(friend_pk(workspace_id, scope, sub)):
+            yield item.sk
+
+    def stats(self, workspace_id: str, scope: str) -> dict[str, tuple[int, int]]:
+        """(clicks, unique friends) of every sub of a scope."""
+        return {item.sk: (int(item.clicks or 0), int(item.unique_friends or 0))
+                for item in ClickStatsModel.query(stats_pk(workspace_id, scope))}
+
+
+__all__ = ["TrackRepository"]

@@ -1,0 +1,90 @@
+"""Rewriting the URLs of rendered LINE messages (pure: no I/O; ``wrap`` does the minting).
+
+What is rewritten: every http(s) URL in the ``text`` of a ``text`` message, and the ``uri`` / ``linkUri`` of every
+URI action anywhere in a message (template buttons, flex, imagemap, quick reply, rich message actions).
+What is not: a URL written ``notrack:https://...`` (the marker is removed and the URL left as is), a URL that is
+already one of our tracked URLs (``<public base>/c/...``: never double-wrapped), and anything but http(s).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from typing import Any
+
+NOTRACK = "notrack:"
+# a URL ends at whitespace, quotes, angle brackets or Japanese punctuation/brackets (common right after a URL)
+_URL = re.compile(r"(notrack:)?(https?://[^\s<>\"'、。「」『』（）()【】！？]+)", re.IGNORECASE)
+_TEXT_TYPES = ("text", "textV2")
+
+Wrap = Callable[[str], str]
+
+
+def _rewrite_text(text: str, wrap: Wrap, tracked_prefix: str) -> str:
+    if "http" not in text.lower():
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        url = match.group(2)
+        if match.group(1) or url.startswith(tracked_prefix):
+            return url
+        return wrap(url)
+
+    return _URL.sub(one, text)
+
+
+def _rewrite_uri(uri: str, wrap: Wrap, tracked_prefix: str) -> str:
+    if uri.lower().startswith(NOTRACK):
+        return uri[len(NOTRACK):]
+    if not uri.lower().startswith(("http://", "https://")) or uri.startswith(tracked_prefix):
+        return uri
+    return wrap(uri)
+
+
+def _walk(value: Any, wrap: Wrap, tracked_prefix: str) -> None:
+    """Rewrites the URI actions under ``value`` in place."""
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)):
+                _walk(item, wrap, tracked_prefix)
+        return
+    for item in value.values():
+        if isinstance(item, (dict, list)):
+            _walk(item, wrap, tracked_prefix)
+    if value.get("type") == "uri":
+        for key in ("uri", "linkUri"):
+            if isinstance(value.get(key), str):
+                value[key] = _rewrite_uri(value[key], wrap, tracked_prefix)
+
+
+def rewrite_in_place(messages: list[dict[str, Any]], wrap: Wrap, tracked_prefix: str) -> list[dict[str, Any]]:
+    """``rewrite_messages`` on messages the caller owns (the renderer's fresh output): no copy."""
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        _walk(message, wrap, tracked_prefix)
+        if message.get("type") in _TEXT_TYPES and isinstance(message.get("text"), str):
+            message["text"] = _rewrite_text(message["text"], wrap, tracked_prefix)
+    return messages
+
+
+def rewrite_messages(messages: list[dict[str, Any]], wrap: Wrap, tracked_prefix: str) -> list[dict[str, Any]]:
+    """The messages with their URLs wrapped (a copy; the input is left as it is); ``tracked_prefix``
+    (``<base>/c/``) marks URLs already tracked."""
+    return rewrite_in_place(copy.deepcopy(messages), wrap, tracked_prefix)
+
+
+def has_trackable_url(messages: Any) -> bool:
+    """True when rewriting would change something (then every friend needs their own render: push, not multicast)."""
+    seen: list[str] = []
+
+    def note(url: str) -> str:
+        seen.append(url)
+        return url
+
+    rewrite_messages(list(messages or []), note, "\0")
+    return bool(seen)
+
+
+__all__ = ["NOTRACK", "has_trackable_url", "rewrite_in_place", "rewrite_messages"]

@@ -1,0 +1,121 @@
+"""The per-friend, per-source click token: ``<link>.<friend>.<source>.<mac>`` (after ``/c/``).
+
+- ``link``: ``m`` + 16 base32 characters, a hash of (workspace, target URL): the one record a click reads gives the
+  workspace (for the key) and the target URL (the only place a click may redirect to);
+- ``friend``: the subscriber ID;
+- ``source``: where the URL was sent, read without any DB access: ``b~<broadcast>~<variant or ->`` (broadcast and
+  A/B variant), ``s~<scenario>~<step>`` (scenario step), ``a~<auto-reply>``;
+- ``mac``: HMAC-SHA256 over ``track|workspace|link|friend|source`` with the workspace's signing key (the one of
+  ``haishin.forms.tokens.LinkSigner``), cut to 128 bits (22 base64url characters).
+No expiry: the token grants nothing but a count and the redirect to the stored URL, and a step message may be
+tapped a year later. Deterministic: the same delivery renders the same URLs (idempotent re-renders, retries).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_PART = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+MAC_CHARS = 22
+KINDS = {"b": "broadcast", "s": "scenario", "a": "autoreply"}
+
+
+class TrackTokenInvalid(Exception):
+    def __init__(self, reason: str) -> None:  # malformed | signature
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # b | s | a
+    id: str  # broadcast, scenario or auto-reply ID
+    sub: str | None = None  # the variant index (broadcast) or the step ID (scenario)
+
+    def encode(self) -> str:
+        parts = [self.kind, _part(self.id)] + ([_part(self.sub)] if self.sub is not None else [])
+        return "~".join(parts)
+
+    @classmethod
+    def decode(cls, text: str) -> Source:
+        parts = text.split("~")
+        if len(parts) not in (2, 3) or parts[0] not in KINDS or not all(_PART.match(p) for p in parts[1:]):
+            raise TrackTokenInvalid("malformed")
+        return cls(parts[0], _unpart(parts[1]), _unpart(parts[2]) if len(parts) == 3 else None)
+
+
+def _part(value: str) -> str:
+    if _PART.match(value) and not value.startswith("x-"):
+        return value
+    return "x-" + base64.urlsafe_b64encode(value.encode()).rstrip(b"=").decode()  # any other ID, kept readable back
+
+
+def _unpart(value: str) -> str:
+    if value.startswith("x-"):
+        raw = value[2:]
+        try:
+            return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise TrackTokenInvalid("malformed") from exc
+    return value
+
+
+def link_id_for(workspace_id: str, url: str) -> str:
+    digest = hashlib.sha256(f"{workspace_id}\n{url}".encode()).digest()
+    return "m" + base64.b32encode(digest).decode()[:16].lower()
+
+
+@functools.lru_cache(maxsize=256)
+def _keyed(key: bytes) -> Any:
+    """The HMAC with the key already absorbed (copied per token: planning mints one per friend and URL)."""
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def _mac(key: bytes, workspace_id: str, link_id: str, subscriber_id: str, source: str) -> str:
+    mac = _keyed(key).copy()
+    mac.update(f"track|{workspace_id}|{link_id}|{subscriber_id}|{source}".encode())
+    return base64.urlsafe_b64encode(mac.digest()[:16]).decode()[:MAC_CHARS]
+
+
+def mint(key: bytes, workspace_id: str, link_id: str, subscriber_id: str, source: Source | str) -> str:
+    """``source``: a Source, or its ``encode()`` done once by the caller (a render mints one per URL)."""
+    encoded = source if isinstance(source, str) else source.encode()
+    return f"{link_id}.{subscriber_id}.{encoded}.{_mac(key, workspace_id, link_id, subscriber_id, encoded)}"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    link_id: str
+    subscriber_id: str
+    source_text: str
+    mac: str
+
+
+def looks_like(token: str) -> bool:
+    """A message-tracking token (``m...`` link, four parts), as opposed to a ``haishin.links`` token."""
+    return token.startswith("m") and token.count(".") == 3
+
+
+def parse(token: str) -> Parsed:
+    if not token.isascii():
+        raise TrackTokenInvalid("malformed")
+    parts = token.split(".")
+    if len(parts) != 4 or not all(parts) or len(parts[3]) != MAC_CHARS or not _PART.match(parts[1]):
+        raise TrackTokenInvalid("malformed")
+    return Parsed(*parts)
+
+
+def verify(key: bytes, workspace_id: str, parsed: Parsed) -> Source:
+    expected = _mac(key, workspace_id, parsed.link_id, parsed.subscriber_id, parsed.source_text)
+    if not hmac.compare_digest(expected, parsed.mac):
+        raise TrackTokenInvalid("signature")
+    return Source.decode(parsed.source_text)
+
+
+__all__ = ["Source", "TrackTokenInvalid", "link_id_for", "looks_like", "mint", "parse", "verify"]
