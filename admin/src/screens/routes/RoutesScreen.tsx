@@ -79,14 +79,13 @@ function RouteList() {
   );
 }
 
-/** The route's QR code as a Blob (the admin API answers an image, not JSON). */
-export async function fetchQr(api: ApiClient, token: string, routeId: string, format: "png" | "svg"): Promise<Blob> {
-  const path = `/api/inflow-routes/${routeId}/qr?format=${format}`;
+/** An answer that is not JSON (the route's QR code image) as a Blob. */
+export async function fetchBlob(api: ApiClient, token: string, method: "GET", path: string): Promise<Blob> {
   let res: Response;
   try {
-    res = await fetch(api.baseUrl + path, { headers: { Authorization: `Bearer ${token}` } });
+    res = await fetch(api.baseUrl + path, { method, headers: { Authorization: `Bearer ${token}` } });
   } catch (e) {
-    throw new ApiError({ status: 0, code: "network_error", message: `GET ${path}: ${String(e)}` });
+    throw new ApiError({ status: 0, code: "network_error", message: `${method} ${path}: ${String(e)}` });
   }
   if (!res.ok) throw parseApiError(res.status, await res.text());
   return res.blob();
@@ -108,10 +107,11 @@ function RoutePanel({ route }: { route: InflowRoute }) {
   const [preview, setPreview] = useState<string | null>(null);
   const load = useAction();
   const get = useAction();
+  const qr = (format: "png" | "svg") => fetchBlob(api, session.token, "GET", `/api/inflow-routes/${route.route_id}/qr?format=${format}`);
   useEffect(() => {
     let url: string | null = null;
     void load.run(async () => {
-      const blob = await fetchQr(api, session.token, route.route_id, "svg");
+      const blob = await qr("svg");
       url = URL.createObjectURL(blob);
       setPreview(url);
     });
@@ -119,7 +119,7 @@ function RoutePanel({ route }: { route: InflowRoute }) {
       if (url) URL.revokeObjectURL(url);
     };
   }, [route.route_id]);
-  const download = (format: "png" | "svg") => get.run(async () => saveBlob(`route-${route.code}.${format}`, await fetchQr(api, session.token, route.route_id, format)));
+  const download = (format: "png" | "svg") => get.run(async () => saveBlob(`route-${route.code}.${format}`, await qr(format)));
   return (
     <section class="card form" data-testid="route-panel">
       <div class="stats">
