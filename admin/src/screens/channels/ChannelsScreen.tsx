@@ -11,6 +11,7 @@ import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { useForm } from "../../lib/useForm";
 import { ConfirmButton, CopyButton, Field, formatDateTime } from "../settings/ui";
+import { LoginPanel } from "./LoginPanel";
 
 export interface Channel {
   channel_id: string;
@@ -24,6 +25,8 @@ export interface Channel {
   webhook_verified_at: string | null;
   last_event_at: string | null;
   webhook_url: string;
+  login_channel_id?: string | null;
+  login_callback_url?: string;
 }
 
 const CHANNEL_ID_RE = /^\d{10}$/;
@@ -323,6 +326,11 @@ function ChannelCard({ channel, onChange, canManage }: { channel: Channel; onCha
       {rotating && (
         <div style={{ marginTop: "12px" }}>
           <RotateForm channel={channel} onDone={(c) => (setRotating(false), setNote(t("channels.rotate.done")), onChange(c))} />
+        </div>
+      )}
+      {canManage && connected && (
+        <div style={{ marginTop: "12px" }}>
+          <LoginPanel channel={channel} onChange={onChange} />
         </div>
       )}
     </li>
