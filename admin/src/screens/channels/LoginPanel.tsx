@@ -26,18 +26,17 @@ export function LoginPanel<C extends LoginChannel>({ channel, onChange }: { chan
   const [saved, setSaved] = useState(false);
   const removing = useAction();
   const err = fieldErrors(form.error);
-  const path = `/api/channels/${channel.channel_id}/login`;
   const save = async (e: Event) => {
     e.preventDefault();
     setSaved(false);
-    const c = await form.submit((v) => api.put<C>(path, { login_channel_id: v.login_channel_id.trim(), login_channel_secret: v.login_channel_secret.trim() }));
+    const c = await form.submit((v) => api.put<C>(`/api/channels/${channel.channel_id}/login`, { login_channel_id: v.login_channel_id.trim(), login_channel_secret: v.login_channel_secret.trim() }));
     if (c) {
       form.set("login_channel_secret", "");
       setSaved(true);
       onChange(c);
     }
   };
-  const remove = () => removing.run(async () => onChange(await api.put<C>(path, { login_channel_id: null, login_channel_secret: null })));
+  const remove = () => removing.run(async () => onChange(await api.put<C>(`/api/channels/${channel.channel_id}/login`, { login_channel_id: null, login_channel_secret: null })));
   return (
     <form class="form" onSubmit={save} noValidate data-testid="login-channel">
       <h4 class="card__title">
