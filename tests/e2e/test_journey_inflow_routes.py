@@ -1,4 +1,5 @@
-"""Journey (流入経路 in the admin): a marketer makes a route with an add-tag action on the route screen (a nameless
+"""Journey (流入経路 in the admin): a marketer sets the channel's LINE Login channel on the channel screen (the
+callback URL shown to paste; a bad secret refused at its field), makes a route with an add-tag action on the route screen (a nameless
 route is refused at the field), copies its URL, downloads its QR code (a real PNG and SVG); someone opens the route's
 URL, goes through LINE's consent and add-friend screens (the emulator's), and the friend page shows the friend with
 the route and its tag; the route list counts the friend. The route page on a phone (390 px).
@@ -35,9 +36,6 @@ USER = "U" + "7" * 32
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)
     connect_workspace(s, WS, CH, SECRET, TOKEN, owner=OWNER, display_name="ハイシン美容室")
-    token = s.login(email=OWNER, workspace_id=WS, role="owner")
-    api_request(s, token, "PUT", f"/api/channels/{CH}/login",
-                {"login_channel_id": LOGIN_ID, "login_channel_secret": LOGIN_SECRET})
     s.line_emulator.login.register_login_channel(LOGIN_ID, LOGIN_SECRET, [f"{s.base_url}/login/callback"],
                                                  bot_channel_id=CH)
     s.line_emulator.add_user(USER, "森 陽葵")
@@ -57,6 +55,22 @@ def test_make_a_route_download_its_qr_and_see_the_friend_it_brought(
     token = system.login(email=OWNER, workspace_id=WS, role="owner")
     page.route("**/favicon.ico", lambda r: r.fulfill(status=204, body=""))
     dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+
+    # the LINE Login channel on the channel screen
+    page.goto(admin + "#/settings/channels")
+    login = page.get_by_test_id(f"channel-{CH}").get_by_test_id("login-channel")
+    assert login.get_by_test_id("login-callback-url").inner_text() == f"{system.base_url}/login/callback"
+    assert login.get_by_test_id("login-channel-status").inner_text() == "未設定"
+    login.locator("input[name=login_channel_id]").fill(LOGIN_ID)
+    login.locator("input[name=login_channel_secret]").fill("not-a-secret")
+    login.get_by_test_id("login-channel-save").click()
+    login.locator("input[name=login_channel_secret][aria-invalid=true]").wait_for()
+    assert login.locator("[data-field-error=login_channel_secret]").inner_text().strip() != ""
+    login.locator("input[name=login_channel_secret]").fill(LOGIN_SECRET)
+    login.get_by_test_id("login-channel-save").click()
+    login.get_by_test_id("login-channel-saved").wait_for()
+    assert login.get_by_test_id("login-channel-status").inner_text() == f"設定済み ({LOGIN_ID})"
+
     page.goto(admin + "#/inflow-routes")
     page.get_by_test_id("list-empty").wait_for()
     page.get_by_test_id("route-new").click()
