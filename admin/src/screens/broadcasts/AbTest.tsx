@@ -188,6 +188,7 @@ export function AbResults({ id }: { id: string }) {
       <p class={`notice ${d.verdict.significant ? "notice--info" : ""}`} data-testid="ab-verdict">
         {d.verdict.message}
       </p>
+      <div style={{ overflowX: "auto" }}>
       <Table bare testId="ab-table" columns={[t("ab.col.variant"), { label: t("ab.col.recipients"), num: true }, { label: t("ab.col.clicks"), num: true }, { label: t("ab.col.rate"), num: true }, { label: t("ab.col.best"), num: true }]}>
         {d.variants.map((v) => (
           <tr key={v.label} data-testid="ab-row" data-label={v.label}>
@@ -199,6 +200,7 @@ export function AbResults({ id }: { id: string }) {
           </tr>
         ))}
       </Table>
+      </div>
       <ProbabilityBars title={t("ab.col.best")} rows={d.variants.map((v) => ({ label: v.label, value: v.probability_best }))} />
       {d.winner && (
         <p class="muted" data-testid="ab-winner">
