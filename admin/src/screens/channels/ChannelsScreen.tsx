@@ -11,7 +11,7 @@ import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { useForm } from "../../lib/useForm";
 import { ConfirmButton, CopyButton, Field, formatDateTime } from "../settings/ui";
-import { LoginPanel } from "./LoginPanel";
+import { LoginPanel, LoginStep, loginFields } from "./LoginPanel";
 
 export interface Channel {
   channel_id: string;
@@ -46,7 +46,7 @@ function checkToken(v: string): string | undefined {
   return v.trim().length < 20 ? t("channels.err.token") : undefined;
 }
 
-type ConnectValues = { channel_id: string; channel_secret: string; access_token: string; name: string };
+type ConnectValues = { channel_id: string; channel_secret: string; access_token: string; name: string; login_channel_id?: string; login_channel_secret?: string };
 
 function ConnectWizard({ onConnected }: { onConnected: (c: Channel) => void }) {
   const { api } = useApp();
@@ -70,12 +70,14 @@ function ConnectWizard({ onConnected }: { onConnected: (c: Channel) => void }) {
         channel_secret: vals.channel_secret.trim(),
         access_token: vals.access_token.trim(),
         ...(vals.name.trim() ? { name: vals.name.trim() } : {}),
+        ...loginFields(vals),
       }),
     );
     if (created) {
       setTouched({});
       form.set("channel_secret", "");
       form.set("access_token", "");
+      form.set("login_channel_secret", "");
       onConnected(created);
     }
   };
@@ -145,6 +147,7 @@ function ConnectWizard({ onConnected }: { onConnected: (c: Channel) => void }) {
               <input name="name" maxLength={100} value={v.name} onInput={(e) => form.set("name", (e.target as HTMLInputElement).value)} />
             </Field>
           </li>
+          <LoginStep values={v} error={form.error} onValue={(k, x) => form.set(k, x)} />
         </ol>
         <ErrorNotice error={form.error} />
         <div class="row">

@@ -20,6 +20,33 @@ export interface LoginChannel {
   login_callback_url?: string;
 }
 
+/** The connect wizard's optional step: the Login channel given with the channel (both or neither, the API checks). */
+export function loginFields(v: { login_channel_id?: string; login_channel_secret?: string }): Record<string, string> {
+  const id = (v.login_channel_id ?? "").trim();
+  const secret = (v.login_channel_secret ?? "").trim();
+  return id || secret ? { login_channel_id: id, login_channel_secret: secret } : {};
+}
+
+export function LoginStep({
+  values,
+  error,
+  onValue,
+}: {
+  values: { login_channel_id?: string; login_channel_secret?: string };
+  error: unknown;
+  onValue: (k: "login_channel_id" | "login_channel_secret", v: string) => void;
+}) {
+  const err = fieldErrors(error);
+  return (
+    <li data-testid="wizard-login">
+      <h3>{t("lg.step")}</h3>
+      <p class="where">{t("lg.step.where")}</p>
+      <TextField label={t("lg.channelId")} name="login_channel_id" value={values.login_channel_id ?? ""} error={err.at("login_channel_id")} autoComplete="off" onValue={(x) => onValue("login_channel_id", x)} />
+      <TextField label={t("lg.secret")} name="login_channel_secret" type="password" value={values.login_channel_secret ?? ""} error={err.at("login_channel_secret")} autoComplete="off" onValue={(x) => onValue("login_channel_secret", x)} />
+    </li>
+  );
+}
+
 export function LoginPanel<C extends LoginChannel>({ channel, onChange }: { channel: C; onChange: (c: C) => void }) {
   const { api } = useApp();
   const form = useForm({ login_channel_id: "", login_channel_secret: "" });
