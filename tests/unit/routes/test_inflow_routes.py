@@ -237,6 +237,15 @@ def test_a_new_friend_is_attributed_when_the_follow_arrives(env: Env) -> None:
     assert texts == ["Instagram から来てくれてありがとう!"]  # the route's greeting replaced the channel's
 
 
+def test_the_route_list_counts_the_friends_each_route_brought(env: Env) -> None:
+    route = make_route(env)
+    callback(env, login_at_line(env, open_route(env, route.code), CAROL))
+    follow(env, CAROL)
+    status, listed = call_admin_api(AdminApi(), "GET", "/api/inflow-routes", workspace=WS)
+    assert status == 200
+    assert [(r["route_id"], r["friends"]) for r in listed["items"]] == [(route.route_id, 1)]
+
+
 def test_a_follow_processed_before_the_callback_is_attributed_by_the_callback(env: Env) -> None:
     route = make_route(env)
     params = login_at_line(env, open_route(env, route.code), CAROL)

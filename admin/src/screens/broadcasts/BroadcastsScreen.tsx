@@ -19,6 +19,7 @@ import { useAction } from "../../lib/useAction";
 import { useForm } from "../../lib/useForm";
 import { href, navigate, useRoute } from "../../router";
 import { fmtDateTime, fmtNumber, localInputValue, problemAt, problemsOf } from "../scenarios/shared";
+import { type AbValues, AbResults, type StoredContent, VariantsBlock, abBody, abValues } from "./AbTest";
 
 interface Progress {
   planned: number;
@@ -55,6 +56,9 @@ interface Broadcast {
   finished_at: string | null;
   test_sent_at: string | null;
   content?: { line?: LineMessage[]; email?: { subject: string; text?: string; html?: string; from?: string }; sms?: { text: string } };
+  variants?: { weight: number; content?: StoredContent }[] | null;
+  ab_test_share?: number | null;
+  ab_winner_after_minutes?: number | null;
 }
 interface Quota {
   matched: number;
@@ -131,6 +135,7 @@ interface ComposerValues {
   sms: SmsContent;
   respect_quiet_hours: boolean;
   respect_daily_cap: boolean;
+  ab: AbValues;
 }
 
 /** A new broadcast's audience chosen elsewhere: `?segment=<saved segment>` or `?list=<ID list>` (segments, ID lists). */
@@ -158,6 +163,7 @@ function toValues(b: Broadcast | null, preset: Preset = {}): ComposerValues {
     sms: { text: b?.content?.sms?.text ?? "" },
     respect_quiet_hours: b?.respect_quiet_hours ?? true,
     respect_daily_cap: b?.respect_daily_cap ?? true,
+    ab: abValues(b),
   };
 }
 
@@ -176,7 +182,7 @@ function toBody(v: ComposerValues): Record<string, unknown> {
   if (v.audience === "everyone") body.everyone = true;
   else if (v.audience === "saved") body.segment_id = v.segment_id || null;
   else body.segment = completeSegment(v.segment);
-  return body;
+  return abBody(v.channel, v, v.ab ?? abValues(null), body);
 }
 
 function SavedSegmentPicker({ value, onChange }: { value: string; onChange: (id: string) => void }) {
@@ -230,6 +236,8 @@ function Composer({ initial, preset = {} }: { initial: Broadcast | null; preset?
   const senders = useSenders(v.channel === "email" || v.channel === "line_email");
   const [saved, setSaved] = useState<Broadcast | null>(initial);
   const blocking = v.channel.startsWith("line") && lineLimitProblems(v.line).length > 0;
+  const ab = v.ab ?? abValues(null);
+  const base = ab.ab ? "variants.0.content" : "content";
   const save = (vals: ComposerValues) => (id ? api.patch<Broadcast>(`/api/broadcasts/${id}`, toBody(vals)) : api.post<Broadcast>("/api/broadcasts", toBody(vals)));
   const remove = id ? { label: t("bc.delete"), question: t("bc.delete.confirm"), run: () => api.delete(`/api/broadcasts/${id}`), testId: "broadcast-delete" } : undefined;
   const onSaved = (result: Broadcast) => {
@@ -274,12 +282,13 @@ function Composer({ initial, preset = {} }: { initial: Broadcast | null; preset?
             </section>
             <section class="card form">
               <h2 class="card__title">{t("bc.content")}</h2>
-              {v.channel.startsWith("line") && <ChannelMessageBlock channel="line" base="content" problems={problems} value={v.line} onChange={(x) => form.set("line", x)} />}
+              {v.channel.startsWith("line") && <ChannelMessageBlock channel="line" base={base} problems={problems} value={v.line} onChange={(x) => form.set("line", x)} />}
               {(v.channel === "email" || v.channel === "line_email") && (
-                <ChannelMessageBlock channel="email" base="content" problems={problems} value={v.email} senders={senders} onChange={(x) => form.set("email", x)} />
+                <ChannelMessageBlock channel="email" base={base} problems={problems} value={v.email} senders={senders} onChange={(x) => form.set("email", x)} />
               )}
-              {v.channel === "sms" && <ChannelMessageBlock channel="sms" base="content" rows={3} problems={problems} value={v.sms} onChange={(x) => form.set("sms", x)} />}
+              {v.channel === "sms" && <ChannelMessageBlock channel="sms" base={base} rows={3} problems={problems} value={v.sms} onChange={(x) => form.set("sms", x)} />}
             </section>
+            <VariantsBlock channel={v.channel} value={ab} problems={problems} senders={senders} onChange={(x) => form.set("ab", x)} />
           </div>
           <aside class="split__side">{v.channel.startsWith("line") && <MessagePreview messages={v.line} samples={SAMPLES} />}</aside>
         </div>
@@ -508,6 +517,7 @@ function ProgressView({ initial }: { initial: Broadcast }) {
         {p.failed > 0 && <p class="muted">{t("bc.failedHint")}</p>}
         <ErrorNotice error={error} />
       </section>
+      {b.variants && b.variants.length > 0 && <AbResults id={b.broadcast_id} />}
       {b.content?.line && <MessagePreview messages={b.content.line} samples={SAMPLES} />}
     </>
   );

@@ -12,6 +12,7 @@ import { t } from "../../i18n";
 import { useForm } from "../../lib/useForm";
 import { href } from "../../router";
 import { ConfirmButton, CopyButton, Field, formatDateTime } from "../settings/ui";
+import { LoginPanel, LoginStep, loginFields } from "./LoginPanel";
 
 export interface Channel {
   channel_id: string;
@@ -25,6 +26,8 @@ export interface Channel {
   webhook_verified_at: string | null;
   last_event_at: string | null;
   webhook_url: string;
+  login_channel_id?: string | null;
+  login_callback_url?: string;
 }
 
 const CHANNEL_ID_RE = /^\d{10}$/;
@@ -44,7 +47,7 @@ function checkToken(v: string): string | undefined {
   return v.trim().length < 20 ? t("channels.err.token") : undefined;
 }
 
-type ConnectValues = { channel_id: string; channel_secret: string; access_token: string; name: string };
+type ConnectValues = { channel_id: string; channel_secret: string; access_token: string; name: string; login_channel_id?: string; login_channel_secret?: string };
 
 function ConnectWizard({ onConnected }: { onConnected: (c: Channel) => void }) {
   const { api } = useApp();
@@ -68,12 +71,14 @@ function ConnectWizard({ onConnected }: { onConnected: (c: Channel) => void }) {
         channel_secret: vals.channel_secret.trim(),
         access_token: vals.access_token.trim(),
         ...(vals.name.trim() ? { name: vals.name.trim() } : {}),
+        ...loginFields(vals),
       }),
     );
     if (created) {
       setTouched({});
       form.set("channel_secret", "");
       form.set("access_token", "");
+      form.set("login_channel_secret", "");
       onConnected(created);
     }
   };
@@ -143,6 +148,7 @@ function ConnectWizard({ onConnected }: { onConnected: (c: Channel) => void }) {
               <input name="name" maxLength={100} value={v.name} onInput={(e) => form.set("name", (e.target as HTMLInputElement).value)} />
             </Field>
           </li>
+          <LoginStep values={v} error={form.error} onValue={(k, x) => form.set(k, x)} />
         </ol>
         <ErrorNotice error={form.error} />
         <div class="row">
@@ -331,6 +337,11 @@ function ChannelCard({ channel, onChange, canManage }: { channel: Channel; onCha
       {rotating && (
         <div style={{ marginTop: "12px" }}>
           <RotateForm channel={channel} onDone={(c) => (setRotating(false), setNote(t("channels.rotate.done")), onChange(c))} />
+        </div>
+      )}
+      {canManage && connected && (
+        <div style={{ marginTop: "12px" }}>
+          <LoginPanel channel={channel} onChange={onChange} />
         </div>
       )}
     </li>

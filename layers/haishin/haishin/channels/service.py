@@ -40,6 +40,11 @@ def webhook_url(base: str, channel_id: str) -> str:
     return f"{base.rstrip('/')}/line/webhook/{channel_id}"
 
 
+def login_callback_url(base: str) -> str:
+    """The LINE Login channel's callback URL, pasted in the LINE Developers console (inflow routes log in by it)."""
+    return f"{base.rstrip('/')}/login/callback"
+
+
 def _text(body: dict[str, Any], name: str, *, required: bool) -> str | None:
     value = body.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -116,6 +121,7 @@ class ChannelService:
             "webhook_verified_at": channel.webhook_verified_at.isoformat() if channel.webhook_verified_at else None,
             "last_event_at": channel.last_event_at.isoformat() if channel.last_event_at else None,
             "webhook_url": webhook_url(base, channel.channel_id),
+            "login_callback_url": login_callback_url(base),
         }
 
     def _find(self, channel_id: str) -> ChannelModel | None:

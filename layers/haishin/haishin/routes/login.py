@@ -27,6 +27,7 @@ from datetime import timedelta
 from typing import Any, Literal, Protocol
 
 from haishin import clock
+from haishin.channels.service import login_callback_url
 from haishin.errors import ExternalServiceError, NotFound
 from haishin.line import login as line_login
 from haishin.line.login import LoginRefused
@@ -55,7 +56,7 @@ class LoginResult:
 
 
 def callback_url() -> str:
-    return f"{public_base()}/login/callback"
+    return login_callback_url(public_base())
 
 
 def _b64(data: bytes) -> str:

@@ -142,7 +142,7 @@ class RouteService:
 
     def views(self, workspace_id: str) -> list[dict[str, Any]]:
         routes = sorted(self.repository.all(workspace_id), key=lambda r: ((r.folder or ""), r.name, r.route_id))
-        return [route_view(route) for route in routes]
+        return [route_view(route, self.repository.friend_count(workspace_id, route.route_id)) for route in routes]
 
     def delete(self, workspace_id: str, route_id: str) -> None:
         self.repository.delete(self.get(workspace_id, route_id))
