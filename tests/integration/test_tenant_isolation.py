@@ -41,6 +41,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("put", "/api/channels/{channel_id}/greeting"): {"text": "乗っ取り"},
     ("patch", "/api/operators/{email}"): {"role": "owner"},
     ("put", "/api/segments/{segment_id}"): {"name": "乗っ取り", "definition": {"type": "group"}},
+    ("put", "/api/inflow-routes/{route_id}"): {"name": "乗っ取り", "channel_id": "{channel_id}"},
     ("post", "/api/scenarios/{scenario_id}/enrollments"): {"subscriber_id": "{subscriber_id}"},
     ("post", "/api/scenarios/{scenario_id}/unsubscribe"): {"subscriber_id": "{subscriber_id}"},
     ("post", "/api/forms/{form_id}/link"): {"subscriber_id": "{subscriber_id}"},
@@ -124,6 +125,8 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
         "folder_id": _try_create(owner, "/api/tag-folders", {"name": "デモフォルダ"}, "folder_id"),
         "link_id": _try_create(owner, "/api/links", {"name": "デモリンク", "target_url": "https://example.com/demo"},
                               "link_id"),
+        "route_id": _try_create(owner, "/api/inflow-routes", {"name": "デモ流入経路", "channel_id": DEMO_CHANNEL_ID},
+                                "route_id"),
     }
     endpoint_id = seeded.get("webhook_endpoint_id") or owner.ok("get", "/api/webhooks")["items"][0]["endpoint_id"]
     created["endpoint_id"] = endpoint_id  # the demo's outgoing-webhook endpoint and one delivery of it

@@ -11,7 +11,7 @@ import sys
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +205,15 @@ def test_a_line_signed_id_token_is_accepted(manual_clock: Any) -> None:
 def test_id_token_refusals(manual_clock: Any, token: Any, nonce: str) -> None:
     with pytest.raises(LoginRefused):
         verify(token(), nonce)
+
+
+def test_issue_time_is_read_from_the_one_clock_not_the_wall_clock(manual_clock: Any) -> None:
+    """The local system's clock runs ahead of the wall clock after tests move it: a token LINE (the emulator) issued
+    now by that clock is fine; one issued well after now, by the same clock, is refused."""
+    manual_clock.set(datetime.now(UTC) + timedelta(days=3))
+    assert verify(sign_id_token(claims(), LOGIN_SECRET))["sub"] == CAROL
+    with pytest.raises(LoginRefused):
+        verify(sign_id_token(claims(iat=int(clock.epoch_seconds()) + 3600), LOGIN_SECRET))
 
 
 def test_expiry_is_read_from_the_one_clock(manual_clock: Any) -> None:

@@ -23,6 +23,7 @@ from haishin.errors import ExternalServiceError, HaishinError
 ISSUER = "https://access.line.me"
 TIMEOUT_S = 10.0
 LEEWAY_S = 0  # LINE's and our clocks are both NTP-synchronised; an expired token is refused
+ISSUED_AHEAD_S = 60  # an ID token issued "in the future" by more than this is refused (clock skew allowance)
 
 
 class LoginRefused(HaishinError):
@@ -76,13 +77,18 @@ def verify_id_token(id_token: str, *, channel_id: str, channel_secret: str, nonc
     try:
         claims: dict[str, Any] = jwt.decode(
             id_token, channel_secret, algorithms=["HS256"], audience=channel_id, issuer=ISSUER,
-            leeway=LEEWAY_S, options={"require": ["exp", "iat", "iss", "aud", "sub"], "verify_exp": False},
+            leeway=LEEWAY_S, options={"require": ["exp", "iat", "iss", "aud", "sub"], "verify_exp": False,
+                                      "verify_iat": False, "verify_nbf": False},
         )
     except jwt.PyJWTError as exc:
         raise LoginRefused("LINE ログインの ID トークンを確認できません", where=f"id_token ({type(exc).__name__})") \
             from exc
-    if int(claims["exp"]) <= clock.epoch_seconds():  # by the one clock (PyJWT would read the wall clock)
+    # Times by the one clock: PyJWT reads the wall clock, which a test (or the local system) may have moved past
+    now = clock.epoch_seconds()
+    if int(claims["exp"]) <= now:
         raise LoginRefused("LINE ログインの ID トークンの有効期限が切れています", where="id_token (expired)")
+    if int(claims["iat"]) > now + ISSUED_AHEAD_S:
+        raise LoginRefused("LINE ログインの ID トークンの発行時刻が未来です", where="id_token (iat)")
     if claims.get("nonce") != nonce:
         raise LoginRefused("LINE ログインの ID トークンが今回のログインのものではありません", where="id_token (nonce)")
     if not isinstance(claims.get("sub"), str) or not claims["sub"].startswith("U"):
