@@ -168,6 +168,19 @@ def test_renderer_rewrites_with_a_tracker_and_the_same_render_gives_the_same_url
     assert renderer.line_messages(content, variables_for(None), where="t")[0]["text"].endswith(TARGET)  # no tracker
 
 
+def test_the_opt_out_url_is_never_wrapped(env: Env) -> None:
+    """配信停止: the /u/ page a step or broadcast renders must open as it is (and leaving is not a click to count)."""
+    friend = _friend(env)
+    optout = f"{BASE}/u/{WS}.line.token"
+    content = [{"type": "text", "text": f"停止はこちら {optout} / セール {TARGET}"},
+               {"type": "template", "altText": "a", "template": {"type": "buttons", "text": "t", "actions": [
+                   {"type": "uri", "label": "停止", "uri": optout}]}}]
+    tracker = env.track.tracker(WS, friend, "s", "sc_1", "step-1")
+    out = Renderer().line_messages(content, variables_for(None), where="t", track=tracker)
+    assert out[0]["text"].startswith(f"停止はこちら {optout} / セール {BASE}/c/")
+    assert out[1]["template"]["actions"][0]["uri"] == optout
+
+
 def test_clicks_are_counted_per_source_total_unique_and_route_and_redirect_to_the_url(env: Env) -> None:
     a, b, c = _friend(env, route="instagram"), _friend(env), _friend(env)
     content = [{"type": "text", "text": f"セール {TARGET}"}]

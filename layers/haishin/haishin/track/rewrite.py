@@ -3,7 +3,8 @@
 What is rewritten: every http(s) URL in the ``text`` of a ``text`` message, and the ``uri`` / ``linkUri`` of every
 URI action anywhere in a message (template buttons, flex, imagemap, quick reply, rich message actions).
 What is not: a URL written ``notrack:https://...`` (the marker is removed and the URL left as is), a URL that is
-already one of our tracked URLs (``<public base>/c/...``: never double-wrapped), and anything but http(s).
+already one of our tracked URLs (``<public base>/c/...``: never double-wrapped), our own opt-out page
+(``<public base>/u/...``: it must work directly, and leaving is not a marketing click), and anything but http(s).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 NOTRACK = "notrack:"
+Prefixes = str | tuple[str, ...]  # URLs under these are left as written (our tracked URLs, our opt-out page)
 # a URL ends at whitespace, quotes, angle brackets or Japanese punctuation/brackets (common right after a URL)
 _URL = re.compile(r"(notrack:)?(https?://[^\s<>\"'、。「」『』（）()【】！？]+)", re.IGNORECASE)
 _TEXT_TYPES = ("text", "textV2")
@@ -21,7 +23,7 @@ _TEXT_TYPES = ("text", "textV2")
 Wrap = Callable[[str], str]
 
 
-def _rewrite_text(text: str, wrap: Wrap, tracked_prefix: str) -> str:
+def _rewrite_text(text: str, wrap: Wrap, tracked_prefix: Prefixes) -> str:
     if "http" not in text.lower():
         return text
 
@@ -34,7 +36,7 @@ def _rewrite_text(text: str, wrap: Wrap, tracked_prefix: str) -> str:
     return _URL.sub(one, text)
 
 
-def _rewrite_uri(uri: str, wrap: Wrap, tracked_prefix: str) -> str:
+def _rewrite_uri(uri: str, wrap: Wrap, tracked_prefix: Prefixes) -> str:
     if uri.lower().startswith(NOTRACK):
         return uri[len(NOTRACK):]
     if not uri.lower().startswith(("http://", "https://")) or uri.startswith(tracked_prefix):
@@ -42,7 +44,7 @@ def _rewrite_uri(uri: str, wrap: Wrap, tracked_prefix: str) -> str:
     return wrap(uri)
 
 
-def _walk(value: Any, wrap: Wrap, tracked_prefix: str) -> None:
+def _walk(value: Any, wrap: Wrap, tracked_prefix: Prefixes) -> None:
     """Rewrites the URI actions under ``value`` in place."""
     if isinstance(value, list):
         for item in value:
@@ -58,7 +60,7 @@ def _walk(value: Any, wrap: Wrap, tracked_prefix: str) -> None:
                 value[key] = _rewrite_uri(value[key], wrap, tracked_prefix)
 
 
-def rewrite_in_place(messages: list[dict[str, Any]], wrap: Wrap, tracked_prefix: str) -> list[dict[str, Any]]:
+def rewrite_in_place(messages: list[dict[str, Any]], wrap: Wrap, tracked_prefix: Prefixes) -> list[dict[str, Any]]:
     """``rewrite_messages`` on messages the caller owns (the renderer's fresh output): no copy."""
     for message in messages:
         if not isinstance(message, dict):
@@ -69,7 +71,7 @@ def rewrite_in_place(messages: list[dict[str, Any]], wrap: Wrap, tracked_prefix:
     return messages
 
 
-def rewrite_messages(messages: list[dict[str, Any]], wrap: Wrap, tracked_prefix: str) -> list[dict[str, Any]]:
+def rewrite_messages(messages: list[dict[str, Any]], wrap: Wrap, tracked_prefix: Prefixes) -> list[dict[str, Any]]:
     """The messages with their URLs wrapped (a copy; the input is left as it is); ``tracked_prefix``
     (``<base>/c/``) marks URLs already tracked."""
     return rewrite_in_place(copy.deepcopy(messages), wrap, tracked_prefix)

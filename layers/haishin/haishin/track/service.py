@@ -64,7 +64,8 @@ class Tracker:
         def wrap(url: str) -> str:
             return f"{base}/c/{tokens.mint(key, workspace_id, ensure(workspace_id, url), subscriber_id, source)}"
 
-        return rewrite_in_place(messages, wrap, f"{base}/c/")
+        # never wrapped: our tracked URLs (no double wrap) and the opt-out page (配信停止 must open directly)
+        return rewrite_in_place(messages, wrap, (f"{base}/c/", f"{base}/u/"))
 
 
 class TrackService:
