@@ -19,35 +19,25 @@ Run: .venv/bin/python tests/bench/first_message.py [--friends 200] [--seconds 60
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import warnings
-from typing import Any
+from pathlib import Path
 
 from step_fixture import arg, load, percentile
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: tests.support, as import_times
+from tests.support.http import json_request
+from tests.support.local import connect_workspace
 
 CH, WS = "1234500078", "w_first"
 SECRET = "5c3c0a1b2d4e5f60718293a4b5c6d7ab"
 TOKEN = "first-message-token-000000000000000000001"
 WELCOME = "ようこそ"
 GREETING = "友だち追加ありがとうございます"
-
-
-def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"content-type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 def main() -> None:
@@ -61,16 +51,11 @@ def main() -> None:
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         print(f"local system up in {system.startup_seconds:.1f} s {load()}")
         emulator = system.line_emulator
-        emulator.register_channel(CH, SECRET, TOKEN, webhook_url=f"{system.base_url}/line/webhook/{CH}")
-        system.create_owner(WS, "owner@first-message.example.com")
-        auth = {"authorization": f"Bearer {system.login(email='owner@first-message.example.com', workspace_id=WS)}"}
-        status, body = http("POST", f"{system.base_url}/api/channels",
-                            {"channel_id": CH, "channel_secret": SECRET, "access_token": TOKEN}, auth)
-        assert status == 201, body
-        status, body = http("PUT", f"{system.base_url}/api/channels/{CH}/greeting",
+        auth, _ = connect_workspace(system, WS, CH, SECRET, TOKEN)
+        status, body = json_request("PUT", f"{system.base_url}/api/channels/{CH}/greeting",
                             {"messages": [{"type": "text", "text": GREETING}]}, auth)
         assert status == 200, body
-        status, body = http("POST", f"{system.base_url}/api/scenarios", {
+        status, body = json_request("POST", f"{system.base_url}/api/scenarios", {
             "name": "welcome", "triggers": [{"type": "friend_added"}], "steps": [
                 {"id": "s1", "timing": {"type": "immediately"},
                  "line": [{"type": "text", "text": f"{WELCOME}|{{{{ subscriber_id }}}}"}]}]}, auth)
