@@ -120,22 +120,31 @@ class Renderer:
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise RenderError(f"template error: {type(exc).__name__}: {exc}", where=where) from exc
 
-    def json(self, value: Any, variables: Mapping[str, Any], *, where: str) -> Any:
-        """Render every string leaf of a JSON value (a LINE message, a flex container)."""
+    def json(self, value: Any, variables: Mapping[str, Any], *, where: str, track: Any = None) -> Any:
+        """Render every string leaf of a JSON value (a LINE message, a flex container). ``track`` (a
+        ``haishin.track.service.Tracker``) rewrites the ``uri`` / ``linkUri`` of every URI action on the way: one walk
+        for both, since planning a broadcast renders every friend's messages."""
         if isinstance(value, str):
             return self.text(value, variables, where=where)
         if isinstance(value, list):
-            return [self.json(item, variables, where=f"{where}[{i}]") for i, item in enumerate(value)]
+            return [self.json(item, variables, where=f"{where}[{i}]", track=track) for i, item in enumerate(value)]
         if isinstance(value, dict):
-            return {key: self.json(item, variables, where=f"{where}.{key}") for key, item in value.items()}
+            out = {key: self.json(item, variables, where=f"{where}.{key}", track=track) for key, item in value.items()}
+            if track is not None and out.get("type") == "uri":
+                track.uri_action(out)
+            return out
         return value
 
     def line_messages(self, messages: list[dict[str, Any]], variables: Mapping[str, Any], *, where: str,
                       track: Any = None) -> list[dict[str, Any]]:
         """``track``: a ``haishin.track.service.Tracker`` (one friend, one source): every http(s) URL of the rendered
         messages becomes that friend's signed tracked URL (``haishin.track``); None leaves URLs as written."""
-        rendered = [self.json(message, variables, where=f"{where}[{i}]") for i, message in enumerate(messages)]
-        return track.rewrite(rendered) if track is not None else rendered
+        rendered = [self.json(message, variables, where=f"{where}[{i}]", track=track)
+                    for i, message in enumerate(messages)]
+        if track is not None:
+            for message in rendered:
+                track.message_text(message)
+        return rendered
 
     def email(self, subject: str, html: str | None, text: str | None, variables: Mapping[str, Any], *, where: str
               ) -> dict[str, str | None]:
