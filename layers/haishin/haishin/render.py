@@ -73,7 +73,8 @@ class Renderer:
         try:
             template = env.from_string(source)
         except sandbox.jinja2.TemplateSyntaxError as exc:
-            raise RenderError(f"template syntax error on line {exc.lineno}: {exc.message}", where=where) from exc
+            raise RenderError(f"テンプレートの書き方に誤りがあります ({exc.lineno} 行目): {exc.message}",
+                              where=where) from exc
         with self._lock:
             self.compiled += 1
             self._cache[key] = template
@@ -108,17 +109,17 @@ class Renderer:
         try:
             return template.render(variables)
         except jinja2.UndefinedError as exc:
-            raise RenderError(f"unknown variable: {exc.message}", where=where) from exc
+            raise RenderError(f"使えない差し込み変数です: {exc.message}", where=where) from exc
         except sandbox.TemplateTooCostly as exc:
             raise RenderError(str(exc), where=where) from exc
         except RecursionError as exc:
             raise RenderError("テンプレートの呼び出しが深すぎます (マクロの再帰など)", where=where) from exc
         except jinja2.exceptions.SecurityError as exc:
-            raise RenderError(f"not allowed in a template: {exc}", where=where) from exc
+            raise RenderError(f"テンプレートでは使えない操作です: {exc}", where=where) from exc
         except jinja2.TemplateError as exc:
-            raise RenderError(f"template error: {exc}", where=where) from exc
+            raise RenderError(f"テンプレートを表示できません: {exc}", where=where) from exc
         except (TypeError, ValueError, ArithmeticError) as exc:
-            raise RenderError(f"template error: {type(exc).__name__}: {exc}", where=where) from exc
+            raise RenderError(f"テンプレートを表示できません: {type(exc).__name__}: {exc}", where=where) from exc
 
     def json(self, value: Any, variables: Mapping[str, Any], *, where: str, track: Any = None) -> Any:
         """Render every string leaf of a JSON value (a LINE message, a flex container). ``track`` (a
