@@ -102,7 +102,7 @@ function DimensionPicker({ side, value, onValue, options, error }: { side: "rows
     <fieldset class="cx-dim" data-testid={`cx-${side}`}>
       <legend>{t(side === "rows" ? "cx.rows" : "cx.columns")}</legend>
       <SelectField<Kind>
-        label={t(side === "rows" ? "cx.rows" : "cx.columns")}
+        label={t("cx.kind")}
         name={`${side}.kind`}
         value={value.kind}
         onValue={(kind) => onValue({ kind })}
