@@ -255,3 +255,11 @@ def test_admin_api_refuses_another_workspaces_scenario_and_a_repeated_dimension(
     status, body = call_admin_api(api, "POST", "/api/analysis/cross", workspace=WS, body={
         "rows": {"kind": "colour"}, "columns": {"kind": "month"}})
     assert status == 422 and body["where"].startswith("rows.kind")
+
+
+def test_csv_cells_are_neutralised_against_formula_injection(crm: Crm) -> None:
+    friend(1, route="=HYPERLINK(\"https://evil.example\")")
+    data = services().cross_analysis.run(
+        WS, CrossQuery(rows=Dimension(kind="route"), columns=Dimension(kind="purchase"))).to_csv()
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[1][0] == "'=HYPERLINK(\"https://evil.example\")"
