@@ -64,8 +64,6 @@ ENROLLMENT_BATCH = 100
 
 NONE_KEY = "\u0000none"
 OTHER_KEY = "\u0000other"
-KIND_LABELS = {"tag": "タグ", "field": "友だち情報", "route": "流入経路", "month": "登録月", "scenario": "シナリオ",
-               "purchase": "購入"}
 
 
 class Dimension(BaseModel):
