@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from haishin.actions import ActionRunner
+    from haishin.analysis.cross import CrossAnalysis
     from haishin.audit import AuditLog
     from haishin.autoreplies.rules import AutoReplyStore
     from haishin.broadcasts.abtest import BroadcastAbTests
@@ -595,6 +596,23 @@ class Services:
             return Dashboard(quota=lambda ws, ch: self.line_clients.for_channel(ws, ch).quota())
 
         return self._one("dashboard", build)
+
+    @property
+    def cross_analysis(self) -> CrossAnalysis:
+        """クロス分析: friends counted by two dimensions (haishin.analysis.cross)."""
+
+        def build() -> CrossAnalysis:
+            from haishin.analysis.cross import CrossAnalysis  # noqa: PLC0415
+            from haishin.payments.repository import PaymentRepository  # noqa: PLC0415
+            from haishin.routes.repository import RouteRepository  # noqa: PLC0415
+            from haishin.segments.engine import SegmentEngine  # noqa: PLC0415
+
+            return CrossAnalysis(engine=SegmentEngine(fields=self.fields, tags=self.tags, lists=self.lists),
+                                 tags=self.tags, fields=self.fields, scenarios=self.scenarios,
+                                 enrollments=self.enrollments, saved_segments=self.saved_segments,
+                                 payments=PaymentRepository(), routes=RouteRepository())
+
+        return self._one("cross_analysis", build)
 
     @property
     def pages(self) -> Pages:
