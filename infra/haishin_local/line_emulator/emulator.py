@@ -23,7 +23,6 @@ from haishin import clock
 from . import webhook
 from .limits import Faults, RateLimiter
 from .login import LineLogin
-from .units import UnitBook, urls_in
 from .state import (
     AcceptedKey,
     Channel,
@@ -36,6 +35,7 @@ from .state import (
     UserAction,
     WebhookRecord,
 )
+from .units import UnitBook, urls_in
 from .validation import (
     MAX_BULK_RICHMENU,
     MAX_MULTICAST_TO,

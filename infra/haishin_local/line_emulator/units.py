@@ -59,8 +59,8 @@ def month_of(when: datetime) -> str:
 def urls_in(message: Any) -> list[str]:
     """Every http(s) URL a message carries (text, actions, image map links ...), in order."""
     found: list[str] = []
-    for url in _URL.findall(json.dumps(message, ensure_ascii=False)):
-        url = url.rstrip(".,)")
+    for raw in _URL.findall(json.dumps(message, ensure_ascii=False)):
+        url = raw.rstrip(".,)")
         if url not in found:
             found.append(url)
     return found
@@ -158,7 +158,8 @@ class UnitBook:
         messages = []
         for bubble in bubbles:
             mine = [e for e in impressions if e.bubble == bubble]
-            row: Json = {"seq": bubble, "impression": shown(len(mine)), "uniqueImpression": shown(len({e.user_id for e in mine}))}
+            row: Json = {"seq": bubble, "impression": shown(len(mine)),
+                         "uniqueImpression": shown(len({e.user_id for e in mine}))}
             for name in ("mediaPlayed", "mediaPlayed25Percent", "mediaPlayed50Percent", "mediaPlayed75Percent",
                          "mediaPlayed100Percent", "uniqueMediaPlayed", "uniqueMediaPlayed25Percent",
                          "uniqueMediaPlayed50Percent", "uniqueMediaPlayed75Percent", "uniqueMediaPlayed100Percent"):

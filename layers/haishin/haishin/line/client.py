@@ -115,7 +115,7 @@ def _insight() -> Any:
     if _insight_sdk is None:
         with _sdk_lock:
             if _insight_sdk is None:
-                import linebot.v3.insight as insight  # noqa: PLC0415 - part of line-bot-sdk, only where LINE is read
+                from linebot.v3 import insight  # noqa: PLC0415 - part of line-bot-sdk, only where LINE is read
 
                 _insight_sdk = insight
     return _insight_sdk
