@@ -1,6 +1,8 @@
 import { render, screen } from "@testing-library/preact";
 import { describe, expect, it } from "vitest";
 import { fakeApi, freshPageEachTest, withApp } from "../../testing/app";
+import ScenariosScreen from "../scenarios/ScenariosScreen";
+import { newScenario, newStep } from "../scenarios/types";
 import { AutoReplyClicks, BroadcastStats, RouteClicks, ScenarioStepStats } from "./MessageStats";
 
 const NOTE = "LINE は 20 人未満の数値を返しません（プライバシー保護のため）。";
@@ -57,5 +59,20 @@ describe("message statistics", () => {
     expect(screen.getByTestId("autoreply-clicks-unique").textContent).toContain("5");
     expect(api.calls).toContain("GET /api/clicks/by-route?route=Instagram%20%E5%BA%83%E5%91%8A");
     expect(await screen.findByText("再試行")).toBeTruthy();
+  });
+
+  it("the scenario editor shows each step's clicks under the timeline, named by the step", async () => {
+    location.hash = "#/scenarios/scn_1";
+    const scn = { ...newScenario(), id: "scn_1", name: "ようこそ", version: 1, steps: [{ ...newStep(0), id: "s1", name: "初回" }] };
+    const api = fakeApi({
+      "GET /api/scenarios/scn_1": scn,
+      "GET /api/scenarios/scn_1/enrollment-counts": { scenario_id: "scn_1", total: 0, active: 0, completed: 0, stopped: 0, steps: [] },
+      "GET /api/scenarios/scn_1/clicks": { scenario_id: "scn_1", steps: [{ step_id: "s1", clicks: 2, unique_clicks: 1 }] },
+      "GET /api/scenarios/scn_1/line-stats": { units: [{ label: "s1", unit: "s_1", unique_impressions: null, unique_clicks: null }], note: NOTE },
+    });
+    render(withApp(api, <ScenariosScreen />));
+    const [row] = await screen.findAllByTestId("scenario-stats-row");
+    expect(row!.textContent).toContain("1. 初回");
+    expect(row!.textContent).toContain("21");
   });
 });
