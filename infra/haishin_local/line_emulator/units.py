@@ -70,10 +70,11 @@ class UnitBook:
     """Per channel: unit names used per month, recipients per unit, and the friends' events."""
 
     def __init__(self) -> None:
-        self.monthly_limit = MONTHLY_LIMIT
         self.reset()
 
     def reset(self) -> None:
+        """Forgets names, events and a changed limit (tests lower it), as ``Emulator.reset`` forgets the rest."""
+        self.monthly_limit = MONTHLY_LIMIT
         self.used: dict[tuple[str, str], list[str]] = defaultdict(list)  # (channel, yyyyMM) -> names, first use order
         self.events: list[UnitEvent] = []
         self.seen: set[tuple[int, str]] = set()  # (delivery seq, "impression") once per delivery shown
