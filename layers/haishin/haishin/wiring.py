@@ -72,6 +72,7 @@ if TYPE_CHECKING:
     from haishin.subscribers.service import CrmService
     from haishin.tags.repository import TagRepository
     from haishin.timeline.models import Timeline
+    from haishin.track.line_stats import LineUnitStats
     from haishin.track.service import TrackService
     from haishin.webhooks.service import WebhookService as OutgoingWebhooks
     from haishin.workspaces.service import WorkspaceService
@@ -465,6 +466,17 @@ class Services:
             return TrackService(secrets=self.secrets, subscribers=self.subscribers, timeline=self.timeline)
 
         return self._one("track", build)
+
+    @property
+    def line_stats(self) -> LineUnitStats:
+        """LINE's per-unit statistics (opens, URL taps) of broadcasts and scenario steps."""
+
+        def build() -> LineUnitStats:
+            from haishin.track.line_stats import LineUnitStats  # noqa: PLC0415
+
+            return LineUnitStats(line_clients=self.line_clients)
+
+        return self._one("line_stats", build)
 
     @property
     def links(self) -> LinkService:
