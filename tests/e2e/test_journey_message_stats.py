@@ -21,7 +21,7 @@ from .test_journey_channel import local_system
 
 pytestmark = pytest.mark.e2e
 
-CH = "2000000261"
+CH = "2000000291"
 SECRET = "0123456789abcdef0123456789abcd61"
 TOKEN = "e2e-msgstats-token-" + "d" * 40
 WS = "ws_e2e_msgstats"
