@@ -59,6 +59,9 @@ class FakeScenarios:
 
     def on_trigger(self, *args: Any, **kwargs: Any) -> None: ...
 
+    def enrollments_of(self, *args: Any) -> list[dict[str, Any]]:
+        return []
+
 
 @dataclass
 class Env:
@@ -66,6 +69,7 @@ class Env:
     emulator: LineEmulator
     scenarios: FakeScenarios
     secrets: InMemorySecretStore
+    cookies: dict[str, str] = field(default_factory=dict)  # the browser's cookie jar
 
 
 @pytest.fixture
@@ -107,11 +111,23 @@ def make_route(env: Env, run: str = "once", **extra: Any) -> Any:
     return env.root.routes.create(WS, RouteDefinition.model_validate(body))
 
 
-def page(env: Env, path: str, query: dict[str, str] | None = None) -> dict[str, Any]:
-    return env.root.inflow_pages.handle({
+def page(env: Env, path: str, query: dict[str, str] | None = None, *,
+         jar: dict[str, str] | None = None) -> dict[str, Any]:
+    """A GET from the browser whose cookie ``jar`` (default: the env's) is sent and kept, as API Gateway (payload
+    2.0) hands cookies over and takes them back."""
+    jar = env.cookies if jar is None else jar
+    response = env.root.inflow_pages.handle({
         "rawPath": path, "rawQueryString": urllib.parse.urlencode(query or {}),
         "queryStringParameters": query or None, "requestContext": {"http": {"method": "GET"}},
+        "cookies": [f"{name}={value}" for name, value in jar.items()] or None,
     })
+    for cookie in response.get("cookies") or []:
+        name, _, rest = cookie.partition("=")
+        if "Max-Age=0" in rest:
+            jar.pop(name, None)
+        else:
+            jar[name] = rest.split(";")[0]
+    return response
 
 
 def callback(env: Env, params: dict[str, str]) -> dict[str, Any]:
