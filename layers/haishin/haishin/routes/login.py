@@ -205,9 +205,10 @@ class InflowLogin:
                                                nonce=claims["n"])
         self.once.complete(f"login-state:{claims['j']}", ttl=STATE_TTL * 2)
         started = datetime.fromtimestamp(claims["e"], UTC) - STATE_TTL
-        return self._link(route, str(id_claims["sub"]), cause=f"login:{claims['j']}", started=started)
+        return self.link_user(route, str(id_claims["sub"]), cause=f"login:{claims['j']}", started=started)
 
-    def _link(self, route: RouteModel, line_user_id: str, *, cause: str, started: datetime) -> LoginResult:
+    def link_user(self, route: RouteModel, line_user_id: str, *, cause: str, started: datetime) -> LoginResult:
+        """The LINE user logged in by ``route`` (the login began at ``started``): attributed now or pending."""
         ws, channel_id = route.workspace_id, route.channel_id
         if self._following(ws, channel_id, line_user_id):
             return self._attribute_now(route, line_user_id, cause, started)
