@@ -56,6 +56,12 @@ export const ja = {
   "lg.remove.confirm": "LINE ログインのチャネルを外しますか?流入経路の URL と QR コードはログインできなくなります。",
   "lg.set": "設定済み",
   "lg.unset": "未設定",
+  "sl.title": "このシナリオの友だち追加リンク・QR コード",
+  "sl.lead": "このリンクや QR コードから友だち追加した人は、友だち追加時のシナリオではなく、このシナリオに登録されます(1通目はすぐに届きます)。すでに友だちの人も、登録中でなければこのシナリオに登録されます。",
+  "sl.create": "友だち追加リンクと QR コードを作る",
+  "sl.edit": "流入経路の画面で編集する(あいさつメッセージ・アクション)",
+  "sl.channel": "LINE チャネル",
+  "sl.channel.choose": "チャネルを選んでください",
 } as const;
 
 export const en: Partial<Record<keyof typeof ja, string>> = {
@@ -112,4 +118,10 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "lg.remove.confirm": "Remove the LINE Login channel? Route URLs and QR codes can no longer log anyone in.",
   "lg.set": "Set",
   "lg.unset": "Not set",
+  "sl.title": "This scenario's friend-add link and QR code",
+  "sl.lead": "People who add the LINE account through this link or QR code enter this scenario instead of the friend-added scenarios (the first message arrives at once). Friends who already follow enter it too, unless they are in it.",
+  "sl.create": "Make the friend-add link and QR code",
+  "sl.edit": "Edit on the inflow routes screen (greeting, actions)",
+  "sl.channel": "LINE channel",
+  "sl.channel.choose": "Choose a channel",
 };

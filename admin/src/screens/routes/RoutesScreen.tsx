@@ -102,7 +102,7 @@ function saveBlob(filename: string, blob: Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-function RoutePanel({ route }: { route: InflowRoute }) {
+export function RoutePanel({ route }: { route: InflowRoute }) {
   const { api, session } = useApp();
   const [preview, setPreview] = useState<string | null>(null);
   const load = useAction();
