@@ -185,7 +185,7 @@ def test_the_admin_api_makes_the_link_once_shows_it_and_names_the_channel_proble
         status, made = call_admin_api(api, "POST", f"/api/scenarios/{other.id}/friend-link", workspace=ws,
                                       body={"channel_id": "1000000002"})
         assert status == 200 and made["link"]["channel_id"] == "1000000002"
-        status, missing = call_admin_api(api, "GET", "/api/scenarios/nosuch/friend-link", workspace=ws)
+        status, _ = call_admin_api(api, "GET", "/api/scenarios/nosuch/friend-link", workspace=ws)
         assert status == 404
     finally:
         wiring.install(previous)

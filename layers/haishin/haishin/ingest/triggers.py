@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-FRIEND_ADDED = "friend_added"
-# the trigger of an enrollment an inflow route's start_scenario action made (the actions' actor, haishin.routes)
-ROUTE_STARTED = "route"
+from haishin.scenarios.triggers import FRIEND_ADDED, ROUTE_STARTED
+
+__all__ = ["FRIEND_ADDED", "ROUTE_STARTED", "ScenarioTriggers"]
 
 
 class ScenarioTriggers(Protocol):

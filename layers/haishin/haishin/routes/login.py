@@ -35,12 +35,12 @@ from typing import Any, Literal, Protocol
 from haishin import clock
 from haishin.channels.service import login_callback_url
 from haishin.errors import ExternalServiceError, NotFound
-from haishin.ingest.triggers import FRIEND_ADDED, ROUTE_STARTED
 from haishin.line import login as line_login
 from haishin.line.login import LoginRefused
 from haishin.public_url import public_base
 from haishin.routes.models import RouteModel
 from haishin.routes.service import RouteService
+from haishin.scenarios.triggers import FRIEND_ADDED, ROUTE_STARTED
 from haishin.secrets import SecretStore, secret_name
 from haishin.storage.base import iso
 from haishin.storage.once import Once

@@ -19,11 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from haishin import clock, ids
 from haishin.actions import ActionRunner, parse_actions
 from haishin.errors import NotFound, ValidationFailed, pydantic_message
-from haishin.ingest.triggers import ROUTE_STARTED
 from haishin.public_url import public_base
 from haishin.routes.models import RouteModel
 from haishin.routes.qr import FORMATS, qr_code
 from haishin.routes.repository import RouteRepository
+from haishin.scenarios.triggers import ROUTE_STARTED
 from haishin.storage.base import iso
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline

@@ -18,11 +18,11 @@ from typing import Any
 
 from haishin import clock
 from haishin.errors import ValidationFailed
-from haishin.ingest.triggers import ROUTE_STARTED
 from haishin.scenarios.enrollments import EnrollmentModel, EnrollmentRepository, clear_due, enrollment_pk
 from haishin.scenarios.models import Scenario
 from haishin.scenarios.repository import ScenarioRepository
 from haishin.scenarios.schedule import WorkspaceRulesCache, plan_from
+from haishin.scenarios.triggers import ROUTE_STARTED
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
 
