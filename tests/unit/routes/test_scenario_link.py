@@ -189,3 +189,18 @@ def test_the_admin_api_makes_the_link_once_shows_it_and_names_the_channel_proble
         assert status == 404
     finally:
         wiring.install(previous)
+
+
+def test_a_queue_outage_after_the_login_leaves_the_first_step_to_the_tick(aws: Any, manual_clock: Any) -> None:
+    world, line, ws, sale = setup(manual_clock)
+    world.friend(ws, USER)
+    route = link_of(world, ws, sale.id)
+
+    def down(*args: Any, **kwargs: Any) -> int:
+        raise ConnectionError("SQS did not answer")
+
+    world.services.first_steps_now.queue = down  # type: ignore[method-assign]
+    result = world.services.inflow_login.link_user(route, USER, cause="login:j1", started=clock.now())
+    assert result.outcome == "attributed"  # the login succeeded all the same
+    world.run_for(timedelta(minutes=2))  # the step tick sends the due first step
+    assert [r.text for r in line.of(USER)] == ["セミナーのご案内"]

@@ -27,6 +27,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +47,8 @@ from haishin.storage.base import iso
 from haishin.storage.once import Once
 from haishin.subscribers.models import follow_status
 from haishin.subscribers.repository import SubscriberRepository
+
+log = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=10)
 MAX_STATE_LENGTH = 1024
@@ -232,8 +235,12 @@ class InflowLogin:
         if new_friend and route.replace_friend_added:
             self._undo_friend_added(ws, subscriber.subscriber_id, started)
         self.routes.attribute(ws, subscriber.subscriber_id, route, cause=cause, first_follow=new_friend)
-        # a scenario the route started sends its "immediately" first step now, not at the next tick
-        self.first_steps.queue(ws, subscriber.subscriber_id, trigger=ROUTE_STARTED)
+        # a scenario the route started sends its "immediately" first step now, not at the next tick; if the queue
+        # does not answer, the step is still due and the tick sends it: the login itself succeeded
+        try:
+            self.first_steps.queue(ws, subscriber.subscriber_id, trigger=ROUTE_STARTED)
+        except Exception:
+            log.exception("the first step of a route's scenario is left to the step tick")
         return LoginResult("attributed", route, line_user_id, None)
 
     def _undo_friend_added(self, workspace_id: str, subscriber_id: str, started: datetime) -> None:
