@@ -204,3 +204,15 @@ def test_a_queue_outage_after_the_login_leaves_the_first_step_to_the_tick(aws: A
     assert result.outcome == "attributed"  # the login succeeded all the same
     world.run_for(timedelta(minutes=2))  # the step tick sends the due first step
     assert [r.text for r in line.of(USER)] == ["セミナーのご案内"]
+
+
+def test_the_links_greeting_replaces_the_channels_and_leads_the_first_step_in_one_reply(
+        aws: Any, manual_clock: Any) -> None:
+    world, line, ws, sale = setup(manual_clock)
+    route = link_of(world, ws, sale.id)
+    route.greeting = [{"type": "text", "text": "セミナーページから来てくれてありがとう"}]
+    world.services.routes.repository.save(route)
+    world.services.routes.remember_login(ws, CHANNEL, USER, route)
+    world.services.line_events.process_record(record([follow()], ws))
+    assert [[m["text"] for m in messages] for _, messages in line.replies] == [
+        ["セミナーページから来てくれてありがとう", "セミナーのご案内"]]
