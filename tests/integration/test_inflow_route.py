@@ -24,6 +24,7 @@ LOGIN_SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 WS = "w_inflow_route"
 NEW = "U" + "9" * 31 + "1"
 OLD = "U" + "9" * 31 + "2"
+JAR: dict[str, str] = {}  # the browser's cookies
 
 
 def session_of(page: str) -> str:
@@ -37,14 +38,19 @@ def form(url: str, fields: dict[str, str]) -> tuple[int, dict[str, str], str]:
                        {"content-type": "application/x-www-form-urlencoded"})
 
 
-def line_login(system: Any, route_url: str, user: str) -> str:
-    """Opens the route URL and goes through LINE's screens as ``user``; returns the callback URL LINE redirects to."""
+def line_login(system: Any, route_url: str, user: str, jar: dict[str, str] | None = None, *,
+               login_id: str = LOGIN_ID) -> str:
+    """Opens the route URL and goes through LINE's screens as ``user``; returns the callback URL LINE redirects to.
+    The browser-binding cookie the route URL sets is kept in ``jar`` (the browser's; default: this module's)."""
     status, headers, _ = raw_request("GET", route_url)
     assert status == 302, headers
+    name, _, rest = headers["set-cookie"].partition("=")
+    assert "HttpOnly" in rest and "SameSite=Lax" in rest
+    (JAR if jar is None else jar)[name] = rest.split(";")[0]
     authorize = headers["location"]
     assert authorize.startswith(system.line_emulator.base_url + "/oauth2/v2.1/authorize?")
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(authorize).query))
-    assert query["bot_prompt"] == "aggressive" and query["client_id"] == LOGIN_ID and "openid" in query["scope"]
+    assert query["bot_prompt"] == "aggressive" and query["client_id"] == login_id and "openid" in query["scope"]
     status, _, page = raw_request("GET", authorize)
     assert status == 200 and "許可する" in page
     base = system.line_emulator.base_url
@@ -55,6 +61,12 @@ def line_login(system: Any, route_url: str, user: str) -> str:
         status, headers, _ = form(f"{base}/oauth2/v2.1/authorize/friend", {"session": session_of(page), "add": "1"})
     assert status == 302, page
     return headers["location"]
+
+
+def browser(jar: dict[str, str] | None = None) -> dict[str, str]:
+    """The cookie header the browser sends (``jar``: its cookies; default: this module's)."""
+    cookies = JAR if jar is None else jar
+    return {"cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} if cookies else {}
 
 
 def friend(system: Any, auth: dict[str, str], user: str) -> dict[str, Any]:
@@ -91,7 +103,7 @@ def test_a_route_attributes_new_and_existing_friends_through_line_login(local_sy
     # a new friend: consent + add friend; the follow webhook arrives; the callback left the attribution pending
     callback = line_login(system, route["url"], NEW)
     assert callback.startswith(f"{api}/login/callback?") and "friendship_status_changed=true" in callback
-    status, headers, _ = raw_request("GET", callback)
+    status, headers, _ = raw_request("GET", callback, headers=browser())
     assert status == 303 and headers["location"] == f"{api}/login/callback?result=thanks"
     status, _, page = raw_request("GET", headers["location"])
     assert status == 200 and "ありがとうございます" in page
@@ -104,7 +116,11 @@ def test_a_route_attributes_new_and_existing_friends_through_line_login(local_sy
     # a friend already following: attributed by the callback itself
     callback = line_login(system, route["url"], OLD)
     assert "friendship_status_changed=false" in callback
-    status, _, page = raw_request("GET", callback)
+    status, _, page = raw_request("GET", callback, headers=browser({}))  # another browser: refused, nothing stored
+    assert status == 400 and "ブラウザ" in page
+    system.drain()
+    assert not friend(system, auth, OLD).get("inflow_route")
+    status, _, page = raw_request("GET", callback, headers=browser())
     assert status == 303
     system.drain()
     old = friend(system, auth, OLD)
@@ -119,7 +135,8 @@ def test_a_route_attributes_new_and_existing_friends_through_line_login(local_sy
     query = dict(urllib.parse.parse_qsl(parts.query))
     payload, _signature = query["state"].split(".")
     query["state"] = payload + ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    status, _, page = raw_request("GET", urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query))))
+    status, _, page = raw_request("GET", urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query))),
+                                  headers=browser())
     assert status == 400 and "ログインできませんでした" in page
     system.drain()
     old_after = friend(system, auth, OLD)

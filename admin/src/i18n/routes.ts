@@ -16,6 +16,8 @@ export const ja = {
   "rt.run": "アクションの実行",
   "rt.run.once": "初回のみ",
   "rt.run.every": "毎回",
+  "rt.replace": "友だち追加時のシナリオを実行しない(この経路のアクションで始めるシナリオだけにする)",
+  "rt.replace.scenario": "シナリオの友だち追加リンクです。友だち追加時のシナリオの代わりに、そのシナリオに登録します。",
   "rt.greeting": "あいさつメッセージを上書きする",
   "rt.greeting.help": "この経路から友だち追加した人には、チャネルのあいさつメッセージの代わりにこのメッセージを送ります。",
   "rt.greeting.text": "あいさつメッセージ",
@@ -56,6 +58,12 @@ export const ja = {
   "lg.remove.confirm": "LINE ログインのチャネルを外しますか?流入経路の URL と QR コードはログインできなくなります。",
   "lg.set": "設定済み",
   "lg.unset": "未設定",
+  "sl.title": "このシナリオの友だち追加リンク・QR コード",
+  "sl.lead": "このリンクや QR コードから友だち追加した人は、友だち追加時のシナリオではなく、このシナリオに登録されます(1通目はすぐに届きます)。すでに友だちの人も、登録中でなければこのシナリオに登録されます。",
+  "sl.create": "友だち追加リンクと QR コードを作る",
+  "sl.edit": "流入経路の画面で編集する(あいさつメッセージ・アクション)",
+  "sl.channel": "LINE チャネル",
+  "sl.channel.choose": "チャネルを選んでください",
 } as const;
 
 export const en: Partial<Record<keyof typeof ja, string>> = {
@@ -72,6 +80,8 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "rt.run": "Run the actions",
   "rt.run.once": "First time only",
   "rt.run.every": "Every time",
+  "rt.replace": "Skip the friend-added scenarios (only the scenarios this route's actions start)",
+  "rt.replace.scenario": "This is a scenario's friend-add link: friends enter that scenario instead of the friend-added scenarios.",
   "rt.greeting": "Replace the greeting message",
   "rt.greeting.help": "Friends who add the account through this route get this message instead of the channel's greeting.",
   "rt.greeting.text": "Greeting message",
@@ -112,4 +122,10 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "lg.remove.confirm": "Remove the LINE Login channel? Route URLs and QR codes can no longer log anyone in.",
   "lg.set": "Set",
   "lg.unset": "Not set",
+  "sl.title": "This scenario's friend-add link and QR code",
+  "sl.lead": "People who add the LINE account through this link or QR code enter this scenario instead of the friend-added scenarios (the first message arrives at once). Friends who already follow enter it too, unless they are in it.",
+  "sl.create": "Make the friend-add link and QR code",
+  "sl.edit": "Edit on the inflow routes screen (greeting, actions)",
+  "sl.channel": "LINE channel",
+  "sl.channel.choose": "Choose a channel",
 };

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from haishin.payments.service import PaymentService
     from haishin.render import Renderer
     from haishin.routes.login import InflowLogin
+    from haishin.routes.scenario_link import ScenarioLinks
     from haishin.routes.service import RouteService
     from haishin.scenarios.enrollments import EnrollmentRepository
     from haishin.scenarios.instant import FirstStepsNow, InstantFirstSteps
@@ -501,13 +502,25 @@ class Services:
         return self._one("routes", build)
 
     @property
+    def scenario_links(self) -> ScenarioLinks:
+        """A scenario's own friend-add link and QR (an inflow route that starts it, replacing the welcome)."""
+
+        def build() -> ScenarioLinks:
+            from haishin.routes.scenario_link import ScenarioLinks  # noqa: PLC0415
+
+            return ScenarioLinks(routes=self.routes, scenarios=self.scenarios, channels=self.channels)
+
+        return self._one("scenario_links", build)
+
+    @property
     def inflow_login(self) -> InflowLogin:
         def build() -> InflowLogin:
             from haishin.routes.login import InflowLogin  # noqa: PLC0415
             from haishin.storage.once import Once  # noqa: PLC0415
 
             return InflowLogin(routes=self.routes, secrets=self.secrets, channels=self.channels,
-                               subscribers=self.subscribers, once=Once())
+                               subscribers=self.subscribers, once=Once(), first_steps=self.first_steps_now,
+                               enrollments=self.scenario_service)
 
         return self._one("inflow_login", build)
 

@@ -59,6 +59,9 @@ class FakeScenarios:
 
     def on_trigger(self, *args: Any, **kwargs: Any) -> None: ...
 
+    def enrollments_of(self, *args: Any) -> list[dict[str, Any]]:
+        return []
+
 
 @dataclass
 class Env:
@@ -66,6 +69,7 @@ class Env:
     emulator: LineEmulator
     scenarios: FakeScenarios
     secrets: InMemorySecretStore
+    cookies: dict[str, str] = field(default_factory=dict)  # the browser's cookie jar
 
 
 @pytest.fixture
@@ -107,11 +111,23 @@ def make_route(env: Env, run: str = "once", **extra: Any) -> Any:
     return env.root.routes.create(WS, RouteDefinition.model_validate(body))
 
 
-def page(env: Env, path: str, query: dict[str, str] | None = None) -> dict[str, Any]:
-    return env.root.inflow_pages.handle({
+def page(env: Env, path: str, query: dict[str, str] | None = None, *,
+         jar: dict[str, str] | None = None) -> dict[str, Any]:
+    """A GET from the browser whose cookie ``jar`` (default: the env's) is sent and kept, as API Gateway (payload
+    2.0) hands cookies over and takes them back."""
+    jar = env.cookies if jar is None else jar
+    response = env.root.inflow_pages.handle({
         "rawPath": path, "rawQueryString": urllib.parse.urlencode(query or {}),
         "queryStringParameters": query or None, "requestContext": {"http": {"method": "GET"}},
+        "cookies": [f"{name}={value}" for name, value in jar.items()] or None,
     })
+    for cookie in response.get("cookies") or []:
+        name, _, rest = cookie.partition("=")
+        if "Max-Age=0" in rest:
+            jar.pop(name, None)
+        else:
+            jar[name] = rest.split(";")[0]
+    return response
 
 
 def callback(env: Env, params: dict[str, str]) -> dict[str, Any]:
@@ -476,3 +492,51 @@ def test_a_bad_qr_format_is_named(env: Env) -> None:
                                        "rawPath": f"/api/inflow-routes/{route.route_id}/qr",
                                        "rawQueryString": "format=gif", "queryStringParameters": {"format": "gif"}})
     assert response["statusCode"] == 422 and json.loads(response["body"])["where"] == "format"
+
+
+# ---------------------------------------------------------------- the state is bound to the browser
+
+
+def test_a_state_opened_in_another_browser_is_refused_stores_nothing_and_still_works_where_it_began(
+        env: Env) -> None:
+    """Login CSRF: a callback URL (state + code) carried to another browser, which never opened the route URL, is
+    refused with the Japanese page before anything is written (not even the state's claim), so the browser that
+    began the login can still finish it."""
+    route = make_route(env)
+    params = login_at_line(env, open_route(env, route.code), CAROL)
+    assert any(name.startswith("haishin_login_") for name in env.cookies)
+    for other in ({}, {name: "forged" for name in env.cookies}):  # no cookie; the right name, another value
+        response = page(env, "/login/callback", params, jar=dict(other))
+        assert response["statusCode"] == 400 and "ブラウザ" in response["body"]
+        assert "ログインできませんでした" in response["body"]
+        stored_nothing(env, route.route_id, CAROL)
+        assert list(OnceModel.scan()) == []
+    response = page(env, "/login/callback", params)
+    assert response["statusCode"] == 303  # the right browser: the state was not spent by the refusals
+    assert list(PendingRouteModel.query(pending_pk(WS, CH, CAROL)))
+
+
+def test_two_logins_in_two_tabs_each_keep_their_own_binding(env: Env) -> None:
+    route = make_route(env)
+    first = login_at_line(env, open_route(env, route.code), ALICE)
+    second = login_at_line(env, open_route(env, route.code), ALICE)
+    assert len([n for n in env.cookies if n.startswith("haishin_login_")]) == 2
+    assert page(env, "/login/callback", first)["statusCode"] == 303
+    assert page(env, "/login/callback", second)["statusCode"] == 303
+
+
+def test_the_binding_cookie_is_short_lived_http_only_lax_on_the_callback_path_and_secure_on_https(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    route = make_route(env)
+    [cookie] = page(env, f"/r/{route.code}")["cookies"]
+    attributes = [part.strip() for part in cookie.split(";")]
+    assert attributes[0].startswith("haishin_login_") and len(attributes[0].split("=", 1)[1]) >= 32
+    assert set(attributes[1:]) == {"Max-Age=600", "Path=/login/callback", "HttpOnly", "SameSite=Lax", "Secure"}
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://127.0.0.1:3000")  # the local system on a developer's machine
+    config.reset_settings_cache()
+    try:
+        [cookie] = page(env, f"/r/{route.code}")["cookies"]
+    finally:
+        monkeypatch.delenv("PUBLIC_BASE_URL")
+        config.reset_settings_cache()
+    assert "Secure" not in cookie and "HttpOnly" in cookie

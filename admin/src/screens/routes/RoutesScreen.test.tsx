@@ -41,6 +41,7 @@ describe("the inflow routes screen", () => {
     fireEvent.click(screen.getByTestId("action-add"));
     fireEvent.input(document.querySelector("input[name='actions[0].tag']")!, { target: { value: "店頭" } });
     fireEvent.click(screen.getByLabelText("毎回"));
+    fireEvent.click(screen.getByTestId("route-replace"));
     fireEvent.click(screen.getByTestId("route-greet"));
     fireEvent.input(document.querySelector("textarea[name='greeting.0']")!, { target: { value: "来てくれてありがとう" } });
     fireEvent.click(screen.getByTestId("route-save"));
@@ -48,7 +49,7 @@ describe("the inflow routes screen", () => {
     const post = api.calls.find((c) => c.startsWith("POST"))!;
     expect(JSON.parse(post.slice(post.indexOf("{")))).toEqual({
       name: "店頭ポスター", folder: null, channel_id: "1650000001", actions: [{ type: "add_tag", tag: "店頭" }], run: "every",
-      greeting: [{ type: "text", text: "来てくれてありがとう" }],
+      replace_friend_added: true, greeting: [{ type: "text", text: "来てくれてありがとう" }],
     });
   });
 

@@ -33,6 +33,10 @@ export interface InflowRoute {
   run: "once" | "every";
   url: string;
   friends?: number;
+  /** friends who come by it skip the friend-added scenarios (always, for a scenario's own link) */
+  replace_friend_added?: boolean;
+  /** set on a scenario's own friend-add link: the scenario it starts */
+  scenario_id?: string | null;
 }
 
 interface ChannelRow {
@@ -103,7 +107,7 @@ function saveBlob(filename: string, blob: Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-function RoutePanel({ route }: { route: InflowRoute }) {
+export function RoutePanel({ route }: { route: InflowRoute }) {
   const { api, session } = useApp();
   const [preview, setPreview] = useState<string | null>(null);
   const load = useAction();
@@ -160,6 +164,7 @@ interface Values {
   channel_id: string;
   actions: Action[];
   run: "once" | "every";
+  replace: boolean;
   greet: boolean;
   greeting: string;
 }
@@ -174,6 +179,7 @@ function RouteForm({ id, initial }: { id: string | null; initial: InflowRoute | 
       channel_id: initial?.channel_id ?? "",
       actions: initial?.actions ?? [],
       run: initial?.run ?? "once",
+      replace: !!initial?.replace_friend_added,
       greet: !!initial?.greeting?.length,
       greeting: initial?.greeting?.[0]?.text ?? "",
     },
@@ -190,6 +196,7 @@ function RouteForm({ id, initial }: { id: string | null; initial: InflowRoute | 
       channel_id: channelId,
       actions: vals.actions,
       run: vals.run,
+      replace_friend_added: vals.replace,
       greeting: vals.greet ? [{ type: "text", text: vals.greeting }] : null,
     };
     return id ? api.put<InflowRoute>(`/api/inflow-routes/${id}`, body) : api.post<InflowRoute>("/api/inflow-routes", body);
@@ -227,6 +234,11 @@ function RouteForm({ id, initial }: { id: string | null; initial: InflowRoute | 
         />
         <ActionList value={v.actions} name="actions" onChange={(x) => form.set("actions", x)} errorAt={(j) => err.at(`actions.${j}`) ?? err.at(`actions[${j}]`)} />
         <FieldError text={err.all.get("actions")} name="actions" />
+        {initial?.scenario_id ? (
+          <p class="muted" data-testid="route-scenario-link">{t("rt.replace.scenario")}</p>
+        ) : (
+          <CheckField label={t("rt.replace")} name="replace_friend_added" checked={v.replace} onValue={(x) => form.set("replace", x)} testId="route-replace" />
+        )}
       </section>
       <section class="card form">
         <CheckField label={t("rt.greeting")} name="greet" checked={v.greet} onValue={(x) => form.set("greet", x)} testId="route-greet" />

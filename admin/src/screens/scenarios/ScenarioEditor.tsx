@@ -8,6 +8,7 @@ import { MessagePreview } from "../../components/MessagePreview";
 import { EditorShell, Loaded, type ResourceKind } from "../../components/ResourceScreen";
 import { ScenarioStepStats } from "../stats/MessageStats";
 import { EnrollmentSummary, useEnrollmentCounts, waitingAt } from "./EnrollmentCounts";
+import { FriendLink } from "./FriendLink";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { useForm } from "../../lib/useForm";
@@ -331,6 +332,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
       }
     >
       {counts.data && <EnrollmentSummary counts={counts.data} />}
+      {id && <FriendLink scenarioId={id} />}
       <div class="split">
         <div>
           <section class="card form">

@@ -44,7 +44,7 @@ from haishin import clock, ids
 from haishin.actions import ActionRunner, parse_actions
 from haishin.delivery.messages import ReplyLead
 from haishin.ingest import postback
-from haishin.ingest.triggers import FRIEND_ADDED, ScenarioTriggers
+from haishin.ingest.triggers import FRIEND_ADDED, ROUTE_STARTED, ScenarioTriggers
 from haishin.line.client import LineApiError, is_reply_token_gone
 from haishin.optout.keywords import KeywordStore
 from haishin.optout.service import RESUME_REPLY, OptOutService, keyword_of, stop_reply
@@ -97,7 +97,7 @@ class AutoReplies(Protocol):
 class FirstSteps(Protocol):
     """``haishin.scenarios.instant.InstantFirstSteps``: the "immediately" first steps an event's trigger started."""
 
-    def answer(self, workspace_id: str, subscriber_id: str, *, trigger: str, line_channel_id: str,
+    def answer(self, workspace_id: str, subscriber_id: str, *, trigger: str | tuple[str, ...], line_channel_id: str,
                reply_token: str | None, lead: ReplyLead | None = None) -> object: ...
 
 
@@ -365,21 +365,24 @@ class LineEventProcessor:
             self._publish(ctx, "friend_added", subscriber, {"is_unblocked": is_unblocked})
         if ctx.standby or not state["current"]:
             return
-        self.triggers.on_trigger(
-            ctx.workspace_id, subscriber.subscriber_id, FRIEND_ADDED,
-            {"channel_id": ctx.channel_id, "is_unblocked": is_unblocked},
-            idempotency_key=f"follow:{ctx.webhook_event_id}",
-        )
         # An inflow route the friend opened (LINE Login) just before following: attributed to this follow, its
-        # actions run, and its greeting (when it has one) replaces the channel's.
+        # actions run, and its greeting (when it has one) replaces the channel's. A route that replaces the
+        # friend-added scenarios (a scenario's own friend-add link) leaves them out: its actions start its own.
         route = self.routes.take_pending(ctx.workspace_id, ctx.channel_id, ctx.user_id)
-        if route is not None:
-            try:
+        try:
+            replacing = {"enroll": False} if route is not None and route.replace_friend_added else {}
+            self.triggers.on_trigger(
+                ctx.workspace_id, subscriber.subscriber_id, FRIEND_ADDED,
+                {"channel_id": ctx.channel_id, "is_unblocked": is_unblocked},
+                idempotency_key=f"follow:{ctx.webhook_event_id}", **replacing,
+            )
+            if route is not None:
                 self.routes.attribute(ctx.workspace_id, subscriber.subscriber_id, route, cause=ctx.webhook_event_id,
                                       first_follow=True)
-            except Exception:  # given back, so the event's retry attributes it (the attribution is keyed)
+        except Exception:  # given back, so the event's retry attributes it (the attribution is keyed)
+            if route is not None:
                 self.routes.remember_login(ctx.workspace_id, ctx.channel_id, ctx.user_id, route)
-                raise
+            raise
         # The greeting and the "immediately" first steps the trigger started answer this event together: one reply
         # (greeting first, LINE's order; 5 objects per reply, the rest by push), or by push with their own retry
         # keys when the token is refused; the steps exactly once through the delivery ledger
@@ -391,7 +394,7 @@ class LineEventProcessor:
             lead = ReplyLead(render_messages(greeting[:5], subscriber),
                              ids.retry_key("greeting", ctx.webhook_event_id))
         token = ctx.event.get("replyToken")
-        self.first_steps.answer(ctx.workspace_id, subscriber.subscriber_id, trigger=FRIEND_ADDED,
+        self.first_steps.answer(ctx.workspace_id, subscriber.subscriber_id, trigger=(FRIEND_ADDED, ROUTE_STARTED),
                                 line_channel_id=ctx.channel_id, reply_token=str(token) if token else None,
                                 lead=lead)
         if lead is None:

@@ -7,6 +7,7 @@ Every refusal is a Japanese page and stores nothing (``haishin.routes.login`` ra
 from __future__ import annotations
 
 import logging
+import urllib.parse
 from typing import Any
 
 from haishin.errors import ExternalServiceError, NotFound
@@ -14,7 +15,7 @@ from haishin.line.login import LoginRefused
 from haishin.pages import http
 from haishin.pages.html import message_page, redirect
 from haishin.public_url import public_base, route_path, serving
-from haishin.routes.login import InflowLogin
+from haishin.routes.login import STATE_TTL, InflowLogin, callback_url
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,11 @@ class InflowPages:
             return message_page(405, "このページは開けません", "URLをご確認ください。")
         try:
             if len(parts) == 2 and parts[0] == "r":
-                return redirect(self.login.start(parts[1]), status=302)
+                started = self.login.start(parts[1])
+                response = redirect(started.authorize_url, status=302)
+                response["cookies"] = [login_cookie(started.cookie_name, started.cookie_value,
+                                                    max_age=int(STATE_TTL.total_seconds()))]
+                return response
             if parts == ["login", "callback"] and http.query(event, "result") == "thanks" \
                     and not http.query(event, "state"):
                 return thanks_page()
@@ -53,12 +58,38 @@ class InflowPages:
     def callback(self, event: dict[str, Any]) -> dict[str, Any]:
         query = {name: http.query(event, name) or "" for name in ("code", "state", "error",
                                                                   "friendship_status_changed")}
-        result = self.login.callback(query)
+        # the browser binding's cookie is left to expire (10 minutes): a replay from this browser is then told the
+        # login was used, which is what happened
+        result = self.login.callback(query, request_cookies(event))
         if result.outcome == "pending" and query["friendship_status_changed"] != "true" and result.add_friend_url:
             return redirect(result.add_friend_url, status=302)  # not a friend yet: LINE's add-friend screen
         # Post/Redirect/Get: the code and state leave the address bar, so a reload shows this page again instead of
         # spending the (single-use) state a second time
         return redirect(f"{public_base()}/login/callback?result=thanks", status=303)
+
+
+def request_cookies(event: dict[str, Any]) -> dict[str, str]:
+    """The request's cookies: API Gateway (HTTP API, payload 2.0) hands them as ``cookies``, one ``name=value``
+    each; a ``cookie`` header is read too."""
+    pairs = list(event.get("cookies") or [])
+    header = http.header(event, "cookie")
+    if header:
+        pairs.extend(header.split(";"))
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, _, value = str(pair).strip().partition("=")
+        if name:
+            out.setdefault(name, value)
+    return out
+
+
+def login_cookie(name: str, value: str, *, max_age: int) -> str:
+    """The browser binding of a LINE Login: short-lived, HttpOnly, SameSite=Lax (LINE's redirect back is a
+    top-level GET, which Lax lets through), scoped to the callback's path, and Secure unless the page is served over
+    plain http (the local system on a developer's machine)."""
+    path = urllib.parse.urlsplit(callback_url()).path or "/"
+    secure = "; Secure" if public_base().startswith("https://") else ""
+    return f"{name}={value}; Max-Age={max_age}; Path={path}; HttpOnly; SameSite=Lax{secure}"
 
 
 def thanks_page() -> dict[str, Any]:

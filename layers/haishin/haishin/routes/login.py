@@ -3,11 +3,17 @@
 - start: the route's channel must have a LINE Login channel (ID + secret in the channel's secret). The ``state`` is
   ``<payload>.<signature>``: base64url JSON (workspace, route, a random ``jti``, the ``nonce``, an expiry 10 minutes
   on) signed HMAC-SHA256 with the Login channel secret. ``bot_prompt=aggressive`` asks the user to add the bot.
-- callback: the state's signature and expiry are checked, then its ``jti`` is claimed through THE run-once
-  mechanism (``storage.once``), so a state (and the code that came with it) works once. The code is exchanged
-  with LINE (``haishin.line.login``), the ID token verified (signature, iss, aud, exp, our nonce). Then:
-  a friend who follows the channel already is attributed now; anyone else gets a pending attribution that their
-  follow consumes (``RouteService.take_pending``). The follow webhook may also arrive before the callback: after
+- the state is bound to the browser that opened the route URL: ``/r/<code>`` sets a short-lived HttpOnly,
+  SameSite=Lax cookie (Secure on https) holding a random value whose hash is in the signed state; the callback
+  refuses a state that comes without its cookie (a state stolen, replayed or planted from another browser: login CSRF).
+- callback: the state's signature, expiry and browser binding are checked, then its ``jti`` is claimed through
+  THE run-once mechanism (``storage.once``), so a state (and the code that came with it) works once. The code is
+  exchanged with LINE (``haishin.line.login``), the ID token verified (signature, iss, aud, exp, our nonce). Then:
+  a friend who follows the channel already is attributed now (the first step of a scenario the route started is
+  queued at once, ``FirstStepsNow``); anyone else gets a pending attribution that their follow consumes
+  (``RouteService.take_pending``). A route that replaces the friend-added scenarios whose login's own follow was
+  processed first (LINE sends the follow before redirecting the browser) stops the friend-added enrollments that
+  follow started. The follow webhook may also arrive before the callback: after
   writing the pending record the friend is read again, and whoever takes the pending record first attributes.
 - Any refusal (LINE's ``error``, a bad state, a replayed state, a refused code, a bad ID token) raises
   ``LoginRefused`` before anything is stored. When LINE's token endpoint does not answer, the state's claim is
@@ -21,9 +27,10 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from haishin import clock
@@ -34,17 +41,45 @@ from haishin.line.login import LoginRefused
 from haishin.public_url import public_base
 from haishin.routes.models import RouteModel
 from haishin.routes.service import RouteService
+from haishin.scenarios.triggers import FRIEND_ADDED, ROUTE_STARTED
 from haishin.secrets import SecretStore, secret_name
+from haishin.storage.base import iso
 from haishin.storage.once import Once
 from haishin.subscribers.models import follow_status
 from haishin.subscribers.repository import SubscriberRepository
+
+log = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=10)
 MAX_STATE_LENGTH = 1024
 
 
+COOKIE_PREFIX = "haishin_login_"
+
+
 class Channels(Protocol):
     def require(self, workspace_id: str, channel_id: str) -> Any: ...
+
+
+class FirstStepsQueue(Protocol):
+    """``haishin.scenarios.instant.FirstStepsNow``: a started scenario's "immediately" first step, queued now."""
+
+    def queue(self, workspace_id: str, subscriber_id: str, *, trigger: str | tuple[str, ...]) -> int: ...
+
+
+class Enrollments(Protocol):
+    """``haishin.scenarios.service.ScenarioService``: a friend's enrollments, and stopping one."""
+
+    def enrollments_of(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]: ...
+
+    def stop(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, reason: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    authorize_url: str
+    cookie_name: str  # the browser binding: this cookie, with this value, must come back with the callback
+    cookie_value: str
 
 
 @dataclass(frozen=True)
@@ -59,6 +94,11 @@ def callback_url() -> str:
     return login_callback_url(public_base())
 
 
+def cookie_name(binding: str) -> str:
+    """One cookie per login (named by its binding), so two routes opened in two tabs do not spoil each other."""
+    return COOKIE_PREFIX + binding[:12]
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -67,18 +107,25 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _binding(value: str) -> str:
+    return _b64(hashlib.sha256(b"browser:" + value.encode()).digest())[:32]
+
+
 def _sign(payload: str, secret: str) -> str:
     return _b64(hmac.new(secret.encode(), b"state:" + payload.encode(), hashlib.sha256).digest())
 
 
 class InflowLogin:
     def __init__(self, *, routes: RouteService, secrets: SecretStore, channels: Channels,
-                 subscribers: SubscriberRepository, once: Once) -> None:
+                 subscribers: SubscriberRepository, once: Once, first_steps: FirstStepsQueue,
+                 enrollments: Enrollments) -> None:
         self.routes = routes
         self.secrets = secrets
         self.channels = channels
         self.subscribers = subscribers
         self.once = once
+        self.first_steps = first_steps
+        self.enrollments = enrollments
 
     def _login_channel(self, route: RouteModel) -> tuple[str, str]:
         try:
@@ -92,22 +139,26 @@ class InflowLogin:
         return str(channel_id), str(secret)
 
     # ------------------------------------------------------------------ /r/<code>
-    def start(self, code: str) -> str:
-        """The LINE Login authorize URL for the route behind ``code``; NotFound for an unknown code."""
+    def start(self, code: str) -> LoginStart:
+        """The LINE Login authorize URL for the route behind ``code`` and the cookie that binds its state to this
+        browser; NotFound for an unknown code."""
         route = self.routes.by_code(code)
         if route is None:
             raise NotFound("この QR コード・URL は無効です", where="code")
         login_id, login_secret = self._login_channel(route)
         nonce = secrets.token_urlsafe(16)
+        browser = secrets.token_urlsafe(24)
+        binding = _binding(browser)
         payload = _b64(json.dumps({
             "w": route.workspace_id, "r": route.route_id, "j": secrets.token_urlsafe(16), "n": nonce,
-            "e": int(clock.epoch_seconds() + STATE_TTL.total_seconds()),
+            "b": binding, "e": int(clock.epoch_seconds() + STATE_TTL.total_seconds()),
         }, separators=(",", ":")).encode())
         state = f"{payload}.{_sign(payload, login_secret)}"
-        return line_login.authorize_url(channel_id=login_id, redirect_uri=callback_url(), state=state, nonce=nonce)
+        url = line_login.authorize_url(channel_id=login_id, redirect_uri=callback_url(), state=state, nonce=nonce)
+        return LoginStart(url, cookie_name(binding), browser)
 
     # ------------------------------------------------------------------ /login/callback
-    def _state(self, state: str) -> tuple[RouteModel, dict[str, Any], str, str]:
+    def _state(self, state: str, cookies: dict[str, str]) -> tuple[RouteModel, dict[str, Any], str, str]:
         refused = LoginRefused("ログインの確認に失敗しました。もう一度 QR コード・URL から開いてください",
                                where="state")
         if not state or len(state) > MAX_STATE_LENGTH or state.count(".") != 1:
@@ -117,7 +168,7 @@ class InflowLogin:
             claims = json.loads(_unb64(payload))
         except (binascii.Error, ValueError, UnicodeDecodeError):
             raise refused from None
-        if not isinstance(claims, dict) or not all(isinstance(claims.get(k), str) for k in ("w", "r", "j", "n")):
+        if not isinstance(claims, dict) or not all(isinstance(claims.get(k), str) for k in ("w", "r", "j", "n", "b")):
             raise refused
         try:
             route = self.routes.get(claims["w"], claims["r"])
@@ -129,12 +180,17 @@ class InflowLogin:
         if not isinstance(claims.get("e"), int) or claims["e"] <= clock.epoch_seconds():
             raise LoginRefused("ログインの有効期限が切れました。もう一度 QR コード・URL から開いてください",
                                where="state (expired)")
+        browser = cookies.get(cookie_name(claims["b"]), "")
+        if not browser or not hmac.compare_digest(_binding(browser), claims["b"]):
+            raise LoginRefused("ログインを始めたブラウザと違うブラウザで開かれたため、確認できませんでした。"
+                               "QR コード・URL を開いたブラウザのまま、もう一度お試しください", where="state (browser)")
         return route, claims, login_id, login_secret
 
-    def callback(self, query: dict[str, str]) -> LoginResult:
+    def callback(self, query: dict[str, str], cookies: dict[str, str] | None = None) -> LoginResult:
+        """LINE's redirect: ``query`` its parameters, ``cookies`` the browser's (the state's binding must be one)."""
         if query.get("error"):
             raise LoginRefused("LINE ログインがキャンセルされました", where=f"LINE Login ({query['error']})")
-        route, claims, login_id, login_secret = self._state(query.get("state", ""))
+        route, claims, login_id, login_secret = self._state(query.get("state", ""), cookies or {})
         code = query.get("code", "")
         if not code:
             raise LoginRefused("LINE ログインの認可コードがありません", where="code")
@@ -151,28 +207,49 @@ class InflowLogin:
         id_claims = line_login.verify_id_token(tokens["id_token"], channel_id=login_id, channel_secret=login_secret,
                                                nonce=claims["n"])
         self.once.complete(f"login-state:{claims['j']}", ttl=STATE_TTL * 2)
-        return self._link(route, str(id_claims["sub"]), cause=f"login:{claims['j']}")
+        started = datetime.fromtimestamp(claims["e"], UTC) - STATE_TTL
+        return self.link_user(route, str(id_claims["sub"]), cause=f"login:{claims['j']}", started=started)
 
-    def _link(self, route: RouteModel, line_user_id: str, *, cause: str) -> LoginResult:
+    def link_user(self, route: RouteModel, line_user_id: str, *, cause: str, started: datetime) -> LoginResult:
+        """The LINE user logged in by ``route`` (the login began at ``started``): attributed now or pending."""
         ws, channel_id = route.workspace_id, route.channel_id
         if self._following(ws, channel_id, line_user_id):
-            return self._attribute_now(route, line_user_id, cause)
+            return self._attribute_now(route, line_user_id, cause, started)
         self.routes.remember_login(ws, channel_id, line_user_id, route)
         if self._following(ws, channel_id, line_user_id):  # the follow was processed meanwhile
             taken = self.routes.take_pending(ws, channel_id, line_user_id)
             if taken is not None:
-                return self._attribute_now(taken, line_user_id, cause)
+                return self._attribute_now(taken, line_user_id, cause, started)
         return LoginResult("pending", route, line_user_id, self._add_friend_url(route))
 
     def _following(self, workspace_id: str, channel_id: str, line_user_id: str) -> bool:
         subscriber = self.subscribers.find_by_line_user(workspace_id, channel_id, line_user_id)
         return subscriber is not None and follow_status(subscriber.line, channel_id) == "following"
 
-    def _attribute_now(self, route: RouteModel, line_user_id: str, cause: str) -> LoginResult:
-        subscriber = self.subscribers.find_by_line_user(route.workspace_id, route.channel_id, line_user_id)
+    def _attribute_now(self, route: RouteModel, line_user_id: str, cause: str, started: datetime) -> LoginResult:
+        ws = route.workspace_id
+        subscriber = self.subscribers.find_by_line_user(ws, route.channel_id, line_user_id)
         assert subscriber is not None
-        self.routes.attribute(route.workspace_id, subscriber.subscriber_id, route, cause=cause, first_follow=False)
+        followed_at = str((subscriber.line or {}).get(route.channel_id, {}).get("followed_at") or "")
+        new_friend = bool(followed_at) and followed_at >= iso(started)  # this login's own follow came first
+        if new_friend and route.replace_friend_added:
+            self._undo_friend_added(ws, subscriber.subscriber_id, started)
+        self.routes.attribute(ws, subscriber.subscriber_id, route, cause=cause, first_follow=new_friend)
+        # a scenario the route started sends its "immediately" first step now, not at the next tick; if the queue
+        # does not answer, the step is still due and the tick sends it: the login itself succeeded
+        try:
+            self.first_steps.queue(ws, subscriber.subscriber_id, trigger=ROUTE_STARTED)
+        except Exception:
+            log.exception("the first step of a route's scenario is left to the step tick")
         return LoginResult("attributed", route, line_user_id, None)
+
+    def _undo_friend_added(self, workspace_id: str, subscriber_id: str, started: datetime) -> None:
+        """The follow of this login was processed before its callback, without knowing the route: the friend-added
+        scenarios it started are stopped (their later steps are not sent; a step already sent stays sent)."""
+        for item in self.enrollments.enrollments_of(workspace_id, subscriber_id):
+            if item["trigger"] == FRIEND_ADDED and item["status"] == "active" \
+                    and datetime.fromisoformat(str(item["enrolled_at"])) >= started:
+                self.enrollments.stop(workspace_id, subscriber_id, item["scenario_id"], reason="route:replaced")
 
     def _add_friend_url(self, route: RouteModel) -> str | None:
         try:

@@ -1,7 +1,8 @@
 """Inflow route records in WorkspaceTable.
 
 - route:   pk ``ws#<workspace_id>`` sk ``route#<route_id>`` (name, folder, short code, LINE channel, actions,
-           greeting override, once | every)
+           greeting override, once | every, whether it replaces the friend-added scenarios, and for a scenario's own
+           friend-add link the scenario it belongs to)
 - code:    pk ``routecode#<code>`` sk ``route`` -> workspace and route (``/r/{code}`` carries no workspace)
 - pending: pk ``routepending#<workspace_id>#<channel_id>#<line_user_id>`` sk ``pending``: a LINE Login that named
            the route before the friend's follow arrived; the follow consumes it (a conditional delete, so one
@@ -47,6 +48,9 @@ class RouteModel(HaishinModel):
     actions = JSONTextAttribute(default=list)  # haishin.actions as JSON
     greeting = JSONTextAttribute(null=True)  # LINE messages sent instead of the channel's greeting
     run = UnicodeAttribute(default="once")  # once (first time only) | every (every time)
+    # friends who come by this route do not enter the friend-added (welcome) scenarios: its own actions decide
+    replace_friend_added = BooleanAttribute(null=True)
+    scenario_id = UnicodeAttribute(null=True)  # a scenario's own friend-add link (UTAGE): the scenario it starts
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 

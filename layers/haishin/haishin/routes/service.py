@@ -23,6 +23,7 @@ from haishin.public_url import public_base
 from haishin.routes.models import RouteModel
 from haishin.routes.qr import FORMATS, qr_code
 from haishin.routes.repository import RouteRepository
+from haishin.scenarios.triggers import ROUTE_STARTED
 from haishin.storage.base import iso
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
@@ -33,6 +34,7 @@ PENDING_TTL = timedelta(hours=1)  # a login whose follow never comes is forgotte
 CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: codes are read off posters
 CODE_LENGTH = 8
 MAX_GREETING_MESSAGES = 5
+SCENARIO_FOLDER = "シナリオ"  # where the scenarios' own friend-add links show in the routes list
 
 
 class ChannelLookup(Protocol):
@@ -50,6 +52,7 @@ class RouteDefinition(BaseModel):
     actions: list[dict[str, Any]] = Field(default_factory=list)
     greeting: list[dict[str, Any]] | None = Field(default=None, max_length=MAX_GREETING_MESSAGES)
     run: Literal["once", "every"] = "once"
+    replace_friend_added: bool = False  # friends who come by it skip the friend-added (welcome) scenarios
 
     @field_validator("name", "folder")
     @classmethod
@@ -75,6 +78,7 @@ def route_view(route: RouteModel, friends: int | None = None) -> dict[str, Any]:
         "route_id": route.route_id, "name": route.name, "folder": route.folder, "code": route.code,
         "channel_id": route.channel_id, "actions": route.actions or [], "greeting": route.greeting,
         "run": route.run or "once", "url": route_url(route.code),
+        "replace_friend_added": bool(route.replace_friend_added), "scenario_id": route.scenario_id,
         "created_at": iso(route.created_at), "updated_at": iso(route.updated_at),
     }
     if friends is not None:
@@ -125,13 +129,16 @@ class RouteService:
         route = self.repository.require(workspace_id, route_id)
         for name, value in self._values(definition).items():
             setattr(route, name, value)
+        if route.scenario_id:  # a scenario's own link always replaces the welcome (the routes editor may omit it)
+            route.replace_friend_added = True
         route.updated_at = clock.now()
         return self.repository.save(route)
 
     @staticmethod
     def _values(definition: RouteDefinition) -> dict[str, Any]:
         return {"name": definition.name, "folder": definition.folder, "channel_id": definition.channel_id,
-                "actions": definition.actions, "greeting": definition.greeting, "run": definition.run}
+                "actions": definition.actions, "greeting": definition.greeting, "run": definition.run,
+                "replace_friend_added": definition.replace_friend_added}
 
     def get(self, workspace_id: str, route_id: str) -> RouteModel:
         return self.repository.require(workspace_id, route_id)
@@ -151,6 +158,26 @@ class RouteService:
         if fmt not in FORMATS:
             raise ValidationFailed("QR コードの形式は png か svg です", where="format")
         return qr_code(route_url(self.get(workspace_id, route_id).code), fmt)
+
+    def of_scenario(self, workspace_id: str, scenario_id: str) -> RouteModel | None:
+        """The scenario's own friend-add link (a route marked with the scenario), if it has one."""
+        return next((r for r in self.repository.all(workspace_id) if r.scenario_id == scenario_id), None)
+
+    def create_for_scenario(self, workspace_id: str, scenario_id: str, *, name: str, channel_id: str) -> RouteModel:
+        """A scenario's own friend-add link: a route that starts the scenario and replaces the friend-added
+        scenarios, run every time (a friend already following enters too; the scenario's own rule decides whether
+        one who is or was in it enters again, and a running enrollment is never restarted by a route)."""
+        existing = self.of_scenario(workspace_id, scenario_id)
+        if existing is not None:
+            return existing
+        self.channels.require(workspace_id, channel_id)
+        return self.repository.create(
+            workspace_id, ids.new_id("rt_"), new_code(), clock.now(), name=name[:100], folder=SCENARIO_FOLDER,
+            channel_id=channel_id, actions=[{"type": "start_scenario", "scenario_id": scenario_id}], greeting=None,
+            run="every", replace_friend_added=True, scenario_id=scenario_id)
+
+    def friends_of(self, workspace_id: str, route_id: str) -> int:
+        return self.repository.friend_count(workspace_id, route_id)
 
     def by_code(self, code: str) -> RouteModel | None:
         return self.repository.by_code(code) if code.isalnum() and len(code) <= 32 else None
@@ -191,7 +218,7 @@ class RouteService:
         if run and route.actions:
             # 'once': one key per friend and route, so a retry after a crash repeats no effect; 'every': per arrival
             key = f"route:{route.route_id}:{subscriber_id}" + (f":{cause}" if every else "")
-            self.actions.run(workspace_id, subscriber_id, parse_actions(route.actions), actor="route",
+            self.actions.run(workspace_id, subscriber_id, parse_actions(route.actions), actor=ROUTE_STARTED,
                              idempotency_key=key)
         if not every and not done:
             self.repository.mark_actions_done(workspace_id, route.route_id, subscriber_id)

@@ -48,13 +48,15 @@ class FirstStepsNow:
         self.enrollments = enrollments
         self.tick = tick
 
-    def started(self, workspace_id: str, subscriber_id: str, trigger: str, now: datetime) -> list[EnrollmentModel]:
-        """Active enrollments of ``trigger`` waiting for their first step, due now."""
+    def started(self, workspace_id: str, subscriber_id: str, trigger: str | tuple[str, ...], now: datetime
+                ) -> list[EnrollmentModel]:
+        """Active enrollments of ``trigger`` (or of any of several) waiting for their first step, due now."""
+        triggers = (trigger,) if isinstance(trigger, str) else trigger
         return [item for item in self.enrollments.for_subscriber(workspace_id, subscriber_id)
-                if item.status == "active" and item.trigger == trigger and item.next_step is not None
+                if item.status == "active" and item.trigger in triggers and item.next_step is not None
                 and int(item.next_step) == 0 and item.next_due_at is not None and item.next_due_at <= now]
 
-    def queue(self, workspace_id: str, subscriber_id: str, *, trigger: str) -> int:
+    def queue(self, workspace_id: str, subscriber_id: str, *, trigger: str | tuple[str, ...]) -> int:
         """Queue now every first step ``trigger`` started that is due; returns how many messages were queued."""
         items = self.started(workspace_id, subscriber_id, trigger, clock.now())
         return self.tick.send_due_now(items).enqueued if items else 0
@@ -71,7 +73,7 @@ class InstantFirstSteps:
         self.rules = rules
         self.now = now
 
-    def answer(self, workspace_id: str, subscriber_id: str, *, trigger: str, line_channel_id: str,
+    def answer(self, workspace_id: str, subscriber_id: str, *, trigger: str | tuple[str, ...], line_channel_id: str,
                reply_token: str | None, lead: ReplyLead | None = None) -> list[str]:
         """Send every "immediately" first step this trigger's enrollments wait for. Returns the ledger statuses
         (``sent``, ``skipped_*``, ``queued`` when handed to the worker). ``lead`` (the greeting) rides ahead of the

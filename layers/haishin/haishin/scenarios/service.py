@@ -22,6 +22,7 @@ from haishin.scenarios.enrollments import EnrollmentModel, EnrollmentRepository,
 from haishin.scenarios.models import Scenario
 from haishin.scenarios.repository import ScenarioRepository
 from haishin.scenarios.schedule import WorkspaceRulesCache, plan_from
+from haishin.scenarios.triggers import ROUTE_STARTED
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
 
@@ -41,14 +42,17 @@ class ScenarioService:
 
     # ------------------------------------------------------------------ triggers
     def on_trigger(self, workspace_id: str, subscriber_id: str, trigger: str, detail: dict[str, Any] | None,
-                   idempotency_key: str) -> list[str]:
-        """Apply a trigger: stop the scenarios it stops, then enroll in those it starts. Returns enrolled IDs."""
+                   idempotency_key: str, *, enroll: bool = True) -> list[str]:
+        """Apply a trigger: stop the scenarios it stops, then enroll in those it starts (unless ``enroll`` is
+        False: a follow by an inflow route that replaces the friend-added scenarios). Returns enrolled IDs."""
         detail = detail or {}
         scenarios = self.scenarios.list(workspace_id, cached=True)
         for scenario in scenarios:
             if any(t.matches(trigger, detail) for t in scenario.stop_on):
                 self.stop(workspace_id, subscriber_id, scenario.id, reason=f"trigger:{trigger}")
         enrolled: list[str] = []
+        if not enroll:
+            return enrolled
         for scenario in scenarios:
             if scenario.status != "active" or not any(t.matches(trigger, detail) for t in scenario.triggers):
                 continue
@@ -60,6 +64,10 @@ class ScenarioService:
     # ------------------------------------------------------------------ ScenarioControl
     def start(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, trigger: str) -> None:
         scenario = self.scenarios.require(workspace_id, scenario_id)
+        if trigger == ROUTE_STARTED:  # scanning a QR code again never sends a running scenario back to step 1
+            existing = self.enrollments.get(workspace_id, subscriber_id, scenario_id)
+            if existing is not None and existing.status == "active":
+                return
         self.enroll(workspace_id, subscriber_id, scenario, trigger=trigger, idempotency_key=None)
 
     def stop(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, reason: str) -> bool:

@@ -1,7 +1,11 @@
 """Inflow routes (流入経路): list, create, get (with the number of friends who came by it), replace, delete, and the
 route's QR code as PNG or SVG.
 
-Permission: MANAGE_FORMS (the hosted-pages permission: routes, like links and forms, carry actions run for friends).
+A scenario's own friend-add link (``/scenarios/{id}/friend-link``: read it, make it) is such a route; its QR code
+and deletion are the route's.
+
+Permission: MANAGE_FORMS (the hosted-pages permission: routes, like links and forms, carry actions run for friends);
+reading a scenario's link: VIEW_SCENARIOS.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
+from haishin.routes.scenario_link import ScenarioLinkRequest
 from haishin.routes.service import RouteDefinition, route_view
 from haishin.wiring import services
 
@@ -59,3 +64,15 @@ def route_qr(route_id: str, format: Annotated[str, Query()] = "png") -> Response
     extension = "svg" if media_type.startswith("image/svg") else "png"
     return Response(status_code=200, content_type=media_type, body=data,
                     headers={"content-disposition": f'attachment; filename="route-{route_id}.{extension}"'})
+
+
+@router.get("/scenarios/<scenario_id>/friend-link")
+@requires(Permission.VIEW_SCENARIOS)
+def scenario_link(scenario_id: str) -> dict[str, Any]:
+    return services().scenario_links.view(current_caller().workspace_id, scenario_id)
+
+
+@router.post("/scenarios/<scenario_id>/friend-link")
+@requires(Permission.MANAGE_FORMS)
+def create_scenario_link(scenario_id: str, body: Annotated[ScenarioLinkRequest, Body()]) -> dict[str, Any]:
+    return services().scenario_links.create(current_caller().workspace_id, scenario_id, body)
