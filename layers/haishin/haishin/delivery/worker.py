@@ -213,8 +213,8 @@ class DeliveryWorker:
                    ) -> tuple[str | None, bool]:
         """One LINE send, on the event's reply token when there is one (free; ``lead`` first, 5 objects per reply,
         the rest by push with ``key``), else, or when LINE refuses the token, by push: ``lead`` with its own retry
-        key, then the step with ``key`` (and its aggregation ``unit``; a reply takes none). ``via`` keeps what happened across retries of this attempt, so a retry
-        never replies twice nor pushes what the reply carried."""
+        key, then the step with ``key`` (and its aggregation ``unit``; a reply takes none). ``via`` keeps what happened
+        across retries of this attempt, so a retry never replies twice nor pushes what the reply carried."""
         combined = (lead.messages if lead else []) + rendered
         if reply_token and "via" not in via:
             try:  # free; a token LINE refused is never tried again
