@@ -41,7 +41,10 @@ def scopes(source: tokens.Source) -> list[tuple[str, str]]:
             found.append((f"broadcast#{source.id}", f"variant#{source.sub}"))
         return found
     if source.kind == "s":
-        return [(f"scenario#{source.id}", f"step#{source.sub or ''}")]
+        found = [(f"scenario#{source.id}", f"step#{source.sub or ''}")]
+        if source.variant is not None:  # an A/B test step: also its variant (scenarios.abtest.click_sub)
+            found.append((f"scenario#{source.id}", f"step#{source.sub or ''}#variant#{source.variant}"))
+        return found
     return [(f"autoreply#{source.id}", "all")]
 
 
@@ -79,10 +82,11 @@ class TrackService:
         self._keys = TtlLru(1_000)
 
     # ------------------------------------------------------------------ rendering
-    def tracker(self, workspace_id: str, subscriber_id: str, kind: str, source_id: str, sub: str | None = None
-                ) -> Tracker:
-        """kind: ``b`` (broadcast; sub = variant index), ``s`` (scenario; sub = step ID), ``a`` (auto-reply)."""
-        return Tracker(self, workspace_id, subscriber_id, tokens.Source(kind, source_id, sub))
+    def tracker(self, workspace_id: str, subscriber_id: str, kind: str, source_id: str, sub: str | None = None,
+                variant: str | None = None) -> Tracker:
+        """kind: ``b`` (broadcast; sub = variant index), ``s`` (scenario; sub = step ID, variant = the A/B step's
+        variant index), ``a`` (auto-reply)."""
+        return Tracker(self, workspace_id, subscriber_id, tokens.Source(kind, source_id, sub, variant))
 
     def key(self, workspace_id: str, *, create: bool = True) -> bytes:
         found, key = self._keys.get(workspace_id)
