@@ -62,6 +62,7 @@ export function VariantList({
   problems,
   at,
   senders,
+  itemClass = "card form",
 }: {
   channels: readonly Channel[];
   weightA: string;
@@ -72,6 +73,8 @@ export function VariantList({
   /** where variant n sits in the API body */
   at: (n: number) => string;
   senders?: SenderOption[];
+  /** the class of each variant's box: a card (the broadcast composer), a plain section inside a scenario step */
+  itemClass?: string;
 }) {
   const putOther = (j: number, patch: Partial<VariantValues>) => onOthers(others.map((o, m) => (m === j ? { ...o, ...patch } : o)));
   return (
@@ -81,7 +84,7 @@ export function VariantList({
         const base = `${at(j + 1)}.content`;
         const label = LABELS[j + 1]!;
         return (
-          <div class="card form" key={j} data-testid="ab-variant" data-label={label}>
+          <div class={itemClass} key={j} data-testid="ab-variant" data-label={label}>
             <div class="row row--between">
               <h3 class="card__title">{t("ab.variant", { label })}</h3>
               <ItemControls index={j} count={others.length} minCount={1} onMove={(d) => onOthers(moveItem(others, j, d))} onRemove={() => onOthers(others.filter((_, m) => m !== j))} />
@@ -136,7 +139,8 @@ export function AbResultsView({ data, children, testId = "ab-results" }: { data:
       <p class={`notice ${data.verdict.significant ? "notice--info" : ""}`} data-testid="ab-verdict">
         {data.verdict.message}
       </p>
-      <div style={{ overflowX: "auto" }}>
+      {/* width 0 + min-width 100%: the table scrolls inside instead of widening the page (inside a scenario step) */}
+      <div style={{ overflowX: "auto", width: 0, minWidth: "100%" }}>
         <Table bare testId="ab-table" columns={[t("ab.col.variant"), { label: t("ab.col.recipients"), num: true }, { label: t("ab.col.clicks"), num: true }, { label: t("ab.col.rate"), num: true }, { label: t("ab.col.best"), num: true }]}>
           {data.variants.map((v) => (
             <tr key={v.label} data-testid="ab-row" data-label={v.label}>

@@ -61,6 +61,7 @@ export function StepAbEditor({ step, index, problems, onChange }: { step: Step; 
             onOthers={(others) => onChange({ ...step, variants: [variants[0]!, ...others.map((o) => ({ weight: wholeNumber(o.weight), content: stepContentOf(channels, o) }))] })}
             problems={problems}
             at={at}
+            itemClass="step__section"
           />
         </>
       )}
