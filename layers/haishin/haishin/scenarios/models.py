@@ -385,6 +385,10 @@ def _content_checker() -> Callable[[Any], dict[str, Any]]:
     return content
 
 
+def _variant_at(step: int) -> Callable[[int], str]:
+    return lambda n: f"steps[{step}].variants[{n}]"
+
+
 def _check_variants(raw: Any) -> None:
     """A step's A/B variants, checked as a broadcast's are (``haishin.abtests.variants``: Japanese errors at
     ``steps[i].variants``, ``steps[i].variants[j].weight``, ``steps[i].variants[j].content.line[0]``), and every
@@ -394,8 +398,7 @@ def _check_variants(raw: Any) -> None:
         variants = step.get("variants") if isinstance(step, dict) else None
         if variants is None or variants == []:
             continue
-        parse_variants(variants, _content_checker(), root=f"steps[{i}].variants",
-                       at=lambda n, i=i: f"steps[{i}].variants[{n}]")
+        parse_variants(variants, _content_checker(), root=f"steps[{i}].variants", at=_variant_at(i))
 
 
 def _check_json_templates(render: Any, value: Any, where: str) -> None:
