@@ -15,6 +15,7 @@ from haishin import wiring
 from haishin.abtests.assign import variant_index
 from haishin.api.app import AdminApi
 from haishin.delivery.ledger import Ledger
+from haishin.delivery.worker import RetryLater
 from haishin.errors import ValidationFailed
 from haishin.scenarios.abtest import ab_test_id, variant_of
 from haishin.scenarios.models import parse_scenario
@@ -144,7 +145,7 @@ def test_a_crash_after_the_send_is_recorded_counts_on_the_retry_without_sending_
 
     abtests.count = flaky  # type: ignore[method-assign]
     message = world.waiting[0]
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RetryLater):  # the message is retried (the instant path queues it)
         world.services.worker.process(message)
     assert Ledger().get(message.delivery_id).status == "sent"  # type: ignore[union-attr]
     assert world.services.step_abtests.repository.recipients(ws, scenario.id, "hello") == {}
@@ -275,3 +276,29 @@ def test_the_click_source_of_a_step_variant_round_trips_and_counts_on_step_and_v
     with pytest.raises(tokens.TrackTokenInvalid):
         tokens.Source.decode("b~bc_1~1~2")  # only a step has a fourth part
     assert scopes(source) == [("scenario#scn_1", "step#hello"), ("scenario#scn_1", "step#hello#variant#1")]
+
+
+def test_a_failed_count_on_the_reply_token_path_is_made_by_the_queued_retry_without_a_second_message(aws,
+                                                                                                      manual_clock):
+    manual_clock.set(datetime(2026, 1, 5, 3, 0, 20, tzinfo=UTC))
+    line = ReplyLine()
+    world = StepWorld(line)
+    ws = world.workspace()
+    scenario = world.scenario(ws, scenario_raw())
+    abtests = world.services.step_abtests
+    real = abtests.count
+    failures = [1]
+
+    def flaky(*args: Any) -> bool:
+        if failures:
+            failures.pop()
+            raise RuntimeError("DynamoDB throttled the count")
+        return real(*args)
+
+    abtests.count = flaky  # type: ignore[method-assign]
+    world.services.line_events.process_record(record([follow()], ws))
+    assert len(line.replies) == 1 and abtests.repository.recipients(ws, scenario.id, "hello") == {}
+    world.waiting.extend(world.queue.take())  # the step was handed to the delivery queue
+    world.drain()
+    assert len(line.replies) == 1 and line.pushes == []  # not sent again
+    assert sum(abtests.repository.recipients(ws, scenario.id, "hello").values()) == 1

@@ -114,7 +114,10 @@ class StepSender:
         result = worker.send_rendered(message, subscriber, address, content, message.retry_key, token, deadline,
                                      where, extra=extra)
         if variant is not None and self.abtests is not None:
-            self.abtests.count(ws, step_ref.scenario_id, step.id, variant, subscriber_id)
+            try:
+                self.abtests.count(ws, step_ref.scenario_id, step.id, variant, subscriber_id)
+            except Exception as exc:  # sent and settled: the retry finds the row final and counts then (once)
+                raise RetryLater(f"sent; counting the A/B recipient failed ({exc}), counted on the retry") from exc
         self._after_send(worker, message, "sent", subscriber=subscriber)
         return result
 
