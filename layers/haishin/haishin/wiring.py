@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from haishin.routes.login import InflowLogin
     from haishin.routes.scenario_link import ScenarioLinks
     from haishin.routes.service import RouteService
+    from haishin.scenarios.abtest import StepAbTests
     from haishin.scenarios.enrollments import EnrollmentRepository
     from haishin.scenarios.instant import FirstStepsNow, InstantFirstSteps
     from haishin.scenarios.repository import ScenarioRepository
@@ -440,7 +441,7 @@ class Services:
             from haishin.scenarios.step_send import StepSender  # noqa: PLC0415
 
             steps = StepSender(self.scenarios, self.enrollments, actions=self.actions,
-                               scenario_control=self.scenario_service, tags=self.tags)
+                               scenario_control=self.scenario_service, tags=self.tags, abtests=self.step_abtests)
             return DeliveryWorker(
                 ledger=self.ledger, subscribers=self.subscribers, line_clients=self.line_clients,
                 renderer=self.renderer, timeline=self.timeline, kinds={"step": steps, "broadcast": send_broadcast},
@@ -583,6 +584,18 @@ class Services:
             return BroadcastAbTests(repository=BroadcastRepository(), clicks=LinkRepository(), track=self.track)
 
         return self._one("broadcast_abtests", build)
+
+    @property
+    def step_abtests(self) -> StepAbTests:
+        """A/B tests on scenario steps: recipients per variant, results, adopting the winner."""
+
+        def build() -> StepAbTests:
+            from haishin.scenarios.ab_repository import StepAbRepository  # noqa: PLC0415
+            from haishin.scenarios.abtest import StepAbTests  # noqa: PLC0415
+
+            return StepAbTests(scenarios=self.scenarios, repository=StepAbRepository(), track=self.track)
+
+        return self._one("step_abtests", build)
 
     @property
     def planner(self) -> BroadcastPlanner:

@@ -4,30 +4,17 @@
  * rest after N minutes"), and the results view on a sent broadcast's page (GET /api/broadcasts/{id}/abtest:
  * recipients, clicks, click rate and probability of being best per variant, as a bar chart, and the verdict sentence).
  */
-import { ChannelMessageBlock, type EmailContent, type SmsContent } from "../../components/ChannelMessageBlock";
-import { ProbabilityBars } from "../../components/charts/ProbabilityBars";
+import { type AbResultsData, AbResultsView, type Parts, type StoredContent, type VariantValues, VariantList, newVariant, partsOf, wholeNumber } from "../../components/AbVariants";
+import type { Channel } from "../../components/ChannelMessageBlock";
 import type { SenderOption } from "../../components/EmailBodyEditor";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { CheckField, FieldError, TextField } from "../../components/Field";
-import { ItemControls, moveItem } from "../../components/ItemControls";
-import type { LineMessage } from "../../components/MessagePreview";
-import { Table } from "../../components/Table";
 import { useApiGet } from "../../components/ResourceScreen";
 import { t } from "../../i18n";
-import { fmtNumber } from "../scenarios/shared";
 
-export const LABELS = ["A", "B", "C", "D"] as const;
-export const MAX_VARIANTS = 4;
-
-export interface Parts {
-  line: LineMessage[];
-  email: EmailContent;
-  sms: SmsContent;
-}
-
-export interface VariantValues extends Parts {
-  weight: string;
-}
+// the variant parts are shared with the scenario step editor (components/AbVariants.tsx)
+export { LABELS, MAX_VARIANTS, partsOf } from "../../components/AbVariants";
+export type { Parts, StoredContent, VariantValues } from "../../components/AbVariants";
 
 export interface AbValues {
   ab: boolean;
@@ -38,20 +25,6 @@ export interface AbValues {
   abShare: boolean;
   share: string;
   after: string;
-}
-
-export interface StoredContent {
-  line?: LineMessage[];
-  email?: { subject: string; text?: string; html?: string; from?: string };
-  sms?: { text: string };
-}
-
-export function partsOf(c: StoredContent | undefined): Parts {
-  return {
-    line: c?.line ?? [{ type: "text", text: "" }],
-    email: { subject: "", text: "", html: "", from: "", ...c?.email },
-    sms: { text: c?.sms?.text ?? "" },
-  };
 }
 
 /** The API's content for a channel from the composer's parts. */
@@ -81,25 +54,20 @@ export function abValues(b: { variants?: { weight: number; content?: StoredConte
   };
 }
 
-/** A weight as typed: a whole number, or null (the API names the field when it is not 1-1000). */
-function num(s: string): number | null {
-  const n = Number(s.trim());
-  return s.trim() && Number.isInteger(n) ? n : null;
-}
-
 /** The A/B part of the broadcast's body: `variants` replaces `content` while the test is on; `[]` ends it. */
 export function abBody(channel: string, main: Parts, v: AbValues, body: Record<string, unknown>): Record<string, unknown> {
   if (!v.ab) return v.others.length ? { ...body, variants: [], ab_test_share: 0 } : body; // turned off: end the test
   const { content: _content, ...rest } = body;
   const variants = [
-    { content: contentOf(channel, main), weight: num(v.weightA) },
-    ...v.others.map((o) => ({ content: contentOf(channel, o), weight: num(o.weight) })),
+    { content: contentOf(channel, main), weight: wholeNumber(v.weightA) },
+    ...v.others.map((o) => ({ content: contentOf(channel, o), weight: wholeNumber(o.weight) })),
   ];
-  return { ...rest, variants, ab_test_share: v.abShare ? num(v.share) : 0, ...(v.abShare ? { ab_winner_after_minutes: num(v.after) } : {}) };
+  return { ...rest, variants, ab_test_share: v.abShare ? wholeNumber(v.share) : 0, ...(v.abShare ? { ab_winner_after_minutes: wholeNumber(v.after) } : {}) };
 }
 
-function newVariant(): VariantValues {
-  return { weight: "1", ...partsOf(undefined) };
+/** The channels a broadcast's channel choice sends on. */
+function channelsOf(channel: string): Channel[] {
+  return channel === "line_email" ? ["line", "email"] : channel === "email" ? ["email"] : channel === "sms" ? ["sms"] : ["line"];
 }
 
 export function VariantsBlock({
@@ -116,7 +84,6 @@ export function VariantsBlock({
   senders?: SenderOption[];
 }) {
   const put = (patch: Partial<AbValues>) => onChange({ ...value, ...patch });
-  const putOther = (j: number, patch: Partial<VariantValues>) => put({ others: value.others.map((o, m) => (m === j ? { ...o, ...patch } : o)) });
   const toggle = (on: boolean) => put({ ab: on, others: on && value.others.length === 0 ? [newVariant()] : value.others });
   return (
     <section class="card form" data-testid="broadcast-abtest">
@@ -126,33 +93,7 @@ export function VariantsBlock({
       {value.ab && (
         <>
           <p class="muted">{t("ab.lead")}</p>
-          <TextField narrow type="number" min={1} max={1000} label={t("ab.weightOf", { label: "A" })} name="variants.0.weight" value={value.weightA} error={problems.get("variants.0.weight")} onValue={(x) => put({ weightA: x })} />
-          {value.others.map((o, j) => {
-            const base = `variants.${j + 1}.content`;
-            const label = LABELS[j + 1]!;
-            return (
-              <div class="card form" key={j} data-testid="ab-variant" data-label={label}>
-                <div class="row row--between">
-                  <h3 class="card__title">{t("ab.variant", { label })}</h3>
-                  <ItemControls index={j} count={value.others.length} minCount={1} onMove={(d) => put({ others: moveItem(value.others, j, d) })} onRemove={() => put({ others: value.others.filter((_, m) => m !== j) })} />
-                </div>
-                <TextField narrow type="number" min={1} max={1000} label={t("ab.weightOf", { label })} name={`variants.${j + 1}.weight`} value={o.weight} error={problems.get(`variants.${j + 1}.weight`)} onValue={(x) => putOther(j, { weight: x })} />
-                <FieldError text={problems.get(base)} name={base} />
-                {channel.startsWith("line") && <ChannelMessageBlock channel="line" base={base} problems={problems} value={o.line} onChange={(x) => putOther(j, { line: x })} />}
-                {(channel === "email" || channel === "line_email") && (
-                  <ChannelMessageBlock channel="email" base={base} problems={problems} value={o.email} senders={senders} onChange={(x) => putOther(j, { email: x })} />
-                )}
-                {channel === "sms" && <ChannelMessageBlock channel="sms" base={base} rows={3} problems={problems} value={o.sms} onChange={(x) => putOther(j, { sms: x })} />}
-              </div>
-            );
-          })}
-          {value.others.length + 1 < MAX_VARIANTS && (
-            <div class="row">
-              <button type="button" class="btn btn--small btn--ghost" onClick={() => put({ others: [...value.others, newVariant()] })} data-testid="ab-add">
-                {t("ab.add", { label: LABELS[value.others.length + 1]! })}
-              </button>
-            </div>
-          )}
+          <VariantList channels={channelsOf(channel)} weightA={value.weightA} others={value.others} onWeightA={(x) => put({ weightA: x })} onOthers={(others) => put({ others })} problems={problems} at={(n) => `variants.${n}`} senders={senders} />
           <CheckField label={t("ab.share.on")} name="ab_share" checked={value.abShare} testId="ab-share-on" onValue={(x) => put({ abShare: x })} />
           {value.abShare && (
             <div class="row">
@@ -166,15 +107,9 @@ export function VariantsBlock({
   );
 }
 
-export interface AbResultsBody {
+export interface AbResultsBody extends AbResultsData {
   test_share: number | null;
   winner: { broadcast_id: string; status: string; send_at: string | null; variant: string | null; note: string | null } | null;
-  variants: { label: string; weight: number; share: number; recipients: number; clicks: number; click_rate: number | null; probability_best: number | null }[];
-  verdict: { ready: boolean; message: string; leader: string | null; significant: boolean };
-}
-
-function pct(x: number | null | undefined): string {
-  return x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)}%`;
 }
 
 export function AbResults({ id }: { id: string }) {
@@ -183,31 +118,13 @@ export function AbResults({ id }: { id: string }) {
   if (!r.data) return <p class="muted">{t("app.loading")}</p>;
   const d = r.data;
   return (
-    <section class="card form" data-testid="ab-results">
-      <h2 class="card__title">{t("ab.results")}</h2>
-      <p class={`notice ${d.verdict.significant ? "notice--info" : ""}`} data-testid="ab-verdict">
-        {d.verdict.message}
-      </p>
-      <div style={{ overflowX: "auto" }}>
-      <Table bare testId="ab-table" columns={[t("ab.col.variant"), { label: t("ab.col.recipients"), num: true }, { label: t("ab.col.clicks"), num: true }, { label: t("ab.col.rate"), num: true }, { label: t("ab.col.best"), num: true }]}>
-        {d.variants.map((v) => (
-          <tr key={v.label} data-testid="ab-row" data-label={v.label}>
-            <td>{v.label}</td>
-            <td class="num">{fmtNumber(v.recipients)}</td>
-            <td class="num">{fmtNumber(v.clicks)}</td>
-            <td class="num">{pct(v.click_rate)}</td>
-            <td class="num">{pct(v.probability_best)}</td>
-          </tr>
-        ))}
-      </Table>
-      </div>
-      <ProbabilityBars title={t("ab.col.best")} rows={d.variants.map((v) => ({ label: v.label, value: v.probability_best }))} />
+    <AbResultsView data={d}>
       {d.winner && (
         <p class="muted" data-testid="ab-winner">
           {d.winner.variant ? t("ab.winner.sent", { label: d.winner.variant }) : t("ab.winner.pending", { at: d.winner.send_at ?? "—" })}
           {d.winner.note ? ` ${d.winner.note}` : ""}
         </p>
       )}
-    </section>
+    </AbResultsView>
   );
 }

@@ -15,6 +15,7 @@ import { useForm } from "../../lib/useForm";
 import { href, navigate, useRoute } from "../../router";
 import { problemAt, problemsOf } from "./shared";
 import { ActionList } from "./ActionList";
+import { StepAbEditor, StepAbResults, variantsBody } from "./StepAbTest";
 import { type Condition, type Scenario, type Step, type Timing, TRIGGERS, newScenario, newStep } from "./types";
 
 export const SCENARIOS: ResourceKind = { path: "/scenarios", title: "nav.scenarios", lead: "screen.scenarios.lead", newLabel: "sc.new", testId: "scenario" };
@@ -64,6 +65,8 @@ interface StepProps {
   onFocus: () => void;
   /** friends waiting for this step (saved scenarios) */
   waiting?: number;
+  /** a saved scenario whose saved step is an A/B test: its results are shown */
+  abResults?: { scenarioId: string; version: number; onAdopted: (s: Scenario) => void };
 }
 
 const TIMING_FIELDS = ["type", "amount", "unit", "from", "day", "at", "field", "days", "late_enrollment", "if_missing", "if_past"];
@@ -204,7 +207,7 @@ function ActionsEditor({ step, index, problems, onChange }: Pick<StepProps, "ste
   );
 }
 
-function StepCard({ step, index, count, problems, onChange, onRemove, onMove, onFocus, waiting }: StepProps) {
+function StepCard({ step, index, count, problems, onChange, onRemove, onMove, onFocus, waiting, abResults }: StepProps) {
   const base = `steps[${index}]`;
   const invalid = [...problems.keys()].some((w) => w === base || w.startsWith(`${base}.`) || w.startsWith(`${base}[`));
   return (
@@ -257,6 +260,8 @@ function StepCard({ step, index, count, problems, onChange, onRemove, onMove, on
               return step.sms && <ChannelMessageBlock key={ch} channel="sms" base={base} problems={problems} value={step.sms} onChange={(sms) => onChange({ ...step, sms })} />;
             })}
           </div>
+          <StepAbEditor step={step} index={index} problems={problems} onChange={onChange} />
+          {abResults && <StepAbResults step={step} {...abResults} />}
           <ActionsEditor step={step} index={index} problems={problems} onChange={onChange} />
         </div>
       </div>
@@ -270,7 +275,7 @@ function toBody(v: Scenario): Record<string, unknown> {
   return {
     ...rest,
     triggers: v.triggers.map((tr) => Object.fromEntries(Object.entries(tr).filter(([, x]) => x !== null && x !== undefined && x !== ""))),
-    steps: v.steps.map((s) => ({ ...s, email: s.email ? { subject: s.email.subject, text: s.email.text || null, html: s.email.html || null } : null })),
+    steps: v.steps.map((s) => ({ ...s, email: s.email ? { subject: s.email.subject, text: s.email.text || null, html: s.email.html || null } : null, variants: variantsBody(s) })),
   };
 }
 
@@ -301,6 +306,15 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
   const hasEmail = v.steps.some((s) => !!s.email);
   const senders = useSenders(hasEmail);
   const counts = useEnrollmentCounts(id);
+  // steps saved as A/B tests (their results and "adopt" are shown; they stay after a winner was adopted)
+  const abIds = (sc: Scenario) => sc.steps.filter((s) => (s.variants?.length ?? 0) >= 2).map((s) => s.id);
+  const [abSteps, setAbSteps] = useState(() => new Set(abIds(initial)));
+  /** "adopt the winner" saved a new version: the step shows the adopted content (other unsaved edits stay) */
+  const onAdopted = (i: number, stepId: string) => (saved: Scenario) => {
+    setVersion(saved.version);
+    const adopted = saved.steps.find((x) => x.id === stepId);
+    if (adopted) setStep(i, adopted);
+  };
 
   const save = (vals: Scenario) => {
     setSaved(false);
@@ -309,6 +323,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
   const onSaved = (result: Scenario) => {
     setSaved(true);
     setVersion(result.version);
+    setAbSteps((prev) => new Set([...prev, ...abIds(result)]));
     if (!id) navigate(`/scenarios/${result.id}?saved=1`, true);
   };
 
@@ -414,6 +429,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
                 problems={problems}
                 onFocus={() => setFocus(i)}
                 waiting={counts.data ? waitingAt(counts.data, i) : undefined}
+                abResults={id && s.id && abSteps.has(s.id) ? { scenarioId: id, version, onAdopted: onAdopted(i, s.id) } : undefined}
                 onChange={(x) => setStep(i, x)}
                 onRemove={() => form.set("steps", removeItem(v.steps, i))}
                 onMove={(d) => form.set("steps", moveItem(v.steps, i, d))}

@@ -42,6 +42,18 @@ export interface Step {
   email: { subject: string; html?: string | null; text?: string | null } | null;
   sms: { text: string } | null;
   actions: Action[];
+  /** A/B test: 2-4 variants (A = the step's own content); null: no test */
+  variants?: StepVariant[] | null;
+}
+
+export interface StepVariant {
+  /** null while the typed weight is not a whole number (the API says so at the field) */
+  weight: number | null;
+  content: {
+    line?: LineMessage[] | null;
+    email?: { subject: string; html?: string | null; text?: string | null } | null;
+    sms?: { text: string } | null;
+  };
 }
 
 export interface Trigger {

@@ -34,6 +34,7 @@ import haishin.api.routes.products
 import haishin.api.routes.scenarios
 import haishin.api.routes.segments
 import haishin.api.routes.senders
+import haishin.api.routes.step_abtests
 import haishin.api.routes.subscribers
 import haishin.api.routes.tags
 import haishin.api.routes.webhooks
@@ -73,6 +74,7 @@ ROUTE_MODULES = (
     haishin.api.routes.scenarios,
     haishin.api.routes.segments,
     haishin.api.routes.senders,
+    haishin.api.routes.step_abtests,
     haishin.api.routes.subscribers,
     haishin.api.routes.tags,
     haishin.api.routes.webhooks,

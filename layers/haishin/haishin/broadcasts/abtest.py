@@ -18,43 +18,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
-from haishin.abtests.assign import MAX_VARIANTS, MIN_VARIANTS, position, variant_index, variant_label
+from haishin.abtests.assign import position, variant_index, variant_label
 from haishin.abtests.stats import Arm, verdict
 from haishin.broadcasts.models import BroadcastModel
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.errors import ValidationFailed
 
-MAX_WEIGHT = 1000
 SHARE_RANGE = (5, 95)  # percent of the audience in the test when the winner goes to the rest
 WINNER_AFTER_RANGE = (10, 7 * 24 * 60)  # minutes from the test's planning to the winner's send
 _LINK = re.compile(r"/c/([A-Za-z0-9_-]+)")
-
-
-def parse_variants(raw: Any, validate: Callable[[Any], dict[str, Any]]) -> tuple[list[int], list[dict[str, Any]]]:
-    """(weights, contents) of 2-4 variants; ``validate`` checks one content (``where`` is prefixed with
-    ``variants.<n>.``). Errors are ValidationFailed in Japanese at ``variants`` / ``variants.<n>.weight``."""
-    if not isinstance(raw, list) or not MIN_VARIANTS <= len(raw) <= MAX_VARIANTS:
-        raise ValidationFailed(f"A/Bテストのパターンは{MIN_VARIANTS}〜{MAX_VARIANTS}個です", where="variants")
-    weights: list[int] = []
-    contents: list[dict[str, Any]] = []
-    for index, variant in enumerate(raw):
-        where = f"variants.{index}"
-        if not isinstance(variant, dict) or set(variant) - {"content", "weight"}:
-            raise ValidationFailed("パターンは content と weight だけを持つオブジェクトです", where=where)
-        weight = variant.get("weight", 1)
-        if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= MAX_WEIGHT:
-            raise ValidationFailed(f"配分（weight）は1〜{MAX_WEIGHT}の整数です", where=f"{where}.weight")
-        if variant.get("content") in (None, {}):
-            raise ValidationFailed(f"パターン{variant_label(index)}の内容がありません", where=f"{where}.content")
-        try:
-            contents.append(validate(variant["content"]))
-        except ValidationFailed as exc:
-            raise ValidationFailed(exc.message, where=f"{where}.{exc.where or 'content'}") from None
-        weights.append(weight)
-    return weights, contents
 
 
 def check_share(share: Any, after: Any, *, has_variants: bool) -> tuple[int | None, int | None]:
@@ -174,5 +148,5 @@ class BroadcastAbTests:
         }
 
 
-__all__ = ["BroadcastAbTests", "check_share", "choose_winner", "in_cohort", "link_ids", "parse_variants", "variant_of",
+__all__ = ["BroadcastAbTests", "check_share", "choose_winner", "in_cohort", "link_ids", "variant_of",
            "winner_id"]

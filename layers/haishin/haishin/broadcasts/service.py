@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from haishin import clock, ids
-from haishin.broadcasts.abtest import check_share, parse_variants
+from haishin.abtests.variants import parse_variants
+from haishin.broadcasts.abtest import check_share
 from haishin.broadcasts.audience import Audience
 from haishin.broadcasts.models import CANCELLABLE, CHANNELS, EDITABLE, BroadcastModel
 from haishin.broadcasts.planner import PlannerQueue

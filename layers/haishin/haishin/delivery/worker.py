@@ -163,8 +163,10 @@ class DeliveryWorker:
             if message.channel == "line":
                 tracker = None
                 if self.track is not None and message.kind == "step" and extra.get("scenario_id"):
+                    variant = extra.get("variant")  # an A/B test step's variant index (the click records it)
                     tracker = self.track.tracker(ws, subscriber.subscriber_id, "s", str(extra["scenario_id"]),
-                                                 str(extra.get("step_id") or ""))
+                                                 str(extra.get("step_id") or ""),
+                                                 None if variant is None else str(variant))
                 rendered: Any = self.renderer.line_messages(content["line"], variables, where=f"{where} line",
                                                             track=tracker)
             elif message.channel == "email":

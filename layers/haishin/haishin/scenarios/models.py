@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from haishin.abtests.assign import MAX_VARIANTS, MIN_VARIANTS, variant_label
+from haishin.abtests.variants import MAX_WEIGHT, parse_variants
 from haishin.actions import Action
 from haishin.errors import ValidationFailed, pydantic_message
 from haishin.line.client import MAX_MESSAGES_PER_SEND
@@ -157,6 +160,35 @@ class SmsContent(_Strict):
     text: str = Field(min_length=1, max_length=1600)
 
 
+def _check_line(value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    if value is None:
+        return None
+    if not 1 <= len(value) <= MAX_MESSAGES_PER_SEND:
+        raise ValueError(f"LINE で一度に送れるメッセージは1〜{MAX_MESSAGES_PER_SEND}通です ({len(value)}通あります)")
+    for message in value:
+        check_line_message(message)
+    return value
+
+
+class StepContent(_Strict):
+    """The message content of one A/B variant of a step: the same parts as the step's own."""
+
+    line: list[dict[str, Any]] | None = None
+    email: EmailContent | None = None
+    sms: SmsContent | None = None
+
+    _check_line = field_validator("line")(_check_line)
+
+    @property
+    def channels(self) -> list[str]:
+        return [c for c in CHANNELS if getattr(self, c)]
+
+
+class StepVariant(_Strict):
+    content: StepContent
+    weight: int = Field(1, ge=1, le=MAX_WEIGHT)
+
+
 class Step(_Strict):
     id: str = ""
     name: str = ""
@@ -166,22 +198,41 @@ class Step(_Strict):
     email: EmailContent | None = None
     sms: SmsContent | None = None
     actions: list[Action] = Field(default_factory=list)
+    # A/B test (docs/production/stepab.md): 2-4 variants of the content; variant A is also the step's own content
+    # (what the simulator, the preview and the channel planning read); each friend receives one variant.
+    variants: list[StepVariant] | None = Field(None, min_length=MIN_VARIANTS, max_length=MAX_VARIANTS)
 
-    @field_validator("line")
+    _check_line = field_validator("line")(_check_line)
+
+    @field_validator("variants", mode="before")
     @classmethod
-    def _line(cls, value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-        if value is None:
-            return None
-        if not 1 <= len(value) <= MAX_MESSAGES_PER_SEND:
-            raise ValueError(
-                f"LINE で一度に送れるメッセージは1〜{MAX_MESSAGES_PER_SEND}通です ({len(value)}通あります)")
-        for message in value:
-            check_line_message(message)
-        return value
+    def _no_test(cls, value: Any) -> Any:
+        return None if value == [] else value  # [] ends a test, as for broadcasts
+
+    @model_validator(mode="after")
+    def _variant_a(self) -> Step:
+        if not self.variants:
+            return self
+        first = self.variants[0].content
+        if self.line is None and self.email is None and self.sms is None:
+            self.line, self.email, self.sms = first.line, first.email, first.sms
+        elif (self.line, self.email, self.sms) != (first.line, first.email, first.sms):
+            raise ValueError("A/Bテストのステップの内容はパターンAと同じにしてください"
+                             "（各パターンは variants に書きます）")
+        for index, variant in enumerate(self.variants):
+            if variant.content.channels != self.channels:
+                raise ValueError(f"パターン{variant_label(index)}の送信チャネルはパターンAと同じにしてください")
+        return self
 
     @property
     def channels(self) -> list[str]:
         return [c for c in CHANNELS if getattr(self, c)]
+
+    def content_of(self, variant: int | None) -> StepContent:
+        """The content variant ``variant`` sends (None or no test: the step's own)."""
+        if variant is not None and self.variants and 0 <= variant < len(self.variants):
+            return self.variants[variant].content
+        return StepContent(line=self.line, email=self.email, sms=self.sms)
 
 
 def _tag_key(name: str) -> str:
@@ -267,6 +318,7 @@ def parse_scenario(raw: Any) -> Scenario:
     """Validate a scenario; raises ValidationFailed whose ``where`` names the step and field (first problem) and whose
     ``details`` lists every problem."""
 
+    _check_variants(raw)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -293,10 +345,60 @@ def parse_scenario(raw: Any) -> Scenario:
                     render.check(step.email.text, where=f"{base}.email.text")
             if step.sms:
                 render.check(step.sms.text, where=f"{base}.sms.text")
+            for v, variant in enumerate(step.variants or []):
+                at = f"{base}.variants[{v}].content"
+                for m, line_message in enumerate(variant.content.line or []):
+                    _check_json_templates(render, line_message, f"{at}.line[{m}]")
+                if variant.content.email:
+                    render.check(variant.content.email.subject, where=f"{at}.email.subject")
+                    if variant.content.email.html:
+                        render.check(variant.content.email.html, where=f"{at}.email.html", html=True)
+                    if variant.content.email.text:
+                        render.check(variant.content.email.text, where=f"{at}.email.text")
+                if variant.content.sms:
+                    render.check(variant.content.sms.text, where=f"{at}.sms.text")
     except RenderError as exc:
         raise ValidationFailed(exc.message, where=exc.where, details=[{"where": exc.where, "message": exc.message}]
                                ) from exc
     return scenario
+
+
+def _content_checker() -> Callable[[Any], dict[str, Any]]:
+    """Checks one variant's content; every variant after A must use A's channels."""
+    channels: list[list[str]] = []
+
+    def content(value: Any) -> dict[str, Any]:
+        try:
+            checked = StepContent.model_validate(value)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = where_of(("content", *tuple(error.get("loc", ()))))
+            raise ValidationFailed(pydantic_message(error), where=where) from None
+        if not checked.channels:
+            raise ValidationFailed("LINE・メール・SMSのどれかの内容が必要です", where="content")
+        if channels and checked.channels != channels[0]:
+            raise ValidationFailed(f"送信チャネルはパターンAと同じにしてください（{'・'.join(channels[0])}）",
+                                   where="content")
+        channels.append(checked.channels)
+        return checked.model_dump(mode="json")
+
+    return content
+
+
+def _variant_at(step: int) -> Callable[[int], str]:
+    return lambda n: f"steps[{step}].variants[{n}]"
+
+
+def _check_variants(raw: Any) -> None:
+    """A step's A/B variants, checked as a broadcast's are (``haishin.abtests.variants``: Japanese errors at
+    ``steps[i].variants``, ``steps[i].variants[j].weight``, ``steps[i].variants[j].content.line[0]``), and every
+    variant on the channels of variant A."""
+    steps = raw.get("steps") if isinstance(raw, dict) else None
+    for i, step in enumerate(steps if isinstance(steps, list) else []):
+        variants = step.get("variants") if isinstance(step, dict) else None
+        if variants is None or variants == []:
+            continue
+        parse_variants(variants, _content_checker(), root=f"steps[{i}].variants", at=_variant_at(i))
 
 
 def _check_json_templates(render: Any, value: Any, where: str) -> None:

@@ -3,6 +3,8 @@
 Checks in order: the previous step settled (order per friend), the ledger claim, the step and the enrollment still
 current, the friend reachable and not opted out, the step's conditions; then the generic send core
 (``DeliveryWorker.send_rendered``: render, send with retries, settle) and the step's actions, once.
+An A/B test step sends the friend's variant (``scenarios.abtest.variant_of``, a pure function of the friend: a retry
+sends the same one) and counts the friend once as its recipient after the send is recorded.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from typing import Any
 from haishin.delivery.ledger import FINAL
 from haishin.delivery.messages import DeliveryMessage
 from haishin.delivery.worker import DeliveryWorker, PermanentFailure, RetryLater
+from haishin.scenarios.abtest import StepAbTests, variant_of
 from haishin.scenarios.conditions import evaluate
 from haishin.scenarios.enrollments import EnrollmentRepository
-from haishin.scenarios.models import Step
+from haishin.scenarios.models import StepContent
 from haishin.scenarios.repository import ScenarioRepository
 from haishin.subscribers.models import SubscriberModel
 from haishin.tags.repository import TagRepository
@@ -24,12 +27,14 @@ class StepSender:
     """The ``step`` kind of ``DeliveryWorker.kinds``."""
 
     def __init__(self, scenarios: ScenarioRepository, enrollments: EnrollmentRepository, *, actions: Any,
-                 scenario_control: Any, tags: TagRepository | None = None) -> None:
+                 scenario_control: Any, tags: TagRepository | None = None,
+                 abtests: StepAbTests | None = None) -> None:
         self.scenarios = scenarios
         self.enrollments = enrollments
         self.actions = actions  # haishin.actions.ActionRunner: the step's actions
         self.scenario_control = scenario_control  # ScenarioService: on_fail "end_enrollment" stops the enrollment
         self.tags = tags or TagRepository()
+        self.abtests = abtests  # recipients per A/B step variant (None: not counted)
 
     def __call__(self, worker: DeliveryWorker, message: DeliveryMessage, deadline: float,
                  stop_at: float | None = None) -> str:
@@ -50,6 +55,8 @@ class StepSender:
             assert claim.row is not None
             if claim.row.status == "failed":
                 raise PermanentFailure(claim.row.error or "failed earlier")
+            if claim.row.status == "sent":  # a crash after the settle: the count was perhaps not made yet
+                self._count_variant(message)
             self._after_send(worker, message, claim.row.status)
             return str(claim.row.status)
         if claim.outcome == "busy":
@@ -96,14 +103,35 @@ class StepSender:
         address, status = worker.address(subscriber, message.channel, message.line_channel_id)
         if address is None:
             return skip(status, f"no {message.channel} address" if status == "skipped_no_address" else "blocked")
-        content = self._step_content(step, message.channel)
+        variant = variant_of(step_ref.scenario_id, step, subscriber_id)
+        content = self._step_content(step.id, step.content_of(variant), message.channel)
         if message.channel == "email" and scenario.email_from:
             content["email"]["from"] = scenario.email_from
         where = f"scenario {step_ref.scenario_id} v{step_ref.scenario_version} step {step.id}"
+        extra: dict[str, Any] = {"scenario_id": step_ref.scenario_id, "step_id": step.id}
+        if variant is not None:
+            extra["variant"] = variant
         result = worker.send_rendered(message, subscriber, address, content, message.retry_key, token, deadline,
-                                     where, extra={"scenario_id": step_ref.scenario_id, "step_id": step.id})
+                                     where, extra=extra)
+        if variant is not None and self.abtests is not None:
+            try:
+                self.abtests.count(ws, step_ref.scenario_id, step.id, variant, subscriber_id)
+            except Exception as exc:  # sent and settled: the retry finds the row final and counts then (once)
+                raise RetryLater(f"sent; counting the A/B recipient failed ({exc}), counted on the retry") from exc
         self._after_send(worker, message, "sent", subscriber=subscriber)
         return result
+
+    def _count_variant(self, message: DeliveryMessage) -> None:
+        """Count the recipient of an A/B step whose send was settled by an earlier attempt (idempotent)."""
+        step_ref = message.step
+        if step_ref is None or self.abtests is None or message.channel == "none" or not message.recipients:
+            return
+        scenario = self.scenarios.version(message.workspace_id, step_ref.scenario_id, step_ref.scenario_version)
+        step = next((s for s in scenario.steps if s.id == step_ref.step_id), None)
+        variant = None if step is None else variant_of(step_ref.scenario_id, step, message.recipients[0])
+        if variant is not None:
+            self.abtests.count(message.workspace_id, step_ref.scenario_id, step_ref.step_id, variant,
+                               message.recipients[0])
 
     def _after_send(self, worker: DeliveryWorker, message: DeliveryMessage, status: str,
                     subscriber: SubscriberModel | None = None) -> None:
@@ -123,11 +151,11 @@ class StepSender:
         worker.ledger.mark_actions_done(message.delivery_id)
 
     @staticmethod
-    def _step_content(step: Step, channel: str) -> dict[str, Any]:
+    def _step_content(step_id: str, content: StepContent, channel: str) -> dict[str, Any]:
         if channel == "line":
-            return {"line": step.line}
-        if channel == "email" and step.email:
-            return {"email": step.email.model_dump()}
-        if channel == "sms" and step.sms:
-            return {"sms": step.sms.model_dump()}
-        raise PermanentFailure(f"step {step.id} has no {channel} content")
+            return {"line": content.line}
+        if channel == "email" and content.email:
+            return {"email": content.email.model_dump()}
+        if channel == "sms" and content.sms:
+            return {"sms": content.sms.model_dump()}
+        raise PermanentFailure(f"step {step_id} has no {channel} content")

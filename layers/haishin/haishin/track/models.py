@@ -3,7 +3,8 @@
 - target:  pk ``mlink#<link_id>`` sk ``target``: workspace and target URL of one rewritten URL (the link ID is a hash
            of workspace and URL, so every message with the same URL shares it; written once, never changed)
 - stats:   pk ``clickstats#<workspace_id>#<scope>`` sk ``<sub>``: ``clicks`` and ``unique_friends`` (ADD, atomic).
-           scope: ``broadcast#<id>`` (sub ``all`` and ``variant#<n>``), ``scenario#<id>`` (sub ``step#<id>``),
+           scope: ``broadcast#<id>`` (sub ``all`` and ``variant#<n>``), ``scenario#<id>`` (sub ``step#<id>``, and
+           ``step#<id>#variant#<n>`` for an A/B test step),
            ``autoreply#<id>`` (sub ``all``), ``route#<route>`` (sub ``all``)
 - friend:  pk ``clickfriend#<workspace_id>#<scope>#<sub>`` sk ``<subscriber_id>``: this friend clicked here (unique)
 """

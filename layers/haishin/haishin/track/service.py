@@ -41,7 +41,10 @@ def scopes(source: tokens.Source) -> list[tuple[str, str]]:
             found.append((f"broadcast#{source.id}", f"variant#{source.sub}"))
         return found
     if source.kind == "s":
-        return [(f"scenario#{source.id}", f"step#{source.sub or ''}")]
+        found = [(f"scenario#{source.id}", f"step#{source.sub or ''}")]
+        if source.variant is not None:  # an A/B test step: also its variant (scenarios.abtest.click_sub)
+            found.append((f"scenario#{source.id}", f"step#{source.sub or ''}#variant#{source.variant}"))
+        return found
     return [(f"autoreply#{source.id}", "all")]
 
 
@@ -95,14 +98,15 @@ class TrackService:
         self._sources = TtlLru(1_000)  # per source: its key, encoding and base URL, shared by every friend's Tracker
 
     # ------------------------------------------------------------------ rendering
-    def tracker(self, workspace_id: str, subscriber_id: str, kind: str, source_id: str, sub: str | None = None
-                ) -> Tracker:
-        """kind: ``b`` (broadcast; sub = variant index), ``s`` (scenario; sub = step ID), ``a`` (auto-reply)."""
+    def tracker(self, workspace_id: str, subscriber_id: str, kind: str, source_id: str, sub: str | None = None,
+                variant: str | None = None) -> Tracker:
+        """kind: ``b`` (broadcast; sub = variant index), ``s`` (scenario; sub = step ID, variant = the A/B step's
+        variant index), ``a`` (auto-reply)."""
         base = public_base()
-        cache_key = f"{base}|{workspace_id}|{kind}|{source_id}|{sub}"
+        cache_key = f"{base}|{workspace_id}|{kind}|{source_id}|{sub}|{variant}"
         found, state = self._sources.get(cache_key)
         if not found:
-            source = tokens.Source(kind, source_id, sub)
+            source = tokens.Source(kind, source_id, sub, variant)
             state = _SourceState(source, source.encode(), self.key(workspace_id), f"{base}/c/",
                                  (f"{base}/c/", f"{base}/u/"))
             self._sources.put(cache_key, state, _KEY_TTL_S)

@@ -4,7 +4,8 @@
   workspace (for the key) and the target URL (the only place a click may redirect to);
 - ``friend``: the subscriber ID;
 - ``source``: where the URL was sent, read without any DB access: ``b~<broadcast>~<variant or ->`` (broadcast and
-  A/B variant), ``s~<scenario>~<step>`` (scenario step), ``a~<auto-reply>``;
+  A/B variant), ``s~<scenario>~<step>`` (scenario step) or ``s~<scenario>~<step>~<variant>`` (an A/B step's
+  variant), ``a~<auto-reply>``;
 - ``mac``: keyed BLAKE2b-128 (personalised ``haishin-track``) over ``workspace|friend|source|link`` with the workspace's
   signing key (the one of ``haishin.forms.tokens.LinkSigner``), 22 base64url characters.
 No expiry: the token grants nothing but a count and the redirect to the stored URL, and a step message may be
@@ -37,22 +38,28 @@ class Source:
     kind: str  # b | s | a
     id: str  # broadcast, scenario or auto-reply ID
     sub: str | None = None  # the variant index (broadcast) or the step ID (scenario)
+    variant: str | None = None  # the variant index of an A/B test step (scenario only)
 
     def encode(self) -> str:
-        return _encoded(self.kind, self.id, self.sub)
+        return _encoded(self.kind, self.id, self.sub, self.variant)
 
     @classmethod
     def decode(cls, text: str) -> Source:
         parts = text.split("~")
-        if len(parts) not in (2, 3) or parts[0] not in KINDS or not all(_PART.match(p) for p in parts[1:]):
+        if (len(parts) not in (2, 3, 4) or parts[0] not in KINDS or (len(parts) == 4 and parts[0] != "s")
+                or not all(_PART.match(p) for p in parts[1:])):
             raise TrackTokenInvalid("malformed")
-        return cls(parts[0], _unpart(parts[1]), _unpart(parts[2]) if len(parts) == 3 else None)
+        return cls(parts[0], _unpart(parts[1]), _unpart(parts[2]) if len(parts) >= 3 else None,
+                   _unpart(parts[3]) if len(parts) == 4 else None)
 
 
 @functools.lru_cache(maxsize=1024)
-def _encoded(kind: str, source_id: str, sub: str | None) -> str:
+def _encoded(kind: str, source_id: str, sub: str | None, variant: str | None) -> str:
     """Cached: planning encodes the same broadcast's source once per friend."""
-    return "~".join([kind, _part(source_id)] + ([_part(sub)] if sub is not None else []))
+    parts = [kind, _part(source_id)] + ([_part(sub)] if sub is not None else [])
+    if variant is not None and sub is not None:
+        parts.append(_part(variant))
+    return "~".join(parts)
 
 
 def _part(value: str) -> str:
