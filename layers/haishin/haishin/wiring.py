@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from haishin.channels.activity import ChannelActivity
     from haishin.channels.chat import ChatService
     from haishin.channels.service import ChannelService
+    from haishin.conversions.service import ConversionService
     from haishin.csvio.importer import ImportService
     from haishin.dashboard import Dashboard
     from haishin.delivery.ledger import Ledger
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
     from haishin.tags.repository import TagRepository
     from haishin.timeline.models import Timeline
     from haishin.track.service import TrackService
+    from haishin.webhook_events import EventFanout
     from haishin.webhooks.service import WebhookService as OutgoingWebhooks
     from haishin.workspaces.service import WorkspaceService
 
@@ -198,6 +200,17 @@ class Services:
             return Outgoing(WebhookRepository(), self.secrets, SqsWebhookQueue(), HttpSender())
 
         return self._one("webhooks", build)
+
+    @property
+    def events(self) -> EventFanout:
+        """Domain events (tag added, form answered, purchase...): outgoing webhooks, then conversions."""
+
+        def build() -> EventFanout:
+            from haishin.webhook_events import EventFanout  # noqa: PLC0415
+
+            return EventFanout(self.webhooks, self.conversions)
+
+        return self._one("events", build)
 
     # ------------------------------------------------------------------ repositories
     @property
@@ -381,7 +394,7 @@ class Services:
             from haishin.actions import ActionRunner  # noqa: PLC0415
 
             return ActionRunner(self.subscribers, self.timeline, scenarios=self.scenario_service,
-                                webhooks=self.webhooks, tags=self.tags, events=self.webhooks)
+                                webhooks=self.webhooks, tags=self.tags, events=self.events)
 
         return self._one("actions", build)
 
@@ -405,7 +418,7 @@ class Services:
 
             return Collaborators(subscribers=self.subscribers, timeline=self.timeline, secrets=self.secrets,
                                  scenarios=self.scenario_service, actions=self.actions, messenger=self.messenger,
-                                 stripe=lambda: self.stripe, workspaces=self.workspaces, webhooks=self.webhooks,
+                                 stripe=lambda: self.stripe, workspaces=self.workspaces, webhooks=self.events,
                                  first_steps=self.first_steps_now)
 
         return self._one("collaborators", build)
@@ -466,6 +479,20 @@ class Services:
         return self._one("track", build)
 
     @property
+    def conversions(self) -> ConversionService:
+        """Conversion points: recording once, attribution (last click, last message, route), counts."""
+
+        def build() -> ConversionService:
+            from haishin.conversions.repository import ConversionRepository  # noqa: PLC0415
+            from haishin.conversions.service import ConversionService  # noqa: PLC0415
+            from haishin.storage.once import Once  # noqa: PLC0415
+
+            return ConversionService(repository=ConversionRepository(), track=self.track,
+                                     subscribers=self.subscribers, timeline=self.timeline, once=Once())
+
+        return self._one("conversions", build)
+
+    @property
     def links(self) -> LinkService:
         def build() -> LinkService:
             from haishin.links.service import LinkService  # noqa: PLC0415
@@ -524,7 +551,7 @@ class Services:
             from haishin.subscribers.service import CrmService  # noqa: PLC0415
 
             return CrmService(self.subscribers, self.timeline, self.fields, self.tags,
-                              triggers=self.scenario_service, events=self.webhooks)
+                              triggers=self.scenario_service, events=self.events)
 
         return self._one("crm", build)
 
@@ -554,7 +581,8 @@ class Services:
             from haishin.broadcasts.repository import BroadcastRepository  # noqa: PLC0415
             from haishin.links.repository import LinkRepository  # noqa: PLC0415
 
-            return BroadcastAbTests(repository=BroadcastRepository(), clicks=LinkRepository(), track=self.track)
+            return BroadcastAbTests(repository=BroadcastRepository(), clicks=LinkRepository(), track=self.track,
+                                    conversions=self.conversions)
 
         return self._one("broadcast_abtests", build)
 
@@ -602,7 +630,7 @@ class Services:
             from haishin.pages.router import Pages  # noqa: PLC0415
 
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
-                         track=self.track)
+                         track=self.track, conversions=self.conversions)
 
         return self._one("pages", build)
 

@@ -5,6 +5,8 @@
 - stats:   pk ``clickstats#<workspace_id>#<scope>`` sk ``<sub>``: ``clicks`` and ``unique_friends`` (ADD, atomic).
            scope: ``broadcast#<id>`` (sub ``all`` and ``variant#<n>``), ``scenario#<id>`` (sub ``step#<id>``),
            ``autoreply#<id>`` (sub ``all``), ``route#<route>`` (sub ``all``)
+- last:    pk ``lastclick#<workspace_id>#<subscriber_id>`` sk ``click``: the friend's last counted click (``source``
+           encoded as in the token, ``at``): what a conversion is attributed to (one unconditional put per click)
 - friend:  pk ``clickfriend#<workspace_id>#<scope>#<sub>`` sk ``<subscriber_id>``: this friend clicked here (unique)
 """
 
@@ -52,3 +54,16 @@ class ClickFriendModel(HaishinModel):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     first_at = UTCDateTimeAttribute()
+
+
+def last_click_pk(workspace_id: str, subscriber_id: str) -> str:
+    return f"lastclick#{workspace_id}#{subscriber_id}"
+
+
+class LastClickModel(HaishinModel):
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="click")
+    source = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
