@@ -8,7 +8,7 @@ import { ChannelMessageBlock, type EmailContent, type SmsContent } from "../../c
 import { ProbabilityBars } from "../../components/charts/ProbabilityBars";
 import type { SenderOption } from "../../components/EmailBodyEditor";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { CheckField, FieldError, TextField } from "../../components/Field";
+import { CheckField, FieldError, SelectField, TextField } from "../../components/Field";
 import { ItemControls, moveItem } from "../../components/ItemControls";
 import type { LineMessage } from "../../components/MessagePreview";
 import { Table } from "../../components/Table";
@@ -38,7 +38,12 @@ export interface AbValues {
   abShare: boolean;
   share: string;
   after: string;
+  /** the winner metric: click rate, conversion rate or revenue per recipient */
+  metric?: AbMetric;
 }
+
+export type AbMetric = "click_rate" | "conversion_rate" | "revenue_per_recipient";
+export const METRICS: readonly AbMetric[] = ["click_rate", "conversion_rate", "revenue_per_recipient"];
 
 export interface StoredContent {
   line?: LineMessage[];
@@ -69,7 +74,7 @@ export function contentOf(channel: string, p: Parts): Record<string, unknown> {
   return content;
 }
 
-export function abValues(b: { variants?: { weight: number; content?: StoredContent }[] | null; ab_test_share?: number | null; ab_winner_after_minutes?: number | null } | null): AbValues {
+export function abValues(b: { variants?: { weight: number; content?: StoredContent }[] | null; ab_test_share?: number | null; ab_winner_after_minutes?: number | null; ab_metric?: AbMetric } | null): AbValues {
   const variants = b?.variants ?? [];
   return {
     ab: variants.length >= 2,
@@ -78,6 +83,7 @@ export function abValues(b: { variants?: { weight: number; content?: StoredConte
     abShare: !!b?.ab_test_share,
     share: String(b?.ab_test_share ?? 20),
     after: String(b?.ab_winner_after_minutes ?? 60),
+    metric: b?.ab_metric ?? "click_rate",
   };
 }
 
@@ -95,7 +101,8 @@ export function abBody(channel: string, main: Parts, v: AbValues, body: Record<s
     { content: contentOf(channel, main), weight: num(v.weightA) },
     ...v.others.map((o) => ({ content: contentOf(channel, o), weight: num(o.weight) })),
   ];
-  return { ...rest, variants, ab_test_share: v.abShare ? num(v.share) : 0, ...(v.abShare ? { ab_winner_after_minutes: num(v.after) } : {}) };
+  const metric = v.metric && v.metric !== "click_rate" ? { ab_metric: v.metric } : {};
+  return { ...rest, variants, ab_test_share: v.abShare ? num(v.share) : 0, ...(v.abShare ? { ab_winner_after_minutes: num(v.after) } : {}), ...metric };
 }
 
 function newVariant(): VariantValues {
@@ -153,6 +160,7 @@ export function VariantsBlock({
               </button>
             </div>
           )}
+          <SelectField narrow label={t("ab.metric")} name="ab_metric" value={value.metric ?? "click_rate"} error={problems.get("ab_metric")} testId="ab-metric" options={METRICS.map((m) => [m, t(`ab.metric.${m}`)] as [AbMetric, string])} onValue={(x) => put({ metric: x })} />
           <CheckField label={t("ab.share.on")} name="ab_share" checked={value.abShare} testId="ab-share-on" onValue={(x) => put({ abShare: x })} />
           {value.abShare && (
             <div class="row">
@@ -169,7 +177,11 @@ export function VariantsBlock({
 export interface AbResultsBody {
   test_share: number | null;
   winner: { broadcast_id: string; status: string; send_at: string | null; variant: string | null; note: string | null } | null;
-  variants: { label: string; weight: number; share: number; recipients: number; clicks: number; click_rate: number | null; probability_best: number | null }[];
+  metric?: AbMetric;
+  variants: {
+    label: string; weight: number; share: number; recipients: number; clicks: number; click_rate: number | null; probability_best: number | null;
+    conversions?: number; conversion_rate?: number | null; revenue?: number; revenue_per_recipient?: number | null;
+  }[];
   verdict: { ready: boolean; message: string; leader: string | null; significant: boolean };
 }
 
@@ -185,17 +197,22 @@ export function AbResults({ id }: { id: string }) {
   return (
     <section class="card form" data-testid="ab-results">
       <h2 class="card__title">{t("ab.results")}</h2>
+      <p class="muted" data-testid="ab-metric-shown">{t("ab.metric")}: {t(`ab.metric.${d.metric ?? "click_rate"}`)}</p>
       <p class={`notice ${d.verdict.significant ? "notice--info" : ""}`} data-testid="ab-verdict">
         {d.verdict.message}
       </p>
       <div style={{ overflowX: "auto" }}>
-      <Table bare testId="ab-table" columns={[t("ab.col.variant"), { label: t("ab.col.recipients"), num: true }, { label: t("ab.col.clicks"), num: true }, { label: t("ab.col.rate"), num: true }, { label: t("ab.col.best"), num: true }]}>
+      <Table bare testId="ab-table" columns={[t("ab.col.variant"), { label: t("ab.col.recipients"), num: true }, { label: t("ab.col.clicks"), num: true }, { label: t("ab.col.rate"), num: true }, { label: t("ab.col.conversions"), num: true }, { label: t("ab.col.cvr"), num: true }, { label: t("ab.col.revenue"), num: true }, { label: t("ab.col.rpr"), num: true }, { label: t("ab.col.best"), num: true }]}>
         {d.variants.map((v) => (
           <tr key={v.label} data-testid="ab-row" data-label={v.label}>
             <td>{v.label}</td>
             <td class="num">{fmtNumber(v.recipients)}</td>
             <td class="num">{fmtNumber(v.clicks)}</td>
             <td class="num">{pct(v.click_rate)}</td>
+            <td class="num" data-testid="ab-conversions">{fmtNumber(v.conversions ?? 0)}</td>
+            <td class="num">{pct(v.conversion_rate)}</td>
+            <td class="num" data-testid="ab-revenue">{`¥${fmtNumber(v.revenue ?? 0)}`}</td>
+            <td class="num">{v.revenue_per_recipient === null || v.revenue_per_recipient === undefined ? "—" : `¥${v.revenue_per_recipient.toFixed(1)}`}</td>
             <td class="num">{pct(v.probability_best)}</td>
           </tr>
         ))}
