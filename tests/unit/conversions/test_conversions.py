@@ -148,6 +148,15 @@ def test_the_last_message_received_is_credited_too(env: Env) -> None:
     assert env.cv.scenario_view(WS, "sc_1", ["day-1"])["steps"][0]["by_click"]["conversions"] == 1
 
 
+def test_an_auto_reply_is_the_last_message_when_it_was(env: Env) -> None:
+    code = _point(env)
+    friend = _friend(env)
+    env.root.timeline.append(WS, friend, "message_out", {"auto_reply_id": "ar_7", "messages": []},
+                             actor="auto_reply:ar_7", at=env.clock.now() - timedelta(minutes=5))
+    assert _get(env, f"{BASE}/cv/{code}?f={env.root.track.friend_token(WS, friend)}")["statusCode"] == 200
+    assert _stats("autoreply#ar_7")["message"] == (1, 1, 3000)
+
+
 @pytest.mark.parametrize("bad", ["forged", "other_workspace", "expired", "garbage", "missing"])
 def test_a_bad_friend_token_gets_a_japanese_page_and_stores_nothing(env: Env, bad: str) -> None:
     code = _point(env)

@@ -12,7 +12,9 @@ Recording (``record``): once per (point, cause) through the run-once claims (``s
 the order, the form answer, the tag event, the ``txn`` or the API's ``event_id``; a URL hit without ``txn`` counts
 once per friend). Attribution, read when the conversion happens: the friend's LAST CLICK on a tracked URL
 (``track``'s per-friend record) if within the point's window, the LAST MESSAGE the friend received (the newest
-``message_out`` / ``step_sent`` timeline entry within the window), and the friend's inflow route (no window: it is
+``message_out`` / ``step_sent`` timeline entry within the window: scenario steps, auto-replies, and per-friend
+sends that write one; broadcast batches write no per-friend timeline entry, so a broadcast is credited by its
+clicks only — see docs/production/conv.md), and the friend's inflow route (no window: it is
 where the friend came from). Counters (ADD, atomic) per point and per source: conversions, unique friends, revenue.
 """
 
@@ -320,6 +322,8 @@ class ConversionService:
             data = entry.data or {}
             if entry.kind == "step_sent" and data.get("scenario_id"):
                 return Source("s", str(data["scenario_id"]), str(data.get("step_id") or "")), entry.at
+            if data.get("auto_reply_id"):
+                return Source("a", str(data["auto_reply_id"])), entry.at
             actor = entry.actor or ""
             if actor.startswith("broadcast:") and actor != "broadcast:":
                 return Source("b", actor.split(":", 1)[1]), entry.at
