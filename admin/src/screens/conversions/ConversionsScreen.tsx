@@ -150,6 +150,7 @@ function PointPanel({ point }: { point: ConversionPoint }) {
       {(point.recent ?? []).length > 0 && (
         <>
           <h2 class="card__title">{t("cv.recent")}</h2>
+          <div style={{ overflowX: "auto" }}>
           <Table bare testId="cv-recent" columns={[t("cv.col.at"), t("cv.col.friend"), { label: t("cv.col.revenue"), num: true }]}>
             {(point.recent ?? []).map((r) => (
               <tr key={`${r.at}:${r.subscriber_id}`} data-testid="cv-recent-row">
@@ -159,6 +160,7 @@ function PointPanel({ point }: { point: ConversionPoint }) {
               </tr>
             ))}
           </Table>
+          </div>
         </>
       )}
     </section>
