@@ -4,6 +4,7 @@
  */
 export const ja = {
   "nav.conversions": "CV ポイント",
+  "tl.converted": "コンバージョン",
   "screen.conversions.lead": "購入・フォーム回答・タグ追加・サンクスページの表示を「成果」として数え、直前にクリックされたメッセージ、最後に届いたメッセージ、流入経路ごとに件数と売上を集計します。",
   "cv.new": "CV ポイントを作成",
   "cv.empty": "CV ポイントはまだありません。",
@@ -61,6 +62,7 @@ export const ja = {
 
 export const en: Partial<Record<keyof typeof ja, string>> = {
   "nav.conversions": "Conversions",
+  "tl.converted": "Conversion",
   "screen.conversions.lead": "Count purchases, form answers, tags added and thank-you page views as conversions, with counts and revenue by the message last clicked, the last message received and the inflow route.",
   "cv.new": "New conversion point",
   "cv.empty": "No conversion points yet.",
