@@ -136,10 +136,12 @@ def _in_process(service: BroadcastService, workspace_id: str, name: str, meter: 
 
 
 class _NullLine:
-    def multicast(self, to: list[str], messages: list[dict[str, Any]], *, retry_key: str | None = None) -> Any:
+    def multicast(self, to: list[str], messages: list[dict[str, Any]], *, retry_key: str | None = None,
+                  unit: str | None = None) -> Any:
         return SendResult(request_id=uuid.uuid4().hex)
 
-    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None) -> Any:
+    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None,
+             unit: str | None = None) -> Any:
         return SendResult(request_id=uuid.uuid4().hex)
 
     def for_channel(self, workspace_id: str, channel_id: str) -> _NullLine:

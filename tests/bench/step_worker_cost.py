@@ -43,7 +43,8 @@ class FakeLine:
     def for_channel(self, workspace_id: str, channel_id: str) -> FakeLine:
         return self
 
-    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None) -> Any:
+    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None,
+             unit: str | None = None) -> Any:
         from haishin.line.client import SendResult  # noqa: PLC0415
 
         json.dumps(messages)  # what the SDK would serialise

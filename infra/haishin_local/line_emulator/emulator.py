@@ -35,6 +35,7 @@ from .state import (
     UserAction,
     WebhookRecord,
 )
+from .units import UnitBook, urls_in
 from .validation import (
     MAX_BULK_RICHMENU,
     MAX_MULTICAST_TO,
@@ -129,6 +130,9 @@ ROUTES: tuple[_Route, ...] = (
     _route("POST", "/v2/bot/message/broadcast", "broadcast", "_api_broadcast", "broadcast", body=True),
     _route("GET", "/v2/bot/message/progress/narrowcast", "narrowcast_progress", "_api_narrowcast_progress"),
     _route("GET", "/v2/bot/message/quota", "quota", "_api_quota"),
+    _route("GET", "/v2/bot/message/aggregation/info", "aggregation_info", "_api_aggregation_info"),
+    _route("GET", "/v2/bot/message/aggregation/list", "aggregation_list", "_api_aggregation_list"),
+    _route("GET", "/v2/bot/insight/message/event/aggregation", "unit_statistics", "_api_unit_statistics"),
     _route("GET", "/v2/bot/message/quota/consumption", "quota_consumption", "_api_quota_consumption"),
     _route("GET", "/v2/bot/profile/{userId}", "profile", "_api_profile"),
     _route("GET", "/v2/bot/info", "bot_info", "_api_bot_info"),
@@ -174,6 +178,7 @@ class Emulator:
         self._users: dict[str, User] = {}
         self.reply_token_ttl = REPLY_TOKEN_TTL  # tests shorten it (0 refuses every reply); reset() restores it
         self.login = LineLogin(self)  # LINE Login v2.1 (authorize, token, verify)
+        self.units = UnitBook()  # aggregation units: monthly names, the friend's opens and taps (units.py)
         self._reset_records()
 
     def _reset_records(self) -> None:
@@ -188,6 +193,7 @@ class Emulator:
         self._narrowcasts: dict[str, Json] = {}
         self._follower_cursors: dict[str, FollowerCursor] = {}
         self._calls: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.units.reset()
 
     def _next_seq(self) -> int:
         self._seq += 1
@@ -578,11 +584,16 @@ class Emulator:
             if channel.consumption + would > channel.monthly_quota:
                 raise _Reject(429, {"message": "You have reached your monthly limit."})
         now = clock.now()
+        unit = self.units.unit_of(call.body) if endpoint in ("push", "multicast") else None
+        refused = self.units.admit(channel.channel_id, unit, now)
+        if refused is not None:
+            raise _Reject(400, refused)
+        self.units.record_use(channel.channel_id, unit, now)
         sent: list[Json] = []
         for user_id in users:
             delivered = user_id in channel.followers
             sent = []
-            for message in messages:
+            for bubble, message in enumerate(messages, start=1):
                 record = Delivery(
                     seq=self._next_seq(),
                     channel_id=channel.channel_id,
@@ -595,6 +606,8 @@ class Emulator:
                     status="delivered" if delivered else "blocked",
                     message_id=webhook.message_id(),
                     quote_token=webhook.quote_token(),
+                    unit=unit,
+                    bubble=bubble,
                 )
                 self._deliveries.append(record)
                 sent.append({"id": record.message_id, "quoteToken": record.quote_token})
@@ -746,6 +759,16 @@ class Emulator:
     def _api_quota(self, call: _Call) -> tuple[int, Json]:
         quota = call.channel.monthly_quota
         return 200, ({"type": "none"} if quota is None else {"type": "limited", "value": quota})
+
+    def _api_aggregation_info(self, call: _Call) -> tuple[int, Json]:
+        return 200, self.units.usage(call.channel.channel_id, clock.now())
+
+    def _api_aggregation_list(self, call: _Call) -> tuple[int, Json]:
+        return self.units.names(call.channel.channel_id, clock.now(), call.query.get("limit"), call.query.get("start"))
+
+    def _api_unit_statistics(self, call: _Call) -> tuple[int, Json]:
+        mine = [d for d in self._deliveries if d.channel_id == call.channel.channel_id]
+        return self.units.statistics(call.channel.channel_id, call.query, mine)
 
     def _api_quota_consumption(self, call: _Call) -> tuple[int, Json]:
         return 200, {"totalUsage": call.channel.consumption}
@@ -1168,6 +1191,30 @@ class Emulator:
                 )
             )
         return outcome
+
+    # ------------------------------------------------------------------ the friend reads and taps (aggregation units)
+    def phone_seen(self, channel_id: str, user_id: str, seqs: Iterable[int]) -> int:
+        """The phone page showed these bot messages: one impression each (the first time), for a unit's message."""
+        wanted = {int(s) for s in seqs}
+        counted = 0
+        with self._lock:
+            now = clock.now()
+            for d in self._deliveries:
+                if d.seq in wanted and d.channel_id == channel_id and d.user_id == user_id and d.status == "delivered":
+                    counted += self.units.impression(channel_id, user_id, d.seq, d.unit, d.bubble, now)
+        return counted
+
+    def phone_open(self, channel_id: str, user_id: str, seq: int, url: str) -> str:
+        """The friend opened ``url`` from the bot message ``seq``: a click for its unit. Only a URL that message
+        carries is opened (the page is no open redirect)."""
+        with self._lock:
+            found = next((d for d in self._deliveries if d.seq == int(seq) and d.channel_id == channel_id
+                          and d.user_id == user_id and d.status == "delivered"), None)
+            if found is None or url not in urls_in(found.message):
+                raise ValueError("that message has no such URL")
+            self.units.impression(channel_id, user_id, found.seq, found.unit, found.bubble, clock.now())
+            self.units.click(channel_id, user_id, found.unit, found.bubble, url, clock.now())
+        return url
 
     # ------------------------------------------------------------------ the phone page's feed
     def phone_state(self, channel_id: str, user_id: str, after: int = 0) -> Json:

@@ -132,6 +132,13 @@ class LineEmulator(Emulator, ServedOnThread):
                     return 200, self.set_rate_limits({k: (float(v[0]), float(v[1])) for k, v in body.items()})
                 case ("GET", "phone", "state"):
                     return 200, self.phone_state(query["channel"], query["user"], int(query.get("after", "0")))
+                case ("POST", "phone", "seen"):
+                    seen = self.phone_seen(str(body["channel_id"]), str(body["user_id"]), list(body.get("seqs") or []))
+                    return 200, {"counted": seen}
+                case ("POST", "phone", "open"):
+                    url = self.phone_open(str(body["channel_id"]), str(body["user_id"]), int(body["seq"]),
+                                          str(body["url"]))
+                    return 200, {"url": url}
                 case ("POST", "phone", "action"):
                     return 200, {"status": self._control_action(str(body.get("action")), body)}
         except KeyError as exc:

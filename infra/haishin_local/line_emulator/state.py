@@ -77,6 +77,8 @@ class Delivery:
     status: str  # delivered | blocked
     message_id: str
     quote_token: str
+    unit: str | None = None  # customAggregationUnits[0] of the request (push, multicast)
+    bubble: int = 1  # 1-based position of the message in its request
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +93,7 @@ class Delivery:
             "status": self.status,
             "messageId": self.message_id,
             "quoteToken": self.quote_token,
+            **({"unit": self.unit} if self.unit else {}),
         }
 
 

@@ -66,7 +66,7 @@ def _make_date(year: int, month: int, day: int, original: str) -> date:
 
 def _next_occurrence(month: int, day: int, today: date, original: str) -> tuple[int, date]:
     if not 1 <= month <= 12:
-        raise DateParseError(f"month {month} does not exist: '{original}'")
+        raise DateParseError(f"{month} 月はありません: '{original}'")
     for year in range(today.year, today.year + 9):
         try:
             candidate = date(year, month, day)
@@ -95,13 +95,13 @@ def parse_jp_datetime(text: str, *, tz: str = DEFAULT_TZ, now: datetime | None =
     zone = ZoneInfo(tz)
     cleaned = normalise(text)
     if not cleaned:
-        raise DateParseError("empty date")
+        raise DateParseError("日付が空です")
     iso = _try_iso(cleaned, zone)
     if iso is not None:
         return iso
     match = _PATTERN.match(cleaned)
     if match is None:
-        raise DateParseError(f"not a date we understand: '{original}' (e.g. 2021年1月1日 11:00, 2021/01/01 11:00)")
+        raise DateParseError(f"日付として読めません: '{original}' (例: 2021年1月1日 11:00、2021/01/01 11:00)")
     g = match.groupdict()
     today = (now or clock.now()).astimezone(zone).date()
     month, day = int(g["sm"]), int(g["sd"])
@@ -117,7 +117,7 @@ def parse_jp_datetime(text: str, *, tz: str = DEFAULT_TZ, now: datetime | None =
     end: datetime | None = None
     if g["eH"] is not None:
         if not has_time:
-            raise DateParseError(f"a time range needs a start time: '{original}'")
+            raise DateParseError(f"時間帯には開始時刻が必要です: '{original}'")
         if g["em"]:
             end_year = int(g["ey"]) if g["ey"] else start_date.year
             end_date = _make_date(end_year, int(g["em"]), int(g["ed"]), original)
@@ -130,7 +130,7 @@ def parse_jp_datetime(text: str, *, tz: str = DEFAULT_TZ, now: datetime | None =
         if end < start and not g["em"]:
             end += timedelta(days=1)  # 23:00〜01:00 ends the next day
         if end < start:
-            raise DateParseError(f"the range ends before it starts: '{original}'")
+            raise DateParseError(f"終了が開始より前です: '{original}'")
     return ParsedDateTime(start=start, end=end, has_time=has_time, has_year=has_year)
 
 

@@ -73,7 +73,8 @@ class Renderer:
         try:
             template = env.from_string(source)
         except sandbox.jinja2.TemplateSyntaxError as exc:
-            raise RenderError(f"template syntax error on line {exc.lineno}: {exc.message}", where=where) from exc
+            raise RenderError(f"テンプレートの書き方に誤りがあります ({exc.lineno} 行目): {exc.message}",
+                              where=where) from exc
         with self._lock:
             self.compiled += 1
             self._cache[key] = template
@@ -108,34 +109,43 @@ class Renderer:
         try:
             return template.render(variables)
         except jinja2.UndefinedError as exc:
-            raise RenderError(f"unknown variable: {exc.message}", where=where) from exc
+            raise RenderError(f"使えない差し込み変数です: {exc.message}", where=where) from exc
         except sandbox.TemplateTooCostly as exc:
             raise RenderError(str(exc), where=where) from exc
         except RecursionError as exc:
             raise RenderError("テンプレートの呼び出しが深すぎます (マクロの再帰など)", where=where) from exc
         except jinja2.exceptions.SecurityError as exc:
-            raise RenderError(f"not allowed in a template: {exc}", where=where) from exc
+            raise RenderError(f"テンプレートでは使えない操作です: {exc}", where=where) from exc
         except jinja2.TemplateError as exc:
-            raise RenderError(f"template error: {exc}", where=where) from exc
+            raise RenderError(f"テンプレートを表示できません: {exc}", where=where) from exc
         except (TypeError, ValueError, ArithmeticError) as exc:
-            raise RenderError(f"template error: {type(exc).__name__}: {exc}", where=where) from exc
+            raise RenderError(f"テンプレートを表示できません: {type(exc).__name__}: {exc}", where=where) from exc
 
-    def json(self, value: Any, variables: Mapping[str, Any], *, where: str) -> Any:
-        """Render every string leaf of a JSON value (a LINE message, a flex container)."""
+    def json(self, value: Any, variables: Mapping[str, Any], *, where: str, track: Any = None) -> Any:
+        """Render every string leaf of a JSON value (a LINE message, a flex container). ``track`` (a
+        ``haishin.track.service.Tracker``) rewrites the ``uri`` / ``linkUri`` of every URI action on the way: one walk
+        for both, since planning a broadcast renders every friend's messages."""
         if isinstance(value, str):
             return self.text(value, variables, where=where)
         if isinstance(value, list):
-            return [self.json(item, variables, where=f"{where}[{i}]") for i, item in enumerate(value)]
+            return [self.json(item, variables, where=f"{where}[{i}]", track=track) for i, item in enumerate(value)]
         if isinstance(value, dict):
-            return {key: self.json(item, variables, where=f"{where}.{key}") for key, item in value.items()}
+            out = {key: self.json(item, variables, where=f"{where}.{key}", track=track) for key, item in value.items()}
+            if track is not None and out.get("type") == "uri":
+                track.uri_action(out)
+            return out
         return value
 
     def line_messages(self, messages: list[dict[str, Any]], variables: Mapping[str, Any], *, where: str,
                       track: Any = None) -> list[dict[str, Any]]:
         """``track``: a ``haishin.track.service.Tracker`` (one friend, one source): every http(s) URL of the rendered
         messages becomes that friend's signed tracked URL (``haishin.track``); None leaves URLs as written."""
-        rendered = [self.json(message, variables, where=f"{where}[{i}]") for i, message in enumerate(messages)]
-        return track.rewrite(rendered) if track is not None else rendered
+        rendered = [self.json(message, variables, where=f"{where}[{i}]", track=track)
+                    for i, message in enumerate(messages)]
+        if track is not None:
+            for message in rendered:
+                track.message_text(message)
+        return rendered
 
     def email(self, subject: str, html: str | None, text: str | None, variables: Mapping[str, Any], *, where: str
               ) -> dict[str, str | None]:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from haishin.actions import ActionRunner
+    from haishin.analysis.cross import CrossAnalysis
     from haishin.audit import AuditLog
     from haishin.autoreplies.rules import AutoReplyStore
     from haishin.broadcasts.abtest import BroadcastAbTests
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
     from haishin.subscribers.service import CrmService
     from haishin.tags.repository import TagRepository
     from haishin.timeline.models import Timeline
+    from haishin.track.line_stats import LineUnitStats
     from haishin.track.service import TrackService
     from haishin.webhook_events import EventFanout
     from haishin.webhooks.service import WebhookService as OutgoingWebhooks
@@ -493,6 +495,17 @@ class Services:
         return self._one("conversions", build)
 
     @property
+    def line_stats(self) -> LineUnitStats:
+        """LINE's per-unit statistics (opens, URL taps) of broadcasts and scenario steps."""
+
+        def build() -> LineUnitStats:
+            from haishin.track.line_stats import LineUnitStats  # noqa: PLC0415
+
+            return LineUnitStats(line_clients=self.line_clients)
+
+        return self._one("line_stats", build)
+
+    @property
     def links(self) -> LinkService:
         def build() -> LinkService:
             from haishin.links.service import LinkService  # noqa: PLC0415
@@ -623,6 +636,23 @@ class Services:
             return Dashboard(quota=lambda ws, ch: self.line_clients.for_channel(ws, ch).quota())
 
         return self._one("dashboard", build)
+
+    @property
+    def cross_analysis(self) -> CrossAnalysis:
+        """クロス分析: friends counted by two dimensions (haishin.analysis.cross)."""
+
+        def build() -> CrossAnalysis:
+            from haishin.analysis.cross import CrossAnalysis  # noqa: PLC0415
+            from haishin.payments.repository import PaymentRepository  # noqa: PLC0415
+            from haishin.routes.repository import RouteRepository  # noqa: PLC0415
+            from haishin.segments.engine import SegmentEngine  # noqa: PLC0415
+
+            return CrossAnalysis(engine=SegmentEngine(fields=self.fields, tags=self.tags, lists=self.lists),
+                                 tags=self.tags, fields=self.fields, scenarios=self.scenarios,
+                                 enrollments=self.enrollments, saved_segments=self.saved_segments,
+                                 payments=PaymentRepository(), routes=RouteRepository())
+
+        return self._one("cross_analysis", build)
 
     @property
     def pages(self) -> Pages:

@@ -34,9 +34,10 @@ class QuotaLine(FakeLine):
     usage: int = 0
     log: list[tuple[str, int]] = field(default_factory=list)
 
-    def multicast(self, to: list[str], messages: list[dict[str, Any]], *, retry_key: str | None = None) -> Any:
+    def multicast(self, to: list[str], messages: list[dict[str, Any]], *, retry_key: str | None = None,
+                  unit: str | None = None) -> Any:
         self.log.append(("multicast" if len(to) > 1 else "push", len(to)))
-        return super().multicast(to, messages, retry_key=retry_key)
+        return super().multicast(to, messages, retry_key=retry_key, unit=unit)
 
     def quota(self) -> dict[str, Any]:
         if self.limit is None:

@@ -20,8 +20,8 @@ class ScriptedLine(FakeLine):
         super().__init__()
         self.script = list(script)
 
-    def multicast(self, to: list[str], messages: list[dict[str, Any]], *, retry_key: str | None = None
-                  ) -> SendResult:
+    def multicast(self, to: list[str], messages: list[dict[str, Any]], *, retry_key: str | None = None,
+                  unit: str | None = None) -> SendResult:
         if self.script:
             answer = self.script.pop(0)
             self.calls += 1

@@ -54,7 +54,8 @@ class FakeLine:
         self.replies.append((reply_token, messages))
         return SendResult(request_id="r")
 
-    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None) -> SendResult:
+    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None,
+             unit: str | None = None) -> SendResult:
         if self.push_error:
             raise self.push_error
         if retry_key and any(k == retry_key for _, _, k in self.pushes):

@@ -46,9 +46,10 @@ class ReplyLine(FakeLine):
         self.replies.append((reply_token, messages))
         return SendResult(request_id="reply-1")
 
-    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None) -> SendResult:
+    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None,
+             unit: str | None = None) -> SendResult:
         self.pushes.append((to, retry_key))
-        return super().push(to, messages, retry_key=retry_key)
+        return super().push(to, messages, retry_key=retry_key, unit=unit)
 
     def profile(self, user_id: str) -> dict[str, Any]:
         return {"userId": user_id, "displayName": "Hanako"}

@@ -51,6 +51,7 @@ class FakeLine:
     received: list[Received] = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
     calls: int = 0
+    units: list[str | None] = field(default_factory=list)  # the aggregation unit of each send
     faults: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def __post_init__(self) -> None:
@@ -70,12 +71,14 @@ class FakeLine:
             self.faults["timeout"] += 1
             raise LineApiError(None, "no answer from LINE: ReadTimeoutError")
 
-    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None) -> SendResult:
-        return self.multicast([to], messages, retry_key=retry_key)
+    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None,
+             unit: str | None = None) -> SendResult:
+        return self.multicast([to], messages, retry_key=retry_key, unit=unit)
 
-    def multicast(self, to: list[str], messages: list[dict[str, Any]], *, retry_key: str | None = None
-                  ) -> SendResult:
+    def multicast(self, to: list[str], messages: list[dict[str, Any]], *, retry_key: str | None = None,
+                  unit: str | None = None) -> SendResult:
         self.calls += 1
+        self.units.append(unit)
         self._fault()
         if retry_key and self.honour_retry_keys and retry_key in self.keys:
             return SendResult(request_id=None, already_accepted=True)

@@ -21,7 +21,7 @@ def test_bad_time_names_step_and_field():
     with pytest.raises(ValidationFailed) as caught:
         parse_scenario(raw)
     assert caught.value.where == "steps[2].timing.at"
-    assert caught.value.message == "HH:MM expected"
+    assert caught.value.message == "時刻は HH:MM で入力してください"
 
 
 def test_too_many_line_messages_and_unknown_template_variable_syntax():

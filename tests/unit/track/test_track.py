@@ -299,3 +299,37 @@ def test_an_auto_reply_url_is_tracked_and_counted_on_the_auto_reply(aws: Any, ma
     response = root.pages.handle({"rawPath": url.removeprefix(BASE), "requestContext": {"http": {"method": "GET"}}})
     assert response["statusCode"] == 302 and response["headers"]["location"] == TARGET
     assert root.track.single_view(LINE_WS, f"autoreply#{rule.auto_reply_id}") == {"clicks": 1, "unique_clicks": 1}
+
+
+def test_the_renderers_walk_rewrites_exactly_what_the_standalone_rewrite_does(env: Env) -> None:
+    """The renderer rewrites URI actions during its own walk (one walk per friend when planning); it must find the
+    same URLs as ``rewrite_messages`` everywhere: flex, imagemap, quick reply, text, and leave the rest alone."""
+    friend = _friend(env)
+    content = [
+        {"type": "text", "text": "{{ name }}さん " + TARGET + " notrack:https://keep.example.jp/x",
+         "quickReply": {"items": [{"type": "action", "action": {"type": "uri", "label": "q", "uri": TARGET + "?q"}}]}},
+        {"type": "flex", "altText": "f", "contents": {"type": "bubble", "body": {"type": "box", "layout": "vertical",
+         "contents": [{"type": "button", "action": {"type": "uri", "label": "b", "uri": TARGET + "?flex",
+                                                    "altUri": {"desktop": "https://desk.example.jp"}}},
+                      {"type": "text", "text": "https://not-an-action.example.jp"}]}}},
+        {"type": "imagemap", "baseUrl": "https://img.example.jp/map", "altText": "i", "baseSize": {"width": 1040,
+         "height": 1040}, "actions": [{"type": "uri", "linkUri": TARGET + "?map",
+                                       "area": {"x": 0, "y": 0, "width": 10, "height": 10}}]},
+        {"type": "template", "altText": "t", "template": {"type": "buttons", "text": "t", "actions": [
+            {"type": "uri", "label": "tel", "uri": "tel:0312345678"},
+            {"type": "uri", "label": "off", "uri": "notrack:" + TARGET + "?off"}]}},
+    ]
+    renderer = Renderer()
+    fused = renderer.line_messages(content, variables_for(None), where="t",
+                                   track=env.track.tracker(WS, friend, "b", "b_1", "0"))
+    plain = renderer.line_messages(content, variables_for(None), where="t")
+    standalone = env.track.tracker(WS, friend, "b", "b_1", "0").rewrite(copy.deepcopy(plain))
+    assert fused == standalone
+    assert fused[0]["text"].count(f"{BASE}/c/") == 1 and fused[0]["text"].endswith(" https://keep.example.jp/x")
+    assert fused[0]["quickReply"]["items"][0]["action"]["uri"].startswith(f"{BASE}/c/")
+    button = fused[1]["contents"]["body"]["contents"]
+    assert button[0]["action"]["uri"].startswith(f"{BASE}/c/")
+    assert button[1]["text"] == "https://not-an-action.example.jp"  # flex text is not a link
+    assert fused[2]["actions"][0]["linkUri"].startswith(f"{BASE}/c/")
+    assert fused[2]["baseUrl"] == "https://img.example.jp/map"
+    assert [a["uri"] for a in fused[3]["template"]["actions"]] == ["tel:0312345678", TARGET + "?off"]

@@ -28,13 +28,14 @@ describe("auto-replies on the shared shell", () => {
 
   it("deletes a rule only after the confirm", async () => {
     location.hash = "#/auto-replies/ar1";
-    const api = fakeApi({ "GET /api/auto-replies/ar1": RULE, "DELETE /api/auto-replies/ar1": undefined });
+    const api = fakeApi({ "GET /api/auto-replies/ar1": RULE, "DELETE /api/auto-replies/ar1": undefined, "GET /api/auto-replies/ar1/clicks": { clicks: 3, unique_clicks: 2 } });
     render(withApp(api, <AutoRepliesScreen />));
+    expect((await screen.findByTestId("autoreply-clicks-clicks")).textContent).toContain("3"); // the rule's clicks beside it
     fireEvent.click(await screen.findByTestId("autoreply-delete"));
-    expect(api.calls).toEqual(["GET /api/auto-replies/ar1"]);
+    expect(api.calls).toEqual(["GET /api/auto-replies/ar1", "GET /api/auto-replies/ar1/clicks"]);
     expect(screen.getByText("この自動応答を削除しますか?")).toBeTruthy();
     fireEvent.click(screen.getByTestId("autoreply-delete-confirm"));
     await waitFor(() => expect(location.hash).toBe("#/auto-replies"));
-    expect(api.calls).toEqual(["GET /api/auto-replies/ar1", "DELETE /api/auto-replies/ar1"]);
+    expect(api.calls).toEqual(["GET /api/auto-replies/ar1", "GET /api/auto-replies/ar1/clicks", "DELETE /api/auto-replies/ar1"]);
   });
 });

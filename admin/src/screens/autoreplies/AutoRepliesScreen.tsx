@@ -8,6 +8,7 @@ import { CheckField, FieldError, SelectField, TextField, choices } from "../../c
 import { MessageEditor } from "../../components/MessageEditor";
 import { type LineMessage, MessagePreview } from "../../components/MessagePreview";
 import { Table } from "../../components/Table";
+import { AutoReplyClicks } from "../stats/MessageStats";
 import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiList } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
@@ -180,6 +181,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: AutoReply | n
         </div>
         <aside class="split__side">
           <MessagePreview messages={v.messages} samples={{ name: "山田 花子", display_name: "山田 花子" }} />
+          {id && <AutoReplyClicks id={id} />}
         </aside>
       </div>
     </EditorShell>

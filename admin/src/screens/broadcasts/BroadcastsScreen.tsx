@@ -19,6 +19,7 @@ import { useAction } from "../../lib/useAction";
 import { useForm } from "../../lib/useForm";
 import { href, navigate, useRoute } from "../../router";
 import { fmtDateTime, fmtNumber, localInputValue, problemAt, problemsOf } from "../scenarios/shared";
+import { BroadcastStats } from "../stats/MessageStats";
 import { type AbValues, AbResults, type StoredContent, VariantsBlock, abBody, abValues } from "./AbTest";
 
 interface Progress {
@@ -517,6 +518,7 @@ function ProgressView({ initial }: { initial: Broadcast }) {
         {p.failed > 0 && <p class="muted">{t("bc.failedHint")}</p>}
         <ErrorNotice error={error} />
       </section>
+      {b.status !== "scheduled" && <BroadcastStats id={b.broadcast_id} />}
       {b.variants && b.variants.length > 0 && <AbResults id={b.broadcast_id} />}
       {b.content?.line && <MessagePreview messages={b.content.line} samples={SAMPLES} />}
     </>

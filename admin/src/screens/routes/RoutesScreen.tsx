@@ -18,6 +18,7 @@ import { useAction } from "../../lib/useAction";
 import { useForm } from "../../lib/useForm";
 import { href, navigate, useRoute } from "../../router";
 import { ActionList } from "../scenarios/ActionList";
+import { RouteClicks } from "../stats/MessageStats";
 import type { Action } from "../scenarios/types";
 import { CopyButton, formatNumber } from "../settings/ui";
 
@@ -199,6 +200,7 @@ function RouteForm({ id, initial }: { id: string | null; initial: InflowRoute | 
   return (
     <EditorShell kind={ROUTES} id={id} name={v.name} form={form} save={save} remove={remove} onSaved={(r) => navigate(id ? ROUTES.path : `/inflow-routes/${r.route_id}`, true)}>
       {initial && <RoutePanel route={initial} />}
+      {initial && <RouteClicks name={initial.name} />}
       <section class="card form">
         <TextField label={t("rt.name")} name="name" value={v.name} maxLength={100} error={err.at("name")} onValue={(x) => form.set("name", x)} />
         <TextField label={t("rt.folder")} name="folder" value={v.folder} maxLength={100} error={err.at("folder")} onValue={(x) => form.set("folder", x)} />

@@ -6,6 +6,7 @@ import { SelectField, TextField, choices } from "../../components/Field";
 import { ItemControls, moveItem, removeItem, replaceItem } from "../../components/ItemControls";
 import { MessagePreview } from "../../components/MessagePreview";
 import { EditorShell, Loaded, type ResourceKind } from "../../components/ResourceScreen";
+import { ScenarioStepStats } from "../stats/MessageStats";
 import { EnrollmentSummary, useEnrollmentCounts, waitingAt } from "./EnrollmentCounts";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
@@ -428,6 +429,7 @@ function EditorForm({ id, initial }: { id: string | null; initial: Scenario }) {
           >
             + {t("sc.step.add")}
           </button>
+          {id && <ScenarioStepStats id={id} names={Object.fromEntries(v.steps.map((s, i) => [s.id, `${i + 1}. ${s.name || s.id}`]))} />}
         </div>
         <aside class="split__side">
           {focused && (

@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+import haishin.api.routes.analysis
 import haishin.api.routes.auto_replies
 import haishin.api.routes.broadcasts
 import haishin.api.routes.channels
@@ -52,6 +53,7 @@ from haishin.wiring import services
 API_PREFIX = "/api"
 # Every router, named: a module added to haishin/api/routes but not here fails tests/unit/core/test_admin_api.py.
 ROUTE_MODULES = (
+    haishin.api.routes.analysis,
     haishin.api.routes.auto_replies,
     haishin.api.routes.broadcasts,
     haishin.api.routes.channels,
@@ -143,7 +145,7 @@ def build_app() -> APIGatewayHttpResolver:
 _PUBLIC_PATHS = frozenset({f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/health"})
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # POST routes that only read (a query too large for a URL); they are not changes, so not audited.
-_READ_ONLY_POST_SUFFIXES = ("/search", "/count", "/simulate", "/preview", "/quota-check")
+_READ_ONLY_POST_SUFFIXES = ("/search", "/count", "/simulate", "/preview", "/quota-check", "/analysis/cross")
 
 
 # Body fields that name the object being created, not a reference to an existing one.

@@ -88,7 +88,7 @@ class AutoReplyInput(BaseModel):
     def _keywords(cls, value: list[str]) -> list[str]:
         for index, keyword in enumerate(value):
             if not keyword.strip() or len(keyword) > 200:
-                raise ValueError(f"keyword {index} must be 1 to 200 characters")
+                raise ValueError(f"キーワード {index} は1〜200文字で入力してください")
         return value
 
     @field_validator("messages")
@@ -97,11 +97,11 @@ class AutoReplyInput(BaseModel):
         for index, message in enumerate(value):
             kind = message.get("type")
             if kind not in MESSAGE_TYPES:
-                raise ValueError(f"message {index} has an unknown type {kind!r}")
+                raise ValueError(f"メッセージ {index} の種類 {kind!r} は使えません")
             if kind == "text":
                 text = message.get("text")
                 if not isinstance(text, str) or not 1 <= len(text) <= 5000:
-                    raise ValueError(f"message {index}: text must be 1 to 5000 characters")
+                    raise ValueError(f"メッセージ {index}: 本文は1〜5000文字で入力してください")
         return value
 
 
@@ -298,7 +298,7 @@ class AutoReplyStore:
         try:
             return AutoReplyModel.get(workspace_pk(workspace_id), SK_PREFIX + auto_reply_id, consistent_read=True)
         except AutoReplyModel.DoesNotExist as exc:
-            raise NotFound("auto-reply not found", where=f"auto-reply {auto_reply_id}") from exc
+            raise NotFound("自動応答が見つかりません", where=f"auto-reply {auto_reply_id}") from exc
 
     def create(self, workspace_id: str, raw: Any, *, now: datetime | None = None) -> AutoReplyModel:
         data = validate_input(raw)

@@ -64,11 +64,11 @@ class BroadcastScheduler:
             self.client.create_schedule(**request)
         except Exception as exc:
             if type(exc).__name__ != "ConflictException":
-                raise ExternalServiceError(f"could not schedule the broadcast: {exc}", where="at") from exc
+                raise ExternalServiceError(f"配信の予約を登録できませんでした: {exc}", where="at") from exc
             try:
                 self.client.update_schedule(**request)
             except Exception as again:
-                raise ExternalServiceError(f"could not move the schedule: {again}", where="at") from again
+                raise ExternalServiceError(f"配信の予約を変更できませんでした: {again}", where="at") from again
         return str(request["Name"])
 
     def delete(self, workspace_id: str, broadcast_id: str) -> None:
@@ -77,7 +77,7 @@ class BroadcastScheduler:
                                         GroupName=settings().scheduler_group)
         except Exception as exc:
             if type(exc).__name__ != "ResourceNotFoundException":  # already fired (and deleted) or never made
-                raise ExternalServiceError(f"could not remove the schedule: {exc}", where="schedule") from exc
+                raise ExternalServiceError(f"配信の予約を取り消せませんでした: {exc}", where="schedule") from exc
 
     def get(self, workspace_id: str, broadcast_id: str) -> dict[str, Any] | None:
         try:

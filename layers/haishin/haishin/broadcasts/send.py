@@ -5,7 +5,8 @@ The planner already resolved every recipient's address (``broadcast.to``, aligne
 them by what they receive (``broadcast.groups``: ``{"content": rendered content | null, "span": [start, end]}``;
 null content = the message's ``content`` as is). So a batch needs no subscriber reads:
 - LINE: one multicast per group of 2+ recipients, one push for a group of one, each with a deterministic retry key
-  (the message's key for a single group, else ``retry_key(<key>, "g<index>")``); 409 = accepted earlier.
+  (the message's key for a single group, else ``retry_key(<key>, "g<index>")``); 409 = accepted earlier. Each carries
+  the broadcast's aggregation unit (its A/B variant's, for a variant group) for LINE's per-unit statistics.
 - email / SMS: one send per recipient, each claimed on its own ledger row (``<delivery_id>#<subscriber_id>``) since
   SES/SNS have no retry key (at most once).
 Before sending, the broadcast's status is read (one small consistent read per batch): a cancelled broadcast drops
@@ -29,6 +30,7 @@ from haishin.delivery.messages import DeliveryMessage
 from haishin.delivery.worker import DeliveryWorker, HandBack, PermanentFailure, RetryLater
 from haishin.ids import retry_key
 from haishin.line.client import LineApiError
+from haishin.line.units import broadcast_unit
 from haishin.retry import BudgetSpent
 from haishin.workspaces.models import default_line_channel
 
@@ -84,7 +86,8 @@ def send_planned_batch(worker: DeliveryWorker, message: DeliveryMessage, deadlin
             members = message.recipients[start:end]
             addresses = to[start:end]
             if message.channel == "line":
-                sent_now, error = _send_line(worker, message, addresses, content["line"], key, deadline)
+                unit = broadcast_unit(broadcast_id, group.get("variant"))  # LINE's per-unit statistics
+                sent_now, error = _send_line(worker, message, addresses, content["line"], key, deadline, unit)
                 if error:
                     failures.update(dict.fromkeys(members, error))
                 else:
@@ -129,14 +132,15 @@ def _with_backoff(worker: DeliveryWorker, send: Callable[[], Any], deadline: flo
 
 
 def _send_line(worker: DeliveryWorker, message: DeliveryMessage, addresses: list[str],
-               messages: list[dict[str, Any]], key: str, deadline: float) -> tuple[int, str | None]:
+               messages: list[dict[str, Any]], key: str, deadline: float, unit: str | None = None
+               ) -> tuple[int, str | None]:
     channel_id = message.line_channel_id or _only_channel(worker, message.workspace_id)
     client = worker.line_clients.for_channel(message.workspace_id, channel_id)
 
     def send() -> Any:
         if len(addresses) == 1:
-            return client.push(addresses[0], messages, retry_key=key)
-        return client.multicast(addresses, messages, retry_key=key)
+            return client.push(addresses[0], messages, retry_key=key, unit=unit)
+        return client.multicast(addresses, messages, retry_key=key, unit=unit)
 
     try:
         result = _with_backoff(worker, send, deadline)

@@ -38,6 +38,12 @@ from haishin.track.rewrite import has_trackable_url
 from haishin.workspaces.models import WorkspaceModel
 
 MAX_TEST_RECIPIENTS = 20
+_STATUS_JA = {"draft": "下書き", "scheduled": "予約済み", "planning": "準備中", "sending": "送信中", "done": "送信済み",
+              "sent": "送信済み", "cancelled": "取り消し済み", "failed": "失敗した"}
+
+
+def _status_ja(status: str) -> str:
+    return _STATUS_JA.get(status, status)
 
 
 @dataclass
@@ -280,7 +286,7 @@ class BroadcastService:
     def update(self, workspace_id: str, broadcast_id: str, data: BroadcastInput) -> BroadcastModel:
         broadcast = self.repository.require(workspace_id, broadcast_id)
         if broadcast.status not in EDITABLE:
-            raise Conflict(f"a {broadcast.status} broadcast cannot be edited", where="status")
+            raise Conflict(f"{_status_ja(broadcast.status)}の配信は編集できません", where="status")
         content = self._apply(broadcast, data, creating=False)
         if content is not None:
             self.repository.save_content(workspace_id, broadcast_id, content)
@@ -290,12 +296,13 @@ class BroadcastService:
 
     def _save_if(self, broadcast: BroadcastModel, statuses: frozenset[str]) -> None:
         if not self.repository.save_if_status(broadcast, statuses):
-            raise Conflict("the broadcast changed meanwhile (it may be sending); reload", where="status")
+            raise Conflict("配信がほかの操作で変わりました (送信中かもしれません)。再読み込みしてください",
+                           where="status")
 
     def delete(self, workspace_id: str, broadcast_id: str) -> None:
         broadcast = self.repository.require(workspace_id, broadcast_id)
         if broadcast.status in ("planning", "sending"):
-            raise Conflict("cancel the broadcast before deleting it", where="status")
+            raise Conflict("削除する前に配信を取り消してください", where="status")
         if broadcast.status == "scheduled":
             self.scheduler.delete(workspace_id, broadcast_id)
         self.repository.delete(workspace_id, broadcast_id)
@@ -305,7 +312,7 @@ class BroadcastService:
                  ) -> dict[str, Any]:
         broadcast = self.repository.require(workspace_id, broadcast_id)
         if broadcast.status not in EDITABLE:
-            raise Conflict(f"a {broadcast.status} broadcast cannot be scheduled", where="status")
+            raise Conflict(f"{_status_ja(broadcast.status)}の配信は予約できません", where="status")
         self._check_email_ready(broadcast)
         zone = self._zone(workspace_id)
         _, utc = parse_local(at, zone)
@@ -334,7 +341,7 @@ class BroadcastService:
     def send_now(self, workspace_id: str, broadcast_id: str) -> dict[str, Any]:
         broadcast = self.repository.require(workspace_id, broadcast_id)
         if broadcast.status not in EDITABLE:
-            raise Conflict(f"a {broadcast.status} broadcast cannot be sent", where="status")
+            raise Conflict(f"{_status_ja(broadcast.status)}の配信は送信できません", where="status")
         self._check_email_ready(broadcast)
         quota = self.quota_check(workspace_id, broadcast_id, broadcast=broadcast)
         self._enforce_quota(quota)
@@ -357,7 +364,7 @@ class BroadcastService:
     def cancel(self, workspace_id: str, broadcast_id: str) -> BroadcastModel:
         broadcast = self.repository.require(workspace_id, broadcast_id)
         if broadcast.status not in CANCELLABLE:
-            raise Conflict(f"a {broadcast.status} broadcast cannot be cancelled", where="status")
+            raise Conflict(f"{_status_ja(broadcast.status)}の配信は取り消せません", where="status")
         was = broadcast.status
         now = clock.now()
         self.repository.mark_cancelled(broadcast, now)  # Conflict when it finished meanwhile
@@ -458,7 +465,7 @@ class BroadcastService:
     @staticmethod
     def _enforce_quota(quota: dict[str, Any]) -> None:
         if not quota.get("ok", True) and quota.get("policy") != "warn":
-            raise Conflict(f"LINE quota: {quota.get('warning')}", where="quota", details=quota)
+            raise Conflict(f"LINE の送信数の上限: {quota.get('warning')}", where="quota", details=quota)
 
     # ------------------------------------------------------------------ test send
     def test_send(self, workspace_id: str, broadcast_id: str, *, line_user_ids: list[str] | None = None,

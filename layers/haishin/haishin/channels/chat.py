@@ -108,21 +108,21 @@ class ChatService:
         if allowed_channel and channel_id != allowed_channel:
             raise ValidationFailed("this operator may only chat on their own channel", where="channel_id")
         if reach.blocked:
-            raise Conflict("this friend has blocked the account; LINE will not deliver", where="channel_id")
+            raise Conflict("この友だちはアカウントをブロックしています。LINE は届けません", where="channel_id")
         key = (idempotency_key or "").strip()[:128] or ids.new_id("chat_")
         claim_key = f"chat#{workspace_id}#{subscriber_id}#{key}"
         try:
             if self.ledger.claim(claim_key) == "done":
                 return {"status": "already_sent", "idempotency_key": key}
         except EventInProgress as exc:
-            raise Conflict("this message is being sent right now", where="Idempotency-Key") from exc
+            raise Conflict("このメッセージはいま送信中です", where="Idempotency-Key") from exc
         try:
             result = push_to_friend(self.clients, workspace_id, subscriber.line, messages, channel_id=channel_id,
                                     retry_key=ids.retry_key("chat", workspace_id, subscriber_id, key))
         except LineApiError as error:
             self.ledger.release(claim_key)
             if error.retryable:
-                raise ExternalServiceError("LINE did not accept the message now; try again",
+                raise ExternalServiceError("LINE がいまメッセージを受け付けませんでした。もう一度お試しください",
                                            where="LINE API") from error
             raise ValidationFailed(f"LINE refused the message: {error.message}", where="messages") from error
         except BaseException:

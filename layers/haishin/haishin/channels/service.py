@@ -146,7 +146,7 @@ class ChannelService:
             info = client.bot_info()
         except LineApiError as error:
             if error.retryable:
-                raise ExternalServiceError("LINE did not answer the token check; try again",
+                raise ExternalServiceError("LINE がトークンの確認に応答しませんでした。もう一度お試しください",
                                            where="LINE API") from error
             raise ValidationFailed("LINE rejected this channel access token", where="access_token") from error
         finally:
@@ -172,7 +172,7 @@ class ChannelService:
         _check_login_channel(login_channel_id, login_channel_secret, channel_id)
         existing = self._find(channel_id)
         if existing is not None and existing.workspace_id != workspace_id and existing.status == "connected":
-            raise Conflict("this channel is connected to another workspace", where="channel_id")
+            raise Conflict("このチャネルは別のワークスペースに接続されています", where="channel_id")
         info = self._bot_info(access_token)
         name_to_store = name or info["name"]
         secret = {"channel_secret": channel_secret, "access_token": access_token}
@@ -197,7 +197,7 @@ class ChannelService:
             channel.save(condition=condition)
         except Exception as exc:
             if "ConditionalCheckFailed" in str(exc):
-                raise Conflict("this channel is connected to another workspace", where="channel_id") from exc
+                raise Conflict("このチャネルは別のワークスペースに接続されています", where="channel_id") from exc
             raise
         self._forget(workspace_id, channel_id, name_of_secret)
         return channel
@@ -208,7 +208,7 @@ class ChannelService:
             raise ValidationFailed("send a JSON object", where="body")
         channel = self.require(workspace_id, channel_id)
         if channel.status != "connected":
-            raise Conflict("the channel is disconnected; connect it again", where="channel_id")
+            raise Conflict("チャネルの接続が解除されています。もう一度接続してください", where="channel_id")
         access_token = _text(body, "access_token", required=True) or ""
         new_secret = _text(body, "channel_secret", required=False)
         if new_secret:
@@ -238,7 +238,7 @@ class ChannelService:
             raise ValidationFailed(f"不明な項目です: {unknown[0]}", where=unknown[0])
         channel = self.require(workspace_id, channel_id)
         if channel.status != "connected":
-            raise Conflict("the channel is disconnected; connect it again", where="channel_id")
+            raise Conflict("チャネルの接続が解除されています。もう一度接続してください", where="channel_id")
         login_channel_id = _text(body, "login_channel_id", required=False)
         login_channel_secret = _text(body, "login_channel_secret", required=False)
         _check_login_channel(login_channel_id, login_channel_secret, channel_id)
@@ -278,7 +278,8 @@ class ChannelService:
                         client.unlink_rich_menus(user_ids[start : start + UNLINK_BATCH])
                 except LineApiError as error:
                     if error.retryable:
-                        raise ExternalServiceError("LINE did not answer while unlinking rich menus; try again",
+                        raise ExternalServiceError(
+                            "リッチメニューの解除中に LINE が応答しませんでした。もう一度お試しください",
                                                    where="LINE API") from error
                     # A revoked token cannot unlink anything; LINE drops a dead channel's menus with it.
                 finally:

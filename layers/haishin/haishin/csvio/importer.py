@@ -736,7 +736,7 @@ class ImportService:
     def set_options(self, workspace_id: str, job_id: str, options: ImportOptions) -> ImportJobModel:
         job = load_job(workspace_id, job_id)
         if job.status not in ("uploaded", "paused"):
-            raise Conflict(f"the import is {job.status}; options can change only before it starts", where="status")
+            raise Conflict(f"取り込みは {job.status} 状態です。設定は開始前にだけ変更できます", where="status")
         Importer(workspace_id, options).map_header(list(job.header))
         job.options = options.model_dump()
         job.updated_at = clock.now()
@@ -784,7 +784,7 @@ class ImportService:
         if job.status == "completed":
             return job
         if job.status == "running" and (clock.now() - job.updated_at).total_seconds() < 120:
-            raise Conflict("the import is already running", where="status")
+            raise Conflict("取り込みはすでに実行中です", where="status")
         options = ImportOptions.model_validate(job.options)
         importer = Importer(workspace_id, options, job_id=job.job_id, actor=job.actor,
                             created_ms=int(job.created_at.timestamp() * 1000), writers=self.writers,

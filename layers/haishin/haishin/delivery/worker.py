@@ -25,6 +25,7 @@ from haishin.delivery.ledger import Ledger
 from haishin.delivery.messages import DeliveryMessage, ReplyLead
 from haishin.errors import ExternalServiceError, HaishinError
 from haishin.line.client import MAX_MESSAGES_PER_SEND, LineApiError, is_reply_token_gone
+from haishin.line.units import step_unit
 from haishin.phone import to_e164
 from haishin.render import Renderer, RenderError, variables_for
 from haishin.retry import BudgetSpent, with_backoff
@@ -182,10 +183,13 @@ class DeliveryWorker:
         reply_token = message.reply_token if message.channel == "line" and len(message.recipients) == 1 else None
         lead = message.reply_lead if reply_token else None
 
+        # LINE's per-unit statistics (opens, URL taps): one aggregation unit per scenario step (pushes only)
+        unit = step_unit(message.step.scenario_id, message.step.step_id) if message.step is not None else None
+
         def send() -> tuple[str | None, bool]:
             if message.channel == "line":
                 client = self.line_clients.for_channel(ws, self.line_channel(subscriber, message.line_channel_id))
-                return self._send_line(client, address, list(rendered), key, reply_token, lead, via)
+                return self._send_line(client, address, list(rendered), key, reply_token, lead, via, unit=unit)
             if message.channel == "email":
                 return self.send_email(ws, address, rendered, variables["unsubscribe_url"]), False
             return self.send_sms(ws, address, rendered, variables["unsubscribe_url"]), False
@@ -205,10 +209,11 @@ class DeliveryWorker:
 
     @staticmethod
     def _send_line(client: Any, address: str, rendered: list[dict[str, Any]], key: str, reply_token: str | None,
-                   lead: ReplyLead | None, via: dict[str, Any]) -> tuple[str | None, bool]:
+                   lead: ReplyLead | None, via: dict[str, Any], *, unit: str | None = None
+                   ) -> tuple[str | None, bool]:
         """One LINE send, on the event's reply token when there is one (free; ``lead`` first, 5 objects per reply,
         the rest by push with ``key``), else, or when LINE refuses the token, by push: ``lead`` with its own retry
-        key, then the step with ``key``. ``via`` keeps what happened across retries of this attempt, so a retry
+        key, then the step with ``key`` (and its aggregation ``unit``; a reply takes none). ``via`` keeps what happened across retries of this attempt, so a retry
         never replies twice nor pushes what the reply carried."""
         combined = (lead.messages if lead else []) + rendered
         if reply_token and "via" not in via:
@@ -238,13 +243,13 @@ class DeliveryWorker:
             if not rest:
                 return via.get("request_id"), False
             via["via"] = "reply+push"
-            pushed = client.push(address, rest, retry_key=key)
+            pushed = client.push(address, rest, retry_key=key, unit=unit)
             return via.get("request_id"), pushed.already_accepted
         via["via"] = "push"
         if lead is not None and lead.via is None:
             client.push(address, lead.messages, retry_key=lead.retry_key)
             lead.via = "push"
-        result = client.push(address, rendered, retry_key=key)
+        result = client.push(address, rendered, retry_key=key, unit=unit)
         return result.request_id, result.already_accepted
 
     # ------------------------------------------------------------------ e-mail and SMS (steps and broadcasts)

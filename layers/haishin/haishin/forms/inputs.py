@@ -37,9 +37,9 @@ class FormField(BaseModel):
     @model_validator(mode="after")
     def _choices(self) -> FormField:
         if self.type in CHOICE_TYPES and not self.options:
-            raise ValueError(f"field '{self.key}' ({self.type}) needs options")
+            raise ValueError(f"項目 '{self.key}' ({self.type}) には選択肢が必要です")
         if self.maps_to and self.maps_to not in CONTACT_TARGETS and not self.maps_to.startswith("field:"):
-            raise ValueError("maps_to is email, phone, display_name or field:<name>")
+            raise ValueError("maps_to は email、phone、display_name、field:<項目名> のいずれかです")
         return self
 
     @property
@@ -76,7 +76,7 @@ class FormDefinition(BaseModel):
         keys = [f.key for f in fields]
         duplicate = next((k for k in keys if keys.count(k) > 1), None)
         if duplicate:
-            raise ValueError(f"two fields share the key '{duplicate}'")
+            raise ValueError(f"項目キー '{duplicate}' が重複しています")
         return fields
 
 

@@ -30,7 +30,7 @@ class FormRepository:
                 tx.save(form, condition=FormModel.pk.does_not_exist())
                 tx.save(lookup, condition=FormLookupModel.pk.does_not_exist())
         except TransactWriteError as exc:  # pragma: no cover - IDs are random
-            raise Conflict("form ID collision; try again") from exc
+            raise Conflict("フォーム ID が重複しました。もう一度お試しください") from exc
         form.version = 1
         return form
 
@@ -38,7 +38,7 @@ class FormRepository:
         try:
             return FormModel.get(workspace_pk(workspace_id), form_sk(form_id), consistent_read=True)
         except FormModel.DoesNotExist as exc:
-            raise NotFound("form not found", where=f"form {form_id}") from exc
+            raise NotFound("フォームが見つかりません", where=f"form {form_id}") from exc
 
     def all(self, workspace_id: str) -> list[FormModel]:
         return list(FormModel.query(workspace_pk(workspace_id), FormModel.sk.startswith("form#")))
@@ -51,7 +51,7 @@ class FormRepository:
             form.save()
         except Exception as exc:
             if condition_failed(exc):
-                raise Conflict("the form changed meanwhile; reload and try again",
+                raise Conflict("フォームがほかの操作で変わりました。再読み込みしてからもう一度お試しください",
                                where=f"form {form.form_id}") from exc
             raise
 

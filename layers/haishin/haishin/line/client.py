@@ -12,14 +12,17 @@ marketer's "send now"): a 429 or 5xx is retried with full jitter (``haishin.retr
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from haishin import clock
 from haishin.config import settings
 from haishin.errors import ExternalServiceError
+from haishin.line import units as line_units
 from haishin.retry import BudgetSpent, with_backoff
 from haishin.secrets import secret_name
 
@@ -29,6 +32,7 @@ _TIMEOUT = (3.05, 15.0)  # connect, read (seconds)
 _READ_TIMEOUT = (3.05, 4.0)  # reads someone waits for
 READ_BUDGET_S = 5.0  # retrying a read (429/5xx/timeouts) inside a request's budget (API Gateway: 30 s)
 LOADING_SECONDS = 5  # the loading animation's default length (it ends earlier when the bot's message arrives)
+log = logging.getLogger(__name__)
 LINE_UNAVAILABLE_JA = "LINE が混み合っているか一時的に応答していません。少し時間をおいてから、もう一度お試しください。"
 
 
@@ -76,10 +80,23 @@ class SendResult:
     request_id: str | None
     # True when LINE answered 409 to a retry key: an earlier attempt was accepted, nothing was sent twice.
     already_accepted: bool = False
+    # the aggregation unit the message went out with (None: none asked for, or LINE refused it and it went without)
+    unit: str | None = None
+
+
+def is_unit_refused(error: LineApiError) -> bool:
+    """LINE refused the request because of its ``customAggregationUnits`` (a bad name, or the month's 1,000 unit
+    names used up): the same messages go again without a unit."""
+    if error.status != 400:
+        return False
+    body = error.details
+    text = (body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")) + (error.message or "")
+    return "customAggregationUnits" in text or "aggregation unit" in text.lower()
 
 
 _sdk_lock = threading.Lock()
 _sdk: Any = None
+_insight_sdk: Any = None
 
 
 def _messaging() -> Any:
@@ -93,6 +110,17 @@ def _messaging() -> Any:
     return _sdk
 
 
+def _insight() -> Any:
+    global _insight_sdk
+    if _insight_sdk is None:
+        with _sdk_lock:
+            if _insight_sdk is None:
+                from linebot.v3 import insight  # noqa: PLC0415 - part of line-bot-sdk, only where LINE is read
+
+                _insight_sdk = insight
+    return _insight_sdk
+
+
 class LineClient:
     """One channel's client. Construct with its access token; reuse across invocations (keeps connections)."""
 
@@ -101,16 +129,26 @@ class LineClient:
         configuration = sdk.Configuration(host=base_url or settings().line_api_base, access_token=access_token)
         self._api_client = sdk.ApiClient(configuration)
         self._api = sdk.MessagingApi(self._api_client)
+        self._configuration = configuration
+        self._insight_api: Any = None
+        # aggregation units this container saw LINE refuse (bad name or the month's limit), and the month LINE said
+        # the limit was reached: a unit not known to be in use is then not asked for again this month
+        self._units_lock = threading.Lock()
+        self._units_used: dict[str, set[str]] = {}
+        self._units_refused: dict[str, set[str]] = {}
+        self._units_full: set[str] = set()
         self.read_budget_s = READ_BUDGET_S
         self.sleep: Callable[[float], None] = time.sleep
         self.monotonic: Callable[[], float] = time.monotonic
 
     # ------------------------------------------------------------------ helpers
-    def _call(self, method: str, *args: Any, timeout: tuple[float, float] = _TIMEOUT, **kwargs: Any) -> Any:
+    def _call(self, method: str, *args: Any, timeout: tuple[float, float] = _TIMEOUT, api: Any = None,
+              **kwargs: Any) -> Any:
         sdk = _messaging()
+        errors = (sdk.ApiException,) if api is None else (sdk.ApiException, _insight().ApiException)
         try:
-            return getattr(self._api, method)(*args, _request_timeout=timeout, **kwargs)
-        except sdk.ApiException as exc:
+            return getattr(api or self._api, method)(*args, _request_timeout=timeout, **kwargs)
+        except errors as exc:
             headers = exc.headers or {}
             raise LineApiError(
                 exc.status, _error_message(exc.body), request_id=headers.get("x-line-request-id"),
@@ -122,11 +160,11 @@ class LineClient:
                 raise LineApiError(None, f"no answer from LINE: {type(exc).__name__}") from exc
             raise
 
-    def _read(self, method: str, *args: Any, deadline: float | None = None) -> Any:
+    def _read(self, method: str, *args: Any, deadline: float | None = None, api: Any = None) -> Any:
         """A read someone waits for: 429/5xx/timeouts retried with full jitter for ``read_budget_s`` (or until
         ``deadline``, shared by the reads of one answer)."""
         try:
-            return with_backoff(lambda: self._call(method, *args, timeout=_READ_TIMEOUT),
+            return with_backoff(lambda: self._call(method, *args, timeout=_READ_TIMEOUT, api=api),
                                 deadline=deadline if deadline is not None else self.monotonic() + self.read_budget_s,
                                 base_delay=0.25, max_delay=2.0,
                                 sleep=self.sleep, monotonic=self.monotonic)
@@ -149,17 +187,61 @@ class LineClient:
             raise ValueError(f"LINE sends 1 to {MAX_MESSAGES_PER_SEND} messages at once, not {len(messages)}")
 
     # ------------------------------------------------------------------ sending
-    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None) -> SendResult:
+    def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str | None = None,
+             unit: str | None = None) -> SendResult:
+        """``unit``: LINE's aggregation unit (``haishin.line.units``) for its per-unit statistics, if it can be had."""
         self._check_messages(messages)
-        request = _messaging().PushMessageRequest.from_dict({"to": to, "messages": messages})
-        return self._send("push_message_with_http_info", request, retry_key)
+        return self._send_with_unit("push_message_with_http_info", "PushMessageRequest",
+                                    {"to": to, "messages": messages}, retry_key, unit)
 
-    def multicast(self, to: list[str], messages: list[dict[str, Any]], *, retry_key: str | None = None) -> SendResult:
+    def multicast(self, to: list[str], messages: list[dict[str, Any]], *, retry_key: str | None = None,
+                  unit: str | None = None) -> SendResult:
         self._check_messages(messages)
         if not 1 <= len(to) <= MAX_MULTICAST_RECIPIENTS:
             raise ValueError(f"multicast takes 1 to {MAX_MULTICAST_RECIPIENTS} user IDs, not {len(to)}")
-        request = _messaging().MulticastRequest.from_dict({"to": to, "messages": messages})
-        return self._send("multicast_with_http_info", request, retry_key)
+        return self._send_with_unit("multicast_with_http_info", "MulticastRequest",
+                                    {"to": to, "messages": messages}, retry_key, unit)
+
+    def _send_with_unit(self, method: str, model: str, body: dict[str, Any], retry_key: str | None,
+                        unit: str | None) -> SendResult:
+        """The send, with ``customAggregationUnits`` when ``unit`` may be had. Statistics never cost a delivery: a
+        unit LINE refuses (a bad name; the month's 1,000 names used up) is logged and the same request goes again
+        without it, with the same retry key (LINE keeps a key only for a request it accepted)."""
+        month = line_units.month_of(clock.now())
+        unit = unit if unit and self._unit_allowed(unit, month) else None
+        if unit is None:
+            return self._send(method, getattr(_messaging(), model).from_dict(body), retry_key)
+        try:
+            result = self._send(method, getattr(_messaging(), model).from_dict(
+                {**body, "customAggregationUnits": [unit]}), retry_key)
+        except LineApiError as error:
+            if not is_unit_refused(error):
+                raise
+            self._unit_refused(unit, month, error)
+            return self._send(method, getattr(_messaging(), model).from_dict(body), retry_key)
+        with self._units_lock:
+            self._units_used.setdefault(month, set()).add(unit)
+        return SendResult(result.request_id, result.already_accepted, unit=unit)
+
+    def _unit_allowed(self, unit: str, month: str) -> bool:
+        if line_units.UNIT_NAME.fullmatch(unit) is None:
+            log.warning("aggregation unit %r is not a name LINE takes; sent without it", unit)
+            return False
+        with self._units_lock:
+            if unit in self._units_refused.get(month, ()):
+                return False
+            return month not in self._units_full or unit in self._units_used.get(month, ())
+
+    def _unit_refused(self, unit: str, month: str, error: LineApiError) -> None:
+        log.warning("LINE refused aggregation unit %s (%s); the message was sent without it, so LINE's statistics "
+                    "will not count it", unit, error.message)
+        with self._units_lock:
+            for stale in [m for m in self._units_refused if m != month]:
+                self._units_refused.pop(stale, None)
+                self._units_used.pop(stale, None)
+            self._units_refused.setdefault(month, set()).add(unit)
+            if "limit" in (error.message or "").lower():
+                self._units_full.add(month)
 
     def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> SendResult:
         self._check_messages(messages)
@@ -196,6 +278,31 @@ class LineClient:
         consumption = self._read("get_message_quota_consumption", deadline=deadline).to_dict()
         return {"type": quota.get("type"), "value": quota.get("value"), "totalUsage": consumption.get("totalUsage")}
 
+    # ------------------------------------------------------------------ per-unit statistics
+    def _insight_client(self) -> Any:
+        if self._insight_api is None:
+            insight = _insight()
+            self._insight_api_client = insight.ApiClient(insight.Configuration(
+                host=self._configuration.host, access_token=self._configuration.access_token))
+            self._insight_api = insight.Insight(self._insight_api_client)
+        return self._insight_api
+
+    def unit_statistics(self, unit: str, since: str, until: str) -> dict[str, Any]:
+        """LINE's statistics of one aggregation unit between two dates (``yyyyMMdd``, Japan time, at most 30 days
+        apart): ``{"overview": {...}, "messages": [...], "clicks": [...]}`` in LINE's camelCase; a figure below 20
+        users is None (LINE's privacy rule)."""
+        response = self._read("get_statistics_per_unit", unit, since, until, api=self._insight_client())
+        return dict(response.to_dict())
+
+    def units_used_this_month(self) -> int:
+        """How many aggregation unit names the channel used this month (LINE's limit: 1,000)."""
+        return int(self._read("get_aggregation_unit_usage").to_dict().get("numOfCustomAggregationUnits") or 0)
+
+    def unit_names_this_month(self, *, limit: int = 100, start: str | None = None) -> tuple[list[str], str | None]:
+        """One page of the unit names used this month, and the token for the next page (None: no more)."""
+        body = self._read("get_aggregation_unit_name_list", str(limit), start).to_dict()
+        return list(body.get("customAggregationUnits") or []), body.get("next")
+
     def unlink_rich_menus(self, user_ids: list[str]) -> None:
         for start in range(0, len(user_ids), 500):
             request = _messaging().RichMenuBulkUnlinkRequest.from_dict({"userIds": user_ids[start : start + 500]})
@@ -203,6 +310,8 @@ class LineClient:
 
     def close(self) -> None:
         self._api_client.close()
+        if self._insight_api is not None:
+            self._insight_api_client.close()
 
 
 def _error_message(body: Any) -> str:

@@ -40,7 +40,7 @@ class _Strict(BaseModel):
 
 def _hhmm(value: str) -> str:
     if not isinstance(value, str) or not HHMM.match(value):
-        raise ValueError("HH:MM expected")
+        raise ValueError("時刻は HH:MM で入力してください")
     return value
 
 
@@ -122,22 +122,22 @@ LINE_TYPES = {
 
 def check_line_message(message: Any) -> dict[str, Any]:
     if not isinstance(message, dict):
-        raise ValueError("a LINE message is an object")
+        raise ValueError("LINE メッセージはオブジェクトで指定してください")
     kind = message.get("type")
     if kind not in LINE_TYPES:
-        raise ValueError(f"type must be one of {', '.join(LINE_TYPES)}")
+        raise ValueError(f"type は {', '.join(LINE_TYPES)} のいずれかです")
     missing = [key for key in LINE_TYPES[kind] if key not in message]
     if missing:
-        raise ValueError(f"a {kind} message needs {', '.join(missing)}")
+        raise ValueError(f"{kind} メッセージには {', '.join(missing)} が必要です")
     if kind == "text" and not str(message["text"]).strip():
-        raise ValueError("text is empty")
+        raise ValueError("本文が空です")
     if kind == "text" and len(str(message["text"])) > 5000:
-        raise ValueError("text is longer than 5000 characters")
+        raise ValueError("本文は5000文字までです")
     quick = message.get("quickReply")
     if quick is not None:
         items = quick.get("items") if isinstance(quick, dict) else None
         if not isinstance(items, list) or not 1 <= len(items) <= 13:
-            raise ValueError("quickReply.items takes 1 to 13 items")
+            raise ValueError("quickReply.items は1〜13個です")
     return message
 
 
@@ -149,7 +149,7 @@ class EmailContent(_Strict):
     @model_validator(mode="after")
     def _has_body(self) -> EmailContent:
         if not self.html and not self.text:
-            raise ValueError("an email needs html or text")
+            raise ValueError("メールには HTML か テキストの本文が必要です")
         return self
 
 
@@ -173,7 +173,8 @@ class Step(_Strict):
         if value is None:
             return None
         if not 1 <= len(value) <= MAX_MESSAGES_PER_SEND:
-            raise ValueError(f"LINE sends 1 to {MAX_MESSAGES_PER_SEND} messages at once, not {len(value)}")
+            raise ValueError(
+                f"LINE で一度に送れるメッセージは1〜{MAX_MESSAGES_PER_SEND}通です ({len(value)}通あります)")
         for message in value:
             check_line_message(message)
         return value
@@ -236,9 +237,9 @@ class Scenario(_Strict):
             if not step.id:
                 step.id = f"step{index + 1}"
             if not ID.match(step.id):
-                raise ValueError(f"steps[{index}].id: letters, digits, _ and - only")
+                raise ValueError(f"steps[{index}].id: 英数字・_・- だけが使えます")
             if step.id in seen:
-                raise ValueError(f"steps[{index}].id: '{step.id}' is used twice")
+                raise ValueError(f"steps[{index}].id: '{step.id}' が重複しています")
             seen.add(step.id)
         return self
 

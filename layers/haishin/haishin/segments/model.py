@@ -63,9 +63,9 @@ class FieldCondition(_Condition):
     @model_validator(mode="after")
     def _needs(self) -> FieldCondition:
         if self.op == "within_days" and self.days is None:
-            raise ValueError("within_days needs days")
+            raise ValueError("within_days には日数 (days) が必要です")
         if self.op not in ("empty", "not_empty", "within_days") and (self.value is None or self.value == ""):
-            raise ValueError(f"the operator {self.op} needs a value")
+            raise ValueError(f"条件 {self.op} には値が必要です")
         return self
 
 

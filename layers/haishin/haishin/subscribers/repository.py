@@ -134,7 +134,7 @@ class SubscriberRepository:
                 for alias in alias_items:
                     transaction.save(alias, condition=AliasModel.pk.does_not_exist())
         except TransactWriteError as exc:
-            raise Conflict("a subscriber with this identity already exists", where=str(aliases)) from exc
+            raise Conflict("同じ ID の友だちがすでにいます", where=str(aliases)) from exc
         return subscriber
 
     def get_or_create_for_line_user(
@@ -189,7 +189,8 @@ class SubscriberRepository:
             except (PutError, UpdateError) as exc:
                 if not condition_failed(exc):
                     raise
-        raise Conflict("subscriber kept changing; try again", where=f"subscriber {subscriber_id}")
+        raise Conflict("友だちの情報がほかの操作で変わり続けています。もう一度お試しください",
+                       where=f"subscriber {subscriber_id}")
 
     # ------------------------------------------------------------------ read many
     def iter_shard(self, workspace_id: str, shard: int, page_size: int = 500) -> Iterator[SubscriberModel]:
@@ -256,8 +257,9 @@ class SubscriberRepository:
                     raise AliasTaken(f"{label}「{value}」はすでに別の友だちに登録されています。"
                                      "同じ人なら友だちの統合を使ってください。", where=field) from exc
             if reasons and reasons[0] is not None and getattr(reasons[0], "code", "") == "ConditionalCheckFailed":
-                raise VersionConflict("the friend changed meanwhile; try again", where=f"subscriber {sid}") from exc
-            raise Conflict("the friend could not be saved; try again", where=f"subscriber {sid}") from exc
+                raise VersionConflict("友だちの情報がほかの操作で変わりました。もう一度お試しください",
+                                      where=f"subscriber {sid}") from exc
+            raise Conflict("友だちを保存できませんでした。もう一度お試しください", where=f"subscriber {sid}") from exc
         return subscriber
 
     def mutate_identity(
@@ -275,7 +277,8 @@ class SubscriberRepository:
                 return self.save_with_aliases(subscriber, add=sorted(after - before), remove=sorted(before - after))
             except VersionConflict:
                 continue
-        raise Conflict("subscriber kept changing; try again", where=f"subscriber {subscriber_id}")
+        raise Conflict("友だちの情報がほかの操作で変わり続けています。もう一度お試しください",
+                       where=f"subscriber {subscriber_id}")
 
     def rekey_phone(self, workspace_id: str, subscriber_id: str) -> bool:
         """Backfill for rows written before phones were E.164: store ``to_e164(phone)`` and move the phone alias

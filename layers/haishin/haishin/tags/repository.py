@@ -56,9 +56,9 @@ class TagFolderModel(HaishinModel):
 def _tag_name(value: str) -> str:
     value = value.strip()
     if not value:
-        raise ValueError("a tag needs a name")
+        raise ValueError("タグ名を入力してください")
     if "," in value or "、" in value:
-        raise ValueError("a tag name cannot contain ',' or '、'")
+        raise ValueError("タグ名に「,」「、」は使えません")
     return value
 
 
@@ -133,7 +133,7 @@ class TagRepository:
     def require(self, workspace_id: str, tag_id: str) -> TagModel:
         tag = self.get(workspace_id, tag_id)
         if tag is None:
-            raise NotFound(f"no tag '{tag_id}'", where=f"tags.{tag_id}")
+            raise NotFound(f"タグ '{tag_id}' はありません", where=f"tags.{tag_id}")
         return tag
 
     def create(self, workspace_id: str, data: TagIn, *, tag_id: str | None = None) -> TagModel:

@@ -44,6 +44,20 @@ def _rewrite_uri(uri: str, wrap: Wrap, tracked_prefix: Prefixes) -> str:
     return wrap(uri)
 
 
+def rewrite_uri_action(action: dict[str, Any], wrap: Wrap, tracked_prefix: Prefixes) -> None:
+    """One URI action (``{"type": "uri", ...}``), in place: its ``uri`` and ``linkUri``."""
+    for key in ("uri", "linkUri"):
+        value = action.get(key)
+        if isinstance(value, str):
+            action[key] = _rewrite_uri(value, wrap, tracked_prefix)
+
+
+def rewrite_message_text(message: Any, wrap: Wrap, tracked_prefix: Prefixes) -> None:
+    """The ``text`` of one text message, in place (other messages have no free text to rewrite)."""
+    if isinstance(message, dict) and message.get("type") in _TEXT_TYPES and isinstance(message.get("text"), str):
+        message["text"] = _rewrite_text(message["text"], wrap, tracked_prefix)
+
+
 def _walk(value: Any, wrap: Wrap, tracked_prefix: Prefixes) -> None:
     """Rewrites the URI actions under ``value`` in place."""
     if isinstance(value, list):
@@ -55,19 +69,17 @@ def _walk(value: Any, wrap: Wrap, tracked_prefix: Prefixes) -> None:
         if isinstance(item, (dict, list)):
             _walk(item, wrap, tracked_prefix)
     if value.get("type") == "uri":
-        for key in ("uri", "linkUri"):
-            if isinstance(value.get(key), str):
-                value[key] = _rewrite_uri(value[key], wrap, tracked_prefix)
+        rewrite_uri_action(value, wrap, tracked_prefix)
 
 
 def rewrite_in_place(messages: list[dict[str, Any]], wrap: Wrap, tracked_prefix: Prefixes) -> list[dict[str, Any]]:
-    """``rewrite_messages`` on messages the caller owns (the renderer's fresh output): no copy."""
+    """``rewrite_messages`` on messages the caller owns: no copy. (The renderer does the same in its own walk:
+    ``Renderer.json(track=...)`` calls ``rewrite_uri_action`` / ``rewrite_message_text`` through the Tracker.)"""
     for message in messages:
         if not isinstance(message, dict):
             continue
         _walk(message, wrap, tracked_prefix)
-        if message.get("type") in _TEXT_TYPES and isinstance(message.get("text"), str):
-            message["text"] = _rewrite_text(message["text"], wrap, tracked_prefix)
+        rewrite_message_text(message, wrap, tracked_prefix)
     return messages
 
 
@@ -89,4 +101,5 @@ def has_trackable_url(messages: Any) -> bool:
     return bool(seen)
 
 
-__all__ = ["NOTRACK", "has_trackable_url", "rewrite_in_place", "rewrite_messages"]
+__all__ = ["NOTRACK", "has_trackable_url", "rewrite_in_place", "rewrite_message_text", "rewrite_messages",
+           "rewrite_uri_action"]

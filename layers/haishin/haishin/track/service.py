@@ -27,7 +27,7 @@ from haishin.links.service import ClickResult
 from haishin.public_url import public_base
 from haishin.track import tokens
 from haishin.track.repository import TrackRepository
-from haishin.track.rewrite import rewrite_in_place
+from haishin.track.rewrite import rewrite_in_place, rewrite_message_text, rewrite_uri_action
 from haishin.ttl_cache import TtlLru
 
 log = logging.getLogger(__name__)
@@ -48,27 +48,42 @@ def scopes(source: tokens.Source) -> list[tuple[str, str]]:
     return [(f"autoreply#{source.id}", "all")]
 
 
-@dataclass
-class Tracker:
-    """Rewrites one friend's rendered messages for one source (what the renderer is handed)."""
+@dataclass(frozen=True)
+class _SourceState:
+    """What every friend's Tracker of one source shares (kept per source for the key's TTL: planning a broadcast
+    makes one Tracker per friend)."""
 
-    service: TrackService
-    workspace_id: str
-    subscriber_id: str
     source: tokens.Source
+    encoded: str
+    key: bytes
+    base: str  # <public base>/c/
+    untouched: tuple[str, str]  # never wrapped: our tracked URLs (no double wrap) and the opt-out page
+
+
+class Tracker:
+    """Rewrites one friend's rendered messages for one source (what the renderer is handed); the renderer calls
+    ``uri_action`` / ``message_text`` from its own walk."""
+
+    def __init__(self, service: TrackService, workspace_id: str, subscriber_id: str, state: _SourceState) -> None:
+        self.service = service
+        self.workspace_id = workspace_id
+        self.subscriber_id = subscriber_id
+        self.source = state.source
+        self._state = state
+        self._minter = tokens.Minter(state.key, workspace_id, subscriber_id, state.encoded)
+
+    def wrap(self, url: str) -> str:
+        return self._state.base + self._minter.token(self.service.ensure(self.workspace_id, url))
+
+    def uri_action(self, action: dict[str, Any]) -> None:
+        rewrite_uri_action(action, self.wrap, self._state.untouched)
+
+    def message_text(self, message: Any) -> None:
+        rewrite_message_text(message, self.wrap, self._state.untouched)
 
     def rewrite(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Rewrites the renderer's fresh output in place (and returns it)."""
-        base = public_base()
-        key = self.service.key(self.workspace_id)
-        workspace_id, subscriber_id, source = self.workspace_id, self.subscriber_id, self.source.encode()
-        ensure = self.service.ensure
-
-        def wrap(url: str) -> str:
-            return f"{base}/c/{tokens.mint(key, workspace_id, ensure(workspace_id, url), subscriber_id, source)}"
-
-        # never wrapped: our tracked URLs (no double wrap) and the opt-out page (配信停止 must open directly)
-        return rewrite_in_place(messages, wrap, (f"{base}/c/", f"{base}/u/"))
+        """Rewrites already rendered messages in place (and returns them)."""
+        return rewrite_in_place(messages, self.wrap, self._state.untouched)
 
 
 class TrackService:
@@ -80,12 +95,21 @@ class TrackService:
         self.repository = repository or TrackRepository()
         self._ensured: dict[tuple[str, str], str] = {}  # (workspace, URL) -> link ID, target written
         self._keys = TtlLru(1_000)
+        self._sources = TtlLru(1_000)  # per source: its key, encoding and base URL, shared by every friend's Tracker
 
     # ------------------------------------------------------------------ rendering
     def tracker(self, workspace_id: str, subscriber_id: str, kind: str, source_id: str, sub: str | None = None
                 ) -> Tracker:
         """kind: ``b`` (broadcast; sub = variant index), ``s`` (scenario; sub = step ID), ``a`` (auto-reply)."""
-        return Tracker(self, workspace_id, subscriber_id, tokens.Source(kind, source_id, sub))
+        base = public_base()
+        cache_key = f"{base}|{workspace_id}|{kind}|{source_id}|{sub}"
+        found, state = self._sources.get(cache_key)
+        if not found:
+            source = tokens.Source(kind, source_id, sub)
+            state = _SourceState(source, source.encode(), self.key(workspace_id), f"{base}/c/",
+                                 (f"{base}/c/", f"{base}/u/"))
+            self._sources.put(cache_key, state, _KEY_TTL_S)
+        return Tracker(self, workspace_id, subscriber_id, state)
 
     def key(self, workspace_id: str, *, create: bool = True) -> bytes:
         found, key = self._keys.get(workspace_id)

@@ -1,0 +1,56 @@
+/**
+ * Text of the message statistics parts (click counts, the click rate as UTAGE's "URL クリックで測る開封率", and LINE's
+ * own per-unit statistics) on the broadcast page, the scenario editor, the auto-reply editor and the inflow route.
+ * Japanese defines the keys; merged into the one dictionary by src/i18n.ts.
+ */
+export const ja = {
+  "st.title": "配信の成果",
+  "st.delivered": "配信数",
+  "st.clicks": "クリック数",
+  "st.unique": "クリックした人数",
+  "st.rate": "クリック率（URL クリックで測る開封率）",
+  "st.rate.help": "クリックした人数 ÷ 配信数。メッセージ内の URL をタップした友だちの割合で、開封の目安になります。",
+  "st.variant": "パターン {label}",
+  "st.col.variant": "パターン",
+  "st.col.step": "ステップ",
+  "st.none": "まだクリックはありません。",
+  "st.line.title": "LINE の統計（開封・タップ）",
+  "st.line.lead": "LINE が集計した、メッセージを開いた人数と URL をタップした人数です（{from} 〜 {to}）。",
+  "st.line.opened": "開封した人数",
+  "st.line.tapped": "URL をタップした人数",
+  "st.line.hidden": "20 人未満のため非表示",
+  "st.line.unit": "集計単位",
+  "st.line.usage": "今月使用した集計単位: {n} / {limit}",
+  "st.line.all": "このメッセージ",
+  "st.line.empty": "LINE の統計はまだありません。",
+  "st.conversions": "コンバージョン",
+  "st.scenario.title": "ステップごとのクリック",
+  "st.autoreply.title": "この自動応答のクリック",
+  "st.route.title": "この経路から来た友だちのクリック",
+} as const;
+
+export const en: Partial<Record<keyof typeof ja, string>> = {
+  "st.title": "Results",
+  "st.delivered": "Delivered",
+  "st.clicks": "Clicks",
+  "st.unique": "Friends who clicked",
+  "st.rate": "Click rate (open rate measured by URL clicks)",
+  "st.rate.help": "Friends who clicked ÷ delivered: the share of friends who tapped a URL in the message, a proxy for opens.",
+  "st.variant": "Variant {label}",
+  "st.col.variant": "Variant",
+  "st.col.step": "Step",
+  "st.none": "No clicks yet.",
+  "st.line.title": "LINE statistics (opens, taps)",
+  "st.line.lead": "Friends who opened the message and who tapped a URL in it, as counted by LINE ({from} to {to}).",
+  "st.line.opened": "Opened",
+  "st.line.tapped": "Tapped a URL",
+  "st.line.hidden": "hidden below 20",
+  "st.line.unit": "Unit",
+  "st.line.usage": "Aggregation units used this month: {n} / {limit}",
+  "st.line.all": "This message",
+  "st.line.empty": "No LINE statistics yet.",
+  "st.conversions": "Conversions",
+  "st.scenario.title": "Clicks per step",
+  "st.autoreply.title": "Clicks on this auto-reply",
+  "st.route.title": "Clicks by friends who came through this route",
+};

@@ -1,0 +1,1 @@
+"""Analyses of a workspace's friends (クロス分析: ``haishin.analysis.cross``)."""
