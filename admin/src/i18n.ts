@@ -17,6 +17,7 @@ import * as segsText from "./i18n/segs";
 import * as opsText from "./i18n/ops";
 import * as crmTasksText from "./i18n/crmTasks";
 import * as routesText from "./i18n/routes";
+import * as conversionsText from "./i18n/conversions";
 import * as analysisText from "./i18n/analysis";
 import * as statsText from "./i18n/stats";
 import * as stepAbText from "./i18n/stepab";
@@ -124,7 +125,7 @@ const coreJa = {
 } as const;
 
 // Area dictionaries live in src/i18n/<area>.ts so screens of different areas can add text independently.
-const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja, ...emailText.ja, ...optoutText.ja, ...tagsText.ja, ...segsText.ja, ...opsText.ja, ...crmTasksText.ja, ...routesText.ja, ...analysisText.ja, ...statsText.ja, ...stepAbText.ja } as const;
+const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja, ...emailText.ja, ...optoutText.ja, ...tagsText.ja, ...segsText.ja, ...opsText.ja, ...crmTasksText.ja, ...routesText.ja, ...analysisText.ja, ...statsText.ja, ...stepAbText.ja, ...conversionsText.ja } as const;
 
 export type DictKey = keyof typeof ja;
 export type Lang = "ja" | "en";
@@ -228,7 +229,7 @@ const coreEn: Partial<Record<DictKey, string>> = {
   "error.status": "Status",
 };
 
-const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en, ...emailText.en, ...optoutText.en, ...tagsText.en, ...segsText.en, ...opsText.en, ...crmTasksText.en, ...routesText.en, ...analysisText.en, ...statsText.en, ...stepAbText.en };
+const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en, ...emailText.en, ...optoutText.en, ...tagsText.en, ...segsText.en, ...opsText.en, ...crmTasksText.en, ...routesText.en, ...analysisText.en, ...statsText.en, ...stepAbText.en, ...conversionsText.en };
 const DICTS: Record<Lang, Partial<Record<DictKey, string>>> = { ja, en };
 const STORAGE_KEY = "haishin.lang";
 

@@ -74,6 +74,9 @@ class MemoryTrackRepository:
     def friends(self, workspace_id: str, scope: str, sub: str) -> Iterator[str]:
         return iter(())
 
+    def note_last_click(self, workspace_id: str, subscriber_id: str, source: str, at: datetime) -> None:
+        self.last = (subscriber_id, source, at)  # conversions' last click: one put per click
+
 
 class Subscribers:
     def get(self, workspace_id: str, subscriber_id: str) -> Any:

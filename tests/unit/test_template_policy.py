@@ -44,7 +44,7 @@ KIND_NAMES = {  # a name of each kind, as the code builds it
 PUBLIC_ROUTES = {
     "POST /line/webhook/{channel_id}", "POST /stripe/webhook/{workspace_id}", "GET /f/{form_id}",
     "POST /f/{form_id}", "GET /c/{token}", "GET /p/{proxy+}", "POST /p/{product_id}", "GET /api/openapi.json",
-    "GET /u/{token}", "POST /u/{token}", "GET /r/{code}", "GET /login/callback",
+    "GET /u/{token}", "POST /u/{token}", "GET /r/{code}", "GET /login/callback", "GET /cv/{code}",
 }  # fmt: skip
 
 
@@ -325,3 +325,13 @@ def test_functions_that_queue_a_first_step_at_once_can_write_its_ledger_row(logi
     fn = next(f for f in tpl.functions() if f.logical_id == logical_id)
     assert {"Ref:LedgerTable", "Ref:EnrollmentsTable"} <= crud_tables(fn)
     assert any("DeliveryQueue" in q for q in queues_sent_to(fn))
+
+
+@pytest.mark.parametrize("logical_id", ["DeliveryWorkerFunction", "FormSubmitFunction", "StripeWebhookFunction",
+                                        "LineEventsFunction", "AdminApiFunction", "PagesFunction", "InflowFunction"])
+def test_functions_whose_events_can_be_conversions_can_record_them_once(logical_id: str) -> None:
+    """A tag added by a step, a form answer, a payment, a route's action, an API call or the /cv/ pixel can be a
+    conversion (haishin.conversions): recorded once through the run-once table, with a timeline entry. Without the
+    grant it works locally and is lost in AWS (AccessDenied, logged by the event fanout)."""
+    fn = next(f for f in tpl.functions() if f.logical_id == logical_id)
+    assert {"Ref:IdempotencyTable", "Ref:WorkspaceTable", "Ref:TimelineTable"} <= crud_tables(fn)

@@ -110,6 +110,11 @@ export function VariantList({
 
 export interface AbVariantResult {
   label: string;
+  /** conversions (docs/production/conv.md): present when the results API counts them (broadcasts) */
+  conversions?: number;
+  conversion_rate?: number | null;
+  revenue?: number;
+  revenue_per_recipient?: number | null;
   weight: number | null;
   share: number | null;
   recipients: number;
@@ -119,6 +124,8 @@ export interface AbVariantResult {
 }
 
 export interface AbResultsData {
+  /** the winner metric (broadcasts): click rate, conversion rate or revenue per recipient */
+  metric?: "click_rate" | "conversion_rate" | "revenue_per_recipient";
   variants: AbVariantResult[];
   verdict: { ready: boolean; message: string; leader: string | null; significant: boolean };
 }
@@ -133,21 +140,33 @@ function count(n: number): string {
 
 /** The results of one A/B test; `children` go under the chart (the broadcast's winner, the step's "adopt"). */
 export function AbResultsView({ data, children, testId = "ab-results" }: { data: AbResultsData; children?: ComponentChildren; testId?: string }) {
+  const withConversions = data.variants.some((v) => v.conversions !== undefined);
   return (
     <section class="card form" data-testid={testId}>
       <h2 class="card__title">{t("ab.results")}</h2>
+      {data.metric && <p class="muted" data-testid="ab-metric-shown">{t("ab.metric")}: {t(`ab.metric.${data.metric}`)}</p>}
       <p class={`notice ${data.verdict.significant ? "notice--info" : ""}`} data-testid="ab-verdict">
         {data.verdict.message}
       </p>
       {/* width 0 + min-width 100%: the table scrolls inside instead of widening the page (inside a scenario step) */}
       <div style={{ overflowX: "auto", width: 0, minWidth: "100%" }}>
-        <Table bare testId="ab-table" columns={[t("ab.col.variant"), { label: t("ab.col.recipients"), num: true }, { label: t("ab.col.clicks"), num: true }, { label: t("ab.col.rate"), num: true }, { label: t("ab.col.best"), num: true }]}>
+        <Table bare testId="ab-table" columns={[t("ab.col.variant"), { label: t("ab.col.recipients"), num: true }, { label: t("ab.col.clicks"), num: true }, { label: t("ab.col.rate"), num: true },
+          ...(withConversions ? [{ label: t("ab.col.conversions"), num: true }, { label: t("ab.col.cvr"), num: true }, { label: t("ab.col.revenue"), num: true }, { label: t("ab.col.rpr"), num: true }] : []),
+          { label: t("ab.col.best"), num: true }]}>
           {data.variants.map((v) => (
             <tr key={v.label} data-testid="ab-row" data-label={v.label}>
               <td>{v.label}</td>
               <td class="num">{count(v.recipients)}</td>
               <td class="num">{count(v.clicks)}</td>
               <td class="num">{pct(v.click_rate)}</td>
+              {withConversions && (
+                <>
+                  <td class="num" data-testid="ab-conversions">{count(v.conversions ?? 0)}</td>
+                  <td class="num">{pct(v.conversion_rate)}</td>
+                  <td class="num" data-testid="ab-revenue">{`¥${count(v.revenue ?? 0)}`}</td>
+                  <td class="num">{v.revenue_per_recipient === null || v.revenue_per_recipient === undefined ? "—" : `¥${v.revenue_per_recipient.toFixed(1)}`}</td>
+                </>
+              )}
               <td class="num">{pct(v.probability_best)}</td>
             </tr>
           ))}

@@ -87,6 +87,7 @@ NOT_REFERENCES: dict[str, str] = {
     "line_user_id": "LINE's ID of a friend (LINE refuses users who are not the channel's friends)",
     "line_user_ids": "LINE's IDs of friends, as above",
     "login_channel_id": "the LINE Login channel of the channel being connected (LINE checks it)",
+    "event_id": "POST /conversions: the caller's own ID of the conversion (an order number), only a run-once key",
 }
 # Tags may be named by name ("VIP") or by ID anywhere a body lists tags; a value shaped like a tag ID is an ID.
 TAG_ID = re.compile(r"^tag_[0-9A-HJKMNP-TV-Z]{26}$")

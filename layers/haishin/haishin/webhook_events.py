@@ -4,6 +4,7 @@ so every service can depend on it without pulling the sender or storage)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -30,3 +31,21 @@ class WebhookCaller(Protocol):
 
     def enqueue(self, workspace_id: str, subscriber_id: str, endpoint_id: str, payload: dict[str, Any],
                 idempotency_key: str) -> None: ...
+
+
+class EventFanout:
+    """Domain events to the outgoing webhooks first, then to listeners (conversions). A listener's failure is
+    logged and does not fail the cause (a friend's form answer or payment never fails because of analytics)."""
+
+    def __init__(self, webhooks: WebhookEvents, *listeners: WebhookEvents) -> None:
+        self.webhooks = webhooks
+        self.listeners = listeners
+
+    def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
+        queued = self.webhooks.publish(workspace_id, event_type, data, idempotency_key=idempotency_key)
+        for listener in self.listeners:
+            try:
+                listener.publish(workspace_id, event_type, data, idempotency_key=idempotency_key)
+            except Exception:
+                logging.getLogger(__name__).exception("event %s: a listener failed", event_type)
+        return queued

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from haishin.channels.activity import ChannelActivity
     from haishin.channels.chat import ChatService
     from haishin.channels.service import ChannelService
+    from haishin.conversions.service import ConversionService
     from haishin.csvio.importer import ImportService
     from haishin.dashboard import Dashboard
     from haishin.delivery.ledger import Ledger
@@ -76,6 +77,7 @@ if TYPE_CHECKING:
     from haishin.timeline.models import Timeline
     from haishin.track.line_stats import LineUnitStats
     from haishin.track.service import TrackService
+    from haishin.webhook_events import EventFanout
     from haishin.webhooks.service import WebhookService as OutgoingWebhooks
     from haishin.workspaces.service import WorkspaceService
 
@@ -202,6 +204,17 @@ class Services:
             return Outgoing(WebhookRepository(), self.secrets, SqsWebhookQueue(), HttpSender())
 
         return self._one("webhooks", build)
+
+    @property
+    def events(self) -> EventFanout:
+        """Domain events (tag added, form answered, purchase...): outgoing webhooks, then conversions."""
+
+        def build() -> EventFanout:
+            from haishin.webhook_events import EventFanout  # noqa: PLC0415
+
+            return EventFanout(self.webhooks, self.conversions)
+
+        return self._one("events", build)
 
     # ------------------------------------------------------------------ repositories
     @property
@@ -385,7 +398,7 @@ class Services:
             from haishin.actions import ActionRunner  # noqa: PLC0415
 
             return ActionRunner(self.subscribers, self.timeline, scenarios=self.scenario_service,
-                                webhooks=self.webhooks, tags=self.tags, events=self.webhooks)
+                                webhooks=self.webhooks, tags=self.tags, events=self.events)
 
         return self._one("actions", build)
 
@@ -409,7 +422,7 @@ class Services:
 
             return Collaborators(subscribers=self.subscribers, timeline=self.timeline, secrets=self.secrets,
                                  scenarios=self.scenario_service, actions=self.actions, messenger=self.messenger,
-                                 stripe=lambda: self.stripe, workspaces=self.workspaces, webhooks=self.webhooks,
+                                 stripe=lambda: self.stripe, workspaces=self.workspaces, webhooks=self.events,
                                  first_steps=self.first_steps_now)
 
         return self._one("collaborators", build)
@@ -468,6 +481,20 @@ class Services:
             return TrackService(secrets=self.secrets, subscribers=self.subscribers, timeline=self.timeline)
 
         return self._one("track", build)
+
+    @property
+    def conversions(self) -> ConversionService:
+        """Conversion points: recording once, attribution (last click, last message, route), counts."""
+
+        def build() -> ConversionService:
+            from haishin.conversions.repository import ConversionRepository  # noqa: PLC0415
+            from haishin.conversions.service import ConversionService  # noqa: PLC0415
+            from haishin.storage.once import Once  # noqa: PLC0415
+
+            return ConversionService(repository=ConversionRepository(), track=self.track,
+                                     subscribers=self.subscribers, timeline=self.timeline, once=Once())
+
+        return self._one("conversions", build)
 
     @property
     def line_stats(self) -> LineUnitStats:
@@ -551,7 +578,7 @@ class Services:
             from haishin.subscribers.service import CrmService  # noqa: PLC0415
 
             return CrmService(self.subscribers, self.timeline, self.fields, self.tags,
-                              triggers=self.scenario_service, events=self.webhooks)
+                              triggers=self.scenario_service, events=self.events)
 
         return self._one("crm", build)
 
@@ -581,7 +608,8 @@ class Services:
             from haishin.broadcasts.repository import BroadcastRepository  # noqa: PLC0415
             from haishin.links.repository import LinkRepository  # noqa: PLC0415
 
-            return BroadcastAbTests(repository=BroadcastRepository(), clicks=LinkRepository(), track=self.track)
+            return BroadcastAbTests(repository=BroadcastRepository(), clicks=LinkRepository(), track=self.track,
+                                    conversions=self.conversions)
 
         return self._one("broadcast_abtests", build)
 
@@ -658,7 +686,7 @@ class Services:
             from haishin.pages.router import Pages  # noqa: PLC0415
 
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
-                         track=self.track)
+                         track=self.track, conversions=self.conversions)
 
         return self._one("pages", build)
 

@@ -71,7 +71,8 @@ describe("the composer's variant block and the results view", () => {
     render(withApp(api, <BroadcastsScreen />));
     expect((await screen.findByTestId("ab-verdict")).textContent).toBe("まだ判定できません（各パターン最低100通・成果5件が必要です）");
     const rows = screen.getAllByTestId("ab-row").map((r) => [...r.querySelectorAll("td")].map((td) => td.textContent));
-    expect(rows).toEqual([["A", "2", "1", "50.0%", "50.0%"], ["B", "2", "1", "50.0%", "50.0%"]]);
+    // conversions, conversion rate, revenue and revenue per recipient sit next to the clicks (none in this answer)
+    expect(rows).toEqual([["A", "2", "1", "50.0%", "0", "—", "¥0", "—", "50.0%"], ["B", "2", "1", "50.0%", "0", "—", "¥0", "—", "50.0%"]]);
     expect(screen.getAllByTestId("ab-bar").map((g) => g.getAttribute("data-value"))).toEqual(["0.5", "0.5"]);
   });
 });

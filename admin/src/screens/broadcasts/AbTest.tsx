@@ -8,7 +8,7 @@ import { type AbResultsData, AbResultsView, type Parts, type StoredContent, type
 import type { Channel } from "../../components/ChannelMessageBlock";
 import type { SenderOption } from "../../components/EmailBodyEditor";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { CheckField, FieldError, TextField } from "../../components/Field";
+import { CheckField, FieldError, SelectField, TextField } from "../../components/Field";
 import { useApiGet } from "../../components/ResourceScreen";
 import { t } from "../../i18n";
 
@@ -25,7 +25,12 @@ export interface AbValues {
   abShare: boolean;
   share: string;
   after: string;
+  /** the winner metric: click rate, conversion rate or revenue per recipient */
+  metric?: AbMetric;
 }
+
+export type AbMetric = "click_rate" | "conversion_rate" | "revenue_per_recipient";
+export const METRICS: readonly AbMetric[] = ["click_rate", "conversion_rate", "revenue_per_recipient"];
 
 /** The API's content for a channel from the composer's parts. */
 export function contentOf(channel: string, p: Parts): Record<string, unknown> {
@@ -42,7 +47,7 @@ export function contentOf(channel: string, p: Parts): Record<string, unknown> {
   return content;
 }
 
-export function abValues(b: { variants?: { weight: number; content?: StoredContent }[] | null; ab_test_share?: number | null; ab_winner_after_minutes?: number | null } | null): AbValues {
+export function abValues(b: { variants?: { weight: number; content?: StoredContent }[] | null; ab_test_share?: number | null; ab_winner_after_minutes?: number | null; ab_metric?: AbMetric } | null): AbValues {
   const variants = b?.variants ?? [];
   return {
     ab: variants.length >= 2,
@@ -51,6 +56,7 @@ export function abValues(b: { variants?: { weight: number; content?: StoredConte
     abShare: !!b?.ab_test_share,
     share: String(b?.ab_test_share ?? 20),
     after: String(b?.ab_winner_after_minutes ?? 60),
+    metric: b?.ab_metric ?? "click_rate",
   };
 }
 
@@ -62,7 +68,8 @@ export function abBody(channel: string, main: Parts, v: AbValues, body: Record<s
     { content: contentOf(channel, main), weight: wholeNumber(v.weightA) },
     ...v.others.map((o) => ({ content: contentOf(channel, o), weight: wholeNumber(o.weight) })),
   ];
-  return { ...rest, variants, ab_test_share: v.abShare ? wholeNumber(v.share) : 0, ...(v.abShare ? { ab_winner_after_minutes: wholeNumber(v.after) } : {}) };
+  const metric = v.metric && v.metric !== "click_rate" ? { ab_metric: v.metric } : {};
+  return { ...rest, variants, ab_test_share: v.abShare ? wholeNumber(v.share) : 0, ...(v.abShare ? { ab_winner_after_minutes: wholeNumber(v.after) } : {}), ...metric };
 }
 
 /** The channels a broadcast's channel choice sends on. */
@@ -94,6 +101,7 @@ export function VariantsBlock({
         <>
           <p class="muted">{t("ab.lead")}</p>
           <VariantList channels={channelsOf(channel)} weightA={value.weightA} others={value.others} onWeightA={(x) => put({ weightA: x })} onOthers={(others) => put({ others })} problems={problems} at={(n) => `variants.${n}`} senders={senders} />
+          <SelectField narrow label={t("ab.metric")} name="ab_metric" value={value.metric ?? "click_rate"} error={problems.get("ab_metric")} testId="ab-metric" options={METRICS.map((m) => [m, t(`ab.metric.${m}`)] as [AbMetric, string])} onValue={(x) => put({ metric: x })} />
           <CheckField label={t("ab.share.on")} name="ab_share" checked={value.abShare} testId="ab-share-on" onValue={(x) => put({ abShare: x })} />
           {value.abShare && (
             <div class="row">

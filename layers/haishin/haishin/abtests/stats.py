@@ -13,7 +13,9 @@
 - ``minimum_sample``: no verdict before every arm has ``MIN_RECIPIENTS`` recipients and ``MIN_SUCCESSES`` successes.
 - ``verdict``: the whole analysis with the admin's plain-Japanese sentence
   ("B の方がクリック率が高い可能性 97%").
-Revenue per recipient is not a proportion: it has no test here yet (see docs/production/abtest.md).
+- ``welch_t`` / ``revenue_verdict``: revenue per recipient is not a proportion: Welch's unequal-variance t-test
+  on per-recipient revenue (recipients who did not buy count as 0), two-sided p-value from Student's t
+  distribution (regularised incomplete beta by Lentz's continued fraction, as in Numerical Recipes 6.4).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ MIN_RECIPIENTS = 100
 MIN_SUCCESSES = 5
 SIGNIFICANCE = 0.05
 GRID = 4001  # odd: the grid includes its midpoint; plenty for +-1e-4 (see the tests)
-METRIC_LABELS = {"click_rate": "クリック率", "conversion_rate": "コンバージョン率"}
+METRIC_LABELS = {"click_rate": "クリック率", "conversion_rate": "コンバージョン率",
+                 "revenue_per_recipient": "1通あたりの売上"}
+METRICS = tuple(METRIC_LABELS)
 LABELS = ("A", "B", "C", "D")
 
 
@@ -157,5 +161,140 @@ def verdict(arms: Sequence[Arm], metric: str = "click_rate", *, labels: Sequence
                    z=test.z, p_value=test.p_value, significant=significant)
 
 
-__all__ = ["Arm", "Verdict", "ZTest", "minimum_sample", "normal_cdf", "percent", "prob_best", "two_proportion_z",
-           "verdict"]
+# ---------------------------------------------------------------- revenue per recipient: Welch's t-test
+@dataclass(frozen=True)
+class Sample:
+    """Per-recipient values of one arm, summarised: n recipients, the sum and the sum of squares of their values
+    (recipients without a conversion are zeros: they add to n only)."""
+
+    n: int
+    total: float
+    squares: float
+
+    @classmethod
+    def of(cls, recipients: int, values: Sequence[float]) -> Sample:
+        return cls(recipients, float(sum(values)), float(sum(v * v for v in values)))
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.n if self.n else 0.0
+
+    @property
+    def variance(self) -> float:
+        """The unbiased sample variance."""
+        if self.n < 2:
+            return 0.0
+        return max(self.squares - self.n * self.mean * self.mean, 0.0) / (self.n - 1)
+
+
+@dataclass(frozen=True)
+class TTest:
+    t: float
+    df: float
+    p_value: float  # two-sided
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """The continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-15:
+            break
+    return h
+
+
+def incomplete_beta(a: float, b: float, x: float) -> float:
+    """The regularised incomplete beta function I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_two_sided_p(t: float, df: float) -> float:
+    """P(|T| >= |t|) for Student's t with ``df`` degrees of freedom."""
+    if df <= 0.0 or math.isnan(t):
+        return 1.0
+    return incomplete_beta(df / 2.0, 0.5, df / (df + t * t))
+
+
+def welch_t(a: Sample, b: Sample) -> TTest:
+    """Welch's t-test of H0: mean_a = mean_b; t > 0 when b's mean is higher. No variance at all (e.g. nobody bought
+    in either arm): t = 0, p = 1."""
+    if a.n < 2 or b.n < 2:
+        return TTest(0.0, 0.0, 1.0)
+    va, vb = a.variance / a.n, b.variance / b.n
+    se2 = va + vb
+    if se2 <= 0.0:
+        return TTest(0.0, 0.0, 1.0)
+    t = (b.mean - a.mean) / math.sqrt(se2)
+    df = se2 * se2 / ((va * va / (a.n - 1) if va else 0.0) + (vb * vb / (b.n - 1) if vb else 0.0))
+    return TTest(t, df, t_two_sided_p(t, df))
+
+
+def revenue_verdict(samples: Sequence[Sample], conversions: Sequence[int], *, labels: Sequence[str] = LABELS,
+                    min_recipients: int = MIN_RECIPIENTS, min_successes: int = MIN_SUCCESSES) -> Verdict:
+    """Revenue per recipient of 2-4 arms: the leader by mean, Welch's test of the leader against A (or of A against
+    the runner-up when A leads). There is no probability of being best here (it would need a model of revenue);
+    the sentence gives the p-value's complement as plain words instead of a probability."""
+    arms = [Arm(s.n, c) for s, c in zip(samples, conversions, strict=True)]
+    if not minimum_sample(arms, min_recipients=min_recipients, min_successes=min_successes):
+        return Verdict(False, f"まだ判定できません（各パターン最低{min_recipients}通・"
+                              f"成果{min_successes}件が必要です）")
+    names = list(labels[: len(samples)])
+    order = sorted(range(len(samples)), key=lambda i: (-samples[i].mean, i))
+    best = order[0]
+    reference = 0 if best != 0 else order[1]
+    test = welch_t(samples[reference], samples[best])
+    significant = test.p_value < SIGNIFICANCE
+    per = f"{samples[best].mean:,.0f}円"
+    if len(samples) == 2:
+        message = f"{names[best]} の方が1通あたりの売上が高い（{per}、p={test.p_value:.3f}）"
+    else:
+        message = (f"{names[best]} が最も1通あたりの売上が高い"
+                   f"（{per}、{names[reference]} との比較 p={test.p_value:.3f}）")
+    if not significant:
+        message += "（まだ統計的に有意な差ではありません）"
+    return Verdict(True, message, leader=names[best], z=test.t, p_value=test.p_value, significant=significant)
+
+
+__all__ = [
+    "METRICS",
+    "Arm",
+    "Sample",
+    "TTest",
+    "Verdict",
+    "ZTest",
+    "incomplete_beta",
+    "minimum_sample",
+    "normal_cdf",
+    "percent",
+    "prob_best",
+    "revenue_verdict",
+    "t_two_sided_p",
+    "two_proportion_z",
+    "verdict",
+    "welch_t",
+]

@@ -19,6 +19,7 @@ import haishin.api.routes.broadcasts
 import haishin.api.routes.channels
 import haishin.api.routes.chat
 import haishin.api.routes.clicks
+import haishin.api.routes.conversions
 import haishin.api.routes.dashboard
 import haishin.api.routes.deliveries
 import haishin.api.routes.fields
@@ -59,6 +60,7 @@ ROUTE_MODULES = (
     haishin.api.routes.channels,
     haishin.api.routes.chat,
     haishin.api.routes.clicks,
+    haishin.api.routes.conversions,
     haishin.api.routes.dashboard,
     haishin.api.routes.deliveries,
     haishin.api.routes.fields,

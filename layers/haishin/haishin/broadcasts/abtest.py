@@ -21,7 +21,7 @@ import re
 from typing import Any
 
 from haishin.abtests.assign import position, variant_index, variant_label
-from haishin.abtests.stats import Arm, verdict
+from haishin.abtests.stats import METRIC_LABELS, METRICS, Arm, Sample, revenue_verdict, verdict
 from haishin.broadcasts.models import BroadcastModel
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.errors import ValidationFailed
@@ -44,6 +44,14 @@ def check_share(share: Any, after: Any, *, has_variants: bool) -> tuple[int | No
     if isinstance(after, bool) or not isinstance(after, int) or not low <= after <= high:
         raise ValidationFailed(f"勝者を配信するまでの時間は{low}〜{high}分です", where="ab_winner_after_minutes")
     return share, after
+
+
+def check_metric(metric: Any) -> str | None:
+    """The winner metric: click rate (stored as None, the default), conversion rate or revenue per recipient."""
+    if metric not in METRICS:
+        raise ValidationFailed("勝者の指標は click_rate・conversion_rate・revenue_per_recipient のどれかです",
+                               where="ab_metric")
+    return None if metric == "click_rate" else str(metric)
 
 
 def winner_id(broadcast_id: str) -> str:
@@ -74,16 +82,17 @@ def variant_of(broadcast: BroadcastModel, subscriber_id: str) -> int | None:
 
 
 def choose_winner(results: dict[str, Any]) -> tuple[int, str]:
-    """(variant index, note): the verdict's leader; before the minimum sample, the highest click rate (ties: the
-    earlier variant, A first), said so in the note."""
+    """(variant index, note): the verdict's leader; before the minimum sample, the best value of the test's metric
+    (ties: the earlier variant, A first), said so in the note."""
     variants = results["variants"]
     found = results["verdict"]
+    metric = results.get("metric") or "click_rate"
     if found["ready"] and found["leader"]:
         index = next(i for i, v in enumerate(variants) if v["label"] == found["leader"])
         return index, str(found["message"])
-    index = max(range(len(variants)), key=lambda i: (variants[i]["click_rate"], -i))
+    index = max(range(len(variants)), key=lambda i: (variants[i].get(metric) or 0.0, -i))
     return index, (f"{variants[index]['label']} を配信（{found['message']}。"
-                   "判定前のため、その時点のクリック率が最も高いパターンを選びました）")
+                   f"判定前のため、その時点の{METRIC_LABELS[metric]}が最も高いパターンを選びました）")
 
 
 def link_ids(content: Any) -> set[str]:
@@ -94,7 +103,9 @@ def link_ids(content: Any) -> set[str]:
 class BroadcastAbTests:
     """The results of an A/B test broadcast (``GET /api/broadcasts/{id}/abtest``)."""
 
-    def __init__(self, *, repository: BroadcastRepository, clicks: Any, track: Any = None) -> None:
+    def __init__(self, *, repository: BroadcastRepository, clicks: Any, track: Any = None,
+                 conversions: Any = None) -> None:
+        self.conversions = conversions  # haishin.conversions.service.ConversionService: conversions and revenue
         self.track = track  # haishin.track.service.TrackService: clicks recorded with their variant
         self.repository = repository
         self.clicks = clicks  # haishin.links.repository.LinkRepository: per-friend first clicks of a link
@@ -125,7 +136,19 @@ class BroadcastAbTests:
             for index in range(len(weights)):
                 clickers[index] |= self.track.clickers(workspace_id, f"broadcast#{broadcast_id}", f"variant#{index}")
         arms = [Arm(recipients[i], min(len(clickers[i]), recipients[i])) for i in range(len(weights))]
-        result = verdict(arms, "click_rate")
+        # conversions: friends with a conversion attributed to this broadcast (last click or last message), put in
+        # the variant they were assigned (the same pure function the planner used), with their revenue
+        revenue_of: list[list[int]] = [[] for _ in weights]
+        if self.conversions is not None:
+            for subscriber_id, revenue in self.conversions.converters(workspace_id, broadcast_id).items():
+                revenue_of[variant_index(broadcast_id, subscriber_id, weights)].append(revenue)
+        converted = [Arm(recipients[i], min(len(revenue_of[i]), recipients[i])) for i in range(len(weights))]
+        samples = [Sample.of(recipients[i], revenue_of[i]) for i in range(len(weights))]
+        metric = broadcast.ab_metric or "click_rate"
+        if metric == "revenue_per_recipient":
+            result = revenue_verdict(samples, [a.successes for a in converted])
+        else:
+            result = verdict(converted if metric == "conversion_rate" else arms, metric)
         total = sum(weights)
         winner = self.repository.find(workspace_id, winner_id(broadcast_id)) if broadcast.ab_share else None
         return {
@@ -135,11 +158,13 @@ class BroadcastAbTests:
                 "send_at": winner.send_at.isoformat() if winner.send_at else None,
                 "variant": variant_label(int(winner.ab_winner)) if winner.ab_winner is not None else None,
                 "note": winner.ab_winner_note},
-            "broadcast_id": broadcast_id, "metric": "click_rate", "status": broadcast.status,
+            "broadcast_id": broadcast_id, "metric": metric, "status": broadcast.status,
             "variants": [{
                 "label": variant_label(i), "weight": weights[i], "share": weights[i] / total,
                 "recipients": arms[i].recipients, "clicks": arms[i].successes,
                 "click_rate": arms[i].rate,
+                "conversions": converted[i].successes, "conversion_rate": converted[i].rate,
+                "revenue": int(samples[i].total), "revenue_per_recipient": samples[i].mean,
                 "probability_best": result.probabilities.get(variant_label(i)),
                 "tracked_links": sorted(links_of[i]) if i < len(links_of) else [],
             } for i in range(len(weights))],
@@ -148,5 +173,5 @@ class BroadcastAbTests:
         }
 
 
-__all__ = ["BroadcastAbTests", "check_share", "choose_winner", "in_cohort", "link_ids", "variant_of",
+__all__ = ["BroadcastAbTests", "check_metric", "check_share", "choose_winner", "in_cohort", "link_ids", "variant_of",
            "winner_id"]

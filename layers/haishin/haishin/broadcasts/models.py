@@ -93,6 +93,7 @@ class BroadcastModel(HaishinModel):
     ab_parent = UnicodeAttribute(null=True)
     ab_winner = NumberAttribute(null=True)
     ab_winner_note = UnicodeAttribute(null=True)
+    ab_metric = UnicodeAttribute(null=True)  # click_rate (None) | conversion_rate | revenue_per_recipient
     # timing: local wall time as the marketer typed it, its zone, and the UTC instant
     send_at_local = UnicodeAttribute(null=True)
     time_zone = UnicodeAttribute(null=True)

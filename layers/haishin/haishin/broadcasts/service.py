@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from haishin import clock, ids
 from haishin.abtests.variants import parse_variants
-from haishin.broadcasts.abtest import check_share
+from haishin.broadcasts.abtest import check_metric, check_share
 from haishin.broadcasts.audience import Audience
 from haishin.broadcasts.models import CANCELLABLE, CHANNELS, EDITABLE, BroadcastModel
 from haishin.broadcasts.planner import PlannerQueue
@@ -61,6 +61,7 @@ class BroadcastInput:
     variants: list[dict[str, Any]] | None = None  # A/B test: 2-4 of {"content", "weight"}; [] ends the test
     ab_test_share: int | None = None  # A/B: percent of the audience tested first (with ab_winner_after_minutes)
     ab_winner_after_minutes: int | None = None
+    ab_metric: str | None = None  # A/B winner metric (haishin.abtests.stats.METRICS); None keeps it
 
 
 def _public(deferred: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -223,6 +224,8 @@ class BroadcastService:
         if data.ab_test_share is not None or data.ab_winner_after_minutes is not None or not broadcast.variants:
             broadcast.ab_share, broadcast.ab_winner_after = check_share(
                 data.ab_test_share, data.ab_winner_after_minutes, has_variants=bool(broadcast.variants))
+        if data.ab_metric is not None:
+            broadcast.ab_metric = check_metric(data.ab_metric)
         return content
 
     def _apply_content(self, broadcast: BroadcastModel, data: BroadcastInput, *, creating: bool
@@ -523,7 +526,7 @@ class BroadcastService:
             "variants": [{"weight": w} for w in broadcast.variants] if broadcast.variants else None,
             "ab_test_share": int(broadcast.ab_share) if broadcast.ab_share else None,
             "ab_winner_after_minutes": int(broadcast.ab_winner_after) if broadcast.ab_winner_after else None,
-            "ab_test_of": broadcast.ab_parent,
+            "ab_test_of": broadcast.ab_parent, "ab_metric": broadcast.ab_metric or "click_rate",
             "respect_quiet_hours": broadcast.respect_quiet_hours is not False,
             "respect_daily_cap": broadcast.respect_daily_cap is not False,
             "send_at": broadcast.send_at.isoformat() if broadcast.send_at else None,

@@ -1,9 +1,11 @@
 """The pages Lambda's routes: GET /f/{form_id} (a form), GET /p/{product_id}[/done|/canceled] (the product page and
 the checkout results), POST /p/{product_id} (starts the checkout: only a POST creates an order and a Stripe Checkout
-Session), GET /c/{token} (a tracked link: counts, attributes the friend, redirects to the link's stored target only)."""
+Session), GET /c/{token} (a tracked link: counts, attributes the friend, redirects to the link's stored target only),
+GET /cv/{code}?f=<friend token>[&txn=] (a conversion point's pixel: records the conversion, answers a 1x1 GIF)."""
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Any
 
@@ -23,10 +25,13 @@ from haishin.track.tokens import looks_like
 
 log = logging.getLogger(__name__)
 
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")  # 1x1 transparent GIF
+
 
 class Pages:
     def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
-                 optout: OptOutService, track: Any = None) -> None:
+                 optout: OptOutService, track: Any = None, conversions: Any = None) -> None:
+        self.conversions = conversions  # haishin.conversions.service.ConversionService: /cv/ URLs
         self.track = track  # haishin.track.service.TrackService: /c/ URLs rewritten into messages
         self.forms = forms
         self.payments = payments
@@ -47,6 +52,8 @@ class Pages:
             return self.start_checkout(parts[1], event)
         if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "c":
             return self.tracked_link(parts[1])
+        if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "cv" and self.conversions is not None:
+            return self.conversion(parts[1], http.query(event, "f"), http.query(event, "txn"))
         if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":
             return unsubscribe_page(self.optout, parts[1], event)
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")
@@ -60,6 +67,16 @@ class Pages:
             return message_page(403, "このリンクは無効です",
                                 "リンクが正しく開けませんでした。LINEのトーク画面からもう一度開いてください。")
         return message_page(404, "リンクが見つかりません", "URLをご確認ください。")
+
+    def conversion(self, code: str, token: str | None, txn: str | None) -> dict[str, Any]:
+        outcome = self.conversions.hit(code, token, txn)
+        if outcome in ("recorded", "duplicate"):
+            return {"statusCode": 200, "headers": {"content-type": "image/gif", "cache-control": "no-store"},
+                    "body": base64.b64encode(PIXEL).decode(), "isBase64Encoded": True}
+        if outcome == "token_invalid":
+            return message_page(403, "このURLは無効です",
+                                "お客さまを確認できませんでした。LINEのメッセージから開き直してください。")
+        return message_page(404, "ページが見つかりません", "URLをご確認ください。")
 
     def checkout(self, product_id: str, result: str | None, event: dict[str, Any]) -> dict[str, Any]:
         if result == "done":

@@ -339,7 +339,8 @@ class PaymentService:
         ws, oid = order.workspace_id, order.order_id
         data = {"order_id": oid, "product_id": order.product_id, "subscriber_id": order.subscriber_id,
                 "kind": order.kind, "status": order.status, "subscription_id": order.subscription_id,
-                "mode": order.mode, "stripe_event_id": str(event["id"])}
+                "mode": order.mode, "stripe_event_id": str(event["id"]),
+                "amount": int(order.paid_total or order.amount or 0)}
         if order.status in state.PURCHASED:
             self.collab.publish(ws, "purchase_completed", data, idempotency_key=f"order:{oid}:purchase")
             if order.kind != "one_time" and order.subscription_id:

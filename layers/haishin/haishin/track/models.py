@@ -6,6 +6,8 @@
            scope: ``broadcast#<id>`` (sub ``all`` and ``variant#<n>``), ``scenario#<id>`` (sub ``step#<id>``, and
            ``step#<id>#variant#<n>`` for an A/B test step),
            ``autoreply#<id>`` (sub ``all``), ``route#<route>`` (sub ``all``)
+- last:    pk ``lastclick#<workspace_id>#<subscriber_id>`` sk ``click``: the friend's last counted click (``source``
+           encoded as in the token, ``at``): what a conversion is attributed to (one unconditional put per click)
 - friend:  pk ``clickfriend#<workspace_id>#<scope>#<sub>`` sk ``<subscriber_id>``: this friend clicked here (unique)
 """
 
@@ -53,3 +55,16 @@ class ClickFriendModel(HaishinModel):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     first_at = UTCDateTimeAttribute()
+
+
+def last_click_pk(workspace_id: str, subscriber_id: str) -> str:
+    return f"lastclick#{workspace_id}#{subscriber_id}"
+
+
+class LastClickModel(HaishinModel):
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="click")
+    source = UnicodeAttribute()
+    at = UTCDateTimeAttribute()

@@ -12,8 +12,10 @@ from haishin.storage.base import condition_failed, connection
 from haishin.track.models import (
     ClickFriendModel,
     ClickStatsModel,
+    LastClickModel,
     TrackedTargetModel,
     friend_pk,
+    last_click_pk,
     stats_pk,
     target_pk,
 )
@@ -50,6 +52,16 @@ class TrackRepository:
                 raise
             return False
         return True
+
+    def note_last_click(self, workspace_id: str, subscriber_id: str, source: str, at: datetime) -> None:
+        LastClickModel(pk=last_click_pk(workspace_id, subscriber_id), sk="click", source=source, at=at).save()
+
+    def last_click(self, workspace_id: str, subscriber_id: str) -> tuple[str, datetime] | None:
+        try:
+            item = LastClickModel.get(last_click_pk(workspace_id, subscriber_id), "click")
+        except LastClickModel.DoesNotExist:
+            return None
+        return item.source, item.at
 
     def friends(self, workspace_id: str, scope: str, sub: str) -> Iterator[str]:
         for item in ClickFriendModel.query(friend_pk(workspace_id, scope, sub)):

@@ -14,8 +14,11 @@ malformed token redirects nowhere and counts nothing. Counting failures are logg
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from haishin import clock
 from haishin.errors import NotFound
@@ -146,8 +149,9 @@ class TrackService:
             reason = exc.reason if isinstance(exc, tokens.TrackTokenInvalid) else "signature"
             log.info("tracked URL %s: refused a %s token", parsed.link_id, reason)
             return ClickResult("token_invalid", link_id=parsed.link_id, token_reason=reason)
-        result = ClickResult("redirect", target_url=target.target_url, link_id=parsed.link_id,
-                             subscriber_id=parsed.subscriber_id)
+        result = ClickResult("redirect", target_url=with_friend_token(
+            target.target_url, lambda: self.friend_token(workspace_id, parsed.subscriber_id)),
+            link_id=parsed.link_id, subscriber_id=parsed.subscriber_id)
         try:
             result.first_click = self._record(workspace_id, parsed.subscriber_id, source, target.target_url)
         except Exception:  # the friend still reaches the page
@@ -162,6 +166,7 @@ class TrackService:
         if route:
             counted.append((f"route#{route}", "all"))
         first = False
+        self.repository.note_last_click(workspace_id, subscriber_id, source.encode(), now)  # conversions: one put
         for scope, sub in counted:
             first = self.repository.count(workspace_id, scope, sub, subscriber_id, now) or first
         if subscriber is not None:
@@ -169,6 +174,28 @@ class TrackService:
                                  {"target_url": url, "source": tokens.KINDS[source.kind], "source_id": source.id,
                                   "sub": source.sub}, actor="friend", at=now)
         return first
+
+    # ------------------------------------------------------------------ conversions
+    def friend_token(self, workspace_id: str, subscriber_id: str) -> str:
+        """The signed friend token a thank-you page passes to ``/cv/<code>?f=`` (``tokens.friend_token``)."""
+        return tokens.friend_token(self.key(workspace_id), workspace_id, subscriber_id, epoch_day())
+
+    def friend_of(self, workspace_id: str, token: str) -> str | None:
+        """The friend a token names, or None when it is malformed, forged, expired or the workspace has no key."""
+        try:
+            return tokens.verify_friend_token(self.key(workspace_id, create=False), workspace_id, token, epoch_day())
+        except (tokens.TrackTokenInvalid, NotFound):
+            return None
+
+    def last_click(self, workspace_id: str, subscriber_id: str) -> tuple[tokens.Source, datetime] | None:
+        """The friend's last counted click on a tracked URL: its source and time."""
+        found = self.repository.last_click(workspace_id, subscriber_id)
+        if found is None:
+            return None
+        try:
+            return tokens.Source.decode(found[0]), found[1]
+        except tokens.TrackTokenInvalid:
+            return None
 
     # ------------------------------------------------------------------ counts
     def counts(self, workspace_id: str, scope: str) -> dict[str, tuple[int, int]]:
@@ -207,9 +234,29 @@ class TrackService:
         return {"clicks": clicks, "unique_clicks": unique}
 
 
+FRIEND_PARAM = "hs_cv"
+
+
+def epoch_day() -> int:
+    return int(clock.now().timestamp() // 86_400)
+
+
+def with_friend_token(url: str, token: Callable[[], str]) -> str:
+    """``url`` with an empty ``hs_cv=`` query parameter filled with the friend token (the marketer opts a link in
+    by writing ``hs_cv=`` into it); any other URL is returned as it is (no token leaks to other sites)."""
+    if FRIEND_PARAM not in url:
+        return url
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(k == FRIEND_PARAM and not v for k, v in query):
+        return url
+    filled = [(k, token() if k == FRIEND_PARAM and not v else v) for k, v in query]
+    return urlunsplit(parts._replace(query=urlencode(filled, safe="~")))
+
+
 def rate(unique: int, delivered: int | None) -> float | None:
     """Click rate = unique clickers / delivered (None when nothing was delivered)."""
     return round(unique / delivered, 4) if delivered else None
 
 
-__all__ = ["TrackService", "Tracker", "rate", "scopes"]
+__all__ = ["FRIEND_PARAM", "TrackService", "Tracker", "epoch_day", "rate", "scopes", "with_friend_token"]

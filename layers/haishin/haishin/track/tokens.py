@@ -147,4 +147,38 @@ def verify(key: bytes, workspace_id: str, parsed: Parsed) -> Source:
     return Source.decode(parsed.source_text)
 
 
-__all__ = ["Minter", "Source", "TrackTokenInvalid", "link_id_for", "looks_like", "mint", "parse", "verify"]
+# ---------------------------------------------------------------- the friend token of conversion URLs
+# ``<friend>.<expiry day>.<mac>``: a tracked redirect whose target URL carries an empty ``hs_cv=`` parameter fills it
+# with this token, so the marketer's thank-you page can name the friend to ``/cv/<code>?f=<token>``. The MAC (same
+# workspace key, another purpose prefix) covers workspace, friend and expiry: a token cannot be forged, moved to
+# another friend or workspace, or used after FRIEND_TOKEN_DAYS.
+FRIEND_TOKEN_DAYS = 90
+
+
+def friend_token(key: bytes, workspace_id: str, subscriber_id: str, today: int) -> str:
+    """``today``: days since the epoch (the token is valid until today + FRIEND_TOKEN_DAYS)."""
+    expires = today + FRIEND_TOKEN_DAYS
+    return f"{subscriber_id}.{expires}.{_friend_mac(key, workspace_id, subscriber_id, expires)}"
+
+
+def _friend_mac(key: bytes, workspace_id: str, subscriber_id: str, expires: int) -> str:
+    mac = hashlib.blake2b(key=key[:64], digest_size=16, person=b"haishin-cvfriend")  # keyed: a MAC, its own purpose
+    mac.update(f"{workspace_id}|{subscriber_id}|{expires}".encode())
+    return base64.urlsafe_b64encode(mac.digest()).decode()[:MAC_CHARS]
+
+
+def verify_friend_token(key: bytes, workspace_id: str, token: str, today: int) -> str:
+    """The subscriber ID of a valid friend token; TrackTokenInvalid otherwise (malformed, signature, expired)."""
+    parts = token.split(".") if token.isascii() else []
+    if len(parts) != 3 or not _PART.match(parts[0]) or not parts[1].isdigit() or len(parts[2]) != MAC_CHARS:
+        raise TrackTokenInvalid("malformed")
+    expires = int(parts[1])
+    if not hmac.compare_digest(_friend_mac(key, workspace_id, parts[0], expires), parts[2]):
+        raise TrackTokenInvalid("signature")
+    if expires < today:
+        raise TrackTokenInvalid("expired")
+    return parts[0]
+
+
+__all__ = ["FRIEND_TOKEN_DAYS", "Minter", "Source", "TrackTokenInvalid", "friend_token",
+           "link_id_for", "looks_like", "mint", "parse", "verify", "verify_friend_token"]

@@ -34,6 +34,8 @@ class BroadcastBody(BaseModel):
     ab_test_share: int | None = Field(default=None, description="A/B: percent sent the test first (5-95)")
     ab_winner_after_minutes: int | None = Field(default=None, description="A/B: minutes until the winner goes to "
                                                 "the rest (10-10080)")
+    ab_metric: str | None = Field(default=None, description="A/B winner metric: click_rate (default), "
+                                  "conversion_rate or revenue_per_recipient")
 
 
 class ScheduleBody(BaseModel):
