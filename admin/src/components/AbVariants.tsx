@@ -149,7 +149,7 @@ export function AbResultsView({ data, children, testId = "ab-results" }: { data:
         {data.verdict.message}
       </p>
       {/* width 0 + min-width 100%: the table scrolls inside instead of widening the page (inside a scenario step) */}
-      <div style={{ overflowX: "auto", width: 0, minWidth: "100%" }}>
+      <div class="scroll-x">
         <Table bare testId="ab-table" columns={[t("ab.col.variant"), { label: t("ab.col.recipients"), num: true }, { label: t("ab.col.clicks"), num: true }, { label: t("ab.col.rate"), num: true },
           ...(withConversions ? [{ label: t("ab.col.conversions"), num: true }, { label: t("ab.col.cvr"), num: true }, { label: t("ab.col.revenue"), num: true }, { label: t("ab.col.rpr"), num: true }] : []),
           { label: t("ab.col.best"), num: true }]}>

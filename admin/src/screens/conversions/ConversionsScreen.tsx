@@ -130,7 +130,7 @@ function PointPanel({ point }: { point: ConversionPoint }) {
       {breakdown.length === 0 ? (
         <p class="muted" data-testid="cv-breakdown-empty">{t("cv.breakdown.empty")}</p>
       ) : (
-        <div style={{ overflowX: "auto" }}>
+        <div class="scroll-x">
           <Table bare testId="cv-breakdown" columns={[t("cv.col.attribution"), t("cv.col.source"), { label: t("cv.col.conversions"), num: true }, { label: t("cv.col.unique"), num: true }, { label: t("cv.col.revenue"), num: true }]}>
             {breakdown.map((b) => {
               const link = sourceHref(b.source);
@@ -150,7 +150,7 @@ function PointPanel({ point }: { point: ConversionPoint }) {
       {(point.recent ?? []).length > 0 && (
         <>
           <h2 class="card__title">{t("cv.recent")}</h2>
-          <div style={{ overflowX: "auto" }}>
+          <div class="scroll-x">
           <Table bare testId="cv-recent" columns={[t("cv.col.at"), t("cv.col.friend"), { label: t("cv.col.revenue"), num: true }]}>
             {(point.recent ?? []).map((r) => (
               <tr key={`${r.at}:${r.subscriber_id}`} data-testid="cv-recent-row">

@@ -110,7 +110,7 @@ export function LineUnitStats({ stats: s }: { stats: Loadable<LineStats> }) {
       )}
       {d.units.length === 0 && !d.note && <p class="muted">{t("st.line.empty")}</p>}
       {d.units.length > 0 && (
-        <div style={{ overflowX: "auto" }}>
+        <div class="scroll-x">
           <Table bare testId="line-stats-table" columns={[t("st.line.unit"), { label: t("st.line.opened"), num: true }, { label: t("st.line.tapped"), num: true }]}>
             {d.units.map((u) => (
               <tr key={u.unit} data-testid="line-stats-row" data-unit={u.unit}>
@@ -145,7 +145,7 @@ export function ScenarioStepStats({ id, names }: { id: string; names?: Record<st
       <ErrorNotice error={clicks.error} onRetry={() => (clicks.setError(null), clicks.reload())} />
       {!clicks.data && !clicks.error && <p class="muted">{t("app.loading")}</p>}
       {clicks.data && (
-        <div style={{ overflowX: "auto" }}>
+        <div class="scroll-x">
           <Table bare testId="scenario-stats-table" columns={[t("st.col.step"), { label: t("st.clicks"), num: true }, { label: t("st.unique"), num: true }, { label: t("st.line.opened"), num: true }, { label: t("st.line.tapped"), num: true }]}>
             {clicks.data.steps.map((s, i) => (
               <tr key={s.step_id} data-testid="scenario-stats-row" data-step={s.step_id}>
