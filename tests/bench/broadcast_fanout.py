@@ -111,7 +111,7 @@ def _in_process(service: BroadcastService, workspace_id: str, name: str, meter: 
     sender = InMemoryDeliverySender()
     services = Services()
     planner = BroadcastPlanner(sender=sender, planner_queue=_ListQueue(), optout=services.optout,
-                               abtests=services.broadcast_abtests)
+                               abtests=services.broadcast_abtests, track=services.track)
     broadcast_id = create(service, workspace_id, name)
     repo = service.repository
     item = repo.require(workspace_id, broadcast_id)

@@ -81,7 +81,7 @@ def main() -> None:
     track = TrackService(secrets=secrets, subscribers=None, timeline=None,
                          repository=Targets())  # type: ignore[arg-type]
     optout = OptOutService(SimpleNamespace(secret_store=lambda: secrets))  # type: ignore[arg-type]
-    plain = BroadcastPlanner(optout=optout, render=Renderer(), abtests=None)
+    plain = BroadcastPlanner(optout=optout, render=Renderer(), abtests=None, track=None)
     tracked = BroadcastPlanner(optout=optout, render=Renderer(), abtests=None, track=track)
     # alternating rounds, best round per configuration: other processes on a shared machine only ever add time
     rounds = 6

@@ -80,7 +80,8 @@ class BroadcastWorld:
         self.worker = self.services.worker
         self.worker.sleep = lambda _s: None
         self.planner = BroadcastPlanner(sender=self.delivery, planner_queue=self.planner_queue,
-                                        optout=self.services.optout, abtests=self.services.broadcast_abtests)
+                                        optout=self.services.optout, abtests=self.services.broadcast_abtests,
+                                        track=self.services.track)
         self.scheduler = scheduler or FakeScheduler()
         self.service = BroadcastService(scheduler=self.scheduler, planner_queue=self.planner_queue,
                                         line_clients=self.line, senders=self.services.senders)

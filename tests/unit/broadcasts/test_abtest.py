@@ -172,7 +172,7 @@ def test_a_share_gets_the_test_then_the_rest_gets_the_winner_after_the_delay(aws
     world = _share_world(clicks)
     ws = world.workspace()
     ids = world.friends(ws, 1_500)
-    a_text, b_text = "Aです https://x/c/l_x", "Bです https://x/c/l_x"
+    a_text, b_text = "Aです https://localhost/c/l_x", "Bです https://localhost/c/l_x"  # a haishin.links URL: never re-wrapped
     broadcast_id = _create(world, ws, [_variant(a_text), _variant(b_text)], ab_test_share=30,
                            ab_winner_after_minutes=60)
     world.service.send_now(ws, broadcast_id)

@@ -130,8 +130,10 @@ class BroadcastPlanner:
     def __init__(self, *, repository: BroadcastRepository | None = None, audience: Audience | None = None,
                  ledger: Ledger | None = None, sender: DeliverySender | None = None,
                  planner_queue: Any = None, render: Renderer | None = None, optout: Any,
-                 abtests: Any, scheduler: BroadcastScheduler | None = None, track: Any = None) -> None:
-        self.track = track  # haishin.track.service.TrackService: URLs become per-friend tracked URLs
+                 abtests: Any, track: Any, scheduler: BroadcastScheduler | None = None) -> None:
+        # haishin.track.service.TrackService: URLs become per-friend tracked URLs (required: a planner that forgot it
+        # would silently send untracked URLs; None only where a caller means it, the planning bench's baseline)
+        self.track = track
         self._optout = optout  # haishin.optout.service.OptOutService: signs the /u/ 配信停止 URL
         # haishin.broadcasts.abtest.BroadcastAbTests: a test's results when its winner broadcast starts
         self.abtests = abtests
