@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pynamodb.exceptions import PutError, UpdateError
 
-from haishin.storage.base import condition_failed, save_if, update_if
+from haishin.storage.base import condition_failed, delete_together, save_if, save_new_together, update_if
 from haishin.storage.once import OnceModel
 
 
@@ -40,3 +40,15 @@ def test_other_errors_are_raised_not_taken_for_a_refusal(aws: Any, monkeypatch: 
         update_if(item, actions=[OnceModel.status.set("x")], condition=OnceModel.id.exists())
     assert condition_failed(PutError("An error occurred (ConditionalCheckFailedException) on PutItem"))
     assert not condition_failed(PutError("ThrottlingException"))
+
+
+def test_items_saved_together_are_all_new_or_none_is_written_and_go_together(aws: Any) -> None:
+    """An item and its public lookup (forms, links, inflow routes, conversion points): one transaction."""
+    assert save_new_together(marker("item"), marker("lookup")) is True
+    assert save_new_together(marker("other"), marker("lookup")) is False  # the lookup's key is taken
+    with pytest.raises(OnceModel.DoesNotExist):
+        OnceModel.get("other", consistent_read=True)  # nothing of the refused pair was written
+    delete_together(marker("item"), marker("lookup"))
+    for key in ("item", "lookup"):
+        with pytest.raises(OnceModel.DoesNotExist):
+            OnceModel.get(key, consistent_read=True)

@@ -22,30 +22,23 @@ from haishin.conversions.models import (
     stats_pk,
 )
 from haishin.errors import Conflict, NotFound
-from haishin.storage.base import condition_failed, connection, iso
+from haishin.storage.base import condition_failed, connection, delete_together, iso, save_new_together
 
 
 class ConversionRepository:
     # ------------------------------------------------------------------ points
     def create(self, point: ConversionPointModel, workspace_id: str) -> None:
         """The point and its global code record together (a code already taken is a Conflict)."""
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(ConversionCodeModel(pk=code_pk(point.sk), sk="code", workspace_id=workspace_id),
-                        condition=ConversionCodeModel.pk.does_not_exist())
-                tx.save(point, condition=ConversionPointModel.pk.does_not_exist())
-        except TransactWriteError as exc:
-            if condition_failed(exc):
-                raise Conflict("このコードは使われています", where="code") from exc
-            raise
+        if not save_new_together(ConversionCodeModel(pk=code_pk(point.sk), sk="code", workspace_id=workspace_id),
+                                 point):
+            raise Conflict("このコードは使われています", where="code")
 
     def save(self, point: ConversionPointModel) -> None:
         point.save()
 
     def delete(self, workspace_id: str, code: str) -> None:
-        with TransactWrite(connection=connection()) as tx:
-            tx.delete(ConversionPointModel(pk=points_pk(workspace_id), sk=code))
-            tx.delete(ConversionCodeModel(pk=code_pk(code), sk="code"))
+        delete_together(ConversionPointModel(pk=points_pk(workspace_id), sk=code),
+                        ConversionCodeModel(pk=code_pk(code), sk="code"))
 
     def get(self, workspace_id: str, code: str) -> ConversionPointModel | None:
         try:

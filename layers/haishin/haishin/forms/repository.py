@@ -8,12 +8,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from haishin.errors import Conflict, NotFound
 from haishin.forms.models import FormAnswerModel, FormLookupModel, FormModel, answers_pk, form_sk, lookup_pk
-from haishin.storage.base import condition_failed, connection, iso
+from haishin.storage.base import condition_failed, delete_together, iso, save_new_together
 from haishin.workspaces.models import workspace_pk
 
 
@@ -25,12 +22,8 @@ class FormRepository:
         form = FormModel(pk=workspace_pk(workspace_id), sk=form_sk(form_id), workspace_id=workspace_id,
                          form_id=form_id, definition=definition, created_at=now, updated_at=now)
         lookup = FormLookupModel(pk=lookup_pk(form_id), sk="form", workspace_id=workspace_id, form_id=form_id)
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(form, condition=FormModel.pk.does_not_exist())
-                tx.save(lookup, condition=FormLookupModel.pk.does_not_exist())
-        except TransactWriteError as exc:  # pragma: no cover - IDs are random
-            raise Conflict("フォーム ID が重複しました。もう一度お試しください") from exc
+        if not save_new_together(form, lookup):  # pragma: no cover - IDs are random
+            raise Conflict("フォーム ID が重複しました。もう一度お試しください", where="form_id")
         form.version = 1
         return form
 
@@ -57,10 +50,8 @@ class FormRepository:
 
     def delete(self, form: FormModel) -> None:
         """The form and its public lookup, in one transaction (its answers stay)."""
-        with TransactWrite(connection=connection()) as tx:
-            tx.delete(form)
-            tx.delete(FormLookupModel(pk=lookup_pk(form.form_id), sk="form", workspace_id=form.workspace_id,
-                                      form_id=form.form_id))
+        delete_together(form, FormLookupModel(pk=lookup_pk(form.form_id), sk="form", workspace_id=form.workspace_id,
+                                              form_id=form.form_id))
 
     def workspace_of(self, form_id: str) -> str | None:
         """The workspace behind a public form ID (``/f/<form_id>`` carries none); None for an unknown form."""

@@ -22,7 +22,7 @@ from haishin.links.models import (
     lookup_pk,
     stats_pk,
 )
-from haishin.storage.base import condition_failed, connection
+from haishin.storage.base import condition_failed, connection, delete_together, save_new_together
 from haishin.workspaces.models import workspace_pk
 
 
@@ -36,12 +36,8 @@ class LinkRepository:
                          actions=actions, created_at=now, updated_at=now)
         lookup = LinkLookupModel(pk=lookup_pk(link.link_id), sk="link", workspace_id=link.workspace_id,
                                  link_id=link.link_id)
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(link, condition=LinkModel.pk.does_not_exist())
-                tx.save(lookup, condition=LinkLookupModel.pk.does_not_exist())
-        except TransactWriteError as exc:  # pragma: no cover - IDs are random
-            raise Conflict("link ID collision; try again") from exc
+        if not save_new_together(link, lookup):  # pragma: no cover - IDs are random
+            raise Conflict("リンク ID が重複しました。もう一度お試しください", where="link_id")
         return link
 
     def require(self, workspace_id: str, link_id: str) -> LinkModel:
@@ -55,10 +51,8 @@ class LinkRepository:
 
     def delete(self, link: LinkModel) -> None:
         """The link and its public lookup, in one transaction."""
-        with TransactWrite(connection=connection()) as tx:
-            tx.delete(link)
-            tx.delete(LinkLookupModel(pk=lookup_pk(link.link_id), sk="link", workspace_id=link.workspace_id,
-                                      link_id=link.link_id))
+        delete_together(link, LinkLookupModel(pk=lookup_pk(link.link_id), sk="link", workspace_id=link.workspace_id,
+                                              link_id=link.link_id))
 
     def workspace_of(self, link_id: str) -> str | None:
         """The workspace behind a public link ID (``/c/<link_id>`` carries none); None for an unknown link."""

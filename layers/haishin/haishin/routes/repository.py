@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DeleteError
 
 from haishin.errors import Conflict, NotFound
 from haishin.routes.models import (
@@ -20,7 +19,7 @@ from haishin.routes.models import (
     pending_pk,
     route_sk,
 )
-from haishin.storage.base import condition_failed, connection
+from haishin.storage.base import condition_failed, delete_together, save_new_together
 from haishin.workspaces.models import workspace_pk
 
 
@@ -31,12 +30,8 @@ class RouteRepository:
         route = RouteModel(pk=workspace_pk(workspace_id), sk=route_sk(route_id), workspace_id=workspace_id,
                            route_id=route_id, code=code, created_at=now, updated_at=now, **values)
         lookup = RouteCodeModel(pk=code_pk(code), sk="route", workspace_id=workspace_id, route_id=route_id)
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(route, condition=RouteModel.pk.does_not_exist())
-                tx.save(lookup, condition=RouteCodeModel.pk.does_not_exist())
-        except TransactWriteError as exc:  # pragma: no cover - codes and IDs are random
-            raise Conflict("経路コードが重複しました。もう一度お試しください", where="code") from exc
+        if not save_new_together(route, lookup):  # pragma: no cover - codes and IDs are random
+            raise Conflict("経路コードが重複しました。もう一度お試しください", where="code")
         return route
 
     def save(self, route: RouteModel) -> RouteModel:
@@ -53,10 +48,8 @@ class RouteRepository:
         return list(RouteModel.query(workspace_pk(workspace_id), RouteModel.sk.startswith("route#")))
 
     def delete(self, route: RouteModel) -> None:
-        with TransactWrite(connection=connection()) as tx:
-            tx.delete(route)
-            tx.delete(RouteCodeModel(pk=code_pk(route.code), sk="route", workspace_id=route.workspace_id,
-                                     route_id=route.route_id))
+        delete_together(route, RouteCodeModel(pk=code_pk(route.code), sk="route", workspace_id=route.workspace_id,
+                                              route_id=route.route_id))
 
     def by_code(self, code: str) -> RouteModel | None:
         """The route behind a public short code; None for an unknown code (or a route deleted meanwhile)."""

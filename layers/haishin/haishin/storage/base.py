@@ -15,8 +15,9 @@ from typing import Any
 from pynamodb.attributes import Attribute, UnicodeAttribute
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.constants import STRING
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from haishin.config import table_name
 
@@ -143,5 +144,27 @@ def save_if(item: Model, condition: Any) -> bool:
     return True
 
 
-__all__ = ["HaishinModel", "JSONTextAttribute", "UTCDateTimeAttribute", "UnicodeAttribute", "condition_failed", "iso",
-           "model_meta", "save_if", "update_if"]
+def save_new_together(*items: Model) -> bool:
+    """Items that live together, e.g. a definition and its public lookup record (form, link, inflow route, conversion
+    point: the public URL carries only the code), written in one transaction where none may exist yet: True when
+    written, False when a key was taken (the caller names the conflict); any other error is raised."""
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            for item in items:
+                tx.save(item, condition=type(item)._hash_key_attribute().does_not_exist())
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def delete_together(*items: Model) -> None:
+    """``save_new_together``'s items removed in one transaction (never a lookup left pointing at nothing)."""
+    with TransactWrite(connection=connection()) as tx:
+        for item in items:
+            tx.delete(item)
+
+
+__all__ = ["HaishinModel", "JSONTextAttribute", "UTCDateTimeAttribute", "UnicodeAttribute", "condition_failed",
+           "delete_together", "iso", "model_meta", "save_if", "save_new_together", "update_if"]
