@@ -7,10 +7,11 @@
  * column kept in view.
  */
 import { useState } from "preact/hooks";
-import { ApiError, type ApiClient, parseApiError } from "../../api";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { CheckField, SelectField } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
+import { ApiError } from "../../api";
+import { requestBlob, saveBlob } from "../../download";
 import { useApiGet } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
@@ -69,32 +70,6 @@ export function shown(table: CrossTable, show: Show, n: number, row: number | nu
   return `${((n * 100) / base!).toFixed(1)}%`;
 }
 
-/** POST a JSON body, answer a Blob (the CSV). */
-export async function postBlob(api: ApiClient, token: string, method: "POST", path: string, body: unknown): Promise<Blob> {
-  let res: Response;
-  try {
-    res = await fetch(api.baseUrl + path, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-  } catch (e) {
-    throw new ApiError({ status: 0, code: "network_error", message: `${method} ${path}: ${String(e)}` });
-  }
-  if (!res.ok) throw parseApiError(res.status, await res.text());
-  return res.blob();
-}
-
-function saveBlob(filename: string, blob: Blob): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 function DimensionPicker({ side, value, onValue, options, error }: { side: "rows" | "columns"; value: Dimension; onValue: (d: Dimension) => void; options: Options; error: (where: string) => string | undefined }) {
   const set = (patch: Partial<Dimension>) => onValue({ ...value, ...patch });
@@ -232,7 +207,7 @@ export default function CrossAnalysisScreen() {
     });
   const download = () =>
     csv.run(async () => {
-      saveBlob("cross-analysis.csv", await postBlob(api, session.token, "POST", "/api/analysis/cross/csv", { ...body(), encoding }));
+      saveBlob("cross-analysis.csv", await requestBlob(api, session.token, "POST", "/api/analysis/cross/csv", { ...body(), encoding }));
     });
   const placed = (e: unknown) => {
     const where = e instanceof ApiError ? e.where : undefined;

@@ -6,10 +6,10 @@
  * Routes: #/inflow-routes, #/inflow-routes/new, #/inflow-routes/<route_id>.
  */
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, type ApiClient, parseApiError } from "../../api";
 import { CardList } from "../../components/CardList";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { CheckField, FieldError, RadioField, SelectField, TextField } from "../../components/Field";
+import { requestBlob, saveBlob } from "../../download";
 import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiList } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
@@ -84,35 +84,13 @@ function RouteList() {
   );
 }
 
-/** An answer that is not JSON (the route's QR code image) as a Blob. */
-export async function fetchBlob(api: ApiClient, token: string, method: "GET", path: string): Promise<Blob> {
-  let res: Response;
-  try {
-    res = await fetch(api.baseUrl + path, { method, headers: { Authorization: `Bearer ${token}` } });
-  } catch (e) {
-    throw new ApiError({ status: 0, code: "network_error", message: `${method} ${path}: ${String(e)}` });
-  }
-  if (!res.ok) throw parseApiError(res.status, await res.text());
-  return res.blob();
-}
-
-function saveBlob(filename: string, blob: Blob): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 export function RoutePanel({ route }: { route: InflowRoute }) {
   const { api, session } = useApp();
   const [preview, setPreview] = useState<string | null>(null);
   const load = useAction();
   const get = useAction();
-  const qr = (format: "png" | "svg") => fetchBlob(api, session.token, "GET", `/api/inflow-routes/${route.route_id}/qr?format=${format}`);
+  const qr = (format: "png" | "svg") => requestBlob(api, session.token, "GET", `/api/inflow-routes/${route.route_id}/qr?format=${format}`);
   useEffect(() => {
     let url: string | null = null;
     void load.run(async () => {

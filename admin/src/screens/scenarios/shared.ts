@@ -1,5 +1,6 @@
 /** Small helpers shared by the content screens (scenarios, broadcasts, auto-replies, forms, commerce). */
 import { ApiError, type ApiClient, parseApiError } from "../../api";
+import { saveText } from "../../download";
 import { getLang } from "../../i18n";
 
 // Where the API says a field is wrong: moved to lib/problems (shared by every screen); kept here for old imports.
@@ -28,16 +29,7 @@ export async function rawRequest(
 }
 
 /** Offer `text` as a file download. */
-export function download(filename: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
+export const download = saveText;
 
 /** Date and time to the minute, in the workspace's time zone (Asia/Tokyo). */
 const TOKYO_MINUTES: Intl.DateTimeFormatOptions = { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" };
