@@ -8,13 +8,12 @@ Runs against the real local system (DynamoDB Local, moto, LINE emulator), in its
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.support.http import open_without_redirect
 from tests.support.local import connect_workspace
 
 from .helpers import api_request, dev_login
@@ -31,20 +30,12 @@ USER = "U" + "5" * 32
 TARGET = "https://shop.example.jp/spring"
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 def _click(url: str) -> int:
     """Open a tracked URL as a browser would, without following the redirect off this machine; the status."""
-    opener = urllib.request.build_opener(_NoRedirect)
-    try:
-        with opener.open(url, timeout=30) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        assert error.headers.get("location") == TARGET
-        return int(error.code)
+    status, location = open_without_redirect(url)
+    if status == 302:
+        assert location == TARGET
+    return status
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,12 @@ Runs against the real local system (DynamoDB Local, moto, LINE emulator), in its
 from __future__ import annotations
 
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.support.http import open_without_redirect
 from tests.support.local import connect_workspace
 
 from .helpers import dev_login
@@ -33,17 +32,10 @@ USERS = {"U" + "7" * 31 + str(i): name for i, name in enumerate(["青木 蓮", "
 TARGET = "https://shop.example.jp/welcome"
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 def _open(url: str) -> None:
     """Open a tracked URL as the friend's phone would, without following the redirect off this machine."""
-    try:
-        urllib.request.build_opener(_NoRedirect).open(url, timeout=30).close()
-    except urllib.error.HTTPError as error:
-        assert error.code == 302, error.code
+    status, _location = open_without_redirect(url)
+    assert status == 302, status
 
 
 @pytest.fixture(scope="module")

@@ -37,3 +37,18 @@ def raw_request(method: str, url: str, body: bytes | None = None, headers: dict[
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
     finally:
         connection.close()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def open_without_redirect(url: str) -> tuple[int, str | None]:
+    """Open a URL as a friend's browser would (a tracked link), without following its redirect off this machine:
+    (status, Location)."""
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(url, timeout=30) as response:
+            return int(response.status), response.headers.get("location")
+    except urllib.error.HTTPError as error:
+        return int(error.code), error.headers.get("location")
