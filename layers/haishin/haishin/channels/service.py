@@ -22,6 +22,7 @@ from haishin.channels.models import ChannelSettingsModel, settings_sk
 from haishin.errors import Conflict, ExternalServiceError, NotFound, ValidationFailed
 from haishin.line.client import MAX_MESSAGES_PER_SEND, LineApiError, LineClient
 from haishin.secrets import SecretStore, mask, secret_name
+from haishin.storage.base import save_if
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.workspaces.models import ChannelModel, channel_pk, workspace_pk
 
@@ -193,12 +194,8 @@ class ChannelService:
             channel.last_event_at = existing.last_event_at
         condition = (ChannelModel.pk.does_not_exist() | (ChannelModel.workspace_id == workspace_id)
                      | (ChannelModel.status == "disconnected"))
-        try:
-            channel.save(condition=condition)
-        except Exception as exc:
-            if "ConditionalCheckFailed" in str(exc):
-                raise Conflict("このチャネルは別のワークスペースに接続されています", where="channel_id") from exc
-            raise
+        if not save_if(channel, condition):
+            raise Conflict("このチャネルは別のワークスペースに接続されています", where="channel_id")
         self._forget(workspace_id, channel_id, name_of_secret)
         return channel
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from haishin import clock
 from haishin.errors import ValidationFailed
+from haishin.storage.base import save_if
 from haishin.workspaces.models import DEFAULT_TIME_ZONE, WorkspaceModel
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -76,11 +77,7 @@ class WorkspaceService:
             return existing
         model = WorkspaceModel(*WorkspaceModel.key(workspace_id), workspace_id=workspace_id,
                                name=(name or workspace_id).strip()[:100] or workspace_id, created_at=clock.now())
-        try:
-            model.save(condition=WorkspaceModel.pk.does_not_exist())
-        except Exception as exc:  # created meanwhile by someone else: theirs stands
-            if "ConditionalCheckFailed" not in str(exc):
-                raise
+        if not save_if(model, WorkspaceModel.pk.does_not_exist()):  # created meanwhile by someone else: theirs stands
             return self._load(workspace_id) or model
         return model
 
