@@ -34,6 +34,8 @@ class SecretStore(Protocol):
 
     def put(self, name: str, value: dict[str, Any]) -> None: ...
 
+    def create(self, name: str, value: dict[str, Any]) -> dict[str, Any]: ...
+
     def delete(self, name: str) -> None: ...
 
 
@@ -81,6 +83,23 @@ class SecretsManagerStore:
             sm.create_secret(Name=name, SecretString=body)
         self.invalidate(name)
 
+    def create(self, name: str, value: dict[str, Any]) -> dict[str, Any]:
+        """Store ``value`` only when the secret does not exist yet; returns what is stored: ``value``, or the
+        value a concurrent creator (another container) stored first, which is never overwritten. For values
+        made once and then relied on, e.g. a workspace's signing key: a ``put`` racing another first use would
+        replace a key the links already sent were signed with."""
+        register_secret_values(*value.values())
+        sm = self._sm()
+        try:
+            sm.create_secret(Name=name, SecretString=json.dumps(value))
+        except sm.exceptions.ResourceExistsException:  # the first creator's value, read now (never a cached miss)
+            stored = json.loads(sm.get_secret_value(SecretId=name)["SecretString"])
+            register_secret_values(*stored.values())
+            self._cache.put(name, stored, self._ttl)
+            return dict(stored)
+        self.invalidate(name)
+        return dict(value)
+
     def delete(self, name: str) -> None:
         sm = self._sm()
         with contextlib.suppress(sm.exceptions.ResourceNotFoundException):
@@ -105,6 +124,10 @@ class InMemorySecretStore:
     def put(self, name: str, value: dict[str, Any]) -> None:
         register_secret_values(*value.values())
         self.values[name] = dict(value)
+
+    def create(self, name: str, value: dict[str, Any]) -> dict[str, Any]:
+        register_secret_values(*value.values())
+        return dict(self.values.setdefault(name, dict(value)))
 
     def delete(self, name: str) -> None:
         self.values.pop(name, None)

@@ -166,8 +166,16 @@ def _send_other(worker: DeliveryWorker, message: DeliveryMessage, subscriber_id:
         worker.ledger.settle(sub_id, None, "failed", workspace_id=message.workspace_id, error=error)
         return error
 
-    def send() -> Any:
+    try:  # nothing sent yet: an error here gives the recipient's claim back (else, after the lease, an e-mail or SMS
+        # row left "sending" reads as "stopped mid-send" and is failed unsent; docs/production/race.md)
         unsubscribe_url = worker.optout.url(message.workspace_id, subscriber_id, message.channel)
+    except Exception as exc:
+        if claim.token:
+            worker.ledger.release(sub_id, claim.token, workspace_id=message.workspace_id,
+                                  error=f"unsubscribe link: {type(exc).__name__}: {exc}")
+        raise _Retry(f"the unsubscribe link could not be made ({type(exc).__name__})") from exc
+
+    def send() -> Any:
         if message.channel == "email":
             return worker.send_email(message.workspace_id, address, content["email"], unsubscribe_url)
         return worker.send_sms(message.workspace_id, address, content["sms"]["text"], unsubscribe_url)

@@ -260,6 +260,21 @@ class Ledger:
         if status in FINAL:
             count_settled(workspace_id, status, recipients, via=via)
 
+    def release(self, delivery_id: str, token: str, *, workspace_id: str, error: str) -> bool:
+        """Give back a claim whose attempt sent nothing: ``retrying`` (claimable at once, the error logged), only
+        while the row is still ``sending`` under this claim (a final row, or one another attempt took over after
+        our lease, is left alone). False when the row was not ours any more."""
+        now = clock.now()
+        try:
+            LedgerModel(ledger_pk(delivery_id), "ledger").update(
+                actions=_outcome_actions(delivery_id, "retrying", workspace_id=workspace_id, now=now, error=error),
+                condition=(LedgerModel.claim_token == token) & (LedgerModel.status == "sending"))
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
+            return False
+        return True
+
     @staticmethod
     def final_write(delivery_id: str, token: str | None, status: str, *, workspace_id: str, now: datetime,
                     error: str | None = None, skipped: dict[str, str] | None = None) -> LedgerWrite:

@@ -152,6 +152,15 @@ class DeliveryWorker:
     def optout(self) -> Any:
         return self._optout
 
+    def give_back(self, ledger_id: str, token: str | None, workspace_id: str, error: str) -> RetryLater:
+        """An attempt that failed before anything was sent (a store or secret read, the unsubscribe link's key):
+        its claim is given back at once (``retrying``, conditional on the claim), so the retry takes the row again
+        instead of meeting this attempt's lease ("another worker holds this delivery") until it runs out.
+        Never after a send started: then the lease stands (the outcome is unknown)."""
+        if token is not None:
+            self.ledger.release(ledger_id, token, workspace_id=workspace_id, error=error)
+        return RetryLater(error)
+
     # ------------------------------------------------------------------ send one recipient
     def send_rendered(self, message: DeliveryMessage, subscriber: SubscriberModel, address: str,
                        content: dict[str, Any], key: str, token: str | None, deadline: float, where: str,
@@ -180,6 +189,8 @@ class DeliveryWorker:
             error = f"{exc.where}: {exc.message}"
             self.ledger.settle(ledger_id, token, "failed", workspace_id=ws, error=error)
             raise PermanentFailure(error) from exc
+        except Exception as exc:
+            raise self.give_back(ledger_id, token, ws, f"{where}: {type(exc).__name__}: {exc}") from exc
 
         via: dict[str, Any] = {}
         reply_token = message.reply_token if message.channel == "line" and len(message.recipients) == 1 else None

@@ -63,9 +63,10 @@ class LinkSigner:
                 return str(self.secrets.get(name)["key"]).encode()
             except NotFound:
                 pass
-        key = pysecrets.token_urlsafe(32)
-        self.secrets.put(name, {"key": key})
-        return key.encode()
+        # created only if absent: the first sends of a new workspace run concurrently (several containers), and
+        # each one must sign with the one key that is stored (a put would overwrite a key already used to sign)
+        stored = self.secrets.create(name, {"key": pysecrets.token_urlsafe(32)})
+        return str(stored["key"]).encode()
 
     def key(self, workspace_id: str, *, create: bool) -> bytes:
         """The workspace's signing key (``haishin.track`` signs its click tokens with it too)."""

@@ -72,45 +72,54 @@ class StepSender:
             worker.stats.skipped += 1
             return status
 
-        scenario = self.scenarios.version(ws, step_ref.scenario_id, step_ref.scenario_version)
-        step = next((s for s in scenario.steps if s.id == step_ref.step_id), None)
-        if step is None:
-            return skip("skipped_stopped", "the step no longer exists")
-        enrollment = self.enrollments.get(ws, subscriber_id, step_ref.scenario_id)
-        if enrollment is None or int(enrollment.cycle) != step_ref.cycle or (
-                enrollment.status == "stopped" and enrollment.ended_at is not None
-                and (enrollment.next_step is None or int(enrollment.next_step) <= step_ref.step_index + 1)):
-            return skip("skipped_stopped", f"enrollment {enrollment.status if enrollment else 'gone'}"
-                        f"{': ' + enrollment.stop_reason if enrollment and enrollment.stop_reason else ''}")
-        subscriber = worker.subscribers.get(ws, subscriber_id)
-        if subscriber is None or subscriber.merged_into:
-            return skip("skipped_no_address", "subscriber not found")
-        if subscriber.unsubscribed_all or (message.channel != "none"
-                                           and (subscriber.unsubscribed or {}).get(message.channel)):
-            return skip("skipped_unsubscribed", "unsubscribed")
-        tags = self.tags.labels(subscriber.workspace_id, subscriber.tags or set())
-        if not evaluate(step.conditions, tags, dict(subscriber.fields or {})):
-            if step.conditions and step.conditions.on_fail == "end_enrollment" and step_ref.run_actions:
-                self.scenario_control.stop(ws, subscriber_id, step_ref.scenario_id, reason=f"condition:{step.id}")
-            return skip("skipped_condition", f"conditions of {step.id} not met")
-        if message.channel == "none":
-            worker.ledger.settle(message.delivery_id, token, "sent", workspace_id=ws)
-            self._after_send(worker, message, "sent", subscriber=subscriber)
-            return "sent"
-        reachable = [c for c in step.channels if worker.address(subscriber, c, message.line_channel_id)[0]]
-        if scenario.channel_mode == "first_available" and reachable and reachable[0] != message.channel:
-            return skip("skipped_no_address", f"sent on {reachable[0]} instead (first_available)")
-        address, status = worker.address(subscriber, message.channel, message.line_channel_id)
-        if address is None:
-            return skip(status, f"no {message.channel} address" if status == "skipped_no_address" else "blocked")
-        variant = variant_of(step_ref.scenario_id, step, subscriber_id)
-        content = self._step_content(step.id, step.content_of(variant), message.channel)
-        if message.channel == "email" and scenario.email_from:
-            content["email"]["from"] = scenario.email_from
-        where = f"scenario {step_ref.scenario_id} v{step_ref.scenario_version} step {step.id}"
-        extra: dict[str, Any] = {"scenario_id": step_ref.scenario_id, "step_id": step.id}
-        if variant is not None:
-            extra["variant"] = variant
+        try:  # the checks: any error here sent nothing, so the claim is given back (see ``give_back``)
+            scenario = self.scenarios.version(ws, step_ref.scenario_id, step_ref.scenario_version)
+            step = next((s for s in scenario.steps if s.id == step_ref.step_id), None)
+            if step is None:
+                return skip("skipped_stopped", "the step no longer exists")
+            enrollment = self.enrollments.get(ws, subscriber_id, step_ref.scenario_id)
+            if enrollment is None or int(enrollment.cycle) != step_ref.cycle or (
+                    enrollment.status == "stopped" and enrollment.ended_at is not None
+                    and (enrollment.next_step is None or int(enrollment.next_step) <= step_ref.step_index + 1)):
+                return skip("skipped_stopped", f"enrollment {enrollment.status if enrollment else 'gone'}"
+                            f"{': ' + enrollment.stop_reason if enrollment and enrollment.stop_reason else ''}")
+            subscriber = worker.subscribers.get(ws, subscriber_id)
+            if subscriber is None or subscriber.merged_into:
+                return skip("skipped_no_address", "subscriber not found")
+            if subscriber.unsubscribed_all or (message.channel != "none"
+                                               and (subscriber.unsubscribed or {}).get(message.channel)):
+                return skip("skipped_unsubscribed", "unsubscribed")
+            tags = self.tags.labels(subscriber.workspace_id, subscriber.tags or set())
+            if not evaluate(step.conditions, tags, dict(subscriber.fields or {})):
+                if step.conditions and step.conditions.on_fail == "end_enrollment" and step_ref.run_actions:
+                    self.scenario_control.stop(ws, subscriber_id, step_ref.scenario_id, reason=f"condition:{step.id}")
+                return skip("skipped_condition", f"conditions of {step.id} not met")
+            if message.channel == "none":
+                worker.ledger.settle(message.delivery_id, token, "sent", workspace_id=ws)
+                self._after_send(worker, message, "sent", subscriber=subscriber)
+                return "sent"
+            reachable = [c for c in step.channels if worker.address(subscriber, c, message.line_channel_id)[0]]
+            if scenario.channel_mode == "first_available" and reachable and reachable[0] != message.channel:
+                return skip("skipped_no_address", f"sent on {reachable[0]} instead (first_available)")
+            address, status = worker.address(subscriber, message.channel, message.line_channel_id)
+            if address is None:
+                return skip(status, f"no {message.channel} address" if status == "skipped_no_address" else "blocked")
+            variant = variant_of(step_ref.scenario_id, step, subscriber_id)
+            content = self._step_content(step.id, step.content_of(variant), message.channel)
+            if message.channel == "email" and scenario.email_from:
+                content["email"]["from"] = scenario.email_from
+            where = f"scenario {step_ref.scenario_id} v{step_ref.scenario_version} step {step.id}"
+            extra: dict[str, Any] = {"scenario_id": step_ref.scenario_id, "step_id": step.id}
+            if variant is not None:
+                extra["variant"] = variant
+        except RetryLater:
+            raise
+        except PermanentFailure as exc:  # e.g. a step with no content for this channel: failed for good, visibly
+            worker.ledger.settle(message.delivery_id, token, "failed", workspace_id=ws, error=str(exc))
+            raise
+        except Exception as exc:
+            raise worker.give_back(message.delivery_id, token, ws, f"step checks: {type(exc).__name__}: {exc}"
+                                   ) from exc
         result = worker.send_rendered(message, subscriber, address, content, message.retry_key, token, deadline,
                                      where, extra=extra)
         if variant is not None and self.abtests is not None:
