@@ -54,9 +54,13 @@ def test_the_composition_roots_action_runner_queues_call_webhook(aws: Any, servi
 
 def test_forms_and_payments_get_the_webhook_service_from_the_composition_root(services: wiring.Services) -> None:
     collab = services.collaborators
+    # call_webhook actions go to the webhook service; domain events go through the one fan-out (webhooks first,
+    # then conversions: docs/production/conv.md)
     assert collab.action_runner().webhooks is services.webhooks
-    assert collab.action_runner().events is services.webhooks
-    assert collab.webhooks is services.webhooks
+    assert collab.action_runner().events is services.events
+    assert services.events.webhooks is services.webhooks
+    assert services.conversions in services.events.listeners
+    assert collab.webhooks is services.events
     assert services.payments.collab is collab and services.forms.collab is collab
 
 
