@@ -139,8 +139,9 @@ function count(n: number): string {
 }
 
 /** The results of one A/B test; `children` go under the chart (the broadcast's winner, the step's "adopt"). */
-export function AbResultsView({ data, children, testId = "ab-results" }: { data: AbResultsData; children?: ComponentChildren; testId?: string }) {
-  const withConversions = data.variants.some((v) => v.conversions !== undefined);
+/** `conversions`: show the conversion columns (broadcasts count conversions per variant; steps do not yet). */
+export function AbResultsView({ data, children, testId = "ab-results", conversions = false }: { data: AbResultsData; children?: ComponentChildren; testId?: string; conversions?: boolean }) {
+  const withConversions = conversions || data.variants.some((v) => v.conversions !== undefined);
   return (
     <section class="card form" data-testid={testId}>
       <h2 class="card__title">{t("ab.results")}</h2>

@@ -126,7 +126,7 @@ export function AbResults({ id }: { id: string }) {
   if (!r.data) return <p class="muted">{t("app.loading")}</p>;
   const d = r.data;
   return (
-    <AbResultsView data={d}>
+    <AbResultsView data={d} conversions>
       {d.winner && (
         <p class="muted" data-testid="ab-winner">
           {d.winner.variant ? t("ab.winner.sent", { label: d.winner.variant }) : t("ab.winner.pending", { at: d.winner.send_at ?? "—" })}
