@@ -42,6 +42,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("patch", "/api/operators/{email}"): {"role": "owner"},
     ("put", "/api/segments/{segment_id}"): {"name": "乗っ取り", "definition": {"type": "group"}},
     ("put", "/api/inflow-routes/{route_id}"): {"name": "乗っ取り", "channel_id": "{channel_id}"},
+    ("put", "/api/conversion-points/{code}"): {"name": "乗っ取り", "kind": "url"},
+    ("post", "/api/scenarios/{scenario_id}/steps/{step_id}/abtest/adopt"): {"variant": "B"},
     ("post", "/api/scenarios/{scenario_id}/enrollments"): {"subscriber_id": "{subscriber_id}"},
     ("post", "/api/scenarios/{scenario_id}/unsubscribe"): {"subscriber_id": "{subscriber_id}"},
     ("post", "/api/forms/{form_id}/link"): {"subscriber_id": "{subscriber_id}"},
@@ -127,7 +129,9 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
                               "link_id"),
         "route_id": _try_create(owner, "/api/inflow-routes", {"name": "デモ流入経路", "channel_id": DEMO_CHANNEL_ID},
                                 "route_id"),
+        "code": _try_create(owner, "/api/conversion-points", {"name": "デモCV", "kind": "url"}, "code"),
     }
+    ids["step_id"] = owner.ok("get", f"/api/scenarios/{ids['scenario_id']}")["steps"][0]["id"]
     endpoint_id = seeded.get("webhook_endpoint_id") or owner.ok("get", "/api/webhooks")["items"][0]["endpoint_id"]
     created["endpoint_id"] = endpoint_id  # the demo's outgoing-webhook endpoint and one delivery of it
     created["delivery_id"] = _try_create(owner, f"/api/webhooks/{endpoint_id}/test", {}, "delivery_id")
