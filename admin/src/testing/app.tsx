@@ -4,7 +4,7 @@
  */
 import type { ComponentChildren } from "preact";
 import { cleanup, fireEvent, screen } from "@testing-library/preact";
-import { afterEach, beforeEach, expect, vi } from "vitest";
+import { afterAll, afterEach, beforeEach, expect, vi } from "vitest";
 import type { ApiClient } from "../api";
 import { AppContext, type AppContextValue } from "../context";
 import { initLang } from "../i18n";
@@ -54,6 +54,9 @@ export function freshPageEachTest(hash = ""): void {
     initLang();
   });
   afterEach(cleanup);
+  // Preact runs effects (and their cleanups) after paint, on a timer of up to 100 ms: let the last ones run while the
+  // page still exists, or a late cleanup touches `window` after the file's environment is gone (a flaky error).
+  afterAll(() => new Promise<void>((resolve) => setTimeout(resolve, 150)));
 }
 
 /**
