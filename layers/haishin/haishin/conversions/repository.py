@@ -6,9 +6,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from haishin.conversions.models import (
     ConversionCodeModel,
     ConversionFriendModel,
@@ -22,7 +19,7 @@ from haishin.conversions.models import (
     stats_pk,
 )
 from haishin.errors import Conflict, NotFound
-from haishin.storage.base import condition_failed, connection, delete_together, iso, save_new_together
+from haishin.storage.base import add_once_per_marker, delete_together, iso, save_new_together
 
 
 class ConversionRepository:
@@ -68,18 +65,10 @@ class ConversionRepository:
         True when it is this friend's first conversion there."""
         ConversionStatsModel(pk=stats_pk(workspace_id, scope), sk=sub).update(
             actions=[ConversionStatsModel.conversions.add(1), ConversionStatsModel.revenue.add(value)])
-        first = True
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(ConversionFriendModel(pk=friend_pk(workspace_id, scope, sub), sk=subscriber_id,
-                                              first_at=now, revenue=0),
-                        condition=ConversionFriendModel.pk.does_not_exist())
-                tx.update(ConversionStatsModel(pk=stats_pk(workspace_id, scope), sk=sub),
-                          actions=[ConversionStatsModel.unique_friends.add(1)])
-        except TransactWriteError as exc:
-            if not condition_failed(exc):
-                raise
-            first = False
+        first = add_once_per_marker(
+            ConversionFriendModel(pk=friend_pk(workspace_id, scope, sub), sk=subscriber_id, first_at=now, revenue=0),
+            ConversionStatsModel(pk=stats_pk(workspace_id, scope), sk=sub),
+            [ConversionStatsModel.unique_friends.add(1)])
         if value:
             ConversionFriendModel(pk=friend_pk(workspace_id, scope, sub), sk=subscriber_id).update(
                 actions=[ConversionFriendModel.revenue.add(value)])

@@ -13,10 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
-from haishin.storage.base import HaishinModel, UTCDateTimeAttribute, condition_failed, connection, model_meta
+from haishin.storage.base import HaishinModel, UTCDateTimeAttribute, add_once_per_marker, model_meta
 
 
 def counter_pk(workspace_id: str, scenario_id: str) -> str:
@@ -48,18 +46,11 @@ class StepAbRepository:
     def count_recipient(self, workspace_id: str, scenario_id: str, step_id: str, variant: int,
                         subscriber_id: str, now: datetime) -> bool:
         """Count ``subscriber_id`` as a recipient of ``variant``; False when they were counted already."""
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(StepAbFriend(pk=friend_pk(workspace_id, scenario_id, step_id), sk=subscriber_id,
-                                     variant=variant, first_at=now),
-                        condition=StepAbFriend.pk.does_not_exist())
-                tx.update(StepAbCounter(pk=counter_pk(workspace_id, scenario_id), sk=f"{step_id}#v{variant}"),
-                          actions=[StepAbCounter.recipients.add(1)])
-        except TransactWriteError as exc:
-            if not condition_failed(exc):
-                raise
-            return False
-        return True
+        return add_once_per_marker(
+            StepAbFriend(pk=friend_pk(workspace_id, scenario_id, step_id), sk=subscriber_id, variant=variant,
+                         first_at=now),
+            StepAbCounter(pk=counter_pk(workspace_id, scenario_id), sk=f"{step_id}#v{variant}"),
+            [StepAbCounter.recipients.add(1)])
 
     def recipients(self, workspace_id: str, scenario_id: str, step_id: str) -> dict[int, int]:
         """Recipients per variant index of one step."""

@@ -159,6 +159,21 @@ def save_new_together(*items: Model) -> bool:
     return True
 
 
+def add_once_per_marker(marker: Model, counter: Model, actions: list[Any]) -> bool:
+    """Count a friend once: ``marker`` (e.g. "this friend clicked here") is saved only if new, and ``actions`` (an ADD
+    on ``counter``) apply in the same transaction, so a retry or a second tap never counts twice. True when the
+    marker was new (counted); False when it was there already; any other error is raised."""
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(marker, condition=type(marker)._hash_key_attribute().does_not_exist())
+            tx.update(counter, actions=actions)
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
 def delete_together(*items: Model) -> None:
     """``save_new_together``'s items removed in one transaction (never a lookup left pointing at nothing)."""
     with TransactWrite(connection=connection()) as tx:
@@ -166,5 +181,5 @@ def delete_together(*items: Model) -> None:
             tx.delete(item)
 
 
-__all__ = ["HaishinModel", "JSONTextAttribute", "UTCDateTimeAttribute", "UnicodeAttribute", "condition_failed",
-           "delete_together", "iso", "model_meta", "save_if", "save_new_together", "update_if"]
+__all__ = ["HaishinModel", "JSONTextAttribute", "UTCDateTimeAttribute", "UnicodeAttribute", "add_once_per_marker",
+           "condition_failed", "delete_together", "iso", "model_meta", "save_if", "save_new_together", "update_if"]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from pynamodb.exceptions import PutError, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import PutError
 
-from haishin.storage.base import condition_failed, connection
+from haishin.storage.base import add_once_per_marker, condition_failed
 from haishin.track.models import (
     ClickFriendModel,
     ClickStatsModel,
@@ -41,17 +40,9 @@ class TrackRepository:
         """One click on (scope, sub); True when it is this friend's first there (``unique_friends`` grew with it,
         in the same transaction as the friend's marker)."""
         ClickStatsModel(pk=stats_pk(workspace_id, scope), sk=sub).update(actions=[ClickStatsModel.clicks.add(1)])
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(ClickFriendModel(pk=friend_pk(workspace_id, scope, sub), sk=subscriber_id, first_at=now),
-                        condition=ClickFriendModel.pk.does_not_exist())
-                tx.update(ClickStatsModel(pk=stats_pk(workspace_id, scope), sk=sub),
-                          actions=[ClickStatsModel.unique_friends.add(1)])
-        except TransactWriteError as exc:
-            if not condition_failed(exc):
-                raise
-            return False
-        return True
+        return add_once_per_marker(
+            ClickFriendModel(pk=friend_pk(workspace_id, scope, sub), sk=subscriber_id, first_at=now),
+            ClickStatsModel(pk=stats_pk(workspace_id, scope), sk=sub), [ClickStatsModel.unique_friends.add(1)])
 
     def note_last_click(self, workspace_id: str, subscriber_id: str, source: str, at: datetime) -> None:
         LastClickModel(pk=last_click_pk(workspace_id, subscriber_id), sk="click", source=source, at=at).save()
