@@ -583,10 +583,10 @@ class Emulator:
         handler: Handler = getattr(self, route.handler)
         if route.name == "webhook_test":  # posts to the bot: must not hold the lock
             try:
-                status, out = handler(call)
+                result = handler(call)
             except _Reject as reject:
                 return ApiResponse(reject.status, reject.body)
-            return ApiResponse(status, out)
+            return result if isinstance(result, ApiResponse) else ApiResponse(*result)
         with self._lock:
             now = clock.now()
             if retry_key is not None:
