@@ -12,6 +12,7 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .validation import RICH_MENU_MAX_WIDTH, RICH_MENU_MIN_HEIGHT, RICH_MENU_MIN_RATIO, RICH_MENU_MIN_WIDTH
 
@@ -127,6 +128,7 @@ def media_type(header: str | None) -> str:
     return (header or "").split(";", 1)[0].strip().lower()
 
 
+@lru_cache(maxsize=32)  # a 2500x1686 image takes ~0.15 s to compress
 def png_bytes(width: int, height: int, rgb: tuple[int, int, int] = (6, 199, 85), pad_to: int = 0) -> bytes:
     """A valid one-colour RGB PNG of ``width`` x ``height`` (tests and the in-process default menu image).
 
