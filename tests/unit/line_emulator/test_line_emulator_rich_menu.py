@@ -420,6 +420,7 @@ def test_phone_taps_send_what_line_sends(
     assert texts[-2:] == ["VIP", "予約"]  # displayText and the message show in the chat
 
     status, out = _tap(emulator, a, 2)
+    assert status == 200
     assert out["params"] == {"newRichMenuAliasId": "tab-b", "status": "SUCCESS"}
     assert bot.events[-1]["postback"] == {
         "data": "to-b",
@@ -433,6 +434,7 @@ def test_phone_taps_send_what_line_sends(
 
     api.delete_rich_menu_alias("tab-a")
     status, out = _tap(emulator, b, 0)
+    assert status == 200
     assert out["params"] == {"status": "RICHMENU_ALIAS_ID_NOTFOUND"}
     assert bot.events[-1]["postback"]["params"] == {"status": "RICHMENU_ALIAS_ID_NOTFOUND"}
     assert emulator.rich_menu_of(CHANNEL_ID, ALICE) == b
