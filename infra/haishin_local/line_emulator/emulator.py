@@ -11,6 +11,7 @@ import re
 import secrets
 import threading
 import time
+import urllib.parse
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -23,6 +24,26 @@ from haishin import clock
 from . import webhook
 from .limits import Faults, RateLimiter
 from .login import LineLogin
+from .richmenu import (
+    ALIAS_CONFLICT,
+    ALIAS_ID,
+    ALIAS_NOT_FOUND,
+    IMAGE_ALREADY_SET,
+    IMAGE_NOT_ALLOWED,
+    IMAGE_TYPES,
+    MAX_ALIASES,
+    MUST_UPLOAD_IMAGE,
+    NO_DEFAULT,
+    RICHMENU_NOT_FOUND,
+    SWITCH_ALIAS_NOT_FOUND,
+    SWITCH_MENU_NOT_FOUND,
+    SWITCH_SUCCESS,
+    USER_HAS_NO_MENU,
+    ImageRefused,
+    check_image,
+    media_type,
+    png_bytes,
+)
 from .state import (
     AcceptedKey,
     Channel,
@@ -82,6 +103,8 @@ class ApiResponse:
     body: Json | None = None
     headers: dict[str, str] = field(default_factory=dict)
     hang_s: float = 0.0
+    raw: bytes | None = None  # a binary answer (rich menu image download) instead of JSON
+    content_type: str = "application/json"
 
     def json_bytes(self) -> bytes:
         return json.dumps(self.body if self.body is not None else {}, ensure_ascii=False).encode("utf-8")
@@ -94,7 +117,7 @@ class _Reject(Exception):
         self.body = body
 
 
-Handler = Callable[["_Call"], tuple[int, Json]]
+Handler = Callable[["_Call"], "tuple[int, Json] | ApiResponse"]
 
 
 @dataclass
@@ -105,6 +128,8 @@ class _Call:
     query: dict[str, str]
     retry_key: str | None
     request_id: str
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    raw: bytes = b""  # the body as sent (binary uploads)
 
 
 @dataclass(frozen=True)
@@ -140,6 +165,18 @@ ROUTES: tuple[_Route, ...] = (
     _route("POST", "/v2/bot/richmenu", "richmenu_create", "_api_richmenu_create", "richmenu_manage", body=True),
     _route("POST", "/v2/bot/richmenu/validate", "richmenu_validate", "_api_richmenu_validate", body=True),
     _route("GET", "/v2/bot/richmenu/list", "richmenu_list", "_api_richmenu_list", "richmenu_list"),
+    # api-data.line.me in LINE; the emulator serves both hosts on one base URL (LINE_DATA_API_BASE points here)
+    _route("POST", "/v2/bot/richmenu/{richMenuId}/content", "richmenu_image_upload", "_api_richmenu_image_upload"),
+    _route("GET", "/v2/bot/richmenu/{richMenuId}/content", "richmenu_image_download", "_api_richmenu_image_download"),
+    _route("POST", "/v2/bot/richmenu/alias", "richmenu_alias_create", "_api_richmenu_alias_create", body=True),
+    _route("GET", "/v2/bot/richmenu/alias/list", "richmenu_alias_list", "_api_richmenu_alias_list"),
+    _route("GET", "/v2/bot/richmenu/alias/{richMenuAliasId}", "richmenu_alias_get", "_api_richmenu_alias_get"),
+    _route("POST", "/v2/bot/richmenu/alias/{richMenuAliasId}", "richmenu_alias_update", "_api_richmenu_alias_update",
+           body=True),
+    _route("DELETE", "/v2/bot/richmenu/alias/{richMenuAliasId}", "richmenu_alias_delete", "_api_richmenu_alias_delete",
+           "richmenu_alias_delete"),
+    _route("GET", "/v2/bot/user/all/richmenu", "richmenu_get_default", "_api_richmenu_get_default"),
+    _route("DELETE", "/v2/bot/user/all/richmenu", "richmenu_cancel_default", "_api_richmenu_cancel_default"),
     _route("POST", "/v2/bot/richmenu/bulk/link", "richmenu_bulk_link", "_api_richmenu_bulk_link", body=True),
     _route("POST", "/v2/bot/richmenu/bulk/unlink", "richmenu_bulk_unlink", "_api_richmenu_bulk_unlink", body=True),
     _route("GET", "/v2/bot/richmenu/{richMenuId}", "richmenu_get", "_api_richmenu_get"),
@@ -542,14 +579,14 @@ class Emulator:
                 )
             body = parsed
 
-        call = _Call(channel, body, params, query, retry_key, request_id)
+        call = _Call(channel, body, params, query, retry_key, request_id, headers, raw)
         handler: Handler = getattr(self, route.handler)
         if route.name == "webhook_test":  # posts to the bot: must not hold the lock
             try:
-                status, out = handler(call)
+                result = handler(call)
             except _Reject as reject:
                 return ApiResponse(reject.status, reject.body)
-            return ApiResponse(status, out)
+            return result if isinstance(result, ApiResponse) else ApiResponse(*result)
         with self._lock:
             now = clock.now()
             if retry_key is not None:
@@ -560,9 +597,12 @@ class Emulator:
                         conflict["sentMessages"] = accepted.sent_messages
                     return ApiResponse(409, conflict, {"x-line-accepted-request-id": accepted.request_id})
             try:
-                status, out = handler(call)
+                result = handler(call)
             except _Reject as reject:
                 return ApiResponse(reject.status, reject.body)
+            if isinstance(result, ApiResponse):  # a binary answer
+                return result
+            status, out = result
             if retry_key is not None and 200 <= status < 300:
                 self._retry_keys[(channel.channel_id, retry_key)] = AcceptedKey(
                     request_id, now, out.get("sentMessages")
@@ -831,8 +871,11 @@ class Emulator:
         return 200, out
 
     # ------------------------------------------------------------------ rich menus
-    def create_rich_menu(self, channel_id: str, rich_menu: Json | None = None) -> str:
-        """Stores a rich menu (a valid default one when none is given); ValueError for a menu LINE would refuse."""
+    def create_rich_menu(self, channel_id: str, rich_menu: Json | None = None, image: bool = True) -> str:
+        """Stores a rich menu (a valid default one when none is given); ValueError for a menu LINE would refuse.
+
+        ``image`` (in-process convenience): also sets a plain PNG of the menu's size, so the menu can be linked, made
+        default and aliased at once, as a menu set up through the API would be after its image upload."""
         if rich_menu is not None:
             problems = Problems()
             validate_rich_menu(rich_menu, problems)
@@ -855,12 +898,65 @@ class Emulator:
             )
             menu["richMenuId"] = menu_id
             channel.rich_menus[menu_id] = menu
+            if image:
+                size = menu["size"]
+                channel.rich_menu_images[menu_id] = check_image(
+                    "image/png", png_bytes(size["width"], size["height"]), size
+                )
             return menu_id
 
-    def rich_menu_of(self, channel_id: str, user_id: str) -> str | None:
+    def set_rich_menu_image(self, channel_id: str, menu_id: str, data: bytes, content_type: str | None = None) -> None:
+        """In process: LINE's upload rules (ImageRefused, or ValueError when the menu already has an image)."""
         with self._lock:
             channel = self._channel(channel_id)
-            return channel.user_rich_menus.get(user_id, channel.default_rich_menu)
+            menu = channel.rich_menus[menu_id]
+            if menu_id in channel.rich_menu_images:
+                raise ValueError(IMAGE_ALREADY_SET)
+            found = content_type or ("image/png" if data[:4] == b"\x89PNG" else "image/jpeg")
+            channel.rich_menu_images[menu_id] = check_image(found, data, menu["size"])
+
+    def rich_menu_of(self, channel_id: str, user_id: str) -> str | None:
+        """The menu the friend sees: the per-user menu, else the default (LINE's display priority)."""
+        with self._lock:
+            channel = self._channel(channel_id)
+            return self._shown_menu(channel, user_id)[0]
+
+    def rich_menu_state(self, channel_id: str) -> Json:
+        """Everything about the channel's rich menus (control API, for tests and people)."""
+        with self._lock:
+            channel = self._channel(channel_id)
+            return {
+                "richmenus": [
+                    {**menu, "image": self._image_meta(channel, menu_id)}
+                    for menu_id, menu in channel.rich_menus.items()
+                ],
+                "aliases": [{"richMenuAliasId": a, "richMenuId": m} for a, m in channel.rich_menu_aliases.items()],
+                "default": channel.default_rich_menu,
+                "users": dict(channel.user_rich_menus),
+            }
+
+    def rich_menu_image(self, channel_id: str, menu_id: str) -> tuple[str, bytes]:
+        """(content type, bytes) of a menu's image; KeyError when there is none."""
+        with self._lock:
+            image = self._channel(channel_id).rich_menu_images[menu_id]
+            return image.content_type, image.data
+
+    @staticmethod
+    def _image_meta(channel: Channel, menu_id: str) -> Json | None:
+        image = channel.rich_menu_images.get(menu_id)
+        if image is None:
+            return None
+        return {"contentType": image.content_type, "width": image.width, "height": image.height,
+                "bytes": len(image.data)}
+
+    @staticmethod
+    def _shown_menu(channel: Channel, user_id: str) -> tuple[str | None, str]:
+        linked = channel.user_rich_menus.get(user_id)
+        if linked is not None and linked in channel.rich_menus:
+            return linked, "user"
+        if channel.default_rich_menu is not None and channel.default_rich_menu in channel.rich_menus:
+            return channel.default_rich_menu, "default"
+        return None, "none"
 
     def _api_richmenu_create(self, call: _Call) -> tuple[int, Json]:
         problems = Problems(self.allow_http_urls)
@@ -869,7 +965,7 @@ class Emulator:
             return 400, problems.body()
         if len(call.channel.rich_menus) >= MAX_RICH_MENUS:
             return 400, {"message": f"The number of rich menus has reached the limit ({MAX_RICH_MENUS})"}
-        return 200, {"richMenuId": self.create_rich_menu(call.channel.channel_id, call.body)}
+        return 200, {"richMenuId": self.create_rich_menu(call.channel.channel_id, call.body, image=False)}
 
     def _api_richmenu_validate(self, call: _Call) -> tuple[int, Json]:
         problems = Problems(self.allow_http_urls)
@@ -884,26 +980,73 @@ class Emulator:
         return (200, dict(menu)) if menu else (404, dict(NOT_FOUND))
 
     def _api_richmenu_delete(self, call: _Call) -> tuple[int, Json]:
+        """Unlinks it from users and as default. Aliases stay (LINE: delete the aliases, then the menu); a switch to
+        an alias whose menu is gone reports ``RICHMENU_NOTFOUND``."""
         menu_id = call.params["richMenuId"]
         if call.channel.rich_menus.pop(menu_id, None) is None:
             return 404, dict(NOT_FOUND)
+        call.channel.rich_menu_images.pop(menu_id, None)
         call.channel.user_rich_menus = {u: m for u, m in call.channel.user_rich_menus.items() if m != menu_id}
         if call.channel.default_rich_menu == menu_id:
             call.channel.default_rich_menu = None
         return 200, {}
 
-    def _known_menu(self, call: _Call, menu_id: Any) -> None:
-        if not isinstance(menu_id, str) or menu_id not in call.channel.rich_menus:
-            raise _Reject(400, {"message": "richmenu not found"})
+    def _api_richmenu_image_upload(self, call: _Call) -> tuple[int, Json]:
+        """https://developers.line.biz/en/reference/messaging-api/#upload-rich-menu-image: unknown menu 404; a
+        Content-Type other than image/jpeg or image/png 415; an image already set, or one outside the requirements,
+        400 with LINE's message (``details`` carry the emulator's reason)."""
+        menu = call.channel.rich_menus.get(call.params["richMenuId"])
+        if menu is None:
+            return 404, dict(NOT_FOUND)
+        content_type = media_type(call.headers.get("content-type"))
+        if content_type not in IMAGE_TYPES:
+            return 415, {"message": "Unsupported Media Type: Content-Type must be image/jpeg or image/png"}
+        if call.params["richMenuId"] in call.channel.rich_menu_images:
+            return 400, {"message": IMAGE_ALREADY_SET}
+        try:
+            image = check_image(content_type, call.raw, menu["size"])
+        except ImageRefused as refused:
+            return 400, {"message": IMAGE_NOT_ALLOWED, "details": [{"message": refused.reason,
+                                                                     "property": refused.prop}]}
+        call.channel.rich_menu_images[call.params["richMenuId"]] = image
+        return 200, {}
+
+    def _api_richmenu_image_download(self, call: _Call) -> tuple[int, Json] | ApiResponse:
+        image = call.channel.rich_menu_images.get(call.params["richMenuId"])
+        if image is None:
+            return 404, dict(NOT_FOUND)
+        return ApiResponse(200, raw=image.data, content_type=image.content_type)
+
+    def _applicable_menu(self, call: _Call, menu_id: str) -> None:
+        """Default and single link: a malformed ID 400, an unknown one 404 ``Not found``, one without an image 400."""
+        if RICH_MENU_ID.fullmatch(menu_id) is None:
+            raise _Reject(400, {"message": RICHMENU_NOT_FOUND})
+        if menu_id not in call.channel.rich_menus:
+            raise _Reject(404, dict(NOT_FOUND))
+        if menu_id not in call.channel.rich_menu_images:
+            raise _Reject(400, {"message": MUST_UPLOAD_IMAGE, "details": []})
 
     def _api_richmenu_set_default(self, call: _Call) -> tuple[int, Json]:
-        self._known_menu(call, call.params["richMenuId"])
+        self._applicable_menu(call, call.params["richMenuId"])
         call.channel.default_rich_menu = call.params["richMenuId"]
         return 200, {}
 
+    def _api_richmenu_get_default(self, call: _Call) -> tuple[int, Json]:
+        menu_id = call.channel.default_rich_menu
+        if menu_id is None or menu_id not in call.channel.rich_menus:
+            return 404, {"message": NO_DEFAULT, "details": []}
+        return 200, {"richMenuId": menu_id}
+
+    def _api_richmenu_cancel_default(self, call: _Call) -> tuple[int, Json]:
+        call.channel.default_rich_menu = None
+        return 200, {}
+
     def _api_richmenu_link(self, call: _Call) -> tuple[int, Json]:
-        self._known_menu(call, call.params["richMenuId"])
-        call.channel.user_rich_menus[call.params["userId"]] = call.params["richMenuId"]
+        """Only a friend gets the menu; for anyone else LINE answers 200 and links nothing."""
+        self._applicable_menu(call, call.params["richMenuId"])
+        user_id = call.params["userId"]
+        if user_id in call.channel.followers:
+            call.channel.user_rich_menus[user_id] = call.params["richMenuId"]
         return 200, {}
 
     def _api_richmenu_unlink(self, call: _Call) -> tuple[int, Json]:
@@ -911,9 +1054,10 @@ class Emulator:
         return 200, {}
 
     def _api_richmenu_get_user(self, call: _Call) -> tuple[int, Json]:
-        menu_id = call.channel.user_rich_menus.get(call.params["userId"])
-        if menu_id is None:
-            return 404, {"message": "the user has no richmenu"}
+        user_id = call.params["userId"]
+        menu_id = call.channel.user_rich_menus.get(user_id)
+        if menu_id is None or menu_id not in call.channel.rich_menus or user_id not in call.channel.followers:
+            return 404, {"message": USER_HAS_NO_MENU, "details": []}
         return 200, {"richMenuId": menu_id}
 
     def _bulk_users(self, call: _Call) -> list[str]:
@@ -930,7 +1074,8 @@ class Emulator:
 
     def _api_richmenu_bulk_link(self, call: _Call) -> tuple[int, Json]:
         """https://developers.line.biz/en/reference/messaging-api/#link-rich-menu-to-users: a malformed ID is a 400
-        with details, an unknown one a 404 (unlike linking one user, which answers 400)."""
+        with details, an unknown one a 404 (unlike linking one user, which answers 400), no image 400. Friends only
+        are linked (others are skipped, still 202)."""
         menu_id = call.body.get("richMenuId")
         users = self._bulk_users(call)
         if not isinstance(menu_id, str) or RICH_MENU_ID.fullmatch(menu_id) is None:
@@ -938,15 +1083,86 @@ class Emulator:
             problems.add("richMenuId", "invalid richMenuId")
             return 400, problems.body()
         if menu_id not in call.channel.rich_menus:
-            return 404, {"message": "richmenu not found", "details": []}
+            return 404, {"message": RICHMENU_NOT_FOUND, "details": []}
+        if menu_id not in call.channel.rich_menu_images:
+            return 400, {"message": MUST_UPLOAD_IMAGE, "details": []}
         for user_id in users:
-            call.channel.user_rich_menus[user_id] = menu_id
+            if user_id in call.channel.followers:
+                call.channel.user_rich_menus[user_id] = menu_id
         return 202, {}
 
     def _api_richmenu_bulk_unlink(self, call: _Call) -> tuple[int, Json]:
         for user_id in self._bulk_users(call):
             call.channel.user_rich_menus.pop(user_id, None)
         return 202, {}
+
+    # ------------------------------------------------------------------ rich menu aliases
+    def _alias_target(self, call: _Call, problems: Problems) -> str | None:
+        """``richMenuId`` of an alias request: malformed -> details; unknown or without an image -> LINE's 400."""
+        menu_id = call.body.get("richMenuId")
+        if not isinstance(menu_id, str) or RICH_MENU_ID.fullmatch(menu_id) is None:
+            problems.add("richMenuId", "invalid richMenuId")
+            return None
+        return menu_id
+
+    def _check_alias_target(self, call: _Call, menu_id: str) -> None:
+        if menu_id not in call.channel.rich_menus or menu_id not in call.channel.rich_menu_images:
+            raise _Reject(400, {"message": RICHMENU_NOT_FOUND, "details": []})
+
+    @staticmethod
+    def _path_alias(call: _Call) -> str:
+        alias_id = call.params["richMenuAliasId"]
+        if ALIAS_ID.fullmatch(alias_id) is None:
+            raise _Reject(400, {"message": "The value for the 'richMenuAliasId' parameter is invalid"})
+        return alias_id
+
+    def _api_richmenu_alias_create(self, call: _Call) -> tuple[int, Json]:
+        """https://developers.line.biz/en/reference/messaging-api/#create-rich-menu-alias"""
+        problems = Problems()
+        alias_id = call.body.get("richMenuAliasId")
+        if not isinstance(alias_id, str) or ALIAS_ID.fullmatch(alias_id) is None:
+            problems.add("richMenuAliasId", "must match ^[a-z0-9_-]{1,32}$")
+        menu_id = self._alias_target(call, problems)
+        if problems or menu_id is None:
+            return 400, problems.body()
+        self._check_alias_target(call, menu_id)
+        aliases = call.channel.rich_menu_aliases
+        if alias_id in aliases:
+            return 400, {"message": ALIAS_CONFLICT, "details": []}
+        if len(aliases) >= MAX_ALIASES:
+            return 400, {"message": f"The number of rich menu aliases has reached the limit ({MAX_ALIASES})",
+                         "details": []}
+        aliases[str(alias_id)] = menu_id
+        return 200, {}
+
+    def _api_richmenu_alias_update(self, call: _Call) -> tuple[int, Json]:
+        alias_id = self._path_alias(call)
+        problems = Problems()
+        menu_id = self._alias_target(call, problems)
+        if problems or menu_id is None:
+            return 400, problems.body()
+        if alias_id not in call.channel.rich_menu_aliases:
+            return 404, {"message": ALIAS_NOT_FOUND, "details": []}
+        self._check_alias_target(call, menu_id)
+        call.channel.rich_menu_aliases[alias_id] = menu_id
+        return 200, {}
+
+    def _api_richmenu_alias_delete(self, call: _Call) -> tuple[int, Json]:
+        alias_id = self._path_alias(call)
+        if call.channel.rich_menu_aliases.pop(alias_id, None) is None:
+            return 404, {"message": ALIAS_NOT_FOUND, "details": []}
+        return 200, {}
+
+    def _api_richmenu_alias_get(self, call: _Call) -> tuple[int, Json]:
+        alias_id = self._path_alias(call)
+        menu_id = call.channel.rich_menu_aliases.get(alias_id)
+        if menu_id is None:
+            return 404, {"message": ALIAS_NOT_FOUND, "details": []}
+        return 200, {"richMenuAliasId": alias_id, "richMenuId": menu_id}
+
+    def _api_richmenu_alias_list(self, call: _Call) -> tuple[int, Json]:
+        return 200, {"aliases": [{"richMenuAliasId": a, "richMenuId": m}
+                                 for a, m in call.channel.rich_menu_aliases.items()]}
 
     # ------------------------------------------------------------------ audiences
     def _audience_ids(self, call: _Call, problems: Problems, required: bool) -> list[str]:
@@ -1118,6 +1334,93 @@ class Emulator:
             self._record_action(channel_id, user_id, "postback", display_text or data)
         return self._send_events(channel_id, [event]).status
 
+    # ------------------------------------------------------------------ the friend taps the rich menu
+    def phone_rich_menu(self, channel_id: str, user_id: str) -> Json | None:
+        """What the phone shows under the chat: the friend's menu (per-user link, else default) with its image, or
+        None (no menu, no image, or the friend does not follow the channel)."""
+        with self._lock:
+            channel = self._channel(channel_id)
+            menu_id, via = self._shown_menu(channel, user_id)
+            if menu_id is None or menu_id not in channel.rich_menu_images or user_id not in channel.followers:
+                return None
+            menu = channel.rich_menus[menu_id]
+            query = urllib.parse.urlencode({"channel": channel_id, "menu": menu_id})
+            return {
+                "richMenuId": menu_id,
+                "via": via,
+                "name": menu.get("name"),
+                "size": dict(menu["size"]),
+                "selected": bool(menu.get("selected")),
+                "chatBarText": menu.get("chatBarText"),
+                "areas": [{"index": i, "bounds": dict(a["bounds"]), "action": dict(a["action"])}
+                          for i, a in enumerate(menu.get("areas", []))],
+                "image": "/_emulator/phone/richmenu_image?" + query,
+            }
+
+    def rich_menu_tap(self, channel_id: str, user_id: str, menu_id: str, area: int) -> Json:
+        """The friend taps area ``area`` of the menu they see; LINE's behaviour per action type:
+
+        - postback: a postback event (no ``params``); ``displayText`` shows as the friend's message.
+        - message: the text is sent as the friend's message (a message event).
+        - uri: nothing is sent; the answer's ``open`` is the URL the phone opens.
+        - richmenuswitch: the alias's menu becomes the friend's per-user menu and a postback event carries
+          ``params`` ``{"newRichMenuAliasId", "status": "SUCCESS"}`` (or a failure status without the alias ID).
+        - clipboard: nothing is sent; the answer's ``copy`` is the text.
+        - datetimepicker: not emulated (ValueError).
+        """
+        with self._lock:
+            channel = self._channel(channel_id)
+            shown, _ = self._shown_menu(channel, user_id)
+            if shown != menu_id or user_id not in channel.followers:
+                raise ValueError("that rich menu is not the one the friend sees")
+            areas = channel.rich_menus[menu_id].get("areas", [])
+            if not 0 <= area < len(areas):
+                raise ValueError(f"the rich menu has no area {area}")
+            action = dict(areas[area]["action"])
+        kind = action.get("type")
+        out: Json = {"type": kind}
+        if kind == "postback":
+            out["status"] = self._postback(channel_id, user_id, str(action["data"]), None, action.get("displayText"))
+        elif kind == "message":
+            out["status"] = self.send_text(channel_id, user_id, str(action["text"]))
+        elif kind == "uri":
+            out["open"] = action["uri"]
+        elif kind == "clipboard":
+            out["copy"] = action.get("clipboardText")
+        elif kind == "richmenuswitch":
+            params = self.switch_rich_menu(channel_id, user_id, str(action["richMenuAliasId"]))
+            out["params"] = params
+            out["status"] = self._postback(channel_id, user_id, str(action["data"]), params, None)
+        else:
+            raise ValueError(f"{kind} actions are not emulated on the phone page")
+        return out
+
+    def switch_rich_menu(self, channel_id: str, user_id: str, alias_id: str) -> Json:
+        """A rich menu switch action's effect: the alias's menu becomes the friend's per-user menu (LINE shows the
+        per-user menu from then on). Returns the postback event's ``params``."""
+        with self._lock:
+            channel = self._channel(channel_id)
+            menu_id = channel.rich_menu_aliases.get(alias_id)
+            if menu_id is None:
+                return {"status": SWITCH_ALIAS_NOT_FOUND}
+            if menu_id not in channel.rich_menus:
+                return {"status": SWITCH_MENU_NOT_FOUND}
+            channel.user_rich_menus[user_id] = menu_id
+            return {"newRichMenuAliasId": alias_id, "status": SWITCH_SUCCESS}
+
+    def _postback(self, channel_id: str, user_id: str, data: str, params: Json | None, shown: str | None) -> int:
+        """A postback event; the friend's chat shows ``shown`` (a ``displayText``) only when given, as in LINE."""
+        with self._lock:
+            channel = self._channel(channel_id)
+            self._ensure_user(user_id)
+            event = self._event(channel, "postback", user_id, reply=True)
+            event["postback"] = {"data": data}
+            if params:
+                event["postback"]["params"] = params
+            if shown:
+                self._record_action(channel_id, user_id, "postback", shown)
+        return self._send_events(channel_id, [event]).status
+
     def send_events(self, channel_id: str, events: list[Json]) -> int:
         """Sends arbitrary (already built) events, e.g. an unknown event type, signed like the others."""
         return self._send_events(channel_id, events).status
@@ -1235,4 +1538,5 @@ class Emulator:
                 "following": user_id in channel.followers,
                 "items": items,
                 "last": self._seq,
+                "richMenu": self.phone_rich_menu(channel_id, user_id),
             }

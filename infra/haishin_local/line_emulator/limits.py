@@ -20,6 +20,7 @@ DEFAULT_RATE_LIMITS: dict[str, tuple[float, float]] = {
     "audience": (60, 60.0),  # creating, adding to and getting audiences
     "richmenu_manage": (100, 3600.0),  # creating and deleting rich menus
     "richmenu_list": (10, 1.0),
+    "richmenu_alias_delete": (100, 3600.0),  # deleting a rich menu alias ("100 requests per hour")
     "webhook_settings": (1000, 60.0),  # setting and getting the webhook URL
     "webhook_test": (60, 3600.0),
 }

@@ -71,6 +71,8 @@ class LineEmulator(Emulator, ServedOnThread):
                     return 200, self.channel_info(channel_id)
                 case ("POST", "channels", channel_id, "rotate_token"):
                     return 200, {"access_token": self.rotate_token(channel_id, body.get("access_token"))}
+                case ("GET", "channels", channel_id, "richmenus"):
+                    return 200, self.rich_menu_state(channel_id)
                 case ("POST", "channels", channel_id, "webhook"):
                     self.set_webhook_url(channel_id, body.get("webhook_url"))
                     return 200, self.channel_info(channel_id)
@@ -139,6 +141,9 @@ class LineEmulator(Emulator, ServedOnThread):
                     url = self.phone_open(str(body["channel_id"]), str(body["user_id"]), int(body["seq"]),
                                           str(body["url"]))
                     return 200, {"url": url}
+                case ("POST", "phone", "richmenu_tap"):
+                    return 200, self.rich_menu_tap(str(body["channel_id"]), str(body["user_id"]),
+                                                   str(body["menu_id"]), int(body["area"]))
                 case ("POST", "phone", "action"):
                     return 200, {"status": self._control_action(str(body.get("action")), body)}
         except KeyError as exc:
@@ -205,6 +210,9 @@ def _make_handler(emulator: LineEmulator) -> type[BaseHTTPRequestHandler]:
                 time.sleep(response.hang_s)
                 self.close_connection = True
                 return
+            if response.raw is not None:  # a binary answer (rich menu image download)
+                self._send(response.status, response.raw, response.content_type, response.headers)
+                return
             self._send(response.status, response.json_bytes(), "application/json", response.headers)
 
         def _drain(self, length: int) -> None:
@@ -220,6 +228,14 @@ def _make_handler(emulator: LineEmulator) -> type[BaseHTTPRequestHandler]:
         def _control(self, path: str, query: dict[str, str], raw: bytes | None) -> None:
             if self.command == "GET" and path.rstrip("/") == "/_emulator/phone":
                 self._send(200, _phone_html(), "text/html; charset=utf-8", {})
+                return
+            if self.command == "GET" and path == "/_emulator/phone/richmenu_image":
+                try:
+                    kind, data = emulator.rich_menu_image(query.get("channel", ""), query.get("menu", ""))
+                except KeyError:
+                    self._send(404, b'{"message":"Not found"}', "application/json", {})
+                    return
+                self._send(200, data, kind, {"Cache-Control": "no-store"})
                 return
             if raw is None:
                 self._send(413, b'{"message":"Request Entity Too Large"}', "application/json", {})

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .richmenu import RichMenuImage
+
 
 @dataclass
 class Channel:
@@ -26,6 +28,8 @@ class Channel:
     rich_menus: dict[str, dict[str, Any]] = field(default_factory=dict)
     default_rich_menu: str | None = None
     user_rich_menus: dict[str, str] = field(default_factory=dict)
+    rich_menu_images: dict[str, RichMenuImage] = field(default_factory=dict)  # set once per menu, never replaced
+    rich_menu_aliases: dict[str, str] = field(default_factory=dict)  # alias ID -> rich menu ID (may be deleted)
     audiences: dict[int, dict[str, Any]] = field(default_factory=dict)
     audience_members: dict[int, set[str]] = field(default_factory=dict)
 
