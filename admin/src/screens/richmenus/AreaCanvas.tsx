@@ -123,27 +123,35 @@ export function AreaCanvas({
       onPointerCancel={() => setDrag(null)}
     >
       {!image && <span class="rm-board__empty">{t("rm.image.none")}</span>}
-      {areas.map((a, i) => (
-        <button
-          type="button"
-          key={i}
-          class={`rm-area${selected === i ? " rm-area--on" : ""}`}
-          style={pct(a.bounds)}
-          aria-label={t("rm.area.n", { n: i + 1 })}
-          aria-pressed={editable ? selected === i : undefined}
-          title={a.label}
-          data-testid="rm-area"
-          onPointerDown={(e) => down(e, { index: i, resize: false })}
-          onKeyDown={(e) => key(e, i)}
-          onClick={() => onSelect?.(i)}
-        >
-          <span class="rm-area__n">{i + 1}</span>
-          {counts && <span class="rm-area__count" data-testid="rm-area-count">{counts[i]}</span>}
-          {editable && selected === i && (
-            <span class="rm-area__handle" aria-hidden="true" onPointerDown={(e) => down(e as unknown as PointerEvent, { index: i, resize: true })} />
-          )}
-        </button>
-      ))}
+      {areas.map((a, i) =>
+        editable ? (
+          <button
+            type="button"
+            key={i}
+            class={`rm-area${selected === i ? " rm-area--on" : ""}`}
+            style={pct(a.bounds)}
+            aria-label={t("rm.area.n", { n: i + 1 })}
+            aria-pressed={selected === i}
+            title={a.label}
+            data-testid="rm-area"
+            onPointerDown={(e) => down(e, { index: i, resize: false })}
+            onKeyDown={(e) => key(e, i)}
+            onClick={() => onSelect?.(i)}
+          >
+            <span class="rm-area__n">{i + 1}</span>
+            {selected === i && <span class="rm-area__handle" aria-hidden="true" onPointerDown={(e) => down(e as unknown as PointerEvent, { index: i, resize: true })} />}
+          </button>
+        ) : (
+          <span key={i} class="rm-area" style={pct(a.bounds)} title={a.label} data-testid="rm-area-view">
+            <span class="rm-area__n">{i + 1}</span>
+            {counts && (
+              <span class="rm-area__count" data-testid="rm-area-count">
+                {counts[i]}
+              </span>
+            )}
+          </span>
+        ),
+      )}
       {drag?.mode === "draw" && drag.box.width > 0 && <span class="rm-area rm-area--drawing" style={pct(drag.box)} />}
     </div>
   );
