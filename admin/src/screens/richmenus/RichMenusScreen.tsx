@@ -142,8 +142,12 @@ function MenuCard({ menu, names, onChanged }: { menu: RichMenu; names: Map<strin
 
 function MenuList() {
   const { list: channels, channelId, picker } = useChannel();
-  const list = useApiList<RichMenu>(channelId ? `/api/rich-menus?channel_id=${encodeURIComponent(channelId)}` : "");
   if (!channelId) return <NoChannel list={channels} />;
+  return <ChannelMenus key={channelId} channelId={channelId} picker={picker} />;
+}
+
+function ChannelMenus({ channelId, picker }: { channelId: string; picker: ComponentChildren }) {
+  const list = useApiList<RichMenu>(`/api/rich-menus?channel_id=${encodeURIComponent(channelId)}`);
   const names = new Map((list.rows ?? []).map((m) => [menuIdOf(m), m.name]));
   return (
     <ListScreen

@@ -121,13 +121,14 @@ export function JobProgress({ job }: { job: RelinkJob }) {
 }
 
 /** Poll the job every `pollMs` until it is done or failed. */
-function useJob(initial: RelinkJob | null, pollMs: number): [RelinkJob | null, (j: RelinkJob | null) => void, unknown] {
+function useJob(initial: RelinkJob | null, pollMs: number): [RelinkJob | null, (j: RelinkJob | null) => void, unknown, () => void] {
   const { api } = useApp();
   const [job, setJob] = useState<RelinkJob | null>(initial);
   const [error, setError] = useState<unknown>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => {
     if (!job || job.status === "done" || job.status === "failed") return;
+    if (error) return; // stopped on a failed poll: the notice's retry polls again
     timer.current = setTimeout(() => {
       api.get<RelinkJob>(`/api/rich-menu-rules/jobs/${job.id}`).then((j) => (setError(null), setJob(j)), setError);
     }, pollMs);
@@ -135,7 +136,7 @@ function useJob(initial: RelinkJob | null, pollMs: number): [RelinkJob | null, (
       if (timer.current) clearTimeout(timer.current);
     };
   }, [job, error]);
-  return [job, setJob, error];
+  return [job, setJob, error, () => setError(null)];
 }
 
 function RulesForm({ channelId, initial, menus, pollMs }: { channelId: string; initial: RulesBody; menus: RichMenu[]; pollMs: number }) {
@@ -143,7 +144,7 @@ function RulesForm({ channelId, initial, menus, pollMs }: { channelId: string; i
   const refs = useRefs();
   const [defaultMenu, setDefaultMenu] = useState(initial.default_menu_id ?? "");
   const [rules, setRules] = useState<MenuRule[]>(initial.rules.map((r) => ({ menu_id: r.menu_id, condition: r.condition })));
-  const [job, setJob, jobError] = useJob(initial.job, pollMs);
+  const [job, setJob, jobError, retryJob] = useJob(initial.job, pollMs);
   const saving = useAction();
   const err = fieldErrors(saving.error);
   const menuOpts: Opt[] = menus.map((m) => [menuIdOf(m), m.status === "published" ? m.name : t("rm.rules.draftMenu", { name: m.name })]);
@@ -224,7 +225,7 @@ function RulesForm({ channelId, initial, menus, pollMs }: { channelId: string; i
         </button>
       </p>
       {job && <JobProgress job={job} />}
-      <ErrorNotice error={jobError} />
+      <ErrorNotice error={jobError} onRetry={retryJob} />
     </>
   );
 }
