@@ -102,7 +102,7 @@ export function AreaActionEditor({
       />
       {action.type === "uri" && (
         <>
-          <TextField label={t("rm.action.uri")} name={`${where}.uri`} type="url" value={action.uri} error={err(`${where}.uri`)} onValue={(x) => onChange({ ...action, uri: x })} />
+          <TextField label={t("rm.action.uri.field")} name={`${where}.uri`} type="url" value={action.uri} error={err(`${where}.uri`)} onValue={(x) => onChange({ ...action, uri: x })} />
           <CheckField label={t("rm.action.track")} name={`${where}.track`} checked={action.track} onValue={(x) => onChange({ ...action, track: x })} />
         </>
       )}

@@ -59,8 +59,8 @@ export function StatsView({ menu }: { menu: RichMenu }) {
       </PageHeader>
       <section class="card form">
         <div class="row">
-          <TextField narrow type={"date" as "text"} label={t("rm.stats.since")} name="since" value={range.since} onValue={(x) => x && setRange({ ...range, since: x })} />
-          <TextField narrow type={"date" as "text"} label={t("rm.stats.until")} name="until" value={range.until} onValue={(x) => x && setRange({ ...range, until: x })} />
+          <TextField type={"date" as "text"} label={t("rm.stats.since")} name="since" value={range.since} onValue={(x) => x && setRange({ ...range, since: x })} />
+          <TextField type={"date" as "text"} label={t("rm.stats.until")} name="until" value={range.until} onValue={(x) => x && setRange({ ...range, until: x })} />
         </div>
         <ErrorNotice error={stats.error} onRetry={() => (stats.setError(null), stats.reload())} />
         {!s && !stats.error && <p class="muted">{t("app.loading")}</p>}
@@ -89,7 +89,7 @@ export function StatsView({ menu }: { menu: RichMenu }) {
                   const row = byIndex.get(i);
                   return (
                     <tr key={i} data-testid="rm-stats-row">
-                      <td>{t("rm.area.n", { n: i + 1 })}</td>
+                      <td class="rm-nowrap">{t("rm.area.n", { n: i + 1 })}</td>
                       <td>{row?.label || a.label}</td>
                       <td class="num">{formatNumber(row?.taps ?? 0)}</td>
                       <td class="num">{formatNumber(row?.unique ?? 0)}</td>

@@ -186,7 +186,7 @@ describe("the rich menu editor", () => {
     await screen.findByTestId("rm-image-ok");
     fireEvent.click(screen.getByTestId("rm-layout-large2cols"));
     fireEvent.change(screen.getByTestId("rm-action-type"), { target: { value: "uri" } });
-    fireEvent.input(screen.getByLabelText("URL を開く"), { target: { value: "https://shop.example/sale" } });
+    fireEvent.input(screen.getByLabelText("開く URL"), { target: { value: "https://shop.example/sale" } });
     fireEvent.click(screen.getByRole("button", { name: "エリア 2" }));
     fireEvent.change(screen.getByTestId("rm-action-type"), { target: { value: "postback" } });
     fireEvent.click(screen.getByTestId("action-add"));
