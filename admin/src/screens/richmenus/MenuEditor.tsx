@@ -5,7 +5,7 @@
  * text (14 characters at most), "open by default", the phone preview with the tab set; save as a draft, publish,
  * delete. A new tab is one click: a new menu that switches back to this one.
  */
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "../../api";
 import { CheckField, FieldError, SelectField, TextField } from "../../components/Field";
 import { EditorShell, type ResourceKind, useApiGet, useApiList } from "../../components/ResourceScreen";
@@ -198,7 +198,7 @@ export function MenuEditor({ id, initial, channelId }: { id: string | null; init
       selected: initial?.selected ?? true,
       areas: initial?.areas ?? [],
     },
-    `rm.${id ?? "new"}`,
+    `rm.${id ?? `new.${channelId}`}`,
   );
   const v = form.values;
   const [picked, setPicked] = useState<number | null>(v.areas.length ? 0 : null);
@@ -214,6 +214,13 @@ export function MenuEditor({ id, initial, channelId }: { id: string | null; init
   const forms = useApiList<{ form_id: string; definition?: { name?: string; title?: string } }>("/api/forms");
   const err = fieldErrors(form.error);
   const at = (w: string) => err.at(w);
+  // a refused save opens the first area it names
+  useEffect(() => {
+    for (const w of err.all.keys()) {
+      const m = /^areas\[(\d+)\]/.exec(w);
+      if (m) return setPicked(Number(m[1]));
+    }
+  }, [form.error]);
 
   const others = (menus.data?.items ?? []).filter((m) => menuIdOf(m) !== id);
   const tabChoices: TabItem[] = others.map((m) => ({ id: menuIdOf(m), name: m.name }));

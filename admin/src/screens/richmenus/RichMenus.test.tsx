@@ -361,3 +361,21 @@ describe("tap analytics and the friend page", () => {
     expect(screen.getByTestId("friend-rich-menu").textContent).toContain("ルール 1 に当てはまる");
   });
 });
+
+describe("a refused save", () => {
+  freshPageEachTest("#/rich-menus/rmn_01A");
+
+  it("opens the area the API names and shows the message at its field", async () => {
+    const api = fakeApi({
+      ...BASE,
+      "GET /api/rich-menus/rmn_01A": menu({ areas: [...menu().areas.slice(0, 1), { ...menu().areas[1]!, action: { type: "uri", uri: "https://x.example/a", track: false } }] }),
+      "PUT /api/rich-menus/rmn_01A": new ApiError({ status: 422, code: "validation_failed", message: "エリア 2 の URL に接続できません。", where: "areas[1].action.uri" }),
+    });
+    render(withApp(api, <RichMenusScreen />));
+    await screen.findByTestId("rm-status");
+    expect((screen.getByTestId("rm-action-type") as HTMLSelectElement).value).toBe("message");
+    fireEvent.click(screen.getByTestId("rm-save"));
+    await waitFor(() => expect(document.querySelector("[data-field-error='areas[1].action.uri']")?.textContent).toBe("エリア 2 の URL に接続できません。"));
+    expect((screen.getByLabelText(/^開く URL/) as HTMLInputElement).value).toBe("https://x.example/a");
+  });
+});
