@@ -9,6 +9,7 @@ the rich menu journey's job.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import struct
@@ -48,7 +49,7 @@ class FakeRichMenuApi:
     def _json(self, route: Any, body: Any, status: int = 200) -> None:
         route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
 
-    def handle(self, route: Any) -> None:  # noqa: C901 - one small router
+    def handle(self, route: Any) -> None:
         req = route.request
         path = re.sub(r"^https?://[^/]+", "", req.url).split("?")[0]
         method = req.method
@@ -60,7 +61,13 @@ class FakeRichMenuApi:
         if path in ("/api/forms", "/api/scenarios", "/api/inflow-routes"):
             items: list[Any] = []
             if path == "/api/scenarios":
-                items = [{"id": "sc_1", "name": "ステップ配信", "steps": [{"id": "d1", "name": "1 日目"}, {"id": "d2", "name": "2 日目"}]}]
+                items = [
+                    {
+                        "id": "sc_1",
+                        "name": "ステップ配信",
+                        "steps": [{"id": "d1", "name": "1 日目"}, {"id": "d2", "name": "2 日目"}],
+                    }
+                ]
             return self._json(route, {"items": items})
         if path == "/api/tags":
             return self._json(route, {"folders": [], "tags": [{"tag_id": "t_vip", "name": "VIP"}]})
@@ -71,19 +78,29 @@ class FakeRichMenuApi:
         if path == "/api/rich-menus" and method == "POST":
             menu_id = f"rmn_{self.next_id:026d}"
             self.next_id += 1
-            self.menus[menu_id] = {**body, "id": menu_id, "image": None, "line_rich_menu_id": None, "alias_id": None,
-                                   "status": "draft", "updated_at": "2026-12-07T00:00:00+00:00"}
+            self.menus[menu_id] = {
+                **body,
+                "id": menu_id,
+                "image": None,
+                "line_rich_menu_id": None,
+                "alias_id": None,
+                "status": "draft",
+                "updated_at": "2026-12-07T00:00:00+00:00",
+            }
             return self._json(route, self.menus[menu_id])
         m = re.fullmatch(r"/api/rich-menus/(rmn_\w+)(/image|/publish|/stats)?", path)
         if m:
             menu_id, sub = m.group(1), m.group(2)
             menu = self.menus[menu_id]
             if sub == "/image" and method == "PUT":
-                import base64
-
                 data = base64.b64decode(body["data"])
                 self.images[menu_id] = data
-                menu["image"] = {"content_type": body["content_type"], "width": 2500, "height": 1686, "bytes": len(data)}
+                menu["image"] = {
+                    "content_type": body["content_type"],
+                    "width": 2500,
+                    "height": 1686,
+                    "bytes": len(data),
+                }
                 return self._json(route, menu["image"])
             if sub == "/image":
                 return route.fulfill(status=200, content_type="image/png", body=self.images[menu_id])
@@ -91,23 +108,51 @@ class FakeRichMenuApi:
                 menu.update(status="published", line_rich_menu_id="richmenu-1", alias_id="hs-1")
                 return self._json(route, menu)
             if sub == "/stats":
-                return self._json(route, {"areas": [{"index": 0, "label": "セール", "taps": 12, "unique": 9}],
-                                          "total": 12, "unique": 9, "line_insight": None})
+                return self._json(
+                    route,
+                    {
+                        "areas": [{"index": 0, "label": "セール", "taps": 12, "unique": 9}],
+                        "total": 12,
+                        "unique": 9,
+                        "line_insight": None,
+                    },
+                )
             if method == "PUT":
                 menu.update(body)
             return self._json(route, menu)
         if path == "/api/rich-menu-rules" and method == "GET":
             return self._json(route, self.rules)
         if path == "/api/rich-menu-rules" and method == "PUT":
-            self.rules = {**body, "rules": [{"id": f"r{i}", **r} for i, r in enumerate(body["rules"])],
-                          "job": {"id": "job_1", "status": "queued", "total": 1200, "done": 0, "linked": 0,
-                                  "unlinked": 0, "calls": 0, "started_at": None, "finished_at": None, "error": None}}
+            self.rules = {
+                **body,
+                "rules": [{"id": f"r{i}", **r} for i, r in enumerate(body["rules"])],
+                "job": {
+                    "id": "job_1",
+                    "status": "queued",
+                    "total": 1200,
+                    "done": 0,
+                    "linked": 0,
+                    "unlinked": 0,
+                    "calls": 0,
+                    "started_at": None,
+                    "finished_at": None,
+                    "error": None,
+                },
+            }
             return self._json(route, self.rules)
         if path == "/api/rich-menu-rules/jobs/job_1":
             self.job_polls += 1
             done = min(1200, 500 * self.job_polls)
-            return self._json(route, {**self.rules["job"], "status": "done" if done == 1200 else "running", "done": done,
-                                      "linked": done, "calls": -(-done // 500)})
+            return self._json(
+                route,
+                {
+                    **self.rules["job"],
+                    "status": "done" if done == 1200 else "running",
+                    "done": done,
+                    "linked": done,
+                    "calls": -(-done // 500),
+                },
+            )
         return self._json(route, {"code": "not_found", "message": f"fake: {method} {path}", "where": path}, 404)
 
 
@@ -116,9 +161,14 @@ def _no_sideways_scroll(page: Any) -> None:
 
 
 @pytest.mark.viewport(390, 844)
-def test_build_a_menu_set_rules_and_read_the_taps_on_a_phone(page: Any, admin_url: str, snap: Any, browser_errors: list[str], tmp_path: Any) -> None:
+def test_build_a_menu_set_rules_and_read_the_taps_on_a_phone(
+    page: Any, admin_url: str, snap: Any, browser_errors: list[str], tmp_path: Any
+) -> None:
     fake = FakeRichMenuApi()
-    page.route(re.compile(r".*/api/(channels|forms|scenarios|inflow-routes|tags|segments|rich-menus|rich-menu-rules)(\b.*)?$"), fake.handle)
+    page.route(
+        re.compile(r".*/api/(channels|forms|scenarios|inflow-routes|tags|segments|rich-menus|rich-menu-rules)(\b.*)?$"),
+        fake.handle,
+    )
     dev_login(page, admin_url)
 
     page.goto(admin_url + "#/rich-menus")
@@ -166,7 +216,11 @@ def test_build_a_menu_set_rules_and_read_the_taps_on_a_phone(page: Any, admin_ur
     assert page.get_by_test_id("rm-status").inner_text() == "公開中"
     methods = [(m, p) for m, p, _ in fake.writes]
     menu_id = next(iter(fake.menus))
-    assert methods == [("POST", "/api/rich-menus"), ("PUT", f"/api/rich-menus/{menu_id}/image"), ("POST", f"/api/rich-menus/{menu_id}/publish")]
+    assert methods == [
+        ("POST", "/api/rich-menus"),
+        ("PUT", f"/api/rich-menus/{menu_id}/image"),
+        ("POST", f"/api/rich-menus/{menu_id}/publish"),
+    ]
     areas = fake.writes[0][2]["areas"]
     assert [a["action"]["type"] for a in areas] == ["uri", "message", "message"]
     assert areas[1]["bounds"] == {"x": 1250, "y": 0, "width": 1250, "height": 843}
