@@ -22,7 +22,7 @@ describe("routing", () => {
 
   it("registers every planned screen, with channel setup under settings for owners and admins", () => {
     const paths = SCREENS.map((s) => s.path);
-    for (const p of ["/dashboard", "/friends", "/scenarios", "/broadcasts", "/auto-replies", "/forms", "/commerce", "/settings"]) {
+    for (const p of ["/dashboard", "/friends", "/scenarios", "/broadcasts", "/auto-replies", "/rich-menus", "/forms", "/commerce", "/settings"]) {
       expect(paths).toContain(p);
     }
     expect(childScreens("/settings").map((s) => s.path)).toEqual(["/settings/channels", "/settings/greeting", "/settings/operators", "/settings/audit-log", "/settings/fields", "/settings/senders", "/settings/stripe", "/settings/webhooks"]);

@@ -70,6 +70,7 @@ export const SCREENS: readonly ScreenDef[] = [
     nav: "more",
     component: lazyScreen(() => import("./autoreplies/AutoRepliesScreen")),
   },
+  { path: "/rich-menus", titleKey: "nav.richMenus", icon: "menu", nav: "more", component: lazyScreen(() => import("./richmenus/RichMenusScreen")) },
   {
     path: "/forms",
     titleKey: "nav.forms",

@@ -12,6 +12,7 @@ import { EnrollmentsPanel } from "./EnrollmentsPanel";
 import { FriendFields } from "./FriendFields";
 import { FriendTags } from "./FriendTags";
 import { OptOutPanel } from "./OptOutPanel";
+import { FriendRichMenu } from "../richmenus/FriendRichMenu";
 import type { ChatMessage, FriendDetail, TimelineEntry } from "./types";
 
 function messageText(data: Record<string, unknown>): string {
@@ -184,6 +185,7 @@ export function FriendDetailView({ id }: { id: string }) {
             </section>
             <OptOutPanel id={friend.subscriber_id} canEdit={canChat} onChanged={() => void load()} />
             <EnrollmentsPanel id={friend.subscriber_id} canEdit={canChat} />
+            {friend.line.length > 0 && <FriendRichMenu id={friend.subscriber_id} />}
             <FriendTags friend={friend} onSaved={keep} />
             <FriendFields friend={friend} onSaved={keep} />
           </div>
