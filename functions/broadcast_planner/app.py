@@ -13,15 +13,17 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from haishin.richmenus.relink import JOB_KIND
 from haishin.wiring import services
 
 logger = Logger()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
+# haishin.richmenus.relink.JOB_KIND, spelled out: importing that module here would load pydantic on every cold start
+# (tests/unit/richmenus/test_rules.py checks the two agree)
+RELINK_KIND = "rich_menu_relink"
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     body = json.loads(record.body)
-    if body.get("kind") == JOB_KIND:  # a rich menu re-link job shares this queue (haishin.richmenus.relink)
+    if body.get("kind") == RELINK_KIND:  # a rich menu re-link job shares this queue (haishin.richmenus.relink)
         outcome = services().relink_jobs.handle(body)
         logger.info("rich menu re-link handled", extra=outcome)
         return outcome

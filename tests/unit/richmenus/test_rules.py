@@ -5,10 +5,12 @@ the rule's number (nothing stored)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from haishin import clock
 from haishin.errors import HaishinError, ValidationFailed
 from haishin.line.client import LineApiError
 from haishin.richmenus.relink import JOB_KIND, FriendMenus, RelinkJobs, RichMenuRules, RuleBooks
@@ -27,6 +29,7 @@ from haishin.routes.repository import RouteRepository
 from haishin.scenarios.enrollments import EnrollmentRepository
 from haishin.scenarios.repository import ScenarioRepository
 from haishin.segments.engine import SegmentEngine
+from haishin.segments.model import parse_segment
 from haishin.segments.saved import SavedSegmentRepository
 from haishin.subscribers.models import SubscriberModel, subscriber_pk
 from haishin.tags.repository import TagIn, TagRepository
@@ -158,8 +161,6 @@ def _friend(number: int, *, tags: set[str] | None = None, status: str = "followi
 
 
 def _now() -> Any:
-    from haishin import clock
-
     return clock.now()
 
 
@@ -326,8 +327,6 @@ def test_a_429_in_the_bulk_job_is_retried_and_a_newer_save_supersedes_a_job(worl
 
 
 def test_segment_route_and_scenario_step_rules_in_the_bulk_job(world: World) -> None:
-    from haishin.segments.model import parse_segment
-
     vip = _tag(WS, "VIP")
     segment = SavedSegmentRepository().create(WS, "VIPs", parse_segment(
         {"match": "all", "conditions": [{"type": "tags", "match": "any", "tags": [vip]}]}))
@@ -371,3 +370,8 @@ def test_another_workspaces_ids_are_refused_naming_the_rule_and_nothing_is_store
     assert refused.value.message.startswith(message) and refused.value.where == where
     assert world.repository.rule_set(WS, CH) is None and world.queue.sent == []
     assert list(RelinkJobModel.query(f"ws#{WS}", RelinkJobModel.sk.startswith("rmjob#"))) == []
+
+
+def test_the_planner_lambda_routes_relink_jobs_by_the_same_kind() -> None:
+    source = (Path(__file__).parents[3] / "functions" / "broadcast_planner" / "app.py").read_text()
+    assert f'RELINK_KIND = "{JOB_KIND}"' in source

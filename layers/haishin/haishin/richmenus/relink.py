@@ -66,6 +66,7 @@ JOB_KIND = "rich_menu_relink"
 ONE_FRIEND_BUDGET_S = 3.0  # retrying one friend's link inside the cause's Lambda
 CHUNK_BUDGET_S = 120.0  # retrying one bulk call (429 / 5xx) before the job is left to SQS's redelivery
 SUPERSEDED_JA = "ルールがもう一度保存されたため、この反映は新しいジョブに引き継がれました。"
+NOT_QUEUED_JA = "ルールは保存しましたが、反映ジョブを開始できませんでした。もう一度保存してください。"
 TAG_EVENTS = frozenset({"tag_added", "tag_removed"})
 
 
@@ -338,7 +339,8 @@ class RelinkJobs:
             self.repository.finish_job(job, "failed", SUPERSEDED_JA)
             return {"job": job_id, "outcome": "superseded"}
         except Exception as exc:
-            self.repository.finish_job(job, "failed", f"メニューの反映に失敗しました: {type(exc).__name__}: {exc}"[:500])
+            error = f"メニューの反映に失敗しました: {type(exc).__name__}: {exc}"
+            self.repository.finish_job(job, "failed", error[:500])
             raise
         self.repository.finish_job(job, "done")
         return {"job": job_id, "outcome": "done", "total": total, "calls": calls}
@@ -466,8 +468,7 @@ class RichMenuRules:
         try:
             self.queue.send({"kind": JOB_KIND, "workspace_id": workspace_id, "job_id": job_id})
         except Exception as exc:
-            raise ExternalServiceError("ルールは保存しましたが、反映ジョブを開始できませんでした。もう一度保存してください。",
-                                       where="job") from exc
+            raise ExternalServiceError(NOT_QUEUED_JA, where="job") from exc
         return self.view(workspace_id, data.channel_id)
 
     def _check_menu(self, workspace_id: str, channel_id: str, menu_id: str, number: int | None, where: str) -> None:

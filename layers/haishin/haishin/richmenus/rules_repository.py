@@ -7,8 +7,9 @@
   call, so a progress read is one GetItem.
 - linked menu: pk ``rmlink#<ws>#<channel_id>#<shard>`` sk ``<subscriber_id>``, ``m`` = the Haishin menu ID linked on
   LINE for that friend and ``l`` its LINE rich menu ID then (a re-published menu has a new one), or ``""`` for both
-  when the per-user link was removed (the friend sees the default). No item: nothing was ever linked by us. Sharded like the subscriber table (``haishin.storage.shards``), so a bulk job
-  reads one partition per subscriber shard and writes spread over 16 partitions.
+  when the per-user link was removed (the friend sees the default). No item: nothing was ever linked by us.
+  Sharded like the subscriber table (``haishin.storage.shards``), so a bulk job reads one partition per subscriber
+  shard and writes spread over 16 partitions.
 
 The bulk paths use the low-level client (``haishin.storage.shard_scan``): a job reads and writes up to one item per
 friend, and PynamoDB's model construction would be most of its time.
@@ -43,6 +44,7 @@ from haishin.workspaces.models import workspace_pk
 
 BATCH_WRITE = 25  # DynamoDB BatchWriteItem
 NO_LINK = object()  # ``linked_menu``: nothing was ever linked for this friend on this channel
+CONCURRENT_SAVE_JA = "ほかの人が同時にメニューのルールを保存しました。読み込み直してから、もう一度保存してください。"
 
 
 def rules_sk(channel_id: str) -> str:
@@ -130,8 +132,7 @@ class RuleRepository:
                 transaction.save(job, condition=RelinkJobModel.pk.does_not_exist())
         except TransactWriteError as exc:
             if condition_failed(exc):
-                raise Conflict("ほかの人が同時にメニューのルールを保存しました。画面を読み込み直してから、もう一度保存してください。",
-                               where="rules") from exc
+                raise Conflict(CONCURRENT_SAVE_JA, where="rules") from exc
             raise
         return item
 
