@@ -18,6 +18,7 @@ friend, and PynamoDB's model construction would be most of its time.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,7 @@ from haishin.subscribers.models import subscriber_pk
 from haishin.workspaces.models import workspace_pk
 
 BATCH_WRITE = 25  # DynamoDB BatchWriteItem
+WRITERS = 8  # concurrent BatchWriteItem calls of one put (below the shared client's 64 pooled connections)
 NO_LINK = object()  # ``linked_menu``: nothing was ever linked for this friend on this channel
 CONCURRENT_SAVE_JA = "ほかの人が同時にメニューのルールを保存しました。読み込み直してから、もう一度保存してください。"
 
@@ -212,24 +214,34 @@ class RuleRepository:
         requests = [{"PutRequest": {"Item": {
             "pk": {"S": link_pk(workspace_id, channel_id, shard_of(sid))}, "sk": {"S": sid}, "m": {"S": menu},
             "l": {"S": line_menu}, "at": {"S": stamp}}}} for sid, menu, line_menu in links]
+        self._batch_write(table, requests)
+
+    @staticmethod
+    def _batch_write(table: str, requests: list[dict[str, Any]]) -> None:
+        """25 requests per BatchWriteItem, up to WRITERS at once (a 500-friend chunk is 20 calls), unprocessed items
+        sent again."""
         client = dynamodb_client()
-        for start in range(0, len(requests), BATCH_WRITE):
+
+        def write(start: int) -> None:
             pending: dict[str, Any] = {table: requests[start:start + BATCH_WRITE]}
             while pending:
                 response = client.batch_write_item(RequestItems=pending)
                 pending = response.get("UnprocessedItems") or {}
+
+        starts = range(0, len(requests), BATCH_WRITE)
+        if len(starts) <= 1:
+            for start in starts:
+                write(start)
+            return
+        with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="rmlinks") as pool:
+            list(pool.map(write, starts))
 
     def forget_links(self, workspace_id: str, channel_id: str, subscriber_ids: Iterable[str]) -> None:
         """After a channel's menus were unlinked wholesale (disconnect): the friends have nothing linked."""
         table = table_name("WORKSPACE_TABLE")
         requests = [{"DeleteRequest": {"Key": {"pk": {"S": link_pk(workspace_id, channel_id, shard_of(sid))},
                                                "sk": {"S": sid}}}} for sid in subscriber_ids]
-        client = dynamodb_client()
-        for start in range(0, len(requests), BATCH_WRITE):
-            pending: dict[str, Any] = {table: requests[start:start + BATCH_WRITE]}
-            while pending:
-                response = client.batch_write_item(RequestItems=pending)
-                pending = response.get("UnprocessedItems") or {}
+        self._batch_write(table, requests)
 
     # ------------------------------------------------------------------ one friend's row
     def friend_row(self, workspace_id: str, subscriber_id: str, attributes: Iterable[str]) -> dict[str, Any] | None:
