@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ SECRET = "8c3c0a1b2d4e5f60718293a4b5c6d720"
 TOKEN = "rich-menu-rules-token-000000000000000020"
 ALICE = "U" + "a2" * 16
 BOB = "U" + "b2" * 16
+CAROL = "U" + "c2" * 16
 
 
 @dataclass
@@ -107,3 +109,49 @@ def test_rules_relink_in_bulk_then_one_friend_per_tag_change(local_system: Any, 
     assert status == 422 and refused["message"].startswith("ルール 1: 流入経路が見つかりません"), refused
     status, view = json_request("GET", f"{base}/api/rich-menu-rules?channel_id={CH}", None, auth)
     assert view["rules"][0]["condition"]["type"] == "tag" and view["job"]["id"] == saved["job"]["id"]
+
+    # a new friend: the follow computes their menu (a segment rule matching every follower), after the bulk job
+    # moved the untagged friends to it
+    menus.line_ids["rmn_ALL"] = emulator.create_rich_menu(CH)
+    status, segment = json_request("POST", f"{base}/api/segments", {"name": "友だち全員", "definition": {
+        "match": "all", "conditions": [{"type": "follow", "status": "following"}]}}, auth)
+    assert status == 201, segment
+    status, saved = json_request("PUT", f"{base}/api/rich-menu-rules", {
+        "channel_id": CH, "default_menu_id": "rmn_BASE",
+        "rules": [{"menu_id": "rmn_VIP", "condition": {"type": "tag", "tag_id": tag["tag_id"]}},
+                  {"menu_id": "rmn_ALL", "condition": {"type": "segment", "segment_id": segment["segment_id"]}}]},
+        auth)
+    assert status == 200, saved
+    system.drain()
+    assert emulator.rich_menu_of(CH, ALICE) == menus.line_ids["rmn_ALL"]
+    assert emulator.rich_menu_of(CH, BOB) == menus.line_ids["rmn_VIP"]
+    status, job = json_request("GET", f"{base}/api/rich-menu-rules/jobs/{saved['job']['id']}", None, auth)
+    assert (job["status"], job["linked"], job["calls"]) == ("done", 1, 1), job
+    emulator.add_user(CAROL, "キャロル")
+    assert emulator.follow(CH, CAROL) == 200
+    system.drain()
+    assert emulator.rich_menu_of(CH, CAROL) == menus.line_ids["rmn_ALL"]
+
+    # a scenario step sent: a scenario-step rule (first in the list) moves the friend when the step goes out
+    menus.line_ids["rmn_STEP"] = emulator.create_rich_menu(CH)
+    status, scenario = json_request("POST", f"{base}/api/scenarios", {
+        "name": "メニュー講座", "steps": [{"id": "s1", "line": [{"type": "text", "text": "第1回のご案内"}]}]}, auth)
+    assert status in (200, 201), scenario
+    scenario_id = scenario.get("id") or scenario.get("scenario_id")
+    status, saved = json_request("PUT", f"{base}/api/rich-menu-rules", {
+        "channel_id": CH, "default_menu_id": "rmn_BASE",
+        "rules": [{"menu_id": "rmn_STEP", "condition": {"type": "scenario_step", "scenario_id": scenario_id,
+                                                        "step_index": 0}},
+                  {"menu_id": "rmn_VIP", "condition": {"type": "tag", "tag_id": tag["tag_id"]}}]}, auth)
+    assert status == 200, saved
+    system.drain()
+    assert emulator.rich_menu_of(CH, BOB) == menus.line_ids["rmn_VIP"]
+    status, enrolled = json_request("POST", f"{base}/api/scenarios/{scenario_id}/enrollments",
+                                    {"subscriber_id": bob}, auth)
+    assert status in (200, 201), enrolled
+    for _ in range(3):
+        system.drain()
+        system.advance(timedelta(minutes=1))
+    system.drain()
+    assert "第1回のご案内" in [str((d.get("message") or {}).get("text")) for d in emulator.received(BOB, CH)]
+    assert emulator.rich_menu_of(CH, BOB) == menus.line_ids["rmn_STEP"]
