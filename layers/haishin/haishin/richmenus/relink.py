@@ -276,10 +276,7 @@ class FriendMenus:
             if _unchanged(current, target, line_menu):
                 continue
             client = self.line_clients.for_channel(workspace_id, book.channel_id)
-            if line_menu:
-                self._retry(lambda c=client, u=user_id, m=line_menu: c.link_rich_menu(u, m))
-            else:
-                self._retry(lambda c=client, u=user_id: c.unlink_rich_menu(u))
+            self._retry(_link_one(client, user_id, line_menu))
             self.repository.put_links(workspace_id, book.channel_id, [(subscriber_id, target, line_menu)])
             changed.append({"channel_id": book.channel_id, "menu_id": choice.menu_id, "reason": choice.reason})
         return changed
@@ -287,6 +284,20 @@ class FriendMenus:
     def _retry(self, call: Callable[[], Any]) -> Any:
         return with_backoff(call, deadline=clock.monotonic() + ONE_FRIEND_BUDGET_S, base_delay=0.2, max_delay=1.0,
                             sleep=self.sleep, monotonic=clock.monotonic)
+
+
+def _link_one(client: Any, user_id: str, line_menu: str) -> Callable[[], Any]:
+    """One friend's LINE call: link to ``line_menu``, or unlink ("": the default shows)."""
+    if line_menu:
+        return lambda: client.link_rich_menu(user_id, line_menu)
+    return lambda: client.unlink_rich_menu(user_id)
+
+
+def _link_many(client: Any, user_ids: list[str], line_menu: str) -> Callable[[], Any]:
+    """One bulk LINE call for 1-500 friends."""
+    if line_menu:
+        return lambda: client.link_rich_menu_to_users(line_menu, user_ids)
+    return lambda: client.unlink_rich_menus(user_ids)
 
 
 def _relevant(rule: dict[str, Any], needs: tuple[str, ...], scenario_id: str | None) -> bool:
@@ -390,13 +401,9 @@ class RelinkJobs:
         calls = 0
         for target in sorted(changes):
             line_menu = book.line_menu(target) or ""
-            for chunk in chunks(changes[target]):  # type: ignore[arg-type]
+            for chunk in chunks(changes[target]):
                 self._check_current(book, job.job_id)
-                user_ids = [uid for _sid, uid in chunk]
-                if line_menu:
-                    self._retry(lambda m=line_menu, u=user_ids: client.link_rich_menu_to_users(m, u))
-                else:
-                    self._retry(lambda u=user_ids: client.unlink_rich_menus(u))
+                self._retry(_link_many(client, [uid for _sid, uid in chunk], line_menu))
                 calls += 1
                 self.repository.put_links(book.workspace_id, book.channel_id,
                                           [(sid, target, line_menu) for sid, _ in chunk])

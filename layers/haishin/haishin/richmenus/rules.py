@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -192,5 +192,9 @@ def segment_test(compiled: CompiledSegment) -> Test:
     return test
 
 
-def chunks(user_ids: list[str], size: int = LINE_LINK_BATCH) -> list[list[str]]:
-    return [user_ids[i:i + size] for i in range(0, len(user_ids), size)]
+T = TypeVar("T")
+
+
+def chunks(items: list[T], size: int = LINE_LINK_BATCH) -> list[list[T]]:
+    """``items`` in runs of ``size`` (LINE's 500 user IDs per bulk call)."""
+    return [items[i:i + size] for i in range(0, len(items), size)]

@@ -24,6 +24,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from haishin import clock
@@ -161,8 +162,8 @@ class RuleRepository:
 
     def start_job(self, job: RelinkJobModel) -> None:
         now = clock.now()
-        actions = [RelinkJobModel.status.set("running"), RelinkJobModel.attempts.add(1),
-                   RelinkJobModel.error.remove()]
+        actions: list[Action] = [RelinkJobModel.status.set("running"), RelinkJobModel.attempts.add(1),
+                                 RelinkJobModel.error.remove()]
         if job.started_at is None:
             actions.append(RelinkJobModel.started_at.set(now))
         job.update(actions=actions)
@@ -180,7 +181,7 @@ class RuleRepository:
         job.update(actions=[RelinkJobModel.error.set(error)])
 
     def finish_job(self, job: RelinkJobModel, status: str, error: str | None = None) -> None:
-        actions = [RelinkJobModel.status.set(status), RelinkJobModel.finished_at.set(clock.now())]
+        actions: list[Action] = [RelinkJobModel.status.set(status), RelinkJobModel.finished_at.set(clock.now())]
         actions.append(RelinkJobModel.error.set(error) if error else RelinkJobModel.error.remove())
         job.update(actions=actions)
 
