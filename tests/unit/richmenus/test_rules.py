@@ -375,3 +375,19 @@ def test_another_workspaces_ids_are_refused_naming_the_rule_and_nothing_is_store
 def test_the_planner_lambda_routes_relink_jobs_by_the_same_kind() -> None:
     source = (Path(__file__).parents[3] / "functions" / "broadcast_planner" / "app.py").read_text()
     assert f'RELINK_KIND = "{JOB_KIND}"' in source
+
+
+def test_a_republished_menu_relinks_exactly_its_friends(world: World) -> None:
+    vip = _tag(WS, "VIP")
+    _save_many([_friend(n, tags={vip} if n <= 3 else None) for n in range(1, 6)])
+    _save(world, {"channel_id": CH, "default_menu_id": "rmn_D",
+                  "rules": [{"menu_id": "rmn_A", "condition": {"type": "tag", "tag_id": vip}}]})
+    world.jobs.handle(world.queue.sent[-1])
+    assert [(c[1], len(c[2])) for c in world.calls] == [("richmenu-a", 3)]
+    world.menus.menus["rmn_A"] = (WS, CH, "richmenu-a2")  # the rich menus service re-published it
+    world.rules.on_menu_replaced(WS, CH, "richmenu-a", "richmenu-a2")
+    assert len(world.queue.sent) == 2
+    world.jobs.handle(world.queue.sent[-1])
+    assert [(c[1], len(c[2])) for c in world.calls[1:]] == [("richmenu-a2", 3)]
+    world.rules.on_menu_replaced(WS, CH2, "richmenu-x", None)  # no rules on that channel: nothing to do
+    assert len(world.queue.sent) == 2

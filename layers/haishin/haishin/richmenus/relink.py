@@ -522,8 +522,11 @@ class RichMenuRules:
         """The rich menus service re-published (or removed) a menu: its friends' links name an old LINE menu, so the
         channel's rules run again as a bulk job (it links exactly the friends whose stored LINE menu differs)."""
         job_id = ids.new_id("rmj_")
-        if self.repository.restart(workspace_id, channel_id, job_id) is not None:
-            self.queue.send({"kind": JOB_KIND, "workspace_id": workspace_id, "job_id": job_id})
+        try:
+            if self.repository.restart(workspace_id, channel_id, job_id) is not None:
+                self.queue.send({"kind": JOB_KIND, "workspace_id": workspace_id, "job_id": job_id})
+        except Exception:  # the menu is published either way; saving the rules again re-links
+            log.exception("re-link after menu replacement on channel %s not started", channel_id)
 
     def friend_menu(self, workspace_id: str, subscriber_id: str, channel_id: str | None = None) -> dict[str, Any]:
         """The menu the rules give the friend (on ``channel_id``, or the first channel they follow that has rules):
