@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from haishin import clock
-from haishin.errors import HaishinError, ValidationFailed
+from haishin.errors import HaishinError, NotFound, ValidationFailed
 from haishin.line.client import LineApiError
+from haishin.ownership import require_owned
 from haishin.richmenus.relink import JOB_KIND, FriendMenus, RelinkJobs, RichMenuRules, RuleBooks
 from haishin.richmenus.rules import (
     CompiledRule,
@@ -391,3 +392,12 @@ def test_a_republished_menu_relinks_exactly_its_friends(world: World) -> None:
     assert [(c[1], len(c[2])) for c in world.calls[1:]] == [("richmenu-a2", 3)]
     world.rules.on_menu_replaced(WS, CH2, "richmenu-x", None)  # no rules on that channel: nothing to do
     assert len(world.queue.sent) == 2
+
+
+def test_the_front_door_names_the_rule_of_a_foreign_reference(aws: Any) -> None:
+    theirs = _tag(OTHER, "他社")
+    with pytest.raises(NotFound) as refused:
+        require_owned(WS, {"channel_id": None, "rules": [
+            {"menu_id": "rmn_A", "condition": {"type": "tag", "tag_id": theirs}}] * 3})
+    assert refused.value.message.startswith("ルール 1: このタグはワークスペースにありません")
+    assert refused.value.where == "rules.0.condition.tag_id"
