@@ -401,3 +401,15 @@ def test_the_front_door_names_the_rule_of_a_foreign_reference(aws: Any) -> None:
             {"menu_id": "rmn_A", "condition": {"type": "tag", "tag_id": theirs}}] * 3})
     assert refused.value.message.startswith("ルール 1: このタグはワークスペースにありません")
     assert refused.value.where == "rules.0.condition.tag_id"
+
+
+def test_a_job_line_refuses_for_good_fails_with_a_japanese_error(world: World) -> None:
+    vip = _tag(WS, "VIP")
+    _save_many([_friend(1, tags={vip})])
+    view = _save(world, {"channel_id": CH, "rules": [{"menu_id": "rmn_A", "condition": {"type": "tag",
+                                                                                          "tag_id": vip}}]})
+    world.clients.line.fail = [LineApiError(400, "richmenu not found")]
+    assert world.jobs.handle(world.queue.sent[-1])["outcome"] == "failed"
+    job = world.rules.job(WS, view["job"]["id"])
+    assert job["status"] == "failed" and job["error"].startswith("メニューの反映に失敗しました") and job["finished_at"]
+    assert world.jobs.handle(world.queue.sent[-1])["outcome"] == "ignored:failed"  # a redelivery does nothing

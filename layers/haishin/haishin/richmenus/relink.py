@@ -337,8 +337,8 @@ class RelinkJobs:
             self.repository.finish_job(job, "failed", SUPERSEDED_JA)
             return {"job": job_id, "outcome": "superseded"}
         self.repository.start_job(job)
-        book = self.books.compile(rule_set)
         try:
+            book = self.books.compile(rule_set)
             self._apply_default(workspace_id, job.channel_id, rule_set.default_menu_id)
             total, changes = self.scan(book)
             self.repository.set_scan(job, total, total - sum(len(v) for v in changes.values()))
@@ -349,10 +349,11 @@ class RelinkJobs:
         except _Superseded:
             self.repository.finish_job(job, "failed", SUPERSEDED_JA)
             return {"job": job_id, "outcome": "superseded"}
-        except Exception as exc:
-            error = f"メニューの反映に失敗しました: {type(exc).__name__}: {exc}"
+        except Exception as exc:  # failed for good (shown with the job; saving the rules again starts a new one)
+            log.exception("rich menu re-link job %s failed", job_id)
+            error = f"メニューの反映に失敗しました。もう一度保存してください ({type(exc).__name__}: {exc})"
             self.repository.finish_job(job, "failed", error[:500])
-            raise
+            return {"job": job_id, "outcome": "failed"}
         self.repository.finish_job(job, "done")
         return {"job": job_id, "outcome": "done", "total": total, "calls": calls}
 
