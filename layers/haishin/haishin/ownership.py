@@ -88,9 +88,13 @@ NOT_REFERENCES: dict[str, str] = {
     "line_user_ids": "LINE's IDs of friends, as above",
     "login_channel_id": "the LINE Login channel of the channel being connected (LINE checks it)",
     "event_id": "POST /conversions: the caller's own ID of the conversion (an order number), only a run-once key",
+    "menu_id": "a rich menu: PUT /rich-menu-rules checks each against the workspace and channel (RichMenuRules.save)",
+    "default_menu_id": "a rich menu, as menu_id",
+    "route_id": "an inflow route: PUT /rich-menu-rules checks it against the workspace (RichMenuRules.save)",
 }
 # Tags may be named by name ("VIP") or by ID anywhere a body lists tags; a value shaped like a tag ID is an ID.
 TAG_ID = re.compile(r"^tag_[0-9A-HJKMNP-TV-Z]{26}$")
+RULE_PATH = re.compile(r"^rules\.(\d+)\.")
 
 
 @dataclass(frozen=True)
@@ -223,7 +227,10 @@ _LABELS = {
 def owned(workspace_id: str, kind: Kind, object_id: str, *, where: str | None = None) -> None:
     """Raises NotFound unless ``object_id`` is a ``kind`` of this workspace (another workspace's is not found)."""
     if not _EXISTS[kind](workspace_id, object_id):
-        raise NotFound(f"この{_LABELS[kind]}はワークスペースにありません: {object_id}", where=where or kind.value)
+        rule = RULE_PATH.match(where or "")  # an ordered list of rules (rich menu rules): say which, as numbered
+        prefix = f"ルール {int(rule.group(1)) + 1}: " if rule else ""
+        raise NotFound(f"{prefix}この{_LABELS[kind]}はワークスペースにありません: {object_id}",
+                       where=where or kind.value)
 
 
 def owned_channel(workspace_id: str, channel_id: str, *, where: str = "channel_id") -> None:

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from haishin.pages.router import Pages
     from haishin.payments.service import PaymentService
     from haishin.render import Renderer
+    from haishin.richmenus.relink import FriendMenus, PublishedMenus, RelinkJobs, RichMenuRules, RuleBooks
+    from haishin.richmenus.rules_repository import RuleRepository
     from haishin.routes.login import InflowLogin
     from haishin.routes.scenario_link import ScenarioLinks
     from haishin.routes.service import RouteService
@@ -212,7 +214,8 @@ class Services:
         def build() -> EventFanout:
             from haishin.webhook_events import EventFanout  # noqa: PLC0415
 
-            return EventFanout(self.webhooks, self.conversions)
+            # the rich menu re-linker after conversions: a tag change re-links the friend's menu (FriendMenus)
+            return EventFanout(self.webhooks, self.conversions, self.friend_menus)
 
         return self._one("events", build)
 
@@ -454,7 +457,8 @@ class Services:
             from haishin.scenarios.step_send import StepSender  # noqa: PLC0415
 
             steps = StepSender(self.scenarios, self.enrollments, actions=self.actions,
-                               scenario_control=self.scenario_service, tags=self.tags, abtests=self.step_abtests)
+                               scenario_control=self.scenario_service, tags=self.tags, abtests=self.step_abtests,
+                               menus=self.friend_menus)
             return DeliveryWorker(
                 ledger=self.ledger, subscribers=self.subscribers, line_clients=self.line_clients,
                 renderer=self.renderer, timeline=self.timeline, kinds={"step": steps, "broadcast": send_broadcast},
@@ -690,6 +694,75 @@ class Services:
 
         return self._one("pages", build)
 
+    # ------------------------------------------------------------------ rich menu rules
+    @property
+    def published_menus(self) -> PublishedMenus:
+        """The menus the rules name. Merge note: ``RichMenuPort(self.rich_menus)`` once the rich menus service is
+        composed here (helper RM); until then every use raises ConfigurationError."""
+
+        def build() -> PublishedMenus:
+            from haishin.richmenus.relink import MenusNotMerged  # noqa: PLC0415
+
+            return MenusNotMerged()
+
+        return self._one("published_menus", build)
+
+    @property
+    def rule_repository(self) -> RuleRepository:
+        def build() -> RuleRepository:
+            from haishin.richmenus.rules_repository import RuleRepository  # noqa: PLC0415
+
+            return RuleRepository()
+
+        return self._one("rule_repository", build)
+
+    @property
+    def rule_books(self) -> RuleBooks:
+        def build() -> RuleBooks:
+            from haishin.richmenus.relink import RuleBooks  # noqa: PLC0415
+            from haishin.routes.repository import RouteRepository  # noqa: PLC0415
+            from haishin.segments.engine import SegmentEngine  # noqa: PLC0415
+
+            return RuleBooks(self.published_menus, engine=SegmentEngine(fields=self.fields, tags=self.tags,
+                                                                        lists=self.lists),
+                             segments=self.saved_segments, routes=RouteRepository())
+
+        return self._one("rule_books", build)
+
+    @property
+    def friend_menus(self) -> FriendMenus:
+        """One friend's rich menu re-link (tag change, follow, route, scenario step)."""
+
+        def build() -> FriendMenus:
+            from haishin.richmenus.relink import FriendMenus  # noqa: PLC0415
+
+            return FriendMenus(self.rule_repository, self.rule_books, self.enrollments, self.line_clients)
+
+        return self._one("friend_menus", build)
+
+    @property
+    def relink_jobs(self) -> RelinkJobs:
+        """The bulk re-link after a rule change (PlannerQueue messages of kind ``rich_menu_relink``)."""
+
+        def build() -> RelinkJobs:
+            from haishin.richmenus.relink import RelinkJobs  # noqa: PLC0415
+
+            return RelinkJobs(self.rule_repository, self.rule_books, self.enrollments, self.line_clients)
+
+        return self._one("relink_jobs", build)
+
+    @property
+    def rich_menu_rules(self) -> RichMenuRules:
+        def build() -> RichMenuRules:
+            from haishin.richmenus.relink import RichMenuRules, SqsRelinkQueue  # noqa: PLC0415
+            from haishin.routes.repository import RouteRepository  # noqa: PLC0415
+
+            return RichMenuRules(self.rule_repository, self.rule_books, SqsRelinkQueue(), menus=self.published_menus,
+                                 channels=self.channels, tags=self.tags, segments=self.saved_segments,
+                                 scenarios=self.scenarios, routes=RouteRepository(), enrollments=self.enrollments)
+
+        return self._one("rich_menu_rules", build)
+
     # ------------------------------------------------------------------ ingestion
     @property
     def line_webhook(self) -> WebhookService:
@@ -710,7 +783,7 @@ class Services:
                 line=self.line_clients, triggers=self.scenario_service, auto_replies=self.auto_replies,
                 channels=self.channel_activity, actions=self.actions, optout=self.optout,
                 optout_keywords=self.optout_keywords, events=self.webhooks, first_steps=self.first_steps,
-                routes=self.routes, track=self.track)
+                routes=self.routes, track=self.track, menus=self.friend_menus)
 
         return self._one("line_events", build)
 

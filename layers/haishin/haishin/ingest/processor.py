@@ -112,6 +112,12 @@ class InflowRoutes(Protocol):
                   first_follow: bool) -> Any: ...
 
 
+class FriendMenus(Protocol):
+    """The rich menu rules (``haishin.richmenus.relink.FriendMenus``): a new friend's menu, after the route."""
+
+    def relink(self, workspace_id: str, subscriber_id: str, *, channel_id: str | None = None) -> Any: ...
+
+
 class Channels(Protocol):
     def touch(self, channel_id: str, at: datetime) -> None: ...
 
@@ -183,7 +189,9 @@ class LineEventProcessor:
         first_steps: FirstSteps,
         routes: InflowRoutes,
         track: Any = None,
+        menus: FriendMenus | None = None,
     ) -> None:
+        self.menus = menus  # None: no rich menu rules (unit tests of other areas); the wiring always passes it
         self.track = track  # haishin.track.service.TrackService: URLs in auto-replies become tracked URLs
         self.first_steps = first_steps
         self.routes = routes
@@ -383,6 +391,8 @@ class LineEventProcessor:
             if route is not None:
                 self.routes.remember_login(ctx.workspace_id, ctx.channel_id, ctx.user_id, route)
             raise
+        if self.menus is not None:  # a new friend has no per-user menu yet; the rules may give one (never raises)
+            self.menus.relink(ctx.workspace_id, subscriber.subscriber_id, channel_id=ctx.channel_id)
         # The greeting and the "immediately" first steps the trigger started answer this event together: one reply
         # (greeting first, LINE's order; 5 objects per reply, the rest by push), or by push with their own retry
         # keys when the token is refused; the steps exactly once through the delivery ledger

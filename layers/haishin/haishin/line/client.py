@@ -303,6 +303,29 @@ class LineClient:
         body = self._read("get_aggregation_unit_name_list", str(limit), start).to_dict()
         return list(body.get("customAggregationUnits") or []), body.get("next")
 
+    # ------------------------------------------------------------------ rich menu links (menu rules)
+    # Links are idempotent on LINE's side (linking the menu a user already has, or unlinking a user with none, is
+    # harmless), so these take no retry key; callers retry 429/5xx with ``haishin.retry``.
+    def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
+        """Link one user to a rich menu (it overrides the channel's default for that user)."""
+        self._call("link_rich_menu_id_to_user", user_id, rich_menu_id)
+
+    def unlink_rich_menu(self, user_id: str) -> None:
+        """Remove one user's per-user menu: the channel's default menu (if any) shows again. LINE answers 404 when
+        the user has nothing linked; that is the wanted state, so it is success here."""
+        try:
+            self._call("unlink_rich_menu_id_from_user", user_id)
+        except LineApiError as error:
+            if error.status != 404:
+                raise
+
+    def link_rich_menu_to_users(self, rich_menu_id: str, user_ids: list[str]) -> None:
+        """Link 1 to 500 users to one rich menu in one request (LINE's bulk link; 202 Accepted)."""
+        if not 1 <= len(user_ids) <= MAX_MULTICAST_RECIPIENTS:
+            raise ValueError(f"bulk link takes 1 to {MAX_MULTICAST_RECIPIENTS} user IDs, not {len(user_ids)}")
+        request = _messaging().RichMenuBulkLinkRequest.from_dict({"richMenuId": rich_menu_id, "userIds": user_ids})
+        self._call("link_rich_menu_id_to_users", request)
+
     def unlink_rich_menus(self, user_ids: list[str]) -> None:
         for start in range(0, len(user_ids), 500):
             request = _messaging().RichMenuBulkUnlinkRequest.from_dict({"userIds": user_ids[start : start + 500]})

@@ -28,13 +28,16 @@ class StepSender:
 
     def __init__(self, scenarios: ScenarioRepository, enrollments: EnrollmentRepository, *, actions: Any,
                  scenario_control: Any, tags: TagRepository | None = None,
-                 abtests: StepAbTests | None = None) -> None:
+                 abtests: StepAbTests | None = None, menus: Any = None) -> None:
         self.scenarios = scenarios
         self.enrollments = enrollments
         self.actions = actions  # haishin.actions.ActionRunner: the step's actions
         self.scenario_control = scenario_control  # ScenarioService: on_fail "end_enrollment" stops the enrollment
         self.tags = tags or TagRepository()
         self.abtests = abtests  # recipients per A/B step variant (None: not counted)
+        # haishin.richmenus.relink.FriendMenus: a step sent may move the friend to a scenario-step rule's menu
+        # (None: no rich menu rules, unit tests of other areas; the wiring always passes it)
+        self.menus = menus
 
     def __call__(self, worker: DeliveryWorker, message: DeliveryMessage, deadline: float,
                  stop_at: float | None = None) -> str:
@@ -144,7 +147,14 @@ class StepSender:
 
     def _after_send(self, worker: DeliveryWorker, message: DeliveryMessage, status: str,
                     subscriber: SubscriberModel | None = None) -> None:
-        """Run the step's actions once (idempotency key = delivery ID) after it was sent."""
+        """Run the step's actions once (idempotency key = delivery ID) after it was sent, then re-link the friend's
+        rich menu (after the actions: a tag they add is part of what the rules read; idempotent, never raises)."""
+        self._run_actions(worker, message, status)
+        step_ref = message.step
+        if self.menus is not None and step_ref is not None and status == "sent" and message.recipients:
+            self.menus.after_step(message.workspace_id, message.recipients[0], step_ref.scenario_id)
+
+    def _run_actions(self, worker: DeliveryWorker, message: DeliveryMessage, status: str) -> None:
         step_ref = message.step
         if step_ref is None or status != "sent" or not step_ref.run_actions:
             return

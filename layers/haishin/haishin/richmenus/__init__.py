@@ -1,0 +1,1 @@
+"""Rich menus: menus published to LINE, tabs, taps, and the rules that pick each friend's menu."""
