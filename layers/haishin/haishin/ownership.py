@@ -28,6 +28,7 @@ from haishin.forms.models import FormModel, form_sk
 from haishin.links.models import LinkModel, link_sk
 from haishin.payments.models import ProductModel
 from haishin.payments.service import product_sk
+from haishin.richmenus.repository import RichMenuRepository
 from haishin.scenarios.repository import ScenarioRepository
 from haishin.segments.lists import ListRepository
 from haishin.segments.saved import SavedSegmentRepository
@@ -51,6 +52,7 @@ class Kind(StrEnum):
     BROADCAST = "broadcast"
     AUTO_REPLY = "auto_reply"
     WEBHOOK_ENDPOINT = "webhook_endpoint"
+    RICH_MENU = "rich_menu"
 
 
 # Field name -> what it refers to. A list under one of these names refers to each of its items.
@@ -80,6 +82,8 @@ REFERENCE_FIELDS: dict[str, Kind] = {
     "auto_reply_id": Kind.AUTO_REPLY,
     "endpoint_id": Kind.WEBHOOK_ENDPOINT,  # the call_webhook action's outgoing-webhook endpoint
     "products": Kind.PRODUCT,  # a segment's "purchased" condition
+    "menu_id": Kind.RICH_MENU,  # a rich menu's tab area (and a menu rule's menu)
+    "default_menu_id": Kind.RICH_MENU,  # a channel's default rich menu
 }
 # ``*_id`` fields of request bodies that are not references to our objects, and why (a unit test fails on an
 # ``*_id`` field that is in neither list).
@@ -197,6 +201,10 @@ def _webhook_endpoint(workspace_id: str, endpoint_id: str) -> bool:
     return _item(WebhookEndpointModel, workspace_pk(workspace_id), endpoint_sk(endpoint_id))
 
 
+def _rich_menu(workspace_id: str, menu_id: str) -> bool:
+    return RichMenuRepository().get(workspace_id, menu_id) is not None
+
+
 _EXISTS: dict[Kind, Callable[[str, str], bool]] = {
     Kind.CHANNEL: _channel,
     Kind.SUBSCRIBER: _subscriber,
@@ -211,12 +219,13 @@ _EXISTS: dict[Kind, Callable[[str, str], bool]] = {
     Kind.BROADCAST: _broadcast,
     Kind.AUTO_REPLY: _auto_reply,
     Kind.WEBHOOK_ENDPOINT: _webhook_endpoint,
+    Kind.RICH_MENU: _rich_menu,
 }
 _LABELS = {
     Kind.CHANNEL: "チャネル", Kind.SUBSCRIBER: "友だち", Kind.TAG: "タグ", Kind.TAG_FOLDER: "タグフォルダ",
     Kind.SCENARIO: "シナリオ", Kind.FORM: "フォーム", Kind.PRODUCT: "商品", Kind.SEGMENT: "セグメント",
     Kind.LIST: "リスト", Kind.LINK: "リンク", Kind.BROADCAST: "一斉配信", Kind.AUTO_REPLY: "自動応答",
-    Kind.WEBHOOK_ENDPOINT: "Webhook エンドポイント",
+    Kind.WEBHOOK_ENDPOINT: "Webhook エンドポイント", Kind.RICH_MENU: "リッチメニュー",
 }  # fmt: skip
 
 

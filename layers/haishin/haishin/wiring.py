@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from haishin.pages.router import Pages
     from haishin.payments.service import PaymentService
     from haishin.render import Renderer
+    from haishin.richmenus.service import RichMenuService
     from haishin.routes.login import InflowLogin
     from haishin.routes.scenario_link import ScenarioLinks
     from haishin.routes.service import RouteService
@@ -640,9 +641,24 @@ class Services:
         def build() -> ChannelService:
             from haishin.channels.service import ChannelService  # noqa: PLC0415
 
-            return ChannelService(self.secrets, clients=self.line_clients, subscribers=self.subscribers)
+            return ChannelService(self.secrets, clients=self.line_clients, subscribers=self.subscribers,
+                                  rich_menus=self.rich_menus)
 
         return self._one("channels", build)
+
+    @property
+    def rich_menus(self) -> RichMenuService:
+        """Rich menus: drafts, images (S3), publishing to LINE with tabs, deleting, taps and their statistics."""
+
+        def build() -> RichMenuService:
+            from haishin.richmenus.repository import ImageStore, RichMenuRepository  # noqa: PLC0415
+            from haishin.richmenus.service import RichMenuService  # noqa: PLC0415
+
+            # listeners: the re-linker (helper RULE) joins here to move per-user links when a menu is replaced
+            return RichMenuService(line_clients=self.line_clients, track=self.track, actions=self.actions,
+                                   repository=RichMenuRepository(), images=ImageStore(), listeners=())
+
+        return self._one("rich_menus", build)
 
     @property
     def chat(self) -> ChatService:
@@ -710,7 +726,7 @@ class Services:
                 line=self.line_clients, triggers=self.scenario_service, auto_replies=self.auto_replies,
                 channels=self.channel_activity, actions=self.actions, optout=self.optout,
                 optout_keywords=self.optout_keywords, events=self.webhooks, first_steps=self.first_steps,
-                routes=self.routes, track=self.track)
+                routes=self.routes, rich_menus=self.rich_menus, track=self.track)
 
         return self._one("line_events", build)
 

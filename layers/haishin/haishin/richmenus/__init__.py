@@ -1,0 +1,1 @@
+"""Rich menus (リッチメニュー): drafts, images, publishing to LINE, tabs (aliases + ``richmenuswitch``), taps."""
