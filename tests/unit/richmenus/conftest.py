@@ -54,6 +54,7 @@ class RichLine(FakeLine):
     default: str | None = None
     calls: list[tuple[str, ...]] = field(default_factory=list)
     create_error: LineApiError | None = None
+    insight: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def create_rich_menu(self, body: dict[str, Any]) -> str:
         if self.create_error:
@@ -102,6 +103,11 @@ class RichLine(FakeLine):
             raise LineApiError(400, "richmenu alias not found")
         self.aliases[alias_id] = rich_menu_id
         self.calls.append(("alias_update", alias_id, rich_menu_id))
+
+    def rich_menu_insight(self, rich_menu_id: str, since: str, until: str) -> dict[str, Any]:
+        if rich_menu_id not in self.insight:
+            raise LineApiError(404, "Not found")
+        return self.insight[rich_menu_id]
 
     def delete_rich_menu_alias(self, alias_id: str) -> None:
         if self.aliases.pop(alias_id, None) is None:

@@ -70,7 +70,19 @@ def test_a_click_on_the_menus_tracked_url_counts_without_a_friend(rig: Rig) -> N
     rig.root.track.click(token)
     stats = rig.api("GET", f"/api/rich-menus/{menu['id']}/stats")[1]
     assert stats["areas"][1]["taps"] == 2 and stats["areas"][1]["unique_measured"] is False
-    assert stats["total"] == 2 and stats["line_insight"] is None and "API" in stats["line_insight_note"]
+    assert stats["total"] == 2 and stats["line_insight"] is None and "取得できませんでした" in stats[
+        "line_insight_note"]
+    line_id = published["line_rich_menu_id"]
+    rig.line.insight[line_id] = {"richMenuId": line_id}  # below LINE's privacy threshold
+    assert "プライバシー" in rig.api("GET", f"/api/rich-menus/{menu['id']}/stats")[1]["line_insight_note"]
+    rig.line.insight[line_id] = {
+        "richMenuId": line_id, "metricsFrom": "20260101", "metricsTo": "20260104",
+        "impression": {"metrics": {"count": 900, "uniqueUsers": 300}},
+        "clicks": [{"bounds": {"x": 1250, "y": 0, "width": 1250, "height": 843},
+                    "metrics": {"count": 40, "uniqueUsers": 25}}]}
+    insight = rig.api("GET", f"/api/rich-menus/{menu['id']}/stats")[1]["line_insight"]
+    assert insight["impressions"] == 900 and insight["areas"][0]["index"] == 1
+    assert insight["areas"][0]["clicks"] == 40 and insight["areas"][0]["unique_users"] == 25
 
 
 def test_image_refusals_store_nothing(rig: Rig) -> None:
@@ -175,6 +187,6 @@ def test_postback_tap_runs_the_areas_actions_once_per_event_and_counts(rig: Rig)
         "data": f"haishin:rmtab:{menu['id']}:1"})]))
     stats = rig.api("GET", f"/api/rich-menus/{menu['id']}/stats")[1]
     assert stats["areas"][0] == {"index": 0, "label": "予約", "action": "postback", "taps": 2, "unique": 1,
-                                 "unique_measured": True}
+                                 "taps_measured": True, "unique_measured": True}
     assert stats["areas"][1]["taps"] == 1 and stats["total"] == 3 and stats["unique"] == 2
     assert json.dumps(stats, ensure_ascii=False)

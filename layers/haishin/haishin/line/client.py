@@ -346,6 +346,13 @@ class LineClient:
     def delete_rich_menu_alias(self, alias_id: str) -> None:
         self._call("delete_rich_menu_alias", alias_id)
 
+    def rich_menu_insight(self, rich_menu_id: str, since: str, until: str) -> dict[str, Any]:
+        """LINE's statistics of one rich menu made with the Messaging API between two days (``yyyyMMdd``, Japan
+        time): impressions of the menu and clicks per area (by bounds), LINE's camelCase. Below LINE's privacy
+        threshold only ``richMenuId`` comes back. Aggregated by the next day."""
+        return dict(self._read("get_rich_menu_insight_summary", rich_menu_id, since, until,
+                               api=self._insight_client()).to_dict())
+
     def unlink_rich_menus(self, user_ids: list[str]) -> None:
         for start in range(0, len(user_ids), 500):
             request = _messaging().RichMenuBulkUnlinkRequest.from_dict({"userIds": user_ids[start : start + 500]})

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from haishin import clock, ids
 from haishin.actions import Action, parse_actions
-from haishin.errors import Conflict, NotFound, ValidationFailed
+from haishin.errors import Conflict, ExternalServiceError, NotFound, ValidationFailed
 from haishin.line.client import LineApiError
 from haishin.richmenus import images
 from haishin.richmenus.liff import liff_url as placeholder_liff_url
@@ -45,8 +45,9 @@ log = logging.getLogger(__name__)
 
 MAX_STATS_DAYS = 366
 MENU_LEVEL = -1  # the tap counter of the whole menu (unique friends across its areas)
-LINE_INSIGHT_NOTE = ("LINE の Messaging API にはリッチメニューのエリア別のタップ数を返す API がありません"
-                     "（Official Account Manager の画面でのみ表示）。タップ数は Haishin が数えたものです。")
+NOTE_DRAFT = "LINE の統計は公開中のメニューにだけあります"
+NOTE_THRESHOLD = "LINE の統計は人数が少ないため表示されません（LINE のプライバシー基準未満）"
+NOTE_UNAVAILABLE = "LINE からリッチメニューの統計を取得できませんでした"
 
 
 class MenuReplaced(Protocol):
@@ -424,13 +425,43 @@ class RichMenuService:
         rows = []
         for index, area in enumerate(areas):
             action = area.get("action") or {}
-            anonymous = action.get("type") in ("uri", "liff")
-            rows.append({"index": index, "label": area.get("label") or f"エリア {index + 1}",
-                         "action": action.get("type"), "taps": taps[index],
-                         "unique": unique[index], "unique_measured": not anonymous})
+            kind = action.get("type")
+            # postback and tab taps come to us with the friend; a tracked URL's taps come without (one URL for
+            # every friend); a message area's tap is the friend's own message, and an untracked URL or LIFF page
+            # is opened by LINE alone: not counted here (LINE's insight counts every area)
+            counted = kind in ("postback", "tab") or (kind == "uri" and action.get("track", True))
+            rows.append({"index": index, "label": area.get("label") or f"エリア {index + 1}", "action": kind,
+                         "taps": taps[index], "unique": unique[index], "taps_measured": counted,
+                         "unique_measured": kind in ("postback", "tab")})
+        insight, note = self._line_insight(menu, first, last)
         return {"menu_id": menu_id, "since": since.isoformat(), "until": until.isoformat(), "areas": rows,
-                "total": total, "unique": total_unique, "line_insight": None,
-                "line_insight_note": LINE_INSIGHT_NOTE}
+                "total": total, "unique": total_unique, "line_insight": insight, "line_insight_note": note}
+
+    def _line_insight(self, menu: RichMenuModel, first: str, last: str) -> tuple[dict[str, Any] | None, str | None]:
+        """LINE's own figures (impressions, clicks per area) of the LINE menu published now; a re-publish starts a
+        new LINE menu, so they cover the time since the last publish. None with the reason when there are none."""
+        if not menu.line_rich_menu_id:
+            return None, NOTE_DRAFT
+        try:
+            raw = self.line_clients.for_channel(menu.workspace_id, menu.channel_id).rich_menu_insight(
+                menu.line_rich_menu_id, first, last)
+        except (LineApiError, ExternalServiceError, NotFound) as error:
+            log.info("rich menu insight of %s not available: %s", menu.line_rich_menu_id, error)
+            return None, f"{NOTE_UNAVAILABLE}（{getattr(error, 'where', None) or type(error).__name__}）"
+        if not raw.get("clicks") and not raw.get("impression"):
+            return None, NOTE_THRESHOLD
+        by_bounds = {(int(a["bounds"]["x"]), int(a["bounds"]["y"]), int(a["bounds"]["width"]),
+                      int(a["bounds"]["height"])): index for index, a in enumerate(menu.areas or [])}
+        areas = []
+        for click in raw.get("clicks") or []:
+            b, metrics = click.get("bounds") or {}, click.get("metrics") or {}
+            key = (int(b.get("x", -1)), int(b.get("y", -1)), int(b.get("width", -1)), int(b.get("height", -1)))
+            areas.append({"index": by_bounds.get(key), "bounds": b, "clicks": metrics.get("count"),
+                          "unique_users": metrics.get("uniqueUsers")})
+        impression = ((raw.get("impression") or {}).get("metrics")) or {}
+        return {"line_rich_menu_id": menu.line_rich_menu_id, "from": raw.get("metricsFrom"),
+                "to": raw.get("metricsTo"), "impressions": impression.get("count"),
+                "impression_users": impression.get("uniqueUsers"), "areas": areas}, None
 
 
-__all__ = ["LINE_INSIGHT_NOTE", "MenuReplaced", "RichMenuService", "menu_to_dict", "tab_targets"]
+__all__ = ["MenuReplaced", "RichMenuService", "menu_to_dict", "tab_targets"]
