@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import struct
+import urllib.request
 import zlib
 from typing import Any
 
@@ -70,8 +71,9 @@ def test_publish_tap_and_stats_through_the_emulator(local_system: Any) -> None:
         "content_type": "image/png", "data": base64.b64encode(image).decode()}, auth)
     assert status == 200 and meta == {"content_type": "image/png", "width": 2500, "height": 843,
                                       "bytes": len(image)}, meta
-    status, headers, _ = raw_request("GET", f"{api}/api/rich-menus/{menu_id}/image", headers=auth)
-    assert status == 200 and headers["content-type"] == "image/png"
+    with urllib.request.urlopen(urllib.request.Request(f"{api}/api/rich-menus/{menu_id}/image",
+                                                       headers=auth), timeout=30) as response:
+        assert response.headers["content-type"] == "image/png" and response.read() == image  # the preview
 
     status, published = json_request("POST", f"{api}/api/rich-menus/{menu_id}/publish", None, auth)
     assert status == 200 and published["status"] == "published", published
