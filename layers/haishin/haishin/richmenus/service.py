@@ -103,7 +103,7 @@ class RichMenuService:
         self.liff_url = liff_url
 
     # ------------------------------------------------------------------ reading
-    def list(self, workspace_id: str, channel_id: str | None = None) -> list[RichMenuModel]:
+    def menus(self, workspace_id: str, channel_id: str | None = None) -> list[RichMenuModel]:
         return sorted(self.repository.all(workspace_id, channel_id), key=lambda m: m.created_at)
 
     def require(self, workspace_id: str, menu_id: str) -> RichMenuModel:

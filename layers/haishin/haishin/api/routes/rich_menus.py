@@ -36,7 +36,7 @@ def _day(value: str | None, where: str) -> date | None:
 @router.get("/rich-menus")
 @requires(Permission.MANAGE_FORMS)
 def list_menus(channel_id: Annotated[str | None, Query()] = None) -> dict[str, Any]:
-    menus = services().rich_menus.list(current_caller().workspace_id, channel_id or None)
+    menus = services().rich_menus.menus(current_caller().workspace_id, channel_id or None)
     return {"items": [menu_to_dict(m) for m in menus]}
 
 
