@@ -42,10 +42,16 @@ def line_get(system: Any, path: str) -> tuple[int, Any]:
     return json_request("GET", f"{system.line_emulator.base_url}{path}", headers={"authorization": f"Bearer {TOKEN}"})
 
 
-def test_publish_tap_and_stats_through_the_emulator(local_system: Any) -> None:
+@pytest.fixture(scope="module")
+def auth(local_system: Any) -> dict[str, str]:
+    """The workspace's owner, with the channel connected and one friend following."""
+    headers, _ = connect_workspace(local_system, WS, CH, SECRET, TOKEN, friends={USER: "リッチ太郎"})
+    return headers
+
+
+def test_publish_tap_and_stats_through_the_emulator(local_system: Any, auth: dict[str, str]) -> None:
     system = local_system
     api = system.base_url
-    auth, _ = connect_workspace(system, WS, CH, SECRET, TOKEN, friends={USER: "リッチ太郎"})
     menu_body = {
         "name": "メインメニュー", "channel_id": CH, "size": {"width": 2500, "height": 843}, "chat_bar_text": "メニュー",
         "areas": [
@@ -108,3 +114,42 @@ def test_publish_tap_and_stats_through_the_emulator(local_system: Any) -> None:
     assert status == 204
     assert line_get(system, f"/v2/bot/richmenu/{line_id}")[0] == 404
     assert line_get(system, f"/v2/bot/richmenu/alias/{alias}")[0] in (400, 404)
+
+
+def test_a_two_tab_set_is_published_together_and_a_target_cannot_be_deleted(local_system: Any,
+                                                                             auth: dict[str, str]) -> None:
+    system = local_system
+    api = system.base_url
+    image = base64.b64encode(png(2500, 843)).decode()
+
+    def tab_menu(name: str, target: str | None) -> dict[str, Any]:
+        action = ({"type": "tab", "menu_id": target} if target else {"type": "message", "text": name})
+        return {"name": name, "channel_id": CH, "size": {"width": 2500, "height": 843}, "chat_bar_text": name,
+                "areas": [{"bounds": {"x": 0, "y": 0, "width": 1250, "height": 843}, "label": "tab",
+                           "action": action}]}
+
+    ids = {}
+    for name in ("タブA", "タブB"):
+        status, made = json_request("POST", f"{api}/api/rich-menus", tab_menu(name, None), auth)
+        assert status == 201, made
+        ids[name] = made["id"]
+        assert json_request("PUT", f"{api}/api/rich-menus/{made['id']}/image",
+                            {"content_type": "image/png", "data": image}, auth)[0] == 200
+    for name, other in (("タブA", "タブB"), ("タブB", "タブA")):
+        status, saved = json_request("PUT", f"{api}/api/rich-menus/{ids[name]}", tab_menu(name, ids[other]), auth)
+        assert status == 200, saved
+
+    status, a = json_request("POST", f"{api}/api/rich-menus/{ids['タブA']}/publish", None, auth)
+    assert status == 200, a
+    status, b = json_request("GET", f"{api}/api/rich-menus/{ids['タブB']}", headers=auth)
+    assert b["status"] == "published", b
+    for menu, target in ((a, b), (b, a)):
+        status, on_line = line_get(system, f"/v2/bot/richmenu/{menu['line_rich_menu_id']}")
+        assert status == 200, on_line
+        assert on_line["areas"][0]["action"]["type"] == "richmenuswitch"
+        assert on_line["areas"][0]["action"]["richMenuAliasId"] == target["alias_id"]
+        assert line_get(system, f"/v2/bot/richmenu/alias/{target['alias_id']}")[1]["richMenuId"] == target[
+            "line_rich_menu_id"]
+
+    status, error = json_request("DELETE", f"{api}/api/rich-menus/{ids['タブB']}", None, auth)
+    assert status == 409 and "「タブA」のタブ" in error["message"], error
