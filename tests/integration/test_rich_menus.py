@@ -34,8 +34,12 @@ def png(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     raw = (b"\x00" + b"\xc0" * width) * height
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def line_get(system: Any, path: str) -> tuple[int, Any]:
@@ -53,32 +57,53 @@ def test_publish_tap_and_stats_through_the_emulator(local_system: Any, auth: dic
     system = local_system
     api = system.base_url
     menu_body = {
-        "name": "メインメニュー", "channel_id": CH, "size": {"width": 2500, "height": 843}, "chat_bar_text": "メニュー",
+        "name": "メインメニュー",
+        "channel_id": CH,
+        "size": {"width": 2500, "height": 843},
+        "chat_bar_text": "メニュー",
         "areas": [
-            {"bounds": {"x": 0, "y": 0, "width": 1250, "height": 843}, "label": "予約",
-             "action": {"type": "postback", "actions": [{"type": "add_tag", "tag": "リッチ予約"}]}},
-            {"bounds": {"x": 1250, "y": 0, "width": 1250, "height": 843}, "label": "サイト",
-             "action": {"type": "uri", "uri": TARGET}},
-        ]}
+            {
+                "bounds": {"x": 0, "y": 0, "width": 1250, "height": 843},
+                "label": "予約",
+                "action": {"type": "postback", "actions": [{"type": "add_tag", "tag": "リッチ予約"}]},
+            },
+            {
+                "bounds": {"x": 1250, "y": 0, "width": 1250, "height": 843},
+                "label": "サイト",
+                "action": {"type": "uri", "uri": TARGET},
+            },
+        ],
+    }
     status, menu = json_request("POST", f"{api}/api/rich-menus", menu_body, auth)
     assert status == 201, menu
     menu_id = menu["id"]
 
     # refused: too many areas, a chat-bar text too long, an image of the wrong size; nothing stored
-    status, error = json_request("POST", f"{api}/api/rich-menus",
-                                 {**menu_body, "areas": menu_body["areas"][:1] * 21}, auth)
+    status, error = json_request(
+        "POST", f"{api}/api/rich-menus", {**menu_body, "areas": menu_body["areas"][:1] * 21}, auth
+    )
     assert status == 422 and "20 個まで" in error["message"], error
-    status, error = json_request("PUT", f"{api}/api/rich-menus/{menu_id}/image", {
-        "content_type": "image/png", "data": base64.b64encode(png(1000, 800)).decode()}, auth)
+    status, error = json_request(
+        "PUT",
+        f"{api}/api/rich-menus/{menu_id}/image",
+        {"content_type": "image/png", "data": base64.b64encode(png(1000, 800)).decode()},
+        auth,
+    )
     assert status == 422 and "幅÷高さは 1.45 以上" in error["message"], error
 
     image = png(2500, 843)
-    status, meta = json_request("PUT", f"{api}/api/rich-menus/{menu_id}/image", {
-        "content_type": "image/png", "data": base64.b64encode(image).decode()}, auth)
-    assert status == 200 and meta == {"content_type": "image/png", "width": 2500, "height": 843,
-                                      "bytes": len(image)}, meta
-    with urllib.request.urlopen(urllib.request.Request(f"{api}/api/rich-menus/{menu_id}/image",
-                                                       headers=auth), timeout=30) as response:
+    status, meta = json_request(
+        "PUT",
+        f"{api}/api/rich-menus/{menu_id}/image",
+        {"content_type": "image/png", "data": base64.b64encode(image).decode()},
+        auth,
+    )
+    assert status == 200 and meta == {"content_type": "image/png", "width": 2500, "height": 843, "bytes": len(image)}, (
+        meta
+    )
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{api}/api/rich-menus/{menu_id}/image", headers=auth), timeout=30
+    ) as response:
         assert response.headers["content-type"] == "image/png" and response.read() == image  # the preview
 
     status, published = json_request("POST", f"{api}/api/rich-menus/{menu_id}/publish", None, auth)
@@ -116,25 +141,34 @@ def test_publish_tap_and_stats_through_the_emulator(local_system: Any, auth: dic
     assert line_get(system, f"/v2/bot/richmenu/alias/{alias}")[0] in (400, 404)
 
 
-def test_a_two_tab_set_is_published_together_and_a_target_cannot_be_deleted(local_system: Any,
-                                                                             auth: dict[str, str]) -> None:
+def test_a_two_tab_set_is_published_together_and_a_target_cannot_be_deleted(
+    local_system: Any, auth: dict[str, str]
+) -> None:
     system = local_system
     api = system.base_url
     image = base64.b64encode(png(2500, 843)).decode()
 
     def tab_menu(name: str, target: str | None) -> dict[str, Any]:
-        action = ({"type": "tab", "menu_id": target} if target else {"type": "message", "text": name})
-        return {"name": name, "channel_id": CH, "size": {"width": 2500, "height": 843}, "chat_bar_text": name,
-                "areas": [{"bounds": {"x": 0, "y": 0, "width": 1250, "height": 843}, "label": "tab",
-                           "action": action}]}
+        action = {"type": "tab", "menu_id": target} if target else {"type": "message", "text": name}
+        return {
+            "name": name,
+            "channel_id": CH,
+            "size": {"width": 2500, "height": 843},
+            "chat_bar_text": name,
+            "areas": [{"bounds": {"x": 0, "y": 0, "width": 1250, "height": 843}, "label": "tab", "action": action}],
+        }
 
     ids = {}
     for name in ("タブA", "タブB"):
         status, made = json_request("POST", f"{api}/api/rich-menus", tab_menu(name, None), auth)
         assert status == 201, made
         ids[name] = made["id"]
-        assert json_request("PUT", f"{api}/api/rich-menus/{made['id']}/image",
-                            {"content_type": "image/png", "data": image}, auth)[0] == 200
+        assert (
+            json_request(
+                "PUT", f"{api}/api/rich-menus/{made['id']}/image", {"content_type": "image/png", "data": image}, auth
+            )[0]
+            == 200
+        )
     for name, other in (("タブA", "タブB"), ("タブB", "タブA")):
         status, saved = json_request("PUT", f"{api}/api/rich-menus/{ids[name]}", tab_menu(name, ids[other]), auth)
         assert status == 200, saved
@@ -148,8 +182,10 @@ def test_a_two_tab_set_is_published_together_and_a_target_cannot_be_deleted(loca
         assert status == 200, on_line
         assert on_line["areas"][0]["action"]["type"] == "richmenuswitch"
         assert on_line["areas"][0]["action"]["richMenuAliasId"] == target["alias_id"]
-        assert line_get(system, f"/v2/bot/richmenu/alias/{target['alias_id']}")[1]["richMenuId"] == target[
-            "line_rich_menu_id"]
+        assert (
+            line_get(system, f"/v2/bot/richmenu/alias/{target['alias_id']}")[1]["richMenuId"]
+            == target["line_rich_menu_id"]
+        )
 
     status, error = json_request("DELETE", f"{api}/api/rich-menus/{ids['タブB']}", None, auth)
     assert status == 409 and "「タブA」のタブ" in error["message"], error

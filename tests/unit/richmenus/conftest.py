@@ -28,20 +28,33 @@ _menu_ids = itertools.count(1)
 
 def png(width: int, height: int) -> bytes:
     """A real (grayscale, 8-bit) PNG of that size."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     raw = (b"\x00" + b"\x80" * width) * height
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )
 
 
 def jpeg_header(width: int, height: int, *, pad: int = 0) -> bytes:
     """The start of a baseline JPEG: SOI, an APP0 segment, SOF0 with the size (enough for the size check)."""
     app0 = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * pad
     sof = struct.pack(">BHHB", 8, height, width, 1) + b"\x01\x11\x00"
-    return (b"\xff\xd8" + b"\xff\xe0" + struct.pack(">H", len(app0) + 2) + app0
-            + b"\xff\xc0" + struct.pack(">H", len(sof) + 2) + sof + b"\xff\xd9")
+    return (
+        b"\xff\xd8"
+        + b"\xff\xe0"
+        + struct.pack(">H", len(app0) + 2)
+        + app0
+        + b"\xff\xc0"
+        + struct.pack(">H", len(sof) + 2)
+        + sof
+        + b"\xff\xd9"
+    )
 
 
 @dataclass
@@ -119,8 +132,7 @@ class Replaced:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str, str | None]] = []
 
-    def on_menu_replaced(self, workspace_id: str, channel_id: str, old_line_id: str,
-                         new_line_id: str | None) -> None:
+    def on_menu_replaced(self, workspace_id: str, channel_id: str, old_line_id: str, new_line_id: str | None) -> None:
         self.calls.append((workspace_id, channel_id, old_line_id, new_line_id))
 
 
@@ -139,11 +151,19 @@ def rig(aws: Any, manual_clock: Any) -> Iterator[Rig]:
     line = RichLine()
     triggers = RecordingTriggers()
     replaced = Replaced()
-    root = Services(line_clients=FakeLineClients(line), scenario_service=triggers,
-                    auto_replies=AutoReplyStore(cache_ttl_s=0), channel_activity=ChannelActivity(cache_ttl_s=0))
-    root._built["rich_menus"] = RichMenuService(line_clients=root.line_clients, track=root.track,
-                                                actions=root.actions, images=ImageStore(BUCKET),
-                                                listeners=[replaced])
+    root = Services(
+        line_clients=FakeLineClients(line),
+        scenario_service=triggers,
+        auto_replies=AutoReplyStore(cache_ttl_s=0),
+        channel_activity=ChannelActivity(cache_ttl_s=0),
+    )
+    root._built["rich_menus"] = RichMenuService(
+        line_clients=root.line_clients,
+        track=root.track,
+        actions=root.actions,
+        images=ImageStore(BUCKET),
+        listeners=[replaced],
+    )
     previous = wiring.install(root)
     try:
         yield Rig(Api(), line, root, replaced, triggers)

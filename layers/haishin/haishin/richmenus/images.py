@@ -54,11 +54,11 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
             continue
         if index + 2 > end:
             break
-        length = struct.unpack(">H", data[index:index + 2])[0]
+        length = struct.unpack(">H", data[index : index + 2])[0]
         if marker in _SOF:
             if index + 7 > end:
                 break
-            height, width = struct.unpack(">HH", data[index + 3:index + 7])
+            height, width = struct.unpack(">HH", data[index + 3 : index + 7])
             return int(width), int(height)
         if marker == 0xDA or length < 2:  # image data before any frame header: broken
             break

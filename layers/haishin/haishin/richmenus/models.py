@@ -163,7 +163,8 @@ class RichMenuInput(_Model):
             if b.x + b.width > self.size.width or b.y + b.height > self.size.height:
                 raise ValueError(
                     f"エリア {index + 1} が画像（{self.size.width}×{self.size.height}）の外にはみ出しています"
-                    f"（x={b.x}, y={b.y}, 幅={b.width}, 高さ={b.height}）")
+                    f"（x={b.x}, y={b.y}, 幅={b.width}, 高さ={b.height}）"
+                )
         return self
 
     def tab_targets(self) -> list[str]:
@@ -186,9 +187,25 @@ def dump_areas(areas: list[Area]) -> list[dict[str, Any]]:
     return [area.model_dump(mode="json", exclude_none=True) for area in areas]
 
 
-__all__ = ["MAX_AREAS", "MAX_CHAT_BAR", "MAX_IMAGE_BYTES", "Area", "AreaAction", "Bounds", "ImageUpload",
-           "LiffAreaAction", "MessageAreaAction", "PostbackAreaAction", "RichMenuInput", "Size", "TabAreaAction",
-           "UriAreaAction", "alias_for", "dump_areas", "size_problem"]
+__all__ = [
+    "MAX_AREAS",
+    "MAX_CHAT_BAR",
+    "MAX_IMAGE_BYTES",
+    "Area",
+    "AreaAction",
+    "Bounds",
+    "ImageUpload",
+    "LiffAreaAction",
+    "MessageAreaAction",
+    "PostbackAreaAction",
+    "RichMenuInput",
+    "Size",
+    "TabAreaAction",
+    "UriAreaAction",
+    "alias_for",
+    "dump_areas",
+    "size_problem",
+]
 
 
 # ---------------------------------------------------------------- postback data of our rich menu areas

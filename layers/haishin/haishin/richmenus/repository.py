@@ -113,8 +113,15 @@ class RichMenuRepository:
         return menu
 
     def new(self, workspace_id: str, menu_id: str, now: datetime, **values: Any) -> RichMenuModel:
-        return RichMenuModel(pk=workspace_pk(workspace_id), sk=menu_sk(menu_id), workspace_id=workspace_id,
-                             menu_id=menu_id, created_at=now, updated_at=now, **values)
+        return RichMenuModel(
+            pk=workspace_pk(workspace_id),
+            sk=menu_sk(menu_id),
+            workspace_id=workspace_id,
+            menu_id=menu_id,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
 
     def get(self, workspace_id: str, menu_id: str) -> RichMenuModel | None:
         try:
@@ -129,8 +136,11 @@ class RichMenuRepository:
         return menu
 
     def all(self, workspace_id: str, channel_id: str | None = None) -> list[RichMenuModel]:
-        menus = list(RichMenuModel.query(workspace_pk(workspace_id), RichMenuModel.sk.startswith("richmenu#"),
-                                         consistent_read=True))
+        menus = list(
+            RichMenuModel.query(
+                workspace_pk(workspace_id), RichMenuModel.sk.startswith("richmenu#"), consistent_read=True
+            )
+        )
         return [m for m in menus if channel_id is None or m.channel_id == channel_id]
 
     def delete(self, menu: RichMenuModel) -> None:
@@ -143,17 +153,24 @@ class RichMenuRepository:
         except ChannelDefaultModel.DoesNotExist:
             return None
 
-    def set_default(self, workspace_id: str, channel_id: str, menu_id: str, line_rich_menu_id: str,
-                    now: datetime) -> None:
-        ChannelDefaultModel(pk=workspace_pk(workspace_id), sk=default_sk(channel_id), menu_id=menu_id,
-                            line_rich_menu_id=line_rich_menu_id, updated_at=now).save()
+    def set_default(
+        self, workspace_id: str, channel_id: str, menu_id: str, line_rich_menu_id: str, now: datetime
+    ) -> None:
+        ChannelDefaultModel(
+            pk=workspace_pk(workspace_id),
+            sk=default_sk(channel_id),
+            menu_id=menu_id,
+            line_rich_menu_id=line_rich_menu_id,
+            updated_at=now,
+        ).save()
 
     def clear_default(self, workspace_id: str, channel_id: str) -> None:
         ChannelDefaultModel(pk=workspace_pk(workspace_id), sk=default_sk(channel_id)).delete()
 
     # ------------------------------------------------------------------ taps
-    def count_tap(self, workspace_id: str, menu_id: str, day: str, area: int, subscriber_id: str | None,
-                  expires_at: int) -> bool:
+    def count_tap(
+        self, workspace_id: str, menu_id: str, day: str, area: int, subscriber_id: str | None, expires_at: int
+    ) -> bool:
         """One tap on (menu, area, day): total (ADD), and unique when it is this friend's first there that day
         (a conditional marker and the ADD in one transaction). Returns True when it was the first."""
         stats = TapStatsModel(pk=taps_pk(workspace_id, menu_id), sk=f"{day}#{area}")
@@ -162,10 +179,16 @@ class RichMenuRepository:
             return False
         try:
             with TransactWrite(connection=connection()) as tx:
-                tx.save(TapFriendModel(pk=marker_pk(workspace_id, menu_id, day, area), sk=subscriber_id,
-                                       expires_at=expires_at), condition=TapFriendModel.pk.does_not_exist())
-                tx.update(TapStatsModel(pk=taps_pk(workspace_id, menu_id), sk=f"{day}#{area}"),
-                          actions=[TapStatsModel.unique.add(1)])
+                tx.save(
+                    TapFriendModel(
+                        pk=marker_pk(workspace_id, menu_id, day, area), sk=subscriber_id, expires_at=expires_at
+                    ),
+                    condition=TapFriendModel.pk.does_not_exist(),
+                )
+                tx.update(
+                    TapStatsModel(pk=taps_pk(workspace_id, menu_id), sk=f"{day}#{area}"),
+                    actions=[TapStatsModel.unique.add(1)],
+                )
         except TransactWriteError as exc:
             if not condition_failed(exc):
                 raise
@@ -174,8 +197,9 @@ class RichMenuRepository:
 
     def taps(self, workspace_id: str, menu_id: str, since: str, until: str) -> Iterator[tuple[str, int, int, int]]:
         """(day, area, taps, unique) of every counter row between two days (``yyyymmdd``, inclusive)."""
-        for item in TapStatsModel.query(taps_pk(workspace_id, menu_id), TapStatsModel.sk.between(
-                f"{since}#", f"{until}#~")):
+        for item in TapStatsModel.query(
+            taps_pk(workspace_id, menu_id), TapStatsModel.sk.between(f"{since}#", f"{until}#~")
+        ):
             day, _, area = item.sk.partition("#")
             if area.lstrip("-").isdigit():
                 yield day, int(area), int(item.taps or 0), int(item.unique or 0)
@@ -196,8 +220,9 @@ class ImageStore:
         if self._client is None:
             import boto3  # noqa: PLC0415 - only the rich menu paths need S3
 
-            self._client = boto3.client("s3", region_name=os.environ.get("AWS_REGION")
-                                        or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+            self._client = boto3.client(
+                "s3", region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+            )
         return self._client
 
     @staticmethod
@@ -205,8 +230,9 @@ class ImageStore:
         return f"richmenus/{workspace_id}/{menu_id}"
 
     def put(self, workspace_id: str, menu_id: str, content_type: str, data: bytes) -> None:
-        self._s3().put_object(Bucket=self.bucket, Key=self.key(workspace_id, menu_id), Body=data,
-                              ContentType=content_type)
+        self._s3().put_object(
+            Bucket=self.bucket, Key=self.key(workspace_id, menu_id), Body=data, ContentType=content_type
+        )
 
     def get(self, workspace_id: str, menu_id: str) -> tuple[str, bytes]:
         s3 = self._s3()
@@ -220,5 +246,11 @@ class ImageStore:
         self._s3().delete_object(Bucket=self.bucket, Key=self.key(workspace_id, menu_id))
 
 
-__all__ = ["ChannelDefaultModel", "ImageStore", "RichMenuModel", "RichMenuRepository", "TapFriendModel",
-           "TapStatsModel"]
+__all__ = [
+    "ChannelDefaultModel",
+    "ImageStore",
+    "RichMenuModel",
+    "RichMenuRepository",
+    "TapFriendModel",
+    "TapStatsModel",
+]

@@ -55,8 +55,9 @@ class MenuReplaced(Protocol):
     old one is deleted on LINE. The re-linker (haishin.richmenus.relink, helper RULE) links the friends who had the
     old menu to the new one; LINE drops their links to the old menu when it is deleted."""
 
-    def on_menu_replaced(self, workspace_id: str, channel_id: str, old_line_id: str,
-                         new_line_id: str | None) -> None: ...
+    def on_menu_replaced(
+        self, workspace_id: str, channel_id: str, old_line_id: str, new_line_id: str | None
+    ) -> None: ...
 
 
 class LineClientsLike(Protocol):
@@ -64,8 +65,9 @@ class LineClientsLike(Protocol):
 
 
 class ActionRunnerLike(Protocol):
-    def run(self, workspace_id: str, subscriber_id: str, actions: Sequence[Action], *, actor: str,
-            idempotency_key: str) -> Any: ...
+    def run(
+        self, workspace_id: str, subscriber_id: str, actions: Sequence[Action], *, actor: str, idempotency_key: str
+    ) -> Any: ...
 
 
 def _gone(error: LineApiError) -> bool:
@@ -75,25 +77,43 @@ def _gone(error: LineApiError) -> bool:
 
 def menu_to_dict(menu: RichMenuModel) -> dict[str, Any]:
     return {
-        "id": menu.menu_id, "name": menu.name, "channel_id": menu.channel_id,
-        "size": {"width": int(menu.width), "height": int(menu.height)}, "chat_bar_text": menu.chat_bar_text,
-        "selected": bool(menu.selected), "areas": list(menu.areas or []), "image": menu.image,
-        "line_rich_menu_id": menu.line_rich_menu_id, "alias_id": menu.alias_id, "status": menu.status,
+        "id": menu.menu_id,
+        "name": menu.name,
+        "channel_id": menu.channel_id,
+        "size": {"width": int(menu.width), "height": int(menu.height)},
+        "chat_bar_text": menu.chat_bar_text,
+        "selected": bool(menu.selected),
+        "areas": list(menu.areas or []),
+        "image": menu.image,
+        "line_rich_menu_id": menu.line_rich_menu_id,
+        "alias_id": menu.alias_id,
+        "status": menu.status,
         "published_at": menu.published_at.isoformat() if menu.published_at else None,
-        "created_at": menu.created_at.isoformat(), "updated_at": menu.updated_at.isoformat(),
+        "created_at": menu.created_at.isoformat(),
+        "updated_at": menu.updated_at.isoformat(),
     }
 
 
 def tab_targets(areas: Iterable[dict[str, Any]]) -> list[str]:
-    return [str(a["action"]["menu_id"]) for a in areas
-            if isinstance(a, dict) and (a.get("action") or {}).get("type") == "tab"]
+    return [
+        str(a["action"]["menu_id"])
+        for a in areas
+        if isinstance(a, dict) and (a.get("action") or {}).get("type") == "tab"
+    ]
 
 
 class RichMenuService:
-    def __init__(self, *, line_clients: LineClientsLike, track: TrackService, actions: ActionRunnerLike,
-                 repository: RichMenuRepository | None = None, images: ImageStore | None = None,
-                 listeners: Sequence[MenuReplaced] = (),
-                 liff_url: Callable[[str, str, str], str] = placeholder_liff_url) -> None:
+    def __init__(
+        self,
+        *,
+        line_clients: LineClientsLike,
+        track: TrackService,
+        actions: ActionRunnerLike,
+        repository: RichMenuRepository | None = None,
+        images: ImageStore | None = None,
+        listeners: Sequence[MenuReplaced] = (),
+        liff_url: Callable[[str, str, str], str] = placeholder_liff_url,
+    ) -> None:
         self.line_clients = line_clients
         self.track = track
         self.actions = actions
@@ -134,23 +154,36 @@ class RichMenuService:
         self._check_tabs(workspace_id, None, request)
         now = clock.now()
         menu = self.repository.new(
-            workspace_id, ids.new_id("rmn_"), now, name=request.name, channel_id=request.channel_id,
-            width=request.size.width, height=request.size.height, chat_bar_text=request.chat_bar_text,
-            selected=request.selected, areas=dump_areas(request.areas), image=None, status="draft")
+            workspace_id,
+            ids.new_id("rmn_"),
+            now,
+            name=request.name,
+            channel_id=request.channel_id,
+            width=request.size.width,
+            height=request.size.height,
+            chat_bar_text=request.chat_bar_text,
+            selected=request.selected,
+            areas=dump_areas(request.areas),
+            image=None,
+            status="draft",
+        )
         return self.repository.create(menu)
 
     def update(self, workspace_id: str, menu_id: str, request: RichMenuInput) -> RichMenuModel:
         menu = self.require(workspace_id, menu_id)
         if request.channel_id != menu.channel_id and menu.line_rich_menu_id:
-            raise ValidationFailed("公開中のリッチメニューのチャネルは変えられません。削除して作り直してください",
-                                   where="channel_id")
+            raise ValidationFailed(
+                "公開中のリッチメニューのチャネルは変えられません。削除して作り直してください", where="channel_id"
+            )
         self._check_tabs(workspace_id, menu_id, request)
         image = menu.image
         if image and (int(image["width"]), int(image["height"])) != (request.size.width, request.size.height):
             if menu.line_rich_menu_id:
                 raise ValidationFailed(
                     f"公開中のメニューのサイズを変えるには、先に {request.size.width}×{request.size.height} の画像を"
-                    "アップロードしてください", where="size")
+                    "アップロードしてください",
+                    where="size",
+                )
             image = None  # the old image no longer fits: the marketer uploads one of the new size
         menu.name, menu.channel_id, menu.chat_bar_text = request.name, request.channel_id, request.chat_bar_text
         menu.width, menu.height, menu.selected = request.size.width, request.size.height, request.selected
@@ -170,7 +203,9 @@ class RichMenuService:
         if (meta.width, meta.height) != (int(menu.width), int(menu.height)):
             raise ValidationFailed(
                 f"この画像はリッチメニューに使えません: 画像のサイズ（{meta.width}×{meta.height}）がメニューの"
-                f"サイズ（{int(menu.width)}×{int(menu.height)}）と違います", where="image")
+                f"サイズ（{int(menu.width)}×{int(menu.height)}）と違います",
+                where="image",
+            )
         self.images.put(workspace_id, menu_id, meta.content_type, data)
         menu.image, menu.updated_at = meta.to_dict(), clock.now()
         self.repository.save(menu)
@@ -198,19 +233,30 @@ class RichMenuService:
                 if action.get("display_text"):
                     line_action["displayText"] = str(action["display_text"])
             elif kind == "tab":
-                line_action = {"type": "richmenuswitch", "richMenuAliasId": alias_for(str(action["menu_id"])),
-                               "data": tap_data(menu.menu_id, index, tab=True)}
+                line_action = {
+                    "type": "richmenuswitch",
+                    "richMenuAliasId": alias_for(str(action["menu_id"])),
+                    "data": tap_data(menu.menu_id, index, tab=True),
+                }
             elif kind == "liff":
-                line_action = {"type": "uri",
-                               "uri": self.liff_url(menu.workspace_id, menu.channel_id, str(action["path"]))}
+                line_action = {
+                    "type": "uri",
+                    "uri": self.liff_url(menu.workspace_id, menu.channel_id, str(action["path"])),
+                }
             else:  # pragma: no cover - the model allows no other type
-                raise ValidationFailed(f"エリア {index + 1} のアクションの種類 {kind} は使えません",
-                                       where=f"areas.{index}.action")
+                raise ValidationFailed(
+                    f"エリア {index + 1} のアクションの種類 {kind} は使えません", where=f"areas.{index}.action"
+                )
             if area.get("label"):
                 line_action["label"] = str(area["label"])[:20]
             areas.append({"bounds": dict(area["bounds"]), "action": line_action})
-        return {"size": {"width": int(menu.width), "height": int(menu.height)}, "selected": bool(menu.selected),
-                "name": menu.name[:300], "chatBarText": menu.chat_bar_text, "areas": areas}
+        return {
+            "size": {"width": int(menu.width), "height": int(menu.height)},
+            "selected": bool(menu.selected),
+            "name": menu.name[:300],
+            "chatBarText": menu.chat_bar_text,
+            "areas": areas,
+        }
 
     def _tab_set(self, workspace_id: str, menu: RichMenuModel) -> list[RichMenuModel]:
         """The menu, then every unpublished menu its tabs reach (they need their aliases on LINE)."""
@@ -232,11 +278,13 @@ class RichMenuService:
         for item in batch:
             if not item.image:
                 name = "このメニュー" if item is menu else f"タブの切り替え先「{item.name}」"
-                raise ValidationFailed(f"{name}に画像がありません。画像をアップロードしてから公開してください",
-                                       where="image")
+                raise ValidationFailed(
+                    f"{name}に画像がありません。画像をアップロードしてから公開してください", where="image"
+                )
             if item.channel_id != menu.channel_id:
-                raise ValidationFailed(f"タブの切り替え先「{item.name}」は別のチャネルのリッチメニューです",
-                                       where="areas")
+                raise ValidationFailed(
+                    f"タブの切り替え先「{item.name}」は別のチャネルのリッチメニューです", where="areas"
+                )
         client = self.line_clients.for_channel(workspace_id, menu.channel_id)
         for item in batch:
             self._put_on_line(client, item)
@@ -305,8 +353,10 @@ class RichMenuService:
             self.repository.clear_default(menu.workspace_id, menu.channel_id)
         for listener in self.listeners:
             listener.on_menu_replaced(menu.workspace_id, menu.channel_id, old, None)
-        for call, value in ((client.delete_rich_menu_alias, menu.alias_id or alias_for(menu.menu_id)),
-                            (client.delete_rich_menu, old)):
+        for call, value in (
+            (client.delete_rich_menu_alias, menu.alias_id or alias_for(menu.menu_id)),
+            (client.delete_rich_menu, old),
+        ):
             try:
                 call(value)
             except LineApiError as error:
@@ -343,9 +393,12 @@ class RichMenuService:
         menu = self.require(workspace_id, menu_id)
         for other in self.repository.all(workspace_id):
             if other.menu_id != menu_id and menu_id in tab_targets(other.areas or []):
-                raise Conflict(f"リッチメニュー「{other.name}」のタブがこのメニューを指しているため削除できません。"
-                               "先にそのタブの切り替え先を変えてください", where="menu_id",
-                               details={"referenced_by": other.menu_id})
+                raise Conflict(
+                    f"リッチメニュー「{other.name}」のタブがこのメニューを指しているため削除できません。"
+                    "先にそのタブの切り替え先を変えてください",
+                    where="menu_id",
+                    details={"referenced_by": other.menu_id},
+                )
         if menu.line_rich_menu_id:
             self._take_down(self.line_clients.for_channel(workspace_id, menu.channel_id), menu)
         if menu.image:
@@ -396,8 +449,9 @@ class RichMenuService:
         return parse_actions(action.get("actions") or [])
 
     # ------------------------------------------------------------------ statistics
-    def stats(self, workspace_id: str, menu_id: str, since: date | None = None,
-              until: date | None = None) -> dict[str, Any]:
+    def stats(
+        self, workspace_id: str, menu_id: str, since: date | None = None, until: date | None = None
+    ) -> dict[str, Any]:
         menu = self.require(workspace_id, menu_id)
         until = until or datetime.strptime(day_jst(clock.now()), "%Y%m%d").date()
         since = since or until - timedelta(days=29)
@@ -430,12 +484,28 @@ class RichMenuService:
             # every friend); a message area's tap is the friend's own message, and an untracked URL or LIFF page
             # is opened by LINE alone: not counted here (LINE's insight counts every area)
             counted = kind in ("postback", "tab") or (kind == "uri" and action.get("track", True))
-            rows.append({"index": index, "label": area.get("label") or f"エリア {index + 1}", "action": kind,
-                         "taps": taps[index], "unique": unique[index], "taps_measured": counted,
-                         "unique_measured": kind in ("postback", "tab")})
+            rows.append(
+                {
+                    "index": index,
+                    "label": area.get("label") or f"エリア {index + 1}",
+                    "action": kind,
+                    "taps": taps[index],
+                    "unique": unique[index],
+                    "taps_measured": counted,
+                    "unique_measured": kind in ("postback", "tab"),
+                }
+            )
         insight, note = self._line_insight(menu, first, last)
-        return {"menu_id": menu_id, "since": since.isoformat(), "until": until.isoformat(), "areas": rows,
-                "total": total, "unique": total_unique, "line_insight": insight, "line_insight_note": note}
+        return {
+            "menu_id": menu_id,
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "areas": rows,
+            "total": total,
+            "unique": total_unique,
+            "line_insight": insight,
+            "line_insight_note": note,
+        }
 
     def _line_insight(self, menu: RichMenuModel, first: str, last: str) -> tuple[dict[str, Any] | None, str | None]:
         """LINE's own figures (impressions, clicks per area) of the LINE menu published now; a re-publish starts a
@@ -444,24 +514,38 @@ class RichMenuService:
             return None, NOTE_DRAFT
         try:
             raw = self.line_clients.for_channel(menu.workspace_id, menu.channel_id).rich_menu_insight(
-                menu.line_rich_menu_id, first, last)
+                menu.line_rich_menu_id, first, last
+            )
         except (LineApiError, ExternalServiceError, NotFound) as error:
             log.info("rich menu insight of %s not available: %s", menu.line_rich_menu_id, error)
             return None, f"{NOTE_UNAVAILABLE}（{getattr(error, 'where', None) or type(error).__name__}）"
         if not raw.get("clicks") and not raw.get("impression"):
             return None, NOTE_THRESHOLD
-        by_bounds = {(int(a["bounds"]["x"]), int(a["bounds"]["y"]), int(a["bounds"]["width"]),
-                      int(a["bounds"]["height"])): index for index, a in enumerate(menu.areas or [])}
+        by_bounds = {
+            (int(a["bounds"]["x"]), int(a["bounds"]["y"]), int(a["bounds"]["width"]), int(a["bounds"]["height"])): index
+            for index, a in enumerate(menu.areas or [])
+        }
         areas = []
         for click in raw.get("clicks") or []:
             b, metrics = click.get("bounds") or {}, click.get("metrics") or {}
             key = (int(b.get("x", -1)), int(b.get("y", -1)), int(b.get("width", -1)), int(b.get("height", -1)))
-            areas.append({"index": by_bounds.get(key), "bounds": b, "clicks": metrics.get("count"),
-                          "unique_users": metrics.get("uniqueUsers")})
+            areas.append(
+                {
+                    "index": by_bounds.get(key),
+                    "bounds": b,
+                    "clicks": metrics.get("count"),
+                    "unique_users": metrics.get("uniqueUsers"),
+                }
+            )
         impression = ((raw.get("impression") or {}).get("metrics")) or {}
-        return {"line_rich_menu_id": menu.line_rich_menu_id, "from": raw.get("metricsFrom"),
-                "to": raw.get("metricsTo"), "impressions": impression.get("count"),
-                "impression_users": impression.get("uniqueUsers"), "areas": areas}, None
+        return {
+            "line_rich_menu_id": menu.line_rich_menu_id,
+            "from": raw.get("metricsFrom"),
+            "to": raw.get("metricsTo"),
+            "impressions": impression.get("count"),
+            "impression_users": impression.get("uniqueUsers"),
+            "areas": areas,
+        }, None
 
 
 __all__ = ["MenuReplaced", "RichMenuService", "menu_to_dict", "tab_targets"]

@@ -76,8 +76,9 @@ def upload_image(menu_id: str, body: Annotated[ImageUpload, Body()]) -> dict[str
 @requires(Permission.MANAGE_FORMS)
 def get_image(menu_id: str) -> Response:
     content_type, data = services().rich_menus.image(current_caller().workspace_id, menu_id)
-    return Response(status_code=200, content_type=content_type, body=data,
-                    headers={"cache-control": "private, no-store"})
+    return Response(
+        status_code=200, content_type=content_type, body=data, headers={"cache-control": "private, no-store"}
+    )
 
 
 @router.post("/rich-menus/<menu_id>/publish")
@@ -88,7 +89,9 @@ def publish_menu(menu_id: str) -> dict[str, Any]:
 
 @router.get("/rich-menus/<menu_id>/stats")
 @requires(Permission.VIEW_DASHBOARD)
-def menu_stats(menu_id: str, since: Annotated[str | None, Query()] = None,
-               until: Annotated[str | None, Query()] = None) -> dict[str, Any]:
-    return services().rich_menus.stats(current_caller().workspace_id, menu_id, _day(since, "since"),
-                                       _day(until, "until"))
+def menu_stats(
+    menu_id: str, since: Annotated[str | None, Query()] = None, until: Annotated[str | None, Query()] = None
+) -> dict[str, Any]:
+    return services().rich_menus.stats(
+        current_caller().workspace_id, menu_id, _day(since, "since"), _day(until, "until")
+    )
