@@ -8,6 +8,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from haishin.auth.permissions import Role
 from haishin.channels.service import ChannelService
 from haishin.secrets import InMemorySecretStore
 from haishin.subscribers.repository import SubscriberRepository
@@ -261,3 +262,13 @@ def test_postback_tap_runs_the_areas_actions_once_per_event_and_counts(rig: Rig)
     }
     assert stats["areas"][1]["taps"] == 1 and stats["total"] == 3 and stats["unique"] == 2
     assert json.dumps(stats, ensure_ascii=False)
+
+
+def test_an_operator_limited_to_another_channel_sees_no_menu_of_this_one(rig: Rig) -> None:
+    menu = make(rig, image=False)
+    limited = caller(Role.OPERATOR, channel_id="9999999999")
+    assert rig.api("GET", "/api/rich-menus", as_=limited)[1]["items"] == []
+    assert rig.api("GET", f"/api/rich-menus/{menu['id']}", as_=limited)[0] == 404
+    assert rig.api("POST", "/api/rich-menus", body(), as_=limited)[0] == 404
+    assert rig.api("GET", f"/api/rich-menus/{menu['id']}", as_=caller(Role.OPERATOR, channel_id=CH))[0] == 200
+    assert rig.api("POST", "/api/rich-menus", body(), as_=caller(Role.VIEWER))[0] == 403
