@@ -189,3 +189,18 @@ def test_a_two_tab_set_is_published_together_and_a_target_cannot_be_deleted(
 
     status, error = json_request("DELETE", f"{api}/api/rich-menus/{ids['タブB']}", None, auth)
     assert status == 409 and "「タブA」のタブ" in error["message"], error
+
+
+def test_disconnecting_the_channel_leaves_no_menu_or_alias_on_line(local_system: Any, auth: dict[str, str]) -> None:
+    """Runs last in this file: the channel is disconnected. The tab set of the test above is still published."""
+    api = local_system.base_url
+    status, listed = json_request("GET", f"{api}/api/rich-menus?channel_id={CH}", headers=auth)
+    published = [m for m in listed["items"] if m["status"] == "published"]
+    assert status == 200 and published, listed
+    assert line_get(local_system, "/v2/bot/richmenu/list")[1]["richmenus"]
+    status, channel = json_request("DELETE", f"{api}/api/channels/{CH}", None, auth)
+    assert status == 200 and channel["status"] == "disconnected", channel
+    assert line_get(local_system, "/v2/bot/richmenu/list")[1]["richmenus"] == []
+    assert line_get(local_system, "/v2/bot/richmenu/alias/list")[1]["aliases"] == []
+    status, listed = json_request("GET", f"{api}/api/rich-menus?channel_id={CH}", headers=auth)
+    assert {m["status"] for m in listed["items"]} == {"draft"} and all(m["image"] for m in listed["items"])
