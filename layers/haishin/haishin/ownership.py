@@ -28,7 +28,6 @@ from haishin.forms.models import FormModel, form_sk
 from haishin.links.models import LinkModel, link_sk
 from haishin.payments.models import ProductModel
 from haishin.payments.service import product_sk
-from haishin.richmenus.repository import RichMenuRepository
 from haishin.scenarios.repository import ScenarioRepository
 from haishin.segments.lists import ListRepository
 from haishin.segments.saved import SavedSegmentRepository
@@ -52,7 +51,6 @@ class Kind(StrEnum):
     BROADCAST = "broadcast"
     AUTO_REPLY = "auto_reply"
     WEBHOOK_ENDPOINT = "webhook_endpoint"
-    RICH_MENU = "rich_menu"
 
 
 # Field name -> what it refers to. A list under one of these names refers to each of its items.
@@ -82,8 +80,6 @@ REFERENCE_FIELDS: dict[str, Kind] = {
     "auto_reply_id": Kind.AUTO_REPLY,
     "endpoint_id": Kind.WEBHOOK_ENDPOINT,  # the call_webhook action's outgoing-webhook endpoint
     "products": Kind.PRODUCT,  # a segment's "purchased" condition
-    "menu_id": Kind.RICH_MENU,  # a rich menu's tab area (and a menu rule's menu)
-    "default_menu_id": Kind.RICH_MENU,  # a channel's default rich menu
 }
 # ``*_id`` fields of request bodies that are not references to our objects, and why (a unit test fails on an
 # ``*_id`` field that is in neither list).
@@ -92,9 +88,13 @@ NOT_REFERENCES: dict[str, str] = {
     "line_user_ids": "LINE's IDs of friends, as above",
     "login_channel_id": "the LINE Login channel of the channel being connected (LINE checks it)",
     "event_id": "POST /conversions: the caller's own ID of the conversion (an order number), only a run-once key",
+    "menu_id": "a rich menu: PUT /rich-menu-rules checks each against the workspace and channel (RichMenuRules.save)",
+    "default_menu_id": "a rich menu, as menu_id",
+    "route_id": "an inflow route: PUT /rich-menu-rules checks it against the workspace (RichMenuRules.save)",
 }
 # Tags may be named by name ("VIP") or by ID anywhere a body lists tags; a value shaped like a tag ID is an ID.
 TAG_ID = re.compile(r"^tag_[0-9A-HJKMNP-TV-Z]{26}$")
+RULE_PATH = re.compile(r"^rules\.(\d+)\.")
 
 
 @dataclass(frozen=True)
@@ -201,10 +201,6 @@ def _webhook_endpoint(workspace_id: str, endpoint_id: str) -> bool:
     return _item(WebhookEndpointModel, workspace_pk(workspace_id), endpoint_sk(endpoint_id))
 
 
-def _rich_menu(workspace_id: str, menu_id: str) -> bool:
-    return RichMenuRepository().get(workspace_id, menu_id) is not None
-
-
 _EXISTS: dict[Kind, Callable[[str, str], bool]] = {
     Kind.CHANNEL: _channel,
     Kind.SUBSCRIBER: _subscriber,
@@ -219,20 +215,22 @@ _EXISTS: dict[Kind, Callable[[str, str], bool]] = {
     Kind.BROADCAST: _broadcast,
     Kind.AUTO_REPLY: _auto_reply,
     Kind.WEBHOOK_ENDPOINT: _webhook_endpoint,
-    Kind.RICH_MENU: _rich_menu,
 }
 _LABELS = {
     Kind.CHANNEL: "チャネル", Kind.SUBSCRIBER: "友だち", Kind.TAG: "タグ", Kind.TAG_FOLDER: "タグフォルダ",
     Kind.SCENARIO: "シナリオ", Kind.FORM: "フォーム", Kind.PRODUCT: "商品", Kind.SEGMENT: "セグメント",
     Kind.LIST: "リスト", Kind.LINK: "リンク", Kind.BROADCAST: "一斉配信", Kind.AUTO_REPLY: "自動応答",
-    Kind.WEBHOOK_ENDPOINT: "Webhook エンドポイント", Kind.RICH_MENU: "リッチメニュー",
+    Kind.WEBHOOK_ENDPOINT: "Webhook エンドポイント",
 }  # fmt: skip
 
 
 def owned(workspace_id: str, kind: Kind, object_id: str, *, where: str | None = None) -> None:
     """Raises NotFound unless ``object_id`` is a ``kind`` of this workspace (another workspace's is not found)."""
     if not _EXISTS[kind](workspace_id, object_id):
-        raise NotFound(f"この{_LABELS[kind]}はワークスペースにありません: {object_id}", where=where or kind.value)
+        rule = RULE_PATH.match(where or "")  # an ordered list of rules (rich menu rules): say which, as numbered
+        prefix = f"ルール {int(rule.group(1)) + 1}: " if rule else ""
+        raise NotFound(f"{prefix}この{_LABELS[kind]}はワークスペースにありません: {object_id}",
+                       where=where or kind.value)
 
 
 def owned_channel(workspace_id: str, channel_id: str, *, where: str = "channel_id") -> None:

@@ -654,7 +654,9 @@ class Services:
             from haishin.richmenus.repository import ImageStore, RichMenuRepository  # noqa: PLC0415
             from haishin.richmenus.service import RichMenuService  # noqa: PLC0415
 
-            # listeners: the re-linker (helper RULE) joins here to move per-user links when a menu is replaced
+            # listeners: the re-linker joins here to move per-user links when a menu is replaced. Merge note (RULE):
+            # listeners=(LateListener(lambda: self.rich_menu_rules),) - lazy, because published_menus is
+            # RichMenuPort(self.rich_menus) and rich_menu_rules is built from it (a direct reference loops).
             return RichMenuService(line_clients=self.line_clients, track=self.track, actions=self.actions,
                                    repository=RichMenuRepository(), images=ImageStore(), listeners=())
 

@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 
 from haishin.auth.permissions import Role
 from haishin.channels.service import ChannelService
+from haishin.richmenus.service import LateListener
 from haishin.secrets import InMemorySecretStore
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.workspaces.models import ChannelModel
 from tests.unit.line.conftest import CH, TOKEN, WS, caller, envelope, line_event
 
-from .conftest import Rig, png
+from .conftest import Replaced, Rig, png
 
 SIZE = {"width": 2500, "height": 843}
 USER = "U00000000000000000000000000000777"
@@ -272,3 +273,18 @@ def test_an_operator_limited_to_another_channel_sees_no_menu_of_this_one(rig: Ri
     assert rig.api("POST", "/api/rich-menus", body(), as_=limited)[0] == 404
     assert rig.api("GET", f"/api/rich-menus/{menu['id']}", as_=caller(Role.OPERATOR, channel_id=CH))[0] == 200
     assert rig.api("POST", "/api/rich-menus", body(), as_=caller(Role.VIEWER))[0] == 403
+
+
+def test_a_late_listener_is_looked_up_when_a_menu_is_replaced(rig: Rig) -> None:
+    looked: list[int] = []
+
+    def get() -> Replaced:
+        looked.append(1)
+        return rig.replaced
+
+    rig.root.rich_menus.listeners = [LateListener(get)]
+    menu = make(rig)
+    rig.api("POST", f"/api/rich-menus/{menu['id']}/publish")
+    assert looked == []
+    rig.api("PUT", f"/api/rich-menus/{menu['id']}", body(chat_bar_text="新しい"))
+    assert looked == [1] and len(rig.replaced.calls) == 1
