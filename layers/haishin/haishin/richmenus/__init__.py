@@ -1,1 +1,1 @@
-"""Rich menus (リッチメニュー): drafts, images, publishing to LINE, tabs (aliases + ``richmenuswitch``), taps."""
+"""Rich menus: menus published to LINE, tabs, taps, and the rules that pick each friend's menu."""
