@@ -43,6 +43,10 @@ BODIES: dict[tuple[str, str], Any] = {
     ("put", "/api/segments/{segment_id}"): {"name": "乗っ取り", "definition": {"type": "group"}},
     ("put", "/api/inflow-routes/{route_id}"): {"name": "乗っ取り", "channel_id": "{channel_id}"},
     ("put", "/api/conversion-points/{code}"): {"name": "乗っ取り", "kind": "url"},
+    ("put", "/api/rich-menus/{menu_id}"): {"name": "乗っ取り", "channel_id": "{channel_id}", "chat_bar_text": "x",
+                                           "areas": [{"bounds": {"x": 0, "y": 0, "width": 10, "height": 10},
+                                                      "action": {"type": "message", "text": "x"}}]},
+    ("put", "/api/rich-menus/{menu_id}/image"): {"content_type": "image/png", "data": "iVBORw0KGgo="},
     ("post", "/api/scenarios/{scenario_id}/steps/{step_id}/abtest/adopt"): {"variant": "B"},
     ("post", "/api/scenarios/{scenario_id}/enrollments"): {"subscriber_id": "{subscriber_id}"},
     ("post", "/api/scenarios/{scenario_id}/unsubscribe"): {"subscriber_id": "{subscriber_id}"},
@@ -130,6 +134,10 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
         "route_id": _try_create(owner, "/api/inflow-routes", {"name": "デモ流入経路", "channel_id": DEMO_CHANNEL_ID},
                                 "route_id"),
         "code": _try_create(owner, "/api/conversion-points", {"name": "デモCV", "kind": "url"}, "code"),
+        "menu_id": _try_create(owner, "/api/rich-menus", {
+            "name": "デモメニュー", "channel_id": DEMO_CHANNEL_ID, "size": {"width": 2500, "height": 843},
+            "chat_bar_text": "メニュー", "areas": [{"bounds": {"x": 0, "y": 0, "width": 2500, "height": 843},
+                                                  "action": {"type": "message", "text": "予約"}}]}, "id"),
     }
     ids["step_id"] = owner.ok("get", f"/api/scenarios/{ids['scenario_id']}")["steps"][0]["id"]
     endpoint_id = seeded.get("webhook_endpoint_id") or owner.ok("get", "/api/webhooks")["items"][0]["endpoint_id"]

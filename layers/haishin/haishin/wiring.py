@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from haishin.render import Renderer
     from haishin.richmenus.relink import FriendMenus, PublishedMenus, RelinkJobs, RichMenuRules, RuleBooks
     from haishin.richmenus.rules_repository import RuleRepository
+    from haishin.richmenus.service import RichMenuService
     from haishin.routes.login import InflowLogin
     from haishin.routes.scenario_link import ScenarioLinks
     from haishin.routes.service import RouteService
@@ -458,7 +459,7 @@ class Services:
 
             steps = StepSender(self.scenarios, self.enrollments, actions=self.actions,
                                scenario_control=self.scenario_service, tags=self.tags, abtests=self.step_abtests,
-                               menus=self.friend_menus)
+                               menu_rules=self.friend_menus)
             return DeliveryWorker(
                 ledger=self.ledger, subscribers=self.subscribers, line_clients=self.line_clients,
                 renderer=self.renderer, timeline=self.timeline, kinds={"step": steps, "broadcast": send_broadcast},
@@ -644,9 +645,26 @@ class Services:
         def build() -> ChannelService:
             from haishin.channels.service import ChannelService  # noqa: PLC0415
 
-            return ChannelService(self.secrets, clients=self.line_clients, subscribers=self.subscribers)
+            return ChannelService(self.secrets, clients=self.line_clients, subscribers=self.subscribers,
+                                  rich_menus=self.rich_menus)
 
         return self._one("channels", build)
+
+    @property
+    def rich_menus(self) -> RichMenuService:
+        """Rich menus: drafts, images (S3), publishing to LINE with tabs, deleting, taps and their statistics."""
+
+        def build() -> RichMenuService:
+            from haishin.richmenus.repository import ImageStore, RichMenuRepository  # noqa: PLC0415
+            from haishin.richmenus.service import LateListener, RichMenuService  # noqa: PLC0415
+
+            # The re-linker moves per-user links when a menu is replaced. Late, because the rules read menus via
+            # this service (published_menus) and the channels service it needs holds this one: a direct reference loops.
+            return RichMenuService(line_clients=self.line_clients, track=self.track, actions=self.actions,
+                                   repository=RichMenuRepository(), images=ImageStore(),
+                                   listeners=(LateListener(lambda: self.rich_menu_rules),))
+
+        return self._one("rich_menus", build)
 
     @property
     def chat(self) -> ChatService:
@@ -697,13 +715,12 @@ class Services:
     # ------------------------------------------------------------------ rich menu rules
     @property
     def published_menus(self) -> PublishedMenus:
-        """The menus the rules name. Merge note: ``RichMenuPort(self.rich_menus)`` once the rich menus service is
-        composed here (helper RM); until then every use raises ConfigurationError."""
+        """The menus the rules name, read through the rich menus service."""
 
         def build() -> PublishedMenus:
-            from haishin.richmenus.relink import MenusNotMerged  # noqa: PLC0415
+            from haishin.richmenus.relink import RichMenuPort  # noqa: PLC0415
 
-            return MenusNotMerged()
+            return RichMenuPort(self.rich_menus)
 
         return self._one("published_menus", build)
 
@@ -783,7 +800,7 @@ class Services:
                 line=self.line_clients, triggers=self.scenario_service, auto_replies=self.auto_replies,
                 channels=self.channel_activity, actions=self.actions, optout=self.optout,
                 optout_keywords=self.optout_keywords, events=self.webhooks, first_steps=self.first_steps,
-                routes=self.routes, track=self.track, menus=self.friend_menus)
+                routes=self.routes, rich_menus=self.rich_menus, track=self.track, menu_rules=self.friend_menus)
 
         return self._one("line_events", build)
 

@@ -33,6 +33,7 @@ import haishin.api.routes.optout
 import haishin.api.routes.orders
 import haishin.api.routes.products
 import haishin.api.routes.rich_menu_rules
+import haishin.api.routes.rich_menus
 import haishin.api.routes.scenarios
 import haishin.api.routes.segments
 import haishin.api.routes.senders
@@ -75,6 +76,7 @@ ROUTE_MODULES = (
     haishin.api.routes.orders,
     haishin.api.routes.products,
     haishin.api.routes.rich_menu_rules,
+    haishin.api.routes.rich_menus,
     haishin.api.routes.scenarios,
     haishin.api.routes.segments,
     haishin.api.routes.senders,

@@ -25,12 +25,14 @@ from haishin.errors import BadRequest, HaishinError, PayloadTooLarge, Unsupporte
 
 DEFAULT_MAX_BYTES = 1 << 20
 IMPORT_MAX_BYTES = 5_767_168  # 5.5 MiB
+RICH_MENU_IMAGE_MAX_BYTES = 2 << 20  # base64 of LINE's 1 MB, with room so a larger image gets its own reason
 UPLOAD_HINT = "大きなファイルは POST /api/imports/upload-url でアップロードしてください"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # (method, path suffix) -> (max bytes, JSON object required)
 _EXCEPTIONS: dict[tuple[str, str], tuple[int, bool]] = {
     ("POST", "/api/imports"): (IMPORT_MAX_BYTES, True),
     ("POST", "/api/scenarios/import"): (DEFAULT_MAX_BYTES, False),
+    ("PUT", "/image"): (RICH_MENU_IMAGE_MAX_BYTES, True),  # PUT /api/rich-menus/{id}/image
 }
 
 

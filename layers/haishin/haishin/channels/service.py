@@ -7,15 +7,16 @@
   another workspace is a conflict.
 - rotate: a new token (and optionally a new secret) is validated the same way and must belong to the same bot;
   caches are invalidated so the next call uses the new value (``LineClients.forget`` and the store's invalidate).
-- disconnect: per-user rich menus of the channel's friends are unlinked first (batches of 500), then the channel
-  is marked disconnected (the webhook answers 404 from then on) and its secret deleted.
+- disconnect: per-user rich menus of the channel's friends are unlinked first (batches of 500), then Haishin's
+  published rich menus of the channel are deleted on LINE with their aliases (``RichMenuCleanup``, marked draft),
+  then the channel is marked disconnected (the webhook answers 404 from then on) and its secret deleted.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from haishin import clock
 from haishin.channels.models import ChannelSettingsModel, settings_sk
@@ -31,6 +32,12 @@ SECRET_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 UNLINK_BATCH = 500
 
 ClientFactory = Callable[[str], Any]  # access token -> a LineClient-like object (bot_info, unlink_rich_menus)
+
+
+class RichMenuCleanup(Protocol):
+    """``haishin.richmenus.service.RichMenuService``: takes the channel's published menus down on LINE."""
+
+    def forget_channel(self, workspace_id: str, channel_id: str, client: Any) -> int: ...
 
 
 def _default_factory(token: str) -> Any:
@@ -99,7 +106,9 @@ class ChannelService:
         client_factory: ClientFactory | None = None,
         clients: Any = None,
         subscribers: SubscriberRepository | None = None,
+        rich_menus: RichMenuCleanup | None = None,
     ) -> None:
+        self.rich_menus = rich_menus  # the composition root always gives it (tests of other parts may not)
         self.secrets = secrets
         self.client_factory = client_factory or _default_factory
         self.clients = clients  # LineClients whose cached client must be forgotten after a rotation
@@ -268,11 +277,13 @@ class ChannelService:
             except NotFound:
                 token = None
             user_ids = self.friends_user_ids(workspace_id, channel_id)
-            if token and user_ids:
+            if token and (user_ids or self.rich_menus is not None):
                 client = self.client_factory(str(token))
                 try:
                     for start in range(0, len(user_ids), UNLINK_BATCH):
                         client.unlink_rich_menus(user_ids[start : start + UNLINK_BATCH])
+                    if self.rich_menus is not None:  # Haishin's menus and aliases: nothing stays on LINE
+                        self.rich_menus.forget_channel(workspace_id, channel_id, client)
                 except LineApiError as error:
                     if error.retryable:
                         raise ExternalServiceError(

@@ -7,6 +7,10 @@ Two forms (``data`` of a LINE postback action is at most 300 characters):
 - querystring, for hand-written rich menus: ``action=add_tag&tag=vip`` is one action whose ``type`` is ``action``
   and whose other keys are its fields (``action=add_to_field&field=score&amount=5``).
 
+- ``haishin:rm:<menu_id>:<area>`` / ``haishin:rmtab:<menu_id>:<area>``: a tap on one of our rich menus
+  (``haishin.richmenus.models.tap_data``): the processor counts it and runs the stored area's actions
+  (``rich_menu_tap``); ``parse`` leaves it alone.
+
 Anything else is not ours (another tool's postback): recorded on the timeline, no action.
 """
 
@@ -19,6 +23,7 @@ import urllib.parse
 from typing import Any
 
 from haishin.actions import Action, parse_actions
+from haishin.richmenus.models import parse_tap_data
 
 PREFIX = "haishin:"
 
@@ -30,6 +35,11 @@ class NotOurs(Exception):
 def encode(actions: list[dict[str, Any]]) -> str:
     raw = json.dumps(actions, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def rich_menu_tap(data: str) -> tuple[str, str, int] | None:
+    """(``rm`` | ``rmtab``, menu ID, area index) of a tap on one of our rich menus; None for anything else."""
+    return parse_tap_data(data)
 
 
 def parse(data: str) -> list[Action]:

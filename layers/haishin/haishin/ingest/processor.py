@@ -18,6 +18,9 @@ Per event type:
   same write that sets ``last_interaction_at`` (no extra write); opening the 1:1 chat marks the chat read with it
   (``channels.chat``). An auto-reply with actions (work beyond the reply) shows LINE's loading animation first,
   runs the actions, then answers in one reply with the "immediately" first step of a scenario they started.
+- postback of a rich menu area (``haishin:rm:`` / ``haishin:rmtab:``): the tap is counted once per event (the
+  ``rmtap`` step marker), in standby too; a postback area's stored actions run through ``ActionRunner`` (actor
+  "rich_menu:<menu_id>", idempotency_key "postback:<webhookEventId>"); a tab area runs nothing (LINE switched).
 - postback: ``haishin.ingest.postback`` payload -> ``ActionRunner`` (actor "postback",
   idempotency_key "postback:<webhookEventId>"); a bad payload is logged and skipped. A scenario started by those
   actions (or an auto-reply's) sends its "immediately" first step at once, on the reply token when it is unused.
@@ -118,6 +121,14 @@ class FriendMenus(Protocol):
     def relink(self, workspace_id: str, subscriber_id: str, *, channel_id: str | None = None) -> Any: ...
 
 
+class RichMenuTaps(Protocol):
+    """``haishin.richmenus.service.RichMenuService``: taps on our rich menus."""
+
+    def count_tap(self, workspace_id: str, data: str, subscriber_id: str, at: datetime) -> bool: ...
+
+    def tap_actions(self, workspace_id: str, data: str) -> list[Any]: ...
+
+
 class Channels(Protocol):
     def touch(self, channel_id: str, at: datetime) -> None: ...
 
@@ -188,10 +199,12 @@ class LineEventProcessor:
         optout_keywords: KeywordStore,
         first_steps: FirstSteps,
         routes: InflowRoutes,
+        rich_menus: RichMenuTaps,
         track: Any = None,
-        menus: FriendMenus | None = None,
+        menu_rules: FriendMenus | None = None,
     ) -> None:
-        self.menus = menus  # None: no rich menu rules (unit tests of other areas); the wiring always passes it
+        self.menu_rules = menu_rules  # None: no menu rules (unit tests of other areas); the wiring always passes it
+        self.rich_menus = rich_menus
         self.track = track  # haishin.track.service.TrackService: URLs in auto-replies become tracked URLs
         self.first_steps = first_steps
         self.routes = routes
@@ -391,8 +404,8 @@ class LineEventProcessor:
             if route is not None:
                 self.routes.remember_login(ctx.workspace_id, ctx.channel_id, ctx.user_id, route)
             raise
-        if self.menus is not None:  # a new friend has no per-user menu yet; the rules may give one (never raises)
-            self.menus.relink(ctx.workspace_id, subscriber.subscriber_id, channel_id=ctx.channel_id)
+        if self.menu_rules is not None:  # a new friend has no per-user menu yet; the rules may give one (never raises)
+            self.menu_rules.relink(ctx.workspace_id, subscriber.subscriber_id, channel_id=ctx.channel_id)
         # The greeting and the "immediately" first steps the trigger started answer this event together: one reply
         # (greeting first, LINE's order; 5 objects per reply, the rest by push), or by push with their own retry
         # keys when the token is refused; the steps exactly once through the delivery ledger
@@ -585,6 +598,10 @@ class LineEventProcessor:
             {"type": "postback", "channel_id": ctx.channel_id, "data": data[:300], "params": params},
             actor="friend", at=ctx.at, entry_id=ctx.webhook_event_id,
         )
+        tap = postback.rich_menu_tap(data)
+        if tap is not None:
+            self._rich_menu_tap(ctx, subscriber, data, tap[1])
+            return
         if ctx.standby:
             return
         try:
@@ -597,6 +614,22 @@ class LineEventProcessor:
             return
         self._run_actions(ctx, subscriber, actions, actor="postback",
                           idempotency_key=f"postback:{ctx.webhook_event_id}")
+
+    def _rich_menu_tap(self, ctx: _Ctx, subscriber: SubscriberModel, data: str, menu_id: str) -> None:
+        """A tap on one of our rich menus: counted once per event; a postback area's actions run (not in standby)."""
+        if "rmtap" not in self.ledger.steps(ctx.key):
+            self.rich_menus.count_tap(ctx.workspace_id, data, subscriber.subscriber_id, ctx.at)
+            self.ledger.mark_step(ctx.key, "rmtap")
+        if ctx.standby:
+            return
+        try:
+            actions = self.rich_menus.tap_actions(ctx.workspace_id, data)
+        except ValidationError as exc:
+            log.error("the rich menu area's stored actions are invalid (%s); skipped", exc.errors()[0].get("msg"))
+            return
+        if actions:
+            self._run_actions(ctx, subscriber, actions, actor=f"rich_menu:{menu_id}",
+                              idempotency_key=f"postback:{ctx.webhook_event_id}")
 
     def _other(self, ctx: _Ctx) -> None:
         kind = str(ctx.event.get("type"))

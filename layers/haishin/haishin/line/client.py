@@ -131,6 +131,7 @@ class LineClient:
         self._api = sdk.MessagingApi(self._api_client)
         self._configuration = configuration
         self._insight_api: Any = None
+        self._blob_api: Any = None
         # aggregation units this container saw LINE refuse (bad name or the month's limit), and the month LINE said
         # the limit was reached: a unit not known to be in use is then not asked for again this month
         self._units_lock = threading.Lock()
@@ -303,6 +304,55 @@ class LineClient:
         body = self._read("get_aggregation_unit_name_list", str(limit), start).to_dict()
         return list(body.get("customAggregationUnits") or []), body.get("next")
 
+    # ------------------------------------------------------------------ rich menus (haishin.richmenus)
+    def _blob_client(self) -> Any:
+        """MessagingApiBlob on the api-data host (where LINE takes rich menu images)."""
+        if self._blob_api is None:
+            sdk = _messaging()
+            self._blob_api_client = sdk.ApiClient(sdk.Configuration(
+                host=settings().line_data_api_base, access_token=self._configuration.access_token))
+            self._blob_api = sdk.MessagingApiBlob(self._blob_api_client)
+        return self._blob_api
+
+    def create_rich_menu(self, body: dict[str, Any]) -> str:
+        """A rich menu (LINE's JSON: size, selected, name, chatBarText, areas); its ``richMenuId``."""
+        request = _messaging().RichMenuRequest.from_dict(body)
+        return str(self._call("create_rich_menu", request).rich_menu_id)
+
+    def upload_rich_menu_image(self, rich_menu_id: str, content_type: str, data: bytes) -> None:
+        """The menu's image (JPEG or PNG, at most 1 MB), to the api-data host. A menu takes one image, once."""
+        self._call("set_rich_menu_image", rich_menu_id, bytes(data), api=self._blob_client(),
+                   _headers={"Content-Type": content_type})
+
+    def delete_rich_menu(self, rich_menu_id: str) -> None:
+        """Deletes the menu; LINE drops every per-user link to it (those friends see the default menu)."""
+        self._call("delete_rich_menu", rich_menu_id)
+
+    def set_default_rich_menu(self, rich_menu_id: str) -> None:
+        self._call("set_default_rich_menu", rich_menu_id)
+
+    def cancel_default_rich_menu(self) -> None:
+        self._call("cancel_default_rich_menu")
+
+    def create_rich_menu_alias(self, alias_id: str, rich_menu_id: str) -> None:
+        request = _messaging().CreateRichMenuAliasRequest.from_dict(
+            {"richMenuAliasId": alias_id, "richMenuId": rich_menu_id})
+        self._call("create_rich_menu_alias", request)
+
+    def update_rich_menu_alias(self, alias_id: str, rich_menu_id: str) -> None:
+        request = _messaging().UpdateRichMenuAliasRequest.from_dict({"richMenuId": rich_menu_id})
+        self._call("update_rich_menu_alias", alias_id, request)
+
+    def delete_rich_menu_alias(self, alias_id: str) -> None:
+        self._call("delete_rich_menu_alias", alias_id)
+
+    def rich_menu_insight(self, rich_menu_id: str, since: str, until: str) -> dict[str, Any]:
+        """LINE's statistics of one rich menu made with the Messaging API between two days (``yyyyMMdd``, Japan
+        time): impressions of the menu and clicks per area (by bounds), LINE's camelCase. Below LINE's privacy
+        threshold only ``richMenuId`` comes back. Aggregated by the next day."""
+        return dict(self._read("get_rich_menu_insight_summary", rich_menu_id, since, until,
+                               api=self._insight_client()).to_dict())
+
     # ------------------------------------------------------------------ rich menu links (menu rules)
     # Links are idempotent on LINE's side (linking the menu a user already has, or unlinking a user with none, is
     # harmless), so these take no retry key; callers retry 429/5xx with ``haishin.retry``.
@@ -335,6 +385,8 @@ class LineClient:
         self._api_client.close()
         if self._insight_api is not None:
             self._insight_api_client.close()
+        if self._blob_api is not None:
+            self._blob_api_client.close()
 
 
 def _error_message(body: Any) -> str:

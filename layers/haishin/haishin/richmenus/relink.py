@@ -38,7 +38,7 @@ from pydantic import ValidationError
 
 from haishin import clock, ids
 from haishin.config import settings
-from haishin.errors import ConfigurationError, ExternalServiceError, NotFound, ValidationFailed
+from haishin.errors import ExternalServiceError, NotFound, ValidationFailed
 from haishin.retry import BudgetSpent, with_backoff
 from haishin.richmenus.rules import (
     CompiledRule,
@@ -104,15 +104,6 @@ class RichMenuPort:
 
     def set_default(self, workspace_id: str, channel_id: str, menu_id: str | None) -> None:
         self.service.set_default(workspace_id, channel_id, menu_id)
-
-
-class MenusNotMerged:
-    """Until the rich menus package is composed in (``RichMenuPort(services().rich_menus)``): every use says so."""
-
-    def _missing(self, *_: Any) -> Any:
-        raise ConfigurationError("the rich menus service is not wired to the menu rules", where="published_menus")
-
-    menu_channel = line_menu_id = set_default = _missing
 
 
 class ChannelLookup(Protocol):

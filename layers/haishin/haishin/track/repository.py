@@ -44,6 +44,10 @@ class TrackRepository:
             ClickFriendModel(pk=friend_pk(workspace_id, scope, sub), sk=subscriber_id, first_at=now),
             ClickStatsModel(pk=stats_pk(workspace_id, scope), sk=sub), [ClickStatsModel.unique_friends.add(1)])
 
+    def add(self, workspace_id: str, scope: str, sub: str) -> None:
+        """One click on (scope, sub) by nobody known (a rich menu's shared URL): the total only."""
+        ClickStatsModel(pk=stats_pk(workspace_id, scope), sk=sub).update(actions=[ClickStatsModel.clicks.add(1)])
+
     def note_last_click(self, workspace_id: str, subscriber_id: str, source: str, at: datetime) -> None:
         LastClickModel(pk=last_click_pk(workspace_id, subscriber_id), sk="click", source=source, at=at).save()
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 from haishin import clock
 from haishin.errors import NotFound
@@ -33,6 +34,17 @@ from haishin.ttl_cache import TtlLru
 log = logging.getLogger(__name__)
 
 _ENSURED_MAX = 20_000
+_JST = ZoneInfo("Asia/Tokyo")
+
+
+def day_jst(at: datetime) -> str:
+    """``yyyymmdd`` of ``at`` in Japan time: the day a rich menu tap is counted on."""
+    return at.astimezone(_JST).strftime("%Y%m%d")
+
+
+def richmenu_scope(menu_id: str) -> str:
+    """Click counters of a rich menu's tracked URLs: sub ``area#<index>#<yyyymmdd>`` (totals only: anonymous)."""
+    return f"richmenu#{menu_id}"
 _KEY_TTL_S = 300.0
 
 
@@ -115,6 +127,11 @@ class TrackService:
             self._sources.put(cache_key, state, _KEY_TTL_S)
         return Tracker(self, workspace_id, subscriber_id, state)
 
+    def shared_url(self, workspace_id: str, url: str, kind: str, source_id: str, sub: str) -> str:
+        """A tracked URL every friend shares (a rich menu area, ``kind`` ``r``): its taps are counted on the
+        source without a friend (``tokens.ANONYMOUS``)."""
+        return self.tracker(workspace_id, tokens.ANONYMOUS, kind, source_id, sub).wrap(url)
+
     def key(self, workspace_id: str, *, create: bool = True) -> bytes:
         found, key = self._keys.get(workspace_id)
         if not found:
@@ -149,6 +166,14 @@ class TrackService:
             reason = exc.reason if isinstance(exc, tokens.TrackTokenInvalid) else "signature"
             log.info("tracked URL %s: refused a %s token", parsed.link_id, reason)
             return ClickResult("token_invalid", link_id=parsed.link_id, token_reason=reason)
+        if parsed.subscriber_id == tokens.ANONYMOUS:  # a rich menu area's URL: counted, nobody attributed
+            if source.kind == "r":
+                try:
+                    self.repository.add(workspace_id, richmenu_scope(source.id),
+                                        f"area#{source.sub or 0}#{day_jst(clock.now())}")
+                except Exception:  # the friend still reaches the page
+                    log.exception("tracked URL %s: counting failed", parsed.link_id)
+            return ClickResult("redirect", target_url=target.target_url, link_id=parsed.link_id)
         result = ClickResult("redirect", target_url=with_friend_token(
             target.target_url, lambda: self.friend_token(workspace_id, parsed.subscriber_id)),
             link_id=parsed.link_id, subscriber_id=parsed.subscriber_id)
@@ -259,4 +284,5 @@ def rate(unique: int, delivered: int | None) -> float | None:
     return round(unique / delivered, 4) if delivered else None
 
 
-__all__ = ["FRIEND_PARAM", "TrackService", "Tracker", "epoch_day", "rate", "scopes", "with_friend_token"]
+__all__ = ["FRIEND_PARAM", "TrackService", "Tracker", "day_jst", "epoch_day", "rate", "richmenu_scope", "scopes",
+           "with_friend_token"]

@@ -24,7 +24,8 @@ from typing import Any
 
 _PART = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 MAC_CHARS = 22
-KINDS = {"b": "broadcast", "s": "scenario", "a": "autoreply"}
+KINDS = {"b": "broadcast", "s": "scenario", "a": "autoreply", "r": "richmenu"}
+ANONYMOUS = "-"  # the friend part of a URL every friend shares (a rich menu area): counted, never attributed
 
 
 class TrackTokenInvalid(Exception):
@@ -180,5 +181,5 @@ def verify_friend_token(key: bytes, workspace_id: str, token: str, today: int) -
     return parts[0]
 
 
-__all__ = ["FRIEND_TOKEN_DAYS", "Minter", "Source", "TrackTokenInvalid", "friend_token",
+__all__ = ["ANONYMOUS", "FRIEND_TOKEN_DAYS", "Minter", "Source", "TrackTokenInvalid", "friend_token",
            "link_id_for", "looks_like", "mint", "parse", "verify", "verify_friend_token"]
