@@ -459,7 +459,7 @@ class Services:
 
             steps = StepSender(self.scenarios, self.enrollments, actions=self.actions,
                                scenario_control=self.scenario_service, tags=self.tags, abtests=self.step_abtests,
-                               menu_rules=self.friend_menus)
+                               menus=self.friend_menus)
             return DeliveryWorker(
                 ledger=self.ledger, subscribers=self.subscribers, line_clients=self.line_clients,
                 renderer=self.renderer, timeline=self.timeline, kinds={"step": steps, "broadcast": send_broadcast},
@@ -720,7 +720,7 @@ class Services:
         def build() -> PublishedMenus:
             from haishin.richmenus.relink import RichMenuPort  # noqa: PLC0415
 
-            return RichMenuPort(self.rich_menus)
+            return RichMenuPort(lambda: self.rich_menus)
 
         return self._one("published_menus", build)
 

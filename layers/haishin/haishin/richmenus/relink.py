@@ -89,10 +89,15 @@ class PublishedMenus(Protocol):
 
 class RichMenuPort:
     """``PublishedMenus`` over the rich menus service (``haishin.richmenus.service.RichMenuService``: its
-    ``repository.get`` and ``set_default``)."""
+    ``repository.get`` and ``set_default``). The service is fetched on first use: it runs postback actions, whose
+    tag changes re-link through these rules, so building it eagerly here would loop."""
 
-    def __init__(self, service: Any) -> None:
-        self.service = service
+    def __init__(self, service: Callable[[], Any]) -> None:
+        self._service = service
+
+    @property
+    def service(self) -> Any:
+        return self._service()
 
     def menu_channel(self, workspace_id: str, menu_id: str) -> str | None:
         menu = self.service.repository.get(workspace_id, menu_id)
