@@ -683,10 +683,13 @@ class Services:
     @property
     def pages(self) -> Pages:
         def build() -> Pages:
+            from haishin.pages.liff import LiffPages  # noqa: PLC0415
             from haishin.pages.router import Pages  # noqa: PLC0415
 
+            liff = LiffPages(channels=self.channels, subscribers=self.subscribers, forms=self.forms,
+                             optout=self.optout)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
-                         track=self.track, conversions=self.conversions)
+                         track=self.track, conversions=self.conversions, liff=liff)
 
         return self._one("pages", build)
 
