@@ -176,7 +176,7 @@ class LiffPages:
             subscriber = self.subscribers.require(ws, sid)
         state = state_of(subscriber)
         name = subscriber.display_name or "お客さま"
-        return liff_page(200, "me.html.j2", title="マイページ", name=name, state=state, notice=notice,
+        return liff_page(200, "me.html.j2", title="マイページ", friend_name=name, state=state, notice=notice,
                          action=f"{public_base()}/liff/{channel.channel_id}/me", id_token=id_token,
                          sender=self.optout.sender(ws), liff_id=channel.liff_id, mode="page", fallback="", send="")
 
