@@ -100,7 +100,7 @@ def test_set_the_liff_app_open_a_form_in_line_send_it_and_see_the_chat_and_the_f
     assert liff.url == f"{system.api_url}/liff/{CH}/f/{form['form_id']}"  # no token in the URL
     assert "id_token" not in liff.url and "?t=" not in liff.url
     liff.get_by_label("お好きなメニュー").fill("抹茶ラテ")
-    snap("liff-form")
+    liff.screenshot(path=str(snap("liff-form")))  # the LIFF page's own window, over the admin's
     liff.get_by_role("button").click()
     liff.get_by_text("送信が完了しました").wait_for()
     liff.get_by_text("トーク画面にメッセージを送信しました。").wait_for()  # liff.sendMessages, inside LINE only
@@ -113,7 +113,7 @@ def test_set_the_liff_app_open_a_form_in_line_send_it_and_see_the_chat_and_the_f
     assert detail["forms_answered"] == [form["form_id"]]
     history = api_request(system, token, "GET", f"/api/subscribers/{friend}/chat")
     assert any(SENT in json.dumps(item, ensure_ascii=False) for item in history["messages"])
-    snap("phone")
+    phone.screenshot(path=str(snap("phone")))
     assert [e for e in browser_errors if "status of 422" not in e] == []  # the refused LIFF ID, on purpose
 
 
