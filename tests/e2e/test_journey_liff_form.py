@@ -119,7 +119,11 @@ def test_set_the_liff_app_open_a_form_in_line_send_it_and_see_the_chat_and_the_f
 
 def test_my_page_in_line_and_a_forged_id_token(system: Any, page: Any, browser_errors: list[str], snap: Any) -> None:
     token = system.login(email=OWNER, workspace_id=WS, role="owner")
-    [app] = system.line_emulator.liff.list(LOGIN_ID)["apps"]
+    apps = system.line_emulator.liff.list(LOGIN_ID)["apps"]
+    if not apps:  # this test alone: the LIFF app the first journey set through the channel screen
+        apps = [system.line_emulator.liff.add(LOGIN_ID, f"{system.api_url}/liff/{CH}")]
+        api_request(system, token, "PUT", f"/api/channels/{CH}/liff", {"liff_id": apps[0]["liffId"]})
+    [app] = apps
     page.route("**/favicon.ico", lambda r: r.fulfill(status=204, body=""))
     opener = (f"{system.line_emulator.base_url}/_emulator/liff/open?user={USER}"
               f"&url=https://liff.line.me/{app['liffId']}/me")
@@ -136,6 +140,17 @@ def test_my_page_in_line_and_a_forged_id_token(system: Any, page: Any, browser_e
     snap("me")
     page.get_by_test_id("me-optout-button").click()
     page.get_by_text("LINE でお知らせを受け取っています。").wait_for()
+
+    # outside LINE (a desktop tab, no LIFF context) with today's signed link in the URL: the signed form page
+    form = next(iter(api_request(system, token, "GET", "/api/forms")["items"]), None) or api_request(
+        system, token, "POST", "/api/forms", {"name": "来店アンケート", "title": "ご来店アンケート", "channel_id": CH,
+                                              "fields": [{"key": "favorite", "label": "お好きなメニュー", "type": "text"}]})
+    link = api_request(system, token, "POST", f"/api/forms/{form['form_id']}/link", {"subscriber_id": friend})
+    desktop = page.context.new_page()
+    desktop.goto(f"{system.api_url}/liff/{CH}/f/{form['form_id']}?t={link['token']}")
+    desktop.wait_for_url(f"{system.api_url}/f/{form['form_id']}?t={link['token']}")
+    desktop.get_by_label("お好きなメニュー").wait_for()
+    desktop.close()
 
     # a forged ID token (signed with another secret) in the LIFF context: the Japanese refusal, nothing stored
     forged = system.line_emulator.login.issue_id_token(LOGIN_ID, USER, secret="0" * 32)

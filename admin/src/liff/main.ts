@@ -47,8 +47,8 @@ export async function start(cfg: Config): Promise<void> {
     mock = mockContext(window);
     liff.use(new LiffMockPlugin());
   }
-  await liff.init({ liffId: cfg.liffId, ...(mock ? { mock: true } : {}) } as Parameters<typeof liff.init>[0]);
-  if (mock) useEmulator(liff, mock, cfg.emulator);
+  await liff.init({ liffId: cfg.liffId, ...(cfg.mock ? { mock: true } : {}) } as Parameters<typeof liff.init>[0]);
+  if (cfg.mock) useEmulator(liff, mock, cfg.emulator);
 
   if (cfg.mode === "done") {
     if (!liff.isInClient() || !cfg.send) return; // a desktop browser: nothing to post into

@@ -56,6 +56,11 @@ export function useEmulator(liff: typeof liffType, mock: MockContext | null, emu
   if (!mock) {
     // no emulator context (a desktop browser on the local system): outside LINE, not logged in
     mocked.$mock.set((p) => ({ ...p, isInClient: false, isLoggedIn: false, getIDToken: null }));
+    // LINE Login has no mock: say where the local system opens LIFF pages from
+    liff.login = () => {
+      const line = document.getElementById("liff-status");
+      if (line) line.textContent = "ローカル環境では、LINE エミュレーターのトーク画面 (/_emulator/phone) から開いてください。";
+    };
     return;
   }
   mocked.$mock.set((p) => ({

@@ -159,7 +159,8 @@ def test_the_shell_page_loads_the_bundled_liff_script_with_its_config(env: Env) 
     assert '<script src="https://localhost/liff/app.js"></script>' in html
     assert f'action="https://localhost/liff/{CH}/f/{env.form_id}"' in html
     csp = response["headers"]["content-security-policy"]
-    assert "script-src 'self' " in csp and "connect-src 'self' https://api.line.me" in csp
+    assert "script-src 'self' https://static.line-scdn.net " in csp  # the SDK's own extensions, inside LINE
+    assert "connect-src 'self' https://api.line.me" in csp
     assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
     # a signed link that came with the URL is the fallback outside LINE
     with_link = request(env, "GET", f"/liff/{CH}/f/{env.form_id}", query={"t": "abc"})["body"]
@@ -171,7 +172,8 @@ def test_the_mock_is_on_only_where_the_local_runtime_says(env: Env, monkeypatch:
     config.reset_settings_cache()
     response = request(env, "GET", f"/liff/{CH}/me")
     assert 'data-mock="1"' in response["body"] and f'data-emulator="{env.emulator.base_url}"' in response["body"]
-    assert env.emulator.base_url in response["headers"]["content-security-policy"]
+    csp = response["headers"]["content-security-policy"]
+    assert env.emulator.base_url in csp and "script-src 'self' 'sha256" in csp  # locally no script from outside
 
 
 def test_unknown_channels_and_paths_are_404(env: Env) -> None:
