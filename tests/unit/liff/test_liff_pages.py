@@ -312,3 +312,16 @@ def test_the_opener_and_send_messages_over_http(env: Env) -> None:
         "liff_id": LIFF_ID, "id_token": env.emulator.login.issue_id_token(LOGIN_ID, ALICE, secret="e" * 32),
         "messages": [{"type": "text", "text": "x"}]}), timeout=5)
     assert forged.status_code == 401
+
+
+def test_the_endpoint_itself_and_line_not_answering(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoint = request(env, "GET", f"/liff/{CH}")  # LINE's primary redirect (?liff.state=...): liff.init goes on
+    assert endpoint["statusCode"] == 200 and 'data-mode="endpoint"' in endpoint["body"]
+    assert 'id="liff-form"' in endpoint["body"]
+    token = env.emulator.login.issue_id_token(LOGIN_ID, ALICE)
+    monkeypatch.setenv("LINE_API_BASE", "http://127.0.0.1:9")  # nothing listens: LINE's verify does not answer
+    config.reset_settings_cache()
+    before = stored()
+    response = request(env, "POST", f"/liff/{CH}/me", {"id_token": token, "op": "stop", "scope": "line"})
+    assert response["statusCode"] == 502 and "ただいま混み合っています" in response["body"]
+    assert stored() == before and not env.root.subscribers.require(WS, env.alice_id).unsubscribed
