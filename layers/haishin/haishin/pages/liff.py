@@ -90,6 +90,12 @@ class LiffPages:
         method = http.method(event)
         if parts == ["app.js"] and method == "GET":
             return bundle()
+        body: dict[str, list[str]] = {}
+        if method == "POST":
+            try:  # a body that is not a small form post is named first, as on every other route
+                body = http.form_data(event)
+            except HaishinError as error:
+                return message_page(error.http_status, "ページを開けませんでした", error.message)
         if not parts:
             return _not_found()
         channel_id, rest = parts[0], parts[1:]
@@ -103,7 +109,7 @@ class LiffPages:
         if method == "GET":
             return self.shell(channel, rest, event)
         if method == "POST":
-            return self.open(channel, rest, event)
+            return self.open(channel, rest, body)
         return message_page(405, "このページは開けません", "URLをご確認ください。")
 
     # ------------------------------------------------------------------ step 1: the LIFF shell
@@ -117,11 +123,7 @@ class LiffPages:
                          else "endpoint", action=here, fallback=fallback, send="")
 
     # ------------------------------------------------------------------ step 2: the friend, then the page
-    def open(self, channel: ChannelModel, rest: list[str], event: dict[str, Any]) -> dict[str, Any]:
-        try:
-            body = http.form_data(event)
-        except HaishinError as error:
-            return message_page(error.http_status, "ページを開けませんでした", error.message)
+    def open(self, channel: ChannelModel, rest: list[str], body: dict[str, list[str]]) -> dict[str, Any]:
         id_token = (body.get("id_token") or [""])[0]
         try:
             subscriber = self.friend(channel, id_token)
