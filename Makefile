@@ -65,6 +65,10 @@ endif
 ifeq ($(wildcard admin/dist),)
 $(shell rm -f $(STAMPS)/admin-build-*)
 endif
+# the LIFF pages' script is built with the admin into the domain layer (haishin/pages/static, git-ignored)
+ifeq ($(wildcard layers/haishin/haishin/pages/static/liff.js),)
+$(shell rm -f $(STAMPS)/admin-build-*)
+endif
 endif
 
 .PHONY: api-coverage help install check-tools venv sam-venv checkov-venv admin dynamodb-local test-deps \
@@ -169,7 +173,7 @@ validate: venv sam-venv checkov-venv ## cfn-lint, sam validate --lint, and the c
 	$(CHECKOV) -f template.yaml
 	$(CHECKOV) -f .local/template.transformed.json
 
-build: sam-venv ## sam build (arm64 layers from PyPI wheels, no container)
+build: sam-venv admin ## sam build (arm64 layers from PyPI wheels, no container; the admin build makes the LIFF script)
 	$(SAM) build --cached --parallel
 
 unit: venv ## in-process unit tests (moto, no sockets)
@@ -193,7 +197,7 @@ bench: venv ## benchmarks: print figures, never assert
 
 # ---------------------------------------------------------------- deploy and clean
 
-deploy: sam-venv ## sam build && sam deploy --guided (defaults in samconfig.toml)
+deploy: sam-venv admin ## sam build && sam deploy --guided (defaults in samconfig.toml)
 	$(SAM) build --cached --parallel
 	$(SAM) deploy --guided
 

@@ -12,6 +12,7 @@ from haishin.errors import HaishinError
 from haishin.pages.forms import respond
 from haishin.pages.html import message_page
 from haishin.pages.http import form_data, path_param, query, source_ip
+from haishin.pages.liff import form_done_page
 from haishin.public_url import serving
 from haishin.wiring import services
 
@@ -33,4 +34,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             logger.exception("form submit failed", extra={"form_id": form_id})
             return message_page(500, "送信できませんでした", "時間をおいてもう一度お試しください。")
         metrics.add_metric(name=f"FormSubmit_{result.outcome}", unit=MetricUnit.Count, value=1)
-        return respond(result)
+        liff_id = (answers.get("_liff") or [""])[0]  # opened as a LIFF app: the thanks page posts into the chat
+        return form_done_page(result, liff_id) if liff_id else respond(result)

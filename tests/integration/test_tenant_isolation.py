@@ -39,6 +39,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/api/broadcasts/{broadcast_id}/test-send"): {"subscriber_ids": ["{subscriber_id}"]},
     ("put", "/api/channels/{channel_id}/token"): {"access_token": DEMO_ACCESS_TOKEN},
     ("put", "/api/channels/{channel_id}/greeting"): {"text": "乗っ取り"},
+    ("put", "/api/channels/{channel_id}/liff"): {"liff_id": "2000000001-AbCd1234"},
     ("patch", "/api/operators/{email}"): {"role": "owner"},
     ("put", "/api/segments/{segment_id}"): {"name": "乗っ取り", "definition": {"type": "group"}},
     ("put", "/api/inflow-routes/{route_id}"): {"name": "乗っ取り", "channel_id": "{channel_id}"},

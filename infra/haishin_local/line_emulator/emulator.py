@@ -22,6 +22,7 @@ from typing import Any
 from haishin import clock
 
 from . import webhook
+from .liff import LiffApps
 from .limits import Faults, RateLimiter
 from .login import LineLogin
 from .richmenu import (
@@ -215,6 +216,7 @@ class Emulator:
         self._users: dict[str, User] = {}
         self.reply_token_ttl = REPLY_TOKEN_TTL  # tests shorten it (0 refuses every reply); reset() restores it
         self.login = LineLogin(self)  # LINE Login v2.1 (authorize, token, verify)
+        self.liff = LiffApps(self)  # LIFF apps of the Login channels, the opener, liff.sendMessages (liff.py)
         self.units = UnitBook()  # aggregation units: monthly names, the friend's opens and taps (units.py)
         self._reset_records()
 
@@ -426,6 +428,7 @@ class Emulator:
             for channel in self._channels.values():
                 channel.consumption = 0
             self.login.reset(full=full)
+            self.liff.reset(full=full)
             if full:
                 self._channels.clear()
                 self._tokens.clear()

@@ -151,6 +151,10 @@ class LineLogin:
             self._channels[channel_id] = LoginChannel(channel_id, channel_secret, list(redirect_uris), bot_channel_id)
         return {"channelId": channel_id, "redirectUris": list(redirect_uris), "botChannelId": bot_channel_id}
 
+    def channel(self, channel_id: str) -> LoginChannel | None:
+        with self._lock:
+            return self._channels.get(channel_id)
+
     def issue_id_token(self, channel_id: str, user_id: str, nonce: str | None = None,
                        scopes: tuple[str, ...] = ("openid", "profile"), *, issued: datetime | None = None,
                        secret: str | None = None) -> str:

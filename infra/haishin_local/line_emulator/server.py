@@ -11,6 +11,7 @@ from typing import Any
 
 from ..http_thread import ServedOnThread
 from .emulator import MAX_BODY_BYTES, Emulator
+from .login import Page
 
 Json = dict[str, Any]
 _DRAIN_LIMIT = 64 * 1024 * 1024  # read and discard oversize bodies up to this, so the client sees the 413
@@ -80,6 +81,14 @@ class LineEmulator(Emulator, ServedOnThread):
                     return 200, self.login.register_login_channel(
                         **_pick(body, ("channel_id", "channel_secret", "redirect_uris", "bot_channel_id"))
                     )
+                case ("POST", "liff_apps"):
+                    return 200, self.liff.add(
+                        **_pick(body, ("login_channel_id", "endpoint_url", "liff_id", "view_type")))
+                case ("GET", "liff_apps"):
+                    return 200, self.liff.list(query.get("login_channel_id"))
+                case ("DELETE", "liff_apps", liff_id):
+                    self.liff.delete(liff_id)
+                    return 200, {}
                 case ("POST", "users"):
                     return 200, self.add_user(
                         **_pick(body, ("user_id", "display_name", "picture_url", "language", "status_message"))
@@ -237,6 +246,9 @@ def _make_handler(emulator: LineEmulator) -> type[BaseHTTPRequestHandler]:
                     return
                 self._send(200, data, kind, {"Cache-Control": "no-store"})
                 return
+            if path.startswith("/_emulator/liff/"):  # LIFF: the opener and liff.sendMessages (liff.py)
+                self._liff(path, query, raw)
+                return
             if raw is None:
                 self._send(413, b'{"message":"Request Entity Too Large"}', "application/json", {})
                 return
@@ -249,6 +261,25 @@ def _make_handler(emulator: LineEmulator) -> type[BaseHTTPRequestHandler]:
                 body = {}
             status, out = emulator.handle_control(self.command, path, query, body)
             self._send(status, json.dumps(out, ensure_ascii=False).encode("utf-8"), "application/json", {})
+
+        def _liff(self, path: str, query: dict[str, str], raw: bytes | None) -> None:
+            route = path.rstrip("/")
+            if route == "/_emulator/liff/open" and self.command == "GET":
+                page = emulator.liff.open(query.get("user", ""), query.get("url", ""))
+            elif route == "/_emulator/liff/send" and self.command == "OPTIONS":
+                page = Page(204, "text/plain", b"", {"Access-Control-Allow-Origin": "*",
+                                                     "Access-Control-Allow-Methods": "POST",
+                                                     "Access-Control-Allow-Headers": "Content-Type"})
+            elif route == "/_emulator/liff/send" and self.command == "POST":
+                try:
+                    body = json.loads(raw or b"{}")
+                except json.JSONDecodeError:
+                    body = None
+                page = emulator.liff.send(body) if isinstance(body, dict) else \
+                    Page(400, "application/json", b'{"message":"malformed JSON"}', {"Access-Control-Allow-Origin": "*"})
+            else:
+                page = Page.json(404, {"message": "Not found"})
+            self._send(page.status, page.body, page.content_type, page.headers)
 
         def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str]) -> None:
             self.send_response(status)

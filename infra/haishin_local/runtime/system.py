@@ -528,6 +528,7 @@ class LocalSystem:
         if self.line_emulator is not None:
             self._setenv("LINE_API_BASE", self.line_emulator.base_url)
             self._setenv("LINE_LOGIN_BASE", self.line_emulator.base_url)  # the authorize screen (LINE Login)
+            self._setenv("LIFF_MOCK", "1")  # LIFF pages: LINE's LIFF mock plugin, the emulator as LINE (never in AWS)
             self._setenv("LINE_DATA_API_BASE", self.line_emulator.base_url)
         if self.stripe_emulator is not None:
             self._setenv("STRIPE_API_BASE", self.stripe_emulator.base_url)

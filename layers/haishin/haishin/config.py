@@ -43,6 +43,7 @@ class Settings:
     max_webhook_body_bytes: int
     default_time_zone: str
     line_login_base: str = "https://access.line.me"  # LINE Login's authorize screen (the token API is line_api_base)
+    liff_mock: bool = False  # LIFF pages use LINE's LIFF mock plugin with the LINE emulator (local runtime only)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,6 +68,7 @@ class Settings:
             max_webhook_body_bytes=int(env.get("MAX_WEBHOOK_BODY_BYTES", str(1024 * 1024))),
             default_time_zone=env.get("DEFAULT_TIME_ZONE", "Asia/Tokyo"),
             line_login_base=env.get("LINE_LOGIN_BASE", "https://access.line.me").rstrip("/"),
+            liff_mock=env.get("LIFF_MOCK") == "1",
         )
 
 

@@ -655,6 +655,7 @@ class Services:
         """Rich menus: drafts, images (S3), publishing to LINE with tabs, deleting, taps and their statistics."""
 
         def build() -> RichMenuService:
+            from haishin.richmenus.liff import LiffPages  # noqa: PLC0415
             from haishin.richmenus.repository import ImageStore, RichMenuRepository  # noqa: PLC0415
             from haishin.richmenus.service import LateListener, RichMenuService  # noqa: PLC0415
 
@@ -662,6 +663,7 @@ class Services:
             # this service (published_menus) and the channels service it needs holds this one: a direct reference loops.
             return RichMenuService(line_clients=self.line_clients, track=self.track, actions=self.actions,
                                    repository=RichMenuRepository(), images=ImageStore(),
+                                   liff_url=LiffPages(lambda ws, ch: self.channels.require(ws, ch)),  # noqa: PLW0108 - late: channels holds this service
                                    listeners=(LateListener(lambda: self.rich_menu_rules),))
 
         return self._one("rich_menus", build)
@@ -705,10 +707,13 @@ class Services:
     @property
     def pages(self) -> Pages:
         def build() -> Pages:
+            from haishin.pages.liff import LiffPages  # noqa: PLC0415
             from haishin.pages.router import Pages  # noqa: PLC0415
 
+            liff = LiffPages(channels=self.channels, subscribers=self.subscribers, forms=self.forms,
+                             optout=self.optout)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
-                         track=self.track, conversions=self.conversions)
+                         track=self.track, conversions=self.conversions, liff=liff)
 
         return self._one("pages", build)
 

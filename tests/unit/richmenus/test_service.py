@@ -288,3 +288,22 @@ def test_a_late_listener_is_looked_up_when_a_menu_is_replaced(rig: Rig) -> None:
     assert looked == []
     rig.api("PUT", f"/api/rich-menus/{menu['id']}", body(chat_bar_text="新しい"))
     assert looked == [1] and len(rig.replaced.calls) == 1
+
+
+def test_a_liff_area_opens_the_channels_liff_app_and_without_one_publishing_is_refused(rig: Rig) -> None:
+    liff_area = {"bounds": {"x": 0, "y": 0, "width": 2500, "height": 843}, "label": "マイページ",
+                 "action": {"type": "liff", "path": "/me"}}
+    menu = make(rig, body(areas=[liff_area]))
+    at = rig.root.rich_menus.repository.require(WS, menu["id"]).created_at
+    ChannelModel.for_channel(WS, CH, status="connected", secret_name="x", connected_at=at).save()
+    status, refused = rig.api("POST", f"/api/rich-menus/{menu['id']}/publish")
+    assert status == 422 and "LIFF ID を設定" in json.dumps(refused, ensure_ascii=False), refused
+    assert rig.line.menus == {}  # nothing left on LINE
+
+    channel = ChannelModel.for_channel(WS, CH, status="connected", secret_name="x", connected_at=at)
+    channel.liff_id = f"{'1' * 10}-AbCdEfGh"
+    channel.save()
+    status, published = rig.api("POST", f"/api/rich-menus/{menu['id']}/publish")
+    assert status == 200, published
+    uri = rig.line.menus[published["line_rich_menu_id"]]["areas"][0]["action"]["uri"]
+    assert uri == "https://liff.line.me/1111111111-AbCdEfGh/me"

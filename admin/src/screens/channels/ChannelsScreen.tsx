@@ -12,6 +12,7 @@ import { t } from "../../i18n";
 import { useForm } from "../../lib/useForm";
 import { href } from "../../router";
 import { ConfirmButton, CopyButton, Field, formatDateTime } from "../settings/ui";
+import { LiffPanel } from "./LiffPanel";
 import { LoginPanel, LoginStep, loginFields } from "./LoginPanel";
 
 export interface Channel {
@@ -28,6 +29,8 @@ export interface Channel {
   webhook_url: string;
   login_channel_id?: string | null;
   login_callback_url?: string;
+  liff_id?: string | null;
+  liff_endpoint_url?: string;
 }
 
 const CHANNEL_ID_RE = /^\d{10}$/;
@@ -342,6 +345,11 @@ function ChannelCard({ channel, onChange, canManage }: { channel: Channel; onCha
       {canManage && connected && (
         <div style={{ marginTop: "12px" }}>
           <LoginPanel channel={channel} onChange={onChange} />
+        </div>
+      )}
+      {canManage && connected && (
+        <div style={{ marginTop: "12px" }}>
+          <LiffPanel channel={channel} onChange={onChange} />
         </div>
       )}
     </li>

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from haishin import clock
 from haishin.channels.models import ChannelSettingsModel, settings_sk
 from haishin.errors import Conflict, ExternalServiceError, NotFound, ValidationFailed
+from haishin.liff import check_liff_id, liff_endpoint_url
 from haishin.line.client import MAX_MESSAGES_PER_SEND, LineApiError, LineClient
 from haishin.secrets import SecretStore, mask, secret_name
 from haishin.storage.base import save_if
@@ -132,7 +133,13 @@ class ChannelService:
             "last_event_at": channel.last_event_at.isoformat() if channel.last_event_at else None,
             "webhook_url": webhook_url(base, channel.channel_id),
             "login_callback_url": login_callback_url(base),
+            "liff_id": channel.liff_id,
+            "liff_endpoint_url": liff_endpoint_url(base, channel.channel_id),
         }
+
+    def find(self, channel_id: str) -> ChannelModel | None:
+        """The channel behind a public URL (no workspace in it), or None."""
+        return self._find(channel_id) if CHANNEL_ID_RE.match(channel_id) else None
 
     def _find(self, channel_id: str) -> ChannelModel | None:
         try:
@@ -258,6 +265,24 @@ class ChannelService:
         channel.update(actions=[ChannelModel.login_channel_id.set(login_channel_id) if login_channel_id
                                 else ChannelModel.login_channel_id.remove()])
         self._forget(workspace_id, channel_id, channel.secret_name)
+        return channel
+
+    # ------------------------------------------------------------------ LIFF app
+    def set_liff(self, workspace_id: str, channel_id: str, body: Any) -> ChannelModel:
+        """Sets (``{"liff_id": "<loginChannelId>-<8 chars>"}``) or removes (empty) the channel's LIFF app: one
+        added to the channel's LINE Login channel with our endpoint URL (``liff_endpoint_url``)."""
+        if not isinstance(body, dict):
+            raise ValidationFailed("JSON オブジェクトを送ってください", where="body")
+        unknown = sorted(set(body) - {"liff_id"})
+        if unknown:
+            raise ValidationFailed(f"不明な項目です: {unknown[0]}", where=unknown[0])
+        channel = self.require(workspace_id, channel_id)
+        if channel.status != "connected":
+            raise Conflict("チャネルの接続が解除されています。もう一度接続してください", where="channel_id")
+        liff_id = _text(body, "liff_id", required=False)
+        if liff_id:
+            check_liff_id(liff_id, channel.login_channel_id)
+        channel.update(actions=[ChannelModel.liff_id.set(liff_id) if liff_id else ChannelModel.liff_id.remove()])
         return channel
 
     # ------------------------------------------------------------------ disconnect

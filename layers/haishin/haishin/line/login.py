@@ -2,6 +2,9 @@
 
 - The authorize screen lives on ``settings().line_login_base`` (https://access.line.me), the token API on
   ``settings().line_api_base`` (https://api.line.me); locally both are the LINE emulator.
+- ``verify_with_line``: LINE's own check of an ID token (``POST /oauth2/v2.1/verify`` with ``client_id`` = the Login
+  channel ID), used by LIFF pages (``haishin.liff``): no secret is needed, and LINE answers for every signing method
+  it uses (HS256 for web logins, ES256 for LIFF and apps). A refusal is ``LoginRefused`` with the reason in Japanese.
 - ID tokens of web logins are HS256 JWTs signed with the Login channel secret. They are verified here with PyJWT
   (a lazy import: only the inflow function carries the ``deps_login`` layer): signature, ``iss``
   https://access.line.me, ``aud`` = the Login channel ID, ``exp`` / ``iat`` present and ``exp`` in the future
@@ -93,4 +96,56 @@ def verify_id_token(id_token: str, *, channel_id: str, channel_secret: str, nonc
         raise LoginRefused("LINE ログインの ID トークンが今回のログインのものではありません", where="id_token (nonce)")
     if not isinstance(claims.get("sub"), str) or not claims["sub"].startswith("U"):
         raise LoginRefused("LINE ログインの ID トークンにユーザー ID がありません", where="id_token (sub)")
+    return claims
+
+
+# LINE's verify endpoint answers 400 with one of these ``error_description`` texts; what the friend is told
+VERIFY_REASONS = {
+    "IdToken expired.": ("LINE の ID トークンの有効期限が切れています。LINE のトーク画面から開き直してください",
+                         "expired"),
+    "Invalid IdToken Audience.": ("この LINE の ID トークンは別のチャネルのものです", "audience"),
+    "Invalid IdToken Issuer.": ("LINE が発行した ID トークンではありません", "issuer"),
+    "Invalid IdToken Nonce.": ("LINE の ID トークンが今回のログインのものではありません", "nonce"),
+    "Invalid IdToken Subject Identifier.": ("LINE の ID トークンのユーザーが違います", "subject"),
+}
+MAX_ID_TOKEN_LENGTH = 4096
+
+
+def verify_with_line(id_token: str, *, channel_id: str, nonce: str | None = None) -> dict[str, Any]:
+    """LINE's check of ``id_token`` for the Login channel ``channel_id`` (``POST /oauth2/v2.1/verify``): the
+    claims, or ``LoginRefused`` (forged, expired, another channel's); an outage is ExternalServiceError.
+    ``exp`` is checked again by our clock, ``sub`` must be a LINE user ID."""
+    if not id_token or len(id_token) > MAX_ID_TOKEN_LENGTH or id_token.count(".") != 2:
+        raise LoginRefused("LINE の ID トークンの形式が正しくありません", where="id_token (malformed)")
+    fields = {"id_token": id_token, "client_id": channel_id}
+    if nonce is not None:
+        fields["nonce"] = nonce
+    request = urllib.request.Request(  # noqa: S310 - our configured https base (the emulator locally)
+        f"{settings().line_api_base}/oauth2/v2.1/verify", data=urllib.parse.urlencode(fields).encode(),
+        method="POST", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 - our configured base
+            claims = json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        if 400 <= exc.code < 500 and exc.code != 429:
+            try:
+                description = str(json.loads(exc.read() or b"{}").get("error_description") or "")
+            except ValueError:
+                description = ""
+            message, reason = VERIFY_REASONS.get(
+                description, ("LINE の ID トークンを確認できませんでした (署名が正しくありません)", "invalid"))
+            raise LoginRefused(message, where=f"id_token ({reason})") from exc
+        raise ExternalServiceError("LINE Login did not answer; try again", where="LINE Login verify") from exc
+    except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+        raise ExternalServiceError("LINE Login did not answer; try again", where="LINE Login verify") from exc
+    if not isinstance(claims, dict) or claims.get("aud") != channel_id:
+        raise LoginRefused("この LINE の ID トークンは別のチャネルのものです", where="id_token (audience)")
+    try:
+        expires = int(claims.get("exp") or 0)
+    except (TypeError, ValueError):
+        expires = 0
+    if expires <= clock.epoch_seconds():
+        raise LoginRefused(VERIFY_REASONS["IdToken expired."][0], where="id_token (expired)")
+    if not isinstance(claims.get("sub"), str) or not claims["sub"].startswith("U"):
+        raise LoginRefused("LINE の ID トークンにユーザー ID がありません", where="id_token (sub)")
     return claims

@@ -17,15 +17,16 @@ TOKEN_MESSAGES = {
 }
 
 
-def form_page(result: SubmitResult, *, status: int = 200) -> dict[str, Any]:
+def form_page(result: SubmitResult, *, status: int = 200, liff_id: str = "") -> dict[str, Any]:
+    """The form; ``liff_id`` set when it was opened as a LIFF app (its thank-you page then posts into the chat)."""
     assert result.form is not None and result.definition is not None
     html = render("form.html.j2", title=result.definition.title, form=result.definition,
                   action=form_url(result.form.form_id), values=result.values, errors=result.errors,
-                  nonce=result.nonce, token=result.token)
+                  nonce=result.nonce, token=result.token, liff_id=liff_id)
     return page(status, html)
 
 
-def respond(result: SubmitResult) -> dict[str, Any]:
+def respond(result: SubmitResult, *, liff_id: str = "") -> dict[str, Any]:
     if result.outcome == "not_found":
         return message_page(404, "フォームが見つかりません", "URLをご確認ください。")
     if result.outcome == "closed":
@@ -37,7 +38,7 @@ def respond(result: SubmitResult) -> dict[str, Any]:
         title, message = TOKEN_MESSAGES.get(result.token_reason or "signature", TOKEN_MESSAGES["signature"])
         return message_page(403, title, message, detail="回答は送信されていません。")
     if result.outcome == "invalid":
-        return form_page(result, status=422 if result.errors else 200)
+        return form_page(result, status=422 if result.errors else 200, liff_id=liff_id)
     if result.outcome == "redirect" and result.redirect_url:
         return redirect(result.redirect_url)
     assert result.definition is not None

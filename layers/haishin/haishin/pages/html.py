@@ -43,6 +43,22 @@ def content_security_policy() -> str:
     return _csp
 
 
+LIFF_SCRIPT_HOST = "https://static.line-scdn.net"
+LIFF_HOSTS = "https://api.line.me https://access.line.me https://liff.line.me https://liffsdk.line-scdn.net"
+
+
+def liff_security_policy(mock_origin: str | None = None) -> str:
+    """The policy of LIFF pages: the same, plus our own bundled LIFF SDK (``/liff/app.js``, 'self') and the LINE
+    hosts the SDK talks to (``liff.init``, ``liff.sendMessages``, ``liff.login``); locally also the LINE
+    emulator, which stands in for them (``mock_origin``, set only by the local runtime)."""
+    # inside LINE the SDK adds LINE's own extension scripts (e.g. non-ios-extensions_*.js) from LINE's CDN; the mock
+    # never does, so locally the page loads nothing from outside
+    sdk = "" if mock_origin else f" {LIFF_SCRIPT_HOST}"
+    base = content_security_policy().replace("script-src ", f"script-src 'self'{sdk} ", 1)
+    connect = f"connect-src 'self' {LIFF_HOSTS}" + (f" {mock_origin.rstrip('/')}" if mock_origin else "")
+    return base.replace("default-src 'none';", f"default-src 'none'; {connect}; frame-src https://liff.line.me;", 1)
+
+
 def environment() -> jinja2.Environment:
     global _env
     if _env is None:

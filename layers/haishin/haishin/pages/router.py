@@ -1,7 +1,8 @@
 """The pages Lambda's routes: GET /f/{form_id} (a form), GET /p/{product_id}[/done|/canceled] (the product page and
 the checkout results), POST /p/{product_id} (starts the checkout: only a POST creates an order and a Stripe Checkout
 Session), GET /c/{token} (a tracked link: counts, attributes the friend, redirects to the link's stored target only),
-GET /cv/{code}?f=<friend token>[&txn=] (a conversion point's pixel: records the conversion, answers a 1x1 GIF)."""
+GET /cv/{code}?f=<friend token>[&txn=] (a conversion point's pixel: records the conversion, answers a 1x1 GIF),
+GET|POST /liff/<channel_id>[/f/<form_id>|/me] and GET /liff/app.js (LIFF pages: haishin.pages.liff)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 
 class Pages:
     def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
-                 optout: OptOutService, track: Any = None, conversions: Any = None) -> None:
+                 optout: OptOutService, track: Any = None, conversions: Any = None, liff: Any = None) -> None:
+        self.liff = liff  # haishin.pages.liff.LiffPages: /liff/<channel_id>/... (forms and マイページ in LINE)
         self.conversions = conversions  # haishin.conversions.service.ConversionService: /cv/ URLs
         self.track = track  # haishin.track.service.TrackService: /c/ URLs rewritten into messages
         self.forms = forms
@@ -54,6 +56,8 @@ class Pages:
             return self.tracked_link(parts[1])
         if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "cv" and self.conversions is not None:
             return self.conversion(parts[1], http.query(event, "f"), http.query(event, "txn"))
+        if parts and parts[0] == "liff" and self.liff is not None:
+            return self.liff.handle(parts[1:], event)
         if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":
             return unsubscribe_page(self.optout, parts[1], event)
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")

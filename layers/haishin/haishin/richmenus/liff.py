@@ -1,18 +1,30 @@
-"""The URL a rich menu's ``liff`` area opens.
-
-PLACEHOLDER owned by the LIFF helper: with a channel's LIFF app configured, this becomes
-``https://liff.line.me/<liff_id><path>`` (the page gets the friend's ID token from LIFF). Until then the area opens
-the page on our public base URL (outside LIFF the page falls back to LINE Login or the signed link).
-"""
+"""The URL a rich menu's ``liff`` area opens: ``https://liff.line.me/<the channel's LIFF ID><path>`` (``haishin.liff``),
+so the page knows the friend from LIFF's ID token. A channel without a LIFF app cannot publish such an area: the
+marketer is told to set its LIFF ID first (a plain URL would open the page outside LIFF, knowing no one)."""
 
 from __future__ import annotations
 
-from haishin.public_url import public_base
+from collections.abc import Callable
+from typing import Any
+
+from haishin.errors import ValidationFailed
+from haishin.liff import liff_url
 
 
-def liff_url(workspace_id: str, channel_id: str, path: str) -> str:
-    del workspace_id, channel_id  # the channel's LIFF ID decides the URL once LIFF is configured (LIFF helper)
-    return f"{public_base()}{path}"
+class LiffPages:
+    """``(workspace_id, channel_id, path) -> URL`` over a channel lookup (the channels service's ``require``)."""
+
+    def __init__(self, channel: Callable[[str, str], Any]) -> None:
+        self._channel = channel
+
+    def __call__(self, workspace_id: str, channel_id: str, path: str) -> str:
+        try:
+            return liff_url(self._channel(workspace_id, channel_id), path)
+        except ValueError as exc:
+            raise ValidationFailed(
+                "このチャネルには LIFF アプリがありません。チャネル画面で LIFF ID を設定してから公開してください",
+                where="areas",
+            ) from exc
 
 
-__all__ = ["liff_url"]
+__all__ = ["LiffPages"]

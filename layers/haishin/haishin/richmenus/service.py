@@ -29,7 +29,6 @@ from haishin.actions import Action, parse_actions
 from haishin.errors import Conflict, ExternalServiceError, NotFound, ValidationFailed
 from haishin.line.client import LineApiError
 from haishin.richmenus import images
-from haishin.richmenus.liff import liff_url as placeholder_liff_url
 from haishin.richmenus.models import (
     ImageUpload,
     RichMenuInput,
@@ -124,7 +123,7 @@ class RichMenuService:
         repository: RichMenuRepository | None = None,
         images: ImageStore | None = None,
         listeners: Sequence[MenuReplaced] = (),
-        liff_url: Callable[[str, str, str], str] = placeholder_liff_url,
+        liff_url: Callable[[str, str, str], str],
     ) -> None:
         self.line_clients = line_clients
         self.track = track

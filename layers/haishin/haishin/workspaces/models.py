@@ -86,6 +86,7 @@ class ChannelModel(HaishinModel):
     channel_secret_hint = UnicodeAttribute(null=True)
     access_token_hint = UnicodeAttribute(null=True)
     login_channel_id = UnicodeAttribute(null=True)
+    liff_id = UnicodeAttribute(null=True)  # the LIFF app (of the Login channel) whose endpoint is our /liff/<id>
     status = UnicodeAttribute(default="connected")  # connected | disconnected
     connected_at = UTCDateTimeAttribute()
     webhook_verified_at = UTCDateTimeAttribute(null=True)

@@ -71,6 +71,17 @@ def set_login_channel(channel_id: str) -> dict[str, Any]:
                                public_base())
 
 
+@router.put("/channels/<channel_id>/liff")
+@requires(Permission.MANAGE_CHANNELS)
+def set_liff(channel_id: str) -> dict[str, Any]:
+    """The channel's LIFF app ID (``{"liff_id": "<loginChannelId>-<8 chars>"}``, empty to remove it): forms and
+    the friend's page open in LINE as that LIFF app (the view shows the endpoint URL to register with LINE)."""
+    caller = current_caller()
+    caller.require_channel(channel_id)
+    return ChannelService.view(services().channels.set_liff(caller.workspace_id, channel_id, _body()),
+                               public_base())
+
+
 @router.get("/channels/<channel_id>/greeting")
 @requires(Permission.VIEW_DASHBOARD)
 def get_greeting(channel_id: str) -> dict[str, Any]:
