@@ -16,10 +16,15 @@ import { AreaCanvas } from "./AreaCanvas";
 import { useStoredImage } from "./image";
 import type { MenuStats, RichMenu } from "./model";
 
+const TOKYO_DAY: Intl.DateTimeFormatOptions = { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit" };
+
+/** The Japan date of `d` as YYYY-MM-DD: the API counts taps per Japan day (before 09:00 JST the UTC date is yesterday). */
 function day(d: Date): string {
-  return d.toISOString().slice(0, 10);
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", TOKYO_DAY).formatToParts(d).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}`;
 }
 
+/** The last 30 Japan days, today included. */
 export function defaultRange(now = new Date()): { since: string; until: string } {
   const since = new Date(now.getTime() - 29 * 86_400_000);
   return { since: day(since), until: day(now) };
@@ -42,6 +47,17 @@ function Insight({ insight }: { insight: Record<string, unknown> | null }) {
       ))}
     </dl>
   );
+}
+
+/** A count, or "—" for what is not counted here (a message area, an untracked URL: LINE's insight has those). */
+function measured(n: number, isMeasured: boolean | undefined) {
+  if (isMeasured === false)
+    return (
+      <span class="muted" title={t("rm.stats.notMeasured")} data-testid="rm-not-measured">
+        —
+      </span>
+    );
+  return formatNumber(n);
 }
 
 export function StatsView({ menu }: { menu: RichMenu }) {
@@ -81,7 +97,7 @@ export function StatsView({ menu }: { menu: RichMenu }) {
               </div>
             </div>
             <div class="rm-stats-board">
-              <AreaCanvas size={menu.size} image={image} areas={menu.areas} selected={null} onChange={null} counts={menu.areas.map((_, i) => formatNumber(byIndex.get(i)?.taps ?? 0))} />
+              <AreaCanvas size={menu.size} image={image} areas={menu.areas} selected={null} onChange={null} counts={menu.areas.map((_, i) => (byIndex.get(i)?.taps_measured === false ? "—" : formatNumber(byIndex.get(i)?.taps ?? 0)))} />
             </div>
             <div class="scroll-x">
               <Table bare testId="rm-stats-table" columns={[t("rm.stats.area"), t("rm.area.label"), { label: t("rm.stats.taps"), num: true }, { label: t("rm.stats.uniqueCol"), num: true }]}>
@@ -91,8 +107,8 @@ export function StatsView({ menu }: { menu: RichMenu }) {
                     <tr key={i} data-testid="rm-stats-row">
                       <td class="rm-nowrap">{t("rm.area.n", { n: i + 1 })}</td>
                       <td>{row?.label || a.label}</td>
-                      <td class="num">{formatNumber(row?.taps ?? 0)}</td>
-                      <td class="num">{formatNumber(row?.unique ?? 0)}</td>
+                      <td class="num">{measured(row?.taps ?? 0, row?.taps_measured)}</td>
+                      <td class="num">{measured(row?.unique ?? 0, row?.unique_measured)}</td>
                     </tr>
                   );
                 })}
@@ -100,6 +116,11 @@ export function StatsView({ menu }: { menu: RichMenu }) {
             </div>
             <h2 class="card__title">{t("rm.stats.insight")}</h2>
             <Insight insight={s.line_insight} />
+            {!s.line_insight && s.line_insight_note && (
+              <p class="muted" data-testid="rm-insight-note">
+                {s.line_insight_note}
+              </p>
+            )}
           </>
         )}
       </section>

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ApiError } from "../../api";
 import { fakeApi, freshPageEachTest, withApp } from "../../testing/app";
 import { FriendRichMenu, reasonText } from "./FriendRichMenu";
-import { StatsView } from "./MenuStats";
+import { defaultRange, StatsView } from "./MenuStats";
 import { applyLayout, chatBarProblem, imageProblems, LAYOUTS, layoutBounds, type RelinkJob, type RichMenu, SIZES, sniffImage, tabSet } from "./model";
 import RichMenusScreen from "./RichMenusScreen";
 import { RulesView } from "./RulesScreen";
@@ -350,6 +350,36 @@ describe("tap analytics and the friend page", () => {
     expect(api.calls[0]).toMatch(/^GET \/api\/rich-menus\/rmn_01A\/stats\?since=\d{4}-\d{2}-\d{2}&until=\d{4}-\d{2}-\d{2}$/);
     fireEvent.input(screen.getByLabelText("開始日"), { target: { value: "2026-01-01" } });
     await waitFor(() => expect(api.calls.at(-1)).toContain("since=2026-01-01"));
+  });
+
+  it("asks for the last 30 Japan days: before 09:00 JST today's taps (a Japan day ahead of UTC) are in the range", () => {
+    expect(defaultRange(new Date("2026-12-07T20:00:00Z"))).toEqual({ since: "2026-11-09", until: "2026-12-08" }); // 05:00 JST on the 8th
+    expect(defaultRange(new Date("2026-12-07T02:00:00Z"))).toEqual({ since: "2026-11-08", until: "2026-12-07" });
+  });
+
+  it("shows a dash, not 0, where Haishin does not measure (message areas; unique friends of a tracked URL) and LINE's note", async () => {
+    const m = menu();
+    const api = fakeApi({
+      "GET /api/rich-menus/rmn_01A/stats": {
+        areas: [
+          { index: 0, label: "セール", action: "uri", taps: 7, unique: 0, taps_measured: true, unique_measured: false },
+          { index: 1, label: "予約", action: "message", taps: 0, unique: 0, taps_measured: false, unique_measured: false },
+        ],
+        total: 7,
+        unique: 0,
+        line_insight: null,
+        line_insight_note: "下書きのメニューには LINE の統計がありません",
+      },
+    });
+    render(withApp(api, <StatsView menu={m} />));
+    await screen.findByTestId("rm-stats-total");
+    expect(screen.getAllByTestId("rm-stats-row").map((r) => [...r.querySelectorAll("td")].map((td) => td.textContent))).toEqual([
+      ["エリア 1", "セール", "7", "—"],
+      ["エリア 2", "予約", "—", "—"],
+    ]);
+    expect(screen.getAllByTestId("rm-not-measured")[0]!.getAttribute("title")).toContain("Haishin では計測していません");
+    expect(screen.getAllByTestId("rm-area-count").map((x) => x.textContent)).toEqual(["7", "—"]);
+    expect(screen.getByTestId("rm-insight-note").textContent).toBe("下書きのメニューには LINE の統計がありません");
   });
 
   it("shows the friend's current menu and why", async () => {

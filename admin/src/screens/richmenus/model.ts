@@ -72,8 +72,14 @@ export interface RichMenuInput {
 export interface AreaStats {
   index: number;
   label: string;
+  /** the area's action type */
+  action?: AreaActionType;
   taps: number;
   unique: number;
+  /** false: taps not seen by Haishin (a message area, an untracked URL, a LIFF page) */
+  taps_measured?: boolean;
+  /** false: no unique friends (tracked URL taps come without the friend) */
+  unique_measured?: boolean;
 }
 
 export interface MenuStats {
@@ -81,6 +87,10 @@ export interface MenuStats {
   total: number;
   unique: number;
   line_insight: Record<string, unknown> | null;
+  /** why there is no LINE insight (draft, below LINE's threshold, LINE did not answer) */
+  line_insight_note?: string | null;
+  since?: string;
+  until?: string;
 }
 
 export type RuleCondition =
