@@ -34,6 +34,7 @@ WS = "ws_e2e_richmenu"
 OWNER = "owner@richmenu.example.jp"
 USER = "U" + "2" * 31 + "0"
 NAME = "森 結衣"
+SHOP = "https://shop.example.jp/access"
 REGULAR = "U" + "2" * 31 + "1"  # already tagged VIP when the rule is saved: the bulk re-link gives them menu A
 REGULAR_NAME = "林 大和"
 
@@ -86,6 +87,7 @@ def test_two_tab_menu_tag_rule_switch_on_the_phone_taps_and_analytics(
     system: Any, page: Any, browser_errors: list[str], snap: Any, tmp_path: Any
 ) -> None:
     page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))  # the phone page's
+    page.context.route(SHOP, lambda route: route.fulfill(status=200, body="<p>アクセス</p>", content_type="text/html"))
     for tag in ("VIP", "予約希望"):
         api(system, "POST", "/api/tags", {"name": tag})
     admin = f"{system.base_url}/admin/"
@@ -160,7 +162,7 @@ def test_two_tab_menu_tag_rule_switch_on_the_phone_taps_and_analytics(
     page.get_by_test_id("rm-layout-compact2").click()
     area(page, 2).click()
     page.get_by_label("タップしたときの動作").select_option("uri")
-    page.get_by_label("開く URL").fill("https://shop.example.jp/access")
+    page.get_by_label("開く URL").fill(SHOP)
     snap("tab-b")
     page.get_by_test_id("rm-publish").click()
     page.get_by_text("公開中").first.wait_for()
@@ -212,6 +214,11 @@ def test_two_tab_menu_tag_rule_switch_on_the_phone_taps_and_analytics(
     phone.locator("[data-area='0'][data-action-type=richmenuswitch]").click()
     phone.locator(f"#richmenu[data-rich-menu-id='{line_b}']").wait_for()
     phone.screenshot(path=str(snap("phone-tab-b")))
+    with page.context.expect_page() as opened:  # tab B's tracked URL: LINE opens it, Haishin counts and redirects
+        phone.get_by_role("button", name="rich menu area 2").click()
+    shop = opened.value
+    shop.wait_for_url(SHOP)
+    shop.close()
     if phone.locator("#richmenu-bar").get_attribute("aria-expanded") != "true":
         phone.locator("#richmenu-bar").click()
     phone.locator("[data-area='0'][data-action-type=richmenuswitch]").click()
@@ -234,6 +241,12 @@ def test_two_tab_menu_tag_rule_switch_on_the_phone_taps_and_analytics(
     assert rows.nth(1).locator("td").nth(2).inner_text() == "1"  # 予約: one tap
     assert rows.nth(0).locator("td").nth(2).inner_text() == "1"  # the tab switch to B
     snap("stats")
+    page.goto(admin + f"#/rich-menus/{b_id}/stats")  # tab B: the tab back to A, and the tracked URL (no friend)
+    page.get_by_test_id("rm-stats-total").wait_for()
+    assert page.get_by_test_id("rm-stats-total").inner_text() == "2"
+    cells = [r.locator("td").all_inner_texts() for r in page.get_by_test_id("rm-stats-row").all()]
+    assert [c[2:] for c in cells] == [["1", "1"], ["1", "—"]], cells
+    snap("stats-tab-b")
 
     # nothing stuck: the friend is on tab B when the marketer takes VIP off; the menu leaves the phone
     phone.locator("[data-area='0'][data-action-type=richmenuswitch]").click()
