@@ -1,11 +1,13 @@
 """Journey (リッチメニュー, issue 20): a marketer builds a two-tab rich menu in the admin (tab A: area 1 switches to tab
-B, area 2 is a postback that adds the tag 「予約希望」; tab B: area 1 switches back to A), each tab with its own PNG
-(2500x843, made here), publishes, and on the rules screen gives menu A to friends tagged 「VIP」 (no default menu),
-watching the re-link job finish. A 15-character chat-bar text and an image of the wrong size are refused in the
-browser with the Japanese reason, and nothing is stored. Then the marketer tags a friend 「VIP」 on the friend page
-and the friend's phone (the LINE emulator's phone page) shows menu A within seconds; the friend taps the tab area
-and sees tab B, taps back to A, taps the area that adds 「予約希望」 and the tag shows on the friend page; the menu's
-analytics count the taps per area.
+B, area 2 is a postback that adds the tag 「予約希望」; tab B, made with "タブを追加": area 1 switches back to A, area 2
+a tracked URL), each tab with its own PNG (2500x843, made here), publishes, and on the rules screen gives menu A to
+friends tagged 「VIP」 (everyone else: tab B, the default), watching the re-link job finish (it links the friend
+already tagged VIP). A 15-character chat-bar text and an image of the wrong size are refused in the browser with the
+Japanese reason, and nothing is stored. Then the marketer tags a friend 「VIP」 on the friend page and the friend's
+phone (the LINE emulator's phone page, live, no reload) shows menu A within seconds; the friend taps the tab area and
+sees tab B, opens its tracked URL, taps back to A, taps the area that adds 「予約希望」 and the tag shows on the friend
+page; both tabs' analytics count the taps per area. Finally VIP comes off while the friend is on tab B: their own
+link goes and the default shows (nothing stuck).
 
 Runs against the real local system (DynamoDB Local, moto, LINE emulator), in its own workspace and LINE channel.
 """
@@ -171,11 +173,12 @@ def test_two_tab_menu_tag_rule_switch_on_the_phone_taps_and_analytics(
     line_a, line_b = by_id[a_id]["line_rich_menu_id"], by_id[b_id]["line_rich_menu_id"]
     assert line_a and line_b and line_a != line_b
 
-    # the rules: friends tagged VIP see menu A, no default; the re-link job runs to the end and links the friend
-    # who was already a VIP (one LINE call)
+    # the rules: friends tagged VIP see menu A, everyone else tab B (the default); the re-link job runs to the end
+    # and links the friend who was already a VIP (one LINE call)
     api(system, "PATCH", f"/api/subscribers/{friend_id(system, REGULAR_NAME)}", {"add_tags": ["VIP"]})
     assert system.line_emulator.rich_menu_of(CH, REGULAR) is None
     page.goto(admin + "#/rich-menus/rules")
+    page.get_by_test_id("rm-default").select_option(b_id)
     page.get_by_test_id("rm-rule-add").click()
     page.locator("select[name='rules[0].condition.tag_id']").select_option(label="VIP")
     page.locator("select[name='rules[0].menu_id']").select_option(a_id)
@@ -186,11 +189,10 @@ def test_two_tab_menu_tag_rule_switch_on_the_phone_taps_and_analytics(
     assert system.line_emulator.rich_menu_of(CH, REGULAR) == line_a
     snap("rules")
 
-    # the friend's phone: no menu yet
+    # the friend's phone: the default (tab B)
     phone = page.context.new_page()
     phone.goto(f"{system.line_emulator.base_url}/_emulator/phone?channel={CH}&user={USER}")
-    phone.get_by_text("友だち追加しました").wait_for()  # the phone has read the friend's state
-    assert phone.locator("#richmenu").get_attribute("data-rich-menu-id") is None
+    phone.locator(f"#richmenu[data-rich-menu-id='{line_b}'][data-via=default]").wait_for()
 
     # the marketer tags the friend VIP on the friend page
     friend = friend_id(system)
@@ -248,15 +250,15 @@ def test_two_tab_menu_tag_rule_switch_on_the_phone_taps_and_analytics(
     assert [c[2:] for c in cells] == [["1", "1"], ["1", "—"]], cells
     snap("stats-tab-b")
 
-    # nothing stuck: the friend is on tab B when the marketer takes VIP off; the menu leaves the phone
+    # nothing stuck: the friend is on tab B (their own link) when the marketer takes VIP off; the link goes, the
+    # default shows (data-via=default)
     phone.locator("[data-area='0'][data-action-type=richmenuswitch]").click()
     phone.locator(f"#richmenu[data-rich-menu-id='{line_b}']").wait_for()
     page.goto(admin + f"#/friends/{friend}")
     page.get_by_role("button", name="削除 VIP").click()
     page.get_by_test_id("friend-tag").filter(has_text="VIP").wait_for(state="detached")
     untagged = time.monotonic()
-    phone.locator("#richmenu[hidden]").wait_for(state="attached", timeout=10_000)
-    print(f"menu gone from the phone {time.monotonic() - untagged:.1f} s after the tag came off")
-    assert phone.locator("#richmenu").get_attribute("data-rich-menu-id") is None
-    assert system.line_emulator.rich_menu_of(CH, USER) is None
+    phone.locator(f"#richmenu[data-rich-menu-id='{line_b}'][data-via=default]").wait_for(timeout=10_000)
+    print(f"the default on the phone {time.monotonic() - untagged:.1f} s after the tag came off")
+    assert system.line_emulator.rich_menu_of(CH, USER) == line_b  # the default: no per-user link left
     assert [e for e in browser_errors if "status of 422" not in e] == []

@@ -162,18 +162,22 @@ def test_the_friend_sees_the_menu_and_taps_it(
 def test_the_menu_leaves_the_phone_when_it_is_unlinked(
     emulator: LineEmulator, page: Any, browser_errors: list[str]
 ) -> None:
-    """The open page follows the emulator (no reload): once the friend has no menu, the section is hidden and no
-    longer names the menu it showed (journeys wait for ``#richmenu[data-rich-menu-id=...]``)."""
+    """The open page follows the emulator (no reload): the friend's own link removed, the same menu shows as the
+    default (data-via=default); once the friend has no menu, the section is hidden and no longer names the menu it
+    showed (journeys wait for ``#richmenu[data-rich-menu-id=...][data-via=...]``)."""
     tab_a, tab_b = emulator.tabs  # type: ignore[attr-defined]
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
     page.goto(f"{emulator.base_url}/_emulator/phone?channel={CH}&user={FRIEND}")
     page.locator(f"#richmenu[data-rich-menu-id='{tab_a}'][data-via=default]").wait_for()
     page.locator("[data-area='2'][data-action-type=richmenuswitch]").click()
     page.locator(f"#richmenu[data-rich-menu-id='{tab_b}'][data-via=user]").wait_for()
+    page.locator("[data-area='0'][data-action-type=richmenuswitch]").click()  # back to A: A is now their own link
+    page.locator(f"#richmenu[data-rich-menu-id='{tab_a}'][data-via=user]").wait_for()
     with ApiClient(Configuration(host=emulator.base_url, access_token=TOKEN)) as client:
         api = MessagingApi(client)
         api.unlink_rich_menu_id_from_user(FRIEND)
-        page.locator(f"#richmenu[data-rich-menu-id='{tab_a}'][data-via=default]").wait_for()  # the default again
+        # the same menu, now as the default: the page says so (it used to keep "user" for the same menu ID)
+        page.locator(f"#richmenu[data-rich-menu-id='{tab_a}'][data-via=default]").wait_for(timeout=5_000)
         api.cancel_default_rich_menu()
     page.locator("#richmenu[hidden]").wait_for(state="attached")
     assert page.locator("#richmenu").get_attribute("data-rich-menu-id") is None
