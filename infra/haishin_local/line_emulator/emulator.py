@@ -45,6 +45,7 @@ from .richmenu import (
     media_type,
     png_bytes,
 )
+from .richmenu_insight import RichMenuInsight
 from .state import (
     AcceptedKey,
     Channel,
@@ -57,7 +58,6 @@ from .state import (
     UserAction,
     WebhookRecord,
 )
-from .richmenu_insight import RichMenuInsight
 from .units import UnitBook, urls_in
 from .validation import (
     MAX_BULK_RICHMENU,

@@ -3,9 +3,10 @@
 - The phone page reports what the friend does: the menu panel shown open is an impression of that menu
   (``/_emulator/phone/richmenu_seen``), a tap on an area is a click of that area (``/_emulator/phone/richmenu_tap``,
   whatever the action). Only menus made with the Messaging API exist here, as LINE's insight covers only those.
-- ``GET /v2/bot/insight/richmenu/{richMenuId}/summary?from=&to=`` (line-bot-sdk ``Insight.get_rich_menu_insight_summary``;
-  https://developers.line.biz/en/reference/messaging-api/#get-rich-menu-insight-summary), LINE's rules as the SDK's
-  reference text states them:
+- ``GET /v2/bot/insight/richmenu/{richMenuId}/summary?from=&to=`` (line-bot-sdk
+  ``Insight.get_rich_menu_insight_summary``;
+  https://developers.line.biz/en/reference/messaging-api/#get-rich-menu-insight-summary), LINE's rules as the
+  SDK's reference text states them:
   - ``from`` / ``to``: ``yyyyMMdd``, Japan time, both inclusive; ``from`` within the most recent 3 years, ``to`` at
     most 396 days after ``from`` (else 400);
   - an unknown rich menu: 404 ``richmenu not found``;
@@ -27,7 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .units import JST, PRIVACY_FLOOR, _DATE
+from .units import _DATE, JST, PRIVACY_FLOOR
 
 MAX_SPAN_DAYS = 396  # "The end date can be specified for up to 396 days after the start date"
 MAX_AGE_YEARS = 3  # "Must be within the most recent 3 years"
