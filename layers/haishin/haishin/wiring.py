@@ -553,7 +553,7 @@ class Services:
 
             return InflowLogin(routes=self.routes, secrets=self.secrets, channels=self.channels,
                                subscribers=self.subscribers, once=Once(), first_steps=self.first_steps_now,
-                               enrollments=self.scenario_service)
+                               enrollments=self.scenario_service, menus=self.friend_menus)
 
         return self._one("inflow_login", build)
 

@@ -154,11 +154,12 @@ def world(aws: Any, manual_clock: Any) -> World:
 
 
 def _friend(number: int, *, tags: set[str] | None = None, status: str = "following", channel: str = CH,
-            route: str | None = None) -> SubscriberModel:
+            route: str | None = None, route_id: str | None = None) -> SubscriberModel:
     sid = f"s_{number:06d}"
     return SubscriberModel(pk=subscriber_pk(WS, sid), sk=sid, workspace_id=WS, subscriber_id=sid, source="line",
                            line={channel: {"user_id": f"U{number:032x}", "status": status}},
-                           tags=tags or None, inflow_route=route, created_at=_now(), updated_at=_now())
+                           tags=tags or None, inflow_route=route, inflow_route_id=route_id, created_at=_now(),
+                           updated_at=_now())
 
 
 def _now() -> Any:
@@ -184,7 +185,7 @@ def test_first_matching_rule_wins_else_the_default_and_unpublished_menus_are_ski
     book = RuleBook(WS, CH, "rmn_D", [
         CompiledRule(1, "rmn_DRAFT", tag_test("tag_vip")),  # not published: skipped
         CompiledRule(2, "rmn_A", tag_test("tag_vip")),
-        CompiledRule(3, "rmn_B", route_test("instagram")),
+        CompiledRule(3, "rmn_B", route_test("rt_insta", "instagram")),
     ], {"rmn_A": "richmenu-a", "rmn_B": "richmenu-b"})
     both = {"subscriber_id": "s_1", "tags": {"tag_vip"}, "inflow_route": "instagram"}
     assert (book.choose(both).menu_id, book.choose(both).reason) == ("rmn_A", "rule 2")
@@ -195,6 +196,33 @@ def test_first_matching_rule_wins_else_the_default_and_unpublished_menus_are_ski
     book.default_menu_id = None
     assert book.choose(nobody).reason == "none"
     assert book.choose({**both, "merged_into": "s_9"}).reason == "none"
+
+
+def test_route_rule_matches_the_stored_route_id_else_the_routes_current_name() -> None:
+    test = route_test("rt_insta", "Instagram")
+    facts = PageFacts()
+    assert test({"inflow_route": "旧名", "inflow_route_id": "rt_insta"}, facts)  # renamed since: the ID decides
+    assert not test({"inflow_route": "Instagram", "inflow_route_id": "rt_other"}, facts)  # same name, other route
+    assert test({"inflow_route": "Instagram"}, facts)  # attributed before IDs were stored: by name
+    assert not test({"inflow_route": "旧名"}, facts)  # ... so a rename loses those (documented)
+    assert not test({}, facts)
+
+
+def test_renaming_a_route_keeps_its_friends_menu(world: World) -> None:
+    repository = RouteRepository()
+    route = repository.create(WS, "rt_insta", "code1234", _now(), name="instagram", channel_id=CH)
+    _save_many([_friend(1, route="instagram", route_id="rt_insta"), _friend(2, route="instagram"),
+                _friend(3, route="instagram", route_id="rt_other")])
+    route.name = "Instagram プロフィール"
+    repository.save(route)
+    _save(world, {"channel_id": CH, "rules": [
+        {"menu_id": "rmn_B", "condition": {"type": "route", "route_id": "rt_insta"}}]})
+    world.jobs.handle(world.queue.sent[-1])
+    assert [(c[1], tuple(c[2])) for c in world.calls] == [("richmenu-b", (f"U{1:032x}",))]
+    assert world.rules.friend_menu(WS, "s_000001")["reason"] == "rule 1"
+    assert world.rules.friend_menu(WS, "s_000002")["reason"] == "none"  # old name, no ID: lost by the rename
+    world.clients.line.calls.clear()
+    assert world.friends.relink(WS, "s_000001", channel_id=CH) == []  # one friend's path reads the ID too
 
 
 def test_scenario_step_rule_is_at_or_after_the_step_and_candidates_follow_with_a_user_id() -> None:

@@ -464,6 +464,7 @@ class Importer:
             subscriber.display_name = None
         if plan.inflow_route and plan.inflow_route != subscriber.inflow_route:
             subscriber.inflow_route = plan.inflow_route
+            subscriber.inflow_route_id = None  # a name from a file is no route's attribution
         for name, (kind, value) in plan.identities.items():
             if name == "email" and subscriber.email != value:
                 changes.append({"field": "email", "old": subscriber.email, "new": value})
@@ -599,6 +600,7 @@ class NewFriend:
     subscriber_id: str
     display_name: str | None = None
     inflow_route: str | None = None
+    inflow_route_id: str | None = None  # never set by an import (``_apply`` clears it with a new name)
     email: str | None = None
     phone: str | None = None
     tags: set[str] = field(default_factory=set)

@@ -176,8 +176,9 @@ class RuleBooks:
             book.attributes.add("tags")
             return tag_test(condition.tag_id)
         if kind == "route":
-            book.attributes.add("inflow_route")
-            return route_test(str(self.routes.require(book.workspace_id, condition.route_id).name))
+            book.attributes |= {"inflow_route", "inflow_route_id"}
+            route = self.routes.require(book.workspace_id, condition.route_id)
+            return route_test(str(condition.route_id), str(route.name))
         if kind == "scenario_step":
             book.scenario_ids.add(condition.scenario_id)
             return step_test(condition.scenario_id, condition.step_index)
