@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from haishin import clock
+from haishin.csvio.importer import ImportService, import_rows
+from haishin.csvio.jobs import ImportOptions
 from haishin.errors import HaishinError, NotFound, ValidationFailed
 from haishin.line.client import LineApiError
 from haishin.ownership import require_owned
@@ -441,3 +444,73 @@ def test_a_job_line_refuses_for_good_fails_with_a_japanese_error(world: World) -
     job = world.rules.job(WS, view["job"]["id"])
     assert job["status"] == "failed" and job["error"].startswith("メニューの反映に失敗しました") and job["finished_at"]
     assert world.jobs.handle(world.queue.sent[-1])["outcome"] == "ignored:failed"  # a redelivery does nothing
+
+
+# ------------------------------------------------------------------------------------------------ CSV imports
+class _NoTriggers:
+    def on_trigger(self, *args: Any, **kwargs: Any) -> None: ...
+
+
+def _import(world: World, csv_text: str, monkeypatch: pytest.MonkeyPatch, **service: Any) -> dict[str, Any]:
+    monkeypatch.setenv("EXPORTS_BUCKET", "haishin-exports-rm")
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="haishin-exports-rm")
+    return import_rows(ImportService(triggers=_NoTriggers(), menus=world.rules, **service), WS,
+                       csv_text.encode("utf-8-sig"), ImportOptions())
+
+
+def test_a_csv_import_that_tags_followers_starts_one_bulk_job_per_channel(world: World,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    vip = _tag(WS, "VIP")
+    _tag(WS, "常連")
+    _save_many([_friend(n) for n in range(1, 6)] + [_friend(6, channel=CH2)])
+    RouteRepository().create(WS, "rt_x", "codex123", _now(), name="x", channel_id=CH2)
+    _save(world, {"channel_id": CH, "rules": [{"menu_id": "rmn_A", "condition": {"type": "tag", "tag_id": vip}}]})
+    _save(world, {"channel_id": CH2, "rules": [{"menu_id": "rmn_OTHERCH",
+                                                "condition": {"type": "route", "route_id": "rt_x"}}]})
+    for message in list(world.queue.sent):
+        world.jobs.handle(message)
+    world.queue.sent.clear()
+
+    rows = "".join(f"s_{n:06d},VIP\r\n" for n in range(1, 6)) + "s_000006,VIP\r\n"
+    job = _import(world, "友だちID,タグ\r\n" + rows, monkeypatch)
+    assert job["status"] == "completed" and job["updated"] == 6
+    # CH has a tag rule: one job for its five friends; CH2's rules read no tags: nothing started there
+    assert list(job["rich_menu_jobs"]) == [CH]
+    assert world.queue.sent == [{"kind": JOB_KIND, "workspace_id": WS, "job_id": job["rich_menu_jobs"][CH]}]
+    assert world.calls == []  # no LINE call per friend during the import
+    assert world.jobs.handle(world.queue.sent[0])["outcome"] == "done"
+    [(kind, menu, users)] = world.calls  # one call with the five IDs (in shard order)
+    assert (kind, menu, sorted(users)) == ("bulk_link", "richmenu-a", [f"U{n:032x}" for n in range(1, 6)])
+
+    world.queue.sent.clear()
+    job = _import(world, "友だちID,タグ\r\n" + rows, monkeypatch)  # the same tags again: nothing changed
+    assert job["rich_menu_jobs"] == {} and world.queue.sent == []
+    job = _import(world, "友だちID,タグ\r\ns_000001,常連\r\n", monkeypatch)  # a tag no rule names still re-checks
+    assert list(job["rich_menu_jobs"]) == [CH]
+
+
+def test_a_paused_import_remembers_the_channels_to_relink(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    vip = _tag(WS, "VIP")
+    _save_many([_friend(1), _friend(2, status="blocked")])
+    _save(world, {"channel_id": CH, "rules": [{"menu_id": "rmn_A", "condition": {"type": "tag", "tag_id": vip}}]})
+    world.jobs.handle(world.queue.sent[-1])
+    world.queue.sent.clear()
+    monkeypatch.setenv("EXPORTS_BUCKET", "haishin-exports-rm")
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="haishin-exports-rm")
+    service = ImportService(triggers=_NoTriggers(), menus=world.rules, chunk_size=1)
+    upload = service.upload(WS, "t.csv", "友だちID,タグ\r\ns_000001,VIP\r\ns_000002,VIP\r\n".encode(), actor="t")
+    paused = service.run(WS, upload.job_id, seconds=0)
+    assert paused.status == "paused" and paused.menu_marks == {f"{CH}|tag", f"{CH}|segment"}
+    assert world.queue.sent == []  # not before the file is in
+    done = service.run(WS, upload.job_id)
+    assert done.status == "completed" and list(done.rich_menu_jobs) == [CH] and len(world.queue.sent) == 1
+    world.jobs.handle(world.queue.sent[0])
+    assert world.calls == [("bulk_link", "richmenu-a", [f"U{1:032x}"])]  # the blocked friend is no candidate
+
+
+def test_an_import_creating_friends_relinks_nothing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    vip = _tag(WS, "VIP")
+    _save(world, {"channel_id": CH, "rules": [{"menu_id": "rmn_A", "condition": {"type": "tag", "tag_id": vip}}]})
+    world.queue.sent.clear()
+    job = _import(world, "メールアドレス,タグ\r\nnew@example.jp,VIP\r\n", monkeypatch)
+    assert job["created"] == 1 and job["rich_menu_jobs"] == {} and world.queue.sent == []  # follows no channel yet

@@ -526,6 +526,29 @@ class RichMenuRules:
         except Exception:  # the menu is published either way; saving the rules again re-links
             log.exception("re-link after menu replacement on channel %s not started", channel_id)
 
+    def relink_channels(self, workspace_id: str, kinds: dict[str, set[str]]) -> dict[str, str]:
+        """Many friends changed at once outside the one-friend paths (a CSV import): ``kinds`` maps each channel
+        they follow to the rule kinds the changes can move (``tag``, ``route``, ``segment``). Each channel whose
+        rules have a rule of those kinds gets one bulk job (the same rules again, as after a menu replacement), which
+        links in 500s exactly the friends whose menu changed. Returns {channel ID: job ID}; a channel whose job
+        cannot start is logged and left (saving its rules again re-links)."""
+        started: dict[str, str] = {}
+        for channel_id in sorted(kinds):
+            wanted = tuple(sorted(kinds[channel_id]))
+            rule_set = self.repository.rule_set(workspace_id, channel_id)
+            if rule_set is None or not any(_relevant(r, wanted, None) for r in rule_set.rules or []):
+                continue
+            job_id = ids.new_id("rmj_")
+            try:
+                if self.repository.restart(workspace_id, channel_id, job_id) is None:
+                    continue
+                self.queue.send({"kind": JOB_KIND, "workspace_id": workspace_id, "job_id": job_id})
+            except Exception:
+                log.exception("re-link of channel %s after a bulk change not started", channel_id)
+                continue
+            started[channel_id] = job_id
+        return started
+
     def friend_menu(self, workspace_id: str, subscriber_id: str, channel_id: str | None = None) -> dict[str, Any]:
         """The menu the rules give the friend (on ``channel_id``, or the first channel they follow that has rules):
         ``{"menu_id", "reason": "rule <n>" | "default" | "none", "channel_id", "linked"}``; ``linked`` is what
