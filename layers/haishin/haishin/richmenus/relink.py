@@ -6,7 +6,8 @@ One friend (``FriendMenus``), synchronously in the Lambda that changed them, wit
   of forms, postbacks, auto-replies and scenario steps; the admin's friend page) re-links the friend;
 - a follow (a new friend has no per-user link yet) and the inflow route attributed on that follow: the LINE event
   processor calls ``relink`` after the attribution;
-- a scenario step sent: the step sender calls ``after_step``.
+- a scenario step sent: the step sender calls ``after_step``;
+- a route login of someone already a friend: ``InflowLogin`` calls ``relink`` after the attribution.
 It reads the friend's row (one GetItem), their scenario positions when a rule needs them, what is linked now (one
 GetItem), and calls LINE only when the menu changes (one ``link`` or ``unlink``). Idempotent: linking the same menu
 again is harmless on LINE's side, and the stored link is written after LINE accepted, so a retry of the cause
@@ -23,6 +24,9 @@ Lambda: subscriber and enrollment reads, LINE secrets, 5 minutes) runs ``RelinkJ
 So N changed friends cost ceil(N_target / 500) calls per target. A crashed or timed-out run is redelivered by SQS
 and resumes: the scan sees the finished chunks' friends as linked already and leaves them out. A newer save of the
 same channel supersedes a running job (checked before each chunk).
+
+Many friends changed outside these paths (a CSV import): ``RichMenuRules.relink_channels`` starts one bulk job per
+channel whose rules read what changed, never one call per friend.
 """
 
 from __future__ import annotations
