@@ -1,6 +1,7 @@
 """The LINE emulator's phone page shows the friend's rich menu (default, then a per-user menu after a tab switch) and
 its taps send what LINE sends: a postback event, the friend's message, a richmenuswitch (menu switched + postback
-with params), a URL opened in a new window. The chat-bar text opens and closes the menu.
+with params), a URL opened in a new window. The chat-bar text opens and closes the menu. Each opening counts an
+impression and each tap a click of its area (LINE's rich menu insight).
 
 Only the emulator (no local system): a bot set up with the real line-bot-sdk, a friend on a 390 px phone.
 """
@@ -156,6 +157,15 @@ def test_the_friend_sees_the_menu_and_taps_it(
     page.locator("#richmenu-bar").click()
     page.get_by_role("button", name="rich menu area 1").click()  # back to tab A
     page.locator(f"#richmenu[data-rich-menu-id='{tab_a}'][data-via=user]").wait_for()
+
+    # LINE's rich menu insight: each opening of the panel on a menu is an impression, each tap a click of its area
+    expected = [tab_a, tab_a, tab_b, tab_b, tab_a]  # open (selected), reopened, switched, reopened after reload, back
+    deadline = time.monotonic() + 5
+    while [e.menu_id for e in emulator.menu_insight.events if e.kind == "impression"] != expected:
+        assert time.monotonic() < deadline, emulator.menu_insight.events
+        time.sleep(0.05)
+    clicks = [(e.menu_id, e.area) for e in emulator.menu_insight.events if e.kind == "click"]
+    assert clicks == [(tab_a, 0), (tab_a, 1), (tab_a, 2), (tab_b, 1), (tab_b, 0)]
     assert browser_errors == []
 
 

@@ -1,7 +1,8 @@
 """Rich menus through the running local system and the LINE emulator: a menu with a postback area (add_tag) and a
 tracked URL area is created, a PNG built here is uploaded, the menu is published (the emulator holds the menu, its
 image and its alias), a friend's postback tap from the emulator runs add_tag and shows in the stats, the URL area's
-tracked redirect is counted, and deleting the menu leaves nothing on LINE's side.
+tracked redirect is counted, LINE's rich menu insight (20 friends shown the menu and tapping, read the next day)
+fills the stats' ``line_insight``, and deleting the menu leaves nothing on LINE's side.
 
 Needs the emulator's rich menu image and alias endpoints (helper EMU, issue 20): ``POST /v2/bot/richmenu/{id}/
 content`` on the api-data host, ``/v2/bot/richmenu/alias`` create/get/update/delete."""
@@ -133,6 +134,31 @@ def test_publish_tap_and_stats_through_the_emulator(local_system: Any, auth: dic
     assert status == 200, stats
     assert (stats["areas"][0]["taps"], stats["areas"][0]["unique"], stats["areas"][1]["taps"]) == (1, 1, 1), stats
     assert stats["total"] == 2 and stats["line_insight_note"]
+
+    # LINE's rich menu insight: 20 friends see the menu (the default) on the phone and tap the URL area; LINE
+    # aggregates by the next day (the emulator's control API ages the events), then the stats carry LINE's figures
+    status, saved = json_request("PUT", f"{api}/api/rich-menu-rules",
+                                 {"channel_id": CH, "default_menu_id": menu_id, "rules": []}, auth)
+    assert status == 200, saved
+    system.drain()
+    emulator = system.line_emulator
+    viewers = ["U" + "v" * 30 + f"{n:02d}" for n in range(20)]
+    for user in viewers:
+        emulator.add_user(user, f"見る人{user[-2:]}")
+        assert emulator.follow(CH, user) == 200
+    system.drain()
+    for user in viewers:
+        emulator.rich_menu_seen(CH, user, line_id)
+        assert emulator.rich_menu_tap(CH, user, line_id, 1)["open"] == tracked
+    status, stats = json_request("GET", f"{api}/api/rich-menus/{menu_id}/stats", headers=auth)
+    assert stats["line_insight"] is None and "翌日" in stats["line_insight_note"], stats  # today's: not yet
+    status, aged = json_request("POST", f"{emulator.base_url}/_emulator/richmenu_insight/age", {"days": 1})
+    assert status == 200 and aged["events"] == 40, aged
+    status, stats = json_request("GET", f"{api}/api/rich-menus/{menu_id}/stats", headers=auth)
+    assert status == 200 and stats["line_insight_note"] is None, stats
+    insight = stats["line_insight"]
+    assert (insight["line_rich_menu_id"], insight["impressions"], insight["impression_users"]) == (line_id, 20, 20)
+    assert [(a["index"], a["clicks"], a["unique_users"]) for a in insight["areas"]] == [(0, 0, 0), (1, 20, 20)]
 
     # deleting leaves nothing on LINE's side
     status, _, _ = raw_request("DELETE", f"{api}/api/rich-menus/{menu_id}", headers=auth)

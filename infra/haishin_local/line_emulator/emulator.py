@@ -45,6 +45,7 @@ from .richmenu import (
     media_type,
     png_bytes,
 )
+from .richmenu_insight import RichMenuInsight
 from .state import (
     AcceptedKey,
     Channel,
@@ -159,6 +160,8 @@ ROUTES: tuple[_Route, ...] = (
     _route("GET", "/v2/bot/message/aggregation/info", "aggregation_info", "_api_aggregation_info"),
     _route("GET", "/v2/bot/message/aggregation/list", "aggregation_list", "_api_aggregation_list"),
     _route("GET", "/v2/bot/insight/message/event/aggregation", "unit_statistics", "_api_unit_statistics"),
+    _route("GET", "/v2/bot/insight/richmenu/{richMenuId}/summary", "richmenu_insight_summary",
+           "_api_richmenu_insight_summary"),
     _route("GET", "/v2/bot/message/quota/consumption", "quota_consumption", "_api_quota_consumption"),
     _route("GET", "/v2/bot/profile/{userId}", "profile", "_api_profile"),
     _route("GET", "/v2/bot/info", "bot_info", "_api_bot_info"),
@@ -218,6 +221,7 @@ class Emulator:
         self.login = LineLogin(self)  # LINE Login v2.1 (authorize, token, verify)
         self.liff = LiffApps(self)  # LIFF apps of the Login channels, the opener, liff.sendMessages (liff.py)
         self.units = UnitBook()  # aggregation units: monthly names, the friend's opens and taps (units.py)
+        self.menu_insight = RichMenuInsight()  # rich menu impressions and area clicks (richmenu_insight.py)
         self._reset_records()
 
     def _reset_records(self) -> None:
@@ -233,6 +237,7 @@ class Emulator:
         self._follower_cursors: dict[str, FollowerCursor] = {}
         self._calls: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.units.reset()
+        self.menu_insight.reset()
 
     def _next_seq(self) -> int:
         self._seq += 1
@@ -813,6 +818,11 @@ class Emulator:
         mine = [d for d in self._deliveries if d.channel_id == call.channel.channel_id]
         return self.units.statistics(call.channel.channel_id, call.query, mine)
 
+    def _api_richmenu_insight_summary(self, call: _Call) -> tuple[int, Json]:
+        menu_id = call.params["richMenuId"]
+        return self.menu_insight.summary(call.channel.channel_id, menu_id, call.channel.rich_menus.get(menu_id),
+                                         call.query, clock.now())
+
     def _api_quota_consumption(self, call: _Call) -> tuple[int, Json]:
         return 200, {"totalUsage": call.channel.consumption}
 
@@ -1380,6 +1390,8 @@ class Emulator:
             if not 0 <= area < len(areas):
                 raise ValueError(f"the rich menu has no area {area}")
             action = dict(areas[area]["action"])
+            if action.get("type") != "datetimepicker":  # not emulated: refused below, so not counted
+                self.menu_insight.click(channel_id, menu_id, user_id, area, clock.now())
         kind = action.get("type")
         out: Json = {"type": kind}
         if kind == "postback":
@@ -1397,6 +1409,20 @@ class Emulator:
         else:
             raise ValueError(f"{kind} actions are not emulated on the phone page")
         return out
+
+    def rich_menu_seen(self, channel_id: str, user_id: str, menu_id: str) -> None:
+        """The phone page shows the friend's menu open: an impression of it (LINE's rich menu insight)."""
+        with self._lock:
+            channel = self._channel(channel_id)
+            shown, _ = self._shown_menu(channel, user_id)
+            if shown != menu_id or user_id not in channel.followers:
+                raise ValueError("that rich menu is not the one the friend sees")
+            self.menu_insight.impression(channel_id, menu_id, user_id, clock.now())
+
+    def age_rich_menu_insight(self, days: int) -> int:
+        """Moves the recorded rich menu events ``days`` into the past (LINE aggregates them by the next day)."""
+        with self._lock:
+            return self.menu_insight.age(days)
 
     def switch_rich_menu(self, channel_id: str, user_id: str, alias_id: str) -> Json:
         """A rich menu switch action's effect: the alias's menu becomes the friend's per-user menu (LINE shows the

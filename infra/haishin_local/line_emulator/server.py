@@ -153,6 +153,11 @@ class LineEmulator(Emulator, ServedOnThread):
                 case ("POST", "phone", "richmenu_tap"):
                     return 200, self.rich_menu_tap(str(body["channel_id"]), str(body["user_id"]),
                                                    str(body["menu_id"]), int(body["area"]))
+                case ("POST", "phone", "richmenu_seen"):
+                    self.rich_menu_seen(str(body["channel_id"]), str(body["user_id"]), str(body["menu_id"]))
+                    return 200, {}
+                case ("POST", "richmenu_insight", "age"):
+                    return 200, {"events": self.age_rich_menu_insight(int(body.get("days", 1)))}
                 case ("POST", "phone", "action"):
                     return 200, {"status": self._control_action(str(body.get("action")), body)}
         except KeyError as exc:

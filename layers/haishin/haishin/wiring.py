@@ -553,7 +553,7 @@ class Services:
 
             return InflowLogin(routes=self.routes, secrets=self.secrets, channels=self.channels,
                                subscribers=self.subscribers, once=Once(), first_steps=self.first_steps_now,
-                               enrollments=self.scenario_service)
+                               enrollments=self.scenario_service, menus=self.friend_menus)
 
         return self._one("inflow_login", build)
 
@@ -592,7 +592,8 @@ class Services:
         def build() -> ImportService:
             from haishin.csvio.importer import ImportService  # noqa: PLC0415
 
-            return ImportService(triggers=self.scenario_service)
+            # the menu rules: an import that changed followers' tags re-links their channels, one bulk job each
+            return ImportService(triggers=self.scenario_service, menus=self.rich_menu_rules)
 
         return self._one("imports", build)
 

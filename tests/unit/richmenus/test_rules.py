@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from haishin import clock
+from haishin.csvio.importer import ImportService, import_rows
+from haishin.csvio.jobs import ImportOptions
 from haishin.errors import HaishinError, NotFound, ValidationFailed
 from haishin.line.client import LineApiError
 from haishin.ownership import require_owned
@@ -154,11 +157,12 @@ def world(aws: Any, manual_clock: Any) -> World:
 
 
 def _friend(number: int, *, tags: set[str] | None = None, status: str = "following", channel: str = CH,
-            route: str | None = None) -> SubscriberModel:
+            route: str | None = None, route_id: str | None = None) -> SubscriberModel:
     sid = f"s_{number:06d}"
     return SubscriberModel(pk=subscriber_pk(WS, sid), sk=sid, workspace_id=WS, subscriber_id=sid, source="line",
                            line={channel: {"user_id": f"U{number:032x}", "status": status}},
-                           tags=tags or None, inflow_route=route, created_at=_now(), updated_at=_now())
+                           tags=tags or None, inflow_route=route, inflow_route_id=route_id, created_at=_now(),
+                           updated_at=_now())
 
 
 def _now() -> Any:
@@ -184,7 +188,7 @@ def test_first_matching_rule_wins_else_the_default_and_unpublished_menus_are_ski
     book = RuleBook(WS, CH, "rmn_D", [
         CompiledRule(1, "rmn_DRAFT", tag_test("tag_vip")),  # not published: skipped
         CompiledRule(2, "rmn_A", tag_test("tag_vip")),
-        CompiledRule(3, "rmn_B", route_test("instagram")),
+        CompiledRule(3, "rmn_B", route_test("rt_insta", "instagram")),
     ], {"rmn_A": "richmenu-a", "rmn_B": "richmenu-b"})
     both = {"subscriber_id": "s_1", "tags": {"tag_vip"}, "inflow_route": "instagram"}
     assert (book.choose(both).menu_id, book.choose(both).reason) == ("rmn_A", "rule 2")
@@ -195,6 +199,33 @@ def test_first_matching_rule_wins_else_the_default_and_unpublished_menus_are_ski
     book.default_menu_id = None
     assert book.choose(nobody).reason == "none"
     assert book.choose({**both, "merged_into": "s_9"}).reason == "none"
+
+
+def test_route_rule_matches_the_stored_route_id_else_the_routes_current_name() -> None:
+    test = route_test("rt_insta", "Instagram")
+    facts = PageFacts()
+    assert test({"inflow_route": "旧名", "inflow_route_id": "rt_insta"}, facts)  # renamed since: the ID decides
+    assert not test({"inflow_route": "Instagram", "inflow_route_id": "rt_other"}, facts)  # same name, other route
+    assert test({"inflow_route": "Instagram"}, facts)  # attributed before IDs were stored: by name
+    assert not test({"inflow_route": "旧名"}, facts)  # ... so a rename loses those (documented)
+    assert not test({}, facts)
+
+
+def test_renaming_a_route_keeps_its_friends_menu(world: World) -> None:
+    repository = RouteRepository()
+    route = repository.create(WS, "rt_insta", "code1234", _now(), name="instagram", channel_id=CH)
+    _save_many([_friend(1, route="instagram", route_id="rt_insta"), _friend(2, route="instagram"),
+                _friend(3, route="instagram", route_id="rt_other")])
+    route.name = "Instagram プロフィール"
+    repository.save(route)
+    _save(world, {"channel_id": CH, "rules": [
+        {"menu_id": "rmn_B", "condition": {"type": "route", "route_id": "rt_insta"}}]})
+    world.jobs.handle(world.queue.sent[-1])
+    assert [(c[1], tuple(c[2])) for c in world.calls] == [("richmenu-b", (f"U{1:032x}",))]
+    assert world.rules.friend_menu(WS, "s_000001")["reason"] == "rule 1"
+    assert world.rules.friend_menu(WS, "s_000002")["reason"] == "none"  # old name, no ID: lost by the rename
+    world.clients.line.calls.clear()
+    assert world.friends.relink(WS, "s_000001", channel_id=CH) == []  # one friend's path reads the ID too
 
 
 def test_scenario_step_rule_is_at_or_after_the_step_and_candidates_follow_with_a_user_id() -> None:
@@ -413,3 +444,73 @@ def test_a_job_line_refuses_for_good_fails_with_a_japanese_error(world: World) -
     job = world.rules.job(WS, view["job"]["id"])
     assert job["status"] == "failed" and job["error"].startswith("メニューの反映に失敗しました") and job["finished_at"]
     assert world.jobs.handle(world.queue.sent[-1])["outcome"] == "ignored:failed"  # a redelivery does nothing
+
+
+# ------------------------------------------------------------------------------------------------ CSV imports
+class _NoTriggers:
+    def on_trigger(self, *args: Any, **kwargs: Any) -> None: ...
+
+
+def _import(world: World, csv_text: str, monkeypatch: pytest.MonkeyPatch, **service: Any) -> dict[str, Any]:
+    monkeypatch.setenv("EXPORTS_BUCKET", "haishin-exports-rm")
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="haishin-exports-rm")
+    return import_rows(ImportService(triggers=_NoTriggers(), menus=world.rules, **service), WS,
+                       csv_text.encode("utf-8-sig"), ImportOptions())
+
+
+def test_a_csv_import_that_tags_followers_starts_one_bulk_job_per_channel(world: World,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    vip = _tag(WS, "VIP")
+    _tag(WS, "常連")
+    _save_many([_friend(n) for n in range(1, 6)] + [_friend(6, channel=CH2)])
+    RouteRepository().create(WS, "rt_x", "codex123", _now(), name="x", channel_id=CH2)
+    _save(world, {"channel_id": CH, "rules": [{"menu_id": "rmn_A", "condition": {"type": "tag", "tag_id": vip}}]})
+    _save(world, {"channel_id": CH2, "rules": [{"menu_id": "rmn_OTHERCH",
+                                                "condition": {"type": "route", "route_id": "rt_x"}}]})
+    for message in list(world.queue.sent):
+        world.jobs.handle(message)
+    world.queue.sent.clear()
+
+    rows = "".join(f"s_{n:06d},VIP\r\n" for n in range(1, 6)) + "s_000006,VIP\r\n"
+    job = _import(world, "友だちID,タグ\r\n" + rows, monkeypatch)
+    assert job["status"] == "completed" and job["updated"] == 6
+    # CH has a tag rule: one job for its five friends; CH2's rules read no tags: nothing started there
+    assert list(job["rich_menu_jobs"]) == [CH]
+    assert world.queue.sent == [{"kind": JOB_KIND, "workspace_id": WS, "job_id": job["rich_menu_jobs"][CH]}]
+    assert world.calls == []  # no LINE call per friend during the import
+    assert world.jobs.handle(world.queue.sent[0])["outcome"] == "done"
+    [(kind, menu, users)] = world.calls  # one call with the five IDs (in shard order)
+    assert (kind, menu, sorted(users)) == ("bulk_link", "richmenu-a", [f"U{n:032x}" for n in range(1, 6)])
+
+    world.queue.sent.clear()
+    job = _import(world, "友だちID,タグ\r\n" + rows, monkeypatch)  # the same tags again: nothing changed
+    assert job["rich_menu_jobs"] == {} and world.queue.sent == []
+    job = _import(world, "友だちID,タグ\r\ns_000001,常連\r\n", monkeypatch)  # a tag no rule names still re-checks
+    assert list(job["rich_menu_jobs"]) == [CH]
+
+
+def test_a_paused_import_remembers_the_channels_to_relink(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    vip = _tag(WS, "VIP")
+    _save_many([_friend(1), _friend(2, status="blocked")])
+    _save(world, {"channel_id": CH, "rules": [{"menu_id": "rmn_A", "condition": {"type": "tag", "tag_id": vip}}]})
+    world.jobs.handle(world.queue.sent[-1])
+    world.queue.sent.clear()
+    monkeypatch.setenv("EXPORTS_BUCKET", "haishin-exports-rm")
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="haishin-exports-rm")
+    service = ImportService(triggers=_NoTriggers(), menus=world.rules, chunk_size=1)
+    upload = service.upload(WS, "t.csv", "友だちID,タグ\r\ns_000001,VIP\r\ns_000002,VIP\r\n".encode(), actor="t")
+    paused = service.run(WS, upload.job_id, seconds=0)
+    assert paused.status == "paused" and paused.menu_marks == {f"{CH}|tag", f"{CH}|segment"}
+    assert world.queue.sent == []  # not before the file is in
+    done = service.run(WS, upload.job_id)
+    assert done.status == "completed" and list(done.rich_menu_jobs) == [CH] and len(world.queue.sent) == 1
+    world.jobs.handle(world.queue.sent[0])
+    assert world.calls == [("bulk_link", "richmenu-a", [f"U{1:032x}"])]  # the blocked friend is no candidate
+
+
+def test_an_import_creating_friends_relinks_nothing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    vip = _tag(WS, "VIP")
+    _save(world, {"channel_id": CH, "rules": [{"menu_id": "rmn_A", "condition": {"type": "tag", "tag_id": vip}}]})
+    world.queue.sent.clear()
+    job = _import(world, "メールアドレス,タグ\r\nnew@example.jp,VIP\r\n", monkeypatch)
+    assert job["created"] == 1 and job["rich_menu_jobs"] == {} and world.queue.sent == []  # follows no channel yet

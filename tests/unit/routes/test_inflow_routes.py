@@ -540,3 +540,49 @@ def test_the_binding_cookie_is_short_lived_http_only_lax_on_the_callback_path_an
         monkeypatch.delenv("PUBLIC_BASE_URL")
         config.reset_settings_cache()
     assert "Secure" not in cookie and "HttpOnly" in cookie
+
+
+@dataclass
+class RecordingMenus:
+    calls: list[tuple[str, str, Any]] = field(default_factory=list)
+
+    def relink(self, workspace_id: str, subscriber_id: str, *, channel_id: str | None = None,
+               needs: tuple[str, ...] | None = None, scenario_id: str | None = None) -> list[dict[str, Any]]:
+        self.calls.append((workspace_id, subscriber_id, needs))
+        return []
+
+
+def test_an_existing_friend_logging_in_by_a_route_gets_the_route_id_and_a_menu_relink(env: Env) -> None:
+    """Issue 20 follow-up: the route's ID is stored with its name (rich menu rules match the ID, so a renamed route
+    keeps its friends), and a login of someone already a friend re-links their rich menu (route rules apply)."""
+    menus = RecordingMenus()
+    env.root.inflow_login.menus = menus
+    route = make_route(env)
+    assert callback(env, login_at_line(env, open_route(env, route.code), ALICE))["statusCode"] == 200
+    alice = subscriber_of(env, ALICE)
+    assert (alice.inflow_route, alice.inflow_route_id) == ("Instagram プロフィール", route.route_id)
+    assert menus.calls == [(WS, alice.subscriber_id, ("route", "segment"))]
+
+    other = make_route(env, name="チラシ")  # first touch wins: the name and the ID stay the first route's
+    callback(env, login_at_line(env, open_route(env, other.code), ALICE))
+    alice = subscriber_of(env, ALICE)
+    assert (alice.inflow_route, alice.inflow_route_id) == ("Instagram プロフィール", route.route_id)
+    assert len(menus.calls) == 2
+
+
+def test_a_new_friends_route_id_is_stored_when_the_follow_consumes_the_login(env: Env) -> None:
+    route = make_route(env)
+    callback(env, login_at_line(env, open_route(env, route.code), CAROL))
+    follow(env, CAROL)
+    assert subscriber_of(env, CAROL).inflow_route_id == route.route_id
+
+
+def test_the_admin_renaming_a_friends_route_clears_its_id(env: Env) -> None:
+    route = make_route(env)
+    callback(env, login_at_line(env, open_route(env, route.code), ALICE))
+    alice = subscriber_of(env, ALICE)
+    status, body = call_admin_api(AdminApi(), "PATCH", f"/api/subscribers/{alice.subscriber_id}",
+                                  body={"inflow_route": "店頭"}, workspace=WS)
+    assert status == 200, body
+    alice = subscriber_of(env, ALICE)
+    assert (alice.inflow_route, alice.inflow_route_id) == ("店頭", None)

@@ -14,7 +14,11 @@ The file is read with ``csv.reader`` over a text stream (memory stays flat whate
 5. the ``csv`` scenario trigger fires for each friend the chunk created (``ImportService(triggers=...)``; updated
    friends are not "imported" again), ``tag_added`` / ``tag_removed`` for every row's real tag change (keyed by job
    and line; an update records its changes on the row so a replayed chunk still fires them: ``Importer._fire``),
-   then progress (counters and the last committed line) is committed on the job item after the chunk.
+   then progress (counters and the last committed line) is committed on the job item after the chunk, with the
+   channels whose followers' rows changed what rich menu rules read (``menu_marks``);
+6. when the whole file is in, one bulk rich menu re-link job starts per such channel that has rules of the kinds
+   changed (``ImportService(menus=...)``: tags -> tag and segment rules, the inflow route -> route rules, other
+   values -> segment rules), not one LINE call per friend; their IDs are on the job (``rich_menu_jobs``).
 
 Within a chunk, a second row claiming an identity an earlier row claims starts the next chunk, so it sees the first.
 """
@@ -24,14 +28,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from haishin import clock, ids
 from haishin.config import table_name
@@ -102,6 +108,25 @@ _LINE_USER = re.compile(r"^U[0-9a-f]{32}$")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 IDENTITY_ORDER = ("line_user_id", "email", "phone")
 CSV_IMPORTED = "csv"  # the scenario trigger fired for each friend an import creates
+log = logging.getLogger(__name__)
+
+
+class MenuRelinker(Protocol):
+    """``haishin.richmenus.relink.RichMenuRules``: starts the bulk re-link job of each channel whose rules have a
+    rule of one of the kinds given (one job per channel, whatever the number of friends)."""
+
+    def relink_channels(self, workspace_id: str, kinds: dict[str, set[str]]) -> dict[str, str]: ...
+
+
+def menu_kinds(changes: list[dict[str, Any]], route_changed: bool) -> set[str]:
+    """The kinds of rich menu rules a row's changes can move: tags -> tag and segment rules; the inflow route ->
+    route and segment rules; any other change (fields, name, email, phone) -> segment rules."""
+    kinds: set[str] = set()
+    for change in changes:
+        kinds |= {"tag", "segment"} if ("tags_added" in change or "tags_removed" in change) else {"segment"}
+    if route_changed:
+        kinds |= {"route", "segment"}
+    return kinds
 
 
 @dataclass
@@ -192,6 +217,21 @@ class Importer:
         self.targets: list[str] = []
         self.header: list[str] = []
         self._pool: ThreadPoolExecutor | None = None
+        self._menu_marks: set[str] = set()  # "<channel>|<rule kind>" of the rows written since the last take
+        self._marks_lock = threading.Lock()
+
+    def _mark_menus(self, subscriber: SubscriberModel, kinds: set[str]) -> None:
+        """The friend's changed row may give them another rich menu on every channel they follow."""
+        channels = [channel for channel, account in (subscriber.line or {}).items()
+                    if (account or {}).get("status") == "following"]
+        if kinds and channels:
+            with self._marks_lock:
+                self._menu_marks |= {f"{channel}|{kind}" for channel in channels for kind in kinds}
+
+    def take_menu_marks(self) -> set[str]:
+        with self._marks_lock:
+            marks, self._menu_marks = self._menu_marks, set()
+        return marks
 
     # ------------------------------------------------------------------ mapping
     def map_header(self, header: list[str]) -> list[str]:
@@ -464,6 +504,7 @@ class Importer:
             subscriber.display_name = None
         if plan.inflow_route and plan.inflow_route != subscriber.inflow_route:
             subscriber.inflow_route = plan.inflow_route
+            subscriber.inflow_route_id = None  # a name from a file is no route's attribution
         for name, (kind, value) in plan.identities.items():
             if name == "email" and subscriber.email != value:
                 changes.append({"field": "email", "old": subscriber.email, "new": value})
@@ -569,8 +610,10 @@ class Importer:
             recorded = recorded_tag_changes(subscriber, cause, now)
             if recorded is not None:  # this row was written before a crash: its tag triggers still fire, once
                 fire_tag_changes(self.triggers, self.workspace_id, subscriber_id, recorded[0], idempotency_key=cause)
+                self._mark_menus(subscriber, {"tag", "route", "segment"})  # what changed then is not known now
                 return None
             before = set(aliases_of(subscriber))
+            route_before = subscriber.inflow_route
             changes = self._apply(plan, subscriber)
             remember_tag_changes(subscriber, cause, self._tag_pairs(changes), now)
             after = set(aliases_of(subscriber))
@@ -588,6 +631,7 @@ class Importer:
             entry = self._timeline_item(plan, subscriber_id, False, changes, clock.now())
             entry.save()
             self._fire(subscriber_id, plan.line, changes)
+            self._mark_menus(subscriber, menu_kinds(changes, subscriber.inflow_route != route_before))
             return None
         return CellError(plan.line, None, "the friend kept changing during the import; import the row again")
 
@@ -599,6 +643,7 @@ class NewFriend:
     subscriber_id: str
     display_name: str | None = None
     inflow_route: str | None = None
+    inflow_route_id: str | None = None  # never set by an import (``_apply`` clears it with a new name)
     email: str | None = None
     phone: str | None = None
     tags: set[str] = field(default_factory=set)
@@ -686,9 +731,12 @@ def iter_records(text: Any, *, skip_until: int = 1) -> Iterator[tuple[int, list[
 class ImportService:
     """The job lifecycle behind ``/api/imports`` (and the CLI / benchmarks with a local file)."""
 
-    def __init__(self, *, triggers: TriggerSink, chunk_size: int = 500, writers: int = 8) -> None:
+    def __init__(self, *, triggers: TriggerSink, chunk_size: int = 500, writers: int = 8,
+                 menus: MenuRelinker | None = None) -> None:
         self.chunk_size = chunk_size
         self.writers = writers
+        # rich menu rules: an import that changed followers' tags (fields, route) re-links their channels in bulk
+        self.menus = menus
         # the scenario engine: the ``csv`` trigger, and tag_added / tag_removed for rows that change tags
         self.triggers = triggers
 
@@ -800,7 +848,7 @@ class ImportService:
                 pending: tuple[PendingChunk, list[CellError], int, int] | None = None
                 for plans, errors, rows, last in importer.chunks(records, self.chunk_size):
                     if pending is not None:
-                        self._finish(job, *pending)
+                        self._finish(job, importer, *pending)
                         pending = None
                         if seconds is not None and time.monotonic() - started > seconds:
                             job.update(actions=[ImportJobModel.status.set("paused"),
@@ -808,22 +856,42 @@ class ImportService:
                             return job
                     pending = (importer.submit(plans), errors, rows, last)
                 if pending is not None:
-                    self._finish(job, *pending)
+                    self._finish(job, importer, *pending)
         except HaishinError as exc:
             job.update(actions=[ImportJobModel.status.set("failed"), ImportJobModel.message.set(exc.message)])
             raise
         finally:
             importer.close()
+        menu_jobs = self._relink_menus(job)
         now = clock.now()
-        job.update(actions=[ImportJobModel.status.set("completed"), ImportJobModel.updated_at.set(now),
-                            ImportJobModel.finished_at.set(now)])
+        actions: list[Any] = [ImportJobModel.status.set("completed"), ImportJobModel.updated_at.set(now),
+                              ImportJobModel.finished_at.set(now)]
+        if menu_jobs:
+            actions.append(ImportJobModel.rich_menu_jobs.set(menu_jobs))
+        job.update(actions=actions)
         return job
 
-    def _finish(self, job: ImportJobModel, pending: PendingChunk, errors: list[CellError], rows: int,
-                last: int) -> None:
+    def _relink_menus(self, job: ImportJobModel) -> dict[str, str]:
+        """After the whole file: one bulk re-link job per channel whose followers' rows changed what its rules read
+        (not one LINE call per friend: the job links in 500s). Never fails the import (logged; saving the rules
+        again re-links)."""
+        if self.menus is None or not job.menu_marks:
+            return {}
+        kinds: dict[str, set[str]] = {}
+        for mark in sorted(job.menu_marks):
+            channel, _, kind = mark.partition("|")
+            kinds.setdefault(channel, set()).add(kind)
+        try:
+            return self.menus.relink_channels(job.workspace_id, kinds)
+        except Exception:
+            log.exception("rich menu re-link after import %s not started", job.job_id)
+            return {}
+
+    def _finish(self, job: ImportJobModel, importer: Importer, pending: PendingChunk, errors: list[CellError],
+                rows: int, last: int) -> None:
         outcome = pending.result()
         self._fire(job, outcome.new_friends)
-        self._commit(job, outcome, errors + outcome.errors, rows, last)
+        self._commit(job, outcome, errors + outcome.errors, rows, last, importer.take_menu_marks())
 
     def _fire(self, job: ImportJobModel, new_friends: list[str]) -> None:
         """The ``csv`` trigger for every friend the chunk created, before its progress is committed: a chunk
@@ -833,7 +901,7 @@ class ImportService:
                                      idempotency_key=f"import:{job.job_id}:{subscriber_id}")
 
     def _commit(self, job: ImportJobModel, outcome: ChunkResult, errors: list[CellError], rows: int,
-                last: int) -> None:
+                last: int, menu_marks: set[str] | None = None) -> None:
         error_lines = {e.line for e in errors}
         stored = int(job.errors)
         if errors and stored < MAX_STORED_ERRORS:
@@ -844,12 +912,15 @@ class ImportService:
                     n = counts[error.line] = counts.get(error.line, 0) + 1
                     batch.save(ImportErrorModel(pk=pk, sk=f"{job.sk}#err#{error.line:09d}#{n:03d}",
                                                 line=error.line, column=error.column, reason=error.reason))
-        job.update(actions=[
+        actions: list[Any] = [
             ImportJobModel.processed.add(rows), ImportJobModel.created.add(outcome.created),
             ImportJobModel.updated.add(outcome.updated), ImportJobModel.skipped.add(outcome.skipped),
             ImportJobModel.errors.add(len(error_lines)), ImportJobModel.last_line.set(last),
             ImportJobModel.updated_at.set(clock.now()),
-        ])
+        ]
+        if menu_marks:  # with the chunk's progress: a resumed import still knows which channels to re-link
+            actions.append(ImportJobModel.menu_marks.add(menu_marks))
+        job.update(actions=actions)
 
 
 def import_rows(service: ImportService, workspace_id: str, data: bytes, options: ImportOptions, *,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 
 from haishin.errors import NotFound
 from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
@@ -68,6 +68,10 @@ class ImportJobModel(HaishinModel):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     finished_at = UTCDateTimeAttribute(null=True)
+    # "<channel_id>|<rule kind>": followers of these channels changed what rich menu rules of that kind read
+    # (ADDed after each chunk, so a paused or crashed import remembers them); read when the import completes
+    menu_marks = UnicodeSetAttribute(null=True)
+    rich_menu_jobs = JSONTextAttribute(null=True)  # {channel_id: re-link job ID} started when it completed
 
 
 class ImportErrorModel(HaishinModel):
@@ -99,6 +103,7 @@ def job_to_dict(job: ImportJobModel) -> dict[str, Any]:
         "errors": int(job.errors), "last_committed_line": int(job.last_line), "message": job.message,
         "created_at": job.created_at.isoformat(), "updated_at": job.updated_at.isoformat(),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "rich_menu_jobs": dict(job.rich_menu_jobs or {}),
     }
 
 

@@ -6,7 +6,8 @@ One friend (``FriendMenus``), synchronously in the Lambda that changed them, wit
   of forms, postbacks, auto-replies and scenario steps; the admin's friend page) re-links the friend;
 - a follow (a new friend has no per-user link yet) and the inflow route attributed on that follow: the LINE event
   processor calls ``relink`` after the attribution;
-- a scenario step sent: the step sender calls ``after_step``.
+- a scenario step sent: the step sender calls ``after_step``;
+- a route login of someone already a friend: ``InflowLogin`` calls ``relink`` after the attribution.
 It reads the friend's row (one GetItem), their scenario positions when a rule needs them, what is linked now (one
 GetItem), and calls LINE only when the menu changes (one ``link`` or ``unlink``). Idempotent: linking the same menu
 again is harmless on LINE's side, and the stored link is written after LINE accepted, so a retry of the cause
@@ -23,6 +24,9 @@ Lambda: subscriber and enrollment reads, LINE secrets, 5 minutes) runs ``RelinkJ
 So N changed friends cost ceil(N_target / 500) calls per target. A crashed or timed-out run is redelivered by SQS
 and resumes: the scan sees the finished chunks' friends as linked already and leaves them out. A newer save of the
 same channel supersedes a running job (checked before each chunk).
+
+Many friends changed outside these paths (a CSV import): ``RichMenuRules.relink_channels`` starts one bulk job per
+channel whose rules read what changed, never one call per friend.
 """
 
 from __future__ import annotations
@@ -176,8 +180,9 @@ class RuleBooks:
             book.attributes.add("tags")
             return tag_test(condition.tag_id)
         if kind == "route":
-            book.attributes.add("inflow_route")
-            return route_test(str(self.routes.require(book.workspace_id, condition.route_id).name))
+            book.attributes |= {"inflow_route", "inflow_route_id"}
+            route = self.routes.require(book.workspace_id, condition.route_id)
+            return route_test(str(condition.route_id), str(route.name))
         if kind == "scenario_step":
             book.scenario_ids.add(condition.scenario_id)
             return step_test(condition.scenario_id, condition.step_index)
@@ -524,6 +529,29 @@ class RichMenuRules:
                 self.queue.send({"kind": JOB_KIND, "workspace_id": workspace_id, "job_id": job_id})
         except Exception:  # the menu is published either way; saving the rules again re-links
             log.exception("re-link after menu replacement on channel %s not started", channel_id)
+
+    def relink_channels(self, workspace_id: str, kinds: dict[str, set[str]]) -> dict[str, str]:
+        """Many friends changed at once outside the one-friend paths (a CSV import): ``kinds`` maps each channel
+        they follow to the rule kinds the changes can move (``tag``, ``route``, ``segment``). Each channel whose
+        rules have a rule of those kinds gets one bulk job (the same rules again, as after a menu replacement), which
+        links in 500s exactly the friends whose menu changed. Returns {channel ID: job ID}; a channel whose job
+        cannot start is logged and left (saving its rules again re-links)."""
+        started: dict[str, str] = {}
+        for channel_id in sorted(kinds):
+            wanted = tuple(sorted(kinds[channel_id]))
+            rule_set = self.repository.rule_set(workspace_id, channel_id)
+            if rule_set is None or not any(_relevant(r, wanted, None) for r in rule_set.rules or []):
+                continue
+            job_id = ids.new_id("rmj_")
+            try:
+                if self.repository.restart(workspace_id, channel_id, job_id) is None:
+                    continue
+                self.queue.send({"kind": JOB_KIND, "workspace_id": workspace_id, "job_id": job_id})
+            except Exception:
+                log.exception("re-link of channel %s after a bulk change not started", channel_id)
+                continue
+            started[channel_id] = job_id
+        return started
 
     def friend_menu(self, workspace_id: str, subscriber_id: str, channel_id: str | None = None) -> dict[str, Any]:
         """The menu the rules give the friend (on ``channel_id``, or the first channel they follow that has rules):

@@ -7,8 +7,9 @@ A rule is ``{"menu_id", "condition"}``; a condition is one of
 - ``{"type": "scenario_step", "scenario_id", "step_index"}``: the friend is enrolled in the scenario (active or
   completed, not stopped) and at or past that step: the step at ``step_index`` (0-based) was reached, i.e. the
   enrollment's ``next_step`` is beyond it, or the scenario was completed;
-- ``{"type": "route", "route_id"}``: the friend came in by that inflow route (the friend's first-touch
-  ``inflow_route``, as the segment condition ``inflow_route`` reads it).
+- ``{"type": "route", "route_id"}``: the friend came in by that inflow route (the friend's first-touch route:
+  ``inflow_route_id`` when the attribution stored it, else the ``inflow_route`` name, as the segment condition
+  ``inflow_route`` reads it).
 
 This module is pure: a ``RuleBook`` (the compiled rules of one channel) picks a friend's menu from a subscriber row
 (``haishin.storage.shard_scan`` decoding) and the friend's scenario positions. Nothing here reads storage or calls
@@ -170,8 +171,18 @@ def tag_test(tag_id: str) -> Test:
     return lambda row, _facts: tag_id in (row.get("tags") or ())
 
 
-def route_test(route_name: str) -> Test:
-    return lambda row, _facts: row.get("inflow_route") == route_name
+def route_test(route_id: str, route_name: str) -> Test:
+    """The friend's first route is this one: by ``inflow_route_id`` (stored by route attributions since issue 20's
+    follow-up, so a renamed route keeps its friends); a row without it (attributed before, or named by a tracked
+    link, an import or the admin) is matched by the route's current name, as before."""
+
+    def test(row: Row, _facts: PageFacts) -> bool:
+        stored = row.get("inflow_route_id")
+        if stored:
+            return bool(stored == route_id)
+        return bool(row.get("inflow_route") == route_name)
+
+    return test
 
 
 def step_test(scenario_id: str, step_index: int) -> Test:

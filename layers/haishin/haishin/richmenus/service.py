@@ -47,6 +47,7 @@ MENU_LEVEL = -1  # the tap counter of the whole menu (unique friends across its 
 NOTE_DRAFT = "LINE の統計は公開中のメニューにだけあります"
 NOTE_THRESHOLD = "LINE の統計は人数が少ないため表示されません（LINE のプライバシー基準未満）"
 NOTE_UNAVAILABLE = "LINE からリッチメニューの統計を取得できませんでした"
+NOTE_NEXT_DAY = "（今日の分は LINE が翌日に集計します）"
 
 
 class MenuReplaced(Protocol):
@@ -531,7 +532,8 @@ class RichMenuService:
             log.info("rich menu insight of %s not available: %s", menu.line_rich_menu_id, error)
             return None, f"{NOTE_UNAVAILABLE}（{getattr(error, 'where', None) or type(error).__name__}）"
         if not raw.get("clicks") and not raw.get("impression"):
-            return None, NOTE_THRESHOLD
+            # LINE answers only the menu ID both below its threshold and for days it has not aggregated yet
+            return None, NOTE_THRESHOLD + (NOTE_NEXT_DAY if last >= day_jst(clock.now()) else "")
         by_bounds = {
             (int(a["bounds"]["x"]), int(a["bounds"]["y"]), int(a["bounds"]["width"]), int(a["bounds"]["height"])): index
             for index, a in enumerate(menu.areas or [])

@@ -9,11 +9,11 @@
 - callback: the state's signature, expiry and browser binding are checked, then its ``jti`` is claimed through
   THE run-once mechanism (``storage.once``), so a state (and the code that came with it) works once. The code is
   exchanged with LINE (``haishin.line.login``), the ID token verified (signature, iss, aud, exp, our nonce). Then:
-  a friend who follows the channel already is attributed now (the first step of a scenario the route started is
-  queued at once, ``FirstStepsNow``); anyone else gets a pending attribution that their follow consumes
-  (``RouteService.take_pending``). A route that replaces the friend-added scenarios whose login's own follow was
-  processed first (LINE sends the follow before redirecting the browser) stops the friend-added enrollments that
-  follow started. The follow webhook may also arrive before the callback: after
+  a friend who follows the channel already is attributed now (the first step of a scenario the route started is queued
+  at once, ``FirstStepsNow``) and their rich menu re-linked (route rules, ``FriendMenus``); anyone else gets a pending
+  attribution that their follow consumes (``RouteService.take_pending``). A route that replaces the friend-added
+  scenarios whose login's own follow was processed first (LINE sends the follow before redirecting the browser) stops
+  the friend-added enrollments that follow started. The follow webhook may also arrive before the callback: after
   writing the pending record the friend is read again, and whoever takes the pending record first attributes.
 - Any refusal (LINE's ``error``, a bad state, a replayed state, a refused code, a bad ID token) raises
   ``LoginRefused`` before anything is stored. When LINE's token endpoint does not answer, the state's claim is
@@ -67,6 +67,13 @@ class FirstStepsQueue(Protocol):
     def queue(self, workspace_id: str, subscriber_id: str, *, trigger: str | tuple[str, ...]) -> int: ...
 
 
+class FriendMenus(Protocol):
+    """``haishin.richmenus.relink.FriendMenus``: re-links one friend's rich menu (never raises)."""
+
+    def relink(self, workspace_id: str, subscriber_id: str, *, channel_id: str | None = None,
+               needs: tuple[str, ...] | None = None, scenario_id: str | None = None) -> list[dict[str, Any]]: ...
+
+
 class Enrollments(Protocol):
     """``haishin.scenarios.service.ScenarioService``: a friend's enrollments, and stopping one."""
 
@@ -118,7 +125,7 @@ def _sign(payload: str, secret: str) -> str:
 class InflowLogin:
     def __init__(self, *, routes: RouteService, secrets: SecretStore, channels: Channels,
                  subscribers: SubscriberRepository, once: Once, first_steps: FirstStepsQueue,
-                 enrollments: Enrollments) -> None:
+                 enrollments: Enrollments, menus: FriendMenus | None = None) -> None:
         self.routes = routes
         self.secrets = secrets
         self.channels = channels
@@ -126,6 +133,7 @@ class InflowLogin:
         self.once = once
         self.first_steps = first_steps
         self.enrollments = enrollments
+        self.menus = menus  # rich menu route rules: a friend attributed here may now get another menu
 
     def _login_channel(self, route: RouteModel) -> tuple[str, str]:
         try:
@@ -235,6 +243,8 @@ class InflowLogin:
         if new_friend and route.replace_friend_added:
             self._undo_friend_added(ws, subscriber.subscriber_id, started)
         self.routes.attribute(ws, subscriber.subscriber_id, route, cause=cause, first_follow=new_friend)
+        if self.menus is not None:  # the route is the friend's now: route (and segment) rules of any channel
+            self.menus.relink(ws, subscriber.subscriber_id, needs=("route", "segment"))
         # a scenario the route started sends its "immediately" first step now, not at the next tick; if the queue
         # does not answer, the step is still due and the tick sends it: the login itself succeeded
         try:

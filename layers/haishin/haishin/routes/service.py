@@ -1,9 +1,10 @@
 """Inflow routes (流入経路): CRUD and QR codes for the admin, and the attribution of a friend to a route.
 
-A route names a LINE channel; its URL ``/r/<code>`` starts a LINE Login (``haishin.routes.login``) that links the
-LINE user to the route. Attribution (``attribute``): the friend's ``inflow_route`` is set when unset (first touch
-wins, as the segment condition reads it), a ``route`` timeline entry is written every time, and the route's
-actions run on the friend's first arrival by this route ('once', the default) or on every arrival ('every').
+A route names a LINE channel; its URL ``/r/<code>`` starts a LINE Login (``haishin.routes.login``) that links the LINE
+user to the route. Attribution (``attribute``): the friend's ``inflow_route`` (the route's name) and ``inflow_route_id``
+are set when unset (first touch wins, as the segment condition reads the name), a ``route`` timeline entry is written
+every time, and the route's actions run on the friend's first arrival by this route ('once', the default) or on every
+arrival ('every').
 """
 
 from __future__ import annotations
@@ -207,6 +208,7 @@ class RouteService:
         def mark(subscriber: Any) -> None:
             if not subscriber.inflow_route:
                 subscriber.inflow_route = route.name
+                subscriber.inflow_route_id = route.route_id  # the name may change; rich menu rules match the ID
 
         self.subscribers.mutate(workspace_id, subscriber_id, mark)
         self.timeline.append(workspace_id, subscriber_id, "route",

@@ -89,6 +89,9 @@ class SubscriberModel(HaishinModel):
     # field key -> value (text, number, ISO date/datetime text, list of choices, bool), typed by field definitions
     fields = JSONTextAttribute(default=dict)
     inflow_route = UnicodeAttribute(null=True)
+    # the inflow route's ID when ``inflow_route`` was set by a route's attribution (routes are renamed; rich menu
+    # route rules match the ID); None when the name came from elsewhere (a tracked link, an import, the admin)
+    inflow_route_id = UnicodeAttribute(null=True)
     source = UnicodeAttribute(null=True)  # line | form | csv | api | stripe
     # channel kind ("line", "email", "sms") -> consent given
     consent = JSONTextAttribute(default=dict)

@@ -391,6 +391,8 @@ def merge_rows(winner: SubscriberModel, loser: SubscriberModel) -> None:
     line = dict(loser.line or {})
     line.update(winner.line or {})
     winner.line = line
+    if not winner.inflow_route and loser.inflow_route:  # the first route and its ID go together
+        winner.inflow_route_id = loser.inflow_route_id
     for attribute in ("email", "phone", "display_name", "picture_url", "language", "inflow_route"):
         if not getattr(winner, attribute) and getattr(loser, attribute):
             setattr(winner, attribute, getattr(loser, attribute))

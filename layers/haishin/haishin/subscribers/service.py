@@ -165,6 +165,8 @@ class CrmService:
                     entries.append(("profile_changed", {"field": attribute, "old": getattr(subscriber, attribute),
                                                         "new": value or None}))
                     setattr(subscriber, attribute, value or None)
+                    if attribute == "inflow_route":  # the admin's name is no route's attribution any more
+                        subscriber.inflow_route_id = None
 
         subscriber = self.subscribers.mutate_identity(workspace_id, subscriber_id, change)
         now = clock.now()
