@@ -19,16 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from haishin.errors import NotFound
 from haishin.storage.base import (
     HaishinModel,
     JSONTextAttribute,
     UTCDateTimeAttribute,
-    condition_failed,
-    connection,
+    add_once_per_marker,
     model_meta,
 )
 from haishin.workspaces.models import workspace_pk
@@ -177,23 +174,9 @@ class RichMenuRepository:
         stats.update(actions=[TapStatsModel.taps.add(1)])
         if not subscriber_id:
             return False
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(
-                    TapFriendModel(
-                        pk=marker_pk(workspace_id, menu_id, day, area), sk=subscriber_id, expires_at=expires_at
-                    ),
-                    condition=TapFriendModel.pk.does_not_exist(),
-                )
-                tx.update(
-                    TapStatsModel(pk=taps_pk(workspace_id, menu_id), sk=f"{day}#{area}"),
-                    actions=[TapStatsModel.unique.add(1)],
-                )
-        except TransactWriteError as exc:
-            if not condition_failed(exc):
-                raise
-            return False
-        return True
+        return add_once_per_marker(
+            TapFriendModel(pk=marker_pk(workspace_id, menu_id, day, area), sk=subscriber_id, expires_at=expires_at),
+            stats, [TapStatsModel.unique.add(1)])
 
     def taps(self, workspace_id: str, menu_id: str, since: str, until: str) -> Iterator[tuple[str, int, int, int]]:
         """(day, area, taps, unique) of every counter row between two days (``yyyymmdd``, inclusive)."""
