@@ -166,6 +166,7 @@ def test_the_partners_screens_on_a_phone(system: Any, page: Any, browser_errors:
         "name": "スマホで見るパートナー", "channel_id": CH, "seminar_ids": ["sem_demo"],
         "rules": [{"kind": "fixed", "yen": 2000, "touch": "first", "window_days": 60}]})
     admin = f"{system.base_url}/admin/"
+    page.route("**/favicon.ico", lambda r: r.fulfill(status=204, body=""))
     dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
     page.goto(admin + f"#/partners/{partner['partner_id']}")
     page.get_by_test_id("partner-links").wait_for()

@@ -178,7 +178,7 @@ function RulesEditor({ value, onChange, errorAt }: { value: RuleValues[]; onChan
       <h2 class="card__title">{t("ptn.rules")}</h2>
       <p class="muted">{t("ptn.rules.lead")}</p>
       {value.map((r, i) => (
-        <fieldset class="card" key={i} data-testid="partner-rule">
+        <fieldset class="card" key={i} data-testid="partner-rule" style={{ minWidth: 0, maxWidth: "100%" }}>
           <SelectField
             label={t("ptn.rule.kind")}
             name={`rules.${i}.kind`}
