@@ -2,7 +2,8 @@
 the checkout results), POST /p/{product_id} (starts the checkout: only a POST creates an order and a Stripe Checkout
 Session), GET /c/{token} (a tracked link: counts, attributes the friend, redirects to the link's stored target only),
 GET /cv/{code}?f=<friend token>[&txn=] (a conversion point's pixel: records the conversion, answers a 1x1 GIF),
-GET /partner/{token} (a partner's own report, haishin.partners), GET|POST /liff/<channel_id>[/f/<form_id>|/me] and GET /liff/app.js (LIFF pages: haishin.pages.liff)."""
+GET /partner/{token} (a partner's own report, haishin.partners),
+GET|POST /liff/<channel_id>[/f/<form_id>|/me] and GET /liff/app.js (LIFF pages: haishin.pages.liff)."""
 
 from __future__ import annotations
 

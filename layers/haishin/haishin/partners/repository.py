@@ -3,6 +3,8 @@ the partners feature."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from haishin.errors import NotFound
 from haishin.partners.models import CommissionModel, PartnerModel, commission_pk, partner_sk
 from haishin.storage.base import save_if
@@ -14,7 +16,7 @@ class PartnerRepository:
         partner.save()
         return partner
 
-    def new(self, workspace_id: str, partner_id: str, **values: object) -> PartnerModel:
+    def new(self, workspace_id: str, partner_id: str, **values: Any) -> PartnerModel:
         return PartnerModel(pk=workspace_pk(workspace_id), sk=partner_sk(partner_id), workspace_id=workspace_id,
                             partner_id=partner_id, **values)
 
@@ -41,7 +43,7 @@ class PartnerRepository:
         """Written only if new (the row key is its cause): False when it was there already."""
         return save_if(row, CommissionModel.sk.does_not_exist())
 
-    def new_row(self, workspace_id: str, partner_id: str, month: str, key: str, **values: object) -> CommissionModel:
+    def new_row(self, workspace_id: str, partner_id: str, month: str, key: str, **values: Any) -> CommissionModel:
         return CommissionModel(pk=commission_pk(workspace_id, partner_id), sk=f"{month}#{key}",
                                workspace_id=workspace_id, partner_id=partner_id, month=month, **values)
 

@@ -155,7 +155,7 @@ class PartnerService:
             self.routes.replace(workspace_id, route.route_id, RouteDefinition(
                 name=f"パートナー: {definition.name}"[:100], folder=route.folder or "パートナー",
                 channel_id=definition.channel_id, actions=route.actions or [], greeting=route.greeting,
-                run=route.run or "once", replace_friend_added=bool(route.replace_friend_added)))
+                run="every" if route.run == "every" else "once", replace_friend_added=bool(route.replace_friend_added)))
         partner.name = definition.name
         partner.email = definition.email
         partner.seminar_ids = definition.seminar_ids
