@@ -127,10 +127,10 @@ class PartnerService:
         self.routes = routes
         self.route_repository = route_repository
         self.signer = signer  # haishin.forms.tokens.LinkSigner: the workspace's signing key
-        self.tz = tz
+        self._tz = tz  # the workspace zone for months (default: settings().default_time_zone)
 
     def _zone(self) -> ZoneInfo:
-        return ZoneInfo(self.tz or settings().default_time_zone)
+        return ZoneInfo(self._tz or settings().default_time_zone)
 
     def _month(self, at: datetime) -> str:
         return at.astimezone(self._zone()).strftime("%Y-%m")
