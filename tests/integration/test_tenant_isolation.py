@@ -153,7 +153,6 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
     ids.update({k: v for k, v in created.items() if v})
     ids.setdefault("order_id", "ord_01M8360000000000000000DEMO")  # no Stripe checkout in the seed: a made-up ID
     ids.setdefault("event_id", "evt_demo_kept_for_review")  # no kept Stripe event in the seed: a made-up ID
-    ids.setdefault("month", "1999-01")  # the partners' payout CSV month: the caller's own workspace only
     ids.setdefault("job_id", "rmj_01M8360000000000000000DEMO")  # a rich menu re-link job: another workspace's is 404
     secrets = {s["display_name"] for s in subscribers if s.get("display_name")}
     secrets |= {a["line_user_id"] for s in subscribers for a in s.get("line") or [] if a.get("line_user_id")}

@@ -86,7 +86,7 @@ function Payout() {
   const [encoding, setEncoding] = useState<"cp932" | "utf-8-sig">("cp932");
   const get = useAction();
   const download = () =>
-    get.run(async () => saveBlob(`partner-payout-${month}.csv`, await requestBlob(api, session.token, "GET", `/api/partner-payouts/${encodeURIComponent(month)}?encoding=${encoding}`)));
+    get.run(async () => saveBlob(`partner-payout-${month}.csv`, await requestBlob(api, session.token, "GET", `/api/partner-payouts?month=${encodeURIComponent(month)}&encoding=${encoding}`)));
   return (
     <section class="card form" data-testid="partner-payout">
       <h2 class="card__title">{t("ptn.payout")}</h2>

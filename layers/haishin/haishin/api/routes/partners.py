@@ -72,9 +72,10 @@ def partner_report(partner_id: str) -> dict[str, Any]:
     return services().partners.report(current_caller().workspace_id, partner_id)
 
 
-@router.get("/partner-payouts/<month>")
+@router.get("/partner-payouts")
 @requires(Permission.EXPORT_CSV)
-def payout_csv(month: str) -> Response:
+def payout_csv() -> Response:
+    month = router.current_event.get_query_string_value("month") or ""
     encoding = router.current_event.get_query_string_value("encoding") or "utf-8-sig"
     if encoding not in ("utf-8-sig", "cp932"):
         raise ValidationFailed("文字コードは utf-8-sig か cp932 です", where="encoding")
