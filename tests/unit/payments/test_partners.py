@@ -5,8 +5,10 @@ is Excel-ready. Seminar registrations are attributed from ``seminar_registered``
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +18,7 @@ import pytest
 from pay_env import WHSEC, WS, FakeMessenger, FakeScenarios, InProcessGateway
 
 from haishin import clock, wiring
+from haishin.api.app import AdminApi
 from haishin.errors import ValidationFailed
 from haishin.partners.service import PartnerService, ReportLinkInvalid
 from haishin.payments.keys import StripeKeys
@@ -23,7 +26,9 @@ from haishin.payments.products import ProductDefinition
 from haishin.secrets import InMemorySecretStore
 from haishin.subscribers.models import line_account
 from haishin.wiring import Services
+from haishin.workspaces.models import ChannelModel
 from haishin_local.stripe_emulator import StripeState
+from tests.support.admin_api import ensure_operator
 
 CHANNEL = "1234567890"
 
@@ -230,3 +235,50 @@ def test_bad_input_is_refused_in_japanese_and_changes_nothing(p: P) -> None:
         p.partners.create(WS, {"name": "田中", "email": "not-an-email", "channel_id": CHANNEL})
     assert "メールアドレス" in caught.value.message
     assert p.partners.views(WS) == []
+
+
+class Context:
+    function_name = "AdminApiFunction"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:AdminApiFunction"
+    aws_request_id = "req-1"
+
+
+def call(method: str, path: str, body: Any = None, role: str = "owner", query: str = "") -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "version": "2.0", "routeKey": "ANY /api/{proxy+}", "rawPath": path, "rawQueryString": query,
+        "queryStringParameters": dict(p.split("=", 1) for p in query.split("&")) if query else None,
+        "headers": {"content-type": "application/json"},
+        "requestContext": {"http": {"method": method, "path": path, "sourceIp": "127.0.0.1"}, "stage": "$default",
+                           "requestId": "r1", "domainName": "localhost",
+                           "authorizer": {"jwt": {"claims": ensure_operator(WS, f"{role}@example.jp", role)}}},
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
+    }
+    return AdminApi().handle(event, Context())
+
+
+def test_the_admin_api_creates_reports_rotates_and_exports(p: P) -> None:
+    ChannelModel.for_channel(WS, CHANNEL, connected_at=clock.now(), secret_name="test").save()  # the API checks the body's channel
+    created = call("POST", "/api/partners", {"name": "鈴木", "channel_id": CHANNEL,
+                                             "rules": [{"kind": "percent", "percent": 10}]})
+    assert created["statusCode"] == 201, created
+    partner = json.loads(created["body"])
+    assert partner["referral_url"].endswith(f"/r/{partner['code']}") and "/partner/" in partner["report_url"]
+    bad = call("POST", "/api/partners", {"name": "", "channel_id": CHANNEL})
+    assert bad["statusCode"] == 422 and json.loads(bad["body"])["where"] == "name"
+    viewer = call("POST", "/api/partners", {"name": "x", "channel_id": CHANNEL}, role="viewer")
+    assert viewer["statusCode"] == 403
+    rotated = json.loads(call("POST", f"/api/partners/{partner['partner_id']}/rotate-link")["body"])
+    assert rotated["report_url"] != partner["report_url"]
+    report = json.loads(call("GET", f"/api/partners/{partner['partner_id']}/report")["body"])
+    assert report["friends"] == 0 and report["months"] == []
+    csv_response = call("GET", "/api/partner-payouts", query="month=2026-12&encoding=cp932")
+    assert csv_response["statusCode"] == 200 and "Shift_JIS" in csv_response["headers"]["Content-Type"]
+    body = base64.b64decode(csv_response["body"]) if csv_response.get("isBase64Encoded") else \
+        csv_response["body"].encode("latin-1")
+    assert body.decode("cp932").splitlines()[1].startswith("2026-12,")
+    wrong = call("GET", "/api/partner-payouts", query="month=december")
+    assert wrong["statusCode"] == 422 and "YYYY-MM" in json.loads(wrong["body"])["message"]
+    assert call("GET", "/api/partners/ptn_nope")["statusCode"] == 404
+    assert call("DELETE", f"/api/partners/{partner['partner_id']}")["statusCode"] == 204
