@@ -169,6 +169,9 @@ def test_the_report_link_works_until_rotated_and_a_forged_one_is_refused(p: P) -
         p.partners.open_report(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
     with pytest.raises(ReportLinkInvalid):
         p.partners.open_report(f"{WS}.{partner.partner_id}.1")
+    for odd in (f"..%2F{WS}.{partner.partner_id}.1.x", f"{WS}/x.{partner.partner_id}.1.x", "ｗ.ｐ.1.x", "a.b.².c"):
+        with pytest.raises(ReportLinkInvalid):
+            p.partners.open_report(odd)
     p.partners.rotate_link(WS, partner.partner_id)
     with pytest.raises(ReportLinkInvalid, match="rotated"):
         p.partners.open_report(token)

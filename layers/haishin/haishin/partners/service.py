@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import io
 import logging
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -43,6 +44,7 @@ from haishin.storage.base import iso
 log = logging.getLogger(__name__)
 
 LINK_PURPOSE = "partner-report"
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 PLACEHOLDER = "〓"
 Encoding = Literal["utf-8-sig", "cp932"]
 
@@ -226,6 +228,8 @@ class PartnerService:
         if len(parts) != 4 or not all(parts) or not parts[2].isdigit() or len(parts[2]) > 9:
             raise ReportLinkInvalid("malformed")
         workspace_id, partner_id, version_text, mac = parts
+        if not (_SAFE_ID.fullmatch(workspace_id) and _SAFE_ID.fullmatch(partner_id)):
+            raise ReportLinkInvalid("malformed")  # never a secret name built from a stranger's text
         try:
             expected = self._mac(workspace_id, partner_id, int(version_text), create=False)
         except NotFound as exc:
