@@ -44,6 +44,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("put", "/api/segments/{segment_id}"): {"name": "乗っ取り", "definition": {"type": "group"}},
     ("put", "/api/inflow-routes/{route_id}"): {"name": "乗っ取り", "channel_id": "{channel_id}"},
     ("put", "/api/conversion-points/{code}"): {"name": "乗っ取り", "kind": "url"},
+    ("put", "/api/partners/{partner_id}"): {"name": "乗っ取り", "channel_id": "{channel_id}"},
     ("put", "/api/rich-menus/{menu_id}"): {"name": "乗っ取り", "channel_id": "{channel_id}", "chat_bar_text": "x",
                                            "areas": [{"bounds": {"x": 0, "y": 0, "width": 10, "height": 10},
                                                       "action": {"type": "message", "text": "x"}}]},
@@ -134,6 +135,8 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
                               "link_id"),
         "route_id": _try_create(owner, "/api/inflow-routes", {"name": "デモ流入経路", "channel_id": DEMO_CHANNEL_ID},
                                 "route_id"),
+        "partner_id": _try_create(owner, "/api/partners", {"name": "デモパートナー", "channel_id": DEMO_CHANNEL_ID},
+                                  "partner_id"),
         "code": _try_create(owner, "/api/conversion-points", {"name": "デモCV", "kind": "url"}, "code"),
         "menu_id": _try_create(owner, "/api/rich-menus", {
             "name": "デモメニュー", "channel_id": DEMO_CHANNEL_ID, "size": {"width": 2500, "height": 843},

@@ -49,3 +49,14 @@ class EventFanout:
             except Exception:
                 logging.getLogger(__name__).exception("event %s: a listener failed", event_type)
         return queued
+
+
+class LateListener:
+    """A listener looked up on its first event: the composition root needs it when the listener is built from
+    services that themselves publish through the fanout (partners -> routes -> actions -> events)."""
+
+    def __init__(self, get: Any) -> None:
+        self._get = get
+
+    def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
+        return int(self._get().publish(workspace_id, event_type, data, idempotency_key=idempotency_key) or 0)

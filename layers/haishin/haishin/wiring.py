@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from haishin.optout.service import OptOutService
     from haishin.pages.inflow import InflowPages
     from haishin.pages.router import Pages
+    from haishin.partners.service import PartnerService
     from haishin.payments.service import PaymentService
     from haishin.render import Renderer
     from haishin.richmenus.relink import FriendMenus, PublishedMenus, RelinkJobs, RichMenuRules, RuleBooks
@@ -213,10 +214,12 @@ class Services:
         """Domain events (tag added, form answered, purchase...): outgoing webhooks, then conversions."""
 
         def build() -> EventFanout:
-            from haishin.webhook_events import EventFanout  # noqa: PLC0415
+            from haishin.webhook_events import EventFanout, LateListener  # noqa: PLC0415
 
-            # the rich menu re-linker after conversions: a tag change re-links the friend's menu (FriendMenus)
-            return EventFanout(self.webhooks, self.conversions, self.friend_menus)
+            # the rich menu re-linker after conversions: a tag change re-links the friend's menu (FriendMenus);
+            # partners late: they are built from routes, whose actions publish here
+            return EventFanout(self.webhooks, self.conversions, self.friend_menus,
+                               LateListener(lambda: self.partners))
 
         return self._one("events", build)
 
@@ -535,6 +538,21 @@ class Services:
         return self._one("routes", build)
 
     @property
+    def partners(self) -> PartnerService:
+        """Partners and affiliates: referral routes, commission rules, attribution, reports, payout CSV."""
+
+        def build() -> PartnerService:
+            from haishin.forms.tokens import LinkSigner  # noqa: PLC0415
+            from haishin.partners.repository import PartnerRepository  # noqa: PLC0415
+            from haishin.partners.service import PartnerService  # noqa: PLC0415
+            from haishin.routes.repository import RouteRepository  # noqa: PLC0415
+
+            return PartnerService(repository=PartnerRepository(), routes=self.routes,
+                                  route_repository=RouteRepository(), signer=LinkSigner(self.secrets))
+
+        return self._one("partners", build)
+
+    @property
     def scenario_links(self) -> ScenarioLinks:
         """A scenario's own friend-add link and QR (an inflow route that starts it, replacing the welcome)."""
 
@@ -714,7 +732,7 @@ class Services:
             liff = LiffPages(channels=self.channels, subscribers=self.subscribers, forms=self.forms,
                              optout=self.optout)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
-                         track=self.track, conversions=self.conversions, liff=liff)
+                         track=self.track, conversions=self.conversions, liff=liff, partners=self.partners)
 
         return self._one("pages", build)
 

@@ -31,6 +31,7 @@ import haishin.api.routes.me
 import haishin.api.routes.operators
 import haishin.api.routes.optout
 import haishin.api.routes.orders
+import haishin.api.routes.partners
 import haishin.api.routes.products
 import haishin.api.routes.rich_menu_rules
 import haishin.api.routes.rich_menus
@@ -74,6 +75,7 @@ ROUTE_MODULES = (
     haishin.api.routes.operators,
     haishin.api.routes.optout,
     haishin.api.routes.orders,
+    haishin.api.routes.partners,
     haishin.api.routes.products,
     haishin.api.routes.rich_menu_rules,
     haishin.api.routes.rich_menus,

@@ -2,6 +2,7 @@
 the checkout results), POST /p/{product_id} (starts the checkout: only a POST creates an order and a Stripe Checkout
 Session), GET /c/{token} (a tracked link: counts, attributes the friend, redirects to the link's stored target only),
 GET /cv/{code}?f=<friend token>[&txn=] (a conversion point's pixel: records the conversion, answers a 1x1 GIF),
+GET /partner/{token} (a partner's own report, haishin.partners),
 GET|POST /liff/<channel_id>[/f/<form_id>|/me] and GET /liff/app.js (LIFF pages: haishin.pages.liff)."""
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from haishin.links.service import LinkService
 from haishin.optout.service import OptOutService
 from haishin.pages import http
 from haishin.pages.forms import TOKEN_MESSAGES, respond
-from haishin.pages.html import message_page, redirect
+from haishin.pages.html import message_page, page, redirect, render
 from haishin.pages.products import product_page
 from haishin.pages.unsubscribe import unsubscribe_page
+from haishin.partners.service import ReportLinkInvalid
 from haishin.payments.service import PaymentService
 from haishin.public_url import route_path, serving
 from haishin.track.tokens import looks_like
@@ -31,7 +33,9 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 
 class Pages:
     def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
-                 optout: OptOutService, track: Any = None, conversions: Any = None, liff: Any = None) -> None:
+                 optout: OptOutService, track: Any = None, conversions: Any = None, liff: Any = None,
+                 partners: Any = None) -> None:
+        self.partners = partners  # haishin.partners.service.PartnerService: /partner/<signed token> reports
         self.liff = liff  # haishin.pages.liff.LiffPages: /liff/<channel_id>/... (forms and マイページ in LINE)
         self.conversions = conversions  # haishin.conversions.service.ConversionService: /cv/ URLs
         self.track = track  # haishin.track.service.TrackService: /c/ URLs rewritten into messages
@@ -56,6 +60,8 @@ class Pages:
             return self.tracked_link(parts[1])
         if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "cv" and self.conversions is not None:
             return self.conversion(parts[1], http.query(event, "f"), http.query(event, "txn"))
+        if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "partner" and self.partners is not None:
+            return self.partner_report(parts[1])
         if parts and parts[0] == "liff" and self.liff is not None:
             return self.liff.handle(parts[1:], event)
         if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":
@@ -71,6 +77,19 @@ class Pages:
             return message_page(403, "このリンクは無効です",
                                 "リンクが正しく開けませんでした。LINEのトーク画面からもう一度開いてください。")
         return message_page(404, "リンクが見つかりません", "URLをご確認ください。")
+
+    def partner_report(self, token: str) -> dict[str, Any]:
+        try:
+            _, report = self.partners.open_report(token)
+        except ReportLinkInvalid as exc:
+            if str(exc) == "rotated":
+                return message_page(403, "このリンクは使えなくなりました",
+                                    "レポートのURLが新しくなりました。ショップから届いた最新のURLを開いてください。")
+            return message_page(403, "このリンクは無効です",
+                                "レポートのURLが正しくありません。ショップから届いたURLをそのまま開いてください。")
+        context = {k: v for k, v in report.items() if k != "name"}
+        return page(200, render("partner.html.j2", title=f"{report['name']} さまの成果レポート",
+                                partner_name=report["name"], **context))
 
     def conversion(self, code: str, token: str | None, txn: str | None) -> dict[str, Any]:
         outcome = self.conversions.hit(code, token, txn)

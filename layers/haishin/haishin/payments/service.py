@@ -46,6 +46,7 @@ HANDLED = frozenset({
     "customer.subscription.updated", "customer.subscription.deleted", "charge.refunded",
     "refund.created", "refund.updated", "refund.failed",
 })
+REFUND_EVENTS = frozenset({"charge.refunded", "refund.created", "refund.updated"})
 EVENT_TTL = timedelta(days=35)  # Stripe retries for up to 3 days; keep well beyond
 REVIEW_TTL = timedelta(days=90)  # unmatched and refused events stay listable this long
 UNMATCHED = "unmatched"
@@ -345,6 +346,10 @@ class PaymentService:
             self.collab.publish(ws, "purchase_completed", data, idempotency_key=f"order:{oid}:purchase")
             if order.kind != "one_time" and order.subscription_id:
                 self.collab.publish(ws, "subscription_created", data, idempotency_key=f"order:{oid}:subscription")
+        if str(event["type"]) in REFUND_EVENTS and int(order.refunded_total or 0) > 0:
+            # partners reverse their commission (haishin.partners); keyed by the Stripe event: one per refund event
+            self.collab.publish(ws, "purchase_refunded", {**data, "refunded_total": int(order.refunded_total or 0)},
+                                idempotency_key=f"stripe:{event['id']}")
         named = {"customer.subscription.updated": "subscription_updated",
                  "customer.subscription.deleted": "subscription_canceled",
                  "invoice.payment_failed": "subscription_payment_failed"}.get(str(event["type"]))

@@ -81,4 +81,5 @@ class RouteFriendModel(HaishinModel):
     sk = UnicodeAttribute(range_key=True)  # subscriber ID
     first_at = UTCDateTimeAttribute(null=True)
     arrivals = NumberAttribute(null=True)
+    last_at = UTCDateTimeAttribute(null=True)  # the latest arrival (partners' last-touch attribution)
     actions_done = BooleanAttribute(null=True)  # the 'first time only' actions ran (set after they did)

@@ -91,12 +91,24 @@ class RouteRepository:
         only' actions already ran for this friend)."""
         item = RouteFriendModel(pk=friends_pk(workspace_id, route_id), sk=subscriber_id)
         item.update(actions=[RouteFriendModel.arrivals.add(1),
-                             RouteFriendModel.first_at.set(RouteFriendModel.first_at | at)])
+                             RouteFriendModel.first_at.set(RouteFriendModel.first_at | at),
+                             RouteFriendModel.last_at.set(at)])
         return int(item.arrivals or 0) == 1, bool(item.actions_done)
 
     def mark_actions_done(self, workspace_id: str, route_id: str, subscriber_id: str) -> None:
         RouteFriendModel(pk=friends_pk(workspace_id, route_id), sk=subscriber_id).update(
             actions=[RouteFriendModel.actions_done.set(True)])
+
+    def friend_touch(self, workspace_id: str, route_id: str, subscriber_id: str
+                     ) -> tuple[datetime, datetime] | None:
+        """When the friend first and last came by the route; None when they never did."""
+        try:
+            item = RouteFriendModel.get(friends_pk(workspace_id, route_id), subscriber_id)
+        except RouteFriendModel.DoesNotExist:
+            return None
+        if item.first_at is None:
+            return None
+        return item.first_at, item.last_at or item.first_at
 
     def friend_count(self, workspace_id: str, route_id: str) -> int:
         return sum(1 for _ in RouteFriendModel.query(friends_pk(workspace_id, route_id),

@@ -1,0 +1,1 @@
+"""Partners and affiliates (パートナー・アフィリエイト): referral routes, commission rules, attribution, reports."""

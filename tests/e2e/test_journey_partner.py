@@ -1,0 +1,184 @@
+"""Journey (パートナー・アフィリエイト, issue 21): the marketer registers a partner with a 10% commission rule on the
+partners screen and copies its referral link and its own report URL; someone opens the referral link, goes through
+LINE's consent and add-friend screens (the emulator's) and becomes a friend attributed to the partner; the friend
+buys a product through the Stripe stand-in's checkout page; the partner opens their report URL in the browser (no
+admin login) and sees the friend, the sale and the commission. A refund in Stripe shows the reversal (a negative
+row: the commission goes back to ¥0). The shop rotates the report URL: the old one answers a Japanese error. The
+payout CSV downloads in Shift_JIS. The partners screen on a phone does not scroll sideways.
+
+Runs against the real local system (DynamoDB Local, moto, LINE emulator, Stripe emulator), in its own workspace
+and LINE channel.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.local import connect_workspace
+
+from .helpers import api_request, dev_login
+from .test_journey_channel import local_system
+
+pytestmark = pytest.mark.e2e
+
+CH = "2000000791"
+SECRET = "0123456789abcdef0123456789abc791"
+TOKEN = "e2e-partner-token-" + "p" * 40
+LOGIN_ID = "2000000792"
+LOGIN_SECRET = "abcdef0123456789abcdef0123456792"
+WS = "ws_e2e_partner"
+OWNER = "owner@partner.example.jp"
+USER = "U" + "9" * 31 + "7"
+WHSEC = "whsec_e2e_partner_0001"
+
+
+@pytest.fixture(scope="module")
+def system(request: pytest.FixtureRequest) -> Iterator[Any]:
+    s = local_system(request)
+    connect_workspace(s, WS, CH, SECRET, TOKEN, owner=OWNER, display_name="ハイシン講座")
+    token = s.login(email=OWNER, workspace_id=WS, role="owner")
+    api_request(s, token, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET,
+                                                    "access_token": TOKEN, "login_channel_id": LOGIN_ID,
+                                                    "login_channel_secret": LOGIN_SECRET})
+    s.line_emulator.login.register_login_channel(LOGIN_ID, LOGIN_SECRET, [f"{s.base_url}/login/callback"],
+                                                 bot_channel_id=CH)
+    s.line_emulator.add_user(USER, "木村 蓮")
+    api_request(s, token, "PUT", "/api/payments/stripe/keys",
+                {"mode": "test", "secret_key": "sk_test_e2e_partner_0001", "webhook_secrets": [WHSEC]})
+    s.stripe_emulator.register_webhook(f"{s.base_url}/stripe/webhook/{WS}", WHSEC)
+    yield s
+
+
+def _download(page: Any, test_id: str) -> bytes:
+    with page.expect_download() as info:
+        page.get_by_test_id(test_id).click()
+    return Path(info.value.path()).read_bytes()
+
+
+def test_a_sale_through_a_partners_link_shows_on_the_partners_own_page(
+    system: Any, page: Any, browser_errors: list[str], snap: Any
+) -> None:
+    token = system.login(email=OWNER, workspace_id=WS, role="owner")
+    product = api_request(system, token, "POST", "/api/products", {"name": "LINE集客講座", "amount": 10000})
+    admin = f"{system.base_url}/admin/"
+    page.route("**/favicon.ico", lambda r: r.fulfill(status=204, body=""))
+    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+
+    # the marketer registers the partner; the default rule is 10% of the sale, last touch within 30 days
+    page.goto(admin + "#/partners")
+    page.get_by_test_id("list-empty").wait_for()
+    page.get_by_test_id("partner-new").click()
+    page.get_by_test_id("partner-editor").wait_for()
+    page.locator("input[name=email]").fill("not-an-email")
+    page.locator("input[name=name]").fill("山田アフィリエイト")
+    page.get_by_test_id("partner-save").click()  # a bad e-mail: refused at the field, in Japanese
+    page.locator("input[name=email][aria-invalid=true]").wait_for()
+    assert "メールアドレス" in page.locator("[data-field-error=email]").inner_text()
+    page.locator("input[name=email]").fill("yamada@affiliate.example.jp")
+    assert page.locator("input[name='rules.0.amount']").input_value() == "10"
+    page.get_by_test_id("partner-save").click()
+    page.get_by_test_id("partner-links").wait_for()
+    referral = page.get_by_test_id("partner-referral-url").inner_text()
+    report_url = page.get_by_test_id("partner-report-url").inner_text()
+    assert referral.startswith(f"{system.base_url}/r/") and report_url.startswith(f"{system.base_url}/partner/")
+    snap("partner")
+
+    # someone opens the partner's link: LINE's consent, then add the friend
+    page.goto(referral)
+    page.get_by_role("button", name="許可する").wait_for()
+    page.locator("input[name=user_id]").fill(USER)
+    page.get_by_role("button", name="許可する").click()
+    page.get_by_role("button", name="追加", exact=True).click()
+    page.get_by_text("ありがとうございます").wait_for()
+    system.drain()
+    [friend] = [f for f in api_request(system, token, "GET", "/api/subscribers")["items"]
+                if f.get("display_name") == "木村 蓮"]
+
+    # the friend buys through the purchase link (sent to them in LINE) and the Stripe checkout page
+    link = api_request(system, token, "POST", f"/api/products/{product['product_id']}/link",
+                       {"subscriber_id": friend["subscriber_id"]})
+    page.goto(link["url"])
+    page.get_by_role("button", name="購入手続きへ進む").wait_for()
+    # the page's form posts and is redirected to Stripe's checkout; the pages' CSP (form-action 'self' https:)
+    # keeps a browser from following a redirect to the local http:// Stripe stand-in, so the post goes through the
+    # browser's request context and the browser opens the checkout page it answered
+    posted = page.request.post(link["url"], form={"s": page.locator("input[name=s]").input_value()},
+                               max_redirects=0)
+    assert posted.status == 303, posted.status
+    page.goto(posted.headers["location"])
+    page.get_by_role("button", name="支払う / Pay").click()
+    page.get_by_text("お支払いが完了しました").wait_for()
+    system.drain()
+
+    # the partner's own page (no admin login): the friend, the sale, the commission
+    partner_page = page.context.browser.new_context().new_page()
+    partner_page.goto(report_url)
+    partner_page.get_by_text("山田アフィリエイト さまの成果レポート").wait_for()
+    assert partner_page.get_by_test_id("friends").inner_text() == "1人"
+    assert partner_page.get_by_test_id("total-commission").inner_text() == "¥1,000"
+    month = partner_page.locator("[data-testid^=month-]").first
+    assert "売上: 1件 ¥10,000" in month.inner_text() and "報酬: ¥1,000" in month.inner_text()
+    snap("report")
+
+    # a refund in Stripe: the reversal shows (a negative row), the commission goes back to ¥0
+    [session] = [o for o in list(system.stripe_emulator.objects.values())
+                 if o.get("object") == "checkout.session" and o.get("payment_intent")]
+    system.stripe_emulator.refund_order_payment(payment_intent=session["payment_intent"])
+    system.drain()
+    partner_page.reload()
+    partner_page.get_by_text("返金（報酬取消）").wait_for()
+    assert partner_page.get_by_test_id("total-commission").inner_text() == "¥0"
+    assert "返金: 1件 ¥10,000" in partner_page.locator("[data-testid^=month-]").first.inner_text()
+
+    # the payout CSV in Shift_JIS, from the list
+    page.goto(admin + "#/partners")
+    page.get_by_test_id("partner-row").wait_for()
+    assert "紹介した友だち 1人" in page.get_by_test_id("partner-row").inner_text()
+    page.locator("input[name=month]").fill(month.get_attribute("data-testid").removeprefix("month-"))
+    rows = list(csv.reader(io.StringIO(_download(page, "partner-payout-download").decode("cp932"))))
+    assert rows[0][2] == "パートナー名" and rows[1][2] == "山田アフィリエイト"
+    assert (rows[1][6], rows[1][8], rows[1][9]) == ("10000", "10000", "0")
+
+    # the shop rotates the report URL: the old one stops, in Japanese
+    page.get_by_test_id("partner-row").get_by_role("link").click()
+    page.get_by_test_id("partner-rotate").click()
+    page.get_by_test_id("partner-rotate-confirm").click()
+    page.wait_for_function("(old) => document.querySelector('[data-testid=partner-report-url]').textContent !== old",
+                           arg=report_url)
+    partner_page.goto(report_url)
+    partner_page.get_by_text("このリンクは使えなくなりました").wait_for()
+    partner_page.goto(report_url[:-4] + "AAAA")
+    partner_page.get_by_text("このリンクは無効です").wait_for()
+    partner_page.context.close()
+    assert [e for e in browser_errors if "status of 422" not in e] == []
+
+
+@pytest.mark.viewport(390, 844)
+def test_the_partners_screens_on_a_phone(system: Any, page: Any, browser_errors: list[str], snap: Any) -> None:
+    token = system.login(email=OWNER, workspace_id=WS, role="owner")
+    partner = api_request(system, token, "POST", "/api/partners", {
+        "name": "スマホで見るパートナー", "channel_id": CH, "seminar_ids": ["sem_demo"],
+        "rules": [{"kind": "fixed", "yen": 2000, "touch": "first", "window_days": 60}]})
+    admin = f"{system.base_url}/admin/"
+    page.route("**/favicon.ico", lambda r: r.fulfill(status=204, body=""))
+    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+    page.goto(admin + f"#/partners/{partner['partner_id']}")
+    page.get_by_test_id("partner-links").wait_for()
+    page.get_by_test_id("partner-report").wait_for()
+    for where in ("editor", "list"):
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the partners {where} scrolls sideways on a phone ({width}px)"
+        page.goto(admin + "#/partners")
+        page.get_by_test_id("partner-payout").wait_for()
+    page.goto(partner["report_url"])
+    page.get_by_text("まだ成果はありません。").wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the partner's report page scrolls sideways on a phone ({width}px)"
+    snap("phone-report")
+    assert browser_errors == []

@@ -1,0 +1,287 @@
+"""Partners (haishin.partners): a friend who came by a partner's route buys through the Stripe stand-in; the
+partner earns the rule's commission once per order (redeliveries count once), a refund writes a negative row, the
+touch models and the window decide who earns, the signed report link works until rotated, and the payout CSV
+is Excel-ready. Seminar registrations are attributed from ``seminar_registered`` events."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pay_env import WHSEC, WS, FakeMessenger, FakeScenarios, InProcessGateway
+
+from haishin import clock, wiring
+from haishin.api.app import AdminApi
+from haishin.errors import ValidationFailed
+from haishin.partners.service import PartnerService, ReportLinkInvalid
+from haishin.payments.keys import StripeKeys
+from haishin.payments.products import ProductDefinition
+from haishin.secrets import InMemorySecretStore
+from haishin.subscribers.models import line_account
+from haishin.wiring import Services
+from haishin.workspaces.models import ChannelModel
+from haishin_local.stripe_emulator import StripeState
+from tests.support.admin_api import ensure_operator
+
+CHANNEL = "1234567890"
+
+
+class FakeChannels:
+    def require(self, workspace_id: str, channel_id: str) -> Any:
+        return {"channel_id": channel_id}
+
+
+@dataclass
+class P:
+    root: Services
+    partners: PartnerService
+    stripe: StripeState
+    friend: str
+
+    def product(self, amount: int = 10000) -> str:
+        definition = ProductDefinition.model_validate({"name": "講座", "amount": amount})
+        return self.root.payments.create_product(WS, definition).product_id
+
+    def partner(self, name: str = "山田", **rule: Any) -> Any:
+        rules = [{"kind": "percent", "percent": 10, **rule}] if rule is not None else []
+        return self.partners.create(WS, {"name": name, "email": "yamada@example.com", "channel_id": CHANNEL,
+                                         "rules": rules})
+
+    def arrive(self, partner: Any, friend: str | None = None, cause: str = "follow1") -> None:
+        route = self.root.routes.get(WS, partner.route_id)
+        self.root.routes.attribute(WS, friend or self.friend, route, cause=cause, first_follow=True)
+
+    def buy(self, product_id: str, friend: str | None = None) -> tuple[str, str]:
+        payments = self.root.payments
+        link = payments.purchase_link(WS, product_id, friend or self.friend)
+        session_id = payments.start_checkout(product_id, link.split("?s=")[1]).rsplit("/", 1)[1]
+        self.stripe.complete_checkout(session_id)
+        return self.stripe.objects[session_id]["metadata"]["order_id"], session_id
+
+    def refund(self, session_id: str, amount: int | None = None) -> None:
+        self.stripe.refund_order_payment(payment_intent=self.stripe.objects[session_id]["payment_intent"],
+                                         amount=amount)
+
+
+@pytest.fixture
+def p(aws: Any, manual_clock: Any) -> Iterator[P]:
+    secrets = InMemorySecretStore()
+    state = StripeState(base_url="http://stripe.local", clock=clock.epoch_seconds)
+    root = Services(secrets=secrets, scenario_service=FakeScenarios(), messenger=FakeMessenger(),
+                    stripe=InProcessGateway(state), channels=FakeChannels())
+    StripeKeys(secrets).put(WS, "test", secret_key="sk_test_123", webhook_secrets=[WHSEC])
+
+    def transport(url: str, body: bytes, headers: dict[str, str]) -> int:
+        status, _ = root.payments.handle_webhook(WS, body, headers["Stripe-Signature"])
+        return status
+
+    state.register_webhook(f"http://haishin.local/stripe/webhook/{WS}", WHSEC, transport=transport)
+    repo = root.subscribers
+    friend = repo.new(WS, source="line")
+    friend.line = {CHANNEL: line_account("U" + "c" * 32, status="following")}
+    repo.create(friend, [(f"line:{CHANNEL}", "U" + "c" * 32)])
+    previous = wiring.install(root)
+    try:
+        yield P(root, root.partners, state, friend.subscriber_id)
+    finally:
+        wiring.install(previous)
+
+
+def new_friend(p: P, n: int) -> str:
+    repo = p.root.subscribers
+    friend = repo.new(WS, source="line")
+    uid = "U" + f"{n:x}".rjust(32, "d")
+    friend.line = {CHANNEL: line_account(uid, status="following")}
+    return repo.create(friend, [(f"line:{CHANNEL}", uid)]).subscriber_id
+
+
+def test_a_referred_purchase_earns_the_commission_once_and_a_refund_reverses_it(p: P) -> None:
+    partner = p.partner()
+    p.arrive(partner)
+    _, session = p.buy(p.product(10000))
+    p.stripe.flush(duplicate=True)  # a redelivered checkout event counts once
+    report = p.partners.report(WS, partner.partner_id)
+    assert report["friends"] == 1
+    month = report["months"][0]
+    assert (month["sales"], month["sales_amount"], month["commission"]) == (1, 10000, 1000)
+
+    p.refund(session, amount=4000)  # partial: 40% of the commission comes back
+    p.stripe.flush(duplicate=True)
+    month = p.partners.report(WS, partner.partner_id)["months"][0]
+    assert (month["refunds"], month["refunded_amount"], month["commission"]) == (1, 4000, 600)
+    p.refund(session)  # the rest
+    month = p.partners.report(WS, partner.partner_id)["months"][0]
+    assert month["commission"] == 0
+    assert month["refunded_amount"] == 10000
+    kinds = [r["kind"] for r in p.partners.report(WS, partner.partner_id)["rows"]]
+    assert sorted(kinds) == ["reversal", "reversal", "sale"]  # never deleted: negative rows
+
+
+def test_a_friend_who_did_not_come_by_a_partner_earns_nothing(p: P) -> None:
+    partner = p.partner()
+    p.buy(p.product())
+    assert p.partners.report(WS, partner.partner_id)["months"] == []
+
+
+def test_the_window_and_the_touch_model_decide_who_earns(p: P, manual_clock: Any) -> None:
+    first = p.partner("最初", touch="first", window_days=30)
+    last = p.partner("最後", touch="last", window_days=7)
+    p.arrive(first)
+    manual_clock.advance(timedelta(days=1))
+    p.arrive(last)
+    product = p.product(5000)
+    p.buy(product)  # first: the first touch within 30 days; last: the last touch within 7
+    assert p.partners.report(WS, first.partner_id)["total_commission"] == 500
+    assert p.partners.report(WS, last.partner_id)["total_commission"] == 500
+
+    other = new_friend(p, 2)
+    p.arrive(last, other, "f2")
+    manual_clock.advance(timedelta(days=8))  # beyond the last-touch window
+    p.buy(product, other)
+    assert p.partners.report(WS, last.partner_id)["total_commission"] == 500
+
+
+def test_a_fixed_rule_per_product_wins_over_the_all_products_rule(p: P) -> None:
+    special, plain = p.product(20000), p.product(3000)
+    partner = p.partners.create(WS, {"name": "佐藤", "channel_id": CHANNEL, "rules": [
+        {"kind": "percent", "percent": 10}, {"kind": "fixed", "yen": 3000, "product_id": special}]})
+    p.arrive(partner)
+    p.buy(special)
+    other = new_friend(p, 3)
+    p.arrive(partner, other, "f3")
+    p.buy(plain, other)
+    assert p.partners.report(WS, partner.partner_id)["total_commission"] == 3000 + 300
+
+
+def test_the_report_link_works_until_rotated_and_a_forged_one_is_refused(p: P) -> None:
+    partner = p.partner()
+    token = p.partners.report_token(WS, partner)
+    found, report = p.partners.open_report(token)
+    assert found.partner_id == partner.partner_id and report["name"] == "山田"
+    with pytest.raises(ReportLinkInvalid):
+        p.partners.open_report(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+    with pytest.raises(ReportLinkInvalid):
+        p.partners.open_report(f"{WS}.{partner.partner_id}.1")
+    for odd in (f"..%2F{WS}.{partner.partner_id}.1.x", f"{WS}/x.{partner.partner_id}.1.x", "ｗ.ｐ.1.x", "a.b.².c"):
+        with pytest.raises(ReportLinkInvalid):
+            p.partners.open_report(odd)
+    p.partners.rotate_link(WS, partner.partner_id)
+    with pytest.raises(ReportLinkInvalid, match="rotated"):
+        p.partners.open_report(token)
+    fresh = p.partners.report_token(WS, p.partners.get(WS, partner.partner_id))
+    assert p.partners.open_report(fresh)[0].partner_id == partner.partner_id
+
+
+def test_the_report_page_is_japanese_and_a_rotated_link_says_so(p: P) -> None:
+    partner = p.partner()
+    p.arrive(partner)
+    p.buy(p.product(10000))
+    token = p.partners.report_token(WS, partner)
+    page = p.root.pages.handle({"rawPath": f"/partner/{token}", "requestContext": {"http": {"method": "GET"}}})
+    assert page["statusCode"] == 200
+    assert "山田 さまの成果レポート" in page["body"] and "¥1,000" in page["body"]
+    p.partners.rotate_link(WS, partner.partner_id)
+    page = p.root.pages.handle({"rawPath": f"/partner/{token}", "requestContext": {"http": {"method": "GET"}}})
+    assert page["statusCode"] == 403 and "使えなくなりました" in page["body"]
+    page = p.root.pages.handle({"rawPath": "/partner/forged.x.1.y", "requestContext": {"http": {"method": "GET"}}})
+    assert page["statusCode"] == 403 and "無効" in page["body"]
+
+
+def test_the_payout_csv_in_shift_jis_and_utf8_with_bom(p: P) -> None:
+    partner = p.partner()
+    p.arrive(partner)
+    p.buy(p.product(10000))
+    month = clock.now().astimezone().strftime("%Y-%m")
+    month = p.partners.report(WS, partner.partner_id)["months"][0]["month"]
+    sjis = p.partners.payout_csv(WS, month, "cp932")
+    rows = list(csv.reader(io.StringIO(sjis.decode("cp932"))))
+    assert rows[0][:3] == ["対象月", "パートナーID", "パートナー名"]
+    assert rows[1][2] == "山田" and rows[1][-1] == "1000" and rows[1][6] == "10000"
+    bom = p.partners.payout_csv(WS, month)
+    assert bom.startswith(b"\xef\xbb\xbf")
+    with pytest.raises(ValidationFailed, match="YYYY-MM"):
+        p.partners.payout_csv(WS, "2026-13")
+
+
+def test_seminar_registrations_are_attributed_by_code_or_last_touch(p: P) -> None:
+    partner = p.partner()
+    code = p.partners.view(WS, partner)["code"]
+    events = p.partners  # the fanout listener (SEM adds seminar_registered to the outgoing EVENT_TYPES)
+    events.publish(WS, "seminar_registered", {"subscriber_id": p.friend, "event_id": "sem_1",
+                                              "registration_id": "reg_1", "partner_code": code},
+                   idempotency_key="reg_1")
+    events.publish(WS, "seminar_registered", {"subscriber_id": p.friend, "event_id": "sem_1",
+                                              "registration_id": "reg_1", "partner_code": code},
+                   idempotency_key="reg_1")  # twice: counted once
+    other = new_friend(p, 4)
+    p.arrive(partner, other, "f4")
+    events.publish(WS, "seminar_registered", {"subscriber_id": other, "event_id": "sem_1",
+                                              "registration_id": "reg_2"}, idempotency_key="reg_2")
+    stranger = new_friend(p, 5)
+    events.publish(WS, "seminar_registered", {"subscriber_id": stranger, "event_id": "sem_1",
+                                              "registration_id": "reg_3"}, idempotency_key="reg_3")
+    assert p.partners.report(WS, partner.partner_id)["months"][0]["registrations"] == 2
+
+
+def test_bad_input_is_refused_in_japanese_and_changes_nothing(p: P) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        p.partners.create(WS, {"name": "田中", "channel_id": CHANNEL, "rules": [{"kind": "percent"}]})
+    assert "報酬率" in caught.value.message
+    with pytest.raises(ValidationFailed) as caught:
+        p.partners.create(WS, {"name": "田中", "email": "not-an-email", "channel_id": CHANNEL})
+    assert "メールアドレス" in caught.value.message
+    assert p.partners.views(WS) == []
+
+
+class Context:
+    function_name = "AdminApiFunction"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:AdminApiFunction"
+    aws_request_id = "req-1"
+
+
+def call(method: str, path: str, body: Any = None, role: str = "owner", query: str = "") -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "version": "2.0", "routeKey": "ANY /api/{proxy+}", "rawPath": path, "rawQueryString": query,
+        "queryStringParameters": dict(p.split("=", 1) for p in query.split("&")) if query else None,
+        "headers": {"content-type": "application/json"},
+        "requestContext": {"http": {"method": method, "path": path, "sourceIp": "127.0.0.1"}, "stage": "$default",
+                           "requestId": "r1", "domainName": "localhost",
+                           "authorizer": {"jwt": {"claims": ensure_operator(WS, f"{role}@example.jp", role)}}},
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
+    }
+    return AdminApi().handle(event, Context())
+
+
+def test_the_admin_api_creates_reports_rotates_and_exports(p: P) -> None:
+    ChannelModel.for_channel(WS, CHANNEL, connected_at=clock.now(), secret_name="test").save()  # the API checks the body's channel
+    created = call("POST", "/api/partners", {"name": "鈴木", "channel_id": CHANNEL,
+                                             "rules": [{"kind": "percent", "percent": 10}]})
+    assert created["statusCode"] == 201, created
+    partner = json.loads(created["body"])
+    assert partner["referral_url"].endswith(f"/r/{partner['code']}") and "/partner/" in partner["report_url"]
+    bad = call("POST", "/api/partners", {"name": "", "channel_id": CHANNEL})
+    assert bad["statusCode"] == 422 and json.loads(bad["body"])["where"] == "name"
+    viewer = call("POST", "/api/partners", {"name": "x", "channel_id": CHANNEL}, role="viewer")
+    assert viewer["statusCode"] == 403
+    rotated = json.loads(call("POST", f"/api/partners/{partner['partner_id']}/rotate-link")["body"])
+    assert rotated["report_url"] != partner["report_url"]
+    report = json.loads(call("GET", f"/api/partners/{partner['partner_id']}/report")["body"])
+    assert report["friends"] == 0 and report["months"] == []
+    csv_response = call("GET", "/api/partner-payouts", query="month=2026-12&encoding=cp932")
+    assert csv_response["statusCode"] == 200 and "Shift_JIS" in csv_response["headers"]["Content-Type"]
+    body = base64.b64decode(csv_response["body"]) if csv_response.get("isBase64Encoded") else \
+        csv_response["body"].encode("latin-1")
+    assert body.decode("cp932").splitlines()[1].startswith("2026-12,")
+    wrong = call("GET", "/api/partner-payouts", query="month=december")
+    assert wrong["statusCode"] == 422 and "YYYY-MM" in json.loads(wrong["body"])["message"]
+    assert call("GET", "/api/partners/ptn_nope")["statusCode"] == 404
+    assert call("DELETE", f"/api/partners/{partner['partner_id']}")["statusCode"] == 204
