@@ -61,6 +61,7 @@ export const SCREENS: readonly ScreenDef[] = [
   { path: "/id-lists", titleKey: "nav.idLists", icon: "forms", nav: "more", component: lazyScreen(() => import("./idlists/IdListsScreen")) },
   { path: "/links", titleKey: "nav.links", icon: "channels", nav: "more", component: lazyScreen(() => import("./links/LinksScreen")) },
   { path: "/inflow-routes", titleKey: "nav.inflowRoutes", icon: "channels", nav: "more", component: lazyScreen(() => import("./routes/RoutesScreen")) },
+  { path: "/coupons", titleKey: "nav.coupons", icon: "commerce", nav: "more", component: lazyScreen(() => import("./coupons/CouponsScreen")) },
   { path: "/conversions", titleKey: "nav.conversions", icon: "dashboard", nav: "more", component: lazyScreen(() => import("./conversions/ConversionsScreen")) },
   { path: "/analysis/cross", titleKey: "nav.crossAnalysis", icon: "dashboard", nav: "more", component: lazyScreen(() => import("./analysis/CrossAnalysisScreen")) },
   {
