@@ -71,7 +71,7 @@ def test_variable_assigns_one_code_per_friend_once(svc: CouponService) -> None:
     assert svc.code_for(WS, coupon_id, "s_1") == first  # a retry or a second message: the same code
     second = svc.code_for(WS, coupon_id, "s_2")
     assert second != first
-    text = renderer().text('コード: {{ coupon("%s") }}' % coupon_id,
+    text = renderer().text('コード: {{ coupon("' + coupon_id + '") }}',
                            variables_for(None, coupon=svc.template_function(WS, "s_1")), where="t")
     assert text == f"コード: {first}"
     stats = svc.view(WS, svc.get(WS, coupon_id))["stats"]
@@ -152,7 +152,7 @@ def test_broadcast_with_the_variable_pushes_each_friend_their_own_code(aws: Any,
     world.planner = BroadcastPlanner(sender=world.delivery, planner_queue=world.planner_queue,
                                      optout=world.services.optout, abtests=world.services.broadcast_abtests,
                                      track=world.services.track, coupons=coupons)
-    text = '{{ name }}さん、あなたのコードは {{ coupon("%s") }} です' % coupon.coupon_id
+    text = '{{ name }}さん、あなたのコードは {{ coupon("' + coupon.coupon_id + '") }} です'
     broadcast_id = world.create(ws, content={"line": [{"type": "text", "text": text}]})
     world.service.send_now(ws, broadcast_id)
     world.plan(duplicate=True)  # a re-planned slice hands out the same codes
