@@ -63,6 +63,14 @@ export const ja = {
   "cp.redeem.done": "利用を登録しました",
   "me.var.coupon": "クーポン",
   "me.coupon.choose": "クーポンを選択",
+  "wh.event.coupon_redeemed": "クーポン利用",
+  "seg.type.coupon": "クーポン",
+  "seg.pickCoupon": "クーポンを選択",
+  "seg.anyCoupon": "いずれかのクーポン",
+  "seg.coupon.unredeemed": "未使用のクーポンを持っている",
+  "seg.coupon.redeemed": "利用済み",
+  "seg.coupon.received": "配布された",
+  "seg.coupon.not_received": "配布されていない",
 } as const;
 
 export const en: Partial<Record<keyof typeof ja, string>> = {
@@ -126,4 +134,12 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "cp.redeem.done": "Redeemed",
   "me.var.coupon": "Coupon",
   "me.coupon.choose": "Choose a coupon",
+  "wh.event.coupon_redeemed": "Coupon redeemed",
+  "seg.type.coupon": "Coupon",
+  "seg.pickCoupon": "Choose a coupon",
+  "seg.anyCoupon": "Any coupon",
+  "seg.coupon.unredeemed": "has an unused coupon",
+  "seg.coupon.redeemed": "redeemed",
+  "seg.coupon.received": "received",
+  "seg.coupon.not_received": "not received",
 };

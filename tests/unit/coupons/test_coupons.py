@@ -16,6 +16,8 @@ from haishin.coupons.repository import CouponRepository
 from haishin.coupons.service import CouponService, parse_codes
 from haishin.errors import Conflict, ValidationFailed
 from haishin.render import RenderError, renderer, variables_for
+from haishin.segments.engine import SegmentEngine
+from haishin.segments.model import parse_segment
 from tests.unit.broadcasts.harness import BroadcastWorld, user_id
 
 WS = "ws_cpn"
@@ -165,3 +167,27 @@ def test_broadcast_with_the_variable_pushes_each_friend_their_own_code(aws: Any,
     assert ("multicast", 2) not in world.line.log
     stats = coupons.view(ws, coupons.get(ws, coupon.coupon_id))["stats"]
     assert stats["distributed"] == 2 and stats["available"] == 3
+
+
+def test_segment_conditions_unredeemed_redeemed_received(svc: CouponService) -> None:
+    world = BroadcastWorld()
+    world.workspace(WS)
+    friends = world.friends(WS, 3)
+    coupon_id = pool(svc, 3)
+    for sid in friends[:2]:
+        svc.code_for(WS, coupon_id, sid)
+    svc.redeem(WS, svc.code_for(WS, coupon_id, friends[0]))
+    engine = SegmentEngine()
+
+    def ids(status: str, coupon: str | None = coupon_id) -> set[str]:
+        segment = parse_segment({"match": "all", "conditions": [{"type": "coupon", "coupon_id": coupon,
+                                                                 "status": status}]})
+        return {row["subscriber_id"] for row in engine.iter_matches(engine.compile(WS, segment))}
+
+    assert ids("unredeemed") == {friends[1]}
+    assert ids("redeemed") == {friends[0]}
+    assert ids("received", None) == set(friends[:2])
+    assert ids("not_received") == {friends[2]}
+    assert engine.count(WS, parse_segment({"conditions": [{"type": "coupon"}]})) == 1  # any coupon, unredeemed
+    with pytest.raises(ValidationFailed):
+        ids("unredeemed", "cpn_missing")

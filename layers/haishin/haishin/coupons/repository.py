@@ -138,6 +138,24 @@ class CouponRepository:
             return "code"
         return "ok"
 
+    def holders(self, workspace_id: str, coupon_id: str | None, status: str, now: datetime) -> set[str]:
+        """Friends by their coupons (``coupon_id`` or any): ``unredeemed`` (received, not used, coupon still valid),
+        ``redeemed`` (used at least once), ``received`` (handed a code). The segment condition reads this."""
+        out: set[str] = set()
+        valid: dict[str, bool] = {}
+        for held in self.assignments_of(workspace_id, coupon_id):
+            used = int(held.redeemed_count or 0) > 0
+            if status == "received" or (status == "redeemed" and used):
+                out.add(held.subscriber_id)
+            elif status == "unredeemed" and not used:
+                if held.coupon_id not in valid:
+                    coupon = self.get(workspace_id, held.coupon_id)
+                    valid[held.coupon_id] = coupon is not None and not coupon.archived and not (
+                        coupon.valid_until is not None and now >= coupon.valid_until)
+                if valid[held.coupon_id]:
+                    out.add(held.subscriber_id)
+        return out
+
     # ------------------------------------------------------------------ redemption
     def redemption(self, workspace_id: str, coupon_id: str, key: str) -> CouponRedemptionModel | None:
         try:

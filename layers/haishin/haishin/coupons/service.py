@@ -359,18 +359,6 @@ class CouponService:
 
     # ------------------------------------------------------------------ segments
     def holders(self, workspace_id: str, coupon_id: str | None = None, *, unredeemed: bool) -> set[str]:
-        """Friends holding a coupon (``coupon_id`` or any): ``unredeemed`` True -> those who have not used it up."""
-        out: set[str] = set()
-        valid: dict[str, bool] = {}
-        now = clock.now()
-        for held in self.repository.assignments_of(workspace_id, coupon_id):
-            if unredeemed:
-                if held.coupon_id not in valid:
-                    coupon = self.repository.get(workspace_id, held.coupon_id)
-                    valid[held.coupon_id] = coupon is not None and not coupon.archived and not (
-                        coupon.valid_until and now >= coupon.valid_until)
-                if valid[held.coupon_id] and int(held.redeemed_count or 0) == 0:
-                    out.add(held.subscriber_id)
-            elif int(held.redeemed_count or 0) > 0:
-                out.add(held.subscriber_id)
-        return out
+        """Friends holding a coupon (``coupon_id`` or any) not yet used (``unredeemed``) or used."""
+        return self.repository.holders(workspace_id, coupon_id, "unredeemed" if unredeemed else "redeemed",
+                                       clock.now())
