@@ -4,7 +4,7 @@ Stripe key idempotent), stats and the segment helper."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,11 +14,13 @@ from haishin.broadcasts.planner import BroadcastPlanner
 from haishin.coupons.models import ALPHABET, CouponIn, GenerateIn
 from haishin.coupons.repository import CouponRepository
 from haishin.coupons.service import CouponService, parse_codes
+from haishin.delivery.ledger import Ledger
 from haishin.errors import Conflict, ValidationFailed
 from haishin.render import RenderError, renderer, variables_for
 from haishin.segments.engine import SegmentEngine
 from haishin.segments.model import parse_segment
 from tests.unit.broadcasts.harness import BroadcastWorld, user_id
+from tests.unit.scenarios.step_harness import StepWorld
 
 WS = "ws_cpn"
 
@@ -191,3 +193,29 @@ def test_segment_conditions_unredeemed_redeemed_received(svc: CouponService) -> 
     assert engine.count(WS, parse_segment({"conditions": [{"type": "coupon"}]})) == 1  # any coupon, unredeemed
     with pytest.raises(ValidationFailed):
         ids("unredeemed", "cpn_missing")
+
+
+def test_a_step_hands_out_the_code_once_and_an_empty_pool_fails_that_send(aws: Any, manual_clock: Any) -> None:
+    manual_clock.set(datetime(2026, 1, 5, 3, 0, tzinfo=UTC))
+    world = StepWorld()
+    ws = world.workspace()
+    coupons = world.services.coupons
+    coupon = coupons.create(ws, CouponIn(name="ようこそ", discount_type="amount", discount_value=500, mode="pool"))
+    coupons.import_codes(ws, coupon.coupon_id, "WELCOME01")
+    line = [{"type": "text", "text": 'コード {{ coupon("' + coupon.coupon_id + '") }}'}]
+    scenario = world.scenario(ws, {"name": "welcome", "steps": [
+        {"id": "hello", "timing": {"type": "immediately"}, "line": line},
+        {"id": "again", "timing": {"type": "after", "amount": 1, "unit": "hours", "from": "previous_step"},
+         "line": line}]})
+    for sid in (world.friend(ws, "U1"), world.friend(ws, "U2", name="Taro")):
+        world.enroll(ws, sid, scenario)
+    world.tick()
+    world.drain()
+    world.run_for(timedelta(hours=2), every=timedelta(minutes=10))
+    got = {user: [r.text for r in world.line.of(user)] for user in ("U1", "U2")}
+    # the pool had one code: the friend who got it sees the same code in both steps, the other friend's sends fail
+    # (with the reason in the ledger), never a blank code
+    assert sorted(got.values()) == [[], ["コード WELCOME01", "コード WELCOME01"]], got
+    errors, _ = Ledger().errors_page(ws)  # the delivery errors screen's list: failed, with the reason
+    assert errors and all(row.status == "failed" and "残っていません" in (row.error or "") for row in errors)
+    assert coupons.view(ws, coupons.get(ws, coupon.coupon_id))["stats"]["distributed"] == 1
