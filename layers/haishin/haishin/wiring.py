@@ -214,10 +214,13 @@ class Services:
         """Domain events (tag added, form answered, purchase...): outgoing webhooks, then conversions."""
 
         def build() -> EventFanout:
+            from haishin.coupons.service import CheckoutRedemptions  # noqa: PLC0415
             from haishin.webhook_events import EventFanout  # noqa: PLC0415
 
-            # the rich menu re-linker after conversions: a tag change re-links the friend's menu (FriendMenus)
-            return EventFanout(self.webhooks, self.conversions, self.friend_menus)
+            # the rich menu re-linker after conversions: a tag change re-links the friend's menu (FriendMenus);
+            # then a Stripe checkout with a coupon's promotion code records its redemption (late: coupons publish here)
+            return EventFanout(self.webhooks, self.conversions, self.friend_menus,
+                               CheckoutRedemptions(lambda: self.coupons))
 
         return self._one("events", build)
 

@@ -49,6 +49,10 @@ def redemption_prefix(coupon_id: str) -> str:
     return f"cpnred#{coupon_id}#"
 
 
+def stripe_sk(promotion_code_id: str) -> str:
+    return f"cpnstripe#{promotion_code_id}"
+
+
 def normalise_code(value: str) -> str:
     """What staff type or paste: full-width to half-width, upper case, spaces and hyphens kept out of the lookup."""
     text = unicodedata.normalize("NFKC", value or "").strip().upper()
@@ -94,6 +98,16 @@ class CouponCodeModel(HaishinModel):
     assigned_at = UTCDateTimeAttribute(null=True)
     redeemed_count = NumberAttribute(default=0)
     redeemed_at = UTCDateTimeAttribute(null=True)
+
+
+class CouponStripeLinkModel(HaishinModel):
+    """sk ``cpnstripe#<promo_id>``: which coupon a Stripe promotion code records redemptions for."""
+
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    coupon_id = UnicodeAttribute()
 
 
 class CouponFreeCodeModel(HaishinModel):
@@ -184,6 +198,8 @@ class CouponPatch(BaseModel):
     valid_until: datetime | None = None
     per_friend_limit: int | None = Field(default=None, ge=1, le=100)
     archived: bool | None = None
+    # the Stripe promotion code (promo_...) whose use at checkout records a redemption of this coupon
+    stripe_promotion_code_id: str | None = Field(default=None, max_length=100, pattern=r"^(promo_[A-Za-z0-9]+)?$")
 
 
 class GenerateIn(BaseModel):

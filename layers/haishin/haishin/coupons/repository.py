@@ -17,11 +17,13 @@ from haishin.coupons.models import (
     CouponFreeCodeModel,
     CouponModel,
     CouponRedemptionModel,
+    CouponStripeLinkModel,
     assignment_prefix,
     code_sk,
     coupon_sk,
     free_prefix,
     redemption_prefix,
+    stripe_sk,
 )
 from haishin.storage.base import condition_failed, connection
 from haishin.workspaces.models import workspace_pk
@@ -54,9 +56,32 @@ class CouponRepository:
     def save(self, coupon: CouponModel) -> None:
         coupon.save()
 
-    def set_stripe(self, coupon: CouponModel, stripe_coupon_id: str, promotion_code_id: str) -> None:
-        coupon.update(actions=[CouponModel.stripe_coupon_id.set(stripe_coupon_id),
-                               CouponModel.stripe_promotion_code_id.set(promotion_code_id)])
+    def link_stripe(self, coupon: CouponModel, promotion_code_id: str | None) -> bool:
+        """Point a Stripe promotion code at the coupon (False: the code already records for another coupon)."""
+        pk = coupon.pk
+        old = coupon.stripe_promotion_code_id
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                if old and old != promotion_code_id:
+                    tx.delete(CouponStripeLinkModel(pk, stripe_sk(old)))
+                if promotion_code_id and promotion_code_id != old:
+                    tx.save(CouponStripeLinkModel(pk, stripe_sk(promotion_code_id), coupon_id=coupon.coupon_id),
+                            condition=CouponStripeLinkModel.pk.does_not_exist())
+                tx.update(coupon, actions=[CouponModel.stripe_promotion_code_id.set(promotion_code_id)
+                                           if promotion_code_id else CouponModel.stripe_promotion_code_id.remove()])
+        except TransactWriteError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        coupon.stripe_promotion_code_id = promotion_code_id
+        return True
+
+    def by_stripe_promotion(self, workspace_id: str, promotion_code_id: str) -> CouponModel | None:
+        try:
+            link = CouponStripeLinkModel.get(workspace_pk(workspace_id), stripe_sk(promotion_code_id))
+        except DoesNotExist:
+            return None
+        return self.get(workspace_id, link.coupon_id)
 
     # ------------------------------------------------------------------ codes
     def code(self, workspace_id: str, code: str) -> CouponCodeModel | None:

@@ -169,6 +169,11 @@ class CouponService:
             coupon.per_friend_limit = patch.per_friend_limit
         if "archived" in given and patch.archived is not None:
             coupon.archived = 1 if patch.archived else 0
+        promo = (patch.stripe_promotion_code_id or None) if "stripe_promotion_code_id" in given else None
+        if "stripe_promotion_code_id" in given and promo != coupon.stripe_promotion_code_id \
+                and not self.repository.link_stripe(coupon, promo):
+            raise Conflict(f"Stripe のプロモーションコード {promo} は別のクーポンに連携済みです",
+                           where="stripe_promotion_code_id")
         # only the definition's own fields: the counters are ADDed by other writers and must not be overwritten
         coupon.update(actions=[CouponModel.name.set(coupon.name), CouponModel.description.set(coupon.description),
                                CouponModel.valid_from.set(coupon.valid_from) if coupon.valid_from
@@ -333,6 +338,35 @@ class CouponService:
         fresh = self.repository.get(workspace_id, coupon.coupon_id) or coupon
         return self._redemption_view(workspace_id, fresh, row, duplicate=False)
 
+    def redeem_checkout(self, workspace_id: str, data: dict[str, Any]) -> int:
+        """A paid Stripe checkout that used promotion codes (``purchase_completed`` with ``promotion_codes``): one
+        redemption per linked coupon, keyed by the checkout session (a redelivered event records nothing twice), with
+        the amount paid as the coupon's revenue. Stripe already applied the discount and its own limits, so the
+        validity and per-friend limit are not checked again here (refusing would only lose the record)."""
+        session_id = str(data.get("checkout_session_id") or data.get("order_id") or "")
+        recorded = 0
+        for promo in data.get("promotion_codes") or []:
+            coupon = self.repository.by_stripe_promotion(workspace_id, str(promo))
+            if coupon is None or not session_id:
+                continue
+            key = f"stripe-{session_id}"
+            if self.repository.redemption(workspace_id, coupon.coupon_id, key) is not None:
+                continue
+            friend = data.get("subscriber_id") or None
+            row = CouponRedemptionModel(workspace_pk(workspace_id), f"cpnred#{coupon.coupon_id}#{key}",
+                                        workspace_id=workspace_id, coupon_id=coupon.coupon_id, redemption_id=key,
+                                        code=str(promo), subscriber_id=friend, source="stripe",
+                                        amount=int(data.get("amount") or 0), actor="stripe", redeemed_at=clock.now())
+            if self.repository.redeem(row, unique_code=False, subscriber_id=None, per_friend_limit=0) != "ok":
+                continue
+            recorded += 1
+            self.events.publish(workspace_id, "coupon_redeemed",
+                                {"coupon_id": coupon.coupon_id, "coupon_name": coupon.name, "code": str(promo),
+                                 "subscriber_id": friend, "redemption_id": key, "source": "stripe",
+                                 "amount": int(data.get("amount") or 0)},
+                                idempotency_key=f"coupon_redeemed:{coupon.coupon_id}:{key}")
+        return recorded
+
     def _redemption_view(self, workspace_id: str, coupon: CouponModel, row: CouponRedemptionModel, *,
                          duplicate: bool) -> dict[str, Any]:
         return {"redemption_id": row.redemption_id, "coupon_id": coupon.coupon_id, "coupon_name": coupon.name,
@@ -362,3 +396,16 @@ class CouponService:
         """Friends holding a coupon (``coupon_id`` or any) not yet used (``unredeemed``) or used."""
         return self.repository.holders(workspace_id, coupon_id, "unredeemed" if unredeemed else "redeemed",
                                        clock.now())
+
+
+class CheckoutRedemptions:
+    """The event fanout's listener for Stripe checkouts that used a promotion code linked to a coupon. Looked up on
+    first use (``lambda: services().coupons``): the coupon service publishes through the same fanout."""
+
+    def __init__(self, get: Callable[[], CouponService]) -> None:
+        self._get = get
+
+    def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
+        if event_type != "purchase_completed" or not data.get("promotion_codes"):
+            return 0
+        return self._get().redeem_checkout(workspace_id, data)
