@@ -7,16 +7,16 @@ import CouponsScreen, { bodyOf, type Coupon, discountLabel, ratePercent } from "
 const WINTER: Coupon = {
   coupon_id: "cpn_1", name: "冬のクーポン", description: "", discount_type: "percent", discount_value: 20,
   valid_from: null, valid_until: "2026-12-31T23:59:00+09:00", per_friend_limit: 1, mode: "pool", shared_code: null,
-  archived: false, variable: '{{ coupon("cpn_1") }}',
+  archived: false, variable: '{{ coupon("cpn_1") }}', stripe_promotion_code_id: null,
   stats: { pool_size: 10, available: 8, distributed: 2, redeemed: 1, rate: 0.5, revenue: 0 },
 };
 
 describe("coupon bodies and labels", () => {
   it("sends numbers as numbers, the shared code only for a shared coupon, and only editable fields on edit", () => {
-    const v = { name: "x", discount_type: "amount" as const, discount_value: "500", valid_from: "", valid_until: "2026-12-31T23:59", per_friend_limit: "2", mode: "shared" as const, shared_code: "WELCOME" };
+    const v = { name: "x", discount_type: "amount" as const, discount_value: "500", valid_from: "", valid_until: "2026-12-31T23:59", per_friend_limit: "2", mode: "shared" as const, shared_code: "WELCOME", stripe_promotion_code_id: "" };
     expect(bodyOf(v, false)).toEqual({ name: "x", discount_type: "amount", discount_value: 500, valid_from: null, valid_until: "2026-12-31T23:59", per_friend_limit: 2, mode: "shared", shared_code: "WELCOME" });
     expect(bodyOf({ ...v, mode: "pool" }, false)).not.toHaveProperty("shared_code");
-    expect(bodyOf(v, true)).toEqual({ name: "x", valid_from: null, valid_until: "2026-12-31T23:59", per_friend_limit: 2 });
+    expect(bodyOf(v, true)).toEqual({ name: "x", valid_from: null, valid_until: "2026-12-31T23:59", per_friend_limit: 2, stripe_promotion_code_id: null });
     expect(discountLabel(WINTER)).toBe("20%OFF");
     expect(discountLabel({ discount_type: "amount", discount_value: 1500 })).toBe("1,500円引き");
     expect(ratePercent(0.5)).toBe("50.0%");

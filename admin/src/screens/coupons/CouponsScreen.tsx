@@ -42,6 +42,7 @@ export interface Coupon {
   shared_code: string | null;
   archived: boolean;
   variable: string;
+  stripe_promotion_code_id: string | null;
   stats: CouponStats;
 }
 
@@ -246,6 +247,7 @@ interface Values {
   per_friend_limit: string;
   mode: "shared" | "pool";
   shared_code: string;
+  stripe_promotion_code_id: string;
 }
 
 const num = (v: string): number | string => (v.trim() && Number.isInteger(Number(v)) ? Number(v) : v);
@@ -254,7 +256,7 @@ const local = (iso: string | null): string => (iso ? iso.slice(0, 16) : "");
 /** The API body from the form: a new coupon gets everything; an edit only what may change. */
 export function bodyOf(v: Values, editing: boolean): Record<string, unknown> {
   const when = { valid_from: v.valid_from || null, valid_until: v.valid_until || null };
-  if (editing) return { name: v.name, ...when, per_friend_limit: num(v.per_friend_limit) };
+  if (editing) return { name: v.name, ...when, per_friend_limit: num(v.per_friend_limit), stripe_promotion_code_id: v.stripe_promotion_code_id.trim() || null };
   const body: Record<string, unknown> = { name: v.name, discount_type: v.discount_type, discount_value: num(v.discount_value), ...when, per_friend_limit: num(v.per_friend_limit), mode: v.mode };
   if (v.mode === "shared") body.shared_code = v.shared_code;
   return body;
@@ -272,6 +274,7 @@ function CouponForm({ id, initial, reload }: { id: string | null; initial: Coupo
       per_friend_limit: String(initial?.per_friend_limit ?? 1),
       mode: initial?.mode ?? "pool",
       shared_code: initial?.shared_code ?? "",
+      stripe_promotion_code_id: initial?.stripe_promotion_code_id ?? "",
     },
     `cp.${id ?? "new"}`,
   );
@@ -300,6 +303,9 @@ function CouponForm({ id, initial, reload }: { id: string | null; initial: Coupo
         <TextField type="datetime-local" label={t("cp.validUntil")} name="valid_until" value={v.valid_until} error={err.at("valid_until")} onValue={(x) => form.set("valid_until", x)} />
         <p class="muted">{t("cp.valid.help")}</p>
         <TextField narrow type="number" min={1} max={100} label={t("cp.perFriend")} name="per_friend_limit" value={v.per_friend_limit} error={err.at("per_friend_limit")} onValue={(x) => form.set("per_friend_limit", x)} />
+        {id && (
+          <TextField label={t("cp.stripePromo")} name="stripe_promotion_code_id" value={v.stripe_promotion_code_id} placeholder="promo_..." maxLength={100} hint={t("cp.stripePromo.help")} error={err.at("stripe_promotion_code_id")} onValue={(x) => form.set("stripe_promotion_code_id", x)} />
+        )}
       </section>
     </EditorShell>
   );
