@@ -128,7 +128,7 @@ class CouponService:
             raise NotFound(f"クーポン {coupon_id} が見つかりません", where="coupon_id")
         return coupon
 
-    def list(self, workspace_id: str) -> list[CouponModel]:
+    def all(self, workspace_id: str) -> list[CouponModel]:
         return sorted(self.repository.all(workspace_id), key=lambda c: c.created_at, reverse=True)
 
     def create(self, workspace_id: str, data: CouponIn) -> CouponModel:

@@ -25,7 +25,7 @@ def _created(payload: dict[str, Any]) -> Response:
 def list_coupons() -> dict[str, Any]:
     ws = current_caller().workspace_id
     svc = services().coupons
-    return {"coupons": [svc.view(ws, c) for c in svc.list(ws)]}
+    return {"coupons": [svc.view(ws, c) for c in svc.all(ws)]}
 
 
 @router.post("/coupons")
