@@ -2,6 +2,8 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../api";
 import { fakeApi, freshPageEachTest, withApp } from "../../testing/app";
+import { MessageEditor } from "../../components/MessageEditor";
+import type { LineMessage } from "../../components/MessagePreview";
 import CouponsScreen, { bodyOf, type Coupon, discountLabel, ratePercent } from "./CouponsScreen";
 
 const WINTER: Coupon = {
@@ -66,5 +68,19 @@ describe("the coupons screens", () => {
     fireEvent.input(input, { target: { value: "ABCD2345" } });
     fireEvent.click(screen.getByTestId("cp-redeem-submit"));
     await waitFor(() => expect(document.body.textContent).toContain("コード「ABCD2345」は使用済みです"));
+  });
+});
+
+describe("the coupon chip of the message editor", () => {
+  freshPageEachTest();
+
+  it("lists the coupons on click and inserts the variable", async () => {
+    const seen: LineMessage[][] = [];
+    const api = fakeApi({ "GET /api/coupons": { coupons: [WINTER] } });
+    render(withApp(api, <MessageEditor value={[{ type: "text", text: "コード: " }]} onChange={(v) => seen.push(v)} />));
+    expect(api.calls).toEqual([]); // nothing loaded until the marketer asks
+    fireEvent.click(document.querySelector("[data-insert-var=coupon]")!);
+    fireEvent.change(await screen.findByTestId("me-coupon"), { target: { value: "cpn_1" } });
+    expect(seen.at(-1)).toEqual([{ type: "text", text: 'コード: {{ coupon("cpn_1") }}' }]);
   });
 });
