@@ -1,5 +1,6 @@
 """Journey (クーポン, issue 21): the marketer creates a coupon with a pool of unique codes generated in the admin,
-composes a broadcast whose text carries the coupon variable and sends it now to two friends; each friend's phone (the
+composes a broadcast whose text carries the coupon variable (inserted with the message editor's coupon chip) and
+sends it now to two friends; each friend's phone (the
 LINE emulator's phone page) shows a different code. Staff open the phone-sized redemption page, type one friend's code
 (in lower case, as a customer might read it out) and redeem it; the same code a second time is refused in Japanese
 and nothing changes; a forged code is refused too. The coupon's page shows distributed 2 / redeemed 1 (50.0%).
@@ -77,7 +78,10 @@ def test_unique_coupon_in_a_broadcast_redeemed_once_by_staff(
     page.locator("input[name=name]").fill("冬の感謝クーポン配布")
     page.locator("input[name=audience][value=everyone]").check()
     page.locator("textarea[name='content.line[0].text']").fill(
-        f"{{{{ name }}}} さん、いつもありがとうございます。20%OFF クーポンコード: {variable}")
+        "{{ name }} さん、いつもありがとうございます。20%OFF クーポンコード: ")
+    page.locator("[data-insert-var=coupon]").click()  # the editor's coupon chip inserts the variable
+    page.get_by_test_id("me-coupon").select_option(label="冬の感謝クーポン")
+    assert page.locator("textarea[name='content.line[0].text']").input_value().endswith(f"クーポンコード: {variable}")
     page.get_by_test_id("broadcast-save").click()
     page.get_by_test_id("send-panel").wait_for()
     page.locator("input[name=when][value=now]").check()
