@@ -219,3 +219,4 @@ def test_a_step_hands_out_the_code_once_and_an_empty_pool_fails_that_send(aws: A
     errors, _ = Ledger().errors_page(ws)  # the delivery errors screen's list: failed, with the reason
     assert errors and all(row.status == "failed" and "残っていません" in (row.error or "") for row in errors)
     assert coupons.view(ws, coupons.get(ws, coupon.coupon_id))["stats"]["distributed"] == 1
+
