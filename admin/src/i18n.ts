@@ -24,6 +24,7 @@ import * as stepAbText from "./i18n/stepab";
 import * as richMenusText from "./i18n/richmenus";
 import * as liffText from "./i18n/liff";
 import * as partnersText from "./i18n/partners";
+import * as couponsText from "./i18n/coupons";
 
 const coreJa = {
   "app.name": "Haishin",
@@ -128,7 +129,7 @@ const coreJa = {
 } as const;
 
 // Area dictionaries live in src/i18n/<area>.ts so screens of different areas can add text independently.
-const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja, ...emailText.ja, ...optoutText.ja, ...tagsText.ja, ...segsText.ja, ...opsText.ja, ...crmTasksText.ja, ...routesText.ja, ...analysisText.ja, ...statsText.ja, ...stepAbText.ja, ...conversionsText.ja, ...richMenusText.ja, ...liffText.ja, ...partnersText.ja } as const;
+const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja, ...emailText.ja, ...optoutText.ja, ...tagsText.ja, ...segsText.ja, ...opsText.ja, ...crmTasksText.ja, ...routesText.ja, ...analysisText.ja, ...statsText.ja, ...stepAbText.ja, ...conversionsText.ja, ...richMenusText.ja, ...liffText.ja, ...partnersText.ja, ...couponsText.ja } as const;
 
 export type DictKey = keyof typeof ja;
 export type Lang = "ja" | "en";
@@ -232,7 +233,7 @@ const coreEn: Partial<Record<DictKey, string>> = {
   "error.status": "Status",
 };
 
-const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en, ...emailText.en, ...optoutText.en, ...tagsText.en, ...segsText.en, ...opsText.en, ...crmTasksText.en, ...routesText.en, ...analysisText.en, ...statsText.en, ...stepAbText.en, ...conversionsText.en, ...richMenusText.en, ...liffText.en, ...partnersText.en };
+const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en, ...emailText.en, ...optoutText.en, ...tagsText.en, ...segsText.en, ...opsText.en, ...crmTasksText.en, ...routesText.en, ...analysisText.en, ...statsText.en, ...stepAbText.en, ...conversionsText.en, ...richMenusText.en, ...liffText.en, ...partnersText.en, ...couponsText.en };
 const DICTS: Record<Lang, Partial<Record<DictKey, string>>> = { ja, en };
 const STORAGE_KEY = "haishin.lang";
 

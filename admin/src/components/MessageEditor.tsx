@@ -3,7 +3,8 @@
  * sticker IDs, buttons template, quick replies; any other type (flex, carousel...) as JSON. LINE's limits are
  * checked as the marketer types (lineLimitProblems); the API checks again and its `where` is shown at the field.
  */
-import { useState } from "preact/hooks";
+import { useContext, useState } from "preact/hooks";
+import { AppContext } from "../context";
 import { t } from "../i18n";
 import { ItemControls, moveItem, removeItem, replaceItem } from "./ItemControls";
 import { LINE_LIMITS, type LineMessage, lineLimitProblems } from "./MessagePreview";
@@ -176,6 +177,7 @@ export function MessageEditor({ value, onChange, errorAt, name = "line", testId 
                       {t(`me.var.${v}` as never)}
                     </button>
                   ))}
+                  <CouponVariable onInsert={(code) => put(i, { ...m, text: `${text}${code}` })} />
                 </div>
               </>
             )}
@@ -314,5 +316,43 @@ export function MessageEditor({ value, onChange, errorAt, name = "line", testId 
         <span class="muted">{t("me.count", { n: value.length, max: LINE_LIMITS.messages })}</span>
       </div>
     </div>
+  );
+}
+
+/** The coupon chip: lists the workspace's coupons on first click and inserts `{{ coupon("cpn_...") }}` (one code per
+ * friend, assigned when the message is rendered for them; see docs/production/coupons.md). */
+function CouponVariable({ onInsert }: { onInsert: (text: string) => void }) {
+  const app = useContext(AppContext);
+  const [coupons, setCoupons] = useState<{ coupon_id: string; name: string }[] | null>(null);
+  if (!app) return null;
+  if (coupons === null)
+    return (
+      <button
+        type="button"
+        class="chip-btn"
+        data-insert-var="coupon"
+        onClick={() => void app.api.get<{ coupons: { coupon_id: string; name: string }[] }>("/api/coupons").then((r) => setCoupons(r.coupons), () => setCoupons([]))}
+      >
+        {t("me.var.coupon")}
+      </button>
+    );
+  return (
+    <select
+      aria-label={t("me.coupon.choose")}
+      data-testid="me-coupon"
+      value=""
+      onChange={(e) => {
+        const id = e.currentTarget.value;
+        if (id) onInsert(`{{ coupon("${id}") }}`);
+        setCoupons(null);
+      }}
+    >
+      <option value="">{t("me.coupon.choose")}…</option>
+      {coupons.map((c) => (
+        <option key={c.coupon_id} value={c.coupon_id}>
+          {c.name}
+        </option>
+      ))}
+    </select>
   );
 }

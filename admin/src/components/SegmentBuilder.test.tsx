@@ -17,6 +17,7 @@ const REFS: SegmentRefs = {
   products: [],
   lists: [],
   channels: [],
+  coupons: [{ id: "cpn_1", label: "冬のクーポン" }],
 };
 
 function setup(initial: SegmentGroup = EMPTY_SEGMENT, showCount = false) {
@@ -86,6 +87,16 @@ describe("<SegmentBuilder>", () => {
     // the root becomes OR
     select(screen.getAllByTestId("seg-match")[0]!, "any");
     expect(last().match).toBe("any");
+  });
+
+  it("adds a coupon condition: has an unused coupon, or redeemed a chosen one", () => {
+    const { last } = setup();
+    select(screen.getByTestId("seg-add-type"), "coupon");
+    fireEvent.click(screen.getByTestId("seg-add"));
+    expect(last().conditions[0]).toEqual({ type: "coupon", status: "unredeemed" });
+    select(screen.getByTestId("seg-coupon"), "cpn_1");
+    select(screen.getByLabelText("状態"), "redeemed");
+    expect(last().conditions[0]).toEqual({ type: "coupon", coupon_id: "cpn_1", status: "redeemed" });
   });
 
   it("nests groups and removes conditions and groups", () => {

@@ -35,6 +35,7 @@ export type Condition =
   | { type: "last_interaction"; op: "before" | "after" | "within_days" | "not_within_days" | "never"; at?: string; days?: number }
   | { type: "list"; list_id: string; mode: "include" | "exclude" }
   | { type: "unsubscribed"; channel: "all" | "line" | "email" | "sms"; value: boolean }
+  | { type: "coupon"; coupon_id?: string | null; status: "unredeemed" | "redeemed" | "received" | "not_received" }
   | (SegmentGroup & { type: "group" });
 export type ConditionType = Condition["type"];
 
@@ -42,7 +43,7 @@ export const EMPTY_SEGMENT: SegmentGroup = { match: "all", conditions: [] };
 
 export const CONDITION_TYPES: readonly ConditionType[] = [
   "tags", "field", "follow", "scenario", "inflow_route", "form_answered", "purchased", "total_spent",
-  "last_interaction", "list", "unsubscribed",
+  "last_interaction", "list", "unsubscribed", "coupon",
 ];
 
 export function newCondition(type: ConditionType): Condition {
@@ -58,6 +59,7 @@ export function newCondition(type: ConditionType): Condition {
     case "last_interaction": return { type, op: "within_days", days: 30 };
     case "list": return { type, list_id: "", mode: "include" };
     case "unsubscribed": return { type, channel: "all", value: true };
+    case "coupon": return { type, status: "unredeemed" };
     case "group": return { type, match: "any", conditions: [] };
   }
 }
@@ -124,8 +126,9 @@ export interface SegmentRefs {
   products: Option[];
   lists: Option[];
   channels: Option[];
+  coupons: Option[];
 }
-const EMPTY_REFS: SegmentRefs = { tags: [], fields: [], scenarios: [], forms: [], products: [], lists: [], channels: [] };
+const EMPTY_REFS: SegmentRefs = { tags: [], fields: [], scenarios: [], forms: [], products: [], lists: [], channels: [], coupons: [] };
 
 function settle<T>(p: Promise<T>, pick: (v: T) => Option[] | FieldDef[]): Promise<never[] | Option[] | FieldDef[]> {
   return p.then(pick, () => []);
@@ -154,8 +157,9 @@ export function loadSegmentRefs(api: ApiClient, fresh = false): Promise<SegmentR
     settle(api.get<Any>("/api/channels"), (r) =>
       (r.channels ?? []).map((x: Any) => ({ id: x.channel_id, label: name(x, "name", "channel_id") })),
     ),
-  ]).then(([tags, fields, scenarios, forms, products, lists, channels]) => ({
-    tags, fields, scenarios, forms, products, lists, channels,
+    settle(api.get<Any>("/api/coupons"), (r) => (r.coupons ?? []).map((x: Any) => ({ id: x.coupon_id, label: name(x, "name", "coupon_id") }))),
+  ]).then(([tags, fields, scenarios, forms, products, lists, channels, coupons]) => ({
+    tags, fields, scenarios, forms, products, lists, channels, coupons,
   }) as SegmentRefs);
   refsCache = { api, at: Date.now(), promise };
   return promise;
@@ -492,6 +496,18 @@ function ConditionEditor({ cond: c, onChange, refs }: { cond: Condition; onChang
       return (<>{typeLabel}
         <Select label={L("seg.channel")} value={c.channel} options={opts("seg.unsub", ["all", "line", "email", "sms"] as const)} onChange={(channel) => onChange({ ...c, channel })} />
         <Select label={L("seg.status")} value={c.value ? "1" : "0"} options={[["1", L("seg.unsubYes")], ["0", L("seg.unsubNo")]] as const} onChange={(v) => onChange({ ...c, value: v === "1" })} />
+      </>);
+    case "coupon":
+      return (<>{typeLabel}
+        <select aria-label={L("seg.pickCoupon")} value={c.coupon_id ?? ""} data-testid="seg-coupon"
+          onChange={(e) => {
+            const v = (e.target as HTMLSelectElement).value;
+            onChange(v ? { ...c, coupon_id: v } : { type: c.type, status: c.status });
+          }}>
+          <option value="">{L("seg.anyCoupon")}</option>
+          {refs.coupons.map((o) => <option key={o.id} value={o.id}>{o.label}</option>)}
+        </select>
+        <Select label={L("seg.status")} value={c.status} options={opts("seg.coupon", ["unredeemed", "redeemed", "received", "not_received"] as const)} onChange={(status) => onChange({ ...c, status })} />
       </>);
     default:
       return null;

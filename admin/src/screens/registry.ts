@@ -62,6 +62,7 @@ export const SCREENS: readonly ScreenDef[] = [
   { path: "/links", titleKey: "nav.links", icon: "channels", nav: "more", component: lazyScreen(() => import("./links/LinksScreen")) },
   { path: "/inflow-routes", titleKey: "nav.inflowRoutes", icon: "channels", nav: "more", component: lazyScreen(() => import("./routes/RoutesScreen")) },
   { path: "/partners", titleKey: "nav.partners", icon: "friends", nav: "more", component: lazyScreen(() => import("./partners/PartnersScreen")) },
+  { path: "/coupons", titleKey: "nav.coupons", icon: "commerce", nav: "more", component: lazyScreen(() => import("./coupons/CouponsScreen")) },
   { path: "/conversions", titleKey: "nav.conversions", icon: "dashboard", nav: "more", component: lazyScreen(() => import("./conversions/ConversionsScreen")) },
   { path: "/analysis/cross", titleKey: "nav.crossAnalysis", icon: "dashboard", nav: "more", component: lazyScreen(() => import("./analysis/CrossAnalysisScreen")) },
   {

@@ -18,6 +18,10 @@
 Variables (``variables_for``): ``name`` (display name), ``display_name``, ``subscriber_id``, ``email``, ``phone``,
 ``fields`` (dict), ``tags`` (sorted list), ``unsubscribe_url``, ``now`` (aware datetime in the workspace zone), plus
 anything the caller adds (e.g. ``scenario``, ``step``, ``broadcast``).
+
+``coupon("cpn_...")`` hands the friend their coupon code (``haishin.coupons``): the broadcast planner and the
+delivery worker pass the real function (one code per friend, assigned once); a test send passes a sample; anywhere
+else (auto-replies, form replies) the default refuses with a clear error instead of sending a placeholder.
 """
 
 from __future__ import annotations
@@ -91,7 +95,7 @@ class Renderer:
         sandbox = self.sandbox
         try:
             template = sandbox.probes[html].from_string(source)
-            template.render(variables_for(None, unsubscribe_url="https://example.invalid/u"))
+            template.render(variables_for(None, unsubscribe_url="https://example.invalid/u", coupon=sample_coupon))
         except sandbox.TemplateTooCostly as exc:
             raise RenderError(str(exc), where=where) from exc
         except sandbox.jinja2.exceptions.SecurityError as exc:
@@ -170,6 +174,17 @@ def is_personalised(value: Any) -> bool:
     return False
 
 
+def no_coupon(coupon_id: Any = None) -> str:
+    """``coupon(...)`` where codes are not handed out (auto-replies, form replies): an error, never a blank code."""
+    raise RenderError("クーポンの差し込みは一斉配信とステップ配信のメッセージでのみ使えます",
+                      where=f"coupon({coupon_id})")
+
+
+def sample_coupon(coupon_id: Any = None) -> str:
+    """``coupon(...)`` in a test send or preview: a sample, no code assigned."""
+    return "SAMPLE-COUPON"
+
+
 def variables_for(subscriber: Any, *, unsubscribe_url: str = "", now: datetime | None = None,
                   **extra: Any) -> dict[str, Any]:
     """The variables a template sees for one subscriber (a SubscriberModel or anything with the same attributes)."""
@@ -184,6 +199,7 @@ def variables_for(subscriber: Any, *, unsubscribe_url: str = "", now: datetime |
         "tags": sorted(getattr(subscriber, "tags", None) or set()),
         "unsubscribe_url": unsubscribe_url,
         "now": now,
+        "coupon": no_coupon,
     }
     variables.update(extra)
     return variables

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from haishin.channels.chat import ChatService
     from haishin.channels.service import ChannelService
     from haishin.conversions.service import ConversionService
+    from haishin.coupons.service import CouponService
     from haishin.csvio.importer import ImportService
     from haishin.dashboard import Dashboard
     from haishin.delivery.ledger import Ledger
@@ -214,12 +215,14 @@ class Services:
         """Domain events (tag added, form answered, purchase...): outgoing webhooks, then conversions."""
 
         def build() -> EventFanout:
+            from haishin.coupons.service import CheckoutRedemptions  # noqa: PLC0415
             from haishin.webhook_events import EventFanout, LateListener  # noqa: PLC0415
 
             # the rich menu re-linker after conversions: a tag change re-links the friend's menu (FriendMenus);
-            # partners late: they are built from routes, whose actions publish here
+            # a Stripe checkout with a coupon's promotion code records its redemption; partners attribute purchases
+            # and registrations. Coupons and partners late: they are built from services that publish here.
             return EventFanout(self.webhooks, self.conversions, self.friend_menus,
-                               LateListener(lambda: self.partners))
+                               CheckoutRedemptions(lambda: self.coupons), LateListener(lambda: self.partners))
 
         return self._one("events", build)
 
@@ -364,6 +367,20 @@ class Services:
         return self._one("senders", build)
 
     @property
+    def coupons(self) -> CouponService:
+        """Coupons: definitions, code pools, the ``coupon()`` message variable, redemption (publishes
+        ``coupon_redeemed``)."""
+
+        def build() -> CouponService:
+            from haishin.coupons.repository import CouponRepository  # noqa: PLC0415
+            from haishin.coupons.service import CouponService  # noqa: PLC0415
+
+            return CouponService(CouponRepository(), events=self.events, subscribers=self.subscribers,
+                                 zone_of=lambda ws: str(self.workspaces.get(ws).get("time_zone") or "Asia/Tokyo"))
+
+        return self._one("coupons", build)
+
+    @property
     def workspaces(self) -> WorkspaceService:
         def build() -> WorkspaceService:
             from haishin.workspaces.service import WorkspaceService  # noqa: PLC0415
@@ -466,7 +483,8 @@ class Services:
             return DeliveryWorker(
                 ledger=self.ledger, subscribers=self.subscribers, line_clients=self.line_clients,
                 renderer=self.renderer, timeline=self.timeline, kinds={"step": steps, "broadcast": send_broadcast},
-                email=self.email, sms=self.sms, optout=self.optout, senders=self.senders, track=self.track)
+                email=self.email, sms=self.sms, optout=self.optout, senders=self.senders, track=self.track,
+                coupons=self.coupons)
 
         return self._one("worker", build)
 
@@ -655,7 +673,8 @@ class Services:
             from haishin.broadcasts.planner import BroadcastPlanner  # noqa: PLC0415
 
             return BroadcastPlanner(ledger=self.ledger, sender=self.sender, render=self.renderer,
-                                    optout=self.optout, abtests=self.broadcast_abtests, track=self.track)
+                                    optout=self.optout, abtests=self.broadcast_abtests, track=self.track,
+                                    coupons=self.coupons)
 
         return self._one("planner", build)
 

@@ -20,6 +20,7 @@ import haishin.api.routes.channels
 import haishin.api.routes.chat
 import haishin.api.routes.clicks
 import haishin.api.routes.conversions
+import haishin.api.routes.coupons
 import haishin.api.routes.dashboard
 import haishin.api.routes.deliveries
 import haishin.api.routes.fields
@@ -64,6 +65,7 @@ ROUTE_MODULES = (
     haishin.api.routes.chat,
     haishin.api.routes.clicks,
     haishin.api.routes.conversions,
+    haishin.api.routes.coupons,
     haishin.api.routes.dashboard,
     haishin.api.routes.deliveries,
     haishin.api.routes.fields,

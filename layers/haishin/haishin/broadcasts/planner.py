@@ -130,7 +130,9 @@ class BroadcastPlanner:
     def __init__(self, *, repository: BroadcastRepository | None = None, audience: Audience | None = None,
                  ledger: Ledger | None = None, sender: DeliverySender | None = None,
                  planner_queue: Any = None, render: Renderer | None = None, optout: Any,
-                 abtests: Any, track: Any, scheduler: BroadcastScheduler | None = None) -> None:
+                 abtests: Any, track: Any, scheduler: BroadcastScheduler | None = None, coupons: Any = None) -> None:
+        # haishin.coupons.service.CouponService: ``{{ coupon("cpn_...") }}`` assigns the friend's code while planning
+        self.coupons = coupons
         # haishin.track.service.TrackService: URLs become per-friend tracked URLs (required: a planner that forgot it
         # would silently send untracked URLs; None only where a caller means it, the planning bench's baseline)
         self.track = track
@@ -360,6 +362,8 @@ class BroadcastPlanner:
         unsubscribe = self._optout.url(broadcast.workspace_id, str(row["subscriber_id"]), channel)
         variables = variables_for(view, unsubscribe_url=unsubscribe, now=planned_at.astimezone(zone),
                                   broadcast={"name": broadcast.name, "id": broadcast.broadcast_id})
+        if self.coupons is not None:
+            variables["coupon"] = self.coupons.template_function(broadcast.workspace_id, str(row["subscriber_id"]))
         where = f"broadcast {broadcast.broadcast_id}"
         if channel == "line":
             tracker = None if self.track is None else self.track.tracker(

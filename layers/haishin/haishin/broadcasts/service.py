@@ -27,7 +27,7 @@ from haishin.config import settings
 from haishin.delivery.ledger import Ledger
 from haishin.errors import Conflict, ValidationFailed, pydantic_message
 from haishin.line.client import MAX_MESSAGES_PER_SEND
-from haishin.render import Renderer, RenderError, is_personalised, renderer, variables_for
+from haishin.render import Renderer, RenderError, is_personalised, renderer, sample_coupon, variables_for
 from haishin.scenarios.timing import QuietHours
 from haishin.segments.model import parse_segment
 from haishin.senders.compose import require_postal_address
@@ -498,7 +498,7 @@ class BroadcastService:
         request = uuid.uuid4().hex
         for user_id, subscriber in targets:
             sample = subscriber or _Sample(user_id)
-            variables = variables_for(sample, now=clock.now().astimezone(zone),
+            variables = variables_for(sample, now=clock.now().astimezone(zone), coupon=sample_coupon,
                                       broadcast={"name": broadcast.name, "id": broadcast_id})
             try:
                 messages = self.renderer.line_messages(content["line"], variables, where="content.line")

@@ -78,7 +78,9 @@ class DeliveryWorker:
                  timeline: Timeline, kinds: Mapping[str, KindSender], email: EmailSender | None = None,
                  sms: SmsSender | None = None, retry_budget_s: float = 8.0,
                  lease: timedelta = timedelta(minutes=3), sleep: Callable[[float], None] = time.sleep,
-                 senders: SenderService, optout: Any, track: Any = None) -> None:
+                 senders: SenderService, optout: Any, track: Any = None, coupons: Any = None) -> None:
+        # haishin.coupons.service.CouponService: ``{{ coupon("cpn_...") }}`` in a step assigns the friend's code
+        self.coupons = coupons
         self.ledger = ledger
         self.track = track  # haishin.track.service.TrackService: URLs in step messages become tracked URLs
         self._optout = optout  # haishin.optout.service.OptOutService: signs the /u/ 配信停止 URL
@@ -146,7 +148,10 @@ class DeliveryWorker:
     def _variables(self, message: DeliveryMessage, subscriber: SubscriberModel, extra: dict[str, Any]
                    ) -> dict[str, Any]:
         unsubscribe = self.optout.url(message.workspace_id, subscriber.subscriber_id, message.channel)
-        return variables_for(subscriber, unsubscribe_url=unsubscribe, now=clock.now(), **extra)
+        variables = variables_for(subscriber, unsubscribe_url=unsubscribe, now=clock.now(), **extra)
+        if self.coupons is not None:
+            variables["coupon"] = self.coupons.template_function(message.workspace_id, subscriber.subscriber_id)
+        return variables
 
     @property
     def optout(self) -> Any:

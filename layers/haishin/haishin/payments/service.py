@@ -343,6 +343,12 @@ class PaymentService:
                 "mode": order.mode, "stripe_event_id": str(event["id"]),
                 "amount": int(order.paid_total or order.amount or 0)}
         if order.status in state.PURCHASED:
+            obj = event["data"]["object"]
+            promotions = [str(d["promotion_code"]) for d in obj.get("discounts") or []
+                          if isinstance(d, dict) and isinstance(d.get("promotion_code"), str)]
+            if promotions and str(event["type"]).startswith("checkout.session."):
+                # coupons (haishin.coupons) record a redemption of the coupon linked to the promotion code
+                data = {**data, "promotion_codes": promotions, "checkout_session_id": str(obj.get("id") or "")}
             self.collab.publish(ws, "purchase_completed", data, idempotency_key=f"order:{oid}:purchase")
             if order.kind != "one_time" and order.subscription_id:
                 self.collab.publish(ws, "subscription_created", data, idempotency_key=f"order:{oid}:subscription")

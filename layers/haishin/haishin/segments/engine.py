@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from haishin import clock
 from haishin.config import table_name
+from haishin.coupons.repository import CouponRepository
 from haishin.errors import ValidationFailed
 from haishin.fields.models import FieldDefinition, FieldType
 from haishin.fields.repository import FieldRepository
@@ -149,12 +150,14 @@ class SegmentEngine:
         fields: FieldRepository | None = None,
         tags: TagRepository | None = None,
         lists: ListRepository | None = None,
+        coupons: CouponRepository | None = None,
         max_workers: int = SHARDS,
         tz: str = DEFAULT_TZ,
     ) -> None:
         self.fields = fields or FieldRepository()
         self.tags = tags or TagRepository()
         self.lists = lists or ListRepository()
+        self.coupons = coupons or CouponRepository()
         self.max_workers = max_workers
         self.tz = tz
 
@@ -441,6 +444,13 @@ class _Compiler:
             return lambda row, _c: any(
                 (a or {}).get("user_id") in values for a in (row.get("line") or {}).values()
             ) == include
+        if isinstance(c, m.CouponCondition):
+            if c.coupon_id and self.engine.coupons.get(self.workspace_id, c.coupon_id) is None:
+                raise ValidationFailed(f"クーポン {c.coupon_id} が見つかりません", where=f"{where}.coupon_id")
+            negate = c.status == "not_received"
+            holders = frozenset(self.engine.coupons.holders(
+                self.workspace_id, c.coupon_id, "received" if negate else c.status, self.context.now))
+            return lambda row, _c: (row["subscriber_id"] in holders) != negate
         if isinstance(c, m.UnsubscribedCondition):
             if c.channel == "all":
                 self.attributes.add("unsubscribed_all")

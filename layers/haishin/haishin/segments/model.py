@@ -11,7 +11,8 @@ match. Example::
             {"type": "follow", "status": "following"},
             {"type": "unsubscribed", "channel": "email", "value": false}]},
         {"type": "scenario", "scenario_id": "sc_1", "status": "not_in"},
-        {"type": "list", "list_id": "lst_1", "mode": "exclude"}]}
+        {"type": "list", "list_id": "lst_1", "mode": "exclude"},
+        {"type": "coupon", "coupon_id": "cpn_1", "status": "unredeemed"}]}
 
 Field conditions name a field key, or a built-in: ``$display_name``, ``$email``, ``$phone`` (text),
 ``$created_at``, ``$last_interaction_at`` (datetime), ``$inflow_route`` (text).
@@ -148,6 +149,16 @@ class UnsubscribedCondition(_Condition):
     value: bool = True
 
 
+class CouponCondition(_Condition):
+    """Coupons (``haishin.coupons``): ``unredeemed`` = received and not used yet while the coupon is still valid,
+    ``redeemed`` = used at least once, ``received`` = handed a code, ``not_received``. Without ``coupon_id``: any
+    coupon of the workspace. Read from the coupon assignment records when the segment is compiled."""
+
+    type: Literal["coupon"] = "coupon"
+    coupon_id: str | None = Field(default=None, max_length=100)
+    status: Literal["unredeemed", "redeemed", "received", "not_received"] = "unredeemed"
+
+
 class Group(_Condition):
     type: Literal["group"] = "group"
     match: Literal["all", "any"] = "all"
@@ -157,7 +168,7 @@ class Group(_Condition):
 Condition = Annotated[
     TagsCondition | FieldCondition | FollowCondition | ScenarioCondition | InflowRouteCondition
     | FormAnsweredCondition | PurchasedCondition | TotalSpentCondition | LastInteractionCondition | ListCondition
-    | UnsubscribedCondition | Group,
+    | UnsubscribedCondition | CouponCondition | Group,
     Field(discriminator="type"),
 ]
 # No model_rebuild() here: the schemas are built on first use (defer_build, for the admin API's cold start), when

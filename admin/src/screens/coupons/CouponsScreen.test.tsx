@@ -1,0 +1,86 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
+import { describe, expect, it } from "vitest";
+import { ApiError } from "../../api";
+import { fakeApi, freshPageEachTest, withApp } from "../../testing/app";
+import { MessageEditor } from "../../components/MessageEditor";
+import type { LineMessage } from "../../components/MessagePreview";
+import CouponsScreen, { bodyOf, type Coupon, discountLabel, ratePercent } from "./CouponsScreen";
+
+const WINTER: Coupon = {
+  coupon_id: "cpn_1", name: "冬のクーポン", description: "", discount_type: "percent", discount_value: 20,
+  valid_from: null, valid_until: "2026-12-31T23:59:00+09:00", per_friend_limit: 1, mode: "pool", shared_code: null,
+  archived: false, variable: '{{ coupon("cpn_1") }}', stripe_promotion_code_id: null,
+  stats: { pool_size: 10, available: 8, distributed: 2, redeemed: 1, rate: 0.5, revenue: 0 },
+};
+
+describe("coupon bodies and labels", () => {
+  it("sends numbers as numbers, the shared code only for a shared coupon, and only editable fields on edit", () => {
+    const v = { name: "x", discount_type: "amount" as const, discount_value: "500", valid_from: "", valid_until: "2026-12-31T23:59", per_friend_limit: "2", mode: "shared" as const, shared_code: "WELCOME", stripe_promotion_code_id: "" };
+    expect(bodyOf(v, false)).toEqual({ name: "x", discount_type: "amount", discount_value: 500, valid_from: null, valid_until: "2026-12-31T23:59", per_friend_limit: 2, mode: "shared", shared_code: "WELCOME" });
+    expect(bodyOf({ ...v, mode: "pool" }, false)).not.toHaveProperty("shared_code");
+    expect(bodyOf(v, true)).toEqual({ name: "x", valid_from: null, valid_until: "2026-12-31T23:59", per_friend_limit: 2, stripe_promotion_code_id: null });
+    expect(discountLabel(WINTER)).toBe("20%OFF");
+    expect(discountLabel({ discount_type: "amount", discount_value: 1500 })).toBe("1,500円引き");
+    expect(ratePercent(0.5)).toBe("50.0%");
+  });
+});
+
+describe("the coupons screens", () => {
+  freshPageEachTest();
+
+  it("lists coupons with their stats", async () => {
+    location.hash = "#/coupons";
+    render(withApp(fakeApi({ "GET /api/coupons": { coupons: [WINTER] } }), <CouponsScreen />));
+    expect((await screen.findByTestId("cp-row-stats")).textContent).toBe("配布 2 / 利用 1 (50.0%)");
+  });
+
+  it("shows a coupon's stats and variable, and generates codes", async () => {
+    location.hash = "#/coupons/cpn_1";
+    const api = fakeApi({
+      "GET /api/coupons/cpn_1": WINTER,
+      "GET /api/coupons/cpn_1/redemptions": { redemptions: [] },
+      "GET /api/coupons/cpn_1/codes": { codes: [{ code: "ABCD2345", assigned_to: "s_1", redeemed: true }] },
+      "POST /api/coupons/cpn_1/codes/generate": { added: 100 },
+    });
+    render(withApp(api, <CouponsScreen />));
+    expect((await screen.findByTestId("cp-distributed")).textContent).toBe("2");
+    expect(screen.getByTestId("cp-variable").textContent).toBe('{{ coupon("cpn_1") }}');
+    fireEvent.click(screen.getByTestId("cp-generate"));
+    expect((await screen.findByTestId("cp-pool-note")).textContent).toBe("100 件のコードを追加しました。");
+    expect(api.calls).toContain('POST /api/coupons/cpn_1/codes/generate {"count":100}');
+  });
+
+  it("the staff page redeems a code and shows a refusal in Japanese", async () => {
+    location.hash = "#/coupons/redeem";
+    let used = false;
+    const api = fakeApi({
+      "POST /api/coupon-codes/redeem": () => {
+        if (used) return new ApiError({ status: 409, code: "conflict", message: "コード「ABCD2345」は使用済みです", where: "code" });
+        used = true;
+        return { code: "ABCD2345", coupon_name: "冬のクーポン", discount: "20%OFF" };
+      },
+    });
+    render(withApp(api, <CouponsScreen />));
+    const input = await screen.findByTestId("cp-redeem-code");
+    fireEvent.input(input, { target: { value: "abcd2345" } });
+    fireEvent.click(screen.getByTestId("cp-redeem-submit"));
+    expect((await screen.findByTestId("cp-redeem-done")).textContent).toContain("ABCD2345");
+    fireEvent.input(input, { target: { value: "ABCD2345" } });
+    fireEvent.click(screen.getByTestId("cp-redeem-submit"));
+    await waitFor(() => expect(document.body.textContent).toContain("コード「ABCD2345」は使用済みです"));
+  });
+});
+
+describe("the coupon chip of the message editor", () => {
+  freshPageEachTest();
+
+  it("lists the coupons on click and inserts the variable", async () => {
+    const seen: LineMessage[][] = [];
+    const api = fakeApi({ "GET /api/coupons": { coupons: [WINTER] } });
+    render(withApp(api, <MessageEditor value={[{ type: "text", text: "コード: " }]} onChange={(v) => seen.push(v)} />));
+    expect(api.calls).toEqual([]); // nothing loaded until the marketer asks
+    fireEvent.click(document.querySelector("[data-insert-var=coupon]")!);
+    fireEvent.change(await screen.findByTestId("me-coupon"), { target: { value: "cpn_1" } });
+    expect(seen.at(-1)).toEqual([{ type: "text", text: 'コード: {{ coupon("cpn_1") }}' }]);
+  });
+});

@@ -1,0 +1,1 @@
+"""Coupons (クーポン): shared or unique codes, handed out by a message variable, redeemed once, counted."""

@@ -1,0 +1,230 @@
+"""Every coupon read and write (PynamoDB lives here only). The writes that must happen once are conditional
+transactions: a code is handed to one friend (``assign_code``), a friend gets a coupon once (the assignment marker),
+a unique code is redeemed once and a friend within their limit (``redeem``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from haishin.coupons.models import (
+    CouponAssignmentModel,
+    CouponCodeModel,
+    CouponFreeCodeModel,
+    CouponModel,
+    CouponRedemptionModel,
+    CouponStripeLinkModel,
+    assignment_prefix,
+    code_sk,
+    coupon_sk,
+    free_prefix,
+    redemption_prefix,
+    stripe_sk,
+)
+from haishin.storage.base import condition_failed, connection
+from haishin.workspaces.models import workspace_pk
+
+
+class CouponRepository:
+    # ------------------------------------------------------------------ coupons
+    def get(self, workspace_id: str, coupon_id: str) -> CouponModel | None:
+        try:
+            return CouponModel.get(workspace_pk(workspace_id), coupon_sk(coupon_id), consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def all(self, workspace_id: str) -> list[CouponModel]:
+        return list(CouponModel.query(workspace_pk(workspace_id), CouponModel.sk.startswith("cpn#")))
+
+    def create(self, coupon: CouponModel, shared: CouponCodeModel | None) -> bool:
+        """The coupon (and its shared code's lookup record) where none exists: False when the code is taken."""
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.save(coupon, condition=CouponModel.pk.does_not_exist())
+                if shared is not None:
+                    tx.save(shared, condition=CouponCodeModel.pk.does_not_exist())
+        except TransactWriteError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def save(self, coupon: CouponModel) -> None:
+        coupon.save()
+
+    def link_stripe(self, coupon: CouponModel, promotion_code_id: str | None) -> bool:
+        """Point a Stripe promotion code at the coupon (False: the code already records for another coupon)."""
+        pk = coupon.pk
+        old = coupon.stripe_promotion_code_id
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                if old and old != promotion_code_id:
+                    tx.delete(CouponStripeLinkModel(pk, stripe_sk(old)))
+                if promotion_code_id and promotion_code_id != old:
+                    tx.save(CouponStripeLinkModel(pk, stripe_sk(promotion_code_id), coupon_id=coupon.coupon_id),
+                            condition=CouponStripeLinkModel.pk.does_not_exist())
+                tx.update(coupon, actions=[CouponModel.stripe_promotion_code_id.set(promotion_code_id)
+                                           if promotion_code_id else CouponModel.stripe_promotion_code_id.remove()])
+        except TransactWriteError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        coupon.stripe_promotion_code_id = promotion_code_id
+        return True
+
+    def by_stripe_promotion(self, workspace_id: str, promotion_code_id: str) -> CouponModel | None:
+        try:
+            link = CouponStripeLinkModel.get(workspace_pk(workspace_id), stripe_sk(promotion_code_id))
+        except DoesNotExist:
+            return None
+        return self.get(workspace_id, link.coupon_id)
+
+    # ------------------------------------------------------------------ codes
+    def code(self, workspace_id: str, code: str) -> CouponCodeModel | None:
+        try:
+            return CouponCodeModel.get(workspace_pk(workspace_id), code_sk(code), consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def add_codes(self, workspace_id: str, coupon_id: str, codes: Iterable[str]) -> tuple[int, list[str]]:
+        """Each new code (its lookup record and its free-pool record) in one transaction per code, so a code already
+        in the workspace (this coupon's or another's) is refused alone. Returns (added, taken codes)."""
+        added, taken = 0, []
+        pk = workspace_pk(workspace_id)
+        for code in codes:
+            record = CouponCodeModel(pk, code_sk(code), workspace_id=workspace_id, coupon_id=coupon_id, code=code)
+            free = CouponFreeCodeModel(pk, free_prefix(coupon_id) + code, code=code)
+            try:
+                with TransactWrite(connection=connection()) as tx:
+                    tx.save(record, condition=CouponCodeModel.pk.does_not_exist())
+                    tx.save(free)
+            except TransactWriteError as exc:
+                if condition_failed(exc):
+                    taken.append(code)
+                    continue
+                raise
+            added += 1
+        if added:
+            CouponModel(pk, coupon_sk(coupon_id)).update(actions=[CouponModel.pool_size.add(added)])
+        return added, taken
+
+    def free_codes(self, workspace_id: str, coupon_id: str, limit: int) -> list[str]:
+        return [item.code for item in CouponFreeCodeModel.query(
+            workspace_pk(workspace_id), CouponFreeCodeModel.sk.startswith(free_prefix(coupon_id)), limit=limit,
+            consistent_read=True)]
+
+    def codes(self, workspace_id: str, coupon_id: str) -> Iterator[CouponCodeModel]:
+        yield from CouponCodeModel.query(workspace_pk(workspace_id), CouponCodeModel.sk.startswith("cpncode#"),
+                                         filter_condition=CouponCodeModel.coupon_id == coupon_id)
+
+    # ------------------------------------------------------------------ assignment
+    def assignment(self, workspace_id: str, coupon_id: str, subscriber_id: str) -> CouponAssignmentModel | None:
+        try:
+            return CouponAssignmentModel.get(workspace_pk(workspace_id), assignment_prefix(coupon_id) + subscriber_id,
+                                             consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def assignments_of(self, workspace_id: str, coupon_id: str | None = None) -> Iterator[CouponAssignmentModel]:
+        prefix = assignment_prefix(coupon_id) if coupon_id else "cpnfriend#"
+        yield from CouponAssignmentModel.query(workspace_pk(workspace_id), CouponAssignmentModel.sk.startswith(prefix))
+
+    def assign(self, workspace_id: str, coupon_id: str, subscriber_id: str, code: str, now: datetime, *,
+               pooled: bool) -> str:
+        """Hand ``code`` to the friend in one transaction: the assignment marker (only if the friend has none), the
+        coupon's ``distributed`` counter, and for a pool code its free record taken (only if still free) and its
+        lookup record marked. Returns "ok", "friend" (the friend has the coupon already) or "code" (another friend
+        took this code first)."""
+        pk = workspace_pk(workspace_id)
+        marker = CouponAssignmentModel(pk, assignment_prefix(coupon_id) + subscriber_id, workspace_id=workspace_id,
+                                       coupon_id=coupon_id, subscriber_id=subscriber_id, code=code, assigned_at=now)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.save(marker, condition=CouponAssignmentModel.pk.does_not_exist())
+                tx.update(CouponModel(pk, coupon_sk(coupon_id)), actions=[CouponModel.distributed.add(1)])
+                if pooled:
+                    tx.delete(CouponFreeCodeModel(pk, free_prefix(coupon_id) + code),
+                              condition=CouponFreeCodeModel.pk.exists())
+                    tx.update(CouponCodeModel(pk, code_sk(code)),
+                              actions=[CouponCodeModel.assigned_to.set(subscriber_id),
+                                       CouponCodeModel.assigned_at.set(now)],
+                              condition=CouponCodeModel.assigned_to.does_not_exist())
+        except TransactWriteError as exc:
+            if not condition_failed(exc):
+                raise
+            reasons = getattr(exc, "cancellation_reasons", None) or []
+            first = reasons[0] if reasons else None
+            if first is not None and getattr(first, "code", None) == "ConditionalCheckFailed":
+                return "friend"
+            return "code"
+        return "ok"
+
+    def holders(self, workspace_id: str, coupon_id: str | None, status: str, now: datetime) -> set[str]:
+        """Friends by their coupons (``coupon_id`` or any): ``unredeemed`` (received, not used, coupon still valid),
+        ``redeemed`` (used at least once), ``received`` (handed a code). The segment condition reads this."""
+        out: set[str] = set()
+        valid: dict[str, bool] = {}
+        for held in self.assignments_of(workspace_id, coupon_id):
+            used = int(held.redeemed_count or 0) > 0
+            if status == "received" or (status == "redeemed" and used):
+                out.add(held.subscriber_id)
+            elif status == "unredeemed" and not used:
+                if held.coupon_id not in valid:
+                    coupon = self.get(workspace_id, held.coupon_id)
+                    valid[held.coupon_id] = coupon is not None and not coupon.archived and not (
+                        coupon.valid_until is not None and now >= coupon.valid_until)
+                if valid[held.coupon_id]:
+                    out.add(held.subscriber_id)
+        return out
+
+    # ------------------------------------------------------------------ redemption
+    def redemption(self, workspace_id: str, coupon_id: str, key: str) -> CouponRedemptionModel | None:
+        try:
+            return CouponRedemptionModel.get(workspace_pk(workspace_id), redemption_prefix(coupon_id) + key,
+                                             consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def redemptions(self, workspace_id: str, coupon_id: str, limit: int = 100) -> list[CouponRedemptionModel]:
+        return list(CouponRedemptionModel.query(workspace_pk(workspace_id),
+                                                CouponRedemptionModel.sk.startswith(redemption_prefix(coupon_id)),
+                                                scan_index_forward=False, limit=limit))
+
+    def redeem(self, record: CouponRedemptionModel, *, unique_code: bool, subscriber_id: str | None,
+               per_friend_limit: int) -> str:
+        """Record one redemption in one transaction: the record (only if its key is new), the coupon's counters, a
+        unique code's lookup record (only if not yet redeemed), the friend's assignment (only while under the
+        per-friend limit). Returns "ok", "duplicate" (this key was recorded), "code_used" or "limit"."""
+        ws, coupon_id = record.workspace_id, record.coupon_id
+        pk = workspace_pk(ws)
+        steps: list[str] = ["duplicate", "counter"]
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.save(record, condition=CouponRedemptionModel.pk.does_not_exist())
+                tx.update(CouponModel(pk, coupon_sk(coupon_id)),
+                          actions=[CouponModel.redeemed.add(1), CouponModel.revenue.add(int(record.amount or 0))])
+                if unique_code:
+                    steps.append("code_used")
+                    tx.update(CouponCodeModel(pk, code_sk(record.code)),
+                              actions=[CouponCodeModel.redeemed_count.add(1),
+                                       CouponCodeModel.redeemed_at.set(record.redeemed_at)],
+                              condition=CouponCodeModel.redeemed_at.does_not_exist())
+                if subscriber_id:
+                    steps.append("limit")
+                    tx.update(CouponAssignmentModel(pk, assignment_prefix(coupon_id) + subscriber_id),
+                              actions=[CouponAssignmentModel.redeemed_count.add(1)],
+                              condition=CouponAssignmentModel.pk.exists()
+                              & (CouponAssignmentModel.redeemed_count < per_friend_limit))
+        except TransactWriteError as exc:
+            if not condition_failed(exc):
+                raise
+            reasons: list[Any] = list(getattr(exc, "cancellation_reasons", None) or [])
+            for step, reason in zip(steps, reasons, strict=False):
+                if reason is not None and getattr(reason, "code", None) == "ConditionalCheckFailed":
+                    return step
+            return "code_used"
+        return "ok"

@@ -1,0 +1,411 @@
+"""Coupons (クーポン): definition, code pool (import / generate), the message variable that hands a friend their code
+once, redemption (staff page, API, Stripe checkout), stats.
+
+- ``code_for(ws, coupon_id, subscriber_id)`` is what ``{{ coupon("cpn_...") }}`` calls while a message is rendered
+  for one friend (broadcast planning and step sends, through THE renderer). A shared code is returned as is; a pool
+  coupon assigns one free code to the friend with a conditional transaction (``CouponRepository.assign``), so a
+  retry, a re-plan or a second message returns the same code, and two friends racing never get the same code. An
+  empty pool, an unknown coupon or a coupon past its validity raise ``RenderError``: that friend's send fails with
+  the reason (the broadcast's errors list / the delivery ledger), never a blank code.
+- ``redeem(ws, code, ...)``: the code is looked up in the workspace (normalised: full-width, lower case, spaces);
+  forged, outside validity, already used, over the friend's limit -> ``ValidationFailed`` / ``Conflict`` in Japanese
+  and nothing written. A success publishes ``coupon_redeemed``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from haishin import clock, ids
+from haishin.coupons.models import (
+    ALPHABET,
+    CODE_RE,
+    MAX_IMPORT,
+    MAX_POOL,
+    CouponCodeModel,
+    CouponIn,
+    CouponModel,
+    CouponPatch,
+    CouponRedemptionModel,
+    GenerateIn,
+    coupon_sk,
+    normalise_code,
+)
+from haishin.coupons.repository import CouponRepository
+from haishin.errors import Conflict, NotFound, ValidationFailed
+from haishin.render import RenderError
+from haishin.workspaces.models import workspace_pk
+
+DEFAULT_ZONE = "Asia/Tokyo"
+
+
+def _aware(value: datetime | None, zone: ZoneInfo) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=zone) if value.tzinfo is None else value
+
+
+def coupon_to_dict(coupon: CouponModel, zone: str = DEFAULT_ZONE) -> dict[str, Any]:
+    tz = ZoneInfo(zone)
+    distributed = int(coupon.distributed or 0)
+    redeemed = int(coupon.redeemed or 0)
+    return {
+        "coupon_id": coupon.coupon_id,
+        "name": coupon.name,
+        "description": coupon.description or "",
+        "discount_type": coupon.discount_type,
+        "discount_value": int(coupon.discount_value),
+        "valid_from": coupon.valid_from.astimezone(tz).isoformat() if coupon.valid_from else None,
+        "valid_until": coupon.valid_until.astimezone(tz).isoformat() if coupon.valid_until else None,
+        "per_friend_limit": int(coupon.per_friend_limit or 1),
+        "mode": coupon.mode,
+        "shared_code": coupon.shared_code,
+        "archived": bool(coupon.archived),
+        "variable": f'{{{{ coupon("{coupon.coupon_id}") }}}}',
+        "stripe_promotion_code_id": coupon.stripe_promotion_code_id,
+        "created_at": coupon.created_at.isoformat(),
+        "stats": {
+            "pool_size": int(coupon.pool_size or 0),
+            "available": max(0, int(coupon.pool_size or 0) - distributed) if coupon.mode == "pool" else None,
+            "distributed": distributed,
+            "redeemed": redeemed,
+            "rate": round(redeemed / distributed, 4) if distributed else 0.0,
+            "revenue": int(coupon.revenue or 0),
+        },
+    }
+
+
+def discount_label(coupon: CouponModel) -> str:
+    value = int(coupon.discount_value)
+    return f"{value}%OFF" if coupon.discount_type == "percent" else f"{value:,}円引き"
+
+
+def generate_code(length: int, prefix: str = "") -> str:
+    return prefix + "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def parse_codes(text: str) -> list[str]:
+    """Codes from pasted text or a CSV: the first column of each line; a header ("code", "コード") and blank lines
+    skipped. A malformed code is an error naming its line."""
+    codes: list[str] = []
+    for number, line in enumerate(text.replace("\ufeff", "").splitlines(), start=1):
+        cell = line.split(",")[0].split("\t")[0].strip().strip('"')
+        if not cell:
+            continue
+        code = normalise_code(cell)
+        if number == 1 and (cell.lower() == "code" or code in {"コード", "クーポンコード"}):
+            continue
+        if not CODE_RE.match(code):
+            raise ValidationFailed(
+                f"{number} 行目のコード「{cell[:40]}」は使えません (英数字 3〜40 文字、記号は - _ のみ)",
+                where=f"text:{number}")
+        codes.append(code)
+    return codes
+
+
+class CouponService:
+    def __init__(self, repository: CouponRepository, *, events: Any, zone_of: Callable[[str], str],
+                 subscribers: Any = None) -> None:
+        self.repository = repository
+        self.events = events  # haishin.webhook_events.EventFanout: coupon_redeemed
+        self.zone_of = zone_of  # workspace_id -> IANA zone (validity dates typed without a zone are read there)
+        self.subscribers = subscribers  # SubscriberRepository: the friend named in a redemption must exist
+
+    # ------------------------------------------------------------------ definitions
+    def _zone(self, workspace_id: str) -> ZoneInfo:
+        return ZoneInfo(self.zone_of(workspace_id) or DEFAULT_ZONE)
+
+    def view(self, workspace_id: str, coupon: CouponModel) -> dict[str, Any]:
+        return coupon_to_dict(coupon, self.zone_of(workspace_id) or DEFAULT_ZONE)
+
+    def get(self, workspace_id: str, coupon_id: str) -> CouponModel:
+        coupon = self.repository.get(workspace_id, coupon_id)
+        if coupon is None:
+            raise NotFound(f"クーポン {coupon_id} が見つかりません", where="coupon_id")
+        return coupon
+
+    def all(self, workspace_id: str) -> list[CouponModel]:
+        return sorted(self.repository.all(workspace_id), key=lambda c: c.created_at, reverse=True)
+
+    def create(self, workspace_id: str, data: CouponIn) -> CouponModel:
+        zone = self._zone(workspace_id)
+        valid_from, valid_until = _aware(data.valid_from, zone), _aware(data.valid_until, zone)
+        if valid_from and valid_until and valid_until <= valid_from:
+            raise ValidationFailed("有効期限の終了は開始より後にしてください", where="valid_until")
+        coupon_id = ids.new_id("cpn_")
+        pk = workspace_pk(workspace_id)
+        coupon = CouponModel(pk, coupon_sk(coupon_id), workspace_id=workspace_id, coupon_id=coupon_id,
+                             name=data.name, description=data.description, discount_type=data.discount_type,
+                             discount_value=data.discount_value, valid_from=valid_from, valid_until=valid_until,
+                             per_friend_limit=data.per_friend_limit, mode=data.mode, shared_code=data.shared_code,
+                             created_at=clock.now())
+        shared = None
+        if data.shared_code:
+            shared = CouponCodeModel(pk, f"cpncode#{data.shared_code}", workspace_id=workspace_id,
+                                     coupon_id=coupon_id, code=data.shared_code, shared=1)
+        if not self.repository.create(coupon, shared):
+            raise Conflict(f"コード「{data.shared_code}」は別のクーポンで使われています", where="shared_code")
+        return coupon
+
+    def update(self, workspace_id: str, coupon_id: str, patch: CouponPatch) -> CouponModel:
+        coupon = self.get(workspace_id, coupon_id)
+        zone = self._zone(workspace_id)
+        given = patch.model_fields_set
+        if "name" in given and patch.name is not None:
+            coupon.name = patch.name.strip() or coupon.name
+        if "description" in given and patch.description is not None:
+            coupon.description = patch.description
+        if "valid_from" in given:
+            coupon.valid_from = _aware(patch.valid_from, zone)
+        if "valid_until" in given:
+            coupon.valid_until = _aware(patch.valid_until, zone)
+        if coupon.valid_from and coupon.valid_until and coupon.valid_until <= coupon.valid_from:
+            raise ValidationFailed("有効期限の終了は開始より後にしてください", where="valid_until")
+        if "per_friend_limit" in given and patch.per_friend_limit is not None:
+            coupon.per_friend_limit = patch.per_friend_limit
+        if "archived" in given and patch.archived is not None:
+            coupon.archived = 1 if patch.archived else 0
+        promo = (patch.stripe_promotion_code_id or None) if "stripe_promotion_code_id" in given else None
+        if "stripe_promotion_code_id" in given and promo != coupon.stripe_promotion_code_id \
+                and not self.repository.link_stripe(coupon, promo):
+            raise Conflict(f"Stripe のプロモーションコード {promo} は別のクーポンに連携済みです",
+                           where="stripe_promotion_code_id")
+        # only the definition's own fields: the counters are ADDed by other writers and must not be overwritten
+        coupon.update(actions=[CouponModel.name.set(coupon.name), CouponModel.description.set(coupon.description),
+                               CouponModel.valid_from.set(coupon.valid_from) if coupon.valid_from
+                               else CouponModel.valid_from.remove(),
+                               CouponModel.valid_until.set(coupon.valid_until) if coupon.valid_until
+                               else CouponModel.valid_until.remove(),
+                               CouponModel.per_friend_limit.set(coupon.per_friend_limit),
+                               CouponModel.archived.set(coupon.archived)])
+        return coupon
+
+    # ------------------------------------------------------------------ code pool
+    def _pool(self, workspace_id: str, coupon_id: str, extra: int) -> CouponModel:
+        coupon = self.get(workspace_id, coupon_id)
+        if coupon.mode != "pool":
+            raise ValidationFailed("共通コードのクーポンにはコードを追加できません", where="coupon_id")
+        if int(coupon.pool_size or 0) + extra > MAX_POOL:
+            raise ValidationFailed(f"コードは 1 クーポンあたり {MAX_POOL:,} 件までです", where="count")
+        return coupon
+
+    def import_codes(self, workspace_id: str, coupon_id: str, text: str) -> dict[str, Any]:
+        codes = list(dict.fromkeys(parse_codes(text)))
+        if not codes:
+            raise ValidationFailed("取り込むコードがありません (1 行に 1 コード)", where="text")
+        if len(codes) > MAX_IMPORT:
+            raise ValidationFailed(f"一度に取り込めるのは {MAX_IMPORT:,} 件までです", where="text")
+        self._pool(workspace_id, coupon_id, len(codes))
+        added, taken = self.repository.add_codes(workspace_id, coupon_id, codes)
+        return {"added": added, "duplicates": taken[:50], "duplicate_count": len(taken)}
+
+    def generate_codes(self, workspace_id: str, coupon_id: str, request: GenerateIn) -> dict[str, Any]:
+        prefix = normalise_code(request.prefix)
+        if prefix and not CODE_RE.match(prefix + "XXX"):
+            raise ValidationFailed("接頭辞は英数字で入力してください", where="prefix")
+        self._pool(workspace_id, coupon_id, request.count)
+        added = 0
+        for _ in range(5):  # a clash with an existing code (vanishingly rare at 31^8) is simply drawn again
+            wanted = request.count - added
+            if wanted <= 0:
+                break
+            fresh = list(dict.fromkeys(generate_code(request.length, prefix) for _ in range(wanted)))
+            got, _taken = self.repository.add_codes(workspace_id, coupon_id, fresh)
+            added += got
+        return {"added": added}
+
+    # ------------------------------------------------------------------ the message variable
+    def code_for(self, workspace_id: str, coupon_id: str, subscriber_id: str) -> str:
+        where = f"coupon({coupon_id})"
+        coupon = self.repository.get(workspace_id, str(coupon_id))
+        if coupon is None:
+            raise RenderError(f"クーポン {coupon_id} が見つかりません", where=where)
+        if coupon.archived:
+            raise RenderError(f"クーポン「{coupon.name}」はアーカイブ済みです", where=where)
+        now = clock.now()
+        if coupon.valid_until and now >= coupon.valid_until:
+            raise RenderError(f"クーポン「{coupon.name}」は有効期限が過ぎています", where=where)
+        if not subscriber_id:  # the editor's preview / a test send without a friend
+            return coupon.shared_code or "SAMPLECODE"
+        held = self.repository.assignment(workspace_id, coupon_id, subscriber_id)
+        if held is not None:
+            return held.code
+        if coupon.mode == "shared":
+            self.repository.assign(workspace_id, coupon_id, subscriber_id, str(coupon.shared_code), now, pooled=False)
+            return str(coupon.shared_code)
+        for _ in range(8):
+            free = self.repository.free_codes(workspace_id, coupon_id, limit=10)
+            if not free:
+                raise RenderError(f"クーポン「{coupon.name}」の個別コードが残っていません (コードを追加してください)",
+                                  where=where)
+            for code in free[secrets.randbelow(len(free)):] + free:  # racers start at different codes
+                outcome = self.repository.assign(workspace_id, coupon_id, subscriber_id, code, now, pooled=True)
+                if outcome == "ok":
+                    return code
+                if outcome == "friend":
+                    held = self.repository.assignment(workspace_id, coupon_id, subscriber_id)
+                    if held is not None:
+                        return held.code
+        raise RenderError(f"クーポン「{coupon.name}」のコードを割り当てられませんでした (混雑しています)", where=where)
+
+    def template_function(self, workspace_id: str, subscriber_id: str) -> Callable[[str], str]:
+        """``coupon("cpn_...")`` for one friend's render."""
+
+        def coupon(coupon_id: str) -> str:
+            return self.code_for(workspace_id, str(coupon_id), subscriber_id)
+
+        return coupon
+
+    # ------------------------------------------------------------------ redemption
+    def lookup(self, workspace_id: str, code: str) -> tuple[CouponModel, CouponCodeModel]:
+        """The coupon a typed code belongs to; a forged code is an error in Japanese."""
+        normalised = normalise_code(code)
+        record = self.repository.code(workspace_id, normalised) if normalised else None
+        coupon = self.repository.get(workspace_id, record.coupon_id) if record is not None else None
+        if record is None or coupon is None:
+            raise ValidationFailed(f"コード「{code.strip()[:40]}」は見つかりません (入力ミスか、無効なコードです)",
+                                   where="code")
+        return coupon, record
+
+    def check(self, workspace_id: str, code: str) -> dict[str, Any]:
+        """What the staff page shows before redeeming (coupon, discount, whether the code can still be used)."""
+        coupon, record = self.lookup(workspace_id, code)
+        problem = self._problem(coupon, record)
+        return {"coupon": self.view(workspace_id, coupon), "code": record.code, "discount": discount_label(coupon),
+                "usable": problem is None, "problem": problem, "subscriber_id": record.assigned_to}
+
+    def _problem(self, coupon: CouponModel, record: CouponCodeModel) -> str | None:
+        now = clock.now()
+        zone = ZoneInfo(self.zone_of(coupon.workspace_id) or DEFAULT_ZONE)
+        if coupon.archived:
+            return f"クーポン「{coupon.name}」は停止されています"
+        if coupon.valid_from and now < coupon.valid_from:
+            return f"クーポン「{coupon.name}」は {coupon.valid_from.astimezone(zone):%Y/%m/%d %H:%M} から使えます"
+        if coupon.valid_until and now >= coupon.valid_until:
+            until = coupon.valid_until.astimezone(zone)
+            return f"クーポン「{coupon.name}」は有効期限 ({until:%Y/%m/%d %H:%M}) が過ぎています"
+        if not record.shared and record.redeemed_at is not None:
+            used = record.redeemed_at.astimezone(zone)
+            return f"コード「{record.code}」は使用済みです ({used:%Y/%m/%d %H:%M} に利用)"
+        return None
+
+    def redeem(self, workspace_id: str, code: str, *, subscriber_id: str | None = None, source: str = "staff",
+               actor: str = "", amount: int = 0, key: str | None = None,
+               coupon_id: str | None = None) -> dict[str, Any]:
+        coupon, record = self.lookup(workspace_id, code)
+        if coupon_id and coupon.coupon_id != coupon_id:
+            raise ValidationFailed(f"コード「{record.code}」はこのクーポンのコードではありません", where="code")
+        if key is not None:
+            done = self.repository.redemption(workspace_id, coupon.coupon_id, key)
+            if done is not None:  # a webhook retried: the same redemption, nothing counted twice
+                return self._redemption_view(workspace_id, coupon, done, duplicate=True)
+        problem = self._problem(coupon, record)
+        if problem:
+            raise ValidationFailed(problem, where="code")
+        friend = record.assigned_to if not record.shared else (subscriber_id or None)
+        if not record.shared and subscriber_id and record.assigned_to and subscriber_id != record.assigned_to:
+            raise ValidationFailed(f"コード「{record.code}」は別の友だちに配布されたコードです", where="code")
+        if record.shared and friend:
+            if self.subscribers is not None and self.subscribers.get(workspace_id, friend) is None:
+                raise ValidationFailed(f"友だち {friend} が見つかりません", where="subscriber_id")
+            if self.repository.assignment(workspace_id, coupon.coupon_id, friend) is None:
+                self.repository.assign(workspace_id, coupon.coupon_id, friend, record.code, clock.now(), pooled=False)
+        now = clock.now()
+        redemption_id = key or ids.new_id("cpr_")
+        row = CouponRedemptionModel(workspace_pk(workspace_id), f"cpnred#{coupon.coupon_id}#{redemption_id}",
+                                    workspace_id=workspace_id, coupon_id=coupon.coupon_id,
+                                    redemption_id=redemption_id, code=record.code, subscriber_id=friend,
+                                    source=source, amount=int(amount or 0), actor=actor, redeemed_at=now)
+        outcome = self.repository.redeem(row, unique_code=not record.shared, subscriber_id=friend,
+                                         per_friend_limit=int(coupon.per_friend_limit or 1))
+        if outcome == "duplicate":
+            done = self.repository.redemption(workspace_id, coupon.coupon_id, redemption_id)
+            return self._redemption_view(workspace_id, coupon, done or row, duplicate=True)
+        if outcome == "code_used":
+            raise Conflict(f"コード「{record.code}」は使用済みです", where="code")
+        if outcome == "limit":
+            raise Conflict(f"この友だちはクーポン「{coupon.name}」を上限 ({int(coupon.per_friend_limit or 1)} 回) まで"
+                           "利用済みです", where="code")
+        self.events.publish(workspace_id, "coupon_redeemed",
+                            {"coupon_id": coupon.coupon_id, "coupon_name": coupon.name, "code": record.code,
+                             "subscriber_id": friend, "redemption_id": redemption_id, "source": source,
+                             "amount": int(amount or 0)},
+                            idempotency_key=f"coupon_redeemed:{coupon.coupon_id}:{redemption_id}")
+        fresh = self.repository.get(workspace_id, coupon.coupon_id) or coupon
+        return self._redemption_view(workspace_id, fresh, row, duplicate=False)
+
+    def redeem_checkout(self, workspace_id: str, data: dict[str, Any]) -> int:
+        """A paid Stripe checkout that used promotion codes (``purchase_completed`` with ``promotion_codes``): one
+        redemption per linked coupon, keyed by the checkout session (a redelivered event records nothing twice), with
+        the amount paid as the coupon's revenue. Stripe already applied the discount and its own limits, so the
+        validity and per-friend limit are not checked again here (refusing would only lose the record)."""
+        session_id = str(data.get("checkout_session_id") or data.get("order_id") or "")
+        recorded = 0
+        for promo in data.get("promotion_codes") or []:
+            coupon = self.repository.by_stripe_promotion(workspace_id, str(promo))
+            if coupon is None or not session_id:
+                continue
+            key = f"stripe-{session_id}"
+            if self.repository.redemption(workspace_id, coupon.coupon_id, key) is not None:
+                continue
+            friend = data.get("subscriber_id") or None
+            row = CouponRedemptionModel(workspace_pk(workspace_id), f"cpnred#{coupon.coupon_id}#{key}",
+                                        workspace_id=workspace_id, coupon_id=coupon.coupon_id, redemption_id=key,
+                                        code=str(promo), subscriber_id=friend, source="stripe",
+                                        amount=int(data.get("amount") or 0), actor="stripe", redeemed_at=clock.now())
+            if self.repository.redeem(row, unique_code=False, subscriber_id=None, per_friend_limit=0) != "ok":
+                continue
+            recorded += 1
+            self.events.publish(workspace_id, "coupon_redeemed",
+                                {"coupon_id": coupon.coupon_id, "coupon_name": coupon.name, "code": str(promo),
+                                 "subscriber_id": friend, "redemption_id": key, "source": "stripe",
+                                 "amount": int(data.get("amount") or 0)},
+                                idempotency_key=f"coupon_redeemed:{coupon.coupon_id}:{key}")
+        return recorded
+
+    def _redemption_view(self, workspace_id: str, coupon: CouponModel, row: CouponRedemptionModel, *,
+                         duplicate: bool) -> dict[str, Any]:
+        return {"redemption_id": row.redemption_id, "coupon_id": coupon.coupon_id, "coupon_name": coupon.name,
+                "discount": discount_label(coupon), "code": row.code, "subscriber_id": row.subscriber_id,
+                "source": row.source, "amount": int(row.amount or 0), "redeemed_at": row.redeemed_at.isoformat(),
+                "duplicate": duplicate, "coupon": self.view(workspace_id, coupon)}
+
+    def redemptions(self, workspace_id: str, coupon_id: str) -> list[dict[str, Any]]:
+        self.get(workspace_id, coupon_id)
+        return [{"redemption_id": r.redemption_id, "code": r.code, "subscriber_id": r.subscriber_id,
+                 "source": r.source, "amount": int(r.amount or 0), "actor": r.actor,
+                 "redeemed_at": r.redeemed_at.isoformat()}
+                for r in self.repository.redemptions(workspace_id, coupon_id)]
+
+    def codes(self, workspace_id: str, coupon_id: str, limit: int = 200) -> list[dict[str, Any]]:
+        self.get(workspace_id, coupon_id)
+        out = []
+        for record in self.repository.codes(workspace_id, coupon_id):
+            out.append({"code": record.code, "assigned_to": record.assigned_to,
+                        "redeemed": record.redeemed_at is not None})
+            if len(out) >= limit:
+                break
+        return out
+
+    # ------------------------------------------------------------------ segments
+    def holders(self, workspace_id: str, coupon_id: str | None = None, *, unredeemed: bool) -> set[str]:
+        """Friends holding a coupon (``coupon_id`` or any) not yet used (``unredeemed``) or used."""
+        return self.repository.holders(workspace_id, coupon_id, "unredeemed" if unredeemed else "redeemed",
+                                       clock.now())
+
+
+class CheckoutRedemptions:
+    """The event fanout's listener for Stripe checkouts that used a promotion code linked to a coupon. Looked up on
+    first use (``lambda: services().coupons``): the coupon service publishes through the same fanout."""
+
+    def __init__(self, get: Callable[[], CouponService]) -> None:
+        self._get = get
+
+    def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
+        if event_type != "purchase_completed" or not data.get("promotion_codes"):
+            return 0
+        return self._get().redeem_checkout(workspace_id, data)

@@ -1,0 +1,143 @@
+"""Journey (クーポン, issue 21): the marketer creates a coupon with a pool of unique codes generated in the admin,
+composes a broadcast whose text carries the coupon variable (inserted with the message editor's coupon chip) and
+sends it now to two friends; each friend's phone (the
+LINE emulator's phone page) shows a different code. Staff open the phone-sized redemption page, type one friend's code
+(in lower case, as a customer might read it out) and redeem it; the same code a second time is refused in Japanese
+and nothing changes; a forged code is refused too. The coupon's page shows distributed 2 / redeemed 1 (50.0%).
+
+Runs against the real local system (DynamoDB Local, moto, LINE emulator), in its own workspace and LINE channel.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.local import connect_workspace
+
+from .helpers import api_request, dev_login
+from .test_journey_channel import local_system
+
+pytestmark = pytest.mark.e2e
+
+CH = "2000002121"
+SECRET = "0123456789abcdef0123456789ab2121"
+TOKEN = "e2e-coupon-token-" + "k" * 40
+WS = "ws_e2e_coupon"
+OWNER = "owner@coupon.example.jp"
+FRIENDS = {"U" + "3" * 31 + "1": "小林 美咲", "U" + "3" * 31 + "2": "加藤 翔太"}
+CODE = re.compile(r"クーポンコード: ([2-9A-HJ-NP-Z]{8})")
+
+
+@pytest.fixture(scope="module")
+def system(request: pytest.FixtureRequest) -> Iterator[Any]:
+    s = local_system(request)
+    connect_workspace(s, WS, CH, SECRET, TOKEN, owner=OWNER, display_name="ハイシン雑貨店", friends=FRIENDS)
+    yield s
+
+
+def api(system: Any, method: str, path: str, body: Any = None) -> Any:
+    return api_request(system, system.login(email=OWNER, workspace_id=WS, role="owner"), method, path, body)
+
+
+def test_unique_coupon_in_a_broadcast_redeemed_once_by_staff(
+    system: Any, page: Any, browser_errors: list[str], snap: Any
+) -> None:
+    page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+
+    # the coupon: 20% off, unique codes, 5 generated
+    page.goto(admin + "#/coupons")
+    page.get_by_test_id("list-empty").wait_for()
+    page.get_by_test_id("cp-new").first.click()
+    page.get_by_test_id("cp-editor").wait_for()
+    page.get_by_label("クーポン名").fill("冬の感謝クーポン")
+    page.get_by_label("割引率 (%)").check()
+    page.get_by_label("割引の値").fill("20")
+    page.get_by_label("個別コード").check()
+    page.get_by_test_id("cp-save").click()
+    page.wait_for_function("/#\\/coupons\\/cpn_/.test(location.hash)")
+    page.get_by_test_id("cp-pool").wait_for()
+    page.get_by_label("生成する数").fill("5")
+    page.get_by_test_id("cp-generate").click()
+    page.get_by_test_id("cp-pool-note").get_by_text("5 件のコードを追加しました。").wait_for()
+    page.locator("[data-testid=cp-available]", has_text="5 / 5").wait_for()
+    variable = page.get_by_test_id("cp-variable").inner_text()
+    coupon_id = page.evaluate("location.hash").split("/")[2]
+    assert variable == f'{{{{ coupon("{coupon_id}") }}}}'
+    snap("coupon")
+
+    # the broadcast: everyone (the two friends), the variable in the text, sent now
+    page.goto(admin + "#/broadcasts")
+    page.get_by_test_id("broadcast-new").first.click()
+    page.get_by_test_id("broadcast-composer").wait_for()
+    page.locator("input[name=name]").fill("冬の感謝クーポン配布")
+    page.locator("input[name=audience][value=everyone]").check()
+    page.locator("textarea[name='content.line[0].text']").fill(
+        "{{ name }} さん、いつもありがとうございます。20%OFF クーポンコード: ")
+    page.locator("[data-insert-var=coupon]").click()  # the editor's coupon chip inserts the variable
+    page.get_by_test_id("me-coupon").select_option(label="冬の感謝クーポン")
+    assert page.locator("textarea[name='content.line[0].text']").input_value().endswith(f"クーポンコード: {variable}")
+    page.get_by_test_id("broadcast-save").click()
+    page.get_by_test_id("send-panel").wait_for()
+    page.locator("input[name=when][value=now]").check()
+    page.get_by_test_id("broadcast-go").click()
+    page.locator("[data-testid=broadcast-status][data-status=done]").wait_for(timeout=30_000)
+
+    # each friend's phone shows their own code
+    codes: dict[str, str] = {}
+    phone = page.context.new_page()
+    for user_id, name in FRIENDS.items():
+        phone.goto(f"{system.line_emulator.base_url}/_emulator/phone?channel={CH}&user={user_id}")
+        bubble = phone.locator(".bubble", has_text="クーポンコード")
+        bubble.first.wait_for(timeout=15_000)
+        text = bubble.first.inner_text()
+        assert text.startswith(f"{name} さん、"), text
+        found = CODE.search(text)
+        assert found, text
+        codes[user_id] = found.group(1)
+        phone.screenshot(path=str(snap(f"phone-{user_id[-1]}")))
+    assert len(set(codes.values())) == 2, codes
+    first_user = next(iter(FRIENDS))
+    phone.close()
+
+    # staff: the phone-sized redemption page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(admin + "#/coupons/redeem")
+    page.get_by_test_id("cp-redeem-page").wait_for()
+    page.get_by_test_id("cp-redeem-code").fill(codes[first_user].lower())
+    page.get_by_test_id("cp-redeem-check").click()
+    page.locator("[data-testid=cp-redeem-checked][data-usable='1']").wait_for()
+    page.get_by_test_id("cp-redeem-submit").click()
+    page.get_by_test_id("cp-redeem-done").wait_for()
+    assert codes[first_user] in page.get_by_test_id("cp-redeem-done").inner_text()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the redemption page scrolls sideways on a phone ({width}px)"
+    snap("redeemed")
+
+    # the same code again: refused in Japanese, nothing changed
+    page.get_by_test_id("cp-redeem-code").fill(codes[first_user])
+    page.get_by_test_id("cp-redeem-submit").click()
+    page.get_by_text(f"コード「{codes[first_user]}」は使用済みです").first.wait_for()
+    # a forged code
+    page.get_by_test_id("cp-redeem-code").fill("ZZZZ9999")
+    page.get_by_test_id("cp-redeem-submit").click()
+    page.get_by_text("コード「ZZZZ9999」は見つかりません").first.wait_for()
+    snap("refused")
+
+    # the stats: distributed 2, redeemed 1
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(admin + f"#/coupons/{coupon_id}")
+    page.locator("[data-testid=cp-distributed]", has_text="2").wait_for()
+    assert page.get_by_test_id("cp-redeemed").inner_text() == "1"
+    assert page.get_by_test_id("cp-rate").inner_text() == "50.0%"
+    page.get_by_test_id("cp-redemption-row").first.wait_for()
+    page.goto(admin + "#/coupons")
+    assert page.get_by_test_id("cp-row-stats").first.inner_text() == "配布 2 / 利用 1 (50.0%)"
+    stats = api(system, "GET", f"/api/coupons/{coupon_id}")["stats"]
+    assert (stats["distributed"], stats["redeemed"], stats["available"]) == (2, 1, 3)
+    assert [e for e in browser_errors if "status of 409" not in e and "status of 422" not in e] == []
