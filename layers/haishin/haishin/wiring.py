@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from haishin.autoreplies.rules import AutoReplyStore
     from haishin.broadcasts.abtest import BroadcastAbTests
     from haishin.broadcasts.planner import BroadcastPlanner
+    from haishin.bookings.service import BookingService
     from haishin.broadcasts.service import BroadcastService
     from haishin.channels.activity import ChannelActivity
     from haishin.channels.chat import ChatService
@@ -466,6 +467,17 @@ class Services:
                 email=self.email, sms=self.sms, optout=self.optout, senders=self.senders, track=self.track)
 
         return self._one("worker", build)
+
+    @property
+    def bookings(self) -> BookingService:
+        """Slot booking (予約): staff, menus, slots, bookings (haishin.bookings)."""
+
+        def build() -> BookingService:
+            from haishin.bookings.service import BookingService  # noqa: PLC0415
+
+            return BookingService(self.collaborators)
+
+        return self._one("bookings", build)
 
     @property
     def forms(self) -> FormService:
