@@ -24,8 +24,9 @@ class FakeScenarios:
     started: list[tuple[str, str, str]] = field(default_factory=list)
     stopped: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def on_trigger(self, workspace_id: str, subscriber_id: str, trigger: str, detail: dict[str, Any],
-                   idempotency_key: str) -> None:
+    def on_trigger(
+        self, workspace_id: str, subscriber_id: str, trigger: str, detail: dict[str, Any], idempotency_key: str
+    ) -> None:
         self.triggers.append((workspace_id, subscriber_id, trigger, detail, idempotency_key))
 
     def start(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, trigger: str) -> None:
@@ -42,8 +43,9 @@ class FakeScenarios:
 class FakeMessenger:
     sent: list[tuple[str, str, str]] = field(default_factory=list)  # subscriber, text, retry key
 
-    def push_text(self, workspace_id: str, subscriber: Any, text: str, *, retry_key: str,
-                  channel_id: str | None = None) -> bool:
+    def push_text(
+        self, workspace_id: str, subscriber: Any, text: str, *, retry_key: str, channel_id: str | None = None
+    ) -> bool:
         self.sent.append((subscriber.subscriber_id, text, retry_key))
         return True
 
@@ -53,8 +55,9 @@ class FakeWebhooks:
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
 
-    def enqueue(self, workspace_id: str, subscriber_id: str, endpoint_id: str, payload: dict[str, Any],
-                idempotency_key: str) -> None:
+    def enqueue(
+        self, workspace_id: str, subscriber_id: str, endpoint_id: str, payload: dict[str, Any], idempotency_key: str
+    ) -> None:
         self.calls.append((subscriber_id, endpoint_id, idempotency_key))
 
     def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
@@ -73,8 +76,13 @@ class Env:
 @pytest.fixture
 def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
     messenger, webhooks = FakeMessenger(), FakeWebhooks()
-    root = Services(secrets=InMemorySecretStore(), scenario_service=FakeScenarios(), messenger=messenger,
-                    webhooks=webhooks, events=webhooks)
+    root = Services(
+        secrets=InMemorySecretStore(),
+        scenario_service=FakeScenarios(),
+        messenger=messenger,
+        webhooks=webhooks,
+        events=webhooks,
+    )
     previous = wiring.install(root)
     try:
         yield Env(root.bookings, root, messenger, webhooks)

@@ -17,9 +17,15 @@ TUE = date(2026, 1, 6)  # the clock starts Monday 2026-01-05 09:00 in Tokyo
 
 def _setup(env: Any, *, capacity: int = 1, duration: int = 60) -> tuple[str, str]:
     menu = env.service.save_menu(WS, {"name": "カット", "duration_minutes": duration, "price": 4400})
-    staff = env.service.save_staff(WS, {"name": "佐藤", "capacity": capacity,
-                                        "hours": {"tue": [["10:00", "13:00"]], "wed": [["10:00", "12:00"]]},
-                                        "exceptions": {"2026-01-07": []}})
+    staff = env.service.save_staff(
+        WS,
+        {
+            "name": "佐藤",
+            "capacity": capacity,
+            "hours": {"tue": [["10:00", "13:00"]], "wed": [["10:00", "12:00"]]},
+            "exceptions": {"2026-01-07": []},
+        },
+    )
     return menu.menu_id, staff.staff_id
 
 
@@ -60,8 +66,9 @@ def test_booking_confirms_publishes_and_closes_overlapping_slots(env: Any, frien
     assert slot.start not in halves and slot.start + timedelta(minutes=30) not in halves
     assert slot.start + timedelta(minutes=60) in halves
     with pytest.raises(Conflict, match="すでに埋まりました"):
-        env.service.book(WS, {"menu_id": short, "start": (slot.start + timedelta(minutes=30)).isoformat()},
-                         subscriber_id=friend)
+        env.service.book(
+            WS, {"menu_id": short, "start": (slot.start + timedelta(minutes=30)).isoformat()}, subscriber_id=friend
+        )
     assert [b.booking_id for b in env.service.calendar(WS, TUE, 1)] == [booking.booking_id]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 
@@ -21,7 +22,7 @@ def _ranges(value: list[list[str]], where: str) -> list[list[str]]:
     cleaned: list[tuple[int, int]] = []
     for pair in value:
         if len(pair) != 2 or not all(isinstance(p, str) and _HHMM.match(p) for p in pair):
-            raise ValueError(f"{where}: 時間帯は [\"10:00\", \"18:00\"] の形で入力してください")
+            raise ValueError(f'{where}: 時間帯は ["10:00", "18:00"] の形で入力してください')
         start, end = minutes(pair[0]), minutes(pair[1])
         if start % UNIT_MINUTES or end % UNIT_MINUTES:
             raise ValueError(f"{where}: 時刻は {UNIT_MINUTES} 分刻みで入力してください ({pair[0]}〜{pair[1]})")
@@ -29,7 +30,7 @@ def _ranges(value: list[list[str]], where: str) -> list[list[str]]:
             raise ValueError(f"{where}: 終了 {pair[1]} は開始 {pair[0]} より後にしてください")
         cleaned.append((start, end))
     cleaned.sort()
-    for (_, end1), (start2, _) in zip(cleaned, cleaned[1:], strict=False):
+    for (_, end1), (start2, _) in itertools.pairwise(cleaned):
         if start2 < end1:
             raise ValueError(f"{where}: 時間帯が重なっています")
     return [list(p) for p in value]

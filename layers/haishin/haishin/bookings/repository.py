@@ -28,10 +28,22 @@ from haishin.workspaces.models import workspace_pk
 
 class BookingRepository:
     # ------------------------------------------------------------------ staff and menus
-    def save_staff(self, workspace_id: str, staff_id: str, definition: dict[str, Any], *, now: datetime,
-                   existing: StaffModel | None = None) -> StaffModel:
-        item = existing or StaffModel(pk=workspace_pk(workspace_id), sk=staff_sk(staff_id), workspace_id=workspace_id,
-                                      staff_id=staff_id, created_at=now)
+    def save_staff(
+        self,
+        workspace_id: str,
+        staff_id: str,
+        definition: dict[str, Any],
+        *,
+        now: datetime,
+        existing: StaffModel | None = None,
+    ) -> StaffModel:
+        item = existing or StaffModel(
+            pk=workspace_pk(workspace_id),
+            sk=staff_sk(staff_id),
+            workspace_id=workspace_id,
+            staff_id=staff_id,
+            created_at=now,
+        )
         item.definition = definition
         item.updated_at = now
         item.save()
@@ -46,10 +58,22 @@ class BookingRepository:
     def all_staff(self, workspace_id: str) -> list[StaffModel]:
         return list(StaffModel.query(workspace_pk(workspace_id), StaffModel.sk.startswith("bks#")))
 
-    def save_menu(self, workspace_id: str, menu_id: str, definition: dict[str, Any], *, now: datetime,
-                  existing: MenuModel | None = None) -> MenuModel:
-        item = existing or MenuModel(pk=workspace_pk(workspace_id), sk=menu_sk(menu_id), workspace_id=workspace_id,
-                                     menu_id=menu_id, created_at=now)
+    def save_menu(
+        self,
+        workspace_id: str,
+        menu_id: str,
+        definition: dict[str, Any],
+        *,
+        now: datetime,
+        existing: MenuModel | None = None,
+    ) -> MenuModel:
+        item = existing or MenuModel(
+            pk=workspace_pk(workspace_id),
+            sk=menu_sk(menu_id),
+            workspace_id=workspace_id,
+            menu_id=menu_id,
+            created_at=now,
+        )
         item.definition = definition
         item.updated_at = now
         item.save()
@@ -70,24 +94,34 @@ class BookingRepository:
     # ------------------------------------------------------------------ units (capacity)
     def unit_counts(self, workspace_id: str, staff_id: str, start: datetime, end: datetime) -> dict[str, int]:
         """How many bookings hold each unit of the staff member's time in [start, end) (unit start iso -> count)."""
-        rows = UnitModel.query(unit_pk(workspace_id, staff_id), UnitModel.sk.between(iso(start), iso(end)),
-                               consistent_read=True)
+        rows = UnitModel.query(
+            unit_pk(workspace_id, staff_id), UnitModel.sk.between(iso(start), iso(end)), consistent_read=True
+        )
         return {row.sk: int(row.count or 0) for row in rows}
 
     # ------------------------------------------------------------------ bookings
     def book(self, booking: BookingModel, units: list[datetime], capacity: int) -> bool:
         """The booking, its lookup and +1 on every unit it covers, in one transaction; each unit only while it holds
         fewer than ``capacity`` bookings. False when a unit was full (the slot was taken meanwhile): nothing written."""
-        lookup = BookingLookupModel(pk=lookup_pk(booking.booking_id), sk="booking", workspace_id=booking.workspace_id,
-                                    booking_id=booking.booking_id, day_pk=booking.pk, day_sk=booking.sk)
+        lookup = BookingLookupModel(
+            pk=lookup_pk(booking.booking_id),
+            sk="booking",
+            workspace_id=booking.workspace_id,
+            booking_id=booking.booking_id,
+            day_pk=booking.pk,
+            day_sk=booking.sk,
+        )
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.save(booking, condition=BookingModel.pk.does_not_exist())
                 tx.save(lookup, condition=BookingLookupModel.pk.does_not_exist())
                 for unit in units:
                     item = UnitModel(pk=unit_pk(booking.workspace_id, booking.staff_id), sk=iso(unit))
-                    tx.update(item, actions=[UnitModel.count.add(1)],
-                              condition=UnitModel.count.does_not_exist() | (UnitModel.count < capacity))
+                    tx.update(
+                        item,
+                        actions=[UnitModel.count.add(1)],
+                        condition=UnitModel.count.does_not_exist() | (UnitModel.count < capacity),
+                    )
         except TransactWriteError as exc:
             if condition_failed(exc):
                 return False
@@ -99,8 +133,11 @@ class BookingRepository:
         a second cancel (double click, retry) changes nothing. False when it was no longer booked."""
         try:
             with TransactWrite(connection=connection()) as tx:
-                tx.update(booking, actions=[BookingModel.status.set(status), BookingModel.canceled_at.set(now)],
-                          condition=BookingModel.status == "booked")
+                tx.update(
+                    booking,
+                    actions=[BookingModel.status.set(status), BookingModel.canceled_at.set(now)],
+                    condition=BookingModel.status == "booked",
+                )
                 for unit in units:
                     item = UnitModel(pk=unit_pk(booking.workspace_id, booking.staff_id), sk=iso(unit))
                     tx.update(item, actions=[UnitModel.count.add(-1)], condition=UnitModel.count > 0)

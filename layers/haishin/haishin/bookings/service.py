@@ -48,9 +48,14 @@ class Slot:
 
     def view(self, zone: ZoneInfo) -> dict[str, Any]:
         local = self.start.astimezone(zone)
-        return {"start": iso(self.start), "end": iso(self.end), "staff_id": self.staff_id,
-                "remaining": self.remaining, "local_date": local.date().isoformat(),
-                "local_time": local.strftime("%H:%M")}
+        return {
+            "start": iso(self.start),
+            "end": iso(self.end),
+            "staff_id": self.staff_id,
+            "remaining": self.remaining,
+            "local_date": local.date().isoformat(),
+            "local_time": local.strftime("%H:%M"),
+        }
 
 
 def book_url(token: str) -> str:
@@ -85,8 +90,11 @@ def _local(day: date, mins: int, zone: ZoneInfo) -> datetime:
 def staff_ranges(definition: dict[str, Any], day: date) -> list[tuple[int, int]]:
     """The staff member's open minutes-of-day ranges on ``day`` (the date's exception wins over the weekday)."""
     exceptions = definition.get("exceptions") or {}
-    ranges = exceptions[day.isoformat()] if day.isoformat() in exceptions else \
-        (definition.get("hours") or {}).get(WEEKDAYS[day.weekday()], [])
+    ranges = (
+        exceptions[day.isoformat()]
+        if day.isoformat() in exceptions
+        else (definition.get("hours") or {}).get(WEEKDAYS[day.weekday()], [])
+    )
     return sorted((minutes(a), minutes(b)) for a, b in ranges)
 
 
@@ -107,8 +115,13 @@ class BookingService:
         for menu_id in data.menu_ids:
             self.repository.menu(workspace_id, menu_id)
         existing = self.repository.staff(workspace_id, staff_id) if staff_id else None
-        return self.repository.save_staff(workspace_id, staff_id or ids.new_id("bks_"), data.model_dump(mode="json"),
-                                          now=clock.now(), existing=existing)
+        return self.repository.save_staff(
+            workspace_id,
+            staff_id or ids.new_id("bks_"),
+            data.model_dump(mode="json"),
+            now=clock.now(),
+            existing=existing,
+        )
 
     def delete_staff(self, workspace_id: str, staff_id: str) -> None:
         self.repository.delete(self.repository.staff(workspace_id, staff_id))
@@ -119,20 +132,26 @@ class BookingService:
     def save_menu(self, workspace_id: str, body: Any, menu_id: str | None = None) -> MenuModel:
         data = _parse(MenuInput, body)
         existing = self.repository.menu(workspace_id, menu_id) if menu_id else None
-        return self.repository.save_menu(workspace_id, menu_id or ids.new_id("bkm_"), data.model_dump(mode="json"),
-                                         now=clock.now(), existing=existing)
+        return self.repository.save_menu(
+            workspace_id,
+            menu_id or ids.new_id("bkm_"),
+            data.model_dump(mode="json"),
+            now=clock.now(),
+            existing=existing,
+        )
 
     def delete_menu(self, workspace_id: str, menu_id: str) -> None:
         self.repository.delete(self.repository.menu(workspace_id, menu_id))
 
     # ------------------------------------------------------------------ slots
     def _staff_for(self, workspace_id: str, menu: MenuModel, staff_id: str) -> list[StaffModel]:
-        if staff_id:
-            staff = [self.repository.staff(workspace_id, staff_id)]
-        else:
-            staff = self.list_staff(workspace_id)
-        return [s for s in staff if s.definition.get("active", True)
-                and (not s.definition.get("menu_ids") or menu.menu_id in s.definition["menu_ids"])]
+        staff = [self.repository.staff(workspace_id, staff_id)] if staff_id else self.list_staff(workspace_id)
+        return [
+            s
+            for s in staff
+            if s.definition.get("active", True)
+            and (not s.definition.get("menu_ids") or menu.menu_id in s.definition["menu_ids"])
+        ]
 
     def _active_menu(self, workspace_id: str, menu_id: str) -> MenuModel:
         menu = self.repository.menu(workspace_id, menu_id)
@@ -140,8 +159,9 @@ class BookingService:
             raise NotFound("このメニューは現在予約を受け付けていません", where=f"menu {menu_id}")
         return menu
 
-    def slots(self, workspace_id: str, menu_id: str, *, staff_id: str = "", start_date: date,
-              days: int = 7) -> list[Slot]:
+    def slots(
+        self, workspace_id: str, menu_id: str, *, staff_id: str = "", start_date: date, days: int = 7
+    ) -> list[Slot]:
         """Open slots for ``menu_id`` from ``start_date`` (the workspace's zone) for ``days`` days, earliest first;
         for every staff member offering the menu unless ``staff_id`` names one."""
         days = max(1, min(days, MAX_DAYS))
@@ -171,8 +191,9 @@ class BookingService:
         return out
 
     # ------------------------------------------------------------------ booking
-    def book(self, workspace_id: str, body: Any, *, subscriber_id: str | None = None,
-             booked_by: str = "friend") -> BookingModel:
+    def book(
+        self, workspace_id: str, body: Any, *, subscriber_id: str | None = None, booked_by: str = "friend"
+    ) -> BookingModel:
         """Book the slot for the friend: the named staff member, or the first with the slot open. Conflict (in
         Japanese) when it was taken; nothing is written then."""
         data = _parse(BookInput, body)
@@ -202,9 +223,19 @@ class BookingService:
             now = clock.now()
             booking_id = ids.new_id("bkg_")
             booking = BookingModel(
-                pk=day_pk(workspace_id, day.isoformat()), sk=f"{iso(start)}#{booking_id}", workspace_id=workspace_id,
-                booking_id=booking_id, subscriber_id=subscriber_id, staff_id=slot.staff_id, menu_id=data.menu_id,
-                start=slot.start, end=slot.end, status="booked", booked_by=booked_by, created_at=now)
+                pk=day_pk(workspace_id, day.isoformat()),
+                sk=f"{iso(start)}#{booking_id}",
+                workspace_id=workspace_id,
+                booking_id=booking_id,
+                subscriber_id=subscriber_id,
+                staff_id=slot.staff_id,
+                menu_id=data.menu_id,
+                start=slot.start,
+                end=slot.end,
+                status="booked",
+                booked_by=booked_by,
+                created_at=now,
+            )
             if self.repository.book(booking, _units(slot.start, slot.end), int(staff.definition.get("capacity") or 1)):
                 self._after_booking(workspace_id, booking, menu, staff, subscriber, zone)
                 return booking
@@ -213,25 +244,40 @@ class BookingService:
     def _candidates(self, workspace_id: str, menu_id: str, staff_id: str, day: date) -> list[Slot]:
         return self.slots(workspace_id, menu_id, staff_id=staff_id, start_date=day, days=1)
 
-    def _after_booking(self, workspace_id: str, booking: BookingModel, menu: MenuModel, staff: StaffModel,
-                       subscriber: Any, zone: ZoneInfo) -> None:
+    def _after_booking(
+        self,
+        workspace_id: str,
+        booking: BookingModel,
+        menu: MenuModel,
+        staff: StaffModel,
+        subscriber: Any,
+        zone: ZoneInfo,
+    ) -> None:
         """The confirmation on LINE and ``booking_created``; each keyed on the booking, so a repeat sends nothing
         twice. A failure here never undoes the booking (it is logged)."""
         local = booking.start.astimezone(zone)
-        token = tokens.LinkSigner(self.collab.secret_store()).mint(CANCEL, workspace_id, booking.subscriber_id,
-                                                                   booking.booking_id, validity=timedelta(days=366))
-        text = (f"ご予約を承りました。\n{menu.definition['name']}（担当: {staff.definition['name']}）\n"
-                f"{local.strftime('%Y年%m月%d日 %H:%M')}〜{booking.end.astimezone(zone).strftime('%H:%M')}\n"
-                f"キャンセル: {cancel_url(booking.booking_id, token)}")
+        token = tokens.LinkSigner(self.collab.secret_store()).mint(
+            CANCEL, workspace_id, booking.subscriber_id, booking.booking_id, validity=timedelta(days=366)
+        )
+        text = (
+            f"ご予約を承りました。\n{menu.definition['name']}（担当: {staff.definition['name']}）\n"
+            f"{local.strftime('%Y年%m月%d日 %H:%M')}〜{booking.end.astimezone(zone).strftime('%H:%M')}\n"
+            f"キャンセル: {cancel_url(booking.booking_id, token)}"
+        )
         try:
             if getattr(subscriber, "line", None):
-                self.collab.line_messenger().push_text(workspace_id, subscriber, text,
-                                                       retry_key=ids.retry_key("booking", booking.booking_id))
+                self.collab.line_messenger().push_text(
+                    workspace_id, subscriber, text, retry_key=ids.retry_key("booking", booking.booking_id)
+                )
         except Exception:
             log.exception("booking %s: confirmation not sent", booking.booking_id)
         try:
-            self.collab.publish(workspace_id, "booking_created", self.view(booking, zone),
-                                idempotency_key=f"booking_created:{booking.booking_id}")
+            self.collab.publish(
+                workspace_id,
+                "booking_created",
+                self.view(booking, zone),
+                idempotency_key=f"booking_created:{booking.booking_id}",
+            )
         except Exception:
             log.exception("booking %s: booking_created not published", booking.booking_id)
 
@@ -250,8 +296,9 @@ class BookingService:
             menu = self.repository.menu(workspace_id, booking.menu_id)
             cutoff = booking.start - timedelta(hours=int(menu.definition.get("cancel_cutoff_hours") or 0))
             if clock.now() > cutoff:
-                raise ValidationFailed("キャンセルの受付期限を過ぎています。お店に直接ご連絡ください",
-                                       where=f"booking {booking_id}")
+                raise ValidationFailed(
+                    "キャンセルの受付期限を過ぎています。お店に直接ご連絡ください", where=f"booking {booking_id}"
+                )
         if not self.repository.release(booking, _units(booking.start, booking.end), "canceled", now=clock.now()):
             raise Conflict("この予約はすでにキャンセルされています", where=f"booking {booking_id}")
         return booking
@@ -265,9 +312,13 @@ class BookingService:
             raise Conflict("キャンセルされた予約には来店記録をつけられません", where=f"booking {booking_id}")
         booking.status = status
         tag = ATTENDED_TAG if status == "attended" else NO_SHOW_TAG
-        self.collab.action_runner().run(workspace_id, booking.subscriber_id, [AddTag(tag=tag)],
-                                        actor=f"booking:{booking_id}",
-                                        idempotency_key=f"booking:{booking_id}:{status}")
+        self.collab.action_runner().run(
+            workspace_id,
+            booking.subscriber_id,
+            [AddTag(tag=tag)],
+            actor=f"booking:{booking_id}",
+            idempotency_key=f"booking:{booking_id}:{status}",
+        )
         return booking
 
     def calendar(self, workspace_id: str, start_date: date, days: int = 7) -> list[BookingModel]:
@@ -279,8 +330,9 @@ class BookingService:
 
     # ------------------------------------------------------------------ friend links
     def mint_link(self, workspace_id: str, subscriber_id: str, validity: timedelta = tokens.DEFAULT_VALIDITY) -> str:
-        token = tokens.LinkSigner(self.collab.secret_store()).mint(BOOK, workspace_id, subscriber_id, BOOK_TARGET,
-                                                                   validity=validity)
+        token = tokens.LinkSigner(self.collab.secret_store()).mint(
+            BOOK, workspace_id, subscriber_id, BOOK_TARGET, validity=validity
+        )
         return book_url(f"{workspace_id}.{token}")
 
     def verify_link(self, signed: str) -> tokens.LinkBinding:
@@ -302,12 +354,29 @@ class BookingService:
     # ------------------------------------------------------------------ views
     def view(self, booking: BookingModel, zone: ZoneInfo) -> dict[str, Any]:
         local = booking.start.astimezone(zone)
-        return {"booking_id": booking.booking_id, "subscriber_id": booking.subscriber_id,
-                "staff_id": booking.staff_id, "menu_id": booking.menu_id, "start": iso(booking.start),
-                "end": iso(booking.end), "local_date": local.date().isoformat(),
-                "local_time": local.strftime("%H:%M"), "status": booking.status, "booked_by": booking.booked_by,
-                "created_at": iso(booking.created_at)}
+        return {
+            "booking_id": booking.booking_id,
+            "subscriber_id": booking.subscriber_id,
+            "staff_id": booking.staff_id,
+            "menu_id": booking.menu_id,
+            "start": iso(booking.start),
+            "end": iso(booking.end),
+            "local_date": local.date().isoformat(),
+            "local_time": local.strftime("%H:%M"),
+            "status": booking.status,
+            "booked_by": booking.booked_by,
+            "created_at": iso(booking.created_at),
+        }
 
 
-__all__ = ["ATTENDED_TAG", "BOOK", "CANCEL", "NO_SHOW_TAG", "BookingService", "Slot", "book_url", "cancel_url",
-           "staff_ranges"]
+__all__ = [
+    "ATTENDED_TAG",
+    "BOOK",
+    "CANCEL",
+    "NO_SHOW_TAG",
+    "BookingService",
+    "Slot",
+    "book_url",
+    "cancel_url",
+    "staff_ranges",
+]
