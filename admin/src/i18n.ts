@@ -22,6 +22,7 @@ import * as analysisText from "./i18n/analysis";
 import * as statsText from "./i18n/stats";
 import * as stepAbText from "./i18n/stepab";
 import * as richMenusText from "./i18n/richmenus";
+import * as bookingsText from "./i18n/bookings";
 import * as liffText from "./i18n/liff";
 
 const coreJa = {
@@ -127,7 +128,7 @@ const coreJa = {
 } as const;
 
 // Area dictionaries live in src/i18n/<area>.ts so screens of different areas can add text independently.
-const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja, ...emailText.ja, ...optoutText.ja, ...tagsText.ja, ...segsText.ja, ...opsText.ja, ...crmTasksText.ja, ...routesText.ja, ...analysisText.ja, ...statsText.ja, ...stepAbText.ja, ...conversionsText.ja, ...richMenusText.ja, ...liffText.ja } as const;
+const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja, ...emailText.ja, ...optoutText.ja, ...tagsText.ja, ...segsText.ja, ...opsText.ja, ...crmTasksText.ja, ...routesText.ja, ...analysisText.ja, ...statsText.ja, ...stepAbText.ja, ...conversionsText.ja, ...richMenusText.ja, ...liffText.ja, ...bookingsText.ja } as const;
 
 export type DictKey = keyof typeof ja;
 export type Lang = "ja" | "en";
@@ -231,7 +232,7 @@ const coreEn: Partial<Record<DictKey, string>> = {
   "error.status": "Status",
 };
 
-const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en, ...emailText.en, ...optoutText.en, ...tagsText.en, ...segsText.en, ...opsText.en, ...crmTasksText.en, ...routesText.en, ...analysisText.en, ...statsText.en, ...stepAbText.en, ...conversionsText.en, ...richMenusText.en, ...liffText.en };
+const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en, ...emailText.en, ...optoutText.en, ...tagsText.en, ...segsText.en, ...opsText.en, ...crmTasksText.en, ...routesText.en, ...analysisText.en, ...statsText.en, ...stepAbText.en, ...conversionsText.en, ...richMenusText.en, ...liffText.en, ...bookingsText.en };
 const DICTS: Record<Lang, Partial<Record<DictKey, string>>> = { ja, en };
 const STORAGE_KEY = "haishin.lang";
 
