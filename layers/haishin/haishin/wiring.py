@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from haishin.analysis.cross import CrossAnalysis
     from haishin.audit import AuditLog
     from haishin.autoreplies.rules import AutoReplyStore
+    from haishin.bookings.service import BookingService
     from haishin.broadcasts.abtest import BroadcastAbTests
     from haishin.broadcasts.planner import BroadcastPlanner
-    from haishin.bookings.service import BookingService
     from haishin.broadcasts.service import BroadcastService
     from haishin.channels.activity import ChannelActivity
     from haishin.channels.chat import ChatService
@@ -720,13 +720,15 @@ class Services:
     @property
     def pages(self) -> Pages:
         def build() -> Pages:
+            from haishin.pages.bookings import BookingPages  # noqa: PLC0415
             from haishin.pages.liff import LiffPages  # noqa: PLC0415
             from haishin.pages.router import Pages  # noqa: PLC0415
 
             liff = LiffPages(channels=self.channels, subscribers=self.subscribers, forms=self.forms,
                              optout=self.optout)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
-                         track=self.track, conversions=self.conversions, liff=liff)
+                         track=self.track, conversions=self.conversions, liff=liff,
+                         bookings=BookingPages(self.bookings))
 
         return self._one("pages", build)
 

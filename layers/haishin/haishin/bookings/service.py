@@ -62,8 +62,12 @@ def book_url(token: str) -> str:
     return f"{public_base()}/b?t={token}"
 
 
+def cancel_path(booking_id: str) -> str:
+    return f"{public_base()}/b/cancel/{booking_id}"
+
+
 def cancel_url(booking_id: str, token: str) -> str:
-    return f"{public_base()}/b/cancel/{booking_id}?t={token}"
+    return f"{cancel_path(booking_id)}?t={token}"
 
 
 def _parse(model: type[Any], body: Any) -> Any:
@@ -256,9 +260,7 @@ class BookingService:
         """The confirmation on LINE and ``booking_created``; each keyed on the booking, so a repeat sends nothing
         twice. A failure here never undoes the booking (it is logged)."""
         local = booking.start.astimezone(zone)
-        token = tokens.LinkSigner(self.collab.secret_store()).mint(
-            CANCEL, workspace_id, booking.subscriber_id, booking.booking_id, validity=timedelta(days=366)
-        )
+        token = self.cancel_token(booking)
         text = (
             f"ご予約を承りました。\n{menu.definition['name']}（担当: {staff.definition['name']}）\n"
             f"{local.strftime('%Y年%m月%d日 %H:%M')}〜{booking.end.astimezone(zone).strftime('%H:%M')}\n"
@@ -342,6 +344,12 @@ class BookingService:
             raise tokens.TokenInvalid("malformed")
         return tokens.LinkSigner(self.collab.secret_store()).verify(BOOK, workspace_id, BOOK_TARGET, token)
 
+    def cancel_token(self, booking: BookingModel) -> str:
+        """The friend's signed cancel link token for one booking (valid a year: the link is in the confirmation)."""
+        return tokens.LinkSigner(self.collab.secret_store()).mint(
+            CANCEL, booking.workspace_id, booking.subscriber_id, booking.booking_id, validity=timedelta(days=366)
+        )
+
     def verify_cancel(self, booking_id: str, token: str) -> BookingModel:
         booking = self.repository.find(booking_id)
         if booking is None:
@@ -376,7 +384,7 @@ __all__ = [
     "NO_SHOW_TAG",
     "BookingService",
     "Slot",
-    "book_url",
+    "book_url", "cancel_path",
     "cancel_url",
     "staff_ranges",
 ]
