@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from bookings_env import WS
+from moto.core.botocore_stubber import BotocoreStubber
 
 from haishin.errors import Conflict, NotFound, ValidationFailed
 from haishin.forms.tokens import TokenInvalid
@@ -72,11 +74,39 @@ def test_booking_confirms_publishes_and_closes_overlapping_slots(env: Any, frien
     assert [b.booking_id for b in env.service.calendar(WS, TUE, 1)] == [booking.booking_id]
 
 
+@pytest.fixture
+def atomic_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's in-process DynamoDB is not thread-safe (a transaction deep-copies tables another thread is writing);
+    DynamoDB applies each request atomically. One lock per request gives the same: the service code between the
+    requests still runs in 16 threads at once, and nothing in it locks."""
+    lock = threading.Lock()
+    original = BotocoreStubber.__call__
+
+    def serialised(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
+
+
 @pytest.mark.parametrize(("capacity", "racers"), [(1, 50), (3, 50)])
-def test_racing_friends_get_exactly_the_capacity(env: Any, friends: Any, capacity: int, racers: int) -> None:
+@pytest.mark.parametrize("stale_reads", [False, True])
+def test_racing_friends_get_exactly_the_capacity(
+    env: Any,
+    friends: Any,
+    atomic_requests: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capacity: int,
+    racers: int,
+    stale_reads: bool,
+) -> None:
+    """50 friends book one slot at once: exactly ``capacity`` bookings. With ``stale_reads`` every friend's read
+    still shows the slot open (they all read before anyone wrote): only the conditional writes decide."""
     menu_id, _ = _setup(env, capacity=capacity)
     people = friends(racers)
     start = env.service.slots(WS, menu_id, start_date=TUE, days=1)[0].start.isoformat()
+    if stale_reads:
+        monkeypatch.setattr(env.service.repository, "unit_counts", lambda *a, **k: {})
 
     def attempt(friend: str) -> str:
         try:
@@ -90,6 +120,7 @@ def test_racing_friends_get_exactly_the_capacity(env: Any, friends: Any, capacit
     assert results.count("booked") == capacity
     assert results.count("taken") == racers - capacity
     assert len([b for b in env.service.calendar(WS, TUE, 1) if b.status == "booked"]) == capacity
+    monkeypatch.undo()
     assert start not in [s.start.isoformat() for s in env.service.slots(WS, menu_id, start_date=TUE, days=1)]
 
 

@@ -6,7 +6,7 @@ import itertools
 import re
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 UNIT_MINUTES = 15  # the grid every slot and duration sits on (haishin.bookings.models.UNIT_MINUTES)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
@@ -82,11 +82,12 @@ class MenuInput(BaseModel):
     cancel_cutoff_hours: int = Field(default=24, ge=0, le=24 * 30)  # friends cancel until this long before
     active: bool = True
 
-    @model_validator(mode="after")
-    def _grid(self) -> MenuInput:
-        if self.duration_minutes % UNIT_MINUTES:
-            raise ValueError(f"所要時間は {UNIT_MINUTES} 分単位で入力してください ({self.duration_minutes} 分)")
-        return self
+    @field_validator("duration_minutes")
+    @classmethod
+    def _grid(cls, value: int) -> int:
+        if value % UNIT_MINUTES:
+            raise ValueError(f"所要時間は {UNIT_MINUTES} 分単位で入力してください ({value} 分)")
+        return value
 
 
 class BookInput(BaseModel):
