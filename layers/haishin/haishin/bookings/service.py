@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from haishin import clock, ids
-from haishin.actions import AddTag
+from haishin.actions import AddTag, SetField
 from haishin.bookings.inputs import UNIT_MINUTES, WEEKDAYS, BookInput, MenuInput, StaffInput, minutes
 from haishin.bookings.models import BookingModel, MenuModel, StaffModel, day_pk
 from haishin.bookings.repository import BookingRepository
@@ -36,6 +36,14 @@ BOOK_TARGET = "book"
 MAX_DAYS = 31
 ATTENDED_TAG = "予約:来店"
 NO_SHOW_TAG = "予約:無断キャンセル"
+# The friend's next booking, as custom fields a reminder scenario reads: a step timed ``relative_to_date`` on
+# BOOKING_DATE (e.g. days -1 at 18:00 = the evening before), text with {{ fields.booking_time }}. Scenarios start on
+# the trigger ``booking_created`` and stop on ``booking_canceled`` (docs/production/bookings.md).
+BOOKING_DATE = "booking_date"
+BOOKING_TIME = "booking_time"
+BOOKING_MENU = "booking_menu"
+CREATED = "booking_created"
+CANCELED = "booking_canceled"
 STATUSES = ("booked", "canceled", "attended", "no_show")
 
 
@@ -282,6 +290,32 @@ class BookingService:
             )
         except Exception:
             log.exception("booking %s: booking_created not published", booking.booking_id)
+        try:
+            self._remind(workspace_id, booking, menu, zone)
+        except Exception:
+            log.exception("booking %s: reminder scenarios not started", booking.booking_id)
+
+    def _remind(self, workspace_id: str, booking: BookingModel, menu: MenuModel, zone: ZoneInfo) -> None:
+        """Reminders through the scenario engine: the booking's date and time become the friend's fields (a step
+        timed ``relative_to_date`` on ``booking_date`` is due relative to it), then the ``booking_created`` trigger
+        enrolls the friend in the scenarios that start on it. Keyed on the booking: a retry enrolls nobody twice."""
+        local = booking.start.astimezone(zone)
+        actions = [
+            SetField(field=BOOKING_DATE, value=local.date().isoformat()),
+            SetField(field=BOOKING_TIME, value=local.strftime("%H:%M")),
+            SetField(field=BOOKING_MENU, value=menu.definition["name"]),
+        ]
+        key = f"booking:{booking.booking_id}"
+        self.collab.action_runner().run(
+            workspace_id, booking.subscriber_id, actions, actor=key, idempotency_key=f"{key}:fields"
+        )
+        self.collab.trigger(
+            workspace_id,
+            booking.subscriber_id,
+            CREATED,
+            {"booking_id": booking.booking_id, "menu_id": booking.menu_id, "staff_id": booking.staff_id},
+            idempotency_key=f"{key}:created",
+        )
 
     def get(self, workspace_id: str, booking_id: str) -> BookingModel:
         booking = self.repository.find(booking_id)
@@ -303,6 +337,16 @@ class BookingService:
                 )
         if not self.repository.release(booking, _units(booking.start, booking.end), "canceled", now=clock.now()):
             raise Conflict("この予約はすでにキャンセルされています", where=f"booking {booking_id}")
+        try:  # the scenarios that stop on booking_canceled stop (the reminder of this booking is not sent)
+            self.collab.trigger(
+                workspace_id,
+                booking.subscriber_id,
+                CANCELED,
+                {"booking_id": booking_id, "menu_id": booking.menu_id},
+                idempotency_key=f"booking:{booking_id}:canceled",
+            )
+        except Exception:
+            log.exception("booking %s: booking_canceled trigger failed", booking_id)
         return booking
 
     def mark(self, workspace_id: str, booking_id: str, status: str) -> BookingModel:
@@ -384,7 +428,8 @@ __all__ = [
     "NO_SHOW_TAG",
     "BookingService",
     "Slot",
-    "book_url", "cancel_path",
+    "book_url",
+    "cancel_path",
     "cancel_url",
     "staff_ranges",
 ]
