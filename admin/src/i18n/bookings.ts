@@ -55,6 +55,9 @@ export const ja = {
   "bk.wd.sat": "土",
   "bk.wd.sun": "日",
   "bk.hoursFormat": "時間帯は 10:00-18:00 の形で、複数はカンマで区切ってください",
+  "sc.trigger.booking_created": "予約されたとき",
+  "sc.trigger.booking_canceled": "予約がキャンセルされたとき",
+  "wh.event.booking_created": "予約",
 };
 
 export const en: Partial<Record<keyof typeof ja, string>> = {
@@ -110,4 +113,7 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "bk.wd.sat": "Sat",
   "bk.wd.sun": "Sun",
   "bk.hoursFormat": "Write hours as 10:00-18:00, several separated by commas",
+  "sc.trigger.booking_created": "Booked",
+  "sc.trigger.booking_canceled": "Booking canceled",
+  "wh.event.booking_created": "Booking made",
 };
