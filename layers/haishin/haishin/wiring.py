@@ -724,11 +724,11 @@ class Services:
             from haishin.pages.liff import LiffPages  # noqa: PLC0415
             from haishin.pages.router import Pages  # noqa: PLC0415
 
+            booking_pages = BookingPages(self.bookings)
             liff = LiffPages(channels=self.channels, subscribers=self.subscribers, forms=self.forms,
-                             optout=self.optout)
+                             optout=self.optout, bookings=booking_pages)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
-                         track=self.track, conversions=self.conversions, liff=liff,
-                         bookings=BookingPages(self.bookings))
+                         track=self.track, conversions=self.conversions, liff=liff, bookings=booking_pages)
 
         return self._one("pages", build)
 
