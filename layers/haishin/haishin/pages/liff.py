@@ -101,7 +101,8 @@ class LiffPages:
         if not parts:
             return _not_found()
         channel_id, rest = parts[0], parts[1:]
-        if not (rest in ([], ["me"]) or (rest == ["b"] and self.bookings is not None) or (len(rest) == 2 and rest[0] == "f" and FORM_ID_RE.match(rest[1]))):
+        booking = rest == ["b"] and self.bookings is not None
+        if not (rest in ([], ["me"]) or booking or (len(rest) == 2 and rest[0] == "f" and FORM_ID_RE.match(rest[1]))):
             return _not_found()
         channel = self.channels.find(channel_id)
         if channel is None or channel.status != "connected" or not channel.liff_id \
