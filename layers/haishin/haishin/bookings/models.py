@@ -4,7 +4,7 @@
 - menu:     pk ``ws#<workspace_id>`` sk ``bkm#<menu_id>``   (name, duration in minutes, price)
 - unit:     pk ``bkunit#<workspace_id>#<staff_id>`` sk ``<unit start iso>``: how many bookings hold this
             15-minute unit of the staff member's time. A booking adds 1 to every unit it covers, each on the
-            condition ``count < capacity``, in the same transaction that writes the booking: two friends can never
+            condition ``held < capacity``, in the same transaction that writes the booking: two friends can never
             both take the last place, and a 60-minute booking blocks the 30-minute slots it overlaps.
 - booking:  pk ``bkcal#<workspace_id>#<local date>`` sk ``<start iso>#<booking_id>``: one partition per day of
             the workspace's zone, so the day/week calendar is a query per day.
@@ -72,7 +72,7 @@ class UnitModel(HaishinModel):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    count = NumberAttribute(default=0)
+    held = NumberAttribute(default=0)  # bookings holding this unit
 
 
 class BookingModel(HaishinModel):

@@ -97,7 +97,7 @@ class BookingRepository:
         rows = UnitModel.query(
             unit_pk(workspace_id, staff_id), UnitModel.sk.between(iso(start), iso(end)), consistent_read=True
         )
-        return {row.sk: int(row.count or 0) for row in rows}
+        return {row.sk: int(row.held or 0) for row in rows}
 
     # ------------------------------------------------------------------ bookings
     def book(self, booking: BookingModel, units: list[datetime], capacity: int) -> bool:
@@ -119,8 +119,8 @@ class BookingRepository:
                     item = UnitModel(pk=unit_pk(booking.workspace_id, booking.staff_id), sk=iso(unit))
                     tx.update(
                         item,
-                        actions=[UnitModel.count.add(1)],
-                        condition=UnitModel.count.does_not_exist() | (UnitModel.count < capacity),
+                        actions=[UnitModel.held.add(1)],
+                        condition=UnitModel.held.does_not_exist() | (UnitModel.held < capacity),
                     )
         except TransactWriteError as exc:
             if condition_failed(exc):
@@ -140,7 +140,7 @@ class BookingRepository:
                 )
                 for unit in units:
                     item = UnitModel(pk=unit_pk(booking.workspace_id, booking.staff_id), sk=iso(unit))
-                    tx.update(item, actions=[UnitModel.count.add(-1)], condition=UnitModel.count > 0)
+                    tx.update(item, actions=[UnitModel.held.add(-1)], condition=UnitModel.held > 0)
         except TransactWriteError as exc:
             if condition_failed(exc):
                 return False
