@@ -84,3 +84,14 @@ def test_a_cancel_stops_it_and_a_new_booking_moves_it(world: StepWorld) -> None:
     world.run_for(timedelta(days=6))
     reminders = [(at, text) for at, text in _texts(world) if text.startswith("明日")]
     assert len(reminders) == 1 and reminders[0][0] == datetime(2026, 1, 9, 9, 0, tzinfo=UTC)  # Friday 18:00 JST
+
+
+def test_a_rescheduled_booking_moves_the_reminder(world: StepWorld) -> None:
+    bookings, menu_id, friend = _setup(world)
+    first = _book(bookings, menu_id, friend, date(2026, 1, 8))  # Thursday
+    later = bookings.slots(WS, menu_id, start_date=date(2026, 1, 10), days=1)[1]  # Saturday 11:00
+    bookings.reschedule(WS, first.booking_id, {"start": later.start.isoformat()})
+    world.run_for(timedelta(days=6))
+    reminders = [(at, text) for at, text in _texts(world) if text.startswith("明日")]
+    assert reminders == [(datetime(2026, 1, 9, 9, 0, tzinfo=UTC), "明日 11:00 からカットのご予約です")]
+    assert sum("ご予約を変更しました" in text for _, text in _texts(world)) == 1

@@ -181,3 +181,38 @@ def test_attendance_tags_the_friend(env: Any, friends: Any) -> None:
         env.service.mark(WS, booking.booking_id, "late")
     with pytest.raises(NotFound):
         env.service.get(WS, "bkg_nope")
+
+
+def test_reschedule_moves_the_place_in_one_transaction(env: Any, friends: Any) -> None:
+    menu_id, _ = _setup(env)
+    one, two = friends(2)
+    slots = env.service.slots(WS, menu_id, start_date=TUE, days=1)  # 10:00, 11:00, 12:00
+    first = env.service.book(WS, {"menu_id": menu_id, "start": slots[0].start.isoformat()}, subscriber_id=one)
+    env.service.book(WS, {"menu_id": menu_id, "start": slots[2].start.isoformat()}, subscriber_id=two)
+    with pytest.raises(Conflict, match="すでに埋まりました"):  # 12:00 is taken: nothing changes
+        env.service.reschedule(WS, first.booking_id, {"start": slots[2].start.isoformat()})
+    assert env.service.get(WS, first.booking_id).status == "booked"
+    half = slots[0].start + timedelta(minutes=30)
+    with pytest.raises(Conflict):  # 10:30 is not a slot of a 60-minute menu from 10:00
+        env.service.reschedule(WS, first.booking_id, {"start": half.isoformat()})
+    moved = env.service.reschedule(WS, first.booking_id, {"start": slots[1].start.isoformat()})
+    assert moved.rescheduled_from == first.booking_id and moved.subscriber_id == one
+    assert env.service.get(WS, first.booking_id).status == "rescheduled"
+    open_now = [s.start for s in env.service.slots(WS, menu_id, start_date=TUE, days=1)]
+    assert open_now == [slots[0].start]  # 10:00 freed, 11:00 and 12:00 held
+    assert "ご予約を変更しました" in env.messenger.sent[-1][1]
+    with pytest.raises(Conflict):
+        env.service.reschedule(WS, first.booking_id, {"start": slots[0].start.isoformat()})
+
+
+def test_reschedule_onto_an_overlapping_slot_of_the_same_staff(env: Any, friends: Any) -> None:
+    menu_id, _ = _setup(env)
+    short = env.service.save_menu(WS, {"name": "前髪", "duration_minutes": 30}).menu_id
+    (friend,) = friends(1)
+    slots = env.service.slots(WS, short, start_date=TUE, days=1)  # 10:00, 10:30, ...
+    booked = env.service.book(WS, {"menu_id": short, "start": slots[0].start.isoformat()}, subscriber_id=friend)
+    moved = env.service.reschedule(WS, booked.booking_id, {"start": slots[1].start.isoformat()})
+    assert moved.start == slots[1].start
+    long_open = [s.start for s in env.service.slots(WS, menu_id, start_date=TUE, days=1)]
+    assert slots[0].start not in long_open  # 10:00-11:00 overlaps 10:30
+    assert next(s.start for s in env.service.slots(WS, short, start_date=TUE, days=1)) == slots[0].start

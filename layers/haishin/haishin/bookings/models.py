@@ -87,10 +87,11 @@ class BookingModel(HaishinModel):
     menu_id = UnicodeAttribute()
     start = UTCDateTimeAttribute()
     end = UTCDateTimeAttribute()
-    status = UnicodeAttribute(default="booked")  # booked | canceled | attended | no_show
+    status = UnicodeAttribute(default="booked")  # booked | canceled | rescheduled | attended | no_show
     booked_by = UnicodeAttribute(default="friend")  # friend | staff
     created_at = UTCDateTimeAttribute()
     canceled_at = UTCDateTimeAttribute(null=True)
+    rescheduled_from = UnicodeAttribute(null=True)  # the booking this one replaced (a reschedule)
 
 
 class BookingLookupModel(HaishinModel):

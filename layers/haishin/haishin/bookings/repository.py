@@ -149,6 +149,59 @@ class BookingRepository:
         booking.canceled_at = now
         return True
 
+    def move(
+        self,
+        old: BookingModel,
+        old_units: list[datetime],
+        new: BookingModel,
+        new_units: list[datetime],
+        capacity: int,
+        *,
+        now: datetime,
+    ) -> bool:
+        """A reschedule in one transaction: ``old`` -> rescheduled (only while booked), ``new`` and its lookup
+        written, -1 on the units only the old booking held, +1 (each while ``held < capacity``) on the units only the
+        new one needs; units both cover stay as they are (a transaction may touch an item once). False when the old
+        booking was no longer booked or a new unit was full: nothing written."""
+        lookup = BookingLookupModel(
+            pk=lookup_pk(new.booking_id),
+            sk="booking",
+            workspace_id=new.workspace_id,
+            booking_id=new.booking_id,
+            day_pk=new.pk,
+            day_sk=new.sk,
+        )
+        same_staff = old.staff_id == new.staff_id
+        keep = {iso(u) for u in old_units} & {iso(u) for u in new_units} if same_staff else set()
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(
+                    old,
+                    actions=[BookingModel.status.set("rescheduled"), BookingModel.canceled_at.set(now)],
+                    condition=BookingModel.status == "booked",
+                )
+                tx.save(new, condition=BookingModel.pk.does_not_exist())
+                tx.save(lookup, condition=BookingLookupModel.pk.does_not_exist())
+                for unit in old_units:
+                    if iso(unit) not in keep:
+                        item = UnitModel(pk=unit_pk(old.workspace_id, old.staff_id), sk=iso(unit))
+                        tx.update(item, actions=[UnitModel.held.add(-1)], condition=UnitModel.held > 0)
+                for unit in new_units:
+                    if iso(unit) not in keep:
+                        item = UnitModel(pk=unit_pk(new.workspace_id, new.staff_id), sk=iso(unit))
+                        tx.update(
+                            item,
+                            actions=[UnitModel.held.add(1)],
+                            condition=UnitModel.held.does_not_exist() | (UnitModel.held < capacity),
+                        )
+        except TransactWriteError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        old.status = "rescheduled"
+        old.canceled_at = now
+        return True
+
     def find(self, booking_id: str) -> BookingModel | None:
         try:
             lookup = BookingLookupModel.get(lookup_pk(booking_id), "booking", consistent_read=True)

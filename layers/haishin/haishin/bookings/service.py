@@ -86,6 +86,16 @@ def _parse(model: type[Any], body: Any) -> Any:
         raise ValidationFailed(pydantic_message(first), where=".".join(str(p) for p in first["loc"])) from exc
 
 
+def _start_of(text: str) -> datetime:
+    try:
+        start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationFailed("予約枠の開始時刻が読めません", where="start") from exc
+    if start.tzinfo is None:
+        raise ValidationFailed("予約枠の開始時刻にタイムゾーンがありません", where="start")
+    return start
+
+
 def _units(start: datetime, end: datetime) -> list[datetime]:
     out, at = [], start
     while at < end:
@@ -172,7 +182,14 @@ class BookingService:
         return menu
 
     def slots(
-        self, workspace_id: str, menu_id: str, *, staff_id: str = "", start_date: date, days: int = 7
+        self,
+        workspace_id: str,
+        menu_id: str,
+        *,
+        staff_id: str = "",
+        start_date: date,
+        days: int = 7,
+        ignoring: BookingModel | None = None,
     ) -> list[Slot]:
         """Open slots for ``menu_id`` from ``start_date`` (the workspace's zone) for ``days`` days, earliest first;
         for every staff member offering the menu unless ``staff_id`` names one."""
@@ -187,6 +204,10 @@ class BookingService:
             first = _local(start_date, 0, zone)
             last = _local(start_date + timedelta(days=days), 0, zone)
             counts = self.repository.unit_counts(workspace_id, staff.staff_id, first, last)
+            if ignoring is not None and ignoring.staff_id == staff.staff_id:  # a reschedule may overlap itself
+                for unit in _units(ignoring.start, ignoring.end):
+                    if counts.get(iso(unit)):
+                        counts[iso(unit)] -= 1
             for offset in range(days):
                 day = start_date + timedelta(days=offset)
                 for lo, hi in staff_ranges(staff.definition, day):
@@ -215,12 +236,7 @@ class BookingService:
         subscriber = self.collab.subscribers.get(workspace_id, subscriber_id)
         if subscriber is None:
             raise NotFound("友だちが見つかりません", where=f"subscriber {subscriber_id}")
-        try:
-            start = datetime.fromisoformat(data.start.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ValidationFailed("予約枠の開始時刻が読めません", where="start") from exc
-        if start.tzinfo is None:
-            raise ValidationFailed("予約枠の開始時刻にタイムゾーンがありません", where="start")
+        start = _start_of(data.start)
         menu = self._active_menu(workspace_id, data.menu_id)
         zone = self.zone(workspace_id)
         day = start.astimezone(zone).date()
@@ -253,6 +269,61 @@ class BookingService:
                 return booking
         raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
 
+    def reschedule(self, workspace_id: str, booking_id: str, body: Any) -> BookingModel:
+        """Move a booking to another slot (staff; body: ``start``, optional ``staff_id``): one transaction marks the old
+        booking ``rescheduled``, writes the new one and moves the unit counts, so the old place is never freed
+        before the new one is held. The friend gets 「ご予約を変更しました」 and the reminder follows the new date
+        (``booking_created`` restarts the reminder scenario with the new fields)."""
+        old = self.get(workspace_id, booking_id)
+        if old.status != "booked":
+            raise Conflict(
+                "この予約は変更できません（キャンセル済みか来店記録があります）", where=f"booking {booking_id}"
+            )
+        if not isinstance(body, dict):
+            raise ValidationFailed("変更先の枠を選んでください", where="start")
+        start = _start_of(str(body.get("start") or ""))
+        staff_id = str(body.get("staff_id") or "")
+        menu = self._active_menu(workspace_id, old.menu_id)
+        zone = self.zone(workspace_id)
+        day = start.astimezone(zone).date()
+        if start < clock.now() + timedelta(minutes=int(menu.definition.get("book_lead_minutes") or 0)):
+            raise ValidationFailed("この枠は予約の受付を締め切りました", where="start")
+        subscriber = self.collab.subscribers.get(workspace_id, old.subscriber_id)
+        offered = [
+            s
+            for s in self.slots(workspace_id, old.menu_id, staff_id=staff_id, start_date=day, days=1, ignoring=old)
+            if s.start == start
+        ]
+        for slot in offered:
+            staff = self.repository.staff(workspace_id, slot.staff_id)
+            new_id = ids.new_id("bkg_")
+            new = BookingModel(
+                pk=day_pk(workspace_id, day.isoformat()),
+                sk=f"{iso(start)}#{new_id}",
+                workspace_id=workspace_id,
+                booking_id=new_id,
+                subscriber_id=old.subscriber_id,
+                staff_id=slot.staff_id,
+                menu_id=old.menu_id,
+                start=slot.start,
+                end=slot.end,
+                status="booked",
+                booked_by="staff",
+                created_at=clock.now(),
+                rescheduled_from=old.booking_id,
+            )
+            if self.repository.move(
+                old,
+                _units(old.start, old.end),
+                new,
+                _units(slot.start, slot.end),
+                int(staff.definition.get("capacity") or 1),
+                now=clock.now(),
+            ):
+                self._after_booking(workspace_id, new, menu, staff, subscriber, zone, heading="ご予約を変更しました。")
+                return new
+        raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
+
     def _candidates(self, workspace_id: str, menu_id: str, staff_id: str, day: date) -> list[Slot]:
         return self.slots(workspace_id, menu_id, staff_id=staff_id, start_date=day, days=1)
 
@@ -264,13 +335,14 @@ class BookingService:
         staff: StaffModel,
         subscriber: Any,
         zone: ZoneInfo,
+        heading: str = "ご予約を承りました。",
     ) -> None:
         """The confirmation on LINE and ``booking_created``; each keyed on the booking, so a repeat sends nothing
         twice. A failure here never undoes the booking (it is logged)."""
         local = booking.start.astimezone(zone)
         token = self.cancel_token(booking)
         text = (
-            f"ご予約を承りました。\n{menu.definition['name']}（担当: {staff.definition['name']}）\n"
+            f"{heading}\n{menu.definition['name']}（担当: {staff.definition['name']}）\n"
             f"{local.strftime('%Y年%m月%d日 %H:%M')}〜{booking.end.astimezone(zone).strftime('%H:%M')}\n"
             f"キャンセル: {cancel_url(booking.booking_id, token)}"
         )
@@ -418,6 +490,7 @@ class BookingService:
             "status": booking.status,
             "booked_by": booking.booked_by,
             "created_at": iso(booking.created_at),
+            "rescheduled_from": booking.rescheduled_from,
         }
 
 

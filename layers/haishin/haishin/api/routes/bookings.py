@@ -176,3 +176,11 @@ def mint_booking_link() -> dict[str, Any]:
     if services().subscribers.get(workspace_id, subscriber_id) is None:
         raise ValidationFailed("友だちが見つかりません", where="subscriber_id")
     return {"url": services().bookings.mint_link(workspace_id, subscriber_id, validity=timedelta(days=30))}
+
+
+@router.post("/bookings/<booking_id>/reschedule")
+@requires(Permission.EDIT_SUBSCRIBERS)
+def reschedule_booking(booking_id: str) -> dict[str, Any]:
+    workspace_id = current_caller().workspace_id
+    bookings = services().bookings
+    return bookings.view(bookings.reschedule(workspace_id, booking_id, _body()), bookings.zone(workspace_id))
