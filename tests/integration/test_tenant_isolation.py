@@ -55,6 +55,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("put", "/api/booking-menus/{booking_menu_id}"): {"name": "乗っ取り", "duration_minutes": 30},
     ("put", "/api/booking-staff/{staff_id}"): {"name": "乗っ取り"},
     ("post", "/api/bookings/{booking_id}/attendance"): {"status": "attended"},
+    ("post", "/api/bookings/{booking_id}/reschedule"): {"start": "2030-01-08T01:00:00+00:00"},
     ("post", "/api/products/{product_id}/link"): {"subscriber_id": "{subscriber_id}"},
     ("post", "/api/links/{link_id}/friend-url"): {"subscriber_id": "{subscriber_id}"},
     ("post", "/api/exports"): {"segment_id": "{segment_id}"},

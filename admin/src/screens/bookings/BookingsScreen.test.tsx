@@ -74,4 +74,20 @@ describe("bookings", () => {
     await waitFor(() => expect(api.calls.some((c) => c.startsWith("POST /api/booking-staff"))).toBe(true));
     expect(api.calls.find((c) => c.startsWith("POST /api/booking-staff"))).toContain('"hours":{"tue":[["10:00","13:00"]]}');
   });
+
+  it("moves a booking to another slot", async () => {
+    location.hash = "#/bookings";
+    const api = fakeApi({
+      "GET /api/bookings": { items: [BOOKING] },
+      "GET /api/booking-menus": { items: [MENU] },
+      "GET /api/booking-staff": { items: [STAFF] },
+      "GET /api/booking-slots": { items: [SLOT] },
+      "POST /api/bookings/bkg_1/reschedule": { ...BOOKING, booking_id: "bkg_3" },
+    });
+    render(withApp(api, <BookingsScreen />));
+    fireEvent.click(await screen.findByTestId("bk-reschedule-open"));
+    const slot = await screen.findByTestId("bk-reschedule-slot");
+    fireEvent.click(slot);
+    await waitFor(() => expect(api.calls).toContain(`POST /api/bookings/bkg_1/reschedule ${JSON.stringify({ start: SLOT.start, staff_id: "bks_1" })}`));
+  });
 });

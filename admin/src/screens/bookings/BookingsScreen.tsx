@@ -39,7 +39,7 @@ export interface Booking {
   start: string;
   local_date: string;
   local_time: string;
-  status: "booked" | "canceled" | "attended" | "no_show";
+  status: "booked" | "canceled" | "rescheduled" | "attended" | "no_show";
 }
 interface Slot {
   start: string;
@@ -69,11 +69,34 @@ function Tabs({ setup }: { setup: boolean }) {
   );
 }
 
+function Reschedule({ b, onMoved }: { b: Booking; onMoved: () => void }) {
+  const { api } = useApp();
+  const [date, setDate] = useState(b.local_date);
+  const slots = useApiGet<{ items: Slot[] }>(`/api/booking-slots?menu_id=${encodeURIComponent(b.menu_id)}&date=${date}&days=1`);
+  const act = useAction();
+  const move = (s: Slot) => act.run(async () => (await api.post(`/api/bookings/${b.booking_id}/reschedule`, { start: s.start, staff_id: s.staff_id }), onMoved()));
+  return (
+    <div class="form" data-testid="bk-reschedule">
+      <TextField label={t("bk.reschedule.date")} name="reschedule_date" type="date" value={date} onValue={setDate} />
+      <div class="row">
+        {slots.data && slots.data.items.length === 0 && <span class="muted">{t("bk.slots.none")}</span>}
+        {slots.data?.items.map((s) => (
+          <button type="button" key={`${s.staff_id}${s.start}`} class="btn btn--small btn--ghost" disabled={act.busy} onClick={() => void move(s)} data-testid="bk-reschedule-slot">
+            {s.local_time}
+          </button>
+        ))}
+      </div>
+      <ErrorNotice error={act.error ?? slots.error} onDismiss={() => (act.setError(null), slots.setError(null))} />
+    </div>
+  );
+}
+
 function BookingRow({ b, menus, staff, onChanged }: { b: Booking; menus: Menu[]; staff: Staff[]; onChanged: () => void }) {
   const { api } = useApp();
   const act = useAction();
   const mark = (status: string) => act.run(async () => (await api.post(`/api/bookings/${b.booking_id}/attendance`, { status }), onChanged()));
   const cancel = () => act.run(async () => (await api.post(`/api/bookings/${b.booking_id}/cancel`, {}), onChanged()));
+  const [moving, setMoving] = useState(false);
   const menu = menus.find((m) => m.menu_id === b.menu_id)?.name ?? b.menu_id;
   const person = staff.find((s) => s.staff_id === b.staff_id)?.name ?? b.staff_id;
   return (
@@ -85,7 +108,7 @@ function BookingRow({ b, menus, staff, onChanged }: { b: Booking; menus: Menu[];
         {person} · <a href={href(`/friends/${b.subscriber_id}`)}>{b.subscriber_id}</a> ·{" "}
         <span data-testid="bk-status">{t(`bk.status.${b.status}` as never)}</span>
       </span>
-      {b.status !== "canceled" && (
+      {b.status !== "canceled" && b.status !== "rescheduled" && (
         <div class="row">
           <button type="button" class="btn btn--small" disabled={act.busy} onClick={() => void mark("attended")} data-testid="bk-attended">
             {t("bk.attended")}
@@ -93,9 +116,15 @@ function BookingRow({ b, menus, staff, onChanged }: { b: Booking; menus: Menu[];
           <button type="button" class="btn btn--small btn--ghost" disabled={act.busy} onClick={() => void mark("no_show")} data-testid="bk-no-show">
             {t("bk.noShow")}
           </button>
+          {b.status === "booked" && (
+            <button type="button" class="btn btn--small btn--ghost" onClick={() => setMoving(!moving)} data-testid="bk-reschedule-open">
+              {t("bk.reschedule")}
+            </button>
+          )}
           {b.status === "booked" && <ConfirmButton label={t("bk.cancel")} confirmLabel={t("bk.cancel")} question={t("bk.cancel.q")} busy={act.busy} onConfirm={() => void cancel()} testId="bk-cancel" />}
         </div>
       )}
+      {moving && b.status === "booked" && <Reschedule b={b} onMoved={onChanged} />}
       <ErrorNotice error={act.error} onDismiss={() => act.setError(null)} />
     </li>
   );
