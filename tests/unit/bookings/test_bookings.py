@@ -216,3 +216,18 @@ def test_reschedule_onto_an_overlapping_slot_of_the_same_staff(env: Any, friends
     long_open = [s.start for s in env.service.slots(WS, menu_id, start_date=TUE, days=1)]
     assert slots[0].start not in long_open  # 10:00-11:00 overlaps 10:30
     assert next(s.start for s in env.service.slots(WS, short, start_date=TUE, days=1)) == slots[0].start
+
+
+def test_a_staff_member_who_does_not_offer_the_menu_is_named(env: Any, friends: Any) -> None:
+    menu_id, _ = _setup(env)
+    other_menu = env.service.save_menu(WS, {"name": "カラー", "duration_minutes": 60}).menu_id
+    only_color = env.service.save_staff(
+        WS, {"name": "鈴木", "hours": {"tue": [["10:00", "12:00"]]}, "menu_ids": [other_menu]}
+    ).staff_id
+    (friend,) = friends(1)
+    start = env.service.slots(WS, menu_id, start_date=TUE, days=1)[0].start.isoformat()
+    with pytest.raises(ValidationFailed, match="担当していません"):
+        env.service.book(WS, {"menu_id": menu_id, "staff_id": only_color, "start": start}, subscriber_id=friend)
+    with pytest.raises(NotFound, match="担当者が見つかりません"):
+        env.service.book(WS, {"menu_id": menu_id, "staff_id": "bks_nope", "start": start}, subscriber_id=friend)
+    assert env.service.calendar(WS, TUE, 1) == []

@@ -243,6 +243,10 @@ class BookingService:
         lead = int(menu.definition.get("book_lead_minutes") or 0)
         if start < clock.now() + timedelta(minutes=lead):
             raise ValidationFailed("この枠は予約の受付を締め切りました", where="start")
+        if data.staff_id:
+            named = self.repository.staff(workspace_id, data.staff_id)
+            if named.definition.get("menu_ids") and data.menu_id not in named.definition["menu_ids"]:
+                raise ValidationFailed("この担当者はこのメニューを担当していません", where="staff_id")
         offered = [s for s in self._candidates(workspace_id, data.menu_id, data.staff_id, day) if s.start == start]
         if not offered:
             raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
