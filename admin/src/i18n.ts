@@ -22,6 +22,7 @@ import * as analysisText from "./i18n/analysis";
 import * as statsText from "./i18n/stats";
 import * as stepAbText from "./i18n/stepab";
 import * as richMenusText from "./i18n/richmenus";
+import * as bookingsText from "./i18n/bookings";
 import * as liffText from "./i18n/liff";
 import * as partnersText from "./i18n/partners";
 import * as couponsText from "./i18n/coupons";
@@ -129,7 +130,7 @@ const coreJa = {
 } as const;
 
 // Area dictionaries live in src/i18n/<area>.ts so screens of different areas can add text independently.
-const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja, ...emailText.ja, ...optoutText.ja, ...tagsText.ja, ...segsText.ja, ...opsText.ja, ...crmTasksText.ja, ...routesText.ja, ...analysisText.ja, ...statsText.ja, ...stepAbText.ja, ...conversionsText.ja, ...richMenusText.ja, ...liffText.ja, ...partnersText.ja, ...couponsText.ja } as const;
+const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja, ...emailText.ja, ...optoutText.ja, ...tagsText.ja, ...segsText.ja, ...opsText.ja, ...crmTasksText.ja, ...routesText.ja, ...analysisText.ja, ...statsText.ja, ...stepAbText.ja, ...conversionsText.ja, ...richMenusText.ja, ...liffText.ja, ...partnersText.ja, ...couponsText.ja, ...bookingsText.ja } as const;
 
 export type DictKey = keyof typeof ja;
 export type Lang = "ja" | "en";
@@ -233,7 +234,7 @@ const coreEn: Partial<Record<DictKey, string>> = {
   "error.status": "Status",
 };
 
-const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en, ...emailText.en, ...optoutText.en, ...tagsText.en, ...segsText.en, ...opsText.en, ...crmTasksText.en, ...routesText.en, ...analysisText.en, ...statsText.en, ...stepAbText.en, ...conversionsText.en, ...richMenusText.en, ...liffText.en, ...partnersText.en, ...couponsText.en };
+const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en, ...emailText.en, ...optoutText.en, ...tagsText.en, ...segsText.en, ...opsText.en, ...crmTasksText.en, ...routesText.en, ...analysisText.en, ...statsText.en, ...stepAbText.en, ...conversionsText.en, ...richMenusText.en, ...liffText.en, ...partnersText.en, ...couponsText.en, ...bookingsText.en };
 const DICTS: Record<Lang, Partial<Record<DictKey, string>>> = { ja, en };
 const STORAGE_KEY = "haishin.lang";
 

@@ -57,6 +57,10 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/api/scenarios/{scenario_id}/enrollments"): {"subscriber_id": "{subscriber_id}"},
     ("post", "/api/scenarios/{scenario_id}/unsubscribe"): {"subscriber_id": "{subscriber_id}"},
     ("post", "/api/forms/{form_id}/link"): {"subscriber_id": "{subscriber_id}"},
+    ("put", "/api/booking-menus/{booking_menu_id}"): {"name": "乗っ取り", "duration_minutes": 30},
+    ("put", "/api/booking-staff/{staff_id}"): {"name": "乗っ取り"},
+    ("post", "/api/bookings/{booking_id}/attendance"): {"status": "attended"},
+    ("post", "/api/bookings/{booking_id}/reschedule"): {"start": "2030-01-08T01:00:00+00:00"},
     ("post", "/api/products/{product_id}/link"): {"subscriber_id": "{subscriber_id}"},
     ("post", "/api/links/{link_id}/friend-url"): {"subscriber_id": "{subscriber_id}"},
     ("post", "/api/exports"): {"segment_id": "{segment_id}"},
@@ -159,6 +163,14 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
     ids.update({k: v for k, v in created.items() if v})
     ids.setdefault("order_id", "ord_01M8360000000000000000DEMO")  # no Stripe checkout in the seed: a made-up ID
     ids.setdefault("event_id", "evt_demo_kept_for_review")  # no kept Stripe event in the seed: a made-up ID
+    booking_ids = {
+        "booking_menu_id": _try_create(owner, "/api/booking-menus", {"name": "デモカット", "duration_minutes": 60},
+                                       "menu_id"),
+        "staff_id": _try_create(owner, "/api/booking-staff", {"name": "デモ担当", "hours": {"mon": [["10:00", "12:00"]]}},
+                                "staff_id"),
+    }
+    ids.update({k: v for k, v in booking_ids.items() if v})
+    ids.setdefault("booking_id", "bkg_01M8360000000000000000DEMO")  # another workspace's booking is 404 either way
     ids.setdefault("job_id", "rmj_01M8360000000000000000DEMO")  # a rich menu re-link job: another workspace's is 404
     secrets = {s["display_name"] for s in subscribers if s.get("display_name")}
     secrets |= {a["line_user_id"] for s in subscribers for a in s.get("line") or [] if a.get("line_user_id")}

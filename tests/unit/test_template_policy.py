@@ -46,6 +46,7 @@ PUBLIC_ROUTES = {
     "POST /f/{form_id}", "GET /c/{token}", "GET /p/{proxy+}", "POST /p/{product_id}", "GET /api/openapi.json",
     "GET /u/{token}", "POST /u/{token}", "GET /r/{code}", "GET /login/callback", "GET /cv/{code}",
     "GET /liff/{proxy+}", "POST /liff/{proxy+}", "GET /partner/{token}",
+    "GET /b", "POST /b", "GET /b/{proxy+}", "POST /b/{proxy+}",
 }  # fmt: skip
 
 

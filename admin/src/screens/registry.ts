@@ -73,6 +73,7 @@ export const SCREENS: readonly ScreenDef[] = [
     component: lazyScreen(() => import("./autoreplies/AutoRepliesScreen")),
   },
   { path: "/rich-menus", titleKey: "nav.richMenus", icon: "menu", nav: "more", component: lazyScreen(() => import("./richmenus/RichMenusScreen")) },
+  { path: "/bookings", titleKey: "nav.bookings", icon: "forms", nav: "more", component: lazyScreen(() => import("./bookings/BookingsScreen")) },
   {
     path: "/forms",
     titleKey: "nav.forms",

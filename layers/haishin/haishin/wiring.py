@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from haishin.analysis.cross import CrossAnalysis
     from haishin.audit import AuditLog
     from haishin.autoreplies.rules import AutoReplyStore
+    from haishin.bookings.service import BookingService
     from haishin.broadcasts.abtest import BroadcastAbTests
     from haishin.broadcasts.planner import BroadcastPlanner
     from haishin.broadcasts.service import BroadcastService
@@ -489,6 +490,17 @@ class Services:
         return self._one("worker", build)
 
     @property
+    def bookings(self) -> BookingService:
+        """Slot booking (予約): staff, menus, slots, bookings (haishin.bookings)."""
+
+        def build() -> BookingService:
+            from haishin.bookings.service import BookingService  # noqa: PLC0415
+
+            return BookingService(self.collaborators)
+
+        return self._one("bookings", build)
+
+    @property
     def forms(self) -> FormService:
         def build() -> FormService:
             from haishin.forms.service import FormService  # noqa: PLC0415
@@ -693,7 +705,7 @@ class Services:
         """Rich menus: drafts, images (S3), publishing to LINE with tabs, deleting, taps and their statistics."""
 
         def build() -> RichMenuService:
-            from haishin.richmenus.liff import LiffPages  # noqa: PLC0415
+            from haishin.richmenus.liff import LiffAreaUrls  # noqa: PLC0415
             from haishin.richmenus.repository import ImageStore, RichMenuRepository  # noqa: PLC0415
             from haishin.richmenus.service import LateListener, RichMenuService  # noqa: PLC0415
 
@@ -701,7 +713,7 @@ class Services:
             # this service (published_menus) and the channels service it needs holds this one: a direct reference loops.
             return RichMenuService(line_clients=self.line_clients, track=self.track, actions=self.actions,
                                    repository=RichMenuRepository(), images=ImageStore(),
-                                   liff_url=LiffPages(lambda ws, ch: self.channels.require(ws, ch)),  # noqa: PLW0108 - late: channels holds this service
+                                   liff_url=LiffAreaUrls(lambda ws, ch: self.channels.require(ws, ch)),  # noqa: PLW0108 - late: channels holds this service
                                    listeners=(LateListener(lambda: self.rich_menu_rules),))
 
         return self._one("rich_menus", build)
@@ -745,13 +757,16 @@ class Services:
     @property
     def pages(self) -> Pages:
         def build() -> Pages:
+            from haishin.pages.bookings import BookingPages  # noqa: PLC0415
             from haishin.pages.liff import LiffPages  # noqa: PLC0415
             from haishin.pages.router import Pages  # noqa: PLC0415
 
+            booking_pages = BookingPages(self.bookings)
             liff = LiffPages(channels=self.channels, subscribers=self.subscribers, forms=self.forms,
-                             optout=self.optout)
+                             optout=self.optout, bookings=booking_pages)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
-                         track=self.track, conversions=self.conversions, liff=liff, partners=self.partners)
+                         track=self.track, conversions=self.conversions, liff=liff, partners=self.partners,
+                         bookings=booking_pages)
 
         return self._one("pages", build)
 

@@ -325,3 +325,17 @@ def test_the_endpoint_itself_and_line_not_answering(env: Env, monkeypatch: pytes
     response = request(env, "POST", f"/liff/{CH}/me", {"id_token": token, "op": "stop", "scope": "line"})
     assert response["statusCode"] == 502 and "ただいま混み合っています" in response["body"]
     assert stored() == before and not env.root.subscribers.require(WS, env.alice_id).unsubscribed
+
+
+def test_the_booking_page_opens_in_line_for_the_friend_of_the_id_token(env: Env) -> None:
+    menu = env.root.bookings.save_menu(WS, {"name": "カット", "duration_minutes": 60})
+    env.root.bookings.save_staff(WS, {"name": "佐藤", "hours": {"tue": [["10:00", "12:00"]]}})
+    shell = request(env, "GET", f"/liff/{CH}/b")
+    assert shell["statusCode"] == 200 and 'data-mode="shell"' in shell["body"]
+    response = request(env, "POST", f"/liff/{CH}/b", {"id_token": env.emulator.login.issue_id_token(LOGIN_ID, ALICE)})
+    assert response["statusCode"] == 200, response["body"]
+    assert "ご予約" in response["body"] and menu.menu_id in response["body"]
+    signed = urllib.parse.unquote(re.search(r"/b\?t=([^&\"]+)", response["body"]).group(1))  # type: ignore[union-attr]
+    assert env.root.bookings.verify_link(signed).subscriber_id == env.alice_id
+    forged = request(env, "POST", f"/liff/{CH}/b", {"id_token": env.emulator.login.issue_id_token(LOGIN_ID, CAROL)})
+    assert forged["statusCode"] == 403

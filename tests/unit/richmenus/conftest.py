@@ -17,7 +17,7 @@ from haishin import wiring
 from haishin.autoreplies.rules import AutoReplyStore
 from haishin.channels.activity import ChannelActivity
 from haishin.line.client import LineApiError
-from haishin.richmenus.liff import LiffPages
+from haishin.richmenus.liff import LiffAreaUrls
 from haishin.richmenus.repository import ImageStore
 from haishin.richmenus.service import RichMenuService
 from haishin.wiring import Services
@@ -163,7 +163,7 @@ def rig(aws: Any, manual_clock: Any) -> Iterator[Rig]:
         track=root.track,
         actions=root.actions,
         images=ImageStore(BUCKET),
-        liff_url=LiffPages(lambda ws, ch: root.channels.require(ws, ch)),  # noqa: PLW0108 - late, as in wiring
+        liff_url=LiffAreaUrls(lambda ws, ch: root.channels.require(ws, ch)),  # noqa: PLW0108 - late, as in wiring
         listeners=[replaced],
     )
     previous = wiring.install(root)

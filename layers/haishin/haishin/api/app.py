@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 
 import haishin.api.routes.analysis
 import haishin.api.routes.auto_replies
+import haishin.api.routes.bookings
 import haishin.api.routes.broadcasts
 import haishin.api.routes.channels
 import haishin.api.routes.chat
@@ -60,6 +61,7 @@ API_PREFIX = "/api"
 ROUTE_MODULES = (
     haishin.api.routes.analysis,
     haishin.api.routes.auto_replies,
+    haishin.api.routes.bookings,
     haishin.api.routes.broadcasts,
     haishin.api.routes.channels,
     haishin.api.routes.chat,

@@ -13,6 +13,7 @@ the channel's LIFF app, ``haishin.liff``). Every LIFF page works in two steps, w
    friend, gets a Japanese page, and nothing is stored. Then the page itself:
    - a form: the form page as today, its signed token minted for this friend (in the form body, never the URL), and
      ``_liff`` = the LIFF ID, so the thank-you page (form submit function) runs ``liff.sendMessages``;
+   - ``/b``: the booking page (``haishin.pages.bookings``) with a booking link minted for this friend (2 hours);
    - ``/me``: the friend's name, their opt-out settings (``haishin.optout``, changed by the same POST with ``op``),
      and bookings / coupons (none yet: issue 21 adds them).
 
@@ -77,7 +78,8 @@ def liff_page(status: int, template: str, **context: Any) -> dict[str, Any]:
 
 class LiffPages:
     def __init__(self, *, channels: Channels, subscribers: SubscriberRepository, forms: FormService,
-                 optout: OptOutService, verify: Any = None) -> None:
+                 optout: OptOutService, verify: Any = None, bookings: Any = None) -> None:
+        self.bookings = bookings  # haishin.pages.bookings.BookingPages: /liff/<channel>/b (予約 in LINE)
         self.channels = channels
         self.subscribers = subscribers
         self.forms = forms
@@ -99,7 +101,8 @@ class LiffPages:
         if not parts:
             return _not_found()
         channel_id, rest = parts[0], parts[1:]
-        if not (rest in ([], ["me"]) or (len(rest) == 2 and rest[0] == "f" and FORM_ID_RE.match(rest[1]))):
+        booking = rest == ["b"] and self.bookings is not None
+        if not (rest in ([], ["me"]) or booking or (len(rest) == 2 and rest[0] == "f" and FORM_ID_RE.match(rest[1]))):
             return _not_found()
         channel = self.channels.find(channel_id)
         if channel is None or channel.status != "connected" or not channel.liff_id \
@@ -118,6 +121,8 @@ class LiffPages:
         fallback = ""
         if rest and rest[0] == "f" and token:  # outside LINE, today's signed link still opens the form
             fallback = f"{public_base()}/f/{rest[1]}?t={token}"
+        if rest == ["b"] and token:  # and the booking page
+            fallback = f"{public_base()}/b?t={token}"
         here = f"{public_base()}/liff/{channel.channel_id}" + ("/" + "/".join(rest) if rest else "")
         return liff_page(200, "liff.html.j2", title="読み込み中", liff_id=channel.liff_id, mode="shell" if rest
                          else "endpoint", action=here, fallback=fallback, send="")
@@ -138,6 +143,10 @@ class LiffPages:
             return self.me(channel, subscriber, id_token, body)
         if rest and rest[0] == "f":
             return self.form(channel, subscriber, rest[1])
+        if rest == ["b"] and self.bookings is not None:  # the friend's booking page, its link minted for them now
+            signed = self.bookings.bookings.mint_link(channel.workspace_id, subscriber.subscriber_id,
+                                                      validity=FORM_TOKEN_VALIDITY).split("?t=", 1)[1]
+            return self.bookings.week(signed, "", "", "")
         return message_page(200, "LINE で開きました", "LINE のトーク画面のリンクやメニューからページを開いてください。")
 
     def friend(self, channel: ChannelModel, id_token: str) -> SubscriberModel:

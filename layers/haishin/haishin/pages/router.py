@@ -3,7 +3,8 @@ the checkout results), POST /p/{product_id} (starts the checkout: only a POST cr
 Session), GET /c/{token} (a tracked link: counts, attributes the friend, redirects to the link's stored target only),
 GET /cv/{code}?f=<friend token>[&txn=] (a conversion point's pixel: records the conversion, answers a 1x1 GIF),
 GET /partner/{token} (a partner's own report, haishin.partners),
-GET|POST /liff/<channel_id>[/f/<form_id>|/me] and GET /liff/app.js (LIFF pages: haishin.pages.liff)."""
+GET|POST /liff/<channel_id>[/f/<form_id>|/me] and GET /liff/app.js (LIFF pages: haishin.pages.liff),
+GET|POST /b and /b/cancel/<booking_id> (予約: haishin.pages.bookings)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,9 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 class Pages:
     def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
                  optout: OptOutService, track: Any = None, conversions: Any = None, liff: Any = None,
-                 partners: Any = None) -> None:
+                 partners: Any = None, bookings: Any = None) -> None:
         self.partners = partners  # haishin.partners.service.PartnerService: /partner/<signed token> reports
+        self.bookings = bookings  # haishin.pages.bookings.BookingPages: /b (予約) and /b/cancel/<id>
         self.liff = liff  # haishin.pages.liff.LiffPages: /liff/<channel_id>/... (forms and マイページ in LINE)
         self.conversions = conversions  # haishin.conversions.service.ConversionService: /cv/ URLs
         self.track = track  # haishin.track.service.TrackService: /c/ URLs rewritten into messages
@@ -64,6 +66,8 @@ class Pages:
             return self.partner_report(parts[1])
         if parts and parts[0] == "liff" and self.liff is not None:
             return self.liff.handle(parts[1:], event)
+        if parts and parts[0] == "b" and self.bookings is not None:
+            return self.bookings.handle(parts, event)
         if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":
             return unsubscribe_page(self.optout, parts[1], event)
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")

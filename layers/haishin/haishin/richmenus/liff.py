@@ -11,7 +11,7 @@ from haishin.errors import ValidationFailed
 from haishin.liff import liff_url
 
 
-class LiffPages:
+class LiffAreaUrls:
     """``(workspace_id, channel_id, path) -> URL`` over a channel lookup (the channels service's ``require``)."""
 
     def __init__(self, channel: Callable[[str, str], Any]) -> None:
@@ -27,4 +27,4 @@ class LiffPages:
             ) from exc
 
 
-__all__ = ["LiffPages"]
+__all__ = ["LiffAreaUrls"]

@@ -241,7 +241,7 @@ def _tag_key(name: str) -> str:
 
 class Trigger(_Strict):
     type: Literal["friend_added", "form_submitted", "purchase_completed", "tag_added", "tag_removed", "admin", "api",
-                  "csv"]
+                  "csv", "booking_created", "booking_canceled"]
     form_id: str | None = None
     product_id: str | None = None
     tag: str | None = None

@@ -1,0 +1,105 @@
+"""Booking records in WorkspaceTable.
+
+- staff:    pk ``ws#<workspace_id>`` sk ``bks#<staff_id>``  (name, weekly hours, exceptions, capacity, menus)
+- menu:     pk ``ws#<workspace_id>`` sk ``bkm#<menu_id>``   (name, duration in minutes, price)
+- unit:     pk ``bkunit#<workspace_id>#<staff_id>`` sk ``<unit start iso>``: how many bookings hold this
+            15-minute unit of the staff member's time. A booking adds 1 to every unit it covers, each on the
+            condition ``held < capacity``, in the same transaction that writes the booking: two friends can never
+            both take the last place, and a 60-minute booking blocks the 30-minute slots it overlaps.
+- booking:  pk ``bkcal#<workspace_id>#<local date>`` sk ``<start iso>#<booking_id>``: one partition per day of
+            the workspace's zone, so the day/week calendar is a query per day.
+- lookup:   pk ``bkg#<booking_id>`` sk ``booking`` -> workspace and where the booking lives (signed cancel links
+            carry only the booking ID).
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
+
+UNIT_MINUTES = 15
+
+
+def staff_sk(staff_id: str) -> str:
+    return f"bks#{staff_id}"
+
+
+def menu_sk(menu_id: str) -> str:
+    return f"bkm#{menu_id}"
+
+
+def unit_pk(workspace_id: str, staff_id: str) -> str:
+    return f"bkunit#{workspace_id}#{staff_id}"
+
+
+def day_pk(workspace_id: str, local_date: str) -> str:
+    return f"bkcal#{workspace_id}#{local_date}"
+
+
+def lookup_pk(booking_id: str) -> str:
+    return f"bkg#{booking_id}"
+
+
+class StaffModel(HaishinModel):
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    workspace_id = UnicodeAttribute()
+    staff_id = UnicodeAttribute()
+    definition = JSONTextAttribute()  # haishin.bookings.inputs.StaffInput as JSON
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class MenuModel(HaishinModel):
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    workspace_id = UnicodeAttribute()
+    menu_id = UnicodeAttribute()
+    definition = JSONTextAttribute()  # haishin.bookings.inputs.MenuInput as JSON
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class UnitModel(HaishinModel):
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    held = NumberAttribute(default=0)  # bookings holding this unit
+
+
+class BookingModel(HaishinModel):
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    workspace_id = UnicodeAttribute()
+    booking_id = UnicodeAttribute()
+    subscriber_id = UnicodeAttribute()
+    staff_id = UnicodeAttribute()
+    menu_id = UnicodeAttribute()
+    start = UTCDateTimeAttribute()
+    end = UTCDateTimeAttribute()
+    status = UnicodeAttribute(default="booked")  # booked | canceled | rescheduled | attended | no_show
+    booked_by = UnicodeAttribute(default="friend")  # friend | staff
+    created_at = UTCDateTimeAttribute()
+    canceled_at = UTCDateTimeAttribute(null=True)
+    rescheduled_from = UnicodeAttribute(null=True)  # the booking this one replaced (a reschedule)
+
+
+class BookingLookupModel(HaishinModel):
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="booking")
+    workspace_id = UnicodeAttribute()
+    booking_id = UnicodeAttribute()
+    day_pk = UnicodeAttribute()
+    day_sk = UnicodeAttribute()

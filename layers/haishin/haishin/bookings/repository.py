@@ -1,0 +1,230 @@
+"""Bookings in WorkspaceTable (records described in ``haishin.bookings.models``): every DynamoDB read and write of
+the bookings feature. Capacity is enforced here by conditional writes in one transaction, never by a lock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from haishin.bookings.models import (
+    BookingLookupModel,
+    BookingModel,
+    MenuModel,
+    StaffModel,
+    UnitModel,
+    day_pk,
+    lookup_pk,
+    menu_sk,
+    staff_sk,
+    unit_pk,
+)
+from haishin.errors import NotFound
+from haishin.storage.base import condition_failed, connection, iso
+from haishin.workspaces.models import workspace_pk
+
+
+class BookingRepository:
+    # ------------------------------------------------------------------ staff and menus
+    def save_staff(
+        self,
+        workspace_id: str,
+        staff_id: str,
+        definition: dict[str, Any],
+        *,
+        now: datetime,
+        existing: StaffModel | None = None,
+    ) -> StaffModel:
+        item = existing or StaffModel(
+            pk=workspace_pk(workspace_id),
+            sk=staff_sk(staff_id),
+            workspace_id=workspace_id,
+            staff_id=staff_id,
+            created_at=now,
+        )
+        item.definition = definition
+        item.updated_at = now
+        item.save()
+        return item
+
+    def staff(self, workspace_id: str, staff_id: str) -> StaffModel:
+        try:
+            return StaffModel.get(workspace_pk(workspace_id), staff_sk(staff_id), consistent_read=True)
+        except StaffModel.DoesNotExist as exc:
+            raise NotFound("担当者が見つかりません", where=f"staff {staff_id}") from exc
+
+    def all_staff(self, workspace_id: str) -> list[StaffModel]:
+        return list(StaffModel.query(workspace_pk(workspace_id), StaffModel.sk.startswith("bks#")))
+
+    def save_menu(
+        self,
+        workspace_id: str,
+        menu_id: str,
+        definition: dict[str, Any],
+        *,
+        now: datetime,
+        existing: MenuModel | None = None,
+    ) -> MenuModel:
+        item = existing or MenuModel(
+            pk=workspace_pk(workspace_id),
+            sk=menu_sk(menu_id),
+            workspace_id=workspace_id,
+            menu_id=menu_id,
+            created_at=now,
+        )
+        item.definition = definition
+        item.updated_at = now
+        item.save()
+        return item
+
+    def menu(self, workspace_id: str, menu_id: str) -> MenuModel:
+        try:
+            return MenuModel.get(workspace_pk(workspace_id), menu_sk(menu_id), consistent_read=True)
+        except MenuModel.DoesNotExist as exc:
+            raise NotFound("メニューが見つかりません", where=f"menu {menu_id}") from exc
+
+    def all_menus(self, workspace_id: str) -> list[MenuModel]:
+        return list(MenuModel.query(workspace_pk(workspace_id), MenuModel.sk.startswith("bkm#")))
+
+    def delete(self, item: StaffModel | MenuModel) -> None:
+        item.delete()
+
+    # ------------------------------------------------------------------ units (capacity)
+    def unit_counts(self, workspace_id: str, staff_id: str, start: datetime, end: datetime) -> dict[str, int]:
+        """How many bookings hold each unit of the staff member's time in [start, end) (unit start iso -> count)."""
+        rows = UnitModel.query(
+            unit_pk(workspace_id, staff_id), UnitModel.sk.between(iso(start), iso(end)), consistent_read=True
+        )
+        return {row.sk: int(row.held or 0) for row in rows}
+
+    # ------------------------------------------------------------------ bookings
+    def book(self, booking: BookingModel, units: list[datetime], capacity: int) -> bool:
+        """The booking, its lookup and +1 on every unit it covers, in one transaction; each unit only while it holds
+        fewer than ``capacity`` bookings. False when a unit was full (the slot was taken meanwhile): nothing written."""
+        lookup = BookingLookupModel(
+            pk=lookup_pk(booking.booking_id),
+            sk="booking",
+            workspace_id=booking.workspace_id,
+            booking_id=booking.booking_id,
+            day_pk=booking.pk,
+            day_sk=booking.sk,
+        )
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.save(booking, condition=BookingModel.pk.does_not_exist())
+                tx.save(lookup, condition=BookingLookupModel.pk.does_not_exist())
+                for unit in units:
+                    item = UnitModel(pk=unit_pk(booking.workspace_id, booking.staff_id), sk=iso(unit))
+                    tx.update(
+                        item,
+                        actions=[UnitModel.held.add(1)],
+                        condition=UnitModel.held.does_not_exist() | (UnitModel.held < capacity),
+                    )
+        except TransactWriteError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def release(self, booking: BookingModel, units: list[datetime], status: str, *, now: datetime) -> bool:
+        """Booking -> ``status`` (canceled) and -1 on its units, in one transaction, only while it is still booked:
+        a second cancel (double click, retry) changes nothing. False when it was no longer booked."""
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(
+                    booking,
+                    actions=[BookingModel.status.set(status), BookingModel.canceled_at.set(now)],
+                    condition=BookingModel.status == "booked",
+                )
+                for unit in units:
+                    item = UnitModel(pk=unit_pk(booking.workspace_id, booking.staff_id), sk=iso(unit))
+                    tx.update(item, actions=[UnitModel.held.add(-1)], condition=UnitModel.held > 0)
+        except TransactWriteError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        booking.status = status
+        booking.canceled_at = now
+        return True
+
+    def move(
+        self,
+        old: BookingModel,
+        old_units: list[datetime],
+        new: BookingModel,
+        new_units: list[datetime],
+        capacity: int,
+        *,
+        now: datetime,
+    ) -> bool:
+        """A reschedule in one transaction: ``old`` -> rescheduled (only while booked), ``new`` and its lookup
+        written, -1 on the units only the old booking held, +1 (each while ``held < capacity``) on the units only the
+        new one needs; units both cover stay as they are (a transaction may touch an item once). False when the old
+        booking was no longer booked or a new unit was full: nothing written."""
+        lookup = BookingLookupModel(
+            pk=lookup_pk(new.booking_id),
+            sk="booking",
+            workspace_id=new.workspace_id,
+            booking_id=new.booking_id,
+            day_pk=new.pk,
+            day_sk=new.sk,
+        )
+        same_staff = old.staff_id == new.staff_id
+        keep = {iso(u) for u in old_units} & {iso(u) for u in new_units} if same_staff else set()
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(
+                    old,
+                    actions=[BookingModel.status.set("rescheduled"), BookingModel.canceled_at.set(now)],
+                    condition=BookingModel.status == "booked",
+                )
+                tx.save(new, condition=BookingModel.pk.does_not_exist())
+                tx.save(lookup, condition=BookingLookupModel.pk.does_not_exist())
+                for unit in old_units:
+                    if iso(unit) not in keep:
+                        item = UnitModel(pk=unit_pk(old.workspace_id, old.staff_id), sk=iso(unit))
+                        tx.update(item, actions=[UnitModel.held.add(-1)], condition=UnitModel.held > 0)
+                for unit in new_units:
+                    if iso(unit) not in keep:
+                        item = UnitModel(pk=unit_pk(new.workspace_id, new.staff_id), sk=iso(unit))
+                        tx.update(
+                            item,
+                            actions=[UnitModel.held.add(1)],
+                            condition=UnitModel.held.does_not_exist() | (UnitModel.held < capacity),
+                        )
+        except TransactWriteError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        old.status = "rescheduled"
+        old.canceled_at = now
+        return True
+
+    def find(self, booking_id: str) -> BookingModel | None:
+        try:
+            lookup = BookingLookupModel.get(lookup_pk(booking_id), "booking", consistent_read=True)
+        except BookingLookupModel.DoesNotExist:
+            return None
+        try:
+            return BookingModel.get(lookup.day_pk, lookup.day_sk, consistent_read=True)
+        except BookingModel.DoesNotExist:  # pragma: no cover - written together
+            return None
+
+    def day(self, workspace_id: str, local_date: str) -> list[BookingModel]:
+        return list(BookingModel.query(day_pk(workspace_id, local_date), consistent_read=True))
+
+    def set_status(self, booking: BookingModel, status: str, *, expected: tuple[str, ...]) -> bool:
+        """Attendance: ``status`` when the booking is in one of ``expected`` (False otherwise)."""
+        condition = BookingModel.status.is_in(*expected)
+        try:
+            booking.update(actions=[BookingModel.status.set(status)], condition=condition)
+        except Exception as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+
+__all__ = ["BookingRepository"]

@@ -1,0 +1,512 @@
+"""Slot booking (予約): staff, menus, open slots, booking and cancelling, attendance.
+
+Slots: a staff member's hours for the weekday (or the date's exception) in the workspace's zone, split into slots of
+the menu's duration from each range's start. A slot is open while every 15-minute unit it covers holds fewer
+bookings than the staff member's capacity (``haishin.bookings.models``: unit counters, raised in the booking's own
+transaction on ``count < capacity``), so a slot can never be booked twice over its capacity, and a 60-minute booking
+closes the 30-minute slots it overlaps.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from haishin import clock, ids
+from haishin.actions import AddTag, SetField
+from haishin.bookings.inputs import UNIT_MINUTES, WEEKDAYS, BookInput, MenuInput, StaffInput, minutes
+from haishin.bookings.models import BookingModel, MenuModel, StaffModel, day_pk
+from haishin.bookings.repository import BookingRepository
+from haishin.errors import Conflict, NotFound, ValidationFailed, pydantic_message
+from haishin.forms import tokens
+from haishin.forms.collab import Collaborators
+from haishin.public_url import public_base
+from haishin.storage.base import iso
+
+log = logging.getLogger(__name__)
+
+BOOK = "booking"  # token purpose: the friend's booking page (target "book")
+CANCEL = "booking_cancel"  # token purpose: cancelling one booking (target: the booking ID)
+BOOK_TARGET = "book"
+MAX_DAYS = 31
+ATTENDED_TAG = "予約:来店"
+NO_SHOW_TAG = "予約:無断キャンセル"
+# The friend's next booking, as custom fields a reminder scenario reads: a step timed ``relative_to_date`` on
+# BOOKING_DATE (e.g. days -1 at 18:00 = the evening before), text with {{ fields.booking_time }}. Scenarios start on
+# the trigger ``booking_created`` and stop on ``booking_canceled`` (docs/production/bookings.md).
+BOOKING_DATE = "booking_date"
+BOOKING_TIME = "booking_time"
+BOOKING_MENU = "booking_menu"
+CREATED = "booking_created"
+CANCELED = "booking_canceled"
+STATUSES = ("booked", "canceled", "attended", "no_show")
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+    staff_id: str
+    remaining: int
+
+    def view(self, zone: ZoneInfo) -> dict[str, Any]:
+        local = self.start.astimezone(zone)
+        return {
+            "start": iso(self.start),
+            "end": iso(self.end),
+            "staff_id": self.staff_id,
+            "remaining": self.remaining,
+            "local_date": local.date().isoformat(),
+            "local_time": local.strftime("%H:%M"),
+        }
+
+
+def book_url(token: str) -> str:
+    return f"{public_base()}/b?t={token}"
+
+
+def cancel_path(booking_id: str) -> str:
+    return f"{public_base()}/b/cancel/{booking_id}"
+
+
+def cancel_url(booking_id: str, token: str) -> str:
+    return f"{cancel_path(booking_id)}?t={token}"
+
+
+def _parse(model: type[Any], body: Any) -> Any:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ValidationFailed(pydantic_message(first), where=".".join(str(p) for p in first["loc"])) from exc
+
+
+def _start_of(text: str) -> datetime:
+    try:
+        start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationFailed("予約枠の開始時刻が読めません", where="start") from exc
+    if start.tzinfo is None:
+        raise ValidationFailed("予約枠の開始時刻にタイムゾーンがありません", where="start")
+    return start
+
+
+def _units(start: datetime, end: datetime) -> list[datetime]:
+    out, at = [], start
+    while at < end:
+        out.append(at)
+        at += timedelta(minutes=UNIT_MINUTES)
+    return out
+
+
+def _local(day: date, mins: int, zone: ZoneInfo) -> datetime:
+    naive = datetime.combine(day, time(0)) + timedelta(minutes=mins)
+    return naive.replace(tzinfo=zone).astimezone(UTC)
+
+
+def staff_ranges(definition: dict[str, Any], day: date) -> list[tuple[int, int]]:
+    """The staff member's open minutes-of-day ranges on ``day`` (the date's exception wins over the weekday)."""
+    exceptions = definition.get("exceptions") or {}
+    ranges = (
+        exceptions[day.isoformat()]
+        if day.isoformat() in exceptions
+        else (definition.get("hours") or {}).get(WEEKDAYS[day.weekday()], [])
+    )
+    return sorted((minutes(a), minutes(b)) for a, b in ranges)
+
+
+class BookingService:
+    def __init__(self, collab: Collaborators, repository: BookingRepository | None = None) -> None:
+        self.collab = collab
+        self.repository = repository or BookingRepository()
+
+    def zone(self, workspace_id: str) -> ZoneInfo:
+        return ZoneInfo(self.collab.workspaces.get(workspace_id).get("time_zone") or "Asia/Tokyo")
+
+    # ------------------------------------------------------------------ staff and menus
+    def list_staff(self, workspace_id: str) -> list[StaffModel]:
+        return sorted(self.repository.all_staff(workspace_id), key=lambda s: s.created_at)
+
+    def save_staff(self, workspace_id: str, body: Any, staff_id: str | None = None) -> StaffModel:
+        data = _parse(StaffInput, body)
+        for menu_id in data.menu_ids:
+            self.repository.menu(workspace_id, menu_id)
+        existing = self.repository.staff(workspace_id, staff_id) if staff_id else None
+        return self.repository.save_staff(
+            workspace_id,
+            staff_id or ids.new_id("bks_"),
+            data.model_dump(mode="json"),
+            now=clock.now(),
+            existing=existing,
+        )
+
+    def delete_staff(self, workspace_id: str, staff_id: str) -> None:
+        self.repository.delete(self.repository.staff(workspace_id, staff_id))
+
+    def list_menus(self, workspace_id: str) -> list[MenuModel]:
+        return sorted(self.repository.all_menus(workspace_id), key=lambda m: m.created_at)
+
+    def save_menu(self, workspace_id: str, body: Any, menu_id: str | None = None) -> MenuModel:
+        data = _parse(MenuInput, body)
+        existing = self.repository.menu(workspace_id, menu_id) if menu_id else None
+        return self.repository.save_menu(
+            workspace_id,
+            menu_id or ids.new_id("bkm_"),
+            data.model_dump(mode="json"),
+            now=clock.now(),
+            existing=existing,
+        )
+
+    def delete_menu(self, workspace_id: str, menu_id: str) -> None:
+        self.repository.delete(self.repository.menu(workspace_id, menu_id))
+
+    # ------------------------------------------------------------------ slots
+    def _staff_for(self, workspace_id: str, menu: MenuModel, staff_id: str) -> list[StaffModel]:
+        staff = [self.repository.staff(workspace_id, staff_id)] if staff_id else self.list_staff(workspace_id)
+        return [
+            s
+            for s in staff
+            if s.definition.get("active", True)
+            and (not s.definition.get("menu_ids") or menu.menu_id in s.definition["menu_ids"])
+        ]
+
+    def _active_menu(self, workspace_id: str, menu_id: str) -> MenuModel:
+        menu = self.repository.menu(workspace_id, menu_id)
+        if not menu.definition.get("active", True):
+            raise NotFound("このメニューは現在予約を受け付けていません", where=f"menu {menu_id}")
+        return menu
+
+    def slots(
+        self,
+        workspace_id: str,
+        menu_id: str,
+        *,
+        staff_id: str = "",
+        start_date: date,
+        days: int = 7,
+        ignoring: BookingModel | None = None,
+    ) -> list[Slot]:
+        """Open slots for ``menu_id`` from ``start_date`` (the workspace's zone) for ``days`` days, earliest first;
+        for every staff member offering the menu unless ``staff_id`` names one."""
+        days = max(1, min(days, MAX_DAYS))
+        menu = self._active_menu(workspace_id, menu_id)
+        zone = self.zone(workspace_id)
+        duration = timedelta(minutes=int(menu.definition["duration_minutes"]))
+        earliest = clock.now() + timedelta(minutes=int(menu.definition.get("book_lead_minutes") or 0))
+        out: list[Slot] = []
+        for staff in self._staff_for(workspace_id, menu, staff_id):
+            capacity = int(staff.definition.get("capacity") or 1)
+            first = _local(start_date, 0, zone)
+            last = _local(start_date + timedelta(days=days), 0, zone)
+            counts = self.repository.unit_counts(workspace_id, staff.staff_id, first, last)
+            if ignoring is not None and ignoring.staff_id == staff.staff_id:  # a reschedule may overlap itself
+                for unit in _units(ignoring.start, ignoring.end):
+                    if counts.get(iso(unit)):
+                        counts[iso(unit)] -= 1
+            for offset in range(days):
+                day = start_date + timedelta(days=offset)
+                for lo, hi in staff_ranges(staff.definition, day):
+                    at = lo
+                    while at + duration.total_seconds() / 60 <= hi:
+                        start = _local(day, at, zone)
+                        at += int(duration.total_seconds() // 60)
+                        if start < earliest:
+                            continue
+                        held = max(counts.get(iso(u), 0) for u in _units(start, start + duration))
+                        if held < capacity:
+                            out.append(Slot(start, start + duration, staff.staff_id, capacity - held))
+        out.sort(key=lambda s: (s.start, s.staff_id))
+        return out
+
+    # ------------------------------------------------------------------ booking
+    def book(
+        self, workspace_id: str, body: Any, *, subscriber_id: str | None = None, booked_by: str = "friend"
+    ) -> BookingModel:
+        """Book the slot for the friend: the named staff member, or the first with the slot open. Conflict (in
+        Japanese) when it was taken; nothing is written then."""
+        data = _parse(BookInput, body)
+        subscriber_id = subscriber_id or data.subscriber_id
+        if not subscriber_id:
+            raise ValidationFailed("予約する友だちを選んでください", where="subscriber_id")
+        subscriber = self.collab.subscribers.get(workspace_id, subscriber_id)
+        if subscriber is None:
+            raise NotFound("友だちが見つかりません", where=f"subscriber {subscriber_id}")
+        start = _start_of(data.start)
+        menu = self._active_menu(workspace_id, data.menu_id)
+        zone = self.zone(workspace_id)
+        day = start.astimezone(zone).date()
+        lead = int(menu.definition.get("book_lead_minutes") or 0)
+        if start < clock.now() + timedelta(minutes=lead):
+            raise ValidationFailed("この枠は予約の受付を締め切りました", where="start")
+        if data.staff_id:
+            named = self.repository.staff(workspace_id, data.staff_id)
+            if named.definition.get("menu_ids") and data.menu_id not in named.definition["menu_ids"]:
+                raise ValidationFailed("この担当者はこのメニューを担当していません", where="staff_id")
+        offered = [s for s in self._candidates(workspace_id, data.menu_id, data.staff_id, day) if s.start == start]
+        if not offered:
+            raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
+        for slot in offered:
+            staff = self.repository.staff(workspace_id, slot.staff_id)
+            now = clock.now()
+            booking_id = ids.new_id("bkg_")
+            booking = BookingModel(
+                pk=day_pk(workspace_id, day.isoformat()),
+                sk=f"{iso(start)}#{booking_id}",
+                workspace_id=workspace_id,
+                booking_id=booking_id,
+                subscriber_id=subscriber_id,
+                staff_id=slot.staff_id,
+                menu_id=data.menu_id,
+                start=slot.start,
+                end=slot.end,
+                status="booked",
+                booked_by=booked_by,
+                created_at=now,
+            )
+            if self.repository.book(booking, _units(slot.start, slot.end), int(staff.definition.get("capacity") or 1)):
+                self._after_booking(workspace_id, booking, menu, staff, subscriber, zone)
+                return booking
+        raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
+
+    def reschedule(self, workspace_id: str, booking_id: str, body: Any) -> BookingModel:
+        """Move a booking to another slot (staff; body: ``start``, optional ``staff_id``): one transaction marks the old
+        booking ``rescheduled``, writes the new one and moves the unit counts, so the old place is never freed
+        before the new one is held. The friend gets 「ご予約を変更しました」 and the reminder follows the new date
+        (``booking_created`` restarts the reminder scenario with the new fields)."""
+        old = self.get(workspace_id, booking_id)
+        if old.status != "booked":
+            raise Conflict(
+                "この予約は変更できません（キャンセル済みか来店記録があります）", where=f"booking {booking_id}"
+            )
+        if not isinstance(body, dict):
+            raise ValidationFailed("変更先の枠を選んでください", where="start")
+        start = _start_of(str(body.get("start") or ""))
+        staff_id = str(body.get("staff_id") or "")
+        menu = self._active_menu(workspace_id, old.menu_id)
+        zone = self.zone(workspace_id)
+        day = start.astimezone(zone).date()
+        if start < clock.now() + timedelta(minutes=int(menu.definition.get("book_lead_minutes") or 0)):
+            raise ValidationFailed("この枠は予約の受付を締め切りました", where="start")
+        subscriber = self.collab.subscribers.get(workspace_id, old.subscriber_id)
+        offered = [
+            s
+            for s in self.slots(workspace_id, old.menu_id, staff_id=staff_id, start_date=day, days=1, ignoring=old)
+            if s.start == start
+        ]
+        for slot in offered:
+            staff = self.repository.staff(workspace_id, slot.staff_id)
+            new_id = ids.new_id("bkg_")
+            new = BookingModel(
+                pk=day_pk(workspace_id, day.isoformat()),
+                sk=f"{iso(start)}#{new_id}",
+                workspace_id=workspace_id,
+                booking_id=new_id,
+                subscriber_id=old.subscriber_id,
+                staff_id=slot.staff_id,
+                menu_id=old.menu_id,
+                start=slot.start,
+                end=slot.end,
+                status="booked",
+                booked_by="staff",
+                created_at=clock.now(),
+                rescheduled_from=old.booking_id,
+            )
+            if self.repository.move(
+                old,
+                _units(old.start, old.end),
+                new,
+                _units(slot.start, slot.end),
+                int(staff.definition.get("capacity") or 1),
+                now=clock.now(),
+            ):
+                self._after_booking(workspace_id, new, menu, staff, subscriber, zone, heading="ご予約を変更しました。")
+                return new
+        raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
+
+    def _candidates(self, workspace_id: str, menu_id: str, staff_id: str, day: date) -> list[Slot]:
+        return self.slots(workspace_id, menu_id, staff_id=staff_id, start_date=day, days=1)
+
+    def _after_booking(
+        self,
+        workspace_id: str,
+        booking: BookingModel,
+        menu: MenuModel,
+        staff: StaffModel,
+        subscriber: Any,
+        zone: ZoneInfo,
+        heading: str = "ご予約を承りました。",
+    ) -> None:
+        """The confirmation on LINE and ``booking_created``; each keyed on the booking, so a repeat sends nothing
+        twice. A failure here never undoes the booking (it is logged)."""
+        local = booking.start.astimezone(zone)
+        token = self.cancel_token(booking)
+        text = (
+            f"{heading}\n{menu.definition['name']}（担当: {staff.definition['name']}）\n"
+            f"{local.strftime('%Y年%m月%d日 %H:%M')}〜{booking.end.astimezone(zone).strftime('%H:%M')}\n"
+            f"キャンセル: {cancel_url(booking.booking_id, token)}"
+        )
+        try:
+            if getattr(subscriber, "line", None):
+                self.collab.line_messenger().push_text(
+                    workspace_id, subscriber, text, retry_key=ids.retry_key("booking", booking.booking_id)
+                )
+        except Exception:
+            log.exception("booking %s: confirmation not sent", booking.booking_id)
+        try:
+            self.collab.publish(
+                workspace_id,
+                "booking_created",
+                self.view(booking, zone),
+                idempotency_key=f"booking_created:{booking.booking_id}",
+            )
+        except Exception:
+            log.exception("booking %s: booking_created not published", booking.booking_id)
+        try:
+            self._remind(workspace_id, booking, menu, zone)
+        except Exception:
+            log.exception("booking %s: reminder scenarios not started", booking.booking_id)
+
+    def _remind(self, workspace_id: str, booking: BookingModel, menu: MenuModel, zone: ZoneInfo) -> None:
+        """Reminders through the scenario engine: the booking's date and time become the friend's fields (a step
+        timed ``relative_to_date`` on ``booking_date`` is due relative to it), then the ``booking_created`` trigger
+        enrolls the friend in the scenarios that start on it. Keyed on the booking: a retry enrolls nobody twice."""
+        local = booking.start.astimezone(zone)
+        actions = [
+            SetField(field=BOOKING_DATE, value=local.date().isoformat()),
+            SetField(field=BOOKING_TIME, value=local.strftime("%H:%M")),
+            SetField(field=BOOKING_MENU, value=menu.definition["name"]),
+        ]
+        key = f"booking:{booking.booking_id}"
+        self.collab.action_runner().run(
+            workspace_id, booking.subscriber_id, actions, actor=key, idempotency_key=f"{key}:fields"
+        )
+        self.collab.trigger(
+            workspace_id,
+            booking.subscriber_id,
+            CREATED,
+            {"booking_id": booking.booking_id, "menu_id": booking.menu_id, "staff_id": booking.staff_id},
+            idempotency_key=f"{key}:created",
+        )
+
+    def get(self, workspace_id: str, booking_id: str) -> BookingModel:
+        booking = self.repository.find(booking_id)
+        if booking is None or booking.workspace_id != workspace_id:
+            raise NotFound("予約が見つかりません", where=f"booking {booking_id}")
+        return booking
+
+    def cancel(self, workspace_id: str, booking_id: str, *, by_staff: bool) -> BookingModel:
+        """Cancel: by the friend only before the menu's cutoff; by staff at any time while booked."""
+        booking = self.get(workspace_id, booking_id)
+        if booking.status != "booked":
+            raise Conflict("この予約はすでにキャンセルされているか、来店記録があります", where=f"booking {booking_id}")
+        if not by_staff:
+            menu = self.repository.menu(workspace_id, booking.menu_id)
+            cutoff = booking.start - timedelta(hours=int(menu.definition.get("cancel_cutoff_hours") or 0))
+            if clock.now() > cutoff:
+                raise ValidationFailed(
+                    "キャンセルの受付期限を過ぎています。お店に直接ご連絡ください", where=f"booking {booking_id}"
+                )
+        if not self.repository.release(booking, _units(booking.start, booking.end), "canceled", now=clock.now()):
+            raise Conflict("この予約はすでにキャンセルされています", where=f"booking {booking_id}")
+        try:  # the scenarios that stop on booking_canceled stop (the reminder of this booking is not sent)
+            self.collab.trigger(
+                workspace_id,
+                booking.subscriber_id,
+                CANCELED,
+                {"booking_id": booking_id, "menu_id": booking.menu_id},
+                idempotency_key=f"booking:{booking_id}:canceled",
+            )
+        except Exception:
+            log.exception("booking %s: booking_canceled trigger failed", booking_id)
+        return booking
+
+    def mark(self, workspace_id: str, booking_id: str, status: str) -> BookingModel:
+        """Attendance: attended or no_show (from booked, or switching between the two); the friend gets the tag."""
+        if status not in ("attended", "no_show"):
+            raise ValidationFailed("来店状況は attended か no_show です", where="status")
+        booking = self.get(workspace_id, booking_id)
+        if not self.repository.set_status(booking, status, expected=("booked", "attended", "no_show")):
+            raise Conflict("キャンセルされた予約には来店記録をつけられません", where=f"booking {booking_id}")
+        booking.status = status
+        tag = ATTENDED_TAG if status == "attended" else NO_SHOW_TAG
+        self.collab.action_runner().run(
+            workspace_id,
+            booking.subscriber_id,
+            [AddTag(tag=tag)],
+            actor=f"booking:{booking_id}",
+            idempotency_key=f"booking:{booking_id}:{status}",
+        )
+        return booking
+
+    def calendar(self, workspace_id: str, start_date: date, days: int = 7) -> list[BookingModel]:
+        days = max(1, min(days, MAX_DAYS))
+        out: list[BookingModel] = []
+        for offset in range(days):
+            out.extend(self.repository.day(workspace_id, (start_date + timedelta(days=offset)).isoformat()))
+        return out
+
+    # ------------------------------------------------------------------ friend links
+    def mint_link(self, workspace_id: str, subscriber_id: str, validity: timedelta = tokens.DEFAULT_VALIDITY) -> str:
+        token = tokens.LinkSigner(self.collab.secret_store()).mint(
+            BOOK, workspace_id, subscriber_id, BOOK_TARGET, validity=validity
+        )
+        return book_url(f"{workspace_id}.{token}")
+
+    def verify_link(self, signed: str) -> tokens.LinkBinding:
+        """``<workspace>.<token>`` from the friend's booking link; TokenInvalid when forged or expired."""
+        workspace_id, _, token = signed.partition(".")
+        if not workspace_id or not token:
+            raise tokens.TokenInvalid("malformed")
+        return tokens.LinkSigner(self.collab.secret_store()).verify(BOOK, workspace_id, BOOK_TARGET, token)
+
+    def cancel_token(self, booking: BookingModel) -> str:
+        """The friend's signed cancel link token for one booking (valid a year: the link is in the confirmation)."""
+        return tokens.LinkSigner(self.collab.secret_store()).mint(
+            CANCEL, booking.workspace_id, booking.subscriber_id, booking.booking_id, validity=timedelta(days=366)
+        )
+
+    def verify_cancel(self, booking_id: str, token: str) -> BookingModel:
+        booking = self.repository.find(booking_id)
+        if booking is None:
+            raise tokens.TokenInvalid("signature")
+        binding = tokens.LinkSigner(self.collab.secret_store()).verify(CANCEL, booking.workspace_id, booking_id, token)
+        if binding.subscriber_id != booking.subscriber_id:
+            raise tokens.TokenInvalid("signature")
+        return booking
+
+    # ------------------------------------------------------------------ views
+    def view(self, booking: BookingModel, zone: ZoneInfo) -> dict[str, Any]:
+        local = booking.start.astimezone(zone)
+        return {
+            "booking_id": booking.booking_id,
+            "subscriber_id": booking.subscriber_id,
+            "staff_id": booking.staff_id,
+            "menu_id": booking.menu_id,
+            "start": iso(booking.start),
+            "end": iso(booking.end),
+            "local_date": local.date().isoformat(),
+            "local_time": local.strftime("%H:%M"),
+            "status": booking.status,
+            "booked_by": booking.booked_by,
+            "created_at": iso(booking.created_at),
+            "rescheduled_from": booking.rescheduled_from,
+        }
+
+
+__all__ = [
+    "ATTENDED_TAG",
+    "BOOK",
+    "CANCEL",
+    "NO_SHOW_TAG",
+    "BookingService",
+    "Slot",
+    "book_url",
+    "cancel_path",
+    "cancel_url",
+    "staff_ranges",
+]

@@ -1,0 +1,107 @@
+"""Fixtures for booking tests: moto tables, a manual clock (2026-01-05 00:00 UTC = 09:00 Monday in Tokyo), an
+in-memory secret store and recording fakes for LINE and the event fanout."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from haishin import wiring
+from haishin.bookings.service import BookingService
+from haishin.secrets import InMemorySecretStore
+from haishin.subscribers.models import line_account
+from haishin.wiring import Services
+
+WS = "w_book"
+
+
+@dataclass
+class FakeScenarios:
+    triggers: list[tuple[str, str, str, dict[str, Any], str]] = field(default_factory=list)
+    started: list[tuple[str, str, str]] = field(default_factory=list)
+    stopped: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def on_trigger(
+        self, workspace_id: str, subscriber_id: str, trigger: str, detail: dict[str, Any], idempotency_key: str
+    ) -> None:
+        self.triggers.append((workspace_id, subscriber_id, trigger, detail, idempotency_key))
+
+    def start(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, trigger: str) -> None:
+        self.started.append((workspace_id, subscriber_id, scenario_id))
+
+    def stop(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, reason: str) -> None:
+        self.stopped.append((workspace_id, subscriber_id, scenario_id))
+
+    def stop_all(self, workspace_id: str, subscriber_id: str, *, reason: str) -> None:
+        self.stopped.append((workspace_id, subscriber_id, "*"))
+
+
+@dataclass
+class FakeMessenger:
+    sent: list[tuple[str, str, str]] = field(default_factory=list)  # subscriber, text, retry key
+
+    def push_text(
+        self, workspace_id: str, subscriber: Any, text: str, *, retry_key: str, channel_id: str | None = None
+    ) -> bool:
+        self.sent.append((subscriber.subscriber_id, text, retry_key))
+        return True
+
+
+@dataclass
+class FakeWebhooks:
+    calls: list[tuple[str, str, str]] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+
+    def enqueue(
+        self, workspace_id: str, subscriber_id: str, endpoint_id: str, payload: dict[str, Any], idempotency_key: str
+    ) -> None:
+        self.calls.append((subscriber_id, endpoint_id, idempotency_key))
+
+    def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
+        self.events.append((event_type, data, idempotency_key))
+        return 1
+
+
+@dataclass
+class Env:
+    service: BookingService
+    root: Services
+    messenger: FakeMessenger
+    webhooks: FakeWebhooks
+
+
+@pytest.fixture
+def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
+    messenger, webhooks = FakeMessenger(), FakeWebhooks()
+    root = Services(
+        secrets=InMemorySecretStore(),
+        scenario_service=FakeScenarios(),
+        messenger=messenger,
+        webhooks=webhooks,
+        events=webhooks,
+    )
+    previous = wiring.install(root)
+    try:
+        yield Env(root.bookings, root, messenger, webhooks)
+    finally:
+        wiring.install(previous)
+
+
+@pytest.fixture
+def friends(env: Env) -> Callable[[int], list[str]]:
+    def make(count: int) -> list[str]:
+        out = []
+        repo = env.root.subscribers
+        for i in range(count):
+            subscriber = repo.new(WS, source="line")
+            user = f"U{i:032x}"
+            subscriber.line = {"1234567890": line_account(user, status="following")}
+            subscriber.display_name = f"友だち{i}"
+            repo.create(subscriber, [("line:1234567890", user)])
+            out.append(subscriber.subscriber_id)
+        return out
+
+    return make
