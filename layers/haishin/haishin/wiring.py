@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from haishin.secrets import SecretStore
     from haishin.segments.lists import ListRepository
     from haishin.segments.saved import SavedSegmentRepository
+    from haishin.seminars.service import SeminarService
     from haishin.senders.service import SenderService
     from haishin.senders.ses import IdentityApi
     from haishin.storage.once import EventLedger
@@ -475,6 +476,17 @@ class Services:
             return FormService(self.collaborators)
 
         return self._one("forms", build)
+
+    @property
+    def seminars(self) -> SeminarService:
+        """Seminars and events (セミナー・イベント): sessions, registration, waitlist, attendance, roster."""
+
+        def build() -> SeminarService:
+            from haishin.seminars.service import SeminarService  # noqa: PLC0415
+
+            return SeminarService(self.collaborators)
+
+        return self._one("seminars", build)
 
     @property
     def track(self) -> TrackService:

@@ -1,0 +1,362 @@
+"""Seminars and events (セミナー・イベント): what registering, cancelling and checking in do.
+
+A friend holds at most one live registration per event (confirmed or waitlisted). Seats move only through the
+repository's conditional transactions; a cancellation frees the seat and the oldest waitlisted friend of that session
+moves up and is told on LINE. Friend-facing actions carry a signed token (``haishin.forms.tokens``): ``seminar`` binds
+a friend to an event (their registration / cancel page), ``semqr`` binds a registration (their check-in QR).
+Every refusal is Japanese, names what was wrong, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from haishin import clock
+from haishin.actions import AddTag
+from haishin.errors import Conflict, NotFound, ValidationFailed
+from haishin.forms.collab import Collaborators
+from haishin.forms.tokens import LinkSigner, TokenInvalid
+from haishin.ids import new_id, retry_key
+from haishin.public_url import public_base
+from haishin.seminars.inputs import SeminarIn, SessionIn
+from haishin.seminars.models import RegistrationModel, SeminarModel, SessionModel, event_pk, registration_sk, session_sk
+from haishin.seminars.repository import SeminarRepository
+from haishin.storage.base import iso
+
+PAGE = "seminar"  # token purpose: the friend's page of one event (target: the event ID)
+QR = "semqr"  # token purpose: the friend's check-in code (target: the registration ID)
+DEFAULT_ZONE = "Asia/Tokyo"
+
+
+def seminar_url(event_id: str, workspace_id: str, token: str) -> str:
+    return f"{public_base()}/sem/{workspace_id}/{event_id}?t={token}"
+
+
+def qr_code_text(event_id: str, registration_id: str, token: str) -> str:
+    """What the friend's QR holds and staff type or paste: ``SEM1:<event>:<registration>:<token>``."""
+    return f"SEM1:{event_id}:{registration_id}:{token}"
+
+
+def _fmt_local(at: datetime, zone: ZoneInfo) -> str:
+    local = at.astimezone(zone)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+class SeminarService:
+    def __init__(self, collab: Collaborators, repository: SeminarRepository | None = None) -> None:
+        self.collab = collab
+        self.repo = repository or SeminarRepository()
+        self.signer = LinkSigner(collab.secrets)
+
+    # ------------------------------------------------------------------ zone
+    def zone(self, workspace_id: str) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.collab.workspaces.get(workspace_id).get("time_zone") or DEFAULT_ZONE)
+        except Exception:  # a workspace without settings yet: the default zone
+            return ZoneInfo(DEFAULT_ZONE)
+
+    def _aware(self, workspace_id: str, value: datetime) -> datetime:
+        return value.replace(tzinfo=self.zone(workspace_id)) if value.tzinfo is None else value
+
+    # ------------------------------------------------------------------ events
+    def create(self, workspace_id: str, body: SeminarIn) -> SeminarModel:
+        return self.repo.create(workspace_id, new_id("sem_"), body.model_dump(), now=clock.now())
+
+    def get(self, workspace_id: str, event_id: str) -> SeminarModel:
+        return self.repo.require(workspace_id, event_id)
+
+    def list(self, workspace_id: str) -> list[SeminarModel]:
+        return self.repo.all(workspace_id)
+
+    def update(self, workspace_id: str, event_id: str, body: SeminarIn) -> SeminarModel:
+        item = self.repo.require(workspace_id, event_id)
+        self.repo.save_definition(item, body.model_dump(), now=clock.now())
+        return item
+
+    def delete(self, workspace_id: str, event_id: str) -> None:
+        item = self.repo.require(workspace_id, event_id)
+        if any(r.status in ("confirmed", "waitlisted") for r in self.repo.registrations(workspace_id, event_id)):
+            raise Conflict("申込者がいるセミナーは削除できません。先に申込をキャンセルしてください",
+                           where=f"seminar {event_id}")
+        self.repo.delete(item)
+
+    # ------------------------------------------------------------------ sessions
+    def _session_fields(self, workspace_id: str, body: SessionIn) -> dict[str, Any]:
+        starts, ends = self._aware(workspace_id, body.starts_at), self._aware(workspace_id, body.ends_at)
+        deadline = self._aware(workspace_id, body.deadline) if body.deadline else starts
+        if ends <= starts:
+            raise ValidationFailed("終了日時は開始日時より後にしてください", where="ends_at")
+        if deadline > starts:
+            raise ValidationFailed("申込締切は開始日時以前にしてください", where="deadline")
+        if not body.venue and not body.online_url:
+            raise ValidationFailed("会場またはオンライン URL を入力してください", where="venue")
+        return {"starts_at": starts, "ends_at": ends, "deadline": deadline, "venue": body.venue,
+                "online_url": body.online_url}
+
+    def add_session(self, workspace_id: str, event_id: str, body: SessionIn) -> SessionModel:
+        self.repo.require(workspace_id, event_id)
+        session_id = new_id("ses_")
+        session = SessionModel(pk=event_pk(workspace_id, event_id), sk=session_sk(session_id),
+                               workspace_id=workspace_id, event_id=event_id, session_id=session_id,
+                               capacity=body.capacity, taken=0, waiting=0,
+                               **self._session_fields(workspace_id, body))
+        self.repo.add_session(session)
+        return session
+
+    def sessions(self, workspace_id: str, event_id: str) -> list[SessionModel]:
+        return self.repo.sessions(workspace_id, event_id)
+
+    def update_session(self, workspace_id: str, event_id: str, session_id: str, body: SessionIn) -> SessionModel:
+        session = self.repo.session(workspace_id, event_id, session_id)
+        fields = self._session_fields(workspace_id, body)
+        if not self.repo.update_session(session, capacity=body.capacity, **fields):
+            raise Conflict(f"定員を申込済みの人数 ({int(session.taken)} 人) より少なくはできません",
+                           where="capacity")
+        self._promote(workspace_id, event_id, session_id)  # a larger capacity moves the waitlist up
+        return self.repo.session(workspace_id, event_id, session_id)
+
+    def delete_session(self, workspace_id: str, event_id: str, session_id: str) -> None:
+        session = self.repo.session(workspace_id, event_id, session_id)
+        if not self.repo.delete_session(session):
+            raise Conflict("申込者・キャンセル待ちがいる日程は削除できません", where=f"session {session_id}")
+
+    # ------------------------------------------------------------------ registration
+    def register(self, workspace_id: str, event_id: str, session_id: str, subscriber_id: str, *,
+                 source: str = "staff", waitlist: bool = True) -> RegistrationModel:
+        """A seat, or a waitlist place when the session is full (``waitlist``; else a Conflict)."""
+        event = self.repo.require(workspace_id, event_id)
+        session = self.repo.session(workspace_id, event_id, session_id)
+        if self.collab.subscribers.get(workspace_id, subscriber_id) is None:
+            raise NotFound("友だちが見つかりません", where="subscriber_id")
+        now = clock.now()
+        if now > session.deadline:
+            raise Conflict(f"申込締切 ({_fmt_local(session.deadline, self.zone(workspace_id))}) を過ぎています",
+                           where=f"session {session_id}")
+        registration_id = new_id("reg_")
+        reg = RegistrationModel(pk=event_pk(workspace_id, event_id), sk=registration_sk(registration_id),
+                                workspace_id=workspace_id, event_id=event_id, session_id=session_id,
+                                registration_id=registration_id, subscriber_id=subscriber_id, status="confirmed",
+                                attendance="", source=source, created_at=now, updated_at=now)
+        outcome = self.repo.register(reg, session, waitlist=waitlist)
+        if outcome == "duplicate":
+            raise Conflict("この友だちはすでにこのセミナーに申し込んでいます", where="subscriber_id")
+        if outcome == "full":
+            raise Conflict("この日程は満席です", where=f"session {session_id}")
+        self.collab.publish(workspace_id, "seminar_registered", {
+            "subscriber_id": subscriber_id, "event_id": event_id, "session_id": session_id,
+            "registration_id": registration_id, "status": reg.status, "source": source,
+            "title": event.definition.get("title", "")}, idempotency_key=f"seminar_registered:{registration_id}")
+        return reg
+
+    def cancel(self, workspace_id: str, event_id: str, registration_id: str, *, by_friend: bool = False) -> bool:
+        reg = self.repo.registration(workspace_id, event_id, registration_id)
+        session = self.repo.session(workspace_id, event_id, reg.session_id)
+        if by_friend and clock.now() > session.deadline:
+            raise Conflict(f"キャンセル締切 ({_fmt_local(session.deadline, self.zone(workspace_id))}) を過ぎています。"
+                           "主催者に連絡してください", where=f"registration {registration_id}")
+        if reg.status == "cancelled":
+            return False
+        if not self.repo.cancel(reg, session, now=clock.now()):
+            return False
+        self._promote(workspace_id, event_id, reg.session_id)
+        return True
+
+    def _promote(self, workspace_id: str, event_id: str, session_id: str) -> list[RegistrationModel]:
+        """Waitlisted friends of the session take freed seats, oldest first; each is told on LINE once."""
+        moved: list[RegistrationModel] = []
+        waiting = [r for r in self.repo.registrations(workspace_id, event_id)
+                   if r.session_id == session_id and r.status == "waitlisted"]
+        for reg in waiting:
+            session = self.repo.session(workspace_id, event_id, session_id)
+            if session.taken >= session.capacity:
+                break
+            if self.repo.promote(reg, session, now=clock.now()):
+                moved.append(reg)
+                self._tell_promoted(workspace_id, event_id, reg, session)
+        return moved
+
+    def _tell_promoted(self, workspace_id: str, event_id: str, reg: RegistrationModel, session: SessionModel) -> None:
+        subscriber = self.collab.subscribers.get(workspace_id, reg.subscriber_id)
+        if subscriber is None or not subscriber.line:
+            return
+        title = self.repo.require(workspace_id, event_id).definition.get("title", "")
+        text = (f"キャンセル待ちの「{title}」({_fmt_local(session.starts_at, self.zone(workspace_id))}) に"
+                "空きが出たため、お申込みが確定しました。")
+        self.collab.messenger.push_text(workspace_id, subscriber, text,
+                                        retry_key=retry_key("seminar-promoted", workspace_id, reg.registration_id))
+
+    # ------------------------------------------------------------------ the friend's signed page
+    def friend_link(self, workspace_id: str, event_id: str, subscriber_id: str,
+                    validity: timedelta = timedelta(days=60)) -> str:
+        self.repo.require(workspace_id, event_id)
+        return seminar_url(event_id, workspace_id, self.signer.mint(PAGE, workspace_id, subscriber_id, event_id,
+                                                                    validity))
+
+    def friend_of(self, workspace_id: str, event_id: str, token: str) -> str:
+        try:
+            return self.signer.verify(PAGE, workspace_id, event_id, token).subscriber_id
+        except TokenInvalid as exc:
+            message = ("このリンクの有効期限が切れています" if exc.reason == "expired"
+                       else "このリンクは正しくありません (改ざんされたか、別のセミナーのものです)")
+            raise ValidationFailed(message, where="t") from exc
+
+    def friend_register(self, workspace_id: str, event_id: str, token: str, session_id: str) -> RegistrationModel:
+        return self.register(workspace_id, event_id, session_id, self.friend_of(workspace_id, event_id, token),
+                             source="page")
+
+    def friend_cancel(self, workspace_id: str, event_id: str, token: str) -> bool:
+        subscriber_id = self.friend_of(workspace_id, event_id, token)
+        reg = self.repo.live_registration_of(workspace_id, event_id, subscriber_id)
+        if reg is None:
+            raise NotFound("キャンセルできる申込がありません", where=f"seminar {event_id}")
+        return self.cancel(workspace_id, event_id, reg.registration_id, by_friend=True)
+
+    def friend_state(self, workspace_id: str, event_id: str, token: str) -> dict[str, Any]:
+        """What the friend's page shows: the event, its sessions with seats left, their registration and QR."""
+        subscriber_id = self.friend_of(workspace_id, event_id, token)
+        event = self.repo.require(workspace_id, event_id)
+        reg = self.repo.live_registration_of(workspace_id, event_id, subscriber_id)
+        zone = self.zone(workspace_id)
+        return {"event": self.event_view(event), "sessions": [self.session_view(s, zone) for s in
+                                                             self.repo.sessions(workspace_id, event_id)],
+                "registration": self.registration_view(reg) if reg else None,
+                "qr": self.qr_text(workspace_id, reg) if reg and reg.status == "confirmed" else None}
+
+    # ------------------------------------------------------------------ attendance
+    def qr_text(self, workspace_id: str, reg: RegistrationModel) -> str:
+        token = self.signer.mint(QR, workspace_id, reg.subscriber_id, reg.registration_id, timedelta(days=400))
+        return qr_code_text(reg.event_id, reg.registration_id, token)
+
+    def check_in(self, workspace_id: str, code: str) -> RegistrationModel:
+        """Staff scanned or typed a friend's QR: attended once (a reused or forged code is refused)."""
+        parts = code.strip().split(":")
+        if len(parts) != 4 or parts[0] != "SEM1":
+            raise ValidationFailed("受付コードの形式が正しくありません (SEM1: で始まるコードを読み取ってください)",
+                                   where="code")
+        _, event_id, registration_id, token = parts
+        try:
+            binding = self.signer.verify(QR, workspace_id, registration_id, token)
+        except TokenInvalid as exc:
+            raise ValidationFailed("受付コードが正しくありません (偽造・改ざん、または別のワークスペースのコードです)",
+                                   where="code") from exc
+        try:
+            reg = self.repo.registration(workspace_id, event_id, registration_id)
+        except NotFound as exc:
+            raise ValidationFailed("受付コードの申込が見つかりません", where="code") from exc
+        if reg.subscriber_id != binding.subscriber_id:
+            raise ValidationFailed("受付コードが正しくありません (別の友だちのコードです)", where="code")
+        if reg.status != "confirmed":
+            raise Conflict("この申込はキャンセル済み、またはキャンセル待ちのため受付できません", where="code")
+        if reg.attendance == "attended" or not self.repo.mark_attendance(reg, "attended", now=clock.now(),
+                                                                        only_if_unmarked=True):
+            raise Conflict("この受付コードはすでに使用されています (受付済み)", where="code")
+        reg.attendance = "attended"
+        self._attendance_effects(workspace_id, reg)
+        return reg
+
+    def set_attendance(self, workspace_id: str, event_id: str, registration_id: str, attendance: str
+                       ) -> RegistrationModel:
+        """A roster tick: attended, no-show, or cleared."""
+        reg = self.repo.registration(workspace_id, event_id, registration_id)
+        if reg.status != "confirmed":
+            raise Conflict("確定していない申込には出欠を付けられません", where=f"registration {registration_id}")
+        if reg.attendance == attendance:
+            return reg
+        if not self.repo.mark_attendance(reg, attendance, now=clock.now(), only_if_unmarked=False):
+            raise Conflict("申込がほかの操作で変わりました。再読み込みしてください", where=f"registration {registration_id}")
+        reg.attendance = attendance
+        self._attendance_effects(workspace_id, reg)
+        return reg
+
+    def mark_no_shows(self, workspace_id: str, event_id: str, session_id: str) -> int:
+        """After a session: every confirmed friend not checked in becomes a no-show (tagged)."""
+        session = self.repo.session(workspace_id, event_id, session_id)
+        if clock.now() < session.starts_at:
+            raise Conflict("開始前の日程には欠席を付けられません", where=f"session {session_id}")
+        count = 0
+        for reg in self.repo.registrations(workspace_id, event_id):
+            if reg.session_id == session_id and reg.status == "confirmed" and not reg.attendance:
+                if self.repo.mark_attendance(reg, "no_show", now=clock.now(), only_if_unmarked=True):
+                    reg.attendance = "no_show"
+                    self._attendance_effects(workspace_id, reg)
+                    count += 1
+        return count
+
+    def _attendance_effects(self, workspace_id: str, reg: RegistrationModel) -> None:
+        if not reg.attendance:
+            return
+        event = self.repo.require(workspace_id, reg.event_id)
+        title = event.definition.get("title", "")
+        if reg.attendance == "attended":
+            tag = event.definition.get("attended_tag") or f"{title} 参加"
+        else:
+            tag = event.definition.get("no_show_tag") or f"{title} 欠席"
+        key = f"seminar_{reg.attendance}:{reg.registration_id}"
+        self.collab.actions.run(workspace_id, reg.subscriber_id, [AddTag(tag=tag[:100])], actor="seminar",
+                                idempotency_key=key)
+        if reg.attendance == "attended":
+            self.collab.publish(workspace_id, "seminar_attended", {
+                "subscriber_id": reg.subscriber_id, "event_id": reg.event_id, "session_id": reg.session_id,
+                "registration_id": reg.registration_id}, idempotency_key=key)
+
+    # ------------------------------------------------------------------ roster
+    def roster(self, workspace_id: str, event_id: str, session_id: str | None = None) -> list[dict[str, Any]]:
+        rows = []
+        for reg in self.repo.registrations(workspace_id, event_id):
+            if session_id and reg.session_id != session_id:
+                continue
+            friend = self.collab.subscribers.get(workspace_id, reg.subscriber_id)
+            view = self.registration_view(reg)
+            view["display_name"] = (friend.display_name or "") if friend else ""
+            rows.append(view)
+        return rows
+
+    def roster_csv(self, workspace_id: str, event_id: str, session_id: str | None, *, encoding: str) -> bytes:
+        """The roster for Japanese Excel: Shift_JIS (cp932; characters it lacks become ?) or UTF-8 with a BOM."""
+        zone = self.zone(workspace_id)
+        starts = {s.session_id: _fmt_local(s.starts_at, zone) for s in self.repo.sessions(workspace_id, event_id)}
+        labels = {"confirmed": "確定", "waitlisted": "キャンセル待ち", "cancelled": "キャンセル"}
+        marks = {"attended": "出席", "no_show": "欠席", "": ""}
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["申込ID", "友だちID", "名前", "日程", "状態", "出欠", "申込日時"])
+        for row in self.roster(workspace_id, event_id, session_id):
+            name = row["display_name"]
+            if name[:1] in ("=", "+", "-", "@"):
+                name = "'" + name  # no formulas in Excel
+            writer.writerow([row["registration_id"], row["subscriber_id"], name, starts.get(row["session_id"], ""),
+                             labels.get(row["status"], row["status"]), marks.get(row["attendance"], ""),
+                             datetime.fromisoformat(row["created_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")])
+        text = out.getvalue()
+        if encoding == "shift_jis":
+            return text.encode("cp932", errors="replace")
+        return text.encode("utf-8-sig")
+
+    # ------------------------------------------------------------------ views
+    @staticmethod
+    def event_view(item: SeminarModel) -> dict[str, Any]:
+        return {"event_id": item.event_id, **item.definition, "created_at": iso(item.created_at),
+                "updated_at": iso(item.updated_at)}
+
+    @staticmethod
+    def session_view(item: SessionModel, zone: ZoneInfo) -> dict[str, Any]:
+        return {"session_id": item.session_id, "event_id": item.event_id,
+                "starts_at": item.starts_at.astimezone(zone).isoformat(),
+                "ends_at": item.ends_at.astimezone(zone).isoformat(),
+                "deadline": item.deadline.astimezone(zone).isoformat(), "venue": item.venue,
+                "online_url": item.online_url, "capacity": int(item.capacity), "taken": int(item.taken),
+                "waiting": int(item.waiting), "seats_left": max(0, int(item.capacity) - int(item.taken))}
+
+    @staticmethod
+    def registration_view(item: RegistrationModel) -> dict[str, Any]:
+        return {"registration_id": item.registration_id, "event_id": item.event_id, "session_id": item.session_id,
+                "subscriber_id": item.subscriber_id, "status": item.status, "attendance": item.attendance,
+                "source": item.source, "created_at": iso(item.created_at),
+                "checked_in_at": iso(item.checked_in_at) if item.checked_in_at else None}
+
+
+__all__ = ["SeminarService", "qr_code_text", "seminar_url"]
