@@ -69,7 +69,7 @@ function Wrap({ label, name, error, hint, narrow, children }: Omit<Common, "test
 export interface TextFieldProps extends Common {
   value: string | number;
   onValue: (value: string) => void;
-  type?: "text" | "number" | "url" | "email" | "time" | "password";
+  type?: "text" | "number" | "url" | "email" | "time" | "password" | "datetime-local";
   /** a textarea of this many rows */
   rows?: number;
   placeholder?: string;
