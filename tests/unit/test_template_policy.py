@@ -45,7 +45,7 @@ PUBLIC_ROUTES = {
     "POST /line/webhook/{channel_id}", "POST /stripe/webhook/{workspace_id}", "GET /f/{form_id}",
     "POST /f/{form_id}", "GET /c/{token}", "GET /p/{proxy+}", "POST /p/{product_id}", "GET /api/openapi.json",
     "GET /u/{token}", "POST /u/{token}", "GET /r/{code}", "GET /login/callback", "GET /cv/{code}",
-    "GET /liff/{proxy+}", "POST /liff/{proxy+}",
+    "GET /liff/{proxy+}", "POST /liff/{proxy+}", "GET /sem/{proxy+}", "POST /sem/{proxy+}",
 }  # fmt: skip
 
 

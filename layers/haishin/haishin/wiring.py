@@ -726,7 +726,7 @@ class Services:
             liff = LiffPages(channels=self.channels, subscribers=self.subscribers, forms=self.forms,
                              optout=self.optout)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
-                         track=self.track, conversions=self.conversions, liff=liff)
+                         track=self.track, conversions=self.conversions, liff=liff, seminars=self.seminars)
 
         return self._one("pages", build)
 

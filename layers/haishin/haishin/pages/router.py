@@ -2,7 +2,8 @@
 the checkout results), POST /p/{product_id} (starts the checkout: only a POST creates an order and a Stripe Checkout
 Session), GET /c/{token} (a tracked link: counts, attributes the friend, redirects to the link's stored target only),
 GET /cv/{code}?f=<friend token>[&txn=] (a conversion point's pixel: records the conversion, answers a 1x1 GIF),
-GET|POST /liff/<channel_id>[/f/<form_id>|/me] and GET /liff/app.js (LIFF pages: haishin.pages.liff)."""
+GET|POST /liff/<channel_id>[/f/<form_id>|/me] and GET /liff/app.js (LIFF pages: haishin.pages.liff),
+GET|POST /sem/<workspace_id>/<event_id>?t= (a friend's seminar page: haishin.pages.seminars)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from haishin.pages import http
 from haishin.pages.forms import TOKEN_MESSAGES, respond
 from haishin.pages.html import message_page, redirect
 from haishin.pages.products import product_page
+from haishin.pages.seminars import seminar_page
 from haishin.pages.unsubscribe import unsubscribe_page
 from haishin.payments.service import PaymentService
 from haishin.public_url import route_path, serving
@@ -31,7 +33,9 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 
 class Pages:
     def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
-                 optout: OptOutService, track: Any = None, conversions: Any = None, liff: Any = None) -> None:
+                 optout: OptOutService, track: Any = None, conversions: Any = None, liff: Any = None,
+                 seminars: Any = None) -> None:
+        self.seminars = seminars  # haishin.seminars.service.SeminarService: /sem/<workspace>/<event> (the friend's page)
         self.liff = liff  # haishin.pages.liff.LiffPages: /liff/<channel_id>/... (forms and マイページ in LINE)
         self.conversions = conversions  # haishin.conversions.service.ConversionService: /cv/ URLs
         self.track = track  # haishin.track.service.TrackService: /c/ URLs rewritten into messages
@@ -58,6 +62,8 @@ class Pages:
             return self.conversion(parts[1], http.query(event, "f"), http.query(event, "txn"))
         if parts and parts[0] == "liff" and self.liff is not None:
             return self.liff.handle(parts[1:], event)
+        if http.method(event) in ("GET", "POST") and len(parts) == 3 and parts[0] == "sem" and self.seminars:
+            return seminar_page(self.seminars, parts[1], parts[2], event)
         if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":
             return unsubscribe_page(self.optout, parts[1], event)
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")
