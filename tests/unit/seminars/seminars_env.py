@@ -16,9 +16,9 @@ from haishin.subscribers.models import line_account
 from haishin.wiring import Services
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "forms"))
-from forms_env import FakeMessenger, FakeScenarios, FakeWebhooks  # noqa: E402
+from forms_env import FakeMessenger, FakeScenarios, FakeWebhooks
 
-from haishin.secrets import InMemorySecretStore  # noqa: E402
+from haishin.secrets import InMemorySecretStore
 
 WS = "w_sem"
 

@@ -14,10 +14,14 @@ from haishin.seminars.inputs import SeminarIn, SessionIn
 
 def request(env: Any, method: str, path: str, token: str, form: dict[str, str] | None = None) -> dict[str, Any]:
     event: dict[str, Any] = {
-        "version": "2.0", "rawPath": path, "rawQueryString": f"t={token}", "queryStringParameters": {"t": token},
+        "version": "2.0",
+        "rawPath": path,
+        "rawQueryString": f"t={token}",
+        "queryStringParameters": {"t": token},
         "headers": {"host": "localhost", "content-type": "application/x-www-form-urlencoded"},
         "requestContext": {"http": {"method": method, "path": path}, "stage": "$default", "domainName": "localhost"},
-        "isBase64Encoded": False}
+        "isBase64Encoded": False,
+    }
     if form is not None:
         event["body"] = urllib.parse.urlencode(form)
     return env.root.pages.handle(event)
@@ -25,14 +29,26 @@ def request(env: Any, method: str, path: str, token: str, form: dict[str, str] |
 
 def test_register_show_qr_cancel(env: Any, friends: Any, manual_clock: Any) -> None:
     event = env.service.create(WS, SeminarIn(title="<b>集客</b>セミナー"))
-    session = env.service.add_session(WS, event.event_id, SessionIn(
-        starts_at=datetime(2026, 1, 10, 19), ends_at=datetime(2026, 1, 10, 21), deadline=datetime(2026, 1, 10, 12),
-        venue="渋谷会議室", capacity=1))
+    session = env.service.add_session(
+        WS,
+        event.event_id,
+        SessionIn(
+            starts_at=datetime(2026, 1, 10, 19),
+            ends_at=datetime(2026, 1, 10, 21),
+            deadline=datetime(2026, 1, 10, 12),
+            venue="渋谷会議室",
+            capacity=1,
+        ),
+    )
     (a,) = friends(1)
     url = env.service.friend_link(WS, event.event_id, a)
     path, token = urllib.parse.urlsplit(url).path, url.split("?t=")[1]
     shown = request(env, "GET", path, token)
-    assert shown["statusCode"] == 200 and "残り 1 席" in shown["body"] and "2026年1月10日(土) 19:00〜21:00" in shown["body"]
+    assert (
+        shown["statusCode"] == 200
+        and "残り 1 席" in shown["body"]
+        and "2026年1月10日(土) 19:00〜21:00" in shown["body"]
+    )
     assert "<b>集客</b>" not in shown["body"]  # escaped
     done = request(env, "POST", path, token, {"action": "register", "session_id": session.session_id})
     assert done["statusCode"] == 200 and "お申込みが完了しました" in done["body"]

@@ -3,11 +3,10 @@ move-up, the signed page link, check-in by signed QR, attendance tags, roster CS
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
-
-import threading
 
 import pytest
 from botocore.client import BaseClient
@@ -21,9 +20,17 @@ from haishin.seminars.inputs import SeminarIn, SessionIn
 def _seminar(env: Any, capacity: int = 2, **kw: Any) -> tuple[str, str]:
     event = env.service.create(WS, SeminarIn(title="集客セミナー", **kw))
     # 2026-01-10 19:00 in Tokyo, naive: read in the workspace's zone
-    session = env.service.add_session(WS, event.event_id, SessionIn(
-        starts_at=datetime(2026, 1, 10, 19, 0), ends_at=datetime(2026, 1, 10, 21, 0),
-        deadline=datetime(2026, 1, 10, 12, 0), venue="渋谷会議室", capacity=capacity))
+    session = env.service.add_session(
+        WS,
+        event.event_id,
+        SessionIn(
+            starts_at=datetime(2026, 1, 10, 19, 0),
+            ends_at=datetime(2026, 1, 10, 21, 0),
+            deadline=datetime(2026, 1, 10, 12, 0),
+            venue="渋谷会議室",
+            capacity=capacity,
+        ),
+    )
     return event.event_id, session.session_id
 
 
@@ -38,12 +45,18 @@ def test_session_times_are_read_in_the_workspace_zone(env: Any) -> None:
 def test_session_validation_is_japanese(env: Any) -> None:
     event = env.service.create(WS, SeminarIn(title="t"))
     with pytest.raises(ValidationFailed, match="終了日時") as info:
-        env.service.add_session(WS, event.event_id, SessionIn(starts_at=datetime(2026, 1, 10, 19),
-                                ends_at=datetime(2026, 1, 10, 18), venue="x", capacity=1))
+        env.service.add_session(
+            WS,
+            event.event_id,
+            SessionIn(starts_at=datetime(2026, 1, 10, 19), ends_at=datetime(2026, 1, 10, 18), venue="x", capacity=1),
+        )
     assert info.value.where == "ends_at"
     with pytest.raises(ValidationFailed, match="会場"):
-        env.service.add_session(WS, event.event_id, SessionIn(starts_at=datetime(2026, 1, 10, 19),
-                                ends_at=datetime(2026, 1, 10, 20), capacity=1))
+        env.service.add_session(
+            WS,
+            event.event_id,
+            SessionIn(starts_at=datetime(2026, 1, 10, 19), ends_at=datetime(2026, 1, 10, 20), capacity=1),
+        )
 
 
 def test_full_goes_to_waitlist_and_moves_up_on_cancel(env: Any, friends: Any) -> None:

@@ -29,24 +29,30 @@ def qr_data_uri(text: str) -> str:
     return f"data:{media_type};base64," + base64.b64encode(data).decode()
 
 
-def seminar_page(service: SeminarService, workspace_id: str, event_id: str, event: dict[str, Any]
-                 ) -> dict[str, Any]:
+def seminar_page(service: SeminarService, workspace_id: str, event_id: str, event: dict[str, Any]) -> dict[str, Any]:
     token = http.query(event, "t") or ""
     notice = error = ""
     status = 200
     try:
         service.friend_of(workspace_id, event_id, token)
     except HaishinError as exc:
-        return message_page(403, "このリンクは無効です", exc.message,
-                            detail="お手数ですが、LINE のトーク画面から最新のリンクを開き直してください。")
+        return message_page(
+            403,
+            "このリンクは無効です",
+            exc.message,
+            detail="お手数ですが、LINE のトーク画面から最新のリンクを開き直してください。",
+        )
     if http.method(event) == "POST":
         try:
             form = http.form_data(event)
             action = (form.get("action") or [""])[0]
             if action == "register":
                 reg = service.friend_register(workspace_id, event_id, token, (form.get("session_id") or [""])[0])
-                notice = ("お申込みが完了しました。" if reg.status == "confirmed"
-                          else "満席のため、キャンセル待ちで受け付けました。空きが出たら LINE でお知らせします。")
+                notice = (
+                    "お申込みが完了しました。"
+                    if reg.status == "confirmed"
+                    else "満席のため、キャンセル待ちで受け付けました。空きが出たら LINE でお知らせします。"
+                )
             elif action == "cancel":
                 service.friend_cancel(workspace_id, event_id, token)
                 notice = "お申込みをキャンセルしました。"
@@ -59,12 +65,28 @@ def seminar_page(service: SeminarService, workspace_id: str, event_id: str, even
     except HaishinError as exc:
         return message_page(exc.http_status, "セミナーが見つかりません", exc.message)
     now = clock.now()
-    sessions = [{**s, "label": _label(s["starts_at"], s["ends_at"]), "place": s["venue"] or "オンライン",
-                 "closed": datetime.fromisoformat(s["deadline"]) < now} for s in state["sessions"]]
+    sessions = [
+        {
+            **s,
+            "label": _label(s["starts_at"], s["ends_at"]),
+            "place": s["venue"] or "オンライン",
+            "closed": datetime.fromisoformat(s["deadline"]) < now,
+        }
+        for s in state["sessions"]
+    ]
     reg = state["registration"]
     chosen = next((s for s in sessions if reg and s["session_id"] == reg["session_id"]), None)
-    html = render("seminar.html.j2", title=state["event"]["title"], event=state["event"], sessions=sessions,
-                  registration=reg, chosen_label=f"{chosen['label']} {chosen['place']}" if chosen else "",
-                  can_cancel=bool(chosen and not chosen["closed"]), qr_text=state["qr"] or "",
-                  qr_svg=qr_data_uri(state["qr"]) if state["qr"] else "", notice=notice, error=error)
+    html = render(
+        "seminar.html.j2",
+        title=state["event"]["title"],
+        event=state["event"],
+        sessions=sessions,
+        registration=reg,
+        chosen_label=f"{chosen['label']} {chosen['place']}" if chosen else "",
+        can_cancel=bool(chosen and not chosen["closed"]),
+        qr_text=state["qr"] or "",
+        qr_svg=qr_data_uri(state["qr"]) if state["qr"] else "",
+        notice=notice,
+        error=error,
+    )
     return page(status, html)

@@ -44,10 +44,12 @@ def _transact(write: Callable[[TransactWrite], None]) -> bool:
         except TransactWriteError as exc:
             if condition_failed(exc):
                 return False
-            if "TransactionConflict" not in str(exc) and "TransactionConflict" not in repr(
-                    getattr(exc, "cancellation_reasons", "")) or attempt == 29:
+            if (
+                "TransactionConflict" not in str(exc)
+                and "TransactionConflict" not in repr(getattr(exc, "cancellation_reasons", ""))
+            ) or attempt == 29:
                 raise
-            time.sleep(random.uniform(0.005, 0.05) * (1 + attempt))  # noqa: S311 - jitter, not security
+            time.sleep(random.uniform(0.005, 0.05) * (1 + attempt))
             continue
         return True
     return False  # pragma: no cover
@@ -56,8 +58,15 @@ def _transact(write: Callable[[TransactWrite], None]) -> bool:
 class SeminarRepository:
     # ------------------------------------------------------------------ events
     def create(self, workspace_id: str, event_id: str, definition: dict[str, Any], *, now: datetime) -> SeminarModel:
-        item = SeminarModel(pk=workspace_pk(workspace_id), sk=event_sk(event_id), workspace_id=workspace_id,
-                            event_id=event_id, definition=definition, created_at=now, updated_at=now)
+        item = SeminarModel(
+            pk=workspace_pk(workspace_id),
+            sk=event_sk(event_id),
+            workspace_id=workspace_id,
+            event_id=event_id,
+            definition=definition,
+            created_at=now,
+            updated_at=now,
+        )
         item.save(condition=SeminarModel.pk.does_not_exist())
         return item
 
@@ -77,8 +86,10 @@ class SeminarRepository:
             item.save()
         except Exception as exc:
             if condition_failed(exc):
-                raise Conflict("セミナーがほかの操作で変わりました。再読み込みしてからもう一度お試しください",
-                               where=f"seminar {item.event_id}") from exc
+                raise Conflict(
+                    "セミナーがほかの操作で変わりました。再読み込みしてからもう一度お試しください",
+                    where=f"seminar {item.event_id}",
+                ) from exc
             raise
 
     def delete(self, item: SeminarModel) -> None:
@@ -89,8 +100,11 @@ class SeminarRepository:
         session.save(condition=SessionModel.pk.does_not_exist())
 
     def sessions(self, workspace_id: str, event_id: str) -> list[SessionModel]:
-        items = list(SessionModel.query(event_pk(workspace_id, event_id), SessionModel.sk.startswith("ses#"),
-                                        consistent_read=True))
+        items = list(
+            SessionModel.query(
+                event_pk(workspace_id, event_id), SessionModel.sk.startswith("ses#"), consistent_read=True
+            )
+        )
         return sorted(items, key=lambda s: s.starts_at)
 
     def session(self, workspace_id: str, event_id: str, session_id: str) -> SessionModel:
@@ -106,26 +120,30 @@ class SeminarRepository:
 
     def delete_session(self, session: SessionModel) -> bool:
         """Only a session nobody holds a seat or waitlist place in."""
-        return _transact(lambda tx: tx.delete(session, condition=(SessionModel.taken == 0)
-                                              & (SessionModel.waiting == 0)))
+        return _transact(
+            lambda tx: tx.delete(session, condition=(SessionModel.taken == 0) & (SessionModel.waiting == 0))
+        )
 
     # ------------------------------------------------------------------ registrations
     def registrations(self, workspace_id: str, event_id: str) -> list[RegistrationModel]:
         """Every registration of the event, oldest first (the waitlist order)."""
-        return list(RegistrationModel.query(event_pk(workspace_id, event_id),
-                                            RegistrationModel.sk.startswith("reg#"), consistent_read=True))
+        return list(
+            RegistrationModel.query(
+                event_pk(workspace_id, event_id), RegistrationModel.sk.startswith("reg#"), consistent_read=True
+            )
+        )
 
     def registration(self, workspace_id: str, event_id: str, registration_id: str) -> RegistrationModel:
         try:
-            return RegistrationModel.get(event_pk(workspace_id, event_id), registration_sk(registration_id),
-                                         consistent_read=True)
+            return RegistrationModel.get(
+                event_pk(workspace_id, event_id), registration_sk(registration_id), consistent_read=True
+            )
         except RegistrationModel.DoesNotExist as exc:
             raise NotFound("申込が見つかりません", where=f"registration {registration_id}") from exc
 
     def live_registration_of(self, workspace_id: str, event_id: str, subscriber_id: str) -> RegistrationModel | None:
         try:
-            mark = FriendMarkModel.get(event_pk(workspace_id, event_id), friend_sk(subscriber_id),
-                                       consistent_read=True)
+            mark = FriendMarkModel.get(event_pk(workspace_id, event_id), friend_sk(subscriber_id), consistent_read=True)
         except FriendMarkModel.DoesNotExist:
             return None
         return self.registration(workspace_id, event_id, mark.registration_id)
@@ -138,7 +156,9 @@ class SeminarRepository:
         def seat(tx: TransactWrite) -> None:
             reg.status = "confirmed"
             tx.save(mark, condition=mark_free)
-            tx.update(session, actions=[SessionModel.taken.add(1)], condition=SessionModel.taken < SessionModel.capacity)
+            tx.update(
+                session, actions=[SessionModel.taken.add(1)], condition=SessionModel.taken < SessionModel.capacity
+            )
             tx.save(reg, condition=RegistrationModel.pk.does_not_exist())
 
         if _transact(seat):
@@ -174,8 +194,11 @@ class SeminarRepository:
         mark = FriendMarkModel(pk=reg.pk, sk=friend_sk(reg.subscriber_id), registration_id=reg.registration_id)
 
         def write(tx: TransactWrite) -> None:
-            tx.update(reg, actions=[RegistrationModel.status.set("cancelled"), RegistrationModel.updated_at.set(now)],
-                      condition=RegistrationModel.status == was)
+            tx.update(
+                reg,
+                actions=[RegistrationModel.status.set("cancelled"), RegistrationModel.updated_at.set(now)],
+                condition=RegistrationModel.status == was,
+            )
             tx.update(session, actions=[counter.add(-1)])
             tx.delete(mark, condition=FriendMarkModel.registration_id == reg.registration_id)
 
@@ -188,25 +211,34 @@ class SeminarRepository:
         """A waitlisted friend takes a freed seat (True), unless someone else took it first."""
 
         def write(tx: TransactWrite) -> None:
-            tx.update(reg, actions=[RegistrationModel.status.set("confirmed"), RegistrationModel.updated_at.set(now)],
-                      condition=RegistrationModel.status == "waitlisted")
-            tx.update(session, actions=[SessionModel.taken.add(1), SessionModel.waiting.add(-1)],
-                      condition=SessionModel.taken < SessionModel.capacity)
+            tx.update(
+                reg,
+                actions=[RegistrationModel.status.set("confirmed"), RegistrationModel.updated_at.set(now)],
+                condition=RegistrationModel.status == "waitlisted",
+            )
+            tx.update(
+                session,
+                actions=[SessionModel.taken.add(1), SessionModel.waiting.add(-1)],
+                condition=SessionModel.taken < SessionModel.capacity,
+            )
 
         if not _transact(write):
             return False
         reg.status = "confirmed"
         return True
 
-    def mark_attendance(self, reg: RegistrationModel, attendance: str, *, now: datetime,
-                        only_if_unmarked: bool) -> bool:
+    def mark_attendance(
+        self, reg: RegistrationModel, attendance: str, *, now: datetime, only_if_unmarked: bool
+    ) -> bool:
         """Record attended / no-show (False when ``only_if_unmarked`` and it was already recorded: a reused QR)."""
         condition = RegistrationModel.status == "confirmed"
         if only_if_unmarked:
             condition = condition & (RegistrationModel.attendance == "")
-        actions = [RegistrationModel.attendance.set(attendance), RegistrationModel.updated_at.set(now)]
+        actions: list[Any] = [RegistrationModel.attendance.set(attendance), RegistrationModel.updated_at.set(now)]
         if attendance == "attended":
             actions.append(RegistrationModel.checked_in_at.set(now))
+        elif not attendance:
+            actions.append(RegistrationModel.checked_in_at.remove())
         return _transact(lambda tx: tx.update(reg, actions=actions, condition=condition))
 
 

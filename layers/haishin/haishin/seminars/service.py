@@ -69,7 +69,7 @@ class SeminarService:
     def get(self, workspace_id: str, event_id: str) -> SeminarModel:
         return self.repo.require(workspace_id, event_id)
 
-    def list(self, workspace_id: str) -> list[SeminarModel]:
+    def all(self, workspace_id: str) -> list[SeminarModel]:
         return self.repo.all(workspace_id)
 
     def update(self, workspace_id: str, event_id: str, body: SeminarIn) -> SeminarModel:
@@ -80,8 +80,9 @@ class SeminarService:
     def delete(self, workspace_id: str, event_id: str) -> None:
         item = self.repo.require(workspace_id, event_id)
         if any(r.status in ("confirmed", "waitlisted") for r in self.repo.registrations(workspace_id, event_id)):
-            raise Conflict("申込者がいるセミナーは削除できません。先に申込をキャンセルしてください",
-                           where=f"seminar {event_id}")
+            raise Conflict(
+                "申込者がいるセミナーは削除できません。先に申込をキャンセルしてください", where=f"seminar {event_id}"
+            )
         self.repo.delete(item)
 
     # ------------------------------------------------------------------ sessions
@@ -94,16 +95,28 @@ class SeminarService:
             raise ValidationFailed("申込締切は開始日時以前にしてください", where="deadline")
         if not body.venue and not body.online_url:
             raise ValidationFailed("会場またはオンライン URL を入力してください", where="venue")
-        return {"starts_at": starts, "ends_at": ends, "deadline": deadline, "venue": body.venue,
-                "online_url": body.online_url}
+        return {
+            "starts_at": starts,
+            "ends_at": ends,
+            "deadline": deadline,
+            "venue": body.venue,
+            "online_url": body.online_url,
+        }
 
     def add_session(self, workspace_id: str, event_id: str, body: SessionIn) -> SessionModel:
         self.repo.require(workspace_id, event_id)
         session_id = new_id("ses_")
-        session = SessionModel(pk=event_pk(workspace_id, event_id), sk=session_sk(session_id),
-                               workspace_id=workspace_id, event_id=event_id, session_id=session_id,
-                               capacity=body.capacity, taken=0, waiting=0,
-                               **self._session_fields(workspace_id, body))
+        session = SessionModel(
+            pk=event_pk(workspace_id, event_id),
+            sk=session_sk(session_id),
+            workspace_id=workspace_id,
+            event_id=event_id,
+            session_id=session_id,
+            capacity=body.capacity,
+            taken=0,
+            waiting=0,
+            **self._session_fields(workspace_id, body),
+        )
         self.repo.add_session(session)
         return session
 
@@ -114,8 +127,7 @@ class SeminarService:
         session = self.repo.session(workspace_id, event_id, session_id)
         fields = self._session_fields(workspace_id, body)
         if not self.repo.update_session(session, capacity=body.capacity, **fields):
-            raise Conflict(f"定員を申込済みの人数 ({int(session.taken)} 人) より少なくはできません",
-                           where="capacity")
+            raise Conflict(f"定員を申込済みの人数 ({int(session.taken)} 人) より少なくはできません", where="capacity")
         self._promote(workspace_id, event_id, session_id)  # a larger capacity moves the waitlist up
         return self.repo.session(workspace_id, event_id, session_id)
 
@@ -125,8 +137,16 @@ class SeminarService:
             raise Conflict("申込者・キャンセル待ちがいる日程は削除できません", where=f"session {session_id}")
 
     # ------------------------------------------------------------------ registration
-    def register(self, workspace_id: str, event_id: str, session_id: str, subscriber_id: str, *,
-                 source: str = "staff", waitlist: bool = True) -> RegistrationModel:
+    def register(
+        self,
+        workspace_id: str,
+        event_id: str,
+        session_id: str,
+        subscriber_id: str,
+        *,
+        source: str = "staff",
+        waitlist: bool = True,
+    ) -> RegistrationModel:
         """A seat, or a waitlist place when the session is full (``waitlist``; else a Conflict)."""
         event = self.repo.require(workspace_id, event_id)
         session = self.repo.session(workspace_id, event_id, session_id)
@@ -134,30 +154,55 @@ class SeminarService:
             raise NotFound("友だちが見つかりません", where="subscriber_id")
         now = clock.now()
         if now > session.deadline:
-            raise Conflict(f"申込締切 ({_fmt_local(session.deadline, self.zone(workspace_id))}) を過ぎています",
-                           where=f"session {session_id}")
+            raise Conflict(
+                f"申込締切 ({_fmt_local(session.deadline, self.zone(workspace_id))}) を過ぎています",
+                where=f"session {session_id}",
+            )
         registration_id = new_id("reg_")
-        reg = RegistrationModel(pk=event_pk(workspace_id, event_id), sk=registration_sk(registration_id),
-                                workspace_id=workspace_id, event_id=event_id, session_id=session_id,
-                                registration_id=registration_id, subscriber_id=subscriber_id, status="confirmed",
-                                attendance="", source=source, created_at=now, updated_at=now)
+        reg = RegistrationModel(
+            pk=event_pk(workspace_id, event_id),
+            sk=registration_sk(registration_id),
+            workspace_id=workspace_id,
+            event_id=event_id,
+            session_id=session_id,
+            registration_id=registration_id,
+            subscriber_id=subscriber_id,
+            status="confirmed",
+            attendance="",
+            source=source,
+            created_at=now,
+            updated_at=now,
+        )
         outcome = self.repo.register(reg, session, waitlist=waitlist)
         if outcome == "duplicate":
             raise Conflict("この友だちはすでにこのセミナーに申し込んでいます", where="subscriber_id")
         if outcome == "full":
             raise Conflict("この日程は満席です", where=f"session {session_id}")
-        self.collab.publish(workspace_id, "seminar_registered", {
-            "subscriber_id": subscriber_id, "event_id": event_id, "session_id": session_id,
-            "registration_id": registration_id, "status": reg.status, "source": source,
-            "title": event.definition.get("title", "")}, idempotency_key=f"seminar_registered:{registration_id}")
+        self.collab.publish(
+            workspace_id,
+            "seminar_registered",
+            {
+                "subscriber_id": subscriber_id,
+                "event_id": event_id,
+                "session_id": session_id,
+                "registration_id": registration_id,
+                "status": reg.status,
+                "source": source,
+                "title": event.definition.get("title", ""),
+            },
+            idempotency_key=f"seminar_registered:{registration_id}",
+        )
         return reg
 
     def cancel(self, workspace_id: str, event_id: str, registration_id: str, *, by_friend: bool = False) -> bool:
         reg = self.repo.registration(workspace_id, event_id, registration_id)
         session = self.repo.session(workspace_id, event_id, reg.session_id)
         if by_friend and clock.now() > session.deadline:
-            raise Conflict(f"キャンセル締切 ({_fmt_local(session.deadline, self.zone(workspace_id))}) を過ぎています。"
-                           "主催者に連絡してください", where=f"registration {registration_id}")
+            raise Conflict(
+                f"キャンセル締切 ({_fmt_local(session.deadline, self.zone(workspace_id))}) を過ぎています。"
+                "主催者に連絡してください",
+                where=f"registration {registration_id}",
+            )
         if reg.status == "cancelled":
             return False
         if not self.repo.cancel(reg, session, now=clock.now()):
@@ -168,8 +213,11 @@ class SeminarService:
     def _promote(self, workspace_id: str, event_id: str, session_id: str) -> list[RegistrationModel]:
         """Waitlisted friends of the session take freed seats, oldest first; each is told on LINE once."""
         moved: list[RegistrationModel] = []
-        waiting = [r for r in self.repo.registrations(workspace_id, event_id)
-                   if r.session_id == session_id and r.status == "waitlisted"]
+        waiting = [
+            r
+            for r in self.repo.registrations(workspace_id, event_id)
+            if r.session_id == session_id and r.status == "waitlisted"
+        ]
         for reg in waiting:
             session = self.repo.session(workspace_id, event_id, session_id)
             if session.taken >= session.capacity:
@@ -184,29 +232,38 @@ class SeminarService:
         if subscriber is None or not subscriber.line:
             return
         title = self.repo.require(workspace_id, event_id).definition.get("title", "")
-        text = (f"キャンセル待ちの「{title}」({_fmt_local(session.starts_at, self.zone(workspace_id))}) に"
-                "空きが出たため、お申込みが確定しました。")
-        self.collab.messenger.push_text(workspace_id, subscriber, text,
-                                        retry_key=retry_key("seminar-promoted", workspace_id, reg.registration_id))
+        text = (
+            f"キャンセル待ちの「{title}」({_fmt_local(session.starts_at, self.zone(workspace_id))}) に"
+            "空きが出たため、お申込みが確定しました。"
+        )
+        self.collab.messenger.push_text(
+            workspace_id, subscriber, text, retry_key=retry_key("seminar-promoted", workspace_id, reg.registration_id)
+        )
 
     # ------------------------------------------------------------------ the friend's signed page
-    def friend_link(self, workspace_id: str, event_id: str, subscriber_id: str,
-                    validity: timedelta = timedelta(days=60)) -> str:
+    def friend_link(
+        self, workspace_id: str, event_id: str, subscriber_id: str, validity: timedelta = timedelta(days=60)
+    ) -> str:
         self.repo.require(workspace_id, event_id)
-        return seminar_url(event_id, workspace_id, self.signer.mint(PAGE, workspace_id, subscriber_id, event_id,
-                                                                    validity))
+        return seminar_url(
+            event_id, workspace_id, self.signer.mint(PAGE, workspace_id, subscriber_id, event_id, validity)
+        )
 
     def friend_of(self, workspace_id: str, event_id: str, token: str) -> str:
         try:
             return self.signer.verify(PAGE, workspace_id, event_id, token).subscriber_id
         except TokenInvalid as exc:
-            message = ("このリンクの有効期限が切れています" if exc.reason == "expired"
-                       else "このリンクは正しくありません (改ざんされたか、別のセミナーのものです)")
+            message = (
+                "このリンクの有効期限が切れています"
+                if exc.reason == "expired"
+                else "このリンクは正しくありません (改ざんされたか、別のセミナーのものです)"
+            )
             raise ValidationFailed(message, where="t") from exc
 
     def friend_register(self, workspace_id: str, event_id: str, token: str, session_id: str) -> RegistrationModel:
-        return self.register(workspace_id, event_id, session_id, self.friend_of(workspace_id, event_id, token),
-                             source="page")
+        return self.register(
+            workspace_id, event_id, session_id, self.friend_of(workspace_id, event_id, token), source="page"
+        )
 
     def friend_cancel(self, workspace_id: str, event_id: str, token: str) -> bool:
         subscriber_id = self.friend_of(workspace_id, event_id, token)
@@ -221,10 +278,12 @@ class SeminarService:
         event = self.repo.require(workspace_id, event_id)
         reg = self.repo.live_registration_of(workspace_id, event_id, subscriber_id)
         zone = self.zone(workspace_id)
-        return {"event": self.event_view(event), "sessions": [self.session_view(s, zone) for s in
-                                                             self.repo.sessions(workspace_id, event_id)],
-                "registration": self.registration_view(reg) if reg else None,
-                "qr": self.qr_text(workspace_id, reg) if reg and reg.status == "confirmed" else None}
+        return {
+            "event": self.event_view(event),
+            "sessions": [self.session_view(s, zone) for s in self.repo.sessions(workspace_id, event_id)],
+            "registration": self.registration_view(reg) if reg else None,
+            "qr": self.qr_text(workspace_id, reg) if reg and reg.status == "confirmed" else None,
+        }
 
     # ------------------------------------------------------------------ attendance
     def qr_text(self, workspace_id: str, reg: RegistrationModel) -> str:
@@ -235,14 +294,16 @@ class SeminarService:
         """Staff scanned or typed a friend's QR: attended once (a reused or forged code is refused)."""
         parts = code.strip().split(":")
         if len(parts) != 4 or parts[0] != "SEM1":
-            raise ValidationFailed("受付コードの形式が正しくありません (SEM1: で始まるコードを読み取ってください)",
-                                   where="code")
+            raise ValidationFailed(
+                "受付コードの形式が正しくありません (SEM1: で始まるコードを読み取ってください)", where="code"
+            )
         _, event_id, registration_id, token = parts
         try:
             binding = self.signer.verify(QR, workspace_id, registration_id, token)
         except TokenInvalid as exc:
-            raise ValidationFailed("受付コードが正しくありません (偽造・改ざん、または別のワークスペースのコードです)",
-                                   where="code") from exc
+            raise ValidationFailed(
+                "受付コードが正しくありません (偽造・改ざん、または別のワークスペースのコードです)", where="code"
+            ) from exc
         try:
             reg = self.repo.registration(workspace_id, event_id, registration_id)
         except NotFound as exc:
@@ -251,15 +312,17 @@ class SeminarService:
             raise ValidationFailed("受付コードが正しくありません (別の友だちのコードです)", where="code")
         if reg.status != "confirmed":
             raise Conflict("この申込はキャンセル済み、またはキャンセル待ちのため受付できません", where="code")
-        if reg.attendance == "attended" or not self.repo.mark_attendance(reg, "attended", now=clock.now(),
-                                                                        only_if_unmarked=True):
+        if reg.attendance == "attended" or not self.repo.mark_attendance(
+            reg, "attended", now=clock.now(), only_if_unmarked=True
+        ):
             raise Conflict("この受付コードはすでに使用されています (受付済み)", where="code")
         reg.attendance = "attended"
         self._attendance_effects(workspace_id, reg)
         return reg
 
-    def set_attendance(self, workspace_id: str, event_id: str, registration_id: str, attendance: str
-                       ) -> RegistrationModel:
+    def set_attendance(
+        self, workspace_id: str, event_id: str, registration_id: str, attendance: str
+    ) -> RegistrationModel:
         """A roster tick: attended, no-show, or cleared."""
         reg = self.repo.registration(workspace_id, event_id, registration_id)
         if reg.status != "confirmed":
@@ -267,7 +330,9 @@ class SeminarService:
         if reg.attendance == attendance:
             return reg
         if not self.repo.mark_attendance(reg, attendance, now=clock.now(), only_if_unmarked=False):
-            raise Conflict("申込がほかの操作で変わりました。再読み込みしてください", where=f"registration {registration_id}")
+            raise Conflict(
+                "申込がほかの操作で変わりました。再読み込みしてください", where=f"registration {registration_id}"
+            )
         reg.attendance = attendance
         self._attendance_effects(workspace_id, reg)
         return reg
@@ -279,11 +344,11 @@ class SeminarService:
             raise Conflict("開始前の日程には欠席を付けられません", where=f"session {session_id}")
         count = 0
         for reg in self.repo.registrations(workspace_id, event_id):
-            if reg.session_id == session_id and reg.status == "confirmed" and not reg.attendance:
-                if self.repo.mark_attendance(reg, "no_show", now=clock.now(), only_if_unmarked=True):
-                    reg.attendance = "no_show"
-                    self._attendance_effects(workspace_id, reg)
-                    count += 1
+            unmarked = reg.session_id == session_id and reg.status == "confirmed" and not reg.attendance
+            if unmarked and self.repo.mark_attendance(reg, "no_show", now=clock.now(), only_if_unmarked=True):
+                reg.attendance = "no_show"
+                self._attendance_effects(workspace_id, reg)
+                count += 1
         return count
 
     def _attendance_effects(self, workspace_id: str, reg: RegistrationModel) -> None:
@@ -296,12 +361,21 @@ class SeminarService:
         else:
             tag = event.definition.get("no_show_tag") or f"{title} 欠席"
         key = f"seminar_{reg.attendance}:{reg.registration_id}"
-        self.collab.actions.run(workspace_id, reg.subscriber_id, [AddTag(tag=tag[:100])], actor="seminar",
-                                idempotency_key=key)
+        self.collab.actions.run(
+            workspace_id, reg.subscriber_id, [AddTag(tag=tag[:100])], actor="seminar", idempotency_key=key
+        )
         if reg.attendance == "attended":
-            self.collab.publish(workspace_id, "seminar_attended", {
-                "subscriber_id": reg.subscriber_id, "event_id": reg.event_id, "session_id": reg.session_id,
-                "registration_id": reg.registration_id}, idempotency_key=key)
+            self.collab.publish(
+                workspace_id,
+                "seminar_attended",
+                {
+                    "subscriber_id": reg.subscriber_id,
+                    "event_id": reg.event_id,
+                    "session_id": reg.session_id,
+                    "registration_id": reg.registration_id,
+                },
+                idempotency_key=key,
+            )
 
     # ------------------------------------------------------------------ roster
     def roster(self, workspace_id: str, event_id: str, session_id: str | None = None) -> list[dict[str, Any]]:
@@ -328,9 +402,17 @@ class SeminarService:
             name = row["display_name"]
             if name[:1] in ("=", "+", "-", "@"):
                 name = "'" + name  # no formulas in Excel
-            writer.writerow([row["registration_id"], row["subscriber_id"], name, starts.get(row["session_id"], ""),
-                             labels.get(row["status"], row["status"]), marks.get(row["attendance"], ""),
-                             datetime.fromisoformat(row["created_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")])
+            writer.writerow(
+                [
+                    row["registration_id"],
+                    row["subscriber_id"],
+                    name,
+                    starts.get(row["session_id"], ""),
+                    labels.get(row["status"], row["status"]),
+                    marks.get(row["attendance"], ""),
+                    datetime.fromisoformat(row["created_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                ]
+            )
         text = out.getvalue()
         if encoding == "shift_jis":
             return text.encode("cp932", errors="replace")
@@ -339,24 +421,42 @@ class SeminarService:
     # ------------------------------------------------------------------ views
     @staticmethod
     def event_view(item: SeminarModel) -> dict[str, Any]:
-        return {"event_id": item.event_id, **item.definition, "created_at": iso(item.created_at),
-                "updated_at": iso(item.updated_at)}
+        return {
+            "event_id": item.event_id,
+            **item.definition,
+            "created_at": iso(item.created_at),
+            "updated_at": iso(item.updated_at),
+        }
 
     @staticmethod
     def session_view(item: SessionModel, zone: ZoneInfo) -> dict[str, Any]:
-        return {"session_id": item.session_id, "event_id": item.event_id,
-                "starts_at": item.starts_at.astimezone(zone).isoformat(),
-                "ends_at": item.ends_at.astimezone(zone).isoformat(),
-                "deadline": item.deadline.astimezone(zone).isoformat(), "venue": item.venue,
-                "online_url": item.online_url, "capacity": int(item.capacity), "taken": int(item.taken),
-                "waiting": int(item.waiting), "seats_left": max(0, int(item.capacity) - int(item.taken))}
+        return {
+            "session_id": item.session_id,
+            "event_id": item.event_id,
+            "starts_at": item.starts_at.astimezone(zone).isoformat(),
+            "ends_at": item.ends_at.astimezone(zone).isoformat(),
+            "deadline": item.deadline.astimezone(zone).isoformat(),
+            "venue": item.venue,
+            "online_url": item.online_url,
+            "capacity": int(item.capacity),
+            "taken": int(item.taken),
+            "waiting": int(item.waiting),
+            "seats_left": max(0, int(item.capacity) - int(item.taken)),
+        }
 
     @staticmethod
     def registration_view(item: RegistrationModel) -> dict[str, Any]:
-        return {"registration_id": item.registration_id, "event_id": item.event_id, "session_id": item.session_id,
-                "subscriber_id": item.subscriber_id, "status": item.status, "attendance": item.attendance,
-                "source": item.source, "created_at": iso(item.created_at),
-                "checked_in_at": iso(item.checked_in_at) if item.checked_in_at else None}
+        return {
+            "registration_id": item.registration_id,
+            "event_id": item.event_id,
+            "session_id": item.session_id,
+            "subscriber_id": item.subscriber_id,
+            "status": item.status,
+            "attendance": item.attendance,
+            "source": item.source,
+            "created_at": iso(item.created_at),
+            "checked_in_at": iso(item.checked_in_at) if item.checked_in_at else None,
+        }
 
 
 __all__ = ["SeminarService", "qr_code_text", "seminar_url"]

@@ -28,15 +28,17 @@ class LinkBody(BaseModel):
 def _event(workspace_id: str, event_id: str) -> dict[str, Any]:
     seminars = services().seminars
     zone = seminars.zone(workspace_id)
-    return {**seminars.event_view(seminars.get(workspace_id, event_id)),
-            "sessions": [seminars.session_view(s, zone) for s in seminars.sessions(workspace_id, event_id)]}
+    return {
+        **seminars.event_view(seminars.get(workspace_id, event_id)),
+        "sessions": [seminars.session_view(s, zone) for s in seminars.sessions(workspace_id, event_id)],
+    }
 
 
 @router.get("/seminars")
 @requires(Permission.MANAGE_FORMS)
 def list_seminars() -> dict[str, Any]:
     seminars = services().seminars
-    return {"items": [seminars.event_view(e) for e in seminars.list(current_caller().workspace_id)]}
+    return {"items": [seminars.event_view(e) for e in seminars.all(current_caller().workspace_id)]}
 
 
 @router.post("/seminars")
@@ -44,8 +46,9 @@ def list_seminars() -> dict[str, Any]:
 def create_seminar(body: Annotated[SeminarIn, Body()]) -> Response:
     workspace_id = current_caller().workspace_id
     item = services().seminars.create(workspace_id, body)
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
-                    body=_event(workspace_id, item.event_id))
+    return Response(
+        status_code=201, content_type=content_types.APPLICATION_JSON, body=_event(workspace_id, item.event_id)
+    )
 
 
 @router.get("/seminars/<event_id>")
@@ -75,8 +78,11 @@ def add_session(event_id: str, body: Annotated[SessionIn, Body()]) -> Response:
     workspace_id = current_caller().workspace_id
     seminars = services().seminars
     session = seminars.add_session(workspace_id, event_id, body)
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
-                    body=seminars.session_view(session, seminars.zone(workspace_id)))
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=seminars.session_view(session, seminars.zone(workspace_id)),
+    )
 
 
 @router.put("/seminars/<event_id>/sessions/<session_id>")
@@ -84,8 +90,9 @@ def add_session(event_id: str, body: Annotated[SessionIn, Body()]) -> Response:
 def update_session(event_id: str, session_id: str, body: Annotated[SessionIn, Body()]) -> dict[str, Any]:
     workspace_id = current_caller().workspace_id
     seminars = services().seminars
-    return seminars.session_view(seminars.update_session(workspace_id, event_id, session_id, body),
-                                 seminars.zone(workspace_id))
+    return seminars.session_view(
+        seminars.update_session(workspace_id, event_id, session_id, body), seminars.zone(workspace_id)
+    )
 
 
 @router.delete("/seminars/<event_id>/sessions/<session_id>")
@@ -99,8 +106,9 @@ def delete_session(event_id: str, session_id: str) -> Response:
 @requires(Permission.MANAGE_FORMS)
 def roster(event_id: str) -> dict[str, Any]:
     params = router.current_event.query_string_parameters or {}
-    return {"items": services().seminars.roster(current_caller().workspace_id, event_id,
-                                                params.get("session_id") or None)}
+    return {
+        "items": services().seminars.roster(current_caller().workspace_id, event_id, params.get("session_id") or None)
+    }
 
 
 @router.get("/seminars/<event_id>/roster.csv")
@@ -110,20 +118,25 @@ def roster_csv(event_id: str) -> Response:
     current_caller().require(Permission.MANAGE_FORMS)
     params = router.current_event.query_string_parameters or {}
     encoding = "utf-8" if params.get("encoding") == "utf-8" else "shift_jis"
-    data = services().seminars.roster_csv(current_caller().workspace_id, event_id,
-                                          params.get("session_id") or None, encoding=encoding)
-    return Response(status_code=200, content_type=f"text/csv; charset={encoding}", body=data,
-                    headers={"content-disposition": f'attachment; filename="roster-{event_id}.csv"'})
+    data = services().seminars.roster_csv(
+        current_caller().workspace_id, event_id, params.get("session_id") or None, encoding=encoding
+    )
+    return Response(
+        status_code=200,
+        content_type=f"text/csv; charset={encoding}",
+        body=data,
+        headers={"content-disposition": f'attachment; filename="roster-{event_id}.csv"'},
+    )
 
 
 @router.post("/seminars/<event_id>/registrations")
 @requires(Permission.MANAGE_FORMS)
 def register(event_id: str, body: Annotated[RegisterIn, Body()]) -> Response:
     seminars = services().seminars
-    reg = seminars.register(current_caller().workspace_id, event_id, body.session_id, body.subscriber_id,
-                            source="staff")
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
-                    body=seminars.registration_view(reg))
+    reg = seminars.register(
+        current_caller().workspace_id, event_id, body.session_id, body.subscriber_id, source="staff"
+    )
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=seminars.registration_view(reg))
 
 
 @router.post("/seminars/<event_id>/registrations/<registration_id>/cancel")
@@ -132,17 +145,19 @@ def cancel(event_id: str, registration_id: str) -> dict[str, Any]:
     seminars = services().seminars
     workspace_id = current_caller().workspace_id
     changed = seminars.cancel(workspace_id, event_id, registration_id)
-    return {"cancelled": changed,
-            "registration": seminars.registration_view(seminars.repo.registration(workspace_id, event_id,
-                                                                                  registration_id))}
+    return {
+        "cancelled": changed,
+        "registration": seminars.registration_view(seminars.repo.registration(workspace_id, event_id, registration_id)),
+    }
 
 
 @router.put("/seminars/<event_id>/registrations/<registration_id>/attendance")
 @requires(Permission.MANAGE_FORMS)
 def attendance(event_id: str, registration_id: str, body: Annotated[AttendanceIn, Body()]) -> dict[str, Any]:
     seminars = services().seminars
-    return seminars.registration_view(seminars.set_attendance(current_caller().workspace_id, event_id,
-                                                              registration_id, body.attendance))
+    return seminars.registration_view(
+        seminars.set_attendance(current_caller().workspace_id, event_id, registration_id, body.attendance)
+    )
 
 
 @router.post("/seminars/<event_id>/sessions/<session_id>/no-shows")
@@ -164,6 +179,7 @@ def check_in(body: Annotated[CheckInIn, Body()]) -> dict[str, Any]:
 @router.post("/seminars/<event_id>/link")
 @requires(Permission.MANAGE_FORMS)
 def mint_link(event_id: str, body: Annotated[LinkBody, Body()]) -> dict[str, Any]:
-    url = services().seminars.friend_link(current_caller().workspace_id, event_id, body.subscriber_id,
-                                          validity=timedelta(days=body.valid_days))
+    url = services().seminars.friend_link(
+        current_caller().workspace_id, event_id, body.subscriber_id, validity=timedelta(days=body.valid_days)
+    )
     return {"url": url}
