@@ -818,7 +818,8 @@ class Services:
                 line=self.line_clients, triggers=self.scenario_service, auto_replies=self.auto_replies,
                 channels=self.channel_activity, actions=self.actions, optout=self.optout,
                 optout_keywords=self.optout_keywords, events=self.webhooks, first_steps=self.first_steps,
-                routes=self.routes, rich_menus=self.rich_menus, track=self.track, menu_rules=self.friend_menus)
+                routes=self.routes, rich_menus=self.rich_menus, track=self.track, menu_rules=self.friend_menus,
+                seminars=lambda: self.seminars)
 
         return self._one("line_events", build)
 

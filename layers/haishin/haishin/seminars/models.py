@@ -16,6 +16,26 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttrib
 
 from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 
+SEMINAR_PREFIX = "haishin:sem:"  # postback data (haishin.ingest.postback): a LINE postback's data is <= 300 chars
+
+
+def seminar_data(verb: str, event_id: str, session_id: str = "") -> str:
+    """Postback data: ``l`` (send the sessions' carousel) or ``r`` (register for ``session_id``)."""
+    return SEMINAR_PREFIX + ":".join([verb, event_id] + ([session_id] if session_id else []))
+
+
+def parse_seminar_data(data: str) -> tuple[str, str, str] | None:
+    """(``l`` | ``r``, event ID, session ID or "") of a seminar postback; None for anything else."""
+    data = (data or "").strip()
+    if not data.startswith(SEMINAR_PREFIX):
+        return None
+    parts = data[len(SEMINAR_PREFIX) :].split(":")
+    if len(parts) == 2 and parts[0] == "l" and parts[1]:
+        return "l", parts[1], ""
+    if len(parts) == 3 and parts[0] == "r" and parts[1] and parts[2]:
+        return "r", parts[1], parts[2]
+    return None
+
 
 def event_sk(event_id: str) -> str:
     return f"sem#{event_id}"

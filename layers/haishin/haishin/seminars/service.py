@@ -17,13 +17,21 @@ from zoneinfo import ZoneInfo
 
 from haishin import clock
 from haishin.actions import AddTag
-from haishin.errors import Conflict, NotFound, ValidationFailed
+from haishin.errors import Conflict, HaishinError, NotFound, ValidationFailed
 from haishin.forms.collab import Collaborators
 from haishin.forms.tokens import LinkSigner, TokenInvalid
 from haishin.ids import new_id, retry_key
 from haishin.public_url import public_base
 from haishin.seminars.inputs import SeminarIn, SessionIn
-from haishin.seminars.models import RegistrationModel, SeminarModel, SessionModel, event_pk, registration_sk, session_sk
+from haishin.seminars.models import (
+    RegistrationModel,
+    SeminarModel,
+    SessionModel,
+    event_pk,
+    registration_sk,
+    seminar_data,
+    session_sk,
+)
 from haishin.seminars.repository import SeminarRepository
 from haishin.storage.base import iso
 
@@ -284,6 +292,82 @@ class SeminarService:
             "registration": self.registration_view(reg) if reg else None,
             "qr": self.qr_text(workspace_id, reg) if reg and reg.status == "confirmed" else None,
         }
+
+    # ------------------------------------------------------------------ LINE: the carousel and its postbacks
+    def line_carousel(self, workspace_id: str, event_id: str) -> dict[str, Any]:
+        """A flex carousel of the sessions still open (up to 12, LINE's limit), each with seats left and a postback
+        button (``haishin:sem:r:<event>:<session>``) that registers the friend, or joins the waitlist when full."""
+        event = self.repo.require(workspace_id, event_id)
+        title = str(event.definition.get("title", ""))
+        zone = self.zone(workspace_id)
+        now = clock.now()
+        bubbles = []
+        for session in [s for s in self.repo.sessions(workspace_id, event_id) if s.deadline >= now][:12]:
+            left = max(0, int(session.capacity) - int(session.taken))
+            seats = f"残り {left} 席" if left else "満席 (キャンセル待ち受付中)"
+            bubbles.append(
+                {
+                    "type": "bubble",
+                    "size": "kilo",
+                    "body": {
+                        "type": "box",
+                        "layout": "vertical",
+                        "spacing": "sm",
+                        "contents": [
+                            {"type": "text", "text": title[:60] or "セミナー", "weight": "bold", "wrap": True},
+                            {"type": "text", "text": _fmt_local(session.starts_at, zone), "size": "sm"},
+                            {"type": "text", "text": (session.venue or "オンライン")[:60], "size": "sm", "wrap": True},
+                            {"type": "text", "text": seats, "size": "sm", "color": "#06c755" if left else "#d33"},
+                        ],
+                    },
+                    "footer": {
+                        "type": "box",
+                        "layout": "vertical",
+                        "contents": [
+                            {
+                                "type": "button",
+                                "style": "primary",
+                                "height": "sm",
+                                "action": {
+                                    "type": "postback",
+                                    "label": "申込む" if left else "キャンセル待ち",
+                                    "data": seminar_data("r", event_id, session.session_id),
+                                    "displayText": f"{_fmt_local(session.starts_at, zone)} に申込む",
+                                },
+                            }
+                        ],
+                    },
+                }
+            )
+        if not bubbles:
+            return {"type": "text", "text": f"「{title}」は現在受付中の日程がありません。"}
+        return {
+            "type": "flex",
+            "altText": f"{title} の日程 ({len(bubbles)} 件)"[:400],
+            "contents": {"type": "carousel", "contents": bubbles},
+        }
+
+    def line_postback(
+        self, workspace_id: str, subscriber_id: str, verb: str, event_id: str, session_id: str
+    ) -> list[dict[str, Any]]:
+        """The answer to a seminar postback: the carousel (``l``), or the outcome of registering (``r``); a refusal is
+        a Japanese text and changes nothing."""
+        try:
+            if verb == "l":
+                return [self.line_carousel(workspace_id, event_id)]
+            reg = self.register(workspace_id, event_id, session_id, subscriber_id, source="line")
+        except HaishinError as exc:
+            return [{"type": "text", "text": f"お申込みできませんでした: {exc.message}"}]
+        session = self.repo.session(workspace_id, event_id, session_id)
+        title = self.repo.require(workspace_id, event_id).definition.get("title", "")
+        when = _fmt_local(session.starts_at, self.zone(workspace_id))
+        head = (
+            f"「{title}」({when}) のお申込みが完了しました。"
+            if reg.status == "confirmed"
+            else f"「{title}」({when}) は満席のため、キャンセル待ちで受け付けました。空きが出たらお知らせします。"
+        )
+        link = self.friend_link(workspace_id, event_id, subscriber_id)
+        return [{"type": "text", "text": f"{head}\n受付用 QR コードの表示・キャンセルはこちら:\n{link}"}]
 
     # ------------------------------------------------------------------ attendance
     def qr_text(self, workspace_id: str, reg: RegistrationModel) -> str:
