@@ -29,6 +29,9 @@ class SeminarIn(BaseModel):
     price: Price = Field(default_factory=Price)
     attended_tag: str = Field(default="", max_length=100)  # default: "<title> 参加"
     no_show_tag: str = Field(default="", max_length=100)  # default: "<title> 欠席"
+    # reminders: a scenario started for each confirmed friend, its steps timed from the field ``seminar_start``
+    # (relative_to_date with ``minutes``, e.g. -1440 and -60); restarted when the friend moves, stopped on cancel
+    reminder_scenario_id: str = Field(default="", max_length=64)
 
 
 class SessionIn(BaseModel):
@@ -48,6 +51,12 @@ class RegisterIn(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
     subscriber_id: str = Field(min_length=1, max_length=64)
+    session_id: str = Field(min_length=1, max_length=64)
+
+
+class MoveIn(BaseModel):
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
     session_id: str = Field(min_length=1, max_length=64)
 
 

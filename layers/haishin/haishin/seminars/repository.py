@@ -227,6 +227,24 @@ class SeminarRepository:
         reg.status = "confirmed"
         return True
 
+    def move(self, reg: RegistrationModel, old: SessionModel, new: SessionModel, *, now: datetime) -> bool:
+        """A confirmed friend's seat moves to another session of the event (False: the new one is full, or the
+        registration changed meanwhile)."""
+
+        def write(tx: TransactWrite) -> None:
+            tx.update(
+                reg,
+                actions=[RegistrationModel.session_id.set(new.session_id), RegistrationModel.updated_at.set(now)],
+                condition=(RegistrationModel.status == "confirmed") & (RegistrationModel.session_id == old.session_id),
+            )
+            tx.update(old, actions=[SessionModel.taken.add(-1)])
+            tx.update(new, actions=[SessionModel.taken.add(1)], condition=SessionModel.taken < SessionModel.capacity)
+
+        if not _transact(write):
+            return False
+        reg.session_id = new.session_id
+        return True
+
     def mark_attendance(
         self, reg: RegistrationModel, attendance: str, *, now: datetime, only_if_unmarked: bool
     ) -> bool:

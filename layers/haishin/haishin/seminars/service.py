@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from haishin import clock
-from haishin.actions import AddTag
+from haishin.actions import AddTag, SetField, StartScenario, StopScenario
 from haishin.errors import Conflict, HaishinError, NotFound, ValidationFailed
 from haishin.forms.collab import Collaborators
 from haishin.forms.tokens import LinkSigner, TokenInvalid
@@ -200,6 +200,8 @@ class SeminarService:
             },
             idempotency_key=f"seminar_registered:{registration_id}",
         )
+        if reg.status == "confirmed":
+            self._seat_effects(workspace_id, event, reg, session, key=f"seminar_seat:{registration_id}")
         return reg
 
     def cancel(self, workspace_id: str, event_id: str, registration_id: str, *, by_friend: bool = False) -> bool:
@@ -213,10 +215,57 @@ class SeminarService:
             )
         if reg.status == "cancelled":
             return False
+        was = reg.status
         if not self.repo.cancel(reg, session, now=clock.now()):
             return False
+        if was == "confirmed":
+            self._unseat_effects(workspace_id, self.repo.require(workspace_id, event_id), reg)
         self._promote(workspace_id, event_id, reg.session_id)
         return True
+
+    def move(self, workspace_id: str, event_id: str, registration_id: str, session_id: str) -> RegistrationModel:
+        """Staff move a confirmed friend to another session; the reminders follow (restarted for the new start)."""
+        event = self.repo.require(workspace_id, event_id)
+        reg = self.repo.registration(workspace_id, event_id, registration_id)
+        if reg.status != "confirmed":
+            raise Conflict("確定している申込だけ日程を変更できます", where=f"registration {registration_id}")
+        if reg.session_id == session_id:
+            return reg
+        old = self.repo.session(workspace_id, event_id, reg.session_id)
+        new = self.repo.session(workspace_id, event_id, session_id)
+        if not self.repo.move(reg, old, new, now=clock.now()):
+            raise Conflict("変更先の日程は満席です", where="session_id")
+        self._seat_effects(workspace_id, event, reg, new, key=f"seminar_seat:{registration_id}:{session_id}")
+        self._promote(workspace_id, event_id, old.session_id)
+        return reg
+
+    def _seat_effects(
+        self, workspace_id: str, event: SeminarModel, reg: RegistrationModel, session: SessionModel, *, key: str
+    ) -> None:
+        """A friend holds a seat: the fields ``seminar_start`` / ``seminar_title`` / ``seminar_place`` say which, and
+        the event's reminder scenario (re)starts, its steps timed from ``seminar_start`` (the one scenario engine
+        sends each step once per enrollment; a move restarts it for the new start)."""
+        zone = self.zone(workspace_id)
+        actions: list[Any] = [
+            SetField(field="seminar_start", value=session.starts_at.astimezone(zone).isoformat()),
+            SetField(field="seminar_title", value=str(event.definition.get("title", ""))),
+            SetField(field="seminar_place", value=session.venue or session.online_url),
+        ]
+        scenario_id = str(event.definition.get("reminder_scenario_id") or "")
+        if scenario_id:  # stopped first: a move restarts the reminders for the new start
+            actions += [StopScenario(scenario_id=scenario_id), StartScenario(scenario_id=scenario_id)]
+        self.collab.actions.run(workspace_id, reg.subscriber_id, actions, actor="seminar", idempotency_key=key)
+
+    def _unseat_effects(self, workspace_id: str, event: SeminarModel, reg: RegistrationModel) -> None:
+        scenario_id = str(event.definition.get("reminder_scenario_id") or "")
+        if scenario_id:
+            self.collab.actions.run(
+                workspace_id,
+                reg.subscriber_id,
+                [StopScenario(scenario_id=scenario_id)],
+                actor="seminar",
+                idempotency_key=f"seminar_unseat:{reg.registration_id}",
+            )
 
     def _promote(self, workspace_id: str, event_id: str, session_id: str) -> list[RegistrationModel]:
         """Waitlisted friends of the session take freed seats, oldest first; each is told on LINE once."""
@@ -233,6 +282,13 @@ class SeminarService:
             if self.repo.promote(reg, session, now=clock.now()):
                 moved.append(reg)
                 self._tell_promoted(workspace_id, event_id, reg, session)
+                self._seat_effects(
+                    workspace_id,
+                    self.repo.require(workspace_id, event_id),
+                    reg,
+                    session,
+                    key=f"seminar_seat:{reg.registration_id}",
+                )
         return moved
 
     def _tell_promoted(self, workspace_id: str, event_id: str, reg: RegistrationModel, session: SessionModel) -> None:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
-from haishin.seminars.inputs import AttendanceIn, CheckInIn, RegisterIn, SeminarIn, SessionIn
+from haishin.seminars.inputs import AttendanceIn, CheckInIn, MoveIn, RegisterIn, SeminarIn, SessionIn
 from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
@@ -149,6 +149,15 @@ def cancel(event_id: str, registration_id: str) -> dict[str, Any]:
         "cancelled": changed,
         "registration": seminars.registration_view(seminars.repo.registration(workspace_id, event_id, registration_id)),
     }
+
+
+@router.put("/seminars/<event_id>/registrations/<registration_id>/session")
+@requires(Permission.MANAGE_FORMS)
+def move(event_id: str, registration_id: str, body: Annotated[MoveIn, Body()]) -> dict[str, Any]:
+    seminars = services().seminars
+    return seminars.registration_view(
+        seminars.move(current_caller().workspace_id, event_id, registration_id, body.session_id)
+    )
 
 
 @router.put("/seminars/<event_id>/registrations/<registration_id>/attendance")
