@@ -65,6 +65,11 @@ export const ja = {
   "sem.checkin.ok": "{name} さんを受付しました",
   "sem.print.title": "名簿",
   "sem.print.run": "印刷",
+  "sc.timing.minutes": "日時項目からの分 (例: -60 = 1時間前。空欄: 日付+時刻で指定)",
+  "sc.timing.sum.minutes": "{field} の {n} 分後 (マイナスは前)",
+  "sem.reminder": "リマインドシナリオ ID (空欄: なし)",
+  "sem.reminder.hint": "確定した友だちごとに開始します。ステップのタイミングは「日付項目の前後」で項目 seminar_start、分に -1440 (1日前)・-60 (1時間前) など。",
+  "sem.move": "日程を変更",
   "wh.event.seminar_registered": "セミナー申込",
   "wh.event.seminar_attended": "セミナー出席",
 } as const;
@@ -132,6 +137,11 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "sem.checkin.ok": "{name} checked in",
   "sem.print.title": "Roster",
   "sem.print.run": "Print",
+  "sc.timing.minutes": "Minutes from a date-time field (e.g. -60 = an hour before; empty: date + time)",
+  "sc.timing.sum.minutes": "{n} minutes after {field} (negative: before)",
+  "sem.reminder": "Reminder scenario ID (empty: none)",
+  "sem.reminder.hint": "Started for each confirmed friend. Time its steps \"relative to a date field\" on seminar_start with minutes -1440 (a day before), -60 (an hour before)...",
+  "sem.move": "Move to session",
   "wh.event.seminar_registered": "Seminar registration",
   "wh.event.seminar_attended": "Seminar attended",
 };

@@ -29,6 +29,7 @@ export interface Seminar {
   price: { kind: "free" | "product"; product_id: string | null };
   attended_tag: string;
   no_show_tag: string;
+  reminder_scenario_id: string;
   created_at: string;
   sessions?: Session[];
 }
@@ -99,6 +100,7 @@ interface Values {
   product_id: string;
   attended_tag: string;
   no_show_tag: string;
+  reminder_scenario_id: string;
 }
 
 function body(v: Values) {
@@ -108,14 +110,15 @@ function body(v: Values) {
     price: v.paid ? { kind: "product", product_id: v.product_id.trim() || null } : { kind: "free", product_id: null },
     attended_tag: v.attended_tag.trim(),
     no_show_tag: v.no_show_tag.trim(),
+    reminder_scenario_id: v.reminder_scenario_id.trim(),
   };
 }
 
 function SeminarEditor({ seminar, onSaved }: { seminar: Seminar | null; onSaved?: () => void }) {
   const { api } = useApp();
   const initial: Values = seminar
-    ? { title: seminar.title, description: seminar.description, paid: seminar.price.kind === "product", product_id: seminar.price.product_id ?? "", attended_tag: seminar.attended_tag, no_show_tag: seminar.no_show_tag }
-    : { title: "", description: "", paid: false, product_id: "", attended_tag: "", no_show_tag: "" };
+    ? { title: seminar.title, description: seminar.description, paid: seminar.price.kind === "product", product_id: seminar.price.product_id ?? "", attended_tag: seminar.attended_tag, no_show_tag: seminar.no_show_tag, reminder_scenario_id: seminar.reminder_scenario_id ?? "" }
+    : { title: "", description: "", paid: false, product_id: "", attended_tag: "", no_show_tag: "", reminder_scenario_id: "" };
   const form = useForm<Values>(initial, seminar ? null : "seminar.new");
   const err = fieldErrors(form.error);
   const v = form.values;
@@ -151,6 +154,7 @@ function SeminarEditor({ seminar, onSaved }: { seminar: Seminar | null; onSaved?
         {v.paid && <TextField label={t("sem.product")} name="product_id" value={v.product_id} error={err.at("price")} onValue={(x) => form.set("product_id", x)} />}
         <TextField label={t("sem.attendedTag")} name="attended_tag" value={v.attended_tag} maxLength={100} error={err.at("attended_tag")} onValue={(x) => form.set("attended_tag", x)} />
         <TextField label={t("sem.noShowTag")} name="no_show_tag" value={v.no_show_tag} maxLength={100} error={err.at("no_show_tag")} onValue={(x) => form.set("no_show_tag", x)} />
+        <TextField label={t("sem.reminder")} hint={t("sem.reminder.hint")} name="reminder_scenario_id" value={v.reminder_scenario_id} maxLength={64} error={err.at("reminder_scenario_id")} onValue={(x) => form.set("reminder_scenario_id", x)} />
       </section>
     </EditorShell>
   );
@@ -257,6 +261,8 @@ function Roster({ seminar, reloadSeminar }: { seminar: Seminar; reloadSeminar: (
   };
   const tick = (r: Registration, on: boolean) =>
     act.run(async () => (await api.put(`/api/seminars/${id}/registrations/${r.registration_id}/attendance`, { attendance: on ? "attended" : "" }), reload()));
+  const move = (r: Registration, sid: string) =>
+    act.run(async () => (await api.put(`/api/seminars/${id}/registrations/${r.registration_id}/session`, { session_id: sid }), reload()));
   const cancel = (r: Registration) => act.run(async () => (await api.post(`/api/seminars/${id}/registrations/${r.registration_id}/cancel`), reload()));
   const csv = (encoding: "shift_jis" | "utf-8") =>
     act.run(async () => saveBlob(`roster-${id}.csv`, await requestBlob(api, session.token, "GET", `/api/seminars/${id}/roster.csv?encoding=${encoding}`)));
@@ -303,6 +309,16 @@ function Roster({ seminar, reloadSeminar }: { seminar: Seminar; reloadSeminar: (
                     {t("sem.col.attended")}
                   </label>
                 </div>
+              )}
+              {r.status === "confirmed" && sessions.length > 1 && (
+                <SelectField
+                  label={t("sem.move")}
+                  name={`move-${r.registration_id}`}
+                  value={r.session_id}
+                  options={sessions.map((s) => [s.session_id, wallClock(s.starts_at)] as [string, string])}
+                  onValue={(sid) => void move(r, sid)}
+                  testId="roster-move"
+                />
               )}
               {r.status !== "cancelled" && <ConfirmButton label={t("sem.cancel")} confirmLabel={t("sem.cancel")} question={t("sem.cancel.q")} busy={act.busy} onConfirm={() => void cancel(r)} testId="roster-cancel" />}
             </li>
