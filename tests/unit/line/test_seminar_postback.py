@@ -34,10 +34,10 @@ def test_carousel_then_register_once_then_waitlist(ingest: Ingest, fake_line: An
         envelope([line_event("postback", postback={"data": seminar_data("l", event.event_id)})])
     )
     (_, (carousel,)) = fake_line.replies[-1]
-    assert carousel["type"] == "flex" and carousel["contents"]["type"] == "carousel"
-    bubble = carousel["contents"]["contents"][0]
-    assert "残り 1 席" in str(bubble) and "1月10日 19:00" in str(bubble)
-    data = bubble["footer"]["contents"][0]["action"]["data"]
+    assert carousel["type"] == "template" and carousel["template"]["type"] == "carousel"
+    column = carousel["template"]["columns"][0]
+    assert column["text"] == "1月10日 19:00\n渋谷\n残り1席" and column["title"] == "集客セミナー"
+    data = column["actions"][0]["data"]
     assert data == seminar_data("r", event.event_id, session.session_id)
     tap = line_event("postback", postback={"data": data})
     ingest.processor.process_record(envelope([tap]))

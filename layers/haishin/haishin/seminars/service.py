@@ -351,56 +351,39 @@ class SeminarService:
 
     # ------------------------------------------------------------------ LINE: the carousel and its postbacks
     def line_carousel(self, workspace_id: str, event_id: str) -> dict[str, Any]:
-        """A flex carousel of the sessions still open (up to 12, LINE's limit), each with seats left and a postback
-        button (``haishin:sem:r:<event>:<session>``) that registers the friend, or joins the waitlist when full."""
+        """A carousel (template message) of the sessions still open, up to 10 (LINE's limit for a template
+        carousel): each column says when, where and the seats left, and its postback button
+        (``haishin:sem:r:<event>:<session>``) registers the friend, or puts them on the waitlist when full."""
         event = self.repo.require(workspace_id, event_id)
-        title = str(event.definition.get("title", ""))
+        title = str(event.definition.get("title", "")) or "セミナー"
         zone = self.zone(workspace_id)
         now = clock.now()
-        bubbles = []
-        for session in [s for s in self.repo.sessions(workspace_id, event_id) if s.deadline >= now][:12]:
+        columns = []
+        for session in [s for s in self.repo.sessions(workspace_id, event_id) if s.deadline >= now][:10]:
             left = max(0, int(session.capacity) - int(session.taken))
-            seats = f"残り {left} 席" if left else "満席 (キャンセル待ち受付中)"
-            bubbles.append(
+            seats = f"残り{left}席" if left else "満席・キャンセル待ち受付中"
+            when = _fmt_local(session.starts_at, zone)
+            place = session.venue or "オンライン"
+            columns.append(
                 {
-                    "type": "bubble",
-                    "size": "kilo",
-                    "body": {
-                        "type": "box",
-                        "layout": "vertical",
-                        "spacing": "sm",
-                        "contents": [
-                            {"type": "text", "text": title[:60] or "セミナー", "weight": "bold", "wrap": True},
-                            {"type": "text", "text": _fmt_local(session.starts_at, zone), "size": "sm"},
-                            {"type": "text", "text": (session.venue or "オンライン")[:60], "size": "sm", "wrap": True},
-                            {"type": "text", "text": seats, "size": "sm", "color": "#06c755" if left else "#d33"},
-                        ],
-                    },
-                    "footer": {
-                        "type": "box",
-                        "layout": "vertical",
-                        "contents": [
-                            {
-                                "type": "button",
-                                "style": "primary",
-                                "height": "sm",
-                                "action": {
-                                    "type": "postback",
-                                    "label": "申込む" if left else "キャンセル待ち",
-                                    "data": seminar_data("r", event_id, session.session_id),
-                                    "displayText": f"{_fmt_local(session.starts_at, zone)} に申込む",
-                                },
-                            }
-                        ],
-                    },
+                    "title": title[:40],
+                    "text": f"{when}\n{place[:20]}\n{seats}"[:60],
+                    "actions": [
+                        {
+                            "type": "postback",
+                            "label": "申込む" if left else "キャンセル待ちで申込む",
+                            "data": seminar_data("r", event_id, session.session_id),
+                            "displayText": f"{when} に申込む",
+                        }
+                    ],
                 }
             )
-        if not bubbles:
+        if not columns:
             return {"type": "text", "text": f"「{title}」は現在受付中の日程がありません。"}
         return {
-            "type": "flex",
-            "altText": f"{title} の日程 ({len(bubbles)} 件)"[:400],
-            "contents": {"type": "carousel", "contents": bubbles},
+            "type": "template",
+            "altText": f"{title} の日程 ({len(columns)} 件)"[:400],
+            "template": {"type": "carousel", "columns": columns},
         }
 
     def line_postback(
