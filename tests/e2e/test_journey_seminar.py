@@ -51,8 +51,8 @@ def test_seminar_register_remind_check_in_roster_and_tag(
     system: Any, page: Any, browser_errors: list[str], snap: Any
 ) -> None:
     token = system.login(email=OWNER, workspace_id=WS)
-    api_request(system, token, "POST", "/api/scenarios", {
-        "id": "sem-remind", "name": "セミナー前日・直前リマインド", "steps": [
+    scenario = api_request(system, token, "POST", "/api/scenarios", {
+        "name": "セミナー前日・直前リマインド", "steps": [
             {"id": "hour", "timing": {"type": "relative_to_date", "field": "seminar_start", "days": 0,
                                       "minutes": -60},
              "line": [{"type": "text", "text": "まもなく{{ fields.seminar_title }}が始まります"}]}]})
@@ -65,7 +65,11 @@ def test_seminar_register_remind_check_in_roster_and_tag(
     page.goto(admin + "#/seminars/new")
     page.get_by_test_id("seminar-editor").wait_for()
     page.locator("input[name=title]").fill("集客セミナー")
-    page.locator("input[name=reminder_scenario_id]").fill("sem-remind")
+    page.locator("input[name=reminder_scenario_id]").fill("no-such-scenario")
+    page.get_by_test_id("seminar-save").click()
+    page.locator("[data-field-error=reminder_scenario_id]").wait_for()
+    assert "見つかりません" in page.locator("[data-field-error=reminder_scenario_id]").inner_text()
+    page.locator("input[name=reminder_scenario_id]").fill(scenario["id"])
     page.get_by_test_id("seminar-save").click()
     page.wait_for_function("/#\\/seminars\\/sem_/.test(location.hash)")
     event_id = page.evaluate("location.hash").split("/")[2]
@@ -90,7 +94,9 @@ def test_seminar_register_remind_check_in_roster_and_tag(
     phone.goto(f"{emulator.base_url}/_emulator/phone?channel={CH}&user={FRIEND}")
     phone.locator(".carousel button", has_text="申込む").first.click()
     system.drain()
-    answer = next(t for t in reversed(texts(system)) if "お申込みが完了しました" in t)
+    answers = [t for t in texts(system) if "お申込みが完了しました" in t]
+    assert len(answers) == 1, __import__("json").dumps(system.line_emulator.received(FRIEND, CH)[-1], ensure_ascii=False)[:1500]
+    answer = answers[0]
     (link,) = re.findall(r"https?://\S+/sem/\S+", answer)
     phone.goto(link)
     phone.get_by_test_id("sem-qr").wait_for()

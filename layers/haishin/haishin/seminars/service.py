@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +35,8 @@ from haishin.seminars.models import (
 )
 from haishin.seminars.repository import SeminarRepository
 from haishin.storage.base import iso
+
+log = logging.getLogger(__name__)
 
 PAGE = "seminar"  # token purpose: the friend's page of one event (target: the event ID)
 QR = "semqr"  # token purpose: the friend's check-in code (target: the registration ID)
@@ -71,7 +74,19 @@ class SeminarService:
         return value.replace(tzinfo=self.zone(workspace_id)) if value.tzinfo is None else value
 
     # ------------------------------------------------------------------ events
+    def _check(self, workspace_id: str, body: SeminarIn) -> None:
+        """The reminder scenario must exist (named at its field, in Japanese)."""
+        stored = getattr(self.collab.scenarios, "scenarios", None)  # ScenarioService's repository
+        if body.reminder_scenario_id and stored is not None:
+            try:
+                stored.require(workspace_id, body.reminder_scenario_id)
+            except NotFound as exc:
+                raise ValidationFailed(
+                    f"リマインドシナリオ「{body.reminder_scenario_id}」が見つかりません", where="reminder_scenario_id"
+                ) from exc
+
     def create(self, workspace_id: str, body: SeminarIn) -> SeminarModel:
+        self._check(workspace_id, body)
         return self.repo.create(workspace_id, new_id("sem_"), body.model_dump(), now=clock.now())
 
     def get(self, workspace_id: str, event_id: str) -> SeminarModel:
@@ -82,6 +97,7 @@ class SeminarService:
 
     def update(self, workspace_id: str, event_id: str, body: SeminarIn) -> SeminarModel:
         item = self.repo.require(workspace_id, event_id)
+        self._check(workspace_id, body)
         self.repo.save_definition(item, body.model_dump(), now=clock.now())
         return item
 
@@ -254,18 +270,24 @@ class SeminarService:
         scenario_id = str(event.definition.get("reminder_scenario_id") or "")
         if scenario_id:  # stopped first: a move restarts the reminders for the new start
             actions += [StopScenario(scenario_id=scenario_id), StartScenario(scenario_id=scenario_id)]
-        self.collab.actions.run(workspace_id, reg.subscriber_id, actions, actor="seminar", idempotency_key=key)
+        try:
+            self.collab.actions.run(workspace_id, reg.subscriber_id, actions, actor="seminar", idempotency_key=key)
+        except HaishinError as exc:  # e.g. the reminder scenario was deleted: the seat stands, the admin sees why
+            log.warning("seminar %s: the seat's fields/reminders failed: %s", event.event_id, exc.message)
 
     def _unseat_effects(self, workspace_id: str, event: SeminarModel, reg: RegistrationModel) -> None:
         scenario_id = str(event.definition.get("reminder_scenario_id") or "")
         if scenario_id:
-            self.collab.actions.run(
-                workspace_id,
-                reg.subscriber_id,
-                [StopScenario(scenario_id=scenario_id)],
-                actor="seminar",
-                idempotency_key=f"seminar_unseat:{reg.registration_id}",
-            )
+            try:
+                self.collab.actions.run(
+                    workspace_id,
+                    reg.subscriber_id,
+                    [StopScenario(scenario_id=scenario_id)],
+                    actor="seminar",
+                    idempotency_key=f"seminar_unseat:{reg.registration_id}",
+                )
+            except HaishinError as exc:
+                log.warning("seminar %s: stopping the reminders failed: %s", event.event_id, exc.message)
 
     def _promote(self, workspace_id: str, event_id: str, session_id: str) -> list[RegistrationModel]:
         """Waitlisted friends of the session take freed seats, oldest first; each is told on LINE once."""
