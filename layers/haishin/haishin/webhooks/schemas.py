@@ -15,7 +15,7 @@ from haishin.webhooks.models import EVENT_TYPES
 EventType = Literal[
     "friend_added", "blocked", "tag_added", "tag_removed", "form_submitted", "purchase_completed",
     "subscription_created", "subscription_updated", "subscription_canceled", "subscription_payment_failed",
-    "unsubscribed",
+    "unsubscribed", "seminar_registered", "seminar_attended",
 ]
 
 
