@@ -524,6 +524,7 @@ class SeminarService:
 
     # ------------------------------------------------------------------ roster
     def roster(self, workspace_id: str, event_id: str, session_id: str | None = None) -> list[dict[str, Any]]:
+        self.repo.require(workspace_id, event_id)  # another workspace's event: 404, not an empty roster
         rows = []
         for reg in self.repo.registrations(workspace_id, event_id):
             if session_id and reg.session_id != session_id:
