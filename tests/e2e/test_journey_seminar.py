@@ -135,6 +135,13 @@ def test_seminar_register_remind_check_in_roster_and_tag(
     row.wait_for()
     assert "佐藤 花子" in row.inner_text()
     snap("roster")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_test_id("seminar-roster").wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the seminar screen scrolls sideways on a phone ({width}px)"
+    page.goto(admin + f"#/seminars/{event_id}/print")
+    page.get_by_test_id("print-row").first.wait_for()
+    assert "佐藤 花子" in page.get_by_test_id("print-row").first.inner_text()
     roster = api_request(system, token, "GET", f"/api/seminars/{event_id}/registrations")
     friend = api_request(system, token, "GET", f"/api/subscribers/{roster['items'][0]['subscriber_id']}")
     names = {t["name"] if isinstance(t, dict) else t for t in friend["tags"]}

@@ -322,9 +322,15 @@ class SeminarService:
             f"キャンセル待ちの「{title}」({_fmt_local(session.starts_at, self.zone(workspace_id))}) に"
             "空きが出たため、お申込みが確定しました。"
         )
-        self.collab.messenger.push_text(
-            workspace_id, subscriber, text, retry_key=retry_key("seminar-promoted", workspace_id, reg.registration_id)
-        )
+        try:  # the seat is taken already: a channel gone or LINE refusing must not undo or fail the cancel
+            self.collab.messenger.push_text(
+                workspace_id,
+                subscriber,
+                text,
+                retry_key=retry_key("seminar-promoted", workspace_id, reg.registration_id),
+            )
+        except Exception:
+            log.exception("seminar %s: telling %s about the freed seat failed", event_id, reg.registration_id)
 
     # ------------------------------------------------------------------ the friend's signed page
     def friend_link(
