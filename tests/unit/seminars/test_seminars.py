@@ -188,3 +188,14 @@ def test_capacity_cannot_go_below_taken_and_raising_it_moves_the_waitlist(env: A
     with pytest.raises(Conflict, match="定員"):
         env.service.update_session(WS, event_id, session_id, SessionIn(capacity=1, **base))
     assert timedelta(0) == timedelta(0)
+
+
+def test_delete_refused_while_friends_hold_seats_then_removes_the_sessions(env: Any, friends: Any) -> None:
+    event_id, session_id = _seminar(env)
+    (a,) = friends(1)
+    reg = env.service.register(WS, event_id, session_id, a)
+    with pytest.raises(Conflict, match="削除できません"):
+        env.service.delete(WS, event_id)
+    env.service.cancel(WS, event_id, reg.registration_id)
+    env.service.delete(WS, event_id)
+    assert env.service.sessions(WS, event_id) == []

@@ -93,6 +93,9 @@ class SeminarRepository:
             raise
 
     def delete(self, item: SeminarModel) -> None:
+        """The event and its sessions (the caller checked nobody holds a seat; cancelled registrations stay)."""
+        for session in self.sessions(item.workspace_id, item.event_id):
+            session.delete()
         item.delete()
 
     # ------------------------------------------------------------------ sessions
