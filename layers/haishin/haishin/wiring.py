@@ -484,7 +484,7 @@ class Services:
         def build() -> SeminarService:
             from haishin.seminars.service import SeminarService  # noqa: PLC0415
 
-            return SeminarService(self.collaborators)
+            return SeminarService(self.collaborators, payments=self.payments)
 
         return self._one("seminars", build)
 

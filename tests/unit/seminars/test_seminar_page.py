@@ -7,8 +7,11 @@ import urllib.parse
 from datetime import datetime
 from typing import Any
 
+import pytest
 from seminars_env import WS
 
+from haishin.errors import ValidationFailed
+from haishin.payments.products import ProductDefinition
 from haishin.seminars.inputs import SeminarIn, SessionIn
 
 
@@ -66,3 +69,21 @@ def test_register_show_qr_cancel(env: Any, friends: Any, manual_clock: Any) -> N
     assert late["statusCode"] == 409 and "申込締切" in late["body"]
     (s,) = env.service.sessions(WS, event.event_id)
     assert s.taken == 0 and "受付終了" in late["body"]
+
+
+def test_a_paid_seminar_names_its_product_and_the_page_links_the_payment(env: Any, friends: Any) -> None:
+    with pytest.raises(ValidationFailed, match="決済商品") as info:
+        env.service.create(WS, SeminarIn(title="有料", price={"kind": "product", "product_id": "prd_missing"}))
+    assert info.value.where == "price"
+    product = env.root.payments.create_product(WS, ProductDefinition(name="有料セミナー参加費", amount=3000))
+    event = env.service.create(WS, SeminarIn(title="有料", price={"kind": "product", "product_id": product.product_id}))
+    session = env.service.add_session(
+        WS,
+        event.event_id,
+        SessionIn(starts_at=datetime(2026, 1, 10, 19), ends_at=datetime(2026, 1, 10, 21), venue="会場", capacity=3),
+    )
+    (a,) = friends(1)
+    url = env.service.friend_link(WS, event.event_id, a)
+    path, token = urllib.parse.urlsplit(url).path, url.split("?t=")[1]
+    done = request(env, "POST", path, token, {"action": "register", "session_id": session.session_id})
+    assert 'data-testid="sem-pay"' in done["body"] and f"/p/{product.product_id}" in done["body"]

@@ -86,6 +86,7 @@ def seminar_page(service: SeminarService, workspace_id: str, event_id: str, even
         can_cancel=bool(chosen and not chosen["closed"]),
         qr_text=state["qr"] or "",
         qr_svg=qr_data_uri(state["qr"]) if state["qr"] else "",
+        pay_url=state["pay_url"] or "",
         notice=notice,
         error=error,
     )

@@ -58,7 +58,10 @@ def _fmt_local(at: datetime, zone: ZoneInfo) -> str:
 
 
 class SeminarService:
-    def __init__(self, collab: Collaborators, repository: SeminarRepository | None = None) -> None:
+    def __init__(
+        self, collab: Collaborators, repository: SeminarRepository | None = None, payments: Any = None
+    ) -> None:
+        self.payments = payments  # haishin.payments.service.PaymentService: a paid seminar's product and its link
         self.collab = collab
         self.repo = repository or SeminarRepository()
         self.signer = LinkSigner(collab.secrets)
@@ -76,6 +79,11 @@ class SeminarService:
     # ------------------------------------------------------------------ events
     def _check(self, workspace_id: str, body: SeminarIn) -> None:
         """The reminder scenario must exist (named at its field, in Japanese)."""
+        if body.price.kind == "product" and body.price.product_id and self.payments is not None:
+            try:
+                self.payments.get_product(workspace_id, body.price.product_id)
+            except NotFound as exc:
+                raise ValidationFailed(f"決済商品「{body.price.product_id}」が見つかりません", where="price") from exc
         stored = getattr(self.collab.scenarios, "scenarios", None)  # ScenarioService's repository
         if body.reminder_scenario_id and stored is not None:
             try:
@@ -375,6 +383,7 @@ class SeminarService:
             "sessions": [self.session_view(s, zone) for s in self.repo.sessions(workspace_id, event_id)],
             "registration": self.registration_view(reg) if reg else None,
             "qr": self.qr_text(workspace_id, reg) if reg and reg.status == "confirmed" else None,
+            "pay_url": self.pay_url(workspace_id, event, subscriber_id) if reg and reg.status == "confirmed" else None,
         }
 
     # ------------------------------------------------------------------ LINE: the carousel and its postbacks
@@ -435,6 +444,13 @@ class SeminarService:
         )
         link = self.friend_link(workspace_id, event_id, subscriber_id)
         return [{"type": "text", "text": f"{head}\n受付用 QR コードの表示・キャンセルはこちら:\n{link}"}]
+
+    def pay_url(self, workspace_id: str, event: SeminarModel, subscriber_id: str) -> str | None:
+        """A paid seminar's purchase link for this friend (the payments product page); None when free."""
+        price = event.definition.get("price") or {}
+        if price.get("kind") != "product" or not price.get("product_id") or self.payments is None:
+            return None
+        return str(self.payments.purchase_link(workspace_id, price["product_id"], subscriber_id))
 
     # ------------------------------------------------------------------ attendance
     def qr_text(self, workspace_id: str, reg: RegistrationModel) -> str:
