@@ -25,6 +25,7 @@ pytestmark = pytest.mark.integration
 
 OTHER_WORKSPACE = "ws_other_isolation"
 MUTATING = ("post", "put", "patch", "delete")
+SEMINAR_SESSION = {"starts_at": "2030-01-10T19:00", "ends_at": "2030-01-10T21:00", "venue": "デモ会場", "capacity": 5}
 # Bodies that pass validation, so the handler itself (not the validator) meets ws_demo's ID.
 BODIES: dict[tuple[str, str], Any] = {
     ("patch", "/api/subscribers/{subscriber_id}"): {"display_name": "乗っ取り"},
@@ -65,6 +66,14 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/api/links/{link_id}/friend-url"): {"subscriber_id": "{subscriber_id}"},
     ("post", "/api/exports"): {"segment_id": "{segment_id}"},
     ("post", "/api/segments/count"): {"definition": {"type": "group"}},
+    ("put", "/api/seminars/{seminar_id}"): {"title": "乗っ取り"},
+    ("post", "/api/seminars/{seminar_id}/sessions"): SEMINAR_SESSION,
+    ("put", "/api/seminars/{seminar_id}/sessions/{session_id}"): SEMINAR_SESSION,
+    ("post", "/api/seminars/{seminar_id}/registrations"): {"subscriber_id": "{subscriber_id}",
+                                                           "session_id": "{session_id}"},
+    ("put", "/api/seminars/{seminar_id}/registrations/{registration_id}/session"): {"session_id": "{session_id}"},
+    ("put", "/api/seminars/{seminar_id}/registrations/{registration_id}/attendance"): {"attendance": "attended"},
+    ("post", "/api/seminars/{seminar_id}/link"): {"subscriber_id": "{subscriber_id}"},
 }
 
 
@@ -161,6 +170,17 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
     if operator:
         ids["email"] = operator
     ids.update({k: v for k, v in created.items() if v})
+    seminar_id = _try_create(owner, "/api/seminars", {"title": "デモセミナー"}, "event_id")
+    if seminar_id:  # a seminar with a session and one friend's registration (haishin.seminars)
+        ids["seminar_id"] = seminar_id
+        session_id = _try_create(owner, f"/api/seminars/{seminar_id}/sessions", SEMINAR_SESSION, "session_id")
+        if session_id:
+            ids["session_id"] = session_id
+            registration = _try_create(owner, f"/api/seminars/{seminar_id}/registrations",
+                                       {"subscriber_id": ids["subscriber_id"], "session_id": session_id},
+                                       "registration_id")
+            if registration:
+                ids["registration_id"] = registration
     ids.setdefault("order_id", "ord_01M8360000000000000000DEMO")  # no Stripe checkout in the seed: a made-up ID
     ids.setdefault("event_id", "evt_demo_kept_for_review")  # no kept Stripe event in the seed: a made-up ID
     booking_ids = {

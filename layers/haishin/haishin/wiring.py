@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from haishin.secrets import SecretStore
     from haishin.segments.lists import ListRepository
     from haishin.segments.saved import SavedSegmentRepository
+    from haishin.seminars.service import SeminarService
     from haishin.senders.service import SenderService
     from haishin.senders.ses import IdentityApi
     from haishin.storage.once import EventLedger
@@ -510,6 +511,17 @@ class Services:
         return self._one("forms", build)
 
     @property
+    def seminars(self) -> SeminarService:
+        """Seminars and events (セミナー・イベント): sessions, registration, waitlist, attendance, roster."""
+
+        def build() -> SeminarService:
+            from haishin.seminars.service import SeminarService  # noqa: PLC0415
+
+            return SeminarService(self.collaborators, payments=self.payments)
+
+        return self._one("seminars", build)
+
+    @property
     def track(self) -> TrackService:
         """Click tracking on every message (URLs rewritten at render time, clicks counted per source)."""
 
@@ -766,7 +778,7 @@ class Services:
                              optout=self.optout, bookings=booking_pages)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
                          track=self.track, conversions=self.conversions, liff=liff, partners=self.partners,
-                         bookings=booking_pages)
+                         bookings=booking_pages, seminars=self.seminars)
 
         return self._one("pages", build)
 
@@ -858,7 +870,8 @@ class Services:
                 line=self.line_clients, triggers=self.scenario_service, auto_replies=self.auto_replies,
                 channels=self.channel_activity, actions=self.actions, optout=self.optout,
                 optout_keywords=self.optout_keywords, events=self.webhooks, first_steps=self.first_steps,
-                routes=self.routes, rich_menus=self.rich_menus, track=self.track, menu_rules=self.friend_menus)
+                routes=self.routes, rich_menus=self.rich_menus, track=self.track, menu_rules=self.friend_menus,
+                seminars=lambda: self.seminars)
 
         return self._one("line_events", build)
 

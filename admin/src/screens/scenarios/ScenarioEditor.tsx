@@ -33,6 +33,7 @@ export function timingSummary(timing: Timing): string {
     case "day_at":
       return t("sc.timing.sum.dayAt", { day: timing.day, at: timing.at });
     case "relative_to_date":
+      if (timing.minutes != null) return t("sc.timing.sum.minutes", { field: timing.field, n: timing.minutes });
       return t("sc.timing.sum.relative", { field: timing.field, days: timing.days, at: timing.at });
   }
 }
@@ -108,6 +109,14 @@ export function TimingEditor({ step, index, problems, onChange }: Pick<StepProps
             <TextField label={t("sc.timing.field")} {...at("field")} value={tm.field} placeholder="birthday" onValue={(field) => set({ field })} />
             <TextField narrow label={t("sc.timing.days")} {...at("days")} type="number" value={tm.days} onValue={(x) => set({ days: num(x) })} />
             <TextField narrow label={t("sc.timing.at")} {...at("at")} value={tm.at} onValue={(x) => set({ at: x })} />
+            <TextField
+              narrow
+              label={t("sc.timing.minutes")}
+              {...at("minutes")}
+              type="number"
+              value={tm.minutes ?? ""}
+              onValue={(x) => set({ minutes: x.trim() === "" ? null : num(x) })}
+            />
           </>
         )}
       </div>

@@ -12,6 +12,8 @@ export type Timing =
       at: string;
       if_missing: "skip_step" | "end";
       if_past: "skip_step" | "send_now";
+      /** set: the field holds a date and time (e.g. seminar_start) and the step is due this many minutes after it */
+      minutes?: number | null;
     };
 
 export interface Condition {

@@ -39,6 +39,7 @@ import haishin.api.routes.rich_menu_rules
 import haishin.api.routes.rich_menus
 import haishin.api.routes.scenarios
 import haishin.api.routes.segments
+import haishin.api.routes.seminars
 import haishin.api.routes.senders
 import haishin.api.routes.step_abtests
 import haishin.api.routes.subscribers
@@ -85,6 +86,7 @@ ROUTE_MODULES = (
     haishin.api.routes.rich_menus,
     haishin.api.routes.scenarios,
     haishin.api.routes.segments,
+    haishin.api.routes.seminars,
     haishin.api.routes.senders,
     haishin.api.routes.step_abtests,
     haishin.api.routes.subscribers,

@@ -11,6 +11,10 @@ Two forms (``data`` of a LINE postback action is at most 300 characters):
   (``haishin.richmenus.models.tap_data``): the processor counts it and runs the stored area's actions
   (``rich_menu_tap``); ``parse`` leaves it alone.
 
+- ``haishin:sem:l:<event_id>`` / ``haishin:sem:r:<event_id>:<session_id>``: a seminar's carousel asked for, or a
+  session chosen from it (``haishin.seminars``): the processor answers with the carousel or registers the friend;
+  ``parse`` leaves it alone.
+
 Anything else is not ours (another tool's postback): recorded on the timeline, no action.
 """
 
@@ -24,6 +28,7 @@ from typing import Any
 
 from haishin.actions import Action, parse_actions
 from haishin.richmenus.models import parse_tap_data
+from haishin.seminars.models import SEMINAR_PREFIX, parse_seminar_data
 
 PREFIX = "haishin:"
 
@@ -42,9 +47,16 @@ def rich_menu_tap(data: str) -> tuple[str, str, int] | None:
     return parse_tap_data(data)
 
 
+def seminar_postback(data: str) -> tuple[str, str, str] | None:
+    """(``l`` | ``r``, event ID, session ID or "") of a seminar postback; None for anything else."""
+    return parse_seminar_data(data)
+
+
 def parse(data: str) -> list[Action]:
     """Actions from postback data. Raises NotOurs, or ValueError (pydantic's ValidationError) for a bad payload."""
     data = (data or "").strip()
+    if data.startswith(SEMINAR_PREFIX):
+        raise NotOurs(data[:50])  # handled by the processor (seminar_postback), never as actions
     if data.startswith(PREFIX):
         text = data[len(PREFIX):]
         try:

@@ -202,7 +202,11 @@ class LineEventProcessor:
         rich_menus: RichMenuTaps,
         track: Any = None,
         menu_rules: FriendMenus | None = None,
+        seminars: Callable[[], Any] | None = None,
     ) -> None:
+        # builds haishin.seminars.service.SeminarService on first use (a seminar postback); None in unit tests of
+        # other areas, the wiring always passes it
+        self.seminars = seminars
         self.menu_rules = menu_rules  # None: no menu rules (unit tests of other areas); the wiring always passes it
         self.rich_menus = rich_menus
         self.track = track  # haishin.track.service.TrackService: URLs in auto-replies become tracked URLs
@@ -604,6 +608,10 @@ class LineEventProcessor:
             return
         if ctx.standby:
             return
+        seminar = postback.seminar_postback(data)
+        if seminar is not None and self.seminars is not None:
+            self._seminar(ctx, subscriber, *seminar)
+            return
         try:
             actions = postback.parse(data)
         except postback.NotOurs:
@@ -614,6 +622,17 @@ class LineEventProcessor:
             return
         self._run_actions(ctx, subscriber, actions, actor="postback",
                           idempotency_key=f"postback:{ctx.webhook_event_id}")
+
+    def _seminar(self, ctx: _Ctx, subscriber: SubscriberModel, verb: str, event_id: str, session_id: str) -> None:
+        """A seminar postback: the carousel of sessions with seats left, or a registration for the session chosen.
+        Done once per webhook event (a LINE redelivery only re-sends the answer, never registers twice)."""
+        assert self.seminars is not None
+        if "seminar" in self.ledger.steps(ctx.key):
+            return
+        messages = self.seminars().line_postback(ctx.workspace_id, subscriber.subscriber_id, verb, event_id,
+                                                 session_id)
+        self.ledger.mark_step(ctx.key, "seminar")
+        self._send(ctx, messages, step="seminar_reply", retry_key=ids.retry_key("seminar", ctx.webhook_event_id))
 
     def _rich_menu_tap(self, ctx: _Ctx, subscriber: SubscriberModel, data: str, menu_id: str) -> None:
         """A tap on one of our rich menus: counted once per event; a postback area's actions run (not in standby)."""

@@ -4,7 +4,8 @@ Session), GET /c/{token} (a tracked link: counts, attributes the friend, redirec
 GET /cv/{code}?f=<friend token>[&txn=] (a conversion point's pixel: records the conversion, answers a 1x1 GIF),
 GET /partner/{token} (a partner's own report, haishin.partners),
 GET|POST /liff/<channel_id>[/f/<form_id>|/me] and GET /liff/app.js (LIFF pages: haishin.pages.liff),
-GET|POST /b and /b/cancel/<booking_id> (予約: haishin.pages.bookings)."""
+GET|POST /b and /b/cancel/<booking_id> (予約: haishin.pages.bookings),
+GET|POST /sem/<workspace_id>/<event_id>?t= (a friend's seminar page: haishin.pages.seminars)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from haishin.pages import http
 from haishin.pages.forms import TOKEN_MESSAGES, respond
 from haishin.pages.html import message_page, page, redirect, render
 from haishin.pages.products import product_page
+from haishin.pages.seminars import seminar_page
 from haishin.pages.unsubscribe import unsubscribe_page
 from haishin.partners.service import ReportLinkInvalid
 from haishin.payments.service import PaymentService
@@ -35,9 +37,10 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 class Pages:
     def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
                  optout: OptOutService, track: Any = None, conversions: Any = None, liff: Any = None,
-                 partners: Any = None, bookings: Any = None) -> None:
+                 partners: Any = None, bookings: Any = None, seminars: Any = None) -> None:
         self.partners = partners  # haishin.partners.service.PartnerService: /partner/<signed token> reports
         self.bookings = bookings  # haishin.pages.bookings.BookingPages: /b (予約) and /b/cancel/<id>
+        self.seminars = seminars  # haishin.seminars.service.SeminarService: /sem/<workspace>/<event> (friend's page)
         self.liff = liff  # haishin.pages.liff.LiffPages: /liff/<channel_id>/... (forms and マイページ in LINE)
         self.conversions = conversions  # haishin.conversions.service.ConversionService: /cv/ URLs
         self.track = track  # haishin.track.service.TrackService: /c/ URLs rewritten into messages
@@ -68,6 +71,8 @@ class Pages:
             return self.liff.handle(parts[1:], event)
         if parts and parts[0] == "b" and self.bookings is not None:
             return self.bookings.handle(parts, event)
+        if http.method(event) in ("GET", "POST") and len(parts) == 3 and parts[0] == "sem" and self.seminars:
+            return seminar_page(self.seminars, parts[1], parts[2], event)
         if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":
             return unsubscribe_page(self.optout, parts[1], event)
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")

@@ -12,6 +12,9 @@ Timing rules (all explicit, all shown by the simulator):
   states which rule applied.
 - ``relative_to_date``: ``days`` days after (negative: before) the date in field ``field``, at ``at`` local time.
   A missing/invalid date follows ``if_missing``; a time already past at enrollment follows ``if_past``.
+  With ``minutes`` set, the field holds a date and time (e.g. a seminar's start, ``seminar_start``) and the step is
+  due ``minutes`` minutes after it (negative: before; -1440 = a day before, -60 = an hour before); ``days`` and
+  ``at`` are then not used.
 A step is never due before the previous step (times are made monotonic). Quiet hours of the workspace move a due time
 inside the window to the window's end (local zone), at scheduling and again at send time.
 """
@@ -75,6 +78,7 @@ class RelativeToDate(_Strict):
     at: str = "09:00"
     if_missing: Literal["skip_step", "end"] = "skip_step"
     if_past: Literal["skip_step", "send_now"] = "skip_step"
+    minutes: int | None = Field(default=None, ge=-525_600, le=525_600)  # from a date-and-time field (see above)
 
     _check_at = field_validator("at")(_hhmm)
 

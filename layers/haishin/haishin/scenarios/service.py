@@ -27,7 +27,8 @@ from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
 
 log = logging.getLogger(__name__)
-FORCE_TRIGGERS = frozenset({"admin", "api", "csv"})
+# "seminar": a seat taken or moved (haishin.seminars) always (re)starts the event's reminder scenario
+FORCE_TRIGGERS = frozenset({"admin", "api", "csv", "seminar"})
 
 
 class ScenarioService:

@@ -83,6 +83,22 @@ def parse_date(value: Any, tz: ZoneInfo) -> date | None:
     return parsed.astimezone(tz).date() if parsed.tzinfo else parsed.date()
 
 
+def parse_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
+    """A date and time (ISO 8601; without an offset read in ``tz``) as aware UTC; None for a bare date or no time."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
+    if value is None or isinstance(value, date):
+        return None
+    text = str(value).strip().replace("/", "-")
+    if len(text) <= 10:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
+
+
 def step_due(step: Step, *, enrolled_at: datetime, previous_due: datetime | None, fields: dict[str, Any],
              tz: ZoneInfo, quiet: QuietHours, planned_at: datetime | None = None) -> Due:
     """The due time of ``step`` for an enrollment at ``enrolled_at`` whose previous step was due ``previous_due``.
@@ -118,13 +134,17 @@ def step_due(step: Step, *, enrolled_at: datetime, previous_due: datetime | None
                 note = f"enrolled after {timing.at} on day {timing.day}: sent at the next slot (same_day_next_slot)"
     elif isinstance(timing, RelativeToDate):
         value = fields.get(timing.field)
-        day = parse_date(value, tz)
+        moment = parse_datetime(value, tz) if timing.minutes is not None else None
+        day = parse_date(value, tz) if timing.minutes is None else (moment.date() if moment else None)
         if day is None:
             reason = f"field '{timing.field}' has no date"
             if timing.if_missing == "end":
                 return Due(None, end=True, note=f"{reason}: enrollment ends (if_missing: end)")
             return Due(None, skip=True, note=f"{reason}: step skipped (if_missing: skip_step)")
-        at = local_at(day + timedelta(days=timing.days), timing.at, tz)
+        if moment is not None and timing.minutes is not None:
+            at = floor_minute(moment + timedelta(minutes=timing.minutes))
+        else:
+            at = local_at(day + timedelta(days=timing.days), timing.at, tz)
         if at < enrolled_at:
             if timing.if_past == "skip_step":
                 return Due(None, skip=True, note=f"{at.isoformat()} was already past at enrollment: step skipped")

@@ -15,7 +15,8 @@ from haishin.webhooks.models import EVENT_TYPES
 EventType = Literal[
     "friend_added", "blocked", "tag_added", "tag_removed", "form_submitted", "purchase_completed",
     "subscription_created", "subscription_updated", "subscription_canceled", "subscription_payment_failed",
-    "unsubscribed", "purchase_refunded", "coupon_redeemed", "booking_created",
+    "unsubscribed", "purchase_refunded", "coupon_redeemed", "booking_created", "seminar_registered",
+    "seminar_attended",
 ]
 
 

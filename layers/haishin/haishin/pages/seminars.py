@@ -1,0 +1,93 @@
+"""The friend's own seminar page (/sem/<workspace_id>/<event_id>?t=<signed token>): the sessions with seats left,
+register (a seat or a waitlist place), the registration with its check-in QR, and cancel before the deadline.
+A GET only shows; a POST with ``action=register`` (``session_id``) or ``action=cancel`` acts. Refusals (after the
+deadline, a forged or expired link, already registered) are Japanese and change nothing."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from haishin import clock
+from haishin.errors import HaishinError, NotFound
+from haishin.pages import http
+from haishin.pages.html import message_page, page, render
+from haishin.routes.qr import qr_code
+from haishin.seminars.service import SeminarService
+
+
+def _label(starts: str, ends: str) -> str:
+    a, b = datetime.fromisoformat(starts), datetime.fromisoformat(ends)
+    weekday = "月火水木金土日"[a.weekday()]
+    return f"{a.year}年{a.month}月{a.day}日({weekday}) {a:%H:%M}〜{b:%H:%M}"
+
+
+def qr_data_uri(text: str) -> str:
+    """The check-in QR as an inline SVG (the page's policy allows ``img-src data:``; nothing is fetched)."""
+    data, media_type = qr_code(text, "svg", scale=6)
+    return f"data:{media_type};base64," + base64.b64encode(data).decode()
+
+
+def seminar_page(service: SeminarService, workspace_id: str, event_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    token = http.query(event, "t") or ""
+    notice = error = ""
+    status = 200
+    try:
+        service.friend_of(workspace_id, event_id, token)
+    except HaishinError as exc:
+        return message_page(
+            403,
+            "このリンクは無効です",
+            exc.message,
+            detail="お手数ですが、LINE のトーク画面から最新のリンクを開き直してください。",
+        )
+    if http.method(event) == "POST":
+        try:
+            form = http.form_data(event)
+            action = (form.get("action") or [""])[0]
+            if action == "register":
+                reg = service.friend_register(workspace_id, event_id, token, (form.get("session_id") or [""])[0])
+                notice = (
+                    "お申込みが完了しました。"
+                    if reg.status == "confirmed"
+                    else "満席のため、キャンセル待ちで受け付けました。空きが出たら LINE でお知らせします。"
+                )
+            elif action == "cancel":
+                service.friend_cancel(workspace_id, event_id, token)
+                notice = "お申込みをキャンセルしました。"
+            else:
+                raise NotFound("操作が正しくありません", where="action")
+        except HaishinError as exc:
+            error, status = exc.message, exc.http_status
+    try:
+        state = service.friend_state(workspace_id, event_id, token)
+    except HaishinError as exc:
+        return message_page(exc.http_status, "セミナーが見つかりません", exc.message)
+    now = clock.now()
+    sessions = [
+        {
+            **s,
+            "label": _label(s["starts_at"], s["ends_at"]),
+            "place": s["venue"] or "オンライン",
+            "closed": datetime.fromisoformat(s["deadline"]) < now,
+        }
+        for s in state["sessions"]
+    ]
+    reg = state["registration"]
+    chosen = next((s for s in sessions if reg and s["session_id"] == reg["session_id"]), None)
+    html = render(
+        "seminar.html.j2",
+        title=state["event"]["title"],
+        event=state["event"],
+        sessions=sessions,
+        registration=reg,
+        chosen_label=f"{chosen['label']} {chosen['place']}" if chosen else "",
+        can_cancel=bool(chosen and not chosen["closed"]),
+        qr_text=state["qr"] or "",
+        qr_svg=qr_data_uri(state["qr"]) if state["qr"] else "",
+        pay_url=state["pay_url"] or "",
+        notice=notice,
+        error=error,
+    )
+    return page(status, html)

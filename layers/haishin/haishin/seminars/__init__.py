@@ -1,0 +1,1 @@
+"""Seminars and events (セミナー・イベント): sessions, registration with capacity and waitlist, attendance."""

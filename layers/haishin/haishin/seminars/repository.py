@@ -1,0 +1,266 @@
+"""Seminars in WorkspaceTable (records in ``haishin.seminars.models``): every DynamoDB read and write of the feature.
+
+Seats are counted on the session item and changed only inside transactions whose conditions hold the rule
+(``taken < capacity`` to take a seat, the friend mark absent to register, the registration's status to move it), so
+200 friends racing for 10 seats get exactly 10 seats: no lock in memory, no read-then-write.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from haishin.errors import Conflict, NotFound
+from haishin.seminars.models import (
+    FriendMarkModel,
+    RegistrationModel,
+    SeminarModel,
+    SessionModel,
+    event_pk,
+    event_sk,
+    friend_sk,
+    registration_sk,
+    session_sk,
+)
+from haishin.storage.base import condition_failed, connection
+from haishin.workspaces.models import workspace_pk
+
+Outcome = Literal["confirmed", "waitlisted", "duplicate", "full"]
+
+
+def _transact(write: Callable[[TransactWrite], None]) -> bool:
+    """One transaction: True when written, False when a condition refused it. A conflict with a concurrent
+    transaction on the same items (TransactionConflict, not a refusal) is retried with jitter."""
+    for attempt in range(30):
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                write(tx)
+        except TransactWriteError as exc:
+            if condition_failed(exc):
+                return False
+            if (
+                "TransactionConflict" not in str(exc)
+                and "TransactionConflict" not in repr(getattr(exc, "cancellation_reasons", ""))
+            ) or attempt == 29:
+                raise
+            time.sleep(random.uniform(0.005, 0.05) * (1 + attempt))
+            continue
+        return True
+    return False  # pragma: no cover
+
+
+class SeminarRepository:
+    # ------------------------------------------------------------------ events
+    def create(self, workspace_id: str, event_id: str, definition: dict[str, Any], *, now: datetime) -> SeminarModel:
+        item = SeminarModel(
+            pk=workspace_pk(workspace_id),
+            sk=event_sk(event_id),
+            workspace_id=workspace_id,
+            event_id=event_id,
+            definition=definition,
+            created_at=now,
+            updated_at=now,
+        )
+        item.save(condition=SeminarModel.pk.does_not_exist())
+        return item
+
+    def require(self, workspace_id: str, event_id: str) -> SeminarModel:
+        try:
+            return SeminarModel.get(workspace_pk(workspace_id), event_sk(event_id), consistent_read=True)
+        except SeminarModel.DoesNotExist as exc:
+            raise NotFound("セミナーが見つかりません", where=f"seminar {event_id}") from exc
+
+    def all(self, workspace_id: str) -> list[SeminarModel]:
+        return list(SeminarModel.query(workspace_pk(workspace_id), SeminarModel.sk.startswith("sem#")))
+
+    def save_definition(self, item: SeminarModel, definition: dict[str, Any], *, now: datetime) -> None:
+        item.definition = definition
+        item.updated_at = now
+        try:
+            item.save()
+        except Exception as exc:
+            if condition_failed(exc):
+                raise Conflict(
+                    "セミナーがほかの操作で変わりました。再読み込みしてからもう一度お試しください",
+                    where=f"seminar {item.event_id}",
+                ) from exc
+            raise
+
+    def delete(self, item: SeminarModel) -> None:
+        """The event and its sessions (the caller checked nobody holds a seat; cancelled registrations stay)."""
+        for session in self.sessions(item.workspace_id, item.event_id):
+            session.delete()
+        item.delete()
+
+    # ------------------------------------------------------------------ sessions
+    def add_session(self, session: SessionModel) -> None:
+        session.save(condition=SessionModel.pk.does_not_exist())
+
+    def sessions(self, workspace_id: str, event_id: str) -> list[SessionModel]:
+        items = list(
+            SessionModel.query(
+                event_pk(workspace_id, event_id), SessionModel.sk.startswith("ses#"), consistent_read=True
+            )
+        )
+        return sorted(items, key=lambda s: s.starts_at)
+
+    def session(self, workspace_id: str, event_id: str, session_id: str) -> SessionModel:
+        try:
+            return SessionModel.get(event_pk(workspace_id, event_id), session_sk(session_id), consistent_read=True)
+        except SessionModel.DoesNotExist as exc:
+            raise NotFound("日程が見つかりません", where=f"session {session_id}") from exc
+
+    def update_session(self, session: SessionModel, *, capacity: int, **fields: Any) -> bool:
+        """New details; the capacity never below the seats already taken (False then, nothing changed)."""
+        actions = [SessionModel.capacity.set(capacity)] + [getattr(SessionModel, k).set(v) for k, v in fields.items()]
+        return _transact(lambda tx: tx.update(session, actions=actions, condition=SessionModel.taken <= capacity))
+
+    def delete_session(self, session: SessionModel) -> bool:
+        """Only a session nobody holds a seat or waitlist place in."""
+        return _transact(
+            lambda tx: tx.delete(session, condition=(SessionModel.taken == 0) & (SessionModel.waiting == 0))
+        )
+
+    # ------------------------------------------------------------------ registrations
+    def registrations(self, workspace_id: str, event_id: str) -> list[RegistrationModel]:
+        """Every registration of the event, oldest first (the waitlist order)."""
+        return list(
+            RegistrationModel.query(
+                event_pk(workspace_id, event_id), RegistrationModel.sk.startswith("reg#"), consistent_read=True
+            )
+        )
+
+    def registration(self, workspace_id: str, event_id: str, registration_id: str) -> RegistrationModel:
+        try:
+            return RegistrationModel.get(
+                event_pk(workspace_id, event_id), registration_sk(registration_id), consistent_read=True
+            )
+        except RegistrationModel.DoesNotExist as exc:
+            raise NotFound("申込が見つかりません", where=f"registration {registration_id}") from exc
+
+    def live_registration_of(self, workspace_id: str, event_id: str, subscriber_id: str) -> RegistrationModel | None:
+        try:
+            mark = FriendMarkModel.get(event_pk(workspace_id, event_id), friend_sk(subscriber_id), consistent_read=True)
+        except FriendMarkModel.DoesNotExist:
+            return None
+        return self.registration(workspace_id, event_id, mark.registration_id)
+
+    def register(self, reg: RegistrationModel, session: SessionModel, *, waitlist: bool) -> Outcome:
+        """Take a seat (or, when full and ``waitlist``, a waitlist place) for a friend not yet registered."""
+        mark = FriendMarkModel(pk=reg.pk, sk=friend_sk(reg.subscriber_id), registration_id=reg.registration_id)
+        mark_free = FriendMarkModel.pk.does_not_exist()
+
+        def seat(tx: TransactWrite) -> None:
+            reg.status = "confirmed"
+            tx.save(mark, condition=mark_free)
+            tx.update(
+                session, actions=[SessionModel.taken.add(1)], condition=SessionModel.taken < SessionModel.capacity
+            )
+            tx.save(reg, condition=RegistrationModel.pk.does_not_exist())
+
+        if _transact(seat):
+            return "confirmed"
+        if self._marked(mark):
+            return "duplicate"
+        if not waitlist:
+            return "full"
+
+        def place(tx: TransactWrite) -> None:
+            reg.status = "waitlisted"
+            tx.save(mark, condition=mark_free)
+            tx.update(session, actions=[SessionModel.waiting.add(1)], condition=SessionModel.pk.exists())
+            tx.save(reg, condition=RegistrationModel.pk.does_not_exist())
+
+        if _transact(place):
+            return "waitlisted"
+        return "duplicate"
+
+    @staticmethod
+    def _marked(mark: FriendMarkModel) -> bool:
+        try:
+            FriendMarkModel.get(mark.pk, mark.sk, consistent_read=True)
+        except FriendMarkModel.DoesNotExist:
+            return False
+        return True
+
+    def cancel(self, reg: RegistrationModel, session: SessionModel, *, now: datetime) -> bool:
+        """Give the seat (or waitlist place) back and free the friend to register again; False when the
+        registration was no longer live (a second cancel changes nothing)."""
+        was = reg.status
+        counter = SessionModel.taken if was == "confirmed" else SessionModel.waiting
+        mark = FriendMarkModel(pk=reg.pk, sk=friend_sk(reg.subscriber_id), registration_id=reg.registration_id)
+
+        def write(tx: TransactWrite) -> None:
+            tx.update(
+                reg,
+                actions=[RegistrationModel.status.set("cancelled"), RegistrationModel.updated_at.set(now)],
+                condition=RegistrationModel.status == was,
+            )
+            tx.update(session, actions=[counter.add(-1)])
+            tx.delete(mark, condition=FriendMarkModel.registration_id == reg.registration_id)
+
+        if was not in ("confirmed", "waitlisted") or not _transact(write):
+            return False
+        reg.status = "cancelled"
+        return True
+
+    def promote(self, reg: RegistrationModel, session: SessionModel, *, now: datetime) -> bool:
+        """A waitlisted friend takes a freed seat (True), unless someone else took it first."""
+
+        def write(tx: TransactWrite) -> None:
+            tx.update(
+                reg,
+                actions=[RegistrationModel.status.set("confirmed"), RegistrationModel.updated_at.set(now)],
+                condition=RegistrationModel.status == "waitlisted",
+            )
+            tx.update(
+                session,
+                actions=[SessionModel.taken.add(1), SessionModel.waiting.add(-1)],
+                condition=SessionModel.taken < SessionModel.capacity,
+            )
+
+        if not _transact(write):
+            return False
+        reg.status = "confirmed"
+        return True
+
+    def move(self, reg: RegistrationModel, old: SessionModel, new: SessionModel, *, now: datetime) -> bool:
+        """A confirmed friend's seat moves to another session of the event (False: the new one is full, or the
+        registration changed meanwhile)."""
+
+        def write(tx: TransactWrite) -> None:
+            tx.update(
+                reg,
+                actions=[RegistrationModel.session_id.set(new.session_id), RegistrationModel.updated_at.set(now)],
+                condition=(RegistrationModel.status == "confirmed") & (RegistrationModel.session_id == old.session_id),
+            )
+            tx.update(old, actions=[SessionModel.taken.add(-1)])
+            tx.update(new, actions=[SessionModel.taken.add(1)], condition=SessionModel.taken < SessionModel.capacity)
+
+        if not _transact(write):
+            return False
+        reg.session_id = new.session_id
+        return True
+
+    def mark_attendance(
+        self, reg: RegistrationModel, attendance: str, *, now: datetime, only_if_unmarked: bool
+    ) -> bool:
+        """Record attended / no-show (False when ``only_if_unmarked`` and it was already recorded: a reused QR)."""
+        condition = RegistrationModel.status == "confirmed"
+        if only_if_unmarked:
+            condition = condition & (RegistrationModel.attendance == "")
+        actions: list[Any] = [RegistrationModel.attendance.set(attendance), RegistrationModel.updated_at.set(now)]
+        if attendance == "attended":
+            actions.append(RegistrationModel.checked_in_at.set(now))
+        elif not attendance:
+            actions.append(RegistrationModel.checked_in_at.remove())
+        return _transact(lambda tx: tx.update(reg, actions=actions, condition=condition))
+
+
+__all__ = ["Outcome", "SeminarRepository"]

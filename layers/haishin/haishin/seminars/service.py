@@ -1,0 +1,630 @@
+"""Seminars and events (セミナー・イベント): what registering, cancelling and checking in do.
+
+A friend holds at most one live registration per event (confirmed or waitlisted). Seats move only through the
+repository's conditional transactions; a cancellation frees the seat and the oldest waitlisted friend of that session
+moves up and is told on LINE. Friend-facing actions carry a signed token (``haishin.forms.tokens``): ``seminar`` binds
+a friend to an event (their registration / cancel page), ``semqr`` binds a registration (their check-in QR).
+Every refusal is Japanese, names what was wrong, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from haishin import clock
+from haishin.actions import AddTag, SetField, StartScenario, StopScenario
+from haishin.errors import Conflict, HaishinError, NotFound, ValidationFailed
+from haishin.forms.collab import Collaborators
+from haishin.forms.tokens import LinkSigner, TokenInvalid
+from haishin.ids import new_id, retry_key
+from haishin.public_url import public_base
+from haishin.seminars.inputs import SeminarIn, SessionIn
+from haishin.seminars.models import (
+    RegistrationModel,
+    SeminarModel,
+    SessionModel,
+    event_pk,
+    registration_sk,
+    seminar_data,
+    session_sk,
+)
+from haishin.seminars.repository import SeminarRepository
+from haishin.storage.base import iso
+
+log = logging.getLogger(__name__)
+
+PAGE = "seminar"  # token purpose: the friend's page of one event (target: the event ID)
+QR = "semqr"  # token purpose: the friend's check-in code (target: the registration ID)
+DEFAULT_ZONE = "Asia/Tokyo"
+
+
+def seminar_url(event_id: str, workspace_id: str, token: str) -> str:
+    return f"{public_base()}/sem/{workspace_id}/{event_id}?t={token}"
+
+
+def qr_code_text(event_id: str, registration_id: str, token: str) -> str:
+    """What the friend's QR holds and staff type or paste: ``SEM1:<event>:<registration>:<token>``."""
+    return f"SEM1:{event_id}:{registration_id}:{token}"
+
+
+def _fmt_local(at: datetime, zone: ZoneInfo) -> str:
+    local = at.astimezone(zone)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+class SeminarService:
+    def __init__(
+        self, collab: Collaborators, repository: SeminarRepository | None = None, payments: Any = None
+    ) -> None:
+        self.payments = payments  # haishin.payments.service.PaymentService: a paid seminar's product and its link
+        self.collab = collab
+        self.repo = repository or SeminarRepository()
+        self.signer = LinkSigner(collab.secrets)
+
+    # ------------------------------------------------------------------ zone
+    def zone(self, workspace_id: str) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.collab.workspaces.get(workspace_id).get("time_zone") or DEFAULT_ZONE)
+        except Exception:  # a workspace without settings yet: the default zone
+            return ZoneInfo(DEFAULT_ZONE)
+
+    def _aware(self, workspace_id: str, value: datetime) -> datetime:
+        return value.replace(tzinfo=self.zone(workspace_id)) if value.tzinfo is None else value
+
+    # ------------------------------------------------------------------ events
+    def _check(self, workspace_id: str, body: SeminarIn) -> None:
+        """The reminder scenario must exist (named at its field, in Japanese)."""
+        if body.price.kind == "product" and body.price.product_id and self.payments is not None:
+            try:
+                self.payments.get_product(workspace_id, body.price.product_id)
+            except NotFound as exc:
+                raise ValidationFailed(f"決済商品「{body.price.product_id}」が見つかりません", where="price") from exc
+        stored = getattr(self.collab.scenarios, "scenarios", None)  # ScenarioService's repository
+        if body.reminder_scenario_id and stored is not None:
+            try:
+                stored.require(workspace_id, body.reminder_scenario_id)
+            except NotFound as exc:
+                raise ValidationFailed(
+                    f"リマインドシナリオ「{body.reminder_scenario_id}」が見つかりません", where="reminder_scenario_id"
+                ) from exc
+
+    def create(self, workspace_id: str, body: SeminarIn) -> SeminarModel:
+        self._check(workspace_id, body)
+        return self.repo.create(workspace_id, new_id("sem_"), body.model_dump(), now=clock.now())
+
+    def get(self, workspace_id: str, event_id: str) -> SeminarModel:
+        return self.repo.require(workspace_id, event_id)
+
+    def all(self, workspace_id: str) -> list[SeminarModel]:
+        return self.repo.all(workspace_id)
+
+    def update(self, workspace_id: str, event_id: str, body: SeminarIn) -> SeminarModel:
+        item = self.repo.require(workspace_id, event_id)
+        self._check(workspace_id, body)
+        self.repo.save_definition(item, body.model_dump(), now=clock.now())
+        return item
+
+    def delete(self, workspace_id: str, event_id: str) -> None:
+        item = self.repo.require(workspace_id, event_id)
+        if any(r.status in ("confirmed", "waitlisted") for r in self.repo.registrations(workspace_id, event_id)):
+            raise Conflict(
+                "申込者がいるセミナーは削除できません。先に申込をキャンセルしてください", where=f"seminar {event_id}"
+            )
+        self.repo.delete(item)
+
+    # ------------------------------------------------------------------ sessions
+    def _session_fields(self, workspace_id: str, body: SessionIn) -> dict[str, Any]:
+        starts, ends = self._aware(workspace_id, body.starts_at), self._aware(workspace_id, body.ends_at)
+        deadline = self._aware(workspace_id, body.deadline) if body.deadline else starts
+        if ends <= starts:
+            raise ValidationFailed("終了日時は開始日時より後にしてください", where="ends_at")
+        if deadline > starts:
+            raise ValidationFailed("申込締切は開始日時以前にしてください", where="deadline")
+        if not body.venue and not body.online_url:
+            raise ValidationFailed("会場またはオンライン URL を入力してください", where="venue")
+        return {
+            "starts_at": starts,
+            "ends_at": ends,
+            "deadline": deadline,
+            "venue": body.venue,
+            "online_url": body.online_url,
+        }
+
+    def add_session(self, workspace_id: str, event_id: str, body: SessionIn) -> SessionModel:
+        self.repo.require(workspace_id, event_id)
+        session_id = new_id("ses_")
+        session = SessionModel(
+            pk=event_pk(workspace_id, event_id),
+            sk=session_sk(session_id),
+            workspace_id=workspace_id,
+            event_id=event_id,
+            session_id=session_id,
+            capacity=body.capacity,
+            taken=0,
+            waiting=0,
+            **self._session_fields(workspace_id, body),
+        )
+        self.repo.add_session(session)
+        return session
+
+    def sessions(self, workspace_id: str, event_id: str) -> list[SessionModel]:
+        return self.repo.sessions(workspace_id, event_id)
+
+    def update_session(self, workspace_id: str, event_id: str, session_id: str, body: SessionIn) -> SessionModel:
+        session = self.repo.session(workspace_id, event_id, session_id)
+        fields = self._session_fields(workspace_id, body)
+        if not self.repo.update_session(session, capacity=body.capacity, **fields):
+            raise Conflict(f"定員を申込済みの人数 ({int(session.taken)} 人) より少なくはできません", where="capacity")
+        self._promote(workspace_id, event_id, session_id)  # a larger capacity moves the waitlist up
+        return self.repo.session(workspace_id, event_id, session_id)
+
+    def delete_session(self, workspace_id: str, event_id: str, session_id: str) -> None:
+        session = self.repo.session(workspace_id, event_id, session_id)
+        if not self.repo.delete_session(session):
+            raise Conflict("申込者・キャンセル待ちがいる日程は削除できません", where=f"session {session_id}")
+
+    # ------------------------------------------------------------------ registration
+    def register(
+        self,
+        workspace_id: str,
+        event_id: str,
+        session_id: str,
+        subscriber_id: str,
+        *,
+        source: str = "staff",
+        waitlist: bool = True,
+    ) -> RegistrationModel:
+        """A seat, or a waitlist place when the session is full (``waitlist``; else a Conflict)."""
+        event = self.repo.require(workspace_id, event_id)
+        session = self.repo.session(workspace_id, event_id, session_id)
+        if self.collab.subscribers.get(workspace_id, subscriber_id) is None:
+            raise NotFound("友だちが見つかりません", where="subscriber_id")
+        now = clock.now()
+        if now > session.deadline:
+            raise Conflict(
+                f"申込締切 ({_fmt_local(session.deadline, self.zone(workspace_id))}) を過ぎています",
+                where=f"session {session_id}",
+            )
+        registration_id = new_id("reg_")
+        reg = RegistrationModel(
+            pk=event_pk(workspace_id, event_id),
+            sk=registration_sk(registration_id),
+            workspace_id=workspace_id,
+            event_id=event_id,
+            session_id=session_id,
+            registration_id=registration_id,
+            subscriber_id=subscriber_id,
+            status="confirmed",
+            attendance="",
+            source=source,
+            created_at=now,
+            updated_at=now,
+        )
+        outcome = self.repo.register(reg, session, waitlist=waitlist)
+        if outcome == "duplicate":
+            raise Conflict("この友だちはすでにこのセミナーに申し込んでいます", where="subscriber_id")
+        if outcome == "full":
+            raise Conflict("この日程は満席です", where=f"session {session_id}")
+        self.collab.publish(
+            workspace_id,
+            "seminar_registered",
+            {
+                "subscriber_id": subscriber_id,
+                "event_id": event_id,
+                "session_id": session_id,
+                "registration_id": registration_id,
+                "status": reg.status,
+                "source": source,
+                "title": event.definition.get("title", ""),
+            },
+            idempotency_key=f"seminar_registered:{registration_id}",
+        )
+        if reg.status == "confirmed":
+            self._seat_effects(workspace_id, event, reg, session, key=f"seminar_seat:{registration_id}")
+        return reg
+
+    def cancel(self, workspace_id: str, event_id: str, registration_id: str, *, by_friend: bool = False) -> bool:
+        reg = self.repo.registration(workspace_id, event_id, registration_id)
+        session = self.repo.session(workspace_id, event_id, reg.session_id)
+        if by_friend and clock.now() > session.deadline:
+            raise Conflict(
+                f"キャンセル締切 ({_fmt_local(session.deadline, self.zone(workspace_id))}) を過ぎています。"
+                "主催者に連絡してください",
+                where=f"registration {registration_id}",
+            )
+        if reg.status == "cancelled":
+            return False
+        was = reg.status
+        if not self.repo.cancel(reg, session, now=clock.now()):
+            return False
+        if was == "confirmed":
+            self._unseat_effects(workspace_id, self.repo.require(workspace_id, event_id), reg)
+        self._promote(workspace_id, event_id, reg.session_id)
+        return True
+
+    def move(self, workspace_id: str, event_id: str, registration_id: str, session_id: str) -> RegistrationModel:
+        """Staff move a confirmed friend to another session; the reminders follow (restarted for the new start)."""
+        event = self.repo.require(workspace_id, event_id)
+        reg = self.repo.registration(workspace_id, event_id, registration_id)
+        if reg.status != "confirmed":
+            raise Conflict("確定している申込だけ日程を変更できます", where=f"registration {registration_id}")
+        if reg.session_id == session_id:
+            return reg
+        old = self.repo.session(workspace_id, event_id, reg.session_id)
+        new = self.repo.session(workspace_id, event_id, session_id)
+        if not self.repo.move(reg, old, new, now=clock.now()):
+            raise Conflict("変更先の日程は満席です", where="session_id")
+        self._seat_effects(workspace_id, event, reg, new, key=f"seminar_seat:{registration_id}:{session_id}")
+        self._promote(workspace_id, event_id, old.session_id)
+        return reg
+
+    def _seat_effects(
+        self, workspace_id: str, event: SeminarModel, reg: RegistrationModel, session: SessionModel, *, key: str
+    ) -> None:
+        """A friend holds a seat: the fields ``seminar_start`` / ``seminar_title`` / ``seminar_place`` say which, and
+        the event's reminder scenario (re)starts, its steps timed from ``seminar_start`` (the one scenario engine
+        sends each step once per enrollment; a move restarts it for the new start)."""
+        zone = self.zone(workspace_id)
+        actions: list[Any] = [
+            SetField(field="seminar_start", value=session.starts_at.astimezone(zone).isoformat()),
+            SetField(field="seminar_title", value=str(event.definition.get("title", ""))),
+            SetField(field="seminar_place", value=session.venue or session.online_url),
+        ]
+        scenario_id = str(event.definition.get("reminder_scenario_id") or "")
+        if scenario_id:  # stopped first: a move restarts the reminders for the new start
+            actions += [StopScenario(scenario_id=scenario_id), StartScenario(scenario_id=scenario_id)]
+        try:
+            self.collab.actions.run(workspace_id, reg.subscriber_id, actions, actor="seminar", idempotency_key=key)
+        except HaishinError as exc:  # e.g. the reminder scenario was deleted: the seat stands, the admin sees why
+            log.warning("seminar %s: the seat's fields/reminders failed: %s", event.event_id, exc.message)
+
+    def _unseat_effects(self, workspace_id: str, event: SeminarModel, reg: RegistrationModel) -> None:
+        scenario_id = str(event.definition.get("reminder_scenario_id") or "")
+        if scenario_id:
+            try:
+                self.collab.actions.run(
+                    workspace_id,
+                    reg.subscriber_id,
+                    [StopScenario(scenario_id=scenario_id)],
+                    actor="seminar",
+                    idempotency_key=f"seminar_unseat:{reg.registration_id}",
+                )
+            except HaishinError as exc:
+                log.warning("seminar %s: stopping the reminders failed: %s", event.event_id, exc.message)
+
+    def _promote(self, workspace_id: str, event_id: str, session_id: str) -> list[RegistrationModel]:
+        """Waitlisted friends of the session take freed seats, oldest first; each is told on LINE once."""
+        moved: list[RegistrationModel] = []
+        waiting = [
+            r
+            for r in self.repo.registrations(workspace_id, event_id)
+            if r.session_id == session_id and r.status == "waitlisted"
+        ]
+        for reg in waiting:
+            session = self.repo.session(workspace_id, event_id, session_id)
+            if session.taken >= session.capacity:
+                break
+            if self.repo.promote(reg, session, now=clock.now()):
+                moved.append(reg)
+                self._tell_promoted(workspace_id, event_id, reg, session)
+                self._seat_effects(
+                    workspace_id,
+                    self.repo.require(workspace_id, event_id),
+                    reg,
+                    session,
+                    key=f"seminar_seat:{reg.registration_id}",
+                )
+        return moved
+
+    def _tell_promoted(self, workspace_id: str, event_id: str, reg: RegistrationModel, session: SessionModel) -> None:
+        subscriber = self.collab.subscribers.get(workspace_id, reg.subscriber_id)
+        if subscriber is None or not subscriber.line:
+            return
+        title = self.repo.require(workspace_id, event_id).definition.get("title", "")
+        text = (
+            f"キャンセル待ちの「{title}」({_fmt_local(session.starts_at, self.zone(workspace_id))}) に"
+            "空きが出たため、お申込みが確定しました。"
+        )
+        try:  # the seat is taken already: a channel gone or LINE refusing must not undo or fail the cancel
+            self.collab.messenger.push_text(
+                workspace_id,
+                subscriber,
+                text,
+                retry_key=retry_key("seminar-promoted", workspace_id, reg.registration_id),
+            )
+        except Exception:
+            log.exception("seminar %s: telling %s about the freed seat failed", event_id, reg.registration_id)
+
+    # ------------------------------------------------------------------ the friend's signed page
+    def friend_link(
+        self, workspace_id: str, event_id: str, subscriber_id: str, validity: timedelta = timedelta(days=60)
+    ) -> str:
+        self.repo.require(workspace_id, event_id)
+        return seminar_url(
+            event_id, workspace_id, self.signer.mint(PAGE, workspace_id, subscriber_id, event_id, validity)
+        )
+
+    def friend_of(self, workspace_id: str, event_id: str, token: str) -> str:
+        try:
+            return self.signer.verify(PAGE, workspace_id, event_id, token).subscriber_id
+        except TokenInvalid as exc:
+            message = (
+                "このリンクの有効期限が切れています"
+                if exc.reason == "expired"
+                else "このリンクは正しくありません (改ざんされたか、別のセミナーのものです)"
+            )
+            raise ValidationFailed(message, where="t") from exc
+
+    def friend_register(self, workspace_id: str, event_id: str, token: str, session_id: str) -> RegistrationModel:
+        return self.register(
+            workspace_id, event_id, session_id, self.friend_of(workspace_id, event_id, token), source="page"
+        )
+
+    def friend_cancel(self, workspace_id: str, event_id: str, token: str) -> bool:
+        subscriber_id = self.friend_of(workspace_id, event_id, token)
+        reg = self.repo.live_registration_of(workspace_id, event_id, subscriber_id)
+        if reg is None:
+            raise NotFound("キャンセルできる申込がありません", where=f"seminar {event_id}")
+        return self.cancel(workspace_id, event_id, reg.registration_id, by_friend=True)
+
+    def friend_state(self, workspace_id: str, event_id: str, token: str) -> dict[str, Any]:
+        """What the friend's page shows: the event, its sessions with seats left, their registration and QR."""
+        subscriber_id = self.friend_of(workspace_id, event_id, token)
+        event = self.repo.require(workspace_id, event_id)
+        reg = self.repo.live_registration_of(workspace_id, event_id, subscriber_id)
+        zone = self.zone(workspace_id)
+        return {
+            "event": self.event_view(event),
+            "sessions": [self.session_view(s, zone) for s in self.repo.sessions(workspace_id, event_id)],
+            "registration": self.registration_view(reg) if reg else None,
+            "qr": self.qr_text(workspace_id, reg) if reg and reg.status == "confirmed" else None,
+            "pay_url": self.pay_url(workspace_id, event, subscriber_id) if reg and reg.status == "confirmed" else None,
+        }
+
+    # ------------------------------------------------------------------ LINE: the carousel and its postbacks
+    def line_carousel(self, workspace_id: str, event_id: str) -> dict[str, Any]:
+        """A carousel (template message) of the sessions still open, up to 10 (LINE's limit for a template
+        carousel): each column says when, where and the seats left, and its postback button
+        (``haishin:sem:r:<event>:<session>``) registers the friend, or puts them on the waitlist when full."""
+        event = self.repo.require(workspace_id, event_id)
+        title = str(event.definition.get("title", "")) or "セミナー"
+        zone = self.zone(workspace_id)
+        now = clock.now()
+        columns = []
+        for session in [s for s in self.repo.sessions(workspace_id, event_id) if s.deadline >= now][:10]:
+            left = max(0, int(session.capacity) - int(session.taken))
+            seats = f"残り{left}席" if left else "満席・キャンセル待ち受付中"
+            when = _fmt_local(session.starts_at, zone)
+            place = session.venue or "オンライン"
+            columns.append(
+                {
+                    "title": title[:40],
+                    "text": f"{when}\n{place[:20]}\n{seats}"[:60],
+                    "actions": [
+                        {
+                            "type": "postback",
+                            "label": "申込む" if left else "キャンセル待ちで申込む",
+                            "data": seminar_data("r", event_id, session.session_id),
+                            "displayText": f"{when} に申込む",
+                        }
+                    ],
+                }
+            )
+        if not columns:
+            return {"type": "text", "text": f"「{title}」は現在受付中の日程がありません。"}
+        return {
+            "type": "template",
+            "altText": f"{title} の日程 ({len(columns)} 件)"[:400],
+            "template": {"type": "carousel", "columns": columns},
+        }
+
+    def line_postback(
+        self, workspace_id: str, subscriber_id: str, verb: str, event_id: str, session_id: str
+    ) -> list[dict[str, Any]]:
+        """The answer to a seminar postback: the carousel (``l``), or the outcome of registering (``r``); a refusal is
+        a Japanese text and changes nothing."""
+        try:
+            if verb == "l":
+                return [self.line_carousel(workspace_id, event_id)]
+            reg = self.register(workspace_id, event_id, session_id, subscriber_id, source="line")
+        except HaishinError as exc:
+            return [{"type": "text", "text": f"お申込みできませんでした: {exc.message}"}]
+        session = self.repo.session(workspace_id, event_id, session_id)
+        title = self.repo.require(workspace_id, event_id).definition.get("title", "")
+        when = _fmt_local(session.starts_at, self.zone(workspace_id))
+        head = (
+            f"「{title}」({when}) のお申込みが完了しました。"
+            if reg.status == "confirmed"
+            else f"「{title}」({when}) は満席のため、キャンセル待ちで受け付けました。空きが出たらお知らせします。"
+        )
+        link = self.friend_link(workspace_id, event_id, subscriber_id)
+        return [{"type": "text", "text": f"{head}\n受付用 QR コードの表示・キャンセルはこちら:\n{link}"}]
+
+    def pay_url(self, workspace_id: str, event: SeminarModel, subscriber_id: str) -> str | None:
+        """A paid seminar's purchase link for this friend (the payments product page); None when free."""
+        price = event.definition.get("price") or {}
+        if price.get("kind") != "product" or not price.get("product_id") or self.payments is None:
+            return None
+        return str(self.payments.purchase_link(workspace_id, price["product_id"], subscriber_id))
+
+    # ------------------------------------------------------------------ attendance
+    def qr_text(self, workspace_id: str, reg: RegistrationModel) -> str:
+        token = self.signer.mint(QR, workspace_id, reg.subscriber_id, reg.registration_id, timedelta(days=400))
+        return qr_code_text(reg.event_id, reg.registration_id, token)
+
+    def check_in(self, workspace_id: str, code: str) -> RegistrationModel:
+        """Staff scanned or typed a friend's QR: attended once (a reused or forged code is refused)."""
+        parts = code.strip().split(":")
+        if len(parts) != 4 or parts[0] != "SEM1":
+            raise ValidationFailed(
+                "受付コードの形式が正しくありません (SEM1: で始まるコードを読み取ってください)", where="code"
+            )
+        _, event_id, registration_id, token = parts
+        try:
+            binding = self.signer.verify(QR, workspace_id, registration_id, token)
+        except TokenInvalid as exc:
+            raise ValidationFailed(
+                "受付コードが正しくありません (偽造・改ざん、または別のワークスペースのコードです)", where="code"
+            ) from exc
+        try:
+            reg = self.repo.registration(workspace_id, event_id, registration_id)
+        except NotFound as exc:
+            raise ValidationFailed("受付コードの申込が見つかりません", where="code") from exc
+        if reg.subscriber_id != binding.subscriber_id:
+            raise ValidationFailed("受付コードが正しくありません (別の友だちのコードです)", where="code")
+        if reg.status != "confirmed":
+            raise Conflict("この申込はキャンセル済み、またはキャンセル待ちのため受付できません", where="code")
+        if reg.attendance == "attended" or not self.repo.mark_attendance(
+            reg, "attended", now=clock.now(), only_if_unmarked=True
+        ):
+            raise Conflict("この受付コードはすでに使用されています (受付済み)", where="code")
+        reg.attendance = "attended"
+        self._attendance_effects(workspace_id, reg)
+        return reg
+
+    def set_attendance(
+        self, workspace_id: str, event_id: str, registration_id: str, attendance: str
+    ) -> RegistrationModel:
+        """A roster tick: attended, no-show, or cleared."""
+        reg = self.repo.registration(workspace_id, event_id, registration_id)
+        if reg.status != "confirmed":
+            raise Conflict("確定していない申込には出欠を付けられません", where=f"registration {registration_id}")
+        if reg.attendance == attendance:
+            return reg
+        if not self.repo.mark_attendance(reg, attendance, now=clock.now(), only_if_unmarked=False):
+            raise Conflict(
+                "申込がほかの操作で変わりました。再読み込みしてください", where=f"registration {registration_id}"
+            )
+        reg.attendance = attendance
+        self._attendance_effects(workspace_id, reg)
+        return reg
+
+    def mark_no_shows(self, workspace_id: str, event_id: str, session_id: str) -> int:
+        """After a session: every confirmed friend not checked in becomes a no-show (tagged)."""
+        session = self.repo.session(workspace_id, event_id, session_id)
+        if clock.now() < session.starts_at:
+            raise Conflict("開始前の日程には欠席を付けられません", where=f"session {session_id}")
+        count = 0
+        for reg in self.repo.registrations(workspace_id, event_id):
+            unmarked = reg.session_id == session_id and reg.status == "confirmed" and not reg.attendance
+            if unmarked and self.repo.mark_attendance(reg, "no_show", now=clock.now(), only_if_unmarked=True):
+                reg.attendance = "no_show"
+                self._attendance_effects(workspace_id, reg)
+                count += 1
+        return count
+
+    def _attendance_effects(self, workspace_id: str, reg: RegistrationModel) -> None:
+        if not reg.attendance:
+            return
+        event = self.repo.require(workspace_id, reg.event_id)
+        title = event.definition.get("title", "")
+        if reg.attendance == "attended":
+            tag = event.definition.get("attended_tag") or f"{title} 参加"
+        else:
+            tag = event.definition.get("no_show_tag") or f"{title} 欠席"
+        key = f"seminar_{reg.attendance}:{reg.registration_id}"
+        self.collab.actions.run(
+            workspace_id, reg.subscriber_id, [AddTag(tag=tag[:100])], actor="seminar", idempotency_key=key
+        )
+        if reg.attendance == "attended":
+            self.collab.publish(
+                workspace_id,
+                "seminar_attended",
+                {
+                    "subscriber_id": reg.subscriber_id,
+                    "event_id": reg.event_id,
+                    "session_id": reg.session_id,
+                    "registration_id": reg.registration_id,
+                },
+                idempotency_key=key,
+            )
+
+    # ------------------------------------------------------------------ roster
+    def roster(self, workspace_id: str, event_id: str, session_id: str | None = None) -> list[dict[str, Any]]:
+        self.repo.require(workspace_id, event_id)  # another workspace's event: 404, not an empty roster
+        rows = []
+        for reg in self.repo.registrations(workspace_id, event_id):
+            if session_id and reg.session_id != session_id:
+                continue
+            friend = self.collab.subscribers.get(workspace_id, reg.subscriber_id)
+            view = self.registration_view(reg)
+            view["display_name"] = (friend.display_name or "") if friend else ""
+            rows.append(view)
+        return rows
+
+    def roster_csv(self, workspace_id: str, event_id: str, session_id: str | None, *, encoding: str) -> bytes:
+        """The roster for Japanese Excel: Shift_JIS (cp932; characters it lacks become ?) or UTF-8 with a BOM."""
+        zone = self.zone(workspace_id)
+        starts = {s.session_id: _fmt_local(s.starts_at, zone) for s in self.repo.sessions(workspace_id, event_id)}
+        labels = {"confirmed": "確定", "waitlisted": "キャンセル待ち", "cancelled": "キャンセル"}
+        marks = {"attended": "出席", "no_show": "欠席", "": ""}
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["申込ID", "友だちID", "名前", "日程", "状態", "出欠", "申込日時"])
+        for row in self.roster(workspace_id, event_id, session_id):
+            name = row["display_name"]
+            if name[:1] in ("=", "+", "-", "@"):
+                name = "'" + name  # no formulas in Excel
+            writer.writerow(
+                [
+                    row["registration_id"],
+                    row["subscriber_id"],
+                    name,
+                    starts.get(row["session_id"], ""),
+                    labels.get(row["status"], row["status"]),
+                    marks.get(row["attendance"], ""),
+                    datetime.fromisoformat(row["created_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                ]
+            )
+        text = out.getvalue()
+        if encoding == "shift_jis":
+            return text.encode("cp932", errors="replace")
+        return text.encode("utf-8-sig")
+
+    # ------------------------------------------------------------------ views
+    @staticmethod
+    def event_view(item: SeminarModel) -> dict[str, Any]:
+        return {
+            "event_id": item.event_id,
+            **item.definition,
+            "created_at": iso(item.created_at),
+            "updated_at": iso(item.updated_at),
+        }
+
+    @staticmethod
+    def session_view(item: SessionModel, zone: ZoneInfo) -> dict[str, Any]:
+        return {
+            "session_id": item.session_id,
+            "event_id": item.event_id,
+            "starts_at": item.starts_at.astimezone(zone).isoformat(),
+            "ends_at": item.ends_at.astimezone(zone).isoformat(),
+            "deadline": item.deadline.astimezone(zone).isoformat(),
+            "venue": item.venue,
+            "online_url": item.online_url,
+            "capacity": int(item.capacity),
+            "taken": int(item.taken),
+            "waiting": int(item.waiting),
+            "seats_left": max(0, int(item.capacity) - int(item.taken)),
+        }
+
+    @staticmethod
+    def registration_view(item: RegistrationModel) -> dict[str, Any]:
+        return {
+            "registration_id": item.registration_id,
+            "event_id": item.event_id,
+            "session_id": item.session_id,
+            "subscriber_id": item.subscriber_id,
+            "status": item.status,
+            "attendance": item.attendance,
+            "source": item.source,
+            "created_at": iso(item.created_at),
+            "checked_in_at": iso(item.checked_in_at) if item.checked_in_at else None,
+        }
+
+
+__all__ = ["SeminarService", "qr_code_text", "seminar_url"]

@@ -1,0 +1,149 @@
+"""Journey (セミナー・イベント): a marketer creates a seminar with a session and a reminder scenario in the admin; the
+friend asks for the sessions on LINE (a postback, as a rich menu area sends it), taps 申込む on the carousel in the
+emulator's phone page and opens their own signed page from the answer, where the check-in QR and its code show;
+the clock moves to an hour before the start and the reminder arrives on the phone, once; staff check the friend in
+by the code on the phone-sized check-in page (a second scan is refused in Japanese); the roster shows the friend
+attended and the friend has the attended tag.
+
+Runs against the real local system (DynamoDB Local, moto, LINE emulator), in its own workspace and LINE channel.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from haishin.seminars.models import seminar_data
+from tests.support.local import connect_workspace
+
+from .helpers import api_request, dev_login
+from .test_journey_channel import local_system
+
+pytestmark = pytest.mark.e2e
+
+CH = "2000002171"
+SECRET = "0123456789abcdef0123456789abc171"
+TOKEN = "e2e-seminar-token-" + "s" * 40
+WS = "ws_e2e_seminar"
+OWNER = "owner@seminar.example.jp"
+FRIEND = "U" + "5" * 31 + "1"
+JST = ZoneInfo("Asia/Tokyo")
+
+
+@pytest.fixture(scope="module")
+def system(request: pytest.FixtureRequest) -> Iterator[Any]:
+    s = local_system(request)
+    connect_workspace(s, WS, CH, SECRET, TOKEN, owner=OWNER, display_name="ハイシンセミナー",
+                      friends={FRIEND: "佐藤 花子"})
+    yield s
+
+
+def texts(system: Any) -> list[str]:
+    return [str((r.get("message") or {}).get("text", "")) for r in system.line_emulator.received(FRIEND, CH)]
+
+
+def test_seminar_register_remind_check_in_roster_and_tag(
+    system: Any, page: Any, browser_errors: list[str], snap: Any
+) -> None:
+    token = system.login(email=OWNER, workspace_id=WS)
+    scenario = api_request(system, token, "POST", "/api/scenarios", {
+        "name": "セミナー前日・直前リマインド", "steps": [
+            {"id": "hour", "timing": {"type": "relative_to_date", "field": "seminar_start", "days": 0,
+                                      "minutes": -60},
+             "line": [{"type": "text", "text": "まもなく{{ fields.seminar_title }}が始まります"}]}]})
+    now = datetime.fromisoformat(system.clock_state()["now"]).astimezone(JST)
+    start = (now + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+
+    # the marketer creates the seminar and a session in the admin
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+    page.goto(admin + "#/seminars/new")
+    page.get_by_test_id("seminar-editor").wait_for()
+    page.locator("input[name=title]").fill("集客セミナー")
+    page.locator("input[name=reminder_scenario_id]").fill("no-such-scenario")
+    page.get_by_test_id("seminar-save").click()
+    page.locator("[data-field-error=reminder_scenario_id]").wait_for()
+    assert "見つかりません" in page.locator("[data-field-error=reminder_scenario_id]").inner_text()
+    page.locator("input[name=reminder_scenario_id]").fill(scenario["id"])
+    page.get_by_test_id("seminar-save").click()
+    page.wait_for_function("/#\\/seminars\\/sem_/.test(location.hash)")
+    event_id = page.evaluate("location.hash").split("/")[2]
+    page.get_by_test_id("session-add-open").click()
+    form = page.get_by_test_id("session-add")
+    form.locator("input[name=starts_at]").fill(start.strftime("%Y-%m-%dT%H:%M"))
+    form.locator("input[name=ends_at]").fill((start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    form.locator("input[name=capacity]").fill("10")
+    form.get_by_test_id("session-save").click()
+    assert "会場" in page.locator(".notice--error").first.inner_text()  # neither a venue nor an online URL
+    form.locator("input[name=venue]").fill("渋谷会議室")
+    form.get_by_test_id("session-save").click()
+    page.get_by_test_id("session-seats").wait_for()
+    assert page.get_by_test_id("session-seats").inner_text() == "残り 10 席 / 定員 10 · キャンセル待ち 0 人"
+    snap("seminar-editor")
+
+    # the friend asks for the sessions (a rich menu postback) and taps 申込む on the carousel in the phone page
+    emulator = system.line_emulator
+    assert emulator.postback(CH, FRIEND, seminar_data("l", event_id)) == 200
+    system.drain()
+    phone = page.context.new_page()
+    phone.goto(f"{emulator.base_url}/_emulator/phone?channel={CH}&user={FRIEND}")
+    phone.locator(".carousel button", has_text="申込む").first.click()
+    system.drain()
+    answers = [t for t in texts(system) if "お申込みが完了しました" in t]
+    assert len(answers) == 1, __import__("json").dumps(system.line_emulator.received(FRIEND, CH)[-1], ensure_ascii=False)[:1500]
+    answer = answers[0]
+    (link,) = re.findall(r"https?://\S+/sem/\S+", answer)
+    phone.goto(link)
+    phone.get_by_test_id("sem-qr").wait_for()
+    code = phone.get_by_test_id("sem-code").inner_text()
+    assert code.startswith(f"SEM1:{event_id}:")
+    snap("friend-page")
+
+    # the clock moves to an hour before the start: the reminder arrives once
+    due = start - timedelta(minutes=60)
+    system.advance(due - datetime.fromisoformat(system.clock_state()["now"]) - timedelta(minutes=2))
+    for _ in range(3):
+        system.advance(timedelta(minutes=1))
+    system.advance(timedelta(minutes=5))
+    reminders = [t for t in texts(system) if t.startswith("まもなく")]
+    assert reminders == ["まもなく集客セミナーが始まります"], texts(system)
+
+    # staff check the friend in on the phone-sized page by the code; the same code again is refused
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(admin + "#/seminars/check-in")
+    page.get_by_test_id("checkin-code").fill(code)
+    page.get_by_test_id("checkin-run").click()
+    assert page.get_by_test_id("checkin-ok").inner_text() == "佐藤 花子 さんを受付しました"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    snap("check-in")
+    page.get_by_test_id("checkin-code").fill(code)
+    page.get_by_test_id("checkin-run").click()
+    assert "すでに使用" in page.locator(".notice--error").first.inner_text()
+    page.get_by_test_id("checkin-code").fill(code[:-4] + "AAAA")
+    page.get_by_test_id("checkin-run").click()
+    page.locator(".notice--error", has_text="受付コードが正しくありません").wait_for()
+
+    # the roster shows the friend attended; the friend has the attended tag
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(admin + f"#/seminars/{event_id}")
+    row = page.locator("[data-testid=roster-row][data-attendance=attended]")
+    row.wait_for()
+    assert "佐藤 花子" in row.inner_text()
+    snap("roster")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_test_id("seminar-roster").wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the seminar screen scrolls sideways on a phone ({width}px)"
+    page.goto(admin + f"#/seminars/{event_id}/print")
+    page.get_by_test_id("print-row").first.wait_for()
+    assert "佐藤 花子" in page.get_by_test_id("print-row").first.inner_text()
+    roster = api_request(system, token, "GET", f"/api/seminars/{event_id}/registrations")
+    friend = api_request(system, token, "GET", f"/api/subscribers/{roster['items'][0]['subscriber_id']}")
+    names = {t["name"] if isinstance(t, dict) else t for t in friend["tags"]}
+    assert "集客セミナー 参加" in names
+    assert [e for e in browser_errors if "status of 4" not in e] == []
