@@ -12,9 +12,10 @@ from typing import Any
 from forms_env import WS, Env
 
 import haishin.pages
+from haishin.config import reset_settings_cache
 from haishin.forms.inputs import FormDefinition
 from haishin.pages.forms import respond
-from haishin.pages.html import message_page
+from haishin.pages.html import content_security_policy, message_page
 
 TEMPLATES = Path(haishin.pages.__file__).parent / "templates"
 
@@ -70,3 +71,21 @@ def test_message_page_is_locked_down_too() -> None:
     page = message_page(404, "フォームが見つかりません", "URLをご確認ください。")
     assert_locked_down(page)
     assert set(inline_hashes(page["body"], "style")) <= set(directives(page)["style-src"])
+
+
+def test_form_action_allows_the_local_stripe_stand_in_only_when_it_is_the_configured_plain_http_stripe(
+    monkeypatch: Any,
+) -> None:
+    """A product page's POST redirects to checkout; locally that is the Stripe emulator on http, in AWS Stripe on
+    https (already allowed): only a plain-http STRIPE_API_BASE adds its origin, never another host."""
+    def form_action() -> list[str]:
+        reset_settings_cache()
+        return next(d.split()[1:] for d in content_security_policy().split("; ") if d.startswith("form-action"))
+
+    monkeypatch.setenv("STRIPE_API_BASE", "https://api.stripe.com")
+    assert form_action() == ["'self'", "https:"]
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:4321/v1")
+    assert form_action() == ["'self'", "https:", "http://127.0.0.1:4321"]
+    monkeypatch.delenv("STRIPE_API_BASE")
+    assert form_action() == ["'self'", "https:"]
+    reset_settings_cache()

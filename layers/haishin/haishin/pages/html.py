@@ -8,8 +8,11 @@ import re
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
+
+from haishin.config import settings
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _env: jinja2.Environment | None = None
@@ -40,7 +43,17 @@ def content_security_policy() -> str:
         style = " ".join(hashes["style"]) or "'none'"
         _csp = (f"default-src 'none'; script-src {script}; style-src {style}; img-src 'self' data: https:; "
                 "form-action 'self' https:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
-    return _csp
+    return _csp.replace("form-action 'self' https:", f"form-action 'self' https:{_local_checkout()}", 1)
+
+
+def _local_checkout() -> str:
+    """Locally the Stripe emulator stands in for checkout.stripe.com on plain http; a product page's form redirects
+    there after its POST (``form-action`` governs that redirect), so it is allowed. In AWS Stripe is https: nothing."""
+    base = settings().stripe_api_base
+    if not base.startswith("http://"):
+        return ""
+    parts = urlsplit(base)
+    return f" {parts.scheme}://{parts.netloc}"
 
 
 LIFF_SCRIPT_HOST = "https://static.line-scdn.net"
