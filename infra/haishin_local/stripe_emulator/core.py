@@ -85,6 +85,7 @@ class StripeState:
     deliveries: list[Delivery] = field(default_factory=list)
     api_keys: set[str] | None = None  # None: any sk_test_/sk_live_ key is accepted
     requests: list[tuple[str, str, Json]] = field(default_factory=list)
+    idempotent: dict[tuple[str, str, str], Json] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -234,9 +235,130 @@ class StripeState:
             "payment_intent": None, "subscription": None, "invoice": None,
             "_line_items": line_items, "_subscription_data": dict(params.get("subscription_data") or {}),
             "_payment_intent_data": dict(params.get("payment_intent_data") or {}),
+            "allow_promotion_codes": str(params.get("allow_promotion_codes", "")).lower() == "true" or None,
+            "_allow_promotion_codes": str(params.get("allow_promotion_codes", "")).lower() == "true",
+            "discounts": [], "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
         }
         self.objects[session_id] = session
         return self.public(session)
+
+    # ------------------------------------------------------------------ coupons and promotion codes
+    def create_coupon(self, params: Json, key: str = "sk_test_x") -> Json:
+        """Stripe's rules: exactly one of amount_off (with currency) / percent_off (0 < p <= 100)."""
+        amount, percent = params.get("amount_off"), params.get("percent_off")
+        if amount in (None, "") and percent in (None, ""):
+            raise StripeApiError(400, "Must provide either amount_off or percent_off.")
+        if amount not in (None, "") and percent not in (None, ""):
+            raise StripeApiError(400, "Must provide exactly one of these parameters: amount_off, percent_off.",
+                                 param="amount_off")
+        currency = params.get("currency")
+        if amount not in (None, ""):
+            if not str(amount).isdigit() or int(amount) <= 0:
+                raise StripeApiError(400, "Invalid positive integer", param="amount_off")
+            if not currency:
+                raise StripeApiError(400, "You must pass currency when passing amount_off.", param="currency")
+        else:
+            try:
+                value = float(str(percent))
+            except ValueError:
+                raise StripeApiError(400, "Invalid decimal: " + str(percent), param="percent_off") from None
+            if not 0 < value <= 100:
+                raise StripeApiError(400, "Percent off must be between 0 and 100.", param="percent_off")
+        duration = params.get("duration") or "once"
+        if duration not in ("once", "forever", "repeating"):
+            raise StripeApiError(400, "Invalid duration: must be one of once, forever, or repeating",
+                                 param="duration")
+        coupon_id = str(params.get("id") or self.new_id("co"))
+        if coupon_id in self.objects:
+            raise StripeApiError(400, "Coupon already exists.", param="id")
+        coupon: Json = {"id": coupon_id, "object": "coupon", "created": self.now(), "livemode": self._livemode(key),
+                        "amount_off": int(amount) if amount not in (None, "") else None,
+                        "percent_off": float(str(percent)) if percent not in (None, "") else None,
+                        "currency": str(currency).lower() if currency else None, "duration": duration,
+                        "name": params.get("name"), "metadata": dict(params.get("metadata") or {}),
+                        "times_redeemed": 0, "valid": True, "max_redemptions": None, "redeem_by": None}
+        self.objects[coupon_id] = coupon
+        return self.public(coupon)
+
+    def create_promotion_code(self, params: Json, key: str = "sk_test_x") -> Json:
+        # since API 2025-09-30.clover the coupon goes in promotion[coupon] (with promotion[type]=coupon)
+        if "coupon" in params:
+            raise StripeApiError(400, "Received unknown parameter: coupon", param="coupon")
+        promotion = params.get("promotion") or {}
+        if not isinstance(promotion, dict) or promotion.get("type") != "coupon":
+            raise StripeApiError(400, "Missing required param: promotion[type].", param="promotion[type]")
+        coupon_ref = promotion.get("coupon")
+        if not coupon_ref:
+            raise StripeApiError(400, "Missing required param: promotion[coupon].", param="promotion[coupon]")
+        coupon = self.get(str(coupon_ref), "coupon")
+        code = str(params.get("code") or secrets.token_hex(4).upper())
+        if not code.isalnum() or len(code) > 500:
+            raise StripeApiError(400, "Invalid code: only alphanumeric characters.", param="code")
+        if any(o.get("object") == "promotion_code" and o["active"] and o["code"].upper() == code.upper()
+               for o in self.objects.values()):
+            raise StripeApiError(400, "An active promotion code with `code: " + code + "` already exists.",
+                                 param="code")
+        limit = params.get("max_redemptions")
+        if limit not in (None, "") and (not str(limit).isdigit() or int(limit) <= 0):
+            raise StripeApiError(400, "Invalid positive integer", param="max_redemptions")
+        expires = params.get("expires_at")
+        if expires not in (None, "") and (not str(expires).isdigit() or int(expires) <= self.now()):
+            raise StripeApiError(400, "The `expires_at` timestamp must be in the future.", param="expires_at")
+        promo: Json = {"id": self.new_id("promo"), "object": "promotion_code", "code": code,
+                       "promotion": {"type": "coupon", "coupon": coupon["id"]},
+                       "active": str(params.get("active", "true")).lower() != "false",
+                       "max_redemptions": int(limit) if limit not in (None, "") else None,
+                       "expires_at": int(expires) if expires not in (None, "") else None, "times_redeemed": 0,
+                       "created": self.now(), "livemode": self._livemode(key),
+                       "metadata": dict(params.get("metadata") or {})}
+        self.objects[promo["id"]] = promo
+        return self.public(promo)
+
+    def list_promotion_codes(self, params: Json) -> Json:
+        code = params.get("code")
+        rows = [self.public(o) for o in self.objects.values() if o.get("object") == "promotion_code"
+                and (not code or o["code"] == code)]
+        return {"object": "list", "data": rows, "has_more": False, "url": "/v1/promotion_codes"}
+
+    def apply_promotion_code(self, session_id: str, code: str) -> Json:
+        """What the checkout page's 'Add promotion code' does; refusals use Stripe Checkout's wording."""
+        with self._lock:
+            session = self.get(session_id, "checkout.session")
+            if session["status"] != "open":
+                raise StripeApiError(400, "This Checkout Session is no longer open.")
+            if not session.get("_allow_promotion_codes"):
+                raise StripeApiError(400, "This Checkout Session does not accept promotion codes.")
+            typed = (code or "").strip()
+            promo = next((o for o in self.objects.values() if o.get("object") == "promotion_code"
+                          and o["active"] and o["code"].upper() == typed.upper()), None)
+            if promo is None or promo["livemode"] != session["livemode"]:
+                raise StripeApiError(400, "This code is invalid.", param="promotion_code")
+            if promo["expires_at"] is not None and promo["expires_at"] <= self.now():
+                raise StripeApiError(400, "This code has expired.", param="promotion_code")
+            if promo["max_redemptions"] is not None and promo["times_redeemed"] >= promo["max_redemptions"]:
+                raise StripeApiError(400, "This code has already been used the maximum number of times.",
+                                     param="promotion_code")
+            coupon = self.get(promo["promotion"]["coupon"], "coupon")
+            if coupon["amount_off"] is not None and coupon["currency"] != session["currency"]:
+                raise StripeApiError(400, "This code is invalid.", param="promotion_code")
+            subtotal = int(session["amount_subtotal"])
+            if coupon["amount_off"] is not None:
+                discount = min(subtotal, int(coupon["amount_off"]))
+            else:
+                discount = round(subtotal * float(coupon["percent_off"]) / 100)  # JPY: zero-decimal
+            session["amount_total"] = subtotal - discount
+            session["total_details"] = {"amount_discount": discount, "amount_shipping": 0, "amount_tax": 0}
+            session["discounts"] = [{"coupon": coupon["id"], "promotion_code": promo["id"]}]
+            return self.public(session)
+
+    def _redeem_discounts(self, session: Json) -> None:
+        for discount in session.get("discounts") or []:
+            promo = self.objects.get(str(discount.get("promotion_code")))
+            if promo is not None:
+                promo["times_redeemed"] += 1
+                coupon = self.objects.get(promo["promotion"]["coupon"])
+                if coupon is not None:
+                    coupon["times_redeemed"] += 1
 
     @staticmethod
     def public(obj: Json) -> Json:
@@ -253,6 +375,7 @@ class StripeState:
             session["customer"] = customer["id"]
             session["customer_details"] = {"email": customer["email"]}
             session["status"] = "complete"
+            self._redeem_discounts(session)
             if session["mode"] == "payment":
                 intent = {"id": self.new_id("pi"), "object": "payment_intent", "amount": session["amount_total"],
                           "currency": session["currency"], "metadata": dict(

@@ -95,17 +95,38 @@ class StripeEmulator(StripeState, ServedOnThread):
                 return self.update_schedule(sid, params)
             case ("DELETE", ["subscriptions", sid]) | ("POST", ["subscriptions", sid, "cancel"]):
                 return self.cancel_subscription(sid)
+            case ("POST", ["coupons"]):
+                return self.create_coupon(params, key)
+            case ("GET", ["coupons", cid]):
+                return self.public(self.get(cid, "coupon"))
+            case ("POST", ["promotion_codes"]):
+                return self.create_promotion_code(params, key)
+            case ("GET", ["promotion_codes"]):
+                return self.list_promotion_codes(params)
+            case ("GET", ["promotion_codes", pid]):
+                return self.public(self.get(pid, "promotion_code"))
             case ("POST", ["refunds"]):
                 return self.create_refund(params, key)
         raise StripeApiError(404, f"Unrecognized request URL ({method}: {path}).")
 
 
-def _checkout_page(session: Json) -> str:
+def _checkout_page(session: Json, error: str | None = None) -> str:
     items = "".join(f"<li>{html.escape(str(i['price']['unit_amount']))} {html.escape(i['price']['currency'])}</li>"
                     for i in session["_line_items"])
+    promo = ""
+    if session.get("_allow_promotion_codes"):
+        discount = int((session.get("total_details") or {}).get("amount_discount") or 0)
+        applied = (f'<p id="discount">割引 / Discount -{discount} {html.escape(session["currency"])}</p>'
+                   if discount else "")
+        alert = f'<p id="promo-error" role="alert">{html.escape(error)}</p>' if error else ""
+        promo = f"""{applied}<form method="post" action="/checkout/{session['id']}/promo">
+<label for="promotion_code">プロモーションコード / Add promotion code</label>
+<input id="promotion_code" name="promotion_code" autocomplete="off">
+<button type="submit">適用 / Apply</button></form>{alert}"""
     return f"""<!doctype html><html lang="ja"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Stripe Checkout (local)</title></head>
-<body><main><h1>お支払い (テスト)</h1><ul>{items}</ul><p>合計 {session['amount_total']} {session['currency']}</p>
+<body><main><h1>お支払い (テスト)</h1><ul>{items}</ul>{promo}
+<p id="total">合計 {session['amount_total']} {session['currency']}</p>
 <form method="post" action="/checkout/{session['id']}/pay"><label for="email">メールアドレス</label>
 <input id="email" name="email" type="email" value="{html.escape(session.get('customer_email') or '')}">
 <button type="submit">支払う / Pay</button></form>
@@ -147,8 +168,15 @@ def _handler(emulator: StripeEmulator) -> type[BaseHTTPRequestHandler]:
                     raise StripeApiError(404, "not found")
                 key = emulator.check_key(self.headers.get("Authorization"))
                 params = decode_form(url.query if method in ("GET", "DELETE") else body)
+                idem = self.headers.get("Idempotency-Key") if method == "POST" else None
                 with emulator._lock:
-                    result = emulator.api(method, url.path, params, key)
+                    # Stripe replays the first answer to a retried POST with the same Idempotency-Key
+                    cache_key = (key, url.path, idem)
+                    result = emulator.idempotent.get(cache_key) if idem else None
+                    if result is None:
+                        result = emulator.api(method, url.path, params, key)
+                        if idem:
+                            emulator.idempotent[cache_key] = result
                 self._json(200, result)
             except StripeApiError as exc:
                 self._json(exc.status, exc.body())
@@ -158,6 +186,15 @@ def _handler(emulator: StripeEmulator) -> type[BaseHTTPRequestHandler]:
             session = emulator.get(parts[1], "checkout.session")
             if method == "GET" and len(parts) == 2:
                 self._send(200, _checkout_page(session).encode(), "text/html; charset=utf-8")
+                return
+            if method == "POST" and parts[2:] == ["promo"]:
+                code = (urllib.parse.parse_qs(body).get("promotion_code") or [""])[0]
+                try:
+                    emulator.apply_promotion_code(session["id"], code)
+                except StripeApiError as exc:  # shown on the page like Checkout does; nothing applied or charged
+                    self._send(400, _checkout_page(session, exc.message).encode(), "text/html; charset=utf-8")
+                    return
+                self._send(303, b"", "text/plain", {"Location": f"/checkout/{session['id']}"})
                 return
             if method == "POST" and parts[2:] == ["pay"]:
                 email = (urllib.parse.parse_qs(body).get("email") or ["buyer@example.com"])[0]

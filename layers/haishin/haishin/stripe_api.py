@@ -78,3 +78,24 @@ class StripeGateway:
     def cancel_subscription(self, api_key: str, subscription_id: str) -> None:
         client = self.client(api_key)
         self._call(client.v1.subscriptions.cancel, subscription_id)
+
+    def create_promotion_code(self, api_key: str, *, code: str, name: str, amount_off: int | None,
+                              percent_off: float | None, currency: str, max_redemptions: int | None,
+                              expires_at: int | None, idempotency_key: str) -> dict[str, str]:
+        """A Stripe coupon (duration once) and a promotion code customers type at Checkout. Each call carries its
+        own idempotency key, so a retry after a timeout creates neither twice (Stripe keeps keys 24 hours)."""
+        client = self.client(api_key)
+        coupon_params: dict[str, Any] = {"duration": "once", "name": name[:40]}
+        if amount_off is not None:
+            coupon_params.update(amount_off=amount_off, currency=currency)
+        else:
+            coupon_params["percent_off"] = percent_off
+        coupon = self._call(client.v1.coupons.create, coupon_params, {"idempotency_key": idempotency_key + ":coupon"})
+        promo_params: dict[str, Any] = {"promotion": {"type": "coupon", "coupon": coupon["id"]}, "code": code}
+        if max_redemptions:
+            promo_params["max_redemptions"] = max_redemptions
+        if expires_at:
+            promo_params["expires_at"] = expires_at
+        promo = self._call(client.v1.promotion_codes.create, promo_params,
+                           {"idempotency_key": idempotency_key + ":promotion_code"})
+        return {"coupon_id": str(coupon["id"]), "promotion_code_id": str(promo["id"])}

@@ -1,0 +1,131 @@
+"""Coupons and promotion codes on the Stripe stand-in, driven by the real ``stripe`` library and ``StripeGateway``:
+validation like Stripe's, idempotent creation, and the hosted checkout page's promotion code field."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import stripe
+
+from haishin.stripe_api import StripeGateway
+from haishin_local.stripe_emulator import StripeEmulator
+
+pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+KEY = "sk_test_emulator"
+
+
+@pytest.fixture
+def emulator() -> Iterator[StripeEmulator]:
+    with StripeEmulator(auto_deliver=False) as emu:
+        yield emu
+
+
+def _client(emulator: StripeEmulator) -> Any:
+    return stripe.StripeClient(KEY, base_addresses={"api": emulator.base_url}, max_network_retries=0)
+
+
+def _session(emulator: StripeEmulator, amount: int = 10000, *, allow: bool = True) -> Any:
+    params: dict[str, Any] = {
+        "mode": "payment", "success_url": "https://example.com/done",
+        "line_items": [{"price_data": {"currency": "jpy", "unit_amount": amount, "product_data": {"name": "講座"}},
+                        "quantity": 1}]}
+    if allow:
+        params["allow_promotion_codes"] = True
+    return _client(emulator).v1.checkout.sessions.create(params)
+
+
+def _post(url: str, data: dict[str, str]) -> tuple[int, str, str | None]:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any) -> None:
+            return None
+
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(data).encode(), method="POST")
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request) as answer:
+            return answer.status, answer.read().decode(), None
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(), exc.headers.get("Location")
+
+
+def test_coupon_validation_like_stripe(emulator: StripeEmulator) -> None:
+    client = _client(emulator)
+    with pytest.raises(stripe.InvalidRequestError, match="amount_off or percent_off"):
+        client.v1.coupons.create({"duration": "once"})
+    with pytest.raises(stripe.InvalidRequestError, match="currency"):
+        client.v1.coupons.create({"duration": "once", "amount_off": 500})
+    with pytest.raises(stripe.InvalidRequestError, match="between 0 and 100"):
+        client.v1.coupons.create({"duration": "once", "percent_off": 150})
+    with pytest.raises(stripe.InvalidRequestError, match="exactly one"):
+        client.v1.coupons.create({"duration": "once", "percent_off": 10, "amount_off": 5, "currency": "jpy"})
+    coupon = client.v1.coupons.create({"duration": "once", "amount_off": 1000, "currency": "jpy", "name": "千円"})
+    assert (coupon.amount_off, coupon.currency, coupon.duration) == (1000, "jpy", "once")
+    assert client.v1.coupons.retrieve(coupon.id).name == "千円"
+    with pytest.raises(stripe.InvalidRequestError, match="unknown parameter: coupon"):
+        client.v1.promotion_codes.create({"coupon": coupon.id, "code": "X1"})  # type: ignore[typeddict-unknown-key]
+    promo = client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": coupon.id},
+                                              "code": "SPRING1000", "max_redemptions": 3})
+    assert promo.promotion.coupon == coupon.id and promo.max_redemptions == 3 and promo.active
+    assert client.v1.promotion_codes.retrieve(promo.id).code == "SPRING1000"
+    with pytest.raises(stripe.InvalidRequestError, match="already exists"):
+        client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "SPRING1000"})
+    with pytest.raises(stripe.InvalidRequestError, match="future"):
+        client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "OLD",
+                                          "expires_at": emulator.now() - 10})
+
+
+def test_gateway_creates_once_under_the_same_idempotency_key(emulator: StripeEmulator) -> None:
+    gateway = StripeGateway(emulator.base_url)
+    args: dict[str, Any] = {"code": "SAVE10", "name": "10%", "amount_off": None, "percent_off": 10.0,
+                            "currency": "jpy", "max_redemptions": None, "expires_at": None}
+    first = gateway.create_promotion_code(KEY, **args, idempotency_key="cpn:w:cpn_1")
+    again = gateway.create_promotion_code(KEY, **args, idempotency_key="cpn:w:cpn_1")
+    assert first == again
+    kinds = [o["object"] for o in emulator.objects.values()]
+    assert kinds.count("coupon") == 1 and kinds.count("promotion_code") == 1
+
+
+def test_checkout_page_applies_a_valid_code_and_refuses_bad_ones(emulator: StripeEmulator) -> None:
+    client = _client(emulator)
+    coupon = client.v1.coupons.create({"duration": "once", "percent_off": 20})
+    client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "ONCE20",
+                                      "max_redemptions": 1})
+    expiring = client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": coupon.id},
+                                                 "code": "SOON", "expires_at": emulator.now() + 60})
+    session = _session(emulator, 9800)
+    assert session.allow_promotion_codes is True
+    page = urllib.request.urlopen(session.url).read().decode()
+    assert "promotion_code" in page
+
+    status, body, _ = _post(session.url + "/promo", {"promotion_code": "FORGED"})
+    assert status == 400 and "This code is invalid." in body
+    emulator.objects[expiring.id]["expires_at"] = emulator.now() - 1
+    status, body, _ = _post(session.url + "/promo", {"promotion_code": "SOON"})
+    assert status == 400 and "This code has expired." in body
+    assert client.v1.checkout.sessions.retrieve(session.id).amount_total == 9800  # nothing applied
+
+    status, _, location = _post(session.url + "/promo", {"promotion_code": "once20"})
+    assert status == 303 and location == f"/checkout/{session.id}"
+    assert "7840" in urllib.request.urlopen(session.url).read().decode()
+    status, _, _ = _post(session.url + "/pay", {"email": "a@example.com"})
+    assert status == 303
+    [event] = [e for e in emulator.events if e["type"] == "checkout.session.completed"]
+    paid = event["data"]["object"]
+    assert paid["amount_total"] == 7840 and paid["total_details"]["amount_discount"] == 1960
+    assert paid["discounts"][0]["promotion_code"].startswith("promo_")
+    intent = emulator.objects[paid["payment_intent"]]
+    assert intent["amount"] == 7840
+
+    used_up = _session(emulator, 5000)
+    status, body, _ = _post(used_up.url + "/promo", {"promotion_code": "ONCE20"})
+    assert status == 400 and "maximum number of times" in body
+    without = _session(emulator, 5000, allow=False)
+    assert "promotion_code" not in urllib.request.urlopen(without.url).read().decode()
+    status, body, _ = _post(without.url + "/promo", {"promotion_code": "ONCE20"})
+    assert status == 400
+    assert json.dumps(emulator.objects[without.id]["discounts"]) == "[]"
