@@ -378,6 +378,7 @@ class Services:
             from haishin.coupons.service import CouponService  # noqa: PLC0415
 
             return CouponService(CouponRepository(), events=self.events, subscribers=self.subscribers,
+                                 stripe=lambda: self.payments,
                                  zone_of=lambda ws: str(self.workspaces.get(ws).get("time_zone") or "Asia/Tokyo"))
 
         return self._one("coupons", build)

@@ -74,6 +74,21 @@ class InProcessGateway:
              "duration": {"interval": interval, "interval_count": count}}]})
         return str(schedule["id"])
 
+    def create_promotion_code(self, api_key: str, *, code: str, name: str, amount_off: int | None,
+                              percent_off: float | None, currency: str, max_redemptions: int | None,
+                              expires_at: int | None, idempotency_key: str) -> dict[str, str]:
+        self.calls.append(f"promotion_code:{idempotency_key}")
+        known = self.state.idempotent.get((api_key, "promotion_code", idempotency_key))
+        if known is not None:
+            return {"coupon_id": known["promotion"]["coupon"], "promotion_code_id": known["id"]}
+        coupon = self.state.create_coupon({"duration": "once", "name": name, "amount_off": amount_off,
+                                           "percent_off": percent_off, "currency": currency}, api_key)
+        promo = self.state.create_promotion_code({"promotion": {"type": "coupon", "coupon": coupon["id"]},
+                                                  "code": code, "max_redemptions": max_redemptions,
+                                                  "expires_at": expires_at}, api_key)
+        self.state.idempotent[(api_key, "promotion_code", idempotency_key)] = promo
+        return {"coupon_id": coupon["id"], "promotion_code_id": promo["id"]}
+
     def cancel_schedule(self, api_key: str, schedule_id: str) -> None:
         self.calls.append("cancel_schedule")
         self.state.cancel_schedule(schedule_id)

@@ -11,7 +11,7 @@ from pay_env import WS, Env
 
 from haishin import wiring
 from haishin.coupons.models import CouponIn, CouponPatch
-from haishin.errors import Conflict
+from haishin.errors import Conflict, ValidationFailed
 
 
 def test_a_checkout_with_the_promotion_code_records_one_redemption(env: Env) -> None:
@@ -45,3 +45,52 @@ def test_a_checkout_without_a_linked_promotion_code_records_nothing(env: Env) ->
     env.stripe.objects[session_id]["discounts"] = [{"promotion_code": "promo_unknown"}]
     env.stripe.complete_checkout(session_id)
     assert coupons.view(WS, coupons.get(WS, coupon.coupon_id))["stats"]["redeemed"] == 0
+
+
+def test_a_shared_coupon_becomes_a_stripe_promotion_code_and_the_discounted_checkout_counts(env: Env) -> None:
+    """Creating a shared-code coupon in a workspace with Stripe keys creates the Stripe coupon + a promotion code
+    with the same code (once: a retry reuses the idempotency key); product checkouts allow promotion codes; the
+    friend typing the code pays the discounted total, which the coupon counts as revenue."""
+    coupons = wiring.services().coupons
+    coupon = coupons.create(WS, CouponIn(name="1割引", discount_type="percent", discount_value=10,
+                                         mode="shared", shared_code="TEN10"))
+    promo_id = coupon.stripe_promotion_code_id
+    assert promo_id and promo_id.startswith("promo_")
+    promo = env.stripe.objects[promo_id]
+    assert promo["code"] == "TEN10"
+    stripe_coupon = env.stripe.objects[promo["promotion"]["coupon"]]
+    assert (stripe_coupon["percent_off"], stripe_coupon["duration"]) == (10.0, "once")
+    assert coupons.view(WS, coupons.get(WS, coupon.coupon_id))["stripe_coupon_id"] == stripe_coupon["id"]
+
+    # a retry (say the first answer was lost): same idempotency key, nothing created twice
+    again = coupons.get(WS, coupon.coupon_id)
+    again.stripe_promotion_code_id = None
+    coupons.enable_stripe(WS, again)
+    assert again.stripe_promotion_code_id == promo_id
+    assert [o["object"] for o in env.stripe.objects.values()].count("promotion_code") == 1
+
+    # a pool coupon is not sent to Stripe on create; asking for it explicitly is refused in Japanese
+    pool = coupons.create(WS, CouponIn(name="個別", discount_type="amount", discount_value=500, mode="pool"))
+    assert pool.stripe_promotion_code_id is None
+    with pytest.raises(ValidationFailed, match="共通コード"):
+        coupons.update(WS, pool.coupon_id, CouponPatch(stripe=True))
+
+    _, session_id = env.buy(env.product(amount=9800))
+    session: dict[str, Any] = env.stripe.objects[session_id]
+    assert session["allow_promotion_codes"] is True
+    env.stripe.apply_promotion_code(session_id, "ten10")
+    env.stripe.complete_checkout(session_id)
+    assert set(env.statuses) == {200}
+    stats = coupons.view(WS, coupons.get(WS, coupon.coupon_id))["stats"]
+    assert (stats["redeemed"], stats["revenue"]) == (1, 8820)
+    [row] = coupons.redemptions(WS, coupon.coupon_id)
+    assert (row["source"], row["amount"], row["subscriber_id"]) == ("stripe", 8820, env.friend)
+
+
+def test_no_stripe_keys_no_promotion_code_and_enabling_says_why(env: Env) -> None:
+    coupons = wiring.services().coupons
+    coupon = coupons.create("w_nostripe", CouponIn(name="鍵なし", discount_type="amount", discount_value=300,
+                                                   mode="shared", shared_code="NOKEY300"))
+    assert coupon.stripe_promotion_code_id is None
+    with pytest.raises(ValidationFailed, match="Stripe のキー"):
+        coupons.update("w_nostripe", coupon.coupon_id, CouponPatch(stripe=True))

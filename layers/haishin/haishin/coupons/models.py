@@ -160,6 +160,8 @@ class CouponIn(BaseModel):
     per_friend_limit: int = Field(default=1, ge=1, le=100)
     mode: Literal["shared", "pool"]
     shared_code: str | None = Field(default=None, max_length=40)
+    # a shared code also becomes a Stripe coupon + promotion code (when the workspace has Stripe keys); false: not
+    stripe: bool = True
 
     @field_validator("name")
     @classmethod
@@ -200,6 +202,8 @@ class CouponPatch(BaseModel):
     archived: bool | None = None
     # the Stripe promotion code (promo_...) whose use at checkout records a redemption of this coupon
     stripe_promotion_code_id: str | None = Field(default=None, max_length=100, pattern=r"^(promo_[A-Za-z0-9]+)?$")
+    # true: create the Stripe coupon + promotion code now (a shared-code coupon; the workspace has Stripe keys)
+    stripe: bool | None = None
 
 
 class GenerateIn(BaseModel):

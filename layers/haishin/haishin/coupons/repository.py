@@ -76,6 +76,9 @@ class CouponRepository:
         coupon.stripe_promotion_code_id = promotion_code_id
         return True
 
+    def set_stripe_coupon(self, coupon: CouponModel, stripe_coupon_id: str) -> None:
+        coupon.update(actions=[CouponModel.stripe_coupon_id.set(stripe_coupon_id)])
+
     def by_stripe_promotion(self, workspace_id: str, promotion_code_id: str) -> CouponModel | None:
         try:
             link = CouponStripeLinkModel.get(workspace_pk(workspace_id), stripe_sk(promotion_code_id))

@@ -67,6 +67,7 @@ def coupon_to_dict(coupon: CouponModel, zone: str = DEFAULT_ZONE) -> dict[str, A
         "archived": bool(coupon.archived),
         "variable": f'{{{{ coupon("{coupon.coupon_id}") }}}}',
         "stripe_promotion_code_id": coupon.stripe_promotion_code_id,
+        "stripe_coupon_id": coupon.stripe_coupon_id,
         "created_at": coupon.created_at.isoformat(),
         "stats": {
             "pool_size": int(coupon.pool_size or 0),
@@ -109,8 +110,10 @@ def parse_codes(text: str) -> list[str]:
 
 class CouponService:
     def __init__(self, repository: CouponRepository, *, events: Any, zone_of: Callable[[str], str],
-                 subscribers: Any = None) -> None:
+                 subscribers: Any = None, stripe: Callable[[], Any] | None = None) -> None:
         self.repository = repository
+        # () -> PaymentService: ``create_promotion_code`` (None when the workspace has no Stripe keys)
+        self.stripe = stripe
         self.events = events  # haishin.webhook_events.EventFanout: coupon_redeemed
         self.zone_of = zone_of  # workspace_id -> IANA zone (validity dates typed without a zone are read there)
         self.subscribers = subscribers  # SubscriberRepository: the friend named in a redemption must exist
@@ -149,6 +152,42 @@ class CouponService:
                                      coupon_id=coupon_id, code=data.shared_code, shared=1)
         if not self.repository.create(coupon, shared):
             raise Conflict(f"コード「{data.shared_code}」は別のクーポンで使われています", where="shared_code")
+        if data.stripe and coupon.mode == "shared":
+            self.enable_stripe(workspace_id, coupon, required=False)
+        return coupon
+
+    def enable_stripe(self, workspace_id: str, coupon: CouponModel, *, required: bool = True) -> CouponModel:
+        """Create the Stripe coupon + a promotion code with the coupon's shared code, and link it, so a customer
+        typing the code at Stripe Checkout gets the discount and the redemption is recorded here.
+
+        Keyed ``coupon:<ws>:<coupon>`` (per Stripe mode): a retry after a failure creates nothing twice in Stripe.
+        ``required=False`` (on create): a workspace without Stripe keys just gets no promotion code."""
+        if coupon.stripe_promotion_code_id:
+            return coupon
+        if coupon.mode != "shared" or not coupon.shared_code:
+            raise ValidationFailed("Stripe のプロモーションコードを作れるのは共通コードのクーポンだけです "
+                                   "(個別コードは Stripe のプロモーションコード ID を手入力で連携してください)",
+                                   where="stripe")
+        until = coupon.valid_until
+        if until is not None and until <= clock.now():
+            raise ValidationFailed("有効期限が過ぎたクーポンは Stripe に登録できません", where="valid_until")
+        created = self.stripe().create_promotion_code(
+            workspace_id, code=coupon.shared_code, name=coupon.name, discount_type=coupon.discount_type,
+            discount_value=int(coupon.discount_value), expires_at=int(until.timestamp()) if until else None,
+            idempotency_key=f"coupon:{workspace_id}:{coupon.coupon_id}") if self.stripe else None
+        if created is None:
+            if required:
+                raise ValidationFailed("Stripe のキーが設定されていません (設定 > Stripe で登録してください)",
+                                       where="stripe")
+            return coupon
+        promo_id = created["promotion_code_id"]
+        linked = self.repository.by_stripe_promotion(workspace_id, promo_id)
+        if linked is not None and linked.coupon_id == coupon.coupon_id:  # a retry that had linked it already
+            coupon.stripe_promotion_code_id = promo_id
+        elif not self.repository.link_stripe(coupon, promo_id):
+            raise Conflict(f"Stripe のプロモーションコード {created['promotion_code_id']} は別のクーポンに連携済みです",
+                           where="stripe_promotion_code_id")
+        self.repository.set_stripe_coupon(coupon, created["coupon_id"])
         return coupon
 
     def update(self, workspace_id: str, coupon_id: str, patch: CouponPatch) -> CouponModel:
@@ -169,6 +208,8 @@ class CouponService:
             coupon.per_friend_limit = patch.per_friend_limit
         if "archived" in given and patch.archived is not None:
             coupon.archived = 1 if patch.archived else 0
+        if patch.stripe:
+            self.enable_stripe(workspace_id, coupon)
         promo = (patch.stripe_promotion_code_id or None) if "stripe_promotion_code_id" in given else None
         if "stripe_promotion_code_id" in given and promo != coupon.stripe_promotion_code_id \
                 and not self.repository.link_stripe(coupon, promo):

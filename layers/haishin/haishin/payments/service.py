@@ -179,6 +179,9 @@ class PaymentService:
             "success_url": str(definition.success_url) if definition.success_url
             else f"{base}/p/{product_id}/done?o={order_id}",
             "cancel_url": f"{base}/p/{product_id}/canceled?o={order_id}",
+            # the checkout page asks for a promotion code (haishin.coupons creates them; a used one records a
+            # redemption of its coupon, see CheckoutRedemptions)
+            "allow_promotion_codes": True,
         }
         if recurring:
             params["subscription_data"] = {"metadata": metadata}
@@ -192,6 +195,22 @@ class PaymentService:
             self.keys.secret_key(workspace_id, mode), params, idempotency_key=f"checkout:{order_id}")
         self._mutate_order(workspace_id, order_id, lambda o: setattr(o, "checkout_session_id", session["id"]))
         return str(session["url"])
+
+    # ------------------------------------------------------------------ promotion codes (coupons)
+    def create_promotion_code(self, workspace_id: str, *, code: str, name: str, discount_type: str,
+                              discount_value: int, expires_at: int | None, idempotency_key: str
+                              ) -> dict[str, str] | None:
+        """A Stripe coupon (duration once) + a promotion code ``code`` in the workspace's active Stripe mode, for
+        ``haishin.coupons``. None when the workspace has no Stripe key for that mode (Stripe not set up)."""
+        mode = self.keys.mode(workspace_id)
+        try:
+            key = self.keys.secret_key(workspace_id, mode)
+        except NotFound:
+            return None
+        return dict(self.collab.stripe_gateway().create_promotion_code(
+            key, code=code, name=name, amount_off=discount_value if discount_type == "amount" else None,
+            percent_off=float(discount_value) if discount_type == "percent" else None, currency="jpy",
+            max_redemptions=None, expires_at=expires_at, idempotency_key=f"{idempotency_key}:{mode}"))
 
     # ------------------------------------------------------------------ webhook
     def handle_webhook(self, workspace_id: str, body: bytes, signature: str | None) -> tuple[int, dict[str, Any]]:
