@@ -141,3 +141,57 @@ def test_unique_coupon_in_a_broadcast_redeemed_once_by_staff(
     stats = api(system, "GET", f"/api/coupons/{coupon_id}")["stats"]
     assert (stats["distributed"], stats["redeemed"], stats["available"]) == (2, 1, 3)
     assert [e for e in browser_errors if "status of 409" not in e and "status of 422" not in e] == []
+
+
+def test_shared_coupon_code_typed_at_stripe_checkout_discounts_and_counts(
+    system: Any, page: Any, browser_errors: list[str], snap: Any
+) -> None:
+    """The shop has Stripe keys: creating a shared-code coupon creates its Stripe promotion code (same code); the
+    friend opens a product's purchase link, the Stripe checkout page (the local stand-in) asks for a promotion code,
+    a forged code is refused in Stripe's words and nothing is charged, the coupon's code takes ¥2,000 off, the
+    friend pays ¥8,000, and the coupon's page shows the redemption and the revenue."""
+    whsec = "whsec_e2e_coupon_0001"
+    api(system, "PUT", "/api/payments/stripe/keys",
+        {"mode": "test", "secret_key": "sk_test_e2e_coupon_0001", "webhook_secrets": [whsec]})
+    system.stripe_emulator.register_webhook(f"{system.base_url}/stripe/webhook/{WS}", whsec)
+    coupon = api(system, "POST", "/api/coupons", {"name": "春の2000円引き", "discount_type": "amount",
+                                                  "discount_value": 2000, "mode": "shared", "shared_code": "HARU2000"})
+    promo_id = coupon["stripe_promotion_code_id"]
+    assert promo_id and system.stripe_emulator.objects[promo_id]["code"] == "HARU2000"
+    product = api(system, "POST", "/api/products", {"name": "春の講座", "amount": 10000})
+    [friend] = [f for f in api(system, "GET", "/api/subscribers")["items"] if f.get("display_name") == "小林 美咲"]
+    link = api(system, "POST", f"/api/products/{product['product_id']}/link",
+               {"subscriber_id": friend["subscriber_id"]})
+
+    page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(link["url"])
+    page.get_by_role("button", name="購入手続きへ進む").click()
+    code_field = page.get_by_label("プロモーションコード / Add promotion code")
+    code_field.fill("FORGED99")
+    page.get_by_role("button", name="適用 / Apply").click()
+    page.get_by_role("alert").get_by_text("This code is invalid.").wait_for()
+    assert "合計 10000 jpy" in page.locator("#total").inner_text()
+    snap("stripe-refused")
+    page.get_by_label("プロモーションコード / Add promotion code").fill("haru2000")
+    page.get_by_role("button", name="適用 / Apply").click()
+    page.locator("#discount", has_text="-2000").wait_for()
+    assert "合計 8000 jpy" in page.locator("#total").inner_text()
+    snap("stripe-discounted")
+    page.get_by_role("button", name="支払う / Pay").click()
+    page.get_by_text("お支払いが完了しました").wait_for()
+    system.drain()
+    paid = [o for o in system.stripe_emulator.objects.values() if o.get("object") == "payment_intent"]
+    assert [p["amount"] for p in paid] == [8000]
+
+    admin = f"{system.base_url}/admin/"
+    page.set_viewport_size({"width": 1280, "height": 900})
+    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+    page.goto(admin + f"#/coupons/{coupon['coupon_id']}")
+    page.locator("[data-testid=cp-redeemed]", has_text="1").wait_for()
+    assert page.get_by_test_id("cp-revenue").inner_text() == "¥8,000"
+    page.get_by_test_id("cp-redemption-row").first.wait_for()
+    snap("stripe-stats")
+    [row] = api(system, "GET", f"/api/coupons/{coupon['coupon_id']}/redemptions")["redemptions"]
+    assert (row["source"], row["amount"], row["subscriber_id"]) == ("stripe", 8000, friend["subscriber_id"])
+    assert [e for e in browser_errors if "status of 400" not in e] == []
