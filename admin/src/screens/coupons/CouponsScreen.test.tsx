@@ -50,6 +50,25 @@ describe("the coupons screens", () => {
     expect(api.calls).toContain('POST /api/coupons/cpn_1/codes/generate {"count":100}');
   });
 
+  it("creates the Stripe promotion code of a shared coupon and then shows it linked", async () => {
+    location.hash = "#/coupons/cpn_2";
+    const shared: Coupon = { ...WINTER, coupon_id: "cpn_2", mode: "shared", shared_code: "HARU2000" };
+    let linked = false;
+    const api = fakeApi({
+      "GET /api/coupons/cpn_2": () => (linked ? { ...shared, stripe_promotion_code_id: "promo_123" } : shared),
+      "GET /api/coupons/cpn_2/redemptions": { redemptions: [] },
+      "GET /api/coupons/cpn_2/codes": { codes: [] },
+      "PATCH /api/coupons/cpn_2": () => {
+        linked = true;
+        return { ...shared, stripe_promotion_code_id: "promo_123" };
+      },
+    });
+    render(withApp(api, <CouponsScreen />));
+    fireEvent.click(await screen.findByTestId("cp-stripe-create"));
+    expect((await screen.findByTestId("cp-stripe-linked")).textContent).toContain("promo_123");
+    expect(api.calls).toContain('PATCH /api/coupons/cpn_2 {"stripe":true}');
+  });
+
   it("the staff page redeems a code and shows a refusal in Japanese", async () => {
     location.hash = "#/coupons/redeem";
     let used = false;

@@ -157,6 +157,38 @@ function PoolTools({ coupon, onChanged }: { coupon: Coupon; onChanged: () => voi
   );
 }
 
+/** A shared-code coupon at Stripe Checkout: linked (its promotion code ID), or a button creating the Stripe coupon +
+ * promotion code with the same code (PATCH {stripe: true}; the API refuses in Japanese without Stripe keys). */
+function StripeTools({ coupon, onChanged }: { coupon: Coupon; onChanged: () => void }) {
+  const { api } = useApp();
+  const action = useAction();
+  const create = () =>
+    action.run(async () => {
+      await api.patch<Coupon>(`/api/coupons/${coupon.coupon_id}`, { stripe: true });
+      onChanged();
+    });
+  return (
+    <div class="field" data-testid="cp-stripe">
+      <span class="field__label">{t("cp.stripe")}</span>
+      <ErrorNotice error={action.error} onDismiss={() => action.setError(null)} />
+      {coupon.stripe_promotion_code_id ? (
+        <p class="muted" style={{ overflowWrap: "anywhere" }} data-testid="cp-stripe-linked">
+          {t("cp.stripe.linked", { id: coupon.stripe_promotion_code_id })}
+        </p>
+      ) : coupon.mode === "shared" ? (
+        <p class="row">
+          <button type="button" class="btn btn--ghost" disabled={action.busy} onClick={() => void create()} data-testid="cp-stripe-create">
+            {t("cp.stripe.create")}
+          </button>
+          <span class="muted">{t("cp.stripe.help")}</span>
+        </p>
+      ) : (
+        <p class="muted">{t("cp.stripe.pool")}</p>
+      )}
+    </div>
+  );
+}
+
 function CouponPanel({ coupon, onChanged }: { coupon: Coupon; onChanged: () => void }) {
   const s = coupon.stats;
   const redemptions = useApiGet<{ redemptions: Redemption[] }>(`/api/coupons/${coupon.coupon_id}/redemptions`, [s.redeemed]);
@@ -198,6 +230,7 @@ function CouponPanel({ coupon, onChanged }: { coupon: Coupon; onChanged: () => v
           </p>
           <p class="muted">{t("cp.variable.help")}</p>
         </div>
+        <StripeTools coupon={coupon} onChanged={onChanged} />
       </section>
       {coupon.mode === "pool" && <PoolTools coupon={coupon} onChanged={onChanged} />}
       {coupon.mode === "pool" && (codes.data?.codes ?? []).length > 0 && (
