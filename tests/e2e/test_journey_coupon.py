@@ -190,6 +190,7 @@ def test_shared_coupon_code_typed_at_stripe_checkout_discounts_and_counts(
     page.goto(admin + f"#/coupons/{coupon['coupon_id']}")
     page.locator("[data-testid=cp-redeemed]", has_text="1").wait_for()
     assert page.get_by_test_id("cp-revenue").inner_text() == "¥8,000"
+    assert promo_id in page.get_by_test_id("cp-stripe-linked").inner_text()
     page.get_by_test_id("cp-redemption-row").first.wait_for()
     snap("stripe-stats")
     [row] = api(system, "GET", f"/api/coupons/{coupon['coupon_id']}/redemptions")["redemptions"]
