@@ -11,7 +11,8 @@ from pay_env import WS, Env
 
 from haishin import wiring
 from haishin.coupons.models import CouponIn, CouponPatch
-from haishin.errors import Conflict, ValidationFailed
+from haishin.errors import Conflict, ExternalServiceError, ValidationFailed
+from haishin_local.stripe_emulator.core import StripeApiError
 
 
 def test_a_checkout_with_the_promotion_code_records_one_redemption(env: Env) -> None:
@@ -94,3 +95,26 @@ def test_no_stripe_keys_no_promotion_code_and_enabling_says_why(env: Env) -> Non
     assert coupon.stripe_promotion_code_id is None
     with pytest.raises(ValidationFailed, match="Stripe のキー"):
         coupons.update("w_nostripe", coupon.coupon_id, CouponPatch(stripe=True))
+
+
+def test_stripe_refusing_on_create_keeps_the_coupon_and_the_retry_says_why(env: Env, monkeypatch: Any) -> None:
+    coupons = wiring.services().coupons
+    env.stripe.create_coupon({"duration": "once", "percent_off": 5}, "sk_test_123")
+    [stripe_coupon] = [o for o in env.stripe.objects.values() if o["object"] == "coupon"]
+    env.stripe.create_promotion_code({"promotion": {"type": "coupon", "coupon": stripe_coupon["id"]},
+                                      "code": "TAKEN5"}, "sk_test_123")  # the code exists in Stripe already
+
+    real = env.gateway.create_promotion_code
+
+    def refusing(api_key: str, **kwargs: Any) -> dict[str, str]:  # StripeGateway turns Stripe's 400 into this
+        try:
+            return real(api_key, **kwargs)
+        except StripeApiError as exc:
+            raise ExternalServiceError(f"Stripe: {exc.message}", where="Stripe API") from exc
+
+    monkeypatch.setattr(env.gateway, "create_promotion_code", refusing)
+    coupon = coupons.create(WS, CouponIn(name="重複", discount_type="percent", discount_value=5, mode="shared",
+                                         shared_code="TAKEN5"))
+    assert coupons.get(WS, coupon.coupon_id).stripe_promotion_code_id is None
+    with pytest.raises(ExternalServiceError, match="already exists"):
+        coupons.update(WS, coupon.coupon_id, CouponPatch(stripe=True))

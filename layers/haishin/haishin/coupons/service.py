@@ -14,6 +14,7 @@ once, redemption (staff page, API, Stripe checkout), stats.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime
@@ -36,11 +37,12 @@ from haishin.coupons.models import (
     normalise_code,
 )
 from haishin.coupons.repository import CouponRepository
-from haishin.errors import Conflict, NotFound, ValidationFailed
+from haishin.errors import Conflict, ExternalServiceError, NotFound, ValidationFailed
 from haishin.render import RenderError
 from haishin.workspaces.models import workspace_pk
 
 DEFAULT_ZONE = "Asia/Tokyo"
+log = logging.getLogger(__name__)
 
 
 def _aware(value: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -153,7 +155,11 @@ class CouponService:
         if not self.repository.create(coupon, shared):
             raise Conflict(f"コード「{data.shared_code}」は別のクーポンで使われています", where="shared_code")
         if data.stripe and coupon.mode == "shared":
-            self.enable_stripe(workspace_id, coupon, required=False)
+            try:
+                self.enable_stripe(workspace_id, coupon, required=False)
+            except ExternalServiceError as exc:
+                # the coupon stands; its page's 「Stripe にプロモーションコードを作成」 shows Stripe's reason
+                log.warning("coupon %s: Stripe promotion code not created: %s", coupon_id, exc)
         return coupon
 
     def enable_stripe(self, workspace_id: str, coupon: CouponModel, *, required: bool = True) -> CouponModel:
