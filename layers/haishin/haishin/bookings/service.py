@@ -450,6 +450,39 @@ class BookingService:
             out.extend(self.repository.day(workspace_id, (start_date + timedelta(days=offset)).isoformat()))
         return out
 
+    def upcoming_for(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
+        """The friend's upcoming bookings (マイページ), in time order: date and time in the workspace's zone, menu,
+        staff, and the signed cancel link while the menu's cancel cutoff has not passed."""
+        zone = self.zone(workspace_id)
+        now = clock.now()
+        out: list[dict[str, Any]] = []
+        for booking in self.repository.of_friend(workspace_id, subscriber_id, now - timedelta(hours=1)):
+            if booking.status != "booked" or booking.end < now:
+                continue
+            try:
+                menu = self.repository.menu(workspace_id, booking.menu_id).definition
+            except NotFound:
+                menu = {}
+            try:
+                staff_name = str(self.repository.staff(workspace_id, booking.staff_id).definition.get("name") or "")
+            except NotFound:
+                staff_name = ""
+            cutoff = booking.start - timedelta(hours=int(menu.get("cancel_cutoff_hours") or 0))
+            local = booking.start.astimezone(zone)
+            out.append(
+                {
+                    "booking_id": booking.booking_id,
+                    "local_date": local.date().isoformat(),
+                    "date_label": f"{local.month}月{local.day}日（{'月火水木金土日'[local.weekday()]}）",
+                    "local_time": local.strftime("%H:%M"),
+                    "end_time": booking.end.astimezone(zone).strftime("%H:%M"),
+                    "menu": str(menu.get("name") or ""),
+                    "staff": staff_name,
+                    "cancel_url": cancel_url(booking.booking_id, self.cancel_token(booking)) if now <= cutoff else "",
+                }
+            )
+        return out
+
     # ------------------------------------------------------------------ friend links
     def mint_link(self, workspace_id: str, subscriber_id: str, validity: timedelta = tokens.DEFAULT_VALIDITY) -> str:
         token = tokens.LinkSigner(self.collab.secret_store()).mint(
