@@ -198,6 +198,16 @@ def test_my_page_shows_the_friends_booking_and_seminar_on_a_phone(
     api_request(system, token, "POST", f"/api/seminars/{event['event_id']}/registrations",
                 {"session_id": session["session_id"], "subscriber_id": friend})
 
+    # a broadcast hands the friend a coupon's code (the message variable assigns it)
+    coupon = api_request(system, token, "POST", "/api/coupons", {
+        "name": "来店500円引き", "discount_type": "amount", "discount_value": 500, "mode": "shared",
+        "shared_code": "LIFF500"})
+    made = api_request(system, token, "POST", "/api/broadcasts", {
+        "name": "クーポン配布", "channel": "line", "everyone": True,
+        "content": {"line": [{"type": "text", "text": f'コード: {{{{ coupon("{coupon["coupon_id"]}") }}}}'}]}})
+    api_request(system, token, "POST", f"/api/broadcasts/{made['broadcast_id']}/send")
+    system.drain()
+
     page.route("**/favicon.ico", lambda r: r.fulfill(status=204, body=""))
     page.goto(f"{system.line_emulator.base_url}/_emulator/liff/open?user={USER}"
               f"&url=https://liff.line.me/{app['liffId']}/me")
@@ -207,6 +217,9 @@ def test_my_page_shows_the_friends_booking_and_seminar_on_a_phone(
     seminar = page.get_by_test_id("me-seminar")
     assert "集客セミナー" in seminar.inner_text() and "参加確定" in seminar.inner_text()
     assert "渋谷会議室" in seminar.inner_text()
+    coupon_row = page.get_by_test_id("me-coupon")
+    assert "LIFF500" in coupon_row.inner_text() and "500円引き" in coupon_row.inner_text()
+    assert "未使用" in coupon_row.inner_text()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"マイページ scrolls sideways on a phone ({width}px)"
     snap("me-lists")
