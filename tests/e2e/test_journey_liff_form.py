@@ -229,6 +229,7 @@ def test_my_page_shows_the_friends_booking_and_seminar_on_a_phone(
     assert "カット" in page.inner_text("body")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the cancel page scrolls sideways on a phone ({width}px)"
+    snap("cancel-page")
     # the friend moves it themselves to another open slot of the same menu
     move = page.locator("[data-booking-move]").first
     new_start = move.get_attribute("data-booking-move")
