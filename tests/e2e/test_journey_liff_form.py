@@ -14,7 +14,9 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -31,6 +33,7 @@ TOKEN = "e2e-liff-token-" + "l" * 40
 LOGIN_ID = "2000000294"
 LOGIN_SECRET = "abcdef0123456789abcdef0123456794"
 WS = "ws_e2e_liff"
+JST = ZoneInfo("Asia/Tokyo")
 OWNER = "owner@liff.example.jp"
 USER = "U" + "7" * 32
 SENT = "フォームを送信しました"
@@ -163,3 +166,87 @@ def test_my_page_in_line_and_a_forged_id_token(system: Any, page: Any, browser_e
     snap("forged")
     # the one failed load is the refusal page itself, answered 403 on purpose
     assert browser_errors == ["console: Failed to load resource: the server responded with a status of 403 (Forbidden)"]
+
+
+@pytest.mark.viewport(390, 844)
+def test_my_page_shows_the_friends_booking_and_seminar_on_a_phone(
+    system: Any, page: Any, browser_errors: list[str], snap: Any
+) -> None:
+    token = system.login(email=OWNER, workspace_id=WS, role="owner")
+    apps = system.line_emulator.liff.list(LOGIN_ID)["apps"]
+    if not apps:  # this test alone
+        apps = [system.line_emulator.liff.add(LOGIN_ID, f"{system.api_url}/liff/{CH}")]
+        api_request(system, token, "PUT", f"/api/channels/{CH}/liff", {"liff_id": apps[0]["liffId"]})
+    [app] = apps
+    friend = friend_id(system, token)
+    # staff book the friend's next open cut and register them for a seminar (admin API)
+    menu = api_request(system, token, "POST", "/api/booking-menus",
+                       {"name": "カット", "duration_minutes": 60, "cancel_cutoff_hours": 1})
+    days = {d: [["10:00", "12:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    api_request(system, token, "POST", "/api/booking-staff", {"name": "佐藤", "hours": days})
+    now = datetime.fromisoformat(system.clock_state()["now"])
+    tomorrow = (now + timedelta(days=1)).astimezone(JST).date().isoformat()
+    slots = api_request(system, token, "GET", f"/api/booking-slots?menu_id={menu['menu_id']}&date={tomorrow}&days=3")
+    slot = slots["items"][0]
+    api_request(system, token, "POST", "/api/bookings",
+                {"menu_id": menu["menu_id"], "start": slot["start"], "subscriber_id": friend})
+    event = api_request(system, token, "POST", "/api/seminars", {"title": "集客セミナー"})
+    start = (now + timedelta(days=2)).astimezone(JST).replace(hour=19, minute=0, second=0, microsecond=0)
+    session = api_request(system, token, "POST", f"/api/seminars/{event['event_id']}/sessions", {
+        "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat(),
+        "venue": "渋谷会議室", "capacity": 10})
+    api_request(system, token, "POST", f"/api/seminars/{event['event_id']}/registrations",
+                {"session_id": session["session_id"], "subscriber_id": friend})
+
+    # a broadcast hands the friend a coupon's code (the message variable assigns it)
+    coupon = api_request(system, token, "POST", "/api/coupons", {
+        "name": "来店500円引き", "discount_type": "amount", "discount_value": 500, "mode": "shared",
+        "shared_code": "LIFF500"})
+    made = api_request(system, token, "POST", "/api/broadcasts", {
+        "name": "クーポン配布", "channel": "line", "everyone": True,
+        "content": {"line": [{"type": "text", "text": f'コード: {{{{ coupon("{coupon["coupon_id"]}") }}}}'}]}})
+    api_request(system, token, "POST", f"/api/broadcasts/{made['broadcast_id']}/send")
+    system.drain()
+
+    page.route("**/favicon.ico", lambda r: r.fulfill(status=204, body=""))
+    page.goto(f"{system.line_emulator.base_url}/_emulator/liff/open?user={USER}"
+              f"&url=https://liff.line.me/{app['liffId']}/me")
+    booking = page.get_by_test_id("me-booking")
+    booking.wait_for()
+    assert f"{slot['local_time']}〜" in booking.inner_text() and "カット（担当: 佐藤）" in booking.inner_text()
+    seminar = page.get_by_test_id("me-seminar")
+    assert "集客セミナー" in seminar.inner_text() and "参加確定" in seminar.inner_text()
+    assert "渋谷会議室" in seminar.inner_text()
+    coupon_row = page.get_by_test_id("me-coupon")
+    assert "LIFF500" in coupon_row.inner_text() and "500円引き" in coupon_row.inner_text()
+    assert "未使用" in coupon_row.inner_text()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"マイページ scrolls sideways on a phone ({width}px)"
+    snap("me-lists")
+    # the cancel link is the signed cancel page of that booking
+    booking.get_by_test_id("me-booking-cancel").click()
+    page.wait_for_url("**/b/cancel/**")
+    assert "カット" in page.inner_text("body")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the cancel page scrolls sideways on a phone ({width}px)"
+    snap("cancel-page")
+    # the friend moves it themselves to another open slot of the same menu
+    move = page.locator("[data-booking-move]").first
+    new_start = move.get_attribute("data-booking-move")
+    move.click()
+    page.get_by_text("ご予約を変更しました").wait_for()
+    snap("rescheduled")
+    moved = api_request(system, token, "GET", f"/api/bookings?date={tomorrow}&days=7")["items"]
+    assert new_start
+    mine = [b for b in moved if b["subscriber_id"] == friend]
+    booked = [datetime.fromisoformat(b["start"]) for b in mine if b["status"] == "booked"]
+    assert booked == [datetime.fromisoformat(new_start)]
+    assert [b["status"] for b in mine].count("rescheduled") == 1
+    page.goto(f"{system.line_emulator.base_url}/_emulator/liff/open?user={USER}"
+              f"&url=https://liff.line.me/{app['liffId']}/me")
+    page.get_by_test_id("me-booking").wait_for()
+    assert page.get_by_test_id("me-booking").count() == 1
+    page.get_by_test_id("me-seminar-link").click()
+    page.wait_for_url(f"**/sem/{WS}/{event['event_id']}?t=*")
+    page.get_by_text("集客セミナー").first.wait_for()
+    assert browser_errors == []

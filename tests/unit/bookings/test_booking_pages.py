@@ -97,3 +97,43 @@ def test_cancel_page_shows_then_cancels_before_the_cutoff_only(env: Any, friends
     late = call(env, "POST", f"/b/cancel/{booked[1].booking_id}", form={"t": tokens[1]})
     assert late["statusCode"] == 422 and "期限を過ぎています" in late["body"]
     assert env.service.get(WS, booked[1].booking_id).status == "booked"
+
+
+def test_the_friend_moves_their_booking_from_the_cancel_page(env: Any, friends: Any, manual_clock: Any) -> None:
+    menu_id, _ = _setup(env)
+    one, two = friends(2)
+    ten, eleven = env.service.slots(WS, menu_id, start_date=TUE, days=1)
+    booking = env.service.book(WS, {"menu_id": menu_id, "start": ten.start.isoformat()}, subscriber_id=one)
+    token = env.service.cancel_token(booking)
+    path = f"/b/cancel/{booking.booking_id}"
+    shown = call(env, "GET", path, {"t": token})
+    moves = re.findall(r'data-booking-move="([^"]+)"', shown["body"])
+    assert eleven.start.isoformat() in moves and ten.start.isoformat() not in moves and "日時を変更する" in shown["body"]
+    # a forged token moves nothing
+    forged = call(env, "POST", path, form={"t": token[:-3] + "abc", "op": "reschedule", "start": moves[0]})
+    assert forged["statusCode"] == 403 and env.service.get(WS, booking.booking_id).status == "booked"
+
+    moved = call(env, "POST", path, form={"t": token, "op": "reschedule", "start": eleven.start.isoformat()})
+    assert moved["statusCode"] == 200 and "ご予約を変更しました" in moved["body"], moved["body"]
+    assert env.service.get(WS, booking.booking_id).status == "rescheduled"
+    [upcoming] = env.service.upcoming_for(WS, one)
+    assert upcoming["local_time"] == "11:00" and upcoming["booking_id"] != booking.booking_id
+    new = env.service.get(WS, upcoming["booking_id"])
+    assert new.booked_by == "friend" and new.rescheduled_from == booking.booking_id
+    assert "ご予約を変更しました" in str(env.messenger.sent[-1])
+    # the old link cannot move it again; 10:00 is free again for another friend
+    again = call(env, "POST", path, form={"t": token, "op": "reschedule", "start": ten.start.isoformat()})
+    assert again["statusCode"] == 409 and env.service.upcoming_for(WS, one)[0]["local_time"] == "11:00"
+    assert ten.start in [s.start for s in env.service.slots(WS, menu_id, start_date=TUE, days=1)]
+
+    # a taken slot, then past the cutoff: nothing changes, and the page offers no move
+    env.service.book(WS, {"menu_id": menu_id, "start": ten.start.isoformat()}, subscriber_id=two)
+    new_token = env.service.cancel_token(new)
+    new_path = f"/b/cancel/{new.booking_id}"
+    taken = call(env, "POST", new_path, form={"t": new_token, "op": "reschedule", "start": ten.start.isoformat()})
+    assert taken["statusCode"] == 409 and "埋まりました" in taken["body"]
+    manual_clock.set(new.start - timedelta(hours=2))
+    late = call(env, "POST", new_path, form={"t": new_token, "op": "reschedule", "start": ten.start.isoformat()})
+    assert late["statusCode"] == 422 and "変更の受付期限を過ぎています" in late["body"]
+    assert "data-booking-move" not in call(env, "GET", new_path, {"t": new_token})["body"]
+    assert env.service.get(WS, new.booking_id).status == "booked"

@@ -10,13 +10,14 @@ import re
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
 from haishin import clock, config, wiring
+from haishin.coupons.models import CouponIn
 from haishin.errors import ValidationFailed
 from haishin.forms import tokens
 from haishin.forms.inputs import FormDefinition
@@ -24,6 +25,7 @@ from haishin.forms.models import FormAnswerModel
 from haishin.liff import check_liff_id, liff_endpoint_url, liff_url
 from haishin.pages.liff import SENT_MESSAGE, form_done_page
 from haishin.secrets import InMemorySecretStore, secret_name
+from haishin.seminars.inputs import SeminarIn, SessionIn
 from haishin.subscribers.models import SubscriberModel, line_account
 from haishin.wiring import Services
 from haishin.workspaces.models import ChannelModel, channel_pk
@@ -339,3 +341,45 @@ def test_the_booking_page_opens_in_line_for_the_friend_of_the_id_token(env: Env)
     assert env.root.bookings.verify_link(signed).subscriber_id == env.alice_id
     forged = request(env, "POST", f"/liff/{CH}/b", {"id_token": env.emulator.login.issue_id_token(LOGIN_ID, CAROL)})
     assert forged["statusCode"] == 403
+
+
+def test_my_page_lists_the_friends_bookings_seminars_and_coupons(env: Env, manual_clock: Any) -> None:
+    menu = env.root.bookings.save_menu(WS, {"name": "カット", "duration_minutes": 60, "cancel_cutoff_hours": 24})
+    env.root.bookings.save_staff(WS, {"name": "佐藤", "hours": {"tue": [["10:00", "12:00"]]}})
+    booking = env.root.bookings.book(WS, {"menu_id": menu.menu_id, "start": "2026-01-06T01:00:00+00:00"},
+                                     subscriber_id=env.alice_id)
+    event = env.root.seminars.create(WS, SeminarIn(title="集客セミナー"))
+    session = env.root.seminars.add_session(WS, event.event_id, SessionIn(
+        starts_at=datetime(2026, 1, 10, 19), ends_at=datetime(2026, 1, 10, 21),
+        deadline=datetime(2026, 1, 10, 12), venue="渋谷会議室", capacity=5))
+    env.root.seminars.register(WS, event.event_id, session.session_id, env.alice_id)
+    coupon = env.root.coupons.create(WS, CouponIn(name="500円引き", discount_type="amount", discount_value=500,
+                                                  mode="shared", shared_code="welcome500"))
+    env.root.coupons.create(WS, CouponIn(name="配っていない", discount_type="percent", discount_value=10,
+                                         mode="shared", shared_code="other10"))
+    env.root.coupons.code_for(WS, coupon.coupon_id, env.alice_id)
+
+    token = env.emulator.login.issue_id_token(LOGIN_ID, ALICE)
+    html = request(env, "POST", f"/liff/{CH}/me", {"id_token": token})["body"]
+    assert "予約はまだありません。" not in html and "クーポンはまだありません。" not in html
+    assert "1月6日（火） 10:00〜11:00" in html and "カット（担当: 佐藤）" in html
+    cancel = re.search(r'href="([^"]*/b/cancel/[^"]+)"', html).group(1)  # type: ignore[union-attr]
+    assert f"/b/cancel/{booking.booking_id}?t=" in cancel
+    signed = urllib.parse.unquote(cancel.split("?t=")[1].replace("&amp;", "&"))
+    assert env.root.bookings.verify_cancel(booking.booking_id, signed).subscriber_id == env.alice_id
+    assert "集客セミナー" in html and "参加確定" in html and "1月10日 19:00〜21:00" in html and "渋谷会議室" in html
+    assert f"/sem/{WS}/{event.event_id}?t=" in html and "受付用QRコード" in html
+    assert "WELCOME500" in html and "500円引き" in html and "未使用" in html and "配っていない" not in html
+
+    env.root.coupons.redeem(WS, "WELCOME500", subscriber_id=env.alice_id)
+    manual_clock.advance(timedelta(hours=2))  # past the 24-hour cancel cutoff: no link, the shop is named instead
+    later = request(env, "POST", f"/liff/{CH}/me", {"id_token": env.emulator.login.issue_id_token(LOGIN_ID, ALICE)})
+    assert "/b/cancel/" not in later["body"] and "キャンセルの受付期限を過ぎました" in later["body"]
+    assert "使用済み" in later["body"]
+
+    env.root.bookings.cancel(WS, booking.booking_id, by_staff=True)  # a canceled booking leaves the list
+    env.root.seminars.cancel(WS, event.event_id, env.root.seminars.of_friend(WS, env.alice_id)[0]["registration_id"])
+    empty = request(env, "POST", f"/liff/{CH}/me", {"id_token": env.emulator.login.issue_id_token(LOGIN_ID, ALICE)})
+    assert "予約はまだありません。" in empty["body"] and "セミナーのお申し込みはまだありません。" in empty["body"]
+    # another friend sees none of Alice's
+    assert env.root.bookings.upcoming_for(WS, "s_nobody") == [] and env.root.coupons.of_friend(WS, "s_nobody") == []

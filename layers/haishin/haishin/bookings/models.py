@@ -10,6 +10,8 @@
             the workspace's zone, so the day/week calendar is a query per day.
 - lookup:   pk ``bkg#<booking_id>`` sk ``booking`` -> workspace and where the booking lives (signed cancel links
             carry only the booking ID).
+- friend:   pk ``bkfr#<workspace_id>#<subscriber_id>`` sk ``<start iso>#<booking_id>`` -> where the booking lives:
+            the friend's bookings in time order (マイページ), written in the booking's own transaction.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ def day_pk(workspace_id: str, local_date: str) -> str:
 
 def lookup_pk(booking_id: str) -> str:
     return f"bkg#{booking_id}"
+
+
+def friend_pk(workspace_id: str, subscriber_id: str) -> str:
+    return f"bkfr#{workspace_id}#{subscriber_id}"
 
 
 class StaffModel(HaishinModel):
@@ -100,6 +106,18 @@ class BookingLookupModel(HaishinModel):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default="booking")
     workspace_id = UnicodeAttribute()
+    booking_id = UnicodeAttribute()
+    day_pk = UnicodeAttribute()
+    day_sk = UnicodeAttribute()
+
+
+class FriendBookingModel(HaishinModel):
+    """One of the friend's bookings (the per-friend item collection; the booking itself holds the status)."""
+
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
     booking_id = UnicodeAttribute()
     day_pk = UnicodeAttribute()
     day_sk = UnicodeAttribute()

@@ -12,10 +12,12 @@ from pynamodb.transactions import TransactWrite
 from haishin.bookings.models import (
     BookingLookupModel,
     BookingModel,
+    FriendBookingModel,
     MenuModel,
     StaffModel,
     UnitModel,
     day_pk,
+    friend_pk,
     lookup_pk,
     menu_sk,
     staff_sk,
@@ -24,6 +26,16 @@ from haishin.bookings.models import (
 from haishin.errors import NotFound
 from haishin.storage.base import condition_failed, connection, iso
 from haishin.workspaces.models import workspace_pk
+
+
+def _friend_item(booking: BookingModel) -> FriendBookingModel:
+    return FriendBookingModel(
+        pk=friend_pk(booking.workspace_id, booking.subscriber_id),
+        sk=f"{iso(booking.start)}#{booking.booking_id}",
+        booking_id=booking.booking_id,
+        day_pk=booking.pk,
+        day_sk=booking.sk,
+    )
 
 
 class BookingRepository:
@@ -115,6 +127,7 @@ class BookingRepository:
             with TransactWrite(connection=connection()) as tx:
                 tx.save(booking, condition=BookingModel.pk.does_not_exist())
                 tx.save(lookup, condition=BookingLookupModel.pk.does_not_exist())
+                tx.save(_friend_item(booking))
                 for unit in units:
                     item = UnitModel(pk=unit_pk(booking.workspace_id, booking.staff_id), sk=iso(unit))
                     tx.update(
@@ -182,6 +195,7 @@ class BookingRepository:
                 )
                 tx.save(new, condition=BookingModel.pk.does_not_exist())
                 tx.save(lookup, condition=BookingLookupModel.pk.does_not_exist())
+                tx.save(_friend_item(new))
                 for unit in old_units:
                     if iso(unit) not in keep:
                         item = UnitModel(pk=unit_pk(old.workspace_id, old.staff_id), sk=iso(unit))
@@ -211,6 +225,19 @@ class BookingRepository:
             return BookingModel.get(lookup.day_pk, lookup.day_sk, consistent_read=True)
         except BookingModel.DoesNotExist:  # pragma: no cover - written together
             return None
+
+    def of_friend(self, workspace_id: str, subscriber_id: str, since: datetime, limit: int = 20) -> list[BookingModel]:
+        """The friend's bookings starting at or after ``since``, in time order (any status: the booking holds it)."""
+        rows = FriendBookingModel.query(
+            friend_pk(workspace_id, subscriber_id), FriendBookingModel.sk >= iso(since), limit=limit
+        )
+        out: list[BookingModel] = []
+        for row in rows:
+            try:
+                out.append(BookingModel.get(row.day_pk, row.day_sk, consistent_read=True))
+            except BookingModel.DoesNotExist:  # pragma: no cover - written together
+                continue
+        return out
 
     def day(self, workspace_id: str, local_date: str) -> list[BookingModel]:
         return list(BookingModel.query(day_pk(workspace_id, local_date), consistent_read=True))

@@ -273,7 +273,9 @@ class BookingService:
                 return booking
         raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
 
-    def reschedule(self, workspace_id: str, booking_id: str, body: Any) -> BookingModel:
+    def reschedule(
+        self, workspace_id: str, booking_id: str, body: Any, *, booked_by: str = "staff"
+    ) -> BookingModel:
         """Move a booking to another slot (staff; body: ``start``, optional ``staff_id``): one transaction marks the old
         booking ``rescheduled``, writes the new one and moves the unit counts, so the old place is never freed
         before the new one is held. The friend gets 「ご予約を変更しました」 and the reminder follows the new date
@@ -312,7 +314,7 @@ class BookingService:
                 start=slot.start,
                 end=slot.end,
                 status="booked",
-                booked_by="staff",
+                booked_by=booked_by,
                 created_at=clock.now(),
                 rescheduled_from=old.booking_id,
             )
@@ -405,12 +407,7 @@ class BookingService:
         if booking.status != "booked":
             raise Conflict("この予約はすでにキャンセルされているか、来店記録があります", where=f"booking {booking_id}")
         if not by_staff:
-            menu = self.repository.menu(workspace_id, booking.menu_id)
-            cutoff = booking.start - timedelta(hours=int(menu.definition.get("cancel_cutoff_hours") or 0))
-            if clock.now() > cutoff:
-                raise ValidationFailed(
-                    "キャンセルの受付期限を過ぎています。お店に直接ご連絡ください", where=f"booking {booking_id}"
-                )
+            self._before_cutoff(workspace_id, booking)
         if not self.repository.release(booking, _units(booking.start, booking.end), "canceled", now=clock.now()):
             raise Conflict("この予約はすでにキャンセルされています", where=f"booking {booking_id}")
         try:  # the scenarios that stop on booking_canceled stop (the reminder of this booking is not sent)
@@ -424,6 +421,46 @@ class BookingService:
         except Exception:
             log.exception("booking %s: booking_canceled trigger failed", booking_id)
         return booking
+
+    def _before_cutoff(self, workspace_id: str, booking: BookingModel, what: str = "キャンセル") -> None:
+        """The friend's own cancel or change: only until the menu's cutoff before the start."""
+        menu = self.repository.menu(workspace_id, booking.menu_id)
+        cutoff = booking.start - timedelta(hours=int(menu.definition.get("cancel_cutoff_hours") or 0))
+        if clock.now() > cutoff:
+            raise ValidationFailed(
+                f"{what}の受付期限を過ぎています。お店に直接ご連絡ください", where=f"booking {booking.booking_id}"
+            )
+
+    def reschedule_options(self, booking: BookingModel, days: int = 14, limit: int = 40) -> list[Slot]:
+        """The open slots of the booking's menu the friend may move to (from today, ``days`` days, its own slot
+        left out); empty once the cutoff has passed or the booking is not booked."""
+        ws = booking.workspace_id
+        if booking.status != "booked":
+            return []
+        try:
+            self._before_cutoff(ws, booking)
+            self._active_menu(ws, booking.menu_id)
+        except (ValidationFailed, NotFound):
+            return []
+        today = clock.now().astimezone(self.zone(ws)).date()
+        found = self.slots(ws, booking.menu_id, start_date=today, days=days, ignoring=booking)
+        seen: set[datetime] = set()
+        out: list[Slot] = []
+        for slot in found:
+            if slot.start == booking.start or slot.start in seen:
+                continue
+            seen.add(slot.start)
+            out.append(slot)
+        return out[:limit]
+
+    def friend_reschedule(self, booking: BookingModel, start: str) -> BookingModel:
+        """The friend moves their own booking (from the signed cancel page) to another open slot of the same menu:
+        the same cutoff as a cancel, then the staff reschedule's one transaction, message and reminder."""
+        ws = booking.workspace_id
+        if booking.status != "booked":
+            raise Conflict("この予約は変更できません（キャンセル済みです）", where=f"booking {booking.booking_id}")
+        self._before_cutoff(ws, booking, "変更")
+        return self.reschedule(ws, booking.booking_id, {"start": start}, booked_by="friend")
 
     def mark(self, workspace_id: str, booking_id: str, status: str) -> BookingModel:
         """Attendance: attended or no_show (from booked, or switching between the two); the friend gets the tag."""
@@ -448,6 +485,39 @@ class BookingService:
         out: list[BookingModel] = []
         for offset in range(days):
             out.extend(self.repository.day(workspace_id, (start_date + timedelta(days=offset)).isoformat()))
+        return out
+
+    def upcoming_for(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
+        """The friend's upcoming bookings (マイページ), in time order: date and time in the workspace's zone, menu,
+        staff, and the signed cancel link while the menu's cancel cutoff has not passed."""
+        zone = self.zone(workspace_id)
+        now = clock.now()
+        out: list[dict[str, Any]] = []
+        for booking in self.repository.of_friend(workspace_id, subscriber_id, now - timedelta(hours=1)):
+            if booking.status != "booked" or booking.end < now:
+                continue
+            try:
+                menu = self.repository.menu(workspace_id, booking.menu_id).definition
+            except NotFound:
+                menu = {}
+            try:
+                staff_name = str(self.repository.staff(workspace_id, booking.staff_id).definition.get("name") or "")
+            except NotFound:
+                staff_name = ""
+            cutoff = booking.start - timedelta(hours=int(menu.get("cancel_cutoff_hours") or 0))
+            local = booking.start.astimezone(zone)
+            out.append(
+                {
+                    "booking_id": booking.booking_id,
+                    "local_date": local.date().isoformat(),
+                    "date_label": f"{local.month}月{local.day}日（{'月火水木金土日'[local.weekday()]}）",
+                    "local_time": local.strftime("%H:%M"),
+                    "end_time": booking.end.astimezone(zone).strftime("%H:%M"),
+                    "menu": str(menu.get("name") or ""),
+                    "staff": staff_name,
+                    "cancel_url": cancel_url(booking.booking_id, self.cancel_token(booking)) if now <= cutoff else "",
+                }
+            )
         return out
 
     # ------------------------------------------------------------------ friend links

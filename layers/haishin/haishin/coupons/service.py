@@ -299,6 +299,38 @@ class CouponService:
                         return held.code
         raise RenderError(f"クーポン「{coupon.name}」のコードを割り当てられませんでした (混雑しています)", where=where)
 
+    def of_friend(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
+        """The coupons handed to the friend (マイページ): their unique code or the shared code, the discount, the
+        validity in the workspace's zone, and whether it is used up. Archived coupons are left out. One read per
+        coupon (the assignment marker)."""
+        zone = self._zone(workspace_id)
+        now = clock.now()
+        out: list[dict[str, Any]] = []
+        for coupon in self.all(workspace_id):
+            if coupon.archived:
+                continue
+            held = self.repository.assignment(workspace_id, coupon.coupon_id, subscriber_id)
+            if held is None:
+                continue
+            used = int(held.redeemed_count or 0)
+            limit = int(coupon.per_friend_limit or 1)
+            expired = bool(coupon.valid_until and now >= coupon.valid_until)
+            until = coupon.valid_until.astimezone(zone) if coupon.valid_until else None
+            since = coupon.valid_from.astimezone(zone) if coupon.valid_from else None
+            out.append({
+                "coupon_id": coupon.coupon_id,
+                "name": coupon.name,
+                "code": held.code,
+                "discount": discount_label(coupon),
+                "valid_from": f"{since.year}年{since.month}月{since.day}日" if since and since > now else "",
+                "valid_until": f"{until.year}年{until.month}月{until.day}日 {until:%H:%M}" if until else "",
+                "redeemed": used >= limit,
+                "used": used,
+                "limit": limit,
+                "expired": expired,
+            })
+        return out
+
     def template_function(self, workspace_id: str, subscriber_id: str) -> Callable[[str], str]:
         """``coupon("cpn_...")`` for one friend's render."""
 

@@ -2,7 +2,8 @@
 
 - GET  /b?t=<workspace>.<token>[&menu=&staff=&date=]: menu -> staff (or anyone) -> a week of open slots;
 - POST /b (t, menu_id, staff_id, start): books the slot (a slot taken meanwhile re-renders the week with the error);
-- GET  /b/cancel/<booking_id>?t=<token>: the booking with its cancel button; POST cancels it (before the cutoff).
+- GET  /b/cancel/<booking_id>?t=<token>: the booking with its cancel button and the open slots of the same menu to
+  move it to; POST cancels it, or with ``op=reschedule`` and ``start`` moves it (both before the cutoff).
 
 A GET never books or cancels anything (link previews fetch URLs). Forged or expired links change nothing.
 """
@@ -176,7 +177,9 @@ class BookingPages:
             )
         return self._done(booking, "ご予約を承りました", "LINEに確認メッセージをお送りしました。")
 
-    def _done(self, booking: Any, title: str, message: str, *, cancellable: bool = True) -> dict[str, Any]:
+    def _done(
+        self, booking: Any, title: str, message: str, *, cancellable: bool = True, reschedule: bool = False
+    ) -> dict[str, Any]:
         ws = booking.workspace_id
         zone = self.bookings.zone(ws)
         menu = self.bookings.repository.menu(ws, booking.menu_id)
@@ -190,6 +193,14 @@ class BookingPages:
             zone
         )
         token = self.bookings.cancel_token(booking) if cancellable and booking.status == "booked" else ""
+        options: list[dict[str, str]] = []
+        if reschedule and token:
+            for slot in self.bookings.reschedule_options(booking):
+                at = slot.start.astimezone(zone)
+                options.append(
+                    {"start": slot.start.isoformat(), "label": f"{at.month}/{at.day}（{WEEKDAY_JA[at.weekday()]}）"
+                     f"{at.strftime('%H:%M')}"}
+                )
         html = render(
             "booking_done.html.j2",
             title=title,
@@ -199,6 +210,7 @@ class BookingPages:
             when=when,
             cancel_action=cancel_path(booking.booking_id) if token else "",
             cancel_token=token,
+            options=options,
             cutoff=f"{cutoff.month}月{cutoff.day}日 {cutoff.strftime('%H:%M')}",
         )
         return page(200, html)
@@ -206,6 +218,7 @@ class BookingPages:
     # ------------------------------------------------------------------ cancelling
     def cancel(self, booking_id: str, event: dict[str, Any]) -> dict[str, Any]:
         token = http.query(event, "t") or ""
+        form: dict[str, list[str]] = {}
         if http.method(event) == "POST":
             try:
                 form = http.form_data(event)
@@ -219,7 +232,15 @@ class BookingPages:
         if http.method(event) == "GET":
             if booking.status != "booked":
                 return message_page(200, "この予約はキャンセル済みです", "新しいご予約はLINEのメニューからどうぞ。")
-            return self._done(booking, "ご予約内容", "内容をご確認ください。")
+            return self._done(booking, "ご予約内容", "内容をご確認ください。", reschedule=True)
+        if (form.get("op") or [""])[0] == "reschedule":
+            try:
+                moved = self.bookings.friend_reschedule(booking, (form.get("start") or [""])[0])
+            except HaishinError as error:
+                return message_page(
+                    error.http_status, "日時を変更できませんでした", error.message, detail="予約は変更されていません。"
+                )
+            return self._done(moved, "ご予約を変更しました", "LINEに確認メッセージをお送りしました。")
         try:
             self.bookings.cancel(booking.workspace_id, booking_id, by_staff=False)
         except HaishinError as error:

@@ -15,7 +15,8 @@ the channel's LIFF app, ``haishin.liff``). Every LIFF page works in two steps, w
      ``_liff`` = the LIFF ID, so the thank-you page (form submit function) runs ``liff.sendMessages``;
    - ``/b``: the booking page (``haishin.pages.bookings``) with a booking link minted for this friend (2 hours);
    - ``/me``: the friend's name, their opt-out settings (``haishin.optout``, changed by the same POST with ``op``),
-     and bookings / coupons (none yet: issue 21 adds them).
+     their upcoming bookings (with the signed cancel link before the cutoff), seminar registrations (with their
+     signed seminar page: the check-in QR) and coupons, each read through its package's service.
 
 Locally the page config turns LINE's LIFF mock plugin on (``LIFF_MOCK``, set by the local runtime only): the LINE
 emulator opens LIFF URLs with a real emulator ID token in the URL fragment, the rest of the page is the same.
@@ -78,8 +79,11 @@ def liff_page(status: int, template: str, **context: Any) -> dict[str, Any]:
 
 class LiffPages:
     def __init__(self, *, channels: Channels, subscribers: SubscriberRepository, forms: FormService,
-                 optout: OptOutService, verify: Any = None, bookings: Any = None) -> None:
+                 optout: OptOutService, verify: Any = None, bookings: Any = None, seminars: Any = None,
+                 coupons: Any = None) -> None:
         self.bookings = bookings  # haishin.pages.bookings.BookingPages: /liff/<channel>/b (予約 in LINE)
+        self.seminars = seminars  # haishin.seminars.service.SeminarService (マイページ: the friend's registrations)
+        self.coupons = coupons  # haishin.coupons.service.CouponService (マイページ: the friend's coupons)
         self.channels = channels
         self.subscribers = subscribers
         self.forms = forms
@@ -187,7 +191,11 @@ class LiffPages:
             subscriber = self.subscribers.require(ws, sid)
         state = state_of(subscriber)
         name = subscriber.display_name or "お客さま"
+        bookings = self.bookings.bookings.upcoming_for(ws, sid) if self.bookings is not None else []
+        seminars = self.seminars.of_friend(ws, sid) if self.seminars is not None else []
+        coupons = self.coupons.of_friend(ws, sid) if self.coupons is not None else []
         return liff_page(200, "me.html.j2", title="マイページ", friend_name=name, state=state, notice=notice,
+                         bookings=bookings, seminars=seminars, coupons=coupons,
                          action=f"{public_base()}/liff/{channel.channel_id}/me", id_token=id_token,
                          sender=self.optout.sender(ws), liff_id=channel.liff_id, mode="page", fallback="", send="")
 

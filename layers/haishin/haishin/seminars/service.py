@@ -386,6 +386,37 @@ class SeminarService:
             "pay_url": self.pay_url(workspace_id, event, subscriber_id) if reg and reg.status == "confirmed" else None,
         }
 
+    def of_friend(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
+        """The friend's live registrations (マイページ) whose session has not ended, in session order: the event, status
+        (confirmed / waitlisted), session time and place, and their signed seminar page (with the check-in QR). One
+        read per event (the friend mark in the event's partition)."""
+        zone = self.zone(workspace_id)
+        now = clock.now()
+        out: list[dict[str, Any]] = []
+        for event in self.repo.all(workspace_id):
+            reg = self.repo.live_registration_of(workspace_id, event.event_id, subscriber_id)
+            if reg is None or reg.status not in ("confirmed", "waitlisted"):
+                continue
+            try:
+                session = self.repo.session(workspace_id, event.event_id, reg.session_id)
+            except NotFound:
+                continue
+            if session.ends_at < now:
+                continue
+            out.append(
+                {
+                    "registration_id": reg.registration_id,
+                    "title": str(event.definition.get("title") or ""),
+                    "status": reg.status,
+                    "starts_at": session.starts_at,
+                    "when": f"{_fmt_local(session.starts_at, zone)}〜{session.ends_at.astimezone(zone):%H:%M}",
+                    "place": session.venue or ("オンライン" if session.online_url else ""),
+                    "url": self.friend_link(workspace_id, event.event_id, subscriber_id),
+                }
+            )
+        out.sort(key=lambda row: row["starts_at"])
+        return out
+
     # ------------------------------------------------------------------ LINE: the carousel and its postbacks
     def line_carousel(self, workspace_id: str, event_id: str) -> dict[str, Any]:
         """A carousel (template message) of the sessions still open, up to 10 (LINE's limit for a template
