@@ -171,7 +171,7 @@ def _handler(emulator: StripeEmulator) -> type[BaseHTTPRequestHandler]:
                 idem = self.headers.get("Idempotency-Key") if method == "POST" else None
                 with emulator._lock:
                     # Stripe replays the first answer to a retried POST with the same Idempotency-Key
-                    cache_key = (key, url.path, idem)
+                    cache_key = (key, url.path, idem or "")
                     result = emulator.idempotent.get(cache_key) if idem else None
                     if result is None:
                         result = emulator.api(method, url.path, params, key)
