@@ -222,9 +222,10 @@ class Services:
 
             # the rich menu re-linker after conversions: a tag change re-links the friend's menu (FriendMenus);
             # a Stripe checkout with a coupon's promotion code records its redemption; partners attribute purchases
-            # and registrations. Coupons and partners late: they are built from services that publish here.
+            # and registrations; seminars confirm a paid seat (or cancel a refunded one). Coupons, partners, seminars late: they are built from services that publish here.
             return EventFanout(self.webhooks, self.conversions, self.friend_menus,
-                               CheckoutRedemptions(lambda: self.coupons), LateListener(lambda: self.partners))
+                               CheckoutRedemptions(lambda: self.coupons), LateListener(lambda: self.partners),
+                               LateListener(lambda: self.seminars))
 
         return self._one("events", build)
 

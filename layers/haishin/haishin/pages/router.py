@@ -136,7 +136,8 @@ class Pages:
                                 detail="お支払いは行われていません。")
         token = (form.get("s") or [""])[0] or http.query(event, "s")
         try:
-            return redirect(self.payments.start_checkout(product_id, token), status=303)
+            ref = (form.get("r") or [""])[0] or http.query(event, "r")  # a seminar seat the order pays for
+            return redirect(self.payments.start_checkout(product_id, token, ref or None), status=303)
         except tokens.TokenInvalid as exc:
             title, message = TOKEN_MESSAGES.get(exc.reason, TOKEN_MESSAGES["signature"])
             return message_page(403, title, message, detail="お支払いは行われていません。")

@@ -23,6 +23,11 @@ def _label(starts: str, ends: str) -> str:
     return f"{a.year}年{a.month}月{a.day}日({weekday}) {a:%H:%M}〜{b:%H:%M}"
 
 
+def _when(value: str) -> str:
+    at = datetime.fromisoformat(value)
+    return f"{at.month}月{at.day}日 {at:%H:%M}"
+
+
 def qr_data_uri(text: str) -> str:
     """The check-in QR as an inline SVG (the page's policy allows ``img-src data:``; nothing is fetched)."""
     data, media_type = qr_code(text, "svg", scale=6)
@@ -47,12 +52,13 @@ def seminar_page(service: SeminarService, workspace_id: str, event_id: str, even
             form = http.form_data(event)
             action = (form.get("action") or [""])[0]
             if action == "register":
-                reg = service.friend_register(workspace_id, event_id, token, (form.get("session_id") or [""])[0])
-                notice = (
-                    "お申込みが完了しました。"
-                    if reg.status == "confirmed"
-                    else "満席のため、キャンセル待ちで受け付けました。空きが出たら LINE でお知らせします。"
-                )
+                ref = (form.get("ref") or [""])[0] or http.query(event, "ref") or None  # a partner's link code
+                session_id = (form.get("session_id") or [""])[0]
+                reg = service.friend_register(workspace_id, event_id, token, session_id, partner_code=ref)
+                notice = {
+                    "confirmed": "お申込みが完了しました。",
+                    "pending_payment": "お席を仮押さえしました。下のボタンから参加費をお支払いください。",
+                }.get(reg.status, "満席のため、キャンセル待ちで受け付けました。空きが出たら LINE でお知らせします。")
             elif action == "cancel":
                 service.friend_cancel(workspace_id, event_id, token)
                 notice = "お申込みをキャンセルしました。"
@@ -87,6 +93,7 @@ def seminar_page(service: SeminarService, workspace_id: str, event_id: str, even
         qr_text=state["qr"] or "",
         qr_svg=qr_data_uri(state["qr"]) if state["qr"] else "",
         pay_url=state["pay_url"] or "",
+        hold_label=_when(state["hold_until"]) if state["hold_until"] else "",
         notice=notice,
         error=error,
     )
