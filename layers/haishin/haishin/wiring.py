@@ -222,7 +222,8 @@ class Services:
 
             # the rich menu re-linker after conversions: a tag change re-links the friend's menu (FriendMenus);
             # a Stripe checkout with a coupon's promotion code records its redemption; partners attribute purchases
-            # and registrations; seminars confirm a paid seat (or cancel a refunded one). Coupons, partners, seminars late: they are built from services that publish here.
+            # and registrations; seminars confirm a paid seat (or cancel a refunded one). Coupons, partners and
+            # seminars late: they are built from services that publish here.
             return EventFanout(self.webhooks, self.conversions, self.friend_menus,
                                CheckoutRedemptions(lambda: self.coupons), LateListener(lambda: self.partners),
                                LateListener(lambda: self.seminars))
@@ -779,7 +780,7 @@ class Services:
                              optout=self.optout, bookings=booking_pages)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
                          track=self.track, conversions=self.conversions, liff=liff, partners=self.partners,
-                         bookings=booking_pages, seminars=self.seminars)
+                         bookings=booking_pages, seminars=self.seminars, routes=self.routes)
 
         return self._one("pages", build)
 

@@ -218,3 +218,27 @@ def test_the_partner_ref_on_the_page_is_carried_as_partner_code(s: S) -> None:
     assert "お申込みが完了しました" in done["body"]
     report = s.root.partners.report(WS, partner.partner_id)
     assert report["months"][0]["registrations"] == 1
+
+
+def test_the_partners_seminar_link_is_served_and_sends_through_the_partners_route(s: S) -> None:
+    partner = s.root.partners.create(WS, {"name": "山田", "email": "y@example.com", "channel_id": CHANNEL,
+                                          "rules": [{"kind": "percent", "percent": 10}], "seminar_ids": []})
+    code = s.root.routes.get(WS, partner.route_id).code
+    _, event_id, _ = s.paid_event(capacity=3)
+    link = s.root.partners.seminar_url(event_id, code)
+    path = urllib.parse.urlsplit(link).path
+    assert path == f"/s/{event_id}"
+
+    def get(query: dict[str, str]) -> dict[str, Any]:
+        return s.root.pages.handle({
+            "version": "2.0", "rawPath": path, "rawQueryString": urllib.parse.urlencode(query),
+            "queryStringParameters": query, "headers": {"host": "localhost"},
+            "requestContext": {"http": {"method": "GET", "path": path}, "stage": "$default",
+                               "domainName": "localhost"},
+            "isBase64Encoded": False})
+
+    shown = get({"ref": code})
+    assert shown["statusCode"] == 200 and "有料セミナー" in shown["body"] and "残り 3 席" in shown["body"]
+    assert f"/r/{code}" in shown["body"] and "参加費が必要です" in shown["body"]
+    assert get({"ref": "nosuchcode"})["statusCode"] == 404
+    assert get({})["statusCode"] == 404

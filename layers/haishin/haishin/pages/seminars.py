@@ -14,6 +14,7 @@ from haishin.errors import HaishinError, NotFound
 from haishin.pages import http
 from haishin.pages.html import message_page, page, render
 from haishin.routes.qr import qr_code
+from haishin.routes.service import route_url
 from haishin.seminars.service import SeminarService
 
 
@@ -98,3 +99,39 @@ def seminar_page(service: SeminarService, workspace_id: str, event_id: str, even
         error=error,
     )
     return page(status, html)
+
+
+def seminar_landing(service: SeminarService, routes: Any, event_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    """A partner's per-seminar link (``/s/<event_id>?ref=<code>``, built by haishin.partners): anyone may open it, so
+    it shows the event and its sessions (no friend, no registration) and sends the visitor through the partner's
+    route (``/r/<code>``: LINE Login, friend added, the partner's touch recorded); the registration that follows
+    (LINE or the friend's page) is attributed to the partner by that touch, or by ``ref`` on the friend's page."""
+    code = (http.query(event, "ref") or "").strip()
+    route = routes.by_code(code) if code and routes is not None else None
+    if route is None:
+        return message_page(
+            404, "このリンクは正しくありません", "紹介コード (ref) が見つかりません。URL をご確認ください。"
+        )
+    try:
+        item = service.get(route.workspace_id, event_id)
+    except NotFound:
+        return message_page(404, "セミナーが見つかりません", "終了したか、URL が正しくありません。")
+    zone = service.zone(route.workspace_id)
+    now = clock.now()
+    sessions = [
+        {
+            **view,
+            "label": _label(view["starts_at"], view["ends_at"]),
+            "place": view["venue"] or "オンライン",
+            "closed": datetime.fromisoformat(view["deadline"]) < now,
+        }
+        for view in (service.session_view(s, zone) for s in service.sessions(route.workspace_id, event_id))
+    ]
+    html = render(
+        "seminar_landing.html.j2",
+        title=item.definition.get("title", ""),
+        event=service.event_view(item),
+        sessions=sessions,
+        join_url=route_url(route.code),
+    )
+    return page(200, html)
