@@ -242,3 +242,11 @@ def test_the_partners_seminar_link_is_served_and_sends_through_the_partners_rout
     assert f"/r/{code}" in shown["body"] and "参加費が必要です" in shown["body"]
     assert get({"ref": "nosuchcode"})["statusCode"] == 404
     assert get({})["statusCode"] == 404
+
+
+def test_registering_on_line_for_a_paid_seminar_holds_the_seat_and_says_to_pay(s: S) -> None:
+    _, event_id, session_id = s.paid_event(capacity=1, hold_minutes=30)
+    a = s.friend()
+    (answer,) = s.root.seminars.line_postback(WS, a, "r", event_id, session_id)
+    assert "仮押さえ" in answer["text"] and "までに" in answer["text"] and "お支払い・キャンセルはこちら" in answer["text"]
+    assert status(s, event_id, a) == "pending_payment"
