@@ -777,7 +777,7 @@ class Services:
 
             booking_pages = BookingPages(self.bookings)
             liff = LiffPages(channels=self.channels, subscribers=self.subscribers, forms=self.forms,
-                             optout=self.optout, bookings=booking_pages)
+                             optout=self.optout, bookings=booking_pages, seminars=self.seminars)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
                          track=self.track, conversions=self.conversions, liff=liff, partners=self.partners,
                          bookings=booking_pages, seminars=self.seminars, routes=self.routes)

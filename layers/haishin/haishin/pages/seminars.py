@@ -35,7 +35,11 @@ def qr_data_uri(text: str) -> str:
     return f"data:{media_type};base64," + base64.b64encode(data).decode()
 
 
-def seminar_page(service: SeminarService, workspace_id: str, event_id: str, event: dict[str, Any]) -> dict[str, Any]:
+def seminar_page(
+    service: SeminarService, workspace_id: str, event_id: str, event: dict[str, Any], *, action: str = ""
+) -> dict[str, Any]:
+    """``action``: where the page's forms post (the LIFF entry renders this page under its own URL and posts to the
+    signed page); empty: the page's own URL."""
     token = http.query(event, "t") or ""
     notice = error = ""
     status = 200
@@ -97,6 +101,7 @@ def seminar_page(service: SeminarService, workspace_id: str, event_id: str, even
         hold_label=_when(state["hold_until"]) if state["hold_until"] else "",
         notice=notice,
         error=error,
+        action=action,
     )
     return page(status, html)
 
