@@ -147,3 +147,54 @@ def test_seminar_register_remind_check_in_roster_and_tag(
     names = {t["name"] if isinstance(t, dict) else t for t in friend["tags"]}
     assert "集客セミナー 参加" in names
     assert [e for e in browser_errors if "status of 4" not in e] == []
+
+
+def test_paid_seminar_seat_held_paid_at_stripe_then_refunded(system: Any, page: Any, browser_errors: list[str]) -> None:
+    """A paid seminar: the friend's page holds the seat (お支払い待ち), the payment link goes through the product page
+    to the Stripe stand-in's checkout, checkout.session.completed confirms the seat (QR shown), a refund cancels it."""
+    token = system.login(email=OWNER, workspace_id=WS)
+    whsec = "whsec_e2e_seminar_0001"
+    api_request(system, token, "PUT", "/api/payments/stripe/keys",
+                {"mode": "test", "secret_key": "sk_test_e2e_seminar_0001", "webhook_secrets": [whsec]})
+    system.stripe_emulator.register_webhook(f"{system.base_url}/stripe/webhook/{WS}", whsec)
+    product = api_request(system, token, "POST", "/api/products", {"name": "有料セミナー参加費", "amount": 3000})
+    event = api_request(system, token, "POST", "/api/seminars", {
+        "title": "有料セミナー", "price": {"kind": "product", "product_id": product["product_id"], "hold_minutes": 30}})
+    event_id = event["event_id"]
+    now = datetime.fromisoformat(system.clock_state()["now"]).astimezone(JST)
+    start = (now + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    api_request(system, token, "POST", f"/api/seminars/{event_id}/sessions", {
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"), "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "venue": "新宿会議室", "capacity": 1})
+    [friend] = [f for f in api_request(system, token, "GET", "/api/subscribers")["items"]
+                if f.get("display_name") == "佐藤 花子"]
+    link = api_request(system, token, "POST", f"/api/seminars/{event_id}/link",
+                       {"subscriber_id": friend["subscriber_id"]})["url"]
+
+    page.goto(link)
+    page.get_by_text("参加費が必要です").wait_for()
+    page.get_by_test_id("sem-register").click()
+    page.get_by_text("お席を仮押さえしました").wait_for()
+    assert "お支払い待ちです" in page.get_by_test_id("sem-registration").inner_text()
+    assert "までに参加費をお支払いいただくと" in page.get_by_test_id("sem-hold").inner_text()
+    page.get_by_test_id("sem-pay").click()
+    page.get_by_role("button", name="購入手続きへ進む").click()
+    page.get_by_role("button", name="支払う / Pay").click()
+    page.get_by_text("お支払いが完了しました").wait_for()
+    system.drain()
+
+    page.goto(link)
+    page.get_by_test_id("sem-qr").wait_for()
+    assert page.get_by_test_id("sem-registration").get_attribute("data-status") == "confirmed"
+    assert page.get_by_test_id("sem-pay").count() == 0
+
+    [session] = [o for o in list(system.stripe_emulator.objects.values())
+                 if o.get("object") == "checkout.session" and o.get("payment_intent")
+                 and str((o.get("metadata") or {}).get("ref", "")).startswith(f"sem:{event_id}:")]
+    system.stripe_emulator.refund_order_payment(payment_intent=session["payment_intent"])
+    system.drain()
+    page.goto(link)
+    page.get_by_text("日程を選んでお申込みください").wait_for()
+    detail = api_request(system, token, "GET", f"/api/seminars/{event_id}")
+    assert detail["sessions"][0]["taken"] == 0
+    assert [e for e in browser_errors if "status of 4" not in e] == []

@@ -222,9 +222,11 @@ class Services:
 
             # the rich menu re-linker after conversions: a tag change re-links the friend's menu (FriendMenus);
             # a Stripe checkout with a coupon's promotion code records its redemption; partners attribute purchases
-            # and registrations. Coupons and partners late: they are built from services that publish here.
+            # and registrations; seminars confirm a paid seat (or cancel a refunded one). Coupons, partners and
+            # seminars late: they are built from services that publish here.
             return EventFanout(self.webhooks, self.conversions, self.friend_menus,
-                               CheckoutRedemptions(lambda: self.coupons), LateListener(lambda: self.partners))
+                               CheckoutRedemptions(lambda: self.coupons), LateListener(lambda: self.partners),
+                               LateListener(lambda: self.seminars))
 
         return self._one("events", build)
 
@@ -780,7 +782,7 @@ class Services:
                              coupons=self.coupons)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
                          track=self.track, conversions=self.conversions, liff=liff, partners=self.partners,
-                         bookings=booking_pages, seminars=self.seminars)
+                         bookings=booking_pages, seminars=self.seminars, routes=self.routes)
 
         return self._one("pages", build)
 

@@ -383,3 +383,27 @@ def test_my_page_lists_the_friends_bookings_seminars_and_coupons(env: Env, manua
     assert "予約はまだありません。" in empty["body"] and "セミナーのお申し込みはまだありません。" in empty["body"]
     # another friend sees none of Alice's
     assert env.root.bookings.upcoming_for(WS, "s_nobody") == [] and env.root.coupons.of_friend(WS, "s_nobody") == []
+
+
+def test_the_seminar_page_opens_in_line_for_the_friend_of_the_id_token(env: Env) -> None:
+    event = env.root.seminars.create(WS, SeminarIn(title="LIFFセミナー"))
+    session = env.root.seminars.add_session(WS, event.event_id, SessionIn(
+        starts_at=datetime(2030, 1, 10, 19), ends_at=datetime(2030, 1, 10, 21), venue="会場", capacity=2))
+    path = f"/liff/{CH}/sem/{event.event_id}"
+    shell = request(env, "GET", path)
+    assert shell["statusCode"] == 200 and 'data-mode="shell"' in shell["body"]
+    response = request(env, "POST", path, {"id_token": env.emulator.login.issue_id_token(LOGIN_ID, ALICE)})
+    assert response["statusCode"] == 200, response["body"]
+    assert "LIFFセミナー" in response["body"] and "残り 2 席" in response["body"]
+    action = re.search(r'action="([^"]+)"', response["body"]).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+    assert f"/sem/{WS}/{event.event_id}?t=" in action
+    token = action.split("?t=", 1)[1]
+    assert env.root.seminars.friend_of(WS, event.event_id, token) == env.alice_id
+    done = request(env, "POST", f"/sem/{WS}/{event.event_id}", {"action": "register", "session_id": session.session_id},
+                   query={"t": token})
+    assert "お申込みが完了しました" in done["body"]
+    forged = request(env, "POST", path, {"id_token": env.emulator.login.issue_id_token(LOGIN_ID, CAROL)})
+    assert forged["statusCode"] == 403
+    missing = request(env, "POST", f"/liff/{CH}/sem/sem_nosuch",
+                      {"id_token": env.emulator.login.issue_id_token(LOGIN_ID, ALICE)})
+    assert missing["statusCode"] == 404 and "セミナーが見つかりません" in missing["body"]

@@ -52,7 +52,7 @@ export interface Registration {
   session_id: string;
   subscriber_id: string;
   display_name: string;
-  status: "confirmed" | "waitlisted" | "cancelled";
+  status: "confirmed" | "pending_payment" | "waitlisted" | "cancelled";
   attendance: "" | "attended" | "no_show";
   created_at: string;
 }

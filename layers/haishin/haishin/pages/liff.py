@@ -14,6 +14,8 @@ the channel's LIFF app, ``haishin.liff``). Every LIFF page works in two steps, w
    - a form: the form page as today, its signed token minted for this friend (in the form body, never the URL), and
      ``_liff`` = the LIFF ID, so the thank-you page (form submit function) runs ``liff.sendMessages``;
    - ``/b``: the booking page (``haishin.pages.bookings``) with a booking link minted for this friend (2 hours);
+   - ``/sem/<event_id>``: the friend's seminar page (``haishin.pages.seminars``), its signed link minted for this
+     friend (2 hours) and used as its forms' action;
    - ``/me``: the friend's name, their opt-out settings (``haishin.optout``, changed by the same POST with ``op``),
      their upcoming bookings (with the signed cancel link before the cutoff), seminar registrations (with their
      signed seminar page: the check-in QR) and coupons, each read through its package's service.
@@ -40,6 +42,7 @@ from haishin.optout.service import OptOutService, state_of
 from haishin.pages import http
 from haishin.pages.forms import form_page, respond
 from haishin.pages.html import liff_security_policy, message_page, page, render
+from haishin.pages.seminars import seminar_page
 from haishin.public_url import public_base
 from haishin.subscribers.models import SubscriberModel, follow_status
 from haishin.subscribers.repository import SubscriberRepository
@@ -82,7 +85,7 @@ class LiffPages:
                  optout: OptOutService, verify: Any = None, bookings: Any = None, seminars: Any = None,
                  coupons: Any = None) -> None:
         self.bookings = bookings  # haishin.pages.bookings.BookingPages: /liff/<channel>/b (予約 in LINE)
-        self.seminars = seminars  # haishin.seminars.service.SeminarService (マイページ: the friend's registrations)
+        self.seminars = seminars  # haishin.seminars.service.SeminarService: /liff/<channel>/sem/<event>, マイページ
         self.coupons = coupons  # haishin.coupons.service.CouponService (マイページ: the friend's coupons)
         self.channels = channels
         self.subscribers = subscribers
@@ -106,7 +109,9 @@ class LiffPages:
             return _not_found()
         channel_id, rest = parts[0], parts[1:]
         booking = rest == ["b"] and self.bookings is not None
-        if not (rest in ([], ["me"]) or booking or (len(rest) == 2 and rest[0] == "f" and FORM_ID_RE.match(rest[1]))):
+        named = len(rest) == 2 and bool(FORM_ID_RE.match(rest[1]))
+        seminar = named and rest[0] == "sem" and self.seminars is not None
+        if not (rest in ([], ["me"]) or booking or seminar or (named and rest[0] == "f")):
             return _not_found()
         channel = self.channels.find(channel_id)
         if channel is None or channel.status != "connected" or not channel.liff_id \
@@ -127,6 +132,8 @@ class LiffPages:
             fallback = f"{public_base()}/f/{rest[1]}?t={token}"
         if rest == ["b"] and token:  # and the booking page
             fallback = f"{public_base()}/b?t={token}"
+        if rest and rest[0] == "sem" and token:  # and the seminar page
+            fallback = f"{public_base()}/sem/{channel.workspace_id}/{rest[1]}?t={token}"
         here = f"{public_base()}/liff/{channel.channel_id}" + ("/" + "/".join(rest) if rest else "")
         return liff_page(200, "liff.html.j2", title="読み込み中", liff_id=channel.liff_id, mode="shell" if rest
                          else "endpoint", action=here, fallback=fallback, send="")
@@ -151,6 +158,8 @@ class LiffPages:
             signed = self.bookings.bookings.mint_link(channel.workspace_id, subscriber.subscriber_id,
                                                       validity=FORM_TOKEN_VALIDITY).split("?t=", 1)[1]
             return self.bookings.week(signed, "", "", "")
+        if rest and rest[0] == "sem" and self.seminars is not None:
+            return self.seminar(channel, subscriber, rest[1])
         return message_page(200, "LINE で開きました", "LINE のトーク画面のリンクやメニューからページを開いてください。")
 
     def friend(self, channel: ChannelModel, id_token: str) -> SubscriberModel:
@@ -163,6 +172,19 @@ class LiffPages:
             raise LoginRefused("この LINE 公式アカウントを友だち追加してから、もう一度開いてください",
                                where="id_token (not a friend)")
         return subscriber
+
+    def seminar(self, channel: ChannelModel, subscriber: SubscriberModel, event_id: str) -> dict[str, Any]:
+        """The friend's seminar page, its signed link minted for them now (2 hours): its forms post to that signed
+        page (the token in the page body, never in the LIFF URL)."""
+        try:
+            url = self.seminars.friend_link(channel.workspace_id, event_id, subscriber.subscriber_id,
+                                            validity=FORM_TOKEN_VALIDITY)
+        except NotFound:
+            return message_page(404, "セミナーが見つかりません", "終了したか、URL が正しくありません。")
+        token = url.split("?t=", 1)[1]
+        shown = {"requestContext": {"http": {"method": "GET"}}, "queryStringParameters": {"t": token},
+                 "rawQueryString": f"t={token}"}
+        return seminar_page(self.seminars, channel.workspace_id, event_id, shown, action=url)
 
     def form(self, channel: ChannelModel, subscriber: SubscriberModel, form_id: str) -> dict[str, Any]:
         form = self.forms.resolve(form_id)

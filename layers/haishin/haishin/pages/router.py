@@ -5,7 +5,8 @@ GET /cv/{code}?f=<friend token>[&txn=] (a conversion point's pixel: records the 
 GET /partner/{token} (a partner's own report, haishin.partners),
 GET|POST /liff/<channel_id>[/f/<form_id>|/me] and GET /liff/app.js (LIFF pages: haishin.pages.liff),
 GET|POST /b and /b/cancel/<booking_id> (予約: haishin.pages.bookings),
-GET|POST /sem/<workspace_id>/<event_id>?t= (a friend's seminar page: haishin.pages.seminars)."""
+GET|POST /sem/<workspace_id>/<event_id>?t= (a friend's seminar page: haishin.pages.seminars), GET /s/<event_id>?ref=
+(a partner's seminar link: the event, then the partner's route into LINE)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from haishin.pages import http
 from haishin.pages.forms import TOKEN_MESSAGES, respond
 from haishin.pages.html import message_page, page, redirect, render
 from haishin.pages.products import product_page
-from haishin.pages.seminars import seminar_page
+from haishin.pages.seminars import seminar_landing, seminar_page
 from haishin.pages.unsubscribe import unsubscribe_page
 from haishin.partners.service import ReportLinkInvalid
 from haishin.payments.service import PaymentService
@@ -37,7 +38,8 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 class Pages:
     def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
                  optout: OptOutService, track: Any = None, conversions: Any = None, liff: Any = None,
-                 partners: Any = None, bookings: Any = None, seminars: Any = None) -> None:
+                 partners: Any = None, bookings: Any = None, seminars: Any = None, routes: Any = None) -> None:
+        self.routes = routes  # haishin.routes.service.RouteService: a partner's /s/<event>?ref=<code> link
         self.partners = partners  # haishin.partners.service.PartnerService: /partner/<signed token> reports
         self.bookings = bookings  # haishin.pages.bookings.BookingPages: /b (予約) and /b/cancel/<id>
         self.seminars = seminars  # haishin.seminars.service.SeminarService: /sem/<workspace>/<event> (friend's page)
@@ -73,6 +75,8 @@ class Pages:
             return self.bookings.handle(parts, event)
         if http.method(event) in ("GET", "POST") and len(parts) == 3 and parts[0] == "sem" and self.seminars:
             return seminar_page(self.seminars, parts[1], parts[2], event)
+        if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "s" and self.seminars:
+            return seminar_landing(self.seminars, self.routes, parts[1], event)
         if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":
             return unsubscribe_page(self.optout, parts[1], event)
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")
@@ -136,7 +140,8 @@ class Pages:
                                 detail="お支払いは行われていません。")
         token = (form.get("s") or [""])[0] or http.query(event, "s")
         try:
-            return redirect(self.payments.start_checkout(product_id, token), status=303)
+            ref = (form.get("r") or [""])[0] or http.query(event, "r")  # a seminar seat the order pays for
+            return redirect(self.payments.start_checkout(product_id, token, ref or None), status=303)
         except tokens.TokenInvalid as exc:
             title, message = TOKEN_MESSAGES.get(exc.reason, TOKEN_MESSAGES["signature"])
             return message_page(403, title, message, detail="お支払いは行われていません。")

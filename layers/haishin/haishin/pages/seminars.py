@@ -14,6 +14,7 @@ from haishin.errors import HaishinError, NotFound
 from haishin.pages import http
 from haishin.pages.html import message_page, page, render
 from haishin.routes.qr import qr_code
+from haishin.routes.service import route_url
 from haishin.seminars.service import SeminarService
 
 
@@ -23,13 +24,22 @@ def _label(starts: str, ends: str) -> str:
     return f"{a.year}年{a.month}月{a.day}日({weekday}) {a:%H:%M}〜{b:%H:%M}"
 
 
+def _when(value: str) -> str:
+    at = datetime.fromisoformat(value)
+    return f"{at.month}月{at.day}日 {at:%H:%M}"
+
+
 def qr_data_uri(text: str) -> str:
     """The check-in QR as an inline SVG (the page's policy allows ``img-src data:``; nothing is fetched)."""
     data, media_type = qr_code(text, "svg", scale=6)
     return f"data:{media_type};base64," + base64.b64encode(data).decode()
 
 
-def seminar_page(service: SeminarService, workspace_id: str, event_id: str, event: dict[str, Any]) -> dict[str, Any]:
+def seminar_page(
+    service: SeminarService, workspace_id: str, event_id: str, event: dict[str, Any], *, action: str = ""
+) -> dict[str, Any]:
+    """``action``: where the page's forms post (the LIFF entry renders this page under its own URL and posts to the
+    signed page); empty: the page's own URL."""
     token = http.query(event, "t") or ""
     notice = error = ""
     status = 200
@@ -47,12 +57,13 @@ def seminar_page(service: SeminarService, workspace_id: str, event_id: str, even
             form = http.form_data(event)
             action = (form.get("action") or [""])[0]
             if action == "register":
-                reg = service.friend_register(workspace_id, event_id, token, (form.get("session_id") or [""])[0])
-                notice = (
-                    "お申込みが完了しました。"
-                    if reg.status == "confirmed"
-                    else "満席のため、キャンセル待ちで受け付けました。空きが出たら LINE でお知らせします。"
-                )
+                ref = (form.get("ref") or [""])[0] or http.query(event, "ref") or None  # a partner's link code
+                session_id = (form.get("session_id") or [""])[0]
+                reg = service.friend_register(workspace_id, event_id, token, session_id, partner_code=ref)
+                notice = {
+                    "confirmed": "お申込みが完了しました。",
+                    "pending_payment": "お席を仮押さえしました。下のボタンから参加費をお支払いください。",
+                }.get(reg.status, "満席のため、キャンセル待ちで受け付けました。空きが出たら LINE でお知らせします。")
             elif action == "cancel":
                 service.friend_cancel(workspace_id, event_id, token)
                 notice = "お申込みをキャンセルしました。"
@@ -87,7 +98,45 @@ def seminar_page(service: SeminarService, workspace_id: str, event_id: str, even
         qr_text=state["qr"] or "",
         qr_svg=qr_data_uri(state["qr"]) if state["qr"] else "",
         pay_url=state["pay_url"] or "",
+        hold_label=_when(state["hold_until"]) if state["hold_until"] else "",
         notice=notice,
         error=error,
+        action=action,
     )
     return page(status, html)
+
+
+def seminar_landing(service: SeminarService, routes: Any, event_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    """A partner's per-seminar link (``/s/<event_id>?ref=<code>``, built by haishin.partners): anyone may open it, so
+    it shows the event and its sessions (no friend, no registration) and sends the visitor through the partner's
+    route (``/r/<code>``: LINE Login, friend added, the partner's touch recorded); the registration that follows
+    (LINE or the friend's page) is attributed to the partner by that touch, or by ``ref`` on the friend's page."""
+    code = (http.query(event, "ref") or "").strip()
+    route = routes.by_code(code) if code and routes is not None else None
+    if route is None:
+        return message_page(
+            404, "このリンクは正しくありません", "紹介コード (ref) が見つかりません。URL をご確認ください。"
+        )
+    try:
+        item = service.get(route.workspace_id, event_id)
+    except NotFound:
+        return message_page(404, "セミナーが見つかりません", "終了したか、URL が正しくありません。")
+    zone = service.zone(route.workspace_id)
+    now = clock.now()
+    sessions = [
+        {
+            **view,
+            "label": _label(view["starts_at"], view["ends_at"]),
+            "place": view["venue"] or "オンライン",
+            "closed": datetime.fromisoformat(view["deadline"]) < now,
+        }
+        for view in (service.session_view(s, zone) for s in service.sessions(route.workspace_id, event_id))
+    ]
+    html = render(
+        "seminar_landing.html.j2",
+        title=item.definition.get("title", ""),
+        event=service.event_view(item),
+        sessions=sessions,
+        join_url=route_url(route.code),
+    )
+    return page(200, html)

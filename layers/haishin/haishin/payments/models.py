@@ -69,6 +69,7 @@ class OrderModel(HaishinModel):
     refunded_total = NumberAttribute(default=0)
     payments_made = NumberAttribute(default=0)
     checkout_session_id = UnicodeAttribute(null=True)
+    ref = UnicodeAttribute(null=True)  # what the order pays for elsewhere, e.g. ``sem:<event>:<registration>``
     subscription_id = UnicodeAttribute(null=True)
     schedule_id = UnicodeAttribute(null=True)
     facts = JSONTextAttribute(default=dict)

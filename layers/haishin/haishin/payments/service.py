@@ -16,6 +16,7 @@ import logging
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -119,7 +120,10 @@ class PaymentService:
         except NotFound:
             return None
 
-    def purchase_link(self, workspace_id: str, product_id: str, subscriber_id: str | None) -> str:
+    def purchase_link(self, workspace_id: str, product_id: str, subscriber_id: str | None,
+                      ref: str | None = None) -> str:
+        """The product page's URL; with a friend, their signed purchase token (``s``); with ``ref`` (what the order
+        pays for, e.g. a seminar seat ``sem:<event>:<registration>``), carried to the order and its events."""
         self.get_product(workspace_id, product_id)
         base = f"{public_base()}/p/{product_id}"
         if not subscriber_id:
@@ -127,7 +131,7 @@ class PaymentService:
         self.collab.subscribers.require(workspace_id, subscriber_id)
         token = tokens.LinkSigner(self.collab.secret_store()).mint(tokens.PURCHASE, workspace_id, subscriber_id,
                                                                   product_id)
-        return f"{base}?s={token}"
+        return f"{base}?s={token}" + (f"&r={quote(ref, safe=':')}" if ref else "")
 
     # ------------------------------------------------------------------ checkout
     def offer(self, product_id: str, token: str | None) -> tuple[ProductModel, ProductDefinition, str | None]:
@@ -148,7 +152,7 @@ class PaymentService:
                 tokens.PURCHASE, product.workspace_id, product_id, token).subscriber_id
         return product, definition, subscriber_id
 
-    def start_checkout(self, product_id: str, token: str | None) -> str:
+    def start_checkout(self, product_id: str, token: str | None, ref: str | None = None) -> str:
         """Create the order (pending) and its Checkout Session; returns the URL to redirect the friend to.
 
         Only the product page's POST calls this (never a GET: crawlers and previews follow links)."""
@@ -156,12 +160,15 @@ class PaymentService:
         workspace_id = product.workspace_id
         mode = self.keys.mode(workspace_id)
         order_id = ids.new_id("o_")
+        ref = (ref or "")[:200] if subscriber_id else ""  # a ref names the friend's own thing: only with their token
         self.repository.create_order(workspace_id, order_id, product_id=product_id, subscriber_id=subscriber_id,
                                      kind=definition.kind, mode=mode, amount=definition.payment_amount,
-                                     installments=definition.installments, now=clock.now())
+                                     installments=definition.installments, now=clock.now(), ref=ref)
         base = public_base()
         metadata = {"workspace_id": workspace_id, "order_id": order_id, "product_id": product_id,
                     "subscriber_id": subscriber_id or ""}
+        if ref:
+            metadata["ref"] = ref
         recurring = definition.kind != "one_time"
         price: dict[str, Any] = {"currency": definition.currency, "unit_amount": definition.amount,
                                  "product_data": {"name": definition.name}}
@@ -361,6 +368,8 @@ class PaymentService:
                 "kind": order.kind, "status": order.status, "subscription_id": order.subscription_id,
                 "mode": order.mode, "stripe_event_id": str(event["id"]),
                 "amount": int(order.paid_total or order.amount or 0)}
+        if order.ref:  # what the order paid for elsewhere (a seminar seat): its owner confirms / cancels it
+            data["ref"] = order.ref
         if order.status in state.PURCHASED:
             obj = event["data"]["object"]
             promotions = [str(d["promotion_code"]) for d in obj.get("discounts") or []

@@ -13,6 +13,7 @@ class Price(BaseModel):
 
     kind: Literal["free", "product"] = "free"
     product_id: str | None = Field(default=None, max_length=64)  # a haishin.payments product (Stripe)
+    hold_minutes: int = Field(default=30, ge=5, le=1440)  # how long an unpaid seat is held for the friend
 
     @model_validator(mode="after")
     def _product_named(self) -> Price:

@@ -98,7 +98,9 @@ class RegistrationModel(HaishinModel):
     session_id = UnicodeAttribute()
     registration_id = UnicodeAttribute()
     subscriber_id = UnicodeAttribute()
-    status = UnicodeAttribute()  # confirmed | waitlisted | cancelled
+    # confirmed | pending_payment (a paid seat held until hold_until) | waitlisted | cancelled
+    status = UnicodeAttribute()
+    hold_until = UTCDateTimeAttribute(null=True)  # pending_payment: the seat is released after this
     attendance = UnicodeAttribute(default="")  # "" | attended | no_show
     source = UnicodeAttribute(default="staff")  # staff | page | line
     created_at = UTCDateTimeAttribute()

@@ -151,20 +151,24 @@ class SeminarRepository:
             return None
         return self.registration(workspace_id, event_id, mark.registration_id)
 
-    def register(self, reg: RegistrationModel, session: SessionModel, *, waitlist: bool) -> Outcome:
-        """Take a seat (or, when full and ``waitlist``, a waitlist place) for a friend not yet registered."""
+    def register(
+        self, reg: RegistrationModel, session: SessionModel, *, waitlist: bool, seat: str = "confirmed"
+    ) -> Outcome:
+        """Take a seat (or, when full and ``waitlist``, a waitlist place) for a friend not yet registered; the seat
+        is ``seat``: confirmed, or pending_payment (held, counted against the capacity, until paid or released)."""
+        seat_status = seat
         mark = FriendMarkModel(pk=reg.pk, sk=friend_sk(reg.subscriber_id), registration_id=reg.registration_id)
         mark_free = FriendMarkModel.pk.does_not_exist()
 
-        def seat(tx: TransactWrite) -> None:
-            reg.status = "confirmed"
+        def take(tx: TransactWrite) -> None:
+            reg.status = seat_status
             tx.save(mark, condition=mark_free)
             tx.update(
                 session, actions=[SessionModel.taken.add(1)], condition=SessionModel.taken < SessionModel.capacity
             )
             tx.save(reg, condition=RegistrationModel.pk.does_not_exist())
 
-        if _transact(seat):
+        if _transact(take):
             return "confirmed"
         if self._marked(mark):
             return "duplicate"
@@ -173,6 +177,7 @@ class SeminarRepository:
 
         def place(tx: TransactWrite) -> None:
             reg.status = "waitlisted"
+            reg.hold_until = None
             tx.save(mark, condition=mark_free)
             tx.update(session, actions=[SessionModel.waiting.add(1)], condition=SessionModel.pk.exists())
             tx.save(reg, condition=RegistrationModel.pk.does_not_exist())
@@ -193,7 +198,7 @@ class SeminarRepository:
         """Give the seat (or waitlist place) back and free the friend to register again; False when the
         registration was no longer live (a second cancel changes nothing)."""
         was = reg.status
-        counter = SessionModel.taken if was == "confirmed" else SessionModel.waiting
+        counter = SessionModel.taken if was in ("confirmed", "pending_payment") else SessionModel.waiting
         mark = FriendMarkModel(pk=reg.pk, sk=friend_sk(reg.subscriber_id), registration_id=reg.registration_id)
 
         def write(tx: TransactWrite) -> None:
@@ -205,24 +210,65 @@ class SeminarRepository:
             tx.update(session, actions=[counter.add(-1)])
             tx.delete(mark, condition=FriendMarkModel.registration_id == reg.registration_id)
 
-        if was not in ("confirmed", "waitlisted") or not _transact(write):
+        if was not in ("confirmed", "pending_payment", "waitlisted") or not _transact(write):
             return False
         reg.status = "cancelled"
         return True
 
-    def promote(self, reg: RegistrationModel, session: SessionModel, *, now: datetime) -> bool:
-        """A waitlisted friend takes a freed seat (True), unless someone else took it first."""
+    def promote(
+        self, reg: RegistrationModel, session: SessionModel, *, now: datetime, hold_until: datetime | None = None
+    ) -> bool:
+        """A waitlisted friend takes a freed seat (True), unless someone else took it first; with ``hold_until``
+        (a paid seminar) the seat is held as pending_payment until then."""
+        to = "pending_payment" if hold_until else "confirmed"
+        actions: list[Any] = [RegistrationModel.status.set(to), RegistrationModel.updated_at.set(now)]
+        if hold_until:
+            actions.append(RegistrationModel.hold_until.set(hold_until))
 
         def write(tx: TransactWrite) -> None:
             tx.update(
                 reg,
-                actions=[RegistrationModel.status.set("confirmed"), RegistrationModel.updated_at.set(now)],
+                actions=actions,
                 condition=RegistrationModel.status == "waitlisted",
             )
             tx.update(
                 session,
                 actions=[SessionModel.taken.add(1), SessionModel.waiting.add(-1)],
                 condition=SessionModel.taken < SessionModel.capacity,
+            )
+
+        if not _transact(write):
+            return False
+        reg.status, reg.hold_until = to, hold_until
+        return True
+
+    def confirm_payment(self, reg: RegistrationModel, *, now: datetime) -> bool:
+        """A held seat is paid: pending_payment -> confirmed (False when it was not pending: a replayed event)."""
+        ok = _transact(
+            lambda tx: tx.update(
+                reg,
+                actions=[RegistrationModel.status.set("confirmed"), RegistrationModel.updated_at.set(now)],
+                condition=RegistrationModel.status == "pending_payment",
+            )
+        )
+        if ok:
+            reg.status = "confirmed"
+        return ok
+
+    def reinstate(self, reg: RegistrationModel, session: SessionModel, *, now: datetime) -> bool:
+        """A payment arrived after its hold was released: the seat again, if one is free and the friend holds no
+        other registration of the event (False otherwise: nothing changed)."""
+        mark = FriendMarkModel(pk=reg.pk, sk=friend_sk(reg.subscriber_id), registration_id=reg.registration_id)
+
+        def write(tx: TransactWrite) -> None:
+            tx.update(
+                reg,
+                actions=[RegistrationModel.status.set("confirmed"), RegistrationModel.updated_at.set(now)],
+                condition=RegistrationModel.status == "cancelled",
+            )
+            tx.save(mark, condition=FriendMarkModel.pk.does_not_exist())
+            tx.update(
+                session, actions=[SessionModel.taken.add(1)], condition=SessionModel.taken < SessionModel.capacity
             )
 
         if not _transact(write):

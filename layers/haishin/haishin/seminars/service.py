@@ -153,6 +153,7 @@ class SeminarService:
         return session
 
     def sessions(self, workspace_id: str, event_id: str) -> list[SessionModel]:
+        self.release_expired(workspace_id, event_id)
         return self.repo.sessions(workspace_id, event_id)
 
     def update_session(self, workspace_id: str, event_id: str, session_id: str, body: SessionIn) -> SessionModel:
@@ -178,6 +179,7 @@ class SeminarService:
         *,
         source: str = "staff",
         waitlist: bool = True,
+        partner_code: str | None = None,
     ) -> RegistrationModel:
         """A seat, or a waitlist place when the session is full (``waitlist``; else a Conflict)."""
         event = self.repo.require(workspace_id, event_id)
@@ -190,7 +192,9 @@ class SeminarService:
                 f"申込締切 ({_fmt_local(session.deadline, self.zone(workspace_id))}) を過ぎています",
                 where=f"session {session_id}",
             )
+        self.release_expired(workspace_id, event_id)  # an unpaid seat past its hold is free again before this one
         registration_id = new_id("reg_")
+        held = self._paid(event) and source != "staff"  # staff take payment themselves: their seat is confirmed
         reg = RegistrationModel(
             pk=event_pk(workspace_id, event_id),
             sk=registration_sk(registration_id),
@@ -204,8 +208,9 @@ class SeminarService:
             source=source,
             created_at=now,
             updated_at=now,
+            hold_until=self._hold_until(event, now) if held else None,
         )
-        outcome = self.repo.register(reg, session, waitlist=waitlist)
+        outcome = self.repo.register(reg, session, waitlist=waitlist, seat="pending_payment" if held else "confirmed")
         if outcome == "duplicate":
             raise Conflict("この友だちはすでにこのセミナーに申し込んでいます", where="subscriber_id")
         if outcome == "full":
@@ -221,6 +226,7 @@ class SeminarService:
                 "status": reg.status,
                 "source": source,
                 "title": event.definition.get("title", ""),
+                **({"partner_code": partner_code} if partner_code else {}),
             },
             idempotency_key=f"seminar_registered:{registration_id}",
         )
@@ -300,6 +306,7 @@ class SeminarService:
     def _promote(self, workspace_id: str, event_id: str, session_id: str) -> list[RegistrationModel]:
         """Waitlisted friends of the session take freed seats, oldest first; each is told on LINE once."""
         moved: list[RegistrationModel] = []
+        event = self.repo.require(workspace_id, event_id)
         waiting = [
             r
             for r in self.repo.registrations(workspace_id, event_id)
@@ -309,27 +316,96 @@ class SeminarService:
             session = self.repo.session(workspace_id, event_id, session_id)
             if session.taken >= session.capacity:
                 break
-            if self.repo.promote(reg, session, now=clock.now()):
+            now = clock.now()
+            hold = self._hold_until(event, now) if self._paid(event) and reg.source != "staff" else None
+            if self.repo.promote(reg, session, now=now, hold_until=hold):
                 moved.append(reg)
                 self._tell_promoted(workspace_id, event_id, reg, session)
-                self._seat_effects(
-                    workspace_id,
-                    self.repo.require(workspace_id, event_id),
-                    reg,
-                    session,
-                    key=f"seminar_seat:{reg.registration_id}",
-                )
+                if reg.status == "confirmed":
+                    self._seat_effects(workspace_id, event, reg, session, key=f"seminar_seat:{reg.registration_id}")
         return moved
+
+    # ------------------------------------------------------------------ paid seminars
+    @staticmethod
+    def _paid(event: SeminarModel) -> bool:
+        price = event.definition.get("price") or {}
+        return price.get("kind") == "product" and bool(price.get("product_id"))
+
+    @staticmethod
+    def _hold_until(event: SeminarModel, now: datetime) -> datetime:
+        minutes = int((event.definition.get("price") or {}).get("hold_minutes") or 30)
+        return now + timedelta(minutes=minutes)
+
+    def release_expired(self, workspace_id: str, event_id: str) -> int:
+        """Unpaid seats past their hold are cancelled and the waitlist moves up. Called on every read and
+        registration of the event (the page, the admin's sessions and roster, a new registration): a held seat
+        nobody looks at harms nobody, so no scheduler is needed; the cancel is conditional (one release)."""
+        now = clock.now()
+        released = 0
+        for reg in self.repo.registrations(workspace_id, event_id):
+            if reg.status == "pending_payment" and reg.hold_until is not None and reg.hold_until <= now:
+                session = self.repo.session(workspace_id, event_id, reg.session_id)
+                if self.repo.cancel(reg, session, now=now):
+                    released += 1
+                    log.info("seminar %s: unpaid seat %s released", event_id, reg.registration_id)
+                    self._promote(workspace_id, event_id, reg.session_id)
+        return released
+
+    def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
+        """EventFanout listener: a paid order whose ``ref`` names a seat (``sem:<event>:<registration>``)
+        confirms it; its refund cancels it (and the waitlist moves up). Conditional writes make a replay a no-op."""
+        ref = str(data.get("ref") or "")
+        if event_type not in ("purchase_completed", "purchase_refunded") or not ref.startswith("sem:"):
+            return 0
+        parts = ref.split(":")
+        if len(parts) != 3:
+            return 0
+        try:
+            event = self.repo.require(workspace_id, parts[1])
+            reg = self.repo.registration(workspace_id, parts[1], parts[2])
+        except NotFound:
+            log.warning("seminar payment %s: no such registration", ref)
+            return 0
+        price = event.definition.get("price") or {}
+        if reg.subscriber_id != data.get("subscriber_id") or price.get("product_id") != data.get("product_id"):
+            log.warning("seminar payment %s: the order's friend or product differs: ignored", ref)
+            return 0
+        if event_type == "purchase_refunded":
+            self.cancel(workspace_id, event.event_id, reg.registration_id)
+            return 0
+        session = self.repo.session(workspace_id, event.event_id, reg.session_id)
+        now = clock.now()
+        if reg.status == "pending_payment":
+            paid = self.repo.confirm_payment(reg, now=now)
+        elif reg.status == "cancelled":  # paid after its hold was released: the seat again when one is free
+            paid = self.repo.reinstate(reg, session, now=now)
+            if not paid:
+                log.warning(
+                    "seminar %s: %s paid after the hold was released and no seat is free: refund it",
+                    event.event_id,
+                    reg.registration_id,
+                )
+        else:
+            paid = False  # confirmed already (a replay) or waitlisted (no payment link is shown then)
+        if paid:
+            self._seat_effects(workspace_id, event, reg, session, key=f"seminar_seat:{reg.registration_id}")
+        return 0
 
     def _tell_promoted(self, workspace_id: str, event_id: str, reg: RegistrationModel, session: SessionModel) -> None:
         subscriber = self.collab.subscribers.get(workspace_id, reg.subscriber_id)
         if subscriber is None or not subscriber.line:
             return
         title = self.repo.require(workspace_id, event_id).definition.get("title", "")
-        text = (
-            f"キャンセル待ちの「{title}」({_fmt_local(session.starts_at, self.zone(workspace_id))}) に"
-            "空きが出たため、お申込みが確定しました。"
-        )
+        when = _fmt_local(session.starts_at, self.zone(workspace_id))
+        if reg.status == "pending_payment" and reg.hold_until is not None:
+            text = (
+                f"キャンセル待ちの「{title}」({when}) に空きが出ました。"
+                f"{_fmt_local(reg.hold_until, self.zone(workspace_id))} までに参加費をお支払いいただくと確定します。"
+                "お申込みページからお支払いください。"
+            )
+        else:
+            text = f"キャンセル待ちの「{title}」({when}) に空きが出たため、お申込みが確定しました。"
+
         try:  # the seat is taken already: a channel gone or LINE refusing must not undo or fail the cancel
             self.collab.messenger.push_text(
                 workspace_id,
@@ -360,9 +436,16 @@ class SeminarService:
             )
             raise ValidationFailed(message, where="t") from exc
 
-    def friend_register(self, workspace_id: str, event_id: str, token: str, session_id: str) -> RegistrationModel:
+    def friend_register(
+        self, workspace_id: str, event_id: str, token: str, session_id: str, partner_code: str | None = None
+    ) -> RegistrationModel:
         return self.register(
-            workspace_id, event_id, session_id, self.friend_of(workspace_id, event_id, token), source="page"
+            workspace_id,
+            event_id,
+            session_id,
+            self.friend_of(workspace_id, event_id, token),
+            source="page",
+            partner_code=partner_code,
         )
 
     def friend_cancel(self, workspace_id: str, event_id: str, token: str) -> bool:
@@ -376,14 +459,17 @@ class SeminarService:
         """What the friend's page shows: the event, its sessions with seats left, their registration and QR."""
         subscriber_id = self.friend_of(workspace_id, event_id, token)
         event = self.repo.require(workspace_id, event_id)
+        self.release_expired(workspace_id, event_id)
         reg = self.repo.live_registration_of(workspace_id, event_id, subscriber_id)
         zone = self.zone(workspace_id)
+        pending = bool(reg and reg.status == "pending_payment")
         return {
             "event": self.event_view(event),
             "sessions": [self.session_view(s, zone) for s in self.repo.sessions(workspace_id, event_id)],
             "registration": self.registration_view(reg) if reg else None,
             "qr": self.qr_text(workspace_id, reg) if reg and reg.status == "confirmed" else None,
-            "pay_url": self.pay_url(workspace_id, event, subscriber_id) if reg and reg.status == "confirmed" else None,
+            "pay_url": self.pay_url(workspace_id, event, subscriber_id, reg) if pending and reg else None,
+            "hold_until": reg.hold_until.astimezone(zone).isoformat() if pending and reg and reg.hold_until else None,
         }
 
     def of_friend(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
@@ -468,20 +554,28 @@ class SeminarService:
         session = self.repo.session(workspace_id, event_id, session_id)
         title = self.repo.require(workspace_id, event_id).definition.get("title", "")
         when = _fmt_local(session.starts_at, self.zone(workspace_id))
-        head = (
-            f"「{title}」({when}) のお申込みが完了しました。"
-            if reg.status == "confirmed"
-            else f"「{title}」({when}) は満席のため、キャンセル待ちで受け付けました。空きが出たらお知らせします。"
+        heads = {
+            "confirmed": f"「{title}」({when}) のお申込みが完了しました。",
+            "pending_payment": f"「{title}」({when}) のお席を仮押さえしました。"
+            f"{_fmt_local(reg.hold_until or clock.now(), self.zone(workspace_id))} までに"
+            "下のページから参加費をお支払いいただくと確定します。",
+        }
+        head = heads.get(
+            reg.status,
+            f"「{title}」({when}) は満席のため、キャンセル待ちで受け付けました。空きが出たらお知らせします。",
         )
         link = self.friend_link(workspace_id, event_id, subscriber_id)
-        return [{"type": "text", "text": f"{head}\n受付用 QR コードの表示・キャンセルはこちら:\n{link}"}]
+        where = "お支払い" if reg.status == "pending_payment" else "受付用 QR コードの表示"
+        return [{"type": "text", "text": f"{head}\n{where}・キャンセルはこちら:\n{link}"}]
 
-    def pay_url(self, workspace_id: str, event: SeminarModel, subscriber_id: str) -> str | None:
-        """A paid seminar's purchase link for this friend (the payments product page); None when free."""
+    def pay_url(self, workspace_id: str, event: SeminarModel, subscriber_id: str, reg: RegistrationModel) -> str | None:
+        """A held seat's purchase link for this friend (the payments product page, Stripe Checkout); the order
+        carries ``sem:<event>:<registration>`` so its payment confirms this seat. None when free."""
         price = event.definition.get("price") or {}
-        if price.get("kind") != "product" or not price.get("product_id") or self.payments is None:
+        if not self._paid(event) or self.payments is None:
             return None
-        return str(self.payments.purchase_link(workspace_id, price["product_id"], subscriber_id))
+        ref = f"sem:{event.event_id}:{reg.registration_id}"
+        return str(self.payments.purchase_link(workspace_id, price["product_id"], subscriber_id, ref))
 
     # ------------------------------------------------------------------ attendance
     def qr_text(self, workspace_id: str, reg: RegistrationModel) -> str:
@@ -578,6 +672,7 @@ class SeminarService:
     # ------------------------------------------------------------------ roster
     def roster(self, workspace_id: str, event_id: str, session_id: str | None = None) -> list[dict[str, Any]]:
         self.repo.require(workspace_id, event_id)  # another workspace's event: 404, not an empty roster
+        self.release_expired(workspace_id, event_id)
         rows = []
         for reg in self.repo.registrations(workspace_id, event_id):
             if session_id and reg.session_id != session_id:
@@ -592,7 +687,12 @@ class SeminarService:
         """The roster for Japanese Excel: Shift_JIS (cp932; characters it lacks become ?) or UTF-8 with a BOM."""
         zone = self.zone(workspace_id)
         starts = {s.session_id: _fmt_local(s.starts_at, zone) for s in self.repo.sessions(workspace_id, event_id)}
-        labels = {"confirmed": "確定", "waitlisted": "キャンセル待ち", "cancelled": "キャンセル"}
+        labels = {
+            "confirmed": "確定",
+            "pending_payment": "支払待ち",
+            "waitlisted": "キャンセル待ち",
+            "cancelled": "キャンセル",
+        }
         marks = {"attended": "出席", "no_show": "欠席", "": ""}
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
@@ -654,6 +754,7 @@ class SeminarService:
             "attendance": item.attendance,
             "source": item.source,
             "created_at": iso(item.created_at),
+            "hold_until": iso(item.hold_until) if item.hold_until else None,
             "checked_in_at": iso(item.checked_in_at) if item.checked_in_at else None,
         }
 

@@ -1,0 +1,252 @@
+"""Paid seminars through the Stripe stand-in: the seat is held as pending_payment (counted against the capacity)
+until checkout.session.completed confirms it (a redelivery changes nothing); an unpaid hold past its expiry is
+released on the next read and the waitlist moves up; a refund cancels the seat and moves the waitlist up. The
+friend's page says each state in Japanese. A partner's ``ref`` on the page is carried as ``partner_code``."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from pay_env import WHSEC, WS, FakeMessenger, FakeScenarios, InProcessGateway
+
+from haishin import clock, wiring
+from haishin.payments.keys import StripeKeys
+from haishin.payments.products import ProductDefinition
+from haishin.secrets import InMemorySecretStore
+from haishin.seminars.inputs import SeminarIn, SessionIn
+from haishin.subscribers.models import line_account
+from haishin.wiring import Services
+from haishin_local.stripe_emulator import StripeState
+
+CHANNEL = "1234567890"
+
+
+class FakeChannels:
+    def require(self, workspace_id: str, channel_id: str) -> Any:
+        return {"channel_id": channel_id}
+
+
+@dataclass
+class S:
+    root: Services
+    stripe: StripeState
+    messenger: FakeMessenger
+    n: int = 0
+
+    def friend(self) -> str:
+        self.n += 1
+        repo = self.root.subscribers
+        friend = repo.new(WS, source="line")
+        uid = "U" + f"{self.n:x}".rjust(32, "e")
+        friend.line = {CHANNEL: line_account(uid, status="following")}
+        return repo.create(friend, [(f"line:{CHANNEL}", uid)]).subscriber_id
+
+    def paid_event(self, capacity: int = 1, hold_minutes: int = 30) -> tuple[str, str, str]:
+        product = self.root.payments.create_product(
+            WS, ProductDefinition.model_validate({"name": "セミナー参加費", "amount": 5000})
+        ).product_id
+        price = {"kind": "product", "product_id": product, "hold_minutes": hold_minutes}
+        event = self.root.seminars.create(WS, SeminarIn(title="有料セミナー", price=price))
+        session = self.root.seminars.add_session(
+            WS,
+            event.event_id,
+            SessionIn(starts_at=datetime(2026, 3, 1, 19), ends_at=datetime(2026, 3, 1, 21), venue="会場",
+                      capacity=capacity),
+        )
+        return product, event.event_id, session.session_id
+
+    def page(self, event_id: str, friend: str, form: dict[str, str] | None = None, ref: str = "") -> dict[str, Any]:
+        url = self.root.seminars.friend_link(WS, event_id, friend)
+        path, token = urllib.parse.urlsplit(url).path, url.split("?t=")[1]
+        query = {"t": token, **({"ref": ref} if ref else {})}
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "rawPath": path,
+            "rawQueryString": urllib.parse.urlencode(query),
+            "queryStringParameters": query,
+            "headers": {"host": "localhost", "content-type": "application/x-www-form-urlencoded"},
+            "requestContext": {"http": {"method": "POST" if form else "GET", "path": path}, "stage": "$default",
+                               "domainName": "localhost"},
+            "isBase64Encoded": False,
+        }
+        if form:
+            event["body"] = urllib.parse.urlencode(form)
+        return self.root.pages.handle(event)
+
+    def pay(self, event_id: str, friend: str) -> str:
+        """The friend follows the page's payment link (product page POST with s and r) and pays at Stripe."""
+        state = self.root.seminars.friend_state(WS, event_id, self.root.seminars.friend_link(
+            WS, event_id, friend).split("?t=")[1])
+        link = state["pay_url"]
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link).query))
+        product_id = urllib.parse.urlsplit(link).path.rsplit("/", 1)[1]
+        url = self.root.payments.start_checkout(product_id, query["s"], query.get("r"))
+        session_id = url.rsplit("/", 1)[1]
+        self.stripe.complete_checkout(session_id)
+        return session_id
+
+
+@pytest.fixture
+def s(aws: Any, manual_clock: Any) -> Iterator[S]:
+    secrets = InMemorySecretStore()
+    state = StripeState(base_url="http://stripe.local", clock=clock.epoch_seconds)
+    messenger = FakeMessenger()
+    root = Services(secrets=secrets, scenario_service=FakeScenarios(), messenger=messenger,
+                    stripe=InProcessGateway(state), channels=FakeChannels())
+    StripeKeys(secrets).put(WS, "test", secret_key="sk_test_123", webhook_secrets=[WHSEC])
+
+    def transport(url: str, body: bytes, headers: dict[str, str]) -> int:
+        return root.payments.handle_webhook(WS, body, headers["Stripe-Signature"])[0]
+
+    state.register_webhook(f"http://haishin.local/stripe/webhook/{WS}", WHSEC, transport=transport)
+    previous = wiring.install(root)
+    try:
+        yield S(root, state, messenger)
+    finally:
+        wiring.install(previous)
+
+
+def status(s: S, event_id: str, friend: str) -> str | None:
+    reg = s.root.seminars.repo.live_registration_of(WS, event_id, friend)
+    return reg.status if reg else None
+
+
+def test_a_paid_seat_is_held_then_confirmed_by_checkout_once(s: S) -> None:
+    product, event_id, session_id = s.paid_event(capacity=1)
+    a, b = s.friend(), s.friend()
+    held = s.page(event_id, a, {"action": "register", "session_id": session_id})
+    assert held["statusCode"] == 200 and "仮押さえ" in held["body"] and 'data-testid="sem-hold"' in held["body"]
+    assert 'data-testid="sem-qr"' not in held["body"] and "&amp;r=sem%3A" not in held["body"]
+    assert f"/p/{product}?s=" in held["body"] and f"r=sem:{event_id}:" in held["body"]
+    (session,) = s.root.seminars.sessions(WS, event_id)
+    assert session.taken == 1  # the hold counts against the capacity
+    waiting = s.page(event_id, b, {"action": "register", "session_id": session_id})
+    assert "キャンセル待ち" in waiting["body"]
+    checkout = s.pay(event_id, a)
+    assert status(s, event_id, a) == "confirmed"
+    s.stripe.flush(duplicate=True)  # a redelivered event changes nothing
+    assert status(s, event_id, a) == "confirmed"
+    metadata = s.stripe.objects[checkout]["metadata"]
+    assert metadata["ref"].startswith(f"sem:{event_id}:reg_")
+    shown = s.page(event_id, a)
+    assert "お申込み済みです" in shown["body"] and 'data-testid="sem-qr"' in shown["body"]
+    assert 'data-testid="sem-pay"' not in shown["body"]
+    (session,) = s.root.seminars.sessions(WS, event_id)
+    assert (session.taken, session.waiting) == (1, 1)
+
+
+def test_an_unpaid_hold_is_released_on_the_next_read_and_the_waitlist_moves_up(s: S, manual_clock: Any) -> None:
+    _, event_id, session_id = s.paid_event(capacity=1, hold_minutes=30)
+    a, b = s.friend(), s.friend()
+    s.root.seminars.register(WS, event_id, session_id, a, source="page")
+    s.root.seminars.register(WS, event_id, session_id, b, source="page")
+    assert (status(s, event_id, a), status(s, event_id, b)) == ("pending_payment", "waitlisted")
+    manual_clock.advance(timedelta(minutes=29))
+    s.root.seminars.sessions(WS, event_id)
+    assert status(s, event_id, a) == "pending_payment"
+    manual_clock.advance(timedelta(minutes=2))
+    page = s.page(event_id, b)  # b's own page read releases a's hold; b now holds the seat, to pay
+    assert status(s, event_id, a) is None and status(s, event_id, b) == "pending_payment"
+    assert "お支払い待ちです" in page["body"] and 'data-testid="sem-pay"' in page["body"]
+    assert any("までに参加費をお支払い" in text for text, _ in s.messenger.sent)
+    (session,) = s.root.seminars.sessions(WS, event_id)
+    assert (session.taken, session.waiting) == (1, 0)
+    gone = s.page(event_id, a)
+    assert "日程を選んでお申込みください" in gone["body"]
+
+
+def test_a_payment_after_the_release_takes_a_free_seat_again(s: S, manual_clock: Any) -> None:
+    _, event_id, session_id = s.paid_event(capacity=2, hold_minutes=10)
+    a = s.friend()
+    s.root.seminars.register(WS, event_id, session_id, a, source="page")
+    link_state = s.root.seminars.friend_state(WS, event_id, s.root.seminars.friend_link(
+        WS, event_id, a).split("?t=")[1])
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link_state["pay_url"]).query))
+    product_id = urllib.parse.urlsplit(link_state["pay_url"]).path.rsplit("/", 1)[1]
+    checkout = s.root.payments.start_checkout(product_id, query["s"], query["r"]).rsplit("/", 1)[1]
+    manual_clock.advance(timedelta(minutes=11))
+    s.root.seminars.sessions(WS, event_id)
+    assert status(s, event_id, a) is None
+    s.stripe.complete_checkout(checkout)  # the friend finished paying late: a seat is free, it is theirs
+    assert status(s, event_id, a) == "confirmed"
+    (session,) = s.root.seminars.sessions(WS, event_id)
+    assert session.taken == 1
+
+
+def test_a_refund_cancels_the_seat_and_moves_the_waitlist_up(s: S) -> None:
+    _, event_id, session_id = s.paid_event(capacity=1)
+    a, b = s.friend(), s.friend()
+    s.root.seminars.register(WS, event_id, session_id, a, source="page")
+    s.root.seminars.register(WS, event_id, session_id, b, source="page")
+    checkout = s.pay(event_id, a)
+    assert status(s, event_id, a) == "confirmed"
+    s.stripe.refund_order_payment(payment_intent=s.stripe.objects[checkout]["payment_intent"], amount=None)
+    s.stripe.flush(duplicate=True)
+    assert status(s, event_id, a) is None and status(s, event_id, b) == "pending_payment"
+    (session,) = s.root.seminars.sessions(WS, event_id)
+    assert (session.taken, session.waiting) == (1, 0)
+
+
+def test_a_forged_ref_confirms_nothing(s: S) -> None:
+    product, event_id, session_id = s.paid_event(capacity=2)
+    a, b = s.friend(), s.friend()
+    reg_a = s.root.seminars.register(WS, event_id, session_id, a, source="page")
+    s.root.seminars.register(WS, event_id, session_id, b, source="page")
+    # b pays with a ref naming a's registration: the order's friend differs, a's seat stays unpaid
+    link = s.root.payments.purchase_link(WS, product, b, f"sem:{event_id}:{reg_a.registration_id}")
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link).query))
+    s.stripe.complete_checkout(s.root.payments.start_checkout(product, query["s"], query["r"]).rsplit("/", 1)[1])
+    assert (status(s, event_id, a), status(s, event_id, b)) == ("pending_payment", "pending_payment")
+
+
+def test_the_partner_ref_on_the_page_is_carried_as_partner_code(s: S) -> None:
+    partner = s.root.partners.create(WS, {"name": "山田", "email": "y@example.com", "channel_id": CHANNEL,
+                                          "rules": [{"kind": "percent", "percent": 10}]})
+    code = s.root.routes.get(WS, partner.route_id).code
+    event = s.root.seminars.create(WS, SeminarIn(title="無料セミナー"))
+    session = s.root.seminars.add_session(
+        WS, event.event_id,
+        SessionIn(starts_at=datetime(2026, 3, 1, 19), ends_at=datetime(2026, 3, 1, 21), venue="会場", capacity=5),
+    )
+    a = s.friend()
+    done = s.page(event.event_id, a, {"action": "register", "session_id": session.session_id}, ref=code)
+    assert "お申込みが完了しました" in done["body"]
+    report = s.root.partners.report(WS, partner.partner_id)
+    assert report["months"][0]["registrations"] == 1
+
+
+def test_the_partners_seminar_link_is_served_and_sends_through_the_partners_route(s: S) -> None:
+    partner = s.root.partners.create(WS, {"name": "山田", "email": "y@example.com", "channel_id": CHANNEL,
+                                          "rules": [{"kind": "percent", "percent": 10}], "seminar_ids": []})
+    code = s.root.routes.get(WS, partner.route_id).code
+    _, event_id, _ = s.paid_event(capacity=3)
+    link = s.root.partners.seminar_url(event_id, code)
+    path = urllib.parse.urlsplit(link).path
+    assert path == f"/s/{event_id}"
+
+    def get(query: dict[str, str]) -> dict[str, Any]:
+        return s.root.pages.handle({
+            "version": "2.0", "rawPath": path, "rawQueryString": urllib.parse.urlencode(query),
+            "queryStringParameters": query, "headers": {"host": "localhost"},
+            "requestContext": {"http": {"method": "GET", "path": path}, "stage": "$default",
+                               "domainName": "localhost"},
+            "isBase64Encoded": False})
+
+    shown = get({"ref": code})
+    assert shown["statusCode"] == 200 and "有料セミナー" in shown["body"] and "残り 3 席" in shown["body"]
+    assert f"/r/{code}" in shown["body"] and "参加費が必要です" in shown["body"]
+    assert get({"ref": "nosuchcode"})["statusCode"] == 404
+    assert get({})["statusCode"] == 404
+
+
+def test_registering_on_line_for_a_paid_seminar_holds_the_seat_and_says_to_pay(s: S) -> None:
+    _, event_id, session_id = s.paid_event(capacity=1, hold_minutes=30)
+    a = s.friend()
+    (answer,) = s.root.seminars.line_postback(WS, a, "r", event_id, session_id)
+    assert "仮押さえ" in answer["text"] and "までに" in answer["text"] and "お支払い・キャンセルはこちら" in answer["text"]
+    assert status(s, event_id, a) == "pending_payment"
