@@ -70,6 +70,7 @@ REFERENCE_FIELDS: dict[str, Kind] = {
     "scenario_id": Kind.SCENARIO,
     "scenario_ids": Kind.SCENARIO,
     "dunning_scenario_id": Kind.SCENARIO,
+    "reminder_scenario_id": Kind.SCENARIO,  # a seminar's reminder scenario
     "form_id": Kind.FORM,
     "product_id": Kind.PRODUCT,
     "segment_id": Kind.SEGMENT,
@@ -91,6 +92,9 @@ NOT_REFERENCES: dict[str, str] = {
     "menu_id": "a rich menu: PUT /rich-menu-rules checks each against the workspace and channel (RichMenuRules.save)",
     "default_menu_id": "a rich menu, as menu_id",
     "route_id": "an inflow route: PUT /rich-menu-rules checks it against the workspace (RichMenuRules.save)",
+    "coupon_id": "a coupon: read under the caller's workspace key only (CouponService; a segment condition naming "
+                 "another workspace's coupon matches no one)",
+    "session_id": "a seminar session: looked up inside the path's seminar of the caller's workspace (SeminarService)",
 }
 # Tags may be named by name ("VIP") or by ID anywhere a body lists tags; a value shaped like a tag ID is an ID.
 TAG_ID = re.compile(r"^tag_[0-9A-HJKMNP-TV-Z]{26}$")

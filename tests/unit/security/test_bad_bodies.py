@@ -56,7 +56,13 @@ class HttpRoute:
     path: str  # a concrete path
 
 
+# A greedy path names the page behind it, so the sweep reaches that page's body check rather than a 404.
+PROXY_PAGES = {"/b/{proxy+}": "/b/cancel/bkg_x1", "/sem/{proxy+}": f"/sem/{WS}/sem_x1"}
+
+
 def _concrete(path: str) -> str:
+    if path in PROXY_PAGES:
+        return PROXY_PAGES[path]
     values = {"channel_id": CHANNEL, "workspace_id": WS}
     path = re.sub(r"\{(\w+)\+?\}", lambda m: values.get(m.group(1), "x1"), path)
     return re.sub(r"<(\w+)>", "x1", path)

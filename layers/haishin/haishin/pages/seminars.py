@@ -43,6 +43,12 @@ def seminar_page(
     token = http.query(event, "t") or ""
     notice = error = ""
     status = 200
+    form: dict[str, list[str]] = {}
+    if http.method(event) == "POST":
+        try:  # the body's own problem first (wrong type, too large), whoever sent it
+            form = http.form_data(event)
+        except HaishinError as exc:
+            return message_page(exc.http_status, "送信内容を読み取れませんでした", exc.message)
     try:
         service.friend_of(workspace_id, event_id, token)
     except HaishinError as exc:
@@ -54,7 +60,6 @@ def seminar_page(
         )
     if http.method(event) == "POST":
         try:
-            form = http.form_data(event)
             action = (form.get("action") or [""])[0]
             if action == "register":
                 ref = (form.get("ref") or [""])[0] or http.query(event, "ref") or None  # a partner's link code
