@@ -18,7 +18,7 @@ import itertools
 import re
 import urllib.parse
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
 import pytest
@@ -281,6 +281,37 @@ def csv(w: World, text: str) -> tuple[str, str, str]:
     return user, str(friend["subscriber_id"]), scenario_id
 
 
+def _book(w: World, sid: str, name: str) -> dict[str, Any]:
+    """Staff book the friend into the first open slot of a new menu (the admin's 予約 screen)."""
+    menu = w.call("POST", "/api/booking-menus", {"name": name, "duration_minutes": 60}, expect=(201,))
+    menu_id = str(menu.get("menu_id") or menu.get("booking_menu_id"))
+    week = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    w.call("POST", "/api/booking-staff", {"name": f"{name}担当", "hours": week, "menu_ids": [menu_id]}, expect=(201,))
+    day = (datetime.now(UTC) + timedelta(days=60)).date().isoformat()  # well past any clock move of this module
+    slot = w.call("GET", f"/api/booking-slots?menu_id={menu_id}&date={day}&days=7")["items"][0]
+    return dict(w.call("POST", "/api/bookings", {"menu_id": menu_id, "start": slot["start"], "subscriber_id": sid},
+                       expect=(201,)))
+
+
+def booking_created(w: World, text: str) -> tuple[str, str, str]:
+    scenario_id = w.scenario("予約した", [{"type": "booking_created"}], [step("s1", text)])
+    user = w.new_user()
+    sid = w.follow(user)
+    _book(w, sid, "カット")
+    w.system.drain()
+    return user, sid, scenario_id
+
+
+def booking_canceled(w: World, text: str) -> tuple[str, str, str]:
+    scenario_id = w.scenario("予約をキャンセルした", [{"type": "booking_canceled"}], [step("s1", text)])
+    user = w.new_user()
+    sid = w.follow(user)
+    booking = _book(w, sid, "カラー")
+    w.call("POST", f"/api/bookings/{booking['booking_id']}/cancel", {})
+    w.system.drain()
+    return user, sid, scenario_id
+
+
 TRIGGER_ROWS = [
     pytest.param("friend_added", friend_added, id="friend_added-line-follow"),
     pytest.param("form_submitted", form_submitted, id="form_submitted-public-form"),
@@ -292,6 +323,8 @@ TRIGGER_ROWS = [
     pytest.param("admin", admin, id="admin-enrol"),
     pytest.param("api", api, id="api-create-friend"),
     pytest.param("csv", csv, id="csv-import"),
+    pytest.param("booking_created", booking_created, id="booking_created-staff-booking"),
+    pytest.param("booking_canceled", booking_canceled, id="booking_canceled-staff-cancel"),
 ]
 
 
