@@ -122,8 +122,9 @@ def test_a_sale_through_a_partners_link_shows_on_the_partners_own_page(
     snap("report")
 
     # a refund in Stripe: the reversal shows (a negative row), the commission goes back to ¥0
-    [session] = [o for o in list(system.stripe_emulator.objects.values())
-                 if o.get("object") == "checkout.session" and o.get("payment_intent")]
+    [session] = [o for o in list(system.stripe_emulator.objects.values())  # this workspace's (journeys share Stripe)
+                 if o.get("object") == "checkout.session" and o.get("payment_intent")
+                 and (o.get("metadata") or {}).get("workspace_id") == WS]
     system.stripe_emulator.refund_order_payment(payment_intent=session["payment_intent"])
     system.drain()
     partner_page.reload()
