@@ -379,7 +379,7 @@ class Services:
             from haishin.coupons.repository import CouponRepository  # noqa: PLC0415
             from haishin.coupons.service import CouponService  # noqa: PLC0415
 
-            return CouponService(CouponRepository(), events=self.events, subscribers=self.subscribers,
+            return CouponService(CouponRepository(write_workers=4), events=self.events, subscribers=self.subscribers,
                                  stripe=lambda: self.payments,
                                  zone_of=lambda ws: str(self.workspaces.get(ws).get("time_zone") or "Asia/Tokyo"))
 

@@ -8,6 +8,8 @@
                                                    marker that makes distribution once per friend
 - redemption:  sk ``cpnred#<coupon_id>#<key>``     one per redemption; ``key`` is the idempotency key (a Stripe
                                                    checkout session, or a new ID for a staff/API redemption)
+- held:        sk ``cpnheld#<sub>#<coupon_id>``    the per-friend index of assignments (written in the same
+                                                   transaction as the marker): マイページ queries the friend's own
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from haishin.storage.base import HaishinModel, UTCDateTimeAttribute, model_meta
 # readable codes: no 0/O, 1/I (nor L, easily read as 1)
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,39}$")
-MAX_POOL = 20000
+MAX_POOL = 100_000
 MAX_IMPORT = 5000
+# codes per conditional write transaction: 2 items per code + the pool counter stays under DynamoDB's 100 items
+CODES_PER_TRANSACTION = 49
 
 
 def coupon_sk(coupon_id: str) -> str:
@@ -47,6 +51,10 @@ def assignment_prefix(coupon_id: str) -> str:
 
 def redemption_prefix(coupon_id: str) -> str:
     return f"cpnred#{coupon_id}#"
+
+
+def held_prefix(subscriber_id: str) -> str:
+    return f"cpnheld#{subscriber_id}#"
 
 
 def stripe_sk(promotion_code_id: str) -> str:
@@ -98,6 +106,7 @@ class CouponCodeModel(HaishinModel):
     assigned_at = UTCDateTimeAttribute(null=True)
     redeemed_count = NumberAttribute(default=0)
     redeemed_at = UTCDateTimeAttribute(null=True)
+    archived = NumberAttribute(default=0)  # a withdrawn code: never handed out, refused at redemption
 
 
 class CouponStripeLinkModel(HaishinModel):
@@ -131,6 +140,16 @@ class CouponAssignmentModel(HaishinModel):
     redeemed_count = NumberAttribute(default=0)
 
 
+class CouponHeldModel(HaishinModel):
+    """sk ``cpnheld#<subscriber>#<coupon_id>``: the friend's side of an assignment (マイページ lists these)."""
+
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    coupon_id = UnicodeAttribute()
+
+
 class CouponRedemptionModel(HaishinModel):
     Meta = model_meta("WORKSPACE_TABLE")
 
@@ -145,6 +164,9 @@ class CouponRedemptionModel(HaishinModel):
     amount = NumberAttribute(default=0)  # yen paid (Stripe checkouts)
     actor = UnicodeAttribute(default="")
     redeemed_at = UTCDateTimeAttribute()
+    # an undone redemption stays (the Stripe key keeps a redelivered checkout from counting again): who and when
+    undone_at = UTCDateTimeAttribute(null=True)
+    undone_by = UnicodeAttribute(null=True)
 
 
 class CouponIn(BaseModel):
@@ -161,6 +183,7 @@ class CouponIn(BaseModel):
     mode: Literal["shared", "pool"]
     shared_code: str | None = Field(default=None, max_length=40)
     # a shared code also becomes a Stripe coupon + promotion code (when the workspace has Stripe keys); false: not
+    # (the admin's 「Stripeに作成しない」)
     stripe: bool = True
 
     @field_validator("name")
@@ -225,3 +248,10 @@ class RedeemIn(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
     code: str = Field(min_length=1, max_length=60)
     subscriber_id: str | None = Field(default=None, max_length=100)
+
+
+class ArchiveCodesIn(BaseModel):
+    """Codes to withdraw from a pool coupon (typed as staff read them; normalised)."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+    codes: list[str] = Field(min_length=1, max_length=500)

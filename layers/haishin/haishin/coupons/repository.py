@@ -5,6 +5,7 @@ a unique code is redeemed once and a friend within their limit (``redeem``)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -12,9 +13,11 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from haishin.coupons.models import (
+    CODES_PER_TRANSACTION,
     CouponAssignmentModel,
     CouponCodeModel,
     CouponFreeCodeModel,
+    CouponHeldModel,
     CouponModel,
     CouponRedemptionModel,
     CouponStripeLinkModel,
@@ -22,6 +25,7 @@ from haishin.coupons.models import (
     code_sk,
     coupon_sk,
     free_prefix,
+    held_prefix,
     redemption_prefix,
     stripe_sk,
 )
@@ -30,6 +34,10 @@ from haishin.workspaces.models import workspace_pk
 
 
 class CouponRepository:
+    def __init__(self, *, write_workers: int = 1) -> None:
+        # parallel code-batch transactions (DynamoDB; moto's transactions are not thread-safe, so 1 by default)
+        self.write_workers = write_workers
+
     # ------------------------------------------------------------------ coupons
     def get(self, workspace_id: str, coupon_id: str) -> CouponModel | None:
         try:
@@ -94,26 +102,84 @@ class CouponRepository:
             return None
 
     def add_codes(self, workspace_id: str, coupon_id: str, codes: Iterable[str]) -> tuple[int, list[str]]:
-        """Each new code (its lookup record and its free-pool record) in one transaction per code, so a code already
-        in the workspace (this coupon's or another's) is refused alone. Returns (added, taken codes)."""
-        added, taken = 0, []
+        """New codes for a pool, written in batches: codes already in the workspace (this coupon's or another's) are
+        found first with BatchGetItem, then each batch of ``CODES_PER_TRANSACTION`` codes (lookup record + free
+        record each, and the pool counter ADD) is one transaction whose lookup puts are conditional on absence. A
+        batch cancelled because a code was taken meanwhile (a concurrent import) drops exactly the codes whose
+        condition failed (the cancellation reasons) and writes the rest again. BatchWriteItem itself cannot carry
+        conditions, so it alone could overwrite another coupon's code. Returns (added, taken codes)."""
         pk = workspace_pk(workspace_id)
-        for code in codes:
-            record = CouponCodeModel(pk, code_sk(code), workspace_id=workspace_id, coupon_id=coupon_id, code=code)
-            free = CouponFreeCodeModel(pk, free_prefix(coupon_id) + code, code=code)
+        wanted = list(dict.fromkeys(codes))
+        existing: set[str] = set()
+        for start in range(0, len(wanted), 100):
+            keys = [(pk, code_sk(c)) for c in wanted[start:start + 100]]
+            existing.update(item.code for item in CouponCodeModel.batch_get(keys, attributes_to_get=["code"]))
+        taken = [c for c in wanted if c in existing]
+        fresh = [c for c in wanted if c not in existing]
+        batches = [fresh[i:i + CODES_PER_TRANSACTION] for i in range(0, len(fresh), CODES_PER_TRANSACTION)]
+        added = 0
+        if not batches:
+            return 0, taken
+        with ThreadPoolExecutor(max_workers=max(1, min(self.write_workers, len(batches)))) as pool:
+            for got, lost in pool.map(lambda batch: self._write_batch(workspace_id, coupon_id, batch), batches):
+                added += got
+                taken.extend(lost)
+        return added, taken
+
+    def _write_batch(self, workspace_id: str, coupon_id: str, batch: list[str]) -> tuple[int, list[str]]:
+        pk = workspace_pk(workspace_id)
+        lost: list[str] = []
+        while batch:
             try:
                 with TransactWrite(connection=connection()) as tx:
-                    tx.save(record, condition=CouponCodeModel.pk.does_not_exist())
-                    tx.save(free)
+                    for code in batch:
+                        tx.save(CouponCodeModel(pk, code_sk(code), workspace_id=workspace_id, coupon_id=coupon_id,
+                                                code=code), condition=CouponCodeModel.pk.does_not_exist())
+                        tx.save(CouponFreeCodeModel(pk, free_prefix(coupon_id) + code, code=code))
+                    tx.update(CouponModel(pk, coupon_sk(coupon_id)), actions=[CouponModel.pool_size.add(len(batch))])
             except TransactWriteError as exc:
-                if condition_failed(exc):
-                    taken.append(code)
-                    continue
+                if not condition_failed(exc):
+                    raise
+                reasons = list(getattr(exc, "cancellation_reasons", None) or [])
+                # items go code, free, code, free, ...: the lookup put of code i is item 2*i
+                failed = {batch[i // 2] for i, r in enumerate(reasons)
+                          if i % 2 == 0 and i // 2 < len(batch) and getattr(r, "code", None) == "ConditionalCheckFailed"}
+                if not failed:
+                    raise
+                lost.extend(c for c in batch if c in failed)
+                batch = [c for c in batch if c not in failed]
+                continue
+            return len(batch), lost
+        return 0, lost
+
+    def export_codes(self, workspace_id: str, coupon_id: str) -> Iterator[CouponCodeModel]:
+        """Every code of the coupon (the CSV export): the workspace's code records filtered by coupon."""
+        yield from self.codes(workspace_id, coupon_id)
+
+    def archive_code(self, workspace_id: str, coupon_id: str, code: str) -> str:
+        """Withdraw one code: a free one leaves the pool (its free record deleted, ``pool_size`` -1), a handed-out
+        one stays with its friend but can no longer be redeemed. Returns "ok", "missing" (not this coupon's code) or
+        "already"."""
+        pk = workspace_pk(workspace_id)
+        record = self.code(workspace_id, code)
+        if record is None or record.coupon_id != coupon_id or record.shared:
+            return "missing"
+        if record.archived:
+            return "already"
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(CouponCodeModel(pk, code_sk(code)), actions=[CouponCodeModel.archived.set(1)],
+                          condition=CouponCodeModel.assigned_to.does_not_exist())
+                tx.delete(CouponFreeCodeModel(pk, free_prefix(coupon_id) + code),
+                          condition=CouponFreeCodeModel.pk.exists())
+                tx.update(CouponModel(pk, coupon_sk(coupon_id)), actions=[CouponModel.pool_size.add(-1)])
+            return "ok"
+        except TransactWriteError as exc:
+            if not condition_failed(exc):
                 raise
-            added += 1
-        if added:
-            CouponModel(pk, coupon_sk(coupon_id)).update(actions=[CouponModel.pool_size.add(added)])
-        return added, taken
+        # handed out (maybe just now): it stays the friend's, only redemption is refused
+        CouponCodeModel(pk, code_sk(code)).update(actions=[CouponCodeModel.archived.set(1)])
+        return "ok"
 
     def free_codes(self, workspace_id: str, coupon_id: str, limit: int) -> list[str]:
         return [item.code for item in CouponFreeCodeModel.query(
@@ -148,6 +214,7 @@ class CouponRepository:
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.save(marker, condition=CouponAssignmentModel.pk.does_not_exist())
+                tx.save(CouponHeldModel(pk, held_prefix(subscriber_id) + coupon_id, coupon_id=coupon_id))
                 tx.update(CouponModel(pk, coupon_sk(coupon_id)), actions=[CouponModel.distributed.add(1)])
                 if pooled:
                     tx.delete(CouponFreeCodeModel(pk, free_prefix(coupon_id) + code),
@@ -165,6 +232,25 @@ class CouponRepository:
                 return "friend"
             return "code"
         return "ok"
+
+    def held_by(self, workspace_id: str, subscriber_id: str) -> list[CouponAssignmentModel]:
+        """The friend's assignments, through their own index (one query + one batch read of the markers), not by
+        reading every coupon of the workspace."""
+        pk = workspace_pk(workspace_id)
+        keys = [(pk, assignment_prefix(item.coupon_id) + subscriber_id) for item in CouponHeldModel.query(
+            pk, CouponHeldModel.sk.startswith(held_prefix(subscriber_id)))]
+        out: list[CouponAssignmentModel] = []
+        for start in range(0, len(keys), 100):
+            out.extend(CouponAssignmentModel.batch_get(keys[start:start + 100], consistent_read=True))
+        return out
+
+    def coupons(self, workspace_id: str, coupon_ids: Iterable[str]) -> list[CouponModel]:
+        pk = workspace_pk(workspace_id)
+        keys = [(pk, coupon_sk(c)) for c in dict.fromkeys(coupon_ids)]
+        out: list[CouponModel] = []
+        for start in range(0, len(keys), 100):
+            out.extend(CouponModel.batch_get(keys[start:start + 100], consistent_read=True))
+        return out
 
     def holders(self, workspace_id: str, coupon_id: str | None, status: str, now: datetime) -> set[str]:
         """Friends by their coupons (``coupon_id`` or any): ``unredeemed`` (received, not used, coupon still valid),
@@ -231,3 +317,28 @@ class CouponRepository:
                     return step
             return "code_used"
         return "ok"
+
+    def undo(self, row: CouponRedemptionModel, *, unique_code: bool, actor: str, now: datetime) -> bool:
+        """Take one redemption back in one transaction: the record marked undone (only if not already), the
+        coupon's counters decreased, a unique code usable again, the friend's count decreased. False: already
+        undone."""
+        pk = workspace_pk(row.workspace_id)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(row, actions=[CouponRedemptionModel.undone_at.set(now),
+                                        CouponRedemptionModel.undone_by.set(actor)],
+                          condition=CouponRedemptionModel.pk.exists() & CouponRedemptionModel.undone_at.does_not_exist())
+                tx.update(CouponModel(pk, coupon_sk(row.coupon_id)),
+                          actions=[CouponModel.redeemed.add(-1), CouponModel.revenue.add(-int(row.amount or 0))])
+                if unique_code:
+                    tx.update(CouponCodeModel(pk, code_sk(row.code)),
+                              actions=[CouponCodeModel.redeemed_count.add(-1), CouponCodeModel.redeemed_at.remove()])
+                if row.subscriber_id and row.source != "stripe":
+                    tx.update(CouponAssignmentModel(pk, assignment_prefix(row.coupon_id) + row.subscriber_id),
+                              actions=[CouponAssignmentModel.redeemed_count.add(-1)],
+                              condition=CouponAssignmentModel.redeemed_count > 0)
+        except TransactWriteError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True

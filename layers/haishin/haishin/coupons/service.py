@@ -37,6 +37,7 @@ from haishin.coupons.models import (
     normalise_code,
 )
 from haishin.coupons.repository import CouponRepository
+from haishin.csvio.cells import encode_csv
 from haishin.errors import Conflict, ExternalServiceError, NotFound, ValidationFailed
 from haishin.render import RenderError
 from haishin.workspaces.models import workspace_pk
@@ -301,18 +302,18 @@ class CouponService:
 
     def of_friend(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
         """The coupons handed to the friend (マイページ): their unique code or the shared code, the discount, the
-        validity in the workspace's zone, and whether it is used up. Archived coupons are left out. One read per
-        coupon (the assignment marker)."""
+        validity in the workspace's zone, and whether it is used up. Archived coupons are left out. Reads only this
+        friend's assignments (their ``cpnheld#`` index) and those coupons, newest first."""
         zone = self._zone(workspace_id)
         now = clock.now()
+        held = {h.coupon_id: h for h in self.repository.held_by(workspace_id, subscriber_id)}
+        coupons = sorted(self.repository.coupons(workspace_id, held), key=lambda c: c.created_at, reverse=True)
         out: list[dict[str, Any]] = []
-        for coupon in self.all(workspace_id):
+        for coupon in coupons:
             if coupon.archived:
                 continue
-            held = self.repository.assignment(workspace_id, coupon.coupon_id, subscriber_id)
-            if held is None:
-                continue
-            used = int(held.redeemed_count or 0)
+            mine = held[coupon.coupon_id]
+            used = int(mine.redeemed_count or 0)
             limit = int(coupon.per_friend_limit or 1)
             expired = bool(coupon.valid_until and now >= coupon.valid_until)
             until = coupon.valid_until.astimezone(zone) if coupon.valid_until else None
@@ -320,7 +321,7 @@ class CouponService:
             out.append({
                 "coupon_id": coupon.coupon_id,
                 "name": coupon.name,
-                "code": held.code,
+                "code": mine.code,
                 "discount": discount_label(coupon),
                 "valid_from": f"{since.year}年{since.month}月{since.day}日" if since and since > now else "",
                 "valid_until": f"{until.year}年{until.month}月{until.day}日 {until:%H:%M}" if until else "",
@@ -367,6 +368,8 @@ class CouponService:
         if coupon.valid_until and now >= coupon.valid_until:
             until = coupon.valid_until.astimezone(zone)
             return f"クーポン「{coupon.name}」は有効期限 ({until:%Y/%m/%d %H:%M}) が過ぎています"
+        if record.archived:
+            return f"コード「{record.code}」は無効化されています"
         if not record.shared and record.redeemed_at is not None:
             used = record.redeemed_at.astimezone(zone)
             return f"コード「{record.code}」は使用済みです ({used:%Y/%m/%d %H:%M} に利用)"
@@ -457,7 +460,8 @@ class CouponService:
         self.get(workspace_id, coupon_id)
         return [{"redemption_id": r.redemption_id, "code": r.code, "subscriber_id": r.subscriber_id,
                  "source": r.source, "amount": int(r.amount or 0), "actor": r.actor,
-                 "redeemed_at": r.redeemed_at.isoformat()}
+                 "redeemed_at": r.redeemed_at.isoformat(),
+                 "undone_at": r.undone_at.isoformat() if r.undone_at else None, "undone_by": r.undone_by}
                 for r in self.repository.redemptions(workspace_id, coupon_id)]
 
     def codes(self, workspace_id: str, coupon_id: str, limit: int = 200) -> list[dict[str, Any]]:
@@ -465,10 +469,65 @@ class CouponService:
         out = []
         for record in self.repository.codes(workspace_id, coupon_id):
             out.append({"code": record.code, "assigned_to": record.assigned_to,
-                        "redeemed": record.redeemed_at is not None})
+                        "redeemed": record.redeemed_at is not None, "archived": bool(record.archived)})
             if len(out) >= limit:
                 break
         return out
+
+    def export_csv(self, workspace_id: str, coupon_id: str, encoding: str = "utf-8-sig") -> bytes:
+        """Every code of the coupon as a spreadsheet: code, state, the friend it went to, when, redeemed when.
+        UTF-8 with BOM (Excel opens it) or Shift_JIS (CP932)."""
+        if encoding not in ("utf-8-sig", "cp932"):
+            raise ValidationFailed("文字コードは utf-8-sig か cp932 です", where="encoding")
+        coupon = self.get(workspace_id, coupon_id)
+        zone = self._zone(workspace_id)
+
+        def when(value: datetime | None) -> str:
+            return value.astimezone(zone).strftime("%Y/%m/%d %H:%M") if value else ""
+
+        rows = [["クーポン", "コード", "状態", "配布先の友だちID", "配布日時", "利用日時"]]
+        for record in sorted(self.repository.export_codes(workspace_id, coupon_id), key=lambda r: r.code):
+            state = ("無効" if record.archived else "利用済み" if record.redeemed_at else
+                     "配布済み" if record.assigned_to else "未配布" if not record.shared else "共通コード")
+            rows.append([coupon.name, record.code, state, record.assigned_to or "", when(record.assigned_at),
+                         when(record.redeemed_at)])
+        return encode_csv(rows, "cp932" if encoding == "cp932" else "utf-8-sig")
+
+    def archive_codes(self, workspace_id: str, coupon_id: str, codes: list[str]) -> dict[str, Any]:
+        """Withdraw codes from a pool coupon: unhanded ones leave the pool, handed-out ones can no longer be
+        redeemed. Every code is checked first; one that is not this coupon's refuses the whole request."""
+        coupon = self.get(workspace_id, coupon_id)
+        if coupon.mode != "pool":
+            raise ValidationFailed("共通コードのクーポンはコード単位で無効化できません (クーポンをアーカイブしてください)",
+                                   where="codes")
+        wanted = list(dict.fromkeys(normalise_code(c) for c in codes if normalise_code(c)))
+        for code in wanted:
+            record = self.repository.code(workspace_id, code)
+            if record is None or record.coupon_id != coupon_id:
+                raise ValidationFailed(f"コード「{code}」はこのクーポンのコードではありません", where="codes")
+        archived = sum(1 for code in wanted if self.repository.archive_code(workspace_id, coupon_id, code) == "ok")
+        return {"archived": archived, "coupon": self.view(workspace_id, self.get(workspace_id, coupon_id))}
+
+    def undo_redemption(self, workspace_id: str, coupon_id: str, redemption_id: str, *, actor: str
+                        ) -> dict[str, Any]:
+        """Staff take back a redemption registered by mistake: the counters go down, a unique code can be used
+        again, the friend's count goes down. The record stays, marked undone (who, when); the admin API's audit log
+        records the request too. A Stripe checkout's redemption is refused (the payment happened; refund in
+        Stripe)."""
+        coupon = self.get(workspace_id, coupon_id)
+        row = self.repository.redemption(workspace_id, coupon_id, redemption_id)
+        if row is None:
+            raise NotFound(f"利用記録 {redemption_id} が見つかりません", where="redemption_id")
+        if row.source == "stripe":
+            raise ValidationFailed("Stripe 決済での利用は取り消せません (返金は Stripe で行ってください)",
+                                   where="redemption_id")
+        if row.undone_at is not None:
+            raise Conflict(f"利用記録 {redemption_id} は取り消し済みです", where="redemption_id")
+        record = self.repository.code(workspace_id, row.code)
+        unique = record is not None and not record.shared
+        if not self.repository.undo(row, unique_code=unique, actor=actor, now=clock.now()):
+            raise Conflict(f"利用記録 {redemption_id} は取り消し済みです", where="redemption_id")
+        return self.view(workspace_id, self.get(workspace_id, coupon.coupon_id))
 
     # ------------------------------------------------------------------ segments
     def holders(self, workspace_id: str, coupon_id: str | None = None, *, unredeemed: bool) -> set[str]:

@@ -10,6 +10,8 @@ really start with a quote.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,3 +36,26 @@ def neutralise_row(cells: list[str]) -> list[str]:
 
 def unneutralise_row(cells: list[str]) -> list[str]:
     return [unneutralise(cell) for cell in cells]
+
+
+def encode_csv(rows: list[list[str]], encoding: str) -> bytes:
+    """Rows as the file a marketer opens in Excel: cells neutralised, CRLF lines, UTF-8 with BOM (``utf-8-sig``) or
+    Shift_JIS (``cp932``; a character CP932 lacks becomes 〓 rather than failing the export)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(neutralise_row(row))
+    text = buffer.getvalue()
+    if encoding == "cp932":
+        return _cp932_bytes(text)
+    return text.encode("utf-8-sig")
+
+
+def _cp932_bytes(text: str) -> bytes:
+    out = []
+    for ch in text:
+        try:
+            out.append(ch.encode("cp932"))
+        except UnicodeEncodeError:
+            out.append("〓".encode("cp932"))
+    return b"".join(out)

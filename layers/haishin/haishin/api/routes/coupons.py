@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
-from haishin.coupons.models import CouponIn, CouponPatch, GenerateIn, ImportIn, RedeemIn
+from haishin.coupons.models import ArchiveCodesIn, CouponIn, CouponPatch, GenerateIn, ImportIn, RedeemIn
 from haishin.subscribers.http import body, query, validate
 from haishin.wiring import services
 
@@ -70,6 +70,32 @@ def generate_codes(coupon_id: str) -> dict[str, Any]:
 @requires(Permission.VIEW_BROADCASTS)
 def list_codes(coupon_id: str) -> dict[str, Any]:
     return {"codes": services().coupons.codes(current_caller().workspace_id, coupon_id)}
+
+
+@router.get("/coupons/<coupon_id>/codes/csv")
+@requires(Permission.EXPORT_CSV)
+def export_codes(coupon_id: str) -> Response:
+    encoding = query(router, "encoding") or "utf-8-sig"
+    data = services().coupons.export_csv(current_caller().workspace_id, coupon_id, encoding)
+    charset = "Shift_JIS" if encoding == "cp932" else "UTF-8"
+    return Response(status_code=200, content_type=f"text/csv; charset={charset}",
+                    headers={"content-disposition": f'attachment; filename="coupon-codes-{coupon_id}.csv"'},
+                    body=data)
+
+
+@router.post("/coupons/<coupon_id>/codes/archive")
+@requires(Permission.SEND_BROADCASTS)
+def archive_codes(coupon_id: str) -> dict[str, Any]:
+    request = validate(ArchiveCodesIn, body(router))
+    return services().coupons.archive_codes(current_caller().workspace_id, coupon_id, request.codes)
+
+
+@router.post("/coupons/<coupon_id>/redemptions/<redemption_id>/undo")
+@requires(Permission.EDIT_SUBSCRIBERS)
+def undo_redemption(coupon_id: str, redemption_id: str) -> dict[str, Any]:
+    caller = current_caller()
+    return services().coupons.undo_redemption(caller.workspace_id, coupon_id, redemption_id,
+                                              actor=f"operator:{caller.operator_id}")
 
 
 @router.get("/coupons/<coupon_id>/redemptions")
