@@ -271,13 +271,31 @@ class StripeState:
         coupon_id = str(params.get("id") or self.new_id("co"))
         if coupon_id in self.objects:
             raise StripeApiError(400, "Coupon already exists.", param="id")
+        applies = params.get("applies_to") or {}
+        products = list(applies.get("products") or []) if isinstance(applies, dict) else []
+        for product in products:
+            if (self.objects.get(str(product)) or {}).get("object") != "product":
+                raise StripeApiError(400, f"No such product: '{product}'", param="applies_to[products]")
         coupon: Json = {"id": coupon_id, "object": "coupon", "created": self.now(), "livemode": self._livemode(key),
                         "amount_off": int(amount) if amount not in (None, "") else None,
                         "percent_off": float(str(percent)) if percent not in (None, "") else None,
                         "currency": str(currency).lower() if currency else None, "duration": duration,
                         "name": params.get("name"), "metadata": dict(params.get("metadata") or {}),
-                        "times_redeemed": 0, "valid": True, "max_redemptions": None, "redeem_by": None}
+                        "times_redeemed": 0, "valid": True, "max_redemptions": None, "redeem_by": None,
+                        "applies_to": {"products": [str(p) for p in products]} if products else None}
         self.objects[coupon_id] = coupon
+        return self.public(coupon)
+
+    def update_coupon(self, coupon_id: str, params: Json) -> Json:
+        """Stripe lets only ``name``, ``metadata`` and ``currency_options`` change on a coupon."""
+        coupon = self.get(coupon_id, "coupon")
+        for name in params:
+            if name not in ("name", "metadata", "currency_options"):
+                raise StripeApiError(400, f"Received unknown parameter: {name}", param=name)
+        if "name" in params:
+            coupon["name"] = params["name"] or None
+        if "metadata" in params:
+            coupon["metadata"] = {**coupon["metadata"], **dict(params.get("metadata") or {})}
         return self.public(coupon)
 
     def create_promotion_code(self, params: Json, key: str = "sk_test_x") -> Json:
@@ -304,15 +322,47 @@ class StripeState:
         expires = params.get("expires_at")
         if expires not in (None, "") and (not str(expires).isdigit() or int(expires) <= self.now()):
             raise StripeApiError(400, "The `expires_at` timestamp must be in the future.", param="expires_at")
+        restrictions = dict(params.get("restrictions") or {})
+        minimum = restrictions.get("minimum_amount")
+        if minimum not in (None, ""):
+            if not str(minimum).isdigit():
+                raise StripeApiError(400, "Invalid integer: " + str(minimum), param="restrictions[minimum_amount]")
+            if not restrictions.get("minimum_amount_currency"):
+                raise StripeApiError(400, "You must pass minimum_amount_currency when passing minimum_amount.",
+                                     param="restrictions[minimum_amount_currency]")
         promo: Json = {"id": self.new_id("promo"), "object": "promotion_code", "code": code,
                        "promotion": {"type": "coupon", "coupon": coupon["id"]},
                        "active": str(params.get("active", "true")).lower() != "false",
                        "max_redemptions": int(limit) if limit not in (None, "") else None,
                        "expires_at": int(expires) if expires not in (None, "") else None, "times_redeemed": 0,
                        "created": self.now(), "livemode": self._livemode(key),
-                       "metadata": dict(params.get("metadata") or {})}
+                       "metadata": dict(params.get("metadata") or {}),
+                       "restrictions": {"first_time_transaction": False,
+                                        "minimum_amount": int(minimum) if minimum not in (None, "") else None,
+                                        "minimum_amount_currency": str(restrictions.get("minimum_amount_currency")
+                                                                       or "").lower() or None}}
         self.objects[promo["id"]] = promo
         return self.public(promo)
+
+    def update_promotion_code(self, promo_id: str, params: Json) -> Json:
+        """Stripe lets only ``active``, ``metadata`` and ``restrictions[currency_options]`` change: a new expiry or
+        limit means a new promotion code (``expires_at`` here is refused as an unknown parameter, as Stripe does)."""
+        with self._lock:
+            promo = self.get(promo_id, "promotion_code")
+            for name in params:
+                if name not in ("active", "metadata", "restrictions"):
+                    raise StripeApiError(400, f"Received unknown parameter: {name}", param=name)
+            if "active" in params:
+                active = str(params["active"]).lower() == "true"
+                if active and not promo["active"] and any(
+                        o.get("object") == "promotion_code" and o["active"] and o["code"].upper() == promo["code"].upper()
+                        for o in self.objects.values()):
+                    raise StripeApiError(400, "An active promotion code with `code: " + promo["code"]
+                                         + "` already exists.", param="active")
+                promo["active"] = active
+            if "metadata" in params:
+                promo["metadata"] = {**promo["metadata"], **dict(params.get("metadata") or {})}
+            return self.public(promo)
 
     def list_promotion_codes(self, params: Json) -> Json:
         code = params.get("code")
@@ -342,10 +392,22 @@ class StripeState:
             if coupon["amount_off"] is not None and coupon["currency"] != session["currency"]:
                 raise StripeApiError(400, "This code is invalid.", param="promotion_code")
             subtotal = int(session["amount_subtotal"])
+            minimum = (promo.get("restrictions") or {}).get("minimum_amount")
+            if minimum is not None and subtotal < int(minimum):
+                raise StripeApiError(400, f"This code requires a minimum order of {_money(int(minimum), session)}.",
+                                     param="promotion_code")
+            products = (coupon.get("applies_to") or {}).get("products")
+            # a coupon limited to products discounts only those line items (Stripe: "applies_to.products")
+            eligible = subtotal if not products else sum(
+                int(i["price"]["unit_amount"]) * int(i["quantity"]) for i in session["_line_items"]
+                if i["price"]["product"] in products)
+            if eligible <= 0:
+                raise StripeApiError(400, "This code is valid, but doesn't apply to items in your order.",
+                                     param="promotion_code")
             if coupon["amount_off"] is not None:
-                discount = min(subtotal, int(coupon["amount_off"]))
+                discount = min(eligible, int(coupon["amount_off"]))
             else:
-                discount = round(subtotal * float(coupon["percent_off"]) / 100)  # JPY: zero-decimal
+                discount = round(eligible * float(coupon["percent_off"]) / 100)  # JPY: zero-decimal
             session["amount_total"] = subtotal - discount
             session["total_details"] = {"amount_discount": discount, "amount_shipping": 0, "amount_tax": 0}
             session["discounts"] = [{"coupon": coupon["id"], "promotion_code": promo["id"]}]
@@ -391,8 +453,11 @@ class StripeState:
             subscription = self._create_subscription(session, customer)
             session["subscription"] = subscription["id"]
             session["payment_status"] = "paid"
+            # a promotion code's coupon (duration once) discounts the first invoice only
             invoice = self._invoice(subscription, paid=True, billing_reason="subscription_create",
-                                    extra=[i for i in session["_line_items"] if not i["price"]["recurring"]])
+                                    extra=[i for i in session["_line_items"] if not i["price"]["recurring"]],
+                                    discount=int(session["total_details"]["amount_discount"]),
+                                    discounts=list(session.get("discounts") or []))
             session["invoice"] = invoice["id"]
             self.emit("customer.subscription.created", self.public(subscription))
             event = self.emit("checkout.session.completed", self.public(session))
@@ -436,14 +501,18 @@ class StripeState:
         return subscription
 
     def _invoice(self, subscription: Json, *, paid: bool, billing_reason: str = "subscription_cycle",
-                 extra: list[Json] | None = None) -> Json:
+                 extra: list[Json] | None = None, discount: int = 0, discounts: list[Json] | None = None) -> Json:
         lines = [*subscription["items"]["data"], *(extra or [])]
-        amount = sum(int(i["price"]["unit_amount"]) * int(i.get("quantity") or 1) for i in lines)
+        subtotal = sum(int(i["price"]["unit_amount"]) * int(i.get("quantity") or 1) for i in lines)
+        amount = max(0, subtotal - discount)
         invoice = {
             "id": self.new_id("in"), "object": "invoice", "created": self.now(), "customer": subscription["customer"],
             "amount_due": amount, "amount_paid": amount if paid else 0, "amount_remaining": 0 if paid else amount,
             "currency": lines[0]["price"]["currency"], "status": "paid" if paid else "open",
             "billing_reason": billing_reason, "attempt_count": 1, "livemode": subscription["livemode"],
+            "subtotal": subtotal, "total": amount,
+            "total_discount_amounts": [{"amount": discount, "discount": d.get("coupon")} for d in discounts or []
+                                       ] if discount else [],
             "parent": {"type": "subscription_details", "quote_details": None, "subscription_details": {
                 "subscription": subscription["id"], "metadata": dict(subscription["metadata"])}},
             "metadata": {},
@@ -618,6 +687,11 @@ class StripeState:
             charge_id = self.get(invoice_id, "invoice")["_charge"]
             return self.create_refund({"charge": charge_id, "amount": amount})
         return self.create_refund({"payment_intent": payment_intent, "amount": amount})
+
+
+def _money(amount: int, session: Json) -> str:
+    currency = str(session.get("currency") or "jpy")
+    return f"¥{amount:,}" if currency == "jpy" else f"{amount / 100:,.2f} {currency.upper()}"
 
 
 def _period(interval: str) -> int:

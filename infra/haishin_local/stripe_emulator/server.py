@@ -99,12 +99,16 @@ class StripeEmulator(StripeState, ServedOnThread):
                 return self.create_coupon(params, key)
             case ("GET", ["coupons", cid]):
                 return self.public(self.get(cid, "coupon"))
+            case ("POST", ["coupons", cid]):
+                return self.update_coupon(cid, params)
             case ("POST", ["promotion_codes"]):
                 return self.create_promotion_code(params, key)
             case ("GET", ["promotion_codes"]):
                 return self.list_promotion_codes(params)
             case ("GET", ["promotion_codes", pid]):
                 return self.public(self.get(pid, "promotion_code"))
+            case ("POST", ["promotion_codes", pid]):
+                return self.update_promotion_code(pid, params)
             case ("POST", ["refunds"]):
                 return self.create_refund(params, key)
         raise StripeApiError(404, f"Unrecognized request URL ({method}: {path}).")

@@ -91,11 +91,28 @@ class StripeGateway:
         else:
             coupon_params["percent_off"] = percent_off
         coupon = self._call(client.v1.coupons.create, coupon_params, {"idempotency_key": idempotency_key + ":coupon"})
-        promo_params: dict[str, Any] = {"promotion": {"type": "coupon", "coupon": coupon["id"]}, "code": code}
+        promo_id = self.create_coupon_promotion_code(api_key, coupon_id=str(coupon["id"]), code=code,
+                                                     max_redemptions=max_redemptions, expires_at=expires_at,
+                                                     idempotency_key=idempotency_key + ":promotion_code")
+        return {"coupon_id": str(coupon["id"]), "promotion_code_id": promo_id}
+
+    def create_coupon_promotion_code(self, api_key: str, *, coupon_id: str, code: str, max_redemptions: int | None,
+                                     expires_at: int | None, idempotency_key: str) -> str:
+        """A promotion code ``code`` for an existing Stripe coupon (API 2025-09-30.clover: ``promotion[coupon]``)."""
+        client = self.client(api_key)
+        params: dict[str, Any] = {"promotion": {"type": "coupon", "coupon": coupon_id}, "code": code}
         if max_redemptions:
-            promo_params["max_redemptions"] = max_redemptions
+            params["max_redemptions"] = max_redemptions
         if expires_at:
-            promo_params["expires_at"] = expires_at
-        promo = self._call(client.v1.promotion_codes.create, promo_params,
-                           {"idempotency_key": idempotency_key + ":promotion_code"})
-        return {"coupon_id": str(coupon["id"]), "promotion_code_id": str(promo["id"])}
+            params["expires_at"] = expires_at
+        promo = self._call(client.v1.promotion_codes.create, params, {"idempotency_key": idempotency_key})
+        return str(promo["id"])
+
+    def set_promotion_code_active(self, api_key: str, promotion_code_id: str, active: bool) -> None:
+        """Stripe changes only ``active`` (and metadata) on a promotion code; expiry and limits are fixed."""
+        client = self.client(api_key)
+        self._call(client.v1.promotion_codes.update, promotion_code_id, {"active": active})
+
+    def rename_coupon(self, api_key: str, coupon_id: str, name: str) -> None:
+        client = self.client(api_key)
+        self._call(client.v1.coupons.update, coupon_id, {"name": name[:40]})

@@ -89,6 +89,28 @@ class InProcessGateway:
         self.state.idempotent[(api_key, "promotion_code", idempotency_key)] = promo
         return {"coupon_id": coupon["id"], "promotion_code_id": promo["id"]}
 
+    def create_coupon_promotion_code(self, api_key: str, *, coupon_id: str, code: str, max_redemptions: int | None,
+                                     expires_at: int | None, idempotency_key: str) -> str:
+        self.calls.append(f"promotion_code:{idempotency_key}")
+        known = self.state.idempotent.get((api_key, "promotion_code", idempotency_key))
+        if known is None:
+            params: dict[str, Any] = {"promotion": {"type": "coupon", "coupon": coupon_id}, "code": code}
+            if max_redemptions:
+                params["max_redemptions"] = max_redemptions
+            if expires_at:
+                params["expires_at"] = expires_at
+            known = self.state.create_promotion_code(params, api_key)
+            self.state.idempotent[(api_key, "promotion_code", idempotency_key)] = known
+        return str(known["id"])
+
+    def set_promotion_code_active(self, api_key: str, promotion_code_id: str, active: bool) -> None:
+        self.calls.append(f"promotion_code_active:{active}")
+        self.state.update_promotion_code(promotion_code_id, {"active": "true" if active else "false"})
+
+    def rename_coupon(self, api_key: str, coupon_id: str, name: str) -> None:
+        self.calls.append("rename_coupon")
+        self.state.update_coupon(coupon_id, {"name": name[:40]})
+
     def cancel_schedule(self, api_key: str, schedule_id: str) -> None:
         self.calls.append("cancel_schedule")
         self.state.cancel_schedule(schedule_id)

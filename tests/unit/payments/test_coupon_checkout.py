@@ -4,12 +4,13 @@ discounts; Stripe redelivering the event records nothing twice; a promotion code
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from pay_env import WS, Env
 
-from haishin import wiring
+from haishin import clock, wiring
 from haishin.coupons.models import CouponIn, CouponPatch
 from haishin.errors import Conflict, ExternalServiceError, ValidationFailed
 from haishin_local.stripe_emulator.core import StripeApiError
@@ -118,3 +119,46 @@ def test_stripe_refusing_on_create_keeps_the_coupon_and_the_retry_says_why(env: 
     assert coupons.get(WS, coupon.coupon_id).stripe_promotion_code_id is None
     with pytest.raises(ExternalServiceError, match="already exists"):
         coupons.update(WS, coupon.coupon_id, CouponPatch(stripe=True))
+
+
+def test_editing_the_coupon_keeps_its_stripe_promotion_code_in_step(env: Env, manual_clock: Any) -> None:
+    """Rename -> the Stripe coupon's name; archive -> the promotion code inactive (a customer's code is refused at
+    checkout), un-archive -> active again; a new end of validity (Stripe cannot change expires_at) -> the old code
+    inactive and a successor with the same code and the new expiry; a checkout paid with the old code still counts."""
+    coupons = wiring.services().coupons
+    coupon = coupons.create(WS, CouponIn(name="夏", discount_type="amount", discount_value=500, mode="shared",
+                                         shared_code="SUMMER500"))
+    first = str(coupon.stripe_promotion_code_id)
+    coupons.update(WS, coupon.coupon_id, CouponPatch(name="夏の500円引き"))
+    assert env.stripe.objects[str(coupon.stripe_coupon_id)]["name"] == "夏の500円引き"
+
+    coupons.update(WS, coupon.coupon_id, CouponPatch(archived=True))
+    assert env.stripe.objects[first]["active"] is False
+    _, session_id = env.buy(env.product(amount=3000))
+    with pytest.raises(StripeApiError, match="invalid"):
+        env.stripe.apply_promotion_code(session_id, "summer500")
+    coupons.update(WS, coupon.coupon_id, CouponPatch(archived=False))
+    assert env.stripe.objects[first]["active"] is True
+
+    until = clock.now() + timedelta(days=30)
+    updated = coupons.update(WS, coupon.coupon_id, CouponPatch(valid_until=until))
+    successor = str(updated.stripe_promotion_code_id)
+    assert successor != first and env.stripe.objects[first]["active"] is False
+    assert (env.stripe.objects[successor]["code"], env.stripe.objects[successor]["expires_at"]) == (
+        "SUMMER500", int(until.timestamp()))
+    assert env.stripe.objects[successor]["promotion"]["coupon"] == updated.stripe_coupon_id
+    # the old code's link stays: a checkout paid with it (before the edit) records on this coupon
+    assert coupons.repository.by_stripe_promotion(WS, first).coupon_id == coupon.coupon_id  # type: ignore[union-attr]
+    env.stripe.apply_promotion_code(session_id, "summer500")
+    assert env.stripe.objects[session_id]["discounts"][0]["promotion_code"] == successor
+    env.stripe.complete_checkout(session_id)
+    assert coupons.view(WS, coupons.get(WS, coupon.coupon_id))["stats"]["redeemed"] == 1
+
+
+def test_a_hand_linked_promotion_code_is_left_alone_on_edit(env: Env) -> None:
+    coupons = wiring.services().coupons
+    coupon = coupons.create(WS, CouponIn(name="手動", discount_type="amount", discount_value=100, mode="pool"))
+    coupons.update(WS, coupon.coupon_id, CouponPatch(stripe_promotion_code_id="promo_byhand"))
+    env.gateway.calls.clear()
+    coupons.update(WS, coupon.coupon_id, CouponPatch(name="手動2", archived=True))
+    assert env.gateway.calls == []

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import stripe
 
+from haishin.errors import ExternalServiceError
 from haishin.stripe_api import StripeGateway
 from haishin_local.stripe_emulator import StripeEmulator
 
@@ -129,3 +130,80 @@ def test_checkout_page_applies_a_valid_code_and_refuses_bad_ones(emulator: Strip
     status, body, _ = _post(without.url + "/promo", {"promotion_code": "ONCE20"})
     assert status == 400
     assert json.dumps(emulator.objects[without.id]["discounts"]) == "[]"
+
+
+def test_promotion_code_update_takes_only_what_stripe_takes(emulator: StripeEmulator) -> None:
+    client = _client(emulator)
+    gateway = StripeGateway(emulator.base_url)
+    coupon = client.v1.coupons.create({"duration": "once", "amount_off": 300, "currency": "jpy", "name": "旧"})
+    promo = client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "STEP300"})
+    with pytest.raises(stripe.InvalidRequestError, match="unknown parameter: expires_at"):
+        client.v1.promotion_codes.update(promo.id, {"expires_at": emulator.now() + 60})  # type: ignore[typeddict-unknown-key]
+    with pytest.raises(stripe.InvalidRequestError, match="unknown parameter: percent_off"):
+        client.v1.coupons.update(coupon.id, {"percent_off": 5})  # type: ignore[typeddict-unknown-key]
+    gateway.rename_coupon(KEY, coupon.id, "新しい名前")
+    assert client.v1.coupons.retrieve(coupon.id).name == "新しい名前"
+    gateway.set_promotion_code_active(KEY, promo.id, False)
+    assert client.v1.promotion_codes.retrieve(promo.id).active is False
+    session = _session(emulator, 1000)
+    status, body, _ = _post(session.url + "/promo", {"promotion_code": "STEP300"})
+    assert status == 400 and "This code is invalid." in body
+    # the same code again (a successor with a new expiry), then the old one cannot be reactivated beside it
+    successor = gateway.create_coupon_promotion_code(KEY, coupon_id=coupon.id, code="STEP300", max_redemptions=None,
+                                                     expires_at=emulator.now() + 3600, idempotency_key="k1")
+    assert client.v1.promotion_codes.retrieve(successor).expires_at == emulator.now() + 3600
+    with pytest.raises(ExternalServiceError, match="already exists"):
+        gateway.set_promotion_code_active(KEY, promo.id, True)
+
+
+def test_applies_to_products_and_minimum_amount_like_stripe(emulator: StripeEmulator) -> None:
+    client = _client(emulator)
+    with pytest.raises(stripe.InvalidRequestError, match="No such product"):
+        client.v1.coupons.create({"duration": "once", "percent_off": 50, "applies_to": {"products": ["prod_nope"]}})
+    book = client.v1.prices.create({"currency": "jpy", "unit_amount": 4000, "product_data": {"name": "本"}})
+    pen = client.v1.prices.create({"currency": "jpy", "unit_amount": 1000, "product_data": {"name": "ペン"}})
+    half_books = client.v1.coupons.create({"duration": "once", "percent_off": 50,
+                                           "applies_to": {"products": [book.product]}})
+    client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": half_books.id}, "code": "BOOKS50"})
+    min_coupon = client.v1.coupons.create({"duration": "once", "amount_off": 500, "currency": "jpy"})
+    with pytest.raises(stripe.InvalidRequestError, match="minimum_amount_currency"):
+        client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": min_coupon.id}, "code": "MIN",
+                                          "restrictions": {"minimum_amount": 3000}})
+    client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": min_coupon.id}, "code": "OVER3000",
+                                      "restrictions": {"minimum_amount": 3000, "minimum_amount_currency": "jpy"}})
+
+    def session(*prices: Any) -> Any:
+        return client.v1.checkout.sessions.create({
+            "mode": "payment", "success_url": "https://example.com/done", "allow_promotion_codes": True,
+            "line_items": [{"price": p.id, "quantity": 1} for p in prices]})
+
+    mixed = session(book, pen)
+    status, _, _ = _post(mixed.url + "/promo", {"promotion_code": "BOOKS50"})
+    assert status == 303
+    applied = client.v1.checkout.sessions.retrieve(mixed.id)
+    assert (applied.amount_total, applied.total_details.amount_discount) == (3000, 2000)  # half the book only
+    pens = session(pen)
+    status, body, _ = _post(pens.url + "/promo", {"promotion_code": "BOOKS50"})
+    assert status == 400 and ("doesn&#x27;t apply to items" in body or "doesn't apply to items" in body)
+    status, body, _ = _post(pens.url + "/promo", {"promotion_code": "OVER3000"})
+    assert status == 400 and "minimum order of ¥3,000" in body
+    assert client.v1.checkout.sessions.retrieve(pens.id).amount_total == 1000
+    status, _, _ = _post(mixed.url + "/promo", {"promotion_code": "OVER3000"})
+    assert status == 303 and client.v1.checkout.sessions.retrieve(mixed.id).amount_total == 4500
+
+
+def test_a_code_discounts_the_first_invoice_of_a_subscription_only(emulator: StripeEmulator) -> None:
+    client = _client(emulator)
+    coupon = client.v1.coupons.create({"duration": "once", "amount_off": 1000, "currency": "jpy"})
+    client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "FIRST1000"})
+    session = client.v1.checkout.sessions.create({
+        "mode": "subscription", "success_url": "https://example.com/done", "allow_promotion_codes": True,
+        "line_items": [{"price_data": {"currency": "jpy", "unit_amount": 3000, "recurring": {"interval": "month"},
+                                       "product_data": {"name": "月額"}}, "quantity": 1}]})
+    assert _post(session.url + "/promo", {"promotion_code": "FIRST1000"})[0] == 303
+    assert _post(session.url + "/pay", {"email": "a@example.com"})[0] == 303
+    done = client.v1.checkout.sessions.retrieve(session.id)
+    first = emulator.objects[str(done.invoice)]
+    assert (first["amount_paid"], first["subtotal"], first["total_discount_amounts"][0]["amount"]) == (2000, 3000, 1000)
+    second = emulator.pay_invoice(str(done.subscription))
+    assert second["amount_paid"] == 3000

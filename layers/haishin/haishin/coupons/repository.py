@@ -84,6 +84,15 @@ class CouponRepository:
         coupon.stripe_promotion_code_id = promotion_code_id
         return True
 
+    def add_stripe_successor(self, coupon: CouponModel, promotion_code_id: str) -> None:
+        """A new promotion code replaces the coupon's current one (a new validity): linked too, and the old link
+        stays, so a checkout already paid with the old code still records its redemption."""
+        pk = coupon.pk
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(CouponStripeLinkModel(pk, stripe_sk(promotion_code_id), coupon_id=coupon.coupon_id))
+            tx.update(coupon, actions=[CouponModel.stripe_promotion_code_id.set(promotion_code_id)])
+        coupon.stripe_promotion_code_id = promotion_code_id
+
     def set_stripe_coupon(self, coupon: CouponModel, stripe_coupon_id: str) -> None:
         coupon.update(actions=[CouponModel.stripe_coupon_id.set(stripe_coupon_id)])
 

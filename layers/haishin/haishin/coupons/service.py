@@ -201,6 +201,7 @@ class CouponService:
         coupon = self.get(workspace_id, coupon_id)
         zone = self._zone(workspace_id)
         given = patch.model_fields_set
+        before = (coupon.name, coupon.valid_until, bool(coupon.archived))
         if "name" in given and patch.name is not None:
             coupon.name = patch.name.strip() or coupon.name
         if "description" in given and patch.description is not None:
@@ -230,7 +231,43 @@ class CouponService:
                                else CouponModel.valid_until.remove(),
                                CouponModel.per_friend_limit.set(coupon.per_friend_limit),
                                CouponModel.archived.set(coupon.archived)])
+        self._sync_stripe(workspace_id, coupon, renamed=coupon.name != before[0],
+                          revalidated=coupon.valid_until != before[1], archived_changed=bool(coupon.archived) != before[2])
         return coupon
+
+    def _sync_stripe(self, workspace_id: str, coupon: CouponModel, *, renamed: bool, revalidated: bool,
+                     archived_changed: bool) -> None:
+        """After an edit, the Stripe promotion code this coupon created follows it: a new name renames the Stripe
+        coupon; archiving deactivates the promotion code (un-archiving reactivates it); a new end of validity —
+        which Stripe cannot change on a promotion code — deactivates it and creates a successor with the same code
+        and the new ``expires_at``. ``valid_from`` and the per-friend limit have no Stripe equivalent. A promotion
+        code linked by hand (no Stripe coupon of ours) is left alone."""
+        if not (renamed or revalidated or archived_changed) or self.stripe is None:
+            return
+        if not (coupon.stripe_coupon_id and coupon.stripe_promotion_code_id and coupon.shared_code):
+            return
+        until = coupon.valid_until
+        expired = until is not None and until <= clock.now()
+        payments = self.stripe()
+        try:
+            if renamed:
+                payments.sync_promotion_code(workspace_id, stripe_coupon_id=coupon.stripe_coupon_id,
+                                             promotion_code_id=coupon.stripe_promotion_code_id, name=coupon.name)
+            if revalidated and not coupon.archived and not expired:
+                successor = payments.sync_promotion_code(
+                    workspace_id, stripe_coupon_id=coupon.stripe_coupon_id,
+                    promotion_code_id=coupon.stripe_promotion_code_id,
+                    replace_with=(coupon.shared_code, int(until.timestamp()) if until else None,
+                                  f"coupon:{workspace_id}:{coupon.coupon_id}:after:{coupon.stripe_promotion_code_id}"))
+                if successor:
+                    self.repository.add_stripe_successor(coupon, successor)
+            elif archived_changed or revalidated:
+                payments.sync_promotion_code(workspace_id, stripe_coupon_id=coupon.stripe_coupon_id,
+                                             promotion_code_id=coupon.stripe_promotion_code_id,
+                                             active=not coupon.archived and not expired)
+        except ExternalServiceError as exc:
+            raise ExternalServiceError(f"クーポンは保存しましたが、Stripe のプロモーションコードを更新できませんでした "
+                                       f"({exc})", where="stripe") from exc
 
     # ------------------------------------------------------------------ code pool
     def _pool(self, workspace_id: str, coupon_id: str, extra: int) -> CouponModel:

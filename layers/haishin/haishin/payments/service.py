@@ -219,6 +219,31 @@ class PaymentService:
             percent_off=float(discount_value) if discount_type == "percent" else None, currency="jpy",
             max_redemptions=None, expires_at=expires_at, idempotency_key=f"{idempotency_key}:{mode}"))
 
+    def sync_promotion_code(self, workspace_id: str, *, stripe_coupon_id: str, promotion_code_id: str,
+                            name: str | None = None, active: bool | None = None,
+                            replace_with: tuple[str, int | None, str] | None = None) -> str | None:
+        """Keep a coupon's Stripe side in step with its edit (``haishin.coupons``): rename the Stripe coupon,
+        (de)activate the promotion code, or (``replace_with`` = (code, expires_at, idempotency key), for a new
+        validity Stripe cannot change in place) deactivate it and create its successor on the same Stripe coupon.
+        Returns the successor's ID. Does nothing without a Stripe key for the active mode."""
+        mode = self.keys.mode(workspace_id)
+        try:
+            key = self.keys.secret_key(workspace_id, mode)
+        except NotFound:
+            return None
+        gateway = self.collab.stripe_gateway()
+        if name is not None:
+            gateway.rename_coupon(key, stripe_coupon_id, name)
+        if replace_with is not None:
+            gateway.set_promotion_code_active(key, promotion_code_id, False)
+            code, expires_at, idempotency_key = replace_with
+            return str(gateway.create_coupon_promotion_code(
+                key, coupon_id=stripe_coupon_id, code=code, max_redemptions=None, expires_at=expires_at,
+                idempotency_key=f"{idempotency_key}:{mode}"))
+        if active is not None:
+            gateway.set_promotion_code_active(key, promotion_code_id, active)
+        return None
+
     # ------------------------------------------------------------------ webhook
     def handle_webhook(self, workspace_id: str, body: bytes, signature: str | None) -> tuple[int, dict[str, Any]]:
         try:
