@@ -4,7 +4,7 @@ import { ApiError } from "../../api";
 import { fakeApi, freshPageEachTest, withApp } from "../../testing/app";
 import { MessageEditor } from "../../components/MessageEditor";
 import type { LineMessage } from "../../components/MessagePreview";
-import CouponsScreen, { bodyOf, type Coupon, discountLabel, ratePercent } from "./CouponsScreen";
+import CouponsScreen, { bodyOf, codeState, type Coupon, discountLabel, ratePercent } from "./CouponsScreen";
 
 const WINTER: Coupon = {
   coupon_id: "cpn_1", name: "冬のクーポン", description: "", discount_type: "percent", discount_value: 20,
@@ -15,9 +15,11 @@ const WINTER: Coupon = {
 
 describe("coupon bodies and labels", () => {
   it("sends numbers as numbers, the shared code only for a shared coupon, and only editable fields on edit", () => {
-    const v = { name: "x", discount_type: "amount" as const, discount_value: "500", valid_from: "", valid_until: "2026-12-31T23:59", per_friend_limit: "2", mode: "shared" as const, shared_code: "WELCOME", stripe_promotion_code_id: "" };
-    expect(bodyOf(v, false)).toEqual({ name: "x", discount_type: "amount", discount_value: 500, valid_from: null, valid_until: "2026-12-31T23:59", per_friend_limit: 2, mode: "shared", shared_code: "WELCOME" });
+    const v = { name: "x", discount_type: "amount" as const, discount_value: "500", valid_from: "", valid_until: "2026-12-31T23:59", per_friend_limit: "2", mode: "shared" as const, shared_code: "WELCOME", stripe_promotion_code_id: "", no_stripe: false };
+    expect(bodyOf(v, false)).toEqual({ name: "x", discount_type: "amount", discount_value: 500, valid_from: null, valid_until: "2026-12-31T23:59", per_friend_limit: 2, mode: "shared", shared_code: "WELCOME", stripe: true });
+    expect(bodyOf({ ...v, no_stripe: true }, false)).toMatchObject({ stripe: false });
     expect(bodyOf({ ...v, mode: "pool" }, false)).not.toHaveProperty("shared_code");
+    expect(bodyOf({ ...v, mode: "pool" }, false)).not.toHaveProperty("stripe");
     expect(bodyOf(v, true)).toEqual({ name: "x", valid_from: null, valid_until: "2026-12-31T23:59", per_friend_limit: 2, stripe_promotion_code_id: null });
     expect(discountLabel(WINTER)).toBe("20%OFF");
     expect(discountLabel({ discount_type: "amount", discount_value: 1500 })).toBe("1,500円引き");
@@ -27,6 +29,34 @@ describe("coupon bodies and labels", () => {
 
 describe("the coupons screens", () => {
   freshPageEachTest();
+
+  it("withdraws a code and undoes a staff redemption after confirming", async () => {
+    location.hash = "#/coupons/cpn_1";
+    window.confirm = () => true;
+    const api = fakeApi({
+      "GET /api/coupons/cpn_1": WINTER,
+      "GET /api/coupons/cpn_1/redemptions": {
+        redemptions: [
+          { redemption_id: "cpr_1", code: "ABCD2345", subscriber_id: "s_1", source: "staff", amount: 0, redeemed_at: "2026-12-01T10:00:00+09:00", undone_at: null, undone_by: null },
+          { redemption_id: "stripe-cs_1", code: "promo_1", subscriber_id: null, source: "stripe", amount: 900, redeemed_at: "2026-12-01T11:00:00+09:00", undone_at: null, undone_by: null },
+        ],
+      },
+      "GET /api/coupons/cpn_1/codes": { codes: [{ code: "FREE2345", assigned_to: null, redeemed: false, archived: false }, { code: "GONE2345", assigned_to: null, redeemed: false, archived: true }] },
+      "POST /api/coupons/cpn_1/codes/archive": { archived: 1, coupon: WINTER },
+      "POST /api/coupons/cpn_1/redemptions/cpr_1/undo": WINTER,
+    });
+    render(withApp(api, <CouponsScreen />));
+    const archive = await screen.findAllByTestId("cp-code-archive");
+    expect(archive).toHaveLength(1); // the withdrawn code has no button
+    expect(screen.getAllByTestId("cp-code-row")[1]?.textContent).toContain("無効");
+    fireEvent.click(archive[0]!);
+    await waitFor(() => expect(api.calls).toContain('POST /api/coupons/cpn_1/codes/archive {"codes":["FREE2345"]}'));
+    const undo = screen.getAllByTestId("cp-redemption-undo");
+    expect(undo).toHaveLength(1); // a Stripe checkout cannot be undone here
+    fireEvent.click(undo[0]!);
+    await waitFor(() => expect(api.calls).toContain("POST /api/coupons/cpn_1/redemptions/cpr_1/undo {}"));
+    expect(codeState({ code: "X", assigned_to: "s_1", redeemed: false, archived: false })).toBe("cp.state.assigned");
+  });
 
   it("lists coupons with their stats", async () => {
     location.hash = "#/coupons";
@@ -39,7 +69,7 @@ describe("the coupons screens", () => {
     const api = fakeApi({
       "GET /api/coupons/cpn_1": WINTER,
       "GET /api/coupons/cpn_1/redemptions": { redemptions: [] },
-      "GET /api/coupons/cpn_1/codes": { codes: [{ code: "ABCD2345", assigned_to: "s_1", redeemed: true }] },
+      "GET /api/coupons/cpn_1/codes": { codes: [{ code: "ABCD2345", assigned_to: "s_1", redeemed: true, archived: false }] },
       "POST /api/coupons/cpn_1/codes/generate": { added: 100 },
     });
     render(withApp(api, <CouponsScreen />));

@@ -8,11 +8,12 @@
 import { useState } from "preact/hooks";
 import { CardList } from "../../components/CardList";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { FieldError, RadioField, TextField } from "../../components/Field";
+import { CheckField, FieldError, RadioField, SelectField, TextField } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
 import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiGet, useApiList } from "../../components/ResourceScreen";
 import { Table } from "../../components/Table";
 import { useApp } from "../../context";
+import { requestBlob, saveBlob } from "../../download";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
 import { useAction } from "../../lib/useAction";
@@ -53,6 +54,15 @@ interface Redemption {
   source: string;
   amount: number;
   redeemed_at: string;
+  undone_at: string | null;
+  undone_by: string | null;
+}
+
+interface CodeRow {
+  code: string;
+  assigned_to: string | null;
+  redeemed: boolean;
+  archived: boolean;
 }
 
 interface CheckResult {
@@ -190,12 +200,32 @@ function StripeTools({ coupon, onChanged }: { coupon: Coupon; onChanged: () => v
 }
 
 function CouponPanel({ coupon, onChanged }: { coupon: Coupon; onChanged: () => void }) {
+  const { api, session } = useApp();
   const s = coupon.stats;
-  const redemptions = useApiGet<{ redemptions: Redemption[] }>(`/api/coupons/${coupon.coupon_id}/redemptions`, [s.redeemed]);
-  const codes = useApiGet<{ codes: { code: string; assigned_to: string | null; redeemed: boolean }[] }>(
-    `/api/coupons/${coupon.coupon_id}/codes`,
-    [s.pool_size, s.distributed, s.redeemed],
-  );
+  const [changes, setChanges] = useState(0);
+  const redemptions = useApiGet<{ redemptions: Redemption[] }>(`/api/coupons/${coupon.coupon_id}/redemptions`, [s.redeemed, changes]);
+  const codes = useApiGet<{ codes: CodeRow[] }>(`/api/coupons/${coupon.coupon_id}/codes`, [s.pool_size, s.distributed, s.redeemed, changes]);
+  const [encoding, setEncoding] = useState<"cp932" | "utf-8-sig">("cp932");
+  const codeAction = useAction();
+  const undoAction = useAction();
+  const exportCodes = () =>
+    codeAction.run(async () =>
+      saveBlob(`coupon-codes-${coupon.coupon_id}.csv`, await requestBlob(api, session.token, "GET", `/api/coupons/${coupon.coupon_id}/codes/csv?encoding=${encoding}`)),
+    );
+  const archiveCode = (code: string) =>
+    codeAction.run(async () => {
+      if (!window.confirm(t("cp.code.archive.confirm", { code }))) return;
+      await api.post(`/api/coupons/${coupon.coupon_id}/codes/archive`, { codes: [code] });
+      setChanges((n) => n + 1);
+      onChanged();
+    });
+  const undo = (id: string) =>
+    undoAction.run(async () => {
+      if (!window.confirm(t("cp.undo.confirm"))) return;
+      await api.post(`/api/coupons/${coupon.coupon_id}/redemptions/${id}/undo`, {});
+      setChanges((n) => n + 1);
+      onChanged();
+    });
   return (
     <>
       <section class="card form" data-testid="cp-panel">
@@ -234,15 +264,38 @@ function CouponPanel({ coupon, onChanged }: { coupon: Coupon; onChanged: () => v
       </section>
       {coupon.mode === "pool" && <PoolTools coupon={coupon} onChanged={onChanged} />}
       {coupon.mode === "pool" && (codes.data?.codes ?? []).length > 0 && (
-        <section class="card">
+        <section class="card" data-testid="cp-codes-card">
           <h2 class="card__title">{t("cp.codes")}</h2>
+          <ErrorNotice error={codeAction.error} onDismiss={() => codeAction.setError(null)} />
+          <div class="row">
+            <SelectField
+              label={t("cp.export.encoding")}
+              name="encoding"
+              value={encoding}
+              options={[
+                ["cp932", t("cp.export.sjis")],
+                ["utf-8-sig", t("cp.export.bom")],
+              ]}
+              onValue={setEncoding}
+            />
+            <button type="button" class="btn btn--small" disabled={codeAction.busy} onClick={() => void exportCodes()} data-testid="cp-export">
+              {t("cp.export")}
+            </button>
+          </div>
           <div class="scroll-x">
-            <Table bare testId="cp-codes" columns={[t("cp.col.code"), t("cp.col.friend"), t("cp.col.state")]}>
+            <Table bare testId="cp-codes" columns={[t("cp.col.code"), t("cp.col.friend"), t("cp.col.state"), ""]}>
               {(codes.data?.codes ?? []).map((c) => (
                 <tr key={c.code} data-testid="cp-code-row">
                   <td><code>{c.code}</code></td>
                   <td>{c.assigned_to ? <a href={href(`/friends/${c.assigned_to}`)}>{c.assigned_to}</a> : "—"}</td>
-                  <td>{t(c.redeemed ? "cp.state.redeemed" : c.assigned_to ? "cp.state.assigned" : "cp.state.free")}</td>
+                  <td>{t(codeState(c))}</td>
+                  <td>
+                    {!c.archived && !c.redeemed && (
+                      <button type="button" class="btn btn--small btn--ghost" disabled={codeAction.busy} onClick={() => void archiveCode(c.code)} data-testid="cp-code-archive">
+                        {t("cp.code.archive")}
+                      </button>
+                    )}
+                  </td>
                 </tr>
               ))}
             </Table>
@@ -252,15 +305,25 @@ function CouponPanel({ coupon, onChanged }: { coupon: Coupon; onChanged: () => v
       {(redemptions.data?.redemptions ?? []).length > 0 && (
         <section class="card">
           <h2 class="card__title">{t("cp.redemptions")}</h2>
+          <ErrorNotice error={undoAction.error} onDismiss={() => undoAction.setError(null)} />
           <div class="scroll-x">
-            <Table bare testId="cp-redemptions" columns={[t("cp.col.at"), t("cp.col.code"), t("cp.col.friend"), t("cp.col.source"), { label: t("cp.col.amount"), num: true }]}>
+            <Table bare testId="cp-redemptions" columns={[t("cp.col.at"), t("cp.col.code"), t("cp.col.friend"), t("cp.col.source"), { label: t("cp.col.amount"), num: true }, ""]}>
               {(redemptions.data?.redemptions ?? []).map((r) => (
-                <tr key={r.redemption_id} data-testid="cp-redemption-row">
+                <tr key={r.redemption_id} data-testid="cp-redemption-row" data-undone={r.undone_at ? "1" : "0"}>
                   <td>{new Date(r.redeemed_at).toLocaleString()}</td>
                   <td><code>{r.code}</code></td>
                   <td>{r.subscriber_id ? <a href={href(`/friends/${r.subscriber_id}`)}>{r.subscriber_id}</a> : "—"}</td>
                   <td>{t(`cp.source.${r.source}` as never)}</td>
                   <td class="num">{r.amount ? `¥${formatNumber(r.amount)}` : "—"}</td>
+                  <td>
+                    {r.undone_at ? (
+                      <span class="muted" data-testid="cp-redemption-undone">{t("cp.undone", { at: new Date(r.undone_at).toLocaleString() })}</span>
+                    ) : r.source !== "stripe" ? (
+                      <button type="button" class="btn btn--small btn--ghost" disabled={undoAction.busy} onClick={() => void undo(r.redemption_id)} data-testid="cp-redemption-undo">
+                        {t("cp.undo")}
+                      </button>
+                    ) : null}
+                  </td>
                 </tr>
               ))}
             </Table>
@@ -269,6 +332,11 @@ function CouponPanel({ coupon, onChanged }: { coupon: Coupon; onChanged: () => v
       )}
     </>
   );
+}
+
+export function codeState(c: CodeRow): "cp.state.archived" | "cp.state.redeemed" | "cp.state.assigned" | "cp.state.free" {
+  if (c.archived) return "cp.state.archived";
+  return c.redeemed ? "cp.state.redeemed" : c.assigned_to ? "cp.state.assigned" : "cp.state.free";
 }
 
 interface Values {
@@ -281,6 +349,7 @@ interface Values {
   mode: "shared" | "pool";
   shared_code: string;
   stripe_promotion_code_id: string;
+  no_stripe: boolean;
 }
 
 const num = (v: string): number | string => (v.trim() && Number.isInteger(Number(v)) ? Number(v) : v);
@@ -291,7 +360,10 @@ export function bodyOf(v: Values, editing: boolean): Record<string, unknown> {
   const when = { valid_from: v.valid_from || null, valid_until: v.valid_until || null };
   if (editing) return { name: v.name, ...when, per_friend_limit: num(v.per_friend_limit), stripe_promotion_code_id: v.stripe_promotion_code_id.trim() || null };
   const body: Record<string, unknown> = { name: v.name, discount_type: v.discount_type, discount_value: num(v.discount_value), ...when, per_friend_limit: num(v.per_friend_limit), mode: v.mode };
-  if (v.mode === "shared") body.shared_code = v.shared_code;
+  if (v.mode === "shared") {
+    body.shared_code = v.shared_code;
+    body.stripe = !v.no_stripe;
+  }
   return body;
 }
 
@@ -308,6 +380,7 @@ function CouponForm({ id, initial, reload }: { id: string | null; initial: Coupo
       mode: initial?.mode ?? "pool",
       shared_code: initial?.shared_code ?? "",
       stripe_promotion_code_id: initial?.stripe_promotion_code_id ?? "",
+      no_stripe: false,
     },
     `cp.${id ?? "new"}`,
   );
@@ -327,7 +400,10 @@ function CouponForm({ id, initial, reload }: { id: string | null; initial: Coupo
             <FieldError text={err.at("mode")} name="mode" />
             <p class="muted">{t(`cp.mode.${v.mode}.help`)}</p>
             {v.mode === "shared" && (
-              <TextField label={t("cp.sharedCode")} name="shared_code" value={v.shared_code} maxLength={40} error={err.at("shared_code")} onValue={(x) => form.set("shared_code", x)} />
+              <>
+                <TextField label={t("cp.sharedCode")} name="shared_code" value={v.shared_code} maxLength={40} error={err.at("shared_code")} onValue={(x) => form.set("shared_code", x)} />
+                <CheckField label={t("cp.noStripe")} name="no_stripe" checked={v.no_stripe} testId="cp-no-stripe" title={t("cp.noStripe.help")} onValue={(x) => form.set("no_stripe", x)} />
+              </>
             )}
           </>
         )}
