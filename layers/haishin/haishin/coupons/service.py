@@ -323,7 +323,8 @@ class CouponService:
             self.repository.assign(workspace_id, coupon_id, subscriber_id, str(coupon.shared_code), now, pooled=False)
             return str(coupon.shared_code)
         for _ in range(8):
-            free = self.repository.free_codes(workspace_id, coupon_id, limit=10)
+            # 50 candidates (one small query): racers starting at random ones rarely collide
+            free = self.repository.free_codes(workspace_id, coupon_id, limit=50)
             if not free:
                 raise RenderError(f"クーポン「{coupon.name}」の個別コードが残っていません (コードを追加してください)",
                                   where=where)
