@@ -47,7 +47,7 @@ PUBLIC_ROUTES = {
     "GET /u/{token}", "POST /u/{token}", "GET /r/{code}", "GET /login/callback", "GET /cv/{code}",
     "GET /liff/{proxy+}", "POST /liff/{proxy+}", "GET /partner/{token}",
     "GET /b", "POST /b", "GET /b/{proxy+}", "POST /b/{proxy+}",
-    "GET /sem/{proxy+}", "POST /sem/{proxy+}", "GET /s/{event_id}",
+    "GET /sem/{proxy+}", "POST /sem/{proxy+}", "GET /cpn/{proxy+}", "POST /cpn/{proxy+}", "GET /s/{event_id}",
 }  # fmt: skip
 
 

@@ -19,7 +19,8 @@ Variables (``variables_for``): ``name`` (display name), ``display_name``, ``subs
 ``fields`` (dict), ``tags`` (sorted list), ``unsubscribe_url``, ``now`` (aware datetime in the workspace zone), plus
 anything the caller adds (e.g. ``scenario``, ``step``, ``broadcast``).
 
-``coupon("cpn_...")`` hands the friend their coupon code (``haishin.coupons``): the broadcast planner and the
+``coupon("cpn_...")`` hands the friend their coupon code (``coupon("cpn_...", "url")``: their signed 使う page)
+(``haishin.coupons``): the broadcast planner and the
 delivery worker pass the real function (one code per friend, assigned once); a test send passes a sample; anywhere
 else (auto-replies, form replies) the default refuses with a clear error instead of sending a placeholder.
 """
@@ -174,15 +175,15 @@ def is_personalised(value: Any) -> bool:
     return False
 
 
-def no_coupon(coupon_id: Any = None) -> str:
+def no_coupon(coupon_id: Any = None, part: str = "code") -> str:
     """``coupon(...)`` where codes are not handed out (auto-replies, form replies): an error, never a blank code."""
     raise RenderError("クーポンの差し込みは一斉配信とステップ配信のメッセージでのみ使えます",
                       where=f"coupon({coupon_id})")
 
 
-def sample_coupon(coupon_id: Any = None) -> str:
-    """``coupon(...)`` in a test send or preview: a sample, no code assigned."""
-    return "SAMPLE-COUPON"
+def sample_coupon(coupon_id: Any = None, part: str = "code") -> str:
+    """``coupon(...)`` in a test send or preview: a sample, no code assigned (``"url"``: a sample 使う page)."""
+    return "https://example.com/coupon-sample" if part == "url" else "SAMPLE-COUPON"
 
 
 def variables_for(subscriber: Any, *, unsubscribe_url: str = "", now: datetime | None = None,

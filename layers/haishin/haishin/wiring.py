@@ -378,9 +378,10 @@ class Services:
         def build() -> CouponService:
             from haishin.coupons.repository import CouponRepository  # noqa: PLC0415
             from haishin.coupons.service import CouponService  # noqa: PLC0415
+            from haishin.forms.tokens import LinkSigner  # noqa: PLC0415
 
             return CouponService(CouponRepository(write_workers=4), events=self.events, subscribers=self.subscribers,
-                                 stripe=lambda: self.payments,
+                                 stripe=lambda: self.payments, signer=LinkSigner(self.secrets),
                                  zone_of=lambda ws: str(self.workspaces.get(ws).get("time_zone") or "Asia/Tokyo"))
 
         return self._one("coupons", build)
@@ -782,7 +783,7 @@ class Services:
                              coupons=self.coupons)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
                          track=self.track, conversions=self.conversions, liff=liff, partners=self.partners,
-                         bookings=booking_pages, seminars=self.seminars, routes=self.routes)
+                         bookings=booking_pages, seminars=self.seminars, routes=self.routes, coupons=self.coupons)
 
         return self._one("pages", build)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,8 @@ from haishin.coupons.models import (
 from haishin.coupons.repository import CouponRepository
 from haishin.csvio.cells import encode_csv
 from haishin.errors import Conflict, ExternalServiceError, NotFound, ValidationFailed
+from haishin.forms.tokens import TokenInvalid
+from haishin.public_url import public_base
 from haishin.render import RenderError
 from haishin.workspaces.models import workspace_pk
 
@@ -111,10 +113,20 @@ def parse_codes(text: str) -> list[str]:
     return codes
 
 
+USE_PURPOSE = "coupon"  # signed-link purpose: the friend's 使う page of one coupon (target: the coupon ID)
+USE_VALIDITY = timedelta(days=400)  # a coupon link in a message is opened at the counter, weeks later
+
+
+def use_url(workspace_id: str, coupon_id: str, token: str) -> str:
+    return f"{public_base()}/cpn/{workspace_id}/{coupon_id}?t={token}"
+
+
 class CouponService:
     def __init__(self, repository: CouponRepository, *, events: Any, zone_of: Callable[[str], str],
-                 subscribers: Any = None, stripe: Callable[[], Any] | None = None) -> None:
+                 subscribers: Any = None, stripe: Callable[[], Any] | None = None, signer: Any = None) -> None:
         self.repository = repository
+        # haishin.forms.tokens.LinkSigner: the friend's signed 使う page (``coupon("cpn_...", "url")``)
+        self.signer = signer
         # () -> PaymentService: ``create_promotion_code`` (None when the workspace has no Stripe keys)
         self.stripe = stripe
         self.events = events  # haishin.webhook_events.EventFanout: coupon_redeemed
@@ -340,12 +352,19 @@ class CouponService:
 
     def of_friend(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
         """The coupons handed to the friend (マイページ): their unique code or the shared code, the discount, the
-        validity in the workspace's zone, and whether it is used up. Archived coupons are left out. Reads only this
-        friend's assignments (their ``cpnheld#`` index) and those coupons, newest first."""
-        zone = self._zone(workspace_id)
-        now = clock.now()
+        validity in the workspace's zone, whether it is used up, and their 使う page. Archived coupons are left out.
+        Reads only this friend's assignments (their ``cpnheld#`` index) and those coupons, newest first."""
         held = {h.coupon_id: h for h in self.repository.held_by(workspace_id, subscriber_id)}
         coupons = sorted(self.repository.coupons(workspace_id, held), key=lambda c: c.created_at, reverse=True)
+        cards = self._cards(workspace_id, coupons, held)
+        if self.signer is not None:
+            for card in cards:
+                card["use_url"] = self.use_link(workspace_id, card["coupon_id"], subscriber_id)
+        return cards
+
+    def _cards(self, workspace_id: str, coupons: list[CouponModel], held: dict[str, Any]) -> list[dict[str, Any]]:
+        zone = self._zone(workspace_id)
+        now = clock.now()
         out: list[dict[str, Any]] = []
         for coupon in coupons:
             if coupon.archived:
@@ -370,13 +389,65 @@ class CouponService:
             })
         return out
 
-    def template_function(self, workspace_id: str, subscriber_id: str) -> Callable[[str], str]:
-        """``coupon("cpn_...")`` for one friend's render."""
+    def template_function(self, workspace_id: str, subscriber_id: str) -> Callable[..., str]:
+        """``coupon("cpn_...")`` for one friend's render: their code; ``coupon("cpn_...", "url")``: their signed 使う
+        page (the code is handed to them first, so the page always has one)."""
 
-        def coupon(coupon_id: str) -> str:
-            return self.code_for(workspace_id, str(coupon_id), subscriber_id)
+        def coupon(coupon_id: str, part: str = "code") -> str:
+            code = self.code_for(workspace_id, str(coupon_id), subscriber_id)
+            if part == "code":
+                return code
+            if part == "url":
+                return self.use_link(workspace_id, str(coupon_id), subscriber_id)
+            raise RenderError(f'coupon("{coupon_id}", "{part}"): 2 つ目は "code" か "url" です',
+                              where=f"coupon({coupon_id})")
 
         return coupon
+
+    # ------------------------------------------------------------------ the friend's 使う page
+    def use_link(self, workspace_id: str, coupon_id: str, subscriber_id: str) -> str:
+        if self.signer is None:
+            raise RenderError("クーポンの利用ページを作れません (署名鍵がありません)", where=f"coupon({coupon_id})")
+        return use_url(workspace_id, coupon_id,
+                       self.signer.mint(USE_PURPOSE, workspace_id, subscriber_id, coupon_id, USE_VALIDITY))
+
+    def friend_of(self, workspace_id: str, coupon_id: str, token: str) -> str:
+        if self.signer is None:
+            raise ValidationFailed("このリンクは正しくありません", where="t")
+        try:
+            return str(self.signer.verify(USE_PURPOSE, workspace_id, coupon_id, token).subscriber_id)
+        except TokenInvalid as exc:
+            message = ("このリンクの有効期限が切れています" if exc.reason == "expired"
+                       else "このリンクは正しくありません (改ざんされたか、別のクーポンのものです)")
+            raise ValidationFailed(message, where="t") from exc
+
+    def friend_card(self, workspace_id: str, coupon_id: str, token: str) -> dict[str, Any]:
+        """What the friend's 使う page shows: the coupon, their code, whether it can be used now (and why not)."""
+        subscriber_id = self.friend_of(workspace_id, coupon_id, token)
+        coupon = self.repository.get(workspace_id, coupon_id)
+        held = self.repository.assignment(workspace_id, coupon_id, subscriber_id)
+        if coupon is None or held is None:
+            raise NotFound("クーポンが見つかりません", where="coupon_id")
+        if coupon.archived:
+            raise NotFound(f"クーポン「{coupon.name}」は終了しました", where="coupon_id")
+        [card] = self._cards(workspace_id, [coupon], {coupon_id: held})
+        record = self.repository.code(workspace_id, held.code)
+        problem = self._problem(coupon, record) if record is not None else "コードが見つかりません"
+        if problem is None and card["redeemed"]:
+            problem = "このクーポンは利用済みです"
+        now = clock.now().astimezone(self._zone(workspace_id))
+        return {**card, "usable": problem is None, "problem": problem or "", "subscriber_id": subscriber_id,
+                "now": f"{now.month}月{now.day}日 {now:%H:%M}"}
+
+    def friend_redeem(self, workspace_id: str, coupon_id: str, token: str) -> dict[str, Any]:
+        """The friend's 「利用する」 after the staff looked at the page: one redemption (source ``friend``), the same
+        checks and transaction as the staff page."""
+        subscriber_id = self.friend_of(workspace_id, coupon_id, token)
+        held = self.repository.assignment(workspace_id, coupon_id, subscriber_id)
+        if held is None:
+            raise NotFound("クーポンが見つかりません", where="coupon_id")
+        return self.redeem(workspace_id, held.code, subscriber_id=subscriber_id, source="friend",
+                           actor=f"friend:{subscriber_id}", coupon_id=coupon_id)
 
     # ------------------------------------------------------------------ redemption
     def lookup(self, workspace_id: str, code: str) -> tuple[CouponModel, CouponCodeModel]:

@@ -6,7 +6,8 @@ GET /partner/{token} (a partner's own report, haishin.partners),
 GET|POST /liff/<channel_id>[/f/<form_id>|/me] and GET /liff/app.js (LIFF pages: haishin.pages.liff),
 GET|POST /b and /b/cancel/<booking_id> (予約: haishin.pages.bookings),
 GET|POST /sem/<workspace_id>/<event_id>?t= (a friend's seminar page: haishin.pages.seminars), GET /s/<event_id>?ref=
-(a partner's seminar link: the event, then the partner's route into LINE)."""
+(a partner's seminar link: the event, then the partner's route into LINE), GET|POST /cpn/<workspace_id>/<coupon_id>?t=
+(a friend's coupon 使う page: haishin.pages.coupons)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from haishin.pages import http
 from haishin.pages.forms import TOKEN_MESSAGES, respond
 from haishin.pages.html import message_page, page, redirect, render
 from haishin.pages.products import product_page
+from haishin.pages.coupons import coupon_page
 from haishin.pages.seminars import seminar_landing, seminar_page
 from haishin.pages.unsubscribe import unsubscribe_page
 from haishin.partners.service import ReportLinkInvalid
@@ -38,7 +40,9 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 class Pages:
     def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
                  optout: OptOutService, track: Any = None, conversions: Any = None, liff: Any = None,
-                 partners: Any = None, bookings: Any = None, seminars: Any = None, routes: Any = None) -> None:
+                 partners: Any = None, bookings: Any = None, seminars: Any = None, routes: Any = None,
+                 coupons: Any = None) -> None:
+        self.coupons = coupons  # haishin.coupons.service.CouponService: /cpn/<workspace>/<coupon> (the 使う page)
         self.routes = routes  # haishin.routes.service.RouteService: a partner's /s/<event>?ref=<code> link
         self.partners = partners  # haishin.partners.service.PartnerService: /partner/<signed token> reports
         self.bookings = bookings  # haishin.pages.bookings.BookingPages: /b (予約) and /b/cancel/<id>
@@ -75,6 +79,8 @@ class Pages:
             return self.bookings.handle(parts, event)
         if http.method(event) in ("GET", "POST") and len(parts) == 3 and parts[0] == "sem" and self.seminars:
             return seminar_page(self.seminars, parts[1], parts[2], event)
+        if http.method(event) in ("GET", "POST") and len(parts) == 3 and parts[0] == "cpn" and self.coupons:
+            return coupon_page(self.coupons, parts[1], parts[2], event)
         if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "s" and self.seminars:
             return seminar_landing(self.seminars, self.routes, parts[1], event)
         if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":
