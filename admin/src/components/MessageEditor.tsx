@@ -313,37 +313,46 @@ export function MessageEditor({ value, onChange, errorAt, name = "line", testId 
             + {t(`me.type.${type}`)}
           </button>
         ))}
+        {value.length < LINE_LIMITS.messages && <CouponPicker label={`+ ${t("me.couponCard")}`} testId="me-coupon-card" onPick={(c) => onChange([...value, couponCard(c)])} />}
         <span class="muted">{t("me.count", { n: value.length, max: LINE_LIMITS.messages })}</span>
       </div>
     </div>
   );
 }
 
-/** The coupon chip: lists the workspace's coupons on first click and inserts `{{ coupon("cpn_...") }}` (one code per
- * friend, assigned when the message is rendered for them; see docs/production/coupons.md). */
-function CouponVariable({ onInsert }: { onInsert: (text: string) => void }) {
+interface CouponChoice {
+  coupon_id: string;
+  name: string;
+  discount_type: "amount" | "percent";
+  discount_value: number;
+  valid_until: string | null;
+}
+
+/** A coupon picker: lists the workspace's coupons on first click, then calls `onPick` with the chosen one. */
+function CouponPicker({ label, testId, onPick }: { label: string; testId: string; onPick: (c: CouponChoice) => void }) {
   const app = useContext(AppContext);
-  const [coupons, setCoupons] = useState<{ coupon_id: string; name: string }[] | null>(null);
+  const [coupons, setCoupons] = useState<CouponChoice[] | null>(null);
   if (!app) return null;
   if (coupons === null)
     return (
       <button
         type="button"
         class="chip-btn"
-        data-insert-var="coupon"
-        onClick={() => void app.api.get<{ coupons: { coupon_id: string; name: string }[] }>("/api/coupons").then((r) => setCoupons(r.coupons), () => setCoupons([]))}
+        data-insert-var={testId === "me-coupon" ? "coupon" : undefined}
+        data-testid={`${testId}-open`}
+        onClick={() => void app.api.get<{ coupons: CouponChoice[] }>("/api/coupons").then((r) => setCoupons(r.coupons), () => setCoupons([]))}
       >
-        {t("me.var.coupon")}
+        {label}
       </button>
     );
   return (
     <select
       aria-label={t("me.coupon.choose")}
-      data-testid="me-coupon"
+      data-testid={testId}
       value=""
       onChange={(e) => {
-        const id = e.currentTarget.value;
-        if (id) onInsert(`{{ coupon("${id}") }}`);
+        const chosen = coupons.find((c) => c.coupon_id === e.currentTarget.value);
+        if (chosen) onPick(chosen);
         setCoupons(null);
       }}
     >
@@ -355,4 +364,42 @@ function CouponVariable({ onInsert }: { onInsert: (text: string) => void }) {
       ))}
     </select>
   );
+}
+
+/** The coupon chip: inserts `{{ coupon("cpn_...") }}` (one code per friend, assigned when the message is rendered for
+ * them; see docs/production/coupons.md). */
+function CouponVariable({ onInsert }: { onInsert: (text: string) => void }) {
+  return <CouponPicker label={t("me.var.coupon")} testId="me-coupon" onPick={(c) => onInsert(`{{ coupon("${c.coupon_id}") }}`)} />;
+}
+
+/** A coupon card (flex bubble): the coupon's name, discount, the friend's code and validity, and a 「クーポンを使う」
+ * button opening the friend's signed 使う page (`coupon("cpn_...", "url")`, shown at the counter). */
+export function couponCard(c: CouponChoice): LineMessage {
+  const discount = c.discount_type === "percent" ? `${c.discount_value}%OFF` : `${c.discount_value.toLocaleString("ja-JP")}円引き`;
+  const until = c.valid_until ? `有効期限: ${c.valid_until.slice(0, 10).replace(/-/g, "/")} ${c.valid_until.slice(11, 16)}まで` : "有効期限なし";
+  const variable = (part: string) => (part === "url" ? `{{ coupon("${c.coupon_id}", "url") }}` : `{{ coupon("${c.coupon_id}") }}`);
+  return {
+    type: "flex",
+    altText: `${c.name} (${discount})`.slice(0, 400),
+    contents: {
+      type: "bubble",
+      body: {
+        type: "box",
+        layout: "vertical",
+        spacing: "md",
+        contents: [
+          { type: "text", text: "COUPON", size: "xs", color: "#06C755", weight: "bold" },
+          { type: "text", text: c.name, size: "lg", weight: "bold", wrap: true },
+          { type: "text", text: discount, size: "xxl", weight: "bold", color: "#E53935" },
+          { type: "text", text: `コード: ${variable("code")}`, size: "md", wrap: true },
+          { type: "text", text: until, size: "xs", color: "#888888", wrap: true },
+        ],
+      },
+      footer: {
+        type: "box",
+        layout: "vertical",
+        contents: [{ type: "button", style: "primary", color: "#06C755", action: { type: "uri", label: "クーポンを使う", uri: variable("url") } }],
+      },
+    },
+  };
 }

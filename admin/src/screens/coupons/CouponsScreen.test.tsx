@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../api";
 import { fakeApi, freshPageEachTest, withApp } from "../../testing/app";
-import { MessageEditor } from "../../components/MessageEditor";
+import { couponCard, MessageEditor } from "../../components/MessageEditor";
 import type { LineMessage } from "../../components/MessagePreview";
 import CouponsScreen, { bodyOf, codeState, type Coupon, discountLabel, ratePercent } from "./CouponsScreen";
 
@@ -131,5 +131,25 @@ describe("the coupon chip of the message editor", () => {
     fireEvent.click(document.querySelector("[data-insert-var=coupon]")!);
     fireEvent.change(await screen.findByTestId("me-coupon"), { target: { value: "cpn_1" } });
     expect(seen.at(-1)).toEqual([{ type: "text", text: 'コード: {{ coupon("cpn_1") }}' }]);
+  });
+});
+
+describe("the coupon card template of the message editor", () => {
+  freshPageEachTest();
+
+  it("adds a flex card with the friend's code and the 使う button for the chosen coupon", async () => {
+    const seen: LineMessage[][] = [];
+    const api = fakeApi({ "GET /api/coupons": { coupons: [WINTER] } });
+    render(withApp(api, <MessageEditor value={[]} onChange={(v) => seen.push(v)} />));
+    fireEvent.click(screen.getByTestId("me-coupon-card-open"));
+    fireEvent.change(await screen.findByTestId("me-coupon-card"), { target: { value: "cpn_1" } });
+    const [card] = seen.at(-1)!;
+    expect(card).toEqual(couponCard(WINTER));
+    const json = JSON.stringify(card);
+    expect(card!.type).toBe("flex");
+    expect(json).toContain('{{ coupon(\\"cpn_1\\") }}');
+    expect(json).toContain('{{ coupon(\\"cpn_1\\", \\"url\\") }}');
+    expect(json).toContain("20%OFF");
+    expect(json).toContain("有効期限: 2026/12/31 23:59まで");
   });
 });
