@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -196,3 +197,93 @@ def test_shared_coupon_code_typed_at_stripe_checkout_discounts_and_counts(
     [row] = api(system, "GET", f"/api/coupons/{coupon['coupon_id']}/redemptions")["redemptions"]
     assert (row["source"], row["amount"], row["subscriber_id"]) == ("stripe", 8000, friend["subscriber_id"])
     assert [e for e in browser_errors if "status of 400" not in e] == []
+
+
+def test_coupon_card_used_by_the_friend_at_the_counter_and_undone_by_staff(
+    system: Any, page: Any, browser_errors: list[str], snap: Any
+) -> None:
+    """A broadcast carries a クーポンカード (flex, added with the message editor's button); on the friend's phone the
+    card shows their code and a 「クーポンを使う」 button opening their signed 使う page; at phone width the friend presses
+    使う, shows the staff's check, and after 「店員が確認しました」 the coupon is used (a second press is refused in
+    Japanese). In the admin the redemption shows as the friend's page; staff undo it (confirmed, audited), withdraw a
+    free code and export the codes as a Shift_JIS CSV."""
+    coupon = api(system, "POST", "/api/coupons", {"name": "来店感謝500円引き", "discount_type": "amount",
+                                                  "discount_value": 500, "mode": "pool"})
+    cid = coupon["coupon_id"]
+    api(system, "POST", f"/api/coupons/{cid}/codes/generate", {"count": 3})
+    page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+
+    page.goto(admin + "#/broadcasts")
+    page.get_by_test_id("broadcast-new").first.click()
+    page.get_by_test_id("broadcast-composer").wait_for()
+    page.locator("input[name=name]").fill("来店クーポンカード")
+    page.locator("input[name=audience][value=everyone]").check()
+    page.locator("textarea[name='content.line[0].text']").fill("{{ name }} さん、ご来店ありがとうございます。")
+    page.get_by_test_id("me-coupon-card-open").click()
+    page.get_by_test_id("me-coupon-card").select_option(label="来店感謝500円引き")
+    page.locator("[data-testid=editor-message]").nth(1).wait_for()
+    page.get_by_test_id("broadcast-save").click()
+    page.get_by_test_id("send-panel").wait_for()
+    page.locator("input[name=when][value=now]").check()
+    page.get_by_test_id("broadcast-go").click()
+    page.locator("[data-testid=broadcast-status][data-status=done]").wait_for(timeout=30_000)
+    snap("card-broadcast")
+
+    user = next(iter(FRIENDS))
+    phone = page.context.new_page()
+    phone.goto(f"{system.line_emulator.base_url}/_emulator/phone?channel={CH}&user={user}")
+    card = phone.locator(".bubble.flex", has_text="来店感謝500円引き")
+    card.first.wait_for(timeout=15_000)
+    found = re.search(r"コード: ([2-9A-HJ-NP-Z]{8})", card.first.inner_text())
+    assert found, card.first.inner_text()
+    code = found.group(1)
+    assert "500円引き" in card.first.inner_text()
+    phone.screenshot(path=str(snap("card-phone")))
+    with phone.context.expect_page() as opened:
+        card.first.get_by_role("button", name="クーポンを使う").click()
+    use = opened.value
+    use.set_viewport_size({"width": 390, "height": 844})
+    use.wait_for_load_state()
+    assert f"/cpn/{WS}/{cid}?t=" in use.url
+    assert use.get_by_test_id("cpn-code").inner_text() == code
+    use.get_by_test_id("cpn-use").click()
+    use.get_by_test_id("cpn-confirm").get_by_text("この画面を店員さんにお見せください。").wait_for()
+    assert use.evaluate("document.documentElement.scrollWidth") <= 390
+    snap_path = snap("use-confirm")
+    use.screenshot(path=str(snap_path))
+    use.get_by_test_id("cpn-redeem").click()
+    use.get_by_test_id("cpn-notice").get_by_text("利用済みにしました。").wait_for()
+    assert use.get_by_test_id("cpn-use").count() == 0
+    use.goto(use.url)  # the friend presses again later: used, no button; a replayed POST is refused
+    assert use.get_by_test_id("cpn-problem").inner_text() == "このクーポンは利用済みです"
+    replay = use.request.post(use.url, form={"action": "redeem"})
+    assert replay.status == 422 and f"コード「{code}」は使用済みです" in replay.text()
+    use.close()
+    phone.close()
+
+    page.goto(admin + f"#/coupons/{cid}")
+    page.locator("[data-testid=cp-redeemed]", has_text="1").wait_for()
+    row = page.get_by_test_id("cp-redemption-row").first
+    assert "友だちの画面" in row.inner_text() and code in row.inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_test_id("cp-redemption-undo").click()
+    page.locator("[data-testid=cp-redeemed]", has_text="0").wait_for()
+    page.get_by_test_id("cp-redemption-undone").first.wait_for()
+    audit = api(system, "GET", "/api/audit-log?target_kind=coupons")
+    assert any(e["path"].endswith("/undo") for e in audit["items"]), audit
+    snap("undone")
+
+    free = next(r for r in page.get_by_test_id("cp-code-row").all() if "未配布" in r.inner_text())
+    free_code = free.locator("code").inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    free.get_by_test_id("cp-code-archive").click()
+    page.locator("[data-testid=cp-code-row]", has_text=free_code).get_by_text("無効").wait_for()
+    with page.expect_download() as download:
+        page.get_by_test_id("cp-export").click()
+    data = Path(download.value.path()).read_bytes().decode("cp932")
+    assert data.startswith("クーポン,コード,状態") and f"{code}" in data and f"{free_code},無効" in data
+    stats = api(system, "GET", f"/api/coupons/{cid}")["stats"]
+    assert (stats["redeemed"], stats["distributed"], stats["pool_size"], stats["available"]) == (0, 2, 2, 0)
+    assert [e for e in browser_errors if "status of 409" not in e and "status of 422" not in e] == []

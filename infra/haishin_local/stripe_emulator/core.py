@@ -354,8 +354,9 @@ class StripeState:
                     raise StripeApiError(400, f"Received unknown parameter: {name}", param=name)
             if "active" in params:
                 active = str(params["active"]).lower() == "true"
+                same = promo["code"].upper()
                 if active and not promo["active"] and any(
-                        o.get("object") == "promotion_code" and o["active"] and o["code"].upper() == promo["code"].upper()
+                        o.get("object") == "promotion_code" and o["active"] and o["code"].upper() == same
                         for o in self.objects.values()):
                     raise StripeApiError(400, "An active promotion code with `code: " + promo["code"]
                                          + "` already exists.", param="active")

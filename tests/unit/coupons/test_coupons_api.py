@@ -3,15 +3,17 @@ redemption refused with 409 in Japanese, a viewer cannot redeem, another workspa
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from haishin import clock, wiring
 from haishin.api.app import AdminApi
 from haishin.storage import shard_scan as scan
-from tests.support.admin_api import call_admin_api
+from tests.support.admin_api import call_admin_api, ensure_operator
 
 WS = "ws_cpn_api"
 
@@ -59,3 +61,38 @@ def test_coupon_api_end_to_end(api: AdminApi) -> None:
     assert call(api, "GET", "/api/coupons", workspace="ws_other")[1] == {"coupons": []}
     assert call(api, "GET", f"/api/coupons/{cid}", workspace="ws_other")[0] == 404
     assert call(api, "POST", "/api/coupon-codes/redeem", {"code": code}, workspace="ws_other")[0] == 422
+
+
+def test_codes_csv_archive_and_undo_through_the_api(api: AdminApi) -> None:
+    status, coupon = call(api, "POST", "/api/coupons", {"name": "春", "discount_type": "amount",
+                                                        "discount_value": 300, "mode": "pool"})
+    cid = coupon["coupon_id"]
+    call(api, "POST", f"/api/coupons/{cid}/codes/import", {"text": "CSVA2222\nCSVB3333"})
+    code = wiring.services().coupons.code_for(WS, cid, "s_1")
+    status, done = call(api, "POST", "/api/coupon-codes/redeem", {"code": code}, role="operator")
+    assert status == 200
+    path = f"/api/coupons/{cid}/codes/csv"
+    answer = api.handle({
+        "version": "2.0", "routeKey": "ANY /api/{proxy+}", "rawPath": path, "rawQueryString": "encoding=cp932",
+        "headers": {}, "queryStringParameters": {"encoding": "cp932"}, "isBase64Encoded": False,
+        "requestContext": {"http": {"method": "GET", "path": path, "sourceIp": "127.0.0.1"}, "stage": "$default",
+                           "requestId": "r1", "domainName": "localhost",
+                           "authorizer": {"jwt": {"claims": ensure_operator(WS, "owner@example.jp", "owner")}}},
+    }, LambdaContext())
+    assert answer["statusCode"] == 200 and answer["headers"]["Content-Type"] == "text/csv; charset=Shift_JIS"
+    body = base64.b64decode(answer["body"]) if answer.get("isBase64Encoded") else answer["body"].encode("latin-1")
+    text = body.decode("cp932")
+    assert text.startswith("クーポン,コード,状態") and f"春,{code},利用済み,s_1" in text
+    assert call(api, "GET", f"/api/coupons/{cid}/codes/csv", query="encoding=latin-1")[0] == 422
+    assert call(api, "GET", f"/api/coupons/{cid}/codes/csv", role="viewer")[0] == 403
+    free = "CSVB3333" if code == "CSVA2222" else "CSVA2222"
+    status, archived = call(api, "POST", f"/api/coupons/{cid}/codes/archive", {"codes": [free]})
+    assert status == 200 and archived["coupon"]["stats"]["available"] == 0
+    status, bad = call(api, "POST", f"/api/coupons/{cid}/codes/archive", {"codes": ["NOPE2222"]})
+    assert status == 422 and "このクーポンのコードではありません" in bad["message"]
+    undo = f"/api/coupons/{cid}/redemptions/{done['redemption_id']}/undo"
+    assert call(api, "POST", undo, {}, role="viewer")[0] == 403
+    assert call(api, "POST", undo, {}, workspace="ws_other")[0] == 404
+    status, view = call(api, "POST", undo, {}, role="operator")
+    assert status == 200 and view["stats"]["redeemed"] == 0
+    assert call(api, "POST", undo, {}, role="operator")[0] == 409

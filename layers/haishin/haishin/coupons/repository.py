@@ -151,8 +151,8 @@ class CouponRepository:
                     raise
                 reasons = list(getattr(exc, "cancellation_reasons", None) or [])
                 # items go code, free, code, free, ...: the lookup put of code i is item 2*i
-                failed = {batch[i // 2] for i, r in enumerate(reasons)
-                          if i % 2 == 0 and i // 2 < len(batch) and getattr(r, "code", None) == "ConditionalCheckFailed"}
+                failed = {batch[i // 2] for i, r in enumerate(reasons) if i % 2 == 0 and i // 2 < len(batch)
+                          and getattr(r, "code", None) == "ConditionalCheckFailed"}
                 if not failed:
                     raise
                 lost.extend(c for c in batch if c in failed)
@@ -336,7 +336,8 @@ class CouponRepository:
             with TransactWrite(connection=connection()) as tx:
                 tx.update(row, actions=[CouponRedemptionModel.undone_at.set(now),
                                         CouponRedemptionModel.undone_by.set(actor)],
-                          condition=CouponRedemptionModel.pk.exists() & CouponRedemptionModel.undone_at.does_not_exist())
+                          condition=CouponRedemptionModel.pk.exists()
+                          & CouponRedemptionModel.undone_at.does_not_exist())
                 tx.update(CouponModel(pk, coupon_sk(row.coupon_id)),
                           actions=[CouponModel.redeemed.add(-1), CouponModel.revenue.add(-int(row.amount or 0))])
                 if unique_code:

@@ -37,9 +37,7 @@ from haishin.coupons.models import (
     normalise_code,
 )
 from haishin.coupons.repository import CouponRepository
-from haishin.csvio.cells import encode_csv
 from haishin.errors import Conflict, ExternalServiceError, NotFound, ValidationFailed
-from haishin.forms.tokens import TokenInvalid
 from haishin.public_url import public_base
 from haishin.render import RenderError
 from haishin.workspaces.models import workspace_pk
@@ -244,7 +242,8 @@ class CouponService:
                                CouponModel.per_friend_limit.set(coupon.per_friend_limit),
                                CouponModel.archived.set(coupon.archived)])
         self._sync_stripe(workspace_id, coupon, renamed=coupon.name != before[0],
-                          revalidated=coupon.valid_until != before[1], archived_changed=bool(coupon.archived) != before[2])
+                          revalidated=coupon.valid_until != before[1],
+                          archived_changed=bool(coupon.archived) != before[2])
         return coupon
 
     def _sync_stripe(self, workspace_id: str, coupon: CouponModel, *, renamed: bool, revalidated: bool,
@@ -416,8 +415,13 @@ class CouponService:
             raise ValidationFailed("このリンクは正しくありません", where="t")
         try:
             return str(self.signer.verify(USE_PURPOSE, workspace_id, coupon_id, token).subscriber_id)
-        except TokenInvalid as exc:
-            message = ("このリンクの有効期限が切れています" if exc.reason == "expired"
+        except Exception as exc:
+            # haishin.forms.tokens.TokenInvalid carries ``reason``; it is not imported here because
+            # forms -> segments -> coupons would make a package loop
+            reason = getattr(exc, "reason", None)
+            if reason is None:
+                raise
+            message = ("このリンクの有効期限が切れています" if reason == "expired"
                        else "このリンクは正しくありません (改ざんされたか、別のクーポンのものです)")
             raise ValidationFailed(message, where="t") from exc
 
@@ -583,11 +587,9 @@ class CouponService:
                 break
         return out
 
-    def export_csv(self, workspace_id: str, coupon_id: str, encoding: str = "utf-8-sig") -> bytes:
-        """Every code of the coupon as a spreadsheet: code, state, the friend it went to, when, redeemed when.
-        UTF-8 with BOM (Excel opens it) or Shift_JIS (CP932)."""
-        if encoding not in ("utf-8-sig", "cp932"):
-            raise ValidationFailed("文字コードは utf-8-sig か cp932 です", where="encoding")
+    def export_rows(self, workspace_id: str, coupon_id: str) -> list[list[str]]:
+        """Every code of the coupon as spreadsheet rows (header first): coupon, code, state, the friend it went to,
+        when, redeemed when (the admin API writes them with ``haishin.csvio.cells.encode_csv``)."""
         coupon = self.get(workspace_id, coupon_id)
         zone = self._zone(workspace_id)
 
@@ -600,15 +602,15 @@ class CouponService:
                      "配布済み" if record.assigned_to else "未配布" if not record.shared else "共通コード")
             rows.append([coupon.name, record.code, state, record.assigned_to or "", when(record.assigned_at),
                          when(record.redeemed_at)])
-        return encode_csv(rows, "cp932" if encoding == "cp932" else "utf-8-sig")
+        return rows
 
     def archive_codes(self, workspace_id: str, coupon_id: str, codes: list[str]) -> dict[str, Any]:
         """Withdraw codes from a pool coupon: unhanded ones leave the pool, handed-out ones can no longer be
         redeemed. Every code is checked first; one that is not this coupon's refuses the whole request."""
         coupon = self.get(workspace_id, coupon_id)
         if coupon.mode != "pool":
-            raise ValidationFailed("共通コードのクーポンはコード単位で無効化できません (クーポンをアーカイブしてください)",
-                                   where="codes")
+            raise ValidationFailed("共通コードのクーポンはコード単位で無効化できません "
+                                   "(クーポンをアーカイブしてください)", where="codes")
         wanted = list(dict.fromkeys(normalise_code(c) for c in codes if normalise_code(c)))
         for code in wanted:
             record = self.repository.code(workspace_id, code)

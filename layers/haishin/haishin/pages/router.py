@@ -21,10 +21,10 @@ from haishin.forms.service import FormService
 from haishin.links.service import LinkService
 from haishin.optout.service import OptOutService
 from haishin.pages import http
+from haishin.pages.coupons import coupon_page
 from haishin.pages.forms import TOKEN_MESSAGES, respond
 from haishin.pages.html import message_page, page, redirect, render
 from haishin.pages.products import product_page
-from haishin.pages.coupons import coupon_page
 from haishin.pages.seminars import seminar_landing, seminar_page
 from haishin.pages.unsubscribe import unsubscribe_page
 from haishin.partners.service import ReportLinkInvalid
