@@ -79,7 +79,7 @@ def test_codes_csv_rows_and_their_utf8_bom_and_shift_jis_files(svc: CouponServic
     utf8 = encode_csv(rows, "utf-8-sig")
     assert utf8.startswith(b"\xef\xbb\xbf")
     assert list(csv.reader(io.StringIO(utf8.decode("utf-8-sig"))))[1][0] == "'=冬のクーポン髙"  # no formula
-    sjis = encode_csv(rows + [["𠮷"]], "cp932").decode("cp932")
+    sjis = encode_csv([*rows, ["𠮷"]], "cp932").decode("cp932")
     assert "未配布" in sjis and "髙" in sjis and "〓" in sjis  # a character CP932 lacks does not fail the file
 
 
