@@ -11,13 +11,14 @@ out while friends race for them.
 Write cost (not measured: DynamoDB Local reports no capacity for transactions): a code is 2 items of < 1 KB in a
 transaction, 4 WCU (transactional writes count double), plus 2 WCU per 49-code batch for the pool counter; at
 on-demand US$0.625 per million write units, 50,000 codes cost about US$0.13.
-Flags: ``--small N`` (5000), ``--large N`` (50000), ``--friends N``, ``--threads N``. Prints figures; never asserts.
+Flags: ``--small N`` (5000), ``--large N`` (50000), ``--friends N``, ``--threads N``, ``--race-only 1`` (skip 1-2). Prints figures; never asserts.
 """
 
 from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from step_fixture import arg, dynamodb_local, install_meter, load, percentile
 
@@ -27,9 +28,9 @@ def main() -> None:
     friends, threads = arg("friends", 2000), arg("threads", 16)
     meter = install_meter()
     with dynamodb_local():
-        from haishin.coupons.models import CouponIn, GenerateIn  # noqa: PLC0415
+        from haishin.coupons.models import CouponIn  # noqa: PLC0415
         from haishin.coupons.repository import CouponRepository  # noqa: PLC0415
-        from haishin.coupons.service import CouponService, generate_code  # noqa: PLC0415
+        from haishin.coupons.service import CouponService  # noqa: PLC0415
 
         class Events:
             def publish(self, *args: object, **kwargs: object) -> int:
@@ -47,60 +48,73 @@ def main() -> None:
                   f"{calls:>6,} calls  {load()}", flush=True)
 
         print(f"DynamoDB Local; N small={small:,}, large={large:,}")
-        # 1. import
-        text = "\n".join(f"IMP{i:07d}" for i in range(small))
-        cid = pool("import small")
-        meter.reset()
-        t0 = time.perf_counter()
-        result = svc.import_codes(ws, cid, text)
-        report("import_codes (one request)", result["added"], time.perf_counter() - t0)
-        cid = pool("import large")
-        meter.reset()
-        t0 = time.perf_counter()
-        added, _taken = svc.repository.add_codes(ws, cid, (f"BIG{i:07d}" for i in range(large)))
-        report("add_codes (import path, one call)", added, time.perf_counter() - t0)
-        meter.reset()
-        t0 = time.perf_counter()
-        added, taken = svc.repository.add_codes(ws, pool("dupes"), (f"BIG{i:07d}" for i in range(small)))
-        report(f"add_codes, all {len(taken):,} already taken", small, time.perf_counter() - t0)
+        if not arg("race-only", 0):
+            load_pools(svc, pool, report, meter, ws, small, large)
+        race(svc, pool, meter, ws, small, friends, threads)
 
-        # 2. generate
-        cid = pool("generate small")
-        meter.reset()
-        t0 = time.perf_counter()
-        got = svc.generate_codes(ws, cid, GenerateIn(count=min(small, 5000)))["added"]
-        report("generate_codes (one request)", got, time.perf_counter() - t0)
-        cid = pool("generate large")
-        meter.reset()
-        t0 = time.perf_counter()
-        got = 0
-        while got < large:
-            got += svc.generate_codes(ws, cid, GenerateIn(count=min(5000, large - got)))["added"]
-        report(f"generate_codes ({-(-large // 5000)} requests of <=5,000)", got, time.perf_counter() - t0)
 
-        # 3. assignment race
-        cid = pool("race")
-        svc.repository.add_codes(ws, cid, list(dict.fromkeys(generate_code(8) for _ in range(small))))
-        meter.reset()
-        times: list[float] = []
+def load_pools(svc: Any, pool: Any, report: Any, meter: Any, ws: str, small: int, large: int) -> None:
+    from haishin.coupons.models import GenerateIn  # noqa: PLC0415
 
-        def ask(n: int) -> str:
-            t = time.perf_counter()
-            code = svc.code_for(ws, cid, f"s_{n:06d}")
-            times.append(time.perf_counter() - t)
-            return code
+    # 1. import
+    text = "\n".join(f"IMP{i:07d}" for i in range(small))
+    cid = pool("import small")
+    meter.reset()
+    t0 = time.perf_counter()
+    result = svc.import_codes(ws, cid, text)
+    report("import_codes (one request)", result["added"], time.perf_counter() - t0)
+    cid = pool("import large")
+    meter.reset()
+    t0 = time.perf_counter()
+    added, _taken = svc.repository.add_codes(ws, cid, (f"BIG{i:07d}" for i in range(large)))
+    report("add_codes (import path, one call)", added, time.perf_counter() - t0)
+    meter.reset()
+    t0 = time.perf_counter()
+    added, taken = svc.repository.add_codes(ws, pool("dupes"), (f"BIG{i:07d}" for i in range(small)))
+    report(f"add_codes, all {len(taken):,} already taken", small, time.perf_counter() - t0)
 
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=threads) as ex:
-            codes = list(ex.map(ask, range(min(friends, small))))
-        wall = time.perf_counter() - t0
-        transactions = meter.calls.get("dynamodb:TransactWriteItems", 0)
-        print(f"assignment race: {len(codes):,} friends on {threads} threads for a pool of {small:,}: "
-              f"{len(codes) / wall:,.0f} codes/s, p50 {percentile(times, .5) * 1000:.1f} ms, "
-              f"p99 {percentile(times, .99) * 1000:.1f} ms, {transactions - len(codes):,} lost races retried, "
-              f"distinct codes {len(set(codes)):,} (must equal friends) {load()}")
-        coupon = svc.get(ws, cid)
-        print(f"  counters: distributed {int(coupon.distributed):,}, pool {int(coupon.pool_size):,}")
+    # 2. generate
+    cid = pool("generate small")
+    meter.reset()
+    t0 = time.perf_counter()
+    got = svc.generate_codes(ws, cid, GenerateIn(count=min(small, 5000)))["added"]
+    report("generate_codes (one request)", got, time.perf_counter() - t0)
+    cid = pool("generate large")
+    meter.reset()
+    t0 = time.perf_counter()
+    got = 0
+    while got < large:
+        got += svc.generate_codes(ws, cid, GenerateIn(count=min(5000, large - got)))["added"]
+    report(f"generate_codes ({-(-large // 5000)} requests of <=5,000)", got, time.perf_counter() - t0)
+
+
+
+def race(svc: Any, pool: Any, meter: Any, ws: str, small: int, friends: int, threads: int) -> None:
+    from haishin.coupons.service import generate_code  # noqa: PLC0415
+
+    # 3. assignment race
+    cid = pool("race")
+    svc.repository.add_codes(ws, cid, list(dict.fromkeys(generate_code(8) for _ in range(small))))
+    meter.reset()
+    times: list[float] = []
+
+    def ask(n: int) -> str:
+        t = time.perf_counter()
+        code = svc.code_for(ws, cid, f"s_{n:06d}")
+        times.append(time.perf_counter() - t)
+        return code
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=threads) as ex:
+        codes = list(ex.map(ask, range(min(friends, small))))
+    wall = time.perf_counter() - t0
+    transactions = meter.calls.get("dynamodb:TransactWriteItems", 0)
+    print(f"assignment race: {len(codes):,} friends on {threads} threads for a pool of {small:,}: "
+          f"{len(codes) / wall:,.0f} codes/s, p50 {percentile(times, .5) * 1000:.1f} ms, "
+          f"p99 {percentile(times, .99) * 1000:.1f} ms, {transactions - len(codes):,} lost races retried, "
+          f"distinct codes {len(set(codes)):,} (must equal friends) {load()}")
+    coupon = svc.get(ws, cid)
+    print(f"  counters: distributed {int(coupon.distributed):,}, pool {int(coupon.pool_size):,}")
 
 
 if __name__ == "__main__":
