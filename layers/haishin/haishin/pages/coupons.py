@@ -18,18 +18,16 @@ from haishin.pages.html import message_page, page, render
 
 def coupon_page(service: Any, workspace_id: str, coupon_id: str, event: dict[str, Any]) -> dict[str, Any]:
     token = http.query(event, "t") or ""
-    form: dict[str, list[str]] = {}
-    if http.method(event) == "POST":
-        try:  # the body's own problem first (wrong type, too large), whoever sent it
-            form = http.form_data(event)
-        except HaishinError as exc:
-            return message_page(exc.http_status, "送信内容を読み取れませんでした", exc.message)
     try:
+        form = http.posted_form(event)
+    except HaishinError as exc:
+        return message_page(exc.http_status, "送信内容を読み取れませんでした", exc.message)
+    try:  # then the signed link: a forged, expired or another coupon's link changes nothing
         service.friend_of(workspace_id, coupon_id, token)
     except HaishinError as exc:
         return message_page(403, "このリンクは無効です", exc.message,
                             detail="お手数ですが、LINE のトーク画面から最新のリンクを開き直してください。")
-    action = (form.get("action") or [""])[0] if http.method(event) == "POST" else ""
+    action = (form.get("action") or [""])[0]
     error = notice = ""
     status = 200
     step = "show"

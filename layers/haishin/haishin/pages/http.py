@@ -88,3 +88,8 @@ def source_ip(event: dict[str, Any]) -> str:
 
 def method(event: dict[str, Any]) -> str:
     return str(((event.get("requestContext") or {}).get("http") or {}).get("method") or "GET").upper()
+
+
+def posted_form(event: dict[str, Any]) -> dict[str, list[str]]:
+    """A POST's form fields ({} for a GET); a body that cannot be read raises (its own problem, whoever sent it)."""
+    return form_data(event) if method(event) == "POST" else {}
