@@ -86,7 +86,7 @@ def friend(env: Env) -> Callable[[str], str]:
         repo = env.root.subscribers
         subscriber = repo.new(WS, source="stripe")
         subscriber.email = email
-        subscriber.display_name = email.split("@")[0]
+        subscriber.display_name = email.split("@", maxsplit=1)[0]
         repo.create(subscriber, [("email", email)])
         return subscriber.subscriber_id
 

@@ -50,7 +50,7 @@ def test_login_read_a_drip_course_complete_a_lesson_and_log_out(env: Any, friend
     assert again["statusCode"] == 403 and "すでに使われています" in again["body"]
 
     page = request(env, "GET", base, cookie=cookie)
-    first, second, third = lesson_ids(item)
+    first, _second, third = lesson_ids(item)
     assert page["statusCode"] == 200 and "LINE集客講座" in page["body"] and "0 / 3" in page["body"]
     assert f'href="{base}l/{third}"' not in page["body"] and "1月12日 09:00 公開" in page["body"]  # 7 days, JST
     lesson = request(env, "GET", f"{base}l/{first}", cookie=cookie)

@@ -132,8 +132,11 @@ class MemberRepository:
             consistent_read=True)}
 
     # ------------------------------------------------------------------ sessions
-    def save_session(self, item: MemberSessionModel) -> None:
-        item.save(condition=MemberSessionModel.pk.does_not_exist())
+    def create_session(self, workspace_id: str, subscriber_id: str, digest: str, *, via: str, now: datetime,
+                       expires_at: int) -> None:
+        MemberSessionModel(pk=session_pk(workspace_id, subscriber_id), sk=digest, workspace_id=workspace_id,
+                           subscriber_id=subscriber_id, via=via, created_at=now,
+                           expires_at=expires_at).save(condition=MemberSessionModel.pk.does_not_exist())
 
     def session(self, workspace_id: str, subscriber_id: str, digest: str) -> MemberSessionModel | None:
         try:

@@ -28,7 +28,7 @@ from haishin.forms.collab import Collaborators
 from haishin.forms.tokens import LinkSigner, TokenInvalid
 from haishin.ids import new_id
 from haishin.members.inputs import CourseIn, embed_url
-from haishin.members.models import AccessModel, CourseModel, MemberSessionModel
+from haishin.members.models import AccessModel, CourseModel
 from haishin.members.repository import MemberRepository
 from haishin.public_url import public_base
 from haishin.storage.base import iso
@@ -361,10 +361,8 @@ class MemberService:
     def start_session(self, workspace_id: str, subscriber_id: str, *, via: str) -> str:
         secret = pysecrets.token_urlsafe(32)
         now = clock.now()
-        self.repo.save_session(MemberSessionModel(
-            pk=f"msess#{workspace_id}#{subscriber_id}", sk=_digest(secret), workspace_id=workspace_id,
-            subscriber_id=subscriber_id, via=via, created_at=now,
-            expires_at=int(now.timestamp() + SESSION_VALIDITY.total_seconds())))
+        self.repo.create_session(workspace_id, subscriber_id, _digest(secret), via=via, now=now,
+                                 expires_at=int(now.timestamp() + SESSION_VALIDITY.total_seconds()))
         return f"{subscriber_id}.{secret}"
 
     def member(self, workspace_id: str, cookie: str | None) -> Member | None:
