@@ -1,9 +1,9 @@
 """Journey (会員サイト, issue 22): the marketer builds a course in the admin (a lesson open at once, a second one
-dripped 3 days after access) and a monthly product that grants it; a buyer pays on the Stripe stand-in from a
+dripped 1 day after access) and a weekly subscription that grants it; a buyer pays on the Stripe stand-in from a
 phone-sized browser, asks for the login link on the member site, opens it from the e-mail (the local SES) and logs
-in; the dripped lesson is locked with its date; the clock moves 3 days and it opens; the member completes it (the
+in; the dripped lesson is locked with its date; the clock moves a day and it opens; the member completes it (the
 ``lesson_completed`` scenario trigger enrolls them); the payment is refunded, and access lasts to the end of the
-paid month, then ends. The admin shows the member's progress and the drop-off.
+paid week, then ends. (Short periods keep the step tick's catch-up after each clock move short.) The admin shows the member's progress and the drop-off.
 
 Runs against the real local system (DynamoDB Local, moto, LINE and Stripe emulators), in its own workspace.
 """
@@ -54,6 +54,8 @@ def test_buy_log_in_by_link_drip_unlocks_complete_refund_ends_at_period_end(
                                              "webhook_secrets": [WHSEC]})
     system.stripe_emulator.register_webhook(f"{system.base_url}/stripe/webhook/{WS}", WHSEC)
     verified_sender(system, owner, "school-e2e.example.jp")
+    api("PATCH", "/api/workspace", {"postal_address": "東京都渋谷区神南1-2-3"})  # 特定電子メール法 (the scenario's mail)
+    page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
 
     # the marketer builds the course in the admin
     admin = f"{system.base_url}/admin/"
@@ -67,7 +69,7 @@ def test_buy_log_in_by_link_drip_unlocks_complete_refund_ends_at_period_end(
     page.get_by_test_id("course-add-lesson").click()
     page.locator("input[name='chapters.0.lessons.1.title']").fill("配信してみよう")
     page.locator("textarea[name='chapters.0.lessons.1.body']").fill("最初のステップ配信を作ります。")
-    page.locator("input[name='chapters.0.lessons.1.drip_days']").fill("3")
+    page.locator("input[name='chapters.0.lessons.1.drip_days']").fill("1")
     page.locator("input[name='chapters.0.lessons.1.video_url']").fill("https://evil.example/v.mp4")
     page.get_by_test_id("course-save").click()
     page.locator("[data-field-error='chapters.0.lessons.1.video_url']").wait_for()
@@ -82,8 +84,8 @@ def test_buy_log_in_by_link_drip_unlocks_complete_refund_ends_at_period_end(
     scenario = api("POST", "/api/scenarios", {"name": "レッスン完了のお祝い", "triggers": [
         {"type": "lesson_completed", "course_id": course_id}], "steps": [
         {"id": "s1", "email": {"subject": "おめでとうございます", "text": "レッスン完了です"}}]})
-    product = api("POST", "/api/products", {"name": "LINE集客講座 月額", "kind": "subscription", "amount": 3000,
-                                             "interval": "month", "course_ids": [course_id]})
+    product = api("POST", "/api/products", {"name": "LINE集客講座 週額", "kind": "subscription", "amount": 1000,
+                                             "interval": "week", "course_ids": [course_id]})
     product_id = product.get("product_id") or product["id"]
 
     # the buyer pays on a phone (the public purchase page, then the Stripe stand-in's checkout)
@@ -109,13 +111,14 @@ def test_buy_log_in_by_link_drip_unlocks_complete_refund_ends_at_period_end(
     assert "公開" in locked.inner_text() and locked.locator("a").count() == 0
     snap("member-locked")
 
-    # three days later the dripped lesson is open; the member completes it
-    system.advance(timedelta(days=3, minutes=1))
+    # a day later the dripped lesson is open; the member completes it
+    system.advance(timedelta(days=1, minutes=1))
+    system.drain(timeout=300)  # the step tick catches up on the day
     page.reload()
     page.get_by_role("link", name="配信してみよう").click()
     page.get_by_role("button", name="このレッスンを完了にする").click()
     page.get_by_text("レッスンを完了にしました。").wait_for()
-    system.drain()
+    system.drain(timeout=120)
     snap("member-completed")
     friends = api("POST", "/api/subscribers/search", {"limit": 50})["items"]
     (buyer,) = [f for f in friends if f.get("email") == BUYER]
@@ -134,12 +137,18 @@ def test_buy_log_in_by_link_drip_unlocks_complete_refund_ends_at_period_end(
     emulator = system.stripe_emulator
     (invoice,) = [o for o in list(emulator.objects.values()) if o.get("object") == "invoice"]
     emulator.refund_order_payment(invoice_id=invoice["id"])
-    system.drain()
+    system.drain(timeout=120)
+    (member,) = api("GET", f"/api/courses/{course_id}/members")["members"]
+    (grant,) = member["grants"].values()
+    assert member["active"] and grant["ends_at"], member  # still open: it ends with the paid week
     page.set_viewport_size(PHONE)
     page.goto(member_url)
     page.get_by_role("link", name="ようこそ").wait_for()
-    system.advance(timedelta(days=32))
+    system.advance(timedelta(days=6, hours=1))
+    (member,) = api("GET", f"/api/courses/{course_id}/members")["members"]
+    assert not member["active"], (member, system.clock_state())
     page.reload()
-    page.get_by_text("このコースの受講期間は終了しています。").wait_for()
+    page.get_by_text("このコースの受講期間は終了しています。").wait_for(timeout=60_000)
     snap("member-ended")
-    assert browser_errors == []
+    # the only console error is the refused save (422) of the unsupported video URL, shown at its field above
+    assert [e for e in browser_errors if "422" not in e] == []
