@@ -28,6 +28,7 @@ from haishin.ingest import postback
 from haishin.scenarios.models import Trigger
 from tests.support.http import json_request, raw_request
 from tests.support.local import connect_workspace
+from tests.support.members import complete_lesson, member_cookie, verified_sender
 
 pytestmark = pytest.mark.integration
 
@@ -312,6 +313,39 @@ def booking_canceled(w: World, text: str) -> tuple[str, str, str]:
     return user, sid, scenario_id
 
 
+def _member(w: World, title: str) -> tuple[str, str, str, str, str]:
+    """A LINE friend with an e-mail address, granted a one-lesson course by staff, logged in to the member site by
+    the e-mailed link: (LINE user, friend ID, course ID, lesson ID, session cookie)."""
+    if not getattr(w, "mail_ready", False):
+        verified_sender(w.system, w.auth, "school-matrix.example.jp")
+        w.mail_ready = True  # type: ignore[attr-defined]
+    course = w.call("POST", "/api/courses", {"title": title, "chapters": [
+        {"title": "第1章", "lessons": [{"title": "はじめに", "body": "ようこそ"}]}]}, expect=(201,))
+    course_id, lesson_id = course["course_id"], course["chapters"][0]["lessons"][0]["id"]
+    user = w.new_user()
+    sid = w.follow(user)
+    email = f"{user.lower()}@member.example.jp"
+    w.call("PATCH", f"/api/subscribers/{sid}", {"email": email})
+    w.call("POST", f"/api/courses/{course_id}/grants", {"subscriber_id": sid})
+    return user, sid, course_id, lesson_id, member_cookie(w.system, WS, course_id, email)
+
+
+def lesson_completed(w: World, text: str) -> tuple[str, str, str]:
+    user, sid, course_id, lesson_id, cookie = _member(w, "レッスン完了の講座")
+    scenario_id = w.scenario("レッスン完了", [{"type": "lesson_completed", "course_id": course_id}], [step("s1", text)])
+    complete_lesson(w.system, WS, course_id, lesson_id, cookie)
+    w.system.drain()
+    return user, sid, scenario_id
+
+
+def course_completed(w: World, text: str) -> tuple[str, str, str]:
+    user, sid, course_id, lesson_id, cookie = _member(w, "修了の講座")
+    scenario_id = w.scenario("コース修了", [{"type": "course_completed", "course_id": course_id}], [step("s1", text)])
+    complete_lesson(w.system, WS, course_id, lesson_id, cookie)
+    w.system.drain()
+    return user, sid, scenario_id
+
+
 TRIGGER_ROWS = [
     pytest.param("friend_added", friend_added, id="friend_added-line-follow"),
     pytest.param("form_submitted", form_submitted, id="form_submitted-public-form"),
@@ -325,6 +359,8 @@ TRIGGER_ROWS = [
     pytest.param("csv", csv, id="csv-import"),
     pytest.param("booking_created", booking_created, id="booking_created-staff-booking"),
     pytest.param("booking_canceled", booking_canceled, id="booking_canceled-staff-cancel"),
+    pytest.param("lesson_completed", lesson_completed, id="lesson_completed-member-site"),
+    pytest.param("course_completed", course_completed, id="course_completed-member-site"),
 ]
 
 

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from haishin.ingest.webhook import WebhookService
     from haishin.line.client import LineClients
     from haishin.links.service import LinkService
+    from haishin.members.service import MemberService
     from haishin.operators.service import OperatorService
     from haishin.optout.keywords import KeywordStore
     from haishin.optout.service import OptOutService
@@ -226,7 +227,7 @@ class Services:
             # seminars late: they are built from services that publish here.
             return EventFanout(self.webhooks, self.conversions, self.friend_menus,
                                CheckoutRedemptions(lambda: self.coupons), LateListener(lambda: self.partners),
-                               LateListener(lambda: self.seminars))
+                               LateListener(lambda: self.seminars), LateListener(lambda: self.members))
 
         return self._one("events", build)
 
@@ -526,6 +527,17 @@ class Services:
         return self._one("seminars", build)
 
     @property
+    def members(self) -> MemberService:
+        """Member sites (会員サイト): courses, access from purchases / tags / staff, drip, member login, progress."""
+
+        def build() -> MemberService:
+            from haishin.members.service import MemberService  # noqa: PLC0415
+
+            return MemberService(self.collaborators, payments=self.payments, email=self.email, senders=self.senders)
+
+        return self._one("members", build)
+
+    @property
     def track(self) -> TrackService:
         """Click tracking on every message (URLs rewritten at render time, clicks counted per source)."""
 
@@ -775,6 +787,7 @@ class Services:
         def build() -> Pages:
             from haishin.pages.bookings import BookingPages  # noqa: PLC0415
             from haishin.pages.liff import LiffPages  # noqa: PLC0415
+            from haishin.pages.members import MemberPages  # noqa: PLC0415
             from haishin.pages.router import Pages  # noqa: PLC0415
 
             booking_pages = BookingPages(self.bookings)
@@ -783,7 +796,8 @@ class Services:
                              coupons=self.coupons)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
                          track=self.track, conversions=self.conversions, liff=liff, partners=self.partners,
-                         bookings=booking_pages, seminars=self.seminars, routes=self.routes, coupons=self.coupons)
+                         bookings=booking_pages, seminars=self.seminars, routes=self.routes, coupons=self.coupons,
+                         members=MemberPages(self.members))
 
         return self._one("pages", build)
 

@@ -34,6 +34,7 @@ interface ProductDefinition {
   dunning_tag: string;
   thank_you_message?: string | null;
   success_url?: string | null;
+  course_ids?: string[];
   status: "active" | "archived";
 }
 interface Product {
@@ -172,6 +173,14 @@ function ProductForm({ id, initial }: { id: string | null; initial: ProductDefin
         <h2 class="card__title">{t("cm.after")}</h2>
         <TextField label={t("cm.thankYou")} name="thank_you_message" rows={2} value={v.thank_you_message ?? ""} onValue={(x) => form.set("thank_you_message", x)} />
         <TextField label={t("cm.successUrl")} name="success_url" type="url" value={v.success_url ?? ""} error={err.at("success_url")} onValue={(x) => form.set("success_url", x)} />
+        <TextField
+          label={t("cm.courseIds")}
+          hint={t("cm.courseIds.hint")}
+          name="course_ids"
+          value={(v.course_ids ?? []).join(", ")}
+          error={err.at("course_ids")}
+          onValue={(x) => form.set("course_ids", x.split(/[,\s、]+/).filter(Boolean))}
+        />
         <h3 class="field__label">{t("cm.actions")}</h3>
         <ActionList value={v.actions} name="actions" onChange={(x) => form.set("actions", x)} errorAt={(j) => err.at(`actions.${j}`) ?? err.at(`actions[${j}]`)} />
         {v.kind !== "one_time" && (

@@ -81,7 +81,7 @@ export interface Scenario {
   steps: Step[];
 }
 
-export const TRIGGERS = ["friend_added", "form_submitted", "purchase_completed", "tag_added", "tag_removed", "admin", "api", "csv", "booking_created", "booking_canceled"] as const;
+export const TRIGGERS = ["friend_added", "form_submitted", "purchase_completed", "tag_added", "tag_removed", "admin", "api", "csv", "booking_created", "booking_canceled", "lesson_completed", "course_completed"] as const;
 export const ACTION_TYPES = [
   "add_tag",
   "remove_tag",

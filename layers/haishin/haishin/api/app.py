@@ -30,6 +30,7 @@ import haishin.api.routes.imports
 import haishin.api.routes.inflow_routes
 import haishin.api.routes.links
 import haishin.api.routes.me
+import haishin.api.routes.members
 import haishin.api.routes.operators
 import haishin.api.routes.optout
 import haishin.api.routes.orders
@@ -77,6 +78,7 @@ ROUTE_MODULES = (
     haishin.api.routes.inflow_routes,
     haishin.api.routes.links,
     haishin.api.routes.me,
+    haishin.api.routes.members,
     haishin.api.routes.operators,
     haishin.api.routes.optout,
     haishin.api.routes.orders,

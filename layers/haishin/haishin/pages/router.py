@@ -7,7 +7,8 @@ GET|POST /liff/<channel_id>[/f/<form_id>|/me] and GET /liff/app.js (LIFF pages: 
 GET|POST /b and /b/cancel/<booking_id> (予約: haishin.pages.bookings),
 GET|POST /sem/<workspace_id>/<event_id>?t= (a friend's seminar page: haishin.pages.seminars), GET /s/<event_id>?ref=
 (a partner's seminar link: the event, then the partner's route into LINE), GET|POST /cpn/<workspace_id>/<coupon_id>?t=
-(a friend's coupon 使う page: haishin.pages.coupons)."""
+(a friend's coupon 使う page: haishin.pages.coupons),
+GET|POST /m/<workspace_id>/<course_id>/... (会員サイト: haishin.pages.members)."""
 
 from __future__ import annotations
 
@@ -41,8 +42,9 @@ class Pages:
     def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
                  optout: OptOutService, track: Any = None, conversions: Any = None, liff: Any = None,
                  partners: Any = None, bookings: Any = None, seminars: Any = None, routes: Any = None,
-                 coupons: Any = None) -> None:
+                 coupons: Any = None, members: Any = None) -> None:
         self.coupons = coupons  # haishin.coupons.service.CouponService: /cpn/<workspace>/<coupon> (the 使う page)
+        self.members = members  # haishin.pages.members.MemberPages: /m/<workspace>/<course>/... (会員サイト)
         self.routes = routes  # haishin.routes.service.RouteService: a partner's /s/<event>?ref=<code> link
         self.partners = partners  # haishin.partners.service.PartnerService: /partner/<signed token> reports
         self.bookings = bookings  # haishin.pages.bookings.BookingPages: /b (予約) and /b/cancel/<id>
@@ -83,6 +85,8 @@ class Pages:
             return coupon_page(self.coupons, parts[1], parts[2], event)
         if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "s" and self.seminars:
             return seminar_landing(self.seminars, self.routes, parts[1], event)
+        if http.method(event) in ("GET", "POST") and parts and parts[0] == "m" and self.members is not None:
+            return self.members.handle(parts[1:], event)
         if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":
             return unsubscribe_page(self.optout, parts[1], event)
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")

@@ -29,6 +29,8 @@ class ProductDefinition(BaseModel):
     dunning_tag: str = Field(default="支払い失敗", min_length=1, max_length=100)
     thank_you_message: str | None = Field(default=None, max_length=5000)  # LINE text after purchase
     success_url: HttpUrl | None = None
+    # member-site courses (haishin.members) a purchase grants; a refund or the subscription's end takes them back
+    course_ids: list[str] = Field(default_factory=list, max_length=20)
     status: Literal["active", "archived"] = "active"
 
     @model_validator(mode="after")

@@ -245,8 +245,9 @@ def _tag_key(name: str) -> str:
 
 class Trigger(_Strict):
     type: Literal["friend_added", "form_submitted", "purchase_completed", "tag_added", "tag_removed", "admin", "api",
-                  "csv", "booking_created", "booking_canceled"]
+                  "csv", "booking_created", "booking_canceled", "lesson_completed", "course_completed"]
     form_id: str | None = None
+    course_id: str | None = None  # lesson_completed / course_completed: only this member-site course
     product_id: str | None = None
     tag: str | None = None
 
@@ -257,6 +258,8 @@ class Trigger(_Strict):
             return detail.get("form_id") == self.form_id
         if self.type == "purchase_completed" and self.product_id:
             return detail.get("product_id") == self.product_id
+        if self.type in {"lesson_completed", "course_completed"} and self.course_id:
+            return detail.get("course_id") == self.course_id
         if self.type in {"tag_added", "tag_removed"} and self.tag:  # the tag by ID or by name (as typed)
             return self.tag == detail.get("tag_id") or _tag_key(self.tag) == _tag_key(str(detail.get("tag") or ""))
         return True

@@ -1,0 +1,1 @@
+"""Member sites (会員サイト): courses, access, drip, member login, progress (docs/production/members.md)."""

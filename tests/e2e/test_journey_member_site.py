@@ -1,0 +1,154 @@
+"""Journey (会員サイト, issue 22): the marketer builds a course in the admin (a lesson open at once, a second one
+dripped 1 day after access) and a weekly subscription that grants it; a buyer pays on the Stripe stand-in from a
+phone-sized browser, asks for the login link on the member site, opens it from the e-mail (the local SES) and logs
+in; the dripped lesson is locked with its date; the clock moves a day and it opens; the member completes it (the
+``lesson_completed`` scenario trigger enrolls them); the payment is refunded, and access lasts to the end of the
+paid week, then ends. (Short periods keep the step tick's catch-up after each clock move short.) The admin shows the member's progress and the drop-off.
+
+Runs against the real local system (DynamoDB Local, moto, LINE and Stripe emulators), in its own workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.support.local import connect_workspace
+from tests.support.members import login_links, verified_sender
+
+from .helpers import api_request, dev_login
+from .test_journey_channel import local_system
+
+pytestmark = pytest.mark.e2e
+
+CH = "2000002221"
+SECRET = "0123456789abcdef0123456789ab2221"
+TOKEN = "e2e-member-token-" + "m" * 40
+WS = "ws_e2e_member"
+OWNER = "owner@member.example.jp"
+WHSEC = "whsec_e2e_member_site_2221"
+BUYER = "hanako.member@example.jp"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def system(request: pytest.FixtureRequest) -> Iterator[Any]:
+    s = local_system(request)
+    connect_workspace(s, WS, CH, SECRET, TOKEN, owner=OWNER, display_name="ハイシン講座")
+    yield s
+
+
+def test_buy_log_in_by_link_drip_unlocks_complete_refund_ends_at_period_end(
+    system: Any, page: Any, browser_errors: list[str], snap: Any
+) -> None:
+    token = system.login(email=OWNER, workspace_id=WS)
+    owner = {"authorization": f"Bearer {token}"}
+
+    def api(method: str, path: str, body: Any = None) -> Any:
+        return api_request(system, token, method, path, body)
+
+    api("PUT", "/api/payments/stripe/keys", {"mode": "test", "secret_key": "sk_test_e2e_member_2221",
+                                             "webhook_secrets": [WHSEC]})
+    system.stripe_emulator.register_webhook(f"{system.base_url}/stripe/webhook/{WS}", WHSEC)
+    verified_sender(system, owner, "school-e2e.example.jp")
+    api("PATCH", "/api/workspace", {"postal_address": "東京都渋谷区神南1-2-3"})  # 特定電子メール法 (the scenario's mail)
+    page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
+
+    # the marketer builds the course in the admin
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+    page.goto(admin + "#/courses/new")
+    page.get_by_test_id("course-editor").wait_for()
+    page.locator("input[name=title]").fill("LINE集客講座")
+    page.locator("input[name='chapters.0.title']").fill("第1章 はじめに")
+    page.locator("input[name='chapters.0.lessons.0.title']").fill("ようこそ")
+    page.locator("textarea[name='chapters.0.lessons.0.body']").fill("この講座の進め方です。")
+    page.get_by_test_id("course-add-lesson").click()
+    page.locator("input[name='chapters.0.lessons.1.title']").fill("配信してみよう")
+    page.locator("textarea[name='chapters.0.lessons.1.body']").fill("最初のステップ配信を作ります。")
+    page.locator("input[name='chapters.0.lessons.1.drip_days']").fill("1")
+    page.locator("input[name='chapters.0.lessons.1.video_url']").fill("https://evil.example/v.mp4")
+    page.get_by_test_id("course-save").click()
+    page.locator("[data-field-error='chapters.0.lessons.1.video_url']").wait_for()
+    page.locator("input[name='chapters.0.lessons.1.video_url']").fill("")
+    page.get_by_test_id("course-save").click()
+    page.wait_for_function("/#\\/courses\\/crs_/.test(location.hash)")
+    course_id = page.evaluate("location.hash").split("/")[2]
+    member_url = page.get_by_test_id("course-url").inner_text().strip()
+    assert member_url == f"{system.base_url}/m/{WS}/{course_id}/"
+    snap("course-editor")
+
+    scenario = api("POST", "/api/scenarios", {"name": "レッスン完了のお祝い", "triggers": [
+        {"type": "lesson_completed", "course_id": course_id}], "steps": [
+        {"id": "s1", "email": {"subject": "おめでとうございます", "text": "レッスン完了です"}}]})
+    product = api("POST", "/api/products", {"name": "LINE集客講座 週額", "kind": "subscription", "amount": 1000,
+                                             "interval": "week", "course_ids": [course_id]})
+    product_id = product.get("product_id") or product["id"]
+
+    # the buyer pays on a phone (the public purchase page, then the Stripe stand-in's checkout)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{system.base_url}/p/{product_id}")
+    page.locator("button[type=submit]").first.click()
+    page.locator("#email").fill(BUYER)
+    page.get_by_role("button", name="支払う / Pay").click()
+    page.wait_for_url(f"{system.base_url}/p/{product_id}/done**")
+    system.drain()
+
+    # the member site: ask for the login link, open it from the e-mail, log in
+    page.goto(member_url)
+    page.get_by_label("ご購入時のメールアドレス").fill(BUYER)
+    page.get_by_role("button", name="ログイン用リンクを送る").click()
+    page.get_by_text("ログイン用リンクをお送りしました").wait_for()
+    (link,) = login_links(system, WS, course_id)
+    page.goto(link)
+    page.get_by_role("button", name="ログインする").click()
+    page.get_by_role("heading", name="LINE集客講座").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    locked = page.locator(".m-lesson", has_text="配信してみよう")
+    assert "公開" in locked.inner_text() and locked.locator("a").count() == 0
+    snap("member-locked")
+
+    # a day later the dripped lesson is open; the member completes it
+    system.advance(timedelta(days=1, minutes=1))
+    system.drain(timeout=300)  # the step tick catches up on the day
+    page.reload()
+    page.get_by_role("link", name="配信してみよう").click()
+    page.get_by_role("button", name="このレッスンを完了にする").click()
+    page.get_by_text("レッスンを完了にしました。").wait_for()
+    system.drain(timeout=120)
+    snap("member-completed")
+    friends = api("POST", "/api/subscribers/search", {"limit": 50})["items"]
+    (buyer,) = [f for f in friends if f.get("email") == BUYER]
+    sid = buyer["subscriber_id"]
+    timeline = api("GET", f"/api/subscribers/{sid}/timeline?limit=200")["items"]
+    enrolled = [e["data"] for e in timeline if e["kind"] == "enrolled"]
+    assert [(e["scenario_id"], e["trigger"]) for e in enrolled] == [(scenario["id"], "lesson_completed")]
+
+    # the admin: the member's progress and the drop-off
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(admin + f"#/courses/{course_id}")
+    assert "1 / 2 レッスン完了 (50%)" in page.get_by_test_id("course-member-progress").inner_text()
+    snap("course-members")
+
+    # refund: access lasts to the end of the paid month, then ends
+    emulator = system.stripe_emulator
+    (invoice,) = [o for o in list(emulator.objects.values()) if o.get("object") == "invoice"]
+    emulator.refund_order_payment(invoice_id=invoice["id"])
+    system.drain(timeout=120)
+    (member,) = api("GET", f"/api/courses/{course_id}/members")["members"]
+    (grant,) = member["grants"].values()
+    assert member["active"] and grant["ends_at"], member  # still open: it ends with the paid week
+    page.set_viewport_size(PHONE)
+    page.goto(member_url)
+    page.get_by_role("link", name="ようこそ").wait_for()
+    system.advance(timedelta(days=6, hours=1))
+    (member,) = api("GET", f"/api/courses/{course_id}/members")["members"]
+    assert not member["active"], (member, system.clock_state())
+    page.reload()
+    page.get_by_text("このコースの受講期間は終了しています。").wait_for(timeout=60_000)
+    snap("member-ended")
+    # the only console error is the refused save (422) of the unsupported video URL, shown at its field above
+    assert [e for e in browser_errors if "422" not in e] == []
