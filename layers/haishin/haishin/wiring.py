@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from haishin.fields.repository import FieldRepository
     from haishin.forms.collab import Collaborators, Messenger
     from haishin.forms.service import FormService
+    from haishin.funnels.service import FunnelService
     from haishin.ingest.consumer import LineEventsConsumer
     from haishin.ingest.processor import LineEventProcessor
     from haishin.ingest.webhook import WebhookService
@@ -514,6 +515,17 @@ class Services:
         return self._one("forms", build)
 
     @property
+    def funnels(self) -> FunnelService:
+        """Funnels (ファネル): pages of blocks, opt-in through a hosted form, checkout, stats and A/B variants."""
+
+        def build() -> FunnelService:
+            from haishin.funnels.service import FunnelService  # noqa: PLC0415
+
+            return FunnelService(self.collaborators, forms=self.forms, payments=self.payments, routes=self.routes)
+
+        return self._one("funnels", build)
+
+    @property
     def seminars(self) -> SeminarService:
         """Seminars and events (セミナー・イベント): sessions, registration, waitlist, attendance, roster."""
 
@@ -782,7 +794,7 @@ class Services:
                              coupons=self.coupons)
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
                          track=self.track, conversions=self.conversions, liff=liff, partners=self.partners,
-                         bookings=booking_pages, seminars=self.seminars, routes=self.routes)
+                         bookings=booking_pages, seminars=self.seminars, routes=self.routes, funnels=self.funnels)
 
         return self._one("pages", build)
 

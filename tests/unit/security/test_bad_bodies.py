@@ -57,7 +57,8 @@ class HttpRoute:
 
 
 # A greedy path names the page behind it, so the sweep reaches that page's body check rather than a 404.
-PROXY_PAGES = {"/b/{proxy+}": "/b/cancel/bkg_x1", "/sem/{proxy+}": f"/sem/{WS}/sem_x1"}
+PROXY_PAGES = {"/b/{proxy+}": "/b/cancel/bkg_x1", "/sem/{proxy+}": f"/sem/{WS}/sem_x1",
+               "/f/{proxy+}": f"/f/{WS}/fnl_x1/lp"}
 
 
 def _concrete(path: str) -> str:

@@ -6,7 +6,8 @@ GET /partner/{token} (a partner's own report, haishin.partners),
 GET|POST /liff/<channel_id>[/f/<form_id>|/me] and GET /liff/app.js (LIFF pages: haishin.pages.liff),
 GET|POST /b and /b/cancel/<booking_id> (予約: haishin.pages.bookings),
 GET|POST /sem/<workspace_id>/<event_id>?t= (a friend's seminar page: haishin.pages.seminars), GET /s/<event_id>?ref=
-(a partner's seminar link: the event, then the partner's route into LINE)."""
+(a partner's seminar link: the event, then the partner's route into LINE),
+GET|POST /f/<workspace_id>/<funnel_id>/<page_id> (a funnel's page: haishin.pages.funnels)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from haishin.links.service import LinkService
 from haishin.optout.service import OptOutService
 from haishin.pages import http
 from haishin.pages.forms import TOKEN_MESSAGES, respond
+from haishin.pages.funnels import funnel_page
 from haishin.pages.html import message_page, page, redirect, render
 from haishin.pages.products import product_page
 from haishin.pages.seminars import seminar_landing, seminar_page
@@ -38,7 +40,9 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 class Pages:
     def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
                  optout: OptOutService, track: Any = None, conversions: Any = None, liff: Any = None,
-                 partners: Any = None, bookings: Any = None, seminars: Any = None, routes: Any = None) -> None:
+                 partners: Any = None, bookings: Any = None, seminars: Any = None, routes: Any = None,
+                 funnels: Any = None) -> None:
+        self.funnels = funnels  # haishin.funnels.service.FunnelService: /f/<workspace>/<funnel>/<page>
         self.routes = routes  # haishin.routes.service.RouteService: a partner's /s/<event>?ref=<code> link
         self.partners = partners  # haishin.partners.service.PartnerService: /partner/<signed token> reports
         self.bookings = bookings  # haishin.pages.bookings.BookingPages: /b (予約) and /b/cancel/<id>
@@ -59,6 +63,8 @@ class Pages:
         parts = [p for p in route_path(event).split("/") if p]
         if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "f":
             return respond(self.forms.open(parts[1], http.query(event, "t")))
+        if http.method(event) in ("GET", "POST") and len(parts) == 4 and parts[0] == "f" and self.funnels:
+            return funnel_page(self.funnels, parts[1], parts[2], parts[3], event)
         if http.method(event) == "GET" and len(parts) >= 2 and parts[0] == "p":
             return self.checkout(parts[1], parts[2] if len(parts) > 2 else None, event)
         if http.method(event) == "POST" and len(parts) == 2 and parts[0] == "p":
