@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from haishin.errors import NotFound, ValidationFailed
 from haishin.funnels.inputs import FunnelIn, embed_url
+from haishin.pages.funnels import page_html
 
 
 def _optin_funnel(env: Any, **overrides: Any) -> tuple[str, str]:
@@ -152,3 +153,12 @@ def test_embed_urls() -> None:
     assert embed_url("https://youtu.be/abc123") == "https://www.youtube-nocookie.com/embed/abc123"
     assert embed_url("https://vimeo.com/12345") == "https://player.vimeo.com/video/12345"
     assert embed_url("https://www.youtube.com/watch?v=a%22b") is None
+
+
+def test_preview_shows_drafts_and_counts_nothing(env: Any) -> None:
+    funnel_id, _ = _optin_funnel(env, status="draft")
+    html = page_html(env.service.preview(WS, funnel_id, "lp"))
+    assert "3日で学ぶLINE集客" in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert env.service.stats(WS, funnel_id)["pages"][0]["variants"][0]["visitors"] == 0
+    with pytest.raises(NotFound):
+        env.service.preview("w_other", funnel_id, "lp")

@@ -162,12 +162,16 @@ class FunnelService:
         return {"funnel_id": funnel_id, "pages": pages}
 
     # ------------------------------------------------------------------ visitors
-    def _published(self, workspace_id: str, funnel_id: str) -> FunnelIn:
+    def _published(self, workspace_id: str, funnel_id: str, *, draft: bool = False) -> FunnelIn:
         item = self.repo.get(workspace_id, funnel_id)
         definition = FunnelIn.model_validate(item.definition) if item is not None else None
-        if definition is None or definition.status != "published":
+        if definition is None or (definition.status != "published" and not draft):
             raise NotFound("ページが見つかりません", where=f"funnel {funnel_id}")
         return definition
+
+    def preview(self, workspace_id: str, funnel_id: str, page_id: str) -> PageView:
+        """The page as a new visitor sees it, drafts included, counting nothing (the admin's preview)."""
+        return self._view(workspace_id, funnel_id, page_id, Visitor("preview", clock.now()), draft=True)
 
     def open(self, workspace_id: str, funnel_id: str, page_id: str, visitor: Visitor) -> PageView:
         """The page a visitor opens (GET: reads and counts the visitor once; starts nothing)."""
@@ -179,8 +183,8 @@ class FunnelService:
         return view
 
     def _view(self, workspace_id: str, funnel_id: str, page_id: str, visitor: Visitor,
-              form: SubmitResult | None = None) -> PageView:
-        definition = self._published(workspace_id, funnel_id)
+              form: SubmitResult | None = None, *, draft: bool = False) -> PageView:
+        definition = self._published(workspace_id, funnel_id, draft=draft)
         index = next((i for i, p in enumerate(definition.pages) if p.page_id == page_id), None)
         if index is None:
             raise NotFound("ページが見つかりません", where=f"page {page_id}")

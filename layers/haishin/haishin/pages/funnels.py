@@ -83,13 +83,17 @@ def _blocks(view: PageView) -> list[dict[str, Any]]:
     return out
 
 
-def render_view(view: PageView, *, status: int = 200) -> dict[str, Any]:
+def page_html(view: PageView) -> str:
+    """The page's HTML (also the admin's preview, shown in a sandboxed iframe where no script runs)."""
     form = view.form
-    html = render("funnel.html.j2", title=view.title, blocks=_blocks(view),
+    return render("funnel.html.j2", title=view.title, blocks=_blocks(view),
                   form=form.definition if form is not None else None,
                   errors=form.errors if form is not None else {}, values=form.values if form is not None else {},
                   nonce=form.nonce if form is not None else "")
-    return page(status, html, {"content-security-policy": funnel_policy()})
+
+
+def render_view(view: PageView, *, status: int = 200) -> dict[str, Any]:
+    return page(status, page_html(view), {"content-security-policy": funnel_policy()})
 
 
 def funnel_page(service: FunnelService, workspace_id: str, funnel_id: str, page_id: str,
