@@ -319,7 +319,7 @@ function FunnelDetail({ id }: { id: string }) {
               <button type="button" class="btn btn--ghost btn--small" onClick={() => setPreviewed(p.page_id)}>
                 {p.page_id}
               </button>{" "}
-              <a href={funnel.urls[p.page_id]} target="_blank" rel="noopener noreferrer" data-testid="funnel-url">
+              <a href={funnel.urls[p.page_id]} target="_blank" rel="noopener noreferrer" data-testid="funnel-public-url">
                 {funnel.urls[p.page_id]}
               </a>
             </li>
