@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from haishin.operators.service import OperatorService
     from haishin.optout.keywords import KeywordStore
     from haishin.optout.service import OptOutService
+    from haishin.pages.funnels import FunnelPreview
     from haishin.pages.inflow import InflowPages
     from haishin.pages.router import Pages
     from haishin.partners.service import PartnerService
@@ -524,6 +525,17 @@ class Services:
             return FunnelService(self.collaborators, forms=self.forms, payments=self.payments, routes=self.routes)
 
         return self._one("funnels", build)
+
+    @property
+    def funnel_preview(self) -> FunnelPreview:
+        """The funnel builder's preview (the page renderer, loaded only when a preview is asked)."""
+
+        def build() -> FunnelPreview:
+            from haishin.pages.funnels import FunnelPreview  # noqa: PLC0415
+
+            return FunnelPreview(self.funnels)
+
+        return self._one("funnel_preview", build)
 
     @property
     def seminars(self) -> SeminarService:

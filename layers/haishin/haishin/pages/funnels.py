@@ -92,6 +92,17 @@ def page_html(view: PageView) -> str:
                   nonce=form.nonce if form is not None else "")
 
 
+class FunnelPreview:
+    """The builder's preview: a page's HTML as a new visitor would see it (drafts too, nothing counted). Built by the
+    composition root on first use, so the admin API loads the page renderer (jinja2) only when a preview is asked."""
+
+    def __init__(self, funnels: FunnelService) -> None:
+        self.funnels = funnels
+
+    def html(self, workspace_id: str, funnel_id: str, page_id: str) -> str:
+        return page_html(self.funnels.preview(workspace_id, funnel_id, page_id))
+
+
 def render_view(view: PageView, *, status: int = 200) -> dict[str, Any]:
     return page(status, page_html(view), {"content-security-policy": funnel_policy()})
 

@@ -11,7 +11,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.funnels.inputs import FunnelIn
-from haishin.pages.funnels import page_html
 from haishin.wiring import services
 
 router = APIGatewayHttpRouter()
@@ -64,5 +63,4 @@ def funnel_stats(funnel_id: str) -> dict[str, Any]:
 def preview_page(funnel_id: str, page_id: str) -> dict[str, Any]:
     """The page's HTML for the builder's preview (drafts too; nothing counted). The admin shows it in an iframe with
     an empty ``sandbox``: a unique origin where no script runs, whatever the page holds."""
-    view = services().funnels.preview(current_caller().workspace_id, funnel_id, page_id)
-    return {"html": page_html(view)}
+    return {"html": services().funnel_preview.html(current_caller().workspace_id, funnel_id, page_id)}
