@@ -95,6 +95,7 @@ NOT_REFERENCES: dict[str, str] = {
     "coupon_id": "a coupon: read under the caller's workspace key only (CouponService; a segment condition naming "
                  "another workspace's coupon matches no one)",
     "session_id": "a seminar session: looked up inside the path's seminar of the caller's workspace (SeminarService)",
+    "page_id": "a funnel page's URL slug, unique inside the funnel the body defines (FunnelIn)",
 }
 # Tags may be named by name ("VIP") or by ID anywhere a body lists tags; a value shaped like a tag ID is an ID.
 TAG_ID = re.compile(r"^tag_[0-9A-HJKMNP-TV-Z]{26}$")

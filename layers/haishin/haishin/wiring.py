@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from haishin.fields.repository import FieldRepository
     from haishin.forms.collab import Collaborators, Messenger
     from haishin.forms.service import FormService
+    from haishin.funnels.service import FunnelService
     from haishin.ingest.consumer import LineEventsConsumer
     from haishin.ingest.processor import LineEventProcessor
     from haishin.ingest.webhook import WebhookService
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from haishin.operators.service import OperatorService
     from haishin.optout.keywords import KeywordStore
     from haishin.optout.service import OptOutService
+    from haishin.pages.funnels import FunnelPreview
     from haishin.pages.inflow import InflowPages
     from haishin.pages.router import Pages
     from haishin.partners.service import PartnerService
@@ -516,6 +518,28 @@ class Services:
         return self._one("forms", build)
 
     @property
+    def funnels(self) -> FunnelService:
+        """Funnels (ファネル): pages of blocks, opt-in through a hosted form, checkout, stats and A/B variants."""
+
+        def build() -> FunnelService:
+            from haishin.funnels.service import FunnelService  # noqa: PLC0415
+
+            return FunnelService(self.collaborators, forms=self.forms, payments=self.payments, routes=self.routes)
+
+        return self._one("funnels", build)
+
+    @property
+    def funnel_preview(self) -> FunnelPreview:
+        """The funnel builder's preview (the page renderer, loaded only when a preview is asked)."""
+
+        def build() -> FunnelPreview:
+            from haishin.pages.funnels import FunnelPreview  # noqa: PLC0415
+
+            return FunnelPreview(self.funnels)
+
+        return self._one("funnel_preview", build)
+
+    @property
     def seminars(self) -> SeminarService:
         """Seminars and events (セミナー・イベント): sessions, registration, waitlist, attendance, roster."""
 
@@ -797,7 +821,7 @@ class Services:
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
                          track=self.track, conversions=self.conversions, liff=liff, partners=self.partners,
                          bookings=booking_pages, seminars=self.seminars, routes=self.routes, coupons=self.coupons,
-                         members=MemberPages(self.members))
+                         members=MemberPages(self.members), funnels=self.funnels)
 
         return self._one("pages", build)
 

@@ -58,7 +58,8 @@ class HttpRoute:
 
 # A greedy path names the page behind it, so the sweep reaches that page's body check rather than a 404.
 PROXY_PAGES = {"/b/{proxy+}": "/b/cancel/bkg_x1", "/sem/{proxy+}": f"/sem/{WS}/sem_x1",
-               "/cpn/{proxy+}": f"/cpn/{WS}/cpn_x1", "/m/{proxy+}": f"/m/{WS}/crs_x1/login"}
+               "/cpn/{proxy+}": f"/cpn/{WS}/cpn_x1", "/m/{proxy+}": f"/m/{WS}/crs_x1/login",
+               "/f/{proxy+}": f"/f/{WS}/fnl_x1/lp"}
 
 
 def _concrete(path: str) -> str:

@@ -26,6 +26,7 @@ import haishin.api.routes.dashboard
 import haishin.api.routes.deliveries
 import haishin.api.routes.fields
 import haishin.api.routes.forms
+import haishin.api.routes.funnels
 import haishin.api.routes.imports
 import haishin.api.routes.inflow_routes
 import haishin.api.routes.links
@@ -89,6 +90,7 @@ ROUTE_MODULES = (
     haishin.api.routes.scenarios,
     haishin.api.routes.segments,
     haishin.api.routes.seminars,
+    haishin.api.routes.funnels,
     haishin.api.routes.senders,
     haishin.api.routes.step_abtests,
     haishin.api.routes.subscribers,

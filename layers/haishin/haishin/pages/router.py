@@ -8,7 +8,8 @@ GET|POST /b and /b/cancel/<booking_id> (予約: haishin.pages.bookings),
 GET|POST /sem/<workspace_id>/<event_id>?t= (a friend's seminar page: haishin.pages.seminars), GET /s/<event_id>?ref=
 (a partner's seminar link: the event, then the partner's route into LINE), GET|POST /cpn/<workspace_id>/<coupon_id>?t=
 (a friend's coupon 使う page: haishin.pages.coupons),
-GET|POST /m/<workspace_id>/<course_id>/... (会員サイト: haishin.pages.members)."""
+GET|POST /m/<workspace_id>/<course_id>/... (会員サイト: haishin.pages.members),
+GET|POST /f/<workspace_id>/<funnel_id>/<page_id> (a funnel's page: haishin.pages.funnels)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from haishin.optout.service import OptOutService
 from haishin.pages import http
 from haishin.pages.coupons import coupon_page
 from haishin.pages.forms import TOKEN_MESSAGES, respond
+from haishin.pages.funnels import funnel_page
 from haishin.pages.html import message_page, page, redirect, render
 from haishin.pages.products import product_page
 from haishin.pages.seminars import seminar_landing, seminar_page
@@ -42,9 +44,10 @@ class Pages:
     def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
                  optout: OptOutService, track: Any = None, conversions: Any = None, liff: Any = None,
                  partners: Any = None, bookings: Any = None, seminars: Any = None, routes: Any = None,
-                 coupons: Any = None, members: Any = None) -> None:
+                 coupons: Any = None, members: Any = None, funnels: Any = None) -> None:
         self.coupons = coupons  # haishin.coupons.service.CouponService: /cpn/<workspace>/<coupon> (the 使う page)
         self.members = members  # haishin.pages.members.MemberPages: /m/<workspace>/<course>/... (会員サイト)
+        self.funnels = funnels  # haishin.funnels.service.FunnelService: /f/<workspace>/<funnel>/<page>
         self.routes = routes  # haishin.routes.service.RouteService: a partner's /s/<event>?ref=<code> link
         self.partners = partners  # haishin.partners.service.PartnerService: /partner/<signed token> reports
         self.bookings = bookings  # haishin.pages.bookings.BookingPages: /b (予約) and /b/cancel/<id>
@@ -65,6 +68,8 @@ class Pages:
         parts = [p for p in route_path(event).split("/") if p]
         if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "f":
             return respond(self.forms.open(parts[1], http.query(event, "t")))
+        if http.method(event) in ("GET", "POST") and len(parts) == 4 and parts[0] == "f" and self.funnels:
+            return funnel_page(self.funnels, parts[1], parts[2], parts[3], event)
         if http.method(event) == "GET" and len(parts) >= 2 and parts[0] == "p":
             return self.checkout(parts[1], parts[2] if len(parts) > 2 else None, event)
         if http.method(event) == "POST" and len(parts) == 2 and parts[0] == "p":

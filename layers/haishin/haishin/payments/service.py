@@ -152,10 +152,12 @@ class PaymentService:
                 tokens.PURCHASE, product.workspace_id, product_id, token).subscriber_id
         return product, definition, subscriber_id
 
-    def start_checkout(self, product_id: str, token: str | None, ref: str | None = None) -> str:
+    def start_checkout(self, product_id: str, token: str | None, ref: str | None = None, *,
+                       success_url: str | None = None) -> str:
         """Create the order (pending) and its Checkout Session; returns the URL to redirect the friend to.
 
-        Only the product page's POST calls this (never a GET: crawlers and previews follow links)."""
+        Only a page's POST calls this (never a GET: crawlers and previews follow links). ``success_url``: where the
+        buyer lands after paying when a page other than the product's own sells it (a funnel's next page)."""
         product, definition, subscriber_id = self.offer(product_id, token)
         workspace_id = product.workspace_id
         mode = self.keys.mode(workspace_id)
@@ -183,8 +185,8 @@ class PaymentService:
             "line_items": items,
             "client_reference_id": order_id,
             "metadata": metadata,
-            "success_url": str(definition.success_url) if definition.success_url
-            else f"{base}/p/{product_id}/done?o={order_id}",
+            "success_url": success_url or (str(definition.success_url) if definition.success_url
+                                           else f"{base}/p/{product_id}/done?o={order_id}"),
             "cancel_url": f"{base}/p/{product_id}/canceled?o={order_id}",
             # the checkout page asks for a promotion code (haishin.coupons creates them; a used one records a
             # redemption of its coupon, see CheckoutRedemptions)

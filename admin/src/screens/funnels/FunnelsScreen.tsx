@@ -1,0 +1,341 @@
+/**
+ * ファネル (funnels): the list, the builder (name, status, the scenario an opt-in starts, ordered pages and their
+ * blocks), each page's preview and public URL, and the stats per page and A/B variant.
+ * The preview is the server's own rendering of the page shown in an iframe with an empty `sandbox` (a unique origin,
+ * no script runs), so nothing a page holds can act in the admin. A/B variants are kept as the API has them.
+ * Routes: #/funnels, #/funnels/new, #/funnels/<id>.
+ */
+import { useState } from "preact/hooks";
+import { CardList } from "../../components/CardList";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { SelectField, TextField } from "../../components/Field";
+import { EditorShell, ListScreen, type ResourceKind, useApiGet, useApiList } from "../../components/ResourceScreen";
+import { useApp } from "../../context";
+import { t, type DictKey } from "../../i18n";
+import { fieldErrors } from "../../lib/problems";
+import { useForm } from "../../lib/useForm";
+import { href, navigate, useRoute } from "../../router";
+
+type Block = Record<string, unknown> & { type: string };
+
+interface Page {
+  page_id: string;
+  kind: string;
+  title: string;
+  blocks: Block[];
+  weight?: number;
+  variants?: unknown[];
+}
+
+export interface Funnel {
+  funnel_id: string;
+  name: string;
+  status: "draft" | "published";
+  scenario_id: string;
+  pages: Page[];
+  urls: Record<string, string>;
+  created_at: string;
+}
+
+interface StatRow {
+  variant: string;
+  title: string;
+  visitors: number;
+  optins: number;
+  checkouts: number;
+  optin_rate: number;
+  checkout_rate: number;
+}
+
+interface Stats {
+  pages: { page_id: string; title: string; variants: StatRow[]; abtest?: { message: string } }[];
+}
+
+const FUNNELS: ResourceKind = { path: "/funnels", title: "nav.funnels", lead: "screen.funnels.lead", newLabel: "fn.new", testId: "funnel" };
+const KINDS = ["optin", "thankyou", "sales", "checkout", "upsell", "downsell", "thanks"] as const;
+const BLOCKS = ["heading", "text", "image", "video", "button", "form", "countdown", "faq", "testimonial", "product"] as const;
+
+type FieldSpec = [key: string, label: DictKey, kind?: "textarea" | "number" | "datetime" | readonly [string, DictKey][]];
+/** The fields of each block type, as the API names them (FAQ items are edited as "question|answer" lines). */
+export const BLOCK_FIELDS: Record<string, FieldSpec[]> = {
+  heading: [["text", "fn.f.text"]],
+  text: [["text", "fn.f.text", "textarea"]],
+  image: [["url", "fn.f.url"], ["alt", "fn.f.alt"]],
+  video: [["url", "fn.f.url"], ["title", "fn.f.title"]],
+  button: [
+    ["label", "fn.f.label"],
+    ["target", "fn.f.target", [["next", "fn.f.target.next"], ["url", "fn.f.target.url"], ["route", "fn.f.target.route"]]],
+    ["url", "fn.f.url"],
+    ["route_code", "fn.f.route_code"],
+  ],
+  form: [["form_id", "fn.f.form_id"]],
+  countdown: [
+    ["mode", "fn.f.mode", [["fixed", "fn.f.mode.fixed"], ["evergreen", "fn.f.mode.evergreen"]]],
+    ["ends_at", "fn.f.ends_at", "datetime"],
+    ["minutes", "fn.f.minutes", "number"],
+  ],
+  faq: [["faq_text", "fn.f.faq", "textarea"]],
+  testimonial: [["quote", "fn.f.quote", "textarea"], ["name", "fn.f.name"]],
+  product: [["product_id", "fn.f.product_id"]],
+};
+
+const NEW_BLOCK: Record<string, Block> = {
+  heading: { type: "heading", text: "" },
+  text: { type: "text", text: "" },
+  image: { type: "image", url: "", alt: "" },
+  video: { type: "video", url: "", title: "" },
+  button: { type: "button", label: "", target: "next", url: "", route_code: "" },
+  form: { type: "form", form_id: "" },
+  countdown: { type: "countdown", mode: "evergreen", ends_at: "", minutes: 60 },
+  faq: { type: "faq", faq_text: "" },
+  testimonial: { type: "testimonial", quote: "", name: "" },
+  product: { type: "product", product_id: "" },
+};
+
+interface Values {
+  name: string;
+  status: "draft" | "published";
+  scenario_id: string;
+  pages: Page[];
+}
+
+/** What the builder edits -> the API's body (FAQ lines become items; an empty deadline is no deadline). */
+export function funnelBody(v: Values) {
+  const block = (b: Block): Record<string, unknown> => {
+    if (b.type === "faq") {
+      const items = String(b.faq_text ?? "")
+        .split("\n")
+        .filter((line) => line.trim())
+        .map((line) => {
+          const [q, ...a] = line.split("|");
+          return { q: (q ?? "").trim(), a: a.join("|").trim() };
+        });
+      return { type: "faq", items };
+    }
+    if (b.type === "countdown") return { ...b, ends_at: b.ends_at || null, minutes: Number(b.minutes) || 0 };
+    return b;
+  };
+  return {
+    name: v.name,
+    status: v.status,
+    scenario_id: v.scenario_id.trim(),
+    pages: v.pages.map((p) => ({ ...p, blocks: p.blocks.map(block) })),
+  };
+}
+
+function toValues(f: Funnel | null): Values {
+  if (!f) return { name: "", status: "draft", scenario_id: "", pages: [{ page_id: "lp", kind: "optin", title: "", blocks: [] }] };
+  const block = (b: Block): Block =>
+    b.type === "faq" ? { type: "faq", faq_text: ((b.items as { q: string; a: string }[]) ?? []).map((i) => `${i.q}|${i.a}`).join("\n") } : b;
+  return { name: f.name, status: f.status, scenario_id: f.scenario_id, pages: f.pages.map((p) => ({ ...p, blocks: p.blocks.map(block) })) };
+}
+
+function FunnelList() {
+  const list = useApiList<Funnel>("/api/funnels");
+  return (
+    <ListScreen kind={FUNNELS} list={list} empty={t("fn.empty")}>
+      {(rows) => (
+        <CardList rows={[...rows].sort((a, b) => b.created_at.localeCompare(a.created_at))} testId="funnel-list" keyOf={(f) => f.funnel_id}>
+          {(f) => (
+            <div class="list-card" data-testid="funnel-row">
+              <a class="list-card__title" href={href(`/funnels/${f.funnel_id}`)}>
+                {f.name}
+              </a>
+              <span class="list-card__meta">
+                {f.status === "published" ? t("fn.status.published") : t("fn.status.draft")} · {f.pages.length}
+              </span>
+            </div>
+          )}
+        </CardList>
+      )}
+    </ListScreen>
+  );
+}
+
+function BlockEditor({ block, where, onChange, onRemove }: { block: Block; where: string; onChange: (b: Block) => void; onRemove: () => void }) {
+  return (
+    <fieldset class="card form" data-testid="funnel-block">
+      <legend>{t(`fn.block.${block.type}` as DictKey)}</legend>
+      {(BLOCK_FIELDS[block.type] ?? []).map(([key, label, kind]) => {
+        const value = String(block[key] ?? "");
+        const set = (x: string) => onChange({ ...block, [key]: kind === "number" ? Number(x) : x });
+        const name = `${where}.${key}`;
+        if (Array.isArray(kind)) {
+          return <SelectField key={key} label={t(label)} name={name} value={value} options={kind.map(([v, l]) => [v, t(l)] as [string, string])} onValue={set} />;
+        }
+        return (
+          <TextField
+            key={key}
+            label={t(label)}
+            name={name}
+            testId={`funnel-${key}`}
+            rows={kind === "textarea" ? 3 : undefined}
+            type={kind === "number" ? "number" : kind === "datetime" ? "datetime-local" : undefined}
+            value={kind === "datetime" ? value.slice(0, 16) : value}
+            onValue={set}
+          />
+        );
+      })}
+      <button type="button" class="btn btn--ghost btn--small" onClick={onRemove}>
+        {t("fn.block.remove")}
+      </button>
+    </fieldset>
+  );
+}
+
+function PageEditor({ page, index, onChange, onRemove }: { page: Page; index: number; onChange: (p: Page) => void; onRemove: () => void }) {
+  const [adding, setAdding] = useState<string>("heading");
+  const setBlock = (i: number) => (b: Block) => onChange({ ...page, blocks: page.blocks.map((x, j) => (j === i ? b : x)) });
+  return (
+    <section class="card form" data-testid="funnel-page">
+      <TextField label={t("fn.page.id")} name={`pages.${index}.page_id`} testId="funnel-page-id" value={page.page_id} maxLength={40} onValue={(x) => onChange({ ...page, page_id: x })} />
+      <SelectField label={t("fn.page.kind")} name={`pages.${index}.kind`} value={page.kind} options={KINDS.map((k) => [k, t(`fn.kind.${k}` as DictKey)] as [string, string])} onValue={(x) => onChange({ ...page, kind: x })} />
+      <TextField label={t("fn.page.title")} name={`pages.${index}.title`} testId="funnel-page-title" value={page.title} maxLength={100} onValue={(x) => onChange({ ...page, title: x })} />
+      <h3>{t("fn.blocks")}</h3>
+      {page.blocks.map((b, i) => (
+        <BlockEditor key={i} block={b} where={`pages.${index}.blocks.${i}`} onChange={setBlock(i)} onRemove={() => onChange({ ...page, blocks: page.blocks.filter((_, j) => j !== i) })} />
+      ))}
+      <div class="row">
+        <SelectField label={t("fn.block.add")} name={`pages.${index}.add`} testId="funnel-block-type" value={adding} options={BLOCKS.map((k) => [k, t(`fn.block.${k}` as DictKey)] as [string, string])} onValue={setAdding} />
+        <button type="button" class="btn btn--small" data-testid="funnel-block-add" onClick={() => onChange({ ...page, blocks: [...page.blocks, { ...(NEW_BLOCK[adding] ?? NEW_BLOCK.heading!) }] })}>
+          {t("fn.block.add")}
+        </button>
+      </div>
+      <button type="button" class="btn btn--ghost btn--small" onClick={onRemove}>
+        {t("fn.page.remove")}
+      </button>
+    </section>
+  );
+}
+
+function FunnelEditor({ funnel, onSaved }: { funnel: Funnel | null; onSaved?: () => void }) {
+  const { api } = useApp();
+  const form = useForm<Values>(toValues(funnel), funnel ? null : "funnel.new");
+  const err = fieldErrors(form.error);
+  const v = form.values;
+  const save = (vals: Values) => (funnel ? api.put<Funnel>(`/api/funnels/${funnel.funnel_id}`, funnelBody(vals)) : api.post<Funnel>("/api/funnels", funnelBody(vals)));
+  const setPage = (i: number) => (p: Page) => form.set("pages", v.pages.map((x, j) => (j === i ? p : x)));
+  return (
+    <EditorShell
+      kind={FUNNELS}
+      id={funnel?.funnel_id ?? null}
+      name={v.name}
+      form={form}
+      save={save}
+      onSaved={(f) => (funnel ? onSaved?.() : navigate(`/funnels/${f.funnel_id}`, true))}
+      remove={funnel ? { label: t("fn.delete"), question: t("fn.delete.q"), testId: "funnel-delete", run: () => api.delete(`/api/funnels/${funnel.funnel_id}`) } : undefined}
+    >
+      <section class="card form">
+        <TextField label={t("fn.name")} name="name" testId="funnel-name" value={v.name} maxLength={100} error={err.at("name")} onValue={(x) => form.set("name", x)} />
+        <SelectField
+          label={t("fn.status")}
+          name="status"
+          testId="funnel-status"
+          value={v.status}
+          options={[
+            ["draft", t("fn.status.draft")],
+            ["published", t("fn.status.published")],
+          ]}
+          onValue={(x) => form.set("status", x)}
+        />
+        <TextField label={t("fn.scenario")} name="scenario_id" testId="funnel-scenario" value={v.scenario_id} maxLength={64} error={err.at("scenario_id")} onValue={(x) => form.set("scenario_id", x)} />
+      </section>
+      <h2>{t("fn.pages")}</h2>
+      {v.pages.map((p, i) => (
+        <PageEditor key={i} page={p} index={i} onChange={setPage(i)} onRemove={() => form.set("pages", v.pages.filter((_, j) => j !== i))} />
+      ))}
+      <button type="button" class="btn btn--small" data-testid="funnel-page-add" onClick={() => form.set("pages", [...v.pages, { page_id: `p${v.pages.length + 1}`, kind: "thanks", title: "", blocks: [] }])}>
+        {t("fn.page.add")}
+      </button>
+    </EditorShell>
+  );
+}
+
+function Preview({ funnelId, pageId }: { funnelId: string; pageId: string }) {
+  const got = useApiGet<{ html: string }>(`/api/funnels/${funnelId}/pages/${encodeURIComponent(pageId)}/preview`, [pageId]);
+  if (!got.data) return <ErrorNotice error={got.error} onDismiss={() => got.setError(null)} />;
+  // sandbox="" : a unique origin, no scripts, no forms, no navigation of the admin
+  return <iframe sandbox="" srcdoc={got.data.html} title={`${t("fn.preview")} ${pageId}`} data-testid="funnel-preview" style={{ width: "375px", height: "640px", border: "1px solid #d0d7de" }} />;
+}
+
+function FunnelStats({ id }: { id: string }) {
+  const got = useApiGet<Stats>(`/api/funnels/${id}/stats`);
+  const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+  return (
+    <section class="card" data-testid="funnel-stats">
+      <h2 class="card__title">{t("fn.stats")}</h2>
+      <ErrorNotice error={got.error} onDismiss={() => got.setError(null)} />
+      <table class="table">
+        <thead>
+          <tr>
+            <th>{t("fn.stats.page")}</th>
+            <th>{t("fn.stats.variant")}</th>
+            <th>{t("fn.stats.visitors")}</th>
+            <th>{t("fn.stats.optins")}</th>
+            <th>{t("fn.stats.optinRate")}</th>
+            <th>{t("fn.stats.checkouts")}</th>
+            <th>{t("fn.stats.checkoutRate")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(got.data?.pages ?? []).flatMap((p) =>
+            p.variants.map((r) => (
+              <tr key={`${p.page_id}-${r.variant}`} data-testid="funnel-stat-row">
+                <td>{p.page_id}</td>
+                <td>{r.variant}</td>
+                <td>{r.visitors}</td>
+                <td>{r.optins}</td>
+                <td>{pct(r.optin_rate)}</td>
+                <td>{r.checkouts}</td>
+                <td>{pct(r.checkout_rate)}</td>
+              </tr>
+            )),
+          )}
+        </tbody>
+      </table>
+      {(got.data?.pages ?? []).filter((p) => p.abtest).map((p) => (
+        <p key={p.page_id} class="muted">
+          {p.page_id}: {p.abtest?.message}
+        </p>
+      ))}
+    </section>
+  );
+}
+
+function FunnelDetail({ id }: { id: string }) {
+  const got = useApiGet<Funnel>(`/api/funnels/${id}`);
+  const [previewed, setPreviewed] = useState<string | null>(null);
+  if (!got.data) return <ErrorNotice error={got.error} onDismiss={() => got.setError(null)} />;
+  const funnel = got.data;
+  const pageId = previewed ?? funnel.pages[0]?.page_id ?? "";
+  return (
+    <div data-testid="funnel-detail">
+      <FunnelEditor key={funnel.funnel_id + funnel.created_at} funnel={funnel} onSaved={got.reload} />
+      <section class="card" data-testid="funnel-urls">
+        <h2 class="card__title">{t("fn.urls")}</h2>
+        <ul>
+          {funnel.pages.map((p) => (
+            <li key={p.page_id}>
+              <button type="button" class="btn btn--ghost btn--small" onClick={() => setPreviewed(p.page_id)}>
+                {p.page_id}
+              </button>{" "}
+              <a href={funnel.urls[p.page_id]} target="_blank" rel="noopener noreferrer" data-testid="funnel-public-url">
+                {funnel.urls[p.page_id]}
+              </a>
+            </li>
+          ))}
+        </ul>
+        <h3>{t("fn.preview")}</h3>
+        {pageId && <Preview funnelId={funnel.funnel_id} pageId={pageId} />}
+      </section>
+      <FunnelStats id={id} />
+    </div>
+  );
+}
+
+export default function FunnelsScreen() {
+  const id = useRoute().path.replace(/^\/funnels\/?/, "").split("/")[0];
+  if (!id) return <FunnelList />;
+  if (id === "new") return <FunnelEditor funnel={null} />;
+  return <FunnelDetail key={id} id={decodeURIComponent(id)} />;
+}

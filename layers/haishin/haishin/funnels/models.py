@@ -1,0 +1,49 @@
+"""Funnel records in WorkspaceTable.
+
+- funnel: pk ``ws#<workspace_id>`` sk ``fn#<funnel_id>`` (the definition: haishin.funnels.inputs.FunnelIn as JSON)
+- stats:  pk ``fn#<workspace_id>#<funnel_id>`` sk ``stat#<page_id>#<variant>`` (counters changed only by ADD:
+          visitors, opt-ins, checkouts started), one item per page and A/B variant
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+
+from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
+
+
+def funnel_sk(funnel_id: str) -> str:
+    return f"fn#{funnel_id}"
+
+
+def stats_pk(workspace_id: str, funnel_id: str) -> str:
+    return f"fn#{workspace_id}#{funnel_id}"
+
+
+def stats_sk(page_id: str, variant: str) -> str:
+    return f"stat#{page_id}#{variant}"
+
+
+class FunnelModel(HaishinModel):
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    workspace_id = UnicodeAttribute()
+    funnel_id = UnicodeAttribute()
+    definition = JSONTextAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class FunnelStatsModel(HaishinModel):
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    page_id = UnicodeAttribute()
+    variant = UnicodeAttribute()  # "A" (the page's own blocks), "B".. (its variants)
+    visitors = NumberAttribute(default=0)  # distinct visitors (a visitor counts once per page and variant)
+    optins = NumberAttribute(default=0)
+    checkouts = NumberAttribute(default=0)  # Stripe Checkout sessions started from this page

@@ -1,0 +1,260 @@
+"""Funnels (ファネル): what building, visiting, opting in and buying on a funnel's pages do.
+
+A funnel is an ordered list of pages (opt-in, thank-you, sales, checkout, upsell/downsell, thanks); a page's "next"
+is the page after it. The public side reuses what exists: an opt-in is the hosted form's own submit
+(``FormService.submit``: the e-mail reader or friend, tags, the form's actions), then the funnel's scenario starts
+for that subscriber; a purchase is the product's Stripe Checkout (``PaymentService.start_checkout``, its order bump
+the second line item) returning to the funnel's next page; the add-friend button goes through an inflow route
+(``/r/<code>``: LINE Login, the friend added, the route's actions). A page's A/B variants split visitors with the
+broadcast A/B tests' assignment and are judged by their statistics (``haishin.abtests``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from haishin import clock
+from haishin.abtests.assign import variant_index, variant_label
+from haishin.abtests.stats import Arm, verdict
+from haishin.actions import StartScenario
+from haishin.errors import NotFound, ValidationFailed
+from haishin.forms.collab import Collaborators
+from haishin.forms.service import FormService, SubmitResult
+from haishin.funnels.inputs import Countdown, FormBlock, FunnelIn, PageIn, ProductBlock
+from haishin.funnels.models import FunnelModel
+from haishin.funnels.repository import Counter, FunnelRepository
+from haishin.ids import new_id
+from haishin.public_url import public_base
+from haishin.storage.once import Once
+
+log = logging.getLogger(__name__)
+
+VISIT_TTL = timedelta(days=90)  # a visitor counts once per page and variant within this time
+TRIGGER = "funnel"  # the scenario enrollments an opt-in starts carry this trigger (its first step leaves at once)
+
+
+def funnel_url(workspace_id: str, funnel_id: str, page_id: str) -> str:
+    return f"{public_base()}/f/{workspace_id}/{funnel_id}/{page_id}"
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """A browser, known by its cookie: a random ID and when it first opened this funnel (evergreen countdowns)."""
+
+    visitor_id: str
+    first_seen: datetime
+
+
+@dataclass
+class PageView:
+    """What one visitor sees on one page: the variant's blocks and what they need (form, product, deadlines)."""
+
+    workspace_id: str
+    funnel_id: str
+    page: PageIn
+    variant: str  # "A" (the page's own blocks) or "B".."D"
+    title: str
+    blocks: list[Any]
+    next_url: str | None
+    form: SubmitResult | None = None  # the form block's form (fields, nonce), errors after a refused post
+    product: Any = None  # the product block's haishin.payments.products.ProductDefinition
+    deadlines: dict[int, datetime] = field(default_factory=dict)  # countdown block index -> when it ends
+
+
+class FunnelService:
+    def __init__(self, collab: Collaborators, *, forms: FormService, payments: Any, routes: Any,
+                 once: Once | None = None, repository: FunnelRepository | None = None) -> None:
+        self.collab = collab
+        self.forms = forms
+        self.payments = payments  # haishin.payments.service.PaymentService
+        self.routes = routes  # haishin.routes.service.RouteService
+        self.once = once or Once()
+        self.repo = repository or FunnelRepository()
+
+    # ------------------------------------------------------------------ admin
+    def _check(self, workspace_id: str, body: FunnelIn) -> None:
+        """Everything a block names belongs to this workspace (named at its place, in Japanese)."""
+        stored = getattr(self.collab.scenarios, "scenarios", None)  # ScenarioService's repository
+        if body.scenario_id and stored is not None:
+            try:
+                stored.require(workspace_id, body.scenario_id)
+            except NotFound as exc:
+                raise ValidationFailed(f"シナリオ「{body.scenario_id}」が見つかりません", where="scenario_id") from exc
+        for p, page in enumerate(body.pages):
+            arms = [page.blocks] + [v.blocks for v in page.variants]
+            for v, blocks in enumerate(arms):
+                for b, block in enumerate(blocks):
+                    where = f"pages[{p}]" + (f".variants[{v - 1}]" if v else "") + f".blocks[{b}]"
+                    self._check_block(workspace_id, block, where)
+
+    def _check_block(self, workspace_id: str, block: Any, where: str) -> None:
+        if isinstance(block, FormBlock):
+            try:
+                self.forms.get(workspace_id, block.form_id)
+            except NotFound as exc:
+                raise ValidationFailed(f"フォーム「{block.form_id}」が見つかりません", where=where) from exc
+        elif isinstance(block, ProductBlock):
+            try:
+                self.payments.get_product(workspace_id, block.product_id)
+            except NotFound as exc:
+                raise ValidationFailed(f"商品「{block.product_id}」が見つかりません", where=where) from exc
+        elif getattr(block, "type", "") == "button" and block.target == "route":
+            route = self.routes.by_code(block.route_code)
+            if route is None or route.workspace_id != workspace_id:
+                raise ValidationFailed(f"流入経路「{block.route_code}」が見つかりません", where=where)
+
+    def create(self, workspace_id: str, body: FunnelIn) -> FunnelModel:
+        self._check(workspace_id, body)
+        return self.repo.create(workspace_id, new_id("fnl_"), body.model_dump(mode="json"), now=clock.now())
+
+    def get(self, workspace_id: str, funnel_id: str) -> FunnelModel:
+        return self.repo.require(workspace_id, funnel_id)
+
+    def all(self, workspace_id: str) -> list[FunnelModel]:
+        return self.repo.all(workspace_id)
+
+    def update(self, workspace_id: str, funnel_id: str, body: FunnelIn) -> FunnelModel:
+        item = self.repo.require(workspace_id, funnel_id)
+        self._check(workspace_id, body)
+        self.repo.save_definition(item, body.model_dump(mode="json"), now=clock.now())
+        return item
+
+    def delete(self, workspace_id: str, funnel_id: str) -> None:
+        self.repo.delete(self.repo.require(workspace_id, funnel_id))
+
+    def view(self, item: FunnelModel) -> dict[str, Any]:
+        definition = FunnelIn.model_validate(item.definition)
+        return {"funnel_id": item.funnel_id, **definition.model_dump(mode="json"),
+                "urls": {p.page_id: funnel_url(item.workspace_id, item.funnel_id, p.page_id)
+                         for p in definition.pages},
+                "created_at": item.created_at.isoformat(), "updated_at": item.updated_at.isoformat()}
+
+    def stats(self, workspace_id: str, funnel_id: str) -> dict[str, Any]:
+        """Per page and variant: visitors, opt-ins, checkouts and their rates; with variants, the A/B verdict
+        (the broadcast A/B tests' statistics) on the page's goal: opt-in rate, or checkout rate on a sales page."""
+        definition = FunnelIn.model_validate(self.repo.require(workspace_id, funnel_id).definition)
+        counted = {(s.page_id, s.variant): s for s in self.repo.stats(workspace_id, funnel_id)}
+        pages = []
+        for page in definition.pages:
+            rows: list[dict[str, Any]] = []
+            for index in range(1 + len(page.variants)):
+                label = variant_label(index)
+                item = counted.get((page.page_id, label))
+                visitors, optins = int(item.visitors or 0) if item else 0, int(item.optins or 0) if item else 0
+                checkouts = int(item.checkouts or 0) if item else 0
+                rows.append({"variant": label, "title": page.title if index == 0 else page.variants[index - 1].title,
+                             "visitors": visitors, "optins": optins, "checkouts": checkouts,
+                             "optin_rate": optins / visitors if visitors else 0.0,
+                             "checkout_rate": checkouts / visitors if visitors else 0.0})
+            entry: dict[str, Any] = {"page_id": page.page_id, "kind": page.kind, "title": page.title,
+                                     "variants": rows}
+            if page.variants:
+                goal = "checkouts" if _sells(page) else "optins"
+                result = verdict([Arm(int(r["visitors"]), int(r[goal])) for r in rows], "conversion_rate")
+                entry["abtest"] = {"goal": goal, "ready": result.ready, "message": result.message,
+                                   "leader": result.leader, "significant": result.significant,
+                                   "p_value": result.p_value}
+            pages.append(entry)
+        return {"funnel_id": funnel_id, "pages": pages}
+
+    # ------------------------------------------------------------------ visitors
+    def _published(self, workspace_id: str, funnel_id: str, *, draft: bool = False) -> FunnelIn:
+        item = self.repo.get(workspace_id, funnel_id)
+        definition = FunnelIn.model_validate(item.definition) if item is not None else None
+        if definition is None or (definition.status != "published" and not draft):
+            raise NotFound("ページが見つかりません", where=f"funnel {funnel_id}")
+        return definition
+
+    def preview(self, workspace_id: str, funnel_id: str, page_id: str) -> PageView:
+        """The page as a new visitor sees it, drafts included, counting nothing (the admin's preview)."""
+        return self._view(workspace_id, funnel_id, page_id, Visitor("preview", clock.now()), draft=True)
+
+    def open(self, workspace_id: str, funnel_id: str, page_id: str, visitor: Visitor) -> PageView:
+        """The page a visitor opens (GET: reads and counts the visitor once; starts nothing)."""
+        view = self._view(workspace_id, funnel_id, page_id, visitor)
+        if view.form is None and any(isinstance(b, FormBlock) for b in view.blocks):
+            raise NotFound("フォームが見つかりません", where=f"funnel {funnel_id} page {page_id}")
+        self.once.run_once(f"fn-visit#{workspace_id}#{funnel_id}#{page_id}#{view.variant}#{visitor.visitor_id}",
+                           lambda: self._count(view, "visitors"), ttl=VISIT_TTL)
+        return view
+
+    def _view(self, workspace_id: str, funnel_id: str, page_id: str, visitor: Visitor,
+              form: SubmitResult | None = None, *, draft: bool = False) -> PageView:
+        definition = self._published(workspace_id, funnel_id, draft=draft)
+        index = next((i for i, p in enumerate(definition.pages) if p.page_id == page_id), None)
+        if index is None:
+            raise NotFound("ページが見つかりません", where=f"page {page_id}")
+        page = definition.pages[index]
+        arm = 0
+        if page.variants:
+            weights = [page.weight] + [v.weight for v in page.variants]
+            arm = variant_index(f"{funnel_id}:{page_id}", visitor.visitor_id, weights)
+        title, blocks = (page.title, page.blocks) if arm == 0 else (page.variants[arm - 1].title,
+                                                                     page.variants[arm - 1].blocks)
+        following = definition.pages[index + 1].page_id if index + 1 < len(definition.pages) else None
+        view = PageView(workspace_id, funnel_id, page, variant_label(arm), title, list(blocks),
+                        funnel_url(workspace_id, funnel_id, following) if following else None)
+        zone = ZoneInfo(self.collab.workspaces.get(workspace_id)["time_zone"])
+        for i, block in enumerate(blocks):
+            if isinstance(block, FormBlock):
+                opened = form or self.forms.open(block.form_id, None)
+                if opened.form is not None and opened.form.workspace_id == workspace_id and opened.definition:
+                    view.form = opened
+            elif isinstance(block, ProductBlock):
+                product, view.product, _ = self.payments.offer(block.product_id, None)
+                if product.workspace_id != workspace_id:
+                    raise NotFound("商品が見つかりません", where=f"product {block.product_id}")
+            elif isinstance(block, Countdown):
+                view.deadlines[i] = _deadline(block, visitor, zone)
+        return view
+
+    def _count(self, view: PageView, counter: Counter) -> None:
+        self.repo.add(view.workspace_id, view.funnel_id, view.page.page_id, view.variant, counter)
+
+    def opt_in(self, workspace_id: str, funnel_id: str, page_id: str, visitor: Visitor,
+               data: dict[str, list[str]], *, ip: str = "") -> tuple[PageView, SubmitResult]:
+        """The page's form posted: the hosted form's own submit (its checks, its subscriber, its actions), then the
+        funnel's scenario for that subscriber (once per submission). The caller redirects to ``view.next_url``
+        when the result is ``thanks`` / ``redirect``, and shows the page again with the errors when ``invalid``."""
+        view = self._view(workspace_id, funnel_id, page_id, visitor)
+        block = next((b for b in view.blocks if isinstance(b, FormBlock)), None)
+        if block is None or view.form is None:
+            raise NotFound("このページにはフォームがありません", where=f"page {page_id}")
+        result = self.forms.submit(block.form_id, data, ip=ip)
+        if result.outcome == "invalid":
+            return self._view(workspace_id, funnel_id, page_id, visitor, form=result), result
+        if result.outcome not in ("thanks", "redirect") or result.duplicate or not result.subscriber_id:
+            return view, result  # refused (throttled, closed), a repeat, or the honeypot: nothing counted
+        self._count(view, "optins")
+        scenario_id = self._published(workspace_id, funnel_id).scenario_id
+        if scenario_id:
+            self.collab.actions.run(workspace_id, result.subscriber_id, [StartScenario(scenario_id=scenario_id)],
+                                    actor=TRIGGER, idempotency_key=f"funnel:{funnel_id}:{result.submission_id}")
+            self.collab.first_steps.queue(workspace_id, result.subscriber_id, trigger=TRIGGER)
+        return view, result
+
+    def checkout(self, workspace_id: str, funnel_id: str, page_id: str, visitor: Visitor) -> str:
+        """The page's product block bought: the product's Stripe Checkout (the order bump is its second line item),
+        returning to the funnel's next page. Only a POST calls this; returns the URL to send the visitor to."""
+        view = self._view(workspace_id, funnel_id, page_id, visitor)
+        block = next((b for b in view.blocks if isinstance(b, ProductBlock)), None)
+        if block is None:
+            raise NotFound("このページには商品がありません", where=f"page {page_id}")
+        url = self.payments.start_checkout(block.product_id, None, success_url=view.next_url)
+        self._count(view, "checkouts")
+        return str(url)
+
+
+def _sells(page: PageIn) -> bool:
+    return any(isinstance(b, ProductBlock) for b in [*page.blocks, *(b for v in page.variants for b in v.blocks)])
+
+
+def _deadline(block: Countdown, visitor: Visitor, zone: ZoneInfo) -> datetime:
+    if block.mode == "evergreen":
+        return visitor.first_seen + timedelta(minutes=block.minutes)
+    assert block.ends_at is not None
+    return block.ends_at if block.ends_at.tzinfo else block.ends_at.replace(tzinfo=zone)
