@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 from haishin.auth.permissions import Role
 from haishin.channels.service import ChannelService
-from haishin.richmenus.service import LateListener
 from haishin.secrets import InMemorySecretStore
 from haishin.subscribers.repository import SubscriberRepository
+from haishin.webhook_events import LateListener
 from haishin.workspaces.models import ChannelModel
 from tests.unit.line.conftest import CH, TOKEN, WS, caller, envelope, line_event
 

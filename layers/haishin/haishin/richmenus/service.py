@@ -60,18 +60,6 @@ class MenuReplaced(Protocol):
     ) -> None: ...
 
 
-class LateListener:
-    """A ``MenuReplaced`` looked up on first use. The composition root needs it: the re-linker (RULE's
-    ``RichMenuRules``) is built from this service (``RichMenuPort``), so it cannot be built before this service;
-    ``listeners=(LateListener(lambda: self.rich_menu_rules),)`` breaks the loop."""
-
-    def __init__(self, get: Callable[[], MenuReplaced]) -> None:
-        self._get = get
-
-    def on_menu_replaced(self, workspace_id: str, channel_id: str, old_line_id: str, new_line_id: str | None) -> None:
-        self._get().on_menu_replaced(workspace_id, channel_id, old_line_id, new_line_id)
-
-
 class LineClientsLike(Protocol):
     def for_channel(self, workspace_id: str, channel_id: str) -> Any: ...
 
@@ -561,4 +549,4 @@ class RichMenuService:
         }, None
 
 
-__all__ = ["LateListener", "MenuReplaced", "RichMenuService", "menu_to_dict", "tab_targets"]
+__all__ = ["MenuReplaced", "RichMenuService", "menu_to_dict", "tab_targets"]
