@@ -129,6 +129,16 @@ class RichMenuService:
     def require(self, workspace_id: str, menu_id: str) -> RichMenuModel:
         return self.repository.require(workspace_id, menu_id)
 
+    def menu_channel(self, workspace_id: str, menu_id: str) -> str | None:
+        """The channel a menu belongs to; None for an unknown menu (another workspace's included)."""
+        menu = self.repository.get(workspace_id, menu_id)
+        return str(menu.channel_id) if menu is not None else None
+
+    def line_menu_id(self, workspace_id: str, menu_id: str) -> str | None:
+        """The LINE rich menu ID of a published menu; None while it is a draft (or unknown)."""
+        menu = self.repository.get(workspace_id, menu_id)
+        return str(menu.line_rich_menu_id) if menu is not None and menu.line_rich_menu_id else None
+
     def image(self, workspace_id: str, menu_id: str) -> tuple[str, bytes]:
         menu = self.require(workspace_id, menu_id)
         if not menu.image:
