@@ -34,3 +34,28 @@ def neutralise_row(cells: list[str]) -> list[str]:
 
 def unneutralise_row(cells: list[str]) -> list[str]:
     return [unneutralise(cell) for cell in cells]
+
+
+# Characters Shift_JIS (cp932) spells with another code point than Unicode's usual one, mapped before encoding.
+CP932_LOOKALIKES = str.maketrans({
+    "\u301c": "\uff5e", "\u2212": "\uff0d", "\u2016": "\u2225", "\u00a2": "\uffe0", "\u00a3": "\uffe1",
+    "\u00ac": "\uffe2", "\u2014": "\u2015",
+})
+PLACEHOLDER = "〓"  # stands for a character cp932 cannot hold
+
+
+def _in_cp932(ch: str) -> bool:
+    try:
+        ch.encode("cp932")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def encode_csv(text: str, encoding: str) -> bytes:
+    """A finished CSV as downloaded: ``cp932`` (Excel's Shift_JIS; lookalikes mapped, any other character it cannot
+    hold as ``PLACEHOLDER``) or else UTF-8 with a BOM (so Excel reads it as UTF-8)."""
+    if encoding == "cp932":
+        text = text.translate(CP932_LOOKALIKES)
+        return "".join(ch if _in_cp932(ch) else PLACEHOLDER for ch in text).encode("cp932")
+    return text.encode("utf-8-sig")
