@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 
 def event_id(workspace_id: str, event_type: str, idempotency_key: str) -> str:
@@ -51,12 +52,20 @@ class EventFanout:
         return queued
 
 
-class LateListener:
-    """A listener looked up on its first event: the composition root needs it when the listener is built from
-    services that themselves publish through the fanout (partners -> routes -> actions -> events)."""
+T = TypeVar("T")
 
-    def __init__(self, get: Any) -> None:
+
+class LateListener(Generic[T]):
+    """A listener looked up on each call, THE way the composition root breaks a construction loop: the listener is
+    built from services that themselves hold what it listens to (partners, seminars and coupon redemptions publish
+    through the event fanout: partners -> routes -> actions -> events; the rich menus' re-linker reads menus through
+    the rich menu service). Every attribute (``publish``, ``on_menu_replaced``...) is the one of what ``get``
+    returns then, so it stands for a listener of any kind; the root's cached services make ``get`` cheap."""
+
+    def __init__(self, get: Callable[[], T]) -> None:
         self._get = get
 
-    def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
-        return int(self._get().publish(workspace_id, event_type, data, idempotency_key=idempotency_key) or 0)
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # copy/pickle probes, and ``_get`` itself before ``__init__``: never a lookup
+            raise AttributeError(name)
+        return getattr(self._get(), name)

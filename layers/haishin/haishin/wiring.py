@@ -228,8 +228,9 @@ class Services:
             # and registrations; seminars confirm a paid seat (or cancel a refunded one). Coupons, partners and
             # seminars late: they are built from services that publish here.
             return EventFanout(self.webhooks, self.conversions, self.friend_menus,
-                               CheckoutRedemptions(lambda: self.coupons), LateListener(lambda: self.partners),
-                               LateListener(lambda: self.seminars), LateListener(lambda: self.members))
+                               LateListener(lambda: CheckoutRedemptions(self.coupons)),
+                               LateListener(lambda: self.partners), LateListener(lambda: self.seminars),
+                               LateListener(lambda: self.members))
 
         return self._one("events", build)
 
@@ -759,7 +760,8 @@ class Services:
         def build() -> RichMenuService:
             from haishin.richmenus.liff import LiffAreaUrls  # noqa: PLC0415
             from haishin.richmenus.repository import ImageStore, RichMenuRepository  # noqa: PLC0415
-            from haishin.richmenus.service import LateListener, RichMenuService  # noqa: PLC0415
+            from haishin.richmenus.service import RichMenuService  # noqa: PLC0415
+            from haishin.webhook_events import LateListener  # noqa: PLC0415
 
             # The re-linker moves per-user links when a menu is replaced. Late, because the rules read menus via
             # this service (published_menus) and the channels service it needs holds this one: a direct reference loops.

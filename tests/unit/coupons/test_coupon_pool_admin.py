@@ -14,7 +14,7 @@ from haishin import clock
 from haishin.coupons.models import CODES_PER_TRANSACTION, CouponCodeModel, CouponIn, GenerateIn
 from haishin.coupons.repository import CouponRepository
 from haishin.coupons.service import CouponService
-from haishin.csvio.cells import encode_csv
+from haishin.csvio.cells import encode_rows
 from haishin.errors import Conflict, NotFound, ValidationFailed
 from tests.unit.coupons.test_coupons import WS, Events
 
@@ -76,10 +76,10 @@ def test_codes_csv_rows_and_their_utf8_bom_and_shift_jis_files(svc: CouponServic
     assert set(by_code) == {"CSV00001", "CSV00002", "CSV00003"}
     assert by_code[given][2] == "利用済み" and by_code[given][3] == "s_1" and by_code[given][5]
     assert sorted(r[2] for r in rows[1:]) == sorted(["未配布", "未配布", "利用済み"])
-    utf8 = encode_csv(rows, "utf-8-sig")
+    utf8 = encode_rows(rows, "utf-8-sig")
     assert utf8.startswith(b"\xef\xbb\xbf")
     assert list(csv.reader(io.StringIO(utf8.decode("utf-8-sig"))))[1][0] == "'=冬のクーポン髙"  # no formula
-    sjis = encode_csv([*rows, ["𠮷"]], "cp932").decode("cp932")
+    sjis = encode_rows([*rows, ["𠮷"]], "cp932").decode("cp932")
     assert "未配布" in sjis and "髙" in sjis and "〓" in sjis  # a character CP932 lacks does not fail the file
 
 

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 
 from haishin.auth.permissions import Role
 from haishin.channels.service import ChannelService
-from haishin.richmenus.service import LateListener
+from haishin.richmenus.relink import RichMenuPort
 from haishin.secrets import InMemorySecretStore
 from haishin.subscribers.repository import SubscriberRepository
+from haishin.webhook_events import LateListener
 from haishin.workspaces.models import ChannelModel
 from tests.unit.line.conftest import CH, TOKEN, WS, caller, envelope, line_event
 
@@ -288,6 +289,15 @@ def test_a_late_listener_is_looked_up_when_a_menu_is_replaced(rig: Rig) -> None:
     assert looked == []
     rig.api("PUT", f"/api/rich-menus/{menu['id']}", body(chat_bar_text="新しい"))
     assert looked == [1] and len(rig.replaced.calls) == 1
+
+
+def test_the_relinkers_port_reads_a_menus_channel_and_line_id_through_the_service(rig: Rig) -> None:
+    menu = make(rig)
+    port = RichMenuPort(lambda: rig.root.rich_menus)
+    assert port.menu_channel(WS, menu["id"]) == CH and port.line_menu_id(WS, menu["id"]) is None  # a draft
+    published = rig.api("POST", f"/api/rich-menus/{menu['id']}/publish")[1]
+    assert port.line_menu_id(WS, menu["id"]) == published["line_rich_menu_id"]
+    assert port.menu_channel("ws_other", menu["id"]) is None and port.line_menu_id("ws_other", menu["id"]) is None
 
 
 def test_a_liff_area_opens_the_channels_liff_app_and_without_one_publishing_is_refused(rig: Rig) -> None:

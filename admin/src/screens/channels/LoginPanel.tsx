@@ -3,16 +3,10 @@
  * console (with copy), the Login channel ID and secret (the API's errors at the field; the secret is write-only),
  * and removing it behind a confirm. PUT /api/channels/{id}/login.
  */
-import { useState } from "preact/hooks";
-import { ConfirmButton } from "../../components/ConfirmButton";
-import { ErrorNotice } from "../../components/ErrorNotice";
 import { TextField } from "../../components/Field";
-import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
-import { useAction } from "../../lib/useAction";
-import { useForm } from "../../lib/useForm";
-import { CopyButton } from "../settings/ui";
+import { ChannelSettingPanel, CopyField } from "./ChannelSettingPanel";
 
 export interface LoginChannel {
   channel_id: string;
@@ -48,52 +42,26 @@ export function LoginStep({
 }
 
 export function LoginPanel<C extends LoginChannel>({ channel, onChange }: { channel: C; onChange: (c: C) => void }) {
-  const { api } = useApp();
-  const form = useForm({ login_channel_id: "", login_channel_secret: "" });
-  const [saved, setSaved] = useState(false);
-  const removing = useAction();
-  const err = fieldErrors(form.error);
-  const save = async (e: Event) => {
-    e.preventDefault();
-    setSaved(false);
-    const c = await form.submit((v) => api.put<C>(`/api/channels/${channel.channel_id}/login`, { login_channel_id: v.login_channel_id.trim(), login_channel_secret: v.login_channel_secret.trim() }));
-    if (c) {
-      form.set("login_channel_secret", "");
-      setSaved(true);
-      onChange(c);
-    }
-  };
-  const remove = () => removing.run(async () => onChange(await api.put<C>(`/api/channels/${channel.channel_id}/login`, { login_channel_id: null, login_channel_secret: null })));
   return (
-    <form class="form" onSubmit={save} noValidate data-testid="login-channel">
-      <h4 class="card__title">
-        {t("lg.title")}{" "}
-        <span class={`badge ${channel.login_channel_id ? "badge--ok" : ""}`} data-testid="login-channel-status">
-          {channel.login_channel_id ? `${t("lg.set")} (${channel.login_channel_id})` : t("lg.unset")}
-        </span>
-      </h4>
-      <p class="muted">{t("lg.lead")}</p>
-      {channel.login_callback_url && (
-        <div class="field">
-          <span class="field__label">{t("lg.callback")}</span>
-          <span class="copybox">
-            <code data-testid="login-callback-url">{channel.login_callback_url}</code>
-            <CopyButton text={channel.login_callback_url} testId="login-callback-copy" />
-          </span>
-        </div>
+    <ChannelSettingPanel
+      channel={channel}
+      onChange={onChange}
+      keys="lg"
+      setting="login"
+      testId="login-channel"
+      idPrefix="login-channel"
+      current={channel.login_channel_id}
+      initial={{ login_channel_id: "", login_channel_secret: "" }}
+      body={(v) => ({ login_channel_id: v.login_channel_id.trim(), login_channel_secret: v.login_channel_secret.trim() })}
+      removeBody={{ login_channel_id: null, login_channel_secret: null }}
+      onSaved={(form) => form.set("login_channel_secret", "")}
+      before={channel.login_callback_url && <CopyField label={t("lg.callback")} text={channel.login_callback_url} testId="login-callback-url" copyTestId="login-callback-copy" />}
+      fields={(form, err) => (
+        <>
+          <TextField label={t("lg.channelId")} name="login_channel_id" value={form.values.login_channel_id} error={err.at("login_channel_id")} autoComplete="off" onValue={(x) => form.set("login_channel_id", x)} />
+          <TextField label={t("lg.secret")} name="login_channel_secret" type="password" value={form.values.login_channel_secret} error={err.at("login_channel_secret")} autoComplete="off" onValue={(x) => form.set("login_channel_secret", x)} />
+        </>
       )}
-      <TextField label={t("lg.channelId")} name="login_channel_id" value={form.values.login_channel_id} error={err.at("login_channel_id")} autoComplete="off" onValue={(x) => form.set("login_channel_id", x)} />
-      <TextField label={t("lg.secret")} name="login_channel_secret" type="password" value={form.values.login_channel_secret} error={err.at("login_channel_secret")} autoComplete="off" onValue={(x) => form.set("login_channel_secret", x)} />
-      <div class="row">
-        <button type="submit" class="btn btn--small" disabled={form.submitting} data-testid="login-channel-save">
-          {t("lg.save")}
-        </button>
-        {channel.login_channel_id && (
-          <ConfirmButton label={t("lg.remove")} confirmLabel={t("lg.remove")} question={t("lg.remove.confirm")} busy={removing.busy} onConfirm={() => void remove()} testId="login-channel-remove" />
-        )}
-      </div>
-      {saved && <p class="notice notice--info" data-testid="login-channel-saved">{t("lg.saved")}</p>}
-      <ErrorNotice error={form.error ?? removing.error} onDismiss={() => (form.setError(null), removing.setError(null))} />
-    </form>
+    />
   );
 }

@@ -6,15 +6,15 @@
  */
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { CheckField, FieldError, SelectField } from "../../components/Field";
+import { NoChannel, useChannelPicker } from "../../components/ChannelPicker";
+import { CheckField, FieldError } from "../../components/Field";
 import { MessageEditor } from "../../components/MessageEditor";
 import { type LineMessage, MessagePreview } from "../../components/MessagePreview";
-import { EditorShell, ListScreen, Loaded, type ResourceKind, useApiList } from "../../components/ResourceScreen";
+import { EditorShell, Loaded, type ResourceKind } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
 import { useForm } from "../../lib/useForm";
-import { currentRoute, href } from "../../router";
 import { formatDateTime } from "../settings/ui";
 
 export interface Greeting {
@@ -22,10 +22,6 @@ export interface Greeting {
   enabled: boolean;
   messages: LineMessage[];
   updated_at?: string | null;
-}
-interface ChannelRow {
-  channel_id: string;
-  name: string | null;
 }
 
 export const GREETING: ResourceKind = { path: "/settings", title: "nav.greeting", lead: "gr.lead", newLabel: "nav.greeting", testId: "greeting" };
@@ -91,41 +87,8 @@ export function GreetingForm({ channelId, initial, picker }: { channelId: string
 }
 
 export default function GreetingScreen() {
-  const channels = useApiList<ChannelRow>("/api/channels", (b: { channels: ChannelRow[] }) => b.channels);
-  const [picked, setPicked] = useState<string | null>(() => currentRoute().query.get("channel")); // from a channel's link
-  const rows = channels.rows;
-  if (!rows || rows.length === 0)
-    return (
-      <ListScreen
-        kind={GREETING}
-        list={channels}
-        creates={false}
-        empty={t("gr.noChannel")}
-        actions={
-          <a class="btn btn--ghost" href={href("/settings/channels")}>
-            {t("gr.connect")}
-          </a>
-        }
-      >
-        {() => null}
-      </ListScreen>
-    );
-  const channelId = picked && rows.some((c) => c.channel_id === picked) ? picked : rows[0]!.channel_id;
-  const picker =
-    rows.length > 1 ? (
-      <SelectField
-        label={t("gr.channel")}
-        name="channel_id"
-        value={channelId}
-        options={rows.map((c) => [c.channel_id, c.name ? `${c.name} (${c.channel_id})` : c.channel_id] as [string, string])}
-        onValue={setPicked}
-        testId="greeting-channel"
-      />
-    ) : (
-      <p class="muted">
-        {t("gr.channel")}: {rows[0]!.name || rows[0]!.channel_id}
-      </p>
-    );
+  const { list, channelId, picker } = useChannelPicker({ label: t("gr.channel"), testId: "greeting-channel", showSingle: true });
+  if (!channelId) return <NoChannel kind={GREETING} list={list} empty={t("gr.noChannel")} />;
   return (
     <Loaded<Greeting> key={channelId} path={`/api/channels/${channelId}/greeting`}>
       {(g) => <GreetingForm key={channelId} channelId={channelId} initial={g!} picker={picker} />}

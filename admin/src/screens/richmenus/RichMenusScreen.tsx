@@ -7,16 +7,15 @@
  * - #/rich-menus/rules?channel=<id>: the default menu and the rules, with the re-link progress (RulesScreen).
  */
 import type { ComponentChildren } from "preact";
-import { useState } from "preact/hooks";
 import { CardList } from "../../components/CardList";
+import { type ChannelList, NoChannel, useChannelPicker } from "../../components/ChannelPicker";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { SelectField } from "../../components/Field";
 import { ListScreen, Loaded, useApiList } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { useAction } from "../../lib/useAction";
-import { currentRoute, href, useRoute } from "../../router";
+import { href, useRoute } from "../../router";
 import { useStoredImage } from "./image";
 import { MENUS, MenuEditor } from "./MenuEditor";
 import { MenuStatsScreen } from "./MenuStats";
@@ -24,47 +23,13 @@ import { menuIdOf, type RichMenu, tabTargets } from "./model";
 import { RulesView } from "./RulesScreen";
 import "./richmenus.css";
 
-interface ChannelRow {
-  channel_id: string;
-  name: string | null;
-}
-
 /** The workspace's LINE channels and the one picked (?channel=, else the first). */
-function useChannel(): { list: ReturnType<typeof useApiList<ChannelRow>>; channelId: string | null; picker: ComponentChildren } {
-  const list = useApiList<ChannelRow>("/api/channels", (b: { channels: ChannelRow[] }) => b.channels);
-  const [picked, setPicked] = useState<string | null>(() => currentRoute().query.get("channel"));
-  const rows = list.rows ?? [];
-  const channelId = picked && rows.some((c) => c.channel_id === picked) ? picked : (rows[0]?.channel_id ?? null);
-  const picker =
-    rows.length > 1 && channelId ? (
-      <SelectField
-        label={t("rm.channel")}
-        name="channel_id"
-        value={channelId}
-        options={rows.map((c) => [c.channel_id, c.name ? `${c.name} (${c.channel_id})` : c.channel_id] as [string, string])}
-        onValue={setPicked}
-        testId="rm-channel"
-      />
-    ) : null;
-  return { list, channelId, picker };
+function useChannel() {
+  return useChannelPicker({ label: t("rm.channel"), testId: "rm-channel" });
 }
 
-function NoChannel({ list }: { list: ReturnType<typeof useApiList<ChannelRow>> }) {
-  return (
-    <ListScreen
-      kind={MENUS}
-      list={list}
-      creates={false}
-      empty={t("rm.noChannel")}
-      actions={
-        <a class="btn btn--ghost" href={href("/settings/channels")}>
-          {t("gr.connect")}
-        </a>
-      }
-    >
-      {() => null}
-    </ListScreen>
-  );
+function NoMenuChannel({ list }: { list: ChannelList }) {
+  return <NoChannel kind={MENUS} list={list} empty={t("rm.noChannel")} />;
 }
 
 function Thumb({ menu }: { menu: RichMenu }) {
@@ -142,7 +107,7 @@ function MenuCard({ menu, names, onChanged }: { menu: RichMenu; names: Map<strin
 
 function MenuList() {
   const { list: channels, channelId, picker } = useChannel();
-  if (!channelId) return <NoChannel list={channels} />;
+  if (!channelId) return <NoMenuChannel list={channels} />;
   return <ChannelMenus key={channelId} channelId={channelId} picker={picker} />;
 }
 
@@ -178,13 +143,13 @@ function ChannelMenus({ channelId, picker }: { channelId: string; picker: Compon
 
 function Rules() {
   const { list, channelId, picker } = useChannel();
-  if (!channelId) return <NoChannel list={list} />;
+  if (!channelId) return <NoMenuChannel list={list} />;
   return <RulesView key={channelId} channelId={channelId} picker={picker} />;
 }
 
 function NewMenu() {
   const { list, channelId } = useChannel();
-  if (!channelId) return <NoChannel list={list} />;
+  if (!channelId) return <NoMenuChannel list={list} />;
   return <MenuEditor id={null} initial={null} channelId={channelId} />;
 }
 

@@ -40,14 +40,9 @@ export interface ImageMeta {
   bytes: number;
 }
 
-export interface RichMenu {
+/** A menu as the API returns it: what was sent (RichMenuInput) and what the API keeps about it. */
+export interface RichMenu extends RichMenuInput {
   id: string;
-  name: string;
-  channel_id: string;
-  size: Size;
-  chat_bar_text: string;
-  selected: boolean;
-  areas: Area[];
   image: ImageMeta | null;
   line_rich_menu_id: string | null;
   alias_id: string | null;

@@ -37,8 +37,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from haishin import clock
-from haishin.csvio.cells import neutralise_row
-from haishin.csvio.exporter import CP932_LOOKALIKES, PLACEHOLDER
+from haishin.csvio.cells import encode_csv, neutralise_row
 from haishin.errors import NotFound, ValidationFailed
 from haishin.fields.models import FieldType
 from haishin.fields.repository import FieldRepository
@@ -148,19 +147,7 @@ class CrossTable:
         for value, counts, total in zip(self.rows, self.cells, self.row_totals, strict=True):
             writer.writerow(neutralise_row([value.label, *map(str, counts), str(total)]))
         writer.writerow(["合計", *map(str, self.column_totals), str(self.total)])
-        text = buffer.getvalue()
-        if encoding == "cp932":
-            text = text.translate(CP932_LOOKALIKES)
-            return "".join(ch if _cp932(ch) else PLACEHOLDER for ch in text).encode("cp932")
-        return text.encode("utf-8-sig")
-
-
-def _cp932(ch: str) -> bool:
-    try:
-        ch.encode("cp932")
-    except UnicodeEncodeError:
-        return False
-    return True
+        return encode_csv(buffer.getvalue(), encoding)
 
 
 class CrossAnalysis:

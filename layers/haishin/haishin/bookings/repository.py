@@ -23,9 +23,13 @@ from haishin.bookings.models import (
     staff_sk,
     unit_pk,
 )
-from haishin.errors import NotFound
-from haishin.storage.base import condition_failed, connection, iso
+from haishin.storage.base import DefinitionRows, condition_failed, connection, iso
 from haishin.workspaces.models import workspace_pk
+
+_STAFF = DefinitionRows(StaffModel, partition=workspace_pk, key=staff_sk, id_attr="staff_id",
+                        missing="担当者が見つかりません", label="staff")
+_MENUS = DefinitionRows(MenuModel, partition=workspace_pk, key=menu_sk, id_attr="menu_id",
+                        missing="メニューが見つかりません", label="menu")
 
 
 def _friend_item(booking: BookingModel) -> FriendBookingModel:
@@ -49,26 +53,15 @@ class BookingRepository:
         now: datetime,
         existing: StaffModel | None = None,
     ) -> StaffModel:
-        item = existing or StaffModel(
-            pk=workspace_pk(workspace_id),
-            sk=staff_sk(staff_id),
-            workspace_id=workspace_id,
-            staff_id=staff_id,
-            created_at=now,
-        )
-        item.definition = definition
-        item.updated_at = now
-        item.save()
+        item = existing or _STAFF.new(workspace_id, staff_id, definition, now=now)
+        _STAFF.save_definition(item, definition, now=now)
         return item
 
     def staff(self, workspace_id: str, staff_id: str) -> StaffModel:
-        try:
-            return StaffModel.get(workspace_pk(workspace_id), staff_sk(staff_id), consistent_read=True)
-        except StaffModel.DoesNotExist as exc:
-            raise NotFound("担当者が見つかりません", where=f"staff {staff_id}") from exc
+        return _STAFF.require(workspace_id, staff_id)
 
     def all_staff(self, workspace_id: str) -> list[StaffModel]:
-        return list(StaffModel.query(workspace_pk(workspace_id), StaffModel.sk.startswith("bks#")))
+        return _STAFF.all(workspace_id)
 
     def save_menu(
         self,
@@ -79,26 +72,15 @@ class BookingRepository:
         now: datetime,
         existing: MenuModel | None = None,
     ) -> MenuModel:
-        item = existing or MenuModel(
-            pk=workspace_pk(workspace_id),
-            sk=menu_sk(menu_id),
-            workspace_id=workspace_id,
-            menu_id=menu_id,
-            created_at=now,
-        )
-        item.definition = definition
-        item.updated_at = now
-        item.save()
+        item = existing or _MENUS.new(workspace_id, menu_id, definition, now=now)
+        _MENUS.save_definition(item, definition, now=now)
         return item
 
     def menu(self, workspace_id: str, menu_id: str) -> MenuModel:
-        try:
-            return MenuModel.get(workspace_pk(workspace_id), menu_sk(menu_id), consistent_read=True)
-        except MenuModel.DoesNotExist as exc:
-            raise NotFound("メニューが見つかりません", where=f"menu {menu_id}") from exc
+        return _MENUS.require(workspace_id, menu_id)
 
     def all_menus(self, workspace_id: str) -> list[MenuModel]:
-        return list(MenuModel.query(workspace_pk(workspace_id), MenuModel.sk.startswith("bkm#")))
+        return _MENUS.all(workspace_id)
 
     def delete(self, item: StaffModel | MenuModel) -> None:
         item.delete()

@@ -589,7 +589,7 @@ class CouponService:
 
     def export_rows(self, workspace_id: str, coupon_id: str) -> list[list[str]]:
         """Every code of the coupon as spreadsheet rows (header first): coupon, code, state, the friend it went to,
-        when, redeemed when (the admin API writes them with ``haishin.csvio.cells.encode_csv``)."""
+        when, redeemed when (the admin API writes them with ``haishin.csvio.cells.encode_rows``)."""
         coupon = self.get(workspace_id, coupon_id)
         zone = self._zone(workspace_id)
 
@@ -648,13 +648,13 @@ class CouponService:
 
 
 class CheckoutRedemptions:
-    """The event fanout's listener for Stripe checkouts that used a promotion code linked to a coupon. Looked up on
-    first use (``lambda: services().coupons``): the coupon service publishes through the same fanout."""
+    """The event fanout's listener for Stripe checkouts that used a promotion code linked to a coupon. The root
+    wraps it in a ``LateListener`` (the coupon service publishes through the same fanout)."""
 
-    def __init__(self, get: Callable[[], CouponService]) -> None:
-        self._get = get
+    def __init__(self, coupons: CouponService) -> None:
+        self.coupons = coupons
 
     def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
         if event_type != "purchase_completed" or not data.get("promotion_codes"):
             return 0
-        return self._get().redeem_checkout(workspace_id, data)
+        return self.coupons.redeem_checkout(workspace_id, data)

@@ -38,24 +38,35 @@ def unneutralise_row(cells: list[str]) -> list[str]:
     return [unneutralise(cell) for cell in cells]
 
 
-def encode_csv(rows: list[list[str]], encoding: str) -> bytes:
-    """Rows as the file a marketer opens in Excel: cells neutralised, CRLF lines, UTF-8 with BOM (``utf-8-sig``) or
-    Shift_JIS (``cp932``; a character CP932 lacks becomes 〓 rather than failing the export)."""
+# Characters Shift_JIS (cp932) spells with another code point than Unicode's usual one, mapped before encoding.
+CP932_LOOKALIKES = str.maketrans({
+    "\u301c": "\uff5e", "\u2212": "\uff0d", "\u2016": "\u2225", "\u00a2": "\uffe0", "\u00a3": "\uffe1",
+    "\u00ac": "\uffe2", "\u2014": "\u2015",
+})
+PLACEHOLDER = "〓"  # stands for a character cp932 cannot hold
+
+
+def _in_cp932(ch: str) -> bool:
+    try:
+        ch.encode("cp932")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def encode_csv(text: str, encoding: str) -> bytes:
+    """A finished CSV as downloaded: ``cp932`` (Excel's Shift_JIS; lookalikes mapped, any other character it cannot
+    hold as ``PLACEHOLDER``) or else UTF-8 with a BOM (so Excel reads it as UTF-8)."""
+    if encoding == "cp932":
+        text = text.translate(CP932_LOOKALIKES)
+        return "".join(ch if _in_cp932(ch) else PLACEHOLDER for ch in text).encode("cp932")
+    return text.encode("utf-8-sig")
+
+
+def encode_rows(rows: list[list[str]], encoding: str) -> bytes:
+    """Rows as the file a marketer opens in Excel: cells neutralised, CRLF lines, then ``encode_csv``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for row in rows:
         writer.writerow(neutralise_row(row))
-    text = buffer.getvalue()
-    if encoding == "cp932":
-        return _cp932_bytes(text)
-    return text.encode("utf-8-sig")
-
-
-def _cp932_bytes(text: str) -> bytes:
-    out = []
-    for ch in text:
-        try:
-            out.append(ch.encode("cp932"))
-        except UnicodeEncodeError:
-            out.append("〓".encode("cp932"))
-    return b"".join(out)
+    return encode_csv(buffer.getvalue(), encoding)

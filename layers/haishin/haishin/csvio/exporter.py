@@ -22,7 +22,7 @@ from typing import IO, Any, Literal
 from haishin import ids
 from haishin.auth.caller import Caller
 from haishin.auth.permissions import Permission
-from haishin.csvio.cells import neutralise_row
+from haishin.csvio.cells import CP932_LOOKALIKES, PLACEHOLDER, neutralise_row
 from haishin.csvio.encoding import exports_bucket, s3_client
 from haishin.errors import ValidationFailed
 from haishin.fields.models import FieldDefinition
@@ -47,11 +47,6 @@ BUILTIN_COLUMNS: dict[str, str] = {
     "last_interaction_at": "最終反応日時",
     "total_spent": "購入総額",
 }
-CP932_LOOKALIKES = str.maketrans({
-    "\u301c": "\uff5e", "\u2212": "\uff0d", "\u2016": "\u2225", "\u00a2": "\uffe0", "\u00a3": "\uffe1",
-    "\u00ac": "\uffe2", "\u2014": "\u2015",
-})
-PLACEHOLDER = "〓"
 _ATTRIBUTES = {
     "subscriber_id": [], "display_name": ["display_name"], "line_user_id": ["line"], "email": ["email"],
     "phone": ["phone"], "tags": ["tags"], "inflow_route": ["inflow_route"], "follow_status": ["line"],

@@ -8,10 +8,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from haishin.errors import Conflict, NotFound
+from haishin.errors import Conflict
 from haishin.forms.models import FormAnswerModel, FormLookupModel, FormModel, answers_pk, form_sk, lookup_pk
-from haishin.storage.base import condition_failed, delete_together, iso, save_new_together
+from haishin.storage.base import DefinitionRows, delete_together, iso, save_new_together
 from haishin.workspaces.models import workspace_pk
+
+_FORMS = DefinitionRows(FormModel, partition=workspace_pk, key=form_sk, id_attr="form_id",
+                        missing="フォームが見つかりません", label="form")
 
 
 class FormRepository:
@@ -19,8 +22,7 @@ class FormRepository:
     def create(self, workspace_id: str, form_id: str, definition: dict[str, Any], *, now: datetime) -> FormModel:
         """The form (version 1) and its public lookup, in one transaction; neither may exist yet (Conflict
         otherwise)."""
-        form = FormModel(pk=workspace_pk(workspace_id), sk=form_sk(form_id), workspace_id=workspace_id,
-                         form_id=form_id, definition=definition, created_at=now, updated_at=now)
+        form = _FORMS.new(workspace_id, form_id, definition, now=now)
         lookup = FormLookupModel(pk=lookup_pk(form_id), sk="form", workspace_id=workspace_id, form_id=form_id)
         if not save_new_together(form, lookup):  # pragma: no cover - IDs are random
             raise Conflict("フォーム ID が重複しました。もう一度お試しください", where="form_id")
@@ -28,25 +30,15 @@ class FormRepository:
         return form
 
     def require(self, workspace_id: str, form_id: str) -> FormModel:
-        try:
-            return FormModel.get(workspace_pk(workspace_id), form_sk(form_id), consistent_read=True)
-        except FormModel.DoesNotExist as exc:
-            raise NotFound("フォームが見つかりません", where=f"form {form_id}") from exc
+        return _FORMS.require(workspace_id, form_id)
 
     def all(self, workspace_id: str) -> list[FormModel]:
-        return list(FormModel.query(workspace_pk(workspace_id), FormModel.sk.startswith("form#")))
+        return _FORMS.all(workspace_id)
 
     def save_definition(self, form: FormModel, definition: dict[str, Any], *, now: datetime) -> None:
         """A new definition on the version read (``version``: a concurrent edit makes this a Conflict)."""
-        form.definition = definition
-        form.updated_at = now
-        try:
-            form.save()
-        except Exception as exc:
-            if condition_failed(exc):
-                raise Conflict("フォームがほかの操作で変わりました。再読み込みしてからもう一度お試しください",
-                               where=f"form {form.form_id}") from exc
-            raise
+        _FORMS.save_definition(form, definition, now=now,
+                               conflict="フォームがほかの操作で変わりました。再読み込みしてからもう一度お試しください")
 
     def delete(self, form: FormModel) -> None:
         """The form and its public lookup, in one transaction (its answers stay)."""

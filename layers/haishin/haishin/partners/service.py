@@ -31,8 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from haishin import clock, ids
 from haishin.config import settings
-from haishin.csvio.cells import neutralise
-from haishin.csvio.exporter import CP932_LOOKALIKES
+from haishin.csvio.cells import encode_csv, neutralise
 from haishin.errors import NotFound, ValidationFailed, pydantic_message
 from haishin.partners.models import CommissionModel, PartnerModel
 from haishin.partners.repository import PartnerRepository
@@ -45,7 +44,6 @@ log = logging.getLogger(__name__)
 
 LINK_PURPOSE = "partner-report"
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-PLACEHOLDER = "〓"
 Encoding = Literal["utf-8-sig", "cp932"]
 
 
@@ -425,16 +423,4 @@ class PartnerService:
                 month, partner.partner_id, partner.name, partner.email or "", code, len(sales),
                 sum(int(r.amount or 0) for r in sales), len(refunds), -sum(int(r.amount or 0) for r in refunds),
                 sum(int(r.commission or 0) for r in rows))])
-        text = buffer.getvalue()
-        if encoding == "cp932":
-            text = text.translate(CP932_LOOKALIKES)
-            return "".join(ch if _cp932(ch) else PLACEHOLDER for ch in text).encode("cp932")
-        return text.encode("utf-8-sig")
-
-
-def _cp932(ch: str) -> bool:
-    try:
-        ch.encode("cp932")
-    except UnicodeEncodeError:
-        return False
-    return True
+        return encode_csv(buffer.getvalue(), encoding)

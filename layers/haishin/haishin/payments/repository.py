@@ -21,7 +21,7 @@ from haishin.payments.models import (
     RefModel,
     StripeEventRecordModel,
 )
-from haishin.storage.base import condition_failed, connection, iso
+from haishin.storage.base import DefinitionRows, condition_failed, connection, iso
 from haishin.workspaces.models import workspace_pk
 
 MAX_ORDER_RETRIES = 8
@@ -50,14 +50,16 @@ def set_buyer(order: OrderModel, subscriber_id: str) -> None:
     order.gsi1pk = subscriber_orders_pk(order.workspace_id, subscriber_id)
     order.gsi1sk = f"{iso(order.created_at)}#{order.order_id}"
 
+_PRODUCTS = DefinitionRows(ProductModel, partition=workspace_pk, key=product_sk, id_attr="product_id",
+                           missing="product not found", label="product")
+
 
 class PaymentRepository:
     # ------------------------------------------------------------------ products
     def create_product(self, workspace_id: str, product_id: str, definition: dict[str, Any], *,
                        now: datetime) -> ProductModel:
         """The product (version 1) and its public lookup, in one transaction (the product may not exist yet)."""
-        product = ProductModel(pk=workspace_pk(workspace_id), sk=product_sk(product_id), workspace_id=workspace_id,
-                               product_id=product_id, definition=definition, created_at=now, updated_at=now)
+        product = _PRODUCTS.new(workspace_id, product_id, definition, now=now)
         with TransactWrite(connection=connection()) as tx:
             tx.save(product, condition=ProductModel.pk.does_not_exist())
             tx.save(ProductLookupModel(pk=f"product#{product_id}", sk="product", workspace_id=workspace_id,
@@ -66,20 +68,15 @@ class PaymentRepository:
         return product
 
     def require_product(self, workspace_id: str, product_id: str) -> ProductModel:
-        try:
-            return ProductModel.get(workspace_pk(workspace_id), product_sk(product_id), consistent_read=True)
-        except ProductModel.DoesNotExist as exc:
-            raise NotFound("product not found", where=f"product {product_id}") from exc
+        return _PRODUCTS.require(workspace_id, product_id)
 
     def products(self, workspace_id: str) -> list[ProductModel]:
-        return list(ProductModel.query(workspace_pk(workspace_id), ProductModel.sk.startswith("product#")))
+        return _PRODUCTS.all(workspace_id)
 
     def save_product_definition(self, product: ProductModel, definition: dict[str, Any], *,
                                 now: datetime) -> None:
         """A new definition on the version read (``version`` makes a concurrent edit fail)."""
-        product.definition = definition
-        product.updated_at = now
-        product.save()
+        _PRODUCTS.save_definition(product, definition, now=now)
 
     def product_workspace(self, product_id: str) -> str | None:
         """The workspace behind a public product ID (``/p/<product_id>`` carries none); None when unknown."""

@@ -93,8 +93,8 @@ class PublishedMenus(Protocol):
 
 class RichMenuPort:
     """``PublishedMenus`` over the rich menus service (``haishin.richmenus.service.RichMenuService``: its
-    ``repository.get`` and ``set_default``). The service is fetched on first use: it runs postback actions, whose
-    tag changes re-link through these rules, so building it eagerly here would loop."""
+    ``menu_channel``, ``line_menu_id`` and ``set_default``). The service is fetched on first use: it runs postback
+    actions, whose tag changes re-link through these rules, so building it eagerly here would loop."""
 
     def __init__(self, service: Callable[[], Any]) -> None:
         self._service = service
@@ -104,12 +104,10 @@ class RichMenuPort:
         return self._service()
 
     def menu_channel(self, workspace_id: str, menu_id: str) -> str | None:
-        menu = self.service.repository.get(workspace_id, menu_id)
-        return str(menu.channel_id) if menu is not None else None
+        return self.service.menu_channel(workspace_id, menu_id)
 
     def line_menu_id(self, workspace_id: str, menu_id: str) -> str | None:
-        menu = self.service.repository.get(workspace_id, menu_id)
-        return str(menu.line_rich_menu_id) if menu is not None and menu.line_rich_menu_id else None
+        return self.service.line_menu_id(workspace_id, menu_id)
 
     def set_default(self, workspace_id: str, channel_id: str, menu_id: str | None) -> None:
         self.service.set_default(workspace_id, channel_id, menu_id)

@@ -60,18 +60,6 @@ class MenuReplaced(Protocol):
     ) -> None: ...
 
 
-class LateListener:
-    """A ``MenuReplaced`` looked up on first use. The composition root needs it: the re-linker (RULE's
-    ``RichMenuRules``) is built from this service (``RichMenuPort``), so it cannot be built before this service;
-    ``listeners=(LateListener(lambda: self.rich_menu_rules),)`` breaks the loop."""
-
-    def __init__(self, get: Callable[[], MenuReplaced]) -> None:
-        self._get = get
-
-    def on_menu_replaced(self, workspace_id: str, channel_id: str, old_line_id: str, new_line_id: str | None) -> None:
-        self._get().on_menu_replaced(workspace_id, channel_id, old_line_id, new_line_id)
-
-
 class LineClientsLike(Protocol):
     def for_channel(self, workspace_id: str, channel_id: str) -> Any: ...
 
@@ -140,6 +128,16 @@ class RichMenuService:
 
     def require(self, workspace_id: str, menu_id: str) -> RichMenuModel:
         return self.repository.require(workspace_id, menu_id)
+
+    def menu_channel(self, workspace_id: str, menu_id: str) -> str | None:
+        """The channel a menu belongs to; None for an unknown menu (another workspace's included)."""
+        menu = self.repository.get(workspace_id, menu_id)
+        return str(menu.channel_id) if menu is not None else None
+
+    def line_menu_id(self, workspace_id: str, menu_id: str) -> str | None:
+        """The LINE rich menu ID of a published menu; None while it is a draft (or unknown)."""
+        menu = self.repository.get(workspace_id, menu_id)
+        return str(menu.line_rich_menu_id) if menu is not None and menu.line_rich_menu_id else None
 
     def image(self, workspace_id: str, menu_id: str) -> tuple[str, bytes]:
         menu = self.require(workspace_id, menu_id)
@@ -561,4 +559,4 @@ class RichMenuService:
         }, None
 
 
-__all__ = ["LateListener", "MenuReplaced", "RichMenuService", "menu_to_dict", "tab_targets"]
+__all__ = ["MenuReplaced", "RichMenuService", "menu_to_dict", "tab_targets"]

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from haishin.errors import Conflict, NotFound
+from haishin.errors import NotFound
 from haishin.seminars.models import (
     FriendMarkModel,
     RegistrationModel,
@@ -28,10 +28,13 @@ from haishin.seminars.models import (
     registration_sk,
     session_sk,
 )
-from haishin.storage.base import condition_failed, connection
+from haishin.storage.base import DefinitionRows, condition_failed, connection
 from haishin.workspaces.models import workspace_pk
 
 Outcome = Literal["confirmed", "waitlisted", "duplicate", "full"]
+
+_SEMINARS = DefinitionRows(SeminarModel, partition=workspace_pk, key=event_sk, id_attr="event_id",
+                           missing="セミナーが見つかりません", label="seminar")
 
 
 def _transact(write: Callable[[TransactWrite], None]) -> bool:
@@ -58,39 +61,19 @@ def _transact(write: Callable[[TransactWrite], None]) -> bool:
 class SeminarRepository:
     # ------------------------------------------------------------------ events
     def create(self, workspace_id: str, event_id: str, definition: dict[str, Any], *, now: datetime) -> SeminarModel:
-        item = SeminarModel(
-            pk=workspace_pk(workspace_id),
-            sk=event_sk(event_id),
-            workspace_id=workspace_id,
-            event_id=event_id,
-            definition=definition,
-            created_at=now,
-            updated_at=now,
-        )
+        item = _SEMINARS.new(workspace_id, event_id, definition, now=now)
         item.save(condition=SeminarModel.pk.does_not_exist())
         return item
 
     def require(self, workspace_id: str, event_id: str) -> SeminarModel:
-        try:
-            return SeminarModel.get(workspace_pk(workspace_id), event_sk(event_id), consistent_read=True)
-        except SeminarModel.DoesNotExist as exc:
-            raise NotFound("セミナーが見つかりません", where=f"seminar {event_id}") from exc
+        return _SEMINARS.require(workspace_id, event_id)
 
     def all(self, workspace_id: str) -> list[SeminarModel]:
-        return list(SeminarModel.query(workspace_pk(workspace_id), SeminarModel.sk.startswith("sem#")))
+        return _SEMINARS.all(workspace_id)
 
     def save_definition(self, item: SeminarModel, definition: dict[str, Any], *, now: datetime) -> None:
-        item.definition = definition
-        item.updated_at = now
-        try:
-            item.save()
-        except Exception as exc:
-            if condition_failed(exc):
-                raise Conflict(
-                    "セミナーがほかの操作で変わりました。再読み込みしてからもう一度お試しください",
-                    where=f"seminar {item.event_id}",
-                ) from exc
-            raise
+        _SEMINARS.save_definition(item, definition, now=now,
+                                  conflict="セミナーがほかの操作で変わりました。再読み込みしてからもう一度お試しください")
 
     def delete(self, item: SeminarModel) -> None:
         """The event and its sessions (the caller checked nobody holds a seat; cancelled registrations stay)."""

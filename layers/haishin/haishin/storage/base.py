@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pynamodb.attributes import Attribute, UnicodeAttribute
 from pynamodb.connection import Connection, TableConnection
@@ -20,6 +21,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from haishin.config import table_name
+from haishin.errors import Conflict, NotFound
 
 
 def _region() -> str:
@@ -181,5 +183,55 @@ def delete_together(*items: Model) -> None:
             tx.delete(item)
 
 
-__all__ = ["HaishinModel", "JSONTextAttribute", "UTCDateTimeAttribute", "UnicodeAttribute", "add_once_per_marker",
-           "condition_failed", "delete_together", "iso", "model_meta", "save_if", "save_new_together", "update_if"]
+M = TypeVar("M", bound=Model)
+
+
+class DefinitionRows(Generic[M]):
+    """Definition documents (booking staff and menus, forms, seminars, products): one row each under its owner's
+    partition, sort key ``key(<id>)``, the definition as JSON with ``created_at`` / ``updated_at`` and a ``version``.
+    The repositories keep what differs (lookups written alongside, what a delete takes with it); this is the shape
+    they share: build, read or not found, list, save a new definition."""
+
+    def __init__(self, model: type[M], *, partition: Callable[[str], str], key: Callable[[str], str], id_attr: str,
+                 missing: str, label: str) -> None:
+        self.model = model
+        self.partition = partition
+        self.key = key
+        self.id_attr = id_attr  # the model's own ID attribute (staff_id, form_id, ...)
+        self.missing = missing  # the NotFound message (Japanese), e.g. "フォームが見つかりません"
+        self.label = label  # names the row in errors: "<label> <id>"
+
+    def new(self, owner_id: str, item_id: str, definition: Any, *, now: datetime) -> M:
+        """A row not yet saved (the caller chooses how: alone, conditionally or with its lookup)."""
+        fields: dict[str, Any] = {"workspace_id": owner_id, self.id_attr: item_id, "definition": definition,
+                                  "created_at": now, "updated_at": now}
+        return self.model(self.partition(owner_id), self.key(item_id), **fields)
+
+    def require(self, owner_id: str, item_id: str) -> M:
+        """The row, read consistently; NotFound when it is not there (another workspace's ID included)."""
+        try:
+            return self.model.get(self.partition(owner_id), self.key(item_id), consistent_read=True)
+        except self.model.DoesNotExist as exc:
+            raise NotFound(self.missing, where=f"{self.label} {item_id}") from exc
+
+    def all(self, owner_id: str) -> list[M]:
+        """Every row of the owner, in key order."""
+        return list(self.model.query(self.partition(owner_id), self.model._range_key_attribute().startswith(
+            self.key(""))))
+
+    def save_definition(self, item: M, definition: Any, *, now: datetime, conflict: str | None = None) -> None:
+        """A new definition on the version read. A concurrent edit fails the save: with ``conflict`` (the message)
+        as Conflict, without it as the storage error it is."""
+        item.definition = definition  # type: ignore[attr-defined]
+        item.updated_at = now  # type: ignore[attr-defined]
+        try:
+            item.save()
+        except Exception as exc:
+            if conflict is not None and condition_failed(exc):
+                raise Conflict(conflict, where=f"{self.label} {getattr(item, self.id_attr)}") from exc
+            raise
+
+
+__all__ = ["DefinitionRows", "HaishinModel", "JSONTextAttribute", "UTCDateTimeAttribute", "UnicodeAttribute",
+           "add_once_per_marker", "condition_failed", "delete_together", "iso", "model_meta", "save_if",
+           "save_new_together", "update_if"]

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.coupons.models import ArchiveCodesIn, CouponIn, CouponPatch, GenerateIn, ImportIn, RedeemIn
-from haishin.csvio.cells import encode_csv
+from haishin.csvio.cells import encode_rows
 from haishin.errors import ValidationFailed
 from haishin.subscribers.http import body, query, validate
 from haishin.wiring import services
@@ -80,7 +80,7 @@ def export_codes(coupon_id: str) -> Response:
     encoding = query(router, "encoding") or "utf-8-sig"
     if encoding not in ("utf-8-sig", "cp932"):
         raise ValidationFailed("文字コードは utf-8-sig か cp932 です", where="encoding")
-    data = encode_csv(services().coupons.export_rows(current_caller().workspace_id, coupon_id), encoding)
+    data = encode_rows(services().coupons.export_rows(current_caller().workspace_id, coupon_id), encoding)
     charset = "Shift_JIS" if encoding == "cp932" else "UTF-8"
     return Response(status_code=200, content_type=f"text/csv; charset={charset}",
                     headers={"content-disposition": f'attachment; filename="coupon-codes-{coupon_id}.csv"'},
