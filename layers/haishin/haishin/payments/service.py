@@ -380,6 +380,13 @@ class PaymentService:
             self.collab.publish(ws, "purchase_completed", data, idempotency_key=f"order:{oid}:purchase")
             if order.kind != "one_time" and order.subscription_id:
                 self.collab.publish(ws, "subscription_created", data, idempotency_key=f"order:{oid}:subscription")
+        obj = event["data"]["object"]
+        if str(event["type"]) in ("invoice.paid", "invoice.payment_succeeded") and order.kind != "one_time" \
+                and obj.get("status") == "paid" and isinstance(obj.get("id"), str):
+            # one per paid invoice (Stripe sends both event types for it): partners earn on 継続課金
+            self.collab.publish(ws, "subscription_invoice_paid", {
+                **data, "invoice_id": obj["id"], "invoice_amount": int(obj.get("amount_paid") or 0),
+                "billing_reason": str(obj.get("billing_reason") or "")}, idempotency_key=f"invoice:{obj['id']}")
         if str(event["type"]) in REFUND_EVENTS and int(order.refunded_total or 0) > 0:
             # partners reverse their commission (haishin.partners); keyed by the Stripe event: one per refund event
             self.collab.publish(ws, "purchase_refunded", {**data, "refunded_total": int(order.refunded_total or 0)},

@@ -16,7 +16,7 @@ EventType = Literal[
     "friend_added", "blocked", "tag_added", "tag_removed", "form_submitted", "purchase_completed",
     "subscription_created", "subscription_updated", "subscription_canceled", "subscription_payment_failed",
     "unsubscribed", "purchase_refunded", "coupon_redeemed", "booking_created", "seminar_registered",
-    "seminar_attended",
+    "seminar_attended", "subscription_invoice_paid",
 ]
 
 
