@@ -9,6 +9,8 @@ import base64
 import csv
 import io
 import json
+import re
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +24,7 @@ from haishin.api.app import AdminApi
 from haishin.errors import NotFound, ValidationFailed
 from haishin.partners.service import EmailReportMailer, PartnerService, ReportLinkInvalid
 from haishin.payments.keys import StripeKeys
+from haishin.payments.models import OrderModel
 from haishin.payments.products import ProductDefinition
 from haishin.secrets import InMemorySecretStore
 from haishin.subscribers.models import line_account
@@ -490,3 +493,45 @@ def test_the_report_mail_comes_from_the_workspaces_verified_sender() -> None:
         WS, to="p@example.com", name="山田", url="https://x/partner/t") == "m1"
     assert sent["source"] == "ショップ <shop@example.com>" and sent["to"] == "p@example.com"
     assert "https://x/partner/t" in sent["text"] and "山田 様" in sent["text"]
+
+
+def page_request(method: str, path: str, query: dict[str, str] | None = None,
+                 form: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"rawPath": path, "queryStringParameters": query or None,
+            "requestContext": {"http": {"method": method, "sourceIp": "203.0.113.9"}},
+            "body": urllib.parse.urlencode(form or {}), "isBase64Encoded": False,
+            "headers": {"content-type": "application/x-www-form-urlencoded"}}
+
+
+def test_a_ref_on_the_product_page_credits_the_partner_as_a_signed_touch_at_the_visit(
+        p: P, manual_clock: Any) -> None:
+    partner = p.partner(touch="last", window_days=1)
+    code = p.partners.view(WS, partner)["code"]
+    product_id = p.product(8000)
+    page = p.root.pages.handle(page_request("GET", f"/p/{product_id}", {"ref": code}))
+    signed = re.search(r'name="pr" value="([^"]+)"', page["body"])
+    assert page["statusCode"] == 200 and signed and signed.group(1).startswith(f"{code}.")
+    # an unknown code still sells, crediting nobody; a forged visit time is ignored
+    unknown = p.root.pages.handle(page_request("GET", f"/p/{product_id}", {"ref": "nobody"}))
+    assert unknown["statusCode"] == 200 and 'name="pr"' not in unknown["body"]
+    forged = signed.group(1).rsplit(".", 2)[0] + ".1.AAAA"
+    p.root.pages.handle(page_request("POST", f"/p/{product_id}", form={"pr": forged}))
+    p.root.pages.handle(page_request("POST", f"/p/{product_id}", form={"pr": signed.group(1)}))
+    orders = {o.order_id: o for o in OrderModel.scan(OrderModel.sk.startswith("order#"))}
+    credited = [o for o in orders.values() if o.partner_ref == code]
+    assert len(orders) == 2 and len(credited) == 1  # the forged one carries no partner
+    session_id = credited[0].checkout_session_id
+    p.stripe.complete_checkout(session_id, email="new-buyer@example.com")  # a public link: no friend yet
+    [row] = p.partners.report(WS, partner.partner_id)["rows"]
+    assert (row["amount"], row["commission"], row["order_id"]) == (8000, 800, credited[0].order_id)
+
+    # the window runs from the visit: a page opened 2 days before paying earns nothing under a 1-day window
+    late = p.root.pages.handle(page_request("GET", f"/p/{product_id}", {"ref": code}))
+    late_ref = re.search(r'name="pr" value="([^"]+)"', late["body"])
+    assert late_ref
+    manual_clock.advance(timedelta(days=2))
+    before = set(orders)
+    p.root.pages.handle(page_request("POST", f"/p/{product_id}", form={"pr": late_ref.group(1)}))
+    [late_order] = [o for o in OrderModel.scan(OrderModel.sk.startswith("order#")) if o.order_id not in before]
+    p.stripe.complete_checkout(late_order.checkout_session_id, email="late@example.com")
+    assert len(p.partners.report(WS, partner.partner_id)["rows"]) == 1

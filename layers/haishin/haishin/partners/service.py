@@ -34,7 +34,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -55,6 +55,7 @@ from haishin.storage.base import iso
 log = logging.getLogger(__name__)
 
 LINK_PURPOSE = "partner-report"
+REF_PURPOSE = "partner-ref"
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 PLACEHOLDER = "〓"
 Encoding = Literal["utf-8-sig", "cp932"]
@@ -62,6 +63,10 @@ Decision = Literal["approved", "rejected"]
 STATUSES = ("pending", "approved", "rejected")
 EARNING = ("sale", "invoice")  # rows a refund takes back a share of (the 申し込み時 reward stays, as on UTAGE)
 _PROMO = re.compile(r"promo_[A-Za-z0-9]{1,64}")
+# the partner's report page says these in Japanese
+KIND_LABELS = {"sale": "売上", "invoice": "継続課金", "signup": "申し込み時報酬", "reversal": "返金(報酬取消)",
+               "registration": "セミナー申込", "attendance": "セミナー出席"}
+STATUS_LABELS = {"pending": "未確定", "approved": "確定", "rejected": "否認"}
 
 
 class CommissionRule(BaseModel):
@@ -293,6 +298,36 @@ class PartnerService:
 
     def report_url(self, workspace_id: str, partner: PartnerModel) -> str:
         return f"{public_base()}/partner/{self.report_token(workspace_id, partner)}"
+
+    # ------------------------------------------------------------------ the product page's ``ref``
+    def _ref_mac(self, workspace_id: str, code: str, epoch: int, *, create: bool) -> str:
+        key = self.signer.key(workspace_id, create=create)
+        message = "|".join([REF_PURPOSE, workspace_id, code, str(epoch)]).encode()
+        return _b64(hmac.new(key, message, hashlib.sha256).digest())[:22]
+
+    def sign_ref(self, workspace_id: str, code: str) -> str | None:
+        """``/p/<product>?ref=<code>``: the visit, signed for the page's form (``<code>.<epoch>.<mac>``), so the
+        checkout credits the partner as a touch at the visit and no one can move the visit's time. None for a
+        code that is no partner's of this workspace (the page still sells, crediting nobody)."""
+        code = code.strip()
+        if not _SAFE_ID.fullmatch(code) or self.partner_for_code(workspace_id, code) is None:
+            return None
+        epoch = int(clock.now().timestamp())
+        return f"{code}.{epoch}.{self._ref_mac(workspace_id, code, epoch, create=True)}"
+
+    def verify_ref(self, workspace_id: str, signed: str) -> tuple[str, datetime] | None:
+        """The partner code and the visit time of a signed ``ref``; None when forged or malformed."""
+        parts = signed.split(".") if signed.isascii() else []
+        if len(parts) != 3 or not _SAFE_ID.fullmatch(parts[0]) or not parts[1].isdigit() or len(parts[1]) > 12:
+            return None
+        code, epoch = parts[0], int(parts[1])
+        try:
+            expected = self._ref_mac(workspace_id, code, epoch, create=False)
+        except NotFound:
+            return None
+        if not hmac.compare_digest(expected, parts[2]):
+            return None
+        return code, datetime.fromtimestamp(epoch, tz=UTC)
 
     def rotate_link(self, workspace_id: str, partner_id: str) -> PartnerModel:
         """A new report link; the old one stops working at once."""

@@ -152,8 +152,11 @@ class PaymentService:
                 tokens.PURCHASE, product.workspace_id, product_id, token).subscriber_id
         return product, definition, subscriber_id
 
-    def start_checkout(self, product_id: str, token: str | None, ref: str | None = None) -> str:
+    def start_checkout(self, product_id: str, token: str | None, ref: str | None = None,
+                       partner_ref: tuple[str, datetime] | None = None) -> str:
         """Create the order (pending) and its Checkout Session; returns the URL to redirect the friend to.
+        ``partner_ref``: a partner's code and the visit by its link, already verified by the page (kept on the
+        order; partners credit the purchase).
 
         Only the product page's POST calls this (never a GET: crawlers and previews follow links)."""
         product, definition, subscriber_id = self.offer(product_id, token)
@@ -163,7 +166,8 @@ class PaymentService:
         ref = (ref or "")[:200] if subscriber_id else ""  # a ref names the friend's own thing: only with their token
         self.repository.create_order(workspace_id, order_id, product_id=product_id, subscriber_id=subscriber_id,
                                      kind=definition.kind, mode=mode, amount=definition.payment_amount,
-                                     installments=definition.installments, now=clock.now(), ref=ref)
+                                     installments=definition.installments, now=clock.now(), ref=ref,
+                                     partner_ref=partner_ref)
         base = public_base()
         metadata = {"workspace_id": workspace_id, "order_id": order_id, "product_id": product_id,
                     "subscriber_id": subscriber_id or ""}
@@ -370,6 +374,8 @@ class PaymentService:
                 "amount": int(order.paid_total or order.amount or 0)}
         if order.ref:  # what the order paid for elsewhere (a seminar seat): its owner confirms / cancels it
             data["ref"] = order.ref
+        if order.partner_ref and order.partner_ref_at:  # the product page's partner link (haishin.partners)
+            data["partner_ref"], data["partner_ref_at"] = order.partner_ref, order.partner_ref_at.isoformat()
         if order.status in state.PURCHASED:
             obj = event["data"]["object"]
             promotions = [str(d["promotion_code"]) for d in obj.get("discounts") or []
