@@ -21,6 +21,7 @@ from pay_env import WHSEC, WS, FakeMessenger, FakeScenarios, InProcessGateway
 
 from haishin import clock, wiring
 from haishin.api.app import AdminApi
+from haishin.audit import AuditLog
 from haishin.errors import NotFound, ValidationFailed
 from haishin.partners.service import EmailReportMailer, PartnerService, ReportLinkInvalid
 from haishin.payments.keys import StripeKeys
@@ -535,3 +536,26 @@ def test_a_ref_on_the_product_page_credits_the_partner_as_a_signed_touch_at_the_
     [late_order] = [o for o in OrderModel.scan(OrderModel.sk.startswith("order#")) if o.order_id not in before]
     p.stripe.complete_checkout(late_order.checkout_session_id, email="late@example.com")
     assert len(p.partners.report(WS, partner.partner_id)["rows"]) == 1
+
+
+def test_the_admin_api_approves_in_bulk_with_the_payments_permission_and_audits_it(p: P) -> None:
+    partner = p.partner()
+    p.arrive(partner)
+    p.buy(p.product(10000))
+    listed = call("GET", "/api/partner-commissions", query="status=pending")
+    assert listed["statusCode"] == 200
+    [row] = json.loads(listed["body"])["items"]
+    request = {"decision": "approved", "rows": [{"partner_id": row["partner_id"], "key": row["key"]}]}
+    assert call("POST", "/api/partner-commissions/decide", request, role="viewer")["statusCode"] == 403
+    bad = call("POST", "/api/partner-commissions/decide", {"decision": "ok", "rows": []})
+    assert bad["statusCode"] == 422 and json.loads(bad["body"])["where"] == "decision"
+    done = call("POST", "/api/partner-commissions/decide", request)
+    assert done["statusCode"] == 200 and json.loads(done["body"])["changed"] == 1
+    assert json.loads(call("GET", "/api/partner-commissions", query="status=approved")["body"])["items"][0][
+        "decided_by"] == "owner@example.jp"
+    entries, _ = AuditLog().page(WS, target_kind="partner-commissions")
+    assert [(e.method, e.route) for e in entries][:1] == [("POST", "/api/partner-commissions/decide")]
+    mailer = FakeMailer()
+    p.partners._mailer = lambda: mailer
+    sent = call("POST", f"/api/partners/{partner.partner_id}/email-report-link")
+    assert sent["statusCode"] == 200 and mailer.sent[0]["to"] == "yamada@example.com"
