@@ -88,7 +88,7 @@ describe("partners", () => {
     });
     render(withApp(api, <PartnersScreen />));
     const rows = await screen.findAllByTestId("partner-commission");
-    expect(rows[1].textContent).toContain("継続課金");
+    expect(rows[1]?.textContent).toContain("継続課金");
     expect((screen.getByTestId("partner-approve") as HTMLButtonElement).disabled).toBe(true);
     fireEvent.click(screen.getByLabelText("すべて選択"));
     fireEvent.click(screen.getByTestId("partner-approve"));
