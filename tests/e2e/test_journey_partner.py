@@ -63,6 +63,18 @@ def _download(page: Any, test_id: str) -> bytes:
     return Path(info.value.path()).read_bytes()
 
 
+def _buy(system: Any, page: Any, token: str, product_id: str, subscriber_id: str) -> None:
+    """The friend's purchase link (sent to them in LINE), the product page and the Stripe checkout page."""
+    link = api_request(system, token, "POST", f"/api/products/{product_id}/link", {"subscriber_id": subscriber_id})
+    page.goto(link["url"])
+    # the page's form posts and is redirected to Stripe's checkout (locally the plain-http Stripe stand-in, which
+    # the pages' CSP form-action allows only when it is configured as the Stripe API)
+    page.get_by_role("button", name="購入手続きへ進む").click()
+    page.get_by_role("button", name="支払う / Pay").click()
+    page.get_by_text("お支払いが完了しました").wait_for()
+    system.drain()
+
+
 def test_a_sale_through_a_partners_link_shows_on_the_partners_own_page(
     system: Any, page: Any, browser_errors: list[str], snap: Any
 ) -> None:
@@ -104,15 +116,7 @@ def test_a_sale_through_a_partners_link_shows_on_the_partners_own_page(
                 if f.get("display_name") == "木村 蓮"]
 
     # the friend buys through the purchase link (sent to them in LINE) and the Stripe checkout page
-    link = api_request(system, token, "POST", f"/api/products/{product['product_id']}/link",
-                       {"subscriber_id": friend["subscriber_id"]})
-    page.goto(link["url"])
-    # the page's form posts and is redirected to Stripe's checkout (locally the plain-http Stripe stand-in, which
-    # the pages' CSP form-action allows only when it is configured as the Stripe API)
-    page.get_by_role("button", name="購入手続きへ進む").click()
-    page.get_by_role("button", name="支払う / Pay").click()
-    page.get_by_text("お支払いが完了しました").wait_for()
-    system.drain()
+    _buy(system, page, token, product["product_id"], friend["subscriber_id"])
 
     # the partner's own page (no admin login): the friend, the sale, the commission
     partner_page = page.context.browser.new_context().new_page()
@@ -141,13 +145,7 @@ def test_a_sale_through_a_partners_link_shows_on_the_partners_own_page(
     # a subscription through the same partner: the first month and the next one both earn (継続課金)
     monthly = api_request(system, token, "POST", "/api/products",
                           {"name": "月額コミュニティ", "amount": 3000, "kind": "subscription"})
-    link = api_request(system, token, "POST", f"/api/products/{monthly['product_id']}/link",
-                       {"subscriber_id": friend["subscriber_id"]})
-    page.goto(link["url"])
-    page.get_by_role("button", name="購入手続きへ進む").click()
-    page.get_by_role("button", name="支払う / Pay").click()
-    page.get_by_text("お支払いが完了しました").wait_for()
-    system.drain()
+    _buy(system, page, token, monthly["product_id"], friend["subscriber_id"])
     [subscription] = [o for o in list(system.stripe_emulator.objects.values())
                       if o.get("object") == "subscription" and (o.get("metadata") or {}).get("workspace_id") == WS]
     system.stripe_emulator.pay_invoice(subscription["id"])
