@@ -82,6 +82,7 @@ export const ja = {
   "ptn.kind.reversal": "返金(報酬取消)",
   "ptn.kind.registration": "セミナー申込",
   "ptn.kind.attendance": "セミナー出席",
+  "wh.event.subscription_invoice_paid": "継続課金・分割払いの支払い(毎回)",
 } as const;
 
 export const en: Record<keyof typeof ja, string> = {
@@ -164,4 +165,5 @@ export const en: Record<keyof typeof ja, string> = {
   "ptn.kind.reversal": "Refund (commission reversed)",
   "ptn.kind.registration": "Seminar registration",
   "ptn.kind.attendance": "Seminar attendance",
+  "wh.event.subscription_invoice_paid": "Subscription / installment payment (each)",
 };
