@@ -2,9 +2,11 @@
 partners screen and copies its referral link and its own report URL; someone opens the referral link, goes through
 LINE's consent and add-friend screens (the emulator's) and becomes a friend attributed to the partner; the friend
 buys a product through the Stripe stand-in's checkout page; the partner opens their report URL in the browser (no
-admin login) and sees the friend, the sale and the commission. A refund in Stripe shows the reversal (a negative
-row: the commission goes back to ¥0). The shop rotates the report URL: the old one answers a Japanese error. The
-payout CSV downloads in Shift_JIS. The partners screen on a phone does not scroll sideways.
+admin login) and sees the friend, the sale and the commission, 未確定 until the shop approves it (確定) on the
+partners list. The rule earns on every payment of a subscription too (継続課金): the friend subscribes, a second
+month is paid, both show on the partner's page. A refund in Stripe shows the reversal (a negative row), which the
+shop approves as well. The payout CSV (Shift_JIS) holds only approved commissions. The shop rotates the report URL:
+the old one answers a Japanese error. The partners screen on a phone does not scroll sideways.
 
 Runs against the real local system (DynamoDB Local, moto, LINE emulator, Stripe emulator), in its own workspace
 and LINE channel.
@@ -61,6 +63,18 @@ def _download(page: Any, test_id: str) -> bytes:
     return Path(info.value.path()).read_bytes()
 
 
+def _buy(system: Any, page: Any, token: str, product_id: str, subscriber_id: str) -> None:
+    """The friend's purchase link (sent to them in LINE), the product page and the Stripe checkout page."""
+    link = api_request(system, token, "POST", f"/api/products/{product_id}/link", {"subscriber_id": subscriber_id})
+    page.goto(link["url"])
+    # the page's form posts and is redirected to Stripe's checkout (locally the plain-http Stripe stand-in, which
+    # the pages' CSP form-action allows only when it is configured as the Stripe API)
+    page.get_by_role("button", name="購入手続きへ進む").click()
+    page.get_by_role("button", name="支払う / Pay").click()
+    page.get_by_text("お支払いが完了しました").wait_for()
+    system.drain()
+
+
 def test_a_sale_through_a_partners_link_shows_on_the_partners_own_page(
     system: Any, page: Any, browser_errors: list[str], snap: Any
 ) -> None:
@@ -82,6 +96,7 @@ def test_a_sale_through_a_partners_link_shows_on_the_partners_own_page(
     assert "メールアドレス" in page.locator("[data-field-error=email]").inner_text()
     page.locator("input[name=email]").fill("yamada@affiliate.example.jp")
     assert page.locator("input[name='rules.0.amount']").input_value() == "10"
+    page.get_by_test_id("partner-rule-recurring").check()  # 継続課金: every later payment earns too
     page.get_by_test_id("partner-save").click()
     page.get_by_test_id("partner-links").wait_for()
     referral = page.get_by_test_id("partner-referral-url").inner_text()
@@ -101,15 +116,7 @@ def test_a_sale_through_a_partners_link_shows_on_the_partners_own_page(
                 if f.get("display_name") == "木村 蓮"]
 
     # the friend buys through the purchase link (sent to them in LINE) and the Stripe checkout page
-    link = api_request(system, token, "POST", f"/api/products/{product['product_id']}/link",
-                       {"subscriber_id": friend["subscriber_id"]})
-    page.goto(link["url"])
-    # the page's form posts and is redirected to Stripe's checkout (locally the plain-http Stripe stand-in, which
-    # the pages' CSP form-action allows only when it is configured as the Stripe API)
-    page.get_by_role("button", name="購入手続きへ進む").click()
-    page.get_by_role("button", name="支払う / Pay").click()
-    page.get_by_text("お支払いが完了しました").wait_for()
-    system.drain()
+    _buy(system, page, token, product["product_id"], friend["subscriber_id"])
 
     # the partner's own page (no admin login): the friend, the sale, the commission
     partner_page = page.context.browser.new_context().new_page()
@@ -119,7 +126,34 @@ def test_a_sale_through_a_partners_link_shows_on_the_partners_own_page(
     assert partner_page.get_by_test_id("total-commission").inner_text() == "¥1,000"
     month = partner_page.locator("[data-testid^=month-]").first
     assert "売上: 1件 ¥10,000" in month.inner_text() and "報酬: ¥1,000" in month.inner_text()
+    assert partner_page.get_by_test_id("pending-commission").inner_text() == "¥1,000"
+    assert partner_page.get_by_test_id("row-status").first.inner_text() == "(未確定)"
     snap("report")
+
+    # the shop approves the commission on the partners list (確定); the partner's page says so
+    page.goto(admin + "#/partners")
+    page.get_by_test_id("partner-commission").wait_for()
+    assert "山田アフィリエイト" in page.get_by_test_id("partner-commission").inner_text()
+    page.get_by_test_id("partner-approve-all").check()
+    page.get_by_test_id("partner-approve").click()
+    assert page.get_by_test_id("partner-approve-done").inner_text() == "1件を更新しました。"
+    page.get_by_text("未確定の報酬はありません。").wait_for()
+    partner_page.reload()
+    assert partner_page.get_by_test_id("approved-commission").inner_text() == "¥1,000"
+    assert partner_page.get_by_test_id("row-status").first.inner_text() == "(確定)"
+
+    # a subscription through the same partner: the first month and the next one both earn (継続課金)
+    monthly = api_request(system, token, "POST", "/api/products",
+                          {"name": "月額コミュニティ", "amount": 3000, "kind": "subscription"})
+    _buy(system, page, token, monthly["product_id"], friend["subscriber_id"])
+    [subscription] = [o for o in list(system.stripe_emulator.objects.values())
+                      if o.get("object") == "subscription" and (o.get("metadata") or {}).get("workspace_id") == WS]
+    system.stripe_emulator.pay_invoice(subscription["id"])
+    system.drain()
+    partner_page.reload()
+    partner_page.get_by_text("継続課金 ¥3,000 → 報酬 ¥300").wait_for()
+    assert partner_page.get_by_test_id("total-commission").inner_text() == "¥1,600"
+    assert partner_page.get_by_test_id("pending-commission").inner_text() == "¥600"
 
     # a refund in Stripe: the reversal shows (a negative row), the commission goes back to ¥0
     [session] = [o for o in list(system.stripe_emulator.objects.values())  # this workspace's (journeys share Stripe)
@@ -128,18 +162,25 @@ def test_a_sale_through_a_partners_link_shows_on_the_partners_own_page(
     system.stripe_emulator.refund_order_payment(payment_intent=session["payment_intent"])
     system.drain()
     partner_page.reload()
-    partner_page.get_by_text("返金（報酬取消）").wait_for()
-    assert partner_page.get_by_test_id("total-commission").inner_text() == "¥0"
+    partner_page.get_by_text("返金(報酬取消)").first.wait_for()
+    assert partner_page.get_by_test_id("total-commission").inner_text() == "¥600"
     assert "返金: 1件 ¥10,000" in partner_page.locator("[data-testid^=month-]").first.inner_text()
 
-    # the payout CSV in Shift_JIS, from the list
+    # the shop approves the rest (the subscription's commissions and the reversal) in one go
     page.goto(admin + "#/partners")
+    page.get_by_test_id("partner-commission").first.wait_for()
+    assert page.get_by_test_id("partner-commission").count() == 3
+    page.get_by_test_id("partner-approve-all").check()
+    page.get_by_test_id("partner-approve").click()
+    assert page.get_by_test_id("partner-approve-done").inner_text() == "3件を更新しました。"
+
+    # the payout CSV in Shift_JIS, from the list: approved commissions only
     page.get_by_test_id("partner-row").wait_for()
     assert "紹介した友だち 1人" in page.get_by_test_id("partner-row").inner_text()
     page.locator("input[name=month]").fill(month.get_attribute("data-testid").removeprefix("month-"))
     rows = list(csv.reader(io.StringIO(_download(page, "partner-payout-download").decode("cp932"))))
     assert rows[0][2] == "パートナー名" and rows[1][2] == "山田アフィリエイト"
-    assert (rows[1][6], rows[1][8], rows[1][9]) == ("10000", "10000", "0")
+    assert (rows[1][5], rows[1][6], rows[1][8], rows[1][10]) == ("3", "16000", "10000", "600")
 
     # the shop rotates the report URL: the old one stops, in Japanese
     page.get_by_test_id("partner-row").get_by_role("link").click()
@@ -172,6 +213,7 @@ def test_the_partners_screens_on_a_phone(system: Any, page: Any, browser_errors:
         assert width <= 390, f"the partners {where} scrolls sideways on a phone ({width}px)"
         page.goto(admin + "#/partners")
         page.get_by_test_id("partner-payout").wait_for()
+        page.get_by_test_id("partner-approvals").wait_for()
     page.goto(partner["report_url"])
     page.get_by_text("まだ成果はありません。").wait_for()
     width = page.evaluate("document.documentElement.scrollWidth")

@@ -627,11 +627,13 @@ class Services:
         def build() -> PartnerService:
             from haishin.forms.tokens import LinkSigner  # noqa: PLC0415
             from haishin.partners.repository import PartnerRepository  # noqa: PLC0415
-            from haishin.partners.service import PartnerService  # noqa: PLC0415
+            from haishin.partners.service import EmailReportMailer, PartnerService  # noqa: PLC0415
             from haishin.routes.repository import RouteRepository  # noqa: PLC0415
 
             return PartnerService(repository=PartnerRepository(), routes=self.routes,
-                                  route_repository=RouteRepository(), signer=LinkSigner(self.secrets))
+                                  route_repository=RouteRepository(), signer=LinkSigner(self.secrets),
+                                  zone_of=lambda ws: str(self.workspaces.get(ws).get("time_zone") or "Asia/Tokyo"),
+                                  mailer=lambda: EmailReportMailer(self.senders, self.email))
 
         return self._one("partners", build)
 

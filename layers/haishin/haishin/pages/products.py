@@ -33,11 +33,12 @@ def plan_text(definition: ProductDefinition) -> str:
     return "一括払い"
 
 
-def product_page(definition: ProductDefinition, token: str | None) -> dict[str, Any]:
+def product_page(definition: ProductDefinition, token: str | None, *, partner_ref: str | None = None
+                 ) -> dict[str, Any]:
     bump = definition.order_bump
     html = render("product.html.j2", title=definition.name, product_name=definition.name,
                   price=price_text(definition.amount, definition.currency), plan=plan_text(definition),
                   bump_name=bump.name if bump else None,
                   bump_price=price_text(bump.amount, definition.currency) if bump else None,
-                  token=token or "")
+                  token=token or "", partner_ref=partner_ref or "")
     return page(200, html)

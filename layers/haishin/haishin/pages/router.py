@@ -30,7 +30,7 @@ from haishin.pages.html import message_page, page, redirect, render
 from haishin.pages.products import product_page
 from haishin.pages.seminars import seminar_landing, seminar_page
 from haishin.pages.unsubscribe import unsubscribe_page
-from haishin.partners.service import ReportLinkInvalid
+from haishin.partners.service import KIND_LABELS, STATUS_LABELS, ReportLinkInvalid
 from haishin.payments.service import PaymentService
 from haishin.public_url import route_path, serving
 from haishin.track.tokens import looks_like
@@ -117,7 +117,7 @@ class Pages:
                                 "レポートのURLが正しくありません。ショップから届いたURLをそのまま開いてください。")
         context = {k: v for k, v in report.items() if k != "name"}
         return page(200, render("partner.html.j2", title=f"{report['name']} さまの成果レポート",
-                                partner_name=report["name"], **context))
+                                partner_name=report["name"], kinds=KIND_LABELS, statuses=STATUS_LABELS, **context))
 
     def conversion(self, code: str, token: str | None, txn: str | None) -> dict[str, Any]:
         outcome = self.conversions.hit(code, token, txn)
@@ -139,13 +139,23 @@ class Pages:
             return message_page(404, "ページが見つかりません", "URLをご確認ください。")
         token = http.query(event, "s")
         try:  # reads only: a link preview fetching this URL starts no checkout
-            _, definition, _ = self.payments.offer(product_id, token)
-            return product_page(definition, token)
+            product, definition, _ = self.payments.offer(product_id, token)
+            code = http.query(event, "ref")  # a partner's link: the visit is signed into the page's form
+            signed = self.partners.sign_ref(product.workspace_id, code) if code and self.partners else None
+            return product_page(definition, token, partner_ref=signed)
         except tokens.TokenInvalid as exc:
             title, message = TOKEN_MESSAGES.get(exc.reason, TOKEN_MESSAGES["signature"])
             return message_page(403, title, message, detail="お支払いは行われていません。")
         except NotFound:
             return message_page(404, "商品が見つかりません", "販売が終了したか、URLが正しくありません。")
+
+    def _partner_ref(self, product_id: str, form: dict[str, list[str]]) -> tuple[str, Any] | None:
+        """The product page's signed partner visit (``pr``), verified; a forged one credits nobody."""
+        signed = (form.get("pr") or [""])[0]
+        if not signed or self.partners is None:
+            return None
+        product = self.payments.resolve_product(product_id)
+        return self.partners.verify_ref(product.workspace_id, signed) if product is not None else None
 
     def start_checkout(self, product_id: str, event: dict[str, Any]) -> dict[str, Any]:
         try:  # not a form post, or too large: say so (the page's own button always sends a small form post)
@@ -156,7 +166,8 @@ class Pages:
         token = (form.get("s") or [""])[0] or http.query(event, "s")
         try:
             ref = (form.get("r") or [""])[0] or http.query(event, "r")  # a seminar seat the order pays for
-            return redirect(self.payments.start_checkout(product_id, token, ref or None), status=303)
+            return redirect(self.payments.start_checkout(product_id, token, ref or None,
+                                                         partner_ref=self._partner_ref(product_id, form)), status=303)
         except tokens.TokenInvalid as exc:
             title, message = TOKEN_MESSAGES.get(exc.reason, TOKEN_MESSAGES["signature"])
             return message_page(403, title, message, detail="お支払いは行われていません。")

@@ -70,6 +70,8 @@ class OrderModel(HaishinModel):
     payments_made = NumberAttribute(default=0)
     checkout_session_id = UnicodeAttribute(null=True)
     ref = UnicodeAttribute(null=True)  # what the order pays for elsewhere, e.g. ``sem:<event>:<registration>``
+    partner_ref = UnicodeAttribute(null=True)  # a partner's code from the product page (haishin.partners credits it)
+    partner_ref_at = UTCDateTimeAttribute(null=True)  # when the buyer opened the page by that link
     subscription_id = UnicodeAttribute(null=True)
     schedule_id = UnicodeAttribute(null=True)
     facts = JSONTextAttribute(default=dict)

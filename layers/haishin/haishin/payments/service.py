@@ -152,9 +152,11 @@ class PaymentService:
                 tokens.PURCHASE, product.workspace_id, product_id, token).subscriber_id
         return product, definition, subscriber_id
 
-    def start_checkout(self, product_id: str, token: str | None, ref: str | None = None, *,
-                       success_url: str | None = None) -> str:
+    def start_checkout(self, product_id: str, token: str | None, ref: str | None = None,
+                       partner_ref: tuple[str, datetime] | None = None, *, success_url: str | None = None) -> str:
         """Create the order (pending) and its Checkout Session; returns the URL to redirect the friend to.
+        ``partner_ref``: a partner's code and the visit by its link, already verified by the page (kept on the
+        order; partners credit the purchase).
 
         Only a page's POST calls this (never a GET: crawlers and previews follow links). ``success_url``: where the
         buyer lands after paying when a page other than the product's own sells it (a funnel's next page)."""
@@ -165,7 +167,8 @@ class PaymentService:
         ref = (ref or "")[:200] if subscriber_id else ""  # a ref names the friend's own thing: only with their token
         self.repository.create_order(workspace_id, order_id, product_id=product_id, subscriber_id=subscriber_id,
                                      kind=definition.kind, mode=mode, amount=definition.payment_amount,
-                                     installments=definition.installments, now=clock.now(), ref=ref)
+                                     installments=definition.installments, now=clock.now(), ref=ref,
+                                     partner_ref=partner_ref)
         base = public_base()
         metadata = {"workspace_id": workspace_id, "order_id": order_id, "product_id": product_id,
                     "subscriber_id": subscriber_id or ""}
@@ -397,6 +400,8 @@ class PaymentService:
                 "amount": int(order.paid_total or order.amount or 0)}
         if order.ref:  # what the order paid for elsewhere (a seminar seat): its owner confirms / cancels it
             data["ref"] = order.ref
+        if order.partner_ref and order.partner_ref_at:  # the product page's partner link (haishin.partners)
+            data["partner_ref"], data["partner_ref_at"] = order.partner_ref, order.partner_ref_at.isoformat()
         if order.status in state.PURCHASED:
             obj = event["data"]["object"]
             promotions = [str(d["promotion_code"]) for d in obj.get("discounts") or []
@@ -407,6 +412,13 @@ class PaymentService:
             self.collab.publish(ws, "purchase_completed", data, idempotency_key=f"order:{oid}:purchase")
             if order.kind != "one_time" and order.subscription_id:
                 self.collab.publish(ws, "subscription_created", data, idempotency_key=f"order:{oid}:subscription")
+        obj = event["data"]["object"]
+        if str(event["type"]) in ("invoice.paid", "invoice.payment_succeeded") and order.kind != "one_time" \
+                and obj.get("status") == "paid" and isinstance(obj.get("id"), str):
+            # one per paid invoice (Stripe sends both event types for it): partners earn on 継続課金
+            self.collab.publish(ws, "subscription_invoice_paid", {
+                **data, "invoice_id": obj["id"], "invoice_amount": int(obj.get("amount_paid") or 0),
+                "billing_reason": str(obj.get("billing_reason") or "")}, idempotency_key=f"invoice:{obj['id']}")
         if str(event["type"]) in REFUND_EVENTS and int(order.refunded_total or 0) > 0:
             # partners reverse their commission (haishin.partners); keyed by the Stripe event: one per refund event
             self.collab.publish(ws, "purchase_refunded", {**data, "refunded_total": int(order.refunded_total or 0)},

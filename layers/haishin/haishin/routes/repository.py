@@ -110,6 +110,18 @@ class RouteRepository:
             return None
         return item.first_at, item.last_at or item.first_at
 
+    def friend_touches(self, workspace_id: str, route_ids: list[str], subscriber_id: str
+                       ) -> dict[str, tuple[datetime, datetime]]:
+        """``friend_touch`` for many routes at once (BatchGetItem, 100 keys a call): route ID → (first, last)."""
+        keys = [(friends_pk(workspace_id, r), subscriber_id) for r in dict.fromkeys(route_ids)]
+        found: dict[str, tuple[datetime, datetime]] = {}
+        for item in RouteFriendModel.batch_get(keys, consistent_read=True,
+                                               attributes_to_get=["pk", "sk", "first_at", "last_at"]):
+            if item.first_at is not None:
+                found[item.pk.removeprefix(f"routefriends#{workspace_id}#")] = (item.first_at,
+                                                                                 item.last_at or item.first_at)
+        return found
+
     def friend_count(self, workspace_id: str, route_id: str) -> int:
         return sum(1 for _ in RouteFriendModel.query(friends_pk(workspace_id, route_id),
                                                      attributes_to_get=["pk"]))

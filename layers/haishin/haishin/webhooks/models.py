@@ -21,7 +21,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "friend_added", "blocked", "tag_added", "tag_removed", "form_submitted", "purchase_completed",
     "subscription_created", "subscription_updated", "subscription_canceled", "subscription_payment_failed",
     "unsubscribed", "purchase_refunded", "coupon_redeemed", "booking_created", "seminar_registered",
-    "seminar_attended", "lesson_completed", "course_completed",
+    "seminar_attended", "lesson_completed", "course_completed", "subscription_invoice_paid",
 )
 # Sent only to the endpoint named: the call_webhook action and the admin's test button.
 DIRECT_TYPES: tuple[str, ...] = ("action", "test")

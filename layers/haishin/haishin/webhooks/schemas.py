@@ -16,7 +16,7 @@ EventType = Literal[
     "friend_added", "blocked", "tag_added", "tag_removed", "form_submitted", "purchase_completed",
     "subscription_created", "subscription_updated", "subscription_canceled", "subscription_payment_failed",
     "unsubscribed", "purchase_refunded", "coupon_redeemed", "booking_created", "seminar_registered",
-    "seminar_attended", "lesson_completed", "course_completed",
+    "seminar_attended", "lesson_completed", "course_completed", "subscription_invoice_paid",
 ]
 
 

@@ -2,7 +2,8 @@
 and the monthly payout CSV.
 
 Permission: MANAGE_FORMS for partners (their referral link is an inflow route, like tracked links); EXPORT_CSV for
-the payout CSV.
+the payout CSV; VIEW_PAYMENTS to list commissions awaiting approval, MANAGE_PAYMENTS to approve (確定) or reject
+(否認) them (money owed: the payments permission). Every change is in the audit log (the admin API records it).
 """
 
 from __future__ import annotations
@@ -85,3 +86,25 @@ def payout_csv() -> Response:
     return Response(status_code=200, content_type=f"text/csv; charset={charset}",
                     headers={"content-disposition": f'attachment; filename="partner-payout-{month}.csv"'},
                     body=data)
+
+
+@router.post("/partners/<partner_id>/email-report-link")
+@requires(Permission.MANAGE_FORMS)
+def email_report_link(partner_id: str) -> dict[str, Any]:
+    return services().partners.email_report_link(current_caller().workspace_id, partner_id)
+
+
+@router.get("/partner-commissions")
+@requires(Permission.VIEW_PAYMENTS)
+def list_commissions() -> dict[str, Any]:
+    status = router.current_event.get_query_string_value("status") or "pending"
+    month = router.current_event.get_query_string_value("month") or None
+    return {"items": services().partners.commissions(current_caller().workspace_id,
+                                                     status=None if status == "all" else status, month=month)}
+
+
+@router.post("/partner-commissions/decide")
+@requires(Permission.MANAGE_PAYMENTS)
+def decide_commissions() -> dict[str, Any]:
+    caller = current_caller()
+    return services().partners.decide(caller.workspace_id, body(router), by=caller.email)
