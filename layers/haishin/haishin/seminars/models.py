@@ -106,6 +106,9 @@ class RegistrationModel(HaishinModel):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     checked_in_at = UTCDateTimeAttribute(null=True)
+    # a payment that came after the held seat was released and refilled: refunded automatically (Stripe refund ID)
+    refund_id = UnicodeAttribute(null=True)
+    refunded_at = UTCDateTimeAttribute(null=True)
 
 
 class FriendMarkModel(HaishinModel):

@@ -276,6 +276,23 @@ class SeminarRepository:
         reg.status = "confirmed"
         return True
 
+    def record_refund(self, reg: RegistrationModel, refund_id: str, *, now: datetime) -> bool:
+        """Note the automatic refund of a late payment on the registration (False: one is noted already)."""
+        ok = _transact(
+            lambda tx: tx.update(
+                reg,
+                actions=[
+                    RegistrationModel.refund_id.set(refund_id),
+                    RegistrationModel.refunded_at.set(now),
+                    RegistrationModel.updated_at.set(now),
+                ],
+                condition=RegistrationModel.refund_id.does_not_exist(),
+            )
+        )
+        if ok:
+            reg.refund_id, reg.refunded_at = refund_id, now
+        return ok
+
     def move(self, reg: RegistrationModel, old: SessionModel, new: SessionModel, *, now: datetime) -> bool:
         """A confirmed friend's seat moves to another session of the event (False: the new one is full, or the
         registration changed meanwhile)."""

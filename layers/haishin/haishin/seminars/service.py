@@ -380,16 +380,54 @@ class SeminarService:
         elif reg.status == "cancelled":  # paid after its hold was released: the seat again when one is free
             paid = self.repo.reinstate(reg, session, now=now)
             if not paid:
-                log.warning(
-                    "seminar %s: %s paid after the hold was released and no seat is free: refund it",
-                    event.event_id,
-                    reg.registration_id,
-                )
+                self._refund_late_payment(workspace_id, event, reg, str(data.get("order_id") or ""))
         else:
             paid = False  # confirmed already (a replay) or waitlisted (no payment link is shown then)
         if paid:
             self._seat_effects(workspace_id, event, reg, session, key=f"seminar_seat:{reg.registration_id}")
         return 0
+
+    def _refund_late_payment(
+        self, workspace_id: str, event: SeminarModel, reg: RegistrationModel, order_id: str
+    ) -> None:
+        """The friend paid after their held seat was released and the seat went to someone else: the payment is
+        refunded in full through Stripe (once: PaymentService.refund_order's run-once key and Stripe idempotency
+        key), noted on the registration, and the friend is told on LINE (retry key per registration). A refusal
+        by Stripe is logged for the staff; the order stays paid and the roster shows no refund."""
+        if self.payments is None or not order_id:
+            return
+        try:
+            refund_id = self.payments.refund_order(
+                workspace_id, order_id, metadata={"ref": f"sem:{event.event_id}:{reg.registration_id}"}
+            )
+        except HaishinError as exc:
+            log.warning(
+                "seminar %s: refunding the late payment of %s failed, refund it by hand: %s",
+                event.event_id,
+                reg.registration_id,
+                exc.message,
+            )
+            return
+        self.repo.record_refund(reg, refund_id, now=clock.now())
+        log.info("seminar %s: late payment of %s refunded (%s)", event.event_id, reg.registration_id, refund_id)
+        subscriber = self.collab.subscribers.get(workspace_id, reg.subscriber_id)
+        if subscriber is None or not subscriber.line:
+            return
+        title = event.definition.get("title", "")
+        text = (
+            f"「{title}」のお支払いを確認しましたが、お支払い期限を過ぎてお席が解放され、満席となっていたため"
+            "お申込みを確定できませんでした。お支払いいただいた参加費は全額返金しました"
+            " (カード会社により反映まで数日かかる場合があります)。"
+        )
+        try:
+            self.collab.messenger.push_text(
+                workspace_id,
+                subscriber,
+                text,
+                retry_key=retry_key("seminar-refund", workspace_id, reg.registration_id),
+            )
+        except Exception:
+            log.exception("seminar %s: telling %s about the refund failed", event.event_id, reg.registration_id)
 
     def _tell_promoted(self, workspace_id: str, event_id: str, reg: RegistrationModel, session: SessionModel) -> None:
         subscriber = self.collab.subscribers.get(workspace_id, reg.subscriber_id)
@@ -707,7 +745,7 @@ class SeminarService:
                     row["subscriber_id"],
                     name,
                     starts.get(row["session_id"], ""),
-                    labels.get(row["status"], row["status"]),
+                    labels.get(row["status"], row["status"]) + ("・返金済" if row.get("refund_id") else ""),
                     marks.get(row["attendance"], ""),
                     datetime.fromisoformat(row["created_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
                 ]
@@ -756,6 +794,7 @@ class SeminarService:
             "created_at": iso(item.created_at),
             "hold_until": iso(item.hold_until) if item.hold_until else None,
             "checked_in_at": iso(item.checked_in_at) if item.checked_in_at else None,
+            "refund_id": item.refund_id or None,
         }
 
 
