@@ -17,6 +17,7 @@ from pay_env import WHSEC, WS, FakeMessenger, FakeScenarios, InProcessGateway
 from haishin import clock, wiring
 from haishin.payments.keys import StripeKeys
 from haishin.payments.products import ProductDefinition
+from haishin.public_url import public_base
 from haishin.secrets import InMemorySecretStore
 from haishin.seminars.inputs import SeminarIn, SessionIn
 from haishin.subscribers.models import line_account
@@ -245,11 +246,19 @@ def test_the_partners_seminar_link_is_served_and_sends_through_the_partners_rout
 
 
 def test_registering_on_line_for_a_paid_seminar_holds_the_seat_and_says_to_pay(s: S) -> None:
-    _, event_id, session_id = s.paid_event(capacity=1, hold_minutes=30)
+    product, event_id, session_id = s.paid_event(capacity=1, hold_minutes=30)
     a = s.friend()
     (answer,) = s.root.seminars.line_postback(WS, a, "r", event_id, session_id)
-    assert "仮押さえ" in answer["text"] and "までに" in answer["text"] and "お支払い・キャンセルはこちら" in answer["text"]
+    assert "仮押さえ" in answer["text"] and "までに参加費をお支払いください" in answer["text"]
     assert status(s, event_id, a) == "pending_payment"
+    # the message links the purchase page itself (the friend's token and this seat's ref), then the seat's page
+    pay_line = answer["text"].split("▼参加費のお支払いはこちら\n")[1].split("\n")[0]
+    assert pay_line.startswith(f"{public_base()}/p/{product}?s=") and f"&r=sem:{event_id}:reg_" in pay_line
+    assert f"/sem/{WS}/{event_id}?t=" in answer["text"].split("▼お申込み内容の確認・キャンセルはこちら\n")[1]
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(pay_line).query))
+    checkout = s.root.payments.start_checkout(product, query["s"], query["r"]).rsplit("/", 1)[1]
+    s.stripe.complete_checkout(checkout)  # following that link and paying confirms this seat
+    assert status(s, event_id, a) == "confirmed"
 
 
 def test_a_late_payment_for_a_refilled_seat_is_refunded_once_and_the_friend_told(

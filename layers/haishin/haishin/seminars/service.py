@@ -592,19 +592,27 @@ class SeminarService:
         session = self.repo.session(workspace_id, event_id, session_id)
         title = self.repo.require(workspace_id, event_id).definition.get("title", "")
         when = _fmt_local(session.starts_at, self.zone(workspace_id))
-        heads = {
-            "confirmed": f"「{title}」({when}) のお申込みが完了しました。",
-            "pending_payment": f"「{title}」({when}) のお席を仮押さえしました。"
-            f"{_fmt_local(reg.hold_until or clock.now(), self.zone(workspace_id))} までに"
-            "下のページから参加費をお支払いいただくと確定します。",
-        }
-        head = heads.get(
-            reg.status,
-            f"「{title}」({when}) は満席のため、キャンセル待ちで受け付けました。空きが出たらお知らせします。",
+        head = (
+            f"「{title}」({when}) のお申込みが完了しました。"
+            if reg.status == "confirmed"
+            else f"「{title}」({when}) は満席のため、キャンセル待ちで受け付けました。空きが出たらお知らせします。"
         )
         link = self.friend_link(workspace_id, event_id, subscriber_id)
-        where = "お支払い" if reg.status == "pending_payment" else "受付用 QR コードの表示"
-        return [{"type": "text", "text": f"{head}\n{where}・キャンセルはこちら:\n{link}"}]
+        if reg.status == "pending_payment":
+            event = self.repo.require(workspace_id, event_id)
+            pay = self.pay_url(workspace_id, event, subscriber_id, reg) or link
+            deadline = _fmt_local(reg.hold_until or clock.now(), self.zone(workspace_id))
+            return [
+                {
+                    "type": "text",
+                    "text": f"「{title}」({when}) のお席を仮押さえしました。\n"
+                    f"{deadline} までに参加費をお支払いください。お支払いが済むとお申込みが確定します"
+                    "(期限を過ぎるとお席は解放されます)。\n"
+                    f"▼参加費のお支払いはこちら\n{pay}\n"
+                    f"▼お申込み内容の確認・キャンセルはこちら\n{link}",
+                }
+            ]
+        return [{"type": "text", "text": f"{head}\n受付用 QR コードの表示・キャンセルはこちら:\n{link}"}]
 
     def pay_url(self, workspace_id: str, event: SeminarModel, subscriber_id: str, reg: RegistrationModel) -> str | None:
         """A held seat's purchase link for this friend (the payments product page, Stripe Checkout); the order
