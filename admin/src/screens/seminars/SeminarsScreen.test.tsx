@@ -69,4 +69,28 @@ describe("seminars", () => {
     fireEvent.click(screen.getByTestId("checkin-run"));
     expect(await screen.findByText(/受付コードが正しくありません/)).toBeTruthy();
   });
+  it("a paid seminar's hold minutes are edited, and the roster labels a held seat and a refunded one", async () => {
+    location.hash = "#/seminars/sem_1";
+    const paid = { ...SEMINAR, price: { kind: "product", product_id: "prd_1", hold_minutes: 30 } };
+    const api = fakeApi({
+      "GET /api/seminars/sem_1": paid,
+      "PUT /api/seminars/sem_1": paid,
+      "GET /api/seminars/sem_1/registrations": {
+        items: [
+          { ...REG, status: "pending_payment", hold_until: "2026-01-09T19:30:00+09:00" },
+          { ...REG, registration_id: "reg_2", display_name: "太郎", status: "cancelled", refund_id: "re_1" },
+        ],
+      },
+    });
+    render(withApp(api, <SeminarsScreen />));
+    const hold = (await screen.findByLabelText(/お支払い期限/)) as HTMLInputElement;
+    expect(hold.value).toBe("30");
+    const rows = await screen.findAllByTestId("roster-row");
+    expect(rows[0].textContent).toContain("支払待ち");
+    expect(rows[0].textContent).toContain("支払期限 2026/01/09 19:30");
+    expect(rows[1].textContent).toContain("返金済");
+    fireEvent.input(hold, { target: { value: "60" } });
+    fireEvent.click(screen.getByTestId("seminar-save"));
+    await waitFor(() => expect(api.calls.some((c) => c.startsWith("PUT /api/seminars/sem_1 ") && c.includes('"hold_minutes":60'))).toBe(true));
+  });
 });

@@ -26,7 +26,7 @@ export interface Seminar {
   event_id: string;
   title: string;
   description: string;
-  price: { kind: "free" | "product"; product_id: string | null };
+  price: { kind: "free" | "product"; product_id: string | null; hold_minutes?: number };
   attended_tag: string;
   no_show_tag: string;
   reminder_scenario_id: string;
@@ -55,6 +55,8 @@ export interface Registration {
   status: "confirmed" | "pending_payment" | "waitlisted" | "cancelled";
   attendance: "" | "attended" | "no_show";
   created_at: string;
+  hold_until?: string | null;
+  refund_id?: string | null;
 }
 
 const SEMINARS: ResourceKind = { path: "/seminars", title: "nav.seminars", lead: "screen.seminars.lead", newLabel: "sem.new", testId: "seminar" };
@@ -98,6 +100,7 @@ interface Values {
   description: string;
   paid: boolean;
   product_id: string;
+  hold_minutes: string;
   attended_tag: string;
   no_show_tag: string;
   reminder_scenario_id: string;
@@ -107,7 +110,9 @@ function body(v: Values) {
   return {
     title: v.title,
     description: v.description,
-    price: v.paid ? { kind: "product", product_id: v.product_id.trim() || null } : { kind: "free", product_id: null },
+    price: v.paid
+      ? { kind: "product", product_id: v.product_id.trim() || null, hold_minutes: Number(v.hold_minutes) || 30 }
+      : { kind: "free", product_id: null },
     attended_tag: v.attended_tag.trim(),
     no_show_tag: v.no_show_tag.trim(),
     reminder_scenario_id: v.reminder_scenario_id.trim(),
@@ -117,8 +122,8 @@ function body(v: Values) {
 function SeminarEditor({ seminar, onSaved }: { seminar: Seminar | null; onSaved?: () => void }) {
   const { api } = useApp();
   const initial: Values = seminar
-    ? { title: seminar.title, description: seminar.description, paid: seminar.price.kind === "product", product_id: seminar.price.product_id ?? "", attended_tag: seminar.attended_tag, no_show_tag: seminar.no_show_tag, reminder_scenario_id: seminar.reminder_scenario_id ?? "" }
-    : { title: "", description: "", paid: false, product_id: "", attended_tag: "", no_show_tag: "", reminder_scenario_id: "" };
+    ? { title: seminar.title, description: seminar.description, paid: seminar.price.kind === "product", product_id: seminar.price.product_id ?? "", hold_minutes: String(seminar.price.hold_minutes ?? 30), attended_tag: seminar.attended_tag, no_show_tag: seminar.no_show_tag, reminder_scenario_id: seminar.reminder_scenario_id ?? "" }
+    : { title: "", description: "", paid: false, product_id: "", hold_minutes: "30", attended_tag: "", no_show_tag: "", reminder_scenario_id: "" };
   const form = useForm<Values>(initial, seminar ? null : "seminar.new");
   const err = fieldErrors(form.error);
   const v = form.values;
@@ -152,6 +157,17 @@ function SeminarEditor({ seminar, onSaved }: { seminar: Seminar | null; onSaved?
           onValue={(x) => form.set("paid", x === "product")}
         />
         {v.paid && <TextField label={t("sem.product")} name="product_id" value={v.product_id} error={err.at("price")} onValue={(x) => form.set("product_id", x)} />}
+        {v.paid && (
+          <TextField
+            label={t("sem.holdMinutes")}
+            hint={t("sem.holdMinutes.hint")}
+            name="hold_minutes"
+            type="number"
+            value={v.hold_minutes}
+            error={err.at("price.hold_minutes")}
+            onValue={(x) => form.set("hold_minutes", x)}
+          />
+        )}
         <TextField label={t("sem.attendedTag")} name="attended_tag" value={v.attended_tag} maxLength={100} error={err.at("attended_tag")} onValue={(x) => form.set("attended_tag", x)} />
         <TextField label={t("sem.noShowTag")} name="no_show_tag" value={v.no_show_tag} maxLength={100} error={err.at("no_show_tag")} onValue={(x) => form.set("no_show_tag", x)} />
         <TextField label={t("sem.reminder")} hint={t("sem.reminder.hint")} name="reminder_scenario_id" value={v.reminder_scenario_id} maxLength={64} error={err.at("reminder_scenario_id")} onValue={(x) => form.set("reminder_scenario_id", x)} />
@@ -299,7 +315,9 @@ function Roster({ seminar, reloadSeminar }: { seminar: Seminar; reloadSeminar: (
             <li key={r.registration_id} class="list-card" data-testid="roster-row" data-status={r.status} data-attendance={r.attendance}>
               <span class="list-card__title">{r.display_name || r.subscriber_id}</span>
               <span class="list-card__meta">
-                {label(r.session_id)} · {t(`sem.status.${r.status}`)}
+                {label(r.session_id)} · <span data-testid="roster-status">{t(`sem.status.${r.status}`)}</span>
+                {r.status === "pending_payment" && r.hold_until ? ` · ${t("sem.holdUntil", { at: wallClock(r.hold_until) })}` : ""}
+                {r.refund_id ? ` · ${t("sem.refunded")}` : ""}
                 {r.attendance ? ` · ${t(`sem.att.${r.attendance}`)}` : ""}
               </span>
               {r.status === "confirmed" && (
