@@ -86,9 +86,9 @@ describe("seminars", () => {
     const hold = (await screen.findByLabelText(/お支払い期限/)) as HTMLInputElement;
     expect(hold.value).toBe("30");
     const rows = await screen.findAllByTestId("roster-row");
-    expect(rows[0].textContent).toContain("支払待ち");
-    expect(rows[0].textContent).toContain("支払期限 2026/01/09 19:30");
-    expect(rows[1].textContent).toContain("返金済");
+    expect(rows[0]!.textContent).toContain("支払待ち");
+    expect(rows[0]!.textContent).toContain("支払期限 2026/01/09 19:30");
+    expect(rows[1]!.textContent).toContain("返金済");
     fireEvent.input(hold, { target: { value: "60" } });
     fireEvent.click(screen.getByTestId("seminar-save"));
     await waitFor(() => expect(api.calls.some((c) => c.startsWith("PUT /api/seminars/sem_1 ") && c.includes('"hold_minutes":60'))).toBe(true));
