@@ -18,12 +18,14 @@ from pynamodb.transactions import TransactWrite
 
 from haishin.errors import Conflict, NotFound
 from haishin.seminars.models import (
+    FriendIndexModel,
     FriendMarkModel,
     RegistrationModel,
     SeminarModel,
     SessionModel,
     event_pk,
     event_sk,
+    friend_index_pk,
     friend_sk,
     registration_sk,
     session_sk,
@@ -32,6 +34,25 @@ from haishin.storage.base import condition_failed, connection
 from haishin.workspaces.models import workspace_pk
 
 Outcome = Literal["confirmed", "waitlisted", "duplicate", "full"]
+
+
+def _index_entry(reg: RegistrationModel) -> FriendIndexModel:
+    """The friend's own partition points at this registration (saved and deleted beside the friend mark)."""
+    return FriendIndexModel(
+        pk=friend_index_pk(reg.workspace_id, reg.subscriber_id),
+        sk=event_sk(reg.event_id),
+        event_id=reg.event_id,
+        registration_id=reg.registration_id,
+    )
+
+
+def _unindex(tx: TransactWrite, reg: RegistrationModel) -> None:
+    """Delete the friend's index entry if it names this registration (one written before the index existed is
+    absent: that is fine too)."""
+    tx.delete(
+        _index_entry(reg),
+        condition=FriendIndexModel.pk.does_not_exist() | (FriendIndexModel.registration_id == reg.registration_id),
+    )
 
 
 def _transact(write: Callable[[TransactWrite], None]) -> bool:
@@ -151,6 +172,20 @@ class SeminarRepository:
             return None
         return self.registration(workspace_id, event_id, mark.registration_id)
 
+    def registrations_of_friend(self, workspace_id: str, subscriber_id: str) -> list[RegistrationModel]:
+        """The friend's live registrations, one per event (マイページ): one query of the friend's index partition,
+        then each registration by key."""
+        entries = FriendIndexModel.query(
+            friend_index_pk(workspace_id, subscriber_id), FriendIndexModel.sk.startswith("sem#"), consistent_read=True
+        )
+        out = []
+        for entry in entries:
+            try:
+                out.append(self.registration(workspace_id, entry.event_id, entry.registration_id))
+            except NotFound:
+                continue
+        return out
+
     def register(
         self, reg: RegistrationModel, session: SessionModel, *, waitlist: bool, seat: str = "confirmed"
     ) -> Outcome:
@@ -163,6 +198,7 @@ class SeminarRepository:
         def take(tx: TransactWrite) -> None:
             reg.status = seat_status
             tx.save(mark, condition=mark_free)
+            tx.save(_index_entry(reg))
             tx.update(
                 session, actions=[SessionModel.taken.add(1)], condition=SessionModel.taken < SessionModel.capacity
             )
@@ -179,6 +215,7 @@ class SeminarRepository:
             reg.status = "waitlisted"
             reg.hold_until = None
             tx.save(mark, condition=mark_free)
+            tx.save(_index_entry(reg))
             tx.update(session, actions=[SessionModel.waiting.add(1)], condition=SessionModel.pk.exists())
             tx.save(reg, condition=RegistrationModel.pk.does_not_exist())
 
@@ -209,6 +246,7 @@ class SeminarRepository:
             )
             tx.update(session, actions=[counter.add(-1)])
             tx.delete(mark, condition=FriendMarkModel.registration_id == reg.registration_id)
+            _unindex(tx, reg)
 
         if was not in ("confirmed", "pending_payment", "waitlisted") or not _transact(write):
             return False
@@ -267,6 +305,7 @@ class SeminarRepository:
                 condition=RegistrationModel.status == "cancelled",
             )
             tx.save(mark, condition=FriendMarkModel.pk.does_not_exist())
+            tx.save(_index_entry(reg))
             tx.update(
                 session, actions=[SessionModel.taken.add(1)], condition=SessionModel.taken < SessionModel.capacity
             )

@@ -512,17 +512,18 @@ class SeminarService:
 
     def of_friend(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
         """The friend's live registrations (マイページ) whose session has not ended, in session order: the event, status
-        (confirmed / waitlisted), session time and place, and their signed seminar page (with the check-in QR). One
-        read per event (the friend mark in the event's partition)."""
+        (confirmed / waitlisted), session time and place, and their signed seminar page (with the check-in QR). Only
+        the friend's own items: one query of their index partition, then their registrations, sessions and events
+        by key (never every seminar of the workspace)."""
         zone = self.zone(workspace_id)
         now = clock.now()
         out: list[dict[str, Any]] = []
-        for event in self.repo.all(workspace_id):
-            reg = self.repo.live_registration_of(workspace_id, event.event_id, subscriber_id)
-            if reg is None or reg.status not in ("confirmed", "waitlisted"):
+        for reg in self.repo.registrations_of_friend(workspace_id, subscriber_id):
+            if reg.status not in ("confirmed", "waitlisted"):
                 continue
             try:
-                session = self.repo.session(workspace_id, event.event_id, reg.session_id)
+                session = self.repo.session(workspace_id, reg.event_id, reg.session_id)
+                event = self.repo.require(workspace_id, reg.event_id)
             except NotFound:
                 continue
             if session.ends_at < now:
