@@ -15,6 +15,7 @@ import pytest
 from pay_env import WHSEC, WS, FakeMessenger, FakeScenarios, InProcessGateway
 
 from haishin import clock, wiring
+from haishin.errors import Conflict
 from haishin.payments.keys import StripeKeys
 from haishin.payments.products import ProductDefinition
 from haishin.public_url import public_base
@@ -296,3 +297,12 @@ def test_a_late_payment_for_a_refilled_seat_is_refunded_once_and_the_friend_told
     assert (session.taken, session.waiting) == (1, 0)
     csv_text = s.root.seminars.roster_csv(WS, event_id, None, encoding="utf-8").decode("utf-8-sig")
     assert "キャンセル・返金済" in csv_text
+
+
+def test_a_paid_event_with_held_seats_cannot_become_free(s: S) -> None:
+    product, event_id, session_id = s.paid_event(capacity=2)
+    s.root.seminars.register(WS, event_id, session_id, s.friend(), source="page")
+    with pytest.raises(Conflict, match="お支払い待ちの申込があるため無料にできません") as info:
+        s.root.seminars.update(WS, event_id, SeminarIn(title="有料セミナー"))
+    assert info.value.where == "price"
+    assert s.root.seminars.get(WS, event_id).definition["price"]["product_id"] == product
