@@ -16,6 +16,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from haishin import clock, wiring
 from haishin.delivery.email_sms import SesEmailSender
+from haishin.errors import ValidationFailed
 from haishin.seminars.inputs import SeminarIn, SessionIn
 from tests.unit.scenarios.step_harness import StepWorld
 
@@ -182,3 +183,41 @@ def test_an_email_reminder_goes_through_the_local_email_stand_in(
     assert str(mail["Subject"]) == "明日は集客セミナーです" and step_harness.sender_of(WS) in str(mail["From"])
     html = next(p for p in mail.walk() if p.get_content_type() == "text/html")
     assert "会場: 渋谷" in html.get_content()  # type: ignore[attr-defined]
+
+
+def test_the_events_own_reminders_are_kept_per_event_and_edited_in_the_event(world: StepWorld) -> None:
+    """Reminders set on the event itself (no scenario to pick): each friend gets them for the session they hold,
+    timed from a field of that event, so a friend at two events gets both events' reminders at their own times."""
+    seminars = world.services.seminars
+    own = [
+        {"minutes_before": 60, "text": "1時間後に開始です"},
+        {"minutes_before": 1440, "text": "明日は{{ fields.seminar_title }}です"},
+    ]
+    first = seminars.create(WS, SeminarIn.model_validate({"title": "集客セミナー", "reminders": own}))
+    other = seminars.create(
+        WS, SeminarIn.model_validate({"title": "個別相談会", "reminders": [{"minutes_before": 120, "text": "2時間後"}]})
+    )
+    one = seminars.add_session(
+        WS, first.event_id,
+        SessionIn(starts_at=datetime(2026, 1, 7, 19), ends_at=datetime(2026, 1, 7, 21), venue="渋谷", capacity=5),
+    )
+    two = seminars.add_session(
+        WS, other.event_id,
+        SessionIn(starts_at=datetime(2026, 1, 8, 12), ends_at=datetime(2026, 1, 8, 13), venue="新宿", capacity=5),
+    )
+    friend = world.friend(WS, "U" + "7" * 32)
+    seminars.register(WS, first.event_id, one.session_id, friend)
+    seminars.register(WS, other.event_id, two.session_id, friend)  # a later seat elsewhere changes nothing above
+    world.run_for(timedelta(days=5))
+    assert received(world, "U" + "7" * 32) == [
+        ("01-06 10:00", "明日は集客セミナーです"),  # the event's own fields, though the friend's latest seat is elsewhere
+        ("01-07 09:00", "1時間後に開始です"),
+        ("01-08 01:00", "2時間後"),
+    ]
+    with pytest.raises(ValidationFailed, match="どちらか一方") as info:
+        seminars.update(WS, first.event_id, SeminarIn.model_validate(
+            {"title": "集客セミナー", "reminders": own, "reminder_scenario_id": "sem-reminders"}))
+    assert info.value.where == "reminders"
+    seminars.update(WS, first.event_id, SeminarIn(title="集客セミナー"))  # reminders removed: their scenario goes
+    assert world.services.scenarios.get_head(WS, f"{first.event_id}-reminders") is None
+    assert world.services.scenarios.get_head(WS, f"{other.event_id}-reminders") is not None

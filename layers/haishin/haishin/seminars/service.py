@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +42,27 @@ log = logging.getLogger(__name__)
 PAGE = "seminar"  # token purpose: the friend's page of one event (target: the event ID)
 QR = "semqr"  # token purpose: the friend's check-in code (target: the registration ID)
 DEFAULT_ZONE = "Asia/Tokyo"
+
+
+def reminders_scenario_id(event_id: str) -> str:
+    """The scenario kept for an event's own reminders (fixed by the event: saved again on every edit)."""
+    return f"{event_id}-reminders"
+
+
+def start_field(event_id: str) -> str:
+    """The friend's field holding their seat's start for this event (per event: two events never share it)."""
+    return f"seminar_start_{event_id}"
+
+
+SEAT_FIELDS = ("seminar_start", "seminar_title", "seminar_place")  # the latest seat's; ``<name>_<event>`` per event
+
+
+def _per_event_text(text: str, event_id: str) -> str:
+    """An event's own reminder reads that event's seat fields: ``fields.seminar_title`` in its text becomes
+    ``fields.seminar_title_<event>`` (a rename of the field, rendered by the one template renderer)."""
+    for name in SEAT_FIELDS:
+        text = re.sub(rf"\bfields\.{name}\b", f"fields.{name}_{event_id}", text)
+    return text
 
 
 def seminar_url(event_id: str, workspace_id: str, token: str) -> str:
@@ -79,6 +101,11 @@ class SeminarService:
     # ------------------------------------------------------------------ events
     def _check(self, workspace_id: str, body: SeminarIn) -> None:
         """The reminder scenario must exist (named at its field, in Japanese)."""
+        if body.reminders and body.reminder_scenario_id:
+            raise ValidationFailed(
+                "リマインドは「リマインドシナリオ」か「このセミナーのリマインド」のどちらか一方にしてください",
+                where="reminders",
+            )
         if body.price.kind == "product" and body.price.product_id and self.payments is not None:
             try:
                 self.payments.get_product(workspace_id, body.price.product_id)
@@ -95,7 +122,9 @@ class SeminarService:
 
     def create(self, workspace_id: str, body: SeminarIn) -> SeminarModel:
         self._check(workspace_id, body)
-        return self.repo.create(workspace_id, new_id("sem_"), body.model_dump(), now=clock.now())
+        event_id = new_id("sem_")
+        self._save_reminders(workspace_id, event_id, body, had=False)
+        return self.repo.create(workspace_id, event_id, body.model_dump(), now=clock.now())
 
     def get(self, workspace_id: str, event_id: str) -> SeminarModel:
         return self.repo.require(workspace_id, event_id)
@@ -113,6 +142,7 @@ class SeminarService:
                     "お支払い待ちの申込があるため無料にできません。支払期限が過ぎるか、申込をキャンセルしてから変更してください",
                     where="price",
                 )
+        self._save_reminders(workspace_id, event_id, body, had=bool(item.definition.get("reminders")))
         self.repo.save_definition(item, body.model_dump(), now=clock.now())
         return item
 
@@ -279,17 +309,25 @@ class SeminarService:
     def _seat_effects(
         self, workspace_id: str, event: SeminarModel, reg: RegistrationModel, session: SessionModel, *, key: str
     ) -> None:
-        """A friend holds a seat: the fields ``seminar_start`` / ``seminar_title`` / ``seminar_place`` say which, and
-        the event's reminder scenario (re)starts, its steps timed from ``seminar_start`` (the one scenario engine
-        sends each step once per enrollment; a move restarts it for the new start)."""
+        """A friend holds a seat: the fields ``seminar_start`` / ``seminar_title`` / ``seminar_place`` say which (the
+        latest seat), the same fields suffixed ``_<event>`` say it for this event, and the event's reminder scenarios
+        (re)start: a chosen one timed from ``seminar_start``, the event's own from ``seminar_start_<event>`` (the one
+        scenario engine sends each step once per enrollment; a move restarts them for the new start)."""
         zone = self.zone(workspace_id)
-        actions: list[Any] = [
-            SetField(field="seminar_start", value=session.starts_at.astimezone(zone).isoformat()),
-            SetField(field="seminar_title", value=str(event.definition.get("title", ""))),
-            SetField(field="seminar_place", value=session.venue or session.online_url),
-        ]
-        scenario_id = str(event.definition.get("reminder_scenario_id") or "")
-        if scenario_id:  # stopped first: a move restarts the reminders for the new start
+        values = dict(
+            zip(
+                SEAT_FIELDS,
+                (
+                    session.starts_at.astimezone(zone).isoformat(),
+                    str(event.definition.get("title", "")),
+                    session.venue or session.online_url,
+                ),
+                strict=True,
+            )
+        )
+        actions: list[Any] = [SetField(field=name, value=value) for name, value in values.items()]
+        actions += [SetField(field=f"{name}_{event.event_id}", value=value) for name, value in values.items()]
+        for scenario_id in self._reminder_scenarios(event):  # stopped first: a move restarts them for the new start
             actions += [StopScenario(scenario_id=scenario_id), StartScenario(scenario_id=scenario_id)]
         try:
             self.collab.actions.run(workspace_id, reg.subscriber_id, actions, actor="seminar", idempotency_key=key)
@@ -297,18 +335,63 @@ class SeminarService:
             log.warning("seminar %s: the seat's fields/reminders failed: %s", event.event_id, exc.message)
 
     def _unseat_effects(self, workspace_id: str, event: SeminarModel, reg: RegistrationModel) -> None:
-        scenario_id = str(event.definition.get("reminder_scenario_id") or "")
-        if scenario_id:
+        stops: list[Any] = [StopScenario(scenario_id=scenario_id) for scenario_id in self._reminder_scenarios(event)]
+        if stops:
             try:
                 self.collab.actions.run(
                     workspace_id,
                     reg.subscriber_id,
-                    [StopScenario(scenario_id=scenario_id)],
+                    stops,
                     actor="seminar",
                     idempotency_key=f"seminar_unseat:{reg.registration_id}",
                 )
             except HaishinError as exc:
                 log.warning("seminar %s: stopping the reminders failed: %s", event.event_id, exc.message)
+
+    @staticmethod
+    def _reminder_scenarios(event: SeminarModel) -> list[str]:
+        chosen = str(event.definition.get("reminder_scenario_id") or "")
+        own = [reminders_scenario_id(event.event_id)] if event.definition.get("reminders") else []
+        return ([chosen] if chosen else []) + own
+
+    def _save_reminders(self, workspace_id: str, event_id: str, body: SeminarIn, *, had: bool) -> None:
+        """The event's own reminders become a scenario kept for it (one step per reminder, earliest first, timed
+        ``minutes_before`` the friend's ``seminar_start_<event>``; a reminder already past when the seat is taken is
+        skipped), sent by the one scenario engine; none left: that scenario is removed (enrollments finish)."""
+        scenarios = self.collab.scenarios
+        if not body.reminders:
+            if had:
+                scenarios.delete_owned(workspace_id, reminders_scenario_id(event_id))
+            return
+        steps = []
+        for index, reminder in enumerate(sorted(body.reminders, key=lambda r: -r.minutes_before)):
+            step: dict[str, Any] = {
+                "id": f"r{index + 1}",
+                "name": f"{reminder.minutes_before} 分前",
+                "timing": {
+                    "type": "relative_to_date",
+                    "field": start_field(event_id),
+                    "days": 0,
+                    "minutes": -reminder.minutes_before,
+                    "if_past": "skip_step",
+                },
+            }
+            if reminder.channel == "email":
+                subject = _per_event_text(reminder.subject, event_id) or f"{body.title} のご案内"
+                step["email"] = {"subject": subject, "text": _per_event_text(reminder.text, event_id)}
+            else:
+                step["line"] = [{"type": "text", "text": _per_event_text(reminder.text, event_id)}]
+            steps.append(step)
+        raw = {
+            "id": reminders_scenario_id(event_id),
+            "name": f"セミナーリマインド: {body.title}"[:200],
+            "description": f"セミナー {event_id} の編集画面で設定したリマインド (ここでは編集しないでください)",
+            "steps": steps,
+        }
+        try:
+            scenarios.save_owned(workspace_id, raw, actor="seminar")
+        except ValidationFailed as exc:  # e.g. a LINE text the engine refuses: said at the reminders
+            raise ValidationFailed(f"リマインドの内容が正しくありません: {exc.message}", where="reminders") from exc
 
     def _promote(self, workspace_id: str, event_id: str, session_id: str) -> list[RegistrationModel]:
         """Waitlisted friends of the session take freed seats, oldest first; each is told on LINE once."""
