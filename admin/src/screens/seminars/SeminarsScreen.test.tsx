@@ -93,4 +93,24 @@ describe("seminars", () => {
     fireEvent.click(screen.getByTestId("seminar-save"));
     await waitFor(() => expect(api.calls.some((c) => c.startsWith("PUT /api/seminars/sem_1 ") && c.includes('"hold_minutes":60'))).toBe(true));
   });
+  it("the event's own reminders are edited as rows and saved with the event", async () => {
+    location.hash = "#/seminars/new";
+    const api = fakeApi({ "POST /api/seminars": SEMINAR });
+    render(withApp(api, <SeminarsScreen />));
+    fireEvent.input(screen.getByLabelText("セミナー名"), { target: { value: "集客セミナー" } });
+    fireEvent.click(screen.getByTestId("seminar-reminder-add"));
+    fireEvent.click(screen.getByTestId("seminar-reminder-add"));
+    const texts = screen.getAllByLabelText(/^本文/);
+    fireEvent.input(texts[0]!, { target: { value: "明日は{{ fields.seminar_title }}です" } });
+    fireEvent.input(texts[1]!, { target: { value: "まもなく開始です" } });
+    fireEvent.change(screen.getAllByLabelText("送信方法")[1]!, { target: { value: "email" } });
+    fireEvent.input(screen.getByLabelText(/^件名/), { target: { value: "まもなく開始" } });
+    fireEvent.click(screen.getByTestId("seminar-save"));
+    await waitFor(() => expect(location.hash).toBe("#/seminars/sem_1"));
+    const sent = JSON.parse(api.calls[0]!.slice("POST /api/seminars ".length));
+    expect(sent.reminders).toEqual([
+      { minutes_before: 1440, channel: "line", subject: "", text: "明日は{{ fields.seminar_title }}です" },
+      { minutes_before: 60, channel: "email", subject: "まもなく開始", text: "まもなく開始です" },
+    ]);
+  });
 });

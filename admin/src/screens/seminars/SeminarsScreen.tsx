@@ -30,8 +30,17 @@ export interface Seminar {
   attended_tag: string;
   no_show_tag: string;
   reminder_scenario_id: string;
+  reminders?: Reminder[];
   created_at: string;
   sessions?: Session[];
+}
+
+/** One of the event's own reminders: sent minutes_before the friend's session starts, on LINE or by e-mail. */
+export interface Reminder {
+  minutes_before: number;
+  channel: "line" | "email";
+  subject: string;
+  text: string;
 }
 
 export interface Session {
@@ -104,6 +113,7 @@ interface Values {
   attended_tag: string;
   no_show_tag: string;
   reminder_scenario_id: string;
+  reminders: Reminder[];
 }
 
 function body(v: Values) {
@@ -116,14 +126,67 @@ function body(v: Values) {
     attended_tag: v.attended_tag.trim(),
     no_show_tag: v.no_show_tag.trim(),
     reminder_scenario_id: v.reminder_scenario_id.trim(),
+    reminders: v.reminders.map((r) => ({ minutes_before: Number(r.minutes_before) || 0, channel: r.channel, subject: r.subject.trim(), text: r.text })),
   };
+}
+
+const REMINDER_PRESETS: [string, string][] = [
+  ["1440", "1日前"],
+  ["180", "3時間前"],
+  ["60", "1時間前"],
+];
+
+/** The event's own reminders: up to 5 rows (when, channel, text). */
+function RemindersEditor({ rows, onRows, error }: { rows: Reminder[]; onRows: (rows: Reminder[]) => void; error?: string }) {
+  const set = (i: number, patch: Partial<Reminder>) => onRows(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  return (
+    <fieldset class="form" data-testid="seminar-reminders">
+      <legend>{t("sem.reminders")}</legend>
+      <p class="muted">{t("sem.reminders.lead")}</p>
+      {error && (
+        <p class="field__error" role="alert">
+          {error}
+        </p>
+      )}
+      {rows.map((r, i) => (
+        <div key={i} class="card" data-testid="seminar-reminder">
+          <TextField label={t("sem.reminders.minutes")} hint={REMINDER_PRESETS.map(([m, l]) => `${m} = ${l}`).join(" / ")} name={`reminder-minutes-${i}`} type="number" value={String(r.minutes_before)} onValue={(x) => set(i, { minutes_before: Number(x) })} />
+          <SelectField
+            label={t("sem.reminders.channel")}
+            name={`reminder-channel-${i}`}
+            value={r.channel}
+            options={[
+              ["line", "LINE"],
+              ["email", t("sem.reminders.email")],
+            ]}
+            onValue={(x) => set(i, { channel: x as Reminder["channel"] })}
+          />
+          {r.channel === "email" && <TextField label={t("sem.reminders.subject")} name={`reminder-subject-${i}`} value={r.subject} maxLength={200} onValue={(x) => set(i, { subject: x })} />}
+          <TextField label={t("sem.reminders.text")} hint={t("sem.reminders.text.hint")} name={`reminder-text-${i}`} rows={3} value={r.text} maxLength={2000} onValue={(x) => set(i, { text: x })} />
+          <button type="button" class="btn btn--small btn--ghost" onClick={() => onRows(rows.filter((_, j) => j !== i))} data-testid="seminar-reminder-remove">
+            {t("sem.reminders.remove")}
+          </button>
+        </div>
+      ))}
+      {rows.length < 5 && (
+        <button
+          type="button"
+          class="btn btn--small"
+          onClick={() => onRows([...rows, { minutes_before: rows.length ? 60 : 1440, channel: "line", subject: "", text: "" }])}
+          data-testid="seminar-reminder-add"
+        >
+          {t("sem.reminders.add")}
+        </button>
+      )}
+    </fieldset>
+  );
 }
 
 function SeminarEditor({ seminar, onSaved }: { seminar: Seminar | null; onSaved?: () => void }) {
   const { api } = useApp();
   const initial: Values = seminar
-    ? { title: seminar.title, description: seminar.description, paid: seminar.price.kind === "product", product_id: seminar.price.product_id ?? "", hold_minutes: String(seminar.price.hold_minutes ?? 30), attended_tag: seminar.attended_tag, no_show_tag: seminar.no_show_tag, reminder_scenario_id: seminar.reminder_scenario_id ?? "" }
-    : { title: "", description: "", paid: false, product_id: "", hold_minutes: "30", attended_tag: "", no_show_tag: "", reminder_scenario_id: "" };
+    ? { title: seminar.title, description: seminar.description, paid: seminar.price.kind === "product", product_id: seminar.price.product_id ?? "", hold_minutes: String(seminar.price.hold_minutes ?? 30), attended_tag: seminar.attended_tag, no_show_tag: seminar.no_show_tag, reminder_scenario_id: seminar.reminder_scenario_id ?? "", reminders: seminar.reminders ?? [] }
+    : { title: "", description: "", paid: false, product_id: "", hold_minutes: "30", attended_tag: "", no_show_tag: "", reminder_scenario_id: "", reminders: [] };
   const form = useForm<Values>(initial, seminar ? null : "seminar.new");
   const err = fieldErrors(form.error);
   const v = form.values;
@@ -171,6 +234,7 @@ function SeminarEditor({ seminar, onSaved }: { seminar: Seminar | null; onSaved?
         <TextField label={t("sem.attendedTag")} name="attended_tag" value={v.attended_tag} maxLength={100} error={err.at("attended_tag")} onValue={(x) => form.set("attended_tag", x)} />
         <TextField label={t("sem.noShowTag")} name="no_show_tag" value={v.no_show_tag} maxLength={100} error={err.at("no_show_tag")} onValue={(x) => form.set("no_show_tag", x)} />
         <TextField label={t("sem.reminder")} hint={t("sem.reminder.hint")} name="reminder_scenario_id" value={v.reminder_scenario_id} maxLength={64} error={err.at("reminder_scenario_id")} onValue={(x) => form.set("reminder_scenario_id", x)} />
+        <RemindersEditor rows={v.reminders} onRows={(rows) => form.set("reminders", rows)} error={err.at("reminders")} />
       </section>
     </EditorShell>
   );
