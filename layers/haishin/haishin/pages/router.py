@@ -76,7 +76,7 @@ class Pages:
         if http.method(event) in ("GET", "POST") and len(parts) == 3 and parts[0] == "sem" and self.seminars:
             return seminar_page(self.seminars, parts[1], parts[2], event)
         if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "s" and self.seminars:
-            return seminar_landing(self.seminars, self.routes, parts[1], event)
+            return seminar_landing(self.seminars, self.routes, parts[1], event, liff=self.liff)
         if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":
             return unsubscribe_page(self.optout, parts[1], event)
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")
