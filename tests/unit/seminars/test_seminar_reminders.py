@@ -18,6 +18,7 @@ from haishin import clock, wiring
 from haishin.delivery.email_sms import SesEmailSender
 from haishin.errors import ValidationFailed
 from haishin.seminars.inputs import SeminarIn, SessionIn
+from tests.unit.scenarios import step_harness
 from tests.unit.scenarios.step_harness import StepWorld
 
 WS = "w_sem_rem"
@@ -145,11 +146,9 @@ def test_an_email_reminder_goes_through_the_local_email_stand_in(
 ) -> None:
     """The scenario engine's e-mail step for a seminar reminder, sent by the real SES sender to moto's SES (the
     local system's e-mail stand-in), rendered with the seat's fields, once."""
-    from tests.unit.scenarios import step_harness  # noqa: PLC0415 - the harness builds its sender on construction
-
     manual_clock.set(datetime(2026, 1, 5, 3, 0, tzinfo=UTC))
     ses = aws.client("ses")
-    monkeypatch.setattr(step_harness, "FakeEmail", lambda: SesEmailSender(ses))
+    monkeypatch.setattr(step_harness, "FakeEmail", lambda: SesEmailSender(ses))  # the harness builds its sender
     built = StepWorld()
     built.workspace(WS)
     ses.verify_email_identity(EmailAddress=step_harness.sender_of(WS))
