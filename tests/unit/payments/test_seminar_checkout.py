@@ -32,6 +32,9 @@ class FakeChannels:
     def require(self, workspace_id: str, channel_id: str) -> Any:
         return {"channel_id": channel_id}
 
+    def find(self, channel_id: str) -> Any:
+        return None  # no LIFF app: the partner's page offers only the route (/r/<code>)
+
 
 @dataclass
 class S:
@@ -242,6 +245,7 @@ def test_the_partners_seminar_link_is_served_and_sends_through_the_partners_rout
     shown = get({"ref": code})
     assert shown["statusCode"] == 200 and "有料セミナー" in shown["body"] and "残り 3 席" in shown["body"]
     assert f"/r/{code}" in shown["body"] and "参加費が必要です" in shown["body"]
+    assert 'data-testid="sem-liff"' not in shown["body"]  # the channel has no LIFF app
     assert get({"ref": "nosuchcode"})["statusCode"] == 404
     assert get({})["statusCode"] == 404
 

@@ -509,29 +509,28 @@ class SeminarService:
             return
         self.repo.record_refund(reg, refund_id, now=clock.now())
         log.info("seminar %s: late payment of %s refunded (%s)", event.event_id, reg.registration_id, refund_id)
-        subscriber = self.collab.subscribers.get(workspace_id, reg.subscriber_id)
-        if subscriber is None or not subscriber.line:
-            return
         title = event.definition.get("title", "")
         text = (
             f"「{title}」のお支払いを確認しましたが、お支払い期限を過ぎてお席が解放され、満席となっていたため"
             "お申込みを確定できませんでした。お支払いいただいた参加費は全額返金しました"
             " (カード会社により反映まで数日かかる場合があります)。"
         )
-        try:
-            self.collab.messenger.push_text(
-                workspace_id,
-                subscriber,
-                text,
-                retry_key=retry_key("seminar-refund", workspace_id, reg.registration_id),
-            )
-        except Exception:
-            log.exception("seminar %s: telling %s about the refund failed", event.event_id, reg.registration_id)
+        self._tell(workspace_id, reg, text, cause="seminar-refund")
 
-    def _tell_promoted(self, workspace_id: str, event_id: str, reg: RegistrationModel, session: SessionModel) -> None:
+    def _tell(self, workspace_id: str, reg: RegistrationModel, text: str, *, cause: str) -> None:
+        """A LINE text to the registration's friend, retry key per cause and registration. The seat or refund is done
+        already: a channel gone or LINE refusing is logged, never undoes it or fails the caller."""
         subscriber = self.collab.subscribers.get(workspace_id, reg.subscriber_id)
         if subscriber is None or not subscriber.line:
             return
+        try:
+            self.collab.messenger.push_text(
+                workspace_id, subscriber, text, retry_key=retry_key(cause, workspace_id, reg.registration_id)
+            )
+        except Exception:
+            log.exception("seminar %s: telling %s (%s) failed", reg.event_id, reg.registration_id, cause)
+
+    def _tell_promoted(self, workspace_id: str, event_id: str, reg: RegistrationModel, session: SessionModel) -> None:
         title = self.repo.require(workspace_id, event_id).definition.get("title", "")
         when = _fmt_local(session.starts_at, self.zone(workspace_id))
         if reg.status == "pending_payment" and reg.hold_until is not None:
@@ -542,16 +541,7 @@ class SeminarService:
             )
         else:
             text = f"キャンセル待ちの「{title}」({when}) に空きが出たため、お申込みが確定しました。"
-
-        try:  # the seat is taken already: a channel gone or LINE refusing must not undo or fail the cancel
-            self.collab.messenger.push_text(
-                workspace_id,
-                subscriber,
-                text,
-                retry_key=retry_key("seminar-promoted", workspace_id, reg.registration_id),
-            )
-        except Exception:
-            log.exception("seminar %s: telling %s about the freed seat failed", event_id, reg.registration_id)
+        self._tell(workspace_id, reg, text, cause="seminar-promoted")
 
     # ------------------------------------------------------------------ the friend's signed page
     def friend_link(
