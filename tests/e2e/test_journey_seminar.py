@@ -199,3 +199,74 @@ def test_paid_seminar_seat_held_paid_at_stripe_then_refunded(system: Any, page: 
     detail = api_request(system, token, "GET", f"/api/seminars/{event_id}")
     assert detail["sessions"][0]["taken"] == 0
     assert [e for e in browser_errors if "status of 4" not in e] == []
+
+
+def test_paid_seminar_hold_set_in_the_editor_and_a_late_payment_for_a_refilled_seat_is_refunded(
+    system: Any, page: Any, browser_errors: list[str]
+) -> None:
+    """The marketer sets the hold (5 minutes) and an own reminder in the editor; the friend holds the only seat and
+    opens Stripe's checkout but pays only after the hold ran out and staff gave the seat to someone else: the
+    payment is refunded through the Stripe stand-in once and the admin's roster says 返金済."""
+    token = system.login(email=OWNER, workspace_id=WS)
+    whsec = "whsec_e2e_seminar_0002"
+    api_request(system, token, "PUT", "/api/payments/stripe/keys",
+                {"mode": "test", "secret_key": "sk_test_e2e_seminar_0002", "webhook_secrets": [whsec]})
+    system.stripe_emulator.register_webhook(f"{system.base_url}/stripe/webhook/{WS}", whsec)
+    product = api_request(system, token, "POST", "/api/products", {"name": "返金テスト参加費", "amount": 4000})
+
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+    page.goto(admin + "#/seminars/new")
+    page.get_by_test_id("seminar-editor").wait_for()
+    page.locator("input[name=title]").fill("返金テストセミナー")
+    page.locator("select[name=price]").select_option("product")
+    page.locator("input[name=product_id]").fill(product["product_id"])
+    page.locator("input[name=hold_minutes]").fill("5")
+    page.get_by_test_id("seminar-reminder-add").click()
+    page.locator("textarea[name=reminder-text-0]").fill("明日は{{ fields.seminar_title }}です")
+    page.get_by_test_id("seminar-save").click()
+    page.wait_for_function("/#\\/seminars\\/sem_/.test(location.hash)")
+    event_id = page.evaluate("location.hash").split("/")[2]
+    saved = api_request(system, token, "GET", f"/api/seminars/{event_id}")
+    assert saved["price"]["hold_minutes"] == 5 and saved["reminders"][0]["minutes_before"] == 1440
+
+    now = datetime.fromisoformat(system.clock_state()["now"]).astimezone(JST)
+    start = (now + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    session = api_request(system, token, "POST", f"/api/seminars/{event_id}/sessions", {
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"), "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "venue": "池袋会議室", "capacity": 1})
+    [friend] = [f for f in api_request(system, token, "GET", "/api/subscribers")["items"]
+                if f.get("display_name") == "佐藤 花子"]
+    link = api_request(system, token, "POST", f"/api/seminars/{event_id}/link",
+                       {"subscriber_id": friend["subscriber_id"]})["url"]
+    page.goto(link)
+    page.get_by_test_id("sem-register").click()
+    page.get_by_text("お席を仮押さえしました").wait_for()
+    page.get_by_test_id("sem-pay").click()
+    page.get_by_role("button", name="購入手続きへ進む").click()
+    page.get_by_role("button", name="支払う / Pay").wait_for()  # Stripe's checkout is open; the friend waits
+
+    system.advance(timedelta(minutes=6))  # the hold ran out; staff give the seat to a walk-in guest
+    guest = api_request(system, token, "POST", "/api/subscribers", {"display_name": "来場 一郎",
+                                                                   "email": "walkin@seminar.example.jp"})
+    seated = api_request(system, token, "POST", f"/api/seminars/{event_id}/registrations",
+                         {"subscriber_id": guest["subscriber_id"], "session_id": session["session_id"]})
+    assert seated["status"] == "confirmed"
+
+    page.get_by_role("button", name="支払う / Pay").click()  # the friend pays late
+    page.get_by_text("お支払いが完了しました").wait_for()
+    system.drain()
+    refunds = [o for o in system.stripe_emulator.objects.values() if o.get("object") == "refund"
+               and str((o.get("metadata") or {}).get("ref", "")).startswith(f"sem:{event_id}:")]
+    assert len(refunds) == 1 and refunds[0]["amount"] == 4000
+    # the friend's LINE notice of the refund is asserted in tests/unit/payments/test_seminar_checkout.py; on the
+    # running local system it was not observed (open: docs/production/seminars.md, "Not built")
+
+    page.goto(admin + f"#/seminars/{event_id}")
+    page.get_by_test_id("roster-list").wait_for()
+    rows = page.get_by_test_id("roster-row")
+    late = rows.filter(has_text="返金済")
+    late.wait_for()
+    assert late.get_attribute("data-status") == "cancelled"
+    assert rows.filter(has_text="来場 一郎").get_attribute("data-status") == "confirmed"
+    assert [e for e in browser_errors if "status of 4" not in e] == []

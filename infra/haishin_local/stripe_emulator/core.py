@@ -668,6 +668,8 @@ class StripeState:
             raise StripeApiError(400, "charge or payment_intent is required", param="charge")
         with self._lock:
             charge = self.get(str(charge_id), "charge")
+            if charge["refunded"]:  # Stripe refuses a fully refunded charge (code charge_already_refunded)
+                raise StripeApiError(400, f"Charge {charge['id']} has already been refunded.")
             amount = int(params.get("amount") or charge["amount"] - charge["amount_refunded"])
             if amount <= 0 or charge["amount_refunded"] + amount > charge["amount"]:
                 raise StripeApiError(400, "Refund amount exceeds the charge", param="amount")

@@ -129,6 +129,7 @@ def test_liff_urls_and_the_endpoint_to_register() -> None:
     assert liff_url(channel, "/me") == f"https://liff.line.me/{LIFF_ID}/me"
     assert liff_url(channel, "/f/f_123?x=1") == f"https://liff.line.me/{LIFF_ID}/f/f_123?x=1"
     assert liff_endpoint_url("https://api.example.com/prod/", CH) == f"https://api.example.com/prod/liff/{CH}"
+    assert liff_url(channel, "/sem/sem_1?ref=abc") == f"https://liff.line.me/{LIFF_ID}/sem/sem_1?ref=abc"
     with pytest.raises(ValueError, match="not a LIFF page path"):
         liff_url(channel, "/admin")
     with pytest.raises(ValueError, match="no LIFF app"):
@@ -407,3 +408,30 @@ def test_the_seminar_page_opens_in_line_for_the_friend_of_the_id_token(env: Env)
     missing = request(env, "POST", f"/liff/{CH}/sem/sem_nosuch",
                       {"id_token": env.emulator.login.issue_id_token(LOGIN_ID, ALICE)})
     assert missing["statusCode"] == 404 and "セミナーが見つかりません" in missing["body"]
+
+
+def test_a_friend_opening_a_partners_seminar_link_registers_in_line_with_the_partner_named(env: Env) -> None:
+    partner = env.root.partners.create(WS, {"name": "山田", "email": "y@example.com", "channel_id": CH,
+                                            "rules": [{"kind": "percent", "percent": 10}]})
+    code = env.root.routes.get(WS, partner.route_id).code
+    event = env.root.seminars.create(WS, SeminarIn(title="紹介セミナー"))
+    session = env.root.seminars.add_session(WS, event.event_id, SessionIn(
+        starts_at=datetime(2030, 1, 10, 19), ends_at=datetime(2030, 1, 10, 21), venue="会場", capacity=2))
+    landing = request(env, "GET", f"/s/{event.event_id}", query={"ref": code})
+    entry = re.search(r'href="([^"]+)" data-testid="sem-liff"', landing["body"]).group(1)  # type: ignore[union-attr]
+    assert entry.replace("&amp;", "&") == f"https://liff.line.me/{LIFF_ID}/sem/{event.event_id}?ref={code}"
+    assert f"/r/{code}" in landing["body"]  # not a friend yet: the partner's route still adds them first
+    # LIFF opens <endpoint>/sem/<event>?ref=<code>: the shell posts back with the code, the page carries it
+    path = f"/liff/{CH}/sem/{event.event_id}"
+    shell = request(env, "GET", path, query={"ref": code})
+    shell_action = re.search(r'action="([^"]+)"', shell["body"]).group(1)  # type: ignore[union-attr]
+    assert shell_action.endswith(f"{path}?ref={code}")
+    opened = request(env, "POST", path, {"id_token": env.emulator.login.issue_id_token(LOGIN_ID, ALICE)},
+                     query={"ref": code})
+    action = re.search(r'action="([^"]+)"', opened["body"]).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+    assert action.endswith(f"&ref={code}")
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(action).query))
+    done = request(env, "POST", f"/sem/{WS}/{event.event_id}", {"action": "register", "session_id": session.session_id},
+                   query=query)
+    assert "お申込みが完了しました" in done["body"]
+    assert env.root.partners.report(WS, partner.partner_id)["months"][0]["registrations"] == 1

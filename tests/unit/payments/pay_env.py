@@ -119,6 +119,15 @@ class InProcessGateway:
         self.calls.append("cancel_subscription")
         self.state.cancel_subscription(subscription_id)
 
+    def create_refund(self, api_key: str, *, payment_intent: str, metadata: dict[str, str],
+                      idempotency_key: str) -> dict[str, Any]:
+        self.calls.append(f"refund:{idempotency_key}")
+        known = self.state.idempotent.get((api_key, "refund", idempotency_key))
+        if known is None:
+            known = self.state.create_refund({"payment_intent": payment_intent, "metadata": metadata}, api_key)
+            self.state.idempotent[(api_key, "refund", idempotency_key)] = known
+        return {"id": known["id"], "status": known["status"], "amount": known["amount"]}
+
 
 @dataclass
 class Env:

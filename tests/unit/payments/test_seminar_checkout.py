@@ -15,8 +15,10 @@ import pytest
 from pay_env import WHSEC, WS, FakeMessenger, FakeScenarios, InProcessGateway
 
 from haishin import clock, wiring
+from haishin.errors import Conflict
 from haishin.payments.keys import StripeKeys
 from haishin.payments.products import ProductDefinition
+from haishin.public_url import public_base
 from haishin.secrets import InMemorySecretStore
 from haishin.seminars.inputs import SeminarIn, SessionIn
 from haishin.subscribers.models import line_account
@@ -29,6 +31,9 @@ CHANNEL = "1234567890"
 class FakeChannels:
     def require(self, workspace_id: str, channel_id: str) -> Any:
         return {"channel_id": channel_id}
+
+    def find(self, channel_id: str) -> Any:
+        return None  # no LIFF app: the partner's page offers only the route (/r/<code>)
 
 
 @dataclass
@@ -240,13 +245,68 @@ def test_the_partners_seminar_link_is_served_and_sends_through_the_partners_rout
     shown = get({"ref": code})
     assert shown["statusCode"] == 200 and "有料セミナー" in shown["body"] and "残り 3 席" in shown["body"]
     assert f"/r/{code}" in shown["body"] and "参加費が必要です" in shown["body"]
+    assert 'data-testid="sem-liff"' not in shown["body"]  # the channel has no LIFF app
     assert get({"ref": "nosuchcode"})["statusCode"] == 404
     assert get({})["statusCode"] == 404
 
 
 def test_registering_on_line_for_a_paid_seminar_holds_the_seat_and_says_to_pay(s: S) -> None:
-    _, event_id, session_id = s.paid_event(capacity=1, hold_minutes=30)
+    product, event_id, session_id = s.paid_event(capacity=1, hold_minutes=30)
     a = s.friend()
     (answer,) = s.root.seminars.line_postback(WS, a, "r", event_id, session_id)
-    assert "仮押さえ" in answer["text"] and "までに" in answer["text"] and "お支払い・キャンセルはこちら" in answer["text"]
+    assert "仮押さえ" in answer["text"] and "までに参加費をお支払いください" in answer["text"]
     assert status(s, event_id, a) == "pending_payment"
+    # the message links the purchase page itself (the friend's token and this seat's ref), then the seat's page
+    pay_line = answer["text"].split("▼参加費のお支払いはこちら\n")[1].split("\n")[0]
+    assert pay_line.startswith(f"{public_base()}/p/{product}?s=") and f"&r=sem:{event_id}:reg_" in pay_line
+    assert f"/sem/{WS}/{event_id}?t=" in answer["text"].split("▼お申込み内容の確認・キャンセルはこちら\n")[1]
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(pay_line).query))
+    checkout = s.root.payments.start_checkout(product, query["s"], query["r"]).rsplit("/", 1)[1]
+    s.stripe.complete_checkout(checkout)  # following that link and paying confirms this seat
+    assert status(s, event_id, a) == "confirmed"
+
+
+def test_a_late_payment_for_a_refilled_seat_is_refunded_once_and_the_friend_told(
+    s: S, manual_clock: Any
+) -> None:
+    _, event_id, session_id = s.paid_event(capacity=1, hold_minutes=10)
+    a, b = s.friend(), s.friend()
+    reg_a = s.root.seminars.register(WS, event_id, session_id, a, source="page")
+    link_state = s.root.seminars.friend_state(WS, event_id, s.root.seminars.friend_link(
+        WS, event_id, a).split("?t=")[1])
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link_state["pay_url"]).query))
+    product_id = urllib.parse.urlsplit(link_state["pay_url"]).path.rsplit("/", 1)[1]
+    checkout = s.root.payments.start_checkout(product_id, query["s"], query["r"]).rsplit("/", 1)[1]
+    manual_clock.advance(timedelta(minutes=11))
+    s.root.seminars.register(WS, event_id, session_id, b, source="page")  # a's hold released, b takes the seat
+    assert (status(s, event_id, a), status(s, event_id, b)) == (None, "pending_payment")
+    s.stripe.complete_checkout(checkout)  # a pays late: no seat is free
+    s.stripe.flush(duplicate=True)  # a redelivery must not refund twice
+    assert status(s, event_id, a) is None and status(s, event_id, b) == "pending_payment"
+    refunds = [o for o in s.stripe.objects.values() if o.get("object") == "refund"]
+    assert len(refunds) == 1 and refunds[0]["payment_intent"] == s.stripe.objects[checkout]["payment_intent"]
+    assert refunds[0]["metadata"]["ref"] == f"sem:{event_id}:{reg_a.registration_id}"
+    stored = s.root.seminars.repo.registration(WS, event_id, reg_a.registration_id)
+    assert stored.status == "cancelled" and stored.refund_id == refunds[0]["id"]
+    order = s.root.payments.list_orders(WS, subscriber_id=a)[0]
+    assert order.status == "refunded" and int(order.refunded_total) == 5000
+    told = [text for text, _ in s.messenger.sent if "全額返金しました" in text]
+    assert len(told) == 1 and "満席" in told[0]
+    # the purchase event replayed (e.g. a Stripe event replayed from the review list): still one refund
+    data = {"ref": f"sem:{event_id}:{reg_a.registration_id}", "subscriber_id": a, "product_id": product_id,
+            "order_id": order.order_id}
+    s.root.seminars.publish(WS, "purchase_completed", data, idempotency_key="again")
+    assert len([o for o in s.stripe.objects.values() if o.get("object") == "refund"]) == 1
+    (session,) = s.root.seminars.sessions(WS, event_id)
+    assert (session.taken, session.waiting) == (1, 0)
+    csv_text = s.root.seminars.roster_csv(WS, event_id, None, encoding="utf-8").decode("utf-8-sig")
+    assert "キャンセル・返金済" in csv_text
+
+
+def test_a_paid_event_with_held_seats_cannot_become_free(s: S) -> None:
+    product, event_id, session_id = s.paid_event(capacity=2)
+    s.root.seminars.register(WS, event_id, session_id, s.friend(), source="page")
+    with pytest.raises(Conflict, match="お支払い待ちの申込があるため無料にできません") as info:
+        s.root.seminars.update(WS, event_id, SeminarIn(title="有料セミナー"))
+    assert info.value.where == "price"
+    assert s.root.seminars.get(WS, event_id).definition["price"]["product_id"] == product

@@ -199,3 +199,28 @@ def test_delete_refused_while_friends_hold_seats_then_removes_the_sessions(env: 
     env.service.cancel(WS, event_id, reg.registration_id)
     env.service.delete(WS, event_id)
     assert env.service.sessions(WS, event_id) == []
+
+
+def test_my_page_reads_only_the_friends_own_registrations(
+    env: Any, friends: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, first_session = _seminar(env, capacity=1)
+    second, second_session = _seminar(env, capacity=1)
+    _seminar(env, capacity=1)  # a third seminar the friend never registered for
+    a, b = friends(2)
+    env.service.register(WS, first, first_session, b)  # b holds the only seat of the first: a is waitlisted there
+    env.service.register(WS, first, first_session, a)
+    reg_second = env.service.register(WS, second, second_session, a)
+
+    def every_seminar(*_: Any, **__: Any) -> None:
+        raise AssertionError("マイページ must not read every seminar of the workspace")
+
+    monkeypatch.setattr(env.service.repo, "all", every_seminar)
+    rows = env.service.of_friend(WS, a)
+    assert sorted(row["status"] for row in rows) == ["confirmed", "waitlisted"]
+    assert [row["title"] for row in env.service.of_friend(WS, b)] == ["集客セミナー"]
+    env.service.cancel(WS, second, reg_second.registration_id)  # a cancelled item leaves マイページ
+    assert [row["status"] for row in env.service.of_friend(WS, a)] == ["waitlisted"]
+    again = env.service.register(WS, second, second_session, a)  # registering again shows the new registration
+    assert {row["registration_id"] for row in env.service.of_friend(WS, a)} >= {again.registration_id}
+    assert env.service.of_friend(WS, "s_nobody") == []

@@ -69,4 +69,48 @@ describe("seminars", () => {
     fireEvent.click(screen.getByTestId("checkin-run"));
     expect(await screen.findByText(/受付コードが正しくありません/)).toBeTruthy();
   });
+  it("a paid seminar's hold minutes are edited, and the roster labels a held seat and a refunded one", async () => {
+    location.hash = "#/seminars/sem_1";
+    const paid = { ...SEMINAR, price: { kind: "product", product_id: "prd_1", hold_minutes: 30 } };
+    const api = fakeApi({
+      "GET /api/seminars/sem_1": paid,
+      "PUT /api/seminars/sem_1": paid,
+      "GET /api/seminars/sem_1/registrations": {
+        items: [
+          { ...REG, status: "pending_payment", hold_until: "2026-01-09T19:30:00+09:00" },
+          { ...REG, registration_id: "reg_2", display_name: "太郎", status: "cancelled", refund_id: "re_1" },
+        ],
+      },
+    });
+    render(withApp(api, <SeminarsScreen />));
+    const hold = (await screen.findByLabelText(/お支払い期限/)) as HTMLInputElement;
+    expect(hold.value).toBe("30");
+    const rows = await screen.findAllByTestId("roster-row");
+    expect(rows[0]!.textContent).toContain("支払待ち");
+    expect(rows[0]!.textContent).toContain("支払期限 2026/01/09 19:30");
+    expect(rows[1]!.textContent).toContain("返金済");
+    fireEvent.input(hold, { target: { value: "60" } });
+    fireEvent.click(screen.getByTestId("seminar-save"));
+    await waitFor(() => expect(api.calls.some((c) => c.startsWith("PUT /api/seminars/sem_1 ") && c.includes('"hold_minutes":60'))).toBe(true));
+  });
+  it("the event's own reminders are edited as rows and saved with the event", async () => {
+    location.hash = "#/seminars/new";
+    const api = fakeApi({ "POST /api/seminars": SEMINAR });
+    render(withApp(api, <SeminarsScreen />));
+    fireEvent.input(screen.getByLabelText("セミナー名"), { target: { value: "集客セミナー" } });
+    fireEvent.click(screen.getByTestId("seminar-reminder-add"));
+    fireEvent.click(screen.getByTestId("seminar-reminder-add"));
+    const texts = screen.getAllByLabelText(/^本文/);
+    fireEvent.input(texts[0]!, { target: { value: "明日は{{ fields.seminar_title }}です" } });
+    fireEvent.input(texts[1]!, { target: { value: "まもなく開始です" } });
+    fireEvent.change(screen.getAllByLabelText("送信方法")[1]!, { target: { value: "email" } });
+    fireEvent.input(screen.getByLabelText(/^件名/), { target: { value: "まもなく開始" } });
+    fireEvent.click(screen.getByTestId("seminar-save"));
+    await waitFor(() => expect(location.hash).toBe("#/seminars/sem_1"));
+    const sent = JSON.parse(api.calls[0]!.slice("POST /api/seminars ".length));
+    expect(sent.reminders).toEqual([
+      { minutes_before: 1440, channel: "line", subject: "", text: "明日は{{ fields.seminar_title }}です" },
+      { minutes_before: 60, channel: "email", subject: "まもなく開始", text: "まもなく開始です" },
+    ]);
+  });
 });

@@ -26,12 +26,21 @@ export interface Seminar {
   event_id: string;
   title: string;
   description: string;
-  price: { kind: "free" | "product"; product_id: string | null };
+  price: { kind: "free" | "product"; product_id: string | null; hold_minutes?: number };
   attended_tag: string;
   no_show_tag: string;
   reminder_scenario_id: string;
+  reminders?: Reminder[];
   created_at: string;
   sessions?: Session[];
+}
+
+/** One of the event's own reminders: sent minutes_before the friend's session starts, on LINE or by e-mail. */
+export interface Reminder {
+  minutes_before: number;
+  channel: "line" | "email";
+  subject: string;
+  text: string;
 }
 
 export interface Session {
@@ -55,6 +64,8 @@ export interface Registration {
   status: "confirmed" | "pending_payment" | "waitlisted" | "cancelled";
   attendance: "" | "attended" | "no_show";
   created_at: string;
+  hold_until?: string | null;
+  refund_id?: string | null;
 }
 
 const SEMINARS: ResourceKind = { path: "/seminars", title: "nav.seminars", lead: "screen.seminars.lead", newLabel: "sem.new", testId: "seminar" };
@@ -98,27 +109,84 @@ interface Values {
   description: string;
   paid: boolean;
   product_id: string;
+  hold_minutes: string;
   attended_tag: string;
   no_show_tag: string;
   reminder_scenario_id: string;
+  reminders: Reminder[];
 }
 
 function body(v: Values) {
   return {
     title: v.title,
     description: v.description,
-    price: v.paid ? { kind: "product", product_id: v.product_id.trim() || null } : { kind: "free", product_id: null },
+    price: v.paid
+      ? { kind: "product", product_id: v.product_id.trim() || null, hold_minutes: Number(v.hold_minutes) || 30 }
+      : { kind: "free", product_id: null },
     attended_tag: v.attended_tag.trim(),
     no_show_tag: v.no_show_tag.trim(),
     reminder_scenario_id: v.reminder_scenario_id.trim(),
+    reminders: v.reminders.map((r) => ({ minutes_before: Number(r.minutes_before) || 0, channel: r.channel, subject: r.subject.trim(), text: r.text })),
   };
+}
+
+const REMINDER_PRESETS: [string, string][] = [
+  ["1440", "1日前"],
+  ["180", "3時間前"],
+  ["60", "1時間前"],
+];
+
+/** The event's own reminders: up to 5 rows (when, channel, text). */
+function RemindersEditor({ rows, onRows, error }: { rows: Reminder[]; onRows: (rows: Reminder[]) => void; error?: string }) {
+  const set = (i: number, patch: Partial<Reminder>) => onRows(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  return (
+    <fieldset class="form" data-testid="seminar-reminders">
+      <legend>{t("sem.reminders")}</legend>
+      <p class="muted">{t("sem.reminders.lead")}</p>
+      {error && (
+        <p class="field__error" role="alert">
+          {error}
+        </p>
+      )}
+      {rows.map((r, i) => (
+        <div key={i} class="card" data-testid="seminar-reminder">
+          <TextField label={t("sem.reminders.minutes")} hint={REMINDER_PRESETS.map(([m, l]) => `${m} = ${l}`).join(" / ")} name={`reminder-minutes-${i}`} type="number" value={String(r.minutes_before)} onValue={(x) => set(i, { minutes_before: Number(x) })} />
+          <SelectField
+            label={t("sem.reminders.channel")}
+            name={`reminder-channel-${i}`}
+            value={r.channel}
+            options={[
+              ["line", "LINE"],
+              ["email", t("sem.reminders.email")],
+            ]}
+            onValue={(x) => set(i, { channel: x as Reminder["channel"] })}
+          />
+          {r.channel === "email" && <TextField label={t("sem.reminders.subject")} name={`reminder-subject-${i}`} value={r.subject} maxLength={200} onValue={(x) => set(i, { subject: x })} />}
+          <TextField label={t("sem.reminders.text")} hint={t("sem.reminders.text.hint")} name={`reminder-text-${i}`} rows={3} value={r.text} maxLength={2000} onValue={(x) => set(i, { text: x })} />
+          <button type="button" class="btn btn--small btn--ghost" onClick={() => onRows(rows.filter((_, j) => j !== i))} data-testid="seminar-reminder-remove">
+            {t("sem.reminders.remove")}
+          </button>
+        </div>
+      ))}
+      {rows.length < 5 && (
+        <button
+          type="button"
+          class="btn btn--small"
+          onClick={() => onRows([...rows, { minutes_before: rows.length ? 60 : 1440, channel: "line", subject: "", text: "" }])}
+          data-testid="seminar-reminder-add"
+        >
+          {t("sem.reminders.add")}
+        </button>
+      )}
+    </fieldset>
+  );
 }
 
 function SeminarEditor({ seminar, onSaved }: { seminar: Seminar | null; onSaved?: () => void }) {
   const { api } = useApp();
   const initial: Values = seminar
-    ? { title: seminar.title, description: seminar.description, paid: seminar.price.kind === "product", product_id: seminar.price.product_id ?? "", attended_tag: seminar.attended_tag, no_show_tag: seminar.no_show_tag, reminder_scenario_id: seminar.reminder_scenario_id ?? "" }
-    : { title: "", description: "", paid: false, product_id: "", attended_tag: "", no_show_tag: "", reminder_scenario_id: "" };
+    ? { title: seminar.title, description: seminar.description, paid: seminar.price.kind === "product", product_id: seminar.price.product_id ?? "", hold_minutes: String(seminar.price.hold_minutes ?? 30), attended_tag: seminar.attended_tag, no_show_tag: seminar.no_show_tag, reminder_scenario_id: seminar.reminder_scenario_id ?? "", reminders: seminar.reminders ?? [] }
+    : { title: "", description: "", paid: false, product_id: "", hold_minutes: "30", attended_tag: "", no_show_tag: "", reminder_scenario_id: "", reminders: [] };
   const form = useForm<Values>(initial, seminar ? null : "seminar.new");
   const err = fieldErrors(form.error);
   const v = form.values;
@@ -152,9 +220,21 @@ function SeminarEditor({ seminar, onSaved }: { seminar: Seminar | null; onSaved?
           onValue={(x) => form.set("paid", x === "product")}
         />
         {v.paid && <TextField label={t("sem.product")} name="product_id" value={v.product_id} error={err.at("price")} onValue={(x) => form.set("product_id", x)} />}
+        {v.paid && (
+          <TextField
+            label={t("sem.holdMinutes")}
+            hint={t("sem.holdMinutes.hint")}
+            name="hold_minutes"
+            type="number"
+            value={v.hold_minutes}
+            error={err.at("price.hold_minutes")}
+            onValue={(x) => form.set("hold_minutes", x)}
+          />
+        )}
         <TextField label={t("sem.attendedTag")} name="attended_tag" value={v.attended_tag} maxLength={100} error={err.at("attended_tag")} onValue={(x) => form.set("attended_tag", x)} />
         <TextField label={t("sem.noShowTag")} name="no_show_tag" value={v.no_show_tag} maxLength={100} error={err.at("no_show_tag")} onValue={(x) => form.set("no_show_tag", x)} />
         <TextField label={t("sem.reminder")} hint={t("sem.reminder.hint")} name="reminder_scenario_id" value={v.reminder_scenario_id} maxLength={64} error={err.at("reminder_scenario_id")} onValue={(x) => form.set("reminder_scenario_id", x)} />
+        <RemindersEditor rows={v.reminders} onRows={(rows) => form.set("reminders", rows)} error={err.at("reminders")} />
       </section>
     </EditorShell>
   );
@@ -299,7 +379,9 @@ function Roster({ seminar, reloadSeminar }: { seminar: Seminar; reloadSeminar: (
             <li key={r.registration_id} class="list-card" data-testid="roster-row" data-status={r.status} data-attendance={r.attendance}>
               <span class="list-card__title">{r.display_name || r.subscriber_id}</span>
               <span class="list-card__meta">
-                {label(r.session_id)} · {t(`sem.status.${r.status}`)}
+                {label(r.session_id)} · <span data-testid="roster-status">{t(`sem.status.${r.status}`)}</span>
+                {r.status === "pending_payment" && r.hold_until ? ` · ${t("sem.holdUntil", { at: wallClock(r.hold_until) })}` : ""}
+                {r.refund_id ? ` · ${t("sem.refunded")}` : ""}
                 {r.attendance ? ` · ${t(`sem.att.${r.attendance}`)}` : ""}
               </span>
               {r.status === "confirmed" && (

@@ -4,7 +4,8 @@ A LIFF app belongs to a LINE Login channel (LINE allows 30 per Login channel). T
 Developers console with our endpoint URL ``<public base>/liff/<Messaging API channel ID>`` (the channel in the path
 tells our page which LIFF ID to ``liff.init`` with: LIFF does not tell a page its own ID), then pastes its LIFF ID
 (``<Login channel ID>-<8 characters>``) in the admin's channel screen. ``https://liff.line.me/<liffId><path>``
-then opens ``<endpoint><path>`` inside LINE: ``/f/<form_id>`` (a form), ``/me`` (the friend's page).
+then opens ``<endpoint><path>`` inside LINE: ``/f/<form_id>`` (a form), ``/sem/<event_id>`` (a seminar), ``/me``
+(the friend's page).
 
 Stdlib only, no other Haishin package: rich menus, messages and pages all build LIFF URLs with ``liff_url``.
 """
@@ -19,7 +20,7 @@ from haishin.errors import ValidationFailed
 LIFF_ID_RE = re.compile(r"^(\d{10})-([A-Za-z0-9]{8})$")
 LIFF_BASE = "https://liff.line.me"
 MAX_APPS_PER_LOGIN_CHANNEL = 30  # LINE's limit; the emulator enforces it
-PATH_RE = re.compile(r"^/(?:f/[A-Za-z0-9_-]{1,64}|me)$")
+PATH_RE = re.compile(r"^/(?:f/[A-Za-z0-9_-]{1,64}|sem/[A-Za-z0-9_-]{1,64}|me)$")
 
 
 def check_liff_id(liff_id: str, login_channel_id: str | None) -> str:
@@ -53,7 +54,7 @@ def liff_url(channel: Any, path: str) -> str:
         raise ValueError("the channel has no LIFF app (set its LIFF ID in the channel screen)")
     page, _, query = path.partition("?")
     if not PATH_RE.match(page):
-        raise ValueError(f"not a LIFF page path: {path!r} (/f/<form_id> or /me)")
+        raise ValueError(f"not a LIFF page path: {path!r} (/f/<form_id>, /sem/<event_id> or /me)")
     return f"{LIFF_BASE}/{liff_id}{page}" + (f"?{query}" if query else "")
 
 

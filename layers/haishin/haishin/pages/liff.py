@@ -31,11 +31,12 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from haishin.config import settings
 from haishin.errors import ExternalServiceError, HaishinError, NotFound
 from haishin.forms.service import FormService
-from haishin.liff import LIFF_ID_RE
+from haishin.liff import LIFF_ID_RE, liff_url
 from haishin.line import login as line_login
 from haishin.line.login import LoginRefused
 from haishin.optout.service import OptOutService, state_of
@@ -121,7 +122,7 @@ class LiffPages:
         if method == "GET":
             return self.shell(channel, rest, event)
         if method == "POST":
-            return self.open(channel, rest, body)
+            return self.open(channel, rest, body, ref=(http.query(event, "ref") or "").strip()[:64])
         return message_page(405, "このページは開けません", "URLをご確認ください。")
 
     # ------------------------------------------------------------------ step 1: the LIFF shell
@@ -135,11 +136,15 @@ class LiffPages:
         if rest and rest[0] == "sem" and token:  # and the seminar page
             fallback = f"{public_base()}/sem/{channel.workspace_id}/{rest[1]}?t={token}"
         here = f"{public_base()}/liff/{channel.channel_id}" + ("/" + "/".join(rest) if rest else "")
+        ref = (http.query(event, "ref") or "").strip()[:64]
+        if rest and rest[0] == "sem" and ref:  # a partner's code (/s/<event>?ref=) rides along to the seminar page
+            here += "?" + urlencode({"ref": ref})
         return liff_page(200, "liff.html.j2", title="読み込み中", liff_id=channel.liff_id, mode="shell" if rest
                          else "endpoint", action=here, fallback=fallback, send="")
 
     # ------------------------------------------------------------------ step 2: the friend, then the page
-    def open(self, channel: ChannelModel, rest: list[str], body: dict[str, list[str]]) -> dict[str, Any]:
+    def open(self, channel: ChannelModel, rest: list[str], body: dict[str, list[str]], *, ref: str = ""
+             ) -> dict[str, Any]:
         id_token = (body.get("id_token") or [""])[0]
         try:
             subscriber = self.friend(channel, id_token)
@@ -159,7 +164,7 @@ class LiffPages:
                                                       validity=FORM_TOKEN_VALIDITY).split("?t=", 1)[1]
             return self.bookings.week(signed, "", "", "")
         if rest and rest[0] == "sem" and self.seminars is not None:
-            return self.seminar(channel, subscriber, rest[1])
+            return self.seminar(channel, subscriber, rest[1], ref=ref)
         return message_page(200, "LINE で開きました", "LINE のトーク画面のリンクやメニューからページを開いてください。")
 
     def friend(self, channel: ChannelModel, id_token: str) -> SubscriberModel:
@@ -173,9 +178,21 @@ class LiffPages:
                                where="id_token (not a friend)")
         return subscriber
 
-    def seminar(self, channel: ChannelModel, subscriber: SubscriberModel, event_id: str) -> dict[str, Any]:
+    def entry_url(self, channel_id: str, path: str) -> str | None:
+        """``https://liff.line.me/<liffId><path>`` of a connected channel's LIFF app; None without one."""
+        channel = self.channels.find(channel_id)
+        if channel is None or channel.status != "connected":
+            return None
+        try:
+            return liff_url(channel, path)
+        except ValueError:
+            return None
+
+    def seminar(self, channel: ChannelModel, subscriber: SubscriberModel, event_id: str, *, ref: str = ""
+                ) -> dict[str, Any]:
         """The friend's seminar page, its signed link minted for them now (2 hours): its forms post to that signed
-        page (the token in the page body, never in the LIFF URL)."""
+        page (the token in the page body, never in the LIFF URL), with a partner's ``ref`` when the entry had one
+        (the registration then names the partner)."""
         try:
             url = self.seminars.friend_link(channel.workspace_id, event_id, subscriber.subscriber_id,
                                             validity=FORM_TOKEN_VALIDITY)
@@ -184,6 +201,8 @@ class LiffPages:
         token = url.split("?t=", 1)[1]
         shown = {"requestContext": {"http": {"method": "GET"}}, "queryStringParameters": {"t": token},
                  "rawQueryString": f"t={token}"}
+        if ref:
+            url += "&" + urlencode({"ref": ref})
         return seminar_page(self.seminars, channel.workspace_id, event_id, shown, action=url)
 
     def form(self, channel: ChannelModel, subscriber: SubscriberModel, form_id: str) -> dict[str, Any]:

@@ -89,7 +89,7 @@ class Pages:
         if http.method(event) in ("GET", "POST") and len(parts) == 3 and parts[0] == "cpn" and self.coupons:
             return coupon_page(self.coupons, parts[1], parts[2], event)
         if http.method(event) == "GET" and len(parts) == 2 and parts[0] == "s" and self.seminars:
-            return seminar_landing(self.seminars, self.routes, parts[1], event)
+            return seminar_landing(self.seminars, self.routes, parts[1], event, liff=self.liff)
         if http.method(event) in ("GET", "POST") and parts and parts[0] == "m" and self.members is not None:
             return self.members.handle(parts[1:], event)
         if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":

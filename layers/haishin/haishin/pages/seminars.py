@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from haishin import clock
 from haishin.errors import HaishinError, NotFound
@@ -111,11 +112,16 @@ def seminar_page(
     return page(status, html)
 
 
-def seminar_landing(service: SeminarService, routes: Any, event_id: str, event: dict[str, Any]) -> dict[str, Any]:
+def seminar_landing(
+    service: SeminarService, routes: Any, event_id: str, event: dict[str, Any], liff: Any = None
+) -> dict[str, Any]:
     """A partner's per-seminar link (``/s/<event_id>?ref=<code>``, built by haishin.partners): anyone may open it, so
     it shows the event and its sessions (no friend, no registration) and sends the visitor through the partner's
     route (``/r/<code>``: LINE Login, friend added, the partner's touch recorded); the registration that follows
-    (LINE or the friend's page) is attributed to the partner by that touch, or by ``ref`` on the friend's page."""
+    (LINE or the friend's page) is attributed to the partner by that touch, or by ``ref`` on the friend's page.
+    A visitor who is a friend already registers right away: the LIFF entry of the route's channel
+    (``liff.line.me/<liffId>/sem/<event>?ref=<code>``) identifies them by their LINE ID token and opens their own
+    seminar page, which registers them with the partner named (``liff``: haishin.pages.liff.LiffPages)."""
     code = (http.query(event, "ref") or "").strip()
     route = routes.by_code(code) if code and routes is not None else None
     if route is None:
@@ -143,5 +149,8 @@ def seminar_landing(service: SeminarService, routes: Any, event_id: str, event: 
         event=service.event_view(item),
         sessions=sessions,
         join_url=route_url(route.code),
+        friend_url=liff.entry_url(route.channel_id, f"/sem/{event_id}?{urlencode({'ref': route.code})}")
+        if liff is not None
+        else None,
     )
     return page(200, html)

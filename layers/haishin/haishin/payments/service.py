@@ -600,6 +600,31 @@ class PaymentService:
         self._effects(order, definition)
         return order
 
+    def refund_order(self, workspace_id: str, order_id: str, *, metadata: dict[str, str]) -> str:
+        """Refund a paid one-time order in full through Stripe, once: the run-once key ``order#<id>#refund`` and the
+        Stripe idempotency key ``refund:<id>`` make a repeated call (a redelivered event, a retry) return the first
+        refund's ID without a second refund. The order itself learns the refund from Stripe's webhook
+        (``charge.refunded``), like any refund."""
+        order = self.get_order(workspace_id, order_id)
+        intent = str(((order.facts or {}).get("session") or {}).get("payment_intent") or "")
+        if order.kind != "one_time" or not intent:
+            raise Conflict("この注文は自動で返金できません (一回払いの決済だけが対象です)", where=f"order {order_id}")
+        key = f"order#{order_id}#refund"
+        claim = self.once.claim(key)
+        if not claim.acquired:
+            if claim.status == "done" and claim.result:
+                return str(claim.result)
+            raise Conflict("この注文の返金は処理中です", where=f"order {order_id}")
+        try:
+            refund = self.collab.stripe_gateway().create_refund(
+                self.keys.secret_key(workspace_id, _mode(order.mode)), payment_intent=intent,
+                metadata={"order_id": order_id, **metadata}, idempotency_key=f"refund:{order_id}")
+        except BaseException:
+            self.once.release(key)
+            raise
+        self.once.complete(key, result=refund["id"])
+        return str(refund["id"])
+
     def revenue(self, workspace_id: str, start: date, end: date, tz: str | None = None) -> dict[str, Any]:
         """Gross payments per product and per local day in [start, end], plus refunds in the same window."""
         zone = ZoneInfo(tz or settings().default_time_zone)

@@ -31,6 +31,8 @@ def merge(facts: dict[str, Any], event_type: str, obj: dict[str, Any]) -> dict[s
         if event_type == "checkout.session.async_payment_failed":
             session["async_failed"] = True
         session["completed"] = True
+        if isinstance(obj.get("payment_intent"), str):  # what a refund of the one-time payment names
+            session["payment_intent"] = obj["payment_intent"]
         f["session"] = session
     elif event_type in ("invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"):
         invoices = dict(f.get("invoices") or {})

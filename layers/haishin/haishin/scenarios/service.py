@@ -19,7 +19,7 @@ from typing import Any
 from haishin import clock
 from haishin.errors import ValidationFailed
 from haishin.scenarios.enrollments import EnrollmentModel, EnrollmentRepository, clear_due, enrollment_pk
-from haishin.scenarios.models import Scenario
+from haishin.scenarios.models import Scenario, parse_scenario
 from haishin.scenarios.repository import ScenarioRepository
 from haishin.scenarios.schedule import WorkspaceRulesCache, plan_from
 from haishin.scenarios.triggers import ROUTE_STARTED
@@ -40,6 +40,17 @@ class ScenarioService:
         self.subscribers = subscribers
         self.timeline = timeline
         self.rules = rules or WorkspaceRulesCache()
+
+    # ------------------------------------------------------------------ scenarios other features keep
+    def save_owned(self, workspace_id: str, raw: dict[str, Any], *, actor: str) -> None:
+        """Save a scenario another feature builds from its own settings (a seminar's reminders, ``id`` fixed by
+        it); validated like any scenario (ValidationFailed names the step)."""
+        self.scenarios.save(workspace_id, parse_scenario(raw), actor=actor)
+
+    def delete_owned(self, workspace_id: str, scenario_id: str) -> None:
+        """Remove such a scenario when its owner no longer wants it (absent already: nothing to do)."""
+        if self.scenarios.get_head(workspace_id, scenario_id) is not None:
+            self.scenarios.delete(workspace_id, scenario_id)
 
     # ------------------------------------------------------------------ triggers
     def on_trigger(self, workspace_id: str, subscriber_id: str, trigger: str, detail: dict[str, Any] | None,

@@ -22,6 +22,17 @@ class Price(BaseModel):
         return self
 
 
+class ReminderIn(BaseModel):
+    """One reminder of the event: sent ``minutes_before`` its session's start to every friend holding a seat."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    minutes_before: int = Field(ge=5, le=43_200)  # 5 minutes .. 30 days
+    channel: Literal["line", "email"] = "line"
+    subject: str = Field(default="", max_length=200)  # e-mail only (blank: 「<title> のご案内」)
+    text: str = Field(min_length=1, max_length=2000)  # the scenario engine's template ({{ fields.seminar_place }} ...)
+
+
 class SeminarIn(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
@@ -33,6 +44,8 @@ class SeminarIn(BaseModel):
     # reminders: a scenario started for each confirmed friend, its steps timed from the field ``seminar_start``
     # (relative_to_date with ``minutes``, e.g. -1440 and -60); restarted when the friend moves, stopped on cancel
     reminder_scenario_id: str = Field(default="", max_length=64)
+    # or the event's own reminders (a scenario kept for this event, timed from its own field): not both
+    reminders: list[ReminderIn] = Field(default_factory=list, max_length=5)
 
 
 class SessionIn(BaseModel):

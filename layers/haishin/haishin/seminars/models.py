@@ -7,6 +7,10 @@
 - friend mark:  same partition, sk ``friend#<subscriber_id>`` -> the friend's live registration (one per event; saved
                 only if absent, in the same transaction as the registration, so a double tap registers once)
 
+- friend index: pk ``semf#<workspace_id>#<subscriber_id>`` sk ``sem#<event_id>`` -> the friend's live registration of
+                that event, written and deleted in the same transactions as the friend mark, so マイページ reads one
+                partition of the friend's own items instead of every seminar of the workspace
+
 One partition per event keeps the roster a single query and the counters next to the rows they count.
 """
 
@@ -35,6 +39,10 @@ def parse_seminar_data(data: str) -> tuple[str, str, str] | None:
     if len(parts) == 3 and parts[0] == "r" and parts[1] and parts[2]:
         return "r", parts[1], parts[2]
     return None
+
+
+def friend_index_pk(workspace_id: str, subscriber_id: str) -> str:
+    return f"semf#{workspace_id}#{subscriber_id}"
 
 
 def event_sk(event_id: str) -> str:
@@ -106,6 +114,9 @@ class RegistrationModel(HaishinModel):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     checked_in_at = UTCDateTimeAttribute(null=True)
+    # a payment that came after the held seat was released and refilled: refunded automatically (Stripe refund ID)
+    refund_id = UnicodeAttribute(null=True)
+    refunded_at = UTCDateTimeAttribute(null=True)
 
 
 class FriendMarkModel(HaishinModel):
@@ -113,4 +124,15 @@ class FriendMarkModel(HaishinModel):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
+    registration_id = UnicodeAttribute()
+
+
+class FriendIndexModel(HaishinModel):
+    """One per event the friend holds a live registration of, in the friend's own partition (マイページ)."""
+
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    event_id = UnicodeAttribute()
     registration_id = UnicodeAttribute()

@@ -18,12 +18,14 @@ from pynamodb.transactions import TransactWrite
 
 from haishin.errors import NotFound
 from haishin.seminars.models import (
+    FriendIndexModel,
     FriendMarkModel,
     RegistrationModel,
     SeminarModel,
     SessionModel,
     event_pk,
     event_sk,
+    friend_index_pk,
     friend_sk,
     registration_sk,
     session_sk,
@@ -35,6 +37,25 @@ Outcome = Literal["confirmed", "waitlisted", "duplicate", "full"]
 
 _SEMINARS = DefinitionRows(SeminarModel, partition=workspace_pk, key=event_sk, id_attr="event_id",
                            missing="セミナーが見つかりません", label="seminar")
+
+
+def _index_entry(reg: RegistrationModel) -> FriendIndexModel:
+    """The friend's own partition points at this registration (saved and deleted beside the friend mark)."""
+    return FriendIndexModel(
+        pk=friend_index_pk(reg.workspace_id, reg.subscriber_id),
+        sk=event_sk(reg.event_id),
+        event_id=reg.event_id,
+        registration_id=reg.registration_id,
+    )
+
+
+def _unindex(tx: TransactWrite, reg: RegistrationModel) -> None:
+    """Delete the friend's index entry if it names this registration (one written before the index existed is
+    absent: that is fine too)."""
+    tx.delete(
+        _index_entry(reg),
+        condition=FriendIndexModel.pk.does_not_exist() | (FriendIndexModel.registration_id == reg.registration_id),
+    )
 
 
 def _transact(write: Callable[[TransactWrite], None]) -> bool:
@@ -134,6 +155,20 @@ class SeminarRepository:
             return None
         return self.registration(workspace_id, event_id, mark.registration_id)
 
+    def registrations_of_friend(self, workspace_id: str, subscriber_id: str) -> list[RegistrationModel]:
+        """The friend's live registrations, one per event (マイページ): one query of the friend's index partition,
+        then each registration by key."""
+        entries = FriendIndexModel.query(
+            friend_index_pk(workspace_id, subscriber_id), FriendIndexModel.sk.startswith("sem#"), consistent_read=True
+        )
+        out = []
+        for entry in entries:
+            try:
+                out.append(self.registration(workspace_id, entry.event_id, entry.registration_id))
+            except NotFound:
+                continue
+        return out
+
     def register(
         self, reg: RegistrationModel, session: SessionModel, *, waitlist: bool, seat: str = "confirmed"
     ) -> Outcome:
@@ -146,6 +181,7 @@ class SeminarRepository:
         def take(tx: TransactWrite) -> None:
             reg.status = seat_status
             tx.save(mark, condition=mark_free)
+            tx.save(_index_entry(reg))
             tx.update(
                 session, actions=[SessionModel.taken.add(1)], condition=SessionModel.taken < SessionModel.capacity
             )
@@ -162,6 +198,7 @@ class SeminarRepository:
             reg.status = "waitlisted"
             reg.hold_until = None
             tx.save(mark, condition=mark_free)
+            tx.save(_index_entry(reg))
             tx.update(session, actions=[SessionModel.waiting.add(1)], condition=SessionModel.pk.exists())
             tx.save(reg, condition=RegistrationModel.pk.does_not_exist())
 
@@ -192,6 +229,7 @@ class SeminarRepository:
             )
             tx.update(session, actions=[counter.add(-1)])
             tx.delete(mark, condition=FriendMarkModel.registration_id == reg.registration_id)
+            _unindex(tx, reg)
 
         if was not in ("confirmed", "pending_payment", "waitlisted") or not _transact(write):
             return False
@@ -250,6 +288,7 @@ class SeminarRepository:
                 condition=RegistrationModel.status == "cancelled",
             )
             tx.save(mark, condition=FriendMarkModel.pk.does_not_exist())
+            tx.save(_index_entry(reg))
             tx.update(
                 session, actions=[SessionModel.taken.add(1)], condition=SessionModel.taken < SessionModel.capacity
             )
@@ -258,6 +297,23 @@ class SeminarRepository:
             return False
         reg.status = "confirmed"
         return True
+
+    def record_refund(self, reg: RegistrationModel, refund_id: str, *, now: datetime) -> bool:
+        """Note the automatic refund of a late payment on the registration (False: one is noted already)."""
+        ok = _transact(
+            lambda tx: tx.update(
+                reg,
+                actions=[
+                    RegistrationModel.refund_id.set(refund_id),
+                    RegistrationModel.refunded_at.set(now),
+                    RegistrationModel.updated_at.set(now),
+                ],
+                condition=RegistrationModel.refund_id.does_not_exist(),
+            )
+        )
+        if ok:
+            reg.refund_id, reg.refunded_at = refund_id, now
+        return ok
 
     def move(self, reg: RegistrationModel, old: SessionModel, new: SessionModel, *, now: datetime) -> bool:
         """A confirmed friend's seat moves to another session of the event (False: the new one is full, or the

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +42,27 @@ log = logging.getLogger(__name__)
 PAGE = "seminar"  # token purpose: the friend's page of one event (target: the event ID)
 QR = "semqr"  # token purpose: the friend's check-in code (target: the registration ID)
 DEFAULT_ZONE = "Asia/Tokyo"
+
+
+def reminders_scenario_id(event_id: str) -> str:
+    """The scenario kept for an event's own reminders (fixed by the event: saved again on every edit)."""
+    return f"{event_id}-reminders"
+
+
+def start_field(event_id: str) -> str:
+    """The friend's field holding their seat's start for this event (per event: two events never share it)."""
+    return f"seminar_start_{event_id}"
+
+
+SEAT_FIELDS = ("seminar_start", "seminar_title", "seminar_place")  # the latest seat's; ``<name>_<event>`` per event
+
+
+def _per_event_text(text: str, event_id: str) -> str:
+    """An event's own reminder reads that event's seat fields: ``fields.seminar_title`` in its text becomes
+    ``fields.seminar_title_<event>`` (a rename of the field, rendered by the one template renderer)."""
+    for name in SEAT_FIELDS:
+        text = re.sub(rf"\bfields\.{name}\b", f"fields.{name}_{event_id}", text)
+    return text
 
 
 def seminar_url(event_id: str, workspace_id: str, token: str) -> str:
@@ -79,6 +101,11 @@ class SeminarService:
     # ------------------------------------------------------------------ events
     def _check(self, workspace_id: str, body: SeminarIn) -> None:
         """The reminder scenario must exist (named at its field, in Japanese)."""
+        if body.reminders and body.reminder_scenario_id:
+            raise ValidationFailed(
+                "リマインドは「リマインドシナリオ」か「このセミナーのリマインド」のどちらか一方にしてください",
+                where="reminders",
+            )
         if body.price.kind == "product" and body.price.product_id and self.payments is not None:
             try:
                 self.payments.get_product(workspace_id, body.price.product_id)
@@ -95,7 +122,9 @@ class SeminarService:
 
     def create(self, workspace_id: str, body: SeminarIn) -> SeminarModel:
         self._check(workspace_id, body)
-        return self.repo.create(workspace_id, new_id("sem_"), body.model_dump(), now=clock.now())
+        event_id = new_id("sem_")
+        self._save_reminders(workspace_id, event_id, body, had=False)
+        return self.repo.create(workspace_id, event_id, body.model_dump(), now=clock.now())
 
     def get(self, workspace_id: str, event_id: str) -> SeminarModel:
         return self.repo.require(workspace_id, event_id)
@@ -106,6 +135,14 @@ class SeminarService:
     def update(self, workspace_id: str, event_id: str, body: SeminarIn) -> SeminarModel:
         item = self.repo.require(workspace_id, event_id)
         self._check(workspace_id, body)
+        if self._paid(item) and body.price.kind == "free":  # a free event never releases holds (not read then)
+            self.release_expired(workspace_id, event_id, item)
+            if any(r.status == "pending_payment" for r in self.repo.registrations(workspace_id, event_id)):
+                raise Conflict(
+                    "お支払い待ちの申込があるため無料にできません。支払期限が過ぎるか、申込をキャンセルしてから変更してください",
+                    where="price",
+                )
+        self._save_reminders(workspace_id, event_id, body, had=bool(item.definition.get("reminders")))
         self.repo.save_definition(item, body.model_dump(), now=clock.now())
         return item
 
@@ -192,7 +229,7 @@ class SeminarService:
                 f"申込締切 ({_fmt_local(session.deadline, self.zone(workspace_id))}) を過ぎています",
                 where=f"session {session_id}",
             )
-        self.release_expired(workspace_id, event_id)  # an unpaid seat past its hold is free again before this one
+        self.release_expired(workspace_id, event_id, event)  # an unpaid seat past its hold is free again first
         registration_id = new_id("reg_")
         held = self._paid(event) and source != "staff"  # staff take payment themselves: their seat is confirmed
         reg = RegistrationModel(
@@ -272,17 +309,25 @@ class SeminarService:
     def _seat_effects(
         self, workspace_id: str, event: SeminarModel, reg: RegistrationModel, session: SessionModel, *, key: str
     ) -> None:
-        """A friend holds a seat: the fields ``seminar_start`` / ``seminar_title`` / ``seminar_place`` say which, and
-        the event's reminder scenario (re)starts, its steps timed from ``seminar_start`` (the one scenario engine
-        sends each step once per enrollment; a move restarts it for the new start)."""
+        """A friend holds a seat: the fields ``seminar_start`` / ``seminar_title`` / ``seminar_place`` say which (the
+        latest seat), the same fields suffixed ``_<event>`` say it for this event, and the event's reminder scenarios
+        (re)start: a chosen one timed from ``seminar_start``, the event's own from ``seminar_start_<event>`` (the one
+        scenario engine sends each step once per enrollment; a move restarts them for the new start)."""
         zone = self.zone(workspace_id)
-        actions: list[Any] = [
-            SetField(field="seminar_start", value=session.starts_at.astimezone(zone).isoformat()),
-            SetField(field="seminar_title", value=str(event.definition.get("title", ""))),
-            SetField(field="seminar_place", value=session.venue or session.online_url),
-        ]
-        scenario_id = str(event.definition.get("reminder_scenario_id") or "")
-        if scenario_id:  # stopped first: a move restarts the reminders for the new start
+        values = dict(
+            zip(
+                SEAT_FIELDS,
+                (
+                    session.starts_at.astimezone(zone).isoformat(),
+                    str(event.definition.get("title", "")),
+                    session.venue or session.online_url,
+                ),
+                strict=True,
+            )
+        )
+        actions: list[Any] = [SetField(field=name, value=value) for name, value in values.items()]
+        actions += [SetField(field=f"{name}_{event.event_id}", value=value) for name, value in values.items()]
+        for scenario_id in self._reminder_scenarios(event):  # stopped first: a move restarts them for the new start
             actions += [StopScenario(scenario_id=scenario_id), StartScenario(scenario_id=scenario_id)]
         try:
             self.collab.actions.run(workspace_id, reg.subscriber_id, actions, actor="seminar", idempotency_key=key)
@@ -290,18 +335,63 @@ class SeminarService:
             log.warning("seminar %s: the seat's fields/reminders failed: %s", event.event_id, exc.message)
 
     def _unseat_effects(self, workspace_id: str, event: SeminarModel, reg: RegistrationModel) -> None:
-        scenario_id = str(event.definition.get("reminder_scenario_id") or "")
-        if scenario_id:
+        stops: list[Any] = [StopScenario(scenario_id=scenario_id) for scenario_id in self._reminder_scenarios(event)]
+        if stops:
             try:
                 self.collab.actions.run(
                     workspace_id,
                     reg.subscriber_id,
-                    [StopScenario(scenario_id=scenario_id)],
+                    stops,
                     actor="seminar",
                     idempotency_key=f"seminar_unseat:{reg.registration_id}",
                 )
             except HaishinError as exc:
                 log.warning("seminar %s: stopping the reminders failed: %s", event.event_id, exc.message)
+
+    @staticmethod
+    def _reminder_scenarios(event: SeminarModel) -> list[str]:
+        chosen = str(event.definition.get("reminder_scenario_id") or "")
+        own = [reminders_scenario_id(event.event_id)] if event.definition.get("reminders") else []
+        return ([chosen] if chosen else []) + own
+
+    def _save_reminders(self, workspace_id: str, event_id: str, body: SeminarIn, *, had: bool) -> None:
+        """The event's own reminders become a scenario kept for it (one step per reminder, earliest first, timed
+        ``minutes_before`` the friend's ``seminar_start_<event>``; a reminder already past when the seat is taken is
+        skipped), sent by the one scenario engine; none left: that scenario is removed (enrollments finish)."""
+        scenarios = self.collab.scenarios
+        if not body.reminders:
+            if had:
+                scenarios.delete_owned(workspace_id, reminders_scenario_id(event_id))
+            return
+        steps = []
+        for index, reminder in enumerate(sorted(body.reminders, key=lambda r: -r.minutes_before)):
+            step: dict[str, Any] = {
+                "id": f"r{index + 1}",
+                "name": f"{reminder.minutes_before} 分前",
+                "timing": {
+                    "type": "relative_to_date",
+                    "field": start_field(event_id),
+                    "days": 0,
+                    "minutes": -reminder.minutes_before,
+                    "if_past": "skip_step",
+                },
+            }
+            if reminder.channel == "email":
+                subject = _per_event_text(reminder.subject, event_id) or f"{body.title} のご案内"
+                step["email"] = {"subject": subject, "text": _per_event_text(reminder.text, event_id)}
+            else:
+                step["line"] = [{"type": "text", "text": _per_event_text(reminder.text, event_id)}]
+            steps.append(step)
+        raw = {
+            "id": reminders_scenario_id(event_id),
+            "name": f"セミナーリマインド: {body.title}"[:200],
+            "description": f"セミナー {event_id} の編集画面で設定したリマインド (ここでは編集しないでください)",
+            "steps": steps,
+        }
+        try:
+            scenarios.save_owned(workspace_id, raw, actor="seminar")
+        except ValidationFailed as exc:  # e.g. a LINE text the engine refuses: said at the reminders
+            raise ValidationFailed(f"リマインドの内容が正しくありません: {exc.message}", where="reminders") from exc
 
     def _promote(self, workspace_id: str, event_id: str, session_id: str) -> list[RegistrationModel]:
         """Waitlisted friends of the session take freed seats, oldest first; each is told on LINE once."""
@@ -336,10 +426,19 @@ class SeminarService:
         minutes = int((event.definition.get("price") or {}).get("hold_minutes") or 30)
         return now + timedelta(minutes=minutes)
 
-    def release_expired(self, workspace_id: str, event_id: str) -> int:
+    def release_expired(self, workspace_id: str, event_id: str, event: SeminarModel | None = None) -> int:
         """Unpaid seats past their hold are cancelled and the waitlist moves up. Called on every read and
         registration of the event (the page, the admin's sessions and roster, a new registration): a held seat
-        nobody looks at harms nobody, so no scheduler is needed; the cancel is conditional (one release)."""
+        nobody looks at harms nobody, so no scheduler is needed; the cancel is conditional (one release). A free
+        event holds no seat: its partition is not read (tests/bench/seminar_race.py measured that query as most of
+        a registration's read units)."""
+        if event is None:
+            try:
+                event = self.repo.require(workspace_id, event_id)
+            except NotFound:  # a deleted event holds nothing (its sessions read empty)
+                return 0
+        if not self._paid(event):
+            return 0
         now = clock.now()
         released = 0
         for reg in self.repo.registrations(workspace_id, event_id):
@@ -380,21 +479,58 @@ class SeminarService:
         elif reg.status == "cancelled":  # paid after its hold was released: the seat again when one is free
             paid = self.repo.reinstate(reg, session, now=now)
             if not paid:
-                log.warning(
-                    "seminar %s: %s paid after the hold was released and no seat is free: refund it",
-                    event.event_id,
-                    reg.registration_id,
-                )
+                self._refund_late_payment(workspace_id, event, reg, str(data.get("order_id") or ""))
         else:
             paid = False  # confirmed already (a replay) or waitlisted (no payment link is shown then)
         if paid:
             self._seat_effects(workspace_id, event, reg, session, key=f"seminar_seat:{reg.registration_id}")
         return 0
 
-    def _tell_promoted(self, workspace_id: str, event_id: str, reg: RegistrationModel, session: SessionModel) -> None:
+    def _refund_late_payment(
+        self, workspace_id: str, event: SeminarModel, reg: RegistrationModel, order_id: str
+    ) -> None:
+        """The friend paid after their held seat was released and the seat went to someone else: the payment is
+        refunded in full through Stripe (once: PaymentService.refund_order's run-once key and Stripe idempotency
+        key), noted on the registration, and the friend is told on LINE (retry key per registration). A refusal
+        by Stripe is logged for the staff; the order stays paid and the roster shows no refund."""
+        if self.payments is None or not order_id:
+            return
+        try:
+            refund_id = self.payments.refund_order(
+                workspace_id, order_id, metadata={"ref": f"sem:{event.event_id}:{reg.registration_id}"}
+            )
+        except HaishinError as exc:
+            log.warning(
+                "seminar %s: refunding the late payment of %s failed, refund it by hand: %s",
+                event.event_id,
+                reg.registration_id,
+                exc.message,
+            )
+            return
+        self.repo.record_refund(reg, refund_id, now=clock.now())
+        log.info("seminar %s: late payment of %s refunded (%s)", event.event_id, reg.registration_id, refund_id)
+        title = event.definition.get("title", "")
+        text = (
+            f"「{title}」のお支払いを確認しましたが、お支払い期限を過ぎてお席が解放され、満席となっていたため"
+            "お申込みを確定できませんでした。お支払いいただいた参加費は全額返金しました"
+            " (カード会社により反映まで数日かかる場合があります)。"
+        )
+        self._tell(workspace_id, reg, text, cause="seminar-refund")
+
+    def _tell(self, workspace_id: str, reg: RegistrationModel, text: str, *, cause: str) -> None:
+        """A LINE text to the registration's friend, retry key per cause and registration. The seat or refund is done
+        already: a channel gone or LINE refusing is logged, never undoes it or fails the caller."""
         subscriber = self.collab.subscribers.get(workspace_id, reg.subscriber_id)
         if subscriber is None or not subscriber.line:
             return
+        try:
+            self.collab.messenger.push_text(
+                workspace_id, subscriber, text, retry_key=retry_key(cause, workspace_id, reg.registration_id)
+            )
+        except Exception:
+            log.exception("seminar %s: telling %s (%s) failed", reg.event_id, reg.registration_id, cause)
+
+    def _tell_promoted(self, workspace_id: str, event_id: str, reg: RegistrationModel, session: SessionModel) -> None:
         title = self.repo.require(workspace_id, event_id).definition.get("title", "")
         when = _fmt_local(session.starts_at, self.zone(workspace_id))
         if reg.status == "pending_payment" and reg.hold_until is not None:
@@ -405,16 +541,7 @@ class SeminarService:
             )
         else:
             text = f"キャンセル待ちの「{title}」({when}) に空きが出たため、お申込みが確定しました。"
-
-        try:  # the seat is taken already: a channel gone or LINE refusing must not undo or fail the cancel
-            self.collab.messenger.push_text(
-                workspace_id,
-                subscriber,
-                text,
-                retry_key=retry_key("seminar-promoted", workspace_id, reg.registration_id),
-            )
-        except Exception:
-            log.exception("seminar %s: telling %s about the freed seat failed", event_id, reg.registration_id)
+        self._tell(workspace_id, reg, text, cause="seminar-promoted")
 
     # ------------------------------------------------------------------ the friend's signed page
     def friend_link(
@@ -459,7 +586,7 @@ class SeminarService:
         """What the friend's page shows: the event, its sessions with seats left, their registration and QR."""
         subscriber_id = self.friend_of(workspace_id, event_id, token)
         event = self.repo.require(workspace_id, event_id)
-        self.release_expired(workspace_id, event_id)
+        self.release_expired(workspace_id, event_id, event)
         reg = self.repo.live_registration_of(workspace_id, event_id, subscriber_id)
         zone = self.zone(workspace_id)
         pending = bool(reg and reg.status == "pending_payment")
@@ -474,17 +601,18 @@ class SeminarService:
 
     def of_friend(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
         """The friend's live registrations (マイページ) whose session has not ended, in session order: the event, status
-        (confirmed / waitlisted), session time and place, and their signed seminar page (with the check-in QR). One
-        read per event (the friend mark in the event's partition)."""
+        (confirmed / waitlisted), session time and place, and their signed seminar page (with the check-in QR). Only
+        the friend's own items: one query of their index partition, then their registrations, sessions and events
+        by key (never every seminar of the workspace)."""
         zone = self.zone(workspace_id)
         now = clock.now()
         out: list[dict[str, Any]] = []
-        for event in self.repo.all(workspace_id):
-            reg = self.repo.live_registration_of(workspace_id, event.event_id, subscriber_id)
-            if reg is None or reg.status not in ("confirmed", "waitlisted"):
+        for reg in self.repo.registrations_of_friend(workspace_id, subscriber_id):
+            if reg.status not in ("confirmed", "waitlisted"):
                 continue
             try:
-                session = self.repo.session(workspace_id, event.event_id, reg.session_id)
+                session = self.repo.session(workspace_id, reg.event_id, reg.session_id)
+                event = self.repo.require(workspace_id, reg.event_id)
             except NotFound:
                 continue
             if session.ends_at < now:
@@ -554,19 +682,27 @@ class SeminarService:
         session = self.repo.session(workspace_id, event_id, session_id)
         title = self.repo.require(workspace_id, event_id).definition.get("title", "")
         when = _fmt_local(session.starts_at, self.zone(workspace_id))
-        heads = {
-            "confirmed": f"「{title}」({when}) のお申込みが完了しました。",
-            "pending_payment": f"「{title}」({when}) のお席を仮押さえしました。"
-            f"{_fmt_local(reg.hold_until or clock.now(), self.zone(workspace_id))} までに"
-            "下のページから参加費をお支払いいただくと確定します。",
-        }
-        head = heads.get(
-            reg.status,
-            f"「{title}」({when}) は満席のため、キャンセル待ちで受け付けました。空きが出たらお知らせします。",
+        head = (
+            f"「{title}」({when}) のお申込みが完了しました。"
+            if reg.status == "confirmed"
+            else f"「{title}」({when}) は満席のため、キャンセル待ちで受け付けました。空きが出たらお知らせします。"
         )
         link = self.friend_link(workspace_id, event_id, subscriber_id)
-        where = "お支払い" if reg.status == "pending_payment" else "受付用 QR コードの表示"
-        return [{"type": "text", "text": f"{head}\n{where}・キャンセルはこちら:\n{link}"}]
+        if reg.status == "pending_payment":
+            event = self.repo.require(workspace_id, event_id)
+            pay = self.pay_url(workspace_id, event, subscriber_id, reg) or link
+            deadline = _fmt_local(reg.hold_until or clock.now(), self.zone(workspace_id))
+            return [
+                {
+                    "type": "text",
+                    "text": f"「{title}」({when}) のお席を仮押さえしました。\n"
+                    f"{deadline} までに参加費をお支払いください。お支払いが済むとお申込みが確定します"
+                    "(期限を過ぎるとお席は解放されます)。\n"
+                    f"▼参加費のお支払いはこちら\n{pay}\n"
+                    f"▼お申込み内容の確認・キャンセルはこちら\n{link}",
+                }
+            ]
+        return [{"type": "text", "text": f"{head}\n受付用 QR コードの表示・キャンセルはこちら:\n{link}"}]
 
     def pay_url(self, workspace_id: str, event: SeminarModel, subscriber_id: str, reg: RegistrationModel) -> str | None:
         """A held seat's purchase link for this friend (the payments product page, Stripe Checkout); the order
@@ -707,7 +843,7 @@ class SeminarService:
                     row["subscriber_id"],
                     name,
                     starts.get(row["session_id"], ""),
-                    labels.get(row["status"], row["status"]),
+                    labels.get(row["status"], row["status"]) + ("・返金済" if row.get("refund_id") else ""),
                     marks.get(row["attendance"], ""),
                     datetime.fromisoformat(row["created_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
                 ]
@@ -756,6 +892,7 @@ class SeminarService:
             "created_at": iso(item.created_at),
             "hold_until": iso(item.hold_until) if item.hold_until else None,
             "checked_in_at": iso(item.checked_in_at) if item.checked_in_at else None,
+            "refund_id": item.refund_id or None,
         }
 
 

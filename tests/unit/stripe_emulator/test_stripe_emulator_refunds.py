@@ -1,0 +1,40 @@
+"""Refunds on the Stripe stand-in through ``StripeGateway.create_refund`` (the real ``stripe`` library over HTTP):
+a retried call with the same idempotency key returns the first refund, and refunding a fully refunded charge is
+Stripe's 400, raised as ExternalServiceError."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from haishin.errors import ExternalServiceError
+from haishin.stripe_api import StripeGateway
+from haishin_local.stripe_emulator import StripeEmulator
+
+pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+KEY = "sk_test_emulator"
+
+
+@pytest.fixture
+def emulator() -> Iterator[StripeEmulator]:
+    with StripeEmulator(auto_deliver=False) as emu:
+        yield emu
+
+
+def test_a_refund_is_idempotent_and_a_second_one_is_refused(emulator: StripeEmulator) -> None:
+    gateway = StripeGateway(base_url=emulator.base_url)
+    session = gateway.create_checkout_session(KEY, {
+        "mode": "payment", "success_url": "https://example.com/done",
+        "line_items": [{"price_data": {"currency": "jpy", "unit_amount": 5000, "product_data": {"name": "参加費"}},
+                        "quantity": 1}]}, idempotency_key="checkout:o_1")
+    emulator.complete_checkout(session["id"])
+    intent = emulator.objects[session["id"]]["payment_intent"]
+    first = gateway.create_refund(KEY, payment_intent=intent, metadata={"order_id": "o_1"},
+                                  idempotency_key="refund:o_1")
+    again = gateway.create_refund(KEY, payment_intent=intent, metadata={"order_id": "o_1"},
+                                  idempotency_key="refund:o_1")
+    assert first == again and first["amount"] == 5000 and first["status"] == "succeeded"
+    assert len([o for o in emulator.objects.values() if o.get("object") == "refund"]) == 1
+    with pytest.raises(ExternalServiceError):
+        gateway.create_refund(KEY, payment_intent=intent, metadata={}, idempotency_key="refund:other")
