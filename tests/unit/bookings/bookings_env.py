@@ -3,11 +3,13 @@ in-memory secret store and recording fakes for LINE and the event fanout."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from moto.core.botocore_stubber import BotocoreStubber
 
 from haishin import wiring
 from haishin.bookings.service import BookingService
@@ -105,3 +107,18 @@ def friends(env: Env) -> Callable[[int], list[str]]:
         return out
 
     return make
+
+
+@pytest.fixture
+def atomic_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's in-process DynamoDB is not thread-safe (a transaction deep-copies tables another thread is writing);
+    DynamoDB applies each request atomically. One lock per request gives the same: the service code between the
+    requests still runs in 16 threads at once, and nothing in it locks."""
+    lock = threading.Lock()
+    original = BotocoreStubber.__call__
+
+    def serialised(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", serialised)

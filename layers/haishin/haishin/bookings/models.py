@@ -6,6 +6,11 @@
             15-minute unit of the staff member's time. A booking adds 1 to every unit it covers, each on the
             condition ``held < capacity``, in the same transaction that writes the booking: two friends can never
             both take the last place, and a 60-minute booking blocks the 30-minute slots it overlaps.
+- menu unit: pk ``bkmunit#<workspace_id>#<menu_id>`` sk ``<unit start iso>``: the same count per menu, for a
+            menu with its own capacity (a room or machine shared by every staff member), raised in the same
+            transaction on ``held < menu capacity``.
+            Both unit rows carry ``expires_at`` (TTL, epoch seconds): 30 days after the unit ends DynamoDB removes
+            them; past units are never read (open slots start after now).
 - booking:  pk ``bkcal#<workspace_id>#<local date>`` sk ``<start iso>#<booking_id>``: one partition per day of
             the workspace's zone, so the day/week calendar is a query per day.
 - lookup:   pk ``bkg#<booking_id>`` sk ``booking`` -> workspace and where the booking lives (signed cancel links
@@ -16,7 +21,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
 
 from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 
@@ -33,6 +38,10 @@ def menu_sk(menu_id: str) -> str:
 
 def unit_pk(workspace_id: str, staff_id: str) -> str:
     return f"bkunit#{workspace_id}#{staff_id}"
+
+
+def menu_unit_pk(workspace_id: str, menu_id: str) -> str:
+    return f"bkmunit#{workspace_id}#{menu_id}"
 
 
 def day_pk(workspace_id: str, local_date: str) -> str:
@@ -79,6 +88,7 @@ class UnitModel(HaishinModel):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     held = NumberAttribute(default=0)  # bookings holding this unit
+    expires_at = NumberAttribute(null=True)  # TTL (epoch seconds): 30 days after the unit ends
 
 
 class BookingModel(HaishinModel):
@@ -98,6 +108,8 @@ class BookingModel(HaishinModel):
     created_at = UTCDateTimeAttribute()
     canceled_at = UTCDateTimeAttribute(null=True)
     rescheduled_from = UnicodeAttribute(null=True)  # the booking this one replaced (a reschedule)
+    # it holds the menu's unit counters (the menu had its own capacity when booked): a cancel frees exactly those
+    menu_units = BooleanAttribute(null=True)
 
 
 class BookingLookupModel(HaishinModel):

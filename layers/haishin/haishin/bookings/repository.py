@@ -3,7 +3,7 @@ the bookings feature. Capacity is enforced here by conditional writes in one tra
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -15,11 +15,13 @@ from haishin.bookings.models import (
     FriendBookingModel,
     MenuModel,
     StaffModel,
+    UNIT_MINUTES,
     UnitModel,
     day_pk,
     friend_pk,
     lookup_pk,
     menu_sk,
+    menu_unit_pk,
     staff_sk,
     unit_pk,
 )
@@ -35,6 +37,30 @@ def _friend_item(booking: BookingModel) -> FriendBookingModel:
         booking_id=booking.booking_id,
         day_pk=booking.pk,
         day_sk=booking.sk,
+    )
+
+
+UNIT_KEEP = timedelta(days=30)  # a unit counter's TTL after the unit ends (past units are never read)
+
+
+def _expiry(unit: datetime) -> int:
+    return int((unit + timedelta(minutes=UNIT_MINUTES) + UNIT_KEEP).timestamp())
+
+
+def _hold(tx: TransactWrite, pk: str, unit: datetime, capacity: int) -> None:
+    """+1 on one unit counter while it holds fewer than ``capacity`` (and its TTL, 30 days after the unit)."""
+    tx.update(
+        UnitModel(pk=pk, sk=iso(unit)),
+        actions=[UnitModel.held.add(1), UnitModel.expires_at.set(_expiry(unit))],
+        condition=UnitModel.held.does_not_exist() | (UnitModel.held < capacity),
+    )
+
+
+def _free(tx: TransactWrite, pk: str, unit: datetime) -> None:
+    tx.update(
+        UnitModel(pk=pk, sk=iso(unit)),
+        actions=[UnitModel.held.add(-1), UnitModel.expires_at.set(_expiry(unit))],
+        condition=UnitModel.held > 0,
     )
 
 
@@ -111,10 +137,18 @@ class BookingRepository:
         )
         return {row.sk: int(row.held or 0) for row in rows}
 
+    def menu_unit_counts(self, workspace_id: str, menu_id: str, start: datetime, end: datetime) -> dict[str, int]:
+        """The same per unit of a menu with its own capacity (bookings of the menu at that time, any staff)."""
+        rows = UnitModel.query(
+            menu_unit_pk(workspace_id, menu_id), UnitModel.sk.between(iso(start), iso(end)), consistent_read=True
+        )
+        return {row.sk: int(row.held or 0) for row in rows}
+
     # ------------------------------------------------------------------ bookings
-    def book(self, booking: BookingModel, units: list[datetime], capacity: int) -> bool:
+    def book(self, booking: BookingModel, units: list[datetime], capacity: int, menu_capacity: int = 0) -> bool:
         """The booking, its lookup and +1 on every unit it covers, in one transaction; each unit only while it holds
-        fewer than ``capacity`` bookings. False when a unit was full (the slot was taken meanwhile): nothing written."""
+        fewer than ``capacity`` bookings (and, when ``menu_capacity`` is set, +1 on the menu's units while under
+        it). False when a unit was full (the slot was taken meanwhile): nothing written."""
         lookup = BookingLookupModel(
             pk=lookup_pk(booking.booking_id),
             sk="booking",
@@ -129,12 +163,9 @@ class BookingRepository:
                 tx.save(lookup, condition=BookingLookupModel.pk.does_not_exist())
                 tx.save(_friend_item(booking))
                 for unit in units:
-                    item = UnitModel(pk=unit_pk(booking.workspace_id, booking.staff_id), sk=iso(unit))
-                    tx.update(
-                        item,
-                        actions=[UnitModel.held.add(1)],
-                        condition=UnitModel.held.does_not_exist() | (UnitModel.held < capacity),
-                    )
+                    _hold(tx, unit_pk(booking.workspace_id, booking.staff_id), unit, capacity)
+                    if booking.menu_units:
+                        _hold(tx, menu_unit_pk(booking.workspace_id, booking.menu_id), unit, menu_capacity)
         except TransactWriteError as exc:
             if condition_failed(exc):
                 return False
@@ -152,8 +183,9 @@ class BookingRepository:
                     condition=BookingModel.status == "booked",
                 )
                 for unit in units:
-                    item = UnitModel(pk=unit_pk(booking.workspace_id, booking.staff_id), sk=iso(unit))
-                    tx.update(item, actions=[UnitModel.held.add(-1)], condition=UnitModel.held > 0)
+                    _free(tx, unit_pk(booking.workspace_id, booking.staff_id), unit)
+                    if booking.menu_units:
+                        _free(tx, menu_unit_pk(booking.workspace_id, booking.menu_id), unit)
         except TransactWriteError as exc:
             if condition_failed(exc):
                 return False
@@ -171,6 +203,7 @@ class BookingRepository:
         capacity: int,
         *,
         now: datetime,
+        menu_capacity: int = 0,
     ) -> bool:
         """A reschedule in one transaction: ``old`` -> rescheduled (only while booked), ``new`` and its lookup
         written, -1 on the units only the old booking held, +1 (each while ``held < capacity``) on the units only the
@@ -185,7 +218,9 @@ class BookingRepository:
             day_sk=new.sk,
         )
         same_staff = old.staff_id == new.staff_id
-        keep = {iso(u) for u in old_units} & {iso(u) for u in new_units} if same_staff else set()
+        both = {iso(u) for u in old_units} & {iso(u) for u in new_units}
+        keep = both if same_staff else set()
+        keep_menu = both if old.menu_units and new.menu_units and old.menu_id == new.menu_id else set()
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.update(
@@ -198,16 +233,14 @@ class BookingRepository:
                 tx.save(_friend_item(new))
                 for unit in old_units:
                     if iso(unit) not in keep:
-                        item = UnitModel(pk=unit_pk(old.workspace_id, old.staff_id), sk=iso(unit))
-                        tx.update(item, actions=[UnitModel.held.add(-1)], condition=UnitModel.held > 0)
+                        _free(tx, unit_pk(old.workspace_id, old.staff_id), unit)
+                    if old.menu_units and iso(unit) not in keep_menu:
+                        _free(tx, menu_unit_pk(old.workspace_id, old.menu_id), unit)
                 for unit in new_units:
                     if iso(unit) not in keep:
-                        item = UnitModel(pk=unit_pk(new.workspace_id, new.staff_id), sk=iso(unit))
-                        tx.update(
-                            item,
-                            actions=[UnitModel.held.add(1)],
-                            condition=UnitModel.held.does_not_exist() | (UnitModel.held < capacity),
-                        )
+                        _hold(tx, unit_pk(new.workspace_id, new.staff_id), unit, capacity)
+                    if new.menu_units and iso(unit) not in keep_menu:
+                        _hold(tx, menu_unit_pk(new.workspace_id, new.menu_id), unit, menu_capacity)
         except TransactWriteError as exc:
             if condition_failed(exc):
                 return False

@@ -198,11 +198,19 @@ class BookingService:
         zone = self.zone(workspace_id)
         duration = timedelta(minutes=int(menu.definition["duration_minutes"]))
         earliest = clock.now() + timedelta(minutes=int(menu.definition.get("book_lead_minutes") or 0))
+        first = _local(start_date, 0, zone)
+        last = _local(start_date + timedelta(days=days), 0, zone)
+        menu_capacity = int(menu.definition.get("capacity") or 0)
+        menu_counts = (
+            self.repository.menu_unit_counts(workspace_id, menu_id, first, last) if menu_capacity else {}
+        )
+        if menu_capacity and ignoring is not None and ignoring.menu_units and ignoring.menu_id == menu_id:
+            for unit in _units(ignoring.start, ignoring.end):
+                if menu_counts.get(iso(unit)):
+                    menu_counts[iso(unit)] -= 1
         out: list[Slot] = []
         for staff in self._staff_for(workspace_id, menu, staff_id):
             capacity = int(staff.definition.get("capacity") or 1)
-            first = _local(start_date, 0, zone)
-            last = _local(start_date + timedelta(days=days), 0, zone)
             counts = self.repository.unit_counts(workspace_id, staff.staff_id, first, last)
             if ignoring is not None and ignoring.staff_id == staff.staff_id:  # a reschedule may overlap itself
                 for unit in _units(ignoring.start, ignoring.end):
@@ -217,9 +225,12 @@ class BookingService:
                         at += int(duration.total_seconds() // 60)
                         if start < earliest:
                             continue
-                        held = max(counts.get(iso(u), 0) for u in _units(start, start + duration))
-                        if held < capacity:
-                            out.append(Slot(start, start + duration, staff.staff_id, capacity - held))
+                        covered = _units(start, start + duration)
+                        left = capacity - max(counts.get(iso(u), 0) for u in covered)
+                        if menu_capacity:
+                            left = min(left, menu_capacity - max(menu_counts.get(iso(u), 0) for u in covered))
+                        if left > 0:
+                            out.append(Slot(start, start + duration, staff.staff_id, left))
         out.sort(key=lambda s: (s.start, s.staff_id))
         return out
 
@@ -267,8 +278,11 @@ class BookingService:
                 status="booked",
                 booked_by=booked_by,
                 created_at=now,
+                menu_units=bool(menu.definition.get("capacity")) or None,
             )
-            if self.repository.book(booking, _units(slot.start, slot.end), int(staff.definition.get("capacity") or 1)):
+            capacity = int(staff.definition.get("capacity") or 1)
+            menu_capacity = int(menu.definition.get("capacity") or 0)
+            if self.repository.book(booking, _units(slot.start, slot.end), capacity, menu_capacity):
                 self._after_booking(workspace_id, booking, menu, staff, subscriber, zone)
                 return booking
         raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
@@ -317,6 +331,7 @@ class BookingService:
                 booked_by=booked_by,
                 created_at=clock.now(),
                 rescheduled_from=old.booking_id,
+                menu_units=bool(menu.definition.get("capacity")) or None,
             )
             if self.repository.move(
                 old,
@@ -325,6 +340,7 @@ class BookingService:
                 _units(slot.start, slot.end),
                 int(staff.definition.get("capacity") or 1),
                 now=clock.now(),
+                menu_capacity=int(menu.definition.get("capacity") or 0),
             ):
                 self._after_booking(workspace_id, new, menu, staff, subscriber, zone, heading="ご予約を変更しました。")
                 return new
