@@ -68,8 +68,8 @@ def test_a_menu_capacity_set_after_bookings_never_blocks_their_cancel(env: Any, 
 
 
 def test_menu_capacity_is_validated_in_japanese(env: Any) -> None:
-    with pytest.raises(ValidationFailed, match="6 時間以内"):
-        env.service.save_menu(WS, {"name": "一日講座", "duration_minutes": 420, "capacity": 3})
+    with pytest.raises(ValidationFailed, match="5 時間以内"):
+        env.service.save_menu(WS, {"name": "一日講座", "duration_minutes": 330, "capacity": 3})
     with pytest.raises(ValidationFailed):
         env.service.save_menu(WS, {"name": "x", "duration_minutes": 60, "capacity": 0})
     assert env.service.list_menus(WS) == []
@@ -78,7 +78,12 @@ def test_menu_capacity_is_validated_in_japanese(env: Any) -> None:
 @pytest.mark.parametrize(("room", "racers"), [(1, 50), (2, 50)])
 @pytest.mark.parametrize("stale_reads", [False, True])
 def test_racing_friends_get_exactly_the_menu_capacity(
-    env: Any, friends: Any, atomic_requests: None, monkeypatch: pytest.MonkeyPatch, room: int, racers: int,
+    env: Any,
+    friends: Any,
+    atomic_requests: None,
+    monkeypatch: pytest.MonkeyPatch,
+    room: int,
+    racers: int,
     stale_reads: bool,
 ) -> None:
     """Three staff free at 10:00, a room for ``room``: 50 friends book 指名なし at once -> exactly ``room``

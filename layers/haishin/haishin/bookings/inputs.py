@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 UNIT_MINUTES = 15  # the grid every slot and duration sits on (haishin.bookings.models.UNIT_MINUTES)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
-MENU_CAPACITY_MAX_MINUTES = 360
+MENU_CAPACITY_MAX_MINUTES = 300
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
 
 
@@ -97,7 +97,7 @@ class MenuInput(BaseModel):
     @model_validator(mode="after")
     def _capacity_fits_a_transaction(self) -> MenuInput:
         # a reschedule touches every unit of the old and new slot for staff and menu in one DynamoDB transaction
-        # (at most 100 items): 6 hours = 24 units -> 4 x 24 + 4 items
+        # (at most 100 items): 5 hours = 20 units -> 4 x 20 + 5 items
         if self.capacity is not None and self.duration_minutes > MENU_CAPACITY_MAX_MINUTES:
             raise ValueError(
                 f"メニューの同時予約数を設定できるのは所要時間 {MENU_CAPACITY_MAX_MINUTES // 60} 時間以内のメニューです"

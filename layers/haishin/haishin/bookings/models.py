@@ -17,6 +17,9 @@
             carry only the booking ID).
 - friend:   pk ``bkfr#<workspace_id>#<subscriber_id>`` sk ``<start iso>#<booking_id>`` -> where the booking lives:
             the friend's bookings in time order (マイページ), written in the booking's own transaction.
+- menu index: pk ``bkmenu#<workspace_id>#<menu_id>`` sk ``<start iso>#<booking_id>``, the same shape: the menu's
+            bookings in time order, so deleting a menu can see its future bookings (a staff member's are its unit
+            counters).
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ def lookup_pk(booking_id: str) -> str:
 
 def friend_pk(workspace_id: str, subscriber_id: str) -> str:
     return f"bkfr#{workspace_id}#{subscriber_id}"
+
+
+def menu_index_pk(workspace_id: str, menu_id: str) -> str:
+    return f"bkmenu#{workspace_id}#{menu_id}"
 
 
 class StaffModel(HaishinModel):
@@ -110,6 +117,9 @@ class BookingModel(HaishinModel):
     rescheduled_from = UnicodeAttribute(null=True)  # the booking this one replaced (a reschedule)
     # it holds the menu's unit counters (the menu had its own capacity when booked): a cancel frees exactly those
     menu_units = BooleanAttribute(null=True)
+    # the names when booked: the calendar and CSV still name a menu or staff member deleted later
+    menu_name = UnicodeAttribute(null=True)
+    staff_name = UnicodeAttribute(null=True)
 
 
 class BookingLookupModel(HaishinModel):
@@ -124,7 +134,7 @@ class BookingLookupModel(HaishinModel):
 
 
 class FriendBookingModel(HaishinModel):
-    """One of the friend's bookings (the per-friend item collection; the booking itself holds the status)."""
+    """One of the friend's (or the menu's) bookings: an index item pointing at the booking, which holds the status."""
 
     Meta = model_meta("WORKSPACE_TABLE")
 

@@ -10,16 +10,17 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from haishin.bookings.models import (
+    UNIT_MINUTES,
     BookingLookupModel,
     BookingModel,
     FriendBookingModel,
     MenuModel,
     StaffModel,
-    UNIT_MINUTES,
     UnitModel,
     day_pk,
     friend_pk,
     lookup_pk,
+    menu_index_pk,
     menu_sk,
     menu_unit_pk,
     staff_sk,
@@ -62,6 +63,12 @@ def _free(tx: TransactWrite, pk: str, unit: datetime) -> None:
         actions=[UnitModel.held.add(-1), UnitModel.expires_at.set(_expiry(unit))],
         condition=UnitModel.held > 0,
     )
+
+
+def _menu_item(booking: BookingModel) -> FriendBookingModel:
+    item = _friend_item(booking)
+    item.pk = menu_index_pk(booking.workspace_id, booking.menu_id)
+    return item
 
 
 class BookingRepository:
@@ -162,6 +169,7 @@ class BookingRepository:
                 tx.save(booking, condition=BookingModel.pk.does_not_exist())
                 tx.save(lookup, condition=BookingLookupModel.pk.does_not_exist())
                 tx.save(_friend_item(booking))
+                tx.save(_menu_item(booking))
                 for unit in units:
                     _hold(tx, unit_pk(booking.workspace_id, booking.staff_id), unit, capacity)
                     if booking.menu_units:
@@ -231,6 +239,7 @@ class BookingRepository:
                 tx.save(new, condition=BookingModel.pk.does_not_exist())
                 tx.save(lookup, condition=BookingLookupModel.pk.does_not_exist())
                 tx.save(_friend_item(new))
+                tx.save(_menu_item(new))
                 for unit in old_units:
                     if iso(unit) not in keep:
                         _free(tx, unit_pk(old.workspace_id, old.staff_id), unit)
@@ -271,6 +280,32 @@ class BookingRepository:
             except BookingModel.DoesNotExist:  # pragma: no cover - written together
                 continue
         return out
+
+    def staff_busy_after(self, workspace_id: str, staff_id: str, now: datetime) -> str | None:
+        """The first unit at or after ``now`` that a booking of the staff member holds (None: no future booking).
+        The unit counters are exact (+1 on book, -1 on cancel) and older than the menu index."""
+        rows = UnitModel.query(
+            unit_pk(workspace_id, staff_id),
+            UnitModel.sk >= iso(now - timedelta(minutes=UNIT_MINUTES)),
+            filter_condition=UnitModel.held > 0,
+            consistent_read=True,
+        )
+        return next((row.sk for row in rows), None)
+
+    def menu_booked_after(self, workspace_id: str, menu_id: str, now: datetime) -> BookingModel | None:
+        """The menu's first booking still booked and not ended at ``now`` (the menu index; 8 hours back covers a
+        booking already under way)."""
+        rows = FriendBookingModel.query(
+            menu_index_pk(workspace_id, menu_id), FriendBookingModel.sk >= iso(now - timedelta(hours=8))
+        )
+        for row in rows:
+            try:
+                booking = BookingModel.get(row.day_pk, row.day_sk, consistent_read=True)
+            except BookingModel.DoesNotExist:  # pragma: no cover - written together
+                continue
+            if booking.status == "booked" and booking.end > now:
+                return booking
+        return None
 
     def day(self, workspace_id: str, local_date: str) -> list[BookingModel]:
         return list(BookingModel.query(day_pk(workspace_id, local_date), consistent_read=True))

@@ -9,6 +9,8 @@ closes the 30-minute slots it overlaps.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,6 +24,8 @@ from haishin.actions import AddTag, SetField
 from haishin.bookings.inputs import UNIT_MINUTES, WEEKDAYS, BookInput, MenuInput, StaffInput, minutes
 from haishin.bookings.models import BookingModel, MenuModel, StaffModel, day_pk
 from haishin.bookings.repository import BookingRepository
+from haishin.csvio.cells import neutralise_row
+from haishin.csvio.exporter import ExportEncoding, encode_sheet
 from haishin.errors import Conflict, NotFound, ValidationFailed, pydantic_message
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
@@ -45,6 +49,30 @@ BOOKING_MENU = "booking_menu"
 CREATED = "booking_created"
 CANCELED = "booking_canceled"
 STATUSES = ("booked", "canceled", "attended", "no_show")
+STATUS_LABELS = {
+    "booked": "予約中",
+    "canceled": "キャンセル",
+    "rescheduled": "日時変更済み",
+    "attended": "来店",
+    "no_show": "無断キャンセル",
+    "pending_payment": "支払い待ち",
+    "expired": "支払い期限切れ",
+}
+DELETED_MENU = "（削除されたメニュー）"
+DELETED_STAFF = "（削除された担当者）"
+CSV_HEADERS = [
+    "日付",
+    "開始",
+    "終了",
+    "メニュー",
+    "担当者",
+    "友だち",
+    "友だちID",
+    "状態",
+    "予約した人",
+    "予約ID",
+    "受付日時",
+]
 
 
 @dataclass(frozen=True)
@@ -146,7 +174,22 @@ class BookingService:
         )
 
     def delete_staff(self, workspace_id: str, staff_id: str) -> None:
-        self.repository.delete(self.repository.staff(workspace_id, staff_id))
+        """Refused while the staff member has a booking not yet over (cancel or move it first; past bookings keep
+        the name they were booked with)."""
+        staff = self.repository.staff(workspace_id, staff_id)
+        busy = self.repository.staff_busy_after(workspace_id, staff_id, clock.now())
+        if busy is not None:
+            when = self._label(workspace_id, datetime.fromisoformat(busy))
+            raise Conflict(
+                f"担当者「{staff.definition.get('name')}」には今後の予約があります（{when} など）。"
+                "予約をキャンセルするか別の担当者に変更してから削除してください。受付を止めるだけなら「受付中」を外してください",
+                where=f"staff {staff_id}",
+            )
+        self.repository.delete(staff)
+
+    def _label(self, workspace_id: str, at: datetime) -> str:
+        local = at.astimezone(self.zone(workspace_id))
+        return f"{local.month}月{local.day}日 {local.strftime('%H:%M')}"
 
     def list_menus(self, workspace_id: str) -> list[MenuModel]:
         return sorted(self.repository.all_menus(workspace_id), key=lambda m: m.created_at)
@@ -163,7 +206,17 @@ class BookingService:
         )
 
     def delete_menu(self, workspace_id: str, menu_id: str) -> None:
-        self.repository.delete(self.repository.menu(workspace_id, menu_id))
+        """Refused while the menu has a booking not yet over (past bookings keep the menu's name)."""
+        menu = self.repository.menu(workspace_id, menu_id)
+        booked = self.repository.menu_booked_after(workspace_id, menu_id, clock.now())
+        if booked is not None:
+            raise Conflict(
+                f"メニュー「{menu.definition.get('name')}」には今後の予約があります"
+                f"（{self._label(workspace_id, booked.start)} など）。"
+                "予約をキャンセルまたは変更してから削除してください。受付を止めるだけなら「受付中」を外してください",
+                where=f"menu {menu_id}",
+            )
+        self.repository.delete(menu)
 
     # ------------------------------------------------------------------ slots
     def _staff_for(self, workspace_id: str, menu: MenuModel, staff_id: str) -> list[StaffModel]:
@@ -201,9 +254,7 @@ class BookingService:
         first = _local(start_date, 0, zone)
         last = _local(start_date + timedelta(days=days), 0, zone)
         menu_capacity = int(menu.definition.get("capacity") or 0)
-        menu_counts = (
-            self.repository.menu_unit_counts(workspace_id, menu_id, first, last) if menu_capacity else {}
-        )
+        menu_counts = self.repository.menu_unit_counts(workspace_id, menu_id, first, last) if menu_capacity else {}
         if menu_capacity and ignoring is not None and ignoring.menu_units and ignoring.menu_id == menu_id:
             for unit in _units(ignoring.start, ignoring.end):
                 if menu_counts.get(iso(unit)):
@@ -279,6 +330,8 @@ class BookingService:
                 booked_by=booked_by,
                 created_at=now,
                 menu_units=bool(menu.definition.get("capacity")) or None,
+                menu_name=str(menu.definition["name"]),
+                staff_name=str(staff.definition["name"]),
             )
             capacity = int(staff.definition.get("capacity") or 1)
             menu_capacity = int(menu.definition.get("capacity") or 0)
@@ -287,9 +340,7 @@ class BookingService:
                 return booking
         raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
 
-    def reschedule(
-        self, workspace_id: str, booking_id: str, body: Any, *, booked_by: str = "staff"
-    ) -> BookingModel:
+    def reschedule(self, workspace_id: str, booking_id: str, body: Any, *, booked_by: str = "staff") -> BookingModel:
         """Move a booking to another slot (staff; body: ``start``, optional ``staff_id``): one transaction marks the old
         booking ``rescheduled``, writes the new one and moves the unit counts, so the old place is never freed
         before the new one is held. The friend gets 「ご予約を変更しました」 and the reminder follows the new date
@@ -332,6 +383,8 @@ class BookingService:
                 created_at=clock.now(),
                 rescheduled_from=old.booking_id,
                 menu_units=bool(menu.definition.get("capacity")) or None,
+                menu_name=str(menu.definition["name"]),
+                staff_name=str(staff.definition["name"]),
             )
             if self.repository.move(
                 old,
@@ -503,6 +556,54 @@ class BookingService:
             out.extend(self.repository.day(workspace_id, (start_date + timedelta(days=offset)).isoformat()))
         return out
 
+    def calendar_views(self, workspace_id: str, start_date: date, days: int = 7) -> list[dict[str, Any]]:
+        """The calendar's bookings as views with names: the menu and staff names they were booked with (for older
+        bookings the current ones, or 「削除された…」), and the friend's display name."""
+        zone = self.zone(workspace_id)
+        menus = {m.menu_id: str(m.definition.get("name") or "") for m in self.repository.all_menus(workspace_id)}
+        staff = {s.staff_id: str(s.definition.get("name") or "") for s in self.repository.all_staff(workspace_id)}
+        friends: dict[str, str] = {}
+        out: list[dict[str, Any]] = []
+        for booking in self.calendar(workspace_id, start_date, days):
+            view = self.view(booking, zone)
+            view["menu_name"] = view["menu_name"] or menus.get(booking.menu_id) or DELETED_MENU
+            view["staff_name"] = view["staff_name"] or staff.get(booking.staff_id) or DELETED_STAFF
+            if booking.subscriber_id not in friends:
+                friend = self.collab.subscribers.get(workspace_id, booking.subscriber_id)
+                friends[booking.subscriber_id] = str(getattr(friend, "display_name", "") or "") if friend else ""
+            view["friend_name"] = friends[booking.subscriber_id]
+            out.append(view)
+        return out
+
+    def calendar_csv(
+        self, workspace_id: str, start_date: date, days: int = 7, encoding: ExportEncoding = "utf-8-sig"
+    ) -> bytes:
+        """The bookings of the days as the spreadsheet a shop opens in Excel (UTF-8 with BOM or Shift_JIS), names
+        rather than IDs, times in the workspace's zone; cells neutralised against CSV injection."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(CSV_HEADERS)
+        for view in self.calendar_views(workspace_id, start_date, days):
+            created = datetime.fromisoformat(view["created_at"]).astimezone(self.zone(workspace_id))
+            writer.writerow(
+                neutralise_row(
+                    [
+                        view["local_date"],
+                        view["local_time"],
+                        view["end_time"],
+                        view["menu_name"],
+                        view["staff_name"],
+                        view["friend_name"],
+                        view["subscriber_id"],
+                        STATUS_LABELS.get(view["status"], view["status"]),
+                        "友だち" if view["booked_by"] == "friend" else "スタッフ",
+                        view["booking_id"],
+                        created.strftime("%Y/%m/%d %H:%M"),
+                    ]
+                )
+            )
+        return encode_sheet(buffer.getvalue(), encoding)
+
     def upcoming_for(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
         """The friend's upcoming bookings (マイページ), in time order: date and time in the workspace's zone, menu,
         staff, and the signed cancel link while the menu's cancel cutoff has not passed."""
@@ -577,6 +678,9 @@ class BookingService:
             "end": iso(booking.end),
             "local_date": local.date().isoformat(),
             "local_time": local.strftime("%H:%M"),
+            "end_time": booking.end.astimezone(zone).strftime("%H:%M"),
+            "menu_name": booking.menu_name or "",
+            "staff_name": booking.staff_name or "",
             "status": booking.status,
             "booked_by": booking.booked_by,
             "created_at": iso(booking.created_at),

@@ -52,6 +52,23 @@ CP932_LOOKALIKES = str.maketrans({
     "\u00ac": "\uffe2", "\u2014": "\u2015",
 })
 PLACEHOLDER = "〓"
+
+
+def encode_sheet(text: str, encoding: ExportEncoding) -> bytes:
+    """A whole CSV text as the bytes Excel opens: UTF-8 with BOM, or CP932 with the look-alikes mapped and any
+    other character CP932 lacks as 〓."""
+    if encoding == "cp932":
+        text = text.translate(CP932_LOOKALIKES)
+        return "".join(ch if _in_cp932(ch) else PLACEHOLDER for ch in text).encode("cp932")
+    return text.encode("utf-8-sig")
+
+
+def _in_cp932(ch: str) -> bool:
+    try:
+        ch.encode("cp932")
+    except UnicodeEncodeError:
+        return False
+    return True
 _ATTRIBUTES = {
     "subscriber_id": [], "display_name": ["display_name"], "line_user_id": ["line"], "email": ["email"],
     "phone": ["phone"], "tags": ["tags"], "inflow_route": ["inflow_route"], "follow_status": ["line"],

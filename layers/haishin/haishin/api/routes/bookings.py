@@ -130,12 +130,26 @@ def list_booking_slots() -> dict[str, Any]:
 
 @router.get("/bookings")
 @requires(Permission.VIEW_SUBSCRIBERS)
-def list_bookings() -> dict[str, Any]:
+def list_bookings() -> Any:
+    """The calendar's bookings with names; ``format=csv`` (export permission) downloads them, ``encoding=cp932``
+    as Shift_JIS (default UTF-8 with BOM)."""
     params, workspace_id = _params(), current_caller().workspace_id
     bookings = services().bookings
+    start, days = _date(params.get("date"), "date"), _days(params.get("days"))
+    if params.get("format") == "csv":
+        current_caller().require(Permission.EXPORT_CSV)
+        encoding = params.get("encoding") or "utf-8-sig"
+        if encoding not in ("utf-8-sig", "cp932"):
+            raise ValidationFailed("文字コードは utf-8-sig か cp932 (Shift_JIS) です", where="encoding")
+        charset = "Shift_JIS" if encoding == "cp932" else "UTF-8"
+        return Response(
+            status_code=200,
+            content_type=f"text/csv; charset={charset}",
+            headers={"content-disposition": f'attachment; filename="bookings-{start.isoformat()}.csv"'},
+            body=bookings.calendar_csv(workspace_id, start, days, "cp932" if encoding == "cp932" else "utf-8-sig"),
+        )
     zone = bookings.zone(workspace_id)
-    found = bookings.calendar(workspace_id, _date(params.get("date"), "date"), _days(params.get("days")))
-    return {"items": [bookings.view(b, zone) for b in found], "time_zone": str(zone)}
+    return {"items": bookings.calendar_views(workspace_id, start, days), "time_zone": str(zone)}
 
 
 @router.post("/bookings")
