@@ -498,9 +498,11 @@ class Services:
         """Slot booking (予約): staff, menus, slots, bookings (haishin.bookings)."""
 
         def build() -> BookingService:
+            from haishin.bookings.mail import BookingMail  # noqa: PLC0415
             from haishin.bookings.service import BookingService  # noqa: PLC0415
+            from haishin.storage.once import Once  # noqa: PLC0415
 
-            return BookingService(self.collaborators)
+            return BookingService(self.collaborators, mail=BookingMail(self.email, self.senders, Once()))
 
         return self._one("bookings", build)
 

@@ -14,6 +14,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 from haishin import wiring
 from haishin.bookings.service import BookingService
 from haishin.secrets import InMemorySecretStore
+from haishin.senders.service import Sender
 from haishin.subscribers.models import line_account
 from haishin.wiring import Services
 
@@ -68,17 +69,47 @@ class FakeWebhooks:
 
 
 @dataclass
+class FakeEmail:
+    """SES: records each send; ``fail`` makes the next sends raise (as SES throttling would)."""
+
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    fail: bool = False
+
+    def send(self, **message: Any) -> str:
+        if self.fail:
+            raise RuntimeError("SES unavailable")
+        self.sent.append(message)
+        return f"m{len(self.sent)}"
+
+
+@dataclass
+class FakeSenders:
+    """The workspace's default sender identity, verified (``SenderService.for_send``)."""
+
+    def for_send(self, workspace_id: str, from_address: str | None) -> Sender:
+        return Sender(
+            identity_id="sid_1",
+            from_name="サロン花子",
+            from_address="info@shop.example.jp",
+            reply_to="desk@shop.example.jp",
+        )
+
+
+@dataclass
 class Env:
     service: BookingService
     root: Services
     messenger: FakeMessenger
     webhooks: FakeWebhooks
+    email: FakeEmail
 
 
 @pytest.fixture
 def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
-    messenger, webhooks = FakeMessenger(), FakeWebhooks()
+    messenger, webhooks, email = FakeMessenger(), FakeWebhooks(), FakeEmail()
     root = Services(
+        email=email,
+        senders=FakeSenders(),
         secrets=InMemorySecretStore(),
         scenario_service=FakeScenarios(),
         messenger=messenger,
@@ -87,7 +118,7 @@ def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
     )
     previous = wiring.install(root)
     try:
-        yield Env(root.bookings, root, messenger, webhooks)
+        yield Env(root.bookings, root, messenger, webhooks, email)
     finally:
         wiring.install(previous)
 

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from haishin import clock, ids
 from haishin.actions import AddTag, SetField
 from haishin.bookings.inputs import UNIT_MINUTES, WEEKDAYS, BookInput, MenuInput, StaffInput, minutes
+from haishin.bookings.mail import BookingMail
 from haishin.bookings.models import BookingModel, MenuModel, StaffModel, day_pk
 from haishin.bookings.repository import BookingRepository
 from haishin.csvio.cells import neutralise_row
@@ -149,9 +150,12 @@ def staff_ranges(definition: dict[str, Any], day: date) -> list[tuple[int, int]]
 
 
 class BookingService:
-    def __init__(self, collab: Collaborators, repository: BookingRepository | None = None) -> None:
+    def __init__(
+        self, collab: Collaborators, repository: BookingRepository | None = None, mail: BookingMail | None = None
+    ) -> None:
         self.collab = collab
         self.repository = repository or BookingRepository()
+        self.mail = mail  # the confirmation by e-mail (None: LINE only)
 
     def zone(self, workspace_id: str) -> ZoneInfo:
         return ZoneInfo(self.collab.workspaces.get(workspace_id).get("time_zone") or "Asia/Tokyo")
@@ -428,6 +432,7 @@ class BookingService:
                 )
         except Exception:
             log.exception("booking %s: confirmation not sent", booking.booking_id)
+        self._mail(workspace_id, booking, subscriber, text, heading)
         try:
             self.collab.publish(
                 workspace_id,
@@ -441,6 +446,19 @@ class BookingService:
             self._remind(workspace_id, booking, menu, zone)
         except Exception:
             log.exception("booking %s: reminder scenarios not started", booking.booking_id)
+
+    def _mail(self, workspace_id: str, booking: BookingModel, subscriber: Any, text: str, heading: str) -> None:
+        """The same confirmation by e-mail when the friend has an address (once per booking; logged on failure)."""
+        address = str(getattr(subscriber, "email", "") or "")
+        if self.mail is None or not address:
+            return
+        shop = str(self.collab.workspaces.get(workspace_id).get("name") or "")
+        subject = f"【{shop}】{heading.rstrip('。')}" if shop else heading.rstrip("。")
+        try:
+            key = f"booking-mail:{booking.booking_id}"
+            self.mail.send(workspace_id, to=address, subject=subject, text=text, key=key)
+        except Exception:
+            log.exception("booking %s: confirmation e-mail not sent", booking.booking_id)
 
     def _remind(self, workspace_id: str, booking: BookingModel, menu: MenuModel, zone: ZoneInfo) -> None:
         """Reminders through the scenario engine: the booking's date and time become the friend's fields (a step
