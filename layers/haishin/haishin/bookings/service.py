@@ -518,9 +518,26 @@ class BookingService:
                 f"{what}の受付期限を過ぎています。お店に直接ご連絡ください", where=f"booking {booking.booking_id}"
             )
 
-    def reschedule_options(self, booking: BookingModel, days: int = 14, limit: int = 40) -> list[Slot]:
-        """The open slots of the booking's menu the friend may move to (from today, ``days`` days, its own slot
-        left out); empty once the cutoff has passed or the booking is not booked."""
+    def reschedule_horizon(self, booking: BookingModel) -> tuple[date, date]:
+        """The days a friend may move the booking to: today up to (not including) today + the menu's
+        ``reschedule_days`` (14 unless the menu allows more), in the workspace's zone."""
+        ws = booking.workspace_id
+        days = int(self.repository.menu(ws, booking.menu_id).definition.get("reschedule_days") or 14)
+        today = clock.now().astimezone(self.zone(ws)).date()
+        return today, today + timedelta(days=days)
+
+    def reschedule_options(
+        self,
+        booking: BookingModel,
+        days: int = 14,
+        limit: int = 60,
+        *,
+        staff_id: str = "",
+        first: date | None = None,
+    ) -> list[Slot]:
+        """The open slots of the booking's menu the friend may move to: ``days`` days from ``first`` (today by
+        default) within the menu's horizon, one staff member's when ``staff_id`` names one (else one per time),
+        its own slot left out; empty once the cutoff has passed or the booking is not booked."""
         ws = booking.workspace_id
         if booking.status != "booked":
             return []
@@ -529,25 +546,35 @@ class BookingService:
             self._active_menu(ws, booking.menu_id)
         except (ValidationFailed, NotFound):
             return []
-        today = clock.now().astimezone(self.zone(ws)).date()
-        found = self.slots(ws, booking.menu_id, start_date=today, days=days, ignoring=booking)
+        today, end = self.reschedule_horizon(booking)
+        start = min(max(first or today, today), end)
+        days = min(days, (end - start).days)
+        if days <= 0:
+            return []
+        found = self.slots(ws, booking.menu_id, staff_id=staff_id, start_date=start, days=days, ignoring=booking)
         seen: set[datetime] = set()
         out: list[Slot] = []
         for slot in found:
-            if slot.start == booking.start or slot.start in seen:
+            own_time = slot.start == booking.start and (not staff_id or slot.staff_id == booking.staff_id)
+            if own_time or slot.start in seen:  # another staff member at the same time is a real change
                 continue
             seen.add(slot.start)
             out.append(slot)
         return out[:limit]
 
-    def friend_reschedule(self, booking: BookingModel, start: str) -> BookingModel:
-        """The friend moves their own booking (from the signed cancel page) to another open slot of the same menu:
-        the same cutoff as a cancel, then the staff reschedule's one transaction, message and reminder."""
+    def friend_reschedule(self, booking: BookingModel, start: str, staff_id: str = "") -> BookingModel:
+        """The friend moves their own booking (from the signed cancel page) to another open slot of the same menu,
+        with the staff member they chose or anyone: the same cutoff as a cancel, within the menu's horizon, then
+        the staff reschedule's one transaction, message and reminder."""
         ws = booking.workspace_id
         if booking.status != "booked":
             raise Conflict("この予約は変更できません（キャンセル済みです）", where=f"booking {booking.booking_id}")
         self._before_cutoff(ws, booking, "変更")
-        return self.reschedule(ws, booking.booking_id, {"start": start}, booked_by="friend")
+        _, end = self.reschedule_horizon(booking)
+        if _start_of(start).astimezone(self.zone(ws)).date() >= end:
+            days = int(self.repository.menu(ws, booking.menu_id).definition.get("reschedule_days") or 14)
+            raise ValidationFailed(f"変更できるのは {days} 日先までです", where="start")
+        return self.reschedule(ws, booking.booking_id, {"start": start, "staff_id": staff_id}, booked_by="friend")
 
     def mark(self, workspace_id: str, booking_id: str, status: str) -> BookingModel:
         """Attendance: attended or no_show (from booked, or switching between the two); the friend gets the tag."""

@@ -24,6 +24,7 @@ from haishin.pages.html import message_page, page, render
 from haishin.public_url import public_base
 
 WEEKDAY_JA = "月火水木金土日"
+MOVE_WINDOW_DAYS = 14  # the move list shows two weeks at a time (前の期間 / 次の期間 up to the menu's horizon)
 
 
 def _forged(reason: str) -> dict[str, Any]:
@@ -178,7 +179,15 @@ class BookingPages:
         return self._done(booking, "ご予約を承りました", "LINEに確認メッセージをお送りしました。")
 
     def _done(
-        self, booking: Any, title: str, message: str, *, cancellable: bool = True, reschedule: bool = False
+        self,
+        booking: Any,
+        title: str,
+        message: str,
+        *,
+        cancellable: bool = True,
+        reschedule: bool = False,
+        staff_id: str = "",
+        first: str = "",
     ) -> dict[str, Any]:
         ws = booking.workspace_id
         zone = self.bookings.zone(ws)
@@ -194,12 +203,18 @@ class BookingPages:
         )
         token = self.bookings.cancel_token(booking) if cancellable and booking.status == "booked" else ""
         options: list[dict[str, str]] = []
+        move: dict[str, Any] = {}
         if reschedule and token:
-            for slot in self.bookings.reschedule_options(booking):
+            move = self._move_choices(booking, token, staff_id, first)
+            for slot in self.bookings.reschedule_options(
+                booking, staff_id=move["staff_id"], first=move["first"], days=MOVE_WINDOW_DAYS
+            ):
                 at = slot.start.astimezone(zone)
                 options.append(
-                    {"start": slot.start.isoformat(), "label": f"{at.month}/{at.day}（{WEEKDAY_JA[at.weekday()]}）"
-                     f"{at.strftime('%H:%M')}"}
+                    {
+                        "start": slot.start.isoformat(),
+                        "label": f"{at.month}/{at.day}（{WEEKDAY_JA[at.weekday()]}）{at.strftime('%H:%M')}",
+                    }
                 )
         html = render(
             "booking_done.html.j2",
@@ -211,9 +226,48 @@ class BookingPages:
             cancel_action=cancel_path(booking.booking_id) if token else "",
             cancel_token=token,
             options=options,
+            move=move,
             cutoff=f"{cutoff.month}月{cutoff.day}日 {cutoff.strftime('%H:%M')}",
         )
         return page(200, html)
+
+    def _move_choices(self, booking: Any, token: str, staff_id: str, first: str) -> dict[str, Any]:
+        """The move section's filters: the staff members offering the menu (or 指名なし) and the two-week window
+        within the menu's horizon, as links back to the same signed page."""
+        ws = booking.workspace_id
+        menu = self.bookings.repository.menu(ws, booking.menu_id)
+        names = {
+            s.staff_id: s.definition["name"]
+            for s in self.bookings.list_staff(ws)
+            if s.definition.get("active", True)
+            and (not s.definition.get("menu_ids") or booking.menu_id in s.definition["menu_ids"])
+        }
+        staff_id = staff_id if staff_id in names else ""
+        today, end = self.bookings.reschedule_horizon(booking)
+        try:
+            start = min(max(date.fromisoformat(first), today), end) if first else today
+        except ValueError:
+            start = today
+        base = f"{cancel_path(booking.booking_id)}?"
+
+        def href(sid: str, day: date) -> str:
+            return base + urlencode({"t": token, **({"staff": sid} if sid else {}), "from": day.isoformat()})
+
+        window_end = min(start + timedelta(days=MOVE_WINDOW_DAYS), end)
+        last = window_end - timedelta(days=1)
+        return {
+            "staff_id": staff_id,
+            "first": start,
+            "staff": [{"staff_id": "", "name": "指名なし", "current": not staff_id, "href": href("", start)}]
+            + [
+                {"staff_id": sid, "name": n, "current": sid == staff_id, "href": href(sid, start)}
+                for sid, n in names.items()
+            ],
+            "period": f"{start.month}/{start.day}〜{last.month}/{last.day}",
+            "prev_href": href(staff_id, max(start - timedelta(days=MOVE_WINDOW_DAYS), today)) if start > today else "",
+            "next_href": href(staff_id, window_end) if window_end < end else "",
+            "horizon_days": int(menu.definition.get("reschedule_days") or 14),
+        }
 
     # ------------------------------------------------------------------ cancelling
     def cancel(self, booking_id: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -232,10 +286,19 @@ class BookingPages:
         if http.method(event) == "GET":
             if booking.status != "booked":
                 return message_page(200, "この予約はキャンセル済みです", "新しいご予約はLINEのメニューからどうぞ。")
-            return self._done(booking, "ご予約内容", "内容をご確認ください。", reschedule=True)
+            return self._done(
+                booking,
+                "ご予約内容",
+                "内容をご確認ください。",
+                reschedule=True,
+                staff_id=http.query(event, "staff") or "",
+                first=http.query(event, "from") or "",
+            )
         if (form.get("op") or [""])[0] == "reschedule":
             try:
-                moved = self.bookings.friend_reschedule(booking, (form.get("start") or [""])[0])
+                moved = self.bookings.friend_reschedule(
+                    booking, (form.get("start") or [""])[0], (form.get("staff_id") or [""])[0]
+                )
             except HaishinError as error:
                 return message_page(
                     error.http_status, "日時を変更できませんでした", error.message, detail="予約は変更されていません。"
