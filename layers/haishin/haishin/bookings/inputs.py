@@ -83,6 +83,10 @@ class MenuInput(BaseModel):
     cancel_cutoff_hours: int = Field(default=24, ge=0, le=24 * 30)  # friends cancel until this long before
     # bookings of this menu at once across every staff member (a room, a machine); None = only staff capacity
     capacity: int | None = Field(default=None, ge=1, le=100)
+    # payment: a product of the payments feature (Stripe Checkout; its price is what is charged). A friend's booking
+    # holds the place for ``hold_minutes`` until paid, then it is released; staff bookings are not charged here.
+    product_id: str = Field(default="", max_length=64)
+    hold_minutes: int = Field(default=30, ge=5, le=24 * 60)
     # how far ahead a friend may move their booking on the cancel page (days)
     reschedule_days: int = Field(default=14, ge=1, le=90)
     active: bool = True

@@ -17,6 +17,11 @@
             carry only the booking ID).
 - friend:   pk ``bkfr#<workspace_id>#<subscriber_id>`` sk ``<start iso>#<booking_id>`` -> where the booking lives:
             the friend's bookings in time order (マイページ), written in the booking's own transaction.
+- pending:  pk ``bkpend#<workspace_id>`` sk ``<hold_until iso>#<booking_id>``, the same shape: a paid menu's booking
+            holding its place until paid, in hold order, so the expired holds are one query (released on the next
+            read: no scheduler); deleted when paid or released, in that transaction.
+- waitlist: pk ``bkwl#<workspace_id>#<menu_id>#<start iso>`` sk ``<created iso>#<wait_id>``: friends waiting for a
+            full slot, oldest first; a cancel of that slot moves the oldest up (``status`` waiting -> promoted).
 - menu index: pk ``bkmenu#<workspace_id>#<menu_id>`` sk ``<start iso>#<booking_id>``, the same shape: the menu's
             bookings in time order, so deleting a menu can see its future bookings (a staff member's are its unit
             counters).
@@ -61,6 +66,14 @@ def friend_pk(workspace_id: str, subscriber_id: str) -> str:
 
 def menu_index_pk(workspace_id: str, menu_id: str) -> str:
     return f"bkmenu#{workspace_id}#{menu_id}"
+
+
+def pending_pk(workspace_id: str) -> str:
+    return f"bkpend#{workspace_id}"
+
+
+def waitlist_pk(workspace_id: str, menu_id: str, start_iso: str) -> str:
+    return f"bkwl#{workspace_id}#{menu_id}#{start_iso}"
 
 
 class StaffModel(HaishinModel):
@@ -110,7 +123,9 @@ class BookingModel(HaishinModel):
     menu_id = UnicodeAttribute()
     start = UTCDateTimeAttribute()
     end = UTCDateTimeAttribute()
-    status = UnicodeAttribute(default="booked")  # booked | canceled | rescheduled | attended | no_show
+    # booked | pending_payment (a paid menu's place held until paid) | canceled | expired (unpaid hold released)
+    # | rescheduled | attended | no_show
+    status = UnicodeAttribute(default="booked")
     booked_by = UnicodeAttribute(default="friend")  # friend | staff
     created_at = UTCDateTimeAttribute()
     canceled_at = UTCDateTimeAttribute(null=True)
@@ -120,6 +135,8 @@ class BookingModel(HaishinModel):
     # the names when booked: the calendar and CSV still name a menu or staff member deleted later
     menu_name = UnicodeAttribute(null=True)
     staff_name = UnicodeAttribute(null=True)
+    hold_until = UTCDateTimeAttribute(null=True)  # pending_payment: released when unpaid by then
+    paid_at = UTCDateTimeAttribute(null=True)
 
 
 class BookingLookupModel(HaishinModel):
@@ -143,3 +160,22 @@ class FriendBookingModel(HaishinModel):
     booking_id = UnicodeAttribute()
     day_pk = UnicodeAttribute()
     day_sk = UnicodeAttribute()
+
+
+class WaitlistModel(HaishinModel):
+    """A friend waiting for a full slot (a menu at a start; ``staff_id`` "" = anyone)."""
+
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    workspace_id = UnicodeAttribute()
+    wait_id = UnicodeAttribute()
+    menu_id = UnicodeAttribute()
+    staff_id = UnicodeAttribute(default="")
+    start = UTCDateTimeAttribute()
+    subscriber_id = UnicodeAttribute()
+    status = UnicodeAttribute(default="waiting")  # waiting | promoted | canceled
+    created_at = UTCDateTimeAttribute()
+    booking_id = UnicodeAttribute(null=True)  # the booking it became
+    expires_at = NumberAttribute(null=True)  # TTL: 30 days after the slot

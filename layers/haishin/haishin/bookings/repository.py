@@ -17,14 +17,17 @@ from haishin.bookings.models import (
     MenuModel,
     StaffModel,
     UnitModel,
+    WaitlistModel,
     day_pk,
     friend_pk,
     lookup_pk,
     menu_index_pk,
     menu_sk,
     menu_unit_pk,
+    pending_pk,
     staff_sk,
     unit_pk,
+    waitlist_pk,
 )
 from haishin.errors import NotFound
 from haishin.storage.base import condition_failed, connection, iso
@@ -68,6 +71,14 @@ def _free(tx: TransactWrite, pk: str, unit: datetime) -> None:
 def _menu_item(booking: BookingModel) -> FriendBookingModel:
     item = _friend_item(booking)
     item.pk = menu_index_pk(booking.workspace_id, booking.menu_id)
+    return item
+
+
+def _pending_item(booking: BookingModel) -> FriendBookingModel:
+    assert booking.hold_until is not None
+    item = _friend_item(booking)
+    item.pk = pending_pk(booking.workspace_id)
+    item.sk = f"{iso(booking.hold_until)}#{booking.booking_id}"
     return item
 
 
@@ -170,6 +181,8 @@ class BookingRepository:
                 tx.save(lookup, condition=BookingLookupModel.pk.does_not_exist())
                 tx.save(_friend_item(booking))
                 tx.save(_menu_item(booking))
+                if booking.status == "pending_payment":
+                    tx.save(_pending_item(booking))
                 for unit in units:
                     _hold(tx, unit_pk(booking.workspace_id, booking.staff_id), unit, capacity)
                     if booking.menu_units:
@@ -180,7 +193,9 @@ class BookingRepository:
             raise
         return True
 
-    def release(self, booking: BookingModel, units: list[datetime], status: str, *, now: datetime) -> bool:
+    def release(
+        self, booking: BookingModel, units: list[datetime], status: str, *, now: datetime, expected: str = "booked"
+    ) -> bool:
         """Booking -> ``status`` (canceled) and -1 on its units, in one transaction, only while it is still booked:
         a second cancel (double click, retry) changes nothing. False when it was no longer booked."""
         try:
@@ -188,8 +203,10 @@ class BookingRepository:
                 tx.update(
                     booking,
                     actions=[BookingModel.status.set(status), BookingModel.canceled_at.set(now)],
-                    condition=BookingModel.status == "booked",
+                    condition=BookingModel.status == expected,
                 )
+                if expected == "pending_payment":
+                    tx.delete(_pending_item(booking))
                 for unit in units:
                     _free(tx, unit_pk(booking.workspace_id, booking.staff_id), unit)
                     if booking.menu_units:
@@ -256,6 +273,57 @@ class BookingRepository:
             raise
         old.status = "rescheduled"
         old.canceled_at = now
+        return True
+
+    def confirm_payment(self, booking: BookingModel, *, now: datetime) -> bool:
+        """pending_payment -> booked (paid) and its pending item gone, in one transaction; False when it was not
+        pending any more (released, or a replay of the payment)."""
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(
+                    booking,
+                    actions=[BookingModel.status.set("booked"), BookingModel.paid_at.set(now)],
+                    condition=BookingModel.status == "pending_payment",
+                )
+                tx.delete(_pending_item(booking))
+        except TransactWriteError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        booking.status = "booked"
+        booking.paid_at = now
+        return True
+
+    def expired_holds(self, workspace_id: str, now: datetime) -> list[BookingModel]:
+        """Pending bookings whose hold ended at or before ``now`` (oldest hold first)."""
+        rows = FriendBookingModel.query(pending_pk(workspace_id), FriendBookingModel.sk <= f"{iso(now)}#~")
+        out: list[BookingModel] = []
+        for row in rows:
+            try:
+                out.append(BookingModel.get(row.day_pk, row.day_sk, consistent_read=True))
+            except BookingModel.DoesNotExist:  # pragma: no cover - written together
+                continue
+        return out
+
+    # ------------------------------------------------------------------ waitlist
+    def add_waiting(self, item: WaitlistModel) -> None:
+        item.save(condition=WaitlistModel.pk.does_not_exist())
+
+    def waiting(self, workspace_id: str, menu_id: str, start: datetime) -> list[WaitlistModel]:
+        """The slot's waitlist, oldest first (any status)."""
+        return list(WaitlistModel.query(waitlist_pk(workspace_id, menu_id, iso(start)), consistent_read=True))
+
+    def set_waiting_status(self, item: WaitlistModel, status: str, *, expected: str, booking_id: str = "") -> bool:
+        """``expected`` -> ``status`` (conditional: two cancels at once move one friend up once)."""
+        actions = [WaitlistModel.status.set(status)]
+        if booking_id:
+            actions.append(WaitlistModel.booking_id.set(booking_id))
+        try:
+            item.update(actions=actions, condition=WaitlistModel.status == expected)
+        except Exception as exc:
+            if condition_failed(exc):
+                return False
+            raise
         return True
 
     def find(self, booking_id: str) -> BookingModel | None:

@@ -23,11 +23,11 @@ from haishin import clock, ids
 from haishin.actions import AddTag, SetField
 from haishin.bookings.inputs import UNIT_MINUTES, WEEKDAYS, BookInput, MenuInput, StaffInput, minutes
 from haishin.bookings.mail import BookingMail
-from haishin.bookings.models import BookingModel, MenuModel, StaffModel, day_pk
+from haishin.bookings.models import BookingModel, MenuModel, StaffModel, WaitlistModel, day_pk, waitlist_pk
 from haishin.bookings.repository import BookingRepository
 from haishin.csvio.cells import neutralise_row
 from haishin.csvio.exporter import ExportEncoding, encode_sheet
-from haishin.errors import Conflict, NotFound, ValidationFailed, pydantic_message
+from haishin.errors import Conflict, HaishinError, NotFound, ValidationFailed, pydantic_message
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.public_url import public_base
@@ -49,6 +49,7 @@ BOOKING_TIME = "booking_time"
 BOOKING_MENU = "booking_menu"
 CREATED = "booking_created"
 CANCELED = "booking_canceled"
+PAYMENT_REF = "bkg:"  # an order's ref for a held booking: ``bkg:<booking_id>`` (haishin.payments carries it)
 STATUSES = ("booked", "canceled", "attended", "no_show")
 STATUS_LABELS = {
     "booked": "予約中",
@@ -151,11 +152,16 @@ def staff_ranges(definition: dict[str, Any], day: date) -> list[tuple[int, int]]
 
 class BookingService:
     def __init__(
-        self, collab: Collaborators, repository: BookingRepository | None = None, mail: BookingMail | None = None
+        self,
+        collab: Collaborators,
+        repository: BookingRepository | None = None,
+        mail: BookingMail | None = None,
+        payments: Any = None,
     ) -> None:
         self.collab = collab
         self.repository = repository or BookingRepository()
         self.mail = mail  # the confirmation by e-mail (None: LINE only)
+        self.payments = payments  # haishin.payments.service.PaymentService: a paid menu's product and its link
 
     def zone(self, workspace_id: str) -> ZoneInfo:
         return ZoneInfo(self.collab.workspaces.get(workspace_id).get("time_zone") or "Asia/Tokyo")
@@ -200,6 +206,13 @@ class BookingService:
 
     def save_menu(self, workspace_id: str, body: Any, menu_id: str | None = None) -> MenuModel:
         data = _parse(MenuInput, body)
+        if data.product_id:
+            if self.payments is None:
+                raise ValidationFailed("決済が設定されていません", where="product_id")
+            try:
+                self.payments.get_product(workspace_id, data.product_id)
+            except NotFound as exc:
+                raise ValidationFailed(f"商品「{data.product_id}」が見つかりません", where="product_id") from exc
         existing = self.repository.menu(workspace_id, menu_id) if menu_id else None
         return self.repository.save_menu(
             workspace_id,
@@ -247,9 +260,13 @@ class BookingService:
         start_date: date,
         days: int = 7,
         ignoring: BookingModel | None = None,
+        include_full: bool = False,
     ) -> list[Slot]:
         """Open slots for ``menu_id`` from ``start_date`` (the workspace's zone) for ``days`` days, earliest first;
-        for every staff member offering the menu unless ``staff_id`` names one."""
+        for every staff member offering the menu unless ``staff_id`` names one. ``include_full`` adds the full ones
+        (``remaining`` 0: the booking page offers キャンセル待ち there). Unpaid holds past their time are released
+        first."""
+        self.release_expired(workspace_id)
         days = max(1, min(days, MAX_DAYS))
         menu = self._active_menu(workspace_id, menu_id)
         zone = self.zone(workspace_id)
@@ -284,14 +301,20 @@ class BookingService:
                         left = capacity - max(counts.get(iso(u), 0) for u in covered)
                         if menu_capacity:
                             left = min(left, menu_capacity - max(menu_counts.get(iso(u), 0) for u in covered))
-                        if left > 0:
-                            out.append(Slot(start, start + duration, staff.staff_id, left))
+                        if left > 0 or include_full:
+                            out.append(Slot(start, start + duration, staff.staff_id, max(left, 0)))
         out.sort(key=lambda s: (s.start, s.staff_id))
         return out
 
     # ------------------------------------------------------------------ booking
     def book(
-        self, workspace_id: str, body: Any, *, subscriber_id: str | None = None, booked_by: str = "friend"
+        self,
+        workspace_id: str,
+        body: Any,
+        *,
+        subscriber_id: str | None = None,
+        booked_by: str = "friend",
+        heading: str = "ご予約を承りました。",
     ) -> BookingModel:
         """Book the slot for the friend: the named staff member, or the first with the slot open. Conflict (in
         Japanese) when it was taken; nothing is written then."""
@@ -316,6 +339,7 @@ class BookingService:
         offered = [s for s in self._candidates(workspace_id, data.menu_id, data.staff_id, day) if s.start == start]
         if not offered:
             raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
+        paid = bool(menu.definition.get("product_id")) and booked_by == "friend"  # staff take payment themselves
         for slot in offered:
             staff = self.repository.staff(workspace_id, slot.staff_id)
             now = clock.now()
@@ -330,9 +354,10 @@ class BookingService:
                 menu_id=data.menu_id,
                 start=slot.start,
                 end=slot.end,
-                status="booked",
+                status="pending_payment" if paid else "booked",
                 booked_by=booked_by,
                 created_at=now,
+                hold_until=now + timedelta(minutes=int(menu.definition.get("hold_minutes") or 30)) if paid else None,
                 menu_units=bool(menu.definition.get("capacity")) or None,
                 menu_name=str(menu.definition["name"]),
                 staff_name=str(staff.definition["name"]),
@@ -340,7 +365,10 @@ class BookingService:
             capacity = int(staff.definition.get("capacity") or 1)
             menu_capacity = int(menu.definition.get("capacity") or 0)
             if self.repository.book(booking, _units(slot.start, slot.end), capacity, menu_capacity):
-                self._after_booking(workspace_id, booking, menu, staff, subscriber, zone)
+                if paid:
+                    self._ask_payment(workspace_id, booking, menu, staff, subscriber, zone)
+                else:
+                    self._after_booking(workspace_id, booking, menu, staff, subscriber, zone, heading=heading)
                 return booking
         raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
 
@@ -400,6 +428,7 @@ class BookingService:
                 menu_capacity=int(menu.definition.get("capacity") or 0),
             ):
                 self._after_booking(workspace_id, new, menu, staff, subscriber, zone, heading="ご予約を変更しました。")
+                self.promote(workspace_id, old.menu_id, old.start)
                 return new
         raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
 
@@ -482,6 +511,187 @@ class BookingService:
             idempotency_key=f"{key}:created",
         )
 
+    # ------------------------------------------------------------------ payment (a menu with a product)
+    def pay_url(self, booking: BookingModel) -> str:
+        """The held booking's purchase link for its friend (the payments product page -> Stripe Checkout); the order
+        carries ``bkg:<booking_id>`` so its payment confirms this booking."""
+        menu = self.repository.menu(booking.workspace_id, booking.menu_id)
+        product_id = str(menu.definition.get("product_id") or "")
+        if not product_id or self.payments is None:
+            return ""
+        ref = f"{PAYMENT_REF}{booking.booking_id}"
+        return str(self.payments.purchase_link(booking.workspace_id, product_id, booking.subscriber_id, ref))
+
+    def _ask_payment(
+        self,
+        workspace_id: str,
+        booking: BookingModel,
+        menu: MenuModel,
+        staff: StaffModel,
+        subscriber: Any,
+        zone: ZoneInfo,
+    ) -> None:
+        """The place is held: the friend is told on LINE until when and where to pay (once per booking)."""
+        assert booking.hold_until is not None
+        local = booking.start.astimezone(zone)
+        text = (
+            f"ご予約枠を仮押さえしました。\n{menu.definition['name']}（担当: {staff.definition['name']}）\n"
+            f"{local.strftime('%Y年%m月%d日 %H:%M')}〜{booking.end.astimezone(zone).strftime('%H:%M')}\n"
+            f"{self._label(workspace_id, booking.hold_until)} までにお支払いいただくと予約が確定します。\n"
+            f"お支払い: {self.pay_url(booking)}"
+        )
+        try:
+            if getattr(subscriber, "line", None):
+                self.collab.line_messenger().push_text(
+                    workspace_id, subscriber, text, retry_key=ids.retry_key("booking-hold", booking.booking_id)
+                )
+        except Exception:
+            log.exception("booking %s: the payment request was not sent", booking.booking_id)
+
+    def release_expired(self, workspace_id: str) -> int:
+        """Unpaid holds past their time become ``expired`` and free their place (and the slot's waitlist moves up).
+        Run before every slot listing and booking: a hold nobody looks at harms nobody, so no scheduler is needed;
+        the release is conditional (one release, whoever runs it)."""
+        released = 0
+        now = clock.now()
+        for booking in self.repository.expired_holds(workspace_id, now):
+            units = _units(booking.start, booking.end)
+            if self.repository.release(booking, units, "expired", now=now, expected="pending_payment"):
+                released += 1
+                log.info("booking %s: unpaid hold released", booking.booking_id)
+                self.promote(workspace_id, booking.menu_id, booking.start)
+        return released
+
+    def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
+        """EventFanout listener: a paid order whose ``ref`` is ``bkg:<booking_id>`` confirms the held booking (then
+        the confirmation, booking_created and the reminders); its refund cancels it. Conditional writes make a
+        replay a no-op."""
+        ref = str(data.get("ref") or "")
+        if event_type not in ("purchase_completed", "purchase_refunded") or not ref.startswith(PAYMENT_REF):
+            return 0
+        booking = self.repository.find(ref[len(PAYMENT_REF) :])
+        if booking is None or booking.workspace_id != workspace_id:
+            log.warning("booking payment %s: no such booking", ref)
+            return 0
+        menu = self.repository.menu(workspace_id, booking.menu_id)
+        if booking.subscriber_id != data.get("subscriber_id") or menu.definition.get("product_id") != data.get(
+            "product_id"
+        ):
+            log.warning("booking payment %s: the order's friend or product differs: ignored", ref)
+            return 0
+        if event_type == "purchase_refunded":
+            if booking.status in ("booked", "pending_payment"):
+                self.cancel(workspace_id, booking.booking_id, by_staff=True)
+            return 0
+        if booking.status != "pending_payment":
+            if booking.status == "expired":  # paid after the hold was released: the place may be gone
+                log.warning("booking %s: paid after its hold was released: refund it", booking.booking_id)
+            return 0
+        if self.repository.confirm_payment(booking, now=clock.now()):
+            staff = self.repository.staff(workspace_id, booking.staff_id)
+            subscriber = self.collab.subscribers.get(workspace_id, booking.subscriber_id)
+            self._after_booking(workspace_id, booking, menu, staff, subscriber, self.zone(workspace_id))
+        return 0
+
+    # ------------------------------------------------------------------ waitlist (キャンセル待ち)
+    def join_waitlist(self, workspace_id: str, body: Any, *, subscriber_id: str) -> WaitlistModel:
+        """The friend waits for a full slot (menu, start, the staff member or anyone). Refused when the slot is
+        open (book it instead), not a slot, past, or the friend already waits for it."""
+        data = _parse(BookInput, body)
+        start = _start_of(data.start)
+        menu = self._active_menu(workspace_id, data.menu_id)
+        if start < clock.now() + timedelta(minutes=int(menu.definition.get("book_lead_minutes") or 0)):
+            raise ValidationFailed("この枠は予約の受付を締め切りました", where="start")
+        day = start.astimezone(self.zone(workspace_id)).date()
+        around = [
+            s
+            for s in self.slots(
+                workspace_id, data.menu_id, staff_id=data.staff_id, start_date=day, days=1, include_full=True
+            )
+            if s.start == start
+        ]
+        if not around:
+            raise ValidationFailed("この日時は予約枠ではありません", where="start")
+        if any(s.remaining > 0 for s in around):
+            raise Conflict("この枠は空いています。キャンセル待ちではなく予約してください", where="start")
+        waiting = self.repository.waiting(workspace_id, data.menu_id, start)
+        if any(w.subscriber_id == subscriber_id and w.status == "waiting" for w in waiting):
+            raise Conflict("この枠はすでにキャンセル待ちに登録されています", where="start")
+        now = clock.now()
+        wait_id = ids.new_id("bkw_")
+        item = WaitlistModel(
+            pk=waitlist_pk(workspace_id, data.menu_id, iso(start)),
+            sk=f"{iso(now)}#{wait_id}",
+            workspace_id=workspace_id,
+            wait_id=wait_id,
+            menu_id=data.menu_id,
+            staff_id=data.staff_id,
+            start=start,
+            subscriber_id=subscriber_id,
+            status="waiting",
+            created_at=now,
+            expires_at=int((start + timedelta(days=30)).timestamp()),
+        )
+        self.repository.add_waiting(item)
+        return item
+
+    def promote(self, workspace_id: str, menu_id: str, start: datetime) -> list[BookingModel]:
+        """A place of the slot was freed: the friends waiting for it are booked, oldest first, while it has room
+        (each claimed waiting -> promoted first, so two cancels at once book one friend once; a booking that fails
+        gives the claim back). Each gets the booking's own confirmation (or the payment request of a paid menu)."""
+        made: list[BookingModel] = []
+        if start <= clock.now():
+            return made
+        for item in self.repository.waiting(workspace_id, menu_id, start):
+            if item.status != "waiting" or not self.repository.set_waiting_status(item, "promoted", expected="waiting"):
+                continue
+            body = {"menu_id": menu_id, "staff_id": item.staff_id, "start": iso(start)}
+            try:
+                booking = self.book(
+                    workspace_id,
+                    body,
+                    subscriber_id=item.subscriber_id,
+                    heading="キャンセル待ちの枠が空いたため、ご予約が確定しました。",
+                )
+            except HaishinError:
+                self.repository.set_waiting_status(item, "waiting", expected="promoted")
+                continue
+            self.repository.set_waiting_status(item, "promoted", expected="promoted", booking_id=booking.booking_id)
+            made.append(booking)
+        return made
+
+    def waitlist(self, workspace_id: str, start_date: date, days: int = 7) -> list[dict[str, Any]]:
+        """The waiting friends of the menus' slots in the days (the admin's calendar), with names."""
+        zone = self.zone(workspace_id)
+        out: list[dict[str, Any]] = []
+        first = _local(start_date, 0, zone)
+        last = _local(start_date + timedelta(days=max(1, min(days, MAX_DAYS))), 0, zone)
+        seen: set[tuple[str, datetime]] = set()
+        for booking in self.calendar(workspace_id, start_date, days):
+            seen.add((booking.menu_id, booking.start))
+        for menu_id, start in sorted(seen, key=lambda k: k[1]):
+            if not first <= start < last:
+                continue
+            for item in self.repository.waiting(workspace_id, menu_id, start):
+                if item.status != "waiting":
+                    continue
+                friend = self.collab.subscribers.get(workspace_id, item.subscriber_id)
+                local = start.astimezone(zone)
+                out.append(
+                    {
+                        "wait_id": item.wait_id,
+                        "menu_id": menu_id,
+                        "staff_id": item.staff_id,
+                        "subscriber_id": item.subscriber_id,
+                        "friend_name": str(getattr(friend, "display_name", "") or "") if friend else "",
+                        "start": iso(start),
+                        "local_date": local.date().isoformat(),
+                        "local_time": local.strftime("%H:%M"),
+                        "created_at": iso(item.created_at),
+                    }
+                )
+        return out
+
     def get(self, workspace_id: str, booking_id: str) -> BookingModel:
         booking = self.repository.find(booking_id)
         if booking is None or booking.workspace_id != workspace_id:
@@ -491,12 +701,14 @@ class BookingService:
     def cancel(self, workspace_id: str, booking_id: str, *, by_staff: bool) -> BookingModel:
         """Cancel: by the friend only before the menu's cutoff; by staff at any time while booked."""
         booking = self.get(workspace_id, booking_id)
-        if booking.status != "booked":
+        if booking.status not in ("booked", "pending_payment"):
             raise Conflict("この予約はすでにキャンセルされているか、来店記録があります", where=f"booking {booking_id}")
-        if not by_staff:
+        if not by_staff and booking.status == "booked":  # an unpaid hold may be let go at any time
             self._before_cutoff(workspace_id, booking)
-        if not self.repository.release(booking, _units(booking.start, booking.end), "canceled", now=clock.now()):
+        units = _units(booking.start, booking.end)
+        if not self.repository.release(booking, units, "canceled", now=clock.now(), expected=booking.status):
             raise Conflict("この予約はすでにキャンセルされています", where=f"booking {booking_id}")
+        self.promote(workspace_id, booking.menu_id, booking.start)
         try:  # the scenarios that stop on booking_canceled stop (the reminder of this booking is not sent)
             self.collab.trigger(
                 workspace_id,
@@ -730,6 +942,7 @@ class BookingService:
             "booked_by": booking.booked_by,
             "created_at": iso(booking.created_at),
             "rescheduled_from": booking.rescheduled_from,
+            "hold_until": iso(booking.hold_until) if booking.hold_until else None,
         }
 
 
