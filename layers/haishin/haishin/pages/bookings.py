@@ -113,7 +113,11 @@ class BookingPages:
                 }
                 for sid, name in names.items()
             ]
-            slots = self.bookings.slots(ws, menu.menu_id, staff_id=staff_id, start_date=first, days=7)
+            slots = self.bookings.slots(
+                ws, menu.menu_id, staff_id=staff_id, start_date=first, days=7, include_full=True
+            )
+            open_times = {s.start for s in slots if s.remaining > 0}
+            slots = [s for s in slots if s.remaining > 0 or s.start not in open_times]  # full for everyone
             seen: set[str] = set()
             days = []
             for offset in range(7):
@@ -131,6 +135,7 @@ class BookingPages:
                             "time": local.strftime("%H:%M"),
                             "staff_id": staff_id,
                             "staff_name": names.get(staff_id, "") if staff_id else "",
+                            "full": slot.remaining <= 0,
                         }
                     )
                 days.append({"label": f"{day.month}月{day.day}日（{WEEKDAY_JA[day.weekday()]}）", "slots": todays})
@@ -169,6 +174,8 @@ class BookingPages:
             "staff_id": field.get("staff_id", ""),
             "start": field.get("start", ""),
         }
+        if field.get("op") == "wait":
+            return self.wait(signed, binding, body)
         try:
             booking = self.bookings.book(binding.workspace_id, body, subscriber_id=binding.subscriber_id)
         except HaishinError as error:
@@ -176,7 +183,26 @@ class BookingPages:
             return self.week(
                 signed, body["menu_id"], body["staff_id"], start, error=error.message, status=error.http_status
             )
+        if booking.status == "pending_payment":
+            return self._done(booking, "お支払いをお待ちしています", "お支払いが済むと予約が確定します。")
         return self._done(booking, "ご予約を承りました", "LINEに確認メッセージをお送りしました。")
+
+    def wait(self, signed: str, binding: Any, body: dict[str, str]) -> dict[str, Any]:
+        """キャンセル待ち for a full slot: the friend is booked when a place frees (and told on LINE)."""
+        try:
+            item = self.bookings.join_waitlist(binding.workspace_id, body, subscriber_id=binding.subscriber_id)
+        except HaishinError as error:
+            start = body.get("start", "")[:10]
+            return self.week(
+                signed, body["menu_id"], body["staff_id"], start, error=error.message, status=error.http_status
+            )
+        local = item.start.astimezone(self.bookings.zone(binding.workspace_id))
+        when = f"{local.month}月{local.day}日（{WEEKDAY_JA[local.weekday()]}）{local.strftime('%H:%M')}"
+        return message_page(
+            200,
+            "キャンセル待ちで受け付けました",
+            f"{when} の枠に空きが出たら自動でご予約し、LINEでお知らせします。",
+        )
 
     def _done(
         self,
@@ -201,10 +227,13 @@ class BookingPages:
         cutoff = (booking.start - timedelta(hours=int(menu.definition.get("cancel_cutoff_hours") or 0))).astimezone(
             zone
         )
-        token = self.bookings.cancel_token(booking) if cancellable and booking.status == "booked" else ""
+        live = booking.status in ("booked", "pending_payment")
+        token = self.bookings.cancel_token(booking) if cancellable and live else ""
+        pay_url = self.bookings.pay_url(booking) if booking.status == "pending_payment" else ""
+        hold = booking.hold_until.astimezone(zone) if pay_url and booking.hold_until else None
         options: list[dict[str, str]] = []
         move: dict[str, Any] = {}
-        if reschedule and token:
+        if reschedule and token and booking.status == "booked":
             move = self._move_choices(booking, token, staff_id, first)
             for slot in self.bookings.reschedule_options(
                 booking, staff_id=move["staff_id"], first=move["first"], days=MOVE_WINDOW_DAYS
@@ -227,6 +256,8 @@ class BookingPages:
             cancel_token=token,
             options=options,
             move=move,
+            pay_url=pay_url,
+            hold=f"{hold.month}月{hold.day}日 {hold.strftime('%H:%M')}" if hold else "",
             cutoff=f"{cutoff.month}月{cutoff.day}日 {cutoff.strftime('%H:%M')}",
         )
         return page(200, html)
@@ -284,7 +315,7 @@ class BookingPages:
         except tokens.TokenInvalid as exc:
             return _forged(exc.reason)
         if http.method(event) == "GET":
-            if booking.status != "booked":
+            if booking.status not in ("booked", "pending_payment"):
                 return message_page(200, "この予約はキャンセル済みです", "新しいご予約はLINEのメニューからどうぞ。")
             return self._done(
                 booking,
