@@ -20,6 +20,9 @@
 - pending:  pk ``bkpend#<workspace_id>`` sk ``<hold_until iso>#<booking_id>``, the same shape: a paid menu's booking
             holding its place until paid, in hold order, so the expired holds are one query (released on the next
             read: no scheduler); deleted when paid or released, in that transaction.
+- next:     pk ``bknext#<workspace_id>`` sk ``<end iso>#<booking_id>``, the same shape: the bookings the friends'
+            reminder fields name, by end, so when one is over the friend's fields move to their following booking
+            (one query on the next slot read, as the unpaid holds).
 - waitlist: pk ``bkwl#<workspace_id>#<menu_id>#<start iso>`` sk ``<created iso>#<wait_id>``: friends waiting for a
             full slot, oldest first; a cancel of that slot moves the oldest up (``status`` waiting -> promoted).
 - menu index: pk ``bkmenu#<workspace_id>#<menu_id>`` sk ``<start iso>#<booking_id>``, the same shape: the menu's
@@ -70,6 +73,10 @@ def menu_index_pk(workspace_id: str, menu_id: str) -> str:
 
 def pending_pk(workspace_id: str) -> str:
     return f"bkpend#{workspace_id}"
+
+
+def next_pk(workspace_id: str) -> str:
+    return f"bknext#{workspace_id}"
 
 
 def waitlist_pk(workspace_id: str, menu_id: str, start_iso: str) -> str:

@@ -24,6 +24,7 @@ from haishin.bookings.models import (
     menu_index_pk,
     menu_sk,
     menu_unit_pk,
+    next_pk,
     pending_pk,
     staff_sk,
     unit_pk,
@@ -304,6 +305,27 @@ class BookingRepository:
             except BookingModel.DoesNotExist:  # pragma: no cover - written together
                 continue
         return out
+
+    # ------------------------------------------------------------------ the booking the reminder fields name
+    def mark_next(self, booking: BookingModel) -> None:
+        item = _friend_item(booking)
+        item.pk = next_pk(booking.workspace_id)
+        item.sk = f"{iso(booking.end)}#{booking.booking_id}"
+        item.save()
+
+    def ended_nexts(self, workspace_id: str, now: datetime) -> list[tuple[FriendBookingModel, BookingModel]]:
+        """The named bookings over at ``now`` (their index item and the booking)."""
+        rows = FriendBookingModel.query(next_pk(workspace_id), FriendBookingModel.sk <= f"{iso(now)}#~")
+        out: list[tuple[FriendBookingModel, BookingModel]] = []
+        for row in rows:
+            try:
+                out.append((row, BookingModel.get(row.day_pk, row.day_sk, consistent_read=True)))
+            except BookingModel.DoesNotExist:  # pragma: no cover - written together
+                row.delete()
+        return out
+
+    def forget(self, item: FriendBookingModel) -> None:
+        item.delete()
 
     # ------------------------------------------------------------------ waitlist
     def add_waiting(self, item: WaitlistModel) -> None:

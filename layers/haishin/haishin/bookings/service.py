@@ -41,12 +41,14 @@ BOOK_TARGET = "book"
 MAX_DAYS = 31
 ATTENDED_TAG = "予約:来店"
 NO_SHOW_TAG = "予約:無断キャンセル"
-# The friend's next booking, as custom fields a reminder scenario reads: a step timed ``relative_to_date`` on
+# The friend's NEXT booking (the earliest still to come, whichever was made last), as custom fields a reminder
+# scenario reads: a step timed ``relative_to_date`` on
 # BOOKING_DATE (e.g. days -1 at 18:00 = the evening before), text with {{ fields.booking_time }}. Scenarios start on
 # the trigger ``booking_created`` and stop on ``booking_canceled`` (docs/production/bookings.md).
 BOOKING_DATE = "booking_date"
 BOOKING_TIME = "booking_time"
 BOOKING_MENU = "booking_menu"
+BOOKING_ID = "booking_id"  # which booking the fields name (the friend's next one)
 CREATED = "booking_created"
 CANCELED = "booking_canceled"
 PAYMENT_REF = "bkg:"  # an order's ref for a held booking: ``bkg:<booking_id>`` (haishin.payments carries it)
@@ -267,6 +269,7 @@ class BookingService:
         (``remaining`` 0: the booking page offers キャンセル待ち there). Unpaid holds past their time are released
         first."""
         self.release_expired(workspace_id)
+        self.advance_ended(workspace_id)
         days = max(1, min(days, MAX_DAYS))
         menu = self._active_menu(workspace_id, menu_id)
         zone = self.zone(workspace_id)
@@ -490,26 +493,82 @@ class BookingService:
             log.exception("booking %s: confirmation e-mail not sent", booking.booking_id)
 
     def _remind(self, workspace_id: str, booking: BookingModel, menu: MenuModel, zone: ZoneInfo) -> None:
-        """Reminders through the scenario engine: the booking's date and time become the friend's fields (a step
-        timed ``relative_to_date`` on ``booking_date`` is due relative to it), then the ``booking_created`` trigger
-        enrolls the friend in the scenarios that start on it. Keyed on the booking: a retry enrolls nobody twice."""
-        local = booking.start.astimezone(zone)
-        actions = [
-            SetField(field=BOOKING_DATE, value=local.date().isoformat()),
-            SetField(field=BOOKING_TIME, value=local.strftime("%H:%M")),
-            SetField(field=BOOKING_MENU, value=menu.definition["name"]),
-        ]
-        key = f"booking:{booking.booking_id}"
-        self.collab.action_runner().run(
-            workspace_id, booking.subscriber_id, actions, actor=key, idempotency_key=f"{key}:fields"
-        )
+        """Reminders through the scenario engine: the friend's fields name their next booking (a step timed
+        ``relative_to_date`` on ``booking_date`` is due relative to it), then the ``booking_created`` trigger
+        (re)starts the scenarios that start on it. With two future bookings the fields stay on the earlier one;
+        when it is over, canceled or marked, they move to the following one and the reminder restarts for it
+        (``_follow_next``). Keyed on the booking: a retry enrolls nobody twice."""
+        self._sync_next(workspace_id, booking.subscriber_id, reason=booking.booking_id)
         self.collab.trigger(
             workspace_id,
             booking.subscriber_id,
             CREATED,
             {"booking_id": booking.booking_id, "menu_id": booking.menu_id, "staff_id": booking.staff_id},
-            idempotency_key=f"{key}:created",
+            idempotency_key=f"booking:{booking.booking_id}:created",
         )
+
+    def _sync_next(self, workspace_id: str, subscriber_id: str, *, reason: str) -> BookingModel | None:
+        """Point the friend's booking fields at their next booking (not started, still booked). Returns it when
+        the fields changed to it (None: unchanged, or no booking to come)."""
+        now = clock.now()
+        upcoming = [b for b in self.repository.of_friend(workspace_id, subscriber_id, now) if b.status == "booked"]
+        if not upcoming:
+            return None
+        nxt = upcoming[0]
+        subscriber = self.collab.subscribers.get(workspace_id, subscriber_id)
+        if subscriber is None or (subscriber.fields or {}).get(BOOKING_ID) == nxt.booking_id:
+            return None
+        local = nxt.start.astimezone(self.zone(workspace_id))
+        name = nxt.menu_name
+        if not name:
+            try:
+                name = str(self.repository.menu(workspace_id, nxt.menu_id).definition.get("name") or "")
+            except NotFound:
+                name = ""
+        actions = [
+            SetField(field=BOOKING_DATE, value=local.date().isoformat()),
+            SetField(field=BOOKING_TIME, value=local.strftime("%H:%M")),
+            SetField(field=BOOKING_MENU, value=name),
+            SetField(field=BOOKING_ID, value=nxt.booking_id),
+        ]
+        key = f"booking:{nxt.booking_id}:fields:{reason}"
+        self.collab.action_runner().run(workspace_id, subscriber_id, actions, actor=key, idempotency_key=key)
+        self.repository.mark_next(nxt)
+        return nxt
+
+    def _follow_next(self, workspace_id: str, subscriber_id: str, *, after: str, always: bool = False) -> None:
+        """The friend's named booking is over, canceled or marked: the fields move to the following booking and
+        ``booking_created`` restarts its reminder (``always``: restart even when the fields did not change, as a
+        cancel of another booking has stopped the reminder scenario)."""
+        try:
+            moved = self._sync_next(workspace_id, subscriber_id, reason=after)
+            if moved is None and always:
+                upcoming = [
+                    b
+                    for b in self.repository.of_friend(workspace_id, subscriber_id, clock.now())
+                    if b.status == "booked"
+                ]
+                moved = upcoming[0] if upcoming else None
+            if moved is not None:
+                self.collab.trigger(
+                    workspace_id,
+                    subscriber_id,
+                    CREATED,
+                    {"booking_id": moved.booking_id, "menu_id": moved.menu_id, "staff_id": moved.staff_id},
+                    idempotency_key=f"booking:{moved.booking_id}:after:{after}",
+                )
+        except Exception:
+            log.exception("bookings: the reminder did not move on for %s after %s", subscriber_id, after)
+
+    def advance_ended(self, workspace_id: str) -> int:
+        """Named bookings that are over: each friend's fields move to their following booking (and its reminder
+        starts). Run on every slot read, as the unpaid holds; a friend's fields are synced once per booking."""
+        moved = 0
+        for item, booking in self.repository.ended_nexts(workspace_id, clock.now()):
+            self._follow_next(workspace_id, booking.subscriber_id, after=booking.booking_id)
+            self.repository.forget(item)
+            moved += 1
+        return moved
 
     # ------------------------------------------------------------------ payment (a menu with a product)
     def pay_url(self, booking: BookingModel) -> str:
@@ -719,6 +778,8 @@ class BookingService:
             )
         except Exception:
             log.exception("booking %s: booking_canceled trigger failed", booking_id)
+        # the stop above ended the reminder scenario: it restarts for the friend's next booking, if any
+        self._follow_next(workspace_id, booking.subscriber_id, after=booking_id, always=True)
         return booking
 
     def _before_cutoff(self, workspace_id: str, booking: BookingModel, what: str = "キャンセル") -> None:
@@ -804,6 +865,7 @@ class BookingService:
             actor=f"booking:{booking_id}",
             idempotency_key=f"booking:{booking_id}:{status}",
         )
+        self._follow_next(workspace_id, booking.subscriber_id, after=booking_id)
         return booking
 
     def calendar(self, workspace_id: str, start_date: date, days: int = 7) -> list[BookingModel]:
