@@ -131,22 +131,21 @@ def list_booking_slots() -> dict[str, Any]:
 @router.get("/bookings")
 @requires(Permission.VIEW_SUBSCRIBERS)
 def list_bookings() -> Any:
-    """The calendar's bookings with names; ``format=csv`` (export permission) downloads them, ``encoding=cp932``
-    as Shift_JIS (default UTF-8 with BOM)."""
+    """The calendar's bookings with names; ``format=csv`` (export permission) downloads them for Excel:
+    ``encoding=shift_jis`` (default, as the seminar roster) or ``utf-8`` (with a BOM)."""
     params, workspace_id = _params(), current_caller().workspace_id
     bookings = services().bookings
     start, days = _date(params.get("date"), "date"), _days(params.get("days"))
     if params.get("format") == "csv":
         current_caller().require(Permission.EXPORT_CSV)
-        encoding = params.get("encoding") or "utf-8-sig"
-        if encoding not in ("utf-8-sig", "cp932"):
-            raise ValidationFailed("文字コードは utf-8-sig か cp932 (Shift_JIS) です", where="encoding")
-        charset = "Shift_JIS" if encoding == "cp932" else "UTF-8"
+        encoding = params.get("encoding") or "shift_jis"
+        if encoding not in ("shift_jis", "utf-8"):
+            raise ValidationFailed("文字コードは shift_jis か utf-8 を指定してください", where="encoding")
         return Response(
             status_code=200,
-            content_type=f"text/csv; charset={charset}",
+            content_type=f"text/csv; charset={encoding}",
             headers={"content-disposition": f'attachment; filename="bookings-{start.isoformat()}.csv"'},
-            body=bookings.calendar_csv(workspace_id, start, days, "cp932" if encoding == "cp932" else "utf-8-sig"),
+            body=bookings.calendar_csv(workspace_id, start, days, "cp932" if encoding == "shift_jis" else "utf-8-sig"),
         )
     zone = bookings.zone(workspace_id)
     return {"items": bookings.calendar_views(workspace_id, start, days), "time_zone": str(zone)}
@@ -198,3 +197,12 @@ def reschedule_booking(booking_id: str) -> dict[str, Any]:
     workspace_id = current_caller().workspace_id
     bookings = services().bookings
     return bookings.view(bookings.reschedule(workspace_id, booking_id, _body()), bookings.zone(workspace_id))
+
+
+@router.get("/booking-waitlist")
+@requires(Permission.VIEW_SUBSCRIBERS)
+def list_booking_waitlist() -> dict[str, Any]:
+    """The friends waiting (キャンセル待ち) for the full slots of the days."""
+    params, workspace_id = _params(), current_caller().workspace_id
+    start, days = _date(params.get("date"), "date"), _days(params.get("days"))
+    return {"items": services().bookings.waitlist(workspace_id, start, days)}
