@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from haishin.bookings.models import (
@@ -337,7 +338,7 @@ class BookingRepository:
 
     def set_waiting_status(self, item: WaitlistModel, status: str, *, expected: str, booking_id: str = "") -> bool:
         """``expected`` -> ``status`` (conditional: two cancels at once move one friend up once)."""
-        actions = [WaitlistModel.status.set(status)]
+        actions: list[Action] = [WaitlistModel.status.set(status)]
         if booking_id:
             actions.append(WaitlistModel.booking_id.set(booking_id))
         try:
