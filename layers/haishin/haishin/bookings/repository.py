@@ -3,6 +3,7 @@ the bookings feature. Capacity is enforced here by conditional writes in one tra
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,6 +75,16 @@ def _menu_item(booking: BookingModel) -> FriendBookingModel:
     item = _friend_item(booking)
     item.pk = menu_index_pk(booking.workspace_id, booking.menu_id)
     return item
+
+
+def _pointed(rows: Any) -> Iterator[tuple[FriendBookingModel, BookingModel]]:
+    """The bookings index items point at, read one by one as asked for (a caller may stop at the first it wants);
+    an item whose booking is gone is skipped (they are written together)."""
+    for row in rows:
+        try:
+            yield row, BookingModel.get(row.day_pk, row.day_sk, consistent_read=True)
+        except BookingModel.DoesNotExist:  # pragma: no cover - written together
+            continue
 
 
 def _pending_item(booking: BookingModel) -> FriendBookingModel:
@@ -299,13 +310,7 @@ class BookingRepository:
     def expired_holds(self, workspace_id: str, now: datetime) -> list[BookingModel]:
         """Pending bookings whose hold ended at or before ``now`` (oldest hold first)."""
         rows = FriendBookingModel.query(pending_pk(workspace_id), FriendBookingModel.sk <= f"{iso(now)}#~")
-        out: list[BookingModel] = []
-        for row in rows:
-            try:
-                out.append(BookingModel.get(row.day_pk, row.day_sk, consistent_read=True))
-            except BookingModel.DoesNotExist:  # pragma: no cover - written together
-                continue
-        return out
+        return [booking for _, booking in _pointed(rows)]
 
     # ------------------------------------------------------------------ the booking the reminder fields name
     def mark_next(self, booking: BookingModel) -> None:
@@ -317,13 +322,7 @@ class BookingRepository:
     def ended_nexts(self, workspace_id: str, now: datetime) -> list[tuple[FriendBookingModel, BookingModel]]:
         """The named bookings over at ``now`` (their index item and the booking)."""
         rows = FriendBookingModel.query(next_pk(workspace_id), FriendBookingModel.sk <= f"{iso(now)}#~")
-        out: list[tuple[FriendBookingModel, BookingModel]] = []
-        for row in rows:
-            try:
-                out.append((row, BookingModel.get(row.day_pk, row.day_sk, consistent_read=True)))
-            except BookingModel.DoesNotExist:  # pragma: no cover - written together
-                row.delete()
-        return out
+        return list(_pointed(rows))
 
     def forget(self, item: FriendBookingModel) -> None:
         item.delete()
@@ -389,11 +388,7 @@ class BookingRepository:
         rows = FriendBookingModel.query(
             menu_index_pk(workspace_id, menu_id), FriendBookingModel.sk >= iso(now - timedelta(hours=8))
         )
-        for row in rows:
-            try:
-                booking = BookingModel.get(row.day_pk, row.day_sk, consistent_read=True)
-            except BookingModel.DoesNotExist:  # pragma: no cover - written together
-                continue
+        for _, booking in _pointed(rows):
             if booking.status == "booked" and booking.end > now:
                 return booking
         return None

@@ -457,13 +457,9 @@ class BookingService:
             f"{local.strftime('%Y年%m月%d日 %H:%M')}〜{booking.end.astimezone(zone).strftime('%H:%M')}\n"
             f"キャンセル: {cancel_url(booking.booking_id, token)}"
         )
-        try:
-            if getattr(subscriber, "line", None):
-                self.collab.line_messenger().push_text(
-                    workspace_id, subscriber, text, retry_key=ids.retry_key("booking", booking.booking_id)
-                )
-        except Exception:
-            log.exception("booking %s: confirmation not sent", booking.booking_id)
+        self._tell(
+            workspace_id, subscriber, text, ids.retry_key("booking", booking.booking_id), booking, "confirmation"
+        )
         self._mail(workspace_id, booking, subscriber, text, heading)
         try:
             self.collab.publish(
@@ -599,13 +595,24 @@ class BookingService:
             f"{self._label(workspace_id, booking.hold_until)} までにお支払いいただくと予約が確定します。\n"
             f"お支払い: {self.pay_url(booking)}"
         )
+        self._tell(
+            workspace_id,
+            subscriber,
+            text,
+            ids.retry_key("booking-hold", booking.booking_id),
+            booking,
+            "payment request",
+        )
+
+    def _tell(
+        self, workspace_id: str, subscriber: Any, text: str, retry_key: str, booking: BookingModel, what: str
+    ) -> None:
+        """One LINE text to the friend (the one send path, retry-keyed); a failure is logged, never undoes anything."""
         try:
             if getattr(subscriber, "line", None):
-                self.collab.line_messenger().push_text(
-                    workspace_id, subscriber, text, retry_key=ids.retry_key("booking-hold", booking.booking_id)
-                )
+                self.collab.line_messenger().push_text(workspace_id, subscriber, text, retry_key=retry_key)
         except Exception:
-            log.exception("booking %s: the payment request was not sent", booking.booking_id)
+            log.exception("booking %s: %s not sent", booking.booking_id, what)
 
     def release_expired(self, workspace_id: str) -> int:
         """Unpaid holds past their time become ``expired`` and free their place (and the slot's waitlist moves up).
