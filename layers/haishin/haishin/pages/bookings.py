@@ -1,9 +1,11 @@
 """The friend's booking pages (予約), server-rendered, no script:
 
 - GET  /b?t=<workspace>.<token>[&menu=&staff=&date=]: menu -> staff (or anyone) -> a week of open slots;
-- POST /b (t, menu_id, staff_id, start): books the slot (a slot taken meanwhile re-renders the week with the error);
-- GET  /b/cancel/<booking_id>?t=<token>: the booking with its cancel button and the open slots of the same menu to
-  move it to; POST cancels it, or with ``op=reschedule`` and ``start`` moves it (both before the cutoff).
+- POST /b (t, menu_id, staff_id, start): books the slot (a slot taken meanwhile re-renders the week with the error;
+  a paid menu's booking shows its pay link); with ``op=wait`` joins the waitlist of a full slot;
+- GET  /b/cancel/<booking_id>?t=<token>[&staff=&from=]: the booking with its cancel button and the open slots of the
+  same menu to move it to (by staff, two weeks at a time up to the menu's horizon); POST cancels it, or with
+  ``op=reschedule``, ``start`` and ``staff_id`` moves it (both before the cutoff).
 
 A GET never books or cancels anything (link previews fetch URLs). Forged or expired links change nothing.
 """
