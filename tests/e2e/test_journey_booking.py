@@ -2,7 +2,13 @@
 admin's booking setup screen and makes a friend's signed booking link on the booking screen; the link reaches the
 friend's LINE chat; on the emulator's phone page the friend taps it, picks the menu, then an open slot, and the page
 confirms the booking; the confirmation (with its cancel link) arrives in the chat; the booked slot is no longer
-offered to another friend; the admin's booking list shows it and marks the friend attended.
+offered to another friend; the admin's booking list shows it (names, not IDs) and marks the friend attended, and the
+week grid (staff × time) shows it in its staff member's column.
+
+The second journey (キャンセル待ち and the friend's own move): a friend finds the only slot of a day full and joins
+its waitlist on the booking page; the friend who holds it opens their cancel page from the LINE confirmation,
+filters the move list by staff, pages past two weeks (the menu allows 30 days) and moves; the waiting friend is
+booked at once and told so in their LINE chat.
 
 Runs against the real local system (DynamoDB Local, moto, LINE emulator), in its own workspace and LINE channel.
 """
@@ -128,14 +134,88 @@ def test_set_up_book_from_the_phone_and_see_it_everywhere(
     page.get_by_test_id("bk-date").fill(local_date)
     row = page.get_by_test_id("bk-row")
     row.wait_for()
-    assert "カット" in row.inner_text() and "佐藤" in row.inner_text() and friend in row.inner_text()
+    assert "カット" in row.inner_text() and "佐藤" in row.inner_text() and "高橋 美咲" in row.inner_text()
     assert row.get_by_test_id("bk-status").inner_text() == "予約中"
     row.get_by_test_id("bk-attended").click()
     page.get_by_test_id("bk-status").filter(has_text="来店").wait_for()
     snap("calendar")
+    page.locator("select[name=view]").select_option("grid")
+    cell = page.get_by_test_id("bk-grid-cell")
+    cell.wait_for()
+    assert "高橋 美咲" in cell.inner_text() and "来店" in cell.inner_text()
+    snap("grid")
     tags = [t["name"] for t in api_request(system, token, "GET", f"/api/subscribers/{friend}")["tags"]]
     assert "予約:来店" in tags
     assert [e for e in browser_errors if "status of 422" not in e] == []
+
+
+def test_waitlist_and_the_friends_own_move(system: Any, page: Any, browser_errors: list[str], snap: Any) -> None:
+    token = system.login(email=OWNER, workspace_id=WS, role="owner")
+    menu = api_request(system, token, "POST", "/api/booking-menus",
+                       {"name": "ヘッドスパ", "duration_minutes": 60, "reschedule_days": 30, "cancel_cutoff_hours": 0})
+    hours = {day: [["15:00", "16:00"]] for day in WEEKDAYS}
+    kato = api_request(system, token, "POST", "/api/booking-staff",
+                       {"name": "加藤", "hours": hours, "menu_ids": [menu["menu_id"]]})
+    api_request(system, token, "POST", "/api/booking-staff",
+                {"name": "木村", "hours": {day: [["17:00", "18:00"]] for day in WEEKDAYS}, "menu_ids": [menu["menu_id"]]})
+    holder, waiting = _friend(system, token, "高橋 美咲"), _friend(system, token, "伊藤 蓮")
+
+    # the holder books 加藤's first 15:00 on their page
+    holder_page = page.context.new_page()
+    holder_page.goto(api_request(system, token, "POST", "/api/bookings/link", {"subscriber_id": holder})["url"])
+    holder_page.locator("[data-menu]", has_text="ヘッドスパ").click()
+    holder_page.locator("[data-staff]", has_text="加藤").click()
+    first = holder_page.locator("[data-slot]").first
+    first.wait_for()
+    start = first.get_attribute("data-slot")
+    first.click()
+    holder_page.locator("[data-booking-done]").wait_for()
+    system.drain()
+
+    # the other friend finds it full (加藤's hour) and joins the waitlist
+    waiting_page = page.context.new_page()
+    waiting_page.goto(api_request(system, token, "POST", "/api/bookings/link", {"subscriber_id": waiting})["url"])
+    waiting_page.locator("[data-menu]", has_text="ヘッドスパ").click()
+    waiting_page.locator("[data-staff]", has_text="加藤").click()
+    full = waiting_page.locator(f"[data-slot-full='{start}']")
+    full.wait_for()
+    assert "キャンセル待ち" in full.inner_text()
+    full.click()
+    assert "キャンセル待ちで受け付けました" in waiting_page.inner_text("body")
+    waiting_page.screenshot(path=str(snap("waitlisted")))
+
+    # the holder opens the cancel link of their LINE confirmation and moves to 木村 (staff filter), past two weeks
+    phone = page.context.new_page()
+    phone.goto(f"{system.line_emulator.base_url}/_emulator/phone?channel={CH}&user={USER}")
+    bubble = phone.locator(".bubble", has_text="ヘッドスパ").last
+    bubble.wait_for()
+    cancel_link = next(w for w in bubble.inner_text().split() if "/b/cancel/" in w)
+    holder_page.goto(cancel_link)
+    holder_page.locator("[data-move-staff-link]", has_text="木村").click()
+    holder_page.locator("[data-move-staff-current]", has_text="木村").wait_for()
+    holder_page.locator("[data-move-next]").click()  # days 15-28: the menu allows 30
+    move = holder_page.locator("[data-booking-move]").first
+    move.wait_for()
+    moved_to = move.get_attribute("data-booking-move")
+    assert moved_to and moved_to > start
+    holder_page.screenshot(path=str(snap("move")))
+    move.click()
+    holder_page.locator("[data-booking-done]").wait_for()
+    assert "ご予約を変更しました" in holder_page.inner_text("body") and "木村" in holder_page.inner_text("body")
+
+    # the waiting friend holds 加藤's 15:00 now, and hears it on LINE
+    system.drain()
+    other_phone = page.context.new_page()
+    other_phone.goto(f"{system.line_emulator.base_url}/_emulator/phone?channel={CH}&user={OTHER}")
+    other_phone.locator(".bubble", has_text="キャンセル待ちの枠が空いたため").wait_for()
+    other_phone.screenshot(path=str(snap("promoted")))
+    local_date = datetime.fromisoformat(start).astimezone(ZoneInfo("Asia/Tokyo")).date().isoformat()
+    day = api_request(system, token, "GET", f"/api/bookings?date={local_date}&days=1")["items"]
+    at = datetime.fromisoformat(start)
+    held = [(b["friend_name"], b["staff_id"]) for b in day
+            if datetime.fromisoformat(b["start"].replace("Z", "+00:00")) == at and b["status"] == "booked"]
+    assert held == [("伊藤 蓮", kato["staff_id"])]
+    assert [e for e in browser_errors if "status of 4" not in e] == []
 
 
 @pytest.mark.viewport(390, 844)

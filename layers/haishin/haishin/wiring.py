@@ -225,12 +225,12 @@ class Services:
 
             # the rich menu re-linker after conversions: a tag change re-links the friend's menu (FriendMenus);
             # a Stripe checkout with a coupon's promotion code records its redemption; partners attribute purchases
-            # and registrations; seminars confirm a paid seat (or cancel a refunded one). Coupons, partners and
-            # seminars late: they are built from services that publish here.
+            # and registrations; seminars confirm a paid seat (or cancel a refunded one), bookings a paid held
+            # booking. Coupons, partners, seminars and bookings late: they are built from services that publish here.
             return EventFanout(self.webhooks, self.conversions, self.friend_menus,
                                LateListener(lambda: CheckoutRedemptions(self.coupons)),
                                LateListener(lambda: self.partners), LateListener(lambda: self.seminars),
-                               LateListener(lambda: self.members))
+                               LateListener(lambda: self.members), LateListener(lambda: self.bookings))
 
         return self._one("events", build)
 
@@ -503,9 +503,12 @@ class Services:
         """Slot booking (予約): staff, menus, slots, bookings (haishin.bookings)."""
 
         def build() -> BookingService:
+            from haishin.bookings.mail import BookingMail  # noqa: PLC0415
             from haishin.bookings.service import BookingService  # noqa: PLC0415
+            from haishin.storage.once import Once  # noqa: PLC0415
 
-            return BookingService(self.collaborators)
+            mail = BookingMail(self.email, self.senders, Once())
+            return BookingService(self.collaborators, mail=mail, payments=self.payments)
 
         return self._one("bookings", build)
 

@@ -3,15 +3,18 @@ in-memory secret store and recording fakes for LINE and the event fanout."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from moto.core.botocore_stubber import BotocoreStubber
 
 from haishin import wiring
 from haishin.bookings.service import BookingService
 from haishin.secrets import InMemorySecretStore
+from haishin.senders.service import Sender
 from haishin.subscribers.models import line_account
 from haishin.wiring import Services
 
@@ -66,17 +69,47 @@ class FakeWebhooks:
 
 
 @dataclass
+class FakeEmail:
+    """SES: records each send; ``fail`` makes the next sends raise (as SES throttling would)."""
+
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    fail: bool = False
+
+    def send(self, **message: Any) -> str:
+        if self.fail:
+            raise RuntimeError("SES unavailable")
+        self.sent.append(message)
+        return f"m{len(self.sent)}"
+
+
+@dataclass
+class FakeSenders:
+    """The workspace's default sender identity, verified (``SenderService.for_send``)."""
+
+    def for_send(self, workspace_id: str, from_address: str | None) -> Sender:
+        return Sender(
+            identity_id="sid_1",
+            from_name="サロン花子",
+            from_address="info@shop.example.jp",
+            reply_to="desk@shop.example.jp",
+        )
+
+
+@dataclass
 class Env:
     service: BookingService
     root: Services
     messenger: FakeMessenger
     webhooks: FakeWebhooks
+    email: FakeEmail
 
 
 @pytest.fixture
 def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
-    messenger, webhooks = FakeMessenger(), FakeWebhooks()
+    messenger, webhooks, email = FakeMessenger(), FakeWebhooks(), FakeEmail()
     root = Services(
+        email=email,
+        senders=FakeSenders(),
         secrets=InMemorySecretStore(),
         scenario_service=FakeScenarios(),
         messenger=messenger,
@@ -85,7 +118,7 @@ def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
     )
     previous = wiring.install(root)
     try:
-        yield Env(root.bookings, root, messenger, webhooks)
+        yield Env(root.bookings, root, messenger, webhooks, email)
     finally:
         wiring.install(previous)
 
@@ -105,3 +138,18 @@ def friends(env: Env) -> Callable[[int], list[str]]:
         return out
 
     return make
+
+
+@pytest.fixture
+def atomic_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's in-process DynamoDB is not thread-safe (a transaction deep-copies tables another thread is writing);
+    DynamoDB applies each request atomically. One lock per request gives the same: the service code between the
+    requests still runs in 16 threads at once, and nothing in it locks."""
+    lock = threading.Lock()
+    original = BotocoreStubber.__call__
+
+    def serialised(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", serialised)

@@ -108,7 +108,9 @@ def test_the_friend_moves_their_booking_from_the_cancel_page(env: Any, friends: 
     path = f"/b/cancel/{booking.booking_id}"
     shown = call(env, "GET", path, {"t": token})
     moves = re.findall(r'data-booking-move="([^"]+)"', shown["body"])
-    assert eleven.start.isoformat() in moves and ten.start.isoformat() not in moves and "日時を変更する" in shown["body"]
+    assert (
+        eleven.start.isoformat() in moves and ten.start.isoformat() not in moves and "日時を変更する" in shown["body"]
+    )
     # a forged token moves nothing
     forged = call(env, "POST", path, form={"t": token[:-3] + "abc", "op": "reschedule", "start": moves[0]})
     assert forged["statusCode"] == 403 and env.service.get(WS, booking.booking_id).status == "booked"

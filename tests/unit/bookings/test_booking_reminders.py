@@ -95,3 +95,45 @@ def test_a_rescheduled_booking_moves_the_reminder(world: StepWorld) -> None:
     reminders = [(at, text) for at, text in _texts(world) if text.startswith("明日")]
     assert reminders == [(datetime(2026, 1, 9, 9, 0, tzinfo=UTC), "明日 11:00 からカットのご予約です")]
     assert sum("ご予約を変更しました" in text for _, text in _texts(world)) == 1
+
+
+def _reminders(world: StepWorld) -> list[tuple[datetime, str]]:
+    return [(at, text) for at, text in _texts(world) if text.startswith("明日")]
+
+
+def test_two_future_bookings_each_get_their_reminder(world: StepWorld) -> None:
+    bookings, menu_id, friend = _setup(world)
+    _book(bookings, menu_id, friend, date(2026, 1, 10))  # Saturday, booked first
+    _book(bookings, menu_id, friend, date(2026, 1, 8))  # Thursday, booked second: it is the next one
+    assert world.services.subscribers.get(WS, friend).fields["booking_date"] == "2026-01-08"
+    world.run_for(timedelta(days=3, hours=3))  # to Thursday 12:00 JST: Thursday's booking is over
+    bookings.slots(WS, menu_id, start_date=date(2026, 1, 12), days=1)  # any slot read moves the fields on
+    assert world.services.subscribers.get(WS, friend).fields["booking_date"] == "2026-01-10"
+    world.run_for(timedelta(days=3))
+    assert _reminders(world) == [
+        (datetime(2026, 1, 7, 9, 0, tzinfo=UTC), "明日 10:00 からカットのご予約です"),  # Wednesday 18:00 JST
+        (datetime(2026, 1, 9, 9, 0, tzinfo=UTC), "明日 10:00 からカットのご予約です"),  # Friday 18:00 JST
+    ]
+
+
+def test_cancelling_the_later_booking_keeps_the_next_ones_reminder(world: StepWorld) -> None:
+    bookings, menu_id, friend = _setup(world)
+    _book(bookings, menu_id, friend, date(2026, 1, 8))
+    later = _book(bookings, menu_id, friend, date(2026, 1, 10))
+    bookings.cancel(WS, later.booking_id, by_staff=True)  # booking_canceled stops the scenario: it restarts
+    world.run_for(timedelta(days=6))
+    assert _reminders(world) == [(datetime(2026, 1, 7, 9, 0, tzinfo=UTC), "明日 10:00 からカットのご予約です")]
+
+
+def test_marking_attendance_moves_the_fields_to_the_following_booking(world: StepWorld) -> None:
+    bookings, menu_id, friend = _setup(world)
+    first = _book(bookings, menu_id, friend, date(2026, 1, 6))  # Tuesday
+    _book(bookings, menu_id, friend, date(2026, 1, 9))  # Friday
+    world.run_for(timedelta(days=1, hours=2))  # Tuesday 11:00 JST: the first is over
+    bookings.mark(WS, first.booking_id, "attended")
+    assert world.services.subscribers.get(WS, friend).fields["booking_date"] == "2026-01-09"
+    world.run_for(timedelta(days=4))
+    assert [at for at, _ in _reminders(world)] == [
+        datetime(2026, 1, 5, 9, 0, tzinfo=UTC),  # Monday 18:00 JST for Tuesday
+        datetime(2026, 1, 8, 9, 0, tzinfo=UTC),  # Thursday 18:00 JST for Friday
+    ]

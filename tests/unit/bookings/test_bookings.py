@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from bookings_env import WS
-from moto.core.botocore_stubber import BotocoreStubber
 
 from haishin.errors import Conflict, NotFound, ValidationFailed
 from haishin.forms.tokens import TokenInvalid
@@ -72,21 +70,6 @@ def test_booking_confirms_publishes_and_closes_overlapping_slots(env: Any, frien
             WS, {"menu_id": short, "start": (slot.start + timedelta(minutes=30)).isoformat()}, subscriber_id=friend
         )
     assert [b.booking_id for b in env.service.calendar(WS, TUE, 1)] == [booking.booking_id]
-
-
-@pytest.fixture
-def atomic_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto's in-process DynamoDB is not thread-safe (a transaction deep-copies tables another thread is writing);
-    DynamoDB applies each request atomically. One lock per request gives the same: the service code between the
-    requests still runs in 16 threads at once, and nothing in it locks."""
-    lock = threading.Lock()
-    original = BotocoreStubber.__call__
-
-    def serialised(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
 
 
 @pytest.mark.parametrize(("capacity", "racers"), [(1, 50), (3, 50)])

@@ -59,14 +59,21 @@ describe("bookings", () => {
     const api = fakeApi({
       "GET /api/booking-menus": { items: [] },
       "GET /api/booking-staff": { items: [] },
+      "GET /api/products": { items: [{ product_id: "prd_1", name: "カット代" }] },
       "POST /api/booking-menus": MENU,
       "POST /api/booking-staff": STAFF,
     });
     render(withApp(api, <BookingsScreen />));
     const newMenu = await screen.findByTestId("bk-menu-new");
     fireEvent.input(newMenu.querySelector("input[name='name']")!, { target: { value: "カット" } });
+    fireEvent.input(newMenu.querySelector("input[name='menu_capacity']")!, { target: { value: "2" } });
+    fireEvent.change(newMenu.querySelector("select[name='product_id']")!, { target: { value: "prd_1" } });
     fireEvent.click(screen.getByTestId("bk-menu-save"));
-    await waitFor(() => expect(api.calls).toContain('POST /api/booking-menus {"name":"カット","duration_minutes":60,"price":null,"cancel_cutoff_hours":24}'));
+    await waitFor(() =>
+      expect(api.calls).toContain(
+        'POST /api/booking-menus {"name":"カット","duration_minutes":60,"price":null,"cancel_cutoff_hours":24,"capacity":2,"product_id":"prd_1","hold_minutes":30,"reschedule_days":14}',
+      ),
+    );
     const newStaff = screen.getByTestId("bk-staff-new");
     fireEvent.input(newStaff.querySelector("input[name='name']")!, { target: { value: "佐藤" } });
     fireEvent.input(newStaff.querySelector("input[name='hours.tue']")!, { target: { value: "10:00-13:00" } });
@@ -89,5 +96,43 @@ describe("bookings", () => {
     const slot = await screen.findByTestId("bk-reschedule-slot");
     fireEvent.click(slot);
     await waitFor(() => expect(api.calls).toContain(`POST /api/bookings/bkg_1/reschedule ${JSON.stringify({ start: SLOT.start, staff_id: "bks_1" })}`));
+  });
+
+  it("shows the week as a staff × time grid with names, the waitlist, and downloads the CSV", async () => {
+    location.hash = "#/bookings";
+    const named = { ...BOOKING, end_time: "11:00", menu_name: "カット", staff_name: "佐藤", friend_name: "山田花子" };
+    const api = fakeApi({
+      "GET /api/bookings": { items: [named, { ...named, booking_id: "bkg_x", status: "canceled" }] },
+      "GET /api/booking-menus": { items: [MENU] },
+      "GET /api/booking-staff": { items: [STAFF, { ...STAFF, staff_id: "bks_2", name: "鈴木" }] },
+      "GET /api/booking-slots": { items: [] },
+      "GET /api/booking-waitlist": { items: [{ wait_id: "bkw_1", subscriber_id: "s_2", friend_name: "田中", menu_id: "bkm_1", local_date: "2026-01-06", local_time: "10:00" }] },
+    });
+    render(withApp(api, <BookingsScreen />));
+    fireEvent.input(await screen.findByTestId("bk-date"), { target: { value: "2026-01-05" } });
+    fireEvent.change(screen.getByLabelText("表示"), { target: { value: "grid" } });
+    const grid = await screen.findByTestId("bk-grid");
+    const heads = [...grid.querySelectorAll("thead tr:nth-child(2) th")].map((th) => th.textContent);
+    expect(heads.slice(0, 2)).toEqual(["佐藤", "鈴木"]);
+    expect(heads).toHaveLength(14); // 7 days × 2 staff
+    const cells = screen.getAllByTestId("bk-grid-cell");
+    expect(cells).toHaveLength(1); // the canceled one is not drawn
+    expect(cells[0]!.textContent).toContain("山田花子");
+    const row = cells[0]!.closest("tr")!;
+    expect(row.querySelector("th")!.textContent).toBe("10:00");
+    // Tuesday's column group, the first staff member: 1 (time) + Monday's 2 + 1
+    expect([...row.children].indexOf(cells[0]!)).toBe(3);
+    expect((await screen.findByTestId("bk-waiting")).textContent).toContain("田中");
+    const fetched: string[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async (url: string) => (fetched.push(String(url)), new Response("日付,開始\r\n", { status: 200 }))) as typeof fetch;
+    URL.createObjectURL = () => "blob:x";
+    URL.revokeObjectURL = () => undefined;
+    try {
+      fireEvent.click(screen.getByTestId("bk-csv-sjis"));
+      await waitFor(() => expect(fetched.some((u) => u.includes("/api/bookings?date=2026-01-05&days=7&format=csv&encoding=shift_jis"))).toBe(true));
+    } finally {
+      globalThis.fetch = realFetch;
+    }
   });
 });

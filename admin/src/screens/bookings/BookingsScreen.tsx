@@ -1,7 +1,9 @@
 /**
- * 予約 (slot booking): the booking list for a day or a week (attended / no-show / cancel per booking), booking a slot
- * for a friend, a friend's signed booking-page URL; and the setup of menus and staff (weekly hours, exceptions,
- * capacity). Routes: #/bookings (list), #/bookings/setup (menus and staff).
+ * 予約 (slot booking): the week as a grid (staff × time, one column group per day) or as a list (attended / no-show /
+ * cancel / move per booking), the CSV export (Shift_JIS or UTF-8), the waitlist (キャンセル待ち), booking a slot for a
+ * friend, a friend's signed booking-page URL; and the setup of menus (duration, price, payment product, menu
+ * capacity, how far ahead a friend may move) and staff (weekly hours, exceptions, capacity).
+ * Routes: #/bookings (calendar), #/bookings/setup (menus and staff).
  */
 import { useState } from "preact/hooks";
 import { ConfirmButton } from "../../components/ConfirmButton";
@@ -10,6 +12,7 @@ import { SelectField, TextField } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
 import { useApiGet, useApiList } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
+import { requestBlob, saveBlob } from "../../download";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
 import { useAction } from "../../lib/useAction";
@@ -22,6 +25,10 @@ export interface Menu {
   duration_minutes: number;
   price: number | null;
   cancel_cutoff_hours: number;
+  capacity?: number | null;
+  product_id?: string;
+  hold_minutes?: number;
+  reschedule_days?: number;
 }
 export interface Staff {
   staff_id: string;
@@ -39,7 +46,23 @@ export interface Booking {
   start: string;
   local_date: string;
   local_time: string;
-  status: "booked" | "canceled" | "rescheduled" | "attended" | "no_show";
+  end_time?: string;
+  menu_name?: string;
+  staff_name?: string;
+  friend_name?: string;
+  status: "booked" | "pending_payment" | "expired" | "canceled" | "rescheduled" | "attended" | "no_show";
+}
+interface Waiting {
+  wait_id: string;
+  subscriber_id: string;
+  friend_name: string;
+  menu_id: string;
+  local_date: string;
+  local_time: string;
+}
+interface Product {
+  product_id: string;
+  name: string;
 }
 interface Slot {
   start: string;
@@ -97,18 +120,23 @@ function BookingRow({ b, menus, staff, onChanged }: { b: Booking; menus: Menu[];
   const mark = (status: string) => act.run(async () => (await api.post(`/api/bookings/${b.booking_id}/attendance`, { status }), onChanged()));
   const cancel = () => act.run(async () => (await api.post(`/api/bookings/${b.booking_id}/cancel`, {}), onChanged()));
   const [moving, setMoving] = useState(false);
-  const menu = menus.find((m) => m.menu_id === b.menu_id)?.name ?? b.menu_id;
-  const person = staff.find((s) => s.staff_id === b.staff_id)?.name ?? b.staff_id;
+  const menu = b.menu_name || menus.find((m) => m.menu_id === b.menu_id)?.name || b.menu_id;
+  const person = b.staff_name || staff.find((s) => s.staff_id === b.staff_id)?.name || b.staff_id;
   return (
     <li class="list-card" data-testid="bk-row" data-booking={b.booking_id}>
       <span class="list-card__title">
         {b.local_date} {b.local_time} {menu}
       </span>
       <span class="list-card__meta" style={{ overflowWrap: "anywhere" }}>
-        {person} · <a href={href(`/friends/${b.subscriber_id}`)}>{b.subscriber_id}</a> ·{" "}
+        {person} · <a href={href(`/friends/${b.subscriber_id}`)}>{b.friend_name || b.subscriber_id}</a> ·{" "}
         <span data-testid="bk-status">{t(`bk.status.${b.status}` as never)}</span>
       </span>
-      {b.status !== "canceled" && b.status !== "rescheduled" && (
+      {b.status === "pending_payment" && (
+        <div class="row">
+          <ConfirmButton label={t("bk.cancel")} confirmLabel={t("bk.cancel")} question={t("bk.cancel.q")} busy={act.busy} onConfirm={() => void cancel()} testId="bk-cancel" />
+        </div>
+      )}
+      {(b.status === "booked" || b.status === "attended" || b.status === "no_show") && (
         <div class="row">
           <button type="button" class="btn btn--small" disabled={act.busy} onClick={() => void mark("attended")} data-testid="bk-attended">
             {t("bk.attended")}
@@ -200,12 +228,108 @@ function FriendLink() {
   );
 }
 
+/** The dates of the view, from `date` for `days` days (local calendar dates, as the API's local_date). */
+export function datesFrom(date: string, days: number): string[] {
+  const [y, m, d] = date.split("-").map(Number);
+  return Array.from({ length: days }, (_, i) => {
+    const x = new Date(Date.UTC(y!, m! - 1, d! + i));
+    return x.toISOString().slice(0, 10);
+  });
+}
+
+/** 30-minute rows from the earliest to the latest booking of the view (at least 09:00-19:00). */
+export function gridTimes(items: Booking[]): string[] {
+  const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+  let lo = 9 * 60;
+  let hi = 19 * 60;
+  for (const b of items) {
+    lo = Math.min(lo, Math.floor(minutes(b.local_time) / 30) * 30);
+    hi = Math.max(hi, minutes(b.end_time ?? b.local_time));
+  }
+  const out: string[] = [];
+  for (let at = lo; at < hi; at += 30) out.push(`${String(Math.floor(at / 60)).padStart(2, "0")}:${String(at % 60).padStart(2, "0")}`);
+  return out;
+}
+
+function BookingGrid({ items, staff, dates }: { items: Booking[]; staff: Staff[]; dates: string[] }) {
+  const live = items.filter((b) => b.status !== "canceled" && b.status !== "rescheduled" && b.status !== "expired");
+  const people = [...staff.map((s) => ({ id: s.staff_id, name: s.name }))];
+  for (const b of live) if (!people.some((p) => p.id === b.staff_id)) people.push({ id: b.staff_id, name: b.staff_name || b.staff_id });
+  const times = gridTimes(live);
+  // a booking sits in the row of the half hour it starts in
+  const row = (at: string, i: number) => (b: Booking) => b.local_time >= at && b.local_time < (times[i + 1] ?? "24:00");
+  return (
+    <div style={{ overflowX: "auto" }} data-testid="bk-grid">
+      <table class="table" style={{ minWidth: `${Math.max(1, dates.length * people.length) * 120 + 60}px` }}>
+        <thead>
+          <tr>
+            <th scope="col" rowSpan={2}>{t("bk.grid.time")}</th>
+            {dates.map((d) => (
+              <th key={d} scope="colgroup" colSpan={Math.max(1, people.length)}>
+                {d.slice(5).replace("-", "/")}
+              </th>
+            ))}
+          </tr>
+          <tr>
+            {dates.map((d) => people.map((p) => <th key={`${d}${p.id}`} scope="col">{p.name}</th>))}
+          </tr>
+        </thead>
+        <tbody>
+          {times.map((at, i) => (
+            <tr key={at}>
+              <th scope="row">{at}</th>
+              {dates.map((d) =>
+                people.map((p) => {
+                  const here = live.filter((b) => b.local_date === d && b.staff_id === p.id).filter(row(at, i));
+                  return (
+                    <td key={`${d}${p.id}${at}`} data-testid={here.length ? "bk-grid-cell" : undefined}>
+                      {here.map((b) => (
+                        <div key={b.booking_id} data-booking={b.booking_id}>
+                          <strong>{b.local_time}</strong> {b.menu_name}
+                          <br />
+                          <span class="muted">{b.friend_name || b.subscriber_id} · {t(`bk.status.${b.status}` as never)}</span>
+                        </div>
+                      ))}
+                    </td>
+                  );
+                }),
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Waitlist({ date, days }: { date: string; days: string }) {
+  const list = useApiGet<{ items: Waiting[] }>(`/api/booking-waitlist?date=${date}&days=${days}`);
+  if (!list.data || list.data.items.length === 0) return list.error ? <ErrorNotice error={list.error} onRetry={list.reload} /> : null;
+  return (
+    <section class="card" data-testid="bk-waitlist">
+      <h2 class="card__title">{t("bk.waitlist")}</h2>
+      <ul class="card-list">
+        {list.data.items.map((w) => (
+          <li key={w.wait_id} class="list-card" data-testid="bk-waiting">
+            {w.local_date} {w.local_time} · <a href={href(`/friends/${w.subscriber_id}`)}>{w.friend_name || w.subscriber_id}</a>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 function Calendar() {
+  const { api, session } = useApp();
   const [date, setDate] = useState(today());
   const [days, setDays] = useState<"1" | "7">("7");
+  const [view, setView] = useState<"grid" | "list">("list");
   const list = useApiGet<{ items: Booking[] }>(`/api/bookings?date=${date}&days=${days}`);
   const menus = useApiList<Menu>("/api/booking-menus");
   const staff = useApiList<Staff>("/api/booking-staff");
+  const act = useAction();
+  const csv = (encoding: "shift_jis" | "utf-8") =>
+    act.run(async () => saveBlob(`bookings-${date}.csv`, await requestBlob(api, session.token, "GET", `/api/bookings?date=${date}&days=${days}&format=csv&encoding=${encoding}`)));
   return (
     <div data-testid="bk-calendar">
       <PageHeader title={t("nav.bookings")} lead={t("screen.bookings.lead")} />
@@ -214,28 +338,54 @@ function Calendar() {
         <div class="row">
           <TextField label={t("bk.date")} name="date" type="date" value={date} onValue={setDate} testId="bk-date" />
           <SelectField label={t("bk.days")} name="days" value={days} options={[["1", t("bk.days.1")], ["7", t("bk.days.7")]]} onValue={setDays} />
+          <SelectField label={t("bk.view")} name="view" value={view} options={[["grid", t("bk.view.grid")], ["list", t("bk.view.list")]]} onValue={setView} />
         </div>
-        <ErrorNotice error={list.error} onRetry={list.reload} />
+        <div class="row">
+          <button type="button" class="btn btn--small btn--ghost" disabled={act.busy} onClick={() => void csv("shift_jis")} data-testid="bk-csv-sjis">
+            {t("bk.csv.sjis")}
+          </button>
+          <button type="button" class="btn btn--small btn--ghost" disabled={act.busy} onClick={() => void csv("utf-8")} data-testid="bk-csv-utf8">
+            {t("bk.csv.utf8")}
+          </button>
+        </div>
+        <ErrorNotice error={list.error ?? act.error} onRetry={list.reload} />
         {list.data && list.data.items.length === 0 && <p class="muted">{t("bk.empty")}</p>}
-        <ul class="card-list" data-testid="bk-list">
-          {list.data?.items.map((b) => <BookingRow key={b.booking_id + b.status} b={b} menus={menus.rows ?? []} staff={staff.rows ?? []} onChanged={list.reload} />)}
-        </ul>
+        {view === "grid" && list.data && list.data.items.length > 0 && <BookingGrid items={list.data.items} staff={staff.rows ?? []} dates={datesFrom(date, Number(days))} />}
+        {view === "list" && (
+          <ul class="card-list" data-testid="bk-list">
+            {list.data?.items.map((b) => <BookingRow key={b.booking_id + b.status} b={b} menus={menus.rows ?? []} staff={staff.rows ?? []} onChanged={list.reload} />)}
+          </ul>
+        )}
       </section>
+      <Waitlist date={date} days={days} />
       {menus.rows && menus.rows.length > 0 && <BookForFriend menus={menus.rows} staff={staff.rows ?? []} onBooked={list.reload} />}
       <FriendLink />
     </div>
   );
 }
 
-function MenuEditor({ menu, onSaved }: { menu: Menu | null; onSaved: () => void }) {
+function MenuEditor({ menu, products, onSaved }: { menu: Menu | null; products: Product[]; onSaved: () => void }) {
   const { api } = useApp();
   const [name, setName] = useState(menu?.name ?? "");
   const [duration, setDuration] = useState(String(menu?.duration_minutes ?? 60));
   const [price, setPrice] = useState(menu?.price == null ? "" : String(menu.price));
   const [cutoff, setCutoff] = useState(String(menu?.cancel_cutoff_hours ?? 24));
+  const [capacity, setCapacity] = useState(menu?.capacity == null ? "" : String(menu.capacity));
+  const [productId, setProductId] = useState(menu?.product_id ?? "");
+  const [hold, setHold] = useState(String(menu?.hold_minutes ?? 30));
+  const [ahead, setAhead] = useState(String(menu?.reschedule_days ?? 14));
   const act = useAction();
   const err = fieldErrors(act.error);
-  const body = () => ({ name, duration_minutes: Number(duration), price: price.trim() === "" ? null : Number(price), cancel_cutoff_hours: Number(cutoff) });
+  const body = () => ({
+    name,
+    duration_minutes: Number(duration),
+    price: price.trim() === "" ? null : Number(price),
+    cancel_cutoff_hours: Number(cutoff),
+    capacity: capacity.trim() === "" ? null : Number(capacity),
+    product_id: productId,
+    hold_minutes: Number(hold),
+    reschedule_days: Number(ahead),
+  });
   const save = () =>
     act.run(async () => {
       if (menu) await api.put(`/api/booking-menus/${menu.menu_id}`, body());
@@ -251,6 +401,12 @@ function MenuEditor({ menu, onSaved }: { menu: Menu | null; onSaved: () => void 
         <TextField label={t("bk.menu.duration")} name="duration_minutes" type="number" value={duration} error={err.at("duration_minutes")} onValue={setDuration} narrow />
         <TextField label={t("bk.menu.price")} name="price" type="number" value={price} error={err.at("price")} onValue={setPrice} narrow />
         <TextField label={t("bk.menu.cutoff")} name="cancel_cutoff_hours" type="number" value={cutoff} error={err.at("cancel_cutoff_hours")} onValue={setCutoff} narrow />
+      </div>
+      <div class="row">
+        <TextField label={t("bk.menu.capacity")} name="menu_capacity" type="number" value={capacity} error={err.at("capacity") ?? err.at("")} onValue={setCapacity} narrow />
+        <TextField label={t("bk.menu.ahead")} name="reschedule_days" type="number" value={ahead} error={err.at("reschedule_days")} onValue={setAhead} narrow />
+        <SelectField label={t("bk.menu.product")} name="product_id" value={productId} options={[["", t("bk.menu.product.none")] as const, ...products.map((p) => [p.product_id, p.name] as const)]} error={err.at("product_id")} onValue={setProductId} />
+        {productId && <TextField label={t("bk.menu.hold")} name="hold_minutes" type="number" value={hold} error={err.at("hold_minutes")} onValue={setHold} narrow />}
       </div>
       <div class="row">
         <button type="button" class="btn btn--small" disabled={act.busy} onClick={() => void save()} data-testid="bk-menu-save">
@@ -359,6 +515,7 @@ function StaffEditor({ staff, menus, onSaved }: { staff: Staff | null; menus: Me
 
 function Setup() {
   const menus = useApiList<Menu>("/api/booking-menus");
+  const products = useApiList<Product>("/api/products");
   const staff = useApiList<Staff>("/api/booking-staff");
   return (
     <div data-testid="bk-setup">
@@ -369,8 +526,8 @@ function Setup() {
         <ErrorNotice error={menus.error} onRetry={menus.reload} />
         {menus.rows && menus.rows.length === 0 && <p class="muted">{t("bk.menus.none")}</p>}
         <ul class="card-list">
-          {menus.rows?.map((m) => <MenuEditor key={m.menu_id} menu={m} onSaved={menus.reload} />)}
-          <MenuEditor menu={null} onSaved={menus.reload} />
+          {menus.rows?.map((m) => <MenuEditor key={m.menu_id} menu={m} products={products.rows ?? []} onSaved={menus.reload} />)}
+          <MenuEditor menu={null} products={products.rows ?? []} onSaved={menus.reload} />
         </ul>
       </section>
       <section class="card form">

@@ -6,10 +6,11 @@ import itertools
 import re
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 UNIT_MINUTES = 15  # the grid every slot and duration sits on (haishin.bookings.models.UNIT_MINUTES)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+MENU_CAPACITY_MAX_MINUTES = 300
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
 
 
@@ -80,6 +81,14 @@ class MenuInput(BaseModel):
     description: str = Field(default="", max_length=1000)
     book_lead_minutes: int = Field(default=0, ge=0, le=60 * 24 * 30)  # booking closes this long before the start
     cancel_cutoff_hours: int = Field(default=24, ge=0, le=24 * 30)  # friends cancel until this long before
+    # bookings of this menu at once across every staff member (a room, a machine); None = only staff capacity
+    capacity: int | None = Field(default=None, ge=1, le=100)
+    # payment: a product of the payments feature (Stripe Checkout; its price is what is charged). A friend's booking
+    # holds the place for ``hold_minutes`` until paid, then it is released; staff bookings are not charged here.
+    product_id: str = Field(default="", max_length=64)
+    hold_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    # how far ahead a friend may move their booking on the cancel page (days)
+    reschedule_days: int = Field(default=14, ge=1, le=90)
     active: bool = True
 
     @field_validator("duration_minutes")
@@ -88,6 +97,16 @@ class MenuInput(BaseModel):
         if value % UNIT_MINUTES:
             raise ValueError(f"所要時間は {UNIT_MINUTES} 分単位で入力してください ({value} 分)")
         return value
+
+    @model_validator(mode="after")
+    def _capacity_fits_a_transaction(self) -> MenuInput:
+        # a reschedule touches every unit of the old and new slot for staff and menu in one DynamoDB transaction
+        # (at most 100 items): 5 hours = 20 units -> 4 x 20 + 5 items
+        if self.capacity is not None and self.duration_minutes > MENU_CAPACITY_MAX_MINUTES:
+            raise ValueError(
+                f"メニューの同時予約数を設定できるのは所要時間 {MENU_CAPACITY_MAX_MINUTES // 60} 時間以内のメニューです"
+            )
+        return self
 
 
 class BookInput(BaseModel):

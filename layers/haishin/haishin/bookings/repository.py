@@ -3,25 +3,34 @@ the bookings feature. Capacity is enforced here by conditional writes in one tra
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from haishin.bookings.models import (
+    UNIT_MINUTES,
     BookingLookupModel,
     BookingModel,
     FriendBookingModel,
     MenuModel,
     StaffModel,
     UnitModel,
+    WaitlistModel,
     day_pk,
     friend_pk,
     lookup_pk,
+    menu_index_pk,
     menu_sk,
+    menu_unit_pk,
+    next_pk,
+    pending_pk,
     staff_sk,
     unit_pk,
+    waitlist_pk,
 )
 from haishin.storage.base import DefinitionRows, condition_failed, connection, iso
 from haishin.workspaces.models import workspace_pk
@@ -40,6 +49,54 @@ def _friend_item(booking: BookingModel) -> FriendBookingModel:
         day_pk=booking.pk,
         day_sk=booking.sk,
     )
+
+
+UNIT_KEEP = timedelta(days=30)  # a unit counter's TTL after the unit ends (past units are never read)
+
+
+def _expiry(unit: datetime) -> int:
+    return int((unit + timedelta(minutes=UNIT_MINUTES) + UNIT_KEEP).timestamp())
+
+
+def _hold(tx: TransactWrite, pk: str, unit: datetime, capacity: int) -> None:
+    """+1 on one unit counter while it holds fewer than ``capacity`` (and its TTL, 30 days after the unit)."""
+    tx.update(
+        UnitModel(pk=pk, sk=iso(unit)),
+        actions=[UnitModel.held.add(1), UnitModel.expires_at.set(_expiry(unit))],
+        condition=UnitModel.held.does_not_exist() | (UnitModel.held < capacity),
+    )
+
+
+def _free(tx: TransactWrite, pk: str, unit: datetime) -> None:
+    tx.update(
+        UnitModel(pk=pk, sk=iso(unit)),
+        actions=[UnitModel.held.add(-1), UnitModel.expires_at.set(_expiry(unit))],
+        condition=UnitModel.held > 0,
+    )
+
+
+def _menu_item(booking: BookingModel) -> FriendBookingModel:
+    item = _friend_item(booking)
+    item.pk = menu_index_pk(booking.workspace_id, booking.menu_id)
+    return item
+
+
+def _pointed(rows: Any) -> Iterator[tuple[FriendBookingModel, BookingModel]]:
+    """The bookings index items point at, read one by one as asked for (a caller may stop at the first it wants);
+    an item whose booking is gone is skipped (they are written together)."""
+    for row in rows:
+        try:
+            yield row, BookingModel.get(row.day_pk, row.day_sk, consistent_read=True)
+        except BookingModel.DoesNotExist:  # pragma: no cover - written together
+            continue
+
+
+def _pending_item(booking: BookingModel) -> FriendBookingModel:
+    assert booking.hold_until is not None
+    item = _friend_item(booking)
+    item.pk = pending_pk(booking.workspace_id)
+    item.sk = f"{iso(booking.hold_until)}#{booking.booking_id}"
+    return item
 
 
 class BookingRepository:
@@ -93,10 +150,18 @@ class BookingRepository:
         )
         return {row.sk: int(row.held or 0) for row in rows}
 
+    def menu_unit_counts(self, workspace_id: str, menu_id: str, start: datetime, end: datetime) -> dict[str, int]:
+        """The same per unit of a menu with its own capacity (bookings of the menu at that time, any staff)."""
+        rows = UnitModel.query(
+            menu_unit_pk(workspace_id, menu_id), UnitModel.sk.between(iso(start), iso(end)), consistent_read=True
+        )
+        return {row.sk: int(row.held or 0) for row in rows}
+
     # ------------------------------------------------------------------ bookings
-    def book(self, booking: BookingModel, units: list[datetime], capacity: int) -> bool:
+    def book(self, booking: BookingModel, units: list[datetime], capacity: int, menu_capacity: int = 0) -> bool:
         """The booking, its lookup and +1 on every unit it covers, in one transaction; each unit only while it holds
-        fewer than ``capacity`` bookings. False when a unit was full (the slot was taken meanwhile): nothing written."""
+        fewer than ``capacity`` bookings (and, when ``menu_capacity`` is set, +1 on the menu's units while under
+        it). False when a unit was full (the slot was taken meanwhile): nothing written."""
         lookup = BookingLookupModel(
             pk=lookup_pk(booking.booking_id),
             sk="booking",
@@ -110,20 +175,22 @@ class BookingRepository:
                 tx.save(booking, condition=BookingModel.pk.does_not_exist())
                 tx.save(lookup, condition=BookingLookupModel.pk.does_not_exist())
                 tx.save(_friend_item(booking))
+                tx.save(_menu_item(booking))
+                if booking.status == "pending_payment":
+                    tx.save(_pending_item(booking))
                 for unit in units:
-                    item = UnitModel(pk=unit_pk(booking.workspace_id, booking.staff_id), sk=iso(unit))
-                    tx.update(
-                        item,
-                        actions=[UnitModel.held.add(1)],
-                        condition=UnitModel.held.does_not_exist() | (UnitModel.held < capacity),
-                    )
+                    _hold(tx, unit_pk(booking.workspace_id, booking.staff_id), unit, capacity)
+                    if booking.menu_units:
+                        _hold(tx, menu_unit_pk(booking.workspace_id, booking.menu_id), unit, menu_capacity)
         except TransactWriteError as exc:
             if condition_failed(exc):
                 return False
             raise
         return True
 
-    def release(self, booking: BookingModel, units: list[datetime], status: str, *, now: datetime) -> bool:
+    def release(
+        self, booking: BookingModel, units: list[datetime], status: str, *, now: datetime, expected: str = "booked"
+    ) -> bool:
         """Booking -> ``status`` (canceled) and -1 on its units, in one transaction, only while it is still booked:
         a second cancel (double click, retry) changes nothing. False when it was no longer booked."""
         try:
@@ -131,11 +198,14 @@ class BookingRepository:
                 tx.update(
                     booking,
                     actions=[BookingModel.status.set(status), BookingModel.canceled_at.set(now)],
-                    condition=BookingModel.status == "booked",
+                    condition=BookingModel.status == expected,
                 )
+                if expected == "pending_payment":
+                    tx.delete(_pending_item(booking))
                 for unit in units:
-                    item = UnitModel(pk=unit_pk(booking.workspace_id, booking.staff_id), sk=iso(unit))
-                    tx.update(item, actions=[UnitModel.held.add(-1)], condition=UnitModel.held > 0)
+                    _free(tx, unit_pk(booking.workspace_id, booking.staff_id), unit)
+                    if booking.menu_units:
+                        _free(tx, menu_unit_pk(booking.workspace_id, booking.menu_id), unit)
         except TransactWriteError as exc:
             if condition_failed(exc):
                 return False
@@ -153,6 +223,7 @@ class BookingRepository:
         capacity: int,
         *,
         now: datetime,
+        menu_capacity: int = 0,
     ) -> bool:
         """A reschedule in one transaction: ``old`` -> rescheduled (only while booked), ``new`` and its lookup
         written, -1 on the units only the old booking held, +1 (each while ``held < capacity``) on the units only the
@@ -167,7 +238,9 @@ class BookingRepository:
             day_sk=new.sk,
         )
         same_staff = old.staff_id == new.staff_id
-        keep = {iso(u) for u in old_units} & {iso(u) for u in new_units} if same_staff else set()
+        both = {iso(u) for u in old_units} & {iso(u) for u in new_units}
+        keep = both if same_staff else set()
+        keep_menu = both if old.menu_units and new.menu_units and old.menu_id == new.menu_id else set()
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.update(
@@ -178,24 +251,83 @@ class BookingRepository:
                 tx.save(new, condition=BookingModel.pk.does_not_exist())
                 tx.save(lookup, condition=BookingLookupModel.pk.does_not_exist())
                 tx.save(_friend_item(new))
+                tx.save(_menu_item(new))
                 for unit in old_units:
                     if iso(unit) not in keep:
-                        item = UnitModel(pk=unit_pk(old.workspace_id, old.staff_id), sk=iso(unit))
-                        tx.update(item, actions=[UnitModel.held.add(-1)], condition=UnitModel.held > 0)
+                        _free(tx, unit_pk(old.workspace_id, old.staff_id), unit)
+                    if old.menu_units and iso(unit) not in keep_menu:
+                        _free(tx, menu_unit_pk(old.workspace_id, old.menu_id), unit)
                 for unit in new_units:
                     if iso(unit) not in keep:
-                        item = UnitModel(pk=unit_pk(new.workspace_id, new.staff_id), sk=iso(unit))
-                        tx.update(
-                            item,
-                            actions=[UnitModel.held.add(1)],
-                            condition=UnitModel.held.does_not_exist() | (UnitModel.held < capacity),
-                        )
+                        _hold(tx, unit_pk(new.workspace_id, new.staff_id), unit, capacity)
+                    if new.menu_units and iso(unit) not in keep_menu:
+                        _hold(tx, menu_unit_pk(new.workspace_id, new.menu_id), unit, menu_capacity)
         except TransactWriteError as exc:
             if condition_failed(exc):
                 return False
             raise
         old.status = "rescheduled"
         old.canceled_at = now
+        return True
+
+    def confirm_payment(self, booking: BookingModel, *, now: datetime) -> bool:
+        """pending_payment -> booked (paid) and its pending item gone, in one transaction; False when it was not
+        pending any more (released, or a replay of the payment)."""
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(
+                    booking,
+                    actions=[BookingModel.status.set("booked"), BookingModel.paid_at.set(now)],
+                    condition=BookingModel.status == "pending_payment",
+                )
+                tx.delete(_pending_item(booking))
+        except TransactWriteError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        booking.status = "booked"
+        booking.paid_at = now
+        return True
+
+    def expired_holds(self, workspace_id: str, now: datetime) -> list[BookingModel]:
+        """Pending bookings whose hold ended at or before ``now`` (oldest hold first)."""
+        rows = FriendBookingModel.query(pending_pk(workspace_id), FriendBookingModel.sk <= f"{iso(now)}#~")
+        return [booking for _, booking in _pointed(rows)]
+
+    # ------------------------------------------------------------------ the booking the reminder fields name
+    def mark_next(self, booking: BookingModel) -> None:
+        item = _friend_item(booking)
+        item.pk = next_pk(booking.workspace_id)
+        item.sk = f"{iso(booking.end)}#{booking.booking_id}"
+        item.save()
+
+    def ended_nexts(self, workspace_id: str, now: datetime) -> list[tuple[FriendBookingModel, BookingModel]]:
+        """The named bookings over at ``now`` (their index item and the booking)."""
+        rows = FriendBookingModel.query(next_pk(workspace_id), FriendBookingModel.sk <= f"{iso(now)}#~")
+        return list(_pointed(rows))
+
+    def forget(self, item: FriendBookingModel) -> None:
+        item.delete()
+
+    # ------------------------------------------------------------------ waitlist
+    def add_waiting(self, item: WaitlistModel) -> None:
+        item.save(condition=WaitlistModel.pk.does_not_exist())
+
+    def waiting(self, workspace_id: str, menu_id: str, start: datetime) -> list[WaitlistModel]:
+        """The slot's waitlist, oldest first (any status)."""
+        return list(WaitlistModel.query(waitlist_pk(workspace_id, menu_id, iso(start)), consistent_read=True))
+
+    def set_waiting_status(self, item: WaitlistModel, status: str, *, expected: str, booking_id: str = "") -> bool:
+        """``expected`` -> ``status`` (conditional: two cancels at once move one friend up once)."""
+        actions: list[Action] = [WaitlistModel.status.set(status)]
+        if booking_id:
+            actions.append(WaitlistModel.booking_id.set(booking_id))
+        try:
+            item.update(actions=actions, condition=WaitlistModel.status == expected)
+        except Exception as exc:
+            if condition_failed(exc):
+                return False
+            raise
         return True
 
     def find(self, booking_id: str) -> BookingModel | None:
@@ -220,6 +352,28 @@ class BookingRepository:
             except BookingModel.DoesNotExist:  # pragma: no cover - written together
                 continue
         return out
+
+    def staff_busy_after(self, workspace_id: str, staff_id: str, now: datetime) -> str | None:
+        """The first unit at or after ``now`` that a booking of the staff member holds (None: no future booking).
+        The unit counters are exact (+1 on book, -1 on cancel) and older than the menu index."""
+        rows = UnitModel.query(
+            unit_pk(workspace_id, staff_id),
+            UnitModel.sk >= iso(now - timedelta(minutes=UNIT_MINUTES)),
+            filter_condition=UnitModel.held > 0,
+            consistent_read=True,
+        )
+        return next((row.sk for row in rows), None)
+
+    def menu_booked_after(self, workspace_id: str, menu_id: str, now: datetime) -> BookingModel | None:
+        """The menu's first booking still booked and not ended at ``now`` (the menu index; 8 hours back covers a
+        booking already under way)."""
+        rows = FriendBookingModel.query(
+            menu_index_pk(workspace_id, menu_id), FriendBookingModel.sk >= iso(now - timedelta(hours=8))
+        )
+        for _, booking in _pointed(rows):
+            if booking.status == "booked" and booking.end > now:
+                return booking
+        return None
 
     def day(self, workspace_id: str, local_date: str) -> list[BookingModel]:
         return list(BookingModel.query(day_pk(workspace_id, local_date), consistent_read=True))

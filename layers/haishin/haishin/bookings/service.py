@@ -9,6 +9,8 @@ closes the 30-minute slots it overlaps.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -20,9 +22,12 @@ from pydantic import ValidationError
 from haishin import clock, ids
 from haishin.actions import AddTag, SetField
 from haishin.bookings.inputs import UNIT_MINUTES, WEEKDAYS, BookInput, MenuInput, StaffInput, minutes
-from haishin.bookings.models import BookingModel, MenuModel, StaffModel, day_pk
+from haishin.bookings.mail import BookingMail
+from haishin.bookings.models import BookingModel, MenuModel, StaffModel, WaitlistModel, day_pk, waitlist_pk
 from haishin.bookings.repository import BookingRepository
-from haishin.errors import Conflict, NotFound, ValidationFailed, pydantic_message
+from haishin.csvio.cells import encode_csv, neutralise_row
+from haishin.csvio.exporter import ExportEncoding
+from haishin.errors import Conflict, HaishinError, NotFound, ValidationFailed, pydantic_message
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.public_url import public_base
@@ -36,15 +41,42 @@ BOOK_TARGET = "book"
 MAX_DAYS = 31
 ATTENDED_TAG = "予約:来店"
 NO_SHOW_TAG = "予約:無断キャンセル"
-# The friend's next booking, as custom fields a reminder scenario reads: a step timed ``relative_to_date`` on
+# The friend's NEXT booking (the earliest still to come, whichever was made last), as custom fields a reminder
+# scenario reads: a step timed ``relative_to_date`` on
 # BOOKING_DATE (e.g. days -1 at 18:00 = the evening before), text with {{ fields.booking_time }}. Scenarios start on
 # the trigger ``booking_created`` and stop on ``booking_canceled`` (docs/production/bookings.md).
 BOOKING_DATE = "booking_date"
 BOOKING_TIME = "booking_time"
 BOOKING_MENU = "booking_menu"
+BOOKING_ID = "booking_id"  # which booking the fields name (the friend's next one)
 CREATED = "booking_created"
 CANCELED = "booking_canceled"
+PAYMENT_REF = "bkg:"  # an order's ref for a held booking: ``bkg:<booking_id>`` (haishin.payments carries it)
 STATUSES = ("booked", "canceled", "attended", "no_show")
+STATUS_LABELS = {
+    "booked": "予約中",
+    "canceled": "キャンセル",
+    "rescheduled": "日時変更済み",
+    "attended": "来店",
+    "no_show": "無断キャンセル",
+    "pending_payment": "支払い待ち",
+    "expired": "支払い期限切れ",
+}
+DELETED_MENU = "（削除されたメニュー）"
+DELETED_STAFF = "（削除された担当者）"
+CSV_HEADERS = [
+    "日付",
+    "開始",
+    "終了",
+    "メニュー",
+    "担当者",
+    "友だち",
+    "友だちID",
+    "状態",
+    "予約した人",
+    "予約ID",
+    "受付日時",
+]
 
 
 @dataclass(frozen=True)
@@ -121,9 +153,17 @@ def staff_ranges(definition: dict[str, Any], day: date) -> list[tuple[int, int]]
 
 
 class BookingService:
-    def __init__(self, collab: Collaborators, repository: BookingRepository | None = None) -> None:
+    def __init__(
+        self,
+        collab: Collaborators,
+        repository: BookingRepository | None = None,
+        mail: BookingMail | None = None,
+        payments: Any = None,
+    ) -> None:
         self.collab = collab
         self.repository = repository or BookingRepository()
+        self.mail = mail  # the confirmation by e-mail (None: LINE only)
+        self.payments = payments  # haishin.payments.service.PaymentService: a paid menu's product and its link
 
     def zone(self, workspace_id: str) -> ZoneInfo:
         return ZoneInfo(self.collab.workspaces.get(workspace_id).get("time_zone") or "Asia/Tokyo")
@@ -146,13 +186,35 @@ class BookingService:
         )
 
     def delete_staff(self, workspace_id: str, staff_id: str) -> None:
-        self.repository.delete(self.repository.staff(workspace_id, staff_id))
+        """Refused while the staff member has a booking not yet over (cancel or move it first; past bookings keep
+        the name they were booked with)."""
+        staff = self.repository.staff(workspace_id, staff_id)
+        busy = self.repository.staff_busy_after(workspace_id, staff_id, clock.now())
+        if busy is not None:
+            when = self._label(workspace_id, datetime.fromisoformat(busy))
+            raise Conflict(
+                f"担当者「{staff.definition.get('name')}」には今後の予約があります（{when} など）。"
+                "予約をキャンセルするか別の担当者に変更してから削除してください。受付を止めるだけなら「受付中」を外してください",
+                where=f"staff {staff_id}",
+            )
+        self.repository.delete(staff)
+
+    def _label(self, workspace_id: str, at: datetime) -> str:
+        local = at.astimezone(self.zone(workspace_id))
+        return f"{local.month}月{local.day}日 {local.strftime('%H:%M')}"
 
     def list_menus(self, workspace_id: str) -> list[MenuModel]:
         return sorted(self.repository.all_menus(workspace_id), key=lambda m: m.created_at)
 
     def save_menu(self, workspace_id: str, body: Any, menu_id: str | None = None) -> MenuModel:
         data = _parse(MenuInput, body)
+        if data.product_id:
+            if self.payments is None:
+                raise ValidationFailed("決済が設定されていません", where="product_id")
+            try:
+                self.payments.get_product(workspace_id, data.product_id)
+            except NotFound as exc:
+                raise ValidationFailed(f"商品「{data.product_id}」が見つかりません", where="product_id") from exc
         existing = self.repository.menu(workspace_id, menu_id) if menu_id else None
         return self.repository.save_menu(
             workspace_id,
@@ -163,7 +225,17 @@ class BookingService:
         )
 
     def delete_menu(self, workspace_id: str, menu_id: str) -> None:
-        self.repository.delete(self.repository.menu(workspace_id, menu_id))
+        """Refused while the menu has a booking not yet over (past bookings keep the menu's name)."""
+        menu = self.repository.menu(workspace_id, menu_id)
+        booked = self.repository.menu_booked_after(workspace_id, menu_id, clock.now())
+        if booked is not None:
+            raise Conflict(
+                f"メニュー「{menu.definition.get('name')}」には今後の予約があります"
+                f"（{self._label(workspace_id, booked.start)} など）。"
+                "予約をキャンセルまたは変更してから削除してください。受付を止めるだけなら「受付中」を外してください",
+                where=f"menu {menu_id}",
+            )
+        self.repository.delete(menu)
 
     # ------------------------------------------------------------------ slots
     def _staff_for(self, workspace_id: str, menu: MenuModel, staff_id: str) -> list[StaffModel]:
@@ -190,19 +262,30 @@ class BookingService:
         start_date: date,
         days: int = 7,
         ignoring: BookingModel | None = None,
+        include_full: bool = False,
     ) -> list[Slot]:
         """Open slots for ``menu_id`` from ``start_date`` (the workspace's zone) for ``days`` days, earliest first;
-        for every staff member offering the menu unless ``staff_id`` names one."""
+        for every staff member offering the menu unless ``staff_id`` names one. ``include_full`` adds the full ones
+        (``remaining`` 0: the booking page offers キャンセル待ち there). Unpaid holds past their time are released
+        first."""
+        self.release_expired(workspace_id)
+        self.advance_ended(workspace_id)
         days = max(1, min(days, MAX_DAYS))
         menu = self._active_menu(workspace_id, menu_id)
         zone = self.zone(workspace_id)
         duration = timedelta(minutes=int(menu.definition["duration_minutes"]))
         earliest = clock.now() + timedelta(minutes=int(menu.definition.get("book_lead_minutes") or 0))
+        first = _local(start_date, 0, zone)
+        last = _local(start_date + timedelta(days=days), 0, zone)
+        menu_capacity = int(menu.definition.get("capacity") or 0)
+        menu_counts = self.repository.menu_unit_counts(workspace_id, menu_id, first, last) if menu_capacity else {}
+        if menu_capacity and ignoring is not None and ignoring.menu_units and ignoring.menu_id == menu_id:
+            for unit in _units(ignoring.start, ignoring.end):
+                if menu_counts.get(iso(unit)):
+                    menu_counts[iso(unit)] -= 1
         out: list[Slot] = []
         for staff in self._staff_for(workspace_id, menu, staff_id):
             capacity = int(staff.definition.get("capacity") or 1)
-            first = _local(start_date, 0, zone)
-            last = _local(start_date + timedelta(days=days), 0, zone)
             counts = self.repository.unit_counts(workspace_id, staff.staff_id, first, last)
             if ignoring is not None and ignoring.staff_id == staff.staff_id:  # a reschedule may overlap itself
                 for unit in _units(ignoring.start, ignoring.end):
@@ -217,15 +300,24 @@ class BookingService:
                         at += int(duration.total_seconds() // 60)
                         if start < earliest:
                             continue
-                        held = max(counts.get(iso(u), 0) for u in _units(start, start + duration))
-                        if held < capacity:
-                            out.append(Slot(start, start + duration, staff.staff_id, capacity - held))
+                        covered = _units(start, start + duration)
+                        left = capacity - max(counts.get(iso(u), 0) for u in covered)
+                        if menu_capacity:
+                            left = min(left, menu_capacity - max(menu_counts.get(iso(u), 0) for u in covered))
+                        if left > 0 or include_full:
+                            out.append(Slot(start, start + duration, staff.staff_id, max(left, 0)))
         out.sort(key=lambda s: (s.start, s.staff_id))
         return out
 
     # ------------------------------------------------------------------ booking
     def book(
-        self, workspace_id: str, body: Any, *, subscriber_id: str | None = None, booked_by: str = "friend"
+        self,
+        workspace_id: str,
+        body: Any,
+        *,
+        subscriber_id: str | None = None,
+        booked_by: str = "friend",
+        heading: str = "ご予約を承りました。",
     ) -> BookingModel:
         """Book the slot for the friend: the named staff member, or the first with the slot open. Conflict (in
         Japanese) when it was taken; nothing is written then."""
@@ -250,6 +342,7 @@ class BookingService:
         offered = [s for s in self._candidates(workspace_id, data.menu_id, data.staff_id, day) if s.start == start]
         if not offered:
             raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
+        paid = bool(menu.definition.get("product_id")) and booked_by == "friend"  # staff take payment themselves
         for slot in offered:
             staff = self.repository.staff(workspace_id, slot.staff_id)
             now = clock.now()
@@ -264,18 +357,25 @@ class BookingService:
                 menu_id=data.menu_id,
                 start=slot.start,
                 end=slot.end,
-                status="booked",
+                status="pending_payment" if paid else "booked",
                 booked_by=booked_by,
                 created_at=now,
+                hold_until=now + timedelta(minutes=int(menu.definition.get("hold_minutes") or 30)) if paid else None,
+                menu_units=bool(menu.definition.get("capacity")) or None,
+                menu_name=str(menu.definition["name"]),
+                staff_name=str(staff.definition["name"]),
             )
-            if self.repository.book(booking, _units(slot.start, slot.end), int(staff.definition.get("capacity") or 1)):
-                self._after_booking(workspace_id, booking, menu, staff, subscriber, zone)
+            capacity = int(staff.definition.get("capacity") or 1)
+            menu_capacity = int(menu.definition.get("capacity") or 0)
+            if self.repository.book(booking, _units(slot.start, slot.end), capacity, menu_capacity):
+                if paid:
+                    self._ask_payment(workspace_id, booking, menu, staff, subscriber, zone)
+                else:
+                    self._after_booking(workspace_id, booking, menu, staff, subscriber, zone, heading=heading)
                 return booking
         raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
 
-    def reschedule(
-        self, workspace_id: str, booking_id: str, body: Any, *, booked_by: str = "staff"
-    ) -> BookingModel:
+    def reschedule(self, workspace_id: str, booking_id: str, body: Any, *, booked_by: str = "staff") -> BookingModel:
         """Move a booking to another slot (staff; body: ``start``, optional ``staff_id``): one transaction marks the old
         booking ``rescheduled``, writes the new one and moves the unit counts, so the old place is never freed
         before the new one is held. The friend gets 「ご予約を変更しました」 and the reminder follows the new date
@@ -317,6 +417,9 @@ class BookingService:
                 booked_by=booked_by,
                 created_at=clock.now(),
                 rescheduled_from=old.booking_id,
+                menu_units=bool(menu.definition.get("capacity")) or None,
+                menu_name=str(menu.definition["name"]),
+                staff_name=str(staff.definition["name"]),
             )
             if self.repository.move(
                 old,
@@ -325,8 +428,10 @@ class BookingService:
                 _units(slot.start, slot.end),
                 int(staff.definition.get("capacity") or 1),
                 now=clock.now(),
+                menu_capacity=int(menu.definition.get("capacity") or 0),
             ):
                 self._after_booking(workspace_id, new, menu, staff, subscriber, zone, heading="ご予約を変更しました。")
+                self.promote(workspace_id, old.menu_id, old.start)
                 return new
         raise Conflict("この枠はすでに埋まりました。別の日時を選んでください", where="start")
 
@@ -352,13 +457,10 @@ class BookingService:
             f"{local.strftime('%Y年%m月%d日 %H:%M')}〜{booking.end.astimezone(zone).strftime('%H:%M')}\n"
             f"キャンセル: {cancel_url(booking.booking_id, token)}"
         )
-        try:
-            if getattr(subscriber, "line", None):
-                self.collab.line_messenger().push_text(
-                    workspace_id, subscriber, text, retry_key=ids.retry_key("booking", booking.booking_id)
-                )
-        except Exception:
-            log.exception("booking %s: confirmation not sent", booking.booking_id)
+        self._tell(
+            workspace_id, subscriber, text, ids.retry_key("booking", booking.booking_id), booking, "confirmation"
+        )
+        self._mail(workspace_id, booking, subscriber, text, heading)
         try:
             self.collab.publish(
                 workspace_id,
@@ -373,27 +475,288 @@ class BookingService:
         except Exception:
             log.exception("booking %s: reminder scenarios not started", booking.booking_id)
 
+    def _mail(self, workspace_id: str, booking: BookingModel, subscriber: Any, text: str, heading: str) -> None:
+        """The same confirmation by e-mail when the friend has an address (once per booking; logged on failure)."""
+        address = str(getattr(subscriber, "email", "") or "")
+        if self.mail is None or not address:
+            return
+        shop = str(self.collab.workspaces.get(workspace_id).get("name") or "")
+        subject = f"【{shop}】{heading.rstrip('。')}" if shop else heading.rstrip("。")
+        try:
+            key = f"booking-mail:{booking.booking_id}"
+            self.mail.send(workspace_id, to=address, subject=subject, text=text, key=key)
+        except Exception:
+            log.exception("booking %s: confirmation e-mail not sent", booking.booking_id)
+
     def _remind(self, workspace_id: str, booking: BookingModel, menu: MenuModel, zone: ZoneInfo) -> None:
-        """Reminders through the scenario engine: the booking's date and time become the friend's fields (a step
-        timed ``relative_to_date`` on ``booking_date`` is due relative to it), then the ``booking_created`` trigger
-        enrolls the friend in the scenarios that start on it. Keyed on the booking: a retry enrolls nobody twice."""
-        local = booking.start.astimezone(zone)
-        actions = [
-            SetField(field=BOOKING_DATE, value=local.date().isoformat()),
-            SetField(field=BOOKING_TIME, value=local.strftime("%H:%M")),
-            SetField(field=BOOKING_MENU, value=menu.definition["name"]),
-        ]
-        key = f"booking:{booking.booking_id}"
-        self.collab.action_runner().run(
-            workspace_id, booking.subscriber_id, actions, actor=key, idempotency_key=f"{key}:fields"
-        )
+        """Reminders through the scenario engine: the friend's fields name their next booking (a step timed
+        ``relative_to_date`` on ``booking_date`` is due relative to it), then the ``booking_created`` trigger
+        (re)starts the scenarios that start on it. With two future bookings the fields stay on the earlier one;
+        when it is over, canceled or marked, they move to the following one and the reminder restarts for it
+        (``_follow_next``). Keyed on the booking: a retry enrolls nobody twice."""
+        self._sync_next(workspace_id, booking.subscriber_id, reason=booking.booking_id)
         self.collab.trigger(
             workspace_id,
             booking.subscriber_id,
             CREATED,
             {"booking_id": booking.booking_id, "menu_id": booking.menu_id, "staff_id": booking.staff_id},
-            idempotency_key=f"{key}:created",
+            idempotency_key=f"booking:{booking.booking_id}:created",
         )
+
+    def _sync_next(self, workspace_id: str, subscriber_id: str, *, reason: str) -> BookingModel | None:
+        """Point the friend's booking fields at their next booking (not started, still booked). Returns it when
+        the fields changed to it (None: unchanged, or no booking to come)."""
+        now = clock.now()
+        upcoming = [b for b in self.repository.of_friend(workspace_id, subscriber_id, now) if b.status == "booked"]
+        if not upcoming:
+            return None
+        nxt = upcoming[0]
+        subscriber = self.collab.subscribers.get(workspace_id, subscriber_id)
+        if subscriber is None or (subscriber.fields or {}).get(BOOKING_ID) == nxt.booking_id:
+            return None
+        local = nxt.start.astimezone(self.zone(workspace_id))
+        name = nxt.menu_name
+        if not name:
+            try:
+                name = str(self.repository.menu(workspace_id, nxt.menu_id).definition.get("name") or "")
+            except NotFound:
+                name = ""
+        actions = [
+            SetField(field=BOOKING_DATE, value=local.date().isoformat()),
+            SetField(field=BOOKING_TIME, value=local.strftime("%H:%M")),
+            SetField(field=BOOKING_MENU, value=name),
+            SetField(field=BOOKING_ID, value=nxt.booking_id),
+        ]
+        key = f"booking:{nxt.booking_id}:fields:{reason}"
+        self.collab.action_runner().run(workspace_id, subscriber_id, actions, actor=key, idempotency_key=key)
+        self.repository.mark_next(nxt)
+        return nxt
+
+    def _follow_next(self, workspace_id: str, subscriber_id: str, *, after: str, always: bool = False) -> None:
+        """The friend's named booking is over, canceled or marked: the fields move to the following booking and
+        ``booking_created`` restarts its reminder (``always``: restart even when the fields did not change, as a
+        cancel of another booking has stopped the reminder scenario)."""
+        try:
+            moved = self._sync_next(workspace_id, subscriber_id, reason=after)
+            if moved is None and always:
+                upcoming = [
+                    b
+                    for b in self.repository.of_friend(workspace_id, subscriber_id, clock.now())
+                    if b.status == "booked"
+                ]
+                moved = upcoming[0] if upcoming else None
+            if moved is not None:
+                self.collab.trigger(
+                    workspace_id,
+                    subscriber_id,
+                    CREATED,
+                    {"booking_id": moved.booking_id, "menu_id": moved.menu_id, "staff_id": moved.staff_id},
+                    idempotency_key=f"booking:{moved.booking_id}:after:{after}",
+                )
+        except Exception:
+            log.exception("bookings: the reminder did not move on for %s after %s", subscriber_id, after)
+
+    def advance_ended(self, workspace_id: str) -> int:
+        """Named bookings that are over: each friend's fields move to their following booking (and its reminder
+        starts). Run on every slot read, as the unpaid holds; a friend's fields are synced once per booking."""
+        moved = 0
+        for item, booking in self.repository.ended_nexts(workspace_id, clock.now()):
+            self._follow_next(workspace_id, booking.subscriber_id, after=booking.booking_id)
+            self.repository.forget(item)
+            moved += 1
+        return moved
+
+    # ------------------------------------------------------------------ payment (a menu with a product)
+    def pay_url(self, booking: BookingModel) -> str:
+        """The held booking's purchase link for its friend (the payments product page -> Stripe Checkout); the order
+        carries ``bkg:<booking_id>`` so its payment confirms this booking."""
+        menu = self.repository.menu(booking.workspace_id, booking.menu_id)
+        product_id = str(menu.definition.get("product_id") or "")
+        if not product_id or self.payments is None:
+            return ""
+        ref = f"{PAYMENT_REF}{booking.booking_id}"
+        return str(self.payments.purchase_link(booking.workspace_id, product_id, booking.subscriber_id, ref))
+
+    def _ask_payment(
+        self,
+        workspace_id: str,
+        booking: BookingModel,
+        menu: MenuModel,
+        staff: StaffModel,
+        subscriber: Any,
+        zone: ZoneInfo,
+    ) -> None:
+        """The place is held: the friend is told on LINE until when and where to pay (once per booking)."""
+        assert booking.hold_until is not None
+        local = booking.start.astimezone(zone)
+        text = (
+            f"ご予約枠を仮押さえしました。\n{menu.definition['name']}（担当: {staff.definition['name']}）\n"
+            f"{local.strftime('%Y年%m月%d日 %H:%M')}〜{booking.end.astimezone(zone).strftime('%H:%M')}\n"
+            f"{self._label(workspace_id, booking.hold_until)} までにお支払いいただくと予約が確定します。\n"
+            f"お支払い: {self.pay_url(booking)}"
+        )
+        self._tell(
+            workspace_id,
+            subscriber,
+            text,
+            ids.retry_key("booking-hold", booking.booking_id),
+            booking,
+            "payment request",
+        )
+
+    def _tell(
+        self, workspace_id: str, subscriber: Any, text: str, retry_key: str, booking: BookingModel, what: str
+    ) -> None:
+        """One LINE text to the friend (the one send path, retry-keyed); a failure is logged, never undoes anything."""
+        try:
+            if getattr(subscriber, "line", None):
+                self.collab.line_messenger().push_text(workspace_id, subscriber, text, retry_key=retry_key)
+        except Exception:
+            log.exception("booking %s: %s not sent", booking.booking_id, what)
+
+    def release_expired(self, workspace_id: str) -> int:
+        """Unpaid holds past their time become ``expired`` and free their place (and the slot's waitlist moves up).
+        Run before every slot listing and booking: a hold nobody looks at harms nobody, so no scheduler is needed;
+        the release is conditional (one release, whoever runs it)."""
+        released = 0
+        now = clock.now()
+        for booking in self.repository.expired_holds(workspace_id, now):
+            units = _units(booking.start, booking.end)
+            if self.repository.release(booking, units, "expired", now=now, expected="pending_payment"):
+                released += 1
+                log.info("booking %s: unpaid hold released", booking.booking_id)
+                self.promote(workspace_id, booking.menu_id, booking.start)
+        return released
+
+    def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
+        """EventFanout listener: a paid order whose ``ref`` is ``bkg:<booking_id>`` confirms the held booking (then
+        the confirmation, booking_created and the reminders); its refund cancels it. Conditional writes make a
+        replay a no-op."""
+        ref = str(data.get("ref") or "")
+        if event_type not in ("purchase_completed", "purchase_refunded") or not ref.startswith(PAYMENT_REF):
+            return 0
+        booking = self.repository.find(ref[len(PAYMENT_REF) :])
+        if booking is None or booking.workspace_id != workspace_id:
+            log.warning("booking payment %s: no such booking", ref)
+            return 0
+        menu = self.repository.menu(workspace_id, booking.menu_id)
+        if booking.subscriber_id != data.get("subscriber_id") or menu.definition.get("product_id") != data.get(
+            "product_id"
+        ):
+            log.warning("booking payment %s: the order's friend or product differs: ignored", ref)
+            return 0
+        if event_type == "purchase_refunded":
+            if booking.status in ("booked", "pending_payment"):
+                self.cancel(workspace_id, booking.booking_id, by_staff=True)
+            return 0
+        if booking.status != "pending_payment":
+            if booking.status == "expired":  # paid after the hold was released: the place may be gone
+                log.warning("booking %s: paid after its hold was released: refund it", booking.booking_id)
+            return 0
+        if self.repository.confirm_payment(booking, now=clock.now()):
+            staff = self.repository.staff(workspace_id, booking.staff_id)
+            subscriber = self.collab.subscribers.get(workspace_id, booking.subscriber_id)
+            self._after_booking(workspace_id, booking, menu, staff, subscriber, self.zone(workspace_id))
+        return 0
+
+    # ------------------------------------------------------------------ waitlist (キャンセル待ち)
+    def join_waitlist(self, workspace_id: str, body: Any, *, subscriber_id: str) -> WaitlistModel:
+        """The friend waits for a full slot (menu, start, the staff member or anyone). Refused when the slot is
+        open (book it instead), not a slot, past, or the friend already waits for it."""
+        data = _parse(BookInput, body)
+        start = _start_of(data.start)
+        menu = self._active_menu(workspace_id, data.menu_id)
+        if start < clock.now() + timedelta(minutes=int(menu.definition.get("book_lead_minutes") or 0)):
+            raise ValidationFailed("この枠は予約の受付を締め切りました", where="start")
+        day = start.astimezone(self.zone(workspace_id)).date()
+        around = [
+            s
+            for s in self.slots(
+                workspace_id, data.menu_id, staff_id=data.staff_id, start_date=day, days=1, include_full=True
+            )
+            if s.start == start
+        ]
+        if not around:
+            raise ValidationFailed("この日時は予約枠ではありません", where="start")
+        if any(s.remaining > 0 for s in around):
+            raise Conflict("この枠は空いています。キャンセル待ちではなく予約してください", where="start")
+        waiting = self.repository.waiting(workspace_id, data.menu_id, start)
+        if any(w.subscriber_id == subscriber_id and w.status == "waiting" for w in waiting):
+            raise Conflict("この枠はすでにキャンセル待ちに登録されています", where="start")
+        now = clock.now()
+        wait_id = ids.new_id("bkw_")
+        item = WaitlistModel(
+            pk=waitlist_pk(workspace_id, data.menu_id, iso(start)),
+            sk=f"{iso(now)}#{wait_id}",
+            workspace_id=workspace_id,
+            wait_id=wait_id,
+            menu_id=data.menu_id,
+            staff_id=data.staff_id,
+            start=start,
+            subscriber_id=subscriber_id,
+            status="waiting",
+            created_at=now,
+            expires_at=int((start + timedelta(days=30)).timestamp()),
+        )
+        self.repository.add_waiting(item)
+        return item
+
+    def promote(self, workspace_id: str, menu_id: str, start: datetime) -> list[BookingModel]:
+        """A place of the slot was freed: the friends waiting for it are booked, oldest first, while it has room
+        (each claimed waiting -> promoted first, so two cancels at once book one friend once; a booking that fails
+        gives the claim back). Each gets the booking's own confirmation (or the payment request of a paid menu)."""
+        made: list[BookingModel] = []
+        if start <= clock.now():
+            return made
+        for item in self.repository.waiting(workspace_id, menu_id, start):
+            if item.status != "waiting" or not self.repository.set_waiting_status(item, "promoted", expected="waiting"):
+                continue
+            body = {"menu_id": menu_id, "staff_id": item.staff_id, "start": iso(start)}
+            try:
+                booking = self.book(
+                    workspace_id,
+                    body,
+                    subscriber_id=item.subscriber_id,
+                    heading="キャンセル待ちの枠が空いたため、ご予約が確定しました。",
+                )
+            except HaishinError:
+                self.repository.set_waiting_status(item, "waiting", expected="promoted")
+                continue
+            self.repository.set_waiting_status(item, "promoted", expected="promoted", booking_id=booking.booking_id)
+            made.append(booking)
+        return made
+
+    def waitlist(self, workspace_id: str, start_date: date, days: int = 7) -> list[dict[str, Any]]:
+        """The waiting friends of the menus' slots in the days (the admin's calendar), with names."""
+        zone = self.zone(workspace_id)
+        out: list[dict[str, Any]] = []
+        first = _local(start_date, 0, zone)
+        last = _local(start_date + timedelta(days=max(1, min(days, MAX_DAYS))), 0, zone)
+        seen: set[tuple[str, datetime]] = set()
+        for booking in self.calendar(workspace_id, start_date, days):
+            seen.add((booking.menu_id, booking.start))
+        for menu_id, start in sorted(seen, key=lambda k: k[1]):
+            if not first <= start < last:
+                continue
+            for item in self.repository.waiting(workspace_id, menu_id, start):
+                if item.status != "waiting":
+                    continue
+                friend = self.collab.subscribers.get(workspace_id, item.subscriber_id)
+                local = start.astimezone(zone)
+                out.append(
+                    {
+                        "wait_id": item.wait_id,
+                        "menu_id": menu_id,
+                        "staff_id": item.staff_id,
+                        "subscriber_id": item.subscriber_id,
+                        "friend_name": str(getattr(friend, "display_name", "") or "") if friend else "",
+                        "start": iso(start),
+                        "local_date": local.date().isoformat(),
+                        "local_time": local.strftime("%H:%M"),
+                        "created_at": iso(item.created_at),
+                    }
+                )
+        return out
 
     def get(self, workspace_id: str, booking_id: str) -> BookingModel:
         booking = self.repository.find(booking_id)
@@ -404,12 +767,14 @@ class BookingService:
     def cancel(self, workspace_id: str, booking_id: str, *, by_staff: bool) -> BookingModel:
         """Cancel: by the friend only before the menu's cutoff; by staff at any time while booked."""
         booking = self.get(workspace_id, booking_id)
-        if booking.status != "booked":
+        if booking.status not in ("booked", "pending_payment"):
             raise Conflict("この予約はすでにキャンセルされているか、来店記録があります", where=f"booking {booking_id}")
-        if not by_staff:
+        if not by_staff and booking.status == "booked":  # an unpaid hold may be let go at any time
             self._before_cutoff(workspace_id, booking)
-        if not self.repository.release(booking, _units(booking.start, booking.end), "canceled", now=clock.now()):
+        units = _units(booking.start, booking.end)
+        if not self.repository.release(booking, units, "canceled", now=clock.now(), expected=booking.status):
             raise Conflict("この予約はすでにキャンセルされています", where=f"booking {booking_id}")
+        self.promote(workspace_id, booking.menu_id, booking.start)
         try:  # the scenarios that stop on booking_canceled stop (the reminder of this booking is not sent)
             self.collab.trigger(
                 workspace_id,
@@ -420,6 +785,8 @@ class BookingService:
             )
         except Exception:
             log.exception("booking %s: booking_canceled trigger failed", booking_id)
+        # the stop above ended the reminder scenario: it restarts for the friend's next booking, if any
+        self._follow_next(workspace_id, booking.subscriber_id, after=booking_id, always=True)
         return booking
 
     def _before_cutoff(self, workspace_id: str, booking: BookingModel, what: str = "キャンセル") -> None:
@@ -431,9 +798,26 @@ class BookingService:
                 f"{what}の受付期限を過ぎています。お店に直接ご連絡ください", where=f"booking {booking.booking_id}"
             )
 
-    def reschedule_options(self, booking: BookingModel, days: int = 14, limit: int = 40) -> list[Slot]:
-        """The open slots of the booking's menu the friend may move to (from today, ``days`` days, its own slot
-        left out); empty once the cutoff has passed or the booking is not booked."""
+    def reschedule_horizon(self, booking: BookingModel) -> tuple[date, date]:
+        """The days a friend may move the booking to: today up to (not including) today + the menu's
+        ``reschedule_days`` (14 unless the menu allows more), in the workspace's zone."""
+        ws = booking.workspace_id
+        days = int(self.repository.menu(ws, booking.menu_id).definition.get("reschedule_days") or 14)
+        today = clock.now().astimezone(self.zone(ws)).date()
+        return today, today + timedelta(days=days)
+
+    def reschedule_options(
+        self,
+        booking: BookingModel,
+        days: int = 14,
+        limit: int = 60,
+        *,
+        staff_id: str = "",
+        first: date | None = None,
+    ) -> list[Slot]:
+        """The open slots of the booking's menu the friend may move to: ``days`` days from ``first`` (today by
+        default) within the menu's horizon, one staff member's when ``staff_id`` names one (else one per time),
+        its own slot left out; empty once the cutoff has passed or the booking is not booked."""
         ws = booking.workspace_id
         if booking.status != "booked":
             return []
@@ -442,25 +826,35 @@ class BookingService:
             self._active_menu(ws, booking.menu_id)
         except (ValidationFailed, NotFound):
             return []
-        today = clock.now().astimezone(self.zone(ws)).date()
-        found = self.slots(ws, booking.menu_id, start_date=today, days=days, ignoring=booking)
+        today, end = self.reschedule_horizon(booking)
+        start = min(max(first or today, today), end)
+        days = min(days, (end - start).days)
+        if days <= 0:
+            return []
+        found = self.slots(ws, booking.menu_id, staff_id=staff_id, start_date=start, days=days, ignoring=booking)
         seen: set[datetime] = set()
         out: list[Slot] = []
         for slot in found:
-            if slot.start == booking.start or slot.start in seen:
+            own_time = slot.start == booking.start and (not staff_id or slot.staff_id == booking.staff_id)
+            if own_time or slot.start in seen:  # another staff member at the same time is a real change
                 continue
             seen.add(slot.start)
             out.append(slot)
         return out[:limit]
 
-    def friend_reschedule(self, booking: BookingModel, start: str) -> BookingModel:
-        """The friend moves their own booking (from the signed cancel page) to another open slot of the same menu:
-        the same cutoff as a cancel, then the staff reschedule's one transaction, message and reminder."""
+    def friend_reschedule(self, booking: BookingModel, start: str, staff_id: str = "") -> BookingModel:
+        """The friend moves their own booking (from the signed cancel page) to another open slot of the same menu,
+        with the staff member they chose or anyone: the same cutoff as a cancel, within the menu's horizon, then
+        the staff reschedule's one transaction, message and reminder."""
         ws = booking.workspace_id
         if booking.status != "booked":
             raise Conflict("この予約は変更できません（キャンセル済みです）", where=f"booking {booking.booking_id}")
         self._before_cutoff(ws, booking, "変更")
-        return self.reschedule(ws, booking.booking_id, {"start": start}, booked_by="friend")
+        _, end = self.reschedule_horizon(booking)
+        if _start_of(start).astimezone(self.zone(ws)).date() >= end:
+            days = int(self.repository.menu(ws, booking.menu_id).definition.get("reschedule_days") or 14)
+            raise ValidationFailed(f"変更できるのは {days} 日先までです", where="start")
+        return self.reschedule(ws, booking.booking_id, {"start": start, "staff_id": staff_id}, booked_by="friend")
 
     def mark(self, workspace_id: str, booking_id: str, status: str) -> BookingModel:
         """Attendance: attended or no_show (from booked, or switching between the two); the friend gets the tag."""
@@ -478,6 +872,7 @@ class BookingService:
             actor=f"booking:{booking_id}",
             idempotency_key=f"booking:{booking_id}:{status}",
         )
+        self._follow_next(workspace_id, booking.subscriber_id, after=booking_id)
         return booking
 
     def calendar(self, workspace_id: str, start_date: date, days: int = 7) -> list[BookingModel]:
@@ -486,6 +881,54 @@ class BookingService:
         for offset in range(days):
             out.extend(self.repository.day(workspace_id, (start_date + timedelta(days=offset)).isoformat()))
         return out
+
+    def calendar_views(self, workspace_id: str, start_date: date, days: int = 7) -> list[dict[str, Any]]:
+        """The calendar's bookings as views with names: the menu and staff names they were booked with (for older
+        bookings the current ones, or 「削除された…」), and the friend's display name."""
+        zone = self.zone(workspace_id)
+        menus = {m.menu_id: str(m.definition.get("name") or "") for m in self.repository.all_menus(workspace_id)}
+        staff = {s.staff_id: str(s.definition.get("name") or "") for s in self.repository.all_staff(workspace_id)}
+        friends: dict[str, str] = {}
+        out: list[dict[str, Any]] = []
+        for booking in self.calendar(workspace_id, start_date, days):
+            view = self.view(booking, zone)
+            view["menu_name"] = view["menu_name"] or menus.get(booking.menu_id) or DELETED_MENU
+            view["staff_name"] = view["staff_name"] or staff.get(booking.staff_id) or DELETED_STAFF
+            if booking.subscriber_id not in friends:
+                friend = self.collab.subscribers.get(workspace_id, booking.subscriber_id)
+                friends[booking.subscriber_id] = str(getattr(friend, "display_name", "") or "") if friend else ""
+            view["friend_name"] = friends[booking.subscriber_id]
+            out.append(view)
+        return out
+
+    def calendar_csv(
+        self, workspace_id: str, start_date: date, days: int = 7, encoding: ExportEncoding = "utf-8-sig"
+    ) -> bytes:
+        """The bookings of the days as the spreadsheet a shop opens in Excel (UTF-8 with BOM or Shift_JIS), names
+        rather than IDs, times in the workspace's zone; cells neutralised against CSV injection."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(CSV_HEADERS)
+        for view in self.calendar_views(workspace_id, start_date, days):
+            created = datetime.fromisoformat(view["created_at"]).astimezone(self.zone(workspace_id))
+            writer.writerow(
+                neutralise_row(
+                    [
+                        view["local_date"],
+                        view["local_time"],
+                        view["end_time"],
+                        view["menu_name"],
+                        view["staff_name"],
+                        view["friend_name"],
+                        view["subscriber_id"],
+                        STATUS_LABELS.get(view["status"], view["status"]),
+                        "友だち" if view["booked_by"] == "friend" else "スタッフ",
+                        view["booking_id"],
+                        created.strftime("%Y/%m/%d %H:%M"),
+                    ]
+                )
+            )
+        return encode_csv(buffer.getvalue(), encoding)
 
     def upcoming_for(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
         """The friend's upcoming bookings (マイページ), in time order: date and time in the workspace's zone, menu,
@@ -561,10 +1004,14 @@ class BookingService:
             "end": iso(booking.end),
             "local_date": local.date().isoformat(),
             "local_time": local.strftime("%H:%M"),
+            "end_time": booking.end.astimezone(zone).strftime("%H:%M"),
+            "menu_name": booking.menu_name or "",
+            "staff_name": booking.staff_name or "",
             "status": booking.status,
             "booked_by": booking.booked_by,
             "created_at": iso(booking.created_at),
             "rescheduled_from": booking.rescheduled_from,
+            "hold_until": iso(booking.hold_until) if booking.hold_until else None,
         }
 
 

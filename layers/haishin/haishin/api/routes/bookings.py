@@ -130,12 +130,25 @@ def list_booking_slots() -> dict[str, Any]:
 
 @router.get("/bookings")
 @requires(Permission.VIEW_SUBSCRIBERS)
-def list_bookings() -> dict[str, Any]:
+def list_bookings() -> Any:
+    """The calendar's bookings with names; ``format=csv`` (export permission) downloads them for Excel:
+    ``encoding=shift_jis`` (default, as the seminar roster) or ``utf-8`` (with a BOM)."""
     params, workspace_id = _params(), current_caller().workspace_id
     bookings = services().bookings
+    start, days = _date(params.get("date"), "date"), _days(params.get("days"))
+    if params.get("format") == "csv":
+        current_caller().require(Permission.EXPORT_CSV)
+        encoding = params.get("encoding") or "shift_jis"
+        if encoding not in ("shift_jis", "utf-8"):
+            raise ValidationFailed("文字コードは shift_jis か utf-8 を指定してください", where="encoding")
+        return Response(
+            status_code=200,
+            content_type=f"text/csv; charset={encoding}",
+            headers={"content-disposition": f'attachment; filename="bookings-{start.isoformat()}.csv"'},
+            body=bookings.calendar_csv(workspace_id, start, days, "cp932" if encoding == "shift_jis" else "utf-8-sig"),
+        )
     zone = bookings.zone(workspace_id)
-    found = bookings.calendar(workspace_id, _date(params.get("date"), "date"), _days(params.get("days")))
-    return {"items": [bookings.view(b, zone) for b in found], "time_zone": str(zone)}
+    return {"items": bookings.calendar_views(workspace_id, start, days), "time_zone": str(zone)}
 
 
 @router.post("/bookings")
@@ -184,3 +197,12 @@ def reschedule_booking(booking_id: str) -> dict[str, Any]:
     workspace_id = current_caller().workspace_id
     bookings = services().bookings
     return bookings.view(bookings.reschedule(workspace_id, booking_id, _body()), bookings.zone(workspace_id))
+
+
+@router.get("/booking-waitlist")
+@requires(Permission.VIEW_SUBSCRIBERS)
+def list_booking_waitlist() -> dict[str, Any]:
+    """The friends waiting (キャンセル待ち) for the full slots of the days."""
+    params, workspace_id = _params(), current_caller().workspace_id
+    start, days = _date(params.get("date"), "date"), _days(params.get("days"))
+    return {"items": services().bookings.waitlist(workspace_id, start, days)}
