@@ -91,9 +91,19 @@ def test_an_unpaid_hold_is_released_and_the_waitlist_moves_up(s: S, manual_clock
     (moved_up,) = [x for x in s.root.bookings.calendar(WS, TUE, 1) if x.subscriber_id == b]
     assert moved_up.status == "pending_payment"  # b now holds the place, to pay in their own 30 minutes
     assert sum("仮押さえ" in text for text, _ in s.messenger.sent) == 2
-    # a pays late: the place is b's; nothing changes for a (the order is left for a refund)
-    _pay(s, held)
-    assert s.root.bookings.get(WS, held.booking_id).status == "expired"
+    # a pays late: the place is b's; a's payment is refunded once and a is told
+    checkout = _pay(s, held)
+    s.stripe.flush(duplicate=True)  # a redelivery must not refund twice
+    assert s.root.bookings.get(WS, held.booking_id).status == "refunded"
+    refunds = [o for o in s.stripe.objects.values() if o.get("object") == "refund"]
+    assert len(refunds) == 1 and refunds[0]["payment_intent"] == s.stripe.objects[checkout]["payment_intent"]
+    assert refunds[0]["metadata"]["ref"] == f"bkg:{held.booking_id}"
+    order = s.root.payments.list_orders(WS, subscriber_id=a)[0]
+    assert order.status == "refunded"
+    told = [text for text, _ in s.messenger.sent if "全額返金しました" in text]
+    assert len(told) == 1 and "カット" in told[0]
+    assert moved_up.booking_id != held.booking_id
+    assert s.root.bookings.get(WS, moved_up.booking_id).status == "pending_payment"  # b keeps the place
 
 
 def test_a_refund_cancels_the_booking(s: S) -> None:

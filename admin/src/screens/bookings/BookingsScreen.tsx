@@ -50,7 +50,7 @@ export interface Booking {
   menu_name?: string;
   staff_name?: string;
   friend_name?: string;
-  status: "booked" | "pending_payment" | "expired" | "canceled" | "rescheduled" | "attended" | "no_show";
+  status: "booked" | "pending_payment" | "expired" | "refunded" | "canceled" | "rescheduled" | "attended" | "no_show";
 }
 interface Waiting {
   wait_id: string;
@@ -252,7 +252,7 @@ export function gridTimes(items: Booking[]): string[] {
 }
 
 function BookingGrid({ items, staff, dates }: { items: Booking[]; staff: Staff[]; dates: string[] }) {
-  const live = items.filter((b) => b.status !== "canceled" && b.status !== "rescheduled" && b.status !== "expired");
+  const live = items.filter((b) => b.status !== "canceled" && b.status !== "rescheduled" && b.status !== "expired" && b.status !== "refunded");
   const people = [...staff.map((s) => ({ id: s.staff_id, name: s.name }))];
   for (const b of live) if (!people.some((p) => p.id === b.staff_id)) people.push({ id: b.staff_id, name: b.staff_name || b.staff_id });
   const times = gridTimes(live);

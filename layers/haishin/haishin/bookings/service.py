@@ -61,6 +61,7 @@ STATUS_LABELS = {
     "no_show": "無断キャンセル",
     "pending_payment": "支払い待ち",
     "expired": "支払い期限切れ",
+    "refunded": "期限後の支払い・返金済",
 }
 DELETED_MENU = "（削除されたメニュー）"
 DELETED_STAFF = "（削除された担当者）"
@@ -651,13 +652,48 @@ class BookingService:
             return 0
         if booking.status != "pending_payment":
             if booking.status == "expired":  # paid after the hold was released: the place may be gone
-                log.warning("booking %s: paid after its hold was released: refund it", booking.booking_id)
+                self._refund_late_payment(workspace_id, booking, menu, str(data.get("order_id") or ""))
             return 0
         if self.repository.confirm_payment(booking, now=clock.now()):
             staff = self.repository.staff(workspace_id, booking.staff_id)
             subscriber = self.collab.subscribers.get(workspace_id, booking.subscriber_id)
             self._after_booking(workspace_id, booking, menu, staff, subscriber, self.zone(workspace_id))
         return 0
+
+    def _refund_late_payment(self, workspace_id: str, booking: BookingModel, menu: MenuModel, order_id: str) -> None:
+        """Paid after the hold was released (the place may have gone to the waitlist): the payment is refunded in
+        full through Stripe, once (PaymentService.refund_order's run-once and idempotency keys), the booking becomes
+        ``refunded`` and the friend is told on LINE (retry key per booking). A refusal by Stripe is logged for the
+        staff and the booking stays ``expired``."""
+        if self.payments is None or not order_id:
+            log.warning("booking %s: paid after its hold was released, no order to refund", booking.booking_id)
+            return
+        try:
+            refund_id = self.payments.refund_order(
+                workspace_id, order_id, metadata={"ref": f"{PAYMENT_REF}{booking.booking_id}"}
+            )
+        except HaishinError as exc:
+            log.warning(
+                "booking %s: refunding the late payment failed, refund it by hand: %s", booking.booking_id, exc.message
+            )
+            return
+        self.repository.set_status(booking, "refunded", expected=("expired",))
+        log.info("booking %s: late payment refunded (%s)", booking.booking_id, refund_id)
+        when = booking.start.astimezone(self.zone(workspace_id)).strftime("%Y/%m/%d %H:%M")
+        text = (
+            f"「{menu.definition.get('name', '')}」({when}) のお支払いを確認しましたが、お支払い期限を過ぎて"
+            "予約枠が解放されていたため、予約を確定できませんでした。お支払いいただいた料金は全額返金しました"
+            " (カード会社により反映まで数日かかる場合があります)。"
+        )
+        subscriber = self.collab.subscribers.get(workspace_id, booking.subscriber_id)
+        self._tell(
+            workspace_id,
+            subscriber,
+            text,
+            ids.retry_key("booking-refund", booking.booking_id),
+            booking,
+            "late payment refund notice",
+        )
 
     # ------------------------------------------------------------------ waitlist (キャンセル待ち)
     def join_waitlist(self, workspace_id: str, body: Any, *, subscriber_id: str) -> WaitlistModel:
