@@ -26,6 +26,7 @@ from haishin.broadcasts.repository import BroadcastRepository
 from haishin.errors import NotFound
 from haishin.forms.models import FormModel, form_sk
 from haishin.links.models import LinkModel, link_sk
+from haishin.members.models import CourseModel, course_sk
 from haishin.payments.models import ProductModel
 from haishin.payments.service import product_sk
 from haishin.scenarios.repository import ScenarioRepository
@@ -51,6 +52,7 @@ class Kind(StrEnum):
     BROADCAST = "broadcast"
     AUTO_REPLY = "auto_reply"
     WEBHOOK_ENDPOINT = "webhook_endpoint"
+    COURSE = "course"
 
 
 # Field name -> what it refers to. A list under one of these names refers to each of its items.
@@ -81,6 +83,8 @@ REFERENCE_FIELDS: dict[str, Kind] = {
     "auto_reply_id": Kind.AUTO_REPLY,
     "endpoint_id": Kind.WEBHOOK_ENDPOINT,  # the call_webhook action's outgoing-webhook endpoint
     "products": Kind.PRODUCT,  # a segment's "purchased" condition
+    "course_id": Kind.COURSE,  # a member-site course (a completion trigger's filter)
+    "course_ids": Kind.COURSE,  # the courses a product grants
 }
 # ``*_id`` fields of request bodies that are not references to our objects, and why (a unit test fails on an
 # ``*_id`` field that is in neither list).
@@ -206,6 +210,10 @@ def _webhook_endpoint(workspace_id: str, endpoint_id: str) -> bool:
     return _item(WebhookEndpointModel, workspace_pk(workspace_id), endpoint_sk(endpoint_id))
 
 
+def _course(workspace_id: str, course_id: str) -> bool:
+    return _item(CourseModel, workspace_pk(workspace_id), course_sk(course_id))
+
+
 _EXISTS: dict[Kind, Callable[[str, str], bool]] = {
     Kind.CHANNEL: _channel,
     Kind.SUBSCRIBER: _subscriber,
@@ -220,12 +228,13 @@ _EXISTS: dict[Kind, Callable[[str, str], bool]] = {
     Kind.BROADCAST: _broadcast,
     Kind.AUTO_REPLY: _auto_reply,
     Kind.WEBHOOK_ENDPOINT: _webhook_endpoint,
+    Kind.COURSE: _course,
 }
 _LABELS = {
     Kind.CHANNEL: "チャネル", Kind.SUBSCRIBER: "友だち", Kind.TAG: "タグ", Kind.TAG_FOLDER: "タグフォルダ",
     Kind.SCENARIO: "シナリオ", Kind.FORM: "フォーム", Kind.PRODUCT: "商品", Kind.SEGMENT: "セグメント",
     Kind.LIST: "リスト", Kind.LINK: "リンク", Kind.BROADCAST: "一斉配信", Kind.AUTO_REPLY: "自動応答",
-    Kind.WEBHOOK_ENDPOINT: "Webhook エンドポイント",
+    Kind.WEBHOOK_ENDPOINT: "Webhook エンドポイント", Kind.COURSE: "コース",
 }  # fmt: skip
 
 
