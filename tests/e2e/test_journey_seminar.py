@@ -47,6 +47,20 @@ def texts(system: Any) -> list[str]:
     return [str((r.get("message") or {}).get("text", "")) for r in system.line_emulator.received(FRIEND, CH)]
 
 
+def one_seat_and_link(system: Any, token: str, event_id: str, days: int, venue: str) -> tuple[dict[str, Any], str]:
+    """A one-seat session ``days`` ahead and the friend's signed page link."""
+    now = datetime.fromisoformat(system.clock_state()["now"]).astimezone(JST)
+    start = (now + timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+    session = api_request(system, token, "POST", f"/api/seminars/{event_id}/sessions", {
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"), "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "venue": venue, "capacity": 1})
+    [friend] = [f for f in api_request(system, token, "GET", "/api/subscribers")["items"]
+                if f.get("display_name") == "佐藤 花子"]
+    link = api_request(system, token, "POST", f"/api/seminars/{event_id}/link",
+                       {"subscriber_id": friend["subscriber_id"]})["url"]
+    return session, link
+
+
 def test_seminar_register_remind_check_in_roster_and_tag(
     system: Any, page: Any, browser_errors: list[str], snap: Any
 ) -> None:
@@ -162,15 +176,7 @@ def test_paid_seminar_seat_held_paid_at_stripe_then_refunded(system: Any, page: 
     event = api_request(system, token, "POST", "/api/seminars", {
         "title": "有料セミナー", "price": {"kind": "product", "product_id": product["product_id"], "hold_minutes": 30}})
     event_id = event["event_id"]
-    now = datetime.fromisoformat(system.clock_state()["now"]).astimezone(JST)
-    start = (now + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    api_request(system, token, "POST", f"/api/seminars/{event_id}/sessions", {
-        "starts_at": start.strftime("%Y-%m-%dT%H:%M"), "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
-        "venue": "新宿会議室", "capacity": 1})
-    [friend] = [f for f in api_request(system, token, "GET", "/api/subscribers")["items"]
-                if f.get("display_name") == "佐藤 花子"]
-    link = api_request(system, token, "POST", f"/api/seminars/{event_id}/link",
-                       {"subscriber_id": friend["subscriber_id"]})["url"]
+    _, link = one_seat_and_link(system, token, event_id, 2, "新宿会議室")
 
     page.goto(link)
     page.get_by_text("参加費が必要です").wait_for()
@@ -230,15 +236,7 @@ def test_paid_seminar_hold_set_in_the_editor_and_a_late_payment_for_a_refilled_s
     saved = api_request(system, token, "GET", f"/api/seminars/{event_id}")
     assert saved["price"]["hold_minutes"] == 5 and saved["reminders"][0]["minutes_before"] == 1440
 
-    now = datetime.fromisoformat(system.clock_state()["now"]).astimezone(JST)
-    start = (now + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-    session = api_request(system, token, "POST", f"/api/seminars/{event_id}/sessions", {
-        "starts_at": start.strftime("%Y-%m-%dT%H:%M"), "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
-        "venue": "池袋会議室", "capacity": 1})
-    [friend] = [f for f in api_request(system, token, "GET", "/api/subscribers")["items"]
-                if f.get("display_name") == "佐藤 花子"]
-    link = api_request(system, token, "POST", f"/api/seminars/{event_id}/link",
-                       {"subscriber_id": friend["subscriber_id"]})["url"]
+    session, link = one_seat_and_link(system, token, event_id, 3, "池袋会議室")
     page.goto(link)
     page.get_by_test_id("sem-register").click()
     page.get_by_text("お席を仮押さえしました").wait_for()
@@ -282,19 +280,11 @@ def test_a_waitlisted_friend_is_told_on_line_when_staff_cancel_and_they_move_up(
     token = system.login(email=OWNER, workspace_id=WS)
     event = api_request(system, token, "POST", "/api/seminars", {"title": "繰り上げテストセミナー"})
     event_id = event["event_id"]
-    now = datetime.fromisoformat(system.clock_state()["now"]).astimezone(JST)
-    start = (now + timedelta(days=5)).replace(minute=0, second=0, microsecond=0)
-    session = api_request(system, token, "POST", f"/api/seminars/{event_id}/sessions", {
-        "starts_at": start.strftime("%Y-%m-%dT%H:%M"), "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
-        "venue": "品川会議室", "capacity": 1})
+    session, link = one_seat_and_link(system, token, event_id, 5, "品川会議室")
     guest = api_request(system, token, "POST", "/api/subscribers", {"display_name": "当日 次郎",
                                                                    "email": "guest@seminar.example.jp"})
     api_request(system, token, "POST", f"/api/seminars/{event_id}/registrations",
                 {"subscriber_id": guest["subscriber_id"], "session_id": session["session_id"]})
-    [friend] = [f for f in api_request(system, token, "GET", "/api/subscribers")["items"]
-                if f.get("display_name") == "佐藤 花子"]
-    link = api_request(system, token, "POST", f"/api/seminars/{event_id}/link",
-                       {"subscriber_id": friend["subscriber_id"]})["url"]
     page.goto(link)
     page.get_by_test_id("sem-register").click()
     page.get_by_test_id("sem-registration").wait_for()
