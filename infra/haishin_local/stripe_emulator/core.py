@@ -56,6 +56,49 @@ def _http_transport(url: str, body: bytes, headers: dict[str, str]) -> int:
         return 0
 
 
+class StateLock:
+    """The emulator's state lock (re-entrant), which also holds back webhook deliveries until the thread's outermost
+    hold ends. Stripe sends webhooks after the change is made and apart from the API call that made it; delivering
+    while the lock is held deadlocked every handler that calls the API back (a late seminar payment's refund:
+    ``POST /v1/refunds`` waited for the lock the checkout's delivery held until the delivery's 10 s timeout, so the
+    delivery failed and the checkout page answered while the handler had not yet refunded nor told the friend on
+    LINE). Deliveries still go before the call answers (outside the lock), so tests and pages stay in order."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._local = threading.local()
+
+    def _depth(self) -> int:
+        return int(getattr(self._local, "depth", 0))
+
+    def __enter__(self) -> StateLock:
+        self._lock.acquire()
+        if not self._depth():
+            self._local.held = []
+        self._local.depth = self._depth() + 1
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._local.depth -= 1
+        held: list[Callable[[], Any]] = [] if self._local.depth else self._local.held
+        self._lock.release()
+        failed: BaseException | None = None
+        for send in held:  # outside the lock: a handler may call the API back; one failing loses no other
+            try:
+                send()
+            except BaseException as exc:  # re-raised below, after the rest went out
+                failed = failed or exc
+        if failed is not None:
+            raise failed
+
+    def defer(self, send: Callable[[], Any]) -> bool:
+        """Keep ``send`` for the end of this thread's outermost hold; False (send it now) when none is open."""
+        if not self._depth():
+            return False
+        self._local.held.append(send)
+        return True
+
+
 @dataclass
 class Endpoint:
     url: str
@@ -86,7 +129,7 @@ class StripeState:
     api_keys: set[str] | None = None  # None: any sk_test_/sk_live_ key is accepted
     requests: list[tuple[str, str, Json]] = field(default_factory=list)
     idempotent: dict[tuple[str, str, str], Json] = field(default_factory=dict)
-    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _lock: StateLock = field(default_factory=StateLock)
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # ------------------------------------------------------------------ helpers
@@ -131,7 +174,8 @@ class StripeState:
         with self._lock:
             self.events.append(event)
         if self.auto_deliver:
-            self.deliver(event)
+            if not self._lock.defer(lambda: self.deliver(event)):
+                self.deliver(event)
         else:
             self.pending.append(event)
         return event

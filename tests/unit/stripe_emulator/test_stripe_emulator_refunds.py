@@ -4,6 +4,8 @@ Stripe's 400, raised as ExternalServiceError."""
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -38,3 +40,35 @@ def test_a_refund_is_idempotent_and_a_second_one_is_refused(emulator: StripeEmul
     assert len([o for o in emulator.objects.values() if o.get("object") == "refund"]) == 1
     with pytest.raises(ExternalServiceError):
         gateway.create_refund(KEY, payment_intent=intent, metadata={}, idempotency_key="refund:other")
+
+
+def test_a_webhook_handler_that_calls_the_api_back_is_answered_and_its_events_follow() -> None:
+    """A handler of checkout.session.completed refunds through the API (a late seminar payment): the stand-in
+    delivers with its state unlocked, so the call is answered at once (it used to wait for the lock the delivery
+    held until the delivery timed out), the delivery succeeds, and the refund's own events are delivered too."""
+    seen: list[str] = []
+    refunds: list[dict[str, object]] = []
+    with StripeEmulator() as emulator:
+        gateway = StripeGateway(base_url=emulator.base_url)
+
+        def handler(url: str, body: bytes, headers: dict[str, str]) -> int:
+            event = json.loads(body)
+            seen.append(event["type"])
+            if event["type"] == "checkout.session.completed":
+                refunds.append(gateway.create_refund(KEY, payment_intent=event["data"]["object"]["payment_intent"],
+                                                     metadata={}, idempotency_key="refund:late"))
+            return 200
+
+        emulator.register_webhook("http://haishin.local/stripe/webhook/ws", "whsec_x", transport=handler)
+        session = gateway.create_checkout_session(KEY, {
+            "mode": "payment", "success_url": "https://example.com/done",
+            "line_items": [{"price_data": {"currency": "jpy", "unit_amount": 4000,
+                                           "product_data": {"name": "参加費"}}, "quantity": 1}]},
+            idempotency_key="checkout:late")
+        paying = threading.Thread(target=emulator.complete_checkout, args=(session["id"],), daemon=True)
+        paying.start()
+        paying.join(timeout=5)
+        assert not paying.is_alive(), "the checkout's delivery waited for its own handler's API call"
+        assert len(refunds) == 1 and refunds[0]["amount"] == 4000
+        assert seen == ["checkout.session.completed", "refund.created", "charge.refunded"]
+        assert all(d.status == 200 for d in emulator.deliveries)
