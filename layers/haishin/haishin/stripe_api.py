@@ -66,7 +66,7 @@ class StripeGateway:
     def payment_method_of(self, api_key: str, payment_intent_id: str) -> str | None:
         """The payment method a (Checkout's) payment intent was paid with: the card it saved for later."""
         intent = self._call(self.client(api_key).v1.payment_intents.retrieve, payment_intent_id)
-        method = intent.get("payment_method")
+        method = intent.to_dict().get("payment_method")  # an ID, or the object when expanded
         return str(method if isinstance(method, str) else method["id"]) if method else None
 
     def charge_saved_card(self, api_key: str, *, customer: str, payment_method: str, amount: int, currency: str,
