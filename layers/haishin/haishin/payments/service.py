@@ -243,7 +243,8 @@ class PaymentService:
         if product.workspace_id != workspace_id:
             raise NotFound("product not found", where=f"product {product_id}")
         if definition.kind != "one_time":
-            raise OneClickUnavailable("定期・分割払いの商品はワンクリックで購入できません", where=f"product {product_id}")
+            raise OneClickUnavailable("定期・分割払いの商品はワンクリックで購入できません",
+                                      where=f"product {product_id}")
         key = f"oneclick#{paid_order_id}#{product_id}"
         claim = self.once.claim(key, ttl=EVENT_TTL)
         if not claim.acquired:
@@ -284,7 +285,8 @@ class PaymentService:
                 amount=definition.payment_amount, currency=definition.currency, description=definition.name,
                 metadata=metadata, idempotency_key=f"oneclick:{paid.order_id}:{product_id}")
         except CardRefused as exc:
-            self._mutate_order(workspace_id, order_id, lambda o: setattr(o, "facts", {"card_refused": exc.code}))
+            refused = {"card_refused": exc.code}  # the order stays pending: nothing was charged
+            self._mutate_order(workspace_id, order_id, lambda o: setattr(o, "facts", refused))
             raise OneClickUnavailable(f"カードで決済できませんでした ({exc.code})", where=f"order {order_id}") from exc
         self.repository.link_stripe_ids(workspace_id, order_id, {intent["id"]})
         return order_id
@@ -759,5 +761,5 @@ def _mode(value: str | None) -> Literal["test", "live"] | None:
 
 
 # order_sk and product_sk live in the repository; named here too for their callers (haishin.ownership, tests)
-__all__ = ["EVENT_TTL", "HANDLED", "OneClickUnavailable", "REFUSED_LIVEMODE", "REVIEW_TTL", "UNMATCHED", "PaymentService", "order_sk",
-           "order_view", "product_sk"]
+__all__ = ["EVENT_TTL", "HANDLED", "REFUSED_LIVEMODE", "REVIEW_TTL", "UNMATCHED", "OneClickUnavailable",
+           "PaymentService", "order_sk", "order_view", "product_sk"]
