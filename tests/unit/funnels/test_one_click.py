@@ -1,6 +1,7 @@
 """Funnels after the purchase: the opted-in reader is the buyer, the sale saves the card, an upsell page's button
 charges it off-session once (a second click answers the same order), a refused card goes to Checkout without being
-tried again, and 「いいえ」 leads to the downsell page."""
+tried again, and 「いいえ」 leads to the downsell page. The thanks page links into the member site of the course the purchase
+grants."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def _funnel(env: Any) -> str:
     return str(env.funnel([
         {"page_id": "lp", "kind": "optin", "title": "無料講座", "blocks": [{"type": "form", "form_id": form_id}]},
         {"page_id": "sales", "kind": "sales", "title": "本講座", "blocks": [
-            {"type": "product", "product_id": env.product()}]},
+            {"type": "product", "product_id": env.product(course_ids=["crs_main"])}]},
         {"page_id": "up", "kind": "upsell", "title": "特別なご案内", "blocks": [
             {"type": "product", "product_id": env.product(name="個別相談", amount=9800, order_bump=None),
              "button_label": "購入する"}]},
@@ -68,6 +69,9 @@ def test_the_upsell_charges_the_saved_card_once_and_skips_the_downsell(env: Any)
     assert (upsell.status, upsell.paid_total, upsell.kind) == ("paid", 9800, "one_time")  # recorded by the webhook
     assert upsell.status in state.PURCHASED
     assert env.service.stats(WS, funnel_id)["pages"][2]["variants"][0]["checkouts"] == 1
+    thanks = env.request("GET", f"/f/{WS}/{funnel_id}/thanks", cookie=cookie)["body"]
+    assert re.search(rf'href="[^"]*/m/{WS}/crs_main/">会員サイトで受講する', thanks)  # the course the sale grants
+    assert "/m/" not in env.request("GET", f"/f/{WS}/{funnel_id}/thanks")["body"]  # another visitor: no link
 
 
 def test_a_refused_card_falls_back_to_checkout_without_trying_the_card_again(env: Any) -> None:

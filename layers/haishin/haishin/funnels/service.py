@@ -29,6 +29,7 @@ from haishin.funnels.models import FunnelModel
 from haishin.funnels.repository import Counter, FunnelRepository
 from haishin.ids import new_id
 from haishin.payments.service import OneClickUnavailable
+from haishin.payments.state import PURCHASED
 from haishin.public_url import public_base
 from haishin.storage.once import Once
 
@@ -66,6 +67,7 @@ class PageView:
     form: SubmitResult | None = None  # the form block's form (fields, nonce), errors after a refused post
     product: Any = None  # the product block's haishin.payments.products.ProductDefinition
     deadlines: dict[int, datetime] = field(default_factory=dict)  # countdown block index -> when it ends
+    member_urls: list[str] = field(default_factory=list)  # a thanks page: the member sites the purchase opened
 
 
 class FunnelService:
@@ -183,7 +185,25 @@ class FunnelService:
             raise NotFound("フォームが見つかりません", where=f"funnel {funnel_id} page {page_id}")
         self.once.run_once(f"fn-visit#{workspace_id}#{funnel_id}#{page_id}#{view.variant}#{visitor.visitor_id}",
                            lambda: self._count(view, "visitors"), ttl=VISIT_TTL)
+        if view.page.kind == "thanks":
+            view.member_urls = self._member_urls(workspace_id, funnel_id, visitor)
         return view
+
+    def _member_urls(self, workspace_id: str, funnel_id: str, visitor: Visitor) -> list[str]:
+        """The member sites (``/m/<ws>/<course>/``) of the courses the visitor's paid funnel purchase grants (its
+        product's ``course_ids``; access itself is haishin.members' grant on ``purchase_completed``)."""
+        known = self.repo.visitor(workspace_id, funnel_id, visitor.visitor_id, now=int(clock.epoch_seconds()))
+        if known is None or not known.order_id:
+            return []
+        try:
+            order = self.payments.get_order(workspace_id, known.order_id)
+            product = self.payments.get_product(workspace_id, order.product_id)
+        except NotFound:
+            return []
+        if order.status not in PURCHASED:
+            return []
+        return [f"{public_base()}/m/{workspace_id}/{course_id}/"
+                for course_id in product.definition.get("course_ids") or []]
 
     def _view(self, workspace_id: str, funnel_id: str, page_id: str, visitor: Visitor,
               form: SubmitResult | None = None, *, draft: bool = False) -> PageView:
@@ -274,7 +294,7 @@ class FunnelService:
         order_id, url = self.payments.start_order_checkout(
             block.product_id, None, success_url=(view.after_offer_url if offer else view.next_url),
             buyer=known.subscriber_id if known is not None else None, save_card=save_card)
-        if save_card:
+        if not offer:  # the funnel's sale: its card (saved when an offer follows), its member site on thanks
             self.repo.remember(workspace_id, funnel_id, visitor.visitor_id, order_id=order_id,
                                expires_at=_visitor_expiry())
         self._count(view, "checkouts")

@@ -91,7 +91,7 @@ def page_html(view: PageView) -> str:
     return render("funnel.html.j2", title=view.title, blocks=_blocks(view),
                   form=form.definition if form is not None else None,
                   errors=form.errors if form is not None else {}, values=form.values if form is not None else {},
-                  nonce=form.nonce if form is not None else "")
+                  nonce=form.nonce if form is not None else "", member_urls=view.member_urls)
 
 
 class FunnelPreview:
