@@ -5,9 +5,8 @@ screens (the emulator's), and receives the funnel scenario's first message; they
 the Stripe stand-in's checkout (the bump is the second line item) and land on the funnel's thanks page. The
 funnel's stats count the visitor, the opt-in and the checkout. An upsell page (added through the API between the
 sales and thanks pages) follows the purchase: its 「購入する」 charges the card the sale saved, off-session, and lands
-on the thanks page; a second click charges nothing more.
-
-Not covered (not built): the thanks page's link into the member site (products granting courses).
+on the thanks page; a second click charges nothing more. The product grants a course: the thanks page links into
+its member site, and the journey follows it to the login page.
 
 Runs against the real local system (DynamoDB Local, moto, LINE and Stripe emulators), in its own workspace.
 """
@@ -63,8 +62,11 @@ def test_build_a_funnel_opt_in_on_line_get_the_first_message_buy_and_land_on_tha
         "name": "無料講座", "steps": [{"id": "day1", "line": [{"type": "text", "text": "無料講座 1日目をお届けします"}]}]})
     route = api_request(system, token, "POST", "/api/inflow-routes", {
         "name": "ファネル LP", "channel_id": CH, "actions": [{"type": "start_scenario", "scenario_id": scenario["id"]}]})
+    course = api_request(system, token, "POST", "/api/courses", {"title": "LINE集客講座 会員サイト", "chapters": [
+        {"title": "はじめに", "lessons": [{"title": "ようこそ", "body": "ご受講ありがとうございます"}]}]})
     product = api_request(system, token, "POST", "/api/products", {
-        "name": "LINE集客講座", "amount": 29800, "order_bump": {"name": "テンプレート集", "amount": 4980}})
+        "name": "LINE集客講座", "amount": 29800, "order_bump": {"name": "テンプレート集", "amount": 4980},
+        "course_ids": [course["course_id"]]})
     upsell = api_request(system, token, "POST", "/api/products", {"name": "個別相談 60分", "amount": 9800})
     code = route["url"].rstrip("/").rsplit("/", 1)[1]
 
@@ -149,6 +151,12 @@ def test_build_a_funnel_opt_in_on_line_get_the_first_message_buy_and_land_on_tha
     rows = api_request(system, token, "GET", "/api/orders")["items"]
     paid = sorted(o["paid_total"] for o in rows if o["status"] == "paid")
     assert paid == [9800, 34780], rows  # the upsell is an order like any other, paid by Stripe's webhook
+
+    # the thanks page links into the member site of the course the purchase grants: its login page
+    page.get_by_role("link", name="会員サイトで受講する").click()
+    page.get_by_label("ご購入時のメールアドレス").wait_for()
+    assert page.url == f"{system.base_url}/m/{WS}/{course['course_id']}/"
+    snap("member-login")
 
     stats = api_request(system, token, "GET", f"/api/funnels/{funnel_id}/stats")["pages"]
     assert stats[0]["variants"][0]["visitors"] == 1 and stats[1]["variants"][0]["checkouts"] == 1
