@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,12 +16,6 @@ from haishin_local.stripe_emulator import StripeEmulator
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 KEY = "sk_test_emulator"
-
-
-@pytest.fixture
-def emulator() -> Iterator[StripeEmulator]:
-    with StripeEmulator(auto_deliver=False) as emu:
-        yield emu
 
 
 def _paid_with_saved_card(emulator: StripeEmulator, gateway: StripeGateway) -> tuple[str, str]:
