@@ -3,9 +3,10 @@ LINE friend through an inflow route, a sales page selling a product with an orde
 publishes it; on a phone-sized browser someone opens the opt-in page, goes through LINE's consent and add-friend
 screens (the emulator's), and receives the funnel scenario's first message; they open the sales page, buy through
 the Stripe stand-in's checkout (the bump is the second line item) and land on the funnel's thanks page. The
-funnel's stats count the visitor, the opt-in and the checkout.
-
-Not covered (not built): the one-click post-purchase upsell with the saved card.
+funnel's stats count the visitor, the opt-in and the checkout. An upsell page (added through the API between the
+sales and thanks pages) follows the purchase: its 「購入する」 charges the card the sale saved, off-session, and lands
+on the thanks page; a second click charges nothing more. The product grants a course: the thanks page links into
+its member site, and the journey follows it to the login page.
 
 Runs against the real local system (DynamoDB Local, moto, LINE and Stripe emulators), in its own workspace.
 """
@@ -61,8 +62,12 @@ def test_build_a_funnel_opt_in_on_line_get_the_first_message_buy_and_land_on_tha
         "name": "無料講座", "steps": [{"id": "day1", "line": [{"type": "text", "text": "無料講座 1日目をお届けします"}]}]})
     route = api_request(system, token, "POST", "/api/inflow-routes", {
         "name": "ファネル LP", "channel_id": CH, "actions": [{"type": "start_scenario", "scenario_id": scenario["id"]}]})
+    course = api_request(system, token, "POST", "/api/courses", {"title": "LINE集客講座 会員サイト", "chapters": [
+        {"title": "はじめに", "lessons": [{"title": "ようこそ", "body": "ご受講ありがとうございます"}]}]})
     product = api_request(system, token, "POST", "/api/products", {
-        "name": "LINE集客講座", "amount": 29800, "order_bump": {"name": "テンプレート集", "amount": 4980}})
+        "name": "LINE集客講座", "amount": 29800, "order_bump": {"name": "テンプレート集", "amount": 4980},
+        "course_ids": [course["course_id"]]})
+    upsell = api_request(system, token, "POST", "/api/products", {"name": "個別相談 60分", "amount": 9800})
     code = route["url"].rstrip("/").rsplit("/", 1)[1]
 
     page.route("**/favicon.ico", lambda r: r.fulfill(status=204, body=""))
@@ -97,6 +102,14 @@ def test_build_a_funnel_opt_in_on_line_get_the_first_message_buy_and_land_on_tha
     assert [u.rsplit("/", 1)[-1] for u in urls] == ["lp", "sales", "thanks"], (
         urls, api_request(system, token, "GET", "/api/funnels"))
     lp, sales, thanks = urls
+    funnel_id = lp.rstrip("/").split("/")[-2]
+    built = api_request(system, token, "GET", f"/api/funnels/{funnel_id}")
+    pages = built["pages"]
+    pages.insert(2, {"page_id": "up", "kind": "upsell", "title": "購入者さま限定のご案内", "blocks": [
+        {"type": "product", "product_id": upsell["product_id"], "button_label": "購入する"}]})
+    api_request(system, token, "PUT", f"/api/funnels/{funnel_id}", {
+        "name": built["name"], "status": built["status"], "scenario_id": built.get("scenario_id"), "pages": pages})
+    up = lp.rsplit("/", 1)[0] + "/up"
 
     # the visitor, on the phone: the opt-in page, then LINE (consent, add friend) through the route
     page.goto(lp)
@@ -112,21 +125,42 @@ def test_build_a_funnel_opt_in_on_line_get_the_first_message_buy_and_land_on_tha
     texts = [str((r.get("message") or {}).get("text", "")) for r in system.line_emulator.received(USER, CH)]
     assert "無料講座 1日目をお届けします" in texts
 
-    # the sales page: Stripe's checkout (product + bump), back on the funnel's thanks page
+    # the sales page: Stripe's checkout (product + bump, the card saved), back on the funnel's upsell page
     page.goto(sales)
     page.get_by_text("合計 ¥34,780").wait_for()
     page.get_by_role("button", name="購入手続きへ進む").click()
     page.get_by_role("button", name="支払う / Pay").click()
-    page.get_by_role("heading", name="ご購入ありがとうございました").wait_for()
-    assert page.url == thanks
-    system.drain()
+    page.get_by_role("heading", name="購入者さま限定のご案内").wait_for()
+    assert page.url == up
     [session] = [o for o in list(system.stripe_emulator.objects.values())
-                 if o.get("object") == "checkout.session" and o.get("success_url") == thanks]
+                 if o.get("object") == "checkout.session" and o.get("success_url") == up]
     assert [i["price"]["unit_amount"] for i in session["_line_items"]] == [29800, 4980]
+    assert session["_payment_intent_data"]["setup_future_usage"] == "off_session"
+    snap("upsell")
 
-    funnel_id = lp.rstrip("/").split("/")[-2]
+    # one click: the saved card, off-session; then the thanks page. A second click (back, again) charges nothing.
+    for _ in range(2):
+        page.goto(up)
+        page.get_by_role("button", name="購入する").click()
+        page.get_by_role("heading", name="ご購入ありがとうございました").wait_for()
+        assert page.url == thanks
+    system.drain()
+    charged = [o for o in list(system.stripe_emulator.objects.values())
+               if o.get("object") == "payment_intent" and o.get("off_session")]
+    assert [(i["amount"], i["status"], i["customer"]) for i in charged] == [(9800, "succeeded", session["customer"])]
+    rows = api_request(system, token, "GET", "/api/orders")["items"]
+    paid = sorted(o["paid_total"] for o in rows if o["status"] == "paid")
+    assert paid == [9800, 34780], rows  # the upsell is an order like any other, paid by Stripe's webhook
+
+    # the thanks page links into the member site of the course the purchase grants: its login page
+    page.get_by_role("link", name="会員サイトで受講する").click()
+    page.get_by_label("ご購入時のメールアドレス").wait_for()
+    assert page.url == f"{system.base_url}/m/{WS}/{course['course_id']}/"
+    snap("member-login")
+
     stats = api_request(system, token, "GET", f"/api/funnels/{funnel_id}/stats")["pages"]
     assert stats[0]["variants"][0]["visitors"] == 1 and stats[1]["variants"][0]["checkouts"] == 1
+    assert stats[2]["variants"][0]["checkouts"] == 1
     # the preview's own inline script was refused by the sandbox: nothing from a page runs in the admin
     sandboxed = "Blocked script execution in 'about:srcdoc' because the document's frame is sandboxed"
     assert any(sandboxed in e for e in browser_errors)

@@ -33,6 +33,21 @@ class StripeApiError(Exception):
         return {"error": error}
 
 
+class CardError(StripeApiError):
+    """Stripe's 402 for a card that cannot be charged: ``type: card_error`` with ``code``, ``decline_code`` and the
+    failed ``payment_intent`` in the error object."""
+
+    def __init__(self, message: str, *, code: str, decline_code: str, intent: Json):
+        super().__init__(402, message, "card_error")
+        self.code, self.decline_code, self.intent = code, decline_code, intent
+
+    def body(self) -> Json:
+        body = super().body()
+        body["error"].update(code=self.code, decline_code=self.decline_code, payment_intent=self.intent,
+                             doc_url=f"https://docs.stripe.com/error-codes/{self.code.replace('_', '-')}")
+        return body
+
+
 def _absolute_url(value: str) -> bool:
     parts = urllib.parse.urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
@@ -491,6 +506,10 @@ class StripeState:
                           "livemode": session["livemode"], "created": self.now()}
                 self.objects[intent["id"]] = intent
                 session["payment_intent"] = intent["id"]
+                if session["_payment_intent_data"].get("setup_future_usage") in ("off_session", "on_session"):
+                    # the card is saved to the customer for later off-session payments (one-click upsells)
+                    intent["payment_method"] = self.save_card(customer["id"])["id"]
+                    intent["setup_future_usage"] = session["_payment_intent_data"]["setup_future_usage"]
                 if not async_payment:
                     self._charge(intent)
                 session["payment_status"] = "unpaid" if async_payment else "paid"
@@ -528,6 +547,76 @@ class StripeState:
         self.objects[charge["id"]] = charge
         intent["latest_charge"] = charge["id"]
         return charge
+
+    # ------------------------------------------------------------------ saved cards, off-session payments
+    def save_card(self, customer_id: str, *, fails_with: str | None = None) -> Json:
+        """A card payment method attached to the customer. ``fails_with``: what an off-session charge of it answers
+        (``card_declined``, ``authentication_required``: the test cards 4000000000000002 / 4000002760003184)."""
+        method: Json = {"id": self.new_id("pm"), "object": "payment_method", "type": "card", "customer": customer_id,
+                        "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2034},
+                        "created": self.now(), "livemode": self.get(customer_id, "customer")["livemode"],
+                        "_fails_with": fails_with}
+        self.objects[method["id"]] = method
+        return self.public(method)
+
+    def set_card_failure(self, payment_method_id: str, fails_with: str | None) -> None:
+        """Test helper: the saved card now declines (or needs 3-D Secure) when charged off-session."""
+        self.get(payment_method_id, "payment_method")["_fails_with"] = fails_with
+
+    def create_payment_intent(self, params: Json, key: str = "sk_test_x") -> Json:
+        """``POST /v1/payment_intents`` with ``confirm=true``: only the off-session charge of a saved card is
+        emulated. A decline is Stripe's 402 ``card_error`` (``card_declined`` with a ``decline_code``, or
+        ``authentication_required``) carrying the failed ``payment_intent``; a success emits
+        ``payment_intent.succeeded`` and ``charge.succeeded``."""
+        amount = str(params.get("amount") or "")
+        if not amount.isdigit() or int(amount) < 1:
+            raise StripeApiError(400, "Invalid positive integer", param="amount")
+        if not params.get("currency"):
+            raise StripeApiError(400, "Missing required param: currency.", param="currency")
+        confirm = str(params.get("confirm", "")).lower() == "true"
+        off_session = str(params.get("off_session", "")).lower() == "true"
+        if off_session and not confirm:
+            raise StripeApiError(400, "off_session can only be used when confirm=true.", param="off_session")
+        if not confirm:
+            raise StripeApiError(400, "only confirm=true payment intents are emulated", param="confirm")
+        customer_id, method_id = params.get("customer"), params.get("payment_method")
+        if not method_id:
+            raise StripeApiError(400, "You cannot confirm this PaymentIntent because it's missing a payment method.",
+                                 param="payment_method")
+        method = self.get(str(method_id), "payment_method")
+        if customer_id:
+            self.get(str(customer_id), "customer")
+        if method["customer"] != customer_id:
+            raise StripeApiError(400, f"The provided PaymentMethod {method_id} was previously used with a "
+                                 "PaymentIntent without Customer attachment, shared with a connected account "
+                                 "without Customer attachment, or was detached from a Customer.",
+                                 param="payment_method")
+        with self._lock:
+            intent: Json = {"id": self.new_id("pi"), "object": "payment_intent", "amount": int(amount),
+                            "amount_received": 0, "currency": str(params["currency"]).lower(),
+                            "customer": customer_id, "payment_method": method["id"],
+                            "metadata": dict(params.get("metadata") or {}), "status": "requires_payment_method",
+                            "created": self.now(), "livemode": self._livemode(key), "last_payment_error": None,
+                            "latest_charge": None, "off_session": off_session}
+            self.objects[intent["id"]] = intent
+            failure = method.get("_fails_with")
+            if failure:
+                error = {"card_declined": ("card_declined", "Your card was declined.", "generic_decline"),
+                         "authentication_required": (
+                             "authentication_required", "Your card was declined. This transaction requires "
+                             "authentication.", "authentication_required")}[str(failure)]
+                intent["last_payment_error"] = {"type": "card_error", "code": error[0], "message": error[1],
+                                                "decline_code": error[2], "payment_method": self.public(method)}
+                if failure == "authentication_required":
+                    intent["status"] = "requires_action" if not off_session else "requires_payment_method"
+                self.emit("payment_intent.payment_failed", self.public(intent))
+                raise CardError(error[1], code=error[0], decline_code=error[2], intent=self.public(intent))
+            intent.update(status="succeeded", amount_received=int(amount))
+            charge = self._charge(intent)
+            charge["payment_method"] = method["id"]
+            self.emit("charge.succeeded", self.public(charge))
+            self.emit("payment_intent.succeeded", self.public(intent))
+            return self.public(intent)
 
     def _create_subscription(self, session: Json, customer: Json) -> Json:
         recurring = [i for i in session["_line_items"] if i["price"]["recurring"]]

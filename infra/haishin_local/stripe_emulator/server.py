@@ -19,7 +19,7 @@ from typing import Any
 from haishin import clock as haishin_clock  # the system's clock: signatures age with the local system's time
 
 from ..http_thread import ServedOnThread
-from .core import Json, StripeApiError, StripeState
+from .core import CardError, Json, StripeApiError, StripeState
 
 _KEY = re.compile(r"([^\[\]]+)|\[([^\[\]]*)\]")
 
@@ -109,6 +109,10 @@ class StripeEmulator(StripeState, ServedOnThread):
                 return self.public(self.get(pid, "promotion_code"))
             case ("POST", ["promotion_codes", pid]):
                 return self.update_promotion_code(pid, params)
+            case ("POST", ["payment_intents"]):
+                return self.create_payment_intent(params, key)
+            case ("GET", ["payment_methods", pid]):
+                return self.public(self.get(pid, "payment_method"))
             case ("POST", ["refunds"]):
                 return self.create_refund(params, key)
         raise StripeApiError(404, f"Unrecognized request URL ({method}: {path}).")
@@ -174,14 +178,19 @@ def _handler(emulator: StripeEmulator) -> type[BaseHTTPRequestHandler]:
                 params = decode_form(url.query if method in ("GET", "DELETE") else body)
                 idem = self.headers.get("Idempotency-Key") if method == "POST" else None
                 with emulator._lock:
-                    # Stripe replays the first answer to a retried POST with the same Idempotency-Key
+                    # Stripe replays the first answer to a retried POST with the same Idempotency-Key, a card
+                    # decline (402) included: a retry never charges, nor tries the card, a second time
                     cache_key = (key, url.path, idem or "")
                     result = emulator.idempotent.get(cache_key) if idem else None
                     if result is None:
-                        result = emulator.api(method, url.path, params, key)
+                        try:
+                            result = emulator.api(method, url.path, params, key)
+                        except CardError as exc:
+                            result = {"_status": exc.status, **exc.body()}
                         if idem:
                             emulator.idempotent[cache_key] = result
-                self._json(200, result)
+                status = int(result.get("_status") or 200)
+                self._json(status, {k: v for k, v in result.items() if k != "_status"})
             except StripeApiError as exc:
                 self._json(exc.status, exc.body())
 

@@ -27,6 +27,15 @@ def _sdk() -> Any:
     return _stripe
 
 
+class CardRefused(ExternalServiceError):
+    """Stripe refused to charge a saved card off-session (402 ``card_error``: ``card_declined``,
+    ``authentication_required``, ``expired_card``...): the buyer has to pay on a Checkout page instead."""
+
+    def __init__(self, code: str, payment_intent_id: str | None) -> None:
+        super().__init__(f"Stripe: the saved card was refused ({code})", where="Stripe API")
+        self.code, self.payment_intent_id = code, payment_intent_id
+
+
 class StripeGateway:
     def __init__(self, base_url: str | None = None) -> None:
         self._base_url = base_url
@@ -53,6 +62,31 @@ class StripeGateway:
         client = self.client(api_key)
         session = self._call(client.v1.checkout.sessions.create, params, {"idempotency_key": idempotency_key})
         return {"id": session["id"], "url": session["url"]}
+
+    def payment_method_of(self, api_key: str, payment_intent_id: str) -> str | None:
+        """The payment method a (Checkout's) payment intent was paid with: the card it saved for later."""
+        intent = self._call(self.client(api_key).v1.payment_intents.retrieve, payment_intent_id)
+        method = intent.to_dict().get("payment_method")  # an ID, or the object when expanded
+        return str(method if isinstance(method, str) else method["id"]) if method else None
+
+    def charge_saved_card(self, api_key: str, *, customer: str, payment_method: str, amount: int, currency: str,
+                          description: str, metadata: dict[str, str], idempotency_key: str) -> dict[str, Any]:
+        """Charge a saved card with the buyer away (``confirm=true, off_session=true``). The idempotency key makes a
+        retry answer the first attempt (Stripe keeps keys 24 hours): never a second charge. A card Stripe refuses
+        raises ``CardRefused`` (its code and the failed payment intent)."""
+        sdk = _sdk()
+        params = {"amount": amount, "currency": currency, "customer": customer, "payment_method": payment_method,
+                  "confirm": True, "off_session": True, "description": description[:1000], "metadata": metadata}
+        try:
+            intent = self.client(api_key).v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
+        except sdk.CardError as exc:
+            error = exc.error
+            intent_id = error.payment_intent["id"] if error is not None and error.payment_intent else None
+            raise CardRefused(str(exc.code or "card_error"), intent_id) from exc
+        except sdk.StripeError as exc:
+            raise ExternalServiceError(f"Stripe: {exc.user_message or exc.__class__.__name__}",
+                                       where="Stripe API") from exc
+        return {"id": str(intent["id"]), "status": str(intent["status"])}
 
     def schedule_installments(self, api_key: str, subscription_id: str, count: int, interval: str,
                               idempotency_key: str) -> str:

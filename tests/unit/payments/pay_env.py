@@ -15,9 +15,11 @@ from haishin.payments.keys import StripeKeys
 from haishin.payments.products import ProductDefinition
 from haishin.payments.service import PaymentService
 from haishin.secrets import InMemorySecretStore
+from haishin.stripe_api import CardRefused
 from haishin.subscribers.models import line_account
 from haishin.wiring import Services
 from haishin_local.stripe_emulator import StripeState
+from haishin_local.stripe_emulator.core import CardError
 
 WS = "w_pay"
 WHSEC = "whsec_test_primary"
@@ -118,6 +120,28 @@ class InProcessGateway:
     def cancel_subscription(self, api_key: str, subscription_id: str) -> None:
         self.calls.append("cancel_subscription")
         self.state.cancel_subscription(subscription_id)
+
+    def payment_method_of(self, api_key: str, payment_intent_id: str) -> str | None:
+        method = self.state.get(payment_intent_id, "payment_intent").get("payment_method")
+        return str(method) if method else None
+
+    def charge_saved_card(self, api_key: str, *, customer: str, payment_method: str, amount: int, currency: str,
+                          description: str, metadata: dict[str, str], idempotency_key: str) -> dict[str, Any]:
+        """Like Stripe: the first answer to an idempotency key is replayed, a card refusal included."""
+        self.calls.append(f"charge_saved_card:{idempotency_key}")
+        known = self.state.idempotent.get((api_key, "payment_intents", idempotency_key))
+        if known is None:
+            try:
+                known = self.state.create_payment_intent(
+                    {"amount": str(amount), "currency": currency, "customer": customer,
+                     "payment_method": payment_method, "confirm": "true", "off_session": "true",
+                     "description": description, "metadata": metadata}, api_key)
+            except CardError as exc:
+                known = {"_refused": exc.code, "id": exc.intent["id"]}
+            self.state.idempotent[(api_key, "payment_intents", idempotency_key)] = known
+        if "_refused" in known:
+            raise CardRefused(str(known["_refused"]), str(known["id"]))
+        return {"id": known["id"], "status": known["status"]}
 
     def create_refund(self, api_key: str, *, payment_intent: str, metadata: dict[str, str],
                       idempotency_key: str) -> dict[str, Any]:

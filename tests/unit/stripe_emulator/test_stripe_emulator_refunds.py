@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,12 +15,6 @@ from haishin_local.stripe_emulator import StripeEmulator
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 KEY = "sk_test_emulator"
-
-
-@pytest.fixture
-def emulator() -> Iterator[StripeEmulator]:
-    with StripeEmulator(auto_deliver=False) as emu:
-        yield emu
 
 
 def test_a_refund_is_idempotent_and_a_second_one_is_refused(emulator: StripeEmulator) -> None:

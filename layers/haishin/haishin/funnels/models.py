@@ -3,6 +3,8 @@
 - funnel: pk ``ws#<workspace_id>`` sk ``fn#<funnel_id>`` (the definition: haishin.funnels.inputs.FunnelIn as JSON)
 - stats:  pk ``fn#<workspace_id>#<funnel_id>`` sk ``stat#<page_id>#<variant>`` (counters changed only by ADD:
           visitors, opt-ins, checkouts started), one item per page and A/B variant
+- visitor: pk ``fn#<workspace_id>#<funnel_id>`` sk ``visitor#<visitor_id>`` (who the cookie's visitor became: the
+          subscriber their opt-in created or found, the order whose saved card a one-click upsell charges; TTL)
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ def stats_pk(workspace_id: str, funnel_id: str) -> str:
 
 def stats_sk(page_id: str, variant: str) -> str:
     return f"stat#{page_id}#{variant}"
+
+
+def visitor_sk(visitor_id: str) -> str:
+    return f"visitor#{visitor_id}"
 
 
 class FunnelModel(HaishinModel):
@@ -47,3 +53,13 @@ class FunnelStatsModel(HaishinModel):
     visitors = NumberAttribute(default=0)  # distinct visitors (a visitor counts once per page and variant)
     optins = NumberAttribute(default=0)
     checkouts = NumberAttribute(default=0)  # Stripe Checkout sessions started from this page
+
+
+class FunnelVisitorModel(HaishinModel):
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    subscriber_id = UnicodeAttribute(null=True)  # the opt-in's subscriber: a purchase is theirs
+    order_id = UnicodeAttribute(null=True)  # the funnel's Checkout order (its card saved for one-click upsells)
+    expires_at = NumberAttribute()  # epoch seconds (DynamoDB TTL; readers check it: TTL deletion is lazy)

@@ -6,7 +6,15 @@ from datetime import datetime
 from typing import Any, Literal
 
 from haishin.errors import Conflict, NotFound
-from haishin.funnels.models import FunnelModel, FunnelStatsModel, funnel_sk, stats_pk, stats_sk
+from haishin.funnels.models import (
+    FunnelModel,
+    FunnelStatsModel,
+    FunnelVisitorModel,
+    funnel_sk,
+    stats_pk,
+    stats_sk,
+    visitor_sk,
+)
 from haishin.storage.base import condition_failed
 from haishin.workspaces.models import workspace_pk
 
@@ -49,7 +57,30 @@ class FunnelRepository:
     def delete(self, item: FunnelModel) -> None:
         for stat in self.stats(item.workspace_id, item.funnel_id):
             stat.delete()
+        for visitor in FunnelVisitorModel.query(stats_pk(item.workspace_id, item.funnel_id),
+                                                FunnelVisitorModel.sk.startswith("visitor#")):
+            visitor.delete()
         item.delete()
+
+    # ------------------------------------------------------------------ visitors
+    def remember(self, workspace_id: str, funnel_id: str, visitor_id: str, *, expires_at: int,
+                 subscriber_id: str | None = None, order_id: str | None = None) -> None:
+        """Note who the visitor became (only the attributes given change; the TTL moves on)."""
+        item = FunnelVisitorModel(pk=stats_pk(workspace_id, funnel_id), sk=visitor_sk(visitor_id))
+        actions: list[Any] = [FunnelVisitorModel.expires_at.set(expires_at)]
+        if subscriber_id:
+            actions.append(FunnelVisitorModel.subscriber_id.set(subscriber_id))
+        if order_id:
+            actions.append(FunnelVisitorModel.order_id.set(order_id))
+        item.update(actions=actions)
+
+    def visitor(self, workspace_id: str, funnel_id: str, visitor_id: str, *, now: int) -> FunnelVisitorModel | None:
+        try:
+            item = FunnelVisitorModel.get(stats_pk(workspace_id, funnel_id), visitor_sk(visitor_id),
+                                          consistent_read=True)
+        except FunnelVisitorModel.DoesNotExist:
+            return None
+        return item if int(item.expires_at or 0) > now else None
 
     # ------------------------------------------------------------------ stats
     def add(self, workspace_id: str, funnel_id: str, page_id: str, variant: str, counter: Counter) -> None:

@@ -28,12 +28,15 @@ from haishin.funnels.inputs import Countdown, FormBlock, FunnelIn, PageIn, Produ
 from haishin.funnels.models import FunnelModel
 from haishin.funnels.repository import Counter, FunnelRepository
 from haishin.ids import new_id
+from haishin.payments.service import OneClickUnavailable
+from haishin.payments.state import PURCHASED
 from haishin.public_url import public_base
 from haishin.storage.once import Once
 
 log = logging.getLogger(__name__)
 
 VISIT_TTL = timedelta(days=90)  # a visitor counts once per page and variant within this time
+OFFERS = frozenset({"upsell", "downsell"})  # post-purchase pages: one click on the saved card
 TRIGGER = "funnel"  # the scenario enrollments an opt-in starts carry this trigger (its first step leaves at once)
 
 
@@ -60,9 +63,11 @@ class PageView:
     title: str
     blocks: list[Any]
     next_url: str | None
+    after_offer_url: str | None = None  # an upsell/downsell bought: the first page after the downsells
     form: SubmitResult | None = None  # the form block's form (fields, nonce), errors after a refused post
     product: Any = None  # the product block's haishin.payments.products.ProductDefinition
     deadlines: dict[int, datetime] = field(default_factory=dict)  # countdown block index -> when it ends
+    member_urls: list[str] = field(default_factory=list)  # a thanks page: the member sites the purchase opened
 
 
 class FunnelService:
@@ -180,7 +185,25 @@ class FunnelService:
             raise NotFound("フォームが見つかりません", where=f"funnel {funnel_id} page {page_id}")
         self.once.run_once(f"fn-visit#{workspace_id}#{funnel_id}#{page_id}#{view.variant}#{visitor.visitor_id}",
                            lambda: self._count(view, "visitors"), ttl=VISIT_TTL)
+        if view.page.kind == "thanks":
+            view.member_urls = self._member_urls(workspace_id, funnel_id, visitor)
         return view
+
+    def _member_urls(self, workspace_id: str, funnel_id: str, visitor: Visitor) -> list[str]:
+        """The member sites (``/m/<ws>/<course>/``) of the courses the visitor's paid funnel purchase grants (its
+        product's ``course_ids``; access itself is haishin.members' grant on ``purchase_completed``)."""
+        known = self.repo.visitor(workspace_id, funnel_id, visitor.visitor_id, now=int(clock.epoch_seconds()))
+        if known is None or not known.order_id:
+            return []
+        try:
+            order = self.payments.get_order(workspace_id, known.order_id)
+            product = self.payments.get_product(workspace_id, order.product_id)
+        except NotFound:
+            return []
+        if order.status not in PURCHASED:
+            return []
+        return [f"{public_base()}/m/{workspace_id}/{course_id}/"
+                for course_id in product.definition.get("course_ids") or []]
 
     def _view(self, workspace_id: str, funnel_id: str, page_id: str, visitor: Visitor,
               form: SubmitResult | None = None, *, draft: bool = False) -> PageView:
@@ -196,8 +219,10 @@ class FunnelService:
         title, blocks = (page.title, page.blocks) if arm == 0 else (page.variants[arm - 1].title,
                                                                      page.variants[arm - 1].blocks)
         following = definition.pages[index + 1].page_id if index + 1 < len(definition.pages) else None
+        after = next((p.page_id for p in definition.pages[index + 1:] if p.kind != "downsell"), None)
         view = PageView(workspace_id, funnel_id, page, variant_label(arm), title, list(blocks),
-                        funnel_url(workspace_id, funnel_id, following) if following else None)
+                        funnel_url(workspace_id, funnel_id, following) if following else None,
+                        funnel_url(workspace_id, funnel_id, after) if after else None)
         zone = ZoneInfo(self.collab.workspaces.get(workspace_id)["time_zone"])
         for i, block in enumerate(blocks):
             if isinstance(block, FormBlock):
@@ -230,6 +255,8 @@ class FunnelService:
         if result.outcome not in ("thanks", "redirect") or result.duplicate or not result.subscriber_id:
             return view, result  # refused (throttled, closed), a repeat, or the honeypot: nothing counted
         self._count(view, "optins")
+        self.repo.remember(workspace_id, funnel_id, visitor.visitor_id, subscriber_id=result.subscriber_id,
+                           expires_at=_visitor_expiry())
         scenario_id = self._published(workspace_id, funnel_id).scenario_id
         if scenario_id:
             self.collab.actions.run(workspace_id, result.subscriber_id, [StartScenario(scenario_id=scenario_id)],
@@ -238,15 +265,44 @@ class FunnelService:
         return view, result
 
     def checkout(self, workspace_id: str, funnel_id: str, page_id: str, visitor: Visitor) -> str:
-        """The page's product block bought: the product's Stripe Checkout (the order bump is its second line item),
-        returning to the funnel's next page. Only a POST calls this; returns the URL to send the visitor to."""
+        """The page's product block bought; only a POST calls this; returns the URL to send the visitor to.
+
+        On an upsell or downsell page, with the card the visitor's funnel purchase saved: one click
+        (``PaymentService.buy_with_saved_card``, once per purchase and product), on to the page after the downsells.
+        Otherwise, or when the card cannot be charged so (declined, authentication required): the product's Stripe
+        Checkout (the order bump its second line item), returning to the funnel's next page (after an offer: the
+        page after the downsells). The purchase is the opted-in visitor's (their subscriber), and a sale before an
+        upsell page saves the card."""
         view = self._view(workspace_id, funnel_id, page_id, visitor)
         block = next((b for b in view.blocks if isinstance(b, ProductBlock)), None)
         if block is None:
             raise NotFound("このページには商品がありません", where=f"page {page_id}")
-        url = self.payments.start_checkout(block.product_id, None, success_url=view.next_url)
+        known = self.repo.visitor(workspace_id, funnel_id, visitor.visitor_id, now=int(clock.epoch_seconds()))
+        offer = view.page.kind in OFFERS
+        if offer and known is not None and known.order_id:
+            try:
+                order_id = self.payments.buy_with_saved_card(workspace_id, known.order_id, block.product_id)
+            except OneClickUnavailable:
+                log.info("funnel %s page %s: one click unavailable, Checkout instead", funnel_id, page_id)
+            else:
+                self.once.run_once(f"fn-oneclick#{workspace_id}#{order_id}", lambda: self._count(view, "checkouts"),
+                                   ttl=VISIT_TTL)
+                return view.after_offer_url or funnel_url(workspace_id, funnel_id, page_id)
+        definition = self._published(workspace_id, funnel_id)
+        index = next(i for i, p in enumerate(definition.pages) if p.page_id == page_id)
+        save_card = any(p.kind in OFFERS for p in definition.pages[index + 1:])
+        order_id, url = self.payments.start_order_checkout(
+            block.product_id, None, success_url=(view.after_offer_url if offer else view.next_url),
+            buyer=known.subscriber_id if known is not None else None, save_card=save_card)
+        if not offer:  # the funnel's sale: its card (saved when an offer follows), its member site on thanks
+            self.repo.remember(workspace_id, funnel_id, visitor.visitor_id, order_id=order_id,
+                               expires_at=_visitor_expiry())
         self._count(view, "checkouts")
         return str(url)
+
+
+def _visitor_expiry() -> int:
+    return int(clock.epoch_seconds() + VISIT_TTL.total_seconds())
 
 
 def _sells(page: PageIn) -> bool:

@@ -17,7 +17,7 @@ from haishin import clock
 from haishin.errors import HaishinError, NotFound
 from haishin.forms.service import SubmitResult
 from haishin.funnels.inputs import embed_url
-from haishin.funnels.service import FunnelService, PageView, Visitor, funnel_url
+from haishin.funnels.service import OFFERS, FunnelService, PageView, Visitor, funnel_url
 from haishin.pages import http
 from haishin.pages.forms import respond
 from haishin.pages.html import content_security_policy, message_page, page, redirect, render
@@ -78,7 +78,9 @@ def _blocks(view: PageView) -> list[dict[str, Any]]:
             item.update(name=product.name, price=price_text(product.amount, product.currency),
                         plan=plan_text(product), bump_name=bump.name if bump else "",
                         bump_price=price_text(bump.amount, product.currency) if bump else "",
-                        total=price_text(product.payment_amount, product.currency))
+                        total=price_text(product.payment_amount, product.currency),
+                        # an upsell / downsell: 「いいえ」 goes on to the next page (a downsell, or the thanks page)
+                        decline_href=view.next_url if view.page.kind in OFFERS else None)
         out.append(item)
     return out
 
@@ -89,7 +91,7 @@ def page_html(view: PageView) -> str:
     return render("funnel.html.j2", title=view.title, blocks=_blocks(view),
                   form=form.definition if form is not None else None,
                   errors=form.errors if form is not None else {}, values=form.values if form is not None else {},
-                  nonce=form.nonce if form is not None else "")
+                  nonce=form.nonce if form is not None else "", member_urls=view.member_urls)
 
 
 class FunnelPreview:

@@ -37,6 +37,7 @@ from haishin.public_url import public_base
 from haishin.render import renderer, variables_for
 from haishin.storage.base import iso
 from haishin.storage.once import Once
+from haishin.stripe_api import CardRefused
 from haishin.subscribers.models import SubscriberModel
 
 log = logging.getLogger(__name__)
@@ -45,13 +46,18 @@ HANDLED = frozenset({
     "checkout.session.completed", "checkout.session.async_payment_succeeded",
     "checkout.session.async_payment_failed", "invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed",
     "customer.subscription.updated", "customer.subscription.deleted", "charge.refunded",
-    "refund.created", "refund.updated", "refund.failed",
+    "refund.created", "refund.updated", "refund.failed", "payment_intent.succeeded",
 })
 REFUND_EVENTS = frozenset({"charge.refunded", "refund.created", "refund.updated"})
 EVENT_TTL = timedelta(days=35)  # Stripe retries for up to 3 days; keep well beyond
 REVIEW_TTL = timedelta(days=90)  # unmatched and refused events stay listable this long
 UNMATCHED = "unmatched"
 REFUSED_LIVEMODE = "refused_livemode"
+
+
+class OneClickUnavailable(Conflict):
+    """The saved card cannot be charged with one click (no card saved, the first purchase not paid yet, or Stripe
+    refused the card: declined, authentication required): the buyer pays on a Checkout page instead."""
 
 
 def _check_actions(raw: list[dict[str, Any]]) -> None:
@@ -160,7 +166,17 @@ class PaymentService:
 
         Only a page's POST calls this (never a GET: crawlers and previews follow links). ``success_url``: where the
         buyer lands after paying when a page other than the product's own sells it (a funnel's next page)."""
+        return self.start_order_checkout(product_id, token, ref, partner_ref, success_url=success_url)[1]
+
+    def start_order_checkout(self, product_id: str, token: str | None, ref: str | None = None,
+                             partner_ref: tuple[str, datetime] | None = None, *, success_url: str | None = None,
+                             buyer: str | None = None, save_card: bool = False) -> tuple[str, str]:
+        """``start_checkout``, answering (order ID, Checkout URL). ``buyer``: the subscriber the calling page already
+        knows (a funnel's opted-in visitor), when no signed token names one. ``save_card``: a one-time payment keeps
+        the card for one-click upsells (``setup_future_usage: off_session``)."""
         product, definition, subscriber_id = self.offer(product_id, token)
+        if subscriber_id is None and buyer and self.collab.subscribers.get(product.workspace_id, buyer) is not None:
+            subscriber_id = buyer
         workspace_id = product.workspace_id
         mode = self.keys.mode(workspace_id)
         order_id = ids.new_id("o_")
@@ -199,6 +215,9 @@ class PaymentService:
             params["subscription_data"] = {"metadata": metadata}
         else:
             params["payment_intent_data"] = {"metadata": metadata}
+            if save_card:
+                params["payment_intent_data"]["setup_future_usage"] = "off_session"
+                params["customer_creation"] = "always"
         if subscriber_id:
             subscriber = self.collab.subscribers.get(workspace_id, subscriber_id)
             if subscriber is not None and subscriber.email:
@@ -206,7 +225,71 @@ class PaymentService:
         session = self.collab.stripe_gateway().create_checkout_session(
             self.keys.secret_key(workspace_id, mode), params, idempotency_key=f"checkout:{order_id}")
         self._mutate_order(workspace_id, order_id, lambda o: setattr(o, "checkout_session_id", session["id"]))
-        return str(session["url"])
+        return order_id, str(session["url"])
+
+    def buy_with_saved_card(self, workspace_id: str, paid_order_id: str, product_id: str) -> str:
+        """One click after a purchase: charge ``product_id`` off-session to the card the paid order saved; returns
+        the new order's ID. The new order (the same buyer) is paid by Stripe's ``payment_intent.succeeded`` webhook
+        like any order (its actions, ``purchase_completed``, revenue). Once per (paid order, product): a second
+        click, a retry or a double submit answers the first order (run-once ``oneclick#…``, and the Stripe
+        idempotency key ``oneclick:<order>:<product>`` for a retry after a lost answer), never a second charge.
+        Raises ``OneClickUnavailable`` when the card cannot be charged so (the caller sends the buyer to Checkout);
+        a refusal is remembered, so a second click goes to Checkout too without trying the card again."""
+        paid = self.get_order(workspace_id, paid_order_id)
+        session = (paid.facts or {}).get("session") or {}
+        if paid.status not in state.PURCHASED or not session.get("customer") or not session.get("payment_intent"):
+            raise OneClickUnavailable("保存されたカードがありません", where=f"order {paid_order_id}")
+        product, definition, _ = self.offer(product_id, None)
+        if product.workspace_id != workspace_id:
+            raise NotFound("product not found", where=f"product {product_id}")
+        if definition.kind != "one_time":
+            raise OneClickUnavailable("定期・分割払いの商品はワンクリックで購入できません",
+                                      where=f"product {product_id}")
+        key = f"oneclick#{paid_order_id}#{product_id}"
+        claim = self.once.claim(key, ttl=EVENT_TTL)
+        if not claim.acquired:
+            result = claim.result if claim.status == "done" and isinstance(claim.result, dict) else None
+            if result and result.get("order_id") and not result.get("refused"):
+                return str(result["order_id"])
+            if result:
+                raise OneClickUnavailable("カードで決済できませんでした", where=f"order {paid_order_id}")
+            raise Conflict("この購入は処理中です", where=f"order {paid_order_id}")
+        try:
+            order_id = self._charge_saved_card(paid, session, product_id, definition)
+        except OneClickUnavailable as exc:
+            self.once.complete(key, {"refused": exc.message}, ttl=EVENT_TTL)
+            raise
+        except BaseException:
+            self.once.release(key)
+            raise
+        self.once.complete(key, {"order_id": order_id}, ttl=EVENT_TTL)
+        return order_id
+
+    def _charge_saved_card(self, paid: OrderModel, session: dict[str, Any], product_id: str,
+                           definition: ProductDefinition) -> str:
+        workspace_id, mode = paid.workspace_id, _mode(paid.mode)
+        api_key = self.keys.secret_key(workspace_id, mode)
+        gateway = self.collab.stripe_gateway()
+        method = gateway.payment_method_of(api_key, str(session["payment_intent"]))
+        if not method:
+            raise OneClickUnavailable("保存されたカードがありません", where=f"order {paid.order_id}")
+        order_id = ids.new_id("o_")
+        self.repository.create_order(workspace_id, order_id, product_id=product_id, subscriber_id=paid.subscriber_id,
+                                     kind="one_time", mode=paid.mode or "test", amount=definition.payment_amount,
+                                     installments=0, now=clock.now())
+        metadata = {"workspace_id": workspace_id, "order_id": order_id, "product_id": product_id,
+                    "subscriber_id": paid.subscriber_id or "", "after_order": paid.order_id}
+        try:
+            intent = gateway.charge_saved_card(
+                api_key, customer=str(session["customer"]), payment_method=method,
+                amount=definition.payment_amount, currency=definition.currency, description=definition.name,
+                metadata=metadata, idempotency_key=f"oneclick:{paid.order_id}:{product_id}")
+        except CardRefused as exc:
+            refused = {"card_refused": exc.code}  # the order stays pending: nothing was charged
+            self._mutate_order(workspace_id, order_id, lambda o: setattr(o, "facts", refused))
+            raise OneClickUnavailable(f"カードで決済できませんでした ({exc.code})", where=f"order {order_id}") from exc
+        self.repository.link_stripe_ids(workspace_id, order_id, {intent["id"]})
+        return order_id
 
     # ------------------------------------------------------------------ promotion codes (coupons)
     def create_promotion_code(self, workspace_id: str, *, code: str, name: str, discount_type: str,
@@ -678,5 +761,5 @@ def _mode(value: str | None) -> Literal["test", "live"] | None:
 
 
 # order_sk and product_sk live in the repository; named here too for their callers (haishin.ownership, tests)
-__all__ = ["EVENT_TTL", "HANDLED", "REFUSED_LIVEMODE", "REVIEW_TTL", "UNMATCHED", "PaymentService", "order_sk",
-           "order_view", "product_sk"]
+__all__ = ["EVENT_TTL", "HANDLED", "REFUSED_LIVEMODE", "REVIEW_TTL", "UNMATCHED", "OneClickUnavailable",
+           "PaymentService", "order_sk", "order_view", "product_sk"]

@@ -33,6 +33,17 @@ def merge(facts: dict[str, Any], event_type: str, obj: dict[str, Any]) -> dict[s
         session["completed"] = True
         if isinstance(obj.get("payment_intent"), str):  # what a refund of the one-time payment names
             session["payment_intent"] = obj["payment_intent"]
+        if isinstance(obj.get("customer"), str):  # whose saved card a one-click upsell charges
+            session["customer"] = obj["customer"]
+        f["session"] = session
+    elif event_type == "payment_intent.succeeded":
+        # a one-time payment charged without Checkout (a one-click upsell on the saved card), recorded like a paid
+        # session; for a Checkout's own payment intent this repeats what checkout.session.completed said
+        session = dict(f.get("session") or {})
+        session.setdefault("id", obj.get("id"))
+        session["amount_total"] = max(int(obj.get("amount_received") or 0), int(session.get("amount_total") or 0))
+        session["created"] = int(session.get("created") or obj.get("created") or 0)
+        session.update(paid=True, completed=True, payment_intent=session.get("payment_intent") or obj.get("id"))
         f["session"] = session
     elif event_type in ("invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"):
         invoices = dict(f.get("invoices") or {})
