@@ -54,6 +54,11 @@ def login_callback_url(base: str) -> str:
     return f"{base.rstrip('/')}/login/callback"
 
 
+def member_login_callback_url(base: str) -> str:
+    """The second callback URL of the LINE Login channel: members of the member sites (会員サイト) log in by it."""
+    return f"{base.rstrip('/')}/m/line/callback"
+
+
 def _text(body: dict[str, Any], name: str, *, required: bool) -> str | None:
     value = body.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
