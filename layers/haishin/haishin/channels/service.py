@@ -138,6 +138,7 @@ class ChannelService:
             "last_event_at": channel.last_event_at.isoformat() if channel.last_event_at else None,
             "webhook_url": webhook_url(base, channel.channel_id),
             "login_callback_url": login_callback_url(base),
+            "member_login_callback_url": member_login_callback_url(base),
             "liff_id": channel.liff_id,
             "liff_endpoint_url": liff_endpoint_url(base, channel.channel_id),
         }

@@ -8,8 +8,9 @@ member's first access.
 
 Members log in by an e-mail magic link (signed with the workspace's LinkSigner, 15 minutes, single use through the
 one run-once ledger) or by LINE Login (the workspace's LINE channel's Login channel, the same signed, browser-bound
-state as inflow routes, ``haishin.line.login``; the friend is the channel's LINE user) and hold a server-side session (a random secret in an HttpOnly cookie; only its SHA-256 is
-stored), which the member ("log out everywhere") or staff can revoke.
+state as inflow routes, ``haishin.line.login``; the friend is the channel's LINE user) and hold a server-side
+session (a random secret in an HttpOnly cookie; only its SHA-256 is stored), which the member ("log out
+everywhere") or staff can revoke.
 """
 
 from __future__ import annotations

@@ -19,12 +19,11 @@ workspace's member pages, and Secure unless served over plain http (the local sy
 
 from __future__ import annotations
 
+import logging
+import urllib.parse
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import logging
-import urllib.parse
 
 from haishin.errors import ExternalServiceError, HaishinError, NotFound
 from haishin.line.login import LoginRefused
