@@ -147,3 +147,22 @@ def test_without_a_login_channel_only_the_email_form_is_shown(env: Any) -> None:
     item = course(env)
     shown = request(env, "GET", f"/m/{WS}/{item.course_id}/")
     assert shown["statusCode"] == 200 and "LINEでログイン" not in shown["body"] and "ログイン用リンクを送る" in shown["body"]
+
+
+def test_the_members_home_lists_the_courses_of_their_session(env: Any, line: LineEmulator) -> None:
+    first, second, other = course(env), course(env, title="動画編集講座"), course(env, title="別の講座")
+    sid = line_friend(env, ALICE)
+    buy(env, sid, first.course_id)
+    env.service.grant_manually(WS, second.course_id, sid)
+    assert request(env, "GET", f"/m/{WS}/")["body"].count("受講中のコースのページからログインしてください") == 1
+    base = f"/m/{WS}/{first.course_id}/"
+    authorize, binding = start(env, base)
+    done = request(env, "GET", "/m/line/callback", query=at_line(line, authorize, ALICE), cookie=binding)
+    cookie = done["cookies"][0].split(";")[0]
+    home = request(env, "GET", f"/m/{WS}/", cookie=cookie)
+    assert home["statusCode"] == 200 and "マイコース" in home["body"]
+    assert f'href="/m/{WS}/{first.course_id}/"' in home["body"] and f'href="/m/{WS}/{second.course_id}/"' in home["body"]
+    assert other.course_id not in home["body"] and "0 / 3 レッスン" in home["body"]
+    # one login covers every course of the workspace, and the course page links back home
+    page = request(env, "GET", f"/m/{WS}/{second.course_id}/", cookie=cookie)
+    assert page["statusCode"] == 200 and f'<a href="/m/{WS}/">マイコース</a>' in page["body"]

@@ -281,6 +281,19 @@ class MemberService:
                 "done": len([x for x in done if any(x == lesson["id"] for c in chapters for lesson in c["lessons"])]),
                 "total": total}
 
+    def member_courses(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
+        """The member's home: every published course of the workspace this member has an open grant to, with the
+        progress (one read per course: a workspace holds a handful of courses)."""
+        out = []
+        for course in self.courses(workspace_id):
+            if course.definition.get("status") != "published":
+                continue
+            view = self.member_course(workspace_id, course.course_id, subscriber_id)
+            if view["active"]:
+                out.append({"course_id": course.course_id, "title": view["title"], "done": view["done"],
+                            "total": view["total"]})
+        return sorted(out, key=lambda c: str(c["title"]))
+
     def member_lesson(self, workspace_id: str, course_id: str, subscriber_id: str,
                       lesson_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         view = self.member_course(workspace_id, course_id, subscriber_id)

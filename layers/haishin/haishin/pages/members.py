@@ -10,6 +10,8 @@
 - ``POST .../logout``          ends this session; ``everywhere=1`` ends every session of the member
 - ``GET  .../line?ch=<channel>`` LINE Login (offered when a LINE channel of the workspace has a Login channel): to
                                LINE's consent screen, the state bound to this browser by a short-lived cookie
+- ``GET  /m/<workspace_id>/``  the member's home: the courses their session has access to (any course's login
+                               page logs in; the session covers every course of the workspace)
 - ``GET  /m/line/callback``    LINE's answer (one callback URL for every site, registered in the Login channel): the
                                friend of that LINE user, with access to the course, gets the session cookie
 
@@ -66,6 +68,8 @@ class MemberPages:
         """``parts``: the path after ``/m``."""
         if parts == ["line", "callback"] and http.method(event) == "GET":
             return self._line_callback(event)
+        if len(parts) == 1 and http.method(event) == "GET":
+            return self._home(parts[0], event)
         if len(parts) < 2:
             return message_page(404, "ページが見つかりません", "URLをご確認ください。")
         workspace_id, course_id, rest = parts[0], parts[1], parts[2:]
@@ -112,6 +116,14 @@ class MemberPages:
         except HaishinError as exc:
             return message_page(exc.http_status, "ページを表示できませんでした", exc.message)
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")
+
+    def _home(self, workspace_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        member = self.members.member(workspace_id, request_cookies(event).get(COOKIE))
+        if member is None:
+            return message_page(200, "ログインしてください", "受講中のコースのページからログインしてください。")
+        courses = self.members.member_courses(workspace_id, member.subscriber_id)
+        return _member_page(200, render("member_home.html.j2", title="マイコース", courses=courses,
+                                        home=f"/m/{workspace_id}/"))
 
     def _line_links(self, workspace_id: str, base: str) -> list[str]:
         """The 「LINEでログイン」 link of each LINE channel of the workspace with a Login channel."""
@@ -180,7 +192,8 @@ class MemberPages:
         for chapter in view["chapters"]:
             for lesson in chapter["lessons"]:
                 lesson["opens_label"] = _opens_label(lesson["opens_at"])
-        return _member_page(200, render("member_course.html.j2", title=view["title"], course=view, base=base))
+        return _member_page(200, render("member_course.html.j2", title=view["title"], course=view, base=base,
+                                        home=f"/m/{member.workspace_id}/"))
 
     def _lesson(self, member: Member, course_id: str, lesson_id: str, base: str, event: dict[str, Any],
                 form: dict[str, list[str]]) -> dict[str, Any]:
@@ -201,7 +214,8 @@ class MemberPages:
             notice = "レッスンを完了にしました。"
         view, lesson = self.members.member_lesson(ws, course_id, sid, lesson_id)
         if not view["active"]:
-            return _member_page(403, render("member_course.html.j2", title=view["title"], course=view, base=base))
+            return _member_page(403, render("member_course.html.j2", title=view["title"], course=view, base=base,
+                                            home=f"/m/{ws}/"))
         lesson["opens_label"] = _opens_label(lesson["opens_at"])
         flat = [x for c in view["chapters"] for x in c["lessons"]]
         index = next(n for n, x in enumerate(flat) if x["id"] == lesson_id)
