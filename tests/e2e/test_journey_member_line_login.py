@@ -1,5 +1,6 @@
 """Journey (会員サイト + LINE ログイン) in a phone-sized browser: a LINE friend granted a course opens the member
-site, taps 「LINEでログイン」, allows on LINE's consent screen (the emulator's) and lands on the course; staff log the
+site, taps 「LINEでログイン」, allows on LINE's consent screen (the emulator's) and lands on the course, then their home
+(マイコース) lists it; staff log the
 member out everywhere from the admin API and the next page asks for a login again. Someone whose LINE account has no
 access is told so in Japanese.
 
@@ -74,6 +75,9 @@ def test_a_friend_logs_in_with_line_and_staff_log_them_out(
     page.get_by_role("link", name="ようこそ").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     snap("member-line-course")
+    page.get_by_role("link", name="マイコース").click()  # the member's home lists the courses they may read
+    page.get_by_role("link", name="LINE集客講座").wait_for()
+    assert page.url == f"{system.base_url}/m/{WS}/"
 
     # staff log the member out of every device: the next page asks for a login
     api("POST", f"/api/members/{member['subscriber_id']}/sessions/revoke", {})

@@ -22,6 +22,7 @@ import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
 from haishin import clock
@@ -42,6 +43,15 @@ class LoginRefused(HaishinError):
 
 
 STATE_COOKIE_PREFIX = "haishin_login_"
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    """Where a login starts: LINE's authorize URL and the cookie that binds its state to this browser."""
+
+    authorize_url: str
+    cookie_name: str  # the browser binding: this cookie, with this value, must come back with the callback
+    cookie_value: str
 
 
 def _b64(data: bytes) -> str:

@@ -31,7 +31,7 @@ from haishin.forms.collab import Collaborators
 from haishin.forms.tokens import LinkSigner, TokenInvalid
 from haishin.ids import new_id
 from haishin.line import login as line_login
-from haishin.line.login import LoginRefused
+from haishin.line.login import LoginRefused, LoginStart
 from haishin.members.inputs import CourseIn, embed_url
 from haishin.members.models import AccessModel, CourseModel
 from haishin.members.repository import MemberRepository
@@ -99,13 +99,6 @@ def paid_until(kind: str, interval: str, facts: dict[str, Any], now: datetime) -
 
 def lessons_of(definition: dict[str, Any]) -> list[dict[str, Any]]:
     return [lesson for chapter in definition.get("chapters") or [] for lesson in chapter.get("lessons") or []]
-
-
-@dataclass(frozen=True)
-class LineLoginStart:
-    authorize_url: str
-    cookie_name: str  # the browser binding: this cookie, with this value, must come back with the callback
-    cookie_value: str
 
 
 @dataclass(frozen=True)
@@ -453,7 +446,7 @@ class MemberService:
         return [c.channel_id for c in self.channels.list_channels(workspace_id)
                 if c.login_channel_id and c.status == "connected"]
 
-    def line_login_start(self, workspace_id: str, course_id: str, channel_id: str) -> LineLoginStart:
+    def line_login_start(self, workspace_id: str, course_id: str, channel_id: str) -> LoginStart:
         """LINE's authorize URL for a member of the course, and the cookie binding its state to this browser."""
         self.repo.require_course(workspace_id, course_id)
         if channel_id not in self.line_channels(workspace_id):
@@ -465,7 +458,7 @@ class MemberService:
             "e": int(clock.epoch_seconds() + LINE_STATE_TTL.total_seconds())}, secret, purpose=LINE_STATE_PURPOSE)
         url = line_login.authorize_url(channel_id=login_id, redirect_uri=line_callback_url(), state=state,
                                        nonce=nonce, bot_prompt="normal")
-        return LineLoginStart(url, name, value)
+        return LoginStart(url, name, value)
 
     def line_login(self, query: dict[str, str], cookies: dict[str, str]) -> LineLoggedIn:
         """LINE's redirect back: the friend of the channel's LINE user, with access to the course, gets a session.

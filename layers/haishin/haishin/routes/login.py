@@ -32,7 +32,7 @@ from haishin import clock
 from haishin.channels.service import login_callback_url
 from haishin.errors import ExternalServiceError, NotFound
 from haishin.line import login as line_login
-from haishin.line.login import LoginRefused
+from haishin.line.login import LoginRefused, LoginStart
 from haishin.public_url import public_base
 from haishin.routes.models import RouteModel
 from haishin.routes.service import RouteService
@@ -75,13 +75,6 @@ class Enrollments(Protocol):
     def enrollments_of(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]: ...
 
     def stop(self, workspace_id: str, subscriber_id: str, scenario_id: str, *, reason: str) -> bool: ...
-
-
-@dataclass(frozen=True)
-class LoginStart:
-    authorize_url: str
-    cookie_name: str  # the browser binding: this cookie, with this value, must come back with the callback
-    cookie_value: str
 
 
 @dataclass(frozen=True)
