@@ -81,7 +81,9 @@ def test_a_friend_logs_in_with_line_and_staff_log_them_out(
 
     # staff log the member out of every device: the next page asks for a login
     api("POST", f"/api/members/{member['subscriber_id']}/sessions/revoke", {})
-    page.reload()
+    page.reload()  # the home, without a session, sends them to a course's login page
+    page.get_by_text("受講中のコースのページからログインしてください").wait_for()
+    page.goto(member_url)
     page.get_by_role("link", name="LINEでログイン").wait_for()
 
     # a LINE account without access is told so, and is not logged in
