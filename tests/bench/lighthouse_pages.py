@@ -5,6 +5,10 @@ the issue's target is 90 or more for both).
 The funnel: an opt-in page (heading, text, an evergreen countdown, the e-mail form, FAQ, testimonial), a sales page
 (a product with an order bump) and a thanks page (text and a button), published in a fresh workspace.
 
+The member site (会員サイト): a course of two chapters (a text lesson, a video lesson with attachments, a dripped one),
+granted by staff to a friend with an e-mail address; measured are the login page (no session), and with the member's
+session cookie (logged in by the e-mailed link, sent by Lighthouse as an extra header) the course page and a lesson.
+
 Run: .venv/bin/python tests/bench/lighthouse_pages.py   (``make bench`` runs it with the others)
 """
 
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from haishin_local.runtime import LocalSystem
+from tests.support.members import member_cookie, verified_sender
 
 REPO = Path(__file__).resolve().parents[2]
 LIGHTHOUSE = REPO / "admin" / "node_modules" / ".bin" / "lighthouse"
@@ -72,9 +77,32 @@ def build_funnel(system: Any) -> dict[str, str]:
     return dict(funnel["urls"])
 
 
-def lighthouse(url: str) -> dict[str, float]:
+def build_course(system: Any) -> tuple[dict[str, str], str]:
+    """The member pages to measure (name -> URL) and the member's session cookie (``name=value``)."""
+    token = system.login(email=OWNER, workspace_id=WS, role="owner")
+    verified_sender(system, {"Authorization": f"Bearer {token}"}, "school-lighthouse.example.jp")
+    course = api(system, token, "POST", "/api/courses", {
+        "title": "LINE集客講座", "description": "6週間で、配信・導線・決済まで仕組みを作ります。", "status": "published",
+        "chapters": [
+            {"title": "第1章 はじめに", "lessons": [
+                {"title": "ようこそ", "body": "この講座の進め方です。\n毎日1レッスンずつ進めましょう。"},
+                {"title": "配信の基本", "body": "配信の基本を動画で学びます。",
+                 "video_url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+                 "attachments": [{"name": "ワークシート", "url": "https://example.com/worksheet.pdf"}]}]},
+            {"title": "第2章 実践", "lessons": [
+                {"title": "配信してみよう", "body": "実際に配信します。", "drip_days": 7}]}]})
+    friend = api(system, token, "POST", "/api/subscribers", {"display_name": "計測 会員", "email": "member@example.jp"})
+    api(system, token, "POST", f"/api/courses/{course['course_id']}/grants", {"subscriber_id": friend["subscriber_id"]})
+    cookie = member_cookie(system, WS, course["course_id"], "member@example.jp")
+    base = f"{system.base_url}/m/{WS}/{course['course_id']}/"
+    lesson = course["chapters"][0]["lessons"][1]["id"]
+    return {"login": base, "course": base, "lesson": f"{base}l/{lesson}"}, cookie
+
+
+def lighthouse(url: str, cookie: str | None = None) -> dict[str, float]:
+    headers = [f"--extra-headers={json.dumps({'Cookie': cookie})}"] if cookie else []
     run = subprocess.run(
-        [str(LIGHTHOUSE), url, "--quiet", "--output=json", "--output-path=stdout", "--form-factor=mobile",
+        [str(LIGHTHOUSE), url, *headers, "--quiet", "--output=json", "--output-path=stdout", "--form-factor=mobile",
          "--only-categories=performance,accessibility", f"--chrome-flags={CHROME_FLAGS}", "--locale=ja"],
         env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True, timeout=300, check=True)
     report = json.loads(run.stdout)
@@ -90,6 +118,12 @@ def main() -> None:
         for page_id, url in urls.items():
             scores = lighthouse(url)
             print(f"  /{page_id:<8} performance {scores['performance']:>3}  accessibility {scores['accessibility']:>3}"
+                  f"  {load()}", flush=True)
+        pages, cookie = build_course(system)
+        print(f"member site pages (login: no session; course and lesson: logged in) {load()}")
+        for name, url in pages.items():
+            scores = lighthouse(url, None if name == "login" else cookie)
+            print(f"  {name:<9} performance {scores['performance']:>3}  accessibility {scores['accessibility']:>3}"
                   f"  {load()}", flush=True)
 
 

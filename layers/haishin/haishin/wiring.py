@@ -561,7 +561,8 @@ class Services:
         def build() -> MemberService:
             from haishin.members.service import MemberService  # noqa: PLC0415
 
-            return MemberService(self.collaborators, payments=self.payments, email=self.email, senders=self.senders)
+            return MemberService(self.collaborators, payments=self.payments, email=self.email, senders=self.senders,
+                                 channels=self.channels)
 
         return self._one("members", build)
 

@@ -197,6 +197,7 @@ def test_the_login_channel_is_set_and_removed_on_a_connected_channel(wired: Any)
                                                             "login_channel_secret": "cd" * 16})
     assert status == 200 and body["login_channel_id"] == "2000000001", body
     assert body["login_callback_url"].endswith("/login/callback")  # what the channel screen shows to paste
+    assert body["member_login_callback_url"].endswith("/m/line/callback")  # the member sites' (second URL)
     stored = secrets.values[name]
     assert (stored["login_channel_id"], stored["login_channel_secret"]) == ("2000000001", "cd" * 16)
     assert stored["access_token"] == TOKEN and stored["channel_secret"] == SECRET  # the rest is kept

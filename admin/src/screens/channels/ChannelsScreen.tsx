@@ -29,6 +29,7 @@ export interface Channel {
   webhook_url: string;
   login_channel_id?: string | null;
   login_callback_url?: string;
+  member_login_callback_url?: string;
   liff_id?: string | null;
   liff_endpoint_url?: string;
 }

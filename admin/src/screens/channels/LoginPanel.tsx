@@ -12,6 +12,7 @@ export interface LoginChannel {
   channel_id: string;
   login_channel_id?: string | null;
   login_callback_url?: string;
+  member_login_callback_url?: string;
 }
 
 /** The connect wizard's optional step: the Login channel given with the channel (both or neither, the API checks). */
@@ -55,7 +56,14 @@ export function LoginPanel<C extends LoginChannel>({ channel, onChange }: { chan
       body={(v) => ({ login_channel_id: v.login_channel_id.trim(), login_channel_secret: v.login_channel_secret.trim() })}
       removeBody={{ login_channel_id: null, login_channel_secret: null }}
       onSaved={(form) => form.set("login_channel_secret", "")}
-      before={channel.login_callback_url && <CopyField label={t("lg.callback")} text={channel.login_callback_url} testId="login-callback-url" copyTestId="login-callback-copy" />}
+      before={
+        channel.login_callback_url && (
+          <>
+            <CopyField label={t("lg.callback")} text={channel.login_callback_url} testId="login-callback-url" copyTestId="login-callback-copy" />
+            {channel.member_login_callback_url && <CopyField label={t("lg.memberCallback")} text={channel.member_login_callback_url} testId="member-login-callback-url" copyTestId="member-login-callback-copy" />}
+          </>
+        )
+      }
       fields={(form, err) => (
         <>
           <TextField label={t("lg.channelId")} name="login_channel_id" value={form.values.login_channel_id} error={err.at("login_channel_id")} autoComplete="off" onValue={(x) => form.set("login_channel_id", x)} />

@@ -54,6 +54,11 @@ def login_callback_url(base: str) -> str:
     return f"{base.rstrip('/')}/login/callback"
 
 
+def member_login_callback_url(base: str) -> str:
+    """The second callback URL of the LINE Login channel: members of the member sites (会員サイト) log in by it."""
+    return f"{base.rstrip('/')}/m/line/callback"
+
+
 def _text(body: dict[str, Any], name: str, *, required: bool) -> str | None:
     value = body.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -133,6 +138,7 @@ class ChannelService:
             "last_event_at": channel.last_event_at.isoformat() if channel.last_event_at else None,
             "webhook_url": webhook_url(base, channel.channel_id),
             "login_callback_url": login_callback_url(base),
+            "member_login_callback_url": member_login_callback_url(base),
             "liff_id": channel.liff_id,
             "liff_endpoint_url": liff_endpoint_url(base, channel.channel_id),
         }

@@ -13,10 +13,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import json
+import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
 from haishin import clock
@@ -34,6 +40,73 @@ class LoginRefused(HaishinError):
 
     code = "login_refused"
     http_status = 400
+
+
+STATE_COOKIE_PREFIX = "haishin_login_"
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    """Where a login starts: LINE's authorize URL and the cookie that binds its state to this browser."""
+
+    authorize_url: str
+    cookie_name: str  # the browser binding: this cookie, with this value, must come back with the callback
+    cookie_value: str
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def browser_binding(value: str) -> str:
+    """The hash of the browser cookie's value that a signed state carries (the state is bound to that browser)."""
+    return _b64(hashlib.sha256(b"browser:" + value.encode()).digest())[:32]
+
+
+def state_cookie_name(binding: str) -> str:
+    """One cookie per login (named by its binding), so two logins opened in two tabs do not spoil each other."""
+    return STATE_COOKIE_PREFIX + binding[:12]
+
+
+def sign_state(payload: str, secret: str, *, purpose: str = "state") -> str:
+    """HMAC-SHA256 of a state's payload with the Login channel secret; ``purpose`` keeps one login's states (inflow
+    routes, member sites) from being accepted by another's callback."""
+    return _b64(hmac.new(secret.encode(), purpose.encode() + b":" + payload.encode(), hashlib.sha256).digest())
+
+
+def new_state(claims: dict[str, Any], secret: str, *, purpose: str = "state") -> tuple[str, str, str]:
+    """A signed ``state`` bound to a new browser cookie: (state, cookie name, cookie value). ``claims`` gets the
+    binding as ``b``."""
+    browser = secrets.token_urlsafe(24)
+    binding = browser_binding(browser)
+    payload = _b64(json.dumps({**claims, "b": binding}, separators=(",", ":")).encode())
+    return f"{payload}.{sign_state(payload, secret, purpose=purpose)}", state_cookie_name(binding), browser
+
+
+def state_claims(state: str, *, max_length: int = 1024) -> tuple[str, str, dict[str, Any]] | None:
+    """(payload, signature, claims) of a state not yet checked, or None when it is not one of ours."""
+    if not state or len(state) > max_length or state.count(".") != 1:
+        return None
+    payload, signature = state.split(".")
+    try:
+        claims = json.loads(_unb64(payload))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    return (payload, signature, claims) if isinstance(claims, dict) else None
+
+
+def state_signed(payload: str, signature: str, secret: str, *, purpose: str = "state") -> bool:
+    return hmac.compare_digest(sign_state(payload, secret, purpose=purpose), signature)
+
+
+def same_browser(binding: str, cookies: dict[str, str]) -> bool:
+    """The callback came with the cookie the login's start set in this browser (no login CSRF)."""
+    browser = cookies.get(state_cookie_name(binding), "")
+    return bool(browser) and hmac.compare_digest(browser_binding(browser), binding)
 
 
 def authorize_url(*, channel_id: str, redirect_uri: str, state: str, nonce: str,

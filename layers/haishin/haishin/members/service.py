@@ -7,8 +7,10 @@ ends then by the one clock, with nothing scheduled. A lesson with ``drip_days`` 
 member's first access.
 
 Members log in by an e-mail magic link (signed with the workspace's LinkSigner, 15 minutes, single use through the
-one run-once ledger) and hold a server-side session (a random secret in an HttpOnly cookie; only its SHA-256 is
-stored), which the member ("log out everywhere") or staff can revoke.
+one run-once ledger) or by LINE Login (the workspace's LINE channel's Login channel, the same signed, browser-bound
+state as inflow routes, ``haishin.line.login``; the friend is the channel's LINE user) and hold a server-side
+session (a random secret in an HttpOnly cookie; only its SHA-256 is stored), which the member ("log out
+everywhere") or staff can revoke.
 """
 
 from __future__ import annotations
@@ -23,14 +25,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from haishin import clock
-from haishin.errors import HaishinError, NotFound, ValidationFailed
+from haishin.channels.service import member_login_callback_url
+from haishin.errors import ExternalServiceError, HaishinError, NotFound, ValidationFailed
 from haishin.forms.collab import Collaborators
 from haishin.forms.tokens import LinkSigner, TokenInvalid
 from haishin.ids import new_id
+from haishin.line import login as line_login
+from haishin.line.login import LoginRefused, LoginStart
 from haishin.members.inputs import CourseIn, embed_url
 from haishin.members.models import AccessModel, CourseModel
 from haishin.members.repository import MemberRepository
 from haishin.public_url import public_base
+from haishin.secrets import secret_name
 from haishin.storage.base import iso
 from haishin.storage.once import Once
 
@@ -39,6 +45,8 @@ log = logging.getLogger(__name__)
 LOGIN_PURPOSE = "member_login"
 LOGIN_VALIDITY = timedelta(minutes=15)
 SESSION_VALIDITY = timedelta(days=30)
+LINE_STATE_TTL = timedelta(minutes=10)
+LINE_STATE_PURPOSE = "member-state"  # a member login's state is not an inflow route's, and the other way round
 LESSON_COMPLETED = "lesson_completed"
 COURSE_COMPLETED = "course_completed"
 MANUAL, TAG = "manual", "tag"
@@ -93,13 +101,25 @@ def lessons_of(definition: dict[str, Any]) -> list[dict[str, Any]]:
     return [lesson for chapter in definition.get("chapters") or [] for lesson in chapter.get("lessons") or []]
 
 
+@dataclass(frozen=True)
+class LineLoggedIn:
+    workspace_id: str
+    course_id: str
+    cookie: str  # the session cookie's value
+
+
+def line_callback_url() -> str:
+    return member_login_callback_url(public_base())
+
+
 class MemberService:
-    def __init__(self, collab: Collaborators, *, payments: Any, email: Any, senders: Any,
+    def __init__(self, collab: Collaborators, *, payments: Any, email: Any, senders: Any, channels: Any = None,
                  repository: MemberRepository | None = None, once: Once | None = None) -> None:
         self.collab = collab
         self.payments = payments  # haishin.payments.service.PaymentService: products name the courses they grant
         self.email = email  # haishin.delivery.email_sms.EmailSender: the login link
         self.senders = senders  # haishin.senders.service.SenderService: the workspace's verified From
+        self.channels = channels  # haishin.channels.service.ChannelService: LINE channels with a Login channel
         self.repo = repository or MemberRepository()
         self.once = once or Once()
         self.signer = LinkSigner(collab.secrets)
@@ -254,6 +274,19 @@ class MemberService:
                 "done": len([x for x in done if any(x == lesson["id"] for c in chapters for lesson in c["lessons"])]),
                 "total": total}
 
+    def member_courses(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
+        """The member's home: every published course of the workspace this member has an open grant to, with the
+        progress (one read per course: a workspace holds a handful of courses)."""
+        out = []
+        for course in self.courses(workspace_id):
+            if course.definition.get("status") != "published":
+                continue
+            view = self.member_course(workspace_id, course.course_id, subscriber_id)
+            if view["active"]:
+                out.append({"course_id": course.course_id, "title": view["title"], "done": view["done"],
+                            "total": view["total"]})
+        return sorted(out, key=lambda c: str(c["title"]))
+
     def member_lesson(self, workspace_id: str, course_id: str, subscriber_id: str,
                       lesson_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         view = self.member_course(workspace_id, course_id, subscriber_id)
@@ -394,3 +427,79 @@ class MemberService:
         now = clock.epoch_seconds()
         return [{"via": s.via, "created_at": iso(s.created_at)}
                 for s in self.repo.sessions(workspace_id, subscriber_id) if s.expires_at >= now]
+
+    # ------------------------------------------------------------------ LINE Login
+    def _login_channel(self, workspace_id: str, channel_id: str) -> tuple[str, str]:
+        try:
+            stored = self.collab.secrets.get(secret_name(workspace_id, "line", channel_id))
+        except NotFound:
+            stored = {}
+        login_id, secret = stored.get("login_channel_id"), stored.get("login_channel_secret")
+        if not login_id or not secret:
+            raise LoginRefused("この会員サイトでは LINE ログインを使えません", where="login_channel_id")
+        return str(login_id), str(secret)
+
+    def line_channels(self, workspace_id: str) -> list[str]:
+        """The workspace's LINE channels that members may log in with (those with a LINE Login channel)."""
+        if self.channels is None:
+            return []
+        return [c.channel_id for c in self.channels.list_channels(workspace_id)
+                if c.login_channel_id and c.status == "connected"]
+
+    def line_login_start(self, workspace_id: str, course_id: str, channel_id: str) -> LoginStart:
+        """LINE's authorize URL for a member of the course, and the cookie binding its state to this browser."""
+        self.repo.require_course(workspace_id, course_id)
+        if channel_id not in self.line_channels(workspace_id):
+            raise LoginRefused("この会員サイトでは LINE ログインを使えません", where="channel")
+        login_id, secret = self._login_channel(workspace_id, channel_id)
+        nonce = pysecrets.token_urlsafe(16)
+        state, name, value = line_login.new_state({
+            "w": workspace_id, "c": course_id, "ch": channel_id, "j": pysecrets.token_urlsafe(16), "n": nonce,
+            "e": int(clock.epoch_seconds() + LINE_STATE_TTL.total_seconds())}, secret, purpose=LINE_STATE_PURPOSE)
+        url = line_login.authorize_url(channel_id=login_id, redirect_uri=line_callback_url(), state=state,
+                                       nonce=nonce, bot_prompt="normal")
+        return LoginStart(url, name, value)
+
+    def line_login(self, query: dict[str, str], cookies: dict[str, str]) -> LineLoggedIn:
+        """LINE's redirect back: the friend of the channel's LINE user, with access to the course, gets a session.
+        A cancelled, forged, expired, replayed or other-browser login, or someone without access: ``LoginRefused``
+        or ``Refused``, and nothing is stored."""
+        if query.get("error"):
+            raise LoginRefused("LINE ログインがキャンセルされました", where=f"LINE Login ({query['error']})")
+        refused = LoginRefused("ログインの確認に失敗しました。もう一度ログインページから開いてください", where="state")
+        parsed = line_login.state_claims(query.get("state", ""))
+        if parsed is None:
+            raise refused
+        payload, signature, claims = parsed
+        if not all(isinstance(claims.get(k), str) for k in ("w", "c", "ch", "j", "n", "b")):
+            raise refused
+        ws, course_id, channel_id = claims["w"], claims["c"], claims["ch"]
+        login_id, secret = self._login_channel(ws, channel_id)
+        if not line_login.state_signed(payload, signature, secret, purpose=LINE_STATE_PURPOSE):
+            raise refused
+        if not isinstance(claims.get("e"), int) or claims["e"] <= clock.epoch_seconds():
+            raise LoginRefused("ログインの有効期限が切れました。もう一度ログインページから開いてください",
+                               where="state (expired)")
+        if not line_login.same_browser(claims["b"], cookies):
+            raise LoginRefused("ログインを始めたブラウザと違うブラウザで開かれたため、確認できませんでした",
+                               where="state (browser)")
+        if not query.get("code"):
+            raise LoginRefused("LINE ログインの認可コードがありません", where="code")
+        key = f"member_line_login#{ws}#{claims['j']}"
+        if not self.once.claim(key, ttl=LINE_STATE_TTL * 2, lease=LINE_STATE_TTL * 2).acquired:
+            raise LoginRefused("このログインはすでに使われています。もう一度ログインページから開いてください",
+                               where="state (replayed)")
+        try:
+            tokens = line_login.exchange_code(code=query["code"], redirect_uri=line_callback_url(),
+                                              channel_id=login_id, channel_secret=secret)
+            # LINE's own check of the ID token (the pages function carries no JWT library): ours, this login's
+            id_claims = line_login.verify_with_line(tokens["id_token"], channel_id=login_id, nonce=claims["n"])
+        except ExternalServiceError:  # LINE did not answer: the member may reload and try the same state again
+            self.once.release(key)
+            raise
+        self.once.complete(key, ttl=LINE_STATE_TTL * 2)
+        friend = self.collab.subscribers.find_by_line_user(ws, channel_id, str(id_claims.get("sub") or ""))
+        if friend is None or not self.open_grants(self.repo.access(ws, course_id, friend.subscriber_id), clock.now()):
+            raise Refused("この LINE アカウントでは、このコースを受講できません。ご購入時の LINE アカウントか、"
+                          "メールアドレスでログインしてください", where="LINE user")
+        return LineLoggedIn(ws, course_id, self.start_session(ws, friend.subscriber_id, via="line"))

@@ -83,11 +83,11 @@ def request_cookies(event: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def login_cookie(name: str, value: str, *, max_age: int) -> str:
+def login_cookie(name: str, value: str, *, max_age: int, path: str | None = None) -> str:
     """The browser binding of a LINE Login: short-lived, HttpOnly, SameSite=Lax (LINE's redirect back is a
     top-level GET, which Lax lets through), scoped to the callback's path, and Secure unless the page is served over
     plain http (the local system on a developer's machine)."""
-    path = urllib.parse.urlsplit(callback_url()).path or "/"
+    path = path or urllib.parse.urlsplit(callback_url()).path or "/"
     secure = "; Secure" if public_base().startswith("https://") else ""
     return f"{name}={value}; Max-Age={max_age}; Path={path}; HttpOnly; SameSite=Lax{secure}"
 

@@ -22,11 +22,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -37,7 +32,7 @@ from haishin import clock
 from haishin.channels.service import login_callback_url
 from haishin.errors import ExternalServiceError, NotFound
 from haishin.line import login as line_login
-from haishin.line.login import LoginRefused
+from haishin.line.login import LoginRefused, LoginStart
 from haishin.public_url import public_base
 from haishin.routes.models import RouteModel
 from haishin.routes.service import RouteService
@@ -54,7 +49,7 @@ STATE_TTL = timedelta(minutes=10)
 MAX_STATE_LENGTH = 1024
 
 
-COOKIE_PREFIX = "haishin_login_"
+COOKIE_PREFIX = line_login.STATE_COOKIE_PREFIX
 
 
 class Channels(Protocol):
@@ -83,13 +78,6 @@ class Enrollments(Protocol):
 
 
 @dataclass(frozen=True)
-class LoginStart:
-    authorize_url: str
-    cookie_name: str  # the browser binding: this cookie, with this value, must come back with the callback
-    cookie_value: str
-
-
-@dataclass(frozen=True)
 class LoginResult:
     outcome: Literal["attributed", "pending"]
     route: RouteModel
@@ -102,24 +90,7 @@ def callback_url() -> str:
 
 
 def cookie_name(binding: str) -> str:
-    """One cookie per login (named by its binding), so two routes opened in two tabs do not spoil each other."""
-    return COOKIE_PREFIX + binding[:12]
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _binding(value: str) -> str:
-    return _b64(hashlib.sha256(b"browser:" + value.encode()).digest())[:32]
-
-
-def _sign(payload: str, secret: str) -> str:
-    return _b64(hmac.new(secret.encode(), b"state:" + payload.encode(), hashlib.sha256).digest())
+    return line_login.state_cookie_name(binding)
 
 
 class InflowLogin:
@@ -155,41 +126,33 @@ class InflowLogin:
             raise NotFound("この QR コード・URL は無効です", where="code")
         login_id, login_secret = self._login_channel(route)
         nonce = secrets.token_urlsafe(16)
-        browser = secrets.token_urlsafe(24)
-        binding = _binding(browser)
-        payload = _b64(json.dumps({
+        state, name, browser = line_login.new_state({
             "w": route.workspace_id, "r": route.route_id, "j": secrets.token_urlsafe(16), "n": nonce,
-            "b": binding, "e": int(clock.epoch_seconds() + STATE_TTL.total_seconds()),
-        }, separators=(",", ":")).encode())
-        state = f"{payload}.{_sign(payload, login_secret)}"
+            "e": int(clock.epoch_seconds() + STATE_TTL.total_seconds())}, login_secret)
         url = line_login.authorize_url(channel_id=login_id, redirect_uri=callback_url(), state=state, nonce=nonce)
-        return LoginStart(url, cookie_name(binding), browser)
+        return LoginStart(url, name, browser)
 
     # ------------------------------------------------------------------ /login/callback
     def _state(self, state: str, cookies: dict[str, str]) -> tuple[RouteModel, dict[str, Any], str, str]:
         refused = LoginRefused("ログインの確認に失敗しました。もう一度 QR コード・URL から開いてください",
                                where="state")
-        if not state or len(state) > MAX_STATE_LENGTH or state.count(".") != 1:
+        parsed = line_login.state_claims(state, max_length=MAX_STATE_LENGTH)
+        if parsed is None:
             raise refused
-        payload, signature = state.split(".")
-        try:
-            claims = json.loads(_unb64(payload))
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            raise refused from None
-        if not isinstance(claims, dict) or not all(isinstance(claims.get(k), str) for k in ("w", "r", "j", "n", "b")):
+        payload, signature, claims = parsed
+        if not all(isinstance(claims.get(k), str) for k in ("w", "r", "j", "n", "b")):
             raise refused
         try:
             route = self.routes.get(claims["w"], claims["r"])
         except NotFound:
             raise refused from None
         login_id, login_secret = self._login_channel(route)
-        if not hmac.compare_digest(_sign(payload, login_secret), signature):
+        if not line_login.state_signed(payload, signature, login_secret):
             raise refused
         if not isinstance(claims.get("e"), int) or claims["e"] <= clock.epoch_seconds():
             raise LoginRefused("ログインの有効期限が切れました。もう一度 QR コード・URL から開いてください",
                                where="state (expired)")
-        browser = cookies.get(cookie_name(claims["b"]), "")
-        if not browser or not hmac.compare_digest(_binding(browser), claims["b"]):
+        if not line_login.same_browser(claims["b"], cookies):
             raise LoginRefused("ログインを始めたブラウザと違うブラウザで開かれたため、確認できませんでした。"
                                "QR コード・URL を開いたブラウザのまま、もう一度お試しください", where="state (browser)")
         return route, claims, login_id, login_secret
