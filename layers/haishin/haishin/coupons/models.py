@@ -236,7 +236,8 @@ class CouponPatch(BaseModel):
     archived: bool | None = None
     # the Stripe promotion code (promo_...) whose use at checkout records a redemption of this coupon
     stripe_promotion_code_id: str | None = Field(default=None, max_length=100, pattern=r"^(promo_[A-Za-z0-9]+)?$")
-    # true: create the Stripe coupon + promotion code now (a shared-code coupon; the workspace has Stripe keys)
+    # true: create the Stripe coupon + promotion code now (a shared-code coupon; the workspace has Stripe keys), or
+    # for a pool coupon start (again) the job that gives each unique code its own promotion code
     stripe: bool | None = None
 
 

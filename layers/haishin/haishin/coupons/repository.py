@@ -12,6 +12,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from haishin import clock
 from haishin.coupons.models import (
     CODES_PER_TRANSACTION,
     CouponAssignmentModel,
@@ -29,7 +30,6 @@ from haishin.coupons.models import (
     redemption_prefix,
     stripe_sk,
 )
-from haishin import clock
 from haishin.storage.base import condition_failed, connection
 from haishin.workspaces.models import workspace_pk
 
