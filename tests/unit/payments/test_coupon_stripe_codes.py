@@ -57,6 +57,14 @@ def _pool(env: Env, count: int = 5) -> tuple[str, list[str]]:
     return coupon.coupon_id, sorted(c["code"] for c in coupons.codes(WS, coupon.coupon_id))
 
 
+def _in_stripe(env: Env, count: int) -> tuple[str, list[str]]:
+    """A pool coupon whose codes the job has made promotion codes."""
+    coupon_id, codes = _pool(env, count)
+    wiring.services().coupons.update(WS, coupon_id, CouponPatch(stripe=True))
+    _run_queued(env)
+    return coupon_id, codes
+
+
 def test_each_code_gets_its_own_promotion_code_and_a_checkout_redeems_exactly_that_code(env: Env) -> None:
     coupons = wiring.services().coupons
     coupon_id, codes = _pool(env)
@@ -102,11 +110,8 @@ def test_each_code_gets_its_own_promotion_code_and_a_checkout_redeems_exactly_th
 
 
 def test_a_code_used_at_the_counter_is_deactivated_in_stripe(env: Env) -> None:
-    coupons = wiring.services().coupons
-    coupon_id, codes = _pool(env, 2)
-    coupons.update(WS, coupon_id, CouponPatch(stripe=True))
-    _run_queued(env)
-    coupons.redeem(WS, codes[1])
+    _, codes = _in_stripe(env, 2)
+    wiring.services().coupons.redeem(WS, codes[1])
     assert _promos(env)[codes[1]]["active"] is False
     _, session_id = env.buy(env.product(amount=3000))
     with pytest.raises(StripeApiError, match="invalid"):
@@ -115,10 +120,7 @@ def test_a_code_used_at_the_counter_is_deactivated_in_stripe(env: Env) -> None:
 
 def test_codes_added_later_withdrawn_codes_and_archiving_follow_in_stripe(env: Env) -> None:
     coupons = wiring.services().coupons
-    coupon_id, codes = _pool(env, 3)
-    coupons.update(WS, coupon_id, CouponPatch(stripe=True))
-    _run_queued(env)
-
+    coupon_id, codes = _in_stripe(env, 3)
     coupons.import_codes(WS, coupon_id, "LATER2345\nLATER6789")
     [outcome] = _run_queued(env)
     assert outcome["done"] == 2 and {"LATER2345", "LATER6789"} <= set(_promos(env))
