@@ -1,7 +1,8 @@
 """BroadcastPlanner Lambda: invoked by EventBridge Scheduler ({"broadcast_id", "workspace_id"}) or by PlannerQueue
 (a "send now" start message, or one slice message per subscriber shard). The domain is ``haishin.broadcasts``.
 PlannerQueue also carries the rich menu re-link jobs (``{"kind": "rich_menu_relink"}``, ``haishin.richmenus``): the
-same reads (subscribers, enrollments), LINE secrets and time budget."""
+same reads (subscribers, enrollments), LINE secrets and time budget; and a pool coupon's per-code Stripe promotion
+codes (``{"kind": "coupon_stripe_codes"}``, ``haishin.coupons.stripe_codes``)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,18 @@ processor = BatchProcessor(event_type=EventType.SQS)
 # haishin.richmenus.relink.JOB_KIND, spelled out: importing that module here would load pydantic on every cold start
 # (tests/unit/richmenus/test_rules.py checks the two agree)
 RELINK_KIND = "rich_menu_relink"
+COUPON_STRIPE_KIND = "coupon_stripe_codes"  # haishin.coupons.stripe_codes.JOB_KIND, spelled out for the same reason
+
+
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     body = json.loads(record.body)
     if body.get("kind") == RELINK_KIND:  # a rich menu re-link job shares this queue (haishin.richmenus.relink)
         outcome = services().relink_jobs.handle(body)
         logger.info("rich menu re-link handled", extra=outcome)
+        return outcome
+    if body.get("kind") == COUPON_STRIPE_KIND:
+        outcome = services().coupon_stripe_jobs.handle(body)
+        logger.info("coupon Stripe codes job handled", extra=outcome)
         return outcome
     outcome = services().planner.handle(body)
     logger.info("planner message handled", extra=outcome)

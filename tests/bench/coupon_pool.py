@@ -11,7 +11,12 @@ out while friends race for them.
 Write cost (not measured: DynamoDB Local reports no capacity for transactions): a code is 2 items of < 1 KB in a
 transaction, 4 WCU (transactional writes count double), plus 2 WCU per 49-code batch for the pool counter; at
 on-demand US$0.625 per million write units, 50,000 codes cost about US$0.13.
-Flags: ``--small N`` (5000), ``--large N`` (50000), ``--friends N``, ``--threads N``, ``--race-only 1`` (skip 1-2). Prints figures; never asserts.
+4. Stripe promotion codes (``--stripe-codes N``, only this mode when given): a pool of N generated codes, then the
+   per-code job (``haishin.coupons.stripe_codes.StripeCodeJobs``, 8 threads as wired) against the Stripe emulator over
+   HTTP (the real ``stripe`` SDK through ``StripeGateway``): seconds, codes/s, Stripe calls, DynamoDB calls, the load;
+   then a second run (nothing left to do: the reconcile scan alone).
+Flags: ``--small N`` (5000), ``--large N`` (50000), ``--friends N``, ``--threads N``, ``--race-only 1`` (skip 1-2),
+``--stripe-codes N``, ``--stripe-workers N`` (8). Prints figures; never asserts.
 """
 
 from __future__ import annotations
@@ -47,6 +52,9 @@ def main() -> None:
             print(f"{label:<44} {n:>7,} codes  {seconds:7.2f} s  {n / seconds:8,.0f} codes/s  "
                   f"{calls:>6,} calls  {load()}", flush=True)
 
+        if arg("stripe-codes", 0):
+            stripe_codes(svc, pool, meter, ws, arg("stripe-codes", 0), arg("stripe-workers", 8))
+            return
         print(f"DynamoDB Local; N small={small:,}, large={large:,}")
         if not arg("race-only", 0):
             load_pools(svc, pool, report, meter, ws, small, large)
@@ -115,6 +123,58 @@ def race(svc: Any, pool: Any, meter: Any, ws: str, small: int, friends: int, thr
           f"distinct codes {len(set(codes)):,} (must equal friends) {load()}")
     coupon = svc.get(ws, cid)
     print(f"  counters: distributed {int(coupon.distributed):,}, pool {int(coupon.pool_size):,}")
+
+
+def stripe_codes(svc: Any, pool: Any, meter: Any, ws: str, n: int, workers: int) -> None:
+    from haishin.coupons.models import CouponPatch, GenerateIn  # noqa: PLC0415
+    from haishin.coupons.stripe_codes import StripeCodeJobs  # noqa: PLC0415
+    from haishin.payments.service import PromotionCodeWriter  # noqa: PLC0415
+    from haishin.stripe_api import StripeGateway  # noqa: PLC0415
+    from haishin_local.stripe_emulator import StripeEmulator  # noqa: PLC0415
+
+    class Queue:  # PlannerQueue: the bench runs the job's messages itself
+        def __init__(self) -> None:
+            self.sent: list[dict[str, Any]] = []
+
+        def send(self, body: dict[str, Any]) -> None:
+            self.sent.append(body)
+
+    class Payments:  # PaymentService's promotion_code_writer, bound to the emulator
+        def __init__(self, writer: Any) -> None:
+            self.writer = writer
+
+        def promotion_code_writer(self, _ws: str) -> Any:
+            return self.writer
+
+    coupon_id = pool("stripe")
+    for start in range(0, n, 5000):
+        svc.generate_codes(ws, coupon_id, GenerateIn(count=min(5000, n - start)))
+    with StripeEmulator(auto_deliver=False) as emulator:
+        gateway = StripeGateway(emulator.base_url)
+        writer = PromotionCodeWriter(gateway, "sk_test_bench", "test")
+        queue = Queue()
+        payments = Payments(writer)
+        svc.stripe = lambda: payments
+        svc.queue = queue
+        jobs = StripeCodeJobs(svc.repository, lambda _ws: writer, queue, max_workers=workers, budget_s=10_000)
+        svc.update(ws, coupon_id, CouponPatch(stripe=True))
+        for label in ("first run (creates)", "second run (nothing to do)"):
+            message = queue.sent.pop(0)
+            meter.calls.clear()
+            before = len(emulator.requests)
+            t0 = time.perf_counter()
+            outcome = jobs.handle(message)
+            seconds = time.perf_counter() - t0
+            stripe_calls = len(emulator.requests) - before
+            print(f"stripe codes, {label:<28} {n:>6,} codes  {seconds:7.2f} s  "
+                  f"{outcome.get('done', 0) / seconds:7,.0f} codes/s  done={outcome.get('done')} "
+                  f"failed={outcome.get('failed')}  {stripe_calls:>6,} Stripe calls  "
+                  f"{sum(meter.calls.values()):>6,} DynamoDB calls  {workers} threads  {load()}", flush=True)
+            if label.startswith("first"):
+                promos = [o for o in emulator.objects.values() if o.get("object") == "promotion_code"]
+                print(f"  promotion codes in the emulator: {len(promos):,}, max_redemptions=1: "
+                      f"{sum(1 for p in promos if p['max_redemptions'] == 1):,}", flush=True)
+                svc.update(ws, coupon_id, CouponPatch(stripe=True))
 
 
 if __name__ == "__main__":

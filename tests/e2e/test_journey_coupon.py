@@ -287,3 +287,62 @@ def test_coupon_card_used_by_the_friend_at_the_counter_and_undone_by_staff(
     stats = api(system, "GET", f"/api/coupons/{cid}")["stats"]
     assert (stats["redeemed"], stats["distributed"], stats["pool_size"], stats["available"]) == (0, 2, 2, 0)
     assert [e for e in browser_errors if "status of 409" not in e and "status of 422" not in e] == []
+
+
+def test_pool_codes_become_single_use_stripe_promotion_codes_through_the_planner_queue(
+    system: Any, page: Any, browser_errors: list[str], snap: Any
+) -> None:
+    """A pool coupon's 「個別コードごとに Stripe プロモーションコードを作成」: the job goes through PlannerQueue to the planner
+    Lambda, the page shows its progress to 完了 (3 / 3), each code is a single-use promotion code in Stripe; the friend
+    types one code at checkout (¥500 off), pays, the coupon counts that code as used, and the same code in a second
+    checkout is refused in Stripe's words."""
+    whsec = "whsec_e2e_coupon_0001"
+    api(system, "PUT", "/api/payments/stripe/keys",
+        {"mode": "test", "secret_key": "sk_test_e2e_coupon_0001", "webhook_secrets": [whsec]})
+    system.stripe_emulator.register_webhook(f"{system.base_url}/stripe/webhook/{WS}", whsec)
+    coupon = api(system, "POST", "/api/coupons", {"name": "個別500円引き", "discount_type": "amount",
+                                                  "discount_value": 500, "mode": "pool"})
+    cid = coupon["coupon_id"]
+    api(system, "POST", f"/api/coupons/{cid}/codes/generate", {"count": 3})
+    codes = sorted(c["code"] for c in api(system, "GET", f"/api/coupons/{cid}/codes")["codes"])
+
+    page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
+    admin = f"{system.base_url}/admin/"
+    page.set_viewport_size({"width": 1280, "height": 900})
+    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+    page.goto(admin + f"#/coupons/{cid}")
+    page.get_by_test_id("cp-stripe-codes").click()
+    page.locator("[data-testid=cp-stripe-job]").wait_for()
+    system.drain()  # PlannerQueue -> the planner Lambda runs the job
+    page.locator("[data-testid=cp-stripe-job][data-status=done]").wait_for(timeout=15000)
+    assert "3 / 3 件" in page.get_by_test_id("cp-stripe-job-text").inner_text()
+    snap("stripe-pool-done")
+    promos = {o["code"]: o for o in system.stripe_emulator.objects.values() if o.get("object") == "promotion_code"}
+    assert all(promos[c]["max_redemptions"] == 1 for c in codes)
+
+    product = api(system, "POST", "/api/products", {"name": "個別クーポンの講座", "amount": 3000})
+    [friend] = [f for f in api(system, "GET", "/api/subscribers")["items"] if f.get("display_name") == "加藤 翔太"]
+
+    def checkout(code: str) -> None:
+        link = api(system, "POST", f"/api/products/{product['product_id']}/link",
+                   {"subscriber_id": friend["subscriber_id"]})
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(link["url"])
+        page.get_by_role("button", name="購入手続きへ進む").click()
+        page.get_by_label("プロモーションコード / Add promotion code").fill(code)
+        page.get_by_role("button", name="適用 / Apply").click()
+
+    checkout(codes[0].lower())
+    page.locator("#discount", has_text="-500").wait_for()
+    page.get_by_role("button", name="支払う / Pay").click()
+    page.get_by_text("お支払いが完了しました").wait_for()
+    system.drain()
+    [row] = api(system, "GET", f"/api/coupons/{cid}/redemptions")["redemptions"]
+    assert (row["code"], row["source"], row["amount"]) == (codes[0], "stripe", 2500)
+    assert [c["code"] for c in api(system, "GET", f"/api/coupons/{cid}/codes")["codes"] if c["redeemed"]] == [codes[0]]
+
+    checkout(codes[0])
+    page.get_by_role("alert").get_by_text("This code has already been used the maximum number of times.").wait_for()
+    assert "合計 3000 jpy" in page.locator("#total").inner_text()
+    snap("stripe-pool-used")
+    assert [e for e in browser_errors if "status of 400" not in e] == []

@@ -25,7 +25,7 @@ CONDITIONS = tpl.template().get("Conditions", {})
 SECRET_KINDS = {
     "LineWebhookFunction": {"line"},  # channel secret: webhook signature
     "LineEventsFunction": {"line"},  # access token: replies
-    "BroadcastPlannerFunction": {"line"},
+    "BroadcastPlannerFunction": {"line", "stripe"},  # LINE sends; a pool coupon's Stripe promotion codes job
     "DeliveryWorkerFunction": {"line"},
     "FormSubmitFunction": {"signing", "line"},  # verifies bound links; thank-you push
     "StripeWebhookFunction": {"stripe", "line"},  # webhook secrets and API key; dunning push

@@ -144,6 +144,8 @@ class StripeState:
     api_keys: set[str] | None = None  # None: any sk_test_/sk_live_ key is accepted
     requests: list[tuple[str, str, Json]] = field(default_factory=list)
     idempotent: dict[tuple[str, str, str], Json] = field(default_factory=dict)
+    # (livemode, CODE) -> the active promotion code with that text: Stripe allows one per account and mode
+    _active_codes: dict[tuple[bool, str], str] = field(default_factory=dict)
     _lock: StateLock = field(default_factory=StateLock)
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -367,12 +369,21 @@ class StripeState:
         coupon_ref = promotion.get("coupon")
         if not coupon_ref:
             raise StripeApiError(400, "Missing required param: promotion[coupon].", param="promotion[coupon]")
-        coupon = self.get(str(coupon_ref), "coupon")
+        with self._lock:  # the check and the insert together: two racing creates of one code, one wins
+            return self._create_promotion_code(params, key, str(coupon_ref))
+
+    def _active_code(self, livemode: bool, code: str) -> Json | None:
+        """The account's active promotion code with this text (case-insensitive; test and live mode are separate
+        namespaces, as in Stripe). An index, not a scan: a pool coupon has thousands of codes."""
+        promo = self.objects.get(self._active_codes.get((livemode, code.upper()), ""))
+        return promo if promo is not None and promo["active"] else None
+
+    def _create_promotion_code(self, params: Json, key: str, coupon_ref: str) -> Json:
+        coupon = self.get(coupon_ref, "coupon")
         code = str(params.get("code") or secrets.token_hex(4).upper())
         if not code.isalnum() or len(code) > 500:
             raise StripeApiError(400, "Invalid code: only alphanumeric characters.", param="code")
-        if any(o.get("object") == "promotion_code" and o["active"] and o["code"].upper() == code.upper()
-               for o in self.objects.values()):
+        if self._active_code(self._livemode(key), code) is not None:
             raise StripeApiError(400, "An active promotion code with `code: " + code + "` already exists.",
                                  param="code")
         limit = params.get("max_redemptions")
@@ -401,6 +412,8 @@ class StripeState:
                                         "minimum_amount_currency": str(restrictions.get("minimum_amount_currency")
                                                                        or "").lower() or None}}
         self.objects[promo["id"]] = promo
+        if promo["active"]:
+            self._active_codes[(promo["livemode"], code.upper())] = promo["id"]
         return self.public(promo)
 
     def update_promotion_code(self, promo_id: str, params: Json) -> Json:
@@ -413,13 +426,15 @@ class StripeState:
                     raise StripeApiError(400, f"Received unknown parameter: {name}", param=name)
             if "active" in params:
                 active = str(params["active"]).lower() == "true"
-                same = promo["code"].upper()
-                if active and not promo["active"] and any(
-                        o.get("object") == "promotion_code" and o["active"] and o["code"].upper() == same
-                        for o in self.objects.values()):
+                slot = (promo["livemode"], promo["code"].upper())
+                if active and not promo["active"] and self._active_code(*slot) is not None:
                     raise StripeApiError(400, "An active promotion code with `code: " + promo["code"]
                                          + "` already exists.", param="active")
                 promo["active"] = active
+                if active:
+                    self._active_codes[slot] = promo["id"]
+                elif self._active_codes.get(slot) == promo["id"]:
+                    del self._active_codes[slot]
             if "metadata" in params:
                 promo["metadata"] = {**promo["metadata"], **dict(params.get("metadata") or {})}
             return self.public(promo)
@@ -439,9 +454,8 @@ class StripeState:
             if not session.get("_allow_promotion_codes"):
                 raise StripeApiError(400, "This Checkout Session does not accept promotion codes.")
             typed = (code or "").strip()
-            promo = next((o for o in self.objects.values() if o.get("object") == "promotion_code"
-                          and o["active"] and o["code"].upper() == typed.upper()), None)
-            if promo is None or promo["livemode"] != session["livemode"]:
+            promo = self._active_code(bool(session["livemode"]), typed)
+            if promo is None:
                 raise StripeApiError(400, "This code is invalid.", param="promotion_code")
             if promo["expires_at"] is not None and promo["expires_at"] <= self.now():
                 raise StripeApiError(400, "This code has expired.", param="promotion_code")
@@ -473,6 +487,16 @@ class StripeState:
             session["discounts"] = [{"coupon": coupon["id"], "promotion_code": promo["id"]}]
             return self.public(session)
 
+    def _used_up(self, session: Json) -> None:
+        """At payment Stripe checks the limit again: two open sessions may both have applied a code with
+        ``max_redemptions: 1``; the first to pay uses it, the second is refused and nothing changes."""
+        for discount in session.get("discounts") or []:
+            promo = self.objects.get(str(discount.get("promotion_code")))
+            if promo is not None and promo["max_redemptions"] is not None \
+                    and promo["times_redeemed"] >= promo["max_redemptions"]:
+                raise StripeApiError(400, "This code has already been used the maximum number of times.",
+                                     param="promotion_code")
+
     def _redeem_discounts(self, session: Json) -> None:
         for discount in session.get("discounts") or []:
             promo = self.objects.get(str(discount.get("promotion_code")))
@@ -493,6 +517,7 @@ class StripeState:
             session = self.get(session_id, "checkout.session")
             if session["status"] != "open":
                 raise StripeApiError(400, "This Checkout Session is no longer open.")
+            self._used_up(session)
             customer = self.create_customer({"email": session.get("customer_email") or email})
             session["customer"] = customer["id"]
             session["customer_details"] = {"email": customer["email"]}

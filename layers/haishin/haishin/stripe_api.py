@@ -127,17 +127,23 @@ class StripeGateway:
                               expires_at: int | None, idempotency_key: str) -> dict[str, str]:
         """A Stripe coupon (duration once) and a promotion code customers type at Checkout. Each call carries its
         own idempotency key, so a retry after a timeout creates neither twice (Stripe keeps keys 24 hours)."""
-        client = self.client(api_key)
-        coupon_params: dict[str, Any] = {"duration": "once", "name": name[:40]}
-        if amount_off is not None:
-            coupon_params.update(amount_off=amount_off, currency=currency)
-        else:
-            coupon_params["percent_off"] = percent_off
-        coupon = self._call(client.v1.coupons.create, coupon_params, {"idempotency_key": idempotency_key + ":coupon"})
-        promo_id = self.create_coupon_promotion_code(api_key, coupon_id=str(coupon["id"]), code=code,
+        coupon_id = self.create_coupon(api_key, name=name, amount_off=amount_off, percent_off=percent_off,
+                                       currency=currency, idempotency_key=idempotency_key + ":coupon")
+        promo_id = self.create_coupon_promotion_code(api_key, coupon_id=coupon_id, code=code,
                                                      max_redemptions=max_redemptions, expires_at=expires_at,
                                                      idempotency_key=idempotency_key + ":promotion_code")
-        return {"coupon_id": str(coupon["id"]), "promotion_code_id": promo_id}
+        return {"coupon_id": coupon_id, "promotion_code_id": promo_id}
+
+    def create_coupon(self, api_key: str, *, name: str, amount_off: int | None, percent_off: float | None,
+                      currency: str, idempotency_key: str) -> str:
+        """A Stripe coupon (duration once): the discount that promotion codes hand out."""
+        client = self.client(api_key)
+        params: dict[str, Any] = {"duration": "once", "name": name[:40]}
+        if amount_off is not None:
+            params.update(amount_off=amount_off, currency=currency)
+        else:
+            params["percent_off"] = percent_off
+        return str(self._call(client.v1.coupons.create, params, {"idempotency_key": idempotency_key})["id"])
 
     def create_coupon_promotion_code(self, api_key: str, *, coupon_id: str, code: str, max_redemptions: int | None,
                                      expires_at: int | None, idempotency_key: str) -> str:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from haishin.channels.service import ChannelService
     from haishin.conversions.service import ConversionService
     from haishin.coupons.service import CouponService
+    from haishin.coupons.stripe_codes import StripeCodeJobs
     from haishin.csvio.importer import ImportService
     from haishin.dashboard import Dashboard
     from haishin.delivery.ledger import Ledger
@@ -386,9 +387,32 @@ class Services:
 
             return CouponService(CouponRepository(write_workers=4), events=self.events, subscribers=self.subscribers,
                                  stripe=lambda: self.payments, signer=LinkSigner(self.secrets),
-                                 zone_of=lambda ws: str(self.workspaces.get(ws).get("time_zone") or "Asia/Tokyo"))
+                                 zone_of=lambda ws: str(self.workspaces.get(ws).get("time_zone") or "Asia/Tokyo"),
+                                 queue=self.planner_queue)
 
         return self._one("coupons", build)
+
+    @property
+    def planner_queue(self) -> Any:
+        """PlannerQueue for jobs other than broadcasts (the planner Lambda dispatches on ``kind``)."""
+
+        def build() -> Any:
+            from haishin.richmenus.relink import SqsRelinkQueue  # noqa: PLC0415
+
+            return SqsRelinkQueue()
+
+        return self._one("planner_queue", build)
+
+    @property
+    def coupon_stripe_jobs(self) -> StripeCodeJobs:
+        """A pool coupon's per-code Stripe promotion codes (PlannerQueue messages of kind ``coupon_stripe_codes``)."""
+
+        def build() -> StripeCodeJobs:
+            from haishin.coupons.stripe_codes import StripeCodeJobs  # noqa: PLC0415
+
+            return StripeCodeJobs(self.coupons.repository, self.payments.promotion_code_writer, self.planner_queue)
+
+        return self._one("coupon_stripe_jobs", build)
 
     @property
     def workspaces(self) -> WorkspaceService:

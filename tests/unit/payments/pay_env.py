@@ -91,6 +91,16 @@ class InProcessGateway:
         self.state.idempotent[(api_key, "promotion_code", idempotency_key)] = promo
         return {"coupon_id": coupon["id"], "promotion_code_id": promo["id"]}
 
+    def create_coupon(self, api_key: str, *, name: str, amount_off: int | None, percent_off: float | None,
+                      currency: str, idempotency_key: str) -> str:
+        self.calls.append(f"coupon:{idempotency_key}")
+        known = self.state.idempotent.get((api_key, "coupon", idempotency_key))
+        if known is None:
+            known = self.state.create_coupon({"duration": "once", "name": name, "amount_off": amount_off,
+                                              "percent_off": percent_off, "currency": currency}, api_key)
+            self.state.idempotent[(api_key, "coupon", idempotency_key)] = known
+        return str(known["id"])
+
     def create_coupon_promotion_code(self, api_key: str, *, coupon_id: str, code: str, max_redemptions: int | None,
                                      expires_at: int | None, idempotency_key: str) -> str:
         self.calls.append(f"promotion_code:{idempotency_key}")
@@ -154,6 +164,16 @@ class InProcessGateway:
 
 
 @dataclass
+class RecordingQueue:
+    """PlannerQueue: the job messages put on it (a test runs them by hand, as the planner Lambda would)."""
+
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def send(self, body: dict[str, Any]) -> None:
+        self.sent.append(body)
+
+
+@dataclass
 class Env:
     service: PaymentService
     stripe: StripeState
@@ -163,6 +183,7 @@ class Env:
     statuses: list[int]
     friend: str
     pages: Pages
+    queue: RecordingQueue = field(default_factory=RecordingQueue)
 
     def product(self, **overrides: Any) -> str:
         data: dict[str, Any] = {"name": "オンライン講座", "amount": 9800,
@@ -190,7 +211,9 @@ def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
     scenarios, messenger = FakeScenarios(), FakeMessenger()
     state = StripeState(base_url="http://stripe.local", clock=clock.epoch_seconds)
     gateway = InProcessGateway(state)
-    root = Services(secrets=secrets, scenario_service=scenarios, messenger=messenger, stripe=gateway)
+    queue = RecordingQueue()
+    root = Services(secrets=secrets, scenario_service=scenarios, messenger=messenger, stripe=gateway,
+                    planner_queue=queue)
     service = root.payments
     StripeKeys(secrets).put(WS, "test", secret_key="sk_test_123", webhook_secrets=[WHSEC])
     statuses: list[int] = []
@@ -207,6 +230,6 @@ def env(aws: Any, manual_clock: Any) -> Iterator[Env]:
     repo.create(friend, [("line:1234567890", "U" + "b" * 32)])
     previous = wiring.install(root)  # the admin API and handlers use the same services
     try:
-        yield Env(service, state, gateway, scenarios, messenger, statuses, friend.subscriber_id, root.pages)
+        yield Env(service, state, gateway, scenarios, messenger, statuses, friend.subscriber_id, root.pages, queue)
     finally:
         wiring.install(previous)

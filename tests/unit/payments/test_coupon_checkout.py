@@ -71,11 +71,12 @@ def test_a_shared_coupon_becomes_a_stripe_promotion_code_and_the_discounted_chec
     assert again.stripe_promotion_code_id == promo_id
     assert [o["object"] for o in env.stripe.objects.values()].count("promotion_code") == 1
 
-    # a pool coupon is not sent to Stripe on create; asking for it explicitly is refused in Japanese
+    # a pool coupon is not sent to Stripe on create; asking for it starts the per-code job
+    # (tests/unit/payments/test_coupon_stripe_codes.py)
     pool = coupons.create(WS, CouponIn(name="個別", discount_type="amount", discount_value=500, mode="pool"))
-    assert pool.stripe_promotion_code_id is None
-    with pytest.raises(ValidationFailed, match="共通コード"):
-        coupons.update(WS, pool.coupon_id, CouponPatch(stripe=True))
+    assert pool.stripe_promotion_code_id is None and env.queue.sent == []
+    coupons.update(WS, pool.coupon_id, CouponPatch(stripe=True))
+    assert [m["kind"] for m in env.queue.sent] == ["coupon_stripe_codes"]
 
     _, session_id = env.buy(env.product(amount=9800))
     session: dict[str, Any] = env.stripe.objects[session_id]

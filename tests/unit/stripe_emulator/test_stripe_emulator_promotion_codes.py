@@ -7,6 +7,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import stripe
 from haishin.errors import ExternalServiceError
 from haishin.stripe_api import StripeGateway
 from haishin_local.stripe_emulator import StripeEmulator
+from haishin_local.stripe_emulator.core import StripeApiError, StripeState
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 KEY = "sk_test_emulator"
@@ -200,3 +202,55 @@ def test_a_code_discounts_the_first_invoice_of_a_subscription_only(emulator: Str
     assert (first["amount_paid"], first["subtotal"], first["total_discount_amounts"][0]["amount"]) == (2000, 3000, 1000)
     second = emulator.pay_invoice(str(done.subscription))
     assert second["amount_paid"] == 3000
+
+
+def _state_session(state: Any, key: str = KEY) -> str:
+    return str(state.create_checkout_session({
+        "mode": "payment", "success_url": "https://example.com/done", "allow_promotion_codes": True,
+        "line_items": [{"price_data": {"currency": "jpy", "unit_amount": 3000, "product_data": {"name": "講座"}},
+                        "quantity": 1}]}, key)["id"])
+
+
+def test_promotion_code_text_is_unique_per_account_and_mode_even_under_racing_creates() -> None:
+    """Stripe: one active promotion code per text in an account (test and live mode are separate); two creates of
+    the same text at once: exactly one succeeds (the pool job creates codes on 8 threads)."""
+    state = StripeState()
+    coupon = state.create_coupon({"duration": "once", "amount_off": 500, "currency": "jpy"}, KEY)
+    params = {"promotion": {"type": "coupon", "coupon": coupon["id"]}, "code": "POOL2345", "max_redemptions": 1}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(lambda _: _try(lambda: state.create_promotion_code(dict(params), KEY)), range(16)))
+    assert sum(1 for o in outcomes if isinstance(o, dict)) == 1
+    assert {str(o) for o in outcomes if not isinstance(o, dict)} == {
+        "An active promotion code with `code: POOL2345` already exists."}
+    with pytest.raises(StripeApiError, match="already exists"):  # case-insensitive, like Checkout's lookup
+        state.create_promotion_code({**params, "code": "pool2345"}, KEY)
+    live_coupon = state.create_coupon({"duration": "once", "percent_off": 5}, "sk_live_x")
+    live = state.create_promotion_code({"promotion": {"type": "coupon", "coupon": live_coupon["id"]},
+                                        "code": "POOL2345"}, "sk_live_x")  # live mode: its own namespace
+    assert live["livemode"] is True
+
+
+def _try(call: Any) -> Any:
+    try:
+        return call()
+    except StripeApiError as exc:
+        return exc.message
+
+
+def test_max_redemptions_is_checked_again_when_paying() -> None:
+    """Two customers apply the same single-use code in two open sessions: the first to pay uses it, the second
+    payment is refused with Checkout's wording and nothing of that session changes."""
+    state = StripeState(auto_deliver=False)
+    coupon = state.create_coupon({"duration": "once", "amount_off": 500, "currency": "jpy"}, KEY)
+    promo = state.create_promotion_code({"promotion": {"type": "coupon", "coupon": coupon["id"]},
+                                         "code": "ONCE2345", "max_redemptions": 1}, KEY)
+    first, second = _state_session(state), _state_session(state)
+    state.apply_promotion_code(first, "ONCE2345")
+    state.apply_promotion_code(second, "once2345")
+    state.complete_checkout(first)
+    with pytest.raises(StripeApiError, match="maximum number of times"):
+        state.complete_checkout(second)
+    assert state.objects[second]["status"] == "open"
+    assert state.objects[promo["id"]]["times_redeemed"] == 1
+    with pytest.raises(StripeApiError, match="maximum number of times"):
+        state.apply_promotion_code(_state_session(state), "ONCE2345")

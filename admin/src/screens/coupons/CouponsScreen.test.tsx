@@ -99,6 +99,32 @@ describe("the coupons screens", () => {
     expect(api.calls).toContain('PATCH /api/coupons/cpn_2 {"stripe":true}');
   });
 
+  it("starts a pool coupon's per-code Stripe job and polls its progress until done, listing refused codes", async () => {
+    location.hash = "#/coupons/cpn_1";
+    const states: Coupon["stripe_codes"][] = [
+      { job_id: "cpj_1", status: "running", total: 5, done: 2, failed: 0, errors: [], updated_at: null },
+      { job_id: "cpj_1", status: "done", total: 5, done: 4, failed: 1, errors: ["コード「ABCD2345」のプロモーションコードを作成できませんでした (Stripe: already exists)"], updated_at: null },
+    ];
+    let polls = -1;
+    const api = fakeApi({
+      "GET /api/coupons/cpn_1": () => (polls < 0 ? WINTER : { ...WINTER, stripe_codes: states[Math.min(polls++, 1)] }),
+      "GET /api/coupons/cpn_1/redemptions": { redemptions: [] },
+      "GET /api/coupons/cpn_1/codes": { codes: [] },
+      "PATCH /api/coupons/cpn_1": () => {
+        polls = 0;
+        return { ...WINTER, stripe_codes: { ...states[0], status: "queued", done: 0 } };
+      },
+    });
+    render(withApp(api, <CouponsScreen />));
+    fireEvent.click(await screen.findByTestId("cp-stripe-codes"));
+    expect(api.calls).toContain('PATCH /api/coupons/cpn_1 {"stripe":true}');
+    await waitFor(() => expect(screen.getByTestId("cp-stripe-job").dataset.status).toBe("done"), { timeout: 6000 });
+    expect(screen.getByTestId("cp-stripe-job-text").textContent).toContain("4 / 5 件");
+    expect(screen.getByTestId("cp-stripe-job-text").textContent).toContain("失敗 1 件");
+    expect(screen.getByTestId("cp-stripe-job-errors").textContent).toContain("ABCD2345");
+    expect(screen.getByTestId("cp-stripe-codes").textContent).toBe("Stripe への反映を再実行");
+  }, 10000);
+
   it("the staff page redeems a code and shows a refusal in Japanese", async () => {
     location.hash = "#/coupons/redeem";
     let used = false;

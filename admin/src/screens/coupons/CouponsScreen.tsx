@@ -5,7 +5,7 @@
  * staff redemption page (phone-sized: type or paste the code, check, redeem).
  * Routes: #/coupons, #/coupons/new, #/coupons/<id>, #/coupons/redeem.
  */
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { CardList } from "../../components/CardList";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { CheckField, FieldError, RadioField, SelectField, TextField } from "../../components/Field";
@@ -44,8 +44,22 @@ export interface Coupon {
   archived: boolean;
   variable: string;
   stripe_promotion_code_id: string | null;
+  stripe_codes?: StripeCodesJob | null;
   stats: CouponStats;
 }
+
+/** A pool coupon's per-code Stripe promotion codes job (one promotion code per unique code, max 1 use). */
+export interface StripeCodesJob {
+  job_id: string;
+  status: "queued" | "running" | "done" | "failed";
+  total: number;
+  done: number;
+  failed: number;
+  errors: string[];
+  updated_at: string | null;
+}
+
+const STRIPE_POLL_MS = 2000;
 
 interface Redemption {
   redemption_id: string;
@@ -167,11 +181,43 @@ function PoolTools({ coupon, onChanged }: { coupon: Coupon; onChanged: () => voi
   );
 }
 
-/** A shared-code coupon at Stripe Checkout: linked (its promotion code ID), or a button creating the Stripe coupon +
- * promotion code with the same code (PATCH {stripe: true}; the API refuses in Japanese without Stripe keys). */
+/** The progress of a pool coupon's Stripe job: done / total, refused codes with Stripe's reasons. */
+export function StripeCodesProgress({ job }: { job: StripeCodesJob }) {
+  const pct = job.total > 0 ? Math.min(100, Math.round(((job.done + job.failed) / job.total) * 100)) : job.status === "done" ? 100 : 0;
+  return (
+    <div data-testid="cp-stripe-job" data-status={job.status} aria-live="polite">
+      <div class="progress" role="progressbar" aria-label={t("cp.stripe.job")} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
+        <span class="progress__sent" style={{ width: `${pct}%` }} />
+      </div>
+      <p data-testid="cp-stripe-job-text">
+        {t("cp.stripe.job.progress", { done: formatNumber(job.done), total: formatNumber(job.total), pct })} · {t(`cp.stripe.job.status.${job.status}`)}
+        {job.failed > 0 && <> · {t("cp.stripe.job.failed", { n: formatNumber(job.failed) })}</>}
+      </p>
+      {job.errors.length > 0 && (
+        <ul class="field__error" data-testid="cp-stripe-job-errors">
+          {job.errors.map((e) => (
+            <li key={e}>{e}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** A coupon at Stripe Checkout. Shared code: linked (its promotion code ID), or a button creating the Stripe coupon +
+ * promotion code with the same code. Pool: a button starting (or re-running) the job that gives every unique code its
+ * own promotion code, and the job's progress, polled while it runs. PATCH {stripe: true} either way; the API refuses
+ * in Japanese without Stripe keys. */
 function StripeTools({ coupon, onChanged }: { coupon: Coupon; onChanged: () => void }) {
   const { api } = useApp();
   const action = useAction();
+  const job = coupon.stripe_codes ?? null;
+  const running = job !== null && (job.status === "queued" || job.status === "running");
+  useEffect(() => {
+    if (!running) return;
+    const timer = setTimeout(onChanged, STRIPE_POLL_MS); // the coupon (with its job) is fetched again
+    return () => clearTimeout(timer);
+  }, [running, job?.done, job?.failed, job?.status]);
   const create = () =>
     action.run(async () => {
       await api.patch<Coupon>(`/api/coupons/${coupon.coupon_id}`, { stripe: true });
@@ -193,7 +239,15 @@ function StripeTools({ coupon, onChanged }: { coupon: Coupon; onChanged: () => v
           <span class="muted">{t("cp.stripe.help")}</span>
         </p>
       ) : (
-        <p class="muted">{t("cp.stripe.pool")}</p>
+        <>
+          {job && <StripeCodesProgress job={job} />}
+          <p class="row">
+            <button type="button" class="btn btn--ghost" disabled={action.busy || running} onClick={() => void create()} data-testid="cp-stripe-codes">
+              {t(job ? "cp.stripe.codes.again" : "cp.stripe.codes")}
+            </button>
+            <span class="muted">{t("cp.stripe.codes.help")}</span>
+          </p>
+        </>
       )}
     </div>
   );

@@ -91,6 +91,14 @@ class CouponModel(HaishinModel):
     stripe_promotion_code_id = UnicodeAttribute(null=True)
     archived = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
+    # a pool coupon's per-code promotion codes (haishin.coupons.stripe_codes): the newest job and its progress
+    stripe_job_id = UnicodeAttribute(null=True)
+    stripe_job_status = UnicodeAttribute(null=True)  # queued | running | done | failed
+    stripe_job_total = NumberAttribute(default=0)  # Stripe calls this job has to make (creates + (de)activations)
+    stripe_job_done = NumberAttribute(default=0)  # of those, done (ADDed per code)
+    stripe_job_failed = NumberAttribute(default=0)  # of those, refused by Stripe (retried by the next job)
+    stripe_job_error = UnicodeAttribute(null=True)  # the first refusals, one a line (Japanese first)
+    stripe_job_updated_at = UTCDateTimeAttribute(null=True)
 
 
 class CouponCodeModel(HaishinModel):
@@ -107,6 +115,8 @@ class CouponCodeModel(HaishinModel):
     redeemed_count = NumberAttribute(default=0)
     redeemed_at = UTCDateTimeAttribute(null=True)
     archived = NumberAttribute(default=0)  # a withdrawn code: never handed out, refused at redemption
+    stripe_promotion_code_id = UnicodeAttribute(null=True)  # a pool code's own Stripe promotion code (max 1 use)
+    stripe_active = NumberAttribute(default=0)  # whether that promotion code is active in Stripe
 
 
 class CouponStripeLinkModel(HaishinModel):
@@ -117,6 +127,7 @@ class CouponStripeLinkModel(HaishinModel):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     coupon_id = UnicodeAttribute()
+    code = UnicodeAttribute(null=True)  # a pool code's own promotion code: a checkout with it redeems this code
 
 
 class CouponFreeCodeModel(HaishinModel):
@@ -225,7 +236,8 @@ class CouponPatch(BaseModel):
     archived: bool | None = None
     # the Stripe promotion code (promo_...) whose use at checkout records a redemption of this coupon
     stripe_promotion_code_id: str | None = Field(default=None, max_length=100, pattern=r"^(promo_[A-Za-z0-9]+)?$")
-    # true: create the Stripe coupon + promotion code now (a shared-code coupon; the workspace has Stripe keys)
+    # true: create the Stripe coupon + promotion code now (a shared-code coupon; the workspace has Stripe keys), or
+    # for a pool coupon start (again) the job that gives each unique code its own promotion code
     stripe: bool | None = None
 
 

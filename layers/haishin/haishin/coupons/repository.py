@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from haishin import clock
 from haishin.coupons.models import (
     CODES_PER_TRANSACTION,
     CouponAssignmentModel,
@@ -97,11 +98,69 @@ class CouponRepository:
         coupon.update(actions=[CouponModel.stripe_coupon_id.set(stripe_coupon_id)])
 
     def by_stripe_promotion(self, workspace_id: str, promotion_code_id: str) -> CouponModel | None:
+        found = self.stripe_link(workspace_id, promotion_code_id)
+        return found[0] if found else None
+
+    def stripe_link(self, workspace_id: str, promotion_code_id: str) -> tuple[CouponModel, str | None] | None:
+        """The coupon a Stripe promotion code records for, and the pool code it is the promotion code of (None: the
+        coupon's shared code or a hand-linked one)."""
         try:
             link = CouponStripeLinkModel.get(workspace_pk(workspace_id), stripe_sk(promotion_code_id))
         except DoesNotExist:
             return None
-        return self.get(workspace_id, link.coupon_id)
+        coupon = self.get(workspace_id, link.coupon_id)
+        return (coupon, link.code) if coupon is not None else None
+
+    # ------------------------------------------------------------------ per-code promotion codes (stripe_codes)
+    def queue_stripe_job(self, coupon: CouponModel, job_id: str) -> None:
+        """A new job supersedes the coupon's previous one (its runs see another ID and stop)."""
+        coupon.update(actions=[CouponModel.stripe_job_id.set(job_id), CouponModel.stripe_job_status.set("queued"),
+                               CouponModel.stripe_job_total.set(0), CouponModel.stripe_job_done.set(0),
+                               CouponModel.stripe_job_failed.set(0), CouponModel.stripe_job_error.remove(),
+                               CouponModel.stripe_job_updated_at.set(clock.now())])
+
+    def start_stripe_job(self, coupon: CouponModel, job_id: str, remaining: int) -> None:
+        """Running, with the calls still to make: a resumed run starts its counts again from what is left."""
+        self._job_update(coupon, job_id, [CouponModel.stripe_job_status.set("running"),
+                                          CouponModel.stripe_job_total.set(remaining),
+                                          CouponModel.stripe_job_done.set(0), CouponModel.stripe_job_failed.set(0)])
+
+    def finish_stripe_job(self, coupon: CouponModel, job_id: str, status: str, error: str | None) -> None:
+        self._job_update(coupon, job_id, [CouponModel.stripe_job_status.set(status),
+                                          CouponModel.stripe_job_error.set(error) if error
+                                          else CouponModel.stripe_job_error.remove()])
+
+    def note_stripe_errors(self, coupon: CouponModel, job_id: str, errors: list[str]) -> None:
+        if errors:
+            self._job_update(coupon, job_id, [CouponModel.stripe_job_error.set("\n".join(errors))])
+
+    def _job_update(self, coupon: CouponModel, job_id: str, actions: list[Any]) -> None:
+        try:
+            CouponModel(coupon.pk, coupon.sk).update(
+                actions=[*actions, CouponModel.stripe_job_updated_at.set(clock.now())],
+                condition=CouponModel.stripe_job_id == job_id)
+        except UpdateError as exc:
+            if not condition_failed(exc):  # a newer job took over: its own runs report
+                raise
+
+    def add_stripe_progress(self, coupon: CouponModel, job_id: str, *, done: int, failed: int) -> None:
+        """After each chunk (one write per chunk: the per-code writes never touch the coupon item, so parallel
+        code transactions do not conflict on it)."""
+        self._job_update(coupon, job_id, [CouponModel.stripe_job_done.add(done),
+                                          CouponModel.stripe_job_failed.add(failed)])
+
+    def link_code_promotion(self, coupon: CouponModel, code: str, promotion_code_id: str) -> None:
+        """One transaction: the promotion code records for this code, and the code knows its promotion code. A
+        retry with the same promotion code (Stripe's idempotent answer) writes the same again."""
+        pk = coupon.pk
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(CouponStripeLinkModel(pk, stripe_sk(promotion_code_id), coupon_id=coupon.coupon_id, code=code))
+            tx.update(CouponCodeModel(pk, code_sk(code)),
+                      actions=[CouponCodeModel.stripe_promotion_code_id.set(promotion_code_id),
+                               CouponCodeModel.stripe_active.set(1)])
+
+    def set_code_stripe_active(self, coupon: CouponModel, code: str, active: bool) -> None:
+        CouponCodeModel(coupon.pk, code_sk(code)).update(actions=[CouponCodeModel.stripe_active.set(int(active))])
 
     # ------------------------------------------------------------------ codes
     def code(self, workspace_id: str, code: str) -> CouponCodeModel | None:

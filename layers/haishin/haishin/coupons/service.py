@@ -37,6 +37,8 @@ from haishin.coupons.models import (
     normalise_code,
 )
 from haishin.coupons.repository import CouponRepository
+from haishin.coupons.stripe_codes import JOB_KIND as STRIPE_CODES_JOB
+from haishin.coupons.stripe_codes import PlannerQueue
 from haishin.errors import Conflict, ExternalServiceError, NotFound, ValidationFailed
 from haishin.public_url import public_base
 from haishin.render import RenderError
@@ -71,6 +73,7 @@ def coupon_to_dict(coupon: CouponModel, zone: str = DEFAULT_ZONE) -> dict[str, A
         "variable": f'{{{{ coupon("{coupon.coupon_id}") }}}}',
         "stripe_promotion_code_id": coupon.stripe_promotion_code_id,
         "stripe_coupon_id": coupon.stripe_coupon_id,
+        "stripe_codes": _stripe_codes_view(coupon),
         "created_at": coupon.created_at.isoformat(),
         "stats": {
             "pool_size": int(coupon.pool_size or 0),
@@ -81,6 +84,17 @@ def coupon_to_dict(coupon: CouponModel, zone: str = DEFAULT_ZONE) -> dict[str, A
             "revenue": int(coupon.revenue or 0),
         },
     }
+
+
+def _stripe_codes_view(coupon: CouponModel) -> dict[str, Any] | None:
+    """A pool coupon's per-code promotion codes job (None: not turned on): what the coupon page shows."""
+    if not coupon.stripe_job_id:
+        return None
+    return {"job_id": coupon.stripe_job_id, "status": coupon.stripe_job_status,
+            "total": int(coupon.stripe_job_total or 0), "done": int(coupon.stripe_job_done or 0),
+            "failed": int(coupon.stripe_job_failed or 0),
+            "errors": [line for line in (coupon.stripe_job_error or "").split("\n") if line],
+            "updated_at": coupon.stripe_job_updated_at.isoformat() if coupon.stripe_job_updated_at else None}
 
 
 def discount_label(coupon: CouponModel) -> str:
@@ -121,8 +135,10 @@ def use_url(workspace_id: str, coupon_id: str, token: str) -> str:
 
 class CouponService:
     def __init__(self, repository: CouponRepository, *, events: Any, zone_of: Callable[[str], str],
-                 subscribers: Any = None, stripe: Callable[[], Any] | None = None, signer: Any = None) -> None:
+                 subscribers: Any = None, stripe: Callable[[], Any] | None = None, signer: Any = None,
+                 queue: PlannerQueue | None = None) -> None:
         self.repository = repository
+        self.queue = queue  # PlannerQueue: a pool coupon's per-code promotion codes job (haishin.coupons.stripe_codes)
         # haishin.forms.tokens.LinkSigner: the friend's signed 使う page (``coupon("cpn_...", "url")``)
         self.signer = signer
         # () -> PaymentService: ``create_promotion_code`` (None when the workspace has no Stripe keys)
@@ -179,12 +195,12 @@ class CouponService:
 
         Keyed ``coupon:<ws>:<coupon>`` (per Stripe mode): a retry after a failure creates nothing twice in Stripe.
         ``required=False`` (on create): a workspace without Stripe keys just gets no promotion code."""
+        if coupon.mode == "pool":
+            return self.start_stripe_codes(workspace_id, coupon)
         if coupon.stripe_promotion_code_id:
             return coupon
-        if coupon.mode != "shared" or not coupon.shared_code:
-            raise ValidationFailed("Stripe のプロモーションコードを作れるのは共通コードのクーポンだけです "
-                                   "(個別コードは Stripe のプロモーションコード ID を手入力で連携してください)",
-                                   where="stripe")
+        if not coupon.shared_code:
+            raise ValidationFailed("共通コードが設定されていません", where="shared_code")
         until = coupon.valid_until
         if until is not None and until <= clock.now():
             raise ValidationFailed("有効期限が過ぎたクーポンは Stripe に登録できません", where="valid_until")
@@ -206,6 +222,42 @@ class CouponService:
                            where="stripe_promotion_code_id")
         self.repository.set_stripe_coupon(coupon, created["coupon_id"])
         return coupon
+
+    def start_stripe_codes(self, workspace_id: str, coupon: CouponModel) -> CouponModel:
+        """Turn on (or run again: 「再実行」) a pool coupon's per-code promotion codes: a new job on PlannerQueue that
+        creates a promotion code (``max_redemptions: 1``) for each usable code without one. Refused in Japanese
+        without Stripe keys, for an archived or expired coupon, or while the coupon's pool has no hand-linked code."""
+        if coupon.stripe_promotion_code_id:
+            raise ValidationFailed("このクーポンは Stripe のプロモーションコード "
+                                   f"{coupon.stripe_promotion_code_id} に手入力で連携されています "
+                                   "(個別コードごとに作るには連携を外してください)", where="stripe")
+        if coupon.archived:
+            raise ValidationFailed("アーカイブしたクーポンは Stripe に登録できません", where="archived")
+        until = coupon.valid_until
+        if until is not None and until <= clock.now():
+            raise ValidationFailed("有効期限が過ぎたクーポンは Stripe に登録できません", where="valid_until")
+        payments = self.stripe() if self.stripe else None
+        if payments is None or payments.promotion_code_writer(workspace_id) is None:
+            raise ValidationFailed("Stripe のキーが設定されていません (設定 > Stripe で登録してください)",
+                                   where="stripe")
+        self._queue_stripe_codes(workspace_id, coupon)
+        return coupon
+
+    def _queue_stripe_codes(self, workspace_id: str, coupon: CouponModel) -> None:
+        if self.queue is None:
+            raise ValidationFailed("ジョブのキューが設定されていません", where="stripe")
+        job_id = ids.new_id("cpj_")
+        self.repository.queue_stripe_job(coupon, job_id)
+        coupon.stripe_job_id, coupon.stripe_job_status = job_id, "queued"
+        self.queue.send({"kind": STRIPE_CODES_JOB, "workspace_id": workspace_id, "coupon_id": coupon.coupon_id,
+                         "job_id": job_id})
+
+    def _restripe(self, workspace_id: str, coupon_id: str) -> None:
+        """Codes added or withdrawn, the coupon (un)archived: a pool coupon with per-code promotion codes reconciles
+        them with a new job (which creates the new codes' and (de)activates the others')."""
+        coupon = self.get(workspace_id, coupon_id)
+        if coupon.mode == "pool" and coupon.stripe_job_id:
+            self._queue_stripe_codes(workspace_id, coupon)
 
     def update(self, workspace_id: str, coupon_id: str, patch: CouponPatch) -> CouponModel:
         coupon = self.get(workspace_id, coupon_id)
@@ -244,6 +296,8 @@ class CouponService:
         self._sync_stripe(workspace_id, coupon, renamed=coupon.name != before[0],
                           revalidated=coupon.valid_until != before[1],
                           archived_changed=bool(coupon.archived) != before[2])
+        if bool(coupon.archived) != before[2] and coupon.mode == "pool" and coupon.stripe_job_id and not patch.stripe:
+            self._queue_stripe_codes(workspace_id, coupon)  # archived: every code's promotion code deactivated
         return coupon
 
     def _sync_stripe(self, workspace_id: str, coupon: CouponModel, *, renamed: bool, revalidated: bool,
@@ -297,6 +351,8 @@ class CouponService:
             raise ValidationFailed(f"一度に取り込めるのは {MAX_IMPORT:,} 件までです", where="text")
         self._pool(workspace_id, coupon_id, len(codes))
         added, taken = self.repository.add_codes(workspace_id, coupon_id, codes)
+        if added:
+            self._restripe(workspace_id, coupon_id)
         return {"added": added, "duplicates": taken[:50], "duplicate_count": len(taken)}
 
     def generate_codes(self, workspace_id: str, coupon_id: str, request: GenerateIn) -> dict[str, Any]:
@@ -312,6 +368,8 @@ class CouponService:
             fresh = list(dict.fromkeys(generate_code(request.length, prefix) for _ in range(wanted)))
             got, _taken = self.repository.add_codes(workspace_id, coupon_id, fresh)
             added += got
+        if added:
+            self._restripe(workspace_id, coupon_id)
         return {"added": added}
 
     # ------------------------------------------------------------------ the message variable
@@ -530,8 +588,22 @@ class CouponService:
                              "subscriber_id": friend, "redemption_id": redemption_id, "source": source,
                              "amount": int(amount or 0)},
                             idempotency_key=f"coupon_redeemed:{coupon.coupon_id}:{redemption_id}")
+        if record.stripe_promotion_code_id and record.stripe_active:
+            self._retire_promotion(workspace_id, coupon, record)
         fresh = self.repository.get(workspace_id, coupon.coupon_id) or coupon
         return self._redemption_view(workspace_id, fresh, row, duplicate=False)
+
+    def _retire_promotion(self, workspace_id: str, coupon: CouponModel, record: CouponCodeModel) -> None:
+        """A pool code used at the counter: its Stripe promotion code is deactivated at once, so it cannot be used a
+        second time at Stripe Checkout. Stripe failing does not undo the redemption (logged; the next job of the
+        coupon deactivates it, since the job deactivates every used code's promotion code)."""
+        try:
+            writer = self.stripe().promotion_code_writer(workspace_id) if self.stripe else None
+            if writer is not None:
+                writer.set_active(str(record.stripe_promotion_code_id), False)
+                self.repository.set_code_stripe_active(coupon, record.code, False)
+        except ExternalServiceError as exc:
+            log.warning("coupon %s: promotion code of %s not deactivated: %s", coupon.coupon_id, record.code, exc)
 
     def redeem_checkout(self, workspace_id: str, data: dict[str, Any]) -> int:
         """A paid Stripe checkout that used promotion codes (``purchase_completed`` with ``promotion_codes``): one
@@ -541,22 +613,30 @@ class CouponService:
         session_id = str(data.get("checkout_session_id") or data.get("order_id") or "")
         recorded = 0
         for promo in data.get("promotion_codes") or []:
-            coupon = self.repository.by_stripe_promotion(workspace_id, str(promo))
-            if coupon is None or not session_id:
+            linked = self.repository.stripe_link(workspace_id, str(promo))
+            if linked is None or not session_id:
                 continue
+            coupon, pool_code = linked  # pool_code: the unique code this promotion code is the Stripe side of
             key = f"stripe-{session_id}"
             if self.repository.redemption(workspace_id, coupon.coupon_id, key) is not None:
                 continue
             friend = data.get("subscriber_id") or None
             row = CouponRedemptionModel(workspace_pk(workspace_id), f"cpnred#{coupon.coupon_id}#{key}",
                                         workspace_id=workspace_id, coupon_id=coupon.coupon_id, redemption_id=key,
-                                        code=str(promo), subscriber_id=friend, source="stripe",
+                                        code=pool_code or str(promo), subscriber_id=friend, source="stripe",
                                         amount=int(data.get("amount") or 0), actor="stripe", redeemed_at=clock.now())
-            if self.repository.redeem(row, unique_code=False, subscriber_id=None, per_friend_limit=0) != "ok":
+            outcome = self.repository.redeem(row, unique_code=pool_code is not None, subscriber_id=None,
+                                             per_friend_limit=0)
+            if outcome == "code_used" and pool_code is not None:
+                # used at the counter too before Stripe learnt it (the job deactivates used codes): the money moved,
+                # so the checkout is still recorded, without marking the code a second time
+                log.warning("coupon %s: code %s paid at Stripe after it was used", coupon.coupon_id, pool_code)
+                outcome = self.repository.redeem(row, unique_code=False, subscriber_id=None, per_friend_limit=0)
+            if outcome != "ok":
                 continue
             recorded += 1
             self.events.publish(workspace_id, "coupon_redeemed",
-                                {"coupon_id": coupon.coupon_id, "coupon_name": coupon.name, "code": str(promo),
+                                {"coupon_id": coupon.coupon_id, "coupon_name": coupon.name, "code": row.code,
                                  "subscriber_id": friend, "redemption_id": key, "source": "stripe",
                                  "amount": int(data.get("amount") or 0)},
                                 idempotency_key=f"coupon_redeemed:{coupon.coupon_id}:{key}")
@@ -582,7 +662,9 @@ class CouponService:
         out = []
         for record in self.repository.codes(workspace_id, coupon_id):
             out.append({"code": record.code, "assigned_to": record.assigned_to,
-                        "redeemed": record.redeemed_at is not None, "archived": bool(record.archived)})
+                        "redeemed": record.redeemed_at is not None, "archived": bool(record.archived),
+                        "stripe_promotion_code_id": record.stripe_promotion_code_id,
+                        "stripe_active": bool(record.stripe_active)})
             if len(out) >= limit:
                 break
         return out
@@ -617,6 +699,8 @@ class CouponService:
             if record is None or record.coupon_id != coupon_id:
                 raise ValidationFailed(f"コード「{code}」はこのクーポンのコードではありません", where="codes")
         archived = sum(1 for code in wanted if self.repository.archive_code(workspace_id, coupon_id, code) == "ok")
+        if archived:
+            self._restripe(workspace_id, coupon_id)
         return {"archived": archived, "coupon": self.view(workspace_id, self.get(workspace_id, coupon_id))}
 
     def undo_redemption(self, workspace_id: str, coupon_id: str, redemption_id: str, *, actor: str

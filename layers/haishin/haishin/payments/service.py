@@ -307,6 +307,16 @@ class PaymentService:
             percent_off=float(discount_value) if discount_type == "percent" else None, currency="jpy",
             max_redemptions=None, expires_at=expires_at, idempotency_key=f"{idempotency_key}:{mode}"))
 
+    def promotion_code_writer(self, workspace_id: str) -> PromotionCodeWriter | None:
+        """The workspace's active Stripe mode and key, bound once for a job that makes thousands of promotion codes
+        (``haishin.coupons.stripe_codes``); None when the workspace has no key for that mode."""
+        mode = self.keys.mode(workspace_id)
+        try:
+            key = self.keys.secret_key(workspace_id, mode)
+        except NotFound:
+            return None
+        return PromotionCodeWriter(self.collab.stripe_gateway(), key, mode)
+
     def sync_promotion_code(self, workspace_id: str, *, stripe_coupon_id: str, promotion_code_id: str,
                             name: str | None = None, active: bool | None = None,
                             replace_with: tuple[str, int | None, str] | None = None) -> str | None:
@@ -763,3 +773,29 @@ def _mode(value: str | None) -> Literal["test", "live"] | None:
 # order_sk and product_sk live in the repository; named here too for their callers (haishin.ownership, tests)
 __all__ = ["EVENT_TTL", "HANDLED", "REFUSED_LIVEMODE", "REVIEW_TTL", "UNMATCHED", "OneClickUnavailable",
            "PaymentService", "order_sk", "order_view", "product_sk"]
+
+
+
+class PromotionCodeWriter:
+    """Stripe calls for one pool coupon's per-code promotion codes, in one workspace's active mode. Idempotency keys
+    get the mode appended (a test-mode key never answers a live-mode call)."""
+
+    def __init__(self, gateway: Any, key: str, mode: str) -> None:
+        self.gateway = gateway
+        self.key = key
+        self.mode = mode
+
+    def create_coupon(self, *, name: str, discount_type: str, discount_value: int, idempotency_key: str) -> str:
+        return str(self.gateway.create_coupon(
+            self.key, name=name, amount_off=discount_value if discount_type == "amount" else None,
+            percent_off=float(discount_value) if discount_type == "percent" else None, currency="jpy",
+            idempotency_key=f"{idempotency_key}:{self.mode}"))
+
+    def create_code(self, *, stripe_coupon_id: str, code: str, expires_at: int | None, idempotency_key: str) -> str:
+        """One promotion code usable once (``max_redemptions: 1``): a unique code of a pool."""
+        return str(self.gateway.create_coupon_promotion_code(
+            self.key, coupon_id=stripe_coupon_id, code=code, max_redemptions=1, expires_at=expires_at,
+            idempotency_key=f"{idempotency_key}:{self.mode}"))
+
+    def set_active(self, promotion_code_id: str, active: bool) -> None:
+        self.gateway.set_promotion_code_active(self.key, promotion_code_id, active)
