@@ -14,6 +14,7 @@ from haishin import wiring
 from haishin.coupons import stripe_codes
 from haishin.coupons.models import CouponIn, CouponPatch, GenerateIn
 from haishin.errors import ExternalServiceError, ValidationFailed
+from haishin.render import RenderError
 from haishin_local.stripe_emulator.core import StripeApiError
 
 
@@ -107,6 +108,11 @@ def test_each_code_gets_its_own_promotion_code_and_a_checkout_redeems_exactly_th
     _, second = env.buy(env.product(amount=3000))
     with pytest.raises(StripeApiError, match="maximum number of times"):
         env.stripe.apply_promotion_code(second, codes[0])
+    # codes[0] was never handed out: it left the pool, so friends get the four others and never the used one
+    handed = {coupons.code_for(WS, coupon_id, f"sub_friend_{i}") for i in range(4)}
+    assert handed == set(codes[1:])
+    with pytest.raises(RenderError, match="残っていません"):
+        coupons.code_for(WS, coupon_id, "sub_friend_5")
 
 
 def test_a_code_used_at_the_counter_is_deactivated_in_stripe(env: Env) -> None:

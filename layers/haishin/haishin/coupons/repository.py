@@ -290,7 +290,8 @@ class CouponRepository:
                     tx.update(CouponCodeModel(pk, code_sk(code)),
                               actions=[CouponCodeModel.assigned_to.set(subscriber_id),
                                        CouponCodeModel.assigned_at.set(now)],
-                              condition=CouponCodeModel.assigned_to.does_not_exist())
+                              condition=CouponCodeModel.assigned_to.does_not_exist()
+                              & CouponCodeModel.redeemed_at.does_not_exist())
         except TransactWriteError as exc:
             if not condition_failed(exc):
                 raise
@@ -370,6 +371,8 @@ class CouponRepository:
                               actions=[CouponCodeModel.redeemed_count.add(1),
                                        CouponCodeModel.redeemed_at.set(record.redeemed_at)],
                               condition=CouponCodeModel.redeemed_at.does_not_exist())
+                    # used before it was handed out (typed at Stripe checkout): it leaves the free pool for good
+                    tx.delete(CouponFreeCodeModel(pk, free_prefix(coupon_id) + record.code))
                 if subscriber_id:
                     steps.append("limit")
                     tx.update(CouponAssignmentModel(pk, assignment_prefix(coupon_id) + subscriber_id),
