@@ -8,6 +8,7 @@ import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import type { ApiClient } from "../../api";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
@@ -31,7 +32,8 @@ export function CopyField({ label, text, testId, copyTestId }: { label: string; 
 export function ChannelSettingPanel<F extends object, C extends { channel_id: string }>(props: {
   channel: C;
   keys: "lg" | "lf";
-  setting: "login" | "liff";
+  /** The PUT that saves the setting (spelt out by each panel, so the API coverage check sees the operation). */
+  put: (api: ApiClient, body: Record<string, unknown>) => Promise<C>;
   testId: string;
   idPrefix: string;
   /** The value set now (shown in the badge); removing is offered only when there is one. */
@@ -53,11 +55,10 @@ export function ChannelSettingPanel<F extends object, C extends { channel_id: st
   const form = useForm(props.initial);
   const [saved, setSaved] = useState(false);
   const removing = useAction();
-  const url = `/api/channels/${props.channel.channel_id}/${props.setting}`;
   const save = async (e: Event) => {
     e.preventDefault();
     setSaved(false);
-    const c = await form.submit((v) => api.put<C>(url, props.body(v)));
+    const c = await form.submit((v) => props.put(api, props.body(v)));
     if (c) {
       props.onSaved?.(form);
       setSaved(true);
@@ -66,7 +67,7 @@ export function ChannelSettingPanel<F extends object, C extends { channel_id: st
   };
   const remove = () =>
     removing.run(async () => {
-      const c = await api.put<C>(url, props.removeBody);
+      const c = await props.put(api, props.removeBody);
       props.onRemoved?.(form);
       onChange(c);
     });

@@ -23,7 +23,7 @@ export function LiffPanel<C extends LiffChannel>({ channel, onChange }: { channe
       channel={channel}
       onChange={onChange}
       keys="lf"
-      setting="liff"
+      put={(api, body) => api.put<C>(`/api/channels/${channel.channel_id}/liff`, body)}
       testId="liff-app"
       idPrefix="liff"
       current={channel.liff_id}

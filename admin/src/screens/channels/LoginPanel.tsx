@@ -48,7 +48,7 @@ export function LoginPanel<C extends LoginChannel>({ channel, onChange }: { chan
       channel={channel}
       onChange={onChange}
       keys="lg"
-      setting="login"
+      put={(api, body) => api.put<C>(`/api/channels/${channel.channel_id}/login`, body)}
       testId="login-channel"
       idPrefix="login-channel"
       current={channel.login_channel_id}
