@@ -74,6 +74,10 @@ BODIES: dict[tuple[str, str], Any] = {
     ("put", "/api/seminars/{seminar_id}/registrations/{registration_id}/session"): {"session_id": "{session_id}"},
     ("put", "/api/seminars/{seminar_id}/registrations/{registration_id}/attendance"): {"attendance": "attended"},
     ("post", "/api/seminars/{seminar_id}/link"): {"subscriber_id": "{subscriber_id}"},
+    ("put", "/api/funnels/{funnel_id}"): {"name": "乗っ取り", "pages": [
+        {"page_id": "lp", "kind": "optin", "title": "乗っ取り", "blocks": []}]},
+    ("put", "/api/courses/{course_id}"): {"title": "乗っ取り", "chapters": []},
+    ("post", "/api/courses/{course_id}/grants"): {"subscriber_id": "{subscriber_id}"},
 }
 
 
@@ -190,6 +194,15 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
                                 "staff_id"),
     }
     ids.update({k: v for k, v in booking_ids.items() if v})
+    funnel = owner.call("post", "/api/funnels", {"name": "デモファネル", "pages": [
+        {"page_id": "lp", "kind": "optin", "title": "デモLP", "blocks": [{"type": "heading", "text": "デモ"}]}]})[1]
+    if isinstance(funnel, dict) and funnel.get("funnel_id"):
+        ids.update(funnel_id=funnel["funnel_id"], page_id="lp")
+    course_id = _try_create(owner, "/api/courses", {"title": "デモ講座", "chapters": [
+        {"title": "第1章", "lessons": [{"title": "はじめに", "body": "ようこそ"}]}]}, "course_id")
+    if course_id:
+        ids["course_id"] = course_id
+    ids.setdefault("redemption_id", "cpr_01M8360000000000000000DEMO")  # another workspace's redemption is 404
     ids.setdefault("booking_id", "bkg_01M8360000000000000000DEMO")  # another workspace's booking is 404 either way
     ids.setdefault("job_id", "rmj_01M8360000000000000000DEMO")  # a rich menu re-link job: another workspace's is 404
     secrets = {s["display_name"] for s in subscribers if s.get("display_name")}
@@ -203,6 +216,7 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
         f"/api/subscribers/{ids['subscriber_id']}", f"/api/scenarios/{ids['scenario_id']}",
         f"/api/forms/{ids['form_id']}", f"/api/channels/{DEMO_CHANNEL_ID}", "/api/tags", "/api/fields",
         "/api/operators", "/api/segments", "/api/broadcasts", "/api/lists", "/api/auto-replies", "/api/senders",
+        "/api/funnels", "/api/courses",
     )}
     yield Demo(system=local_system, ids=ids, secrets=secrets, reread=reread)
 
