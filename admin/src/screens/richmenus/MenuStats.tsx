@@ -16,20 +16,6 @@ import { AreaCanvas } from "./AreaCanvas";
 import { useStoredImage } from "./image";
 import type { MenuStats, RichMenu } from "./model";
 
-const TOKYO_DAY: Intl.DateTimeFormatOptions = { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit" };
-
-/** The Japan date of `d` as YYYY-MM-DD: the API counts taps per Japan day (before 09:00 JST the UTC date is yesterday). */
-function day(d: Date): string {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", TOKYO_DAY).formatToParts(d).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day}`;
-}
-
-/** The last 30 Japan days, today included. */
-export function defaultRange(now = new Date()): { since: string; until: string } {
-  const since = new Date(now.getTime() - 29 * 86_400_000);
-  return { since: day(since), until: day(now) };
-}
-
 function Insight({ insight }: { insight: Record<string, unknown> | null }) {
   if (!insight)
     return (
@@ -61,10 +47,14 @@ function measured(n: number, isMeasured: boolean | undefined) {
 }
 
 export function StatsView({ menu }: { menu: RichMenu }) {
-  const [range, setRange] = useState(defaultRange);
-  const stats = useApiGet<MenuStats>(`/api/rich-menus/${menu.id}/stats?since=${range.since}&until=${range.until}`, [range.since, range.until]);
+  // no range of our own at first: the API answers for the last 30 Japan days by the system's clock (which tests and
+  // the local system can move), and the date inputs start from the range it used
+  const [chosen, setRange] = useState<{ since: string; until: string } | null>(null);
+  const query = chosen ? `?since=${chosen.since}&until=${chosen.until}` : "";
+  const stats = useApiGet<MenuStats>(`/api/rich-menus/${menu.id}/stats${query}`, [query]);
   const image = useStoredImage(menu.id, !!menu.image, menu.updated_at);
   const s = stats.data;
+  const range = chosen ?? { since: s?.since ?? "", until: s?.until ?? "" };
   const byIndex = new Map((s?.areas ?? []).map((a) => [a.index, a]));
   return (
     <>
