@@ -27,6 +27,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _sockets_allowed() -> Iterator[None]:
     """Undo pytest-socket's --disable-socket (if given globally): e2e needs loopback sockets."""
     pytest_socket.enable_socket()
+    yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _step_tick_starts_at_now() -> Iterator[None]:
+    """Each journey starts with the step tick at the current minute, as on a fresh system. The journeys share one
+    system and one clock, and an earlier journey's jump of days (a drip lesson, a period end) leaves the tick's
+    watermark days behind: it catches up 8 hours per tick (tests/integration/test_step_on_time.py), minutes of
+    DynamoDB Local queries before a later journey's reminder is due. Due pointers of finished journeys in the
+    skipped minutes are theirs, never read again."""
+    system = _shared.get("system")
+    if system is not None:
+        now = system.clock.now() - timedelta(minutes=1)
+        system.client("dynamodb").put_item(TableName="WorkspaceTable", Item={
+            "pk": {"S": "system"}, "sk": {"S": "step_tick_watermark"},
+            "minute": {"S": now.strftime("%Y-%m-%dT%H:%M")},
+            "updated_at": {"S": now.strftime("%Y-%m-%dT%H:%M:%S.%f+0000")}})
     yield
 
 
