@@ -165,7 +165,7 @@ def test_shared_coupon_code_typed_at_stripe_checkout_discounts_and_counts(
                {"subscriber_id": friend["subscriber_id"]})
 
     # the Stripe stand-in is shared by every journey of the run: count only the payments made here
-    before = {k for k, o in system.stripe_emulator.objects.items() if o.get("object") == "payment_intent"}
+    mark = system.stripe_emulator.mark()
     page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(link["url"])
@@ -184,8 +184,7 @@ def test_shared_coupon_code_typed_at_stripe_checkout_discounts_and_counts(
     page.get_by_role("button", name="支払う / Pay").click()
     page.get_by_text("お支払いが完了しました").wait_for()
     system.drain()
-    paid = [o for k, o in system.stripe_emulator.objects.items()
-            if o.get("object") == "payment_intent" and k not in before]
+    paid = system.stripe_emulator.made("payment_intent", since=mark)
     assert [p["amount"] for p in paid] == [8000]
 
     admin = f"{system.base_url}/admin/"
@@ -320,7 +319,7 @@ def test_pool_codes_become_single_use_stripe_promotion_codes_through_the_planner
     page.locator("[data-testid=cp-stripe-job][data-status=done]").wait_for(timeout=15000)
     assert "3 / 3 件" in page.get_by_test_id("cp-stripe-job-text").inner_text()
     snap("stripe-pool-done")
-    promos = {o["code"]: o for o in system.stripe_emulator.objects.values() if o.get("object") == "promotion_code"}
+    promos = {o["code"]: o for o in system.stripe_emulator.made("promotion_code")}
     assert all(promos[c]["max_redemptions"] == 1 for c in codes)
 
     product = api(system, "POST", "/api/products", {"name": "個別クーポンの講座", "amount": 3000})

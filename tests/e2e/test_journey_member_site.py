@@ -90,7 +90,7 @@ def test_buy_log_in_by_link_drip_unlocks_complete_refund_ends_at_period_end(
 
     # the buyer pays on a phone (the public purchase page, then the Stripe stand-in's checkout)
     # the Stripe stand-in is shared by every journey of the run: only this purchase's invoice counts below
-    invoices_before = {k for k, o in system.stripe_emulator.objects.items() if o.get("object") == "invoice"}
+    mark = system.stripe_emulator.mark()
     page.set_viewport_size(PHONE)
     page.goto(f"{system.base_url}/p/{product_id}")
     page.locator("button[type=submit]").first.click()
@@ -136,8 +136,7 @@ def test_buy_log_in_by_link_drip_unlocks_complete_refund_ends_at_period_end(
 
     # refund: access lasts to the end of the paid month, then ends
     emulator = system.stripe_emulator
-    (invoice,) = [o for k, o in list(emulator.objects.items())
-                  if o.get("object") == "invoice" and k not in invoices_before]
+    (invoice,) = emulator.made("invoice", since=mark)
     emulator.refund_order_payment(invoice_id=invoice["id"])
     system.drain(timeout=120)
     (member,) = api("GET", f"/api/courses/{course_id}/members")["members"]

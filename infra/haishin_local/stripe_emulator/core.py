@@ -165,6 +165,18 @@ class StripeState:
             raise StripeApiError(401, "Invalid API Key provided.", "invalid_request_error")
         return key
 
+    def mark(self) -> int:
+        """How many objects exist now: ``made(kind, since=mark)`` lists only the ones made later (tests sharing one
+        stand-in look at their own objects; objects are never removed, and a dict keeps insertion order)."""
+        with self._lock:
+            return len(self.objects)
+
+    def made(self, kind: str, *, since: int = 0) -> list[Json]:
+        """The objects of ``kind`` (``payment_intent``, ``invoice``, ...) made after ``since`` (a ``mark()``), oldest
+        first."""
+        with self._lock:
+            return [o for o in list(self.objects.values())[since:] if o.get("object") == kind]
+
     def get(self, object_id: str, kind: str | None = None) -> Json:
         obj = self.objects.get(object_id)
         if obj is None or (kind and obj.get("object") != kind):

@@ -138,3 +138,13 @@ def test_reverse_and_duplicate_delivery(emulator: StripeEmulator, receiver: Any)
     ids = [json.loads(b)["id"] for b, _ in received]
     assert ids == [e["id"] for e in sent for _ in range(2)]
     assert received[0][1].count("v1=") == 2  # one v1 per endpoint secret (rotation)
+
+
+def test_made_since_a_mark_lists_only_later_objects_of_the_kind(emulator: StripeEmulator) -> None:
+    first = emulator.create_customer({"email": "before@example.com"})
+    mark = emulator.mark()
+    later = emulator.create_customer({"email": "after@example.com"})
+    price = emulator.create_price({"currency": "jpy", "unit_amount": 500, "product_data": {"name": "x"}})
+    assert [c["id"] for c in emulator.made("customer", since=mark)] == [later["id"]]
+    assert [c["id"] for c in emulator.made("customer")] == [first["id"], later["id"]]
+    assert [p["id"] for p in emulator.made("price", since=mark)] == [price["id"]]
