@@ -227,11 +227,13 @@ class Services:
             # the rich menu re-linker after conversions: a tag change re-links the friend's menu (FriendMenus);
             # a Stripe checkout with a coupon's promotion code records its redemption; partners attribute purchases
             # and registrations; seminars confirm a paid seat (or cancel a refunded one), bookings a paid held
-            # booking. Coupons, partners, seminars and bookings late: they are built from services that publish here.
+            # booking; funnels count a paid order on the page that sold it. Coupons, partners, seminars, bookings and
+            # funnels late: they are built from services that publish here.
             return EventFanout(self.webhooks, self.conversions, self.friend_menus,
                                LateListener(lambda: CheckoutRedemptions(self.coupons)),
                                LateListener(lambda: self.partners), LateListener(lambda: self.seminars),
-                               LateListener(lambda: self.members), LateListener(lambda: self.bookings))
+                               LateListener(lambda: self.members), LateListener(lambda: self.bookings),
+                               LateListener(lambda: self.funnels))
 
         return self._one("events", build)
 

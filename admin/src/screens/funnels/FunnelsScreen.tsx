@@ -2,21 +2,30 @@
  * ファネル (funnels): the list, the builder (name, status, the scenario an opt-in starts, ordered pages and their
  * blocks), each page's preview and public URL, and the stats per page and A/B variant.
  * The preview is the server's own rendering of the page shown in an iframe with an empty `sandbox` (a unique origin,
- * no script runs), so nothing a page holds can act in the admin. A/B variants are kept as the API has them.
+ * no script runs), so nothing a page holds can act in the admin. A page's A/B variants (B-D: own title, blocks and
+ * weight) are edited under the page; "adopt" makes a variant the page's own content (saved with the funnel). Offer
+ * pages (upsell / downsell) show what the visitor sees: the one-click button's label and the fixed decline link.
  * Routes: #/funnels, #/funnels/new, #/funnels/<id>.
  */
 import { useState } from "preact/hooks";
 import { CardList } from "../../components/CardList";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { SelectField, TextField } from "../../components/Field";
+import { ConfirmButton } from "../../components/ConfirmButton";
+import { FieldError, SelectField, TextField } from "../../components/Field";
 import { EditorShell, ListScreen, type ResourceKind, useApiGet, useApiList } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t, type DictKey } from "../../i18n";
-import { fieldErrors } from "../../lib/problems";
+import { type FieldErrors, fieldErrors } from "../../lib/problems";
 import { useForm } from "../../lib/useForm";
 import { href, navigate, useRoute } from "../../router";
 
 type Block = Record<string, unknown> & { type: string };
+
+export interface Variant {
+  title: string;
+  blocks: Block[];
+  weight: number;
+}
 
 interface Page {
   page_id: string;
@@ -24,7 +33,7 @@ interface Page {
   title: string;
   blocks: Block[];
   weight?: number;
-  variants?: unknown[];
+  variants?: Variant[];
 }
 
 export interface Funnel {
@@ -43,13 +52,28 @@ interface StatRow {
   visitors: number;
   optins: number;
   checkouts: number;
+  purchases: number;
+  revenue: number;
+  refunded: number;
   optin_rate: number;
   checkout_rate: number;
+  purchase_rate: number;
+  revenue_per_visitor: number;
+}
+
+interface Verdict {
+  goal: string;
+  message: string;
+  leader: string | null;
+  significant: boolean;
 }
 
 interface Stats {
-  pages: { page_id: string; title: string; variants: StatRow[]; abtest?: { message: string } }[];
+  pages: { page_id: string; title: string; variants: StatRow[]; abtest?: Verdict; revenue_abtest?: Verdict }[];
 }
+
+const LABELS = ["A", "B", "C", "D"] as const;
+const OFFERS = new Set(["upsell", "downsell"]);
 
 const FUNNELS: ResourceKind = { path: "/funnels", title: "nav.funnels", lead: "screen.funnels.lead", newLabel: "fn.new", testId: "funnel" };
 const KINDS = ["optin", "thankyou", "sales", "checkout", "upsell", "downsell", "thanks"] as const;
@@ -76,7 +100,7 @@ export const BLOCK_FIELDS: Record<string, FieldSpec[]> = {
   ],
   faq: [["faq_text", "fn.f.faq", "textarea"]],
   testimonial: [["quote", "fn.f.quote", "textarea"], ["name", "fn.f.name"]],
-  product: [["product_id", "fn.f.product_id"]],
+  product: [["product_id", "fn.f.product_id"], ["button_label", "fn.f.button_label"]],
 };
 
 const NEW_BLOCK: Record<string, Block> = {
@@ -89,7 +113,7 @@ const NEW_BLOCK: Record<string, Block> = {
   countdown: { type: "countdown", mode: "evergreen", ends_at: "", minutes: 60 },
   faq: { type: "faq", faq_text: "" },
   testimonial: { type: "testimonial", quote: "", name: "" },
-  product: { type: "product", product_id: "" },
+  product: { type: "product", product_id: "", button_label: "購入手続きへ進む" },
 };
 
 interface Values {
@@ -119,15 +143,31 @@ export function funnelBody(v: Values) {
     name: v.name,
     status: v.status,
     scenario_id: v.scenario_id.trim(),
-    pages: v.pages.map((p) => ({ ...p, blocks: p.blocks.map(block) })),
+    pages: v.pages.map((p) => ({
+      ...p,
+      blocks: p.blocks.map(block),
+      variants: (p.variants ?? []).map((x) => ({ ...x, weight: Number(x.weight) || 0, blocks: x.blocks.map(block) })),
+    })),
   };
+}
+
+/** "Adopt" variant `n` (1 = B): its title and blocks become the page's own and the test ends (saved with the funnel). */
+export function adoptVariant(page: Page, n: number): Page {
+  const won = page.variants?.[n - 1];
+  if (!won) return page;
+  return { ...page, title: won.title, blocks: won.blocks, weight: 1, variants: [] };
 }
 
 function toValues(f: Funnel | null): Values {
   if (!f) return { name: "", status: "draft", scenario_id: "", pages: [{ page_id: "lp", kind: "optin", title: "", blocks: [] }] };
   const block = (b: Block): Block =>
     b.type === "faq" ? { type: "faq", faq_text: ((b.items as { q: string; a: string }[]) ?? []).map((i) => `${i.q}|${i.a}`).join("\n") } : b;
-  return { name: f.name, status: f.status, scenario_id: f.scenario_id, pages: f.pages.map((p) => ({ ...p, blocks: p.blocks.map(block) })) };
+  return {
+    name: f.name,
+    status: f.status,
+    scenario_id: f.scenario_id,
+    pages: f.pages.map((p) => ({ ...p, blocks: p.blocks.map(block), variants: (p.variants ?? []).map((x) => ({ ...x, blocks: x.blocks.map(block) })) })),
+  };
 }
 
 function FunnelList() {
@@ -152,16 +192,27 @@ function FunnelList() {
   );
 }
 
-function BlockEditor({ block, where, onChange, onRemove }: { block: Block; where: string; onChange: (b: Block) => void; onRemove: () => void }) {
+/** Where a block sits, in both ways the API names it: the body's check (`pages.0.variants.1.blocks.2.text.text`,
+ * with the block type) and the service's (`pages[0].variants[1].blocks[2]`). */
+interface Place {
+  dotted: string;
+  bracketed: string;
+}
+
+function BlockEditor({ block, place, err, onChange, onRemove }: { block: Block; place: Place; err: FieldErrors; onChange: (b: Block) => void; onRemove: () => void }) {
+  const fields = BLOCK_FIELDS[block.type] ?? [];
+  const fieldError = (key: string) => err.at(`${place.dotted}.${block.type}.${key}`) ?? err.at(`${place.dotted}.${key}`);
+  const known = new Set(fields.map(([key]) => fieldError(key)).filter(Boolean));
+  const blockError = [err.at(place.bracketed, false), err.at(`${place.dotted}.${block.type}`, false), err.at(place.dotted, false)].find((m) => m && !known.has(m));
   return (
     <fieldset class="card form" data-testid="funnel-block">
       <legend>{t(`fn.block.${block.type}` as DictKey)}</legend>
-      {(BLOCK_FIELDS[block.type] ?? []).map(([key, label, kind]) => {
+      {fields.map(([key, label, kind]) => {
         const value = String(block[key] ?? "");
         const set = (x: string) => onChange({ ...block, [key]: kind === "number" ? Number(x) : x });
-        const name = `${where}.${key}`;
+        const name = `${place.dotted}.${key}`;
         if (Array.isArray(kind)) {
-          return <SelectField key={key} label={t(label)} name={name} value={value} options={kind.map(([v, l]) => [v, t(l)] as [string, string])} onValue={set} />;
+          return <SelectField key={key} label={t(label)} name={name} value={value} error={fieldError(key)} options={kind.map(([v, l]) => [v, t(l)] as [string, string])} onValue={set} />;
         }
         return (
           <TextField
@@ -169,6 +220,7 @@ function BlockEditor({ block, where, onChange, onRemove }: { block: Block; where
             label={t(label)}
             name={name}
             testId={`funnel-${key}`}
+            error={fieldError(key)}
             rows={kind === "textarea" ? 3 : undefined}
             type={kind === "number" ? "number" : kind === "datetime" ? "datetime-local" : undefined}
             value={kind === "datetime" ? value.slice(0, 16) : value}
@@ -176,6 +228,7 @@ function BlockEditor({ block, where, onChange, onRemove }: { block: Block; where
           />
         );
       })}
+      <FieldError text={blockError} name={place.dotted} />
       <button type="button" class="btn btn--ghost btn--small" onClick={onRemove}>
         {t("fn.block.remove")}
       </button>
@@ -183,24 +236,102 @@ function BlockEditor({ block, where, onChange, onRemove }: { block: Block; where
   );
 }
 
-function PageEditor({ page, index, onChange, onRemove }: { page: Page; index: number; onChange: (p: Page) => void; onRemove: () => void }) {
+/** The blocks of a page or of one of its variants, and "add block". */
+function BlocksEditor({ blocks, place, err, onChange }: { blocks: Block[]; place: Place; err: FieldErrors; onChange: (blocks: Block[]) => void }) {
   const [adding, setAdding] = useState<string>("heading");
-  const setBlock = (i: number) => (b: Block) => onChange({ ...page, blocks: page.blocks.map((x, j) => (j === i ? b : x)) });
   return (
-    <section class="card form" data-testid="funnel-page">
-      <TextField label={t("fn.page.id")} name={`pages.${index}.page_id`} testId="funnel-page-id" value={page.page_id} maxLength={40} onValue={(x) => onChange({ ...page, page_id: x })} />
-      <SelectField label={t("fn.page.kind")} name={`pages.${index}.kind`} value={page.kind} options={KINDS.map((k) => [k, t(`fn.kind.${k}` as DictKey)] as [string, string])} onValue={(x) => onChange({ ...page, kind: x })} />
-      <TextField label={t("fn.page.title")} name={`pages.${index}.title`} testId="funnel-page-title" value={page.title} maxLength={100} onValue={(x) => onChange({ ...page, title: x })} />
-      <h3>{t("fn.blocks")}</h3>
-      {page.blocks.map((b, i) => (
-        <BlockEditor key={i} block={b} where={`pages.${index}.blocks.${i}`} onChange={setBlock(i)} onRemove={() => onChange({ ...page, blocks: page.blocks.filter((_, j) => j !== i) })} />
+    <>
+      {blocks.map((b, i) => (
+        <BlockEditor
+          key={i}
+          block={b}
+          place={{ dotted: `${place.dotted}.blocks.${i}`, bracketed: `${place.bracketed}.blocks[${i}]` }}
+          err={err}
+          onChange={(x) => onChange(blocks.map((y, j) => (j === i ? x : y)))}
+          onRemove={() => onChange(blocks.filter((_, j) => j !== i))}
+        />
       ))}
       <div class="row">
-        <SelectField label={t("fn.block.add")} name={`pages.${index}.add`} testId="funnel-block-type" value={adding} options={BLOCKS.map((k) => [k, t(`fn.block.${k}` as DictKey)] as [string, string])} onValue={setAdding} />
-        <button type="button" class="btn btn--small" data-testid="funnel-block-add" onClick={() => onChange({ ...page, blocks: [...page.blocks, { ...(NEW_BLOCK[adding] ?? NEW_BLOCK.heading!) }] })}>
+        <SelectField label={t("fn.block.add")} name={`${place.dotted}.add`} testId="funnel-block-type" value={adding} options={BLOCKS.map((k) => [k, t(`fn.block.${k}` as DictKey)] as [string, string])} onValue={setAdding} />
+        <button type="button" class="btn btn--small" data-testid="funnel-block-add" onClick={() => onChange([...blocks, { ...(NEW_BLOCK[adding] ?? NEW_BLOCK.heading!) }])}>
           {t("fn.block.add")}
         </button>
       </div>
+    </>
+  );
+}
+
+/** An upsell / downsell page as the visitor sees it: the one-click button's label and the fixed decline link. */
+function OfferSummary({ page }: { page: Page }) {
+  const product = page.blocks.find((b) => b.type === "product");
+  return (
+    <div class="notice" data-testid="funnel-offer">
+      <p>{t("fn.offer.lead")}</p>
+      {product ? (
+        <p>
+          {t("fn.offer.buy")}: <strong data-testid="funnel-offer-button">{String(product.button_label || "購入手続きへ進む")}</strong> · {t("fn.offer.decline")}: <strong>いいえ、けっこうです</strong>
+        </p>
+      ) : (
+        <p>{t("fn.offer.noProduct")}</p>
+      )}
+    </div>
+  );
+}
+
+function VariantsEditor({ page, index, err, onChange }: { page: Page; index: number; err: FieldErrors; onChange: (p: Page) => void }) {
+  const variants = page.variants ?? [];
+  const setVariant = (n: number, x: Variant) => onChange({ ...page, variants: variants.map((y, j) => (j === n ? x : y)) });
+  return (
+    <section class="card form" data-testid="funnel-variants">
+      <h3>{t("fn.ab")}</h3>
+      <p class="muted">{t("fn.ab.lead")}</p>
+      {variants.length > 0 && (
+        <TextField label={t("fn.ab.weightA")} name={`pages.${index}.weight`} testId="funnel-weight-a" type="number" value={String(page.weight ?? 1)} error={err.at(`pages.${index}.weight`)} onValue={(x) => onChange({ ...page, weight: Number(x) })} />
+      )}
+      {variants.map((x, n) => {
+        const label = LABELS[n + 1]!;
+        const dotted = `pages.${index}.variants.${n}`;
+        return (
+          <fieldset key={n} class="card form" data-testid="funnel-variant" data-label={label}>
+            <legend>{t("fn.ab.variant")} {label}</legend>
+            <TextField label={t("fn.page.title")} name={`${dotted}.title`} testId="funnel-variant-title" value={x.title} maxLength={100} error={err.at(`${dotted}.title`)} onValue={(v) => setVariant(n, { ...x, title: v })} />
+            <TextField label={t("fn.ab.weight")} name={`${dotted}.weight`} testId="funnel-variant-weight" type="number" value={String(x.weight)} error={err.at(`${dotted}.weight`)} onValue={(v) => setVariant(n, { ...x, weight: Number(v) })} />
+            <BlocksEditor blocks={x.blocks} place={{ dotted, bracketed: `pages[${index}].variants[${n}]` }} err={err} onChange={(blocks) => setVariant(n, { ...x, blocks })} />
+            <FieldError text={err.at(dotted, false) ?? err.at(`pages[${index}].variants[${n}]`, false)} name={dotted} />
+            <div class="row">
+              <ConfirmButton label={t("fn.ab.adopt")} confirmLabel={t("fn.ab.adopt.yes")} question={t("fn.ab.adopt.q")} testId="funnel-variant-adopt" onConfirm={() => onChange(adoptVariant(page, n + 1))} />
+              <button type="button" class="btn btn--ghost btn--small" data-testid="funnel-variant-remove" onClick={() => onChange({ ...page, variants: variants.filter((_, j) => j !== n) })}>
+                {t("fn.ab.remove")}
+              </button>
+            </div>
+          </fieldset>
+        );
+      })}
+      {variants.length < 3 && (
+        <button
+          type="button"
+          class="btn btn--small"
+          data-testid="funnel-variant-add"
+          onClick={() => onChange({ ...page, variants: [...variants, { title: page.title, blocks: page.blocks.map((b) => ({ ...b })), weight: 1 }] })}
+        >
+          {t("fn.ab.add")}
+        </button>
+      )}
+    </section>
+  );
+}
+
+function PageEditor({ page, index, err, onChange, onRemove }: { page: Page; index: number; err: FieldErrors; onChange: (p: Page) => void; onRemove: () => void }) {
+  return (
+    <section class="card form" data-testid="funnel-page">
+      <TextField label={t("fn.page.id")} name={`pages.${index}.page_id`} testId="funnel-page-id" value={page.page_id} maxLength={40} error={err.at(`pages.${index}.page_id`)} onValue={(x) => onChange({ ...page, page_id: x })} />
+      <SelectField label={t("fn.page.kind")} name={`pages.${index}.kind`} value={page.kind} options={KINDS.map((k) => [k, t(`fn.kind.${k}` as DictKey)] as [string, string])} onValue={(x) => onChange({ ...page, kind: x })} />
+      <TextField label={t("fn.page.title")} name={`pages.${index}.title`} testId="funnel-page-title" value={page.title} maxLength={100} error={err.at(`pages.${index}.title`)} onValue={(x) => onChange({ ...page, title: x })} />
+      {OFFERS.has(page.kind) && <OfferSummary page={page} />}
+      <h3>{(page.variants ?? []).length ? `${t("fn.blocks")} (${t("fn.ab.variant")} A)` : t("fn.blocks")}</h3>
+      <BlocksEditor blocks={page.blocks} place={{ dotted: `pages.${index}`, bracketed: `pages[${index}]` }} err={err} onChange={(blocks) => onChange({ ...page, blocks })} />
+      <FieldError text={err.at(`pages.${index}`, false) ?? err.at(`pages[${index}]`, false)} name={`pages.${index}`} />
+      <VariantsEditor page={page} index={index} err={err} onChange={onChange} />
       <button type="button" class="btn btn--ghost btn--small" onClick={onRemove}>
         {t("fn.page.remove")}
       </button>
@@ -239,12 +370,21 @@ function FunnelEditor({ funnel, onSaved }: { funnel: Funnel | null; onSaved?: ()
           onValue={(x) => form.set("status", x)}
         />
         <TextField label={t("fn.scenario")} name="scenario_id" testId="funnel-scenario" value={v.scenario_id} maxLength={64} error={err.at("scenario_id")} onValue={(x) => form.set("scenario_id", x)} />
+        {v.scenario_id.trim() && (
+          // each step of the funnel's scenario is A/B tested in the scenario editor (docs/production/stepab.md)
+          <p class="muted">
+            <a href={href(`/scenarios/${encodeURIComponent(v.scenario_id.trim())}`)} data-testid="funnel-step-ab">
+              {t("fn.stepAb")}
+            </a>
+          </p>
+        )}
       </section>
       <h2>{t("fn.pages")}</h2>
       {v.pages.map((p, i) => (
-        <PageEditor key={i} page={p} index={i} onChange={setPage(i)} onRemove={() => form.set("pages", v.pages.filter((_, j) => j !== i))} />
+        <PageEditor key={i} page={p} index={i} err={err} onChange={setPage(i)} onRemove={() => form.set("pages", v.pages.filter((_, j) => j !== i))} />
       ))}
-      <button type="button" class="btn btn--small" data-testid="funnel-page-add" onClick={() => form.set("pages", [...v.pages, { page_id: `p${v.pages.length + 1}`, kind: "thanks", title: "", blocks: [] }])}>
+      <FieldError text={err.at("pages", false)} name="pages" />
+      <button type="button" class="btn btn--small" data-testid="funnel-page-add" onClick={() => form.set("pages", [...v.pages, { page_id: `p${v.pages.length + 1}`, kind: "thanks", title: "", blocks: [], variants: [] }])}>
         {t("fn.page.add")}
       </button>
     </EditorShell>
@@ -261,42 +401,61 @@ function Preview({ funnelId, pageId }: { funnelId: string; pageId: string }) {
 function FunnelStats({ id }: { id: string }) {
   const got = useApiGet<Stats>(`/api/funnels/${id}/stats`);
   const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+  const yen = (x: number) => `¥${Math.round(x).toLocaleString("ja-JP")}`;
   return (
     <section class="card" data-testid="funnel-stats">
       <h2 class="card__title">{t("fn.stats")}</h2>
       <ErrorNotice error={got.error} onDismiss={() => got.setError(null)} />
-      <table class="table">
-        <thead>
-          <tr>
-            <th>{t("fn.stats.page")}</th>
-            <th>{t("fn.stats.variant")}</th>
-            <th>{t("fn.stats.visitors")}</th>
-            <th>{t("fn.stats.optins")}</th>
-            <th>{t("fn.stats.optinRate")}</th>
-            <th>{t("fn.stats.checkouts")}</th>
-            <th>{t("fn.stats.checkoutRate")}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(got.data?.pages ?? []).flatMap((p) =>
-            p.variants.map((r) => (
-              <tr key={`${p.page_id}-${r.variant}`} data-testid="funnel-stat-row">
-                <td>{p.page_id}</td>
-                <td>{r.variant}</td>
-                <td>{r.visitors}</td>
-                <td>{r.optins}</td>
-                <td>{pct(r.optin_rate)}</td>
-                <td>{r.checkouts}</td>
-                <td>{pct(r.checkout_rate)}</td>
-              </tr>
-            )),
-          )}
-        </tbody>
-      </table>
+      <div class="scroll-x">
+        <table class="table">
+          <thead>
+            <tr>
+              <th>{t("fn.stats.page")}</th>
+              <th>{t("fn.stats.variant")}</th>
+              <th class="num">{t("fn.stats.visitors")}</th>
+              <th class="num">{t("fn.stats.optins")}</th>
+              <th class="num">{t("fn.stats.optinRate")}</th>
+              <th class="num">{t("fn.stats.checkouts")}</th>
+              <th class="num">{t("fn.stats.purchases")}</th>
+              <th class="num">{t("fn.stats.purchaseRate")}</th>
+              <th class="num">{t("fn.stats.revenue")}</th>
+              <th class="num">{t("fn.stats.rpv")}</th>
+              <th class="num">{t("fn.stats.refunded")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(got.data?.pages ?? []).flatMap((p) =>
+              p.variants.map((r) => (
+                <tr key={`${p.page_id}-${r.variant}`} data-testid="funnel-stat-row" data-page={p.page_id} data-variant={r.variant}>
+                  <td>{p.page_id}</td>
+                  <td>{r.variant}</td>
+                  <td class="num" data-testid="funnel-stat-visitors">{r.visitors}</td>
+                  <td class="num">{r.optins}</td>
+                  <td class="num">{pct(r.optin_rate)}</td>
+                  <td class="num">{r.checkouts}</td>
+                  <td class="num" data-testid="funnel-stat-purchases">{r.purchases}</td>
+                  <td class="num">{pct(r.purchase_rate)}</td>
+                  <td class="num" data-testid="funnel-stat-revenue">{yen(r.revenue)}</td>
+                  <td class="num">{yen(r.revenue_per_visitor)}</td>
+                  <td class="num">{r.refunded ? yen(r.refunded) : "—"}</td>
+                </tr>
+              )),
+            )}
+          </tbody>
+        </table>
+      </div>
       {(got.data?.pages ?? []).filter((p) => p.abtest).map((p) => (
-        <p key={p.page_id} class="muted">
-          {p.page_id}: {p.abtest?.message}
-        </p>
+        <div key={p.page_id} data-testid="funnel-verdict">
+          <p class={`notice ${p.abtest?.significant ? "notice--info" : ""}`}>
+            {p.page_id} ({p.abtest?.goal === "purchases" ? t("fn.stats.purchaseRate") : t("fn.stats.optinRate")}): {p.abtest?.message}
+          </p>
+          {p.revenue_abtest && (
+            <p class={`notice ${p.revenue_abtest.significant ? "notice--info" : ""}`}>
+              {p.page_id} ({t("fn.stats.rpv")}): {p.revenue_abtest.message}
+            </p>
+          )}
+          {p.abtest?.leader && p.abtest.leader !== "A" && <p class="muted">{t("fn.ab.adoptHint")}</p>}
+        </div>
       ))}
     </section>
   );

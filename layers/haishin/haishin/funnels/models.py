@@ -2,7 +2,10 @@
 
 - funnel: pk ``ws#<workspace_id>`` sk ``fn#<funnel_id>`` (the definition: haishin.funnels.inputs.FunnelIn as JSON)
 - stats:  pk ``fn#<workspace_id>#<funnel_id>`` sk ``stat#<page_id>#<variant>`` (counters changed only by ADD:
-          visitors, opt-ins, checkouts started), one item per page and A/B variant
+          visitors, opt-ins, checkouts started, purchases, revenue and its squares, refunded), one item per page and
+          A/B variant
+- order:  pk ``fn#<workspace_id>#<funnel_id>`` sk ``order#<order_id>`` (a purchase counted on a page's variant, once:
+          the page, the variant, the amount and how much of it was refunded, so a refund ADDs only what is new)
 - visitor: pk ``fn#<workspace_id>#<funnel_id>`` sk ``visitor#<visitor_id>`` (who the cookie's visitor became: the
           subscriber their opt-in created or found, the order whose saved card a one-click upsell charges; TTL)
 """
@@ -24,6 +27,10 @@ def stats_pk(workspace_id: str, funnel_id: str) -> str:
 
 def stats_sk(page_id: str, variant: str) -> str:
     return f"stat#{page_id}#{variant}"
+
+
+def order_sk(order_id: str) -> str:
+    return f"order#{order_id}"
 
 
 def visitor_sk(visitor_id: str) -> str:
@@ -53,6 +60,23 @@ class FunnelStatsModel(HaishinModel):
     visitors = NumberAttribute(default=0)  # distinct visitors (a visitor counts once per page and variant)
     optins = NumberAttribute(default=0)
     checkouts = NumberAttribute(default=0)  # Stripe Checkout sessions started from this page
+    purchases = NumberAttribute(default=0)  # paid orders sold by this page (purchase_completed, once per order)
+    revenue = NumberAttribute(default=0)  # their amounts (JPY), a refund does not take them back
+    revenue_squares = NumberAttribute(default=0)  # sum of amount^2: the variance for Welch's test on revenue
+    refunded = NumberAttribute(default=0)  # refunded amounts of those orders (shown apart from the revenue)
+
+
+class FunnelOrderModel(HaishinModel):
+    """A purchase counted on a page's variant (written with the counters' ADD, in one transaction)."""
+
+    Meta = model_meta("WORKSPACE_TABLE")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    page_id = UnicodeAttribute()
+    variant = UnicodeAttribute()
+    amount = NumberAttribute(default=0)
+    refunded = NumberAttribute(default=0)
 
 
 class FunnelVisitorModel(HaishinModel):

@@ -5,17 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
 from haishin.errors import Conflict, NotFound
 from haishin.funnels.models import (
     FunnelModel,
+    FunnelOrderModel,
     FunnelStatsModel,
     FunnelVisitorModel,
     funnel_sk,
+    order_sk,
     stats_pk,
     stats_sk,
     visitor_sk,
 )
-from haishin.storage.base import condition_failed
+from haishin.storage.base import condition_failed, connection
 from haishin.workspaces.models import workspace_pk
 
 Counter = Literal["visitors", "optins", "checkouts"]
@@ -60,6 +65,9 @@ class FunnelRepository:
         for visitor in FunnelVisitorModel.query(stats_pk(item.workspace_id, item.funnel_id),
                                                 FunnelVisitorModel.sk.startswith("visitor#")):
             visitor.delete()
+        for order in FunnelOrderModel.query(stats_pk(item.workspace_id, item.funnel_id),
+                                            FunnelOrderModel.sk.startswith("order#")):
+            order.delete()
         item.delete()
 
     # ------------------------------------------------------------------ visitors
@@ -91,3 +99,51 @@ class FunnelRepository:
     def stats(self, workspace_id: str, funnel_id: str) -> list[FunnelStatsModel]:
         return list(FunnelStatsModel.query(stats_pk(workspace_id, funnel_id),
                                            FunnelStatsModel.sk.startswith("stat#"), consistent_read=True))
+
+    def add_purchase(self, workspace_id: str, funnel_id: str, order_id: str, page_id: str, variant: str,
+                     amount: int) -> bool:
+        """Count a paid order on the page's variant: the order's record and the counters' ADD in one transaction,
+        on condition the order was not counted yet (False: it was)."""
+        pk = stats_pk(workspace_id, funnel_id)
+        order = FunnelOrderModel(pk=pk, sk=order_sk(order_id), page_id=page_id, variant=variant, amount=amount,
+                                 refunded=0)
+        stat = FunnelStatsModel(pk=pk, sk=stats_sk(page_id, variant))
+        try:
+            with TransactWrite(connection=connection()) as transaction:
+                transaction.save(order, condition=FunnelOrderModel.pk.does_not_exist())
+                transaction.update(stat, actions=[
+                    FunnelStatsModel.purchases.add(1), FunnelStatsModel.revenue.add(amount),
+                    FunnelStatsModel.revenue_squares.add(amount * amount), FunnelStatsModel.page_id.set(page_id),
+                    FunnelStatsModel.variant.set(variant)])
+        except TransactWriteError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def add_refund(self, workspace_id: str, funnel_id: str, order_id: str, refunded_total: int) -> int:
+        """A counted order's refunds reached ``refunded_total``: ADD what is new to its variant's ``refunded`` (the
+        order's record remembers how much was counted, the transaction's condition that nobody counted it
+        meanwhile). Answers the amount added (0: not a counted order, or nothing new)."""
+        pk = stats_pk(workspace_id, funnel_id)
+        for _ in range(3):
+            try:
+                order = FunnelOrderModel.get(pk, order_sk(order_id), consistent_read=True)
+            except FunnelOrderModel.DoesNotExist:
+                return 0
+            before = int(order.refunded or 0)
+            new = min(refunded_total, int(order.amount or 0)) - before
+            if new <= 0:
+                return 0
+            stat = FunnelStatsModel(pk=pk, sk=stats_sk(order.page_id, order.variant))
+            try:
+                with TransactWrite(connection=connection()) as transaction:
+                    transaction.update(order, actions=[FunnelOrderModel.refunded.set(before + new)],
+                                       condition=FunnelOrderModel.refunded == before)
+                    transaction.update(stat, actions=[FunnelStatsModel.refunded.add(new)])
+            except TransactWriteError as exc:
+                if condition_failed(exc):
+                    continue  # another refund event counted meanwhile: read again
+                raise
+            return new
+        return 0

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from haishin import clock
 from haishin.abtests.assign import variant_index, variant_label
-from haishin.abtests.stats import Arm, verdict
+from haishin.abtests.stats import Arm, Sample, revenue_verdict, verdict
 from haishin.actions import StartScenario
 from haishin.errors import NotFound, ValidationFailed
 from haishin.forms.collab import Collaborators
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 VISIT_TTL = timedelta(days=90)  # a visitor counts once per page and variant within this time
 OFFERS = frozenset({"upsell", "downsell"})  # post-purchase pages: one click on the saved card
+PURCHASE_TTL = timedelta(days=400)  # payments republishes a paid order's purchase_completed with its later events
 TRIGGER = "funnel"  # the scenario enrollments an opt-in starts carry this trigger (its first step leaves at once)
 
 
@@ -139,30 +140,39 @@ class FunnelService:
                 "created_at": item.created_at.isoformat(), "updated_at": item.updated_at.isoformat()}
 
     def stats(self, workspace_id: str, funnel_id: str) -> dict[str, Any]:
-        """Per page and variant: visitors, opt-ins, checkouts and their rates; with variants, the A/B verdict
-        (the broadcast A/B tests' statistics) on the page's goal: opt-in rate, or checkout rate on a sales page."""
+        """Per page and variant: visitors, opt-ins, checkouts started, purchases, revenue (and refunded apart) and
+        their rates; with variants, the broadcast A/B tests' verdicts (``haishin.abtests.stats``): the goal rate
+        (purchases on a page that sells, else opt-ins) and, on a page that sells, revenue per visitor (Welch)."""
         definition = FunnelIn.model_validate(self.repo.require(workspace_id, funnel_id).definition)
         counted = {(s.page_id, s.variant): s for s in self.repo.stats(workspace_id, funnel_id)}
         pages = []
         for page in definition.pages:
             rows: list[dict[str, Any]] = []
+            squares: list[int] = []
             for index in range(1 + len(page.variants)):
                 label = variant_label(index)
                 item = counted.get((page.page_id, label))
-                visitors, optins = int(item.visitors or 0) if item else 0, int(item.optins or 0) if item else 0
-                checkouts = int(item.checkouts or 0) if item else 0
+                n = {k: int(getattr(item, k) or 0) if item else 0
+                     for k in ("visitors", "optins", "checkouts", "purchases", "revenue", "refunded")}
+                squares.append(int(item.revenue_squares or 0) if item else 0)
+                visitors = n["visitors"]
                 rows.append({"variant": label, "title": page.title if index == 0 else page.variants[index - 1].title,
-                             "visitors": visitors, "optins": optins, "checkouts": checkouts,
-                             "optin_rate": optins / visitors if visitors else 0.0,
-                             "checkout_rate": checkouts / visitors if visitors else 0.0})
+                             "weight": page.weight if index == 0 else page.variants[index - 1].weight, **n,
+                             "optin_rate": n["optins"] / visitors if visitors else 0.0,
+                             "checkout_rate": n["checkouts"] / visitors if visitors else 0.0,
+                             "purchase_rate": n["purchases"] / visitors if visitors else 0.0,
+                             "revenue_per_visitor": n["revenue"] / visitors if visitors else 0.0})
             entry: dict[str, Any] = {"page_id": page.page_id, "kind": page.kind, "title": page.title,
                                      "variants": rows}
             if page.variants:
-                goal = "checkouts" if _sells(page) else "optins"
+                goal = "purchases" if _sells(page) else "optins"
                 result = verdict([Arm(int(r["visitors"]), int(r[goal])) for r in rows], "conversion_rate")
-                entry["abtest"] = {"goal": goal, "ready": result.ready, "message": result.message,
-                                   "leader": result.leader, "significant": result.significant,
-                                   "p_value": result.p_value}
+                entry["abtest"] = _verdict_view(result, goal=goal)
+                if goal == "purchases":
+                    money = revenue_verdict([Sample(int(r["visitors"]), float(r["revenue"]), float(sq))
+                                             for r, sq in zip(rows, squares, strict=True)],
+                                            [int(r["purchases"]) for r in rows])
+                    entry["revenue_abtest"] = _verdict_view(money, goal="revenue")
             pages.append(entry)
         return {"funnel_id": funnel_id, "pages": pages}
 
@@ -281,7 +291,8 @@ class FunnelService:
         offer = view.page.kind in OFFERS
         if offer and known is not None and known.order_id:
             try:
-                order_id = self.payments.buy_with_saved_card(workspace_id, known.order_id, block.product_id)
+                order_id = self.payments.buy_with_saved_card(workspace_id, known.order_id, block.product_id,
+                                                             funnel_ref=_funnel_ref(view))
             except OneClickUnavailable:
                 log.info("funnel %s page %s: one click unavailable, Checkout instead", funnel_id, page_id)
             else:
@@ -293,7 +304,8 @@ class FunnelService:
         save_card = any(p.kind in OFFERS for p in definition.pages[index + 1:])
         order_id, url = self.payments.start_order_checkout(
             block.product_id, None, success_url=(view.after_offer_url if offer else view.next_url),
-            buyer=known.subscriber_id if known is not None else None, save_card=save_card)
+            buyer=known.subscriber_id if known is not None else None, save_card=save_card,
+            funnel_ref=_funnel_ref(view))
         if not offer:  # the funnel's sale: its card (saved when an offer follows), its member site on thanks
             self.repo.remember(workspace_id, funnel_id, visitor.visitor_id, order_id=order_id,
                                expires_at=_visitor_expiry())
@@ -301,8 +313,42 @@ class FunnelService:
         return str(url)
 
 
+    # ------------------------------------------------------------------ purchases (EventFanout listener)
+    def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
+        """A paid order a funnel page sold (``funnel_ref`` on ``purchase_completed``, set by ``checkout``) counts
+        one purchase and its amount on that page's variant, once per order (payments publishes the event again
+        with every later Stripe event of a paid order); ``purchase_refunded`` adds what is newly refunded to the
+        variant's refunded amount. The purchase itself stays counted."""
+        ref = str(data.get("funnel_ref") or "")
+        order_id = str(data.get("order_id") or "")
+        parts = ref.split(":")
+        if len(parts) != 3 or not order_id or event_type not in ("purchase_completed", "purchase_refunded"):
+            return 0
+        funnel_id, page_id, variant = parts
+        if self.repo.get(workspace_id, funnel_id) is None:
+            return 0
+        if event_type == "purchase_completed":
+            amount = int(data.get("amount") or 0)
+            self.once.run_once(f"fn-purchase#{workspace_id}#{order_id}", lambda: self.repo.add_purchase(
+                workspace_id, funnel_id, order_id, page_id, variant, amount), ttl=PURCHASE_TTL)
+        else:
+            self.repo.add_refund(workspace_id, funnel_id, order_id, int(data.get("refunded_total") or 0))
+        return 0
+
+
+def _funnel_ref(view: PageView) -> str:
+    """What the order carries so its purchase counts on this page's variant (``publish``)."""
+    return f"{view.funnel_id}:{view.page.page_id}:{view.variant}"
+
+
 def _visitor_expiry() -> int:
     return int(clock.epoch_seconds() + VISIT_TTL.total_seconds())
+
+
+def _verdict_view(result: Any, *, goal: str) -> dict[str, Any]:
+    return {"goal": goal, "ready": result.ready, "message": result.message, "leader": result.leader,
+            "significant": result.significant, "p_value": result.p_value,
+            "probabilities": result.probabilities}
 
 
 def _sells(page: PageIn) -> bool:

@@ -72,6 +72,7 @@ class OrderModel(HaishinModel):
     ref = UnicodeAttribute(null=True)  # what the order pays for elsewhere, e.g. ``sem:<event>:<registration>``
     partner_ref = UnicodeAttribute(null=True)  # a partner's code from the product page (haishin.partners credits it)
     partner_ref_at = UTCDateTimeAttribute(null=True)  # when the buyer opened the page by that link
+    funnel_ref = UnicodeAttribute(null=True)  # the funnel page sold it: ``<funnel>:<page>:<variant>`` (its stats)
     subscription_id = UnicodeAttribute(null=True)
     schedule_id = UnicodeAttribute(null=True)
     facts = JSONTextAttribute(default=dict)

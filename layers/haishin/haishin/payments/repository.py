@@ -88,14 +88,15 @@ class PaymentRepository:
     # ------------------------------------------------------------------ orders
     def create_order(self, workspace_id: str, order_id: str, *, product_id: str, subscriber_id: str | None,
                      kind: str, mode: str, amount: int, installments: int, now: datetime,
-                     ref: str | None = None, partner_ref: tuple[str, datetime] | None = None) -> OrderModel:
+                     ref: str | None = None, partner_ref: tuple[str, datetime] | None = None,
+                     funnel_ref: str | None = None) -> OrderModel:
         """A new pending order (no facts yet), filed under its friend's orders when the friend is known."""
         order = OrderModel(pk=workspace_pk(workspace_id), sk=order_sk(order_id), workspace_id=workspace_id,
                            order_id=order_id, product_id=product_id, subscriber_id=subscriber_id,
                            kind=kind, mode=mode, amount=amount, installments=installments, created_at=now,
                            updated_at=now, facts={}, ref=ref or None,
                            partner_ref=partner_ref[0] if partner_ref else None,
-                           partner_ref_at=partner_ref[1] if partner_ref else None)
+                           partner_ref_at=partner_ref[1] if partner_ref else None, funnel_ref=funnel_ref or None)
         if subscriber_id:
             set_buyer(order, subscriber_id)
         order.save()

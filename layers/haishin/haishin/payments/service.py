@@ -170,10 +170,12 @@ class PaymentService:
 
     def start_order_checkout(self, product_id: str, token: str | None, ref: str | None = None,
                              partner_ref: tuple[str, datetime] | None = None, *, success_url: str | None = None,
-                             buyer: str | None = None, save_card: bool = False) -> tuple[str, str]:
+                             buyer: str | None = None, save_card: bool = False,
+                             funnel_ref: str | None = None) -> tuple[str, str]:
         """``start_checkout``, answering (order ID, Checkout URL). ``buyer``: the subscriber the calling page already
         knows (a funnel's opted-in visitor), when no signed token names one. ``save_card``: a one-time payment keeps
-        the card for one-click upsells (``setup_future_usage: off_session``)."""
+        the card for one-click upsells (``setup_future_usage: off_session``). ``funnel_ref``: the funnel page and A/B
+        variant selling it (kept on the order, in ``purchase_completed``: haishin.funnels counts the purchase)."""
         product, definition, subscriber_id = self.offer(product_id, token)
         if subscriber_id is None and buyer and self.collab.subscribers.get(product.workspace_id, buyer) is not None:
             subscriber_id = buyer
@@ -184,7 +186,7 @@ class PaymentService:
         self.repository.create_order(workspace_id, order_id, product_id=product_id, subscriber_id=subscriber_id,
                                      kind=definition.kind, mode=mode, amount=definition.payment_amount,
                                      installments=definition.installments, now=clock.now(), ref=ref,
-                                     partner_ref=partner_ref)
+                                     partner_ref=partner_ref, funnel_ref=funnel_ref)
         base = public_base()
         metadata = {"workspace_id": workspace_id, "order_id": order_id, "product_id": product_id,
                     "subscriber_id": subscriber_id or ""}
@@ -227,7 +229,8 @@ class PaymentService:
         self._mutate_order(workspace_id, order_id, lambda o: setattr(o, "checkout_session_id", session["id"]))
         return order_id, str(session["url"])
 
-    def buy_with_saved_card(self, workspace_id: str, paid_order_id: str, product_id: str) -> str:
+    def buy_with_saved_card(self, workspace_id: str, paid_order_id: str, product_id: str, *,
+                            funnel_ref: str | None = None) -> str:
         """One click after a purchase: charge ``product_id`` off-session to the card the paid order saved; returns
         the new order's ID. The new order (the same buyer) is paid by Stripe's ``payment_intent.succeeded`` webhook
         like any order (its actions, ``purchase_completed``, revenue). Once per (paid order, product): a second
@@ -255,7 +258,7 @@ class PaymentService:
                 raise OneClickUnavailable("カードで決済できませんでした", where=f"order {paid_order_id}")
             raise Conflict("この購入は処理中です", where=f"order {paid_order_id}")
         try:
-            order_id = self._charge_saved_card(paid, session, product_id, definition)
+            order_id = self._charge_saved_card(paid, session, product_id, definition, funnel_ref)
         except OneClickUnavailable as exc:
             self.once.complete(key, {"refused": exc.message}, ttl=EVENT_TTL)
             raise
@@ -266,7 +269,7 @@ class PaymentService:
         return order_id
 
     def _charge_saved_card(self, paid: OrderModel, session: dict[str, Any], product_id: str,
-                           definition: ProductDefinition) -> str:
+                           definition: ProductDefinition, funnel_ref: str | None) -> str:
         workspace_id, mode = paid.workspace_id, _mode(paid.mode)
         api_key = self.keys.secret_key(workspace_id, mode)
         gateway = self.collab.stripe_gateway()
@@ -276,7 +279,7 @@ class PaymentService:
         order_id = ids.new_id("o_")
         self.repository.create_order(workspace_id, order_id, product_id=product_id, subscriber_id=paid.subscriber_id,
                                      kind="one_time", mode=paid.mode or "test", amount=definition.payment_amount,
-                                     installments=0, now=clock.now())
+                                     installments=0, now=clock.now(), funnel_ref=funnel_ref)
         metadata = {"workspace_id": workspace_id, "order_id": order_id, "product_id": product_id,
                     "subscriber_id": paid.subscriber_id or "", "after_order": paid.order_id}
         try:
@@ -495,6 +498,8 @@ class PaymentService:
             data["ref"] = order.ref
         if order.partner_ref and order.partner_ref_at:  # the product page's partner link (haishin.partners)
             data["partner_ref"], data["partner_ref_at"] = order.partner_ref, order.partner_ref_at.isoformat()
+        if order.funnel_ref:  # the funnel page and variant that sold it (haishin.funnels counts the purchase)
+            data["funnel_ref"] = order.funnel_ref
         if order.status in state.PURCHASED:
             obj = event["data"]["object"]
             promotions = [str(d["promotion_code"]) for d in obj.get("discounts") or []
