@@ -111,11 +111,13 @@ def test_the_verdicts_are_the_broadcast_tests_statistics_on_purchases_and_revenu
                          visitors=visitors, purchases=purchases, revenue=revenue,
                          revenue_squares=purchases * 30000 * 30000).save()
     page = env.service.stats(WS, funnel_id)["pages"][0]
-    expected = verdict([Arm(1000, 20), Arm(1000, 45)], "conversion_rate")
+    expected = verdict([Arm(1000, 20), Arm(1000, 45)], "conversion_rate", unit="人")
     assert page["abtest"]["goal"] == "purchases"
     assert (page["abtest"]["message"], page["abtest"]["leader"]) == (expected.message, "B")
     assert page["abtest"]["significant"] is True
-    money = revenue_verdict([Sample(1000, 600000.0, 20 * 9e8), Sample(1000, 1350000.0, 45 * 9e8)], [20, 45])
+    money = revenue_verdict([Sample(1000, 600000.0, 20 * 9e8), Sample(1000, 1350000.0, 45 * 9e8)], [20, 45],
+                            unit="人")
     assert page["revenue_abtest"]["message"] == money.message and page["revenue_abtest"]["leader"] == "B"
+    assert "B の方が1人あたりの売上が高い" in money.message  # visitors, not messages (通) as in broadcasts
     assert [r["revenue_per_visitor"] for r in page["variants"]] == [600.0, 1350.0]
     assert "abtest" not in env.service.stats(WS, funnel_id)["pages"][1]  # no variants: no verdict

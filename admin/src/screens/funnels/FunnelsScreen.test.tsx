@@ -121,7 +121,7 @@ describe("funnels", () => {
       "GET /api/funnels/fnl_1/pages/lp/preview": { html: "" },
       "GET /api/funnels/fnl_1/stats": { pages: [{ page_id: "sales", title: "本講座", variants: [row("A", 200, 4, 119200), row("B", 200, 12, 357600)],
         abtest: { goal: "purchases", message: "B の方がコンバージョン率が高い可能性 98%", leader: "B", significant: true },
-        revenue_abtest: { goal: "revenue", message: "B の方が1通あたりの売上が高い（1,788円、p=0.040）", leader: "B", significant: true } }] },
+        revenue_abtest: { goal: "revenue", message: "B の方が1人あたりの売上が高い（1,788円、p=0.040）", leader: "B", significant: true } }] },
     });
     render(withApp(api, <FunnelsScreen />));
     const rows = await screen.findAllByTestId("funnel-stat-row");
@@ -133,7 +133,7 @@ describe("funnels", () => {
     const verdicts = screen.getByTestId("funnel-verdict").textContent!;
     expect(verdicts).toContain("購入率");
     expect(verdicts).toContain("B の方がコンバージョン率が高い可能性 98%");
-    expect(verdicts).toContain("1通あたりの売上");
+    expect(verdicts).toContain("1人あたりの売上");
     expect(verdicts).toContain("このパターンを採用");
   });
 });

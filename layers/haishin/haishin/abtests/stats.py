@@ -137,11 +137,12 @@ def percent(probability: float) -> int:
 
 
 def verdict(arms: Sequence[Arm], metric: str = "click_rate", *, labels: Sequence[str] = LABELS,
-            min_recipients: int = MIN_RECIPIENTS, min_successes: int = MIN_SUCCESSES) -> Verdict:
-    """The analysis of 2-4 arms with the plain-Japanese sentence the admin shows."""
+            min_recipients: int = MIN_RECIPIENTS, min_successes: int = MIN_SUCCESSES, unit: str = "通") -> Verdict:
+    """The analysis of 2-4 arms with the plain-Japanese sentence the admin shows. ``unit`` counts the audience:
+    通 (messages sent) for broadcasts and steps, 人 (visitors) for funnel pages."""
     name = METRIC_LABELS.get(metric, metric)
     if not minimum_sample(arms, min_recipients=min_recipients, min_successes=min_successes):
-        return Verdict(False, f"まだ判定できません（各パターン最低{min_recipients}通・"
+        return Verdict(False, f"まだ判定できません（各パターン最低{min_recipients}{unit}・"
                               f"成果{min_successes}件が必要です）")
     names = list(labels[: len(arms)])
     probabilities = prob_best(arms)
@@ -255,13 +256,14 @@ def welch_t(a: Sample, b: Sample) -> TTest:
 
 
 def revenue_verdict(samples: Sequence[Sample], conversions: Sequence[int], *, labels: Sequence[str] = LABELS,
-                    min_recipients: int = MIN_RECIPIENTS, min_successes: int = MIN_SUCCESSES) -> Verdict:
+                    min_recipients: int = MIN_RECIPIENTS, min_successes: int = MIN_SUCCESSES,
+                    unit: str = "通") -> Verdict:
     """Revenue per recipient of 2-4 arms: the leader by mean, Welch's test of the leader against A (or of A against
     the runner-up when A leads). There is no probability of being best here (it would need a model of revenue);
     the sentence gives the p-value's complement as plain words instead of a probability."""
     arms = [Arm(s.n, c) for s, c in zip(samples, conversions, strict=True)]
     if not minimum_sample(arms, min_recipients=min_recipients, min_successes=min_successes):
-        return Verdict(False, f"まだ判定できません（各パターン最低{min_recipients}通・"
+        return Verdict(False, f"まだ判定できません（各パターン最低{min_recipients}{unit}・"
                               f"成果{min_successes}件が必要です）")
     names = list(labels[: len(samples)])
     order = sorted(range(len(samples)), key=lambda i: (-samples[i].mean, i))
@@ -271,9 +273,9 @@ def revenue_verdict(samples: Sequence[Sample], conversions: Sequence[int], *, la
     significant = test.p_value < SIGNIFICANCE
     per = f"{samples[best].mean:,.0f}円"
     if len(samples) == 2:
-        message = f"{names[best]} の方が1通あたりの売上が高い（{per}、p={test.p_value:.3f}）"
+        message = f"{names[best]} の方が1{unit}あたりの売上が高い（{per}、p={test.p_value:.3f}）"
     else:
-        message = (f"{names[best]} が最も1通あたりの売上が高い"
+        message = (f"{names[best]} が最も1{unit}あたりの売上が高い"
                    f"（{per}、{names[reference]} との比較 p={test.p_value:.3f}）")
     if not significant:
         message += "（まだ統計的に有意な差ではありません）"

@@ -166,12 +166,12 @@ class FunnelService:
                                      "variants": rows}
             if page.variants:
                 goal = "purchases" if _sells(page) else "optins"
-                result = verdict([Arm(int(r["visitors"]), int(r[goal])) for r in rows], "conversion_rate")
+                result = verdict([Arm(int(r["visitors"]), int(r[goal])) for r in rows], "conversion_rate", unit="人")
                 entry["abtest"] = _verdict_view(result, goal=goal)
                 if goal == "purchases":
                     money = revenue_verdict([Sample(int(r["visitors"]), float(r["revenue"]), float(sq))
                                              for r, sq in zip(rows, squares, strict=True)],
-                                            [int(r["purchases"]) for r in rows])
+                                            [int(r["purchases"]) for r in rows], unit="人")
                     entry["revenue_abtest"] = _verdict_view(money, goal="revenue")
             pages.append(entry)
         return {"funnel_id": funnel_id, "pages": pages}
