@@ -138,9 +138,11 @@ def test_build_a_funnel_opt_in_on_line_get_the_first_message_buy_and_land_on_tha
         page.get_by_role("heading", name="ご購入ありがとうございました").wait_for()
         assert page.url == thanks
     system.drain()
+    # the Stripe stand-in is shared by every journey of the run: only this buyer's off-session charges count
     charged = [o for o in list(system.stripe_emulator.objects.values())
-               if o.get("object") == "payment_intent" and o.get("off_session")]
-    assert [(i["amount"], i["status"], i["customer"]) for i in charged] == [(9800, "succeeded", session["customer"])]
+               if o.get("object") == "payment_intent" and o.get("off_session")
+               and o.get("customer") == session["customer"]]
+    assert [(i["amount"], i["status"]) for i in charged] == [(9800, "succeeded")]
     rows = api_request(system, token, "GET", "/api/orders")["items"]
     paid = sorted(o["paid_total"] for o in rows if o["status"] == "paid")
     assert paid == [9800, 34780], rows  # the upsell is an order like any other, paid by Stripe's webhook
