@@ -59,3 +59,12 @@ def connect_line_login(system: Any, token: str, workspace_id: str, *, channel_id
                     {"mode": "test", "secret_key": secret_key, "webhook_secrets": [webhook_secret]})
         system.stripe_emulator.register_webhook(f"{system.base_url}/stripe/webhook/{workspace_id}", webhook_secret)
     return dict(channel)
+
+
+def consent_on_line(page: Any, user_id: str, *, add_friend: bool = False) -> None:
+    """On the LINE emulator's login screen: sign in as ``user_id`` and allow; with ``add_friend``, tap 追加 on the
+    add-friend screen LINE shows next (``bot_prompt=aggressive``, a user who is not a friend yet)."""
+    page.locator("input[name=user_id]").fill(user_id)
+    page.get_by_role("button", name="許可する").click()
+    if add_friend:
+        page.get_by_role("button", name="追加", exact=True).click()

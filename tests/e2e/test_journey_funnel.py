@@ -20,7 +20,7 @@ import pytest
 
 from tests.support.local import connect_workspace
 
-from .helpers import api_request, connect_line_login, dev_login
+from .helpers import api_request, connect_line_login, consent_on_line, dev_login
 from .test_journey_channel import local_system
 
 pytestmark = pytest.mark.e2e
@@ -109,10 +109,7 @@ def test_build_a_funnel_opt_in_on_line_get_the_first_message_buy_and_land_on_tha
     page.get_by_role("heading", name="3日で学ぶLINE集客").wait_for()
     snap("optin")
     page.get_by_role("link", name="LINEで無料講座を受け取る").click()
-    page.get_by_role("button", name="許可する").wait_for()
-    page.locator("input[name=user_id]").fill(USER)
-    page.get_by_role("button", name="許可する").click()
-    page.get_by_role("button", name="追加", exact=True).click()
+    consent_on_line(page, USER, add_friend=True)
     page.get_by_text("ありがとうございます").wait_for()
     system.drain()
     texts = [str((r.get("message") or {}).get("text", "")) for r in system.line_emulator.received(USER, CH)]

@@ -26,7 +26,7 @@ import pytest
 
 from tests.support.local import connect_workspace
 
-from .helpers import api_request, connect_line_login, dev_login
+from .helpers import api_request, connect_line_login, consent_on_line, dev_login
 from .test_journey_channel import local_system
 
 pytestmark = pytest.mark.e2e
@@ -123,10 +123,7 @@ def test_opt_in_on_line_buy_accept_the_upsell_learn_drip_unlocks_refund_ends_acc
     assert f"/r/{code}?fv={funnel_id}.lp.A." in str(button.get_attribute("href"))  # the visitor rides along
     snap("optin")
     button.click()
-    page.get_by_role("button", name="許可する").wait_for()
-    page.locator("input[name=user_id]").fill(USER)
-    page.get_by_role("button", name="許可する").click()
-    page.get_by_role("button", name="追加", exact=True).click()
+    consent_on_line(page, USER, add_friend=True)
     page.get_by_text("ありがとうございます").wait_for()
     system.drain()
     # the funnel's scenario (not the route's: it has no actions) sent its first message to this LINE friend
@@ -171,8 +168,7 @@ def test_opt_in_on_line_buy_accept_the_upsell_learn_drip_unlocks_refund_ends_acc
     # the member site: 「LINEでログイン」 (the same LINE account), the course; the dripped lesson still locked
     member_links.first.click()
     page.get_by_role("link", name="LINEでログイン").click()
-    page.locator("input[name=user_id]").fill(USER)
-    page.get_by_role("button", name="許可する").click()
+    consent_on_line(page, USER)
     page.get_by_role("heading", name="LINE集客 実践講座").wait_for()
     assert page.url == course_url
     page.get_by_role("link", name="ようこそ").wait_for()
