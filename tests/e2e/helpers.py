@@ -37,3 +37,34 @@ def api_request(system: Any, token: str, method: str, path: str, body: Any = Non
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read() or b"null")
+
+
+def connect_line_login(system: Any, token: str, workspace_id: str, *, channel_id: str, channel_secret: str,
+                       access_token: str, login_channel_id: str, login_channel_secret: str,
+                       stripe: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The workspace's LINE channel given its LINE Login channel (inflow routes, the member site's 「LINEでログイン」),
+    that Login channel registered in the LINE emulator with both callback URLs the channel screen shows, and with
+    ``stripe`` = (secret key, webhook secret) the workspace's Stripe test keys, the Stripe stand-in sending its
+    webhooks to the workspace. Returns the channel's admin view."""
+    api_request(system, token, "POST", "/api/channels", {
+        "channel_id": channel_id, "channel_secret": channel_secret, "access_token": access_token,
+        "login_channel_id": login_channel_id, "login_channel_secret": login_channel_secret})
+    channel = api_request(system, token, "GET", f"/api/channels/{channel_id}")
+    system.line_emulator.login.register_login_channel(
+        login_channel_id, login_channel_secret, [channel["login_callback_url"], channel["member_login_callback_url"]],
+        bot_channel_id=channel_id)
+    if stripe is not None:
+        secret_key, webhook_secret = stripe
+        api_request(system, token, "PUT", "/api/payments/stripe/keys",
+                    {"mode": "test", "secret_key": secret_key, "webhook_secrets": [webhook_secret]})
+        system.stripe_emulator.register_webhook(f"{system.base_url}/stripe/webhook/{workspace_id}", webhook_secret)
+    return dict(channel)
+
+
+def consent_on_line(page: Any, user_id: str, *, add_friend: bool = False) -> None:
+    """On the LINE emulator's login screen: sign in as ``user_id`` and allow; with ``add_friend``, tap 追加 on the
+    add-friend screen LINE shows next (``bot_prompt=aggressive``, a user who is not a friend yet)."""
+    page.locator("input[name=user_id]").fill(user_id)
+    page.get_by_role("button", name="許可する").click()
+    if add_friend:
+        page.get_by_role("button", name="追加", exact=True).click()

@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.local import connect_workspace
 
-from .helpers import api_request, dev_login
+from .helpers import api_request, connect_line_login, dev_login
 from .test_journey_channel import local_system
 
 pytestmark = pytest.mark.e2e
@@ -39,11 +39,8 @@ def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)
     connect_workspace(s, WS, CH, SECRET, TOKEN, owner=OWNER, display_name="ハイシン料理教室")
     token = s.login(email=OWNER, workspace_id=WS, role="owner")
-    api_request(s, token, "POST", "/api/channels", {"channel_id": CH, "channel_secret": SECRET,
-                                                    "access_token": TOKEN, "login_channel_id": LOGIN_ID,
-                                                    "login_channel_secret": LOGIN_SECRET})
-    s.line_emulator.login.register_login_channel(LOGIN_ID, LOGIN_SECRET, [f"{s.base_url}/login/callback"],
-                                                 bot_channel_id=CH)
+    connect_line_login(s, token, WS, channel_id=CH, channel_secret=SECRET, access_token=TOKEN, login_channel_id=LOGIN_ID,
+                       login_channel_secret=LOGIN_SECRET)
     s.line_emulator.register_channel(CH2, SECRET, TOKEN2, display_name="二号店")
     api_request(s, token, "POST", "/api/channels", {"channel_id": CH2, "channel_secret": SECRET,
                                                     "access_token": TOKEN2})

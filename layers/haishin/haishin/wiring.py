@@ -552,9 +552,11 @@ class Services:
         """Funnels (ファネル): pages of blocks, opt-in through a hosted form, checkout, stats and A/B variants."""
 
         def build() -> FunnelService:
+            from haishin.forms.tokens import LinkSigner  # noqa: PLC0415
             from haishin.funnels.service import FunnelService  # noqa: PLC0415
 
-            return FunnelService(self.collaborators, forms=self.forms, payments=self.payments, routes=self.routes)
+            return FunnelService(self.collaborators, forms=self.forms, payments=self.payments, routes=self.routes,
+                                 signer=LinkSigner(self.secrets))
 
         return self._one("funnels", build)
 
@@ -645,8 +647,9 @@ class Services:
             from haishin.routes.repository import RouteRepository  # noqa: PLC0415
             from haishin.routes.service import RouteService  # noqa: PLC0415
 
+            # a funnel page's LINE button: the friend is that visitor's opt-in (funnels are built from routes: late)
             return RouteService(repository=RouteRepository(), channels=self.channels, subscribers=self.subscribers,
-                                timeline=self.timeline, actions=self.actions)
+                                timeline=self.timeline, actions=self.actions, visits=lambda: self.funnels)
 
         return self._one("routes", build)
 

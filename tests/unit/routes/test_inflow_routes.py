@@ -586,3 +586,47 @@ def test_the_admin_renaming_a_friends_route_clears_its_id(env: Env) -> None:
     assert status == 200, body
     alice = subscriber_of(env, ALICE)
     assert (alice.inflow_route, alice.inflow_route_id) == ("店頭", None)
+
+
+# ---------------------------------------------------------------- a page visit carried through the login
+
+
+@dataclass
+class Visits:
+    """The page a route URL came from (``RouteVisits``: a funnel's LINE button); records what it is handed."""
+
+    arrivals: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def arrived(self, workspace_id: str, subscriber_id: str, visit: str) -> None:
+        self.arrivals.append((workspace_id, subscriber_id, visit))
+
+
+def test_the_visit_a_route_url_carries_reaches_its_page_when_the_follow_or_the_callback_attributes(
+        env: Env) -> None:
+    visits = Visits()
+    env.root.routes.visits = lambda: visits
+    route = make_route(env)
+    # a new friend: the login is pending until the follow, which hands the visit on
+    location = page(env, f"/r/{route.code}", {"fv": "fnl_1.lp.A.visitor.123.mac"})["headers"]["location"]
+    callback(env, login_at_line(env, location, CAROL))
+    assert PendingRouteModel.get(pending_pk(WS, CH, CAROL), "pending").visit == "fnl_1.lp.A.visitor.123.mac"
+    assert visits.arrivals == []
+    follow(env, CAROL)
+    assert visits.arrivals == [(WS, subscriber_of(env, CAROL).subscriber_id, "fnl_1.lp.A.visitor.123.mac")]
+    # a friend already following: attributed by the callback, with the visit
+    location = page(env, f"/r/{route.code}", {"fv": "fnl_1.lp.B.other.456.mac"})["headers"]["location"]
+    callback(env, login_at_line(env, location, ALICE))
+    assert visits.arrivals[-1] == (WS, subscriber_of(env, ALICE).subscriber_id, "fnl_1.lp.B.other.456.mac")
+
+
+@pytest.mark.parametrize("junk", ["<script>alert(1)</script>", "a" * 301, "fnl 1", ""])
+def test_a_visit_that_is_not_a_reference_is_dropped_and_the_login_works(env: Env, junk: str) -> None:
+    visits = Visits()
+    env.root.routes.visits = lambda: visits
+    route = make_route(env)
+    location = page(env, f"/r/{route.code}", {"fv": junk})["headers"]["location"]
+    state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))["state"]
+    parsed = line_login.state_claims(state)
+    assert parsed is not None and "v" not in parsed[2]
+    assert callback(env, login_at_line(env, location, ALICE))["statusCode"] == 200
+    assert visits.arrivals == [] and subscriber_of(env, ALICE).inflow_route == "Instagram プロフィール"

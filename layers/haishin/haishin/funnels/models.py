@@ -7,12 +7,13 @@
 - order:  pk ``fn#<workspace_id>#<funnel_id>`` sk ``order#<order_id>`` (a purchase counted on a page's variant, once:
           the page, the variant, the amount and how much of it was refunded, so a refund ADDs only what is new)
 - visitor: pk ``fn#<workspace_id>#<funnel_id>`` sk ``visitor#<visitor_id>`` (who the cookie's visitor became: the
-          subscriber their opt-in created or found, the order whose saved card a one-click upsell charges; TTL)
+          subscriber their opt-in created or found (by the page's form, or the LINE friend of its LINE button), the
+          order whose saved card a one-click upsell charges, the upsell / downsell orders; TTL)
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute, VersionAttribute
 
 from haishin.storage.base import HaishinModel, JSONTextAttribute, UTCDateTimeAttribute, model_meta
 
@@ -86,4 +87,5 @@ class FunnelVisitorModel(HaishinModel):
     sk = UnicodeAttribute(range_key=True)
     subscriber_id = UnicodeAttribute(null=True)  # the opt-in's subscriber: a purchase is theirs
     order_id = UnicodeAttribute(null=True)  # the funnel's Checkout order (its card saved for one-click upsells)
+    offer_orders = UnicodeSetAttribute(null=True)  # upsell / downsell orders (their courses linked on thanks)
     expires_at = NumberAttribute()  # epoch seconds (DynamoDB TTL; readers check it: TTL deletion is lazy)

@@ -72,14 +72,18 @@ class FunnelRepository:
 
     # ------------------------------------------------------------------ visitors
     def remember(self, workspace_id: str, funnel_id: str, visitor_id: str, *, expires_at: int,
-                 subscriber_id: str | None = None, order_id: str | None = None) -> None:
-        """Note who the visitor became (only the attributes given change; the TTL moves on)."""
+                 subscriber_id: str | None = None, order_id: str | None = None,
+                 offer_order_id: str | None = None) -> None:
+        """Note who the visitor became (only the attributes given change; the TTL moves on). ``offer_order_id``
+        joins the visitor's upsell / downsell orders."""
         item = FunnelVisitorModel(pk=stats_pk(workspace_id, funnel_id), sk=visitor_sk(visitor_id))
         actions: list[Any] = [FunnelVisitorModel.expires_at.set(expires_at)]
         if subscriber_id:
             actions.append(FunnelVisitorModel.subscriber_id.set(subscriber_id))
         if order_id:
             actions.append(FunnelVisitorModel.order_id.set(order_id))
+        if offer_order_id:
+            actions.append(FunnelVisitorModel.offer_orders.add({offer_order_id}))
         item.update(actions=actions)
 
     def visitor(self, workspace_id: str, funnel_id: str, visitor_id: str, *, now: int) -> FunnelVisitorModel | None:

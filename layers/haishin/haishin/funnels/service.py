@@ -5,8 +5,10 @@ is the page after it. The public side reuses what exists: an opt-in is the hoste
 (``FormService.submit``: the e-mail reader or friend, tags, the form's actions), then the funnel's scenario starts
 for that subscriber; a purchase is the product's Stripe Checkout (``PaymentService.start_checkout``, its order bump
 the second line item) returning to the funnel's next page; the add-friend button goes through an inflow route
-(``/r/<code>``: LINE Login, the friend added, the route's actions). A page's A/B variants split visitors with the
-broadcast A/B tests' assignment and are judged by their statistics (``haishin.abtests``).
+(``/r/<code>?fv=<visit>``: LINE Login, the friend added, the route's actions) and carries the visitor's signed
+reference, so the friend is this visitor's LINE opt-in (``arrived``: noted on the visitor, counted, the funnel's
+scenario started once). A page's A/B variants split visitors with the broadcast A/B tests' assignment and are judged
+by their statistics (``haishin.abtests``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from haishin.actions import StartScenario
 from haishin.errors import NotFound, ValidationFailed
 from haishin.forms.collab import Collaborators
 from haishin.forms.service import FormService, SubmitResult
-from haishin.funnels.inputs import Countdown, FormBlock, FunnelIn, PageIn, ProductBlock
+from haishin.forms.tokens import LinkSigner, TokenInvalid
+from haishin.funnels.inputs import Button, Countdown, FormBlock, FunnelIn, PageIn, ProductBlock
 from haishin.funnels.models import FunnelModel
 from haishin.funnels.repository import Counter, FunnelRepository
 from haishin.ids import new_id
@@ -39,6 +42,10 @@ VISIT_TTL = timedelta(days=90)  # a visitor counts once per page and variant wit
 OFFERS = frozenset({"upsell", "downsell"})  # post-purchase pages: one click on the saved card
 PURCHASE_TTL = timedelta(days=400)  # payments republishes a paid order's purchase_completed with its later events
 TRIGGER = "funnel"  # the scenario enrollments an opt-in starts carry this trigger (its first step leaves at once)
+VISIT_PURPOSE = "funnel-visit"  # the signed visitor reference a LINE button's route URL carries (LinkSigner)
+# how long a page's LINE button keeps its visitor: long enough to read the page, short so a copied button link soon
+# stops naming the visitor who copied it
+VISIT_REF_TTL = timedelta(hours=2)
 
 
 def funnel_url(workspace_id: str, funnel_id: str, page_id: str) -> str:
@@ -69,15 +76,18 @@ class PageView:
     product: Any = None  # the product block's haishin.payments.products.ProductDefinition
     deadlines: dict[int, datetime] = field(default_factory=dict)  # countdown block index -> when it ends
     member_urls: list[str] = field(default_factory=list)  # a thanks page: the member sites the purchase opened
+    visit_ref: str = ""  # a LINE button's route URL carries it (``?fv=``): this visitor on this page and variant
 
 
 class FunnelService:
     def __init__(self, collab: Collaborators, *, forms: FormService, payments: Any, routes: Any,
-                 once: Once | None = None, repository: FunnelRepository | None = None) -> None:
+                 signer: LinkSigner | None = None, once: Once | None = None,
+                 repository: FunnelRepository | None = None) -> None:
         self.collab = collab
         self.forms = forms
         self.payments = payments  # haishin.payments.service.PaymentService
         self.routes = routes  # haishin.routes.service.RouteService
+        self.signer = signer  # the workspace's link signer: the LINE button's visitor reference
         self.once = once or Once()
         self.repo = repository or FunnelRepository()
 
@@ -197,23 +207,72 @@ class FunnelService:
                            lambda: self._count(view, "visitors"), ttl=VISIT_TTL)
         if view.page.kind == "thanks":
             view.member_urls = self._member_urls(workspace_id, funnel_id, visitor)
+        if self.signer is not None and any(isinstance(b, Button) and b.target == "route" for b in view.blocks):
+            target = f"{funnel_id}:{page_id}:{view.variant}"
+            token = self.signer.mint(VISIT_PURPOSE, workspace_id, visitor.visitor_id, target, VISIT_REF_TTL)
+            view.visit_ref = f"{funnel_id}.{page_id}.{view.variant}.{token}"
         return view
 
+    def arrived(self, workspace_id: str, subscriber_id: str, visit: str) -> None:
+        """A LINE friend came through a funnel page's LINE button (``RouteVisits``; the route's workspace): the
+        visitor's opt-in. Once per visitor (the first friend wins): the friend noted on the visitor (a later purchase
+        is theirs), the funnel's scenario started, the opt-in counted on the page and variant. A forged, expired,
+        another workspace's or an unpublished funnel's reference is ignored (the friend is still the route's)."""
+        found = self._visit(workspace_id, visit)
+        if found is None:
+            log.info("funnel visit reference ignored in %s", workspace_id)
+            return
+        funnel_id, page_id, variant, visitor_id, scenario_id = found
+
+        def opt_in() -> None:
+            self.repo.remember(workspace_id, funnel_id, visitor_id, subscriber_id=subscriber_id,
+                               expires_at=_visitor_expiry())
+            self._start_scenario(workspace_id, subscriber_id, scenario_id, f"funnel:{funnel_id}:line:{visitor_id}")
+            self.repo.add(workspace_id, funnel_id, page_id, variant, "optins")
+
+        self.once.run_once(f"fn-line-optin#{workspace_id}#{funnel_id}#{visitor_id}", opt_in, ttl=VISIT_TTL)
+
+    def _visit(self, workspace_id: str, visit: str) -> tuple[str, str, str, str, str | None] | None:
+        """(funnel, page, variant, visitor, the funnel's scenario) of a reference this workspace signed for a
+        published funnel's page; None otherwise."""
+        parts = visit.split(".")
+        if self.signer is None or len(parts) != 6:
+            return None
+        funnel_id, page_id, variant = parts[:3]
+        try:
+            visitor_id = self.signer.verify(VISIT_PURPOSE, workspace_id, f"{funnel_id}:{page_id}:{variant}",
+                                            ".".join(parts[3:])).subscriber_id
+            definition = self._published(workspace_id, funnel_id)
+        except (TokenInvalid, NotFound):
+            return None
+        if not any(p.page_id == page_id for p in definition.pages):
+            return None
+        return funnel_id, page_id, variant, visitor_id, definition.scenario_id
+
+    def _start_scenario(self, workspace_id: str, subscriber_id: str, scenario_id: str | None, key: str) -> None:
+        """The funnel's scenario for whoever opted in (once per ``key``), its "immediately" first step queued now."""
+        if scenario_id:
+            self.collab.actions.run(workspace_id, subscriber_id, [StartScenario(scenario_id=scenario_id)],
+                                    actor=TRIGGER, idempotency_key=key)
+            self.collab.first_steps.queue(workspace_id, subscriber_id, trigger=TRIGGER)
+
     def _member_urls(self, workspace_id: str, funnel_id: str, visitor: Visitor) -> list[str]:
-        """The member sites (``/m/<ws>/<course>/``) of the courses the visitor's paid funnel purchase grants (its
-        product's ``course_ids``; access itself is haishin.members' grant on ``purchase_completed``)."""
+        """The member sites (``/m/<ws>/<course>/``) of the courses the visitor's paid funnel purchases grant: the
+        sale's and each accepted upsell's / downsell's product ``course_ids`` (access itself is haishin.members'
+        grant on ``purchase_completed``)."""
         known = self.repo.visitor(workspace_id, funnel_id, visitor.visitor_id, now=int(clock.epoch_seconds()))
         if known is None or not known.order_id:
             return []
-        try:
-            order = self.payments.get_order(workspace_id, known.order_id)
-            product = self.payments.get_product(workspace_id, order.product_id)
-        except NotFound:
-            return []
-        if order.status not in PURCHASED:
-            return []
-        return [f"{public_base()}/m/{workspace_id}/{course_id}/"
-                for course_id in product.definition.get("course_ids") or []]
+        courses: dict[str, None] = {}  # in purchase order, each course once
+        for order_id in [known.order_id, *sorted(known.offer_orders or ())]:
+            try:
+                order = self.payments.get_order(workspace_id, order_id)
+                product = self.payments.get_product(workspace_id, order.product_id)
+            except NotFound:
+                continue
+            if order.status in PURCHASED:
+                courses.update(dict.fromkeys(product.definition.get("course_ids") or []))
+        return [f"{public_base()}/m/{workspace_id}/{course_id}/" for course_id in courses]
 
     def _view(self, workspace_id: str, funnel_id: str, page_id: str, visitor: Visitor,
               form: SubmitResult | None = None, *, draft: bool = False) -> PageView:
@@ -267,11 +326,8 @@ class FunnelService:
         self._count(view, "optins")
         self.repo.remember(workspace_id, funnel_id, visitor.visitor_id, subscriber_id=result.subscriber_id,
                            expires_at=_visitor_expiry())
-        scenario_id = self._published(workspace_id, funnel_id).scenario_id
-        if scenario_id:
-            self.collab.actions.run(workspace_id, result.subscriber_id, [StartScenario(scenario_id=scenario_id)],
-                                    actor=TRIGGER, idempotency_key=f"funnel:{funnel_id}:{result.submission_id}")
-            self.collab.first_steps.queue(workspace_id, result.subscriber_id, trigger=TRIGGER)
+        self._start_scenario(workspace_id, result.subscriber_id, self._published(workspace_id, funnel_id).scenario_id,
+                             f"funnel:{funnel_id}:{result.submission_id}")
         return view, result
 
     def checkout(self, workspace_id: str, funnel_id: str, page_id: str, visitor: Visitor) -> str:
@@ -298,6 +354,8 @@ class FunnelService:
             else:
                 self.once.run_once(f"fn-oneclick#{workspace_id}#{order_id}", lambda: self._count(view, "checkouts"),
                                    ttl=VISIT_TTL)
+                self.repo.remember(workspace_id, funnel_id, visitor.visitor_id, offer_order_id=order_id,
+                                   expires_at=_visitor_expiry())  # its courses are linked on the thanks page
                 return view.after_offer_url or funnel_url(workspace_id, funnel_id, page_id)
         definition = self._published(workspace_id, funnel_id)
         index = next(i for i, p in enumerate(definition.pages) if p.page_id == page_id)
@@ -308,6 +366,9 @@ class FunnelService:
             funnel_ref=_funnel_ref(view))
         if not offer:  # the funnel's sale: its card (saved when an offer follows), its member site on thanks
             self.repo.remember(workspace_id, funnel_id, visitor.visitor_id, order_id=order_id,
+                               expires_at=_visitor_expiry())
+        else:  # an offer bought on Checkout (no card to charge): its member site on thanks too, once paid
+            self.repo.remember(workspace_id, funnel_id, visitor.visitor_id, offer_order_id=order_id,
                                expires_at=_visitor_expiry())
         self._count(view, "checkouts")
         return str(url)

@@ -109,10 +109,11 @@ class InflowRoutes(Protocol):
 
     def take_pending(self, workspace_id: str, channel_id: str, line_user_id: str) -> Any: ...
 
-    def remember_login(self, workspace_id: str, channel_id: str, line_user_id: str, route: Any) -> None: ...
+    def remember_login(self, workspace_id: str, channel_id: str, line_user_id: str, route: Any, *,
+                       visit: str | None = None) -> None: ...
 
     def attribute(self, workspace_id: str, subscriber_id: str, route: Any, *, cause: str,
-                  first_follow: bool) -> Any: ...
+                  first_follow: bool, visit: str | None = None) -> Any: ...
 
 
 class FriendMenus(Protocol):
@@ -393,7 +394,8 @@ class LineEventProcessor:
         # An inflow route the friend opened (LINE Login) just before following: attributed to this follow, its
         # actions run, and its greeting (when it has one) replaces the channel's. A route that replaces the
         # friend-added scenarios (a scenario's own friend-add link) leaves them out: its actions start its own.
-        route = self.routes.take_pending(ctx.workspace_id, ctx.channel_id, ctx.user_id)
+        pending = self.routes.take_pending(ctx.workspace_id, ctx.channel_id, ctx.user_id)
+        route, visit = (pending.route, pending.visit) if pending is not None else (None, None)
         try:
             replacing = {"enroll": False} if route is not None and route.replace_friend_added else {}
             self.triggers.on_trigger(
@@ -403,10 +405,10 @@ class LineEventProcessor:
             )
             if route is not None:
                 self.routes.attribute(ctx.workspace_id, subscriber.subscriber_id, route, cause=ctx.webhook_event_id,
-                                      first_follow=True)
+                                      first_follow=True, visit=visit)
         except Exception:  # given back, so the event's retry attributes it (the attribution is keyed)
             if route is not None:
-                self.routes.remember_login(ctx.workspace_id, ctx.channel_id, ctx.user_id, route)
+                self.routes.remember_login(ctx.workspace_id, ctx.channel_id, ctx.user_id, route, visit=visit)
             raise
         if self.menu_rules is not None:  # a new friend has no per-user menu yet; the rules may give one (never raises)
             self.menu_rules.relink(ctx.workspace_id, subscriber.subscriber_id, channel_id=ctx.channel_id)

@@ -11,7 +11,7 @@ import logging
 import secrets
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from haishin import clock
 from haishin.errors import HaishinError, NotFound
@@ -68,7 +68,7 @@ def _blocks(view: PageView) -> list[dict[str, Any]]:
             item["embed"] = embed_url(block.url)
         elif block.type == "button":
             item["href"] = {"next": view.next_url, "url": block.url,
-                            "route": route_url(block.route_code) if block.route_code else None}[block.target]
+                            "route": _route_href(block.route_code, view.visit_ref)}[block.target]
         elif block.type == "countdown":
             end = view.deadlines[index]
             seconds = int((end - now).total_seconds())
@@ -83,6 +83,13 @@ def _blocks(view: PageView) -> list[dict[str, Any]]:
                         decline_href=view.next_url if view.page.kind in OFFERS else None)
         out.append(item)
     return out
+
+
+def _route_href(code: str, visit_ref: str) -> str | None:
+    """The inflow route's URL; with the visitor's signed reference, so the LINE friend it adds is this visitor."""
+    if not code:
+        return None
+    return route_url(code) + (f"?{urlencode({'fv': visit_ref})}" if visit_ref else "")
 
 
 def page_html(view: PageView) -> str:

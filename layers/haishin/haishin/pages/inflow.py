@@ -34,7 +34,8 @@ class InflowPages:
             return message_page(405, "このページは開けません", "URLをご確認ください。")
         try:
             if len(parts) == 2 and parts[0] == "r":
-                started = self.login.start(parts[1])
+                # ?fv=: the funnel page visit the button came from (signed there; checked where it is used)
+                started = self.login.start(parts[1], http.query(event, "fv"))
                 response = redirect(started.authorize_url, status=302)
                 response["cookies"] = [login_cookie(started.cookie_name, started.cookie_value,
                                                     max_age=int(STATE_TTL.total_seconds()))]

@@ -35,7 +35,7 @@ from haishin.line import login as line_login
 from haishin.line.login import LoginRefused, LoginStart
 from haishin.public_url import public_base
 from haishin.routes.models import RouteModel
-from haishin.routes.service import RouteService
+from haishin.routes.service import RouteService, visit_reference
 from haishin.scenarios.triggers import FRIEND_ADDED, ROUTE_STARTED
 from haishin.secrets import SecretStore, secret_name
 from haishin.storage.base import iso
@@ -118,17 +118,20 @@ class InflowLogin:
         return str(channel_id), str(secret)
 
     # ------------------------------------------------------------------ /r/<code>
-    def start(self, code: str) -> LoginStart:
+    def start(self, code: str, visit: str | None = None) -> LoginStart:
         """The LINE Login authorize URL for the route behind ``code`` and the cookie that binds its state to this
-        browser; NotFound for an unknown code."""
+        browser; NotFound for an unknown code. ``visit``: the page visit the route URL came from (a funnel page's
+        signed reference, ``?fv=``), kept in the signed state and handed on with the friend's attribution."""
         route = self.routes.by_code(code)
         if route is None:
             raise NotFound("この QR コード・URL は無効です", where="code")
         login_id, login_secret = self._login_channel(route)
         nonce = secrets.token_urlsafe(16)
-        state, name, browser = line_login.new_state({
-            "w": route.workspace_id, "r": route.route_id, "j": secrets.token_urlsafe(16), "n": nonce,
-            "e": int(clock.epoch_seconds() + STATE_TTL.total_seconds())}, login_secret)
+        claims: dict[str, Any] = {"w": route.workspace_id, "r": route.route_id, "j": secrets.token_urlsafe(16),
+                                  "n": nonce, "e": int(clock.epoch_seconds() + STATE_TTL.total_seconds())}
+        if visit_reference(visit):
+            claims["v"] = visit
+        state, name, browser = line_login.new_state(claims, login_secret)
         url = line_login.authorize_url(channel_id=login_id, redirect_uri=callback_url(), state=state, nonce=nonce)
         return LoginStart(url, name, browser)
 
@@ -179,25 +182,30 @@ class InflowLogin:
                                                nonce=claims["n"])
         self.once.complete(f"login-state:{claims['j']}", ttl=STATE_TTL * 2)
         started = datetime.fromtimestamp(claims["e"], UTC) - STATE_TTL
-        return self.link_user(route, str(id_claims["sub"]), cause=f"login:{claims['j']}", started=started)
+        visit = claims.get("v") if isinstance(claims.get("v"), str) else None
+        return self.link_user(route, str(id_claims["sub"]), cause=f"login:{claims['j']}", started=started,
+                              visit=visit)
 
-    def link_user(self, route: RouteModel, line_user_id: str, *, cause: str, started: datetime) -> LoginResult:
-        """The LINE user logged in by ``route`` (the login began at ``started``): attributed now or pending."""
+    def link_user(self, route: RouteModel, line_user_id: str, *, cause: str, started: datetime,
+                  visit: str | None = None) -> LoginResult:
+        """The LINE user logged in by ``route`` (the login began at ``started``; ``visit``: the page visit it came
+        from): attributed now or pending (the follow attributes it, with the visit)."""
         ws, channel_id = route.workspace_id, route.channel_id
         if self._following(ws, channel_id, line_user_id):
-            return self._attribute_now(route, line_user_id, cause, started)
-        self.routes.remember_login(ws, channel_id, line_user_id, route)
+            return self._attribute_now(route, line_user_id, cause, started, visit)
+        self.routes.remember_login(ws, channel_id, line_user_id, route, visit=visit)
         if self._following(ws, channel_id, line_user_id):  # the follow was processed meanwhile
             taken = self.routes.take_pending(ws, channel_id, line_user_id)
             if taken is not None:
-                return self._attribute_now(taken, line_user_id, cause, started)
+                return self._attribute_now(taken.route, line_user_id, cause, started, taken.visit)
         return LoginResult("pending", route, line_user_id, self._add_friend_url(route))
 
     def _following(self, workspace_id: str, channel_id: str, line_user_id: str) -> bool:
         subscriber = self.subscribers.find_by_line_user(workspace_id, channel_id, line_user_id)
         return subscriber is not None and follow_status(subscriber.line, channel_id) == "following"
 
-    def _attribute_now(self, route: RouteModel, line_user_id: str, cause: str, started: datetime) -> LoginResult:
+    def _attribute_now(self, route: RouteModel, line_user_id: str, cause: str, started: datetime,
+                       visit: str | None = None) -> LoginResult:
         ws = route.workspace_id
         subscriber = self.subscribers.find_by_line_user(ws, route.channel_id, line_user_id)
         assert subscriber is not None
@@ -205,7 +213,7 @@ class InflowLogin:
         new_friend = bool(followed_at) and followed_at >= iso(started)  # this login's own follow came first
         if new_friend and route.replace_friend_added:
             self._undo_friend_added(ws, subscriber.subscriber_id, started)
-        self.routes.attribute(ws, subscriber.subscriber_id, route, cause=cause, first_follow=new_friend)
+        self.routes.attribute(ws, subscriber.subscriber_id, route, cause=cause, first_follow=new_friend, visit=visit)
         if self.menus is not None:  # the route is the friend's now: route (and segment) rules of any channel
             self.menus.relink(ws, subscriber.subscriber_id, needs=("route", "segment"))
         # a scenario the route started sends its "immediately" first step now, not at the next tick; if the queue

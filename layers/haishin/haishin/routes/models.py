@@ -6,7 +6,8 @@
 - code:    pk ``routecode#<code>`` sk ``route`` -> workspace and route (``/r/{code}`` carries no workspace)
 - pending: pk ``routepending#<workspace_id>#<channel_id>#<line_user_id>`` sk ``pending``: a LINE Login that named
            the route before the friend's follow arrived; the follow consumes it (a conditional delete, so one
-           consumer wins); ``expires_at`` (the table's TTL) drops an unconsumed one
+           consumer wins); ``expires_at`` (the table's TTL) drops an unconsumed one; ``visit``: the funnel page visit
+           the login came from (kept for the follow's attribution)
 - friend:  pk ``routefriends#<workspace_id>#<route_id>`` sk ``<subscriber_id>``: the friend came by this route
            (first_at, arrivals, actions_done): 'first time only' actions run until they have once for this friend
 """
@@ -72,6 +73,7 @@ class PendingRouteModel(HaishinModel):
     route_id = UnicodeAttribute()
     login_at = UTCDateTimeAttribute()
     expires_at = NumberAttribute()
+    visit = UnicodeAttribute(null=True)  # the page visit the login came from (a funnel's signed reference), opaque
 
 
 class RouteFriendModel(HaishinModel):

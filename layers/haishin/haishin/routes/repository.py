@@ -64,13 +64,15 @@ class RouteRepository:
 
     # ------------------------------------------------------------------ pending attributions
     def put_pending(self, workspace_id: str, channel_id: str, line_user_id: str, route_id: str, *, at: datetime,
-                    expires_at: int) -> None:
+                    expires_at: int, visit: str | None = None) -> None:
         """The latest login wins: a friend who opens two routes before following is attributed to the last one."""
         PendingRouteModel(pk=pending_pk(workspace_id, channel_id, line_user_id), sk="pending", route_id=route_id,
-                          login_at=at, expires_at=expires_at).save()
+                          login_at=at, expires_at=expires_at, visit=visit or None).save()
 
-    def take_pending(self, workspace_id: str, channel_id: str, line_user_id: str, *, now_epoch: int) -> str | None:
-        """The pending route's ID, removed; None when there is none, it expired, or another consumer took it."""
+    def take_pending(self, workspace_id: str, channel_id: str, line_user_id: str, *,
+                     now_epoch: int) -> tuple[str, str | None] | None:
+        """The pending route's ID and the visit its login came from, removed; None when there is none, it expired,
+        or another consumer took it."""
         try:
             pending = PendingRouteModel.get(pending_pk(workspace_id, channel_id, line_user_id), "pending",
                                             consistent_read=True)
@@ -82,7 +84,7 @@ class RouteRepository:
             if condition_failed(exc):
                 return None
             raise
-        return pending.route_id if int(pending.expires_at) > now_epoch else None
+        return (pending.route_id, pending.visit) if int(pending.expires_at) > now_epoch else None
 
     # ------------------------------------------------------------------ friends who came by a route
     def record_friend(self, workspace_id: str, route_id: str, subscriber_id: str, *,

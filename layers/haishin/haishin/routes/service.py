@@ -10,7 +10,9 @@ arrival ('every').
 from __future__ import annotations
 
 import logging
+import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal, Protocol
@@ -36,6 +38,8 @@ CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: codes are re
 CODE_LENGTH = 8
 MAX_GREETING_MESSAGES = 5
 SCENARIO_FOLDER = "シナリオ"  # where the scenarios' own friend-add links show in the routes list
+# a page visit a route URL may carry (``/r/<code>?fv=…``): opaque here, the page that made it checks its signature
+_VISIT = re.compile(r"[A-Za-z0-9_.:-]{1,300}")
 
 
 class ChannelLookup(Protocol):
@@ -61,6 +65,27 @@ class RouteDefinition(BaseModel):
         if value is None:
             return None
         return value.strip() or None
+
+
+class RouteVisits(Protocol):
+    """The page a friend came from through a route (``haishin.funnels.service.FunnelService``: a funnel's LINE
+    opt-in). ``visit`` is that page's signed reference, not checked here: the receiver checks it and ignores a forged,
+    expired or another workspace's one."""
+
+    def arrived(self, workspace_id: str, subscriber_id: str, visit: str) -> None: ...
+
+
+def visit_reference(text: str | None) -> str | None:
+    """A visit reference from a URL, or None when it is not one (too long, characters a reference never has)."""
+    return text if text and _VISIT.fullmatch(text) else None
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """A LINE Login that named a route before the friend's follow arrived, and the page visit it came from."""
+
+    route: RouteModel
+    visit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,12 +134,13 @@ def new_code() -> str:
 
 class RouteService:
     def __init__(self, *, repository: RouteRepository, channels: ChannelLookup, subscribers: SubscriberRepository,
-                 timeline: Timeline, actions: ActionRunner) -> None:
+                 timeline: Timeline, actions: ActionRunner, visits: Callable[[], RouteVisits] | None = None) -> None:
         self.repository = repository
         self.channels = channels
         self.subscribers = subscribers
         self.timeline = timeline
         self.actions = actions
+        self.visits = visits  # built on first use: the funnels are built from this service
 
     # ------------------------------------------------------------------ CRUD
     def create(self, workspace_id: str, definition: RouteDefinition) -> RouteModel:
@@ -184,24 +210,28 @@ class RouteService:
         return self.repository.by_code(code) if code.isalnum() and len(code) <= 32 else None
 
     # ------------------------------------------------------------------ attribution
-    def remember_login(self, workspace_id: str, channel_id: str, line_user_id: str, route: RouteModel) -> None:
+    def remember_login(self, workspace_id: str, channel_id: str, line_user_id: str, route: RouteModel, *,
+                       visit: str | None = None) -> None:
         now = clock.now()
         self.repository.put_pending(workspace_id, channel_id, line_user_id, route.route_id, at=now,
-                                    expires_at=int(now.timestamp() + PENDING_TTL.total_seconds()))
+                                    expires_at=int(now.timestamp() + PENDING_TTL.total_seconds()),
+                                    visit=visit_reference(visit))
 
-    def take_pending(self, workspace_id: str, channel_id: str, line_user_id: str) -> RouteModel | None:
-        route_id = self.repository.take_pending(workspace_id, channel_id, line_user_id,
-                                                now_epoch=int(clock.epoch_seconds()))
-        if route_id is None:
+    def take_pending(self, workspace_id: str, channel_id: str, line_user_id: str) -> PendingLogin | None:
+        taken = self.repository.take_pending(workspace_id, channel_id, line_user_id,
+                                             now_epoch=int(clock.epoch_seconds()))
+        if taken is None:
             return None
+        route_id, visit = taken
         try:
-            return self.repository.require(workspace_id, route_id)
+            return PendingLogin(self.repository.require(workspace_id, route_id), visit)
         except NotFound:  # deleted meanwhile
             return None
 
     def attribute(self, workspace_id: str, subscriber_id: str, route: RouteModel, *, cause: str,
-                  first_follow: bool) -> Attribution:
-        """The friend came by ``route`` (``cause``: a key of this arrival, e.g. the follow's webhookEventId)."""
+                  first_follow: bool, visit: str | None = None) -> Attribution:
+        """The friend came by ``route`` (``cause``: a key of this arrival, e.g. the follow's webhookEventId;
+        ``visit``: the page visit the login came from, handed to its page, e.g. a funnel's LINE opt-in)."""
         now = clock.now()
         first_time, done = self.repository.record_friend(workspace_id, route.route_id, subscriber_id, at=now)
 
@@ -224,4 +254,6 @@ class RouteService:
                              idempotency_key=key)
         if not every and not done:
             self.repository.mark_actions_done(workspace_id, route.route_id, subscriber_id)
+        if visit_reference(visit) and self.visits is not None:  # keyed by the visit there: a retry changes nothing
+            self.visits().arrived(workspace_id, subscriber_id, str(visit))
         return Attribution(route, first_time, run and bool(route.actions))
