@@ -82,6 +82,6 @@ def test_a_course_names_only_its_workspaces_files(env: Any, assets: Any) -> None
     with pytest.raises(ValidationFailed) as refused:
         course(env, **_with_attachments([{"name": "資料", "url": "https://example.com/a.pdf"},
                                          {"name": "他社", "asset_id": theirs}]))
-    assert refused.value.where == "chapters[0].lessons[0].attachments[1]"
+    assert refused.value.where == "chapters.0.lessons.0.attachments.1"  # the editor's field names
     assert f"ファイル「{theirs}」が見つかりません" in refused.value.message
     assert env.service.courses(WS) == []

@@ -6,6 +6,7 @@
  * Routes: #/funnels, #/funnels/new, #/funnels/<id>.
  */
 import { useState } from "preact/hooks";
+import { AssetUpload } from "../../components/AssetUpload";
 import { CardList } from "../../components/CardList";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { SelectField, TextField } from "../../components/Field";
@@ -152,6 +153,28 @@ function FunnelList() {
   );
 }
 
+/** An image block's uploaded image (asset_id; its URL field is then left empty): upload, or take it off again. */
+function ImageUpload({ block, where, onChange }: { block: Block; where: string; onChange: (b: Block) => void }) {
+  return (
+    <>
+      {block.asset_id ? (
+        <p class="row" data-testid="funnel-image-asset">
+          {t("asset.uploaded", { name: String(block.asset_id) })}
+          <button type="button" class="btn btn--ghost btn--small" onClick={() => onChange({ ...block, asset_id: "" })}>
+            {t("asset.remove")}
+          </button>
+        </p>
+      ) : null}
+      <AssetUpload
+        kind="image"
+        name={`${where}.asset_id`}
+        testId="funnel-image-upload"
+        onUploaded={(a) => onChange({ ...block, asset_id: a.asset_id, url: "", ...(a.width && a.height ? { width: a.width, height: a.height } : {}) })}
+      />
+    </>
+  );
+}
+
 function BlockEditor({ block, where, onChange, onRemove }: { block: Block; where: string; onChange: (b: Block) => void; onRemove: () => void }) {
   return (
     <fieldset class="card form" data-testid="funnel-block">
@@ -176,6 +199,7 @@ function BlockEditor({ block, where, onChange, onRemove }: { block: Block; where
           />
         );
       })}
+      {block.type === "image" && <ImageUpload block={block} where={where} onChange={onChange} />}
       <button type="button" class="btn btn--ghost btn--small" onClick={onRemove}>
         {t("fn.block.remove")}
       </button>

@@ -146,7 +146,7 @@ class MemberService:
                 for j, attachment in enumerate(lesson.get("attachments") or []):
                     if attachment.get("asset_id"):
                         self.assets.require(workspace_id, attachment["asset_id"], "attachment",
-                                            f"chapters[{c}].lessons[{i}].attachments[{j}]")
+                                            f"chapters.{c}.lessons.{i}.attachments.{j}")
 
     def create_course(self, workspace_id: str, definition: dict[str, Any]) -> CourseModel:
         self._check_attachments(workspace_id, definition)
