@@ -118,3 +118,21 @@ def test_upload_name_must_be_a_plain_name() -> None:
     assert AssetUpload(kind="image", name="/tmp/x/写真.jpg", base64="eA==").name == "写真.jpg"
     with pytest.raises(ValueError, match="ファイル名"):
         AssetUpload(kind="image", name="bad\nname.png", base64="eA==")
+
+
+def test_the_apis_ownership_sweep_refuses_another_workspaces_asset_in_any_body(api: AdminApi) -> None:
+    _, theirs = call_admin_api(api, "POST", "/api/assets", workspace=OTHER,
+                               body={"kind": "image", "name": "a.png", "base64": b64(png())})
+    funnel = {"name": "f", "pages": [{"page_id": "lp", "kind": "optin", "title": "t", "blocks": [
+        {"type": "image", "asset_id": theirs["asset_id"], "alt": "写真"}]}]}
+    status, body = call_admin_api(api, "POST", "/api/funnels", workspace=WS, body=funnel)
+    assert status == 404 and body["where"] == "pages.0.blocks.0.asset_id" and "ファイル" in body["message"]
+    course = {"title": "c", "chapters": [{"title": "1", "lessons": [
+        {"title": "l", "attachments": [{"name": "資料", "asset_id": theirs["asset_id"]}]}]}]}
+    status, body = call_admin_api(api, "POST", "/api/courses", workspace=WS, body=course)
+    assert status == 404 and body["where"] == "chapters.0.lessons.0.attachments.0.asset_id"
+    _, funnels = call_admin_api(api, "GET", "/api/funnels", workspace=WS)
+    _, courses = call_admin_api(api, "GET", "/api/courses", workspace=WS)
+    assert funnels["items"] == [] and courses["courses"] == []
+    status, _ = call_admin_api(api, "POST", "/api/funnels", workspace=OTHER, body=funnel)
+    assert status == 201  # its own workspace may use it
