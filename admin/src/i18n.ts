@@ -29,6 +29,7 @@ import * as bookingsText from "./i18n/bookings";
 import * as liffText from "./i18n/liff";
 import * as partnersText from "./i18n/partners";
 import * as couponsText from "./i18n/coupons";
+import * as assetsText from "./i18n/assets";
 
 const coreJa = {
   "app.name": "Haishin",
@@ -133,7 +134,7 @@ const coreJa = {
 } as const;
 
 // Area dictionaries live in src/i18n/<area>.ts so screens of different areas can add text independently.
-const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja, ...emailText.ja, ...optoutText.ja, ...tagsText.ja, ...segsText.ja, ...opsText.ja, ...crmTasksText.ja, ...routesText.ja, ...analysisText.ja, ...statsText.ja, ...stepAbText.ja, ...conversionsText.ja, ...richMenusText.ja, ...liffText.ja, ...partnersText.ja, ...couponsText.ja, ...bookingsText.ja, ...seminarsText.ja, ...coursesText.ja, ...funnelsText.ja } as const;
+const ja = { ...coreJa, ...crmText.ja, ...contentText.ja, ...webhooksText.ja, ...emailText.ja, ...optoutText.ja, ...tagsText.ja, ...segsText.ja, ...opsText.ja, ...crmTasksText.ja, ...routesText.ja, ...analysisText.ja, ...statsText.ja, ...stepAbText.ja, ...conversionsText.ja, ...richMenusText.ja, ...liffText.ja, ...partnersText.ja, ...couponsText.ja, ...bookingsText.ja, ...seminarsText.ja, ...coursesText.ja, ...funnelsText.ja, ...assetsText.ja } as const;
 
 export type DictKey = keyof typeof ja;
 export type Lang = "ja" | "en";
@@ -237,7 +238,7 @@ const coreEn: Partial<Record<DictKey, string>> = {
   "error.status": "Status",
 };
 
-const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en, ...emailText.en, ...optoutText.en, ...tagsText.en, ...segsText.en, ...opsText.en, ...crmTasksText.en, ...routesText.en, ...analysisText.en, ...statsText.en, ...stepAbText.en, ...conversionsText.en, ...richMenusText.en, ...liffText.en, ...partnersText.en, ...couponsText.en, ...bookingsText.en, ...seminarsText.en, ...coursesText.en, ...funnelsText.en };
+const en: Partial<Record<DictKey, string>> = { ...coreEn, ...crmText.en, ...contentText.en, ...webhooksText.en, ...emailText.en, ...optoutText.en, ...tagsText.en, ...segsText.en, ...opsText.en, ...crmTasksText.en, ...routesText.en, ...analysisText.en, ...statsText.en, ...stepAbText.en, ...conversionsText.en, ...richMenusText.en, ...liffText.en, ...partnersText.en, ...couponsText.en, ...bookingsText.en, ...seminarsText.en, ...coursesText.en, ...funnelsText.en, ...assetsText.en };
 const DICTS: Record<Lang, Partial<Record<DictKey, string>>> = { ja, en };
 const STORAGE_KEY = "haishin.lang";
 

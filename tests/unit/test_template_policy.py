@@ -48,7 +48,7 @@ PUBLIC_ROUTES = {
     "GET /liff/{proxy+}", "POST /liff/{proxy+}", "GET /partner/{token}",
     "GET /b", "POST /b", "GET /b/{proxy+}", "POST /b/{proxy+}",
     "GET /sem/{proxy+}", "POST /sem/{proxy+}", "GET /cpn/{proxy+}", "POST /cpn/{proxy+}", "GET /s/{event_id}",
-    "GET /m/{proxy+}", "POST /m/{proxy+}", "GET /f/{proxy+}", "POST /f/{proxy+}",
+    "GET /m/{proxy+}", "POST /m/{proxy+}", "GET /f/{proxy+}", "POST /f/{proxy+}", "GET /a/{proxy+}",
 }  # fmt: skip
 
 

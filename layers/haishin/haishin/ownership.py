@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from haishin.assets.models import AssetModel, asset_sk
 from haishin.autoreplies.rules import AutoReplyStore
 from haishin.broadcasts.repository import BroadcastRepository
 from haishin.errors import NotFound
@@ -53,6 +54,7 @@ class Kind(StrEnum):
     AUTO_REPLY = "auto_reply"
     WEBHOOK_ENDPOINT = "webhook_endpoint"
     COURSE = "course"
+    ASSET = "asset"
 
 
 # Field name -> what it refers to. A list under one of these names refers to each of its items.
@@ -85,6 +87,7 @@ REFERENCE_FIELDS: dict[str, Kind] = {
     "products": Kind.PRODUCT,  # a segment's "purchased" condition
     "course_id": Kind.COURSE,  # a member-site course (a completion trigger's filter)
     "course_ids": Kind.COURSE,  # the courses a product grants
+    "asset_id": Kind.ASSET,  # an uploaded image (funnel image block) or attachment (lesson)
 }
 # ``*_id`` fields of request bodies that are not references to our objects, and why (a unit test fails on an
 # ``*_id`` field that is in neither list).
@@ -214,6 +217,10 @@ def _course(workspace_id: str, course_id: str) -> bool:
     return _item(CourseModel, workspace_pk(workspace_id), course_sk(course_id))
 
 
+def _asset(workspace_id: str, asset_id: str) -> bool:
+    return _item(AssetModel, workspace_pk(workspace_id), asset_sk(asset_id))
+
+
 _EXISTS: dict[Kind, Callable[[str, str], bool]] = {
     Kind.CHANNEL: _channel,
     Kind.SUBSCRIBER: _subscriber,
@@ -229,12 +236,14 @@ _EXISTS: dict[Kind, Callable[[str, str], bool]] = {
     Kind.AUTO_REPLY: _auto_reply,
     Kind.WEBHOOK_ENDPOINT: _webhook_endpoint,
     Kind.COURSE: _course,
+    Kind.ASSET: _asset,
 }
 _LABELS = {
     Kind.CHANNEL: "チャネル", Kind.SUBSCRIBER: "友だち", Kind.TAG: "タグ", Kind.TAG_FOLDER: "タグフォルダ",
     Kind.SCENARIO: "シナリオ", Kind.FORM: "フォーム", Kind.PRODUCT: "商品", Kind.SEGMENT: "セグメント",
     Kind.LIST: "リスト", Kind.LINK: "リンク", Kind.BROADCAST: "一斉配信", Kind.AUTO_REPLY: "自動応答",
     Kind.WEBHOOK_ENDPOINT: "Webhook エンドポイント", Kind.COURSE: "コース",
+    Kind.ASSET: "ファイル",
 }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from haishin.actions import ActionRunner
     from haishin.analysis.cross import CrossAnalysis
+    from haishin.assets.service import AssetService
     from haishin.audit import AuditLog
     from haishin.autoreplies.rules import AutoReplyStore
     from haishin.bookings.service import BookingService
@@ -556,9 +557,20 @@ class Services:
             from haishin.funnels.service import FunnelService  # noqa: PLC0415
 
             return FunnelService(self.collaborators, forms=self.forms, payments=self.payments, routes=self.routes,
-                                 signer=LinkSigner(self.secrets))
+                                 signer=LinkSigner(self.secrets), assets=self.assets)
 
         return self._one("funnels", build)
+
+    @property
+    def assets(self) -> AssetService:
+        """Uploaded images and attachments (the assets bucket): funnel image blocks, lesson attachments."""
+
+        def build() -> AssetService:
+            from haishin.assets.service import AssetService  # noqa: PLC0415
+
+            return AssetService()
+
+        return self._one("assets", build)
 
     @property
     def funnel_preview(self) -> FunnelPreview:
@@ -590,7 +602,7 @@ class Services:
             from haishin.members.service import MemberService  # noqa: PLC0415
 
             return MemberService(self.collaborators, payments=self.payments, email=self.email, senders=self.senders,
-                                 channels=self.channels)
+                                 channels=self.channels, assets=self.assets)
 
         return self._one("members", build)
 
@@ -858,7 +870,7 @@ class Services:
             return Pages(forms=self.forms, payments=self.payments, links=self.links, optout=self.optout,
                          track=self.track, conversions=self.conversions, liff=liff, partners=self.partners,
                          bookings=booking_pages, seminars=self.seminars, routes=self.routes, coupons=self.coupons,
-                         members=MemberPages(self.members), funnels=self.funnels)
+                         members=MemberPages(self.members), funnels=self.funnels, assets=self.assets)
 
         return self._one("pages", build)
 

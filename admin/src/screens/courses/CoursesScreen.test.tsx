@@ -22,6 +22,27 @@ describe("courses (会員サイト)", () => {
   it("reads and writes attachments one a line", () => {
     expect(parseAttachments("資料 | https://a.example/x.pdf\n\n  ")).toEqual([{ name: "資料", url: "https://a.example/x.pdf" }]);
     expect(attachmentsText([{ name: "資料", url: "https://a.example/x.pdf" }])).toBe("資料 | https://a.example/x.pdf");
+    expect(parseAttachments("ワーク | asset:ast_1")).toEqual([{ name: "ワーク", asset_id: "ast_1" }]);
+    expect(attachmentsText([{ name: "ワーク", asset_id: "ast_1" }])).toBe("ワーク | asset:ast_1");
+  });
+
+  it("an uploaded attachment is added to the lesson's list and saved as its asset", async () => {
+    location.hash = "#/courses/crs_1";
+    const api = fakeApi({
+      "GET /api/courses/crs_1": COURSE,
+      "GET /api/courses/crs_1/members": REPORT,
+      "POST /api/assets": { asset_id: "ast_9", kind: "attachment", name: "ワーク.pdf", content_type: "application/pdf", size: 9, width: null, height: null, url: null },
+      "PUT /api/courses/crs_1": COURSE,
+    });
+    render(withApp(api, <CoursesScreen />));
+    const [input] = (await screen.findAllByTestId("course-attachment-upload")) as HTMLInputElement[];
+    Object.defineProperty(input, "files", { value: [new File(["%PDF-1.4"], "ワーク.pdf")], configurable: true });
+    fireEvent.change(input!);
+    const list = document.querySelector("textarea[name='chapters.0.lessons.0.attachments']") as HTMLTextAreaElement;
+    await waitFor(() => expect(list.value).toBe("ワーク.pdf | asset:ast_9"));
+    fireEvent.click(screen.getByTestId("course-save"));
+    await waitFor(() => expect(api.calls.some((c) => c.startsWith("PUT /api/courses/crs_1"))).toBe(true));
+    expect(api.calls.find((c) => c.startsWith("PUT"))).toContain('"attachments":[{"name":"ワーク.pdf","asset_id":"ast_9"}]');
   });
 
   it("creates a course with a chapter and a drip lesson; a bad video URL is shown at its field", async () => {

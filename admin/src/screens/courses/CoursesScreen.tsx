@@ -5,6 +5,7 @@
  * Routes: #/courses, #/courses/new, #/courses/<id>.
  */
 import { useState } from "preact/hooks";
+import { AssetUpload } from "../../components/AssetUpload";
 import { CardList } from "../../components/CardList";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { ErrorNotice } from "../../components/ErrorNotice";
@@ -23,7 +24,8 @@ export interface Lesson {
   title: string;
   body: string;
   video_url: string;
-  attachments: { name: string; url: string }[];
+  /** a file elsewhere (url) or an uploaded one (asset_id: only members with access download it) */
+  attachments: { name: string; url?: string; asset_id?: string }[];
   drip_days: number;
 }
 export interface Chapter {
@@ -60,9 +62,11 @@ const COURSES: ResourceKind = { path: "/courses", title: "nav.courses", lead: "s
 
 const blankLesson = (): Lesson => ({ id: "", title: "", body: "", video_url: "", attachments: [], drip_days: 0 });
 
-/** "資料 | https://..." one a line <-> attachments */
+const ASSET = "asset:";
+
+/** "資料 | https://..." (or "資料 | asset:<id>" for an uploaded file) one a line <-> attachments */
 export function attachmentsText(list: Lesson["attachments"]): string {
-  return list.map((a) => `${a.name} | ${a.url}`).join("\n");
+  return list.map((a) => `${a.name} | ${a.asset_id ? ASSET + a.asset_id : (a.url ?? "")}`).join("\n");
 }
 export function parseAttachments(text: string): Lesson["attachments"] {
   return text
@@ -71,7 +75,8 @@ export function parseAttachments(text: string): Lesson["attachments"] {
     .filter(Boolean)
     .map((line) => {
       const [name, ...rest] = line.split("|");
-      return { name: (name ?? "").trim(), url: rest.join("|").trim() };
+      const target = rest.join("|").trim();
+      return target.startsWith(ASSET) ? { name: (name ?? "").trim(), asset_id: target.slice(ASSET.length) } : { name: (name ?? "").trim(), url: target };
     });
 }
 
@@ -160,6 +165,15 @@ function CourseEditor({ course, onSaved }: { course: Course | null; onSaved?: ()
                 value={attachments[`${ci}.${li}`] ?? attachmentsText(l.attachments)}
                 error={err.at(`chapters.${ci}.lessons.${li}.attachments`)}
                 onValue={(x) => setAttachments({ ...attachments, [`${ci}.${li}`]: x })}
+              />
+              <AssetUpload
+                kind="attachment"
+                name={`chapters.${ci}.lessons.${li}.attachments.upload`}
+                testId="course-attachment-upload"
+                onUploaded={(a) => {
+                  const typed = (attachments[`${ci}.${li}`] ?? attachmentsText(l.attachments)).trim();
+                  setAttachments({ ...attachments, [`${ci}.${li}`]: (typed ? `${typed}\n` : "") + attachmentsText([{ name: a.name, asset_id: a.asset_id }]) });
+                }}
               />
               <TextField label={t("crs.lesson.drip")} name={`chapters.${ci}.lessons.${li}.drip_days`} type="number" min={0} value={String(l.drip_days)} error={err.at(`chapters.${ci}.lessons.${li}.drip_days`)} onValue={(x) => setLesson(ci, li, { drip_days: Number(x) })} />
             </div>

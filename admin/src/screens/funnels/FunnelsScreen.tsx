@@ -8,6 +8,7 @@
  * Routes: #/funnels, #/funnels/new, #/funnels/<id>.
  */
 import { useState } from "preact/hooks";
+import { AssetUpload } from "../../components/AssetUpload";
 import { CardList } from "../../components/CardList";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ConfirmButton } from "../../components/ConfirmButton";
@@ -192,6 +193,28 @@ function FunnelList() {
   );
 }
 
+/** An image block's uploaded image (asset_id; its URL field is then left empty): upload, or take it off again. */
+function ImageUpload({ block, where, onChange }: { block: Block; where: string; onChange: (b: Block) => void }) {
+  return (
+    <>
+      {block.asset_id ? (
+        <p class="row" data-testid="funnel-image-asset">
+          {t("asset.uploaded", { name: String(block.asset_id) })}
+          <button type="button" class="btn btn--ghost btn--small" onClick={() => onChange({ ...block, asset_id: "" })}>
+            {t("asset.remove")}
+          </button>
+        </p>
+      ) : null}
+      <AssetUpload
+        kind="image"
+        name={`${where}.asset_id`}
+        testId="funnel-image-upload"
+        onUploaded={(a) => onChange({ ...block, asset_id: a.asset_id, url: "", ...(a.width && a.height ? { width: a.width, height: a.height } : {}) })}
+      />
+    </>
+  );
+}
+
 /** Where a block sits, in both ways the API names it: the body's check (`pages.0.variants.1.blocks.2.text.text`,
  * with the block type) and the service's (`pages[0].variants[1].blocks[2]`). */
 interface Place {
@@ -229,6 +252,7 @@ function BlockEditor({ block, place, err, onChange, onRemove }: { block: Block; 
         );
       })}
       <FieldError text={blockError} name={place.dotted} />
+      {block.type === "image" && <ImageUpload block={block} where={place.dotted} onChange={onChange} />}
       <button type="button" class="btn btn--ghost btn--small" onClick={onRemove}>
         {t("fn.block.remove")}
       </button>

@@ -15,7 +15,7 @@ export interface ChosenImage {
   dataUrl: string;
 }
 
-async function bytesOf(blob: Blob): Promise<Uint8Array> {
+export async function bytesOf(blob: Blob): Promise<Uint8Array> {
   if (typeof blob.arrayBuffer === "function") return new Uint8Array(await blob.arrayBuffer());
   return new Promise((resolve, reject) => {
     const r = new FileReader();

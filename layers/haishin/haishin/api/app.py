@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 import haishin.api.routes.analysis
+import haishin.api.routes.assets
 import haishin.api.routes.auto_replies
 import haishin.api.routes.bookings
 import haishin.api.routes.broadcasts
@@ -91,6 +92,7 @@ ROUTE_MODULES = (
     haishin.api.routes.segments,
     haishin.api.routes.seminars,
     haishin.api.routes.funnels,
+    haishin.api.routes.assets,
     haishin.api.routes.senders,
     haishin.api.routes.step_abtests,
     haishin.api.routes.subscribers,

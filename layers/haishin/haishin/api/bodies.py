@@ -9,6 +9,7 @@ exceptions are listed here:
 - ``POST /api/imports`` may carry a CSV file inline (``{"csv": ...}`` or ``{"base64": ...}``): 5.5 MiB, just under
   what a synchronous Lambda invocation can carry (6 MB for the whole event). Larger files go through
   ``POST /api/imports/upload-url`` (S3).
+- ``POST /api/assets`` carries a file as base64 (an attachment is at most 4 MiB: 5.4 MB of base64): 5.5 MiB.
 - ``POST /api/scenarios/import`` takes YAML (JSON is YAML too): the size rule only.
 
 Everything else: 1 MiB (a scenario, a broadcast or a form definition is a few KB to a few hundred KB).
@@ -25,6 +26,7 @@ from haishin.errors import BadRequest, HaishinError, PayloadTooLarge, Unsupporte
 
 DEFAULT_MAX_BYTES = 1 << 20
 IMPORT_MAX_BYTES = 5_767_168  # 5.5 MiB
+ASSET_MAX_BYTES = 5_767_000  # base64 of a 4 MiB attachment plus its JSON (haishin.assets.sniff.MAX_BYTES)
 RICH_MENU_IMAGE_MAX_BYTES = 2 << 20  # base64 of LINE's 1 MB, with room so a larger image gets its own reason
 UPLOAD_HINT = "大きなファイルは POST /api/imports/upload-url でアップロードしてください"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -32,6 +34,7 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _EXCEPTIONS: dict[tuple[str, str], tuple[int, bool]] = {
     ("POST", "/api/imports"): (IMPORT_MAX_BYTES, True),
     ("POST", "/api/scenarios/import"): (DEFAULT_MAX_BYTES, False),
+    ("POST", "/api/assets"): (ASSET_MAX_BYTES, True),
     ("PUT", "/image"): (RICH_MENU_IMAGE_MAX_BYTES, True),  # PUT /api/rich-menus/{id}/image
 }
 

@@ -46,12 +46,19 @@ class Text(_Block):
 
 class Image(_Block):
     type: Literal["image"] = "image"
-    url: str = Field(max_length=1000)
+    url: str = Field(default="", max_length=1000)  # an image elsewhere (https), or:
+    asset_id: str = Field(default="", max_length=64)  # an uploaded image of the workspace (haishin.assets)
     alt: str = Field(min_length=1, max_length=200)  # required: screen readers read it (decorative images: describe)
     width: int = Field(default=640, ge=1, le=4000)
     height: int = Field(default=360, ge=1, le=4000)  # both sizes reserve the space (no layout shift)
 
-    _url = field_validator("url")(classmethod(lambda cls, v: _https(v)))
+    @model_validator(mode="after")
+    def _source(self) -> Image:
+        if bool(self.url) == bool(self.asset_id):
+            raise ValueError("画像をアップロードするか、https:// で始まる画像の URL を入力してください（どちらか一方）")
+        if self.url:
+            _https(self.url)
+        return self
 
 
 class Video(_Block):

@@ -23,11 +23,12 @@ from haishin import clock
 from haishin.abtests.assign import variant_index, variant_label
 from haishin.abtests.stats import Arm, Sample, revenue_verdict, verdict
 from haishin.actions import StartScenario
+from haishin.assets.service import AssetService, image_url
 from haishin.errors import NotFound, ValidationFailed
 from haishin.forms.collab import Collaborators
 from haishin.forms.service import FormService, SubmitResult
 from haishin.forms.tokens import LinkSigner, TokenInvalid
-from haishin.funnels.inputs import Button, Countdown, FormBlock, FunnelIn, PageIn, ProductBlock
+from haishin.funnels.inputs import Button, Countdown, FormBlock, FunnelIn, Image, PageIn, ProductBlock
 from haishin.funnels.models import FunnelModel
 from haishin.funnels.repository import Counter, FunnelRepository
 from haishin.ids import new_id
@@ -82,8 +83,9 @@ class PageView:
 class FunnelService:
     def __init__(self, collab: Collaborators, *, forms: FormService, payments: Any, routes: Any,
                  signer: LinkSigner | None = None, once: Once | None = None,
-                 repository: FunnelRepository | None = None) -> None:
+                 repository: FunnelRepository | None = None, assets: AssetService | None = None) -> None:
         self.collab = collab
+        self.assets = assets or AssetService()  # uploaded images named by image blocks
         self.forms = forms
         self.payments = payments  # haishin.payments.service.PaymentService
         self.routes = routes  # haishin.routes.service.RouteService
@@ -118,6 +120,8 @@ class FunnelService:
                 self.payments.get_product(workspace_id, block.product_id)
             except NotFound as exc:
                 raise ValidationFailed(f"商品「{block.product_id}」が見つかりません", where=where) from exc
+        elif isinstance(block, Image) and block.asset_id:
+            self.assets.require(workspace_id, block.asset_id, "image", where)
         elif getattr(block, "type", "") == "button" and block.target == "route":
             route = self.routes.by_code(block.route_code)
             if route is None or route.workspace_id != workspace_id:
@@ -304,6 +308,8 @@ class FunnelService:
                     raise NotFound("商品が見つかりません", where=f"product {block.product_id}")
             elif isinstance(block, Countdown):
                 view.deadlines[i] = _deadline(block, visitor, zone)
+            elif isinstance(block, Image) and block.asset_id:  # served by the pages function, same origin
+                view.blocks[i] = block.model_copy(update={"url": image_url(workspace_id, block.asset_id)})
         return view
 
     def _count(self, view: PageView, counter: Counter) -> None:

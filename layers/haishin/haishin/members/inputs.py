@@ -42,14 +42,16 @@ class Attachment(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
-    url: str = Field(min_length=9, max_length=2000)
+    url: str = Field(default="", max_length=2000)  # a file elsewhere (https), or:
+    asset_id: str = Field(default="", max_length=64)  # an uploaded file (haishin.assets): only members download it
 
-    @field_validator("url")
-    @classmethod
-    def _https(cls, value: str) -> str:
-        if not value.startswith("https://"):
+    @model_validator(mode="after")
+    def _source(self) -> Attachment:
+        if bool(self.url) == bool(self.asset_id):
+            raise ValueError("添付ファイルはアップロードするか、https:// で始まるURLを入力してください（どちらか一方）")
+        if self.url and not self.url.startswith("https://"):
             raise ValueError("添付ファイルのURLは https:// で始めてください")
-        return value
+        return self
 
 
 class LessonIn(BaseModel):

@@ -25,8 +25,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from haishin import clock
+from haishin.assets.models import AssetModel
+from haishin.assets.service import AssetService
 from haishin.channels.service import member_login_callback_url
-from haishin.errors import ExternalServiceError, HaishinError, NotFound, ValidationFailed
+from haishin.errors import ExternalServiceError, HaishinError, NotFound, PermissionDenied, ValidationFailed
 from haishin.forms.collab import Collaborators
 from haishin.forms.tokens import LinkSigner, TokenInvalid
 from haishin.ids import new_id
@@ -114,8 +116,10 @@ def line_callback_url() -> str:
 
 class MemberService:
     def __init__(self, collab: Collaborators, *, payments: Any, email: Any, senders: Any, channels: Any = None,
-                 repository: MemberRepository | None = None, once: Once | None = None) -> None:
+                 repository: MemberRepository | None = None, once: Once | None = None,
+                 assets: AssetService | None = None) -> None:
         self.collab = collab
+        self.assets = assets or AssetService()  # uploaded lesson attachments
         self.payments = payments  # haishin.payments.service.PaymentService: products name the courses they grant
         self.email = email  # haishin.delivery.email_sms.EmailSender: the login link
         self.senders = senders  # haishin.senders.service.SenderService: the workspace's verified From
@@ -135,11 +139,22 @@ class MemberService:
                 lesson["id"] = lesson["id"] or new_id("les_")
         return definition
 
+    def _check_attachments(self, workspace_id: str, definition: dict[str, Any]) -> None:
+        """Every uploaded attachment a lesson names is this workspace's (refused at its place otherwise)."""
+        for c, chapter in enumerate(definition["chapters"]):
+            for i, lesson in enumerate(chapter["lessons"]):
+                for j, attachment in enumerate(lesson.get("attachments") or []):
+                    if attachment.get("asset_id"):
+                        self.assets.require(workspace_id, attachment["asset_id"], "attachment",
+                                            f"chapters.{c}.lessons.{i}.attachments.{j}")
+
     def create_course(self, workspace_id: str, definition: dict[str, Any]) -> CourseModel:
+        self._check_attachments(workspace_id, definition)
         return self.repo.create_course(workspace_id, new_id("crs_"), definition, now=clock.now())
 
     def update_course(self, workspace_id: str, course_id: str, definition: dict[str, Any]) -> CourseModel:
         item = self.repo.require_course(workspace_id, course_id)
+        self._check_attachments(workspace_id, definition)
         self.repo.save_course(item, definition, now=clock.now())
         return item
 
@@ -295,6 +310,19 @@ class MemberService:
                 if lesson["id"] == lesson_id:
                     return view, lesson
         raise NotFound("レッスンが見つかりません", where=f"lesson {lesson_id}")
+
+    def attachment(self, workspace_id: str, course_id: str, subscriber_id: str, lesson_id: str,
+                   asset_id: str) -> tuple[AssetModel, bytes]:
+        """An uploaded attachment of a lesson, for a member with access to that lesson while it is open; anything
+        else is refused (PermissionDenied) or not found (an asset the lesson does not name)."""
+        view, lesson = self.member_lesson(workspace_id, course_id, subscriber_id, lesson_id)
+        if not any(a.get("asset_id") == asset_id for a in lesson.get("attachments") or []):
+            raise NotFound("添付ファイルが見つかりません", where=f"attachment {asset_id}")
+        if not view["active"]:
+            raise PermissionDenied("受講期間は終了しています", where="access")
+        if not lesson["open"]:
+            raise PermissionDenied("このレッスンはまだ公開されていません", where=f"lesson {lesson_id}")
+        return self.assets.content(workspace_id, asset_id)
 
     def complete_lesson(self, workspace_id: str, course_id: str, subscriber_id: str, lesson_id: str) -> bool:
         """Record the lesson as done (only an open lesson of a member with access); the first time fires

@@ -8,7 +8,7 @@ import re
 import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import jinja2
 
@@ -104,6 +104,18 @@ def page(status: int, body: str, headers: dict[str, str] | None = None) -> dict[
 
 def message_page(status: int, title: str, message: str, *, detail: str | None = None) -> dict[str, Any]:
     return page(status, render("message.html.j2", title=title, message=message, detail=detail))
+
+
+def file_response(content_type: str, data: bytes, *, cache: str, download_name: str | None = None) -> dict[str, Any]:
+    """A file's bytes (base64, as API Gateway wants binary bodies): never sniffed by the browser, never a document
+    that runs anything; ``download_name`` makes it a download under that name (RFC 6266, UTF-8 for Japanese)."""
+    headers = {"content-type": content_type, "cache-control": cache, "x-content-type-options": "nosniff",
+               "content-security-policy": "default-src 'none'; sandbox", "referrer-policy": "no-referrer"}
+    if download_name is not None:
+        fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in download_name)
+        encoded = quote(download_name, safe="")
+        headers["content-disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+    return {"statusCode": 200, "headers": headers, "body": base64.b64encode(data).decode(), "isBase64Encoded": True}
 
 
 def redirect(location: str, status: int = 303) -> dict[str, Any]:

@@ -7,6 +7,8 @@
 - ``GET  .../auth?t=&n=``      the link from the e-mail shows a button; ``POST .../auth`` spends the link and sets
                                the session cookie (a mail scanner that fetches the link cannot use it up)
 - ``GET  .../l/<lesson>``      a lesson (text, video, attachments); ``POST`` with ``action=complete`` marks it done
+- ``GET  .../l/<lesson>/a/<asset>`` an uploaded attachment of the lesson, streamed to a member with access while the
+                               lesson is open (never cached; nobody else gets it, whatever the URL)
 - ``POST .../logout``          ends this session; ``everywhere=1`` ends every session of the member
 - ``GET  .../line?ch=<channel>`` LINE Login (offered when a LINE channel of the workspace has a Login channel): to
                                LINE's consent screen, the state bound to this browser by a short-lived cookie
@@ -32,7 +34,7 @@ from haishin.line.login import LoginRefused
 from haishin.members.inputs import EMBED_HOSTS
 from haishin.members.service import LINE_STATE_TTL, SESSION_VALIDITY, Member, MemberService, line_callback_url
 from haishin.pages import http
-from haishin.pages.html import content_security_policy, message_page, page, redirect, render
+from haishin.pages.html import content_security_policy, file_response, message_page, page, redirect, render
 from haishin.pages.inflow import login_cookie, request_cookies
 from haishin.public_url import public_base
 
@@ -113,6 +115,9 @@ class MemberPages:
                 return self._course(member, course_id, base)
             if len(rest) == 2 and rest[0] == "l":
                 return self._lesson(member, course_id, rest[1], base, event, form)
+            if len(rest) == 4 and rest[0] == "l" and rest[2] == "a" and method == "GET":
+                item, data = self.members.attachment(workspace_id, course_id, member.subscriber_id, rest[1], rest[3])
+                return file_response(item.content_type, data, cache="private, no-store", download_name=item.name)
         except HaishinError as exc:
             return message_page(exc.http_status, "ページを表示できませんでした", exc.message)
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")

@@ -9,7 +9,8 @@ GET|POST /sem/<workspace_id>/<event_id>?t= (a friend's seminar page: haishin.pag
 (a partner's seminar link: the event, then the partner's route into LINE), GET|POST /cpn/<workspace_id>/<coupon_id>?t=
 (a friend's coupon 使う page: haishin.pages.coupons),
 GET|POST /m/<workspace_id>/<course_id>/... (会員サイト: haishin.pages.members),
-GET|POST /f/<workspace_id>/<funnel_id>/<page_id> (a funnel's page: haishin.pages.funnels)."""
+GET|POST /f/<workspace_id>/<funnel_id>/<page_id> (a funnel's page: haishin.pages.funnels),
+GET /a/<workspace_id>/<asset_id> (an uploaded image of a funnel page: haishin.assets; cached a year, immutable)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import base64
 import logging
 from typing import Any
 
+from haishin.assets.service import IMAGE_CACHE
 from haishin.errors import HaishinError, NotFound
 from haishin.forms import tokens
 from haishin.forms.service import FormService
@@ -26,7 +28,7 @@ from haishin.pages import http
 from haishin.pages.coupons import coupon_page
 from haishin.pages.forms import TOKEN_MESSAGES, respond
 from haishin.pages.funnels import funnel_page
-from haishin.pages.html import message_page, page, redirect, render
+from haishin.pages.html import file_response, message_page, page, redirect, render
 from haishin.pages.products import product_page
 from haishin.pages.seminars import seminar_landing, seminar_page
 from haishin.pages.unsubscribe import unsubscribe_page
@@ -44,7 +46,8 @@ class Pages:
     def __init__(self, *, forms: FormService, payments: PaymentService, links: LinkService,
                  optout: OptOutService, track: Any = None, conversions: Any = None, liff: Any = None,
                  partners: Any = None, bookings: Any = None, seminars: Any = None, routes: Any = None,
-                 coupons: Any = None, members: Any = None, funnels: Any = None) -> None:
+                 coupons: Any = None, members: Any = None, funnels: Any = None, assets: Any = None) -> None:
+        self.assets = assets  # haishin.assets.service.AssetService: /a/<workspace>/<asset> (funnel images)
         self.coupons = coupons  # haishin.coupons.service.CouponService: /cpn/<workspace>/<coupon> (the 使う page)
         self.members = members  # haishin.pages.members.MemberPages: /m/<workspace>/<course>/... (会員サイト)
         self.funnels = funnels  # haishin.funnels.service.FunnelService: /f/<workspace>/<funnel>/<page>
@@ -70,6 +73,8 @@ class Pages:
             return respond(self.forms.open(parts[1], http.query(event, "t")))
         if http.method(event) in ("GET", "POST") and len(parts) == 4 and parts[0] == "f" and self.funnels:
             return funnel_page(self.funnels, parts[1], parts[2], parts[3], event)
+        if http.method(event) == "GET" and len(parts) == 3 and parts[0] == "a" and self.assets is not None:
+            return self.image(parts[1], parts[2])
         if http.method(event) == "GET" and len(parts) >= 2 and parts[0] == "p":
             return self.checkout(parts[1], parts[2] if len(parts) > 2 else None, event)
         if http.method(event) == "POST" and len(parts) == 2 and parts[0] == "p":
@@ -95,6 +100,13 @@ class Pages:
         if http.method(event) in ("GET", "POST") and len(parts) == 2 and parts[0] == "u":
             return unsubscribe_page(self.optout, parts[1], event)
         return message_page(404, "ページが見つかりません", "URLをご確認ください。")
+
+    def image(self, workspace_id: str, asset_id: str) -> dict[str, Any]:
+        try:
+            item, data = self.assets.public_image(workspace_id, asset_id)
+        except NotFound:
+            return message_page(404, "画像が見つかりません", "URLをご確認ください。")
+        return file_response(item.content_type, data, cache=IMAGE_CACHE)
 
     def tracked_link(self, token: str) -> dict[str, Any]:
         # a URL rewritten into a message (haishin.track), or a tracked link of haishin.links

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -28,6 +27,7 @@ from haishin.storage.base import (
     add_once_per_marker,
     model_meta,
 )
+from haishin.storage.objects import BucketObjects
 from haishin.workspaces.models import workspace_pk
 
 MARKER_TTL_S = 3 * 86_400
@@ -192,41 +192,25 @@ class ImageStore:
     """Rich menu images in S3 (the bytes are up to 1 MB: too big for a DynamoDB item)."""
 
     def __init__(self, bucket: str | None = None, client: Any = None) -> None:
-        self._bucket = bucket
-        self._client = client
+        self.objects = BucketObjects("RICHMENU_IMAGES_BUCKET", "richmenuimagesbucket", bucket=bucket, client=client)
 
     @property
     def bucket(self) -> str:
-        return self._bucket or os.environ.get("RICHMENU_IMAGES_BUCKET", "richmenuimagesbucket")
-
-    def _s3(self) -> Any:
-        if self._client is None:
-            import boto3  # noqa: PLC0415 - only the rich menu paths need S3
-
-            self._client = boto3.client(
-                "s3", region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-            )
-        return self._client
+        return self.objects.bucket
 
     @staticmethod
     def key(workspace_id: str, menu_id: str) -> str:
         return f"richmenus/{workspace_id}/{menu_id}"
 
     def put(self, workspace_id: str, menu_id: str, content_type: str, data: bytes) -> None:
-        self._s3().put_object(
-            Bucket=self.bucket, Key=self.key(workspace_id, menu_id), Body=data, ContentType=content_type
-        )
+        self.objects.put(self.key(workspace_id, menu_id), content_type, data)
 
     def get(self, workspace_id: str, menu_id: str) -> tuple[str, bytes]:
-        s3 = self._s3()
-        try:
-            found = s3.get_object(Bucket=self.bucket, Key=self.key(workspace_id, menu_id))
-        except s3.exceptions.NoSuchKey as exc:
-            raise NotFound("このリッチメニューには画像がまだありません", where="image") from exc
-        return str(found.get("ContentType") or "application/octet-stream"), found["Body"].read()
+        missing = NotFound("このリッチメニューには画像がまだありません", where="image")
+        return self.objects.get(self.key(workspace_id, menu_id), missing)
 
     def delete(self, workspace_id: str, menu_id: str) -> None:
-        self._s3().delete_object(Bucket=self.bucket, Key=self.key(workspace_id, menu_id))
+        self.objects.delete(self.key(workspace_id, menu_id))
 
 
 __all__ = [
