@@ -341,7 +341,7 @@ class FormService:
         except ImportError:  # pragma: no cover - the renderer ships in the same layer
             text = definition.auto_reply or ""
         try:
-            self.collab.line_messenger().push_text(workspace_id, subscriber, text,
+            self.collab.line_messenger().queue_text(workspace_id, subscriber, text,
                                                    retry_key=ids.retry_key("form-auto-reply", submission_id),
                                                    channel_id=definition.channel_id)
         except Exception:  # the answer is stored; a failed courtesy message must not lose it

@@ -518,13 +518,14 @@ class SeminarService:
         self._tell(workspace_id, reg, text, cause="seminar-refund")
 
     def _tell(self, workspace_id: str, reg: RegistrationModel, text: str, *, cause: str) -> None:
-        """A LINE text to the registration's friend, retry key per cause and registration. The seat or refund is done
-        already: a channel gone or LINE refusing is logged, never undoes it or fails the caller."""
+        """A LINE text to the registration's friend, queued for the delivery worker (sent once, LINE's 429/5xx
+        retried, a refusal in the delivery error log), retry key per cause and registration. The seat or refund is
+        done already: a queue that refuses the notice is logged (and recorded failed), never undoes it."""
         subscriber = self.collab.subscribers.get(workspace_id, reg.subscriber_id)
         if subscriber is None or not subscriber.line:
             return
         try:
-            self.collab.messenger.push_text(
+            self.collab.messenger.queue_text(
                 workspace_id, subscriber, text, retry_key=retry_key(cause, workspace_id, reg.registration_id)
             )
         except Exception:
