@@ -482,7 +482,7 @@ class Services:
             return Collaborators(subscribers=self.subscribers, timeline=self.timeline, secrets=self.secrets,
                                  scenarios=self.scenario_service, actions=self.actions, messenger=self.messenger,
                                  stripe=lambda: self.stripe, workspaces=self.workspaces, webhooks=self.events,
-                                 first_steps=self.first_steps_now)
+                                 first_steps=self.first_steps_now, seminars=lambda: self.seminars)
 
         return self._one("collaborators", build)
 

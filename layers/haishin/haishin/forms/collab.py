@@ -37,6 +37,18 @@ class Messenger(Protocol):
                    channel_id: str | None = None) -> bool: ...
 
 
+class SeminarSessions(Protocol):
+    """A form's seminar session field (``haishin.seminars.service.SeminarService``; the two feature packages do not
+    import each other, so the composition root hands it over late-bound). Refusals are ``HaishinError`` with a
+    Japanese message for the form field; nothing is stored then."""
+
+    def form_check(self, workspace_id: str, event_id: str) -> None: ...
+
+    def form_choices(self, workspace_id: str, event_id: str) -> list[tuple[str, str]]: ...
+
+    def form_register(self, workspace_id: str, event_id: str, session_id: str, subscriber_id: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class Collaborators:
     subscribers: SubscriberRepository
@@ -49,6 +61,7 @@ class Collaborators:
     workspaces: Any  # haishin.workspaces.service.WorkspaceService
     webhooks: WebhookEvents  # outgoing webhooks (haishin.webhooks.service.WebhookService): event subscriptions
     first_steps: FirstStepQueue  # a started scenario's "immediately" first step leaves now, not at the next tick
+    seminars: Callable[[], SeminarSessions]  # late-bound: SeminarService itself is built on these collaborators
 
     def secret_store(self) -> Any:
         return self.secrets
@@ -58,6 +71,9 @@ class Collaborators:
 
     def line_messenger(self) -> Messenger:
         return self.messenger
+
+    def seminar_sessions(self) -> SeminarSessions:
+        return self.seminars()
 
     def stripe_gateway(self) -> Any:
         return self.stripe()
