@@ -15,24 +15,12 @@ from haishin.delivery.notices import NoticeQueue
 from haishin.delivery.worker import PermanentFailure, RetryLater
 from haishin.errors import ExternalServiceError
 from haishin.ids import retry_key
-from haishin.line.client import LineClient
 from haishin_local.line_emulator import LineEmulator
+from tests.unit.line.test_line_reads import TOKEN, EmulatedClients  # the real LINE client over the emulator
 from tests.unit.scenarios.step_harness import CHANNEL, StepWorld
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
-TOKEN = "token-notices"
 USER = "U" + "a" * 32
-
-
-class EmulatedClients:
-    """``LineClients`` over the emulator's HTTP API (the real client, its real error mapping)."""
-
-    def __init__(self, emulator: LineEmulator) -> None:
-        self.client = LineClient(TOKEN, base_url=emulator.base_url)
-        self.client.sleep = lambda _s: None
-
-    def for_channel(self, workspace_id: str, channel_id: str) -> LineClient:
-        return self.client
 
 
 @pytest.fixture
