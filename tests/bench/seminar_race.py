@@ -32,7 +32,7 @@ WS = "w_bench_seminar"
 class _Quiet:
     """The collaborators the race does not measure: LINE pushes, webhooks and scenarios do nothing."""
 
-    def push_text(self, *_: Any, **__: Any) -> bool:
+    def queue_text(self, *_: Any, **__: Any) -> bool:
         return True
 
     def publish(self, *_: Any, **__: Any) -> int:

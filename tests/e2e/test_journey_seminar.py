@@ -3,7 +3,8 @@ friend asks for the sessions on LINE (a postback, as a rich menu area sends it),
 emulator's phone page and opens their own signed page from the answer, where the check-in QR and its code show;
 the clock moves to an hour before the start and the reminder arrives on the phone, once; staff check the friend in
 by the code on the phone-sized check-in page (a second scan is refused in Japanese); the roster shows the friend
-attended and the friend has the attended tag.
+attended and the friend has the attended tag. A friend also registers through a form with a セミナー日程 field built
+in the admin's form editor.
 
 Runs against the real local system (DynamoDB Local, moto, LINE emulator), in its own workspace and LINE channel.
 """
@@ -304,4 +305,59 @@ def test_a_waitlisted_friend_is_told_on_line_when_staff_cancel_and_they_move_up(
     assert len(moved) == 1 and "お申込みが確定しました" in moved[0], texts(system)
     page.goto(link)
     page.get_by_test_id("sem-qr").wait_for()
+    assert [e for e in browser_errors if "status of 4" not in e] == []
+
+
+def test_a_friend_registers_through_a_seminar_form_built_in_the_admin(
+    system: Any, page: Any, browser_errors: list[str]
+) -> None:
+    """The marketer adds a セミナー日程 field to a form in the admin and sends the friend its link; the friend picks
+    the session with seats left on the form page and is registered (on the roster); sending the form again is
+    refused on the field in Japanese and registers nothing more."""
+    token = system.login(email=OWNER, workspace_id=WS)
+    event = api_request(system, token, "POST", "/api/seminars", {"title": "フォーム申込セミナー"})
+    event_id = event["event_id"]
+    session, _ = one_seat_and_link(system, token, event_id, 6, "横浜会議室")
+
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+    page.goto(admin + "#/forms/new")
+    page.get_by_test_id("form-builder").wait_for()
+    page.locator("input[name=name]").fill("セミナー申込フォーム")
+    page.locator("input[name=title]").fill("フォーム申込セミナーお申込み")
+    page.get_by_test_id("form-add-field").click()
+    page.locator("input[name='fields.1.label']").fill("参加日程")
+    page.locator("select[name='fields.1.type']").select_option("seminar_session")
+    page.locator("select[name='fields.1.seminar_id'] option", has_text="フォーム申込セミナー").wait_for(state="attached")
+    page.locator("select[name='fields.1.seminar_id']").select_option(label="フォーム申込セミナー")
+    with page.expect_response(lambda r: r.url.endswith("/api/forms") and r.request.method == "POST") as saved:
+        page.get_by_test_id("form-save").click()
+    assert saved.value.status == 201, saved.value.text()
+    form_id = saved.value.json()["form_id"]
+    [friend] = [f for f in api_request(system, token, "GET", "/api/subscribers")["items"]
+                if f.get("display_name") == "佐藤 花子"]
+    link = api_request(system, token, "POST", f"/api/forms/{form_id}/link",
+                       {"subscriber_id": friend["subscriber_id"]})["url"]
+
+    phone = page.context.new_page()
+    phone.set_viewport_size({"width": 375, "height": 800})
+    phone.goto(link)
+    pick = phone.locator("select[name=q2]")
+    assert "横浜会議室 (残り1席)" in pick.inner_text()
+    phone.locator("input[name=name]").fill("佐藤 花子")
+    pick.select_option(session["session_id"])
+    phone.locator("button[type=submit]").click()
+    phone.get_by_text("送信が完了しました").wait_for()
+    roster = api_request(system, token, "GET", f"/api/seminars/{event_id}/registrations")["items"]
+    assert [(r["subscriber_id"], r["status"]) for r in roster] == [(friend["subscriber_id"], "confirmed")]
+
+    phone.goto(link)  # again: the session is full now and the friend is registered already
+    assert "受付中の日程がありません" in phone.locator("select[name=q2]").inner_text()
+    phone.evaluate(f"""() => {{ const s = document.querySelector("select[name=q2]");
+        s.add(new Option("x", "{session['session_id']}")); s.value = "{session['session_id']}"; }}""")
+    phone.locator("input[name=name]").fill("佐藤 花子")
+    phone.locator("button[type=submit]").click()
+    phone.locator(".error", has_text="すでにこのセミナーにお申し込み済みです。").wait_for()
+    roster = api_request(system, token, "GET", f"/api/seminars/{event_id}/registrations")["items"]
+    assert len(roster) == 1
     assert [e for e in browser_errors if "status of 4" not in e] == []

@@ -446,6 +446,7 @@ class Emulator:
         timeout_rate: float = 0.0,
         latency_ms: float = 0.0,
         throttle_burst: int = 0,
+        error_burst: int = 0,
         status: int | None = None,
         timeout_s: float = 3.0,
         timeout_after_delivery: bool = False,
@@ -458,6 +459,7 @@ class Emulator:
             timeout_rate=timeout_rate,
             latency_ms=latency_ms,
             throttle_burst=throttle_burst,
+            error_burst=error_burst,
             status=status,
             timeout_s=timeout_s,
             timeout_after_delivery=timeout_after_delivery,
@@ -540,11 +542,16 @@ class Emulator:
             faults = self._faults
             roll = -1.0
             throttled = False
+            burst_error = False
             error_status = 500
             if faults.applies(route.name):
                 if faults.throttle_burst > 0:
                     faults.throttle_burst -= 1
                     throttled = True
+                elif faults.error_burst > 0:
+                    faults.error_burst -= 1
+                    burst_error = True
+                    error_status = faults.status or faults.rng.choice(ERROR_STATUSES)
                 else:
                     roll = faults.rng.random()
                     error_status = faults.status or faults.rng.choice(ERROR_STATUSES)
@@ -552,7 +559,7 @@ class Emulator:
             return ApiResponse(429, dict(RATE_LIMITED))
         if faults.latency_ms > 0 and faults.applies(route.name):
             time.sleep(faults.latency_ms / 1000.0)
-        if 0 <= roll < faults.error_rate:
+        if burst_error or 0 <= roll < faults.error_rate:
             return ApiResponse(error_status, {"message": "Internal server error"})
         if faults.error_rate <= roll < faults.error_rate + faults.timeout_rate:
             if not faults.timeout_after_delivery:

@@ -96,6 +96,7 @@ class Faults:
     timeout_rate: float = 0.0
     latency_ms: float = 0.0
     throttle_burst: int = 0
+    error_burst: int = 0  # the next N matching requests answer 5xx (``status``), then the API works again
     status: int | None = None  # None: pick among 500/502/503
     timeout_s: float = 3.0  # how long a "timed out" request hangs before the connection is closed
     timeout_after_delivery: bool = False  # True: LINE accepted (delivered, key consumed) but the client saw a timeout
@@ -123,6 +124,7 @@ class Faults:
             "timeout_rate": self.timeout_rate,
             "latency_ms": self.latency_ms,
             "throttle_burst": self.throttle_burst,
+            "error_burst": self.error_burst,
             "status": self.status,
             "timeout_s": self.timeout_s,
             "timeout_after_delivery": self.timeout_after_delivery,

@@ -126,6 +126,7 @@ class LineEmulator(Emulator, ServedOnThread):
                                 "timeout_rate",
                                 "latency_ms",
                                 "throttle_burst",
+                                "error_burst",
                                 "status",
                                 "timeout_s",
                                 "timeout_after_delivery",

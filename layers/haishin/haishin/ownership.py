@@ -103,6 +103,8 @@ NOT_REFERENCES: dict[str, str] = {
                  "another workspace's coupon matches no one)",
     "session_id": "a seminar session: looked up inside the path's seminar of the caller's workspace (SeminarService)",
     "page_id": "a funnel page's URL slug, unique inside the funnel the body defines (FunnelIn)",
+    "seminar_id": "a form's seminar session field: FormService checks it against the caller's workspace on save "
+                  "(SeminarService.form_check; another workspace's is not found)",
 }
 # Tags may be named by name ("VIP") or by ID anywhere a body lists tags; a value shaped like a tag ID is an ID.
 TAG_ID = re.compile(r"^tag_[0-9A-HJKMNP-TV-Z]{26}$")

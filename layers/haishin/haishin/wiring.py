@@ -465,12 +465,13 @@ class Services:
 
     @property
     def messenger(self) -> Messenger:
-        """One-off LINE texts to one friend (auto-replies, thank-you messages)."""
+        """One-off LINE notices to one friend (auto-replies, thank-you messages, seminar and booking notices),
+        queued on DeliveryQueue for the delivery worker's ``notice`` kind."""
 
         def build() -> Messenger:
-            from haishin.forms.collab import LineMessenger  # noqa: PLC0415
+            from haishin.delivery.notices import NoticeQueue  # noqa: PLC0415
 
-            return LineMessenger(self.line_clients)
+            return NoticeQueue(self.ledger, self.sender)
 
         return self._one("messenger", build)
 
@@ -484,7 +485,7 @@ class Services:
             return Collaborators(subscribers=self.subscribers, timeline=self.timeline, secrets=self.secrets,
                                  scenarios=self.scenario_service, actions=self.actions, messenger=self.messenger,
                                  stripe=lambda: self.stripe, workspaces=self.workspaces, webhooks=self.events,
-                                 first_steps=self.first_steps_now)
+                                 first_steps=self.first_steps_now, seminars=lambda: self.seminars)
 
         return self._one("collaborators", build)
 
@@ -511,6 +512,7 @@ class Services:
     def worker(self) -> DeliveryWorker:
         def build() -> DeliveryWorker:
             from haishin.broadcasts.send import send_broadcast  # noqa: PLC0415
+            from haishin.delivery.notices import send_notice  # noqa: PLC0415
             from haishin.delivery.worker import DeliveryWorker  # noqa: PLC0415
             from haishin.scenarios.step_send import StepSender  # noqa: PLC0415
 
@@ -519,7 +521,8 @@ class Services:
                                menus=self.friend_menus)
             return DeliveryWorker(
                 ledger=self.ledger, subscribers=self.subscribers, line_clients=self.line_clients,
-                renderer=self.renderer, timeline=self.timeline, kinds={"step": steps, "broadcast": send_broadcast},
+                renderer=self.renderer, timeline=self.timeline,
+                kinds={"step": steps, "broadcast": send_broadcast, "notice": send_notice},
                 email=self.email, sms=self.sms, optout=self.optout, senders=self.senders, track=self.track,
                 coupons=self.coupons)
 

@@ -49,7 +49,7 @@ class FakeScenarios:
 class FakeMessenger:
     sent: list[tuple[str, str]] = field(default_factory=list)
 
-    def push_text(self, workspace_id: str, subscriber: Any, text: str, *, retry_key: str,
+    def queue_text(self, workspace_id: str, subscriber: Any, text: str, *, retry_key: str,
                   channel_id: str | None = None) -> bool:
         self.sent.append((text, retry_key))
         return True

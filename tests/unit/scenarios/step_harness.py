@@ -249,6 +249,7 @@ class StepWorld:
 
     def drain(self, rounds: int = 50) -> None:
         for _ in range(rounds):
+            self.waiting.extend(self.queue.take())  # queued outside a tick too (one-off notices), sent at once
             if not self.waiting:
                 return
             batch, self.waiting = self.waiting, []
@@ -285,6 +286,7 @@ class StepWorld:
         Nothing happens at the skipped minutes: no enrollment is readable there and the queue is drained."""
         end = clock.now() + duration
         while clock.now() < end:
+            self.drain()  # what was queued since (a notice), as the worker would: before the clock moves on
             now = clock.now()
             event = self.next_event()
             if event is None or event > end:

@@ -56,6 +56,15 @@ describe("delivery errors (配信エラー)", () => {
     await waitFor(() => expect(api.calls.length).toBe(2));
   });
 
+  it("names a one-off notice (a seminar or booking message) in the error log", async () => {
+    location.hash = "#/deliveries/errors";
+    const row = { delivery_id: "nt_1", kind: "notice", channel: "line", status: "retrying", subscriber_id: "sub_2", error: "push: Internal server error", attempts: 1, scheduled_at: null };
+    render(withApp(fakeApi({ "GET /api/deliveries/errors": { items: [row] } }), <DeliveryErrorsScreen />));
+    const table = await screen.findByTestId("delivery-errors");
+    expect(table.textContent).toContain("個別のお知らせ");
+    expect(table.textContent).not.toContain("notice");
+  });
+
   it("replays an unmatched Stripe event and shows the outcome", async () => {
     location.hash = "#/deliveries/stripe";
     const ev = { event_id: "evt_1", type: "checkout.session.completed", outcome: "unmatched", last_received_at: null };

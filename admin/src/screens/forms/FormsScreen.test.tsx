@@ -26,6 +26,32 @@ describe("forms on the shared shell", () => {
     await waitFor(() => expect(location.hash).toBe("#/forms/new"));
   });
 
+  it("builder: a seminar session field picks the seminar and is sent with it, never mapped to a friend field", async () => {
+    location.hash = "#/forms/new";
+    const api = fakeApi({
+      "GET /api/seminars": { items: [{ event_id: "sem_1", title: "集客セミナー" }] },
+      "POST /api/forms": { form_id: "f9", url: "https://x/f/f9", definition: {}, created_at: "", updated_at: "" },
+    });
+    render(withApp(api, <FormsScreen />));
+    fireEvent.input(document.querySelector("input[name=name]")!, { target: { value: "申込フォーム" } });
+    fireEvent.input(document.querySelector("input[name=title]")!, { target: { value: "お申込み" } });
+    fireEvent.click(screen.getByTestId("form-add-field"));
+    fireEvent.change(document.querySelector("select[name='fields.1.type']")!, { target: { value: "seminar_session" } });
+    expect((document.querySelector("select[name='fields.1.type']") as HTMLSelectElement).value).toBe("seminar_session");
+    expect(document.querySelector("select[name='fields.1.maps_to']")).toBeNull();
+    const pick = await waitFor(() => {
+      const el = document.querySelector("select[name='fields.1.seminar_id']") as HTMLSelectElement;
+      expect(el.textContent).toContain("集客セミナー");
+      return el;
+    });
+    fireEvent.change(pick, { target: { value: "sem_1" } });
+    fireEvent.click(screen.getByTestId("form-save"));
+    await waitFor(() => expect(api.calls.some((c) => c.startsWith("POST /api/forms"))).toBe(true));
+    const body = JSON.parse(api.calls.find((c) => c.startsWith("POST /api/forms"))!.replace(/^POST \/api\/forms /, ""));
+    expect(body.fields[1]).toMatchObject({ type: "seminar_session", seminar_id: "sem_1", maps_to: null });
+    expect(body.fields[0].seminar_id).toBeNull();
+  });
+
   it("answers: one column per question, the next page on 'more'", async () => {
     location.hash = "#/forms/f1/answers";
     const view = { form_id: "f1", url: "https://x/f/f1", definition: { name: "来店予約", fields: [{ key: "name", label: "お名前" }, { key: "menu", label: "メニュー" }] } };

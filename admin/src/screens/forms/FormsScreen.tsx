@@ -21,7 +21,7 @@ import { FormLinkPanel } from "./FormLinkPanel";
 import { download, fmtDateTime, rawRequest } from "../scenarios/shared";
 import type { Action } from "../scenarios/types";
 
-const FIELD_TYPES = ["text", "email", "phone", "number", "date", "select", "checkboxes", "radio", "textarea"] as const;
+const FIELD_TYPES = ["text", "email", "phone", "number", "date", "select", "checkboxes", "radio", "textarea", "seminar_session"] as const;
 type FieldType = (typeof FIELD_TYPES)[number];
 
 interface FormField {
@@ -33,6 +33,11 @@ interface FormField {
   help?: string | null;
   placeholder?: string | null;
   maps_to?: string | null;
+  seminar_id?: string | null; // type seminar_session: the seminar whose sessions the friend picks (submitting registers)
+}
+interface Seminar {
+  event_id: string;
+  title: string;
 }
 interface FormDefinition {
   name: string;
@@ -127,6 +132,7 @@ function FieldRow({ f, i, count, onChange, onRemove, onMove, error }: {
         <SelectField narrow label={t("fm.type")} name={`${base}.type`} value={f.type} options={choices(FIELD_TYPES, (ty) => t(`fm.type.${ty}`))} onValue={(type) => onChange({ ...f, type })} />
         <CheckField label={t("fm.required")} name={`${base}.required`} checked={f.required} onValue={(required) => onChange({ ...f, required })} />
       </div>
+      {f.type === "seminar_session" && <SeminarPick f={f} base={base} onChange={onChange} />}
       {(f.type === "select" || f.type === "radio" || f.type === "checkboxes") && (
         <label class="field">
           <span class="field__label">{t("fm.options")}</span>
@@ -137,7 +143,7 @@ function FieldRow({ f, i, count, onChange, onRemove, onMove, error }: {
           />
         </label>
       )}
-      <div class="row">
+      {f.type !== "seminar_session" && <div class="row">
         <SelectField
           label={t("fm.mapsTo")}
           name={`${base}.maps_to`}
@@ -151,7 +157,26 @@ function FieldRow({ f, i, count, onChange, onRemove, onMove, error }: {
             <input value={(f.maps_to ?? "").slice(6)} onInput={(e) => onChange({ ...f, maps_to: `field:${e.currentTarget.value}` })} />
           </label>
         )}
-      </div>
+      </div>}
+    </div>
+  );
+}
+
+/** A seminar session field: which seminar (the friend then picks one of its sessions with seats left, and is
+ * registered on submit by the seminar's rules). Not saved to a friend field. */
+function SeminarPick({ f, base, onChange }: { f: FormField; base: string; onChange: (f: FormField) => void }) {
+  const seminars = useApiGet<{ items: Seminar[] }>("/api/seminars");
+  const items = seminars.data?.items ?? [];
+  return (
+    <div class="row">
+      <SelectField
+        label={t("fm.seminar")}
+        name={`${base}.seminar_id`}
+        value={f.seminar_id ?? ""}
+        options={[["", t("fm.seminar.pick")], ...items.map((s) => [s.event_id, s.title] as [string, string])]}
+        onValue={(seminar_id) => onChange({ ...f, seminar_id: seminar_id || null, maps_to: null })}
+      />
+      <p class="muted">{t("fm.seminar.lead")}</p>
     </div>
   );
 }
@@ -168,7 +193,7 @@ function toBody({ after, ...def }: BuilderValues) {
     redirect_url: after === "redirect" ? def.redirect_url || null : null,
     auto_reply: def.auto_reply || null,
     channel_id: def.channel_id || null,
-    fields: def.fields.map((f) => ({ ...f, help: f.help || null, placeholder: f.placeholder || null })),
+    fields: def.fields.map((f) => ({ ...f, help: f.help || null, placeholder: f.placeholder || null, seminar_id: f.type === "seminar_session" ? f.seminar_id || null : null })),
   };
 }
 

@@ -608,10 +608,11 @@ class BookingService:
     def _tell(
         self, workspace_id: str, subscriber: Any, text: str, retry_key: str, booking: BookingModel, what: str
     ) -> None:
-        """One LINE text to the friend (the one send path, retry-keyed); a failure is logged, never undoes anything."""
+        """One LINE text to the friend, queued for the delivery worker (sent once under the retry key, LINE's 429/5xx
+        retried, a refusal in the delivery error log); a queue that refuses it is logged, never undoes anything."""
         try:
             if getattr(subscriber, "line", None):
-                self.collab.line_messenger().push_text(workspace_id, subscriber, text, retry_key=retry_key)
+                self.collab.line_messenger().queue_text(workspace_id, subscriber, text, retry_key=retry_key)
         except Exception:
             log.exception("booking %s: %s not sent", booking.booking_id, what)
 

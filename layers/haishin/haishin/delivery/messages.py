@@ -5,13 +5,13 @@ One SQS message = one send on one channel (JSON body, version ``v: 1``, well und
 ```
 {
   "v": 1,
-  "kind": "step" | "broadcast",
+  "kind": "step" | "broadcast" | "notice",
   "workspace_id": "ws_...",
   "delivery_id": "...",            # deterministic; the ledger row is LedgerTable pk "dlv#<delivery_id>"
   "retry_key": "<uuid>",           # X-Line-Retry-Key; steps: ids.retry_key("step", enrollment, cycle, step, channel)
   "channel": "line" | "email" | "sms" | "none",   # "none": an action-only step (no message, actions only)
   "line_channel_id": "1234567890", # which LINE official account (channel "line" only; None: the only one)
-  "recipients": ["s_..."],         # subscriber IDs: exactly 1 for a step (push); up to 500 for a broadcast
+  "recipients": ["s_..."],         # subscriber IDs: exactly 1 for a step or a notice (push); up to 500 for a broadcast
   "content": {...} | null,         # inline content, see below
   "content_ref": {...} | null,     # or a reference the worker resolves (cached per container), see below
   "scheduled_at": "<iso>",         # when it was due (lag is measured from here)
@@ -32,6 +32,11 @@ Content (inline, or what ``content_ref`` resolves to) is channel-specific and ma
 ``haishin.scenarios.step_send``, reads the step's content from that scenario version). Broadcast batches carry their
 content inline (``broadcast.groups``, ``haishin.broadcasts.send``). There is no other type.
 
+``kind: "notice"``: a feature's one-off LINE message to one friend (a seminar seat freed, a refund, a booking), queued
+by ``haishin.delivery.notices.NoticeQueue``: channel ``line``, one recipient, inline ``{"line": [...]}`` content that is
+final (never rendered again: a seminar title with ``{{`` in it is text), the feature's stable ``retry_key``, and
+``delivery_id`` ``notice_delivery_id(retry_key)``.
+
 Sending: personalised content (any template) is rendered per recipient and pushed one by one, each with
 ``retry_key(<message retry_key>, subscriber_id)`` when there are several recipients (the message's own key for
 one); identical content goes out as one multicast with the message's retry key. Ledger rows: one per message
@@ -49,7 +54,8 @@ from haishin.ids import retry_key
 
 VERSION = 1
 IN_PROCESS = frozenset({"reply_token", "reply_lead"})  # never on the queue
-Kind = Literal["step", "broadcast"]
+Kind = Literal["step", "broadcast", "notice"]
+KINDS = ("step", "broadcast", "notice")
 MAX_RECIPIENTS = 500
 
 
@@ -114,8 +120,8 @@ class DeliveryMessage:
     def from_dict(cls, raw: dict[str, Any]) -> DeliveryMessage:
         if raw.get("v") != VERSION:
             raise ValidationFailed(f"unknown delivery message version {raw.get('v')!r}", where="v")
-        if raw.get("kind") not in ("step", "broadcast"):
-            raise ValidationFailed("kind must be step or broadcast", where="kind")
+        if raw.get("kind") not in KINDS:
+            raise ValidationFailed("kind must be step, broadcast or notice", where="kind")
         recipients = raw.get("recipients") or []
         if raw.get("channel") != "none" and not 1 <= len(recipients) <= MAX_RECIPIENTS:
             raise ValidationFailed(f"1 to {MAX_RECIPIENTS} recipients", where="recipients")
@@ -142,6 +148,11 @@ def step_delivery_id(enrollment_pk: str, scenario_id: str, cycle: int, step_id: 
 
 def step_retry_key(enrollment_pk: str, scenario_id: str, cycle: int, step_id: str, channel: str) -> str:
     return retry_key("step-send", enrollment_pk, scenario_id, str(cycle), step_id, channel)
+
+
+def notice_delivery_id(retry_key_: str) -> str:
+    """Deterministic: a notice queued twice under the same retry key is one delivery (one ledger row, one send)."""
+    return "nt_" + retry_key("notice", retry_key_)
 
 
 def recipient_retry_key(message: DeliveryMessage, subscriber_id: str) -> str:

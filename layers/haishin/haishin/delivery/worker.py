@@ -61,8 +61,9 @@ def _retryable_send(error: Exception) -> bool:
 
 KindSender = Callable[["DeliveryWorker", DeliveryMessage, float, "float | None"], str]
 """How one ``kind`` of delivery message is sent: ``(worker, message, deadline, stop_at) -> ledger status``. Step
-delivery (``haishin.scenarios.step_send``) and broadcast batches (``haishin.broadcasts.send``) are the two kinds; the
-composition root (``haishin.wiring``) hands them to the worker, which knows neither scenarios nor broadcasts."""
+delivery (``haishin.scenarios.step_send``), broadcast batches (``haishin.broadcasts.send``) and one-off notices
+(``haishin.delivery.notices``) are the kinds; the composition root (``haishin.wiring``) hands them to the worker, which
+knows neither scenarios nor broadcasts."""
 
 
 @dataclass
@@ -196,7 +197,18 @@ class DeliveryWorker:
             raise PermanentFailure(error) from exc
         except Exception as exc:
             raise self.give_back(ledger_id, token, ws, f"{where}: {type(exc).__name__}: {exc}") from exc
+        return self.send_ready(message, subscriber, address, rendered, key, token, deadline, extra,
+                               ledger_id=ledger_id, unsubscribe_url=variables["unsubscribe_url"])
 
+    def send_ready(self, message: DeliveryMessage, subscriber: SubscriberModel, address: str, rendered: Any,
+                   key: str, token: str | None, deadline: float, extra: dict[str, Any], *,
+                   ledger_id: str | None = None, unsubscribe_url: str | None = None) -> str:
+        """Send content that needs no rendering (``rendered``: LINE message objects, a rendered e-mail or an SMS
+        text), retrying retryable failures until ``deadline``, then settle the ledger row and note it on the
+        friend's timeline. ``send_rendered`` ends here; one-off notices (``haishin.delivery.notices``), whose text
+        is final when queued, start here."""
+        ledger_id = ledger_id or message.delivery_id
+        ws = message.workspace_id
         via: dict[str, Any] = {}
         reply_token = message.reply_token if message.channel == "line" and len(message.recipients) == 1 else None
         lead = message.reply_lead if reply_token else None
@@ -209,8 +221,8 @@ class DeliveryWorker:
                 client = self.line_clients.for_channel(ws, self.line_channel(subscriber, message.line_channel_id))
                 return self._send_line(client, address, list(rendered), key, reply_token, lead, via, unit=unit)
             if message.channel == "email":
-                return self.send_email(ws, address, rendered, variables["unsubscribe_url"]), False
-            return self.send_sms(ws, address, rendered, variables["unsubscribe_url"]), False
+                return self.send_email(ws, address, rendered, unsubscribe_url or ""), False
+            return self.send_sms(ws, address, rendered, unsubscribe_url or ""), False
 
         request_id, accepted = self._with_retries(send, ledger_id, token, ws, deadline)
         self.ledger.settle(ledger_id, token, "sent", workspace_id=ws, line_request_id=request_id,
@@ -220,10 +232,16 @@ class DeliveryWorker:
             self.stats.already_accepted += 1
         self.timeline.append(ws, subscriber.subscriber_id, "step_sent" if message.kind == "step" else "message_out",
                              {"delivery_id": ledger_id, "channel": message.channel, **extra},
-                             actor=f"scenario:{extra.get('scenario_id')}" if message.kind == "step"
-                             else f"broadcast:{(message.broadcast or {}).get('broadcast_id', '')}",
-                             entry_id=ledger_id)
+                             actor=self._actor(message, extra), entry_id=ledger_id)
         return "sent"
+
+    @staticmethod
+    def _actor(message: DeliveryMessage, extra: dict[str, Any]) -> str:
+        if message.kind == "step":
+            return f"scenario:{extra.get('scenario_id')}"
+        if message.kind == "notice":
+            return "notice"
+        return f"broadcast:{(message.broadcast or {}).get('broadcast_id', '')}"
 
     @staticmethod
     def _send_line(client: Any, address: str, rendered: list[dict[str, Any]], key: str, reply_token: str | None,

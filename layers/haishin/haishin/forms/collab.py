@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from haishin.actions import ActionRunner
-from haishin.subscribers.line_reach import push_to_friend
 from haishin.subscribers.repository import SubscriberRepository
 from haishin.timeline.models import Timeline
 from haishin.webhook_events import WebhookEvents
@@ -29,31 +28,25 @@ class FirstStepQueue(Protocol):
 
 
 class Messenger(Protocol):
-    """Sends one friend a LINE text with a deterministic retry key (auto-replies, thank-you messages)."""
+    """Queues a one-off LINE text to one friend (auto-replies, thank-you messages, seminar and booking notices) for
+    the delivery worker, which sends it once under ``retry_key`` (stable per event), retries LINE's 429/5xx and
+    records a refusal in the delivery error log (``haishin.delivery.notices.NoticeQueue``). False: the friend has
+    no LINE account to reach. Never sends by itself: features have no LINE send path of their own."""
 
-    def push_text(self, workspace_id: str, subscriber: Any, text: str, *, retry_key: str,
-                  channel_id: str | None = None) -> bool: ...
+    def queue_text(self, workspace_id: str, subscriber: Any, text: str, *, retry_key: str,
+                   channel_id: str | None = None) -> bool: ...
 
 
-class LineMessenger:
-    """Auto-replies through the one LINE client (``haishin.line.client``), push with ``X-Line-Retry-Key``.
+class SeminarSessions(Protocol):
+    """A form's seminar session field (``haishin.seminars.service.SeminarService``; the two feature packages do not
+    import each other, so the composition root hands it over late-bound). Refusals are ``HaishinError`` with a
+    Japanese message for the form field; nothing is stored then."""
 
-    Sent directly, not through DeliveryQueue: ``haishin.delivery.messages`` knows only the kinds ``step`` (needs a
-    scenario step reference) and ``broadcast`` (ledger and timeline attribute it to a broadcast), so there is no
-    one-off kind (one recipient, inline content, deterministic delivery ID) to enqueue yet. The retry key makes a
-    repeat a no-op. Move this to an enqueue once the worker gains such a kind (email auto-replies wait for it too).
-    """
+    def form_check(self, workspace_id: str, event_id: str) -> None: ...
 
-    def __init__(self, clients: Any) -> None:
-        self._clients = clients  # haishin.line.client.LineClients
+    def form_choices(self, workspace_id: str, event_id: str) -> list[tuple[str, str]]: ...
 
-    def push_text(self, workspace_id: str, subscriber: Any, text: str, *, retry_key: str,
-                  channel_id: str | None = None) -> bool:
-        # the asked-for channel when the friend has it, else the usual choice (haishin.subscribers.line_reach)
-        channel = channel_id if channel_id and channel_id in (subscriber.line or {}) else None
-        sent = push_to_friend(self._clients, workspace_id, subscriber.line, [{"type": "text", "text": text[:5000]}],
-                              retry_key=retry_key, channel_id=channel)
-        return sent is not None
+    def form_register(self, workspace_id: str, event_id: str, session_id: str, subscriber_id: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -68,6 +61,7 @@ class Collaborators:
     workspaces: Any  # haishin.workspaces.service.WorkspaceService
     webhooks: WebhookEvents  # outgoing webhooks (haishin.webhooks.service.WebhookService): event subscriptions
     first_steps: FirstStepQueue  # a started scenario's "immediately" first step leaves now, not at the next tick
+    seminars: Callable[[], SeminarSessions]  # late-bound: SeminarService itself is built on these collaborators
 
     def secret_store(self) -> Any:
         return self.secrets
@@ -77,6 +71,9 @@ class Collaborators:
 
     def line_messenger(self) -> Messenger:
         return self.messenger
+
+    def seminar_sessions(self) -> SeminarSessions:
+        return self.seminars()
 
     def stripe_gateway(self) -> Any:
         return self.stripe()

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 
 from haishin.phone import INVALID_PHONE_MESSAGE, to_e164
 
-FieldType = Literal["text", "email", "phone", "number", "date", "select", "checkboxes", "radio", "textarea"]
+FieldType = Literal["text", "email", "phone", "number", "date", "select", "checkboxes", "radio", "textarea",
+                    "seminar_session"]
 CHOICE_TYPES = frozenset({"select", "checkboxes", "radio"})
 # Where an answer goes on the subscriber: a contact attribute or a custom field (友だち情報).
 CONTACT_TARGETS = frozenset({"email", "phone", "display_name"})
@@ -33,11 +34,18 @@ class FormField(BaseModel):
     max: float | None = None
     # "email" | "phone" | "display_name" | "field:<name>"; None writes the custom field named like the key.
     maps_to: str | None = None
+    # type "seminar_session": the seminar whose sessions (with seats left) the friend picks; submitting registers
+    # them (haishin.seminars through the forms' late-bound collaborator, ``Collaborators.seminar_sessions``)
+    seminar_id: str | None = Field(default=None, max_length=64)
 
     @model_validator(mode="after")
     def _choices(self) -> FormField:
         if self.type in CHOICE_TYPES and not self.options:
             raise ValueError(f"項目 '{self.key}' ({self.type}) には選択肢が必要です")
+        if self.type == "seminar_session" and not self.seminar_id:
+            raise ValueError(f"項目 '{self.key}' (セミナー日程) にはセミナーの指定が必要です")
+        if self.type == "seminar_session" and self.maps_to:
+            raise ValueError(f"項目 '{self.key}' (セミナー日程) は友だち情報に保存できません (申込みになります)")
         if self.maps_to and self.maps_to not in CONTACT_TARGETS and not self.maps_to.startswith("field:"):
             raise ValueError("maps_to は email、phone、display_name、field:<項目名> のいずれかです")
         return self
@@ -84,7 +92,7 @@ def _one(field: FormField, raw: list[str]) -> tuple[Any, str | None]:
     text = (raw[0] if raw else "").strip()
     if not text:
         if field.required:
-            verb = "選択" if field.type in {"select", "radio"} else "入力"
+            verb = "選択" if field.type in {"select", "radio", "seminar_session"} else "入力"
             return None, f"「{field.label}」を{verb}してください。"
         return None, None
     if len(text) > field.max_length:

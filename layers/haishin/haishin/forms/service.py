@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from haishin import clock, ids
 from haishin.actions import AddTag, SetField, parse_actions
 from haishin.csvio.cells import neutralise_row
-from haishin.errors import Conflict, NotFound, ValidationFailed, pydantic_message
+from haishin.errors import Conflict, HaishinError, NotFound, ValidationFailed, pydantic_message
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.forms.inputs import FormDefinition, FormField, typed_value, validate
@@ -68,6 +68,9 @@ class SubmitResult:
     duplicate: bool = False
     token_reason: str | None = None
     unverified: bool = False
+    # a seminar session field's choices by field key: (session ID, label), the sessions with seats left
+    choices: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    registrations: dict[str, str] = field(default_factory=dict)  # field key -> "confirmed" | "waitlisted"
 
 
 def definition_of(form: FormModel) -> FormDefinition:
@@ -97,8 +100,20 @@ class FormService:
         self.repository = repository or FormRepository()
 
     # ------------------------------------------------------------------ CRUD
+    def _check_seminars(self, workspace_id: str, definition: FormDefinition) -> None:
+        """A seminar session field names a free seminar of this workspace (another workspace's: not found)."""
+        for index, spec in enumerate(definition.fields):
+            if spec.type == "seminar_session" and spec.seminar_id:
+                try:
+                    self.collab.seminar_sessions().form_check(workspace_id, spec.seminar_id)
+                except NotFound as exc:
+                    raise NotFound("セミナーが見つかりません", where=f"fields.{index}.seminar_id") from exc
+                except ValidationFailed as exc:
+                    raise ValidationFailed(exc.message, where=f"fields.{index}.seminar_id") from exc
+
     def create(self, workspace_id: str, definition: FormDefinition) -> FormModel:
         _check_actions(definition)
+        self._check_seminars(workspace_id, definition)
         return self.repository.create(workspace_id, ids.new_id("f_"), definition.model_dump(mode="json"),
                                       now=clock.now())
 
@@ -110,6 +125,7 @@ class FormService:
 
     def update(self, workspace_id: str, form_id: str, definition: FormDefinition) -> FormModel:
         _check_actions(definition)
+        self._check_seminars(workspace_id, definition)
         form = self.get(workspace_id, form_id)
         self.repository.save_definition(form, definition.model_dump(mode="json"), now=clock.now())
         return form
@@ -154,7 +170,26 @@ class FormService:
             except tokens.TokenInvalid as exc:
                 return SubmitResult("token_invalid", form=form, definition=definition, token_reason=exc.reason)
         return SubmitResult("invalid", form=form, definition=definition, nonce=pysecrets.token_urlsafe(16),
-                            token=token or "")
+                            token=token or "", choices=self._choices(form.workspace_id, definition))
+
+    def _choices(self, workspace_id: str, definition: FormDefinition) -> dict[str, list[tuple[str, str]]]:
+        return {spec.key: self.collab.seminar_sessions().form_choices(workspace_id, spec.seminar_id)
+                for spec in definition.fields if spec.type == "seminar_session" and spec.seminar_id}
+
+    def _register_sessions(self, workspace_id: str, definition: FormDefinition, values: dict[str, Any],
+                           subscriber_id: str) -> tuple[dict[str, str], dict[str, str]]:
+        """Register the friend for each session field answered: (status by key, error by key). The registration
+        is one transaction and the first thing a submission stores, so a refusal leaves nothing behind."""
+        done: dict[str, str] = {}
+        for spec in definition.fields:
+            if spec.type != "seminar_session" or not spec.seminar_id or not values.get(spec.key):
+                continue
+            try:
+                done[spec.key] = self.collab.seminar_sessions().form_register(
+                    workspace_id, spec.seminar_id, str(values[spec.key]), subscriber_id)
+            except HaishinError as exc:
+                return done, {spec.key: exc.message}
+        return done, {}
 
     # ------------------------------------------------------------------ submit
     def submit(self, form_id: str, data: dict[str, list[str]], *, ip: str = "", token: str | None = None
@@ -183,19 +218,30 @@ class FormService:
             except tokens.TokenInvalid as exc:
                 return SubmitResult("token_invalid", form=form, definition=definition, token_reason=exc.reason)
         values, errors = validate(definition.fields, data)
+        for spec in definition.fields:  # registering needs the friend: the signed link from LINE says who
+            if spec.type == "seminar_session" and values.get(spec.key) and binding is None:
+                errors.setdefault(spec.key, "セミナーのお申込みは、LINEで届いたリンクからフォームを開いてください。")
         if not nonce or len(nonce) > 100:
             nonce = nonce or pysecrets.token_urlsafe(16)
             errors.setdefault("_form", "ページの有効期限が切れました。もう一度送信してください。")
         if errors:
             return SubmitResult("invalid", form=form, definition=definition, values=values, errors=errors,
-                                nonce=nonce, token=token or "")
+                                nonce=nonce, token=token or "", choices=self._choices(workspace_id, definition))
         submission_id = "fa_" + hashlib.sha256(f"{workspace_id}|{form_id}|{nonce}".encode()).hexdigest()[:26]
         claim_key = f"form-nonce#{workspace_id}#{form_id}#{nonce}"
         claim = self.once.claim(claim_key, ttl=timedelta(days=2), lease=timedelta(seconds=60))
         if not claim.acquired:
             previous = claim.result or {}
             return self._thanks(form, definition, submission_id, previous.get("subscriber_id"), duplicate=True)
+        registrations: dict[str, str] = {}
         try:
+            if binding is not None:
+                registrations, errors = self._register_sessions(workspace_id, definition, values,
+                                                                binding.subscriber_id)
+            if errors:  # refused (deadline, already registered): nothing stored; the friend may pick again
+                self.once.release(claim_key)
+                return SubmitResult("invalid", form=form, definition=definition, values=values, errors=errors,
+                                    nonce=nonce, token=token or "", choices=self._choices(workspace_id, definition))
             subscriber_id, unverified = self._apply(form, definition, values, submission_id,
                                                     binding.subscriber_id if binding else None)
         except BaseException:
@@ -205,6 +251,7 @@ class FormService:
                            ttl=timedelta(days=2))
         result = self._thanks(form, definition, submission_id, subscriber_id, duplicate=False)
         result.unverified = unverified
+        result.registrations = registrations
         return result
 
     def _thanks(self, form: FormModel, definition: FormDefinition, submission_id: str | None,
@@ -277,6 +324,8 @@ class FormService:
             if value is None:
                 continue
             target = spec.target
+            if spec.type == "seminar_session":  # a registration (done before), not a friend field
+                continue
             if target in {"email", "phone", "display_name"}:
                 contact[target] = str(value)
             else:
@@ -341,7 +390,7 @@ class FormService:
         except ImportError:  # pragma: no cover - the renderer ships in the same layer
             text = definition.auto_reply or ""
         try:
-            self.collab.line_messenger().push_text(workspace_id, subscriber, text,
+            self.collab.line_messenger().queue_text(workspace_id, subscriber, text,
                                                    retry_key=ids.retry_key("form-auto-reply", submission_id),
                                                    channel_id=definition.channel_id)
         except Exception:  # the answer is stored; a failed courtesy message must not lose it

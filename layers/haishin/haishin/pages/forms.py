@@ -22,7 +22,7 @@ def form_page(result: SubmitResult, *, status: int = 200, liff_id: str = "") -> 
     assert result.form is not None and result.definition is not None
     html = render("form.html.j2", title=result.definition.title, form=result.definition,
                   action=form_url(result.form.form_id), values=result.values, errors=result.errors,
-                  nonce=result.nonce, token=result.token, liff_id=liff_id)
+                  nonce=result.nonce, token=result.token, liff_id=liff_id, choices=result.choices)
     return page(status, html)
 
 
@@ -42,4 +42,7 @@ def respond(result: SubmitResult, *, liff_id: str = "") -> dict[str, Any]:
     if result.outcome == "redirect" and result.redirect_url:
         return redirect(result.redirect_url)
     assert result.definition is not None
+    if "waitlisted" in result.registrations.values():
+        return message_page(200, "送信が完了しました", result.definition.thank_you_message,
+                            detail="選んだ日程は満席のため、キャンセル待ちで承りました。空きが出たらLINEでお知らせします。")
     return message_page(200, "送信が完了しました", result.definition.thank_you_message)

@@ -639,7 +639,7 @@ class PaymentService:
         try:
             text = renderer().text(definition.thank_you_message or "", variables_for(subscriber),
                                    where=f"product {order.product_id} thank_you_message")
-            self.collab.line_messenger().push_text(order.workspace_id, subscriber, text,
+            self.collab.line_messenger().queue_text(order.workspace_id, subscriber, text,
                                                    retry_key=ids.retry_key("order-thanks", order.order_id))
         except Exception:
             log.exception("thank-you message for order %s failed", order.order_id)

@@ -518,13 +518,14 @@ class SeminarService:
         self._tell(workspace_id, reg, text, cause="seminar-refund")
 
     def _tell(self, workspace_id: str, reg: RegistrationModel, text: str, *, cause: str) -> None:
-        """A LINE text to the registration's friend, retry key per cause and registration. The seat or refund is done
-        already: a channel gone or LINE refusing is logged, never undoes it or fails the caller."""
+        """A LINE text to the registration's friend, queued for the delivery worker (sent once, LINE's 429/5xx
+        retried, a refusal in the delivery error log), retry key per cause and registration. The seat or refund is
+        done already: a queue that refuses the notice is logged (and recorded failed), never undoes it."""
         subscriber = self.collab.subscribers.get(workspace_id, reg.subscriber_id)
         if subscriber is None or not subscriber.line:
             return
         try:
-            self.collab.messenger.push_text(
+            self.collab.messenger.queue_text(
                 workspace_id, subscriber, text, retry_key=retry_key(cause, workspace_id, reg.registration_id)
             )
         except Exception:
@@ -574,6 +575,43 @@ class SeminarService:
             source="page",
             partner_code=partner_code,
         )
+
+    # ------------------------------------------------------------------ a form's session field (haishin.forms)
+    def form_check(self, workspace_id: str, event_id: str) -> None:
+        """A form may ask for a session of this seminar: it exists in the workspace and is free (a paid seat is
+        held and paid on the seminar's own page, which a form cannot do)."""
+        event = self.repo.require(workspace_id, event_id)
+        if self._paid(event):
+            raise ValidationFailed(
+                "有料のセミナーはフォームで受け付けられません (お申込みページをご利用ください)", where="seminar_id"
+            )
+
+    def form_choices(self, workspace_id: str, event_id: str) -> list[tuple[str, str]]:
+        """The sessions a form offers: before their deadline and with seats left, as (session ID, label)."""
+        event = self.repo.require(workspace_id, event_id)
+        zone, now = self.zone(workspace_id), clock.now()
+        self.release_expired(workspace_id, event_id, event)
+        out = []
+        for session in self.repo.sessions(workspace_id, event_id):
+            left = int(session.capacity) - int(session.taken)
+            if session.deadline >= now and left > 0:
+                place = session.venue or "オンライン"
+                out.append((session.session_id, f"{_fmt_local(session.starts_at, zone)} {place} (残り{left}席)"))
+        return out
+
+    def form_register(self, workspace_id: str, event_id: str, session_id: str, subscriber_id: str) -> str:
+        """Register the friend who sent the form (full meanwhile: the waitlist). Refusals in the friend's words
+        (``ValidationFailed``; nothing stored): an unknown session, the deadline passed, already registered."""
+        self.form_check(workspace_id, event_id)
+        try:
+            reg = self.register(workspace_id, event_id, session_id, subscriber_id, source="form")
+        except NotFound as exc:
+            raise ValidationFailed("この日程は選べません。もう一度お選びください。", where="session_id") from exc
+        except Conflict as exc:
+            if exc.where == "subscriber_id":
+                raise ValidationFailed("すでにこのセミナーにお申し込み済みです。", where="session_id") from exc
+            raise ValidationFailed(f"{exc.message}。別の日程をお選びください。", where="session_id") from exc
+        return str(reg.status)
 
     def friend_cancel(self, workspace_id: str, event_id: str, token: str) -> bool:
         subscriber_id = self.friend_of(workspace_id, event_id, token)
