@@ -666,20 +666,11 @@ class BookingService:
         full through Stripe, once (PaymentService.refund_order's run-once and idempotency keys), the booking becomes
         ``refunded`` and the friend is told on LINE (retry key per booking). A refusal by Stripe is logged for the
         staff and the booking stays ``expired``."""
-        if self.payments is None or not order_id:
-            log.warning("booking %s: paid after its hold was released, no order to refund", booking.booking_id)
+        if self.payments is None:
             return
-        try:
-            refund_id = self.payments.refund_order(
-                workspace_id, order_id, metadata={"ref": f"{PAYMENT_REF}{booking.booking_id}"}
-            )
-        except HaishinError as exc:
-            log.warning(
-                "booking %s: refunding the late payment failed, refund it by hand: %s", booking.booking_id, exc.message
-            )
+        if self.payments.refund_late_payment(workspace_id, order_id, ref=f"{PAYMENT_REF}{booking.booking_id}") is None:
             return
         self.repository.set_status(booking, "refunded", expected=("expired",))
-        log.info("booking %s: late payment refunded (%s)", booking.booking_id, refund_id)
         when = booking.start.astimezone(self.zone(workspace_id)).strftime("%Y/%m/%d %H:%M")
         text = (
             f"「{menu.definition.get('name', '')}」({when}) のお支払いを確認しましたが、お支払い期限を過ぎて"

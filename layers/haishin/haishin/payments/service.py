@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from haishin import clock, ids
 from haishin.actions import AddTag, RemoveTag, StartScenario, StopScenario, parse_actions
 from haishin.config import settings
-from haishin.errors import Conflict, NotFound, ValidationFailed, pydantic_message
+from haishin.errors import Conflict, HaishinError, NotFound, ValidationFailed, pydantic_message
 from haishin.forms import tokens
 from haishin.forms.collab import Collaborators
 from haishin.payments import state
@@ -722,6 +722,21 @@ class PaymentService:
             raise
         self.once.complete(key, result=refund["id"])
         return str(refund["id"])
+
+    def refund_late_payment(self, workspace_id: str, order_id: str, *, ref: str) -> str | None:
+        """A payment that arrived after its held seat or slot was released: refunded in full, once
+        (``refund_order``). Returns the refund's ID, or None when there is no order or Stripe refuses: that is logged
+        for the staff to refund by hand, and the caller leaves its record as it is."""
+        if not order_id:
+            log.warning("%s: paid after its hold was released, no order to refund", ref)
+            return None
+        try:
+            refund_id = self.refund_order(workspace_id, order_id, metadata={"ref": ref})
+        except HaishinError as exc:
+            log.warning("%s: refunding the late payment failed, refund it by hand: %s", ref, exc.message)
+            return None
+        log.info("%s: late payment refunded (%s)", ref, refund_id)
+        return refund_id
 
     def revenue(self, workspace_id: str, start: date, end: date, tz: str | None = None) -> dict[str, Any]:
         """Gross payments per product and per local day in [start, end], plus refunds in the same window."""

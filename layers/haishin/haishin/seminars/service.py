@@ -493,22 +493,14 @@ class SeminarService:
         refunded in full through Stripe (once: PaymentService.refund_order's run-once key and Stripe idempotency
         key), noted on the registration, and the friend is told on LINE (retry key per registration). A refusal
         by Stripe is logged for the staff; the order stays paid and the roster shows no refund."""
-        if self.payments is None or not order_id:
+        if self.payments is None:
             return
-        try:
-            refund_id = self.payments.refund_order(
-                workspace_id, order_id, metadata={"ref": f"sem:{event.event_id}:{reg.registration_id}"}
-            )
-        except HaishinError as exc:
-            log.warning(
-                "seminar %s: refunding the late payment of %s failed, refund it by hand: %s",
-                event.event_id,
-                reg.registration_id,
-                exc.message,
-            )
+        refund_id = self.payments.refund_late_payment(
+            workspace_id, order_id, ref=f"sem:{event.event_id}:{reg.registration_id}"
+        )
+        if refund_id is None:
             return
         self.repo.record_refund(reg, refund_id, now=clock.now())
-        log.info("seminar %s: late payment of %s refunded (%s)", event.event_id, reg.registration_id, refund_id)
         title = event.definition.get("title", "")
         text = (
             f"「{title}」のお支払いを確認しましたが、お支払い期限を過ぎてお席が解放され、満席となっていたため"
