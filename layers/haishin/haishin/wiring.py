@@ -571,7 +571,8 @@ class Services:
         def build() -> AssetService:
             from haishin.assets.service import AssetService  # noqa: PLC0415
 
-            return AssetService()
+            # deleting refuses an asset a funnel or a lesson still names (they are built from this service: late)
+            return AssetService(users=lambda: (self.funnels, self.members))
 
         return self._one("assets", build)
 

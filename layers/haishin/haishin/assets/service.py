@@ -3,24 +3,37 @@
 An upload is checked before anything is stored: the type is sniffed from the bytes (``haishin.assets.sniff``), the
 size is capped per kind, and every refusal says why in Japanese. An asset never changes: a new file is a new asset
 (a new ID), so its public URL can be cached for a year. Another workspace's asset ID is "not found" everywhere.
+An asset still named by a funnel image block or a lesson attachment is not deleted (409, saying where it is used):
+the places are asked of the packages that name assets (``AssetUsers``, wired late in ``haishin.wiring``: they are
+built from this service, so it never imports them).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from haishin import clock
 from haishin.assets.inputs import AssetUpload
 from haishin.assets.models import AssetModel
 from haishin.assets.repository import AssetRepository, AssetStore
 from haishin.assets.sniff import sniff
-from haishin.errors import NotFound, ValidationFailed
+from haishin.errors import Conflict, NotFound, ValidationFailed
 from haishin.ids import new_id
 from haishin.public_url import public_base
 from haishin.storage.base import iso
 from haishin.workspaces.models import workspace_pk
 
 IMAGE_CACHE = "public, max-age=31536000, immutable"  # an asset never changes (a new upload is a new ID)
+SHOWN_USES = 5  # a refusal names this many places, then counts the rest
+
+
+class AssetUsers(Protocol):
+    """A package whose definitions name uploaded assets (funnel image blocks, lesson attachments)."""
+
+    def asset_uses(self, workspace_id: str, asset_id: str) -> list[str]:
+        """Where this workspace uses the asset, each place said for a person (「ファネル「…」のページ「…」」)."""
+        ...
 
 
 def image_url(workspace_id: str, asset_id: str) -> str:
@@ -29,9 +42,11 @@ def image_url(workspace_id: str, asset_id: str) -> str:
 
 
 class AssetService:
-    def __init__(self, repository: AssetRepository | None = None, store: AssetStore | None = None) -> None:
+    def __init__(self, repository: AssetRepository | None = None, store: AssetStore | None = None,
+                 users: Callable[[], Sequence[AssetUsers]] | None = None) -> None:
         self.repo = repository or AssetRepository()
         self.store = store or AssetStore()
+        self.users = users  # built on first use: the funnels and member sites are built from this service
 
     def upload(self, workspace_id: str, body: AssetUpload) -> AssetModel:
         data = body.data()
@@ -51,8 +66,22 @@ class AssetService:
     def get(self, workspace_id: str, asset_id: str) -> AssetModel:
         return self.repo.require(workspace_id, asset_id)
 
+    def uses(self, workspace_id: str, asset_id: str) -> list[str]:
+        """Every place of this workspace that names the asset (funnels, then courses)."""
+        return [place for user in (self.users() if self.users else ()) for place in
+                user.asset_uses(workspace_id, asset_id)]
+
     def delete(self, workspace_id: str, asset_id: str) -> None:
+        """Delete the bytes and the record; Conflict naming the places when something still uses the asset (nothing
+        is deleted). A funnel saved with it between the check and the delete shows a missing image: the check is a
+        guard for the marketer, not a lock."""
         item = self.repo.require(workspace_id, asset_id)
+        uses = self.uses(workspace_id, asset_id)
+        if uses:
+            shown = "、".join(uses[:SHOWN_USES]) + (f" ほか {len(uses) - SHOWN_USES} 件" if len(uses) > SHOWN_USES
+                                                   else "")
+            raise Conflict(f"「{item.name}」は使われているため削除できません（{shown}）。先にそこから外してください",
+                           where=f"asset {asset_id}", details={"uses": uses})
         self.store.delete(workspace_id, asset_id)
         self.repo.delete(item)
 
@@ -83,4 +112,4 @@ class AssetService:
                 "url": image_url(item.workspace_id, item.asset_id) if item.kind == "image" else None}
 
 
-__all__ = ["IMAGE_CACHE", "AssetService", "image_url"]
+__all__ = ["IMAGE_CACHE", "AssetService", "AssetUsers", "image_url"]

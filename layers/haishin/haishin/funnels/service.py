@@ -137,6 +137,21 @@ class FunnelService:
     def all(self, workspace_id: str) -> list[FunnelModel]:
         return self.repo.all(workspace_id)
 
+    def asset_uses(self, workspace_id: str, asset_id: str) -> list[str]:
+        """The pages (and A/B variants) whose image blocks show this uploaded image: the assets' delete check
+        (``haishin.assets.service.AssetUsers``). Reads the workspace's funnels whole: a few dozen definitions of at
+        most 20 pages, one query, so no usage index is kept."""
+        out: list[str] = []
+        for funnel in self.repo.all(workspace_id):
+            name = funnel.definition.get("name") or funnel.funnel_id
+            for page in funnel.definition.get("pages") or []:
+                arms = [page.get("blocks") or []] + [v.get("blocks") or [] for v in page.get("variants") or []]
+                for arm, blocks in enumerate(arms):
+                    if any(b.get("type") == "image" and b.get("asset_id") == asset_id for b in blocks):
+                        variant = f"（パターン {variant_label(arm)}）" if arm else ""
+                        out.append(f"ファネル「{name}」のページ「{page.get('title') or page.get('page_id')}」{variant}")
+        return out
+
     def update(self, workspace_id: str, funnel_id: str, body: FunnelIn) -> FunnelModel:
         item = self.repo.require(workspace_id, funnel_id)
         self._check(workspace_id, body)

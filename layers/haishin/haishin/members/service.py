@@ -164,6 +164,13 @@ class MemberService:
     def courses(self, workspace_id: str) -> list[CourseModel]:
         return sorted(self.repo.courses(workspace_id), key=lambda c: c.created_at)
 
+    def asset_uses(self, workspace_id: str, asset_id: str) -> list[str]:
+        """The lessons whose attachments name this uploaded file: the assets' delete check
+        (``haishin.assets.service.AssetUsers``). Reads the workspace's courses whole (a handful, one query)."""
+        return [f"コース「{course.definition.get('title') or course.course_id}」のレッスン「{lesson.get('title')}」"
+                for course in self.courses(workspace_id) for lesson in lessons_of(course.definition)
+                if any(a.get("asset_id") == asset_id for a in lesson.get("attachments") or [])]
+
     def delete_course(self, workspace_id: str, course_id: str) -> None:
         self.repo.delete_course(self.repo.require_course(workspace_id, course_id))
 
