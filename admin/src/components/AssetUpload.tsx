@@ -31,7 +31,8 @@ const ACCEPT: Record<AssetKind, string> = {
   attachment: ".pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.zip,image/png,image/jpeg,image/webp,image/gif",
 };
 
-function megabytes(size: number): string {
+/** A size for a person: KB below a megabyte, one decimal in MB (as the API's refusals say it). */
+export function megabytes(size: number): string {
   return size >= 1 << 20 ? `${(size / (1 << 20)).toFixed(1)} MB` : `${Math.max(Math.floor(size / 1024), 1)} KB`;
 }
 

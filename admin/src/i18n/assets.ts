@@ -1,6 +1,7 @@
 /**
  * Text of the upload control (画像・添付ファイルのアップロード) used by the funnel builder's image block and the course
- * editor's attachments. Japanese defines the keys; merged into the one dictionary by src/i18n.ts.
+ * editor's attachments, and of the file library screen (ファイル, #/files). Japanese defines the keys; merged into the
+ * one dictionary by src/i18n.ts.
  */
 export const ja = {
   "asset.image.label": "画像をアップロード",
@@ -12,6 +13,20 @@ export const ja = {
   "asset.remove": "画像を外す",
   "asset.tooLarge": "ファイルが大きすぎます ({size}、上限 {limit})",
   "asset.empty": "ファイルが空です",
+  "nav.files": "ファイル",
+  "files.lead": "アップロードした画像と添付ファイル。ファネルやレッスンで使っているファイルは削除できません。",
+  "files.upload": "ファイルをアップロード",
+  "files.empty": "まだファイルがありません。上からアップロードできます。",
+  "files.col.preview": "プレビュー",
+  "files.col.name": "ファイル名",
+  "files.col.kind": "種類",
+  "files.col.size": "サイズ",
+  "files.col.at": "アップロード日時",
+  "files.kind.image": "画像",
+  "files.kind.attachment": "添付ファイル",
+  "files.noPreview": "—",
+  "files.delete": "削除",
+  "files.delete.confirm": "「{name}」を削除しますか？",
 } as const;
 
 export const en: Partial<Record<keyof typeof ja, string>> = {
@@ -24,4 +39,18 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "asset.remove": "Remove the image",
   "asset.tooLarge": "The file is too large ({size}; the limit is {limit})",
   "asset.empty": "The file is empty",
+  "nav.files": "Files",
+  "files.lead": "Uploaded images and attachments. A file a funnel or a lesson uses cannot be deleted.",
+  "files.upload": "Upload a file",
+  "files.empty": "No files yet. Upload one above.",
+  "files.col.preview": "Preview",
+  "files.col.name": "File name",
+  "files.col.kind": "Kind",
+  "files.col.size": "Size",
+  "files.col.at": "Uploaded at",
+  "files.kind.image": "Image",
+  "files.kind.attachment": "Attachment",
+  "files.noPreview": "—",
+  "files.delete": "Delete",
+  "files.delete.confirm": "Delete “{name}”?",
 };

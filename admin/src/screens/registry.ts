@@ -62,6 +62,7 @@ export const SCREENS: readonly ScreenDef[] = [
   { path: "/seminars", titleKey: "nav.seminars", icon: "forms", nav: "more", component: lazyScreen(() => import("./seminars/SeminarsScreen")) },
   { path: "/courses", titleKey: "nav.courses", icon: "commerce", nav: "more", component: lazyScreen(() => import("./courses/CoursesScreen")) },
   { path: "/funnels", titleKey: "nav.funnels", icon: "forms", nav: "more", component: lazyScreen(() => import("./funnels/FunnelsScreen")) },
+  { path: "/files", titleKey: "nav.files", icon: "forms", nav: "more", component: lazyScreen(() => import("./files/FilesScreen")) },
   { path: "/links", titleKey: "nav.links", icon: "channels", nav: "more", component: lazyScreen(() => import("./links/LinksScreen")) },
   { path: "/inflow-routes", titleKey: "nav.inflowRoutes", icon: "channels", nav: "more", component: lazyScreen(() => import("./routes/RoutesScreen")) },
   { path: "/partners", titleKey: "nav.partners", icon: "friends", nav: "more", component: lazyScreen(() => import("./partners/PartnersScreen")) },
