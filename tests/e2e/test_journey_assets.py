@@ -2,6 +2,8 @@
 publishes; the public page shows it (served by the pages function from the assets bucket, allowed by the page's
 CSP, cached for a year). They upload a PDF as a lesson attachment in the course editor; a member with access logs in
 and downloads it from the lesson; a visitor without a session gets the login page (403) and not the file.
+On the file library screen (ファイル) they upload images, see them listed with their thumbnails, try to delete one a
+funnel uses (refused, naming the funnel and its page; the file stays) and delete an unused one.
 
 Runs against the real local system (DynamoDB Local, moto's S3 for the assets bucket), in its own workspace.
 """
@@ -140,3 +142,50 @@ def test_upload_an_image_and_an_attachment_see_the_image_published_and_only_a_me
     # nothing else (a CSP refusal of the uploaded image would be logged here)
     unexpected = [e for e in browser_errors if "status of 422" not in e and "about:srcdoc" not in e]
     assert unexpected == [], browser_errors
+
+
+def test_the_file_library_uploads_refuses_deleting_a_file_a_funnel_uses_and_deletes_an_unused_one(
+    system: Any, page: Any, browser_errors: list[str], snap: Any
+) -> None:
+    token = system.login(email=OWNER, workspace_id=WS, role="owner")
+    page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+    page.goto(admin + "#/files")
+    page.get_by_role("heading", name="ファイル", exact=True).wait_for()
+
+    def row(name: str) -> Any:
+        return page.get_by_test_id("files-row").filter(has=page.get_by_test_id("files-name").get_by_text(name, exact=True))
+
+    upload = page.get_by_test_id("files-upload-image")
+    upload.set_input_files({"name": "表紙.png", "mimeType": "image/png", "buffer": real_png(32, 32)})
+    row("表紙.png").wait_for()
+    upload.set_input_files({"name": "使わない.png", "mimeType": "image/png", "buffer": real_png(16, 16)})
+    row("使わない.png").wait_for()
+    thumb = row("表紙.png").get_by_test_id("files-thumb")
+    page.wait_for_function("img => img.complete && img.naturalWidth === 32", arg=thumb.element_handle())
+    assert "画像" in row("表紙.png").inner_text()
+
+    # a funnel shows the cover image (built through the API: the builder's upload is the first journey)
+    cover = str(row("表紙.png").get_attribute("data-asset"))
+    api_request(system, token, "POST", "/api/funnels", {"name": "表紙つきファネル", "pages": [
+        {"page_id": "cover", "kind": "optin", "title": "表紙ページ",
+         "blocks": [{"type": "image", "asset_id": cover, "alt": "表紙", "width": 32, "height": 32}]}]})
+
+    row("表紙.png").get_by_test_id("files-delete").click()
+    page.get_by_text("「表紙.png」を削除しますか？").wait_for()
+    page.get_by_test_id("files-delete-confirm").click()
+    refusal = page.get_by_test_id("files-delete-error").get_by_role("alert")
+    refusal.wait_for()
+    assert "ファネル「表紙つきファネル」のページ「表紙ページ」" in refusal.inner_text()
+    assert "使われているため削除できません" in refusal.inner_text()
+    assert row("表紙.png").count() == 1
+    snap("files-in-use")
+
+    row("使わない.png").get_by_test_id("files-delete").click()
+    page.get_by_test_id("files-delete-confirm").click()
+    row("使わない.png").wait_for(state="detached")
+    names = [a["name"] for a in api_request(system, token, "GET", "/api/assets")["items"]]
+    assert "使わない.png" not in names and "表紙.png" in names
+    snap("files-after-delete")
+    assert [e for e in browser_errors if "status of 409" not in e] == [], browser_errors

@@ -27,6 +27,8 @@ export const ja = {
   "files.noPreview": "—",
   "files.delete": "削除",
   "files.delete.confirm": "「{name}」を削除しますか？",
+  "error.title.in_use": "使われているため削除できません",
+  "error.hint.in_use": "ファネルのページやレッスンからこのファイルを外して保存してから、もう一度削除してください。",
 } as const;
 
 export const en: Partial<Record<keyof typeof ja, string>> = {
@@ -53,4 +55,6 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "files.noPreview": "—",
   "files.delete": "Delete",
   "files.delete.confirm": "Delete “{name}”?",
+  "error.title.in_use": "In use: not deleted",
+  "error.hint.in_use": "Take the file off the funnel pages or lessons named here, save them, then delete it again.",
 };

@@ -54,7 +54,7 @@ def test_an_image_a_funnel_shows_is_refused_with_the_funnel_and_page_and_nothing
     status, funnel = call_admin_api(api, "POST", "/api/funnels", workspace=WS, body=_funnel(image))
     assert status == 201
     status, body = call_admin_api(api, "DELETE", f"/api/assets/{image}", workspace=WS)
-    assert status == 409 and body["code"] == "conflict"
+    assert status == 409 and body["code"] == "in_use"
     assert body["message"] == ("「講師.png」は使われているため削除できません（ファネル「春の講座ファネル」のページ"
                                "「無料講座のご案内」）。先にそこから外してください")
     assert body["details"]["uses"] == ["ファネル「春の講座ファネル」のページ「無料講座のご案内」"]

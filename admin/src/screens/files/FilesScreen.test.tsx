@@ -59,7 +59,7 @@ describe("file library (ファイル)", () => {
     const refusal = "「講師.png」は使われているため削除できません（ファネル「春の講座」のページ「無料講座」）。先にそこから外してください";
     const api = fakeApi({
       "GET /api/assets": { items: [IMAGE, PDF] },
-      "DELETE /api/assets/ast_img": new ApiError({ status: 409, code: "conflict", message: refusal, where: "asset ast_img" }),
+      "DELETE /api/assets/ast_img": new ApiError({ status: 409, code: "in_use", message: refusal, where: "asset ast_img" }),
     });
     render(withApp(api, <FilesScreen />));
     await screen.findByTestId("files-list");
@@ -67,6 +67,8 @@ describe("file library (ファイル)", () => {
     fireEvent.click(screen.getByTestId("files-delete-confirm"));
     const alert = await screen.findByRole("alert");
     expect(alert.textContent).toContain(refusal);
+    expect(alert.textContent).toContain("使われているため削除できません");
+    expect(alert.getAttribute("data-error-code")).toBe("in_use");
     expect(alert.closest("[data-testid='files-delete-error']")).toBeTruthy();
     expect(screen.getAllByTestId("files-row")).toHaveLength(2);
   });

@@ -28,6 +28,12 @@ IMAGE_CACHE = "public, max-age=31536000, immutable"  # an asset never changes (a
 SHOWN_USES = 5  # a refusal names this many places, then counts the rest
 
 
+class AssetInUse(Conflict):
+    """A funnel or a lesson still names the asset (409; the admin says to take it off there first, not to reload)."""
+
+    code = "in_use"
+
+
 class AssetUsers(Protocol):
     """A package whose definitions name uploaded assets (funnel image blocks, lesson attachments)."""
 
@@ -72,16 +78,16 @@ class AssetService:
                 user.asset_uses(workspace_id, asset_id)]
 
     def delete(self, workspace_id: str, asset_id: str) -> None:
-        """Delete the bytes and the record; Conflict naming the places when something still uses the asset (nothing
-        is deleted). A funnel saved with it between the check and the delete shows a missing image: the check is a
-        guard for the marketer, not a lock."""
+        """Delete the bytes and the record; AssetInUse (409) naming the places when something still uses the asset
+        (nothing is deleted). A funnel saved with it between the check and the delete shows a missing image: the
+        check is a guard for the marketer, not a lock."""
         item = self.repo.require(workspace_id, asset_id)
         uses = self.uses(workspace_id, asset_id)
         if uses:
             shown = "、".join(uses[:SHOWN_USES]) + (f" ほか {len(uses) - SHOWN_USES} 件" if len(uses) > SHOWN_USES
                                                    else "")
-            raise Conflict(f"「{item.name}」は使われているため削除できません（{shown}）。先にそこから外してください",
-                           where=f"asset {asset_id}", details={"uses": uses})
+            raise AssetInUse(f"「{item.name}」は使われているため削除できません（{shown}）。先にそこから外してください",
+                             where=f"asset {asset_id}", details={"uses": uses})
         self.store.delete(workspace_id, asset_id)
         self.repo.delete(item)
 
@@ -112,4 +118,4 @@ class AssetService:
                 "url": image_url(item.workspace_id, item.asset_id) if item.kind == "image" else None}
 
 
-__all__ = ["IMAGE_CACHE", "AssetService", "AssetUsers", "image_url"]
+__all__ = ["IMAGE_CACHE", "AssetInUse", "AssetService", "AssetUsers", "image_url"]
