@@ -234,9 +234,10 @@ class PaymentService:
         """One click after a purchase: charge ``product_id`` off-session to the card the paid order saved; returns
         the new order's ID. The new order (the same buyer) is paid by Stripe's ``payment_intent.succeeded`` webhook
         like any order (its actions, ``purchase_completed``, revenue); a subscription or installments product starts
-        its Stripe subscription on the card instead (``_subscribe_saved_card``: paid by ``invoice.paid``). Once per (paid order, product): a second
-        click, a retry or a double submit answers the first order (run-once ``oneclick#…``, and the Stripe
-        idempotency key ``oneclick:<order>:<product>`` for a retry after a lost answer), never a second charge.
+        its Stripe subscription on the card instead (``_subscribe_saved_card``: paid by ``invoice.paid``). Once per
+        (paid order, product): a second click, a retry or a double submit answers the first order (run-once
+        ``oneclick#…``, and the Stripe idempotency key ``oneclick:<order>:<product>`` for a retry after a lost
+        answer), never a second charge or subscription.
         Raises ``OneClickUnavailable`` when the card cannot be charged so (the caller sends the buyer to Checkout);
         a refusal is remembered, so a second click goes to Checkout too without trying the card again."""
         paid = self.get_order(workspace_id, paid_order_id)
