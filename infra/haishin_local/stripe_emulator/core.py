@@ -271,8 +271,8 @@ class StripeState:
         return price
 
     def create_price(self, params: Json, key: str = "sk_test_x") -> Json:
-        return self._price_for({"price_data": {**params, "product_data": {"name": params.get("nickname", "item")}}},
-                               key)
+        product_data = params.get("product_data") or {"name": params.get("nickname", "item")}
+        return self._price_for({"price_data": {**params, "product_data": product_data}}, key)
 
     def create_checkout_session(self, params: Json, key: str = "sk_test_x") -> Json:
         mode = params.get("mode") or "payment"
@@ -638,10 +638,7 @@ class StripeState:
             self.objects[intent["id"]] = intent
             failure = method.get("_fails_with")
             if failure:
-                error = {"card_declined": ("card_declined", "Your card was declined.", "generic_decline"),
-                         "authentication_required": (
-                             "authentication_required", "Your card was declined. This transaction requires "
-                             "authentication.", "authentication_required")}[str(failure)]
+                error = _CARD_FAILURES[str(failure)]
                 intent["last_payment_error"] = {"type": "card_error", "code": error[0], "message": error[1],
                                                 "decline_code": error[2], "payment_method": self.public(method)}
                 if failure == "authentication_required":
@@ -657,19 +654,110 @@ class StripeState:
 
     def _create_subscription(self, session: Json, customer: Json) -> Json:
         recurring = [i for i in session["_line_items"] if i["price"]["recurring"]]
+        return self._new_subscription(customer["id"], recurring, dict(session["_subscription_data"].get("metadata")
+                                                                      or {}), bool(session["livemode"]))
+
+    def _new_subscription(self, customer_id: str, recurring: list[Json], metadata: Json, livemode: bool) -> Json:
         interval = recurring[0]["price"]["recurring"]["interval"]
         now = self.now()
         subscription = {
-            "id": self.new_id("sub"), "object": "subscription", "status": "active", "customer": customer["id"],
-            "created": now, "start_date": now, "metadata": dict(session["_subscription_data"].get("metadata") or {}),
+            "id": self.new_id("sub"), "object": "subscription", "status": "active", "customer": customer_id,
+            "created": now, "start_date": now, "metadata": metadata,
             "items": {"object": "list", "data": [
                 {"id": self.new_id("si"), "object": "subscription_item", "price": i["price"], "quantity": i["quantity"],
                  "current_period_start": now, "current_period_end": now + _period(interval)} for i in recurring]},
             "schedule": None, "cancel_at_period_end": False, "canceled_at": None, "ended_at": None,
-            "livemode": session["livemode"], "_interval": interval, "_invoices_paid": 0,
+            "livemode": livemode, "_interval": interval, "_invoices_paid": 0,
         }
         self.objects[subscription["id"]] = subscription
         return subscription
+
+    def create_subscription(self, params: Json, key: str = "sk_test_x") -> Json:
+        """``POST /v1/subscriptions`` for a customer with a saved card (``default_payment_method``, ``off_session``):
+        the first invoice is charged at once. Stripe's checks: the customer, the prices (``items`` recurring,
+        ``add_invoice_items`` one-time) and the payment method must exist (else 400 ``No such ...``), and the payment
+        method must be the customer's. A card that fails (``save_card(fails_with=...)``): with the default
+        ``payment_behavior=allow_incomplete`` the subscription is created ``incomplete``, its first invoice ``open``
+        and the invoice's payment intent ``requires_payment_method`` (declined) or ``requires_action`` (3-D Secure),
+        with ``invoice.payment_failed`` or ``invoice.payment_action_required``; with ``error_if_incomplete`` it is
+        Stripe's 402 ``card_error`` and nothing is created. A paid one: ``customer.subscription.created`` (active)
+        and ``invoice.paid``, as after a Checkout."""
+        customer_id = str(params.get("customer") or "")
+        if not customer_id:
+            raise StripeApiError(400, "Missing required param: customer.", param="customer")
+        customer = self.objects.get(customer_id)
+        if customer is None or customer.get("object") != "customer":
+            raise StripeApiError(400, f"No such customer: '{customer_id}'", param="customer")
+        behavior = str(params.get("payment_behavior") or "allow_incomplete")
+        if behavior not in ("allow_incomplete", "error_if_incomplete"):
+            raise StripeApiError(400, f"payment_behavior={behavior} is not emulated", param="payment_behavior")
+        items = list(params.get("items") or [])
+        if not items:
+            raise StripeApiError(400, "Missing required param: items.", param="items")
+        recurring, extra = [], []
+        for index, item in enumerate(items):
+            price = self._existing_price(item, f"items[{index}][price]")
+            if not price["recurring"]:
+                raise StripeApiError(400, "The price specified is set to `type=one_time` but this field only "
+                                     "accepts prices with `type=recurring`.", param=f"items[{index}][price]")
+            recurring.append({"price": price, "quantity": int(item.get("quantity") or 1)})
+        for index, item in enumerate(list(params.get("add_invoice_items") or [])):
+            price = self._existing_price(item, f"add_invoice_items[{index}][price]")
+            if price["recurring"]:
+                raise StripeApiError(400, "The price specified is set to `type=recurring` but this field only "
+                                     "accepts prices with `type=one_time`.", param=f"add_invoice_items[{index}][price]")
+            extra.append({"price": price, "quantity": int(item.get("quantity") or 1)})
+        method_id = str(params.get("default_payment_method") or "")
+        method = self.objects.get(method_id) if method_id else None
+        if method_id and (method is None or method.get("object") != "payment_method"):
+            raise StripeApiError(400, f"No such PaymentMethod: '{method_id}'", param="default_payment_method")
+        if method is not None and method["customer"] != customer_id:
+            raise StripeApiError(400, f"The customer does not have a payment method with the ID {method_id}. The "
+                                 "payment method must be attached to the customer.", param="default_payment_method")
+        if method is None:
+            raise StripeApiError(400, "This customer has no attached payment source or default payment method.",
+                                 param="default_payment_method")
+        off_session = str(params.get("off_session", "")).lower() == "true"
+        with self._lock:
+            failure = method.get("_fails_with")
+            if failure and behavior == "error_if_incomplete":
+                code, message, decline = _CARD_FAILURES[str(failure)]
+                raise CardError(message, code=code, decline_code=decline, intent={})
+            subscription = self._new_subscription(customer_id, recurring, dict(params.get("metadata") or {}),
+                                                  self._livemode(key))
+            subscription["default_payment_method"] = method["id"]
+            invoice = self._invoice(subscription, paid=not failure, billing_reason="subscription_create", extra=extra)
+            subscription["latest_invoice"] = invoice["id"]
+            if not failure:
+                self.emit("customer.subscription.created", self.public(subscription))
+                self.emit("invoice.paid", self.public(invoice))
+                return self.public(subscription)
+            code, message, decline = _CARD_FAILURES[str(failure)]
+            action = failure == "authentication_required"
+            intent = {"id": self.new_id("pi"), "object": "payment_intent", "amount": invoice["amount_due"],
+                      "amount_received": 0, "currency": invoice["currency"], "customer": customer_id,
+                      "payment_method": method["id"], "metadata": {}, "livemode": subscription["livemode"],
+                      "status": "requires_action" if action else "requires_payment_method", "off_session": off_session,
+                      "created": self.now(), "latest_charge": None,
+                      "last_payment_error": {"type": "card_error", "code": code, "message": message,
+                                             "decline_code": decline, "payment_method": self.public(method)}}
+            self.objects[intent["id"]] = intent
+            # API 2025-03-31.basil on: an invoice names its payment intents in ``payments``, not ``payment_intent``
+            invoice["payments"] = {"object": "list", "has_more": False, "data": [{
+                "object": "invoice_payment", "status": "open", "is_default": True,
+                "payment": {"type": "payment_intent", "payment_intent": intent["id"]}}]}
+            subscription["status"] = "incomplete"
+            self.emit("customer.subscription.created", self.public(subscription))
+            self.emit("invoice.payment_action_required" if action else "invoice.payment_failed",
+                      self.public(invoice))
+            return self.public(subscription)
+
+    def _existing_price(self, item: Json, param: str) -> Json:
+        price_id = str(item.get("price") or "")
+        price = self.objects.get(price_id)
+        if price is None or price.get("object") != "price":
+            raise StripeApiError(400, f"No such price: '{price_id}'", param=param)
+        return price
 
     def _invoice(self, subscription: Json, *, paid: bool, billing_reason: str = "subscription_cycle",
                  extra: list[Json] | None = None, discount: int = 0, discounts: list[Json] | None = None) -> Json:
@@ -860,6 +948,15 @@ class StripeState:
             charge_id = self.get(invoice_id, "invoice")["_charge"]
             return self.create_refund({"charge": charge_id, "amount": amount})
         return self.create_refund({"payment_intent": payment_intent, "amount": amount})
+
+
+# what a saved card set to fail answers: (code, message, decline_code), as Stripe's test cards 4000000000000002 and
+# 4000002760003184 do off-session
+_CARD_FAILURES = {
+    "card_declined": ("card_declined", "Your card was declined.", "generic_decline"),
+    "authentication_required": ("authentication_required", "Your card was declined. This transaction requires "
+                                "authentication.", "authentication_required"),
+}
 
 
 def _money(amount: int, session: Json) -> str:

@@ -93,6 +93,8 @@ class StripeEmulator(StripeState, ServedOnThread):
                 return self.cancel_schedule(sid)
             case ("POST", ["subscription_schedules", sid]):
                 return self.update_schedule(sid, params)
+            case ("POST", ["subscriptions"]):
+                return self.create_subscription(params, key)
             case ("DELETE", ["subscriptions", sid]) | ("POST", ["subscriptions", sid, "cancel"]):
                 return self.cancel_subscription(sid)
             case ("POST", ["coupons"]):

@@ -88,6 +88,37 @@ class StripeGateway:
                                        where="Stripe API") from exc
         return {"id": str(intent["id"]), "status": str(intent["status"])}
 
+    def subscribe_saved_card(self, api_key: str, *, customer: str, payment_method: str, amount: int, currency: str,
+                             interval: str, name: str, bump: tuple[str, int] | None, metadata: dict[str, str],
+                             idempotency_key: str) -> dict[str, Any]:
+        """Start a subscription on a saved card, its first invoice charged at once with the buyer away
+        (``default_payment_method``, ``off_session=true``, the default ``payment_behavior=allow_incomplete``). The
+        prices are made first (a subscription item's ``price_data`` takes a product ID, not ``product_data``); the
+        order bump is a one-time line of the first invoice (``add_invoice_items``), as on Checkout. Each call has
+        its own idempotency key derived from ``idempotency_key``, so a retry makes one subscription. Answers the
+        subscription's ID and status: ``active`` when the first invoice was paid, ``incomplete`` when the card was
+        declined or needs authentication (the invoice's payment intent ``requires_payment_method`` /
+        ``requires_action``)."""
+        client = self.client(api_key)
+
+        def price(item_name: str, unit_amount: int, recurring: bool, suffix: str) -> str:
+            params: dict[str, Any] = {"currency": currency, "unit_amount": unit_amount,
+                                      "product_data": {"name": item_name[:250]}}
+            if recurring:
+                params["recurring"] = {"interval": interval}
+            return str(self._call(client.v1.prices.create, params,
+                                  {"idempotency_key": f"{idempotency_key}:{suffix}"})["id"])
+
+        params: dict[str, Any] = {
+            "customer": customer, "default_payment_method": payment_method, "off_session": True,
+            "payment_behavior": "allow_incomplete", "metadata": metadata,
+            "items": [{"price": price(name, amount, True, "price"), "quantity": 1}],
+        }
+        if bump is not None:
+            params["add_invoice_items"] = [{"price": price(bump[0], bump[1], False, "bump"), "quantity": 1}]
+        subscription = self._call(client.v1.subscriptions.create, params, {"idempotency_key": idempotency_key})
+        return {"id": str(subscription["id"]), "status": str(subscription["status"])}
+
     def schedule_installments(self, api_key: str, subscription_id: str, count: int, interval: str,
                               idempotency_key: str) -> str:
         """Attach a schedule to the subscription Checkout created: one phase lasting ``count`` intervals, then

@@ -153,6 +153,26 @@ class InProcessGateway:
             raise CardRefused(str(known["_refused"]), str(known["id"]))
         return {"id": known["id"], "status": known["status"]}
 
+    def subscribe_saved_card(self, api_key: str, *, customer: str, payment_method: str, amount: int, currency: str,
+                             interval: str, name: str, bump: tuple[str, int] | None, metadata: dict[str, str],
+                             idempotency_key: str) -> dict[str, Any]:
+        """Like Stripe: the prices, then the subscription; the first answer to an idempotency key is replayed."""
+        self.calls.append(f"subscribe_saved_card:{idempotency_key}")
+        known = self.state.idempotent.get((api_key, "subscriptions", idempotency_key))
+        if known is None:
+            price = self.state.create_price({"currency": currency, "unit_amount": amount, "product_data": {
+                "name": name}, "recurring": {"interval": interval}}, api_key)
+            params: dict[str, Any] = {"customer": customer, "default_payment_method": payment_method,
+                                      "off_session": "true", "metadata": metadata,
+                                      "items": [{"price": price["id"], "quantity": "1"}]}
+            if bump is not None:
+                extra = self.state.create_price({"currency": currency, "unit_amount": bump[1],
+                                                 "product_data": {"name": bump[0]}}, api_key)
+                params["add_invoice_items"] = [{"price": extra["id"], "quantity": "1"}]
+            known = self.state.create_subscription(params, api_key)
+            self.state.idempotent[(api_key, "subscriptions", idempotency_key)] = known
+        return {"id": known["id"], "status": known["status"]}
+
     def create_refund(self, api_key: str, *, payment_intent: str, metadata: dict[str, str],
                       idempotency_key: str) -> dict[str, Any]:
         self.calls.append(f"refund:{idempotency_key}")

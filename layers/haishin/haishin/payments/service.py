@@ -233,9 +233,11 @@ class PaymentService:
                             funnel_ref: str | None = None) -> str:
         """One click after a purchase: charge ``product_id`` off-session to the card the paid order saved; returns
         the new order's ID. The new order (the same buyer) is paid by Stripe's ``payment_intent.succeeded`` webhook
-        like any order (its actions, ``purchase_completed``, revenue). Once per (paid order, product): a second
-        click, a retry or a double submit answers the first order (run-once ``oneclick#…``, and the Stripe
-        idempotency key ``oneclick:<order>:<product>`` for a retry after a lost answer), never a second charge.
+        like any order (its actions, ``purchase_completed``, revenue); a subscription or installments product starts
+        its Stripe subscription on the card instead (``_subscribe_saved_card``: paid by ``invoice.paid``). Once per
+        (paid order, product): a second click, a retry or a double submit answers the first order (run-once
+        ``oneclick#…``, and the Stripe idempotency key ``oneclick:<order>:<product>`` for a retry after a lost
+        answer), never a second charge or subscription.
         Raises ``OneClickUnavailable`` when the card cannot be charged so (the caller sends the buyer to Checkout);
         a refusal is remembered, so a second click goes to Checkout too without trying the card again."""
         paid = self.get_order(workspace_id, paid_order_id)
@@ -245,9 +247,6 @@ class PaymentService:
         product, definition, _ = self.offer(product_id, None)
         if product.workspace_id != workspace_id:
             raise NotFound("product not found", where=f"product {product_id}")
-        if definition.kind != "one_time":
-            raise OneClickUnavailable("定期・分割払いの商品はワンクリックで購入できません",
-                                      where=f"product {product_id}")
         key = f"oneclick#{paid_order_id}#{product_id}"
         claim = self.once.claim(key, ttl=EVENT_TTL)
         if not claim.acquired:
@@ -278,21 +277,57 @@ class PaymentService:
             raise OneClickUnavailable("保存されたカードがありません", where=f"order {paid.order_id}")
         order_id = ids.new_id("o_")
         self.repository.create_order(workspace_id, order_id, product_id=product_id, subscriber_id=paid.subscriber_id,
-                                     kind="one_time", mode=paid.mode or "test", amount=definition.payment_amount,
-                                     installments=0, now=clock.now(), funnel_ref=funnel_ref)
+                                     kind=definition.kind, mode=paid.mode or "test", amount=definition.payment_amount,
+                                     installments=definition.installments, now=clock.now(), funnel_ref=funnel_ref)
         metadata = {"workspace_id": workspace_id, "order_id": order_id, "product_id": product_id,
                     "subscriber_id": paid.subscriber_id or "", "after_order": paid.order_id}
+        idempotency_key = f"oneclick:{paid.order_id}:{product_id}"
+        if definition.kind != "one_time":
+            return self._subscribe_saved_card(api_key, order_id, str(session["customer"]), method, definition,
+                                              metadata, idempotency_key)
         try:
             intent = gateway.charge_saved_card(
                 api_key, customer=str(session["customer"]), payment_method=method,
                 amount=definition.payment_amount, currency=definition.currency, description=definition.name,
-                metadata=metadata, idempotency_key=f"oneclick:{paid.order_id}:{product_id}")
+                metadata=metadata, idempotency_key=idempotency_key)
         except CardRefused as exc:
-            refused = {"card_refused": exc.code}  # the order stays pending: nothing was charged
-            self._mutate_order(workspace_id, order_id, lambda o: setattr(o, "facts", refused))
-            raise OneClickUnavailable(f"カードで決済できませんでした ({exc.code})", where=f"order {order_id}") from exc
+            raise self._refuse_one_click(workspace_id, order_id, exc.code) from exc
         self.repository.link_stripe_ids(workspace_id, order_id, {intent["id"]})
         return order_id
+
+    def _subscribe_saved_card(self, api_key: str, order_id: str, customer: str, method: str,
+                              definition: ProductDefinition, metadata: dict[str, str], idempotency_key: str) -> str:
+        """A subscription (継続課金) or installments (分割払い) product with one click: the Stripe subscription is made
+        on the saved card with the Checkout path's metadata, so Stripe's ``invoice.paid`` for its first invoice pays
+        the order like any subscription's (its actions, ``purchase_completed``, the installments' schedule). A first
+        invoice the card cannot pay leaves the subscription ``incomplete``: it is canceled at once (nothing more is
+        tried on it) and the buyer goes to Checkout."""
+        workspace_id = metadata["workspace_id"]
+        gateway = self.collab.stripe_gateway()
+        bump = (definition.order_bump.name, definition.order_bump.amount) if definition.order_bump else None
+        subscription = gateway.subscribe_saved_card(
+            api_key, customer=customer, payment_method=method, amount=definition.amount,
+            currency=definition.currency, interval=definition.interval, name=definition.name, bump=bump,
+            metadata=metadata, idempotency_key=idempotency_key)
+        self.repository.link_stripe_ids(workspace_id, order_id, {subscription["id"]})
+        if subscription["status"] not in ("active", "trialing"):
+            gateway.cancel_subscription(api_key, subscription["id"])
+            raise self._refuse_one_click(workspace_id, order_id, f"subscription_{subscription['status']}")
+
+        def attach(o: OrderModel) -> None:
+            o.subscription_id = o.subscription_id or subscription["id"]
+
+        self._mutate_order(workspace_id, order_id, attach)
+        return order_id
+
+    def _refuse_one_click(self, workspace_id: str, order_id: str, code: str) -> OneClickUnavailable:
+        """The card was not charged: noted on the order (which stays unpaid); the error for the caller to raise."""
+
+        def note(o: OrderModel) -> None:
+            o.facts = {**(o.facts or {}), "card_refused": code}
+
+        self._mutate_order(workspace_id, order_id, note)
+        return OneClickUnavailable(f"カードで決済できませんでした ({code})", where=f"order {order_id}")
 
     # ------------------------------------------------------------------ promotion codes (coupons)
     def create_promotion_code(self, workspace_id: str, *, code: str, name: str, discount_type: str,

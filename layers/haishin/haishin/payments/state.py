@@ -129,8 +129,8 @@ def derive(kind: str, facts: dict[str, Any], installments: int = 0) -> str:
         return "completed"
     if facts.get("admin_canceled") or facts.get("subscription_ended"):
         return "canceled"
-    if latest_invoice_failed(facts):
-        return "past_due"
+    if latest_invoice_failed(facts) and (count > 0 or session.get("paid")):
+        return "past_due"  # only a subscription that was once paid is past due (a refused first invoice is not)
     if count > 0 or session.get("paid"):
         return "active"
     return "failed" if session.get("async_failed") else "pending"
