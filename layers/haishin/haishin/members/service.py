@@ -90,12 +90,12 @@ def _add_interval(start: datetime, interval: str, count: int = 1) -> datetime:
 
 def paid_until(kind: str, interval: str, facts: dict[str, Any], now: datetime) -> datetime:
     """The end of the period an order has paid for: a one-time purchase ends when refunded (now); a subscription
-    or installments run to the current period's end Stripe sent (the subscription's ``current_period_end``, or
-    the paid invoice's line period), else one interval after the latest paid invoice (Stripe starts each period
-    at its invoice)."""
+    or installments run to the paid period's end Stripe sent (``state.paid_period_end``: the subscription's
+    ``current_period_end``, or the paid invoice's line period), else one interval after the latest paid invoice
+    (Stripe starts each period at its invoice)."""
     if kind == "one_time":
         return now
-    stripe_end = state.period_end(facts)
+    stripe_end = state.paid_period_end(facts)
     if stripe_end:
         return max(now, datetime.fromtimestamp(stripe_end, tz=now.tzinfo))
     paid = [int(i.get("created") or 0) for i in (facts.get("invoices") or {}).values() if i.get("paid")]
