@@ -13,6 +13,7 @@ import { Loaded } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
+import { newRequestKey } from "../../lib/requestKey";
 import { useAction } from "../../lib/useAction";
 import { href } from "../../router";
 import { fmtDateTime, fmtYen } from "../scenarios/shared";
@@ -40,10 +41,6 @@ export interface Order {
   created_at: string;
 }
 
-function newKey(): string {
-  return globalThis.crypto?.randomUUID?.() ?? `k${Date.now()}${Math.random().toString(16).slice(2)}`;
-}
-
 /** 「返金する」 -> the amount (prefilled with all that is left) and the confirm; the API's error shows at the field. */
 function Refund({ order, onChanged }: { order: Order; onChanged: () => void }) {
   const { api } = useApp();
@@ -52,7 +49,7 @@ function Refund({ order, onChanged }: { order: Order; onChanged: () => void }) {
   const [open, setOpen] = useState(false);
   const [amount, setAmount] = useState(String(left));
   const [sent, setSent] = useState(false);
-  const key = useRef(newKey()); // one per confirmed refund: a double click or a retry sends the same key
+  const key = useRef(newRequestKey()); // one per confirmed refund: a double click or a retry sends the same key
   const err = fieldErrors(refund.error);
   if (left <= 0) return sent ? <p class="muted" data-testid="order-refund-sent">{t("ord.refund.sent")}</p> : null;
   if (!open)
@@ -69,7 +66,7 @@ function Refund({ order, onChanged }: { order: Order; onChanged: () => void }) {
     const value = amount.trim() === "" ? null : Number(amount);
     const r = await refund.run(() => api.post(`/api/orders/${order.order_id}/refund`, { amount: value }, { headers: { "Idempotency-Key": key.current } }));
     if (r === undefined) return;
-    key.current = newKey();
+    key.current = newRequestKey();
     setOpen(false);
     setSent(true);
     onChanged();
