@@ -5,8 +5,8 @@ and goes through LINE Login (the LINE emulator's consent and add-friend screens)
 opt-in, so the funnel's scenario starts and its first message arrives in LINE. The visitor buys on the sales page
 with the Stripe stand-in (the order names the LINE friend, not an e-mail reader), accepts the one-click upsell, and
 the thanks page links both courses; 「LINEでログイン」 on the member site opens the course. The clock moves a day and the
-dripped lesson opens. The sale is refunded on the Stripe stand-in: a one-time purchase's paid period ends with its
-refund, so the course closes while the upsell's course stays open.
+dripped lesson opens. The seller refunds the sale from its order page in the admin (「返金する」, through Stripe): a
+one-time purchase's paid period ends with its refund, so the course closes while the upsell's course stays open.
 
 Built with the API, because the builder does not make them: the scenario, the inflow route, the courses and the
 products (their own screens exist; the funnel journey and the member-site journey walk them).
@@ -184,10 +184,31 @@ def test_opt_in_on_line_buy_accept_the_upsell_learn_drip_unlocks_refund_ends_acc
     page.get_by_text("2日目のレッスンです").wait_for()
     snap("member-drip-open")
 
-    # the sale is refunded on the Stripe stand-in: a one-time purchase's paid period ends with the refund, so the
-    # course closes now; the upsell's own course (another order) stays open
-    system.stripe_emulator.refund_order_payment(payment_intent=session["payment_intent"])
+    # the seller refunds the sale on its order page in the admin (「返金する」, the amount prefilled, a confirm; an
+    # amount above what was paid is refused at its field); a one-time purchase's paid period ends with the refund
+    # (Stripe's charge.refunded), so the course closes now; the upsell's own course (another order) stays open
+    sale = session["metadata"]["order_id"]
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{system.base_url}/admin/#/commerce/orders/{sale}")
+    page.get_by_test_id("order-refund").click()
+    amount = page.get_by_test_id("order-refund-amount")
+    assert amount.input_value() == "34780"
+    amount.fill("50000")
+    page.get_by_test_id("order-refund-confirm").click()
+    page.locator('[data-field-error="amount"]', has_text="34,780 円").wait_for()
+    assert api("GET", f"/api/orders/{sale}")["refunded_total"] == 0
+    amount.fill("34780")
+    page.get_by_test_id("order-refund-confirm").click()
+    page.get_by_test_id("order-refund-sent").wait_for()
     system.drain(timeout=120)
+    page.reload()
+    page.locator('[data-testid="order-detail"][data-status="refunded"]').wait_for()
+    assert page.get_by_test_id("order-refund").count() == 0
+    snap("order-refunded")
+    refunds = [o for o in system.stripe_emulator.objects.values() if o.get("object") == "refund"
+               and o.get("payment_intent") == session["payment_intent"]]
+    assert [r["amount"] for r in refunds] == [34780]  # the refused try sent nothing to Stripe: one refund
+    page.set_viewport_size(PHONE)
     members = api("GET", f"/api/courses/{course['course_id']}/members")["members"]
     assert [(m["subscriber_id"], m["active"]) for m in members] == [(friend_id, False)]
     page.goto(course_url)

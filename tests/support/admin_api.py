@@ -40,12 +40,12 @@ def ensure_operator(workspace: str, email: str, role: str = "owner") -> dict[str
 
 
 def call_admin_api(api: AdminApi, method: str, path: str, *, workspace: str, role: str = "owner",
-                   body: Any = None, query: str = "") -> tuple[int, Any]:
-    """One request as ``role`` of ``workspace`` (an operator ``<role>@example.jp`` with that role);
-    returns (status, parsed JSON body or None)."""
+                   body: Any = None, query: str = "", headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """One request as ``role`` of ``workspace`` (an operator ``<role>@example.jp`` with that role), with any extra
+    ``headers``; returns (status, parsed JSON body or None)."""
     event: dict[str, Any] = {
         "version": "2.0", "routeKey": "ANY /api/{proxy+}", "rawPath": path, "rawQueryString": query,
-        "headers": {"content-type": "application/json"},
+        "headers": {"content-type": "application/json", **(headers or {})},
         "queryStringParameters": dict(p.split("=", 1) for p in query.split("&")) if query else None,
         "requestContext": {"http": {"method": method, "path": path, "sourceIp": "127.0.0.1"}, "stage": "$default",
                            "requestId": "r1", "domainName": "localhost",

@@ -45,6 +45,15 @@ export const ja = {
   "ord.paidAt": "支払日時",
   "ord.refunded": "返金額",
   "ord.payment": "Stripe の支払い",
+  "ord.refund": "返金する",
+  "ord.refund.amount": "返金額 (円)",
+  "ord.refund.left": "返金できる残り: {left}",
+  "ord.refund.question": "Stripe で返金します。取り消せません。",
+  "ord.refund.confirm": "返金を確定",
+  "ord.refund.sent": "返金しました。Stripe の通知が届くと注文に反映されます。",
+  "ord.refund.done": "全額返金済み",
+  "ord.periodEnd": "今の支払期間の終わり",
+  "ord.cancelAtEnd": "期間の終わりで解約",
 } as const;
 
 export const en: Partial<Record<keyof typeof ja, string>> = {
@@ -90,4 +99,13 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "ord.paidAt": "Paid at",
   "ord.refunded": "Refunded",
   "ord.payment": "Stripe payment",
+  "ord.refund": "Refund",
+  "ord.refund.amount": "Amount to refund (yen)",
+  "ord.refund.left": "Left to refund: {left}",
+  "ord.refund.question": "The refund goes through Stripe and cannot be undone.",
+  "ord.refund.confirm": "Confirm refund",
+  "ord.refund.sent": "Refunded. The order shows it once Stripe's notice arrives.",
+  "ord.refund.done": "Fully refunded",
+  "ord.periodEnd": "Current period ends",
+  "ord.cancelAtEnd": "Cancels at period end",
 };

@@ -763,6 +763,12 @@ class StripeState:
                  extra: list[Json] | None = None, discount: int = 0, discounts: list[Json] | None = None) -> Json:
         lines = [*subscription["items"]["data"], *(extra or [])]
         subtotal = sum(int(i["price"]["unit_amount"]) * int(i.get("quantity") or 1) for i in lines)
+        # like Stripe's invoice lines: each subscription item's line names the period it pays for
+        line_items = [{"id": self.new_id("il"), "object": "line_item", "amount": int(i["price"]["unit_amount"]) *
+                       int(i.get("quantity") or 1), "currency": i["price"]["currency"],
+                       "period": {"start": i["current_period_start"], "end": i["current_period_end"]}
+                       if i.get("current_period_end") else {"start": self.now(), "end": self.now()}}
+                      for i in lines]
         amount = max(0, subtotal - discount)
         invoice = {
             "id": self.new_id("in"), "object": "invoice", "created": self.now(), "customer": subscription["customer"],
@@ -774,7 +780,7 @@ class StripeState:
                                        ] if discount else [],
             "parent": {"type": "subscription_details", "quote_details": None, "subscription_details": {
                 "subscription": subscription["id"], "metadata": dict(subscription["metadata"])}},
-            "metadata": {},
+            "metadata": {}, "lines": {"object": "list", "data": line_items, "has_more": False},
         }
         self.objects[invoice["id"]] = invoice
         if paid:
@@ -800,14 +806,29 @@ class StripeState:
         """The next period's invoice is paid (invoice.paid); ends the schedule after its last payment."""
         with self._lock:
             subscription = self._require_billable(subscription_id)
+            before = self._next_period(subscription)
             invoice = self._invoice(subscription, paid=True)
+            self.emit("customer.subscription.updated", self.public(subscription), before)
             self.emit("invoice.paid", self.public(invoice))
             self._maybe_complete_schedule(subscription)
             return invoice
 
+    def _next_period(self, subscription: Json) -> Json:
+        """A renewal: each item's period moves on by one interval (Stripe sends customer.subscription.updated with
+        the previous period in previous_attributes). Returns those previous attributes."""
+        item = subscription["items"]["data"][0]
+        before = {"items": {"data": [{"current_period_start": i["current_period_start"],
+                                      "current_period_end": i["current_period_end"]}
+                                     for i in subscription["items"]["data"]]}}
+        start = max(int(item["current_period_end"]), self.now())
+        for i in subscription["items"]["data"]:
+            i.update(current_period_start=start, current_period_end=start + _period(subscription["_interval"]))
+        return before
+
     def fail_invoice(self, subscription_id: str) -> Json:
         with self._lock:
             subscription = self._require_billable(subscription_id)
+            self._next_period(subscription)
             invoice = self._invoice(subscription, paid=False)
             subscription["status"] = "past_due"
             self.emit("invoice.payment_failed", self.public(invoice))

@@ -145,12 +145,15 @@ class StripeGateway:
         self._call(client.v1.subscriptions.cancel, subscription_id)
 
     def create_refund(self, api_key: str, *, payment_intent: str, metadata: dict[str, str],
-                      idempotency_key: str) -> dict[str, Any]:
-        """Refund what a payment intent charged, in full. The idempotency key makes a retried call return the first
-        refund (Stripe keeps keys 24 hours); a charge refunded already is Stripe's 400, raised as ours."""
+                      idempotency_key: str, amount: int | None = None) -> dict[str, Any]:
+        """Refund what a payment intent charged: ``amount`` (the currency's smallest unit, yen) or, without it, all
+        that is left. The idempotency key makes a retried call return the first refund (Stripe keeps keys 24
+        hours); a charge refunded already, or an amount above what is left, is Stripe's 400, raised as ours."""
         client = self.client(api_key)
-        refund = self._call(client.v1.refunds.create, {"payment_intent": payment_intent, "metadata": metadata},
-                            {"idempotency_key": idempotency_key})
+        params: dict[str, Any] = {"payment_intent": payment_intent, "metadata": metadata}
+        if amount is not None:
+            params["amount"] = amount
+        refund = self._call(client.v1.refunds.create, params, {"idempotency_key": idempotency_key})
         return {"id": str(refund["id"]), "status": str(refund["status"]), "amount": int(refund["amount"])}
 
     def create_promotion_code(self, api_key: str, *, code: str, name: str, amount_off: int | None,

@@ -197,3 +197,21 @@ def test_completion_fires_triggers_once_and_admin_sees_progress_and_drop_off(env
     assert [(d["completed"], d["stopped_before"]) for d in report["drop_off"]] == [(2, 0), (1, 1), (1, 0)]
     with pytest.raises(Refused):  # no access: nothing recorded
         env.service.complete_lesson(WS, item.course_id, friend("c@example.jp"), first)
+
+
+def test_paid_until_follows_the_period_stripe_said() -> None:
+    now = datetime(2026, 3, 10, tzinfo=UTC)
+    jan31 = int(datetime(2026, 1, 31, tzinfo=UTC).timestamp())
+    apr2 = int(datetime(2026, 4, 2, tzinfo=UTC).timestamp())
+    mar20 = int(datetime(2026, 3, 20, tzinfo=UTC).timestamp())
+    paid = {"a": {"paid": True, "created": jan31}}
+    # the subscription's current_period_end wins over "one interval after the latest paid invoice"
+    assert paid_until("subscription", "month", {"invoices": paid, "period_end": apr2}, now) == \
+        datetime(2026, 4, 2, tzinfo=UTC)
+    # the latest renewal failed: Stripe moved the period on, but only the paid invoice's period was paid for
+    failed = {**paid, "b": {"failed": True, "created": jan31 + 99}}
+    assert paid_until("subscription", "month", {"invoices": failed, "period_end": apr2, "paid_period_end": mar20},
+                      now) == datetime(2026, 3, 20, tzinfo=UTC)
+    assert paid_until("subscription", "month", {"invoices": failed, "period_end": apr2}, datetime(2026, 2, 1, tzinfo=UTC)) \
+        == datetime(2026, 2, 28, tzinfo=UTC)
+    assert paid_until("one_time", "month", {"period_end": apr2}, now) == now  # a one-time purchase: the refund ends it

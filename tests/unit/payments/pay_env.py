@@ -174,11 +174,12 @@ class InProcessGateway:
         return {"id": known["id"], "status": known["status"]}
 
     def create_refund(self, api_key: str, *, payment_intent: str, metadata: dict[str, str],
-                      idempotency_key: str) -> dict[str, Any]:
+                      idempotency_key: str, amount: int | None = None) -> dict[str, Any]:
         self.calls.append(f"refund:{idempotency_key}")
         known = self.state.idempotent.get((api_key, "refund", idempotency_key))
         if known is None:
-            known = self.state.create_refund({"payment_intent": payment_intent, "metadata": metadata}, api_key)
+            known = self.state.create_refund({"payment_intent": payment_intent, "metadata": metadata,
+                                              "amount": amount}, api_key)
             self.state.idempotent[(api_key, "refund", idempotency_key)] = known
         return {"id": known["id"], "status": known["status"], "amount": known["amount"]}
 

@@ -1,5 +1,6 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import { describe, expect, it } from "vitest";
+import { ApiError } from "../../api";
 import { fakeApi, freshPageEachTest, withApp } from "../../testing/app";
 import { type Order, OrderDetail } from "./OrderDetail";
 
@@ -28,5 +29,59 @@ describe("an order's page", () => {
     fireEvent.click(screen.getByTestId("order-cancel-confirm"));
     await waitFor(() => expect(screen.getByTestId("order-detail").getAttribute("data-status")).toBe("canceled"));
     expect(screen.queryByTestId("order-cancel")).toBeNull();
+  });
+});
+
+const PAID: Order = {
+  order_id: "ord_2", product_id: "prd_2", subscriber_id: "sub_1", kind: "one_time", mode: "test", status: "paid", amount: 9800,
+  installments: 0, payments_made: 1, paid_total: 9800, refunded_total: 0, expects_payment: false, refundable: 9800,
+  created_at: "2026-11-01T01:00:00+00:00",
+};
+
+describe("refunding an order", () => {
+  freshPageEachTest();
+
+  it("asks with the amount prefilled, shows the API's error at the amount, then refunds once with one key per confirm", async () => {
+    let refunded = 0;
+    const keys: string[] = [];
+    const api = fakeApi({
+      "GET /api/orders/ord_2": () => (refunded ? { ...PAID, refunded_total: refunded, refundable: 9800 - refunded } : PAID),
+      "POST /api/orders/ord_2/refund": (body: unknown) => {
+        const amount = (body as { amount: number }).amount;
+        if (amount > 9800) return new ApiError({ status: 422, code: "validation_failed", message: "返金額は 1 円から 9,800 円 (返金できる残り) までで指定してください", where: "amount" });
+        refunded += amount;
+        return { ...PAID, refund_id: "re_1" };
+      },
+    });
+    const post = api.post as unknown as { mock: { calls: unknown[][] } };
+    render(withApp(api, <OrderDetail id="ord_2" names={{ prd_2: "講座" }} />));
+    fireEvent.click(await screen.findByTestId("order-refund"));
+    const input = screen.getByTestId("order-refund-amount") as HTMLInputElement;
+    expect(input.value).toBe("9800");
+    expect(api.calls.some((c) => c.startsWith("POST"))).toBe(false); // nothing sent before the confirm
+    fireEvent.input(input, { target: { value: "12000" } });
+    fireEvent.click(screen.getByTestId("order-refund-confirm"));
+    await waitFor(() => expect(document.querySelector('[data-field-error="amount"]')?.textContent).toContain("9,800 円"));
+    expect(input.getAttribute("aria-invalid")).toBe("true");
+    expect(refunded).toBe(0);
+    fireEvent.input(input, { target: { value: "3000" } });
+    fireEvent.click(screen.getByTestId("order-refund-confirm"));
+    await waitFor(() => expect(screen.getByTestId("order-refunded").textContent).toContain("3,000"));
+    expect(refunded).toBe(3000);
+    for (const call of post.mock.calls) keys.push(String((call[2] as { headers: Record<string, string> }).headers["Idempotency-Key"]));
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toBe(keys[1]); // the refused try and its retry are one request: never two refunds
+    // a second partial refund is a new request with a new key, prefilled with what is left
+    fireEvent.click(await screen.findByTestId("order-refund"));
+    expect((screen.getByTestId("order-refund-amount") as HTMLInputElement).value).toBe("6800");
+  });
+
+  it("offers no refund for a fully refunded order and shows it refunded", async () => {
+    const api = fakeApi({ "GET /api/orders/ord_2": { ...PAID, status: "refunded", refunded_total: 9800, refundable: 0 } });
+    render(withApp(api, <OrderDetail id="ord_2" names={{}} />));
+    const detail = await screen.findByTestId("order-detail");
+    expect(detail.getAttribute("data-status")).toBe("refunded");
+    expect(detail.textContent).toContain("返金済み");
+    expect(screen.queryByTestId("order-refund")).toBeNull();
   });
 });

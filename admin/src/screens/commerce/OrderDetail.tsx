@@ -1,15 +1,19 @@
 /**
  * 注文の詳細 (#/commerce/orders/<order_id>, GET /api/orders/{order_id}): product, friend, kind and mode, amounts,
- * payments made, the Stripe subscription / schedule, and the cancel (behind the in-page confirm) while it still
- * expects payments.
+ * payments made, the Stripe subscription / schedule and its current period, the cancel (behind the in-page confirm)
+ * while it still expects payments, and 「返金する」 for a paid one-time order (POST /api/orders/{id}/refund: the
+ * amount prefilled with what is left, one Idempotency-Key per confirm so a double click is one refund).
  */
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { TextField } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
 import { Loaded } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
 import { t } from "../../i18n";
+import { fieldErrors } from "../../lib/problems";
+import { newRequestKey } from "../../lib/requestKey";
 import { useAction } from "../../lib/useAction";
 import { href } from "../../router";
 import { fmtDateTime, fmtYen } from "../scenarios/shared";
@@ -29,7 +33,58 @@ export interface Order {
   expects_payment: boolean;
   subscription_id?: string | null;
   schedule_id?: string | null;
+  /** yen that can still be refunded here (a paid one-time order), else 0 */
+  refundable?: number;
+  /** the end of the subscription's current period as Stripe said it, and whether it cancels then */
+  current_period_end?: string | null;
+  cancel_at_period_end?: boolean;
   created_at: string;
+}
+
+/** 「返金する」 -> the amount (prefilled with all that is left) and the confirm; the API's error shows at the field. */
+function Refund({ order, onChanged }: { order: Order; onChanged: () => void }) {
+  const { api } = useApp();
+  const refund = useAction();
+  const left = order.refundable ?? 0;
+  const [open, setOpen] = useState(false);
+  const [amount, setAmount] = useState(String(left));
+  const [sent, setSent] = useState(false);
+  const key = useRef(newRequestKey()); // one per confirmed refund: a double click or a retry sends the same key
+  const err = fieldErrors(refund.error);
+  if (left <= 0) return sent ? <p class="muted" data-testid="order-refund-sent">{t("ord.refund.sent")}</p> : null;
+  if (!open)
+    return (
+      <>
+        {sent && <p class="muted" data-testid="order-refund-sent">{t("ord.refund.sent")}</p>}
+        <button type="button" class="btn btn--small btn--danger-ghost" data-testid="order-refund"
+          onClick={() => { setAmount(String(left)); refund.setError(null); setOpen(true); }}>
+          {t("ord.refund")}
+        </button>
+      </>
+    );
+  const confirm = async () => {
+    const value = amount.trim() === "" ? null : Number(amount);
+    const r = await refund.run(() => api.post(`/api/orders/${order.order_id}/refund`, { amount: value }, { headers: { "Idempotency-Key": key.current } }));
+    if (r === undefined) return;
+    key.current = newRequestKey();
+    setOpen(false);
+    setSent(true);
+    onChanged();
+  };
+  return (
+    <div class="card" role="group" data-testid="order-refund-form">
+      <TextField label={t("ord.refund.amount")} name="amount" type="number" min={1} max={left} value={amount} onValue={setAmount}
+        hint={t("ord.refund.left", { left: fmtYen(left) })} error={err.at("amount")} testId="order-refund-amount" narrow />
+      {!err.at("amount") && <ErrorNotice error={refund.error} onDismiss={() => refund.setError(null)} />}
+      <p class="confirm__q">{t("ord.refund.question")}</p>
+      <button type="button" class="btn btn--small btn--danger" disabled={refund.busy} data-testid="order-refund-confirm" onClick={() => void confirm()}>
+        {t("ord.refund.confirm")}
+      </button>{" "}
+      <button type="button" class="btn btn--small btn--ghost" onClick={() => setOpen(false)}>
+        {t("common.cancel")}
+      </button>
+    </div>
+  );
 }
 
 function OrderFacts({ order, productName, onChanged }: { order: Order; productName: string; onChanged: () => void }) {
@@ -51,7 +106,10 @@ function OrderFacts({ order, productName, onChanged }: { order: Order; productNa
         <dt>{t("cm.o.at")}</dt>
         <dd>{fmtDateTime(o.created_at)}</dd>
         <dt>{t("cm.o.paid")}</dt>
-        <dd>{fmtYen(o.paid_total)}{o.refunded_total > 0 && <span class="muted"> ・ {t("ord.refunded")} {fmtYen(o.refunded_total)}</span>}</dd>
+        <dd>
+          {fmtYen(o.paid_total)}
+          {o.refunded_total > 0 && <span class="muted" data-testid="order-refunded"> ・ {t("ord.refunded")} {fmtYen(o.refunded_total)}</span>}
+        </dd>
         <dt>{t("cm.o.payments")}</dt>
         <dd>{o.kind === "installments" ? `${o.payments_made} / ${o.installments}` : o.payments_made}</dd>
         {(o.subscription_id || o.schedule_id) && (
@@ -60,18 +118,28 @@ function OrderFacts({ order, productName, onChanged }: { order: Order; productNa
             <dd><code class="break">{o.subscription_id ?? o.schedule_id}</code></dd>
           </>
         )}
+        {o.current_period_end && (
+          <>
+            <dt>{t("ord.periodEnd")}</dt>
+            <dd data-testid="order-period-end">
+              {fmtDateTime(o.current_period_end)}
+              {o.cancel_at_period_end && <span class="badge badge--warn">{t("ord.cancelAtEnd")}</span>}
+            </dd>
+          </>
+        )}
       </dl>
       <ErrorNotice error={cancel.error} onDismiss={() => cancel.setError(null)} />
       {o.expects_payment && (
         <ConfirmButton label={t("cm.cancel")} confirmLabel={t("cm.cancel")} question={t("cm.cancel.confirm")} busy={cancel.busy} testId="order-cancel"
           onConfirm={() => void cancel.run(() => api.post(`/api/orders/${o.order_id}/cancel`)).then((r) => r !== undefined && onChanged())} />
       )}
+      {o.kind === "one_time" && <Refund order={o} onChanged={onChanged} />}
     </section>
   );
 }
 
 export function OrderDetail({ id, names }: { id: string; names: Record<string, string> }) {
-  const [round, setRound] = useState(0); // read the order again after a cancel
+  const [round, setRound] = useState(0); // read the order again after a cancel or a refund
   return (
     <>
       <PageHeader title={t("ord.detail")}>

@@ -4,6 +4,7 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { PageHeader } from "../../components/PageHeader";
 import { useApp } from "../../context";
 import { type DictKey, hasKey, t } from "../../i18n";
+import { newRequestKey } from "../../lib/requestKey";
 import { useForm } from "../../lib/useForm";
 import { href } from "../../router";
 import { formatDateTime, formatNumber } from "../settings/ui";
@@ -27,10 +28,6 @@ function messageText(data: Record<string, unknown>): string {
   return "";
 }
 
-function newKey(): string {
-  return globalThis.crypto?.randomUUID?.() ?? `k${Date.now()}${Math.random().toString(16).slice(2)}`;
-}
-
 export function Chat({ id, canSend }: { id: string; canSend: boolean }) {
   const { api } = useApp();
   const [messages, setMessages] = useState<ChatMessage[] | null>(null);
@@ -38,7 +35,7 @@ export function Chat({ id, canSend }: { id: string; canSend: boolean }) {
   const [error, setError] = useState<unknown>(null);
   const form = useForm({ text: "" }, `chat.${id}`);
   // One idempotency key per message being written: a retry after a failure cannot send it twice.
-  const key = useRef(newKey());
+  const key = useRef(newRequestKey());
   const load = (cursor?: string) =>
     api.get<{ messages: ChatMessage[]; next_cursor: string | null }>(`/api/subscribers/${id}/chat`, { query: { limit: 20, cursor } }).then(
       (r) => {
@@ -56,7 +53,7 @@ export function Chat({ id, canSend }: { id: string; canSend: boolean }) {
       api.post<{ status: string; message?: ChatMessage }>(`/api/subscribers/${id}/chat`, { text: v.text }, { headers: { "Idempotency-Key": key.current } }),
     );
     if (r) {
-      key.current = newKey();
+      key.current = newRequestKey();
       form.set("text", "");
       if (r.message) setMessages((old) => [r.message!, ...(old ?? [])]);
       else void load();

@@ -37,6 +37,7 @@ from haishin.line.login import LoginRefused, LoginStart
 from haishin.members.inputs import CourseIn, embed_url
 from haishin.members.models import AccessModel, CourseModel
 from haishin.members.repository import MemberRepository
+from haishin.payments import state
 from haishin.public_url import public_base
 from haishin.secrets import secret_name
 from haishin.storage.base import iso
@@ -89,9 +90,14 @@ def _add_interval(start: datetime, interval: str, count: int = 1) -> datetime:
 
 def paid_until(kind: str, interval: str, facts: dict[str, Any], now: datetime) -> datetime:
     """The end of the period an order has paid for: a one-time purchase ends when refunded (now); a subscription
-    or installments run to one interval after the latest paid invoice (Stripe starts each period at its invoice)."""
+    or installments run to the paid period's end Stripe sent (``state.paid_period_end``: the subscription's
+    ``current_period_end``, or the paid invoice's line period), else one interval after the latest paid invoice
+    (Stripe starts each period at its invoice)."""
     if kind == "one_time":
         return now
+    stripe_end = state.paid_period_end(facts)
+    if stripe_end:
+        return max(now, datetime.fromtimestamp(stripe_end, tz=now.tzinfo))
     paid = [int(i.get("created") or 0) for i in (facts.get("invoices") or {}).values() if i.get("paid")]
     if not paid or not max(paid):
         return now

@@ -733,25 +733,40 @@ class PaymentService:
         self._effects(order, definition)
         return order
 
-    def refund_order(self, workspace_id: str, order_id: str, *, metadata: dict[str, str]) -> str:
-        """Refund a paid one-time order in full through Stripe, once: the run-once key ``order#<id>#refund`` and the
-        Stripe idempotency key ``refund:<id>`` make a repeated call (a redelivered event, a retry) return the first
-        refund's ID without a second refund. The order itself learns the refund from Stripe's webhook
-        (``charge.refunded``), like any refund."""
+    def refund_order(self, workspace_id: str, order_id: str, *, metadata: dict[str, str], amount: int | None = None,
+                     request_key: str | None = None) -> str:
+        """Refund a paid one-time order through Stripe, once: ``amount`` yen (at most what is left) or, without it,
+        all that is left. Without ``request_key`` the order is refunded once ever (run-once key
+        ``order#<id>#refund``, Stripe idempotency key ``refund:<id>``: a redelivered event or a retry returns the
+        first refund's ID). The admin names each refund it asks for (``request_key``, one per confirm), so a double
+        click or a retried request returns that refund while a later, separate partial refund is a new one. The
+        order itself learns the refund from Stripe's webhook (``charge.refunded``), like any refund, and its
+        listeners (members' access, partners' commissions, funnel stats) follow from there."""
         order = self.get_order(workspace_id, order_id)
         intent = str(((order.facts or {}).get("session") or {}).get("payment_intent") or "")
-        if order.kind != "one_time" or not intent:
-            raise Conflict("この注文は自動で返金できません (一回払いの決済だけが対象です)", where=f"order {order_id}")
-        key = f"order#{order_id}#refund"
+        where = f"order {order_id}"
+        if order.kind != "one_time":
+            raise Conflict("定期課金・分割払いの注文はここでは返金できません (一回払いの注文だけが対象です)。"
+                           "Stripe のダッシュボードから返金してください", where=where)
+        key = f"order#{order_id}#refund" + (f"#{request_key}" if request_key else "")
         claim = self.once.claim(key)
         if not claim.acquired:
             if claim.status == "done" and claim.result:
                 return str(claim.result)
-            raise Conflict("この注文の返金は処理中です", where=f"order {order_id}")
+            raise Conflict("この注文の返金は処理中です", where=where)
         try:
+            left = int(order.paid_total or 0) - int(order.refunded_total or 0)
+            if not intent or order.status not in state.PURCHASED | {"refunded"} or int(order.paid_total or 0) <= 0:
+                raise Conflict("この注文はまだ支払われていないため返金できません", where=where)
+            if left <= 0:
+                raise Conflict("この注文は全額返金済みです", where=where)
+            if amount is not None and not 1 <= amount <= left:
+                raise ValidationFailed(f"返金額は 1 円から {left:,} 円 (返金できる残り) までで指定してください",
+                                       where="amount")
             refund = self.collab.stripe_gateway().create_refund(
                 self.keys.secret_key(workspace_id, _mode(order.mode)), payment_intent=intent,
-                metadata={"order_id": order_id, **metadata}, idempotency_key=f"refund:{order_id}")
+                metadata={"order_id": order_id, **metadata}, amount=amount,
+                idempotency_key=f"refund:{order_id}" + (f":{request_key}" if request_key else ""))
         except BaseException:
             self.once.release(key)
             raise
@@ -812,8 +827,16 @@ def order_view(order: OrderModel) -> dict[str, Any]:
         "paid_total": int(order.paid_total or 0), "refunded_total": int(order.refunded_total or 0),
         "expects_payment": state.expects_payment(order.kind, order.status),
         "subscription_id": order.subscription_id, "schedule_id": order.schedule_id,
+        "current_period_end": _epoch_iso(state.period_end(order.facts or {})),
+        "cancel_at_period_end": bool((order.facts or {}).get("cancel_at_period_end")),
+        "refundable": int(order.paid_total or 0) - int(order.refunded_total or 0)
+        if order.kind == "one_time" and order.status in state.PURCHASED else 0,
         "created_at": iso(order.created_at), "updated_at": iso(order.updated_at),
     }
+
+
+def _epoch_iso(seconds: int | None) -> str | None:
+    return datetime.fromtimestamp(seconds, UTC).isoformat() if seconds else None
 
 
 def _mode(value: str | None) -> Literal["test", "live"] | None:

@@ -56,9 +56,17 @@ def merge(facts: dict[str, Any], event_type: str, obj: dict[str, Any]) -> dict[s
             invoice["failed"] = True
         invoices[obj["id"]] = invoice
         f["invoices"] = invoices
+        if invoice.get("paid"):  # a paid invoice's subscription lines say which period it paid for
+            _keep_period(f, "paid_period_end", [
+                int((line.get("period") or {}).get("end") or 0)
+                for line in (obj.get("lines") or {}).get("data") or [] if isinstance(line, dict)], None)
     elif event_type.startswith("customer.subscription."):
         if event_type == "customer.subscription.deleted" or obj.get("status") in ("canceled", "incomplete_expired"):
             f["subscription_ended"] = True
+        # Stripe's API since 2025-03-31 keeps the period on each item; older versions on the subscription
+        ends = [int(i.get("current_period_end") or 0) for i in (obj.get("items") or {}).get("data") or []
+                if isinstance(i, dict)] + [int(obj.get("current_period_end") or 0)]
+        _keep_period(f, "period_end", ends, bool(obj.get("cancel_at_period_end")))
     elif event_type == "charge.refunded":
         charges = dict(f.get("charge_refunds") or {})
         charges[obj["id"]] = max(int(obj.get("amount_refunded") or 0), int(charges.get(obj["id"]) or 0))
@@ -74,6 +82,32 @@ def merge(facts: dict[str, Any], event_type: str, obj: dict[str, Any]) -> dict[s
                               "charge": obj.get("charge") or previous.get("charge")}
         f["refunds"] = refunds
     return f
+
+
+def _keep_period(f: dict[str, Any], key: str, ends: list[int], cancel_at_period_end: bool | None) -> None:
+    """A period end only moves forward (periods never shrink, whatever order the events arrive in);
+    ``cancel_at_period_end`` is taken from the subscription that said the latest period end."""
+    end = max(ends, default=0)
+    if end <= 0 or end < int(f.get(key) or 0):
+        return
+    f[key] = end
+    if cancel_at_period_end is not None:
+        f["cancel_at_period_end"] = cancel_at_period_end
+
+
+def period_end(facts: dict[str, Any]) -> int | None:
+    """The subscription's ``current_period_end`` (epoch seconds) as Stripe's events last said it, if they did."""
+    return int(facts.get("period_end") or 0) or None
+
+
+def paid_period_end(facts: dict[str, Any]) -> int | None:
+    """The end of the period that has been paid for, as Stripe said it: the subscription's current period end
+    while its latest invoice is not failed (Stripe moves the period on at a renewal even when the renewal's payment
+    fails), else the latest paid invoice's line period end. None when no event said a period."""
+    current = period_end(facts)
+    if current and not latest_invoice_failed(facts):
+        return current
+    return int(facts.get("paid_period_end") or 0) or None
 
 
 def paid_amount(kind: str, facts: dict[str, Any]) -> int:

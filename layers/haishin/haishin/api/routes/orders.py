@@ -1,5 +1,6 @@
-"""Orders and revenue (per product and per day), cancelling an order (remaining installments included), and the
-Stripe events kept for review (unmatched or refused for their livemode) with a replay for an unmatched one."""
+"""Orders and revenue (per product and per day), cancelling an order (remaining installments included), refunding a
+one-time order (in full or in part), and the Stripe events kept for review (unmatched or refused for their
+livemode) with a replay for an unmatched one."""
 
 from __future__ import annotations
 
@@ -45,6 +46,31 @@ def get_order(order_id: str) -> dict[str, Any]:
 @requires(Permission.MANAGE_PAYMENTS)
 def cancel_order(order_id: str) -> dict[str, Any]:
     return order_view(services().payments.cancel_order(current_caller().workspace_id, order_id))
+
+
+@router.post("/orders/<order_id>/refund")
+@requires(Permission.MANAGE_PAYMENTS)
+def refund_order(order_id: str) -> dict[str, Any]:
+    """Refund a paid one-time order, in full or ``{"amount": <yen>}`` of what is left. The admin sends one
+    ``Idempotency-Key`` per confirmed refund: a double click or a retry is the same refund, never a second."""
+    caller = current_caller()
+    try:
+        body = router.current_event.json_body or {}
+    except ValueError as exc:
+        raise ValidationFailed("本文が JSON ではありません", where="body") from exc
+    if not isinstance(body, dict):
+        raise ValidationFailed("本文は JSON オブジェクトにしてください", where="body")
+    amount = body.get("amount")
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+        raise ValidationFailed("返金額は円の整数で指定してください", where="amount")
+    headers = router.current_event.headers or {}
+    key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), None)
+    if key is not None and not (0 < len(key) <= 100 and key.isascii() and key.isprintable()):
+        raise ValidationFailed("Idempotency-Key は 100 文字以内の英数字にしてください", where="Idempotency-Key")
+    payments = services().payments
+    refund_id = payments.refund_order(caller.workspace_id, order_id, metadata={"by": "admin"}, amount=amount,
+                                      request_key=key)
+    return {**order_view(payments.get_order(caller.workspace_id, order_id)), "refund_id": refund_id}
 
 
 @router.get("/revenue")
