@@ -20,6 +20,7 @@ import requests
 
 from haishin_local.runtime import LocalSystem
 from haishin_local.seed import DEMO_ACCESS_TOKEN, DEMO_CHANNEL_ID, DEMO_OWNER_EMAIL, DEMO_WORKSPACE_ID, seed_demo
+from tests.support.asset_files import b64, png
 
 pytestmark = pytest.mark.integration
 
@@ -202,6 +203,10 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
         {"title": "第1章", "lessons": [{"title": "はじめに", "body": "ようこそ"}]}]}, "course_id")
     if course_id:
         ids["course_id"] = course_id
+    asset_id = _try_create(owner, "/api/assets", {"kind": "image", "name": "デモ画像.png", "base64": b64(png())},
+                           "asset_id")
+    if asset_id:
+        ids["asset_id"] = asset_id
     ids.setdefault("redemption_id", "cpr_01M8360000000000000000DEMO")  # another workspace's redemption is 404
     ids.setdefault("booking_id", "bkg_01M8360000000000000000DEMO")  # another workspace's booking is 404 either way
     ids.setdefault("job_id", "rmj_01M8360000000000000000DEMO")  # a rich menu re-link job: another workspace's is 404
@@ -216,7 +221,7 @@ def demo(local_system: LocalSystem) -> Iterator[Demo]:
         f"/api/subscribers/{ids['subscriber_id']}", f"/api/scenarios/{ids['scenario_id']}",
         f"/api/forms/{ids['form_id']}", f"/api/channels/{DEMO_CHANNEL_ID}", "/api/tags", "/api/fields",
         "/api/operators", "/api/segments", "/api/broadcasts", "/api/lists", "/api/auto-replies", "/api/senders",
-        "/api/funnels", "/api/courses",
+        "/api/funnels", "/api/courses", "/api/assets",
     )}
     yield Demo(system=local_system, ids=ids, secrets=secrets, reread=reread)
 
