@@ -18,7 +18,6 @@ from haishin.wiring import services
 
 logger = Logger()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
 # haishin.richmenus.relink.JOB_KIND, spelled out: importing that module here would load pydantic on every cold start
 # (tests/unit/richmenus/test_rules.py checks the two agree)
 RELINK_KIND = "rich_menu_relink"
@@ -44,6 +43,9 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     if "Records" in event:
+        # One processor per batch: it holds the batch's records and failures, and the local runtime runs batches of
+        # one module on several threads (tests/unit/webhooks/test_webhook_sender_handler.py).
+        processor = BatchProcessor(event_type=EventType.SQS)
         return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                         context=context)
     outcome = services().planner.handle(event)  # EventBridge Scheduler: the schedule's Input as the event

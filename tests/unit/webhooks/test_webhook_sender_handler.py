@@ -4,8 +4,11 @@ message on WebhookQueue (the record succeeds); a record it cannot read is a part
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -88,3 +91,32 @@ def test_the_handler_imports_with_its_layers_only() -> None:
     root = Path(__file__).parents[3]
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_batches_on_threads_of_one_process_report_only_their_own_failures(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local runtime's SQS mapping invokes one handler module from up to four threads (Lambda would use four
+    environments). A batch processor kept at module level mixed their records: a batch answered with another's
+    failures, so SQS retried a sent record and deleted a failed one. Every SQS consumer makes its own per batch."""
+    module = load("webhook_sender")
+    both_started = threading.Barrier(2, timeout=10)
+
+    def handle_body(_hooks: Any, _queue: Any, body: str) -> str:
+        if body.endswith("-first"):
+            both_started.wait()  # each batch is inside the processor when the other starts
+        if body.startswith("bad"):
+            raise ValueError(body)
+        return "sent"
+
+    monkeypatch.setattr(module, "handle_body", handle_body)
+    no_services = SimpleNamespace(webhooks=SimpleNamespace(queue=None))  # handle_body above needs none of them
+    monkeypatch.setattr(module, "services", lambda: no_services)
+
+    def batch(name: str) -> list[str]:
+        bodies = [f"ok-{name}-first", f"bad-{name}", f"ok-{name}-last"]
+        event = {"Records": [record(body, f"{name}-{i}") for i, body in enumerate(bodies)]}
+        return [f["itemIdentifier"] for f in module.lambda_handler(event, Context())["batchItemFailures"]]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(batch, ["a", "b"]))
+    assert answers == [["a-1"], ["b-1"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -162,6 +163,11 @@ def build_app() -> APIGatewayHttpResolver:
     return app
 
 
+# Powertools keeps the request being resolved on the class (BaseRouter.current_event) and its route in the resolver's
+# context, so one process resolves one request at a time. Lambda never runs two in one environment (the lock is free
+# there); the local runtime and tests call one process from many threads, where a second request cleared the first's
+# route mid-way (KeyError '_route', a 500) or could have answered with the other's body.
+_ONE_RESOLVE_AT_A_TIME = threading.Lock()
 _PUBLIC_PATHS = frozenset({f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/health"})
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # POST routes that only read (a query too large for a URL); they are not changes, so not audited.
@@ -222,7 +228,7 @@ class AdminApi:
                     "body": json.dumps(bad_body.to_dict(), ensure_ascii=False)}
         set_caller(caller)
         try:
-            with serving(event, record=True):
+            with _ONE_RESOLVE_AT_A_TIME, serving(event, record=True):
                 response = self.app.resolve(_for_resolver(event), context)
         finally:
             set_caller(None)
