@@ -122,8 +122,8 @@ def test_build_a_funnel_opt_in_on_line_get_the_first_message_buy_and_land_on_tha
     page.get_by_role("button", name="支払う / Pay").click()
     page.get_by_role("heading", name="購入者さま限定のご案内").wait_for()
     assert page.url == up
-    [session] = [o for o in list(system.stripe_emulator.objects.values())
-                 if o.get("object") == "checkout.session" and o.get("success_url") == up]
+    [session] = [o for o in system.stripe_emulator.made("checkout.session")
+                 if o.get("success_url") == up]
     assert [i["price"]["unit_amount"] for i in session["_line_items"]] == [29800, 4980]
     assert session["_payment_intent_data"]["setup_future_usage"] == "off_session"
     snap("upsell")
@@ -136,8 +136,8 @@ def test_build_a_funnel_opt_in_on_line_get_the_first_message_buy_and_land_on_tha
         assert page.url == thanks
     system.drain()
     # the Stripe stand-in is shared by every journey of the run: only this buyer's off-session charges count
-    charged = [o for o in list(system.stripe_emulator.objects.values())
-               if o.get("object") == "payment_intent" and o.get("off_session")
+    charged = [o for o in system.stripe_emulator.made("payment_intent")
+               if o.get("off_session")
                and o.get("customer") == session["customer"]]
     assert [(i["amount"], i["status"]) for i in charged] == [(9800, "succeeded")]
     rows = api_request(system, token, "GET", "/api/orders")["items"]

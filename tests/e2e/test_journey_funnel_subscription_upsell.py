@@ -73,8 +73,8 @@ def test_a_monthly_upsell_is_one_click_once_and_grants_its_course(
     page.get_by_role("button", name="支払う / Pay").click()
     page.get_by_role("heading", name="月額サロンのご案内").wait_for()
     assert page.url == f"{base}/up"
-    [session] = [o for o in list(system.stripe_emulator.objects.values())
-                 if o.get("object") == "checkout.session" and o.get("success_url") == f"{base}/up"]
+    [session] = [o for o in system.stripe_emulator.made("checkout.session")
+                 if o.get("success_url") == f"{base}/up"]
     snap("upsell")
 
     # one click, twice (back, and again): one subscription on the saved card, then the thanks page
@@ -84,8 +84,8 @@ def test_a_monthly_upsell_is_one_click_once_and_grants_its_course(
         page.get_by_role("heading", name="ご購入ありがとうございました").wait_for()
         assert page.url == f"{base}/thanks"
     system.drain()
-    subscriptions = [o for o in list(system.stripe_emulator.objects.values())
-                     if o.get("object") == "subscription" and o.get("customer") == session["customer"]]
+    subscriptions = [o for o in system.stripe_emulator.made("subscription")
+                     if o.get("customer") == session["customer"]]
     assert [(s["status"], s["items"]["data"][0]["price"]["unit_amount"]) for s in subscriptions] == [
         ("active", 4980)]
     method = system.stripe_emulator.objects[session["payment_intent"]]["payment_method"]

@@ -142,8 +142,8 @@ def test_opt_in_on_line_buy_accept_the_upsell_learn_drip_unlocks_refund_ends_acc
     page.get_by_role("button", name="支払う / Pay").click()
     page.get_by_role("heading", name="ご購入者さま限定のご案内").wait_for()
     assert page.url == up
-    [session] = [o for o in list(system.stripe_emulator.objects.values())
-                 if o.get("object") == "checkout.session" and o.get("success_url") == up]
+    [session] = [o for o in system.stripe_emulator.made("checkout.session")
+                 if o.get("success_url") == up]
     assert session["metadata"]["subscriber_id"] == friend_id  # the LINE friend is the buyer
     snap("upsell")
 
@@ -205,8 +205,8 @@ def test_opt_in_on_line_buy_accept_the_upsell_learn_drip_unlocks_refund_ends_acc
     page.locator('[data-testid="order-detail"][data-status="refunded"]').wait_for()
     assert page.get_by_test_id("order-refund").count() == 0
     snap("order-refunded")
-    refunds = [o for o in system.stripe_emulator.objects.values() if o.get("object") == "refund"
-               and o.get("payment_intent") == session["payment_intent"]]
+    refunds = [o for o in system.stripe_emulator.made("refund")
+               if o.get("payment_intent") == session["payment_intent"]]
     assert [r["amount"] for r in refunds] == [34780]  # the refused try sent nothing to Stripe: one refund
     page.set_viewport_size(PHONE)
     members = api("GET", f"/api/courses/{course['course_id']}/members")["members"]

@@ -140,8 +140,8 @@ def test_a_sale_through_a_partners_link_shows_on_the_partners_own_page(
     monthly = api_request(system, token, "POST", "/api/products",
                           {"name": "月額コミュニティ", "amount": 3000, "kind": "subscription"})
     _buy(system, page, token, monthly["product_id"], friend["subscriber_id"])
-    [subscription] = [o for o in list(system.stripe_emulator.objects.values())
-                      if o.get("object") == "subscription" and (o.get("metadata") or {}).get("workspace_id") == WS]
+    [subscription] = [o for o in system.stripe_emulator.made("subscription")
+                      if (o.get("metadata") or {}).get("workspace_id") == WS]
     system.stripe_emulator.pay_invoice(subscription["id"])
     system.drain()
     partner_page.reload()
@@ -150,8 +150,8 @@ def test_a_sale_through_a_partners_link_shows_on_the_partners_own_page(
     assert partner_page.get_by_test_id("pending-commission").inner_text() == "¥600"
 
     # a refund in Stripe: the reversal shows (a negative row), the commission goes back to ¥0
-    [session] = [o for o in list(system.stripe_emulator.objects.values())  # this workspace's (journeys share Stripe)
-                 if o.get("object") == "checkout.session" and o.get("payment_intent")
+    [session] = [o for o in system.stripe_emulator.made("checkout.session")  # this workspace's (journeys share Stripe)
+                 if o.get("payment_intent")
                  and (o.get("metadata") or {}).get("workspace_id") == WS]
     system.stripe_emulator.refund_order_payment(payment_intent=session["payment_intent"])
     system.drain()

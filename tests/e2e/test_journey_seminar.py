@@ -196,8 +196,8 @@ def test_paid_seminar_seat_held_paid_at_stripe_then_refunded(system: Any, page: 
     assert page.get_by_test_id("sem-registration").get_attribute("data-status") == "confirmed"
     assert page.get_by_test_id("sem-pay").count() == 0
 
-    [session] = [o for o in list(system.stripe_emulator.objects.values())
-                 if o.get("object") == "checkout.session" and o.get("payment_intent")
+    [session] = [o for o in system.stripe_emulator.made("checkout.session")
+                 if o.get("payment_intent")
                  and str((o.get("metadata") or {}).get("ref", "")).startswith(f"sem:{event_id}:")]
     system.stripe_emulator.refund_order_payment(payment_intent=session["payment_intent"])
     system.drain()
@@ -255,8 +255,8 @@ def test_paid_seminar_hold_set_in_the_editor_and_a_late_payment_for_a_refilled_s
     page.get_by_role("button", name="支払う / Pay").click()  # the friend pays late
     page.get_by_text("お支払いが完了しました").wait_for()
     system.drain()
-    refunds = [o for o in system.stripe_emulator.objects.values() if o.get("object") == "refund"
-               and str((o.get("metadata") or {}).get("ref", "")).startswith(f"sem:{event_id}:")]
+    refunds = [o for o in system.stripe_emulator.made("refund")
+               if str((o.get("metadata") or {}).get("ref", "")).startswith(f"sem:{event_id}:")]
     assert len(refunds) == 1 and refunds[0]["amount"] == 4000
     # told on LINE by the handler of the payment (which refunded it through the stand-in's API) before the checkout
     # page answered: the stand-in no longer holds its state lock while it delivers
