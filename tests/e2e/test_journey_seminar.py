@@ -413,6 +413,8 @@ def test_a_friend_applies_for_a_paid_seminar_through_a_form_and_pays_at_stripe(
     [checkout] = [o for o in system.stripe_emulator.made("checkout.session", since=mark) if o.get("payment_intent")]
     assert checkout["metadata"]["ref"] == f"sem:{event_id}:{held['registration_id']}"
     assert checkout["amount_total"] == 6000
+    held_notes = [t for t in texts(system) if "有料フォーム申込セミナー" in t and "のお席を仮押さえしました" in t]
+    assert len(held_notes) == 1 and f"r=sem:{event_id}:{held['registration_id']}" in held_notes[0], texts(system)
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{system.base_url}/admin/#/seminars/{event_id}")
     row = page.get_by_test_id("roster-row").filter(has_text="佐藤 花子")

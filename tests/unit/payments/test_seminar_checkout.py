@@ -18,6 +18,7 @@ from pay_env import WHSEC, WS, FakeMessenger, FakeScenarios, InProcessGateway
 from haishin import clock, wiring
 from haishin.errors import Conflict
 from haishin.forms.inputs import FormDefinition
+from haishin.ids import retry_key
 from haishin.pages.forms import respond
 from haishin.payments.keys import StripeKeys
 from haishin.payments.products import ProductDefinition
@@ -361,6 +362,11 @@ def test_a_paid_seminar_form_holds_the_seat_and_its_thank_you_page_pays_for_it(s
     again = respond(send_form(s, form_id, a, session_id, "n-a"))  # a double tap: the same page, the same seat
     assert pay_button(again["body"]).endswith(f"&r=sem:{event_id}:{reg.registration_id}")
     assert len(s.root.seminars.repo.registrations(WS, event_id)) == 1
+    # LINE keeps the payment link too (the page may be closed): told once, with the seat's link and page
+    (told,) = [(text, key) for text, key in s.messenger.sent if "のお席を仮押さえしました" in text]
+    assert "までに参加費をお支払いください" in told[0] and f"&r=sem:{event_id}:{reg.registration_id}" in told[0]
+    assert f"/sem/{WS}/{event_id}?t=" in told[0]
+    assert told[1] == retry_key("seminar-form-hold", WS, reg.registration_id)
 
     full = send_form(s, form_id, b, session_id, "n-b")
     assert full.registrations["session"].status == "waitlisted"

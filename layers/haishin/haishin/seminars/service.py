@@ -604,7 +604,11 @@ class SeminarService:
             if exc.where == "subscriber_id":
                 raise ValidationFailed("すでにこのセミナーにお申し込み済みです。", where="session_id") from exc
             raise ValidationFailed(f"{exc.message}。別の日程をお選びください。", where="session_id") from exc
-        return self._form_seat(workspace_id, self.repo.require(workspace_id, event_id), reg)
+        event = self.repo.require(workspace_id, event_id)
+        if reg.status == "pending_payment":  # the thank-you page may be closed: LINE keeps the payment link (once)
+            session = self.repo.session(workspace_id, event_id, session_id)
+            self._tell(workspace_id, reg, self._hold_text(workspace_id, event, session, reg), cause="seminar-form-hold")
+        return self._form_seat(workspace_id, event, reg)
 
     def form_seat(self, workspace_id: str, event_id: str, subscriber_id: str) -> FormSeat | None:
         """The friend's live registration as the thank-you page shows it (a form sent twice shows the same page)."""
@@ -732,7 +736,10 @@ class SeminarService:
         except HaishinError as exc:
             return [{"type": "text", "text": f"お申込みできませんでした: {exc.message}"}]
         session = self.repo.session(workspace_id, event_id, session_id)
-        title = self.repo.require(workspace_id, event_id).definition.get("title", "")
+        event = self.repo.require(workspace_id, event_id)
+        if reg.status == "pending_payment":
+            return [{"type": "text", "text": self._hold_text(workspace_id, event, session, reg)}]
+        title = event.definition.get("title", "")
         when = _fmt_local(session.starts_at, self.zone(workspace_id))
         head = (
             f"「{title}」({when}) のお申込みが完了しました。"
@@ -740,21 +747,22 @@ class SeminarService:
             else f"「{title}」({when}) は満席のため、キャンセル待ちで受け付けました。空きが出たらお知らせします。"
         )
         link = self.friend_link(workspace_id, event_id, subscriber_id)
-        if reg.status == "pending_payment":
-            event = self.repo.require(workspace_id, event_id)
-            pay = self.pay_url(workspace_id, event, subscriber_id, reg) or link
-            deadline = _fmt_local(reg.hold_until or clock.now(), self.zone(workspace_id))
-            return [
-                {
-                    "type": "text",
-                    "text": f"「{title}」({when}) のお席を仮押さえしました。\n"
-                    f"{deadline} までに参加費をお支払いください。お支払いが済むとお申込みが確定します"
-                    "(期限を過ぎるとお席は解放されます)。\n"
-                    f"▼参加費のお支払いはこちら\n{pay}\n"
-                    f"▼お申込み内容の確認・キャンセルはこちら\n{link}",
-                }
-            ]
         return [{"type": "text", "text": f"{head}\n受付用 QR コードの表示・キャンセルはこちら:\n{link}"}]
+
+    def _hold_text(self, workspace_id: str, event: SeminarModel, session: SessionModel, reg: RegistrationModel) -> str:
+        """What a friend holding an unpaid seat is told on LINE: pay by when, the payment link itself (the friend's
+        purchase token and this seat's ref: paying there confirms it), and their seminar page."""
+        zone = self.zone(workspace_id)
+        link = self.friend_link(workspace_id, event.event_id, reg.subscriber_id)
+        pay = self.pay_url(workspace_id, event, reg.subscriber_id, reg) or link
+        title, when = event.definition.get("title", ""), _fmt_local(session.starts_at, zone)
+        return (
+            f"「{title}」({when}) のお席を仮押さえしました。\n"
+            f"{_fmt_local(reg.hold_until or clock.now(), zone)} までに参加費をお支払いください。"
+            "お支払いが済むとお申込みが確定します(期限を過ぎるとお席は解放されます)。\n"
+            f"▼参加費のお支払いはこちら\n{pay}\n"
+            f"▼お申込み内容の確認・キャンセルはこちら\n{link}"
+        )
 
     def pay_url(self, workspace_id: str, event: SeminarModel, subscriber_id: str, reg: RegistrationModel) -> str | None:
         """A held seat's purchase link for this friend (the payments product page, Stripe Checkout); the order
