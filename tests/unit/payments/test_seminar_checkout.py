@@ -20,6 +20,7 @@ from haishin.errors import Conflict
 from haishin.forms.inputs import FormDefinition
 from haishin.ids import retry_key
 from haishin.pages.forms import respond
+from haishin.pages.liff import form_done_page
 from haishin.payments.keys import StripeKeys
 from haishin.payments.products import ProductDefinition
 from haishin.public_url import public_base
@@ -317,9 +318,9 @@ def test_a_paid_event_with_held_seats_cannot_become_free(s: S) -> None:
 
 
 # ---------------------------------------------------------------- a paid seminar through an application form
-def paid_form(s: S, event_id: str) -> str:
+def paid_form(s: S, event_id: str, **extra: Any) -> str:
     definition = FormDefinition.model_validate({
-        "name": "有料セミナー申込", "title": "有料セミナーお申込み",
+        "name": "有料セミナー申込", "title": "有料セミナーお申込み", **extra,
         "fields": [{"key": "name", "label": "お名前", "type": "text", "required": True},
                    {"key": "session", "label": "参加日程", "type": "seminar_session", "required": True,
                     "seminar_id": event_id}]})
@@ -357,6 +358,8 @@ def test_a_paid_seminar_form_holds_the_seat_and_its_thank_you_page_pays_for_it(s
     assert page["statusCode"] == 200 and "のお席を仮押さえしました" in page["body"]
     assert "までに参加費をお支払いいただくとお申込みが確定します" in page["body"]
     link = pay_button(page["body"])
+    in_line = form_done_page(result, "1234567890-AbCd1234")  # sent from LIFF: the button still comes first
+    assert pay_button(in_line["body"]) == link
     assert link.startswith(f"{public_base()}/p/{product}?s=") and link.endswith(f"&r=sem:{event_id}:{reg.registration_id}")
 
     again = respond(send_form(s, form_id, a, session_id, "n-a"))  # a double tap: the same page, the same seat
@@ -422,3 +425,13 @@ def test_a_paid_form_refuses_on_the_field_in_japanese_and_stores_nothing(
     assert [(r.registration_id, r.status) for r in s.root.seminars.repo.registrations(WS, event_id)] == before
     assert len(s.root.forms.answers(WS, form_id)[0]) == answers
     assert [o for o in s.stripe.objects.values() if o.get("object") == "checkout.session"] == []
+
+
+def test_a_held_seat_comes_before_the_forms_redirect(s: S) -> None:
+    _, event_id, session_id = s.paid_event(capacity=1)
+    form_id = paid_form(s, event_id, redirect_url="https://example.com/thanks")
+    held = send_form(s, form_id, s.friend(), session_id, "n-a")
+    assert held.outcome == "redirect" and respond(held)["statusCode"] == 200  # the page with its button, no 303
+    assert pay_button(respond(held)["body"])
+    waitlisted = send_form(s, form_id, s.friend(), session_id, "n-b")  # nothing to pay: the form's own redirect
+    assert respond(waitlisted)["headers"]["location"] == "https://example.com/thanks"
