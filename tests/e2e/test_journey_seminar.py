@@ -4,7 +4,7 @@ emulator's phone page and opens their own signed page from the answer, where the
 the clock moves to an hour before the start and the reminder arrives on the phone, once; staff check the friend in
 by the code on the phone-sized check-in page (a second scan is refused in Japanese); the roster shows the friend
 attended and the friend has the attended tag. A friend also registers through a form with a セミナー日程 field built
-in the admin's form editor.
+in the admin's form editor, and applies for a paid seminar through such a form and pays at the Stripe stand-in.
 
 Runs against the real local system (DynamoDB Local, moto, LINE emulator), in its own workspace and LINE channel.
 """
@@ -308,6 +308,31 @@ def test_a_waitlisted_friend_is_told_on_line_when_staff_cancel_and_they_move_up(
     assert [e for e in browser_errors if "status of 4" not in e] == []
 
 
+def seminar_form_built_in_the_admin(system: Any, token: str, page: Any, seminar: str) -> tuple[dict[str, Any], str]:
+    """The marketer builds a form with a セミナー日程 field for ``seminar`` (its title) in the admin's form editor;
+    the friend's LINE-signed link to it (the friend and the URL)."""
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+    page.goto(admin + "#/forms/new")
+    page.get_by_test_id("form-builder").wait_for()
+    page.locator("input[name=name]").fill(f"{seminar} 申込フォーム")
+    page.locator("input[name=title]").fill(f"{seminar}お申込み")
+    page.get_by_test_id("form-add-field").click()
+    page.locator("input[name='fields.1.label']").fill("参加日程")
+    page.locator("select[name='fields.1.type']").select_option("seminar_session")
+    page.locator("select[name='fields.1.seminar_id'] option", has_text=seminar).wait_for(state="attached")
+    page.locator("select[name='fields.1.seminar_id']").select_option(label=seminar)
+    with page.expect_response(lambda r: r.url.endswith("/api/forms") and r.request.method == "POST") as saved:
+        page.get_by_test_id("form-save").click()
+    assert saved.value.status == 201, saved.value.text()
+    form_id = saved.value.json()["form_id"]
+    [friend] = [f for f in api_request(system, token, "GET", "/api/subscribers")["items"]
+                if f.get("display_name") == "佐藤 花子"]
+    link = api_request(system, token, "POST", f"/api/forms/{form_id}/link",
+                       {"subscriber_id": friend["subscriber_id"]})["url"]
+    return friend, link
+
+
 def test_a_friend_registers_through_a_seminar_form_built_in_the_admin(
     system: Any, page: Any, browser_errors: list[str]
 ) -> None:
@@ -319,25 +344,7 @@ def test_a_friend_registers_through_a_seminar_form_built_in_the_admin(
     event_id = event["event_id"]
     session, _ = one_seat_and_link(system, token, event_id, 6, "横浜会議室")
 
-    admin = f"{system.base_url}/admin/"
-    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
-    page.goto(admin + "#/forms/new")
-    page.get_by_test_id("form-builder").wait_for()
-    page.locator("input[name=name]").fill("セミナー申込フォーム")
-    page.locator("input[name=title]").fill("フォーム申込セミナーお申込み")
-    page.get_by_test_id("form-add-field").click()
-    page.locator("input[name='fields.1.label']").fill("参加日程")
-    page.locator("select[name='fields.1.type']").select_option("seminar_session")
-    page.locator("select[name='fields.1.seminar_id'] option", has_text="フォーム申込セミナー").wait_for(state="attached")
-    page.locator("select[name='fields.1.seminar_id']").select_option(label="フォーム申込セミナー")
-    with page.expect_response(lambda r: r.url.endswith("/api/forms") and r.request.method == "POST") as saved:
-        page.get_by_test_id("form-save").click()
-    assert saved.value.status == 201, saved.value.text()
-    form_id = saved.value.json()["form_id"]
-    [friend] = [f for f in api_request(system, token, "GET", "/api/subscribers")["items"]
-                if f.get("display_name") == "佐藤 花子"]
-    link = api_request(system, token, "POST", f"/api/forms/{form_id}/link",
-                       {"subscriber_id": friend["subscriber_id"]})["url"]
+    friend, link = seminar_form_built_in_the_admin(system, token, page, "フォーム申込セミナー")
 
     phone = page.context.new_page()
     phone.set_viewport_size({"width": 375, "height": 800})
@@ -360,4 +367,56 @@ def test_a_friend_registers_through_a_seminar_form_built_in_the_admin(
     phone.locator(".error", has_text="すでにこのセミナーにお申し込み済みです。").wait_for()
     roster = api_request(system, token, "GET", f"/api/seminars/{event_id}/registrations")["items"]
     assert len(roster) == 1
+    assert [e for e in browser_errors if "status of 4" not in e] == []
+
+
+def test_a_friend_applies_for_a_paid_seminar_through_a_form_and_pays_at_stripe(
+    system: Any, page: Any, browser_errors: list[str], snap: Any
+) -> None:
+    """エキスパ's paid seminar application: the marketer puts a paid seminar in a form's セミナー日程 field in the
+    admin; the friend applies on a phone-sized page, the seat is held (the thank-you page says until when) and
+    「お支払いへ進む」 goes to the seminar's own payment (the product page, the Stripe stand-in's checkout); paid, the
+    registration is confirmed in the admin's roster."""
+    token = system.login(email=OWNER, workspace_id=WS)
+    whsec = "whsec_e2e_seminar_0003"
+    api_request(system, token, "PUT", "/api/payments/stripe/keys",
+                {"mode": "test", "secret_key": "sk_test_e2e_seminar_0003", "webhook_secrets": [whsec]})
+    system.stripe_emulator.register_webhook(f"{system.base_url}/stripe/webhook/{WS}", whsec)
+    mark = system.stripe_emulator.mark()
+    product = api_request(system, token, "POST", "/api/products", {"name": "フォーム申込の参加費", "amount": 6000})
+    event = api_request(system, token, "POST", "/api/seminars", {
+        "title": "有料フォーム申込セミナー",
+        "price": {"kind": "product", "product_id": product["product_id"], "hold_minutes": 30}})
+    event_id = event["event_id"]
+    session, _ = one_seat_and_link(system, token, event_id, 8, "大宮会議室")
+    friend, link = seminar_form_built_in_the_admin(system, token, page, "有料フォーム申込セミナー")
+
+    phone = page  # the friend's phone-sized page (the marketer's admin comes back after paying)
+    phone.set_viewport_size({"width": 375, "height": 800})
+    phone.goto(link)
+    phone.locator("input[name=name]").fill("佐藤 花子")
+    phone.locator("select[name=q2]").select_option(session["session_id"])
+    phone.locator("button[type=submit]").click()
+    phone.get_by_text("「有料フォーム申込セミナー」のお席を仮押さえしました").wait_for()
+    assert "までに参加費をお支払いいただくとお申込みが確定します" in phone.get_by_test_id("form-seat-hold").inner_text()
+    assert phone.get_by_test_id("form-seat").get_attribute("data-status") == "pending_payment"
+    snap("phone-thanks")
+    [held] = api_request(system, token, "GET", f"/api/seminars/{event_id}/registrations")["items"]
+    assert (held["subscriber_id"], held["status"], held["source"]) == (friend["subscriber_id"], "pending_payment",
+                                                                      "form")
+    phone.get_by_role("link", name="お支払いへ進む").click()
+    phone.get_by_role("button", name="購入手続きへ進む").click()
+    phone.get_by_role("button", name="支払う / Pay").click()
+    phone.get_by_text("お支払いが完了しました").wait_for()
+    system.drain()
+
+    [checkout] = [o for o in system.stripe_emulator.made("checkout.session", since=mark) if o.get("payment_intent")]
+    assert checkout["metadata"]["ref"] == f"sem:{event_id}:{held['registration_id']}"
+    assert checkout["amount_total"] == 6000
+    held_notes = [t for t in texts(system) if "有料フォーム申込セミナー" in t and "のお席を仮押さえしました" in t]
+    assert len(held_notes) == 1 and f"r=sem:{event_id}:{held['registration_id']}" in held_notes[0], texts(system)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{system.base_url}/admin/#/seminars/{event_id}")
+    row = page.get_by_test_id("roster-row").filter(has_text="佐藤 花子")
+    row.and_(page.locator("[data-status=confirmed]")).wait_for()
     assert [e for e in browser_errors if "status of 4" not in e] == []

@@ -11,7 +11,7 @@ import pytest
 from forms_env import WS, Env
 
 from haishin import clock
-from haishin.errors import NotFound, ValidationFailed
+from haishin.errors import NotFound
 from haishin.forms.inputs import FormDefinition
 from haishin.forms.models import FormAnswerModel
 from haishin.pages.forms import respond
@@ -77,7 +77,7 @@ def test_the_page_offers_the_sessions_with_seats_and_submitting_registers(env: E
     assert f'<option value="{seminar["first"]}">' in html and "残り1席" in html
 
     result = submit(env, seminar, first, seminar["first"], "n-1")
-    assert result.outcome == "thanks" and result.registrations == {"session": "confirmed"}
+    assert result.outcome == "thanks" and result.registrations["session"].status == "confirmed"
     assert registrations(seminar) == {first: "confirmed"}
     assert len(stored_answers()) == 1
     assert "session" not in (env.collab.subscribers.require(WS, first).fields or {})  # a registration, not a field
@@ -89,7 +89,7 @@ def test_a_full_session_puts_the_friend_on_the_waitlist(env: Env, seminar: dict[
     first, second = friend(env, 1), friend(env, 2)
     submit(env, seminar, first, seminar["first"], "n-1")
     result = submit(env, seminar, second, seminar["first"], "n-2")  # chosen while a seat was left, full now
-    assert result.outcome == "thanks" and result.registrations == {"session": "waitlisted"}
+    assert result.outcome == "thanks" and result.registrations["session"].status == "waitlisted"
     assert registrations(seminar)[second] == "waitlisted"
     assert "キャンセル待ちで承りました" in respond(result)["body"]
 
@@ -126,7 +126,7 @@ def test_refusals_are_on_the_field_in_japanese_and_store_nothing(env: Env, semin
         assert again.outcome == "thanks" and registrations(seminar)[first] == "confirmed"
 
 
-def test_the_editor_refuses_a_missing_paid_or_foreign_seminar(env: Env) -> None:
+def test_the_editor_refuses_a_missing_or_foreign_seminar_and_takes_a_paid_one(env: Env) -> None:
     with pytest.raises(NotFound) as missing:
         env.service.create(WS, definition("sem_nope"))
     assert missing.value.where == "fields.1.seminar_id"
@@ -137,9 +137,8 @@ def test_the_editor_refuses_a_missing_paid_or_foreign_seminar(env: Env) -> None:
     paid = seminars.create(WS, SeminarIn(title="有料"))  # then priced (the product's checks are the seminars' own)
     seminars.repo.save_definition(paid, {**paid.definition, "price": Price(kind="product", product_id="prod_1")
                                          .model_dump()}, now=clock.now())
-    with pytest.raises(ValidationFailed) as refused:
-        env.service.create(WS, definition(paid.event_id))
-    assert "有料" in refused.value.message
+    saved = env.service.create(WS, definition(paid.event_id))  # a paid seat is held and paid after the form
+    assert saved.definition["fields"][1]["seminar_id"] == paid.event_id
     with pytest.raises(ValueError, match="セミナーの指定"):
         FormDefinition.model_validate({"name": "x", "title": "x", "fields": [
             {"key": "s", "label": "日程", "type": "seminar_session"}]})

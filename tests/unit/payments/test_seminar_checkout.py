@@ -5,6 +5,7 @@ friend's page says each state in Japanese. A partner's ``ref`` on the page is ca
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,10 @@ from pay_env import WHSEC, WS, FakeMessenger, FakeScenarios, InProcessGateway
 
 from haishin import clock, wiring
 from haishin.errors import Conflict
+from haishin.forms.inputs import FormDefinition
+from haishin.ids import retry_key
+from haishin.pages.forms import respond
+from haishin.pages.liff import form_done_page
 from haishin.payments.keys import StripeKeys
 from haishin.payments.products import ProductDefinition
 from haishin.public_url import public_base
@@ -310,3 +315,123 @@ def test_a_paid_event_with_held_seats_cannot_become_free(s: S) -> None:
         s.root.seminars.update(WS, event_id, SeminarIn(title="有料セミナー"))
     assert info.value.where == "price"
     assert s.root.seminars.get(WS, event_id).definition["price"]["product_id"] == product
+
+
+# ---------------------------------------------------------------- a paid seminar through an application form
+def paid_form(s: S, event_id: str, **extra: Any) -> str:
+    definition = FormDefinition.model_validate({
+        "name": "有料セミナー申込", "title": "有料セミナーお申込み", **extra,
+        "fields": [{"key": "name", "label": "お名前", "type": "text", "required": True},
+                   {"key": "session", "label": "参加日程", "type": "seminar_session", "required": True,
+                    "seminar_id": event_id}]})
+    return s.root.forms.create(WS, definition).form_id
+
+
+def send_form(s: S, form_id: str, friend: str, session_id: str, nonce: str) -> Any:
+    token = s.root.forms.mint_link(WS, form_id, friend)["token"]
+    return s.root.forms.submit(form_id, {"name": ["花子"], "session": [session_id], "_nonce": [nonce],
+                                         "website": [""]}, token=token)
+
+
+def pay_button(html: str) -> str:
+    found = re.search(r'<a class="pay" href="([^"]+)" data-testid="form-seat-pay">お支払いへ進む</a>', html)
+    assert found, html
+    return found.group(1).replace("&amp;", "&")
+
+
+def test_a_paid_seminar_form_holds_the_seat_and_its_thank_you_page_pays_for_it(s: S) -> None:
+    """The form registers by the seminar's own paid rules (the seat held as pending_payment until the deadline);
+    the thank-you page's 「お支払いへ進む」 is the seminar's own payment link for that seat, also when the form is
+    sent twice; paying it at Stripe confirms the seat. A friend who finds it full is waitlisted, no button."""
+    product, event_id, session_id = s.paid_event(capacity=1, hold_minutes=30)
+    form_id = paid_form(s, event_id)
+    a, b = s.friend(), s.friend()
+    result = send_form(s, form_id, a, session_id, "n-a")
+    seat = result.registrations["session"]
+    assert (result.outcome, seat.status, seat.title) == ("thanks", "pending_payment", "有料セミナー")
+    reg = s.root.seminars.repo.live_registration_of(WS, event_id, a)
+    assert reg is not None and reg.status == "pending_payment" and reg.source == "form"
+    assert reg.hold_until == clock.now() + timedelta(minutes=30)
+    (session,) = s.root.seminars.sessions(WS, event_id)
+    assert session.taken == 1  # the hold counts against the capacity, as on the seminar's page
+    page = respond(result)
+    assert page["statusCode"] == 200 and "のお席を仮押さえしました" in page["body"]
+    assert "までに参加費をお支払いいただくとお申込みが確定します" in page["body"]
+    link = pay_button(page["body"])
+    in_line = form_done_page(result, "1234567890-AbCd1234")  # sent from LIFF: the button still comes first
+    assert pay_button(in_line["body"]) == link
+    assert link.startswith(f"{public_base()}/p/{product}?s=") and link.endswith(f"&r=sem:{event_id}:{reg.registration_id}")
+
+    again = respond(send_form(s, form_id, a, session_id, "n-a"))  # a double tap: the same page, the same seat
+    assert pay_button(again["body"]).endswith(f"&r=sem:{event_id}:{reg.registration_id}")
+    assert len(s.root.seminars.repo.registrations(WS, event_id)) == 1
+    # LINE keeps the payment link too (the page may be closed): told once, with the seat's link and page
+    (told,) = [(text, key) for text, key in s.messenger.sent if "のお席を仮押さえしました" in text]
+    assert "までに参加費をお支払いください" in told[0] and f"&r=sem:{event_id}:{reg.registration_id}" in told[0]
+    assert f"/sem/{WS}/{event_id}?t=" in told[0]
+    assert told[1] == retry_key("seminar-form-hold", WS, reg.registration_id)
+
+    full = send_form(s, form_id, b, session_id, "n-b")
+    assert full.registrations["session"].status == "waitlisted"
+    shown = respond(full)["body"]
+    assert "キャンセル待ちで承りました" in shown and "お支払いへ進む" not in shown
+
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link).query))
+    s.stripe.complete_checkout(s.root.payments.start_checkout(product, query["s"], query["r"]).rsplit("/", 1)[1])
+    assert (status(s, event_id, a), status(s, event_id, b)) == ("confirmed", "waitlisted")
+
+
+def test_an_unpaid_form_seat_is_released_and_the_waitlisted_friend_is_sent_the_payment_link(
+    s: S, manual_clock: Any
+) -> None:
+    product, event_id, session_id = s.paid_event(capacity=1, hold_minutes=10)
+    form_id = paid_form(s, event_id)
+    a, b = s.friend(), s.friend()
+    send_form(s, form_id, a, session_id, "n-a")
+    send_form(s, form_id, b, session_id, "n-b")
+    manual_clock.advance(timedelta(minutes=11))
+    s.root.seminars.sessions(WS, event_id)  # any read releases the unpaid hold; b moves up to a held seat
+    assert (status(s, event_id, a), status(s, event_id, b)) == (None, "pending_payment")
+    (told,) = [text for text, _ in s.messenger.sent if "空きが出ました" in text]
+    pay = told.split("▼参加費のお支払いはこちら\n")[1].strip()  # b applied by form: the link itself, not a page
+    assert pay.startswith(f"{public_base()}/p/{product}?s=") and f"&r=sem:{event_id}:reg_" in pay
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(pay).query))
+    s.stripe.complete_checkout(s.root.payments.start_checkout(product, query["s"], query["r"]).rsplit("/", 1)[1])
+    assert status(s, event_id, b) == "confirmed"
+
+
+@pytest.mark.parametrize("case", ["already", "deadline", "forged"])
+def test_a_paid_form_refuses_on_the_field_in_japanese_and_stores_nothing(
+    s: S, manual_clock: Any, case: str
+) -> None:
+    _, event_id, session_id = s.paid_event(capacity=3)
+    form_id = paid_form(s, event_id)
+    a = s.friend()
+    chosen = session_id
+    if case == "already":
+        send_form(s, form_id, a, session_id, "n-0")
+        expected = "すでにこのセミナーにお申し込み済みです。"
+    elif case == "deadline":
+        manual_clock.set(datetime(2026, 3, 1, 19, 1, tzinfo=s.root.seminars.zone(WS)))  # past the start (deadline)
+        expected = "を過ぎています。別の日程をお選びください。"
+    else:
+        chosen, expected = "ses_forged", "この日程は選べません。もう一度お選びください。"
+    before = [(r.registration_id, r.status) for r in s.root.seminars.repo.registrations(WS, event_id)]
+    answers = len(s.root.forms.answers(WS, form_id)[0])
+    result = send_form(s, form_id, a, chosen, "n-1")
+    assert result.outcome == "invalid" and expected in result.errors["session"]
+    page = respond(result)
+    assert page["statusCode"] == 422 and expected in page["body"] and "お支払いへ進む" not in page["body"]
+    assert [(r.registration_id, r.status) for r in s.root.seminars.repo.registrations(WS, event_id)] == before
+    assert len(s.root.forms.answers(WS, form_id)[0]) == answers
+    assert [o for o in s.stripe.objects.values() if o.get("object") == "checkout.session"] == []
+
+
+def test_a_held_seat_comes_before_the_forms_redirect(s: S) -> None:
+    _, event_id, session_id = s.paid_event(capacity=1)
+    form_id = paid_form(s, event_id, redirect_url="https://example.com/thanks")
+    held = send_form(s, form_id, s.friend(), session_id, "n-a")
+    assert held.outcome == "redirect" and respond(held)["statusCode"] == 200  # the page with its button, no 303
+    assert pay_button(respond(held)["body"])
+    waitlisted = send_form(s, form_id, s.friend(), session_id, "n-b")  # nothing to pay: the form's own redirect
+    assert respond(waitlisted)["headers"]["location"] == "https://example.com/thanks"

@@ -37,6 +37,18 @@ class Messenger(Protocol):
                    channel_id: str | None = None) -> bool: ...
 
 
+@dataclass(frozen=True)
+class FormSeat:
+    """What a form's seminar session field got the friend, for the thank-you page: a seat (``confirmed``), a seat held
+    until ``pay_by`` that ``pay_url`` pays for (``pending_payment``: a paid seminar; the seminar's own payment link),
+    or a waitlist place (``waitlisted``)."""
+
+    status: str
+    title: str = ""
+    pay_url: str = ""
+    pay_by: str = ""  # the hold's end in the workspace's zone, as the friend reads it ("12月7日 21:30")
+
+
 class SeminarSessions(Protocol):
     """A form's seminar session field (``haishin.seminars.service.SeminarService``; the two feature packages do not
     import each other, so the composition root hands it over late-bound). Refusals are ``HaishinError`` with a
@@ -46,7 +58,9 @@ class SeminarSessions(Protocol):
 
     def form_choices(self, workspace_id: str, event_id: str) -> list[tuple[str, str]]: ...
 
-    def form_register(self, workspace_id: str, event_id: str, session_id: str, subscriber_id: str) -> str: ...
+    def form_register(self, workspace_id: str, event_id: str, session_id: str, subscriber_id: str) -> FormSeat: ...
+
+    def form_seat(self, workspace_id: str, event_id: str, subscriber_id: str) -> FormSeat | None: ...
 
 
 @dataclass(frozen=True)

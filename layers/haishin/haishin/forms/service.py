@@ -32,7 +32,7 @@ from haishin.actions import AddTag, SetField, parse_actions
 from haishin.csvio.cells import neutralise_row
 from haishin.errors import Conflict, HaishinError, NotFound, ValidationFailed, pydantic_message
 from haishin.forms import tokens
-from haishin.forms.collab import Collaborators
+from haishin.forms.collab import Collaborators, FormSeat
 from haishin.forms.inputs import FormDefinition, FormField, typed_value, validate
 from haishin.forms.models import FormAnswerModel, FormModel
 from haishin.forms.repository import FormRepository
@@ -70,7 +70,8 @@ class SubmitResult:
     unverified: bool = False
     # a seminar session field's choices by field key: (session ID, label), the sessions with seats left
     choices: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    registrations: dict[str, str] = field(default_factory=dict)  # field key -> "confirmed" | "waitlisted"
+    # a seminar session field's outcome by field key: a seat, a held seat to pay for, or a waitlist place
+    registrations: dict[str, FormSeat] = field(default_factory=dict)
 
 
 def definition_of(form: FormModel) -> FormDefinition:
@@ -101,7 +102,7 @@ class FormService:
 
     # ------------------------------------------------------------------ CRUD
     def _check_seminars(self, workspace_id: str, definition: FormDefinition) -> None:
-        """A seminar session field names a free seminar of this workspace (another workspace's: not found)."""
+        """A seminar session field names a seminar of this workspace (another workspace's: not found)."""
         for index, spec in enumerate(definition.fields):
             if spec.type == "seminar_session" and spec.seminar_id:
                 try:
@@ -177,10 +178,10 @@ class FormService:
                 for spec in definition.fields if spec.type == "seminar_session" and spec.seminar_id}
 
     def _register_sessions(self, workspace_id: str, definition: FormDefinition, values: dict[str, Any],
-                           subscriber_id: str) -> tuple[dict[str, str], dict[str, str]]:
-        """Register the friend for each session field answered: (status by key, error by key). The registration
+                           subscriber_id: str) -> tuple[dict[str, FormSeat], dict[str, str]]:
+        """Register the friend for each session field answered: (outcome by key, error by key). The registration
         is one transaction and the first thing a submission stores, so a refusal leaves nothing behind."""
-        done: dict[str, str] = {}
+        done: dict[str, FormSeat] = {}
         for spec in definition.fields:
             if spec.type != "seminar_session" or not spec.seminar_id or not values.get(spec.key):
                 continue
@@ -230,10 +231,12 @@ class FormService:
         submission_id = "fa_" + hashlib.sha256(f"{workspace_id}|{form_id}|{nonce}".encode()).hexdigest()[:26]
         claim_key = f"form-nonce#{workspace_id}#{form_id}#{nonce}"
         claim = self.once.claim(claim_key, ttl=timedelta(days=2), lease=timedelta(seconds=60))
-        if not claim.acquired:
+        if not claim.acquired:  # sent twice (a double tap): the same page, a held seat's payment button too
             previous = claim.result or {}
-            return self._thanks(form, definition, submission_id, previous.get("subscriber_id"), duplicate=True)
-        registrations: dict[str, str] = {}
+            again = self._thanks(form, definition, submission_id, previous.get("subscriber_id"), duplicate=True)
+            again.registrations = self._seats_again(workspace_id, previous)
+            return again
+        registrations: dict[str, FormSeat] = {}
         try:
             if binding is not None:
                 registrations, errors = self._register_sessions(workspace_id, definition, values,
@@ -247,12 +250,26 @@ class FormService:
         except BaseException:
             self.once.release(claim_key)
             raise
-        self.once.complete(claim_key, {"subscriber_id": subscriber_id, "submission_id": submission_id},
-                           ttl=timedelta(days=2))
+        seats = {spec.key: spec.seminar_id for spec in definition.fields if spec.key in registrations}
+        self.once.complete(claim_key, {"subscriber_id": subscriber_id, "submission_id": submission_id,
+                                       "seats": seats}, ttl=timedelta(days=2))
         result = self._thanks(form, definition, submission_id, subscriber_id, duplicate=False)
         result.unverified = unverified
         result.registrations = registrations
         return result
+
+    def _seats_again(self, workspace_id: str, previous: dict[str, Any]) -> dict[str, FormSeat]:
+        """The first submission's registrations as they stand now (kept as field key -> seminar: no payment
+        link is stored; it is minted again for the page)."""
+        subscriber_id = previous.get("subscriber_id")
+        if not subscriber_id:
+            return {}
+        out: dict[str, FormSeat] = {}
+        for key, event_id in (previous.get("seats") or {}).items():
+            seat = self.collab.seminar_sessions().form_seat(workspace_id, str(event_id), str(subscriber_id))
+            if seat is not None:
+                out[str(key)] = seat
+        return out
 
     def _thanks(self, form: FormModel, definition: FormDefinition, submission_id: str | None,
                 subscriber_id: str | None, *, duplicate: bool) -> SubmitResult:

@@ -39,10 +39,12 @@ def respond(result: SubmitResult, *, liff_id: str = "") -> dict[str, Any]:
         return message_page(403, title, message, detail="回答は送信されていません。")
     if result.outcome == "invalid":
         return form_page(result, status=422 if result.errors else 200, liff_id=liff_id)
-    if result.outcome == "redirect" and result.redirect_url:
+    seats = list(result.registrations.values())
+    to_pay = any(seat.status == "pending_payment" for seat in seats)
+    if result.outcome == "redirect" and result.redirect_url and not to_pay:  # a held seat: its payment comes first
         return redirect(result.redirect_url)
     assert result.definition is not None
-    if "waitlisted" in result.registrations.values():
-        return message_page(200, "送信が完了しました", result.definition.thank_you_message,
-                            detail="選んだ日程は満席のため、キャンセル待ちで承りました。空きが出たらLINEでお知らせします。")
+    if seats:  # a seminar session field: what it got the friend (a held seat: 「お支払いへ進む」 to its checkout)
+        return page(200, render("form_thanks.html.j2", title="送信が完了しました",
+                                message=result.definition.thank_you_message, seats=seats))
     return message_page(200, "送信が完了しました", result.definition.thank_you_message)

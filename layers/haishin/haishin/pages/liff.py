@@ -243,8 +243,10 @@ class LiffPages:
 
 def form_done_page(result: Any, liff_id: str) -> dict[str, Any]:
     """The thank-you page of a form sent from LIFF: the same text as today's, and the script posts
-    ``SENT_MESSAGE`` into the chat as the friend (``liff.sendMessages``, only inside LINE)."""
-    if not LIFF_ID_RE.match(liff_id) or result.outcome != "thanks" or result.definition is None:
+    ``SENT_MESSAGE`` into the chat as the friend (``liff.sendMessages``, only inside LINE). A seminar seat held
+    for payment gets the plain thank-you page instead: its 「お支払いへ進む」 button comes first."""
+    to_pay = any(seat.status == "pending_payment" for seat in result.registrations.values())
+    if not LIFF_ID_RE.match(liff_id) or result.outcome != "thanks" or result.definition is None or to_pay:
         return respond(result, liff_id=liff_id if LIFF_ID_RE.match(liff_id) else "")
     return liff_page(200, "liff.html.j2", title="送信が完了しました", liff_id=liff_id, mode="done", action="",
                      fallback="", send=SENT_MESSAGE, message=result.definition.thank_you_message)

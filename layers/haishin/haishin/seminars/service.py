@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from haishin import clock
 from haishin.actions import AddTag, SetField, StartScenario, StopScenario
 from haishin.errors import Conflict, HaishinError, NotFound, ValidationFailed
-from haishin.forms.collab import Collaborators
+from haishin.forms.collab import Collaborators, FormSeat
 from haishin.forms.tokens import LinkSigner, TokenInvalid
 from haishin.ids import new_id, retry_key
 from haishin.public_url import public_base
@@ -524,13 +524,16 @@ class SeminarService:
             log.exception("seminar %s: telling %s (%s) failed", reg.event_id, reg.registration_id, cause)
 
     def _tell_promoted(self, workspace_id: str, event_id: str, reg: RegistrationModel, session: SessionModel) -> None:
-        title = self.repo.require(workspace_id, event_id).definition.get("title", "")
+        event = self.repo.require(workspace_id, event_id)
+        title = event.definition.get("title", "")
         when = _fmt_local(session.starts_at, self.zone(workspace_id))
         if reg.status == "pending_payment" and reg.hold_until is not None:
+            # the payment link itself: a friend who applied through a form has no seminar page link to go back to
+            pay = self.pay_url(workspace_id, event, reg.subscriber_id, reg)
             text = (
                 f"キャンセル待ちの「{title}」({when}) に空きが出ました。"
                 f"{_fmt_local(reg.hold_until, self.zone(workspace_id))} までに参加費をお支払いいただくと確定します。"
-                "お申込みページからお支払いください。"
+                + (f"\n▼参加費のお支払いはこちら\n{pay}" if pay else "お申込みページからお支払いください。")
             )
         else:
             text = f"キャンセル待ちの「{title}」({when}) に空きが出たため、お申込みが確定しました。"
@@ -570,13 +573,9 @@ class SeminarService:
 
     # ------------------------------------------------------------------ a form's session field (haishin.forms)
     def form_check(self, workspace_id: str, event_id: str) -> None:
-        """A form may ask for a session of this seminar: it exists in the workspace and is free (a paid seat is
-        held and paid on the seminar's own page, which a form cannot do)."""
-        event = self.repo.require(workspace_id, event_id)
-        if self._paid(event):
-            raise ValidationFailed(
-                "有料のセミナーはフォームで受け付けられません (お申込みページをご利用ください)", where="seminar_id"
-            )
+        """A form may ask for a session of this seminar if it exists in the workspace (free or paid: a paid seat is
+        held by the same ``register`` and the thank-you page links the seminar's own payment)."""
+        self.repo.require(workspace_id, event_id)
 
     def form_choices(self, workspace_id: str, event_id: str) -> list[tuple[str, str]]:
         """The sessions a form offers: before their deadline and with seats left, as (session ID, label)."""
@@ -591,9 +590,11 @@ class SeminarService:
                 out.append((session.session_id, f"{_fmt_local(session.starts_at, zone)} {place} (残り{left}席)"))
         return out
 
-    def form_register(self, workspace_id: str, event_id: str, session_id: str, subscriber_id: str) -> str:
-        """Register the friend who sent the form (full meanwhile: the waitlist). Refusals in the friend's words
-        (``ValidationFailed``; nothing stored): an unknown session, the deadline passed, already registered."""
+    def form_register(self, workspace_id: str, event_id: str, session_id: str, subscriber_id: str) -> FormSeat:
+        """Register the friend who sent the form by the seminar's own rules (``register``, source ``form``): a seat,
+        on a paid seminar a seat held until the payment deadline, or the waitlist when full meanwhile. Refusals in
+        the friend's words (``ValidationFailed``; nothing stored): an unknown session, the deadline passed, already
+        registered."""
         self.form_check(workspace_id, event_id)
         try:
             reg = self.register(workspace_id, event_id, session_id, subscriber_id, source="form")
@@ -603,7 +604,32 @@ class SeminarService:
             if exc.where == "subscriber_id":
                 raise ValidationFailed("すでにこのセミナーにお申し込み済みです。", where="session_id") from exc
             raise ValidationFailed(f"{exc.message}。別の日程をお選びください。", where="session_id") from exc
-        return str(reg.status)
+        event = self.repo.require(workspace_id, event_id)
+        if reg.status == "pending_payment":  # the thank-you page may be closed: LINE keeps the payment link (once)
+            session = self.repo.session(workspace_id, event_id, session_id)
+            self._tell(workspace_id, reg, self._hold_text(workspace_id, event, session, reg), cause="seminar-form-hold")
+        return self._form_seat(workspace_id, event, reg)
+
+    def form_seat(self, workspace_id: str, event_id: str, subscriber_id: str) -> FormSeat | None:
+        """The friend's live registration as the thank-you page shows it (a form sent twice shows the same page)."""
+        try:
+            event = self.repo.require(workspace_id, event_id)
+        except NotFound:
+            return None
+        self.release_expired(workspace_id, event_id, event)
+        reg = self.repo.live_registration_of(workspace_id, event_id, subscriber_id)
+        return self._form_seat(workspace_id, event, reg) if reg else None
+
+    def _form_seat(self, workspace_id: str, event: SeminarModel, reg: RegistrationModel) -> FormSeat:
+        title = str(event.definition.get("title") or "")
+        if reg.status != "pending_payment" or reg.hold_until is None:
+            return FormSeat(status=str(reg.status), title=title)
+        return FormSeat(
+            status="pending_payment",
+            title=title,
+            pay_url=self.pay_url(workspace_id, event, reg.subscriber_id, reg) or "",
+            pay_by=_fmt_local(reg.hold_until, self.zone(workspace_id)),
+        )
 
     def friend_cancel(self, workspace_id: str, event_id: str, token: str) -> bool:
         subscriber_id = self.friend_of(workspace_id, event_id, token)
@@ -710,7 +736,10 @@ class SeminarService:
         except HaishinError as exc:
             return [{"type": "text", "text": f"お申込みできませんでした: {exc.message}"}]
         session = self.repo.session(workspace_id, event_id, session_id)
-        title = self.repo.require(workspace_id, event_id).definition.get("title", "")
+        event = self.repo.require(workspace_id, event_id)
+        if reg.status == "pending_payment":
+            return [{"type": "text", "text": self._hold_text(workspace_id, event, session, reg)}]
+        title = event.definition.get("title", "")
         when = _fmt_local(session.starts_at, self.zone(workspace_id))
         head = (
             f"「{title}」({when}) のお申込みが完了しました。"
@@ -718,21 +747,22 @@ class SeminarService:
             else f"「{title}」({when}) は満席のため、キャンセル待ちで受け付けました。空きが出たらお知らせします。"
         )
         link = self.friend_link(workspace_id, event_id, subscriber_id)
-        if reg.status == "pending_payment":
-            event = self.repo.require(workspace_id, event_id)
-            pay = self.pay_url(workspace_id, event, subscriber_id, reg) or link
-            deadline = _fmt_local(reg.hold_until or clock.now(), self.zone(workspace_id))
-            return [
-                {
-                    "type": "text",
-                    "text": f"「{title}」({when}) のお席を仮押さえしました。\n"
-                    f"{deadline} までに参加費をお支払いください。お支払いが済むとお申込みが確定します"
-                    "(期限を過ぎるとお席は解放されます)。\n"
-                    f"▼参加費のお支払いはこちら\n{pay}\n"
-                    f"▼お申込み内容の確認・キャンセルはこちら\n{link}",
-                }
-            ]
         return [{"type": "text", "text": f"{head}\n受付用 QR コードの表示・キャンセルはこちら:\n{link}"}]
+
+    def _hold_text(self, workspace_id: str, event: SeminarModel, session: SessionModel, reg: RegistrationModel) -> str:
+        """What a friend holding an unpaid seat is told on LINE: pay by when, the payment link itself (the friend's
+        purchase token and this seat's ref: paying there confirms it), and their seminar page."""
+        zone = self.zone(workspace_id)
+        link = self.friend_link(workspace_id, event.event_id, reg.subscriber_id)
+        pay = self.pay_url(workspace_id, event, reg.subscriber_id, reg) or link
+        title, when = event.definition.get("title", ""), _fmt_local(session.starts_at, zone)
+        return (
+            f"「{title}」({when}) のお席を仮押さえしました。\n"
+            f"{_fmt_local(reg.hold_until or clock.now(), zone)} までに参加費をお支払いください。"
+            "お支払いが済むとお申込みが確定します(期限を過ぎるとお席は解放されます)。\n"
+            f"▼参加費のお支払いはこちら\n{pay}\n"
+            f"▼お申込み内容の確認・キャンセルはこちら\n{link}"
+        )
 
     def pay_url(self, workspace_id: str, event: SeminarModel, subscriber_id: str, reg: RegistrationModel) -> str | None:
         """A held seat's purchase link for this friend (the payments product page, Stripe Checkout); the order
