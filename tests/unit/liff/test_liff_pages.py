@@ -24,6 +24,7 @@ from haishin.forms.inputs import FormDefinition
 from haishin.forms.models import FormAnswerModel
 from haishin.liff import check_liff_id, liff_endpoint_url, liff_url
 from haishin.pages.liff import SENT_MESSAGE, form_done_page
+from haishin.payments.products import ProductDefinition
 from haishin.secrets import InMemorySecretStore, secret_name
 from haishin.seminars.inputs import SeminarIn, SessionIn
 from haishin.subscribers.models import SubscriberModel, line_account
@@ -354,6 +355,12 @@ def test_my_page_lists_the_friends_bookings_seminars_and_coupons(env: Env, manua
         starts_at=datetime(2026, 1, 10, 19), ends_at=datetime(2026, 1, 10, 21),
         deadline=datetime(2026, 1, 10, 12), venue="渋谷会議室", capacity=5))
     env.root.seminars.register(WS, event.event_id, session.session_id, env.alice_id)
+    fee = env.root.payments.create_product(WS, ProductDefinition.model_validate({"name": "参加費", "amount": 3000}))
+    paid = env.root.seminars.create(WS, SeminarIn(title="有料講座", price={"kind": "product",
+                                                                          "product_id": fee.product_id}))
+    paid_session = env.root.seminars.add_session(WS, paid.event_id, SessionIn(
+        starts_at=datetime(2026, 1, 11, 19), ends_at=datetime(2026, 1, 11, 21), venue="梅田", capacity=5))
+    env.root.seminars.register(WS, paid.event_id, paid_session.session_id, env.alice_id, source="page")  # held
     coupon = env.root.coupons.create(WS, CouponIn(name="500円引き", discount_type="amount", discount_value=500,
                                                   mode="shared", shared_code="welcome500"))
     env.root.coupons.create(WS, CouponIn(name="配っていない", discount_type="percent", discount_value=10,
@@ -370,6 +377,9 @@ def test_my_page_lists_the_friends_bookings_seminars_and_coupons(env: Env, manua
     assert env.root.bookings.verify_cancel(booking.booking_id, signed).subscriber_id == env.alice_id
     assert "集客セミナー" in html and "参加確定" in html and "1月10日 19:00〜21:00" in html and "渋谷会議室" in html
     assert f"/sem/{WS}/{event.event_id}?t=" in html and "受付用QRコード" in html
+    assert "有料講座" in html and "お支払い待ち" in html and "までにお支払いください" in html
+    pay = re.search(r'data-testid="me-seminar-pay"', html) and re.search(r'href="([^"]*/p/[^"]+)"', html)
+    assert pay and f"/p/{fee.product_id}?s=" in pay.group(1) and f"r=sem:{paid.event_id}:" in pay.group(1)
     assert "WELCOME500" in html and "500円引き" in html and "未使用" in html and "配っていない" not in html
 
     env.root.coupons.redeem(WS, "WELCOME500", subscriber_id=env.alice_id)
@@ -379,7 +389,9 @@ def test_my_page_lists_the_friends_bookings_seminars_and_coupons(env: Env, manua
     assert "使用済み" in later["body"]
 
     env.root.bookings.cancel(WS, booking.booking_id, by_staff=True)  # a canceled booking leaves the list
-    env.root.seminars.cancel(WS, event.event_id, env.root.seminars.of_friend(WS, env.alice_id)[0]["registration_id"])
+    for row in env.root.seminars.of_friend(WS, env.alice_id):
+        env.root.seminars.cancel(WS, event.event_id if row["title"] == "集客セミナー" else paid.event_id,
+                                 row["registration_id"])
     empty = request(env, "POST", f"/liff/{CH}/me", {"id_token": env.emulator.login.issue_id_token(LOGIN_ID, ALICE)})
     assert "予約はまだありません。" in empty["body"] and "セミナーのお申し込みはまだありません。" in empty["body"]
     # another friend sees none of Alice's

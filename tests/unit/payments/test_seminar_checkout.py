@@ -435,3 +435,20 @@ def test_a_held_seat_comes_before_the_forms_redirect(s: S) -> None:
     assert pay_button(respond(held)["body"])
     waitlisted = send_form(s, form_id, s.friend(), session_id, "n-b")  # nothing to pay: the form's own redirect
     assert respond(waitlisted)["headers"]["location"] == "https://example.com/thanks"
+
+
+def test_my_page_lists_a_held_seat_with_its_payment_link_until_the_hold_ends(s: S, manual_clock: Any) -> None:
+    """A friend who closed the thank-you page finds the held seat on マイページ, with the seat's own payment link and
+    pay-by time; a hold past its end is not offered for payment."""
+    product, event_id, session_id = s.paid_event(capacity=1, hold_minutes=30)
+    a = s.friend()
+    s.root.seminars.register(WS, event_id, session_id, a, source="page")
+    reg = s.root.seminars.repo.live_registration_of(WS, event_id, a)
+    assert reg is not None
+    (row,) = s.root.seminars.of_friend(WS, a)
+    assert row["status"] == "pending_payment"
+    assert row["pay_url"].startswith(f"{public_base()}/p/{product}?s=")
+    assert row["pay_url"].endswith(f"&r=sem:{event_id}:{reg.registration_id}")
+    assert row["pay_by"] and row["url"].startswith(f"{public_base()}/sem/{WS}/{event_id}?t=")
+    manual_clock.advance(timedelta(minutes=31))
+    assert s.root.seminars.of_friend(WS, a) == []

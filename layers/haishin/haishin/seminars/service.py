@@ -657,14 +657,16 @@ class SeminarService:
 
     def of_friend(self, workspace_id: str, subscriber_id: str) -> list[dict[str, Any]]:
         """The friend's live registrations (マイページ) whose session has not ended, in session order: the event, status
-        (confirmed / waitlisted), session time and place, and their signed seminar page (with the check-in QR). Only
-        the friend's own items: one query of their index partition, then their registrations, sessions and events
-        by key (never every seminar of the workspace)."""
+        (confirmed / waitlisted / pending_payment: a paid seat held until ``pay_by``, with its payment link
+        ``pay_url``), session time and place, and their signed seminar page (with the check-in QR). Only the friend's
+        own items: one query of their index partition, then their registrations, sessions and events by key (never
+        every seminar of the workspace). A hold past its end is left out (the next read of the seminar releases it)."""
         zone = self.zone(workspace_id)
         now = clock.now()
         out: list[dict[str, Any]] = []
         for reg in self.repo.registrations_of_friend(workspace_id, subscriber_id):
-            if reg.status not in ("confirmed", "waitlisted"):
+            held = reg.status == "pending_payment" and reg.hold_until is not None and reg.hold_until > now
+            if reg.status not in ("confirmed", "waitlisted") and not held:
                 continue
             try:
                 session = self.repo.session(workspace_id, reg.event_id, reg.session_id)
@@ -682,6 +684,8 @@ class SeminarService:
                     "when": f"{_fmt_local(session.starts_at, zone)}〜{session.ends_at.astimezone(zone):%H:%M}",
                     "place": session.venue or ("オンライン" if session.online_url else ""),
                     "url": self.friend_link(workspace_id, event.event_id, subscriber_id),
+                    "pay_url": (self.pay_url(workspace_id, event, subscriber_id, reg) or "") if held else "",
+                    "pay_by": _fmt_local(reg.hold_until, zone) if held and reg.hold_until else "",
                 }
             )
         out.sort(key=lambda row: row["starts_at"])
