@@ -74,6 +74,18 @@ def test_this_months_payment_is_refunded_once_and_the_subscription_keeps_running
     assert revenue["by_product"][0]["refunded"] == 4000
 
 
+def test_the_only_payment_refunded_leaves_the_subscription_cancellable_then_refunded(env: Any,
+                                                                                     manual_clock: Any) -> None:
+    order_id, subscription_id = monthly_order(env, manual_clock, months=1)
+    status, body = refund(order_id, {}, key="o-1")
+    assert status == 200 and body["refunded_total"] == body["paid_total"] == 3000
+    # Stripe still bills it: the order stays active and offers the cancel (解約), not "refunded"
+    assert body["status"] == "active" and body["expects_payment"] is True
+    status, canceled = call_admin_api(AdminApi(), "POST", f"/api/orders/{order_id}/cancel", workspace=WS)
+    assert status == 200 and canceled["expects_payment"] is False and env.stripe.objects[subscription_id]["status"] == "canceled"
+    assert env.order(order_id).status == "refunded"  # ended, every payment refunded
+
+
 def test_an_installments_payment_is_refunded_like_a_subscriptions(env: Any, manual_clock: Any) -> None:
     order_id, _ = monthly_order(env, manual_clock, months=2, kind="installments")
     first = view(order_id)["payments"][0]["invoice_id"]

@@ -226,7 +226,12 @@ def latest_invoice_failed(facts: dict[str, Any]) -> str | None:
 def derive(kind: str, facts: dict[str, Any], installments: int = 0) -> str:
     paid = paid_amount(kind, facts)
     refunded = refunded_amount(facts)
-    if paid > 0 and refunded >= paid:
+    count = payments_made(kind, facts)
+    # a subscription whose payments are all refunded still bills until it is cancelled (a refund is not 解約):
+    # it stays active (cancellable) until then, and is refunded once it has ended
+    billing = kind != "one_time" and not (facts.get("admin_canceled") or facts.get("subscription_ended")) and \
+        not (kind == "installments" and installments and count >= installments)
+    if paid > 0 and refunded >= paid and not billing:
         return "refunded"
     session = facts.get("session") or {}
     if kind == "one_time":
@@ -235,7 +240,6 @@ def derive(kind: str, facts: dict[str, Any], installments: int = 0) -> str:
         if facts.get("admin_canceled"):
             return "canceled"
         return "failed" if session.get("async_failed") else "pending"
-    count = payments_made(kind, facts)
     if kind == "installments" and installments and count >= installments:
         return "completed"
     if facts.get("admin_canceled") or facts.get("subscription_ended"):

@@ -1,6 +1,6 @@
 """Orders and revenue (per product and per day), cancelling an order (remaining installments included), refunding a
-one-time order or one payment of a subscription / installments order (in full or in part), and the Stripe events kept for review (unmatched or refused for their
-livemode) with a replay for an unmatched one."""
+one-time order or one payment of a subscription / installments order (in full or in part), and the Stripe events
+kept for review (unmatched or refused for their livemode) with a replay for an unmatched one."""
 
 from __future__ import annotations
 
