@@ -562,7 +562,7 @@ class StripeState:
             session["invoice"] = invoice["id"]
             self.emit("customer.subscription.created", self.public(subscription))
             event = self.emit("checkout.session.completed", self.public(session))
-            self.emit("invoice.paid", self.public(invoice))
+            self._emit_paid(invoice)
             return event
 
     def settle_async(self, session_id: str, *, succeeded: bool) -> Json:
@@ -730,7 +730,7 @@ class StripeState:
             subscription["latest_invoice"] = invoice["id"]
             if not failure:
                 self.emit("customer.subscription.created", self.public(subscription))
-                self.emit("invoice.paid", self.public(invoice))
+                self._emit_paid(invoice)
                 return self.public(subscription)
             code, message, decline = _CARD_FAILURES[str(failure)]
             action = failure == "authentication_required"
@@ -785,12 +785,53 @@ class StripeState:
         self.objects[invoice["id"]] = invoice
         if paid:
             self._count_payment(subscription)
-            intent = {"id": self.new_id("pi"), "amount": amount, "currency": invoice["currency"],
-                      "metadata": dict(subscription["metadata"]), "livemode": subscription["livemode"],
-                      "customer": subscription["customer"], "object": "payment_intent", "status": "succeeded"}
-            self.objects[intent["id"]] = intent
-            invoice["_charge"] = self._charge(intent)["id"]
+            self._pay(invoice)
         return invoice
+
+    def _pay(self, invoice: Json) -> None:
+        """The invoice's payment: a payment intent and its charge, and the invoice payment linking them to the
+        invoice (API 2025-03-31 on: the invoice itself no longer names ``payment_intent`` / ``charge``, and
+        Stripe copies no subscription metadata onto the intent; ``invoice_payment.paid`` says which intent paid).
+        An invoice of 0 yen (a 100% coupon) is paid without any payment."""
+        if invoice["amount_paid"] <= 0:
+            return
+        intent = {"id": self.new_id("pi"), "amount": invoice["amount_paid"], "amount_received": invoice["amount_paid"],
+                  "currency": invoice["currency"], "metadata": {}, "livemode": invoice["livemode"],
+                  "customer": invoice["customer"], "object": "payment_intent", "status": "succeeded",
+                  "created": self.now()}
+        self.objects[intent["id"]] = intent
+        invoice["_charge"] = self._charge(intent)["id"]
+        payment = {"id": self.new_id("inpay"), "object": "invoice_payment", "invoice": invoice["id"],
+                   "amount_paid": invoice["amount_paid"], "amount_requested": invoice["amount_due"],
+                   "currency": invoice["currency"], "is_default": True, "livemode": invoice["livemode"],
+                   "status": "paid", "created": self.now(),
+                   "payment": {"type": "payment_intent", "payment_intent": intent["id"]},
+                   "status_transitions": {"paid_at": self.now(), "canceled_at": None}}
+        self.objects[payment["id"]] = payment
+        invoice["_payment"] = payment["id"]
+
+    def _emit_paid(self, invoice: Json) -> None:
+        """A paid invoice's events: ``invoice.paid``, then ``invoice_payment.paid`` for the payment that paid it."""
+        self.emit("invoice.paid", self.public(invoice))
+        if invoice.get("_payment"):
+            self.emit("invoice_payment.paid", self.public(self.get(invoice["_payment"], "invoice_payment")))
+
+    def list_invoice_payments(self, params: Json) -> Json:
+        """``GET /v1/invoice_payments``: ``invoice`` (required here), ``status`` (open | paid | canceled)."""
+        invoice_id = str(params.get("invoice") or "")
+        if not invoice_id:
+            raise StripeApiError(400, "invoice is required to list invoice payments here", param="invoice")
+        status = params.get("status")
+        if status is not None and status not in ("open", "paid", "canceled"):
+            raise StripeApiError(400, "Invalid status: must be one of open, paid, or canceled", param="status")
+        with self._lock:
+            data = [self.public(o) for o in self.objects.values() if o.get("object") == "invoice_payment"
+                    and o["invoice"] == invoice_id and (status is None or o["status"] == status)]
+        raw = str(params.get("limit") or "10")
+        if not raw.isdigit() or not 1 <= int(raw) <= 100:
+            raise StripeApiError(400, f"This value must be between 1 and 100 (it is currently {raw}).", param="limit")
+        limit = int(raw)
+        return {"object": "list", "url": "/v1/invoice_payments", "has_more": len(data) > limit, "data": data[:limit]}
 
     def _count_payment(self, subscription: Json) -> None:
         subscription["_invoices_paid"] += 1
@@ -809,7 +850,7 @@ class StripeState:
             before = self._next_period(subscription)
             invoice = self._invoice(subscription, paid=True)
             self.emit("customer.subscription.updated", self.public(subscription), before)
-            self.emit("invoice.paid", self.public(invoice))
+            self._emit_paid(invoice)
             self._maybe_complete_schedule(subscription)
             return invoice
 
@@ -843,7 +884,8 @@ class StripeState:
             invoice.update(status="paid", amount_paid=invoice["amount_due"], amount_remaining=0)
             invoice["attempt_count"] += 1
             self._count_payment(subscription)
-            self.emit("invoice.paid", self.public(invoice))
+            self._pay(invoice)
+            self._emit_paid(invoice)
             if subscription["status"] == "past_due":
                 subscription["status"] = "active"
                 self.emit("customer.subscription.updated", self.public(subscription), {"status": "past_due"})

@@ -81,8 +81,10 @@ class StripeEmulator(StripeState, ServedOnThread):
             case ("POST", ["customers"]):
                 return self.create_customer(params, key)
             case ("GET", ["customers" | "products" | "prices" | "subscriptions" | "refunds" | "invoices"
-                          | "charges" | "payment_intents", oid]):
+                          | "charges" | "payment_intents" | "invoice_payments", oid]):
                 return self.public(self.get(oid))
+            case ("GET", ["invoice_payments"]):
+                return self.list_invoice_payments(params)
             case ("POST", ["prices"]):
                 return self.create_price(params, key)
             case ("POST", ["subscription_schedules"]):

@@ -144,6 +144,17 @@ class StripeGateway:
         client = self.client(api_key)
         self._call(client.v1.subscriptions.cancel, subscription_id)
 
+    def invoice_paid_with(self, api_key: str, invoice_id: str) -> dict[str, str]:
+        """What paid an invoice (``payment_intent`` or ``charge``), asked of Stripe: since API 2025-03-31 an invoice
+        no longer names it, its invoice payments do (``GET /v1/invoice_payments?invoice=…&status=paid``). Empty
+        when none is paid."""
+        listed = self._call(self.client(api_key).v1.invoice_payments.list,
+                            {"invoice": invoice_id, "status": "paid", "limit": 1})
+        for item in listed.to_dict().get("data") or []:
+            payment = item.get("payment") or {}
+            return {k: str(payment[k]) for k in ("payment_intent", "charge") if isinstance(payment.get(k), str)}
+        return {}
+
     def create_refund(self, api_key: str, *, payment_intent: str, metadata: dict[str, str],
                       idempotency_key: str, amount: int | None = None) -> dict[str, Any]:
         """Refund what a payment intent charged: ``amount`` (the currency's smallest unit, yen) or, without it, all

@@ -104,6 +104,34 @@ def test_a_refunded_subscription_keeps_access_to_the_end_of_the_paid_month(env: 
     assert not env.service.member_course(WS, item.course_id, sid)["active"]
 
 
+def test_refunding_this_months_payment_ends_access_now_an_older_ones_does_not(env: Any, friend: Any,
+                                                                              manual_clock: Any) -> None:
+    item = course(env)
+    sid = friend("jiro@example.jp")
+    start = int(manual_clock.now().timestamp())
+    month = 30 * 86400
+    invoices = {"in_1": {"paid": True, "created": start, "amount_paid": 3000, "payment_intent": "pi_1"},
+                "in_2": {"paid": True, "created": start + month, "amount_paid": 3000, "payment_intent": "pi_2"}}
+    data = buy(env, sid, item.course_id, kind="subscription", facts={
+        "invoices": invoices, "period_end": start + 2 * month})
+    manual_clock.advance(timedelta(days=40))
+    order = env.payments.orders["ord_1"]
+    # last month's payment refunded (in full): this month is paid, the subscription runs on, access stays open
+    order.facts = {**order.facts, "charge_refunds": {"ch_1": 3000}, "charge_intents": {"ch_1": "pi_1"}}
+    env.service.publish(WS, "purchase_refunded", data, idempotency_key="stripe:evt_r1")
+    assert env.service.member_course(WS, item.course_id, sid)["active"]
+    assert not env.service.access_view(WS, item.course_id, sid)["grants"]["order:ord_1"].get("ends_at")
+    # this month's payment refunded only in part: still paid for, still open
+    order.facts = {**order.facts, "charge_refunds": {"ch_1": 3000, "ch_2": 1000},
+                   "charge_intents": {"ch_1": "pi_1", "ch_2": "pi_2"}}
+    env.service.publish(WS, "purchase_refunded", data, idempotency_key="stripe:evt_r2")
+    assert env.service.member_course(WS, item.course_id, sid)["active"]
+    # this month's payment refunded in full: not paid for any more, access ends at once (not at the period end)
+    order.facts = {**order.facts, "charge_refunds": {"ch_1": 3000, "ch_2": 3000}}
+    env.service.publish(WS, "purchase_refunded", data, idempotency_key="stripe:evt_r3")
+    assert not env.service.member_course(WS, item.course_id, sid)["active"]
+
+
 def test_paid_until() -> None:
     now = datetime(2026, 3, 10, tzinfo=UTC)
     jan31 = int(datetime(2026, 1, 31, tzinfo=UTC).timestamp())

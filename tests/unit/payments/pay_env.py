@@ -173,6 +173,12 @@ class InProcessGateway:
             self.state.idempotent[(api_key, "subscriptions", idempotency_key)] = known
         return {"id": known["id"], "status": known["status"]}
 
+    def invoice_paid_with(self, api_key: str, invoice_id: str) -> dict[str, str]:
+        self.calls.append(f"invoice_payments:{invoice_id}")
+        for item in self.state.list_invoice_payments({"invoice": invoice_id, "status": "paid"})["data"]:
+            return {k: v for k, v in item["payment"].items() if k in ("payment_intent", "charge")}
+        return {}
+
     def create_refund(self, api_key: str, *, payment_intent: str, metadata: dict[str, str],
                       idempotency_key: str, amount: int | None = None) -> dict[str, Any]:
         self.calls.append(f"refund:{idempotency_key}")

@@ -1,6 +1,7 @@
 """Refunds on the Stripe stand-in through ``StripeGateway.create_refund`` (the real ``stripe`` library over HTTP):
 a retried call with the same idempotency key returns the first refund, and refunding a fully refunded charge is
-Stripe's 400, raised as ExternalServiceError."""
+Stripe's 400, raised as ExternalServiceError. A subscription's invoice is paid like Stripe's API since 2025-03-31
+says it: the invoice names no payment intent; ``invoice_payment.paid`` and ``GET /v1/invoice_payments`` do."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import threading
 
 import pytest
+import stripe
 
 from haishin.errors import ExternalServiceError
 from haishin.stripe_api import StripeGateway
@@ -65,3 +67,33 @@ def test_a_webhook_handler_that_calls_the_api_back_is_answered_and_its_events_fo
         assert len(refunds) == 1 and refunds[0]["amount"] == 4000
         assert seen == ["checkout.session.completed", "refund.created", "charge.refunded"]
         assert all(d.status == 200 for d in emulator.deliveries)
+
+
+def test_an_invoice_names_its_payment_only_through_its_invoice_payments(emulator: StripeEmulator) -> None:
+    gateway = StripeGateway(base_url=emulator.base_url)
+    session = gateway.create_checkout_session(KEY, {
+        "mode": "subscription", "success_url": "https://example.com/done", "metadata": {"order_id": "o_9"},
+        "subscription_data": {"metadata": {"order_id": "o_9"}},
+        "line_items": [{"price_data": {"currency": "jpy", "unit_amount": 3000, "product_data": {"name": "月額"},
+                                       "recurring": {"interval": "month"}}, "quantity": 1}]},
+        idempotency_key="checkout:o_9")
+    mark = emulator.mark()
+    emulator.complete_checkout(session["id"])
+    (invoice,) = emulator.made("invoice", since=mark)
+    (intent,) = emulator.made("payment_intent", since=mark)
+    events = [e for e in emulator.events if e["type"].startswith("invoice") and invoice["id"] in (
+        e["data"]["object"].get("id"), e["data"]["object"].get("invoice"))]
+    assert [e["type"] for e in events] == ["invoice.paid", "invoice_payment.paid"]
+    sent = events[0]["data"]["object"]
+    assert not {"payment_intent", "charge", "paid", "payments"} & set(sent)  # removed / only when expanded
+    assert intent["metadata"] == {}  # Stripe copies no subscription metadata onto the invoice's intent
+    paid = events[1]["data"]["object"]
+    assert paid["payment"] == {"type": "payment_intent", "payment_intent": intent["id"]} and paid["status"] == "paid"
+    assert gateway.invoice_paid_with(KEY, invoice["id"]) == {"payment_intent": intent["id"]}
+    assert gateway.invoice_paid_with(KEY, "in_unknown") == {}
+    client = stripe.StripeClient(KEY, base_addresses={"api": emulator.base_url})
+    with pytest.raises(stripe.InvalidRequestError, match="between 1 and 100"):
+        client.v1.invoice_payments.list({"invoice": invoice["id"], "limit": 101})
+    refund = gateway.create_refund(KEY, payment_intent=intent["id"], metadata={}, amount=1000,
+                                   idempotency_key="refund:o_9:k")
+    assert refund["amount"] == 1000 and emulator.objects[refund["id"]]["payment_intent"] == intent["id"]

@@ -50,8 +50,9 @@ def test_the_subscription_is_made_once_per_key_and_its_first_invoice_paid(emulat
     invoice = emulator.objects[subscription["latest_invoice"]]
     assert (invoice["status"], invoice["amount_paid"], invoice["billing_reason"]) == (
         "paid", 5980, "subscription_create")  # the bump is on the first invoice only
-    assert [e["type"] for e in emulator.pending][-2:] == ["customer.subscription.created", "invoice.paid"]
-    details = emulator.pending[-1]["data"]["object"]["parent"]["subscription_details"]
+    assert [e["type"] for e in emulator.pending][-3:] == ["customer.subscription.created", "invoice.paid",
+                                                          "invoice_payment.paid"]
+    details = emulator.pending[-2]["data"]["object"]["parent"]["subscription_details"]
     assert details == {"subscription": first["id"], "metadata": {"order_id": "o_2", "workspace_id": "w_1"}}
     assert emulator.pay_invoice(first["id"])["amount_paid"] == 4980
 

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/preact";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../api";
 import { fakeApi, freshPageEachTest, withApp } from "../../testing/app";
@@ -83,5 +83,70 @@ describe("refunding an order", () => {
     expect(detail.getAttribute("data-status")).toBe("refunded");
     expect(detail.textContent).toContain("返金済み");
     expect(screen.queryByTestId("order-refund")).toBeNull();
+  });
+});
+
+const FIRST = { invoice_id: "in_1", paid_at: "2026-10-01T01:00:00+00:00", amount: 3000, refunded: 0, refundable: 3000 };
+const SECOND = { invoice_id: "in_2", paid_at: "2026-11-01T01:00:00+00:00", amount: 3000, refunded: 0, refundable: 3000 };
+const MONTHLY: Order = {
+  order_id: "ord_3", product_id: "prd_3", subscriber_id: "sub_1", kind: "subscription", mode: "test", status: "active", amount: 3000,
+  installments: 0, payments_made: 2, paid_total: 6000, refunded_total: 0, expects_payment: true, subscription_id: "sub_9", refundable: 0,
+  payments: [FIRST, SECOND],
+  created_at: "2026-10-01T01:00:00+00:00",
+};
+
+describe("refunding one payment of a subscription", () => {
+  freshPageEachTest();
+
+  it("lists the payments and refunds the chosen one after the confirm, its error at the field, one key per confirm", async () => {
+    let refunded = 0;
+    const bodies: unknown[] = [];
+    const api = fakeApi({
+      "GET /api/orders/ord_3": () => ({
+        ...MONTHLY, refunded_total: refunded,
+        payments: [FIRST, { ...SECOND, refunded, refundable: 3000 - refunded }],
+      }),
+      "POST /api/orders/ord_3/refund": (body: unknown) => {
+        bodies.push(body);
+        const { amount, invoice_id } = body as { amount: number; invoice_id: string };
+        if (bodies.length === 1) return new ApiError({ status: 409, code: "conflict", message: "この支払いは全額返金済みです", where: "invoice_id" });
+        if (invoice_id !== "in_2") throw new Error("wrong payment");
+        refunded += amount;
+        return { ...MONTHLY, refund_id: "re_1" };
+      },
+    });
+    const post = api.post as unknown as { mock: { calls: unknown[][] } };
+    render(withApp(api, <OrderDetail id="ord_3" names={{ prd_3: "月額サロン" }} />));
+    const rows = await screen.findAllByTestId("order-payment");
+    expect(rows.map((r) => r.getAttribute("data-invoice"))).toEqual(["in_1", "in_2"]);
+    const latest = rows[1] as HTMLElement;
+    expect(latest.textContent).toContain("3,000");
+    expect(screen.queryByTestId("order-refund-form")).toBeNull();
+    fireEvent.click(within(latest).getByTestId("order-refund"));
+    const form = within(latest).getByTestId("order-refund-form");
+    expect((within(form).getByTestId("order-refund-amount") as HTMLInputElement).value).toBe("3000");
+    expect(form.textContent).toContain("解約されません"); // a refund is not the cancel
+    expect(form.textContent).toContain("すぐに受講できなくなります"); // the latest payment: access ends
+    expect(api.calls.some((c) => c.startsWith("POST"))).toBe(false); // nothing sent before the confirm
+    fireEvent.click(within(form).getByTestId("order-refund-confirm"));
+    await waitFor(() => expect(form.querySelector('[data-field-error="invoice_id"]')?.textContent).toContain("全額返金済み"));
+    fireEvent.click(within(form).getByTestId("order-refund-confirm"));
+    await waitFor(() => expect(screen.getAllByTestId("order-payment")[1]?.textContent).toContain("全額返金済み"));
+    expect(bodies).toEqual([{ invoice_id: "in_2", amount: 3000 }, { invoice_id: "in_2", amount: 3000 }]);
+    const keys = post.mock.calls.map((call) => (call[2] as { headers: Record<string, string> }).headers["Idempotency-Key"]);
+    expect(keys[0]).toBe(keys[1]); // the refused try and its retry are one request
+    expect(screen.getByTestId("order-refunded").textContent).toContain("3,000");
+    // the older payment is still refundable, and its note says access stays
+    const older = screen.getAllByTestId("order-payment")[0] as HTMLElement;
+    fireEvent.click(within(older).getByTestId("order-refund"));
+    expect(within(older).getByTestId("order-refund-form").textContent).toContain("受講期間は変わりません");
+  });
+
+  it("shows no one-time refund button on a subscription without payments", async () => {
+    const api = fakeApi({ "GET /api/orders/ord_3": { ...MONTHLY, payments: [], paid_total: 0, payments_made: 0 } });
+    render(withApp(api, <OrderDetail id="ord_3" names={{}} />));
+    await screen.findByTestId("order-detail");
+    expect(screen.queryByTestId("order-refund")).toBeNull();
+    expect(screen.queryByTestId("order-payments")).toBeNull();
   });
 });

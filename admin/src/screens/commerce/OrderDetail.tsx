@@ -2,12 +2,13 @@
  * 注文の詳細 (#/commerce/orders/<order_id>, GET /api/orders/{order_id}): product, friend, kind and mode, amounts,
  * payments made, the Stripe subscription / schedule and its current period, the cancel (behind the in-page confirm)
  * while it still expects payments, and 「返金する」 for a paid one-time order (POST /api/orders/{id}/refund: the
- * amount prefilled with what is left, one Idempotency-Key per confirm so a double click is one refund).
+ * amount prefilled with what is left, one Idempotency-Key per confirm so a double click is one refund). A subscription
+ * or installments order lists its payments (paid invoices) instead, each with its own 「返金する」 (`invoice_id`).
  */
 import { useRef, useState } from "preact/hooks";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { TextField } from "../../components/Field";
+import { FieldError, TextField } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
 import { Loaded } from "../../components/ResourceScreen";
 import { useApp } from "../../context";
@@ -38,14 +39,26 @@ export interface Order {
   /** the end of the subscription's current period as Stripe said it, and whether it cancels then */
   current_period_end?: string | null;
   cancel_at_period_end?: boolean;
+  /** a subscription's / installments' paid invoices, oldest first, each refundable on its own */
+  payments?: Payment[];
   created_at: string;
 }
 
-/** 「返金する」 -> the amount (prefilled with all that is left) and the confirm; the API's error shows at the field. */
-function Refund({ order, onChanged }: { order: Order; onChanged: () => void }) {
+export interface Payment {
+  invoice_id: string;
+  paid_at: string | null;
+  amount: number;
+  refunded: number;
+  refundable: number;
+}
+
+/** 「返金する」 -> the amount (prefilled with all that is left) and the confirm; the API's error shows at the field.
+ * `invoiceId`: one payment of a subscription / installments order (`notes` say what the refund does and does not). */
+function Refund({ order, left, invoiceId, notes = [], onChanged }: {
+  order: Order; left: number; invoiceId?: string; notes?: string[]; onChanged: () => void;
+}) {
   const { api } = useApp();
   const refund = useAction();
-  const left = order.refundable ?? 0;
   const [open, setOpen] = useState(false);
   const [amount, setAmount] = useState(String(left));
   const [sent, setSent] = useState(false);
@@ -64,7 +77,8 @@ function Refund({ order, onChanged }: { order: Order; onChanged: () => void }) {
     );
   const confirm = async () => {
     const value = amount.trim() === "" ? null : Number(amount);
-    const r = await refund.run(() => api.post(`/api/orders/${order.order_id}/refund`, { amount: value }, { headers: { "Idempotency-Key": key.current } }));
+    const body = invoiceId ? { invoice_id: invoiceId, amount: value } : { amount: value };
+    const r = await refund.run(() => api.post(`/api/orders/${order.order_id}/refund`, body, { headers: { "Idempotency-Key": key.current } }));
     if (r === undefined) return;
     key.current = newRequestKey();
     setOpen(false);
@@ -75,7 +89,9 @@ function Refund({ order, onChanged }: { order: Order; onChanged: () => void }) {
     <div class="card" role="group" data-testid="order-refund-form">
       <TextField label={t("ord.refund.amount")} name="amount" type="number" min={1} max={left} value={amount} onValue={setAmount}
         hint={t("ord.refund.left", { left: fmtYen(left) })} error={err.at("amount")} testId="order-refund-amount" narrow />
-      {!err.at("amount") && <ErrorNotice error={refund.error} onDismiss={() => refund.setError(null)} />}
+      <FieldError text={err.at("invoice_id")} name="invoice_id" />
+      {!err.at("amount") && !err.at("invoice_id") && <ErrorNotice error={refund.error} onDismiss={() => refund.setError(null)} />}
+      {notes.map((note) => <p class="muted" key={note}>{note}</p>)}
       <p class="confirm__q">{t("ord.refund.question")}</p>
       <button type="button" class="btn btn--small btn--danger" disabled={refund.busy} data-testid="order-refund-confirm" onClick={() => void confirm()}>
         {t("ord.refund.confirm")}
@@ -84,6 +100,38 @@ function Refund({ order, onChanged }: { order: Order; onChanged: () => void }) {
         {t("common.cancel")}
       </button>
     </div>
+  );
+}
+
+/** A subscription's / installments' payments: date, amount, refunded, and 「返金する」 for each with something left. */
+function Payments({ order, onChanged }: { order: Order; onChanged: () => void }) {
+  const payments = order.payments ?? [];
+  if (payments.length === 0) return null;
+  const latest = payments[payments.length - 1]?.invoice_id;
+  return (
+    <section data-testid="order-payments">
+      <h3>{t("ord.payments")}</h3>
+      <table class="table">
+        <thead>
+          <tr><th>{t("ord.paidAt")}</th><th>{t("ord.amount")}</th><th>{t("ord.refunded")}</th><th /></tr>
+        </thead>
+        <tbody>
+          {payments.map((p) => (
+            <tr key={p.invoice_id} data-testid="order-payment" data-invoice={p.invoice_id}>
+              <td>{p.paid_at ? fmtDateTime(p.paid_at) : "—"}{p.invoice_id === latest && <span class="badge">{t("ord.latest")}</span>}</td>
+              <td>{fmtYen(p.amount)}</td>
+              <td data-testid="order-payment-refunded">{p.refunded > 0 ? fmtYen(p.refunded) : "—"}</td>
+              <td>
+                {p.refundable <= 0 && p.refunded > 0 ? <span class="muted">{t("ord.refund.done")}</span> : (
+                  <Refund order={order} left={p.refundable} invoiceId={p.invoice_id} onChanged={onChanged}
+                    notes={[t("ord.refund.notCancel"), t(p.invoice_id === latest ? "ord.refund.latestAccess" : "ord.refund.olderAccess")]} />
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 
@@ -133,7 +181,7 @@ function OrderFacts({ order, productName, onChanged }: { order: Order; productNa
         <ConfirmButton label={t("cm.cancel")} confirmLabel={t("cm.cancel")} question={t("cm.cancel.confirm")} busy={cancel.busy} testId="order-cancel"
           onConfirm={() => void cancel.run(() => api.post(`/api/orders/${o.order_id}/cancel`)).then((r) => r !== undefined && onChanged())} />
       )}
-      {o.kind === "one_time" && <Refund order={o} onChanged={onChanged} />}
+      {o.kind === "one_time" ? <Refund order={o} left={o.refundable ?? 0} onChanged={onChanged} /> : <Payments order={o} onChanged={onChanged} />}
     </section>
   );
 }

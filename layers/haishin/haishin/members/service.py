@@ -241,7 +241,8 @@ class MemberService:
 
     def publish(self, workspace_id: str, event_type: str, data: dict[str, Any], *, idempotency_key: str) -> int:
         """EventFanout listener: a paid order grants the courses its product names; its refund or the end of its
-        subscription ends that grant at the end of the paid period; the course's grant tag grants and ends too.
+        subscription ends that grant at the end of the paid period (a subscription's current payment refunded in
+        full: at once; an older or partial one: not at all); the course's grant tag grants and ends too.
         A redelivered event finds the grant as it left it and changes nothing."""
         subscriber_id = str(data.get("subscriber_id") or "")
         if not subscriber_id:
@@ -272,6 +273,14 @@ class MemberService:
         order = self.payments.get_order(workspace_id, str(data.get("order_id") or ""))
         ends = paid_until(order.kind, str(product.definition.get("interval") or "month"), order.facts or {},
                           clock.now())
+        if event_type == "purchase_refunded" and order.kind != "one_time":
+            # this period's payment refunded in full: the friend has not paid for now, access ends at once; an older
+            # payment's refund or a partial one leaves the paid period (and the running subscription) as it is
+            latest = state.latest_payment_refunded(order.facts or {})
+            if latest is False:
+                return 0
+            if latest:
+                ends = clock.now()
         for course_id in course_ids:
             self._end(workspace_id, course_id, subscriber_id, source, ends)
         return 0

@@ -46,7 +46,7 @@ HANDLED = frozenset({
     "checkout.session.completed", "checkout.session.async_payment_succeeded",
     "checkout.session.async_payment_failed", "invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed",
     "customer.subscription.updated", "customer.subscription.deleted", "charge.refunded",
-    "refund.created", "refund.updated", "refund.failed", "payment_intent.succeeded",
+    "refund.created", "refund.updated", "refund.failed", "payment_intent.succeeded", "invoice_payment.paid",
 })
 REFUND_EVENTS = frozenset({"charge.refunded", "refund.created", "refund.updated"})
 EVENT_TTL = timedelta(days=35)  # Stripe retries for up to 3 days; keep well beyond
@@ -464,7 +464,7 @@ class PaymentService:
                 candidates.append(sub)
         if event_type.startswith("checkout.session.") and obj.get("client_reference_id"):
             metadata.setdefault("order_id", obj["client_reference_id"])
-        for field_name in ("id", "payment_intent", "charge", "subscription"):
+        for field_name in ("id", "payment_intent", "charge", "subscription", "invoice"):
             value = obj.get(field_name)
             if isinstance(value, str):
                 candidates.append(value)
@@ -575,7 +575,9 @@ class PaymentService:
         if event_type.startswith(("charge.", "customer.subscription.")):
             stripe_ids.append(obj.get("id"))
         if event_type.startswith("invoice."):
-            stripe_ids.append(_invoice_subscription(obj)[0])
+            # the invoice (its invoice_payment.paid names it) and what paid it (a refund's charge names that)
+            stripe_ids += [_invoice_subscription(obj)[0], obj.get("id")]
+        stripe_ids += list(state.paid_with(event_type, obj).values())
         self.repository.link_stripe_ids(workspace_id, order_id, {s for s in stripe_ids if isinstance(s, str) and s})
 
     def _attach_buyer(self, workspace_id: str, order: OrderModel, session: dict[str, Any]) -> OrderModel:
@@ -734,20 +736,21 @@ class PaymentService:
         return order
 
     def refund_order(self, workspace_id: str, order_id: str, *, metadata: dict[str, str], amount: int | None = None,
-                     request_key: str | None = None) -> str:
-        """Refund a paid one-time order through Stripe, once: ``amount`` yen (at most what is left) or, without it,
-        all that is left. Without ``request_key`` the order is refunded once ever (run-once key
-        ``order#<id>#refund``, Stripe idempotency key ``refund:<id>``: a redelivered event or a retry returns the
-        first refund's ID). The admin names each refund it asks for (``request_key``, one per confirm), so a double
-        click or a retried request returns that refund while a later, separate partial refund is a new one. The
-        order itself learns the refund from Stripe's webhook (``charge.refunded``), like any refund, and its
-        listeners (members' access, partners' commissions, funnel stats) follow from there."""
+                     request_key: str | None = None, invoice_id: str | None = None) -> str:
+        """Refund a payment of an order through Stripe, once: ``amount`` yen (at most what is left of it) or, without
+        it, all that is left. A one-time order has one payment; a subscription's or installments' is one paid
+        invoice (``invoice_id``, else the latest paid one: "this month's fee"), refunded on the payment intent that
+        paid it. Refunding never cancels the subscription (that is ``cancel_order``). Without ``request_key`` the
+        order is refunded once ever (run-once key ``order#<id>#refund``, Stripe idempotency key ``refund:<id>``: a
+        redelivered event or a retry returns the first refund's ID). The admin names each refund it asks for
+        (``request_key``, one per confirm), so a double click or a retried request returns that refund while a
+        later, separate partial refund is a new one. The order itself learns the refund from Stripe's webhook
+        (``charge.refunded``), like any refund, and its listeners (members' access, partners' commissions, funnel
+        stats) follow from there."""
         order = self.get_order(workspace_id, order_id)
-        intent = str(((order.facts or {}).get("session") or {}).get("payment_intent") or "")
         where = f"order {order_id}"
-        if order.kind != "one_time":
-            raise Conflict("定期課金・分割払いの注文はここでは返金できません (一回払いの注文だけが対象です)。"
-                           "Stripe のダッシュボードから返金してください", where=where)
+        if invoice_id is not None and order.kind == "one_time":
+            raise ValidationFailed("一回払いの注文には支払い (invoice_id) を指定できません", where="invoice_id")
         key = f"order#{order_id}#refund" + (f"#{request_key}" if request_key else "")
         claim = self.once.claim(key)
         if not claim.acquired:
@@ -755,23 +758,66 @@ class PaymentService:
                 return str(claim.result)
             raise Conflict("この注文の返金は処理中です", where=where)
         try:
-            left = int(order.paid_total or 0) - int(order.refunded_total or 0)
-            if not intent or order.status not in state.PURCHASED | {"refunded"} or int(order.paid_total or 0) <= 0:
-                raise Conflict("この注文はまだ支払われていないため返金できません", where=where)
-            if left <= 0:
-                raise Conflict("この注文は全額返金済みです", where=where)
+            if order.kind == "one_time":
+                intent = self._one_time_refundable(order)
+                left = int(order.paid_total or 0) - int(order.refunded_total or 0)
+                if left <= 0:
+                    raise Conflict("この注文は全額返金済みです", where=where)
+            else:
+                invoice_id, intent, left = self._invoice_refundable(order, invoice_id)
             if amount is not None and not 1 <= amount <= left:
                 raise ValidationFailed(f"返金額は 1 円から {left:,} 円 (返金できる残り) までで指定してください",
                                        where="amount")
             refund = self.collab.stripe_gateway().create_refund(
-                self.keys.secret_key(workspace_id, _mode(order.mode)), payment_intent=intent,
-                metadata={"order_id": order_id, **metadata}, amount=amount,
+                self.keys.secret_key(workspace_id, _mode(order.mode)), payment_intent=intent, amount=amount,
+                metadata={"order_id": order_id, **({"invoice_id": invoice_id} if invoice_id else {}), **metadata},
                 idempotency_key=f"refund:{order_id}" + (f":{request_key}" if request_key else ""))
         except BaseException:
             self.once.release(key)
             raise
         self.once.complete(key, result=refund["id"])
         return str(refund["id"])
+
+    @staticmethod
+    def _one_time_refundable(order: OrderModel) -> str:
+        intent = str(((order.facts or {}).get("session") or {}).get("payment_intent") or "")
+        if not intent or order.status not in state.PURCHASED | {"refunded"} or int(order.paid_total or 0) <= 0:
+            raise Conflict("この注文はまだ支払われていないため返金できません", where=f"order {order.order_id}")
+        return intent
+
+    def _invoice_refundable(self, order: OrderModel, invoice_id: str | None) -> tuple[str, str, int]:
+        """The paid invoice of a subscription / installments order to refund (the latest paid one when not named),
+        the payment intent that paid it and the yen left to refund of it. What paid it comes from the order's facts
+        (``invoice_payment.paid``), else is asked of Stripe and kept (the event may come later, or never)."""
+        facts = order.facts or {}
+        payments = {p["invoice_id"]: p for p in state.invoice_payments(facts)}
+        if invoice_id is None:
+            if not payments:
+                raise Conflict("この注文はまだ支払われていないため返金できません", where=f"order {order.order_id}")
+            invoice_id = list(payments)[-1]
+        elif invoice_id not in (facts.get("invoices") or {}):
+            raise ValidationFailed("この注文の支払いではありません", where="invoice_id")
+        payment = payments.get(invoice_id)
+        if payment is None:
+            raise Conflict("この支払いはまだ完了していないため返金できません", where="invoice_id")
+        left = payment["amount"] - payment["refunded"]
+        if left <= 0:
+            raise Conflict("この支払いは全額返金済みです", where="invoice_id")
+        intent = payment["payment_intent"]
+        if not intent:
+            paid = self.collab.stripe_gateway().invoice_paid_with(
+                self.keys.secret_key(order.workspace_id, _mode(order.mode)), invoice_id)
+            intent = paid.get("payment_intent")
+            if not intent:
+                raise Conflict("Stripe がこの支払いの決済を返していないため返金できません", where="invoice_id")
+            self.repository.link_stripe_ids(order.workspace_id, order.order_id, set(paid.values()))
+
+            def keep(o: OrderModel) -> None:
+                o.facts = state.merge(o.facts or {}, "invoice_payment.paid",
+                                      {"invoice": invoice_id, "payment": paid})
+
+            self._mutate_order(order.workspace_id, order.order_id, keep)
+        return invoice_id, str(intent), left
 
     def refund_late_payment(self, workspace_id: str, order_id: str, *, ref: str) -> str | None:
         """A payment that arrived after its held seat or slot was released: refunded in full, once
@@ -831,6 +877,10 @@ def order_view(order: OrderModel) -> dict[str, Any]:
         "cancel_at_period_end": bool((order.facts or {}).get("cancel_at_period_end")),
         "refundable": int(order.paid_total or 0) - int(order.refunded_total or 0)
         if order.kind == "one_time" and order.status in state.PURCHASED else 0,
+        # a subscription's / installments' paid invoices, each refundable on its own (refund_order's invoice_id)
+        "payments": [{"invoice_id": p["invoice_id"], "paid_at": _epoch_iso(p["created"]), "amount": p["amount"],
+                      "refunded": p["refunded"], "refundable": max(0, p["amount"] - p["refunded"])}
+                     for p in state.invoice_payments(order.facts or {})] if order.kind != "one_time" else [],
         "created_at": iso(order.created_at), "updated_at": iso(order.updated_at),
     }
 

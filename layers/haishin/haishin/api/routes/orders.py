@@ -1,6 +1,6 @@
 """Orders and revenue (per product and per day), cancelling an order (remaining installments included), refunding a
-one-time order (in full or in part), and the Stripe events kept for review (unmatched or refused for their
-livemode) with a replay for an unmatched one."""
+one-time order or one payment of a subscription / installments order (in full or in part), and the Stripe events
+kept for review (unmatched or refused for their livemode) with a replay for an unmatched one."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ def cancel_order(order_id: str) -> dict[str, Any]:
 @router.post("/orders/<order_id>/refund")
 @requires(Permission.MANAGE_PAYMENTS)
 def refund_order(order_id: str) -> dict[str, Any]:
-    """Refund a paid one-time order, in full or ``{"amount": <yen>}`` of what is left. The admin sends one
+    """Refund a paid one-time order, or one paid invoice of a subscription / installments order
+    (``{"invoice_id": ...}``, default the latest paid one), in full or ``{"amount": <yen>}`` of what is left of that
+    payment. Refunding does not cancel the subscription (the cancel route does). The admin sends one
     ``Idempotency-Key`` per confirmed refund: a double click or a retry is the same refund, never a second."""
     caller = current_caller()
     try:
@@ -60,6 +62,10 @@ def refund_order(order_id: str) -> dict[str, Any]:
         raise ValidationFailed("本文が JSON ではありません", where="body") from exc
     if not isinstance(body, dict):
         raise ValidationFailed("本文は JSON オブジェクトにしてください", where="body")
+    invoice_id = body.get("invoice_id")
+    if invoice_id is not None and (not isinstance(invoice_id, str) or not 0 < len(invoice_id) <= 255):
+        raise ValidationFailed("返金する支払い (invoice_id) は Stripe の請求書 ID で指定してください",
+                               where="invoice_id")
     amount = body.get("amount")
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
         raise ValidationFailed("返金額は円の整数で指定してください", where="amount")
@@ -69,7 +75,7 @@ def refund_order(order_id: str) -> dict[str, Any]:
         raise ValidationFailed("Idempotency-Key は 100 文字以内の英数字にしてください", where="Idempotency-Key")
     payments = services().payments
     refund_id = payments.refund_order(caller.workspace_id, order_id, metadata={"by": "admin"}, amount=amount,
-                                      request_key=key)
+                                      request_key=key, invoice_id=invoice_id)
     return {**order_view(payments.get_order(caller.workspace_id, order_id)), "refund_id": refund_id}
 
 
