@@ -172,6 +172,9 @@ def test_chat_history_and_send(wired: Any, manual_clock: Any) -> None:
     again = api("POST", f"/api/subscribers/{sub.subscriber_id}/chat", {"text": "こんにちは"}, headers=headers)[1]
     assert again["status"] == "already_sent"
     assert len(line.pushes) == 1 and line.pushes[0][0] == "U" + "1" * 32
+    status, bad = api("POST", f"/api/subscribers/{sub.subscriber_id}/chat", {"text": "x"},
+                      headers={"idempotency-key": "k" * 101})  # the one header reader of every admin route
+    assert (status, bad["where"]) == (422, "Idempotency-Key") and len(line.pushes) == 1
     status, page = api("GET", f"/api/subscribers/{sub.subscriber_id}/chat", query={"limit": "1"})
     assert status == 200 and len(page["messages"]) == 1 and page["next_cursor"]
     newest = page["messages"][0]

@@ -109,3 +109,17 @@ def problem(event: dict[str, Any]) -> HaishinError | None:
     except HaishinError as error:
         return error
     return None
+
+
+IDEMPOTENCY_KEY_MAX = 100
+
+
+def idempotency_key(headers: dict[str, str] | None) -> str | None:
+    """The request's ``Idempotency-Key`` (any case; API Gateway HTTP APIs lower-case header names), the admin's name
+    for one user action, so a double click or a retried request does the action once. None when not sent;
+    ``ValidationFailed`` at the header when it is not 1-100 printable ASCII characters."""
+    key = next((value for name, value in (headers or {}).items() if name.lower() == "idempotency-key"), None)
+    if key is not None and not (0 < len(key) <= IDEMPOTENCY_KEY_MAX and key.isascii() and key.isprintable()):
+        raise ValidationFailed(f"Idempotency-Key は {IDEMPOTENCY_KEY_MAX} 文字以内の英数字にしてください",
+                               where="Idempotency-Key")
+    return key

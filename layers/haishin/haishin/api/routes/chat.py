@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from haishin.api.bodies import idempotency_key
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.errors import ValidationFailed
@@ -33,7 +34,6 @@ def chat_send(subscriber_id: str) -> dict[str, Any]:
         body = router.current_event.json_body
     except ValueError as exc:
         raise ValidationFailed("the body is not JSON", where="body") from exc
-    headers = router.current_event.headers or {}
-    key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), None)
+    key = idempotency_key(router.current_event.headers)
     return services().chat.send(caller.workspace_id, subscriber_id, body, operator_id=caller.operator_id,
                           idempotency_key=key, allowed_channel=caller.channel_id)

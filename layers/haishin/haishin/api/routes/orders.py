@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from haishin import clock
+from haishin.api.bodies import idempotency_key
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.errors import ValidationFailed
@@ -69,10 +70,7 @@ def refund_order(order_id: str) -> dict[str, Any]:
     amount = body.get("amount")
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
         raise ValidationFailed("返金額は円の整数で指定してください", where="amount")
-    headers = router.current_event.headers or {}
-    key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), None)
-    if key is not None and not (0 < len(key) <= 100 and key.isascii() and key.isprintable()):
-        raise ValidationFailed("Idempotency-Key は 100 文字以内の英数字にしてください", where="Idempotency-Key")
+    key = idempotency_key(router.current_event.headers)
     payments = services().payments
     refund_id = payments.refund_order(caller.workspace_id, order_id, metadata={"by": "admin"}, amount=amount,
                                       request_key=key, invoice_id=invoice_id)

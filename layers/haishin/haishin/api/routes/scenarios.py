@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from haishin import clock
+from haishin.api.bodies import idempotency_key
 from haishin.api.security import current_caller, requires
 from haishin.auth.permissions import Permission
 from haishin.errors import ValidationFailed
@@ -177,7 +178,7 @@ def enroll(scenario_id: str) -> dict[str, Any]:
     svc.subscribers.require(ws, subscriber_id)
     item = svc.scenario_service.enroll_by_operator(
         ws, subscriber_id, svc.scenarios.require(ws, scenario_id),
-        idempotency_key=router.current_event.get_header_value("idempotency-key"))
+        idempotency_key=idempotency_key(router.current_event.headers))
     return {"enrolled": item is not None, "notes": list(item.notes or []) if item else []}
 
 
