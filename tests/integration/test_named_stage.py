@@ -135,6 +135,11 @@ def test_everything_a_friend_and_an_operator_touch_works_under_the_stage(local_s
                                 {"mode": "test", "secret_key": "sk_test_named_stage_0001", "webhook_secrets": [WHSEC]},
                                 auth)
     assert status == 200, keys
+    # the endpoint the screen tells the seller to register in Stripe is this stage's own route (a forged call: 400)
+    assert keys["webhook_url"] == f"{api}/stripe/webhook/{WS}" and "invoice_payment.paid" in keys["webhook_events"]
+    status, _, refused = raw_request("POST", keys["webhook_url"], b"{}", {"content-type": "application/json",
+                                                                           "stripe-signature": "t=1,v1=00"})
+    assert status == 400, refused[:300]
     status, product = json_request("POST", f"{api}/api/products", {"name": "ステージ講座", "amount": 5000}, auth)
     assert status == 201, product
     product_id = product["product_id"]

@@ -4,8 +4,10 @@ the final order state is right and every post-purchase action ran once."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from pay_env import WHSEC, WS, Env
 
 from haishin.payments.keys import StripeKeys
 from haishin.payments.models import OrderModel
-from haishin.payments.service import order_view
+from haishin.payments.service import HANDLED, order_view
 from haishin.payments.signature import SignatureError, compute_signature, sign_header, verify
 from haishin.storage.once import OnceModel
 from haishin.tags.repository import TagRepository
@@ -264,3 +266,12 @@ def test_our_verifier_agrees_with_stripe_library(manual_clock: Any) -> None:
 def test_unknown_workspace_is_refused(env: Env) -> None:
     body = _event_body(env)
     assert env.service.handle_webhook("w_nobody", body, sign_header(WHSEC, body))[0] == 400
+
+
+def test_the_readme_tells_sellers_every_stripe_event_haishin_handles() -> None:
+    """The set-up step lists the events to send the endpoint: one missing there is one a seller never enables (a
+    refund of a subscription payment needs ``invoice_payment.paid``)."""
+    readme = (Path(__file__).parents[3] / "README.md").read_text()
+    step = readme[readme.index("3. For Stripe, register"):readme.index("4. For inflow routes")]
+    listed = set(re.findall(r"`([a-z_]+(?:\.[a-z_]+)+)`", step))
+    assert listed == set(HANDLED)

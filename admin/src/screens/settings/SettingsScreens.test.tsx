@@ -66,4 +66,17 @@ describe("settings screens on the shared parts", () => {
     expect(key.type).toBe("password");
     await typeSaveAndExpectErrorAtField(key, "sk_live_x", "stripe-save-test", "sk_test_ で始まるキーです。");
   });
+
+  it("stripe: shows the workspace's endpoint URL and the events to send it, to copy into Stripe", async () => {
+    const url = "https://api.example.jp/prod/stripe/webhook/ws_1";
+    const api = fakeApi({
+      "GET /api/payments/stripe": { stripe_mode: "test", keys: {}, webhook_url: url,
+                                    webhook_events: ["charge.refunded", "invoice.paid"] },
+    });
+    render(withApp(api, <StripeKeysScreen />));
+    expect((await screen.findByTestId("stripe-webhook-url")).textContent).toBe(url);
+    expect(screen.getByTestId("stripe-webhook-events").textContent).toBe("charge.refunded, invoice.paid");
+    expect(screen.getByTestId("stripe-endpoint").textContent).toContain("Stripe に登録する Webhook");
+    expect(screen.getByTestId("copy-stripe-webhook")).toBeTruthy();
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * 設定 → Stripe キー: write-only keys per mode (test / live) and the active-mode switch.
- * GET /api/payments/stripe -> {stripe_mode, keys: {test|live: {secret_key: "…a1b2", webhook_secrets: ["…"]}}}
+ * GET /api/payments/stripe -> {stripe_mode, keys: {test|live: {secret_key: "…a1b2", webhook_secrets: ["…"]}},
+ *   webhook_url, webhook_events} (what the seller pastes into Stripe's dashboard: the endpoint and its events)
  * PUT /api/payments/stripe/keys {mode, secret_key?, webhook_secrets?}; PUT /api/payments/stripe/mode {stripe_mode}.
  *
  * Secrets: inputs are type=password, never prefilled, cleared after saving, and never drafted (useForm with
@@ -16,6 +17,7 @@ import { t } from "../../i18n";
 import { fieldErrors } from "../../lib/problems";
 import { useAction } from "../../lib/useAction";
 import { useForm } from "../../lib/useForm";
+import { CopyButton } from "./ui";
 import "./operators.css";
 
 type Mode = "test" | "live";
@@ -26,6 +28,8 @@ interface Hints {
 interface StripeSettings {
   stripe_mode: Mode;
   keys: Partial<Record<Mode, Hints>>;
+  webhook_url?: string;
+  webhook_events?: string[];
 }
 type KeyValues = { secret_key: string; webhook_secrets: string[] };
 const EMPTY: KeyValues = { secret_key: "", webhook_secrets: [""] };
@@ -139,6 +143,21 @@ function StripeSettingsCards({ initial }: { initial: StripeSettings }) {
         </div>
         {!modeFieldError && <ErrorNotice error={switching.error} onDismiss={() => switching.setError(null)} />}
       </section>
+      {settings.webhook_url && (
+        <section class="card" data-testid="stripe-endpoint">
+          <h2 class="card__title">{t("stripe.endpoint")}</h2>
+          <p class="muted">{t("stripe.endpoint.where")}</p>
+          <div class="copybox">
+            <code data-testid="stripe-webhook-url">{settings.webhook_url}</code>
+            <CopyButton text={settings.webhook_url} testId="copy-stripe-webhook" />
+          </div>
+          <p class="muted">{t("stripe.endpoint.events")}</p>
+          <div class="copybox">
+            <code data-testid="stripe-webhook-events">{(settings.webhook_events ?? []).join(", ")}</code>
+            <CopyButton text={(settings.webhook_events ?? []).join("\n")} testId="copy-stripe-events" />
+          </div>
+        </section>
+      )}
       <section class="card">
         <h2 class="card__title">{t("stripe.keys")}</h2>
         <div class="tabs" role="tablist">

@@ -700,6 +700,13 @@ class PaymentService:
         if current is not None and (current.total_spent != total or set(current.products or set()) != set(products)):
             self.collab.subscribers.mutate(workspace_id, subscriber_id, change)
 
+    def stripe_settings(self, workspace_id: str) -> dict[str, Any]:
+        """The Stripe settings screen: the mode and the keys' masked hints, plus what the seller pastes into Stripe's
+        dashboard: this workspace's endpoint URL (absolute, with the stage) and the events to send it."""
+        return {**self.keys.describe(workspace_id),
+                "webhook_url": f"{public_base()}/stripe/webhook/{workspace_id}",
+                "webhook_events": sorted(HANDLED)}
+
     # ------------------------------------------------------------------ orders
     def get_order(self, workspace_id: str, order_id: str) -> OrderModel:
         return self.repository.require_order(workspace_id, order_id)

@@ -80,18 +80,19 @@ def purchase_link(product_id: str, body: Annotated[PurchaseLinkBody, Body()]) ->
 @router.get("/payments/stripe")
 @requires(Permission.VIEW_PAYMENTS)
 def stripe_settings() -> dict[str, Any]:
-    return services().payments.keys.describe(current_caller().workspace_id)
+    return services().payments.stripe_settings(current_caller().workspace_id)
 
 
 @router.put("/payments/stripe/keys")
 @requires(Permission.MANAGE_PAYMENTS)
 def put_stripe_keys(body: Annotated[StripeKeysBody, Body()]) -> dict[str, Any]:
-    return services().payments.keys.put(current_caller().workspace_id, body.mode, secret_key=body.secret_key,
-                              webhook_secrets=body.webhook_secrets)
+    ws = current_caller().workspace_id
+    services().payments.keys.put(ws, body.mode, secret_key=body.secret_key, webhook_secrets=body.webhook_secrets)
+    return services().payments.stripe_settings(ws)
 
 
 @router.put("/payments/stripe/mode")
 @requires(Permission.MANAGE_PAYMENTS)
 def put_stripe_mode(body: Annotated[StripeModeBody, Body()]) -> dict[str, Any]:
     services().payments.keys.set_mode(current_caller().workspace_id, body.stripe_mode)
-    return services().payments.keys.describe(current_caller().workspace_id)
+    return services().payments.stripe_settings(current_caller().workspace_id)
