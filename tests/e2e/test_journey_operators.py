@@ -187,6 +187,9 @@ def test_stripe_keys_are_write_only(system: Any, page: Any, browser_errors: list
     form.wait_for()
     key = form.locator("input[name=secret_key]")
     assert key.get_attribute("type") == "password" and key.input_value() == ""
+    # what to paste into Stripe's dashboard: this workspace's endpoint on this system, and the events to send
+    assert page.get_by_test_id("stripe-webhook-url").inner_text() == f"{system.base_url}/stripe/webhook/{WS}"
+    assert "invoice_payment.paid" in page.get_by_test_id("stripe-webhook-events").inner_text()
 
     # Live mode without live keys: refused, at the switch
     page.get_by_test_id("stripe-mode-live").click()
