@@ -117,3 +117,17 @@ def test_without_the_field_the_cancel_is_immediate_as_before(env: Any) -> None:
     status, body = cancel(order_id)  # 「今すぐ解約」 on a subscription set to end: it ends now
     assert status == 200 and body["status"] == "canceled"
     assert sub["status"] == "canceled" and "cancel_subscription" in env.gateway.calls
+
+
+def test_state_follows_the_latest_word_on_the_same_period_and_the_order_stays_active_until_deleted() -> None:
+    scheduled = {"id": "sub_1", "status": "active", "cancel_at_period_end": True, "cancel_at": 2_000,
+                 "items": {"data": [{"current_period_end": 2_000}]}}
+    undone = {**scheduled, "cancel_at_period_end": False, "cancel_at": None}
+    facts = state.merge({"session": {"paid": True}}, "customer.subscription.updated", scheduled)
+    assert facts["cancel_at_period_end"] is True and state.derive("subscription", facts) == "active"
+    facts = state.merge(facts, "customer.subscription.updated", undone)  # 「解約予約を取り消す」: the same period
+    assert facts["cancel_at_period_end"] is False and state.period_end(facts) == 2_000
+    facts = state.merge(facts, "customer.subscription.updated", scheduled)
+    deleted = {**scheduled, "status": "canceled", "ended_at": 2_000}
+    facts = state.merge(facts, "customer.subscription.deleted", deleted)
+    assert state.derive("subscription", facts) == "canceled" and state.paid_period_end(facts) == 2_000
