@@ -209,6 +209,7 @@ def test_a_subscription_set_to_end_keeps_access_until_its_period_end_then_stripe
     bought_at = system.clock.now()  # the system's clock: the period is a day from the purchase
     period_end = datetime.fromtimestamp(subscription["items"]["data"][0]["current_period_end"], UTC)
     assert timedelta(hours=23) < period_end - bought_at <= timedelta(days=1), (period_end, bought_at)
+    assert order["current_period_end"] == period_end.isoformat()  # the paid invoice's period, shown before 解約
     cookie = member_cookie(system, WS, course_id, buyer)
     member_url = f"{system.base_url}/m/{WS}/{course_id}/"
 
@@ -217,7 +218,7 @@ def test_a_subscription_set_to_end_keeps_access_until_its_period_end_then_stripe
     dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
     page.goto(admin + f"#/commerce/orders/{order['order_id']}")
     page.get_by_test_id("order-cancel-at-end").click()
-    question = page.get_by_role("group").inner_text()
+    question = page.get_by_test_id("order-cancel-actions").locator(".confirm").inner_text()
     assert "まで利用でき、その後は請求されません" in question and str(period_end.year) in question, question
     snap("cancel-at-period-end-confirm")
     with page.expect_response(lambda r: r.url.endswith("/cancel") and r.request.method == "POST") as answer:

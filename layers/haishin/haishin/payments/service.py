@@ -908,6 +908,7 @@ class PaymentService:
 
 
 def order_view(order: OrderModel) -> dict[str, Any]:
+    facts = order.facts or {}
     return {
         "order_id": order.order_id, "product_id": order.product_id, "subscriber_id": order.subscriber_id,
         "kind": order.kind, "mode": order.mode, "status": order.status, "amount": int(order.amount or 0),
@@ -915,7 +916,8 @@ def order_view(order: OrderModel) -> dict[str, Any]:
         "paid_total": int(order.paid_total or 0), "refunded_total": int(order.refunded_total or 0),
         "expects_payment": state.expects_payment(order.kind, order.status),
         "subscription_id": order.subscription_id, "schedule_id": order.schedule_id,
-        "current_period_end": _epoch_iso(state.period_end(order.facts or {})),
+        # Stripe's current period end; before any customer.subscription.* said it, the paid invoice's period end
+        "current_period_end": _epoch_iso(state.period_end(facts) or state.paid_period_end(facts)),
         "cancel_at_period_end": bool((order.facts or {}).get("cancel_at_period_end")),
         "refundable": int(order.paid_total or 0) - int(order.refunded_total or 0)
         if order.kind == "one_time" and order.status in state.PURCHASED else 0,
