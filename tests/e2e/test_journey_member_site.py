@@ -50,6 +50,16 @@ def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     yield s
 
 
+def buy(system: Any, page: Any, product_id: str, email: str) -> None:
+    """The buyer pays on the public purchase page, then the Stripe stand-in's checkout."""
+    page.goto(f"{system.base_url}/p/{product_id}")
+    page.locator("button[type=submit]").first.click()
+    page.locator("#email").fill(email)
+    page.get_by_role("button", name="支払う / Pay").click()
+    page.wait_for_url(f"{system.base_url}/p/{product_id}/done**")
+    system.drain()
+
+
 def test_buy_log_in_by_link_drip_unlocks_complete_refund_this_week_ends_access(
     system: Any, page: Any, browser_errors: list[str], snap: Any
 ) -> None:
@@ -95,12 +105,7 @@ def test_buy_log_in_by_link_drip_unlocks_complete_refund_this_week_ends_access(
     # the Stripe stand-in is shared by every journey of the run: only this purchase's invoice counts below
     mark = system.stripe_emulator.mark()
     page.set_viewport_size(PHONE)
-    page.goto(f"{system.base_url}/p/{product_id}")
-    page.locator("button[type=submit]").first.click()
-    page.locator("#email").fill(BUYER)
-    page.get_by_role("button", name="支払う / Pay").click()
-    page.wait_for_url(f"{system.base_url}/p/{product_id}/done**")
-    system.drain()
+    buy(system, page, product_id, BUYER)
 
     # the member site: ask for the login link, open it from the e-mail, log in
     page.goto(member_url)
@@ -198,12 +203,7 @@ def test_a_subscription_set_to_end_keeps_access_until_its_period_end_then_stripe
     buyer = "jiro.daily@example.jp"
     mark = emulator.mark()
     page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
-    page.goto(f"{system.base_url}/p/{product_id}")
-    page.locator("button[type=submit]").first.click()
-    page.locator("#email").fill(buyer)
-    page.get_by_role("button", name="支払う / Pay").click()
-    page.wait_for_url(f"{system.base_url}/p/{product_id}/done**")
-    system.drain()
+    buy(system, page, product_id, buyer)
     (subscription,) = emulator.made("subscription", since=mark)
     (order,) = [o for o in api("GET", "/api/orders")["items"] if o["product_id"] == product_id]
     bought_at = system.clock.now()  # the system's clock: the period is a day from the purchase
