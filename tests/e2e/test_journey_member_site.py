@@ -13,13 +13,14 @@ Runs against the real local system (DynamoDB Local, moto, LINE and Stripe emulat
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from tests.support.http import raw_request
 from tests.support.local import connect_workspace
-from tests.support.members import login_links, verified_sender
+from tests.support.members import login_links, member_cookie, verified_sender
 
 from .helpers import api_request, dev_login
 from .test_journey_channel import local_system
@@ -40,23 +41,33 @@ PHONE = {"width": 390, "height": 844}
 def system(request: pytest.FixtureRequest) -> Iterator[Any]:
     s = local_system(request)
     connect_workspace(s, WS, CH, SECRET, TOKEN, owner=OWNER, display_name="ハイシン講座")
+    token = s.login(email=OWNER, workspace_id=WS)
+    api_request(s, token, "PUT", "/api/payments/stripe/keys", {"mode": "test", "secret_key": "sk_test_e2e_member_2221",
+                                                                "webhook_secrets": [WHSEC]})
+    s.stripe_emulator.register_webhook(f"{s.base_url}/stripe/webhook/{WS}", WHSEC)
+    verified_sender(s, {"authorization": f"Bearer {token}"}, "school-e2e.example.jp")
+    api_request(s, token, "PATCH", "/api/workspace", {"postal_address": "東京都渋谷区神南1-2-3"})  # 特定電子メール法
     yield s
+
+
+def buy(system: Any, page: Any, product_id: str, email: str) -> None:
+    """The buyer pays on the public purchase page, then the Stripe stand-in's checkout."""
+    page.goto(f"{system.base_url}/p/{product_id}")
+    page.locator("button[type=submit]").first.click()
+    page.locator("#email").fill(email)
+    page.get_by_role("button", name="支払う / Pay").click()
+    page.wait_for_url(f"{system.base_url}/p/{product_id}/done**")
+    system.drain()
 
 
 def test_buy_log_in_by_link_drip_unlocks_complete_refund_this_week_ends_access(
     system: Any, page: Any, browser_errors: list[str], snap: Any
 ) -> None:
     token = system.login(email=OWNER, workspace_id=WS)
-    owner = {"authorization": f"Bearer {token}"}
 
     def api(method: str, path: str, body: Any = None) -> Any:
         return api_request(system, token, method, path, body)
 
-    api("PUT", "/api/payments/stripe/keys", {"mode": "test", "secret_key": "sk_test_e2e_member_2221",
-                                             "webhook_secrets": [WHSEC]})
-    system.stripe_emulator.register_webhook(f"{system.base_url}/stripe/webhook/{WS}", WHSEC)
-    verified_sender(system, owner, "school-e2e.example.jp")
-    api("PATCH", "/api/workspace", {"postal_address": "東京都渋谷区神南1-2-3"})  # 特定電子メール法 (the scenario's mail)
     page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
 
     # the marketer builds the course in the admin
@@ -94,12 +105,7 @@ def test_buy_log_in_by_link_drip_unlocks_complete_refund_this_week_ends_access(
     # the Stripe stand-in is shared by every journey of the run: only this purchase's invoice counts below
     mark = system.stripe_emulator.mark()
     page.set_viewport_size(PHONE)
-    page.goto(f"{system.base_url}/p/{product_id}")
-    page.locator("button[type=submit]").first.click()
-    page.locator("#email").fill(BUYER)
-    page.get_by_role("button", name="支払う / Pay").click()
-    page.wait_for_url(f"{system.base_url}/p/{product_id}/done**")
-    system.drain()
+    buy(system, page, product_id, BUYER)
 
     # the member site: ask for the login link, open it from the e-mail, log in
     page.goto(member_url)
@@ -174,3 +180,81 @@ def test_buy_log_in_by_link_drip_unlocks_complete_refund_this_week_ends_access(
     snap("member-ended")
     # the only console error is the refused save (422) of the unsupported video URL, shown at its field above
     assert [e for e in browser_errors if "422" not in e] == []
+
+
+def test_a_subscription_set_to_end_keeps_access_until_its_period_end_then_stripe_deletes_it(
+    system: Any, page: Any, browser_errors: list[str], snap: Any
+) -> None:
+    """「期間終了時に解約」: the seller schedules the end of a daily subscription on the order page (the confirm says
+    until when the customer keeps access); the member keeps access; when the clock passes the period end the Stripe
+    stand-in deletes the subscription without a renewal invoice, the order is 解約済み and access ends."""
+    token = system.login(email=OWNER, workspace_id=WS)
+
+    def api(method: str, path: str, body: Any = None) -> Any:
+        return api_request(system, token, method, path, body)
+
+    emulator = system.stripe_emulator
+    course = api("POST", "/api/courses", {"title": "毎日の LINE 講座", "chapters": [
+        {"title": "第1章", "lessons": [{"title": "今日の配信", "body": "毎日の講義です"}]}]})
+    course_id = course["course_id"]
+    product = api("POST", "/api/products", {"name": "毎日の LINE 講座 日額", "kind": "subscription", "amount": 300,
+                                             "interval": "day", "course_ids": [course_id]})
+    product_id = product.get("product_id") or product["id"]
+    buyer = "jiro.daily@example.jp"
+    mark = emulator.mark()
+    page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
+    buy(system, page, product_id, buyer)
+    (subscription,) = emulator.made("subscription", since=mark)
+    (order,) = [o for o in api("GET", "/api/orders")["items"] if o["product_id"] == product_id]
+    bought_at = system.clock.now()  # the system's clock: the period is a day from the purchase
+    period_end = datetime.fromtimestamp(subscription["items"]["data"][0]["current_period_end"], UTC)
+    assert timedelta(hours=23) < period_end - bought_at <= timedelta(days=1), (period_end, bought_at)
+    assert order["current_period_end"] == period_end.isoformat()  # the paid invoice's period, shown before 解約
+    cookie = member_cookie(system, WS, course_id, buyer)
+    member_url = f"{system.base_url}/m/{WS}/{course_id}/"
+
+    # the seller schedules the end on the order page: the confirm says until when the customer keeps access
+    admin = f"{system.base_url}/admin/"
+    dev_login(page, admin, email=OWNER, workspace_id=WS, role="owner")
+    page.goto(admin + f"#/commerce/orders/{order['order_id']}")
+    page.get_by_test_id("order-cancel-at-end").click()
+    question = page.get_by_test_id("order-cancel-actions").locator(".confirm").inner_text()
+    assert "まで利用でき、その後は請求されません" in question and str(period_end.year) in question, question
+    snap("cancel-at-period-end-confirm")
+    with page.expect_response(lambda r: r.url.endswith("/cancel") and r.request.method == "POST") as answer:
+        page.get_by_test_id("order-cancel-at-end-confirm").click()
+    scheduled = answer.value.json()
+    assert answer.value.status == 200 and scheduled["cancel_at_period_end"] is True
+    assert scheduled["current_period_end"] == period_end.isoformat()  # the order says when it ends, at once
+    page.get_by_test_id("order-cancel-scheduled").filter(has_text="に解約予定").wait_for()
+    assert page.get_by_test_id("order-cancel-undo").inner_text() == "解約予約を取り消す"
+    snap("cancel-scheduled")
+    system.drain()
+    assert (subscription["cancel_at_period_end"], subscription["status"]) == (True, "active")
+    order = api("GET", f"/api/orders/{order['order_id']}")
+    assert (order["status"], order["cancel_at_period_end"]) == ("active", True)
+    # the member keeps access until the period end
+    (member,) = api("GET", f"/api/courses/{course_id}/members")["members"]
+    assert member["active"], member
+    status, _, body = raw_request("GET", member_url, headers={"cookie": cookie})
+    assert status == 200 and "今日の配信" in body and "受講期間は終了しています" not in body
+
+    # the clock passes the period end: Stripe deletes the subscription, no renewal invoice, access ends
+    renewal_mark = emulator.mark()
+    system.advance(period_end - system.clock.now() + timedelta(minutes=1))
+    system.drain(timeout=300)
+    assert subscription["status"] == "canceled" and subscription["ended_at"] == int(period_end.timestamp())
+    assert emulator.made("invoice", since=renewal_mark) == []
+    assert [e["type"] for e in emulator.events if e["data"]["object"].get("id") == subscription["id"]][-1] == \
+        "customer.subscription.deleted"
+    assert api("GET", f"/api/orders/{order['order_id']}")["status"] == "canceled"
+    (member,) = api("GET", f"/api/courses/{course_id}/members")["members"]
+    assert not member["active"], member
+    status, _, body = raw_request("GET", member_url, headers={"cookie": cookie})
+    assert "このコースの受講期間は終了しています。" in body, (status, body[:500])
+    page.reload()
+    page.get_by_test_id("order-detail").wait_for()
+    assert page.get_by_test_id("order-detail").get_attribute("data-status") == "canceled"
+    assert page.get_by_test_id("order-cancel-at-end").count() == 0
+    assert browser_errors == []
+

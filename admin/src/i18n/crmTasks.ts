@@ -60,6 +60,12 @@ export const ja = {
   "ord.refund.olderAccess": "過去の支払いの返金では、コースの受講期間は変わりません。",
   "ord.periodEnd": "今の支払期間の終わり",
   "ord.cancelAtEnd": "期間の終わりで解約",
+  "ord.cancelAtEnd.action": "期間終了時に解約",
+  "ord.cancelAtEnd.confirm": "{date} まで利用でき、その後は請求されません。期間終了時に解約しますか?",
+  "ord.cancelAtEnd.confirmNoDate": "今の支払期間の終わりまで利用でき、その後は請求されません。期間終了時に解約しますか?",
+  "ord.cancelNow": "今すぐ解約",
+  "ord.cancelScheduled": "{date} に解約予定",
+  "ord.cancelUndo": "解約予約を取り消す",
 } as const;
 
 export const en: Partial<Record<keyof typeof ja, string>> = {
@@ -120,4 +126,10 @@ export const en: Partial<Record<keyof typeof ja, string>> = {
   "ord.refund.olderAccess": "Refunding an earlier payment does not change course access.",
   "ord.periodEnd": "Current period ends",
   "ord.cancelAtEnd": "Cancels at period end",
+  "ord.cancelAtEnd.action": "Cancel at period end",
+  "ord.cancelAtEnd.confirm": "The customer keeps access until {date} and is not charged again. Cancel at the period end?",
+  "ord.cancelAtEnd.confirmNoDate": "The customer keeps access until the current period ends and is not charged again. Cancel at the period end?",
+  "ord.cancelNow": "Cancel now",
+  "ord.cancelScheduled": "Cancels on {date}",
+  "ord.cancelUndo": "Keep the subscription",
 };

@@ -451,6 +451,8 @@ class LocalSystem:
         """Move the clock forward, fire the schedules that are due, and return once the system is quiet."""
         with self._advance_lock:
             self.clock.advance(delta)
+            if self.stripe_emulator is not None:  # Stripe deletes the subscriptions set to end at a passed period end
+                self.stripe_emulator.end_due_subscriptions()
             fired_before = len(self.scheduler.fired) if self.scheduler else 0
             if self.scheduler:
                 self.scheduler.fire_all()

@@ -666,7 +666,7 @@ class StripeState:
             "items": {"object": "list", "data": [
                 {"id": self.new_id("si"), "object": "subscription_item", "price": i["price"], "quantity": i["quantity"],
                  "current_period_start": now, "current_period_end": now + _period(interval)} for i in recurring]},
-            "schedule": None, "cancel_at_period_end": False, "canceled_at": None, "ended_at": None,
+            "schedule": None, "cancel_at_period_end": False, "cancel_at": None, "canceled_at": None, "ended_at": None,
             "livemode": livemode, "_interval": interval, "_invoices_paid": 0,
         }
         self.objects[subscription["id"]] = subscription
@@ -841,6 +841,11 @@ class StripeState:
         subscription = self.get(subscription_id, "subscription")
         if subscription["status"] == "canceled":
             raise StripeApiError(400, "no further payment: the subscription is canceled")
+        if subscription.get("cancel_at_period_end") and subscription.get("cancel_at") \
+                and self.now() >= int(subscription["cancel_at"]):
+            # Stripe does not renew a subscription set to cancel at the period end: it deletes it there instead
+            self._end_subscription(subscription)
+            raise StripeApiError(400, "no further payment: the subscription was canceled at its period end")
         return subscription
 
     def pay_invoice(self, subscription_id: str) -> Json:
@@ -905,7 +910,9 @@ class StripeState:
             self.emit("subscription_schedule.completed", self.public(schedule))
 
     def _end_subscription(self, subscription: Json) -> None:
-        subscription.update(status="canceled", canceled_at=self.now(), ended_at=self.now())
+        # a cancel set for the period end keeps when it was asked for (canceled_at) and ends at that period end
+        subscription.update(status="canceled", canceled_at=subscription.get("canceled_at") or self.now(),
+                            ended_at=min(int(subscription.get("cancel_at") or self.now()), self.now()))
         self.emit("customer.subscription.deleted", self.public(subscription))
 
     # ------------------------------------------------------------------ schedules
@@ -979,6 +986,58 @@ class StripeState:
                 schedule.update(status="canceled", canceled_at=self.now())
             self._end_subscription(subscription)
             return self.public(subscription)
+
+    def update_subscription(self, subscription_id: str, params: Json) -> Json:
+        """``POST /v1/subscriptions/{id}``: only ``cancel_at_period_end`` (and ``metadata``) are emulated. True sets
+        ``cancel_at`` to the current period's end and ``canceled_at`` to now (Stripe bills no more and deletes the
+        subscription then: ``end_due_subscriptions``); false clears both. A change sends
+        ``customer.subscription.updated`` with the old values in ``previous_attributes``. Stripe's refusals: an
+        unknown parameter, a value that is not a boolean, a canceled subscription, one managed by a schedule."""
+        with self._lock:
+            subscription = self.get(subscription_id, "subscription")
+            for name in params:
+                if name not in ("cancel_at_period_end", "metadata"):
+                    raise StripeApiError(400, f"Received unknown parameter: {name}", param=name)
+            if subscription["status"] in ("canceled", "incomplete_expired"):
+                raise StripeApiError(400, "A canceled subscription can only update its cancellation_details and "
+                                     "metadata.", param="cancel_at_period_end" if "cancel_at_period_end" in params
+                                     else None)
+            previous: Json = {}
+            if "metadata" in params:
+                previous["metadata"] = dict(subscription["metadata"])
+                subscription["metadata"] = {**subscription["metadata"], **dict(params["metadata"] or {})}
+            if "cancel_at_period_end" in params:
+                raw = str(params["cancel_at_period_end"]).lower()
+                if raw not in ("true", "false"):
+                    raise StripeApiError(400, f"Invalid boolean: {params['cancel_at_period_end']}",
+                                         param="cancel_at_period_end")
+                if subscription.get("schedule"):
+                    raise StripeApiError(400, f"The subscription is managed by the subscription schedule "
+                                         f"`{subscription['schedule']}`, and updating any cancelation behavior "
+                                         "directly is not allowed. Please update the schedule instead.",
+                                         param="cancel_at_period_end")
+                cancel = raw == "true"
+                if cancel != bool(subscription.get("cancel_at_period_end")):
+                    previous.update({k: subscription.get(k) for k in ("cancel_at_period_end", "cancel_at",
+                                                                       "canceled_at")})
+                    end = max(int(i["current_period_end"]) for i in subscription["items"]["data"])
+                    subscription.update(cancel_at_period_end=cancel, cancel_at=end if cancel else None,
+                                        canceled_at=self.now() if cancel else None)
+            if previous:
+                self.emit("customer.subscription.updated", self.public(subscription), previous)
+            return self.public(subscription)
+
+    def end_due_subscriptions(self) -> list[str]:
+        """What Stripe does when time passes a period end set to cancel (``cancel_at_period_end``): no renewal
+        invoice; the subscription is canceled and ``customer.subscription.deleted`` sent. The local system calls
+        this after each clock move; answers the subscriptions ended."""
+        with self._lock:
+            due = [s for s in self.objects.values() if s.get("object") == "subscription"
+                   and s["status"] not in ("canceled", "incomplete_expired") and s.get("cancel_at_period_end")
+                   and s.get("cancel_at") and self.now() >= int(s["cancel_at"])]
+            for subscription in due:
+                self._end_subscription(subscription)
+            return [s["id"] for s in due]
 
     # ------------------------------------------------------------------ refunds
     def create_refund(self, params: Json, key: str = "sk_test_x") -> Json:

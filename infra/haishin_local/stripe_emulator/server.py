@@ -97,6 +97,8 @@ class StripeEmulator(StripeState, ServedOnThread):
                 return self.update_schedule(sid, params)
             case ("POST", ["subscriptions"]):
                 return self.create_subscription(params, key)
+            case ("POST", ["subscriptions", sid]):
+                return self.update_subscription(sid, params)
             case ("DELETE", ["subscriptions", sid]) | ("POST", ["subscriptions", sid, "cancel"]):
                 return self.cancel_subscription(sid)
             case ("POST", ["coupons"]):

@@ -144,6 +144,16 @@ class StripeGateway:
         client = self.client(api_key)
         self._call(client.v1.subscriptions.cancel, subscription_id)
 
+    def set_cancel_at_period_end(self, api_key: str, subscription_id: str, cancel: bool,
+                                 idempotency_key: str) -> dict[str, Any]:
+        """「期間終了時に解約」: ``POST /v1/subscriptions/{id}`` with ``cancel_at_period_end`` (true: Stripe bills no
+        more and deletes the subscription at the current period's end; false: undo that). Answers the subscription
+        as Stripe has it now (the same object ``customer.subscription.updated`` then carries)."""
+        client = self.client(api_key)
+        subscription = self._call(client.v1.subscriptions.update, subscription_id, {"cancel_at_period_end": cancel},
+                                  {"idempotency_key": idempotency_key})
+        return dict(subscription.to_dict())
+
     def invoice_paid_with(self, api_key: str, invoice_id: str) -> dict[str, str]:
         """What paid an invoice (``payment_intent`` or ``charge``), asked of Stripe: since API 2025-03-31 an invoice
         no longer names it, its invoice payments do (``GET /v1/invoice_payments?invoice=…&status=paid``). Empty

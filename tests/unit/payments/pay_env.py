@@ -131,6 +131,16 @@ class InProcessGateway:
         self.calls.append("cancel_subscription")
         self.state.cancel_subscription(subscription_id)
 
+    def set_cancel_at_period_end(self, api_key: str, subscription_id: str, cancel: bool,
+                                 idempotency_key: str) -> dict[str, Any]:
+        """Like Stripe: the first answer to an idempotency key is replayed (the update is not made again)."""
+        self.calls.append(f"cancel_at_period_end:{idempotency_key}")
+        known = self.state.idempotent.get((api_key, "subscription_update", idempotency_key))
+        if known is None:
+            known = self.state.update_subscription(subscription_id, {"cancel_at_period_end": str(cancel).lower()})
+            self.state.idempotent[(api_key, "subscription_update", idempotency_key)] = known
+        return known
+
     def payment_method_of(self, api_key: str, payment_intent_id: str) -> str | None:
         method = self.state.get(payment_intent_id, "payment_intent").get("payment_method")
         return str(method) if method else None

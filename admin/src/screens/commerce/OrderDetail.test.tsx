@@ -150,3 +150,61 @@ describe("refunding one payment of a subscription", () => {
     expect(screen.queryByTestId("order-payments")).toBeNull();
   });
 });
+
+const RUNNING: Order = {
+  order_id: "ord_4", product_id: "prd_4", subscriber_id: "sub_1", kind: "subscription", mode: "test", status: "active", amount: 3000,
+  installments: 0, payments_made: 1, paid_total: 3000, refunded_total: 0, expects_payment: true, subscription_id: "sub_x",
+  current_period_end: "2026-12-31T03:00:00+00:00", cancel_at_period_end: false, payments: [], created_at: "2026-12-01T03:00:00+00:00",
+};
+
+describe("cancelling a subscription at the period end", () => {
+  freshPageEachTest();
+
+  it("confirms until when the customer keeps access, schedules the end, then offers to undo it", async () => {
+    let scheduled = false;
+    const bodies: unknown[] = [];
+    const api = fakeApi({
+      "GET /api/orders/ord_4": () => ({ ...RUNNING, cancel_at_period_end: scheduled }),
+      "POST /api/orders/ord_4/cancel": (body: unknown) => {
+        bodies.push(body);
+        scheduled = (body as { at_period_end: boolean }).at_period_end;
+        return { ...RUNNING, cancel_at_period_end: scheduled };
+      },
+    });
+    render(withApp(api, <OrderDetail id="ord_4" names={{ prd_4: "月額講座" }} />));
+    expect((await screen.findByTestId("order-cancel-at-end")).textContent).toBe("期間終了時に解約");
+    fireEvent.click(screen.getByTestId("order-cancel-at-end"));
+    const question = screen.getByRole("group").textContent ?? "";
+    expect(question).toContain("2026");
+    expect(question).toContain("まで利用でき、その後は請求されません");
+    expect(bodies).toEqual([]); // nothing sent before the confirm
+    expect(screen.getByTestId("order-cancel").textContent).toBe("今すぐ解約");
+    fireEvent.click(screen.getByTestId("order-cancel-at-end-confirm"));
+    const badge = await screen.findByTestId("order-cancel-scheduled");
+    expect(badge.textContent).toContain("2026");
+    expect(badge.textContent).toContain("に解約予定");
+    expect(bodies).toEqual([{ at_period_end: true }]);
+    expect(screen.queryByTestId("order-cancel-at-end")).toBeNull();
+    expect(screen.getByTestId("order-cancel-undo").textContent).toBe("解約予約を取り消す");
+    fireEvent.click(screen.getByTestId("order-cancel-undo"));
+    await screen.findByTestId("order-cancel-at-end");
+    expect(bodies).toEqual([{ at_period_end: true }, { at_period_end: false }]);
+    expect(screen.queryByTestId("order-cancel-scheduled")).toBeNull();
+  });
+
+  it("cancels now without a body, and shows a refusal from the API", async () => {
+    const bodies: unknown[] = [];
+    const api = fakeApi({
+      "GET /api/orders/ord_4": RUNNING,
+      "POST /api/orders/ord_4/cancel": (body: unknown) => {
+        bodies.push(body);
+        return new ApiError({ status: 409, code: "conflict", message: "この注文はすでに解約・終了しています", where: "at_period_end" });
+      },
+    });
+    render(withApp(api, <OrderDetail id="ord_4" names={{}} />));
+    fireEvent.click(await screen.findByTestId("order-cancel"));
+    fireEvent.click(screen.getByTestId("order-cancel-confirm"));
+    await waitFor(() => expect(screen.getByTestId("order-cancel-actions").textContent).toContain("すでに解約・終了しています"));
+    expect(bodies).toEqual([undefined]);
+  });
+});

@@ -135,6 +135,37 @@ function Payments({ order, onChanged }: { order: Order; onChanged: () => void })
   );
 }
 
+/** A running subscription: 「期間終了時に解約」 (Stripe's cancel_at_period_end; the confirm says until when the
+ * customer keeps access) next to 「今すぐ解約」; once scheduled, 「<date> に解約予定」 with 「解約予約を取り消す」. */
+function SubscriptionCancel({ order, onChanged }: { order: Order; onChanged: () => void }) {
+  const { api } = useApp();
+  const action = useAction();
+  const o = order;
+  const send = (body?: { at_period_end: boolean }) =>
+    void action.run(() => api.post(`/api/orders/${o.order_id}/cancel`, body)).then((r) => r !== undefined && onChanged());
+  const end = o.current_period_end ? fmtDateTime(o.current_period_end) : null;
+  return (
+    <div class="row" data-testid="order-cancel-actions">
+      <ErrorNotice error={action.error} onDismiss={() => action.setError(null)} />
+      {o.cancel_at_period_end ? (
+        <>
+          <span class="badge badge--warn" data-testid="order-cancel-scheduled">
+            {end ? t("ord.cancelScheduled", { date: end }) : t("ord.cancelAtEnd")}
+          </span>
+          <button type="button" class="btn btn--small" disabled={action.busy} data-testid="order-cancel-undo"
+            onClick={() => send({ at_period_end: false })}>{t("ord.cancelUndo")}</button>
+        </>
+      ) : (
+        <ConfirmButton label={t("ord.cancelAtEnd.action")} confirmLabel={t("ord.cancelAtEnd.action")} busy={action.busy}
+          question={end ? t("ord.cancelAtEnd.confirm", { date: end }) : t("ord.cancelAtEnd.confirmNoDate")}
+          testId="order-cancel-at-end" onConfirm={() => send({ at_period_end: true })} />
+      )}
+      <ConfirmButton label={t("ord.cancelNow")} confirmLabel={t("ord.cancelNow")} question={t("cm.cancel.confirm")} busy={action.busy}
+        testId="order-cancel" onConfirm={() => send()} />
+    </div>
+  );
+}
+
 function OrderFacts({ order, productName, onChanged }: { order: Order; productName: string; onChanged: () => void }) {
   const { api } = useApp();
   const cancel = useAction();
@@ -177,10 +208,10 @@ function OrderFacts({ order, productName, onChanged }: { order: Order; productNa
         )}
       </dl>
       <ErrorNotice error={cancel.error} onDismiss={() => cancel.setError(null)} />
-      {o.expects_payment && (
+      {o.expects_payment && (o.kind === "subscription" && o.subscription_id ? <SubscriptionCancel order={o} onChanged={onChanged} /> : (
         <ConfirmButton label={t("cm.cancel")} confirmLabel={t("cm.cancel")} question={t("cm.cancel.confirm")} busy={cancel.busy} testId="order-cancel"
           onConfirm={() => void cancel.run(() => api.post(`/api/orders/${o.order_id}/cancel`)).then((r) => r !== undefined && onChanged())} />
-      )}
+      ))}
       {o.kind === "one_time" ? <Refund order={o} left={o.refundable ?? 0} onChanged={onChanged} /> : <Payments order={o} onChanged={onChanged} />}
     </section>
   );

@@ -742,6 +742,41 @@ class PaymentService:
         self._effects(order, definition)
         return order
 
+    def set_cancel_at_period_end(self, workspace_id: str, order_id: str, *, at_period_end: bool) -> OrderModel:
+        """「期間終了時に解約」 (true) or 「解約予約を取り消す」 (false) for a subscription order: Stripe's
+        ``cancel_at_period_end``. The customer keeps access until the paid period ends and is not billed again; at
+        that end Stripe deletes the subscription and ``customer.subscription.deleted`` ends the order (and access) by
+        the usual path. The order keeps Stripe's answer like the ``customer.subscription.updated`` that follows (the
+        same merge, so the event changes nothing more). Asking for the state the order is already in sends nothing.
+        The Stripe idempotency key is per order and per request made (a double click is one update; schedule, undo,
+        schedule again are three)."""
+        order = self.get_order(workspace_id, order_id)
+        if order.kind == "one_time":
+            raise ValidationFailed("一回払いの注文には期間終了時の解約はありません", where="at_period_end")
+        if order.kind == "installments":
+            raise ValidationFailed("分割払いは最終回の支払いで自動的に終わるため、期間終了時の解約は指定できません",
+                                   where="at_period_end")
+        facts = order.facts or {}
+        if order.status in state.ENDED or facts.get("admin_canceled") or facts.get("subscription_ended"):
+            raise Conflict("この注文はすでに解約・終了しています", where="at_period_end")
+        if order.status not in ("active", "past_due") or not order.subscription_id:
+            raise Conflict("この注文の継続課金はまだ始まっていないため、期間終了時の解約は指定できません",
+                           where="at_period_end")
+        if bool(facts.get("cancel_at_period_end")) == at_period_end:
+            return order
+        requests = int(facts.get("cancel_at_period_end_requests") or 0)
+        subscription = self.collab.stripe_gateway().set_cancel_at_period_end(
+            self.keys.secret_key(workspace_id, _mode(order.mode)), order.subscription_id, at_period_end,
+            idempotency_key=f"cancel_at_period_end:{order_id}:{requests}")
+
+        def keep(o: OrderModel) -> None:
+            kept = state.merge(o.facts or {}, "customer.subscription.updated", subscription)
+            kept["cancel_at_period_end_requests"] = requests + 1
+            o.facts = kept
+            self._recompute(o)
+
+        return self._mutate_order(workspace_id, order_id, keep)
+
     def refund_order(self, workspace_id: str, order_id: str, *, metadata: dict[str, str], amount: int | None = None,
                      request_key: str | None = None, invoice_id: str | None = None) -> str:
         """Refund a payment of an order through Stripe, once: ``amount`` yen (at most what is left of it) or, without
@@ -873,6 +908,7 @@ class PaymentService:
 
 
 def order_view(order: OrderModel) -> dict[str, Any]:
+    facts = order.facts or {}
     return {
         "order_id": order.order_id, "product_id": order.product_id, "subscriber_id": order.subscriber_id,
         "kind": order.kind, "mode": order.mode, "status": order.status, "amount": int(order.amount or 0),
@@ -880,7 +916,8 @@ def order_view(order: OrderModel) -> dict[str, Any]:
         "paid_total": int(order.paid_total or 0), "refunded_total": int(order.refunded_total or 0),
         "expects_payment": state.expects_payment(order.kind, order.status),
         "subscription_id": order.subscription_id, "schedule_id": order.schedule_id,
-        "current_period_end": _epoch_iso(state.period_end(order.facts or {})),
+        # Stripe's current period end; before any customer.subscription.* said it, the paid invoice's period end
+        "current_period_end": _epoch_iso(state.period_end(facts) or state.paid_period_end(facts)),
         "cancel_at_period_end": bool((order.facts or {}).get("cancel_at_period_end")),
         "refundable": int(order.paid_total or 0) - int(order.refunded_total or 0)
         if order.kind == "one_time" and order.status in state.PURCHASED else 0,

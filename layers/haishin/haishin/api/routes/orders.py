@@ -46,7 +46,31 @@ def get_order(order_id: str) -> dict[str, Any]:
 @router.post("/orders/<order_id>/cancel")
 @requires(Permission.MANAGE_PAYMENTS)
 def cancel_order(order_id: str) -> dict[str, Any]:
-    return order_view(services().payments.cancel_order(current_caller().workspace_id, order_id))
+    """Without a body: cancel now (the subscription / remaining installments end in Stripe at once).
+    ``{"at_period_end": true}`` on a subscription: 「期間終了時に解約」 (Stripe's ``cancel_at_period_end``; the view
+    then says ``cancel_at_period_end`` and ``current_period_end``); ``false`` undoes it (「解約予約を取り消す」)."""
+    body = _json_object()
+    for name in body:  # a misspelt field must not fall through to the immediate cancel
+        if name != "at_period_end":
+            raise ValidationFailed(f"解約で指定できるのは at_period_end だけです ({name} は使えません)", where=name)
+    payments, workspace_id = services().payments, current_caller().workspace_id
+    if "at_period_end" not in body:
+        return order_view(payments.cancel_order(workspace_id, order_id))
+    at_period_end = body["at_period_end"]
+    if not isinstance(at_period_end, bool):
+        raise ValidationFailed("期間終了時に解約するか (at_period_end) は true か false で指定してください",
+                               where="at_period_end")
+    return order_view(payments.set_cancel_at_period_end(workspace_id, order_id, at_period_end=at_period_end))
+
+
+def _json_object() -> dict[str, Any]:
+    try:
+        body = router.current_event.json_body or {}
+    except ValueError as exc:
+        raise ValidationFailed("本文が JSON ではありません", where="body") from exc
+    if not isinstance(body, dict):
+        raise ValidationFailed("本文は JSON オブジェクトにしてください", where="body")
+    return body
 
 
 @router.post("/orders/<order_id>/refund")
@@ -57,12 +81,7 @@ def refund_order(order_id: str) -> dict[str, Any]:
     payment. Refunding does not cancel the subscription (the cancel route does). The admin sends one
     ``Idempotency-Key`` per confirmed refund: a double click or a retry is the same refund, never a second."""
     caller = current_caller()
-    try:
-        body = router.current_event.json_body or {}
-    except ValueError as exc:
-        raise ValidationFailed("本文が JSON ではありません", where="body") from exc
-    if not isinstance(body, dict):
-        raise ValidationFailed("本文は JSON オブジェクトにしてください", where="body")
+    body = _json_object()
     invoice_id = body.get("invoice_id")
     if invoice_id is not None and (not isinstance(invoice_id, str) or not 0 < len(invoice_id) <= 255):
         raise ValidationFailed("返金する支払い (invoice_id) は Stripe の請求書 ID で指定してください",
