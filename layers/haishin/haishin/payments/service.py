@@ -918,13 +918,13 @@ def order_view(order: OrderModel) -> dict[str, Any]:
         "subscription_id": order.subscription_id, "schedule_id": order.schedule_id,
         # Stripe's current period end; before any customer.subscription.* said it, the paid invoice's period end
         "current_period_end": _epoch_iso(state.period_end(facts) or state.paid_period_end(facts)),
-        "cancel_at_period_end": bool((order.facts or {}).get("cancel_at_period_end")),
+        "cancel_at_period_end": bool(facts.get("cancel_at_period_end")),
         "refundable": int(order.paid_total or 0) - int(order.refunded_total or 0)
         if order.kind == "one_time" and order.status in state.PURCHASED else 0,
         # a subscription's / installments' paid invoices, each refundable on its own (refund_order's invoice_id)
         "payments": [{"invoice_id": p["invoice_id"], "paid_at": _epoch_iso(p["created"]), "amount": p["amount"],
                       "refunded": p["refunded"], "refundable": max(0, p["amount"] - p["refunded"])}
-                     for p in state.invoice_payments(order.facts or {})] if order.kind != "one_time" else [],
+                     for p in state.invoice_payments(facts)] if order.kind != "one_time" else [],
         "created_at": iso(order.created_at), "updated_at": iso(order.updated_at),
     }
 
